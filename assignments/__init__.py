@@ -1,0 +1,1 @@
+"""The built-in assignments, each a folder written the way any instructor's assignment is."""

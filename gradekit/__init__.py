@@ -1,0 +1,1 @@
+"""gradekit: property-based grading of the maths behind a tiny GPT's loss and training step."""

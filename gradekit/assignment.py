@@ -1,0 +1,193 @@
+"""Assignments: what students write, how it is graded, and where both are found.
+
+An assignment is a folder:
+
+    NAME/__init__.py     title and description (docstring); SOLUTION, if the solution is a module
+    NAME/functions.py    the functions students write: signatures, return types and docstrings
+    NAME/properties.py   the graded properties (see gradekit.properties)
+    NAME/solution.py     the reference solution, unless __init__ names a module in SOLUTION
+    NAME/known_right/    correct submissions in other styles: each must get full marks
+    NAME/known_wrong/    one mistake each; the docstring's first word names the function to blame
+
+The built-in assignments live in gradekit/assignments and are written exactly this way; other
+folders are found through --assignments or GRADEKIT_ASSIGNMENTS.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import os
+import sys
+import typing
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import gradekit.assignments
+from gradekit.errors import AssignmentError
+from gradekit.properties import Property
+
+ENVIRONMENT_VARIABLE = "GRADEKIT_ASSIGNMENTS"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    signature: str
+    returns: Any
+    doc: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    title: str
+    description: str
+    folder: Path
+    functions: dict[str, FunctionSpec]
+    properties: tuple[Property, ...]
+    solution: Path
+
+    @property
+    def default_seed(self) -> int:
+        """A seed of its own per assignment, the same on every machine."""
+        return zlib.crc32(self.name.encode())
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.properties)
+
+    def known(self, kind: str) -> list[Path]:
+        """The bank of submissions in known_right/ or known_wrong/, sorted by name."""
+        return sorted((self.folder / kind).glob("*.py"))
+
+
+def search_path(extra: list[str] | None = None) -> list[Path]:
+    """Folders holding assignment folders: --assignments first, then the environment, then built-ins."""
+    folders = [Path(p) for p in extra or []]
+    folders += [Path(p) for p in os.environ.get(ENVIRONMENT_VARIABLE, "").split(os.pathsep) if p]
+    folders.append(Path(gradekit.assignments.__file__).parent)
+    return folders
+
+
+def available(extra: list[str] | None = None) -> dict[str, Path]:
+    """Every assignment that can be graded, by name; the first folder on the search path wins."""
+    found: dict[str, Path] = {}
+    for folder in search_path(extra):
+        if not folder.is_dir():
+            raise AssignmentError(f"the assignments folder {folder} does not exist")
+        for candidate in sorted(folder.iterdir()):
+            if (candidate / "properties.py").is_file():
+                found.setdefault(candidate.name, candidate)
+    return found
+
+
+def load(name: str, extra: list[str] | None = None) -> Assignment:
+    folders = available(extra)
+    if name not in folders:
+        known = ", ".join(sorted(folders)) or "none"
+        raise AssignmentError(f"there is no assignment named {name!r} (known: {known})")
+    return load_folder(folders[name])
+
+
+def load_folder(folder: Path) -> Assignment:
+    name = folder.name
+    package = _import(folder / "__init__.py", f"gradekit_assignment_{name}") if (folder / "__init__.py").exists() else None
+    functions = _function_specs(_import(folder / "functions.py", f"gradekit_assignment_{name}.functions"))
+    module = _import(folder / "properties.py", f"gradekit_assignment_{name}.properties")
+    properties = tuple(v for v in vars(module).values() if isinstance(v, Property))
+    _validate(name, functions, properties)
+    doc = inspect.getdoc(package) if package else ""
+    title, _, description = (doc or name).partition("\n")
+    return Assignment(
+        name=name,
+        title=title.strip(),
+        description=description.strip(),
+        folder=folder,
+        functions=functions,
+        properties=properties,
+        solution=_solution(folder, package),
+    )
+
+
+def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
+    """The assignment whose functions the submission defines most of; ambiguity is an error."""
+    scored = []
+    for name, folder in available(extra).items():
+        assignment = load_folder(folder)
+        scored.append((len(defined & set(assignment.functions)), name, assignment))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    if not scored or scored[0][0] == 0:
+        raise AssignmentError("no assignment matches the functions this submission defines; name one with --assignment")
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        raise AssignmentError(
+            f"the submission fits both {scored[0][1]!r} and {scored[1][1]!r}; name one with --assignment"
+        )
+    return scored[0][2]
+
+
+def _import(path: Path, module_name: str) -> ModuleType:
+    if module_name in sys.modules and getattr(sys.modules[module_name], "__file__", None) == str(path):
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise AssignmentError(f"cannot read {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise AssignmentError(f"{path} could not be loaded: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
+    specs = {}
+    for name, function in vars(module).items():
+        if inspect.isfunction(function) and function.__module__ == module.__name__ and not name.startswith("_"):
+            hints = typing.get_type_hints(function)
+            if "return" not in hints:
+                raise AssignmentError(f"{module.__file__}: `{name}` needs a return annotation")
+            specs[name] = FunctionSpec(
+                name=name,
+                signature=f"{name}{inspect.signature(function)}",
+                returns=hints["return"],
+                doc=inspect.getdoc(function) or "",
+            )
+    return specs
+
+
+def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[Property, ...]) -> None:
+    seen: set[str] = set()
+    for p in properties:
+        if p.name in seen:
+            raise AssignmentError(f"{name}: two properties are named {p.name!r}")
+        unknown = [f for f in p.functions if f not in functions]
+        if unknown:
+            raise AssignmentError(f"{name}: property {p.name!r} exercises {unknown}, not in functions.py")
+        missing = [r for r in p.requires if r not in seen]
+        if missing:
+            raise AssignmentError(f"{name}: property {p.name!r} requires {missing}, not defined before it")
+        seen.add(p.name)
+    if not properties:
+        raise AssignmentError(f"{name}: properties.py defines no @prop properties")
+
+
+def _solution(folder: Path, package: ModuleType | None) -> Path:
+    module_name = getattr(package, "SOLUTION", None)
+    if module_name:
+        spec = importlib.util.find_spec(module_name)
+        if spec is None or spec.origin is None:
+            raise AssignmentError(f"{folder.name}: SOLUTION names {module_name!r}, which cannot be found")
+        return Path(spec.origin)
+    return folder / "solution.py"
+
+
+def blamed_function(path: Path) -> str:
+    """The function a known-wrong submission's docstring blames: the word before its first colon."""
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    return doc.partition(":")[0].strip()

@@ -1,0 +1,206 @@
+"""Properties x worker -> GradeResult. The only place a verdict or a score is made.
+
+Each property runs as a Hypothesis test in this process, derandomized by the seed, with no example
+database; every call it makes goes to the worker. A property that hangs, crashes the worker or runs
+out of time is stopped without shrinking; a worker that died is replaced before the next property.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis.errors import Flaky, HypothesisException
+
+from gradekit import assignment as assignments
+from gradekit.assignment import Assignment
+from gradekit.config import GradeConfig
+from gradekit.errors import (
+    AssignmentError,
+    BudgetExhausted,
+    CallTimedOut,
+    FunctionMissing,
+    PropertyAborted,
+    PropertyFailure,
+)
+from gradekit.properties import Property
+from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
+from gradekit.sandbox import Worker
+from gradekit.submission import Submission
+from gradekit.submissions import read_submission
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running one property showed, before any points are given."""
+
+    status: Status
+    message: str = ""
+    counterexample: Counterexample | None = None
+    examples: int = 0
+    seconds: float = 0.0
+
+
+def grade(
+    path: Path,
+    assignment: Assignment | None = None,
+    config: GradeConfig = GradeConfig(),
+    assignment_dirs: list[str] | None = None,
+) -> GradeResult:
+    """Grade one submission file. Never raises for anything the submission does."""
+    started = time.monotonic()
+    source, filename, problem = read_submission(path)
+    with Worker(config.limits) as worker:
+        sub = Submission(worker, source, filename)
+        if problem is None:
+            problem = sub.load()
+        if assignment is None:
+            try:
+                assignment = assignments.infer(set(sub.defined), assignment_dirs)
+            except AssignmentError as error:
+                return GradeResult("unknown", str(path), config.seed or 0, error=problem or str(error))
+        seed = assignment.default_seed if config.seed is None else config.seed
+        sub.returns = {name: spec.returns for name, spec in assignment.functions.items()}
+        if problem is not None:
+            outcomes = {p.name: Outcome(Status.ERROR, problem) for p in assignment.properties}
+        else:
+            outcomes = _run_all(assignment, sub, config, seed, started)
+        output = sub.output()
+    tests = score(assignment, outcomes)
+    return GradeResult(
+        assignment=assignment.name,
+        submission=str(path),
+        seed=seed,
+        tests=tests,
+        error=problem,
+        output=output,
+        seconds=time.monotonic() - started,
+        function_lines={k: v for k, v in sub.defined.items() if v is not None and k in assignment.functions},
+    )
+
+
+def score(assignment: Assignment, outcomes: dict[str, Outcome]) -> tuple[PropertyResult, ...]:
+    """Points per property. A property pays only if it passed and every property it requires passed."""
+    passed = {name for name, outcome in outcomes.items() if outcome.status is Status.PASSED}
+    results = []
+    for prop in assignment.properties:
+        outcome = outcomes[prop.name]
+        held = [r for r in prop.requires if r not in passed]
+        message = outcome.message
+        if outcome.status is Status.PASSED and held:
+            names = ", ".join(f"`{r}`" for r in held)
+            message = f"passed, but pays only once {names} passes: a constant could pass this alone"
+        results.append(
+            PropertyResult(
+                name=prop.name,
+                functions=prop.functions,
+                status=outcome.status,
+                score=prop.points if outcome.status is Status.PASSED and not held else 0.0,
+                max_score=prop.points,
+                hint=prop.hint,
+                message=message,
+                counterexample=outcome.counterexample,
+                examples=outcome.examples,
+                seconds=outcome.seconds,
+            )
+        )
+    return tuple(results)
+
+
+def _run_all(
+    assignment: Assignment,
+    sub: Submission,
+    config: GradeConfig,
+    seed: int,
+    started: float,
+) -> dict[str, Outcome]:
+    outcomes = {}
+    for prop in assignment.properties:
+        remaining = config.check_budget - (time.monotonic() - started)
+        missing = [f for f in prop.functions if f not in sub.defined]
+        if missing:
+            outcome = Outcome(Status.ERROR, "; ".join(f"`{f}` is not defined" for f in missing))
+        elif remaining <= 0:
+            outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {config.check_budget:g} s budget")
+        else:
+            outcome = run_property(prop, sub, config, seed, min(config.property_budget, remaining))
+        outcomes[prop.name] = outcome
+    return outcomes
+
+
+def run_property(prop: Property, sub: Submission, config: GradeConfig, seed: int, budget: float) -> Outcome:
+    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find."""
+    _configure(prop.test, config.max_examples, seed)
+    sub.begin_property(budget)
+    started = time.monotonic()
+    status, message, counterexample = Status.PASSED, "", None
+    try:
+        prop.test(sub)
+    except PropertyFailure as failure:
+        status, message, counterexample = Status.FAILED, failure.message, _last_counterexample(sub, failure)
+    except BudgetExhausted:
+        if sub.last_failure is not None:
+            failure = sub.last_failure[0]
+            status, message = Status.FAILED, failure.message + " (stopped shrinking at the time budget)"
+            counterexample = _last_counterexample(sub, failure)
+        else:
+            message = f"stopped after {sub.examples} examples: the property's {budget:g} s budget ran out"
+    except CallTimedOut as timeout:
+        status, message, counterexample = Status.TIMEOUT, timeout.message, _current(sub)
+    except FunctionMissing as missing:
+        status, message = Status.ERROR, missing.message
+    except PropertyAborted as aborted:
+        status, message, counterexample = Status.ERROR, aborted.message, _current(sub)
+    except Flaky:
+        status = Status.FAILED
+        message = "the submission gave different results when the same input was tried again"
+        counterexample = _last_counterexample(sub, None)
+    except HypothesisException as error:
+        status, message = Status.ERROR, f"the property could not run: {type(error).__name__}: {error}"
+    except Exception as error:  # the property's own code tripped over something the submission returned
+        status = Status.FAILED
+        message = f"the property stopped with {type(error).__name__}: {error}"
+        counterexample = _current(sub)
+    return Outcome(status, message, counterexample, sub.examples, time.monotonic() - started)
+
+
+def _configure(test: Callable[..., None], max_examples: int, seed: int) -> None:
+    """Per-run settings on a @given test: Hypothesis binds them at decoration, so they are set here."""
+    test._hypothesis_internal_use_settings = hypothesis.settings(  # type: ignore[attr-defined]
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+    )
+    hypothesis.seed(seed)(test)
+
+
+def _last_counterexample(sub: Submission, failure: PropertyFailure | None) -> Counterexample:
+    """The last failing example the wrapper saw: Hypothesis replays the shrunk one last."""
+    if sub.last_failure is None:
+        return _current(sub)
+    recorded, inputs, calls = sub.last_failure
+    failure = failure or recorded
+    return Counterexample(_plain(inputs), tuple(calls), failure.returned, failure.expected)
+
+
+def _current(sub: Submission) -> Counterexample:
+    return Counterexample(_plain(sub.inputs), tuple(sub.calls))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+

@@ -1,0 +1,167 @@
+"""The authoring kit: how an assignment's property is written.
+
+A property is a plain Hypothesis test under `@prop`, taking the submission as `sub` first:
+
+    @prop(points=2, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
+          hint="Adding one constant to every logit must not change the loss.")
+    @given(case=logits_and_target(), c=shifts())
+    def loss_shift_invariant(sub, case, c):
+        z, t = case
+        expect_close(sub.cross_entropy_loss([x + c for x in z], t), sub.cross_entropy_loss(z, t))
+
+`sub.cross_entropy_loss(...)` runs in the isolated worker and returns plain numbers; nothing here
+exposes the process boundary. Mistakes in a definition are caught when it is defined.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gradekit.errors import InvalidProperty, PropertyFailure
+from gradekit.result import short_repr
+
+
+@dataclass(frozen=True)
+class Property:
+    """One graded property: a Hypothesis test plus what it is worth and what it exercises."""
+
+    name: str
+    points: float
+    functions: tuple[str, ...]
+    hint: str
+    requires: tuple[str, ...]
+    test: Callable[..., None]
+    description: str
+
+
+def prop(
+    *,
+    points: float,
+    functions: Sequence[str],
+    hint: str,
+    requires: Sequence[str] = (),
+    name: str | None = None,
+) -> Callable[[Callable[..., None]], Property]:
+    """Turn a `@given` test into a graded Property.
+
+    `requires` names properties that must pass before this one pays: a metamorphic property (shift
+    invariance, non-negativity...) is also satisfied by a function that returns a constant, so it
+    only pays once the function's values are known to be right.
+    """
+    if not isinstance(points, (int, float)) or isinstance(points, bool) or not points > 0:
+        raise InvalidProperty(f"points={points!r} must be a positive number")
+    if isinstance(functions, str) or not functions:
+        raise InvalidProperty(f"functions={functions!r} must be a non-empty list of function names")
+    if not isinstance(hint, str) or not hint.strip() or "\n" in hint.strip():
+        raise InvalidProperty(f"hint={hint!r} must be one non-empty line")
+    if isinstance(requires, str):
+        raise InvalidProperty(f"requires={requires!r} must be a list of property names, not a string")
+
+    def decorate(test: Callable[..., None]) -> Property:
+        hypothesis = getattr(test, "hypothesis", None)
+        if hypothesis is None:
+            raise InvalidProperty(
+                f"{getattr(test, '__name__', test)!r} must be a Hypothesis test: put @given(...) under @prop"
+            )
+        inner = hypothesis.inner_test
+
+        @functools.wraps(inner)
+        def recorded(sub: Any, *args: Any, **kwargs: Any) -> None:
+            sub.begin_example(kwargs)
+            try:
+                inner(sub, *args, **kwargs)
+            except PropertyFailure as failure:
+                sub.note_failure(failure)
+                raise
+
+        hypothesis.inner_test = recorded
+        return Property(
+            name=name or test.__name__,
+            points=float(points),
+            functions=tuple(functions),
+            hint=hint.strip(),
+            requires=tuple(requires),
+            test=test,
+            description=(inner.__doc__ or "").strip(),
+        )
+
+    return decorate
+
+
+def fail(message: str, returned: Any = None, expected: Any = None) -> None:
+    raise PropertyFailure(message, returned=returned, expected=expected)
+
+
+def expect(condition: bool, message: str, returned: Any = None, expected: Any = None) -> None:
+    if not condition:
+        raise PropertyFailure(message, returned=returned, expected=expected)
+
+
+def close(actual: float, expected: float, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
+    """|actual - expected| <= atol + rtol * |expected|, with inf equal to itself and NaN to nothing."""
+    if math.isnan(actual) or math.isnan(expected):
+        return False
+    if math.isinf(expected) or math.isinf(actual):
+        return actual == expected
+    return abs(actual - expected) <= atol + rtol * abs(expected)
+
+
+def expect_close(
+    actual: Any,
+    expected: Any,
+    message: str = "",
+    *,
+    rtol: float = 1e-9,
+    atol: float = 1e-12,
+    scale: float = 1.0,
+) -> None:
+    """Numbers or (nested) lists equal within a tolerance that grows with their magnitude.
+
+    `scale` is the size of the inputs (say max |logit|): rounding in a correct implementation grows
+    with it, so the absolute tolerance does too.
+    """
+    atol = atol * max(1.0, scale)
+    if not _all_close(actual, expected, rtol, atol):
+        detail = message or "the values differ"
+        if isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
+            detail += f": {len(actual)} values where {len(expected)} were expected"
+        elif worst := _worst(actual, expected):
+            detail += f" (worst at index {worst})"
+        raise PropertyFailure(detail, returned=actual, expected=expected)
+
+
+def _all_close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
+            return False
+        return all(_all_close(a, e, rtol, atol) for a, e in zip(actual, expected))
+    if not isinstance(actual, (int, float)) or isinstance(actual, bool):
+        return False
+    return close(float(actual), float(expected), rtol, atol)
+
+
+def _worst(actual: Any, expected: Any) -> str:
+    """The index of the largest difference in a flat list, for the report; '' for a scalar."""
+    if not (isinstance(actual, list) and isinstance(expected, list) and len(actual) == len(expected)):
+        return ""
+    pairs = list(zip(actual, expected))
+    if not pairs or not all(isinstance(a, (int, float)) and isinstance(e, (int, float)) for a, e in pairs):
+        return ""
+
+    def gap(pair: tuple[float, float]) -> float:
+        a, e = pair
+        return math.inf if math.isnan(a - e) else abs(a - e)
+
+    index = max(range(len(pairs)), key=lambda i: gap(pairs[i]))
+    return f"{index}: {short_repr(actual[index])} vs {short_repr(expected[index])}"
+
+
+def magnitude(values: Iterable[Any]) -> float:
+    """The largest |x| in a (nested) list of numbers: the `scale` of a tolerance."""
+    biggest = 0.0
+    for v in values:
+        biggest = max(biggest, magnitude(v) if isinstance(v, (list, tuple)) else abs(float(v)))
+    return biggest

@@ -1,0 +1,44 @@
+"""The student's report: a score line, then one block per failed property and what to try."""
+from __future__ import annotations
+
+from gradekit.result import GradeResult, PropertyResult, Status, short_repr
+
+MARKS = {Status.PASSED: "ok", Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
+
+
+def render(result: GradeResult) -> str:
+    lines = [f"gradekit: {result.submission} ({result.assignment})",
+             f"Score: {_points(result.score)} / {_points(result.max_score)}"]
+    if result.error:
+        lines.append(f"Could not grade: {result.error}")
+    passed = sum(t.status is Status.PASSED for t in result.tests)
+    lines.append(f"{passed} of {len(result.tests)} properties passed (seed {result.seed})")
+    for test in result.tests:
+        if test.status is not Status.PASSED or test.score < test.max_score:
+            lines.append("")
+            lines.extend(_block(test))
+    if result.output.strip():
+        lines += ["", "Your code printed (first lines):"]
+        lines += ["  " + line for line in result.output.strip().splitlines()[:10]]
+    return "\n".join(lines) + "\n"
+
+
+def _block(test: PropertyResult) -> list[str]:
+    functions = ", ".join(test.functions)
+    lines = [f"{MARKS[test.status]}  {test.name} [{functions}]  {_points(test.score)}/{_points(test.max_score)}"]
+    if test.message:
+        lines.append(f"  {test.message}")
+    example = test.counterexample
+    if example is not None:
+        for call in example.calls:
+            lines.append(f"  call: {call.render()}")
+        if example.returned is not None:
+            lines.append(f"  you returned: {short_repr(example.returned)}")
+        if example.expected is not None:
+            lines.append(f"  expected:     {short_repr(example.expected)}")
+    lines.append(f"  hint: {test.hint}")
+    return lines
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"

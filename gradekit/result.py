@@ -1,0 +1,115 @@
+"""The one result model every report is written from.
+
+Frozen dataclasses of plain values: the grader builds them, writers only read them, so a score can
+never be computed in two places. `to_dict` gives the JSON form documented in the README.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call the property made into the submission, as plain data."""
+
+    function: str
+    args: tuple[Any, ...]
+    returned: Any = None
+    raised: str | None = None
+
+    def render(self) -> str:
+        shown = ", ".join(short_repr(a) for a in self.args)
+        outcome = f"raised {self.raised}" if self.raised else f"returned {short_repr(self.returned)}"
+        return f"{self.function}({shown}) {outcome}"
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """The smallest failing input Hypothesis found, and what happened on it."""
+
+    inputs: dict[str, Any]
+    calls: tuple[Call, ...]
+    returned: Any = None
+    expected: Any = None
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    name: str
+    functions: tuple[str, ...]
+    status: Status
+    score: float
+    max_score: float
+    hint: str = ""
+    message: str = ""
+    counterexample: Counterexample | None = None
+    examples: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    assignment: str
+    submission: str
+    seed: int
+    tests: tuple[PropertyResult, ...] = ()
+    error: str | None = None
+    output: str = ""
+    seconds: float = 0.0
+    function_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    @property
+    def all_passed(self) -> bool:
+        return self.error is None and all(t.status is Status.PASSED for t in self.tests)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "assignment": self.assignment,
+            "submission": self.submission,
+            "score": self.score,
+            "max_score": self.max_score,
+            "seed": self.seed,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "output": self.output,
+            "tests": [_test_dict(t) for t in self.tests],
+        }
+
+
+def _test_dict(test: PropertyResult) -> dict[str, Any]:
+    data = asdict(test)
+    data["functions"] = list(test.functions)
+    data["status"] = test.status.value
+    data["seconds"] = round(test.seconds, 3)
+    if test.counterexample is not None:
+        data["counterexample"]["calls"] = [asdict(c) for c in test.counterexample.calls]
+    return data
+
+
+def short_repr(value: Any, limit: int = 200) -> str:
+    """repr for a report line: floats as Python prints them, long lists cut in the middle."""
+    if isinstance(value, list) and len(value) > 12:
+        head = ", ".join(short_repr(v, limit) for v in value[:5])
+        tail = ", ".join(short_repr(v, limit) for v in value[-3:])
+        return f"[{head}, ... ({len(value)} items) ..., {tail}]"
+    if isinstance(value, list):
+        return "[" + ", ".join(short_repr(v, limit) for v in value) + "]"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,7 @@
+"""Student code runs here, in a separate process; the grader only ever sees plain data from it.
+
+`worker.py` is the child (it imports nothing else of gradekit), `process.py` the parent's handle on it.
+"""
+from gradekit.sandbox.process import Worker
+
+__all__ = ["Worker"]

@@ -1,0 +1,153 @@
+"""The student's functions as a property sees them.
+
+`sub.softmax(z)` sends the call to the sandboxed worker and hands back plain numbers, read as the
+type the assignment declares. Along the way every call is logged for the counterexample, a function
+that answers one input two ways is caught, and a worker that hangs or dies is replaced so the next
+property starts clean.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from typing import Any
+
+from gradekit.errors import (
+    BudgetExhausted,
+    CallTimedOut,
+    FunctionMissing,
+    PropertyFailure,
+    SubmissionRaised,
+    WorkerDied,
+)
+from gradekit.result import Call, short_repr
+from gradekit.sandbox import Worker
+from gradekit.values import coerce
+
+
+class Submission:
+    """A loaded submission behind a worker process; properties call its functions as attributes."""
+
+    def __init__(self, worker: Worker, source: str, filename: str) -> None:
+        self._worker = worker
+        self._source = source
+        self._filename = filename
+        self.returns: dict[str, Any] = {}
+        self._answers: dict[bytes, tuple[bytes, Any]] = {}
+        self._outputs: list[str] = []
+        self.defined: dict[str, int | None] = {}
+        self.calls: list[Call] = []
+        self.inputs: dict[str, Any] = {}
+        self.examples = 0
+        self.deadline = math.inf
+        self.last_failure: tuple[PropertyFailure, dict[str, Any], list[Call]] | None = None
+
+    def load(self) -> str | None:
+        """Run the submission's top level in the worker; the reason it failed, or None."""
+        reply = self._worker.load(self._source, self._filename)
+        if not reply["ok"]:
+            return _load_error(reply["error"], self._filename)
+        self.defined = reply["functions"]
+        return None
+
+    def begin_property(self, budget: float) -> None:
+        self.examples = 0
+        self.deadline = time.monotonic() + budget
+        self.last_failure = None
+        self.calls = []
+        self.inputs = {}
+
+    def begin_example(self, inputs: dict[str, Any]) -> None:
+        if time.monotonic() > self.deadline:
+            raise BudgetExhausted("the property's time budget ran out")
+        self.examples += 1
+        self.inputs = inputs
+        self.calls = []
+
+    def note_failure(self, failure: PropertyFailure) -> None:
+        self.last_failure = (failure, self.inputs, list(self.calls))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self.returns:
+            raise AttributeError(name)
+        declared = self.returns[name]
+        return lambda *args: coerce(self.call(name, *args).returned, declared, name)
+
+    def call(self, function: str, *args: Any, want_args: bool = False) -> CallReply:
+        """Call `function` in the worker; the reply keeps what it returned and, if asked, its arguments after."""
+        if function not in self.defined:
+            raise FunctionMissing(f"`{function}` is not defined")
+        plain_args = list(args)
+        try:
+            reply = self._worker.call(function, plain_args, want_args=want_args)
+        except CallTimedOut as timeout:
+            self._record(Call(function, tuple(args), raised=f"no answer ({timeout.message})"))
+            self.restart()
+            raise CallTimedOut(f"`{function}` {timeout.message}") from None
+        except WorkerDied as death:
+            self._record(Call(function, tuple(args), raised=death.message))
+            self.restart()
+            raise WorkerDied(f"`{function}` stopped the grader's worker: {death.message}") from None
+        if reply.get("missing"):
+            raise FunctionMissing(f"`{function}` is not defined")
+        if not reply["ok"]:
+            error = reply["error"]
+            raised = _error_text(error, self._filename)
+            self._record(Call(function, tuple(args), raised=raised))
+            raise SubmissionRaised(f"`{function}` {raised}")
+        returned = reply["returned"]
+        self._record(Call(function, tuple(args), returned=returned))
+        self._check_repeatable(function, plain_args, returned)
+        return CallReply(returned, reply.get("args_after"))
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+
+    def _check_repeatable(self, function: str, args: list[Any], returned: Any) -> None:
+        key = _digest([function, args])
+        answer = _digest(returned)
+        first = self._answers.setdefault(key, (answer, returned))
+        if first[0] != answer:
+            message = (
+                f"`{function}` gave two different answers to the same input: first "
+                f"{short_repr(first[1])}, then {short_repr(returned)}"
+            )
+            raise PropertyFailure(message, returned=returned, expected=first[1])
+
+    def restart(self) -> None:
+        """Replace the worker with a fresh one holding the same submission."""
+        self._outputs.append(self._worker.output())
+        self._worker.stop()
+        self._worker.start()
+        self.load()
+
+    def output(self) -> str:
+        return "".join(self._outputs + [self._worker.output()])
+
+
+class CallReply:
+    __slots__ = ("returned", "args_after")
+
+    def __init__(self, returned: Any, args_after: list[Any] | None) -> None:
+        self.returned = returned
+        self.args_after = args_after
+
+
+def _digest(value: Any) -> bytes:
+    return hashlib.blake2b(json.dumps(value).encode(), digest_size=16).digest()
+
+
+def _error_text(error: dict[str, Any], filename: str) -> str:
+    if error["type"] == "NotANumber":
+        return error["message"]
+    where = f" (line {error['line']} of {filename})" if error.get("line") else ""
+    message = f": {error['message']}" if error["message"] else ""
+    return f"raised {error['type']}{message}{where}"
+
+
+def _load_error(error: dict[str, Any], filename: str) -> str:
+    where = f"line {error['line']} of {filename}" if error.get("line") else filename
+    if error["type"] in ("SyntaxError", "IndentationError", "TabError"):
+        return f"{filename} has a {error['type']} on line {error['line']}: {error['message']}"
+    return f"{filename} could not be loaded: {error['type']}: {error['message']} ({where})"
