@@ -38,7 +38,8 @@ def vanishes(difference: sp.Basic | list | tuple) -> bool:
 def test_checker_rejects_wrong_claims():
     z = ids.logits(3)
     p = ids.softmax(z)
-    wrong_gradient = [d - (pj + sp.KroneckerDelta(j, 1)) for j, (d, pj) in enumerate(zip(ids.gradient(z, 1), p))]
+    plus_one_hot = [pj + sp.KroneckerDelta(j, 1) for j, pj in enumerate(p)]
+    wrong_gradient = [d - c for d, c in zip(ids.gradient(z, 1), plus_one_hot)]
     wrong_hessian = ids.hessian(z, 1) - sp.diag(*p)
     assert not vanishes(wrong_gradient)
     assert not vanishes(wrong_hessian)
@@ -138,9 +139,14 @@ def test_bias_correction_fades():
     assert vanishes(correction) and vanishes(moment)
 
 
-@pytest.mark.parametrize("call", [lambda: ids.loss(ids.logits(3), 3), lambda: ids.loss(ids.logits(3), -1),
-                                  lambda: ids.gradient_identity(2, 2), lambda: ids.logits(0),
-                                  lambda: ids.sequence_loss([], []), lambda: ids.bigram_loss(ids.bigram_table(2), [0])])
+@pytest.mark.parametrize("call", [
+    lambda: ids.loss(ids.logits(3), 3),
+    lambda: ids.loss(ids.logits(3), -1),
+    lambda: ids.gradient_identity(2, 2),
+    lambda: ids.logits(0),
+    lambda: ids.sequence_loss([], []),
+    lambda: ids.bigram_loss(ids.bigram_table(2), [0]),
+])
 def test_out_of_range_inputs_are_refused(call):
     with pytest.raises(ValueError):
         call()
@@ -174,7 +180,8 @@ def test_reference_sequence_loss_agrees_with_sympy(V):
         mean_loss = ids.compiled_sequence_loss(V, targets)
         for _ in range(POINTS // 4):
             zs = rng.normal(0.0, 3.0, size=(n, V))
-            np.testing.assert_allclose(ref.sequence_loss(zs.tolist(), targets), mean_loss(zs), rtol=RTOL, atol=ATOL)
+            np.testing.assert_allclose(ref.sequence_loss(zs.tolist(), targets), mean_loss(zs),
+                                       rtol=RTOL, atol=ATOL)
 
 
 def test_reference_perplexity_agrees_with_sympy():
@@ -224,14 +231,12 @@ def test_course_example_sequence():
     mean_loss = ref.sequence_loss(logits_list, targets)
     assert round(mean_loss, 4) == 0.7646
     assert round(ref.perplexity(mean_loss), 4) == 2.1482
-    assert ref.softmax_cross_entropy_grad(logits_list[0], 3) == pytest.approx([0.2, 0.2, 0.2, -0.8, 0.2], abs=1e-15)
+    first_gradient = ref.softmax_cross_entropy_grad(logits_list[0], 3)
+    assert first_gradient == pytest.approx([0.2, 0.2, 0.2, -0.8, 0.2], rel=0, abs=1e-15)
     assert float(ids.compiled_sequence_loss(5, targets)(logits_list)) == pytest.approx(mean_loss, rel=1e-12)
 
 
 # --- Exact where naive code breaks --------------------------------------------------------------
-
-mpmath.mp.dps = 50
-
 
 def exact_values(z: list[float], t: int) -> tuple[float, list[float], list[float]]:
     """Loss, softmax and gradient at 50 digits from the exact binary values of z, each rounded once.
@@ -240,13 +245,14 @@ def exact_values(z: list[float], t: int) -> tuple[float, list[float], list[float
     cancels and 50 digits stay enough however far apart the logits are: L = log1p(r),
     p_j = exp(z_j - z_t) / (1 + r) and p_t - 1 = -r / (1 + r).
     """
-    values = [mpmath.mpf(x) for x in z]
-    ratios = [mpmath.exp(x - values[t]) for x in values]
-    rest = mpmath.fsum(ratio for j, ratio in enumerate(ratios) if j != t)
-    probabilities = [ratio / (1 + rest) for ratio in ratios]
-    gradient = list(probabilities)
-    gradient[t] = -rest / (1 + rest)
-    return float(mpmath.log1p(rest)), [float(p) for p in probabilities], [float(g) for g in gradient]
+    with mpmath.workdps(50):
+        values = [mpmath.mpf(x) for x in z]
+        ratios = [mpmath.exp(x - values[t]) for x in values]
+        rest = mpmath.fsum(ratio for j, ratio in enumerate(ratios) if j != t)
+        probabilities = [ratio / (1 + rest) for ratio in ratios]
+        gradient = list(probabilities)
+        gradient[t] = -rest / (1 + rest)
+        return float(mpmath.log1p(rest)), [float(p) for p in probabilities], [float(g) for g in gradient]
 
 
 def assert_exact(z: list[float], t: int) -> None:
@@ -260,10 +266,14 @@ def assert_exact(z: list[float], t: int) -> None:
     np.testing.assert_allclose(computed_gradient, gradient, rtol=RTOL, atol=TINY)
 
 
+HAND_PICKED_LARGE_LOGITS = [([1e4, 1e4 - 2.5, -1e4], 1), ([1e4, 1e4 - 2.5, -1e4], 0), ([1e4, 1e4 - 2.5, -1e4], 2),
+                            ([-1e4, -1e4 + 3.0, -9990.0], 0), ([5000.0, -5000.0, 4999.999], 2), ([1e4, 1e4], 1)]
+
+
 def large_logit_cases() -> list[tuple[list[float], int]]:
+    """The hand-picked cases, then |z| up to 1e4 drawn at random: spreads of thousands."""
     rng = np.random.default_rng([SEED, 2])
-    cases = [([1e4, 1e4 - 2.5, -1e4], 1), ([1e4, 1e4 - 2.5, -1e4], 0), ([1e4, 1e4 - 2.5, -1e4], 2),
-             ([-1e4, -1e4 + 3.0, -9990.0], 0), ([5000.0, -5000.0, 4999.999], 2), ([1e4, 1e4], 1)]
+    cases = list(HAND_PICKED_LARGE_LOGITS)
     for V in (2, 5, 50):
         for _ in range(20):
             z = rng.uniform(-1e4, 1e4, size=V)
@@ -272,12 +282,15 @@ def large_logit_cases() -> list[tuple[list[float], int]]:
     return cases
 
 
-def test_large_logit_cases_break_naive_code():
-    naive_losses = []
+def naive_loss_is_finite(z: list[float], t: int) -> bool:
     with np.errstate(all="ignore"):
-        for z, t in large_logit_cases():
-            naive_losses.append(float(ids.compiled_loss(len(z), t)(z)))
-    assert not all(map(math.isfinite, naive_losses))
+        return math.isfinite(float(ids.compiled_loss(len(z), t)(z)))
+
+
+def test_large_logit_cases_break_naive_code():
+    assert not any(naive_loss_is_finite(z, t) for z, t in HAND_PICKED_LARGE_LOGITS)
+    cases = large_logit_cases()
+    assert sum(not naive_loss_is_finite(z, t) for z, t in cases) >= 0.9 * len(cases)
 
 
 def test_reference_is_exact_for_huge_logits_and_spreads():
