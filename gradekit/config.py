@@ -5,7 +5,9 @@ every limit can be changed from the command line with `dataclasses.replace`.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 MIB = 1024 * 1024
 
@@ -28,4 +30,13 @@ class GradeConfig:
     max_examples: int = 100
     property_budget: float = 20.0
     check_budget: float = 300.0
+    replay: bool = True
     limits: Limits = Limits()
+
+
+def cache_folder() -> Path:
+    """$GRADEKIT_CACHE, else $XDG_CACHE_HOME/gradekit, else ~/.cache/gradekit: never the student's folder."""
+    if os.environ.get("GRADEKIT_CACHE"):
+        return Path(os.environ["GRADEKIT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gradekit"

@@ -14,9 +14,10 @@ from typing import Any
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
-from hypothesis.errors import Flaky, HypothesisException
+from hypothesis.errors import Flaky, HypothesisException, UnsatisfiedAssumption
 
 from gradekit import assignment as assignments
+from gradekit import examples
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.errors import (
@@ -118,6 +119,7 @@ def _run_all(
     seed: int,
     started: float,
 ) -> dict[str, Outcome]:
+    replay = examples.recorded(assignment, seed, config.max_examples) if config.replay else {}
     outcomes = {}
     for prop in assignment.properties:
         remaining = config.check_budget - (time.monotonic() - started)
@@ -127,19 +129,33 @@ def _run_all(
         elif remaining <= 0:
             outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {config.check_budget:g} s budget")
         else:
-            outcome = run_property(prop, sub, config, seed, min(config.property_budget, remaining))
+            budget = min(config.property_budget, remaining)
+            outcome = run_property(prop, sub, config, seed, budget, replay.get(prop.name))
         outcomes[prop.name] = outcome
     return outcomes
 
 
-def run_property(prop: Property, sub: Submission, config: GradeConfig, seed: int, budget: float) -> Outcome:
-    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find."""
-    _configure(prop.test, config.max_examples, seed)
-    sub.begin_property(budget)
+def run_property(
+    prop: Property,
+    sub: Submission,
+    config: GradeConfig,
+    seed: int,
+    budget: float,
+    replay: list[dict[str, Any]] | None,
+) -> Outcome:
+    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find.
+
+    Recorded inputs are replayed first (see gradekit.examples); Hypothesis runs only when there are
+    none or one of them fails, and then fails first on that same input.
+    """
     started = time.monotonic()
     status, message, counterexample = Status.PASSED, "", None
+    sub.begin_property(budget)
     try:
-        prop.test(sub)
+        if replay is None or not _replay_passes(prop, sub, replay):
+            sub.begin_property(budget)
+            _configure(prop.test, config.max_examples, seed)
+            prop.test(sub)
     except PropertyFailure as failure:
         status, message, counterexample = Status.FAILED, failure.message, _last_counterexample(sub, failure)
     except BudgetExhausted:
@@ -166,6 +182,17 @@ def run_property(prop: Property, sub: Submission, config: GradeConfig, seed: int
         message = f"the property stopped with {type(error).__name__}: {error}"
         counterexample = _current(sub)
     return Outcome(status, message, counterexample, sub.examples, time.monotonic() - started)
+
+
+def _replay_passes(prop: Property, sub: Submission, replay: list[dict[str, Any]]) -> bool:
+    for inputs in replay:
+        try:
+            prop.check(sub, **inputs)
+        except UnsatisfiedAssumption:
+            continue
+        except Exception:
+            return False
+    return True
 
 
 def _configure(test: Callable[..., None], max_examples: int, seed: int) -> None:

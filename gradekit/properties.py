@@ -26,7 +26,10 @@ from gradekit.result import short_repr
 
 @dataclass(frozen=True)
 class Property:
-    """One graded property: a Hypothesis test plus what it is worth and what it exercises."""
+    """One graded property: a Hypothesis test plus what it is worth and what it exercises.
+
+    `test(sub)` runs it under Hypothesis; `check(sub, **inputs)` runs it once on given inputs.
+    """
 
     name: str
     points: float
@@ -34,6 +37,7 @@ class Property:
     hint: str
     requires: tuple[str, ...]
     test: Callable[..., None]
+    check: Callable[..., None]
     description: str
 
 
@@ -85,6 +89,7 @@ def prop(
             hint=hint.strip(),
             requires=tuple(requires),
             test=test,
+            check=recorded,
             description=(inner.__doc__ or "").strip(),
         )
 

@@ -22,6 +22,7 @@ EXTREME_SPREAD = 700.0
 EXPLICIT_SIZE = 8
 LARGE_VOCABULARIES = (27, 100, 1000, 10_000)
 MAX_POSITIONS = 256
+MAX_SEQUENCE_FLOATS = 4096
 MAX_LOSS = 700.0
 COURSE_VOCABULARY = 27
 
@@ -85,9 +86,13 @@ def extreme_logits_and_target(draw: Any) -> tuple[list[float], int]:
 
 @st.composite
 def sequences(draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 100) -> tuple[list[list[float]], list[int]]:
-    """(logits_list, true_ids): n positions over one vocabulary; short ones drawn, long ones filled."""
+    """(logits_list, true_ids): n positions over one vocabulary; short ones drawn, long ones filled.
+
+    A sequence holds at most 4096 logits in all (256 positions of 16 tokens, 40 of 100).
+    """
     size = draw(vocab_sizes(max_size=max_vocab))
-    positions = draw(st.integers(1, min(4, max_positions)) | st.integers(1, max_positions))
+    longest = max(1, min(max_positions, MAX_SEQUENCE_FLOATS // size))
+    positions = draw(st.integers(1, min(4, longest)) | st.integers(1, longest))
     if positions * size <= 2 * EXPLICIT_SIZE:
         rows = draw(st.lists(st.lists(st.floats(-TYPICAL, TYPICAL), min_size=size, max_size=size),
                              min_size=positions, max_size=positions))
@@ -99,6 +104,21 @@ def sequences(draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 10
     rows = rng.uniform(-spread, spread, (positions, size)).tolist()
     ids = rng.integers(0, size, positions).tolist()
     return rows, ids
+
+
+@st.composite
+def uniform_logits_and_target(draw: Any, bound: float = EXTREME) -> tuple[list[float], int]:
+    """V equal logits (anywhere in +-bound) and a target: every token has probability 1/V."""
+    size = draw(vocab_sizes())
+    value = draw(st.floats(-bound, bound))
+    return [value] * size, draw(targets(size))
+
+
+@st.composite
+def logits_target_and_index(draw: Any, max_size: int = EXPLICIT_SIZE) -> tuple[list[float], int, int]:
+    """(logits, target, j): a small case and one coordinate j to probe, e.g. by finite differences."""
+    z, t = draw(logits_and_target(vocab_sizes(max_size=max_size)))
+    return z, t, draw(st.integers(0, len(z) - 1))
 
 
 def losses() -> st.SearchStrategy[float]:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradekit.errors import (
     BudgetExhausted,
@@ -25,11 +25,14 @@ from gradekit.result import Call, short_repr
 from gradekit.sandbox import Worker
 from gradekit.values import coerce
 
+if TYPE_CHECKING:
+    from gradekit.examples import Trusted
+
 
 class Submission:
     """A loaded submission behind a worker process; properties call its functions as attributes."""
 
-    def __init__(self, worker: Worker, source: str, filename: str) -> None:
+    def __init__(self, worker: Worker | Trusted, source: str, filename: str) -> None:
         self._worker = worker
         self._source = source
         self._filename = filename
@@ -39,6 +42,7 @@ class Submission:
         self.defined: dict[str, int | None] = {}
         self.calls: list[Call] = []
         self.inputs: dict[str, Any] = {}
+        self.seen: list[dict[str, Any]] = []
         self.examples = 0
         self.deadline = math.inf
         self.last_failure: tuple[PropertyFailure, dict[str, Any], list[Call]] | None = None
@@ -57,12 +61,14 @@ class Submission:
         self.last_failure = None
         self.calls = []
         self.inputs = {}
+        self.seen = []
 
     def begin_example(self, inputs: dict[str, Any]) -> None:
         if time.monotonic() > self.deadline:
             raise BudgetExhausted("the property's time budget ran out")
         self.examples += 1
         self.inputs = inputs
+        self.seen.append(inputs)
         self.calls = []
 
     def note_failure(self, failure: PropertyFailure) -> None:

@@ -65,6 +65,8 @@ def _read(value: Any, declared: Any) -> Any:
     if origin is list:
         if not isinstance(value, list):
             raise _Mismatch(describe(declared))
+        if args[0] is float and all(type(v) is float for v in value):
+            return value
         return [_read(v, args[0]) for v in value]
     if origin is tuple:
         if not isinstance(value, list) or len(value) != len(args):

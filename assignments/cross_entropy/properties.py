@@ -17,10 +17,12 @@ from gradekit.strategies import (
     extreme_logits_and_target,
     logits,
     logits_and_target,
+    logits_target_and_index,
     losses,
     margins,
     sequences,
     shifts,
+    uniform_logits_and_target,
     vocab_sizes,
 )
 
@@ -142,12 +144,12 @@ def loss_shift_invariant(sub, case, c):
 
 @prop(points=3, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
       hint="Equal logits over V tokens give P = 1/V, so the loss is ln V (ln 27 = 3.2958 for microgpt).")
-@given(size=vocab_sizes(), value=shifts(), data=st.data())
-def loss_uniform_is_log_v(sub, size, value, data):
+@given(case=uniform_logits_and_target())
+def loss_uniform_is_log_v(sub, case):
     """Uniform logits over V tokens give a loss of ln V."""
-    t = data.draw(st.integers(0, size - 1), label="true_id")
-    loss = sub.cross_entropy_loss([value] * size, t)
-    expect_close(loss, math.log(size), "uniform logits should give a loss of ln V", scale=abs(value))
+    z, t = case
+    loss = sub.cross_entropy_loss(z, t)
+    expect_close(loss, math.log(len(z)), "uniform logits should give a loss of ln V", scale=magnitude(z))
 
 
 @prop(points=3, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
@@ -306,11 +308,10 @@ def grad_sums_to_zero(sub, case):
 @prop(points=4, functions=["softmax_cross_entropy_grad", "cross_entropy_loss"],
       requires=["grad_matches_identity", "loss_matches_reference"],
       hint="Your gradient must be the slope of your own loss: check its sign and the true token's entry.")
-@given(case=logits_and_target(vocab_sizes(max_size=8)), data=st.data())
-def grad_matches_finite_differences(sub, case, data):
+@given(case=logits_target_and_index())
+def grad_matches_finite_differences(sub, case):
     """Each entry matches the central difference (L(z + h e_j) - L(z - h e_j)) / 2h of your own loss."""
-    z, t = case
-    j = data.draw(st.integers(0, len(z) - 1), label="j")
+    z, t, j = case
     h = 1e-5 * max(1.0, abs(z[j]))
     up, down = list(z), list(z)
     up[j] += h

@@ -20,7 +20,7 @@ from typing import Any
 
 import gradekit
 import gradekit.reference
-from gradekit.config import Limits
+from gradekit.config import Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -29,9 +29,9 @@ GRACE_SECONDS = 0.2
 
 
 def _blocked_roots() -> list[str]:
-    """Folders the worker may not read: gradekit itself and, in a source checkout, its reference/."""
+    """Folders the worker may not open: gradekit, its reference/ (apart in a checkout), the example cache."""
     packages = (gradekit, gradekit.reference)
-    return sorted({str(Path(p.__file__).resolve().parent) for p in packages})
+    return sorted({str(Path(p.__file__).resolve().parent) for p in packages} | {str(cache_folder())})
 
 
 class Worker:
