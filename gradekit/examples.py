@@ -77,8 +77,8 @@ class Trusted:
     def __init__(self, module: ModuleType) -> None:
         self.module = module
 
-    def call(self, function: str, args: list[Any], want_args: bool = False) -> dict[str, Any]:
-        args = json.loads(json.dumps(args))
+    def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
+        args = json.loads(encoded_args)
         reply = {"ok": True, "returned": to_plain(getattr(self.module, function)(*args))}
         if want_args:
             reply["args_after"] = to_plain(args)

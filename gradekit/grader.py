@@ -6,6 +6,7 @@ out of time is stopped without shrinking; a worker that died is replaced before 
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ def grade(
             problem = sub.load()
         if assignment is None:
             try:
-                assignment = assignments.infer(set(sub.defined), assignment_dirs)
+                assignment = assignments.infer(set(sub.defined) or _named_in(source), assignment_dirs)
             except AssignmentError as error:
                 return GradeResult("unknown", str(path), config.seed or 0, error=problem or str(error))
         seed = assignment.default_seed if config.seed is None else config.seed
@@ -82,6 +83,11 @@ def grade(
         seconds=time.monotonic() - started,
         function_lines={k: v for k, v in sub.defined.items() if v is not None and k in assignment.functions},
     )
+
+
+def _named_in(source: str) -> set[str]:
+    """Function names a source defines, read from its text: enough to pick the assignment when it cannot run."""
+    return set(re.findall(r"^\s*def\s+(\w+)", source, re.MULTILINE))
 
 
 def score(assignment: Assignment, outcomes: dict[str, Outcome]) -> tuple[PropertyResult, ...]:

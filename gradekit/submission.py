@@ -37,7 +37,7 @@ class Submission:
         self._source = source
         self._filename = filename
         self.returns: dict[str, Any] = {}
-        self._answers: dict[bytes, tuple[bytes, Any]] = {}
+        self._answers: dict[bytes, Any] = {}
         self._outputs: list[str] = []
         self.defined: dict[str, int | None] = {}
         self.calls: list[Call] = []
@@ -84,9 +84,9 @@ class Submission:
         """Call `function` in the worker; the reply keeps what it returned and, if asked, its arguments after."""
         if function not in self.defined:
             raise FunctionMissing(f"`{function}` is not defined")
-        plain_args = list(args)
+        encoded = json.dumps(list(args))
         try:
-            reply = self._worker.call(function, plain_args, want_args=want_args)
+            reply = self._worker.call(function, encoded, want_args=want_args)
         except CallTimedOut as timeout:
             self._record(Call(function, tuple(args), raised=f"no answer ({timeout.message})"))
             self.restart()
@@ -104,22 +104,21 @@ class Submission:
             raise SubmissionRaised(f"`{function}` {raised}")
         returned = reply["returned"]
         self._record(Call(function, tuple(args), returned=returned))
-        self._check_repeatable(function, plain_args, returned)
+        self._check_repeatable(function, encoded, returned)
         return CallReply(returned, reply.get("args_after"))
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
 
-    def _check_repeatable(self, function: str, args: list[Any], returned: Any) -> None:
-        key = _digest([function, args])
-        answer = _digest(returned)
-        first = self._answers.setdefault(key, (answer, returned))
-        if first[0] != answer:
+    def _check_repeatable(self, function: str, encoded_args: str, returned: Any) -> None:
+        key = hashlib.blake2b(f"{function}{encoded_args}".encode(), digest_size=16).digest()
+        first = self._answers.setdefault(key, returned)
+        if first != returned and json.dumps(first) != json.dumps(returned):  # json: NaN equals NaN
             message = (
                 f"`{function}` gave two different answers to the same input: first "
-                f"{short_repr(first[1])}, then {short_repr(returned)}"
+                f"{short_repr(first)}, then {short_repr(returned)}"
             )
-            raise PropertyFailure(message, returned=returned, expected=first[1])
+            raise PropertyFailure(message, returned=returned, expected=first)
 
     def restart(self) -> None:
         """Replace the worker with a fresh one holding the same submission."""
@@ -138,10 +137,6 @@ class CallReply:
     def __init__(self, returned: Any, args_after: list[Any] | None) -> None:
         self.returned = returned
         self.args_after = args_after
-
-
-def _digest(value: Any) -> bytes:
-    return hashlib.blake2b(json.dumps(value).encode(), digest_size=16).digest()
 
 
 def _error_text(error: dict[str, Any], filename: str) -> str:

@@ -27,6 +27,7 @@ from gradekit.strategies import (
 )
 
 SMALL = vocab_sizes(max_size=27)
+FULL = vocab_sizes(max_size=10_000)
 
 
 def expect_finite(values, function):
@@ -48,7 +49,7 @@ def expect_pure(sub, function, *args):
 
 @prop(points=8, functions=["softmax"],
       hint="softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z).")
-@given(z=logits())
+@given(z=logits(FULL))
 def softmax_matches_reference(sub, z):
     """softmax agrees with the reference on typical logits."""
     expect_close(sub.softmax(z), ref.softmax(z), "softmax differs from the reference")
@@ -101,7 +102,7 @@ def softmax_is_pure(sub, z):
 
 @prop(points=10, functions=["cross_entropy_loss"],
       hint="loss = -log softmax(z)[true_id] = logsumexp(z) - z[true_id], natural log.")
-@given(case=logits_and_target())
+@given(case=logits_and_target(FULL))
 def loss_matches_reference(sub, case):
     """cross_entropy_loss agrees with the reference on typical logits."""
     z, t = case
@@ -287,7 +288,7 @@ def perplexity_is_pure(sub, loss):
 
 @prop(points=8, functions=["softmax_cross_entropy_grad"],
       hint="dL/dz = softmax(z) - onehot(true_id): subtract 1 at the true token only.")
-@given(case=logits_and_target())
+@given(case=logits_and_target(FULL))
 def grad_matches_identity(sub, case):
     """The gradient equals the sympy-derived identity softmax(z) - onehot(t)."""
     z, t = case

@@ -1,9 +1,9 @@
-"""The student's report: a score line, then one block per failed property and what to try."""
+"""The student's report: a score line, one block per failed property, then what is held back."""
 from __future__ import annotations
 
 from gradekit.result import GradeResult, PropertyResult, Status, short_repr
 
-MARKS = {Status.PASSED: "ok", Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
+MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
 
 
 def render(result: GradeResult) -> str:
@@ -11,12 +11,18 @@ def render(result: GradeResult) -> str:
              f"Score: {_points(result.score)} / {_points(result.max_score)}"]
     if result.error:
         lines.append(f"Could not grade: {result.error}")
+        lines.append(f"Every property scores 0 until the file loads ({len(result.tests)} properties).")
+        return "\n".join(lines) + "\n"
     passed = sum(t.status is Status.PASSED for t in result.tests)
     lines.append(f"{passed} of {len(result.tests)} properties passed (seed {result.seed})")
     for test in result.tests:
-        if test.status is not Status.PASSED or test.score < test.max_score:
+        if test.status is not Status.PASSED:
             lines.append("")
             lines.extend(_block(test))
+    held = [t for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
+    if held:
+        lines += ["", "Passed, but held back until the function's values are right:"]
+        lines += [f"  {t.name} ({_points(t.max_score)} point{'' if t.max_score == 1 else 's'})" for t in held]
     if result.output.strip():
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]
@@ -30,8 +36,7 @@ def _block(test: PropertyResult) -> list[str]:
         lines.append(f"  {test.message}")
     example = test.counterexample
     if example is not None:
-        for call in example.calls:
-            lines.append(f"  call: {call.render()}")
+        lines += [f"  call: {call.render()}" for call in example.calls]
         if example.returned is not None:
             lines.append(f"  you returned: {short_repr(example.returned)}")
         if example.expected is not None:

@@ -84,15 +84,17 @@ class Worker:
     def load(self, source: str, filename: str) -> dict[str, Any]:
         return self.request({"op": "load", "source": source, "filename": filename}, self.limits.load_timeout)
 
-    def call(self, function: str, args: list[Any], want_args: bool = False) -> dict[str, Any]:
-        request = {"op": "call", "function": function, "args": args, "want_args": want_args}
-        return self.request(request, self.limits.call_timeout)
+    def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
+        """Call `function` on arguments already encoded as a JSON list (the caller reuses the text)."""
+        request = {"op": "call", "function": function, "want_args": want_args}
+        return self.request(request, self.limits.call_timeout, encoded_args)
 
-    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def request(self, message: dict[str, Any], timeout: float, encoded_args: str = "[]") -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         self._next_id += 1
-        message = {**message, "id": self._next_id}
-        self._send(json.dumps(message).encode() + b"\n", deadline, timeout)
+        head = json.dumps({**message, "id": self._next_id})
+        line = f'{head[:-1]}, "args": {encoded_args}}}\n'.encode()
+        self._send(line, deadline, timeout)
         while True:
             reply = json.loads(self._receive_line(deadline, timeout))
             if reply.get("id") == self._next_id:

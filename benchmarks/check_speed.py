@@ -1,0 +1,57 @@
+"""How long `gradekit check` takes, as a student runs it: a whole process, median of several runs.
+
+Prints, for a correct and a buggy submission: the cold run (empty example cache: the examples are
+drawn by Hypothesis against the reference first), then the median, min and max of warm runs, and
+examples per second. Target on a 2-core machine: a correct submission's warm median at most 1.0 s
+with at least 100 examples per property.
+
+    python benchmarks/check_speed.py [--runs 7]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = {
+    "correct": ROOT / "examples" / "submission.py",
+    "buggy": ROOT / "examples" / "buggy_submission.py",
+}
+
+
+def check(path: Path, cache: str) -> tuple[float, dict]:
+    env = {**os.environ, "GRADEKIT_CACHE": cache}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "gradekit", "check", str(path), "--format", "json"],
+                          capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"gradekit check {path} failed: {done.stderr}")
+    return elapsed, json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory() as cache:
+        for label, path in SUBMISSIONS.items():
+            cold, report = check(path, cache)
+            times = [check(path, cache)[0] for _ in range(runs)]
+            examples = sum(t["examples"] for t in report["tests"])
+            fewest = min(t["examples"] for t in report["tests"])
+            median = statistics.median(times)
+            print(f"{label:8s} score {report['score']:g}/{report['max_score']:g}  "
+                  f"cold {cold:.2f} s  warm median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
+                  f"{runs} runs)  {examples} examples, >= {fewest} per property, {examples / median:.0f} examples/s")
+
+
+if __name__ == "__main__":
+    main()
