@@ -29,9 +29,10 @@ import gradekit
 import gradekit.strategies
 from gradekit.assignment import Assignment
 from gradekit.config import cache_folder
-from gradekit.sandbox.worker import to_plain
+from gradekit.sandbox.worker import pack, to_plain, unpack
 
-Recorded = dict[str, list[dict[str, Any]]]
+Recorded = dict[str, dict[str, list[Any]]]
+FORMAT = 2  # bump when what is stored changes: an old file then simply misses
 
 
 def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
@@ -39,18 +40,18 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     key = _key(assignment, seed, max_examples)
     path = cache_folder() / f"{assignment.name}-{key[:24]}.json"
     try:
-        stored = json.loads(path.read_text())
-        if stored.get("key") == key:
+        stored = json.loads(path.read_text(), object_hook=unpack)
+        if stored.get("key") == key and _well_formed(stored["properties"]):
             return stored["properties"]
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, KeyError):
         pass
     properties = record(assignment, seed, max_examples)
-    _write(path, {"key": key, "properties": properties})
+    _write(path, pack({"key": key, "properties": properties}))
     return properties
 
 
 def record(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
-    """Run every property under Hypothesis against the solution and keep the inputs of those it passes."""
+    """Run every property under Hypothesis against the solution; keep the inputs and calls of those it passes."""
     from gradekit.grader import run_property
     from gradekit.config import GradeConfig
     from gradekit.result import Status
@@ -65,10 +66,19 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
         outcome = run_property(prop, sub, config, seed, float("inf"), replay=None)
         if outcome.status is Status.PASSED:
             try:
-                properties[prop.name] = json.loads(json.dumps(sub.seen, allow_nan=True))
+                inputs = json.loads(json.dumps(sub.seen, allow_nan=True))
             except TypeError:
                 continue  # inputs that are not plain data (st.data(), objects) are drawn live
+            properties[prop.name] = {"inputs": inputs, "calls": [list(c) for c in sub.sent]}
     return properties
+
+
+def _well_formed(properties: Any) -> bool:
+    """A damaged cache file must cost speed, never a grade."""
+    return isinstance(properties, dict) and all(
+        isinstance(p, dict) and isinstance(p.get("inputs"), list) and isinstance(p.get("calls"), list)
+        for p in properties.values()
+    )
 
 
 class Trusted:
@@ -78,7 +88,7 @@ class Trusted:
         self.module = module
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
-        args = json.loads(encoded_args)
+        args = json.loads(encoded_args, object_hook=unpack)
         reply = {"ok": True, "returned": to_plain(getattr(self.module, function)(*args))}
         if want_args:
             reply["args_after"] = to_plain(args)
@@ -95,7 +105,7 @@ def _import_solution(path: Path) -> ModuleType:
 
 def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     digest = hashlib.sha256()
-    versions = (gradekit.__version__, hypothesis.__version__, numpy.__version__, sys.version_info[:2])
+    versions = (FORMAT, gradekit.__version__, hypothesis.__version__, numpy.__version__, sys.version_info[:2])
     digest.update(repr((versions, assignment.name, seed, max_examples)).encode())
     sources = sorted(assignment.folder.glob("*.py")) + [Path(gradekit.strategies.__file__), assignment.solution]
     for source in sources:

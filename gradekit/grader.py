@@ -147,7 +147,7 @@ def run_property(
     config: GradeConfig,
     seed: int,
     budget: float,
-    replay: list[dict[str, Any]] | None,
+    replay: dict[str, list[Any]] | None,
 ) -> Outcome:
     """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find.
 
@@ -190,14 +190,16 @@ def run_property(
     return Outcome(status, message, counterexample, sub.examples, time.monotonic() - started)
 
 
-def _replay_passes(prop: Property, sub: Submission, replay: list[dict[str, Any]]) -> bool:
-    for inputs in replay:
+def _replay_passes(prop: Property, sub: Submission, replay: dict[str, list[Any]]) -> bool:
+    sub.prefetch(replay["calls"])
+    for inputs in replay["inputs"]:
         try:
             prop.check(sub, **inputs)
         except UnsatisfiedAssumption:
             continue
         except Exception:
             return False
+    sub.drain()
     return True
 
 

@@ -19,18 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import gradekit
+import gradekit.assignments
 import gradekit.reference
 from gradekit.config import Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.sandbox.worker import unpack
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
 GRACE_SECONDS = 0.2
+PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
 
 
 def _blocked_roots() -> list[str]:
-    """Folders the worker may not open: gradekit, its reference/ (apart in a checkout), the example cache."""
-    packages = (gradekit, gradekit.reference)
+    """Folders the worker may not open: gradekit, its reference/ and assignments/ (apart in a checkout,
+    and a rewritten properties.py would grade every later submission), the example cache."""
+    packages = (gradekit, gradekit.reference, gradekit.assignments)
     return sorted({str(Path(p.__file__).resolve().parent) for p in packages} | {str(cache_folder())})
 
 
@@ -82,25 +86,49 @@ class Worker:
         self._buffer = b""
 
     def load(self, source: str, filename: str) -> dict[str, Any]:
-        return self.request({"op": "load", "source": source, "filename": filename}, self.limits.load_timeout)
+        self._next_id += 1
+        request = {"op": "load", "source": source, "filename": filename, "id": self._next_id}
+        self._send(json.dumps(request).encode() + b"\n", self.limits.load_timeout)
+        return self.receive(self._next_id, self.limits.load_timeout, answer="functions")
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
         """Call `function` on arguments already encoded as a JSON list (the caller reuses the text)."""
-        request = {"op": "call", "function": function, "want_args": want_args}
-        return self.request(request, self.limits.call_timeout, encoded_args)
+        return self.receive(self.send_calls([(function, encoded_args, want_args)])[0])
 
-    def request(self, message: dict[str, Any], timeout: float, encoded_args: str = "[]") -> dict[str, Any]:
+    def send_calls(self, calls: list[tuple[str, str, bool]]) -> list[int]:
+        """Queue calls; the worker runs them in order and answers each as soon as it is done.
+
+        Sending a property's expected calls at once lets the worker run ahead while the grader checks
+        earlier answers, instead of one round trip (two context switches) per call.
+        """
+        first = self._next_id + 1
+        self._next_id += len(calls)
+        body = ", ".join(
+            f'{{"id": {first + i}, "function": {json.dumps(f)}, "want_args": {json.dumps(w)}, "args": {a}}}'
+            for i, (f, a, w) in enumerate(calls)
+        )
+        self._send(f'{{"op": "calls", "calls": [{body}]}}\n'.encode(), self.limits.call_timeout)
+        return list(range(first, first + len(calls)))
+
+    def receive(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> dict[str, Any]:
+        """The reply to `request_id`, skipping replies to earlier requests nobody waits for any more."""
+        timeout = self.limits.call_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
-        self._next_id += 1
-        head = json.dumps({**message, "id": self._next_id})
-        line = f'{head[:-1]}, "args": {encoded_args}}}\n'.encode()
-        self._send(line, deadline, timeout)
         while True:
-            reply = json.loads(self._receive_line(deadline, timeout))
-            if reply.get("id") == self._next_id:
+            line = self._receive_line(deadline, timeout)
+            try:
+                reply = json.loads(line, object_hook=unpack)
+            except (ValueError, TypeError):
+                reply = None
+            if not isinstance(reply, dict):
+                raise WorkerDied(PROTOCOL_BROKEN)
+            if reply.get("id") == request_id:
+                if not _well_formed(reply, answer):
+                    raise WorkerDied(PROTOCOL_BROKEN)
                 return reply
 
-    def _send(self, data: bytes, deadline: float, timeout: float) -> None:
+    def _send(self, data: bytes, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
         while data:
             self._wait(select.POLLOUT, self._request_write, deadline, timeout)
             try:
@@ -141,6 +169,8 @@ class Worker:
 
     def output(self) -> str:
         """What the submission printed, capped; shown to the student, never parsed."""
+        if not self.directory:  # stopped: a relative path would read the grader's own folder
+            return ""
         path = os.path.join(self.directory, "output.txt")
         try:
             with open(path, "rb") as handle:
@@ -157,6 +187,22 @@ class Worker:
         if self.directory:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = ""
+
+
+def _well_formed(reply: dict[str, Any], answer: str) -> bool:
+    """Whether the grader can read a reply as the answer to a load ("functions") or a call ("returned").
+
+    The submission can write to the reply pipe as well as the worker can: a reply is data to check.
+    """
+    if type(reply.get("ok")) is not bool:
+        return False
+    if reply["ok"]:
+        return isinstance(reply.get("functions"), dict) if answer == "functions" else "returned" in reply
+    if answer == "returned" and reply.get("missing") is True:
+        return True
+    error = reply.get("error")
+    return (isinstance(error, dict) and "line" in error
+            and isinstance(error.get("type"), str) and isinstance(error.get("message"), str))
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -1,0 +1,104 @@
+"""The authoring kit: mistakes caught at definition, tolerances that scale, and the bounded strategies."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradekit import strategies
+from gradekit.errors import InvalidProperty, PropertyFailure
+from gradekit.properties import Property, close, expect_close, magnitude, prop
+
+
+@given(x=st.integers())
+def some_test(sub, x):
+    pass
+
+
+@pytest.mark.parametrize("kwargs, complaint", [
+    (dict(points=0, functions=["f"], hint="h"), "points=0 must be a positive number"),
+    (dict(points=1, functions="f", hint="h"), "functions='f' must be a non-empty list"),
+    (dict(points=1, functions=[], hint="h"), "functions=[] must be a non-empty list"),
+    (dict(points=1, functions=["f"], hint=""), "must be one non-empty line"),
+    (dict(points=1, functions=["f"], hint="two\nlines"), "must be one non-empty line"),
+    (dict(points=1, functions=["f"], hint="h", requires="other"), "must be a list of property names"),
+])
+def test_definition_mistakes_name_the_argument(kwargs, complaint):
+    with pytest.raises(InvalidProperty, match=complaint.replace("[", r"\[").replace("]", r"\]")):
+        prop(**kwargs)
+
+
+def test_a_property_must_be_a_hypothesis_test():
+    with pytest.raises(InvalidProperty, match="put @given"):
+        prop(points=1, functions=["f"], hint="h")(lambda sub: None)
+
+
+def test_prop_keeps_what_the_report_needs():
+    made = prop(points=2, functions=["f"], hint="a hint", requires=["base"])(some_test)
+    assert isinstance(made, Property)
+    assert (made.name, made.points, made.functions, made.requires) == ("some_test", 2.0, ("f",), ("base",))
+
+
+def test_tolerance_grows_with_the_size_of_the_inputs():
+    with pytest.raises(PropertyFailure):
+        expect_close(1.0 + 1e-10, 1.0, atol=1e-12, rtol=0)
+    expect_close(1.0 + 1e-10, 1.0, atol=1e-12, rtol=0, scale=1000.0)
+    assert not close(math.nan, math.nan) and close(math.inf, math.inf) and not close(math.inf, 1e308)
+
+
+def test_a_length_mismatch_says_so():
+    with pytest.raises(PropertyFailure, match="2 values where 3 were expected"):
+        expect_close([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_magnitude_of_nested_lists():
+    assert magnitude([[1.0, -7.5], [3.0]]) == 7.5 and magnitude([2, -3]) == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=strategies.logits_and_target(strategies.vocab_sizes(max_size=10_000)))
+def test_logits_stay_in_the_documented_domain(case):
+    z, t = case
+    assert 1 <= len(z) <= 10_000 and 0 <= t < len(z)
+    assert all(isinstance(x, float) and abs(x) <= strategies.TYPICAL for x in z)
+
+
+@settings(max_examples=200, deadline=None)
+@given(z=strategies.extreme_logits())
+def test_extreme_logits_are_extreme_but_bounded(z):
+    assert max(z) - min(z) >= strategies.EXTREME_SPREAD
+    assert magnitude(z) <= strategies.EXTREME
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=strategies.sequences())
+def test_sequences_are_rectangular_and_bounded(case):
+    rows, ids = case
+    size = len(rows[0])
+    assert len(rows) == len(ids) >= 1 and all(len(r) == size for r in rows)
+    assert len(rows) * size <= max(strategies.MAX_SEQUENCE_FLOATS, size)
+    assert all(0 <= t < size for t in ids)
+
+
+@settings(max_examples=200, deadline=None)
+@given(loss=strategies.losses())
+def test_losses_keep_exp_finite(loss):
+    assert 0.0 <= loss <= strategies.MAX_LOSS and math.isfinite(math.exp(loss))
+
+
+def test_the_strategies_reach_the_edges():
+    sizes = set()
+    lasts = []
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(case=strategies.logits_and_target(strategies.vocab_sizes(max_size=10_000)))
+    def collect(case):
+        z, t = case
+        sizes.add(len(z))
+        lasts.append(t == len(z) - 1)
+
+    collect()
+    assert 1 in sizes and 10_000 in sizes and 27 in sizes
+    assert sum(lasts) > 30, "the last target id must come up often"

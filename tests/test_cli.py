@@ -1,0 +1,83 @@
+"""The command line: exit codes, formats, options and errors in one sentence."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from gradekit.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CORRECT = ROOT / "examples" / "submission.py"
+BUGGY = ROOT / "examples" / "buggy_submission.py"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gradekit", *args], capture_output=True, text=True)
+
+
+def test_a_correct_submission_exits_0_with_full_marks():
+    done = run("check", str(CORRECT), "--max-examples", "20")
+    assert done.returncode == 0
+    assert "Score: 100 / 100" in done.stdout
+
+
+def test_a_buggy_submission_exits_1_and_shows_counterexample_and_hint():
+    done = run("check", str(BUGGY), "--max-examples", "20")
+    assert done.returncode == 1
+    assert "FAILED  loss_matches_reference [cross_entropy_loss]" in done.stdout
+    assert "you returned:" in done.stdout and "expected:" in done.stdout and "hint:" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_json_report_has_the_documented_keys(tmp_path):
+    out = tmp_path / "report.json"
+    assert main(["check", str(BUGGY), "--format", "json", "--output", str(out), "--max-examples", "20"]) == 1
+    report = json.loads(out.read_text())
+    assert list(report)[:6] == ["assignment", "submission", "score", "max_score", "seed", "error"]
+    assert report["assignment"] == "cross_entropy" and report["error"] is None
+    test = report["tests"][0]
+    assert {"name", "functions", "score", "max_score", "status", "message", "counterexample"} <= set(test)
+    failed = [t for t in report["tests"] if t["status"] == "failed"]
+    assert failed and all(t["counterexample"]["calls"] for t in failed)
+    assert report["score"] == sum(t["score"] for t in report["tests"])
+
+
+def test_an_unloadable_submission_still_writes_a_report_and_exits_1(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("def softmax(z):\n    return (\n")
+    out = tmp_path / "report.json"
+    assert main(["check", str(broken), "--format", "json", "--output", str(out)]) == 1
+    report = json.loads(out.read_text())
+    assert report["score"] == 0 and "line 2" in report["error"]
+
+
+def test_a_missing_file_is_one_sentence_and_a_report(tmp_path):
+    done = run("check", str(tmp_path / "nowhere.py"), "--assignment", "cross_entropy")
+    assert done.returncode == 1
+    assert "does not exist" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_usage_errors_exit_2_with_one_line():
+    for args in (["check", str(CORRECT), "--format", "xml"],
+                 ["check", str(CORRECT), "--assignment", "nope"],
+                 ["check", str(CORRECT), "--max-examples", "0"],
+                 ["check", str(CORRECT), "--timeout", "soon"],
+                 ["frobnicate"]):
+        done = run(*args)
+        assert done.returncode == 2, args
+        assert done.stderr.startswith("gradekit: ") and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_list_shows_assignments_and_signatures():
+    done = run("list")
+    assert done.returncode == 0
+    assert "cross_entropy:" in done.stdout
+    assert "cross_entropy_loss(logits: list[float], true_id: int) -> float" in done.stdout
+
+
+def test_seed_option_is_reported(tmp_path):
+    out = tmp_path / "r.json"
+    main(["check", str(CORRECT), "--format", "json", "--output", str(out), "--seed", "11", "--max-examples", "10"])
+    assert json.loads(out.read_text())["seed"] == 11

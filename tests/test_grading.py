@@ -1,0 +1,123 @@
+"""The grader's promises: determinism, replay equivalence, gating, missing functions, honest errors."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from gradekit.config import GradeConfig
+from gradekit.grader import grade
+from gradekit.result import Status
+
+ROOT = Path(__file__).resolve().parent.parent
+BUGGY = ROOT / "examples" / "buggy_submission.py"
+CORRECT = ROOT / "examples" / "submission.py"
+FAST = GradeConfig(max_examples=30)
+
+CONSTANT = """
+def softmax(z): return [1.0 / len(z)] * len(z)
+def cross_entropy_loss(z, t): return 1.0
+def sequence_loss(Z, T): return 1.0
+def perplexity(loss): return 1.0
+def softmax_cross_entropy_grad(z, t): return [0.0] * len(z)
+"""
+
+
+def without_timings(result) -> dict:
+    data = result.to_dict()
+    data.pop("seconds")
+    for test in data["tests"]:
+        test.pop("seconds")
+    return data
+
+
+def test_grading_the_same_file_twice_gives_identical_json(cross_entropy):
+    first = grade(BUGGY, cross_entropy, FAST)
+    second = grade(BUGGY, cross_entropy, FAST)
+    assert json.dumps(without_timings(first)) == json.dumps(without_timings(second))
+
+
+def test_replayed_examples_give_the_grade_hypothesis_gives(cross_entropy):
+    replayed = grade(BUGGY, cross_entropy, FAST)
+    direct = grade(BUGGY, cross_entropy, replace(FAST, replay=False))
+    for a, b in zip(replayed.tests, direct.tests):
+        assert (a.name, a.status, a.score, a.message) == (b.name, b.status, b.score, b.message)
+        assert a.counterexample == b.counterexample
+
+
+def test_a_seed_changes_the_examples_but_not_a_correct_grade(cross_entropy):
+    result = grade(CORRECT, cross_entropy, replace(FAST, seed=7))
+    assert result.seed == 7 and result.score == result.max_score == 100
+
+
+def test_constant_functions_score_zero(grade_file):
+    result = grade_file(CONSTANT, FAST)
+    assert result.score == 0
+    held = [t for t in result.tests if t.status is Status.PASSED]
+    assert held, "a constant passes some metamorphic property, which must then pay nothing"
+    assert all("pays only once" in t.message for t in held)
+
+
+def test_a_missing_function_costs_only_its_own_points(grade_file):
+    source = CORRECT.read_text().replace("def perplexity(loss):", "def renamed_perplexity(loss):")
+    result = grade_file(source, FAST)
+    lost = {t.name for t in result.tests if t.score < t.max_score}
+    assert lost == {t.name for t in result.tests if "perplexity" in t.functions}
+    assert all(t.message == "`perplexity` is not defined" for t in result.tests if t.name in lost)
+    assert result.score == 90
+
+
+def test_a_syntax_error_is_one_sentence_naming_its_line(grade_file):
+    result = grade_file("def softmax(z):\n    return [1.0 for x in z\n", FAST)
+    assert result.error is not None and "SyntaxError on line 2" in result.error
+    assert result.assignment == "cross_entropy", "the assignment is still inferred from the def lines"
+    assert result.score == 0 and all(t.status is Status.ERROR for t in result.tests)
+
+
+def test_an_exception_at_import_is_reported_with_its_line(grade_file):
+    result = grade_file("x = 1\nraise ValueError('oops')\ndef softmax(z): return z\n", FAST)
+    assert result.error == "submission.py could not be loaded: ValueError: oops (line 2 of submission.py)"
+
+
+def test_a_function_that_answers_one_input_two_ways_is_named(grade_file):
+    source = CORRECT.read_text() + (
+        "\n_calls = [0]\n_right = softmax\n"
+        "def softmax(logits):\n    _calls[0] += 1\n"
+        "    p = _right(logits)\n    return [x + 1e-3 * (_calls[0] % 2) for x in p]\n"
+    )
+    result = grade_file(source, FAST)
+    messages = " ".join(t.message for t in result.tests if t.status is not Status.PASSED)
+    assert "`softmax` gave two different answers to the same input" in messages or \
+        "`softmax` answered the same call twice with different values" in messages
+
+
+def test_an_exception_in_student_code_is_shrunk_and_named(grade_file):
+    source = CORRECT.read_text().replace("    return math.exp(loss)", "    return 1 / (loss - loss)")
+    result = grade_file(source, FAST)
+    failed = next(t for t in result.tests if t.name == "perplexity_matches_reference")
+    assert failed.status is Status.FAILED
+    assert failed.message.startswith("`perplexity` raised ZeroDivisionError")
+    assert "line" in failed.message and failed.counterexample.calls[-1].function == "perplexity"
+
+
+def test_sympy_is_not_imported_by_a_check(tmp_path):
+    import subprocess
+
+    code = ("import sys, gradekit.cli; gradekit.cli.main(['check', %r, '--max-examples', '5']); "
+            "print('sympy' in sys.modules)") % str(CORRECT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_damaged_example_cache_costs_speed_never_a_grade(cross_entropy, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
+    config = GradeConfig(max_examples=10)
+    assert grade(CORRECT, cross_entropy, config).score == 100
+    (cached,) = tmp_path.glob("cross_entropy-*.json")
+    stored = json.loads(cached.read_text())
+    stored["properties"] = {name: [] for name in stored["properties"]}
+    cached.write_text(json.dumps(stored))
+    assert grade(CORRECT, cross_entropy, config).score == 100
+    cached.write_text("{not json")
+    assert grade(CORRECT, cross_entropy, config).score == 100
