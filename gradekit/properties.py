@@ -131,7 +131,9 @@ def expect_close(
     atol = atol * max(1.0, scale)
     if not _all_close(actual, expected, rtol, atol):
         detail = message or "the values differ"
-        if isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
+        if _has_nan(actual):
+            detail += ": the answer is NaN"
+        elif isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
             detail += f": {len(actual)} values where {len(expected)} were expected"
         elif worst := _worst(actual, expected):
             detail += f" (worst at index {worst})"
@@ -146,6 +148,12 @@ def _all_close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
     if not isinstance(actual, (int, float)) or isinstance(actual, bool):
         return False
     return close(float(actual), float(expected), rtol, atol)
+
+
+def _has_nan(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_has_nan(v) for v in value)
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _worst(actual: Any, expected: Any) -> str:

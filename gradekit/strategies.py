@@ -2,7 +2,7 @@
 
 Every value stays in the domain the assignments promise to handle: typical logits within +-50,
 extreme ones within +-1000 (|z| <= 1e4 anywhere), vocabularies of 1 to 10,000 tokens, sequences of
-up to 256 positions, losses up to 700 nats (exp(700) is still a finite float). Nothing draws from the
+up to 4096 positions (and 4096 logits), losses up to 700 nats (exp(700) is still a finite float). Nothing draws from the
 whole float range, so a failure is a bug in the submission and never 1e308 noise.
 
 Small structures are drawn element by element, so Hypothesis shrinks them to the smallest failing
@@ -21,7 +21,7 @@ EXTREME = 1000.0
 EXTREME_SPREAD = 700.0
 EXPLICIT_SIZE = 8
 LARGE_VOCABULARIES = (27, 100, 1000, 10_000)
-MAX_POSITIONS = 256
+MAX_POSITIONS = 4096
 MAX_SEQUENCE_FLOATS = 4096
 MAX_LOSS = 700.0
 COURSE_VOCABULARY = 27
@@ -95,7 +95,8 @@ def extreme_logits_and_target(draw: Any) -> tuple[list[float], int]:
 def sequences(draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 100) -> tuple[list[list[float]], list[int]]:
     """(logits_list, true_ids): n positions over one vocabulary; short ones drawn, long ones filled.
 
-    A sequence holds at most 4096 logits in all (256 positions of 16 tokens, 40 of 100).
+    A sequence holds at most 4096 logits in all: up to 4096 positions of one token, 2048 of two,
+    151 of 27, 40 of 100; so a sum or mean cut short at a block size (256, 1024) is caught.
     """
     size = draw(vocab_sizes(max_size=max_vocab))
     longest = max(1, min(max_positions, MAX_SEQUENCE_FLOATS // size))

@@ -19,8 +19,8 @@ def coerce(value: Any, declared: Any, function: str) -> Any:
     """`value` read as `declared`, or a PropertyFailure saying what `function` returned instead."""
     try:
         return _read(value, declared)
-    except _Mismatch as mismatch:
-        message = f"`{function}` returned {short_repr(value)}, but it should return {mismatch}"
+    except _Mismatch:
+        message = f"`{function}` returned {short_repr(value)}, but it should return {describe(declared)}"
         raise PropertyFailure(message, returned=value) from None
 
 

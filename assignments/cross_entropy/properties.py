@@ -30,6 +30,11 @@ SMALL = vocab_sizes(max_size=27)
 FULL = vocab_sizes(max_size=10_000)
 
 
+def _has_nan(value):
+    flat = value if isinstance(value, list) else [value]
+    return any(_has_nan(v) if isinstance(v, list) else isinstance(v, float) and math.isnan(v) for v in flat)
+
+
 def expect_finite(values, function):
     flat = values if isinstance(values, list) else [values]
     expect(all(math.isfinite(v) for v in flat), f"`{function}` returned a value that is not finite", returned=values)
@@ -41,6 +46,7 @@ def expect_pure(sub, function, *args):
     first = sub.call(function, *args, want_args=True)
     second = sub.call(function, *args, want_args=True)
     expect(first.args_after == sent, f"`{function}` changed its arguments", returned=first.args_after, expected=sent)
+    expect(not _has_nan(first.returned), f"`{function}` returned NaN", returned=first.returned)
     expect(first.returned == second.returned, f"`{function}` answered the same call twice with different values",
            returned=second.returned, expected=first.returned)
 
@@ -204,7 +210,7 @@ def loss_is_pure(sub, case):
 # sequence_loss
 
 @prop(points=8, functions=["sequence_loss"],
-      hint="The sequence loss is the mean (not the sum) of the per-position losses.")
+      hint="The sequence loss is the mean (not the sum) over every position, the last one included.")
 @given(case=sequences())
 def sequence_loss_matches_reference(sub, case):
     """sequence_loss agrees with the reference, from one position to long documents."""
