@@ -38,7 +38,8 @@ FORMAT = 2  # bump when what is stored changes: an old file then simply misses
 def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     """The recorded inputs of every property the solution passes, from the cache or made now."""
     key = _key(assignment, seed, max_examples)
-    path = cache_folder() / f"{assignment.name}-{key[:24]}.json"
+    stem = f"{assignment.name}-{seed}-{max_examples}"
+    path = cache_folder() / f"{stem}-{key[:16]}.json"
     try:
         stored = json.loads(path.read_text(), object_hook=unpack)
         if stored.get("key") == key and _well_formed(stored["properties"]):
@@ -46,6 +47,8 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     except (OSError, ValueError, AttributeError, KeyError):
         pass
     properties = record(assignment, seed, max_examples)
+    for stale in path.parent.glob(f"{stem}-*.json"):  # made by other versions of the same assignment
+        stale.unlink(missing_ok=True)
     _write(path, pack({"key": key, "properties": properties}))
     return properties
 
