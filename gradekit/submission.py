@@ -52,8 +52,16 @@ class Submission:
         self.last_failure: tuple[PropertyFailure, dict[str, Any], list[Call]] | None = None
 
     def load(self) -> str | None:
-        """Run the submission's top level in the worker; the reason it failed, or None."""
-        reply = self._worker.load(self._source, self._filename)
+        """Run the submission's top level in the worker; the reason it failed, or None.
+
+        A top level that hangs or ends the worker is the submission's doing: it is reported, not raised.
+        """
+        try:
+            reply = self._worker.load(self._source, self._filename)
+        except CallTimedOut as timeout:
+            return f"{self._filename} could not be loaded: running its top level timed out ({timeout.message})"
+        except WorkerDied as death:
+            return f"{self._filename} could not be loaded: {death.message}"
         if not reply["ok"]:
             return _load_error(reply["error"], self._filename)
         self.defined = reply["functions"]
@@ -122,13 +130,16 @@ class Submission:
             self._queue = deque(zip(expected, self._worker.send_calls(expected)))
 
     def drain(self) -> None:
-        """Let go of prefetched calls nobody made, so the next reply read is the next one asked for."""
+        """Let go of prefetched calls nobody made, so the next reply read is the next one asked for.
+
+        They get one call's timeout to finish, not one each: a function that takes just under the timeout
+        would otherwise hold the grade for the whole queue. Past that, a fresh worker is cheaper.
+        """
         if self._queue:
             last = self._queue[-1][1]
-            waiting = len(self._queue)
             self._queue.clear()
             try:
-                self._worker.receive(last, self._worker.limits.call_timeout * waiting)
+                self._worker.receive(last, self._worker.limits.call_timeout)
             except (CallTimedOut, WorkerDied):
                 self.restart()
 
@@ -163,7 +174,8 @@ class Submission:
         self.load()
 
     def output(self) -> str:
-        return "".join(self._outputs + [self._worker.output()])
+        """What the workers printed, held to one worker's cap: each restart loads (and prints) again."""
+        return "".join(self._outputs + [self._worker.output()])[: self._worker.limits.output_bytes]
 
 
 class CallReply:

@@ -5,6 +5,7 @@ trusts lives in this process. Requests and replies are JSON lines on two private
 stderr belong to the student and go, capped, to a file the grader never parses. Every result is
 converted to numbers and lists here, so no student object (and no lying __eq__) ever leaves.
 """
+import _posixsubprocess
 import base64
 import io
 import json
@@ -28,7 +29,8 @@ PATH_EVENTS = {
 }
 SIGNAL_EVENTS = {"os.kill", "os.killpg"}
 LIMIT_EVENTS = {"resource.setrlimit", "resource.prlimit"}
-# Modules that start processes (fork_exec) or run any C function without raising an audit event.
+# Modules that run any C function, or start processes, without raising an audit event. Loading
+# _posixsubprocess afresh is refused because the worker's own copy has been disarmed (see guard).
 UNAUDITED_MODULES = {"ctypes", "_ctypes", "_posixsubprocess"}
 MAX_DEPTH = 8
 PACK_MIN = 32
@@ -74,6 +76,13 @@ def guard(blocked_names, blocked_roots):
     names = set(blocked_names) | UNAUDITED_MODULES
     roots = tuple(os.path.join(os.path.realpath(r), "") for r in blocked_roots)
     own = (0, os.getpid())  # 0: this worker's own process group, which it leads
+
+    def refuse_fork_exec(*args):
+        raise PermissionError("starting processes is not allowed while grading")
+
+    # subprocess and multiprocessing reach fork_exec through this loaded module, so they keep importing
+    # (numpy.testing imports subprocess); a child it started in a new session would outlive the worker.
+    _posixsubprocess.fork_exec = refuse_fork_exec
 
     def hook(event, args):
         if event == "import" and args[0].partition(".")[0] in names:

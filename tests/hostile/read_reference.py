@@ -1,0 +1,85 @@
+"""Reads the grader's reference source (found by find_spec or a hard-coded path) to copy it."""
+import importlib.util
+import math
+import os
+import shutil
+
+import numpy as np
+
+
+REFERENCE = "__REFERENCE__"  # a hard-coded guess, as a student could make from site-packages
+
+
+def steal(path):
+    namespace = {}
+    with open(path) as source:
+        exec(source.read(), namespace)
+    return namespace
+
+
+def _shifted_and_rest(logits):
+    """Logits minus their max, and the sum of exp over every entry but one maximal one.
+
+    Keeping that sum apart from the max's own exp(0) = 1 lets log1p see it whole, so a loss of
+    1e-20 comes out as 1e-20 instead of log(1.0) = 0.
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    top = int(np.argmax(z))
+    shifted = z - z[top]
+    exps = np.exp(shifted)
+    exps[top] = 0.0
+    return shifted, float(np.sum(exps))
+
+
+def log_softmax(logits):
+    shifted, rest = _shifted_and_rest(logits)
+    return (shifted - math.log1p(rest)).tolist()
+
+
+def softmax(logits):
+    shifted, rest = _shifted_and_rest(logits)
+    return (np.exp(shifted) / (1.0 + rest)).tolist()
+
+
+def cross_entropy_loss(logits, true_id):
+    shifted, rest = _shifted_and_rest(logits)
+    return math.log1p(rest) - float(shifted[true_id])
+
+
+def sequence_loss(logits_list, true_ids):
+    losses = [cross_entropy_loss(z, t) for z, t in zip(logits_list, true_ids)]
+    return math.fsum(losses) / len(losses)
+
+
+def perplexity(loss):
+    try:
+        return math.exp(loss)
+    except OverflowError:
+        return math.inf
+
+
+def softmax_cross_entropy_grad(logits, true_id):
+    grad = softmax(logits)
+    # p[t] - 1 = exp(-loss) - 1: expm1 keeps its digits when p[t] is within 1e-16 of one.
+    grad[true_id] = math.expm1(-cross_entropy_loss(logits, true_id))
+    return grad
+
+
+def perplexity(loss):
+    spec = importlib.util.find_spec("gradekit")
+    folder = os.path.dirname(spec.origin)
+    return steal(os.path.join(folder, "reference", "cross_entropy.py"))["perplexity"](loss)
+
+
+def sequence_loss(logits_list, true_ids):
+    return steal(REFERENCE)["sequence_loss"](logits_list, true_ids)
+
+
+def softmax_cross_entropy_grad(logits, true_id):
+    shutil.copy(REFERENCE, "copy.py")
+    return steal("copy.py")["softmax_cross_entropy_grad"](logits, true_id)
+
+
+def cross_entropy_loss(logits, true_id):
+    os.link(REFERENCE, "linked.py")
+    return steal("linked.py")["cross_entropy_loss"](logits, true_id)

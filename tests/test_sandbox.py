@@ -1,0 +1,524 @@
+"""Containment: whatever a submission does, the grade comes back, on time, from real values only.
+
+Each file in tests/hostile/ attacks the sandbox one way (its docstring says how) and is otherwise the
+reference solution, so every property the attack does not touch must still pass with full points.
+Placeholders such as __PID_FILE__ are replaced with paths under pytest's tmp_path: the worker's own
+folder is deleted with it. The second half drives `gradekit.sandbox.Worker` directly.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradekit.assignments
+import gradekit.reference.cross_entropy
+from gradekit.config import GradeConfig, Limits, cache_folder
+from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.result import GradeResult, Status
+from gradekit.sandbox import Worker
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
+SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
+OUTPUT_CAP = Limits().output_bytes
+FUNCTIONS = ("softmax", "cross_entropy_loss", "sequence_loss", "perplexity", "softmax_cross_entropy_grad")
+
+
+def graded(grade_file, name: str, config: GradeConfig = GradeConfig(), replace: dict[str, str] | None = None,
+           **limits: float) -> GradeResult:
+    """Grade tests/hostile/NAME (placeholders replaced), checking it returns a GradeResult in bounded time."""
+    path = HOSTILE / name
+    submission: str | Path = path
+    if replace:
+        submission = path.read_text()
+        for placeholder, value in replace.items():
+            assert placeholder in submission, placeholder
+            submission = submission.replace(placeholder, value)
+    started = time.monotonic()
+    result = grade_file(submission, config, **{**FAST, **limits})
+    assert isinstance(result, GradeResult)
+    assert time.monotonic() - started < SANITY_SECONDS
+    return result
+
+
+def touching(result: GradeResult, *functions: str) -> tuple[list, list]:
+    """(properties that call any of `functions`, the rest)."""
+    hit = [t for t in result.tests if set(t.functions) & set(functions)]
+    rest = [t for t in result.tests if not set(t.functions) & set(functions)]
+    return hit, rest
+
+
+def assert_contained(result: GradeResult, functions: tuple[str, ...], statuses: set[Status], says: str) -> None:
+    """The properties of `functions` end in `statuses` with 0 points and `says` in their message;
+    every other property passes with full points, so the attack cost nothing beyond its own functions."""
+    hit, rest = touching(result, *functions)
+    assert hit and rest
+    for test in hit:
+        assert test.status in statuses and test.score == 0, (test.name, test.status, test.message)
+        assert says in test.message, (test.name, test.message)
+    for test in rest:
+        assert test.status is Status.PASSED and test.score == test.max_score, (test.name, test.message)
+    assert result.error is None
+
+
+def assert_worker_replaced(result: GradeResult, function: str) -> None:
+    """A property that killed or hung the worker is followed by ones that pass: a fresh worker served them."""
+    names = [t.name for t in result.tests]
+    last_hit = max(i for i, t in enumerate(result.tests) if function in t.functions)
+    after = result.tests[last_hit + 1:]
+    assert after and all(t.status is Status.PASSED for t in after), names[last_hit + 1:]
+
+
+def plain(value) -> bool:
+    """Only JSON's own types: no student object (and no lying __eq__) reached the grader."""
+    if isinstance(value, list):
+        return all(plain(v) for v in value)
+    return value is None or type(value) in (float, int, bool, str)
+
+
+def alive(pid: int, marker: bytes) -> bool:
+    """Whether `pid` is a running (not zombie) process whose command line contains `marker`."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z" and marker in command
+
+
+def processes_with(marker: bytes) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()) and alive(int(entry.name), marker):
+            found.append(int(entry.name))
+    return found
+
+
+# Hangs, exits and crashes
+
+
+def test_hang_at_import_is_a_load_error_not_a_hang(grade_file):
+    started = time.monotonic()
+    result = graded(grade_file, "hang_at_import.py")
+    assert time.monotonic() - started < FAST["load_timeout"] + 5
+    assert result.error is not None
+    assert "could not be loaded" in result.error and "timed out" in result.error
+    assert result.score == 0
+    assert result.tests and all(t.status is Status.ERROR for t in result.tests)
+
+
+def test_a_hang_in_one_function_times_out_only_that_function(grade_file):
+    result = graded(grade_file, "hang_in_perplexity.py")
+    assert_contained(result, ("perplexity",), {Status.TIMEOUT}, "did not answer within 0.5 s")
+    assert_worker_replaced(result, "perplexity")
+    assert result.score == result.max_score - 10
+
+
+def test_sys_exit_in_a_function_is_an_exception_like_any_other(grade_file):
+    result = graded(grade_file, "sys_exit_in_function.py")
+    assert_contained(result, ("perplexity",), {Status.FAILED}, "sys.exit(3) was called")
+    assert_worker_replaced(result, "perplexity")
+
+
+def test_os_exit_in_a_function_kills_only_its_worker(grade_file):
+    result = graded(grade_file, "os_exit_in_function.py")
+    assert_contained(result, ("perplexity",), {Status.ERROR}, "the worker process exited with code 0")
+    assert_worker_replaced(result, "perplexity")
+
+
+def test_a_memory_grab_is_refused_by_the_memory_limit(grade_file):
+    result = graded(grade_file, "memory_grab.py")
+    assert_contained(result, ("perplexity",), {Status.FAILED}, "MemoryError")
+    assert_worker_replaced(result, "perplexity")
+
+
+def test_ignoring_sigterm_does_not_keep_a_worker_alive(grade_file, tmp_path):
+    pid_file = tmp_path / "pids.txt"
+    result = graded(grade_file, "ignore_sigterm.py", replace={"__PID_FILE__": str(pid_file)})
+    assert_contained(result, ("perplexity",), {Status.TIMEOUT}, "did not answer")
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert len(pids) >= 2, "each hung property replaces the worker, which loads (and logs) again"
+    assert not [pid for pid in pids if alive(pid, b"worker.py")]
+
+
+# Output
+
+
+def test_200_mb_of_print_is_capped(grade_file):
+    result = graded(grade_file, "output_flood_print.py")
+    assert result.score == result.max_score
+    assert result.output.startswith("x" * 1000)
+    assert len(result.output) <= OUTPUT_CAP + 1024
+
+
+def test_writing_straight_to_fd_1_and_2_is_capped(grade_file):
+    result = graded(grade_file, "output_flood_fd.py")
+    assert result.score == result.max_score
+    assert 0 < len(result.output) <= OUTPUT_CAP + 1024
+
+
+def test_output_stays_capped_when_the_worker_restarts(grade_file):
+    """Every restart loads the submission, and prints its top level, again."""
+    source = (HOSTILE / "os_exit_in_function.py").read_text() + '\nprint("r" * 40_000)\n'
+    started = time.monotonic()
+    result = grade_file(source, GradeConfig(), **FAST)
+    assert time.monotonic() - started < SANITY_SECONDS
+    assert result.output.startswith("r" * 40_000)
+    assert len(result.output) <= OUTPUT_CAP + 1024
+
+
+def test_input_at_import_fails_at_once(grade_file):
+    started = time.monotonic()
+    result = graded(grade_file, "input_at_import.py", load_timeout=5.0)
+    assert time.monotonic() - started < 5.0
+    assert result.error is not None and "EOFError" in result.error and "timed out" not in result.error
+    assert result.score == 0
+
+
+# Results come from real values only
+
+
+def test_patched_comparison_helpers_do_not_reach_the_grader(grade_file):
+    result = graded(grade_file, "patched_helpers.py")
+    tests = {t.name: t for t in result.tests}
+    assert tests["perplexity_matches_reference"].status is Status.FAILED
+    assert result.score == result.max_score - 10  # the helpers the other properties use were untouched
+    example = tests["perplexity_matches_reference"].counterexample
+    loss = example.inputs["loss"]
+    assert type(example.returned) is float and example.returned == 2.0**loss != pytest.approx(np.exp(loss))
+
+
+def test_fake_results_on_stdout_are_not_believed(grade_file):
+    result = graded(grade_file, "fake_stdout_results.py")
+    assert "Score: 100 / 100" in result.output and '"ok": true' in result.output
+    assert len(result.output) <= OUTPUT_CAP + 1024
+    assert result.score == result.max_score - 10
+    example = {t.name: t for t in result.tests}["perplexity_matches_reference"].counterexample
+    assert example.returned == 2.0 ** example.inputs["loss"]
+
+
+def test_numbers_with_lying_comparisons_are_read_as_plain_numbers(grade_file):
+    result = graded(grade_file, "lying_numbers.py")
+    assert result.score == 0
+    tests = {t.name: t for t in result.tests}
+    for name in ("softmax_matches_reference", "loss_matches_reference", "sequence_loss_matches_reference",
+                 "perplexity_matches_reference", "grad_matches_identity"):
+        assert tests[name].status is Status.FAILED, (name, tests[name].message)
+    assert "returned a Agreeable, which is not a number" in tests["loss_matches_reference"].message
+    softmax = tests["softmax_matches_reference"].counterexample.returned
+    assert softmax and all(type(p) is float and p == 42.0 for p in softmax)  # what float() said, not __eq__
+    for test in result.tests:
+        if test.counterexample is not None:
+            assert plain(test.counterexample.returned)
+            assert all(plain(call.returned) for call in test.counterexample.calls)
+
+
+def test_replies_forged_on_the_reply_pipe_end_the_worker(grade_file):
+    result = graded(grade_file, "forged_replies.py")
+    assert_contained(result, ("perplexity", "softmax_cross_entropy_grad"), {Status.ERROR},
+                     "the worker broke the grader's protocol")
+
+
+def test_huge_returns_hit_the_reply_cap(grade_file):
+    result = graded(grade_file, "huge_return.py", GradeConfig(property_budget=0.5), reply_bytes=256 * 1024)
+    hit, rest = touching(result, "perplexity", "sequence_loss", "softmax_cross_entropy_grad")
+    assert hit and all(t.score == 0 and t.status is not Status.PASSED for t in hit)
+    assert rest and all(t.status is Status.PASSED and t.score == t.max_score for t in rest)
+    tests = {t.name: t for t in result.tests}
+    assert "TooLarge" in tests["grad_matches_identity"].message
+    assert "returned a str, which is not a number" in tests["sequence_loss_matches_reference"].message
+
+
+# Processes
+
+
+def test_child_processes_are_refused_and_none_survive(grade_file, tmp_path):
+    marker = f"301.{uuid.uuid4().int % 10**9:09d}"
+    log = tmp_path / "children.log"
+    result = graded(grade_file, "child_processes.py", replace={"__LOG_FILE__": str(log), "__MARKER__": marker})
+    assert result.score == result.max_score
+    lines = log.read_text().splitlines()
+    refused = {tuple(line.split()[:2]): line.split()[3] for line in lines if " refused " in line}
+    assert [line for line in lines if " refused " not in line] == []  # nothing started, no child logged
+    attempts = ("by_fork", "by_popen", "by_system", "by_multiprocessing", "by_posix_spawn", "by_fork_exec")
+    for where in ("import", "call"):
+        for attempt in attempts:
+            assert refused[(where, attempt)] == "PermissionError", (where, attempt)
+        assert refused[(where, "by_ctypes")] == "ImportError"
+    assert processes_with(b"sleep\0" + marker.encode()) == []
+
+
+def test_signalling_the_grader_and_raising_limits_are_refused(grade_file):
+    result = graded(grade_file, "signal_grader.py")
+    tests = {t.name: t for t in result.tests}
+    assert "signalling other processes is not allowed" in tests["perplexity_matches_reference"].message
+    assert "changing resource limits is not allowed" in tests["grad_matches_identity"].message
+    assert_contained(result, ("perplexity", "softmax_cross_entropy_grad"), {Status.FAILED}, "PermissionError")
+
+
+# The grader's own files
+
+
+def test_importing_gradekit_is_refused(grade_file):
+    reference = gradekit.reference.cross_entropy.__file__
+    result = graded(grade_file, "import_gradekit.py", replace={"__REFERENCE__": reference})
+    tests = {t.name: t for t in result.tests}
+    assert "raised ImportError: gradekit.reference is not available" in tests["perplexity_matches_reference"].message
+    # importlib.import_module skips the import audit event, but still has to open gradekit's files
+    assert "raised PermissionError" in tests["grad_matches_identity"].message
+    assert f"raised PermissionError: {reference}" in tests["sequence_loss_matches_reference"].message
+    assert_contained(result, ("perplexity", "softmax_cross_entropy_grad", "sequence_loss"), {Status.FAILED}, "raised")
+
+
+def test_reading_the_reference_source_is_refused(grade_file):
+    reference = gradekit.reference.cross_entropy.__file__
+    result = graded(grade_file, "read_reference.py", replace={"__REFERENCE__": reference})
+    stealing = ("cross_entropy_loss", "sequence_loss", "perplexity", "softmax_cross_entropy_grad")
+    assert_contained(result, stealing, {Status.FAILED}, "PermissionError")
+    tests = {t.name: t for t in result.tests}
+    for name in ("loss_matches_reference", "grad_matches_identity"):  # os.link, shutil.copy
+        assert f"raised PermissionError: {reference} is not open" in tests[name].message
+
+
+def test_writing_the_example_cache_is_refused(grade_file, tmp_path):
+    folder = cache_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    sentinel = folder / f"sentinel-{uuid.uuid4().hex}.json"
+    sentinel.write_text('{"key": "untouched"}')
+    log = tmp_path / "cache.log"
+    try:
+        result = graded(grade_file, "write_cache.py", replace={
+            "__CACHE__": str(folder), "__SENTINEL__": str(sentinel), "__LOG_FILE__": str(log)})
+        assert sentinel.read_text() == '{"key": "untouched"}'
+        assert [p.name for p in folder.iterdir() if p.name.startswith(sentinel.name)] == [sentinel.name]
+    finally:  # the cache is shared with the other tests: leave nothing behind, even when containment fails
+        for path in folder.glob(sentinel.name + "*"):
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()
+            else:
+                path.unlink()
+    outcomes = dict(line.split() for line in log.read_text().splitlines())
+    assert outcomes == {name: "PermissionError" for name in
+                        ("by_replace", "by_new_file", "by_dir_fd", "by_remove", "by_mkdir", "by_symlink")}
+    assert_contained(result, ("perplexity",), {Status.FAILED}, f"raised PermissionError: {sentinel} is not open")
+
+
+def test_opening_the_assignment_for_writing_is_refused(grade_file):
+    properties = Path(gradekit.assignments.__file__).parent / "cross_entropy" / "properties.py"
+    before = hashlib.sha256(properties.read_bytes()).hexdigest()
+    result = graded(grade_file, "write_assignment.py", replace={"__PROPERTIES__": str(properties)})
+    assert hashlib.sha256(properties.read_bytes()).hexdigest() == before
+    assert_contained(result, ("perplexity",), {Status.FAILED}, f"raised PermissionError: {properties} is not open")
+
+
+# The worker protocol, driven directly
+
+PROTOCOL_SOURCE = '''
+import json
+import os
+import sys
+
+import numpy as np
+
+
+class Value:
+    """microgpt's Value: the number is in .data, and __eq__ is no use."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def as_float():
+    return 0.25
+
+
+def as_int():
+    return 3
+
+
+def as_float64():
+    return np.float64(0.75)
+
+
+def as_float32():
+    return np.float32(0.5)
+
+
+def as_float16():
+    return np.float16(0.5)
+
+
+def as_zero_d():
+    return np.array(1.5)
+
+
+def as_tuple():
+    return (1.0, 2)
+
+
+def as_short_array():
+    return np.array([0.5, 1.5])
+
+
+def as_long_array():
+    return np.arange(40.0) / 4
+
+
+def as_value():
+    return Value(2.5)
+
+
+def as_values():
+    return [Value(1.0), Value(2.0)]
+
+
+def as_text():
+    return "0.5"
+
+
+def as_dict():
+    return {"loss": 0.5}
+
+
+def add_one(xs):
+    xs[0] += 1.0
+    return sum(xs)
+
+
+def hang():
+    while True:
+        pass
+
+
+def crash():
+    os._exit(7)
+
+
+def scribble():
+    os.write(json.loads(sys.argv[1])["reply_fd"], b"not a reply\\n")
+    return 0.0
+'''
+
+LIMITS = Limits(call_timeout=0.5, load_timeout=5.0)
+
+
+@pytest.fixture(scope="module")
+def worker():
+    with Worker(LIMITS) as running:
+        reply = running.load(PROTOCOL_SOURCE, "protocol.py")
+        assert reply["ok"], reply
+        yield running
+
+
+@pytest.fixture
+def fresh():
+    with Worker(LIMITS) as running:
+        assert running.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+        yield running
+
+
+def test_load_reports_each_function_with_its_line(worker):
+    reply = worker.load(PROTOCOL_SOURCE, "protocol.py")
+    lines = PROTOCOL_SOURCE.splitlines()
+    assert reply["ok"] is True
+    assert lines[reply["functions"]["as_float"] - 1] == "def as_float():"
+    assert lines[reply["functions"]["add_one"] - 1] == "def add_one(xs):"
+    assert "json" not in reply["functions"] and "np" not in reply["functions"]  # modules are not functions
+
+
+@pytest.mark.parametrize("function, expected", [
+    ("as_float", 0.25),
+    ("as_int", 3),
+    ("as_float64", 0.75),
+    ("as_float32", 0.5),
+    ("as_float16", 0.5),
+    ("as_zero_d", 1.5),
+    ("as_tuple", [1.0, 2]),
+    ("as_short_array", [0.5, 1.5]),
+    ("as_long_array", [i / 4 for i in range(40)]),  # 32+ floats travel packed as IEEE doubles
+    ("as_value", 2.5),
+    ("as_values", [1.0, 2.0]),
+])
+def test_returned_values_arrive_as_plain_data(worker, function, expected):
+    reply = worker.call(function, "[]")
+    assert reply == {"ok": True, "returned": expected, "id": reply["id"]}
+    assert json.loads(json.dumps(reply["returned"])) == reply["returned"]
+    assert type(reply["returned"]) is type(expected)
+    if isinstance(expected, list):
+        assert [type(v) for v in reply["returned"]] == [type(v) for v in expected]
+
+
+def test_a_numpy_scalars_data_is_a_buffer_not_the_value(worker):
+    """A 0-d array and a NumPy scalar have a .data too: a memoryview, which must not be read as microgpt's."""
+    assert isinstance(np.float16(0.5).data, memoryview) and isinstance(np.array(1.5).data, memoryview)
+    assert worker.call("as_float16", "[]")["returned"] == 0.5
+    assert worker.call("as_zero_d", "[]")["returned"] == 1.5
+
+
+@pytest.mark.parametrize("function, kind", [("as_text", "a str"), ("as_dict", "a dict")])
+def test_a_value_that_is_not_a_number_is_an_error(worker, function, kind):
+    reply = worker.call(function, "[]")
+    assert reply["ok"] is False
+    assert reply["error"]["type"] == "NotANumber"
+    assert reply["error"]["message"] == f"returned {kind}, which is not a number or a list of numbers"
+
+
+def test_a_missing_function_is_reported_as_missing(worker):
+    reply = worker.call("no_such_function", "[]")
+    assert reply == {"ok": False, "missing": True, "id": reply["id"]}
+
+
+def test_want_args_returns_the_arguments_as_the_call_left_them(worker):
+    reply = worker.call("add_one", json.dumps([[1.0, 2.0]]), want_args=True)
+    assert reply["returned"] == 4.0
+    assert reply["args_after"] == [[2.0, 2.0]]
+    assert "args_after" not in worker.call("add_one", json.dumps([[1.0, 2.0]]))
+
+
+def test_a_call_past_its_timeout_raises_call_timed_out(fresh):
+    started = time.monotonic()
+    with pytest.raises(CallTimedOut, match="did not answer within 0.5 s"):
+        fresh.call("hang", "[]")
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_killed_worker_raises_worker_died(fresh):
+    os.kill(fresh.proc.pid, signal.SIGKILL)
+    with pytest.raises(WorkerDied, match="killed by SIGKILL"):
+        fresh.call("as_float", "[]")
+
+
+def test_a_worker_that_exits_raises_worker_died_with_its_code(fresh):
+    with pytest.raises(WorkerDied, match="exited with code 7"):
+        fresh.call("crash", "[]")
+
+
+def test_a_line_on_the_reply_pipe_that_is_not_a_reply_raises_worker_died(fresh):
+    with pytest.raises(WorkerDied, match="broke the grader's protocol"):
+        fresh.call("scribble", "[]")
+
+
+def test_stop_ends_the_process_and_its_group_and_removes_its_folder(fresh, tmp_path, monkeypatch):
+    pid, folder = fresh.proc.pid, fresh.directory
+    assert os.getpgid(pid) == pid  # the worker leads its own group, so the group can be killed whole
+    fresh.stop()
+    assert fresh.proc is None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
+    assert not Path(folder).exists()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "output.txt").write_text("the grader's own file")
+    assert fresh.output() == ""  # a stopped worker has no output, and never reads the grader's folder
