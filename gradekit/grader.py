@@ -56,7 +56,8 @@ def grade(
     """Grade one submission file. Never raises for anything the submission does."""
     started = time.monotonic()
     source, filename, problem = read_submission(path)
-    with Worker(config.limits) as worker:
+    protected = tuple(str(folder) for folder in assignments.search_path(assignment_dirs))
+    with Worker(config.limits, protected) as worker:
         sub = Submission(worker, source, filename)
         if problem is None:
             problem = sub.load()

@@ -522,3 +522,29 @@ def test_stop_ends_the_process_and_its_group_and_removes_its_folder(fresh, tmp_p
     monkeypatch.chdir(tmp_path)
     (tmp_path / "output.txt").write_text("the grader's own file")
     assert fresh.output() == ""  # a stopped worker has no output, and never reads the grader's folder
+
+
+def test_other_assignment_folders_are_protected_too(tmp_path, cross_entropy):
+    from gradekit.grader import grade as grade_with_dirs
+
+    course = tmp_path / "course_assignments"
+    course.mkdir()
+    secret = course / "answers.txt"
+    secret.write_text("the answers")
+    submission = tmp_path / "peek.py"
+    reference = Path(gradekit.reference.cross_entropy.__file__).read_text()
+    submission.write_text(reference + f'''
+
+_right_softmax = softmax
+
+
+def softmax(logits):
+    try:
+        open({str(secret)!r}).read()
+    except PermissionError:
+        return _right_softmax(logits)
+    return [0.0] * len(logits)
+''')
+    result = grade_with_dirs(submission, cross_entropy, GradeConfig(max_examples=10), [str(course)])
+    softmax_result = next(t for t in result.tests if t.name == "softmax_matches_reference")
+    assert softmax_result.status is Status.PASSED, softmax_result.message

@@ -31,18 +31,21 @@ GRACE_SECONDS = 0.2
 PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
 
 
-def _blocked_roots() -> list[str]:
+def _blocked_roots(protected: tuple[str, ...]) -> list[str]:
     """Folders the worker may not open: gradekit, its reference/ and assignments/ (apart in a checkout,
-    and a rewritten properties.py would grade every later submission), the example cache."""
+    and a rewritten properties.py would grade every later submission), the example cache, and any
+    other folder of assignments the grader was given."""
     packages = (gradekit, gradekit.reference, gradekit.assignments)
-    return sorted({str(Path(p.__file__).resolve().parent) for p in packages} | {str(cache_folder())})
+    roots = {str(Path(p.__file__).resolve().parent) for p in packages} | {str(cache_folder())}
+    return sorted(roots | {str(Path(p).resolve()) for p in protected})
 
 
 class Worker:
     """A worker process serving one submission. Use as a context manager so it is always stopped."""
 
-    def __init__(self, limits: Limits = Limits()) -> None:
+    def __init__(self, limits: Limits = Limits(), protected: tuple[str, ...] = ()) -> None:
         self.limits = limits
+        self.protected = protected
         self.proc: subprocess.Popen[bytes] | None = None
         self.directory = ""
         self._next_id = 0
@@ -67,7 +70,7 @@ class Worker:
             "output_bytes": self.limits.output_bytes,
             "reply_bytes": self.limits.reply_bytes,
             "blocked_names": list(BLOCKED_NAMES),
-            "blocked_roots": _blocked_roots(),
+            "blocked_roots": _blocked_roots(self.protected),
         }
         with open(os.path.join(self.directory, "output.txt"), "wb") as output:
             self.proc = subprocess.Popen(
