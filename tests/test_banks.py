@@ -79,16 +79,11 @@ def test_bank_files_are_self_contained(path):
 # --- grading --------------------------------------------------------------------------------------
 
 
-def test_reference_gets_full_marks(cross_entropy):
-    result = _grade(cross_entropy.solution, cross_entropy)
-    assert result.error is None, _summary(result)
-    assert result.max_score == 100
-    assert result.score == result.max_score, _summary(result)
-    assert all(t.status is Status.PASSED for t in result.tests), _summary(result)
+FULL_MARKS = [_ASSIGNMENT.solution] + KNOWN_RIGHT
 
 
-@pytest.mark.parametrize("path", KNOWN_RIGHT, ids=[p.stem for p in KNOWN_RIGHT])
-def test_known_right_gets_full_marks(path, cross_entropy):
+@pytest.mark.parametrize("path", FULL_MARKS, ids=["reference"] + [p.stem for p in KNOWN_RIGHT])
+def test_reference_and_known_right_get_full_marks(path, cross_entropy):
     result = _grade(path, cross_entropy)
     assert result.error is None, _summary(result)
     assert result.max_score == 100
