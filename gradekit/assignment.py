@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
-import os
 import sys
 import typing
 import zlib
@@ -26,12 +25,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import gradekit.assignments
+from gradekit.config import search_path
 from gradekit.errors import AssignmentError
 from gradekit.properties import Property
-
-ENVIRONMENT_VARIABLE = "GRADEKIT_ASSIGNMENTS"
-
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -63,14 +59,6 @@ class Assignment:
     def known(self, kind: str) -> list[Path]:
         """The bank of submissions in known_right/ or known_wrong/, sorted by name."""
         return sorted((self.folder / kind).glob("*.py"))
-
-
-def search_path(extra: list[str] | None = None) -> list[Path]:
-    """Folders holding assignment folders: --assignments first, then the environment, then built-ins."""
-    folders = [Path(p) for p in extra or []]
-    folders += [Path(p) for p in os.environ.get(ENVIRONMENT_VARIABLE, "").split(os.pathsep) if p]
-    folders.append(Path(gradekit.assignments.__file__).parent)
-    return folders
 
 
 def available(extra: list[str] | None = None) -> dict[str, Path]:

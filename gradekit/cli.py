@@ -86,17 +86,24 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from gradekit import assignment
-    from gradekit.grader import grade
     from gradekit.reports import WRITERS
 
     if args.format not in WRITERS:
         raise UsageError(f"--format {args.format!r} is not one of {', '.join(WRITERS)}")
-    chosen = assignment.load(args.assignment, args.assignments) if args.assignment else None
     config = GradeConfig(seed=args.seed, max_examples=args.max_examples, check_budget=args.budget)
     config = replace(config, limits=replace(config.limits, call_timeout=args.timeout,
                                             memory_bytes=args.memory * 2**20))
-    result = grade(args.submission, chosen, config, args.assignments)
+    from gradekit.sandbox import Worker
+
+    worker = Worker.started(config.limits, args.assignments)  # it boots while Hypothesis is imported below
+    try:
+        from gradekit import assignment
+        from gradekit.grader import grade
+
+        chosen = assignment.load(args.assignment, args.assignments) if args.assignment else None
+        result = grade(args.submission, chosen, config, args.assignments, worker)
+    finally:
+        worker.stop()
     report = WRITERS[args.format](result)
     if args.output:
         args.output.write_text(report)

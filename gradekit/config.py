@@ -9,6 +9,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradekit.assignments
+
+ASSIGNMENTS_VARIABLE = "GRADEKIT_ASSIGNMENTS"
+
 MIB = 1024 * 1024
 
 
@@ -40,3 +44,11 @@ def cache_folder() -> Path:
         return Path(os.environ["GRADEKIT_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "gradekit"
+
+
+def search_path(extra: list[str] | None = None) -> list[Path]:
+    """Folders holding assignment folders: --assignments first, then $GRADEKIT_ASSIGNMENTS, then built-ins."""
+    folders = [Path(p) for p in extra or []]
+    folders += [Path(p) for p in os.environ.get(ASSIGNMENTS_VARIABLE, "").split(os.pathsep) if p]
+    folders.append(Path(gradekit.assignments.__file__).parent)
+    return folders

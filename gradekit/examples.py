@@ -26,6 +26,7 @@ import hypothesis
 import numpy
 
 import gradekit
+import gradekit.sandbox.worker
 import gradekit.strategies
 from gradekit.assignment import Assignment
 from gradekit.config import cache_folder
@@ -110,7 +111,8 @@ def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     digest = hashlib.sha256()
     versions = (FORMAT, gradekit.__version__, hypothesis.__version__, numpy.__version__, sys.version_info[:2])
     digest.update(repr((versions, assignment.name, seed, max_examples)).encode())
-    sources = sorted(assignment.folder.glob("*.py")) + [Path(gradekit.strategies.__file__), assignment.solution]
+    sources = sorted(assignment.folder.glob("*.py")) + [assignment.solution]
+    sources += [Path(module.__file__) for module in (gradekit.strategies, gradekit.sandbox.worker)]
     for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()

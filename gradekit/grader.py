@@ -52,12 +52,16 @@ def grade(
     assignment: Assignment | None = None,
     config: GradeConfig = GradeConfig(),
     assignment_dirs: list[str] | None = None,
+    worker: Worker | None = None,
 ) -> GradeResult:
-    """Grade one submission file. Never raises for anything the submission does."""
+    """Grade one submission file. Never raises for anything the submission does.
+
+    `worker` may be one already started (`Worker.started`), so its interpreter boots while this
+    process is still importing; it is stopped here either way.
+    """
     started = time.monotonic()
     source, filename, problem = read_submission(path)
-    protected = tuple(str(folder) for folder in assignments.search_path(assignment_dirs))
-    with Worker(config.limits, protected) as worker:
+    with worker or Worker.started(config.limits, assignment_dirs) as worker:
         sub = Submission(worker, source, filename)
         if problem is None:
             problem = sub.load()

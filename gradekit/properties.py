@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from gradekit.errors import InvalidProperty, PropertyFailure
 from gradekit.result import short_repr
 
@@ -141,6 +143,13 @@ def expect_close(
 
 
 def _all_close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
+    a, e = _float_array(actual), _float_array(expected)
+    if a is not None and e is not None:
+        if a.shape != e.shape:
+            return False
+        with np.errstate(invalid="ignore"):
+            finite = np.abs(a - e) <= atol + rtol * np.abs(e)
+        return bool(np.all(np.where(np.isinf(e) | np.isinf(a), a == e, finite)))
     if isinstance(expected, (list, tuple)):
         if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
             return False
@@ -148,6 +157,18 @@ def _all_close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
     if not isinstance(actual, (int, float)) or isinstance(actual, bool):
         return False
     return close(float(actual), float(expected), rtol, atol)
+
+
+def _float_array(value: Any) -> np.ndarray | None:
+    """A flat or rectangular list of floats as one array, so long vectors compare in one pass."""
+    if not isinstance(value, list) or not value:
+        return None
+    if set(map(type, value)) == {float}:
+        return np.array(value)
+    if set(map(type, value)) == {list} and len(set(map(len, value))) == 1:
+        rows = np.array(value)
+        return rows if rows.dtype == np.float64 else None
+    return None
 
 
 def _has_nan(value: Any) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 import gradekit
 import gradekit.assignments
 import gradekit.reference
-from gradekit.config import Limits, cache_folder
+from gradekit.config import Limits, cache_folder, search_path
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.sandbox.worker import unpack
 
@@ -51,8 +51,16 @@ class Worker:
         self._next_id = 0
         self._buffer = b""
 
+    @classmethod
+    def started(cls, limits: Limits, assignment_dirs: list[str] | None = None) -> Worker:
+        """A started worker barred from every assignment folder the grader can see."""
+        worker = cls(limits, tuple(str(folder) for folder in search_path(assignment_dirs)))
+        worker.start()
+        return worker
+
     def __enter__(self) -> Worker:
-        self.start()
+        if self.proc is None:
+            self.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
