@@ -16,6 +16,7 @@ from typing import Any
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis.errors import Flaky, HypothesisException, UnsatisfiedAssumption
+from hypothesis.internal.conjecture import providers
 
 from gradekit import assignment as assignments
 from gradekit import examples
@@ -34,6 +35,14 @@ from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
 from gradekit.sandbox import Worker
 from gradekit.submission import Submission
 from gradekit.submissions import read_submission
+
+
+# Hypothesis mixes into its draws numeric constants found in "local" source files (any outside
+# site-packages), and caches them under ./.hypothesis. Which files are local depends on how gradekit
+# was installed and where it runs, so one seed would draw different examples on different machines,
+# and the student's folder would be written to. Grades must depend on neither: collection is off.
+# Hypothesis is pinned to one release in pyproject.toml, so this private hook stays where it is.
+providers._get_local_constants = providers.Constants
 
 
 @dataclass(frozen=True)

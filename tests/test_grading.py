@@ -121,3 +121,41 @@ def test_a_damaged_example_cache_costs_speed_never_a_grade(cross_entropy, tmp_pa
     assert grade(CORRECT, cross_entropy, config).score == 100
     cached.write_text("{not json")
     assert grade(CORRECT, cross_entropy, config).score == 100
+
+
+RECORD = """
+import json, sys
+sys.path.insert(0, {folder!r})
+{extra}
+from gradekit import assignment, examples
+from gradekit.sandbox.worker import pack
+recorded = examples.record(assignment.load("cross_entropy"), 5, 15)
+print(json.dumps(pack({{k: v["inputs"] for k, v in recorded.items()}})))
+"""
+
+
+def test_examples_do_not_depend_on_what_local_code_is_loaded(tmp_path):
+    import subprocess
+
+    (tmp_path / "course_helpers.py").write_text(
+        "CONSTANTS = [" + ", ".join(f"{x / 7:.6f}" for x in range(-300, 300, 13)) + "]\n"
+    )
+
+    def draw(extra: str) -> str:
+        code = RECORD.format(folder=str(tmp_path), extra=extra)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert draw("") == draw("import course_helpers")
+
+
+def test_nothing_is_written_into_the_students_folder(tmp_path):
+    import subprocess
+
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "submission.py").write_text(BUGGY.read_text())
+    subprocess.run([sys.executable, "-m", "gradekit", "check", "submission.py", "--max-examples", "10"],
+                   cwd=folder, capture_output=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["submission.py"]
