@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds one call may take (default %(default)s)")
     check.add_argument("--budget", type=_positive(float), default=GradeConfig.check_budget,
                        help="seconds the whole check may take (default %(default)s)")
+    check.add_argument("--property-budget", type=_positive(float), default=GradeConfig.property_budget,
+                       help="seconds one property may take before it stops drawing (default %(default)s)")
     check.add_argument("--memory", type=_positive(int), default=Limits.memory_bytes // 2**20,
                        metavar="MIB", help="memory cap of the worker in MiB (default %(default)s)")
 
@@ -90,7 +92,8 @@ def _check(args: argparse.Namespace) -> int:
 
     if args.format not in WRITERS:
         raise UsageError(f"--format {args.format!r} is not one of {', '.join(WRITERS)}")
-    config = GradeConfig(seed=args.seed, max_examples=args.max_examples, check_budget=args.budget)
+    config = GradeConfig(seed=args.seed, max_examples=args.max_examples, check_budget=args.budget,
+                         property_budget=args.property_budget)
     config = replace(config, limits=replace(config.limits, call_timeout=args.timeout,
                                             memory_bytes=args.memory * 2**20))
     from gradekit.sandbox import Worker

@@ -81,3 +81,11 @@ def test_seed_option_is_reported(tmp_path):
     out = tmp_path / "r.json"
     main(["check", str(CORRECT), "--format", "json", "--output", str(out), "--seed", "11", "--max-examples", "10"])
     assert json.loads(out.read_text())["seed"] == 11
+
+
+def test_a_tiny_property_budget_stops_drawing_but_keeps_a_right_grade(tmp_path):
+    out = tmp_path / "r.json"
+    main(["check", str(CORRECT), "--format", "json", "--output", str(out), "--property-budget", "0.001"])
+    report = json.loads(out.read_text())
+    assert report["score"] == 100
+    assert any("budget ran out" in t["message"] for t in report["tests"])
