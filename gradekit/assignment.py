@@ -83,12 +83,12 @@ def load(name: str, extra: list[str] | None = None) -> Assignment:
 
 def load_folder(folder: Path) -> Assignment:
     name = folder.name
-    package = _import(folder / "__init__.py", f"gradekit_assignment_{name}") if (folder / "__init__.py").exists() else None
-    functions = _function_specs(_import(folder / "functions.py", f"gradekit_assignment_{name}.functions"))
-    module = _import(folder / "properties.py", f"gradekit_assignment_{name}.properties")
+    package = _import_package(folder)
+    functions = _function_specs(_import(f"{package.__name__}.functions", folder))
+    module = _import(f"{package.__name__}.properties", folder)
     properties = tuple(v for v in vars(module).values() if isinstance(v, Property))
     _validate(name, functions, properties)
-    doc = inspect.getdoc(package) if package else ""
+    doc = package.__doc__
     title, _, description = (doc or name).partition("\n")
     return Assignment(
         name=name,
@@ -117,20 +117,41 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
     return scored[0][2]
 
 
-def _import(path: Path, module_name: str) -> ModuleType:
-    if module_name in sys.modules and getattr(sys.modules[module_name], "__file__", None) == str(path):
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise AssignmentError(f"cannot read {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
+def _import_package(folder: Path) -> ModuleType:
+    """The folder as a package of its own, so properties.py can say `from .solution import ...`.
+
+    The name carries a hash of the folder's path: two folders with one name stay two assignments.
+    """
+    folder = folder.resolve()
+    name = f"gradekit_assignment_{folder.name}_{zlib.crc32(str(folder).encode()):08x}"
+    if name in sys.modules:
+        return sys.modules[name]
+    init = folder / "__init__.py"
+    locations = [str(folder)]
+    if init.exists():
+        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=locations)
+    else:
+        spec = importlib.util.spec_from_loader(name, loader=None, is_package=True)
+    if spec is None:
+        raise AssignmentError(f"cannot read the assignment folder {folder}")
+    spec.submodule_search_locations = locations
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
     try:
-        spec.loader.exec_module(module)
+        if spec.loader is not None:
+            spec.loader.exec_module(package)
     except Exception as exc:
-        del sys.modules[module_name]
+        del sys.modules[name]
+        raise AssignmentError(f"{init} could not be loaded: {type(exc).__name__}: {exc}") from exc
+    return package
+
+
+def _import(module_name: str, folder: Path) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except Exception as exc:
+        path = folder / f"{module_name.rpartition('.')[2]}.py"
         raise AssignmentError(f"{path} could not be loaded: {type(exc).__name__}: {exc}") from exc
-    return module
 
 
 def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
@@ -165,7 +186,7 @@ def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[P
         raise AssignmentError(f"{name}: properties.py defines no @prop properties")
 
 
-def _solution(folder: Path, package: ModuleType | None) -> Path:
+def _solution(folder: Path, package: ModuleType) -> Path:
     module_name = getattr(package, "SOLUTION", None)
     if module_name:
         spec = importlib.util.find_spec(module_name)
