@@ -189,6 +189,8 @@ class CallReply:
 def _error_text(error: dict[str, Any], filename: str) -> str:
     if error["type"] == "NotANumber":
         return error["message"]
+    if error["type"] == "NotImplementedError":  # a starter stub nobody has filled in yet
+        return "is not implemented yet"
     where = f" (line {error['line']} of {filename})" if error.get("line") else ""
     message = f": {error['message']}" if error["message"] else ""
     return f"raised {error['type']}{message}{where}"

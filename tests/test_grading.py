@@ -159,3 +159,11 @@ def test_nothing_is_written_into_the_students_folder(tmp_path):
     subprocess.run([sys.executable, "-m", "gradekit", "check", "submission.py", "--max-examples", "10"],
                    cwd=folder, capture_output=True)
     assert sorted(p.name for p in folder.iterdir()) == ["submission.py"]
+
+
+def test_unfilled_starter_stubs_score_zero_and_say_not_implemented(grade_file, cross_entropy):
+    stubs = (ROOT / "assignments" / "cross_entropy" / "functions.py").read_text()
+    result = grade_file(stubs, FAST)
+    assert result.error is None and result.score == 0
+    oracles = [t for t in result.tests if not any(t.name == p.name and p.requires for p in cross_entropy.properties)]
+    assert {t.message for t in oracles} == {f"`{t.functions[0]}` is not implemented yet" for t in oracles}
