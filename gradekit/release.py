@@ -1,0 +1,54 @@
+"""`gradekit release`: what students start from, written from the assignment's own functions.py.
+
+The starter .py is the stubs themselves; the starter notebook gives each function a Markdown cell
+(its description and the names and hints of the checks it must pass), a stub cell that raises
+NotImplementedError, and a last cell that runs the check. Nothing of the solution is ever written.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from gradekit.assignment import Assignment
+
+
+def release(assignment: Assignment, out: Path) -> list[Path]:
+    """Write NAME.py and NAME.ipynb into `out`; return their paths."""
+    import nbformat
+    from nbformat import v4
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stubs = _stub_sources(assignment.folder / "functions.py")
+    script = out / f"{assignment.name}.py"
+    notebook = out / f"{assignment.name}.ipynb"
+    header = f'"""{assignment.title}\n\nFill in each function, then run: gradekit check {script.name}\n"""\n'
+    script.write_text(header + "\n\n" + "\n\n\n".join(stubs.values()) + "\n")
+
+    cells = [v4.new_markdown_cell(f"# {assignment.title}\n\n{assignment.description}".strip())]
+    for name, spec in assignment.functions.items():
+        cells.append(v4.new_markdown_cell(_function_markdown(assignment, name, spec.doc)))
+        cells.append(v4.new_code_cell(stubs[name]))
+    cells.append(v4.new_markdown_cell("## Check your work\n\nRun the cell below after saving the notebook."))
+    cells.append(v4.new_code_cell(f"!gradekit check {notebook.name} --assignment {assignment.name}"))
+    document = v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
+    nbformat.validate(document)
+    nbformat.write(document, str(notebook))
+    return [script, notebook]
+
+
+def _stub_sources(functions_py: Path) -> dict[str, str]:
+    """Each public function of functions.py, exactly as written there: signature, docstring, stub."""
+    source = functions_py.read_text()
+    return {
+        node.name: ast.get_source_segment(source, node) or ""
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+    }
+
+
+def _function_markdown(assignment: Assignment, name: str, doc: str) -> str:
+    checks = [p for p in assignment.properties if p.functions[0] == name]
+    lines = [f"## `{assignment.functions[name].signature}`", "", doc, "", "Checks it must pass:", ""]
+    lines += [f"- **{p.name}** ({p.points:g} points): {p.hint}" for p in checks]
+    return "\n".join(lines)
