@@ -1,11 +1,13 @@
 """The `gradekit` command: parse arguments, call the library, pick a writer, return an exit code.
 
-Exit codes: 0 every property passed; 1 graded with failures (a submission that cannot be loaded
+Exit codes: 0 every property passed (with --min-score: the score reached it; for `grade`, `gradescope`
+and `init-ci`: the work was done); 1 graded with failures (a submission that cannot be loaded
 included); 2 a usage error (unknown assignment, bad option).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -35,30 +37,90 @@ def _positive(kind: type) -> object:
     return parse
 
 
+def _not_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def _grading_options() -> argparse.ArgumentParser:
+    """The options of one grade, shared by `check` and `grade`."""
+    options = _Parser(add_help=False)
+    options.add_argument("--seed", type=int, help="Hypothesis seed (default: the assignment's own)")
+    options.add_argument("--max-examples", type=_positive(int), default=GradeConfig.max_examples,
+                         help="examples per property (default %(default)s)")
+    options.add_argument("--timeout", type=_positive(float), default=Limits.call_timeout,
+                         help="seconds one call may take (default %(default)s)")
+    options.add_argument("--budget", type=_positive(float), default=GradeConfig.check_budget,
+                         help="seconds the whole check may take (default %(default)s)")
+    options.add_argument("--property-budget", type=_positive(float), default=GradeConfig.property_budget,
+                         help="seconds one property may take before it stops drawing (default %(default)s)")
+    options.add_argument("--memory", type=_positive(int), default=Limits.memory_bytes // 2**20,
+                         metavar="MIB", help="memory cap of the worker in MiB (default %(default)s)")
+    options.add_argument("--cell-timeout", type=_positive(float), default=Limits.cell_timeout,
+                         metavar="SECONDS", help="seconds one notebook cell may run (default %(default)s)")
+    options.add_argument("--run-as", metavar="USER",
+                         help="run the submission's code as this user (the grader must run as root)")
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from gradekit.reports import WRITERS
+
+    formats = "|".join(WRITERS)
     parser = _Parser(prog="gradekit", description="Property-based grading for the cross-entropy course.")
     parser.add_argument("--assignments", action="append", metavar="DIR",
                         help="another folder of assignments (repeatable; also GRADEKIT_ASSIGNMENTS)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    grading = _grading_options()
 
-    check = commands.add_parser("check", help="grade one submission")
-    check.add_argument("submission", type=Path)
+    check = commands.add_parser("check", parents=[grading], help="grade one submission")
+    check.add_argument("submission", type=Path, help="a .py file, a .ipynb notebook, or a folder holding one")
     check.add_argument("--assignment", metavar="NAME", help="the assignment (inferred when left out)")
-    check.add_argument("--format", default="text", metavar="FORMAT", help="text or json")
+    check.add_argument("--format", default="text", metavar="FORMAT", help=formats)
     check.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument("--seed", type=int, help="Hypothesis seed (default: the assignment's own)")
-    check.add_argument("--max-examples", type=_positive(int), default=GradeConfig.max_examples,
-                       help="examples per property (default %(default)s)")
-    check.add_argument("--timeout", type=_positive(float), default=Limits.call_timeout,
-                       help="seconds one call may take (default %(default)s)")
-    check.add_argument("--budget", type=_positive(float), default=GradeConfig.check_budget,
-                       help="seconds the whole check may take (default %(default)s)")
-    check.add_argument("--property-budget", type=_positive(float), default=GradeConfig.property_budget,
-                       help="seconds one property may take before it stops drawing (default %(default)s)")
-    check.add_argument("--memory", type=_positive(int), default=Limits.memory_bytes // 2**20,
-                       metavar="MIB", help="memory cap of the worker in MiB (default %(default)s)")
+    check.add_argument("--min-score", type=_not_negative, metavar="POINTS",
+                       help="exit 0 when the score reaches POINTS, else 1 (default: 0 only when every property passed)")
+
+    grade = commands.add_parser("grade", parents=[grading], help="grade a whole class's submissions")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
+                       help="one .py/.ipynb file or one folder per student")
+    grade.add_argument("--assignment", metavar="NAME", required=True)
+    grade.add_argument("--out", type=Path, required=True, metavar="RESULTS_DIR",
+                       help="gradebook.csv, summary.md, feedback/ and results/ go here; rerun to resume")
+    grade.add_argument("--jobs", type=_positive(int), metavar="N", help="students graded at once (default: the cores)")
+    grade.add_argument("--feedback", default="markdown", choices=("markdown", "text"),
+                       help="format of each student's feedback file (default %(default)s)")
+
+    gradescope = commands.add_parser("gradescope", help="Gradescope autograder bundles")
+    gradescope_commands = gradescope.add_subparsers(dest="gradescope_command", required=True, parser_class=_Parser)
+    build = gradescope_commands.add_parser("build", help="write an autograder zip for one assignment")
+    build.add_argument("--assignment", metavar="NAME", required=True)
+    build.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="ZIP",
+                       help="the zip to write (default %(default)s)")
+
+    ci = commands.add_parser("init-ci", help="write a GitHub Actions workflow that grades a student repository")
+    ci.add_argument("--dir", type=Path, default=Path("."), metavar="REPO", help="the repository (default: here)")
+    ci.add_argument("--submission", metavar="PATH",
+                    help="the file to grade, relative to the repository (default: the one .py/.ipynb found)")
+    ci.add_argument("--assignment", metavar="NAME", help="the assignment (inferred when left out)")
+    ci.add_argument("--min-score", type=_not_negative, metavar="POINTS",
+                    help="fail the job below this score (default: unless every property passes)")
+    ci.add_argument("--install", metavar="SPEC", help="what pip installs (default: gradekit==this version)")
 
     commands.add_parser("list", help="show the assignments and their functions")
+
+    new = commands.add_parser("new", help="scaffold an assignment folder that already grades well")
+    new.add_argument("name", help="a lowercase Python identifier, like label_smoothing")
+    new.add_argument("--dir", type=Path, default=Path("."), help="where to create it (default: here)")
+
+    release = commands.add_parser("release", help="write a starter notebook and .py for students")
+    release.add_argument("name", metavar="NAME", help="the assignment")
+    release.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write into")
     return parser
 
 
@@ -67,6 +129,16 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "list":
             return _list(args)
+        if args.command == "grade":
+            return _grade(args)
+        if args.command == "gradescope":
+            return _gradescope_build(args)
+        if args.command == "init-ci":
+            return _init_ci(args)
+        if args.command == "new":
+            return _new(args)
+        if args.command == "release":
+            return _release(args)
         return _check(args)
     except UsageError as error:
         print(f"gradekit: {error}", file=sys.stderr)
@@ -87,15 +159,22 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+def _config(args: argparse.Namespace) -> GradeConfig:
+    from gradekit.sandbox.process import run_as_ids
+
+    run_as_ids(args.run_as)  # a user that does not exist, or no root to switch: a usage error, now
+    config = GradeConfig(seed=args.seed, max_examples=args.max_examples, check_budget=args.budget,
+                         property_budget=args.property_budget)
+    return replace(config, limits=replace(config.limits, call_timeout=args.timeout, memory_bytes=args.memory * 2**20,
+                                          cell_timeout=args.cell_timeout, run_as=args.run_as))
+
+
 def _check(args: argparse.Namespace) -> int:
     from gradekit.reports import WRITERS
 
     if args.format not in WRITERS:
         raise UsageError(f"--format {args.format!r} is not one of {', '.join(WRITERS)}")
-    config = GradeConfig(seed=args.seed, max_examples=args.max_examples, check_budget=args.budget,
-                         property_budget=args.property_budget)
-    config = replace(config, limits=replace(config.limits, call_timeout=args.timeout,
-                                            memory_bytes=args.memory * 2**20))
+    config = _config(args)
     from gradekit.sandbox import Worker
 
     worker = Worker.started(config.limits, args.assignments)  # it boots while Hypothesis is imported below
@@ -109,7 +188,65 @@ def _check(args: argparse.Namespace) -> int:
         worker.stop()
     report = WRITERS[args.format](result)
     if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(report)
     else:
         sys.stdout.write(report)
+    if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        from gradekit.reports import github
+
+        try:
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+                handle.write(github.summary(result))
+        except OSError as error:
+            print(f"gradekit: could not write the job summary: {error}", file=sys.stderr)
+    if args.min_score is not None:
+        return EXIT_PASSED if result.score >= args.min_score else EXIT_FAILED
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from gradekit import assignment, batch
+
+    if not args.submissions.is_dir():
+        raise UsageError(f"{args.submissions} is not a folder of submissions")
+    chosen = assignment.load(args.assignment, args.assignments)
+    summary = batch.grade_all(args.submissions, chosen, args.out, _config(args), jobs=args.jobs,
+                              feedback=args.feedback, assignment_dirs=args.assignments)
+    print(summary, file=sys.stderr)
+    return EXIT_PASSED
+
+
+def _gradescope_build(args: argparse.Namespace) -> int:
+    from gradekit import assignment, autograder
+
+    chosen = assignment.load(args.assignment, args.assignments)
+    autograder.build(chosen, args.out)
+    print(f"wrote {args.out}: upload it as the autograder of a Gradescope programming assignment", file=sys.stderr)
+    return EXIT_PASSED
+
+
+def _init_ci(args: argparse.Namespace) -> int:
+    from gradekit import ci
+
+    path = ci.write_workflow(args.dir, submission=args.submission, assignment=args.assignment,
+                             min_score=args.min_score, install=args.install)
+    print(f"wrote {path}", file=sys.stderr)
+    return EXIT_PASSED
+
+
+def _new(args: argparse.Namespace) -> int:
+    from gradekit import scaffold
+
+    folder = scaffold.create(args.name, args.dir)
+    print(f"wrote {folder}: grade with `gradekit --assignments {args.dir} ...`", file=sys.stderr)
+    return EXIT_PASSED
+
+
+def _release(args: argparse.Namespace) -> int:
+    from gradekit import assignment
+    from gradekit.release import release
+
+    for path in release(assignment.load(args.name, args.assignments), args.out):
+        print(f"wrote {path}", file=sys.stderr)
+    return EXIT_PASSED

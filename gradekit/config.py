@@ -18,14 +18,20 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """What the sandboxed worker may use."""
+    """What the sandboxed worker may use.
+
+    `load_timeout` bounds a .py file's top level; a notebook's code cells get `cell_timeout` each.
+    `run_as` names the user the worker runs as (the grader must be root to switch; None: its own user).
+    """
 
     call_timeout: float = 2.0
     load_timeout: float = 10.0
+    cell_timeout: float = 10.0
     memory_bytes: int = 1024 * MIB
     output_bytes: int = 64 * 1024
     file_bytes: int = 16 * MIB
     reply_bytes: int = 16 * MIB
+    run_as: str | None = None
 
 
 @dataclass(frozen=True)

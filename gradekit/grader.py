@@ -34,7 +34,7 @@ from gradekit.properties import Property
 from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
 from gradekit.sandbox import Worker
 from gradekit.submission import Submission
-from gradekit.submissions import read_submission
+from gradekit.submissions import read as read_source
 
 
 # Hypothesis mixes into its draws numeric constants found in "local" source files (any outside
@@ -63,22 +63,24 @@ def grade(
     assignment_dirs: list[str] | None = None,
     worker: Worker | None = None,
 ) -> GradeResult:
-    """Grade one submission file. Never raises for anything the submission does.
+    """Grade one submission: a .py file, a notebook, or a student's folder holding one (see
+    `submissions.pick`). Never raises for anything the submission does.
 
     `worker` may be one already started (`Worker.started`), so its interpreter boots while this
     process is still importing; it is stopped here either way.
     """
     started = time.monotonic()
-    source, filename, problem = read_submission(path)
+    read = read_source(path, assignment.name if assignment else None)
+    source, problem, shown = read.text, read.problem, str(read.path or path)
     with worker or Worker.started(config.limits, assignment_dirs) as worker:
-        sub = Submission(worker, source, filename)
+        sub = Submission(worker, source, read.filename, read.cells)
         if problem is None:
             problem = sub.load()
         if assignment is None:
             try:
                 assignment = assignments.infer(set(sub.defined) or _named_in(source), assignment_dirs)
             except AssignmentError as error:
-                return GradeResult("unknown", str(path), config.seed or 0, error=problem or str(error))
+                return GradeResult("unknown", shown, config.seed or 0, error=problem or str(error), notes=sub.notes)
         seed = assignment.default_seed if config.seed is None else config.seed
         sub.returns = {name: spec.returns for name, spec in assignment.functions.items()}
         if problem is not None:
@@ -87,16 +89,32 @@ def grade(
             outcomes = _run_all(assignment, sub, config, seed, started)
         output = sub.output()
     tests = score(assignment, outcomes)
+    lines = {k: v for k, v in sub.defined.items() if type(v) is int and k in assignment.functions}
+    cells = {}
+    if read.cells is not None:  # script lines -> the cell and the line within it
+        located = {k: read.cell_at(v) for k, v in lines.items()}
+        cells = {k: cell.number for k, cell in located.items() if cell is not None}
+        lines = {k: v - cell.line + 1 for k, v in lines.items() if (cell := located[k]) is not None}
     return GradeResult(
         assignment=assignment.name,
-        submission=str(path),
+        submission=shown,
         seed=seed,
         tests=tests,
         error=problem,
         output=output,
         seconds=time.monotonic() - started,
-        function_lines={k: v for k, v in sub.defined.items() if v is not None and k in assignment.functions},
+        function_lines=lines,
+        notes=sub.notes,
+        function_cells=cells,
     )
+
+
+def unfinished(path: Path, assignment: Assignment, config: GradeConfig, why: str) -> GradeResult:
+    """The result for a submission whose grading could not finish (its grader was stopped): every
+    property an error scoring 0, so it still has a full row wherever results are collected."""
+    seed = assignment.default_seed if config.seed is None else config.seed
+    outcomes = {p.name: Outcome(Status.ERROR, why) for p in assignment.properties}
+    return GradeResult(assignment.name, str(path), seed, tests=score(assignment, outcomes), error=why)
 
 
 def _named_in(source: str) -> set[str]:

@@ -13,6 +13,12 @@ that tests/test_identities.py simplifies to exactly zero for small concrete voca
 ``compiled_*`` functions lambdify the derived expressions so the same tests can show that the numeric
 reference agrees with them at many points.
 
+The training step adds two more givens, each a definition rather than a claim: the bigram loss (the
+mean of that loss over positions, row = current token, of a table W) and one Adam update as microgpt
+writes it. Its gradient, the row-shift invariance, Adam's first step and the fading of bias
+correction are derived from them the same way, and reference/training_step.py is compared with the
+compiled forms.
+
 That split is why sympy may be imported at the top of this module: it runs in tests and tools only.
 While a submission is graded, the reference alone is trusted, and sympy never runs.
 """
@@ -284,6 +290,33 @@ def bigram_gradient_identity(V: int, tokens: Sequence[int]) -> sp.Matrix:
     return bigram_gradient(W, tokens) - claimed_bigram_gradient(W, tokens)
 
 
+def bigram_row_shift_invariance(V: int, tokens: Sequence[int], row: int) -> sp.Expr:
+    """The bigram loss with a real symbol c added to every entry of one row, minus the loss: 0.
+
+    Each row is a softmax of its own, so this is what licenses shifting each row by its max.
+    """
+    W = bigram_table(V)
+    c = sp.Symbol("c", real=True)
+    shifted = W.copy()
+    shifted[row, :] = W.row(row).applyfunc(lambda w: w + c)
+    return bigram_loss(shifted, tokens) - bigram_loss(W, tokens)
+
+
+def bigram_uniform_loss_identity(V: int, tokens: Sequence[int]) -> sp.Expr:
+    """The bigram loss of a table whose entries all equal a real symbol c, minus log V: 0.
+
+    An untrained (zero) table costs ln V at every position: ln 27 for microgpt.
+    """
+    c = sp.Symbol("c", real=True)
+    return bigram_loss(sp.Matrix(V, V, lambda r, k: c), tokens) - sp.log(V)
+
+
+def bigram_gradient_row_sums(V: int, tokens: Sequence[int]) -> list[sp.Expr]:
+    """The sum of each row of the derived bigram gradient: every one simplifies to 0."""
+    gradient = bigram_gradient(bigram_table(V), tokens)
+    return [sp.Add(*gradient.row(r)) for r in range(V)]
+
+
 # --- Adam ---------------------------------------------------------------------------------------
 
 
@@ -370,6 +403,22 @@ def bias_correction_limit() -> tuple[sp.Expr, sp.Expr]:
     return (sp.limit(correction, t, sp.oo) - 1, sp.limit(m / correction, t, sp.oo) - m)
 
 
+def adam_scale_invariance() -> sp.Expr:
+    """With eps = 0, the update from (c g, c m, c^2 v) minus the update from (g, m, v), for c > 0: 0.
+
+    Adam divides m_hat by sqrt(v_hat), so the size of the gradient cancels; eps is what breaks the
+    symmetry, by about eps / sqrt(v_hat) of the step.
+    """
+    g, m = sp.Symbol("g", real=True), sp.Symbol("m", real=True)
+    v = sp.Symbol("v", nonnegative=True)
+    c, lr = sp.Symbol("c", positive=True), sp.Symbol("lr", positive=True)
+    step = sp.Symbol("t", integer=True, nonnegative=True)
+    beta1, beta2 = decay_rate("beta1"), decay_rate("beta2")
+    scaled = adam_step(c * g, c * m, c**2 * v, step, lr, beta1, beta2, sp.Integer(0))
+    plain = adam_step(g, m, v, step, lr, beta1, beta2, sp.Integer(0))
+    return scaled.update - plain.update
+
+
 # --- Numeric forms ------------------------------------------------------------------------------
 
 
@@ -420,3 +469,23 @@ def compiled_perplexity() -> NumericForm:
     """A mean loss -> its perplexity, as a 0-d array."""
     mean_loss = sp.Symbol("L", real=True)
     return _compile([mean_loss], perplexity(mean_loss))
+
+
+def compiled_bigram_loss(V: int, tokens: Sequence[int]) -> NumericForm:
+    """A table of shape (V, V) -> the bigram loss of tokens, as a 0-d array."""
+    W = bigram_table(V)
+    return _compile(list(W), bigram_loss(W, tokens))
+
+
+def compiled_bigram_gradient(V: int, tokens: Sequence[int]) -> NumericForm:
+    """A table of shape (V, V) -> the derived gradient, of shape (V, V)."""
+    W = bigram_table(V)
+    return _compile(list(W), bigram_gradient(W, tokens))
+
+
+def compiled_adam_step() -> NumericForm:
+    """(g, m, v, step, lr, beta1, beta2, eps) -> (new m, new v, the decrement of the parameter)."""
+    names = ("g", "m", "v", "step", "lr", "beta1", "beta2", "eps")
+    g, m, v, step, lr, beta1, beta2, eps = (sp.Symbol(n, real=True) for n in names)
+    adam = adam_step(g, m, v, step, lr, beta1, beta2, eps)
+    return _compile([g, m, v, step, lr, beta1, beta2, eps], [adam.m, adam.v, adam.update])

@@ -66,6 +66,12 @@ class GradeResult:
     output: str = ""
     seconds: float = 0.0
     function_lines: dict[str, int] = field(default_factory=dict)
+    # What went wrong before grading began that did not stop it: a notebook cell that raised, ran too
+    # long or is not Python, one line each.
+    notes: tuple[str, ...] = ()
+    # For a notebook: the cell (counting every cell from 1) that last defined each function;
+    # function_lines then counts lines within that cell.
+    function_cells: dict[str, int] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -89,6 +95,7 @@ class GradeResult:
             "error": self.error,
             "seconds": round(self.seconds, 3),
             "output": self.output,
+            "notes": list(self.notes),
             "tests": [_test_dict(t) for t in self.tests],
         }
 

@@ -5,6 +5,9 @@ extreme ones within +-1000 (|z| <= 1e4 anywhere), vocabularies of 1 to 10,000 to
 up to 4096 positions (and 4096 logits), losses up to 700 nats (exp(700) is still a finite float). Nothing draws from the
 whole float range, so a failure is a bug in the submission and never 1e308 noise.
 
+The training step's quantities are bounded the same way: names of 1 to 8 letters, 27 x 27 tables
+within +-50, Adam states with v >= 0, steps up to 10,000, learning rates up to 0.1 (1 for the schedule).
+
 Small structures are drawn element by element, so Hypothesis shrinks them to the smallest failing
 input. Large ones (a 10,000-token vocabulary, a long sequence) are filled from one drawn seed: each
 Hypothesis draw costs tens of microseconds, and these examples exist to show scale, not to shrink.
@@ -144,3 +147,182 @@ def shifts(bound: float = EXTREME) -> st.SearchStrategy[float]:
 def margins() -> st.SearchStrategy[float]:
     """How far a true logit stands above all others: from 40 nats, where P(true) is 1 in float64."""
     return st.floats(40.0, 500.0)
+
+
+# --- The training step: names, bigram tables, optimizer states, schedules -----------------------
+#
+# A bigram table is 27 x 27 = 729 floats, sent to the worker on every call. Its strategy draws a
+# recipe (a scale, a seed and a few explicit entries) that `build_table` turns into the table: the
+# recorded example stays a few numbers, and shrinking reaches the zero table with a handful of
+# readable entries. Flat optimizer cases of up to 8 parameters are drawn entry by entry (they
+# shrink); 27 and 729 parameters are filled from a seed.
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+BOS = 26
+MAX_NAME = 8
+TABLE_SCALES = (0.0, 0.08, 1.0)  # all zeros, the size of microgpt's initial weights, unit logits
+MAX_STEPS = 10_000
+MAX_LR = 0.1
+
+
+def names(max_size: int = MAX_NAME) -> st.SearchStrategy[str]:
+    """Lowercase names of 1 to max_size letters, shrinking towards 'a'; 'z' (id 25) comes up often."""
+    letter = st.one_of(st.sampled_from(LETTERS), st.just("z"))
+    return st.lists(letter, min_size=1, max_size=max_size).map("".join)
+
+
+def _encoded(name: str) -> list[int]:
+    """[BOS] + letter ids + [BOS], as microgpt tokenises a name (the strategies' own copy)."""
+    return [BOS] + [ord(c) - ord("a") for c in name] + [BOS]
+
+
+@st.composite
+def token_sequences(draw: Any, vocab: int = COURSE_VOCABULARY, max_size: int = MAX_NAME + 2) -> list[int]:
+    """Token ids for a bigram loss: mostly encoded names, sometimes any ids (BOS need not open or close).
+
+    Encoded names use the same rows as context and as target; arbitrary sequences tell them apart.
+    """
+    if vocab == COURSE_VOCABULARY and draw(st.booleans()):
+        return _encoded(draw(names(max_size - 2)))
+    return draw(st.lists(targets(vocab), min_size=2, max_size=max_size))
+
+
+@st.composite
+def bigram_tables(draw: Any, max_scale: float = TYPICAL) -> dict[str, Any]:
+    """A recipe for a 27 x 27 logit table (see `build_table`): zeros, microgpt's initial scale, up to +-max_scale.
+
+    The example is the recipe, not the table: {"scale", "seed", "set"} fills the table uniformly in
+    +-scale from the seed, then sets up to three entries ([row, column, value], within +-max_scale).
+    A recorded example then holds a few numbers instead of 729, and it shrinks to the zero table.
+    """
+    scales = [s for s in TABLE_SCALES if s <= max_scale]
+    scale = draw(st.one_of(st.sampled_from(scales), st.floats(0.0, max_scale)), label="table scale")
+    seed = draw(st.integers(0, 2**32 - 1), label="fill seed") if scale > 0.0 else 0
+    entry = st.lists(st.integers(0, COURSE_VOCABULARY - 1), min_size=2, max_size=2)
+    entries = draw(st.lists(st.tuples(entry, st.floats(-max_scale, max_scale)), max_size=3))
+    return {"scale": scale, "seed": seed, "set": [[r, c, value] for (r, c), value in entries]}
+
+
+def build_table(recipe: dict[str, Any], vocab: int = COURSE_VOCABULARY) -> list[list[float]]:
+    """The vocab x vocab table a `bigram_tables` recipe describes."""
+    scale = recipe["scale"]
+    values = np.zeros((vocab, vocab))
+    if scale:
+        values = np.random.default_rng(recipe["seed"]).uniform(-scale, scale, (vocab, vocab))
+    for row, column, value in recipe["set"]:
+        values[row, column] = value
+    return values.tolist()
+
+
+def moment_tables() -> st.SearchStrategy[dict[str, Any]]:
+    """A recipe for Adam's (m, v) of a 27 x 27 table (see `build_moments`): fresh, or as training leaves them.
+
+    {"scale": None} is m = v = 0; {"scale", "seed"} draws m normal at that scale and v >= 0 as m^2
+    times a factor in [0.5, 4], so |m| / sqrt(v) stays near what training produces (independent draws
+    would divide by sqrt(v) near 0).
+    """
+    trained = st.fixed_dictionaries({"scale": st.sampled_from([1e-3, 0.01, 0.1, 1.0]),
+                                     "seed": st.integers(0, 2**32 - 1)})
+    return st.one_of(st.just({"scale": None}), trained)
+
+
+def build_moments(recipe: dict[str, Any], vocab: int = COURSE_VOCABULARY) -> tuple[list[list[float]], ...]:
+    """The (m, v) tables a `moment_tables` recipe describes."""
+    if recipe["scale"] is None:
+        return [[0.0] * vocab for _ in range(vocab)], [[0.0] * vocab for _ in range(vocab)]
+    rng = np.random.default_rng(recipe["seed"])
+    m = rng.normal(0.0, recipe["scale"], (vocab, vocab))
+    return m.tolist(), (m * m * rng.uniform(0.5, 4.0, (vocab, vocab))).tolist()
+
+
+def optimizer_steps(max_step: int = MAX_STEPS) -> st.SearchStrategy[int]:
+    """Zero-based step indices: 0 (where bias correction matters most) often, small ones, up to max_step."""
+    return st.one_of(st.just(0), st.integers(0, 10), st.integers(0, max_step))
+
+
+def learning_rates(min_lr: float = 0.0, max_lr: float = MAX_LR) -> st.SearchStrategy[float]:
+    """Learning rates in [min_lr, max_lr]; microgpt's 0.01 comes up on its own."""
+    return st.one_of(st.just(0.01), st.floats(min_lr, max_lr))
+
+
+@st.composite
+def schedules(draw: Any, max_lr: float = 1.0, room: int = 0) -> tuple[int, int, float]:
+    """(step, num_steps, base_lr) with 0 <= step <= num_steps - room: the last step is drawn on purpose.
+
+    `room` keeps that many further steps inside the schedule, for a run of several steps.
+    """
+    num_steps = draw(st.one_of(st.just(1000), st.integers(1 + room, MAX_STEPS)))
+    last = num_steps - room
+    step = draw(st.one_of(st.just(0), st.just(last), st.integers(0, last)))
+    return step, num_steps, draw(learning_rates(max_lr=max_lr))
+
+
+@st.composite
+def train_schedules(draw: Any, room: int = 0) -> tuple[int, ...]:
+    """The schedule arguments of train_step, to splat into a call: (step,) with microgpt's
+    num_steps = 1000 and base_lr = 0.01 left to their defaults, or (step, num_steps, base_lr)."""
+    if draw(st.booleans()):
+        return (draw(st.one_of(st.just(0), st.integers(0, 10), st.integers(0, 1000 - room))),)
+    return draw(schedules(max_lr=MAX_LR, room=room))
+
+
+def adam_hyperparameters() -> st.SearchStrategy[tuple[float, ...]]:
+    """The optional arguments of adam_update, to splat into a call: () for microgpt's defaults, or
+    (beta1, beta2, eps) with the earlier revision's 0.9 / 0.95 among them."""
+    explicit = st.tuples(st.one_of(st.just(0.9), st.floats(0.5, 0.95)),
+                         st.one_of(st.just(0.95), st.floats(0.9, 0.999)),
+                         st.sampled_from([1e-8, 1e-6, 1e-10]))
+    return st.one_of(st.just(()), st.just(()), explicit)
+
+
+def gradient_entries() -> st.SearchStrategy[float]:
+    """Gradients across scales: around 1, around 1e-3 and below 1e-7, where eps decides the step."""
+    return st.one_of(st.floats(-1.0, 1.0), st.floats(-1e-3, 1e-3), st.floats(-1e-7, 1e-7))
+
+
+@st.composite
+def parameter_counts(draw: Any) -> int:
+    """1 to 8 parameters (drawn entry by entry), sometimes a row of 27 and now and then a whole table
+    of 729 (filled from a seed): each large example is recorded and sent whole."""
+    small = st.integers(1, EXPLICIT_SIZE)
+    large = st.sampled_from((COURSE_VOCABULARY,) * 3 + (COURSE_VOCABULARY**2,))
+    return draw(st.one_of(small, small, small, large))
+
+
+@st.composite
+def sgd_cases(draw: Any) -> tuple[list[float], list[float], float]:
+    """(params, grads, lr) of one length."""
+    size = draw(parameter_counts())
+    if size <= EXPLICIT_SIZE:
+        params = draw(st.lists(st.floats(-10.0, 10.0), min_size=size, max_size=size))
+        grads = draw(st.lists(gradient_entries(), min_size=size, max_size=size))
+    else:
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="fill seed"))
+        params = rng.uniform(-10.0, 10.0, size).tolist()
+        grads = (rng.normal(0.0, 1.0, size) * 10.0 ** rng.uniform(-8.0, 0.0, size)).tolist()
+    return params, grads, draw(learning_rates(max_lr=1.0))
+
+
+@st.composite
+def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
+    """(params, grads, m, v, step, lr): any state with v >= 0, or with fresh=True m = v = 0 at step 0.
+
+    Small cases draw m in [-1, 1] and v in [0, 1] independently (v = 0 beside m != 0 included: the
+    step is then m_hat / eps, large but exact); large ones fill v from m^2 as training would.
+    """
+    params, grads, _ = draw(sgd_cases())
+    size = len(params)
+    if fresh is None:
+        fresh = draw(st.booleans())
+    if fresh:
+        m, v, step = [0.0] * size, [0.0] * size, 0
+    elif size <= EXPLICIT_SIZE:
+        m = draw(st.lists(st.floats(-1.0, 1.0), min_size=size, max_size=size))
+        v = draw(st.lists(st.floats(0.0, 1.0), min_size=size, max_size=size))
+        step = draw(optimizer_steps())
+    else:
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="fill seed"))
+        m_array = rng.normal(0.0, 1.0, size) * 10.0 ** rng.uniform(-6.0, 0.0, size)
+        m, v = m_array.tolist(), (m_array * m_array * rng.uniform(0.5, 4.0, size)).tolist()
+        step = draw(optimizer_steps())
+    return params, grads, m, v, step, draw(learning_rates())

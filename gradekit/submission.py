@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gradekit.errors import (
@@ -25,6 +26,7 @@ from gradekit.errors import (
 from gradekit.result import Call, short_repr
 from gradekit.sandbox import Worker
 from gradekit.sandbox.worker import pack
+from gradekit.submissions import Cell, Source
 from gradekit.values import coerce
 
 if TYPE_CHECKING:
@@ -34,10 +36,16 @@ if TYPE_CHECKING:
 class Submission:
     """A loaded submission behind a worker process; properties call its functions as attributes."""
 
-    def __init__(self, worker: Worker | Trusted, source: str, filename: str) -> None:
+    def __init__(self, worker: Worker | Trusted, source: str, filename: str,
+                 cells: tuple[Cell, ...] | None = None) -> None:
         self._worker = worker
         self._source = source
         self._filename = filename
+        self._cells = cells
+        self._layout = Source(source, filename, cells=cells)
+        self._where = self._layout.where
+        self._skipped: set[int] = set()
+        self._notes: dict[int, str] = {}
         self.returns: dict[str, Any] = {}
         self._answers: dict[bytes, Any] = {}
         self._outputs: list[str] = []
@@ -56,6 +64,8 @@ class Submission:
 
         A top level that hangs or ends the worker is the submission's doing: it is reported, not raised.
         """
+        if self._cells is not None:
+            return self._load_cells()
         try:
             reply = self._worker.load(self._source, self._filename)
         except CallTimedOut as timeout:
@@ -66,6 +76,67 @@ class Submission:
             return _load_error(reply["error"], self._filename)
         self.defined = reply["functions"]
         return None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What went wrong in a notebook's cells, one line per cell, in the notebook's order."""
+        return tuple(self._notes[number] for number in sorted(self._notes))
+
+    def _load_cells(self) -> str | None:
+        """Run a notebook's code cells top to bottom in one module, as Jupyter's "Run All" would.
+
+        A cell that raises is noted and the next one runs; the last definition of a name wins. A cell
+        that runs past the per-cell limit, or ends the worker, is noted and left out for good: the worker
+        is replaced and runs the cells before it again.
+        """
+        if not self._cells:
+            return f"{self._filename} has no code cells"
+        while not self._run_cells():
+            self._replace_worker()
+        try:  # the functions every cell together left defined
+            reply = self._worker.load("", self._filename, fresh=False)
+        except (CallTimedOut, WorkerDied) as stopped:
+            return f"{self._filename} could not be loaded: {stopped.message}"
+        self.defined = reply["functions"] if reply["ok"] else {}
+        return None
+
+    def _run_cells(self) -> bool:
+        """Run every cell not left out; False when one had to be stopped (the worker must be replaced)."""
+        assert self._cells is not None
+        limit = self._worker.limits.cell_timeout
+        fresh = True
+        for cell in self._cells:
+            if cell.note:
+                self._notes.setdefault(cell.number, cell.note)
+            if cell.number in self._skipped or not cell.code.strip():
+                continue
+            try:
+                reply = self._worker.load(cell.code, self._filename, line=cell.line, fresh=fresh, timeout=limit)
+            except CallTimedOut:
+                return self._leave_out(cell, f"ran past the {limit:g} s limit for one cell")
+            except WorkerDied as death:
+                return self._leave_out(cell, f"ended the grader's worker ({death.message})")
+            fresh = False
+            if not reply["ok"]:
+                self._notes.setdefault(cell.number, self._cell_error(cell, reply["error"]))
+        return True
+
+    def _leave_out(self, cell: Cell, why: str) -> bool:
+        self._skipped.add(cell.number)
+        self._notes.setdefault(cell.number, f"cell {cell.number} {why}: it was stopped and skipped")
+        return False
+
+    def _cell_error(self, cell: Cell, error: dict[str, Any]) -> str:
+        message = (error["message"].strip().splitlines() or [""])[0][:200]
+        line = error.get("line") if type(error.get("line")) is int else None
+        at = self._layout.cell_at(line) if line else None
+        if error["type"] in ("SyntaxError", "IndentationError", "TabError"):
+            where = f" on line {line - cell.line + 1}" if at is cell else ""
+            return f"cell {cell.number} has a {error['type']}{where}: {message}; none of it ran"
+        where = ""
+        if at is not None:
+            where = f" (line {line - at.line + 1})" if at is cell else f" (cell {at.number}, line {line - at.line + 1})"
+        return f"cell {cell.number} raised {error['type']}{': ' + message if message else ''}{where}"
 
     def begin_property(self, budget: float) -> None:
         self.drain()
@@ -114,7 +185,7 @@ class Submission:
             raise FunctionMissing(f"`{function}` is not defined")
         if not reply["ok"]:
             error = reply["error"]
-            raised = _error_text(error, self._filename)
+            raised = _error_text(error, self._where)
             self._record(Call(function, tuple(args), raised=raised))
             raise SubmissionRaised(f"`{function}` {raised}")
         returned = reply["returned"]
@@ -168,10 +239,13 @@ class Submission:
     def restart(self) -> None:
         """Replace the worker with a fresh one holding the same submission."""
         self._queue.clear()
+        self._replace_worker()
+        self.load()
+
+    def _replace_worker(self) -> None:
         self._outputs.append(self._worker.output())
         self._worker.stop()
         self._worker.start()
-        self.load()
 
     def output(self) -> str:
         """What the workers printed, held to one worker's cap: each restart loads (and prints) again."""
@@ -186,12 +260,12 @@ class CallReply:
         self.args_after = args_after
 
 
-def _error_text(error: dict[str, Any], filename: str) -> str:
+def _error_text(error: dict[str, Any], locate: Callable[[int | None], str]) -> str:
     if error["type"] == "NotANumber":
         return error["message"]
     if error["type"] == "NotImplementedError":  # a starter stub nobody has filled in yet
         return "is not implemented yet"
-    where = f" (line {error['line']} of {filename})" if error.get("line") else ""
+    where = f" ({locate(error['line'])})" if error.get("line") else ""
     message = f": {error['message']}" if error["message"] else ""
     return f"raised {error['type']}{message}{where}"
 

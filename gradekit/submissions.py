@@ -1,17 +1,212 @@
-"""Reading a submission file into source the worker can run, or one sentence saying why not."""
+"""Reading a submission file into source the worker can run, or one sentence saying why not.
+
+A .py file is its own source. A notebook (.ipynb) is read with nbformat, upgraded to version 4,
+normalised and validated, and becomes its code cells in order: `Source.cells`, with IPython's own
+syntax neutralised (see `cell_code`). `Source.text` is then the notebook as one script, every cell
+starting on its own `Cell.line`, so a line number reported by the worker names one cell and one line.
+
+A folder holding one student's work is read as the one submission file in it (see `pick`).
+"""
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+SUFFIXES = (".py", ".ipynb")
+# Cell magics whose body is Python that Jupyter runs (once or in a loop): the body runs once here.
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+LINE_ESCAPE = re.compile(r"^(\s*)[%!]")  # %matplotlib inline, !pip install ...
+ASSIGNED_ESCAPE = re.compile(r"^(\s*[\w.\[\], ]+?\s*=\s*)[%!](?!=)")  # files = !ls, t = %timeit -o f()
+HELP = re.compile(r"^(\s*)(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # np.exp?  ??softmax
+IGNORED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One code cell: its number in the notebook (every cell counts, from 1) and its code."""
+
+    number: int
+    code: str
+    line: int  # the line of Source.text this cell's code starts on
+    lines: int
+    note: str | None = None  # why some of it will not run, e.g. a %%bash cell
+
+
+@dataclass(frozen=True)
+class Source:
+    """A submission as read: its source text, or the one-sentence problem that kept it from being read."""
+
+    text: str
+    filename: str
+    problem: str | None = None
+    cells: tuple[Cell, ...] | None = None  # a notebook's code cells; None for a .py file
+    path: Path | None = None  # the file read, when there was one (a folder's pick)
+
+    def where(self, line: int | None) -> str:
+        """A line of `text` as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""
+        if not line:
+            return self.filename
+        if self.cells is None:
+            return f"line {line} of {self.filename}"
+        cell = self.cell_at(line)
+        if cell is None:
+            return self.filename
+        return f"cell {cell.number}, line {line - cell.line + 1} of {self.filename}"
+
+    def cell_at(self, line: int) -> Cell | None:
+        for cell in self.cells or ():
+            if cell.line <= line < cell.line + cell.lines:
+                return cell
+        return None
 
 
 def read_submission(path: Path) -> tuple[str, str, str | None]:
-    """(source, filename, problem): problem is None when the file could be read as Python source."""
+    """(source, filename, problem): problem is None when the file could be read; see `read`."""
+    source = read(path)
+    return source.text, source.filename, source.problem
+
+
+def read(path: Path, assignment: str | None = None) -> Source:
+    """The submission at `path`: a .py file, a notebook, or a folder holding one of them."""
     path = Path(path)
+    if path.is_dir():
+        found, problem = pick(path, assignment)
+        if found is None:
+            return Source("", path.name, problem)
+        path = found
     if not path.is_file():
-        return "", path.name, f"{path} does not exist or is not a file"
-    if path.suffix != ".py":
-        return "", path.name, f"{path.name} is not a Python file (.py)"
+        return Source("", path.name, f"{path} does not exist or is not a file")
+    if path.suffix not in SUFFIXES:
+        return Source("", path.name, f"{path.name} is not a Python file (.py) or a Jupyter notebook (.ipynb)")
     try:
-        return path.read_text(encoding="utf-8"), path.name, None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        return "", path.name, f"{path.name} is not UTF-8 text"
+        return Source("", path.name, f"{path.name} is not UTF-8 text", path=path)
+    if path.suffix == ".ipynb":
+        return replace(read_notebook(text, path.name), path=path)
+    return Source(text, path.name, path=path)
+
+
+def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]:
+    """The one submission file in a student's folder, or None and why.
+
+    Every .py and .ipynb file in the folder and its subfolders counts (hidden files, __pycache__ and
+    .ipynb_checkpoints excepted). One file: that one. Several: the one named like the assignment's
+    starter (NAME.py or NAME.ipynb, as `gradekit release` writes them), else submission.py or
+    submission.ipynb; when that is still not one file, the folder is ambiguous and nothing is graded.
+    """
+    candidates = sorted(
+        p for p in folder.rglob("*")
+        if p.suffix in SUFFIXES and p.is_file()
+        and not any(part.startswith(".") or part in IGNORED_FOLDERS for part in p.relative_to(folder).parts)
+    )
+    if len(candidates) == 1:
+        return candidates[0], ""
+    if not candidates:
+        return None, f"{folder.name} holds no .py or .ipynb file"
+    for stem in ([assignment] if assignment else []) + ["submission"]:
+        named = [p for p in candidates if p.stem == stem]
+        if len(named) == 1:
+            return named[0], ""
+    shown = ", ".join(str(p.relative_to(folder)) for p in candidates[:5])
+    more = f" and {len(candidates) - 5} more" if len(candidates) > 5 else ""
+    wanted = f"{assignment}.py or " if assignment else ""
+    return None, f"{folder.name} holds {len(candidates)} files ({shown}{more}); name the one to grade {wanted}submission.py"
+
+
+def read_notebook(text: str, filename: str) -> Source:
+    """A notebook's code cells, or one sentence saying why it is not a notebook gradekit can run."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        return Source("", filename, f"{filename} is not a notebook: it is not valid JSON ({error})")
+    if not isinstance(data, dict) or "nbformat" not in data:
+        return Source("", filename, f"{filename} is not a Jupyter notebook: it has no nbformat version")
+    language = _language(data)
+    if language is not None and not language.startswith(("python", "ipython")):
+        return Source("", filename, f"{filename} is a {language} notebook; gradekit runs Python")
+    try:
+        notebook = _normalised(text)
+    except Exception as error:  # nbformat raises many kinds (ValidationError, KeyError, ...) on a bad file
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return Source("", filename, f"{filename} is not a valid Jupyter notebook: {first[:200]}")
+    cells, script, line = [], [], 1
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        code, note = cell_code(cell.source)
+        code = code.rstrip("\n") + "\n"
+        lines = code.count("\n")
+        cells.append(Cell(number, code, line, lines, f"cell {number}: {note}" if note else None))
+        script.append(code)
+        line += lines
+    return Source("".join(script), filename, cells=tuple(cells))
+
+
+def _language(data: dict) -> str | None:
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    for key, field in (("language_info", "name"), ("kernelspec", "language")):
+        section = metadata.get(key)
+        if isinstance(section, dict) and isinstance(section.get(field), str):
+            return section[field].lower()
+    return None
+
+
+def _normalised(text: str):  # -> nbformat.NotebookNode
+    """Read as nbformat 4 (older versions upgraded), give missing cell ids, and validate."""
+    import warnings
+
+    import nbformat
+    from nbformat.validator import normalize
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MissingIDFieldWarning: the ids are added just below
+        notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
+        _, notebook = normalize(notebook)
+        notebook = nbformat.from_dict(notebook)
+        nbformat.validate(notebook)
+    return notebook
+
+
+def cell_code(source: str) -> tuple[str, str | None]:
+    """A cell's source as plain Python, and a note when part of it will not run.
+
+    IPython's own syntax is neither run nor an error, and keeps every line where it was:
+    - a cell magic: %%time, %%timeit, %%capture and %%prun run their body once; any other
+      (%%bash, %%html, %%writefile, ...) is not Python, so the cell is left out, with a note;
+    - a line magic or shell escape (%matplotlib inline, !pip install x) becomes `pass`, and in an
+      assignment (files = !ls) the value None;
+    - a help request (np.exp?) becomes `pass`.
+    A cell that is valid Python as it stands is never changed.
+    """
+    lines = source.split("\n")
+    first = next((i for i, text in enumerate(lines) if text.strip()), 0)
+    head = lines[first].strip()
+    if head.startswith("%%"):
+        magic = head[2:].split(maxsplit=1)[0] if head[2:].strip() else ""
+        if magic not in PYTHON_CELL_MAGICS:
+            return "\n" * len(lines), f"a %%{magic} cell is not Python, so it was not run"
+        lines[first] = ""
+        source = "\n".join(lines)
+    if _compiles(source):
+        return source, None
+    out = []
+    for text in source.split("\n"):
+        if LINE_ESCAPE.match(text):
+            text = LINE_ESCAPE.sub(r"\1pass  # ", text)
+        elif HELP.match(text):
+            text = HELP.sub(r"\1pass", text)
+        else:
+            text = ASSIGNED_ESCAPE.sub(r"\1None  # ", text)
+        out.append(text)
+    return "\n".join(out), None
+
+
+def _compiles(source: str) -> bool:
+    try:
+        compile(source, "<cell>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True

@@ -1,31 +1,53 @@
-"""The assignment's banks of known submissions, graded for real.
+"""Every built-in assignment's banks of known submissions, graded for real.
 
 The reference and every file in known_right/ must get full marks; every file in known_wrong/ must
 lose points, and lose them on a property that exercises the function its docstring blames and whose
 report names that function, so the student is pointed at the right place.
+
+A known-wrong file is graded on the properties up to the last one that exercises the blamed
+function. Properties run in order, in one worker, and only what came before can change a property's
+verdict, so each of those gets exactly the verdict a full grade gives it; the properties after it
+cannot hold the blame. That keeps the banks of every assignment within the suite's time.
 """
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from gradekit import assignment
+from gradekit import assignment, examples
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import GradeResult, PropertyResult, Status
 
-MIN_RIGHT = 12
-MIN_WRONG = 35
+# The smallest banks each assignment must keep: (known_right, known_wrong).
+MIN_BANKS = {"cross_entropy": (12, 35), "training_step": (8, 25)}
 FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
 
-_ASSIGNMENT = assignment.load("cross_entropy")
-KNOWN_RIGHT = _ASSIGNMENT.known("known_right")
-KNOWN_WRONG = _ASSIGNMENT.known("known_wrong")
+ASSIGNMENTS = {name: assignment.load(name) for name in MIN_BANKS}
+KNOWN_RIGHT = [(name, path) for name, a in ASSIGNMENTS.items() for path in a.known("known_right")]
+KNOWN_WRONG = [(name, path) for name, a in ASSIGNMENTS.items() for path in a.known("known_wrong")]
+FULL_MARKS = [(name, a.solution) for name, a in ASSIGNMENTS.items()] + KNOWN_RIGHT
 
 
-def _grade(path: Path, cross_entropy: assignment.Assignment) -> GradeResult:
-    return grade(path, cross_entropy, GradeConfig())
+def _id(case: tuple[str, Path]) -> str:
+    name, path = case
+    return f"{name}/{'reference' if path == ASSIGNMENTS[name].solution else path.stem}"
+
+
+@functools.cache
+def _recorded(name: str) -> None:
+    """Record the whole assignment's examples before a part of it is graded (a part records only itself)."""
+    a = ASSIGNMENTS[name]
+    examples.recorded(a, a.default_seed, GradeConfig().max_examples)
+
+
+def _up_to(a: assignment.Assignment, function: str) -> assignment.Assignment:
+    """The assignment with its properties up to the last one that exercises `function`."""
+    last = max((i for i, p in enumerate(a.properties) if function in p.functions), default=len(a.properties) - 1)
+    return replace(a, properties=a.properties[: last + 1])
 
 
 def _summary(result: GradeResult, only_lost: bool = True) -> str:
@@ -56,22 +78,27 @@ def _names(test: PropertyResult, function: str) -> bool:
 # --- the banks themselves -------------------------------------------------------------------------
 
 
-def test_banks_are_large_enough(cross_entropy):
-    assert len(cross_entropy.known("known_right")) >= MIN_RIGHT
-    assert len(cross_entropy.known("known_wrong")) >= MIN_WRONG
+@pytest.mark.parametrize("name", MIN_BANKS)
+def test_banks_are_large_enough(name):
+    fewest_right, fewest_wrong = MIN_BANKS[name]
+    assert len(ASSIGNMENTS[name].known("known_right")) >= fewest_right
+    assert len(ASSIGNMENTS[name].known("known_wrong")) >= fewest_wrong
 
 
-@pytest.mark.parametrize("path", KNOWN_WRONG, ids=[p.stem for p in KNOWN_WRONG])
-def test_known_wrong_docstring_blames_a_function(path, cross_entropy):
+@pytest.mark.parametrize("case", KNOWN_WRONG, ids=_id)
+def test_known_wrong_docstring_blames_a_function(case):
+    name, path = case
     blamed = assignment.blamed_function(path)
-    assert blamed in cross_entropy.functions, (
+    functions = ASSIGNMENTS[name].functions
+    assert blamed in functions, (
         f"{path.name}: the docstring must start with 'FUNCTION: what is wrong.', naming one of "
-        f"{sorted(cross_entropy.functions)}; it blames {blamed!r}"
+        f"{sorted(functions)}; it blames {blamed!r}"
     )
 
 
-@pytest.mark.parametrize("path", KNOWN_RIGHT + KNOWN_WRONG, ids=[p.stem for p in KNOWN_RIGHT + KNOWN_WRONG])
-def test_bank_files_are_self_contained(path):
+@pytest.mark.parametrize("case", KNOWN_RIGHT + KNOWN_WRONG, ids=_id)
+def test_bank_files_are_self_contained(case):
+    _, path = case
     source = path.read_text()
     assert "gradekit" not in source, f"{path.name} must not import gradekit: the worker refuses it"
 
@@ -79,22 +106,22 @@ def test_bank_files_are_self_contained(path):
 # --- grading --------------------------------------------------------------------------------------
 
 
-FULL_MARKS = [_ASSIGNMENT.solution] + KNOWN_RIGHT
-
-
-@pytest.mark.parametrize("path", FULL_MARKS, ids=["reference"] + [p.stem for p in KNOWN_RIGHT])
-def test_reference_and_known_right_get_full_marks(path, cross_entropy):
-    result = _grade(path, cross_entropy)
+@pytest.mark.parametrize("case", FULL_MARKS, ids=_id)
+def test_reference_and_known_right_get_full_marks(case):
+    name, path = case
+    result = grade(path, ASSIGNMENTS[name], GradeConfig())
     assert result.error is None, _summary(result)
     assert result.max_score == 100
     assert result.score == result.max_score, _summary(result)
     assert all(t.status is Status.PASSED for t in result.tests), _summary(result)
 
 
-@pytest.mark.parametrize("path", KNOWN_WRONG, ids=[p.stem for p in KNOWN_WRONG])
-def test_known_wrong_loses_points_on_the_blamed_function(path, cross_entropy):
+@pytest.mark.parametrize("case", KNOWN_WRONG, ids=_id)
+def test_known_wrong_loses_points_on_the_blamed_function(case):
+    name, path = case
     blamed = assignment.blamed_function(path)
-    result = _grade(path, cross_entropy)
+    _recorded(name)
+    result = grade(path, _up_to(ASSIGNMENTS[name], blamed), GradeConfig())
     assert result.error is None, _summary(result)
     assert result.score < result.max_score, f"the bug in {blamed} went unnoticed:\n{_summary(result, False)}"
     blaming = [

@@ -3,7 +3,8 @@
 Three layers: sympy proves each identity in gradekit.identities (the difference simplifies to exactly 0)
 for small concrete vocabularies; the numeric reference agrees with the lambdified derivations at many
 random points; and the reference stays exact (against 50-digit mpmath) where naive code overflows or
-clamps, and reproduces the course's worked examples.
+clamps, and reproduces the course's worked examples. The training step's reference (bigram loss and
+gradient, Adam) is held to its identities the same way, for vocabularies small enough for sympy.
 """
 import math
 
@@ -14,6 +15,7 @@ import sympy as sp
 
 from gradekit import identities as ids
 from gradekit.reference import cross_entropy as ref
+from gradekit.reference import training_step as step_ref
 
 SEED = 20240611
 SYMBOLIC_CASES = [(V, t) for V in (1, 2, 3, 4) for t in range(V)]
@@ -324,3 +326,107 @@ def test_confident_right_prediction_keeps_its_tiny_loss():
     z = [0.0, -46.0517018598809]
     assert_exact(z, 0)
     assert ref.cross_entropy_loss(z, 0) == pytest.approx(1e-20, rel=1e-9)
+
+
+# --- The training step: bigram loss, its gradient, Adam ----------------------------------------
+
+BIGRAM_CASES = [(3, [0, 1, 1, 2, 0]), (3, [2, 2, 2]), (2, [1, 0]), (3, [1, 0, 2, 1, 1, 0, 0])]
+
+
+@pytest.mark.parametrize("V, tokens", BIGRAM_CASES)
+def test_bigram_loss_is_invariant_under_a_row_shift(V, tokens):
+    for row in range(V):
+        assert vanishes(ids.bigram_row_shift_invariance(V, tokens, row))
+
+
+@pytest.mark.parametrize("V, tokens", BIGRAM_CASES)
+def test_bigram_constant_table_costs_log_V(V, tokens):
+    assert vanishes(ids.bigram_uniform_loss_identity(V, tokens))
+
+
+@pytest.mark.parametrize("V, tokens", BIGRAM_CASES)
+def test_bigram_gradient_rows_sum_to_zero(V, tokens):
+    assert vanishes(ids.bigram_gradient_row_sums(V, tokens))
+
+
+def test_bigram_checker_rejects_a_gradient_missing_its_softmax():
+    W = ids.bigram_table(3)
+    tokens = [0, 1, 1, 2]
+    n = len(tokens) - 1
+    only_one_hot = sp.zeros(3, 3)
+    for a, b in zip(tokens, tokens[1:]):
+        only_one_hot[a, b] -= sp.Rational(1, n)
+    assert not vanishes(ids.bigram_gradient(W, tokens) - only_one_hot)
+
+
+def test_adam_update_is_invariant_to_gradient_scale_without_eps():
+    assert vanishes(ids.adam_scale_invariance())
+
+
+def random_table(rng: np.random.Generator, V: int, spread: float = 3.0) -> np.ndarray:
+    return rng.normal(0.0, spread, size=(V, V))
+
+
+@pytest.mark.parametrize("V, tokens", [(2, [0, 1]), (3, [0, 1, 1, 2, 0]), (3, [2, 2, 2]), (4, [3, 0, 2, 2, 1, 3]),
+                                       (4, [1, 1, 1, 1, 0])])
+def test_reference_bigram_loss_and_gradient_agree_with_sympy(V, tokens):
+    rng = np.random.default_rng([SEED, V, len(tokens)])
+    loss, gradient = ids.compiled_bigram_loss(V, tokens), ids.compiled_bigram_gradient(V, tokens)
+    for _ in range(POINTS // 4):
+        W = random_table(rng, V)
+        np.testing.assert_allclose(step_ref.bigram_loss(W.tolist(), tokens), loss(W), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(step_ref.bigram_grad(W.tolist(), tokens), gradient(W), rtol=RTOL, atol=ATOL)
+
+
+def test_reference_bigram_loss_stays_exact_where_naive_exp_overflows():
+    rng = np.random.default_rng([SEED, 27])
+    tokens = step_ref.encode("emma")
+    W = random_table(rng, 27)
+    shifted = W.copy()
+    shifted[tokens[:-1]] += 900.0  # exp(900) overflows; each row's loss must not notice the shift
+    assert step_ref.bigram_loss(shifted.tolist(), tokens) == pytest.approx(step_ref.bigram_loss(W.tolist(), tokens),
+                                                                         rel=1e-12)
+    np.testing.assert_allclose(step_ref.bigram_grad(shifted.tolist(), tokens), step_ref.bigram_grad(W.tolist(), tokens),
+                               rtol=1e-9, atol=1e-15)
+
+
+def test_reference_adam_agrees_with_sympy():
+    rng = np.random.default_rng([SEED, 8])
+    adam = ids.compiled_adam_step()
+    for _ in range(POINTS):
+        g, m = rng.normal(0.0, 1.0, size=2) * 10.0 ** rng.uniform(-8, 0, size=2)
+        v = m * m * rng.uniform(0.5, 4.0)
+        step = int(rng.integers(0, 1000))
+        lr, beta1, beta2, eps = rng.uniform(0, 0.1), rng.uniform(0.5, 0.95), rng.uniform(0.9, 0.999), 1e-8
+        p = float(rng.uniform(-5, 5))
+        new_m, new_v, decrement = adam([g, m, v, step, lr, beta1, beta2, eps])
+        params, ms, vs = step_ref.adam_update([p], [g], [m], [v], step, lr, beta1, beta2, eps)
+        np.testing.assert_allclose(ms, [new_m], rtol=RTOL, atol=0)
+        np.testing.assert_allclose(vs, [new_v], rtol=RTOL, atol=0)
+        np.testing.assert_allclose(params, [p - decrement], rtol=RTOL, atol=1e-15 * abs(p))
+
+
+def test_reference_train_step_is_loss_gradient_schedule_then_adam():
+    rng = np.random.default_rng([SEED, 9])
+    W, m = random_table(rng, 27, 0.5), random_table(rng, 27, 0.01)
+    v = m * m * 2.0
+    tokens, step = step_ref.encode("olivia"), 123
+    loss, new_W, new_m, new_v = step_ref.train_step(W.tolist(), tokens, m.tolist(), v.tolist(), step, 500, 0.05)
+    assert loss == step_ref.bigram_loss(W.tolist(), tokens)
+    gradient = np.ravel(step_ref.bigram_grad(W.tolist(), tokens)).tolist()
+    lr = step_ref.linear_lr(step, 500, 0.05)
+    expected = step_ref.adam_update(W.ravel().tolist(), gradient, m.ravel().tolist(), v.ravel().tolist(), step, lr)
+    for computed, flat in zip((new_W, new_m, new_v), expected):
+        np.testing.assert_allclose(np.ravel(computed), flat, rtol=1e-15, atol=0)
+
+
+def test_course_training_step_facts():
+    assert step_ref.encode("ava") == [26, 0, 21, 0, 26]
+    zeros = [[0.0] * 27 for _ in range(27)]
+    assert step_ref.bigram_loss(zeros, step_ref.encode("ava")) == pytest.approx(3.295836866004329, rel=0, abs=1e-12)
+    assert step_ref.linear_lr(0, 1000, 0.01) == 0.01 and step_ref.linear_lr(1000, 1000, 0.01) == 0.0
+    # At step 0 from m = v = 0, every parameter with |g| >> eps moves by lr * sign(g).
+    grads = [0.3, -2.0, 1e-3, -5e-4]
+    params, m, v = step_ref.adam_update([0.0] * 4, grads, [0.0] * 4, [0.0] * 4, 0, 0.01)
+    assert params == pytest.approx([-0.01, 0.01, -0.01, 0.01], rel=1e-4)
+    assert m == pytest.approx([0.15 * g for g in grads]) and v == pytest.approx([0.01 * g * g for g in grads])

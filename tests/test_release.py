@@ -31,3 +31,12 @@ def test_the_starter_script_grades_to_zero_saying_not_implemented(tmp_path, cros
     result = grade(script, cross_entropy, GradeConfig(max_examples=10))
     assert result.error is None and result.score == 0
     assert "`softmax` is not implemented yet" in {t.message for t in result.tests}
+
+
+def test_the_released_notebook_graded_as_is_scores_zero_not_a_crash(tmp_path, cross_entropy):
+    _, notebook = release(cross_entropy, tmp_path)
+    result = grade(notebook, cross_entropy, GradeConfig(max_examples=10))
+    assert result.error is None and result.score == 0
+    messages = {t.message for t in result.tests}
+    for name in cross_entropy.functions:
+        assert f"`{name}` is not implemented yet" in messages

@@ -265,11 +265,12 @@ def sequence_loss_is_pure(sub, case):
 # perplexity
 
 @prop(points=6, functions=["perplexity"],
-      hint="Perplexity is exp(loss) with the natural exponential (not 2 ** loss).")
-@given(loss=losses())
-def perplexity_matches_reference(sub, loss):
-    """perplexity is exp(loss), from 0 to large losses."""
-    expect_close(sub.perplexity(loss), ref.perplexity(loss), "perplexity differs from exp(loss)")
+      hint="Perplexity is exp(loss) with the natural exponential (not 2 ** loss), for every loss.")
+@given(loss=losses(), nudge=st.floats(1e-7, 1e-3))
+def perplexity_matches_reference(sub, loss, nudge):
+    """perplexity is exp(loss), from 0 to large losses, also for two losses a hair apart."""
+    for value in (loss, loss + nudge):
+        expect_close(sub.perplexity(value), ref.perplexity(value), "perplexity differs from exp(loss)")
 
 
 @prop(points=3, functions=["perplexity", "cross_entropy_loss"],

@@ -12,13 +12,14 @@ def render(result: GradeResult) -> str:
     if result.error:
         lines.append(f"Could not grade: {result.error}")
         lines.append(f"Every property scores 0 until the file loads ({len(result.tests)} properties).")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _notes(result)) + "\n"
     passed = sum(t.status is Status.PASSED for t in result.tests)
     lines.append(f"{passed} of {len(result.tests)} properties passed (seed {result.seed})")
+    lines += _notes(result)
     for test in result.tests:
         if test.status is not Status.PASSED:
             lines.append("")
-            lines.extend(_block(test))
+            lines.extend(block(test))
     held = [t for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
     if held:
         lines += ["", "Passed, but held back until the function's values are right:"]
@@ -29,20 +30,32 @@ def render(result: GradeResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _block(test: PropertyResult) -> list[str]:
+def block(test: PropertyResult) -> list[str]:
+    """A property that did not pass, as the text report shows it; other writers reuse its details."""
     functions = ", ".join(test.functions)
-    lines = [f"{MARKS[test.status]}  {test.name} [{functions}]  {_points(test.score)}/{_points(test.max_score)}"]
-    if test.message:
-        lines.append(f"  {test.message}")
+    heading = f"{MARKS.get(test.status, 'PASSED')}  {test.name} [{functions}]  {_points(test.score)}/{_points(test.max_score)}"
+    return [heading] + ["  " + line for line in details(test)]
+
+
+def details(test: PropertyResult) -> list[str]:
+    """What happened, the counterexample and the hint: the same lines in every format."""
+    lines = [test.message] if test.message else []
     example = test.counterexample
     if example is not None:
-        lines += [f"  call: {call.render()}" for call in example.calls]
+        lines += [f"call: {call.render()}" for call in example.calls]
         if example.returned is not None:
-            lines.append(f"  you returned: {short_repr(example.returned)}")
+            lines.append(f"you returned: {short_repr(example.returned)}")
         if example.expected is not None:
-            lines.append(f"  expected:     {short_repr(example.expected)}")
-    lines.append(f"  hint: {test.hint}")
+            lines.append(f"expected:     {short_repr(example.expected)}")
+    if test.hint:
+        lines.append(f"hint: {test.hint}")
     return lines
+
+
+def _notes(result: GradeResult) -> list[str]:
+    if not result.notes:
+        return []
+    return ["", "Notes (graded with what the other cells defined):"] + [f"  {note}" for note in result.notes]
 
 
 def _points(value: float) -> str:

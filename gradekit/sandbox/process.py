@@ -22,7 +22,7 @@ import gradekit
 import gradekit.assignments
 import gradekit.reference
 from gradekit.config import Limits, cache_folder, search_path
-from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.sandbox.worker import unpack
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -48,6 +48,7 @@ class Worker:
         self.protected = protected
         self.proc: subprocess.Popen[bytes] | None = None
         self.directory = ""
+        self._output = -1
         self._next_id = 0
         self._buffer = b""
 
@@ -67,6 +68,7 @@ class Worker:
         self.stop()
 
     def start(self) -> None:
+        account = run_as_ids(self.limits.run_as)
         self.directory = tempfile.mkdtemp(prefix="gradekit-")
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
@@ -80,27 +82,49 @@ class Worker:
             "blocked_names": list(BLOCKED_NAMES),
             "blocked_roots": _blocked_roots(self.protected),
         }
-        with open(os.path.join(self.directory, "output.txt"), "wb") as output:
+        # The grader keeps its own descriptor of the output file and reads through it: the folder is the
+        # worker's, and a name in it could be swapped for a link to a file only the grader may read.
+        self._output = os.open(os.path.join(self.directory, "output.txt"), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        switch: dict[str, Any] = {}
+        if account is not None:
+            switch = {"user": account[0], "group": account[1], "extra_groups": []}
+        try:
+            if account is not None:
+                os.chown(self.directory, *account)
             self.proc = subprocess.Popen(
                 [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)],
                 stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
+                stdout=self._output,
+                stderr=self._output,
                 cwd=self.directory,
                 env=_worker_environment(self.directory),
                 pass_fds=(request_read, reply_write),
                 start_new_session=True,
+                **switch,
             )
+        except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
+            for fd in (request_read, reply_write, self._request_write, self._reply_read):
+                os.close(fd)
+            self.stop()
+            who = f" as {self.limits.run_as!r}" if account else ""
+            raise GradekitError(f"the worker could not be started{who}: {error}") from None
         os.close(request_read)
         os.close(reply_write)
         os.set_blocking(self._request_write, False)
         self._buffer = b""
 
-    def load(self, source: str, filename: str) -> dict[str, Any]:
+    def load(self, source: str, filename: str, line: int = 1, fresh: bool = True,
+             timeout: float | None = None) -> dict[str, Any]:
+        """Run `source` as a new module, or (fresh=False) in the one loaded, as a notebook's next cell.
+
+        `line` is the line of the file `source` starts on, so errors and functions name that file's lines.
+        """
+        timeout = self.limits.load_timeout if timeout is None else timeout
         self._next_id += 1
-        request = {"op": "load", "source": source, "filename": filename, "id": self._next_id}
-        self._send(json.dumps(request).encode() + b"\n", self.limits.load_timeout)
-        return self.receive(self._next_id, self.limits.load_timeout, answer="functions")
+        request = {"op": "load", "source": source, "filename": filename, "line": line, "fresh": fresh,
+                   "id": self._next_id}
+        self._send(json.dumps(request).encode() + b"\n", timeout)
+        return self.receive(self._next_id, timeout, answer="functions")
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
         """Call `function` on arguments already encoded as a JSON list (the caller reuses the text)."""
@@ -180,12 +204,10 @@ class Worker:
 
     def output(self) -> str:
         """What the submission printed, capped; shown to the student, never parsed."""
-        if not self.directory:  # stopped: a relative path would read the grader's own folder
+        if self._output < 0:  # stopped
             return ""
-        path = os.path.join(self.directory, "output.txt")
         try:
-            with open(path, "rb") as handle:
-                return handle.read(self.limits.output_bytes).decode("utf-8", "replace")
+            return os.pread(self._output, self.limits.output_bytes, 0).decode("utf-8", "replace")
         except OSError:
             return ""
 
@@ -195,9 +217,30 @@ class Worker:
             self.proc = None
             for fd in (self._request_write, self._reply_read):
                 os.close(fd)
+        if self._output >= 0:
+            os.close(self._output)
+            self._output = -1
         if self.directory:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = ""
+
+
+def run_as_ids(user: str | None) -> tuple[int, int] | None:
+    """(uid, gid) of the user the worker should run as, or None to keep the grader's own.
+
+    Switching needs root; asking for it otherwise is a mistake to report, not to ignore.
+    """
+    if not user:
+        return None
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise GradekitError(f"--run-as {user!r}: there is no such user on this machine") from None
+    if os.geteuid() != 0:
+        raise GradekitError(f"--run-as {user!r} needs the grader to run as root")
+    return entry.pw_uid, entry.pw_gid
 
 
 def _well_formed(reply: dict[str, Any], answer: str) -> bool:

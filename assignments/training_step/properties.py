@@ -1,0 +1,591 @@
+"""What a right training step must do, as graded properties.
+
+Each function has one property that compares it with the reference (gradekit.identities proves the
+reference's bigram gradient and Adam's first step from their definitions); the metamorphic ones
+`require` it, so constants score 0. The update functions may return new values or update their
+arguments in place: `updated` reads either, so both are graded the same.
+
+Tolerances. Losses and plain updates are compared at rtol 1e-9 with an absolute floor that grows with
+the table's scale. After an Adam step W gets one more allowance, 1e-6 * lr: a gradient entry near 0
+moves its parameter by lr * g / eps, so rounding of 1e-16 in a correct gradient (p - 1 when p is
+near 1, two positions that nearly cancel) becomes 1e-8 * lr there. Every bug here moves W by far more.
+"""
+import math
+import weakref
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gradekit.properties import expect, expect_close, prop
+from gradekit.reference import training_step as ref
+from gradekit.strategies import (
+    adam_cases,
+    adam_hyperparameters,
+    bigram_tables,
+    build_moments,
+    build_table,
+    learning_rates,
+    moment_tables,
+    names,
+    schedules,
+    sgd_cases,
+    shifts,
+    token_sequences,
+    train_schedules,
+)
+from gradekit.values import coerce
+
+VOCAB = 27
+BOS = 26
+Table = list[list[float]]
+RUN_STEPS = 3
+
+
+# --- Reading what an update function produced -----------------------------------------------------
+
+# Whether each update function returned its new values (True) or updated in place (False), per
+# submission: once a function is known to return its values, its arguments are not sent back, which
+# halves what a 27 x 27 train_step call costs. The first call always asks for them.
+_RETURNS_VALUES: "weakref.WeakKeyDictionary[object, dict[str, bool]]" = weakref.WeakKeyDictionary()
+
+
+def updated(sub, function, *args):
+    """What an update function produced, returned or written into its arguments.
+
+    sgd_update -> params; adam_update -> (params, m, v); train_step -> (loss, W, m, v). A function
+    that returns None is read from its arguments after the call; train_step must return its loss.
+    """
+    known = _RETURNS_VALUES.setdefault(sub, {})
+    reply = sub.call(function, *args, want_args=not known.get(function, False))
+    returned = read(reply.returned, sub.returns[function], function)
+    in_place = returned is None or (function == "train_step" and not isinstance(returned, tuple))
+    if not in_place:
+        known.setdefault(function, True)
+        return returned
+    expect(reply.args_after is not None,
+           f"`{function}` returned its new values before, but this time updated its arguments in place: pick one",
+           returned=returned)
+    known[function] = False
+    indices = (0,) if function == "sgd_update" else (0, 2, 3)
+    shape = list[float] if function != "train_step" else Table
+    state = tuple(read(reply.args_after[i], shape, function) for i in indices)
+    if function == "train_step":
+        return (returned, *state)
+    return state[0] if function == "sgd_update" else state
+
+
+def read(value, declared, function):
+    """`value` as `declared` (gradekit.values.coerce), with a fast path for the shapes a right answer has.
+
+    A 27 x 27 table read entry by entry costs more than the call that made it; checked row by row at
+    C speed it costs little. Anything else goes through coerce, which says what was wrong.
+    """
+    if declared is Table and _table(value) or declared == list[float] and _floats(value):
+        return value
+    if function == "train_step" and declared is not Table and _train_step_values(value):
+        return tuple(value)
+    if function == "adam_update" and declared != list[float] and _adam_values(value):
+        return tuple(value)
+    return coerce(value, declared, function)
+
+
+def _train_step_values(value):
+    return type(value) is list and len(value) == 4 and type(value[0]) is float and all(map(_table, value[1:]))
+
+
+def _adam_values(value):
+    return type(value) is list and len(value) == 3 and all(map(_floats, value))
+
+
+def _floats(value):
+    return type(value) is list and set(map(type, value)) == {float}
+
+
+def _table(value):
+    return type(value) is list and len(value) > 0 and all(map(_floats, value))
+
+
+def expect_table(actual, expected, message, rtol=1e-9, atol=1e-12):
+    """A table equal to the expected one within rtol and atol; the report shows the row that differs most.
+
+    A 27 x 27 table printed whole tells a student nothing: the message names the worst entry, and
+    "you returned" / "expected" show its row.
+    """
+    try:
+        a = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        a = None
+    e = np.asarray(expected, dtype=np.float64)
+    if a is None or a.shape != e.shape:
+        rows = f"{len(actual)} rows" if isinstance(actual, list) else type(actual).__name__
+        expect(False, f"{message}: it is not a {e.shape[0]} x {e.shape[1]} table ({rows})", returned=actual)
+    with np.errstate(invalid="ignore"):
+        gap = np.where(np.isnan(a), np.inf, np.abs(a - e))
+    bad = ~(gap <= atol + rtol * np.abs(e))
+    if bad.any():
+        r, c = np.unravel_index(int(np.argmax(np.where(bad, gap, -1.0))), a.shape)
+        expect(False, f"{message} (worst at [{r}][{c}]: {float(a[r, c])!r} vs {float(e[r, c])!r}; row {r} shown)",
+               returned=actual[r], expected=expected[r])
+
+
+def expect_shaped_like_W(table, function):
+    expect(len(table) == VOCAB and all(len(row) == VOCAB for row in table),
+           f"`{function}` did not return a table shaped like W (27 rows of 27)", returned=table)
+
+
+def expect_state(function, actual, expected, what, scale=1.0, atol=1e-12):
+    """Each of a function's outputs (params, m, v...) equal to the reference's, by name."""
+    for name, a, e in zip(what, actual, expected):
+        expect_close(a, e, f"`{function}` got {name} wrong", atol=atol, scale=scale)
+
+
+def adam_allowance(lr):
+    """The extra absolute tolerance on W after an Adam step whose gradient was computed (see above)."""
+    return 1e-6 * abs(lr)
+
+
+def magnitude(values):
+    """The largest |x| in a list or table of floats (numpy: a table is 729 of them)."""
+    return float(np.max(np.abs(values))) if len(values) else 0.0
+
+
+def zeros():
+    return [[0.0] * VOCAB for _ in range(VOCAB)]
+
+
+def schedule_lr(schedule):
+    step, num_steps, base_lr = (list(schedule) + [1000, 0.01])[:3]
+    return ref.linear_lr(step, num_steps, base_lr)
+
+
+def expect_train_step(state, W, tokens, m, v, schedule, when="", loss=False):
+    """train_step's W, m and v (and with loss=True its loss) equal the reference's from the same inputs.
+
+    Returns the reference's (loss, W, m, v).
+    """
+    expected = ref.train_step(W, tokens, m, v, *schedule)
+    expected_loss, expected_W, expected_m, expected_v = expected
+    new_loss, new_W, new_m, new_v = state
+    scale = max(1.0, magnitude(W))
+    if loss:
+        expect_close(new_loss, expected_loss, f"`train_step` returned the wrong loss{when}", scale=scale)
+    atol = 1e-12 * scale + adam_allowance(schedule_lr(schedule))
+    expect_table(new_W, expected_W, f"`train_step` left W different from the reference{when}", atol=atol)
+    expect_table(new_m, expected_m, f"`train_step` left m different from the reference{when}")
+    expect_table(new_v, expected_v, f"`train_step` left v different from the reference{when}")
+    return expected
+
+
+# --- encode -----------------------------------------------------------------------------------------
+
+
+@prop(points=4, functions=["encode"],
+      hint="tokens = [26] + [ord(c) - ord('a') for c in name] + [26]: 'a' is 0, 'z' is 25, BOS is 26.")
+@given(name=names())
+def encode_matches_reference(sub, name):
+    """encode gives BOS, the letter ids, BOS."""
+    tokens = sub.encode(name)
+    expect(tokens == ref.encode(name), f"`encode` tokenised {name!r} wrongly", returned=tokens,
+           expected=ref.encode(name))
+
+
+@prop(points=2, functions=["encode"], requires=["encode_matches_reference"],
+      hint="One BOS (26) opens the name and one closes it: microgpt predicts the first letter and the end.")
+@given(name=names())
+def encode_bos_at_both_ends(sub, name):
+    """The first and last tokens are BOS."""
+    tokens = sub.encode(name)
+    expect(len(tokens) >= 2 and tokens[0] == BOS and tokens[-1] == BOS,
+           f"`encode({name!r})` does not start and end with BOS = 26", returned=tokens)
+
+
+@prop(points=2, functions=["encode"], requires=["encode_matches_reference"],
+      hint="A name of k letters gives k + 2 tokens, every one an id in 0..26.")
+@given(name=names())
+def encode_ids_in_range_and_length(sub, name):
+    """len(encode(name)) = len(name) + 2, and every id is in range(27)."""
+    tokens = sub.encode(name)
+    expect(len(tokens) == len(name) + 2, f"`encode({name!r})` gave {len(tokens)} tokens, not {len(name) + 2}",
+           returned=tokens)
+    expect(all(0 <= t < VOCAB for t in tokens), f"`encode({name!r})` gave an id outside 0..26", returned=tokens)
+
+
+# --- bigram_loss ------------------------------------------------------------------------------------
+
+
+@prop(points=8, functions=["bigram_loss"],
+      hint="Mean over i of logsumexp(W[tokens[i]]) - W[tokens[i]][tokens[i + 1]]: row = current token.")
+@given(table=bigram_tables(), tokens=token_sequences())
+def bigram_loss_matches_reference(sub, table, tokens):
+    """bigram_loss agrees with the reference."""
+    W = build_table(table)
+    expect_close(sub.bigram_loss(W, tokens), ref.bigram_loss(W, tokens),
+                 "`bigram_loss` differs from the reference", scale=magnitude(W))
+
+
+@prop(points=2, functions=["bigram_loss"], requires=["bigram_loss_matches_reference"],
+      hint="Equal logits give every token 1/27, so the loss is ln 27 = 3.2958 at every position.")
+@given(value=st.one_of(st.just(0.0), st.floats(-50.0, 50.0)), tokens=token_sequences())
+def bigram_loss_uniform_table_is_log_27(sub, value, tokens):
+    """W = 0 (or any constant table) gives ln 27, an untrained model's loss."""
+    W = [[value] * VOCAB for _ in range(VOCAB)]
+    expect_close(sub.bigram_loss(W, tokens), math.log(VOCAB),
+                 "`bigram_loss` of a constant table should be ln 27", scale=abs(value))
+
+
+@prop(points=3, functions=["bigram_loss"], requires=["bigram_loss_matches_reference"],
+      hint="Only rows of tokens used as context (tokens[:-1]) reach the loss: index W[current][next].")
+@given(table=bigram_tables(), tokens=token_sequences(), seed=st.integers(0, 2**32 - 1))
+def bigram_loss_uses_only_context_rows(sub, table, tokens, seed):
+    """Changing every row not used as context leaves the loss alone."""
+    W = build_table(table)
+    contexts = set(tokens[:-1])
+    fill = np.random.default_rng(seed).uniform(-50.0, 50.0, (VOCAB, VOCAB)).tolist()
+    changed = [row if r in contexts else fill[r] for r, row in enumerate(W)]
+    expect_close(sub.bigram_loss(changed, tokens), sub.bigram_loss(W, tokens),
+                 "`bigram_loss` changed when rows never used as context changed",
+                 scale=max(magnitude(W), 50.0))
+
+
+@prop(points=3, functions=["bigram_loss"], requires=["bigram_loss_matches_reference"],
+      hint="Adding one constant to a row must not change the loss: shift each row by its max before exp.")
+@given(table=bigram_tables(), tokens=token_sequences(), position=st.integers(0, 64), c=shifts())
+def bigram_loss_row_shift_invariant(sub, table, tokens, position, c):
+    """Adding c (up to +-1000) to one context row leaves the loss unchanged and finite."""
+    W = build_table(table)
+    row = tokens[:-1][position % (len(tokens) - 1)]
+    shifted = [[x + c for x in r] if i == row else r for i, r in enumerate(W)]
+    loss = sub.bigram_loss(shifted, tokens)
+    expect(math.isfinite(loss), f"`bigram_loss` is not finite after adding {c!r} to row {row}", returned=loss)
+    expect_close(loss, sub.bigram_loss(W, tokens), f"`bigram_loss` changed when row {row} moved by {c!r}",
+                 scale=magnitude(shifted))
+
+
+# --- bigram_grad ------------------------------------------------------------------------------------
+
+
+@prop(points=8, functions=["bigram_grad"],
+      hint="Row tokens[i] gets (softmax(W[tokens[i]]) - onehot(tokens[i + 1])) / n, summed over positions.")
+@given(table=bigram_tables(), tokens=token_sequences())
+def bigram_grad_matches_identity(sub, table, tokens):
+    """The gradient equals the sympy-derived closed form."""
+    W = build_table(table)
+    expect_table(sub.bigram_grad(W, tokens), ref.bigram_grad(W, tokens), "`bigram_grad` differs from the closed form")
+
+
+@prop(points=2, functions=["bigram_grad"], requires=["bigram_grad_matches_identity"],
+      hint="softmax and the one-hot each sum to 1, so every row of the gradient sums to 0.")
+@given(table=bigram_tables(), tokens=token_sequences(), position=st.integers(0, 64), c=shifts())
+def bigram_grad_rows_sum_to_zero(sub, table, tokens, position, c):
+    """Every row sums to 0 and stays finite, even with a context row moved by up to +-1000."""
+    W = build_table(table)
+    row = tokens[:-1][position % (len(tokens) - 1)]
+    shifted = [[x + c for x in r] if i == row else r for i, r in enumerate(W)]
+    grad = sub.bigram_grad(shifted, tokens)
+    expect_shaped_like_W(grad, "bigram_grad")
+    expect(all(math.isfinite(x) for r in grad for x in r), "`bigram_grad` returned a value that is not finite",
+           returned=grad)
+    sums = [math.fsum(r) for r in grad]
+    expect_close(sums, [0.0] * VOCAB, "a row of `bigram_grad` does not sum to 0", atol=1e-12)
+
+
+@prop(points=3, functions=["bigram_grad"], requires=["bigram_grad_matches_identity"],
+      hint="A row never used as context (tokens[:-1]) never reaches the loss: its gradient is exactly 0.")
+@given(table=bigram_tables(), tokens=token_sequences())
+def bigram_grad_unused_rows_are_zero(sub, table, tokens):
+    """Rows never used as context are exactly zero."""
+    W = build_table(table)
+    grad = sub.bigram_grad(W, tokens)
+    contexts = set(tokens[:-1])
+    for r, row in enumerate(grad):
+        if r not in contexts:
+            expect(all(x == 0.0 for x in row),
+                   f"`bigram_grad` row {r} is not 0, but token {r} is never a context in {tokens}", returned=row,
+                   expected=[0.0] * len(row))
+
+
+@prop(points=4, functions=["bigram_grad", "bigram_loss"],
+      requires=["bigram_grad_matches_identity", "bigram_loss_matches_reference"],
+      hint="Your gradient must be the slope of your own loss: check which row and which sign.")
+@given(table=bigram_tables(max_scale=10.0), tokens=token_sequences(), position=st.integers(0, 64),
+       column=st.integers(0, VOCAB - 1))
+def bigram_grad_matches_finite_differences(sub, table, tokens, position, column):
+    """Entry (context row, column) matches the central difference of your own bigram_loss."""
+    W = build_table(table)
+    row = tokens[:-1][position % (len(tokens) - 1)]
+    h = 1e-5 * max(1.0, abs(W[row][column]))
+    up, down = [list(r) for r in W], [list(r) for r in W]
+    up[row][column] += h
+    down[row][column] -= h
+    slope = (sub.bigram_loss(up, tokens) - sub.bigram_loss(down, tokens)) / (up[row][column] - down[row][column])
+    grad = sub.bigram_grad(W, tokens)
+    expect_shaped_like_W(grad, "bigram_grad")
+    expect_close(grad[row][column], slope,
+                 f"`bigram_grad` entry ({row}, {column}) differs from the slope of your `bigram_loss`",
+                 rtol=1e-4, atol=1e-6)
+
+
+# --- sgd_update -------------------------------------------------------------------------------------
+
+
+@prop(points=4, functions=["sgd_update"],
+      hint="params - lr * grads: step against the gradient, scaled by the learning rate.")
+@given(case=sgd_cases())
+def sgd_matches_reference(sub, case):
+    """sgd_update gives params - lr * grads."""
+    params, grads, lr = case
+    expect_close(updated(sub, "sgd_update", params, grads, lr), ref.sgd_update(params, grads, lr),
+                 "`sgd_update` differs from params - lr * grads",
+                 scale=max(magnitude(params), abs(lr) * magnitude(grads)))
+
+
+@prop(points=2, functions=["sgd_update"], requires=["sgd_matches_reference"],
+      hint="With lr = 0, or with every gradient 0, the parameters must come back exactly as they were.")
+@given(case=sgd_cases())
+def sgd_zero_step_changes_nothing(sub, case):
+    """lr = 0 and zero gradients both leave every parameter exactly as it was."""
+    params, grads, lr = case
+    expect_close(updated(sub, "sgd_update", params, grads, 0.0), params,
+                 "`sgd_update` with lr = 0 changed the parameters", rtol=0.0, atol=0.0)
+    expect_close(updated(sub, "sgd_update", params, [0.0] * len(grads), lr), params,
+                 "`sgd_update` with zero gradients changed the parameters", rtol=0.0, atol=0.0)
+
+
+@prop(points=2, functions=["sgd_update"], requires=["sgd_matches_reference"],
+      hint="The step is lr * grads: doubling lr must double how far every parameter moves.")
+@given(case=sgd_cases(), factor=st.floats(0.0, 10.0))
+def sgd_linear_in_lr(sub, case, factor):
+    """How far each parameter moves scales with lr: step(factor * lr) = factor * step(lr)."""
+    params, grads, lr = case
+    once = updated(sub, "sgd_update", params, grads, lr)
+    scaled = updated(sub, "sgd_update", params, grads, factor * lr)
+    expect_close([s - p for s, p in zip(scaled, params)], [factor * (o - p) for o, p in zip(once, params)],
+                 f"`sgd_update` did not move {factor!r} times as far with {factor!r} times the learning rate",
+                 rtol=1e-6, scale=max(magnitude(params), factor * abs(lr) * magnitude(grads)))
+
+
+# --- linear_lr --------------------------------------------------------------------------------------
+
+
+@prop(points=3, functions=["linear_lr"],
+      hint="base_lr * (1 - step / num_steps): true division, step counting from 0.")
+@given(schedule=schedules())
+def linear_lr_matches_reference(sub, schedule):
+    """linear_lr agrees with microgpt's schedule."""
+    expect_close(sub.linear_lr(*schedule), ref.linear_lr(*schedule), "`linear_lr` differs from the reference")
+
+
+@prop(points=2, functions=["linear_lr"], requires=["linear_lr_matches_reference"],
+      hint="The schedule starts at base_lr at step 0 and reaches 0 at step num_steps.")
+@given(schedule=schedules())
+def linear_lr_endpoints(sub, schedule):
+    """linear_lr(0) = base_lr and linear_lr(num_steps) = 0."""
+    _, num_steps, base_lr = schedule
+    expect_close(sub.linear_lr(0, num_steps, base_lr), base_lr, "`linear_lr` at step 0 is not base_lr")
+    expect_close(sub.linear_lr(num_steps, num_steps, base_lr), 0.0, "`linear_lr` at the last step is not 0")
+
+
+@prop(points=1, functions=["linear_lr"], requires=["linear_lr_matches_reference"],
+      hint="A linear schedule drops by the same base_lr / num_steps at every step.")
+@given(schedule=schedules(), later=st.integers(1, 10_000))
+def linear_lr_is_linear(sub, schedule, later):
+    """Between two steps of the schedule the rate changes by base_lr * (steps between) / num_steps."""
+    step, num_steps, base_lr = schedule
+    other = (step + later) % (num_steps + 1)
+    drop = sub.linear_lr(step, num_steps, base_lr) - sub.linear_lr(other, num_steps, base_lr)
+    expect_close(drop, base_lr * (other - step) / num_steps,
+                 f"`linear_lr` did not change linearly from step {step} to step {other}", rtol=1e-6,
+                 atol=1e-12, scale=abs(base_lr))
+
+
+# --- adam_update ------------------------------------------------------------------------------------
+
+
+@prop(points=4, functions=["adam_update"],
+      hint="m = beta1*m + (1 - beta1)*g and v = beta2*v + (1 - beta2)*g**2, with beta1 = 0.85, beta2 = 0.99.")
+@given(case=adam_cases(), extra=adam_hyperparameters())
+def adam_moments_match(sub, case, extra):
+    """The new moments m and v are exactly the running averages of g and g**2."""
+    params, grads, m, v, step, lr = case
+    _, new_m, new_v = updated(sub, "adam_update", params, grads, m, v, step, lr, *extra)
+    _, expected_m, expected_v = ref.adam_update(params, grads, m, v, step, lr, *extra)
+    expect_state("adam_update", [new_m, new_v], [expected_m, expected_v], ["m", "v"])
+
+
+@prop(points=8, functions=["adam_update"],
+      hint="params -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - beta1**(step + 1)), same for v.")
+@given(case=adam_cases(), extra=adam_hyperparameters())
+def adam_matches_reference(sub, case, extra):
+    """adam_update agrees with microgpt's Adam over any state and step."""
+    params, grads, m, v, step, lr = case
+    new = updated(sub, "adam_update", params, grads, m, v, step, lr, *extra)
+    expected = ref.adam_update(params, grads, m, v, step, lr, *extra)
+    moved = [p - e for p, e in zip(params, expected[0])]
+    expect_state("adam_update", new, expected, ["params", "m", "v"],
+                 scale=max(magnitude(params), magnitude(moved)))
+
+
+@prop(points=3, functions=["adam_update"], requires=["adam_matches_reference"],
+      hint="At step 0 bias correction makes m_hat = g and v_hat = g**2: every parameter moves by lr * sign(g).")
+@given(case=sgd_cases(), floor=st.sampled_from([1e-3, 1e-2, 1.0]), lr=learning_rates(min_lr=1e-4))
+def adam_first_step_moves_by_lr(sub, case, floor, lr):
+    """From m = v = 0 at step 0, each parameter with |g| >= 1e-3 >> eps moves by lr * sign(g)."""
+    params, raw, _ = case
+    grads = [math.copysign(max(abs(g), floor), g) for g in raw]
+    zeros_ = [0.0] * len(params)
+    new, _, _ = updated(sub, "adam_update", params, grads, zeros_, zeros_[:], 0, lr)
+    # The step is exactly lr * g / (|g| + eps): within lr * eps / |g| <= lr * 1e-5 of lr * sign(g).
+    expect_close(new, [p - math.copysign(lr, g) for p, g in zip(params, grads)],
+                 "`adam_update`'s first step did not move every parameter by lr * sign(g)",
+                 rtol=0.0, atol=1e-12 * max(1.0, magnitude(params)) + 1.1e-5 * lr)
+
+
+@prop(points=3, functions=["adam_update"], requires=["adam_matches_reference"],
+      hint="Adam divides m_hat by sqrt(v_hat): scaling every gradient (and m, v alike) by c > 0 changes nothing.")
+@given(case=adam_cases(), c=st.one_of(st.just(2.0), st.floats(0.1, 10.0)))
+def adam_invariant_to_gradient_scale(sub, case, c):
+    """Scaling g and m by c > 0 and v by c**2 leaves the new params alone, up to eps."""
+    params, grads, m, v, step, lr = case
+    scaled = (params, [c * g for g in grads], [c * x for x in m], [c * c * x for x in v], step, lr)
+    new, _, _ = updated(sub, "adam_update", *scaled)
+    plain, _, _ = updated(sub, "adam_update", params, grads, m, v, step, lr)
+    # eps does not scale with c: allow each parameter what the reference itself moves by, plus rounding.
+    reference_gap = np.abs(np.subtract(ref.adam_update(*scaled)[0],
+                                       ref.adam_update(params, grads, m, v, step, lr)[0]))
+    scale = max(magnitude(params), magnitude(plain))
+    gap = np.abs(np.subtract(new, plain))
+    allowed = reference_gap * 1.01 + 1e-9 * np.abs(plain) + 1e-12 * max(1.0, scale)
+    worst = int(np.argmax(gap - allowed))
+    expect(bool(np.all(gap <= allowed)),
+           f"`adam_update` moved parameter {worst} differently when every gradient was scaled by {c!r}",
+           returned=new, expected=plain)
+
+
+@prop(points=1, functions=["adam_update"], requires=["adam_matches_reference"],
+      hint="Either return new lists and leave params, m, v alone, or update them in place: not half of each.")
+@given(case=adam_cases())
+def adam_leaves_caller_state_consistent(sub, case):
+    """Each of params, m, v after the call is either what was passed or what was returned."""
+    params, grads, m, v, step, lr = case
+    sent = [params, grads, m, v]
+    reply = sub.call("adam_update", params, grads, m, v, step, lr, want_args=True)
+    returned = read(reply.returned, sub.returns["adam_update"], "adam_update")
+    after = reply.args_after
+    if returned is not None:
+        for name, index, new in (("params", 0, returned[0]), ("m", 2, returned[1]), ("v", 3, returned[2])):
+            expect(after[index] in (sent[index], new),
+                   f"`adam_update` returned new {name} but left the caller's {name} changed to something else",
+                   returned=after[index], expected=new)
+    expect(after[1] == grads or all(g == 0.0 for g in after[1]),
+           "`adam_update` changed the gradients it was given", returned=after[1], expected=grads)
+
+
+# --- train_step -------------------------------------------------------------------------------------
+
+
+@prop(points=3, functions=["train_step"],
+      hint="Return the loss computed before the update: bigram_loss(W, tokens) on the W you were given.")
+@given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
+def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
+    """The loss train_step returns is the loss of the table it was given."""
+    W = build_table(table)
+    m, v = build_moments(state)
+    returned = read(sub.call("train_step", W, tokens, m, v, *schedule).returned, sub.returns["train_step"],
+                    "train_step")
+    loss = returned[0] if isinstance(returned, tuple) else returned
+    expected = ref.bigram_loss(W, tokens)
+    scale = max(1.0, magnitude(W))
+    if not math.isclose(loss, expected, rel_tol=1e-9, abs_tol=1e-12 * scale):
+        after = ref.bigram_loss(ref.train_step(W, tokens, m, v, *schedule)[1], tokens)
+        expect(not math.isclose(loss, after, rel_tol=1e-9), "`train_step` returned the loss after the update, "
+               "not before it", returned=loss, expected=expected)
+    expect_close(loss, expected, "`train_step` returned a loss that is not bigram_loss(W, tokens)", scale=scale)
+
+
+@prop(points=8, functions=["train_step"],
+      hint="loss, grad = bigram_loss, bigram_grad; lr = linear_lr(step, num_steps, base_lr); Adam on W with m, v.")
+@given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
+def train_step_matches_reference(sub, table, tokens, state, schedule):
+    """After one step from any table, moments and step, W, m and v equal the reference's."""
+    W = build_table(table)
+    m, v = build_moments(state)
+    state = updated(sub, "train_step", W, tokens, m, v, *schedule)
+    expect_train_step(state, W, tokens, m, v, schedule)
+
+
+@prop(points=8, functions=["train_step"],
+      hint="Each call is one step on its own inputs: keep no gradient, step count or moments between calls.")
+@given(run=st.lists(names(), min_size=2, max_size=RUN_STEPS), table=bigram_tables(max_scale=10.0),
+       state=moment_tables(), schedule=train_schedules(room=RUN_STEPS))
+def train_step_run_matches_reference(sub, run, table, state, schedule):
+    """A run of consecutive steps over several names, as microgpt trains, checked after every step.
+
+    Model-based, as a Hypothesis state machine with one rule would be: the reference is the model,
+    its (W, m, v) at step k is fed to the submission's step k, and the submission's answer must be
+    the model's next state. Feeding the model's state (equal to the submission's own up to rounding,
+    as long as every earlier step was right) makes every call known in advance, so the worker runs
+    ahead. A gradient buffer never reset, a private step counter or cached moments show up by step 2.
+    """
+    W = build_table(table)
+    m, v = build_moments(state)
+    first, *rest = schedule
+    for i, name in enumerate(run):
+        tokens = ref.encode(name)
+        step_schedule = [first + i, *rest]
+        answer = updated(sub, "train_step", W, tokens, m, v, *step_schedule)
+        when = f" at step {i + 1} of the run (name {name!r}, step {first + i})"
+        _, W, m, v = expect_train_step(answer, W, tokens, m, v, step_schedule, when, loss=True)
+
+
+@prop(points=3, functions=["train_step"], requires=["train_step_matches_reference"],
+      hint="Step against the gradient: training one name over and over must lower its loss at every step.")
+@given(name=names(), table=bigram_tables(max_scale=1.0), earlier=st.integers(0, 4),
+       base_lr=st.one_of(st.just(0.01), st.floats(0.001, 0.1)))
+def train_step_lowers_loss_on_repeated_name(sub, name, table, earlier, base_lr):
+    """Training one name over and over from m = v = 0: each step lowers the name's loss.
+
+    The submission takes step `earlier` (0 to 4) from where the reference's earlier steps on the same
+    name left W, m and v; the loss after is the reference's loss of the table the submission returns.
+    """
+    W = build_table(table)
+    tokens = ref.encode(name)
+    m, v = zeros(), zeros()
+    for step in range(earlier):
+        _, W, m, v = ref.train_step(W, tokens, m, v, step, 1000, base_lr)
+    before = ref.bigram_loss(W, tokens)
+    _, new_W, _, _ = updated(sub, "train_step", W, tokens, m, v, earlier, 1000, base_lr)
+    after = ref.bigram_loss(new_W, tokens)
+    expect(after < before, f"`train_step` step {earlier} of training {name!r} over and over did not lower its loss",
+           returned=after, expected=f"< {before!r}")
+
+
+@prop(points=4, functions=["train_step"], requires=["train_step_matches_reference"],
+      hint="Reset the gradient every step and keep nothing between calls; return new lists or update in "
+           "place, not half of each.")
+@given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
+def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, tokens, state, schedule):
+    """Two calls with identical inputs give identical outputs, and neither corrupts the caller's lists.
+
+    After a call, each of W, m and v is either as it was passed or the new value (updated in place),
+    and tokens is untouched: a list returned and also kept, or two names for one list, shows up here.
+    """
+    W = build_table(table)
+    m, v = build_moments(state)
+    sent = [W, tokens, m, v]
+    reply = sub.call("train_step", W, tokens, m, v, *schedule, want_args=True)
+    returned = read(reply.returned, sub.returns["train_step"], "train_step")
+    after = reply.args_after
+    expect(after[1] == tokens, "`train_step` changed the tokens it was given", returned=after[1], expected=tokens)
+    if isinstance(returned, tuple):
+        for name, index, new in (("W", 0, returned[1]), ("m", 2, returned[2]), ("v", 3, returned[3])):
+            expect(after[index] in (sent[index], new),
+                   f"`train_step` returned a new {name} but left the caller's {name} changed to something else",
+                   returned=after[index], expected=new)
+        first = returned
+    else:
+        first = (returned, *after[0:1], *after[2:4])
+    second = updated(sub, "train_step", W, tokens, m, v, *schedule)
+    for name, a, b in zip(["loss", "W", "m", "v"], first, second):
+        expect(a == b, f"`train_step` gave a different {name} when called again with the same inputs",
+               returned=b, expected=a)

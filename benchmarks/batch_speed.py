@@ -1,0 +1,89 @@
+"""How long `gradekit grade` takes for a class: N submissions made from the assignment's banks.
+
+Writes N submissions to a temporary folder, cycling through known_right/ and known_wrong/ (15 correct
+and 63 buggy files for cross_entropy, so about four in five are buggy and need shrinking); every
+tenth is a notebook and every seventh a folder, and each carries its own header, so no two files are
+the same. Then times, each as a whole `gradekit grade` process:
+    cold    a fresh results folder and an empty example cache (the examples are recorded first)
+    warm    a fresh results folder, the cache kept
+    resume  the warm run again over its own results folder (everything is kept)
+Target on a 2-core machine: 200 submissions in at most 60 s.
+
+    python benchmarks/batch_speed.py [--students 200] [--jobs N] [--bank both|right|wrong]
+                                     [--assignment cross_entropy]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gradekit import assignment
+
+
+def make_class(folder: Path, bank: list[Path], students: int) -> None:
+    for index in range(students):
+        source = bank[index % len(bank)]
+        name = f"student{index:03d}"
+        text = f'"""Submission of {name}, after {source.stem}."""\n' + source.read_text()
+        if index % 10 == 9:
+            cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": text}
+            notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                        "cells": [{**cell, "id": "c1"}, {**cell, "id": "c2", "source": "%matplotlib inline"}]}
+            (folder / f"{name}.ipynb").write_text(json.dumps(notebook))
+        elif index % 7 == 6:
+            (folder / name).mkdir()
+            (folder / name / "cross_entropy.py").write_text(text)
+        else:
+            (folder / f"{name}.py").write_text(text)
+
+
+def timed(args: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "gradekit", *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"gradekit {' '.join(args)} failed:\n{done.stderr}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--jobs", type=int, help="passed to gradekit grade (default: its own, the cores)")
+    parser.add_argument("--bank", choices=("both", "right", "wrong"), default="both",
+                        help="which banks the class is made from (default: both, as they are)")
+    parser.add_argument("--assignment", default="cross_entropy")
+    options = parser.parse_args()
+    chosen = assignment.load(options.assignment)
+    right, wrong = chosen.known("known_right"), chosen.known("known_wrong")
+    bank = {"both": right + wrong, "right": right, "wrong": wrong}[options.bank]
+    cores = len(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        (root / "class").mkdir()
+        make_class(root / "class", bank, options.students)
+        env = {**os.environ, "GRADEKIT_CACHE": str(root / "cache")}
+        jobs = ["--jobs", str(options.jobs)] if options.jobs else []
+        base = ["grade", str(root / "class"), "--assignment", options.assignment, *jobs]
+        cold = timed([*base, "--out", str(root / "cold")], env)
+        warm = timed([*base, "--out", str(root / "warm")], env)
+        resume = timed([*base, "--out", str(root / "warm")], env)
+        with open(root / "warm" / "gradebook.csv", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        correct = sum(1 for i in range(options.students) if bank[i % len(bank)] in right)
+        full = sum(float(r["score"]) == float(r["max_score"]) for r in rows)
+        print(f"{len(rows)} submissions ({correct} from known_right, {len(rows) - correct} from known_wrong; "
+              f"{full} full marks), {cores} cores, jobs {options.jobs or cores}")
+        print(f"cold  {cold:6.1f} s  ({cold / len(rows) * 1000:.0f} ms a submission, examples recorded first)")
+        print(f"warm  {warm:6.1f} s  ({warm / len(rows) * 1000:.0f} ms a submission)  target <= 60 s on 2 cores")
+        print(f"resume {resume:5.1f} s  (every result kept)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""`gradekit gradescope build`: a Gradescope autograder zip for one assignment.
+
+The zip holds, at its root (Gradescope's autograder specification):
+    setup.sh        run once, as root, when Gradescope builds the image: installs Python 3 and a
+                    virtual environment in /opt/gradekit, installs the bundled wheel (dependencies
+                    come from PyPI), and records the assignment's examples so no grade draws them
+    run_autograder  run for each submission: grades the .py/.ipynb in $ROOT/submission (picked as
+                    `gradekit check FOLDER` picks) into $ROOT/results/results.json, and writes a
+                    results.json saying what went wrong if gradekit itself could not
+    gradekit-VERSION-py3-none-any.whl   this gradekit, built here from the installed files
+    assignments/NAME/  the assignment, when it is not one of gradekit's own
+
+$ROOT is /autograder unless GRADEKIT_AUTOGRADER_ROOT says otherwise (for a local trial run), and
+the gradekit command is /opt/gradekit/bin/gradekit, else `gradekit` on PATH, unless GRADEKIT names
+one. As root, run_autograder runs the student's code as the unprivileged user `student` (made if
+missing; GRADEKIT_RUN_AS names another, or "" for none) and makes $ROOT/source, which holds the
+solution inside the wheel, readable by root alone.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import shlex
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import gradekit
+import gradekit.assignments
+import gradekit.reference
+from gradekit.assignment import Assignment
+from gradekit.errors import GradekitError
+
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same files give the same zip, byte for byte
+ENTRY_POINTS = "[console_scripts]\ngradekit = gradekit.cli:main\n\n[pytest11]\ngradekit = gradekit.pytest_plugin\n"
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, from /autograder/source, when it builds the autograder image.
+set -euo pipefail
+cd "$(dirname "$0")"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y python3 python3-venv python3-pip
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
+    echo "gradekit needs Python 3.10 or newer: choose a newer Ubuntu base image" >&2; exit 1; }
+python3 -m venv /opt/gradekit
+/opt/gradekit/bin/python -m pip install --upgrade pip
+/opt/gradekit/bin/python -m pip install ./__WHEEL__
+# Record the assignment's examples now, once, so every submission replays them.
+/opt/gradekit/bin/python - <<'PYTHON'
+from gradekit import assignment, examples
+from gradekit.config import GradeConfig
+chosen = assignment.load(__ASSIGNMENT_PY__, __EXTRA_PY__)
+examples.recorded(chosen, chosen.default_seed, GradeConfig.max_examples)
+PYTHON
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission, as root: grade $ROOT/submission into
+# $ROOT/results/results.json. A results.json is written whatever happens.
+set -uo pipefail
+ROOT="${GRADEKIT_AUTOGRADER_ROOT:-/autograder}"
+ASSIGNMENT=__ASSIGNMENT_SH__
+RESULTS="$ROOT/results/results.json"
+if [ -n "${GRADEKIT:-}" ]; then
+    read -r -a gradekit <<< "$GRADEKIT"
+elif [ -x /opt/gradekit/bin/gradekit ]; then
+    gradekit=(/opt/gradekit/bin/gradekit)
+else
+    gradekit=(gradekit)
+fi
+mkdir -p "$ROOT/results"
+rm -f "$RESULTS"
+options=()
+if [ -d "$ROOT/source/assignments" ]; then
+    options+=(--assignments "$ROOT/source/assignments")
+fi
+args=(check "$ROOT/submission" --assignment "$ASSIGNMENT" --format gradescope --output "$RESULTS")
+RUN_AS="${GRADEKIT_RUN_AS-student}"
+if [ "$(id -u)" = 0 ] && [ -n "$RUN_AS" ]; then
+    # The student's code runs as an unprivileged user, who cannot read the bundle (the solution is in it).
+    id -u "$RUN_AS" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$RUN_AS"
+    chmod 700 "$ROOT/source" 2>/dev/null || true
+    args+=(--run-as "$RUN_AS")
+fi
+"${gradekit[@]}" "${options[@]}" "${args[@]}"
+code=$?
+if [ ! -s "$RESULTS" ]; then
+    python3 - "$RESULTS" "$code" <<'PYTHON'
+import json, sys
+message = (f"The autograder could not grade this submission (gradekit exited with code {sys.argv[2]}). "
+           "Please tell the course staff.")
+with open(sys.argv[1], "w") as handle:
+    json.dump({"score": 0, "output": message, "tests": []}, handle)
+PYTHON
+fi
+exit 0
+"""
+
+
+def build(assignment: Assignment, out: Path) -> Path:
+    """Write the autograder zip for `assignment` to `out`; return its path."""
+    wheel_name, wheel = build_wheel()
+    bundled = not _inside(assignment.folder, Path(gradekit.assignments.__file__).parent)
+    extra = ["/autograder/source/assignments"] if bundled else None
+    setup = (SETUP.replace("__WHEEL__", wheel_name).replace("__ASSIGNMENT_PY__", repr(assignment.name))
+             .replace("__EXTRA_PY__", repr(extra)))
+    run = RUN_AUTOGRADER.replace("__ASSIGNMENT_SH__", shlex.quote(assignment.name))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        _add(bundle, "setup.sh", setup.encode(), executable=True)
+        _add(bundle, "run_autograder", run.encode(), executable=True)
+        _add(bundle, wheel_name, wheel)
+        if bundled:
+            for path in _files(assignment.folder):
+                _add(bundle, f"assignments/{assignment.name}/{path.relative_to(assignment.folder).as_posix()}",
+                     path.read_bytes())
+    return out
+
+
+def build_wheel() -> tuple[str, bytes]:
+    """(file name, bytes) of a pure-Python wheel of the gradekit installed here, built without a network."""
+    version = gradekit.__version__
+    info = f"gradekit-{version}.dist-info"
+    summary, python, requires = _project()
+    meta = ["Metadata-Version: 2.1", "Name: gradekit", f"Version: {version}", f"Summary: {summary}",
+            f"Requires-Python: {python}"] + [f"Requires-Dist: {r}" for r in requires]
+    files = {name: path.read_bytes() for name, path in _package_files().items()}
+    files[f"{info}/METADATA"] = ("\n".join(meta) + "\n").encode()
+    files[f"{info}/WHEEL"] = (f"Wheel-Version: 1.0\nGenerator: gradekit {version}\nRoot-Is-Purelib: true\n"
+                              "Tag: py3-none-any\n").encode()
+    files[f"{info}/entry_points.txt"] = ENTRY_POINTS.encode()
+    record = [f"{name},sha256={_hash(data)},{len(data)}" for name, data in files.items()]
+    files[f"{info}/RECORD"] = ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for name, data in files.items():
+            _add(wheel, name, data)
+    return f"gradekit-{version}-py3-none-any.whl", buffer.getvalue()
+
+
+def _project() -> tuple[str, str, list[str]]:
+    """(summary, requires-python, dependencies): from pyproject.toml in a checkout, which an editable
+    install's metadata may lag behind, else from the installed metadata."""
+    pyproject = Path(gradekit.__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        import tomllib
+
+        project = tomllib.loads(pyproject.read_text())["project"]
+        if project.get("name") == "gradekit":
+            return project.get("description", ""), project.get("requires-python", ">=3.10"), project["dependencies"]
+    except (ImportError, OSError, ValueError, KeyError):
+        pass
+    try:
+        distribution = metadata.distribution("gradekit")
+    except metadata.PackageNotFoundError:
+        raise GradekitError("gradekit is not installed (pip install .): its metadata names its dependencies") from None
+    requires = [r for r in distribution.requires or [] if "extra ==" not in r]
+    return distribution.metadata.get("Summary", ""), distribution.metadata.get("Requires-Python", ">=3.10"), requires
+
+
+def _package_files() -> dict[str, Path]:
+    """Every file of the installed package, by its path in a wheel. reference/ and assignments/ sit
+    apart in a checkout and inside gradekit/ once installed; either way they land in gradekit/."""
+    roots = {
+        "gradekit": Path(gradekit.__file__).parent,
+        "gradekit/reference": Path(gradekit.reference.__file__).parent,
+        "gradekit/assignments": Path(gradekit.assignments.__file__).parent,
+    }
+    found: dict[str, Path] = {}
+    for prefix, root in roots.items():
+        for path in _files(root):
+            found[f"{prefix}/{path.relative_to(root).as_posix()}"] = path
+    return dict(sorted(found.items()))
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix not in (".pyc", ".pyo")
+        and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+def _add(bundle: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+    entry = zipfile.ZipInfo(name, FIXED_TIME)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = (0o100755 if executable else 0o100644) << 16
+    bundle.writestr(entry, data)
+
+
+def _hash(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,348 @@
+"""Grading a whole class: `gradekit grade SUBMISSIONS_DIR --assignment NAME --out RESULTS_DIR`.
+
+Who the students are: every .py or .ipynb file directly in SUBMISSIONS_DIR is one student, named by
+the file's name without its suffix; every folder is one student, named by the folder, whose file is
+picked by `submissions.pick` (the only .py/.ipynb in it, else NAME.py/.ipynb, else submission.py/.ipynb).
+Hidden entries, __pycache__, __MACOSX, .ipynb_checkpoints and RESULTS_DIR itself are skipped; two
+entries that name the same student (alice.py and alice/) give that student a row that says so.
+
+What RESULTS_DIR gets:
+    results/STUDENT.json   the JSON report, plus the file's hash and the settings it was graded with
+    feedback/STUDENT.md    the student's report (.txt with --feedback text)
+    gradebook.csv          student, score, max_score, one column per property, error
+    summary.md             the class summary: what most students missed, the score histogram
+    histogram.svg
+
+Each student is graded in one of --jobs grader processes, each with its own sandboxed worker. A
+grader that runs past the per-student limit (the check budget plus STUDENT_GRACE) or dies is
+stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
+student, so one hang, crash or hostile file never costs anyone else's row.
+
+Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
+student. A run over the same RESULTS_DIR skips every student whose result was made from the same
+file with the same settings, and builds gradebook.csv and summary.md from all of them.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import gradekit
+from gradekit.assignment import Assignment
+from gradekit.config import GradeConfig
+from gradekit.result import GradeResult
+from gradekit.submissions import IGNORED_FOLDERS, SUFFIXES, pick
+
+STUDENT_GRACE = 120.0  # seconds past the check budget before a student's grader is stopped
+STOP_GRACE = 2.0
+FEEDBACK_SUFFIX = {"markdown": ".md", "text": ".txt"}
+
+
+@dataclass(frozen=True)
+class Student:
+    name: str
+    path: Path  # the file, or the student's folder
+    problem: str | None = None  # why there is nothing to grade, e.g. two entries with one name
+
+
+def find_students(folder: Path, out: Path | None = None, assignment: str | None = None) -> list[Student]:
+    """Every student in `folder`, sorted by name (see the module docstring for the rule)."""
+    entries: dict[str, list[Path]] = {}
+    skip = out.resolve() if out is not None else None
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.name in IGNORED_FOLDERS or entry.resolve() == skip:
+            continue
+        if entry.is_dir() or (entry.is_file() and entry.suffix in SUFFIXES):
+            name = entry.name if entry.is_dir() else entry.stem
+            entries.setdefault(name, []).append(entry)
+    students = []
+    for name, paths in sorted(entries.items()):
+        if len(paths) > 1:
+            shown = " and ".join(p.name for p in paths)
+            students.append(Student(name, paths[0], f"{shown} both belong to {name}; keep one"))
+            continue
+        path = paths[0]
+        if path.is_dir():
+            found, problem = pick(path, assignment)
+            students.append(Student(name, path, None if found else problem))
+        else:
+            students.append(Student(name, path))
+    return students
+
+
+def grade_all(
+    submissions: Path,
+    assignment: Assignment,
+    out: Path,
+    config: GradeConfig = GradeConfig(),
+    jobs: int | None = None,
+    feedback: str = "markdown",
+    assignment_dirs: list[str] | None = None,
+    progress: TextIO | None = None,
+) -> str:
+    """Grade every student not already graded, then write the gradebook and summary; a one-line account."""
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results").mkdir(exist_ok=True)
+    (out / "feedback").mkdir(exist_ok=True)
+    students = find_students(submissions, out, assignment.name)
+    settings = _settings(assignment, config)
+    stamps = {s.name: {"student": s.name, "file": str(s.path), "sha256": _digest(s.path), "settings": settings}
+              for s in students}
+    todo = [s for s in students if not _finished(out, s, stamps[s.name], assignment, feedback)]
+    bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
+    if todo and config.replay:
+        _warm_example_cache(assignment, config)
+
+    def record(student: Student, result: GradeResult) -> None:
+        _write_student(out, student, result, stamps[student.name], feedback)
+        bar.advance()
+
+    for student in [s for s in todo if s.problem]:
+        from gradekit.grader import unfinished
+
+        record(student, unfinished(student.path, assignment, config, student.problem or ""))
+    _run_pool([s for s in todo if not s.problem], assignment, config, assignment_dirs,
+              jobs or _cores(), record)
+    bar.finish()
+    rows = [_read(out / "results" / f"{s.name}.json") for s in students]
+    from gradekit.reports import class_summary
+
+    _write_atomic(out / "gradebook.csv", gradebook(assignment, rows))
+    _write_atomic(out / "summary.md", class_summary.render(assignment, rows, "histogram.svg"))
+    _write_atomic(out / "histogram.svg", class_summary.histogram([r["score"] for r in rows], assignment.max_score))
+    graded = len(todo)
+    return (f"gradekit: {len(students)} students in {out} ({graded} graded now, {len(students) - graded} "
+            f"kept from before) in {time.monotonic() - started:.1f} s")
+
+
+def gradebook(assignment: Assignment, rows: list[dict[str, Any]]) -> str:
+    """student, score, max_score, one column per property (its points), error."""
+    names = [p.name for p in assignment.properties]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "score", "max_score", *names, "error"])
+    for row in rows:
+        points = {t["name"]: t["score"] for t in row["tests"]}
+        writer.writerow([_cell(row["batch"]["student"]), f"{row['score']:g}", f"{row['max_score']:g}",
+                         *(f"{points.get(n, 0):g}" for n in names), _cell(row["error"] or "")])
+    return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading = + - @ would make it a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class Progress:
+    """A one-line progress bar on a terminal; a line per tenth of the class elsewhere (CI logs)."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, done: int, stream: TextIO) -> None:
+        self.total, self.done, self.kept = total, done, done
+        self.stream = stream
+        self.started = time.monotonic()
+        self.live = hasattr(stream, "isatty") and stream.isatty()
+        self.shown = -1
+        self._show()
+
+    def advance(self) -> None:
+        self.done += 1
+        self._show()
+
+    def finish(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _show(self) -> None:
+        tenth = self.done * 10 // max(self.total, 1)
+        if not self.live and tenth == self.shown and self.done != self.total:
+            return
+        self.shown = tenth
+        filled = self.done * self.WIDTH // max(self.total, 1)
+        kept = f", {self.kept} from before" if self.kept else ""
+        line = (f"grading [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} students"
+                f"{kept}, {time.monotonic() - self.started:.0f} s")
+        self.stream.write(("\r" + line) if self.live else line + "\n")
+        self.stream.flush()
+
+
+# The pool: long-lived grader processes, one student at a time each, stopped when they overrun.
+
+
+class _Grader:
+    def __init__(self, context: Any, assignment: Assignment, config: GradeConfig,
+                 assignment_dirs: list[str] | None) -> None:
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_serve, args=(theirs, assignment.name, config, assignment_dirs),
+                                       daemon=True)
+        self.process.start()
+        theirs.close()
+        self.student: Student | None = None
+        self.deadline = float("inf")
+
+    def give(self, student: Student, limit: float) -> None:
+        self.student, self.deadline = student, time.monotonic() + limit
+        self.connection.send((student.name, str(student.path)))
+
+    def stop(self) -> None:
+        """SIGTERM first, so the grader unwinds and stops its worker's process group; then SIGKILL."""
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(STOP_GRACE)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+
+def _run_pool(students: list[Student], assignment: Assignment, config: GradeConfig,
+              assignment_dirs: list[str] | None, jobs: int, record: Any) -> None:
+    from gradekit.grader import unfinished
+
+    if not students:
+        return
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    limit = config.check_budget + STUDENT_GRACE
+    queue = deque(students)
+    graders = [_Grader(context, assignment, config, assignment_dirs) for _ in range(min(jobs, len(students)))]
+    try:
+        while queue or any(g.student for g in graders):
+            for grader in graders:
+                if grader.student is None and queue:
+                    grader.give(queue.popleft(), limit)
+            busy = [g for g in graders if g.student is not None]
+            wait = max(0.0, min(g.deadline for g in busy) - time.monotonic())
+            ready = multiprocessing.connection.wait([g.connection for g in busy], timeout=wait)
+            for index, grader in enumerate(graders):
+                student = grader.student
+                if student is None:
+                    continue
+                if grader.connection in ready:
+                    try:
+                        _, result = grader.connection.recv()
+                    except (EOFError, OSError):
+                        grader.process.join(STOP_GRACE)
+                        why = f"the grader stopped while grading this file (exit code {grader.process.exitcode})"
+                        result = unfinished(student.path, assignment, config, why)
+                        graders[index] = _replace(grader, context, assignment, config, assignment_dirs)
+                elif time.monotonic() >= grader.deadline:
+                    why = f"grading did not finish within {limit:g} s, so it was stopped"
+                    result = unfinished(student.path, assignment, config, why)
+                    graders[index] = _replace(grader, context, assignment, config, assignment_dirs)
+                else:
+                    continue
+                grader.student = None
+                record(student, result)
+    finally:
+        for grader in graders:
+            grader.stop()
+
+
+def _replace(grader: _Grader, context: Any, assignment: Assignment, config: GradeConfig,
+             assignment_dirs: list[str] | None) -> _Grader:
+    grader.stop()
+    return _Grader(context, assignment, config, assignment_dirs)
+
+
+def _serve(connection: Any, assignment_name: str, config: GradeConfig, assignment_dirs: list[str] | None) -> None:
+    """A grader process: grade each student sent, send back the result, until the pipe closes."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(1)  # unwinds grade(), whose `with Worker` kills the worker's process group
+
+    signal.signal(signal.SIGTERM, stop)
+    from gradekit import assignment
+    from gradekit.grader import grade
+
+    chosen = assignment.load(assignment_name, assignment_dirs)
+    while True:
+        try:
+            name, path = connection.recv()
+        except (EOFError, OSError):
+            return
+        connection.send((name, grade(Path(path), chosen, config, assignment_dirs)))
+
+
+# Files
+
+
+def _settings(assignment: Assignment, config: GradeConfig) -> str:
+    """What a grade depends on besides the file: a result made under other settings is made again."""
+    text = repr((gradekit.__version__, assignment.name, [p.name for p in assignment.properties], config))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
+        try:
+            digest.update(file.read_bytes())
+        except OSError:
+            pass
+    return digest.hexdigest()
+
+
+def _finished(out: Path, student: Student, stamp: dict[str, str], assignment: Assignment, feedback: str) -> bool:
+    try:
+        data = _read(out / "results" / f"{student.name}.json")
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    names = [t.get("name") for t in data.get("tests", [])]
+    return (data.get("batch") == stamp and names == [p.name for p in assignment.properties]
+            and (out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}").is_file())
+
+
+def _read(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("batch"), dict):
+        raise ValueError(f"{path} is not a gradekit result")
+    return data
+
+
+def _write_student(out: Path, student: Student, result: GradeResult, stamp: dict[str, str], feedback: str) -> None:
+    """The feedback first, the result last: a result on disk means the student is done."""
+    from gradekit.reports import WRITERS
+
+    _write_atomic(out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}", WRITERS[feedback](result))
+    data = {**result.to_dict(), "batch": stamp}
+    _write_atomic(out / "results" / f"{student.name}.json", json.dumps(data, indent=2) + "\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                     delete=False) as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+
+
+def _warm_example_cache(assignment: Assignment, config: GradeConfig) -> None:
+    """Record the examples once, here, rather than in every grader at once on a cold cache."""
+    from gradekit import examples
+
+    seed = assignment.default_seed if config.seed is None else config.seed
+    examples.recorded(assignment, seed, config.max_examples)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

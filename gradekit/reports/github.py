@@ -1,0 +1,66 @@
+"""GitHub Actions: workflow commands that annotate the submission, and a job summary.
+
+`render` gives one `::error` line per property that did not pass, at the line of the function it
+caught (the function of the failing call, else the property's first function), a `::warning` per
+note and a `::notice` with the score. `summary` is the Markdown report, which the command line
+appends to the file named by $GITHUB_STEP_SUMMARY. In a notebook a line means nothing to GitHub, so
+annotations name the file and say the cell in their title.
+
+Escaping follows the workflow-command rules: in a message %, CR and LF become %25, %0D and %0A; in
+a property value (file, title), ':' and ',' also become %3A and %2C.
+"""
+from __future__ import annotations
+
+from gradekit.reports import markdown
+from gradekit.reports.text import MARKS, details
+from gradekit.result import GradeResult, PropertyResult, Status
+
+summary = markdown.render
+
+
+def render(result: GradeResult) -> str:
+    file = result.submission.removeprefix("./")
+    lines = []
+    if result.error:
+        lines.append(_command("error", {"file": file, "title": "gradekit could not grade this file"}, result.error))
+    for note in result.notes:
+        lines.append(_command("warning", {"file": file, "title": "gradekit: a cell did not run"}, note))
+    if not result.error:
+        for test in result.tests:
+            if test.status is not Status.PASSED:
+                lines.append(_annotation(result, file, test))
+    score = f"{result.score:g} / {result.max_score:g}"
+    lines.append(_command("notice", {"title": f"gradekit score: {score}"}, f"{result.assignment}: {score}"))
+    return "\n".join(lines) + "\n"
+
+
+def _annotation(result: GradeResult, file: str, test: PropertyResult) -> str:
+    function = _culprit(test)
+    where = {"file": file}
+    title = f"{MARKS[test.status]} {test.name} ({function}): {test.score:g}/{test.max_score:g}"
+    if function in result.function_cells:
+        title += f", cell {result.function_cells[function]}"
+    elif function in result.function_lines:
+        where["line"] = str(result.function_lines[function])
+    return _command("error", {**where, "title": title}, "\n".join(details(test)))
+
+
+def _culprit(test: PropertyResult) -> str:
+    if test.counterexample is not None and test.counterexample.calls:
+        called = test.counterexample.calls[-1].function
+        if called in test.functions:
+            return called
+    return test.functions[0] if test.functions else test.name
+
+
+def _command(kind: str, properties: dict[str, str], message: str) -> str:
+    shown = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::{kind} {shown}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

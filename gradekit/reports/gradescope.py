@@ -1,0 +1,55 @@
+"""Gradescope's results.json, as its autograder specification describes it.
+
+https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format: a top-level `score`,
+`execution_time` (seconds), `output` and visibility settings, and `tests`, one per property, each
+with `name`, `score`, `max_score`, `status` ("passed" or "failed"), `output` and `visibility`.
+Students see every test and its counterexample at once ("visible"); the autograder's own stdout,
+which holds nothing of theirs, stays with the instructors ("hidden").
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from gradekit.reports.text import details
+from gradekit.result import GradeResult, Status
+
+VISIBILITY = "visible"
+STDOUT_VISIBILITY = "hidden"
+
+
+def render(result: GradeResult) -> str:
+    return json.dumps(results(result), indent=2) + "\n"
+
+
+def results(result: GradeResult) -> dict[str, Any]:
+    return {
+        "score": result.score,
+        "execution_time": math.ceil(result.seconds),
+        "output": _output(result),
+        "visibility": VISIBILITY,
+        "stdout_visibility": STDOUT_VISIBILITY,
+        "tests": [
+            {
+                "name": test.name,
+                "score": test.score,
+                "max_score": test.max_score,
+                "status": "passed" if test.status is Status.PASSED else "failed",
+                "output": "\n".join(details(test) if test.status is not Status.PASSED or test.message
+                                    else [f"passed on {test.examples} examples"]),
+                "visibility": VISIBILITY,
+            }
+            for test in result.tests
+        ],
+    }
+
+
+def _output(result: GradeResult) -> str:
+    lines = [f"Score: {result.score:g} / {result.max_score:g} ({result.assignment}, seed {result.seed})"]
+    if result.error:
+        lines.append(f"Could not grade: {result.error}")
+    lines += [f"Note: {note}" for note in result.notes]
+    if result.output.strip():
+        lines += ["", "Your code printed (first lines):"] + result.output.strip().splitlines()[:10]
+    return "\n".join(lines)

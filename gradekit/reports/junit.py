@@ -1,0 +1,55 @@
+"""JUnit XML: one <testsuite> for the submission, one <testcase> per property.
+
+classname is the assignment and name the property, so CI dashboards group a class's results by
+assignment. A property that failed carries a <failure>, one that could not run or timed out an
+<error>; both hold the message in `message` and the counterexample, as the text report shows it, as
+text. The score, maximum and seed are suite properties; what the code printed is <system-out>.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from gradekit.reports.text import details
+from gradekit.result import GradeResult, Status
+
+# Characters XML 1.0 cannot hold at all; student output may contain any of them.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def render(result: GradeResult) -> str:
+    failures = sum(t.status is Status.FAILED for t in result.tests)
+    errors = sum(t.status in (Status.ERROR, Status.TIMEOUT) for t in result.tests)
+    root = ET.Element("testsuites")
+    suite = ET.SubElement(root, "testsuite", {
+        "name": f"gradekit.{result.assignment}",
+        "tests": str(len(result.tests)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": "0",
+        "time": f"{result.seconds:.3f}",
+    })
+    properties = ET.SubElement(suite, "properties")
+    shown = [("submission", result.submission), ("score", f"{result.score:g}"),
+             ("max_score", f"{result.max_score:g}"), ("seed", str(result.seed))]
+    shown += [("error", result.error)] if result.error else []
+    shown += [("note", note) for note in result.notes]
+    for name, value in shown:
+        ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+    for test in result.tests:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": result.assignment, "name": test.name, "time": f"{test.seconds:.3f}"})
+        if test.status is Status.PASSED:
+            continue
+        tag = "failure" if test.status is Status.FAILED else "error"
+        problem = ET.SubElement(case, tag, {"message": _clean(test.message or test.status.value),
+                                            "type": test.status.value})
+        problem.text = _clean("\n".join(details(test)))
+    if result.output:
+        ET.SubElement(suite, "system-out").text = _clean(result.output)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)

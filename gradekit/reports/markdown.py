@@ -1,0 +1,69 @@
+"""The student's report as Markdown: for a feedback file, a GitHub job summary or an LMS comment.
+
+The same content as the text report, in the same order: score, notes, one section per property that
+did not pass (counterexample in a code block), what is held back, a table of what passed, and what
+the code printed.
+"""
+from __future__ import annotations
+
+import re
+
+from gradekit.reports.text import MARKS, details
+from gradekit.result import GradeResult, PropertyResult, Status
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and NULs the student printed
+
+
+def render(result: GradeResult) -> str:
+    out = [f"# gradekit: {escape(result.submission)} ({escape(result.assignment)})", "",
+           f"**Score: {result.score:g} / {result.max_score:g}**"]
+    if result.error:
+        out += ["", f"> **Could not grade:** {escape(result.error)}", "",
+                f"Every property scores 0 until the file loads ({len(result.tests)} properties)."]
+    else:
+        passed = sum(t.status is Status.PASSED for t in result.tests)
+        out[-1] += f" · {passed} of {len(result.tests)} properties passed · seed {result.seed}"
+    if result.notes:
+        out += ["", "## Notes", "", "Graded with what the other cells defined:", ""]
+        out += [f"- {escape(note)}" for note in result.notes]
+    failing = [t for t in result.tests if t.status is not Status.PASSED]
+    if failing and not result.error:
+        out += ["", "## Not passed"]
+        for test in failing:
+            out += ["", *_section(test)]
+    held = [t for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
+    if held:
+        out += ["", "## Passed, but held back until the function's values are right", ""]
+        out += [f"- `{t.name}` ({t.max_score:g} points): {escape(t.message)}" for t in held]
+    paid = [t for t in result.tests if t.status is Status.PASSED and t.score == t.max_score]
+    if paid:
+        out += ["", "## Passed", "", "| property | functions | points |", "| --- | --- | --- |"]
+        out += [f"| `{t.name}` | {', '.join(f'`{f}`' for f in t.functions)} | {t.score:g} |" for t in paid]
+    if result.output.strip():
+        printed = _CONTROL.sub("\ufffd", "\n".join(result.output.strip().splitlines()[:10]))
+        out += ["", "## Your code printed (first lines)", "", *fenced(printed)]
+    return "\n".join(out) + "\n"
+
+
+def _section(test: PropertyResult) -> list[str]:
+    functions = ", ".join(f"`{f}`" for f in test.functions)
+    lines = details(test)
+    hint = lines.pop()[len("hint: "):] if lines and lines[-1].startswith("hint: ") else ""
+    section = [f"### {MARKS[test.status]} `{test.name}` ({functions}): {test.score:g} / {test.max_score:g}", ""]
+    section += fenced("\n".join(lines)) if lines else []
+    if hint:
+        section += ["", f"**Hint:** {escape(hint)}"]
+    return section
+
+
+def fenced(text: str) -> list[str]:
+    """A code block that no run of backticks inside it can close early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "text", text, fence]
+
+
+def escape(text: str) -> str:
+    """Plain text inside Markdown, kept readable as text: only what would start markup is escaped."""
+    text = re.sub(r"([\\`*<>|])", r"\\\1", text.replace("\n", " "))
+    return re.sub(r"(?<!\w)_|_(?!\w)", r"\\_", text)

@@ -1,0 +1,188 @@
+"""Batch grading: every student gets a row, whatever the others do, and a rerun resumes.
+
+The class: a correct file, a buggy one, a notebook in a folder, a folder with a scratch file beside
+the submission, a file that hangs at import, one that exits at import, one whose grader is made to
+crash, one whose grader runs past the per-student limit, and two entries that claim one name.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+
+import gradekit.grader
+from gradekit import batch
+from gradekit.config import GradeConfig, Limits
+from gradekit.result import GradeResult
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+FAST = GradeConfig(max_examples=10, limits=Limits(call_timeout=1.0, load_timeout=1.5, cell_timeout=1.0))
+
+
+def make_class(folder: Path) -> Path:
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "submission.py", folder / "alice.py")
+    shutil.copy(EXAMPLES / "buggy_submission.py", folder / "bob.py")
+    shutil.copy(HOSTILE / "hang_at_import.py", folder / "carol.py")
+    (folder / "dave").mkdir()
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": (EXAMPLES / "submission.py").read_text()}]
+    (folder / "dave" / "homework.ipynb").write_text(json.dumps(
+        {"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells}))
+    (folder / "erin.py").write_text("import os\nos._exit(3)\n")
+    (folder / "frank").mkdir()
+    shutil.copy(EXAMPLES / "buggy_submission.py", folder / "frank" / "scratch.py")
+    shutil.copy(EXAMPLES / "submission.py", folder / "frank" / "cross_entropy.py")
+    shutil.copy(EXAMPLES / "submission.py", folder / "gina.py")
+    (folder / "gina").mkdir()
+    (folder / "hana").mkdir()  # two files, neither named like the assignment
+    (folder / "hana" / "a.py").write_text("x = 1\n")
+    (folder / "hana" / "b.py").write_text("y = 2\n")
+    (folder / "notes.txt").write_text("not a submission")
+    (folder / ".hidden.py").write_text("raise SystemExit")
+    return folder
+
+
+def rows(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "gradebook.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_students_are_files_and_folders_with_one_submission_each(tmp_path):
+    found = {s.name: s for s in batch.find_students(make_class(tmp_path / "class"), assignment="cross_entropy")}
+    assert sorted(found) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hana"]
+    assert found["gina"].problem == "gina and gina.py both belong to gina; keep one"
+    assert "hana holds 2 files (a.py, b.py)" in found["hana"].problem
+    assert found["frank"].problem is None and found["dave"].problem is None
+
+
+def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_path, monkeypatch, cross_entropy):
+    submissions = make_class(tmp_path / "class")
+    shutil.copy(EXAMPLES / "submission.py", submissions / "ivan.py")  # his grader will crash
+    pid_file = tmp_path / "judy-worker.pid"
+    (submissions / "judy.py").write_text(f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                                         "while True:\n    pass\n")  # and hers will run past the limit
+    real_grade = gradekit.grader.grade
+
+    def grade(path, assignment, config, *rest):  # the graders are forked from here, so they see this patch
+        if Path(path).name == "ivan.py":
+            os._exit(9)
+        if Path(path).name == "judy.py":  # a load that would hang for a minute, past the student limit
+            config = replace(config, limits=replace(config.limits, load_timeout=60.0))
+        return real_grade(path, assignment, config, *rest)
+
+    monkeypatch.setattr(gradekit.grader, "grade", grade)
+    monkeypatch.setattr(batch, "STUDENT_GRACE", 4.0)
+    out = tmp_path / "results"
+    progress = io.StringIO()
+    started = time.monotonic()
+    account = batch.grade_all(submissions, cross_entropy, out, replace(FAST, check_budget=4.0), jobs=2,
+                              progress=progress)
+    assert time.monotonic() - started < 60
+    assert "10 students" in account and "10 graded now" in account
+    table = rows(out)
+    assert sorted(table) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hana", "ivan", "judy"]
+    names = [p.name for p in cross_entropy.properties]
+    assert list(table["alice"]) == ["student", "score", "max_score", *names, "error"]
+    assert table["alice"]["score"] == "100" and table["alice"]["error"] == ""
+    assert table["dave"]["score"] == "100" and table["frank"]["score"] == "100"
+    assert 0 < float(table["bob"]["score"]) < 100 and table["bob"]["loss_matches_reference"] == "0"
+    assert table["bob"]["softmax_matches_reference"] == "8"
+    assert "timed out" in table["carol"]["error"] and "exited with code 3" in table["erin"]["error"]
+    assert table["ivan"]["error"] == "the grader stopped while grading this file (exit code 9)"
+    assert table["judy"]["error"] == "grading did not finish within 8 s, so it was stopped"
+    assert "both belong to gina" in table["gina"]["error"] and "hana holds 2 files" in table["hana"]["error"]
+    for name in ("carol", "erin", "gina", "hana", "ivan", "judy"):
+        assert table[name]["score"] == "0" and table[name]["max_score"] == "100"
+    for name in table:
+        assert (out / "feedback" / f"{name}.md").read_text().startswith("# gradekit: ")
+        assert json.loads((out / "results" / f"{name}.json").read_text())["batch"]["student"] == name
+    assert "Could not grade" in (out / "feedback" / "judy.md").read_text()
+    summary = (out / "summary.md").read_text()
+    assert "10 students" in summary and "![Histogram of the scores out of 100](histogram.svg)" in summary
+    assert "| `loss_matches_reference` | `cross_entropy_loss` | 10 | 1 (25%) |" in summary
+    assert "- **judy**: grading did not finish" in summary
+    svg = ET.fromstring((out / "histogram.svg").read_text())
+    counts = [int(b.get("data-count")) for b in svg.findall("{http://www.w3.org/2000/svg}rect[@class='bar']")]
+    assert sum(counts) == 10 and counts[-1] == 3 and counts[0] == 6
+    shown = progress.getvalue().splitlines()
+    assert shown[0].startswith("grading [") and "10/10 students" in shown[-1]
+    assert not _alive(int(pid_file.read_text())), "the stopped grader left its worker running"
+
+
+def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path, cross_entropy):
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    for name in ("ann", "ben", "cat"):
+        shutil.copy(EXAMPLES / "submission.py", submissions / f"{name}.py")
+    shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "dan.py")
+    out = tmp_path / "results"
+    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    first = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
+    # An interrupted run: one result never written, one half-written temporary file left behind.
+    (out / "results" / "ben.json").unlink()
+    (out / "results" / ".ben.json.x1y2").write_text('{"half": ')
+    (out / "gradebook.csv").unlink()
+    shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "cat.py")  # cat resubmitted
+    progress = io.StringIO()
+    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=progress)
+    assert "(2 graded now, 2 kept from before)" in account
+    assert "2 from before" in progress.getvalue()
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir() if not p.name.startswith(".")}
+    assert after["ann.json"] == first["ann.json"] and after["dan.json"] == first["dan.json"]
+    table = rows(out)
+    assert sorted(table) == ["ann", "ben", "cat", "dan"]
+    assert table["ben"]["score"] == "100" and table["cat"]["score"] == table["dan"]["score"] != "100"
+    # Other settings make other grades: nothing is kept.
+    account = batch.grade_all(submissions, cross_entropy, out, replace(FAST, max_examples=11), jobs=2,
+                              progress=io.StringIO())
+    assert "(4 graded now, 0 kept from before)" in account
+
+
+def test_the_grade_command_writes_the_gradebook_and_text_feedback(tmp_path):
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    shutil.copy(EXAMPLES / "submission.py", submissions / "ann.py")
+    shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "bob.py")
+    out = submissions / "results"  # inside the class folder: skipped as a student
+    done = subprocess.run([sys.executable, "-m", "gradekit", "grade", str(submissions), "--assignment",
+                           "cross_entropy", "--out", str(out), "--jobs", "2", "--max-examples", "10",
+                           "--feedback", "text"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(rows(out)) == ["ann", "bob"]
+    assert (out / "feedback" / "bob.txt").read_text().startswith("gradekit: ")
+    assert "2/2 students" in done.stderr and done.stderr.strip().splitlines()[-1].startswith("gradekit: 2 students")
+
+
+def test_the_grade_command_needs_a_folder_and_an_assignment(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "gradekit", "grade", str(tmp_path / "none"), "--assignment",
+                           "cross_entropy", "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.startswith("gradekit: ") and "not a folder" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "gradekit", "grade", str(tmp_path), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "--assignment" in done.stderr
+
+
+def test_a_spreadsheet_never_reads_a_student_name_or_error_as_a_formula(cross_entropy):
+    result = GradeResult("cross_entropy", "x.py", 1, error="=HYPERLINK(\"http://x\")")
+    data = {**result.to_dict(), "batch": {"student": "@bob"}}
+    table = list(csv.reader(io.StringIO(batch.gradebook(cross_entropy, [data]))))
+    assert table[1][0] == "'@bob" and table[1][-1].startswith("'=HYPERLINK")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -1,0 +1,210 @@
+"""Every report format, rendered from one fixed result and read back with a real parser.
+
+The result is built here by hand, so these tests pin the writers alone: a passed, a held-back, a
+failed, a timed-out and an errored property, notes, and printed output full of characters that
+break formats (a NUL, an escape sequence, a fence, a percent sign).
+"""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+
+from gradekit.cli import main
+from gradekit.reports import WRITERS, github, gradescope, junit, markdown, text
+from gradekit.reports.class_summary import bins, histogram
+from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
+
+FAILED = PropertyResult(
+    name="loss_matches_reference", functions=("cross_entropy_loss",), status=Status.FAILED, score=0, max_score=10,
+    hint="loss = logsumexp(z) - z[t], natural log.", message="the loss differs from the reference",
+    counterexample=Counterexample(inputs={"case": [[0.0, -27.0], 1]},
+                                  calls=(Call("cross_entropy_loss", ([0.0, -27.0], 1), returned=27.63),),
+                                  returned=27.63, expected=27.0),
+    examples=3, seconds=0.25)
+RESULT = GradeResult(
+    assignment="cross_entropy",
+    submission="./work/submission.py",
+    seed=7,
+    tests=(
+        PropertyResult("softmax_matches_reference", ("softmax",), Status.PASSED, 8, 8, hint="shift by the max",
+                       examples=100, seconds=0.5),
+        PropertyResult("softmax_shift_invariant", ("softmax",), Status.PASSED, 0, 3, hint="add a constant",
+                       message="passed, but pays only once `x` passes: a constant could pass this alone"),
+        FAILED,
+        PropertyResult("perplexity_matches_reference", ("perplexity",), Status.TIMEOUT, 0, 6, hint="exp(loss)",
+                       message="`perplexity` did not answer within 2 s",
+                       counterexample=Counterexample({"loss": 1.0}, (Call("perplexity", (1.0,), raised="no answer"),))),
+        PropertyResult("grad_matches_identity", ("softmax_cross_entropy_grad", "softmax"), Status.ERROR, 0, 8,
+                       hint="softmax - onehot", message="`softmax_cross_entropy_grad` is not defined"),
+    ),
+    output="hello 100%\n\x00\x1b[31mred\x1b[0m\n```\nfenced\n",
+    seconds=1.5,
+    function_lines={"softmax": 3, "cross_entropy_loss": 12, "perplexity": 20},
+    notes=("cell 2 raised NameError: name 'x' is not defined (line 1)",),
+)
+BROKEN = GradeResult("cross_entropy", "broken.py", 7, tests=tuple(
+    replace(t, status=Status.ERROR, score=0, message="broken.py has a SyntaxError on line 2: '(' was never closed",
+            counterexample=None) for t in RESULT.tests),
+    error="broken.py has a SyntaxError on line 2: '(' was never closed")
+
+
+def test_every_format_is_registered_and_renders_text_the_same_twice():
+    assert list(WRITERS) == ["text", "json", "gradescope", "junit", "github", "markdown"]
+    for name, render in WRITERS.items():
+        for result in (RESULT, BROKEN):
+            report = render(result)
+            assert isinstance(report, str) and report.endswith("\n") and report == render(result), name
+
+
+def test_json_keeps_the_documented_keys_and_the_notes():
+    report = json.loads(WRITERS["json"](RESULT))
+    assert list(report)[:6] == ["assignment", "submission", "score", "max_score", "seed", "error"]
+    assert report["notes"] == list(RESULT.notes)
+    assert report["score"] == 8 and report["max_score"] == 35
+    assert report["tests"][2]["counterexample"]["calls"][0]["function"] == "cross_entropy_loss"
+
+
+def test_gradescope_results_follow_the_specification():
+    report = json.loads(gradescope.render(RESULT))
+    assert set(report) == {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests"}
+    assert report["score"] == 8 and isinstance(report["execution_time"], int)
+    assert report["visibility"] in {"hidden", "after_due_date", "after_published", "visible"}
+    assert report["stdout_visibility"] in {"hidden", "after_due_date", "after_published", "visible"}
+    assert "Score: 8 / 35" in report["output"] and RESULT.notes[0] in report["output"]
+    assert [t["name"] for t in report["tests"]] == [t.name for t in RESULT.tests]
+    for test in report["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert test["status"] in {"passed", "failed"} and isinstance(test["output"], str)
+    assert sum(t["score"] for t in report["tests"]) == report["score"]
+    statuses = [t["status"] for t in report["tests"]]
+    assert statuses == ["passed", "passed", "failed", "failed", "failed"]
+    failed = report["tests"][2]["output"]
+    assert "call: cross_entropy_loss([0.0, -27.0], 1) returned 27.63" in failed
+    assert "you returned: 27.63" in failed and "expected:     27.0" in failed and "hint: " in failed
+
+
+def test_gradescope_results_for_a_file_that_did_not_load_score_zero_and_say_why():
+    report = json.loads(gradescope.render(BROKEN))
+    assert report["score"] == 0 and "Could not grade: broken.py has a SyntaxError" in report["output"]
+    assert all(t["status"] == "failed" and t["score"] == 0 for t in report["tests"])
+
+
+def test_junit_is_xml_with_one_testcase_per_property():
+    root = ET.fromstring(junit.render(RESULT))
+    assert root.tag == "testsuites"
+    (suite,) = root.findall("testsuite")
+    assert suite.get("name") == "gradekit.cross_entropy"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "1", "2")
+    properties = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert properties["score"] == "8" and properties["max_score"] == "35" and properties["note"] == RESULT.notes[0]
+    cases = suite.findall("testcase")
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [("cross_entropy", t.name) for t in RESULT.tests]
+    assert list(cases[0]) == [] and list(cases[1]) == []
+    failure = cases[2].find("failure")
+    assert failure.get("message") == "the loss differs from the reference"
+    assert "call: cross_entropy_loss([0.0, -27.0], 1) returned 27.63" in failure.text
+    assert "expected:     27.0" in failure.text
+    assert cases[3].find("error").get("type") == "timeout"
+    assert cases[4].find("error").get("type") == "error"
+    assert "red" in suite.find("system-out").text and "\x00" not in suite.find("system-out").text
+
+
+def test_junit_for_a_file_that_did_not_load_errors_every_case():
+    suite = ET.fromstring(junit.render(BROKEN)).find("testsuite")
+    assert suite.get("errors") == "5"
+    assert all("SyntaxError" in c.find("error").get("message") for c in suite.findall("testcase"))
+
+
+COMMAND = re.compile(r"^::(error|warning|notice) ((?:file|line|title)=[^,:\n]*)(?:,((?:file|line|title)=[^,:\n]*))*"
+                     r"::[^\n]*$")
+
+
+def test_github_commands_point_at_the_function_that_failed():
+    lines = github.render(RESULT).splitlines()
+    assert all(COMMAND.match(line) for line in lines), lines
+    errors = [line for line in lines if line.startswith("::error")]
+    assert len(errors) == 3  # the failed, the timed-out and the errored property
+    assert errors[0].startswith("::error file=work/submission.py,line=12,title=FAILED loss_matches_reference "
+                                "(cross_entropy_loss)%3A 0/10::the loss differs from the reference%0Acall: ")
+    assert ",line=20," in errors[1]  # the timed-out call was to perplexity
+    assert "line=" not in errors[2]  # the function is not defined: no line to point at
+    assert lines[0].startswith("::warning file=work/submission.py,title=gradekit%3A a cell did not run::cell 2")
+    assert lines[-1] == "::notice title=gradekit score%3A 8 / 35::cross_entropy: 8 / 35"
+
+
+def test_github_escaping_follows_the_workflow_command_rules():
+    assert github.escape_data("100%\r\nnext: a, b") == "100%25%0D%0Anext: a, b"
+    assert github.escape_property("100%\r\nnext: a, b") == "100%25%0D%0Anext%3A a%2C b"
+
+
+def test_github_annotations_of_a_notebook_name_the_cell_not_a_line():
+    notebook = replace(RESULT, submission="work.ipynb", function_cells={"cross_entropy_loss": 4, "perplexity": 5})
+    error = next(line for line in github.render(notebook).splitlines() if "loss_matches_reference" in line)
+    assert error.startswith("::error file=work.ipynb,title=FAILED loss_matches_reference (cross_entropy_loss)%3A "
+                            "0/10%2C cell 4::")
+
+
+def test_github_for_a_file_that_did_not_load_is_one_error_and_the_score():
+    lines = github.render(BROKEN).splitlines()
+    assert lines[0] == ("::error file=broken.py,title=gradekit could not grade this file::broken.py has a "
+                        "SyntaxError on line 2: '(' was never closed")
+    assert len(lines) == 2 and lines[1].startswith("::notice")
+
+
+def test_markdown_has_the_score_notes_failures_and_output_blocks():
+    report = markdown.render(RESULT)
+    assert report.startswith("# gradekit: ./work/submission.py (cross_entropy)\n")
+    assert "**Score: 8 / 35** · 2 of 5 properties passed · seed 7" in report
+    assert "## Notes\n" in report and "- cell 2 raised NameError: name 'x' is not defined (line 1)" in report
+    assert "### FAILED `loss_matches_reference` (`cross_entropy_loss`): 0 / 10" in report
+    assert ("```text\nthe loss differs from the reference\ncall: cross_entropy_loss([0.0, -27.0], 1) returned 27.63\n"
+            "you returned: 27.63\nexpected:     27.0\n```") in report
+    assert "**Hint:** loss = logsumexp(z) - z[t], natural log." in report
+    assert "### TIMEOUT `perplexity_matches_reference`" in report and "### ERROR `grad_matches_identity`" in report
+    assert "## Passed, but held back" in report and "| `softmax_matches_reference` | `softmax` | 8 |" in report
+    # the printed output holds a ``` line, so its fence is longer and cannot be closed early
+    assert "````text\nhello 100%" in report and "fenced\n````" in report
+    assert "\x00" not in report and "\x1b" not in report
+
+
+def test_text_report_and_every_other_format_share_the_counterexample_lines():
+    lines = text.block(FAILED)
+    assert lines[0] == "FAILED  loss_matches_reference [cross_entropy_loss]  0/10"
+    body = "\n".join(line[2:] for line in lines[1:])
+    assert body == json.loads(gradescope.render(RESULT))["tests"][2]["output"]
+    assert body in ET.fromstring(junit.render(RESULT)).find("testsuite/testcase[3]/failure").text
+    assert "Notes (graded with what the other cells defined):" in text.render(RESULT)
+
+
+def test_histogram_is_svg_with_a_bar_per_tenth_and_full_marks_in_the_last():
+    assert bins([0, 9.9, 10, 55, 100, 100], 100) == [2, 1, 0, 0, 0, 1, 0, 0, 0, 2]
+    svg = ET.fromstring(histogram([0, 9.9, 10, 55, 100, 100], 100))
+    bars = svg.findall("{http://www.w3.org/2000/svg}rect[@class='bar']")
+    assert [int(b.get("data-count")) for b in bars] == [2, 1, 0, 0, 0, 1, 0, 0, 0, 2]
+    heights = [float(b.get("height")) for b in bars]
+    assert heights[0] == heights[-1] == max(heights) and heights[2] == 0
+
+
+def test_check_appends_the_job_summary_and_min_score_sets_the_exit_code(tmp_path, monkeypatch):
+    buggy = tmp_path / "buggy.py"
+    buggy.write_text((Path(__file__).resolve().parent.parent / "examples" / "buggy_submission.py").read_text())
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    out = tmp_path / "annotations.txt"
+    common = ["check", str(buggy), "--max-examples", "10"]
+    assert main([*common, "--format", "github", "--output", str(out)]) == 1
+    assert summary.read_text().startswith("earlier step\n# gradekit: ")
+    assert "## Not passed" in summary.read_text()
+    assert out.read_text().count("::error file=") >= 1
+    report = tmp_path / "r.json"
+    main([*common, "--format", "json", "--output", str(report), "--min-score", "0"])
+    score = json.loads(report.read_text())["score"]
+    assert 0 < score < 100
+    assert main([*common, "--format", "junit", "--output", str(tmp_path / "j.xml"), "--min-score", f"{score:g}"]) == 0
+    assert main([*common, "--format", "markdown", "--output", str(tmp_path / "m.md"),
+                 "--min-score", f"{score + 1:g}"]) == 1
+    assert summary.read_text().count("# gradekit: ") == 1  # only --format github writes the summary

@@ -1,0 +1,131 @@
+"""The training_step assignment: how its properties are built and what they catch.
+
+Its banks (the reference, known_right/, known_wrong/) are graded in tests/test_banks.py with every
+other assignment's; the sympy identities behind its reference are proven in tests/test_identities.py.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradekit import assignment, examples
+from gradekit.config import GradeConfig
+from gradekit.grader import grade
+from gradekit.result import Status
+
+ROOT = Path(__file__).resolve().parent.parent
+CORRECT = ROOT / "examples" / "training_step_submission.py"
+BUGGY = ROOT / "examples" / "training_step_buggy.py"
+KNOWN_WRONG = ROOT / "assignments" / "training_step" / "known_wrong"
+RUN = "train_step_run_matches_reference"
+
+CONSTANT = """
+import math
+def encode(name): return [26, 26]
+def bigram_loss(W, tokens): return math.log(27)
+def bigram_grad(W, tokens): return [[0.0] * 27 for _ in range(27)]
+def sgd_update(params, grads, lr): return list(params)
+def linear_lr(step, num_steps, base_lr): return 0.01
+def adam_update(params, grads, m, v, step, lr, beta1=0.85, beta2=0.99, eps=1e-8): return params, m, v
+def train_step(W, tokens, m, v, step, num_steps=1000, base_lr=0.01): return math.log(27), W, m, v
+"""
+
+
+@pytest.fixture(scope="module")
+def training_step() -> assignment.Assignment:
+    loaded = assignment.load("training_step")
+    examples.recorded(loaded, loaded.default_seed, GradeConfig().max_examples)  # before any part is graded
+    return loaded
+
+
+def only(a: assignment.Assignment, *names: str) -> assignment.Assignment:
+    return replace(a, properties=tuple(p for p in a.properties if p.name in names))
+
+
+def test_points_total_100_and_every_function_has_a_property_that_pays_on_its_own(training_step):
+    assert training_step.max_score == 100
+    for function in training_step.functions:
+        own = [p for p in training_step.properties if p.functions == (function,) and not p.requires]
+        assert own, f"`{function}` has no reference property that pays on its own"
+
+
+def test_metamorphic_properties_require_their_functions_reference_property(training_step):
+    standalone = {p.name for p in training_step.properties if not p.requires}
+    for p in training_step.properties:
+        if p.requires:
+            assert set(p.requires) <= standalone, p.name
+
+
+def test_constant_functions_score_zero(tmp_path, training_step):
+    path = tmp_path / "constant.py"
+    path.write_text(CONSTANT)
+    result = grade(path, training_step, GradeConfig())
+    assert result.error is None and result.score == 0
+    held = [t for t in result.tests if t.status is Status.PASSED]
+    assert held, "a constant passes some metamorphic property, which must then pay nothing"
+    assert all("pays only once" in t.message for t in held)
+
+
+def test_the_assignment_is_inferred_from_the_functions_defined():
+    defined = set(re.findall(r"^def (\w+)", CORRECT.read_text(), re.MULTILINE))
+    assert assignment.infer(defined).name == "training_step"
+    assert assignment.infer(defined - {"train_step", "adam_update"}).name == "training_step"
+
+
+def test_the_buggy_example_loses_points_on_both_of_its_bugs(training_step):
+    last = max(i for i, p in enumerate(training_step.properties) if "adam_update" in p.functions)
+    result = grade(BUGGY, replace(training_step, properties=training_step.properties[: last + 1]), GradeConfig())
+    failed = {t.name for t in result.tests if t.status is Status.FAILED}
+    assert {"bigram_grad_matches_identity", "adam_matches_reference", "adam_first_step_moves_by_lr"} <= failed
+    assert all(t.status is Status.PASSED for t in result.tests if t.functions[0] in ("encode", "bigram_loss"))
+
+
+def test_the_run_is_several_consecutive_steps_over_several_names(training_step):
+    recorded = examples.recorded(training_step, training_step.default_seed, GradeConfig().max_examples)[RUN]
+    runs = [example["run"] for example in recorded["inputs"]]
+    assert all(len(run) >= 2 for run in runs) and any(len(run) >= 3 for run in runs)
+    assert any(len(set(run)) > 1 for run in runs), "the run should train on several names"
+    calls = [call for call in recorded["calls"] if call[0] == "train_step"]
+    assert len(calls) == sum(map(len, runs)), "one train_step call per name of the run"
+
+
+@pytest.mark.parametrize("bug", ["train_step_gradient_buffer_never_reset", "train_step_counts_steps_itself"])
+def test_the_run_alone_catches_state_kept_between_calls(bug, training_step):
+    """On a fresh worker the first call of such a submission is right: the run must catch the rest."""
+    result = grade(KNOWN_WRONG / f"{bug}.py", only(training_step, RUN), GradeConfig())
+    (run,) = result.tests
+    assert run.status is Status.FAILED and run.score == 0
+    assert "`train_step`" in run.message
+
+
+def test_one_step_alone_cannot_see_a_buffer_that_is_fresh():
+    """Why the run exists: graded on its own, a fresh worker's first call of the buggy file is right."""
+    from gradekit.reference import training_step as ref
+    from gradekit.sandbox import Worker
+    from gradekit.submission import Submission
+
+    source = (KNOWN_WRONG / "train_step_gradient_buffer_never_reset.py").read_text()
+    W = [[0.0] * 27 for _ in range(27)]
+    tokens = ref.encode("ava")
+    with Worker() as worker:
+        sub = Submission(worker, source, "buffer.py")
+        assert sub.load() is None
+        first = sub.call("train_step", W, tokens, W, W, 0).returned
+        second = sub.call("train_step", W, tokens, W, W, 1).returned
+    assert np.allclose(first[1], ref.train_step(W, tokens, W, W, 0)[1], rtol=1e-12, atol=1e-15)
+    # The second step uses the sum of both gradients: its moments show it (from m = v = 0 the step
+    # itself hardly does, as Adam's first step does not depend on the gradient's size).
+    assert not np.allclose(second[2], ref.train_step(W, tokens, W, W, 1)[2], rtol=1e-6, atol=1e-9)
+
+
+def test_replayed_examples_give_the_grade_hypothesis_gives(training_step):
+    fast = GradeConfig(max_examples=15)
+    replayed = grade(BUGGY, training_step, fast)
+    direct = grade(BUGGY, training_step, replace(fast, replay=False))
+    for a, b in zip(replayed.tests, direct.tests):
+        assert (a.name, a.status, a.score, a.message) == (b.name, b.status, b.score, b.message)
+        assert a.counterexample == b.counterexample
