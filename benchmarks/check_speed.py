@@ -2,9 +2,9 @@
 
 Prints, for a correct and a buggy submission of each built-in assignment: the cold run (empty
 example cache: the examples are drawn by Hypothesis against the reference first), then the median,
-min and max of warm runs, and examples per second. Target on a 2-core machine, with at least 100 examples per property: a correct
-submission's warm median at most 1.0 s for cross_entropy and 2.0 s for training_step, whose examples
-each send 27 x 27 tables (W, and Adam's m and v) both ways and run a whole step.
+min and max of warm runs, and examples per second. Target on a 2-core machine, with at least 100
+examples per property: a correct submission's warm median at most 1.0 s, for every assignment
+(training_step's examples each send 27 x 27 tables, W and Adam's m and v, both ways: it is not there yet).
 
     python benchmarks/check_speed.py [--runs 7]
 """
