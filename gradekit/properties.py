@@ -133,7 +133,7 @@ def expect_close(
     atol = atol * max(1.0, scale)
     if not _all_close(actual, expected, rtol, atol):
         detail = message or "the values differ"
-        if _has_nan(actual):
+        if has_nan(actual):
             detail += ": the answer is NaN"
         elif isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
             detail += f": {len(actual)} values where {len(expected)} were expected"
@@ -171,9 +171,10 @@ def _float_array(value: Any) -> np.ndarray | None:
     return None
 
 
-def _has_nan(value: Any) -> bool:
+def has_nan(value: Any) -> bool:
+    """Whether a number or (nested) list holds a NaN: it compares unequal even to itself."""
     if isinstance(value, (list, tuple)):
-        return any(_has_nan(v) for v in value)
+        return any(has_nan(v) for v in value)
     return isinstance(value, float) and math.isnan(value)
 
 

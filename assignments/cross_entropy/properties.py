@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradekit.properties import expect, expect_close, magnitude, prop
+from gradekit.properties import expect, expect_close, has_nan, magnitude, prop
 from gradekit.reference import cross_entropy as ref
 from gradekit.strategies import (
     extreme_logits,
@@ -30,11 +30,6 @@ SMALL = vocab_sizes(max_size=27)
 FULL = vocab_sizes(max_size=10_000)
 
 
-def _has_nan(value):
-    flat = value if isinstance(value, list) else [value]
-    return any(_has_nan(v) if isinstance(v, list) else isinstance(v, float) and math.isnan(v) for v in flat)
-
-
 def expect_finite(values, function):
     flat = values if isinstance(values, list) else [values]
     expect(all(math.isfinite(v) for v in flat), f"`{function}` returned a value that is not finite", returned=values)
@@ -46,7 +41,7 @@ def expect_pure(sub, function, *args):
     first = sub.call(function, *args, want_args=True)
     second = sub.call(function, *args, want_args=True)
     expect(first.args_after == sent, f"`{function}` changed its arguments", returned=first.args_after, expected=sent)
-    expect(not _has_nan(first.returned), f"`{function}` returned NaN", returned=first.returned)
+    expect(not has_nan(first.returned), f"`{function}` returned NaN", returned=first.returned)
     expect(first.returned == second.returned, f"`{function}` answered the same call twice with different values",
            returned=second.returned, expected=first.returned)
 
