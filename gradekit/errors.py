@@ -12,10 +12,13 @@
     ├── CallTimedOut                      one call ran past the per-call timeout
     ├── WorkerDied                        the worker process exited, crashed or was killed
     ├── FunctionMissing                   the submission does not define a function the property needs
-    └── BudgetExhausted                   the property's wall-clock budget ran out
+    ├── BudgetExhausted                   the property's wall-clock budget ran out
+    └── Unrepeatable                      the submission answered one input two ways
 
 PropertyAborted derives from BaseException on purpose: Hypothesis treats an Exception as a failure to
 shrink and replay, which would re-run a hanging call dozens of times; a BaseException ends the run.
+An answer that changes from one call to the next cannot be shrunk either: every smaller input tried
+may or may not fail, so the input where it was seen is the one reported.
 """
 from __future__ import annotations
 
@@ -72,3 +75,10 @@ class FunctionMissing(PropertyAborted):
 
 class BudgetExhausted(PropertyAborted):
     pass
+
+
+class Unrepeatable(PropertyAborted):
+    def __init__(self, message: str, returned: Any = None, expected: Any = None) -> None:
+        super().__init__(message)
+        self.returned = returned
+        self.expected = expected

@@ -35,6 +35,11 @@ from gradekit.sandbox.worker import pack, to_plain, unpack
 Recorded = dict[str, dict[str, list[Any]]]
 FORMAT = 2  # bump when what is stored changes: an old file then simply misses
 
+# What this process has already read, by file and its stat: a grader process that grades a whole class
+# parses the file once, and a file changed on disk is read again. Replay never changes what it is
+# given (properties copy an input before changing it).
+_read: dict[tuple[str, int, int], Recorded] = {}
+
 
 def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     """The recorded inputs of every property the solution passes, from the cache or made now."""
@@ -42,9 +47,14 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     stem = f"{assignment.name}-{seed}-{max_examples}"
     path = cache_folder() / f"{stem}-{key[:16]}.json"
     try:
+        stat = path.stat()
+        seen = (str(path), stat.st_mtime_ns, stat.st_size)
+        if seen in _read:
+            return _read[seen]
         stored = json.loads(path.read_text(), object_hook=unpack)
         if stored.get("key") == key and _well_formed(stored["properties"]):
-            return stored["properties"]
+            _read[seen] = stored["properties"]
+            return _read[seen]
     except (OSError, ValueError, AttributeError, KeyError):
         pass
     properties = record(assignment, seed, max_examples)

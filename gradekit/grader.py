@@ -29,6 +29,7 @@ from gradekit.errors import (
     FunctionMissing,
     PropertyAborted,
     PropertyFailure,
+    Unrepeatable,
 )
 from gradekit.properties import Property
 from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
@@ -205,6 +206,9 @@ def run_property(
             message = f"stopped after {sub.examples} examples: the property's {budget:g} s budget ran out"
     except CallTimedOut as timeout:
         status, message, counterexample = Status.TIMEOUT, timeout.message, _current(sub)
+    except Unrepeatable as changed:
+        status, message = Status.FAILED, changed.message
+        counterexample = Counterexample(_plain(sub.inputs), tuple(sub.calls), changed.returned, changed.expected)
     except FunctionMissing as missing:
         status, message = Status.ERROR, missing.message
     except PropertyAborted as aborted:

@@ -197,8 +197,9 @@ def _worst(actual: Any, expected: Any) -> str:
 def magnitude(values: Iterable[Any]) -> float:
     """The largest |x| in a (nested) list of numbers: the `scale` of a tolerance."""
     values = list(values)
-    if values and all(type(v) is float for v in values):
-        return max(max(values), -min(values))
+    rectangular = _float_array(values)
+    if rectangular is not None:
+        return float(np.max(np.abs(rectangular)))
     biggest = 0.0
     for v in values:
         biggest = max(biggest, magnitude(v) if isinstance(v, (list, tuple)) else abs(float(v)))

@@ -21,6 +21,7 @@ from gradekit.errors import (
     FunctionMissing,
     PropertyFailure,
     SubmissionRaised,
+    Unrepeatable,
     WorkerDied,
 )
 from gradekit.result import Call, short_repr
@@ -234,7 +235,7 @@ class Submission:
                 f"`{function}` gave two different answers to the same input: first "
                 f"{short_repr(first)}, then {short_repr(returned)}"
             )
-            raise PropertyFailure(message, returned=returned, expected=first)
+            raise Unrepeatable(message, returned=returned, expected=first)
 
     def restart(self) -> None:
         """Replace the worker with a fresh one holding the same submission."""

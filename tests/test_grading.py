@@ -87,9 +87,10 @@ def test_a_function_that_answers_one_input_two_ways_is_named(grade_file):
         "    p = _right(logits)\n    return [x + 1e-3 * (_calls[0] % 2) for x in p]\n"
     )
     result = grade_file(source, FAST)
-    messages = " ".join(t.message for t in result.tests if t.status is not Status.PASSED)
-    assert "`softmax` gave two different answers to the same input" in messages or \
-        "`softmax` answered the same call twice with different values" in messages
+    named = [t for t in result.tests if "`softmax` gave two different answers to the same input" in t.message]
+    assert named and all(t.status is Status.FAILED for t in named)
+    # Reported where it was seen, not shrunk: a smaller input may or may not show it again.
+    assert all(t.counterexample.calls[-1].function == "softmax" for t in named)
 
 
 def test_an_exception_in_student_code_is_shrunk_and_named(grade_file):

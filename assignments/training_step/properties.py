@@ -17,7 +17,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradekit.properties import expect, expect_close, prop
+from gradekit.properties import expect, expect_close, magnitude, prop
 from gradekit.reference import training_step as ref
 from gradekit.strategies import (
     adam_cases,
@@ -143,11 +143,6 @@ def expect_state(function, actual, expected, what, scale=1.0, atol=1e-12):
 def adam_allowance(lr):
     """The extra absolute tolerance on W after an Adam step whose gradient was computed (see above)."""
     return 1e-6 * abs(lr)
-
-
-def magnitude(values):
-    """The largest |x| in a list or table of floats (numpy: a table is 729 of them)."""
-    return float(np.max(np.abs(values))) if len(values) else 0.0
 
 
 def zeros():
