@@ -193,7 +193,7 @@ def run_property(
     try:
         if replay is None or not _replay_passes(prop, sub, replay):
             sub.begin_property(budget)
-            _configure(prop.test, config.max_examples, seed)
+            _configure(prop.test, min(config.max_examples, prop.max_examples or config.max_examples), seed)
             prop.test(sub)
     except PropertyFailure as failure:
         status, message, counterexample = Status.FAILED, failure.message, _last_counterexample(sub, failure)

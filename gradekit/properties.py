@@ -41,6 +41,7 @@ class Property:
     test: Callable[..., None]
     check: Callable[..., None]
     description: str
+    max_examples: int | None = None
 
 
 def prop(
@@ -50,12 +51,16 @@ def prop(
     hint: str,
     requires: Sequence[str] = (),
     name: str | None = None,
+    max_examples: int | None = None,
 ) -> Callable[[Callable[..., None]], Property]:
     """Turn a `@given` test into a graded Property.
 
     `requires` names properties that must pass before this one pays: a metamorphic property (shift
     invariance, non-negativity...) is also satisfied by a function that returns a constant, so it
     only pays once the function's values are known to be right.
+
+    `max_examples` caps the examples of a property whose every example is costly (a whole training
+    step on three 27 x 27 tables): it runs min(this, the grade's --max-examples) examples.
     """
     if not isinstance(points, (int, float)) or isinstance(points, bool) or not points > 0:
         raise InvalidProperty(f"points={points!r} must be a positive number")
@@ -65,6 +70,8 @@ def prop(
         raise InvalidProperty(f"hint={hint!r} must be one non-empty line")
     if isinstance(requires, str):
         raise InvalidProperty(f"requires={requires!r} must be a list of property names, not a string")
+    if max_examples is not None and (type(max_examples) is not int or max_examples < 1):
+        raise InvalidProperty(f"max_examples={max_examples!r} must be a positive whole number")
 
     def decorate(test: Callable[..., None]) -> Property:
         hypothesis = getattr(test, "hypothesis", None)
@@ -93,6 +100,7 @@ def prop(
             test=test,
             check=recorded,
             description=(inner.__doc__ or "").strip(),
+            max_examples=max_examples,
         )
 
     return decorate

@@ -24,6 +24,7 @@ def some_test(sub, x):
     (dict(points=1, functions=["f"], hint=""), "must be one non-empty line"),
     (dict(points=1, functions=["f"], hint="two\nlines"), "must be one non-empty line"),
     (dict(points=1, functions=["f"], hint="h", requires="other"), "must be a list of property names"),
+    (dict(points=1, functions=["f"], hint="h", max_examples=0), "max_examples=0 must be a positive whole number"),
 ])
 def test_definition_mistakes_name_the_argument(kwargs, complaint):
     with pytest.raises(InvalidProperty, match=complaint.replace("[", r"\[").replace("]", r"\]")):
@@ -55,6 +56,7 @@ def test_a_length_mismatch_says_so():
 
 def test_magnitude_of_nested_lists():
     assert magnitude([[1.0, -7.5], [3.0]]) == 7.5 and magnitude([2, -3]) == 3
+    assert magnitude([[1.0, -7.5], [3.0, 9.0]]) == 9.0 and magnitude([]) == 0.0
 
 
 @settings(max_examples=200, deadline=None)

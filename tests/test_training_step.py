@@ -93,6 +93,15 @@ def test_the_run_is_several_consecutive_steps_over_several_names(training_step):
     assert len(calls) == sum(map(len, runs)), "one train_step call per name of the run"
 
 
+def test_whole_step_properties_run_their_own_smaller_number_of_examples(training_step):
+    capped = {p.name: p.max_examples for p in training_step.properties if p.max_examples}
+    assert set(capped) == {p.name for p in training_step.properties if p.functions == ("train_step",)}
+    result = grade(CORRECT, only(training_step, RUN, "encode_matches_reference"), GradeConfig())
+    runs = {t.name: t.examples for t in result.tests}
+    assert runs == {RUN: capped[RUN], "encode_matches_reference": GradeConfig().max_examples}
+    assert capped[RUN] < GradeConfig().max_examples
+
+
 @pytest.mark.parametrize("bug", ["train_step_gradient_buffer_never_reset", "train_step_counts_steps_itself"])
 def test_the_run_alone_catches_state_kept_between_calls(bug, training_step):
     """On a fresh worker the first call of such a submission is right: the run must catch the rest."""

@@ -478,8 +478,13 @@ def adam_leaves_caller_state_consistent(sub, case):
 
 # --- train_step -------------------------------------------------------------------------------------
 
+# Every train_step example is a whole step on three 27 x 27 tables, built from the functions above,
+# which are each checked on 100 examples. A wiring mistake (the loss after the update, no decay, a
+# buffer never reset) shows on nearly any input, so these properties run at most 25 examples each.
+STEP_EXAMPLES = 25
 
-@prop(points=3, functions=["train_step"],
+
+@prop(max_examples=STEP_EXAMPLES, points=3, functions=["train_step"],
       hint="Return the loss computed before the update: bigram_loss(W, tokens) on the W you were given.")
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
 def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
@@ -498,7 +503,7 @@ def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     expect_close(loss, expected, "`train_step` returned a loss that is not bigram_loss(W, tokens)", scale=scale)
 
 
-@prop(points=8, functions=["train_step"],
+@prop(max_examples=STEP_EXAMPLES, points=8, functions=["train_step"],
       hint="loss, grad = bigram_loss, bigram_grad; lr = linear_lr(step, num_steps, base_lr); Adam on W with m, v.")
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
 def train_step_matches_reference(sub, table, tokens, state, schedule):
@@ -509,7 +514,7 @@ def train_step_matches_reference(sub, table, tokens, state, schedule):
     expect_train_step(state, W, tokens, m, v, schedule)
 
 
-@prop(points=8, functions=["train_step"],
+@prop(max_examples=STEP_EXAMPLES, points=8, functions=["train_step"],
       hint="Each call is one step on its own inputs: keep no gradient, step count or moments between calls.")
 @given(run=st.lists(names(), min_size=2, max_size=RUN_STEPS), table=bigram_tables(max_scale=10.0),
        state=moment_tables(), schedule=train_schedules(room=RUN_STEPS))
@@ -533,7 +538,7 @@ def train_step_run_matches_reference(sub, run, table, state, schedule):
         _, W, m, v = expect_train_step(answer, W, tokens, m, v, step_schedule, when, loss=True)
 
 
-@prop(points=3, functions=["train_step"], requires=["train_step_matches_reference"],
+@prop(max_examples=STEP_EXAMPLES, points=3, functions=["train_step"], requires=["train_step_matches_reference"],
       hint="Step against the gradient: training one name over and over must lower its loss at every step.")
 @given(name=names(), table=bigram_tables(max_scale=1.0), earlier=st.integers(0, 4),
        base_lr=st.one_of(st.just(0.01), st.floats(0.001, 0.1)))
@@ -555,7 +560,7 @@ def train_step_lowers_loss_on_repeated_name(sub, name, table, earlier, base_lr):
            returned=after, expected=f"< {before!r}")
 
 
-@prop(points=4, functions=["train_step"], requires=["train_step_matches_reference"],
+@prop(max_examples=STEP_EXAMPLES, points=4, functions=["train_step"], requires=["train_step_matches_reference"],
       hint="Reset the gradient every step and keep nothing between calls; return new lists or update in "
            "place, not half of each.")
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())

@@ -114,7 +114,7 @@ def to_plain(value, depth=0):
     if isinstance(value, float):
         return float(value)
     if isinstance(value, (list, tuple)):
-        if all(type(v) is float for v in value):  # the common case, checked at C speed
+        if set(map(type, value)) <= {float, int}:  # the common case, checked at C speed
             return list(value)
         return [to_plain(v, depth + 1) for v in value]
     tolist = getattr(value, "tolist", None)
