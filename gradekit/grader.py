@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from hypothesis.errors import Flaky, HypothesisException, UnsatisfiedAssumption
 from hypothesis.internal.conjecture import providers
 
 from gradekit import assignment as assignments
-from gradekit import examples
+from gradekit import examples, reuse
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.errors import (
@@ -34,7 +34,7 @@ from gradekit.errors import (
 from gradekit.properties import Property
 from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
 from gradekit.sandbox import Worker
-from gradekit.submission import Submission
+from gradekit.submission import Submission, stream
 from gradekit.submissions import read as read_source
 
 
@@ -185,49 +185,82 @@ def run_property(
     """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find.
 
     Recorded inputs are replayed first (see gradekit.examples); Hypothesis runs only when there are
-    none or one of them fails, and then fails first on that same input.
+    none or one of them fails, and then fails first on that same input. In a grader that remembers
+    (see gradekit.reuse), answers exactly like an earlier submission's get its verdict again.
     """
     started = time.monotonic()
-    status, message, counterexample = Status.PASSED, "", None
+    memory = reuse.memory if reuse.memory.enabled else None
+    key = (prop, seed, _examples(prop, config))
+    after = None
     sub.begin_property(budget)
+    restarts = sub.restarts
     try:
-        if replay is None or not _replay_passes(prop, sub, replay):
-            sub.begin_property(budget)
-            _configure(prop.test, min(config.max_examples, prop.max_examples or config.max_examples), seed)
-            prop.test(sub)
-    except PropertyFailure as failure:
-        status, message, counterexample = Status.FAILED, failure.message, _last_counterexample(sub, failure)
-    except BudgetExhausted:
+        if replay is not None and _replay_passes(prop, sub, replay, key, memory):
+            return Outcome(Status.PASSED, examples=sub.examples, seconds=time.monotonic() - started)
+        if replay is not None and memory is not None:
+            after = (key, stream(sub.transcript))
+        sub.begin_property(budget)
+        known = memory.runs_after(after) if after is not None else []
+        found = sub.follow([calls for calls, _ in known]) if known else None
+        if found is not None:
+            return replace(known[found][1], seconds=time.monotonic() - started)
+        _configure(prop.test, _examples(prop, config), seed)
+        prop.test(sub)
+        outcome, settled = Outcome(Status.PASSED, examples=sub.examples), True
+    except BaseException as error:
+        outcome, settled = _verdict(error, sub, budget)
+    outcome = replace(outcome, seconds=time.monotonic() - started)
+    if memory is not None and after is not None and settled and sub.restarts == restarts:
+        memory.keep_run(after, sub.transcript, outcome)
+    return outcome
+
+
+def _examples(prop: Property, config: GradeConfig) -> int:
+    return min(config.max_examples, prop.max_examples or config.max_examples)
+
+
+def _verdict(error: BaseException, sub: Submission, budget: float) -> tuple[Outcome, bool]:
+    """What a property that stopped with `error` concluded, and whether that follows from the
+    submission's answers alone (not from a clock, a restart or a missing function)."""
+    examples = sub.examples
+    if isinstance(error, PropertyFailure):
+        return Outcome(Status.FAILED, error.message, _last_counterexample(sub, error), examples), True
+    if isinstance(error, BudgetExhausted):
         if sub.last_failure is not None:
             failure = sub.last_failure[0]
-            status, message = Status.FAILED, failure.message + " (stopped shrinking at the time budget)"
-            counterexample = _last_counterexample(sub, failure)
-        else:
-            message = f"stopped after {sub.examples} examples: the property's {budget:g} s budget ran out"
-    except CallTimedOut as timeout:
-        status, message, counterexample = Status.TIMEOUT, timeout.message, _current(sub)
-    except Unrepeatable as changed:
-        status, message = Status.FAILED, changed.message
-        counterexample = Counterexample(_plain(sub.inputs), tuple(sub.calls), changed.returned, changed.expected)
-    except FunctionMissing as missing:
-        status, message = Status.ERROR, missing.message
-    except PropertyAborted as aborted:
-        status, message, counterexample = Status.ERROR, aborted.message, _current(sub)
-    except Flaky:
-        status = Status.FAILED
+            message = failure.message + " (stopped shrinking at the time budget)"
+            return Outcome(Status.FAILED, message, _last_counterexample(sub, failure), examples), False
+        message = f"stopped after {examples} examples: the property's {budget:g} s budget ran out"
+        return Outcome(Status.PASSED, message, None, examples), False
+    if isinstance(error, CallTimedOut):
+        return Outcome(Status.TIMEOUT, error.message, _current(sub), examples), False
+    if isinstance(error, Unrepeatable):
+        counterexample = Counterexample(_plain(sub.inputs), tuple(sub.calls), error.returned, error.expected)
+        return Outcome(Status.FAILED, error.message, counterexample, examples), True
+    if isinstance(error, FunctionMissing):
+        return Outcome(Status.ERROR, error.message, None, examples), False
+    if isinstance(error, PropertyAborted):
+        return Outcome(Status.ERROR, error.message, _current(sub), examples), False
+    if isinstance(error, Flaky):
         message = "the submission gave different results when the same input was tried again"
-        counterexample = _last_counterexample(sub, None)
-    except HypothesisException as error:
-        status, message = Status.ERROR, f"the property could not run: {type(error).__name__}: {error}"
-    except Exception as error:  # the property's own code tripped over something the submission returned
-        status = Status.FAILED
+        return Outcome(Status.FAILED, message, _last_counterexample(sub, None), examples), True
+    if isinstance(error, HypothesisException):
+        message = f"the property could not run: {type(error).__name__}: {error}"
+        return Outcome(Status.ERROR, message, None, examples), False
+    if isinstance(error, Exception):  # the property's own code tripped over something the submission returned
         message = f"the property stopped with {type(error).__name__}: {error}"
-        counterexample = _current(sub)
-    return Outcome(status, message, counterexample, sub.examples, time.monotonic() - started)
+        return Outcome(Status.FAILED, message, _current(sub), examples), True
+    raise error
 
 
-def _replay_passes(prop: Property, sub: Submission, replay: dict[str, list[Any]]) -> bool:
+def _replay_passes(prop: Property, sub: Submission, replay: dict[str, list[Any]], key: Any,
+                   memory: reuse.Memory | None) -> bool:
     sub.prefetch(replay["calls"])
+    known = memory.passed(key) if memory is not None else set()
+    if known and sub.read_ahead() in known and sub.answers_repeat():
+        sub.examples = len(replay["inputs"])
+        sub.drain()
+        return True
     for inputs in replay["inputs"]:
         try:
             prop.check(sub, **inputs)
@@ -236,6 +269,8 @@ def _replay_passes(prop: Property, sub: Submission, replay: dict[str, list[Any]]
         except Exception:
             return False
     sub.drain()
+    if memory is not None and [e[:3] for e in sub.transcript] == [tuple(c) for c in replay["calls"]]:
+        memory.keep_pass(key, stream(sub.transcript))
     return True
 
 

@@ -8,11 +8,12 @@ property starts clean.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from gradekit.errors import (
@@ -55,7 +56,10 @@ class Submission:
         self.inputs: dict[str, Any] = {}
         self.seen: list[dict[str, Any]] = []
         self.sent: list[tuple[str, str, bool]] = []
-        self._queue: deque[tuple[tuple[str, str, bool], int]] = deque()
+        # Calls sent ahead, each with its request id or, once read, its (reply, answer digest).
+        self._queue: deque[tuple[tuple[str, str, bool], int | tuple[dict[str, Any], bytes]]] = deque()
+        self.transcript: list[Exchange] = []  # this property's calls, each with its answer's digest
+        self.restarts = 0
         self.examples = 0
         self.deadline = math.inf
         self.last_failure: tuple[PropertyFailure, dict[str, Any], list[Call]] | None = None
@@ -148,6 +152,7 @@ class Submission:
         self.inputs = {}
         self.seen = []
         self.sent = []
+        self.transcript = []
 
     def begin_example(self, inputs: dict[str, Any]) -> None:
         if time.monotonic() > self.deadline:
@@ -201,28 +206,90 @@ class Submission:
             expected = [tuple(c) for c in calls]
             self._queue = deque(zip(expected, self._worker.send_calls(expected)))
 
+    def read_ahead(self) -> bytes | None:
+        """Read every prefetched reply now; the digest of them all with their calls, as `stream` makes it.
+
+        None if one did not come (a timeout, a dead worker): the property then meets that call itself.
+        """
+        for index, (expected, pending) in enumerate(self._queue):
+            if isinstance(pending, int):
+                try:
+                    self._queue[index] = (expected, (self._worker.receive(pending), self._worker.last_answer))
+                except (CallTimedOut, WorkerDied):
+                    return None
+        return stream((*expected, pending[1]) for expected, pending in self._queue)  # type: ignore[index]
+
+    def answers_repeat(self) -> bool:
+        """Whether every reply read ahead agrees with this submission's earlier answers to the same calls."""
+        try:
+            for (function, encoded, _), (reply, _) in self._queue:  # type: ignore[misc]
+                if reply.get("ok"):
+                    self._check_repeatable(function, encoded, reply["returned"])
+        except Unrepeatable:
+            return False
+        return True
+
+    def follow(self, traces: list[tuple[Exchange, ...]]) -> int | None:
+        """Make the calls of earlier transcripts while this submission answers as they record.
+
+        Every transcript still alike makes the same next call (the calls a property makes follow from the
+        answers before them), so only calls the property itself would make are made. Returns the index of
+        the transcript answered in full; None once the answers part, with every reply read kept for the
+        property, which then goes on from there without asking the worker again.
+        """
+        alive = list(range(len(traces)))
+        for position in itertools.count():
+            ended = [i for i in alive if len(traces[i]) == position]
+            if ended:
+                return ended[0]
+            if not alive:
+                return None
+            function, encoded, want_args, _ = traces[alive[0]][position]
+            try:
+                reply = self._worker.call(function, encoded, want_args)
+            except (CallTimedOut, WorkerDied):
+                self.restart()
+                return None
+            answer = self._worker.last_answer
+            self._queue.append(((function, encoded, want_args), (reply, answer)))
+            if reply.get("ok"):
+                try:
+                    self._check_repeatable(function, encoded, reply["returned"])
+                except Unrepeatable:
+                    return None
+            made = (function, encoded, want_args, answer)
+            alive = [i for i in alive if traces[i][position] == made]
+        return None
+
     def drain(self) -> None:
         """Let go of prefetched calls nobody made, so the next reply read is the next one asked for.
 
         They get one call's timeout to finish, not one each: a function that takes just under the timeout
         would otherwise hold the grade for the whole queue. Past that, a fresh worker is cheaper.
         """
-        if self._queue:
-            last = self._queue[-1][1]
-            self._queue.clear()
+        waiting = [pending for _, pending in self._queue if isinstance(pending, int)]
+        self._queue.clear()
+        if waiting:
             try:
-                self._worker.receive(last, self._worker.limits.call_timeout)
+                self._worker.receive(waiting[-1], self._worker.limits.call_timeout)
             except (CallTimedOut, WorkerDied):
                 self.restart()
 
     def _exchange(self, function: str, encoded: str, want_args: bool) -> dict[str, Any]:
+        reply, answer = self._next_reply(function, encoded, want_args)
+        self.transcript.append((function, encoded, want_args, answer))
+        return reply
+
+    def _next_reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
         if self._queue:
-            expected, request_id = self._queue[0]
+            expected, pending = self._queue[0]
             if expected == (function, encoded, want_args):
                 self._queue.popleft()
-                return self._worker.receive(request_id)
+                if isinstance(pending, int):
+                    return self._worker.receive(pending), self._worker.last_answer
+                return pending
             self.drain()
-        return self._worker.call(function, encoded, want_args)
+        return self._worker.call(function, encoded, want_args), self._worker.last_answer
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -239,6 +306,7 @@ class Submission:
 
     def restart(self) -> None:
         """Replace the worker with a fresh one holding the same submission."""
+        self.restarts += 1
         self._queue.clear()
         self._replace_worker()
         self.load()
@@ -251,6 +319,18 @@ class Submission:
     def output(self) -> str:
         """What the workers printed, held to one worker's cap: each restart loads (and prints) again."""
         return "".join(self._outputs + [self._worker.output()])[: self._worker.limits.output_bytes]
+
+
+Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_args, digest of the answer
+
+
+def stream(exchanges: Iterable[Exchange]) -> bytes:
+    """One digest of calls and their answers, in order: equal streams got equal answers to equal calls."""
+    digest = hashlib.blake2b(digest_size=16)
+    for function, encoded, want_args, answer in exchanges:
+        digest.update(hashlib.blake2b(f"{function}\0{want_args}\0{encoded}".encode(), digest_size=16).digest())
+        digest.update(answer)
+    return digest.digest()
 
 
 class CallReply:

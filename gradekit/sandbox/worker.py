@@ -239,13 +239,14 @@ def serve(settings):
     for line in requests:
         request = json.loads(line, object_hook=unpack)
         if request["op"] == "load":
-            answer(settings, {**session.load(request), "id": request["id"]})
+            answer(settings, {"id": request["id"], **session.load(request)})
         else:
             for call in request["calls"]:
-                answer(settings, {**session.call(call), "id": call["id"]})
+                answer(settings, {"id": call["id"], **session.call(call)})
 
 
 def answer(settings, reply):
+    """One JSON line, its id first: the parent digests the rest to tell identical answers apart."""
     data = json.dumps(pack(reply)).encode() + b"\n"
     if len(data) > settings["reply_bytes"]:
         error = {"type": "TooLarge", "message": "returned more data than the grader accepts", "line": None}

@@ -1,0 +1,56 @@
+"""Outcomes this process already worked out, given again to a submission that answers exactly alike.
+
+What a property concludes depends on nothing but the answers the submission gives: the inputs come
+from the seed, and the property's code and Hypothesis's search are deterministic. A class answers alike
+far more often than it writes alike (one textbook softmax gives the same bits in every student's
+file, and so does one textbook mistake). So a grader process that grades a class remembers, per
+property:
+
+    passes   digests of whole replayed answer streams that passed: a later submission whose replayed
+             answers have the same digest passes without the property's checks running again;
+    traces   after a replayed example failed (keyed by the answers up to the failure), the calls and
+             answers of the Hypothesis run that shrank it, and what it concluded: a later submission
+             that gives every one of those answers gets that conclusion without the engine.
+
+Every call is still made, in the order the property would make it, and every answer still compared
+byte for byte, so a submission that answers differently anywhere is graded in full from there.
+Nothing is remembered across processes: `gradekit check` grades one file and sees none of this.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gradekit.submission import Exchange
+
+MOST_PASSES = 64  # answer streams kept per property
+MOST_TRACES = 4  # Hypothesis runs kept per property and failing answer stream
+MOST_IN_ALL = 20_000  # Hypothesis runs kept in all, so a grader's memory stays bounded
+
+
+@dataclass
+class Memory:
+    enabled: bool = False  # set by a grader that grades many submissions (gradekit.batch)
+    passes: dict[Any, set[bytes]] = field(default_factory=dict)
+    traces: dict[Any, list[tuple[tuple[Exchange, ...], Any]]] = field(default_factory=dict)
+    kept: int = 0
+
+    def passed(self, key: Any) -> set[bytes]:
+        return self.passes.get(key, set())
+
+    def keep_pass(self, key: Any, digest: bytes) -> None:
+        known = self.passes.setdefault(key, set())
+        if len(known) < MOST_PASSES:
+            known.add(digest)
+
+    def runs_after(self, key: Any) -> list[tuple[tuple[Exchange, ...], Any]]:
+        return self.traces.get(key, [])
+
+    def keep_run(self, key: Any, transcript: list[Exchange], outcome: Any) -> None:
+        runs = self.traces.setdefault(key, [])
+        if len(runs) < MOST_TRACES and self.kept < MOST_IN_ALL:
+            runs.append((tuple(transcript), outcome))
+            self.kept += 1
+
+
+memory = Memory()
