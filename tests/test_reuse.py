@@ -1,0 +1,95 @@
+"""A grader that remembers gives a verdict again only to answers exactly like the ones it came from.
+
+Each grade made with the memory on is compared with the grade the same file gets from a grader that
+remembers nothing: status, points, message, counterexample and example count must all be equal.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gradekit import grader, reuse
+from gradekit.config import GradeConfig
+from gradekit.grader import grade
+from gradekit.submission import Submission
+
+ROOT = Path(__file__).resolve().parent.parent
+CORRECT = ROOT / "examples" / "submission.py"
+BUGGY = ROOT / "examples" / "buggy_submission.py"
+FAST = GradeConfig(max_examples=30)
+
+# The buggy example's clamp, but exact on two-token vocabularies: it fails on the same replayed
+# examples as the buggy example, while shrinking (which heads for two tokens) meets other answers.
+PARTLY_BUGGY = BUGGY.read_text().replace(
+    "    return -math.log(max(softmax(logits)[true_id], 1e-12))",
+    "    if len(logits) == 2:\n"
+    "        return math.log1p(math.exp(-abs(logits[0] - logits[1]))) + max(logits) - logits[true_id]\n"
+    "    return -math.log(max(softmax(logits)[true_id], 1e-12))",
+)
+
+
+def _verdicts(result):
+    return [(t.name, t.status, t.score, t.message, t.counterexample, t.examples) for t in result.tests]
+
+
+@pytest.fixture
+def remembering(monkeypatch):
+    memory = reuse.Memory(enabled=True)
+    monkeypatch.setattr(reuse, "memory", memory)
+    return memory
+
+
+@pytest.fixture
+def hypothesis_runs(monkeypatch):
+    """How many times a property ran under Hypothesis's engine."""
+    runs = [0]
+    configure = grader._configure
+
+    def counted(*args):
+        runs[0] += 1
+        return configure(*args)
+
+    monkeypatch.setattr(grader, "_configure", counted)
+    return runs
+
+
+def test_the_same_answers_get_the_same_verdicts_without_the_engine(cross_entropy, remembering, hypothesis_runs):
+    fresh = _verdicts(grade(BUGGY, cross_entropy, FAST))
+    assert hypothesis_runs[0] > 0 and remembering.kept > 0 and remembering.passes
+    hypothesis_runs[0] = 0
+    again = _verdicts(grade(BUGGY, cross_entropy, FAST))
+    assert again == fresh
+    assert hypothesis_runs[0] == 0, "every failing property should have been answered from memory"
+
+
+def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(cross_entropy, grade_file, remembering,
+                                                                      monkeypatch):
+    remembering.enabled = False
+    alone = grade_file(PARTLY_BUGGY, FAST)
+    remembering.enabled = True
+    assert _verdicts(grade_file(PARTLY_BUGGY, FAST)) == _verdicts(alone)
+
+    followed = []
+    follow = Submission.follow
+
+    def spied(self, traces):
+        followed.append(follow(self, traces))
+        return followed[-1]
+
+    monkeypatch.setattr(Submission, "follow", spied)
+    remembering.passes.clear()
+    remembering.traces.clear()
+    grade(BUGGY, cross_entropy, FAST)
+    followed.clear()
+    after_the_buggy_one = grade_file(PARTLY_BUGGY, FAST)
+    assert _verdicts(after_the_buggy_one) == _verdicts(alone)
+    assert None in followed, "some Hypothesis run should have parted from the buggy example's midway"
+    assert _verdicts(grade(CORRECT, cross_entropy, FAST)) == _verdicts(grade(CORRECT, cross_entropy, FAST))
+
+
+def test_a_single_check_remembers_nothing(cross_entropy):
+    assert not reuse.memory.enabled
+    before = reuse.memory.kept
+    grade(BUGGY, cross_entropy, FAST)
+    assert reuse.memory.kept == before and not reuse.memory.passes
