@@ -190,7 +190,7 @@ def run_property(
     """
     started = time.monotonic()
     memory = reuse.memory if reuse.memory.enabled else None
-    key = (prop, seed, _examples(prop, config))
+    key = (prop.test.__module__, prop.name, seed, _examples(prop, config))
     after = None
     sub.begin_property(budget)
     restarts = sub.restarts

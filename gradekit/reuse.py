@@ -14,7 +14,8 @@ property:
 
 Every call is still made, in the order the property would make it, and every answer still compared
 byte for byte, so a submission that answers differently anywhere is graded in full from there.
-Nothing is remembered across processes: `gradekit check` grades one file and sees none of this.
+The graders of one `gradekit grade` pass what they learn to each other through the pool; nothing is
+kept once it ends, and `gradekit check`, which grades one file, remembers nothing at all.
 """
 from __future__ import annotations
 
@@ -26,22 +27,29 @@ from gradekit.submission import Exchange
 MOST_PASSES = 64  # answer streams kept per property
 MOST_TRACES = 4  # Hypothesis runs kept per property and failing answer stream
 MOST_IN_ALL = 20_000  # Hypothesis runs kept in all, so a grader's memory stays bounded
+MOST_SHARED_BYTES = 256 * 1024  # a Hypothesis run whose calls carry more stays in its own grader
+
+Entry = tuple[Any, ...]  # ("pass", key, digest) or ("run", key, transcript, outcome)
 
 
 @dataclass
 class Memory:
+    """What one grader process remembers; `new()` hands over what it learnt for the other graders."""
+
     enabled: bool = False  # set by a grader that grades many submissions (gradekit.batch)
     passes: dict[Any, set[bytes]] = field(default_factory=dict)
     traces: dict[Any, list[tuple[tuple[Exchange, ...], Any]]] = field(default_factory=dict)
     kept: int = 0
+    learnt: list[Entry] = field(default_factory=list)
 
     def passed(self, key: Any) -> set[bytes]:
         return self.passes.get(key, set())
 
     def keep_pass(self, key: Any, digest: bytes) -> None:
         known = self.passes.setdefault(key, set())
-        if len(known) < MOST_PASSES:
+        if len(known) < MOST_PASSES and digest not in known:
             known.add(digest)
+            self.learnt.append(("pass", key, digest))
 
     def runs_after(self, key: Any) -> list[tuple[tuple[Exchange, ...], Any]]:
         return self.traces.get(key, [])
@@ -51,6 +59,23 @@ class Memory:
         if len(runs) < MOST_TRACES and self.kept < MOST_IN_ALL:
             runs.append((tuple(transcript), outcome))
             self.kept += 1
+            if sum(len(encoded) for _, encoded, _, _ in transcript) <= MOST_SHARED_BYTES:
+                self.learnt.append(("run", key, tuple(transcript), outcome))
+
+    def new(self) -> list[Entry]:
+        """What was learnt since the last call: plain data the pool passes to the other graders."""
+        learnt, self.learnt = self.learnt, []
+        return learnt
+
+    def absorb(self, entries: list[Entry]) -> None:
+        """Take in what other graders learnt (without handing it on again)."""
+        own = len(self.learnt)
+        for entry in entries:
+            if entry[0] == "pass":
+                self.keep_pass(entry[1], entry[2])
+            else:
+                self.keep_run(entry[1], list(entry[2]), entry[3])
+        del self.learnt[own:]
 
 
 memory = Memory()
