@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -115,8 +116,7 @@ def grade_all(
         from gradekit.grader import unfinished
 
         record(student, unfinished(student.path, assignment, config, student.problem or ""))
-    _run_pool([s for s in todo if not s.problem], assignment, config, assignment_dirs,
-              jobs or _cores(), record)
+    run_pool([s for s in todo if not s.problem], assignment, config, assignment_dirs, jobs, record)
     bar.finish()
     rows = [_read(out / "results" / f"{s.name}.json") for s in students]
     from gradekit.reports import class_summary
@@ -152,9 +152,9 @@ class Progress:
 
     WIDTH = 30
 
-    def __init__(self, total: int, done: int, stream: TextIO) -> None:
+    def __init__(self, total: int, done: int, stream: TextIO, unit: str = "students") -> None:
         self.total, self.done, self.kept = total, done, done
-        self.stream = stream
+        self.stream, self.unit = stream, unit
         self.started = time.monotonic()
         self.live = hasattr(stream, "isatty") and stream.isatty()
         self.shown = -1
@@ -176,7 +176,7 @@ class Progress:
         self.shown = tenth
         filled = self.done * self.WIDTH // max(self.total, 1)
         kept = f", {self.kept} from before" if self.kept else ""
-        line = (f"grading [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} students"
+        line = (f"grading [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} {self.unit}"
                 f"{kept}, {time.monotonic() - self.started:.0f} s")
         self.stream.write(("\r" + line) if self.live else line + "\n")
         self.stream.flush()
@@ -186,19 +186,20 @@ class Progress:
 
 
 class _Grader:
-    def __init__(self, context: Any, assignment: Assignment, config: GradeConfig,
-                 assignment_dirs: list[str] | None) -> None:
+    def __init__(self, context: Any, setup: tuple[Any, ...]) -> None:
+        """`setup` is what `_serve` takes after its pipe: assignment name, config, folders, remember."""
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(theirs, assignment.name, config, assignment_dirs),
-                                       daemon=True)
+        self.process = context.Process(target=_serve, args=(theirs, *setup), daemon=True)
         self.process.start()
         theirs.close()
         self.student: Student | None = None
         self.deadline = float("inf")
+        self.seen = 0  # how much of the pool's log of learnt verdicts this grader has been sent
 
-    def give(self, student: Student, limit: float) -> None:
+    def give(self, student: Student, limit: float, learnt: list[Any]) -> None:
+        """Send the next student, with what the other graders learnt since (see gradekit.reuse)."""
         self.student, self.deadline = student, time.monotonic() + limit
-        self.connection.send((student.name, str(student.path)))
+        self.connection.send((student.name, str(student.path), learnt))
 
     def stop(self) -> None:
         """SIGTERM first, so the grader unwinds and stops its worker's process group; then SIGKILL."""
@@ -211,8 +212,14 @@ class _Grader:
         self.connection.close()
 
 
-def _run_pool(students: list[Student], assignment: Assignment, config: GradeConfig,
-              assignment_dirs: list[str] | None, jobs: int, record: Any) -> None:
+def run_pool(students: list[Student], assignment: Assignment, config: GradeConfig,
+             assignment_dirs: list[str] | None, jobs: int | None,
+             record: Callable[[Student, GradeResult], None], remember: bool = True) -> None:
+    """Grade every student in `jobs` grader processes (default: one per core), calling `record` with
+    each result as it comes, in this process. Every student gets exactly one result: a grader that
+    hangs or dies gives its student an `unfinished` one. The graders load the assignment by name, so
+    it must be found through `assignment_dirs` or the search path. With `remember`, graders give a
+    verdict again to answers exactly like an earlier student's (see gradekit.reuse)."""
     from gradekit.grader import unfinished
 
     if not students:
@@ -220,12 +227,16 @@ def _run_pool(students: list[Student], assignment: Assignment, config: GradeConf
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     limit = config.check_budget + STUDENT_GRACE
     queue = deque(students)
-    graders = [_Grader(context, assignment, config, assignment_dirs) for _ in range(min(jobs, len(students)))]
+    log: list[tuple[int, Any]] = []  # (grader pid, entry): what each grader learnt, for the others
+    setup = (assignment.name, config, assignment_dirs, remember)
+    graders = [_Grader(context, setup) for _ in range(min(jobs or _cores(), len(students)))]
     try:
         while queue or any(g.student for g in graders):
             for grader in graders:
                 if grader.student is None and queue:
-                    grader.give(queue.popleft(), limit)
+                    learnt = [entry for origin, entry in log[grader.seen:] if origin != grader.process.pid]
+                    grader.seen = len(log)
+                    grader.give(queue.popleft(), limit, learnt)
             busy = [g for g in graders if g.student is not None]
             wait = max(0.0, min(g.deadline for g in busy) - time.monotonic())
             ready = multiprocessing.connection.wait([g.connection for g in busy], timeout=wait)
@@ -235,16 +246,17 @@ def _run_pool(students: list[Student], assignment: Assignment, config: GradeConf
                     continue
                 if grader.connection in ready:
                     try:
-                        _, result = grader.connection.recv()
+                        _, result, learnt = grader.connection.recv()
+                        log.extend((grader.process.pid, entry) for entry in learnt)
                     except (EOFError, OSError):
                         grader.process.join(STOP_GRACE)
                         why = f"the grader stopped while grading this file (exit code {grader.process.exitcode})"
                         result = unfinished(student.path, assignment, config, why)
-                        graders[index] = _replace(grader, context, assignment, config, assignment_dirs)
+                        graders[index] = _replace(grader, context, setup)
                 elif time.monotonic() >= grader.deadline:
                     why = f"grading did not finish within {limit:g} s, so it was stopped"
                     result = unfinished(student.path, assignment, config, why)
-                    graders[index] = _replace(grader, context, assignment, config, assignment_dirs)
+                    graders[index] = _replace(grader, context, setup)
                 else:
                     continue
                 grader.student = None
@@ -254,29 +266,32 @@ def _run_pool(students: list[Student], assignment: Assignment, config: GradeConf
             grader.stop()
 
 
-def _replace(grader: _Grader, context: Any, assignment: Assignment, config: GradeConfig,
-             assignment_dirs: list[str] | None) -> _Grader:
+def _replace(grader: _Grader, context: Any, setup: tuple[Any, ...]) -> _Grader:
     grader.stop()
-    return _Grader(context, assignment, config, assignment_dirs)
+    return _Grader(context, setup)
 
 
-def _serve(connection: Any, assignment_name: str, config: GradeConfig, assignment_dirs: list[str] | None) -> None:
+def _serve(connection: Any, assignment_name: str, config: GradeConfig, assignment_dirs: list[str] | None,
+           remember: bool) -> None:
     """A grader process: grade each student sent, send back the result, until the pipe closes."""
 
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(1)  # unwinds grade(), whose `with Worker` kills the worker's process group
 
     signal.signal(signal.SIGTERM, stop)
-    from gradekit import assignment
+    from gradekit import assignment, reuse
     from gradekit.grader import grade
 
+    reuse.memory.enabled = remember
     chosen = assignment.load(assignment_name, assignment_dirs)
     while True:
         try:
-            name, path = connection.recv()
+            name, path, learnt = connection.recv()
         except (EOFError, OSError):
             return
-        connection.send((name, grade(Path(path), chosen, config, assignment_dirs)))
+        reuse.memory.absorb(learnt)
+        result = grade(Path(path), chosen, config, assignment_dirs)
+        connection.send((name, result, reuse.memory.new()))
 
 
 # Files

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import grader, reuse
+from gradekit import batch, grader, reuse
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.submission import Submission
@@ -93,3 +93,26 @@ def test_a_single_check_remembers_nothing(cross_entropy):
     before = reuse.memory.kept
     grade(BUGGY, cross_entropy, FAST)
     assert reuse.memory.kept == before and not reuse.memory.passes
+
+
+def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grader(cross_entropy, tmp_path,
+                                                                                  monkeypatch):
+    absorbed = tmp_path / "absorbed"
+    absorb = reuse.Memory.absorb
+
+    def noted(self, entries):  # runs in the forked graders: leaves a mark when it is given anything
+        if entries:
+            absorbed.touch()
+        return absorb(self, entries)
+
+    monkeypatch.setattr(reuse.Memory, "absorb", noted)
+    students = []
+    for index, source in enumerate([BUGGY, BUGGY, CORRECT, BUGGY, CORRECT, BUGGY]):
+        path = tmp_path / f"student{index}.py"
+        path.write_text(f'"""Student {index}."""\n' + source.read_text())
+        students.append(batch.Student(path.stem, path))
+    results = {}
+    batch.run_pool(students, cross_entropy, FAST, None, 2, lambda s, r: results.setdefault(s.name, r))
+    for student in students:
+        assert _verdicts(results[student.name]) == _verdicts(grade(student.path, cross_entropy, FAST))
+    assert absorbed.exists(), "no grader was ever given what another one learnt"
