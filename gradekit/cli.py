@@ -1,12 +1,14 @@
 """The `gradekit` command: parse arguments, call the library, pick a writer, return an exit code.
 
 Exit codes: 0 every property passed (with --min-score: the score reached it; for `grade`, `gradescope`
-and `init-ci`: the work was done); 1 graded with failures (a submission that cannot be loaded
-included); 2 a usage error (unknown assignment, bad option).
+and `init-ci`: the work was done; for `selftest`: the assignment grades well); 1 graded with failures
+(a submission that cannot be loaded included; for `selftest`: the assignment does not grade well); 2 a
+usage error (unknown assignment, bad option).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import replace
@@ -48,7 +50,7 @@ def _not_negative(text: str) -> float:
 
 
 def _grading_options() -> argparse.ArgumentParser:
-    """The options of one grade, shared by `check` and `grade`."""
+    """The options of one grade, shared by `check`, `grade` and `selftest`."""
     options = _Parser(add_help=False)
     options.add_argument("--seed", type=int, help="Hypothesis seed (default: the assignment's own)")
     options.add_argument("--max-examples", type=_positive(int), default=GradeConfig.max_examples,
@@ -112,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="fail the job below this score (default: unless every property passes)")
     ci.add_argument("--install", metavar="SPEC", help="what pip installs (default: gradekit==this version)")
 
+    selftest = commands.add_parser("selftest", parents=[grading],
+                                   help="grade an assignment's reference and banks, twice: does it grade well?")
+    selftest.add_argument("name", metavar="NAME", help="the assignment")
+    selftest.add_argument("--jobs", type=_positive(int), metavar="N", help="files graded at once (default: the cores)")
+    selftest.add_argument("--format", default="text", choices=("text", "json"), help="text (default) or json")
+
     commands.add_parser("list", help="show the assignments and their functions")
 
     new = commands.add_parser("new", help="scaffold an assignment folder that already grades well")
@@ -139,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             return _new(args)
         if args.command == "release":
             return _release(args)
+        if args.command == "selftest":
+            return _selftest(args)
         return _check(args)
     except UsageError as error:
         print(f"gradekit: {error}", file=sys.stderr)
@@ -250,3 +260,16 @@ def _release(args: argparse.Namespace) -> int:
     for path in release(assignment.load(args.name, args.assignments), args.out):
         print(f"wrote {path}", file=sys.stderr)
     return EXIT_PASSED
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    from gradekit import assignment, selftest
+
+    chosen = assignment.load(args.name, args.assignments)
+    report = selftest.selftest(chosen, _config(args), jobs=args.jobs, assignment_dirs=args.assignments,
+                               progress=sys.stderr)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(selftest.render(report))
+    return EXIT_PASSED if report.ok else EXIT_FAILED

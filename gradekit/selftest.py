@@ -1,0 +1,260 @@
+"""`gradekit selftest NAME`: does the assignment grade well, before a single student depends on it?
+
+The assignment's own banks are the evidence. It grades well when
+    - the reference and every file in known_right/ get full marks: a right answer in any style pays;
+    - every file in known_wrong/ loses points on a property that blames the function its docstring
+      names (see `blames`): the mistake is caught, and the student is sent to the right place;
+    - every file gets the same result on a second grade, timings aside: a grade that changes when it
+      is run again cannot be defended to a student.
+
+Beside the verdict it measures the properties: how many known-wrong files each catches, how many it
+alone catches (one that catches nothing alone is a candidate to drop, or asks for the known-wrong
+file it was written for), and how long each takes. Files are graded by the batch grader pool, so a
+file that hangs or crashes its grader still gets a verdict.
+"""
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from gradekit import examples
+from gradekit.assignment import Assignment, blamed_function
+from gradekit.batch import Progress, Student, run_pool
+from gradekit.config import GradeConfig
+from gradekit.result import GradeResult, PropertyResult, Status
+
+FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
+RUNS = (1, 2)  # every file is graded twice: its second grade must repeat its first
+SLOWEST = 3
+
+
+@dataclass(frozen=True)
+class FileVerdict:
+    """One file of the banks: what its folder promises, and what grading it showed."""
+
+    kind: str  # "reference", "known_right" or "known_wrong"
+    path: Path
+    score: float
+    max_score: float
+    caught_by: tuple[str, ...] = ()  # for known_wrong: the properties that blame the right function
+    problems: tuple[str, ...] = ()  # one line each; none when the file does what its folder promises
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.kind == "reference" else f"{self.kind}/{self.path.name}"
+
+
+@dataclass(frozen=True)
+class PropertyStats:
+    name: str
+    points: float
+    caught: int  # known-wrong files it catches
+    unique: int  # known-wrong files no other property catches
+    mean_seconds: float  # per grade, over every grade of every file
+    max_seconds: float
+
+
+@dataclass(frozen=True)
+class SelfTest:
+    assignment: str
+    seed: int
+    files: tuple[FileVerdict, ...]
+    properties: tuple[PropertyStats, ...]
+    seconds: float
+
+    @property
+    def problems(self) -> list[str]:
+        """Every reason the assignment does not grade well, one line each, naming the file."""
+        lines = [f"{f.label}: {problem}" for f in self.files for problem in f.problems]
+        if not any(f.kind == "known_wrong" for f in self.files):
+            lines.append("known_wrong/ is empty: nothing shows that the properties catch a mistake")
+        return lines
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def candidates_to_drop(self) -> list[str]:
+        """Properties no known-wrong file needs: every file they catch, another property catches too."""
+        return [p.name for p in self.properties if p.unique == 0]
+
+    @property
+    def slowest(self) -> list[PropertyStats]:
+        return sorted(self.properties, key=lambda p: (-p.mean_seconds, -p.max_seconds))[:SLOWEST]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "assignment": self.assignment,
+            "seed": self.seed,
+            "ok": self.ok,
+            "problems": self.problems,
+            "seconds": round(self.seconds, 3),
+            "files": [{"file": f.label, "kind": f.kind, "path": str(f.path), "score": f.score,
+                       "max_score": f.max_score, "caught_by": list(f.caught_by), "problems": list(f.problems)}
+                      for f in self.files],
+            "properties": [{"name": p.name, "points": p.points, "caught": p.caught, "unique": p.unique,
+                            "mean_seconds": round(p.mean_seconds, 3), "max_seconds": round(p.max_seconds, 3)}
+                           for p in self.properties],
+            "candidates_to_drop": self.candidates_to_drop,
+            "slowest": [p.name for p in self.slowest],
+        }
+
+
+def blames(test: PropertyResult, function: str) -> bool:
+    """Whether a property holds `function` to blame, so the student looks where the mistake is: it
+    lost its points (failed, errored or timed out, scoring 0), it exercises the function, and its
+    message or a call in its counterexample names it."""
+    if test.status not in FAILING or test.score != 0 or function not in test.functions:
+        return False
+    if f"`{function}`" in test.message:
+        return True
+    return test.counterexample is not None and any(call.function == function for call in test.counterexample.calls)
+
+
+def selftest(
+    assignment: Assignment,
+    config: GradeConfig = GradeConfig(),
+    jobs: int | None = None,
+    assignment_dirs: list[str] | None = None,
+    progress: TextIO | None = None,
+) -> SelfTest:
+    """Grade the reference and both banks twice each, in `jobs` grader processes (default: one per
+    core), and judge them. The graders load the assignment by name, through `assignment_dirs`."""
+    started = time.monotonic()
+    seed = assignment.default_seed if config.seed is None else config.seed
+    bank = [("reference", assignment.solution)]
+    bank += [(kind, path) for kind in ("known_right", "known_wrong") for path in assignment.known(kind)]
+    students = [Student(f"{kind}/{path.name}#{run}", path) for run in RUNS for kind, path in bank]
+    results: dict[str, GradeResult] = {}
+    bar = Progress(len(students), 0, progress or io.StringIO(), unit="grades")
+
+    def record(student: Student, result: GradeResult) -> None:
+        results[student.name] = result
+        bar.advance()
+
+    if config.replay:  # recorded once here, not by every grader at once on a cold cache
+        examples.recorded(assignment, seed, config.max_examples)
+    # Nothing remembered between grades: the second run must work everything out again to prove it.
+    run_pool(students, assignment, config, assignment_dirs, jobs, record, remember=False)
+    bar.finish()
+    files = tuple(
+        _verdict(assignment, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in RUNS))
+        for kind, path in bank
+    )
+    return SelfTest(assignment.name, seed, files, _stats(assignment, files, list(results.values())),
+                    time.monotonic() - started)
+
+
+def _verdict(assignment: Assignment, kind: str, path: Path, result: GradeResult, again: GradeResult) -> FileVerdict:
+    """Judged on the first grade; the second only has to repeat it."""
+    caught_by: tuple[str, ...] = ()
+    if result.error is not None:
+        problem: str | None = f"could not be graded: {_line(result.error)}"
+    elif kind == "known_wrong":
+        caught_by, problem = _caught(assignment, path, result)
+    else:
+        problem = _short_of_full_marks(result)
+    problems = tuple(p for p in (problem, _change(result, again)) if p)
+    return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems)
+
+
+def _short_of_full_marks(result: GradeResult) -> str | None:
+    lost = [t for t in result.tests if t.status is not Status.PASSED or t.score < t.max_score]
+    if not lost:
+        return None
+    first = lost[0]
+    more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
+    return (f"scores {result.score:g}/{result.max_score:g}, not full marks: {first.name} {first.status.value}: "
+            f"{_line(first.message)}{more}")
+
+
+def _caught(assignment: Assignment, path: Path, result: GradeResult) -> tuple[tuple[str, ...], str | None]:
+    """The properties that blame the function the docstring names, or why the file proves nothing."""
+    try:
+        blamed = blamed_function(path)
+    except (OSError, SyntaxError, ValueError) as error:
+        return (), f"its docstring cannot be read: {type(error).__name__}: {error}"
+    if blamed not in assignment.functions:
+        return (), (f"its docstring blames {blamed!r}, not one of {', '.join(assignment.functions)}: "
+                    f"start it with 'FUNCTION: what is wrong.'")
+    caught_by = tuple(t.name for t in result.tests if blames(t, blamed))
+    if caught_by:
+        return caught_by, None
+    if result.score >= result.max_score:
+        return (), f"scores full marks: no property catches the mistake in `{blamed}`"
+    lost = ", ".join(t.name for t in result.tests if t.score < t.max_score)
+    return (), f"loses points, but no failing property names `{blamed}`, which its docstring blames (lost on {lost})"
+
+
+def _change(first: GradeResult, second: GradeResult) -> str | None:
+    """What a second grade changed, timings aside; repr compares, so a NaN equals a NaN."""
+    if first.error != second.error:
+        errors = [_line(error) if error else "none" for error in (first.error, second.error)]
+        return f"not deterministic: its error was {errors[0]!r}, then {errors[1]!r} on the second grade"
+    for a, b in zip(first.tests, second.tests):
+        changed = [field for field in ("status", "score", "message", "counterexample")
+                   if repr(getattr(a, field)) != repr(getattr(b, field))]
+        if changed:
+            return f"not deterministic: {a.name} gave another {' and '.join(changed)} on the second grade"
+    return None
+
+
+def _stats(assignment: Assignment, files: tuple[FileVerdict, ...],
+           results: list[GradeResult]) -> tuple[PropertyStats, ...]:
+    wrong = [f for f in files if f.kind == "known_wrong"]
+    stats = []
+    for prop in assignment.properties:
+        seconds = [t.seconds for r in results for t in r.tests if t.name == prop.name]
+        stats.append(PropertyStats(
+            name=prop.name,
+            points=prop.points,
+            caught=sum(prop.name in f.caught_by for f in wrong),
+            unique=sum(f.caught_by == (prop.name,) for f in wrong),
+            mean_seconds=sum(seconds) / len(seconds) if seconds else 0.0,
+            max_seconds=max(seconds, default=0.0),
+        ))
+    return tuple(stats)
+
+
+def _line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "(no message)"
+
+
+def render(report: SelfTest) -> str:
+    """The table a course reads in its CI log, with the verdict last, where a log is read first."""
+    right = sum(f.kind == "known_right" for f in report.files)
+    wrong = sum(f.kind == "known_wrong" for f in report.files)
+    banks = f"{_count(right, 'known-right file')} and {_count(wrong, 'known-wrong file')}"
+    header = (f"Self-test of {report.assignment} (seed {report.seed}): the reference, {banks}, each graded twice, "
+              f"in {report.seconds:.1f} s")
+    lines = [header, ""]
+    width = max([len("property")] + [len(p.name) for p in report.properties])
+    lines.append(f"{'property':<{width}}  points  caught  unique  mean s   max s")
+    for p in report.properties:
+        lines.append(f"{p.name:<{width}}  {p.points:>6g}  {p.caught:>6}  {p.unique:>6}  "
+                     f"{p.mean_seconds:>6.2f}  {p.max_seconds:>6.2f}")
+    lines.append("")
+    lines.append("caught: known-wrong files the property blames on the right function; unique: of those, "
+                 "the ones no other property catches")
+    if report.candidates_to_drop:
+        lines.append("Catch nothing unique (candidates to drop, or to give a known-wrong file of their own): "
+                     + ", ".join(report.candidates_to_drop))
+    lines.append("Slowest: " + ", ".join(f"{p.name} ({p.mean_seconds:.2f} s mean, {p.max_seconds:.2f} s max)"
+                                         for p in report.slowest))
+    lines.append("")
+    problems = report.problems
+    if problems:
+        lines.append(f"Does not grade well: {_count(len(problems), 'problem')}")
+        lines += [f"  {problem}" for problem in problems]
+    else:
+        lines.append("Grades well: full marks for the reference and every known-right file, every known-wrong "
+                     "file caught on the function it blames, and each second grade the same as the first")
+    return "\n".join(lines) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,212 @@
+"""`gradekit selftest`: a scaffold grades well, and each way an assignment can grade badly is named.
+
+Every broken assignment is the scaffold of `gradekit new`, made in tmp_path and edited one way.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradekit import assignment, scaffold
+from gradekit.result import Call, Counterexample, PropertyResult, Status
+from gradekit.selftest import FileVerdict, PropertyStats, SelfTest, blames, render, selftest
+
+NAME = "demo"
+MATCHES, SHIFT = "log_softmax_matches_reference", "log_softmax_shift_invariant"
+NOT_NORMALISED = '''"""log_softmax: returns z - max(z) and forgets the log of the sum."""
+
+
+def log_softmax(logits):
+    top = max(logits)
+    return [z - top for z in logits]
+'''
+# Right for the logits matches_reference draws (|z| <= 50), but exp overflows once a shift of up to
+# 1000 is added: only the shift-invariance property can catch it.
+NO_MAX_SHIFT = '''"""log_softmax: no max shift, so exp overflows on shifted logits."""
+import math
+
+
+def log_softmax(logits):
+    log_total = math.log(sum(math.exp(z) for z in logits))
+    return [z - log_total for z in logits]
+'''
+
+
+def _course(tmp_path: Path) -> Path:
+    scaffold.create(NAME, tmp_path)
+    return tmp_path / NAME
+
+
+def _selftest(course: Path) -> SelfTest:
+    folders = [str(course.parent)]
+    return selftest(assignment.load(NAME, folders), jobs=2, assignment_dirs=folders)
+
+
+def test_a_new_assignment_grades_well_and_shows_its_table(tmp_path):
+    report = _selftest(_course(tmp_path))
+    assert report.ok, report.problems
+    assert [(f.label, f.score, f.caught_by) for f in report.files] == [
+        ("reference", 10, ()),
+        ("known_right/numpy_style.py", 10, ()),
+        ("known_wrong/not_normalised.py", 0, (MATCHES,)),  # shift invariant, but not normalised
+    ]
+    stats = {p.name: p for p in report.properties}
+    assert (stats[MATCHES].points, stats[MATCHES].caught, stats[MATCHES].unique) == (6, 1, 1)
+    assert (stats[SHIFT].points, stats[SHIFT].caught, stats[SHIFT].unique) == (4, 0, 0)
+    assert report.candidates_to_drop == [SHIFT]
+    assert all(0 < p.mean_seconds <= p.max_seconds for p in report.properties)
+    text = render(report)
+    assert "property                       points  caught  unique  mean s   max s" in text
+    assert f"{MATCHES}       6       1       1" in text
+    assert f"candidates to drop, or to give a known-wrong file of their own): {SHIFT}" in text
+    assert text.rstrip().splitlines()[-1].startswith("Grades well")
+
+
+def test_a_mistake_only_one_property_catches_makes_that_property_needed(tmp_path):
+    course = _course(tmp_path)
+    (course / "known_wrong" / "no_max_shift.py").write_text(NO_MAX_SHIFT)
+    (course / "known_wrong" / "returns_its_input.py").write_text(
+        '"""log_softmax: returns the logits as they are."""\n\n\ndef log_softmax(logits):\n    return list(logits)\n')
+    report = _selftest(course)
+    assert report.ok, report.problems
+    caught_by = {f.label: f.caught_by for f in report.files}
+    assert caught_by["known_wrong/no_max_shift.py"] == (SHIFT,)
+    assert caught_by["known_wrong/not_normalised.py"] == (MATCHES,)
+    assert caught_by["known_wrong/returns_its_input.py"] == (MATCHES, SHIFT)
+    assert [(p.caught, p.unique) for p in report.properties] == [(2, 1), (2, 1)]
+    assert report.candidates_to_drop == []
+    assert "candidates to drop" not in render(report)
+
+
+def _known_right_that_is_wrong(course: Path) -> None:
+    (course / "known_right" / "forgets_the_sum.py").write_text(NOT_NORMALISED)
+
+
+def _known_wrong_that_is_right(course: Path) -> None:
+    right = (course / "solution.py").read_text()
+    (course / "known_wrong" / "actually_right.py").write_text('"""log_softmax: claims a bug it lacks."""\n' + right)
+
+
+def _blames_a_function_nothing_names(course: Path) -> None:
+    functions = course / "functions.py"
+    functions.write_text(functions.read_text() + '\n\ndef softmax(logits: list[float]) -> list[float]:\n'
+                         '    """exp(z) / sum(exp(z))."""\n    raise NotImplementedError\n')
+    (course / "known_wrong" / "blames_softmax.py").write_text(NOT_NORMALISED.replace('"""log_softmax:', '"""softmax:'))
+
+
+def _blames_no_function(course: Path) -> None:
+    (course / "known_wrong" / "typo.py").write_text(NOT_NORMALISED.replace('"""log_softmax:', '"""logsoftmax:'))
+
+
+def _submission_draws_random_numbers(course: Path) -> None:
+    (course / "known_right" / "jittery.py").write_text(
+        '"""Right, give or take a random number."""\nimport random\n\n\n'
+        'def log_softmax(logits):\n    top = max(logits)\n    return [z - top + random.random() for z in logits]\n'
+    )
+
+
+def _property_draws_random_numbers(course: Path) -> None:
+    (course / "known_wrong" / "no_max_shift.py").write_text(NO_MAX_SHIFT)
+    properties = course / "properties.py"
+    # Hypothesis seeds the `random` module for each example, so `random.uniform` would still repeat;
+    # an unseeded NumPy generator does not.
+    text = properties.read_text().replace("from hypothesis import given", "import numpy\nfrom hypothesis import given")
+    text = text.replace("@given(z=logits(), c=shifts())\ndef log_softmax_shift_invariant(sub, z, c):",
+                        "@given(z=logits())\ndef log_softmax_shift_invariant(sub, z):\n"
+                        "    c = numpy.random.default_rng().uniform(-1000, 1000)")
+    assert "default_rng()" in text
+    properties.write_text(text)
+
+
+BROKEN = [
+    (_known_right_that_is_wrong,
+     "known_right/forgets_the_sum.py: scores 0/10, not full marks: log_softmax_matches_reference failed: "),
+    (_known_wrong_that_is_right,
+     "known_wrong/actually_right.py: scores full marks: no property catches the mistake in `log_softmax`"),
+    (_blames_a_function_nothing_names,
+     ("known_wrong/blames_softmax.py: loses points, but no failing property names `softmax`, which its "
+      "docstring blames (lost on log_softmax_matches_reference, log_softmax_shift_invariant)")),
+    (_blames_no_function,
+     "known_wrong/typo.py: its docstring blames 'logsoftmax', not one of log_softmax: "),
+    (_submission_draws_random_numbers,
+     "known_right/jittery.py: not deterministic: log_softmax_matches_reference gave another "),
+    (_property_draws_random_numbers,
+     "known_wrong/no_max_shift.py: not deterministic: log_softmax_shift_invariant gave another "),
+]
+
+
+@pytest.mark.parametrize("edit, problem", BROKEN, ids=[edit.__name__.strip("_") for edit, _ in BROKEN])
+def test_an_assignment_that_grades_badly_is_named_file_by_file(tmp_path, edit, problem):
+    course = _course(tmp_path)
+    edit(course)
+    report = _selftest(course)
+    assert not report.ok
+    assert any(line.startswith(problem) for line in report.problems), report.problems
+    text = render(report)
+    assert f"  {problem}" in text and "Does not grade well" in text
+
+
+def test_nothing_in_known_wrong_proves_nothing(tmp_path):
+    course = _course(tmp_path)
+    (course / "known_wrong" / "not_normalised.py").unlink()
+    report = _selftest(course)
+    assert report.problems == ["known_wrong/ is empty: nothing shows that the properties catch a mistake"]
+
+
+def _test(status: Status, score: float = 0, message: str = "", calls: tuple[Call, ...] = (),
+          functions: tuple[str, ...] = ("softmax", "cross_entropy_loss")) -> PropertyResult:
+    counterexample = Counterexample({}, calls) if calls else None
+    return PropertyResult("p", functions, status, score, 3, message=message, counterexample=counterexample)
+
+
+def test_a_property_blames_a_function_it_lost_points_on_and_names():
+    named_in_calls = (Call("cross_entropy_loss", ([0.0], 0), 1.0), Call("softmax", ([0.0],), [1.0]))
+    assert blames(_test(Status.FAILED, message="`softmax` is not normalised"), "softmax")
+    assert blames(_test(Status.ERROR, calls=named_in_calls), "softmax")
+    assert blames(_test(Status.TIMEOUT, calls=named_in_calls), "cross_entropy_loss")
+    assert not blames(_test(Status.FAILED, message="softmax is off"), "softmax")  # named, but not as code
+    assert not blames(_test(Status.FAILED, calls=named_in_calls[:1]), "softmax")
+    assert not blames(_test(Status.PASSED, message="`softmax` ..."), "softmax")  # held back, not failed
+    assert not blames(_test(Status.FAILED, score=3, message="`softmax`"), "softmax")
+    assert not blames(_test(Status.FAILED, message="`perplexity`", functions=("softmax",)), "perplexity")
+
+
+def test_the_slowest_properties_come_by_mean_time_and_the_verdict_lists_every_problem():
+    stats = tuple(PropertyStats(name, 1, 1, unique, mean, top) for name, unique, mean, top in
+                  [("a", 1, 0.1, 0.2), ("b", 0, 0.5, 0.6), ("c", 1, 0.1, 0.9), ("d", 0, 0.01, 0.01)])
+    files = (FileVerdict("reference", Path("solution.py"), 4, 4),
+             FileVerdict("known_wrong", Path("w/x.py"), 4, 4, problems=("scores full marks", "not deterministic")))
+    report = SelfTest("demo", 1, files, stats, 2.0)
+    assert [p.name for p in report.slowest] == ["b", "c", "a"]
+    assert report.candidates_to_drop == ["b", "d"]
+    assert report.problems == ["known_wrong/x.py: scores full marks", "known_wrong/x.py: not deterministic"]
+    assert render(report).splitlines()[-3:] == [
+        "Does not grade well: 2 problems",
+        "  known_wrong/x.py: scores full marks",
+        "  known_wrong/x.py: not deterministic",
+    ]
+    assert json.loads(json.dumps(report.to_dict()))["slowest"] == ["b", "c", "a"]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gradekit", *args], capture_output=True, text=True)
+
+
+def test_the_command_exits_0_when_it_grades_well_1_when_not_2_on_a_usage_error(tmp_path):
+    course = _course(tmp_path)
+    done = _cli("--assignments", str(tmp_path), "selftest", NAME)
+    assert done.returncode == 0, done.stderr
+    assert "property " in done.stdout and "Grades well" in done.stdout
+    _known_right_that_is_wrong(course)
+    done = _cli("--assignments", str(tmp_path), "selftest", NAME, "--format", "json", "--jobs", "1")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is False and report["problems"][0].startswith("known_right/forgets_the_sum.py: scores 0/10")
+    done = _cli("--assignments", str(tmp_path), "selftest", "nowhere")
+    assert done.returncode == 2
+    assert done.stderr.startswith("gradekit: there is no assignment named 'nowhere'")
+    assert len(done.stderr.strip().splitlines()) == 1
