@@ -1,8 +1,9 @@
 """`gradekit new`: a new assignment folder that already grades well, to be edited into the real one.
 
 The templates in gradekit/templates/assignment hold a small but complete assignment (log_softmax): its
-functions, two properties (one paying on its own, one gated), a solution and one known-right and one
-known-wrong submission, so `gradekit selftest NAME` passes before the first edit.
+functions, two properties (one paying on its own, one gated), a solution, one known-right and two
+known-wrong submissions (one for each property to catch alone), so `gradekit selftest NAME` passes,
+with no property idle, before the first edit.
 """
 from __future__ import annotations
 

@@ -55,6 +55,7 @@ class PropertyStats:
     unique: int  # known-wrong files no other property catches
     mean_seconds: float  # per grade, over every grade of every file
     max_seconds: float
+    gates: bool = False  # another property requires it: dropping it would let that one pay for constants
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,9 @@ class SelfTest:
 
     @property
     def candidates_to_drop(self) -> list[str]:
-        """Properties no known-wrong file needs: every file they catch, another property catches too."""
-        return [p.name for p in self.properties if p.unique == 0]
+        """Properties no known-wrong file needs (every file they catch, another property catches too),
+        leaving out those another property requires: they keep constant answers from scoring."""
+        return [p.name for p in self.properties if p.unique == 0 and not p.gates]
 
     @property
     def slowest(self) -> list[PropertyStats]:
@@ -206,6 +208,7 @@ def _change(first: GradeResult, second: GradeResult) -> str | None:
 def _stats(assignment: Assignment, files: tuple[FileVerdict, ...],
            results: list[GradeResult]) -> tuple[PropertyStats, ...]:
     wrong = [f for f in files if f.kind == "known_wrong"]
+    required = {name for prop in assignment.properties for name in prop.requires}
     stats = []
     for prop in assignment.properties:
         seconds = [t.seconds for r in results for t in r.tests if t.name == prop.name]
@@ -216,6 +219,7 @@ def _stats(assignment: Assignment, files: tuple[FileVerdict, ...],
             unique=sum(f.caught_by == (prop.name,) for f in wrong),
             mean_seconds=sum(seconds) / len(seconds) if seconds else 0.0,
             max_seconds=max(seconds, default=0.0),
+            gates=prop.name in required,
         ))
     return tuple(stats)
 

@@ -18,10 +18,11 @@ def test_a_new_assignment_grades_its_own_banks(tmp_path):
     assert list(made.functions) == ["log_softmax"] and made.max_score == 10
     assert grade(made.solution, made, FAST).score == 10
     (right,) = made.known("known_right")
-    (wrong,) = made.known("known_wrong")
+    no_max_shift, not_normalised = made.known("known_wrong")
     assert grade(right, made, FAST).score == 10
-    assert grade(wrong, made, FAST).score == 0
-    assert assignment.blamed_function(wrong) == "log_softmax"
+    assert grade(not_normalised, made, FAST).score == 0
+    assert grade(no_max_shift, made, FAST).score == 6  # caught by shift invariance alone
+    assert {assignment.blamed_function(w) for w in (no_max_shift, not_normalised)} == {"log_softmax"}
     assert (folder / "properties.py").read_text().count("@prop") == 2
 
 
