@@ -29,7 +29,7 @@ MOST_TRACES = 4  # Hypothesis runs kept per property and failing answer stream
 MOST_IN_ALL = 20_000  # Hypothesis runs kept in all, so a grader's memory stays bounded
 MOST_SHARED_BYTES = 256 * 1024  # a Hypothesis run whose calls carry more stays in its own grader
 
-Entry = tuple[Any, ...]  # ("pass", key, digest) or ("run", key, transcript, outcome)
+Entry = tuple[Any, ...]  # ("pass", key, digest) or ("run", key, transcript, outcome, place)
 
 
 @dataclass
@@ -38,7 +38,7 @@ class Memory:
 
     enabled: bool = False  # set by a grader that grades many submissions (gradekit.batch)
     passes: dict[Any, set[bytes]] = field(default_factory=dict)
-    traces: dict[Any, list[tuple[tuple[Exchange, ...], Any]]] = field(default_factory=dict)
+    traces: dict[Any, list[tuple[tuple[Exchange, ...], Any, str | None]]] = field(default_factory=dict)
     kept: int = 0
     learnt: list[Entry] = field(default_factory=list)
 
@@ -51,16 +51,19 @@ class Memory:
             known.add(digest)
             self.learnt.append(("pass", key, digest))
 
-    def runs_after(self, key: Any) -> list[tuple[tuple[Exchange, ...], Any]]:
-        return self.traces.get(key, [])
+    def runs_after(self, key: Any, place: str) -> list[tuple[tuple[Exchange, ...], Any]]:
+        """The remembered runs after a failing answer stream that a submission at `place` may reuse."""
+        return [(calls, outcome) for calls, outcome, at in self.traces.get(key, []) if at in (None, place)]
 
-    def keep_run(self, key: Any, transcript: list[Exchange], outcome: Any) -> None:
+    def keep_run(self, key: Any, transcript: list[Exchange], outcome: Any, place: str | None) -> None:
+        """`place` is the submission's layout when the outcome quotes an error at one of its lines
+        ("line 33 of alice.py"): only a submission laid out alike may reuse it. None otherwise."""
         runs = self.traces.setdefault(key, [])
         if len(runs) < MOST_TRACES and self.kept < MOST_IN_ALL:
-            runs.append((tuple(transcript), outcome))
+            runs.append((tuple(transcript), outcome, place))
             self.kept += 1
             if sum(len(encoded) for _, encoded, _, _ in transcript) <= MOST_SHARED_BYTES:
-                self.learnt.append(("run", key, tuple(transcript), outcome))
+                self.learnt.append(("run", key, tuple(transcript), outcome, place))
 
     def new(self) -> list[Entry]:
         """What was learnt since the last call: plain data the pool passes to the other graders."""
@@ -74,7 +77,7 @@ class Memory:
             if entry[0] == "pass":
                 self.keep_pass(entry[1], entry[2])
             else:
-                self.keep_run(entry[1], list(entry[2]), entry[3])
+                self.keep_run(entry[1], list(entry[2]), entry[3], entry[4])
         del self.learnt[own:]
 
 

@@ -46,6 +46,10 @@ class Submission:
         self._cells = cells
         self._layout = Source(source, filename, cells=cells)
         self._where = self._layout.where
+        # Where the submission's lines are, as an error names them: a verdict that quotes an error is
+        # given again only to a submission laid out alike (see gradekit.reuse).
+        self.place = repr((filename, [(cell.number, cell.line) for cell in cells] if cells else None))
+        self.located = False  # whether this property quoted an error at a line of the submission
         self._skipped: set[int] = set()
         self._notes: dict[int, str] = {}
         self.returns: dict[str, Any] = {}
@@ -145,6 +149,7 @@ class Submission:
 
     def begin_property(self, budget: float) -> None:
         self.drain()
+        self.located = False
         self.examples = 0
         self.deadline = time.monotonic() + budget
         self.last_failure = None
@@ -192,6 +197,7 @@ class Submission:
         if not reply["ok"]:
             error = reply["error"]
             raised = _error_text(error, self._where)
+            self.located = self.located or bool(error.get("line"))
             self._record(Call(function, tuple(args), raised=raised))
             raise SubmissionRaised(f"`{function}` {raised}")
         returned = reply["returned"]

@@ -116,3 +116,18 @@ def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grade
     for student in students:
         assert _verdicts(results[student.name]) == _verdicts(grade(student.path, cross_entropy, FAST))
     assert absorbed.exists(), "no grader was ever given what another one learnt"
+
+
+def test_a_verdict_that_quotes_an_error_line_is_given_again_only_to_a_file_laid_out_alike(cross_entropy, tmp_path,
+                                                                                        remembering):
+    raising = CORRECT.read_text().replace("    return math.exp(loss)", "    return 1 / (loss - loss)")
+    assert raising != CORRECT.read_text()
+    alice, bob = tmp_path / "alice.py", tmp_path / "bob.py"
+    alice.write_text(raising)
+    bob.write_text(raising)
+    graded = {path: grade(path, cross_entropy, FAST) for path in (alice, bob)}
+    remembering.enabled = False
+    for path, result in graded.items():
+        assert _verdicts(result) == _verdicts(grade(path, cross_entropy, FAST))
+        failed = next(t for t in result.tests if t.name == "perplexity_matches_reference")
+        assert f"of {path.name})" in failed.message
