@@ -200,10 +200,11 @@ def run_property(
         if replay is not None and memory is not None:
             after = (key, stream(sub.transcript))
         sub.begin_property(budget)
-        known = memory.runs_after(after, sub.place) if after is not None else []
-        found = sub.follow([calls for calls, _ in known]) if known else None
+        known = memory.runs_after(after) if after is not None else []
+        found = sub.follow([calls for calls, _, _ in known]) if known else None
         if found is not None:
-            return replace(known[found][1], seconds=time.monotonic() - started)
+            _, outcome, quoted = known[found]
+            return replace(reuse.relocate(outcome, quoted, sub.where), seconds=time.monotonic() - started)
         _configure(prop.test, _examples(prop, config), seed)
         prop.test(sub)
         outcome, settled = Outcome(Status.PASSED, examples=sub.examples), True
@@ -211,7 +212,7 @@ def run_property(
         outcome, settled = _verdict(error, sub, budget)
     outcome = replace(outcome, seconds=time.monotonic() - started)
     if memory is not None and after is not None and settled and sub.restarts == restarts:
-        memory.keep_run(after, sub.transcript, outcome, sub.place if sub.located else None)
+        memory.keep_run(after, sub.transcript, outcome, sub.quoted)
     return outcome
 
 
@@ -270,7 +271,7 @@ def _replay_passes(prop: Property, sub: Submission, replay: dict[str, list[Any]]
             return False
     sub.drain()
     consumed_as_sent = [e[:3] for e in sub.transcript] == [tuple(c) for c in replay["calls"]]
-    if memory is not None and consumed_as_sent and not sub.located:
+    if memory is not None and consumed_as_sent:
         memory.keep_pass(key, stream(sub.transcript))
     return True
 

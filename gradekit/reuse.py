@@ -19,7 +19,8 @@ kept once it ends, and `gradekit check`, which grades one file, remembers nothin
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gradekit.submission import Exchange
@@ -29,7 +30,7 @@ MOST_TRACES = 4  # Hypothesis runs kept per property and failing answer stream
 MOST_IN_ALL = 20_000  # Hypothesis runs kept in all, so a grader's memory stays bounded
 MOST_SHARED_BYTES = 256 * 1024  # a Hypothesis run whose calls carry more stays in its own grader
 
-Entry = tuple[Any, ...]  # ("pass", key, digest) or ("run", key, transcript, outcome, place)
+Entry = tuple[Any, ...]  # ("pass", key, digest) or ("run", key, transcript, outcome, quoted)
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Memory:
 
     enabled: bool = False  # set by a grader that grades many submissions (gradekit.batch)
     passes: dict[Any, set[bytes]] = field(default_factory=dict)
-    traces: dict[Any, list[tuple[tuple[Exchange, ...], Any, str | None]]] = field(default_factory=dict)
+    traces: dict[Any, list[tuple[tuple[Exchange, ...], Any, dict[int, str]]]] = field(default_factory=dict)
     kept: int = 0
     learnt: list[Entry] = field(default_factory=list)
 
@@ -51,19 +52,18 @@ class Memory:
             known.add(digest)
             self.learnt.append(("pass", key, digest))
 
-    def runs_after(self, key: Any, place: str) -> list[tuple[tuple[Exchange, ...], Any]]:
-        """The remembered runs after a failing answer stream that a submission at `place` may reuse."""
-        return [(calls, outcome) for calls, outcome, at in self.traces.get(key, []) if at in (None, place)]
+    def runs_after(self, key: Any) -> list[tuple[tuple[Exchange, ...], Any, dict[int, str]]]:
+        return self.traces.get(key, [])
 
-    def keep_run(self, key: Any, transcript: list[Exchange], outcome: Any, place: str | None) -> None:
-        """`place` is the submission's layout when the outcome quotes an error at one of its lines
-        ("line 33 of alice.py"): only a submission laid out alike may reuse it. None otherwise."""
+    def keep_run(self, key: Any, transcript: list[Exchange], outcome: Any, quoted: dict[int, str]) -> None:
+        """`quoted`: the lines of the submission its errors named, as named ("line 33 of alice.py"),
+        so that `relocate` can name them in another student's file."""
         runs = self.traces.setdefault(key, [])
         if len(runs) < MOST_TRACES and self.kept < MOST_IN_ALL:
-            runs.append((tuple(transcript), outcome, place))
+            runs.append((tuple(transcript), outcome, dict(quoted)))
             self.kept += 1
             if sum(len(encoded) for _, encoded, _, _ in transcript) <= MOST_SHARED_BYTES:
-                self.learnt.append(("run", key, tuple(transcript), outcome, place))
+                self.learnt.append(("run", key, tuple(transcript), outcome, dict(quoted)))
 
     def new(self) -> list[Entry]:
         """What was learnt since the last call: plain data the pool passes to the other graders."""
@@ -82,3 +82,24 @@ class Memory:
 
 
 memory = Memory()
+
+
+def relocate(outcome: Any, quoted: dict[int, str], where: Callable[[int], str]) -> Any:
+    """A remembered outcome, its errors named at the same lines of this submission's file instead.
+
+    Equal answers raise at equal line numbers; only the file (and a notebook's cells) differ.
+    """
+    renamed = {f"({text})": f"({where(line)})" for line, text in quoted.items()}
+    if not renamed:
+        return outcome
+
+    def text(value: str | None) -> str | None:
+        for old, new in renamed.items():
+            value = value.replace(old, new) if value else value
+        return value
+
+    counterexample = outcome.counterexample
+    if counterexample is not None:
+        calls = tuple(replace(call, raised=text(call.raised)) for call in counterexample.calls)
+        counterexample = replace(counterexample, calls=calls)
+    return replace(outcome, message=text(outcome.message), counterexample=counterexample)

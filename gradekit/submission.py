@@ -46,10 +46,7 @@ class Submission:
         self._cells = cells
         self._layout = Source(source, filename, cells=cells)
         self._where = self._layout.where
-        # Where the submission's lines are, as an error names them: a verdict that quotes an error is
-        # given again only to a submission laid out alike (see gradekit.reuse).
-        self.place = repr((filename, [(cell.number, cell.line) for cell in cells] if cells else None))
-        self.located = False  # whether this property quoted an error at a line of the submission
+        self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3 of x.py")
         self._skipped: set[int] = set()
         self._notes: dict[int, str] = {}
         self.returns: dict[str, Any] = {}
@@ -149,7 +146,7 @@ class Submission:
 
     def begin_property(self, budget: float) -> None:
         self.drain()
-        self.located = False
+        self.quoted = {}
         self.examples = 0
         self.deadline = time.monotonic() + budget
         self.last_failure = None
@@ -196,8 +193,7 @@ class Submission:
             raise FunctionMissing(f"`{function}` is not defined")
         if not reply["ok"]:
             error = reply["error"]
-            raised = _error_text(error, self._where)
-            self.located = self.located or bool(error.get("line"))
+            raised = _error_text(error, self._quote)
             self._record(Call(function, tuple(args), raised=raised))
             raise SubmissionRaised(f"`{function}` {raised}")
         returned = reply["returned"]
@@ -296,6 +292,17 @@ class Submission:
                 return pending
             self.drain()
         return self._worker.call(function, encoded, want_args), self._worker.last_answer
+
+    def _quote(self, line: int | None) -> str:
+        """Where an error happened, as a report names it; kept, since it names this student's file."""
+        where = self._where(line)
+        if line:
+            self.quoted[line] = where
+        return where
+
+    def where(self, line: int | None) -> str:
+        """A line of the submission as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""
+        return self._where(line)
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
