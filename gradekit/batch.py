@@ -105,8 +105,6 @@ def grade_all(
               for s in students}
     todo = [s for s in students if not _finished(out, s, stamps[s.name], assignment, feedback)]
     bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
-    if todo and config.replay:
-        _warm_example_cache(assignment, config)
 
     def record(student: Student, result: GradeResult) -> None:
         _write_student(out, student, result, stamps[student.name], feedback)
@@ -224,6 +222,10 @@ def run_pool(students: list[Student], assignment: Assignment, config: GradeConfi
 
     if not students:
         return
+    if config.replay:  # recorded once here, not by every grader at once on a cold cache
+        from gradekit import examples
+
+        examples.recorded(assignment, config.seed_or(assignment.default_seed), config.max_examples)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     limit = config.check_budget + STUDENT_GRACE
     queue = deque(students)
@@ -346,14 +348,6 @@ def _write_atomic(path: Path, text: str) -> None:
                                      delete=False) as handle:
         handle.write(text)
     os.replace(handle.name, path)
-
-
-def _warm_example_cache(assignment: Assignment, config: GradeConfig) -> None:
-    """Record the examples once, here, rather than in every grader at once on a cold cache."""
-    from gradekit import examples
-
-    seed = assignment.default_seed if config.seed is None else config.seed
-    examples.recorded(assignment, seed, config.max_examples)
 
 
 def _cores() -> int:

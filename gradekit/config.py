@@ -43,6 +43,10 @@ class GradeConfig:
     replay: bool = True
     limits: Limits = Limits()
 
+    def seed_or(self, default: int) -> int:
+        """The seed to grade with: --seed if given, else the assignment's own (`default`)."""
+        return default if self.seed is None else self.seed
+
 
 def cache_folder() -> Path:
     """$GRADEKIT_CACHE, else $XDG_CACHE_HOME/gradekit, else ~/.cache/gradekit: never the student's folder."""

@@ -82,7 +82,7 @@ def grade(
                 assignment = assignments.infer(set(sub.defined) or _named_in(source), assignment_dirs)
             except AssignmentError as error:
                 return GradeResult("unknown", shown, config.seed or 0, error=problem or str(error), notes=sub.notes)
-        seed = assignment.default_seed if config.seed is None else config.seed
+        seed = config.seed_or(assignment.default_seed)
         sub.returns = {name: spec.returns for name, spec in assignment.functions.items()}
         if problem is not None:
             outcomes = {p.name: Outcome(Status.ERROR, problem) for p in assignment.properties}
@@ -113,7 +113,7 @@ def grade(
 def unfinished(path: Path, assignment: Assignment, config: GradeConfig, why: str) -> GradeResult:
     """The result for a submission whose grading could not finish (its grader was stopped): every
     property an error scoring 0, so it still has a full row wherever results are collected."""
-    seed = assignment.default_seed if config.seed is None else config.seed
+    seed = config.seed_or(assignment.default_seed)
     outcomes = {p.name: Outcome(Status.ERROR, why) for p in assignment.properties}
     return GradeResult(assignment.name, str(path), seed, tests=score(assignment, outcomes), error=why)
 
@@ -190,7 +190,8 @@ def run_property(
     """
     started = time.monotonic()
     memory = reuse.memory if reuse.memory.enabled else None
-    key = (prop.test.__module__, prop.name, seed, _examples(prop, config))
+    count = _examples(prop, config)
+    key = (prop.test.__module__, prop.name, seed, count)
     after = None
     sub.begin_property(budget)
     restarts = sub.restarts
@@ -205,7 +206,7 @@ def run_property(
         if found is not None:
             _, outcome, quoted = known[found]
             return replace(reuse.relocate(outcome, quoted, sub.where), seconds=time.monotonic() - started)
-        _configure(prop.test, _examples(prop, config), seed)
+        _configure(prop.test, count, seed)
         prop.test(sub)
         outcome, settled = Outcome(Status.PASSED, examples=sub.examples), True
     except BaseException as error:

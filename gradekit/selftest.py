@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from gradekit import examples
 from gradekit.assignment import Assignment, blamed_function
 from gradekit.batch import Progress, Student, run_pool
 from gradekit.config import GradeConfig
@@ -127,7 +126,7 @@ def selftest(
     """Grade the reference and both banks twice each, in `jobs` grader processes (default: one per
     core), and judge them. The graders load the assignment by name, through `assignment_dirs`."""
     started = time.monotonic()
-    seed = assignment.default_seed if config.seed is None else config.seed
+    seed = config.seed_or(assignment.default_seed)
     bank = [("reference", assignment.solution)]
     bank += [(kind, path) for kind in ("known_right", "known_wrong") for path in assignment.known(kind)]
     students = [Student(f"{kind}/{path.name}#{run}", path) for run in RUNS for kind, path in bank]
@@ -138,8 +137,6 @@ def selftest(
         results[student.name] = result
         bar.advance()
 
-    if config.replay:  # recorded once here, not by every grader at once on a cold cache
-        examples.recorded(assignment, seed, config.max_examples)
     # Nothing remembered between grades: the second run must work everything out again to prove it.
     run_pool(students, assignment, config, assignment_dirs, jobs, record, remember=False)
     bar.finish()

@@ -8,7 +8,6 @@ property starts clean.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 import time
@@ -45,7 +44,7 @@ class Submission:
         self._filename = filename
         self._cells = cells
         self._layout = Source(source, filename, cells=cells)
-        self._where = self._layout.where
+        self.where = self._layout.where  # a line as the student finds it: "line 3 of x.py", "cell 4, line 2 ..."
         self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3 of x.py")
         self._skipped: set[int] = set()
         self._notes: dict[int, str] = {}
@@ -223,13 +222,8 @@ class Submission:
 
     def answers_repeat(self) -> bool:
         """Whether every reply read ahead agrees with this submission's earlier answers to the same calls."""
-        try:
-            for (function, encoded, _), (reply, _) in self._queue:  # type: ignore[misc]
-                if reply.get("ok"):
-                    self._check_repeatable(function, encoded, reply["returned"])
-        except Unrepeatable:
-            return False
-        return True
+        return all(self._repeats(function, encoded, reply)
+                   for (function, encoded, _), (reply, _) in self._queue)  # type: ignore[misc]
 
     def follow(self, traces: list[tuple[Exchange, ...]]) -> int | None:
         """Make the calls of earlier transcripts while this submission answers as they record.
@@ -240,12 +234,11 @@ class Submission:
         property, which then goes on from there without asking the worker again.
         """
         alive = list(range(len(traces)))
-        for position in itertools.count():
+        position = 0
+        while alive:
             ended = [i for i in alive if len(traces[i]) == position]
             if ended:
                 return ended[0]
-            if not alive:
-                return None
             function, encoded, want_args, _ = traces[alive[0]][position]
             try:
                 reply = self._worker.call(function, encoded, want_args)
@@ -254,13 +247,11 @@ class Submission:
                 return None
             answer = self._worker.last_answer
             self._queue.append(((function, encoded, want_args), (reply, answer)))
-            if reply.get("ok"):
-                try:
-                    self._check_repeatable(function, encoded, reply["returned"])
-                except Unrepeatable:
-                    return None
+            if not self._repeats(function, encoded, reply):
+                return None
             made = (function, encoded, want_args, answer)
             alive = [i for i in alive if traces[i][position] == made]
+            position += 1
         return None
 
     def drain(self) -> None:
@@ -295,17 +286,22 @@ class Submission:
 
     def _quote(self, line: int | None) -> str:
         """Where an error happened, as a report names it; kept, since it names this student's file."""
-        where = self._where(line)
+        where = self.where(line)
         if line:
             self.quoted[line] = where
         return where
 
-    def where(self, line: int | None) -> str:
-        """A line of the submission as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""
-        return self._where(line)
-
     def _record(self, call: Call) -> None:
         self.calls.append(call)
+
+    def _repeats(self, function: str, encoded_args: str, reply: dict[str, Any]) -> bool:
+        """Whether a reply read ahead agrees with this submission's earlier answer to the same call."""
+        try:
+            if reply.get("ok"):
+                self._check_repeatable(function, encoded_args, reply["returned"])
+        except Unrepeatable:
+            return False
+        return True
 
     def _check_repeatable(self, function: str, encoded_args: str, returned: Any) -> None:
         key = hashlib.blake2b(f"{function}{encoded_args}".encode(), digest_size=16).digest()
