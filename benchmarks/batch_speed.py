@@ -27,6 +27,8 @@ from pathlib import Path
 
 from gradekit import assignment
 
+from environment import student_python
+
 
 def make_class(folder: Path, bank: list[Path], students: int) -> None:
     for index in range(students):
@@ -73,7 +75,7 @@ def main() -> None:
         root = Path(scratch)
         (root / "class").mkdir()
         make_class(root / "class", bank, options.students)
-        env = {**os.environ, "GRADEKIT_CACHE": str(root / "cache")}
+        env = {**student_python(), "GRADEKIT_CACHE": str(root / "cache")}
         jobs = ["--jobs", str(options.jobs)] if options.jobs else []
         base = ["grade", str(root / "class"), "--assignment", options.assignment, *jobs]
         cold, _ = timed([*base, "--out", str(root / "cold")], env)

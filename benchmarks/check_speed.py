@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -21,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from environment import student_python
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = {
@@ -33,7 +34,7 @@ SUBMISSIONS = {
 
 def check(path: Path, cache: str) -> tuple[float, float, dict]:
     """Wall seconds, CPU seconds (the check and its worker) and the JSON report of one whole check."""
-    env = {**os.environ, "GRADEKIT_CACHE": cache}
+    env = {**student_python(), "GRADEKIT_CACHE": cache}
     before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "gradekit", "check", str(path), "--format", "json"],

@@ -30,10 +30,10 @@ import gradekit.sandbox.worker
 import gradekit.strategies
 from gradekit.assignment import Assignment
 from gradekit.config import cache_folder
-from gradekit.sandbox.worker import pack, to_plain, unpack
+from gradekit.sandbox.worker import decode, encode, to_plain
 
 Recorded = dict[str, dict[str, list[Any]]]
-FORMAT = 2  # bump when what is stored changes: an old file then simply misses
+FORMAT = 3  # bump when what is stored changes: an old file then simply misses
 
 # What this process has already read, by file and its stat: a grader process that grades a whole class
 # parses the file once, and a file changed on disk is read again. Replay never changes what it is
@@ -51,16 +51,18 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
         seen = (str(path), stat.st_mtime_ns, stat.st_size)
         if seen in _read:
             return _read[seen]
-        stored = json.loads(path.read_text(), object_hook=unpack)
+        stored = json.loads(path.read_text())
         if stored.get("key") == key and _well_formed(stored["properties"]):
-            _read[seen] = stored["properties"]
+            _read[seen] = {name: {"inputs": decode(p["inputs"]), "calls": p["calls"]}
+                           for name, p in stored["properties"].items()}
             return _read[seen]
     except (OSError, ValueError, AttributeError, KeyError):
         pass
     properties = record(assignment, seed, max_examples)
     for stale in path.parent.glob(f"{stem}-*.json"):  # made by other versions of the same assignment
         stale.unlink(missing_ok=True)
-    _write(path, pack({"key": key, "properties": properties}))
+    stored = {name: {"inputs": encode(p["inputs"]), "calls": p["calls"]} for name, p in properties.items()}
+    _write(path, {"key": key, "properties": stored})
     return properties
 
 
@@ -80,7 +82,7 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
         outcome = run_property(prop, sub, config, seed, float("inf"), replay=None)
         if outcome.status is Status.PASSED:
             try:
-                inputs = json.loads(json.dumps(sub.seen, allow_nan=True))
+                inputs = decode(encode(sub.seen))  # as a replay will read them back
             except TypeError:
                 continue  # inputs that are not plain data (st.data(), objects) are drawn live
             properties[prop.name] = {"inputs": inputs, "calls": [list(c) for c in sub.sent]}
@@ -90,7 +92,7 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
 def _well_formed(properties: Any) -> bool:
     """A damaged cache file must cost speed, never a grade."""
     return isinstance(properties, dict) and all(
-        isinstance(p, dict) and isinstance(p.get("inputs"), list) and isinstance(p.get("calls"), list)
+        isinstance(p, dict) and isinstance(p.get("inputs"), str) and isinstance(p.get("calls"), list)
         for p in properties.values()
     )
 
@@ -103,7 +105,7 @@ class Trusted:
         self.last_answer = b""  # answers from here are never compared with another submission's
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
-        args = json.loads(encoded_args, object_hook=unpack)
+        args = decode(encoded_args)
         reply = {"ok": True, "returned": to_plain(getattr(self.module, function)(*args))}
         if want_args:
             reply["args_after"] = to_plain(args)

@@ -26,7 +26,7 @@ from gradekit.errors import (
 )
 from gradekit.result import Call, short_repr
 from gradekit.sandbox import Worker
-from gradekit.sandbox.worker import pack
+from gradekit.sandbox.worker import encode
 from gradekit.submissions import Cell, Source
 from gradekit.values import coerce
 
@@ -176,7 +176,7 @@ class Submission:
         """Call `function` in the worker; the reply keeps what it returned and, if asked, its arguments after."""
         if function not in self.defined:
             raise FunctionMissing(f"`{function}` is not defined")
-        encoded = json.dumps(pack(list(args)))
+        encoded = encode(list(args))
         self.sent.append((function, encoded, want_args))
         try:
             reply = self._exchange(function, encoded, want_args)

@@ -129,9 +129,9 @@ import json, sys
 sys.path.insert(0, {folder!r})
 {extra}
 from gradekit import assignment, examples
-from gradekit.sandbox.worker import pack
+from gradekit.sandbox.worker import encode
 recorded = examples.record(assignment.load("cross_entropy"), 5, 15)
-print(json.dumps(pack({{k: v["inputs"] for k, v in recorded.items()}})))
+print(encode({{k: v["inputs"] for k, v in recorded.items()}}))
 """
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import signal
 import time
@@ -24,6 +25,7 @@ from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker
+from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
@@ -448,7 +450,7 @@ def test_load_reports_each_function_with_its_line(worker):
     ("as_zero_d", 1.5),
     ("as_tuple", [1.0, 2]),
     ("as_short_array", [0.5, 1.5]),
-    ("as_long_array", [i / 4 for i in range(40)]),  # 32+ floats travel packed as IEEE doubles
+    ("as_long_array", [i / 4 for i in range(40)]),  # 32+ floats travel as IEEE doubles, out of the JSON
     ("as_value", 2.5),
     ("as_values", [1.0, 2.0]),
 ])
@@ -459,6 +461,34 @@ def test_returned_values_arrive_as_plain_data(worker, function, expected):
     assert type(reply["returned"]) is type(expected)
     if isinstance(expected, list):
         assert [type(v) for v in reply["returned"]] == [type(v) for v in expected]
+
+
+def test_encoded_values_come_back_exactly_with_their_floats_out_of_the_json():
+    table = [[(r * 27 + c) / 7 - 50.0 for c in range(27)] for r in range(27)]
+    value = {"W": table, "tokens": [26, 0, 26], "z": [math.nan, math.inf, -0.0] * 11, "lr": 0.1, "who": "a\tb\x1e"}
+    text = encode(value)
+    head, *blobs = text.split(SEPARATOR)
+    assert len(blobs) == 2 and "\n" not in text and CALL_SEPARATOR not in text
+    assert json.loads(head)["W"] == {"f64": 0, "rows": 27}
+    back = decode(text)
+    assert back["W"] == table and back["tokens"] == [26, 0, 26] and type(back["tokens"][0]) is int
+    assert [math.copysign(1, z) for z in back["z"][2::3]] == [-1.0] * 11 and math.isnan(back["z"][0])
+    assert back["who"] == "a\tb\x1e"
+    assert decode(encode([1, 2.5, [3.0]])) == [1, 2.5, [3.0]]
+
+
+@pytest.mark.parametrize("forged", [
+    '{"x": {"f64": 1}}\tAAAAAAAA8D8=',  # no such blob
+    '{"x": {"f64": 0, "rows": 0}}\tAAAAAAAA8D8=',  # no rows
+    '{"x": {"f64": 0, "rows": 2}}\tAAAAAAAA8D8=',  # one number cannot make two rows
+    '{"x": {"f64": "0"}}\tAAAAAAAA8D8=',
+    '{"x": {"f64": 0}}\tnot base64!',
+    '{"x": {"f64": 0}}\tAAAA',  # 3 bytes are no double
+    "not json",
+])
+def test_text_encode_could_not_have_made_is_a_value_error(forged):
+    with pytest.raises(ValueError):
+        decode(forged)
 
 
 def test_a_numpy_scalars_data_is_a_buffer_not_the_value(worker):

@@ -24,7 +24,7 @@ import gradekit.assignments
 import gradekit.reference
 from gradekit.config import Limits, cache_folder, search_path
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
-from gradekit.sandbox.worker import unpack
+from gradekit.sandbox.worker import CALL_SEPARATOR, decode
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
@@ -129,7 +129,7 @@ class Worker:
         return self.receive(self._next_id, timeout, answer="functions")
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
-        """Call `function` on arguments already encoded as a JSON list (the caller reuses the text)."""
+        """Call `function` on arguments already encoded as a list (`encode`: the caller reuses the text)."""
         return self.receive(self.send_calls([(function, encoded_args, want_args)])[0])
 
     def send_calls(self, calls: list[tuple[str, str, bool]]) -> list[int]:
@@ -140,11 +140,12 @@ class Worker:
         """
         first = self._next_id + 1
         self._next_id += len(calls)
-        body = ", ".join(
-            f'{{"id": {first + i}, "function": {json.dumps(f)}, "want_args": {json.dumps(w)}, "args": {a}}}'
-            for i, (f, a, w) in enumerate(calls)
+        control = ", ".join(
+            f'{{"id": {first + i}, "function": {json.dumps(f)}, "want_args": {json.dumps(w)}}}'
+            for i, (f, _, w) in enumerate(calls)
         )
-        self._send(f'{{"op": "calls", "calls": [{body}]}}\n'.encode(), self.limits.call_timeout)
+        line = CALL_SEPARATOR.join([f'{{"op": "calls", "calls": [{control}]}}', *(a for _, a, _ in calls)])
+        self._send(f"{line}\n".encode(), self.limits.call_timeout)
         return list(range(first, first + len(calls)))
 
     def receive(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> dict[str, Any]:
@@ -154,8 +155,8 @@ class Worker:
         while True:
             line = self._receive_line(deadline, timeout)
             try:
-                reply = json.loads(line, object_hook=unpack)
-            except (ValueError, TypeError):
+                reply = decode(line.decode())
+            except ValueError:
                 reply = None
             if not isinstance(reply, dict):
                 raise WorkerDied(PROTOCOL_BROKEN)
