@@ -179,7 +179,7 @@ def _lower(obj, blobs):
     if "f64" not in obj or len(obj) > 2:
         return obj
     floats = array("d")
-    floats.frombytes(base64.b64decode(blobs[obj["f64"]], validate=True))
+    floats.frombytes(base64.b64decode(blobs[obj["f64"]]))
     flat = floats.tolist()
     rows = obj.get("rows")
     if rows is None:
