@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ class Worker:
         self.directory = ""
         self._output = -1
         self._next_id = 0
-        self._buffer = b""
+        self._lines: deque[bytes] = deque()  # replies read, not yet taken
+        self._partial = bytearray()  # the start of the next one
         self.last_answer = b""  # a digest of the last reply returned, all of it but its id
 
     @classmethod
@@ -113,7 +115,8 @@ class Worker:
         os.close(request_read)
         os.close(reply_write)
         os.set_blocking(self._request_write, False)
-        self._buffer = b""
+        self._lines.clear()
+        self._partial = bytearray()
 
     def load(self, source: str, filename: str, line: int = 1, fresh: bool = True,
              timeout: float | None = None) -> dict[str, Any]:
@@ -176,17 +179,22 @@ class Worker:
                 raise WorkerDied(self._death_message()) from None
 
     def _receive_line(self, deadline: float, timeout: float) -> bytes:
-        while b"\n" not in self._buffer:
+        """The next reply line. A read brings many small replies at once: they are split once, not
+        copied again for every line taken, and a long one grows in place."""
+        while not self._lines:
             self._wait(select.POLLIN, self._reply_read, deadline, timeout)
             chunk = os.read(self._reply_read, 1 << 16)
             if not chunk:
                 raise WorkerDied(self._death_message())
-            self._buffer += chunk
-            if len(self._buffer) > self.limits.reply_bytes + 1024:
+            self._partial += chunk
+            if b"\n" in chunk:
+                *complete, rest = self._partial.split(b"\n")
+                self._lines.extend(map(bytes, complete))
+                self._partial = rest
+            if len(self._partial) > self.limits.reply_bytes + 1024:
                 self.stop()
                 raise WorkerDied("the worker sent more data than the grader accepts")
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
+        return self._lines.popleft()
 
     def _wait(self, event: int, fd: int, deadline: float, timeout: float) -> None:
         poller = select.poll()

@@ -1,9 +1,10 @@
 """The sandboxed child: loads one submission and answers calls on it with plain data.
 
 It is started as a script by `process.py` and imports nothing of gradekit, so nothing the grader
-trusts lives in this process. Requests and replies are lines of JSON (see `encode`) on two private pipes; stdout and
-stderr belong to the student and go, capped, to a file the grader never parses. Every result is
-converted to numbers and lists here, so no student object (and no lying __eq__) ever leaves.
+trusts lives in this process. Requests and replies are lines of JSON (see `encode`) on two private
+pipes; stdout and stderr belong to the student and go, capped, to a file the grader never parses.
+Every result is converted to numbers and lists here, so no student object (and no lying __eq__)
+ever leaves.
 """
 import _posixsubprocess
 import base64
@@ -169,6 +170,8 @@ def _base64(floats):
 def decode(text):
     """What `encode` made of `text`; ValueError for anything it could not have made."""
     head, *blobs = text.split(SEPARATOR)
+    if not blobs:  # most replies: json's own shared decoder, not a new one for a hook
+        return json.loads(head)
     try:
         return json.loads(head, object_hook=lambda obj: _lower(obj, blobs))
     except (TypeError, IndexError) as error:
@@ -260,7 +263,8 @@ def serve(settings):
     """Answer requests, one per line: JSON, then for calls each call's encoded arguments.
 
     A request holds all of a property's calls and is read whole before any is answered, so the
-    grader can send it in one piece while this process has yet to write a reply.
+    grader can send it in one piece while this process has yet to write a reply. Each call's
+    arguments are decoded when its turn comes, so the first answer goes out at once.
     """
     session = Session()
     requests = os.fdopen(settings["request_fd"], "rb")
@@ -270,7 +274,7 @@ def serve(settings):
         if request["op"] == "load":
             answer(settings, {"id": request["id"], **session.load(request)})
             continue
-        for call, encoded in zip(request["calls"], args):  # each decoded when its turn comes: the first answer goes out at once
+        for call, encoded in zip(request["calls"], args):
             call["args"] = decode(encoded)
             answer(settings, {"id": call["id"], **session.call(call)})
 
