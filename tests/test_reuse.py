@@ -107,7 +107,9 @@ def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grade
 
     monkeypatch.setattr(reuse.Memory, "absorb", noted)
     students = []
-    for index, source in enumerate([BUGGY, CORRECT, BUGGY, BUGGY]):
+    # Both graders start on a quick correct file. The second to finish it takes the last student and is
+    # sent what the other learnt, unless the other graded a whole buggy file in the meantime.
+    for index, source in enumerate([CORRECT, CORRECT, BUGGY, BUGGY]):
         path = tmp_path / f"student{index}.py"
         path.write_text(f'"""Student {index}."""\n' + source.read_text())
         students.append(batch.Student(path.stem, path))
