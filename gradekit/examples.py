@@ -33,7 +33,7 @@ from gradekit.config import cache_folder
 from gradekit.sandbox.worker import decode, encode, to_plain
 
 Recorded = dict[str, dict[str, list[Any]]]
-FORMAT = 4  # bump when what is stored changes: an old file then simply misses
+FORMAT = 3  # bump when what is stored changes: an old file then simply misses
 
 # What this process has already read, by file and its stat: a grader process that grades a whole class
 # parses the file once, and a file changed on disk is read again. Replay never changes what it is
@@ -45,53 +45,24 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     """The recorded inputs of every property the solution passes, from the cache or made now."""
     key = _key(assignment, seed, max_examples)
     stem = f"{assignment.name}-{seed}-{max_examples}"
-    path = cache_folder() / f"{stem}-{key[:16]}.examples"
+    path = cache_folder() / f"{stem}-{key[:16]}.json"
     try:
         stat = path.stat()
         seen = (str(path), stat.st_mtime_ns, stat.st_size)
-        if seen not in _read:
-            _read[seen] = _parse(path.read_text(), key)
-        return _read[seen]
-    except (OSError, ValueError, TypeError, KeyError):
+        if seen in _read:
+            return _read[seen]
+        stored = json.loads(path.read_text())
+        if stored.get("key") == key and _well_formed(stored["properties"]):
+            _read[seen] = {name: {"inputs": decode(p["inputs"]), "calls": p["calls"]}
+                           for name, p in stored["properties"].items()}
+            return _read[seen]
+    except (OSError, ValueError, AttributeError, KeyError):
         pass
     properties = record(assignment, seed, max_examples)
-    for stale in path.parent.glob(f"{stem}-*.examples"):  # made by other versions of the same assignment
+    for stale in path.parent.glob(f"{stem}-*.json"):  # made by other versions of the same assignment
         stale.unlink(missing_ok=True)
-    _write(path, _format(properties, key))
-    return properties
-
-
-def _format(properties: Recorded, key: str) -> str:
-    """The cache file: a JSON header, then per property a line of inputs and a line per call.
-
-    Lines, not one JSON document: the calls are most of the file (their tables, as `encode` writes
-    them), and splitting lines is many times cheaper than scanning them as JSON strings.
-    """
-    header = {"key": key, "properties": [[name, len(p["calls"])] for name, p in properties.items()]}
-    lines = [json.dumps(header)]
-    for p in properties.values():
-        lines.append(encode(p["inputs"]))
-        lines.extend(f"{function} {int(want_args)} {encoded}" for function, encoded, want_args in p["calls"])
-    return "\n".join(lines) + "\n"
-
-
-def _parse(text: str, key: str) -> Recorded:
-    """What `_format` wrote for `key`; ValueError for any other text (a damaged file, another version)."""
-    lines = text.split("\n")
-    header = json.loads(lines[0])
-    if header["key"] != key or lines[-1] != "":
-        raise ValueError("not this assignment's examples, or cut short")
-    properties: Recorded = {}
-    at = 1
-    for name, count in header["properties"]:
-        inputs = decode(lines[at])
-        calls = [line.split(" ", 2) for line in lines[at + 1 : at + 1 + count]]
-        if type(inputs) is not list or len(calls) != count or any(len(c) != 3 for c in calls):
-            raise ValueError(f"the examples of {name} are damaged")
-        properties[name] = {"inputs": inputs, "calls": [[f, encoded, want == "1"] for f, want, encoded in calls]}
-        at += 1 + count
-    if at != len(lines) - 1:
-        raise ValueError("more lines than the header names")
+    stored = {name: {"inputs": encode(p["inputs"]), "calls": p["calls"]} for name, p in properties.items()}
+    _write(path, {"key": key, "properties": stored})
     return properties
 
 
@@ -116,6 +87,15 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
                 continue  # inputs that are not plain data (st.data(), objects) are drawn live
             properties[prop.name] = {"inputs": inputs, "calls": [list(c) for c in sub.sent]}
     return properties
+
+
+def _well_formed(properties: Any) -> bool:
+    """A damaged cache file must cost speed, never a grade: every call must be one a property could make."""
+    return isinstance(properties, dict) and all(
+        isinstance(p, dict) and isinstance(p.get("inputs"), str) and isinstance(p.get("calls"), list)
+        and all(type(c) is list and len(c) == 3 and list(map(type, c)) == [str, str, bool] for c in p["calls"])
+        for p in properties.values()
+    )
 
 
 class Trusted:
@@ -153,12 +133,12 @@ def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     return digest.hexdigest()
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, data: dict[str, Any]) -> None:
     """Write atomically; a cache that cannot be written only costs speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-            handle.write(text)
+            json.dump(data, handle)
         os.replace(handle.name, path)
     except OSError:
         pass
