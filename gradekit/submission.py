@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from gradekit.examples import Trusted
 
 
+AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
+
+
 class Submission:
     """A loaded submission behind a worker process; properties call its functions as attributes."""
 
@@ -58,6 +61,7 @@ class Submission:
         self.sent: list[tuple[str, str, bool]] = []
         # Calls sent ahead, each with its request id or, once read, its (reply, answer digest).
         self._queue: deque[tuple[tuple[str, str, bool], int | tuple[dict[str, Any], bytes]]] = deque()
+        self._ahead: deque[tuple[str, str, bool]] = deque()  # expected calls not sent yet
         self.transcript: list[Exchange] = []  # this property's calls, each with its answer's digest
         self.restarts = 0
         self.examples = 0
@@ -201,17 +205,28 @@ class Submission:
         return CallReply(returned, reply.get("args_after"))
 
     def prefetch(self, calls: list[tuple[str, str, bool]]) -> None:
-        """Send the calls a property is expected to make, so the worker runs ahead of the checks."""
+        """Send the calls a property is expected to make, so the worker runs ahead of the checks.
+
+        They go a chunk at a time, topped up as answers are taken: a property that fails early
+        leaves at most a chunk for the worker to run in vain, not the rest of its examples.
+        """
         self.drain()
         if calls and hasattr(self._worker, "send_calls"):
-            expected = [tuple(c) for c in calls]
-            self._queue = deque(zip(expected, self._worker.send_calls(expected)))
+            self._ahead = deque(tuple(c) for c in calls)  # type: ignore[misc]
+            self._send_ahead()
+
+    def _send_ahead(self, everything: bool = False) -> None:
+        if self._ahead and (everything or len(self._queue) <= AHEAD_CHUNK // 2):
+            count = len(self._ahead) if everything else AHEAD_CHUNK
+            chunk = [self._ahead.popleft() for _ in range(min(count, len(self._ahead)))]
+            self._queue.extend(zip(chunk, self._worker.send_calls(chunk)))
 
     def read_ahead(self) -> bytes | None:
         """Read every prefetched reply now; the digest of them all with their calls, as `stream` makes it.
 
         None if one did not come (a timeout, a dead worker): the property then meets that call itself.
         """
+        self._send_ahead(everything=True)
         for index, (expected, pending) in enumerate(self._queue):
             if isinstance(pending, int):
                 try:
@@ -262,6 +277,7 @@ class Submission:
         """
         waiting = [pending for _, pending in self._queue if isinstance(pending, int)]
         self._queue.clear()
+        self._ahead.clear()
         if waiting:
             try:
                 self._worker.receive(waiting[-1], self._worker.limits.call_timeout)
@@ -278,6 +294,7 @@ class Submission:
             expected, pending = self._queue[0]
             if expected == (function, encoded, want_args):
                 self._queue.popleft()
+                self._send_ahead()
                 if isinstance(pending, int):
                     return self._worker.receive(pending), self._worker.last_answer
                 return pending
@@ -317,6 +334,7 @@ class Submission:
         """Replace the worker with a fresh one holding the same submission."""
         self.restarts += 1
         self._queue.clear()
+        self._ahead.clear()
         self._replace_worker()
         self.load()
 

@@ -172,3 +172,38 @@ def test_unfilled_starter_stubs_score_zero_and_say_not_implemented(grade_file, c
     assert result.error is None and result.score == 0
     oracles = [t for t in result.tests if not any(t.name == p.name and p.requires for p in cross_entropy.properties)]
     assert {t.message for t in oracles} == {f"`{t.functions[0]}` is not implemented yet" for t in oracles}
+
+
+class _CountingWorker:
+    """Stands in for the sandboxed worker: answers every call with 0.0 and counts what was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+        self.next_id = 0
+        self.last_answer = b""
+        self.limits = GradeConfig().limits
+
+    def send_calls(self, calls: list[tuple[str, str, bool]]) -> list[int]:
+        self.sent.append(len(calls))
+        first = self.next_id + 1
+        self.next_id += len(calls)
+        return list(range(first, first + len(calls)))
+
+    def receive(self, request_id: int, timeout: float | None = None) -> dict:
+        return {"ok": True, "returned": 0.0, "id": request_id}
+
+
+def test_replayed_calls_go_a_chunk_at_a_time_and_a_failure_leaves_the_rest_unsent():
+    from gradekit.submission import AHEAD_CHUNK, Submission
+
+    counting = _CountingWorker()
+    sub = Submission(counting, "", "s.py")
+    sub.defined, sub.returns = {"f": 1}, {"f": float}
+    calls = [("f", f"[{i}]", False) for i in range(5 * AHEAD_CHUNK)]
+    sub.prefetch(calls)
+    assert counting.sent == [AHEAD_CHUNK]
+    for i in range(AHEAD_CHUNK // 2):
+        sub.call("f", i)
+    assert counting.sent == [AHEAD_CHUNK, AHEAD_CHUNK], "topped up once half the chunk is answered"
+    sub.drain()  # the property failed here: the calls not yet sent never reach the worker
+    assert sum(counting.sent) == 2 * AHEAD_CHUNK and counting.next_id == 2 * AHEAD_CHUNK

@@ -412,6 +412,10 @@ def crash():
 def scribble():
     os.write(json.loads(sys.argv[1])["reply_fd"], b"not a reply\\n")
     return 0.0
+
+
+def echo(xs):
+    return xs
 '''
 
 LIMITS = Limits(call_timeout=0.5, load_timeout=5.0)
@@ -516,6 +520,16 @@ def test_want_args_returns_the_arguments_as_the_call_left_them(worker):
     assert reply["returned"] == 4.0
     assert reply["args_after"] == [[2.0, 2.0]]
     assert "args_after" not in worker.call("add_one", json.dumps([[1.0, 2.0]]))
+
+
+def test_calls_sent_while_long_replies_wait_unread_stall_neither_side(fresh):
+    """The grader sends a property's next calls before it has read the replies to earlier ones. With
+    requests and replies each longer than a pipe holds, neither process may wait on the other."""
+    long = encode([[i / 3 for i in range(20_000)]])  # 160 kB of doubles each way, per call
+    first = fresh.send_calls([("echo", long, False)] * 4)
+    second = fresh.send_calls([("echo", long, False)] * 4)  # sent while the worker waits to write its replies
+    for request_id in first + second:
+        assert fresh.receive(request_id)["returned"] == [i / 3 for i in range(20_000)]
 
 
 def test_a_call_past_its_timeout_raises_call_timed_out(fresh):

@@ -30,6 +30,7 @@ from gradekit.sandbox.worker import CALL_SEPARATOR, decode
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
 GRACE_SECONDS = 0.2
+HELD_REPLIES = 4  # reply caps' worth of replies read ahead of the grader before the worker is stopped
 PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
 
 
@@ -54,6 +55,7 @@ class Worker:
         self._next_id = 0
         self._lines: deque[bytes] = deque()  # replies read, not yet taken
         self._partial = bytearray()  # the start of the next one
+        self._held = 0  # bytes of replies read and not yet taken
         self.last_answer = b""  # a digest of the last reply returned, all of it but its id
 
     @classmethod
@@ -117,6 +119,7 @@ class Worker:
         os.set_blocking(self._request_write, False)
         self._lines.clear()
         self._partial = bytearray()
+        self._held = 0
 
     def load(self, source: str, filename: str, line: int = 1, fresh: bool = True,
              timeout: float | None = None) -> dict[str, Any]:
@@ -170,38 +173,58 @@ class Worker:
                 return reply
 
     def _send(self, data: bytes, timeout: float) -> None:
+        """Write a request whole, reading replies to earlier calls meanwhile: a worker blocked on a full
+        reply pipe reads no requests, and the two processes would otherwise wait on each other."""
         deadline = time.monotonic() + timeout
-        while data:
-            self._wait(select.POLLOUT, self._request_write, deadline, timeout)
-            try:
-                data = data[os.write(self._request_write, data):]
-            except BrokenPipeError:
-                raise WorkerDied(self._death_message()) from None
+        unsent = memoryview(data)
+        events = {self._request_write: select.POLLOUT, self._reply_read: select.POLLIN}
+        while unsent:
+            ready = self._wait(events, deadline, timeout)
+            if self._reply_read in ready:
+                self._read_replies()
+            if self._request_write in ready:
+                try:
+                    unsent = unsent[os.write(self._request_write, unsent):]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    raise WorkerDied(self._death_message()) from None
 
     def _receive_line(self, deadline: float, timeout: float) -> bytes:
-        """The next reply line. A read brings many small replies at once: they are split once, not
-        copied again for every line taken, and a long one grows in place."""
         while not self._lines:
-            self._wait(select.POLLIN, self._reply_read, deadline, timeout)
-            chunk = os.read(self._reply_read, 1 << 16)
-            if not chunk:
-                raise WorkerDied(self._death_message())
-            self._partial += chunk
-            if b"\n" in chunk:
-                *complete, rest = self._partial.split(b"\n")
-                self._lines.extend(map(bytes, complete))
-                self._partial = rest
-            if len(self._partial) > self.limits.reply_bytes + 1024:
-                self.stop()
-                raise WorkerDied("the worker sent more data than the grader accepts")
-        return self._lines.popleft()
+            self._wait({self._reply_read: select.POLLIN}, deadline, timeout)
+            self._read_replies()
+        line = self._lines.popleft()
+        self._held -= len(line)
+        return line
 
-    def _wait(self, event: int, fd: int, deadline: float, timeout: float) -> None:
+    def _read_replies(self) -> None:
+        """Take what the worker has written. A read brings many small replies at once: they are split
+        once, not copied again for every line taken, and a long one grows in place."""
+        chunk = os.read(self._reply_read, 1 << 16)
+        if not chunk:
+            raise WorkerDied(self._death_message())
+        self._partial += chunk
+        self._held += len(chunk)
+        if b"\n" in chunk:
+            *complete, rest = self._partial.split(b"\n")
+            self._lines.extend(map(bytes, complete))
+            self._held -= len(complete)
+            self._partial = rest
+        if len(self._partial) > self.limits.reply_bytes + 1024 or self._held > HELD_REPLIES * self.limits.reply_bytes:
+            self.stop()
+            raise WorkerDied("the worker sent more data than the grader accepts")
+
+    def _wait(self, events: dict[int, int], deadline: float, timeout: float) -> set[int]:
+        """The descriptors ready for their event (or hung up), by the deadline."""
         poller = select.poll()
-        poller.register(fd, event | select.POLLHUP | select.POLLERR)
+        for fd, event in events.items():
+            poller.register(fd, event | select.POLLHUP | select.POLLERR)
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not poller.poll(remaining * 1000):
+        ready = poller.poll(remaining * 1000) if remaining > 0 else []
+        if not ready:
             raise CallTimedOut(f"did not answer within {timeout:g} s")
+        return {fd for fd, _ in ready}
 
     def _death_message(self) -> str:
         assert self.proc is not None
