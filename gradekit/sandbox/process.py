@@ -146,11 +146,9 @@ class Worker:
         """
         first = self._next_id + 1
         self._next_id += len(calls)
-        control = ", ".join(
-            f'{{"id": {first + i}, "function": {json.dumps(f)}, "want_args": {json.dumps(w)}}}'
-            for i, (f, _, w) in enumerate(calls)
-        )
-        line = CALL_SEPARATOR.join([f'{{"op": "calls", "calls": [{control}]}}', *(a for _, a, _ in calls)])
+        control = {"op": "calls", "calls": [{"id": first + i, "function": f, "want_args": w}
+                                            for i, (f, _, w) in enumerate(calls)]}
+        line = CALL_SEPARATOR.join([json.dumps(control), *(a for _, a, _ in calls)])
         self._send(f"{line}\n".encode(), self.limits.call_timeout)
         return list(range(first, first + len(calls)))
 
