@@ -19,6 +19,7 @@ from gradekit.errors import (
     BudgetExhausted,
     CallTimedOut,
     FunctionMissing,
+    PropertyAborted,
     PropertyFailure,
     SubmissionRaised,
     Unrepeatable,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 
 AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
+Pending = int | tuple[dict[str, Any], bytes] | PropertyAborted  # a call sent ahead: see Submission._queue
 
 
 class Submission:
@@ -59,8 +61,9 @@ class Submission:
         self.inputs: dict[str, Any] = {}
         self.seen: list[dict[str, Any]] = []
         self.sent: list[tuple[str, str, bool]] = []
-        # Calls sent ahead, each with its request id or, once read, its (reply, answer digest).
-        self._queue: deque[tuple[tuple[str, str, bool], int | tuple[dict[str, Any], bytes]]] = deque()
+        # Calls sent ahead, each with its request id or, once read, its (reply, answer digest), or the
+        # timeout or death that stopped the worker while it ran that call.
+        self._queue: deque[tuple[tuple[str, str, bool], Pending]] = deque()
         self._ahead: deque[tuple[str, str, bool]] = deque()  # expected calls not sent yet
         self.transcript: list[Exchange] = []  # this property's calls, each with its answer's digest
         self.restarts = 0
@@ -216,10 +219,23 @@ class Submission:
             self._send_ahead()
 
     def _send_ahead(self, everything: bool = False) -> None:
+        """Send the next chunk once half the last is answered.
+
+        A worker that cannot take it gets nothing more: it answered nothing for a whole call timeout,
+        or died, so the oldest call in flight is the one that timed out or ended it, and the property
+        meets that when it makes the call.
+        """
         if self._ahead and (everything or len(self._queue) <= AHEAD_CHUNK // 2):
             count = len(self._ahead) if everything else AHEAD_CHUNK
             chunk = [self._ahead.popleft() for _ in range(min(count, len(self._ahead)))]
-            self._queue.extend(zip(chunk, self._worker.send_calls(chunk)))
+            try:
+                self._queue.extend(zip(chunk, self._worker.send_calls(chunk)))
+            except (CallTimedOut, WorkerDied) as stopped:
+                self._ahead.clear()
+                for index, (expected, pending) in enumerate(self._queue):
+                    if isinstance(pending, int):  # the call the worker was stuck in, or died in
+                        self._queue[index] = (expected, stopped)
+                        break
 
     def read_ahead(self) -> bytes | None:
         """Read every prefetched reply now; the digest of them all with their calls, as `stream` makes it.
@@ -228,6 +244,8 @@ class Submission:
         """
         self._send_ahead(everything=True)
         for index, (expected, pending) in enumerate(self._queue):
+            if isinstance(pending, PropertyAborted):
+                return None
             if isinstance(pending, int):
                 try:
                     self._queue[index] = (expected, (self._worker.receive(pending), self._worker.last_answer))
@@ -294,9 +312,11 @@ class Submission:
             expected, pending = self._queue[0]
             if expected == (function, encoded, want_args):
                 self._queue.popleft()
-                self._send_ahead()
+                if isinstance(pending, PropertyAborted):
+                    raise pending
                 if isinstance(pending, int):
-                    return self._worker.receive(pending), self._worker.last_answer
+                    pending = (self._worker.receive(pending), self._worker.last_answer)
+                self._send_ahead()
                 return pending
             self.drain()
         return self._worker.call(function, encoded, want_args), self._worker.last_answer

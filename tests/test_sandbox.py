@@ -416,6 +416,11 @@ def scribble():
 
 def echo(xs):
     return xs
+
+
+def stall(xs):
+    while True:
+        pass
 '''
 
 LIMITS = Limits(call_timeout=0.5, load_timeout=5.0)
@@ -530,6 +535,28 @@ def test_calls_sent_while_long_replies_wait_unread_stall_neither_side(fresh):
     second = fresh.send_calls([("echo", long, False)] * 4)  # sent while the worker waits to write its replies
     for request_id in first + second:
         assert fresh.receive(request_id)["returned"] == [i / 3 for i in range(20_000)]
+
+
+def test_a_call_that_hangs_while_later_calls_wait_to_be_sent_is_the_one_timed_out():
+    """Replay sends calls a chunk at a time; long ones cannot all wait in the pipe while the worker is
+    stuck. The stuck call is reported, after one timeout, and the next calls go to a fresh worker."""
+    from gradekit.submission import AHEAD_CHUNK, Submission
+
+    long = encode([[i / 3 for i in range(20_000)]])
+    calls = [("echo", long, False)] * (AHEAD_CHUNK // 2) + [("stall", long, False)]
+    calls += [("echo", long, False)] * (2 * AHEAD_CHUNK)
+    with Worker(LIMITS) as running:
+        sub = Submission(running, PROTOCOL_SOURCE, "protocol.py")
+        assert sub.load() is None
+        sub.prefetch(calls)
+        xs = [i / 3 for i in range(20_000)]
+        for _ in range(AHEAD_CHUNK // 2):
+            assert sub.call("echo", xs).returned == xs
+        started = time.monotonic()
+        with pytest.raises(CallTimedOut, match="`stall` did not answer within 0.5 s"):
+            sub.call("stall", xs)
+        assert time.monotonic() - started < 2 * LIMITS.call_timeout
+        assert sub.restarts == 1 and sub.call("echo", xs).returned == xs
 
 
 def test_a_call_past_its_timeout_raises_call_timed_out(fresh):

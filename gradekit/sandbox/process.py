@@ -172,7 +172,11 @@ class Worker:
 
     def _send(self, data: bytes, timeout: float) -> None:
         """Write a request whole, reading replies to earlier calls meanwhile: a worker blocked on a full
-        reply pipe reads no requests, and the two processes would otherwise wait on each other."""
+        reply pipe reads no requests, and the two processes would otherwise wait on each other.
+
+        A worker still answering earlier calls is making progress, so each reply restarts the clock:
+        only one that answers nothing and takes nothing for `timeout` has timed out.
+        """
         deadline = time.monotonic() + timeout
         unsent = memoryview(data)
         events = {self._request_write: select.POLLOUT, self._reply_read: select.POLLIN}
@@ -180,6 +184,7 @@ class Worker:
             ready = self._wait(events, deadline, timeout)
             if self._reply_read in ready:
                 self._read_replies()
+                deadline = time.monotonic() + timeout
             if self._request_write in ready:
                 try:
                     unsent = unsent[os.write(self._request_write, unsent):]
