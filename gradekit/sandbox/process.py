@@ -141,8 +141,8 @@ class Worker:
     def send_calls(self, calls: list[tuple[str, str, bool]]) -> list[int]:
         """Queue calls; the worker runs them in order and answers each as soon as it is done.
 
-        Sending a property's expected calls at once lets the worker run ahead while the grader checks
-        earlier answers, instead of one round trip (two context switches) per call.
+        Sending a chunk of a property's expected calls at once lets the worker run ahead while the
+        grader checks earlier answers, instead of one round trip (two context switches) per call.
         """
         first = self._next_id + 1
         self._next_id += len(calls)

@@ -262,9 +262,9 @@ class Session:
 def serve(settings):
     """Answer requests, one per line: JSON, then for calls each call's encoded arguments.
 
-    A request holds all of a property's calls and is read whole before any is answered, so the
-    grader can send it in one piece while this process has yet to write a reply. Each call's
-    arguments are decoded when its turn comes, so the first answer goes out at once.
+    A request holds a chunk of a property's calls and is read whole before any is answered; the
+    grader reads replies while it writes, so neither side waits on the other. Each call's arguments
+    are decoded when its turn comes, so the first answer goes out at once.
     """
     session = Session()
     requests = os.fdopen(settings["request_fd"], "rb")
