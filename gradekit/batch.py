@@ -13,7 +13,8 @@ What RESULTS_DIR gets:
     summary.md             the class summary: what most students missed, the score histogram
     histogram.svg
 
-Each student is graded in one of --jobs grader processes, each with its own sandboxed worker. A
+Each student is graded in one of --jobs grader processes, each with its own sandboxed worker, forked
+from the grader's preloaded template (gradekit/sandbox/template.py) rather than started afresh. A
 grader that runs past the per-student limit (the check budget plus STUDENT_GRACE) or dies is
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
 student, so one hang, crash or hostile file never costs anyone else's row.
@@ -283,17 +284,19 @@ def _serve(connection: Any, assignment_name: str, config: GradeConfig, assignmen
     signal.signal(signal.SIGTERM, stop)
     from gradekit import assignment, reuse
     from gradekit.grader import grade
+    from gradekit.sandbox.process import forked_workers
 
     reuse.memory.enabled = remember
     chosen = assignment.load(assignment_name, assignment_dirs)
-    while True:
-        try:
-            name, path, learnt = connection.recv()
-        except (EOFError, OSError):
-            return
-        reuse.memory.absorb(learnt)
-        result = grade(Path(path), chosen, config, assignment_dirs)
-        connection.send((name, result, reuse.memory.new()))
+    with forked_workers(config.limits):
+        while True:
+            try:
+                name, path, learnt = connection.recv()
+            except (EOFError, OSError):
+                return
+            reuse.memory.absorb(learnt)
+            result = grade(Path(path), chosen, config, assignment_dirs)
+            connection.send((name, result, reuse.memory.new()))
 
 
 # Files

@@ -25,6 +25,7 @@ from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker
+from gradekit.sandbox.process import forked_workers
 from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -32,6 +33,17 @@ FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
 SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
 OUTPUT_CAP = Limits().output_bytes
 FUNCTIONS = ("softmax", "cross_entropy_loss", "sequence_loss", "perplexity", "softmax_cross_entropy_grad")
+
+
+@pytest.fixture(params=["started", "forked"])
+def each_start(request):
+    """Workers started alone, as `gradekit check` starts them, then forked from a preloaded template,
+    as `gradekit grade` and the self-test make them: every containment holds for both."""
+    if request.param == "started":
+        yield
+        return
+    with forked_workers(Limits()):
+        yield
 
 
 def graded(grade_file, name: str, config: GradeConfig = GradeConfig(), replace: dict[str, str] | None = None,
@@ -130,19 +142,19 @@ def test_sys_exit_in_a_function_is_an_exception_like_any_other(grade_file):
     assert_worker_replaced(result, "perplexity")
 
 
-def test_os_exit_in_a_function_kills_only_its_worker(grade_file):
+def test_os_exit_in_a_function_kills_only_its_worker(each_start, grade_file):
     result = graded(grade_file, "os_exit_in_function.py")
     assert_contained(result, ("perplexity",), {Status.ERROR}, "the worker process exited with code 0")
     assert_worker_replaced(result, "perplexity")
 
 
-def test_a_memory_grab_is_refused_by_the_memory_limit(grade_file):
+def test_a_memory_grab_is_refused_by_the_memory_limit(each_start, grade_file):
     result = graded(grade_file, "memory_grab.py")
     assert_contained(result, ("perplexity",), {Status.FAILED}, "MemoryError")
     assert_worker_replaced(result, "perplexity")
 
 
-def test_ignoring_sigterm_does_not_keep_a_worker_alive(grade_file, tmp_path):
+def test_ignoring_sigterm_does_not_keep_a_worker_alive(each_start, grade_file, tmp_path):
     pid_file = tmp_path / "pids.txt"
     result = graded(grade_file, "ignore_sigterm.py", replace={"__PID_FILE__": str(pid_file)})
     assert_contained(result, ("perplexity",), {Status.TIMEOUT}, "did not answer")
@@ -161,7 +173,7 @@ def test_200_mb_of_print_is_capped(grade_file):
     assert len(result.output) <= OUTPUT_CAP + 1024
 
 
-def test_writing_straight_to_fd_1_and_2_is_capped(grade_file):
+def test_writing_straight_to_fd_1_and_2_is_capped(each_start, grade_file):
     result = graded(grade_file, "output_flood_fd.py")
     assert result.score == result.max_score
     assert 0 < len(result.output) <= OUTPUT_CAP + 1024
@@ -242,7 +254,7 @@ def test_huge_returns_hit_the_reply_cap(grade_file):
 # Processes
 
 
-def test_child_processes_are_refused_and_none_survive(grade_file, tmp_path):
+def test_child_processes_are_refused_and_none_survive(each_start, grade_file, tmp_path):
     marker = f"301.{uuid.uuid4().int % 10**9:09d}"
     log = tmp_path / "children.log"
     result = graded(grade_file, "child_processes.py", replace={"__LOG_FILE__": str(log), "__MARKER__": marker})
@@ -258,7 +270,7 @@ def test_child_processes_are_refused_and_none_survive(grade_file, tmp_path):
     assert processes_with(b"sleep\0" + marker.encode()) == []
 
 
-def test_signalling_the_grader_and_raising_limits_are_refused(grade_file):
+def test_signalling_the_grader_and_raising_limits_are_refused(each_start, grade_file):
     result = graded(grade_file, "signal_grader.py")
     tests = {t.name: t for t in result.tests}
     assert "signalling other processes is not allowed" in tests["perplexity_matches_reference"].message
@@ -280,7 +292,7 @@ def test_importing_gradekit_is_refused(grade_file):
     assert_contained(result, ("perplexity", "softmax_cross_entropy_grad", "sequence_loss"), {Status.FAILED}, "raised")
 
 
-def test_reading_the_reference_source_is_refused(grade_file):
+def test_reading_the_reference_source_is_refused(each_start, grade_file):
     reference = gradekit.reference.cross_entropy.__file__
     result = graded(grade_file, "read_reference.py", replace={"__REFERENCE__": reference})
     stealing = ("cross_entropy_loss", "sequence_loss", "perplexity", "softmax_cross_entropy_grad")
@@ -435,7 +447,7 @@ def worker():
 
 
 @pytest.fixture
-def fresh():
+def fresh(each_start):
     with Worker(LIMITS) as running:
         assert running.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
         yield running
@@ -619,3 +631,33 @@ def softmax(logits):
     result = grade_with_dirs(submission, cross_entropy, GradeConfig(max_examples=10), [str(course)])
     softmax_result = next(t for t in result.tests if t.name == "softmax_matches_reference")
     assert softmax_result.status is Status.PASSED, softmax_result.message
+
+
+def test_a_forked_worker_finds_numpy_loaded_but_no_way_to_ctypes_through_it():
+    source = (
+        "import sys\n"
+        "import numpy\n"
+        "def probe():\n"
+        "    internal = getattr(numpy, '_core', None) or numpy.core\n"
+        "    return [float('numpy' in sys.modules), float(internal._internal.ctypes is None)]\n"
+        "def load_ctypes():\n"
+        "    import ctypes\n"
+        "    return 0.0\n"
+    )
+    with forked_workers(LIMITS), Worker(LIMITS) as running:
+        assert running.load(source, "probe.py")["ok"]
+        assert running.call("probe", "[]")["returned"] == [1.0, 1.0]
+        refused = running.call("load_ctypes", "[]")["error"]
+        assert refused["type"] == "ImportError" and "not available to a submission" in refused["message"]
+
+
+def test_workers_start_alone_again_once_their_template_is_lost():
+    with forked_workers(LIMITS):
+        with Worker(LIMITS) as first:
+            template = first.proc.template
+            assert first.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+        template.proc.kill()
+        with Worker(LIMITS) as second:
+            assert second.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+            assert second.call("as_float", "[]")["returned"] == 0.25
+            assert not hasattr(second.proc, "template"), "started alone, as a Popen"

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ import gradekit.assignments
 import gradekit.reference
 from gradekit.config import Limits, cache_folder, search_path
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
+from gradekit.sandbox.template import Forked, Template, TemplateLost
 from gradekit.sandbox.worker import CALL_SEPARATOR, decode
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -49,7 +52,7 @@ class Worker:
     def __init__(self, limits: Limits = Limits(), protected: tuple[str, ...] = ()) -> None:
         self.limits = limits
         self.protected = protected
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | Forked | None = None
         self.directory = ""
         self._output = -1
         self._next_id = 0
@@ -91,13 +94,10 @@ class Worker:
         # The grader keeps its own descriptor of the output file and reads through it: the folder is the
         # worker's, and a name in it could be swapped for a link to a file only the grader may read.
         self._output = os.open(os.path.join(self.directory, "output.txt"), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        switch: dict[str, Any] = {}
-        if account is not None:
-            switch = {"user": account[0], "group": account[1], "extra_groups": []}
         try:
             if account is not None:
                 os.chown(self.directory, *account)
-            self.proc = subprocess.Popen(
+            self.proc = self._forked(settings, (request_read, reply_write, self._output)) or subprocess.Popen(
                 [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)],
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
@@ -106,7 +106,7 @@ class Worker:
                 env=_worker_environment(self.directory),
                 pass_fds=(request_read, reply_write),
                 start_new_session=True,
-                **switch,
+                **_switch(account),
             )
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
             for fd in (request_read, reply_write, self._request_write, self._reply_read):
@@ -120,6 +120,17 @@ class Worker:
         self._lines.clear()
         self._partial = bytearray()
         self._held = 0
+
+    def _forked(self, settings: dict[str, Any], fds: tuple[int, int, int]) -> Forked | None:
+        """This worker forked from the template `forked_workers` started, if one is on for its user."""
+        if _template is None or _template[0] != self.limits.run_as:
+            return None
+        request = {"settings": settings, "directory": self.directory,
+                   "environment": _worker_environment(self.directory)}
+        try:
+            return _template[1].spawn(request, fds)
+        except TemplateLost:
+            return None
 
     def load(self, source: str, filename: str, line: int = 1, fresh: bool = True,
              timeout: float | None = None) -> dict[str, Any]:
@@ -263,6 +274,32 @@ class Worker:
             self.directory = ""
 
 
+@contextmanager
+def forked_workers(limits: Limits) -> Iterator[None]:
+    """Within the block, this process's workers for `limits.run_as` fork from one preloaded template
+    (see template.py): for a grader that starts a worker per submission, for a whole class."""
+    global _template
+    try:
+        started = Template(str(WORKER_SCRIPT), _worker_environment, _switch(run_as_ids(limits.run_as)))
+    except GradekitError:  # each worker, started alone, reports it for its own submission
+        yield
+        return
+    _template = (limits.run_as, started)
+    try:
+        yield
+    finally:
+        _template = None
+        started.close()
+
+
+_template: tuple[str | None, Template] | None = None
+
+
+def _switch(account: tuple[int, int] | None) -> dict[str, Any]:
+    """Popen's arguments that start a process as `account` (uid, gid), and nothing else."""
+    return {} if account is None else {"user": account[0], "group": account[1], "extra_groups": []}
+
+
 def run_as_ids(user: str | None) -> tuple[int, int] | None:
     """(uid, gid) of the user the worker should run as, or None to keep the grader's own.
 
@@ -297,7 +334,7 @@ def _well_formed(reply: dict[str, Any], answer: str) -> bool:
             and isinstance(error.get("type"), str) and isinstance(error.get("message"), str))
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _kill_group(proc: subprocess.Popen[bytes] | Forked) -> None:
     """SIGTERM the worker's process group, give it a moment, then SIGKILL everything left in it."""
     _signal_group(proc.pid, signal.SIGTERM)
     try:

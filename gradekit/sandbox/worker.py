@@ -1,18 +1,21 @@
 """The sandboxed child: loads one submission and answers calls on it with plain data.
 
-It is started as a script by `process.py` and imports nothing of gradekit, so nothing the grader
-trusts lives in this process. Requests and replies are lines of JSON (see `encode`) on two private
+It is started as a script by `process.py`, or forked from a template started as one (`--template`,
+see template.py), and imports nothing of gradekit, so nothing the grader trusts lives in this process. Requests and replies are lines of JSON (see `encode`) on two private
 pipes; stdout and stderr belong to the student and go, capped, to a file the grader never parses.
 Every result is converted to numbers and lists here, so no student object (and no lying __eq__)
 ever leaves.
 """
 import _posixsubprocess
 import base64
+import gc
 import io
 import json
 import os
 import resource
+import select
 import signal
+import socket
 import sys
 import traceback
 import types
@@ -289,15 +292,108 @@ def answer(settings, reply):
         data = data[os.write(settings["reply_fd"], data):]
 
 
-def main():
-    del sys.path[0]  # this script's own folder: the grader's package
-    settings = json.loads(sys.argv[1])
+def become_worker(settings):
+    """Limits, the guard and capped output, then serve: from here on student code may run."""
     apply_limits(settings)
     guard(set(settings["blocked_names"]), settings["blocked_roots"])
     budget = [settings["output_bytes"]]
     sys.stdout = CappedOutput(1, budget)
     sys.stderr = CappedOutput(2, budget)
     serve(settings)
+
+
+def template(channel_fd):
+    """Fork a worker for each request on `channel_fd`, and report how each one ended.
+
+    Started like a worker (same interpreter, flags and environment) by `template.py`, which see. No
+    student code ever runs here: each request (a worker's settings, with its request and reply pipes
+    and output file as descriptors) is served in a child that becomes that worker at once.
+    """
+    preload("numpy")
+    gc.freeze()  # what is loaded now is never collected: a worker's collections need not scan it
+    channel = socket.socket(fileno=channel_fd)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    while True:
+        ready, _, _ = select.select([channel, wake_read], [], [])
+        if wake_read in ready:
+            os.read(wake_read, 4096)
+            report_exits(channel)
+        if channel in ready:
+            request, fds, _, _ = socket.recv_fds(channel, 1 << 20, 3)
+            if not request:
+                return  # the grader is gone
+            pid = os.fork()
+            if pid == 0:
+                channel.close()
+                for fd in (wake_read, wake_write):
+                    os.close(fd)
+                forked_worker(json.loads(request), *fds)
+            for fd in fds:
+                os.close(fd)
+            channel.send(json.dumps({"pid": pid}).encode())
+
+
+def preload(name):
+    """Import `name` as it would be imported under the guard: the modules the guard refuses are
+    refused while it loads too, so no reference to them is left inside it for a submission to find
+    (NumPy keeps `ctypes` as a module attribute where it can import it)."""
+    refused = [m for m in UNAUDITED_MODULES if m not in sys.modules]
+    sys.modules.update(dict.fromkeys(refused))
+    try:
+        __import__(name)
+    except ImportError:
+        pass
+    finally:
+        for module in refused:
+            del sys.modules[module]
+
+
+def report_exits(channel):
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        channel.send(json.dumps({"exited": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+
+
+def forked_worker(request, request_fd, reply_fd, output_fd):
+    """What Popen does for a worker started alone: its own session, folder, environment and output."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    code = 1
+    try:
+        os.setsid()
+        os.chdir(request["directory"])
+        os.environ.clear()
+        os.environ.update(request["environment"])
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        for fd in (null, output_fd):
+            os.close(fd)
+        settings = {**request["settings"], "request_fd": request_fd, "reply_fd": reply_fd}
+        sys.argv[1:] = [json.dumps(settings)]  # as a worker started alone sees its own
+        become_worker(settings)
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def main():
+    del sys.path[0]  # this script's own folder: the grader's package
+    if sys.argv[1] == "--template":
+        template(int(sys.argv[2]))
+    else:
+        become_worker(json.loads(sys.argv[1]))
 
 
 if __name__ == "__main__":
