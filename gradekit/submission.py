@@ -27,7 +27,7 @@ from gradekit.errors import (
 )
 from gradekit.result import Call, short_repr
 from gradekit.sandbox import Worker
-from gradekit.sandbox.worker import encode
+from gradekit.sandbox.worker import decode, encode
 from gradekit.submissions import Cell, Source
 from gradekit.values import coerce
 
@@ -55,14 +55,16 @@ class Submission:
         self._notes: dict[int, str] = {}
         self.returns: dict[str, Any] = {}
         self._answers: dict[bytes, Any] = {}
+        self._replies: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # replayed call -> its reply as it came, digest
         self._outputs: list[str] = []
         self.defined: dict[str, int | None] = {}
         self.calls: list[Call] = []
         self.inputs: dict[str, Any] = {}
         self.seen: list[dict[str, Any]] = []
         self.sent: list[tuple[str, str, bool]] = []
-        # Calls sent ahead, each with its request id or, once read, its (reply, answer digest), or the
-        # timeout or death that stopped the worker while it ran that call.
+        # Calls sent ahead, each with its request id or, once read (or answered before: see
+        # `_send_ahead`), its (reply, answer digest), or the timeout or death that stopped the worker
+        # while it ran that call.
         self._queue: deque[tuple[tuple[str, str, bool], Pending]] = deque()
         self._ahead: deque[tuple[str, str, bool]] = deque()  # expected calls not sent yet
         self.transcript: list[Exchange] = []  # this property's calls, each with its answer's digest
@@ -221,6 +223,13 @@ class Submission:
     def _send_ahead(self, everything: bool = False) -> None:
         """Send the next chunk once half the last is answered.
 
+        A call this submission already answered while replaying (for an earlier property, or earlier
+        in this one) is not sent again: the property gets the answer it gave then. Replayed examples of
+        different properties often share inputs, and a fifth to a third of the calls would otherwise be
+        asked twice. Repeats still reach the worker where they are the point: a call that wants its
+        arguments back (the purity properties make each such call twice), and every call Hypothesis
+        makes when it searches and shrinks.
+
         A worker that cannot take it gets nothing more: it answered nothing for a whole call timeout,
         or died, so the oldest call in flight is the one that timed out or ended it, and the property
         meets that when it makes the call.
@@ -228,14 +237,29 @@ class Submission:
         if self._ahead and (everything or len(self._queue) <= AHEAD_CHUNK // 2):
             count = len(self._ahead) if everything else AHEAD_CHUNK
             chunk = [self._ahead.popleft() for _ in range(min(count, len(self._ahead)))]
+            before = [self._answered_before(call) for call in chunk]
+            unanswered = [call for call, answer in zip(chunk, before) if answer is None]
             try:
-                self._queue.extend(zip(chunk, self._worker.send_calls(chunk)))
+                sent = iter(self._worker.send_calls(unanswered) if unanswered else ())
+                self._queue.extend((call, next(sent) if answer is None else answer) for call, answer in zip(chunk, before))
             except (CallTimedOut, WorkerDied) as stopped:
                 self._ahead.clear()
                 for index, (expected, pending) in enumerate(self._queue):
                     if isinstance(pending, int):  # the call the worker was stuck in, or died in
                         self._queue[index] = (expected, stopped)
                         break
+
+    def _answered_before(self, call: tuple[str, str, bool]) -> tuple[dict[str, Any], bytes] | None:
+        """The reply (decoded afresh: a property may change what it is given) to a replayed call made before."""
+        kept = None if call[2] else self._replies.get(call[:2])  # the cache's own strings: hashed once
+        return None if kept is None else (decode(kept[0].decode()), kept[1])
+
+    def _received(self, call: tuple[str, str, bool], request_id: int) -> tuple[dict[str, Any], bytes]:
+        """The worker's reply to a call sent ahead, kept for the same call made again (see `_send_ahead`)."""
+        reply = self._worker.receive(request_id)
+        if not call[2]:
+            self._replies[call[:2]] = (self._worker.last_line, self._worker.last_answer)
+        return reply, self._worker.last_answer
 
     def read_ahead(self) -> bytes | None:
         """Read every prefetched reply now; the digest of them all with their calls, as `stream` makes it.
@@ -248,7 +272,7 @@ class Submission:
                 return None
             if isinstance(pending, int):
                 try:
-                    self._queue[index] = (expected, (self._worker.receive(pending), self._worker.last_answer))
+                    self._queue[index] = (expected, self._received(expected, pending))
                 except (CallTimedOut, WorkerDied):
                     return None
         return stream((*expected, pending[1]) for expected, pending in self._queue)  # type: ignore[index]
@@ -315,7 +339,7 @@ class Submission:
                 if isinstance(pending, PropertyAborted):
                     raise pending
                 if isinstance(pending, int):
-                    pending = (self._worker.receive(pending), self._worker.last_answer)
+                    pending = self._received(expected, pending)
                 self._send_ahead()
                 return pending
             self.drain()

@@ -6,6 +6,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import Status
@@ -175,12 +177,12 @@ def test_unfilled_starter_stubs_score_zero_and_say_not_implemented(grade_file, c
 
 
 class _CountingWorker:
-    """Stands in for the sandboxed worker: answers every call with 0.0 and counts what was sent."""
+    """Stands in for the sandboxed worker: answers every call with its request id and counts what was sent."""
 
     def __init__(self) -> None:
         self.sent: list[int] = []
         self.next_id = 0
-        self.last_answer = b""
+        self.last_answer = self.last_line = b""
         self.limits = GradeConfig().limits
 
     def send_calls(self, calls: list[tuple[str, str, bool]]) -> list[int]:
@@ -190,7 +192,10 @@ class _CountingWorker:
         return list(range(first, first + len(calls)))
 
     def receive(self, request_id: int, timeout: float | None = None) -> dict:
-        return {"ok": True, "returned": 0.0, "id": request_id}
+        reply = {"id": request_id, "ok": True, "returned": float(request_id)}
+        self.last_line = json.dumps(reply).encode()
+        self.last_answer = self.last_line.partition(b", ")[2]
+        return reply
 
 
 def test_replayed_calls_go_a_chunk_at_a_time_and_a_failure_leaves_the_rest_unsent():
@@ -207,3 +212,22 @@ def test_replayed_calls_go_a_chunk_at_a_time_and_a_failure_leaves_the_rest_unsen
     assert counting.sent == [AHEAD_CHUNK, AHEAD_CHUNK], "topped up once half the chunk is answered"
     sub.drain()  # the property failed here: the calls not yet sent never reach the worker
     assert sum(counting.sent) == 2 * AHEAD_CHUNK and counting.next_id == 2 * AHEAD_CHUNK
+
+
+def test_a_replayed_call_answered_before_is_not_sent_again_unless_it_wants_its_arguments():
+    from gradekit.errors import Unrepeatable
+    from gradekit.submission import Submission
+
+    counting = _CountingWorker()
+    sub = Submission(counting, "", "s.py")
+    sub.defined, sub.returns = {"f": 1}, {"f": float}
+    first = [("f", "[1]", False), ("f", "[2]", False)]
+    sub.prefetch(first)
+    assert [sub.f(1), sub.f(2)] == [1.0, 2.0]
+    sub.begin_property(60.0)
+    sub.prefetch([("f", "[2]", False), ("f", "[3]", False), ("f", "[2]", True)])
+    assert counting.sent == [2, 2], "only [3] and the call that wants its arguments went"
+    assert sub.f(2) == 2.0, "the answer given the first time"
+    assert sub.f(3) == 3.0
+    with pytest.raises(Unrepeatable, match="first 2.0, then 4.0"):  # asked again: the stand-in's new answer
+        sub.call("f", 2, want_args=True)

@@ -60,6 +60,7 @@ class Worker:
         self._partial = bytearray()  # the start of the next one
         self._held = 0  # bytes of replies read and not yet taken
         self.last_answer = b""  # a digest of the last reply returned, all of it but its id
+        self.last_line = b""  # that reply as it came
 
     @classmethod
     def started(cls, limits: Limits, assignment_dirs: list[str] | None = None) -> Worker:
@@ -179,6 +180,7 @@ class Worker:
                 if not _well_formed(reply, answer):
                     raise WorkerDied(PROTOCOL_BROKEN)
                 self.last_answer = hashlib.blake2b(line.partition(b", ")[2], digest_size=16).digest()
+                self.last_line = line
                 return reply
 
     def _send(self, data: bytes, timeout: float) -> None:
