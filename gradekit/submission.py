@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 
 AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
-Pending = int | tuple[dict[str, Any], bytes] | PropertyAborted  # a call sent ahead: see Submission._queue
+SEND = object()  # a planned call that goes to the worker (see Submission._plan)
+Pending = int | tuple[dict[str, Any], bytes] | PropertyAborted | None  # a call sent ahead: see Submission._queue
 
 
 class Submission:
@@ -64,9 +65,10 @@ class Submission:
         self.sent: list[tuple[str, str, bool]] = []
         # Calls sent ahead, each with its request id or, once read (or answered before: see
         # `_send_ahead`), its (reply, answer digest), or the timeout or death that stopped the worker
-        # while it ran that call.
+        # while it ran that call; None for a call sent earlier in this queue, answered by then.
         self._queue: deque[tuple[tuple[str, str, bool], Pending]] = deque()
         self._ahead: deque[tuple[str, str, bool]] = deque()  # expected calls not sent yet
+        self._asked: set[tuple[str, str]] = set()  # calls this property's replay has sent
         self.transcript: list[Exchange] = []  # this property's calls, each with its answer's digest
         self.restarts = 0
         self.examples = 0
@@ -218,12 +220,13 @@ class Submission:
         self.drain()
         if calls and hasattr(self._worker, "send_calls"):
             self._ahead = deque(tuple(c) for c in calls)  # type: ignore[misc]
+            self._asked = set()
             self._send_ahead()
 
     def _send_ahead(self, everything: bool = False) -> None:
         """Send the next chunk once half the last is answered.
 
-        A call this submission already answered while replaying (for an earlier property, or earlier
+        A call this submission was already asked while replaying (for an earlier property, or earlier
         in this one) is not sent again: the property gets the answer it gave then. Replayed examples of
         different properties often share inputs, and a fifth to a third of the calls would otherwise be
         asked twice. Repeats still reach the worker where they are the point: a call that wants its
@@ -237,17 +240,31 @@ class Submission:
         if self._ahead and (everything or len(self._queue) <= AHEAD_CHUNK // 2):
             count = len(self._ahead) if everything else AHEAD_CHUNK
             chunk = [self._ahead.popleft() for _ in range(min(count, len(self._ahead)))]
-            before = [self._answered_before(call) for call in chunk]
-            unanswered = [call for call, answer in zip(chunk, before) if answer is None]
+            unsent: list[tuple[str, str, bool]] = []
+            planned = [(call, self._plan(call, unsent)) for call in chunk]
             try:
-                sent = iter(self._worker.send_calls(unanswered) if unanswered else ())
-                self._queue.extend((call, next(sent) if answer is None else answer) for call, answer in zip(chunk, before))
+                sent = iter(self._worker.send_calls(unsent) if unsent else ())
+                self._queue.extend((call, next(sent) if plan is SEND else plan) for call, plan in planned)
             except (CallTimedOut, WorkerDied) as stopped:
                 self._ahead.clear()
                 for index, (expected, pending) in enumerate(self._queue):
                     if isinstance(pending, int):  # the call the worker was stuck in, or died in
                         self._queue[index] = (expected, stopped)
                         break
+
+    def _plan(self, call: tuple[str, str, bool], unsent: list[tuple[str, str, bool]]) -> Pending | object:
+        """The answer given before; None if the same call is already on its way in this queue (its
+        reply is read by the time this one is reached, as the queue is taken in order); else SEND,
+        with the call added to `unsent`."""
+        answer = self._answered_before(call)
+        if answer is not None:
+            return answer
+        if not call[2]:
+            if call[:2] in self._asked:
+                return None
+            self._asked.add(call[:2])
+        unsent.append(call)
+        return SEND
 
     def _answered_before(self, call: tuple[str, str, bool]) -> tuple[dict[str, Any], bytes] | None:
         """The reply (decoded afresh: a property may change what it is given) to a replayed call made before."""
@@ -270,6 +287,8 @@ class Submission:
         for index, (expected, pending) in enumerate(self._queue):
             if isinstance(pending, PropertyAborted):
                 return None
+            if pending is None:
+                self._queue[index] = (expected, self._answered_before(expected))
             if isinstance(pending, int):
                 try:
                     self._queue[index] = (expected, self._received(expected, pending))
@@ -338,6 +357,8 @@ class Submission:
                 self._queue.popleft()
                 if isinstance(pending, PropertyAborted):
                     raise pending
+                if pending is None:
+                    pending = self._answered_before(expected)
                 if isinstance(pending, int):
                     pending = self._received(expected, pending)
                 self._send_ahead()
