@@ -167,9 +167,10 @@ def test_an_assignment_of_the_course_s_own_travels_in_the_bundle(tmp_path):
 
 
 PROBE = """
-import json, os
+import contextlib, json, os
 from gradekit.config import Limits
 from gradekit.sandbox import Worker
+from gradekit.sandbox.process import forked_workers
 
 SOURCE = (
     "import os\\n"
@@ -187,10 +188,13 @@ SOURCE = (
     "    print('swapped')\\n"
     "    return 0\\n"
 )
-with Worker(Limits(run_as="nobody")) as worker:
-    assert worker.load(SOURCE, "probe.py")["ok"]
-    calls = [worker.call(name, "[]")["returned"] for name in ("uid", "read_shadow", "swap_output")]
-    print(json.dumps({"calls": calls, "output": worker.output(), "owner": os.stat(worker.directory).st_uid}))
+reports = []
+for start in (contextlib.nullcontext(), forked_workers(Limits(run_as="nobody"))):  # alone, then as grade makes them
+    with start, Worker(Limits(run_as="nobody")) as worker:
+        assert worker.load(SOURCE, "probe.py")["ok"]
+        calls = [worker.call(name, "[]")["returned"] for name in ("uid", "read_shadow", "swap_output")]
+        reports.append({"calls": calls, "output": worker.output(), "owner": os.stat(worker.directory).st_uid})
+print(json.dumps(reports))
 """
 
 
@@ -232,12 +236,14 @@ def test_run_as_runs_the_submission_as_that_user_who_cannot_read_the_graders_fil
         done = subprocess.run([python, "-c", PROBE], env={"PYTHONPATH": str(site / "lib"), "PATH": "/usr/bin:/bin"},
                               capture_output=True, text=True, cwd=site, timeout=60)
         assert done.returncode == 0, done.stderr
-        report = json.loads(done.stdout)
+        reports = json.loads(done.stdout)
     finally:
         shutil.rmtree(site, ignore_errors=True)
     nobody = pwd.getpwnam("nobody").pw_uid
-    assert report["calls"] == [nobody, -1, 0] and report["owner"] == nobody
-    assert report["output"] == "swapped\n"
+    assert len(reports) == 2, "a worker started alone and one forked from a template"
+    for report in reports:
+        assert report["calls"] == [nobody, -1, 0] and report["owner"] == nobody
+        assert report["output"] == "swapped\n"
 
 
 def test_run_as_an_unknown_user_or_without_root_is_a_usage_error(tmp_path):
