@@ -56,7 +56,7 @@ class Submission:
         self._notes: dict[int, str] = {}
         self.returns: dict[str, Any] = {}
         self._answers: dict[bytes, Any] = {}
-        self._replies: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # replayed call -> its reply as it came, digest
+        self._replies: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # replayed call -> reply as it came, digest
         self._outputs: list[str] = []
         self.defined: dict[str, int | None] = {}
         self.calls: list[Call] = []

@@ -57,6 +57,7 @@ class Template:
             )
         except OSError as error:
             ours.close()
+            shutil.rmtree(self.directory, ignore_errors=True)
             raise GradekitError(f"the worker template could not be started: {error}") from None
         finally:
             theirs.close()

@@ -1,10 +1,10 @@
 """The sandboxed child: loads one submission and answers calls on it with plain data.
 
 It is started as a script by `process.py`, or forked from a template started as one (`--template`,
-see template.py), and imports nothing of gradekit, so nothing the grader trusts lives in this process. Requests and replies are lines of JSON (see `encode`) on two private
-pipes; stdout and stderr belong to the student and go, capped, to a file the grader never parses.
-Every result is converted to numbers and lists here, so no student object (and no lying __eq__)
-ever leaves.
+see template.py), and imports nothing of gradekit, so nothing the grader trusts lives in this
+process. Requests and replies are lines of JSON (see `encode`) on two private pipes; stdout and
+stderr belong to the student and go, capped, to a file the grader never parses. Every result is
+converted to numbers and lists here, so no student object (and no lying __eq__) ever leaves.
 """
 import _posixsubprocess
 import base64
