@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 
 AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
-SEND = object()  # a planned call that goes to the worker (see Submission._plan)
 Pending = int | tuple[dict[str, Any], bytes] | PropertyAborted | None  # a call sent ahead: see Submission._queue
 
 
@@ -63,9 +62,9 @@ class Submission:
         self.inputs: dict[str, Any] = {}
         self.seen: list[dict[str, Any]] = []
         self.sent: list[tuple[str, str, bool]] = []
-        # Calls sent ahead, each with its request id or, once read (or answered before: see
-        # `_send_ahead`), its (reply, answer digest), or the timeout or death that stopped the worker
-        # while it ran that call; None for a call sent earlier in this queue, answered by then.
+        # Calls sent ahead, each with its request id or, once read, its (reply, answer digest), or the
+        # timeout or death that stopped the worker while it ran that call; None for a call not sent,
+        # whose answer this submission has given by the time it is reached (see `_send_ahead`).
         self._queue: deque[tuple[tuple[str, str, bool], Pending]] = deque()
         self._ahead: deque[tuple[str, str, bool]] = deque()  # expected calls not sent yet
         self._asked: set[tuple[str, str]] = set()  # calls this property's replay has sent
@@ -240,11 +239,11 @@ class Submission:
         if self._ahead and (everything or len(self._queue) <= AHEAD_CHUNK // 2):
             count = len(self._ahead) if everything else AHEAD_CHUNK
             chunk = [self._ahead.popleft() for _ in range(min(count, len(self._ahead)))]
-            unsent: list[tuple[str, str, bool]] = []
-            planned = [(call, self._plan(call, unsent)) for call in chunk]
+            goes = [self._goes(call) for call in chunk]
+            unsent = [call for call, go in zip(chunk, goes) if go]
             try:
                 sent = iter(self._worker.send_calls(unsent) if unsent else ())
-                self._queue.extend((call, next(sent) if plan is SEND else plan) for call, plan in planned)
+                self._queue.extend((call, next(sent) if go else None) for call, go in zip(chunk, goes))
             except (CallTimedOut, WorkerDied) as stopped:
                 self._ahead.clear()
                 for index, (expected, pending) in enumerate(self._queue):
@@ -252,24 +251,22 @@ class Submission:
                         self._queue[index] = (expected, stopped)
                         break
 
-    def _plan(self, call: tuple[str, str, bool], unsent: list[tuple[str, str, bool]]) -> Pending | object:
-        """The answer given before; None if the same call is already on its way in this queue (its
-        reply is read by the time this one is reached, as the queue is taken in order); else SEND,
-        with the call added to `unsent`."""
-        answer = self._answered_before(call)
-        if answer is not None:
-            return answer
-        if not call[2]:
-            if call[:2] in self._asked:
-                return None
-            self._asked.add(call[:2])
-        unsent.append(call)
-        return SEND
+    def _goes(self, call: tuple[str, str, bool]) -> bool:
+        """Whether a replayed call goes to the worker: not if this submission already answered it, or it
+        is on its way earlier in this queue, whose reply is read by the time this one is reached."""
+        if call[2]:
+            return True
+        key = call[:2]  # the cache's own strings, whose hashes Python keeps
+        if key in self._replies or key in self._asked:
+            return False
+        self._asked.add(key)
+        return True
 
-    def _answered_before(self, call: tuple[str, str, bool]) -> tuple[dict[str, Any], bytes] | None:
-        """The reply (decoded afresh: a property may change what it is given) to a replayed call made before."""
-        kept = None if call[2] else self._replies.get(call[:2])  # the cache's own strings: hashed once
-        return None if kept is None else (decode(kept[0].decode()), kept[1])
+    def _answer_given(self, call: tuple[str, str, bool]) -> tuple[dict[str, Any], bytes]:
+        """The reply this submission gave to `call` before, decoded afresh: a property may change what
+        it is given."""
+        line, digest = self._replies[call[:2]]
+        return decode(line.decode()), digest
 
     def _received(self, call: tuple[str, str, bool], request_id: int) -> tuple[dict[str, Any], bytes]:
         """The worker's reply to a call sent ahead, kept for the same call made again (see `_send_ahead`)."""
@@ -288,7 +285,7 @@ class Submission:
             if isinstance(pending, PropertyAborted):
                 return None
             if pending is None:
-                self._queue[index] = (expected, self._answered_before(expected))
+                self._queue[index] = (expected, self._answer_given(expected))
             if isinstance(pending, int):
                 try:
                     self._queue[index] = (expected, self._received(expected, pending))
@@ -358,7 +355,7 @@ class Submission:
                 if isinstance(pending, PropertyAborted):
                     raise pending
                 if pending is None:
-                    pending = self._answered_before(expected)
+                    pending = self._answer_given(expected)
                 if isinstance(pending, int):
                     pending = self._received(expected, pending)
                 self._send_ahead()

@@ -276,6 +276,9 @@ class Worker:
             self.directory = ""
 
 
+_template: tuple[str | None, Template] | None = None  # (its user, the template) while `forked_workers` is on
+
+
 @contextmanager
 def forked_workers(limits: Limits) -> Iterator[None]:
     """Within the block, this process's workers for `limits.run_as` fork from one preloaded template
@@ -292,9 +295,6 @@ def forked_workers(limits: Limits) -> Iterator[None]:
     finally:
         _template = None
         started.close()
-
-
-_template: tuple[str | None, Template] | None = None
 
 
 def _switch(account: tuple[int, int] | None) -> dict[str, Any]:
