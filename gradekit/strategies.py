@@ -14,6 +14,7 @@ Hypothesis draw costs tens of microseconds, and these examples exist to show sca
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -205,6 +206,10 @@ def bigram_tables(draw: Any, max_scale: float = TYPICAL) -> dict[str, Any]:
 
 def build_table(recipe: dict[str, Any], vocab: int = COURSE_VOCABULARY) -> list[list[float]]:
     """The vocab x vocab table a `bigram_tables` recipe describes."""
+    return _built(("table", recipe, vocab), lambda: (_fill_table(recipe, vocab),))[0]
+
+
+def _fill_table(recipe: dict[str, Any], vocab: int) -> list[list[float]]:
     scale = recipe["scale"]
     values = np.zeros((vocab, vocab))
     if scale:
@@ -228,11 +233,35 @@ def moment_tables() -> st.SearchStrategy[dict[str, Any]]:
 
 def build_moments(recipe: dict[str, Any], vocab: int = COURSE_VOCABULARY) -> tuple[list[list[float]], ...]:
     """The (m, v) tables a `moment_tables` recipe describes."""
+    return _built(("moments", recipe, vocab), lambda: _fill_moments(recipe, vocab))
+
+
+def _fill_moments(recipe: dict[str, Any], vocab: int) -> tuple[list[list[float]], ...]:
     if recipe["scale"] is None:
         return [[0.0] * vocab for _ in range(vocab)], [[0.0] * vocab for _ in range(vocab)]
     rng = np.random.default_rng(recipe["seed"])
     m = rng.normal(0.0, recipe["scale"], (vocab, vocab))
     return m.tolist(), (m * m * rng.uniform(0.5, 4.0, (vocab, vocab))).tolist()
+
+
+# Tables already built, by recipe. Properties drawn from the same strategies under one seed get the
+# same recipes, so most tables of a check would be filled several times; a copy costs a tenth of that.
+Tables = tuple[list[list[float]], ...]
+_BUILT: dict[str, Tables] = {}
+MOST_BUILT = 256  # about 6 MB of tables
+
+
+def _built(recipe: tuple[Any, ...], fill: Callable[[], Tables]) -> Tables:
+    """The tables `fill` makes for `recipe`, copied afresh: a property may change the tables it is given.
+
+    Keyed by repr, which tells 0.0 from -0.0 (an entry a recipe sets may be either; == does not)."""
+    key = repr(recipe)
+    made = _BUILT.get(key)
+    if made is None:
+        if len(_BUILT) >= MOST_BUILT:
+            _BUILT.clear()
+        made = _BUILT[key] = fill()
+    return tuple([row[:] for row in table] for table in made)
 
 
 def optimizer_steps(max_step: int = MAX_STEPS) -> st.SearchStrategy[int]:

@@ -16,6 +16,7 @@ from gradekit import assignment, examples
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import Status
+from gradekit.strategies import build_moments, build_table
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "examples" / "training_step_submission.py"
@@ -138,3 +139,19 @@ def test_replayed_examples_give_the_grade_hypothesis_gives(training_step):
     for a, b in zip(replayed.tests, direct.tests):
         assert (a.name, a.status, a.score, a.message) == (b.name, b.status, b.score, b.message)
         assert a.counterexample == b.counterexample
+
+
+def test_a_table_built_again_from_its_recipe_is_a_fresh_copy_of_the_same_numbers():
+    recipe = {"scale": 0.08, "seed": 7, "set": [[3, 4, -0.0]]}
+    first = build_table(recipe)
+    first[3][4] = 99.0
+    first[0].append(1.0)
+    again = build_table(recipe)
+    assert len(again) == 27 and all(len(row) == 27 for row in again)
+    assert np.copysign(1.0, again[3][4]) == -1.0 and again[0] != first[0]
+    positive = build_table({**recipe, "set": [[3, 4, 0.0]]})  # == cannot tell the two recipes apart
+    assert np.copysign(1.0, positive[3][4]) == 1.0
+    m, v = build_moments({"scale": 0.1, "seed": 3})
+    m[0][0] = v[0][0] = -1.0
+    m_again, v_again = build_moments({"scale": 0.1, "seed": 3})
+    assert m_again[0][0] != -1.0 and v_again[0][0] >= 0.0
