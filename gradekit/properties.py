@@ -150,7 +150,13 @@ def expect_close(
         raise PropertyFailure(detail, returned=actual, expected=expected)
 
 
+SHORT = 64  # float lists up to this long are compared in Python: NumPy's per-call costs exceed the work
+
+
 def _all_close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
+    if _short_floats(actual) and _short_floats(expected):  # `close` inlined, a third of NumPy's time
+        return len(actual) == len(expected) and all(
+            a == e or abs(a - e) <= atol + rtol * abs(e) < math.inf for a, e in zip(actual, expected))
     a, e = _float_array(actual), _float_array(expected)
     if a is not None and e is not None:
         if a.shape != e.shape:
@@ -165,6 +171,10 @@ def _all_close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
     if not isinstance(actual, (int, float)) or isinstance(actual, bool):
         return False
     return close(float(actual), float(expected), rtol, atol)
+
+
+def _short_floats(value: Any) -> bool:
+    return type(value) is list and 0 < len(value) <= SHORT and set(map(type, value)) == {float}
 
 
 def _float_array(value: Any) -> np.ndarray | None:

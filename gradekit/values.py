@@ -7,6 +7,7 @@ gets clean Python numbers and a wrong shape becomes a failure that names the fun
 """
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from typing import Any
@@ -48,9 +49,9 @@ class _Mismatch(Exception):
 
 
 def _read(value: Any, declared: Any) -> Any:
-    origin, args = typing.get_origin(declared), typing.get_args(declared)
     if declared is float or declared is int:
         return _number(value, declared)
+    origin, args = _parts(declared)
     if declared is type(None) or declared is None:
         if value is not None:
             raise _Mismatch("None")
@@ -73,6 +74,12 @@ def _read(value: Any, declared: Any) -> Any:
             raise _Mismatch(describe(declared))
         return tuple(_read(v, a) for v, a in zip(value, args))
     return value
+
+
+@functools.cache
+def _parts(declared: Any) -> tuple[Any, tuple[Any, ...]]:
+    """A declared type's origin and arguments: read for every row of every table a property reads."""
+    return typing.get_origin(declared), typing.get_args(declared)
 
 
 def _number(value: Any, declared: type) -> float | int:

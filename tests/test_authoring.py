@@ -49,6 +49,29 @@ def test_tolerance_grows_with_the_size_of_the_inputs():
     assert not close(math.nan, math.nan) and close(math.inf, math.inf) and not close(math.inf, 1e308)
 
 
+SPECIAL = st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, 1.0 + 1e-10, 1e308])
+FLOATS = st.one_of(SPECIAL, st.floats())
+
+
+def _passes(actual, expected, rtol, atol):
+    try:
+        expect_close(actual, expected, rtol=rtol, atol=atol)
+    except PropertyFailure:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(FLOATS, FLOATS), min_size=1, max_size=8),
+       rtol=st.sampled_from([0.0, 1e-9, 1e-3]), atol=st.sampled_from([0.0, 1e-12, 1.0]))
+def test_float_lists_short_and_long_are_compared_as_close_compares_each_pair(pairs, rtol, atol):
+    """Short lists are compared in Python, long ones with NumPy: both must agree with `close`."""
+    actual, expected = map(list, zip(*pairs))
+    agree = all(close(a, e, rtol, atol) for a, e in pairs)
+    assert _passes(actual, expected, rtol, atol) == agree
+    assert _passes(actual * 100, expected * 100, rtol, atol) == agree
+
+
 def test_a_length_mismatch_says_so():
     with pytest.raises(PropertyFailure, match="2 values where 3 were expected"):
         expect_close([1.0, 2.0], [1.0, 2.0, 3.0])
