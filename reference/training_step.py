@@ -28,8 +28,7 @@ def _rows(W, tokens):
     contexts, targets = list(tokens[:-1]), list(tokens[1:])
     if not contexts:
         raise ValueError("a bigram loss needs at least two tokens")
-    table = np.asarray(W, dtype=np.float64)
-    logits = table[contexts]
+    logits = np.array([W[c] for c in contexts], dtype=np.float64)  # only the rows used: a name uses few
     positions = np.arange(len(contexts))
     top = np.argmax(logits, axis=1)
     shifted = logits - logits[positions, top][:, None]
@@ -55,7 +54,7 @@ def _bigram_loss_and_grad(W, tokens):
     per_position = exps / (1.0 + rest)[:, None]
     # p[target] - 1 = exp(-loss) - 1: expm1 keeps its digits when p[target] is within 1e-16 of one.
     per_position[positions, targets] = np.expm1(-losses)
-    grad = np.zeros(np.shape(W), dtype=np.float64)
+    grad = np.zeros((len(W), len(W[0])), dtype=np.float64)
     # Each context row collects every position it predicts from; a row used twice gets both.
     np.add.at(grad, contexts, per_position)
     return math.fsum(losses.tolist()) / len(targets), grad / len(targets)
