@@ -34,7 +34,7 @@ from gradekit.errors import (
 from gradekit.properties import Property
 from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
 from gradekit.sandbox import Worker
-from gradekit.submission import Submission, stream
+from gradekit.submission import Submission, opening, stream
 from gradekit.submissions import read as read_source
 
 
@@ -258,8 +258,8 @@ def _verdict(error: BaseException, sub: Submission, budget: float) -> tuple[Outc
 def _replay_passes(prop: Property, sub: Submission, replay: dict[str, list[Any]], key: Any,
                    memory: reuse.Memory | None) -> bool:
     sub.prefetch(replay["calls"])
-    known = memory.passed(key) if memory is not None else set()
-    if known and sub.read_ahead() in known and sub.answers_repeat():
+    known, openings = memory.passed(key) if memory is not None else (set(), set())
+    if known and sub.read_ahead(openings) in known and sub.answers_repeat():
         sub.examples = len(replay["inputs"])
         sub.drain()
         return True
@@ -271,8 +271,9 @@ def _replay_passes(prop: Property, sub: Submission, replay: dict[str, list[Any]]
         except Exception:
             return False
     sub.drain()
+    # Only a replay that made exactly the calls sent: those are what a later submission's replay reads.
     if memory is not None and [e[:3] for e in sub.transcript] == [tuple(c) for c in replay["calls"]]:
-        memory.keep_pass(key, stream(sub.transcript))  # only a replay that made exactly the calls sent
+        memory.keep_pass(key, stream(sub.transcript), opening(sub.transcript))
     return True
 
 

@@ -7,7 +7,8 @@ file, and so does one textbook mistake). So a grader process that grades a class
 property:
 
     passes   digests of whole replayed answer streams that passed: a later submission whose replayed
-             answers have the same digest passes without the property's checks running again;
+             answers have the same digest passes without the property's checks running again (with
+             the digests of their openings, so a stream that opens like none is not read whole);
     traces   after a replayed example failed (keyed by the answers up to the failure), the calls and
              answers of the Hypothesis run that shrank it, and what it concluded: a later submission
              that gives every one of those answers gets that conclusion without the engine.
@@ -30,7 +31,7 @@ MOST_TRACES = 4  # Hypothesis runs kept per property and failing answer stream
 MOST_IN_ALL = 20_000  # Hypothesis runs kept in all, so a grader's memory stays bounded
 MOST_SHARED_BYTES = 256 * 1024  # a Hypothesis run whose calls carry more stays in its own grader
 
-Entry = tuple[Any, ...]  # ("pass", key, digest) or ("run", key, transcript, outcome, quoted)
+Entry = tuple[Any, ...]  # ("pass", key, digest, opening) or ("run", key, transcript, outcome, quoted)
 
 
 @dataclass
@@ -39,18 +40,22 @@ class Memory:
 
     enabled: bool = False  # set by a grader that grades many submissions (gradekit.batch)
     passes: dict[Any, set[bytes]] = field(default_factory=dict)
+    openings: dict[Any, set[bytes]] = field(default_factory=dict)
     traces: dict[Any, list[tuple[tuple[Exchange, ...], Any, dict[int, str]]]] = field(default_factory=dict)
     kept: int = 0
     learnt: list[Entry] = field(default_factory=list)
 
-    def passed(self, key: Any) -> set[bytes]:
-        return self.passes.get(key, set())
+    def passed(self, key: Any) -> tuple[set[bytes], set[bytes]]:
+        """The digests of the answer streams that passed, and of their openings (see `keep_pass`)."""
+        return self.passes.get(key, set()), self.openings.get(key, set())
 
-    def keep_pass(self, key: Any, digest: bytes) -> None:
+    def keep_pass(self, key: Any, digest: bytes, opening: bytes) -> None:
+        """`opening`: the digest of the stream's first chunk of calls, the first a replay reads."""
         known = self.passes.setdefault(key, set())
         if len(known) < MOST_PASSES and digest not in known:
             known.add(digest)
-            self.learnt.append(("pass", key, digest))
+            self.openings.setdefault(key, set()).add(opening)
+            self.learnt.append(("pass", key, digest, opening))
 
     def runs_after(self, key: Any) -> list[tuple[tuple[Exchange, ...], Any, dict[int, str]]]:
         return self.traces.get(key, [])
@@ -75,7 +80,7 @@ class Memory:
         own = len(self.learnt)
         for entry in entries:
             if entry[0] == "pass":
-                self.keep_pass(entry[1], entry[2])
+                self.keep_pass(entry[1], entry[2], entry[3])
             else:
                 self.keep_run(entry[1], list(entry[2]), entry[3], entry[4])
         del self.learnt[own:]

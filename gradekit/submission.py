@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections import deque
+from itertools import islice
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -275,23 +276,35 @@ class Submission:
             self._replies[call[:2]] = (self._worker.last_line, self._worker.last_answer)
         return reply, self._worker.last_answer
 
-    def read_ahead(self) -> bytes | None:
+    def read_ahead(self, openings: set[bytes]) -> bytes | None:
         """Read every prefetched reply now; the digest of them all with their calls, as `stream` makes it.
 
-        None if one did not come (a timeout, a dead worker): the property then meets that call itself.
+        The first chunk, already sent, is read first: if its answers open no stream in `openings`, the
+        whole cannot be one that passed, and nothing more is asked (a submission that fails early would
+        otherwise have the worker run the rest of the property in vain). None then, or if a reply did
+        not come (a timeout, a dead worker): the property meets that call itself.
         """
+        if not self._read_queue() or opening(self._read_exchanges()) not in openings:
+            return None
         self._send_ahead(everything=True)
+        return stream(self._read_exchanges()) if self._read_queue() else None
+
+    def _read_queue(self) -> bool:
+        """Read the replies to every call in the queue; False at one that did not come."""
         for index, (expected, pending) in enumerate(self._queue):
             if isinstance(pending, PropertyAborted):
-                return None
+                return False
             if pending is None:
                 self._queue[index] = (expected, self._answer_given(expected))
             if isinstance(pending, int):
                 try:
                     self._queue[index] = (expected, self._received(expected, pending))
                 except (CallTimedOut, WorkerDied):
-                    return None
-        return stream((*expected, pending[1]) for expected, pending in self._queue)  # type: ignore[index]
+                    return False
+        return True
+
+    def _read_exchanges(self) -> Iterable[Exchange]:
+        return ((*expected, pending[1]) for expected, pending in self._queue)  # type: ignore[index]
 
     def answers_repeat(self) -> bool:
         """Whether every reply read ahead agrees with this submission's earlier answers to the same calls."""
@@ -411,6 +424,11 @@ class Submission:
 
 
 Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_args, digest of the answer
+
+
+def opening(exchanges: Iterable[Exchange]) -> bytes:
+    """The `stream` of the first chunk of exchanges: the calls a replay sends, and reads, first."""
+    return stream(islice(exchanges, AHEAD_CHUNK))
 
 
 def stream(exchanges: Iterable[Exchange]) -> bytes:

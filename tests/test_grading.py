@@ -214,6 +214,31 @@ def test_replayed_calls_go_a_chunk_at_a_time_and_a_failure_leaves_the_rest_unsen
     assert sum(counting.sent) == 2 * AHEAD_CHUNK and counting.next_id == 2 * AHEAD_CHUNK
 
 
+def test_answers_that_open_like_no_remembered_pass_are_not_read_whole():
+    """In a class, a replay whose first chunk of answers opens like no stream that passed cannot pass
+    from memory: the rest of its calls go a chunk at a time, as the property takes them."""
+    from gradekit.submission import AHEAD_CHUNK, Submission, opening, stream
+
+    calls = [("f", f"[{i}]", False) for i in range(3 * AHEAD_CHUNK)]
+    counting = _CountingWorker()
+    sub = Submission(counting, "", "s.py")
+    sub.defined, sub.returns = {"f": 1}, {"f": float}
+    sub.prefetch(calls)
+    for i in range(len(calls)):
+        sub.f(i)
+    passed = (stream(sub.transcript), opening(sub.transcript))
+    assert len({*passed}) == 2
+
+    for openings, sent in ((set(), [AHEAD_CHUNK]), ({passed[1]}, [AHEAD_CHUNK, 2 * AHEAD_CHUNK])):
+        counting = _CountingWorker()
+        sub = Submission(counting, "", "s.py")
+        sub.defined, sub.returns = {"f": 1}, {"f": float}
+        sub.prefetch(calls)
+        digest = sub.read_ahead(openings)
+        assert counting.sent == sent
+        assert digest == (passed[0] if openings else None)
+
+
 def test_a_replayed_call_answered_before_is_not_sent_again_unless_it_wants_its_arguments():
     from gradekit.errors import Unrepeatable
     from gradekit.submission import Submission
