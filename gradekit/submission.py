@@ -12,8 +12,8 @@ import json
 import math
 import time
 from collections import deque
-from itertools import islice
 from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from gradekit.errors import (
