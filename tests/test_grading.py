@@ -123,6 +123,15 @@ def test_a_damaged_example_cache_costs_speed_never_a_grade(cross_entropy, tmp_pa
     first["calls"][0] = first["calls"][0][:2]  # a call cut short
     cached.write_text(json.dumps(stored))
     assert grade(CORRECT, cross_entropy, config).score == 100
+    stored = json.loads(cached.read_text())  # written again whole by that grade
+    packed = next(call for p in stored["properties"].values() for call in p["calls"] if call[2])
+    packed[2][0] = len(stored["blobs"])  # floats the file does not hold
+    cached.write_text(json.dumps(stored))
+    assert grade(CORRECT, cross_entropy, config).score == 100
+    stored = json.loads(cached.read_text())
+    stored["blobs"][0] = "A" * len(stored["blobs"][0])  # zeros: the call is not one a property makes
+    cached.write_text(json.dumps(stored))
+    assert grade(CORRECT, cross_entropy, config).score == 100
     stored["properties"] = {name: [] for name in stored["properties"]}
     cached.write_text(json.dumps(stored))
     assert grade(CORRECT, cross_entropy, config).score == 100
