@@ -233,16 +233,21 @@ def run_pool(students: list[Student], assignment: Assignment, config: GradeConfi
     log: list[tuple[int, Any]] = []  # (grader pid, entry): what each grader learnt, for the others
     setup = (assignment.name, config, assignment_dirs, remember)
     graders = [_Grader(context, setup) for _ in range(min(jobs or _cores(), len(students)))]
+
+    def give_work() -> None:
+        for grader in graders:
+            if grader.student is None and queue:
+                learnt = [entry for origin, entry in log[grader.seen:] if origin != grader.process.pid]
+                grader.seen = len(log)
+                grader.give(queue.popleft(), limit, learnt)
+
     try:
         while queue or any(g.student for g in graders):
-            for grader in graders:
-                if grader.student is None and queue:
-                    learnt = [entry for origin, entry in log[grader.seen:] if origin != grader.process.pid]
-                    grader.seen = len(log)
-                    grader.give(queue.popleft(), limit, learnt)
+            give_work()
             busy = [g for g in graders if g.student is not None]
             wait = max(0.0, min(g.deadline for g in busy) - time.monotonic())
             ready = multiprocessing.connection.wait([g.connection for g in busy], timeout=wait)
+            done = []
             for index, grader in enumerate(graders):
                 student = grader.student
                 if student is None:
@@ -263,6 +268,9 @@ def run_pool(students: list[Student], assignment: Assignment, config: GradeConfi
                 else:
                     continue
                 grader.student = None
+                done.append((student, result))
+            give_work()  # before the reports are written: a grader waits for nothing of this process
+            for student, result in done:
                 record(student, result)
     finally:
         for grader in graders:

@@ -120,6 +120,22 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
     assert not _alive(int(pid_file.read_text())), "the stopped grader left its worker running"
 
 
+def test_a_grader_gets_its_next_student_before_the_last_ones_reports_are_written(tmp_path, monkeypatch,
+                                                                                  cross_entropy):
+    events = []
+    give = batch._Grader.give
+
+    def logged(self, student, limit, learnt):
+        events.append(("give", student.name))
+        give(self, student, limit, learnt)
+
+    monkeypatch.setattr(batch._Grader, "give", logged)
+    students = [batch.Student(name, EXAMPLES / "submission.py", None) for name in ("ann", "ben", "cat")]
+    batch.run_pool(students, cross_entropy, FAST, None, 1, lambda student, _: events.append(("record", student.name)))
+    assert events == [("give", "ann"), ("give", "ben"), ("record", "ann"), ("give", "cat"), ("record", "ben"),
+                      ("record", "cat")]
+
+
 def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path, cross_entropy):
     submissions = tmp_path / "class"
     submissions.mkdir()
