@@ -67,8 +67,8 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
 def _packed(properties: Recorded) -> dict[str, Any]:
     """The cache file's contents: each run of floats the calls carry (see `encode`) stored once.
 
-    Properties drawn under one seed share most of their tables: a training_step file is a third of
-    the size this way, and is read in a third of the time at the start of every check.
+    Properties drawn under one seed share most of their tables: a training_step file is 8 MB this
+    way, not 19, and parses in about half the time at the start of every check.
     """
     blobs: dict[str, int] = {}
 
