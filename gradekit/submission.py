@@ -269,6 +269,14 @@ class Submission:
         line, digest = self._replies[call[:2]]
         return decode(line.decode()), digest
 
+    def _reply_to(self, call: tuple[str, str, bool], pending: Pending) -> tuple[dict[str, Any], bytes]:
+        """The (reply, answer digest) of a call in the queue: given before, read now, or read already."""
+        if pending is None:
+            return self._answer_given(call)
+        if isinstance(pending, int):
+            return self._received(call, pending)
+        return pending  # type: ignore[return-value]
+
     def _received(self, call: tuple[str, str, bool], request_id: int) -> tuple[dict[str, Any], bytes]:
         """The worker's reply to a call sent ahead, kept for the same call made again (see `_send_ahead`)."""
         reply = self._worker.receive(request_id)
@@ -294,13 +302,10 @@ class Submission:
         for index, (expected, pending) in enumerate(self._queue):
             if isinstance(pending, PropertyAborted):
                 return False
-            if pending is None:
-                self._queue[index] = (expected, self._answer_given(expected))
-            if isinstance(pending, int):
-                try:
-                    self._queue[index] = (expected, self._received(expected, pending))
-                except (CallTimedOut, WorkerDied):
-                    return False
+            try:
+                self._queue[index] = (expected, self._reply_to(expected, pending))
+            except (CallTimedOut, WorkerDied):
+                return False
         return True
 
     def _read_exchanges(self) -> Iterable[Exchange]:
@@ -367,12 +372,9 @@ class Submission:
                 self._queue.popleft()
                 if isinstance(pending, PropertyAborted):
                     raise pending
-                if pending is None:
-                    pending = self._answer_given(expected)
-                if isinstance(pending, int):
-                    pending = self._received(expected, pending)
+                reply = self._reply_to(expected, pending)
                 self._send_ahead()
-                return pending
+                return reply
             self.drain()
         return self._worker.call(function, encoded, want_args), self._worker.last_answer
 
