@@ -1,5 +1,3 @@
-import sys
+from gradekit.cli import run
 
-from gradekit.cli import main
-
-sys.exit(main())
+run()

@@ -33,7 +33,7 @@ from gradekit.assignment import Assignment
 from gradekit.errors import GradekitError
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same files give the same zip, byte for byte
-ENTRY_POINTS = "[console_scripts]\ngradekit = gradekit.cli:main\n\n[pytest11]\ngradekit = gradekit.pytest_plugin\n"
+ENTRY_POINTS = "[console_scripts]\ngradekit = gradekit.cli:run\n\n[pytest11]\ngradekit = gradekit.pytest_plugin\n"
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, from /autograder/source, when it builds the autograder image.

@@ -13,6 +13,7 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from gradekit.config import GradeConfig, Limits
 from gradekit.errors import GradekitError, UsageError
@@ -130,6 +131,22 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("name", metavar="NAME", help="the assignment")
     release.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write into")
     return parser
+
+
+def run() -> NoReturn:
+    """The `gradekit` command: `main`, then an exit that skips taking the interpreter apart.
+
+    Freeing a check's imports and example cache object by object took about 0.1 s, a tenth of a
+    whole check, for memory the system takes back at once. By the time `main` returns every report is
+    written and closed and every worker stopped; only this process's own output may still be buffered.
+    """
+    try:
+        code = main()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # `gradekit check ... | head`: the reader left before the report ended
+        code = EXIT_FAILED
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

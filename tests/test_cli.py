@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,26 @@ def test_a_buggy_submission_exits_1_and_shows_counterexample_and_hint():
     assert "FAILED  loss_matches_reference [cross_entropy_loss]" in done.stdout
     assert "you returned:" in done.stdout and "expected:" in done.stdout and "hint:" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_command_exits_with_its_code_after_the_last_byte_of_its_output():
+    done = run("check", str(BUGGY), "--format", "json", "--max-examples", "20")
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["score"] < report["max_score"]
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    listed = subprocess.run([sys.executable, "-m", "gradekit", "list"], capture_output=True, text=True, env=buffered)
+    assert listed.returncode == 0  # a few short lines, all of them still in the pipe's buffer at the exit
+    assert "cross_entropy" in listed.stdout and "training_step" in listed.stdout
+
+
+def test_a_reader_that_leaves_early_gets_an_exit_code_and_no_traceback():
+    command = [sys.executable, "-m", "gradekit", "check", str(BUGGY), "--format", "json", "--max-examples", "20"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    _, errors = process.communicate()
+    assert process.returncode == 1
+    assert b"Traceback" not in errors and b"Exception ignored" not in errors
 
 
 def test_json_report_has_the_documented_keys(tmp_path):
