@@ -9,12 +9,18 @@ the property run under Hypothesis itself, which fails first on that same example
 
 The cache changes how fast a grade comes, never which grade: with or without it, every submission
 takes the same path. The engine costs about a millisecond an example; a replay costs the calls.
+
+The file is marshal's binary form behind a SHA-256 of it: a check reads it at every start, and
+marshal gives back the drawn inputs, floats and all, four times faster than JSON text with base64
+floats did (about 20 ms against 85 ms for training_step's 8 MB). marshal is not meant for data
+anyone else may have written; this file is the grader's own (0600, in the user's cache folder), and
+the digest turns a damaged or cut file into a miss before marshal reads a byte of it.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
+import marshal
 import os
 import sys
 import tempfile
@@ -33,7 +39,8 @@ from gradekit.config import cache_folder
 from gradekit.sandbox.worker import SEPARATOR, decode, encode, to_plain
 
 Recorded = dict[str, dict[str, list[Any]]]
-FORMAT = 4  # bump when what is stored changes: an old file then simply misses
+FORMAT = 5  # bump when what is stored changes: an old file then simply misses
+DIGEST = 16  # bytes of SHA-256 in front of the marshalled contents
 
 # What this process has already read, by file and its stat: a grader process that grades a whole class
 # parses the file once, and a file changed on disk is read again. Replay never changes what it is
@@ -45,30 +52,49 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     """The recorded inputs of every property the solution passes, from the cache or made now."""
     key = _key(assignment, seed, max_examples)
     stem = f"{assignment.name}-{seed}-{max_examples}"
-    path = cache_folder() / f"{stem}-{key[:16]}.json"
+    path = cache_folder() / f"{stem}-{key[:16]}.marshal"
     try:
         stat = path.stat()
         seen = (str(path), stat.st_mtime_ns, stat.st_size)
         if seen in _read:
             return _read[seen]
-        stored = json.loads(path.read_text())
-        if stored.get("key") == key and _well_formed(stored):
+        stored = unsealed(path.read_bytes())
+        if type(stored) is dict and stored.get("key") == key and _well_formed(stored):
             _read[seen] = _unpacked(stored)
             return _read[seen]
-    except (OSError, ValueError, AttributeError, KeyError):
+    except OSError:
         pass
     properties = record(assignment, seed, max_examples)
-    for stale in path.parent.glob(f"{stem}-*.json"):  # made by other versions of the same assignment
-        stale.unlink(missing_ok=True)
-    _write(path, {"key": key, **_packed(properties)})
+    for stale in path.parent.glob(f"{stem}-*"):  # made by other versions of the same assignment
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    _write(path, sealed({"key": key, **_packed(properties)}))
     return properties
 
 
+def sealed(stored: dict[str, Any]) -> bytes:
+    """The cache file's bytes: a digest, then the contents in marshal's form."""
+    contents = marshal.dumps(stored)
+    return hashlib.sha256(contents).digest()[:DIGEST] + contents
+
+
+def unsealed(data: bytes) -> Any:
+    """What `sealed` made of `data`; None for bytes it did not make whole (cut short, changed)."""
+    contents = memoryview(data)[DIGEST:]
+    if hashlib.sha256(contents).digest()[:DIGEST] != data[:DIGEST]:
+        return None
+    try:
+        return marshal.loads(contents)
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
 def _packed(properties: Recorded) -> dict[str, Any]:
-    """The cache file's contents: each run of floats the calls carry (see `encode`) stored once.
+    """The cache file's contents: the drawn inputs as they are, and each run of floats the calls
+    carry (see `encode`) stored once.
 
     Properties drawn under one seed share most of their tables: a training_step file is 8 MB this
-    way, not 19, and parses in about half the time at the start of every check.
+    way, not 19.
     """
     blobs: dict[str, int] = {}
 
@@ -76,7 +102,7 @@ def _packed(properties: Recorded) -> dict[str, Any]:
         head, *floats = encoded.split(SEPARATOR)
         return [function, head, [blobs.setdefault(run, len(blobs)) for run in floats], want_args]
 
-    stored = {name: {"inputs": encode(p["inputs"]), "calls": [packed(*call) for call in p["calls"]]}
+    stored = {name: {"inputs": p["inputs"], "calls": [packed(*call) for call in p["calls"]]}
               for name, p in properties.items()}
     return {"blobs": list(blobs), "properties": stored}
 
@@ -84,7 +110,7 @@ def _packed(properties: Recorded) -> dict[str, Any]:
 def _unpacked(stored: dict[str, Any]) -> Recorded:
     """What `_packed` stored, each call encoded as the property will encode it again."""
     blobs = stored["blobs"]
-    return {name: {"inputs": decode(p["inputs"]),
+    return {name: {"inputs": p["inputs"],
                    "calls": [[function, SEPARATOR.join([head, *(blobs[i] for i in runs)]), want_args]
                              for function, head, runs, want_args in p["calls"]]}
             for name, p in stored["properties"].items()}
@@ -119,7 +145,8 @@ def _well_formed(stored: dict[str, Any]) -> bool:
     if not isinstance(blobs, list) or not all(type(run) is str for run in blobs):
         return False
     return isinstance(properties, dict) and all(
-        isinstance(p, dict) and isinstance(p.get("inputs"), str) and isinstance(p.get("calls"), list)
+        isinstance(p, dict) and type(p.get("inputs")) is list and all(type(i) is dict for i in p["inputs"])
+        and isinstance(p.get("calls"), list)
         and all(type(c) is list and len(c) == 4 and list(map(type, c)) == [str, str, list, bool]
                 and all(type(i) is int and 0 <= i < len(blobs) for i in c[2]) for c in p["calls"])
         for p in properties.values()
@@ -151,7 +178,8 @@ def _import_solution(path: Path) -> ModuleType:
 
 def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     digest = hashlib.sha256()
-    versions = (FORMAT, gradekit.__version__, hypothesis.__version__, numpy.__version__, sys.version_info[:2])
+    versions = (FORMAT, marshal.version, gradekit.__version__, hypothesis.__version__, numpy.__version__,
+                sys.version_info[:2])
     names = [p.name for p in assignment.properties]  # a grade of some properties records only those
     digest.update(repr((versions, assignment.name, names, seed, max_examples)).encode())
     sources = sorted(assignment.folder.glob("*.py")) + [assignment.solution]
@@ -161,12 +189,12 @@ def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     return digest.hexdigest()
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
+def _write(path: Path, data: bytes) -> None:
     """Write atomically; a cache that cannot be written only costs speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-            json.dump(data, handle)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
+            handle.write(data)
         os.replace(handle.name, path)
     except OSError:
         pass

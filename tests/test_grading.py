@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gradekit import examples
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import Status
@@ -117,26 +118,39 @@ def test_a_damaged_example_cache_costs_speed_never_a_grade(cross_entropy, tmp_pa
     monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
     config = GradeConfig(max_examples=10)
     assert grade(CORRECT, cross_entropy, config).score == 100
-    (cached,) = tmp_path.glob("cross_entropy-*.json")
-    stored = json.loads(cached.read_text())
-    first = next(iter(stored["properties"].values()))
-    first["calls"][0] = first["calls"][0][:2]  # a call cut short
-    cached.write_text(json.dumps(stored))
-    assert grade(CORRECT, cross_entropy, config).score == 100
-    stored = json.loads(cached.read_text())  # written again whole by that grade
-    packed = next(call for p in stored["properties"].values() for call in p["calls"] if call[2])
-    packed[2][0] = len(stored["blobs"])  # floats the file does not hold
-    cached.write_text(json.dumps(stored))
-    assert grade(CORRECT, cross_entropy, config).score == 100
-    stored = json.loads(cached.read_text())
-    stored["blobs"][0] = "A" * len(stored["blobs"][0])  # zeros: the call is not one a property makes
-    cached.write_text(json.dumps(stored))
-    assert grade(CORRECT, cross_entropy, config).score == 100
-    stored["properties"] = {name: [] for name in stored["properties"]}
-    cached.write_text(json.dumps(stored))
-    assert grade(CORRECT, cross_entropy, config).score == 100
-    cached.write_text("{not json")
-    assert grade(CORRECT, cross_entropy, config).score == 100
+    (cached,) = tmp_path.glob("cross_entropy-*")
+
+    def damage(change):  # a file that passes its digest check, with `change` made to what it holds
+        stored = examples.unsealed(cached.read_bytes())  # written again whole by the last grade
+        change(stored)
+        cached.write_bytes(examples.sealed(stored))
+        assert grade(CORRECT, cross_entropy, config).score == 100
+
+    def cut_call(stored):
+        first = next(iter(stored["properties"].values()))
+        first["calls"][0] = first["calls"][0][:2]
+
+    def floats_not_held(stored):
+        packed = next(call for p in stored["properties"].values() for call in p["calls"] if call[2])
+        packed[2][0] = len(stored["blobs"])
+
+    def zeros(stored):  # the call is not one a property makes
+        stored["blobs"][0] = "A" * len(stored["blobs"][0])
+
+    def inputs_not_examples(stored):
+        next(iter(stored["properties"].values()))["inputs"] = [[1.0]]
+
+    def no_calls(stored):
+        stored["properties"] = {name: [] for name in stored["properties"]}
+
+    for change in (cut_call, floats_not_held, zeros, inputs_not_examples, no_calls):
+        damage(change)
+    whole = cached.read_bytes()
+    for broken in (whole[: len(whole) // 2], whole[:-1] + bytes([whole[-1] ^ 1]), b"{not marshal", b""):
+        assert examples.unsealed(broken) is None
+        cached.write_bytes(broken)
+        assert grade(CORRECT, cross_entropy, config).score == 100
+    assert cached.read_bytes() == whole  # each miss recorded the examples again, the same
 
 
 RECORD = """
