@@ -7,7 +7,7 @@ stderr belong to the student and go, capped, to a file the grader never parses. 
 converted to numbers and lists here, so no student object (and no lying __eq__) ever leaves.
 """
 import _posixsubprocess
-import base64
+import binascii
 import gc
 import io
 import json
@@ -16,10 +16,10 @@ import resource
 import select
 import signal
 import socket
+import struct
 import sys
 import traceback
 import types
-from array import array
 from itertools import chain
 
 SPAWN_EVENTS = {
@@ -169,7 +169,7 @@ def _lift(value, blobs):
 
 
 def _base64(floats):
-    return base64.b64encode(array("d", floats).tobytes()).decode("ascii")
+    return binascii.b2a_base64(struct.pack(f"{len(floats)}d", *floats), newline=False).decode("ascii")
 
 
 def decode(text):
@@ -186,9 +186,10 @@ def decode(text):
 def _lower(obj, blobs):
     if "f64" not in obj or len(obj) > 2:
         return obj
-    floats = array("d")
-    floats.frombytes(base64.b64decode(blobs[obj["f64"]]))
-    flat = floats.tolist()
+    packed = binascii.a2b_base64(blobs[obj["f64"]])
+    if len(packed) % 8:
+        raise ValueError(f"{len(packed)} bytes are not a whole number of floats")
+    flat = memoryview(packed).cast("d").tolist()
     rows = obj.get("rows")
     if rows is None:
         return flat
