@@ -243,7 +243,7 @@ class Submission:
             goes = [self._goes(call) for call in chunk]
             unsent = [call for call, go in zip(chunk, goes) if go]
             try:
-                sent = iter(self._worker.send_calls(unsent) if unsent else ())
+                sent = iter(self._worker.send_calls(unsent, hold=everything) if unsent else ())
                 self._queue.extend((call, next(sent) if go else None) for call, go in zip(chunk, goes))
             except (CallTimedOut, WorkerDied) as stopped:
                 self._ahead.clear()
@@ -290,12 +290,17 @@ class Submission:
         The first chunk, already sent, is read first: if its answers open no stream in `openings`, the
         whole cannot be one that passed, and nothing more is asked (a submission that fails early would
         otherwise have the worker run the rest of the property in vain). None then, or if a reply did
-        not come (a timeout, a dead worker): the property meets that call itself.
+        not come (a timeout, a dead worker): the property meets that call itself. The rest is asked
+        for with its replies held (see worker.Replies), so a reply that did not come there may stand
+        behind answers already made: the worker is replaced, and the property makes every call again.
         """
         if not self._read_queue() or opening(self._read_exchanges()) not in openings:
             return None
         self._send_ahead(everything=True)
-        return stream(self._read_exchanges()) if self._read_queue() else None
+        if not self._read_queue():
+            self.restart()
+            return None
+        return stream(self._read_exchanges())
 
     def _read_queue(self) -> bool:
         """Read the replies to every call in the queue; False at one that did not come."""

@@ -204,12 +204,14 @@ class _CountingWorker:
 
     def __init__(self) -> None:
         self.sent: list[int] = []
+        self.held: list[bool] = []
         self.next_id = 0
         self.last_answer = self.last_line = b""
         self.limits = GradeConfig().limits
 
-    def send_calls(self, calls: list[tuple[str, str, bool]]) -> list[int]:
+    def send_calls(self, calls: list[tuple[str, str, bool]], hold: bool = False) -> list[int]:
         self.sent.append(len(calls))
+        self.held.append(hold)
         first = self.next_id + 1
         self.next_id += len(calls)
         return list(range(first, first + len(calls)))
@@ -259,6 +261,7 @@ def test_answers_that_open_like_no_remembered_pass_are_not_read_whole():
         sub.prefetch(calls)
         digest = sub.read_ahead(openings)
         assert counting.sent == sent
+        assert counting.held == [False, True][: len(sent)], "the rest of a remembered pass comes held"
         assert digest == (passed[0] if openings else None)
 
 

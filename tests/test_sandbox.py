@@ -571,6 +571,38 @@ def test_a_call_that_hangs_while_later_calls_wait_to_be_sent_is_the_one_timed_ou
         assert sub.restarts == 1 and sub.call("echo", xs).returned == xs
 
 
+def test_held_replies_come_together_in_order_and_unheld_ones_at_once(fresh):
+    held = fresh.send_calls([("as_float", "[]", False)] * 50 + [("stall", "[[]]", False)], hold=True)
+    with pytest.raises(CallTimedOut):  # the answers made before the hang are held back with it
+        fresh.receive(held[0])
+    fresh.stop()
+    fresh.start()
+    assert fresh.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+    held = fresh.send_calls([("echo", encode([float(i)]), False) for i in range(200)], hold=True)
+    assert [fresh.receive(i)["returned"] for i in held] == [float(i) for i in range(200)]
+    unheld = fresh.send_calls([("echo", "[1.0]", False), ("stall", "[[]]", False)])
+    assert fresh.receive(unheld[0])["returned"] == 1.0
+
+
+def test_a_hang_among_held_replies_replaces_the_worker_and_the_property_calls_again(monkeypatch):
+    """Reading a remembered pass ahead holds the replies back; a call that hangs there keeps answers
+    already made from the grader, so the worker is replaced and nothing read ahead is used."""
+    import gradekit.submission
+    from gradekit.submission import AHEAD_CHUNK, Submission
+
+    monkeypatch.setattr(gradekit.submission, "opening", lambda exchanges: b"known")
+    calls = [("echo", encode([float(i)]), False) for i in range(AHEAD_CHUNK + 5)] + [("stall", "[[]]", False)]
+    with Worker(LIMITS) as running:
+        sub = Submission(running, PROTOCOL_SOURCE, "protocol.py")
+        assert sub.load() is None
+        sub.prefetch(calls)
+        started = time.monotonic()
+        assert sub.read_ahead({b"known"}) is None
+        assert time.monotonic() - started < 2 * LIMITS.call_timeout
+        assert sub.restarts == 1
+        assert sub.call("echo", 3.0).returned == 3.0  # from the fresh worker: the queue was let go
+
+
 def test_a_call_past_its_timeout_raises_call_timed_out(fresh):
     started = time.monotonic()
     with pytest.raises(CallTimedOut, match="did not answer within 0.5 s"):

@@ -150,8 +150,10 @@ class Worker:
         """Call `function` on arguments already encoded as a list (`encode`: the caller reuses the text)."""
         return self.receive(self.send_calls([(function, encoded_args, want_args)])[0])
 
-    def send_calls(self, calls: list[tuple[str, str, bool]]) -> list[int]:
-        """Queue calls; the worker runs them in order and answers each as soon as it is done.
+    def send_calls(self, calls: list[tuple[str, str, bool]], hold: bool = False) -> list[int]:
+        """Queue calls; the worker runs them in order and answers each as soon as it is done, or with
+        `hold`, several at a time (see worker.Replies): for a grader that reads them all before it
+        uses any.
 
         Sending a chunk of a property's expected calls at once lets the worker run ahead while the
         grader checks earlier answers, instead of one round trip (two context switches) per call.
@@ -160,6 +162,8 @@ class Worker:
         self._next_id += len(calls)
         control = {"op": "calls", "calls": [{"id": first + i, "function": f, "want_args": w}
                                             for i, (f, _, w) in enumerate(calls)]}
+        if hold:
+            control["hold"] = True
         line = CALL_SEPARATOR.join([json.dumps(control), *(a for _, a, _ in calls)])
         self._send(f"{line}\n".encode(), self.limits.call_timeout)
         return list(range(first, first + len(calls)))
