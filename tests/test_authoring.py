@@ -72,6 +72,14 @@ def test_float_lists_short_and_long_are_compared_as_close_compares_each_pair(pai
     assert _passes(actual * 100, expected * 100, rtol, atol) == agree
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_extremes_far_apart_are_not_close_and_warn_nobody():
+    """The student sees a verdict, never NumPy's overflow warning in the grader's output."""
+    for length in (3, 100):
+        assert not _passes([1e308] * length, [-1e308] * length, 1e-9, 1e-12)
+        assert not _passes([math.inf] * length, [-math.inf] * length, 1e-9, 1e-12)
+
+
 def test_a_length_mismatch_says_so():
     with pytest.raises(PropertyFailure, match="2 values where 3 were expected"):
         expect_close([1.0, 2.0], [1.0, 2.0, 3.0])

@@ -155,3 +155,13 @@ def test_a_table_built_again_from_its_recipe_is_a_fresh_copy_of_the_same_numbers
     m[0][0] = v[0][0] = -1.0
     m_again, v_again = build_moments({"scale": 0.1, "seed": 3})
     assert m_again[0][0] != -1.0 and v_again[0][0] >= 0.0
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_table_far_from_the_expected_one_fails_without_a_warning():
+    """The student sees a verdict, never NumPy's overflow warning in the grader's output."""
+    from gradekit.assignments.training_step.properties import expect_table
+    from gradekit.errors import PropertyFailure
+
+    with pytest.raises(PropertyFailure, match="worst at"):
+        expect_table([[1e308] * 27] * 27, [[-1e308] * 27] * 27, "W differs")

@@ -120,7 +120,7 @@ def expect_table(actual, expected, message, rtol=1e-9, atol=1e-12):
     if a is None or a.shape != e.shape:
         rows = f"{len(actual)} rows" if isinstance(actual, list) else type(actual).__name__
         expect(False, f"{message}: it is not a {e.shape[0]} x {e.shape[1]} table ({rows})", returned=actual)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         gap = np.where(np.isnan(a), np.inf, np.abs(a - e))
     bad = ~(gap <= atol + rtol * np.abs(e))
     if bad.any():
