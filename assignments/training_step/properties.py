@@ -310,7 +310,8 @@ def bigram_grad_matches_finite_differences(sub, table, tokens, position, column)
     W = build_table(table)
     row = tokens[:-1][position % (len(tokens) - 1)]
     h = 1e-5 * max(1.0, abs(W[row][column]))
-    up, down = [list(r) for r in W], [list(r) for r in W]
+    up, down = list(W), list(W)  # the other rows are shared: only this one changes
+    up[row], down[row] = list(W[row]), list(W[row])
     up[row][column] += h
     down[row][column] -= h
     slope = (sub.bigram_loss(up, tokens) - sub.bigram_loss(down, tokens)) / (up[row][column] - down[row][column])
