@@ -94,9 +94,12 @@ def test_the_run_is_several_consecutive_steps_over_several_names(training_step):
     assert len(calls) == sum(map(len, runs)), "one train_step call per name of the run"
 
 
-def test_whole_step_properties_run_their_own_smaller_number_of_examples(training_step):
+def test_whole_step_and_table_properties_run_their_own_smaller_number_of_examples(training_step):
     capped = {p.name: p.max_examples for p in training_step.properties if p.max_examples}
-    assert set(capped) == {p.name for p in training_step.properties if p.functions == ("train_step",)}
+    costly = {p.name for p in training_step.properties
+              if p.functions == ("train_step",) or set(p.functions) <= {"bigram_loss", "bigram_grad"}}
+    assert set(capped) == costly
+    assert {capped[p] for p in costly if "train_step" not in p} == {50}
     result = grade(CORRECT, only(training_step, RUN, "encode_matches_reference"), GradeConfig())
     runs = {t.name: t.examples for t in result.tests}
     assert runs == {RUN: capped[RUN], "encode_matches_reference": GradeConfig().max_examples}
