@@ -68,6 +68,9 @@ def _grading_options() -> argparse.ArgumentParser:
                          metavar="SECONDS", help="seconds one notebook cell may run (default %(default)s)")
     options.add_argument("--run-as", metavar="USER",
                          help="run the submission's code as this user (the grader must run as root)")
+    options.add_argument("--no-isolation", action="store_true",
+                         help="run the submission's code without the OS sandbox (bubblewrap), behind the "
+                              "Python guard alone; `grade` refuses to run without the sandbox unless told this")
     return options
 
 
@@ -186,14 +189,18 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
-def _config(args: argparse.Namespace) -> GradeConfig:
-    from gradekit.sandbox.process import run_as_ids
+def _config(args: argparse.Namespace, isolation: str = "auto") -> GradeConfig:
+    """The grading options as a config; `isolation` is what the command asks of the OS sandbox
+    unless --no-isolation turns it off. A setting that cannot be honoured is a usage error, now."""
+    from gradekit.sandbox.process import run_as_ids, sandbox_missing
 
-    run_as_ids(args.run_as)  # a user that does not exist, or no root to switch: a usage error, now
+    run_as_ids(args.run_as)
     config = GradeConfig(seed=args.seed, max_examples=args.max_examples, check_budget=args.budget,
                          property_budget=args.property_budget)
+    mode = "off" if args.no_isolation else isolation
+    sandbox_missing(mode)
     return replace(config, limits=replace(config.limits, call_timeout=args.timeout, memory_bytes=args.memory * 2**20,
-                                          cell_timeout=args.cell_timeout, run_as=args.run_as))
+                                          cell_timeout=args.cell_timeout, run_as=args.run_as, isolation=mode))
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -238,7 +245,7 @@ def _grade(args: argparse.Namespace) -> int:
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
     chosen = assignment.load(args.assignment, args.assignments)
-    summary = batch.grade_all(args.submissions, chosen, args.out, _config(args), jobs=args.jobs,
+    summary = batch.grade_all(args.submissions, chosen, args.out, _config(args, "require"), jobs=args.jobs,
                               feedback=args.feedback, assignment_dirs=args.assignments)
     print(summary, file=sys.stderr)
     return EXIT_PASSED

@@ -22,6 +22,10 @@ class Limits:
 
     `load_timeout` bounds a .py file's top level; a notebook's code cells get `cell_timeout` each.
     `run_as` names the user the worker runs as (the grader must be root to switch; None: its own user).
+    `reply_bytes` caps one reply and `replies_bytes` everything one submission's workers send: the
+    largest honest answer (a gradient over a vocabulary of 10,000) is about 110 KB.
+    `isolation`: "auto" runs the worker in the OS sandbox where the machine has one (and says so in
+    the notes where it has not), "require" refuses to grade without it, "off" never uses it.
     """
 
     call_timeout: float = 2.0
@@ -30,8 +34,10 @@ class Limits:
     memory_bytes: int = 1024 * MIB
     output_bytes: int = 64 * 1024
     file_bytes: int = 16 * MIB
-    reply_bytes: int = 16 * MIB
+    reply_bytes: int = 1 * MIB
+    replies_bytes: int = 256 * MIB
     run_as: str | None = None
+    isolation: str = "auto"
 
 
 @dataclass(frozen=True)

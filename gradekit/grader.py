@@ -81,7 +81,8 @@ def grade(
             try:
                 assignment = assignments.infer(set(sub.defined) or _named_in(source), assignment_dirs)
             except AssignmentError as error:
-                return GradeResult("unknown", shown, config.seed or 0, error=problem or str(error), notes=sub.notes)
+                return GradeResult("unknown", shown, config.seed or 0, error=problem or str(error),
+                                   notes=(*sub.notes, *([worker.note] if worker.note else [])))
         seed = config.seed_or(assignment.default_seed)
         sub.returns = {name: spec.returns for name, spec in assignment.functions.items()}
         if problem is not None:
@@ -89,6 +90,7 @@ def grade(
         else:
             outcomes = _run_all(assignment, sub, config, seed, started)
         output = sub.output()
+        notes = (*sub.notes, *([worker.note] if worker.note else []))
     tests = score(assignment, outcomes)
     lines = {k: v for k, v in sub.defined.items() if type(v) is int and k in assignment.functions}
     cells = {}
@@ -105,7 +107,7 @@ def grade(
         output=output,
         seconds=time.monotonic() - started,
         function_lines=lines,
-        notes=sub.notes,
+        notes=notes,
         function_cells=cells,
     )
 
@@ -210,7 +212,7 @@ def run_property(
         prop.test(sub)
         outcome, settled = Outcome(Status.PASSED, examples=sub.examples), True
     except BaseException as error:
-        outcome, settled = _verdict(error, sub, budget)
+        outcome, settled = _verdict(error, sub, budget, count)
     outcome = replace(outcome, seconds=time.monotonic() - started)
     if memory is not None and after is not None and settled and sub.restarts == restarts:
         memory.keep_run(after, sub.transcript, outcome, sub.quoted)
@@ -221,9 +223,12 @@ def _examples(prop: Property, config: GradeConfig) -> int:
     return min(config.max_examples, prop.max_examples or config.max_examples)
 
 
-def _verdict(error: BaseException, sub: Submission, budget: float) -> tuple[Outcome, bool]:
+def _verdict(error: BaseException, sub: Submission, budget: float, wanted: int) -> tuple[Outcome, bool]:
     """What a property that stopped with `error` concluded, and whether that follows from the
-    submission's answers alone (not from a clock, a restart or a missing function)."""
+    submission's answers alone (not from a clock, a restart or a missing function).
+
+    A property whose budget ran out before any example failed is not passed: it pays nothing, since
+    a function slow on purpose would otherwise keep the points of every example it never faced."""
     examples = sub.examples
     if isinstance(error, PropertyFailure):
         return Outcome(Status.FAILED, error.message, _last_counterexample(sub, error), examples), True
@@ -232,8 +237,9 @@ def _verdict(error: BaseException, sub: Submission, budget: float) -> tuple[Outc
             failure = sub.last_failure[0]
             message = failure.message + " (stopped shrinking at the time budget)"
             return Outcome(Status.FAILED, message, _last_counterexample(sub, failure), examples), False
-        message = f"stopped after {examples} examples: the property's {budget:g} s budget ran out"
-        return Outcome(Status.PASSED, message, None, examples), False
+        message = (f"not graded: the property's {budget:g} s budget ran out after {examples} of its "
+                   f"{wanted} examples, none of which failed")
+        return Outcome(Status.TIMEOUT, message, None, examples), False
     if isinstance(error, CallTimedOut):
         return Outcome(Status.TIMEOUT, error.message, _current(sub), examples), False
     if isinstance(error, Unrepeatable):

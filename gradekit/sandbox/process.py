@@ -1,11 +1,16 @@
 """The parent's handle on one sandboxed worker: start it, send it requests, and always end it.
 
-Limits enforced here rather than trusted to the child: every request has a deadline (a hung call
-costs its timeout, never the grade), a reply has a size cap, and `stop` kills the whole process group,
-escalating to SIGKILL when polite signals are ignored, so nothing the submission started survives.
+On Linux the worker runs inside the OS sandbox of isolation.py; elsewhere, or when told not to,
+behind worker.py's audit-hook guard alone, and the grade says so in its notes. Limits enforced here
+rather than trusted to the child: every wait has a deadline that nothing the worker sends can move
+past its bound (a hung call costs its timeout, never the grade), a reply has a size cap and all the
+replies of one worker a total cap, and `stop` kills the whole process group (and, sandboxed, the
+whole PID namespace), escalating to SIGKILL when polite signals are ignored, so nothing the
+submission started survives. Everything read from the worker is data to check, never to trust.
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -27,6 +32,7 @@ import gradekit.assignments
 import gradekit.reference
 from gradekit.config import Limits, cache_folder, search_path
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
+from gradekit.sandbox import isolation
 from gradekit.sandbox.template import Forked, Template, TemplateLost
 from gradekit.sandbox.worker import CALL_SEPARATOR, decode
 
@@ -34,6 +40,7 @@ WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
 GRACE_SECONDS = 0.2
 HELD_REPLIES = 4  # reply caps' worth of replies read ahead of the grader before the worker is stopped
+PR_SET_DUMPABLE = 4
 PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
 
 
@@ -54,8 +61,12 @@ class Worker:
         self.protected = protected
         self.proc: subprocess.Popen[bytes] | Forked | None = None
         self.directory = ""
+        self.isolated = False
+        self.note: str | None = None  # for the grade's notes: why this worker ran without the OS sandbox
         self._output = -1
         self._next_id = 0
+        self._taken = 0  # the id of the last reply taken
+        self._received = 0  # bytes the worker has sent in all, across restarts
         self._lines: deque[bytes] = deque()  # replies read, not yet taken
         self._partial = bytearray()  # the start of the next one
         self._held = 0  # bytes of replies read and not yet taken
@@ -79,6 +90,10 @@ class Worker:
 
     def start(self) -> None:
         account = run_as_ids(self.limits.run_as)
+        undumpable()
+        missing = sandbox_missing(self.limits.isolation)
+        self.isolated = missing is None
+        self.note = None if self.isolated else f"the submission ran without OS isolation: {missing}"
         self.directory = tempfile.mkdtemp(prefix="gradekit-")
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
@@ -89,34 +104,41 @@ class Worker:
             "file_bytes": self.limits.file_bytes,
             "output_bytes": self.limits.output_bytes,
             "reply_bytes": self.limits.reply_bytes,
-            "blocked_names": list(BLOCKED_NAMES),
-            "blocked_roots": _blocked_roots(self.protected),
+            # Sandboxed, the grader's folders are not there to refuse, nor named to the worker.
+            "guard": not self.isolated,
+            "blocked_names": [] if self.isolated else list(BLOCKED_NAMES),
+            "blocked_roots": [] if self.isolated else _blocked_roots(self.protected),
         }
-        # The grader keeps its own descriptor of the output file and reads through it: the folder is the
-        # worker's, and a name in it could be swapped for a link to a file only the grader may read.
-        self._output = os.open(os.path.join(self.directory, "output.txt"), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        # Output goes to a file with no name, read through the grader's own descriptor: nothing in the
+        # worker's folder can be swapped for a link to a file only the grader may read.
+        self._output = _unnamed_file()
+        extra: tuple[int, ...] = ()
         try:
             if account is not None:
                 os.chown(self.directory, *account)
-            self.proc = self._forked(settings, (request_read, reply_write, self._output)) or subprocess.Popen(
-                [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)],
+            argv = [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)]
+            if self.isolated:
+                argv, extra = isolation.command(argv, self.directory, tuple(_blocked_roots(self.protected)))
+            self.proc = (None if self.isolated else self._forked(settings, (request_read, reply_write, self._output))
+                         ) or subprocess.Popen(
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
                 stderr=self._output,
                 cwd=self.directory,
-                env=_worker_environment(self.directory),
-                pass_fds=(request_read, reply_write),
+                env=_worker_environment(isolation.INSIDE_FOLDER if self.isolated else self.directory),
+                pass_fds=(request_read, reply_write, *extra),
                 start_new_session=True,
                 **_switch(account),
             )
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
-            for fd in (request_read, reply_write, self._request_write, self._reply_read):
+            for fd in (request_read, reply_write, self._request_write, self._reply_read, *extra):
                 os.close(fd)
             self.stop()
             who = f" as {self.limits.run_as!r}" if account else ""
             raise GradekitError(f"the worker could not be started{who}: {error}") from None
-        os.close(request_read)
-        os.close(reply_write)
+        for fd in (request_read, reply_write, *extra):
+            os.close(fd)
         os.set_blocking(self._request_write, False)
         self._lines.clear()
         self._partial = bytearray()
@@ -143,7 +165,7 @@ class Worker:
         self._next_id += 1
         request = {"op": "load", "source": source, "filename": filename, "line": line, "fresh": fresh,
                    "id": self._next_id}
-        self._send(json.dumps(request).encode() + b"\n", timeout)
+        self._send(json.dumps(request).encode() + b"\n", timeout, 1)
         return self.receive(self._next_id, timeout, answer="functions")
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
@@ -165,7 +187,7 @@ class Worker:
         if hold:
             control["hold"] = True
         line = CALL_SEPARATOR.join([json.dumps(control), *(a for _, a, _ in calls)])
-        self._send(f"{line}\n".encode(), self.limits.call_timeout)
+        self._send(f"{line}\n".encode(), self.limits.call_timeout, len(calls))
         return list(range(first, first + len(calls)))
 
     def receive(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> dict[str, Any]:
@@ -183,25 +205,29 @@ class Worker:
             if reply.get("id") == request_id:
                 if not _well_formed(reply, answer):
                     raise WorkerDied(PROTOCOL_BROKEN)
-                # SHA-256 where most CPUs run it in hardware: three times faster than BLAKE2 on a 27 x 27 reply.
+                self._taken = request_id
                 self.last_answer = hashlib.sha256(line.partition(b", ")[2]).digest()[:16]
                 self.last_line = line
                 return reply
 
-    def _send(self, data: bytes, timeout: float) -> None:
-        """Write a request whole, reading replies to earlier calls meanwhile: a worker blocked on a full
-        reply pipe reads no requests, and the two processes would otherwise wait on each other.
+    def _send(self, data: bytes, timeout: float, calls: int) -> None:
+        """Write a request of `calls` calls whole, reading replies to earlier calls meanwhile: a worker
+        blocked on a full reply pipe reads no requests, and the two processes would otherwise wait on
+        each other.
 
-        A worker still answering earlier calls is making progress, so each reply restarts the clock:
-        only one that answers nothing and takes nothing for `timeout` has timed out.
+        A worker still answering earlier calls is making progress, so each whole reply restarts the
+        clock: only one that answers nothing and takes nothing for `timeout` has timed out. A byte at a
+        time is no progress, and however the replies come, the send ends by the time every call in
+        flight could have taken its `timeout`.
         """
-        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        deadline = now + timeout
+        final = now + timeout * (1 + calls + self._next_id - self._taken)
         unsent = memoryview(data)
         events = {self._request_write: select.POLLOUT, self._reply_read: select.POLLIN}
         while unsent:
-            ready = self._wait(events, deadline, timeout)
-            if self._reply_read in ready:
-                self._read_replies()
+            ready = self._wait(events, min(deadline, final), timeout)
+            if self._reply_read in ready and self._read_replies():
                 deadline = time.monotonic() + timeout
             if self._request_write in ready:
                 try:
@@ -219,22 +245,27 @@ class Worker:
         self._held -= len(line)
         return line
 
-    def _read_replies(self) -> None:
-        """Take what the worker has written. A read brings many small replies at once: they are split
-        once, not copied again for every line taken, and a long one grows in place."""
+    def _read_replies(self) -> int:
+        """Take what the worker has written; how many whole replies it completed. A read brings many
+        small replies at once: they are split once, not copied again for every line taken, and a long
+        one grows in place. Past a reply's cap, a held amount or the worker's total, it is stopped."""
         chunk = os.read(self._reply_read, 1 << 16)
         if not chunk:
             raise WorkerDied(self._death_message())
         self._partial += chunk
         self._held += len(chunk)
+        self._received += len(chunk)
+        complete: list[bytearray] = []
         if b"\n" in chunk:
             *complete, rest = self._partial.split(b"\n")
             self._lines.extend(map(bytes, complete))
             self._held -= len(complete)
             self._partial = rest
-        if len(self._partial) > self.limits.reply_bytes + 1024 or self._held > HELD_REPLIES * self.limits.reply_bytes:
+        if (len(self._partial) > self.limits.reply_bytes + 1024 or self._held > HELD_REPLIES * self.limits.reply_bytes
+                or self._received > self.limits.replies_bytes):
             self.stop()
             raise WorkerDied("the worker sent more data than the grader accepts")
+        return len(complete)
 
     def _wait(self, events: dict[int, int], deadline: float, timeout: float) -> set[int]:
         """The descriptors ready for their event (or hung up), by the deadline."""
@@ -253,9 +284,9 @@ class Worker:
             code = self.proc.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             return "the worker closed its connection to the grader"
-        if code < 0:
-            name = signal.Signals(-code).name
-            return f"the worker process was killed by {name}"
+        number = -code if code < 0 else isolation.exit_signal(code) if self.isolated else None
+        if number is not None:
+            return f"the worker process was killed by {signal_name(number)}"
         return f"the worker process exited with code {code}"
 
     def output(self) -> str:
@@ -289,6 +320,9 @@ def forked_workers(limits: Limits) -> Iterator[None]:
     """Within the block, this process's workers for `limits.run_as` fork from one preloaded template
     (see template.py): for a grader that starts a worker per submission, for a whole class."""
     global _template
+    if sandbox_missing(limits.isolation) is None:  # a template's children would share one sandbox
+        yield
+        return
     try:
         started = Template(str(WORKER_SCRIPT), _worker_environment, _switch(run_as_ids(limits.run_as)))
     except GradekitError:  # each worker, started alone, reports it for its own submission
@@ -300,6 +334,47 @@ def forked_workers(limits: Limits) -> Iterator[None]:
     finally:
         _template = None
         started.close()
+
+
+def sandbox_missing(mode: str) -> str | None:
+    """Why a worker under isolation `mode` runs without the OS sandbox; None when it runs inside.
+
+    "auto" uses the sandbox where this machine has one, "off" never, "require" always, or raises.
+    """
+    if mode == "off":
+        return "it was turned off (--no-isolation)"
+    missing = isolation.unavailable()
+    if missing is not None and mode == "require":
+        raise GradekitError(f"student code must run in the OS sandbox, and there is none here: {missing}. "
+                            "Install bubblewrap, or pass --no-isolation to grade without it")
+    return missing
+
+
+def undumpable() -> None:
+    """Make this process non-dumpable: no process of the same user may read or write its memory,
+    environment or descriptors through /proc or ptrace, sandbox or not."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def signal_name(number: int) -> str:
+    """SIGKILL, SIGRTMIN+6, or "signal 99": any number a worker's end can report."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+            return f"SIGRTMIN+{number - signal.SIGRTMIN}"
+        return f"signal {number}"
+
+
+def _unnamed_file() -> int:
+    """A read-write descriptor of a temporary file that has no name left on disk."""
+    fd, path = tempfile.mkstemp(prefix="gradekit-output-")
+    os.unlink(path)
+    return fd
 
 
 def _switch(account: tuple[int, int] | None) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """The sandboxed child: loads one submission and answers calls on it with plain data.
 
-It is started as a script by `process.py`, or forked from a template started as one (`--template`,
-see template.py), and imports nothing of gradekit, so nothing the grader trusts lives in this
-process. Requests and replies are lines of JSON (see `encode`) on two private pipes; stdout and
+It is started as a script by `process.py`, inside the OS sandbox of isolation.py where the machine
+has one, or forked from a template started as one (`--template`, see template.py) where it has not.
+It imports nothing of gradekit, so nothing the grader trusts lives in this process. Without the OS
+sandbox, `guard` is all that stands between a submission and the grader's files: an audit hook,
+which CPython says is no sandbox, so it is the fallback for a student's own laptop, not for a course. Requests and replies are lines of JSON (see `encode`) on two private pipes; stdout and
 stderr belong to the student and go, capped, to a file the grader never parses. Every result is
 converted to numbers and lists here, so no student object (and no lying __eq__) ever leaves.
 """
@@ -35,9 +37,11 @@ PATH_EVENTS = {
 }
 SIGNAL_EVENTS = {"os.kill", "os.killpg"}
 LIMIT_EVENTS = {"resource.setrlimit", "resource.prlimit"}
-# Modules that run any C function, or start processes, without raising an audit event. Loading
-# _posixsubprocess afresh is refused because the worker's own copy has been disarmed (see guard).
-UNAUDITED_MODULES = {"ctypes", "_ctypes", "_posixsubprocess"}
+# A module that starts processes without raising an audit event. Loading it afresh, under any name,
+# is refused because the worker's own copy has been disarmed (see guard).
+UNAUDITED_MODULES = {"_posixsubprocess"}
+# ctypes may be imported (SymPy and NumPy do) but not used: finding or calling a C function is refused.
+CTYPES_EVENTS = {"ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function"}
 MAX_DEPTH = 8
 PACK_MIN = 8
 SEPARATOR = "\t"  # between an encoded value's JSON and its floats
@@ -93,8 +97,10 @@ def guard(blocked_names, blocked_roots):
     _posixsubprocess.fork_exec = refuse_fork_exec
 
     def hook(event, args):
-        if event == "import" and args[0].partition(".")[0] in names:
+        if event == "import" and not names.isdisjoint(str(args[0]).split(".")):
             raise ImportError(f"{args[0]} is not available to a submission being graded")
+        if event in CTYPES_EVENTS or (event == "ctypes.dlopen" and args[0] is not None):
+            raise PermissionError("calling C functions through ctypes is not allowed while grading")
         for index in PATH_EVENTS.get(event, ()):
             if isinstance(args[index], (str, bytes)):
                 path = os.path.join(os.path.realpath(os.fsdecode(args[index])), "")
@@ -338,9 +344,11 @@ def write(fd, data):
 
 
 def become_worker(settings):
-    """Limits, the guard and capped output, then serve: from here on student code may run."""
+    """Limits, the guard where no OS sandbox confines this process, and capped output, then serve:
+    from here on student code may run."""
     apply_limits(settings)
-    guard(set(settings["blocked_names"]), settings["blocked_roots"])
+    if settings["guard"]:
+        guard(set(settings["blocked_names"]), settings["blocked_roots"])
     budget = [settings["output_bytes"]]
     sys.stdout = CappedOutput(1, budget)
     sys.stderr = CappedOutput(2, budget)
@@ -354,7 +362,7 @@ def template(channel_fd):
     student code ever runs here: each request (a worker's settings, with its request and reply pipes
     and output file as descriptors) is served in a child that becomes that worker at once.
     """
-    preload("numpy")
+    __import__("numpy")
     gc.freeze()  # what is loaded now is never collected: a worker's collections need not scan it
     channel = socket.socket(fileno=channel_fd)
     wake_read, wake_write = os.pipe()
@@ -379,21 +387,6 @@ def template(channel_fd):
             for fd in fds:
                 os.close(fd)
             channel.send(json.dumps({"pid": pid}).encode())
-
-
-def preload(name):
-    """Import `name` as it would be imported under the guard: the modules the guard refuses are
-    refused while it loads too, so no reference to them is left inside it for a submission to find
-    (NumPy keeps `ctypes` as a module attribute where it can import it)."""
-    refused = [m for m in UNAUDITED_MODULES if m not in sys.modules]
-    sys.modules.update(dict.fromkeys(refused))
-    try:
-        __import__(name)
-    except ImportError:
-        pass
-    finally:
-        for module in refused:
-            del sys.modules[module]
 
 
 def report_exits(channel):

@@ -1,0 +1,193 @@
+"""The operating-system sandbox a worker runs in on Linux: bubblewrap, with a seccomp filter.
+
+Why bubblewrap: it is the sandbox Flatpak is built on, packaged by every major distribution
+(`apt-get install bubblewrap`), runs unprivileged through user namespaces with no daemon and no
+setuid helper, and every mount it makes is named on its command line, so what a worker can see
+is the list built in `command` below and nothing else. The seccomp filter is compiled by libseccomp
+(through its official Python binding where installed, else `pyseccomp`, a binding of the same C
+library) and handed to bubblewrap, which installs it before the worker's interpreter starts.
+
+What a worker sees, all of it:
+- the Python runtime, read-only: the interpreter's prefixes and the system's /usr libraries, with
+  every copy of gradekit in them covered by an empty folder;
+- its own private folder, read-write, at /tmp: its working folder, HOME and TMPDIR;
+- the worker script alone, read-only, and the pipes and output file it was handed;
+- a /proc of its own PID namespace (no grader, no classmate), a minimal /dev, no network.
+It runs with no capabilities, no new privileges, and cannot start processes, make user namespaces,
+ptrace, read or write another process's memory, mount, or chroot. When its bubblewrap process is
+killed, the kernel kills everything in its PID namespace: nothing it started outlives it.
+
+Where none of this exists (macOS, Windows, a kernel without user namespaces, no bubblewrap), a
+worker runs with the audit-hook guard of worker.py alone, and says so (`unavailable`).
+"""
+from __future__ import annotations
+
+import errno
+import functools
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+INSIDE_FOLDER = "/tmp"  # the worker's private folder, as the worker sees it
+INSIDE_SCRIPT = "/sandbox/worker.py"
+INSIDE_ID = 1000  # the uid and gid the worker has inside: the same on every machine
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SYSTEM_FILES = ("/etc/ld.so.cache",)
+PROBE_SECONDS = 20.0
+
+# Refused with EPERM: what could reach outside the sandbox or another process, or load kernel code.
+DENIED = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
+    "mount", "umount2", "chroot", "pivot_root", "unshare", "setns",
+    "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
+    "fork", "vfork",
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "open_by_handle_at", "name_to_handle_at", "acct", "swapon", "swapoff", "reboot", "syslog",
+    "quotactl", "lookup_dcookie",
+)
+CLONE_THREAD = 0x00010000
+
+
+@functools.lru_cache(maxsize=None)
+def unavailable() -> str | None:
+    """Why workers on this machine cannot run in the OS sandbox; None when they can.
+
+    Decided once per process by starting one sandboxed interpreter, so a kernel that refuses user
+    namespaces, or a bubblewrap that cannot set one up, is found before any student code runs.
+    """
+    if not sys.platform.startswith("linux"):
+        return f"there is no OS sandbox for {sys.platform} (it needs Linux and bubblewrap)"
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    try:
+        _filter_program()
+    except (ImportError, OSError, RuntimeError, ValueError) as error:
+        return f"no seccomp filter could be built ({type(error).__name__}: {error})"
+    folder = tempfile.mkdtemp(prefix="gradekit-probe-")
+    try:
+        argv, keep = command([sys.executable, "-c", "pass"], folder, ())
+        try:
+            probe = subprocess.run(argv, pass_fds=keep, stdin=subprocess.DEVNULL, capture_output=True,
+                                   timeout=PROBE_SECONDS, env={"PATH": os.defpath})
+        finally:
+            for fd in keep:
+                os.close(fd)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not be run ({error})"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if probe.returncode != 0:
+        said = (probe.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
+        return f"bubblewrap could not start a sandbox here ({said})"
+    return None
+
+
+def command(argv: list[str], folder: str, hidden: tuple[str, ...]) -> tuple[list[str], tuple[int, ...]]:
+    """The bubblewrap command that runs `argv` in the sandbox, and the descriptors it must be given.
+
+    `argv[0]` is the interpreter and `argv[1]`, if it is the worker script, is shown at INSIDE_SCRIPT.
+    `folder` becomes the worker's private /tmp; `hidden` are folders (assignments, the example
+    cache) to cover wherever they fall inside what is shown. The caller closes the descriptors once
+    bubblewrap has started.
+    """
+    shown = _runtime_folders()
+    args = [
+        shutil.which("bwrap") or "bwrap",
+        "--unshare-all", "--unshare-user", "--disable-userns",
+        "--uid", str(INSIDE_ID), "--gid", str(INSIDE_ID), "--hostname", "sandbox",
+        "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        "--proc", "/proc", "--dev", "/dev",
+    ]
+    for path in SYSTEM_FOLDERS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for path in shown:
+        if path not in SYSTEM_FOLDERS:
+            args += ["--ro-bind", path, path]
+    for path in SYSTEM_FILES:
+        args += ["--ro-bind-try", path, path]
+    for path in _covered(shown, hidden):
+        args += ["--tmpfs", path, "--remount-ro", path]
+    args += ["--bind", folder, INSIDE_FOLDER, "--chdir", INSIDE_FOLDER]
+    inner = list(argv)
+    if len(inner) > 1 and inner[1].endswith("worker.py"):
+        args += ["--ro-bind", inner[1], INSIDE_SCRIPT]
+        inner[1] = INSIDE_SCRIPT
+    program = _seccomp_descriptor()
+    args += ["--seccomp", str(program), "--", *inner]
+    return args, (program,)
+
+
+def _runtime_folders() -> list[str]:
+    """The folders the interpreter and its installed libraries live in, outermost only."""
+    candidates = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    candidates.add(os.path.realpath(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))))
+    candidates.update(("/usr",))
+    folders = sorted(p for p in candidates if os.path.isdir(p) and p != "/")
+    return [p for p in folders if not any(_within(p, other) for other in folders if other != p)]
+
+
+def _covered(shown: list[str], hidden: tuple[str, ...]) -> list[str]:
+    """Folders inside what is shown that must look empty: every installed copy of gradekit (its
+    reference and assignments travel inside it) and every protected folder that falls inside."""
+    found: set[str] = set()
+    entries = [p for p in sys.path if p and os.path.isdir(p)]
+    for root in shown:
+        entries += glob.glob(os.path.join(root, "lib", "python3*", "*-packages"))
+        entries += glob.glob(os.path.join(root, "local", "lib", "python3*", "*-packages"))
+    for entry in entries:
+        for match in glob.glob(os.path.join(entry, "gradekit")) + glob.glob(os.path.join(entry, "gradekit-*")):
+            found.add(os.path.realpath(match))
+    found.update(os.path.realpath(p) for p in hidden)
+    inside = [p for p in found if os.path.isdir(p) and any(_within(p, root) for root in shown)]
+    return sorted(inside)
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _seccomp_descriptor() -> int:
+    """A pipe's read end holding the compiled filter, which bubblewrap reads to its end."""
+    program = _filter_program()
+    read, write = os.pipe()
+    try:
+        os.write(write, program)
+    finally:
+        os.close(write)
+    return read
+
+
+@functools.lru_cache(maxsize=None)
+def _filter_program() -> bytes:
+    """The seccomp filter as BPF: allow everything but DENIED and new processes (threads only)."""
+    try:
+        import seccomp  # type: ignore[import-not-found]
+    except ImportError:
+        import pyseccomp as seccomp  # type: ignore[import-untyped,no-redef]
+    rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for name in DENIED:
+        try:
+            rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
+        except (RuntimeError, ValueError, OSError):  # a call this kernel's libseccomp does not know
+            continue
+    # clone3 hides its flags in memory a filter cannot read: refused as unknown, so the C library
+    # falls back to clone, whose flags can be read. A clone without CLONE_THREAD is a new process.
+    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
+    with tempfile.TemporaryFile() as handle:
+        rules.export_bpf(handle)
+        handle.seek(0)
+        return handle.read()
+
+
+def exit_signal(code: int) -> int | None:
+    """The signal that ended a sandboxed worker, from bubblewrap's exit code (128 + the signal)."""
+    return code - 128 if 128 < code < 128 + 65 else None
