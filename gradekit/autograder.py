@@ -41,7 +41,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y python3 python3-venv python3-pip
+# bubblewrap is the OS sandbox each submission runs in (docs/grading-model.md, Isolation).
+apt-get install -y python3 python3-venv python3-pip bubblewrap
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
     echo "gradekit needs Python 3.10 or newer: choose a newer Ubuntu base image" >&2; exit 1; }
 python3 -m venv /opt/gradekit

@@ -13,15 +13,21 @@ What RESULTS_DIR gets:
     summary.md             the class summary: what most students missed, the score histogram
     histogram.svg
 
-Each student is graded in one of --jobs grader processes, each with its own sandboxed worker, forked
-from the grader's preloaded template (gradekit/sandbox/template.py) rather than started afresh. A
+Each student is graded in one of --jobs grader processes, each with a worker of its own in the OS
+sandbox (gradekit/sandbox/isolation.py); only where there is none, and --no-isolation allows that,
+are workers forked from the grader's preloaded template (gradekit/sandbox/template.py). A
 grader that runs past the per-student limit (the check budget plus STUDENT_GRACE) or dies is
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
 student, so one hang, crash or hostile file never costs anyone else's row.
 
+Integrity: every student's file is read once, in this process, before any grader starts, and the
+grader is sent that copy (`submissions.Source`); it never opens the file. So nothing a submission
+does while it is graded can change what a classmate is graded on, and the sha256 recorded with each
+result is that of the very bytes graded. Results and feedback are written by this process alone.
+
 Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
 student. A run over the same RESULTS_DIR skips every student whose result was made from the same
-file with the same settings, and builds gradebook.csv and summary.md from all of them.
+file (name and bytes) with the same settings, and builds gradebook.csv and summary.md from all of them.
 """
 from __future__ import annotations
 
@@ -38,7 +44,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -46,7 +52,7 @@ import gradekit
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.result import GradeResult
-from gradekit.submissions import IGNORED_FOLDERS, SUFFIXES, pick
+from gradekit.submissions import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
 
 STUDENT_GRACE = 120.0  # seconds past the check budget before a student's grader is stopped
 STOP_GRACE = 2.0
@@ -58,6 +64,7 @@ class Student:
     name: str
     path: Path  # the file, or the student's folder
     problem: str | None = None  # why there is nothing to grade, e.g. two entries with one name
+    source: Source | None = None  # the submission as read by `read_all`, which is what is graded
 
 
 def find_students(folder: Path, out: Path | None = None, assignment: str | None = None) -> list[Student]:
@@ -85,6 +92,13 @@ def find_students(folder: Path, out: Path | None = None, assignment: str | None 
     return students
 
 
+def read_all(students: list[Student], assignment: str) -> list[Student]:
+    """Every student with their submission read into memory now, in this process, before any grader
+    starts: graders grade this copy, so code run for one student cannot change what another is
+    graded on. A student with a problem, or already read, is left as they are."""
+    return [s if s.problem or s.source else replace(s, source=read(s.path, assignment)) for s in students]
+
+
 def grade_all(
     submissions: Path,
     assignment: Assignment,
@@ -100,10 +114,9 @@ def grade_all(
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
-    students = find_students(submissions, out, assignment.name)
+    students = read_all(find_students(submissions, out, assignment.name), assignment.name)
     settings = _settings(assignment, config)
-    stamps = {s.name: {"student": s.name, "file": str(s.path), "sha256": _digest(s.path), "settings": settings}
-              for s in students}
+    stamps = {s.name: _stamp(s, settings) for s in students}
     todo = [s for s in students if not _finished(out, s, stamps[s.name], assignment, feedback)]
     bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
 
@@ -196,9 +209,10 @@ class _Grader:
         self.seen = 0  # how much of the pool's log of learnt verdicts this grader has been sent
 
     def give(self, student: Student, limit: float, learnt: list[Any]) -> None:
-        """Send the next student, with what the other graders learnt since (see gradekit.reuse)."""
+        """Send the next student, their submission as read (see `read_all`), and what the other
+        graders learnt since (see gradekit.reuse)."""
         self.student, self.deadline = student, time.monotonic() + limit
-        self.connection.send((student.name, str(student.path), learnt))
+        self.connection.send((student.name, str(student.path), student.source, learnt))
 
     def stop(self) -> None:
         """SIGTERM first, so the grader unwinds and stops its worker's process group; then SIGKILL."""
@@ -218,11 +232,13 @@ def run_pool(students: list[Student], assignment: Assignment, config: GradeConfi
     each result as it comes, in this process. Every student gets exactly one result: a grader that
     hangs or dies gives its student an `unfinished` one. The graders load the assignment by name, so
     it must be found through `assignment_dirs` or the search path. With `remember`, graders give a
-    verdict again to answers exactly like an earlier student's (see gradekit.reuse)."""
+    verdict again to answers exactly like an earlier student's (see gradekit.reuse). Submissions not
+    yet read are read here, before any grader starts (see `read_all`)."""
     from gradekit.grader import unfinished
 
     if not students:
         return
+    students = read_all(students, assignment.name)
     if config.replay:  # recorded once here, not by every grader at once on a cold cache
         from gradekit import examples
 
@@ -284,7 +300,8 @@ def _replace(grader: _Grader, context: Any, setup: tuple[Any, ...]) -> _Grader:
 
 def _serve(connection: Any, assignment_name: str, config: GradeConfig, assignment_dirs: list[str] | None,
            remember: bool) -> None:
-    """A grader process: grade each student sent, send back the result, until the pipe closes."""
+    """A grader process: grade each student sent, from the submission as sent (the file is not read
+    again here), send back the result, until the pipe closes."""
 
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(1)  # unwinds grade(), whose `with Worker` kills the worker's process group
@@ -299,11 +316,11 @@ def _serve(connection: Any, assignment_name: str, config: GradeConfig, assignmen
     with forked_workers(config.limits):
         while True:
             try:
-                name, path, learnt = connection.recv()
+                name, path, source, learnt = connection.recv()
             except (EOFError, OSError):
                 return
             reuse.memory.absorb(learnt)
-            result = grade(Path(path), chosen, config, assignment_dirs)
+            result = grade(Path(path), chosen, config, assignment_dirs, read=source)
             connection.send((name, result, reuse.memory.new()))
 
 
@@ -316,19 +333,18 @@ def _settings(assignment: Assignment, config: GradeConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
-    for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
-        try:
-            digest.update(file.read_bytes())
-        except OSError:
-            pass
-    return digest.hexdigest()
+def _stamp(student: Student, settings: str) -> dict[str, str | None]:
+    """What a student's result is made from, kept with it so a rerun can tell it is still good: the
+    file graded and the sha256 of the bytes read from it (the ones graded, not a second read), or
+    the problem that left nothing to grade, and the settings."""
+    source = student.source
+    file = source.path if source is not None and source.path is not None else student.path
+    return {"student": student.name, "file": str(file), "sha256": source.sha256 if source else None,
+            "problem": student.problem, "settings": settings}
 
 
-def _finished(out: Path, student: Student, stamp: dict[str, str], assignment: Assignment, feedback: str) -> bool:
+def _finished(out: Path, student: Student, stamp: dict[str, str | None], assignment: Assignment,
+              feedback: str) -> bool:
     try:
         data = _read(out / "results" / f"{student.name}.json")
     except (OSError, ValueError, KeyError, TypeError):
@@ -345,7 +361,8 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _write_student(out: Path, student: Student, result: GradeResult, stamp: dict[str, str], feedback: str) -> None:
+def _write_student(out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None],
+                   feedback: str) -> None:
     """The feedback first, the result last: a result on disk means the student is done."""
     from gradekit.reports import WRITERS
 

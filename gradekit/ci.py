@@ -37,6 +37,8 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
+      - name: Install the sandbox the submission runs in
+        run: sudo apt-get update -q && sudo apt-get install -y -q bubblewrap
       - name: Install gradekit
         run: |
           python -m pip install --upgrade pip

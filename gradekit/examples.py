@@ -15,6 +15,11 @@ marshal gives back the drawn inputs, floats and all, at least twice as fast as J
 floats did (training_step's 8 MB: about 25 ms, against 55 to 95 ms). marshal is not meant for data
 anyone else may have written; this file is the grader's own (0600, in the user's cache folder), and
 the digest turns a damaged or cut file into a miss before marshal reads a byte of it.
+
+Without the OS sandbox a submission could still put something else where the file goes: a named pipe
+(a plain read waits for a writer forever), a link to /dev/zero (never ends) or to a huge file, a
+folder. So the file is opened without following a link and without waiting, and only a regular file
+of a sane size is read: anything else is a miss, which costs a recording, never a grade.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +47,13 @@ from gradekit.sandbox.worker import SEPARATOR, decode, encode, to_plain
 Recorded = dict[str, dict[str, list[Any]]]
 FORMAT = 5  # bump when what is stored changes: an old file then simply misses
 DIGEST = 16  # bytes of SHA-256 in front of the marshalled contents
+# The largest cache file read. An honest file grows with --max-examples: at the default 100 the largest
+# (cross_entropy's) is under 10 MB, so this leaves room for runs of thousands of examples, while a file
+# past it, which no recording makes, costs at most this much memory and a digest of it before it misses.
+LARGEST = 256 * 1024 * 1024
+# Opened without following a link (a link to /dev/zero or a huge file fails to open) and without
+# waiting (a named pipe opens at once, to be refused by its type); 0 where the OS has no such flag.
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 # What this process has already read, by file and its stat: a grader process that grades a whole class
 # parses the file once, and a file changed on disk is read again. Replay never changes what it is
@@ -53,23 +66,59 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     key = _key(assignment, seed, max_examples)
     stem = f"{assignment.name}-{seed}-{max_examples}"
     path = cache_folder() / f"{stem}-{key[:16]}.marshal"
-    try:
-        stat = path.stat()
-        seen = (str(path), stat.st_mtime_ns, stat.st_size)
-        if seen in _read:
-            return _read[seen]
-        stored = unsealed(path.read_bytes())
-        if type(stored) is dict and stored.get("key") == key and _well_formed(stored):
-            _read[seen] = _unpacked(stored)
-            return _read[seen]
-    except OSError:
-        pass
+    cached = _cached(path, key)
+    if cached is not None:
+        return cached
     properties = record(assignment, seed, max_examples)
     for stale in path.parent.glob(f"{stem}-*"):  # made by other versions of the same assignment
         if stale != path:
-            stale.unlink(missing_ok=True)
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError:  # a folder, or not ours to remove: it is never read, so it costs nothing
+                pass
     _write(path, sealed({"key": key, **_packed(properties)}))
     return properties
+
+
+def _cached(path: Path, key: str) -> Recorded | None:
+    """What the cache file at `path` holds for `key`; None for a miss, whatever is there instead."""
+    try:
+        fd = os.open(path, OPEN_FLAGS)
+    except OSError:  # missing, a link, a folder where the OS will not open one, not ours
+        return None
+    try:
+        status = os.fstat(fd)  # of what was opened, not of what the name points to by now
+        if not stat.S_ISREG(status.st_mode) or status.st_size > LARGEST:
+            return None
+        seen = (str(path), status.st_mtime_ns, status.st_size)
+        if seen in _read:
+            return _read[seen]
+        data = _contents(fd, status.st_size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    stored = None if data is None else unsealed(data)
+    if type(stored) is dict and stored.get("key") == key and _well_formed(stored):
+        _read[seen] = _unpacked(stored)
+        return _read[seen]
+    return None
+
+
+def _contents(fd: int, size: int) -> bytes | None:
+    """The `size` bytes fstat saw; None where the file holds more or less by the time it is read.
+
+    It asks for one byte more than `size`, so a file that grows while it is read is never read past that.
+    """
+    chunks: list[bytes] = []
+    got = 0
+    while got <= size:
+        chunk = os.read(fd, size + 1 - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks) if got == size else None
 
 
 def sealed(stored: dict[str, Any]) -> bytes:
@@ -190,11 +239,22 @@ def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write atomically; a cache that cannot be written only costs speed."""
+    """Write atomically; a cache that cannot be written only costs speed.
+
+    A whole new file (0600) in the same folder is renamed over whatever is at `path`: a reader sees the
+    old file or the new one, never part of one, and a rename replaces a link or a pipe itself, never
+    what it leads to. A temporary file that was not renamed is removed.
+    """
+    temporary: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
+            temporary = handle.name
             handle.write(data)
-        os.replace(handle.name, path)
+        os.replace(temporary, path)
     except OSError:
-        pass
+        try:
+            if temporary is not None:
+                os.unlink(temporary)
+        except OSError:
+            pass

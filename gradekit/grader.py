@@ -35,6 +35,7 @@ from gradekit.properties import Property
 from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
 from gradekit.sandbox import Worker
 from gradekit.submission import Submission, opening, stream
+from gradekit.submissions import Source
 from gradekit.submissions import read as read_source
 
 
@@ -63,15 +64,19 @@ def grade(
     config: GradeConfig = GradeConfig(),
     assignment_dirs: list[str] | None = None,
     worker: Worker | None = None,
+    read: Source | None = None,
 ) -> GradeResult:
     """Grade one submission: a .py file, a notebook, or a student's folder holding one (see
     `submissions.pick`). Never raises for anything the submission does.
 
     `worker` may be one already started (`Worker.started`), so its interpreter boots while this
-    process is still importing; it is stopped here either way.
+    process is still importing; it is stopped here either way. `read` is the submission as already
+    read from `path` (a class grade reads every file before any student's code runs): given, it is
+    what is graded and `path` is never opened.
     """
     started = time.monotonic()
-    read = read_source(path, assignment.name if assignment else None)
+    if read is None:
+        read = read_source(path, assignment.name if assignment else None)
     source, problem, shown = read.text, read.problem, str(read.path or path)
     with worker or Worker.started(config.limits, assignment_dirs) as worker:
         sub = Submission(worker, source, read.filename, read.cells)

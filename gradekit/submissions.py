@@ -6,9 +6,13 @@ syntax neutralised (see `cell_code`). `Source.text` is then the notebook as one 
 starting on its own `Cell.line`, so a line number reported by the worker names one cell and one line.
 
 A folder holding one student's work is read as the one submission file in it (see `pick`).
+
+The file is read once, as bytes: `Source.sha256` is their digest, so a caller that grades a `Source`
+(a class grade sends it to its grader processes) can say exactly which bytes were graded.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, replace
@@ -43,6 +47,7 @@ class Source:
     problem: str | None = None
     cells: tuple[Cell, ...] | None = None  # a notebook's code cells; None for a .py file
     path: Path | None = None  # the file read, when there was one (a folder's pick)
+    sha256: str | None = None  # the hex digest of the bytes read, when they could be read
 
     def where(self, line: int | None) -> str:
         """A line of `text` as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""
@@ -81,12 +86,22 @@ def read(path: Path, assignment: str | None = None) -> Source:
     if path.suffix not in SUFFIXES:
         return Source("", path.name, f"{path.name} is not a Python file (.py) or a Jupyter notebook (.ipynb)")
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+    except OSError as error:  # e.g. no permission, or the file vanished since it was found
+        return Source("", path.name, f"{path.name} could not be read ({error.strerror or error})", path=path)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text = _universal_newlines(data.decode("utf-8"))
     except UnicodeDecodeError:
-        return Source("", path.name, f"{path.name} is not UTF-8 text", path=path)
+        return Source("", path.name, f"{path.name} is not UTF-8 text", path=path, sha256=digest)
     if path.suffix == ".ipynb":
-        return replace(read_notebook(text, path.name), path=path)
-    return Source(text, path.name, path=path)
+        return replace(read_notebook(text, path.name), path=path, sha256=digest)
+    return Source(text, path.name, path=path, sha256=digest)
+
+
+def _universal_newlines(text: str) -> str:
+    """CRLF and CR line ends as LF, as a text-mode read gives them: the bytes are read raw to be hashed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]:

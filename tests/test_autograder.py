@@ -183,14 +183,14 @@ SOURCE = (
     "    except PermissionError:\\n"
     "        return -1\\n"
     "def swap_output():\\n"
-    "    os.remove('output.txt')\\n"
     "    os.symlink('/etc/shadow', 'output.txt')\\n"
     "    print('swapped')\\n"
-    "    return 0\\n"
+    "    return len(os.listdir('.'))\\n"
 )
 reports = []
-for start in (contextlib.nullcontext(), forked_workers(Limits(run_as="nobody"))):  # alone, then as grade makes them
-    with start, Worker(Limits(run_as="nobody")) as worker:
+GUARDED = Limits(run_as="nobody", isolation="off")  # the separate user is the wall where there is no OS sandbox
+for start in (contextlib.nullcontext(), forked_workers(GUARDED)):  # alone, then as a class is graded
+    with start, Worker(GUARDED) as worker:
         assert worker.load(SOURCE, "probe.py")["ok"]
         calls = [worker.call(name, "[]")["returned"] for name in ("uid", "read_shadow", "swap_output")]
         reports.append({"calls": calls, "output": worker.output(), "owner": os.stat(worker.directory).st_uid})
@@ -217,8 +217,8 @@ def _python_for_nobody() -> str | None:
 
 @pytest.mark.skipif(_python_for_nobody() is None, reason="needs root and a Python the user nobody may run")
 def test_run_as_runs_the_submission_as_that_user_who_cannot_read_the_graders_files(bundle):
-    """The worker runs with nobody's uid in a folder nobody owns; a link swapped in for its output file
-    leaks nothing, because the grader reads the output through the descriptor it opened. gradekit is
+    """Without the OS sandbox, the worker runs with nobody's uid in a folder nobody owns, which holds
+    nothing of the grader's: its output file has no name, so a link made there leaks nothing. gradekit is
     installed from the bundle's wheel where nobody can read it (pytest's own tmp_path is private)."""
     python = _python_for_nobody()
     site = Path(tempfile.mkdtemp(prefix="gradekit-run-as-"))
@@ -242,7 +242,7 @@ def test_run_as_runs_the_submission_as_that_user_who_cannot_read_the_graders_fil
     nobody = pwd.getpwnam("nobody").pw_uid
     assert len(reports) == 2, "a worker started alone and one forked from a template"
     for report in reports:
-        assert report["calls"] == [nobody, -1, 0] and report["owner"] == nobody
+        assert report["calls"] == [nobody, -1, 1] and report["owner"] == nobody
         assert report["output"] == "swapped\n"
 
 

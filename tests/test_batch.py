@@ -3,16 +3,20 @@
 The class: a correct file, a buggy one, a notebook in a folder, a folder with a scratch file beside
 the submission, a file that hangs at import, one that exits at import, one whose grader is made to
 crash, one whose grader runs past the per-student limit, and two entries that claim one name.
+Every file is read once, before any grader starts, and graded as read.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -22,11 +26,19 @@ import gradekit.grader
 from gradekit import batch
 from gradekit.config import GradeConfig, Limits
 from gradekit.result import GradeResult
+from gradekit.submissions import read
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FAST = GradeConfig(max_examples=10, limits=Limits(call_timeout=1.0, load_timeout=1.5, cell_timeout=1.0))
+
+
+def notebook(source: Path) -> str:
+    """A notebook whose one code cell is the file at `source`."""
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": source.read_text()}]
+    return json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells})
 
 
 def make_class(folder: Path) -> Path:
@@ -35,10 +47,7 @@ def make_class(folder: Path) -> Path:
     shutil.copy(EXAMPLES / "buggy_submission.py", folder / "bob.py")
     shutil.copy(HOSTILE / "hang_at_import.py", folder / "carol.py")
     (folder / "dave").mkdir()
-    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-              "source": (EXAMPLES / "submission.py").read_text()}]
-    (folder / "dave" / "homework.ipynb").write_text(json.dumps(
-        {"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells}))
+    (folder / "dave" / "homework.ipynb").write_text(notebook(EXAMPLES / "submission.py"))
     (folder / "erin.py").write_text("import os\nos._exit(3)\n")
     (folder / "frank").mkdir()
     shutil.copy(EXAMPLES / "buggy_submission.py", folder / "frank" / "scratch.py")
@@ -70,16 +79,18 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
     submissions = make_class(tmp_path / "class")
     shutil.copy(EXAMPLES / "submission.py", submissions / "ivan.py")  # his grader will crash
     pid_file = tmp_path / "judy-worker.pid"
-    (submissions / "judy.py").write_text(f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+    marker = f"judy{os.getpid()}"  # the name her worker gives itself, which the host sees in /proc
+    (submissions / "judy.py").write_text(f"open('/proc/self/comm', 'w').write({marker!r})\n"
                                          "while True:\n    pass\n")  # and hers will run past the limit
     real_grade = gradekit.grader.grade
 
-    def grade(path, assignment, config, *rest):  # the graders are forked from here, so they see this patch
+    def grade(path, assignment, config, *rest, **options):  # the graders are forked from here: they see this
         if Path(path).name == "ivan.py":
             os._exit(9)
         if Path(path).name == "judy.py":  # a load that would hang for a minute, past the student limit
             config = replace(config, limits=replace(config.limits, load_timeout=60.0))
-        return real_grade(path, assignment, config, *rest)
+            threading.Thread(target=_write_pid_of, args=(marker, pid_file), daemon=True).start()
+        return real_grade(path, assignment, config, *rest, **options)
 
     monkeypatch.setattr(gradekit.grader, "grade", grade)
     monkeypatch.setattr(batch, "STUDENT_GRACE", 4.0)
@@ -134,6 +145,54 @@ def test_a_grader_gets_its_next_student_before_the_last_ones_reports_are_written
     batch.run_pool(students, cross_entropy, FAST, None, 1, lambda student, _: events.append(("record", student.name)))
     assert events == [("give", "ann"), ("give", "ben"), ("record", "ann"), ("give", "cat"), ("record", "ben"),
                       ("record", "cat")]
+
+
+def test_every_file_is_read_once_before_grading_and_graded_as_read(tmp_path, monkeypatch, cross_entropy):
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    shutil.copy(EXAMPLES / "submission.py", submissions / "ann.py")
+    shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "ben.py")
+    (submissions / "cat").mkdir()
+    (submissions / "cat" / "homework.ipynb").write_text(notebook(EXAMPLES / "submission.py"))
+    graded = {"ann": submissions / "ann.py", "ben": submissions / "ben.py",
+              "cat": submissions / "cat" / "homework.ipynb"}
+    as_read = {name: path.read_bytes() for name, path in graded.items()}
+    broken = "raise RuntimeError('rewritten after it was read')\n"
+    real_read = batch.read
+
+    def read_then_rewrite(path, assignment):  # as if a classmate's code rewrote the file right after the read
+        source = real_read(path, assignment)
+        source.path.write_text(broken)
+        return source
+
+    monkeypatch.setattr(batch, "read", read_then_rewrite)
+    out = tmp_path / "results"
+    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    assert all(path.read_text() == broken for path in graded.values())
+    table = rows(out)
+    assert table["ann"]["score"] == "100" and table["cat"]["score"] == "100"
+    assert table["ben"]["loss_matches_reference"] == "0" and table["ben"]["softmax_matches_reference"] == "8"
+    assert not any(row["error"] for row in table.values())
+    for name, path in graded.items():
+        stamp = json.loads((out / "results" / f"{name}.json").read_text())["batch"]
+        assert stamp["sha256"] == hashlib.sha256(as_read[name]).hexdigest() and stamp["file"] == str(path)
+    # The files now hold other bytes: a rerun grades them again, as they are now.
+    monkeypatch.setattr(batch, "read", real_read)
+    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    assert "(3 graded now, 0 kept from before)" in account
+    assert all(row["score"] == "0" and row["error"] for row in rows(out).values())
+    assert "rewritten after it was read" in rows(out)["ann"]["error"]
+
+
+def test_grade_given_a_submission_as_read_grades_it_and_never_opens_the_path(tmp_path, cross_entropy):
+    (tmp_path / "homework.ipynb").write_text(notebook(EXAMPLES / "submission.py"))
+    source = pickle.loads(pickle.dumps(read(tmp_path)))  # as a grader process receives it
+    assert source == read(tmp_path) and source.cells
+    (tmp_path / "homework.ipynb").write_text("raise RuntimeError('rewritten after it was read')\n")
+    result = gradekit.grader.grade(tmp_path, cross_entropy, FAST, read=source)
+    assert result.error is None and result.score == result.max_score
+    assert result.submission == str(tmp_path / "homework.ipynb")
+    assert gradekit.grader.grade(tmp_path / "gone.py", cross_entropy, FAST, read=source).score == result.max_score
 
 
 def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path, cross_entropy):
@@ -194,6 +253,21 @@ def test_a_spreadsheet_never_reads_a_student_name_or_error_as_a_formula(cross_en
     data = {**result.to_dict(), "batch": {"student": "@bob"}}
     table = list(csv.reader(io.StringIO(batch.gradebook(cross_entropy, [data]))))
     assert table[1][0] == "'@bob" and table[1][-1].startswith("'=HYPERLINK")
+
+
+def _write_pid_of(name: str, pid_file: Path, seconds: float = 30.0) -> None:
+    """Write the host's pid of the process that names itself `name` (/proc/PID/comm), once it appears:
+    a sandboxed worker can write nowhere the test can read, nor see its own pid on the host."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and (entry / "comm").read_text().strip() == name:
+                    pid_file.write_text(entry.name)
+                    return
+            except OSError:
+                continue
+        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:

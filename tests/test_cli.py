@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -104,9 +105,11 @@ def test_seed_option_is_reported(tmp_path):
     assert json.loads(out.read_text())["seed"] == 11
 
 
-def test_a_tiny_property_budget_stops_drawing_but_keeps_a_right_grade(tmp_path):
+def test_a_tiny_property_budget_pays_nothing_it_did_not_test_and_says_how_far_it_got(tmp_path):
     out = tmp_path / "r.json"
     main(["check", str(CORRECT), "--format", "json", "--output", str(out), "--property-budget", "0.001"])
     report = json.loads(out.read_text())
-    assert report["score"] == 100
-    assert any("budget ran out" in t["message"] for t in report["tests"])
+    stopped = [t for t in report["tests"] if "budget ran out" in t["message"]]
+    assert stopped and all(t["status"] == "timeout" and t["score"] == 0 for t in stopped)
+    assert all(re.search(r"after \d+ of its \d+ examples", t["message"]) for t in stopped)
+    assert report["score"] == sum(t["score"] for t in report["tests"] if t not in stopped) < 100

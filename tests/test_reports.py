@@ -176,7 +176,7 @@ def test_text_report_and_every_other_format_share_the_counterexample_lines():
     body = "\n".join(line[2:] for line in lines[1:])
     assert body == json.loads(gradescope.render(RESULT))["tests"][2]["output"]
     assert body in ET.fromstring(junit.render(RESULT)).find("testsuite/testcase[3]/failure").text
-    assert "Notes (graded with what the other cells defined):" in text.render(RESULT)
+    assert "Notes:\n  cell 2 raised NameError" in text.render(RESULT)
 
 
 def test_histogram_is_svg_with_a_bar_per_tenth_and_full_marks_in_the_last():

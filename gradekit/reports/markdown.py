@@ -24,7 +24,7 @@ def render(result: GradeResult) -> str:
         passed = sum(t.status is Status.PASSED for t in result.tests)
         out[-1] += f" · {passed} of {len(result.tests)} properties passed · seed {result.seed}"
     if result.notes:
-        out += ["", "## Notes", "", "Graded with what the other cells defined:", ""]
+        out += ["", "## Notes", ""]
         out += [f"- {escape(note)}" for note in result.notes]
     failing = [t for t in result.tests if t.status is not Status.PASSED]
     if failing and not result.error:

@@ -55,7 +55,7 @@ def details(test: PropertyResult) -> list[str]:
 def _notes(result: GradeResult) -> list[str]:
     if not result.notes:
         return []
-    return ["", "Notes (graded with what the other cells defined):"] + [f"  {note}" for note in result.notes]
+    return ["", "Notes:"] + [f"  {note}" for note in result.notes]
 
 
 def _points(value: float) -> str:

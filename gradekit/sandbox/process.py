@@ -301,6 +301,8 @@ class Worker:
     def stop(self) -> None:
         if self.proc is not None:
             _kill_group(self.proc)
+            if self.isolated:
+                _await_hangup(self._reply_read)
             self.proc = None
             for fd in (self._request_write, self._reply_read):
                 os.close(fd)
@@ -425,6 +427,17 @@ def _kill_group(proc: subprocess.Popen[bytes] | Forked) -> None:
         pass
     _signal_group(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def _await_hangup(fd: int) -> None:
+    """Wait, briefly, until nothing holds the write end of the reply pipe: the kernel ends a sandbox
+    after its bubblewrap process, and this makes `stop` return once the worker is gone."""
+    deadline = time.monotonic() + GRACE_SECONDS * 10
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    while (remaining := deadline - time.monotonic()) > 0 and poller.poll(remaining * 1000):
+        if not os.read(fd, 1 << 16):
+            return
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
