@@ -25,6 +25,8 @@ LINE_ESCAPE = re.compile(r"^(\s*)[%!]")  # %matplotlib inline, !pip install ...
 ASSIGNED_ESCAPE = re.compile(r"^(\s*[\w.\[\], ]+?\s*=\s*)[%!](?!=)")  # files = !ls, t = %timeit -o f()
 HELP = re.compile(r"^(\s*)(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # np.exp?  ??softmax
 IGNORED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
+# A notebook with its plots saved stays well under this; a class grade holds every file in memory at once.
+LARGEST = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,12 @@ def read(path: Path, assignment: str | None = None) -> Source:
     if path.suffix not in SUFFIXES:
         return Source("", path.name, f"{path.name} is not a Python file (.py) or a Jupyter notebook (.ipynb)")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(LARGEST + 1)
     except OSError as error:  # e.g. no permission, or the file vanished since it was found
         return Source("", path.name, f"{path.name} could not be read ({error.strerror or error})", path=path)
+    if len(data) > LARGEST:
+        return Source("", path.name, f"{path.name} is too large to be a submission (over {LARGEST:,} bytes)", path=path)
     digest = hashlib.sha256(data).hexdigest()
     try:
         text = _universal_newlines(data.decode("utf-8"))

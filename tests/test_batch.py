@@ -276,3 +276,14 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_file_too_large_to_be_a_submission_is_one_sentence_not_a_load(tmp_path, monkeypatch):
+    """A class grade holds every file in memory at once, so a huge one is refused, not read whole."""
+    from gradekit import submissions
+
+    monkeypatch.setattr(submissions, "LARGEST", 1024)
+    huge = tmp_path / "huge.py"
+    huge.write_text("x = 1\n" * 400)
+    read = submissions.read(huge)
+    assert read.text == "" and read.problem == "huge.py is too large to be a submission (over 1,024 bytes)"

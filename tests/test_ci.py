@@ -30,7 +30,8 @@ def test_init_ci_writes_a_workflow_that_grades_annotates_uploads_and_fails_below
     assert [s.get("uses", "").split("@")[0] for s in steps if "uses" in s] == [
         "actions/checkout", "actions/setup-python", "actions/upload-artifact"]
     runs = [s["run"] for s in steps if "run" in s]
-    assert runs[1].strip().endswith("--format github --min-score 60")
+    assert "apt-get install -y -q bubblewrap" in runs[0]  # the OS sandbox, before anything is graded
+    assert runs[2].strip().endswith("--format github --min-score 60")
     assert steps[-1]["if"] == "always()" and steps[-1]["with"]["path"] == "gradekit-junit.xml"
     assert set(workflow[True]) == {"push", "pull_request", "workflow_dispatch"}  # YAML 1.1 reads `on` as True
 
