@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,22 @@ def test_a_tiny_property_budget_pays_nothing_it_did_not_test_and_says_how_far_it
     assert stopped and all(t["status"] == "timeout" and t["score"] == 0 for t in stopped)
     assert all(re.search(r"after \d+ of its \d+ examples", t["message"]) for t in stopped)
     assert report["score"] == sum(t["score"] for t in report["tests"] if t not in stopped) < 100
+
+
+def test_a_class_is_not_graded_without_the_os_sandbox_unless_told_and_a_check_says_it_ran_without(tmp_path):
+    """With no bubblewrap on the PATH: `grade` is a usage error naming the remedy, writes nothing, and
+    goes ahead with --no-isolation; `check` grades and says in its notes that it ran unsandboxed."""
+    (tmp_path / "class").mkdir()
+    shutil.copy(CORRECT, tmp_path / "class" / "alice.py")
+    bare = {**os.environ, "PATH": os.path.dirname(sys.executable)}
+    grade = [sys.executable, "-m", "gradekit", "grade", str(tmp_path / "class"), "--assignment", "cross_entropy",
+             "--out", str(tmp_path / "out"), "--max-examples", "5"]
+    refused = subprocess.run(grade, env=bare, capture_output=True, text=True)
+    assert refused.returncode == 2 and "bubblewrap is not installed" in refused.stderr
+    assert "--no-isolation" in refused.stderr and not (tmp_path / "out").exists()
+    told = subprocess.run([*grade, "--no-isolation"], env=bare, capture_output=True, text=True)
+    assert told.returncode == 0 and (tmp_path / "out" / "gradebook.csv").is_file()
+    check = subprocess.run([sys.executable, "-m", "gradekit", "check", str(CORRECT), "--format", "json",
+                            "--max-examples", "5"], env=bare, capture_output=True, text=True)
+    notes = json.loads(check.stdout)["notes"]
+    assert notes == ["the submission ran without OS isolation: bubblewrap is not installed (apt-get install bubblewrap)"]
