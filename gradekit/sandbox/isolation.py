@@ -25,11 +25,14 @@ from __future__ import annotations
 import errno
 import functools
 import glob
+import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 INSIDE_FOLDER = "/tmp"  # the worker's private folder, as the worker sees it
 INSIDE_SCRIPT = "/sandbox/worker.py"
@@ -87,12 +90,14 @@ def unavailable() -> str | None:
     return None
 
 
-def command(argv: list[str], folder: str, hidden: tuple[str, ...]) -> tuple[list[str], tuple[int, ...]]:
+def command(argv: list[str], folder: str, hidden: tuple[str, ...], info: int | None = None
+            ) -> tuple[list[str], tuple[int, ...]]:
     """The bubblewrap command that runs `argv` in the sandbox, and the descriptors it must be given.
 
     `argv[0]` is the interpreter and `argv[1]`, if it is the worker script, is shown at INSIDE_SCRIPT.
     `folder` becomes the worker's private /tmp; `hidden` are folders (assignments, the example
-    cache) to cover wherever they fall inside what is shown. The caller closes the descriptors once
+    cache) to cover wherever they fall inside what is shown; `info`, a descriptor bubblewrap writes
+    the sandbox's first process to (see `sandbox_pid`). The caller closes the descriptors once
     bubblewrap has started.
     """
     shown = _runtime_folders()
@@ -121,8 +126,33 @@ def command(argv: list[str], folder: str, hidden: tuple[str, ...]) -> tuple[list
         args += ["--ro-bind", inner[1], INSIDE_SCRIPT]
         inner[1] = INSIDE_SCRIPT
     program = _seccomp_descriptor()
-    args += ["--seccomp", str(program), "--", *inner]
-    return args, (program,)
+    args += ["--seccomp", str(program)]
+    if info is not None:
+        args += ["--info-fd", str(info)]
+    return [*args, "--", *inner], (program,)
+
+
+def sandbox_pid(info: int, seconds: float) -> int | None:
+    """The pid, as this process sees it, of the sandbox's first process (its PID namespace's init),
+    read from bubblewrap's `--info-fd` pipe; None if it is not told within `seconds`.
+
+    The grader kills that process itself: the kernel then ends everything in the namespace. Relying
+    on the init's parent-death signal alone is not enough, since a worker can write the init's memory
+    and clear it."""
+    deadline = time.monotonic() + seconds
+    data = b""
+    poller = select.poll()
+    poller.register(info, select.POLLIN | select.POLLHUP)
+    while (remaining := deadline - time.monotonic()) > 0 and poller.poll(remaining * 1000):
+        chunk = os.read(info, 4096)
+        if not chunk:
+            break
+        data += chunk
+    try:
+        pid = json.loads(data)["child-pid"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return pid if type(pid) is int and pid > 0 else None
 
 
 def _runtime_folders() -> list[str]:

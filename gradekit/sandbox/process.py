@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,7 @@ class Worker:
         self.isolated = False
         self.note: str | None = None  # for the grade's notes: why this worker ran without the OS sandbox
         self._output = -1
+        self._sandbox = -1  # a pidfd of the sandbox's init, which `stop` kills: all in it die with it
         self._next_id = 0
         self._taken = 0  # the id of the last reply taken
         self._received = 0  # bytes the worker has sent in all, across restarts
@@ -113,12 +114,14 @@ class Worker:
         # worker's folder can be swapped for a link to a file only the grader may read.
         self._output = _unnamed_file()
         extra: tuple[int, ...] = ()
+        info_read, info_write = os.pipe() if self.isolated else (-1, -1)
         try:
             if account is not None:
                 os.chown(self.directory, *account)
             argv = [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)]
             if self.isolated:
-                argv, extra = isolation.command(argv, self.directory, tuple(_blocked_roots(self.protected)))
+                argv, extra = isolation.command(argv, self.directory, tuple(_blocked_roots(self.protected)), info_write)
+                extra = (*extra, info_write)
             self.proc = (None if self.isolated else self._forked(settings, (request_read, reply_write, self._output))
                          ) or subprocess.Popen(
                 argv,
@@ -132,13 +135,17 @@ class Worker:
                 **_switch(account),
             )
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
-            for fd in (request_read, reply_write, self._request_write, self._reply_read, *extra):
-                os.close(fd)
+            for fd in {request_read, reply_write, self._request_write, self._reply_read, info_read, info_write, *extra}:
+                if fd >= 0:
+                    os.close(fd)
             self.stop()
             who = f" as {self.limits.run_as!r}" if account else ""
             raise GradekitError(f"the worker could not be started{who}: {error}") from None
-        for fd in (request_read, reply_write, *extra):
+        for fd in {request_read, reply_write, *extra}:
             os.close(fd)
+        if self.isolated:
+            self._sandbox = _pidfd(isolation.sandbox_pid(info_read, self.limits.load_timeout))
+            os.close(info_read)
         os.set_blocking(self._request_write, False)
         self._lines.clear()
         self._partial = bytearray()
@@ -299,6 +306,11 @@ class Worker:
             return ""
 
     def stop(self) -> None:
+        if self._sandbox >= 0:
+            with suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._sandbox, signal.SIGKILL)
+            os.close(self._sandbox)
+            self._sandbox = -1
         if self.proc is not None:
             _kill_group(self.proc)
             if self.isolated:
@@ -370,6 +382,17 @@ def signal_name(number: int) -> str:
         if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
             return f"SIGRTMIN+{number - signal.SIGRTMIN}"
         return f"signal {number}"
+
+
+def _pidfd(pid: int | None) -> int:
+    """A pidfd of `pid`, which names that process and no other even once its number is reused; -1 if
+    there is none to open (the process is gone, or the kernel predates pidfds)."""
+    if pid is None:
+        return -1
+    try:
+        return os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        return -1
 
 
 def _unnamed_file() -> int:

@@ -1,0 +1,495 @@
+"""Containment inside the OS sandbox: one hostile file per way of attacking the grader, graded as a course would.
+
+Each file in tests/hostile/ named here attacks one way (its docstring says how) and is otherwise the
+reference solution, or does no work of its own. It is graded with the sandbox of
+gradekit/sandbox/isolation.py in place (default Limits but for shorter timeouts, isolation "auto"),
+and every test checks containment: no points the file did not earn (the attacked function's
+properties pay 0, or the attack fails and the file gets exactly what its honest parts earn), a
+report all the same, no file outside the sandbox changed, and nothing left running.
+
+These tests are about the sandbox, so they refuse to run without it: the check below fails the
+module on a machine with no bubblewrap or no user namespaces instead of skipping it.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import gradekit.reference.cross_entropy
+from gradekit import assignment, batch
+from gradekit.config import GradeConfig, Limits
+from gradekit.grader import grade
+from gradekit.reports import WRITERS
+from gradekit.result import GradeResult, Status
+from gradekit.sandbox import isolation
+
+assert isolation.unavailable() is None, f"the OS sandbox these tests are about is missing: {isolation.unavailable()}"
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+HOSTILE = REPOSITORY / "tests" / "hostile"
+EXAMPLES = REPOSITORY / "examples"
+REFERENCE = Path(gradekit.reference.cross_entropy.__file__).resolve()
+FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
+CONFIG = GradeConfig(max_examples=10)
+SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
+SETTLE_SECONDS = 2.0  # how long a process that is being killed may take to go
+UNSANDBOXED = "without OS isolation"
+PLACEHOLDER = re.compile(r"__[A-Z_]+__")
+
+
+def hostile(name: str, **places: str) -> str:
+    """tests/hostile/NAME with its placeholders replaced (__REFERENCE__ by REFERENCE=...): every one it
+    has must be given; the others given are for other files."""
+    source = (HOSTILE / name).read_text()
+    for key, value in places.items():
+        source = source.replace(f"__{key}__", value)
+    assert not PLACEHOLDER.search(source), PLACEHOLDER.search(source)
+    return source
+
+
+def graded(grade_file, name: str, config: GradeConfig = CONFIG, replace: dict[str, str] | None = None,
+           **limits: float) -> GradeResult:
+    """Grade tests/hostile/NAME in the sandbox: a GradeResult, in bounded time, that every writer renders."""
+    started = time.monotonic()
+    result = grade_file(hostile(name, **(replace or {})), config, **{**FAST, **limits})
+    assert time.monotonic() - started < SANITY_SECONDS
+    assert isinstance(result, GradeResult)
+    assert not [note for note in result.notes if UNSANDBOXED in note], result.notes
+    for render in WRITERS.values():
+        assert render(result)
+    return result
+
+
+def touching(result: GradeResult, functions: tuple[str, ...]) -> tuple[list, list]:
+    """(properties that call any of `functions`, the rest)."""
+    hit = [t for t in result.tests if set(t.functions) & set(functions)]
+    return hit, [t for t in result.tests if t not in hit]
+
+
+def assert_earned_honestly(result: GradeResult, attacked: tuple[str, ...]) -> None:
+    """The properties of the attacked functions pay nothing; every other one passes in full, so the
+    score is exactly what the file's honest functions earn."""
+    hit, rest = touching(result, attacked)
+    assert hit and rest
+    for test in hit:
+        assert test.score == 0, (test.name, test.status, test.message)
+    for test in rest:
+        assert test.status is Status.PASSED and test.score == test.max_score, (test.name, test.message)
+    assert result.error is None
+    assert result.score == sum(t.max_score for t in rest)
+
+
+def by_name(result: GradeResult) -> dict:
+    return {t.name: t for t in result.tests}
+
+
+# What is left running
+
+
+def _state_and(pid: int, part: str) -> tuple[str, bytes] | None:
+    """(the process's state letter, /proc/PID/PART), or None if it is gone or not ours to read."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state, Path(f"/proc/{pid}/{part}").read_bytes()
+    except (OSError, IndexError):
+        return None
+
+
+def carrying(marker: str) -> list[int]:
+    """Live processes (not zombies) with `marker` in their command line or environment."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        for part in ("cmdline", "environ"):
+            seen = _state_and(int(entry.name), part)
+            if seen and seen[0] != "Z" and marker.encode() in seen[1]:
+                found.append(int(entry.name))
+                break
+    return found
+
+
+def children() -> set[int]:
+    """Live child processes of this test process: a worker or grader left behind would be one."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        seen = _state_and(int(entry.name), "stat") if entry.name.isdigit() else None
+        if seen and seen[0] != "Z" and int(seen[1].decode().rsplit(")", 1)[1].split()[1]) == os.getpid():
+            found.add(int(entry.name))
+    return found
+
+
+def left_running(marker: str, before: set[int]) -> list[str]:
+    """What still runs once grading is over, as "PID: command line": processes carrying `marker`, and
+    children of this process that were not there before. Given a moment, since a killed sandbox takes
+    a little while to go."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        left = sorted(set(carrying(marker)) | (children() - before))
+        if not left or time.monotonic() > deadline:
+            return [f"{pid}: {_command(pid)}" for pid in left]
+        time.sleep(0.1)
+
+
+def _command(pid: int) -> str:
+    seen = _state_and(pid, "cmdline")
+    return seen[1].replace(b"\0", b" ").decode("utf-8", "replace")[:160] if seen else "(gone)"
+
+
+def end(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@dataclass
+class Watch:
+    """A token unique to one test, and this process's children before it: see `left_running`."""
+
+    marker: str
+    before: set[int]
+
+    def left(self) -> list[str]:
+        return left_running(self.marker, self.before)
+
+
+@pytest.fixture
+def watch():
+    """Every process an attack tries to start carries the test's marker in its command line or
+    environment; whatever still carries it when the test ends was started by the test, and is ended."""
+    watching = Watch(f"gradekit-escape-{uuid.uuid4().hex}", children())
+    yield watching
+    end(carrying(watching.marker))
+
+
+# 1. Reading the answer key
+
+PLACES = {"REPOSITORY": str(REPOSITORY), "REFERENCE": str(REFERENCE)}  # what a student could guess
+# Each theft, and a line of what it printed that shows it tried the real places and was refused.
+THEFTS = {
+    "steal_by_dir_fd.py": f"/ + {REFERENCE.relative_to('/')}: FileNotFoundError",
+    "steal_by_chroot.py": "chroot escape: PermissionError",
+    "steal_from_disk_copies.py": f"{REFERENCE}: FileNotFoundError",
+    "steal_via_proc_cmdline.py": "folders named in /proc",
+}
+
+
+@pytest.mark.parametrize("name", THEFTS)
+def test_a_theft_of_the_answer_key_earns_nothing(grade_file, watch, name):
+    """A file that does no work of its own and answers with whatever copy of the reference it can
+    reach scores 0: inside the sandbox there is no copy to reach, however it looks."""
+    result = graded(grade_file, name, replace=PLACES)
+    assert result.error is None and result.score == 0
+    for test in result.tests:
+        assert test.score == 0 and test.status is not Status.PASSED, (test.name, test.message)
+        assert "found no copy of the reference" in test.message, (test.name, test.message)
+    assert f"{Path(name).stem}: found no copy of the reference" in result.output
+    assert THEFTS[name] in result.output, result.output
+    assert watch.left() == []
+
+
+@pytest.mark.parametrize("name", THEFTS)
+def test_each_theft_works_where_nothing_contains_it(tmp_path, name):
+    """The thefts are real: run as plain Python, with no sandbox, each one finds the reference. (The
+    /proc one is started in the checkout, as a grader run from its checkout is; the chroot escape
+    needs root.)"""
+    if name == "steal_by_chroot.py" and os.geteuid() != 0:
+        pytest.skip("chroot needs root")
+    script = tmp_path / name
+    script.write_text(hostile(name, **PLACES))
+    cwd = REPOSITORY if name == "steal_via_proc_cmdline.py" else tmp_path
+    ran = subprocess.run([sys.executable, str(script)], cwd=cwd, capture_output=True, text=True, timeout=SANITY_SECONDS)
+    assert f"{Path(name).stem}: stole the reference" in ran.stdout, ran.stdout + ran.stderr
+
+
+# 2. Rewriting the grader
+
+
+def test_the_graders_memory_cannot_be_rewritten(grade_file, watch):
+    """The grader is not in the worker's PID namespace: its /proc/PID/mem does not exist there, so a
+    wrong perplexity stays wrong. The parent the worker does see is the sandbox's own init."""
+    grader = os.getpid()
+    result = graded(grade_file, "write_grader_memory.py", replace={"GRADER_PID": str(grader)})
+    assert f"grader {grader}: refused FileNotFoundError" in result.output
+    assert re.search(r"^parent 1: ", result.output, re.MULTILINE), result.output
+    assert_earned_honestly(result, ("perplexity",))
+    assert by_name(result)["perplexity_matches_reference"].status is Status.FAILED
+    assert watch.left() == []
+
+
+def test_a_pth_file_reaches_no_python_outside_the_sandbox(grade_file, watch):
+    """The runtime is mounted read-only and the user's site-packages is not there at all: no .pth file
+    lands where the grader's Python, or any later one, would run it."""
+    folders = [Path(p) for p in [*site.getsitepackages(), site.getusersitepackages()]]
+    planted = [folder / f"zz_{watch.marker}.pth" for folder in folders]
+    before = {folder: sorted(folder.glob("*.pth")) for folder in folders}
+    try:
+        result = graded(grade_file, "drop_pth_files.py", replace={
+            "MARKER": watch.marker, "SITE_PACKAGES": os.pathsep.join(map(str, folders))})
+        assert [path for path in planted if path.exists()] == []
+        assert {folder: sorted(folder.glob("*.pth")) for folder in folders} == before
+        later = subprocess.run([sys.executable, "-c", "pass"], capture_output=True, text=True, timeout=SANITY_SECONDS)
+        assert watch.marker not in later.stdout + later.stderr
+    finally:  # should containment fail, the machine's Python must not keep running the payload
+        for path in planted:
+            path.unlink(missing_ok=True)
+    assert f"refused {folders[0] / f'zz_{watch.marker}.pth'}" in result.output
+    assert result.score == result.max_score and result.error is None
+    assert watch.left() == []
+
+
+# 3. Attacking classmates in a class grade
+
+CLASSMATES = {"alice.py": EXAMPLES / "submission.py", "bob.py": EXAMPLES / "buggy_submission.py",
+              "carol/submission.py": EXAMPLES / "submission.py"}
+CLASS_CONFIG = GradeConfig(max_examples=10, limits=Limits(**FAST))
+
+
+@dataclass
+class ClassGrade:
+    folder: Path
+    out: Path
+    attacker: str
+    files_before: dict[Path, str]
+    files_after: dict[Path, str]
+    left: list[str]
+
+
+def _digests(folder: Path) -> dict[Path, str]:
+    return {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def class_grade(tmp_path_factory) -> ClassGrade:
+    """Three honest classmates (a folder student among them) and an attacker named to be graded last,
+    so the others' results are on disk while it runs, graded in one `grade_all` with two graders."""
+    root = tmp_path_factory.mktemp("class")
+    folder, out = root / "submissions", root / "results"
+    for name, source in CLASSMATES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, folder / name)
+    attacker = f"zz-{uuid.uuid4().hex}"  # also its marker: every process it starts would carry it
+    (folder / f"{attacker}.py").write_text(hostile(
+        "attack_classmates.py", MARKER=attacker, CLASS_DIR=str(folder), RESULTS_DIR=str(out)))
+    before = _digests(folder)
+    already = children()
+    started = time.monotonic()
+    batch.grade_all(folder, assignment.load("cross_entropy"), out, CLASS_CONFIG, jobs=2, progress=io.StringIO())
+    assert time.monotonic() - started < SANITY_SECONDS
+    graded_class = ClassGrade(folder, out, attacker, before, _digests(folder), left_running(attacker, already))
+    yield graded_class
+    end(carrying(attacker))
+
+
+def _result(class_grade: ClassGrade, student: str) -> dict:
+    return json.loads((class_grade.out / "results" / f"{student}.json").read_text())
+
+
+def _gradebook(class_grade: ClassGrade) -> dict[str, dict[str, str]]:
+    with open(class_grade.out / "gradebook.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_classmates_files_are_untouched(class_grade):
+    assert class_grade.files_after == class_grade.files_before
+
+
+@pytest.mark.parametrize("student, file", [("alice", "alice.py"), ("bob", "bob.py"), ("carol", "carol/submission.py")])
+def test_each_classmate_gets_what_they_get_alone(class_grade, student, file):
+    """Graded next to the attacker or alone, a classmate's result is the same, property by property,
+    in their result file and in the gradebook."""
+    alone = grade(class_grade.folder / file, assignment.load("cross_entropy"), CLASS_CONFIG)
+    in_class = _result(class_grade, student)
+    assert in_class["score"] == alone.score
+    assert {t["name"]: (t["status"], t["score"]) for t in in_class["tests"]} == {
+        t.name: (t.status.value, t.score) for t in alone.tests}
+    assert float(_gradebook(class_grade)[student]["score"]) == alone.score
+
+
+def test_the_attacker_gets_only_what_it_earned(class_grade):
+    """It could see no classmate's process or file and write no result: its copied perplexity is its
+    own wrong one, which pays nothing, and the rest is the reference's full marks."""
+    result = _result(class_grade, class_grade.attacker)
+    hit = [t for t in result["tests"] if "perplexity" in t["functions"]]
+    rest = [t for t in result["tests"] if "perplexity" not in t["functions"]]
+    assert hit and all(t["score"] == 0 for t in hit)
+    assert rest and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in rest)
+    assert result["score"] == sum(t["max_score"] for t in rest) == 90
+    assert float(_gradebook(class_grade)[class_grade.attacker]["score"]) == 90
+    for outcome in ("saw processes [1];", "copied no perplexity", "spoiled 0 files", "forged 0 results",
+                    "no helper process: PermissionError"):
+        assert outcome in result["output"], result["output"]
+
+
+def test_the_results_folder_holds_only_what_the_grader_wrote(class_grade):
+    students = ["alice", "bob", "carol", class_grade.attacker]
+    assert sorted(p.name for p in (class_grade.out / "results").iterdir()) == sorted(f"{s}.json" for s in students)
+    assert sorted(_gradebook(class_grade)) == sorted(students)
+    for student in students:
+        assert float(_gradebook(class_grade)[student]["score"]) == _result(class_grade, student)["score"]
+
+
+def test_the_class_grade_leaves_nothing_running(class_grade):
+    assert class_grade.left == []
+
+
+# 4. Escaping the process-group kill
+
+ESCAPES = ("escape_by_posixsubprocess_alias.py", "escape_by_ctypes_fork.py", "escape_by_double_fork.py")
+
+
+@pytest.mark.parametrize("name", ESCAPES)
+def test_no_process_outlives_grading(grade_file, watch, tmp_path, name):
+    """Every way of starting a process is refused, at import and in a call, so none survives to
+    write outside or sleep on; and the grade is the reference's, untouched."""
+    marker_file = tmp_path / f"escaped-{watch.marker}"
+    result = graded(grade_file, name, replace={"MARKER": watch.marker, "MARKER_FILE": str(marker_file)})
+    assert result.score == result.max_score and result.error is None
+    lines = result.output.splitlines()
+    for where in ("import", "call"):
+        tried = [line for line in lines if line.startswith(where)]
+        assert tried and all("refused" in line for line in tried), lines
+    assert watch.left() == []
+    assert not marker_file.exists()
+
+
+def test_the_sandbox_init_cannot_be_taken_over_to_outlive_grading(grade_file, watch):
+    """The worker may rewrite the sandbox's init (it clears its parent-death signal and waits for
+    ever), but the grader kills that init itself, by pidfd, and the whole namespace goes with it."""
+    result = graded(grade_file, "escape_by_taking_over_sandbox_init.py", replace={"MARKER": watch.marker})
+    assert_earned_honestly(result, ("perplexity",))
+    assert watch.left() == []
+
+
+# 5. Hanging or crashing the grader
+
+
+def test_a_reply_trickled_byte_by_byte_times_out(grade_file, watch):
+    """Bytes that never make a reply do not move the deadline: the call times out after its own timeout."""
+    result = graded(grade_file, "trickle_reply.py")
+    assert_earned_honestly(result, ("perplexity",))
+    test = by_name(result)["perplexity_matches_reference"]
+    assert test.status is Status.TIMEOUT and "`perplexity` did not answer within 0.5 s" in test.message
+    assert watch.left() == []
+
+
+def test_a_realtime_signal_is_reported_by_its_name(grade_file, watch):
+    result = graded(grade_file, "realtime_signal.py")
+    assert_earned_honestly(result, ("sequence_loss",))
+    for test in touching(result, ("sequence_loss",))[0]:
+        assert test.status is Status.ERROR
+        assert "the worker process was killed by SIGRTMIN+6" in test.message, (test.name, test.message)
+    assert watch.left() == []
+
+
+def test_replies_padded_to_15_mib_are_capped(grade_file, watch):
+    """A reply of 15 MiB of floats comes back as the worker's own TooLarge error; 15 MiB written straight
+    into the pipe stops the worker. The timeout is the default's, so a slow encode is not a hang."""
+    result = graded(grade_file, "huge_replies.py", GradeConfig(max_examples=10, property_budget=2.0),
+                    call_timeout=Limits().call_timeout)
+    assert_earned_honestly(result, ("perplexity", "softmax_cross_entropy_grad"))
+    tests = by_name(result)
+    assert tests["perplexity_matches_reference"].status is Status.FAILED
+    assert "raised TooLarge: returned more data than the grader accepts" in tests["perplexity_matches_reference"].message
+    assert tests["grad_matches_identity"].status is Status.ERROR
+    assert "the worker sent more data than the grader accepts" in tests["grad_matches_identity"].message
+    assert watch.left() == []
+
+
+# 6. Dodging examples
+
+
+def test_running_out_the_property_budget_earns_nothing(grade_file, watch):
+    """A wrong function slow enough that the budget ends before a failing example is reached pays 0,
+    and the message says how far the property got."""
+    result = graded(grade_file, "dodge_by_sleeping.py", GradeConfig(max_examples=10, property_budget=1.0))
+    assert_earned_honestly(result, ("perplexity",))
+    test = by_name(result)["perplexity_matches_reference"]
+    assert test.status is Status.TIMEOUT
+    reached = re.search(r"the property's 1 s budget ran out after (\d+) of its 10 examples, none of which failed",
+                        test.message)
+    assert reached and 1 <= int(reached.group(1)) < 10, test.message
+    assert watch.left() == []
+
+
+# 7. Leaking
+
+
+def test_the_graders_environment_does_not_leak_into_any_report(grade_file, watch, monkeypatch, tmp_path):
+    """A secret in the grader's environment reaches neither the worker nor, through what it prints, any
+    report: not graded here, nor by `gradekit check` started with the secret in its environment, where
+    the grader's own /proc/PID/environ holds it."""
+    secret = f"secret-{uuid.uuid4().hex}"
+    monkeypatch.setenv("GRADEKIT_TEST_SECRET", secret)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    result = graded(grade_file, "leak_grader_environment.py", replace={"GRADER_PID": str(os.getpid())})
+    assert f"/proc/{os.getpid()}/environ: refused FileNotFoundError" in result.output
+    assert "/proc/1/environ: PATH=" in result.output and "own environment:" in result.output
+    assert result.score == result.max_score
+    assert secret not in json.dumps(result.to_dict())
+    for name, render in WRITERS.items():
+        assert secret not in render(result), name
+    submission = tmp_path / "leak.py"
+    submission.write_text(hostile("leak_grader_environment.py", GRADER_PID=str(os.getpid())))
+    report, code = check_cli(submission)
+    assert code == 0 and "own environment:" in report["output"]
+    assert secret not in json.dumps(report)
+    assert watch.left() == []
+
+
+# 8. Harsh, not hostile
+
+
+def test_a_right_file_that_imports_sympy_and_numpy_gets_full_marks(grade_file, watch):
+    result = graded(grade_file, "imports_sympy_and_numpy.py", load_timeout=Limits().load_timeout)
+    assert result.error is None and result.score == result.max_score
+    assert all(t.status is Status.PASSED for t in result.tests)
+    assert watch.left() == []
+
+
+# The command line contains them too
+
+
+def check_cli(submission: Path) -> tuple[dict, int]:
+    """`gradekit check SUBMISSION --format json`: the report, parsed, and the exit code."""
+    ran = subprocess.run([sys.executable, "-m", "gradekit", "check", str(submission), "--format", "json",
+                          "--max-examples", "10", "--timeout", str(FAST["call_timeout"])],
+                         capture_output=True, text=True, timeout=SANITY_SECONDS, cwd=submission.parent)
+    assert ran.returncode in (0, 1), ran.stderr
+    return json.loads(ran.stdout), ran.returncode
+
+
+@pytest.mark.parametrize("name, score", [
+    ("steal_from_disk_copies.py", 0),
+    ("escape_by_double_fork.py", 100),
+    ("trickle_reply.py", 90),
+])
+def test_gradekit_check_contains_them(watch, tmp_path, name, score):
+    marker_file = tmp_path / f"escaped-{watch.marker}"
+    submission = tmp_path / "submission.py"
+    submission.write_text(hostile(name, **PLACES, MARKER=watch.marker, MARKER_FILE=str(marker_file)))
+    started = time.monotonic()
+    report, code = check_cli(submission)
+    assert time.monotonic() - started < SANITY_SECONDS
+    assert report["score"] == score and report["error"] is None
+    assert code == (0 if score == report["max_score"] else 1)
+    assert not [note for note in report["notes"] if UNSANDBOXED in note]
+    assert watch.left() == []
+    assert not marker_file.exists()
