@@ -36,7 +36,8 @@ from gradekit.config import GradeConfig, Limits
 from gradekit.grader import grade
 from gradekit.reports import WRITERS
 from gradekit.result import GradeResult, Status
-from gradekit.sandbox import isolation
+from gradekit.sandbox import Worker, isolation
+from gradekit.sandbox.worker import encode
 
 assert isolation.unavailable() is None, f"the OS sandbox these tests are about is missing: {isolation.unavailable()}"
 
@@ -308,6 +309,7 @@ def _gradebook(class_grade: ClassGrade) -> dict[str, dict[str, str]]:
 
 
 def test_classmates_files_are_untouched(class_grade):
+    """The attacker appended a broken perplexity to every classmate's file it could open: none, byte for byte."""
     assert class_grade.files_after == class_grade.files_before
 
 
@@ -339,6 +341,8 @@ def test_the_attacker_gets_only_what_it_earned(class_grade):
 
 
 def test_the_results_folder_holds_only_what_the_grader_wrote(class_grade):
+    """No forged result (the attacker's own at full marks) and no forged gradebook row: one result per
+    student, and a gradebook that agrees with them."""
     students = ["alice", "bob", "carol", class_grade.attacker]
     assert sorted(p.name for p in (class_grade.out / "results").iterdir()) == sorted(f"{s}.json" for s in students)
     assert sorted(_gradebook(class_grade)) == sorted(students)
@@ -347,6 +351,7 @@ def test_the_results_folder_holds_only_what_the_grader_wrote(class_grade):
 
 
 def test_the_class_grade_leaves_nothing_running(class_grade):
+    """No grader, no worker, and no helper of the attacker's (its thread rewrote results every 50 ms)."""
     assert class_grade.left == []
 
 
@@ -391,6 +396,8 @@ def test_a_reply_trickled_byte_by_byte_times_out(grade_file, watch):
 
 
 def test_a_realtime_signal_is_reported_by_its_name(grade_file, watch):
+    """SIGRTMIN+6 has no name in signal.Signals: the grader still says which signal ended its worker,
+    replaces the worker, and grades the rest."""
     result = graded(grade_file, "realtime_signal.py")
     assert_earned_honestly(result, ("sequence_loss",))
     for test in touching(result, ("sequence_loss",))[0]:
@@ -401,13 +408,15 @@ def test_a_realtime_signal_is_reported_by_its_name(grade_file, watch):
 
 def test_replies_padded_to_15_mib_are_capped(grade_file, watch):
     """A reply of 15 MiB of floats comes back as the worker's own TooLarge error; 15 MiB written straight
-    into the pipe stops the worker. The timeout is the default's, so a slow encode is not a hang."""
-    result = graded(grade_file, "huge_replies.py", GradeConfig(max_examples=10, property_budget=2.0),
-                    call_timeout=Limits().call_timeout)
+    into the pipe stops the worker. Encoding one costs the worker about 0.3 s: the timeout is the
+    default's, so a slow encode is not mistaken for a hang, and two examples a property keep the
+    calls the grader sends ahead (each encoded in vain once the first fails) few."""
+    result = graded(grade_file, "huge_replies.py", GradeConfig(max_examples=2), call_timeout=Limits().call_timeout)
     assert_earned_honestly(result, ("perplexity", "softmax_cross_entropy_grad"))
     tests = by_name(result)
-    assert tests["perplexity_matches_reference"].status is Status.FAILED
-    assert "raised TooLarge: returned more data than the grader accepts" in tests["perplexity_matches_reference"].message
+    perplexity = tests["perplexity_matches_reference"]
+    assert perplexity.status is Status.FAILED
+    assert "raised TooLarge: returned more data than the grader accepts" in perplexity.message
     assert tests["grad_matches_identity"].status is Status.ERROR
     assert "the worker sent more data than the grader accepts" in tests["grad_matches_identity"].message
     assert watch.left() == []
@@ -458,6 +467,8 @@ def test_the_graders_environment_does_not_leak_into_any_report(grade_file, watch
 
 
 def test_a_right_file_that_imports_sympy_and_numpy_gets_full_marks(grade_file, watch):
+    """The read-only runtime holds every installed library a student may import; sympy loads within the
+    default load timeout (not the short one of the other tests)."""
     result = graded(grade_file, "imports_sympy_and_numpy.py", load_timeout=Limits().load_timeout)
     assert result.error is None and result.score == result.max_score
     assert all(t.status is Status.PASSED for t in result.tests)
@@ -482,6 +493,8 @@ def check_cli(submission: Path) -> tuple[dict, int]:
     ("trickle_reply.py", 90),
 ])
 def test_gradekit_check_contains_them(watch, tmp_path, name, score):
+    """`gradekit check` runs its worker in the same sandbox: a theft, an escape and a hang graded from
+    the command line give a JSON report with the score earned honestly and the exit code it implies."""
     marker_file = tmp_path / f"escaped-{watch.marker}"
     submission = tmp_path / "submission.py"
     submission.write_text(hostile(name, **PLACES, MARKER=watch.marker, MARKER_FILE=str(marker_file)))
@@ -493,3 +506,23 @@ def test_gradekit_check_contains_them(watch, tmp_path, name, score):
     assert not [note for note in report["notes"] if UNSANDBOXED in note]
     assert watch.left() == []
     assert not marker_file.exists()
+
+
+def test_the_sandbox_root_takes_no_files_only_the_private_folder_does():
+    """The sandbox's root is a tmpfs in the host's memory, which the memory limit does not count: a
+    submission filling it would hold memory past its cap, so it is read-only once mounted."""
+    source = (
+        "import os\n"
+        "def write(path):\n"
+        "    try:\n"
+        "        with open(path, 'wb') as handle:\n"
+        "            handle.write(b'x')\n"
+        "    except OSError:\n"
+        "        return -1.0\n"
+        "    return 1.0\n"
+    )
+    with Worker(Limits()) as worker:
+        assert worker.load(source, "fill.py")["ok"]
+        for path in ("/root/fill", "/etc/fill", "/fill"):
+            assert worker.call("write", encode([path]))["returned"] == -1.0, path
+        assert worker.call("write", encode(["/tmp/fill"]))["returned"] == 1.0

@@ -125,6 +125,9 @@ def command(argv: list[str], folder: str, hidden: tuple[str, ...], info: int | N
     if len(inner) > 1 and inner[1].endswith("worker.py"):
         args += ["--ro-bind", inner[1], INSIDE_SCRIPT]
         inner[1] = INSIDE_SCRIPT
+    # The sandbox's own root is a tmpfs in the host's memory, which no memory limit counts: once every
+    # mount is made it is read-only, and only the private folder takes files.
+    args += ["--remount-ro", "/"]
     program = _seccomp_descriptor()
     args += ["--seccomp", str(program)]
     if info is not None:

@@ -3,7 +3,8 @@
 It opens each folder a copy of the reference could be in (the root, the source checkout, its
 reference/ folder, every sys.path entry, where find_spec says gradekit is) with os.open, then the
 file relative to that descriptor with os.open(name, os.O_RDONLY, dir_fd=...): a guard that checks
-the paths it is given sees only the relative part, never the folder it resolves against. Whatever it reads it runs, and answers with.
+the paths it is given sees only the relative part, never the folder it resolves against. Whatever
+it reads it runs, and answers with.
 """
 import importlib.util
 import os
