@@ -30,6 +30,7 @@ import os
 import stat
 import sys
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -72,10 +73,8 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
     properties = record(assignment, seed, max_examples)
     for stale in path.parent.glob(f"{stem}-*"):  # made by other versions of the same assignment
         if stale != path:
-            try:
+            with suppress(OSError):  # a folder, or not ours to remove: it is never read, so it costs nothing
                 stale.unlink(missing_ok=True)
-            except OSError:  # a folder, or not ours to remove: it is never read, so it costs nothing
-                pass
     _write(path, sealed({"key": key, **_packed(properties)}))
     return properties
 
@@ -253,8 +252,6 @@ def _write(path: Path, data: bytes) -> None:
             handle.write(data)
         os.replace(temporary, path)
     except OSError:
-        try:
-            if temporary is not None:
+        if temporary is not None:
+            with suppress(OSError):
                 os.unlink(temporary)
-        except OSError:
-            pass

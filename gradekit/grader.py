@@ -79,6 +79,7 @@ def grade(
         read = read_source(path, assignment.name if assignment else None)
     source, problem, shown = read.text, read.problem, str(read.path or path)
     with worker or Worker.started(config.limits, assignment_dirs) as worker:
+        unsandboxed = (worker.note,) if worker.note else ()  # why it ran without the OS sandbox
         sub = Submission(worker, source, read.filename, read.cells)
         if problem is None:
             problem = sub.load()
@@ -87,7 +88,7 @@ def grade(
                 assignment = assignments.infer(set(sub.defined) or _named_in(source), assignment_dirs)
             except AssignmentError as error:
                 return GradeResult("unknown", shown, config.seed or 0, error=problem or str(error),
-                                   notes=(*sub.notes, *([worker.note] if worker.note else [])))
+                                   notes=(*sub.notes, *unsandboxed))
         seed = config.seed_or(assignment.default_seed)
         sub.returns = {name: spec.returns for name, spec in assignment.functions.items()}
         if problem is not None:
@@ -95,7 +96,7 @@ def grade(
         else:
             outcomes = _run_all(assignment, sub, config, seed, started)
         output = sub.output()
-        notes = (*sub.notes, *([worker.note] if worker.note else []))
+        notes = (*sub.notes, *unsandboxed)
     tests = score(assignment, outcomes)
     lines = {k: v for k, v in sub.defined.items() if type(v) is int and k in assignment.functions}
     cells = {}

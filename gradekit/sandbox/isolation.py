@@ -90,16 +90,32 @@ def unavailable() -> str | None:
     return None
 
 
-def command(argv: list[str], folder: str, hidden: tuple[str, ...], info: int | None = None
-            ) -> tuple[list[str], tuple[int, ...]]:
+def command(argv: list[str], folder: str, hidden: tuple[str, ...], info: int | None = None,
+            script: str | None = None) -> tuple[list[str], tuple[int, ...]]:
     """The bubblewrap command that runs `argv` in the sandbox, and the descriptors it must be given.
 
-    `argv[0]` is the interpreter and `argv[1]`, if it is the worker script, is shown at INSIDE_SCRIPT.
     `folder` becomes the worker's private /tmp; `hidden` are folders (assignments, the example
     cache) to cover wherever they fall inside what is shown; `info`, a descriptor bubblewrap writes
-    the sandbox's first process to (see `sandbox_pid`). The caller closes the descriptors once
-    bubblewrap has started.
+    the sandbox's first process to (see `sandbox_pid`); `script`, a file shown alone, read-only, at
+    INSIDE_SCRIPT, where `argv` names it. The caller closes the descriptors once bubblewrap has started.
     """
+    args = [*_mounts(hidden), "--bind", folder, INSIDE_FOLDER, "--chdir", INSIDE_FOLDER]
+    if script is not None:
+        args += ["--ro-bind", script, INSIDE_SCRIPT]
+    # The sandbox's own root is a tmpfs in the host's memory, which no memory limit counts: once every
+    # mount is made it is read-only, and only the private folder takes files.
+    args += ["--remount-ro", "/"]
+    program = _seccomp_descriptor()
+    args += ["--seccomp", str(program)]
+    if info is not None:
+        args += ["--info-fd", str(info)]
+    return [*args, "--", *argv], (program,)
+
+
+@functools.lru_cache(maxsize=None)
+def _mounts(hidden: tuple[str, ...]) -> tuple[str, ...]:
+    """bubblewrap's namespaces and every mount that is the same for each worker of a grader: worked
+    out once per set of hidden folders, not again for every worker a class grade starts."""
     shown = _runtime_folders()
     args = [
         shutil.which("bwrap") or "bwrap",
@@ -120,19 +136,7 @@ def command(argv: list[str], folder: str, hidden: tuple[str, ...], info: int | N
         args += ["--ro-bind-try", path, path]
     for path in _covered(shown, hidden):
         args += ["--tmpfs", path, "--remount-ro", path]
-    args += ["--bind", folder, INSIDE_FOLDER, "--chdir", INSIDE_FOLDER]
-    inner = list(argv)
-    if len(inner) > 1 and inner[1].endswith("worker.py"):
-        args += ["--ro-bind", inner[1], INSIDE_SCRIPT]
-        inner[1] = INSIDE_SCRIPT
-    # The sandbox's own root is a tmpfs in the host's memory, which no memory limit counts: once every
-    # mount is made it is read-only, and only the private folder takes files.
-    args += ["--remount-ro", "/"]
-    program = _seccomp_descriptor()
-    args += ["--seccomp", str(program)]
-    if info is not None:
-        args += ["--info-fd", str(info)]
-    return [*args, "--", *inner], (program,)
+    return tuple(args)
 
 
 def sandbox_pid(info: int, seconds: float) -> int | None:

@@ -11,6 +11,7 @@ submission started survives. Everything read from the worker is data to check, n
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -118,12 +119,14 @@ class Worker:
         try:
             if account is not None:
                 os.chown(self.directory, *account)
-            argv = [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)]
             if self.isolated:
-                argv, extra = isolation.command(argv, self.directory, tuple(_blocked_roots(self.protected)), info_write)
+                argv, extra = isolation.command([sys.executable, isolation.INSIDE_SCRIPT, json.dumps(settings)],
+                                                self.directory, tuple(_blocked_roots(self.protected)), info_write,
+                                                script=str(WORKER_SCRIPT))
                 extra = (*extra, info_write)
-            self.proc = (None if self.isolated else self._forked(settings, (request_read, reply_write, self._output))
-                         ) or subprocess.Popen(
+            else:
+                argv = [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)]
+            self.proc = self._forked(settings, (request_read, reply_write, self._output)) or subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=self._output,
@@ -152,8 +155,9 @@ class Worker:
         self._held = 0
 
     def _forked(self, settings: dict[str, Any], fds: tuple[int, int, int]) -> Forked | None:
-        """This worker forked from the template `forked_workers` started, if one is on for its user."""
-        if _template is None or _template[0] != self.limits.run_as:
+        """This worker forked from the template `forked_workers` started, if one is on for its user and
+        this worker runs without the OS sandbox: a template's children would share one sandbox."""
+        if self.isolated or _template is None or _template[0] != self.limits.run_as:
             return None
         request = {"settings": settings, "directory": self.directory,
                    "environment": _worker_environment(self.directory)}
@@ -364,6 +368,7 @@ def sandbox_missing(mode: str) -> str | None:
     return missing
 
 
+@functools.cache
 def undumpable() -> None:
     """Make this process non-dumpable: no process of the same user may read or write its memory,
     environment or descriptors through /proc or ptrace, sandbox or not."""
