@@ -7,6 +7,7 @@ the same. Then times, each as a whole `gradekit grade` process:
     cold    a fresh results folder and an empty example cache (the examples are recorded first)
     warm    a fresh results folder, the cache kept
     resume  the warm run again over its own results folder (everything is kept)
+    bare    the warm run with --no-isolation, right after it: what the OS sandbox costs, side by side
 Target on a 2-core machine: 200 submissions in at most 60 s.
 
     python benchmarks/batch_speed.py [--students 200] [--jobs N] [--bank both|right|wrong]
@@ -80,6 +81,7 @@ def main() -> None:
         base = ["grade", str(root / "class"), "--assignment", options.assignment, *jobs]
         cold, _ = timed([*base, "--out", str(root / "cold")], env)
         warm, cpu = timed([*base, "--out", str(root / "warm")], env)
+        bare, bare_cpu = timed([*base, "--no-isolation", "--out", str(root / "bare")], env)
         resume, _ = timed([*base, "--out", str(root / "warm")], env)
         with open(root / "warm" / "gradebook.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -91,6 +93,8 @@ def main() -> None:
         print(f"warm  {warm:6.1f} s  ({warm / len(rows) * 1000:.0f} ms a submission)  target <= 60 s on 2 cores")
         print(f"      {cpu:6.1f} CPU s in all ({cpu / len(rows) * 1000:.0f} ms a submission): "
               f"{cpu / cores:.1f} s on {cores} idle cores at best")
+        print(f"bare  {bare:6.1f} s, {bare_cpu:.1f} CPU s, without the OS sandbox: the sandboxed warm run took "
+              f"{warm / bare:.2f}x its time and {cpu / bare_cpu:.2f}x its CPU")
         print(f"resume {resume:5.1f} s  (every result kept)")
 
 
