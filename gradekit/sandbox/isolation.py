@@ -10,7 +10,7 @@ library) and handed to bubblewrap, which installs it before the worker's interpr
 What a worker sees, all of it:
 - the Python runtime, read-only: the interpreter's prefixes and the system's /usr libraries, with
   every copy of gradekit in them covered by an empty folder;
-- its own private folder, read-write, at /tmp: its working folder, HOME and TMPDIR;
+- its own private folder, read-write, at /sandbox/home: its working folder, HOME and TMPDIR;
 - the worker script alone, read-only, and the pipes and output file it was handed;
 - a /proc of its own PID namespace (no grader, no classmate), a minimal /dev, no network.
 It runs with no capabilities, no new privileges, and cannot start processes, make user namespaces,
@@ -34,7 +34,9 @@ import sys
 import tempfile
 import time
 
-INSIDE_FOLDER = "/tmp"  # the worker's private folder, as the worker sees it
+# The worker's private folder as the worker sees it: under a name no system uses, so no runtime folder
+# shown (a virtual environment under /tmp, say) is ever hidden beneath it.
+INSIDE_FOLDER = "/sandbox/home"
 INSIDE_SCRIPT = "/sandbox/worker.py"
 INSIDE_ID = 1000  # the uid and gid the worker has inside: the same on every machine
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -94,7 +96,7 @@ def command(argv: list[str], folder: str, hidden: tuple[str, ...], info: int | N
             script: str | None = None) -> tuple[list[str], tuple[int, ...]]:
     """The bubblewrap command that runs `argv` in the sandbox, and the descriptors it must be given.
 
-    `folder` becomes the worker's private /tmp; `hidden` are folders (assignments, the example
+    `folder` becomes the worker's private INSIDE_FOLDER; `hidden` are folders (assignments, the example
     cache) to cover wherever they fall inside what is shown; `info`, a descriptor bubblewrap writes
     the sandbox's first process to (see `sandbox_pid`); `script`, a file shown alone, read-only, at
     INSIDE_SCRIPT, where `argv` names it. The caller closes the descriptors once bubblewrap has started.
