@@ -526,3 +526,15 @@ def test_the_sandbox_root_takes_no_files_only_the_private_folder_does():
         for path in ("/root/fill", "/etc/fill", "/fill", "/tmp/fill"):
             assert worker.call("write", encode([path]))["returned"] == -1.0, path
         assert worker.call("write", encode([isolation.INSIDE_FOLDER + "/fill"]))["returned"] == 1.0
+
+
+def test_a_folder_inside_an_installed_gradekit_is_covered_with_it_not_again(tmp_path):
+    """An installed gradekit holds its reference and assignments, which the grader also names as
+    hidden: covering them again inside the read-only, covered package cannot be mounted, and no
+    sandbox would start (an editable install, as these tests run under, keeps them apart)."""
+    site_packages = tmp_path / "lib" / "python3.11" / "site-packages"
+    package = site_packages / "gradekit"
+    (package / "assignments").mkdir(parents=True)
+    (package / "reference").mkdir()
+    hidden = (str(package / "assignments"), str(package / "reference"))
+    assert isolation._covered([str(tmp_path)], hidden) == [str(package)]

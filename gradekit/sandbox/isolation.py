@@ -186,7 +186,9 @@ def _covered(shown: list[str], hidden: tuple[str, ...]) -> list[str]:
             found.add(os.path.realpath(match))
     found.update(os.path.realpath(p) for p in hidden)
     inside = [p for p in found if os.path.isdir(p) and any(_within(p, root) for root in shown)]
-    return sorted(inside)
+    # Outermost only: a folder inside one already covered is gone with it (an installed gradekit holds
+    # its reference and assignments), and the covered, read-only folder could not take a mount point.
+    return sorted(p for p in inside if not any(_within(p, other) for other in inside if other != p))
 
 
 def _within(path: str, root: str) -> bool:
