@@ -92,9 +92,10 @@ def main() -> None:
         print(f"cold  {cold:6.1f} s  ({cold / len(rows) * 1000:.0f} ms a submission, examples recorded first)")
         print(f"warm  {warm:6.1f} s  ({warm / len(rows) * 1000:.0f} ms a submission)  target <= 60 s on 2 cores")
         print(f"      {cpu:6.1f} CPU s in all ({cpu / len(rows) * 1000:.0f} ms a submission): "
-              f"{cpu / cores:.1f} s on {cores} idle cores at best")
-        print(f"bare  {bare:6.1f} s, {bare_cpu:.1f} CPU s, without the OS sandbox: the sandboxed warm run took "
-              f"{warm / bare:.2f}x its time and {cpu / bare_cpu:.2f}x its CPU")
+              f"{cpu / cores:.1f} s on {cores} idle cores at best; a worker ended with its sandbox is reaped by "
+              f"the kernel, not by gradekit, so its CPU is missing here (see bare)")
+        print(f"bare  {bare:6.1f} s  ({bare_cpu:.1f} CPU s, every worker counted) without the OS sandbox: the "
+              f"sandboxed warm run took {warm / bare:.2f}x its time")
         print(f"resume {resume:5.1f} s  (every result kept)")
 
 
