@@ -4,7 +4,7 @@ An assignment is a folder:
 
     NAME/__init__.py     title and description (docstring); SOLUTION, if the solution is a module
     NAME/functions.py    the functions students write: signatures, return types and docstrings
-    NAME/properties.py   the graded properties (see gradekit.properties)
+    NAME/properties.py   the graded properties (see gradekit.authoring)
     NAME/solution.py     the reference solution, unless __init__ names a module in SOLUTION
     NAME/known_right/    correct submissions in other styles: each must get full marks
     NAME/known_wrong/    one mistake each; the docstring's first word names the function to blame
@@ -27,7 +27,7 @@ from typing import Any
 
 from gradekit.config import search_path
 from gradekit.errors import AssignmentError
-from gradekit.properties import Property
+from gradekit.authoring import Property
 
 @dataclass(frozen=True)
 class FunctionSpec:

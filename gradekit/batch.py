@@ -2,7 +2,7 @@
 
 Who the students are: every .py or .ipynb file directly in SUBMISSIONS_DIR is one student, named by
 the file's name without its suffix; every folder is one student, named by the folder, whose file is
-picked by `submissions.pick` (the only .py/.ipynb in it, else NAME.py/.ipynb, else submission.py/.ipynb).
+picked by `source.pick` (the only .py/.ipynb in it, else NAME.py/.ipynb, else submission.py/.ipynb).
 Hidden entries, __pycache__, __MACOSX, .ipynb_checkpoints and RESULTS_DIR itself are skipped; two
 entries that name the same student (alice.py and alice/) give that student a row that says so.
 
@@ -15,13 +15,13 @@ What RESULTS_DIR gets:
 
 Each student is graded in one of --jobs grader processes, each with a worker of its own in the OS
 sandbox (gradekit/sandbox/isolation.py); only where there is none, and --no-isolation allows that,
-are workers forked from the grader's preloaded template (gradekit/sandbox/template.py). A
+are workers forked from the grader's preloaded template (gradekit/sandbox/forkserver.py). A
 grader that runs past the per-student limit (the check budget plus STUDENT_GRACE) or dies is
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
 student, so one hang, crash or hostile file never costs anyone else's row.
 
 Integrity: every student's file is read once, in this process, before any grader starts, and the
-grader is sent that copy (`submissions.Source`); it never opens the file. So nothing a submission
+grader is sent that copy (`source.Source`); it never opens the file. So nothing a submission
 does while it is graded can change what a classmate is graded on, and the sha256 recorded with each
 result is that of the very bytes graded. Results and feedback are written by this process alone.
 
@@ -52,7 +52,7 @@ import gradekit
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.result import GradeResult
-from gradekit.submissions import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
+from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
 
 STUDENT_GRACE = 120.0  # seconds past the check budget before a student's grader is stopped
 STOP_GRACE = 2.0

@@ -252,18 +252,18 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _gradescope_build(args: argparse.Namespace) -> int:
-    from gradekit import assignment, autograder
+    from gradekit import assignment, gradescope_bundle
 
     chosen = assignment.load(args.assignment, args.assignments)
-    autograder.build(chosen, args.out)
+    gradescope_bundle.build(chosen, args.out)
     print(f"wrote {args.out}: upload it as the autograder of a Gradescope programming assignment", file=sys.stderr)
     return EXIT_PASSED
 
 
 def _init_ci(args: argparse.Namespace) -> int:
-    from gradekit import ci
+    from gradekit import github_workflow
 
-    path = ci.write_workflow(args.dir, submission=args.submission, assignment=args.assignment,
+    path = github_workflow.write_workflow(args.dir, submission=args.submission, assignment=args.assignment,
                              min_score=args.min_score, install=args.install)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_PASSED
@@ -279,7 +279,7 @@ def _new(args: argparse.Namespace) -> int:
 
 def _release(args: argparse.Namespace) -> int:
     from gradekit import assignment
-    from gradekit.release import release
+    from gradekit.starter import release
 
     for path in release(assignment.load(args.name, args.assignments), args.out):
         print(f"wrote {path}", file=sys.stderr)

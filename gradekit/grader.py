@@ -31,12 +31,12 @@ from gradekit.errors import (
     PropertyFailure,
     Unrepeatable,
 )
-from gradekit.properties import Property
+from gradekit.authoring import Property
 from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
 from gradekit.sandbox import Worker
 from gradekit.submission import Submission, opening, stream
-from gradekit.submissions import Source
-from gradekit.submissions import read as read_source
+from gradekit.source import Source
+from gradekit.source import read as read_source
 
 
 # Hypothesis mixes into its draws numeric constants found in "local" source files (any outside
@@ -67,7 +67,7 @@ def grade(
     read: Source | None = None,
 ) -> GradeResult:
     """Grade one submission: a .py file, a notebook, or a student's folder holding one (see
-    `submissions.pick`). Never raises for anything the submission does.
+    `source.pick`). Never raises for anything the submission does.
 
     `worker` may be one already started (`Worker.started`), so its interpreter boots while this
     process is still importing; it is stopped here either way. `read` is the submission as already

@@ -29,8 +29,8 @@ from gradekit.errors import (
 from gradekit.result import Call, short_repr
 from gradekit.sandbox import Worker
 from gradekit.sandbox.worker import decode, encode
-from gradekit.submissions import Cell, Source
-from gradekit.values import coerce
+from gradekit.source import Cell, Source
+from gradekit.declared_types import coerce
 
 if TYPE_CHECKING:
     from gradekit.examples import Trusted

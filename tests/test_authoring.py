@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from gradekit import strategies
 from gradekit.errors import InvalidProperty, PropertyFailure
-from gradekit.properties import Property, close, expect_close, magnitude, prop
+from gradekit.authoring import Property, close, expect_close, magnitude, prop
 
 
 @given(x=st.integers())

@@ -26,7 +26,7 @@ import gradekit.grader
 from gradekit import batch
 from gradekit.config import GradeConfig, Limits
 from gradekit.result import GradeResult
-from gradekit.submissions import read
+from gradekit.source import read
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -280,10 +280,10 @@ def _alive(pid: int) -> bool:
 
 def test_a_file_too_large_to_be_a_submission_is_one_sentence_not_a_load(tmp_path, monkeypatch):
     """A class grade holds every file in memory at once, so a huge one is refused, not read whole."""
-    from gradekit import submissions
+    from gradekit import source
 
-    monkeypatch.setattr(submissions, "LARGEST", 1024)
+    monkeypatch.setattr(source, "LARGEST", 1024)
     huge = tmp_path / "huge.py"
     huge.write_text("x = 1\n" * 400)
-    read = submissions.read(huge)
+    read = source.read(huge)
     assert read.text == "" and read.problem == "huge.py is too large to be a submission (over 1,024 bytes)"

@@ -16,7 +16,7 @@ from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits
 from gradekit.grader import grade
 from gradekit.result import Status
-from gradekit.submissions import cell_code, read
+from gradekit.source import cell_code, read
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "examples" / "submission.py").read_text()

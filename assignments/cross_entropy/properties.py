@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradekit.properties import expect, expect_close, has_nan, magnitude, prop
+from gradekit.authoring import expect, expect_close, has_nan, magnitude, prop
 from gradekit.reference import cross_entropy as ref
 from gradekit.strategies import (
     extreme_logits,

@@ -17,7 +17,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradekit.properties import expect, expect_close, magnitude, prop
+from gradekit.authoring import expect, expect_close, magnitude, prop
 from gradekit.reference import training_step as ref
 from gradekit.strategies import (
     adam_cases,
@@ -34,7 +34,7 @@ from gradekit.strategies import (
     token_sequences,
     train_schedules,
 )
-from gradekit.values import coerce
+from gradekit.declared_types import coerce
 
 VOCAB = 27
 BOS = 26
@@ -76,7 +76,7 @@ def updated(sub, function, *args):
 
 
 def read(value, declared, function):
-    """`value` as `declared` (gradekit.values.coerce), with a fast path for the shapes a right answer has.
+    """`value` as `declared` (gradekit.declared_types.coerce), with a fast path for the shapes a right answer has.
 
     A 27 x 27 table read entry by entry costs more than the call that made it; checked row by row at
     C speed it costs little. Anything else goes through coerce, which says what was wrong.

@@ -34,7 +34,7 @@ import gradekit.reference
 from gradekit.config import Limits, cache_folder, search_path
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.sandbox import isolation
-from gradekit.sandbox.template import Forked, Template, TemplateLost
+from gradekit.sandbox.forkserver import Forked, Template, TemplateLost
 from gradekit.sandbox.worker import CALL_SEPARATOR, decode
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -336,7 +336,7 @@ _template: tuple[str | None, Template] | None = None  # (its user, the template)
 @contextmanager
 def forked_workers(limits: Limits) -> Iterator[None]:
     """Within the block, this process's workers for `limits.run_as` fork from one preloaded template
-    (see template.py): for a grader that starts a worker per submission, for a whole class."""
+    (see forkserver.py): for a grader that starts a worker per submission, for a whole class."""
     global _template
     if sandbox_missing(limits.isolation) is None:  # a template's children would share one sandbox
         yield

@@ -1,7 +1,7 @@
 """The sandboxed child: loads one submission and answers calls on it with plain data.
 
 It is started as a script by `process.py`, inside the OS sandbox of isolation.py where the machine
-has one, or forked from a template started as one (`--template`, see template.py) where it has not.
+has one, or forked from a template started as one (`--template`, see forkserver.py) where it has not.
 It imports nothing of gradekit, so nothing the grader trusts lives in this process. Without the OS
 sandbox, `guard` is all that stands between a submission and the grader's files: an audit hook,
 which CPython says is no sandbox, so it is the fallback for a student's own laptop, not for a course. Requests and replies are lines of JSON (see `encode`) on two private pipes; stdout and
@@ -358,7 +358,7 @@ def become_worker(settings):
 def template(channel_fd):
     """Fork a worker for each request on `channel_fd`, and report how each one ended.
 
-    Started like a worker (same interpreter, flags and environment) by `template.py`, which see. No
+    Started like a worker (same interpreter, flags and environment) by `forkserver.py`, which see. No
     student code ever runs here: each request (a worker's settings, with its request and reply pipes
     and output file as descriptors) is served in a child that becomes that worker at once.
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from gradekit.errors import PropertyFailure
-from gradekit.values import coerce, describe
+from gradekit.declared_types import coerce, describe
 
 
 @pytest.mark.parametrize("value", [2.5, 2, [2.5]])

@@ -7,7 +7,7 @@ import nbformat
 
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
-from gradekit.release import release
+from gradekit.starter import release
 
 
 def test_starter_files_show_functions_and_checks_but_not_the_solution(tmp_path, cross_entropy):

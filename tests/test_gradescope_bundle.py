@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, autograder, scaffold
+from gradekit import assignment, gradescope_bundle, scaffold
 from gradekit.config import Limits
 from gradekit.errors import GradekitError
 from gradekit.sandbox import Worker
@@ -34,7 +34,7 @@ def can_run_as(user: str) -> bool:
     if os.geteuid() != 0:
         return False
     try:
-        done = subprocess.run([sys.executable, "-c", f"open({str(Path(autograder.__file__))!r}).close()"],
+        done = subprocess.run([sys.executable, "-c", f"open({str(Path(gradescope_bundle.__file__))!r}).close()"],
                               user=user, capture_output=True, timeout=30)
     except (OSError, KeyError, subprocess.SubprocessError):
         return False
@@ -154,7 +154,7 @@ def test_an_assignment_of_the_course_s_own_travels_in_the_bundle(tmp_path):
     course = tmp_path / "course"
     folder = scaffold.create("my_log_softmax", course)
     made = assignment.load("my_log_softmax", [str(course)])
-    bundle = autograder.build(made, tmp_path / "autograder.zip")
+    bundle = gradescope_bundle.build(made, tmp_path / "autograder.zip")
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
     assert "assignments/my_log_softmax/properties.py" in names

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import gradekit
 from gradekit.errors import UsageError
-from gradekit.submissions import pick
+from gradekit.source import pick
 
 WORKFLOW = Path(".github/workflows/gradekit.yml")
 
