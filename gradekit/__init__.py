@@ -1,3 +1,58 @@
-"""gradekit: property-based grading of the maths behind a tiny GPT's loss and training step."""
+"""gradekit: property-based grading of the maths behind a tiny GPT's loss, training step and autograd.
+
+The public API is what an assignment's author writes properties with:
+
+    from gradekit import prop, expect_close
+    from gradekit.strategies import logits
+
+Strategies stay in their own namespace, `gradekit.strategies`. Everything else is the grader's. The
+names are loaded on first use, so the grader's lower layers (the sandbox, the worker's protocol) can
+be imported without NumPy.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from gradekit.authoring import (
+        Property,
+        call,
+        close,
+        expect,
+        expect_close,
+        fail,
+        has_nan,
+        magnitude,
+        per_submission,
+        prop,
+    )
+    from gradekit.declared_types import coerce
+
+_HOMES = {
+    "Property": "gradekit.authoring",
+    "call": "gradekit.authoring",
+    "close": "gradekit.authoring",
+    "coerce": "gradekit.declared_types",
+    "expect": "gradekit.authoring",
+    "expect_close": "gradekit.authoring",
+    "fail": "gradekit.authoring",
+    "has_nan": "gradekit.authoring",
+    "magnitude": "gradekit.authoring",
+    "per_submission": "gradekit.authoring",
+    "prop": "gradekit.authoring",
+}
+
+__all__ = ["__version__", *sorted(_HOMES)]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'gradekit' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

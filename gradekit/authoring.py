@@ -9,28 +9,41 @@ A property is a plain Hypothesis test under `@prop`, taking the submission as `s
         z, t = case
         expect_close(sub.cross_entropy_loss([x + c for x in z], t), sub.cross_entropy_loss(z, t))
 
-`sub.cross_entropy_loss(...)` runs in the isolated worker and returns plain numbers; nothing here
-exposes the process boundary. Mistakes in a definition are caught when it is defined.
+`sub` holds the student's functions and nothing else: `sub.cross_entropy_loss(...)` runs in the
+isolated worker and returns plain numbers. A property that needs a call's reply as it came (say, the
+arguments as the call left them) uses `call(sub, name, *args, want_args=True)`. Mistakes in a
+definition are caught when it is defined.
+
+The kit only describes a property; running it is gradekit.runner's, which is handed each example
+Hypothesis draws and keeps what the example did.
 """
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gradekit.errors import InvalidProperty, PropertyFailure
 from gradekit.result import short_repr
 
+if TYPE_CHECKING:
+    from gradekit.calls import Reply
+
+__all__ = ["Property", "call", "close", "expect", "expect_close", "fail", "has_nan", "magnitude",
+           "per_submission", "prop"]
+
 
 @dataclass(frozen=True)
 class Property:
     """One graded property: a Hypothesis test plus what it is worth and what it exercises.
 
-    `test(sub)` runs it under Hypothesis; `check(sub, **inputs)` runs it once on given inputs.
+    `test(run_example)` runs it under Hypothesis, handing each drawn example's inputs (a dict) to
+    `run_example`; `body(sub, **inputs)` is the property as written, run once on given inputs.
     """
 
     name: str
@@ -39,7 +52,7 @@ class Property:
     hint: str
     requires: tuple[str, ...]
     test: Callable[..., None]
-    check: Callable[..., None]
+    body: Callable[..., None]
     description: str
     max_examples: int | None = None
 
@@ -79,18 +92,18 @@ def prop(
             raise InvalidProperty(
                 f"{getattr(test, '__name__', test)!r} must be a Hypothesis test: put @given(...) under @prop"
             )
-        inner = hypothesis.inner_test
+        body = hypothesis.inner_test
+        first = next(iter(inspect.signature(body).parameters), None)
+        if first is None:
+            raise InvalidProperty(f"{test.__name__!r} must take the submission first: def {test.__name__}(sub, ...)")
 
-        @functools.wraps(inner)
-        def recorded(sub: Any, *args: Any, **kwargs: Any) -> None:
-            sub.begin_example(kwargs)
-            try:
-                inner(sub, *args, **kwargs)
-            except PropertyFailure as failure:
-                sub.note_failure(failure)
-                raise
+        @functools.wraps(body)
+        def each_example(*args: Any, **inputs: Any) -> None:
+            # Hypothesis passes what the test was called with by the parameter's name where it can.
+            run_example = args[0] if args else inputs.pop(first)
+            run_example(inputs)
 
-        hypothesis.inner_test = recorded
+        hypothesis.inner_test = each_example
         return Property(
             name=name or test.__name__,
             points=float(points),
@@ -98,12 +111,28 @@ def prop(
             hint=hint.strip(),
             requires=tuple(requires),
             test=test,
-            check=recorded,
-            description=(inner.__doc__ or "").strip(),
+            body=body,
+            description=(body.__doc__ or "").strip(),
             max_examples=max_examples,
         )
 
     return decorate
+
+
+def call(sub: Any, function: str, *args: Any, want_args: bool = False) -> Reply:
+    """Call one of the student's functions and get its reply as it came: `returned` (plain data, not yet
+    read as the declared type), `declared` (that type) and, with `want_args`, `args_after` (the
+    arguments as the call left them, to catch a function that changes its input)."""
+    reply: Reply = sub._call(function, args, want_args)
+    return reply
+
+
+def per_submission(sub: Any) -> dict[str, Any]:
+    """A dict a property may keep facts about the submission in, for its whole grade (say, whether an
+    update function returns its new values or updates in place). Facts kept must follow from the
+    submission's answers alone, so they are the same on every run."""
+    kept: dict[str, Any] = sub._per_submission()
+    return kept
 
 
 def fail(message: str, returned: Any = None, expected: Any = None) -> None:

@@ -31,9 +31,7 @@ file (name and bytes) with the same settings, and builds gradebook.csv and summa
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -50,8 +48,12 @@ from typing import Any, TextIO
 
 import gradekit
 from gradekit.assignment import Assignment
+from gradekit.assignment import load as load_assignment
 from gradekit.config import GradeConfig
+from gradekit.grader import grade, unfinished
 from gradekit.result import GradeResult
+from gradekit.runner import VerdictMemory, recorded
+from gradekit.sandbox.process import forked_workers
 from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
 
 STUDENT_GRACE = 120.0  # seconds past the check budget before a student's grader is stopped
@@ -130,33 +132,15 @@ def grade_all(
         record(student, unfinished(student.path, assignment, config, student.problem or ""))
     run_pool([s for s in todo if not s.problem], assignment, config, assignment_dirs, jobs, record)
     bar.finish()
-    rows = [_read(out / "results" / f"{s.name}.json") for s in students]
-    from gradekit.reports import class_summary
+    graded = [(s.name, GradeResult.from_dict(_read(out / "results" / f"{s.name}.json"))) for s in students]
+    from gradekit.reports import class_summary, gradebook
 
-    _write_atomic(out / "gradebook.csv", gradebook(assignment, rows))
-    _write_atomic(out / "summary.md", class_summary.render(assignment, rows, "histogram.svg"))
-    _write_atomic(out / "histogram.svg", class_summary.histogram([r["score"] for r in rows], assignment.max_score))
-    graded = len(todo)
-    return (f"gradekit: {len(students)} students in {out} ({graded} graded now, {len(students) - graded} "
+    _write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded))
+    _write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg"))
+    _write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
+    done_now = len(todo)
+    return (f"gradekit: {len(students)} students in {out} ({done_now} graded now, {len(students) - done_now} "
             f"kept from before) in {time.monotonic() - started:.1f} s")
-
-
-def gradebook(assignment: Assignment, rows: list[dict[str, Any]]) -> str:
-    """student, score, max_score, one column per property (its points), error."""
-    names = [p.name for p in assignment.properties]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *names, "error"])
-    for row in rows:
-        points = {t["name"]: t["score"] for t in row["tests"]}
-        writer.writerow([_cell(row["batch"]["student"]), f"{row['score']:g}", f"{row['max_score']:g}",
-                         *(f"{points.get(n, 0):g}" for n in names), _cell(row["error"] or "")])
-    return buffer.getvalue()
-
-
-def _cell(text: str) -> str:
-    """Text a spreadsheet shows as text: a leading = + - @ would make it a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class Progress:
@@ -210,7 +194,7 @@ class _Grader:
 
     def give(self, student: Student, limit: float, learnt: list[Any]) -> None:
         """Send the next student, their submission as read (see `read_all`), and what the other
-        graders learnt since (see gradekit.reuse)."""
+        graders learnt since (see gradekit.speed.verdicts)."""
         self.student, self.deadline = student, time.monotonic() + limit
         self.connection.send((student.name, str(student.path), student.source, learnt))
 
@@ -232,17 +216,13 @@ def run_pool(students: list[Student], assignment: Assignment, config: GradeConfi
     each result as it comes, in this process. Every student gets exactly one result: a grader that
     hangs or dies gives its student an `unfinished` one. The graders load the assignment by name, so
     it must be found through `assignment_dirs` or the search path. With `remember`, graders give a
-    verdict again to answers exactly like an earlier student's (see gradekit.reuse). Submissions not
+    verdict again to answers exactly like an earlier student's (see gradekit.speed.verdicts). Submissions not
     yet read are read here, before any grader starts (see `read_all`)."""
-    from gradekit.grader import unfinished
-
     if not students:
         return
     students = read_all(students, assignment.name)
-    if config.replay:  # recorded once here, not by every grader at once on a cold cache
-        from gradekit import examples
-
-        examples.recorded(assignment, config.seed_or(assignment.default_seed), config.max_examples)
+    if config.shortcuts:  # recorded once here, not by every grader at once on a cold cache
+        recorded(assignment, config.seed_or(assignment.default_seed), config.max_examples)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     limit = config.check_budget + STUDENT_GRACE
     queue = deque(students)
@@ -307,21 +287,18 @@ def _serve(connection: Any, assignment_name: str, config: GradeConfig, assignmen
         raise SystemExit(1)  # unwinds grade(), whose `with Worker` kills the worker's process group
 
     signal.signal(signal.SIGTERM, stop)
-    from gradekit import assignment, reuse
-    from gradekit.grader import grade
-    from gradekit.sandbox.process import forked_workers
-
-    reuse.memory.enabled = remember
-    chosen = assignment.load(assignment_name, assignment_dirs)
+    memory = VerdictMemory() if remember else None
+    chosen = load_assignment(assignment_name, assignment_dirs)
     with forked_workers(config.limits):
         while True:
             try:
                 name, path, source, learnt = connection.recv()
             except (EOFError, OSError):
                 return
-            reuse.memory.absorb(learnt)
-            result = grade(Path(path), chosen, config, assignment_dirs, read=source)
-            connection.send((name, result, reuse.memory.new()))
+            if memory is not None:
+                memory.absorb(learnt)
+            result = grade(Path(path), chosen, config, assignment_dirs, read=source, memory=memory)
+            connection.send((name, result, memory.new() if memory is not None else []))
 
 
 # Files

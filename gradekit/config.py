@@ -1,6 +1,6 @@
 """The settings of one grading run, as one frozen object.
 
-Defaults keep a correct submission's check near a second while leaving room for slow-but-right code;
+Defaults keep a correct submission's check quick while leaving room for slow-but-right code;
 every limit can be changed from the command line with `dataclasses.replace`.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ class Limits:
     `load_timeout` bounds a .py file's top level; a notebook's code cells get `cell_timeout` each.
     `run_as` names the user the worker runs as (the grader must be root to switch; None: its own user).
     `reply_bytes` caps one reply and `replies_bytes` everything one submission's workers send: the
-    largest honest answer (a gradient over a vocabulary of 10,000) is about 110 KB.
+    largest honest answer (a gradient over a vocabulary of 10,000) fits in one reply many times over.
     `isolation`: "auto" runs the worker in the OS sandbox where the machine has one (and says so in
     the notes where it has not), "require" refuses to grade without it, "off" never uses it.
     """
@@ -46,7 +46,7 @@ class GradeConfig:
     max_examples: int = 100
     property_budget: float = 20.0
     check_budget: float = 300.0
-    replay: bool = True
+    shortcuts: bool = True  # every shortcut of gradekit.speed; off, a grade is the same, only slower
     limits: Limits = Limits()
 
     def seed_or(self, default: int) -> int:

@@ -20,29 +20,52 @@ shrink and replay, which would re-run a hanging call dozens of times; a BaseExce
 An answer that changes from one call to the next cannot be shrunk either: every smaller input tried
 may or may not fail, so the input where it was seen is the one reported.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 
 class GradekitError(Exception):
-    """A problem with how gradekit was called or set up, reported to the user in one sentence."""
+    """Raised when gradekit cannot do what it was asked because of how it was called or set up: the
+    worker or its sandbox could not start, the OS sandbox is required and missing, --run-as names no
+    usable account, a bundle cannot be built. The command stops and prints the message, which names
+    the cause; the remedy is what the message says (install bubblewrap, pass --no-isolation, run as
+    root, fix the path), done by whoever ran the command, and nothing is graded until then.
+    """
 
 
 class UsageError(GradekitError):
-    pass
+    """Raised when the command line is wrong: an unknown option or format, a missing argument, a path
+    that is not the file or folder the command needs, an assignment name `gradekit new` cannot use.
+    The command exits with code 2 before grading anything; the remedy is to correct the option the
+    message names (`gradekit COMMAND --help` lists them).
+    """
 
 
 class AssignmentError(GradekitError):
-    pass
+    """Raised when an assignment cannot be found, inferred or loaded: no folder of that name on the
+    search path, a submission whose functions fit no assignment or fit two equally, or an assignment's
+    __init__.py, functions.py or properties.py that fails to import. For a student or grader the
+    remedy is to name the assignment with --assignment (or add its folder with --assignments or
+    GRADEKIT_ASSIGNMENTS); for the instructor, to fix the file the message names.
+    """
 
 
 class InvalidProperty(GradekitError):
-    pass
+    """Raised when a property is declared wrongly, at the moment it is defined rather than during a
+    grade: points that are not positive, no functions, a hint that is not one line, `requires` given
+    as a string, a test without @given under @prop. The message names the argument and its value; the
+    remedy is for the instructor to correct that argument in the assignment's properties.py.
+    """
 
 
 class PropertyFailure(AssertionError):
-    """Raised by a property when the submission's answer is wrong; carries both sides for the report."""
+    """Raised by a property (through `expect` and its kin) when the submission's answer is wrong on one
+    input. Hypothesis shrinks that input, and the property scores 0 with the smallest input, what the
+    submission returned and what was expected (carried here for the report). The remedy is the
+    student's: fix the function against that counterexample and the property's hint.
+    """
 
     def __init__(self, message: str, returned: Any = None, expected: Any = None) -> None:
         super().__init__(message)
@@ -52,32 +75,65 @@ class PropertyFailure(AssertionError):
 
 
 class SubmissionRaised(PropertyFailure):
-    pass
+    """Raised when the submission's function raised an exception, or returned something that is not a
+    number or a (nested) list of numbers, on an input the property gave it. Graded as a wrong answer:
+    the input is shrunk and reported with the exception's type, message and line. The remedy is the
+    student's: make the function return plain numbers for every input in the assignment's domain.
+    """
 
 
 class PropertyAborted(BaseException):
+    """Raised to stop a property at once, without shrinking or replaying: the cause is not a wrong
+    answer that a smaller input would show again (see the subclasses). It derives from BaseException
+    so that Hypothesis does not retry it; the property is reported as an error or a timeout and pays
+    nothing. A bare PropertyAborted is not raised; the remedy is the subclass's.
+    """
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
 class CallTimedOut(PropertyAborted):
-    pass
+    """Raised when one call to the submission did not answer within the per-call timeout (--timeout,
+    2 s by default); the worker is restarted and the property reports that call as timed out. The
+    remedy is the student's: find the loop that does not end or the work that grows too fast on that
+    input (a grader may raise --timeout for a slow machine).
+    """
 
 
 class WorkerDied(PropertyAborted):
-    pass
+    """Raised when the worker running the submission exited, crashed, was killed (by the memory cap,
+    a signal or the sandbox's seccomp filter) or broke the reply protocol, including by sending more
+    than the grader accepts. The worker is restarted for the next call and the property pays nothing.
+    The remedy is the student's: do not exit, allocate without bound, print or return huge output,
+    or try what the sandbox refuses (a grader may raise --memory if the cap is too tight).
+    """
 
 
 class FunctionMissing(PropertyAborted):
-    pass
+    """Raised when a property calls a function the submission does not define (a missing or misspelt
+    name); the property is reported as an error and pays nothing. The remedy is the student's: define
+    the function with the name and signature given in the assignment's functions.
+    """
 
 
 class BudgetExhausted(PropertyAborted):
-    pass
+    """Raised when a property's wall-clock budget (--property-budget) runs out before its examples
+    are done. A failure already found is still reported; otherwise the property is a timeout and pays
+    nothing, so a function slow on purpose cannot keep the points of examples it never faced. The
+    remedy is the student's: make the function fast enough for the property's examples (a grader may
+    raise --property-budget for a slow machine).
+    """
 
 
 class Unrepeatable(PropertyAborted):
+    """Raised when the submission answered the same input two different ways (randomness, a clock, or
+    state kept between calls). Graded as a failure on the input where it was seen, not shrunk, since
+    every smaller input may or may not fail; carries both answers for the report. The remedy is the
+    student's: make the function depend only on its arguments.
+    """
+
     def __init__(self, message: str, returned: Any = None, expected: Any = None) -> None:
         super().__init__(message)
         self.returned = returned

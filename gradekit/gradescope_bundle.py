@@ -50,10 +50,10 @@ python3 -m venv /opt/gradekit
 /opt/gradekit/bin/python -m pip install ./__WHEEL__
 # Record the assignment's examples now, once, so every submission replays them.
 /opt/gradekit/bin/python - <<'PYTHON'
-from gradekit import assignment, examples
+from gradekit import assignment, runner
 from gradekit.config import GradeConfig
 chosen = assignment.load(__ASSIGNMENT_PY__, __EXTRA_PY__)
-examples.recorded(chosen, chosen.default_seed, GradeConfig.max_examples)
+runner.recorded(chosen, chosen.default_seed, GradeConfig.max_examples)
 PYTHON
 """
 

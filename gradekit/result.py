@@ -1,7 +1,8 @@
 """The one result model every report is written from.
 
 Frozen dataclasses of plain values: the grader builds them, writers only read them, so a score can
-never be computed in two places. `to_dict` gives the JSON form documented in the README.
+never be computed in two places. `to_dict` gives the JSON form documented in the README, and
+`GradeResult.from_dict` reads it back (a class grade keeps each student's result as that JSON).
 """
 from __future__ import annotations
 
@@ -93,11 +94,37 @@ class GradeResult:
             "max_score": self.max_score,
             "seed": self.seed,
             "error": self.error,
+            # Seconds (here and in each test) stay rounded to the millisecond, as the report has always
+            # shown them: finer digits are timer noise, not information. So `from_dict` gives back the
+            # very result for one timed to the millisecond, as every result read back from JSON is.
             "seconds": round(self.seconds, 3),
             "output": self.output,
             "notes": list(self.notes),
+            "function_lines": dict(self.function_lines),
+            "function_cells": dict(self.function_cells),
             "tests": [_test_dict(t) for t in self.tests],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GradeResult:
+        """The result `to_dict` was made from, from that dict or its JSON read back.
+
+        `score` and `max_score` are not read (they are sums of the tests'), nor is any key `to_dict`
+        does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
+        `function_lines`, `function_cells`) may be missing, as in results written before them.
+        """
+        return cls(
+            assignment=data["assignment"],
+            submission=data["submission"],
+            seed=data["seed"],
+            tests=tuple(_test_from_dict(t) for t in data["tests"]),
+            error=data.get("error"),
+            output=data.get("output", ""),
+            seconds=data.get("seconds", 0.0),
+            function_lines=dict(data.get("function_lines", {})),
+            notes=tuple(data.get("notes", ())),
+            function_cells=dict(data.get("function_cells", {})),
+        )
 
 
 def _test_dict(test: PropertyResult) -> dict[str, Any]:
@@ -108,6 +135,28 @@ def _test_dict(test: PropertyResult) -> dict[str, Any]:
     if test.counterexample is not None:
         data["counterexample"]["calls"] = [asdict(c) for c in test.counterexample.calls]
     return data
+
+
+def _test_from_dict(data: dict[str, Any]) -> PropertyResult:
+    found = data.get("counterexample")
+    counterexample = None if found is None else Counterexample(
+        inputs=found["inputs"],
+        calls=tuple(Call(c["function"], tuple(c["args"]), c.get("returned"), c.get("raised")) for c in found["calls"]),
+        returned=found.get("returned"),
+        expected=found.get("expected"),
+    )
+    return PropertyResult(
+        name=data["name"],
+        functions=tuple(data["functions"]),
+        status=Status(data["status"]),
+        score=data["score"],
+        max_score=data["max_score"],
+        hint=data.get("hint", ""),
+        message=data.get("message", ""),
+        counterexample=counterexample,
+        examples=data.get("examples", 0),
+        seconds=data.get("seconds", 0.0),
+    )
 
 
 def short_repr(value: Any, limit: int = 200) -> str:

@@ -9,8 +9,9 @@ The training step's quantities are bounded the same way: names of 1 to 8 letters
 within +-50, Adam states with v >= 0, steps up to 10,000, learning rates up to 0.1 (1 for the schedule).
 
 Small structures are drawn element by element, so Hypothesis shrinks them to the smallest failing
-input. Large ones (a 10,000-token vocabulary, a long sequence) are filled from one drawn seed: each
-Hypothesis draw costs tens of microseconds, and these examples exist to show scale, not to shrink.
+input. Large ones (a 10,000-token vocabulary, a long sequence) are filled from one drawn seed: a
+Hypothesis draw per entry would cost more than the call it feeds, and these examples exist to show
+scale, not to shrink.
 """
 from __future__ import annotations
 
@@ -20,15 +21,16 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from gradekit.reference.course import LETTERS, VOCAB_SIZE, encode
+
 TYPICAL = 50.0
 EXTREME = 1000.0
 EXTREME_SPREAD = 700.0
 EXPLICIT_SIZE = 8
-LARGE_VOCABULARIES = (27, 100, 1000, 10_000)
+LARGE_VOCABULARIES = (VOCAB_SIZE, 100, 1000, 10_000)
 MAX_POSITIONS = 4096
 MAX_SEQUENCE_FLOATS = 4096
 MAX_LOSS = 700.0
-COURSE_VOCABULARY = 27
 
 
 def vocab_sizes(min_size: int = 1, max_size: int = 1000) -> st.SearchStrategy[int]:
@@ -158,8 +160,6 @@ def margins() -> st.SearchStrategy[float]:
 # readable entries. Flat optimizer cases of up to 8 parameters are drawn entry by entry (they
 # shrink); 27 and 729 parameters are filled from a seed.
 
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
-BOS = 26
 MAX_NAME = 8
 TABLE_SCALES = (0.0, 0.08, 1.0)  # all zeros, the size of microgpt's initial weights, unit logits
 MAX_STEPS = 10_000
@@ -172,19 +172,14 @@ def names(max_size: int = MAX_NAME) -> st.SearchStrategy[str]:
     return st.lists(letter, min_size=1, max_size=max_size).map("".join)
 
 
-def _encoded(name: str) -> list[int]:
-    """[BOS] + letter ids + [BOS], as microgpt tokenises a name (the strategies' own copy)."""
-    return [BOS] + [ord(c) - ord("a") for c in name] + [BOS]
-
-
 @st.composite
-def token_sequences(draw: Any, vocab: int = COURSE_VOCABULARY, max_size: int = MAX_NAME + 2) -> list[int]:
+def token_sequences(draw: Any, vocab: int = VOCAB_SIZE, max_size: int = MAX_NAME + 2) -> list[int]:
     """Token ids for a bigram loss: mostly encoded names, sometimes any ids (BOS need not open or close).
 
     Encoded names use the same rows as context and as target; arbitrary sequences tell them apart.
     """
-    if vocab == COURSE_VOCABULARY and draw(st.booleans()):
-        return _encoded(draw(names(max_size - 2)))
+    if vocab == VOCAB_SIZE and draw(st.booleans()):
+        return encode(draw(names(max_size - 2)))
     return draw(st.lists(targets(vocab), min_size=2, max_size=max_size))
 
 
@@ -199,12 +194,12 @@ def bigram_tables(draw: Any, max_scale: float = TYPICAL) -> dict[str, Any]:
     scales = [s for s in TABLE_SCALES if s <= max_scale]
     scale = draw(st.one_of(st.sampled_from(scales), st.floats(0.0, max_scale)), label="table scale")
     seed = draw(st.integers(0, 2**32 - 1), label="fill seed") if scale > 0.0 else 0
-    entry = st.lists(st.integers(0, COURSE_VOCABULARY - 1), min_size=2, max_size=2)
+    entry = st.lists(st.integers(0, VOCAB_SIZE - 1), min_size=2, max_size=2)
     entries = draw(st.lists(st.tuples(entry, st.floats(-max_scale, max_scale)), max_size=3))
     return {"scale": scale, "seed": seed, "set": [[r, c, value] for (r, c), value in entries]}
 
 
-def build_table(recipe: dict[str, Any], vocab: int = COURSE_VOCABULARY) -> list[list[float]]:
+def build_table(recipe: dict[str, Any], vocab: int = VOCAB_SIZE) -> list[list[float]]:
     """The vocab x vocab table a `bigram_tables` recipe describes."""
     return _built(("table", recipe, vocab), lambda: (_fill_table(recipe, vocab),))[0]
 
@@ -231,7 +226,7 @@ def moment_tables() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(st.just({"scale": None}), trained)
 
 
-def build_moments(recipe: dict[str, Any], vocab: int = COURSE_VOCABULARY) -> tuple[list[list[float]], ...]:
+def build_moments(recipe: dict[str, Any], vocab: int = VOCAB_SIZE) -> tuple[list[list[float]], ...]:
     """The (m, v) tables a `moment_tables` recipe describes."""
     return _built(("moments", recipe, vocab), lambda: _fill_moments(recipe, vocab))
 
@@ -245,10 +240,10 @@ def _fill_moments(recipe: dict[str, Any], vocab: int) -> tuple[list[list[float]]
 
 
 # Tables already built, by recipe. Properties drawn from the same strategies under one seed get the
-# same recipes, so most tables of a check would be filled several times; a copy costs a tenth of that.
+# same recipes, so most tables of a check would be filled several times; a copy costs far less.
 Tables = tuple[list[list[float]], ...]
 _BUILT: dict[str, Tables] = {}
-MOST_BUILT = 256  # about 6 MB of tables
+MOST_BUILT = 256  # a cap on the tables kept, so the memory they hold stays bounded
 
 
 def _built(recipe: tuple[Any, ...], fill: Callable[[], Tables]) -> Tables:
@@ -314,7 +309,7 @@ def parameter_counts(draw: Any) -> int:
     """1 to 8 parameters (drawn entry by entry), sometimes a row of 27 and now and then a whole table
     of 729 (filled from a seed): each large example is recorded and sent whole."""
     small = st.integers(1, EXPLICIT_SIZE)
-    large = st.sampled_from((COURSE_VOCABULARY,) * 3 + (COURSE_VOCABULARY**2,))
+    large = st.sampled_from((VOCAB_SIZE,) * 3 + (VOCAB_SIZE**2,))
     return draw(st.one_of(small, small, small, large))
 
 

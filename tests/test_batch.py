@@ -25,6 +25,7 @@ from pathlib import Path
 import gradekit.grader
 from gradekit import batch
 from gradekit.config import GradeConfig, Limits
+from gradekit.reports import gradebook
 from gradekit.result import GradeResult
 from gradekit.source import read
 
@@ -92,7 +93,7 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
             threading.Thread(target=_write_pid_of, args=(marker, pid_file), daemon=True).start()
         return real_grade(path, assignment, config, *rest, **options)
 
-    monkeypatch.setattr(gradekit.grader, "grade", grade)
+    monkeypatch.setattr(batch, "grade", grade)
     monkeypatch.setattr(batch, "STUDENT_GRACE", 4.0)
     out = tmp_path / "results"
     progress = io.StringIO()
@@ -250,8 +251,7 @@ def test_the_grade_command_needs_a_folder_and_an_assignment(tmp_path):
 
 def test_a_spreadsheet_never_reads_a_student_name_or_error_as_a_formula(cross_entropy):
     result = GradeResult("cross_entropy", "x.py", 1, error="=HYPERLINK(\"http://x\")")
-    data = {**result.to_dict(), "batch": {"student": "@bob"}}
-    table = list(csv.reader(io.StringIO(batch.gradebook(cross_entropy, [data]))))
+    table = list(csv.reader(io.StringIO(gradebook.render(cross_entropy, [("@bob", result)]))))
     assert table[1][0] == "'@bob" and table[1][-1].startswith("'=HYPERLINK")
 
 

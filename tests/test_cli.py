@@ -1,15 +1,20 @@
 """The command line: exit codes, formats, options and errors in one sentence."""
 from __future__ import annotations
 
+import argparse
+import ast
+import importlib
 import json
 import os
+import pkgutil
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from gradekit.cli import main
+import gradekit.commands
+from gradekit.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "examples" / "submission.py"
@@ -133,3 +138,23 @@ def test_a_class_is_not_graded_without_the_os_sandbox_unless_told_and_a_check_sa
                             "--max-examples", "5"], env=bare, capture_output=True, text=True)
     notes = json.loads(check.stdout)["notes"]
     assert notes == ["the submission ran without OS isolation: bubblewrap is not installed (apt-get install bubblewrap)"]
+
+
+VERBS = {"check": "check", "grade": "grade", "gradescope": "gradescope", "init-ci": "init_ci",
+         "selftest": "selftest", "list": "listing", "new": "new", "release": "release"}
+
+
+def test_each_verb_is_a_module_that_adds_its_own_parser_and_runs_it():
+    parser = build_parser()
+    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(verbs.choices) == list(VERBS)
+    found = {info.name for info in pkgutil.iter_modules(gradekit.commands.__path__)}
+    assert found == {*VERBS.values(), "options"}
+    for module_name in VERBS.values():
+        module = importlib.import_module(f"gradekit.commands.{module_name}")
+        assert module.__doc__ and callable(module.add_parser) and callable(module.run), module_name
+    chosen = {"check": ["x.py"], "grade": ["d", "--assignment", "a", "--out", "o"], "gradescope": ["build",
+              "--assignment", "a"], "selftest": ["a"], "new": ["a"], "release": ["a", "--out", "o"]}
+    for verb, module_name in VERBS.items():
+        args = parser.parse_args([verb, *chosen.get(verb, [])])
+        assert args.run is importlib.import_module(f"gradekit.commands.{module_name}").run, verb

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, examples
+import gradekit.speed.recorded as examples
+from gradekit import assignment, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED, MAX_EXAMPLES = 7, 5  # a small recording: about half a second
@@ -24,7 +25,8 @@ LIMIT = 60  # seconds for a child to start, import and record; a load that waits
 
 LOAD = """
 import os, pickle, resource, sys
-from gradekit import assignment, examples
+import gradekit.speed.recorded as examples
+from gradekit import assignment, runner
 
 # Room for a recording, not for reading /dev/zero or a huge file into memory.
 try:
@@ -33,7 +35,7 @@ try:
     resource.setrlimit(resource.RLIMIT_AS, (room, room))
 except (OSError, ValueError):
     pass
-recorded = examples.recorded(assignment.load("cross_entropy"), int(sys.argv[1]), int(sys.argv[2]))
+recorded = runner.recorded(assignment.load("cross_entropy"), int(sys.argv[1]), int(sys.argv[2]))
 sys.stdout.buffer.write(pickle.dumps(recorded))
 """
 
@@ -44,7 +46,7 @@ def fresh(tmp_path_factory) -> tuple[str, bytes, examples.Recorded]:
     folder = tmp_path_factory.mktemp("fresh-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GRADEKIT_CACHE", str(folder))
-        recorded = examples.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES)
+        recorded = runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES)
     (cached,) = folder.glob("cross_entropy-*")
     return cached.name, cached.read_bytes(), recorded
 
@@ -132,7 +134,7 @@ def test_a_file_past_the_bound_is_never_read(fresh, cache, monkeypatch):
     huge.rename(cache / name)
     read = []
     monkeypatch.setattr(examples, "unsealed", lambda data: read.append(len(data)))
-    assert examples.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
+    assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
     assert read == []
 
 
@@ -147,13 +149,13 @@ def test_a_folder_under_another_version_s_name_is_left_alone(fresh, cache):
 def test_a_cache_that_cannot_be_written_leaves_no_temporary_file(fresh, cache):
     name, _, recorded = fresh
     (cache / name).mkdir()  # os.replace cannot put a file over a folder
-    assert examples.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
+    assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
     assert [p.name for p in cache.iterdir()] == [name]
 
 
 def test_an_honest_cache_file_is_read_not_recorded_again(fresh, cache, monkeypatch):
     name, whole, recorded = fresh
     (cache / name).write_bytes(whole)
-    monkeypatch.setattr(examples, "record", lambda *args: pytest.fail("recorded again"))
+    monkeypatch.setattr(runner, "record", lambda *args: pytest.fail("recorded again"))
     examples._read.clear()
-    assert examples.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
+    assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import gradekit
 from gradekit import assignment, gradescope_bundle, scaffold
 from gradekit.config import Limits
 from gradekit.errors import GradekitError
@@ -26,6 +27,7 @@ from gradekit.sandbox import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+WHEEL = f"gradekit-{gradekit.__version__}-py3-none-any.whl"
 SPEC_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 
 
@@ -85,19 +87,19 @@ def test_the_zip_holds_setup_run_autograder_and_a_wheel_at_its_root(bundle, tmp_
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in archive.infolist()}
-    assert names == ["setup.sh", "run_autograder", "gradekit-0.1.0-py3-none-any.whl"]
+    assert names == ["setup.sh", "run_autograder", WHEEL]
     assert modes["setup.sh"] & stat.S_IXUSR and modes["run_autograder"] & stat.S_IXUSR
     tree = unpack(bundle, tmp_path / "autograder")
     for script in ("setup.sh", "run_autograder"):
         check = subprocess.run(["bash", "-n", str(tree / "source" / script)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
     setup = (tree / "source" / "setup.sh").read_text()
-    assert "pip install ./gradekit-0.1.0-py3-none-any.whl" in setup and "assignment.load('cross_entropy', None)" in setup
+    assert f"pip install ./{WHEEL}" in setup and "assignment.load('cross_entropy', None)" in setup
 
 
 def test_the_wheel_installs_offline_and_carries_the_assignment_and_the_plugin(bundle, tmp_path):
     with zipfile.ZipFile(bundle) as archive:
-        wheel = tmp_path / "gradekit-0.1.0-py3-none-any.whl"
+        wheel = tmp_path / WHEEL
         wheel.write_bytes(archive.read(wheel.name))
     target = tmp_path / "site"
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target", str(target),
@@ -109,7 +111,7 @@ def test_the_wheel_installs_offline_and_carries_the_assignment_and_the_plugin(bu
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [str(target / "gradekit" / "__init__.py"), "True"]
-    info = target / "gradekit-0.1.0.dist-info"
+    info = target / f"gradekit-{gradekit.__version__}.dist-info"
     assert "gradekit = gradekit.pytest_plugin" in (info / "entry_points.txt").read_text()
     assert "Requires-Dist: hypothesis==" in (info / "METADATA").read_text()
 
@@ -224,7 +226,7 @@ def test_run_as_runs_the_submission_as_that_user_who_cannot_read_the_graders_fil
     site = Path(tempfile.mkdtemp(prefix="gradekit-run-as-"))
     try:
         with zipfile.ZipFile(bundle) as archive:
-            wheel = site / "gradekit-0.1.0-py3-none-any.whl"
+            wheel = site / WHEEL
             wheel.write_bytes(archive.read(wheel.name))
         done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target",
                                str(site / "lib"), str(wheel)], capture_output=True, text=True)

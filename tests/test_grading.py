@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import examples
+import gradekit.speed.recorded as examples
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import Status
@@ -43,7 +43,7 @@ def test_grading_the_same_file_twice_gives_identical_json(cross_entropy):
 
 def test_replayed_examples_give_the_grade_hypothesis_gives(cross_entropy):
     replayed = grade(BUGGY, cross_entropy, FAST)
-    direct = grade(BUGGY, cross_entropy, replace(FAST, replay=False))
+    direct = grade(BUGGY, cross_entropy, replace(FAST, shortcuts=False))
     for a, b in zip(replayed.tests, direct.tests):
         assert (a.name, a.status, a.score, a.message) == (b.name, b.status, b.score, b.message)
         assert a.counterexample == b.counterexample
@@ -157,9 +157,9 @@ RECORD = """
 import json, sys
 sys.path.insert(0, {folder!r})
 {extra}
-from gradekit import assignment, examples
+from gradekit import assignment, runner
 from gradekit.sandbox.worker import encode
-recorded = examples.record(assignment.load("cross_entropy"), 5, 15)
+recorded = runner.record(assignment.load("cross_entropy"), 5, 15)
 print(encode({{k: v["inputs"] for k, v in recorded.items()}}))
 """
 
@@ -197,88 +197,3 @@ def test_unfilled_starter_stubs_score_zero_and_say_not_implemented(grade_file, c
     assert result.error is None and result.score == 0
     oracles = [t for t in result.tests if not any(t.name == p.name and p.requires for p in cross_entropy.properties)]
     assert {t.message for t in oracles} == {f"`{t.functions[0]}` is not implemented yet" for t in oracles}
-
-
-class _CountingWorker:
-    """Stands in for the sandboxed worker: answers every call with its request id and counts what was sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[int] = []
-        self.held: list[bool] = []
-        self.next_id = 0
-        self.last_answer = self.last_line = b""
-        self.limits = GradeConfig().limits
-
-    def send_calls(self, calls: list[tuple[str, str, bool]], hold: bool = False) -> list[int]:
-        self.sent.append(len(calls))
-        self.held.append(hold)
-        first = self.next_id + 1
-        self.next_id += len(calls)
-        return list(range(first, first + len(calls)))
-
-    def receive(self, request_id: int, timeout: float | None = None) -> dict:
-        reply = {"id": request_id, "ok": True, "returned": float(request_id)}
-        self.last_line = json.dumps(reply).encode()
-        self.last_answer = self.last_line.partition(b", ")[2]
-        return reply
-
-
-def test_replayed_calls_go_a_chunk_at_a_time_and_a_failure_leaves_the_rest_unsent():
-    from gradekit.submission import AHEAD_CHUNK, Submission
-
-    counting = _CountingWorker()
-    sub = Submission(counting, "", "s.py")
-    sub.defined, sub.returns = {"f": 1}, {"f": float}
-    calls = [("f", f"[{i}]", False) for i in range(5 * AHEAD_CHUNK)]
-    sub.prefetch(calls)
-    assert counting.sent == [AHEAD_CHUNK]
-    for i in range(AHEAD_CHUNK // 2):
-        sub.call("f", i)
-    assert counting.sent == [AHEAD_CHUNK, AHEAD_CHUNK], "topped up once half the chunk is answered"
-    sub.drain()  # the property failed here: the calls not yet sent never reach the worker
-    assert sum(counting.sent) == 2 * AHEAD_CHUNK and counting.next_id == 2 * AHEAD_CHUNK
-
-
-def test_answers_that_open_like_no_remembered_pass_are_not_read_whole():
-    """In a class, a replay whose first chunk of answers opens like no stream that passed cannot pass
-    from memory: the rest of its calls go a chunk at a time, as the property takes them."""
-    from gradekit.submission import AHEAD_CHUNK, Submission, opening, stream
-
-    calls = [("f", f"[{i}]", False) for i in range(3 * AHEAD_CHUNK)]
-    counting = _CountingWorker()
-    sub = Submission(counting, "", "s.py")
-    sub.defined, sub.returns = {"f": 1}, {"f": float}
-    sub.prefetch(calls)
-    for i in range(len(calls)):
-        sub.f(i)
-    passed = (stream(sub.transcript), opening(sub.transcript))
-    assert len({*passed}) == 2
-
-    for openings, sent in ((set(), [AHEAD_CHUNK]), ({passed[1]}, [AHEAD_CHUNK, 2 * AHEAD_CHUNK])):
-        counting = _CountingWorker()
-        sub = Submission(counting, "", "s.py")
-        sub.defined, sub.returns = {"f": 1}, {"f": float}
-        sub.prefetch(calls)
-        digest = sub.read_ahead(openings)
-        assert counting.sent == sent
-        assert counting.held == [False, True][: len(sent)], "the rest of a remembered pass comes held"
-        assert digest == (passed[0] if openings else None)
-
-
-def test_a_replayed_call_answered_before_is_not_sent_again_unless_it_wants_its_arguments():
-    from gradekit.errors import Unrepeatable
-    from gradekit.submission import Submission
-
-    counting = _CountingWorker()
-    sub = Submission(counting, "", "s.py")
-    sub.defined, sub.returns = {"f": 1}, {"f": float}
-    first = [("f", "[1]", False), ("f", "[2]", False)]
-    sub.prefetch(first)
-    assert [sub.f(1), sub.f(2)] == [1.0, 2.0]
-    sub.begin_property(60.0)
-    sub.prefetch([("f", "[2]", False), ("f", "[3]", False), ("f", "[3]", False), ("f", "[2]", True)])
-    assert counting.sent == [2, 2], "only one [3] and the call that wants its arguments went"
-    assert sub.f(2) == 2.0, "the answer given the first time"
-    assert [sub.f(3), sub.f(3)] == [3.0, 3.0], "the second [3] took the first one's answer"
-    with pytest.raises(Unrepeatable, match="first 2.0, then 4.0"):  # asked again: the stand-in's new answer
-        sub.call("f", 2, want_args=True)

@@ -6,6 +6,8 @@ break formats (a NUL, an escape sequence, a fence, a percent sign).
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from gradekit.cli import main
 from gradekit.reports import WRITERS, github, gradescope, junit, markdown, text
+from gradekit.reports import class_summary, gradebook
 from gradekit.reports.class_summary import bins, histogram
 from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
 
@@ -177,6 +180,29 @@ def test_text_report_and_every_other_format_share_the_counterexample_lines():
     assert body == json.loads(gradescope.render(RESULT))["tests"][2]["output"]
     assert body in ET.fromstring(junit.render(RESULT)).find("testsuite/testcase[3]/failure").text
     assert "Notes:\n  cell 2 raised NameError" in text.render(RESULT)
+
+
+def test_the_class_writers_lay_out_the_results_given(cross_entropy):
+    graded = [("ann", RESULT), ("=bob", BROKEN)]
+    names = [p.name for p in cross_entropy.properties]
+    table = list(csv.reader(io.StringIO(gradebook.render(cross_entropy, graded))))
+    assert table[0] == ["student", "score", "max_score", *names, "error"]
+    ann = dict(zip(table[0], table[1]))
+    assert ann["student"] == "ann" and ann["score"] == "8" and ann["max_score"] == "35" and ann["error"] == ""
+    assert ann["softmax_matches_reference"] == "8" and ann["loss_matches_reference"] == "0"
+    assert ann["softmax_is_distribution"] == "0"  # a property the result has no test of
+    assert table[2][:3] == ["'=bob", "0", "35"] and table[2][-1] == BROKEN.error
+    summary = class_summary.render(cross_entropy, graded, "h.svg").splitlines()
+    assert summary[:5] == ["# cross_entropy: class summary", "",
+                           "2 students · mean 4.0 / 100 · median 4 · 0 with full marks · 1 could not be graded", "",
+                           "![Histogram of the scores out of 100](h.svg)"]
+    assert "Properties by how many of the 1 gradable submissions did not pass them" in summary[8]
+    missed = [line.split(" | ")[0] for line in summary if line.startswith("| `")]
+    assert missed[:3] == ["| `loss_matches_reference`", "| `perplexity_matches_reference`", "| `grad_matches_identity`"]
+    assert any(line.startswith("| `loss_matches_reference` | `cross_entropy_loss` | 10 | 1 (100%) |") for line in summary)
+    assert any(line.startswith("| `softmax_matches_reference` | `softmax` | 8 | 0 (0%) |") for line in summary)
+    assert summary[-3:] == ["## Could not be graded", "", f"- **=bob**: {BROKEN.error}"]
+    assert class_summary.render(cross_entropy, [], "h.svg") == "# cross_entropy: class summary\n\nNo submissions were found.\n"
 
 
 def test_histogram_is_svg_with_a_bar_per_tenth_and_full_marks_in_the_last():

@@ -22,12 +22,16 @@ import pytest
 
 import gradekit.assignments
 import gradekit.reference.cross_entropy
+import gradekit.speed.read_ahead
+from gradekit.calls import Answers, Calls
 from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker, isolation
 from gradekit.sandbox.process import forked_workers
 from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode
+from gradekit.session import Session
+from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
@@ -588,26 +592,32 @@ def test_calls_sent_while_long_replies_wait_unread_stall_neither_side(fresh):
         assert fresh.receive(request_id)["returned"] == [i / 3 for i in range(20_000)]
 
 
+def read_ahead_of(running: Worker) -> tuple[Session, ReadAhead, Calls]:
+    """The protocol submission loaded in `running`, its calls read ahead (gradekit.speed.read_ahead)."""
+    session = Session(running, PROTOCOL_SOURCE, "protocol.py")
+    assert session.load() is None
+    answers = Answers()
+    read_ahead = ReadAhead(session, answers)
+    return session, read_ahead, Calls(session, read_ahead, answers, {})
+
+
 def test_a_call_that_hangs_while_later_calls_wait_to_be_sent_is_the_one_timed_out():
     """Replay sends calls a chunk at a time; long ones cannot all wait in the pipe while the worker is
     stuck. The stuck call is reported, after one timeout, and the next calls go to a fresh worker."""
-    from gradekit.submission import AHEAD_CHUNK, Submission
-
     long = encode([[i / 3 for i in range(20_000)]])
     calls = [("echo", long, False)] * (AHEAD_CHUNK // 2) + [("stall", long, False)]
     calls += [("echo", long, False)] * (2 * AHEAD_CHUNK)
     with Worker(LIMITS) as running:
-        sub = Submission(running, PROTOCOL_SOURCE, "protocol.py")
-        assert sub.load() is None
-        sub.prefetch(calls)
+        session, read_ahead, made = read_ahead_of(running)
+        read_ahead.prefetch(calls)
         xs = [i / 3 for i in range(20_000)]
         for _ in range(AHEAD_CHUNK // 2):
-            assert sub.call("echo", xs).returned == xs
+            assert made.call("echo", (xs,), []).returned == xs
         started = time.monotonic()
         with pytest.raises(CallTimedOut, match="`stall` did not answer within 0.5 s"):
-            sub.call("stall", xs)
+            made.call("stall", (xs,), [])
         assert time.monotonic() - started < 2 * LIMITS.call_timeout
-        assert sub.restarts == 1 and sub.call("echo", xs).returned == xs
+        assert session.restarts == 1 and made.call("echo", (xs,), []).returned == xs
 
 
 def test_held_replies_come_together_in_order_and_unheld_ones_at_once(fresh):
@@ -626,20 +636,16 @@ def test_held_replies_come_together_in_order_and_unheld_ones_at_once(fresh):
 def test_a_hang_among_held_replies_replaces_the_worker_and_the_property_calls_again(monkeypatch):
     """Reading a remembered pass ahead holds the replies back; a call that hangs there keeps answers
     already made from the grader, so the worker is replaced and nothing read ahead is used."""
-    import gradekit.submission
-    from gradekit.submission import AHEAD_CHUNK, Submission
-
-    monkeypatch.setattr(gradekit.submission, "opening", lambda exchanges: b"known")
+    monkeypatch.setattr(gradekit.speed.read_ahead, "opening", lambda exchanges: b"known")
     calls = [("echo", encode([float(i)]), False) for i in range(AHEAD_CHUNK + 5)] + [("stall", "[[]]", False)]
     with Worker(LIMITS) as running:
-        sub = Submission(running, PROTOCOL_SOURCE, "protocol.py")
-        assert sub.load() is None
-        sub.prefetch(calls)
+        session, read_ahead, made = read_ahead_of(running)
+        read_ahead.prefetch(calls)
         started = time.monotonic()
-        assert sub.read_ahead({b"known"}) is None
+        assert read_ahead.read_ahead({b"known"}) is None
         assert time.monotonic() - started < 2 * LIMITS.call_timeout
-        assert sub.restarts == 1
-        assert sub.call("echo", 3.0).returned == 3.0  # from the fresh worker: the queue was let go
+        assert session.restarts == 1
+        assert made.call("echo", (3.0,), []).returned == 3.0  # from the fresh worker: the queue was let go
 
 
 def test_a_call_past_its_timeout_raises_call_timed_out(fresh):

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradekit import assignment, examples
+import gradekit.speed.recorded as examples
+from gradekit import assignment, runner
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import Status
@@ -39,7 +40,7 @@ def train_step(W, tokens, m, v, step, num_steps=1000, base_lr=0.01): return math
 @pytest.fixture(scope="module")
 def training_step() -> assignment.Assignment:
     loaded = assignment.load("training_step")
-    examples.recorded(loaded, loaded.default_seed, GradeConfig().max_examples)  # before any part is graded
+    runner.recorded(loaded, loaded.default_seed, GradeConfig().max_examples)  # before any part is graded
     return loaded
 
 
@@ -86,7 +87,7 @@ def test_the_buggy_example_loses_points_on_both_of_its_bugs(training_step):
 
 
 def test_the_run_is_several_consecutive_steps_over_several_names(training_step):
-    recorded = examples.recorded(training_step, training_step.default_seed, GradeConfig().max_examples)[RUN]
+    recorded = runner.recorded(training_step, training_step.default_seed, GradeConfig().max_examples)[RUN]
     runs = [example["run"] for example in recorded["inputs"]]
     assert all(len(run) >= 2 for run in runs) and any(len(run) >= 3 for run in runs)
     assert any(len(set(run)) > 1 for run in runs), "the run should train on several names"
@@ -119,16 +120,17 @@ def test_one_step_alone_cannot_see_a_buffer_that_is_fresh():
     """Why the run exists: graded on its own, a fresh worker's first call of the buggy file is right."""
     from gradekit.reference import training_step as ref
     from gradekit.sandbox import Worker
-    from gradekit.submission import Submission
+    from gradekit.sandbox.worker import encode
+    from gradekit.session import Session
 
     source = (KNOWN_WRONG / "train_step_gradient_buffer_never_reset.py").read_text()
     W = [[0.0] * 27 for _ in range(27)]
     tokens = ref.encode("ava")
     with Worker() as worker:
-        sub = Submission(worker, source, "buffer.py")
-        assert sub.load() is None
-        first = sub.call("train_step", W, tokens, W, W, 0).returned
-        second = sub.call("train_step", W, tokens, W, W, 1).returned
+        session = Session(worker, source, "buffer.py")
+        assert session.load() is None
+        first = worker.call("train_step", encode([W, tokens, W, W, 0]))["returned"]
+        second = worker.call("train_step", encode([W, tokens, W, W, 1]))["returned"]
     assert np.allclose(first[1], ref.train_step(W, tokens, W, W, 0)[1], rtol=1e-12, atol=1e-15)
     # The second step uses the sum of both gradients: its moments show it (from m = v = 0 the step
     # itself hardly does, as Adam's first step does not depend on the gradient's size).
@@ -138,7 +140,7 @@ def test_one_step_alone_cannot_see_a_buffer_that_is_fresh():
 def test_replayed_examples_give_the_grade_hypothesis_gives(training_step):
     fast = GradeConfig(max_examples=15)
     replayed = grade(BUGGY, training_step, fast)
-    direct = grade(BUGGY, training_step, replace(fast, replay=False))
+    direct = grade(BUGGY, training_step, replace(fast, shortcuts=False))
     for a, b in zip(replayed.tests, direct.tests):
         assert (a.name, a.status, a.score, a.message) == (b.name, b.status, b.score, b.message)
         assert a.counterexample == b.counterexample

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradekit.authoring import expect, expect_close, has_nan, magnitude, prop
+from gradekit import call, expect, expect_close, has_nan, magnitude, prop
 from gradekit.reference import cross_entropy as ref
 from gradekit.strategies import (
     extreme_logits,
@@ -38,8 +38,8 @@ def expect_finite(values, function):
 def expect_pure(sub, function, *args):
     """Two identical calls give identical answers, and neither changes its arguments."""
     sent = [list(a) if isinstance(a, list) else a for a in args]
-    first = sub.call(function, *args, want_args=True)
-    second = sub.call(function, *args, want_args=True)
+    first = call(sub, function, *args, want_args=True)
+    second = call(sub, function, *args, want_args=True)
     expect(first.args_after == sent, f"`{function}` changed its arguments", returned=first.args_after, expected=sent)
     expect(not has_nan(first.returned), f"`{function}` returned NaN", returned=first.returned)
     expect(first.returned == second.returned, f"`{function}` answered the same call twice with different values",

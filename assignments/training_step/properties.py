@@ -11,13 +11,12 @@ moves its parameter by lr * g / eps, so rounding of 1e-16 in a correct gradient 
 near 1, two positions that nearly cancel) becomes 1e-8 * lr there. Every bug here moves W by far more.
 """
 import math
-import weakref
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradekit.authoring import expect, expect_close, magnitude, prop
+from gradekit import call, coerce, expect, expect_close, magnitude, per_submission, prop
 from gradekit.reference import training_step as ref
 from gradekit.strategies import (
     adam_cases,
@@ -34,20 +33,17 @@ from gradekit.strategies import (
     token_sequences,
     train_schedules,
 )
-from gradekit.declared_types import coerce
+from gradekit.reference.course import BOS, VOCAB_SIZE as VOCAB
 
-VOCAB = 27
-BOS = 26
 Table = list[list[float]]
 RUN_STEPS = 3
 
 
 # --- Reading what an update function produced -----------------------------------------------------
 
-# Whether each update function returned its new values (True) or updated in place (False), per
+# Whether each update function returned its new values (True) or updated in place (False) is kept per
 # submission: once a function is known to return its values, its arguments are not sent back, which
-# halves what a 27 x 27 train_step call costs. The first call always asks for them.
-_RETURNS_VALUES: "weakref.WeakKeyDictionary[object, dict[str, bool]]" = weakref.WeakKeyDictionary()
+# spares a 27 x 27 train_step call sending its tables back. The first call always asks for them.
 
 
 def updated(sub, function, *args):
@@ -56,9 +52,9 @@ def updated(sub, function, *args):
     sgd_update -> params; adam_update -> (params, m, v); train_step -> (loss, W, m, v). A function
     that returns None is read from its arguments after the call; train_step must return its loss.
     """
-    known = _RETURNS_VALUES.setdefault(sub, {})
-    reply = sub.call(function, *args, want_args=not known.get(function, False))
-    returned = read(reply.returned, sub.returns[function], function)
+    known = per_submission(sub).setdefault("returns values", {})
+    reply = call(sub, function, *args, want_args=not known.get(function, False))
+    returned = read(reply.returned, reply.declared, function)
     in_place = returned is None or (function == "train_step" and not isinstance(returned, tuple))
     if not in_place:
         known.setdefault(function, True)
@@ -209,7 +205,7 @@ def encode_ids_in_range_and_length(sub, name):
 # --- bigram_loss ------------------------------------------------------------------------------------
 
 # Every bigram example is a whole 27 x 27 table, 729 entries checked at once, and costs the grader
-# three to five times what a cross_entropy example costs. Across the bank of known-wrong files, each
+# several times what a cross_entropy example costs. Across the bank of known-wrong files, each
 # of these properties fails within its first 11 examples, most within 5 (within 18 when 100 are
 # drawn), so they run at most 50: a check of this assignment then keeps to cross_entropy's time.
 TABLE_EXAMPLES = 50
@@ -471,8 +467,8 @@ def adam_leaves_caller_state_consistent(sub, case):
     """Each of params, m, v after the call is either what was passed or what was returned."""
     params, grads, m, v, step, lr = case
     sent = [params, grads, m, v]
-    reply = sub.call("adam_update", params, grads, m, v, step, lr, want_args=True)
-    returned = read(reply.returned, sub.returns["adam_update"], "adam_update")
+    reply = call(sub, "adam_update", params, grads, m, v, step, lr, want_args=True)
+    returned = read(reply.returned, reply.declared, "adam_update")
     after = reply.args_after
     if returned is not None:
         for name, index, new in (("params", 0, returned[0]), ("m", 2, returned[1]), ("v", 3, returned[2])):
@@ -498,8 +494,8 @@ def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     """The loss train_step returns is the loss of the table it was given."""
     W = build_table(table)
     m, v = build_moments(state)
-    returned = read(sub.call("train_step", W, tokens, m, v, *schedule).returned, sub.returns["train_step"],
-                    "train_step")
+    reply = call(sub, "train_step", W, tokens, m, v, *schedule)
+    returned = read(reply.returned, reply.declared, "train_step")
     loss = returned[0] if isinstance(returned, tuple) else returned
     expected = ref.bigram_loss(W, tokens)
     scale = max(1.0, magnitude(W))
@@ -580,8 +576,8 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
     W = build_table(table)
     m, v = build_moments(state)
     sent = [W, tokens, m, v]
-    reply = sub.call("train_step", W, tokens, m, v, *schedule, want_args=True)
-    returned = read(reply.returned, sub.returns["train_step"], "train_step")
+    reply = call(sub, "train_step", W, tokens, m, v, *schedule, want_args=True)
+    returned = read(reply.returned, reply.declared, "train_step")
     after = reply.args_after
     expect(after[1] == tokens, "`train_step` changed the tokens it was given", returned=after[1], expected=tokens)
     if isinstance(returned, tuple):

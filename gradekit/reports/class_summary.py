@@ -1,50 +1,52 @@
 """The class summary of a batch run: what most students missed, and a histogram of the scores.
 
-Pure functions of the students' JSON results (`GradeResult.to_dict`, as stored in results/): the
-scores in them were made by the grader; this module only counts them. The histogram is SVG written
-by hand, ten bars over the score range, so no plotting library is needed.
+Pure functions of the students' results, (student's name, `GradeResult`) pairs: the scores in them
+were made by the grader; this module only counts them. The histogram is SVG written by hand, ten
+bars over the score range, so no plotting library is needed.
 """
 from __future__ import annotations
 
 import statistics
-from typing import Any
 from xml.sax.saxutils import escape
 
 from gradekit.assignment import Assignment
 from gradekit.reports.markdown import escape as md_escape
+from gradekit.result import GradeResult, Status
 
 BINS = 10
 
 
-def render(assignment: Assignment, rows: list[dict[str, Any]], histogram_file: str) -> str:
-    loaded = [r for r in rows if not r["error"]]
-    scores = [r["score"] for r in rows]
+def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histogram_file: str) -> str:
+    """summary.md: the counts, the histogram (`histogram_file`, beside it), the properties by how many
+    gradable submissions did not pass them, and who could not be graded and why."""
+    loaded = [result for _, result in graded if not result.error]
+    scores = [result.score for _, result in graded]
     top = assignment.max_score
     out = [f"# {assignment.name}: class summary", ""]
-    if not rows:
+    if not graded:
         return "\n".join(out + ["No submissions were found."]) + "\n"
     full = sum(s >= top for s in scores)
-    counts = (f"{len(rows)} students · mean {statistics.fmean(scores):.1f} / {top:g} · median "
-              f"{statistics.median(scores):g} · {full} with full marks · {len(rows) - len(loaded)} could not be graded")
+    counts = (f"{len(graded)} students · mean {statistics.fmean(scores):.1f} / {top:g} · median "
+              f"{statistics.median(scores):g} · {full} with full marks · {len(graded) - len(loaded)} could not be graded")
     out += [counts, "", f"![Histogram of the scores out of {top:g}]({histogram_file})", ""]
     lead = (f"Properties by how many of the {len(loaded)} gradable submissions did not pass them, most first: "
             "the class's common misconceptions.")
     out += ["## What the class missed", "", lead, "",
             "| property | functions | points | did not pass | hint |", "| --- | --- | --- | --- | --- |"]
     missed = {p.name: 0 for p in assignment.properties}
-    for row in loaded:
-        for test in row["tests"]:
-            if test["status"] != "passed" and test["name"] in missed:
-                missed[test["name"]] += 1
+    for result in loaded:
+        for test in result.tests:
+            if test.status is not Status.PASSED and test.name in missed:
+                missed[test.name] += 1
     order = sorted(assignment.properties, key=lambda p: -missed[p.name])
     for prop in order:
         share = f" ({missed[prop.name] / len(loaded):.0%})" if loaded else ""
         functions = ", ".join(f"`{f}`" for f in prop.functions)
         out.append(f"| `{prop.name}` | {functions} | {prop.points:g} | {missed[prop.name]}{share} | {md_escape(prop.hint)} |")
-    unloaded = [r for r in rows if r["error"]]
+    unloaded = [(student, result.error) for student, result in graded if result.error]
     if unloaded:
         out += ["", "## Could not be graded", ""]
-        out += [f"- **{md_escape(r['batch']['student'])}**: {md_escape(r['error'])}" for r in unloaded]
+        out += [f"- **{md_escape(student)}**: {md_escape(error)}" for student, error in unloaded]
     return "\n".join(out) + "\n"
 
 

@@ -1,14 +1,14 @@
 """Workers forked from a preloaded template, for a grader process that grades a whole class.
 
-A worker is a fresh interpreter, and on a small machine its start costs more than many submissions'
-calls: Python and the worker's imports take about 60 ms of CPU, and NumPy, which a third of a class
-imports, another 60 to 160 ms. A grader that grades many files (`gradekit grade`, the self-test)
-starts one template instead: an interpreter started exactly as a worker is, with NumPy imported, in
-which no student code ever runs. Each worker is forked from it and becomes a worker at once (its own
-session, folder, environment, output file, limits and guard), as one started alone would.
+A worker is a fresh interpreter, and on a small machine starting Python, the worker's imports and
+NumPy (which many submissions import) costs more than many submissions' calls. A grader that grades
+many files (`gradekit grade`, the self-test) starts one template instead: an interpreter started
+exactly as a worker is, with NumPy imported, in which no student code ever runs. Each worker is
+forked from it and becomes a worker at once (its own session, folder, environment, output file,
+limits and guard), as one started alone would.
 
 Differences a submission can see: NumPy is already in `sys.modules`, and it counts against the
-memory limit (about 80 MB of address space) whether the submission imports it or not.
+memory limit whether the submission imports it or not.
 
 The template is the parent of its workers, so it reports how each one ended; `Forked` turns those
 reports back into what `subprocess.Popen` would say. A template that is lost (killed from outside)

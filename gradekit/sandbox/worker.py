@@ -53,7 +53,7 @@ class NotPlain(Exception):
 
 
 class CappedOutput(io.TextIOBase):
-    """stdout/stderr that keep the first bytes and drop the rest, so printing 200 MB costs nothing."""
+    """stdout/stderr that keep the first bytes and drop the rest, so printing without end costs nothing."""
 
     def __init__(self, fd, budget):
         self.fd = fd
@@ -145,11 +145,10 @@ def encode(value):
     """Plain data as one line of text: JSON, with every float list of 8 or more numbers (flat, or as
     equal rows) lifted out of it and appended as base64 of its IEEE doubles, each after a tab.
 
-    Exact, and cheaper than JSON for the logit vectors and 27 x 27 tables the properties send: no
-    side writes, scans or parses those numbers as text. From 8 numbers on, a list costs less both ways
-    lifted than as text (27 numbers: a third of the time to encode, half to decode). JSON text never
-    holds a raw tab, nor does base64. The parent imports this function and `decode` from here: one
-    definition.
+    Exact, and cheaper than JSON for the logit vectors and 27 x 27 tables the properties send: no side
+    writes, scans or parses those numbers as text. From PACK_MIN (8) numbers on, a list costs less both
+    ways lifted than as text. JSON text never holds a raw tab, nor does base64. The parent imports this
+    function and `decode` from here: one definition.
     """
     blobs = []
     head = json.dumps(_lift(value, blobs))

@@ -8,12 +8,11 @@ example count and versions. Grading replays them in order, and only when a repla
 the property run under Hypothesis itself, which fails first on that same example and shrinks it.
 
 The cache changes how fast a grade comes, never which grade: with or without it, every submission
-takes the same path. The engine costs about a millisecond an example; a replay costs the calls.
+takes the same path. A replay costs the calls alone, not Hypothesis's engine per example.
 
 The file is marshal's binary form behind a SHA-256 of it: a check reads it at every start, and
-marshal gives back the drawn inputs, floats and all, at least twice as fast as JSON text with base64
-floats did (training_step's 8 MB: about 25 ms, against 55 to 95 ms). marshal is not meant for data
-anyone else may have written; this file is the grader's own (0600, in the user's cache folder), and
+marshal gives back the drawn inputs, floats and all, faster than JSON text with base64 floats did
+(benchmarks/check_speed.py times a warm check). marshal is not meant for data anyone else may have written; this file is the grader's own (0600, in the user's cache folder), and
 the digest turns a damaged or cut file into a miss before marshal reads a byte of it.
 
 Without the OS sandbox a submission could still put something else where the file goes: a named pipe
@@ -24,15 +23,14 @@ of a sane size is read: anything else is a miss, which costs a recording, never 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import marshal
 import os
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import hypothesis
@@ -43,14 +41,14 @@ import gradekit.sandbox.worker
 import gradekit.strategies
 from gradekit.assignment import Assignment
 from gradekit.config import cache_folder
-from gradekit.sandbox.worker import SEPARATOR, decode, encode, to_plain
+from gradekit.sandbox.worker import SEPARATOR
 
 Recorded = dict[str, dict[str, list[Any]]]
 FORMAT = 5  # bump when what is stored changes: an old file then simply misses
 DIGEST = 16  # bytes of SHA-256 in front of the marshalled contents
-# The largest cache file read. An honest file grows with --max-examples: at the default 100 the largest
-# (cross_entropy's) is under 10 MB, so this leaves room for runs of thousands of examples, while a file
-# past it, which no recording makes, costs at most this much memory and a digest of it before it misses.
+# The largest cache file read. An honest file grows with --max-examples; this leaves room for runs of
+# thousands of examples, while a file past it, which no recording makes, costs at most this much memory
+# and a digest of it before it misses.
 LARGEST = 256 * 1024 * 1024
 # Opened without following a link (a link to /dev/zero or a huge file fails to open) and without
 # waiting (a named pipe opens at once, to be refused by its type); 0 where the OS has no such flag.
@@ -62,8 +60,10 @@ OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOC
 _read: dict[tuple[str, int, int], Recorded] = {}
 
 
-def recorded(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
-    """The recorded inputs of every property the solution passes, from the cache or made now."""
+def recorded_inputs(assignment: Assignment, seed: int, max_examples: int,
+                    record: Callable[[Assignment, int, int], Recorded]) -> Recorded:
+    """The recorded inputs of every property the solution passes, from the cache or made now by
+    `record` (gradekit.runner.record: each property run under Hypothesis against the solution)."""
     key = _key(assignment, seed, max_examples)
     stem = f"{assignment.name}-{seed}-{max_examples}"
     path = cache_folder() / f"{stem}-{key[:16]}.marshal"
@@ -141,8 +141,7 @@ def _packed(properties: Recorded) -> dict[str, Any]:
     """The cache file's contents: the drawn inputs as they are, and each run of floats the calls
     carry (see `encode`) stored once.
 
-    Properties drawn under one seed share most of their tables: a training_step file is 8 MB this
-    way, not 19.
+    Properties drawn under one seed share most of their tables, so the file is far smaller this way.
     """
     blobs: dict[str, int] = {}
 
@@ -164,29 +163,6 @@ def _unpacked(stored: dict[str, Any]) -> Recorded:
             for name, p in stored["properties"].items()}
 
 
-def record(assignment: Assignment, seed: int, max_examples: int) -> Recorded:
-    """Run every property under Hypothesis against the solution; keep the inputs and calls of those it passes."""
-    from gradekit.grader import run_property
-    from gradekit.config import GradeConfig
-    from gradekit.result import Status
-    from gradekit.submission import Submission
-
-    config = GradeConfig(max_examples=max_examples, property_budget=float("inf"))
-    sub = Submission(Trusted(_import_solution(assignment.solution)), "", assignment.solution.name)
-    sub.defined = {name: None for name in assignment.functions}
-    sub.returns = {name: spec.returns for name, spec in assignment.functions.items()}
-    properties: Recorded = {}
-    for prop in assignment.properties:
-        outcome = run_property(prop, sub, config, seed, float("inf"), replay=None)
-        if outcome.status is Status.PASSED:
-            try:
-                inputs = decode(encode(sub.seen))  # as a replay will read them back
-            except TypeError:
-                continue  # inputs that are not plain data (st.data(), objects) are drawn live
-            properties[prop.name] = {"inputs": inputs, "calls": [list(c) for c in sub.sent]}
-    return properties
-
-
 def _well_formed(stored: dict[str, Any]) -> bool:
     """A damaged cache file must cost speed, never a grade: every call must be one a property could make."""
     blobs, properties = stored.get("blobs"), stored.get("properties")
@@ -199,29 +175,6 @@ def _well_formed(stored: dict[str, Any]) -> bool:
                 and all(type(i) is int and 0 <= i < len(blobs) for i in c[2]) for c in p["calls"])
         for p in properties.values()
     )
-
-
-class Trusted:
-    """The worker's side of the protocol, in this process, for the assignment's own solution only."""
-
-    def __init__(self, module: ModuleType) -> None:
-        self.module = module
-        self.last_answer = b""  # answers from here are never compared with another submission's
-
-    def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
-        args = decode(encoded_args)
-        reply = {"ok": True, "returned": to_plain(getattr(self.module, function)(*args))}
-        if want_args:
-            reply["args_after"] = to_plain(args)
-        return reply
-
-
-def _import_solution(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"gradekit_solution_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _key(assignment: Assignment, seed: int, max_examples: int) -> str:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import batch, grader, reuse
+from gradekit import batch, runner
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
-from gradekit.submission import Submission
+from gradekit.speed.read_ahead import ReadAhead
+from gradekit.speed.verdicts import Memory
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "examples" / "submission.py"
@@ -34,78 +35,82 @@ def _verdicts(result):
 
 
 @pytest.fixture
-def remembering(monkeypatch):
-    memory = reuse.Memory(enabled=True)
-    monkeypatch.setattr(reuse, "memory", memory)
-    return memory
+def remembering():
+    return Memory()
+
+
+def _file(tmp_path, source):
+    path = tmp_path / "submission.py"
+    path.write_text(source)
+    return path
 
 
 @pytest.fixture
 def hypothesis_runs(monkeypatch):
     """How many times a property ran under Hypothesis's engine."""
     runs = [0]
-    configure = grader._configure
+    configure = runner._configure
 
     def counted(*args):
         runs[0] += 1
         return configure(*args)
 
-    monkeypatch.setattr(grader, "_configure", counted)
+    monkeypatch.setattr(runner, "_configure", counted)
     return runs
 
 
 def test_the_same_answers_get_the_same_verdicts_without_the_engine(cross_entropy, remembering, hypothesis_runs):
-    fresh = _verdicts(grade(BUGGY, cross_entropy, FAST))
+    fresh = _verdicts(grade(BUGGY, cross_entropy, FAST, memory=remembering))
     assert hypothesis_runs[0] > 0 and remembering.kept > 0 and remembering.passes
     hypothesis_runs[0] = 0
-    again = _verdicts(grade(BUGGY, cross_entropy, FAST))
+    again = _verdicts(grade(BUGGY, cross_entropy, FAST, memory=remembering))
     assert again == fresh
     assert hypothesis_runs[0] == 0, "every failing property should have been answered from memory"
 
 
-def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(cross_entropy, grade_file, remembering,
+def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(cross_entropy, tmp_path, remembering,
                                                                       monkeypatch):
-    remembering.enabled = False
-    alone = grade_file(PARTLY_BUGGY, FAST)
-    remembering.enabled = True
-    assert _verdicts(grade_file(PARTLY_BUGGY, FAST)) == _verdicts(alone)
+    partly = _file(tmp_path, PARTLY_BUGGY)
+    alone = grade(partly, cross_entropy, FAST)
+    assert _verdicts(grade(partly, cross_entropy, FAST, memory=remembering)) == _verdicts(alone)
 
     followed = []
-    follow = Submission.follow
+    follow = ReadAhead.follow
 
     def spied(self, traces):
         followed.append(follow(self, traces))
         return followed[-1]
 
-    monkeypatch.setattr(Submission, "follow", spied)
+    monkeypatch.setattr(ReadAhead, "follow", spied)
     remembering.passes.clear()
     remembering.traces.clear()
-    grade(BUGGY, cross_entropy, FAST)
+    grade(BUGGY, cross_entropy, FAST, memory=remembering)
     followed.clear()
-    after_the_buggy_one = grade_file(PARTLY_BUGGY, FAST)
+    after_the_buggy_one = grade(partly, cross_entropy, FAST, memory=remembering)
     assert _verdicts(after_the_buggy_one) == _verdicts(alone)
     assert None in followed, "some Hypothesis run should have parted from the buggy example's midway"
-    assert _verdicts(grade(CORRECT, cross_entropy, FAST)) == _verdicts(grade(CORRECT, cross_entropy, FAST))
+    assert (_verdicts(grade(CORRECT, cross_entropy, FAST, memory=remembering))
+            == _verdicts(grade(CORRECT, cross_entropy, FAST)))
 
 
-def test_a_single_check_remembers_nothing(cross_entropy):
-    assert not reuse.memory.enabled
-    before = reuse.memory.kept
+def test_a_single_check_remembers_nothing(cross_entropy, monkeypatch):
+    made = []
+    monkeypatch.setattr(Memory, "__post_init__", lambda self: made.append(self), raising=False)
     grade(BUGGY, cross_entropy, FAST)
-    assert reuse.memory.kept == before and not reuse.memory.passes
+    assert made == [], "a grade of one file made a verdict memory"
 
 
 def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grader(cross_entropy, tmp_path,
                                                                                   monkeypatch):
     absorbed = tmp_path / "absorbed"
-    absorb = reuse.Memory.absorb
+    absorb = Memory.absorb
 
     def noted(self, entries):  # runs in the forked graders: leaves a mark when it is given anything
         if entries:
             absorbed.touch()
         return absorb(self, entries)
 
-    monkeypatch.setattr(reuse.Memory, "absorb", noted)
+    monkeypatch.setattr(Memory, "absorb", noted)
     students = []
     # Both graders start on a quick correct file. The second to finish it takes the last student and is
     # sent what the other learnt, unless the other graded a whole buggy file in the meantime.
@@ -127,11 +132,10 @@ def test_a_remembered_error_is_named_in_each_students_own_file(cross_entropy, tm
     alice, bob = tmp_path / "alice.py", tmp_path / "bob.py"
     alice.write_text(raising)
     bob.write_text(raising)
-    graded = {alice: grade(alice, cross_entropy, FAST)}
+    graded = {alice: grade(alice, cross_entropy, FAST, memory=remembering)}
     hypothesis_runs[0] = 0
-    graded[bob] = grade(bob, cross_entropy, FAST)
+    graded[bob] = grade(bob, cross_entropy, FAST, memory=remembering)
     assert hypothesis_runs[0] == 0, "bob answers as alice did: every verdict should come from memory"
-    remembering.enabled = False
     for path, result in graded.items():
         assert _verdicts(result) == _verdicts(grade(path, cross_entropy, FAST))
         failed = next(t for t in result.tests if t.name == "perplexity_matches_reference")

@@ -16,7 +16,8 @@ property:
 Every call is still made, in the order the property would make it, and every answer still compared
 byte for byte, so a submission that answers differently anywhere is graded in full from there.
 The graders of one `gradekit grade` pass what they learn to each other through the pool; nothing is
-kept once it ends, and `gradekit check`, which grades one file, remembers nothing at all.
+kept once it ends, and `gradekit check`, which grades one file, remembers nothing at all: a grade
+remembers only when it is handed a Memory.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gradekit.submission import Exchange
+from gradekit.calls import Exchange
 
 MOST_PASSES = 64  # answer streams kept per property
 MOST_TRACES = 4  # Hypothesis runs kept per property and failing answer stream
@@ -38,7 +39,6 @@ Entry = tuple[Any, ...]  # ("pass", key, digest, opening) or ("run", key, transc
 class Memory:
     """What one grader process remembers; `new()` hands over what it learnt for the other graders."""
 
-    enabled: bool = False  # set by a grader that grades many submissions (gradekit.batch)
     passes: dict[Any, set[bytes]] = field(default_factory=dict)
     openings: dict[Any, set[bytes]] = field(default_factory=dict)
     traces: dict[Any, list[tuple[tuple[Exchange, ...], Any, dict[int, str]]]] = field(default_factory=dict)
@@ -85,8 +85,6 @@ class Memory:
                 self.keep_run(entry[1], list(entry[2]), entry[3], entry[4])
         del self.learnt[own:]
 
-
-memory = Memory()
 
 
 def relocate(outcome: Any, quoted: dict[int, str], where: Callable[[int], str]) -> Any:

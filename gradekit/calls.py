@@ -1,0 +1,158 @@
+"""Every call a property makes to the student's functions, on its way to the worker and back.
+
+A call is encoded as plain data, answered by the worker (or by an answer read ahead, see
+gradekit.speed.read_ahead), logged for the counterexample, read as the type the assignment declares,
+and compared with any earlier answer to the same input: a function that answers one input two ways
+is caught. A call that hangs or ends the worker has the worker replaced, so the next call starts clean.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Protocol
+
+from gradekit.declared_types import coerce
+from gradekit.errors import CallTimedOut, FunctionMissing, SubmissionRaised, Unrepeatable, WorkerDied
+from gradekit.result import Call, short_repr
+from gradekit.sandbox.worker import encode
+from gradekit.session import Session
+
+Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_args, digest of the answer
+
+
+class Replies(Protocol):
+    """Where a call's reply comes from: the worker itself, or answers it was asked for ahead."""
+
+    def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
+        """The worker's reply to the call, and the digest of its answer."""
+
+    def drain(self) -> None:
+        """Let go of anything asked for ahead that no property made."""
+
+    def forget(self) -> None:
+        """Drop what was asked for ahead of a worker that has just been replaced."""
+
+
+class Direct:
+    """Every reply asked of the worker when the call is made."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
+        worker = self._session.worker
+        return worker.call(function, encoded, want_args), worker.last_answer
+
+    def drain(self) -> None:
+        pass
+
+    def forget(self) -> None:
+        pass
+
+
+class Answers:
+    """The first answer a submission gave to each call, for the whole grade."""
+
+    def __init__(self) -> None:
+        self._first: dict[bytes, Any] = {}
+
+    def check(self, function: str, encoded_args: str, returned: Any) -> None:
+        """Raise Unrepeatable when `returned` is not what the same call answered first."""
+        key = hashlib.sha256(f"{function}{encoded_args}".encode()).digest()[:16]
+        first = self._first.setdefault(key, returned)
+        if first != returned and json.dumps(first) != json.dumps(returned):  # json: NaN equals NaN
+            message = (
+                f"`{function}` gave two different answers to the same input: first "
+                f"{short_repr(first)}, then {short_repr(returned)}"
+            )
+            raise Unrepeatable(message, returned=returned, expected=first)
+
+    def agree(self, function: str, encoded_args: str, reply: dict[str, Any]) -> bool:
+        """Whether a reply read ahead agrees with the submission's earlier answer to the same call."""
+        try:
+            if reply.get("ok"):
+                self.check(function, encoded_args, reply["returned"])
+        except Unrepeatable:
+            return False
+        return True
+
+
+class Reply:
+    """What one call returned (as plain data), its arguments as the call left them when asked for,
+    and the type the assignment declares the function returns."""
+
+    __slots__ = ("returned", "args_after", "declared")
+
+    def __init__(self, returned: Any, args_after: list[Any] | None, declared: Any) -> None:
+        self.returned = returned
+        self.args_after = args_after
+        self.declared = declared
+
+
+class Calls:
+    """The calls of one grade. `transcript` and `quoted` hold the current property's, for the
+    shortcuts that learn from them (see gradekit.speed)."""
+
+    def __init__(self, session: Session, replies: Replies, answers: Answers, returns: dict[str, Any]) -> None:
+        self.session = session
+        self.replies = replies
+        self.answers = answers
+        self.returns = returns
+        self.kept: dict[str, Any] = {}  # see gradekit.authoring.per_submission
+        self.transcript: list[Exchange] = []
+        self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3 of x.py")
+
+    def begin_property(self) -> None:
+        self.replies.drain()
+        self.transcript = []
+        self.quoted = {}
+
+    def value(self, function: str, args: tuple[Any, ...], log: list[Call]) -> Any:
+        """What `function(*args)` returned, read as the type the assignment declares."""
+        return coerce(self.call(function, args, log).returned, self.returns[function], function)
+
+    def call(self, function: str, args: tuple[Any, ...], log: list[Call], want_args: bool = False) -> Reply:
+        """Call `function` in the worker, logging the call in `log`; raises what the call came to."""
+        if function not in self.session.defined:
+            raise FunctionMissing(f"`{function}` is not defined")
+        encoded = encode(list(args))
+        try:
+            reply, answer = self.replies.reply(function, encoded, want_args)
+        except CallTimedOut as timeout:
+            log.append(Call(function, args, raised=f"no answer ({timeout.message})"))
+            self._restart()
+            raise CallTimedOut(f"`{function}` {timeout.message}") from None
+        except WorkerDied as death:
+            log.append(Call(function, args, raised=death.message))
+            self._restart()
+            raise WorkerDied(f"`{function}` stopped the grader's worker: {death.message}") from None
+        self.transcript.append((function, encoded, want_args, answer))
+        if reply.get("missing"):
+            raise FunctionMissing(f"`{function}` is not defined")
+        if not reply["ok"]:
+            raised = self._error_text(reply["error"])
+            log.append(Call(function, args, raised=raised))
+            raise SubmissionRaised(f"`{function}` {raised}")
+        returned = reply["returned"]
+        log.append(Call(function, args, returned=returned))
+        self.answers.check(function, encoded, returned)
+        return Reply(returned, reply.get("args_after"), self.returns.get(function))
+
+    def _restart(self) -> None:
+        self.replies.forget()
+        self.session.restart()
+
+    def _error_text(self, error: dict[str, Any]) -> str:
+        if error["type"] == "NotANumber":
+            return str(error["message"])
+        if error["type"] == "NotImplementedError":  # a starter stub nobody has filled in yet
+            return "is not implemented yet"
+        where = f" ({self._quote(error['line'])})" if error.get("line") else ""
+        message = f": {error['message']}" if error["message"] else ""
+        return f"raised {error['type']}{message}{where}"
+
+    def _quote(self, line: int) -> str:
+        """Where an error happened, as a report names it; kept, since it names this student's file."""
+        where = self.session.where(line)
+        self.quoted[line] = where
+        return where

@@ -1,0 +1,69 @@
+"""`gradekit check SUBMISSION`: grade one submission and write its report.
+
+For a student checking their own work, and for anything that grades one file at a time (a CI job,
+the Gradescope autograder, a notebook's last cell): the submission is graded in a sandboxed worker
+and the report is written in the `--format` asked for, to standard output or `--output`. The exit
+code is 0 when every property passed (with `--min-score`, when the score reached it), else 1.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, grade_config, not_negative
+from gradekit.errors import UsageError
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+               grading: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add `check`, with the grading options of `grading`."""
+    from gradekit.reports import WRITERS
+
+    check = subparsers.add_parser("check", parents=[grading], help="grade one submission")
+    check.add_argument("submission", type=Path, help="a .py file, a .ipynb notebook, or a folder holding one")
+    check.add_argument("--assignment", metavar="NAME", help="the assignment (inferred when left out)")
+    check.add_argument("--format", default="text", metavar="FORMAT", help="|".join(WRITERS))
+    check.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    check.add_argument("--min-score", type=not_negative, metavar="POINTS",
+                       help="exit 0 when the score reaches POINTS, else 1 (default: 0 only when every property passed)")
+    check.set_defaults(run=run)
+    return check
+
+
+def run(args: argparse.Namespace) -> int:
+    """Grade `args.submission`, write the report, and say by the exit code whether it passed."""
+    from gradekit.reports import WRITERS
+
+    if args.format not in WRITERS:
+        raise UsageError(f"--format {args.format!r} is not one of {', '.join(WRITERS)}")
+    config = grade_config(args)
+    from gradekit.sandbox import Worker
+
+    worker = Worker.started(config.limits, args.assignments)  # it boots while Hypothesis is imported below
+    try:
+        from gradekit import assignment
+        from gradekit.grader import grade
+
+        chosen = assignment.load(args.assignment, args.assignments) if args.assignment else None
+        result = grade(args.submission, chosen, config, args.assignments, worker)
+    finally:
+        worker.stop()
+    report = WRITERS[args.format](result)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(report)
+    else:
+        sys.stdout.write(report)
+    if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        from gradekit.reports import github
+
+        try:
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+                handle.write(github.summary(result))
+        except OSError as error:
+            print(f"gradekit: could not write the job summary: {error}", file=sys.stderr)
+    if args.min_score is not None:
+        return EXIT_PASSED if result.score >= args.min_score else EXIT_FAILED
+    return EXIT_PASSED if result.all_passed else EXIT_FAILED

@@ -1,0 +1,32 @@
+"""`gradekit new NAME`: scaffold a new assignment folder that already grades well.
+
+For the instructor starting an assignment: DIR/NAME gets a small but complete assignment from
+gradekit's templates (its functions, two properties, a solution, a known-right and two known-wrong
+submissions), so `gradekit selftest NAME` passes before the first edit (see `gradekit.scaffold`).
+A bad name or an existing folder is a usage error. The exit code is 0 once the folder is written.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gradekit.commands.options import EXIT_PASSED
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add `new`."""
+    new = subparsers.add_parser("new", help="scaffold an assignment folder that already grades well")
+    new.add_argument("name", help="a lowercase Python identifier, like label_smoothing")
+    new.add_argument("--dir", type=Path, default=Path("."), help="where to create it (default: here)")
+    new.set_defaults(run=run)
+    return new
+
+
+def run(args: argparse.Namespace) -> int:
+    """Create the assignment folder `args.name` in `args.dir`."""
+    from gradekit import scaffold
+
+    folder = scaffold.create(args.name, args.dir)
+    print(f"wrote {folder}: grade with `gradekit --assignments {args.dir} ...`", file=sys.stderr)
+    return EXIT_PASSED

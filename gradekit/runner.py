@@ -1,0 +1,236 @@
+"""A property to an outcome: where a property runs.
+
+Running one property is: ask the shortcuts (gradekit.speed: recorded inputs, remembered verdicts)
+whether they settle it; else run it under Hypothesis, derandomized by the seed, with no example
+database, every call going to the worker. A property that hangs, crashes the worker or runs out of
+time is stopped without shrinking. Outcomes carry no points: gradekit.scorer gives those.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis.errors import Flaky, HypothesisException
+
+from gradekit import speed
+from gradekit.assignment import Assignment
+from gradekit.authoring import Property
+from gradekit.calls import Answers, Calls
+from gradekit.config import GradeConfig
+from gradekit.errors import (
+    BudgetExhausted,
+    CallTimedOut,
+    FunctionMissing,
+    PropertyAborted,
+    PropertyFailure,
+    Unrepeatable,
+)
+from gradekit.hypothesis_pins import set_run_settings, stop_collecting_local_constants
+from gradekit.outcome import Outcome
+from gradekit.proxy import StudentFunctions
+from gradekit.result import Call, Counterexample, Status
+from gradekit.sandbox.worker import decode, encode
+from gradekit.session import Session, Trusted
+
+__all__ = ["Example", "Trial", "VerdictMemory", "record", "recorded", "run_all", "run_property"]
+
+VerdictMemory = speed.Memory  # what a class grader hands each grade, so answers alike are graded once
+
+stop_collecting_local_constants()
+
+
+@dataclass
+class Example:
+    """What one example did: the inputs it was given and the calls it made, in order."""
+
+    inputs: dict[str, Any]
+    calls: list[Call] = field(default_factory=list)
+
+
+class Trial:
+    """The examples of one run of a property, each kept as an Example as it runs: the verdict is made
+    from the last one, or from the last one that failed."""
+
+    def __init__(self, prop: Property, calls: Calls, deadline: float) -> None:
+        self._prop = prop
+        self._calls = calls
+        self._deadline = deadline
+        self.examples = 0
+        self.seen: list[dict[str, Any]] = []
+        self.current = Example({})
+        self.failed: tuple[PropertyFailure, Example] | None = None
+
+    def run_example(self, inputs: dict[str, Any]) -> None:
+        """Run the property once on `inputs`; raises what the property raised."""
+        if time.monotonic() > self._deadline:
+            raise BudgetExhausted("the property's time budget ran out")
+        self.examples += 1
+        self.seen.append(inputs)
+        self.current = example = Example(inputs)
+        try:
+            self._prop.body(StudentFunctions(self._calls, example.calls), **inputs)
+        except PropertyFailure as failure:
+            self.failed = (failure, example)
+            raise
+
+
+def run_all(assignment: Assignment, session: Session, config: GradeConfig, seed: int, started: float,
+            memory: VerdictMemory | None = None) -> dict[str, Outcome]:
+    """The outcome of every property of `assignment` for the submission loaded in `session`."""
+    answers = Answers()
+    replay = speed.recorded_inputs(assignment, seed, config.max_examples, record) if config.shortcuts else None
+    shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
+    calls = Calls(session, shortcuts.replies, answers, _returns(assignment))
+    outcomes = {}
+    for prop in assignment.properties:
+        remaining = config.check_budget - (time.monotonic() - started)
+        missing = [f for f in prop.functions if f not in session.defined]
+        if missing:
+            outcome = Outcome(Status.ERROR, "; ".join(f"`{f}` is not defined" for f in missing))
+        elif remaining <= 0:
+            outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {config.check_budget:g} s budget")
+        else:
+            budget = min(config.property_budget, remaining)
+            outcome = run_property(prop, calls, shortcuts, seed, _count(prop, config.max_examples), budget)
+        outcomes[prop.name] = outcome
+    return outcomes
+
+
+def run_property(prop: Property, calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int,
+                 budget: float) -> Outcome:
+    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find."""
+    return _run(prop, calls, shortcuts, seed, count, budget)[0]
+
+
+def _run(prop: Property, calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int,
+         budget: float) -> tuple[Outcome, Trial]:
+    started = time.monotonic()
+    calls.begin_property()
+    restarts = calls.session.restarts
+    trial = Trial(prop, calls, started + budget)
+    attempt = speed.Attempt()
+    try:
+        attempt = shortcuts.attempt(prop, calls, trial.run_example, (prop.test.__module__, prop.name, seed, count))
+        if attempt.outcome is not None:
+            return replace(attempt.outcome, seconds=time.monotonic() - started), trial
+        trial = Trial(prop, calls, time.monotonic() + budget)
+        _configure(prop, count, seed)
+        prop.test(trial.run_example)
+        outcome, settled = Outcome(Status.PASSED, examples=trial.examples), True
+    except BaseException as error:
+        outcome, settled = _verdict(error, trial, budget, count)
+    outcome = replace(outcome, seconds=time.monotonic() - started)
+    if settled and calls.session.restarts == restarts:
+        shortcuts.learn(attempt, calls, outcome)
+    return outcome, trial
+
+
+def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:
+    """Run every property under Hypothesis against the solution, in this process; keep the inputs and
+    calls of those it passes (see gradekit.speed.recorded)."""
+    session = Session(Trusted(assignment.solution), "", assignment.solution.name)
+    session.defined = {name: None for name in assignment.functions}
+    answers = Answers()
+    shortcuts = speed.Shortcuts(session, answers)
+    calls = Calls(session, shortcuts.replies, answers, _returns(assignment))
+    properties: speed.Recorded = {}
+    for prop in assignment.properties:
+        outcome, trial = _run(prop, calls, shortcuts, seed, _count(prop, max_examples), float("inf"))
+        if outcome.status is Status.PASSED:
+            try:
+                inputs = decode(encode(trial.seen))  # as a replay will read them back
+            except TypeError:
+                continue  # inputs that are not plain data (st.data(), objects) are drawn live
+            properties[prop.name] = {"inputs": inputs, "calls": [list(e[:3]) for e in calls.transcript]}
+    return properties
+
+
+def recorded(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:
+    """The recorded inputs of the assignment's properties, from the cache or recorded now: a class grade
+    and a Gradescope bundle ask for them ahead, so no grader records them itself."""
+    return speed.recorded_inputs(assignment, seed, max_examples, record)
+
+
+def _returns(assignment: Assignment) -> dict[str, Any]:
+    return {name: spec.returns for name, spec in assignment.functions.items()}
+
+
+def _count(prop: Property, max_examples: int) -> int:
+    return min(max_examples, prop.max_examples or max_examples)
+
+
+def _configure(prop: Property, max_examples: int, seed: int) -> None:
+    set_run_settings(prop.test, hypothesis.settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+    ))
+    hypothesis.seed(seed)(prop.test)
+
+
+def _verdict(error: BaseException, trial: Trial, budget: float, wanted: int) -> tuple[Outcome, bool]:
+    """What a property that stopped with `error` concluded, and whether that follows from the
+    submission's answers alone (not from a clock, a restart or a missing function).
+
+    A property whose budget ran out before any example failed is not passed: it pays nothing, since
+    a function slow on purpose would otherwise keep the points of every example it never faced."""
+    examples = trial.examples
+    if isinstance(error, PropertyFailure):
+        return Outcome(Status.FAILED, error.message, _last_failure(trial, error), examples), True
+    if isinstance(error, BudgetExhausted):
+        if trial.failed is not None:
+            failure = trial.failed[0]
+            message = failure.message + " (stopped shrinking at the time budget)"
+            return Outcome(Status.FAILED, message, _last_failure(trial, failure), examples), False
+        message = (f"not graded: the property's {budget:g} s budget ran out after {examples} of its "
+                   f"{wanted} examples, none of which failed")
+        return Outcome(Status.TIMEOUT, message, None, examples), False
+    if isinstance(error, CallTimedOut):
+        return Outcome(Status.TIMEOUT, error.message, _shown(trial.current), examples), False
+    if isinstance(error, Unrepeatable):
+        counterexample = _shown(trial.current, error.returned, error.expected)
+        return Outcome(Status.FAILED, error.message, counterexample, examples), True
+    if isinstance(error, FunctionMissing):
+        return Outcome(Status.ERROR, error.message, None, examples), False
+    if isinstance(error, PropertyAborted):
+        return Outcome(Status.ERROR, error.message, _shown(trial.current), examples), False
+    if isinstance(error, Flaky):
+        message = "the submission gave different results when the same input was tried again"
+        return Outcome(Status.FAILED, message, _last_failure(trial, None), examples), True
+    if isinstance(error, HypothesisException):
+        message = f"the property could not run: {type(error).__name__}: {error}"
+        return Outcome(Status.ERROR, message, None, examples), False
+    if isinstance(error, Exception):  # the property's own code tripped over something the submission returned
+        message = f"the property stopped with {type(error).__name__}: {error}"
+        return Outcome(Status.FAILED, message, _shown(trial.current), examples), True
+    raise error
+
+
+def _last_failure(trial: Trial, failure: PropertyFailure | None) -> Counterexample:
+    """The last failing example the run saw: Hypothesis replays the shrunk one last."""
+    if trial.failed is None:
+        return _shown(trial.current)
+    recorded, example = trial.failed
+    failure = failure or recorded
+    return _shown(example, failure.returned, failure.expected)
+
+
+def _shown(example: Example, returned: Any = None, expected: Any = None) -> Counterexample:
+    return Counterexample(_plain(example.inputs), tuple(example.calls), returned, expected)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,98 @@
+"""Shortcuts: what makes a grade come sooner, and never changes it.
+
+Running a property (gradekit.runner) first asks these shortcuts whether they settle it, and runs the
+property under Hypothesis only when none does:
+
+    recorded.py    the inputs Hypothesis draws for a passing property, recorded once against the
+                   assignment's solution and replayed in order without the engine
+    read_ahead.py  the replay's calls sent to the worker before the property makes them
+    verdicts.py    in a class grade, the outcome of answers exactly like an earlier student's
+
+A grade with every shortcut off (`GradeConfig(shortcuts=False)`) equals the grade with them on:
+tests/test_speed_off.py grades every file of the assignments' banks both ways. Only gradekit.runner
+imports this package; nothing here gives points.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis.errors import UnsatisfiedAssumption
+
+from gradekit.authoring import Property
+from gradekit.calls import Answers, Calls, Direct, Replies
+from gradekit.outcome import Outcome
+from gradekit.result import Status
+from gradekit.session import Session
+from gradekit.speed.read_ahead import ReadAhead, opening, stream
+from gradekit.speed.recorded import Recorded, recorded_inputs
+from gradekit.speed.verdicts import Memory, relocate
+
+__all__ = ["Attempt", "Memory", "Recorded", "Shortcuts", "recorded_inputs"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the shortcuts made of one property: the outcome, when they settled it; else what a run
+    under Hypothesis should be remembered by (None: it is not remembered)."""
+
+    outcome: Outcome | None = None
+    after: Any = None
+
+
+class Shortcuts:
+    """The shortcuts one grade takes: `replay` holds the recorded inputs by property, `memory` the
+    verdicts of a class grade (None for a grade of one file)."""
+
+    def __init__(self, session: Session, answers: Answers, replay: Recorded | None = None,
+                 memory: Memory | None = None) -> None:
+        self._session = session
+        self._replay = replay or {}
+        self._memory = memory
+        self._read_ahead = ReadAhead(session, answers) if replay is not None else None
+        self.replies: Replies = self._read_ahead or Direct(session)
+
+    def attempt(self, prop: Property, calls: Calls, run_example: Callable[[dict[str, Any]], None],
+                key: Any) -> Attempt:
+        """Settle `prop` without Hypothesis if a shortcut can: its recorded inputs all pass (checked by
+        `run_example`, or known to pass from answers alike), or a remembered run answered alike."""
+        replay = self._replay.get(prop.name)
+        if replay is None or self._read_ahead is None:
+            return Attempt()
+        if self._replay_passes(self._read_ahead, calls, replay, key, run_example):
+            return Attempt(Outcome(Status.PASSED, examples=len(replay["inputs"])))
+        after = (key, stream(calls.transcript)) if self._memory is not None else None
+        calls.begin_property()
+        known = self._memory.runs_after(after) if self._memory is not None else []
+        found = self._read_ahead.follow([transcript for transcript, _, _ in known]) if known else None
+        if found is not None:
+            _, outcome, quoted = known[found]
+            return Attempt(relocate(outcome, quoted, self._session.where))
+        return Attempt(after=after)
+
+    def learn(self, attempt: Attempt, calls: Calls, outcome: Outcome) -> None:
+        """Remember what a run under Hypothesis concluded, for a later submission that answers alike."""
+        if self._memory is not None and attempt.after is not None:
+            self._memory.keep_run(attempt.after, calls.transcript, outcome, calls.quoted)
+
+    def _replay_passes(self, read_ahead: ReadAhead, calls: Calls, replay: dict[str, list[Any]], key: Any,
+                       run_example: Callable[[dict[str, Any]], None]) -> bool:
+        read_ahead.prefetch(replay["calls"])
+        memory = self._memory
+        known, openings = memory.passed(key) if memory is not None else (set(), set())
+        if known and read_ahead.read_ahead(openings) in known and read_ahead.answers_repeat():
+            read_ahead.drain()
+            return True
+        for inputs in replay["inputs"]:
+            try:
+                run_example(inputs)
+            except UnsatisfiedAssumption:
+                continue
+            except Exception:
+                return False
+        read_ahead.drain()
+        # Only a replay that made exactly the calls sent: those are what a later submission's replay reads.
+        if memory is not None and [e[:3] for e in calls.transcript] == [tuple(c) for c in replay["calls"]]:
+            memory.keep_pass(key, stream(calls.transcript), opening(calls.transcript))
+        return True

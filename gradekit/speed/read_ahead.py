@@ -1,0 +1,233 @@
+"""Answers asked for before a property asks: while a recorded replay runs, the worker is sent the
+calls the replay is known to make, so it runs ahead of the checks instead of waiting on each.
+
+The property still makes every call itself, in its own order, and gets the worker's own reply to
+each; only when the replies arrive changes.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterable
+from itertools import islice
+from typing import Any
+
+from gradekit.calls import Answers, Exchange
+from gradekit.errors import CallTimedOut, PropertyAborted, WorkerDied
+from gradekit.sandbox.worker import decode
+from gradekit.session import Session
+
+AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
+Expected = tuple[str, str, bool]  # function, encoded arguments, want_args
+# A call sent ahead: its request id or, once read, its (reply, answer digest), or the timeout or death
+# that stopped the worker while it ran that call; None for a call not sent, whose answer this
+# submission has given by the time it is reached (see `ReadAhead._send_ahead`).
+Pending = int | tuple[dict[str, Any], bytes] | PropertyAborted | None
+
+
+class ReadAhead:
+    """The replies of one grade's calls, read ahead of the property where a replay says what comes."""
+
+    def __init__(self, session: Session, answers: Answers) -> None:
+        self._session = session
+        self._answers = answers
+        self._replies: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # replayed call -> reply as it came, digest
+        self._queue: deque[tuple[Expected, Pending]] = deque()
+        self._ahead: deque[Expected] = deque()  # expected calls not sent yet
+        self._asked: set[tuple[str, str]] = set()  # calls this property's replay has sent
+
+    def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
+        """The reply to a call: read ahead when it is the next one expected, else asked for now."""
+        if self._queue:
+            expected, pending = self._queue[0]
+            if expected == (function, encoded, want_args):
+                self._queue.popleft()
+                if isinstance(pending, PropertyAborted):
+                    raise pending
+                reply = self._reply_to(expected, pending)
+                self._send_ahead()
+                return reply
+            self.drain()
+        worker = self._session.worker
+        return worker.call(function, encoded, want_args), worker.last_answer
+
+    def prefetch(self, calls: list[Expected]) -> None:
+        """Send the calls a property is expected to make, so the worker runs ahead of the checks.
+
+        They go a chunk at a time, topped up as answers are taken: a property that fails early
+        leaves at most a chunk for the worker to run in vain, not the rest of its examples.
+        """
+        self.drain()
+        if calls and hasattr(self._session.worker, "send_calls"):
+            self._ahead = deque(tuple(c) for c in calls)  # type: ignore[misc]
+            self._asked = set()
+            self._send_ahead()
+
+    def _send_ahead(self, everything: bool = False) -> None:
+        """Send the next chunk once half the last is answered.
+
+        A call this submission was already asked while replaying (for an earlier property, or earlier
+        in this one) is not sent again: the property gets the answer it gave then. Replayed examples of
+        different properties often share inputs, which would otherwise be asked twice. Repeats still
+        reach the worker where they are the point: a call that wants its arguments back (the purity
+        properties make each such call twice), and every call Hypothesis makes when it searches and
+        shrinks.
+
+        A worker that cannot take it gets nothing more: it answered nothing for a whole call timeout,
+        or died, so the oldest call in flight is the one that timed out or ended it, and the property
+        meets that when it makes the call.
+        """
+        if self._ahead and (everything or len(self._queue) <= AHEAD_CHUNK // 2):
+            count = len(self._ahead) if everything else AHEAD_CHUNK
+            chunk = [self._ahead.popleft() for _ in range(min(count, len(self._ahead)))]
+            goes = [self._goes(call) for call in chunk]
+            unsent = [call for call, go in zip(chunk, goes) if go]
+            worker: Any = self._session.worker
+            try:
+                sent = iter(worker.send_calls(unsent, hold=everything) if unsent else ())
+                self._queue.extend((call, next(sent) if go else None) for call, go in zip(chunk, goes))
+            except (CallTimedOut, WorkerDied) as stopped:
+                self._ahead.clear()
+                for index, (expected, pending) in enumerate(self._queue):
+                    if isinstance(pending, int):  # the call the worker was stuck in, or died in
+                        self._queue[index] = (expected, stopped)
+                        break
+
+    def _goes(self, call: Expected) -> bool:
+        """Whether a replayed call goes to the worker: not if this submission already answered it, or it
+        is on its way earlier in this queue, whose reply is read by the time this one is reached."""
+        if call[2]:
+            return True
+        key = call[:2]  # the cache's own strings, whose hashes Python keeps
+        if key in self._replies or key in self._asked:
+            return False
+        self._asked.add(key)
+        return True
+
+    def _answer_given(self, call: Expected) -> tuple[dict[str, Any], bytes]:
+        """The reply this submission gave to `call` before, decoded afresh: a property may change what
+        it is given."""
+        line, digest = self._replies[call[:2]]
+        return decode(line.decode()), digest
+
+    def _reply_to(self, call: Expected, pending: Pending) -> tuple[dict[str, Any], bytes]:
+        """The (reply, answer digest) of a call in the queue: given before, read now, or read already."""
+        if pending is None:
+            return self._answer_given(call)
+        if isinstance(pending, int):
+            return self._received(call, pending)
+        return pending  # type: ignore[return-value]
+
+    def _received(self, call: Expected, request_id: int) -> tuple[dict[str, Any], bytes]:
+        """The worker's reply to a call sent ahead, kept for the same call made again (see `_send_ahead`)."""
+        worker: Any = self._session.worker
+        reply = worker.receive(request_id)
+        if not call[2]:
+            self._replies[call[:2]] = (worker.last_line, worker.last_answer)
+        return reply, worker.last_answer
+
+    def read_ahead(self, openings: set[bytes]) -> bytes | None:
+        """Read every prefetched reply now; the digest of them all with their calls, as `stream` makes it.
+
+        The first chunk, already sent, is read first: if its answers open no stream in `openings`, the
+        whole cannot be one that passed, and nothing more is asked (a submission that fails early would
+        otherwise have the worker run the rest of the property in vain). None then, or if a reply did
+        not come (a timeout, a dead worker): the property meets that call itself. The rest is asked
+        for with its replies held (see worker.Replies), so a reply that did not come there may stand
+        behind answers already made: the worker is replaced, and the property makes every call again.
+        """
+        if not self._read_queue() or opening(self._read_exchanges()) not in openings:
+            return None
+        self._send_ahead(everything=True)
+        if not self._read_queue():
+            self._restart()
+            return None
+        return stream(self._read_exchanges())
+
+    def _read_queue(self) -> bool:
+        """Read the replies to every call in the queue; False at one that did not come."""
+        for index, (expected, pending) in enumerate(self._queue):
+            if isinstance(pending, PropertyAborted):
+                return False
+            try:
+                self._queue[index] = (expected, self._reply_to(expected, pending))
+            except (CallTimedOut, WorkerDied):
+                return False
+        return True
+
+    def _read_exchanges(self) -> Iterable[Exchange]:
+        return ((*expected, pending[1]) for expected, pending in self._queue)  # type: ignore[index]
+
+    def answers_repeat(self) -> bool:
+        """Whether every reply read ahead agrees with this submission's earlier answers to the same calls."""
+        return all(self._answers.agree(function, encoded, reply)
+                   for (function, encoded, _), (reply, _) in self._queue)  # type: ignore[misc]
+
+    def follow(self, traces: list[tuple[Exchange, ...]]) -> int | None:
+        """Make the calls of earlier transcripts while this submission answers as they record.
+
+        Every transcript still alike makes the same next call (the calls a property makes follow from the
+        answers before them), so only calls the property itself would make are made. Returns the index of
+        the transcript answered in full; None once the answers part, with every reply read kept for the
+        property, which then goes on from there without asking the worker again.
+        """
+        alive = list(range(len(traces)))
+        position = 0
+        worker = self._session.worker
+        while alive:
+            ended = [i for i in alive if len(traces[i]) == position]
+            if ended:
+                return ended[0]
+            function, encoded, want_args, _ = traces[alive[0]][position]
+            try:
+                reply = worker.call(function, encoded, want_args)
+            except (CallTimedOut, WorkerDied):
+                self._restart()
+                return None
+            answer = worker.last_answer
+            self._queue.append(((function, encoded, want_args), (reply, answer)))
+            if not self._answers.agree(function, encoded, reply):
+                return None
+            made = (function, encoded, want_args, answer)
+            alive = [i for i in alive if traces[i][position] == made]
+            position += 1
+        return None
+
+    def drain(self) -> None:
+        """Let go of prefetched calls nobody made, so the next reply read is the next one asked for.
+
+        They get one call's timeout to finish, not one each: a function that takes just under the timeout
+        would otherwise hold the grade for the whole queue. Past that, a fresh worker is cheaper.
+        """
+        waiting = [pending for _, pending in self._queue if isinstance(pending, int)]
+        self.forget()
+        if waiting:
+            worker: Any = self._session.worker
+            try:
+                worker.receive(waiting[-1], worker.limits.call_timeout)
+            except (CallTimedOut, WorkerDied):
+                self._restart()
+
+    def forget(self) -> None:
+        self._queue.clear()
+        self._ahead.clear()
+
+    def _restart(self) -> None:
+        self.forget()
+        self._session.restart()
+
+
+def opening(exchanges: Iterable[Exchange]) -> bytes:
+    """The `stream` of the first chunk of exchanges: the calls a replay sends, and reads, first."""
+    return stream(islice(exchanges, AHEAD_CHUNK))
+
+
+def stream(exchanges: Iterable[Exchange]) -> bytes:
+    """One digest of calls and their answers, in order: equal streams got equal answers to equal calls."""
+    digest = hashlib.sha256()
+    for function, encoded, want_args, answer in exchanges:
+        # With the lengths in front, two different streams can never run together into the same bytes.
+        digest.update(b"%s\0%d\0%d\0%d\0" % (function.encode(), want_args, len(encoded), len(answer)))
+        digest.update(encoded.encode())
+        digest.update(answer)
+    return digest.digest()[:16]

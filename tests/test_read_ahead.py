@@ -1,0 +1,100 @@
+"""Reading ahead (gradekit.speed.read_ahead): the replay's calls go to the worker before the property
+makes them, a chunk at a time, and an answer given before is not asked for again."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from gradekit.calls import Answers, Calls
+from gradekit.config import GradeConfig
+from gradekit.errors import Unrepeatable
+from gradekit.proxy import StudentFunctions
+from gradekit.session import Session
+from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
+
+
+class _CountingWorker:
+    """Stands in for the sandboxed worker: answers every call with its request id and counts what was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+        self.held: list[bool] = []
+        self.next_id = 0
+        self.last_answer = self.last_line = b""
+        self.limits = GradeConfig().limits
+
+    def send_calls(self, calls: list[tuple[str, str, bool]], hold: bool = False) -> list[int]:
+        self.sent.append(len(calls))
+        self.held.append(hold)
+        first = self.next_id + 1
+        self.next_id += len(calls)
+        return list(range(first, first + len(calls)))
+
+    def receive(self, request_id: int, timeout: float | None = None) -> dict:
+        reply = {"id": request_id, "ok": True, "returned": float(request_id)}
+        self.last_line = json.dumps(reply).encode()
+        self.last_answer = self.last_line.partition(b", ")[2]
+        return reply
+
+
+def plumbing(worker: _CountingWorker) -> tuple[ReadAhead, Calls, Callable[[int], float]]:
+    """A submission defining `f` behind `worker`, read ahead: the read-ahead, its calls, and `f` as a
+    property calls it."""
+    session = Session(worker, "", "s.py")  # type: ignore[arg-type]
+    session.defined = {"f": 1}
+    answers = Answers()
+    read_ahead = ReadAhead(session, answers)
+    calls = Calls(session, read_ahead, answers, {"f": float})
+    return read_ahead, calls, StudentFunctions(calls, []).f
+
+
+def test_replayed_calls_go_a_chunk_at_a_time_and_a_failure_leaves_the_rest_unsent():
+    counting = _CountingWorker()
+    read_ahead, _, f = plumbing(counting)
+    calls = [("f", f"[{i}]", False) for i in range(5 * AHEAD_CHUNK)]
+    read_ahead.prefetch(calls)
+    assert counting.sent == [AHEAD_CHUNK]
+    for i in range(AHEAD_CHUNK // 2):
+        f(i)
+    assert counting.sent == [AHEAD_CHUNK, AHEAD_CHUNK], "topped up once half the chunk is answered"
+    read_ahead.drain()  # the property failed here: the calls not yet sent never reach the worker
+    assert sum(counting.sent) == 2 * AHEAD_CHUNK and counting.next_id == 2 * AHEAD_CHUNK
+
+
+def test_answers_that_open_like_no_remembered_pass_are_not_read_whole():
+    """In a class, a replay whose first chunk of answers opens like no stream that passed cannot pass
+    from memory: the rest of its calls go a chunk at a time, as the property takes them."""
+    calls = [("f", f"[{i}]", False) for i in range(3 * AHEAD_CHUNK)]
+    counting = _CountingWorker()
+    read_ahead, made, f = plumbing(counting)
+    read_ahead.prefetch(calls)
+    for i in range(len(calls)):
+        f(i)
+    passed = (stream(made.transcript), opening(made.transcript))
+    assert len({*passed}) == 2
+
+    for openings, sent in ((set(), [AHEAD_CHUNK]), ({passed[1]}, [AHEAD_CHUNK, 2 * AHEAD_CHUNK])):
+        counting = _CountingWorker()
+        read_ahead, _, _ = plumbing(counting)
+        read_ahead.prefetch(calls)
+        digest = read_ahead.read_ahead(openings)
+        assert counting.sent == sent
+        assert counting.held == [False, True][: len(sent)], "the rest of a remembered pass comes held"
+        assert digest == (passed[0] if openings else None)
+
+
+def test_a_replayed_call_answered_before_is_not_sent_again_unless_it_wants_its_arguments():
+    counting = _CountingWorker()
+    read_ahead, made, f = plumbing(counting)
+    first = [("f", "[1]", False), ("f", "[2]", False)]
+    read_ahead.prefetch(first)
+    assert [f(1), f(2)] == [1.0, 2.0]
+    made.begin_property()
+    read_ahead.prefetch([("f", "[2]", False), ("f", "[3]", False), ("f", "[3]", False), ("f", "[2]", True)])
+    assert counting.sent == [2, 2], "only one [3] and the call that wants its arguments went"
+    assert f(2) == 2.0, "the answer given the first time"
+    assert [f(3), f(3)] == [3.0, 3.0], "the second [3] took the first one's answer"
+    with pytest.raises(Unrepeatable, match="first 2.0, then 4.0"):  # asked again: the stand-in's new answer
+        made.call("f", (2,), [], want_args=True)
