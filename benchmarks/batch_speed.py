@@ -13,6 +13,7 @@ Target on a 2-core machine: 200 submissions in at most 60 s.
     python benchmarks/batch_speed.py [--students 200] [--jobs N] [--bank both|right|wrong]
                                      [--assignment cross_entropy]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from gradekit import assignment
-
 from environment import student_python
+
+from gradekit import assignment
 
 
 def make_class(folder: Path, bank: list[Path], students: int) -> None:
@@ -38,8 +39,12 @@ def make_class(folder: Path, bank: list[Path], students: int) -> None:
         text = f'"""Submission of {name}, after {source.stem}."""\n' + source.read_text()
         if index % 10 == 9:
             cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": text}
-            notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                        "cells": [{**cell, "id": "c1"}, {**cell, "id": "c2", "source": "%matplotlib inline"}]}
+            notebook = {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {},
+                "cells": [{**cell, "id": "c1"}, {**cell, "id": "c2", "source": "%matplotlib inline"}],
+            }
             (folder / f"{name}.ipynb").write_text(json.dumps(notebook))
         elif index % 7 == 6:
             (folder / name).mkdir()
@@ -64,8 +69,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--jobs", type=int, help="passed to gradekit grade (default: its own, the cores)")
-    parser.add_argument("--bank", choices=("both", "right", "wrong"), default="both",
-                        help="which banks the class is made from (default: both, as they are)")
+    parser.add_argument(
+        "--bank",
+        choices=("both", "right", "wrong"),
+        default="both",
+        help="which banks the class is made from (default: both, as they are)",
+    )
     parser.add_argument("--assignment", default="cross_entropy")
     options = parser.parse_args()
     chosen = assignment.load(options.assignment)
@@ -87,15 +96,21 @@ def main() -> None:
             rows = list(csv.DictReader(handle))
         correct = sum(1 for i in range(options.students) if bank[i % len(bank)] in right)
         full = sum(float(r["score"]) == float(r["max_score"]) for r in rows)
-        print(f"{len(rows)} submissions ({correct} from known_right, {len(rows) - correct} from known_wrong; "
-              f"{full} full marks), {cores} cores, jobs {options.jobs or cores}")
+        print(
+            f"{len(rows)} submissions ({correct} from known_right, {len(rows) - correct} from known_wrong; "
+            f"{full} full marks), {cores} cores, jobs {options.jobs or cores}"
+        )
         print(f"cold  {cold:6.1f} s  ({cold / len(rows) * 1000:.0f} ms a submission, examples recorded first)")
         print(f"warm  {warm:6.1f} s  ({warm / len(rows) * 1000:.0f} ms a submission)  target <= 60 s on 2 cores")
-        print(f"      {cpu:6.1f} CPU s in all ({cpu / len(rows) * 1000:.0f} ms a submission): "
-              f"{cpu / cores:.1f} s on {cores} idle cores at best; a worker ended with its sandbox is reaped by "
-              f"the kernel, not by gradekit, so its CPU is missing here (see bare)")
-        print(f"bare  {bare:6.1f} s  ({bare_cpu:.1f} CPU s, every worker counted) without the OS sandbox: the "
-              f"sandboxed warm run took {warm / bare:.2f}x its time")
+        print(
+            f"      {cpu:6.1f} CPU s in all ({cpu / len(rows) * 1000:.0f} ms a submission): "
+            f"{cpu / cores:.1f} s on {cores} idle cores at best; a worker ended with its sandbox is reaped by "
+            f"the kernel, not by gradekit, so its CPU is missing here (see bare)"
+        )
+        print(
+            f"bare  {bare:6.1f} s  ({bare_cpu:.1f} CPU s, every worker counted) without the OS sandbox: the "
+            f"sandboxed warm run took {warm / bare:.2f}x its time"
+        )
         print(f"resume {resume:5.1f} s  (every result kept)")
 
 

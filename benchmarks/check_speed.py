@@ -10,6 +10,7 @@ properties.py): a correct submission's warm median at most 1.0 s, for every assi
 
     python benchmarks/check_speed.py [--runs 7]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,12 @@ def check(path: Path, cache: str) -> tuple[float, float, dict]:
     env = {**student_python(), "GRADEKIT_CACHE": cache}
     before = _children_cpu()
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "gradekit", "check", str(path), "--format", "json"],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "gradekit", "check", str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"gradekit check {path} failed: {done.stderr}")
@@ -68,9 +73,12 @@ def main() -> None:
             examples = sum(t["examples"] for t in report["tests"])
             fewest = min(t["examples"] for t in report["tests"])
             median = statistics.median(times)
-            print(f"{label:22s} score {report['score']:g}/{report['max_score']:g}  "
-                  f"cold {cold:.2f} s  warm median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
-                  f"{runs} runs), cpu {cpu:.2f} s  {examples} examples, >= {fewest} per property, {examples / median:.0f} examples/s")
+            print(
+                f"{label:22s} score {report['score']:g}/{report['max_score']:g}  "
+                f"cold {cold:.2f} s  warm median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
+                f"{runs} runs), cpu {cpu:.2f} s  {examples} examples, >= {fewest} per property, "
+                f"{examples / median:.0f} examples/s"
+            )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ A student's Python caches the bytecode of what it imports (pip compiles it at in
 with PYTHONDONTWRITEBYTECODE set, as some CI and container images do, every run would compile
 gradekit and the assignments from source again, and the figures would count that instead.
 """
+
 from __future__ import annotations
 
 import os

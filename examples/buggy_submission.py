@@ -1,4 +1,5 @@
 """A first attempt with two classic mistakes: -log(softmax) for the loss, and the sum over positions."""
+
 import math
 
 

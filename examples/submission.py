@@ -1,4 +1,5 @@
 """A student's cross-entropy submission, as the course asks for it: all five functions, stable."""
+
 import math
 
 

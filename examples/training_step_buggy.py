@@ -1,4 +1,5 @@
 """A first attempt with two classic mistakes: the gradient is not divided by n, and Adam skips bias correction."""
+
 import math
 
 BOS = 26
@@ -26,7 +27,6 @@ def bigram_loss(W, tokens):
 
 
 def bigram_grad(W, tokens):
-    n = len(tokens) - 1
     grad = [[0.0] * len(row) for row in W]
     for current, following in zip(tokens, tokens[1:]):
         probs = softmax(W[current])
@@ -47,9 +47,9 @@ def adam_update(params, grads, m, v, step, lr, beta1=0.85, beta2=0.99, eps=1e-8)
     new_params, new_m, new_v = [], [], []
     for p, g, m_i, v_i in zip(params, grads, m, v):
         m_i = beta1 * m_i + (1 - beta1) * g
-        v_i = beta2 * v_i + (1 - beta2) * g ** 2
+        v_i = beta2 * v_i + (1 - beta2) * g**2
         m_hat, v_hat = m_i, v_i
-        new_params.append(p - lr * m_hat / (v_hat ** 0.5 + eps))
+        new_params.append(p - lr * m_hat / (v_hat**0.5 + eps))
         new_m.append(m_i)
         new_v.append(v_i)
     return new_params, new_m, new_v
@@ -62,5 +62,5 @@ def train_step(W, tokens, m, v, step, num_steps=1000, base_lr=0.01):
     size = len(W)
     flat = lambda table: [x for row in table for x in row]
     params, m_flat, v_flat = adam_update(flat(W), flat(grad), flat(m), flat(v), step, lr)
-    rows = lambda values: [values[i * size:(i + 1) * size] for i in range(size)]
+    rows = lambda values: [values[i * size : (i + 1) * size] for i in range(size)]
     return loss, rows(params), rows(m_flat), rows(v_flat)

@@ -9,6 +9,7 @@ Strategies stay in their own namespace, `gradekit.strategies`. Everything else i
 names are loaded on first use, so the grader's lower layers (the sandbox, the worker's protocol) can
 be imported without NumPy.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -45,7 +46,20 @@ _HOMES = {
     "prop": "gradekit.authoring",
 }
 
-__all__ = ["__version__", *sorted(_HOMES)]
+__all__ = [
+    "Property",
+    "__version__",
+    "call",
+    "close",
+    "coerce",
+    "expect",
+    "expect_close",
+    "fail",
+    "has_nan",
+    "magnitude",
+    "per_submission",
+    "prop",
+]
 
 
 def __getattr__(name: str) -> Any:

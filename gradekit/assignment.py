@@ -12,6 +12,7 @@ An assignment is a folder:
 The built-in assignments live in gradekit/assignments and are written exactly this way; other
 folders are found through --assignments or GRADEKIT_ASSIGNMENTS.
 """
+
 from __future__ import annotations
 
 import ast
@@ -25,9 +26,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from gradekit.authoring import Property
 from gradekit.config import search_path
 from gradekit.errors import AssignmentError
-from gradekit.authoring import Property
+
 
 @dataclass(frozen=True)
 class FunctionSpec:

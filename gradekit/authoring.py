@@ -17,6 +17,7 @@ definition are caught when it is defined.
 The kit only describes a property; running it is gradekit.runner's, which is handed each example
 Hypothesis draws and keeps what the example did.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,8 +35,18 @@ from gradekit.result import short_repr
 if TYPE_CHECKING:
     from gradekit.calls import Reply
 
-__all__ = ["Property", "call", "close", "expect", "expect_close", "fail", "has_nan", "magnitude",
-           "per_submission", "prop"]
+__all__ = [
+    "Property",
+    "call",
+    "close",
+    "expect",
+    "expect_close",
+    "fail",
+    "has_nan",
+    "magnitude",
+    "per_submission",
+    "prop",
+]
 
 
 @dataclass(frozen=True)
@@ -185,7 +196,8 @@ SHORT = 64  # float lists up to this long are compared in Python: NumPy's per-ca
 def _all_close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
     if _short_floats(actual) and _short_floats(expected):  # `close` inlined, a third of NumPy's time
         return len(actual) == len(expected) and all(
-            a == e or abs(a - e) <= atol + rtol * abs(e) < math.inf for a, e in zip(actual, expected))
+            a == e or abs(a - e) <= atol + rtol * abs(e) < math.inf for a, e in zip(actual, expected)
+        )
     a, e = _float_array(actual), _float_array(expected)
     if a is not None and e is not None:
         if a.shape != e.shape:

@@ -29,6 +29,7 @@ Resuming: results/STUDENT.json is written last and atomically, so it exists only
 student. A run over the same RESULTS_DIR skips every student whose result was made from the same
 file (name and bytes) with the same settings, and builds gradebook.csv and summary.md from all of them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -139,8 +140,10 @@ def grade_all(
     _write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg"))
     _write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
     done_now = len(todo)
-    return (f"gradekit: {len(students)} students in {out} ({done_now} graded now, {len(students) - done_now} "
-            f"kept from before) in {time.monotonic() - started:.1f} s")
+    return (
+        f"gradekit: {len(students)} students in {out} ({done_now} graded now, {len(students) - done_now} "
+        f"kept from before) in {time.monotonic() - started:.1f} s"
+    )
 
 
 class Progress:
@@ -172,8 +175,10 @@ class Progress:
         self.shown = tenth
         filled = self.done * self.WIDTH // max(self.total, 1)
         kept = f", {self.kept} from before" if self.kept else ""
-        line = (f"grading [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} {self.unit}"
-                f"{kept}, {time.monotonic() - self.started:.0f} s")
+        line = (
+            f"grading [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} {self.unit}"
+            f"{kept}, {time.monotonic() - self.started:.0f} s"
+        )
         self.stream.write(("\r" + line) if self.live else line + "\n")
         self.stream.flush()
 
@@ -209,9 +214,15 @@ class _Grader:
         self.connection.close()
 
 
-def run_pool(students: list[Student], assignment: Assignment, config: GradeConfig,
-             assignment_dirs: list[str] | None, jobs: int | None,
-             record: Callable[[Student, GradeResult], None], remember: bool = True) -> None:
+def run_pool(
+    students: list[Student],
+    assignment: Assignment,
+    config: GradeConfig,
+    assignment_dirs: list[str] | None,
+    jobs: int | None,
+    record: Callable[[Student, GradeResult], None],
+    remember: bool = True,
+) -> None:
     """Grade every student in `jobs` grader processes (default: one per core), calling `record` with
     each result as it comes, in this process. Every student gets exactly one result: a grader that
     hangs or dies gives its student an `unfinished` one. The graders load the assignment by name, so
@@ -233,7 +244,7 @@ def run_pool(students: list[Student], assignment: Assignment, config: GradeConfi
     def give_work() -> None:
         for grader in graders:
             if grader.student is None and queue:
-                learnt = [entry for origin, entry in log[grader.seen:] if origin != grader.process.pid]
+                learnt = [entry for origin, entry in log[grader.seen :] if origin != grader.process.pid]
                 grader.seen = len(log)
                 grader.give(queue.popleft(), limit, learnt)
 
@@ -278,8 +289,9 @@ def _replace(grader: _Grader, context: Any, setup: tuple[Any, ...]) -> _Grader:
     return _Grader(context, setup)
 
 
-def _serve(connection: Any, assignment_name: str, config: GradeConfig, assignment_dirs: list[str] | None,
-           remember: bool) -> None:
+def _serve(
+    connection: Any, assignment_name: str, config: GradeConfig, assignment_dirs: list[str] | None, remember: bool
+) -> None:
     """A grader process: grade each student sent, from the submission as sent (the file is not read
     again here), send back the result, until the pipe closes."""
 
@@ -316,19 +328,26 @@ def _stamp(student: Student, settings: str) -> dict[str, str | None]:
     the problem that left nothing to grade, and the settings."""
     source = student.source
     file = source.path if source is not None and source.path is not None else student.path
-    return {"student": student.name, "file": str(file), "sha256": source.sha256 if source else None,
-            "problem": student.problem, "settings": settings}
+    return {
+        "student": student.name,
+        "file": str(file),
+        "sha256": source.sha256 if source else None,
+        "problem": student.problem,
+        "settings": settings,
+    }
 
 
-def _finished(out: Path, student: Student, stamp: dict[str, str | None], assignment: Assignment,
-              feedback: str) -> bool:
+def _finished(out: Path, student: Student, stamp: dict[str, str | None], assignment: Assignment, feedback: str) -> bool:
     try:
         data = _read(out / "results" / f"{student.name}.json")
     except (OSError, ValueError, KeyError, TypeError):
         return False
     names = [t.get("name") for t in data.get("tests", [])]
-    return (data.get("batch") == stamp and names == [p.name for p in assignment.properties]
-            and (out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}").is_file())
+    return (
+        data.get("batch") == stamp
+        and names == [p.name for p in assignment.properties]
+        and (out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}").is_file()
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -338,8 +357,9 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _write_student(out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None],
-                   feedback: str) -> None:
+def _write_student(
+    out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None], feedback: str
+) -> None:
     """The feedback first, the result last: a result on disk means the student is done."""
     from gradekit.reports import WRITERS
 
@@ -349,8 +369,9 @@ def _write_student(out: Path, student: Student, result: GradeResult, stamp: dict
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                     delete=False) as handle:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as handle:
         handle.write(text)
     os.replace(handle.name, path)
 

@@ -5,6 +5,7 @@ gradekit.speed.read_ahead), logged for the counterexample, read as the type the 
 and compared with any earlier answer to the same input: a function that answers one input two ways
 is caught. A call that hangs or ends the worker has the worker replaced, so the next call starts clean.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -81,7 +82,7 @@ class Reply:
     """What one call returned (as plain data), its arguments as the call left them when asked for,
     and the type the assignment declares the function returns."""
 
-    __slots__ = ("returned", "args_after", "declared")
+    __slots__ = ("args_after", "declared", "returned")
 
     def __init__(self, returned: Any, args_after: list[Any] | None, declared: Any) -> None:
         self.returned = returned

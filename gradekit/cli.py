@@ -8,6 +8,7 @@ and `init-ci`: the work was done; for `selftest`: the assignment grades well); 1
 (a submission that cannot be loaded included; for `selftest`: the assignment does not grade well); 2 a
 usage error (unknown assignment, bad option).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,12 @@ __all__ = ["EXIT_FAILED", "EXIT_PASSED", "EXIT_USAGE", "build_parser", "main", "
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the global options, then each verb's sub-parser, in the order --help shows."""
     parser = Parser(prog="gradekit", description="Property-based grading for the cross-entropy course.")
-    parser.add_argument("--assignments", action="append", metavar="DIR",
-                        help="another folder of assignments (repeatable; also GRADEKIT_ASSIGNMENTS)")
+    parser.add_argument(
+        "--assignments",
+        action="append",
+        metavar="DIR",
+        help="another folder of assignments (repeatable; also GRADEKIT_ASSIGNMENTS)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     grading = grading_options()
     check.add_parser(commands, grading)

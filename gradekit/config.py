@@ -3,6 +3,7 @@
 Defaults keep a correct submission's check quick while leaving room for slow-but-right code;
 every limit can be changed from the command line with `dataclasses.replace`.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ numbers and lists; here a declared return type (`float`, `list[float]`, `list[li
 `tuple[...]`, `X | None`) decides whether that plain data has the right shape, so each property
 gets clean Python numbers and a wrong shape becomes a failure that names the function.
 """
+
 from __future__ import annotations
 
 import functools

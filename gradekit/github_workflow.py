@@ -5,6 +5,7 @@ functions that failed, and the Markdown report as the job summary), grades again
 that it uploads as an artifact, and fails the job when the score is below --min-score (without it,
 unless every property passed). The first step decides pass or fail; the JUnit step only reports.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -60,21 +61,28 @@ jobs:
 """
 
 
-def workflow(submission: str, assignment: str | None = None, min_score: float | None = None,
-             install: str | None = None) -> str:
+def workflow(
+    submission: str, assignment: str | None = None, min_score: float | None = None, install: str | None = None
+) -> str:
     """The workflow's YAML text. Every value lands in a `run: |` block, shell-quoted, so no YAML
     quoting rule can bite."""
     spec = install or f"gradekit=={gradekit.__version__}"
-    return (TEMPLATE
-            .replace("__SUBMISSION_TEXT__", submission.replace("\n", " "))
-            .replace("__SUBMISSION__", shlex.quote(submission))
-            .replace("__ASSIGNMENT__", f" --assignment {shlex.quote(assignment)}" if assignment else "")
-            .replace("__MIN_SCORE__", f" --min-score {min_score:g}" if min_score is not None else "")
-            .replace("__INSTALL__", shlex.quote(spec)))
+    return (
+        TEMPLATE.replace("__SUBMISSION_TEXT__", submission.replace("\n", " "))
+        .replace("__SUBMISSION__", shlex.quote(submission))
+        .replace("__ASSIGNMENT__", f" --assignment {shlex.quote(assignment)}" if assignment else "")
+        .replace("__MIN_SCORE__", f" --min-score {min_score:g}" if min_score is not None else "")
+        .replace("__INSTALL__", shlex.quote(spec))
+    )
 
 
-def write_workflow(repo: Path, submission: str | None = None, assignment: str | None = None,
-                   min_score: float | None = None, install: str | None = None) -> Path:
+def write_workflow(
+    repo: Path,
+    submission: str | None = None,
+    assignment: str | None = None,
+    min_score: float | None = None,
+    install: str | None = None,
+) -> Path:
     """Write .github/workflows/gradekit.yml in `repo`; the submission defaults to the one file found."""
     repo = Path(repo)
     if not repo.is_dir():

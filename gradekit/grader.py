@@ -1,6 +1,7 @@
 """A submission to a GradeResult: read it, load it in a sandboxed worker, run the properties
 (gradekit.runner), score the outcomes (gradekit.scorer). Never raises for anything the submission does.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,13 @@ def grade(
             try:
                 assignment = assignments.infer(set(session.defined) or _named_in(source), assignment_dirs)
             except AssignmentError as error:
-                return GradeResult("unknown", shown, config.seed or 0, error=problem or str(error),
-                                   notes=(*session.notes, *unsandboxed))
+                return GradeResult(
+                    "unknown",
+                    shown,
+                    config.seed or 0,
+                    error=problem or str(error),
+                    notes=(*session.notes, *unsandboxed),
+                )
         seed = config.seed_or(assignment.default_seed)
         if problem is not None:
             outcomes = {p.name: Outcome(Status.ERROR, problem) for p in assignment.properties}

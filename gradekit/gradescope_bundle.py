@@ -16,6 +16,7 @@ one. As root, run_autograder runs the student's code as the unprivileged user `s
 missing; GRADEKIT_RUN_AS names another, or "" for none) and makes $ROOT/source, which holds the
 solution inside the wheel, readable by root alone.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,6 +26,7 @@ import shlex
 import zipfile
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import gradekit
 import gradekit.assignments
@@ -105,8 +107,11 @@ def build(assignment: Assignment, out: Path) -> Path:
     wheel_name, wheel = build_wheel()
     bundled = not _inside(assignment.folder, Path(gradekit.assignments.__file__).parent)
     extra = ["/autograder/source/assignments"] if bundled else None
-    setup = (SETUP.replace("__WHEEL__", wheel_name).replace("__ASSIGNMENT_PY__", repr(assignment.name))
-             .replace("__EXTRA_PY__", repr(extra)))
+    setup = (
+        SETUP.replace("__WHEEL__", wheel_name)
+        .replace("__ASSIGNMENT_PY__", repr(assignment.name))
+        .replace("__EXTRA_PY__", repr(extra))
+    )
     run = RUN_AUTOGRADER.replace("__ASSIGNMENT_SH__", shlex.quote(assignment.name))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -116,8 +121,11 @@ def build(assignment: Assignment, out: Path) -> Path:
         _add(bundle, wheel_name, wheel)
         if bundled:
             for path in _files(assignment.folder):
-                _add(bundle, f"assignments/{assignment.name}/{path.relative_to(assignment.folder).as_posix()}",
-                     path.read_bytes())
+                _add(
+                    bundle,
+                    f"assignments/{assignment.name}/{path.relative_to(assignment.folder).as_posix()}",
+                    path.read_bytes(),
+                )
     return out
 
 
@@ -126,12 +134,18 @@ def build_wheel() -> tuple[str, bytes]:
     version = gradekit.__version__
     info = f"gradekit-{version}.dist-info"
     summary, python, requires = _project()
-    meta = ["Metadata-Version: 2.1", "Name: gradekit", f"Version: {version}", f"Summary: {summary}",
-            f"Requires-Python: {python}"] + [f"Requires-Dist: {r}" for r in requires]
+    meta = [
+        "Metadata-Version: 2.1",
+        "Name: gradekit",
+        f"Version: {version}",
+        f"Summary: {summary}",
+        f"Requires-Python: {python}",
+    ] + [f"Requires-Dist: {r}" for r in requires]
     files = {name: path.read_bytes() for name, path in _package_files().items()}
     files[f"{info}/METADATA"] = ("\n".join(meta) + "\n").encode()
-    files[f"{info}/WHEEL"] = (f"Wheel-Version: 1.0\nGenerator: gradekit {version}\nRoot-Is-Purelib: true\n"
-                              "Tag: py3-none-any\n").encode()
+    files[f"{info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: gradekit {version}\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    ).encode()
     files[f"{info}/entry_points.txt"] = ENTRY_POINTS.encode()
     record = [f"{name},sha256={_hash(data)},{len(data)}" for name, data in files.items()]
     files[f"{info}/RECORD"] = ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode()
@@ -159,7 +173,8 @@ def _project() -> tuple[str, str, list[str]]:
     except metadata.PackageNotFoundError:
         raise GradekitError("gradekit is not installed (pip install .): its metadata names its dependencies") from None
     requires = [r for r in distribution.requires or [] if "extra ==" not in r]
-    return distribution.metadata.get("Summary", ""), distribution.metadata.get("Requires-Python", ">=3.10"), requires
+    fields: Any = distribution.metadata  # an email.message.Message: the protocol leaves out its get()
+    return fields.get("Summary", ""), fields.get("Requires-Python", ">=3.10"), requires
 
 
 def _package_files() -> dict[str, Path]:
@@ -179,8 +194,10 @@ def _package_files() -> dict[str, Path]:
 
 def _files(root: Path) -> list[Path]:
     return sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix not in (".pyc", ".pyo")
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix not in (".pyc", ".pyo")
         and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(root).parts)
     )
 

@@ -4,6 +4,7 @@ Hypothesis is pinned to one release in pyproject.toml (its generator changes bet
 promise is the same grade for the same file everywhere); tests/test_hypothesis_pins.py fails when the
 installed release is not the one these touches were written for.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

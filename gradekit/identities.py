@@ -22,6 +22,7 @@ compiled forms.
 That split is why sympy may be imported at the top of this module: it runs in tests and tools only.
 While a submission is graded, the reference alone is trusted, and sympy never runs.
 """
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -345,8 +346,9 @@ class AdamStep:
     update: sp.Expr
 
 
-def adam_step(g: sp.Expr, m: sp.Expr, v: sp.Expr, step: sp.Expr, lr: sp.Expr, beta1: sp.Expr,
-              beta2: sp.Expr, eps: sp.Expr) -> AdamStep:
+def adam_step(
+    g: sp.Expr, m: sp.Expr, v: sp.Expr, step: sp.Expr, lr: sp.Expr, beta1: sp.Expr, beta2: sp.Expr, eps: sp.Expr
+) -> AdamStep:
     """Adam at zero-based step index `step`, from moments m, v and gradient g."""
     m_new = beta1 * m + (1 - beta1) * g
     v_new = beta2 * v + (1 - beta2) * g**2

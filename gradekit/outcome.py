@@ -2,6 +2,7 @@
 
 The runner (gradekit.runner) makes outcomes; the scorer (gradekit.scorer) alone turns them into points.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ plain numbers. The object has no public members of its own, so any function a st
 underscore (gradekit.assignment leaves such names out of functions.py's graded functions), which keeps
 the few private ones out of reach as well.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -5,6 +5,7 @@ passes or fails with the text report's own lines (message, counterexample, hint)
 graded once per pytest process, at collection; the items only read the result. Registered through
 the `pytest11` entry point, so installing gradekit is enough; nothing happens without --gradekit.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -84,7 +85,7 @@ class Property(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PropertyFailed):
             return str(excinfo.value)
-        return super().repr_failure(excinfo)
+        return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         line = None

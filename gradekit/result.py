@@ -4,6 +4,7 @@ Frozen dataclasses of plain values: the grader builds them, writers only read th
 never be computed in two places. `to_dict` gives the JSON form documented in the README, and
 `GradeResult.from_dict` reads it back (a class grade keeps each student's result as that JSON).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -139,11 +140,17 @@ def _test_dict(test: PropertyResult) -> dict[str, Any]:
 
 def _test_from_dict(data: dict[str, Any]) -> PropertyResult:
     found = data.get("counterexample")
-    counterexample = None if found is None else Counterexample(
-        inputs=found["inputs"],
-        calls=tuple(Call(c["function"], tuple(c["args"]), c.get("returned"), c.get("raised")) for c in found["calls"]),
-        returned=found.get("returned"),
-        expected=found.get("expected"),
+    counterexample = (
+        None
+        if found is None
+        else Counterexample(
+            inputs=found["inputs"],
+            calls=tuple(
+                Call(c["function"], tuple(c["args"]), c.get("returned"), c.get("raised")) for c in found["calls"]
+            ),
+            returned=found.get("returned"),
+            expected=found.get("expected"),
+        )
     )
     return PropertyResult(
         name=data["name"],

@@ -5,6 +5,7 @@ whether they settle it; else run it under Hypothesis, derandomized by the seed, 
 database, every call going to the worker. A property that hangs, crashes the worker or runs out of
 time is stopped without shrinking. Outcomes carry no points: gradekit.scorer gives those.
 """
+
 from __future__ import annotations
 
 import time
@@ -77,8 +78,14 @@ class Trial:
             raise
 
 
-def run_all(assignment: Assignment, session: Session, config: GradeConfig, seed: int, started: float,
-            memory: VerdictMemory | None = None) -> dict[str, Outcome]:
+def run_all(
+    assignment: Assignment,
+    session: Session,
+    config: GradeConfig,
+    seed: int,
+    started: float,
+    memory: VerdictMemory | None = None,
+) -> dict[str, Outcome]:
     """The outcome of every property of `assignment` for the submission loaded in `session`."""
     answers = Answers()
     replay = speed.recorded_inputs(assignment, seed, config.max_examples, record) if config.shortcuts else None
@@ -99,14 +106,16 @@ def run_all(assignment: Assignment, session: Session, config: GradeConfig, seed:
     return outcomes
 
 
-def run_property(prop: Property, calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int,
-                 budget: float) -> Outcome:
+def run_property(
+    prop: Property, calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int, budget: float
+) -> Outcome:
     """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find."""
     return _run(prop, calls, shortcuts, seed, count, budget)[0]
 
 
-def _run(prop: Property, calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int,
-         budget: float) -> tuple[Outcome, Trial]:
+def _run(
+    prop: Property, calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int, budget: float
+) -> tuple[Outcome, Trial]:
     started = time.monotonic()
     calls.begin_property()
     restarts = calls.session.restarts
@@ -163,17 +172,20 @@ def _count(prop: Property, max_examples: int) -> int:
 
 
 def _configure(prop: Property, max_examples: int, seed: int) -> None:
-    set_run_settings(prop.test, hypothesis.settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        derandomize=False,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        print_blob=False,
-        verbosity=Verbosity.quiet,
-    ))
+    set_run_settings(
+        prop.test,
+        hypothesis.settings(
+            max_examples=max_examples,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            phases=(Phase.explicit, Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+            verbosity=Verbosity.quiet,
+        ),
+    )
     hypothesis.seed(seed)(prop.test)
 
 
@@ -191,8 +203,10 @@ def _verdict(error: BaseException, trial: Trial, budget: float, wanted: int) -> 
             failure = trial.failed[0]
             message = failure.message + " (stopped shrinking at the time budget)"
             return Outcome(Status.FAILED, message, _last_failure(trial, failure), examples), False
-        message = (f"not graded: the property's {budget:g} s budget ran out after {examples} of its "
-                   f"{wanted} examples, none of which failed")
+        message = (
+            f"not graded: the property's {budget:g} s budget ran out after {examples} of its "
+            f"{wanted} examples, none of which failed"
+        )
         return Outcome(Status.TIMEOUT, message, None, examples), False
     if isinstance(error, CallTimedOut):
         return Outcome(Status.TIMEOUT, error.message, _shown(trial.current), examples), False

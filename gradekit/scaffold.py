@@ -5,6 +5,7 @@ functions, two properties (one paying on its own, one gated), a solution, one kn
 known-wrong submissions (one for each property to catch alone), so `gradekit selftest NAME` passes,
 with no property idle, before the first edit.
 """
+
 from __future__ import annotations
 
 import keyword

@@ -4,6 +4,7 @@ A property pays its points only if it passed and every property it `requires` pa
 metamorphic property (shift invariance, non-negativity, ...) is also satisfied by a function that
 returns a constant, so it pays only once the function's values are known to be right.
 """
+
 from __future__ import annotations
 
 from gradekit.assignment import Assignment

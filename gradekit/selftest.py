@@ -12,6 +12,7 @@ alone catches (one that catches nothing alone is a candidate to drop, or asks fo
 file it was written for), and how long each takes. Files are graded by the batch grader pool, so a
 file that hangs or crashes its grader still gets a verdict.
 """
+
 from __future__ import annotations
 
 import io
@@ -94,12 +95,29 @@ class SelfTest:
             "ok": self.ok,
             "problems": self.problems,
             "seconds": round(self.seconds, 3),
-            "files": [{"file": f.label, "kind": f.kind, "path": str(f.path), "score": f.score,
-                       "max_score": f.max_score, "caught_by": list(f.caught_by), "problems": list(f.problems)}
-                      for f in self.files],
-            "properties": [{"name": p.name, "points": p.points, "caught": p.caught, "unique": p.unique,
-                            "mean_seconds": round(p.mean_seconds, 3), "max_seconds": round(p.max_seconds, 3)}
-                           for p in self.properties],
+            "files": [
+                {
+                    "file": f.label,
+                    "kind": f.kind,
+                    "path": str(f.path),
+                    "score": f.score,
+                    "max_score": f.max_score,
+                    "caught_by": list(f.caught_by),
+                    "problems": list(f.problems),
+                }
+                for f in self.files
+            ],
+            "properties": [
+                {
+                    "name": p.name,
+                    "points": p.points,
+                    "caught": p.caught,
+                    "unique": p.unique,
+                    "mean_seconds": round(p.mean_seconds, 3),
+                    "max_seconds": round(p.max_seconds, 3),
+                }
+                for p in self.properties
+            ],
             "candidates_to_drop": self.candidates_to_drop,
             "slowest": [p.name for p in self.slowest],
         }
@@ -141,11 +159,11 @@ def selftest(
     run_pool(students, assignment, config, assignment_dirs, jobs, record, remember=False)
     bar.finish()
     files = tuple(
-        _verdict(assignment, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in RUNS))
-        for kind, path in bank
+        _verdict(assignment, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in RUNS)) for kind, path in bank
     )
-    return SelfTest(assignment.name, seed, files, _stats(assignment, files, list(results.values())),
-                    time.monotonic() - started)
+    return SelfTest(
+        assignment.name, seed, files, _stats(assignment, files, list(results.values())), time.monotonic() - started
+    )
 
 
 def _verdict(assignment: Assignment, kind: str, path: Path, result: GradeResult, again: GradeResult) -> FileVerdict:
@@ -167,8 +185,10 @@ def _short_of_full_marks(result: GradeResult) -> str | None:
         return None
     first = lost[0]
     more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
-    return (f"scores {result.score:g}/{result.max_score:g}, not full marks: {first.name} {first.status.value}: "
-            f"{_line(first.message)}{more}")
+    return (
+        f"scores {result.score:g}/{result.max_score:g}, not full marks: {first.name} {first.status.value}: "
+        f"{_line(first.message)}{more}"
+    )
 
 
 def _caught(assignment: Assignment, path: Path, result: GradeResult) -> tuple[tuple[str, ...], str | None]:
@@ -178,8 +198,10 @@ def _caught(assignment: Assignment, path: Path, result: GradeResult) -> tuple[tu
     except (OSError, SyntaxError, ValueError) as error:
         return (), f"its docstring cannot be read: {type(error).__name__}: {error}"
     if blamed not in assignment.functions:
-        return (), (f"its docstring blames {blamed!r}, not one of {', '.join(assignment.functions)}: "
-                    f"start it with 'FUNCTION: what is wrong.'")
+        return (), (
+            f"its docstring blames {blamed!r}, not one of {', '.join(assignment.functions)}: "
+            f"start it with 'FUNCTION: what is wrong.'"
+        )
     caught_by = tuple(t.name for t in result.tests if blames(t, blamed))
     if caught_by:
         return caught_by, None
@@ -195,29 +217,35 @@ def _change(first: GradeResult, second: GradeResult) -> str | None:
         errors = [_line(error) if error else "none" for error in (first.error, second.error)]
         return f"not deterministic: its error was {errors[0]!r}, then {errors[1]!r} on the second grade"
     for a, b in zip(first.tests, second.tests):
-        changed = [field for field in ("status", "score", "message", "counterexample")
-                   if repr(getattr(a, field)) != repr(getattr(b, field))]
+        changed = [
+            field
+            for field in ("status", "score", "message", "counterexample")
+            if repr(getattr(a, field)) != repr(getattr(b, field))
+        ]
         if changed:
             return f"not deterministic: {a.name} gave another {' and '.join(changed)} on the second grade"
     return None
 
 
-def _stats(assignment: Assignment, files: tuple[FileVerdict, ...],
-           results: list[GradeResult]) -> tuple[PropertyStats, ...]:
+def _stats(
+    assignment: Assignment, files: tuple[FileVerdict, ...], results: list[GradeResult]
+) -> tuple[PropertyStats, ...]:
     wrong = [f for f in files if f.kind == "known_wrong"]
     required = {name for prop in assignment.properties for name in prop.requires}
     stats = []
     for prop in assignment.properties:
         seconds = [t.seconds for r in results for t in r.tests if t.name == prop.name]
-        stats.append(PropertyStats(
-            name=prop.name,
-            points=prop.points,
-            caught=sum(prop.name in f.caught_by for f in wrong),
-            unique=sum(f.caught_by == (prop.name,) for f in wrong),
-            mean_seconds=sum(seconds) / len(seconds) if seconds else 0.0,
-            max_seconds=max(seconds, default=0.0),
-            gates=prop.name in required,
-        ))
+        stats.append(
+            PropertyStats(
+                name=prop.name,
+                points=prop.points,
+                caught=sum(prop.name in f.caught_by for f in wrong),
+                unique=sum(f.caught_by == (prop.name,) for f in wrong),
+                mean_seconds=sum(seconds) / len(seconds) if seconds else 0.0,
+                max_seconds=max(seconds, default=0.0),
+                gates=prop.name in required,
+            )
+        )
     return tuple(stats)
 
 
@@ -230,30 +258,42 @@ def render(report: SelfTest) -> str:
     right = sum(f.kind == "known_right" for f in report.files)
     wrong = sum(f.kind == "known_wrong" for f in report.files)
     banks = f"{_count(right, 'known-right file')} and {_count(wrong, 'known-wrong file')}"
-    header = (f"Self-test of {report.assignment} (seed {report.seed}): the reference, {banks}, each graded twice, "
-              f"in {report.seconds:.1f} s")
+    header = (
+        f"Self-test of {report.assignment} (seed {report.seed}): the reference, {banks}, each graded twice, "
+        f"in {report.seconds:.1f} s"
+    )
     lines = [header, ""]
     width = max([len("property")] + [len(p.name) for p in report.properties])
     lines.append(f"{'property':<{width}}  points  caught  unique  mean s   max s")
     for p in report.properties:
-        lines.append(f"{p.name:<{width}}  {p.points:>6g}  {p.caught:>6}  {p.unique:>6}  "
-                     f"{p.mean_seconds:>6.2f}  {p.max_seconds:>6.2f}")
+        lines.append(
+            f"{p.name:<{width}}  {p.points:>6g}  {p.caught:>6}  {p.unique:>6}  "
+            f"{p.mean_seconds:>6.2f}  {p.max_seconds:>6.2f}"
+        )
     lines.append("")
-    lines.append("caught: known-wrong files the property blames on the right function; unique: of those, "
-                 "the ones no other property catches")
+    lines.append(
+        "caught: known-wrong files the property blames on the right function; unique: of those, "
+        "the ones no other property catches"
+    )
     if report.candidates_to_drop:
-        lines.append("Catch nothing unique (candidates to drop, or to give a known-wrong file of their own): "
-                     + ", ".join(report.candidates_to_drop))
-    lines.append("Slowest: " + ", ".join(f"{p.name} ({p.mean_seconds:.2f} s mean, {p.max_seconds:.2f} s max)"
-                                         for p in report.slowest))
+        lines.append(
+            "Catch nothing unique (candidates to drop, or to give a known-wrong file of their own): "
+            + ", ".join(report.candidates_to_drop)
+        )
+    lines.append(
+        "Slowest: "
+        + ", ".join(f"{p.name} ({p.mean_seconds:.2f} s mean, {p.max_seconds:.2f} s max)" for p in report.slowest)
+    )
     lines.append("")
     problems = report.problems
     if problems:
         lines.append(f"Does not grade well: {_count(len(problems), 'problem')}")
         lines += [f"  {problem}" for problem in problems]
     else:
-        lines.append("Grades well: full marks for the reference and every known-right file, every known-wrong "
-                     "file caught on the function it blames, and each second grade the same as the first")
+        lines.append(
+            "Grades well: full marks for the reference and every known-right file, every known-wrong "
+            "file caught on the function it blames, and each second grade the same as the first"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@ defines, and a fresh worker holding the same code whenever the last one had to b
 
 Calls to the loaded functions go through gradekit.calls; this module only keeps the worker loaded.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -19,9 +20,11 @@ from gradekit.source import Cell, Source
 class Session:
     """One submission behind one worker process, kept loaded for as long as a grade needs it."""
 
-    def __init__(self, worker: Worker | Trusted, source: str, filename: str,
-                 cells: tuple[Cell, ...] | None = None) -> None:
-        self.worker = worker
+    def __init__(
+        self, worker: Worker | Trusted, source: str, filename: str, cells: tuple[Cell, ...] | None = None
+    ) -> None:
+        # Anything with a Worker's methods that the grade uses; Trusted, when recording, is only called.
+        self.worker: Any = worker
         self._source = source
         self._filename = filename
         self._cells = cells

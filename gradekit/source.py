@@ -10,6 +10,7 @@ A folder holding one student's work is read as the one submission file in it (se
 The file is read once, as bytes: `Source.sha256` is their digest, so a caller that grades a `Source`
 (a class grade sends it to its grader processes) can say exactly which bytes were graded.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -118,8 +119,10 @@ def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]
     submission.ipynb; when that is still not one file, the folder is ambiguous and nothing is graded.
     """
     candidates = sorted(
-        p for p in folder.rglob("*")
-        if p.suffix in SUFFIXES and p.is_file()
+        p
+        for p in folder.rglob("*")
+        if p.suffix in SUFFIXES
+        and p.is_file()
         and not any(part.startswith(".") or part in IGNORED_FOLDERS for part in p.relative_to(folder).parts)
     )
     if len(candidates) == 1:
@@ -133,7 +136,10 @@ def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]
     shown = ", ".join(str(p.relative_to(folder)) for p in candidates[:5])
     more = f" and {len(candidates) - 5} more" if len(candidates) > 5 else ""
     wanted = f"{assignment}.py or " if assignment else ""
-    return None, f"{folder.name} holds {len(candidates)} files ({shown}{more}); name the one to grade {wanted}submission.py"
+    return (
+        None,
+        f"{folder.name} holds {len(candidates)} files ({shown}{more}); name the one to grade {wanted}submission.py",
+    )
 
 
 def read_notebook(text: str, filename: str) -> Source:
@@ -166,7 +172,9 @@ def read_notebook(text: str, filename: str) -> Source:
 
 
 def _language(data: dict) -> str | None:
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     for key, field in (("language_info", "name"), ("kernelspec", "language")):
         section = metadata.get(key)
         if isinstance(section, dict) and isinstance(section.get(field), str):

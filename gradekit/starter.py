@@ -4,6 +4,7 @@ The starter .py is the stubs themselves; the starter notebook gives each functio
 (its description and the names and hints of the checks it must pass), a stub cell that raises
 NotImplementedError, and a last cell that runs the check. Nothing of the solution is ever written.
 """
+
 from __future__ import annotations
 
 import ast

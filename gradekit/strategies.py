@@ -13,6 +13,7 @@ input. Large ones (a 10,000-token vocabulary, a long sequence) are filled from o
 Hypothesis draw per entry would cost more than the call it feeds, and these examples exist to show
 scale, not to shrink.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -70,7 +71,9 @@ def targets(draw: Any, size: int) -> int:
 
 
 @st.composite
-def logits_and_target(draw: Any, vocab: st.SearchStrategy[int] | None = None, bound: float = TYPICAL) -> tuple[list[float], int]:
+def logits_and_target(
+    draw: Any, vocab: st.SearchStrategy[int] | None = None, bound: float = TYPICAL
+) -> tuple[list[float], int]:
     z = draw(logits(vocab, bound))
     return z, draw(targets(len(z)))
 
@@ -98,7 +101,9 @@ def extreme_logits_and_target(draw: Any) -> tuple[list[float], int]:
 
 
 @st.composite
-def sequences(draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 100) -> tuple[list[list[float]], list[int]]:
+def sequences(
+    draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 100
+) -> tuple[list[list[float]], list[int]]:
     """(logits_list, true_ids): n positions over one vocabulary; short ones drawn, long ones filled.
 
     A sequence holds at most 4096 logits in all: up to 4096 positions of one token, 2048 of two,
@@ -110,8 +115,13 @@ def sequences(draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 10
     short = st.integers(1, min(4, longest))
     positions = draw(st.one_of(short, short, st.integers(1, min(64, longest)), st.integers(1, longest)))
     if positions * size <= 2 * EXPLICIT_SIZE:
-        rows = draw(st.lists(st.lists(st.floats(-TYPICAL, TYPICAL), min_size=size, max_size=size),
-                             min_size=positions, max_size=positions))
+        rows = draw(
+            st.lists(
+                st.lists(st.floats(-TYPICAL, TYPICAL), min_size=size, max_size=size),
+                min_size=positions,
+                max_size=positions,
+            )
+        )
         ids = draw(st.lists(targets(size), min_size=positions, max_size=positions))
         return rows, ids
     seed = draw(st.integers(0, 2**32 - 1), label="fill seed")
@@ -221,8 +231,9 @@ def moment_tables() -> st.SearchStrategy[dict[str, Any]]:
     times a factor in [0.5, 4], so |m| / sqrt(v) stays near what training produces (independent draws
     would divide by sqrt(v) near 0).
     """
-    trained = st.fixed_dictionaries({"scale": st.sampled_from([1e-3, 0.01, 0.1, 1.0]),
-                                     "seed": st.integers(0, 2**32 - 1)})
+    trained = st.fixed_dictionaries(
+        {"scale": st.sampled_from([1e-3, 0.01, 0.1, 1.0]), "seed": st.integers(0, 2**32 - 1)}
+    )
     return st.one_of(st.just({"scale": None}), trained)
 
 
@@ -293,9 +304,11 @@ def train_schedules(draw: Any, room: int = 0) -> tuple[int, ...]:
 def adam_hyperparameters() -> st.SearchStrategy[tuple[float, ...]]:
     """The optional arguments of adam_update, to splat into a call: () for microgpt's defaults, or
     (beta1, beta2, eps) with the earlier revision's 0.9 / 0.95 among them."""
-    explicit = st.tuples(st.one_of(st.just(0.9), st.floats(0.5, 0.95)),
-                         st.one_of(st.just(0.95), st.floats(0.9, 0.999)),
-                         st.sampled_from([1e-8, 1e-6, 1e-10]))
+    explicit = st.tuples(
+        st.one_of(st.just(0.9), st.floats(0.5, 0.95)),
+        st.one_of(st.just(0.95), st.floats(0.9, 0.999)),
+        st.sampled_from([1e-8, 1e-6, 1e-10]),
+    )
     return st.one_of(st.just(()), st.just(()), explicit)
 
 

@@ -5,6 +5,7 @@ nothing overflows, and the loss is logsumexp(z) - z[t] rather than -log(p[t]), s
 prediction costs its true (large) loss instead of a clamped 27.6. Results are plain Python floats
 and lists so the module can also be graded as a submission.
 """
+
 import math
 
 import numpy as np

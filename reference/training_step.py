@@ -7,6 +7,7 @@ with bias correction. Each row's loss is taken around its largest logit (log1p o
 table overflows exp and a confident prediction keeps its tiny loss. Results are plain Python floats
 and lists so the module can also be graded as a submission; the maths holds for any V.
 """
+
 import math
 
 import numpy as np

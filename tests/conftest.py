@@ -1,4 +1,5 @@
 """Shared fixtures: a repository-local example cache, the built-in assignment, and a grading helper."""
+
 from __future__ import annotations
 
 import os

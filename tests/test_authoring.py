@@ -1,4 +1,5 @@
 """The authoring kit: mistakes caught at definition, tolerances that scale, and the bounded strategies."""
+
 from __future__ import annotations
 
 import math
@@ -8,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradekit import strategies
-from gradekit.errors import InvalidProperty, PropertyFailure
 from gradekit.authoring import Property, close, expect_close, magnitude, prop
+from gradekit.errors import InvalidProperty, PropertyFailure
 
 
 @given(x=st.integers())
@@ -17,15 +18,18 @@ def some_test(sub, x):
     pass
 
 
-@pytest.mark.parametrize("kwargs, complaint", [
-    (dict(points=0, functions=["f"], hint="h"), "points=0 must be a positive number"),
-    (dict(points=1, functions="f", hint="h"), "functions='f' must be a non-empty list"),
-    (dict(points=1, functions=[], hint="h"), "functions=[] must be a non-empty list"),
-    (dict(points=1, functions=["f"], hint=""), "must be one non-empty line"),
-    (dict(points=1, functions=["f"], hint="two\nlines"), "must be one non-empty line"),
-    (dict(points=1, functions=["f"], hint="h", requires="other"), "must be a list of property names"),
-    (dict(points=1, functions=["f"], hint="h", max_examples=0), "max_examples=0 must be a positive whole number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, complaint",
+    [
+        (dict(points=0, functions=["f"], hint="h"), "points=0 must be a positive number"),
+        (dict(points=1, functions="f", hint="h"), "functions='f' must be a non-empty list"),
+        (dict(points=1, functions=[], hint="h"), "functions=[] must be a non-empty list"),
+        (dict(points=1, functions=["f"], hint=""), "must be one non-empty line"),
+        (dict(points=1, functions=["f"], hint="two\nlines"), "must be one non-empty line"),
+        (dict(points=1, functions=["f"], hint="h", requires="other"), "must be a list of property names"),
+        (dict(points=1, functions=["f"], hint="h", max_examples=0), "max_examples=0 must be a positive whole number"),
+    ],
+)
 def test_definition_mistakes_name_the_argument(kwargs, complaint):
     with pytest.raises(InvalidProperty, match=complaint.replace("[", r"\[").replace("]", r"\]")):
         prop(**kwargs)
@@ -62,8 +66,11 @@ def _passes(actual, expected, rtol, atol):
 
 
 @settings(max_examples=300, deadline=None)
-@given(pairs=st.lists(st.tuples(FLOATS, FLOATS), min_size=1, max_size=8),
-       rtol=st.sampled_from([0.0, 1e-9, 1e-3]), atol=st.sampled_from([0.0, 1e-12, 1.0]))
+@given(
+    pairs=st.lists(st.tuples(FLOATS, FLOATS), min_size=1, max_size=8),
+    rtol=st.sampled_from([0.0, 1e-9, 1e-3]),
+    atol=st.sampled_from([0.0, 1e-12, 1.0]),
+)
 def test_float_lists_short_and_long_are_compared_as_close_compares_each_pair(pairs, rtol, atol):
     """Short lists are compared in Python, long ones with NumPy: both must agree with `close`."""
     actual, expected = map(list, zip(*pairs))

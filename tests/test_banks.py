@@ -4,6 +4,7 @@ The grading is `gradekit selftest` itself (gradekit/selftest.py): the reference 
 known_right/ get full marks, every file in known_wrong/ loses points on a property that blames the
 function its docstring names, and a second grade of every file repeats the first.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

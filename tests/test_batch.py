@@ -5,6 +5,7 @@ the submission, a file that hangs at import, one that exits at import, one whose
 crash, one whose grader runs past the per-student limit, and two entries that claim one name.
 Every file is read once, before any grader starts, and graded as read.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,8 +38,9 @@ FAST = GradeConfig(max_examples=10, limits=Limits(call_timeout=1.0, load_timeout
 
 def notebook(source: Path) -> str:
     """A notebook whose one code cell is the file at `source`."""
-    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-              "source": source.read_text()}]
+    cells = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source.read_text()}
+    ]
     return json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells})
 
 
@@ -81,8 +83,9 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
     shutil.copy(EXAMPLES / "submission.py", submissions / "ivan.py")  # his grader will crash
     pid_file = tmp_path / "judy-worker.pid"
     marker = f"judy{os.getpid()}"  # the name her worker gives itself, which the host sees in /proc
-    (submissions / "judy.py").write_text(f"open('/proc/self/comm', 'w').write({marker!r})\n"
-                                         "while True:\n    pass\n")  # and hers will run past the limit
+    (submissions / "judy.py").write_text(
+        f"open('/proc/self/comm', 'w').write({marker!r})\nwhile True:\n    pass\n"
+    )  # and hers will run past the limit
     real_grade = gradekit.grader.grade
 
     def grade(path, assignment, config, *rest, **options):  # the graders are forked from here: they see this
@@ -98,8 +101,9 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
     out = tmp_path / "results"
     progress = io.StringIO()
     started = time.monotonic()
-    account = batch.grade_all(submissions, cross_entropy, out, replace(FAST, check_budget=4.0), jobs=2,
-                              progress=progress)
+    account = batch.grade_all(
+        submissions, cross_entropy, out, replace(FAST, check_budget=4.0), jobs=2, progress=progress
+    )
     assert time.monotonic() - started < 60
     assert "10 students" in account and "10 graded now" in account
     table = rows(out)
@@ -132,8 +136,7 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
     assert not _alive(int(pid_file.read_text())), "the stopped grader left its worker running"
 
 
-def test_a_grader_gets_its_next_student_before_the_last_ones_reports_are_written(tmp_path, monkeypatch,
-                                                                                  cross_entropy):
+def test_a_grader_gets_its_next_student_before_the_last_ones_reports_are_written(tmp_path, monkeypatch, cross_entropy):
     events = []
     give = batch._Grader.give
 
@@ -144,8 +147,14 @@ def test_a_grader_gets_its_next_student_before_the_last_ones_reports_are_written
     monkeypatch.setattr(batch._Grader, "give", logged)
     students = [batch.Student(name, EXAMPLES / "submission.py", None) for name in ("ann", "ben", "cat")]
     batch.run_pool(students, cross_entropy, FAST, None, 1, lambda student, _: events.append(("record", student.name)))
-    assert events == [("give", "ann"), ("give", "ben"), ("record", "ann"), ("give", "cat"), ("record", "ben"),
-                      ("record", "cat")]
+    assert events == [
+        ("give", "ann"),
+        ("give", "ben"),
+        ("record", "ann"),
+        ("give", "cat"),
+        ("record", "ben"),
+        ("record", "cat"),
+    ]
 
 
 def test_every_file_is_read_once_before_grading_and_graded_as_read(tmp_path, monkeypatch, cross_entropy):
@@ -155,8 +164,11 @@ def test_every_file_is_read_once_before_grading_and_graded_as_read(tmp_path, mon
     shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "ben.py")
     (submissions / "cat").mkdir()
     (submissions / "cat" / "homework.ipynb").write_text(notebook(EXAMPLES / "submission.py"))
-    graded = {"ann": submissions / "ann.py", "ben": submissions / "ben.py",
-              "cat": submissions / "cat" / "homework.ipynb"}
+    graded = {
+        "ann": submissions / "ann.py",
+        "ben": submissions / "ben.py",
+        "cat": submissions / "cat" / "homework.ipynb",
+    }
     as_read = {name: path.read_bytes() for name, path in graded.items()}
     broken = "raise RuntimeError('rewritten after it was read')\n"
     real_read = batch.read
@@ -220,8 +232,9 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
     assert sorted(table) == ["ann", "ben", "cat", "dan"]
     assert table["ben"]["score"] == "100" and table["cat"]["score"] == table["dan"]["score"] != "100"
     # Other settings make other grades: nothing is kept.
-    account = batch.grade_all(submissions, cross_entropy, out, replace(FAST, max_examples=11), jobs=2,
-                              progress=io.StringIO())
+    account = batch.grade_all(
+        submissions, cross_entropy, out, replace(FAST, max_examples=11), jobs=2, progress=io.StringIO()
+    )
     assert "(4 graded now, 0 kept from before)" in account
 
 
@@ -231,9 +244,27 @@ def test_the_grade_command_writes_the_gradebook_and_text_feedback(tmp_path):
     shutil.copy(EXAMPLES / "submission.py", submissions / "ann.py")
     shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "bob.py")
     out = submissions / "results"  # inside the class folder: skipped as a student
-    done = subprocess.run([sys.executable, "-m", "gradekit", "grade", str(submissions), "--assignment",
-                           "cross_entropy", "--out", str(out), "--jobs", "2", "--max-examples", "10",
-                           "--feedback", "text"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gradekit",
+            "grade",
+            str(submissions),
+            "--assignment",
+            "cross_entropy",
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--max-examples",
+            "10",
+            "--feedback",
+            "text",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert sorted(rows(out)) == ["ann", "bob"]
     assert (out / "feedback" / "bob.txt").read_text().startswith("gradekit: ")
@@ -241,16 +272,32 @@ def test_the_grade_command_writes_the_gradebook_and_text_feedback(tmp_path):
 
 
 def test_the_grade_command_needs_a_folder_and_an_assignment(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "gradekit", "grade", str(tmp_path / "none"), "--assignment",
-                           "cross_entropy", "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gradekit",
+            "grade",
+            str(tmp_path / "none"),
+            "--assignment",
+            "cross_entropy",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and done.stderr.startswith("gradekit: ") and "not a folder" in done.stderr
-    done = subprocess.run([sys.executable, "-m", "gradekit", "grade", str(tmp_path), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "gradekit", "grade", str(tmp_path), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "--assignment" in done.stderr
 
 
 def test_a_spreadsheet_never_reads_a_student_name_or_error_as_a_formula(cross_entropy):
-    result = GradeResult("cross_entropy", "x.py", 1, error="=HYPERLINK(\"http://x\")")
+    result = GradeResult("cross_entropy", "x.py", 1, error='=HYPERLINK("http://x")')
     table = list(csv.reader(io.StringIO(gradebook.render(cross_entropy, [("@bob", result)]))))
     assert table[1][0] == "'@bob" and table[1][-1].startswith("'=HYPERLINK")
 

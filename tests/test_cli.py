@@ -1,8 +1,8 @@
 """The command line: exit codes, formats, options and errors in one sentence."""
+
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import json
 import os
@@ -88,11 +88,13 @@ def test_a_missing_file_is_one_sentence_and_a_report(tmp_path):
 
 
 def test_usage_errors_exit_2_with_one_line():
-    for args in (["check", str(CORRECT), "--format", "xml"],
-                 ["check", str(CORRECT), "--assignment", "nope"],
-                 ["check", str(CORRECT), "--max-examples", "0"],
-                 ["check", str(CORRECT), "--timeout", "soon"],
-                 ["frobnicate"]):
+    for args in (
+        ["check", str(CORRECT), "--format", "xml"],
+        ["check", str(CORRECT), "--assignment", "nope"],
+        ["check", str(CORRECT), "--max-examples", "0"],
+        ["check", str(CORRECT), "--timeout", "soon"],
+        ["frobnicate"],
+    ):
         done = run(*args)
         assert done.returncode == 2, args
         assert done.stderr.startswith("gradekit: ") and len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -127,21 +129,46 @@ def test_a_class_is_not_graded_without_the_os_sandbox_unless_told_and_a_check_sa
     (tmp_path / "class").mkdir()
     shutil.copy(CORRECT, tmp_path / "class" / "alice.py")
     bare = {**os.environ, "PATH": os.path.dirname(sys.executable)}
-    grade = [sys.executable, "-m", "gradekit", "grade", str(tmp_path / "class"), "--assignment", "cross_entropy",
-             "--out", str(tmp_path / "out"), "--max-examples", "5"]
+    grade = [
+        sys.executable,
+        "-m",
+        "gradekit",
+        "grade",
+        str(tmp_path / "class"),
+        "--assignment",
+        "cross_entropy",
+        "--out",
+        str(tmp_path / "out"),
+        "--max-examples",
+        "5",
+    ]
     refused = subprocess.run(grade, env=bare, capture_output=True, text=True)
     assert refused.returncode == 2 and "bubblewrap is not installed" in refused.stderr
     assert "--no-isolation" in refused.stderr and not (tmp_path / "out").exists()
     told = subprocess.run([*grade, "--no-isolation"], env=bare, capture_output=True, text=True)
     assert told.returncode == 0 and (tmp_path / "out" / "gradebook.csv").is_file()
-    check = subprocess.run([sys.executable, "-m", "gradekit", "check", str(CORRECT), "--format", "json",
-                            "--max-examples", "5"], env=bare, capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "gradekit", "check", str(CORRECT), "--format", "json", "--max-examples", "5"],
+        env=bare,
+        capture_output=True,
+        text=True,
+    )
     notes = json.loads(check.stdout)["notes"]
-    assert notes == ["the submission ran without OS isolation: bubblewrap is not installed (apt-get install bubblewrap)"]
+    assert notes == [
+        "the submission ran without OS isolation: bubblewrap is not installed (apt-get install bubblewrap)"
+    ]
 
 
-VERBS = {"check": "check", "grade": "grade", "gradescope": "gradescope", "init-ci": "init_ci",
-         "selftest": "selftest", "list": "listing", "new": "new", "release": "release"}
+VERBS = {
+    "check": "check",
+    "grade": "grade",
+    "gradescope": "gradescope",
+    "init-ci": "init_ci",
+    "selftest": "selftest",
+    "list": "listing",
+    "new": "new",
+    "release": "release",
+}
 
 
 def test_each_verb_is_a_module_that_adds_its_own_parser_and_runs_it():
@@ -153,8 +180,14 @@ def test_each_verb_is_a_module_that_adds_its_own_parser_and_runs_it():
     for module_name in VERBS.values():
         module = importlib.import_module(f"gradekit.commands.{module_name}")
         assert module.__doc__ and callable(module.add_parser) and callable(module.run), module_name
-    chosen = {"check": ["x.py"], "grade": ["d", "--assignment", "a", "--out", "o"], "gradescope": ["build",
-              "--assignment", "a"], "selftest": ["a"], "new": ["a"], "release": ["a", "--out", "o"]}
+    chosen = {
+        "check": ["x.py"],
+        "grade": ["d", "--assignment", "a", "--out", "o"],
+        "gradescope": ["build", "--assignment", "a"],
+        "selftest": ["a"],
+        "new": ["a"],
+        "release": ["a", "--out", "o"],
+    }
     for verb, module_name in VERBS.items():
         args = parser.parse_args([verb, *chosen.get(verb, [])])
         assert args.run is importlib.import_module(f"gradekit.commands.{module_name}").run, verb

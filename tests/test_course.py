@@ -12,19 +12,19 @@ import string
 from pathlib import Path
 
 import pytest
+from gradekit.reference import course
+from gradekit.reference import training_step as step_ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradekit import strategies
-from gradekit.reference import course
-from gradekit.reference import training_step as step_ref
 
 ROOT = Path(__file__).resolve().parent.parent
 lowercase_names = st.text(alphabet=string.ascii_lowercase, max_size=20)
 
 
 def test_the_vocabulary_is_the_letters_then_bos():
-    assert course.LETTERS == string.ascii_lowercase
+    assert string.ascii_lowercase == course.LETTERS
     assert course.VOCAB_SIZE == 27
     assert course.BOS == 26 == course.VOCAB_SIZE - 1  # the last token
 

@@ -1,10 +1,11 @@
 """Reading returned plain data as the declared type, and the messages when it does not fit."""
+
 from __future__ import annotations
 
 import pytest
 
-from gradekit.errors import PropertyFailure
 from gradekit.declared_types import coerce, describe
+from gradekit.errors import PropertyFailure
 
 
 @pytest.mark.parametrize("value", [2.5, 2, [2.5]])

@@ -1,5 +1,6 @@
 """The guide cannot drift: every `$ command` in docs/ runs from the repository root and exits as stated,
 and every Python block in it compiles."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,9 @@ def test_every_command_exits_as_the_guide_says(doc):
         Path(scratch).unlink(missing_ok=True)
     for match in COMMAND.finditer(text):
         expected = int(match["code"] or 0)
-        done = subprocess.run(match["command"], shell=True, cwd=ROOT, capture_output=True, text=True,
-                              env=os.environ.copy(), timeout=300)
+        done = subprocess.run(
+            match["command"], shell=True, cwd=ROOT, capture_output=True, text=True, env=os.environ.copy(), timeout=300
+        )
         assert done.returncode == expected, (
             f"{doc.name}: `{match['command']}` exited {done.returncode}, the guide says {expected}\n"
             f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"

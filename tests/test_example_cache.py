@@ -5,6 +5,7 @@ or a grade.
 Each load runs in a child process with a time limit and a memory limit, so that a reader that waits on a
 named pipe or reads /dev/zero without end fails its test instead of hanging or starving the suite.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,11 +62,15 @@ def cache(tmp_path, monkeypatch) -> Path:
 
 def load(cache: Path) -> examples.Recorded:
     """Recorded examples as a new grader process loads them from `cache`, within LIMIT seconds."""
-    env = {**os.environ, "GRADEKIT_CACHE": str(cache),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "GRADEKIT_CACHE": str(cache),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     try:
-        done = subprocess.run([sys.executable, "-c", LOAD, str(SEED), str(MAX_EXAMPLES)], env=env,
-                              capture_output=True, timeout=LIMIT)
+        done = subprocess.run(
+            [sys.executable, "-c", LOAD, str(SEED), str(MAX_EXAMPLES)], env=env, capture_output=True, timeout=LIMIT
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"loading recorded examples did not return within {LIMIT} s")
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
@@ -114,8 +119,9 @@ def garbage(path: Path, whole: bytes, tmp_path: Path) -> None:
     path.write_bytes(os.urandom(len(whole)))
 
 
-@pytest.mark.parametrize("hostile", [fifo, link_to_dev_zero, link_to_huge_file, link_to_a_whole_cache_file,
-                                     a_folder, garbage])
+@pytest.mark.parametrize(
+    "hostile", [fifo, link_to_dev_zero, link_to_huge_file, link_to_a_whole_cache_file, a_folder, garbage]
+)
 def test_a_trick_on_the_cache_file_costs_a_recording(hostile, fresh, cache, tmp_path):
     name, whole, recorded = fresh
     path = cache / name

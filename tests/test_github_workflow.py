@@ -1,4 +1,5 @@
 """CI in student repositories: the workflow `gradekit init-ci` writes, and the pytest plugin."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -21,14 +22,19 @@ def test_init_ci_writes_a_workflow_that_grades_annotates_uploads_and_fails_below
     text = (tmp_path / ".github" / "workflows" / "gradekit.yml").read_text()
     assert "python -m pip install gradekit==0.1.0" in text
     assert "gradekit check 'my work.py' --assignment cross_entropy --format github --min-score 60" in text
-    assert ("gradekit check 'my work.py' --assignment cross_entropy --format junit --output gradekit-junit.xml "
-            "--min-score 0") in text
+    assert (
+        "gradekit check 'my work.py' --assignment cross_entropy --format junit --output gradekit-junit.xml "
+        "--min-score 0"
+    ) in text
     assert "uses: actions/upload-artifact@v4" in text and "path: gradekit-junit.xml" in text
     assert "\t" not in text
     workflow = yaml.safe_load(text)
     steps = workflow["jobs"]["grade"]["steps"]
     assert [s.get("uses", "").split("@")[0] for s in steps if "uses" in s] == [
-        "actions/checkout", "actions/setup-python", "actions/upload-artifact"]
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/upload-artifact",
+    ]
     runs = [s["run"] for s in steps if "run" in s]
     assert "apt-get install -y -q bubblewrap" in runs[0]  # the OS sandbox, before anything is graded
     assert runs[2].strip().endswith("--format github --min-score 60")
@@ -59,8 +65,25 @@ def pytest_with_gradekit(folder: Path, *args: str) -> subprocess.CompletedProces
     its entry point when gradekit is installed with it, else named with -p."""
     installed = any(e.value == "gradekit.pytest_plugin" for e in importlib.metadata.entry_points(group="pytest11"))
     plugin = [] if installed else ["-p", "gradekit.pytest_plugin"]
-    return subprocess.run([sys.executable, "-m", "pytest", *plugin, "-p", "no:cacheprovider", "-p", "no:xdist",
-                           "-p", "no:benchmark", *args], cwd=folder, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *plugin,
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:benchmark",
+            *args,
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_pytest_plugin_passes_every_property_of_a_correct_submission(tmp_path):
@@ -73,8 +96,17 @@ def test_the_pytest_plugin_passes_every_property_of_a_correct_submission(tmp_pat
 
 def test_the_pytest_plugin_fails_properties_with_the_counterexample_text(tmp_path):
     shutil.copy(EXAMPLES / "buggy_submission.py", tmp_path / "buggy.py")
-    done = pytest_with_gradekit(tmp_path, "--gradekit", "buggy.py", "--gradekit-assignment", "cross_entropy",
-                                "--gradekit-max-examples", "10", "--junitxml", "report.xml")
+    done = pytest_with_gradekit(
+        tmp_path,
+        "--gradekit",
+        "buggy.py",
+        "--gradekit-assignment",
+        "cross_entropy",
+        "--gradekit-max-examples",
+        "10",
+        "--junitxml",
+        "report.xml",
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAILED buggy.py::loss_matches_reference" in done.stdout
     assert "FAILED  loss_matches_reference [cross_entropy_loss]  0/10" in done.stdout
@@ -86,8 +118,16 @@ def test_the_pytest_plugin_fails_properties_with_the_counterexample_text(tmp_pat
 
 def test_keywords_select_the_plugins_properties(tmp_path):
     shutil.copy(EXAMPLES / "buggy_submission.py", tmp_path / "buggy.py")
-    done = pytest_with_gradekit(tmp_path, "--gradekit", "buggy.py", "--gradekit-max-examples", "10",
-                                "-k", "softmax_matches_reference or perplexity_matches_reference", "-q")
+    done = pytest_with_gradekit(
+        tmp_path,
+        "--gradekit",
+        "buggy.py",
+        "--gradekit-max-examples",
+        "10",
+        "-k",
+        "softmax_matches_reference or perplexity_matches_reference",
+        "-q",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed, 25 deselected" in done.stdout
 

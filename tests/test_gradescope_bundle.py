@@ -4,6 +4,7 @@ setup.sh needs root, apt and PyPI, so it is only syntax-checked; the wheel it in
 here with pip, offline, into a folder of its own. run_autograder runs for real, with the gradekit
 already installed here standing in for /opt/gradekit.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,12 @@ def can_run_as(user: str) -> bool:
     if os.geteuid() != 0:
         return False
     try:
-        done = subprocess.run([sys.executable, "-c", f"open({str(Path(gradescope_bundle.__file__))!r}).close()"],
-                              user=user, capture_output=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-c", f"open({str(Path(gradescope_bundle.__file__))!r}).close()"],
+            user=user,
+            capture_output=True,
+            timeout=30,
+        )
     except (OSError, KeyError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
@@ -59,10 +64,15 @@ def unpack(bundle: Path, tree: Path) -> Path:
 
 
 def run_autograder(tree: Path, gradekit: str | None = None) -> dict:
-    env = {**os.environ, "GRADEKIT_AUTOGRADER_ROOT": str(tree), "GRADEKIT_RUN_AS": RUN_AS,
-           "GRADEKIT": gradekit or f"{sys.executable} -m gradekit"}
-    done = subprocess.run([str(tree / "run_autograder")], cwd=tree, env=env, capture_output=True, text=True,
-                          timeout=300)
+    env = {
+        **os.environ,
+        "GRADEKIT_AUTOGRADER_ROOT": str(tree),
+        "GRADEKIT_RUN_AS": RUN_AS,
+        "GRADEKIT": gradekit or f"{sys.executable} -m gradekit",
+    }
+    done = subprocess.run(
+        [str(tree / "run_autograder")], cwd=tree, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return json.loads((tree / "results" / "results.json").read_text())
 
@@ -77,8 +87,11 @@ def assert_gradescope_results(results: dict) -> None:
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
-    done = subprocess.run([sys.executable, "-m", "gradekit", "gradescope", "build", "--assignment", "cross_entropy",
-                           "--out", str(out)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "gradekit", "gradescope", "build", "--assignment", "cross_entropy", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -102,13 +115,22 @@ def test_the_wheel_installs_offline_and_carries_the_assignment_and_the_plugin(bu
         wheel = tmp_path / WHEEL
         wheel.write_bytes(archive.read(wheel.name))
     target = tmp_path / "site"
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target", str(target),
-                           str(wheel)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
-    probe = ("import gradekit, gradekit.assignment as a; print(gradekit.__file__); "
-             "print(a.load('cross_entropy').solution.is_file())")
-    done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {probe}"],
-                          capture_output=True, text=True, cwd=tmp_path)
+    probe = (
+        "import gradekit, gradekit.assignment as a; print(gradekit.__file__); "
+        "print(a.load('cross_entropy').solution.is_file())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {probe}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [str(target / "gradekit" / "__init__.py"), "True"]
     info = target / f"gradekit-{gradekit.__version__}.dist-info"
@@ -130,10 +152,18 @@ def test_run_autograder_grades_the_submission_into_results_json(bundle, tmp_path
 
 def test_run_autograder_writes_results_for_a_notebook_and_for_nothing_gradable(bundle, tmp_path):
     tree = unpack(bundle, tmp_path / "notebook")
-    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-              "source": (EXAMPLES / "submission.py").read_text()}]
-    (tree / "submission" / "cross_entropy.ipynb").write_text(json.dumps(
-        {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": (EXAMPLES / "submission.py").read_text(),
+        }
+    ]
+    (tree / "submission" / "cross_entropy.ipynb").write_text(
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
+    )
     (tree / "submission" / "scratch.py").write_text("print('not this one')\n")
     results = run_autograder(tree)
     assert results["score"] == 100 and all(t["status"] == "passed" for t in results["tests"])
@@ -208,8 +238,12 @@ def _python_for_nobody() -> str | None:
         if not python:
             continue
         try:
-            done = subprocess.run([python, "-c", "import sys; sys.exit(sys.version_info < (3, 10))"], user="nobody",
-                                  capture_output=True, timeout=30)
+            done = subprocess.run(
+                [python, "-c", "import sys; sys.exit(sys.version_info < (3, 10))"],
+                user="nobody",
+                capture_output=True,
+                timeout=30,
+            )
         except (OSError, KeyError, subprocess.SubprocessError):
             continue
         if done.returncode == 0:
@@ -228,15 +262,34 @@ def test_run_as_runs_the_submission_as_that_user_who_cannot_read_the_graders_fil
         with zipfile.ZipFile(bundle) as archive:
             wheel = site / WHEEL
             wheel.write_bytes(archive.read(wheel.name))
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target",
-                               str(site / "lib"), str(wheel)], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--no-deps",
+                "--no-index",
+                "--target",
+                str(site / "lib"),
+                str(wheel),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
         for folder, dirs, files in os.walk(site):
             for name in dirs + files:
                 os.chmod(os.path.join(folder, name), 0o755)
         os.chmod(site, 0o755)
-        done = subprocess.run([python, "-c", PROBE], env={"PYTHONPATH": str(site / "lib"), "PATH": "/usr/bin:/bin"},
-                              capture_output=True, text=True, cwd=site, timeout=60)
+        done = subprocess.run(
+            [python, "-c", PROBE],
+            env={"PYTHONPATH": str(site / "lib"), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            cwd=site,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         reports = json.loads(done.stdout)
     finally:
@@ -251,9 +304,11 @@ def test_run_as_runs_the_submission_as_that_user_who_cannot_read_the_graders_fil
 def test_run_as_an_unknown_user_or_without_root_is_a_usage_error(tmp_path):
     submission = tmp_path / "s.py"
     shutil.copy(EXAMPLES / "submission.py", submission)
-    done = subprocess.run([sys.executable, "-m", "gradekit", "check", str(submission), "--run-as", "no-such-user-x"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "gradekit", "check", str(submission), "--run-as", "no-such-user-x"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "there is no such user" in done.stderr
-    with pytest.raises(GradekitError):
-        with Worker(Limits(run_as="no-such-user-x")):
-            pass
+    with pytest.raises(GradekitError), Worker(Limits(run_as="no-such-user-x")):
+        pass

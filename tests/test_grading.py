@@ -1,12 +1,12 @@
-"""The grader's promises: determinism, replay equivalence, gating, missing functions, honest errors."""
+"""The grader's promises: determinism, gating, missing functions, honest errors (replay equivalence:
+tests/test_speed_off.py)."""
+
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-
-import pytest
 
 import gradekit.speed.recorded as examples
 from gradekit.config import GradeConfig
@@ -39,14 +39,6 @@ def test_grading_the_same_file_twice_gives_identical_json(cross_entropy):
     first = grade(BUGGY, cross_entropy, FAST)
     second = grade(BUGGY, cross_entropy, FAST)
     assert json.dumps(without_timings(first)) == json.dumps(without_timings(second))
-
-
-def test_replayed_examples_give_the_grade_hypothesis_gives(cross_entropy):
-    replayed = grade(BUGGY, cross_entropy, FAST)
-    direct = grade(BUGGY, cross_entropy, replace(FAST, shortcuts=False))
-    for a, b in zip(replayed.tests, direct.tests):
-        assert (a.name, a.status, a.score, a.message) == (b.name, b.status, b.score, b.message)
-        assert a.counterexample == b.counterexample
 
 
 def test_a_seed_changes_the_examples_but_not_a_correct_grade(cross_entropy):
@@ -108,8 +100,10 @@ def test_an_exception_in_student_code_is_shrunk_and_named(grade_file):
 def test_sympy_is_not_imported_by_a_check(tmp_path):
     import subprocess
 
-    code = ("import sys, gradekit.cli; gradekit.cli.main(['check', %r, '--max-examples', '5']); "
-            "print('sympy' in sys.modules)") % str(CORRECT)
+    code = (
+        f"import sys, gradekit.cli; gradekit.cli.main(['check', {str(CORRECT)!r}, '--max-examples', '5']); "
+        "print('sympy' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip().splitlines()[-1] == "False"
 
@@ -186,8 +180,11 @@ def test_nothing_is_written_into_the_students_folder(tmp_path):
     folder = tmp_path / "student"
     folder.mkdir()
     (folder / "submission.py").write_text(BUGGY.read_text())
-    subprocess.run([sys.executable, "-m", "gradekit", "check", "submission.py", "--max-examples", "10"],
-                   cwd=folder, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "gradekit", "check", "submission.py", "--max-examples", "10"],
+        cwd=folder,
+        capture_output=True,
+    )
     assert sorted(p.name for p in folder.iterdir()) == ["submission.py"]
 
 

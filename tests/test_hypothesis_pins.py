@@ -1,4 +1,5 @@
 """gradekit reaches past Hypothesis's public API in one module only, written for one pinned release."""
+
 from __future__ import annotations
 
 import ast
@@ -14,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_installed_hypothesis_is_the_release_the_touches_were_written_for():
     assert hypothesis.__version__ == hypothesis_pins.PINNED, (
-        "Hypothesis changed: check gradekit/hypothesis_pins.py against the new release, then update PINNED")
+        "Hypothesis changed: check gradekit/hypothesis_pins.py against the new release, then update PINNED"
+    )
 
 
 def test_pyproject_pins_the_same_release():

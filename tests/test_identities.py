@@ -6,16 +6,17 @@ random points; and the reference stays exact (against 50-digit mpmath) where nai
 clamps, and reproduces the course's worked examples. The training step's reference (bigram loss and
 gradient, Adam) is held to its identities the same way, for vocabularies small enough for sympy.
 """
+
 import math
 
 import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-
-from gradekit import identities as ids
 from gradekit.reference import cross_entropy as ref
 from gradekit.reference import training_step as step_ref
+
+from gradekit import identities as ids
 
 SEED = 20240611
 SYMBOLIC_CASES = [(V, t) for V in (1, 2, 3, 4) for t in range(V)]
@@ -106,8 +107,9 @@ def test_sequence_gradient_is_position_gradient_over_n(V, targets):
         assert vanishes(ids.sequence_gradient_identity(V, targets, k))
 
 
-@pytest.mark.parametrize("V, tokens", [(3, [0, 1, 1, 2, 0]), (3, [0, 1, 0, 1]), (3, [2, 2, 2]),
-                                       (3, [1, 0, 2, 1, 1, 0, 0]), (2, [1, 0])])
+@pytest.mark.parametrize(
+    "V, tokens", [(3, [0, 1, 1, 2, 0]), (3, [0, 1, 0, 1]), (3, [2, 2, 2]), (3, [1, 0, 2, 1, 1, 0, 0]), (2, [1, 0])]
+)
 def test_bigram_gradient_matches_closed_form(V, tokens):
     assert vanishes(ids.bigram_gradient_identity(V, tokens))
 
@@ -141,14 +143,17 @@ def test_bias_correction_fades():
     assert vanishes(correction) and vanishes(moment)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: ids.loss(ids.logits(3), 3),
-    lambda: ids.loss(ids.logits(3), -1),
-    lambda: ids.gradient_identity(2, 2),
-    lambda: ids.logits(0),
-    lambda: ids.sequence_loss([], []),
-    lambda: ids.bigram_loss(ids.bigram_table(2), [0]),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ids.loss(ids.logits(3), 3),
+        lambda: ids.loss(ids.logits(3), -1),
+        lambda: ids.gradient_identity(2, 2),
+        lambda: ids.logits(0),
+        lambda: ids.sequence_loss([], []),
+        lambda: ids.bigram_loss(ids.bigram_table(2), [0]),
+    ],
+)
 def test_out_of_range_inputs_are_refused(call):
     with pytest.raises(ValueError):
         call()
@@ -182,8 +187,7 @@ def test_reference_sequence_loss_agrees_with_sympy(V):
         mean_loss = ids.compiled_sequence_loss(V, targets)
         for _ in range(POINTS // 4):
             zs = rng.normal(0.0, 3.0, size=(n, V))
-            np.testing.assert_allclose(ref.sequence_loss(zs.tolist(), targets), mean_loss(zs),
-                                       rtol=RTOL, atol=ATOL)
+            np.testing.assert_allclose(ref.sequence_loss(zs.tolist(), targets), mean_loss(zs), rtol=RTOL, atol=ATOL)
 
 
 def test_reference_perplexity_agrees_with_sympy():
@@ -225,8 +229,12 @@ def test_course_example_uniform_over_27_tokens_costs_ln_27():
 
 
 def test_course_example_sequence():
-    logits_list = [[0, 0, 0, 0, 0], [0, 0, 0, 0, 1.791759469], [0, -1, -1, -1, -1.405465108],
-                   [-2, -2, 2.772588722, 0, -2]]
+    logits_list = [
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 1.791759469],
+        [0, -1, -1, -1, -1.405465108],
+        [-2, -2, 2.772588722, 0, -2],
+    ]
     targets = [3, 4, 0, 2]
     losses = [ref.cross_entropy_loss(z, t) for z, t in zip(logits_list, targets)]
     assert [round(value, 4) for value in losses] == [1.6094, 0.5108, 0.8539, 0.0842]
@@ -239,6 +247,7 @@ def test_course_example_sequence():
 
 
 # --- Exact where naive code breaks --------------------------------------------------------------
+
 
 def exact_values(z: list[float], t: int) -> tuple[float, list[float], list[float]]:
     """Loss, softmax and gradient at 50 digits from the exact binary values of z, each rounded once.
@@ -268,8 +277,14 @@ def assert_exact(z: list[float], t: int) -> None:
     np.testing.assert_allclose(computed_gradient, gradient, rtol=RTOL, atol=TINY)
 
 
-HAND_PICKED_LARGE_LOGITS = [([1e4, 1e4 - 2.5, -1e4], 1), ([1e4, 1e4 - 2.5, -1e4], 0), ([1e4, 1e4 - 2.5, -1e4], 2),
-                            ([-1e4, -1e4 + 3.0, -9990.0], 0), ([5000.0, -5000.0, 4999.999], 2), ([1e4, 1e4], 1)]
+HAND_PICKED_LARGE_LOGITS = [
+    ([1e4, 1e4 - 2.5, -1e4], 1),
+    ([1e4, 1e4 - 2.5, -1e4], 0),
+    ([1e4, 1e4 - 2.5, -1e4], 2),
+    ([-1e4, -1e4 + 3.0, -9990.0], 0),
+    ([5000.0, -5000.0, 4999.999], 2),
+    ([1e4, 1e4], 1),
+]
 
 
 def large_logit_cases() -> list[tuple[list[float], int]]:
@@ -279,8 +294,11 @@ def large_logit_cases() -> list[tuple[list[float], int]]:
     for V in (2, 5, 50):
         for _ in range(20):
             z = rng.uniform(-1e4, 1e4, size=V)
-            cases += [(z.tolist(), int(np.argmax(z))), (z.tolist(), int(np.argmin(z))),
-                      (z.tolist(), int(rng.integers(V)))]
+            cases += [
+                (z.tolist(), int(np.argmax(z))),
+                (z.tolist(), int(np.argmin(z))),
+                (z.tolist(), int(rng.integers(V))),
+            ]
     return cases
 
 
@@ -367,8 +385,9 @@ def random_table(rng: np.random.Generator, V: int, spread: float = 3.0) -> np.nd
     return rng.normal(0.0, spread, size=(V, V))
 
 
-@pytest.mark.parametrize("V, tokens", [(2, [0, 1]), (3, [0, 1, 1, 2, 0]), (3, [2, 2, 2]), (4, [3, 0, 2, 2, 1, 3]),
-                                       (4, [1, 1, 1, 1, 0])])
+@pytest.mark.parametrize(
+    "V, tokens", [(2, [0, 1]), (3, [0, 1, 1, 2, 0]), (3, [2, 2, 2]), (4, [3, 0, 2, 2, 1, 3]), (4, [1, 1, 1, 1, 0])]
+)
 def test_reference_bigram_loss_and_gradient_agree_with_sympy(V, tokens):
     rng = np.random.default_rng([SEED, V, len(tokens)])
     loss, gradient = ids.compiled_bigram_loss(V, tokens), ids.compiled_bigram_gradient(V, tokens)
@@ -384,10 +403,12 @@ def test_reference_bigram_loss_stays_exact_where_naive_exp_overflows():
     W = random_table(rng, 27)
     shifted = W.copy()
     shifted[tokens[:-1]] += 900.0  # exp(900) overflows; each row's loss must not notice the shift
-    assert step_ref.bigram_loss(shifted.tolist(), tokens) == pytest.approx(step_ref.bigram_loss(W.tolist(), tokens),
-                                                                         rel=1e-12)
-    np.testing.assert_allclose(step_ref.bigram_grad(shifted.tolist(), tokens), step_ref.bigram_grad(W.tolist(), tokens),
-                               rtol=1e-9, atol=1e-15)
+    assert step_ref.bigram_loss(shifted.tolist(), tokens) == pytest.approx(
+        step_ref.bigram_loss(W.tolist(), tokens), rel=1e-12
+    )
+    np.testing.assert_allclose(
+        step_ref.bigram_grad(shifted.tolist(), tokens), step_ref.bigram_grad(W.tolist(), tokens), rtol=1e-9, atol=1e-15
+    )
 
 
 def test_reference_adam_agrees_with_sympy():

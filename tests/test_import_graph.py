@@ -1,5 +1,6 @@
 """The import graph of gradekit/: no cycles (not even through imports inside functions), and the
 speed shortcuts reached from the property runner alone."""
+
 from __future__ import annotations
 
 import ast
@@ -28,8 +29,12 @@ def _modules() -> dict[str, Path]:
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The gradekit modules `name` imports anywhere in its text, but for TYPE_CHECKING blocks."""
     tree = ast.parse(path.read_text())
-    checking = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
-                and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+    checking = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for n in ast.walk(node)
+    }
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     wanted = set()
     for node in ast.walk(tree):
@@ -40,7 +45,9 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             wanted |= {f"{base}.{alias.name}" for alias in node.names} | {base}
     targets = set()
     for target in wanted:
@@ -67,7 +74,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()
@@ -97,8 +104,11 @@ def test_gradekit_has_no_import_cycle():
 
 def test_only_the_runner_reaches_the_speed_shortcuts():
     graph = _graph()
-    outside = sorted(name for name, targets in graph.items()
-                     if not name.startswith("gradekit.speed") and any(t.startswith("gradekit.speed") for t in targets))
+    outside = sorted(
+        name
+        for name, targets in graph.items()
+        if not name.startswith("gradekit.speed") and any(t.startswith("gradekit.speed") for t in targets)
+    )
     assert outside == ["gradekit.runner"]
 
 

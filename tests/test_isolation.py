@@ -10,6 +10,7 @@ report all the same, no file outside the sandbox changed, and nothing left runni
 These tests are about the sandbox, so they refuse to run without it: the check below fails the
 module on a machine with no bubblewrap or no user namespaces instead of skipping it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,9 +29,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradekit.reference.cross_entropy
 import pytest
 
-import gradekit.reference.cross_entropy
 from gradekit import assignment, batch
 from gradekit.config import GradeConfig, Limits
 from gradekit.grader import grade
@@ -63,8 +64,9 @@ def hostile(name: str, **places: str) -> str:
     return source
 
 
-def graded(grade_file, name: str, config: GradeConfig = CONFIG, replace: dict[str, str] | None = None,
-           **limits: float) -> GradeResult:
+def graded(
+    grade_file, name: str, config: GradeConfig = CONFIG, replace: dict[str, str] | None = None, **limits: float
+) -> GradeResult:
     """Grade tests/hostile/NAME in the sandbox: a GradeResult, in bounded time, that every writer renders."""
     started = time.monotonic()
     result = grade_file(hostile(name, **(replace or {})), config, **{**FAST, **limits})
@@ -242,8 +244,11 @@ def test_a_pth_file_reaches_no_python_outside_the_sandbox(grade_file, watch):
     planted = [folder / f"zz_{watch.marker}.pth" for folder in folders]
     before = {folder: sorted(folder.glob("*.pth")) for folder in folders}
     try:
-        result = graded(grade_file, "drop_pth_files.py", replace={
-            "MARKER": watch.marker, "SITE_PACKAGES": os.pathsep.join(map(str, folders))})
+        result = graded(
+            grade_file,
+            "drop_pth_files.py",
+            replace={"MARKER": watch.marker, "SITE_PACKAGES": os.pathsep.join(map(str, folders))},
+        )
         assert [path for path in planted if path.exists()] == []
         assert {folder: sorted(folder.glob("*.pth")) for folder in folders} == before
         later = subprocess.run([sys.executable, "-c", "pass"], capture_output=True, text=True, timeout=SANITY_SECONDS)
@@ -258,8 +263,11 @@ def test_a_pth_file_reaches_no_python_outside_the_sandbox(grade_file, watch):
 
 # 3. Attacking classmates in a class grade
 
-CLASSMATES = {"alice.py": EXAMPLES / "submission.py", "bob.py": EXAMPLES / "buggy_submission.py",
-              "carol/submission.py": EXAMPLES / "submission.py"}
+CLASSMATES = {
+    "alice.py": EXAMPLES / "submission.py",
+    "bob.py": EXAMPLES / "buggy_submission.py",
+    "carol/submission.py": EXAMPLES / "submission.py",
+}
 CLASS_CONFIG = GradeConfig(max_examples=10, limits=Limits(**FAST))
 
 
@@ -287,8 +295,9 @@ def class_grade(tmp_path_factory) -> ClassGrade:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, folder / name)
     attacker = f"zz-{uuid.uuid4().hex}"  # also its marker: every process it starts would carry it
-    (folder / f"{attacker}.py").write_text(hostile(
-        "attack_classmates.py", MARKER=attacker, CLASS_DIR=str(folder), RESULTS_DIR=str(out)))
+    (folder / f"{attacker}.py").write_text(
+        hostile("attack_classmates.py", MARKER=attacker, CLASS_DIR=str(folder), RESULTS_DIR=str(out))
+    )
     before = _digests(folder)
     already = children()
     started = time.monotonic()
@@ -321,7 +330,8 @@ def test_each_classmate_gets_what_they_get_alone(class_grade, student, file):
     in_class = _result(class_grade, student)
     assert in_class["score"] == alone.score
     assert {t["name"]: (t["status"], t["score"]) for t in in_class["tests"]} == {
-        t.name: (t.status.value, t.score) for t in alone.tests}
+        t.name: (t.status.value, t.score) for t in alone.tests
+    }
     assert float(_gradebook(class_grade)[student]["score"]) == alone.score
 
 
@@ -335,8 +345,13 @@ def test_the_attacker_gets_only_what_it_earned(class_grade):
     assert rest and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in rest)
     assert result["score"] == sum(t["max_score"] for t in rest) == 90
     assert float(_gradebook(class_grade)[class_grade.attacker]["score"]) == 90
-    for outcome in ("saw processes [1];", "copied no perplexity", "spoiled 0 files", "forged 0 results",
-                    "no helper process: PermissionError"):
+    for outcome in (
+        "saw processes [1];",
+        "copied no perplexity",
+        "spoiled 0 files",
+        "forged 0 results",
+        "no helper process: PermissionError",
+    ):
         assert outcome in result["output"], result["output"]
 
 
@@ -432,8 +447,9 @@ def test_running_out_the_property_budget_earns_nothing(grade_file, watch):
     assert_earned_honestly(result, ("perplexity",))
     test = by_name(result)["perplexity_matches_reference"]
     assert test.status is Status.TIMEOUT
-    reached = re.search(r"the property's 1 s budget ran out after (\d+) of its 10 examples, none of which failed",
-                        test.message)
+    reached = re.search(
+        r"the property's 1 s budget ran out after (\d+) of its 10 examples, none of which failed", test.message
+    )
     assert reached and 1 <= int(reached.group(1)) < 10, test.message
     assert watch.left() == []
 
@@ -480,18 +496,37 @@ def test_a_right_file_that_imports_sympy_and_numpy_gets_full_marks(grade_file, w
 
 def check_cli(submission: Path) -> tuple[dict, int]:
     """`gradekit check SUBMISSION --format json`: the report, parsed, and the exit code."""
-    ran = subprocess.run([sys.executable, "-m", "gradekit", "check", str(submission), "--format", "json",
-                          "--max-examples", "10", "--timeout", str(FAST["call_timeout"])],
-                         capture_output=True, text=True, timeout=SANITY_SECONDS, cwd=submission.parent)
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gradekit",
+            "check",
+            str(submission),
+            "--format",
+            "json",
+            "--max-examples",
+            "10",
+            "--timeout",
+            str(FAST["call_timeout"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=SANITY_SECONDS,
+        cwd=submission.parent,
+    )
     assert ran.returncode in (0, 1), ran.stderr
     return json.loads(ran.stdout), ran.returncode
 
 
-@pytest.mark.parametrize("name, score", [
-    ("steal_from_disk_copies.py", 0),
-    ("escape_by_double_fork.py", 100),
-    ("trickle_reply.py", 90),
-])
+@pytest.mark.parametrize(
+    "name, score",
+    [
+        ("steal_from_disk_copies.py", 0),
+        ("escape_by_double_fork.py", 100),
+        ("trickle_reply.py", 90),
+    ],
+)
 def test_gradekit_check_contains_them(watch, tmp_path, name, score):
     """`gradekit check` runs its worker in the same sandbox: a theft, an escape and a hang graded from
     the command line give a JSON report with the score earned honestly and the exit code it implies."""

@@ -3,6 +3,7 @@
 Notebooks are written here as plain JSON, so each test controls the nbformat version and whether
 cells have ids. The solution cell is examples/submission.py, which needs nothing but math.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,13 +31,22 @@ def notebook(path: Path, *cells: str, minor: int = 5, ids: bool = True, language
         if source.startswith("# md"):
             cell = {"cell_type": "markdown", "metadata": {}, "source": source[4:]}
         else:
-            cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                    "source": source.splitlines(keepends=True)}
+            cell = {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": source.splitlines(keepends=True),
+            }
         if ids:
             cell["id"] = f"cell-{number}"
         made.append(cell)
-    document = {"nbformat": 4, "nbformat_minor": minor, "cells": made,
-                "metadata": {"language_info": {"name": language}}}
+    document = {
+        "nbformat": 4,
+        "nbformat_minor": minor,
+        "cells": made,
+        "metadata": {"language_info": {"name": language}},
+    }
     path.write_text(json.dumps(document, indent=1))
     return path
 
@@ -47,12 +57,14 @@ def graded(path: Path, config: GradeConfig = FAST, assignment=None):
 
 def test_a_correct_notebook_with_magics_and_shell_escapes_gets_full_marks(tmp_path, cross_entropy):
     marker = tmp_path / "shell-ran.txt"
-    path = notebook(tmp_path / "work.ipynb",
-                    "# md# My work\nSome *notes*.",
-                    f"%matplotlib inline\n%load_ext autoreload\n!echo ran > {marker}\nimport math",
-                    "%%time\n" + SOLUTION,
-                    "files = !ls\nmath.exp?\nfor i in range(2):\n    !echo {i}\n    print('loop', i)",
-                    "%%capture\nprint('captured')")
+    path = notebook(
+        tmp_path / "work.ipynb",
+        "# md# My work\nSome *notes*.",
+        f"%matplotlib inline\n%load_ext autoreload\n!echo ran > {marker}\nimport math",
+        "%%time\n" + SOLUTION,
+        "files = !ls\nmath.exp?\nfor i in range(2):\n    !echo {i}\n    print('loop', i)",
+        "%%capture\nprint('captured')",
+    )
     result = graded(path, assignment=cross_entropy)
     assert result.error is None and result.notes == ()
     assert result.score == result.max_score == 100
@@ -64,18 +76,22 @@ def test_a_non_python_cell_magic_is_left_out_with_a_note(tmp_path, cross_entropy
     path = notebook(tmp_path / "work.ipynb", SOLUTION, "%%bash\necho hi\nexit 1", "%%writefile x.py\nprint(1)")
     result = graded(path, assignment=cross_entropy)
     assert result.score == 100
-    assert result.notes == ("cell 2: a %%bash cell is not Python, so it was not run",
-                            "cell 3: a %%writefile cell is not Python, so it was not run")
+    assert result.notes == (
+        "cell 2: a %%bash cell is not Python, so it was not run",
+        "cell 3: a %%writefile cell is not Python, so it was not run",
+    )
 
 
 def test_failing_scratch_cells_are_noted_and_grading_goes_on(tmp_path, cross_entropy):
-    path = notebook(tmp_path / "work.ipynb",
-                    "import math",
-                    "print(not_defined_yet)",
-                    SOLUTION,
-                    "def helper():\n    return 1 / 0",
-                    "helper()",
-                    "def broken(:\n    pass")
+    path = notebook(
+        tmp_path / "work.ipynb",
+        "import math",
+        "print(not_defined_yet)",
+        SOLUTION,
+        "def helper():\n    return 1 / 0",
+        "helper()",
+        "def broken(:\n    pass",
+    )
     result = graded(path, assignment=cross_entropy)
     assert result.error is None and result.score == 100
     assert result.notes == (
@@ -86,18 +102,25 @@ def test_failing_scratch_cells_are_noted_and_grading_goes_on(tmp_path, cross_ent
 
 
 def test_the_last_definition_of_a_function_wins(tmp_path, cross_entropy):
-    path = notebook(tmp_path / "work.ipynb",
-                    "def softmax(logits):\n    return [0.0 for _ in logits]",  # a first try, replaced below
-                    SOLUTION,
-                    "# md## A second go at perplexity",
-                    "import math\n\n\ndef perplexity(loss):\n    return 2 ** loss  # wrong base")
+    path = notebook(
+        tmp_path / "work.ipynb",
+        "def softmax(logits):\n    return [0.0 for _ in logits]",  # a first try, replaced below
+        SOLUTION,
+        "# md## A second go at perplexity",
+        "import math\n\n\ndef perplexity(loss):\n    return 2 ** loss  # wrong base",
+    )
     result = graded(path, assignment=cross_entropy)
     tests = {t.name: t for t in result.tests}
     assert tests["softmax_matches_reference"].status is Status.PASSED
     assert tests["perplexity_matches_reference"].status is Status.FAILED
     assert result.score == 100 - 10
-    assert result.function_cells == {"softmax": 2, "cross_entropy_loss": 2, "sequence_loss": 2,
-                                     "perplexity": 4, "softmax_cross_entropy_grad": 2}
+    assert result.function_cells == {
+        "softmax": 2,
+        "cross_entropy_loss": 2,
+        "sequence_loss": 2,
+        "perplexity": 4,
+        "softmax_cross_entropy_grad": 2,
+    }
     assert result.function_lines["perplexity"] == 4  # the line within cell 4
 
 
@@ -108,17 +131,29 @@ def test_a_call_that_raises_names_the_cell_and_line(tmp_path, cross_entropy):
     assert failed.message == "`perplexity` raised ValueError: not yet (cell 2, line 2 of work.ipynb)"
 
 
-@pytest.mark.parametrize("cell, says", [
-    ("while True:\n    pass", "cell 2 ran past the 1 s limit for one cell: it was stopped and skipped"),
-    ("import time\nwhile True:\n    try:\n        time.sleep(10)\n    except BaseException:\n        pass",
-     "cell 2 ran past the 1 s limit for one cell: it was stopped and skipped"),
-    ("import os\nos._exit(4)", ("cell 2 ended the grader's worker (the worker process exited with code 4): "
-                               "it was stopped and skipped")),
-])
-def test_a_cell_that_never_ends_or_ends_the_worker_is_skipped_and_the_cells_after_it_run(tmp_path, cross_entropy,
-                                                                                          cell, says):
-    path = notebook(tmp_path / "work.ipynb", SOLUTION, cell,
-                    "import math\n\n\ndef perplexity(loss):\n    return math.exp(loss)\nprint('after')")
+@pytest.mark.parametrize(
+    "cell, says",
+    [
+        ("while True:\n    pass", "cell 2 ran past the 1 s limit for one cell: it was stopped and skipped"),
+        (
+            "import time\nwhile True:\n    try:\n        time.sleep(10)\n    except BaseException:\n        pass",
+            "cell 2 ran past the 1 s limit for one cell: it was stopped and skipped",
+        ),
+        (
+            "import os\nos._exit(4)",
+            ("cell 2 ended the grader's worker (the worker process exited with code 4): it was stopped and skipped"),
+        ),
+    ],
+)
+def test_a_cell_that_never_ends_or_ends_the_worker_is_skipped_and_the_cells_after_it_run(
+    tmp_path, cross_entropy, cell, says
+):
+    path = notebook(
+        tmp_path / "work.ipynb",
+        SOLUTION,
+        cell,
+        "import math\n\n\ndef perplexity(loss):\n    return math.exp(loss)\nprint('after')",
+    )
     started = time.monotonic()
     result = graded(path, assignment=cross_entropy)
     assert time.monotonic() - started < 20
@@ -144,12 +179,27 @@ def test_nbformat_4_0_to_4_5_with_or_without_cell_ids(tmp_path, cross_entropy, m
 
 
 def test_an_nbformat_3_notebook_is_upgraded(tmp_path, cross_entropy):
-    document = {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": "old"}, "worksheets": [{
-        "metadata": {}, "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": "An old notebook"},
-            {"cell_type": "code", "metadata": {}, "collapsed": False, "language": "python", "outputs": [],
-             "input": SOLUTION},
-        ]}]}
+    document = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": "old"},
+        "worksheets": [
+            {
+                "metadata": {},
+                "cells": [
+                    {"cell_type": "markdown", "metadata": {}, "source": "An old notebook"},
+                    {
+                        "cell_type": "code",
+                        "metadata": {},
+                        "collapsed": False,
+                        "language": "python",
+                        "outputs": [],
+                        "input": SOLUTION,
+                    },
+                ],
+            }
+        ],
+    }
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps(document))
     assert graded(path, assignment=cross_entropy).score == 100
@@ -160,15 +210,23 @@ def test_the_assignment_is_inferred_from_a_notebook_too(tmp_path):
     assert graded(path).assignment == "cross_entropy"
 
 
-@pytest.mark.parametrize("text, says", [
-    ("{ this is not json", "is not a notebook: it is not valid JSON"),
-    ('["a", "list"]', "is not a Jupyter notebook: it has no nbformat version"),
-    ('{"cells": []}', "is not a Jupyter notebook: it has no nbformat version"),
-    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "nope"}', "is not a valid Jupyter notebook"),
-    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "is not a valid Jupyter notebook"),
-    (('{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"language": "R", "name": "ir"}}, '
-     '"cells": []}'), "is a r notebook; gradekit runs Python"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("{ this is not json", "is not a notebook: it is not valid JSON"),
+        ('["a", "list"]', "is not a Jupyter notebook: it has no nbformat version"),
+        ('{"cells": []}', "is not a Jupyter notebook: it has no nbformat version"),
+        ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "nope"}', "is not a valid Jupyter notebook"),
+        ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "is not a valid Jupyter notebook"),
+        (
+            (
+                '{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"language": "R", "name": "ir"}}, '
+                '"cells": []}'
+            ),
+            "is a r notebook; gradekit runs Python",
+        ),
+    ],
+)
 def test_a_file_that_is_not_a_notebook_is_one_line_a_zero_and_a_report(tmp_path, text, says):
     path = tmp_path / "work.ipynb"
     path.write_text(text)
@@ -194,13 +252,16 @@ def test_the_notebook_as_a_script_numbers_cells_by_their_place_in_the_notebook(t
     assert source.where(4) == "cell 4, line 2 of work.ipynb"
 
 
-@pytest.mark.parametrize("cell, code", [
-    ("x = 5 % 2", "x = 5 % 2"),  # valid Python is never touched
-    ("  %timeit f()", "  pass  # timeit f()"),
-    ("out = %env HOME", "out = None  # env HOME"),
-    ("np.exp??", "pass"),
-    ("a = b != c\n!ls", "a = b != c\npass  # ls"),
-])
+@pytest.mark.parametrize(
+    "cell, code",
+    [
+        ("x = 5 % 2", "x = 5 % 2"),  # valid Python is never touched
+        ("  %timeit f()", "  pass  # timeit f()"),
+        ("out = %env HOME", "out = None  # env HOME"),
+        ("np.exp??", "pass"),
+        ("a = b != c\n!ls", "a = b != c\npass  # ls"),
+    ],
+)
 def test_ipython_syntax_becomes_python_that_does_nothing(cell, code):
     assert cell_code(cell) == (code, None)
 
@@ -218,9 +279,13 @@ def test_the_cell_timeout_option_reaches_the_worker(tmp_path):
     path = notebook(tmp_path / "work.ipynb", SOLUTION, "import time\ntime.sleep(3)")
     out = tmp_path / "report.json"
     started = time.monotonic()
-    main(["check", str(path), "--max-examples", "10", "--cell-timeout", "0.5", "--format", "json", "--output", str(out)])
+    main(
+        ["check", str(path), "--max-examples", "10", "--cell-timeout", "0.5", "--format", "json", "--output", str(out)]
+    )
     assert time.monotonic() - started < 10
-    assert json.loads(out.read_text())["notes"] == ["cell 2 ran past the 0.5 s limit for one cell: it was stopped and skipped"]
+    assert json.loads(out.read_text())["notes"] == [
+        "cell 2 ran past the 0.5 s limit for one cell: it was stopped and skipped"
+    ]
 
 
 def test_limits_default_the_cell_timeout():

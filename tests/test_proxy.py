@@ -1,4 +1,5 @@
 """A property sees the student's functions and nothing else: no name a student may choose is taken."""
+
 from __future__ import annotations
 
 from gradekit.calls import Answers, Calls, Direct

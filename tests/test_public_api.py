@@ -1,4 +1,5 @@
 """The public API an assignment's author writes with is declared, pinned, and importable by name."""
+
 from __future__ import annotations
 
 import subprocess
@@ -33,8 +34,11 @@ def test_every_public_name_is_importable_and_is_the_authoring_kits_own():
 
     for name in PUBLIC:
         value = getattr(gradekit, name)
-        assert value is getattr(authoring, name, None) or value is getattr(declared_types, name, None) \
+        assert (
+            value is getattr(authoring, name, None)
+            or value is getattr(declared_types, name, None)
             or name == "__version__"
+        )
 
 
 def test_a_name_outside_the_api_is_an_attribute_error():

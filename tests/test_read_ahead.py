@@ -1,5 +1,6 @@
 """Reading ahead (gradekit.speed.read_ahead): the replay's calls go to the worker before the property
 makes them, a chunk at a time, and an answer given before is not asked for again."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ The result is built here by hand, so these tests pin the writers alone: a passed
 failed, a timed-out and an errored property, notes, and printed output full of characters that
 break formats (a NUL, an escape sequence, a fence, a percent sign).
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,43 +16,93 @@ from dataclasses import replace
 from pathlib import Path
 
 from gradekit.cli import main
-from gradekit.reports import WRITERS, github, gradescope, junit, markdown, text
-from gradekit.reports import class_summary, gradebook
+from gradekit.reports import WRITERS, class_summary, github, gradebook, gradescope, junit, markdown, text
 from gradekit.reports.class_summary import bins, histogram
 from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
 
 FAILED = PropertyResult(
-    name="loss_matches_reference", functions=("cross_entropy_loss",), status=Status.FAILED, score=0, max_score=10,
-    hint="loss = logsumexp(z) - z[t], natural log.", message="the loss differs from the reference",
-    counterexample=Counterexample(inputs={"case": [[0.0, -27.0], 1]},
-                                  calls=(Call("cross_entropy_loss", ([0.0, -27.0], 1), returned=27.63),),
-                                  returned=27.63, expected=27.0),
-    examples=3, seconds=0.25)
+    name="loss_matches_reference",
+    functions=("cross_entropy_loss",),
+    status=Status.FAILED,
+    score=0,
+    max_score=10,
+    hint="loss = logsumexp(z) - z[t], natural log.",
+    message="the loss differs from the reference",
+    counterexample=Counterexample(
+        inputs={"case": [[0.0, -27.0], 1]},
+        calls=(Call("cross_entropy_loss", ([0.0, -27.0], 1), returned=27.63),),
+        returned=27.63,
+        expected=27.0,
+    ),
+    examples=3,
+    seconds=0.25,
+)
 RESULT = GradeResult(
     assignment="cross_entropy",
     submission="./work/submission.py",
     seed=7,
     tests=(
-        PropertyResult("softmax_matches_reference", ("softmax",), Status.PASSED, 8, 8, hint="shift by the max",
-                       examples=100, seconds=0.5),
-        PropertyResult("softmax_shift_invariant", ("softmax",), Status.PASSED, 0, 3, hint="add a constant",
-                       message="passed, but pays only once `x` passes: a constant could pass this alone"),
+        PropertyResult(
+            "softmax_matches_reference",
+            ("softmax",),
+            Status.PASSED,
+            8,
+            8,
+            hint="shift by the max",
+            examples=100,
+            seconds=0.5,
+        ),
+        PropertyResult(
+            "softmax_shift_invariant",
+            ("softmax",),
+            Status.PASSED,
+            0,
+            3,
+            hint="add a constant",
+            message="passed, but pays only once `x` passes: a constant could pass this alone",
+        ),
         FAILED,
-        PropertyResult("perplexity_matches_reference", ("perplexity",), Status.TIMEOUT, 0, 6, hint="exp(loss)",
-                       message="`perplexity` did not answer within 2 s",
-                       counterexample=Counterexample({"loss": 1.0}, (Call("perplexity", (1.0,), raised="no answer"),))),
-        PropertyResult("grad_matches_identity", ("softmax_cross_entropy_grad", "softmax"), Status.ERROR, 0, 8,
-                       hint="softmax - onehot", message="`softmax_cross_entropy_grad` is not defined"),
+        PropertyResult(
+            "perplexity_matches_reference",
+            ("perplexity",),
+            Status.TIMEOUT,
+            0,
+            6,
+            hint="exp(loss)",
+            message="`perplexity` did not answer within 2 s",
+            counterexample=Counterexample({"loss": 1.0}, (Call("perplexity", (1.0,), raised="no answer"),)),
+        ),
+        PropertyResult(
+            "grad_matches_identity",
+            ("softmax_cross_entropy_grad", "softmax"),
+            Status.ERROR,
+            0,
+            8,
+            hint="softmax - onehot",
+            message="`softmax_cross_entropy_grad` is not defined",
+        ),
     ),
     output="hello 100%\n\x00\x1b[31mred\x1b[0m\n```\nfenced\n",
     seconds=1.5,
     function_lines={"softmax": 3, "cross_entropy_loss": 12, "perplexity": 20},
     notes=("cell 2 raised NameError: name 'x' is not defined (line 1)",),
 )
-BROKEN = GradeResult("cross_entropy", "broken.py", 7, tests=tuple(
-    replace(t, status=Status.ERROR, score=0, message="broken.py has a SyntaxError on line 2: '(' was never closed",
-            counterexample=None) for t in RESULT.tests),
-    error="broken.py has a SyntaxError on line 2: '(' was never closed")
+BROKEN = GradeResult(
+    "cross_entropy",
+    "broken.py",
+    7,
+    tests=tuple(
+        replace(
+            t,
+            status=Status.ERROR,
+            score=0,
+            message="broken.py has a SyntaxError on line 2: '(' was never closed",
+            counterexample=None,
+        )
+        for t in RESULT.tests
+    ),
+    error="broken.py has a SyntaxError on line 2: '(' was never closed",
+)
 
 
 def test_every_format_is_registered_and_renders_text_the_same_twice():
@@ -121,8 +172,10 @@ def test_junit_for_a_file_that_did_not_load_errors_every_case():
     assert all("SyntaxError" in c.find("error").get("message") for c in suite.findall("testcase"))
 
 
-COMMAND = re.compile(r"^::(error|warning|notice) ((?:file|line|title)=[^,:\n]*)(?:,((?:file|line|title)=[^,:\n]*))*"
-                     r"::[^\n]*$")
+COMMAND = re.compile(
+    r"^::(error|warning|notice) ((?:file|line|title)=[^,:\n]*)(?:,((?:file|line|title)=[^,:\n]*))*"
+    r"::[^\n]*$"
+)
 
 
 def test_github_commands_point_at_the_function_that_failed():
@@ -130,8 +183,10 @@ def test_github_commands_point_at_the_function_that_failed():
     assert all(COMMAND.match(line) for line in lines), lines
     errors = [line for line in lines if line.startswith("::error")]
     assert len(errors) == 3  # the failed, the timed-out and the errored property
-    assert errors[0].startswith("::error file=work/submission.py,line=12,title=FAILED loss_matches_reference "
-                                "(cross_entropy_loss)%3A 0/10::the loss differs from the reference%0Acall: ")
+    assert errors[0].startswith(
+        "::error file=work/submission.py,line=12,title=FAILED loss_matches_reference "
+        "(cross_entropy_loss)%3A 0/10::the loss differs from the reference%0Acall: "
+    )
     assert ",line=20," in errors[1]  # the timed-out call was to perplexity
     assert "line=" not in errors[2]  # the function is not defined: no line to point at
     assert lines[0].startswith("::warning file=work/submission.py,title=gradekit%3A a cell did not run::cell 2")
@@ -146,14 +201,17 @@ def test_github_escaping_follows_the_workflow_command_rules():
 def test_github_annotations_of_a_notebook_name_the_cell_not_a_line():
     notebook = replace(RESULT, submission="work.ipynb", function_cells={"cross_entropy_loss": 4, "perplexity": 5})
     error = next(line for line in github.render(notebook).splitlines() if "loss_matches_reference" in line)
-    assert error.startswith("::error file=work.ipynb,title=FAILED loss_matches_reference (cross_entropy_loss)%3A "
-                            "0/10%2C cell 4::")
+    assert error.startswith(
+        "::error file=work.ipynb,title=FAILED loss_matches_reference (cross_entropy_loss)%3A 0/10%2C cell 4::"
+    )
 
 
 def test_github_for_a_file_that_did_not_load_is_one_error_and_the_score():
     lines = github.render(BROKEN).splitlines()
-    assert lines[0] == ("::error file=broken.py,title=gradekit could not grade this file::broken.py has a "
-                        "SyntaxError on line 2: '(' was never closed")
+    assert lines[0] == (
+        "::error file=broken.py,title=gradekit could not grade this file::broken.py has a "
+        "SyntaxError on line 2: '(' was never closed"
+    )
     assert len(lines) == 2 and lines[1].startswith("::notice")
 
 
@@ -163,8 +221,10 @@ def test_markdown_has_the_score_notes_failures_and_output_blocks():
     assert "**Score: 8 / 35** · 2 of 5 properties passed · seed 7" in report
     assert "## Notes\n" in report and "- cell 2 raised NameError: name 'x' is not defined (line 1)" in report
     assert "### FAILED `loss_matches_reference` (`cross_entropy_loss`): 0 / 10" in report
-    assert ("```text\nthe loss differs from the reference\ncall: cross_entropy_loss([0.0, -27.0], 1) returned 27.63\n"
-            "you returned: 27.63\nexpected:     27.0\n```") in report
+    assert (
+        "```text\nthe loss differs from the reference\ncall: cross_entropy_loss([0.0, -27.0], 1) returned 27.63\n"
+        "you returned: 27.63\nexpected:     27.0\n```"
+    ) in report
     assert "**Hint:** loss = logsumexp(z) - z[t], natural log." in report
     assert "### TIMEOUT `perplexity_matches_reference`" in report and "### ERROR `grad_matches_identity`" in report
     assert "## Passed, but held back" in report and "| `softmax_matches_reference` | `softmax` | 8 |" in report
@@ -193,16 +253,25 @@ def test_the_class_writers_lay_out_the_results_given(cross_entropy):
     assert ann["softmax_is_distribution"] == "0"  # a property the result has no test of
     assert table[2][:3] == ["'=bob", "0", "35"] and table[2][-1] == BROKEN.error
     summary = class_summary.render(cross_entropy, graded, "h.svg").splitlines()
-    assert summary[:5] == ["# cross_entropy: class summary", "",
-                           "2 students · mean 4.0 / 100 · median 4 · 0 with full marks · 1 could not be graded", "",
-                           "![Histogram of the scores out of 100](h.svg)"]
+    assert summary[:5] == [
+        "# cross_entropy: class summary",
+        "",
+        "2 students · mean 4.0 / 100 · median 4 · 0 with full marks · 1 could not be graded",
+        "",
+        "![Histogram of the scores out of 100](h.svg)",
+    ]
     assert "Properties by how many of the 1 gradable submissions did not pass them" in summary[8]
     missed = [line.split(" | ")[0] for line in summary if line.startswith("| `")]
     assert missed[:3] == ["| `loss_matches_reference`", "| `perplexity_matches_reference`", "| `grad_matches_identity`"]
-    assert any(line.startswith("| `loss_matches_reference` | `cross_entropy_loss` | 10 | 1 (100%) |") for line in summary)
+    assert any(
+        line.startswith("| `loss_matches_reference` | `cross_entropy_loss` | 10 | 1 (100%) |") for line in summary
+    )
     assert any(line.startswith("| `softmax_matches_reference` | `softmax` | 8 | 0 (0%) |") for line in summary)
     assert summary[-3:] == ["## Could not be graded", "", f"- **=bob**: {BROKEN.error}"]
-    assert class_summary.render(cross_entropy, [], "h.svg") == "# cross_entropy: class summary\n\nNo submissions were found.\n"
+    assert (
+        class_summary.render(cross_entropy, [], "h.svg")
+        == "# cross_entropy: class summary\n\nNo submissions were found.\n"
+    )
 
 
 def test_histogram_is_svg_with_a_bar_per_tenth_and_full_marks_in_the_last():
@@ -231,6 +300,8 @@ def test_check_appends_the_job_summary_and_min_score_sets_the_exit_code(tmp_path
     score = json.loads(report.read_text())["score"]
     assert 0 < score < 100
     assert main([*common, "--format", "junit", "--output", str(tmp_path / "j.xml"), "--min-score", f"{score:g}"]) == 0
-    assert main([*common, "--format", "markdown", "--output", str(tmp_path / "m.md"),
-                 "--min-score", f"{score + 1:g}"]) == 1
+    assert (
+        main([*common, "--format", "markdown", "--output", str(tmp_path / "m.md"), "--min-score", f"{score + 1:g}"])
+        == 1
+    )
     assert summary.read_text().count("# gradekit: ") == 1  # only --format github writes the summary

@@ -6,6 +6,7 @@ read back, so anything lost on the way would be lost from them. Seconds are stor
 millisecond, so the results here are timed to the millisecond; floats are never NaN (NaN is not
 equal to itself, so no result holding one equals any other).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,36 +23,88 @@ def through_json(result: GradeResult) -> GradeResult:
 
 
 FAILED = PropertyResult(
-    "loss_matches_reference", ("cross_entropy_loss",), Status.FAILED, 0, 10, hint="logsumexp(z) - z[t]",
+    "loss_matches_reference",
+    ("cross_entropy_loss",),
+    Status.FAILED,
+    0,
+    10,
+    hint="logsumexp(z) - z[t]",
     message="the loss differs from the reference",
     counterexample=Counterexample(
         inputs={"case": [[0.0, -27.0], 1]},
-        calls=(Call("softmax", ([0.0, -27.0],), returned=[1.0, 1.8795288165390832e-12]),
-               Call("cross_entropy_loss", ([0.0, -27.0], 1), raised="ZeroDivisionError: division by zero")),
-        returned=27.63, expected=27.0),
-    examples=3, seconds=0.25)
-PASSED = PropertyResult("softmax_matches_reference", ("softmax",), Status.PASSED, 8, 8, hint="shift by the max",
-                        examples=100, seconds=0.512)
+        calls=(
+            Call("softmax", ([0.0, -27.0],), returned=[1.0, 1.8795288165390832e-12]),
+            Call("cross_entropy_loss", ([0.0, -27.0], 1), raised="ZeroDivisionError: division by zero"),
+        ),
+        returned=27.63,
+        expected=27.0,
+    ),
+    examples=3,
+    seconds=0.25,
+)
+PASSED = PropertyResult(
+    "softmax_matches_reference", ("softmax",), Status.PASSED, 8, 8, hint="shift by the max", examples=100, seconds=0.512
+)
 EXAMPLES = {
-    "passed": GradeResult("cross_entropy", "submission.py", 7, tests=(PASSED,), seconds=1.234,
-                          function_lines={"softmax": 3}),
-    "failed with calls": GradeResult("cross_entropy", "buggy.py", 7, tests=(
-        PASSED, FAILED,
-        PropertyResult("perplexity_matches_reference", ("perplexity",), Status.TIMEOUT, 0, 6,
-                       message="`perplexity` did not answer within 2 s",
-                       counterexample=Counterexample({"loss": 1.0}, (Call("perplexity", (1.0,), raised="no answer"),))),
-        PropertyResult("grad_matches_identity", ("softmax_cross_entropy_grad", "softmax"), Status.ERROR, 0, 8,
-                       message="`softmax_cross_entropy_grad` is not defined"),
-    ), output="hello\n\x00\x1b[31mred\n", seconds=2.5),
-    "load error": GradeResult("cross_entropy", "broken.py", 7, tests=(
-        PropertyResult("softmax_matches_reference", ("softmax",), Status.ERROR, 0, 8,
-                       message="broken.py has a SyntaxError on line 2"),),
-        error="broken.py has a SyntaxError on line 2: '(' was never closed"),
-    "notebook with notes": GradeResult("cross_entropy", "work.ipynb", 7, tests=(PASSED, FAILED),
-                                       function_lines={"softmax": 2, "cross_entropy_loss": 1},
-                                       function_cells={"softmax": 3, "cross_entropy_loss": 5},
-                                       notes=("cell 2 raised NameError: name 'x' is not defined (line 1)",
-                                              "cell 4 is not Python (%%bash), so it was left out")),
+    "passed": GradeResult(
+        "cross_entropy", "submission.py", 7, tests=(PASSED,), seconds=1.234, function_lines={"softmax": 3}
+    ),
+    "failed with calls": GradeResult(
+        "cross_entropy",
+        "buggy.py",
+        7,
+        tests=(
+            PASSED,
+            FAILED,
+            PropertyResult(
+                "perplexity_matches_reference",
+                ("perplexity",),
+                Status.TIMEOUT,
+                0,
+                6,
+                message="`perplexity` did not answer within 2 s",
+                counterexample=Counterexample({"loss": 1.0}, (Call("perplexity", (1.0,), raised="no answer"),)),
+            ),
+            PropertyResult(
+                "grad_matches_identity",
+                ("softmax_cross_entropy_grad", "softmax"),
+                Status.ERROR,
+                0,
+                8,
+                message="`softmax_cross_entropy_grad` is not defined",
+            ),
+        ),
+        output="hello\n\x00\x1b[31mred\n",
+        seconds=2.5,
+    ),
+    "load error": GradeResult(
+        "cross_entropy",
+        "broken.py",
+        7,
+        tests=(
+            PropertyResult(
+                "softmax_matches_reference",
+                ("softmax",),
+                Status.ERROR,
+                0,
+                8,
+                message="broken.py has a SyntaxError on line 2",
+            ),
+        ),
+        error="broken.py has a SyntaxError on line 2: '(' was never closed",
+    ),
+    "notebook with notes": GradeResult(
+        "cross_entropy",
+        "work.ipynb",
+        7,
+        tests=(PASSED, FAILED),
+        function_lines={"softmax": 2, "cross_entropy_loss": 1},
+        function_cells={"softmax": 3, "cross_entropy_loss": 5},
+        notes=(
+            "cell 2 raised NameError: name 'x' is not defined (line 1)",
+            "cell 4 is not Python (%%bash), so it was left out",
+        ),
+    ),
     "nothing": GradeResult("training_step", "", 0),
 }
 
@@ -90,18 +143,37 @@ plain = st.recursive(
     max_leaves=8,
 )
 calls = st.builds(Call, names, st.lists(plain, max_size=3).map(tuple), plain, st.none() | names)
-counterexamples = st.builds(Counterexample, st.dictionaries(names, plain, max_size=3),
-                            st.lists(calls, max_size=3).map(tuple), plain, plain)
+counterexamples = st.builds(
+    Counterexample, st.dictionaries(names, plain, max_size=3), st.lists(calls, max_size=3).map(tuple), plain, plain
+)
 scores = st.floats(0, 100, allow_nan=False) | st.integers(0, 100)
 property_results = st.builds(
-    PropertyResult, names, st.lists(names, max_size=3).map(tuple), st.sampled_from(Status), scores, scores,
-    hint=names, message=names, counterexample=st.none() | counterexamples, examples=st.integers(0, 1000),
-    seconds=millis)
+    PropertyResult,
+    names,
+    st.lists(names, max_size=3).map(tuple),
+    st.sampled_from(Status),
+    scores,
+    scores,
+    hint=names,
+    message=names,
+    counterexample=st.none() | counterexamples,
+    examples=st.integers(0, 1000),
+    seconds=millis,
+)
 line_numbers = st.dictionaries(names, st.integers(1, 10**4), max_size=4)
 grade_results = st.builds(
-    GradeResult, names, names, st.integers(0, 2**32 - 1), tests=st.lists(property_results, max_size=4).map(tuple),
-    error=st.none() | names, output=st.text(max_size=40), seconds=millis, function_lines=line_numbers,
-    notes=st.lists(names, max_size=3).map(tuple), function_cells=line_numbers)
+    GradeResult,
+    names,
+    names,
+    st.integers(0, 2**32 - 1),
+    tests=st.lists(property_results, max_size=4).map(tuple),
+    error=st.none() | names,
+    output=st.text(max_size=40),
+    seconds=millis,
+    function_lines=line_numbers,
+    notes=st.lists(names, max_size=3).map(tuple),
+    function_cells=line_numbers,
+)
 
 
 @settings(max_examples=50, deadline=None)

@@ -5,6 +5,7 @@ reference solution, so every property the attack does not touch must still pass 
 Placeholders such as __PID_FILE__ are replaced with paths under pytest's tmp_path: the worker's own
 folder is deleted with it. The second half drives `gradekit.sandbox.Worker` directly.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,11 +18,11 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+import gradekit.assignments
+import gradekit.reference.cross_entropy
 import numpy as np
 import pytest
 
-import gradekit.assignments
-import gradekit.reference.cross_entropy
 import gradekit.speed.read_ahead
 from gradekit.calls import Answers, Calls
 from gradekit.config import GradeConfig, Limits, cache_folder
@@ -67,8 +68,9 @@ def guarded(request):
         yield GUARDED
 
 
-def graded(grade_file, name: str, config: GradeConfig = GradeConfig(), replace: dict[str, str] | None = None,
-           **limits: float) -> GradeResult:
+def graded(
+    grade_file, name: str, config: GradeConfig = GradeConfig(), replace: dict[str, str] | None = None, **limits: float
+) -> GradeResult:
     """Grade tests/hostile/NAME (placeholders replaced), checking it returns a GradeResult in bounded time."""
     path = HOSTILE / name
     submission: str | Path = path
@@ -108,8 +110,8 @@ def assert_worker_replaced(result: GradeResult, function: str) -> None:
     """A property that killed or hung the worker is followed by ones that pass: a fresh worker served them."""
     names = [t.name for t in result.tests]
     last_hit = max(i for i, t in enumerate(result.tests) if function in t.functions)
-    after = result.tests[last_hit + 1:]
-    assert after and all(t.status is Status.PASSED for t in after), names[last_hit + 1:]
+    after = result.tests[last_hit + 1 :]
+    assert after and all(t.status is Status.PASSED for t in after), names[last_hit + 1 :]
 
 
 def plain(value) -> bool:
@@ -188,9 +190,14 @@ def test_ignoring_sigterm_in_the_sandbox_does_not_keep_a_worker_alive(grade_file
     """Sandboxed, the pid file is out of reach: the worker names itself instead, and no process of
     that name is left once the grade is done."""
     marker = f"w{uuid.uuid4().hex[:12]}"
-    source = (HOSTILE / "ignore_sigterm.py").read_text().replace(
-        'with open(PID_FILE, "a") as log:\n    log.write(f"{os.getpid()}\\n")\n',
-        f'with open("/proc/self/comm", "w") as comm:\n    comm.write({marker!r})\n')
+    source = (
+        (HOSTILE / "ignore_sigterm.py")
+        .read_text()
+        .replace(
+            'with open(PID_FILE, "a") as log:\n    log.write(f"{os.getpid()}\\n")\n',
+            f'with open("/proc/self/comm", "w") as comm:\n    comm.write({marker!r})\n',
+        )
+    )
     assert marker in source
     result = grade_file(source, GradeConfig(), **FAST)
     assert_contained(result, ("perplexity",), {Status.TIMEOUT}, "did not answer")
@@ -265,8 +272,13 @@ def test_numbers_with_lying_comparisons_are_read_as_plain_numbers(grade_file):
     result = graded(grade_file, "lying_numbers.py")
     assert result.score == 0
     tests = {t.name: t for t in result.tests}
-    for name in ("softmax_matches_reference", "loss_matches_reference", "sequence_loss_matches_reference",
-                 "perplexity_matches_reference", "grad_matches_identity"):
+    for name in (
+        "softmax_matches_reference",
+        "loss_matches_reference",
+        "sequence_loss_matches_reference",
+        "perplexity_matches_reference",
+        "grad_matches_identity",
+    ):
         assert tests[name].status is Status.FAILED, (name, tests[name].message)
     assert "returned a Agreeable, which is not a number" in tests["loss_matches_reference"].message
     softmax = tests["softmax_matches_reference"].counterexample.returned
@@ -279,8 +291,9 @@ def test_numbers_with_lying_comparisons_are_read_as_plain_numbers(grade_file):
 
 def test_replies_forged_on_the_reply_pipe_end_the_worker(grade_file):
     result = graded(grade_file, "forged_replies.py")
-    assert_contained(result, ("perplexity", "softmax_cross_entropy_grad"), {Status.ERROR},
-                     "the worker broke the grader's protocol")
+    assert_contained(
+        result, ("perplexity", "softmax_cross_entropy_grad"), {Status.ERROR}, "the worker broke the grader's protocol"
+    )
 
 
 def test_huge_returns_hit_the_reply_cap(grade_file):
@@ -299,8 +312,9 @@ def test_huge_returns_hit_the_reply_cap(grade_file):
 def test_child_processes_are_refused_and_none_survive(guarded, grade_file, tmp_path):
     marker = f"301.{uuid.uuid4().int % 10**9:09d}"
     log = tmp_path / "children.log"
-    result = graded(grade_file, "child_processes.py", replace={"__LOG_FILE__": str(log), "__MARKER__": marker},
-                    **guarded)
+    result = graded(
+        grade_file, "child_processes.py", replace={"__LOG_FILE__": str(log), "__MARKER__": marker}, **guarded
+    )
     assert result.score == result.max_score
     lines = log.read_text().splitlines()
     refused = {tuple(line.split()[:2]): line.split()[3] for line in lines if " refused " in line}
@@ -352,8 +366,12 @@ def test_writing_the_example_cache_is_refused(grade_file, tmp_path):
     sentinel.write_text('{"key": "untouched"}')
     log = tmp_path / "cache.log"
     try:
-        result = graded(grade_file, "write_cache.py", replace={
-            "__CACHE__": str(folder), "__SENTINEL__": str(sentinel), "__LOG_FILE__": str(log)}, **GUARDED)
+        result = graded(
+            grade_file,
+            "write_cache.py",
+            replace={"__CACHE__": str(folder), "__SENTINEL__": str(sentinel), "__LOG_FILE__": str(log)},
+            **GUARDED,
+        )
         assert sentinel.read_text() == '{"key": "untouched"}'
         assert [p.name for p in folder.iterdir() if p.name.startswith(sentinel.name)] == [sentinel.name]
     finally:  # the cache is shared with the other tests: leave nothing behind, even when containment fails
@@ -363,8 +381,10 @@ def test_writing_the_example_cache_is_refused(grade_file, tmp_path):
             else:
                 path.unlink()
     outcomes = dict(line.split() for line in log.read_text().splitlines())
-    assert outcomes == {name: "PermissionError" for name in
-                        ("by_replace", "by_new_file", "by_dir_fd", "by_remove", "by_mkdir", "by_symlink")}
+    assert outcomes == {
+        name: "PermissionError"
+        for name in ("by_replace", "by_new_file", "by_dir_fd", "by_remove", "by_mkdir", "by_symlink")
+    }
     assert_contained(result, ("perplexity",), {Status.FAILED}, f"raised PermissionError: {sentinel} is not open")
 
 
@@ -505,19 +525,22 @@ def test_load_reports_each_function_with_its_line(worker):
     assert "json" not in reply["functions"] and "np" not in reply["functions"]  # modules are not functions
 
 
-@pytest.mark.parametrize("function, expected", [
-    ("as_float", 0.25),
-    ("as_int", 3),
-    ("as_float64", 0.75),
-    ("as_float32", 0.5),
-    ("as_float16", 0.5),
-    ("as_zero_d", 1.5),
-    ("as_tuple", [1.0, 2]),
-    ("as_short_array", [0.5, 1.5]),
-    ("as_long_array", [i / 4 for i in range(40)]),  # 32+ floats travel as IEEE doubles, out of the JSON
-    ("as_value", 2.5),
-    ("as_values", [1.0, 2.0]),
-])
+@pytest.mark.parametrize(
+    "function, expected",
+    [
+        ("as_float", 0.25),
+        ("as_int", 3),
+        ("as_float64", 0.75),
+        ("as_float32", 0.5),
+        ("as_float16", 0.5),
+        ("as_zero_d", 1.5),
+        ("as_tuple", [1.0, 2]),
+        ("as_short_array", [0.5, 1.5]),
+        ("as_long_array", [i / 4 for i in range(40)]),  # 32+ floats travel as IEEE doubles, out of the JSON
+        ("as_value", 2.5),
+        ("as_values", [1.0, 2.0]),
+    ],
+)
 def test_returned_values_arrive_as_plain_data(worker, function, expected):
     reply = worker.call(function, "[]")
     assert reply == {"ok": True, "returned": expected, "id": reply["id"]}
@@ -541,15 +564,18 @@ def test_encoded_values_come_back_exactly_with_their_floats_out_of_the_json():
     assert decode(encode([1, 2.5, [3.0]])) == [1, 2.5, [3.0]]
 
 
-@pytest.mark.parametrize("forged", [
-    '{"x": {"f64": 1}}\tAAAAAAAA8D8=',  # no such blob
-    '{"x": {"f64": 0, "rows": 0}}\tAAAAAAAA8D8=',  # no rows
-    '{"x": {"f64": 0, "rows": 2}}\tAAAAAAAA8D8=',  # one number cannot make two rows
-    '{"x": {"f64": "0"}}\tAAAAAAAA8D8=',
-    '{"x": {"f64": 0}}\tnot base64!',
-    '{"x": {"f64": 0}}\tAAAA',  # 3 bytes are no double
-    "not json",
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        '{"x": {"f64": 1}}\tAAAAAAAA8D8=',  # no such blob
+        '{"x": {"f64": 0, "rows": 0}}\tAAAAAAAA8D8=',  # no rows
+        '{"x": {"f64": 0, "rows": 2}}\tAAAAAAAA8D8=',  # one number cannot make two rows
+        '{"x": {"f64": "0"}}\tAAAAAAAA8D8=',
+        '{"x": {"f64": 0}}\tnot base64!',
+        '{"x": {"f64": 0}}\tAAAA',  # 3 bytes are no double
+        "not json",
+    ],
+)
 def test_text_encode_could_not_have_made_is_a_value_error(forged):
     with pytest.raises(ValueError):
         decode(forged)
@@ -697,7 +723,9 @@ def test_other_assignment_folders_are_protected_too(tmp_path, cross_entropy):
     secret.write_text("the answers")
     submission = tmp_path / "peek.py"
     reference = Path(gradekit.reference.cross_entropy.__file__).read_text()
-    submission.write_text(reference + f'''
+    submission.write_text(
+        reference
+        + f"""
 
 _right_softmax = softmax
 
@@ -708,7 +736,8 @@ def softmax(logits):
     except PermissionError:
         return _right_softmax(logits)
     return [0.0] * len(logits)
-''')
+"""
+    )
     config = GradeConfig(max_examples=10, limits=Limits(**GUARDED))
     result = grade_with_dirs(submission, cross_entropy, config, [str(course)])
     softmax_result = next(t for t in result.tests if t.name == "softmax_matches_reference")

@@ -1,4 +1,5 @@
 """`gradekit new`: the scaffold is a working assignment from the first minute."""
+
 from __future__ import annotations
 
 import pytest

@@ -2,6 +2,7 @@
 
 Every broken assignment is the scaffold of `gradekit new`, made in tmp_path and edited one way.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,8 @@ def log_softmax(logits):
     top = max(logits)
     return [z - top for z in logits]
 '''
+
+
 def _course(tmp_path: Path) -> Path:
     scaffold.create(NAME, tmp_path)
     return tmp_path / NAME
@@ -59,7 +62,8 @@ def test_a_new_assignment_grades_well_and_shows_its_table(tmp_path):
 def test_a_mistake_only_one_property_catches_makes_that_property_needed(tmp_path):
     course = _course(tmp_path)
     (course / "known_wrong" / "returns_its_input.py").write_text(
-        '"""log_softmax: returns the logits as they are."""\n\n\ndef log_softmax(logits):\n    return list(logits)\n')
+        '"""log_softmax: returns the logits as they are."""\n\n\ndef log_softmax(logits):\n    return list(logits)\n'
+    )
     report = _selftest(course)
     assert report.ok, report.problems
     caught_by = {f.label: f.caught_by for f in report.files}
@@ -82,8 +86,10 @@ def _known_wrong_that_is_right(course: Path) -> None:
 
 def _blames_a_function_nothing_names(course: Path) -> None:
     functions = course / "functions.py"
-    functions.write_text(functions.read_text() + '\n\ndef softmax(logits: list[float]) -> list[float]:\n'
-                         '    """exp(z) / sum(exp(z))."""\n    raise NotImplementedError\n')
+    functions.write_text(
+        functions.read_text() + "\n\ndef softmax(logits: list[float]) -> list[float]:\n"
+        '    """exp(z) / sum(exp(z))."""\n    raise NotImplementedError\n'
+    )
     (course / "known_wrong" / "blames_softmax.py").write_text(NOT_NORMALISED.replace('"""log_softmax:', '"""softmax:'))
 
 
@@ -94,7 +100,7 @@ def _blames_no_function(course: Path) -> None:
 def _submission_draws_random_numbers(course: Path) -> None:
     (course / "known_right" / "jittery.py").write_text(
         '"""Right, give or take a random number."""\nimport random\n\n\n'
-        'def log_softmax(logits):\n    top = max(logits)\n    return [z - top + random.random() for z in logits]\n'
+        "def log_softmax(logits):\n    top = max(logits)\n    return [z - top + random.random() for z in logits]\n"
     )
 
 
@@ -103,27 +109,40 @@ def _property_draws_random_numbers(course: Path) -> None:
     # Hypothesis seeds the `random` module for each example, so `random.uniform` would still repeat;
     # an unseeded NumPy generator does not.
     text = properties.read_text().replace("from hypothesis import given", "import numpy\nfrom hypothesis import given")
-    text = text.replace("@given(z=logits(), c=shifts())\ndef log_softmax_shift_invariant(sub, z, c):",
-                        "@given(z=logits())\ndef log_softmax_shift_invariant(sub, z):\n"
-                        "    c = numpy.random.default_rng().uniform(-1000, 1000)")
+    text = text.replace(
+        "@given(z=logits(), c=shifts())\ndef log_softmax_shift_invariant(sub, z, c):",
+        "@given(z=logits())\ndef log_softmax_shift_invariant(sub, z):\n"
+        "    c = numpy.random.default_rng().uniform(-1000, 1000)",
+    )
     assert "default_rng()" in text
     properties.write_text(text)
 
 
 BROKEN = [
-    (_known_right_that_is_wrong,
-     "known_right/forgets_the_sum.py: scores 0/10, not full marks: log_softmax_matches_reference failed: "),
-    (_known_wrong_that_is_right,
-     "known_wrong/actually_right.py: scores full marks: no property catches the mistake in `log_softmax`"),
-    (_blames_a_function_nothing_names,
-     ("known_wrong/blames_softmax.py: loses points, but no failing property names `softmax`, which its "
-      "docstring blames (lost on log_softmax_matches_reference, log_softmax_shift_invariant)")),
-    (_blames_no_function,
-     "known_wrong/typo.py: its docstring blames 'logsoftmax', not one of log_softmax: "),
-    (_submission_draws_random_numbers,
-     "known_right/jittery.py: not deterministic: log_softmax_matches_reference gave another "),
-    (_property_draws_random_numbers,
-     "known_wrong/no_max_shift.py: not deterministic: log_softmax_shift_invariant gave another "),
+    (
+        _known_right_that_is_wrong,
+        "known_right/forgets_the_sum.py: scores 0/10, not full marks: log_softmax_matches_reference failed: ",
+    ),
+    (
+        _known_wrong_that_is_right,
+        "known_wrong/actually_right.py: scores full marks: no property catches the mistake in `log_softmax`",
+    ),
+    (
+        _blames_a_function_nothing_names,
+        (
+            "known_wrong/blames_softmax.py: loses points, but no failing property names `softmax`, which its "
+            "docstring blames (lost on log_softmax_matches_reference, log_softmax_shift_invariant)"
+        ),
+    ),
+    (_blames_no_function, "known_wrong/typo.py: its docstring blames 'logsoftmax', not one of log_softmax: "),
+    (
+        _submission_draws_random_numbers,
+        "known_right/jittery.py: not deterministic: log_softmax_matches_reference gave another ",
+    ),
+    (
+        _property_draws_random_numbers,
+        "known_wrong/no_max_shift.py: not deterministic: log_softmax_shift_invariant gave another ",
+    ),
 ]
 
 
@@ -146,8 +165,13 @@ def test_nothing_in_known_wrong_proves_nothing(tmp_path):
     assert report.problems == ["known_wrong/ is empty: nothing shows that the properties catch a mistake"]
 
 
-def _test(status: Status, score: float = 0, message: str = "", calls: tuple[Call, ...] = (),
-          functions: tuple[str, ...] = ("softmax", "cross_entropy_loss")) -> PropertyResult:
+def _test(
+    status: Status,
+    score: float = 0,
+    message: str = "",
+    calls: tuple[Call, ...] = (),
+    functions: tuple[str, ...] = ("softmax", "cross_entropy_loss"),
+) -> PropertyResult:
     counterexample = Counterexample({}, calls) if calls else None
     return PropertyResult("p", functions, status, score, 3, message=message, counterexample=counterexample)
 
@@ -165,11 +189,20 @@ def test_a_property_blames_a_function_it_lost_points_on_and_names():
 
 
 def test_the_slowest_properties_come_by_mean_time_and_the_verdict_lists_every_problem():
-    stats = tuple(PropertyStats(name, 1, 1, unique, mean, top, gates) for name, unique, mean, top, gates in
-                  [("a", 1, 0.1, 0.2, False), ("b", 0, 0.5, 0.6, False), ("c", 1, 0.1, 0.9, False),
-                   ("d", 0, 0.01, 0.01, False), ("e", 0, 0.01, 0.01, True)])
-    files = (FileVerdict("reference", Path("solution.py"), 4, 4),
-             FileVerdict("known_wrong", Path("w/x.py"), 4, 4, problems=("scores full marks", "not deterministic")))
+    stats = tuple(
+        PropertyStats(name, 1, 1, unique, mean, top, gates)
+        for name, unique, mean, top, gates in [
+            ("a", 1, 0.1, 0.2, False),
+            ("b", 0, 0.5, 0.6, False),
+            ("c", 1, 0.1, 0.9, False),
+            ("d", 0, 0.01, 0.01, False),
+            ("e", 0, 0.01, 0.01, True),
+        ]
+    )
+    files = (
+        FileVerdict("reference", Path("solution.py"), 4, 4),
+        FileVerdict("known_wrong", Path("w/x.py"), 4, 4, problems=("scores full marks", "not deterministic")),
+    )
     report = SelfTest("demo", 1, files, stats, 2.0)
     assert [p.name for p in report.slowest] == ["b", "c", "a"]
     assert report.candidates_to_drop == ["b", "d"]  # not "e": another property requires it

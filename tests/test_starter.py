@@ -1,4 +1,5 @@
 """`gradekit release`: starter files that never show the solution and grade to 0 without crashing."""
+
 from __future__ import annotations
 
 import json

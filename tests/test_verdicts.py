@@ -3,6 +3,7 @@
 Each grade made with the memory on is compared with the grade the same file gets from a grader that
 remembers nothing: status, points, message, counterexample and example count must all be equal.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -68,8 +69,9 @@ def test_the_same_answers_get_the_same_verdicts_without_the_engine(cross_entropy
     assert hypothesis_runs[0] == 0, "every failing property should have been answered from memory"
 
 
-def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(cross_entropy, tmp_path, remembering,
-                                                                      monkeypatch):
+def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(
+    cross_entropy, tmp_path, remembering, monkeypatch
+):
     partly = _file(tmp_path, PARTLY_BUGGY)
     alone = grade(partly, cross_entropy, FAST)
     assert _verdicts(grade(partly, cross_entropy, FAST, memory=remembering)) == _verdicts(alone)
@@ -89,8 +91,9 @@ def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(cross_ent
     after_the_buggy_one = grade(partly, cross_entropy, FAST, memory=remembering)
     assert _verdicts(after_the_buggy_one) == _verdicts(alone)
     assert None in followed, "some Hypothesis run should have parted from the buggy example's midway"
-    assert (_verdicts(grade(CORRECT, cross_entropy, FAST, memory=remembering))
-            == _verdicts(grade(CORRECT, cross_entropy, FAST)))
+    assert _verdicts(grade(CORRECT, cross_entropy, FAST, memory=remembering)) == _verdicts(
+        grade(CORRECT, cross_entropy, FAST)
+    )
 
 
 def test_a_single_check_remembers_nothing(cross_entropy, monkeypatch):
@@ -100,8 +103,7 @@ def test_a_single_check_remembers_nothing(cross_entropy, monkeypatch):
     assert made == [], "a grade of one file made a verdict memory"
 
 
-def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grader(cross_entropy, tmp_path,
-                                                                                  monkeypatch):
+def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grader(cross_entropy, tmp_path, monkeypatch):
     absorbed = tmp_path / "absorbed"
     absorb = Memory.absorb
 
@@ -125,8 +127,7 @@ def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grade
     assert absorbed.exists(), "no grader was ever given what another one learnt"
 
 
-def test_a_remembered_error_is_named_in_each_students_own_file(cross_entropy, tmp_path, remembering,
-                                                                 hypothesis_runs):
+def test_a_remembered_error_is_named_in_each_students_own_file(cross_entropy, tmp_path, remembering, hypothesis_runs):
     raising = CORRECT.read_text().replace("    return math.exp(loss)", "    return 1 / (loss - loss)")
     assert raising != CORRECT.read_text()
     alice, bob = tmp_path / "alice.py", tmp_path / "bob.py"

@@ -4,4 +4,5 @@ A language model outputs one logit per token of its vocabulary; softmax turns th
 probabilities, and training lowers -log P(true next token), averaged over the positions of a
 document. microgpt does this with 27 tokens (a-z and BOS) and names as documents.
 """
+
 SOLUTION = "gradekit.reference.cross_entropy"

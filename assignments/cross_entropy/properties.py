@@ -4,14 +4,15 @@ Each function has one property that compares it with the reference (the identiti
 gradekit.identities prove the reference equal to the sympy derivation); every other property is
 metamorphic, and `requires` makes it pay only once that comparison passes, so constants score 0.
 """
+
 import math
 
 import numpy as np
+from gradekit.reference import cross_entropy as ref
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gradekit import call, expect, expect_close, has_nan, magnitude, prop
-from gradekit.reference import cross_entropy as ref
 from gradekit.strategies import (
     extreme_logits,
     extreme_logits_and_target,
@@ -42,22 +43,30 @@ def expect_pure(sub, function, *args):
     second = call(sub, function, *args, want_args=True)
     expect(first.args_after == sent, f"`{function}` changed its arguments", returned=first.args_after, expected=sent)
     expect(not has_nan(first.returned), f"`{function}` returned NaN", returned=first.returned)
-    expect(first.returned == second.returned, f"`{function}` answered the same call twice with different values",
-           returned=second.returned, expected=first.returned)
+    expect(
+        first.returned == second.returned,
+        f"`{function}` answered the same call twice with different values",
+        returned=second.returned,
+        expected=first.returned,
+    )
 
 
 # softmax
 
-@prop(points=8, functions=["softmax"],
-      hint="softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z).")
+
+@prop(points=8, functions=["softmax"], hint="softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z).")
 @given(z=logits(FULL))
 def softmax_matches_reference(sub, z):
     """softmax agrees with the reference on typical logits."""
     expect_close(sub.softmax(z), ref.softmax(z), "softmax differs from the reference")
 
 
-@prop(points=5, functions=["softmax"], requires=["softmax_matches_reference"],
-      hint="Probabilities are non-negative, sum to 1, and a larger logit never gets a smaller probability.")
+@prop(
+    points=5,
+    functions=["softmax"],
+    requires=["softmax_matches_reference"],
+    hint="Probabilities are non-negative, sum to 1, and a larger logit never gets a smaller probability.",
+)
 @given(z=logits())
 def softmax_is_distribution(sub, z):
     """softmax returns a probability distribution that keeps the order of the logits."""
@@ -67,22 +76,34 @@ def softmax_is_distribution(sub, z):
     expect_close(math.fsum(p), 1.0, "the probabilities do not sum to 1", atol=1e-9 * len(p))
     order = np.argsort(z, kind="stable")
     ranked = [p[i] for i in order]
-    expect(all(a <= b * (1 + 1e-12) + 1e-300 for a, b in zip(ranked, ranked[1:])),
-           "a larger logit got a smaller probability", returned=p)
+    expect(
+        all(a <= b * (1 + 1e-12) + 1e-300 for a, b in zip(ranked, ranked[1:])),
+        "a larger logit got a smaller probability",
+        returned=p,
+    )
 
 
-@prop(points=3, functions=["softmax"], requires=["softmax_matches_reference"],
-      hint="Adding the same constant to every logit must not change softmax: shift by the max.")
+@prop(
+    points=3,
+    functions=["softmax"],
+    requires=["softmax_matches_reference"],
+    hint="Adding the same constant to every logit must not change softmax: shift by the max.",
+)
 @given(z=logits(), c=shifts())
 def softmax_shift_invariant(sub, z, c):
     """softmax(z + c) equals softmax(z)."""
     shifted = [x + c for x in z]
-    expect_close(sub.softmax(shifted), sub.softmax(z), "softmax(z + c) differs from softmax(z)",
-                 scale=magnitude(shifted))
+    expect_close(
+        sub.softmax(shifted), sub.softmax(z), "softmax(z + c) differs from softmax(z)", scale=magnitude(shifted)
+    )
 
 
-@prop(points=4, functions=["softmax"], requires=["softmax_matches_reference"],
-      hint="exp(1000) overflows: subtract max(z) before exponentiating.")
+@prop(
+    points=4,
+    functions=["softmax"],
+    requires=["softmax_matches_reference"],
+    hint="exp(1000) overflows: subtract max(z) before exponentiating.",
+)
 @given(z=extreme_logits())
 def softmax_stable_on_extreme_logits(sub, z):
     """softmax stays finite and exact for logits up to +-1000 with spreads above 700."""
@@ -91,8 +112,12 @@ def softmax_stable_on_extreme_logits(sub, z):
     expect_close(p, ref.softmax(z), "softmax is wrong on extreme logits", scale=magnitude(z))
 
 
-@prop(points=1, functions=["softmax"], requires=["softmax_matches_reference"],
-      hint="Build a new list; do not change the logits you were given, and keep no state between calls.")
+@prop(
+    points=1,
+    functions=["softmax"],
+    requires=["softmax_matches_reference"],
+    hint="Build a new list; do not change the logits you were given, and keep no state between calls.",
+)
 @given(z=logits(SMALL))
 def softmax_is_pure(sub, z):
     """softmax leaves its argument alone and answers the same call the same way."""
@@ -101,18 +126,30 @@ def softmax_is_pure(sub, z):
 
 # cross_entropy_loss
 
-@prop(points=10, functions=["cross_entropy_loss"],
-      hint="loss = -log softmax(z)[true_id] = logsumexp(z) - z[true_id], natural log.")
+
+@prop(
+    points=10,
+    functions=["cross_entropy_loss"],
+    hint="loss = -log softmax(z)[true_id] = logsumexp(z) - z[true_id], natural log.",
+)
 @given(case=logits_and_target(FULL))
 def loss_matches_reference(sub, case):
     """cross_entropy_loss agrees with the reference on typical logits."""
     z, t = case
-    expect_close(sub.cross_entropy_loss(z, t), ref.cross_entropy_loss(z, t),
-                 "the loss differs from the reference", scale=magnitude(z))
+    expect_close(
+        sub.cross_entropy_loss(z, t),
+        ref.cross_entropy_loss(z, t),
+        "the loss differs from the reference",
+        scale=magnitude(z),
+    )
 
 
-@prop(points=2, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
-      hint="-log p is never negative when 0 < p <= 1: check the sign.")
+@prop(
+    points=2,
+    functions=["cross_entropy_loss"],
+    requires=["loss_matches_reference"],
+    hint="-log p is never negative when 0 < p <= 1: check the sign.",
+)
 @given(case=logits_and_target())
 def loss_non_negative(sub, case):
     """The loss is never negative."""
@@ -121,8 +158,12 @@ def loss_non_negative(sub, case):
     expect(loss >= -1e-12 * max(1.0, magnitude(z)), "the loss is negative", returned=loss, expected=">= 0")
 
 
-@prop(points=3, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
-      hint="When P(true) = 1 the loss is -log 1 = 0; no epsilon added inside the log.")
+@prop(
+    points=3,
+    functions=["cross_entropy_loss"],
+    requires=["loss_matches_reference"],
+    hint="When P(true) = 1 the loss is -log 1 = 0; no epsilon added inside the log.",
+)
 @given(case=logits_and_target(), margin=margins())
 def loss_zero_when_certain(sub, case, margin):
     """The loss is 0 when the true logit dominates every other by 40 nats or more (P(true) = 1)."""
@@ -133,19 +174,31 @@ def loss_zero_when_certain(sub, case, margin):
     expect_close(loss, 0.0, "the loss is not 0 although P(true) = 1", atol=1e-12, scale=magnitude(z))
 
 
-@prop(points=3, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
-      hint="Adding one constant to every logit must not change the loss.")
+@prop(
+    points=3,
+    functions=["cross_entropy_loss"],
+    requires=["loss_matches_reference"],
+    hint="Adding one constant to every logit must not change the loss.",
+)
 @given(case=logits_and_target(), c=shifts())
 def loss_shift_invariant(sub, case, c):
     """cross_entropy_loss(z + c, t) equals cross_entropy_loss(z, t)."""
     z, t = case
     shifted = [x + c for x in z]
-    expect_close(sub.cross_entropy_loss(shifted, t), sub.cross_entropy_loss(z, t),
-                 "the loss changed when every logit moved by the same constant", scale=magnitude(shifted))
+    expect_close(
+        sub.cross_entropy_loss(shifted, t),
+        sub.cross_entropy_loss(z, t),
+        "the loss changed when every logit moved by the same constant",
+        scale=magnitude(shifted),
+    )
 
 
-@prop(points=3, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
-      hint="Equal logits over V tokens give P = 1/V, so the loss is ln V (ln 27 = 3.2958 for microgpt).")
+@prop(
+    points=3,
+    functions=["cross_entropy_loss"],
+    requires=["loss_matches_reference"],
+    hint="Equal logits over V tokens give P = 1/V, so the loss is ln V (ln 27 = 3.2958 for microgpt).",
+)
 @given(case=uniform_logits_and_target())
 def loss_uniform_is_log_v(sub, case):
     """Uniform logits over V tokens give a loss of ln V."""
@@ -154,8 +207,12 @@ def loss_uniform_is_log_v(sub, case):
     expect_close(loss, math.log(len(z)), "uniform logits should give a loss of ln V", scale=magnitude(z))
 
 
-@prop(points=3, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
-      hint="Raising the true token's logit raises its probability, so the loss must fall.")
+@prop(
+    points=3,
+    functions=["cross_entropy_loss"],
+    requires=["loss_matches_reference"],
+    hint="Raising the true token's logit raises its probability, so the loss must fall.",
+)
 @given(case=logits_and_target(SMALL), rise=st.floats(0.01, 50.0))
 def loss_falls_as_true_logit_rises(sub, case, rise):
     """Raising the true logit lowers the loss (strictly, unless P(true) is already 1)."""
@@ -169,9 +226,12 @@ def loss_falls_as_true_logit_rises(sub, case, rise):
         expect(after < before, "the loss did not fall when the true logit rose", returned=[before, after])
 
 
-@prop(points=3, functions=["cross_entropy_loss", "softmax"],
-      requires=["loss_matches_reference", "softmax_matches_reference"],
-      hint="With a one-hot target, cross-entropy is KL(onehot || softmax(z)) = -log softmax(z)[t].")
+@prop(
+    points=3,
+    functions=["cross_entropy_loss", "softmax"],
+    requires=["loss_matches_reference", "softmax_matches_reference"],
+    hint="With a one-hot target, cross-entropy is KL(onehot || softmax(z)) = -log softmax(z)[t].",
+)
 @given(case=logits_and_target(SMALL))
 def loss_equals_kl_of_own_softmax(sub, case):
     """CE(q, p) = H(q) + KL(q || p), and H(onehot) = 0: the loss is the KL of your own softmax."""
@@ -179,12 +239,21 @@ def loss_equals_kl_of_own_softmax(sub, case):
     p = sub.softmax(z)
     onehot = [1.0 if i == t else 0.0 for i in range(len(z))]
     kl = math.fsum(q * math.log(q / pi) for q, pi in zip(onehot, p) if q > 0)
-    expect_close(sub.cross_entropy_loss(z, t), kl, "the loss differs from KL(onehot || your softmax)",
-                 rtol=1e-7, scale=magnitude(z))
+    expect_close(
+        sub.cross_entropy_loss(z, t),
+        kl,
+        "the loss differs from KL(onehot || your softmax)",
+        rtol=1e-7,
+        scale=magnitude(z),
+    )
 
 
-@prop(points=5, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
-      hint="Use logsumexp(z) - z[t]: -log(softmax) underflows to inf, and a clamp caps the loss at 27.6.")
+@prop(
+    points=5,
+    functions=["cross_entropy_loss"],
+    requires=["loss_matches_reference"],
+    hint="Use logsumexp(z) - z[t]: -log(softmax) underflows to inf, and a clamp caps the loss at 27.6.",
+)
 @given(case=extreme_logits_and_target())
 def loss_stable_on_extreme_logits(sub, case):
     """The loss stays finite and exact for logits up to +-1000 with spreads above 700."""
@@ -194,8 +263,12 @@ def loss_stable_on_extreme_logits(sub, case):
     expect_close(loss, ref.cross_entropy_loss(z, t), "the loss is wrong on extreme logits", scale=magnitude(z))
 
 
-@prop(points=1, functions=["cross_entropy_loss"], requires=["loss_matches_reference"],
-      hint="Do not change the logits you were given, and keep no state between calls.")
+@prop(
+    points=1,
+    functions=["cross_entropy_loss"],
+    requires=["loss_matches_reference"],
+    hint="Do not change the logits you were given, and keep no state between calls.",
+)
 @given(case=logits_and_target(SMALL))
 def loss_is_pure(sub, case):
     """cross_entropy_loss leaves its arguments alone and answers the same call the same way."""
@@ -204,53 +277,88 @@ def loss_is_pure(sub, case):
 
 # sequence_loss
 
-@prop(points=8, functions=["sequence_loss"],
-      hint="The sequence loss is the mean (not the sum) over every position, the last one included.")
+
+@prop(
+    points=8,
+    functions=["sequence_loss"],
+    hint="The sequence loss is the mean (not the sum) over every position, the last one included.",
+)
 @given(case=sequences())
 def sequence_loss_matches_reference(sub, case):
     """sequence_loss agrees with the reference, from one position to long documents."""
     rows, ids = case
-    expect_close(sub.sequence_loss(rows, ids), ref.sequence_loss(rows, ids),
-                 "the sequence loss differs from the reference", scale=magnitude(rows))
+    expect_close(
+        sub.sequence_loss(rows, ids),
+        ref.sequence_loss(rows, ids),
+        "the sequence loss differs from the reference",
+        scale=magnitude(rows),
+    )
 
 
-@prop(points=3, functions=["sequence_loss", "cross_entropy_loss"],
-      requires=["sequence_loss_matches_reference", "loss_matches_reference"],
-      hint="sequence_loss(Z, T) = (1/n) * sum_i cross_entropy_loss(Z[i], T[i]).")
+@prop(
+    points=3,
+    functions=["sequence_loss", "cross_entropy_loss"],
+    requires=["sequence_loss_matches_reference", "loss_matches_reference"],
+    hint="sequence_loss(Z, T) = (1/n) * sum_i cross_entropy_loss(Z[i], T[i]).",
+)
 @given(case=sequences(max_positions=6, max_vocab=27))
 def sequence_loss_is_mean_of_positions(sub, case):
     """sequence_loss equals the mean of your own per-position losses."""
     rows, ids = case
     each = [sub.cross_entropy_loss(z, t) for z, t in zip(rows, ids)]
-    expect_close(sub.sequence_loss(rows, ids), math.fsum(each) / len(each),
-                 "the sequence loss is not the mean of the per-position losses", rtol=1e-9, scale=magnitude(rows))
+    expect_close(
+        sub.sequence_loss(rows, ids),
+        math.fsum(each) / len(each),
+        "the sequence loss is not the mean of the per-position losses",
+        rtol=1e-9,
+        scale=magnitude(rows),
+    )
 
 
-@prop(points=3, functions=["sequence_loss"], requires=["sequence_loss_matches_reference"],
-      hint="A mean does not depend on the order of the positions.")
+@prop(
+    points=3,
+    functions=["sequence_loss"],
+    requires=["sequence_loss_matches_reference"],
+    hint="A mean does not depend on the order of the positions.",
+)
 @given(case=sequences(), order_seed=st.integers(0, 2**32 - 1))
 def sequence_loss_order_invariant(sub, case, order_seed):
     """Reordering the positions (logits with their targets) leaves the sequence loss unchanged."""
     rows, ids = case
     order = np.random.default_rng(order_seed).permutation(len(rows)).tolist()
-    expect_close(sub.sequence_loss([rows[i] for i in order], [ids[i] for i in order]),
-                 sub.sequence_loss(rows, ids), "reordering the positions changed the loss",
-                 rtol=1e-9, scale=magnitude(rows))
+    expect_close(
+        sub.sequence_loss([rows[i] for i in order], [ids[i] for i in order]),
+        sub.sequence_loss(rows, ids),
+        "reordering the positions changed the loss",
+        rtol=1e-9,
+        scale=magnitude(rows),
+    )
 
 
-@prop(points=2, functions=["sequence_loss", "cross_entropy_loss"],
-      requires=["sequence_loss_matches_reference", "loss_matches_reference"],
-      hint="With one position the mean is that position's loss.")
+@prop(
+    points=2,
+    functions=["sequence_loss", "cross_entropy_loss"],
+    requires=["sequence_loss_matches_reference", "loss_matches_reference"],
+    hint="With one position the mean is that position's loss.",
+)
 @given(case=logits_and_target())
 def sequence_loss_single_position(sub, case):
     """A one-position sequence has the loss of that position."""
     z, t = case
-    expect_close(sub.sequence_loss([z], [t]), sub.cross_entropy_loss(z, t),
-                 "one position's sequence loss differs from its cross_entropy_loss", scale=magnitude(z))
+    expect_close(
+        sub.sequence_loss([z], [t]),
+        sub.cross_entropy_loss(z, t),
+        "one position's sequence loss differs from its cross_entropy_loss",
+        scale=magnitude(z),
+    )
 
 
-@prop(points=1, functions=["sequence_loss"], requires=["sequence_loss_matches_reference"],
-      hint="Do not change the lists you were given, and keep no state between calls.")
+@prop(
+    points=1,
+    functions=["sequence_loss"],
+    requires=["sequence_loss_matches_reference"],
+    hint="Do not change the lists you were given, and keep no state between calls.",
+)
 @given(case=sequences(max_positions=8, max_vocab=27))
 def sequence_loss_is_pure(sub, case):
     """sequence_loss leaves its arguments alone and answers the same call the same way."""
@@ -259,8 +367,12 @@ def sequence_loss_is_pure(sub, case):
 
 # perplexity
 
-@prop(points=6, functions=["perplexity"],
-      hint="Perplexity is exp(loss) with the natural exponential (not 2 ** loss), for every loss.")
+
+@prop(
+    points=6,
+    functions=["perplexity"],
+    hint="Perplexity is exp(loss) with the natural exponential (not 2 ** loss), for every loss.",
+)
 @given(loss=losses(), nudge=st.floats(1e-7, 1e-3))
 def perplexity_matches_reference(sub, loss, nudge):
     """perplexity is exp(loss), from 0 to large losses, also for two losses a hair apart."""
@@ -268,9 +380,12 @@ def perplexity_matches_reference(sub, loss, nudge):
         expect_close(sub.perplexity(value), ref.perplexity(value), "perplexity differs from exp(loss)")
 
 
-@prop(points=3, functions=["perplexity", "cross_entropy_loss"],
-      requires=["perplexity_matches_reference", "loss_matches_reference"],
-      hint="Uniform logits over V tokens give perplexity V: the model is choosing between V tokens.")
+@prop(
+    points=3,
+    functions=["perplexity", "cross_entropy_loss"],
+    requires=["perplexity_matches_reference", "loss_matches_reference"],
+    hint="Uniform logits over V tokens give perplexity V: the model is choosing between V tokens.",
+)
 @given(size=vocab_sizes(), value=st.floats(-50.0, 50.0))
 def perplexity_of_uniform_is_v(sub, size, value):
     """perplexity(cross_entropy_loss(uniform logits)) equals the vocabulary size."""
@@ -278,8 +393,12 @@ def perplexity_of_uniform_is_v(sub, size, value):
     expect_close(ppl, float(size), "the perplexity of uniform logits should be V", rtol=1e-9)
 
 
-@prop(points=1, functions=["perplexity"], requires=["perplexity_matches_reference"],
-      hint="Keep no state between calls: the same loss always gives the same perplexity.")
+@prop(
+    points=1,
+    functions=["perplexity"],
+    requires=["perplexity_matches_reference"],
+    hint="Keep no state between calls: the same loss always gives the same perplexity.",
+)
 @given(loss=losses())
 def perplexity_is_pure(sub, loss):
     """perplexity answers the same call the same way."""
@@ -288,18 +407,29 @@ def perplexity_is_pure(sub, loss):
 
 # softmax_cross_entropy_grad
 
-@prop(points=8, functions=["softmax_cross_entropy_grad"],
-      hint="dL/dz = softmax(z) - onehot(true_id): subtract 1 at the true token only.")
+
+@prop(
+    points=8,
+    functions=["softmax_cross_entropy_grad"],
+    hint="dL/dz = softmax(z) - onehot(true_id): subtract 1 at the true token only.",
+)
 @given(case=logits_and_target(FULL))
 def grad_matches_identity(sub, case):
     """The gradient equals the sympy-derived identity softmax(z) - onehot(t)."""
     z, t = case
-    expect_close(sub.softmax_cross_entropy_grad(z, t), ref.softmax_cross_entropy_grad(z, t),
-                 "the gradient differs from softmax(z) - onehot(t)")
+    expect_close(
+        sub.softmax_cross_entropy_grad(z, t),
+        ref.softmax_cross_entropy_grad(z, t),
+        "the gradient differs from softmax(z) - onehot(t)",
+    )
 
 
-@prop(points=3, functions=["softmax_cross_entropy_grad"], requires=["grad_matches_identity"],
-      hint="softmax sums to 1 and the one-hot sums to 1, so the gradient sums to 0.")
+@prop(
+    points=3,
+    functions=["softmax_cross_entropy_grad"],
+    requires=["grad_matches_identity"],
+    hint="softmax sums to 1 and the one-hot sums to 1, so the gradient sums to 0.",
+)
 @given(case=logits_and_target())
 def grad_sums_to_zero(sub, case):
     """The gradient's entries sum to 0."""
@@ -308,9 +438,12 @@ def grad_sums_to_zero(sub, case):
     expect_close(math.fsum(g), 0.0, "the gradient does not sum to 0", atol=1e-10 * max(1, len(g)))
 
 
-@prop(points=4, functions=["softmax_cross_entropy_grad", "cross_entropy_loss"],
-      requires=["grad_matches_identity", "loss_matches_reference"],
-      hint="Your gradient must be the slope of your own loss: check its sign and the true token's entry.")
+@prop(
+    points=4,
+    functions=["softmax_cross_entropy_grad", "cross_entropy_loss"],
+    requires=["grad_matches_identity", "loss_matches_reference"],
+    hint="Your gradient must be the slope of your own loss: check its sign and the true token's entry.",
+)
 @given(case=logits_target_and_index())
 def grad_matches_finite_differences(sub, case):
     """Each entry matches the central difference (L(z + h e_j) - L(z - h e_j)) / 2h of your own loss."""
@@ -324,20 +457,27 @@ def grad_matches_finite_differences(sub, case):
     expect_close(g[j], slope, f"gradient entry {j} differs from the slope of your loss", rtol=1e-4, atol=1e-6)
 
 
-@prop(points=3, functions=["softmax_cross_entropy_grad"], requires=["grad_matches_identity"],
-      hint="Compute softmax with the max shift inside the gradient too: exp(1000) overflows.")
+@prop(
+    points=3,
+    functions=["softmax_cross_entropy_grad"],
+    requires=["grad_matches_identity"],
+    hint="Compute softmax with the max shift inside the gradient too: exp(1000) overflows.",
+)
 @given(case=extreme_logits_and_target())
 def grad_stable_on_extreme_logits(sub, case):
     """The gradient stays finite and exact for logits up to +-1000 with spreads above 700."""
     z, t = case
     g = sub.softmax_cross_entropy_grad(z, t)
     expect_finite(g, "softmax_cross_entropy_grad")
-    expect_close(g, ref.softmax_cross_entropy_grad(z, t), "the gradient is wrong on extreme logits",
-                 scale=magnitude(z))
+    expect_close(g, ref.softmax_cross_entropy_grad(z, t), "the gradient is wrong on extreme logits", scale=magnitude(z))
 
 
-@prop(points=1, functions=["softmax_cross_entropy_grad"], requires=["grad_matches_identity"],
-      hint="Build a new list for the gradient; do not write into the logits you were given.")
+@prop(
+    points=1,
+    functions=["softmax_cross_entropy_grad"],
+    requires=["grad_matches_identity"],
+    hint="Build a new list for the gradient; do not write into the logits you were given.",
+)
 @given(case=logits_and_target(SMALL))
 def grad_is_pure(sub, case):
     """The gradient leaves its arguments alone and answers the same call the same way."""

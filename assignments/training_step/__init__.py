@@ -5,4 +5,5 @@ linearly decaying learning rate and Adam with bias correction, exactly as microg
 logit table W (27 x 27, row = the current token) stands in for the network, so every piece can be
 checked exactly. Update functions may return new values or update their arguments in place.
 """
+
 SOLUTION = "gradekit.reference.training_step"

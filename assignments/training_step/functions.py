@@ -6,6 +6,8 @@ array, tuple, or a microgpt `Value`. The update functions may return new values 
 update the lists they were given in place and return None (train_step then returns only the loss):
 both are graded the same.
 """
+
+
 def encode(name: str) -> list[int]:
     """The tokens of a name: [BOS] + [ord(c) - ord('a') for c in name] + [BOS], with BOS = 26."""
     raise NotImplementedError
@@ -52,9 +54,9 @@ def adam_update(
 ) -> tuple[list[float], list[float], list[float]] | None:
     """One Adam update of flat lists, step counting from 0; returns (params, m, v), or None in place.
 
-        m = beta1 * m + (1 - beta1) * g;    v = beta2 * v + (1 - beta2) * g ** 2
-        m_hat = m / (1 - beta1 ** (step + 1));    v_hat = v / (1 - beta2 ** (step + 1))
-        params -= lr * m_hat / (v_hat ** 0.5 + eps)
+    m = beta1 * m + (1 - beta1) * g;    v = beta2 * v + (1 - beta2) * g ** 2
+    m_hat = m / (1 - beta1 ** (step + 1));    v_hat = v / (1 - beta2 ** (step + 1))
+    params -= lr * m_hat / (v_hat ** 0.5 + eps)
     """
     raise NotImplementedError
 

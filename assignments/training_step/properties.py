@@ -10,14 +10,17 @@ the table's scale. After an Adam step W gets one more allowance, 1e-6 * lr: a gr
 moves its parameter by lr * g / eps, so rounding of 1e-16 in a correct gradient (p - 1 when p is
 near 1, two positions that nearly cancel) becomes 1e-8 * lr there. Every bug here moves W by far more.
 """
+
 import math
 
 import numpy as np
+from gradekit.reference import training_step as ref
+from gradekit.reference.course import BOS
+from gradekit.reference.course import VOCAB_SIZE as VOCAB
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gradekit import call, coerce, expect, expect_close, magnitude, per_submission, prop
-from gradekit.reference import training_step as ref
 from gradekit.strategies import (
     adam_cases,
     adam_hyperparameters,
@@ -33,7 +36,6 @@ from gradekit.strategies import (
     token_sequences,
     train_schedules,
 )
-from gradekit.reference.course import BOS, VOCAB_SIZE as VOCAB
 
 Table = list[list[float]]
 RUN_STEPS = 3
@@ -59,9 +61,11 @@ def updated(sub, function, *args):
     if not in_place:
         known.setdefault(function, True)
         return returned
-    expect(reply.args_after is not None,
-           f"`{function}` returned its new values before, but this time updated its arguments in place: pick one",
-           returned=returned)
+    expect(
+        reply.args_after is not None,
+        f"`{function}` returned its new values before, but this time updated its arguments in place: pick one",
+        returned=returned,
+    )
     known[function] = False
     indices = (0,) if function == "sgd_update" else (0, 2, 3)
     shape = list[float] if function != "train_step" else Table
@@ -77,7 +81,7 @@ def read(value, declared, function):
     A 27 x 27 table read entry by entry costs more than the call that made it; checked row by row at
     C speed it costs little. Anything else goes through coerce, which says what was wrong.
     """
-    if declared is Table and _table(value) or declared == list[float] and _floats(value):
+    if (declared is Table and _table(value)) or (declared == list[float] and _floats(value)):
         return value
     if function == "train_step" and declared is not Table and _train_step_values(value):
         return tuple(value)
@@ -121,13 +125,20 @@ def expect_table(actual, expected, message, rtol=1e-9, atol=1e-12):
     bad = ~(gap <= atol + rtol * np.abs(e))
     if bad.any():
         r, c = np.unravel_index(int(np.argmax(np.where(bad, gap, -1.0))), a.shape)
-        expect(False, f"{message} (worst at [{r}][{c}]: {float(a[r, c])!r} vs {float(e[r, c])!r}; row {r} shown)",
-               returned=actual[r], expected=expected[r])
+        expect(
+            False,
+            f"{message} (worst at [{r}][{c}]: {float(a[r, c])!r} vs {float(e[r, c])!r}; row {r} shown)",
+            returned=actual[r],
+            expected=expected[r],
+        )
 
 
 def expect_shaped_like_W(table, function):
-    expect(len(table) == VOCAB and all(len(row) == VOCAB for row in table),
-           f"`{function}` did not return a table shaped like W (27 rows of 27)", returned=table)
+    expect(
+        len(table) == VOCAB and all(len(row) == VOCAB for row in table),
+        f"`{function}` did not return a table shaped like W (27 rows of 27)",
+        returned=table,
+    )
 
 
 def expect_state(function, actual, expected, what, scale=1.0, atol=1e-12):
@@ -171,34 +182,52 @@ def expect_train_step(state, W, tokens, m, v, schedule, when="", loss=False):
 # --- encode -----------------------------------------------------------------------------------------
 
 
-@prop(points=4, functions=["encode"],
-      hint="tokens = [26] + [ord(c) - ord('a') for c in name] + [26]: 'a' is 0, 'z' is 25, BOS is 26.")
+@prop(
+    points=4,
+    functions=["encode"],
+    hint="tokens = [26] + [ord(c) - ord('a') for c in name] + [26]: 'a' is 0, 'z' is 25, BOS is 26.",
+)
 @given(name=names())
 def encode_matches_reference(sub, name):
     """encode gives BOS, the letter ids, BOS."""
     tokens = sub.encode(name)
-    expect(tokens == ref.encode(name), f"`encode` tokenised {name!r} wrongly", returned=tokens,
-           expected=ref.encode(name))
+    expect(
+        tokens == ref.encode(name), f"`encode` tokenised {name!r} wrongly", returned=tokens, expected=ref.encode(name)
+    )
 
 
-@prop(points=2, functions=["encode"], requires=["encode_matches_reference"],
-      hint="One BOS (26) opens the name and one closes it: microgpt predicts the first letter and the end.")
+@prop(
+    points=2,
+    functions=["encode"],
+    requires=["encode_matches_reference"],
+    hint="One BOS (26) opens the name and one closes it: microgpt predicts the first letter and the end.",
+)
 @given(name=names())
 def encode_bos_at_both_ends(sub, name):
     """The first and last tokens are BOS."""
     tokens = sub.encode(name)
-    expect(len(tokens) >= 2 and tokens[0] == BOS and tokens[-1] == BOS,
-           f"`encode({name!r})` does not start and end with BOS = 26", returned=tokens)
+    expect(
+        len(tokens) >= 2 and tokens[0] == BOS and tokens[-1] == BOS,
+        f"`encode({name!r})` does not start and end with BOS = 26",
+        returned=tokens,
+    )
 
 
-@prop(points=2, functions=["encode"], requires=["encode_matches_reference"],
-      hint="A name of k letters gives k + 2 tokens, every one an id in 0..26.")
+@prop(
+    points=2,
+    functions=["encode"],
+    requires=["encode_matches_reference"],
+    hint="A name of k letters gives k + 2 tokens, every one an id in 0..26.",
+)
 @given(name=names())
 def encode_ids_in_range_and_length(sub, name):
     """len(encode(name)) = len(name) + 2, and every id is in range(27)."""
     tokens = sub.encode(name)
-    expect(len(tokens) == len(name) + 2, f"`encode({name!r})` gave {len(tokens)} tokens, not {len(name) + 2}",
-           returned=tokens)
+    expect(
+        len(tokens) == len(name) + 2,
+        f"`encode({name!r})` gave {len(tokens)} tokens, not {len(name) + 2}",
+        returned=tokens,
+    )
     expect(all(0 <= t < VOCAB for t in tokens), f"`encode({name!r})` gave an id outside 0..26", returned=tokens)
 
 
@@ -211,28 +240,50 @@ def encode_ids_in_range_and_length(sub, name):
 TABLE_EXAMPLES = 50
 
 
-@prop(max_examples=TABLE_EXAMPLES, points=8, functions=["bigram_loss"],
-      hint="Mean over i of logsumexp(W[tokens[i]]) - W[tokens[i]][tokens[i + 1]]: row = current token.")
+@prop(
+    max_examples=TABLE_EXAMPLES,
+    points=8,
+    functions=["bigram_loss"],
+    hint="Mean over i of logsumexp(W[tokens[i]]) - W[tokens[i]][tokens[i + 1]]: row = current token.",
+)
 @given(table=bigram_tables(), tokens=token_sequences())
 def bigram_loss_matches_reference(sub, table, tokens):
     """bigram_loss agrees with the reference."""
     W = build_table(table)
-    expect_close(sub.bigram_loss(W, tokens), ref.bigram_loss(W, tokens),
-                 "`bigram_loss` differs from the reference", scale=magnitude(W))
+    expect_close(
+        sub.bigram_loss(W, tokens),
+        ref.bigram_loss(W, tokens),
+        "`bigram_loss` differs from the reference",
+        scale=magnitude(W),
+    )
 
 
-@prop(max_examples=TABLE_EXAMPLES, points=2, functions=["bigram_loss"], requires=["bigram_loss_matches_reference"],
-      hint="Equal logits give every token 1/27, so the loss is ln 27 = 3.2958 at every position.")
+@prop(
+    max_examples=TABLE_EXAMPLES,
+    points=2,
+    functions=["bigram_loss"],
+    requires=["bigram_loss_matches_reference"],
+    hint="Equal logits give every token 1/27, so the loss is ln 27 = 3.2958 at every position.",
+)
 @given(value=st.one_of(st.just(0.0), st.floats(-50.0, 50.0)), tokens=token_sequences())
 def bigram_loss_uniform_table_is_log_27(sub, value, tokens):
     """W = 0 (or any constant table) gives ln 27, an untrained model's loss."""
     W = [[value] * VOCAB for _ in range(VOCAB)]
-    expect_close(sub.bigram_loss(W, tokens), math.log(VOCAB),
-                 "`bigram_loss` of a constant table should be ln 27", scale=abs(value))
+    expect_close(
+        sub.bigram_loss(W, tokens),
+        math.log(VOCAB),
+        "`bigram_loss` of a constant table should be ln 27",
+        scale=abs(value),
+    )
 
 
-@prop(max_examples=TABLE_EXAMPLES, points=3, functions=["bigram_loss"], requires=["bigram_loss_matches_reference"],
-      hint="Only rows of tokens used as context (tokens[:-1]) reach the loss: index W[current][next].")
+@prop(
+    max_examples=TABLE_EXAMPLES,
+    points=3,
+    functions=["bigram_loss"],
+    requires=["bigram_loss_matches_reference"],
+    hint="Only rows of tokens used as context (tokens[:-1]) reach the loss: index W[current][next].",
+)
 @given(table=bigram_tables(), tokens=token_sequences(), seed=st.integers(0, 2**32 - 1))
 def bigram_loss_uses_only_context_rows(sub, table, tokens, seed):
     """Changing every row not used as context leaves the loss alone."""
@@ -240,13 +291,21 @@ def bigram_loss_uses_only_context_rows(sub, table, tokens, seed):
     contexts = set(tokens[:-1])
     fill = np.random.default_rng(seed).uniform(-50.0, 50.0, (VOCAB, VOCAB)).tolist()
     changed = [row if r in contexts else fill[r] for r, row in enumerate(W)]
-    expect_close(sub.bigram_loss(changed, tokens), sub.bigram_loss(W, tokens),
-                 "`bigram_loss` changed when rows never used as context changed",
-                 scale=max(magnitude(W), 50.0))
+    expect_close(
+        sub.bigram_loss(changed, tokens),
+        sub.bigram_loss(W, tokens),
+        "`bigram_loss` changed when rows never used as context changed",
+        scale=max(magnitude(W), 50.0),
+    )
 
 
-@prop(max_examples=TABLE_EXAMPLES, points=3, functions=["bigram_loss"], requires=["bigram_loss_matches_reference"],
-      hint="Adding one constant to a row must not change the loss: shift each row by its max before exp.")
+@prop(
+    max_examples=TABLE_EXAMPLES,
+    points=3,
+    functions=["bigram_loss"],
+    requires=["bigram_loss_matches_reference"],
+    hint="Adding one constant to a row must not change the loss: shift each row by its max before exp.",
+)
 @given(table=bigram_tables(), tokens=token_sequences(), position=st.integers(0, 64), c=shifts())
 def bigram_loss_row_shift_invariant(sub, table, tokens, position, c):
     """Adding c (up to +-1000) to one context row leaves the loss unchanged and finite."""
@@ -255,15 +314,23 @@ def bigram_loss_row_shift_invariant(sub, table, tokens, position, c):
     shifted = [[x + c for x in r] if i == row else r for i, r in enumerate(W)]
     loss = sub.bigram_loss(shifted, tokens)
     expect(math.isfinite(loss), f"`bigram_loss` is not finite after adding {c!r} to row {row}", returned=loss)
-    expect_close(loss, sub.bigram_loss(W, tokens), f"`bigram_loss` changed when row {row} moved by {c!r}",
-                 scale=magnitude(shifted))
+    expect_close(
+        loss,
+        sub.bigram_loss(W, tokens),
+        f"`bigram_loss` changed when row {row} moved by {c!r}",
+        scale=magnitude(shifted),
+    )
 
 
 # --- bigram_grad ------------------------------------------------------------------------------------
 
 
-@prop(max_examples=TABLE_EXAMPLES, points=8, functions=["bigram_grad"],
-      hint="Row tokens[i] gets (softmax(W[tokens[i]]) - onehot(tokens[i + 1])) / n, summed over positions.")
+@prop(
+    max_examples=TABLE_EXAMPLES,
+    points=8,
+    functions=["bigram_grad"],
+    hint="Row tokens[i] gets (softmax(W[tokens[i]]) - onehot(tokens[i + 1])) / n, summed over positions.",
+)
 @given(table=bigram_tables(), tokens=token_sequences())
 def bigram_grad_matches_identity(sub, table, tokens):
     """The gradient equals the sympy-derived closed form."""
@@ -271,8 +338,13 @@ def bigram_grad_matches_identity(sub, table, tokens):
     expect_table(sub.bigram_grad(W, tokens), ref.bigram_grad(W, tokens), "`bigram_grad` differs from the closed form")
 
 
-@prop(max_examples=TABLE_EXAMPLES, points=2, functions=["bigram_grad"], requires=["bigram_grad_matches_identity"],
-      hint="softmax and the one-hot each sum to 1, so every row of the gradient sums to 0.")
+@prop(
+    max_examples=TABLE_EXAMPLES,
+    points=2,
+    functions=["bigram_grad"],
+    requires=["bigram_grad_matches_identity"],
+    hint="softmax and the one-hot each sum to 1, so every row of the gradient sums to 0.",
+)
 @given(table=bigram_tables(), tokens=token_sequences(), position=st.integers(0, 64), c=shifts())
 def bigram_grad_rows_sum_to_zero(sub, table, tokens, position, c):
     """Every row sums to 0 and stays finite, even with a context row moved by up to +-1000."""
@@ -281,14 +353,22 @@ def bigram_grad_rows_sum_to_zero(sub, table, tokens, position, c):
     shifted = [[x + c for x in r] if i == row else r for i, r in enumerate(W)]
     grad = sub.bigram_grad(shifted, tokens)
     expect_shaped_like_W(grad, "bigram_grad")
-    expect(all(math.isfinite(x) for r in grad for x in r), "`bigram_grad` returned a value that is not finite",
-           returned=grad)
+    expect(
+        all(math.isfinite(x) for r in grad for x in r),
+        "`bigram_grad` returned a value that is not finite",
+        returned=grad,
+    )
     sums = [math.fsum(r) for r in grad]
     expect_close(sums, [0.0] * VOCAB, "a row of `bigram_grad` does not sum to 0", atol=1e-12)
 
 
-@prop(max_examples=TABLE_EXAMPLES, points=3, functions=["bigram_grad"], requires=["bigram_grad_matches_identity"],
-      hint="A row never used as context (tokens[:-1]) never reaches the loss: its gradient is exactly 0.")
+@prop(
+    max_examples=TABLE_EXAMPLES,
+    points=3,
+    functions=["bigram_grad"],
+    requires=["bigram_grad_matches_identity"],
+    hint="A row never used as context (tokens[:-1]) never reaches the loss: its gradient is exactly 0.",
+)
 @given(table=bigram_tables(), tokens=token_sequences())
 def bigram_grad_unused_rows_are_zero(sub, table, tokens):
     """Rows never used as context are exactly zero."""
@@ -297,16 +377,27 @@ def bigram_grad_unused_rows_are_zero(sub, table, tokens):
     contexts = set(tokens[:-1])
     for r, row in enumerate(grad):
         if r not in contexts:
-            expect(row.count(0.0) == len(row),
-                   f"`bigram_grad` row {r} is not 0, but token {r} is never a context in {tokens}", returned=row,
-                   expected=[0.0] * len(row))
+            expect(
+                row.count(0.0) == len(row),
+                f"`bigram_grad` row {r} is not 0, but token {r} is never a context in {tokens}",
+                returned=row,
+                expected=[0.0] * len(row),
+            )
 
 
-@prop(max_examples=TABLE_EXAMPLES, points=4, functions=["bigram_grad", "bigram_loss"],
-      requires=["bigram_grad_matches_identity", "bigram_loss_matches_reference"],
-      hint="Your gradient must be the slope of your own loss: check which row and which sign.")
-@given(table=bigram_tables(max_scale=10.0), tokens=token_sequences(), position=st.integers(0, 64),
-       column=st.integers(0, VOCAB - 1))
+@prop(
+    max_examples=TABLE_EXAMPLES,
+    points=4,
+    functions=["bigram_grad", "bigram_loss"],
+    requires=["bigram_grad_matches_identity", "bigram_loss_matches_reference"],
+    hint="Your gradient must be the slope of your own loss: check which row and which sign.",
+)
+@given(
+    table=bigram_tables(max_scale=10.0),
+    tokens=token_sequences(),
+    position=st.integers(0, 64),
+    column=st.integers(0, VOCAB - 1),
+)
 def bigram_grad_matches_finite_differences(sub, table, tokens, position, column):
     """Entry (context row, column) matches the central difference of your own bigram_loss."""
     W = build_table(table)
@@ -319,63 +410,98 @@ def bigram_grad_matches_finite_differences(sub, table, tokens, position, column)
     slope = (sub.bigram_loss(up, tokens) - sub.bigram_loss(down, tokens)) / (up[row][column] - down[row][column])
     grad = sub.bigram_grad(W, tokens)
     expect_shaped_like_W(grad, "bigram_grad")
-    expect_close(grad[row][column], slope,
-                 f"`bigram_grad` entry ({row}, {column}) differs from the slope of your `bigram_loss`",
-                 rtol=1e-4, atol=1e-6)
+    expect_close(
+        grad[row][column],
+        slope,
+        f"`bigram_grad` entry ({row}, {column}) differs from the slope of your `bigram_loss`",
+        rtol=1e-4,
+        atol=1e-6,
+    )
 
 
 # --- sgd_update -------------------------------------------------------------------------------------
 
 
-@prop(points=4, functions=["sgd_update"],
-      hint="params - lr * grads: step against the gradient, scaled by the learning rate.")
+@prop(
+    points=4,
+    functions=["sgd_update"],
+    hint="params - lr * grads: step against the gradient, scaled by the learning rate.",
+)
 @given(case=sgd_cases())
 def sgd_matches_reference(sub, case):
     """sgd_update gives params - lr * grads."""
     params, grads, lr = case
-    expect_close(updated(sub, "sgd_update", params, grads, lr), ref.sgd_update(params, grads, lr),
-                 "`sgd_update` differs from params - lr * grads",
-                 scale=max(magnitude(params), abs(lr) * magnitude(grads)))
+    expect_close(
+        updated(sub, "sgd_update", params, grads, lr),
+        ref.sgd_update(params, grads, lr),
+        "`sgd_update` differs from params - lr * grads",
+        scale=max(magnitude(params), abs(lr) * magnitude(grads)),
+    )
 
 
-@prop(points=2, functions=["sgd_update"], requires=["sgd_matches_reference"],
-      hint="With lr = 0, or with every gradient 0, the parameters must come back exactly as they were.")
+@prop(
+    points=2,
+    functions=["sgd_update"],
+    requires=["sgd_matches_reference"],
+    hint="With lr = 0, or with every gradient 0, the parameters must come back exactly as they were.",
+)
 @given(case=sgd_cases())
 def sgd_zero_step_changes_nothing(sub, case):
     """lr = 0 and zero gradients both leave every parameter exactly as it was."""
     params, grads, lr = case
-    expect_close(updated(sub, "sgd_update", params, grads, 0.0), params,
-                 "`sgd_update` with lr = 0 changed the parameters", rtol=0.0, atol=0.0)
-    expect_close(updated(sub, "sgd_update", params, [0.0] * len(grads), lr), params,
-                 "`sgd_update` with zero gradients changed the parameters", rtol=0.0, atol=0.0)
+    expect_close(
+        updated(sub, "sgd_update", params, grads, 0.0),
+        params,
+        "`sgd_update` with lr = 0 changed the parameters",
+        rtol=0.0,
+        atol=0.0,
+    )
+    expect_close(
+        updated(sub, "sgd_update", params, [0.0] * len(grads), lr),
+        params,
+        "`sgd_update` with zero gradients changed the parameters",
+        rtol=0.0,
+        atol=0.0,
+    )
 
 
-@prop(points=2, functions=["sgd_update"], requires=["sgd_matches_reference"],
-      hint="The step is lr * grads: doubling lr must double how far every parameter moves.")
+@prop(
+    points=2,
+    functions=["sgd_update"],
+    requires=["sgd_matches_reference"],
+    hint="The step is lr * grads: doubling lr must double how far every parameter moves.",
+)
 @given(case=sgd_cases(), factor=st.floats(0.0, 10.0))
 def sgd_linear_in_lr(sub, case, factor):
     """How far each parameter moves scales with lr: step(factor * lr) = factor * step(lr)."""
     params, grads, lr = case
     once = updated(sub, "sgd_update", params, grads, lr)
     scaled = updated(sub, "sgd_update", params, grads, factor * lr)
-    expect_close([s - p for s, p in zip(scaled, params)], [factor * (o - p) for o, p in zip(once, params)],
-                 f"`sgd_update` did not move {factor!r} times as far with {factor!r} times the learning rate",
-                 rtol=1e-6, scale=max(magnitude(params), factor * abs(lr) * magnitude(grads)))
+    expect_close(
+        [s - p for s, p in zip(scaled, params)],
+        [factor * (o - p) for o, p in zip(once, params)],
+        f"`sgd_update` did not move {factor!r} times as far with {factor!r} times the learning rate",
+        rtol=1e-6,
+        scale=max(magnitude(params), factor * abs(lr) * magnitude(grads)),
+    )
 
 
 # --- linear_lr --------------------------------------------------------------------------------------
 
 
-@prop(points=3, functions=["linear_lr"],
-      hint="base_lr * (1 - step / num_steps): true division, step counting from 0.")
+@prop(points=3, functions=["linear_lr"], hint="base_lr * (1 - step / num_steps): true division, step counting from 0.")
 @given(schedule=schedules())
 def linear_lr_matches_reference(sub, schedule):
     """linear_lr agrees with microgpt's schedule."""
     expect_close(sub.linear_lr(*schedule), ref.linear_lr(*schedule), "`linear_lr` differs from the reference")
 
 
-@prop(points=2, functions=["linear_lr"], requires=["linear_lr_matches_reference"],
-      hint="The schedule starts at base_lr at step 0 and reaches 0 at step num_steps.")
+@prop(
+    points=2,
+    functions=["linear_lr"],
+    requires=["linear_lr_matches_reference"],
+    hint="The schedule starts at base_lr at step 0 and reaches 0 at step num_steps.",
+)
 @given(schedule=schedules())
 def linear_lr_endpoints(sub, schedule):
     """linear_lr(0) = base_lr and linear_lr(num_steps) = 0."""
@@ -384,24 +510,36 @@ def linear_lr_endpoints(sub, schedule):
     expect_close(sub.linear_lr(num_steps, num_steps, base_lr), 0.0, "`linear_lr` at the last step is not 0")
 
 
-@prop(points=1, functions=["linear_lr"], requires=["linear_lr_matches_reference"],
-      hint="A linear schedule drops by the same base_lr / num_steps at every step.")
+@prop(
+    points=1,
+    functions=["linear_lr"],
+    requires=["linear_lr_matches_reference"],
+    hint="A linear schedule drops by the same base_lr / num_steps at every step.",
+)
 @given(schedule=schedules(), later=st.integers(1, 10_000))
 def linear_lr_is_linear(sub, schedule, later):
     """Between two steps of the schedule the rate changes by base_lr * (steps between) / num_steps."""
     step, num_steps, base_lr = schedule
     other = (step + later) % (num_steps + 1)
     drop = sub.linear_lr(step, num_steps, base_lr) - sub.linear_lr(other, num_steps, base_lr)
-    expect_close(drop, base_lr * (other - step) / num_steps,
-                 f"`linear_lr` did not change linearly from step {step} to step {other}", rtol=1e-6,
-                 atol=1e-12, scale=abs(base_lr))
+    expect_close(
+        drop,
+        base_lr * (other - step) / num_steps,
+        f"`linear_lr` did not change linearly from step {step} to step {other}",
+        rtol=1e-6,
+        atol=1e-12,
+        scale=abs(base_lr),
+    )
 
 
 # --- adam_update ------------------------------------------------------------------------------------
 
 
-@prop(points=4, functions=["adam_update"],
-      hint="m = beta1*m + (1 - beta1)*g and v = beta2*v + (1 - beta2)*g**2, with beta1 = 0.85, beta2 = 0.99.")
+@prop(
+    points=4,
+    functions=["adam_update"],
+    hint="m = beta1*m + (1 - beta1)*g and v = beta2*v + (1 - beta2)*g**2, with beta1 = 0.85, beta2 = 0.99.",
+)
 @given(case=adam_cases(), extra=adam_hyperparameters())
 def adam_moments_match(sub, case, extra):
     """The new moments m and v are exactly the running averages of g and g**2."""
@@ -411,8 +549,11 @@ def adam_moments_match(sub, case, extra):
     expect_state("adam_update", [new_m, new_v], [expected_m, expected_v], ["m", "v"])
 
 
-@prop(points=8, functions=["adam_update"],
-      hint="params -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - beta1**(step + 1)), same for v.")
+@prop(
+    points=8,
+    functions=["adam_update"],
+    hint="params -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - beta1**(step + 1)), same for v.",
+)
 @given(case=adam_cases(), extra=adam_hyperparameters())
 def adam_matches_reference(sub, case, extra):
     """adam_update agrees with microgpt's Adam over any state and step."""
@@ -420,12 +561,15 @@ def adam_matches_reference(sub, case, extra):
     new = updated(sub, "adam_update", params, grads, m, v, step, lr, *extra)
     expected = ref.adam_update(params, grads, m, v, step, lr, *extra)
     moved = [p - e for p, e in zip(params, expected[0])]
-    expect_state("adam_update", new, expected, ["params", "m", "v"],
-                 scale=max(magnitude(params), magnitude(moved)))
+    expect_state("adam_update", new, expected, ["params", "m", "v"], scale=max(magnitude(params), magnitude(moved)))
 
 
-@prop(points=3, functions=["adam_update"], requires=["adam_matches_reference"],
-      hint="At step 0 bias correction makes m_hat = g and v_hat = g**2: every parameter moves by lr * sign(g).")
+@prop(
+    points=3,
+    functions=["adam_update"],
+    requires=["adam_matches_reference"],
+    hint="At step 0 bias correction makes m_hat = g and v_hat = g**2: every parameter moves by lr * sign(g).",
+)
 @given(case=sgd_cases(), floor=st.sampled_from([1e-3, 1e-2, 1.0]), lr=learning_rates(min_lr=1e-4))
 def adam_first_step_moves_by_lr(sub, case, floor, lr):
     """From m = v = 0 at step 0, each parameter with |g| >= 1e-3 >> eps moves by lr * sign(g)."""
@@ -434,13 +578,21 @@ def adam_first_step_moves_by_lr(sub, case, floor, lr):
     zeros_ = [0.0] * len(params)
     new, _, _ = updated(sub, "adam_update", params, grads, zeros_, zeros_[:], 0, lr)
     # The step is exactly lr * g / (|g| + eps): within lr * eps / |g| <= lr * 1e-5 of lr * sign(g).
-    expect_close(new, [p - math.copysign(lr, g) for p, g in zip(params, grads)],
-                 "`adam_update`'s first step did not move every parameter by lr * sign(g)",
-                 rtol=0.0, atol=1e-12 * max(1.0, magnitude(params)) + 1.1e-5 * lr)
+    expect_close(
+        new,
+        [p - math.copysign(lr, g) for p, g in zip(params, grads)],
+        "`adam_update`'s first step did not move every parameter by lr * sign(g)",
+        rtol=0.0,
+        atol=1e-12 * max(1.0, magnitude(params)) + 1.1e-5 * lr,
+    )
 
 
-@prop(points=3, functions=["adam_update"], requires=["adam_matches_reference"],
-      hint="Adam divides m_hat by sqrt(v_hat): scaling every gradient (and m, v alike) by c > 0 changes nothing.")
+@prop(
+    points=3,
+    functions=["adam_update"],
+    requires=["adam_matches_reference"],
+    hint="Adam divides m_hat by sqrt(v_hat): scaling every gradient (and m, v alike) by c > 0 changes nothing.",
+)
 @given(case=adam_cases(), c=st.one_of(st.just(2.0), st.floats(0.1, 10.0)))
 def adam_invariant_to_gradient_scale(sub, case, c):
     """Scaling g and m by c > 0 and v by c**2 leaves the new params alone, up to eps."""
@@ -449,19 +601,25 @@ def adam_invariant_to_gradient_scale(sub, case, c):
     new, _, _ = updated(sub, "adam_update", *scaled)
     plain, _, _ = updated(sub, "adam_update", params, grads, m, v, step, lr)
     # eps does not scale with c: allow each parameter what the reference itself moves by, plus rounding.
-    reference_gap = np.abs(np.subtract(ref.adam_update(*scaled)[0],
-                                       ref.adam_update(params, grads, m, v, step, lr)[0]))
+    reference_gap = np.abs(np.subtract(ref.adam_update(*scaled)[0], ref.adam_update(params, grads, m, v, step, lr)[0]))
     scale = max(magnitude(params), magnitude(plain))
     gap = np.abs(np.subtract(new, plain))
     allowed = reference_gap * 1.01 + 1e-9 * np.abs(plain) + 1e-12 * max(1.0, scale)
     worst = int(np.argmax(gap - allowed))
-    expect(bool(np.all(gap <= allowed)),
-           f"`adam_update` moved parameter {worst} differently when every gradient was scaled by {c!r}",
-           returned=new, expected=plain)
+    expect(
+        bool(np.all(gap <= allowed)),
+        f"`adam_update` moved parameter {worst} differently when every gradient was scaled by {c!r}",
+        returned=new,
+        expected=plain,
+    )
 
 
-@prop(points=1, functions=["adam_update"], requires=["adam_matches_reference"],
-      hint="Either return new lists and leave params, m, v alone, or update them in place: not half of each.")
+@prop(
+    points=1,
+    functions=["adam_update"],
+    requires=["adam_matches_reference"],
+    hint="Either return new lists and leave params, m, v alone, or update them in place: not half of each.",
+)
 @given(case=adam_cases())
 def adam_leaves_caller_state_consistent(sub, case):
     """Each of params, m, v after the call is either what was passed or what was returned."""
@@ -472,11 +630,18 @@ def adam_leaves_caller_state_consistent(sub, case):
     after = reply.args_after
     if returned is not None:
         for name, index, new in (("params", 0, returned[0]), ("m", 2, returned[1]), ("v", 3, returned[2])):
-            expect(after[index] in (sent[index], new),
-                   f"`adam_update` returned new {name} but left the caller's {name} changed to something else",
-                   returned=after[index], expected=new)
-    expect(after[1] == grads or all(g == 0.0 for g in after[1]),
-           "`adam_update` changed the gradients it was given", returned=after[1], expected=grads)
+            expect(
+                after[index] in (sent[index], new),
+                f"`adam_update` returned new {name} but left the caller's {name} changed to something else",
+                returned=after[index],
+                expected=new,
+            )
+    expect(
+        after[1] == grads or all(g == 0.0 for g in after[1]),
+        "`adam_update` changed the gradients it was given",
+        returned=after[1],
+        expected=grads,
+    )
 
 
 # --- train_step -------------------------------------------------------------------------------------
@@ -487,8 +652,12 @@ def adam_leaves_caller_state_consistent(sub, case):
 STEP_EXAMPLES = 25
 
 
-@prop(max_examples=STEP_EXAMPLES, points=3, functions=["train_step"],
-      hint="Return the loss computed before the update: bigram_loss(W, tokens) on the W you were given.")
+@prop(
+    max_examples=STEP_EXAMPLES,
+    points=3,
+    functions=["train_step"],
+    hint="Return the loss computed before the update: bigram_loss(W, tokens) on the W you were given.",
+)
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
 def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     """The loss train_step returns is the loss of the table it was given."""
@@ -501,13 +670,21 @@ def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     scale = max(1.0, magnitude(W))
     if not math.isclose(loss, expected, rel_tol=1e-9, abs_tol=1e-12 * scale):
         after = ref.bigram_loss(ref.train_step(W, tokens, m, v, *schedule)[1], tokens)
-        expect(not math.isclose(loss, after, rel_tol=1e-9), "`train_step` returned the loss after the update, "
-               "not before it", returned=loss, expected=expected)
+        expect(
+            not math.isclose(loss, after, rel_tol=1e-9),
+            "`train_step` returned the loss after the update, not before it",
+            returned=loss,
+            expected=expected,
+        )
     expect_close(loss, expected, "`train_step` returned a loss that is not bigram_loss(W, tokens)", scale=scale)
 
 
-@prop(max_examples=STEP_EXAMPLES, points=8, functions=["train_step"],
-      hint="loss, grad = bigram_loss, bigram_grad; lr = linear_lr(step, num_steps, base_lr); Adam on W with m, v.")
+@prop(
+    max_examples=STEP_EXAMPLES,
+    points=8,
+    functions=["train_step"],
+    hint="loss, grad = bigram_loss, bigram_grad; lr = linear_lr(step, num_steps, base_lr); Adam on W with m, v.",
+)
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
 def train_step_matches_reference(sub, table, tokens, state, schedule):
     """After one step from any table, moments and step, W, m and v equal the reference's."""
@@ -517,10 +694,18 @@ def train_step_matches_reference(sub, table, tokens, state, schedule):
     expect_train_step(state, W, tokens, m, v, schedule)
 
 
-@prop(max_examples=STEP_EXAMPLES, points=8, functions=["train_step"],
-      hint="Each call is one step on its own inputs: keep no gradient, step count or moments between calls.")
-@given(run=st.lists(names(), min_size=2, max_size=RUN_STEPS), table=bigram_tables(max_scale=10.0),
-       state=moment_tables(), schedule=train_schedules(room=RUN_STEPS))
+@prop(
+    max_examples=STEP_EXAMPLES,
+    points=8,
+    functions=["train_step"],
+    hint="Each call is one step on its own inputs: keep no gradient, step count or moments between calls.",
+)
+@given(
+    run=st.lists(names(), min_size=2, max_size=RUN_STEPS),
+    table=bigram_tables(max_scale=10.0),
+    state=moment_tables(),
+    schedule=train_schedules(room=RUN_STEPS),
+)
 def train_step_run_matches_reference(sub, run, table, state, schedule):
     """A run of consecutive steps over several names, as microgpt trains, checked after every step.
 
@@ -541,10 +726,19 @@ def train_step_run_matches_reference(sub, run, table, state, schedule):
         _, W, m, v = expect_train_step(answer, W, tokens, m, v, step_schedule, when, loss=True)
 
 
-@prop(max_examples=STEP_EXAMPLES, points=3, functions=["train_step"], requires=["train_step_matches_reference"],
-      hint="Step against the gradient: training one name over and over must lower its loss at every step.")
-@given(name=names(), table=bigram_tables(max_scale=1.0), earlier=st.integers(0, 4),
-       base_lr=st.one_of(st.just(0.01), st.floats(0.001, 0.1)))
+@prop(
+    max_examples=STEP_EXAMPLES,
+    points=3,
+    functions=["train_step"],
+    requires=["train_step_matches_reference"],
+    hint="Step against the gradient: training one name over and over must lower its loss at every step.",
+)
+@given(
+    name=names(),
+    table=bigram_tables(max_scale=1.0),
+    earlier=st.integers(0, 4),
+    base_lr=st.one_of(st.just(0.01), st.floats(0.001, 0.1)),
+)
 def train_step_lowers_loss_on_repeated_name(sub, name, table, earlier, base_lr):
     """Training one name over and over from m = v = 0: each step lowers the name's loss.
 
@@ -559,13 +753,22 @@ def train_step_lowers_loss_on_repeated_name(sub, name, table, earlier, base_lr):
     before = ref.bigram_loss(W, tokens)
     _, new_W, _, _ = updated(sub, "train_step", W, tokens, m, v, earlier, 1000, base_lr)
     after = ref.bigram_loss(new_W, tokens)
-    expect(after < before, f"`train_step` step {earlier} of training {name!r} over and over did not lower its loss",
-           returned=after, expected=f"< {before!r}")
+    expect(
+        after < before,
+        f"`train_step` step {earlier} of training {name!r} over and over did not lower its loss",
+        returned=after,
+        expected=f"< {before!r}",
+    )
 
 
-@prop(max_examples=STEP_EXAMPLES, points=4, functions=["train_step"], requires=["train_step_matches_reference"],
-      hint="Reset the gradient every step and keep nothing between calls; return new lists or update in "
-           "place, not half of each.")
+@prop(
+    max_examples=STEP_EXAMPLES,
+    points=4,
+    functions=["train_step"],
+    requires=["train_step_matches_reference"],
+    hint="Reset the gradient every step and keep nothing between calls; return new lists or update in "
+    "place, not half of each.",
+)
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
 def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, tokens, state, schedule):
     """Two calls with identical inputs give identical outputs, and neither corrupts the caller's lists.
@@ -582,13 +785,20 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
     expect(after[1] == tokens, "`train_step` changed the tokens it was given", returned=after[1], expected=tokens)
     if isinstance(returned, tuple):
         for name, index, new in (("W", 0, returned[1]), ("m", 2, returned[2]), ("v", 3, returned[3])):
-            expect(after[index] in (sent[index], new),
-                   f"`train_step` returned a new {name} but left the caller's {name} changed to something else",
-                   returned=after[index], expected=new)
+            expect(
+                after[index] in (sent[index], new),
+                f"`train_step` returned a new {name} but left the caller's {name} changed to something else",
+                returned=after[index],
+                expected=new,
+            )
         first = returned
     else:
         first = (returned, *after[0:1], *after[2:4])
     second = updated(sub, "train_step", W, tokens, m, v, *schedule)
     for name, a, b in zip(["loss", "W", "m", "v"], first, second):
-        expect(a == b, f"`train_step` gave a different {name} when called again with the same inputs",
-               returned=b, expected=a)
+        expect(
+            a == b,
+            f"`train_step` gave a different {name} when called again with the same inputs",
+            returned=b,
+            expected=a,
+        )

@@ -5,19 +5,22 @@ the Gradescope autograder, a notebook's last cell): the submission is graded in 
 and the report is written in the `--format` asked for, to standard output or `--output`. The exit
 code is 0 when every property passed (with `--min-score`, when the score reached it), else 1.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, grade_config, not_negative
 from gradekit.errors import UsageError
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-               grading: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def add_parser(
+    subparsers: argparse._SubParsersAction[Any], grading: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
     """Add `check`, with the grading options of `grading`."""
     from gradekit.reports import WRITERS
 
@@ -26,8 +29,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     check.add_argument("--assignment", metavar="NAME", help="the assignment (inferred when left out)")
     check.add_argument("--format", default="text", metavar="FORMAT", help="|".join(WRITERS))
     check.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument("--min-score", type=not_negative, metavar="POINTS",
-                       help="exit 0 when the score reaches POINTS, else 1 (default: 0 only when every property passed)")
+    check.add_argument(
+        "--min-score",
+        type=not_negative,
+        metavar="POINTS",
+        help="exit 0 when the score reaches POINTS, else 1 (default: 0 only when every property passed)",
+    )
     check.set_defaults(run=run)
     return check
 

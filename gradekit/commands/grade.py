@@ -6,28 +6,41 @@ RESULTS_DIR gets each student's result and feedback, the gradebook, the class su
 histogram. A rerun grades only the students not graded yet (see `gradekit.batch`). The exit code is
 0 once everything is written.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from gradekit.commands.options import EXIT_PASSED, grade_config, positive
 from gradekit.errors import UsageError
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-               grading: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def add_parser(
+    subparsers: argparse._SubParsersAction[Any], grading: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
     """Add `grade`, with the grading options of `grading`."""
     grade = subparsers.add_parser("grade", parents=[grading], help="grade a whole class's submissions")
-    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR",
-                       help="one .py/.ipynb file or one folder per student")
+    grade.add_argument(
+        "submissions", type=Path, metavar="SUBMISSIONS_DIR", help="one .py/.ipynb file or one folder per student"
+    )
     grade.add_argument("--assignment", metavar="NAME", required=True)
-    grade.add_argument("--out", type=Path, required=True, metavar="RESULTS_DIR",
-                       help="gradebook.csv, summary.md, feedback/ and results/ go here; rerun to resume")
+    grade.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="RESULTS_DIR",
+        help="gradebook.csv, summary.md, feedback/ and results/ go here; rerun to resume",
+    )
     grade.add_argument("--jobs", type=positive(int), metavar="N", help="students graded at once (default: the cores)")
-    grade.add_argument("--feedback", default="markdown", choices=("markdown", "text"),
-                       help="format of each student's feedback file (default %(default)s)")
+    grade.add_argument(
+        "--feedback",
+        default="markdown",
+        choices=("markdown", "text"),
+        help="format of each student's feedback file (default %(default)s)",
+    )
     grade.set_defaults(run=run)
     return grade
 
@@ -39,7 +52,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
     chosen = assignment.load(args.assignment, args.assignments)
-    summary = batch.grade_all(args.submissions, chosen, args.out, grade_config(args, "require"), jobs=args.jobs,
-                              feedback=args.feedback, assignment_dirs=args.assignments)
+    summary = batch.grade_all(
+        args.submissions,
+        chosen,
+        args.out,
+        grade_config(args, "require"),
+        jobs=args.jobs,
+        feedback=args.feedback,
+        assignment_dirs=args.assignments,
+    )
     print(summary, file=sys.stderr)
     return EXIT_PASSED

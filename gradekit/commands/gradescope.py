@@ -5,23 +5,26 @@ when it is not one of gradekit's own, and the `setup.sh` and `run_autograder` sc
 (see `gradekit.gradescope_bundle`). Upload it as the autograder of a programming assignment. The exit
 code is 0 once the zip is written.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from gradekit.commands.options import EXIT_PASSED, Parser
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     """Add `gradescope` and its one subcommand, `build`."""
     gradescope = subparsers.add_parser("gradescope", help="Gradescope autograder bundles")
     gradescope_commands = gradescope.add_subparsers(dest="gradescope_command", required=True, parser_class=Parser)
     build = gradescope_commands.add_parser("build", help="write an autograder zip for one assignment")
     build.add_argument("--assignment", metavar="NAME", required=True)
-    build.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="ZIP",
-                       help="the zip to write (default %(default)s)")
+    build.add_argument(
+        "--out", type=Path, default=Path("autograder.zip"), metavar="ZIP", help="the zip to write (default %(default)s)"
+    )
     build.set_defaults(run=run)
     return gradescope
 

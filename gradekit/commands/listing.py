@@ -4,14 +4,16 @@ For students and instructors alike: every assignment on the search path (gradeki
 `--assignments` folders and in GRADEKIT_ASSIGNMENTS) is printed with its title and the signature of
 each function a submission must define. The exit code is 0.
 """
+
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from gradekit.commands.options import EXIT_PASSED
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     """Add `list`."""
     listing = subparsers.add_parser("list", help="show the assignments and their functions")
     listing.set_defaults(run=run)

@@ -5,16 +5,18 @@ gradekit's templates (its functions, two properties, a solution, a known-right a
 submissions), so `gradekit selftest NAME` passes before the first edit (see `gradekit.scaffold`).
 A bad name or an existing folder is a usage error. The exit code is 0 once the folder is written.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from gradekit.commands.options import EXIT_PASSED
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     """Add `new`."""
     new = subparsers.add_parser("new", help="scaffold an assignment folder that already grades well")
     new.add_argument("name", help="a lowercase Python identifier, like label_smoothing")

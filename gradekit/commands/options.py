@@ -4,6 +4,7 @@
 bad option as one sentence with exit code 2. `grading_options` is the parent parser of `check`,
 `grade` and `selftest`, and `grade_config` turns what it parsed into a `GradeConfig`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,23 +58,53 @@ def grading_options() -> argparse.ArgumentParser:
     """The options of one grade, shared by `check`, `grade` and `selftest`."""
     options = Parser(add_help=False)
     options.add_argument("--seed", type=int, help="Hypothesis seed (default: the assignment's own)")
-    options.add_argument("--max-examples", type=positive(int), default=GradeConfig.max_examples,
-                         help="examples per property (default %(default)s)")
-    options.add_argument("--timeout", type=positive(float), default=Limits.call_timeout,
-                         help="seconds one call may take (default %(default)s)")
-    options.add_argument("--budget", type=positive(float), default=GradeConfig.check_budget,
-                         help="seconds the whole check may take (default %(default)s)")
-    options.add_argument("--property-budget", type=positive(float), default=GradeConfig.property_budget,
-                         help="seconds one property may take before it stops drawing (default %(default)s)")
-    options.add_argument("--memory", type=positive(int), default=Limits.memory_bytes // 2**20,
-                         metavar="MIB", help="memory cap of the worker in MiB (default %(default)s)")
-    options.add_argument("--cell-timeout", type=positive(float), default=Limits.cell_timeout,
-                         metavar="SECONDS", help="seconds one notebook cell may run (default %(default)s)")
-    options.add_argument("--run-as", metavar="USER",
-                         help="run the submission's code as this user (the grader must run as root)")
-    options.add_argument("--no-isolation", action="store_true",
-                         help="run the submission's code without the OS sandbox (bubblewrap), behind the "
-                              "Python guard alone; `grade` refuses to run without the sandbox unless told this")
+    options.add_argument(
+        "--max-examples",
+        type=positive(int),
+        default=GradeConfig.max_examples,
+        help="examples per property (default %(default)s)",
+    )
+    options.add_argument(
+        "--timeout",
+        type=positive(float),
+        default=Limits.call_timeout,
+        help="seconds one call may take (default %(default)s)",
+    )
+    options.add_argument(
+        "--budget",
+        type=positive(float),
+        default=GradeConfig.check_budget,
+        help="seconds the whole check may take (default %(default)s)",
+    )
+    options.add_argument(
+        "--property-budget",
+        type=positive(float),
+        default=GradeConfig.property_budget,
+        help="seconds one property may take before it stops drawing (default %(default)s)",
+    )
+    options.add_argument(
+        "--memory",
+        type=positive(int),
+        default=Limits.memory_bytes // 2**20,
+        metavar="MIB",
+        help="memory cap of the worker in MiB (default %(default)s)",
+    )
+    options.add_argument(
+        "--cell-timeout",
+        type=positive(float),
+        default=Limits.cell_timeout,
+        metavar="SECONDS",
+        help="seconds one notebook cell may run (default %(default)s)",
+    )
+    options.add_argument(
+        "--run-as", metavar="USER", help="run the submission's code as this user (the grader must run as root)"
+    )
+    options.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="run the submission's code without the OS sandbox (bubblewrap), behind the "
+        "Python guard alone; `grade` refuses to run without the sandbox unless told this",
+    )
     return options
 
 
@@ -83,9 +114,19 @@ def grade_config(args: argparse.Namespace, isolation: str = "auto") -> GradeConf
     from gradekit.sandbox.process import run_as_ids, sandbox_missing
 
     run_as_ids(args.run_as)
-    config = GradeConfig(seed=args.seed, max_examples=args.max_examples, check_budget=args.budget,
-                         property_budget=args.property_budget)
+    config = GradeConfig(
+        seed=args.seed, max_examples=args.max_examples, check_budget=args.budget, property_budget=args.property_budget
+    )
     mode = "off" if args.no_isolation else isolation
     sandbox_missing(mode)
-    return replace(config, limits=replace(config.limits, call_timeout=args.timeout, memory_bytes=args.memory * 2**20,
-                                          cell_timeout=args.cell_timeout, run_as=args.run_as, isolation=mode))
+    return replace(
+        config,
+        limits=replace(
+            config.limits,
+            call_timeout=args.timeout,
+            memory_bytes=args.memory * 2**20,
+            cell_timeout=args.cell_timeout,
+            run_as=args.run_as,
+            isolation=mode,
+        ),
+    )

@@ -5,16 +5,18 @@ with each function's description and the checks it must pass, a stub cell, and a
 `gradekit check` (see `gradekit.starter`); nothing of the solution is written. The exit code is 0
 once both are written.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from gradekit.commands.options import EXIT_PASSED
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     """Add `release`."""
     release = subparsers.add_parser("release", help="write a starter notebook and .py for students")
     release.add_argument("name", metavar="NAME", help="the assignment")

@@ -5,20 +5,24 @@ marks, every known-wrong file must lose points on the function it blames, and ev
 out the same twice (see `gradekit.selftest`). The findings are written as text or JSON; the exit code
 is 0 when the assignment grades well, else 1.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from typing import Any
 
 from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, grade_config, positive
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-               grading: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def add_parser(
+    subparsers: argparse._SubParsersAction[Any], grading: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
     """Add `selftest`, with the grading options of `grading`."""
-    selftest = subparsers.add_parser("selftest", parents=[grading],
-                                     help="grade an assignment's reference and banks, twice: does it grade well?")
+    selftest = subparsers.add_parser(
+        "selftest", parents=[grading], help="grade an assignment's reference and banks, twice: does it grade well?"
+    )
     selftest.add_argument("name", metavar="NAME", help="the assignment")
     selftest.add_argument("--jobs", type=positive(int), metavar="N", help="files graded at once (default: the cores)")
     selftest.add_argument("--format", default="text", choices=("text", "json"), help="text (default) or json")
@@ -31,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from gradekit import assignment, selftest
 
     chosen = assignment.load(args.name, args.assignments)
-    report = selftest.selftest(chosen, grade_config(args), jobs=args.jobs, assignment_dirs=args.assignments,
-                               progress=sys.stderr)
+    report = selftest.selftest(
+        chosen, grade_config(args), jobs=args.jobs, assignment_dirs=args.assignments, progress=sys.stderr
+    )
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:

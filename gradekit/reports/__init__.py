@@ -1,4 +1,5 @@
 """Report writers: each a pure `render(result) -> str`. Writers format; they never score."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -4,6 +4,7 @@ Pure functions of the students' results, (student's name, `GradeResult`) pairs: 
 were made by the grader; this module only counts them. The histogram is SVG written by hand, ten
 bars over the score range, so no plotting library is needed.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -26,13 +27,23 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histog
     if not graded:
         return "\n".join(out + ["No submissions were found."]) + "\n"
     full = sum(s >= top for s in scores)
-    counts = (f"{len(graded)} students · mean {statistics.fmean(scores):.1f} / {top:g} · median "
-              f"{statistics.median(scores):g} · {full} with full marks · {len(graded) - len(loaded)} could not be graded")
+    counts = (
+        f"{len(graded)} students · mean {statistics.fmean(scores):.1f} / {top:g} · median "
+        f"{statistics.median(scores):g} · {full} with full marks · {len(graded) - len(loaded)} could not be graded"
+    )
     out += [counts, "", f"![Histogram of the scores out of {top:g}]({histogram_file})", ""]
-    lead = (f"Properties by how many of the {len(loaded)} gradable submissions did not pass them, most first: "
-            "the class's common misconceptions.")
-    out += ["## What the class missed", "", lead, "",
-            "| property | functions | points | did not pass | hint |", "| --- | --- | --- | --- | --- |"]
+    lead = (
+        f"Properties by how many of the {len(loaded)} gradable submissions did not pass them, most first: "
+        "the class's common misconceptions."
+    )
+    out += [
+        "## What the class missed",
+        "",
+        lead,
+        "",
+        "| property | functions | points | did not pass | hint |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     missed = {p.name: 0 for p in assignment.properties}
     for result in loaded:
         for test in result.tests:
@@ -42,7 +53,9 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histog
     for prop in order:
         share = f" ({missed[prop.name] / len(loaded):.0%})" if loaded else ""
         functions = ", ".join(f"`{f}`" for f in prop.functions)
-        out.append(f"| `{prop.name}` | {functions} | {prop.points:g} | {missed[prop.name]}{share} | {md_escape(prop.hint)} |")
+        out.append(
+            f"| `{prop.name}` | {functions} | {prop.points:g} | {missed[prop.name]}{share} | {md_escape(prop.hint)} |"
+        )
     unloaded = [(student, result.error) for student, result in graded if result.error]
     if unloaded:
         out += ["", "## Could not be graded", ""]
@@ -67,8 +80,10 @@ def histogram(scores: list[float], top: float) -> str:
     tallest = max(counts) or 1
     title = f"Scores of {len(scores)} students (out of {top:g})"
     axis = left + BINS * (bar + 6)
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">')
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'
+    )
     parts = [
         svg,
         f"<title>{escape(title)}</title>",
@@ -82,11 +97,15 @@ def histogram(scores: list[float], top: float) -> str:
         y = height - bottom - h
         low, high = top * i / BINS, top * (i + 1) / BINS
         label = f"{low:g}-{high:g}"
-        parts.append(f'<rect class="bar" x="{x}" y="{y}" width="{bar}" height="{h}" fill="#4c72b0" '
-                     f'data-count="{count}"><title>{count} scored {escape(label)}</title></rect>')
+        parts.append(
+            f'<rect class="bar" x="{x}" y="{y}" width="{bar}" height="{h}" fill="#4c72b0" '
+            f'data-count="{count}"><title>{count} scored {escape(label)}</title></rect>'
+        )
         parts.append(f'<text x="{x + bar / 2}" y="{y - 4}" text-anchor="middle">{count}</text>')
-        parts.append(f'<text x="{x + bar / 2}" y="{height - bottom + 16}" text-anchor="middle" '
-                     f'font-size="10">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{x + bar / 2}" y="{height - bottom + 16}" text-anchor="middle" '
+            f'font-size="10">{escape(label)}</text>'
+        )
     parts.append(f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">score</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -9,6 +9,7 @@ annotations name the file and say the cell in their title.
 Escaping follows the workflow-command rules: in a message %, CR and LF become %25, %0D and %0A; in
 a property value (file, title), ':' and ',' also become %3A and %2C.
 """
+
 from __future__ import annotations
 
 from gradekit.reports import markdown

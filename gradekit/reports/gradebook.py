@@ -5,6 +5,7 @@ property of the assignment (the points it paid, 0 when the result has no such te
 scores were made by the grader; this module only lays them out. A student's name or error that a
 spreadsheet would read as a formula (a leading = + - @) is written with a leading quote.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,15 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]]) -> str
     writer.writerow(["student", "score", "max_score", *names, "error"])
     for student, result in graded:
         points = {t.name: t.score for t in result.tests}
-        writer.writerow([_cell(student), f"{result.score:g}", f"{result.max_score:g}",
-                         *(f"{points.get(n, 0):g}" for n in names), _cell(result.error or "")])
+        writer.writerow(
+            [
+                _cell(student),
+                f"{result.score:g}",
+                f"{result.max_score:g}",
+                *(f"{points.get(n, 0):g}" for n in names),
+                _cell(result.error or ""),
+            ]
+        )
     return buffer.getvalue()
 
 

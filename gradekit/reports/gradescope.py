@@ -6,6 +6,7 @@ with `name`, `score`, `max_score`, `status` ("passed" or "failed"), `output` and
 Students see every test and its counterexample at once ("visible"); the autograder's own stdout,
 which holds nothing of theirs, stays with the instructors ("hidden").
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,11 @@ def results(result: GradeResult) -> dict[str, Any]:
                 "score": test.score,
                 "max_score": test.max_score,
                 "status": "passed" if test.status is Status.PASSED else "failed",
-                "output": "\n".join(details(test) if test.status is not Status.PASSED or test.message
-                                    else [f"passed on {test.examples} examples"]),
+                "output": "\n".join(
+                    details(test)
+                    if test.status is not Status.PASSED or test.message
+                    else [f"passed on {test.examples} examples"]
+                ),
                 "visibility": VISIBILITY,
             }
             for test in result.tests

@@ -1,4 +1,5 @@
 """The machine-readable report: GradeResult.to_dict as JSON, keys in a fixed order."""
+
 from __future__ import annotations
 
 import json

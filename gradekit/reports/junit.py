@@ -5,6 +5,7 @@ assignment. A property that failed carries a <failure>, one that could not run o
 <error>; both hold the message in `message` and the counterexample, as the text report shows it, as
 text. The score, maximum and seed are suite properties; what the code printed is <system-out>.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,29 +22,39 @@ def render(result: GradeResult) -> str:
     failures = sum(t.status is Status.FAILED for t in result.tests)
     errors = sum(t.status in (Status.ERROR, Status.TIMEOUT) for t in result.tests)
     root = ET.Element("testsuites")
-    suite = ET.SubElement(root, "testsuite", {
-        "name": f"gradekit.{result.assignment}",
-        "tests": str(len(result.tests)),
-        "failures": str(failures),
-        "errors": str(errors),
-        "skipped": "0",
-        "time": f"{result.seconds:.3f}",
-    })
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": f"gradekit.{result.assignment}",
+            "tests": str(len(result.tests)),
+            "failures": str(failures),
+            "errors": str(errors),
+            "skipped": "0",
+            "time": f"{result.seconds:.3f}",
+        },
+    )
     properties = ET.SubElement(suite, "properties")
-    shown = [("submission", result.submission), ("score", f"{result.score:g}"),
-             ("max_score", f"{result.max_score:g}"), ("seed", str(result.seed))]
+    shown = [
+        ("submission", result.submission),
+        ("score", f"{result.score:g}"),
+        ("max_score", f"{result.max_score:g}"),
+        ("seed", str(result.seed)),
+    ]
     shown += [("error", result.error)] if result.error else []
     shown += [("note", note) for note in result.notes]
     for name, value in shown:
         ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
     for test in result.tests:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": result.assignment, "name": test.name, "time": f"{test.seconds:.3f}"})
+        case = ET.SubElement(
+            suite, "testcase", {"classname": result.assignment, "name": test.name, "time": f"{test.seconds:.3f}"}
+        )
         if test.status is Status.PASSED:
             continue
         tag = "failure" if test.status is Status.FAILED else "error"
-        problem = ET.SubElement(case, tag, {"message": _clean(test.message or test.status.value),
-                                            "type": test.status.value})
+        problem = ET.SubElement(
+            case, tag, {"message": _clean(test.message or test.status.value), "type": test.status.value}
+        )
         problem.text = _clean("\n".join(details(test)))
     if result.output:
         ET.SubElement(suite, "system-out").text = _clean(result.output)

@@ -4,6 +4,7 @@ The same content as the text report, in the same order: score, notes, one sectio
 did not pass (counterexample in a code block), what is held back, a table of what passed, and what
 the code printed.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,11 +16,18 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and 
 
 
 def render(result: GradeResult) -> str:
-    out = [f"# gradekit: {escape(result.submission)} ({escape(result.assignment)})", "",
-           f"**Score: {result.score:g} / {result.max_score:g}**"]
+    out = [
+        f"# gradekit: {escape(result.submission)} ({escape(result.assignment)})",
+        "",
+        f"**Score: {result.score:g} / {result.max_score:g}**",
+    ]
     if result.error:
-        out += ["", f"> **Could not grade:** {escape(result.error)}", "",
-                f"Every property scores 0 until the file loads ({len(result.tests)} properties)."]
+        out += [
+            "",
+            f"> **Could not grade:** {escape(result.error)}",
+            "",
+            f"Every property scores 0 until the file loads ({len(result.tests)} properties).",
+        ]
     else:
         passed = sum(t.status is Status.PASSED for t in result.tests)
         out[-1] += f" · {passed} of {len(result.tests)} properties passed · seed {result.seed}"
@@ -48,7 +56,7 @@ def render(result: GradeResult) -> str:
 def _section(test: PropertyResult) -> list[str]:
     functions = ", ".join(f"`{f}`" for f in test.functions)
     lines = details(test)
-    hint = lines.pop()[len("hint: "):] if lines and lines[-1].startswith("hint: ") else ""
+    hint = lines.pop()[len("hint: ") :] if lines and lines[-1].startswith("hint: ") else ""
     section = [f"### {MARKS[test.status]} `{test.name}` ({functions}): {test.score:g} / {test.max_score:g}", ""]
     section += fenced("\n".join(lines)) if lines else []
     if hint:

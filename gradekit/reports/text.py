@@ -1,4 +1,5 @@
 """The student's report: a score line, one block per failed property, then what is held back."""
+
 from __future__ import annotations
 
 from gradekit.result import GradeResult, PropertyResult, Status, short_repr
@@ -7,8 +8,10 @@ MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOU
 
 
 def render(result: GradeResult) -> str:
-    lines = [f"gradekit: {result.submission} ({result.assignment})",
-             f"Score: {_points(result.score)} / {_points(result.max_score)}"]
+    lines = [
+        f"gradekit: {result.submission} ({result.assignment})",
+        f"Score: {_points(result.score)} / {_points(result.max_score)}",
+    ]
     if result.error:
         lines.append(f"Could not grade: {result.error}")
         lines.append(f"Every property scores 0 until the file loads ({len(result.tests)} properties).")
@@ -33,7 +36,8 @@ def render(result: GradeResult) -> str:
 def block(test: PropertyResult) -> list[str]:
     """A property that did not pass, as the text report shows it; other writers reuse its details."""
     functions = ", ".join(test.functions)
-    heading = f"{MARKS.get(test.status, 'PASSED')}  {test.name} [{functions}]  {_points(test.score)}/{_points(test.max_score)}"
+    points = f"{_points(test.score)}/{_points(test.max_score)}"
+    heading = f"{MARKS.get(test.status, 'PASSED')}  {test.name} [{functions}]  {points}"
     return [heading] + ["  " + line for line in details(test)]
 
 

@@ -3,6 +3,7 @@
 `worker.py` is the child (it imports nothing else of gradekit), `process.py` the parent's handle on it,
 `forkserver.py` the parent's handle on a preloaded process that forks workers for a whole class.
 """
+
 from gradekit.sandbox.process import Worker
 
 __all__ = ["Worker"]

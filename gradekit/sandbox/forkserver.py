@@ -14,6 +14,7 @@ The template is the parent of its workers, so it reports how each one ended; `Fo
 reports back into what `subprocess.Popen` would say. A template that is lost (killed from outside)
 is never used again: the next worker is started alone.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,9 +52,14 @@ class Template:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, script, "--template", str(theirs.fileno())],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                cwd=self.directory, env=environment(self.directory),
-                pass_fds=(theirs.fileno(),), start_new_session=True, **switch,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=self.directory,
+                env=environment(self.directory),
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+                **switch,
             )
         except OSError as error:
             ours.close()

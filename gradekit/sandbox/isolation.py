@@ -20,6 +20,7 @@ killed, the kernel kills everything in its PID namespace: nothing it started out
 Where none of this exists (macOS, Windows, a kernel without user namespaces, no bubblewrap), a
 worker runs with the audit-hook guard of worker.py alone, and says so (`unavailable`).
 """
+
 from __future__ import annotations
 
 import errno
@@ -45,20 +46,54 @@ PROBE_SECONDS = 20.0
 
 # Refused with EPERM: what could reach outside the sandbox or another process, or load kernel code.
 DENIED = (
-    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
-    "mount", "umount2", "chroot", "pivot_root", "unshare", "setns",
-    "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
-    "fork", "vfork",
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "open_by_handle_at", "name_to_handle_at", "acct", "swapon", "swapoff", "reboot", "syslog",
-    "quotactl", "lookup_dcookie",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "pidfd_getfd",
+    "kcmp",
+    "mount",
+    "umount2",
+    "chroot",
+    "pivot_root",
+    "unshare",
+    "setns",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    "fork",
+    "vfork",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "acct",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "syslog",
+    "quotactl",
+    "lookup_dcookie",
 )
 CLONE_THREAD = 0x00010000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def unavailable() -> str | None:
     """Why workers on this machine cannot run in the OS sandbox; None when they can.
 
@@ -77,8 +112,14 @@ def unavailable() -> str | None:
     try:
         argv, keep = command([sys.executable, "-c", "pass"], folder, ())
         try:
-            probe = subprocess.run(argv, pass_fds=keep, stdin=subprocess.DEVNULL, capture_output=True,
-                                   timeout=PROBE_SECONDS, env={"PATH": os.defpath})
+            probe = subprocess.run(
+                argv,
+                pass_fds=keep,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=PROBE_SECONDS,
+                env={"PATH": os.defpath},
+            )
         finally:
             for fd in keep:
                 os.close(fd)
@@ -92,8 +133,9 @@ def unavailable() -> str | None:
     return None
 
 
-def command(argv: list[str], folder: str, hidden: tuple[str, ...], info: int | None = None,
-            script: str | None = None) -> tuple[list[str], tuple[int, ...]]:
+def command(
+    argv: list[str], folder: str, hidden: tuple[str, ...], info: int | None = None, script: str | None = None
+) -> tuple[list[str], tuple[int, ...]]:
     """The bubblewrap command that runs `argv` in the sandbox, and the descriptors it must be given.
 
     `folder` becomes the worker's private INSIDE_FOLDER; `hidden` are folders (assignments, the example
@@ -114,17 +156,30 @@ def command(argv: list[str], folder: str, hidden: tuple[str, ...], info: int | N
     return [*args, "--", *argv], (program,)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mounts(hidden: tuple[str, ...]) -> tuple[str, ...]:
     """bubblewrap's namespaces and every mount that is the same for each worker of a grader: worked
     out once per set of hidden folders, not again for every worker a class grade starts."""
     shown = _runtime_folders()
     args = [
         shutil.which("bwrap") or "bwrap",
-        "--unshare-all", "--unshare-user", "--disable-userns",
-        "--uid", str(INSIDE_ID), "--gid", str(INSIDE_ID), "--hostname", "sandbox",
-        "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-        "--proc", "/proc", "--dev", "/dev",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--uid",
+        str(INSIDE_ID),
+        "--gid",
+        str(INSIDE_ID),
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
     ]
     for path in SYSTEM_FOLDERS:
         if os.path.islink(path):
@@ -206,13 +261,13 @@ def _seccomp_descriptor() -> int:
     return read
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _filter_program() -> bytes:
     """The seccomp filter as BPF: allow everything but DENIED and new processes (threads only)."""
     try:
-        import seccomp  # type: ignore[import-not-found]
+        import seccomp
     except ImportError:
-        import pyseccomp as seccomp  # type: ignore[import-untyped,no-redef]
+        import pyseccomp as seccomp
     rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
     for name in DENIED:
         try:

@@ -8,6 +8,7 @@ replies of one worker a total cap, and `stop` kills the whole process group (and
 whole PID namespace), escalating to SIGKILL when polite signals are ignored, so nothing the
 submission started survives. Everything read from the worker is data to check, never to trust.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -50,7 +51,7 @@ def _blocked_roots(protected: tuple[str, ...]) -> list[str]:
     and a rewritten properties.py would grade every later submission), the example cache, and any
     other folder of assignments the grader was given."""
     packages = (gradekit, gradekit.reference, gradekit.assignments)
-    roots = {str(Path(p.__file__).resolve().parent) for p in packages} | {str(cache_folder())}
+    roots = {str(Path(str(p.__file__)).resolve().parent) for p in packages} | {str(cache_folder())}
     return sorted(roots | {str(Path(p).resolve()) for p in protected})
 
 
@@ -120,9 +121,13 @@ class Worker:
             if account is not None:
                 os.chown(self.directory, *account)
             if self.isolated:
-                argv, extra = isolation.command([sys.executable, isolation.INSIDE_SCRIPT, json.dumps(settings)],
-                                                self.directory, tuple(_blocked_roots(self.protected)), info_write,
-                                                script=str(WORKER_SCRIPT))
+                argv, extra = isolation.command(
+                    [sys.executable, isolation.INSIDE_SCRIPT, json.dumps(settings)],
+                    self.directory,
+                    tuple(_blocked_roots(self.protected)),
+                    info_write,
+                    script=str(WORKER_SCRIPT),
+                )
                 extra = (*extra, info_write)
             else:
                 argv = [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)]
@@ -159,23 +164,33 @@ class Worker:
         this worker runs without the OS sandbox: a template's children would share one sandbox."""
         if self.isolated or _template is None or _template[0] != self.limits.run_as:
             return None
-        request = {"settings": settings, "directory": self.directory,
-                   "environment": _worker_environment(self.directory)}
+        request = {
+            "settings": settings,
+            "directory": self.directory,
+            "environment": _worker_environment(self.directory),
+        }
         try:
             return _template[1].spawn(request, fds)
         except TemplateLost:
             return None
 
-    def load(self, source: str, filename: str, line: int = 1, fresh: bool = True,
-             timeout: float | None = None) -> dict[str, Any]:
+    def load(
+        self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
+    ) -> dict[str, Any]:
         """Run `source` as a new module, or (fresh=False) in the one loaded, as a notebook's next cell.
 
         `line` is the line of the file `source` starts on, so errors and functions name that file's lines.
         """
         timeout = self.limits.load_timeout if timeout is None else timeout
         self._next_id += 1
-        request = {"op": "load", "source": source, "filename": filename, "line": line, "fresh": fresh,
-                   "id": self._next_id}
+        request = {
+            "op": "load",
+            "source": source,
+            "filename": filename,
+            "line": line,
+            "fresh": fresh,
+            "id": self._next_id,
+        }
         self._send(json.dumps(request).encode() + b"\n", timeout, 1)
         return self.receive(self._next_id, timeout, answer="functions")
 
@@ -193,8 +208,10 @@ class Worker:
         """
         first = self._next_id + 1
         self._next_id += len(calls)
-        control = {"op": "calls", "calls": [{"id": first + i, "function": f, "want_args": w}
-                                            for i, (f, _, w) in enumerate(calls)]}
+        control: dict[str, Any] = {
+            "op": "calls",
+            "calls": [{"id": first + i, "function": f, "want_args": w} for i, (f, _, w) in enumerate(calls)],
+        }
         if hold:
             control["hold"] = True
         line = CALL_SEPARATOR.join([json.dumps(control), *(a for _, a, _ in calls)])
@@ -242,7 +259,7 @@ class Worker:
                 deadline = time.monotonic() + timeout
             if self._request_write in ready:
                 try:
-                    unsent = unsent[os.write(self._request_write, unsent):]
+                    unsent = unsent[os.write(self._request_write, unsent) :]
                 except BlockingIOError:
                     continue
                 except BrokenPipeError:
@@ -272,8 +289,11 @@ class Worker:
             self._lines.extend(map(bytes, complete))
             self._held -= len(complete)
             self._partial = rest
-        if (len(self._partial) > self.limits.reply_bytes + 1024 or self._held > HELD_REPLIES * self.limits.reply_bytes
-                or self._received > self.limits.replies_bytes):
+        if (
+            len(self._partial) > self.limits.reply_bytes + 1024
+            or self._held > HELD_REPLIES * self.limits.reply_bytes
+            or self._received > self.limits.replies_bytes
+        ):
             self.stop()
             raise WorkerDied("the worker sent more data than the grader accepts")
         return len(complete)
@@ -363,8 +383,10 @@ def sandbox_missing(mode: str) -> str | None:
         return "it was turned off (--no-isolation)"
     missing = isolation.unavailable()
     if missing is not None and mode == "require":
-        raise GradekitError(f"student code must run in the OS sandbox, and there is none here: {missing}. "
-                            "Install bubblewrap, or pass --no-isolation to grade without it")
+        raise GradekitError(
+            f"student code must run in the OS sandbox, and there is none here: {missing}. "
+            "Install bubblewrap, or pass --no-isolation to grade without it"
+        )
     return missing
 
 
@@ -442,8 +464,12 @@ def _well_formed(reply: dict[str, Any], answer: str) -> bool:
     if answer == "returned" and reply.get("missing") is True:
         return True
     error = reply.get("error")
-    return (isinstance(error, dict) and "line" in error
-            and isinstance(error.get("type"), str) and isinstance(error.get("message"), str))
+    return (
+        isinstance(error, dict)
+        and "line" in error
+        and isinstance(error.get("type"), str)
+        and isinstance(error.get("message"), str)
+    )
 
 
 def _kill_group(proc: subprocess.Popen[bytes] | Forked) -> None:

@@ -4,10 +4,12 @@ It is started as a script by `process.py`, inside the OS sandbox of isolation.py
 has one, or forked from a template started as one (`--template`, see forkserver.py) where it has not.
 It imports nothing of gradekit, so nothing the grader trusts lives in this process. Without the OS
 sandbox, `guard` is all that stands between a submission and the grader's files: an audit hook,
-which CPython says is no sandbox, so it is the fallback for a student's own laptop, not for a course. Requests and replies are lines of JSON (see `encode`) on two private pipes; stdout and
+which CPython says is no sandbox, so it is the fallback for a student's own laptop, not for a course.
+Requests and replies are lines of JSON (see `encode`) on two private pipes; stdout and
 stderr belong to the student and go, capped, to a file the grader never parses. Every result is
 converted to numbers and lists here, so no student object (and no lying __eq__) ever leaves.
 """
+
 import _posixsubprocess
 import binascii
 import gc
@@ -24,16 +26,32 @@ import time
 import traceback
 import types
 from itertools import chain
+from typing import Any
 
 SPAWN_EVENTS = {
-    "os.system", "os.fork", "os.forkpty", "os.posix_spawn", "os.exec", "os.spawn", "subprocess.Popen",
+    "os.system",
+    "os.fork",
+    "os.forkpty",
+    "os.posix_spawn",
+    "os.exec",
+    "os.spawn",
+    "subprocess.Popen",
 }
 # Audited calls that name files, and which of their arguments are paths: a cache file is as easily
 # replaced with os.replace, or the reference read through a hard link, as either is with open().
 PATH_EVENTS = {
-    "open": (0,), "os.listdir": (0,), "os.scandir": (0,), "os.mkdir": (0,), "os.rmdir": (0,),
-    "os.remove": (0,), "os.chmod": (0,), "os.truncate": (0,), "os.utime": (0,),
-    "os.rename": (0, 1), "os.link": (0, 1), "os.symlink": (1,),
+    "open": (0,),
+    "os.listdir": (0,),
+    "os.scandir": (0,),
+    "os.mkdir": (0,),
+    "os.rmdir": (0,),
+    "os.remove": (0,),
+    "os.chmod": (0,),
+    "os.truncate": (0,),
+    "os.utime": (0,),
+    "os.rename": (0, 1),
+    "os.link": (0, 1),
+    "os.symlink": (1,),
 }
 SIGNAL_EVENTS = {"os.kill", "os.killpg"}
 LIMIT_EVENTS = {"resource.setrlimit", "resource.prlimit"}
@@ -116,7 +134,7 @@ def guard(blocked_names, blocked_roots):
     sys.addaudithook(hook)
 
 
-def to_plain(value, depth=0):
+def to_plain(value: Any, depth: int = 0) -> Any:
     """The number or nested list a returned value stands for; NumPy is never imported for it."""
     if depth > MAX_DEPTH:
         raise NotPlain("a structure nested too deeply")
@@ -141,7 +159,7 @@ def to_plain(value, depth=0):
     raise NotPlain(f"a {type(value).__name__}")
 
 
-def encode(value):
+def encode(value: Any) -> str:
     """Plain data as one line of text: JSON, with every float list of 8 or more numbers (flat, or as
     equal rows) lifted out of it and appended as base64 of its IEEE doubles, each after a tab.
 
@@ -150,7 +168,7 @@ def encode(value):
     ways lifted than as text. JSON text never holds a raw tab, nor does base64. The parent imports this
     function and `decode` from here: one definition.
     """
-    blobs = []
+    blobs: list[str] = []
     head = json.dumps(_lift(value, blobs))
     return SEPARATOR.join([head, *blobs]) if blobs else head
 
@@ -178,7 +196,7 @@ def _base64(floats):
     return binascii.b2a_base64(struct.pack(f"{len(floats)}d", *floats), newline=False).decode("ascii")
 
 
-def decode(text):
+def decode(text: str) -> Any:
     """What `encode` made of `text`; ValueError for anything it could not have made."""
     head, *blobs = text.split(SEPARATOR)
     if not blobs:  # most replies: json's own shared decoder, not a new one for a hook
@@ -339,7 +357,7 @@ class Replies:
 def write(fd, data):
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def become_worker(settings):

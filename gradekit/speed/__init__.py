@@ -12,6 +12,7 @@ A grade with every shortcut off (`GradeConfig(shortcuts=False)`) equals the grad
 tests/test_speed_off.py grades every file of the assignments' banks both ways. Only gradekit.runner
 imports this package; nothing here gives points.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -45,16 +46,16 @@ class Shortcuts:
     """The shortcuts one grade takes: `replay` holds the recorded inputs by property, `memory` the
     verdicts of a class grade (None for a grade of one file)."""
 
-    def __init__(self, session: Session, answers: Answers, replay: Recorded | None = None,
-                 memory: Memory | None = None) -> None:
+    def __init__(
+        self, session: Session, answers: Answers, replay: Recorded | None = None, memory: Memory | None = None
+    ) -> None:
         self._session = session
         self._replay = replay or {}
         self._memory = memory
         self._read_ahead = ReadAhead(session, answers) if replay is not None else None
         self.replies: Replies = self._read_ahead or Direct(session)
 
-    def attempt(self, prop: Property, calls: Calls, run_example: Callable[[dict[str, Any]], None],
-                key: Any) -> Attempt:
+    def attempt(self, prop: Property, calls: Calls, run_example: Callable[[dict[str, Any]], None], key: Any) -> Attempt:
         """Settle `prop` without Hypothesis if a shortcut can: its recorded inputs all pass (checked by
         `run_example`, or known to pass from answers alike), or a remembered run answered alike."""
         replay = self._replay.get(prop.name)
@@ -76,8 +77,14 @@ class Shortcuts:
         if self._memory is not None and attempt.after is not None:
             self._memory.keep_run(attempt.after, calls.transcript, outcome, calls.quoted)
 
-    def _replay_passes(self, read_ahead: ReadAhead, calls: Calls, replay: dict[str, list[Any]], key: Any,
-                       run_example: Callable[[dict[str, Any]], None]) -> bool:
+    def _replay_passes(
+        self,
+        read_ahead: ReadAhead,
+        calls: Calls,
+        replay: dict[str, list[Any]],
+        key: Any,
+        run_example: Callable[[dict[str, Any]], None],
+    ) -> bool:
         read_ahead.prefetch(replay["calls"])
         memory = self._memory
         known, openings = memory.passed(key) if memory is not None else (set(), set())

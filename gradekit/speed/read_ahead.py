@@ -4,6 +4,7 @@ calls the replay is known to make, so it runs ahead of the checks instead of wai
 The property still makes every call itself, in its own order, and gets the worker's own reply to
 each; only when the replies arrive changes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -160,8 +161,7 @@ class ReadAhead:
 
     def answers_repeat(self) -> bool:
         """Whether every reply read ahead agrees with this submission's earlier answers to the same calls."""
-        return all(self._answers.agree(function, encoded, reply)
-                   for (function, encoded, _), (reply, _) in self._queue)  # type: ignore[misc]
+        return all(self._answers.agree(function, encoded, reply) for (function, encoded, _), (reply, _) in self._queue)  # type: ignore[misc]
 
     def follow(self, traces: list[tuple[Exchange, ...]]) -> int | None:
         """Make the calls of earlier transcripts while this submission answers as they record.

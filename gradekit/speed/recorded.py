@@ -12,14 +12,16 @@ takes the same path. A replay costs the calls alone, not Hypothesis's engine per
 
 The file is marshal's binary form behind a SHA-256 of it: a check reads it at every start, and
 marshal gives back the drawn inputs, floats and all, faster than JSON text with base64 floats did
-(benchmarks/check_speed.py times a warm check). marshal is not meant for data anyone else may have written; this file is the grader's own (0600, in the user's cache folder), and
-the digest turns a damaged or cut file into a miss before marshal reads a byte of it.
+(benchmarks/check_speed.py times a warm check). marshal is not meant for data anyone else may have
+written; this file is the grader's own (0600, in the user's cache folder), and the digest turns a
+damaged or cut file into a miss before marshal reads a byte of it.
 
 Without the OS sandbox a submission could still put something else where the file goes: a named pipe
 (a plain read waits for a writer forever), a link to /dev/zero (never ends) or to a huge file, a
 folder. So the file is opened without following a link and without waiting, and only a regular file
 of a sane size is read: anything else is a miss, which costs a recording, never a grade.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,8 +62,9 @@ OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOC
 _read: dict[tuple[str, int, int], Recorded] = {}
 
 
-def recorded_inputs(assignment: Assignment, seed: int, max_examples: int,
-                    record: Callable[[Assignment, int, int], Recorded]) -> Recorded:
+def recorded_inputs(
+    assignment: Assignment, seed: int, max_examples: int, record: Callable[[Assignment, int, int], Recorded]
+) -> Recorded:
     """The recorded inputs of every property the solution passes, from the cache or made now by
     `record` (gradekit.runner.record: each property run under Hypothesis against the solution)."""
     key = _key(assignment, seed, max_examples)
@@ -149,18 +152,25 @@ def _packed(properties: Recorded) -> dict[str, Any]:
         head, *floats = encoded.split(SEPARATOR)
         return [function, head, [blobs.setdefault(run, len(blobs)) for run in floats], want_args]
 
-    stored = {name: {"inputs": p["inputs"], "calls": [packed(*call) for call in p["calls"]]}
-              for name, p in properties.items()}
+    stored = {
+        name: {"inputs": p["inputs"], "calls": [packed(*call) for call in p["calls"]]} for name, p in properties.items()
+    }
     return {"blobs": list(blobs), "properties": stored}
 
 
 def _unpacked(stored: dict[str, Any]) -> Recorded:
     """What `_packed` stored, each call encoded as the property will encode it again."""
     blobs = stored["blobs"]
-    return {name: {"inputs": p["inputs"],
-                   "calls": [[function, SEPARATOR.join([head, *(blobs[i] for i in runs)]), want_args]
-                             for function, head, runs, want_args in p["calls"]]}
-            for name, p in stored["properties"].items()}
+    return {
+        name: {
+            "inputs": p["inputs"],
+            "calls": [
+                [function, SEPARATOR.join([head, *(blobs[i] for i in runs)]), want_args]
+                for function, head, runs, want_args in p["calls"]
+            ],
+        }
+        for name, p in stored["properties"].items()
+    }
 
 
 def _well_formed(stored: dict[str, Any]) -> bool:
@@ -169,22 +179,35 @@ def _well_formed(stored: dict[str, Any]) -> bool:
     if not isinstance(blobs, list) or not all(type(run) is str for run in blobs):
         return False
     return isinstance(properties, dict) and all(
-        isinstance(p, dict) and type(p.get("inputs")) is list and all(type(i) is dict for i in p["inputs"])
+        isinstance(p, dict)
+        and type(p.get("inputs")) is list
+        and all(type(i) is dict for i in p["inputs"])
         and isinstance(p.get("calls"), list)
-        and all(type(c) is list and len(c) == 4 and list(map(type, c)) == [str, str, list, bool]
-                and all(type(i) is int and 0 <= i < len(blobs) for i in c[2]) for c in p["calls"])
+        and all(
+            type(c) is list
+            and len(c) == 4
+            and list(map(type, c)) == [str, str, list, bool]
+            and all(type(i) is int and 0 <= i < len(blobs) for i in c[2])
+            for c in p["calls"]
+        )
         for p in properties.values()
     )
 
 
 def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     digest = hashlib.sha256()
-    versions = (FORMAT, marshal.version, gradekit.__version__, hypothesis.__version__, numpy.__version__,
-                sys.version_info[:2])
+    versions = (
+        FORMAT,
+        marshal.version,
+        gradekit.__version__,
+        hypothesis.__version__,
+        numpy.__version__,
+        sys.version_info[:2],
+    )
     names = [p.name for p in assignment.properties]  # a grade of some properties records only those
     digest.update(repr((versions, assignment.name, names, seed, max_examples)).encode())
     sources = sorted(assignment.folder.glob("*.py")) + [assignment.solution]
-    sources += [Path(module.__file__) for module in (gradekit.strategies, gradekit.sandbox.worker)]
+    sources += [Path(str(module.__file__)) for module in (gradekit.strategies, gradekit.sandbox.worker)]
     for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()

@@ -19,6 +19,7 @@ The graders of one `gradekit grade` pass what they learn to each other through t
 kept once it ends, and `gradekit check`, which grades one file, remembers nothing at all: a grade
 remembers only when it is handed a Memory.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -84,7 +85,6 @@ class Memory:
             else:
                 self.keep_run(entry[1], list(entry[2]), entry[3], entry[4])
         del self.learnt[own:]
-
 
 
 def relocate(outcome: Any, quoted: dict[int, str], where: Callable[[int], str]) -> Any:

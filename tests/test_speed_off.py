@@ -1,0 +1,96 @@
+"""Speed never changes a grade: every file of both banks, and the reference, graded with every shortcut
+of gradekit.speed on (recorded inputs, read-ahead, the verdict memory of a class grade) and with every
+one off, gets the same result, timings aside: status, points, message, counterexample, example count.
+
+Few examples keep it quick; every path still runs: replays that pass and fail, Hypothesis searching
+and shrinking, remembered passes and runs between files that answer alike.
+
+The exception is pinned below, file by file: a submission whose answers depend on the calls made
+before (a memo it corrupts, a step counter of its own, random noise, a random summation order, NumPy
+warnings shown once per place). Its grade follows the order in which calls reach its worker, and the
+shortcuts change that order: calls are sent ahead, the first examples of a replay that fails are made
+again under Hypothesis, an answer given before is not asked for again. Such a file is wrong by the
+course's rules (a function gives one answer to one input) and is caught with the shortcuts on (the
+banks' self-test), but how it is caught can differ. Every other file must match exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gradekit import assignment
+from gradekit.batch import Student, run_pool
+from gradekit.config import GradeConfig, Limits
+from gradekit.result import GradeResult
+
+ROOT = Path(__file__).resolve().parent.parent
+# Few examples, and limits no busy machine reaches: a clock must not decide what is compared here.
+FEW = GradeConfig(max_examples=5, property_budget=600.0, limits=Limits(call_timeout=60.0))
+EXAMPLES = {
+    "cross_entropy": ["submission.py", "buggy_submission.py"],
+    "training_step": ["training_step_submission.py", "training_step_buggy.py"],
+}
+
+
+# Files whose answers depend on their history, with what keeps it: exact equality is not asked of them.
+HISTORY_DEPENDENT = {
+    "cross_entropy": {
+        "known_wrong/grad_corrupts_memoised_softmax.py": "a memo the gradient writes into",
+        "known_wrong/grad_random_noise.py": "random noise",
+        "known_wrong/loss_memo_keyed_by_sum.py": "a memo that answers one input with another's loss",
+        "known_wrong/perplexity_memo_rounded_key.py": "a memo keyed by a rounded loss",
+        "known_wrong/sequence_running_history.py": "every loss it has seen, in a global list",
+        "known_wrong/sequence_shuffled_summation.py": "a random summation order",
+        "known_wrong/softmax_no_max_shift_numpy.py": "NumPy's warnings, shown once per place",
+    },
+    "training_step": {
+        "known_wrong/train_step_counts_steps_itself.py": "a step counter of its own",
+        "known_wrong/train_step_gradient_buffer_never_reset.py": "a gradient buffer kept between calls",
+    },
+}
+
+
+def _without_timings(result: GradeResult) -> str:
+    data = result.to_dict()
+    data.pop("seconds")
+    for test in data["tests"]:
+        test.pop("seconds")
+    return json.dumps(data, sort_keys=True)
+
+
+def _graded(
+    students: list[Student], chosen: assignment.Assignment, config: GradeConfig, remember: bool
+) -> dict[str, str]:
+    results: dict[str, str] = {}
+    run_pool(
+        students,
+        chosen,
+        config,
+        None,
+        2,
+        lambda s, r: results.setdefault(s.name, _without_timings(r)),
+        remember=remember,
+    )
+    return results
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+def test_every_shortcut_off_gives_every_bank_file_the_same_grade(name):
+    chosen = assignment.load(name)
+    examples = [ROOT / "examples" / example for example in EXAMPLES[name]]
+    files = [chosen.solution, *examples, *chosen.known("known_right"), *chosen.known("known_wrong")]
+    students = [Student(f"{path.parent.name}/{path.name}", path) for path in files]
+    on = _graded(students, chosen, FEW, remember=True)
+    off = _graded(students, chosen, replace(FEW, shortcuts=False), remember=False)
+    assert sorted(on) == sorted(off) == sorted(s.name for s in students)
+    pinned = HISTORY_DEPENDENT[name]
+    assert set(pinned) <= set(on), "a file pinned as history-dependent is no longer in the bank"
+    changed = [student for student in on if on[student] != off[student] and student not in pinned]
+    assert changed == [], f"speed changed the grade of {changed}: " + "".join(
+        f"\n{student}\n on:  {on[student]}\n off: {off[student]}" for student in changed[:1]
+    )
+    assert any('"status": "failed"' in grade for grade in on.values()), "no file failed: nothing was compared"
