@@ -36,7 +36,7 @@ def test_encode_puts_bos_on_both_ends_of_the_letter_ids():
     assert course.encode("") == [26, 26]
 
 
-@pytest.mark.parametrize("position, letter", enumerate(string.ascii_lowercase))
+@pytest.mark.parametrize("position, letter", list(enumerate(string.ascii_lowercase)))
 def test_every_letter_maps_to_its_position(position, letter):
     assert course.encode(letter) == [course.BOS, position, course.BOS]
     assert course.token_name(position) == letter
