@@ -52,6 +52,7 @@ from gradekit.assignment import Assignment
 from gradekit.assignment import load as load_assignment
 from gradekit.config import GradeConfig
 from gradekit.grader import grade, unfinished
+from gradekit.reports import WRITERS, class_summary, gradebook
 from gradekit.result import GradeResult
 from gradekit.runner import VerdictMemory, recorded
 from gradekit.sandbox.process import forked_workers
@@ -128,14 +129,10 @@ def grade_all(
         bar.advance()
 
     for student in [s for s in todo if s.problem]:
-        from gradekit.grader import unfinished
-
         record(student, unfinished(student.path, assignment, config, student.problem or ""))
     run_pool([s for s in todo if not s.problem], assignment, config, assignment_dirs, jobs, record)
     bar.finish()
     graded = [(s.name, GradeResult.from_dict(_read(out / "results" / f"{s.name}.json"))) for s in students]
-    from gradekit.reports import class_summary, gradebook
-
     _write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded))
     _write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg"))
     _write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
@@ -361,8 +358,6 @@ def _write_student(
     out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None], feedback: str
 ) -> None:
     """The feedback first, the result last: a result on disk means the student is done."""
-    from gradekit.reports import WRITERS
-
     _write_atomic(out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}", WRITERS[feedback](result))
     data = {**result.to_dict(), "batch": stamp}
     _write_atomic(out / "results" / f"{student.name}.json", json.dumps(data, indent=2) + "\n")
