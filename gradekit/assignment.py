@@ -37,6 +37,7 @@ class FunctionSpec:
     signature: str
     returns: Any
     doc: str
+    parameters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
                 signature=f"{name}{inspect.signature(function)}",
                 returns=hints["return"],
                 doc=inspect.getdoc(function) or "",
+                parameters=tuple(inspect.signature(function).parameters),
             )
     return specs
 

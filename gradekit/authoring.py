@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradekit.errors import InvalidProperty, PropertyFailure
-from gradekit.result import short_repr
 
 if TYPE_CHECKING:
     from gradekit.calls import Reply
@@ -185,8 +184,6 @@ def expect_close(
             detail += ": the answer is NaN"
         elif isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
             detail += f": {len(actual)} values where {len(expected)} were expected"
-        elif worst := _worst(actual, expected):
-            detail += f" (worst at index {worst})"
         raise PropertyFailure(detail, returned=actual, expected=expected)
 
 
@@ -235,22 +232,6 @@ def has_nan(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(has_nan(v) for v in value)
     return isinstance(value, float) and math.isnan(value)
-
-
-def _worst(actual: Any, expected: Any) -> str:
-    """The index of the largest difference in a flat list, for the report; '' for a scalar."""
-    if not (isinstance(actual, list) and isinstance(expected, list) and len(actual) == len(expected)):
-        return ""
-    pairs = list(zip(actual, expected))
-    if not pairs or not all(isinstance(a, (int, float)) and isinstance(e, (int, float)) for a, e in pairs):
-        return ""
-
-    def gap(pair: tuple[float, float]) -> float:
-        a, e = pair
-        return math.inf if math.isnan(a - e) else abs(a - e)
-
-    index = max(range(len(pairs)), key=lambda i: gap(pairs[i]))
-    return f"{index}: {short_repr(actual[index])} vs {short_repr(expected[index])}"
 
 
 def magnitude(values: Iterable[Any]) -> float:

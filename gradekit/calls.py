@@ -4,6 +4,7 @@ A call is encoded as plain data, answered by the worker (or by an answer read ah
 gradekit.speed.read_ahead), logged for the counterexample, read as the type the assignment declares,
 and compared with any earlier answer to the same input: a function that answers one input two ways
 is caught. A call that hangs or ends the worker has the worker replaced, so the next call starts clean.
+Each call is logged with the function's parameter names, so a report shows an argument by what it is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 
 from gradekit.declared_types import coerce
 from gradekit.errors import CallTimedOut, FunctionMissing, SubmissionRaised, Unrepeatable, WorkerDied
-from gradekit.result import Call, short_repr
+from gradekit.result import Call
 from gradekit.sandbox.worker import encode
 from gradekit.session import Session
 
@@ -62,10 +63,7 @@ class Answers:
         key = hashlib.sha256(f"{function}{encoded_args}".encode()).digest()[:16]
         first = self._first.setdefault(key, returned)
         if first != returned and json.dumps(first) != json.dumps(returned):  # json: NaN equals NaN
-            message = (
-                f"`{function}` gave two different answers to the same input: first "
-                f"{short_repr(first)}, then {short_repr(returned)}"
-            )
+            message = f"`{function}` gave two different answers to the same input (expected: its first answer)"
             raise Unrepeatable(message, returned=returned, expected=first)
 
     def agree(self, function: str, encoded_args: str, reply: dict[str, Any]) -> bool:
@@ -94,11 +92,19 @@ class Calls:
     """The calls of one grade. `transcript` and `quoted` hold the current property's, for the
     shortcuts that learn from them (see gradekit.speed)."""
 
-    def __init__(self, session: Session, replies: Replies, answers: Answers, returns: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        replies: Replies,
+        answers: Answers,
+        returns: dict[str, Any],
+        parameters: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.session = session
         self.replies = replies
         self.answers = answers
         self.returns = returns
+        self.parameters = parameters or {}
         self.kept: dict[str, Any] = {}  # see gradekit.authoring.per_submission
         self.transcript: list[Exchange] = []
         self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3 of x.py")
@@ -117,14 +123,15 @@ class Calls:
         if function not in self.session.defined:
             raise FunctionMissing(f"`{function}` is not defined")
         encoded = encode(list(args))
+        names = self.parameters.get(function, ())
         try:
             reply, answer = self.replies.reply(function, encoded, want_args)
         except CallTimedOut as timeout:
-            log.append(Call(function, args, raised=f"no answer ({timeout.message})"))
+            log.append(Call(function, args, raised=f"no answer ({timeout.message})", names=names))
             self._restart()
             raise CallTimedOut(f"`{function}` {timeout.message}") from None
         except WorkerDied as death:
-            log.append(Call(function, args, raised=death.message))
+            log.append(Call(function, args, raised=death.message, names=names))
             self._restart()
             raise WorkerDied(f"`{function}` stopped the grader's worker: {death.message}") from None
         self.transcript.append((function, encoded, want_args, answer))
@@ -132,10 +139,10 @@ class Calls:
             raise FunctionMissing(f"`{function}` is not defined")
         if not reply["ok"]:
             raised = self._error_text(reply["error"])
-            log.append(Call(function, args, raised=raised))
+            log.append(Call(function, args, raised=raised, names=names))
             raise SubmissionRaised(f"`{function}` {raised}")
         returned = reply["returned"]
-        log.append(Call(function, args, returned=returned))
+        log.append(Call(function, args, returned=returned, names=names))
         self.answers.check(function, encoded, returned)
         return Reply(returned, reply.get("args_after"), self.returns.get(function))
 

@@ -13,8 +13,8 @@ import types
 import typing
 from typing import Any
 
+from gradekit.course_terms import value as shown
 from gradekit.errors import PropertyFailure
-from gradekit.result import short_repr
 
 
 def coerce(value: Any, declared: Any, function: str) -> Any:
@@ -22,7 +22,7 @@ def coerce(value: Any, declared: Any, function: str) -> Any:
     try:
         return _read(value, declared)
     except _Mismatch:
-        message = f"`{function}` returned {short_repr(value)}, but it should return {describe(declared)}"
+        message = f"`{function}` returned {shown(value)}, but it should return {describe(declared)}"
         raise PropertyFailure(message, returned=value) from None
 
 

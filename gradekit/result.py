@@ -21,17 +21,14 @@ class Status(str, Enum):
 
 @dataclass(frozen=True)
 class Call:
-    """One call the property made into the submission, as plain data."""
+    """One call the property made into the submission, as plain data: `names` are the function's
+    parameters, so a report can show each argument by what it is (a token list as a name)."""
 
     function: str
     args: tuple[Any, ...]
     returned: Any = None
     raised: str | None = None
-
-    def render(self) -> str:
-        shown = ", ".join(short_repr(a) for a in self.args)
-        outcome = f"raised {self.raised}" if self.raised else f"returned {short_repr(self.returned)}"
-        return f"{self.function}({shown}) {outcome}"
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,7 +143,8 @@ def _test_from_dict(data: dict[str, Any]) -> PropertyResult:
         else Counterexample(
             inputs=found["inputs"],
             calls=tuple(
-                Call(c["function"], tuple(c["args"]), c.get("returned"), c.get("raised")) for c in found["calls"]
+                Call(c["function"], tuple(c["args"]), c.get("returned"), c.get("raised"), tuple(c.get("names", ())))
+                for c in found["calls"]
             ),
             returned=found.get("returned"),
             expected=found.get("expected"),
@@ -164,15 +162,3 @@ def _test_from_dict(data: dict[str, Any]) -> PropertyResult:
         examples=data.get("examples", 0),
         seconds=data.get("seconds", 0.0),
     )
-
-
-def short_repr(value: Any, limit: int = 200) -> str:
-    """repr for a report line: floats as Python prints them, long lists cut in the middle."""
-    if isinstance(value, list) and len(value) > 12:
-        head = ", ".join(short_repr(v, limit) for v in value[:5])
-        tail = ", ".join(short_repr(v, limit) for v in value[-3:])
-        return f"[{head}, ... ({len(value)} items) ..., {tail}]"
-    if isinstance(value, list):
-        return "[" + ", ".join(short_repr(v, limit) for v in value) + "]"
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

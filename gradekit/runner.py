@@ -90,7 +90,7 @@ def run_all(
     answers = Answers()
     replay = speed.recorded_inputs(assignment, seed, config.max_examples, record) if config.shortcuts else None
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
-    calls = Calls(session, shortcuts.replies, answers, _returns(assignment))
+    calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
     outcomes = {}
     for prop in assignment.properties:
         remaining = config.check_budget - (time.monotonic() - started)
@@ -144,7 +144,7 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Record
     session.defined = {name: None for name in assignment.functions}
     answers = Answers()
     shortcuts = speed.Shortcuts(session, answers)
-    calls = Calls(session, shortcuts.replies, answers, _returns(assignment))
+    calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
     properties: speed.Recorded = {}
     for prop in assignment.properties:
         outcome, trial = _run(prop, calls, shortcuts, seed, _count(prop, max_examples), float("inf"))
@@ -165,6 +165,10 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> speed.Reco
 
 def _returns(assignment: Assignment) -> dict[str, Any]:
     return {name: spec.returns for name, spec in assignment.functions.items()}
+
+
+def _parameters(assignment: Assignment) -> dict[str, tuple[str, ...]]:
+    return {name: spec.parameters for name, spec in assignment.functions.items()}
 
 
 def _count(prop: Property, max_examples: int) -> int:

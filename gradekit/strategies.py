@@ -8,10 +8,12 @@ whole float range, so a failure is a bug in the submission and never 1e308 noise
 The training step's quantities are bounded the same way: names of 1 to 8 letters, 27 x 27 tables
 within +-50, Adam states with v >= 0, steps up to 10,000, learning rates up to 0.1 (1 for the schedule).
 
-Small structures are drawn element by element, so Hypothesis shrinks them to the smallest failing
-input. Large ones (a 10,000-token vocabulary, a long sequence) are filled from one drawn seed: a
-Hypothesis draw per entry would cost more than the call it feeds, and these examples exist to show
-scale, not to shrink.
+Vectors of every size are drawn as NumPy arrays in Hypothesis's sparse mode: one fill value and
+about sqrt(n) explicit entries (most of them when n is small). A draw per entry of a 10,000-token
+vocabulary would cost more than the call it feeds, and a vector filled from a drawn seed cannot be
+shrunk; an array in this mode shrinks like any other draw, to the fewest entries, every entry equal
+to the fill, and a fill of 0.0. A failure found on a 27-parameter Adam state or a 10,000-token
+vocabulary is then reported on the smallest, plainest input that still fails.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from gradekit.reference.course import LETTERS, VOCAB_SIZE, encode
 
@@ -49,25 +52,26 @@ def vocab_sizes(min_size: int = 1, max_size: int = 1000) -> st.SearchStrategy[in
     return st.one_of(small_sizes, small_sizes, small_sizes, st.sampled_from(large))
 
 
-def _seeded_fill(draw: Any, size: int, low: float, high: float) -> list[float]:
-    seed = draw(st.integers(0, 2**32 - 1), label="fill seed")
-    return np.random.default_rng(seed).uniform(low, high, size).tolist()
+def _array(draw: Any, shape: int | tuple[int, int], elements: st.SearchStrategy[Any], dtype: type = np.float64) -> Any:
+    """An array of `shape` drawn from `elements` in the sparse mode (see the module docstring).
+
+    The fill is drawn before the explicit entries, so where a failure needs one entry to stand out,
+    the fill shrinks to 0.0 and that entry carries the value (Hypothesis's arrays draw it after).
+    """
+    fill = draw(elements)
+    return draw(hnp.arrays(dtype, shape, elements=elements, fill=st.just(fill)))
 
 
 @st.composite
 def logits(draw: Any, vocab: st.SearchStrategy[int] | None = None, bound: float = TYPICAL) -> list[float]:
     """A logit vector with entries in [-bound, bound]; ties and zeros come up often."""
     size = draw(vocab if vocab is not None else vocab_sizes())
-    if size <= EXPLICIT_SIZE:
-        return draw(st.lists(st.floats(-bound, bound), min_size=size, max_size=size))
-    spread = draw(st.floats(0.0, bound))
-    return _seeded_fill(draw, size, -spread, spread)
+    return _array(draw, size, st.floats(-bound, bound)).tolist()
 
 
-@st.composite
-def targets(draw: Any, size: int) -> int:
+def targets(size: int) -> st.SearchStrategy[int]:
     """A target id in range(size); the last id is drawn on purpose, as off-by-one bugs live there."""
-    return draw(st.one_of(st.integers(0, size - 1), st.just(size - 1)))
+    return st.one_of(st.integers(0, size - 1), st.just(size - 1))
 
 
 @st.composite
@@ -84,12 +88,7 @@ def extreme_logits(draw: Any, vocab: st.SearchStrategy[int] | None = None) -> li
     size = draw(vocab if vocab is not None else vocab_sizes(min_size=2, max_size=1000))
     top = draw(st.floats(EXTREME_SPREAD - EXTREME, EXTREME))
     low = draw(st.floats(-EXTREME, top - EXTREME_SPREAD))
-    middle = (
-        draw(st.lists(st.floats(low, top), min_size=size - 2, max_size=size - 2))
-        if size <= EXPLICIT_SIZE
-        else _seeded_fill(draw, size - 2, low, top)
-    )
-    values = [top, low] + middle
+    values = [top, low] + _array(draw, size - 2, st.floats(low, top)).tolist()
     turn = draw(st.integers(0, size - 1), label="rotation")
     return values[turn:] + values[:turn]
 
@@ -104,7 +103,7 @@ def extreme_logits_and_target(draw: Any) -> tuple[list[float], int]:
 def sequences(
     draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 100
 ) -> tuple[list[list[float]], list[int]]:
-    """(logits_list, true_ids): n positions over one vocabulary; short ones drawn, long ones filled.
+    """(logits_list, true_ids): n positions over one vocabulary, short ones often, long ones now and then.
 
     A sequence holds at most 4096 logits in all: up to 4096 positions of one token, 2048 of two,
     151 of 27, 40 of 100; so a sum or mean cut short at a block size (256, 1024) is caught.
@@ -114,22 +113,8 @@ def sequences(
     # Mostly short documents (names are), one draw in four up to the longest: enough to catch a cut.
     short = st.integers(1, min(4, longest))
     positions = draw(st.one_of(short, short, st.integers(1, min(64, longest)), st.integers(1, longest)))
-    if positions * size <= 2 * EXPLICIT_SIZE:
-        rows = draw(
-            st.lists(
-                st.lists(st.floats(-TYPICAL, TYPICAL), min_size=size, max_size=size),
-                min_size=positions,
-                max_size=positions,
-            )
-        )
-        ids = draw(st.lists(targets(size), min_size=positions, max_size=positions))
-        return rows, ids
-    seed = draw(st.integers(0, 2**32 - 1), label="fill seed")
-    rng = np.random.default_rng(seed)
-    spread = draw(st.floats(0.0, TYPICAL))
-    rows = rng.uniform(-spread, spread, (positions, size)).tolist()
-    ids = rng.integers(0, size, positions).tolist()
-    return rows, ids
+    rows = _array(draw, (positions, size), st.floats(-TYPICAL, TYPICAL)).tolist()
+    return rows, _array(draw, positions, targets(size), np.int64).tolist()
 
 
 @st.composite
@@ -167,8 +152,8 @@ def margins() -> st.SearchStrategy[float]:
 # A bigram table is 27 x 27 = 729 floats, sent to the worker on every call. Its strategy draws a
 # recipe (a scale, a seed and a few explicit entries) that `build_table` turns into the table: the
 # recorded example stays a few numbers, and shrinking reaches the zero table with a handful of
-# readable entries. Flat optimizer cases of up to 8 parameters are drawn entry by entry (they
-# shrink); 27 and 729 parameters are filled from a seed.
+# readable entries. Flat optimizer cases (1 to 8 parameters, a row of 27, a table of 729) are
+# arrays like the logits: recorded whole, they shrink to one parameter.
 
 MAX_NAME = 8
 TABLE_SCALES = (0.0, 0.08, 1.0)  # all zeros, the size of microgpt's initial weights, unit logits
@@ -296,9 +281,9 @@ def schedules(draw: Any, max_lr: float = 1.0, room: int = 0) -> tuple[int, int, 
 def train_schedules(draw: Any, room: int = 0) -> tuple[int, ...]:
     """The schedule arguments of train_step, to splat into a call: (step,) with microgpt's
     num_steps = 1000 and base_lr = 0.01 left to their defaults, or (step, num_steps, base_lr)."""
-    if draw(st.booleans()):
-        return (draw(st.one_of(st.just(0), st.integers(0, 10), st.integers(0, 1000 - room))),)
-    return draw(schedules(max_lr=MAX_LR, room=room))
+    if draw(st.booleans()):  # shrinks to False: a failure shows with microgpt's defaults left out
+        return draw(schedules(max_lr=MAX_LR, room=room))
+    return (draw(st.one_of(st.just(0), st.integers(0, 10), st.integers(0, 1000 - room))),)
 
 
 def adam_hyperparameters() -> st.SearchStrategy[tuple[float, ...]]:
@@ -319,8 +304,8 @@ def gradient_entries() -> st.SearchStrategy[float]:
 
 @st.composite
 def parameter_counts(draw: Any) -> int:
-    """1 to 8 parameters (drawn entry by entry), sometimes a row of 27 and now and then a whole table
-    of 729 (filled from a seed): each large example is recorded and sent whole."""
+    """1 to 8 parameters, sometimes a row of 27 and now and then a whole table of 729: each large
+    example is recorded and sent whole. Shrinks towards 1."""
     small = st.integers(1, EXPLICIT_SIZE)
     large = st.sampled_from((VOCAB_SIZE,) * 3 + (VOCAB_SIZE**2,))
     return draw(st.one_of(small, small, small, large))
@@ -330,13 +315,8 @@ def parameter_counts(draw: Any) -> int:
 def sgd_cases(draw: Any) -> tuple[list[float], list[float], float]:
     """(params, grads, lr) of one length."""
     size = draw(parameter_counts())
-    if size <= EXPLICIT_SIZE:
-        params = draw(st.lists(st.floats(-10.0, 10.0), min_size=size, max_size=size))
-        grads = draw(st.lists(gradient_entries(), min_size=size, max_size=size))
-    else:
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="fill seed"))
-        params = rng.uniform(-10.0, 10.0, size).tolist()
-        grads = (rng.normal(0.0, 1.0, size) * 10.0 ** rng.uniform(-8.0, 0.0, size)).tolist()
+    params = _array(draw, size, st.floats(-10.0, 10.0)).tolist()
+    grads = _array(draw, size, gradient_entries()).tolist()
     return params, grads, draw(learning_rates(max_lr=1.0))
 
 
@@ -344,22 +324,19 @@ def sgd_cases(draw: Any) -> tuple[list[float], list[float], float]:
 def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
     """(params, grads, m, v, step, lr): any state with v >= 0, or with fresh=True m = v = 0 at step 0.
 
-    Small cases draw m in [-1, 1] and v in [0, 1] independently (v = 0 beside m != 0 included: the
-    step is then m_hat / eps, large but exact); large ones fill v from m^2 as training would.
+    m is drawn in [-1, 1] at every size. Small cases draw v in [0, 1] independently (v = 0 beside
+    m != 0 included: the step is then m_hat / eps, large but exact); large ones take v = m^2 times a
+    factor in [0.5, 4], as training leaves it, so |m| / sqrt(v) stays near 1 across 729 entries.
     """
     params, grads, _ = draw(sgd_cases())
     size = len(params)
     if fresh is None:
         fresh = draw(st.booleans())
     if fresh:
-        m, v, step = [0.0] * size, [0.0] * size, 0
-    elif size <= EXPLICIT_SIZE:
-        m = draw(st.lists(st.floats(-1.0, 1.0), min_size=size, max_size=size))
-        v = draw(st.lists(st.floats(0.0, 1.0), min_size=size, max_size=size))
-        step = draw(optimizer_steps())
+        return params, grads, [0.0] * size, [0.0] * size, 0, draw(learning_rates())
+    m = _array(draw, size, st.floats(-1.0, 1.0))
+    if size <= EXPLICIT_SIZE:
+        v = _array(draw, size, st.floats(0.0, 1.0))
     else:
-        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="fill seed"))
-        m_array = rng.normal(0.0, 1.0, size) * 10.0 ** rng.uniform(-6.0, 0.0, size)
-        m, v = m_array.tolist(), (m_array * m_array * rng.uniform(0.5, 4.0, size)).tolist()
-        step = draw(optimizer_steps())
-    return params, grads, m, v, step, draw(learning_rates())
+        v = m * m * _array(draw, size, st.floats(0.5, 4.0))
+    return params, grads, m.tolist(), v.tolist(), draw(optimizer_steps()), draw(learning_rates())

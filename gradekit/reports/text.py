@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from gradekit.result import GradeResult, PropertyResult, Status, short_repr
+from typing import Any
+
+from gradekit import course_terms
+from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
 
 MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
 
@@ -44,16 +47,111 @@ def block(test: PropertyResult) -> list[str]:
 def details(test: PropertyResult) -> list[str]:
     """What happened, the counterexample and the hint: the same lines in every format."""
     lines = [test.message] if test.message else []
-    example = test.counterexample
-    if example is not None:
-        lines += [f"call: {call.render()}" for call in example.calls]
-        if example.returned is not None:
-            lines.append(f"you returned: {short_repr(example.returned)}")
-        if example.expected is not None:
-            lines.append(f"expected:     {short_repr(example.expected)}")
+    if test.counterexample is not None:
+        lines += story(test.counterexample, test.message)
     if test.hint:
         lines.append(f"hint: {test.hint}")
     return lines
+
+
+def story(example: Counterexample, message: str = "") -> list[str]:
+    """The calls that decided the verdict, what came back, what was expected and where they
+    differ, each value shown the way the course writes it."""
+    returned, expected = example.returned, example.expected
+    calls = _deciding(example.calls, [v for v in (returned, expected) if v is not None])
+    lines = ["(earlier calls not shown)"] if len(example.calls) > len(calls) else []
+    others = [c.returned for c in calls if c.raised is None and not _same(c.returned, returned)]
+    before: list[str] = []
+    for call in calls:
+        lines += _call(call, _answer(call, returned, expected, message), before)
+        before = _arguments(call)
+    where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected)
+    if where:
+        return [*lines, f"you returned vs expected, most different at {where}"]
+    if returned is not None:
+        lines.append(f"you returned: {_shown(returned, expected)}")
+    if expected is not None and not any(_same(expected, other) for other in others):
+        lines.append(f"expected:     {_shown(expected, returned)}")
+    return lines
+
+
+def _deciding(calls: tuple[Call, ...], values: list[Any]) -> list[Call]:
+    """The last call, and the latest earlier one whose answer is (or holds) a value the verdict compared."""
+    if not calls:
+        return []
+
+    earlier = [c for c in calls[:-1] if c.raised is None and any(_gave(c, v) for v in values)]
+    return [*earlier[-1:], calls[-1]]
+
+
+def _gave(call: Call, value: Any) -> bool:
+    """Whether the call's answer is `value`, or holds it (one of the tables a step returns)."""
+    answer = call.returned
+    return _same(answer, value) or (isinstance(answer, list) and any(_same(part, value) for part in answer))
+
+
+INLINE = 72  # characters a call may take on one line, when every argument is shown whole
+SIDE_BY_SIDE = 24  # characters an argument may take and still share a line with the one before
+
+
+def _call(call: Call, answer: str, before: list[str]) -> list[str]:
+    """A call on one line when its arguments are short; else its parameters, then one line per
+    argument (short ones side by side), leaving out those the call before showed alike."""
+    names = _names(call)
+    shown = [course_terms.value(a, name) for a, name in zip(call.args, names)]
+    inline = f"call: {call.function}({', '.join(shown)})"
+    if len(inline) <= INLINE and all(map(course_terms.whole, call.args)):
+        return [f"{inline} {answer}".rstrip()]
+    heading = f"call: {call.function}({', '.join(names[: len(shown)])}) {answer}".rstrip()
+    arguments = [a for a in _arguments(call) if a not in before]
+    if not arguments:
+        return [f"{heading} (the same arguments)"]
+    lines = [heading]
+    for argument in _alike(arguments):
+        if len(argument) <= SIDE_BY_SIDE and len(lines) > 1 and len(lines[-1]) + len(argument) <= 60:
+            lines[-1] += f"; {argument}"
+        else:
+            lines.append(f"  {argument}")
+    return lines
+
+
+def _alike(arguments: list[str]) -> list[str]:
+    """Arguments shown alike as one: "m = 27 x 27, all 0.0" and "v = ..." alike read "m = v = 27 x 27, all 0.0"."""
+    names: dict[str, list[str]] = {}
+    for argument in arguments:
+        name, _, shown = argument.partition(" = ")
+        names.setdefault(shown, []).append(name)
+    return [" = ".join([*together, shown]) for shown, together in names.items()]
+
+
+def _arguments(call: Call) -> list[str]:
+    return [f"{name} = {course_terms.value(a, name)}" for a, name in zip(call.args, _names(call))]
+
+
+def _names(call: Call) -> tuple[str, ...]:
+    """The call's parameter names, as many as it has arguments ('argument 3' where none is known)."""
+    return call.names + tuple(f"argument {i + 1}" for i in range(len(call.names), len(call.args)))
+
+
+def _answer(call: Call, returned: Any, expected: Any, message: str) -> str:
+    """How a call's line ends: what it raised or returned, unless the message or the lines below
+    show that already, or it is too large to show (a table the verdict did not compare)."""
+    if call.raised is not None:
+        return "" if call.raised in message else call.raised
+    if (returned is not None and _gave(call, returned)) or not course_terms.whole(call.returned):
+        return ""
+    return f"returned {_shown(call.returned, returned if returned is not None else expected)}"
+
+
+def _shown(value: Any, other: Any) -> str:
+    """`value` with, when both are numbers, the digits that tell it from `other`."""
+    if course_terms.is_number(value) and course_terms.is_number(other):
+        return course_terms.pair(value, other)[0]
+    return course_terms.value(value)
+
+
+def _same(value: Any, other: Any) -> bool:
+    return repr(value) == repr(other)  # repr: a NaN matches itself, 1 does not match 1.0
 
 
 def _notes(result: GradeResult) -> list[str]:

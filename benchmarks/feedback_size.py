@@ -1,0 +1,81 @@
+"""How much a student has to read per failure: the size of each failed block of the text report.
+
+Grades every known-wrong file of each built-in assignment, as a student runs `gradekit check`, and
+prints per assignment: the number of failed blocks, the median and maximum characters per block, and
+the median and maximum count of numbers shown per block. A block is what the text report prints for
+one property that did not pass (its heading, message, calls, answers, differences and hint); numbers
+are counted in the lines that show values, so not in the heading (the property's points) nor in the
+hint (the same fixed sentence for every student). Targets, per assignment: a median of at most 600
+characters and 8 numbers per block, and no block over 2,000 characters.
+
+    python benchmarks/feedback_size.py [--assignment NAME] [--worst 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from environment import student_python
+
+from gradekit.reports import text
+from gradekit.result import GradeResult, PropertyResult, Status
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = ("cross_entropy", "training_step")
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
+
+
+def grade(path: Path, assignment: str) -> GradeResult:
+    """The JSON report of one whole `gradekit check`, read back."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gradekit", "check", str(path), "--assignment", assignment, "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=student_python(),
+    )
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"gradekit check {path} failed: {done.stderr}")
+    return GradeResult.from_dict(json.loads(done.stdout))
+
+
+def numbers_shown(lines: list[str]) -> int:
+    """The numbers in a block's lines that show values: not its heading, not its hint."""
+    shown = [line for line in lines[1:] if not line.strip().startswith("hint:")]
+    return sum(len(NUMBER.findall(line)) for line in shown)
+
+
+def measure(test: PropertyResult) -> tuple[int, int, str]:
+    lines = text.block(test)
+    shown = "\n".join(lines)
+    return len(shown), numbers_shown(lines), shown
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", choices=ASSIGNMENTS, action="append")
+    parser.add_argument("--worst", type=int, default=1, help="print this many of the longest blocks")
+    options = parser.parse_args()
+    for assignment in options.assignment or ASSIGNMENTS:
+        files = sorted((ROOT / "assignments" / assignment / "known_wrong").glob("*.py"))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(grade, files, [assignment] * len(files)))
+        blocks = [measure(t) for r in results for t in r.tests if t.status is not Status.PASSED]
+        sizes, counts = [b[0] for b in blocks], [b[1] for b in blocks]
+        print(
+            f"{assignment}: {len(files)} known-wrong files, {len(blocks)} failed blocks; characters per block "
+            f"median {statistics.median(sizes):.0f}, max {max(sizes)}; numbers per block median "
+            f"{statistics.median(counts):.0f}, max {max(counts)}"
+        )
+        for size, count, shown in sorted(blocks, key=lambda b: -b[0])[: options.worst]:
+            print(f"--- {size} characters, {count} numbers:\n{shown}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Values as the course writes them, for a report a student reads in a minute.
+
+A 27 x 27 table reads as its shape and what is special about it ("27 x 27, all 0.0 except [26][0] =
+1e-05"), a token list as the name it encodes ('"a" [BOS, a, BOS]'), a long vector as its size and the
+entries that matter, and an answer against the expected one as the few entries that differ most.
+Numbers keep the digits that matter: a lone number four significant digits (the report is for
+reading; the JSON report keeps every value exact), two numbers compared as many as tell them apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from gradekit.reference.course import BOS, decode, token_name
+
+__all__ = ["differences", "is_number", "number", "pair", "shape", "short", "tokens", "value", "whole"]
+
+SHORT_VECTOR = 6  # entries a vector or table may have and still be shown whole
+EXCEPTIONS = 3  # entries that differ from the rest a vector or table may have and read as "all x except ..."
+LONGEST = 120  # characters of a value the report shows before cutting it short
+TOKENS = "tokens"  # microgpt's name for a list of token ids: shown as the name they encode
+
+
+def value(x: Any, name: str = "") -> str:
+    """`x` as a report shows it; `name` is the parameter it was passed as, when known."""
+    if name == TOKENS and _token_ids(x):
+        return tokens(x)
+    if is_number(x):
+        return number(x)
+    if _vector(x):
+        return _vector_text(x)
+    if _table(x):
+        return _table_text(x)
+    if isinstance(x, (list, tuple)):
+        inner = ", ".join(value(v) for v in x)
+        return short(f"[{inner}]" if isinstance(x, list) else f"({inner})")
+    if isinstance(x, dict):
+        return short("{" + ", ".join(f"{k!r}: {value(v)}" for k, v in x.items()) + "}")
+    return short(repr(x))
+
+
+def whole(x: Any) -> bool:
+    """Whether `value` shows every number of `x`: a number, or a vector or table of a few."""
+    if _vector(x):
+        return len(x) <= SHORT_VECTOR
+    if _table(x):
+        return len(x) * len(x[0]) <= SHORT_VECTOR
+    return not isinstance(x, (list, tuple))
+
+
+def shape(x: Any) -> str:
+    """What `x` is, without its values: "a 27 x 27 table", "27 values"; a number is itself."""
+    if is_number(x):
+        return number(x)
+    if _table(x):
+        return f"a {len(x)} x {len(x[0])} table"
+    if _vector(x):
+        return f"{len(x)} values"
+    if isinstance(x, (list, tuple)):
+        inner = ", ".join(map(shape, x))
+        return short(f"[{inner}]" if isinstance(x, list) else f"({inner})")
+    return value(x)
+
+
+def short(text: str, limit: int = LONGEST) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def number(x: float) -> str:
+    """A number as a person reads it: whole numbers and short floats as Python prints them, others
+    to four significant digits."""
+    if isinstance(x, int) or not math.isfinite(x):
+        return repr(x)
+    text = repr(x)
+    return text if len(text) <= 7 else f"{x:.4g}"
+
+
+def pair(a: float, b: float) -> tuple[str, str]:
+    """Two numbers with the fewest digits (three at least) that tell them apart; both printed in full
+    when they differ only in the last digits."""
+    if not (is_number(a) and is_number(b)) or not (math.isfinite(a) and math.isfinite(b)):
+        return value(a), value(b)
+    if isinstance(a, int) and isinstance(b, int):
+        return repr(a), repr(b)
+    for digits in range(3, 16):
+        shown = _digits(float(a), digits), _digits(float(b), digits)
+        if shown[0] != shown[1]:
+            return shown
+    return repr(float(a)), repr(float(b))
+
+
+def tokens(ids: Sequence[int]) -> str:
+    """Token ids as the course writes them: '"ab" [BOS, a, b, BOS]' for an encoded name, else '[a, BOS, b]'."""
+    shown = "[" + ", ".join(map(token_name, ids)) + "]"
+    if len(ids) >= 2 and ids[0] == BOS and ids[-1] == BOS and BOS not in ids[1:-1]:
+        return f'"{decode(list(ids))}" {shown}'
+    return shown
+
+
+def differences(returned: Any, expected: Any) -> str:
+    """Where an answer differs from the expected one of the same shape: the entries that differ most
+    (two of a vector, the one of a table), with their indices, and how many more differ; '' when the
+    shapes differ or nothing does."""
+    got, want = dict(_entries(returned)), dict(_entries(expected))
+    limit = 2 if _vector(returned) else 1
+    if not got or got.keys() != want.keys() or len(got) == 1:
+        return ""
+    differing = [index for index in got if _gap(got[index], want[index]) > 0.0]
+    if not differing:
+        return ""
+    worst = sorted(differing, key=lambda index: -_gap(got[index], want[index]))[:limit]
+    shown = []
+    for index in worst:
+        a, e = pair(got[index], want[index])
+        shown.append(f"{index}: {a} vs {e}")
+    rest = len(differing) - len(worst)
+    more = f" (and {rest} more)" if rest else ""
+    return "; ".join(shown) + more
+
+
+def _digits(x: float, digits: int) -> str:
+    if x == 0.0:
+        return repr(x)
+    text = f"{x:#.{digits}g}"
+    return text + "0" if text.endswith(".") else text  # 700.0, not "700." nor the integer 700
+
+
+def _token_ids(x: Any) -> bool:
+    return isinstance(x, (list, tuple)) and all(type(i) is int and 0 <= i <= BOS for i in x)
+
+
+def _vector(x: Any) -> bool:
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(map(is_number, x))
+
+
+def _table(x: Any) -> bool:
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(map(_vector, x)) and len(set(map(len, x))) == 1
+
+
+def _vector_text(x: Sequence[float]) -> str:
+    if len(x) <= SHORT_VECTOR:
+        return "[" + ", ".join(number(v) for v in x) + "]"
+    return f"{len(x)} values, {_summary([(f'[{i}]', v) for i, v in enumerate(x)])}"
+
+
+def _table_text(rows: Sequence[Sequence[float]]) -> str:
+    if len(rows) * len(rows[0]) <= SHORT_VECTOR:
+        return "[" + ", ".join(_vector_text(row) for row in rows) + "]"
+    entries = [(f"[{r}][{c}]", v) for r, row in enumerate(rows) for c, v in enumerate(row)]
+    return f"{len(rows)} x {len(rows[0])}, {_summary(entries)}"
+
+
+def _summary(entries: list[tuple[str, float]]) -> str:
+    """What is special about many numbers: all one value but a few, or the range they span."""
+    by_repr = {repr(v): v for _, v in entries}  # repr tells 0.0 from -0.0 and NaN from NaN alike
+    common = Counter(repr(v) for _, v in entries).most_common(1)[0][0]
+    others = [(index, v) for index, v in entries if repr(v) != common]
+    if len(others) <= EXCEPTIONS:
+        exceptions = ", ".join(f"{index} = {number(v)}" for index, v in others)
+        return f"all {number(by_repr[common])}" + (f" except {exceptions}" if exceptions else "")
+    finite = [v for _, v in entries if math.isfinite(v)]
+    if not finite:
+        return "none finite"
+    low, high = min(finite), max(finite)
+    odd = len(entries) - len(finite)
+    return f"from {number(low)} to {number(high)}" + (f", {odd} not finite" if odd else "")
+
+
+def _entries(x: Any, index: str = "") -> Iterator[tuple[str, float]]:
+    """Every number in a (nested) list, by its index as Python writes it: ('[2][0]', 0.5)."""
+    if is_number(x):
+        yield index, float(x)
+    elif isinstance(x, (list, tuple)):
+        for i, v in enumerate(x):
+            yield from _entries(v, f"{index}[{i}]")
+
+
+def _gap(a: float, e: float) -> float:
+    if a == e or (math.isnan(a) and math.isnan(e)):
+        return 0.0
+    gap = abs(a - e)
+    return math.inf if math.isnan(gap) else gap

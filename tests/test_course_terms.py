@@ -1,0 +1,99 @@
+"""Values as the course writes them: tables by what is special, tokens as names, numbers by the digits that matter."""
+
+from __future__ import annotations
+
+import math
+
+from gradekit.reference.course import encode
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gradekit import course_terms
+from gradekit.strategies import names
+
+
+def zeros() -> list[list[float]]:
+    return [[0.0] * 27 for _ in range(27)]
+
+
+def test_a_table_reads_as_its_shape_and_what_is_special():
+    W = zeros()
+    assert course_terms.value(W) == "27 x 27, all 0.0"
+    W[26][0] = 1e-05
+    assert course_terms.value(W) == "27 x 27, all 0.0 except [26][0] = 1e-05"
+    W[3][4] = -2.5
+    W[5][6] = float("nan")
+    W[7][8] = 1.0
+    assert course_terms.value(W) == "27 x 27, from -2.5 to 1.0, 1 not finite"
+
+
+def test_a_long_vector_reads_as_its_size_and_entries_that_matter():
+    assert course_terms.value([0.5] * 27) == "27 values, all 0.5"
+    assert course_terms.value([0.0] * 26 + [-30.0]) == "27 values, all 0.0 except [26] = -30.0"
+    assert course_terms.value([float(i) for i in range(27)]) == "27 values, from 0.0 to 26.0"
+
+
+def test_short_values_are_shown_whole_with_readable_digits():
+    assert course_terms.value([0.0, -30.0]) == "[0.0, -30.0]"
+    assert course_terms.value([2.739233746429086]) == "[2.739]"
+    assert course_terms.value([[1.0, 2.0], [3.0, 4.0]]) == "[[1.0, 2.0], [3.0, 4.0]]"
+    assert course_terms.value(7) == "7" and course_terms.value(True) == "True"
+    assert course_terms.value(float("-inf")) == "-inf"
+
+
+def test_token_lists_read_as_the_name_they_encode():
+    assert course_terms.value([26, 0, 26], "tokens") == '"a" [BOS, a, BOS]'
+    assert course_terms.value([0, 26, 25], "tokens") == "[a, BOS, z]"
+    assert course_terms.value([26, 0, 26], "true_ids") == "[26, 0, 26]"  # ids of another vocabulary
+    assert course_terms.value([26, 27], "tokens") == "[26, 27]"  # not the course's ids
+
+
+@given(name=names())
+def test_every_encoded_name_reads_back_as_itself(name):
+    assert course_terms.value(encode(name), "tokens").startswith(f'"{name}" [BOS, ')
+
+
+def test_two_numbers_keep_the_digits_that_tell_them_apart():
+    assert course_terms.pair(0.0185, 0.037) == ("0.0185", "0.0370")
+    assert course_terms.pair(27.63, 27.0) == ("27.6", "27.0")
+    assert course_terms.pair(1.0, 1.0 + 2**-52) == ("1.0", "1.0000000000000002")
+    assert course_terms.pair(0.0, -0.5) == ("0.0", "-0.500")
+    assert course_terms.pair(float("nan"), 1.0) == ("nan", "1.0")
+    assert course_terms.pair(0.0, -0.0) == ("0.0", "-0.0")
+
+
+@given(a=st.floats(allow_nan=False, allow_infinity=False), b=st.floats(allow_nan=False, allow_infinity=False))
+def test_two_different_numbers_never_read_alike(a, b):
+    shown = course_terms.pair(a, b)
+    assert (shown[0] == shown[1]) == (repr(a) == repr(b))  # 0.0 and -0.0 read apart too
+
+
+def test_differences_name_the_entries_that_differ_most():
+    expected, returned = zeros(), zeros()
+    returned[26][0], expected[26][0] = 0.481, -0.481
+    returned[0][26], expected[0][26] = -0.0185, 0.0185
+    returned[3][3] = 1e-3
+    shown = course_terms.differences(returned, expected)
+    assert shown == "[26][0]: 0.481 vs -0.481 (and 2 more)"
+    assert course_terms.differences([0.5, 0.0, 0.1], [0.5, 0.2, 0.0]) == "[1]: 0.0 vs 0.200; [2]: 0.100 vs 0.0"
+    assert course_terms.differences(expected, expected) == ""
+    assert course_terms.differences([1.0, 2.0], [1.0]) == ""  # shapes differ: nothing to line up
+
+
+def test_a_nan_differs_most():
+    assert course_terms.differences([1.0, math.nan, 3.0], [1.5, 2.0, 3.0]).startswith("[1]: nan vs 2.0")
+
+
+@given(
+    rows=st.integers(1, 27),
+    columns=st.integers(1, 27),
+    fill=st.floats(allow_nan=False),
+    entries=st.lists(st.tuples(st.integers(0, 26), st.integers(0, 26), st.floats()), max_size=40),
+)
+def test_no_table_or_vector_takes_more_than_a_line(rows, columns, fill, entries):
+    table = [[fill] * columns for _ in range(rows)]
+    for r, c, x in entries:
+        table[r % rows][c % columns] = x
+    assert len(course_terms.value(table)) <= 120
+    assert len(course_terms.value(table[0])) <= 120
+    assert len(course_terms.differences(table, [[fill] * columns for _ in range(rows)])) <= 120

@@ -1,0 +1,145 @@
+"""The strategies shrink: a failure on a large input is reported on the smallest, plainest one."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+
+from gradekit import strategies
+
+# Derandomized, so each search below finds and shrinks the same example on every run.
+SEARCH = settings(database=None, max_examples=500, derandomize=True, deadline=None)
+SIZES = [1, 2, 8, 27, 100, 1000, 10_000]
+
+
+def test_a_large_logit_vector_shrinks_to_the_entries_that_matter():
+    """A spread of 30 nats (where a clamped loss breaks) in a large vocabulary: one entry carries it."""
+    z = find(
+        strategies.logits(strategies.vocab_sizes(max_size=10_000)),
+        lambda z: len(z) >= 27 and max(z) - min(z) >= 30.0,
+        settings=SEARCH,
+    )
+    assert len(z) == 27
+    assert sum(x != 0.0 for x in z) <= 2 and max(map(abs, z)) == 30.0
+
+
+def test_a_clamped_loss_shows_on_two_logits():
+    """A loss clamped at 27.6 nats is wrong once the true logit is 30 below the top: two logits show it."""
+    z, t = find(strategies.logits_and_target(), lambda case: max(case[0]) - case[0][case[1]] >= 30.0, settings=SEARCH)
+    assert len(z) == 2 and sorted(map(abs, z)) == [0.0, 30.0] and max(z) - z[t] == 30.0
+
+
+def _starting_large(condition):
+    """`condition`, true first on a case of more than 8 parameters; then on any case it holds for.
+
+    The search then has to shrink from the 27- or 729-parameter branch, not start small."""
+    seen_large = []
+
+    def holds(case):
+        if not condition(case):
+            return False
+        if len(case[0]) > strategies.EXPLICIT_SIZE:
+            seen_large.append(True)
+        return bool(seen_large)
+
+    return holds
+
+
+@pytest.mark.parametrize("strategy", [strategies.sgd_cases(), strategies.adam_cases()], ids=["sgd", "adam"])
+def test_an_optimizer_case_needing_one_parameter_shrinks_to_one(strategy):
+    case = find(strategy, _starting_large(lambda case: any(g != 0.0 for g in case[1])), settings=SEARCH)
+    assert len(case[0]) == 1 and case[1] != [0.0]
+
+
+def test_an_adam_state_needing_one_moment_shrinks_to_one_parameter():
+    case = find(
+        strategies.adam_cases(fresh=False),
+        _starting_large(lambda case: any(m != 0.0 for m in case[2])),
+        settings=SEARCH,
+    )
+    params, grads, m, v, step, _ = case
+    assert len(params) == 1 and m != [0.0] and grads == v == [0.0] and step == 0
+
+
+def test_a_long_sequence_shrinks_to_the_length_needed_with_plain_rows():
+    rows, ids = find(strategies.sequences(), lambda case: len(case[0]) > 256 and len(case[0][0]) >= 2, settings=SEARCH)
+    assert len(rows) == len(ids) == 257
+    assert rows == [[0.0, 0.0]] * 257 and ids == [0] * 257
+
+
+def test_a_table_needing_one_entry_shrinks_to_the_zero_table_and_that_entry():
+    def one_entry_set(recipe):
+        return sum(x != 0.0 for row in strategies.build_table(recipe) for x in row) == 1
+
+    recipe = find(strategies.bigram_tables(), one_entry_set, settings=SEARCH)
+    assert recipe["scale"] == 0.0 and recipe["seed"] == 0
+    assert len(recipe["set"]) == 1 and recipe["set"][0][:2] == [0, 0]
+
+
+def test_moments_shrink_to_fresh_ones():
+    assert find(strategies.moment_tables(), lambda recipe: True, settings=SEARCH) == {"scale": None}
+
+
+def _floats(values, bound):
+    return all(type(x) is float and abs(x) <= bound for x in values)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_logits_and_targets_are_bounded_plain_numbers_at_every_size(size, data):
+    z, t = data.draw(strategies.logits_and_target(st.just(size)))
+    assert len(z) == size and _floats(z, strategies.TYPICAL)
+    assert type(t) is int and 0 <= t < size
+
+
+@pytest.mark.parametrize("size", SIZES[1:])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_extreme_logits_keep_their_spread_at_every_size(size, data):
+    z = data.draw(strategies.extreme_logits(st.just(size)))
+    assert len(z) == size and _floats(z, strategies.EXTREME)
+    assert max(z) - min(z) >= strategies.EXTREME_SPREAD
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=strategies.sequences())
+def test_sequences_are_plain_numbers_within_the_float_budget(case):
+    rows, ids = case
+    assert len(rows) * len(rows[0]) <= max(strategies.MAX_SEQUENCE_FLOATS, len(rows[0]))
+    assert all(_floats(row, strategies.TYPICAL) for row in rows)
+    assert all(type(t) is int and 0 <= t < len(rows[0]) for t in ids)
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=strategies.sgd_cases())
+def test_sgd_cases_are_bounded_plain_numbers(case):
+    params, grads, lr = case
+    assert len(params) == len(grads) in (*range(1, strategies.EXPLICIT_SIZE + 1), 27, 729)
+    assert _floats(params, 10.0) and _floats(grads, 1.0) and 0.0 <= lr <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=strategies.adam_cases())
+def test_adam_cases_keep_v_non_negative_and_large_states_realistic(case):
+    params, grads, m, v, step, lr = case
+    assert len(params) == len(grads) == len(m) == len(v)
+    assert _floats(m, 1.0) and _floats(v, 4.0) and min(v) >= 0.0
+    assert type(step) is int and 0 <= step <= strategies.MAX_STEPS and 0.0 <= lr <= strategies.MAX_LR
+    if len(m) > strategies.EXPLICIT_SIZE:
+        # v = m^2 * factor with the factor in [0.5, 4]: |m| / sqrt(v) in [0.5, sqrt 2] wherever v is normal.
+        ratios = [abs(a) / math.sqrt(b) for a, b in zip(m, v) if b > 1e-300]
+        assert all(0.5 - 1e-12 <= r <= math.sqrt(2.0) + 1e-12 for r in ratios)
+
+
+@settings(max_examples=50, deadline=None)
+@given(recipe=strategies.bigram_tables(), moments=strategies.moment_tables())
+def test_tables_are_27_by_27_plain_numbers_within_bounds(recipe, moments):
+    table = strategies.build_table(recipe)
+    m, v = strategies.build_moments(moments)
+    assert len(table) == len(m) == len(v) == 27 and all(len(row) == 27 for row in table + m + v)
+    assert all(_floats(row, strategies.TYPICAL) for row in table)
+    assert all(x >= 0.0 and type(x) is float for row in v for x in row)
