@@ -194,3 +194,14 @@ def test_unfilled_starter_stubs_score_zero_and_say_not_implemented(grade_file, c
     assert result.error is None and result.score == 0
     oracles = [t for t in result.tests if not any(t.name == p.name and p.requires for p in cross_entropy.properties)]
     assert {t.message for t in oracles} == {f"`{t.functions[0]}` is not implemented yet" for t in oracles}
+
+
+def test_a_clamped_loss_shows_on_two_logits(cross_entropy):
+    """Raising the true logit must lower the loss; a clamp at 1e-12 breaks that on two logits, far apart."""
+    chosen = replace(
+        cross_entropy,
+        properties=tuple(p for p in cross_entropy.properties if p.name == "loss_falls_as_true_logit_rises"),
+    )
+    [test] = grade(BUGGY, chosen, GradeConfig()).tests
+    assert test.status is Status.FAILED
+    assert [len(call.args[0]) for call in test.counterexample.calls] == [2, 2]

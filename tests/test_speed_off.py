@@ -1,9 +1,12 @@
-"""Speed never changes a grade: every file of both banks, and the reference, graded with every shortcut
-of gradekit.speed on (recorded inputs, read-ahead, the verdict memory of a class grade) and with every
-one off, gets the same result, timings aside: status, points, message, counterexample, example count.
+"""Speed never changes a grade: every known-wrong file of both banks, the reference and the examples,
+graded with every shortcut of gradekit.speed on (recorded inputs, read-ahead, the verdict memory of a
+class grade) and with every one off, get the same result, timings aside: status, points, message,
+counterexample, example count.
 
-Few examples keep it quick; every path still runs: replays that pass and fail, Hypothesis searching
-and shrinking, remembered passes and runs between files that answer alike.
+Few examples keep it quick; every path still runs: replays that pass (the reference, the correct
+examples) and fail, Hypothesis searching and shrinking, remembered passes and runs between files that
+answer alike. The known-right files take only the paths the reference takes, and the banks' self-test
+grades them with the shortcuts on.
 
 The exception is pinned below, file by file: a submission whose answers depend on the calls made
 before (a memo it corrupts, a step counter of its own, random noise, a random summation order, NumPy
@@ -82,7 +85,7 @@ def _graded(
 def test_every_shortcut_off_gives_every_bank_file_the_same_grade(name):
     chosen = assignment.load(name)
     examples = [ROOT / "examples" / example for example in EXAMPLES[name]]
-    files = [chosen.solution, *examples, *chosen.known("known_right"), *chosen.known("known_wrong")]
+    files = [chosen.solution, *examples, *chosen.known("known_wrong")]
     students = [Student(f"{path.parent.name}/{path.name}", path) for path in files]
     on = _graded(students, chosen, FEW, remember=True)
     off = _graded(students, chosen, replace(FEW, shortcuts=False), remember=False)

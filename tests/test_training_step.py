@@ -16,6 +16,7 @@ import pytest
 from gradekit import assignment, runner
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
+from gradekit.reports import text
 from gradekit.result import Status
 from gradekit.strategies import build_moments, build_table
 
@@ -166,3 +167,26 @@ def test_a_table_far_from_the_expected_one_fails_without_a_warning():
 
     with pytest.raises(PropertyFailure, match="W differs"):
         expect_table([[1e308] * 27] * 27, [[-1e308] * 27] * 27, "W differs")
+
+
+BANK = ROOT / "assignments" / "training_step" / "known_wrong"
+
+
+def test_a_wrong_gradient_shows_on_the_zero_table_and_a_name_in_a_short_block(training_step):
+    """The smallest failing input, in the course's terms: W all zeros, the tokens of "a", one entry."""
+    chosen = only(training_step, "bigram_grad_matches_identity")
+    [test] = grade(BANK / "bigram_grad_sign_flipped.py", chosen, GradeConfig()).tests
+    shown = "\n".join(text.block(test))
+    assert "W = 27 x 27, all 0.0\n" in shown and 'tokens = "a" [BOS, a, BOS]' in shown
+    assert re.search(r"most different at \[\d+\]\[\d+\]: -?0\.481 vs -?0\.481 \(and \d+ more\)", shown)
+    assert len(shown) < 600
+    assert len(test.counterexample.returned) == 27, "the JSON report keeps the whole table"
+
+
+def test_an_adam_mistake_shrinks_to_one_parameter(training_step):
+    chosen = only(training_step, "adam_matches_reference")
+    [test] = grade(BANK / "adam_no_bias_correction.py", chosen, GradeConfig()).tests
+    [call] = test.counterexample.calls
+    params, grads, m, v = call.args[:4]
+    assert len(params) == len(grads) == len(m) == len(v) == 1
+    assert call.names[:4] == ("params", "grads", "m", "v")

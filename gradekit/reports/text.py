@@ -60,10 +60,11 @@ def story(example: Counterexample, message: str = "") -> list[str]:
     returned, expected = example.returned, example.expected
     calls = _deciding(example.calls, [v for v in (returned, expected) if v is not None])
     lines = ["(earlier calls not shown)"] if len(example.calls) > len(calls) else []
-    others = [c.returned for c in calls if c.raised is None and not _same(c.returned, returned)]
+    answering = next((c for c in reversed(calls) if returned is not None and _gave(c, returned)), None)
+    others = [c.returned for c in calls if c.raised is None and c is not answering]
     before: list[str] = []
     for call in calls:
-        lines += _call(call, _answer(call, returned, expected, message), before)
+        lines += _call(call, _answer(call, call is answering, returned, expected, message), before)
         before = _arguments(call)
     where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected)
     if where:
@@ -133,19 +134,19 @@ def _names(call: Call) -> tuple[str, ...]:
     return call.names + tuple(f"argument {i + 1}" for i in range(len(call.names), len(call.args)))
 
 
-def _answer(call: Call, returned: Any, expected: Any, message: str) -> str:
+def _answer(call: Call, answering: bool, returned: Any, expected: Any, message: str) -> str:
     """How a call's line ends: what it raised or returned, unless the message or the lines below
-    show that already, or it is too large to show (a table the verdict did not compare)."""
+    show that already (it gave the answer judged), or it is too large to show."""
     if call.raised is not None:
         return "" if call.raised in message else call.raised
-    if (returned is not None and _gave(call, returned)) or not course_terms.whole(call.returned):
+    if answering or not course_terms.whole(call.returned):
         return ""
     return f"returned {_shown(call.returned, returned if returned is not None else expected)}"
 
 
 def _shown(value: Any, other: Any) -> str:
     """`value` with, when both are numbers, the digits that tell it from `other`."""
-    if course_terms.is_number(value) and course_terms.is_number(other):
+    if course_terms.is_number(value) and course_terms.is_number(other) and not _same(value, other):
         return course_terms.pair(value, other)[0]
     return course_terms.value(value)
 
