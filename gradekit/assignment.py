@@ -164,12 +164,13 @@ def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
             hints = typing.get_type_hints(function)
             if "return" not in hints:
                 raise AssignmentError(f"{module.__file__}: `{name}` needs a return annotation")
+            signature = inspect.signature(function)
             specs[name] = FunctionSpec(
                 name=name,
-                signature=f"{name}{inspect.signature(function)}",
+                signature=f"{name}{signature}",
                 returns=hints["return"],
                 doc=inspect.getdoc(function) or "",
-                parameters=tuple(inspect.signature(function).parameters),
+                parameters=tuple(signature.parameters),
             )
     return specs
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from gradekit.reference.course import BOS, decode, token_name
 
-__all__ = ["differences", "is_number", "number", "pair", "shape", "short", "tokens", "value", "whole"]
+__all__ = ["differences", "is_number", "number", "pair", "tokens", "value", "whole"]
 
 SHORT_VECTOR = 6  # entries a vector or table may have and still be shown whole
 EXCEPTIONS = 3  # entries that differ from the rest a vector or table may have and read as "all x except ..."
@@ -36,10 +36,10 @@ def value(x: Any, name: str = "") -> str:
         return _table_text(x)
     if isinstance(x, (list, tuple)):
         inner = ", ".join(value(v) for v in x)
-        return short(f"[{inner}]" if isinstance(x, list) else f"({inner})")
+        return _short(f"[{inner}]" if isinstance(x, list) else f"({inner})")
     if isinstance(x, dict):
-        return short("{" + ", ".join(f"{k!r}: {value(v)}" for k, v in x.items()) + "}")
-    return short(repr(x))
+        return _short("{" + ", ".join(f"{k!r}: {value(v)}" for k, v in x.items()) + "}")
+    return _short(repr(x))
 
 
 def whole(x: Any) -> bool:
@@ -51,21 +51,7 @@ def whole(x: Any) -> bool:
     return not isinstance(x, (list, tuple))
 
 
-def shape(x: Any) -> str:
-    """What `x` is, without its values: "a 27 x 27 table", "27 values"; a number is itself."""
-    if is_number(x):
-        return number(x)
-    if _table(x):
-        return f"a {len(x)} x {len(x[0])} table"
-    if _vector(x):
-        return f"{len(x)} values"
-    if isinstance(x, (list, tuple)):
-        inner = ", ".join(map(shape, x))
-        return short(f"[{inner}]" if isinstance(x, list) else f"({inner})")
-    return value(x)
-
-
-def short(text: str, limit: int = LONGEST) -> str:
+def _short(text: str, limit: int = LONGEST) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

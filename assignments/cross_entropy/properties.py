@@ -221,10 +221,11 @@ def loss_falls_as_true_logit_rises(sub, case, rise):
     higher[t] += rise
     before, after = sub.cross_entropy_loss(z, t), sub.cross_entropy_loss(higher, t)
     tolerance = 1e-12 * max(1.0, magnitude(higher))
-    rose = "the loss rose when the true logit rose (the second call's loss should be below the first's)"
+    should = "(the second call's loss should be below the first's)"
+    rose = f"the loss rose when the true logit rose {should}"
     expect(after <= before + tolerance, rose, returned=after, expected=before)
     if ref.cross_entropy_loss(z, t) - ref.cross_entropy_loss(higher, t) > 1e-6:
-        message = "the loss did not fall when the true logit rose (the second call's loss should be below the first's)"
+        message = f"the loss did not fall when the true logit rose {should}"
         expect(after < before, message, returned=after, expected=before)
 
 

@@ -62,10 +62,11 @@ def story(example: Counterexample, message: str = "") -> list[str]:
     lines = ["(earlier calls not shown)"] if len(example.calls) > len(calls) else []
     answering = next((c for c in reversed(calls) if returned is not None and _gave(c, returned)), None)
     others = [c.returned for c in calls if c.raised is None and c is not answering]
-    before: list[str] = []
+    before: list[tuple[str, str]] = []
     for call in calls:
-        lines += _call(call, _answer(call, call is answering, returned, expected, message), before)
-        before = _arguments(call)
+        arguments = _arguments(call)
+        lines += _call(call, arguments, _answer(call, call is answering, returned, expected, message), before)
+        before = arguments
     where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected)
     if where:
         return [*lines, f"you returned vs expected, most different at {where}"]
@@ -80,7 +81,6 @@ def _deciding(calls: tuple[Call, ...], values: list[Any]) -> list[Call]:
     """The last call, and the latest earlier one whose answer is (or holds) a value the verdict compared."""
     if not calls:
         return []
-
     earlier = [c for c in calls[:-1] if c.raised is None and any(_gave(c, v) for v in values)]
     return [*earlier[-1:], calls[-1]]
 
@@ -95,20 +95,18 @@ INLINE = 72  # characters a call may take on one line, when every argument is sh
 SIDE_BY_SIDE = 24  # characters an argument may take and still share a line with the one before
 
 
-def _call(call: Call, answer: str, before: list[str]) -> list[str]:
+def _call(call: Call, arguments: list[tuple[str, str]], answer: str, before: list[tuple[str, str]]) -> list[str]:
     """A call on one line when its arguments are short; else its parameters, then one line per
     argument (short ones side by side), leaving out those the call before showed alike."""
-    names = _names(call)
-    shown = [course_terms.value(a, name) for a, name in zip(call.args, names)]
-    inline = f"call: {call.function}({', '.join(shown)})"
+    inline = f"call: {call.function}({', '.join(shown for _, shown in arguments)})"
     if len(inline) <= INLINE and all(map(course_terms.whole, call.args)):
         return [f"{inline} {answer}".rstrip()]
-    heading = f"call: {call.function}({', '.join(names[: len(shown)])}) {answer}".rstrip()
-    arguments = [a for a in _arguments(call) if a not in before]
-    if not arguments:
+    heading = f"call: {call.function}({', '.join(name for name, _ in arguments)}) {answer}".rstrip()
+    changed = [argument for argument in arguments if argument not in before]
+    if not changed:
         return [f"{heading} (the same arguments)"]
     lines = [heading]
-    for argument in _alike(arguments):
+    for argument in _alike(changed):
         if len(argument) <= SIDE_BY_SIDE and len(lines) > 1 and len(lines[-1]) + len(argument) <= 60:
             lines[-1] += f"; {argument}"
         else:
@@ -116,22 +114,18 @@ def _call(call: Call, answer: str, before: list[str]) -> list[str]:
     return lines
 
 
-def _alike(arguments: list[str]) -> list[str]:
-    """Arguments shown alike as one: "m = 27 x 27, all 0.0" and "v = ..." alike read "m = v = 27 x 27, all 0.0"."""
+def _alike(arguments: list[tuple[str, str]]) -> list[str]:
+    """Arguments shown alike as one: m and v both "27 x 27, all 0.0" read "m = v = 27 x 27, all 0.0"."""
     names: dict[str, list[str]] = {}
-    for argument in arguments:
-        name, _, shown = argument.partition(" = ")
+    for name, shown in arguments:
         names.setdefault(shown, []).append(name)
     return [" = ".join([*together, shown]) for shown, together in names.items()]
 
 
-def _arguments(call: Call) -> list[str]:
-    return [f"{name} = {course_terms.value(a, name)}" for a, name in zip(call.args, _names(call))]
-
-
-def _names(call: Call) -> tuple[str, ...]:
-    """The call's parameter names, as many as it has arguments ('argument 3' where none is known)."""
-    return call.names + tuple(f"argument {i + 1}" for i in range(len(call.names), len(call.args)))
+def _arguments(call: Call) -> list[tuple[str, str]]:
+    """Each argument as (its parameter's name, how it reads); 'argument 3' where no name is known."""
+    names = call.names + tuple(f"argument {i + 1}" for i in range(len(call.names), len(call.args)))
+    return [(name, course_terms.value(a, name)) for a, name in zip(call.args, names)]
 
 
 def _answer(call: Call, answering: bool, returned: Any, expected: Any, message: str) -> str:
