@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from gradekit.authoring import (
         Property,
+        at_scale,
         call,
         close,
         expect,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "Property": "gradekit.authoring",
+    "at_scale": "gradekit.authoring",
     "call": "gradekit.authoring",
     "close": "gradekit.authoring",
     "coerce": "gradekit.declared_types",
@@ -49,6 +51,7 @@ _HOMES = {
 __all__ = [
     "Property",
     "__version__",
+    "at_scale",
     "call",
     "close",
     "coerce",

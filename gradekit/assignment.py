@@ -7,6 +7,8 @@ An assignment is a folder:
     NAME/properties.py   the graded properties (see gradekit.authoring)
     NAME/solution.py     the reference solution, unless __init__ names a module in SOLUTION
     NAME/known_right/    correct submissions in other styles: each must get full marks
+    NAME/known_slow/     correct but slow on large inputs: every correctness point, and a scale
+                         property lost on the function the docstring's first word names
     NAME/known_wrong/    one mistake each; the docstring's first word names the function to blame
 
 The built-in assignments live in gradekit/assignments and are written exactly this way; other
@@ -60,7 +62,7 @@ class Assignment:
         return sum(p.points for p in self.properties)
 
     def known(self, kind: str) -> list[Path]:
-        """The bank of submissions in known_right/ or known_wrong/, sorted by name."""
+        """The bank of submissions in known_right/, known_slow/ or known_wrong/, sorted by name."""
         return sorted((self.folder / kind).glob("*.py"))
 
 
@@ -177,6 +179,7 @@ def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
 
 def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[Property, ...]) -> None:
     seen: set[str] = set()
+    scale: dict[str, bool] = {}
     for p in properties:
         if p.name in seen:
             raise AssignmentError(f"{name}: two properties are named {p.name!r}")
@@ -186,7 +189,14 @@ def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[P
         missing = [r for r in p.requires if r not in seen]
         if missing:
             raise AssignmentError(f"{name}: property {p.name!r} requires {missing}, not defined before it")
+        timed = [r for r in p.requires if scale[r]]
+        if timed and not p.scale:
+            raise AssignmentError(
+                f"{name}: property {p.name!r} requires {timed}, which are about speed: slow is not wrong, "
+                "so no correctness property may wait on one"
+            )
         seen.add(p.name)
+        scale[p.name] = p.scale
     if not properties:
         raise AssignmentError(f"{name}: properties.py defines no @prop properties")
 

@@ -23,19 +23,22 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradekit.errors import InvalidProperty, PropertyFailure
+from gradekit.errors import CallTimedOut, InvalidProperty, PropertyFailure, TimedOutEarlier, TooSlow
+from gradekit.precision import FLOAT32_CAUSE, FLOAT32_MAX, is_float32, tolerances
 
 if TYPE_CHECKING:
     from gradekit.calls import Reply
 
 __all__ = [
     "Property",
+    "at_scale",
     "call",
     "close",
     "expect",
@@ -65,6 +68,7 @@ class Property:
     body: Callable[..., None]
     description: str
     max_examples: int | None = None
+    scale: bool = False
 
 
 def prop(
@@ -75,6 +79,7 @@ def prop(
     requires: Sequence[str] = (),
     name: str | None = None,
     max_examples: int | None = None,
+    scale: bool = False,
 ) -> Callable[[Callable[..., None]], Property]:
     """Turn a `@given` test into a graded Property.
 
@@ -84,6 +89,10 @@ def prop(
 
     `max_examples` caps the examples of a property whose every example is costly (a whole training
     step on three 27 x 27 tables): it runs min(this, the grade's --max-examples) examples.
+
+    `scale=True` marks a property about size or speed (see `at_scale`): slow is not wrong, so every
+    correctness property runs first, on inputs any reasonable implementation answers fast, and no
+    correctness property may require a scale one.
     """
     if not isinstance(points, (int, float)) or isinstance(points, bool) or not points > 0:
         raise InvalidProperty(f"points={points!r} must be a positive number")
@@ -124,6 +133,7 @@ def prop(
             body=body,
             description=(body.__doc__ or "").strip(),
             max_examples=max_examples,
+            scale=scale,
         )
 
     return decorate
@@ -135,6 +145,22 @@ def call(sub: Any, function: str, *args: Any, want_args: bool = False) -> Reply:
     arguments as the call left them, to catch a function that changes its input)."""
     reply: Reply = sub._call(function, args, want_args)
     return reply
+
+
+@contextmanager
+def at_scale(size: str, question: str) -> Iterator[None]:
+    """Within the block, a call that runs out of time fails a scale property with what was too slow on
+    what size: "`softmax` took more than 2 s of CPU time on a vocabulary of 10,000: is it quadratic?".
+
+    The failure is not shrunk: a smaller input is faster, so shrinking would only hide the size. A
+    function that timed out earlier in the grade is not called again, and says so as it is.
+    """
+    try:
+        yield
+    except TimedOutEarlier:
+        raise
+    except CallTimedOut as timeout:
+        raise TooSlow(f"{timeout.message} on {size}: {question}") from None
 
 
 def per_submission(sub: Any) -> dict[str, Any]:
@@ -171,20 +197,39 @@ def expect_close(
     rtol: float = 1e-9,
     atol: float = 1e-12,
     scale: float = 1.0,
+    computed_from: Sequence[Any] = (),
 ) -> None:
     """Numbers or (nested) lists equal within a tolerance that grows with their magnitude.
 
     `scale` is the size of the inputs (say max |logit|): rounding in a correct implementation grows
-    with it, so the absolute tolerance does too.
+    with it, so the absolute tolerance does too. An answer computed in float32 is judged at float32's
+    precision (see gradekit.precision), as is one worked out from the values in `computed_from` when
+    any of those is float32 (a sum of your own float32 probabilities, say).
     """
-    atol = atol * max(1.0, scale)
-    if not _all_close(actual, expected, rtol, atol):
-        detail = message or "the values differ"
-        if has_nan(actual):
-            detail += ": the answer is NaN"
-        elif isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
-            detail += f": {len(actual)} values where {len(expected)} were expected"
-        raise PropertyFailure(detail, returned=actual, expected=expected)
+    if _all_close(actual, expected, *tolerances(rtol, atol, scale, float32=False)):
+        return
+    float32 = is_float32(actual) or any(is_float32(value) for value in computed_from)
+    if float32 and _all_close(actual, expected, *tolerances(rtol, atol, scale, float32=True)):
+        return
+    detail = message or "the values differ"
+    if has_nan(actual):
+        detail += ": the answer is NaN"
+    elif isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
+        detail += f": {len(actual)} values where {len(expected)} were expected"
+    elif _overflowed(actual, expected, float32):
+        detail += f": {FLOAT32_CAUSE}"
+    raise PropertyFailure(detail, returned=actual, expected=expected)
+
+
+def _overflowed(actual: Any, expected: Any, float32: bool) -> bool:
+    """Whether `actual` is infinite where `expected` is finite, and float32 is why: the answer is
+    float32, or the expected value lies beyond float32's range."""
+    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
+        return any(_overflowed(a, e, float32) for a, e in zip(actual, expected))
+    numbers = (int, float)
+    if not (isinstance(actual, numbers) and isinstance(expected, numbers)):
+        return False
+    return math.isinf(actual) and math.isfinite(expected) and (float32 or abs(expected) > FLOAT32_MAX)
 
 
 SHORT = 64  # float lists up to this long are compared in Python: NumPy's per-call costs exceed the work

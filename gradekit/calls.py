@@ -3,8 +3,10 @@
 A call is encoded as plain data, answered by the worker (or by an answer read ahead, see
 gradekit.speed.read_ahead), logged for the counterexample, read as the type the assignment declares,
 and compared with any earlier answer to the same input: a function that answers one input two ways
-is caught. A call that hangs or ends the worker has the worker replaced, so the next call starts clean.
-Each call is logged with the function's parameter names, so a report shows an argument by what it is.
+is caught. A call that hangs or ends the worker has the worker replaced, so the next call starts clean,
+and a function that timed out is not called again in the grade: the properties after it are timeouts
+on the input where it first happened, settled at once (see errors.TimedOutEarlier). Each call is logged
+with the function's parameter names, so a report shows an argument by what it is.
 """
 
 from __future__ import annotations
@@ -13,8 +15,16 @@ import hashlib
 import json
 from typing import Any, Protocol
 
+from gradekit import course_terms
 from gradekit.declared_types import coerce
-from gradekit.errors import CallTimedOut, FunctionMissing, SubmissionRaised, Unrepeatable, WorkerDied
+from gradekit.errors import (
+    CallTimedOut,
+    FunctionMissing,
+    SubmissionRaised,
+    TimedOutEarlier,
+    Unrepeatable,
+    WorkerDied,
+)
 from gradekit.result import Call
 from gradekit.sandbox.worker import encode
 from gradekit.session import Session
@@ -106,6 +116,8 @@ class Calls:
         self.returns = returns
         self.parameters = parameters or {}
         self.kept: dict[str, Any] = {}  # see gradekit.authoring.per_submission
+        self.timed_out: dict[str, str] = {}  # function -> the input it first timed out on, as shown
+        self.cpu = 0.0  # the worker's CPU seconds the grade's calls took, as their replies report
         self.transcript: list[Exchange] = []
         self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3 of x.py")
 
@@ -122,12 +134,16 @@ class Calls:
         """Call `function` in the worker, logging the call in `log`; raises what the call came to."""
         if function not in self.session.defined:
             raise FunctionMissing(f"`{function}` is not defined")
-        encoded = encode(list(args))
         names = self.parameters.get(function, ())
+        if function in self.timed_out:
+            log.append(Call(function, args, raised="not called: it timed out earlier", names=names))
+            raise TimedOutEarlier(f"`{function}` timed out earlier in this grade, on {self.timed_out[function]}")
+        encoded = encode(list(args))
         try:
             reply, answer = self.replies.reply(function, encoded, want_args)
         except CallTimedOut as timeout:
             log.append(Call(function, args, raised=f"no answer ({timeout.message})", names=names))
+            self.timed_out[function] = _input(args, names)
             self._restart()
             raise CallTimedOut(f"`{function}` {timeout.message}") from None
         except WorkerDied as death:
@@ -135,6 +151,7 @@ class Calls:
             self._restart()
             raise WorkerDied(f"`{function}` stopped the grader's worker: {death.message}") from None
         self.transcript.append((function, encoded, want_args, answer))
+        self.cpu += _seconds(reply.get("cpu"))
         if reply.get("missing"):
             raise FunctionMissing(f"`{function}` is not defined")
         if not reply["ok"]:
@@ -164,3 +181,14 @@ class Calls:
         where = self.session.where(line)
         self.quoted[line] = where
         return where
+
+
+def _input(args: tuple[Any, ...], names: tuple[str, ...]) -> str:
+    """A call's arguments as a report shows them: `z = 10,000 values, all 0.0`."""
+    named = names + tuple(f"argument {i + 1}" for i in range(len(names), len(args)))
+    return ", ".join(f"{name} = {course_terms.value(arg, name)}" for arg, name in zip(args, named))
+
+
+def _seconds(cpu: Any) -> float:
+    """A reply's CPU time; 0 where it has none (the trusted solution's, in this process)."""
+    return float(cpu) if type(cpu) in (int, float) else 0.0

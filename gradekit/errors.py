@@ -10,6 +10,8 @@
 
     PropertyAborted (BaseException)       stop this property now, without shrinking
     ├── CallTimedOut                      one call ran past the per-call timeout
+    │   └── TimedOutEarlier               ...or calls a function that did, earlier in the grade
+    ├── TooSlow                           a scale property's call ran past it on a large input
     ├── WorkerDied                        the worker process exited, crashed or was killed
     ├── FunctionMissing                   the submission does not define a function the property needs
     ├── BudgetExhausted                   the property's wall-clock budget ran out
@@ -138,3 +140,21 @@ class Unrepeatable(PropertyAborted):
         super().__init__(message)
         self.returned = returned
         self.expected = expected
+
+
+class TimedOutEarlier(CallTimedOut):
+    """Raised, without calling the worker, when a property calls a function that already timed out in
+    this grade: the property is a timeout on the input where it first happened. Once a function hangs,
+    each later property would otherwise wait out the limit again (and restart the worker) for a
+    verdict that is already known, so a submission with one hanging function is graded in seconds and
+    its other functions still earn their points. The remedy is the student's, as for CallTimedOut.
+    """
+
+
+class TooSlow(PropertyAborted):
+    """Raised by a scale property (see gradekit.authoring.at_scale) when a call ran out of time on a large
+    input: the property fails, unshrunk, with what was too slow on what size. Correctness properties
+    never see such inputs, so a right but slow function keeps every correctness point and loses only
+    the scale property's few. The remedy is the student's: find the work that grows faster than the
+    input (a loop inside a loop over the vocabulary, a sum recomputed for every entry).
+    """

@@ -3,18 +3,24 @@
 Running one property is: ask the shortcuts (gradekit.speed: recorded inputs, remembered verdicts)
 whether they settle it; else run it under Hypothesis, derandomized by the seed, with no example
 database, every call going to the worker. A property that hangs, crashes the worker or runs out of
-time is stopped without shrinking. Outcomes carry no points: gradekit.scorer gives those.
+time is stopped without shrinking. Correctness properties run before the scale ones (slow is not
+wrong: a function that times out on a vocabulary of 10,000 has had its correctness graded by then).
+A property's budget counts CPU time, the worker's and the grader's, so a busy machine does not end
+it sooner; a wall-clock backstop WALL_FACTOR times as long catches the rest. Outcomes carry no
+points: gradekit.scorer gives those.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
-from hypothesis.errors import Flaky, HypothesisException
+from hypothesis.errors import Flaky, HypothesisException, HypothesisWarning
 
 from gradekit import speed
 from gradekit.assignment import Assignment
@@ -27,6 +33,7 @@ from gradekit.errors import (
     FunctionMissing,
     PropertyAborted,
     PropertyFailure,
+    TooSlow,
     Unrepeatable,
 )
 from gradekit.hypothesis_pins import set_run_settings, stop_collecting_local_constants
@@ -39,6 +46,7 @@ from gradekit.session import Session, Trusted
 __all__ = ["Example", "Trial", "VerdictMemory", "record", "recorded", "run_all", "run_property"]
 
 VerdictMemory = speed.Memory  # what a class grader hands each grade, so answers alike are graded once
+WALL_FACTOR = 5.0  # a property's wall-clock backstop, in CPU budgets
 
 stop_collecting_local_constants()
 
@@ -53,12 +61,16 @@ class Example:
 
 class Trial:
     """The examples of one run of a property, each kept as an Example as it runs: the verdict is made
-    from the last one, or from the last one that failed."""
+    from the last one, or from the last one that failed. It has `budget` seconds of CPU time (see
+    `spent`) and WALL_FACTOR times as many on the clock."""
 
-    def __init__(self, prop: Property, calls: Calls, deadline: float) -> None:
+    def __init__(self, prop: Property, calls: Calls, budget: float) -> None:
         self._prop = prop
         self._calls = calls
-        self._deadline = deadline
+        self._spent = spent(calls)
+        self._budget = budget
+        self._deadline = self._spent() + budget
+        self._backstop = time.monotonic() + budget * WALL_FACTOR
         self.examples = 0
         self.seen: list[dict[str, Any]] = []
         self.current = Example({})
@@ -66,7 +78,7 @@ class Trial:
 
     def run_example(self, inputs: dict[str, Any]) -> None:
         """Run the property once on `inputs`; raises what the property raised."""
-        if time.monotonic() > self._deadline:
+        if self._spent() > self._deadline or time.monotonic() > self._backstop:
             raise BudgetExhausted("the property's time budget ran out")
         self.examples += 1
         self.seen.append(inputs)
@@ -92,7 +104,7 @@ def run_all(
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
     calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
     outcomes = {}
-    for prop in assignment.properties:
+    for prop in sorted(assignment.properties, key=lambda p: p.scale):  # stable: correctness first
         remaining = config.check_budget - (time.monotonic() - started)
         missing = [f for f in prop.functions if f not in session.defined]
         if missing:
@@ -103,7 +115,13 @@ def run_all(
             budget = min(config.property_budget, remaining)
             outcome = run_property(prop, calls, shortcuts, seed, _count(prop, config.max_examples), budget)
         outcomes[prop.name] = outcome
-    return outcomes
+    return {prop.name: outcomes[prop.name] for prop in assignment.properties}
+
+
+def spent(calls: Calls) -> Callable[[], float]:
+    """A clock of CPU seconds: the worker's, as its replies report them, and this process's own. Unlike
+    the wall clock, it does not run faster when other work shares the machine."""
+    return lambda: calls.cpu + time.process_time()
 
 
 def run_property(
@@ -119,15 +137,17 @@ def _run(
     started = time.monotonic()
     calls.begin_property()
     restarts = calls.session.restarts
-    trial = Trial(prop, calls, started + budget)
+    trial = Trial(prop, calls, budget)
     attempt = speed.Attempt()
     try:
         attempt = shortcuts.attempt(prop, calls, trial.run_example, (prop.test.__module__, prop.name, seed, count))
         if attempt.outcome is not None:
             return replace(attempt.outcome, seconds=time.monotonic() - started), trial
-        trial = Trial(prop, calls, time.monotonic() + budget)
+        trial = Trial(prop, calls, budget)
         _configure(prop, count, seed)
-        prop.test(trial.run_example)
+        with warnings.catch_warnings():  # a large input's repr is built for a report nobody prints
+            warnings.simplefilter("ignore", HypothesisWarning)
+            prop.test(trial.run_example)
         outcome, settled = Outcome(Status.PASSED, examples=trial.examples), True
     except BaseException as error:
         outcome, settled = _verdict(error, trial, budget, count)
@@ -176,6 +196,9 @@ def _count(prop: Property, max_examples: int) -> int:
 
 
 def _configure(prop: Property, max_examples: int, seed: int) -> None:
+    """Hypothesis's settings for `prop`: a scale property is not shrunk, since its point is the size
+    of its input, and shrinking a vocabulary of 10,000 would cost more than the grade."""
+    phases = (Phase.explicit, Phase.generate) if prop.scale else (Phase.explicit, Phase.generate, Phase.shrink)
     set_run_settings(
         prop.test,
         hypothesis.settings(
@@ -183,7 +206,7 @@ def _configure(prop: Property, max_examples: int, seed: int) -> None:
             deadline=None,
             database=None,
             derandomize=False,
-            phases=(Phase.explicit, Phase.generate, Phase.shrink),
+            phases=phases,
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
             print_blob=False,
@@ -208,10 +231,12 @@ def _verdict(error: BaseException, trial: Trial, budget: float, wanted: int) -> 
             message = failure.message + " (stopped shrinking at the time budget)"
             return Outcome(Status.FAILED, message, _last_failure(trial, failure), examples), False
         message = (
-            f"not graded: the property's {budget:g} s budget ran out after {examples} of its "
-            f"{wanted} examples, none of which failed"
+            f"not graded: the property's budget of {budget:g} s of CPU time ran out after {examples} of "
+            f"its {wanted} examples, none of which failed"
         )
         return Outcome(Status.TIMEOUT, message, None, examples), False
+    if isinstance(error, TooSlow):
+        return Outcome(Status.FAILED, error.message, _shown(trial.current), examples), False
     if isinstance(error, CallTimedOut):
         return Outcome(Status.TIMEOUT, error.message, _shown(trial.current), examples), False
     if isinstance(error, Unrepeatable):

@@ -2,6 +2,9 @@
 
 The assignment's own banks are the evidence. It grades well when
     - the reference and every file in known_right/ get full marks: a right answer in any style pays;
+    - every file in known_slow/ (right, but slow on large inputs) gets every correctness point and
+      loses points on a scale property that blames the function its docstring names: slow is not
+      wrong, and the scale properties see it;
     - every file in known_wrong/ loses points on a property that blames the function its docstring
       names (see `blames`): the mistake is caught, and the student is sent to the right place;
     - every file gets the same result on a second grade, timings aside: a grade that changes when it
@@ -27,6 +30,7 @@ from gradekit.config import GradeConfig
 from gradekit.result import GradeResult, PropertyResult, Status
 
 FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
+KINDS = ("known_right", "known_slow", "known_wrong")
 RUNS = (1, 2)  # every file is graded twice: its second grade must repeat its first
 SLOWEST = 3
 
@@ -35,11 +39,11 @@ SLOWEST = 3
 class FileVerdict:
     """One file of the banks: what its folder promises, and what grading it showed."""
 
-    kind: str  # "reference", "known_right" or "known_wrong"
+    kind: str  # "reference", "known_right", "known_slow" or "known_wrong"
     path: Path
     score: float
     max_score: float
-    caught_by: tuple[str, ...] = ()  # for known_wrong: the properties that blame the right function
+    caught_by: tuple[str, ...] = ()  # known_wrong, known_slow: the properties that blame the right function
     problems: tuple[str, ...] = ()  # one line each; none when the file does what its folder promises
 
     @property
@@ -146,7 +150,7 @@ def selftest(
     started = time.monotonic()
     seed = config.seed_or(assignment.default_seed)
     bank = [("reference", assignment.solution)]
-    bank += [(kind, path) for kind in ("known_right", "known_wrong") for path in assignment.known(kind)]
+    bank += [(kind, path) for kind in KINDS for path in assignment.known(kind)]
     students = [Student(f"{kind}/{path.name}#{run}", path) for run in RUNS for kind, path in bank]
     results: dict[str, GradeResult] = {}
     bar = Progress(len(students), 0, progress or io.StringIO(), unit="grades")
@@ -173,22 +177,43 @@ def _verdict(assignment: Assignment, kind: str, path: Path, result: GradeResult,
         problem: str | None = f"could not be graded: {_line(result.error)}"
     elif kind == "known_wrong":
         caught_by, problem = _caught(assignment, path, result)
+    elif kind == "known_slow":
+        caught_by, problem = _slow(assignment, path, result)
     else:
         problem = _short_of_full_marks(result)
     problems = tuple(p for p in (problem, _change(result, again)) if p)
     return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems)
 
 
-def _short_of_full_marks(result: GradeResult) -> str | None:
-    lost = [t for t in result.tests if t.status is not Status.PASSED or t.score < t.max_score]
+def _short_of_full_marks(result: GradeResult, graded: set[str] | None = None) -> str | None:
+    """Why the file is short of full marks on the properties in `graded` (all when None), if it is."""
+    lost = [
+        t
+        for t in result.tests
+        if (graded is None or t.name in graded) and (t.status is not Status.PASSED or t.score < t.max_score)
+    ]
     if not lost:
         return None
     first = lost[0]
     more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
+    short = "not full marks" if graded is None else "not every correctness point"
     return (
-        f"scores {result.score:g}/{result.max_score:g}, not full marks: {first.name} {first.status.value}: "
+        f"scores {result.score:g}/{result.max_score:g}, {short}: {first.name} {first.status.value}: "
         f"{_line(first.message)}{more}"
     )
+
+
+def _slow(assignment: Assignment, path: Path, result: GradeResult) -> tuple[tuple[str, ...], str | None]:
+    """The scale properties that blame the slow function, or why the file proves nothing."""
+    correctness = {p.name for p in assignment.properties if not p.scale}
+    lost = _short_of_full_marks(result, correctness)
+    if lost:
+        return (), lost
+    blamed = blamed_function(path)
+    caught_by = tuple(t.name for t in result.tests if t.name not in correctness and blames(t, blamed))
+    if not caught_by:
+        return (), f"keeps every scale point: no scale property finds `{blamed}` slow"
+    return caught_by, None
 
 
 def _caught(assignment: Assignment, path: Path, result: GradeResult) -> tuple[tuple[str, ...], str | None]:
@@ -256,8 +281,12 @@ def _line(text: str) -> str:
 def render(report: SelfTest) -> str:
     """The table a course reads in its CI log, with the verdict last, where a log is read first."""
     right = sum(f.kind == "known_right" for f in report.files)
+    slow = sum(f.kind == "known_slow" for f in report.files)
     wrong = sum(f.kind == "known_wrong" for f in report.files)
-    banks = f"{_count(right, 'known-right file')} and {_count(wrong, 'known-wrong file')}"
+    banks = (
+        f"{_count(right, 'known-right file')}, {_count(slow, 'known-slow file')} and "
+        f"{_count(wrong, 'known-wrong file')}"
+    )
     header = (
         f"Self-test of {report.assignment} (seed {report.seed}): the reference, {banks}, each graded twice, "
         f"in {report.seconds:.1f} s"
@@ -291,7 +320,8 @@ def render(report: SelfTest) -> str:
         lines += [f"  {problem}" for problem in problems]
     else:
         lines.append(
-            "Grades well: full marks for the reference and every known-right file, every known-wrong "
+            "Grades well: full marks for the reference and every known-right file, every correctness "
+            "point for every known-slow file and a scale property that finds it slow, every known-wrong "
             "file caught on the function it blames, and each second grade the same as the first"
         )
     return "\n".join(lines) + "\n"

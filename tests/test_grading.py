@@ -205,3 +205,29 @@ def test_a_clamped_loss_shows_on_two_logits(cross_entropy):
     [test] = grade(BUGGY, chosen, GradeConfig()).tests
     assert test.status is Status.FAILED
     assert [len(call.args[0]) for call in test.counterexample.calls] == [2, 2]
+
+
+HANGS_IN_PERPLEXITY = ROOT / "tests" / "hostile" / "hang_in_perplexity.py"
+
+
+def test_a_function_that_hangs_is_waited_for_once_and_its_other_properties_settle_at_once(cross_entropy):
+    quick = replace(FAST, limits=replace(FAST.limits, call_timeout=0.5))
+    for config in (quick, replace(quick, shortcuts=False)):
+        result = grade(HANGS_IN_PERPLEXITY, cross_entropy, config)
+        hung = [t for t in result.tests if "perplexity" in t.functions]
+        first, *later = hung
+        assert first.status is Status.TIMEOUT and "timed out earlier" not in first.message
+        assert later and all(t.status is Status.TIMEOUT and t.score == 0 for t in later)
+        assert all(t.message == "`perplexity` timed out earlier in this grade, on loss = 0.0" for t in later)
+        assert all(t.seconds < 0.25 for t in later), [(t.name, t.seconds) for t in later]
+        rest = [t for t in result.tests if "perplexity" not in t.functions]
+        assert all(t.score == t.max_score for t in rest)
+
+
+def test_a_right_but_quadratic_softmax_loses_only_the_scale_points(grade_file):
+    quadratic = (ROOT / "assignments" / "cross_entropy" / "known_slow" / "quadratic_softmax.py").read_text()
+    result = grade_file(quadratic, replace(FAST, limits=replace(FAST.limits, call_timeout=0.5)))
+    slow = {t.name for t in result.tests if t.score < t.max_score}
+    assert slow == {"softmax_scales_to_large_vocabularies", "grad_scales_to_large_vocabularies"}
+    assert result.score == 100 - 4
+    assert all("on a vocabulary of 10,000: is it quadratic" in t.message for t in result.tests if t.name in slow)

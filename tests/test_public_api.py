@@ -12,6 +12,7 @@ import gradekit.strategies
 PUBLIC = [
     "Property",
     "__version__",
+    "at_scale",
     "call",
     "close",
     "coerce",

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from gradekit import assignment, scaffold
+from gradekit.config import GradeConfig, Limits
+from gradekit.errors import AssignmentError
 from gradekit.result import Call, Counterexample, PropertyResult, Status
 from gradekit.selftest import FileVerdict, PropertyStats, SelfTest, blames, render, selftest
 
@@ -73,6 +75,70 @@ def test_a_mistake_only_one_property_catches_makes_that_property_needed(tmp_path
     assert [(p.caught, p.unique) for p in report.properties] == [(2, 1), (2, 1)]
     assert report.candidates_to_drop == []
     assert "candidates to drop" not in render(report)
+
+
+SCALE = "log_softmax_scales_to_large_vocabularies"
+SCALE_PROPERTY = f'''
+
+from gradekit import at_scale
+from gradekit.strategies import large_vocab_sizes
+
+
+@prop(points=1, functions=["log_softmax"], requires=["log_softmax_matches_reference"], scale=True,
+      max_examples=2, hint="One pass for the max, one for the sum: linear in the vocabulary.")
+@given(z=logits(large_vocab_sizes()))
+def {SCALE}(sub, z):
+    """log_softmax answers a vocabulary of 10,000 within the time limit."""
+    with at_scale(f"a vocabulary of {{len(z):,}}", "is it quadratic?"):
+        out = sub.log_softmax(z)
+    expect_close(out, reference(z), "log_softmax differs on a large vocabulary", scale=magnitude(z))
+'''
+QUADRATIC = '''"""log_softmax: right, but sums every exp again for each entry."""
+import math
+
+
+def log_softmax(logits):
+    top = max(logits)
+    return [z - top - math.log(sum(math.exp(y - top) for y in logits)) for z in logits]
+'''
+
+
+def _with_scale_property(course: Path, requires: str = MATCHES) -> None:
+    """The scale property, defined before shift invariance (which then requires `requires`): the runner
+    still runs it last, so a function that is too slow at scale keeps its shift invariance points."""
+    properties = course / "properties.py"
+    text = properties.read_text()
+    shift = text.index("@prop(points=4")
+    text = text[:shift] + SCALE_PROPERTY + "\n\n" + text[shift:]
+    before = f'requires=["{MATCHES}"],\n      hint="Adding'
+    properties.write_text(text.replace(before, f'requires=["{requires}"],\n      hint="Adding'))
+
+
+def test_a_slow_but_right_file_keeps_every_correctness_point_and_a_scale_property_finds_it(tmp_path):
+    course = _course(tmp_path)
+    _with_scale_property(course)
+    (course / "known_slow").mkdir()
+    (course / "known_slow" / "quadratic.py").write_text(QUADRATIC)
+    right = (course / "known_right" / "numpy_style.py").read_text()
+    (course / "known_slow" / "not_slow.py").write_text('"""log_softmax: claims to be slow."""\n' + right)
+    folders = [str(tmp_path)]
+    quick = GradeConfig(limits=Limits(call_timeout=0.5))
+    report = selftest(assignment.load(NAME, folders), quick, jobs=2, assignment_dirs=folders)
+    verdicts = {f.label: f for f in report.files}
+    assert verdicts["known_slow/quadratic.py"].problems == ()
+    assert verdicts["known_slow/quadratic.py"].caught_by == (SCALE,)
+    assert (verdicts["known_slow/quadratic.py"].score, verdicts["known_slow/quadratic.py"].max_score) == (10, 11)
+    assert report.problems == [
+        "known_slow/not_slow.py: keeps every scale point: no scale property finds `log_softmax` slow"
+    ]
+    assert "1 known-right file, 2 known-slow files and 2 known-wrong files" in render(report)
+
+
+def test_no_correctness_property_may_wait_on_a_scale_one(tmp_path):
+    course = _course(tmp_path)
+    _with_scale_property(course, requires=SCALE)
+    with pytest.raises(AssignmentError, match=f"requires \\['{SCALE}'\\], which are about speed"):
+        assignment.load(NAME, [str(tmp_path)])
 
 
 def _known_right_that_is_wrong(course: Path) -> None:

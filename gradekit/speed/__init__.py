@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import Any
 
 from hypothesis.errors import UnsatisfiedAssumption
@@ -66,7 +67,7 @@ class Shortcuts:
         after = (key, stream(calls.transcript)) if self._memory is not None else None
         calls.begin_property()
         known = self._memory.runs_after(after) if self._memory is not None else []
-        found = self._read_ahead.follow([transcript for transcript, _, _ in known]) if known else None
+        found = self._read_ahead.follow([t for t, _, _ in known], set(calls.timed_out)) if known else None
         if found is not None:
             _, outcome, quoted = known[found]
             return Attempt(relocate(outcome, quoted, self._session.where))
@@ -85,7 +86,9 @@ class Shortcuts:
         key: Any,
         run_example: Callable[[dict[str, Any]], None],
     ) -> bool:
-        read_ahead.prefetch(replay["calls"])
+        # Calls to a function that timed out are not made (see gradekit.calls): none goes ahead, nor any
+        # after one, as the property stops there.
+        read_ahead.prefetch(list(takewhile(lambda call: call[0] not in calls.timed_out, replay["calls"])))
         memory = self._memory
         known, openings = memory.passed(key) if memory is not None else (set(), set())
         if known and read_ahead.read_ahead(openings) in known and read_ahead.answers_repeat():

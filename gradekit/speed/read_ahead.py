@@ -163,13 +163,14 @@ class ReadAhead:
         """Whether every reply read ahead agrees with this submission's earlier answers to the same calls."""
         return all(self._answers.agree(function, encoded, reply) for (function, encoded, _), (reply, _) in self._queue)  # type: ignore[misc]
 
-    def follow(self, traces: list[tuple[Exchange, ...]]) -> int | None:
+    def follow(self, traces: list[tuple[Exchange, ...]], timed_out: set[str]) -> int | None:
         """Make the calls of earlier transcripts while this submission answers as they record.
 
         Every transcript still alike makes the same next call (the calls a property makes follow from the
         answers before them), so only calls the property itself would make are made. Returns the index of
-        the transcript answered in full; None once the answers part, with every reply read kept for the
-        property, which then goes on from there without asking the worker again.
+        the transcript answered in full; None once the answers part, or the next call is to a function
+        in `timed_out` (which is not called again), with every reply read kept for the property, which
+        then goes on from there without asking the worker again.
         """
         alive = list(range(len(traces)))
         position = 0
@@ -179,6 +180,8 @@ class ReadAhead:
             if ended:
                 return ended[0]
             function, encoded, want_args, _ = traces[alive[0]][position]
+            if function in timed_out:
+                return None
             try:
                 reply = worker.call(function, encoded, want_args)
             except (CallTimedOut, WorkerDied):

@@ -1,0 +1,63 @@
+"""How close a right answer must be: float64's precision, or float32's for an answer computed in float32.
+
+The course computes in Python floats (float64), and the reference is exact to float64's last digits.
+A submission that computes in float32 (NumPy arrays of dtype float32, say) uses a right method with
+fewer digits: ML practice accepts it, as torch.testing does by judging each dtype at its own
+precision (rtol 1.3e-6 and atol 1e-5 for float32). Both grow with the inputs' magnitude (`scale`):
+a float32 method rounds its inputs first, and exp-based answers move in proportion to |z| times
+float32's epsilon when z is rounded. An answer is judged at float32's precision when every float in
+it is a float32 value. A float64 answer almost never is, unless it is round (0.0, 15.0): then the
+looser tolerance forgives no more than float32's rounding would, on that one input, and a float64
+mistake still shows on the inputs around it. Where float32 changes the answer in a
+way the course cares about (exp overflows above 88.7, losses past float32's range) the stability
+properties still catch it, and their message names float32 as the cause (`FLOAT32_CAUSE`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+FLOAT32_RTOL = 1.3e-6  # torch.testing's defaults for float32
+FLOAT32_ATOL = 1e-5
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_CAUSE = (
+    "your answer is float32, which keeps about 7 digits and overflows above 3.4e38 (exp above 88.7): "
+    "compute in Python floats or float64"
+)
+
+__all__ = ["FLOAT32_ATOL", "FLOAT32_CAUSE", "FLOAT32_MAX", "FLOAT32_RTOL", "is_float32", "slack", "tolerances"]
+
+
+def is_float32(*values: Any) -> bool:
+    """Whether these numbers or (nested) lists may have been computed in float32: they hold a finite
+    float, and every finite float in them survives a round trip through float32."""
+    floats = np.fromiter(_floats(values), dtype=np.float64)
+    finite = floats[np.isfinite(floats)]
+    with np.errstate(over="ignore"):  # past float32's range: inf, and so not a float32 value
+        return bool(finite.size) and np.array_equal(finite.astype(np.float32).astype(np.float64), finite)
+
+
+def tolerances(rtol: float, atol: float, scale: float, float32: bool) -> tuple[float, float]:
+    """(rtol, atol) for an answer to inputs of magnitude `scale`: as asked, with atol growing with the
+    inputs; or at least float32's, both growing with them, where it was computed in float32."""
+    grow = max(1.0, scale)
+    if float32:
+        return max(rtol, FLOAT32_RTOL * grow), max(atol, FLOAT32_ATOL) * grow
+    return rtol, atol * grow
+
+
+def slack(value: Any, atol: float, scale: float) -> float:
+    """How far below a bound a right answer may fall by rounding alone (say, a loss below 0): `atol`
+    grown with the inputs' magnitude, or float32's where `value` was computed in float32."""
+    return tolerances(0.0, atol, scale, is_float32(value))[1]
+
+
+def _floats(value: Any) -> Iterator[float]:
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _floats(item)
+    elif isinstance(value, float):
+        yield value
