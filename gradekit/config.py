@@ -21,7 +21,12 @@ MIB = 1024 * 1024
 class Limits:
     """What the sandboxed worker may use.
 
-    `load_timeout` bounds a .py file's top level; a notebook's code cells get `cell_timeout` each.
+    `call_timeout` bounds one call, `load_timeout` a .py file's top level, and `cell_timeout` each of a
+    notebook's code cells, in seconds of the worker's CPU time (of wall-clock time where /proc cannot
+    tell it, off Linux), so a verdict is the same on an idle machine and a busy one. Something that
+    uses little CPU time and never answers (a sleep, a read that never returns) is stopped by a
+    wall-clock backstop of 3 * timeout + 1 s instead, counting no time the worker spent waiting for
+    a CPU.
     `run_as` names the user the worker runs as (the grader must be root to switch; None: its own user).
     `reply_bytes` caps one reply and `replies_bytes` everything one submission's workers send: the
     largest honest answer (a gradient over a vocabulary of 10,000) fits in one reply many times over.

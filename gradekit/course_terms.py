@@ -22,6 +22,7 @@ SHORT_VECTOR = 6  # entries a vector or table may have and still be shown whole
 EXCEPTIONS = 3  # entries that differ from the rest a vector or table may have and read as "all x except ..."
 LONGEST = 120  # characters of a value the report shows before cutting it short
 TOKENS = "tokens"  # microgpt's name for a list of token ids: shown as the name they encode
+LONG_TOKENS = 24  # tokens a list may have and still be shown token by token
 
 
 def value(x: Any, name: str = "") -> str:
@@ -83,11 +84,24 @@ def pair(a: float, b: float) -> tuple[str, str]:
 
 
 def tokens(ids: Sequence[int]) -> str:
-    """Token ids as the course writes them: '"ab" [BOS, a, b, BOS]' for an encoded name, else '[a, BOS, b]'."""
+    """Token ids as the course writes them: '"ab" [BOS, a, b, BOS]' for an encoded name, else '[a, BOS, b]';
+    a long document by its size and the names it holds: '10,000 tokens, 1,482 names: "emma", ...'."""
+    framed = len(ids) >= 2 and ids[0] == BOS and ids[-1] == BOS
+    if len(ids) > LONG_TOKENS:
+        if framed:
+            bos = _bos_at(ids)
+            names = [decode(list(ids[i:j])) for i, j in zip(bos, bos[1:]) if j > i + 1]
+            listed = ", ".join(f'"{name}"' for name in names)
+            return _short(f"{len(ids):,} tokens, {len(names):,} names: {listed}")
+        return _short(f"{len(ids):,} tokens: [" + ", ".join(map(token_name, ids[:LONG_TOKENS])) + ", ...]")
     shown = "[" + ", ".join(map(token_name, ids)) + "]"
-    if len(ids) >= 2 and ids[0] == BOS and ids[-1] == BOS and BOS not in ids[1:-1]:
+    if framed and BOS not in ids[1:-1]:
         return f'"{decode(list(ids))}" {shown}'
     return shown
+
+
+def _bos_at(ids: Sequence[int]) -> list[int]:
+    return [i for i, token in enumerate(ids) if token == BOS]
 
 
 def differences(returned: Any, expected: Any) -> str:
@@ -133,7 +147,7 @@ def _table(x: Any) -> bool:
 def _vector_text(x: Sequence[float]) -> str:
     if len(x) <= SHORT_VECTOR:
         return "[" + ", ".join(number(v) for v in x) + "]"
-    return f"{len(x)} values, {_summary([(f'[{i}]', v) for i, v in enumerate(x)])}"
+    return f"{len(x):,} values, {_summary([(f'[{i}]', v) for i, v in enumerate(x)])}"
 
 
 def _table_text(rows: Sequence[Sequence[float]]) -> str:

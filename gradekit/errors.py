@@ -97,10 +97,13 @@ class PropertyAborted(BaseException):
 
 
 class CallTimedOut(PropertyAborted):
-    """Raised when one call to the submission did not answer within the per-call timeout (--timeout,
-    2 s by default); the worker is restarted and the property reports that call as timed out. The
-    remedy is the student's: find the loop that does not end or the work that grows too fast on that
-    input (a grader may raise --timeout for a slow machine).
+    """Raised when one call to the submission used more CPU time than the per-call timeout (--timeout,
+    2 s by default), counted as the worker's own CPU time so that a busy machine gives the same
+    verdict as an idle one; or when it used little CPU time but did not answer within a wall-clock
+    backstop of 3 * timeout + 1 s (a sleep, a read that never returns), less any time it spent waiting
+    for a CPU. The worker is restarted and the property reports that call as timed out. The remedy is
+    the student's: find the loop that does not end, the work that grows too fast on that input, or
+    the wait that never ends (a grader may raise --timeout for a slow machine).
     """
 
 
@@ -121,8 +124,10 @@ class FunctionMissing(PropertyAborted):
 
 
 class BudgetExhausted(PropertyAborted):
-    """Raised when a property's wall-clock budget (--property-budget) runs out before its examples
-    are done. A failure already found is still reported; otherwise the property is a timeout and pays
+    """Raised when a property's time budget (--property-budget) runs out before its examples are done.
+    The budget counts CPU time, the worker's (as its replies report it) and the grader's, so a busy
+    machine does not end it sooner; a wall-clock backstop of five budgets ends a property whose calls
+    sleep. A failure already found is still reported; otherwise the property is a timeout and pays
     nothing, so a function slow on purpose cannot keep the points of examples it never faced. The
     remedy is the student's: make the function fast enough for the property's examples (a grader may
     raise --property-budget for a slow machine).

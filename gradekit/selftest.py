@@ -60,6 +60,7 @@ class PropertyStats:
     mean_seconds: float  # per grade, over every grade of every file
     max_seconds: float
     gates: bool = False  # another property requires it: dropping it would let that one pay for constants
+    scale: bool = False  # about speed, which known_slow/ shows, not known_wrong/
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ class SelfTest:
     @property
     def candidates_to_drop(self) -> list[str]:
         """Properties no known-wrong file needs (every file they catch, another property catches too),
-        leaving out those another property requires: they keep constant answers from scoring."""
-        return [p.name for p in self.properties if p.unique == 0 and not p.gates]
+        leaving out those another property requires (they keep constant answers from scoring) and the
+        scale ones (known-wrong files are about values, not speed)."""
+        return [p.name for p in self.properties if p.unique == 0 and not p.gates and not p.scale]
 
     @property
     def slowest(self) -> list[PropertyStats]:
@@ -269,6 +271,7 @@ def _stats(
                 mean_seconds=sum(seconds) / len(seconds) if seconds else 0.0,
                 max_seconds=max(seconds, default=0.0),
                 gates=prop.name in required,
+                scale=prop.scale,
             )
         )
     return tuple(stats)

@@ -174,12 +174,16 @@ def margins() -> st.SearchStrategy[float]:
 # recipe (a scale, a seed and a few explicit entries) that `build_table` turns into the table: the
 # recorded example stays a few numbers, and shrinking reaches the zero table with a handful of
 # readable entries. Flat optimizer cases (1 to 8 parameters, a row of 27, a table of 729) are
-# arrays like the logits: recorded whole, they shrink to one parameter.
+# arrays like the logits: recorded whole, they shrink to one parameter. Scale properties, which are
+# not shrunk, fill documents of 10,000 and 2,000 tokens and Adam states of 10,000 parameters from a
+# drawn seed (`long_token_sequences`, `large_adam_cases`).
 
 MAX_NAME = 8
 TABLE_SCALES = (0.0, 0.08, 1.0)  # all zeros, the size of microgpt's initial weights, unit logits
 MAX_STEPS = 10_000
 MAX_LR = 0.1
+SCALE_TOKENS = (10_000, 2_000)  # the longest first: a scale property's first example
+SCALE_PARAMETERS = 10_000
 
 
 def names(max_size: int = MAX_NAME) -> st.SearchStrategy[str]:
@@ -197,6 +201,36 @@ def token_sequences(draw: Any, vocab: int = VOCAB_SIZE, max_size: int = MAX_NAME
     if vocab == VOCAB_SIZE and draw(st.booleans()):
         return encode(draw(names(max_size - 2)))
     return draw(st.lists(targets(vocab), min_size=2, max_size=max_size))
+
+
+@st.composite
+def long_token_sequences(draw: Any) -> list[int]:
+    """Token ids for scale properties: a document of 10,000 (tried first) or 2,000 tokens, names of 1 to
+    8 letters joined as microgpt's documents are, one BOS opening, closing and between them.
+
+    The names come from a drawn seed: a scale property is not shrunk, and a draw per token would cost
+    more than the call it feeds. Every letter and BOS is a context many times over.
+    """
+    size = draw(st.sampled_from(SCALE_TOKENS), label="tokens")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="names seed"))
+    lengths = _name_lengths(rng, size)
+    letters = rng.choice(list(LETTERS), sum(lengths))
+    document = encode("")[:1]
+    for name in np.split(letters, np.cumsum(lengths)[:-1]):
+        document += encode("".join(name))[1:]  # the name's letters and the BOS after it
+    return document
+
+
+def _name_lengths(rng: np.random.Generator, size: int) -> list[int]:
+    """Lengths of 1 to MAX_NAME letters whose names, each with the BOS after it, fill `size` - 1 tokens."""
+    lengths, room = [], size - 1
+    while room:
+        length = min(int(rng.integers(1, MAX_NAME + 1)), room - 1)
+        if room - length - 1 == 1:  # one token left would hold no name: take it, or leave two
+            length = length + 1 if length < MAX_NAME else length - 1
+        lengths.append(length)
+        room -= length + 1
+    return lengths
 
 
 @st.composite
@@ -361,3 +395,25 @@ def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
     else:
         v = m * m * _array(draw, size, st.floats(0.5, 4.0))
     return params, grads, m.tolist(), v.tolist(), draw(optimizer_steps()), draw(learning_rates())
+
+
+@st.composite
+def large_adam_cases(draw: Any) -> tuple[Any, ...]:
+    """(params, grads, m, v, step, lr) of 10,000 parameters for scale properties, drawn as `adam_cases`
+    draws a large state: params in +-10, gradients across scales, m in [-1, 1] and v = m^2 times a
+    factor in [0.5, 4]; or m = v = 0 at step 0.
+
+    The values come from a drawn seed: a scale property is not shrunk, and a draw per parameter would
+    cost more than the call it feeds.
+    """
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="state seed"))
+    size = SCALE_PARAMETERS
+    params = rng.uniform(-10.0, 10.0, size)
+    # around 1, around 1e-3 and below 1e-7, as gradient_entries draws them
+    grads = rng.uniform(-1.0, 1.0, size) * rng.choice([1.0, 1e-3, 1e-7], size)
+    if draw(st.booleans(), label="fresh"):
+        zeros = [0.0] * size
+        return params.tolist(), grads.tolist(), zeros, zeros[:], 0, draw(learning_rates())
+    m = rng.uniform(-1.0, 1.0, size)
+    v = m * m * rng.uniform(0.5, 4.0, size)
+    return params.tolist(), grads.tolist(), m.tolist(), v.tolist(), draw(optimizer_steps()), draw(learning_rates())

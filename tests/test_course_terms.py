@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from gradekit.reference.course import encode
+from gradekit.reference.course import BOS, encode
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -97,3 +97,12 @@ def test_no_table_or_vector_takes_more_than_a_line(rows, columns, fill, entries)
     assert len(course_terms.value(table)) <= 120
     assert len(course_terms.value(table[0])) <= 120
     assert len(course_terms.differences(table, [[fill] * columns for _ in range(rows)])) <= 120
+
+
+def test_a_long_document_reads_as_its_size_and_names_not_every_token():
+    document = [BOS]
+    for name in ["emma", "ava"] * 1000:
+        document += encode(name)[1:]
+    shown = course_terms.value(document, "tokens")
+    assert shown.startswith('9,001 tokens, 2,000 names: "emma", "ava", "emma"') and len(shown) <= 120
+    assert course_terms.value(list(range(26)) * 2, "tokens").startswith("52 tokens: [a, b, c")

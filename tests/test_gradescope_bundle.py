@@ -143,7 +143,7 @@ def test_run_autograder_grades_the_submission_into_results_json(bundle, tmp_path
     shutil.copy(EXAMPLES / "buggy_submission.py", tree / "submission" / "my_work.py")
     results = run_autograder(tree)
     assert_gradescope_results(results)
-    assert 0 < results["score"] < 100 and len(results["tests"]) == 27
+    assert 0 < results["score"] < 100 and len(results["tests"]) == len(assignment.load("cross_entropy").properties)
     failed = next(t for t in results["tests"] if t["name"] == "loss_matches_reference")
     assert failed["status"] == "failed" and "you returned:" in failed["output"]
     if RUN_AS:  # as root, the bundle (which holds the solution) is closed to the student's user

@@ -402,11 +402,13 @@ def test_the_sandbox_init_cannot_be_taken_over_to_outlive_grading(grade_file, wa
 
 
 def test_a_reply_trickled_byte_by_byte_times_out(grade_file, watch):
-    """Bytes that never make a reply do not move the deadline: the call times out after its own timeout."""
+    """Bytes that never make a reply do not move the deadline: the call, which sleeps, meets the
+    wall-clock backstop (3 * 0.5 + 1 s) as if it had sent nothing."""
     result = graded(grade_file, "trickle_reply.py")
     assert_earned_honestly(result, ("perplexity",))
     test = by_name(result)["perplexity_matches_reference"]
-    assert test.status is Status.TIMEOUT and "`perplexity` did not answer within 0.5 s" in test.message
+    assert test.status is Status.TIMEOUT
+    assert "`perplexity` did not answer within 2.5 s while using little CPU time" in test.message
     assert watch.left() == []
 
 
@@ -443,14 +445,23 @@ def test_replies_padded_to_15_mib_are_capped(grade_file, watch):
 def test_running_out_the_property_budget_earns_nothing(grade_file, watch):
     """A wrong function slow enough that the budget ends before a failing example is reached pays 0,
     and the message says how far the property got."""
-    result = graded(grade_file, "dodge_by_sleeping.py", GradeConfig(max_examples=10, property_budget=1.0))
+    result = graded(grade_file, "dodge_by_spinning.py", GradeConfig(max_examples=10, property_budget=1.0))
     assert_earned_honestly(result, ("perplexity",))
     test = by_name(result)["perplexity_matches_reference"]
     assert test.status is Status.TIMEOUT
     reached = re.search(
-        r"the property's 1 s budget ran out after (\d+) of its 10 examples, none of which failed", test.message
+        r"the property's budget of 1 s of CPU time ran out after (\d+) of its 10 examples, none of which failed",
+        test.message,
     )
     assert reached and 1 <= int(reached.group(1)) < 10, test.message
+    assert watch.left() == []
+
+
+def test_sleeping_spends_none_of_the_property_budget(grade_file, watch):
+    """The budget counts CPU time: a wrong function that sleeps to run it out meets its wrong answers."""
+    result = graded(grade_file, "dodge_by_sleeping.py", GradeConfig(max_examples=10, property_budget=1.0))
+    assert_earned_honestly(result, ("perplexity",))
+    assert by_name(result)["perplexity_matches_reference"].status is Status.FAILED
     assert watch.left() == []
 
 

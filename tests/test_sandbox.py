@@ -13,8 +13,12 @@ import json
 import math
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,7 +33,7 @@ from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker, isolation
-from gradekit.sandbox.process import forked_workers
+from gradekit.sandbox.process import forked_workers, wall_backstop
 from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode
 from gradekit.session import Session
 from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead
@@ -37,6 +41,11 @@ from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
 SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
+# A spin at a 0.5 s timeout is stopped at its CPU limit, 0.75 s of the worker's CPU time and a poll slice
+# (the messages say which limit stopped it): the worker gets at least a third of a CPU while other tests
+# run beside these, and a restart after it takes a moment. A bound on a runaway, not a speed target.
+SPIN_SECONDS = 3.0
+HOGS = 16  # busy processes sharing the worker's CPU: its 0.2 s of CPU time take longer than the backstop
 OUTPUT_CAP = Limits().output_bytes
 FUNCTIONS = ("softmax", "cross_entropy_loss", "sequence_loss", "perplexity", "softmax_cross_entropy_grad")
 
@@ -106,6 +115,15 @@ def assert_contained(result: GradeResult, functions: tuple[str, ...], statuses: 
     assert result.error is None
 
 
+def assert_timed_out(result: GradeResult, function: str, says: str) -> None:
+    """`function`'s properties are timeouts worth nothing, the first saying `says` and the later ones that
+    it timed out earlier (it is not called again), and every other property passes."""
+    assert_contained(result, (function,), {Status.TIMEOUT}, f"`{function}`")
+    first, *later = touching(result, function)[0]
+    assert says in first.message, first.message
+    assert all("timed out earlier in this grade" in test.message for test in later), [t.message for t in later]
+
+
 def assert_worker_replaced(result: GradeResult, function: str) -> None:
     """A property that killed or hung the worker is followed by ones that pass: a fresh worker served them."""
     names = [t.name for t in result.tests]
@@ -154,7 +172,7 @@ def test_hang_at_import_is_a_load_error_not_a_hang(grade_file):
 
 def test_a_hang_in_one_function_times_out_only_that_function(grade_file):
     result = graded(grade_file, "hang_in_perplexity.py")
-    assert_contained(result, ("perplexity",), {Status.TIMEOUT}, "did not answer within 0.5 s")
+    assert_timed_out(result, "perplexity", "took more than 0.5 s of CPU time")
     assert_worker_replaced(result, "perplexity")
     assert result.score == result.max_score - 10
 
@@ -180,7 +198,7 @@ def test_a_memory_grab_is_refused_by_the_memory_limit(each_start, grade_file):
 def test_ignoring_sigterm_does_not_keep_a_worker_alive(guarded, grade_file, tmp_path):
     pid_file = tmp_path / "pids.txt"
     result = graded(grade_file, "ignore_sigterm.py", replace={"__PID_FILE__": str(pid_file)}, **guarded)
-    assert_contained(result, ("perplexity",), {Status.TIMEOUT}, "did not answer")
+    assert_timed_out(result, "perplexity", "took more than 0.5 s of CPU time")
     pids = [int(line) for line in pid_file.read_text().split()]
     assert len(pids) >= 2, "each hung property replaces the worker, which loads (and logs) again"
     assert not [pid for pid in pids if alive(pid, b"worker.py")]
@@ -200,7 +218,7 @@ def test_ignoring_sigterm_in_the_sandbox_does_not_keep_a_worker_alive(grade_file
     )
     assert marker in source
     result = grade_file(source, GradeConfig(), **FAST)
-    assert_contained(result, ("perplexity",), {Status.TIMEOUT}, "did not answer")
+    assert_timed_out(result, "perplexity", "took more than 0.5 s of CPU time")
     named = [e for e in Path("/proc").iterdir() if e.name.isdigit() and _comm(e) == marker]
     assert named == []
 
@@ -294,6 +312,13 @@ def test_replies_forged_on_the_reply_pipe_end_the_worker(grade_file):
     assert_contained(
         result, ("perplexity", "softmax_cross_entropy_grad"), {Status.ERROR}, "the worker broke the grader's protocol"
     )
+
+
+def test_replies_forged_with_a_cpu_time_the_worker_could_not_report_end_the_worker(grade_file):
+    """The forged replies carry right answers to wrong functions: taken as answers, they would pay."""
+    result = graded(grade_file, "forged_cpu_times.py")
+    attacked = ("perplexity", "sequence_loss", "softmax_cross_entropy_grad")
+    assert_contained(result, attacked, {Status.ERROR}, "the worker broke the grader's protocol")
 
 
 def test_huge_returns_hit_the_reply_cap(grade_file):
@@ -402,6 +427,7 @@ PROTOCOL_SOURCE = '''
 import json
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -496,6 +522,30 @@ def echo(xs):
 def stall(xs):
     while True:
         pass
+
+
+def spin_for(seconds):
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        pass
+    return 1.0
+
+
+def nap(seconds):
+    time.sleep(seconds)
+    return 1.0
+
+
+def sleep_forever():
+    time.sleep(10**6)
+
+
+def forge(cpu):
+    """Answers in the worker's place, under the id the grader waits for, with `cpu` where the CPU time goes."""
+    request_id = sys._getframe(1).f_locals["request"]["id"]
+    line = '{"id": %d, %s"ok": true, "returned": 1.0}\\n' % (request_id, cpu)
+    os.write(json.loads(sys.argv[1])["reply_fd"], line.encode())
+    return 2.0
 '''
 
 LIMITS = Limits(call_timeout=0.5, load_timeout=5.0)
@@ -523,6 +573,7 @@ def test_load_reports_each_function_with_its_line(worker):
     assert lines[reply["functions"]["as_float"] - 1] == "def as_float():"
     assert lines[reply["functions"]["add_one"] - 1] == "def add_one(xs):"
     assert "json" not in reply["functions"] and "np" not in reply["functions"]  # modules are not functions
+    assert worker.last_line.startswith(b'{"id": %d, "cpu": ' % reply["id"])  # a load's CPU time, as a call's
 
 
 @pytest.mark.parametrize(
@@ -543,7 +594,7 @@ def test_load_reports_each_function_with_its_line(worker):
 )
 def test_returned_values_arrive_as_plain_data(worker, function, expected):
     reply = worker.call(function, "[]")
-    assert reply == {"ok": True, "returned": expected, "id": reply["id"]}
+    assert reply == {"ok": True, "returned": expected, "id": reply["id"], "cpu": reply["cpu"]}
     assert json.loads(json.dumps(reply["returned"])) == reply["returned"]
     assert type(reply["returned"]) is type(expected)
     if isinstance(expected, list):
@@ -598,7 +649,7 @@ def test_a_value_that_is_not_a_number_is_an_error(worker, function, kind):
 
 def test_a_missing_function_is_reported_as_missing(worker):
     reply = worker.call("no_such_function", "[]")
-    assert reply == {"ok": False, "missing": True, "id": reply["id"]}
+    assert reply == {"ok": False, "missing": True, "id": reply["id"], "cpu": reply["cpu"]}
 
 
 def test_want_args_returns_the_arguments_as_the_call_left_them(worker):
@@ -629,7 +680,7 @@ def read_ahead_of(running: Worker) -> tuple[Session, ReadAhead, Calls]:
 
 def test_a_call_that_hangs_while_later_calls_wait_to_be_sent_is_the_one_timed_out():
     """Replay sends calls a chunk at a time; long ones cannot all wait in the pipe while the worker is
-    stuck. The stuck call is reported, after one timeout, and the next calls go to a fresh worker."""
+    stuck. The stuck call is reported, at its CPU limit, and the next calls go to a fresh worker."""
     long = encode([[i / 3 for i in range(20_000)]])
     calls = [("echo", long, False)] * (AHEAD_CHUNK // 2) + [("stall", long, False)]
     calls += [("echo", long, False)] * (2 * AHEAD_CHUNK)
@@ -640,9 +691,9 @@ def test_a_call_that_hangs_while_later_calls_wait_to_be_sent_is_the_one_timed_ou
         for _ in range(AHEAD_CHUNK // 2):
             assert made.call("echo", (xs,), []).returned == xs
         started = time.monotonic()
-        with pytest.raises(CallTimedOut, match="`stall` did not answer within 0.5 s"):
+        with pytest.raises(CallTimedOut, match="`stall` took more than 0.5 s of CPU time"):
             made.call("stall", (xs,), [])
-        assert time.monotonic() - started < 2 * LIMITS.call_timeout
+        assert time.monotonic() - started < SPIN_SECONDS
         assert session.restarts == 1 and made.call("echo", (xs,), []).returned == xs
 
 
@@ -669,16 +720,119 @@ def test_a_hang_among_held_replies_replaces_the_worker_and_the_property_calls_ag
         read_ahead.prefetch(calls)
         started = time.monotonic()
         assert read_ahead.read_ahead({b"known"}) is None
-        assert time.monotonic() - started < 2 * LIMITS.call_timeout
+        assert time.monotonic() - started < SPIN_SECONDS
         assert session.restarts == 1
         assert made.call("echo", (3.0,), []).returned == 3.0  # from the fresh worker: the queue was let go
 
 
-def test_a_call_past_its_timeout_raises_call_timed_out(fresh):
-    started = time.monotonic()
-    with pytest.raises(CallTimedOut, match="did not answer within 0.5 s"):
+def test_a_call_that_spins_is_stopped_at_its_cpu_limit(fresh):
+    """Within a poll slice or two of its limit and margin (0.75 s) of the worker's own CPU time, however
+    busy the machine is; and, on the clock, well before the wall-clock backstop."""
+    pid = submission_process(fresh)
+    before, started = cpu_seconds(pid), time.monotonic()
+    with pytest.raises(CallTimedOut, match="took more than 0.5 s of CPU time"):
         fresh.call("hang", "[]")
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < SPIN_SECONDS
+    assert 0.75 < cpu_seconds(pid) - before < 0.75 + 0.25
+
+
+def test_sleeping_is_not_cpu_time(fresh):
+    started = time.monotonic()
+    reply = fresh.call("nap", "[1.0]")
+    assert reply["returned"] == 1.0 and reply["cpu"] < 0.1
+    assert time.monotonic() - started >= 1.0
+
+
+def test_a_call_that_sleeps_for_ever_meets_the_wall_clock_backstop(fresh):
+    backstop = wall_backstop(LIMITS.call_timeout)
+    started = time.monotonic()
+    with pytest.raises(CallTimedOut, match=r"did not answer within 2.5 s while using little CPU time \(a sleep"):
+        fresh.call("sleep_forever", "[]")
+    assert backstop - 0.1 <= time.monotonic() - started < backstop + 1.5
+
+
+def test_a_call_that_returns_after_using_more_cpu_than_its_limit_has_timed_out(fresh):
+    """0.6 s of CPU time is past the limit but within the grader's margin: the call's own reply
+    says how long it took, and that decides."""
+    with pytest.raises(CallTimedOut, match="took more than 0.5 s of CPU time"):
+        fresh.call("spin_for", "[0.6]")
+    assert fresh.call("as_float", "[]")["returned"] == 0.25  # it had answered: the worker is free
+
+
+def test_loads_and_cells_are_timed_by_cpu_time_too(fresh):
+    assert fresh.load("import time\ntime.sleep(1.0)\n", "nap.py", fresh=False, timeout=0.5)["ok"]
+    with pytest.raises(CallTimedOut, match="took more than 0.5 s of CPU time"):
+        fresh.load("while True:\n    pass\n", "spin.py", fresh=False, timeout=0.5)
+
+
+def submission_process(running: Worker) -> int:
+    """The pid of the process that runs the submission: sandboxed, bubblewrap's child is the sandbox's
+    init, and the worker is the init's child."""
+    pid = running.proc.pid
+    for _ in range(2 if running.isolated else 0):
+        pid = int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+    return pid
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def busy_cpu(beside: int) -> Iterator[None]:
+    """HOGS busy processes on one CPU, with process `beside` moved there too: it gets a small share of
+    that CPU on any machine, and the tests pytest runs beside this one keep the others. Each hog is a
+    session of its own, as the worker is, since Linux (with autogroups on) shares a CPU between
+    sessions first."""
+    cpu = min(os.sched_getaffinity(0))
+    hogs: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(HOGS):
+            hogs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True))
+            os.sched_setaffinity(hogs[-1].pid, {cpu})
+        os.sched_setaffinity(beside, {cpu})
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def test_a_call_within_its_cpu_limit_answers_on_a_busy_machine(fresh):
+    """0.2 s of CPU time, on a CPU the worker shares with HOGS busy processes, takes longer on the wall
+    clock than the timeout and even the backstop: the call still answers, since only the worker's own
+    computing counts, and its sleeping, and not its waiting for a turn on the CPU."""
+    with busy_cpu(submission_process(fresh)):
+        started = time.monotonic()
+        reply = fresh.call("spin_for", "[0.2]")
+        took = time.monotonic() - started
+    assert reply["returned"] == 1.0 and 0.2 <= reply["cpu"] < LIMITS.call_timeout
+    assert took > wall_backstop(LIMITS.call_timeout), f"the CPU was not busy enough to tell: {took:.2f} s"
+
+
+@pytest.mark.parametrize(
+    "cpu", ["", '"cpu": -0.5, ', '"cpu": "0.1", ', '"cpu": true, ', '"cpu": NaN, ', '"cpu": Infinity, ']
+)
+def test_a_reply_without_a_cpu_time_the_worker_could_report_is_a_broken_protocol(fresh, cpu):
+    with pytest.raises(WorkerDied, match="broke the grader's protocol"):
+        fresh.call("forge", json.dumps([cpu]))
+
+
+def test_a_forged_reply_is_read_like_the_workers_own_when_its_cpu_time_is_one(fresh):
+    """What the broken-protocol cases forge is otherwise a reply the grader reads: only its CPU time
+    makes them broken."""
+    assert fresh.call("forge", json.dumps(['"cpu": 0.001, ']))["returned"] == 1.0
+
+
+def test_answers_alike_have_one_digest_however_long_each_took(fresh):
+    quick = fresh.call("spin_for", "[0.0]")
+    digest, line = fresh.last_answer, fresh.last_line
+    slow = fresh.call("spin_for", "[0.1]")
+    assert slow["cpu"] > quick["cpu"] + 0.05 and fresh.last_line != line
+    assert fresh.last_answer == digest
+    fresh.call("as_float", "[]")
+    assert fresh.last_answer != digest
 
 
 def test_a_killed_worker_raises_worker_died(fresh):

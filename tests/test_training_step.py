@@ -1,23 +1,29 @@
 """The training_step assignment: how its properties are built and what they catch.
 
-Its banks (the reference, known_right/, known_wrong/) are graded in tests/test_banks.py with every
-other assignment's; the sympy identities behind its reference are proven in tests/test_identities.py.
+Its banks (the reference, known_right/, known_slow/, known_wrong/) are graded in tests/test_banks.py with
+every other assignment's; the sympy identities behind its reference are proven in tests/test_identities.py.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from gradekit.reference import training_step as ref
+from gradekit.reference.course import BOS, decode
+from hypothesis import find, given, settings
 
-from gradekit import assignment, runner
-from gradekit.config import GradeConfig
+from gradekit import assignment, runner, strategies
+from gradekit.config import GradeConfig, Limits
+from gradekit.errors import PropertyFailure
 from gradekit.grader import grade
 from gradekit.reports import text
 from gradekit.result import Status
+from gradekit.sandbox.worker import encode, to_plain
 from gradekit.strategies import build_moments, build_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +86,7 @@ def test_the_assignment_is_inferred_from_the_functions_defined():
 
 
 def test_the_buggy_example_loses_points_on_both_of_its_bugs(training_step):
-    last = max(i for i, p in enumerate(training_step.properties) if "adam_update" in p.functions)
+    last = max(i for i, p in enumerate(training_step.properties) if "adam_update" in p.functions and not p.scale)
     result = grade(BUGGY, replace(training_step, properties=training_step.properties[: last + 1]), GradeConfig())
     failed = {t.name for t in result.tests if t.status is Status.FAILED}
     assert {"bigram_grad_matches_identity", "adam_matches_reference", "adam_first_step_moves_by_lr"} <= failed
@@ -97,10 +103,11 @@ def test_the_run_is_several_consecutive_steps_over_several_names(training_step):
 
 
 def test_whole_step_and_table_properties_run_their_own_smaller_number_of_examples(training_step):
-    capped = {p.name: p.max_examples for p in training_step.properties if p.max_examples}
+    correctness = [p for p in training_step.properties if not p.scale]
+    capped = {p.name: p.max_examples for p in correctness if p.max_examples}
     costly = {
         p.name
-        for p in training_step.properties
+        for p in correctness
         if p.functions == ("train_step",) or set(p.functions) <= {"bigram_loss", "bigram_grad"}
     }
     assert set(capped) == costly
@@ -122,10 +129,7 @@ def test_the_run_alone_catches_state_kept_between_calls(bug, training_step):
 
 def test_one_step_alone_cannot_see_a_buffer_that_is_fresh():
     """Why the run exists: graded on its own, a fresh worker's first call of the buggy file is right."""
-    from gradekit.reference import training_step as ref
-
     from gradekit.sandbox import Worker
-    from gradekit.sandbox.worker import encode
     from gradekit.session import Session
 
     source = (KNOWN_WRONG / "train_step_gradient_buffer_never_reset.py").read_text()
@@ -190,3 +194,132 @@ def test_an_adam_mistake_shrinks_to_one_parameter(training_step):
     params, grads, m, v = call.args[:4]
     assert len(params) == len(grads) == len(m) == len(v) == 1
     assert call.names[:4] == ("params", "grads", "m", "v")
+
+
+# --- float32 answers ------------------------------------------------------------------------------
+
+FLOAT32 = ROOT / "assignments" / "training_step" / "known_right" / "float32_numpy.py"
+
+
+def _float32(values):
+    return np.asarray(values, dtype=np.float32).astype(np.float64).tolist()
+
+
+def test_a_zero_step_may_round_the_parameters_to_float32_only_in_a_float32_answer():
+    from gradekit.assignments.training_step.properties import expect_unchanged
+
+    params = [0.1, -2.7, 9.3]
+    expect_unchanged(params, params, "with lr = 0")
+    expect_unchanged(_float32(params), params, "with lr = 0")
+    moved = _float32([0.1, -2.7, 9.3 + 1e-3])  # float32 values, but not the parameters rounded
+    with pytest.raises(PropertyFailure, match="`sgd_update` with lr = 0 changed the parameters"):
+        expect_unchanged(moved, params, "with lr = 0")
+    with pytest.raises(PropertyFailure):
+        expect_unchanged([0.1, -2.7, float(np.nextafter(9.3, 10.0))], params, "with lr = 0")
+
+
+# From m = v = 0, a gradient entry of -1.46e-7 (the target's p within 1.5e-7 of 1) moves its parameter
+# up by 0.94 * lr; float32 rounds p - 1 to -6e-8, which moves it up by 0.86 * lr.
+NEAR_ONE = {"scale": 0.0, "seed": 0, "set": [[0, 0, 19.0]]}
+
+
+def test_a_float32_step_may_go_where_the_gradients_float32_rounding_takes_it_and_a_float64_one_may_not():
+    from gradekit.assignments.training_step.properties import expect_train_step
+
+    module = _load(FLOAT32)
+    W, tokens, schedule = build_table(NEAR_ONE), [0, 0], (0,)
+    m, v = build_moments({"scale": None})
+    answer = module.train_step(W, tokens, m, v, *schedule)
+    expect_train_step(answer, W, tokens, m, v, schedule, loss=True)
+    _, expected_W, expected_m, expected_v = ref.train_step(W, tokens, m, v, *schedule)
+    off = np.abs(np.subtract(answer[1], expected_W)).max()
+    assert off > 1e-5, "the example must need more than float32's own tolerance"
+    in_float64 = np.array(expected_W)
+    in_float64[0, 0] += off
+    with pytest.raises(PropertyFailure, match="left W different"):
+        expect_train_step((answer[0], in_float64.tolist(), expected_m, expected_v), W, tokens, m, v, schedule)
+
+
+def _load(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- scale ----------------------------------------------------------------------------------------
+
+SCALE = {
+    "bigram_loss_scales_to_long_documents": "bigram_loss_matches_reference",
+    "bigram_grad_scales_to_long_documents": "bigram_grad_matches_identity",
+    "adam_scales_to_many_parameters": "adam_matches_reference",
+}
+
+
+def test_each_scale_property_takes_two_points_from_the_property_it_requires(training_step):
+    by_name = {p.name: p for p in training_step.properties}
+    assert {p.name for p in training_step.properties if p.scale} == set(SCALE)
+    for name, required in SCALE.items():
+        assert by_name[name].requires == (required,) and by_name[name].max_examples == 3
+        assert by_name[name].points == 2 and by_name[required].points == 6
+
+
+@settings(max_examples=10, deadline=None)
+@given(tokens=strategies.long_token_sequences())
+def test_long_documents_are_names_joined_with_bos_between_them(tokens):
+    assert len(tokens) in strategies.SCALE_TOKENS and all(type(t) is int and 0 <= t <= BOS for t in tokens)
+    assert tokens[0] == tokens[-1] == BOS
+    assert all(1 <= len(name) <= strategies.MAX_NAME for name in _names(tokens))
+    assert len(set(tokens[:-1])) == BOS + 1, "every letter and BOS is a context"
+
+
+def _names(tokens):
+    """The names between the BOS tokens of a document."""
+    bos = [i for i, t in enumerate(tokens) if t == BOS]
+    return [decode(tokens[a : b + 1]) for a, b in zip(bos, bos[1:])]
+
+
+LARGE_REPR = "ignore:Generating overly large repr"  # find() shows the 10,000 parameters it found
+
+
+@pytest.mark.filterwarnings(LARGE_REPR)
+def test_a_scale_property_meets_the_longest_document_and_many_parameters_first():
+    assert len(find(strategies.long_token_sequences(), lambda tokens: True)) == 10_000
+    assert len(find(strategies.large_adam_cases(), lambda case: True)[0]) == 10_000
+
+
+@settings(max_examples=10, deadline=None)
+@given(case=strategies.large_adam_cases())
+def test_large_adam_cases_are_bounded_plain_numbers_with_v_non_negative(case):
+    params, grads, m, v, step, lr = case
+    assert len(params) == len(grads) == len(m) == len(v) == strategies.SCALE_PARAMETERS
+    assert all(type(x) is float for x in params + grads + m + v)
+    assert max(map(abs, params)) <= 10.0 and max(map(abs, grads)) <= 1.0 and max(map(abs, m)) <= 1.0
+    assert min(v) >= 0.0 and max(v) <= 4.0
+    assert type(step) is int and 0 <= step <= strategies.MAX_STEPS and 0.0 <= lr <= strategies.MAX_LR
+    if any(m):
+        ratios = [abs(a) / np.sqrt(b) for a, b in zip(m, v) if b > 1e-300]
+        assert all(0.5 - 1e-12 <= r <= np.sqrt(2.0) + 1e-12 for r in ratios)
+    else:
+        assert not any(v) and step == 0
+
+
+@pytest.mark.filterwarnings(LARGE_REPR)
+def test_the_largest_adam_reply_stays_well_under_the_reply_cap():
+    """Returned, or written back into the arguments: either reply takes under half of one reply's cap."""
+    case = find(strategies.large_adam_cases(), lambda case: True)
+    returned = {"id": 1, "cpu": 0.5, "ok": True, "returned": to_plain(ref.adam_update(*case))}
+    in_place = {"id": 1, "cpu": 0.5, "ok": True, "returned": None, "args_after": list(case)}
+    cap = Limits().reply_bytes
+    assert len(encode(returned)) < cap / 2 and len(encode(in_place)) < cap / 2
+    assert len(encode({**returned, "args_after": list(case)})) < cap
+
+
+def test_a_quadratic_gradient_keeps_its_correctness_points_and_is_found_slow(training_step):
+    slow = ROOT / "assignments" / "training_step" / "known_slow" / "quadratic_bigram_grad.py"
+    chosen = only(training_step, "bigram_grad_matches_identity", "bigram_grad_scales_to_long_documents")
+    identity, scale = grade(slow, chosen, GradeConfig()).tests
+    assert identity.status is Status.PASSED and identity.score == identity.max_score
+    assert scale.status is Status.FAILED and scale.score == 0
+    assert scale.message.startswith("`bigram_grad` ")
+    assert scale.message.endswith("on a document of 10,000 tokens: is it quadratic in the tokens?")

@@ -79,8 +79,8 @@ def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(
     followed = []
     follow = ReadAhead.follow
 
-    def spied(self, traces):
-        followed.append(follow(self, traces))
+    def spied(self, traces, timed_out):
+        followed.append(follow(self, traces, timed_out))
         return followed[-1]
 
     monkeypatch.setattr(ReadAhead, "follow", spied)

@@ -561,7 +561,10 @@ def loss_scales_to_large_vocabularies(sub, case):
     with at_scale(f"a vocabulary of {len(z):,}", "is it quadratic in the vocabulary?"):
         loss = sub.cross_entropy_loss(z, t)
     expect_close(
-        loss, ref.cross_entropy_loss(z, t), "the loss differs from the reference on a large vocabulary", scale=magnitude(z)
+        loss,
+        ref.cross_entropy_loss(z, t),
+        "the loss differs from the reference on a large vocabulary",
+        scale=magnitude(z),
     )
 
 

@@ -5,10 +5,18 @@ reference's bigram gradient and Adam's first step from their definitions); the m
 `require` it, so constants score 0. The update functions may return new values or update their
 arguments in place: `updated` reads either, so both are graded the same.
 
+Correctness is judged on names of up to 8 letters, 27 x 27 tables and up to 729 parameters, where a
+right but slow implementation answers in time; the scale properties at the end (6 of the 100 points)
+ask for documents of 10,000 tokens and 10,000 parameters within the time limit.
+
 Tolerances. Losses and plain updates are compared at rtol 1e-9 with an absolute floor that grows with
 the table's scale. After an Adam step W gets one more allowance, 1e-6 * lr: a gradient entry near 0
 moves its parameter by lr * g / eps, so rounding of 1e-16 in a correct gradient (p - 1 when p is
 near 1, two positions that nearly cancel) becomes 1e-8 * lr there. Every bug here moves W by far more.
+An answer computed in float32 is judged at float32's precision (gradekit.precision), and its W after
+an Adam step may be wherever the reference's step from any gradient within float32's tolerance of the
+true one puts it: float32 rounds p - 1 to 0 when p is within 6e-8 of 1, and from m = v = 0 that entry
+then does not move, where the reference moves it by up to lr.
 """
 
 import math
@@ -20,14 +28,17 @@ from gradekit.reference.course import VOCAB_SIZE as VOCAB
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradekit import call, coerce, expect, expect_close, magnitude, per_submission, prop
+from gradekit import at_scale, call, close, coerce, expect, expect_close, magnitude, per_submission, prop
+from gradekit.precision import is_float32, tolerances
 from gradekit.strategies import (
     adam_cases,
     adam_hyperparameters,
     bigram_tables,
     build_moments,
     build_table,
+    large_adam_cases,
     learning_rates,
+    long_token_sequences,
     moment_tables,
     names,
     schedules,
@@ -106,8 +117,14 @@ def _table(value):
     return type(value) is list and len(value) > 0 and all(map(_floats, value))
 
 
-def expect_table(actual, expected, message, rtol=1e-9, atol=1e-12):
-    """A table equal to the expected one within rtol and atol; the report shows the entries that differ most."""
+def expect_table(actual, expected, message, rtol=1e-9, atol=1e-12, scale=1.0, float32_allowance=None):
+    """A table equal to the expected one within rtol and atol; the report shows the entries that differ most.
+
+    A table of float32 values is judged at float32's precision, grown with `scale` (the inputs'
+    magnitude), and may be off by `float32_allowance()` more, entry by entry. That is a function,
+    called only for a float32 table float64's tolerance refuses: working it out takes reference steps
+    that a float64 answer never needs.
+    """
     try:
         a = np.asarray(actual, dtype=np.float64)
     except (TypeError, ValueError):
@@ -119,6 +136,10 @@ def expect_table(actual, expected, message, rtol=1e-9, atol=1e-12):
     with np.errstate(invalid="ignore", over="ignore"):
         gap = np.where(np.isnan(a), np.inf, np.abs(a - e))
     bad = ~(gap <= atol + rtol * np.abs(e))
+    if bad.any() and is_float32(actual):
+        rtol, atol = tolerances(rtol, atol, scale, float32=True)
+        extra = float32_allowance() if float32_allowance else 0.0
+        bad = ~(gap <= atol + extra + rtol * np.abs(e))
     expect(not bad.any(), message, returned=actual, expected=expected)
 
 
@@ -139,6 +160,18 @@ def expect_state(function, actual, expected, what, scale=1.0, atol=1e-12):
 def adam_allowance(lr):
     """The extra absolute tolerance on W after an Adam step whose gradient was computed (see above)."""
     return 1e-6 * abs(lr)
+
+
+def float32_gradient_allowance(W, tokens, m, v, schedule):
+    """How far a float32 train_step may leave each entry of W from the reference's, past float32's own
+    tolerance: the most the reference's step moves when every gradient entry moves by the tolerance a
+    float32 `bigram_grad` is judged at (see above)."""
+    grad = np.asarray(ref.bigram_grad(W, tokens))
+    rtol, atol = tolerances(1e-9, 1e-12, magnitude(W), float32=True)
+    band = atol + rtol * np.abs(grad)
+    step, lr = schedule[0], schedule_lr(schedule)
+    centre, low, high = (np.asarray(ref.adam_update(W, g, m, v, step, lr)[0]) for g in (grad, grad - band, grad + band))
+    return np.maximum(np.abs(low - centre), np.abs(high - centre))
 
 
 def zeros():
@@ -162,7 +195,14 @@ def expect_train_step(state, W, tokens, m, v, schedule, when="", loss=False):
     if loss:
         expect_close(new_loss, expected_loss, f"`train_step` returned the wrong loss{when}", scale=scale)
     atol = 1e-12 * scale + adam_allowance(schedule_lr(schedule))
-    expect_table(new_W, expected_W, f"`train_step` left W different from the reference{when}", atol=atol)
+    expect_table(
+        new_W,
+        expected_W,
+        f"`train_step` left W different from the reference{when}",
+        atol=atol,
+        scale=scale,
+        float32_allowance=lambda: float32_gradient_allowance(W, tokens, m, v, schedule),
+    )
     expect_table(new_m, expected_m, f"`train_step` left m different from the reference{when}")
     expect_table(new_v, expected_v, f"`train_step` left v different from the reference{when}")
     return expected
@@ -231,7 +271,7 @@ TABLE_EXAMPLES = 50
 
 @prop(
     max_examples=TABLE_EXAMPLES,
-    points=8,
+    points=6,
     functions=["bigram_loss"],
     hint="Mean over i of logsumexp(W[tokens[i]]) - W[tokens[i]][tokens[i + 1]]: row = current token.",
 )
@@ -316,7 +356,7 @@ def bigram_loss_row_shift_invariant(sub, table, tokens, position, c):
 
 @prop(
     max_examples=TABLE_EXAMPLES,
-    points=8,
+    points=6,
     functions=["bigram_grad"],
     hint="Row tokens[i] gets (softmax(W[tokens[i]]) - onehot(tokens[i + 1])) / n, summed over positions.",
 )
@@ -324,7 +364,8 @@ def bigram_loss_row_shift_invariant(sub, table, tokens, position, c):
 def bigram_grad_matches_identity(sub, table, tokens):
     """The gradient equals the sympy-derived closed form."""
     W = build_table(table)
-    expect_table(sub.bigram_grad(W, tokens), ref.bigram_grad(W, tokens), "`bigram_grad` differs from the closed form")
+    grad = sub.bigram_grad(W, tokens)
+    expect_table(grad, ref.bigram_grad(W, tokens), "`bigram_grad` differs from the closed form", scale=magnitude(W))
 
 
 @prop(
@@ -348,7 +389,7 @@ def bigram_grad_rows_sum_to_zero(sub, table, tokens, position, c):
         returned=grad,
     )
     sums = [math.fsum(r) for r in grad]
-    expect_close(sums, [0.0] * VOCAB, "a row of `bigram_grad` does not sum to 0", atol=1e-12)
+    expect_close(sums, [0.0] * VOCAB, "a row of `bigram_grad` does not sum to 0", atol=1e-12, computed_from=[grad])
 
 
 @prop(
@@ -388,24 +429,36 @@ def bigram_grad_unused_rows_are_zero(sub, table, tokens):
     column=st.integers(0, VOCAB - 1),
 )
 def bigram_grad_matches_finite_differences(sub, table, tokens, position, column):
-    """Entry (context row, column) matches the central difference of your own bigram_loss."""
+    """Entry (context row, column) matches the central difference of your own bigram_loss.
+
+    A loss computed in float32 is differenced over a wider step, as its rounding would swamp a narrow one.
+    """
     W = build_table(table)
     row = tokens[:-1][position % (len(tokens) - 1)]
-    h = 1e-5 * max(1.0, abs(W[row][column]))
-    up, down = list(W), list(W)  # the other rows are shared: only this one changes
-    up[row], down[row] = list(W[row]), list(W[row])
-    up[row][column] += h
-    down[row][column] -= h
-    slope = (sub.bigram_loss(up, tokens) - sub.bigram_loss(down, tokens)) / (up[row][column] - down[row][column])
+    slope, float32 = _slope(sub, W, tokens, row, column, 1e-5)
+    if float32:
+        slope, _ = _slope(sub, W, tokens, row, column, 1e-2)
     grad = sub.bigram_grad(W, tokens)
     expect_shaped_like_W(grad, "bigram_grad")
+    rtol, atol = (1e-2, 1e-3) if float32 else (1e-4, 1e-6)
     expect_close(
         grad[row][column],
         slope,
         f"`bigram_grad` entry ({row}, {column}) differs from the slope of your `bigram_loss`",
-        rtol=1e-4,
-        atol=1e-6,
+        rtol=rtol,
+        atol=atol,
     )
+
+
+def _slope(sub, W, tokens, row, column, step):
+    """The central difference of your bigram_loss along W[row][column], and whether your loss is float32."""
+    h = step * max(1.0, abs(W[row][column]))
+    up, down = list(W), list(W)  # the other rows are shared: only this one changes
+    up[row], down[row] = list(W[row]), list(W[row])
+    up[row][column] += h
+    down[row][column] -= h
+    losses_at = [sub.bigram_loss(up, tokens), sub.bigram_loss(down, tokens)]
+    return (losses_at[0] - losses_at[1]) / (up[row][column] - down[row][column]), is_float32(losses_at)
 
 
 # --- sgd_update -------------------------------------------------------------------------------------
@@ -436,22 +489,20 @@ def sgd_matches_reference(sub, case):
 )
 @given(case=sgd_cases())
 def sgd_zero_step_changes_nothing(sub, case):
-    """lr = 0 and zero gradients both leave every parameter exactly as it was."""
+    """lr = 0 and zero gradients both leave every parameter exactly as it was (as float32 keeps it, for
+    a float32 answer)."""
     params, grads, lr = case
-    expect_close(
-        updated(sub, "sgd_update", params, grads, 0.0),
-        params,
-        "`sgd_update` with lr = 0 changed the parameters",
-        rtol=0.0,
-        atol=0.0,
-    )
-    expect_close(
-        updated(sub, "sgd_update", params, [0.0] * len(grads), lr),
-        params,
-        "`sgd_update` with zero gradients changed the parameters",
-        rtol=0.0,
-        atol=0.0,
-    )
+    expect_unchanged(updated(sub, "sgd_update", params, grads, 0.0), params, "with lr = 0")
+    expect_unchanged(updated(sub, "sgd_update", params, [0.0] * len(grads), lr), params, "with zero gradients")
+
+
+def expect_unchanged(new, params, when):
+    """`new` is `params` exactly; an answer of float32 values may also be `params` rounded to float32,
+    the one change a float32 method makes to a parameter it does not move."""
+    kept = [params]
+    if is_float32(new):
+        kept.append(np.asarray(params, dtype=np.float32).astype(np.float64).tolist())
+    expect(new in kept, f"`sgd_update` {when} changed the parameters", returned=new, expected=params)
 
 
 @prop(
@@ -472,6 +523,7 @@ def sgd_linear_in_lr(sub, case, factor):
         f"`sgd_update` did not move {factor!r} times as far with {factor!r} times the learning rate",
         rtol=1e-6,
         scale=max(magnitude(params), factor * abs(lr) * magnitude(grads)),
+        computed_from=[once, scaled],
     )
 
 
@@ -510,14 +562,15 @@ def linear_lr_is_linear(sub, schedule, later):
     """Between two steps of the schedule the rate changes by base_lr * (steps between) / num_steps."""
     step, num_steps, base_lr = schedule
     other = (step + later) % (num_steps + 1)
-    drop = sub.linear_lr(step, num_steps, base_lr) - sub.linear_lr(other, num_steps, base_lr)
+    rates = [sub.linear_lr(step, num_steps, base_lr), sub.linear_lr(other, num_steps, base_lr)]
     expect_close(
-        drop,
+        rates[0] - rates[1],
         base_lr * (other - step) / num_steps,
         f"`linear_lr` did not change linearly from step {step} to step {other}",
         rtol=1e-6,
         atol=1e-12,
         scale=abs(base_lr),
+        computed_from=[rates],
     )
 
 
@@ -539,7 +592,7 @@ def adam_moments_match(sub, case, extra):
 
 
 @prop(
-    points=8,
+    points=6,
     functions=["adam_update"],
     hint="params -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - beta1**(step + 1)), same for v.",
 )
@@ -592,8 +645,9 @@ def adam_invariant_to_gradient_scale(sub, case, c):
     # eps does not scale with c: allow each parameter what the reference itself moves by, plus rounding.
     reference_gap = np.abs(np.subtract(ref.adam_update(*scaled)[0], ref.adam_update(params, grads, m, v, step, lr)[0]))
     scale = max(magnitude(params), magnitude(plain))
+    rtol, atol = tolerances(1e-9, 1e-12, scale, float32=is_float32(new, plain))
     gap = np.abs(np.subtract(new, plain))
-    allowed = reference_gap * 1.01 + 1e-9 * np.abs(plain) + 1e-12 * max(1.0, scale)
+    allowed = reference_gap * 1.01 + rtol * np.abs(plain) + atol
     worst = int(np.argmax(gap - allowed))
     expect(
         bool(np.all(gap <= allowed)),
@@ -657,10 +711,11 @@ def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     loss = returned[0] if isinstance(returned, tuple) else returned
     expected = ref.bigram_loss(W, tokens)
     scale = max(1.0, magnitude(W))
-    if not math.isclose(loss, expected, rel_tol=1e-9, abs_tol=1e-12 * scale):
+    rtol, atol = tolerances(1e-9, 1e-12, scale, float32=is_float32(loss))
+    if not close(loss, expected, rtol, atol):
         after = ref.bigram_loss(ref.train_step(W, tokens, m, v, *schedule)[1], tokens)
         expect(
-            not math.isclose(loss, after, rel_tol=1e-9),
+            not close(loss, after, rtol, atol),
             "`train_step` returned the loss after the update, not before it",
             returned=loss,
             expected=expected,
@@ -792,3 +847,64 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
             returned=b,
             expected=a,
         )
+
+
+# --- scale: the same functions on large inputs, within the time limit --------------------------------
+
+# Slow is not wrong: these run after every correctness property, and no correctness property waits on
+# them. A document of 10,000 tokens is a few hundred names; 10,000 parameters, a small model's worth.
+
+
+@prop(
+    points=2,
+    functions=["bigram_loss"],
+    requires=["bigram_loss_matches_reference"],
+    scale=True,
+    max_examples=3,
+    hint="One logsumexp per position, summed once: the work grows with the tokens, not their square.",
+)
+@given(table=bigram_tables(), tokens=long_token_sequences())
+def bigram_loss_scales_to_long_documents(sub, table, tokens):
+    """bigram_loss answers a document of 10,000 tokens within the time limit, and agrees with the reference."""
+    W = build_table(table)
+    with at_scale(f"a document of {len(tokens):,} tokens", "is it quadratic in the tokens?"):
+        loss = sub.bigram_loss(W, tokens)
+    message = "`bigram_loss` differs from the reference on a long document"
+    expect_close(loss, ref.bigram_loss(W, tokens), message, scale=magnitude(W))
+
+
+@prop(
+    points=2,
+    functions=["bigram_grad"],
+    requires=["bigram_grad_matches_identity"],
+    scale=True,
+    max_examples=3,
+    hint="Each position adds to its context row once: no loop over the document inside a loop over it.",
+)
+@given(table=bigram_tables(), tokens=long_token_sequences())
+def bigram_grad_scales_to_long_documents(sub, table, tokens):
+    """bigram_grad answers a document of 10,000 tokens within the time limit, and agrees with the closed form."""
+    W = build_table(table)
+    with at_scale(f"a document of {len(tokens):,} tokens", "is it quadratic in the tokens?"):
+        grad = sub.bigram_grad(W, tokens)
+    message = "`bigram_grad` differs from the closed form on a long document"
+    expect_table(grad, ref.bigram_grad(W, tokens), message, scale=magnitude(W))
+
+
+@prop(
+    points=2,
+    functions=["adam_update"],
+    requires=["adam_matches_reference"],
+    scale=True,
+    max_examples=3,
+    hint="Adam updates each parameter on its own: one pass over the lists, no search or copy per parameter.",
+)
+@given(case=large_adam_cases())
+def adam_scales_to_many_parameters(sub, case):
+    """adam_update answers 10,000 parameters within the time limit, and agrees with microgpt's Adam."""
+    params, grads, m, v, step, lr = case
+    with at_scale(f"{len(params):,} parameters", "is it quadratic in the parameters?"):
+        new = updated(sub, "adam_update", params, grads, m, v, step, lr)
+    expected = ref.adam_update(params, grads, m, v, step, lr)
+    moved = [p - e for p, e in zip(params, expected[0])]
+    expect_state("adam_update", new, expected, ["params", "m", "v"], scale=max(magnitude(params), magnitude(moved)))

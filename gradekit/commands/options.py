@@ -68,19 +68,19 @@ def grading_options() -> argparse.ArgumentParser:
         "--timeout",
         type=positive(float),
         default=Limits.call_timeout,
-        help="seconds one call may take (default %(default)s)",
+        help="seconds of CPU time one call may use (default %(default)s)",
     )
     options.add_argument(
         "--budget",
         type=positive(float),
         default=GradeConfig.check_budget,
-        help="seconds the whole check may take (default %(default)s)",
+        help="wall-clock seconds the whole check may take (default %(default)s)",
     )
     options.add_argument(
         "--property-budget",
         type=positive(float),
         default=GradeConfig.property_budget,
-        help="seconds one property may take before it stops drawing (default %(default)s)",
+        help="seconds of CPU time one property may use before it stops drawing (default %(default)s)",
     )
     options.add_argument(
         "--memory",
@@ -94,7 +94,7 @@ def grading_options() -> argparse.ArgumentParser:
         type=positive(float),
         default=Limits.cell_timeout,
         metavar="SECONDS",
-        help="seconds one notebook cell may run (default %(default)s)",
+        help="seconds of CPU time one notebook cell may use (default %(default)s)",
     )
     options.add_argument(
         "--run-as", metavar="USER", help="run the submission's code as this user (the grader must run as root)"

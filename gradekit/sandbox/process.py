@@ -2,11 +2,14 @@
 
 On Linux the worker runs inside the OS sandbox of isolation.py; elsewhere, or when told not to,
 behind worker.py's audit-hook guard alone, and the grade says so in its notes. Limits enforced here
-rather than trusted to the child: every wait has a deadline that nothing the worker sends can move
-past its bound (a hung call costs its timeout, never the grade), a reply has a size cap and all the
-replies of one worker a total cap, and `stop` kills the whole process group (and, sandboxed, the
-whole PID namespace), escalating to SIGKILL when polite signals are ignored, so nothing the
-submission started survives. Everything read from the worker is data to check, never to trust.
+rather than trusted to the child: a call's timeout counts the worker's CPU time, read from /proc where
+the worker cannot forge it, so a verdict is the same on an idle machine and a busy one; a call that
+sleeps or blocks instead meets a generous wall-clock backstop that leaves out the time the worker
+waited for a CPU; nothing the worker sends can move a wait past its bound (a hung call costs its
+timeout, never the grade); a reply has a size cap and all the replies of one worker a total cap; and
+`stop` kills the whole process group (and, sandboxed, the whole PID namespace), escalating to SIGKILL
+when polite signals are ignored, so nothing the submission started survives. Everything read from
+the worker is data to check, never to trust.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import ctypes
 import functools
 import hashlib
 import json
+import math
 import os
 import select
 import shutil
@@ -26,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +49,17 @@ GRACE_SECONDS = 0.2
 HELD_REPLIES = 4  # reply caps' worth of replies read ahead of the grader before the worker is stopped
 PR_SET_DUMPABLE = 4
 PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
+POLL_SECONDS = 0.1  # the longest a wait sleeps before it looks at the worker's clocks again
+# /proc counts CPU time in clock ticks, and the parent reads it up to a poll slice late; a call that ends
+# near its limit is judged by the CPU time its own reply reports, so the parent stops only clear overruns.
+CPU_MARGIN = 0.25
+
+
+def wall_backstop(timeout: float) -> float:
+    """Wall-clock seconds a call may go unanswered while using little CPU time: a sleep, or a read that
+    never returns, would never reach its CPU limit. Generous, since wall-clock time is what a busy
+    machine stretches, and the time the worker spends waiting for a CPU is left out of it too."""
+    return 3 * timeout + 1
 
 
 def _blocked_roots(protected: tuple[str, ...]) -> list[str]:
@@ -53,6 +69,64 @@ def _blocked_roots(protected: tuple[str, ...]) -> list[str]:
     packages = (gradekit, gradekit.reference, gradekit.assignments)
     roots = {str(Path(str(p.__file__)).resolve().parent) for p in packages} | {str(cache_folder())}
     return sorted(roots | {str(Path(p).resolve()) for p in protected})
+
+
+@dataclass(frozen=True)
+class _Clocks:
+    """Where the worker's clocks stood at one moment: its CPU seconds, the monotonic wall-clock time, and
+    the seconds it had spent waiting for a CPU; None for a count /proc could not give."""
+
+    cpu: float | None
+    wall: float
+    waited: float | None
+
+
+class _ProcessClock:
+    """One process's CPU time and its time spent waiting for a CPU, read from /proc through descriptors
+    opened once: a reading is one system call, and a descriptor keeps naming its process (reading it
+    fails once the process is gone) even after the pid is used again."""
+
+    def __init__(self, pid: int) -> None:
+        self._stat = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+        self._ticks = os.sysconf("SC_CLK_TCK")
+        try:
+            self._schedstat = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # a kernel built without scheduler statistics
+            self._schedstat = -1
+
+    def cpu(self) -> float | None:
+        """User plus system time of the whole process, every thread of it (fields 14 and 15 of stat)."""
+        try:
+            fields = os.pread(self._stat, 1024, 0).rpartition(b")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / self._ticks
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def waited(self) -> float | None:
+        """Seconds the process's main thread, which runs the calls, was ready to run but waiting for a
+        CPU (field 2 of schedstat, in nanoseconds)."""
+        if self._schedstat < 0:
+            return None
+        try:
+            return int(os.pread(self._schedstat, 256, 0).split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def close(self) -> None:
+        for fd in (self._stat, self._schedstat):
+            if fd >= 0:
+                os.close(fd)
+
+
+class _Unstarted:
+    """The clocks of a worker the sandbox has not started yet: it has used nothing, and a new process's
+    counts start from zero."""
+
+    def cpu(self) -> float:
+        return 0.0
+
+    def waited(self) -> float:
+        return 0.0
 
 
 class Worker:
@@ -67,13 +141,16 @@ class Worker:
         self.note: str | None = None  # for the grade's notes: why this worker ran without the OS sandbox
         self._output = -1
         self._sandbox = -1  # a pidfd of the sandbox's init, which `stop` kills: all in it die with it
+        self._sandbox_init: int | None = None  # that init's pid: the worker is its only child
+        self._clock: _ProcessClock | None = None  # the worker's, opened when first needed
+        self._cpu_base: float | None = 0.0  # the worker's CPU seconds when a whole reply was last read
         self._next_id = 0
         self._taken = 0  # the id of the last reply taken
         self._received = 0  # bytes the worker has sent in all, across restarts
         self._lines: deque[bytes] = deque()  # replies read, not yet taken
         self._partial = bytearray()  # the start of the next one
         self._held = 0  # bytes of replies read and not yet taken
-        self.last_answer = b""  # a digest of the last reply returned, all of it but its id
+        self.last_answer = b""  # a digest of the last reply returned, all of it but its id and CPU time
         self.last_line = b""  # that reply as it came
 
     @classmethod
@@ -152,12 +229,14 @@ class Worker:
         for fd in {request_read, reply_write, *extra}:
             os.close(fd)
         if self.isolated:
-            self._sandbox = _pidfd(isolation.sandbox_pid(info_read, self.limits.load_timeout))
+            self._sandbox_init = isolation.sandbox_pid(info_read, self.limits.load_timeout)
+            self._sandbox = _pidfd(self._sandbox_init)
             os.close(info_read)
         os.set_blocking(self._request_write, False)
         self._lines.clear()
         self._partial = bytearray()
         self._held = 0
+        self._cpu_base = 0.0  # a new process has used no CPU time: its first request counts all of it
 
     def _forked(self, settings: dict[str, Any], fds: tuple[int, int, int]) -> Forked | None:
         """This worker forked from the template `forked_workers` started, if one is on for its user and
@@ -219,11 +298,18 @@ class Worker:
         return list(range(first, first + len(calls)))
 
     def receive(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> dict[str, Any]:
-        """The reply to `request_id`, skipping replies to earlier requests nobody waits for any more."""
+        """The reply to `request_id`, skipping replies to earlier requests nobody waits for any more.
+
+        CPU time counts from the last whole reply read before this wait (the calls in flight have run
+        since), wall-clock time from the start of the wait (until then a worker may have waited on a
+        full reply pipe), and replies to earlier requests read here restart neither: calls nobody waits
+        for get one timeout in all, not one each (see `_enforce`). A reply that reports more CPU time
+        than `timeout` has timed out too.
+        """
         timeout = self.limits.call_timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        since = self._clocks(self._cpu_base)
         while True:
-            line = self._receive_line(deadline, timeout)
+            line = self._receive_line(since, timeout)
             try:
                 reply = decode(line.decode())
             except ValueError:
@@ -234,9 +320,12 @@ class Worker:
                 if not _well_formed(reply, answer):
                     raise WorkerDied(PROTOCOL_BROKEN)
                 self._taken = request_id
-                self.last_answer = hashlib.sha256(line.partition(b", ")[2]).digest()[:16]
+                if reply["cpu"] > timeout:
+                    raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
+                self.last_answer = hashlib.sha256(_answer_part(line)).digest()[:16]
                 self.last_line = line
                 return reply
+            _enforce(since, self._clocks(self._cpu_now()), timeout)
 
     def _send(self, data: bytes, timeout: float, calls: int) -> None:
         """Write a request of `calls` calls whole, reading replies to earlier calls meanwhile: a worker
@@ -244,31 +333,43 @@ class Worker:
         each other.
 
         A worker still answering earlier calls is making progress, so each whole reply restarts the
-        clock: only one that answers nothing and takes nothing for `timeout` has timed out. A byte at a
-        time is no progress, and however the replies come, the send ends by the time every call in
-        flight could have taken its `timeout`.
+        clocks: only one that answers nothing for a call's limits (see `_enforce`) has timed out. A byte
+        at a time is no progress, and however the replies come, the send ends by the time every call
+        in flight could have used its limits.
         """
-        now = time.monotonic()
-        deadline = now + timeout
-        final = now + timeout * (1 + calls + self._next_id - self._taken)
-        unsent = memoryview(data)
-        events = {self._request_write: select.POLLOUT, self._reply_read: select.POLLIN}
+        unsent = self._write(memoryview(data))
+        if not unsent:
+            return
+        poller = _poller({self._request_write: select.POLLOUT, self._reply_read: select.POLLIN})
+        started = since = self._clocks(self._cpu_base)
+        in_flight = 1 + calls + self._next_id - self._taken
         while unsent:
-            ready = self._wait(events, min(deadline, final), timeout)
-            if self._reply_read in ready and self._read_replies():
-                deadline = time.monotonic() + timeout
+            ready = self._wait(poller)
+            progress = self._reply_read in ready and self._read_replies()
+            now = self._clocks(self._cpu_now())
+            if progress:
+                since = now
+            _enforce(since, now, timeout)
+            _enforce(started, now, timeout, in_flight)
             if self._request_write in ready:
-                try:
-                    unsent = unsent[os.write(self._request_write, unsent) :]
-                except BlockingIOError:
-                    continue
-                except BrokenPipeError:
-                    raise WorkerDied(self._death_message()) from None
+                unsent = self._write(unsent)
 
-    def _receive_line(self, deadline: float, timeout: float) -> bytes:
-        while not self._lines:
-            self._wait({self._reply_read: select.POLLIN}, deadline, timeout)
-            self._read_replies()
+    def _write(self, unsent: memoryview) -> memoryview:
+        """What is left of `unsent` once the request pipe has taken what it can hold now."""
+        try:
+            return unsent[os.write(self._request_write, unsent) :]
+        except BlockingIOError:
+            return unsent
+        except BrokenPipeError:
+            raise WorkerDied(self._death_message()) from None
+
+    def _receive_line(self, since: _Clocks, timeout: float) -> bytes:
+        """The next whole reply, waiting for it while the clocks since `since` are within the limits."""
+        if not self._lines:
+            poller = _poller({self._reply_read: select.POLLIN})
+            while not self._lines:
+                if self._reply_read not in self._wait(poller) or not self._read_replies():
+                    _enforce(since, self._clocks(self._cpu_now()), timeout)
         line = self._lines.popleft()
         self._held -= len(line)
         return line
@@ -276,7 +377,8 @@ class Worker:
     def _read_replies(self) -> int:
         """Take what the worker has written; how many whole replies it completed. A read brings many
         small replies at once: they are split once, not copied again for every line taken, and a long
-        one grows in place. Past a reply's cap, a held amount or the worker's total, it is stopped."""
+        one grows in place. Past a reply's cap, a held amount or the worker's total, it is stopped.
+        The worker's CPU time when a whole reply comes is where the calls still in flight start."""
         chunk = os.read(self._reply_read, 1 << 16)
         if not chunk:
             raise WorkerDied(self._death_message())
@@ -289,6 +391,7 @@ class Worker:
             self._lines.extend(map(bytes, complete))
             self._held -= len(complete)
             self._partial = rest
+            self._cpu_base = self._cpu_now()
         if (
             len(self._partial) > self.limits.reply_bytes + 1024
             or self._held > HELD_REPLIES * self.limits.reply_bytes
@@ -298,16 +401,47 @@ class Worker:
             raise WorkerDied("the worker sent more data than the grader accepts")
         return len(complete)
 
-    def _wait(self, events: dict[int, int], deadline: float, timeout: float) -> set[int]:
-        """The descriptors ready for their event (or hung up), by the deadline."""
-        poller = select.poll()
-        for fd, event in events.items():
-            poller.register(fd, event | select.POLLHUP | select.POLLERR)
-        remaining = deadline - time.monotonic()
-        ready = poller.poll(remaining * 1000) if remaining > 0 else []
-        if not ready:
-            raise CallTimedOut(f"did not answer within {timeout:g} s")
-        return {fd for fd, _ in ready}
+    def _wait(self, poller: select.poll) -> set[int]:
+        """The descriptors ready for their event (or hung up) within one poll slice; none if no one is."""
+        return {fd for fd, _ in poller.poll(POLL_SECONDS * 1000)}
+
+    def _clocks(self, cpu: float | None) -> _Clocks:
+        """The wall clock and the worker's wait for a CPU as they are now, with `cpu` for its CPU time:
+        the current one, or the baseline a wait counts from."""
+        clock = self._worker_clock()
+        return _Clocks(cpu, time.monotonic(), None if clock is None else clock.waited())
+
+    def _cpu_now(self) -> float | None:
+        clock = self._worker_clock()
+        return None if clock is None else clock.cpu()
+
+    def _worker_clock(self) -> _ProcessClock | _Unstarted | None:
+        """The worker's clocks, opened the first time they are needed; None where /proc cannot give them."""
+        if self._clock is None:
+            pid = self._worker_pid()
+            if pid == 0:
+                return _Unstarted()
+            if pid is not None:
+                with suppress(OSError):
+                    self._clock = _ProcessClock(pid)
+        return self._clock
+
+    def _worker_pid(self) -> int | None:
+        """The worker's pid; 0 while the sandbox has not started it yet; None if /proc cannot say.
+
+        Sandboxed, `self.proc` is bubblewrap, and the worker is the only child of the sandbox's init.
+        """
+        assert self.proc is not None
+        if not self.isolated:
+            return self.proc.pid
+        init = self._sandbox_init
+        if init is None:
+            return None
+        try:
+            children = Path(f"/proc/{init}/task/{init}/children").read_text().split()
+        except OSError:
+            return None
+        return int(children[0]) if children else 0
 
     def _death_message(self) -> str:
         assert self.proc is not None
@@ -335,6 +469,10 @@ class Worker:
                 signal.pidfd_send_signal(self._sandbox, signal.SIGKILL)
             os.close(self._sandbox)
             self._sandbox = -1
+        self._sandbox_init = None
+        if self._clock is not None:
+            self._clock.close()
+            self._clock = None
         if self.proc is not None:
             _kill_group(self.proc)
             if self.isolated:
@@ -452,12 +590,50 @@ def run_as_ids(user: str | None) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def _poller(events: dict[int, int]) -> select.poll:
+    """A poll object for `events`, hang-ups and errors too: a worker that is gone ends a wait at once."""
+    poller = select.poll()
+    for fd, event in events.items():
+        poller.register(fd, event | select.POLLHUP | select.POLLERR)
+    return poller
+
+
+def _enforce(since: _Clocks, now: _Clocks, timeout: float, calls: int = 1) -> None:
+    """Raise CallTimedOut once the worker has gone from `since` to `now` past `calls` calls' limits.
+
+    Each call may use `timeout` s of CPU time (and CPU_MARGIN), which the machine's load does not
+    change, or, where /proc cannot count it, `timeout` s of wall-clock time. A call that uses little
+    CPU time meets the wall-clock backstop instead, less the time the worker spent waiting for a CPU:
+    on a busy machine a worker that is ready to run waits its turn, and only computing and sleeping
+    count.
+    """
+    wall = now.wall - since.wall
+    if since.cpu is None or now.cpu is None:
+        if wall > calls * timeout:
+            raise CallTimedOut(f"did not answer within {timeout:g} s")
+        return
+    if now.cpu - since.cpu > calls * (timeout + CPU_MARGIN):
+        raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
+    waited = 0.0 if now.waited is None or since.waited is None else now.waited - since.waited
+    backstop = wall_backstop(timeout)
+    if wall - waited > calls * backstop:
+        raise CallTimedOut(
+            f"did not answer within {backstop:g} s while using little CPU time (a sleep, or a read that never returns?)"
+        )
+
+
+def _answer_part(line: bytes) -> bytes:
+    """A reply but its id and CPU time, the two members it starts with: what identifies its answer,
+    equal for equal answers however long each took."""
+    return line.split(b", ", 2)[-1]
+
+
 def _well_formed(reply: dict[str, Any], answer: str) -> bool:
     """Whether the grader can read a reply as the answer to a load ("functions") or a call ("returned").
 
     The submission can write to the reply pipe as well as the worker can: a reply is data to check.
     """
-    if type(reply.get("ok")) is not bool:
+    if type(reply.get("ok")) is not bool or not _seconds(reply.get("cpu")):
         return False
     if reply["ok"]:
         return isinstance(reply.get("functions"), dict) if answer == "functions" else "returned" in reply
@@ -470,6 +646,11 @@ def _well_formed(reply: dict[str, Any], answer: str) -> bool:
         and isinstance(error.get("type"), str)
         and isinstance(error.get("message"), str)
     )
+
+
+def _seconds(value: Any) -> bool:
+    """Whether `value` is a CPU time a reply can report: a number (a bool is none), finite, not negative."""
+    return type(value) in (int, float) and 0 <= value < math.inf
 
 
 def _kill_group(proc: subprocess.Popen[bytes] | Forked) -> None:

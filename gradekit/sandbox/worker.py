@@ -302,21 +302,31 @@ def serve(settings):
         control, *args = line.decode().rstrip("\n").split(CALL_SEPARATOR)
         request = json.loads(control)
         if request["op"] == "load":
-            write(settings["reply_fd"], reply_line(settings, {"id": request["id"], **session.load(request)}))
+            write(settings["reply_fd"], reply_line(settings, timed(request["id"], session.load, request)))
             continue
         replies = Replies(settings["reply_fd"], held=request.get("hold", False))
         for call, encoded in zip(request["calls"], args):
             call["args"] = decode(encoded)
-            replies.add(reply_line(settings, {"id": call["id"], **session.call(call)}))
+            replies.add(reply_line(settings, timed(call["id"], session.call, call)))
         replies.flush()
 
 
+def timed(request_id, run, request):
+    """The reply to one request: its id, the CPU time `run` took in this process (every thread of it),
+    then its answer. The grader's limits count CPU time, which a busy machine does not stretch; a call
+    that ends near its limit is judged by this count, and the grader reads its own from /proc."""
+    started = time.process_time()
+    answer = run(request)
+    return {"id": request_id, "cpu": time.process_time() - started, **answer}
+
+
 def reply_line(settings, reply):
-    """One encoded line, its id first: the parent digests the rest to tell identical answers apart."""
+    """One encoded line, its id and CPU time first: the parent digests the rest to tell identical
+    answers apart, however long each took."""
     data = encode(reply).encode() + b"\n"
     if len(data) > settings["reply_bytes"]:
         error = {"type": "TooLarge", "message": "returned more data than the grader accepts", "line": None}
-        data = json.dumps({"id": reply["id"], "ok": False, "error": error}).encode() + b"\n"
+        data = json.dumps({"id": reply["id"], "cpu": reply["cpu"], "ok": False, "error": error}).encode() + b"\n"
     return data
 
 

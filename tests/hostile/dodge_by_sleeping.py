@@ -1,9 +1,10 @@
-"""Runs out the property's time budget on purpose before any example can fail: perplexity is slow.
+"""Tries to run out the property's time budget before any example can fail: perplexity sleeps.
 
 perplexity sleeps 0.1 s on every call and answers right for its first 10 calls in a worker, then
-2 ** loss, which is wrong: every example it is shown in its time budget passes, so a grader that
-paid a property whose budget ran out without a failure would pay for a wrong function. The other
-four functions are the reference.
+2 ** loss, which is wrong. The budget counts CPU time, which a sleep does not use, so the examples
+go on until the wrong answers come: a grader that ended the property on the wall clock instead would
+meet none of them. The other four functions are the reference (dodge_by_spinning.py is slow the
+way that does run out the budget).
 """
 import math
 import time

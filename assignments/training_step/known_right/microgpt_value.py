@@ -1,4 +1,8 @@
-"""A microgpt `Value` autograd: the loss is a Value graph and the gradient comes from backward()."""
+"""A microgpt `Value` autograd: the loss is a Value graph and the gradient comes from backward().
+
+The backward pass walks the graph without recursion, and each context row's softmax is one set of
+nodes however often the row is used, so a document of 10,000 tokens is a graph of a few nodes a token.
+"""
 import math
 
 BOS = 26
@@ -46,16 +50,15 @@ class Value:
         return self * other ** -1
 
     def backward(self):
-        topo, visited = [], set()
-
-        def build_topo(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._children:
-                    build_topo(child)
+        topo, visited, stack = [], set(), [(self, False)]
+        while stack:
+            v, expanded = stack.pop()
+            if expanded:
                 topo.append(v)
-
-        build_topo(self)
+            elif v not in visited:
+                visited.add(v)
+                stack.append((v, True))
+                stack.extend((child, False) for child in v._children if child not in visited)
         self.grad = 1
         for v in reversed(topo):
             for child, local_grad in zip(v._children, v._local_grads):
@@ -75,10 +78,11 @@ def softmax(logits):
 
 def _loss(params, tokens):
     n = len(tokens) - 1
+    # A bigram model's forward pass for a token is its row: one softmax per context, shared by its positions.
+    probs = {r: softmax(row) for r, row in params.items()}
     losses = []
     for pos_id in range(n):
-        probs = softmax(params[tokens[pos_id]])
-        losses.append(-probs[tokens[pos_id + 1]].log())
+        losses.append(-probs[tokens[pos_id]][tokens[pos_id + 1]].log())
     return (1 / n) * sum(losses)
 
 
