@@ -4,7 +4,8 @@ Running one property is: ask the shortcuts (gradekit.speed: recorded inputs, rem
 whether they settle it; else run it under Hypothesis, derandomized by the seed, with no example
 database, every call going to the worker. A property that hangs, crashes the worker or runs out of
 time is stopped without shrinking. Correctness properties run before the scale ones (slow is not
-wrong: a function that times out on a vocabulary of 10,000 has had its correctness graded by then).
+wrong: a function that times out on a vocabulary of 10,000 has had its correctness graded by then),
+and a scale property whose required properties did not pass is not run: its points could not be paid.
 A property's budget counts CPU time, the worker's and the grader's, so a busy machine does not end
 it sooner; a wall-clock backstop WALL_FACTOR times as long catches the rest. Outcomes carry no
 points: gradekit.scorer gives those.
@@ -103,12 +104,14 @@ def run_all(
     replay = speed.recorded_inputs(assignment, seed, config.max_examples, record) if config.shortcuts else None
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
     calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
-    outcomes = {}
+    outcomes: dict[str, Outcome] = {}
     for prop in sorted(assignment.properties, key=lambda p: p.scale):  # stable: correctness first
         remaining = config.check_budget - (time.monotonic() - started)
         missing = [f for f in prop.functions if f not in session.defined]
         if missing:
             outcome = Outcome(Status.ERROR, "; ".join(f"`{f}` is not defined" for f in missing))
+        elif prop.scale and (wrong := [r for r in prop.requires if outcomes[r].status is not Status.PASSED]):
+            outcome = Outcome(Status.FAILED, _not_timed(wrong))
         elif remaining <= 0:
             outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {config.check_budget:g} s budget")
         else:
@@ -116,6 +119,11 @@ def run_all(
             outcome = run_property(prop, calls, shortcuts, seed, _count(prop, config.max_examples), budget)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
+
+
+def _not_timed(wrong: list[str]) -> str:
+    names = ", ".join(f"`{name}`" for name in wrong)
+    return f"not timed: speed counts once the values are right, and {names} did not pass"
 
 
 def spent(calls: Calls) -> Callable[[], float]:

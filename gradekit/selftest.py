@@ -286,10 +286,8 @@ def render(report: SelfTest) -> str:
     right = sum(f.kind == "known_right" for f in report.files)
     slow = sum(f.kind == "known_slow" for f in report.files)
     wrong = sum(f.kind == "known_wrong" for f in report.files)
-    banks = (
-        f"{_count(right, 'known-right file')}, {_count(slow, 'known-slow file')} and "
-        f"{_count(wrong, 'known-wrong file')}"
-    )
+    kinds = [_count(right, "known-right file")] + ([_count(slow, "known-slow file")] if slow else [])
+    banks = f"{', '.join(kinds)} and {_count(wrong, 'known-wrong file')}"
     header = (
         f"Self-test of {report.assignment} (seed {report.seed}): the reference, {banks}, each graded twice, "
         f"in {report.seconds:.1f} s"
@@ -323,9 +321,13 @@ def render(report: SelfTest) -> str:
         lines += [f"  {problem}" for problem in problems]
     else:
         lines.append(
-            "Grades well: full marks for the reference and every known-right file, every correctness "
-            "point for every known-slow file and a scale property that finds it slow, every known-wrong "
-            "file caught on the function it blames, and each second grade the same as the first"
+            "Grades well: full marks for the reference and every known-right file, "
+            + (
+                "every correctness point for every known-slow file and a scale property that finds it slow, "
+                if slow
+                else ""
+            )
+            + "every known-wrong file caught on the function it blames, and each second grade the same as the first"
         )
     return "\n".join(lines) + "\n"
 

@@ -231,3 +231,11 @@ def test_a_right_but_quadratic_softmax_loses_only_the_scale_points(grade_file):
     assert slow == {"softmax_scales_to_large_vocabularies", "grad_scales_to_large_vocabularies"}
     assert result.score == 100 - 4
     assert all("on a vocabulary of 10,000: is it quadratic" in t.message for t in result.tests if t.name in slow)
+
+
+def test_speed_is_not_timed_until_the_values_are_right(grade_file):
+    result = grade_file(CONSTANT, FAST)
+    scale = [t for t in result.tests if t.name.endswith(("_scales_to_large_vocabularies", "_scales_to_long_documents"))]
+    assert len(scale) == 4
+    assert all(t.status is Status.FAILED and t.score == 0 and t.counterexample is None for t in scale)
+    assert all(t.message.startswith("not timed: speed counts once the values are right") for t in scale)
