@@ -23,12 +23,24 @@ import numpy as np
 FLOAT32_RTOL = 1.3e-6  # torch.testing's defaults for float32
 FLOAT32_ATOL = 1e-5
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+# A finite-difference step for a float32 function: its rounding (about 1e-7 of the value) divided by
+# the step stays far below the tolerance, and the step is short of where the curve bends it.
+FLOAT32_STEP = 1e-2
 FLOAT32_CAUSE = (
     "your answer is float32, which keeps about 7 digits and overflows above 3.4e38 (exp above 88.7): "
     "compute in Python floats or float64"
 )
 
-__all__ = ["FLOAT32_ATOL", "FLOAT32_CAUSE", "FLOAT32_MAX", "FLOAT32_RTOL", "is_float32", "slack", "tolerances"]
+__all__ = [
+    "FLOAT32_ATOL",
+    "FLOAT32_CAUSE",
+    "FLOAT32_MAX",
+    "FLOAT32_RTOL",
+    "FLOAT32_STEP",
+    "is_float32",
+    "slack",
+    "tolerances",
+]
 
 
 def is_float32(*values: Any) -> bool:

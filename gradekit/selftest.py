@@ -8,7 +8,8 @@ The assignment's own banks are the evidence. It grades well when
     - every file in known_wrong/ loses points on a property that blames the function its docstring
       names (see `blames`): the mistake is caught, and the student is sent to the right place;
     - every file gets the same result on a second grade, timings aside: a grade that changes when it
-      is run again cannot be defended to a student.
+      is run again cannot be defended to a student (`repeat=False`, `--once`, grades each file once:
+      half the time, for an instructor at work on a bank, without this proof).
 
 Beside the verdict it measures the properties: how many known-wrong files each catches, how many it
 alone catches (one that catches nothing alone is a candidate to drop, or asks for the known-wrong
@@ -31,7 +32,6 @@ from gradekit.result import GradeResult, PropertyResult, Status
 
 FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
 KINDS = ("known_right", "known_slow", "known_wrong")
-RUNS = (1, 2)  # every file is graded twice: its second grade must repeat its first
 SLOWEST = 3
 
 
@@ -70,6 +70,7 @@ class SelfTest:
     files: tuple[FileVerdict, ...]
     properties: tuple[PropertyStats, ...]
     seconds: float
+    repeated: bool = True  # every file graded a second time, which had to repeat the first
 
     @property
     def problems(self) -> list[str]:
@@ -101,6 +102,7 @@ class SelfTest:
             "ok": self.ok,
             "problems": self.problems,
             "seconds": round(self.seconds, 3),
+            "repeated": self.repeated,
             "files": [
                 {
                     "file": f.label,
@@ -146,14 +148,17 @@ def selftest(
     jobs: int | None = None,
     assignment_dirs: list[str] | None = None,
     progress: TextIO | None = None,
+    repeat: bool = True,
 ) -> SelfTest:
-    """Grade the reference and both banks twice each, in `jobs` grader processes (default: one per
-    core), and judge them. The graders load the assignment by name, through `assignment_dirs`."""
+    """Grade the reference and the banks twice each (once if not `repeat`), in `jobs` grader processes
+    (default: one per core), and judge them. The graders load the assignment by name, through
+    `assignment_dirs`."""
     started = time.monotonic()
     seed = config.seed_or(assignment.default_seed)
     bank = [("reference", assignment.solution)]
     bank += [(kind, path) for kind in KINDS for path in assignment.known(kind)]
-    students = [Student(f"{kind}/{path.name}#{run}", path) for run in RUNS for kind, path in bank]
+    runs = (1, 2) if repeat else (1,)
+    students = [Student(f"{kind}/{path.name}#{run}", path) for run in runs for kind, path in bank]
     results: dict[str, GradeResult] = {}
     bar = Progress(len(students), 0, progress or io.StringIO(), unit="grades")
 
@@ -165,15 +170,16 @@ def selftest(
     run_pool(students, assignment, config, assignment_dirs, jobs, record, remember=False)
     bar.finish()
     files = tuple(
-        _verdict(assignment, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in RUNS)) for kind, path in bank
+        _verdict(assignment, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in runs)) for kind, path in bank
     )
-    return SelfTest(
-        assignment.name, seed, files, _stats(assignment, files, list(results.values())), time.monotonic() - started
-    )
+    stats = _stats(assignment, files, list(results.values()))
+    return SelfTest(assignment.name, seed, files, stats, time.monotonic() - started, repeat)
 
 
-def _verdict(assignment: Assignment, kind: str, path: Path, result: GradeResult, again: GradeResult) -> FileVerdict:
-    """Judged on the first grade; the second only has to repeat it."""
+def _verdict(
+    assignment: Assignment, kind: str, path: Path, result: GradeResult, again: GradeResult | None = None
+) -> FileVerdict:
+    """Judged on the first grade; the second, if any, only has to repeat it."""
     caught_by: tuple[str, ...] = ()
     if result.error is not None:
         problem: str | None = f"could not be graded: {_line(result.error)}"
@@ -183,7 +189,7 @@ def _verdict(assignment: Assignment, kind: str, path: Path, result: GradeResult,
         caught_by, problem = _slow(assignment, path, result)
     else:
         problem = _short_of_full_marks(result)
-    problems = tuple(p for p in (problem, _change(result, again)) if p)
+    problems = tuple(p for p in (problem, again and _change(result, again)) if p)
     return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems)
 
 
@@ -289,7 +295,8 @@ def render(report: SelfTest) -> str:
     kinds = [_count(right, "known-right file")] + ([_count(slow, "known-slow file")] if slow else [])
     banks = f"{', '.join(kinds)} and {_count(wrong, 'known-wrong file')}"
     header = (
-        f"Self-test of {report.assignment} (seed {report.seed}): the reference, {banks}, each graded twice, "
+        f"Self-test of {report.assignment} (seed {report.seed}): the reference, {banks}, "
+        f"each graded {'twice' if report.repeated else 'once'}, "
         f"in {report.seconds:.1f} s"
     )
     lines = [header, ""]
@@ -327,7 +334,8 @@ def render(report: SelfTest) -> str:
                 if slow
                 else ""
             )
-            + "every known-wrong file caught on the function it blames, and each second grade the same as the first"
+            + "every known-wrong file caught on the function it blames"
+            + (", and each second grade the same as the first" if report.repeated else "")
         )
     return "\n".join(lines) + "\n"
 

@@ -41,7 +41,7 @@ LARGE_VOCABULARIES = (VOCAB_SIZE, 100, 256)
 SCALE_VOCABULARIES = (10_000, 1000)  # the largest first: a scale property's first example
 MAX_POSITIONS = 512
 MAX_SEQUENCE_FLOATS = 4096
-SCALE_POSITIONS = (4096, 2048)
+SCALE_POSITIONS = (2048, 1024)
 MAX_LOSS = 700.0
 FLOAT32_LOSSES = 80.0  # exp(80) = 5.5e34; float32 overflows above exp(88.7)
 
@@ -130,7 +130,7 @@ def sequences(
 
 @st.composite
 def long_sequences(draw: Any) -> tuple[list[list[float]], list[int]]:
-    """(logits_list, true_ids) for scale properties: 4096 (tried first) or 2048 positions of microgpt's
+    """(logits_list, true_ids) for scale properties: 2048 (tried first) or 1024 positions of microgpt's
     27 tokens, a document of thousands of positions."""
     positions = draw(st.sampled_from(SCALE_POSITIONS))
     rows = _array(draw, (positions, VOCAB_SIZE), st.floats(-TYPICAL, TYPICAL)).tolist()
@@ -175,14 +175,14 @@ def margins() -> st.SearchStrategy[float]:
 # recorded example stays a few numbers, and shrinking reaches the zero table with a handful of
 # readable entries. Flat optimizer cases (1 to 8 parameters, a row of 27, a table of 729) are
 # arrays like the logits: recorded whole, they shrink to one parameter. Scale properties, which are
-# not shrunk, fill documents of 10,000 and 2,000 tokens and Adam states of 10,000 parameters from a
+# not shrunk, fill documents of 6,000 and 3,000 tokens and Adam states of 10,000 parameters from a
 # drawn seed (`long_token_sequences`, `large_adam_cases`).
 
 MAX_NAME = 8
 TABLE_SCALES = (0.0, 0.08, 1.0)  # all zeros, the size of microgpt's initial weights, unit logits
 MAX_STEPS = 10_000
 MAX_LR = 0.1
-SCALE_TOKENS = (10_000, 2_000)  # the longest first: a scale property's first example
+SCALE_TOKENS = (6_000, 3_000)  # the longest first: a scale property's first example
 SCALE_PARAMETERS = 10_000
 
 
@@ -205,7 +205,7 @@ def token_sequences(draw: Any, vocab: int = VOCAB_SIZE, max_size: int = MAX_NAME
 
 @st.composite
 def long_token_sequences(draw: Any) -> list[int]:
-    """Token ids for scale properties: a document of 10,000 (tried first) or 2,000 tokens, names of 1 to
+    """Token ids for scale properties: a document of 6,000 (tried first) or 3,000 tokens, names of 1 to
     8 letters joined as microgpt's documents are, one BOS opening, closing and between them.
 
     The names come from a drawn seed: a scale property is not shrunk, and a draw per token would cost

@@ -17,6 +17,12 @@ from gradekit.grader import grade  # noqa: E402
 from gradekit.result import GradeResult  # noqa: E402
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `longest` first, the rest in their order: pytest-xdist hands tests out in
+    collection order, and a long test handed out last would run alone on one core at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
+
+
 @pytest.fixture(scope="session")
 def cross_entropy() -> assignment.Assignment:
     return assignment.load("cross_entropy")

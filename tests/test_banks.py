@@ -30,11 +30,13 @@ def _id(case: tuple[str, Path]) -> str:
 # --- grading, by the self-test --------------------------------------------------------------------
 
 
-# The longest tests of the suite, collected early so they never start last; two graders each, as
-# pytest-xdist already runs two test processes.
+# Among the longest tests of the suite, run first; two graders each, as pytest-xdist already runs two
+# test processes. Each file is graded once here: tests/test_speed_off.py grades every bank file twice,
+# with the shortcuts on and off, and asks the two grades to agree.
+@pytest.mark.longest
 @pytest.mark.parametrize("name", MIN_BANKS)
 def test_the_assignment_grades_well(name):
-    report = selftest(ASSIGNMENTS[name], jobs=2)
+    report = selftest(ASSIGNMENTS[name], jobs=2, repeat=False)
     assert report.ok, f"{name} does not grade well:\n" + "\n".join(report.problems)
     assert {f.max_score for f in report.files} == {100}
 

@@ -51,6 +51,7 @@ CONFIG = GradeConfig(max_examples=10)
 SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
 SETTLE_SECONDS = 2.0  # how long a process that is being killed may take to go
 UNSANDBOXED = "without OS isolation"
+NOT_TIMED = "not timed: speed counts once the values are right"
 PLACEHOLDER = re.compile(r"__[A-Z_]+__")
 
 
@@ -79,9 +80,12 @@ def graded(
 
 
 def touching(result: GradeResult, functions: tuple[str, ...]) -> tuple[list, list]:
-    """(properties that call any of `functions`, the rest)."""
-    hit = [t for t in result.tests if set(t.functions) & set(functions)]
-    return hit, [t for t in result.tests if t not in hit]
+    """(properties that call any of `functions` and were run, the properties that call none of them).
+    A scale property of a function whose values were wrong is not run, and pays nothing."""
+    untimed = [t for t in result.tests if t.message.startswith(NOT_TIMED)]
+    assert all(t.status is Status.FAILED and t.score == 0 for t in untimed), untimed
+    hit = [t for t in result.tests if set(t.functions) & set(functions) and t not in untimed]
+    return hit, [t for t in result.tests if not set(t.functions) & set(functions)]
 
 
 def assert_earned_honestly(result: GradeResult, attacked: tuple[str, ...]) -> None:
@@ -200,7 +204,8 @@ def test_a_theft_of_the_answer_key_earns_nothing(grade_file, watch, name):
     reach scores 0: inside the sandbox there is no copy to reach, however it looks."""
     result = graded(grade_file, name, replace=PLACES)
     assert result.error is None and result.score == 0
-    for test in result.tests:
+    ran, _ = touching(result, tuple({f for test in result.tests for f in test.functions}))
+    for test in ran:
         assert test.score == 0 and test.status is not Status.PASSED, (test.name, test.message)
         assert "found no copy of the reference" in test.message, (test.name, test.message)
     assert f"{Path(name).stem}: found no copy of the reference" in result.output

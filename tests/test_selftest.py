@@ -223,6 +223,22 @@ def test_an_assignment_that_grades_badly_is_named_file_by_file(tmp_path, edit, p
     assert f"  {problem}" in text and "Does not grade well" in text
 
 
+def test_once_grades_each_file_once_and_does_not_claim_the_proof_a_second_grade_gives(tmp_path):
+    """`--once` halves the work and gives up one promise: a file whose grade changes on a second grade
+    is not found out, and the report says each file was graded once."""
+    course = _course(tmp_path)
+    _submission_draws_random_numbers(course)
+    done = _cli("--assignments", str(tmp_path), "selftest", NAME, "--once", "--format", "json")
+    assert done.returncode == 1, done.stderr  # the jitter costs full marks: caught on its one grade
+    report = json.loads(done.stdout)
+    assert report["repeated"] is False
+    assert not [line for line in report["problems"] if "not deterministic" in line], report["problems"]
+    folders = [str(tmp_path)]
+    once = selftest(assignment.load(NAME, folders), jobs=2, assignment_dirs=folders, repeat=False)
+    text = render(once)
+    assert "each graded once" in text.splitlines()[0] and "second grade" not in text
+
+
 def test_nothing_in_known_wrong_proves_nothing(tmp_path):
     course = _course(tmp_path)
     for wrong in (course / "known_wrong").glob("*.py"):

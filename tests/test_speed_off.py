@@ -1,12 +1,12 @@
-"""Speed never changes a grade: every known-wrong file of both banks, the reference and the examples,
-graded with every shortcut of gradekit.speed on (recorded inputs, read-ahead, the verdict memory of a
-class grade) and with every one off, get the same result, timings aside: status, points, message,
-counterexample, example count.
+"""Speed never changes a grade: every file of both banks, the reference and the examples, graded with
+every shortcut of gradekit.speed on (recorded inputs, read-ahead, the verdict memory of a class grade)
+and with every one off, get the same result, timings aside: status, points, message, counterexample,
+example count. So every bank file is also graded twice and shown to repeat its grade, which the banks'
+self-test (tests/test_banks.py, which grades each file once) leaves to this test.
 
 Few examples keep it quick; every path still runs: replays that pass (the reference, the correct
-examples) and fail, Hypothesis searching and shrinking, remembered passes and runs between files that
-answer alike. The known-right files take only the paths the reference takes, and the banks' self-test
-grades them with the shortcuts on.
+examples) and fail, Hypothesis searching and shrinking, remembered passes, runs between files that
+answer alike, and calls that run out of time (the known-slow files).
 
 The exception is pinned below, file by file: a submission whose answers depend on the calls made
 before (a memo it corrupts, a step counter of its own, random noise, a random summation order, NumPy
@@ -27,12 +27,15 @@ import pytest
 
 from gradekit import assignment
 from gradekit.batch import Student, run_pool
-from gradekit.config import GradeConfig, Limits
+from gradekit.config import GradeConfig
 from gradekit.result import GradeResult
+from gradekit.selftest import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
-# Few examples, and limits no busy machine reaches: a clock must not decide what is compared here.
-FEW = GradeConfig(max_examples=5, property_budget=600.0, limits=Limits(call_timeout=60.0))
+# Few examples, and a property budget no busy machine reaches: a clock must not decide what is compared
+# here. The per-call limits stay as they are, as they count the worker's CPU time, which a busy machine
+# does not change: the known-slow files run out of it alike with the shortcuts on and off.
+FEW = GradeConfig(max_examples=3, property_budget=600.0)
 EXAMPLES = {
     "cross_entropy": ["submission.py", "buggy_submission.py"],
     "training_step": ["training_step_submission.py", "training_step_buggy.py"],
@@ -81,11 +84,12 @@ def _graded(
     return results
 
 
+@pytest.mark.longest
 @pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
 def test_every_shortcut_off_gives_every_bank_file_the_same_grade(name):
     chosen = assignment.load(name)
     examples = [ROOT / "examples" / example for example in EXAMPLES[name]]
-    files = [chosen.solution, *examples, *chosen.known("known_wrong")]
+    files = [chosen.solution, *examples, *(path for kind in KINDS for path in chosen.known(kind))]
     students = [Student(f"{path.parent.name}/{path.name}", path) for path in files]
     on = _graded(students, chosen, FEW, remember=True)
     off = _graded(students, chosen, replace(FEW, shortcuts=False), remember=False)

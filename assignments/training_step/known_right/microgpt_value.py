@@ -1,7 +1,7 @@
 """A microgpt `Value` autograd: the loss is a Value graph and the gradient comes from backward().
 
 The backward pass walks the graph without recursion, and each context row's softmax is one set of
-nodes however often the row is used, so a document of 10,000 tokens is a graph of a few nodes a token.
+nodes however often the row is used, so a document of 6,000 tokens is a graph of a few nodes a token.
 """
 import math
 
