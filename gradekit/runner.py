@@ -7,7 +7,9 @@ time is stopped without shrinking. Correctness properties run before the scale o
 wrong: a function that times out on a vocabulary of 10,000 has had its correctness graded by then),
 and a scale property whose required properties did not pass is not run: its points could not be paid.
 A property's budget counts CPU time, the worker's and the grader's, so a busy machine does not end
-it sooner; a wall-clock backstop WALL_FACTOR times as long catches the rest. Outcomes carry no
+it sooner; a wall-clock backstop WALL_FACTOR times as long catches the rest. The whole check's budget
+starts once the examples are recorded (the first check on a machine): that is the grader's work, not
+the submission's. Outcomes carry no
 points: gradekit.scorer gives those.
 """
 
@@ -101,7 +103,9 @@ def run_all(
 ) -> dict[str, Outcome]:
     """The outcome of every property of `assignment` for the submission loaded in `session`."""
     answers = Answers()
+    before = time.monotonic()
     replay = speed.recorded_inputs(assignment, seed, config.max_examples, record) if config.shortcuts else None
+    started += time.monotonic() - before  # recording is the grader's own work: no budget of the student's pays it
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
     calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
     outcomes: dict[str, Outcome] = {}

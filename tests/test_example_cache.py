@@ -13,15 +13,19 @@ import pickle
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import gradekit.speed.recorded as examples
 from gradekit import assignment, runner
+from gradekit.config import GradeConfig
+from gradekit.grader import grade
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED, MAX_EXAMPLES = 7, 5  # a small recording: about half a second
+RECORDING_SECONDS = 6.0  # longer than the check's budget in the test that uses it
 LIMIT = 60  # seconds for a child to start, import and record; a load that waits on a pipe never returns
 
 LOAD = """
@@ -165,3 +169,22 @@ def test_an_honest_cache_file_is_read_not_recorded_again(fresh, cache, monkeypat
     monkeypatch.setattr(runner, "record", lambda *args: pytest.fail("recorded again"))
     examples._read.clear()
     assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
+
+
+def test_recording_is_announced_and_no_budget_of_the_students_pays_for_it(tmp_path, monkeypatch, capsys):
+    """On an empty cache the grader records the examples first: that wait is announced, and the whole
+    check's budget starts after it, so a correct file keeps full marks however long recording takes."""
+    monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
+
+    def slow_record(*args):  # recording that outlasts the whole check's budget
+        time.sleep(RECORDING_SECONDS)
+        return real_record(*args)
+
+    real_record = runner.record
+    monkeypatch.setattr(runner, "record", slow_record)
+    config = GradeConfig(max_examples=10, check_budget=RECORDING_SECONDS - 1)
+    result = grade(ROOT / "examples" / "submission.py", assignment.load("cross_entropy"), config)
+    assert result.score == result.max_score, [t.message for t in result.tests if t.score < t.max_score]
+    assert "gradekit: recording examples for cross_entropy (seed " in capsys.readouterr().err
+    grade(ROOT / "examples" / "submission.py", assignment.load("cross_entropy"), config)
+    assert "recording" not in capsys.readouterr().err  # once per machine

@@ -66,13 +66,21 @@ def recorded_inputs(
     assignment: Assignment, seed: int, max_examples: int, record: Callable[[Assignment, int, int], Recorded]
 ) -> Recorded:
     """The recorded inputs of every property the solution passes, from the cache or made now by
-    `record` (gradekit.runner.record: each property run under Hypothesis against the solution)."""
+    `record` (gradekit.runner.record: each property run under Hypothesis against the solution).
+    Recording is the grader's own first-time work, so it is announced on stderr: a user waiting on a
+    first check learns why, and that later checks skip it."""
     key = _key(assignment, seed, max_examples)
     stem = f"{assignment.name}-{seed}-{max_examples}"
     path = cache_folder() / f"{stem}-{key[:16]}.marshal"
     cached = _cached(path, key)
     if cached is not None:
         return cached
+    print(
+        f"gradekit: recording examples for {assignment.name} (seed {seed}, {max_examples} per property), "
+        "once per machine: no budget of the submission's pays for it",
+        file=sys.stderr,
+        flush=True,
+    )
     properties = record(assignment, seed, max_examples)
     for stale in path.parent.glob(f"{stem}-*"):  # made by other versions of the same assignment
         if stale != path:
