@@ -60,7 +60,7 @@ def grade(
                     shown,
                     config.seed or 0,
                     error=problem or str(error),
-                    notes=(*session.notes, *unsandboxed),
+                    notes=(*read.notes, *session.notes, *unsandboxed),
                 )
         seed = config.seed_or(assignment.default_seed)
         if problem is not None:
@@ -68,7 +68,7 @@ def grade(
         else:
             outcomes = run_all(assignment, session, config, seed, started, memory)
         output = session.output()
-        notes = (*session.notes, *unsandboxed)
+        notes = (*read.notes, *session.notes, *unsandboxed)
     tests = score(assignment, outcomes)
     lines = {k: v for k, v in session.defined.items() if type(v) is int and k in assignment.functions}
     cells = {}

@@ -4,9 +4,11 @@ The zip holds, at its root (Gradescope's autograder specification):
     setup.sh        run once, as root, when Gradescope builds the image: installs Python 3 and a
                     virtual environment in /opt/gradekit, installs the bundled wheel (dependencies
                     come from PyPI), and records the assignment's examples so no grade draws them
-    run_autograder  run for each submission: grades the .py/.ipynb in $ROOT/submission (picked as
-                    `gradekit check FOLDER` picks) into $ROOT/results/results.json, and writes a
-                    results.json saying what went wrong if gradekit itself could not
+    run_autograder  run for each submission: grades the .py/.ipynb in $ROOT/submission into
+                    $ROOT/results/results.json, and writes a results.json saying what went wrong
+                    if gradekit itself could not. Of several files, `gradekit check FOLDER` grades
+                    the one `gradekit.source.pick` chooses (NAME.ipynb or NAME.py first, a notebook
+                    over its .py export: docs/gradescope.md)
     gradekit-VERSION-py3-none-any.whl   this gradekit, built here from the installed files
     assignments/NAME/  the assignment, when it is not one of gradekit's own
 

@@ -4,6 +4,10 @@ The templates in gradekit/templates/assignment hold a small but complete assignm
 functions, two properties (one paying on its own, one gated), a solution, one known-right and two
 known-wrong submissions (one for each property to catch alone), so `gradekit selftest NAME` passes,
 with no property idle, before the first edit.
+
+Docstrings in `__init__.py` and `functions.py` are what `gradekit release` shows students, so the
+templates write them for students; what they say to the instructor is in comments, which no release
+copies (`tests/test_scaffold.py` releases a new assignment to prove it).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ def create(name: str, directory: Path) -> Path:
     target = Path(directory) / name
     if target.exists():
         raise UsageError(f"{target} already exists; choose another name or --dir")
-    title = name.replace("_", " ").capitalize() + ": an assignment made with gradekit new."
+    title = name.replace("_", " ").capitalize()
     for template in sorted(TEMPLATES.rglob(f"*{SUFFIX}")):
         destination = target / template.relative_to(TEMPLATES).with_suffix("")
         destination.parent.mkdir(parents=True, exist_ok=True)

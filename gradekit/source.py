@@ -5,7 +5,8 @@ normalised and validated, and becomes its code cells in order: `Source.cells`, w
 syntax neutralised (see `cell_code`). `Source.text` is then the notebook as one script, every cell
 starting on its own `Cell.line`, so a line number reported by the worker names one cell and one line.
 
-A folder holding one student's work is read as the one submission file in it (see `pick`).
+A folder holding one student's work is read as the file `pick` chooses in it, with a note naming
+that file when the folder held others.
 
 The file is read once, as bytes: `Source.sha256` is their digest, so a caller that grades a `Source`
 (a class grade sends it to its grader processes) can say exactly which bytes were graded.
@@ -51,6 +52,7 @@ class Source:
     cells: tuple[Cell, ...] | None = None  # a notebook's code cells; None for a .py file
     path: Path | None = None  # the file read, when there was one (a folder's pick)
     sha256: str | None = None  # the hex digest of the bytes read, when they could be read
+    notes: tuple[str, ...] = ()  # what the student should know about the reading, e.g. which file was picked
 
     def where(self, line: int | None) -> str:
         """A line of `text` as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""
@@ -77,13 +79,18 @@ def read_submission(path: Path) -> tuple[str, str, str | None]:
 
 
 def read(path: Path, assignment: str | None = None) -> Source:
-    """The submission at `path`: a .py file, a notebook, or a folder holding one of them."""
+    """The submission at `path`: a .py file, a notebook, or a folder holding one of them (`pick`'s
+    note, saying which file of several was graded, is among the `notes`)."""
     path = Path(path)
-    if path.is_dir():
-        found, problem = pick(path, assignment)
-        if found is None:
-            return Source("", path.name, problem)
-        path = found
+    if not path.is_dir():
+        return _read_file(path)
+    found, why = pick(path, assignment)
+    if found is None:
+        return Source("", path.name, why)
+    return replace(_read_file(found), notes=(why,) if why else ())
+
+
+def _read_file(path: Path) -> Source:
     if not path.is_file():
         return Source("", path.name, f"{path} does not exist or is not a file")
     if path.suffix not in SUFFIXES:
@@ -111,12 +118,19 @@ def _universal_newlines(text: str) -> str:
 
 
 def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]:
-    """The one submission file in a student's folder, or None and why.
+    """The submission file in a student's folder and a note naming the others; or None and why not.
 
-    Every .py and .ipynb file in the folder and its subfolders counts (hidden files, __pycache__ and
-    .ipynb_checkpoints excepted). One file: that one. Several: the one named like the assignment's
-    starter (NAME.py or NAME.ipynb, as `gradekit release` writes them), else submission.py or
-    submission.ipynb; when that is still not one file, the folder is ambiguous and nothing is graded.
+    Every .py and .ipynb file in the folder and its subfolders is a candidate (hidden files and folders,
+    __pycache__, .ipynb_checkpoints and __MACOSX excepted). Each step keeps some of the candidates, and
+    the first to leave exactly one picks it:
+    1. all of them: a lone file is graded whatever its name;
+    2. those named like the assignment's starter, NAME.ipynb or NAME.py (as `gradekit release` writes
+       them), if there are any; else those named submission.ipynb or submission.py, if any; else all;
+    3. of those, the ones nearest the top of the folder (a copy in a subfolder is a backup or a starter);
+    4. of those, a notebook rather than the .py of the same name beside it (its "Save as Python" export).
+    Files still tied after step 4 (two unrelated .py files, say) leave nothing graded, and the
+    sentence returned names them. When a file is picked from several, the note says which and lists
+    the others: "graded cross_entropy.ipynb; also found cross_entropy.py"; alone, the note is "".
     """
     candidates = sorted(
         p
@@ -125,21 +139,37 @@ def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]
         and p.is_file()
         and not any(part.startswith(".") or part in IGNORED_FOLDERS for part in p.relative_to(folder).parts)
     )
-    if len(candidates) == 1:
-        return candidates[0], ""
     if not candidates:
         return None, f"{folder.name} holds no .py or .ipynb file"
+    stem, named = _named_like(candidates, assignment)
+    nearest = [p for p in named if len(p.parts) == min(len(q.parts) for q in named)]
+    tied = [p for p in nearest if p.suffix == ".ipynb" or p.with_suffix(".ipynb") not in nearest]
+    if len(tied) == 1:
+        others = [p for p in candidates if p != tied[0]]
+        if not others:
+            return tied[0], ""
+        return tied[0], f"graded {tied[0].relative_to(folder)}; also found {_listed(folder, others)}"
+    if stem is not None:
+        shown = _listed(folder, tied)
+        return None, f"{folder.name} holds {len(tied)} files named {stem} ({shown}); keep only the one to grade"
+    wanted = f"{assignment}.ipynb or {assignment}.py" if assignment else "submission.ipynb or submission.py"
+    shown = _listed(folder, candidates)
+    return None, f"{folder.name} holds {len(candidates)} files ({shown}); name the one to grade {wanted}"
+
+
+def _named_like(candidates: list[Path], assignment: str | None) -> tuple[str | None, list[Path]]:
+    """Step 2 of `pick`: (the name, the candidates named like the assignment), else like submission,
+    else (None, all of them)."""
     for stem in ([assignment] if assignment else []) + ["submission"]:
         named = [p for p in candidates if p.stem == stem]
-        if len(named) == 1:
-            return named[0], ""
-    shown = ", ".join(str(p.relative_to(folder)) for p in candidates[:5])
-    more = f" and {len(candidates) - 5} more" if len(candidates) > 5 else ""
-    wanted = f"{assignment}.py or " if assignment else ""
-    return (
-        None,
-        f"{folder.name} holds {len(candidates)} files ({shown}{more}); name the one to grade {wanted}submission.py",
-    )
+        if named:
+            return stem, named
+    return None, candidates
+
+
+def _listed(folder: Path, paths: list[Path]) -> str:
+    shown = ", ".join(str(p.relative_to(folder)) for p in paths[:5])
+    return shown + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
 def read_notebook(text: str, filename: str) -> Source:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from gradekit import contracts
 from gradekit.assignment import Assignment
 
 
@@ -23,16 +24,20 @@ def release(assignment: Assignment, out: Path) -> list[Path]:
     stubs = _stub_sources(assignment.folder / "functions.py")
     script = out / f"{assignment.name}.py"
     notebook = out / f"{assignment.name}.ipynb"
-    header = f'"""{assignment.title}\n\nFill in each function, then run: gradekit check {script.name}\n"""\n'
+    fill_in = f"Fill in each function, then run: gradekit check {script.name}"
+    intro = "\n\n".join(filter(None, [assignment.title, contracts.functions_doc(assignment), fill_in]))
+    header = '"""' + intro.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '\n"""\n'
     script.write_text(header + "\n\n" + "\n\n\n".join(stubs.values()) + "\n")
 
     cells = [v4.new_markdown_cell(f"# {assignment.title}\n\n{assignment.description}".strip())]
     for name, spec in assignment.functions.items():
         cells.append(v4.new_markdown_cell(_function_markdown(assignment, name, spec.doc)))
         cells.append(v4.new_code_cell(stubs[name]))
-    cells.append(v4.new_markdown_cell("## Check your work\n\nRun the cell below after saving the notebook."))
-    cells.append(v4.new_code_cell(f"!gradekit check {notebook.name} --assignment {assignment.name}"))
-    document = v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
+    check = "Run the cell below: it grades the cells you have run, in the order you ran them, saved or not."
+    cells.append(v4.new_markdown_cell(f"## Check your work\n\n{check} Save the notebook before you hand it in."))
+    cells.append(v4.new_code_cell(f"%run -m gradekit.jupyter {assignment.name}"))  # why a magic: gradekit/jupyter.py
+    kernel = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    document = v4.new_notebook(cells=cells, metadata={"kernelspec": kernel, "language_info": {"name": "python"}})
     nbformat.validate(document)
     nbformat.write(document, str(notebook))
     return [script, notebook]
@@ -49,7 +54,6 @@ def _stub_sources(functions_py: Path) -> dict[str, str]:
 
 
 def _function_markdown(assignment: Assignment, name: str, doc: str) -> str:
-    checks = [p for p in assignment.properties if p.functions[0] == name]
-    lines = [f"## `{assignment.functions[name].signature}`", "", doc, "", "Checks it must pass:", ""]
-    lines += [f"- **{p.name}** ({p.points:g} points): {p.hint}" for p in checks]
-    return "\n".join(lines)
+    """A function's Markdown cell: the contract `gradekit list --details` prints, from the same docstring and checks."""
+    own, others = contracts.checks(assignment, name), contracts.used_by(assignment, name)
+    return contracts.markdown(assignment.functions[name].signature, doc, own, others)

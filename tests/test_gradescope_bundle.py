@@ -175,6 +175,25 @@ def test_run_autograder_writes_results_for_a_notebook_and_for_nothing_gradable(b
     assert results["score"] == 0 and "holds no .py or .ipynb file" in results["output"]
 
 
+def test_run_autograder_grades_a_notebook_over_its_export_and_names_two_unrelated_files(bundle, tmp_path):
+    tree = unpack(bundle, tmp_path / "exported")
+    solution = (EXAMPLES / "submission.py").read_text()
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": solution}]
+    notebook = {"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells}
+    (tree / "submission" / "cross_entropy.ipynb").write_text(json.dumps(notebook))
+    shutil.copy(EXAMPLES / "buggy_submission.py", tree / "submission" / "cross_entropy.py")  # an older export
+    results = run_autograder(tree)
+    assert results["score"] == 100 and all(t["status"] == "passed" for t in results["tests"])
+
+    unrelated = unpack(bundle, tmp_path / "unrelated")
+    shutil.copy(EXAMPLES / "submission.py", unrelated / "submission" / "mine.py")
+    shutil.copy(EXAMPLES / "buggy_submission.py", unrelated / "submission" / "helpers.py")
+    results = run_autograder(unrelated)
+    assert_gradescope_results(results)
+    why = "submission holds 2 files (helpers.py, mine.py); name the one to grade cross_entropy.ipynb or"
+    assert results["score"] == 0 and why in results["output"]
+
+
 def test_run_autograder_still_writes_results_when_gradekit_itself_fails(bundle, tmp_path):
     tree = unpack(bundle, tmp_path / "autograder")
     shutil.copy(EXAMPLES / "submission.py", tree / "submission")

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import ast
+import io
+import tokenize
+from pathlib import Path
+
+import nbformat
 import pytest
 
 from gradekit import assignment, scaffold
 from gradekit.config import GradeConfig
 from gradekit.errors import UsageError
 from gradekit.grader import grade
+from gradekit.starter import release
 
 FAST = GradeConfig(max_examples=20)
+# Words that only an instructor needs to read, in any text students are given.
+INSTRUCTOR_WORDS = ("instructor", "selftest", "gradekit new", "solution", "properties.py", "known_", "todo", "your own")
 
 
 def test_a_new_assignment_grades_its_own_banks(tmp_path):
@@ -25,6 +34,33 @@ def test_a_new_assignment_grades_its_own_banks(tmp_path):
     assert grade(no_max_shift, made, FAST).score == 6  # caught by shift invariance alone
     assert {assignment.blamed_function(w) for w in (no_max_shift, not_normalised)} == {"log_softmax"}
     assert (folder / "properties.py").read_text().count("@prop") == 2
+
+
+def test_a_released_scaffold_shows_students_none_of_the_instructor_s_text(tmp_path):
+    folder = scaffold.create("my_log_softmax", tmp_path / "course")
+    made = assignment.load("my_log_softmax", [str(tmp_path / "course")])
+    notes = _instructor_text(folder)
+    assert any("instructor" in note for note in notes)  # the scaffold does speak to the instructor
+    script, notebook = release(made, tmp_path / "starter")
+    cells = [cell.source for cell in nbformat.read(str(notebook), as_version=4).cells]
+    shown = "\n".join([script.read_text(), *cells])
+    assert made.description in shown and made.functions["log_softmax"].doc in shown
+    assert [note for note in notes if note in shown] == []
+    assert [word for word in INSTRUCTOR_WORDS if word in shown.lower()] == []
+
+
+def _instructor_text(folder: Path) -> list[str]:
+    """Every comment in the scaffold, and the docstrings of what students never see: the properties,
+    the solution and the banks."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        text = path.read_text()
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        found += [t.string.lstrip("# ") for t in tokens if t.type == tokenize.COMMENT]
+        if path.name not in ("__init__.py", "functions.py"):
+            nodes = [n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.Module, ast.FunctionDef))]
+            found += [doc for node in nodes if (doc := ast.get_docstring(node))]
+    return [line for line in found if line]
 
 
 @pytest.mark.parametrize("name", ["Bad", "two words", "class", "9lives"])
