@@ -1,21 +1,55 @@
 """`gradekit init-ci`: a GitHub Actions workflow that grades a student's repository on every push.
 
-The workflow installs gradekit, grades with `--format github` (annotations on the lines of the
-functions that failed, and the Markdown report as the job summary), grades again into a JUnit report
-that it uploads as an artifact, and fails the job when the score is below --min-score (without it,
-unless every property passed). The first step decides pass or fail; the JUnit step only reports.
+A runner starts with nothing but the repository, so what the workflow needs travels in it, under
+.gradekit/: a wheel of this gradekit (built here, offline, as the Gradescope bundle builds it; pip takes
+its dependencies from PyPI) and, for an assignment that is not one of gradekit's own, the assignment's
+folder. `--install SPEC` replaces the wheel with whatever pip should install instead.
+
+The copied folder holds what a grade reads: `__init__.py`, `functions.py`, `properties.py`, the solution
+(the oracle every property compares with) and any helper module or file beside them. The self-test
+banks (known_right/, known_slow/, known_wrong/) stay out: no grade reads them, and they are further
+worked answers. Whoever can read the repository can read the solution; a course that must keep it
+secret grades on Gradescope instead (the bundle's source is closed to the student's code).
+
+The workflow installs gradekit, restores gradekit's recorded examples with actions/cache (in the
+folder it names in GRADEKIT_CACHE, so the cache step and gradekit agree; keyed on the assignment, the
+files in .gradekit/ and the versions of gradekit, Hypothesis, NumPy and Python installed), grades with
+`--format github` (annotations on the lines of the functions that failed, and the Markdown report as
+the job summary), grades again into a JUnit report that it uploads as an artifact, and fails the job
+when the score is below --min-score (without it, unless every property passed). The first grade
+decides pass or fail; the JUnit step only reports.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradekit
+import gradekit.assignments
+from gradekit.assignment import Assignment, infer, load
+from gradekit.config import search_path
 from gradekit.errors import UsageError
 from gradekit.source import pick
+from gradekit.source import read as read_source
 
 WORKFLOW = Path(".github/workflows/gradekit.yml")
+FOLDER = Path(".gradekit")  # what the workflow installs, committed beside it
+ASSIGNMENTS = FOLDER / "assignments"
+BANKS = ("known_right", "known_slow", "known_wrong")
+CACHE = "$HOME/.cache/gradekit"  # gradekit's recorded examples on the runner: GRADEKIT_CACHE
+# What recorded examples depend on besides the assignment (gradekit.speed.recorded keys its files on
+# them), read from what pip installed: a new numpy release then starts a new cache instead of missing
+# gradekit's key on every run under an old cache key.
+VERSIONS = (
+    "import sys, gradekit, hypothesis, numpy; "
+    'print(gradekit.__version__, hypothesis.__version__, numpy.__version__, *sys.version_info[:2], sep="-")'
+)
+NOT_IN_A_CACHE_KEY = re.compile(r"[^A-Za-z0-9_.-]")
+PLACEHOLDER = re.compile(r"__([A-Z]+(?:_[A-Z]+)*)__")
 
 TEMPLATE = """\
 # Written by `gradekit init-ci`: grades __SUBMISSION_TEXT__ on every push and pull request.
@@ -42,15 +76,23 @@ jobs:
         run: sudo apt-get update -q && sudo apt-get install -y -q bubblewrap
       - name: Install gradekit
         run: |
-          python -m pip install --upgrade pip
           python -m pip install __INSTALL__
+      - name: Name the folder gradekit keeps its recorded examples in, and what they were recorded with
+        run: |
+          echo "GRADEKIT_CACHE=__CACHE__" >> "$GITHUB_ENV"
+          echo "RECORDED_WITH=$(python -c '__VERSIONS__')" >> "$GITHUB_ENV"
+      - name: Restore the recorded examples (recorded on the first run, saved after it)
+        uses: actions/cache@v4
+        with:
+          path: ${{ env.GRADEKIT_CACHE }}
+          key: gradekit-examples-${{ runner.os }}-${{ env.RECORDED_WITH }}-__KEY__-${{ hashFiles('.gradekit/**') }}
       - name: Grade (annotations and job summary; fails the job below the threshold)
         run: |
-          gradekit check __SUBMISSION____ASSIGNMENT__ --format github__MIN_SCORE__
+          __GRADEKIT__ check __SUBMISSION____ASSIGNMENT__ --format github__MIN_SCORE__
       - name: Grade into a JUnit report (reports only)
         if: always()
         run: |
-          gradekit check __SUBMISSION____ASSIGNMENT__ --format junit --output gradekit-junit.xml --min-score 0
+          __GRADEKIT__ check __SUBMISSION____ASSIGNMENT__ --format junit --output gradekit-junit.xml --min-score 0
       - name: Upload the JUnit report
         if: always()
         uses: actions/upload-artifact@v4
@@ -61,19 +103,47 @@ jobs:
 """
 
 
+@dataclass(frozen=True)
+class Written:
+    """What init-ci changed in the repository, each path relative to it; all of it is to be committed."""
+
+    workflow: Path
+    wheel: Path | None = None  # the gradekit the workflow installs; None with --install
+    assignment: Path | None = None  # the copied assignment, when it is not one of gradekit's own
+    removed: tuple[Path, ...] = ()  # gradekit wheels a former init-ci wrote, which nothing installs any more
+
+    @property
+    def to_commit(self) -> tuple[Path, ...]:
+        """What `git add` takes: the workflow, and .gradekit/ when anything in it changed."""
+        changed = self.wheel is not None or self.assignment is not None or bool(self.removed)
+        return (self.workflow, FOLDER) if changed else (self.workflow,)
+
+
 def workflow(
-    submission: str, assignment: str | None = None, min_score: float | None = None, install: str | None = None
+    submission: str,
+    install: str,
+    assignment: str | None = None,
+    min_score: float | None = None,
+    copied: bool = False,
 ) -> str:
-    """The workflow's YAML text. Every value lands in a `run: |` block, shell-quoted, so no YAML
-    quoting rule can bite."""
-    spec = install or f"gradekit=={gradekit.__version__}"
-    return (
-        TEMPLATE.replace("__SUBMISSION_TEXT__", submission.replace("\n", " "))
-        .replace("__SUBMISSION__", shlex.quote(submission))
-        .replace("__ASSIGNMENT__", f" --assignment {shlex.quote(assignment)}" if assignment else "")
-        .replace("__MIN_SCORE__", f" --min-score {min_score:g}" if min_score is not None else "")
-        .replace("__INSTALL__", shlex.quote(spec))
-    )
+    """The workflow's YAML text: pip installs `install` (a wheel's path or a requirement), and with
+    `copied` gradekit finds the assignment in .gradekit/assignments. Every value typed by a user lands
+    in a `run: |` block, shell-quoted, or in the cache key with only safe characters left."""
+    command = "gradekit"
+    if copied:
+        command += f" --assignments {ASSIGNMENTS.as_posix()}"
+    values = {
+        "SUBMISSION_TEXT": submission.replace("\n", " "),
+        "SUBMISSION": shlex.quote(submission),
+        "ASSIGNMENT": f" --assignment {shlex.quote(assignment)}" if assignment else "",
+        "MIN_SCORE": f" --min-score {min_score:g}" if min_score is not None else "",
+        "INSTALL": shlex.quote(install),
+        "GRADEKIT": command,
+        "CACHE": CACHE,
+        "VERSIONS": VERSIONS,
+        "KEY": NOT_IN_A_CACHE_KEY.sub("_", assignment or "inferred"),
+    }
+    return PLACEHOLDER.sub(lambda found: values[found[1]], TEMPLATE)  # one pass: no value is read as a placeholder
 
 
 def write_workflow(
@@ -82,17 +152,93 @@ def write_workflow(
     assignment: str | None = None,
     min_score: float | None = None,
     install: str | None = None,
-) -> Path:
-    """Write .github/workflows/gradekit.yml in `repo`; the submission defaults to the one file found."""
+    assignment_dirs: list[str] | None = None,
+) -> Written:
+    """Write .github/workflows/gradekit.yml in `repo`, and under .gradekit/ the wheel it installs
+    (unless `install` names something else) and the assignment when it is not one of gradekit's own.
+    The submission defaults to the one file found. Everything is checked before anything is written."""
     repo = Path(repo)
     if not repo.is_dir():
         raise UsageError(f"--dir {repo} is not a folder")
-    if submission is None:
-        found, problem = pick(repo, assignment)
-        if found is None:
-            raise UsageError(f"could not choose the file to grade ({problem}): name it with --submission")
-        submission = found.relative_to(repo).as_posix()
+    submission = _submission(repo, submission, assignment)
+    custom = _custom_assignment(repo / submission, assignment, assignment_dirs)
+    if custom is not None and install is None:
+        _check_solution_travels(custom)
+    wheel, removed = _write_wheel(repo, install is None)
+    copied = _copy_assignment(repo, custom) if custom is not None else None
+    name = custom.name if custom is not None else assignment
+    spec = wheel.as_posix() if wheel is not None else str(install)
+    text = workflow(submission, spec, name, min_score, copied is not None)
     path = repo / WORKFLOW
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(workflow(submission, assignment, min_score, install))
-    return path
+    path.write_text(text)
+    return Written(WORKFLOW, wheel, copied, removed)
+
+
+def _submission(repo: Path, submission: str | None, assignment: str | None) -> str:
+    """The file to grade, relative to the repository: the one named, which must exist, else the one found."""
+    if submission is not None:
+        if not (repo / submission).is_file():
+            raise UsageError(f"--submission {submission} is not a file in {repo}")
+        return submission
+    found, problem = pick(repo, assignment)
+    if found is None:
+        raise UsageError(f"could not choose the file to grade ({problem}): name it with --submission")
+    return found.relative_to(repo).as_posix()
+
+
+def _custom_assignment(submission: Path, name: str | None, assignment_dirs: list[str] | None) -> Assignment | None:
+    """The assignment when it is not one of gradekit's own (its folder must then travel with the
+    repository), else None. Unnamed, it is inferred as `gradekit check` infers it; with only gradekit's
+    own assignments to choose from, the workflow's check infers the same one, so nothing is loaded."""
+    if name is None and len(search_path(assignment_dirs)) == 1:
+        return None
+    if name is not None:
+        chosen = load(name, assignment_dirs)
+    else:
+        defined = set(re.findall(r"^\s*def\s+(\w+)", read_source(submission).text, re.MULTILINE))
+        chosen = infer(defined, assignment_dirs)
+    own = Path(gradekit.assignments.__file__).resolve().parent
+    return None if chosen.folder.resolve().is_relative_to(own) else chosen
+
+
+def _check_solution_travels(chosen: Assignment) -> None:
+    """Refuse an assignment whose solution (SOLUTION in its __init__.py) is a module outside its folder
+    and outside gradekit: the runner would have neither."""
+    solution = chosen.solution.resolve()
+    inside = (chosen.folder.resolve(), Path(gradekit.__file__).resolve().parent)
+    if not any(solution.is_relative_to(folder) for folder in inside):
+        raise UsageError(
+            f"the solution of {chosen.name} is {solution}, outside its folder: move it to "
+            f"{chosen.folder / 'solution.py'}, or name with --install a package that holds it"
+        )
+
+
+def _write_wheel(repo: Path, wanted: bool) -> tuple[Path | None, tuple[Path, ...]]:
+    """Write this gradekit's wheel into .gradekit/ when `wanted`, and remove every other gradekit wheel
+    a former init-ci left there: (the wheel written or None, the wheels removed)."""
+    from gradekit.gradescope_bundle import build_wheel
+
+    folder = repo / FOLDER
+    name, data = build_wheel() if wanted else ("", b"")  # with --install, no wheel is kept
+    removed = tuple(FOLDER / p.name for p in sorted(folder.glob("gradekit-*.whl")) if p.name != name)
+    for path in removed:
+        (repo / path).unlink()
+    if not wanted:
+        return None, removed
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_bytes(data)
+    return FOLDER / name, removed
+
+
+def _copy_assignment(repo: Path, chosen: Assignment) -> Path:
+    """Copy the assignment's folder, less its banks, to .gradekit/assignments/NAME (replacing a former
+    copy); a folder that already is that copy (graded with --assignments .gradekit/assignments) stays."""
+    copy = ASSIGNMENTS / chosen.name
+    target = repo / copy
+    if target.resolve() == chosen.folder.resolve():
+        return copy
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(chosen.folder, target, ignore=shutil.ignore_patterns(*BANKS, "__pycache__", ".*"))
+    return copy

@@ -1,18 +1,31 @@
 """A pytest plugin: `pytest --gradekit submission.py [--gradekit-assignment NAME]`.
 
 Each property of the assignment becomes one pytest test item, named after the property, that
-passes or fails with the text report's own lines (message, counterexample, hint). The submission is
-graded once per pytest process, at collection; the items only read the result. Registered through
+passes or fails with the text report's own lines (message, counterexample, hint). Registered through
 the `pytest11` entry point, so installing gradekit is enough; nothing happens without --gradekit.
+
+The submission is one more collector of the session, beside whatever pytest collects from its
+arguments: it is added to the session's own collection report, so pytest collects it as it collects a
+test file (the "collected N items" count, -k, -m and --collect-only all see its items) and it is
+graded once per pytest process, when it is collected. An item added after collection, in
+pytest_collection_modifyitems, would run but never be counted.
+
+The grade is more than pass or fail: a property that passed may pay nothing, held back until a
+property it requires passes. So each item's report carries the grade's summary (`gradekit` on the
+report, which pytest-xdist sends from its workers too), and the terminal summary has a `gradekit`
+section with the score and the held-back properties.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gradekit.errors import GradekitError
 from gradekit.result import GradeResult, PropertyResult, Status
 
 
@@ -23,16 +36,65 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gradekit-max-examples", type=int, metavar="N", help="examples per property (default 100)")
 
 
-@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect, so they apply to these items too
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    submission = config.getoption("gradekit")
-    if not submission:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
+    """Add the submission to what the session collects, after the collectors of pytest's arguments."""
+    outcome = yield
+    submission = collector.config.getoption("gradekit")
+    if submission and isinstance(collector, pytest.Session):
+        report: pytest.CollectReport = outcome.get_result()
+        if report.passed:
+            report.result.append(Submission.from_parent(collector, path=Path(submission).resolve()))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The grade in a few plain values: what the terminal summary shows."""
+
+    submission: str
+    assignment: str
+    score: float
+    max_score: float
+    held_back: tuple[str, ...]
+    error: str | None
+
+    @classmethod
+    def of(cls, result: GradeResult, submission: str) -> Summary:
+        held = tuple(t.name for t in result.tests if t.status is Status.PASSED and t.score < t.max_score)
+        return cls(submission, result.assignment, result.score, result.max_score, held, result.error)
+
+    def lines(self) -> list[str]:
+        if not self.max_score:  # not even the assignment could be told
+            return [f"gradekit: could not grade {self.submission}: {self.error}"]
+        lines = [f"gradekit: {self.score:g}/{self.max_score:g} for {self.submission} ({self.assignment})"]
+        if self.error:
+            lines.append(f"gradekit: every property scores 0 until the file loads: {self.error}")
+        if self.held_back:
+            lines.append(
+                "gradekit: held back (passed, but pay nothing until a property they require passes): "
+                + ", ".join(self.held_back)
+            )
+        return lines
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """Put the grade's summary on each property's report, as plain values pytest-xdist can send."""
+    outcome = yield
+    if isinstance(item, Property) and call.when == "call":
+        summary = Summary.of(item.result, str(item.config.getoption("gradekit")))
+        outcome.get_result().gradekit = asdict(summary)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The score, and the properties held back, once any property of the submission has run."""
+    reports = (report for kind in terminalreporter.stats.values() for report in kind)
+    found = next((report.gradekit for report in reports if getattr(report, "gradekit", None)), None)
+    if found is None:
         return
-    path = Path(submission).resolve()
-    result = _grade(path, config.getoption("gradekit_assignment"), config.getoption("gradekit_max_examples"))
-    collector = Submission.from_parent(session, path=path)
-    collector.result = result
-    items.extend(collector.collect())
+    terminalreporter.write_sep("=", "gradekit")
+    for line in Summary(**{**found, "held_back": tuple(found["held_back"])}).lines():
+        terminalreporter.write_line(line)
 
 
 def _grade(path: Path, assignment_name: str | None, max_examples: int | None) -> GradeResult:
@@ -51,6 +113,11 @@ class Submission(pytest.File):
     result: GradeResult
 
     def collect(self) -> list[pytest.Item]:
+        options = self.config.getoption
+        try:
+            self.result = _grade(self.path, options("gradekit_assignment"), options("gradekit_max_examples"))
+        except GradekitError as error:  # an unknown --gradekit-assignment, a sandbox that cannot start
+            raise self.CollectError(f"gradekit: {error}") from None
         if not self.result.tests:  # the assignment could not even be told
             return [Property.from_parent(self, name="gradekit", test=None)]
         return [Property.from_parent(self, name=test.name, test=test) for test in self.result.tests]

@@ -6,23 +6,30 @@ import importlib.metadata
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import yaml
 
+import gradekit
 from gradekit import assignment
 from gradekit.cli import main
+from gradekit.config import GradeConfig
+from gradekit.github_workflow import WORKFLOW
+from gradekit.grader import grade
+from gradekit.result import GradeResult, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 PROPERTIES = len(assignment.load("cross_entropy").properties)  # one pytest item each
+WHEEL = f"gradekit-{gradekit.__version__}-py3-none-any.whl"
 
 
 def test_init_ci_writes_a_workflow_that_grades_annotates_uploads_and_fails_below_the_threshold(tmp_path):
     shutil.copy(EXAMPLES / "submission.py", tmp_path / "my work.py")
     assert main(["init-ci", "--dir", str(tmp_path), "--min-score", "60", "--assignment", "cross_entropy"]) == 0
     text = (tmp_path / ".github" / "workflows" / "gradekit.yml").read_text()
-    assert "python -m pip install gradekit==0.1.0" in text
+    assert f"python -m pip install .gradekit/{WHEEL}\n" in text
     assert "gradekit check 'my work.py' --assignment cross_entropy --format github --min-score 60" in text
     assert (
         "gradekit check 'my work.py' --assignment cross_entropy --format junit --output gradekit-junit.xml "
@@ -35,13 +42,43 @@ def test_init_ci_writes_a_workflow_that_grades_annotates_uploads_and_fails_below
     assert [s.get("uses", "").split("@")[0] for s in steps if "uses" in s] == [
         "actions/checkout",
         "actions/setup-python",
+        "actions/cache",
         "actions/upload-artifact",
     ]
     runs = [s["run"] for s in steps if "run" in s]
     assert "apt-get install -y -q bubblewrap" in runs[0]  # the OS sandbox, before anything is graded
-    assert runs[2].strip().endswith("--format github --min-score 60")
+    assert runs[3].strip().endswith("--format github --min-score 60")
     assert steps[-1]["if"] == "always()" and steps[-1]["with"]["path"] == "gradekit-junit.xml"
     assert set(workflow[True]) == {"push", "pull_request", "workflow_dispatch"}  # YAML 1.1 reads `on` as True
+
+
+def test_the_workflow_caches_the_folder_it_tells_gradekit_to_record_examples_in(tmp_path):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    assert main(["init-ci", "--dir", str(tmp_path), "--assignment", "cross_entropy"]) == 0
+    steps = yaml.safe_load((tmp_path / WORKFLOW).read_text())["jobs"]["grade"]["steps"]
+    named = next(i for i, s in enumerate(steps) if "GRADEKIT_CACHE=" in s.get("run", ""))
+    cache = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache@"))
+    grade = next(i for i, s in enumerate(steps) if "--format github" in s.get("run", ""))
+    assert 'echo "GRADEKIT_CACHE=' in steps[named]["run"] and '>> "$GITHUB_ENV"' in steps[named]["run"]
+    assert 'echo "RECORDED_WITH=$(python -c ' in steps[named]["run"]  # the versions pip installed
+    assert named < cache < grade  # named, then restored, before the first grade reads it
+    assert steps[cache]["with"]["path"] == "${{ env.GRADEKIT_CACHE }}"
+    key = steps[cache]["with"]["key"]
+    assert "-${{ env.RECORDED_WITH }}-cross_entropy-" in key and "hashFiles('.gradekit/**')" in key
+
+
+def test_init_ci_writes_the_wheel_it_installs_and_says_to_commit_both(tmp_path, capsys):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    assert main(["init-ci", "--dir", str(tmp_path)]) == 0
+    with zipfile.ZipFile(tmp_path / ".gradekit" / WHEEL) as wheel:
+        names = wheel.namelist()
+        metadata = wheel.read(f"gradekit-{gradekit.__version__}.dist-info/METADATA").decode()
+    assert "gradekit/cli.py" in names and "gradekit/assignments/cross_entropy/properties.py" in names
+    assert f"Version: {gradekit.__version__}" in metadata and "Requires-Dist: hypothesis" in metadata
+    told = capsys.readouterr().err.splitlines()
+    assert told[0] == f"wrote {tmp_path / WORKFLOW}: the workflow"
+    assert told[1] == f"wrote {tmp_path / '.gradekit' / WHEEL}: the gradekit the workflow installs"
+    assert told[-1].startswith(f"commit them: git -C {tmp_path} add .github/workflows/gradekit.yml .gradekit && ")
 
 
 def test_init_ci_without_a_threshold_fails_unless_every_property_passes(tmp_path):
@@ -50,7 +87,82 @@ def test_init_ci_without_a_threshold_fails_unless_every_property_passes(tmp_path
     assert main(["init-ci", "--dir", str(tmp_path), "--install", "git+https://example.org/course/gradekit"]) == 0
     text = (tmp_path / ".github" / "workflows" / "gradekit.yml").read_text()
     assert "gradekit check notebooks/submission.py --format github\n" in text
-    assert "python -m pip install git+https://example.org/course/gradekit" in text
+    assert "python -m pip install git+https://example.org/course/gradekit\n" in text
+    assert not (tmp_path / ".gradekit").exists()  # --install: nothing of gradekit's own to commit
+
+
+def test_a_new_wheel_replaces_the_wheel_of_another_version(tmp_path, capsys):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    (tmp_path / ".gradekit").mkdir()
+    (tmp_path / ".gradekit" / "gradekit-0.0.1-py3-none-any.whl").write_bytes(b"an older gradekit")
+    assert main(["init-ci", "--dir", str(tmp_path)]) == 0
+    assert [p.name for p in (tmp_path / ".gradekit").iterdir()] == [WHEEL]
+    old = tmp_path / ".gradekit" / "gradekit-0.0.1-py3-none-any.whl"
+    assert f"removed {old}: the workflow no longer installs it" in capsys.readouterr().err.splitlines()
+
+
+def test_a_course_assignment_is_copied_without_its_banks_and_graded_from_the_copy(tmp_path, capsys):
+    course, repo = tmp_path / "course", tmp_path / "repo"
+    repo.mkdir()
+    assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
+    (course / "label_smoothing" / "helpers.py").write_text("SMOOTHING = 0.1\n")  # what properties may import
+    shutil.copy(course / "label_smoothing" / "solution.py", repo / "work.py")
+    capsys.readouterr()
+    assert main(["--assignments", str(course), "init-ci", "--dir", str(repo), "--assignment", "label_smoothing"]) == 0
+    copy = repo / ".gradekit" / "assignments" / "label_smoothing"
+    graded = [p.name for p in (course / "label_smoothing").iterdir() if not p.name.startswith(("known_", "__pyc"))]
+    assert {"__init__.py", "functions.py", "properties.py", "solution.py", "helpers.py"} <= set(graded)
+    assert sorted(p.name for p in copy.iterdir()) == sorted(graded)  # no bank, no __pycache__
+    assert (copy / "properties.py").read_text() == (course / "label_smoothing" / "properties.py").read_text()
+    text = (repo / WORKFLOW).read_text()
+    assert (
+        "gradekit --assignments .gradekit/assignments check work.py --assignment label_smoothing --format github\n"
+    ) in text
+    told = capsys.readouterr().err
+    assert f"copied the assignment to {copy}, without its known_* banks" in told and "its solution" in told
+
+
+def test_init_ci_run_again_with_the_copy_as_the_assignments_folder_keeps_it(tmp_path):
+    course, repo = tmp_path / "course", tmp_path / "repo"
+    repo.mkdir()
+    assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
+    shutil.copy(course / "label_smoothing" / "solution.py", repo / "work.py")
+    assert main(["--assignments", str(course), "init-ci", "--dir", str(repo), "--assignment", "label_smoothing"]) == 0
+    shutil.rmtree(course)
+    copies = str(repo / ".gradekit" / "assignments")
+    assert main(["--assignments", copies, "init-ci", "--dir", str(repo), "--assignment", "label_smoothing"]) == 0
+    assert (repo / ".gradekit" / "assignments" / "label_smoothing" / "properties.py").is_file()
+    assert "--assignments .gradekit/assignments check" in (repo / WORKFLOW).read_text()
+
+
+def test_an_unnamed_course_assignment_is_inferred_and_copied(tmp_path):
+    course, repo = tmp_path / "course", tmp_path / "repo"
+    repo.mkdir()
+    assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
+    shutil.copy(course / "label_smoothing" / "solution.py", repo / "work.py")
+    assert main(["--assignments", str(course), "init-ci", "--dir", str(repo)]) == 0
+    assert (repo / ".gradekit" / "assignments" / "label_smoothing" / "solution.py").is_file()
+    assert "check work.py --assignment label_smoothing --format github" in (repo / WORKFLOW).read_text()
+
+
+def test_a_solution_outside_the_assignment_folder_is_refused_before_anything_is_written(tmp_path, capsys):
+    course, repo = tmp_path / "course", tmp_path / "repo"
+    repo.mkdir()
+    assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
+    with (course / "label_smoothing" / "__init__.py").open("a") as init:
+        init.write('SOLUTION = "json"\n')  # a module the runner would not have as the solution
+    shutil.copy(course / "label_smoothing" / "solution.py", repo / "work.py")
+    capsys.readouterr()
+    assert main(["--assignments", str(course), "init-ci", "--dir", str(repo), "--assignment", "label_smoothing"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("gradekit: the solution of label_smoothing is ") and "outside its folder" in error
+    assert sorted(p.name for p in repo.iterdir()) == ["work.py"]
+
+
+def test_init_ci_refuses_a_submission_that_is_not_there(tmp_path, capsys):
+    assert main(["init-ci", "--dir", str(tmp_path), "--submission", "missing.py"]) == 2
+    assert capsys.readouterr().err == f"gradekit: --submission missing.py is not a file in {tmp_path}\n"
+    assert not (tmp_path / ".github").exists()
 
 
 def test_init_ci_asks_for_the_file_when_the_repository_holds_several(tmp_path, capsys):
@@ -62,11 +174,13 @@ def test_init_ci_asks_for_the_file_when_the_repository_holds_several(tmp_path, c
     assert not (tmp_path / ".github").exists()
 
 
-def pytest_with_gradekit(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def pytest_with_gradekit(folder: Path, *args: str, workers: int = 0) -> subprocess.CompletedProcess[str]:
     """pytest in a folder of its own (so this repository's settings stay out), with the plugin: through
-    its entry point when gradekit is installed with it, else named with -p."""
+    its entry point when gradekit is installed with it, else named with -p. With `workers`, under
+    pytest-xdist."""
     installed = any(e.value == "gradekit.pytest_plugin" for e in importlib.metadata.entry_points(group="pytest11"))
     plugin = [] if installed else ["-p", "gradekit.pytest_plugin"]
+    xdist = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
     return subprocess.run(
         [
             sys.executable,
@@ -75,8 +189,7 @@ def pytest_with_gradekit(folder: Path, *args: str) -> subprocess.CompletedProces
             *plugin,
             "-p",
             "no:cacheprovider",
-            "-p",
-            "no:xdist",
+            *xdist,
             "-p",
             "no:benchmark",
             *args,
@@ -94,6 +207,52 @@ def test_the_pytest_plugin_passes_every_property_of_a_correct_submission(tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{PROPERTIES} passed" in done.stdout
     assert "submission.py::loss_matches_reference PASSED" in done.stdout
+    full = f"{assignment.load('cross_entropy').max_score:g}"
+    assert f"gradekit: {full}/{full} for submission.py (cross_entropy)" in done.stdout.splitlines()
+    assert "held back" not in done.stdout
+
+
+def graded(path: Path, max_examples: int) -> GradeResult:
+    """The grade the plugin gives `path` with --gradekit-max-examples `max_examples`, graded here."""
+    return grade(path, assignment.load("cross_entropy"), GradeConfig(max_examples=max_examples))
+
+
+def the_plugins_summary(result: GradeResult, shown: str) -> list[str]:
+    """The lines the terminal summary should end with for `result`."""
+    held = [t.name for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
+    return [
+        f"gradekit: {result.score:g}/{result.max_score:g} for {shown} (cross_entropy)",
+        "gradekit: held back (passed, but pay nothing until a property they require passes): " + ", ".join(held),
+    ]
+
+
+def test_the_pytest_plugin_counts_its_items_and_ends_with_the_score_and_what_is_held_back(tmp_path):
+    shutil.copy(EXAMPLES / "buggy_submission.py", tmp_path / "buggy.py")
+    done = pytest_with_gradekit(tmp_path, "--gradekit", "buggy.py", "--gradekit-max-examples", "10")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"collected {PROPERTIES} items" in done.stdout
+    expected = the_plugins_summary(graded(tmp_path / "buggy.py", 10), "buggy.py")
+    lines = done.stdout.splitlines()
+    section = next(i for i, line in enumerate(lines) if line.strip("= ") == "gradekit")
+    assert lines[section + 1 : section + 3] == expected
+    assert "held back" in expected[1] and "0 items" not in done.stdout
+
+
+def test_the_pytest_plugin_shows_the_score_under_xdist_too(tmp_path):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    done = pytest_with_gradekit(tmp_path, "--gradekit", "submission.py", "--gradekit-max-examples", "10", workers=2)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"[{PROPERTIES} items]" in done.stdout  # xdist's own count of what its workers collected
+    full = f"{assignment.load('cross_entropy').max_score:g}"
+    assert f"gradekit: {full}/{full} for submission.py (cross_entropy)" in done.stdout.splitlines()
+
+
+def test_an_unknown_assignment_is_one_sentence_at_collection(tmp_path):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    done = pytest_with_gradekit(tmp_path, "--gradekit", "submission.py", "--gradekit-assignment", "nope", "-q")
+    assert done.returncode == 2, done.stdout + done.stderr  # pytest's "interrupted by a collection error"
+    assert "gradekit: there is no assignment named 'nope'" in done.stdout
+    assert "Traceback" not in done.stdout and "gradekit: 0/" not in done.stdout
 
 
 def test_the_pytest_plugin_fails_properties_with_the_counterexample_text(tmp_path):
@@ -139,6 +298,9 @@ def test_the_pytest_plugin_reports_a_file_that_does_not_load(tmp_path):
     done = pytest_with_gradekit(tmp_path, "--gradekit", "broken.py", "--gradekit-assignment", "cross_entropy", "-q")
     assert done.returncode == 1
     assert f"{PROPERTIES} failed" in done.stdout and "broken.py has a SyntaxError on line 2" in done.stdout
+    full = f"{assignment.load('cross_entropy').max_score:g}"
+    assert f"gradekit: 0/{full} for broken.py (cross_entropy)" in done.stdout.splitlines()
+    assert "gradekit: every property scores 0 until the file loads: broken.py has a SyntaxError" in done.stdout
 
 
 def test_without_the_option_the_plugin_does_nothing(tmp_path):

@@ -1,19 +1,25 @@
 """`gradekit init-ci`: write a GitHub Actions workflow that grades a student's repository.
 
 For a course whose students hand in through GitHub: the workflow written to
-`.github/workflows/gradekit.yml` installs gradekit, grades the submission on every push with failures
-annotated on the functions that broke them, keeps a JUnit report, and fails the job below
-`--min-score` (see `gradekit.github_workflow`). The exit code is 0 once the workflow is written.
+`.github/workflows/gradekit.yml` installs the gradekit wheel written beside it in `.gradekit/` (a
+runner has nothing but the repository), grades the submission on every push with failures annotated
+on the functions that broke them, keeps a JUnit report, and fails the job below `--min-score` (see
+`gradekit.github_workflow`). It says what it wrote and that all of it is to be committed. The exit
+code is 0 once everything is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradekit.commands.options import EXIT_PASSED, not_negative
+
+if TYPE_CHECKING:
+    from gradekit.github_workflow import Written
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
@@ -32,17 +38,44 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
         metavar="POINTS",
         help="fail the job below this score (default: unless every property passes)",
     )
-    ci.add_argument("--install", metavar="SPEC", help="what pip installs (default: gradekit==this version)")
+    ci.add_argument(
+        "--install",
+        metavar="SPEC",
+        help="what pip installs (default: this gradekit, as a wheel in .gradekit/)",
+    )
     ci.set_defaults(run=run)
     return ci
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the workflow into the repository `args.dir`."""
+    """Write the workflow, and what it installs, into the repository `args.dir`."""
     from gradekit import github_workflow
 
-    path = github_workflow.write_workflow(
-        args.dir, submission=args.submission, assignment=args.assignment, min_score=args.min_score, install=args.install
+    written = github_workflow.write_workflow(
+        args.dir,
+        submission=args.submission,
+        assignment=args.assignment,
+        min_score=args.min_score,
+        install=args.install,
+        assignment_dirs=args.assignments,
     )
-    print(f"wrote {path}", file=sys.stderr)
+    for line in report(args.dir, written):
+        print(line, file=sys.stderr)
     return EXIT_PASSED
+
+
+def report(repo: Path, written: Written) -> list[str]:
+    """What was written and removed, and the git command that commits all of it."""
+    lines = [f"wrote {repo / written.workflow}: the workflow"]
+    if written.wheel is not None:
+        lines.append(f"wrote {repo / written.wheel}: the gradekit the workflow installs")
+    if written.assignment is not None:
+        lines.append(
+            f"copied the assignment to {repo / written.assignment}, without its known_* banks "
+            "(anyone who can read the repository can read its solution)"
+        )
+    lines += [f"removed {repo / path}: the workflow no longer installs it" for path in written.removed]
+    git = "git" if repo == Path(".") else f"git -C {shlex.quote(str(repo))}"
+    paths = " ".join(shlex.quote(path.as_posix()) for path in written.to_commit)
+    lines.append(f"commit them: {git} add {paths} && {git} commit -m 'Grade with gradekit'")
+    return lines
