@@ -81,9 +81,21 @@ def available(extra: list[str] | None = None) -> dict[str, Path]:
 def load(name: str, extra: list[str] | None = None) -> Assignment:
     folders = available(extra)
     if name not in folders:
-        known = ", ".join(sorted(folders)) or "none"
-        raise AssignmentError(f"there is no assignment named {name!r} (known: {known})")
+        raise AssignmentError(f"there is no assignment named {name!r} ({_not_found(name, folders, extra or [])})")
     return load_folder(folders[name])
+
+
+def _not_found(name: str, folders: dict[str, Path], extra: list[str]) -> str:
+    """What can be graded instead, and how to add the folder that holds `name`: an --assignments
+    folder that is the assignment itself, not the folder holding it, is the likeliest slip."""
+    built_in = search_path([])[-1]  # gradekit's own folder, last on every search path
+    own = [n for n, folder in folders.items() if folder.parent != built_in]
+    found = f"built in: {', '.join(n for n in folders if n not in own)}"
+    found += f"; from your folders: {', '.join(own)}" if own else ""
+    itself = next((Path(d) for d in extra if Path(d).name == name and (Path(d) / "properties.py").is_file()), None)
+    if itself is None:
+        return f"{found}; add the folder that holds it with --assignments DIR"
+    return f"{found}; {itself} is that assignment itself: give the folder that holds it, --assignments {itself.parent}"
 
 
 def load_folder(folder: Path) -> Assignment:

@@ -28,6 +28,12 @@ result is that of the very bytes graded. Results and feedback are written by thi
 Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
 student. A run over the same RESULTS_DIR skips every student whose result was made from the same
 file (name and bytes) with the same settings, and builds gradebook.csv and summary.md from all of them.
+
+Stopping: Ctrl-C reaches every process of the terminal's foreground group, graders included; a grader
+leaves it to the pool, which stops every grader alike (SIGTERM, so each stops its worker first) and
+records nothing more. What the graders and their workers write goes in one temporary folder of the
+pool's, removed whatever happens to them. So an interrupted run leaves only finished students' results,
+and the same command resumes it (the command prints the one line that says so, see gradekit.cli).
 """
 
 from __future__ import annotations
@@ -37,12 +43,14 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import signal
 import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -55,11 +63,13 @@ from gradekit.grader import grade, unfinished
 from gradekit.reports import WRITERS, class_summary, gradebook
 from gradekit.result import GradeResult
 from gradekit.runner import VerdictMemory, recorded
-from gradekit.sandbox.process import forked_workers
+from gradekit.sandbox.process import forked_workers, uninterrupted
 from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
 
 STUDENT_GRACE = 120.0  # seconds past the check budget before a student's grader is stopped
-STOP_GRACE = 2.0
+STOP_GRACE = 5.0  # seconds a grader has to stop its worker and exit before it is killed
+TICK = 1.0  # the longest the pool waits for a grader before it tells the progress line again
+TERMINATED = 128 + signal.SIGTERM  # a grader's exit code once SIGTERM has stopped it, as a shell reports it
 FEEDBACK_SUFFIX = {"markdown": ".md", "text": ".txt"}
 
 
@@ -128,10 +138,14 @@ def grade_all(
         _write_student(out, student, result, stamps[student.name], feedback)
         bar.advance()
 
-    for student in [s for s in todo if s.problem]:
-        record(student, unfinished(student.path, assignment, config, student.problem or ""))
-    run_pool([s for s in todo if not s.problem], assignment, config, assignment_dirs, jobs, record)
-    bar.finish()
+    try:
+        for student in [s for s in todo if s.problem]:
+            record(student, unfinished(student.path, assignment, config, student.problem or ""))
+        run_pool(
+            [s for s in todo if not s.problem], assignment, config, assignment_dirs, jobs, record, grading=bar.grading
+        )
+    finally:  # interrupted too: whatever is said next starts a line of its own
+        bar.finish()
     graded = [(s.name, GradeResult.from_dict(_read(out / "results" / f"{s.name}.json"))) for s in students]
     _write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded))
     _write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg"))
@@ -144,21 +158,48 @@ def grade_all(
 
 
 class Progress:
-    """A one-line progress bar on a terminal; a line per tenth of the class elsewhere (CI logs)."""
+    """The class's progress on one line: how many are done, the time so far, and who is being graded now.
+
+    On a terminal the line is redrawn in place at every change and every time the pool waits TICK
+    seconds (see `run_pool`), so a student who hangs shows as a clock still running beside their name.
+    Elsewhere (a log file, CI) a line is written at each tenth of the class and at the end, and between
+    those every QUIET seconds while someone is being graded: a log says whom a long wait is for without
+    a line a second.
+    """
 
     WIDTH = 30
+    NARROWEST = 10
+    QUIET = 30.0
+    NAMES = 3  # names shown at most; past that, two and how many more
 
-    def __init__(self, total: int, done: int, stream: TextIO, unit: str = "students") -> None:
+    def __init__(
+        self,
+        total: int,
+        done: int,
+        stream: TextIO,
+        unit: str = "students",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total, self.done, self.kept = total, done, done
-        self.stream, self.unit = stream, unit
-        self.started = time.monotonic()
+        self.stream, self.unit, self.clock = stream, unit, clock
+        self.started = clock()
         self.live = hasattr(stream, "isatty") and stream.isatty()
-        self.shown = -1
+        self.names: tuple[str, ...] = ()
+        self.width = self.WIDTH  # of the bar
+        self.tenth = -1  # the tenth of the class the last line written elsewhere than a terminal showed
+        self.written = self.started  # when a line was last written
+        self.length = 0  # of the line on the terminal now, which a shorter one must cover
         self._show()
 
     def advance(self) -> None:
         self.done += 1
         self._show()
+
+    def grading(self, names: Sequence[str]) -> None:
+        """Who is being graded now, the longest first: a terminal shows it at once, a log within QUIET s."""
+        self.names = tuple(names)
+        if self.live or (self.names and self.clock() - self.written >= self.QUIET):
+            self._write()
 
     def finish(self) -> None:
         if self.live:
@@ -167,17 +208,47 @@ class Progress:
 
     def _show(self) -> None:
         tenth = self.done * 10 // max(self.total, 1)
-        if not self.live and tenth == self.shown and self.done != self.total:
-            return
-        self.shown = tenth
-        filled = self.done * self.WIDTH // max(self.total, 1)
+        if self.live or tenth != self.tenth or self.done == self.total:
+            self.tenth = tenth
+            self._write()
+
+    def _write(self) -> None:
+        now = self.clock()
         kept = f", {self.kept} from before" if self.kept else ""
-        line = (
-            f"grading [{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total} {self.unit}"
-            f"{kept}, {time.monotonic() - self.started:.0f} s"
-        )
-        self.stream.write(("\r" + line) if self.live else line + "\n")
+        rest = f" {self.done}/{self.total} {self.unit}{kept}, {now - self.started:.0f} s"
+        if self.names:
+            rest += f"; grading: {_listed(self.names, self.NAMES)}"
+        if self.live:  # one row: a line that wrapped would leave its first rows behind at every redraw
+            room = _columns(self.stream) - 1
+            # The bar gives way to the names, down to NARROWEST, and stays narrow: the line keeps still.
+            self.width = max(self.NARROWEST, min(self.width, room - len("grading []") - len(rest)))
+            line = (self._bar() + rest)[:room]
+            self.stream.write("\r" + line.ljust(self.length))
+            self.length = len(line)
+        else:
+            self.stream.write(self._bar() + rest + "\n")
         self.stream.flush()
+        self.written = now
+
+    def _bar(self) -> str:
+        filled = self.done * self.width // max(self.total, 1)
+        return f"grading [{'#' * filled}{'.' * (self.width - filled)}]"
+
+
+def _listed(names: Sequence[str], most: int) -> str:
+    """Up to `most` names as "alice, bob"; past that, "alice, bob and 3 more" (never "and 1 more")."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[: most - 1])} and {len(names) - most + 1} more"
+
+
+def _columns(stream: TextIO) -> int:
+    """The terminal's width, or 80 where it does not say (some report 0)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        columns = 0
+    return columns or 80
 
 
 # The pool: long-lived grader processes, one student at a time each, stopped when they overrun.
@@ -185,7 +256,8 @@ class Progress:
 
 class _Grader:
     def __init__(self, context: Any, setup: tuple[Any, ...]) -> None:
-        """`setup` is what `_serve` takes after its pipe: assignment name, config, folders, remember."""
+        """`setup` is what `_serve` takes after its pipe: assignment name, config, folders, remember, and
+        the pool's temporary folder."""
         self.connection, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(theirs, *setup), daemon=True)
         self.process.start()
@@ -200,16 +272,6 @@ class _Grader:
         self.student, self.deadline = student, time.monotonic() + limit
         self.connection.send((student.name, str(student.path), student.source, learnt))
 
-    def stop(self) -> None:
-        """SIGTERM first, so the grader unwinds and stops its worker's process group; then SIGKILL."""
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(STOP_GRACE)
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        self.connection.close()
-
 
 def run_pool(
     students: list[Student],
@@ -219,13 +281,21 @@ def run_pool(
     jobs: int | None,
     record: Callable[[Student, GradeResult], None],
     remember: bool = True,
+    grading: Callable[[list[str]], None] | None = None,
 ) -> None:
     """Grade every student in `jobs` grader processes (default: one per core), calling `record` with
     each result as it comes, in this process. Every student gets exactly one result: a grader that
     hangs or dies gives its student an `unfinished` one. The graders load the assignment by name, so
     it must be found through `assignment_dirs` or the search path. With `remember`, graders give a
     verdict again to answers exactly like an earlier student's (see gradekit.speed.verdicts). Submissions not
-    yet read are read here, before any grader starts (see `read_all`)."""
+    yet read are read here, before any grader starts (see `read_all`). `grading`, if given, is told who
+    is being graded, the longest first, whenever that changes and at least every TICK seconds.
+
+    Interrupted (KeyboardInterrupt: Ctrl-C, or SIGTERM as `gradekit.cli.run` raises it), every grader
+    is stopped with its worker and the pool's temporary folder removed before the interruption goes on;
+    nothing more is recorded. A grader that SIGTERM from elsewhere stopped is such an interruption too
+    (KeyboardInterrupt carrying SIGTERM's number), not its student's doing: nothing is recorded for them.
+    """
     if not students:
         return
     students = read_all(students, assignment.name)
@@ -235,8 +305,10 @@ def run_pool(
     limit = config.check_budget + STUDENT_GRACE
     queue = deque(students)
     log: list[tuple[int, Any]] = []  # (grader pid, entry): what each grader learnt, for the others
-    setup = (assignment.name, config, assignment_dirs, remember)
-    graders = [_Grader(context, setup) for _ in range(min(jobs or _cores(), len(students)))]
+    folder = tempfile.mkdtemp(prefix="gradekit-pool-")
+    os.chmod(folder, 0o711)  # a worker run as another user (--run-as) must reach its own folder inside
+    setup = (assignment.name, config, assignment_dirs, remember, folder)
+    graders: list[_Grader] = []
 
     def give_work() -> None:
         for grader in graders:
@@ -246,10 +318,12 @@ def run_pool(
                 grader.give(queue.popleft(), limit, learnt)
 
     try:
+        for _ in range(min(jobs or _cores(), len(students))):
+            graders.append(_Grader(context, setup))
         while queue or any(g.student for g in graders):
             give_work()
             busy = [g for g in graders if g.student is not None]
-            wait = max(0.0, min(g.deadline for g in busy) - time.monotonic())
+            wait = min(TICK, max(0.0, min(g.deadline for g in busy) - time.monotonic()))
             ready = multiprocessing.connection.wait([g.connection for g in busy], timeout=wait)
             done = []
             for index, grader in enumerate(graders):
@@ -262,6 +336,8 @@ def run_pool(
                         log.extend((grader.process.pid, entry) for entry in learnt)
                     except (EOFError, OSError):
                         grader.process.join(STOP_GRACE)
+                        if grader.process.exitcode in (TERMINATED, -signal.SIGTERM):
+                            raise KeyboardInterrupt(signal.SIGTERM) from None
                         why = f"the grader stopped while grading this file (exit code {grader.process.exitcode})"
                         result = unfinished(student.path, assignment, config, why)
                         graders[index] = _replace(grader, context, setup)
@@ -274,28 +350,60 @@ def run_pool(
                 grader.student = None
                 done.append((student, result))
             give_work()  # before the reports are written: a grader waits for nothing of this process
+            if grading is not None:
+                grading([g.student.name for g in sorted(graders, key=lambda g: g.deadline) if g.student])
             for student, result in done:
                 record(student, result)
     finally:
-        for grader in graders:
-            grader.stop()
+        with uninterrupted():
+            _stop(graders)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop(graders: list[_Grader]) -> None:
+    """SIGTERM every grader at once, so each unwinds and stops its worker's process group; SIGKILL any
+    still running STOP_GRACE seconds later."""
+    for grader in graders:
+        if grader.process.is_alive():
+            grader.process.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for grader in graders:
+        grader.process.join(max(0.0, deadline - time.monotonic()))
+        if grader.process.is_alive():
+            grader.process.kill()
+            grader.process.join()
+        grader.connection.close()
 
 
 def _replace(grader: _Grader, context: Any, setup: tuple[Any, ...]) -> _Grader:
-    grader.stop()
+    _stop([grader])
     return _Grader(context, setup)
 
 
 def _serve(
-    connection: Any, assignment_name: str, config: GradeConfig, assignment_dirs: list[str] | None, remember: bool
+    connection: Any,
+    assignment_name: str,
+    config: GradeConfig,
+    assignment_dirs: list[str] | None,
+    remember: bool,
+    folder: str,
 ) -> None:
     """A grader process: grade each student sent, from the submission as sent (the file is not read
-    again here), send back the result, until the pipe closes."""
+    again here), send back the result, until the pipe closes.
+
+    Every temporary file and folder it makes (its workers') goes in the pool's `folder`, which the pool
+    removes however this process ends. Ctrl-C is left to the pool (see the module docstring). SIGTERM
+    unwinds the grade in progress, whose `with Worker` kills the worker's process group, and exits
+    with TERMINATED.
+    """
 
     def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(1)  # unwinds grade(), whose `with Worker` kills the worker's process group
+        raise SystemExit(TERMINATED)
 
+    # A handler that does nothing, not SIG_IGN, which every worker started from here would inherit.
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
     signal.signal(signal.SIGTERM, stop)
+    tempfile.tempdir = folder
     memory = VerdictMemory() if remember else None
     chosen = load_assignment(assignment_name, assignment_dirs)
     with forked_workers(config.limits):
@@ -364,11 +472,17 @@ def _write_student(
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
+    """`path` holds all of `text` or what it held before; a write cut short (an error, Ctrl-C) leaves
+    no partial file beside it."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with open(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(name, path)
+    except BaseException:
+        with suppress(FileNotFoundError):  # gone already if the replace was done
+            os.unlink(name)
+        raise
 
 
 def _cores() -> int:

@@ -155,9 +155,9 @@ class Calls:
         if reply.get("missing"):
             raise FunctionMissing(f"`{function}` is not defined")
         if not reply["ok"]:
-            raised = self._error_text(reply["error"])
+            raised, said = self._error_text(reply["error"])
             log.append(Call(function, args, raised=raised, names=names))
-            raise SubmissionRaised(f"`{function}` {raised}")
+            raise SubmissionRaised(f"`{function}` {said}")
         returned = reply["returned"]
         log.append(Call(function, args, returned=returned, names=names))
         self.answers.check(function, encoded, returned)
@@ -167,14 +167,18 @@ class Calls:
         self.replies.forget()
         self.session.restart()
 
-    def _error_text(self, error: dict[str, Any]) -> str:
+    def _error_text(self, error: dict[str, Any]) -> tuple[str, str]:
+        """What a call gave instead of an answer, twice: as its logged call keeps it (the exception,
+        which the JSON report shows under `raised`, so without the verb) and as the message says it
+        after the function's name. A report leaves the call's part out where the message holds it."""
         if error["type"] == "NotANumber":
-            return str(error["message"])
+            return str(error["message"]), str(error["message"])
         if error["type"] == "NotImplementedError":  # a starter stub nobody has filled in yet
-            return "is not implemented yet"
+            return "is not implemented yet", "is not implemented yet"
         where = f" ({self._quote(error['line'])})" if error.get("line") else ""
         message = f": {error['message']}" if error["message"] else ""
-        return f"raised {error['type']}{message}{where}"
+        raised = f"{error['type']}{message}{where}"
+        return raised, f"raised {raised}"
 
     def _quote(self, line: int) -> str:
         """Where an error happened, as a report names it; kept, since it names this student's file."""

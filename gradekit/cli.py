@@ -6,32 +6,41 @@ only builds the parser from them, dispatches, and turns a usage error into one s
 Exit codes: 0 every property passed (with --min-score: the score reached it; for `grade`, `gradescope`
 and `init-ci`: the work was done; for `selftest`: the assignment grades well); 1 graded with failures
 (a submission that cannot be loaded included; for `selftest`: the assignment does not grade well); 2 a
-usage error (unknown assignment, bad option).
+usage error (unknown assignment, bad option, a limit the grader cannot honour, a path it cannot write),
+found before any grading wherever it can be; 130 or 143 stopped by Ctrl-C or SIGTERM (`grade` resumes
+when run again). Global options such as --assignments may come before the
+verb or after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 from gradekit.commands import check, grade, gradescope, init_ci, listing, new, release, selftest
-from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, Parser, grading_options
+from gradekit.commands.options import (
+    EXIT_FAILED,
+    EXIT_PASSED,
+    EXIT_USAGE,
+    Parser,
+    global_options,
+    grading_options,
+    joined_global_options,
+)
 from gradekit.errors import GradekitError, UsageError
 
-__all__ = ["EXIT_FAILED", "EXIT_PASSED", "EXIT_USAGE", "build_parser", "main", "run"]
+__all__ = ["EXIT_FAILED", "EXIT_PASSED", "EXIT_USAGE", "build_parser", "main", "parse", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command line: the global options, then each verb's sub-parser, in the order --help shows."""
+    """The whole command line: the global options, then each verb's sub-parser, in the order --help
+    shows; every verb (and `gradescope build`) takes the global options too, where users put them."""
     parser = Parser(prog="gradekit", description="Property-based grading for the cross-entropy course.")
-    parser.add_argument(
-        "--assignments",
-        action="append",
-        metavar="DIR",
-        help="another folder of assignments (repeatable; also GRADEKIT_ASSIGNMENTS)",
-    )
+    global_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     grading = grading_options()
     check.add_parser(commands, grading)
@@ -42,7 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_parser(commands)
     new.add_parser(commands)
     release.add_parser(commands)
+    for verb in list(_verbs(parser)):
+        global_options(verb, verb.prog)
     return parser
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line as the verbs read it: the global options given before and after the verb, joined."""
+    return joined_global_options(build_parser().parse_args(argv))
+
+
+def _verbs(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every sub-parser under `parser`, at every depth: `gradescope`, then `gradescope build`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for verb in action.choices.values():
+                yield verb
+                yield from _verbs(verb)
 
 
 def run() -> NoReturn:
@@ -51,7 +76,18 @@ def run() -> NoReturn:
     Freeing a check's imports and example cache object by object took about 0.1 s, a tenth of a
     whole check, for memory the system takes back at once. By the time `main` returns every report is
     written and closed and every worker stopped; only this process's own output may still be buffered.
+
+    SIGTERM (sent by `timeout` or a batch scheduler) is taken as Ctrl-C is: a KeyboardInterrupt, which
+    carries the signal's number, unwinds through every `finally` that stops a grader or a worker and
+    removes a temporary folder; then `main` says so in one line and exits with 128 + that number (130
+    for Ctrl-C, 143 for SIGTERM), as a shell reports a command a signal stopped.
     """
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signum)
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         code = main()
         sys.stdout.flush()
@@ -63,9 +99,12 @@ def run() -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` (default: the process's arguments), run the verb, and return its exit code; a
-    usage error, or any other problem the user can fix, is one sentence on stderr and exit code 2."""
+    usage error, or any other problem the user can fix, is one sentence on stderr and exit code 2.
+    Stopped (Ctrl-C, or SIGTERM as `run` raises it), it says in one line what a rerun does, and
+    returns 128 + the signal's number."""
+    args: argparse.Namespace | None = None
     try:
-        args = build_parser().parse_args(argv)
+        args = parse(argv)
         code: int = args.run(args)
         return code
     except UsageError as error:
@@ -74,3 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     except GradekitError as error:
         print(f"gradekit: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt as stop:  # every worker, grader and temporary folder is gone by now
+        after = {
+            "grade": "; run the same command again to resume",  # finished students' results are kept
+            "check": "; nothing was written",
+            "selftest": "; nothing was written",
+        }
+        print(f"gradekit: stopped{after.get(args.command if args else '', '')}", file=sys.stderr)
+        number = stop.args[0] if stop.args and isinstance(stop.args[0], int) else signal.SIGINT
+        return 128 + number

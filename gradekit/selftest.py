@@ -167,8 +167,10 @@ def selftest(
         bar.advance()
 
     # Nothing remembered between grades: the second run must work everything out again to prove it.
-    run_pool(students, assignment, config, assignment_dirs, jobs, record, remember=False)
-    bar.finish()
+    try:
+        run_pool(students, assignment, config, assignment_dirs, jobs, record, remember=False, grading=bar.grading)
+    finally:
+        bar.finish()
     files = tuple(
         _verdict(assignment, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in runs)) for kind, path in bank
     )

@@ -112,7 +112,8 @@ class Session:
         at = self._layout.cell_at(line) if line else None
         if error["type"] in ("SyntaxError", "IndentationError", "TabError"):
             where = f" on line {line - cell.line + 1}" if at is cell and line else ""
-            return f"cell {cell.number} has a {error['type']}{where}: {message}; none of it ran"
+            said = f": {message}" if message else ""
+            return f"cell {cell.number} has {_article(error['type'])} {error['type']}{where}{said}; none of it ran"
         where = ""
         if at is not None and line:
             where = f" (line {line - at.line + 1})" if at is cell else f" (cell {at.number}, line {line - at.line + 1})"
@@ -159,7 +160,14 @@ def _import_solution(path: Path) -> ModuleType:
 
 
 def _load_error(error: dict[str, Any], filename: str) -> str:
-    where = f"line {error['line']} of {filename}" if error.get("line") else filename
+    said = f": {error['message']}" if error["message"] else ""
     if error["type"] in ("SyntaxError", "IndentationError", "TabError"):
-        return f"{filename} has a {error['type']} on line {error['line']}: {error['message']}"
-    return f"{filename} could not be loaded: {error['type']}: {error['message']} ({where})"
+        on = f" on line {error['line']}" if error.get("line") else ""
+        return f"{filename} has {_article(error['type'])} {error['type']}{on}{said}"
+    where = f" (line {error['line']} of {filename})" if error.get("line") else ""
+    return f"{filename} could not be loaded: {error['type']}{said}{where}"
+
+
+def _article(word: str) -> str:
+    """'an' before IndentationError, 'a' before SyntaxError or TabError."""
+    return "an" if word[:1].lower() in {"a", "e", "i", "o", "u"} else "a"

@@ -238,6 +238,96 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
     assert "(4 graded now, 0 kept from before)" in account
 
 
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+class Clock:
+    """A clock that moves only when told to."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_on_a_terminal_the_progress_line_keeps_its_clock_running_and_names_who_is_being_graded():
+    screen, clock = Terminal(), Clock()
+    bar = batch.Progress(22, 0, screen, clock=clock)
+    for _ in range(21):
+        bar.advance()
+    clock.now += 32
+    bar.grading(["zoe"])
+    assert screen.getvalue().split("\r")[-1].endswith("] 21/22 students, 32 s; grading: zoe")
+    clock.now += 1  # nothing changes but the clock: the line is drawn again
+    bar.grading(["zoe"])
+    assert screen.getvalue().split("\r")[-1].endswith("] 21/22 students, 33 s; grading: zoe")
+    bar.grading(["zoe", "alice", "bob"])
+    assert screen.getvalue().split("\r")[-1].endswith("; grading: zoe, alice, bob")
+    bar.grading(["zoe", "alice", "bob", "carol", "dave"])
+    longest = screen.getvalue().split("\r")[-1]
+    assert longest.endswith("; grading: zoe, alice and 3 more")
+    bar.grading([])  # a shorter line covers every character of the longer one before it
+    shorter = screen.getvalue().split("\r")[-1]
+    assert shorter.rstrip().endswith("21/22 students, 33 s") and len(shorter) == len(longest)
+    bar.grading(["a" * 60, "b" * 60])  # a line that wrapped would leave rows behind at each redraw
+    assert all(len(frame) < 80 for frame in screen.getvalue().split("\r"))
+    bar.grading([])
+    bar.advance()
+    bar.finish()
+    last = screen.getvalue().split("\r")[-1]  # the bar gave way to the long names, and stays narrow
+    assert last.endswith("\n") and last.rstrip() == "grading [" + "#" * 10 + "] 22/22 students, 33 s"
+
+
+def test_in_a_log_the_progress_line_is_written_at_each_tenth_and_otherwise_only_after_a_quiet_spell():
+    log, clock = io.StringIO(), Clock()
+    bar = batch.Progress(20, 0, log, clock=clock)
+    clock.now += 1
+    bar.grading(["alice", "bob"])
+    assert log.getvalue().splitlines() == ["grading [..............................] 0/20 students, 0 s"]
+    clock.now += batch.Progress.QUIET
+    bar.grading(["alice", "bob"])
+    bar.grading(["alice", "bob"])
+    bar.advance()
+    assert log.getvalue().splitlines()[1:] == [
+        "grading [..............................] 0/20 students, 31 s; grading: alice, bob"
+    ]
+    bar.advance()  # a tenth of the class
+    clock.now += batch.Progress.QUIET
+    bar.grading([])  # nobody is being graded: nothing to wait for
+    assert log.getvalue().splitlines()[2:] == ["grading [###" + "." * 27 + "] 2/20 students, 31 s; grading: alice, bob"]
+    assert "\r" not in log.getvalue()
+
+
+def test_the_pool_says_who_is_being_graded_the_longest_first_and_again_while_one_hangs(
+    tmp_path, monkeypatch, cross_entropy
+):
+    monkeypatch.setattr(batch, "TICK", 0.01)
+    (tmp_path / "dan.py").write_text("def (\n")  # graded at once: it cannot be loaded
+    students = [
+        batch.Student("ann", EXAMPLES / "submission.py"),
+        batch.Student("cat", HOSTILE / "hang_in_perplexity.py"),
+        batch.Student("dan", tmp_path / "dan.py"),
+    ]
+    events = []
+    batch.run_pool(
+        students,
+        cross_entropy,
+        replace(FAST, limits=replace(FAST.limits, call_timeout=2.0)),
+        None,
+        2,
+        lambda student, _: events.append(student.name),
+        grading=lambda names: events.append(tuple(names)),
+    )
+    assert next(e for e in events if e) == ("ann", "cat")
+    assert ("cat", "dan") in events and ("dan", "cat") not in events  # dan took ann's grader after cat began
+    alone = events[events.index("dan") + 1 : -2]  # cat, spinning for 2 s of CPU time, told every 0.01 s
+    assert alone.count(("cat",)) == len(alone) >= 3
+    assert events[-2:] == [(), "cat"]
+
+
 def test_the_grade_command_writes_the_gradebook_and_text_feedback(tmp_path):
     submissions = tmp_path / "class"
     submissions.mkdir()

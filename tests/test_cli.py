@@ -89,17 +89,72 @@ def test_a_missing_file_is_one_sentence_and_a_report(tmp_path):
     assert "does not exist" in done.stdout and "Traceback" not in done.stderr
 
 
-def test_usage_errors_exit_2_with_one_line():
+def test_usage_errors_exit_2_with_one_line(tmp_path):
     for args in (
         ["check", str(CORRECT), "--format", "xml"],
         ["check", str(CORRECT), "--assignment", "nope"],
         ["check", str(CORRECT), "--max-examples", "0"],
+        ["check", str(CORRECT), "--max-examples", "1001"],
         ["check", str(CORRECT), "--timeout", "soon"],
+        ["check", str(CORRECT), "--timeout", "nan"],
+        ["check", str(CORRECT), "--budget", "inf"],
+        ["check", str(CORRECT), "--memory", "10"],
+        ["check", str(CORRECT), "--output", str(tmp_path)],
+        ["release", "cross_entropy", "--out", str(CORRECT)],
         ["frobnicate"],
     ):
         done = run(*args)
         assert done.returncode == 2, args
         assert done.stderr.startswith("gradekit: ") and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert done.stdout == "", args
+
+
+def test_an_unknown_assignment_says_how_to_add_a_folder_of_assignments():
+    done = run("check", str(CORRECT), "--assignment", "nope")
+    assert done.stderr == (
+        "gradekit: there is no assignment named 'nope' (built in: cross_entropy, training_step; "
+        "add the folder that holds it with --assignments DIR)\n"
+    )
+
+
+def test_a_call_that_raised_is_reported_with_one_raised(tmp_path):
+    work = tmp_path / "work.py"
+    raising = "def softmax(logits):\n    raise ValueError('boom')"
+    work.write_text(CORRECT.read_text().replace("def softmax(logits):", raising))
+    text = run("check", str(work), "--max-examples", "5")
+    assert "`softmax` raised ValueError: boom (line 7 of work.py)" in text.stdout
+    assert "raised raised" not in text.stdout
+    report = json.loads(run("check", str(work), "--max-examples", "5", "--format", "json").stdout)
+    softmax = next(t for t in report["tests"] if t["name"] == "softmax_matches_reference")
+    assert softmax["message"] == "`softmax` raised ValueError: boom (line 7 of work.py)"
+    assert [call["raised"] for call in softmax["counterexample"]["calls"]] == ["ValueError: boom (line 7 of work.py)"]
+
+
+def test_an_error_loading_the_file_takes_the_right_article_and_no_empty_message(tmp_path):
+    indented = tmp_path / "indented.py"
+    indented.write_text("def softmax(z):\nreturn z\n")
+    report = json.loads(run("check", str(indented), "--assignment", "cross_entropy", "--format", "json").stdout)
+    assert report["error"].startswith("indented.py has an IndentationError on line 2: expected an indented block")
+    bare = tmp_path / "bare.py"
+    bare.write_text("raise ValueError\n")
+    report = json.loads(run("check", str(bare), "--assignment", "cross_entropy", "--format", "json").stdout)
+    assert report["error"] == "bare.py could not be loaded: ValueError (line 1 of bare.py)"
+
+
+def test_a_notebook_cell_that_does_not_parse_takes_the_right_article(tmp_path):
+    solution = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": []}
+    cells = [{**solution, "source": "def softmax(z):\nreturn z\n"}, {**solution, "source": CORRECT.read_text()}]
+    work = tmp_path / "work.ipynb"
+    work.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 4, "cells": cells, "metadata": {}}))
+    report = json.loads(run("check", str(work), "--max-examples", "5", "--format", "json").stdout)
+    assert report["notes"][0].startswith("cell 1 has an IndentationError on line 2: expected an indented block")
+
+
+def test_a_property_worth_one_point_is_one_point_in_markdown():
+    report = run("check", str(BUGGY), "--max-examples", "20", "--format", "markdown").stdout
+    assert "- `loss_is_pure` (1 point): passed, but pays only once" in report
+    assert "- `loss_non_negative` (2 points): " in report
+    assert "(1 points)" not in report
 
 
 def test_list_shows_assignments_and_signatures():

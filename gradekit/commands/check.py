@@ -3,7 +3,8 @@
 For a student checking their own work, and for anything that grades one file at a time (a CI job,
 the Gradescope autograder, a notebook's last cell): the submission is graded in a sandboxed worker
 and the report is written in the `--format` asked for, to standard output or `--output`. The exit
-code is 0 when every property passed (with `--min-score`, when the score reached it), else 1.
+code is 0 when every property passed (with `--min-score`, when the score reached it), else 1; 2 for
+an option it cannot honour, such as an `--output` that is a folder, found before grading starts.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, grade_config, not_negative
-from gradekit.errors import UsageError
+from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, file_to_write, grade_config, not_negative
+from gradekit.errors import GradekitError, UsageError
 
 
 def add_parser(
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.format not in WRITERS:
         raise UsageError(f"--format {args.format!r} is not one of {', '.join(WRITERS)}")
+    if args.output:
+        _check_output(args.output, args.submission)
     config = grade_config(args)
     from gradekit.sandbox import Worker
 
@@ -59,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
         worker.stop()
     report = WRITERS[args.format](result)
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report)
+        _write(args.output, report)
     else:
         sys.stdout.write(report)
     if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -74,3 +76,19 @@ def run(args: argparse.Namespace) -> int:
     if args.min_score is not None:
         return EXIT_PASSED if result.score >= args.min_score else EXIT_FAILED
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def _check_output(output: Path, submission: Path) -> None:
+    """Refuse an --output that cannot be written, or that is the submission itself, before grading."""
+    file_to_write(output, "--output")
+    if output.exists() and submission.exists() and output.samefile(submission):
+        raise UsageError(f"--output {output} is the submission itself; name another file for the report")
+
+
+def _write(output: Path, report: str) -> None:
+    """Write the report; a folder or disk that refuses it is one sentence, not a traceback."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report)
+    except OSError as error:
+        raise GradekitError(f"could not write the report to {output}: {error.strerror or error}") from None

@@ -4,7 +4,8 @@ For the course staff at a deadline: every student's file in SUBMISSIONS_DIR is g
 once, each in the OS sandbox (it refuses to grade without one unless given `--no-isolation`), and
 RESULTS_DIR gets each student's result and feedback, the gradebook, the class summary and its
 histogram. A rerun grades only the students not graded yet (see `gradekit.batch`). The exit code is
-0 once everything is written.
+0 once everything is written; 2 for a RESULTS_DIR that is a file or SUBMISSIONS_DIR itself (whose
+results would be graded as students), refused before anyone is graded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_PASSED, grade_config, positive
+from gradekit.commands.options import EXIT_PASSED, folder_to_write, grade_config, positive
 from gradekit.errors import UsageError
 
 
@@ -51,6 +52,12 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
+    folder_to_write(args.out, "--out")
+    if args.out.resolve() == args.submissions.resolve():
+        raise UsageError(
+            f"--out {args.out} is the submissions folder itself, where the results would be graded as students; "
+            "name another folder"
+        )
     chosen = assignment.load(args.assignment, args.assignments)
     summary = batch.grade_all(
         args.submissions,

@@ -10,6 +10,10 @@ timeout, never the grade); a reply has a size cap and all the replies of one wor
 `stop` kills the whole process group (and, sandboxed, the whole PID namespace), escalating to SIGKILL
 when polite signals are ignored, so nothing the submission started survives. Everything read from
 the worker is data to check, never to trust.
+
+Ctrl-C or SIGTERM may come at any moment: a start cut short stops what it had started, and `stop`
+holds both signals back until it is done (`uninterrupted`), so neither leaves a worker running or
+its folder behind.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ POLL_SECONDS = 0.1  # the longest a wait sleeps before it looks at the worker's 
 # /proc counts CPU time in clock ticks, and the parent reads it up to a poll slice late; a call that ends
 # near its limit is judged by the CPU time its own reply reports, so the parent stops only clear overruns.
 CPU_MARGIN = 0.25
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def wall_backstop(timeout: float) -> float:
@@ -140,6 +145,8 @@ class Worker:
         self.isolated = False
         self.note: str | None = None  # for the grade's notes: why this worker ran without the OS sandbox
         self._output = -1
+        self._request_write = -1
+        self._reply_read = -1
         self._sandbox = -1  # a pidfd of the sandbox's init, which `stop` kills: all in it die with it
         self._sandbox_init: int | None = None  # that init's pid: the worker is its only child
         self._clock: _ProcessClock | None = None  # the worker's, opened when first needed
@@ -169,6 +176,14 @@ class Worker:
         self.stop()
 
     def start(self) -> None:
+        """Start the worker; whatever cuts the start short (an error, Ctrl-C) stops what it had started."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         account = run_as_ids(self.limits.run_as)
         undumpable()
         missing = sandbox_missing(self.limits.isolation)
@@ -220,10 +235,9 @@ class Worker:
                 **_switch(account),
             )
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
-            for fd in {request_read, reply_write, self._request_write, self._reply_read, info_read, info_write, *extra}:
+            for fd in {request_read, reply_write, info_read, info_write, *extra}:
                 if fd >= 0:
                     os.close(fd)
-            self.stop()
             who = f" as {self.limits.run_as!r}" if account else ""
             raise GradekitError(f"the worker could not be started{who}: {error}") from None
         for fd in {request_read, reply_write, *extra}:
@@ -464,6 +478,11 @@ class Worker:
             return ""
 
     def stop(self) -> None:
+        """End the worker and everything it started, and remove its folder; nothing if already stopped."""
+        with uninterrupted():
+            self._stop()
+
+    def _stop(self) -> None:
         if self._sandbox >= 0:
             with suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self._sandbox, signal.SIGKILL)
@@ -478,8 +497,10 @@ class Worker:
             if self.isolated:
                 _await_hangup(self._reply_read)
             self.proc = None
-            for fd in (self._request_write, self._reply_read):
+        for fd in (self._request_write, self._reply_read):
+            if fd >= 0:
                 os.close(fd)
+        self._request_write = self._reply_read = -1
         if self._output >= 0:
             os.close(self._output)
             self._output = -1
@@ -560,11 +581,22 @@ def _pidfd(pid: int | None) -> int:
         return -1
 
 
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back from this thread for the block: a clean-up cut short would leave a
+    process running or a folder behind. One that comes meanwhile is delivered as the block ends."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _unnamed_file() -> int:
-    """A read-write descriptor of a temporary file that has no name left on disk."""
-    fd, path = tempfile.mkstemp(prefix="gradekit-output-")
-    os.unlink(path)
-    return fd
+    """A read-write descriptor of a temporary file with no name on disk: never given one where the
+    system allows (O_TMPFILE), so no interruption can leave it behind."""
+    with tempfile.TemporaryFile() as handle:
+        return os.dup(handle.fileno())
 
 
 def _switch(account: tuple[int, int] | None) -> dict[str, Any]:
