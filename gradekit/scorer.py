@@ -21,8 +21,9 @@ def score(assignment: Assignment, outcomes: dict[str, Outcome]) -> tuple[Propert
         held = [r for r in prop.requires if r not in passed]
         message = outcome.message
         if outcome.status is Status.PASSED and held:
-            names = ", ".join(f"`{r}`" for r in held)
-            message = f"passed, but pays only once {names} passes: a constant could pass this alone"
+            names = " and ".join(f"`{r}`" for r in held)
+            verb = "passes" if len(held) == 1 else "pass"
+            message = f"passed, but pays only once {names} {verb}: a constant could pass this alone"
         results.append(
             PropertyResult(
                 name=prop.name,

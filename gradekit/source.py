@@ -140,7 +140,7 @@ def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]
         and not any(part.startswith(".") or part in IGNORED_FOLDERS for part in p.relative_to(folder).parts)
     )
     if not candidates:
-        return None, f"{folder.name} holds no .py or .ipynb file"
+        return None, f"{_named(folder)} holds no .py or .ipynb file"
     stem, named = _named_like(candidates, assignment)
     nearest = [p for p in named if len(p.parts) == min(len(q.parts) for q in named)]
     tied = [p for p in nearest if p.suffix == ".ipynb" or p.with_suffix(".ipynb") not in nearest]
@@ -151,10 +151,10 @@ def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]
         return tied[0], f"graded {tied[0].relative_to(folder)}; also found {_listed(folder, others)}"
     if stem is not None:
         shown = _listed(folder, tied)
-        return None, f"{folder.name} holds {len(tied)} files named {stem} ({shown}); keep only the one to grade"
+        return None, f"{_named(folder)} holds {len(tied)} files named {stem} ({shown}); keep only the one to grade"
     wanted = f"{assignment}.ipynb or {assignment}.py" if assignment else "submission.ipynb or submission.py"
     shown = _listed(folder, candidates)
-    return None, f"{folder.name} holds {len(candidates)} files ({shown}); name the one to grade {wanted}"
+    return None, f"{_named(folder)} holds {len(candidates)} files ({shown}); name the one to grade {wanted}"
 
 
 def _named_like(candidates: list[Path], assignment: str | None) -> tuple[str | None, list[Path]]:
@@ -182,7 +182,8 @@ def read_notebook(text: str, filename: str) -> Source:
         return Source("", filename, f"{filename} is not a Jupyter notebook: it has no nbformat version")
     language = _language(data)
     if language is not None and not language.startswith(("python", "ipython")):
-        return Source("", filename, f"{filename} is a {language} notebook; gradekit runs Python")
+        written_in = language or "another language"
+        return Source("", filename, f"{filename} is a notebook in {written_in}; gradekit runs Python")
     try:
         notebook = _normalised(text)
     except Exception as error:  # nbformat raises many kinds (ValidationError, KeyError, ...) on a bad file
@@ -268,3 +269,8 @@ def _compiles(source: str) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return False
     return True
+
+
+def _named(folder: Path) -> str:
+    """A folder's name as a message shows it: `.` and `..` have none of their own, so their real one."""
+    return folder.name or folder.resolve().name or str(folder)

@@ -223,7 +223,7 @@ def test_the_assignment_is_inferred_from_a_notebook_too(tmp_path):
                 '{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"language": "R", "name": "ir"}}, '
                 '"cells": []}'
             ),
-            "is a r notebook; gradekit runs Python",
+            "is a notebook in r; gradekit runs Python",
         ),
     ],
 )
