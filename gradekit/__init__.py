@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         prop,
     )
     from gradekit.declared_types import coerce
+    from gradekit.worked import worked_examples
 
 _HOMES = {
     "Property": "gradekit.authoring",
@@ -46,6 +47,7 @@ _HOMES = {
     "magnitude": "gradekit.authoring",
     "per_submission": "gradekit.authoring",
     "prop": "gradekit.authoring",
+    "worked_examples": "gradekit.worked",
 }
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "magnitude",
     "per_submission",
     "prop",
+    "worked_examples",
 ]
 
 

@@ -4,12 +4,18 @@ An assignment is a folder:
 
     NAME/__init__.py     title and description (docstring); SOLUTION, if the solution is a module
     NAME/functions.py    the functions students write: signatures, return types and docstrings
-    NAME/properties.py   the graded properties (see gradekit.authoring)
+    NAME/public.py       optional: the properties students may read and run themselves, worked
+                         examples among them (gradekit.worked); it may not import the solution
+    NAME/properties.py   the hidden properties (see gradekit.authoring), graded after the public ones
     NAME/solution.py     the reference solution, unless __init__ names a module in SOLUTION
     NAME/known_right/    correct submissions in other styles: each must get full marks
     NAME/known_slow/     correct but slow on large inputs: every correctness point, and a scale
                          property lost on the function the docstring's first word names
     NAME/known_wrong/    one mistake each; the docstring's first word names the function to blame
+
+A student build (`gradekit release`, see gradekit.student_build) is such a folder without
+properties.py, the solution or the banks: public.py, the modules it needs, and answers.json, the
+solution's answers to the worked examples. It grades the public properties alone.
 
 The built-in assignments live in gradekit/assignments and are written exactly this way; other
 folders are found through --assignments or GRADEKIT_ASSIGNMENTS.
@@ -23,14 +29,18 @@ import inspect
 import sys
 import typing
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from gradekit import worked
 from gradekit.authoring import Property
 from gradekit.config import search_path
 from gradekit.errors import AssignmentError
+
+PUBLIC = "public.py"
+HIDDEN = "properties.py"
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,13 @@ class Assignment:
     folder: Path
     functions: dict[str, FunctionSpec]
     properties: tuple[Property, ...]
-    solution: Path
+    solution: Path | None  # None in a student build, which has the solution's answers alone
+    worked_examples: dict[str, worked.WorkedExamples] = field(default_factory=dict)  # public.py's, by name
+    worked_answers: worked.Answers = field(default_factory=dict)  # the solution's answers to them
+
+    @property
+    def student_build(self) -> bool:
+        return self.solution is None
 
     @property
     def default_seed(self) -> int:
@@ -73,7 +89,7 @@ def available(extra: list[str] | None = None) -> dict[str, Path]:
         if not folder.is_dir():
             raise AssignmentError(f"the assignments folder {folder} does not exist")
         for candidate in sorted(folder.iterdir()):
-            if (candidate / "properties.py").is_file():
+            if (candidate / HIDDEN).is_file() or (candidate / PUBLIC).is_file():
                 found.setdefault(candidate.name, candidate)
     return found
 
@@ -102,8 +118,11 @@ def load_folder(folder: Path) -> Assignment:
     name = folder.name
     package = _import_package(folder)
     functions = _function_specs(_import(f"{package.__name__}.functions", folder))
-    module = _import(f"{package.__name__}.properties", folder)
-    properties = tuple(v for v in vars(module).values() if isinstance(v, Property))
+    build = not (folder / HIDDEN).is_file()
+    solution = None if build else _solution(folder, package)
+    examples, answers, public = _public_properties(folder, package, functions, solution)
+    hidden = () if build else _properties(_import(f"{package.__name__}.properties", folder))
+    properties = public + hidden
     _validate(name, functions, properties)
     doc = package.__doc__
     title, _, description = (doc or name).partition("\n")
@@ -114,8 +133,60 @@ def load_folder(folder: Path) -> Assignment:
         folder=folder,
         functions=functions,
         properties=properties,
-        solution=_solution(folder, package),
+        solution=solution,
+        worked_examples=examples,
+        worked_answers=answers,
     )
+
+
+def _properties(module: ModuleType) -> tuple[Property, ...]:
+    return tuple(v for v in vars(module).values() if isinstance(v, Property))
+
+
+def _public_properties(
+    folder: Path, package: ModuleType, functions: dict[str, FunctionSpec], solution: Path | None
+) -> tuple[dict[str, worked.WorkedExamples], worked.Answers, tuple[Property, ...]]:
+    """public.py's worked examples, their answers and its properties, marked public, the worked
+    examples made properties with the solution's answers: worked out now where the solution is at
+    hand, read from answers.json in a student build."""
+    if not (folder / PUBLIC).is_file():
+        return {}, {}, ()
+    module = _import(f"{package.__name__}.public", folder)
+    examples = {n: v for n, v in vars(module).items() if isinstance(v, worked.WorkedExamples)}
+    unknown = sorted({e.function for e in examples.values()} - set(functions))
+    if unknown:
+        raise AssignmentError(f"{folder / PUBLIC}: worked examples of {unknown}, not in functions.py")
+    if not examples:
+        answers: worked.Answers = {}
+    elif solution is None:
+        answers = _recorded_answers(folder, examples)
+    else:
+        returns = {n: spec.returns for n, spec in functions.items()}
+        answers = worked.solution_answers(examples, _solution_module(package, solution, folder), returns)
+    found = []
+    for name, value in vars(module).items():
+        if isinstance(value, Property):
+            found.append(replace(value, public=True))
+        elif isinstance(value, worked.WorkedExamples):
+            parameters = functions[value.function].parameters
+            found.append(worked.as_property(name, value, answers[name], parameters, module.__name__))
+    return examples, answers, tuple(found)
+
+
+def _recorded_answers(folder: Path, examples: dict[str, worked.WorkedExamples]) -> worked.Answers:
+    path = folder / worked.ANSWERS
+    try:
+        text = path.read_text()
+    except OSError:
+        raise AssignmentError(f"{path} is missing: a student build carries its worked answers there") from None
+    return worked.read_answers(text, examples, str(path))
+
+
+def _solution_module(package: ModuleType, solution: Path, folder: Path) -> ModuleType:
+    named = getattr(package, "SOLUTION", None)
+    if named:
+        return _import(named, folder)
+    return _import(f"{package.__name__}.{solution.stem}", folder)
 
 
 def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
@@ -192,6 +263,7 @@ def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
 def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[Property, ...]) -> None:
     seen: set[str] = set()
     scale: dict[str, bool] = {}
+    hidden = {p.name for p in properties if not p.public}
     for p in properties:
         if p.name in seen:
             raise AssignmentError(f"{name}: two properties are named {p.name!r}")
@@ -199,6 +271,11 @@ def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[P
         if unknown:
             raise AssignmentError(f"{name}: property {p.name!r} exercises {unknown}, not in functions.py")
         missing = [r for r in p.requires if r not in seen]
+        if p.public and set(missing) & hidden:
+            raise AssignmentError(
+                f"{name}: public property {p.name!r} requires {sorted(set(missing) & hidden)}, in properties.py: "
+                "students' own check could not hold it back; require a public property (worked examples) instead"
+            )
         if missing:
             raise AssignmentError(f"{name}: property {p.name!r} requires {missing}, not defined before it")
         timed = [r for r in p.requires if scale[r]]
@@ -210,7 +287,7 @@ def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[P
         seen.add(p.name)
         scale[p.name] = p.scale
     if not properties:
-        raise AssignmentError(f"{name}: properties.py defines no @prop properties")
+        raise AssignmentError(f"{name}: properties.py and public.py define no @prop properties")
 
 
 def _solution(folder: Path, package: ModuleType) -> Path:

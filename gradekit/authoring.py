@@ -69,6 +69,7 @@ class Property:
     description: str
     max_examples: int | None = None
     scale: bool = False
+    public: bool = False  # defined in public.py: students may read it and run it themselves
 
 
 def prop(

@@ -5,11 +5,13 @@ A runner starts with nothing but the repository, so what the workflow needs trav
 its dependencies from PyPI) and, for an assignment that is not one of gradekit's own, the assignment's
 folder. `--install SPEC` replaces the wheel with whatever pip should install instead.
 
-The copied folder holds what a grade reads: `__init__.py`, `functions.py`, `properties.py`, the solution
-(the oracle every property compares with) and any helper module or file beside them. The self-test
-banks (known_right/, known_slow/, known_wrong/) stay out: no grade reads them, and they are further
-worked answers. Whoever can read the repository can read the solution; a course that must keep it
-secret grades on Gradescope instead (the bundle's source is closed to the student's code).
+An assignment with public properties (public.py) travels as its student build (gradekit.student_build):
+the public properties and the solution's answers to the worked examples, never the solution, so the
+workflow runs the public check and the course's autograder gives the grade. An assignment without
+them travels whole: `__init__.py`, `functions.py`, `properties.py`, the solution (the oracle every
+property compares with) and any helper module or file beside them, the self-test banks
+(known_right/, known_slow/, known_wrong/) left out; whoever can read the repository can then read the
+solution, which `init-ci` says as it writes it.
 
 The workflow installs gradekit, restores gradekit's recorded examples with actions/cache (in the
 folder it names in GRADEKIT_CACHE, so the cache step and gradekit agree; keyed on the assignment, the
@@ -30,6 +32,7 @@ from pathlib import Path
 
 import gradekit
 import gradekit.assignments
+from gradekit import student_build
 from gradekit.assignment import Assignment, infer, load
 from gradekit.config import search_path
 from gradekit.errors import UsageError
@@ -111,6 +114,7 @@ class Written:
     wheel: Path | None = None  # the gradekit the workflow installs; None with --install
     assignment: Path | None = None  # the copied assignment, when it is not one of gradekit's own
     removed: tuple[Path, ...] = ()  # gradekit wheels a former init-ci wrote, which nothing installs any more
+    student_build: bool = False  # the assignment went as its student build, without its solution
 
     @property
     def to_commit(self) -> tuple[Path, ...]:
@@ -162,8 +166,10 @@ def write_workflow(
         raise UsageError(f"--dir {repo} is not a folder")
     submission = _submission(repo, submission, assignment)
     custom = _custom_assignment(repo / submission, assignment, assignment_dirs)
-    if custom is not None and install is None:
+    if custom is not None and install is None and not _has_public(custom):
         _check_solution_travels(custom)
+    if custom is not None and min_score is not None:
+        _check_reachable(custom, min_score)
     wheel, removed = _write_wheel(repo, install is None)
     copied = _copy_assignment(repo, custom) if custom is not None else None
     name = custom.name if custom is not None else assignment
@@ -172,7 +178,8 @@ def write_workflow(
     path = repo / WORKFLOW
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    return Written(WORKFLOW, wheel, copied, removed)
+    public_only = custom is not None and (custom.solution is None or _has_public(custom))
+    return Written(WORKFLOW, wheel, copied, removed, public_only)
 
 
 def _submission(repo: Path, submission: str | None, assignment: str | None) -> str:
@@ -205,6 +212,8 @@ def _custom_assignment(submission: Path, name: str | None, assignment_dirs: list
 def _check_solution_travels(chosen: Assignment) -> None:
     """Refuse an assignment whose solution (SOLUTION in its __init__.py) is a module outside its folder
     and outside gradekit: the runner would have neither."""
+    if chosen.solution is None:
+        return
     solution = chosen.solution.resolve()
     inside = (chosen.folder.resolve(), Path(gradekit.__file__).resolve().parent)
     if not any(solution.is_relative_to(folder) for folder in inside):
@@ -231,12 +240,30 @@ def _write_wheel(repo: Path, wanted: bool) -> tuple[Path | None, tuple[Path, ...
     return FOLDER / name, removed
 
 
+def _check_reachable(chosen: Assignment, min_score: float) -> None:
+    """Refuse a --min-score above the most the workflow's grade can give: the public check's points,
+    where the assignment travels as its student build."""
+    public = chosen.solution is None or _has_public(chosen)
+    most = sum(p.points for p in chosen.properties if p.public or not public)
+    if min_score > most:
+        what = "its public check gives at most" if public else "it gives at most"
+        raise UsageError(f"--min-score {min_score:g} can never be reached: {what} {most:g} points in CI")
+
+
+def _has_public(chosen: Assignment) -> bool:
+    return any(p.public for p in chosen.properties)
+
+
 def _copy_assignment(repo: Path, chosen: Assignment) -> Path:
-    """Copy the assignment's folder, less its banks, to .gradekit/assignments/NAME (replacing a former
-    copy); a folder that already is that copy (graded with --assignments .gradekit/assignments) stays."""
+    """Write the assignment's student build, or where it has no public properties its folder less its
+    banks, to .gradekit/assignments/NAME (replacing a former copy); a folder that already is that copy
+    (graded with --assignments .gradekit/assignments) stays."""
     copy = ASSIGNMENTS / chosen.name
     target = repo / copy
     if target.resolve() == chosen.folder.resolve():
+        return copy
+    if _has_public(chosen) and chosen.solution is not None:
+        student_build.write(chosen, repo / ASSIGNMENTS)
         return copy
     if target.exists():
         shutil.rmtree(target)

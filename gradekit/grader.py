@@ -68,7 +68,7 @@ def grade(
         else:
             outcomes = run_all(assignment, session, config, seed, started, memory)
         output = session.output()
-        notes = (*read.notes, *session.notes, *unsandboxed)
+        notes = (*read.notes, *session.notes, *unsandboxed, *_public_check(assignment))
     tests = score(assignment, outcomes)
     lines = {k: v for k, v in session.defined.items() if type(v) is int and k in assignment.functions}
     cells = {}
@@ -87,6 +87,16 @@ def grade(
         function_lines=lines,
         notes=notes,
         function_cells=cells,
+    )
+
+
+def _public_check(assignment: Assignment) -> tuple[str, ...]:
+    """What a grade from a student build is: the public check, not the course's grade."""
+    if not assignment.student_build:
+        return ()
+    return (
+        f"this is the public check of {assignment.name}: the properties students may see; the course's "
+        "autograder also grades hidden ones, so the final score may differ",
     )
 
 

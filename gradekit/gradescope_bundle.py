@@ -34,7 +34,7 @@ import gradekit
 import gradekit.assignments
 import gradekit.reference
 from gradekit.assignment import Assignment
-from gradekit.errors import GradekitError
+from gradekit.errors import GradekitError, UsageError
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same files give the same zip, byte for byte
 ENTRY_POINTS = "[console_scripts]\ngradekit = gradekit.cli:run\n\n[pytest11]\ngradekit = gradekit.pytest_plugin\n"
@@ -105,7 +105,13 @@ exit 0
 
 
 def build(assignment: Assignment, out: Path) -> Path:
-    """Write the autograder zip for `assignment` to `out`; return its path."""
+    """Write the autograder zip for `assignment` to `out`; return its path. A student build is
+    refused: the autograder is where the hidden properties run, and it has none of them."""
+    if assignment.solution is None:
+        raise UsageError(
+            f"{assignment.folder} is a student build of {assignment.name}, without its hidden properties: "
+            "build the autograder from the instructor's folder"
+        )
     wheel_name, wheel = build_wheel()
     bundled = not _inside(assignment.folder, Path(gradekit.assignments.__file__).parent)
     extra = ["/autograder/source/assignments"] if bundled else None

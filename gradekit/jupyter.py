@@ -82,7 +82,7 @@ def check(assignment: str, *options: str, shell: Any = None) -> None:
     with tempfile.TemporaryDirectory(prefix="gradekit-") as folder:  # readable by this user alone
         path = write_notebook(cells, Path(folder) / GRADED_NAME)
         done = subprocess.run(
-            [sys.executable, "-m", "gradekit", "check", path.name, "--assignment", assignment, *options],
+            [sys.executable, "-m", "gradekit", "check", path.name, "--assignment", assignment, *_here(options)],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -91,6 +91,18 @@ def check(assignment: str, *options: str, shell: Any = None) -> None:
     print(done.stderr, end="", file=sys.stderr)
     if done.returncode in (0, 1):  # graded; 2 is a usage error, already explained on stderr
         print(REMINDER)
+
+
+def _here(options: tuple[str, ...]) -> list[str]:
+    """The options with each --assignments folder made absolute: the check runs in a temporary folder,
+    and the folder was named from the notebook's."""
+    resolved = list(options)
+    for i, option in enumerate(options):
+        if option == "--assignments" and i + 1 < len(options):
+            resolved[i + 1] = str(Path(options[i + 1]).resolve())
+        elif option.startswith("--assignments="):
+            resolved[i] = f"--assignments={Path(option.partition('=')[2]).resolve()}"
+    return resolved
 
 
 def ran_cells(history: list[str]) -> list[str]:

@@ -1,13 +1,14 @@
 """`gradekit new`: a new assignment folder that already grades well, to be edited into the real one.
 
 The templates in gradekit/templates/assignment hold a small but complete assignment (log_softmax): its
-functions, two properties (one paying on its own, one gated), a solution, one known-right and two
+functions, two public properties (worked examples paying on their own, shift invariance gated on
+them), one hidden property (the solution on drawn logits), a solution, one known-right and three
 known-wrong submissions (one for each property to catch alone), so `gradekit selftest NAME` passes,
 with no property idle, before the first edit.
 
-Docstrings in `__init__.py` and `functions.py` are what `gradekit release` shows students, so the
-templates write them for students; what they say to the instructor is in comments, which no release
-copies (`tests/test_scaffold.py` releases a new assignment to prove it).
+Docstrings in `__init__.py`, `functions.py` and `public.py` are what `gradekit release` shows
+students, so the templates write them for students; what they say to the instructor is in comments,
+which no release copies (`tests/test_scaffold.py` releases a new assignment to prove it).
 """
 
 from __future__ import annotations

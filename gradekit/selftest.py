@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from gradekit.assignment import Assignment, blamed_function
 from gradekit.batch import Progress, Student, run_pool
 from gradekit.config import GradeConfig
+from gradekit.errors import UsageError
 from gradekit.result import GradeResult, PropertyResult, Status
 
 FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
@@ -153,6 +154,11 @@ def selftest(
     """Grade the reference and the banks twice each (once if not `repeat`), in `jobs` grader processes
     (default: one per core), and judge them. The graders load the assignment by name, through
     `assignment_dirs`."""
+    if assignment.solution is None:
+        raise UsageError(
+            f"{assignment.folder} is a student build of {assignment.name}, without its solution or banks: "
+            "self-test the instructor's folder"
+        )
     started = time.monotonic()
     seed = config.seed_or(assignment.default_seed)
     bank = [("reference", assignment.solution)]

@@ -14,8 +14,9 @@ from gradekit import contracts
 from gradekit.assignment import Assignment
 
 
-def release(assignment: Assignment, out: Path) -> list[Path]:
-    """Write NAME.py and NAME.ipynb into `out`; return their paths."""
+def release(assignment: Assignment, out: Path, assignments: str = "") -> list[Path]:
+    """Write NAME.py and NAME.ipynb into `out`; return their paths. `assignments` is the folder, relative
+    to `out`, that holds the assignment's student build, when the check needs one."""
     import nbformat
     from nbformat import v4
 
@@ -24,7 +25,8 @@ def release(assignment: Assignment, out: Path) -> list[Path]:
     stubs = _stub_sources(assignment.folder / "functions.py")
     script = out / f"{assignment.name}.py"
     notebook = out / f"{assignment.name}.ipynb"
-    fill_in = f"Fill in each function, then run: gradekit check {script.name}"
+    found = f" --assignments {assignments}" if assignments else ""
+    fill_in = f"Fill in each function, then run: gradekit check {script.name}{found}"
     intro = "\n\n".join(filter(None, [assignment.title, contracts.functions_doc(assignment), fill_in]))
     header = '"""' + intro.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '\n"""\n'
     script.write_text(header + "\n\n" + "\n\n\n".join(stubs.values()) + "\n")
@@ -35,7 +37,9 @@ def release(assignment: Assignment, out: Path) -> list[Path]:
         cells.append(v4.new_code_cell(stubs[name]))
     check = "Run the cell below: it grades the cells you have run, in the order you ran them, saved or not."
     cells.append(v4.new_markdown_cell(f"## Check your work\n\n{check} Save the notebook before you hand it in."))
-    cells.append(v4.new_code_cell(f"%run -m gradekit.jupyter {assignment.name}"))  # why a magic: gradekit/jupyter.py
+    cells.append(
+        v4.new_code_cell(f"%run -m gradekit.jupyter {assignment.name}{found}")
+    )  # why a magic: gradekit/jupyter.py
     kernel = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     document = v4.new_notebook(cells=cells, metadata={"kernelspec": kernel, "language_info": {"name": "python"}})
     nbformat.validate(document)

@@ -101,10 +101,26 @@ def test_a_new_wheel_replaces_the_wheel_of_another_version(tmp_path, capsys):
     assert f"removed {old}: the workflow no longer installs it" in capsys.readouterr().err.splitlines()
 
 
-def test_a_course_assignment_is_copied_without_its_banks_and_graded_from_the_copy(tmp_path, capsys):
+def test_a_course_assignment_with_public_properties_travels_as_its_student_build(tmp_path, capsys):
     course, repo = tmp_path / "course", tmp_path / "repo"
     repo.mkdir()
     assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
+    shutil.copy(course / "label_smoothing" / "solution.py", repo / "work.py")
+    capsys.readouterr()
+    assert main(["--assignments", str(course), "init-ci", "--dir", str(repo), "--assignment", "label_smoothing"]) == 0
+    copy = repo / ".gradekit" / "assignments" / "label_smoothing"
+    assert sorted(p.name for p in copy.iterdir()) == ["__init__.py", "answers.json", "functions.py", "public.py"]
+    built = assignment.load_folder(copy)
+    assert built.student_build and all(p.public for p in built.properties)
+    told = capsys.readouterr().err
+    assert f"wrote the student build of the assignment to {copy}" in told and "not its solution" in told
+
+
+def test_a_course_assignment_without_public_properties_is_copied_whole_but_its_banks(tmp_path, capsys):
+    course, repo = tmp_path / "course", tmp_path / "repo"
+    repo.mkdir()
+    assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
+    (course / "label_smoothing" / "public.py").unlink()
     (course / "label_smoothing" / "helpers.py").write_text("SMOOTHING = 0.1\n")  # what properties may import
     shutil.copy(course / "label_smoothing" / "solution.py", repo / "work.py")
     capsys.readouterr()
@@ -131,7 +147,7 @@ def test_init_ci_run_again_with_the_copy_as_the_assignments_folder_keeps_it(tmp_
     shutil.rmtree(course)
     copies = str(repo / ".gradekit" / "assignments")
     assert main(["--assignments", copies, "init-ci", "--dir", str(repo), "--assignment", "label_smoothing"]) == 0
-    assert (repo / ".gradekit" / "assignments" / "label_smoothing" / "properties.py").is_file()
+    assert (repo / ".gradekit" / "assignments" / "label_smoothing" / "answers.json").is_file()
     assert "--assignments .gradekit/assignments check" in (repo / WORKFLOW).read_text()
 
 
@@ -141,7 +157,8 @@ def test_an_unnamed_course_assignment_is_inferred_and_copied(tmp_path):
     assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
     shutil.copy(course / "label_smoothing" / "solution.py", repo / "work.py")
     assert main(["--assignments", str(course), "init-ci", "--dir", str(repo)]) == 0
-    assert (repo / ".gradekit" / "assignments" / "label_smoothing" / "solution.py").is_file()
+    copy = repo / ".gradekit" / "assignments" / "label_smoothing"
+    assert (copy / "public.py").is_file() and not (copy / "solution.py").exists()
     assert "check work.py --assignment label_smoothing --format github" in (repo / WORKFLOW).read_text()
 
 
@@ -149,6 +166,7 @@ def test_a_solution_outside_the_assignment_folder_is_refused_before_anything_is_
     course, repo = tmp_path / "course", tmp_path / "repo"
     repo.mkdir()
     assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
+    (course / "label_smoothing" / "public.py").unlink()  # so the solution itself would travel
     with (course / "label_smoothing" / "__init__.py").open("a") as init:
         init.write('SOLUTION = "json"\n')  # a module the runner would not have as the solution
     shutil.copy(course / "label_smoothing" / "solution.py", repo / "work.py")

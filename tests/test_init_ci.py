@@ -108,12 +108,13 @@ def test_a_course_assignment_travels_with_the_repository_and_a_low_score_fails_t
     machine.mkdir()
     assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
     shutil.copy(course / "label_smoothing" / "known_wrong" / "no_max_shift.py", repo / "label_smoothing.py")
-    full = f"{assignment.load_folder(course / 'label_smoothing').max_score:g}"
+    public = assignment.load_folder(course / "label_smoothing").properties
+    full = f"{sum(p.points for p in public if p.public):g}"  # the workflow runs the public check
     command = ["--assignments", str(course), "init-ci", "--dir", str(repo), "--assignment", "label_smoothing"]
     assert main([*command, "--min-score", full]) == 0
     capsys.readouterr()
     shutil.rmtree(course)  # the runner has the repository alone
-    done, env = run_like_a_runner(repo, machine)
+    done, _ = run_like_a_runner(repo, machine)
 
     grade = step(done, "Grade (")
     assert grade.returncode == 1, grade.stdout + grade.stderr
@@ -121,4 +122,5 @@ def test_a_course_assignment_travels_with_the_repository_and_a_low_score_fails_t
     junit = step(done, "Grade into a JUnit report")
     assert junit.returncode == 0, junit.stderr
     assert "<failure" in (repo / "gradekit-junit.xml").read_text()
-    assert list(Path(cache_step(repo, env)["path"]).glob("label_smoothing-*.marshal"))
+    assert "public check of label_smoothing" in grade.stdout  # graded from its student build
+    assert not (repo / ".gradekit" / "assignments" / "label_smoothing" / "solution.py").exists()

@@ -23,6 +23,7 @@ PUBLIC = [
     "magnitude",
     "per_submission",
     "prop",
+    "worked_examples",
 ]
 
 
@@ -31,13 +32,14 @@ def test_all_is_pinned():
 
 
 def test_every_public_name_is_importable_and_is_the_authoring_kits_own():
-    from gradekit import authoring, declared_types
+    from gradekit import authoring, declared_types, worked
 
     for name in PUBLIC:
         value = getattr(gradekit, name)
         assert (
             value is getattr(authoring, name, None)
             or value is getattr(declared_types, name, None)
+            or value is getattr(worked, name, None)
             or name == "__version__"
         )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gradekit import assignment, scaffold
+from gradekit import assignment, scaffold, student_build
 from gradekit.config import GradeConfig
 from gradekit.errors import UsageError
 from gradekit.grader import grade
@@ -28,12 +28,17 @@ def test_a_new_assignment_grades_its_own_banks(tmp_path):
     assert list(made.functions) == ["log_softmax"] and made.max_score == 10
     assert grade(made.solution, made, FAST).score == 10
     (right,) = made.known("known_right")
-    no_max_shift, not_normalised = made.known("known_wrong")
+    no_max_shift, not_normalised, sorts_logits = made.known("known_wrong")
     assert grade(right, made, FAST).score == 10
     assert grade(not_normalised, made, FAST).score == 0
     assert grade(no_max_shift, made, FAST).score == 6  # caught by shift invariance alone
-    assert {assignment.blamed_function(w) for w in (no_max_shift, not_normalised)} == {"log_softmax"}
-    assert (folder / "properties.py").read_text().count("@prop") == 2
+    assert grade(sorts_logits, made, FAST).score == 6  # caught by the hidden property alone
+    assert {assignment.blamed_function(w) for w in made.known("known_wrong")} == {"log_softmax"}
+    assert (folder / "properties.py").read_text().count("@prop") == 1
+    assert [p.name for p in made.properties if p.public] == [
+        "log_softmax_on_worked_examples",
+        "log_softmax_shift_invariant",
+    ]
 
 
 def test_a_released_scaffold_shows_students_none_of_the_instructor_s_text(tmp_path):
@@ -49,15 +54,25 @@ def test_a_released_scaffold_shows_students_none_of_the_instructor_s_text(tmp_pa
     assert [word for word in INSTRUCTOR_WORDS if word in shown.lower()] == []
 
 
+def test_a_student_build_of_the_scaffold_carries_none_of_the_instructor_s_text(tmp_path):
+    folder = scaffold.create("my_log_softmax", tmp_path / "course")
+    made = assignment.load("my_log_softmax", [str(tmp_path / "course")])
+    notes = _instructor_text(folder)
+    built = student_build.write(made, tmp_path / "handout")
+    shown = "\n".join(path.read_text() for path in sorted(built.iterdir()))
+    assert [note for note in notes if note in shown] == []
+    assert [word for word in INSTRUCTOR_WORDS if word in shown.lower()] == []
+
+
 def _instructor_text(folder: Path) -> list[str]:
-    """Every comment in the scaffold, and the docstrings of what students never see: the properties,
-    the solution and the banks."""
+    """Every comment in the scaffold, and the docstrings of what students never see: the hidden
+    properties, the solution and the banks."""
     found = []
     for path in sorted(folder.rglob("*.py")):
         text = path.read_text()
         tokens = tokenize.generate_tokens(io.StringIO(text).readline)
         found += [t.string.lstrip("# ") for t in tokens if t.type == tokenize.COMMENT]
-        if path.name not in ("__init__.py", "functions.py"):
+        if path.name not in ("__init__.py", "functions.py", "public.py"):
             nodes = [n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.Module, ast.FunctionDef))]
             found += [doc for node in nodes if (doc := ast.get_docstring(node))]
     return [line for line in found if line]

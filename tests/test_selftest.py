@@ -19,7 +19,8 @@ from gradekit.result import Call, Counterexample, PropertyResult, Status
 from gradekit.selftest import FileVerdict, PropertyStats, SelfTest, blames, render, selftest
 
 NAME = "demo"
-MATCHES, SHIFT = "log_softmax_matches_reference", "log_softmax_shift_invariant"
+WORKED, SHIFT = "log_softmax_on_worked_examples", "log_softmax_shift_invariant"  # public.py
+MATCHES = "log_softmax_matches_reference"  # properties.py
 NOT_NORMALISED = '''"""log_softmax: returns z - max(z) and forgets the log of the sum."""
 
 
@@ -46,17 +47,19 @@ def test_a_new_assignment_grades_well_and_shows_its_table(tmp_path):
         ("reference", 10, ()),
         ("known_right/numpy_style.py", 10, ()),
         ("known_wrong/no_max_shift.py", 6, (SHIFT,)),  # right on typical logits, overflows when shifted
-        ("known_wrong/not_normalised.py", 0, (MATCHES,)),  # shift invariant, but not normalised
+        ("known_wrong/not_normalised.py", 0, (WORKED, MATCHES)),  # shift invariant, but not normalised
+        ("known_wrong/sorts_logits.py", 6, (MATCHES,)),  # right on the worked examples, which are in order
     ]
     stats = {p.name: p for p in report.properties}
-    assert (stats[MATCHES].points, stats[MATCHES].caught, stats[MATCHES].unique) == (6, 1, 1)
+    assert (stats[WORKED].points, stats[WORKED].caught, stats[WORKED].unique) == (2, 1, 0)
     assert (stats[SHIFT].points, stats[SHIFT].caught, stats[SHIFT].unique) == (4, 1, 1)
-    assert report.candidates_to_drop == []
-    assert stats[MATCHES].gates and not stats[SHIFT].gates  # shift invariance requires the reference match
+    assert (stats[MATCHES].points, stats[MATCHES].caught, stats[MATCHES].unique) == (4, 2, 1)
+    assert report.candidates_to_drop == []  # the worked examples catch nothing alone, but gate shift invariance
+    assert stats[WORKED].gates and not stats[SHIFT].gates and not stats[MATCHES].gates
     assert all(0 < p.mean_seconds <= p.max_seconds for p in report.properties)
     text = render(report)
-    assert "property                       points  caught  unique  mean s   max s" in text
-    assert f"{MATCHES}       6       1       1" in text and f"{SHIFT}         4       1       1" in text
+    assert "property                        points  caught  unique  mean s   max s" in text
+    assert f"{WORKED}       2       1       0" in text and f"{MATCHES}        4       2       1" in text
     assert "candidates to drop" not in text
     assert text.rstrip().splitlines()[-1].startswith("Grades well")
 
@@ -70,9 +73,9 @@ def test_a_mistake_only_one_property_catches_makes_that_property_needed(tmp_path
     assert report.ok, report.problems
     caught_by = {f.label: f.caught_by for f in report.files}
     assert caught_by["known_wrong/no_max_shift.py"] == (SHIFT,)
-    assert caught_by["known_wrong/not_normalised.py"] == (MATCHES,)
-    assert caught_by["known_wrong/returns_its_input.py"] == (MATCHES, SHIFT)
-    assert [(p.caught, p.unique) for p in report.properties] == [(2, 1), (2, 1)]
+    assert caught_by["known_wrong/not_normalised.py"] == (WORKED, MATCHES)
+    assert caught_by["known_wrong/returns_its_input.py"] == (WORKED, SHIFT, MATCHES)
+    assert [(p.caught, p.unique) for p in report.properties] == [(2, 0), (2, 1), (3, 1)]
     assert report.candidates_to_drop == []
     assert "candidates to drop" not in render(report)
 
@@ -103,15 +106,23 @@ def log_softmax(logits):
 '''
 
 
-def _with_scale_property(course: Path, requires: str = MATCHES) -> None:
-    """The scale property, defined before shift invariance (which then requires `requires`): the runner
-    still runs it last, so a function that is too slow at scale keeps its shift invariance points."""
+def _with_scale_property(course: Path, waited_on: bool = False) -> None:
+    """The scale property, defined in properties.py after the reference match it requires; with
+    `waited_on`, a correctness property after it that requires it."""
     properties = course / "properties.py"
-    text = properties.read_text()
-    shift = text.index("@prop(points=4")
-    text = text[:shift] + SCALE_PROPERTY + "\n\n" + text[shift:]
-    before = f'requires=["{MATCHES}"],\n      hint="Adding'
-    properties.write_text(text.replace(before, f'requires=["{requires}"],\n      hint="Adding'))
+    text = properties.read_text() + SCALE_PROPERTY
+    if waited_on:
+        text += WAITS_ON_SCALE
+    properties.write_text(text)
+
+
+WAITS_ON_SCALE = f"""
+
+@prop(points=1, functions=["log_softmax"], requires=["{SCALE}"], hint="Waits on speed.")
+@given(z=logits())
+def log_softmax_waits_on_speed(sub, z):
+    expect_close(sub.log_softmax(z), reference(z), scale=magnitude(z))
+"""
 
 
 def test_a_slow_but_right_file_keeps_every_correctness_point_and_a_scale_property_finds_it(tmp_path):
@@ -131,12 +142,12 @@ def test_a_slow_but_right_file_keeps_every_correctness_point_and_a_scale_propert
     assert report.problems == [
         "known_slow/not_slow.py: keeps every scale point: no scale property finds `log_softmax` slow"
     ]
-    assert "1 known-right file, 2 known-slow files and 2 known-wrong files" in render(report)
+    assert "1 known-right file, 2 known-slow files and 3 known-wrong files" in render(report)
 
 
 def test_no_correctness_property_may_wait_on_a_scale_one(tmp_path):
     course = _course(tmp_path)
-    _with_scale_property(course, requires=SCALE)
+    _with_scale_property(course, waited_on=True)
     with pytest.raises(AssignmentError, match=f"requires \\['{SCALE}'\\], which are about speed"):
         assignment.load(NAME, [str(tmp_path)])
 
@@ -171,7 +182,7 @@ def _submission_draws_random_numbers(course: Path) -> None:
 
 
 def _property_draws_random_numbers(course: Path) -> None:
-    properties = course / "properties.py"
+    properties = course / "public.py"
     # Hypothesis seeds the `random` module for each example, so `random.uniform` would still repeat;
     # an unseeded NumPy generator does not.
     text = properties.read_text().replace("from hypothesis import given", "import numpy\nfrom hypothesis import given")
@@ -187,7 +198,7 @@ def _property_draws_random_numbers(course: Path) -> None:
 BROKEN = [
     (
         _known_right_that_is_wrong,
-        "known_right/forgets_the_sum.py: scores 0/10, not full marks: log_softmax_matches_reference failed: ",
+        "known_right/forgets_the_sum.py: scores 0/10, not full marks: log_softmax_on_worked_examples failed: ",
     ),
     (
         _known_wrong_that_is_right,
@@ -197,13 +208,14 @@ BROKEN = [
         _blames_a_function_nothing_names,
         (
             "known_wrong/blames_softmax.py: loses points, but no failing property names `softmax`, which its "
-            "docstring blames (lost on log_softmax_matches_reference, log_softmax_shift_invariant)"
+            "docstring blames (lost on log_softmax_on_worked_examples, log_softmax_shift_invariant, "
+            "log_softmax_matches_reference)"
         ),
     ),
     (_blames_no_function, "known_wrong/typo.py: its docstring blames 'logsoftmax', not one of log_softmax: "),
     (
         _submission_draws_random_numbers,
-        "known_right/jittery.py: not deterministic: log_softmax_matches_reference gave another ",
+        "known_right/jittery.py: not deterministic: log_softmax_on_worked_examples gave another ",
     ),
     (
         _property_draws_random_numbers,

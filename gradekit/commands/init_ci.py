@@ -69,7 +69,12 @@ def report(repo: Path, written: Written) -> list[str]:
     lines = [f"wrote {repo / written.workflow}: the workflow"]
     if written.wheel is not None:
         lines.append(f"wrote {repo / written.wheel}: the gradekit the workflow installs")
-    if written.assignment is not None:
+    if written.assignment is not None and written.student_build:
+        lines.append(
+            f"wrote the student build of the assignment to {repo / written.assignment}: its public properties "
+            "and worked answers, not its solution; the workflow runs the public check"
+        )
+    elif written.assignment is not None:
         lines.append(
             f"copied the assignment to {repo / written.assignment}, without its known_* banks "
             "(anyone who can read the repository can read its solution)"

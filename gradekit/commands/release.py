@@ -1,9 +1,12 @@
-"""`gradekit release NAME --out DIR`: write the starter files students begin the assignment from.
+"""`gradekit release NAME --out DIR`: write what students begin the assignment with.
 
 For the instructor handing out an assignment: DIR gets NAME.py, the function stubs, and NAME.ipynb,
 with each function's description and the checks it must pass, a stub cell, and a last cell that runs
-`gradekit check` (see `gradekit.starter`); nothing of the solution is written. The exit code is 0
-once both are written; 2 for a DIR that is a file or lies under one.
+`gradekit check` (see `gradekit.starter`). An instructor's own assignment with public properties also
+gets its student build, DIR/assignments/NAME (see `gradekit.student_build`), and the starters' check
+names it, so students run the public properties on their own machines; nothing of the solution is
+ever written. The exit code is 0 once everything is written; 2 for a DIR that is a file or lies under
+one, or a public.py that would take the solution with it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 
 from gradekit.commands.options import EXIT_PASSED, folder_to_write
 from gradekit.errors import GradekitError
+
+BUILDS = "assignments"  # the folder of DIR that holds the student build
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
@@ -28,15 +33,30 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
 
 def run(args: argparse.Namespace) -> int:
     """Write the starter files of the assignment `args.name` into `args.out`."""
-    from gradekit import assignment
+    import gradekit.assignments
+    from gradekit import assignment, student_build
     from gradekit.starter import release
 
     folder_to_write(args.out, "--out")
     chosen = assignment.load(args.name, args.assignments)
+    public = any(p.public for p in chosen.properties)
+    built_in = chosen.folder.resolve().is_relative_to(Path(gradekit.assignments.__file__).resolve().parent)
     try:
-        written = release(chosen, args.out)
+        built = [student_build.write(chosen, args.out / BUILDS)] if public else []
+        written = release(chosen, args.out, BUILDS if public else "") + built
     except OSError as error:
         raise GradekitError(f"could not write the starter files into {args.out}: {error.strerror or error}") from None
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
+    if public:
+        print(
+            f"students check with the public properties of {chosen.name} alone; the hidden ones run on the autograder",
+            file=sys.stderr,
+        )
+    elif not built_in:
+        print(
+            f"{chosen.name} has no public properties (public.py), so students cannot check their work "
+            "themselves: see docs/writing-assignments.md, 'What students see'",
+            file=sys.stderr,
+        )
     return EXIT_PASSED

@@ -68,7 +68,10 @@ def recorded_inputs(
     """The recorded inputs of every property the solution passes, from the cache or made now by
     `record` (gradekit.runner.record: each property run under Hypothesis against the solution).
     Recording is the grader's own first-time work, so it is announced on stderr: a user waiting on a
-    first check learns why, and that later checks skip it."""
+    first check learns why, and that later checks skip it. A student build has no solution to record
+    against: its few public properties draw their inputs as they go."""
+    if assignment.solution is None:
+        return {}
     key = _key(assignment, seed, max_examples)
     stem = f"{assignment.name}-{seed}-{max_examples}"
     path = cache_folder() / f"{stem}-{key[:16]}.marshal"
@@ -214,7 +217,7 @@ def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     )
     names = [p.name for p in assignment.properties]  # a grade of some properties records only those
     digest.update(repr((versions, assignment.name, names, seed, max_examples)).encode())
-    sources = sorted(assignment.folder.glob("*.py")) + [assignment.solution]
+    sources = sorted(assignment.folder.glob("*.py")) + ([assignment.solution] if assignment.solution else [])
     sources += [Path(str(module.__file__)) for module in (gradekit.strategies, gradekit.sandbox.worker)]
     for source in sources:
         digest.update(source.read_bytes())
