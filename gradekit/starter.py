@@ -1,8 +1,11 @@
 """`gradekit release`: what students start from, written from the assignment's own functions.py.
 
-The starter .py is the stubs themselves; the starter notebook gives each function a Markdown cell
-(its description and the names and hints of the checks it must pass), a stub cell that raises
-NotImplementedError, and a last cell that runs the check. Nothing of the solution is ever written.
+The starter .py is the stubs themselves under a header: the title, what holds for every function
+(functions.py's docstring) and the command that checks them. The starter notebook opens with the
+title, the description and the same text; then each function gets a Markdown cell (its contract, and
+the names and hints of the checks it must pass) and a stub cell that raises NotImplementedError; a
+last cell runs the check on what the kernel ran (gradekit.jupyter), naming the student build when
+the check needs one. Nothing of the solution is ever written.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ def release(assignment: Assignment, out: Path, assignments: str = "") -> list[Pa
     header = '"""' + intro.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '\n"""\n'
     script.write_text(header + "\n\n" + "\n\n\n".join(stubs.values()) + "\n")
 
-    cells = [v4.new_markdown_cell(f"# {assignment.title}\n\n{assignment.description}".strip())]
+    heading = [f"# {assignment.title}", assignment.description, contracts.functions_doc(assignment)]
+    cells = [v4.new_markdown_cell("\n\n".join(filter(None, heading)))]
     for name, spec in assignment.functions.items():
         cells.append(v4.new_markdown_cell(_function_markdown(assignment, name, spec.doc)))
         cells.append(v4.new_code_cell(stubs[name]))

@@ -82,6 +82,7 @@ def test_the_starter_files_carry_the_contract_list_details_prints(tmp_path, name
         for prop in contracts.checks(loaded, function):
             assert f"`{prop.name}` ({contracts.points(prop.points)}" in cell and prop.hint in shown(cell)
     assert contracts.functions_doc(loaded) in ast.get_docstring(module)
+    assert contracts.functions_doc(loaded) in cells[0] and loaded.description in cells[0]
     assert textwrap.indent(contracts.functions_doc(loaded), "  ") in listed
 
 
