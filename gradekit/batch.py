@@ -59,6 +59,7 @@ import gradekit
 from gradekit.assignment import Assignment
 from gradekit.assignment import load as load_assignment
 from gradekit.config import GradeConfig
+from gradekit.course_terms import counted
 from gradekit.grader import grade, unfinished
 from gradekit.reports import WRITERS, class_summary, gradebook
 from gradekit.result import GradeResult
@@ -152,7 +153,7 @@ def grade_all(
     _write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
     done_now = len(todo)
     return (
-        f"gradekit: {len(students)} students in {out} ({done_now} graded now, {len(students) - done_now} "
+        f"gradekit: {counted(len(students), 'student')} in {out} ({done_now} graded now, {len(students) - done_now} "
         f"kept from before) in {time.monotonic() - started:.1f} s"
     )
 
@@ -177,7 +178,7 @@ class Progress:
         total: int,
         done: int,
         stream: TextIO,
-        unit: str = "students",
+        unit: str = "student",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total, self.done, self.kept = total, done, done
@@ -215,7 +216,7 @@ class Progress:
     def _write(self) -> None:
         now = self.clock()
         kept = f", {self.kept} from before" if self.kept else ""
-        rest = f" {self.done}/{self.total} {self.unit}{kept}, {now - self.started:.0f} s"
+        rest = f" {self.done}/{counted(self.total, self.unit)}{kept}, {now - self.started:.0f} s"
         if self.names:
             rest += f"; grading: {_listed(self.names, self.NAMES)}"
         if self.live:  # one row: a line that wrapped would leave its first rows behind at every redraw

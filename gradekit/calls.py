@@ -16,6 +16,7 @@ import json
 from typing import Any, Protocol
 
 from gradekit import course_terms
+from gradekit.config import MIB
 from gradekit.declared_types import coerce
 from gradekit.errors import (
     CallTimedOut,
@@ -173,6 +174,10 @@ class Calls:
         after the function's name. A report leaves the call's part out where the message holds it."""
         if error["type"] == "NotANumber":
             return str(error["message"]), str(error["message"])
+        if error["type"] == "TooLarge":  # the worker's cap on one reply, which a student never named
+            limit = _size(self.session.worker.limits.reply_bytes)
+            said = f"returned an answer too large to read back (more than the {limit} one call may send)"
+            return said, said
         if error["type"] == "NotImplementedError":  # a starter stub nobody has filled in yet
             return "is not implemented yet", "is not implemented yet"
         where = f" ({self._quote(error['line'])})" if error.get("line") else ""
@@ -191,6 +196,14 @@ def _input(args: tuple[Any, ...], names: tuple[str, ...]) -> str:
     """A call's arguments as a report shows them: `z = 10,000 values, all 0.0`."""
     named = names + tuple(f"argument {i + 1}" for i in range(len(names), len(args)))
     return ", ".join(f"{name} = {course_terms.value(arg, name)}" for arg, name in zip(args, named))
+
+
+def _size(count: int) -> str:
+    """A number of bytes as a student reads a limit: "1 MiB", "256 KiB", "512 bytes"."""
+    for unit, scale in (("MiB", MIB), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:g} {unit}"
+    return f"{count} bytes"
 
 
 def _seconds(cpu: Any) -> float:

@@ -21,6 +21,7 @@ import textwrap
 
 from gradekit.assignment import Assignment
 from gradekit.authoring import Property
+from gradekit.course_terms import counted
 
 # What CommonMark may read as markup inside a line of prose: a backslash, a code span, emphasis (any
 # `*`; an `_` not inside a word, as in m_hat), an HTML tag.
@@ -47,7 +48,7 @@ def used_by(assignment: Assignment, name: str) -> list[Property]:
 
 def points(value: float) -> str:
     """'1 point', '6 points', '0.5 points'."""
-    return f"{value:g} point{'' if value == 1 else 's'}"
+    return counted(value, "point")
 
 
 def terms(check: Property, quote: str = "") -> str:

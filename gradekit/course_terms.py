@@ -16,7 +16,7 @@ from typing import Any
 
 from gradekit.reference.course import BOS, decode, token_name
 
-__all__ = ["differences", "is_number", "number", "pair", "tokens", "value", "whole"]
+__all__ = ["counted", "differences", "is_number", "number", "pair", "tokens", "value", "whole"]
 
 SHORT_VECTOR = 6  # entries a vector or table may have and still be shown whole
 EXCEPTIONS = 3  # entries that differ from the rest a vector or table may have and read as "all x except ..."
@@ -54,6 +54,12 @@ def whole(x: Any) -> bool:
 
 def _short(text: str, limit: int = LONGEST) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def counted(count: float, noun: str, plural: str = "") -> str:
+    """A count and its noun, agreeing: '1 point', '0.5 points', '3 properties' (`plural` where an s
+    is not enough)."""
+    return f"{count:g} {noun if count == 1 else plural or noun + 's'}"
 
 
 def is_number(x: Any) -> bool:

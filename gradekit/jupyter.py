@@ -42,6 +42,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gradekit.course_terms import counted
+
 GRADED_NAME = "ran_in_this_kernel.ipynb"
 # An earlier check: gradekit imported (`check` called from Python) or run with %run -m.
 A_CHECK = re.compile(r"^\s*(?:(?:from|import)\s+gradekit\b|%run\s+-m\s+gradekit\b)", re.MULTILINE)
@@ -76,7 +78,7 @@ def check(assignment: str, *options: str, shell: Any = None) -> None:
         print(NOTHING_RAN, file=sys.stderr)
         return
     print(
-        f"Grading the {ran} cell{'' if ran == 1 else 's'} this kernel has run, in the order they ran: "
+        f"Grading the {counted(ran, 'cell')} this kernel has run, in the order they ran: "
         "cell N below is the cell run as [N]."
     )
     with tempfile.TemporaryDirectory(prefix="gradekit-") as folder:  # readable by this user alone

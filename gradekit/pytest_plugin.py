@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from gradekit.commands.options import MAX_EXAMPLES, examples
 from gradekit.errors import GradekitError
 from gradekit.result import GradeResult, PropertyResult, Status
 
@@ -33,7 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gradekit", "grading a submission with gradekit")
     group.addoption("--gradekit", metavar="SUBMISSION", help="grade this .py/.ipynb: one test per property")
     group.addoption("--gradekit-assignment", metavar="NAME", help="the assignment (inferred when left out)")
-    group.addoption("--gradekit-max-examples", type=int, metavar="N", help="examples per property (default 100)")
+    group.addoption(
+        "--gradekit-max-examples",
+        type=examples,  # the range `gradekit check --max-examples` takes, refused as pytest's usage error
+        metavar="N",
+        help=f"examples per property, from 1 to {MAX_EXAMPLES} (default 100)",
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from gradekit.assignment import Assignment, blamed_function
 from gradekit.batch import Progress, Student, run_pool
 from gradekit.config import GradeConfig
+from gradekit.course_terms import counted
 from gradekit.errors import UsageError
 from gradekit.result import GradeResult, PropertyResult, Status
 
@@ -166,7 +167,7 @@ def selftest(
     runs = (1, 2) if repeat else (1,)
     students = [Student(f"{kind}/{path.name}#{run}", path) for run in runs for kind, path in bank]
     results: dict[str, GradeResult] = {}
-    bar = Progress(len(students), 0, progress or io.StringIO(), unit="grades")
+    bar = Progress(len(students), 0, progress or io.StringIO(), unit="grade")
 
     def record(student: Student, result: GradeResult) -> None:
         results[student.name] = result
@@ -300,8 +301,8 @@ def render(report: SelfTest) -> str:
     right = sum(f.kind == "known_right" for f in report.files)
     slow = sum(f.kind == "known_slow" for f in report.files)
     wrong = sum(f.kind == "known_wrong" for f in report.files)
-    kinds = [_count(right, "known-right file")] + ([_count(slow, "known-slow file")] if slow else [])
-    banks = f"{', '.join(kinds)} and {_count(wrong, 'known-wrong file')}"
+    kinds = [counted(right, "known-right file")] + ([counted(slow, "known-slow file")] if slow else [])
+    banks = f"{', '.join(kinds)} and {counted(wrong, 'known-wrong file')}"
     header = (
         f"Self-test of {report.assignment} (seed {report.seed}): the reference, {banks}, "
         f"each graded {'twice' if report.repeated else 'once'}, "
@@ -332,7 +333,7 @@ def render(report: SelfTest) -> str:
     lines.append("")
     problems = report.problems
     if problems:
-        lines.append(f"Does not grade well: {_count(len(problems), 'problem')}")
+        lines.append(f"Does not grade well: {counted(len(problems), 'problem')}")
         lines += [f"  {problem}" for problem in problems]
     else:
         lines.append(
@@ -346,7 +347,3 @@ def render(report: SelfTest) -> str:
             + (", and each second grade the same as the first" if report.repeated else "")
         )
     return "\n".join(lines) + "\n"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -301,6 +301,17 @@ def test_in_a_log_the_progress_line_is_written_at_each_tenth_and_otherwise_only_
     assert "\r" not in log.getvalue()
 
 
+def test_a_class_of_one_is_counted_in_the_singular(tmp_path, cross_entropy):
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    (submissions / "ann.py").write_text("")
+    (submissions / "ann").mkdir()  # two entries that claim one name: recorded at once, no grader started
+    progress, out = io.StringIO(), tmp_path / "results"
+    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=progress)
+    assert account.startswith(f"gradekit: 1 student in {out} (1 graded now, 0 kept from before) in ")
+    assert "] 1/1 student, " in progress.getvalue().splitlines()[-1]
+
+
 def test_the_pool_says_who_is_being_graded_the_longest_first_and_again_while_one_hangs(
     tmp_path, monkeypatch, cross_entropy
 ):

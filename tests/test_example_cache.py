@@ -163,6 +163,16 @@ def test_a_cache_that_cannot_be_written_leaves_no_temporary_file(fresh, cache):
     assert [p.name for p in cache.iterdir()] == [name]
 
 
+def test_a_write_interrupted_before_its_rename_leaves_no_temporary_file(tmp_path, monkeypatch):
+    def interrupted(source: str, destination: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        examples._write(tmp_path / "cross_entropy.marshal", b"recorded")
+    assert list(tmp_path.glob("*.tmp")) == [] and list(tmp_path.iterdir()) == []
+
+
 def test_an_honest_cache_file_is_read_not_recorded_again(fresh, cache, monkeypatch):
     name, whole, recorded = fresh
     (cache / name).write_bytes(whole)

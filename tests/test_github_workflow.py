@@ -9,11 +9,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 import gradekit
 from gradekit import assignment
 from gradekit.cli import main
+from gradekit.commands.options import MAX_EXAMPLES
 from gradekit.config import GradeConfig
 from gradekit.github_workflow import WORKFLOW
 from gradekit.grader import grade
@@ -263,6 +265,23 @@ def test_the_pytest_plugin_shows_the_score_under_xdist_too(tmp_path):
     assert f"[{PROPERTIES} items]" in done.stdout  # xdist's own count of what its workers collected
     full = f"{assignment.load('cross_entropy').max_score:g}"
     assert f"gradekit: {full}/{full} for submission.py (cross_entropy)" in done.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("0", "'0' must be positive"),
+        ("-3", "'-3' must be positive"),
+        ("1001", f"1001 is more than {MAX_EXAMPLES}, the most a grade can hold"),
+        ("ten", "'ten' is not a number"),
+    ],
+)
+def test_the_pytest_plugin_takes_the_examples_the_command_takes_and_refuses_the_rest(tmp_path, value, why):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    done = pytest_with_gradekit(tmp_path, "--gradekit", "submission.py", "--gradekit-max-examples", value)
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    assert f"error: argument --gradekit-max-examples: {why}" in done.stderr
+    assert "Traceback" not in done.stderr and "gradekit: " not in done.stdout
 
 
 def test_an_unknown_assignment_is_one_sentence_at_collection(tmp_path):

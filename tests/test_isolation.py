@@ -429,16 +429,19 @@ def test_a_realtime_signal_is_reported_by_its_name(grade_file, watch):
 
 
 def test_replies_padded_to_15_mib_are_capped(grade_file, watch):
-    """A reply of 15 MiB of floats comes back as the worker's own TooLarge error; 15 MiB written straight
-    into the pipe stops the worker. Encoding one costs the worker about 0.3 s: the timeout is the
-    default's, so a slow encode is not mistaken for a hang, and two examples a property keep the
-    calls the grader sends ahead (each encoded in vain once the first fails) few."""
+    """A reply of 15 MiB of floats comes back as the worker's own error, said as a student reads it;
+    15 MiB written straight into the pipe stops the worker. Encoding one costs the worker about 0.3 s:
+    the timeout is the default's, so a slow encode is not mistaken for a hang, and two examples a
+    property keep the calls the grader sends ahead (each encoded in vain once the first fails) few."""
     result = graded(grade_file, "huge_replies.py", GradeConfig(max_examples=2), call_timeout=Limits().call_timeout)
     assert_earned_honestly(result, ("perplexity", "softmax_cross_entropy_grad"))
     tests = by_name(result)
     perplexity = tests["perplexity_matches_reference"]
     assert perplexity.status is Status.FAILED
-    assert "raised TooLarge: returned more data than the grader accepts" in perplexity.message
+    assert (
+        "`perplexity` returned an answer too large to read back (more than the 1 MiB one call may send)"
+        in perplexity.message
+    )
     assert tests["grad_matches_identity"].status is Status.ERROR
     assert "the worker sent more data than the grader accepts" in tests["grad_matches_identity"].message
     assert watch.left() == []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import grader, scaffold
+from gradekit import grader, gradescope_bundle, scaffold
 from gradekit.cli import EXIT_PASSED, EXIT_USAGE, build_parser, main, parse
 from gradekit.commands.options import MAX_EXAMPLES, MAX_MEMORY_MIB, MIN_MEMORY_MIB
 
@@ -225,6 +225,52 @@ def test_release_into_a_file_is_refused(capsys, tmp_path):
         f"gradekit: --out {notes / 'starter'} cannot be written: {notes} is a file, not a folder"
     )
     assert notes.read_text() == "mine\n"
+
+
+def test_a_gradescope_zip_that_is_a_folder_or_under_a_file_is_refused(capsys, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    build = ["gradescope", "build", "--assignment", "cross_entropy", "--out"]
+    assert refused(capsys, *build, str(tmp_path)) == (
+        f"gradekit: --out {tmp_path} is a folder; name a file to write, like {tmp_path / 'autograder.zip'}"
+    )
+    assert refused(capsys, *build, str(notes / "autograder.zip")) == (
+        f"gradekit: --out {notes / 'autograder.zip'} cannot be written: {notes} is a file, not a folder"
+    )
+    assert notes.read_text() == "mine\n"
+
+
+def test_a_gradescope_zip_the_disk_refuses_is_one_sentence(capsys, monkeypatch, tmp_path):
+    def build(*args: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(gradescope_bundle, "build", build)
+    out = tmp_path / "autograder.zip"
+    assert refused(capsys, "gradescope", "build", "--assignment", "cross_entropy", "--out", str(out)) == (
+        f"gradekit: could not write {out}: Permission denied"
+    )
+
+
+def test_a_new_assignment_into_a_file_or_under_one_is_refused(capsys, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    assert refused(capsys, "new", "smoothing", "--dir", str(notes)) == (
+        f"gradekit: --dir {notes} is a file; name a folder to write into"
+    )
+    assert refused(capsys, "new", "smoothing", "--dir", str(notes / "course")) == (
+        f"gradekit: --dir {notes / 'course'} cannot be written: {notes} is a file, not a folder"
+    )
+    assert notes.read_text() == "mine\n"
+
+
+def test_a_new_assignment_the_disk_refuses_is_one_sentence(capsys, monkeypatch, tmp_path):
+    def create(*args: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(scaffold, "create", create)
+    assert refused(capsys, "new", "smoothing", "--dir", str(tmp_path)) == (
+        f"gradekit: could not write the assignment into {tmp_path}: Permission denied"
+    )
 
 
 def test_a_class_grade_into_a_file_or_into_the_submissions_is_refused_before_grading(capsys, tmp_path):

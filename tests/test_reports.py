@@ -242,6 +242,17 @@ def test_text_report_and_every_other_format_share_the_counterexample_lines():
     assert "Notes:\n  cell 2 raised NameError" in text.render(RESULT)
 
 
+def test_text_report_counts_agree_with_their_nouns():
+    assert "2 of 5 properties passed (seed 7)" in text.render(RESULT)
+    assert "  softmax_shift_invariant (3 points)" in text.render(RESULT)
+    one = replace(RESULT, tests=(replace(RESULT.tests[1], max_score=1),))
+    report = text.render(one)
+    assert "1 of 1 property passed (seed 7)" in report and "  softmax_shift_invariant (1 point)" in report
+    broken = text.render(replace(BROKEN, tests=BROKEN.tests[:1]))
+    assert "Every property scores 0 until the file loads (1 property)." in broken
+    assert "Every property scores 0 until the file loads (5 properties)." in text.render(BROKEN)
+
+
 def test_the_class_writers_lay_out_the_results_given(cross_entropy):
     graded = [("ann", RESULT), ("=bob", BROKEN)]
     names = [p.name for p in cross_entropy.properties]

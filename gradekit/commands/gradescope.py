@@ -3,7 +3,7 @@
 For the instructor who grades on Gradescope: the zip holds this gradekit as a wheel, the assignment
 when it is not one of gradekit's own, and the `setup.sh` and `run_autograder` scripts Gradescope runs
 (see `gradekit.gradescope_bundle`). Upload it as the autograder of a programming assignment. The exit
-code is 0 once the zip is written.
+code is 0 once the zip is written; 2 for a ZIP that is a folder, lies under a file or cannot be written.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_PASSED, Parser
+from gradekit.commands.options import EXIT_PASSED, Parser, file_to_write
+from gradekit.errors import GradekitError
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
@@ -33,7 +34,11 @@ def run(args: argparse.Namespace) -> int:
     """Write the autograder zip of `args.assignment` to `args.out`."""
     from gradekit import assignment, gradescope_bundle
 
+    file_to_write(args.out, "--out", like="autograder.zip")
     chosen = assignment.load(args.assignment, args.assignments)
-    gradescope_bundle.build(chosen, args.out)
+    try:
+        gradescope_bundle.build(chosen, args.out)
+    except OSError as error:
+        raise GradekitError(f"could not write {args.out}: {error.strerror or error}") from None
     print(f"wrote {args.out}: upload it as the autograder of a Gradescope programming assignment", file=sys.stderr)
     return EXIT_PASSED

@@ -3,7 +3,8 @@
 For the instructor starting an assignment: DIR/NAME gets a small but complete assignment from
 gradekit's templates (its functions, two properties, a solution, a known-right and two known-wrong
 submissions), so `gradekit selftest NAME` passes before the first edit (see `gradekit.scaffold`).
-A bad name or an existing folder is a usage error. The exit code is 0 once the folder is written.
+A bad name, an existing folder, or a DIR that is a file, lies under one or cannot be written is a
+usage error (exit code 2). The exit code is 0 once the folder is written.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_PASSED
+from gradekit.commands.options import EXIT_PASSED, folder_to_write
+from gradekit.errors import GradekitError
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
@@ -29,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
     """Create the assignment folder `args.name` in `args.dir`."""
     from gradekit import scaffold
 
-    folder = scaffold.create(args.name, args.dir)
+    folder_to_write(args.dir, "--dir")
+    try:
+        folder = scaffold.create(args.name, args.dir)
+    except OSError as error:
+        raise GradekitError(f"could not write the assignment into {args.dir}: {error.strerror or error}") from None
     print(f"wrote {folder}: grade with `gradekit --assignments {args.dir} ...`", file=sys.stderr)
     return EXIT_PASSED

@@ -218,13 +218,14 @@ def grade_config(args: argparse.Namespace, isolation: str = "auto") -> GradeConf
     )
 
 
-def file_to_write(path: Path, option: str) -> Path:
-    """`path`, checked before any grading as a file `option` can write: not a folder, nor under a file.
+def file_to_write(path: Path, option: str, like: str = "report.json") -> Path:
+    """`path`, checked before any work as a file `option` can write: not a folder, nor under a file.
 
-    A report that cannot be written would otherwise end a check with a traceback after all its work.
+    A file that cannot be written would otherwise end a command with a traceback after all its work.
+    The refusal suggests `like` inside the folder given, a name of the kind the command writes.
     """
     if path.is_dir():
-        raise UsageError(f"{option} {path} is a folder; name a file to write, like {path / 'report.json'}")
+        raise UsageError(f"{option} {path} is a folder; name a file to write, like {path / like}")
     _under_a_folder(path, option)
     return path
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from gradekit.course_terms import counted
 from gradekit.reports.text import MARKS, details
 from gradekit.result import GradeResult, PropertyResult, Status
 
@@ -26,11 +27,11 @@ def render(result: GradeResult) -> str:
             "",
             f"> **Could not grade:** {escape(result.error)}",
             "",
-            f"Every property scores 0 until the file loads ({_count(len(result.tests), 'property', 'properties')}).",
+            f"Every property scores 0 until the file loads ({counted(len(result.tests), 'property', 'properties')}).",
         ]
     else:
         passed = sum(t.status is Status.PASSED for t in result.tests)
-        out[-1] += f" · {passed} of {_count(len(result.tests), 'property', 'properties')} passed · seed {result.seed}"
+        out[-1] += f" · {passed} of {counted(len(result.tests), 'property', 'properties')} passed · seed {result.seed}"
     if result.notes:
         out += ["", "## Notes", ""]
         out += [f"- {escape(note)}" for note in result.notes]
@@ -42,7 +43,7 @@ def render(result: GradeResult) -> str:
     held = [t for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
     if held:
         out += ["", "## Passed, but held back until the function's values are right", ""]
-        out += [f"- `{t.name}` ({_points(t.max_score)}): {escape(t.message)}" for t in held]
+        out += [f"- `{t.name}` ({counted(t.max_score, 'point')}): {escape(t.message)}" for t in held]
     paid = [t for t in result.tests if t.status is Status.PASSED and t.score == t.max_score]
     if paid:
         out += ["", "## Passed", "", "| property | functions | points |", "| --- | --- | --- |"]
@@ -62,16 +63,6 @@ def _section(test: PropertyResult) -> list[str]:
     if hint:
         section += ["", f"**Hint:** {escape(hint)}"]
     return section
-
-
-def _points(value: float) -> str:
-    """'1 point', '3 points', '0.5 points'."""
-    return _count(value, "point", "points")
-
-
-def _count(value: float, one: str, many: str) -> str:
-    """'1 property', '32 properties'."""
-    return f"{value:g} {one if value == 1 else many}"
 
 
 def fenced(text: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gradekit import course_terms
+from gradekit.course_terms import counted
 from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
 
 MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
@@ -17,10 +18,10 @@ def render(result: GradeResult) -> str:
     ]
     if result.error:
         lines.append(f"Could not grade: {result.error}")
-        lines.append(f"Every property scores 0 until the file loads ({len(result.tests)} properties).")
+        lines.append(f"Every property scores 0 until the file loads ({_properties(len(result.tests))}).")
         return "\n".join(lines + _notes(result)) + "\n"
     passed = sum(t.status is Status.PASSED for t in result.tests)
-    lines.append(f"{passed} of {len(result.tests)} properties passed (seed {result.seed})")
+    lines.append(f"{passed} of {_properties(len(result.tests))} passed (seed {result.seed})")
     lines += _notes(result)
     for test in result.tests:
         if test.status is not Status.PASSED:
@@ -29,7 +30,7 @@ def render(result: GradeResult) -> str:
     held = [t for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
     if held:
         lines += ["", "Passed, but held back until the function's values are right:"]
-        lines += [f"  {t.name} ({_points(t.max_score)} point{'' if t.max_score == 1 else 's'})" for t in held]
+        lines += [f"  {t.name} ({counted(t.max_score, 'point')})" for t in held]
     if result.output.strip():
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]
@@ -157,3 +158,8 @@ def _notes(result: GradeResult) -> list[str]:
 
 def _points(value: float) -> str:
     return f"{value:g}"
+
+
+def _properties(count: int) -> str:
+    """'1 property', '5 properties': "1 of 1 property passed" agrees with the total, as it is read."""
+    return counted(count, "property", "properties")

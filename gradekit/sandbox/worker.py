@@ -156,7 +156,12 @@ def to_plain(value: Any, depth: int = 0) -> Any:
         return float(data)
     if data is not None and hasattr(data, "tolist"):
         return to_plain(data, depth + 1)
-    raise NotPlain(f"a {type(value).__name__}")
+    raise NotPlain(with_article(type(value).__name__))
+
+
+def with_article(noun: str) -> str:
+    """`noun` after the article its first letter takes: the noun is whatever class a student returned."""
+    return f"an {noun}" if noun.lower().startswith(("a", "e", "i", "o", "u")) else f"a {noun}"
 
 
 def encode(value: Any) -> str:

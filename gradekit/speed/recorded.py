@@ -229,7 +229,8 @@ def _write(path: Path, data: bytes) -> None:
 
     A whole new file (0600) in the same folder is renamed over whatever is at `path`: a reader sees the
     old file or the new one, never part of one, and a rename replaces a link or a pipe itself, never
-    what it leads to. A temporary file that was not renamed is removed.
+    what it leads to. A temporary file that was not renamed is removed, an interrupted write's too
+    (Ctrl-C during a first recording), so no cache folder fills with them; only OSError is swallowed.
     """
     temporary: str | None = None
     try:
@@ -238,7 +239,9 @@ def _write(path: Path, data: bytes) -> None:
             temporary = handle.name
             handle.write(data)
         os.replace(temporary, path)
-    except OSError:
+    except BaseException as error:
         if temporary is not None:
             with suppress(OSError):
                 os.unlink(temporary)
+        if not isinstance(error, OSError):
+            raise
