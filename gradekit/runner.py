@@ -19,6 +19,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -46,7 +47,7 @@ from gradekit.result import Call, Counterexample, Status
 from gradekit.sandbox.worker import decode, encode
 from gradekit.session import Session, Trusted
 
-__all__ = ["Example", "Trial", "VerdictMemory", "record", "recorded", "run_all", "run_property"]
+__all__ = ["Example", "Trial", "VerdictMemory", "record", "recorded", "run_all", "run_property", "ship", "shipped"]
 
 VerdictMemory = speed.Memory  # what a class grader hands each grade, so answers alike are graded once
 WALL_FACTOR = 5.0  # a property's wall-clock backstop, in CPU budgets
@@ -196,6 +197,17 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> speed.Reco
     """The recorded inputs of the assignment's properties, from the cache or recorded now: a class grade
     and a Gradescope bundle ask for them ahead, so no grader records them itself."""
     return speed.recorded_inputs(assignment, seed, max_examples, record)
+
+
+def ship(assignment: Assignment) -> Path:
+    """Record the assignment's inputs at its default seed and example count into the assignment's own
+    folder (gradekit.speed.recorded), so a machine with the same versions never records them."""
+    return speed.ship(assignment, assignment.default_seed, GradeConfig().max_examples, record)
+
+
+def shipped(assignment: Assignment) -> Path:
+    """Where `ship` writes the assignment's recording for this machine's versions."""
+    return speed.shipped_path(assignment, assignment.default_seed, GradeConfig().max_examples)
 
 
 def _returns(assignment: Assignment) -> dict[str, Any]:

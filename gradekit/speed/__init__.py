@@ -28,10 +28,10 @@ from gradekit.outcome import Outcome
 from gradekit.result import Status
 from gradekit.session import Session
 from gradekit.speed.read_ahead import ReadAhead, opening, stream
-from gradekit.speed.recorded import Recorded, recorded_inputs
+from gradekit.speed.recorded import Recorded, recorded_inputs, ship, shipped_path
 from gradekit.speed.verdicts import Memory, relocate
 
-__all__ = ["Attempt", "Memory", "Recorded", "Shortcuts", "recorded_inputs"]
+__all__ = ["Attempt", "Memory", "Recorded", "Shortcuts", "recorded_inputs", "ship", "shipped_path"]
 
 
 @dataclass(frozen=True)

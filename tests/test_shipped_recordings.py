@@ -1,0 +1,81 @@
+"""The recordings the built-in assignments carry: each equals a fresh recording, a first check reads it
+instead of recording, and a recording made under another key is never read."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+import gradekit.speed.recorded as recorded
+from gradekit import assignment, runner
+
+ROOT = Path(__file__).resolve().parent.parent
+STALE = "stale: run `python scripts/ship_recordings.py` and commit assignments/*/recorded/"
+
+
+@pytest.mark.longest
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+def test_a_shipped_recording_is_a_fresh_recording(name):
+    built_in = assignment.load(name)
+    path = runner.shipped(built_in)
+    assert path.is_file(), f"{name} carries no recording for this machine's versions: {STALE}"
+    stored = recorded.unsealed(zlib.decompress(path.read_bytes()))
+    fresh = runner.record(built_in, built_in.default_seed, 100)
+    assert stored["properties"].keys() == fresh.keys()
+    assert recorded._unpacked(stored) == recorded._unpacked(recorded._packed(fresh)), f"{path.name} is {STALE}"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no recording of an older key kept
+
+
+def _check(path: Path, cache: Path, *options: str, assignments: Path | None = None) -> subprocess.CompletedProcess:
+    extra = ["--assignments", str(assignments)] if assignments else []
+    return subprocess.run(
+        [sys.executable, "-m", "gradekit", *extra, "check", str(path), "--format", "json", *options],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GRADEKIT_CACHE": str(cache)},
+        timeout=300,
+    )
+
+
+def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recording(tmp_path):
+    submission = ROOT / "examples" / "buggy_submission.py"
+    first = _check(submission, tmp_path / "empty")
+    assert "recording examples" not in first.stderr
+    assert not (tmp_path / "empty").exists()  # nothing recorded, nothing written
+    course = _copy_without_recordings(tmp_path)  # the same sources, so the same key, and no file
+    recording = _check(submission, tmp_path / "cache", assignments=course)
+    assert "recording examples for cross_entropy" in recording.stderr
+    assert first.returncode == recording.returncode == 1
+    assert _without_times(first.stdout) == _without_times(recording.stdout)
+
+
+def test_a_recording_of_another_key_is_not_read(tmp_path):
+    course = _copy_without_recordings(tmp_path)
+    shutil.copytree(ROOT / "assignments" / "cross_entropy" / "recorded", course / "cross_entropy" / "recorded")
+    properties = course / "cross_entropy" / "properties.py"
+    properties.write_text(properties.read_text() + "\n# an edit: the recording was made for other sources\n")
+    done = _check(ROOT / "examples" / "submission.py", tmp_path / "cache", assignments=course)
+    assert done.returncode == 0, done.stderr
+    assert "recording examples for cross_entropy" in done.stderr
+
+
+def _copy_without_recordings(tmp_path: Path) -> Path:
+    course = tmp_path / "course"
+    ignored = shutil.ignore_patterns(recorded.SHIPPED, "__pycache__", "known_*")
+    shutil.copytree(ROOT / "assignments" / "cross_entropy", course / "cross_entropy", ignore=ignored)
+    return course
+
+
+def _without_times(report: str) -> str:
+    result = json.loads(report)
+    result.pop("seconds")
+    for test in result["tests"]:
+        test.pop("seconds")
+    return json.dumps(result, sort_keys=True)
