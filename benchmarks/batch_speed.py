@@ -3,14 +3,16 @@
 Writes N submissions to a temporary folder, cycling through known_right/ and known_wrong/ (15 correct
 and 63 buggy files for cross_entropy, so about four in five are buggy and need shrinking); every
 tenth is a notebook and every seventh a folder, and each carries its own header, so no two files are
-the same. Then times, each as a whole `gradekit grade` process:
+the same. Among them, --hostile students (default 4, one of each kind in turn) are a correct file
+that does one hostile thing: a function that hangs, an exit at import, an output flood, a recursion
+that crashes its worker. Then times, each as a whole `gradekit grade` process:
     cold    a fresh results folder and an empty example cache (the examples are recorded first)
     warm    a fresh results folder, the cache kept
     resume  the warm run again over its own results folder (everything is kept)
     bare    the warm run with --no-isolation, right after it: what the OS sandbox costs, side by side
 Target on a 2-core machine: 200 submissions in at most 60 s.
 
-    python benchmarks/batch_speed.py [--students 200] [--jobs N] [--bank both|right|wrong]
+    python benchmarks/batch_speed.py [--students 200] [--hostile 4] [--jobs N] [--bank both|right|wrong]
                                      [--assignment cross_entropy]
 """
 
@@ -31,12 +33,30 @@ from environment import student_python
 
 from gradekit import assignment
 
+# What a hostile student adds to a correct file, by kind: each costs its own row, never a classmate's.
+HOSTILE = {
+    "hangs": "\n\ndef {function}(*args, **kwargs):\n    while True:\n        pass\n",
+    "exits": "import os\n\nos._exit(3)\n",
+    "floods": "\nfor _ in range(200_000):\n    print('spam ' * 20)\n",
+    "recurses": (
+        "\nimport sys\n\nsys.setrecursionlimit(10**7)\n\n\ndef {function}(*args):\n    return {function}(*args)\n"
+    ),
+}
 
-def make_class(folder: Path, bank: list[Path], students: int) -> None:
+
+def make_class(folder: Path, bank: list[Path], students: int, hostile: int, right: Path, function: str) -> None:
+    spacing = students // hostile if hostile else students + 1
+    kinds = list(HOSTILE)
     for index in range(students):
         source = bank[index % len(bank)]
         name = f"student{index:03d}"
         text = f'"""Submission of {name}, after {source.stem}."""\n' + source.read_text()
+        if index % spacing == spacing // 2 and index // spacing < hostile:
+            kind = kinds[(index // spacing) % len(kinds)]
+            addition = HOSTILE[kind].format(function=function)
+            text = f'"""Submission of {name}: {kind}."""\n' + right.read_text() + addition
+            if kind == "exits":
+                text = f'"""Submission of {name}: {kind}."""\n' + addition + right.read_text()
         if index % 10 == 9:
             cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": text}
             notebook = {
@@ -76,6 +96,7 @@ def main() -> None:
         help="which banks the class is made from (default: both, as they are)",
     )
     parser.add_argument("--assignment", default="cross_entropy")
+    parser.add_argument("--hostile", type=int, default=4, help="hostile students among them (default 4)")
     options = parser.parse_args()
     chosen = assignment.load(options.assignment)
     right, wrong = chosen.known("known_right"), chosen.known("known_wrong")
@@ -84,7 +105,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         (root / "class").mkdir()
-        make_class(root / "class", bank, options.students)
+        function = next(iter(chosen.functions))
+        make_class(root / "class", bank, options.students, options.hostile, right[0], function)
         env = {**student_python(), "GRADEKIT_CACHE": str(root / "cache")}
         jobs = ["--jobs", str(options.jobs)] if options.jobs else []
         base = ["grade", str(root / "class"), "--assignment", options.assignment, *jobs]
@@ -97,8 +119,8 @@ def main() -> None:
         correct = sum(1 for i in range(options.students) if bank[i % len(bank)] in right)
         full = sum(float(r["score"]) == float(r["max_score"]) for r in rows)
         print(
-            f"{len(rows)} submissions ({correct} from known_right, {len(rows) - correct} from known_wrong; "
-            f"{full} full marks), {cores} cores, jobs {options.jobs or cores}"
+            f"{len(rows)} submissions ({correct} from known_right, {len(rows) - correct} from known_wrong, "
+            f"{options.hostile} of them hostile; {full} full marks), {cores} cores, jobs {options.jobs or cores}"
         )
         print(f"cold  {cold:6.1f} s  ({cold / len(rows) * 1000:.0f} ms a submission, examples recorded first)")
         print(f"warm  {warm:6.1f} s  ({warm / len(rows) * 1000:.0f} ms a submission)  target <= 60 s on 2 cores")

@@ -53,11 +53,12 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import gradekit
 from gradekit.assignment import Assignment
 from gradekit.assignment import load as load_assignment
+from gradekit.cluster import run_cluster
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.grader import grade, unfinished
@@ -66,6 +67,9 @@ from gradekit.result import GradeResult
 from gradekit.runner import VerdictMemory, recorded
 from gradekit.sandbox.process import forked_workers, uninterrupted
 from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 STUDENT_GRACE = 120.0  # seconds past the check budget before a student's grader is stopped
 STOP_GRACE = 5.0  # seconds a grader has to stop its worker and exit before it is killed
@@ -95,8 +99,9 @@ def find_students(folder: Path, out: Path | None = None, assignment: str | None 
     students = []
     for name, paths in sorted(entries.items()):
         if len(paths) > 1:
-            shown = " and ".join(p.name for p in paths)
-            students.append(Student(name, paths[0], f"{shown} both belong to {name}; keep one"))
+            shown = ", ".join(p.name for p in paths[:-1]) + f" and {paths[-1].name}"
+            every = "both" if len(paths) == 2 else "all"
+            students.append(Student(name, paths[0], f"{shown} {every} belong to {name}; keep one"))
             continue
         path = paths[0]
         if path.is_dir():
@@ -123,8 +128,11 @@ def grade_all(
     feedback: str = "markdown",
     assignment_dirs: list[str] | None = None,
     progress: TextIO | None = None,
+    dask: Client | None = None,
 ) -> str:
-    """Grade every student not already graded, then write the gradebook and summary; a one-line account."""
+    """Grade every student not already graded, then write the gradebook and summary; a one-line account.
+    With `dask`, a client of a Dask scheduler (`gradekit.cluster.connect`), the students are graded on
+    that cluster instead of in local grader processes; everything else is the same."""
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
@@ -142,9 +150,11 @@ def grade_all(
     try:
         for student in [s for s in todo if s.problem]:
             record(student, unfinished(student.path, assignment, config, student.problem or ""))
-        run_pool(
-            [s for s in todo if not s.problem], assignment, config, assignment_dirs, jobs, record, grading=bar.grading
-        )
+        readable = [s for s in todo if not s.problem]
+        if dask is not None:
+            run_cluster(readable, assignment, config, dask, record)
+        else:
+            run_pool(readable, assignment, config, assignment_dirs, jobs, record, grading=bar.grading)
     finally:  # interrupted too: whatever is said next starts a line of its own
         bar.finish()
     graded = [(s.name, GradeResult.from_dict(_read(out / "results" / f"{s.name}.json"))) for s in students]

@@ -3,7 +3,8 @@
 For the course staff at a deadline: every student's file in SUBMISSIONS_DIR is graded, several at
 once, each in the OS sandbox (it refuses to grade without one unless given `--no-isolation`), and
 RESULTS_DIR gets each student's result and feedback, the gradebook, the class summary and its
-histogram. A rerun grades only the students not graded yet (see `gradekit.batch`). The exit code is
+histogram. A rerun grades only the students not graded yet (see `gradekit.batch`). With `--dask
+ADDRESS` the students are graded on a Dask cluster instead (see `gradekit.cluster`). The exit code is
 0 once everything is written; 2 for a RESULTS_DIR that is a file or SUBMISSIONS_DIR itself (whose
 results would be graded as students), refused before anyone is graded.
 """
@@ -11,6 +12,7 @@ results would be graded as students), refused before anyone is graded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,11 @@ def add_parser(
     )
     grade.add_argument("--jobs", type=positive(int), metavar="N", help="students graded at once (default: the cores)")
     grade.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), not on this machine",
+    )
+    grade.add_argument(
         "--feedback",
         default="markdown",
         choices=("markdown", "text"),
@@ -48,7 +55,7 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     """Grade the class in `args.submissions` into `args.out` and print a one-line account."""
-    from gradekit import assignment, batch
+    from gradekit import assignment, batch, cluster
 
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
@@ -58,15 +65,21 @@ def run(args: argparse.Namespace) -> int:
             f"--out {args.out} is the submissions folder itself, where the results would be graded as students; "
             "name another folder"
         )
+    if args.dask is not None and args.jobs is not None:
+        raise UsageError("--jobs and --dask: on a cluster, its workers decide how many students are graded at once")
     chosen = assignment.load(args.assignment, args.assignments)
-    summary = batch.grade_all(
-        args.submissions,
-        chosen,
-        args.out,
-        grade_config(args, "require"),
-        jobs=args.jobs,
-        feedback=args.feedback,
-        assignment_dirs=args.assignments,
-    )
+    config = grade_config(args, "require")
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(cluster.connect(args.dask)) if args.dask is not None else None
+        summary = batch.grade_all(
+            args.submissions,
+            chosen,
+            args.out,
+            config,
+            jobs=args.jobs,
+            feedback=args.feedback,
+            assignment_dirs=args.assignments,
+            dask=client,
+        )
     print(summary, file=sys.stderr)
     return EXIT_PASSED

@@ -1,0 +1,89 @@
+"""`gradekit grade --dask ADDRESS`: a class graded on a Dask cluster (here a LocalCluster of two worker
+processes) gets the gradebook and results the local pool gives, resumes the same way, and a course's
+own assignment travels with the tasks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from distributed import LocalCluster
+
+from gradekit.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ["--max-examples", "20"]
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def _class(folder: Path) -> Path:
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "submission.py", folder / "alice.py")
+    shutil.copy(ROOT / "examples" / "buggy_submission.py", folder / "bob.py")
+    (folder / "carol.py").write_text("import sys\nsys.exit(3)\n")  # exits at import
+    (folder / "dan.py").write_text("def softmax(z):\n    while True:\n        pass\n")  # hangs
+    return folder
+
+
+def _results(out: Path) -> dict[str, dict]:
+    found = {}
+    for path in sorted((out / "results").glob("*.json")):
+        result = json.loads(path.read_text())
+        result.pop("seconds", None)
+        for test in result["tests"]:
+            test.pop("seconds", None)
+        found[path.stem] = result
+    return found
+
+
+@pytest.mark.longest
+def test_a_class_graded_on_the_cluster_is_the_class_graded_here(tmp_path, scheduler, capsys):
+    students = _class(tmp_path / "class")
+    grade = ["grade", str(students), "--assignment", "cross_entropy", *FAST]
+    assert main([*grade, "--out", str(tmp_path / "here")]) == 0
+    assert main([*grade, "--out", str(tmp_path / "there"), "--dask", scheduler]) == 0
+    here, there = tmp_path / "here", tmp_path / "there"
+    assert (there / "gradebook.csv").read_text() == (here / "gradebook.csv").read_text()
+    assert _results(there) == _results(here) and sorted(_results(there)) == ["alice", "bob", "carol", "dan"]
+    assert (there / "summary.md").read_text() == (here / "summary.md").read_text()
+    capsys.readouterr()
+    assert main([*grade, "--out", str(there), "--dask", scheduler]) == 0
+    assert "(0 graded now, 4 kept from before)" in capsys.readouterr().err
+
+
+def test_a_course_s_own_assignment_travels_with_the_tasks(tmp_path, scheduler):
+    course = tmp_path / "course"
+    assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
+    students = tmp_path / "class"
+    students.mkdir()
+    for path in (course / "label_smoothing" / "known_wrong").glob("*.py"):
+        shutil.copy(path, students / path.name)
+    grade = ["--assignments", str(course), "grade", str(students), "--assignment", "label_smoothing", *FAST]
+    assert main([*grade, "--out", str(tmp_path / "here")]) == 0
+    assert main([*grade, "--out", str(tmp_path / "there"), "--dask", scheduler]) == 0
+    assert (tmp_path / "there" / "gradebook.csv").read_text() == (tmp_path / "here" / "gradebook.csv").read_text()
+
+
+def test_jobs_and_dask_together_are_refused(tmp_path, capsys):
+    students = _class(tmp_path / "class")
+    command = ["grade", str(students), "--assignment", "cross_entropy", "--out", str(tmp_path / "out")]
+    assert main([*command, "--dask", "tcp://127.0.0.1:1", "--jobs", "2"]) == 2
+    assert "--jobs and --dask" in capsys.readouterr().err
+
+
+def test_a_scheduler_that_is_not_there_is_one_sentence(tmp_path, capsys):
+    students = _class(tmp_path / "class")
+    command = ["grade", str(students), "--assignment", "cross_entropy", "--out", str(tmp_path / "out")]
+    assert main([*command, "--dask", "tcp://127.0.0.1:1"]) == 2
+    error = capsys.readouterr().err
+    assert (
+        error.startswith("gradekit: --dask tcp://127.0.0.1:1: no Dask scheduler answers there")
+        and error.count("\n") == 1
+    )
