@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradekit.assignments
-from gradekit.assignment import Assignment, load, load_folder
+from gradekit.assignment import BANKS, Assignment, load, load_folder
 from gradekit.config import GradeConfig
 from gradekit.errors import UsageError
 from gradekit.grader import grade, unfinished
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from gradekit.batch import Student
 
 __all__ = ["connect", "grade_task", "run_cluster"]
-
-BANKS = ("known_right", "known_slow", "known_wrong")
 
 
 def connect(address: str) -> Client:

@@ -33,7 +33,7 @@ from pathlib import Path
 import gradekit
 import gradekit.assignments
 from gradekit import student_build
-from gradekit.assignment import Assignment, infer, load
+from gradekit.assignment import BANKS, Assignment, infer, load
 from gradekit.config import search_path
 from gradekit.errors import UsageError
 from gradekit.source import pick
@@ -42,7 +42,6 @@ from gradekit.source import read as read_source
 WORKFLOW = Path(".github/workflows/gradekit.yml")
 FOLDER = Path(".gradekit")  # what the workflow installs, committed beside it
 ASSIGNMENTS = FOLDER / "assignments"
-BANKS = ("known_right", "known_slow", "known_wrong")
 CACHE = "$HOME/.cache/gradekit"  # gradekit's recorded examples on the runner: GRADEKIT_CACHE
 # What recorded examples depend on besides the assignment (gradekit.speed.recorded keys its files on
 # them), read from what pip installed: a new numpy release then starts a new cache instead of missing

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from gradekit.assignment import Assignment, blamed_function
+from gradekit.assignment import BANKS, Assignment, blamed_function
 from gradekit.batch import Progress, Student, run_pool
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
@@ -33,7 +33,6 @@ from gradekit.errors import UsageError
 from gradekit.result import GradeResult, PropertyResult, Status
 
 FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
-KINDS = ("known_right", "known_slow", "known_wrong")
 SLOWEST = 3
 
 
@@ -163,7 +162,7 @@ def selftest(
     started = time.monotonic()
     seed = config.seed_or(assignment.default_seed)
     bank = [("reference", assignment.solution)]
-    bank += [(kind, path) for kind in KINDS for path in assignment.known(kind)]
+    bank += [(kind, path) for kind in BANKS for path in assignment.known(kind)]
     runs = (1, 2) if repeat else (1,)
     students = [Student(f"{kind}/{path.name}#{run}", path) for run in runs for kind, path in bank]
     results: dict[str, GradeResult] = {}

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 
 from gradekit import assignment
+from gradekit.assignment import BANKS
 from gradekit.batch import Student, run_pool
 from gradekit.config import GradeConfig
 from gradekit.result import GradeResult
-from gradekit.selftest import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 # Few examples, and a property budget no busy machine reaches: a clock must not decide what is compared
@@ -89,7 +89,7 @@ def _graded(
 def test_every_shortcut_off_gives_every_bank_file_the_same_grade(name):
     chosen = assignment.load(name)
     examples = [ROOT / "examples" / example for example in EXAMPLES[name]]
-    files = [chosen.solution, *examples, *(path for kind in KINDS for path in chosen.known(kind))]
+    files = [chosen.solution, *examples, *(path for kind in BANKS for path in chosen.known(kind))]
     students = [Student(f"{path.parent.name}/{path.name}", path) for path in files]
     on = _graded(students, chosen, FEW, remember=True)
     off = _graded(students, chosen, replace(FEW, shortcuts=False), remember=False)
