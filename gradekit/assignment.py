@@ -36,7 +36,7 @@ from typing import Any
 
 from gradekit import worked
 from gradekit.authoring import Property
-from gradekit.config import search_path
+from gradekit.config import built_in_folder, search_path
 from gradekit.errors import AssignmentError
 
 PUBLIC = "public.py"
@@ -70,6 +70,28 @@ class Assignment:
         return self.solution is None
 
     @property
+    def built_in(self) -> bool:
+        """One of gradekit's own assignments, which every installed gradekit has."""
+        return self.folder.resolve().is_relative_to(built_in_folder())
+
+    @property
+    def public(self) -> tuple[Property, ...]:
+        """The properties of public.py, which students may read and run: every one, in a student build."""
+        return tuple(p for p in self.properties if p.public)
+
+    def files(self) -> list[Path]:
+        """The files a grade of it may read: its folder less the banks, caches and hidden files."""
+        return sorted(
+            path
+            for path in self.folder.rglob("*")
+            if path.is_file()
+            and not any(
+                part in BANKS or part == "__pycache__" or part.startswith(".")
+                for part in path.relative_to(self.folder).parts
+            )
+        )
+
+    @property
     def default_seed(self) -> int:
         """A seed of its own per assignment, the same on every machine."""
         return zlib.crc32(self.name.encode())
@@ -90,9 +112,14 @@ def available(extra: list[str] | None = None) -> dict[str, Path]:
         if not folder.is_dir():
             raise AssignmentError(f"the assignments folder {folder} does not exist")
         for candidate in sorted(folder.iterdir()):
-            if (candidate / HIDDEN).is_file() or (candidate / PUBLIC).is_file():
+            if _is_assignment(candidate):
                 found.setdefault(candidate.name, candidate)
     return found
+
+
+def _is_assignment(folder: Path) -> bool:
+    """A folder with properties: an instructor's (properties.py) or a student build (public.py alone)."""
+    return (folder / HIDDEN).is_file() or (folder / PUBLIC).is_file()
 
 
 def load(name: str, extra: list[str] | None = None) -> Assignment:
@@ -105,11 +132,10 @@ def load(name: str, extra: list[str] | None = None) -> Assignment:
 def _not_found(name: str, folders: dict[str, Path], extra: list[str]) -> str:
     """What can be graded instead, and how to add the folder that holds `name`: an --assignments
     folder that is the assignment itself, not the folder holding it, is the likeliest slip."""
-    built_in = search_path([])[-1]  # gradekit's own folder, last on every search path
-    own = [n for n, folder in folders.items() if folder.parent != built_in]
+    own = [n for n, folder in folders.items() if folder.parent.resolve() != built_in_folder()]
     found = f"built in: {', '.join(n for n in folders if n not in own)}"
     found += f"; from your folders: {', '.join(own)}" if own else ""
-    itself = next((Path(d) for d in extra if Path(d).name == name and (Path(d) / "properties.py").is_file()), None)
+    itself = next((Path(d) for d in extra if Path(d).name == name and _is_assignment(Path(d))), None)
     if itself is None:
         return f"{found}; add the folder that holds it with --assignments DIR"
     return f"{found}; {itself} is that assignment itself: give the folder that holds it, --assignments {itself.parent}"

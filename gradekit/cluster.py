@@ -25,8 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import gradekit.assignments
-from gradekit.assignment import BANKS, Assignment, load, load_folder
+from gradekit.assignment import Assignment, load, load_folder
 from gradekit.config import GradeConfig
 from gradekit.errors import UsageError
 from gradekit.grader import grade, unfinished
@@ -92,17 +91,11 @@ def grade_task(
 
 
 def _assignment_files(assignment: Assignment) -> dict[str, bytes] | None:
-    """The files of a course's own assignment folder, by path within it, less the banks and caches;
-    None for a built-in one, which every installed gradekit has."""
-    built_in = Path(gradekit.assignments.__file__).resolve().parent
-    if assignment.folder.resolve().is_relative_to(built_in):
+    """The files a grade of a course's own assignment reads, by path within its folder; None for a
+    built-in one, which every installed gradekit has."""
+    if assignment.built_in:
         return None
-    files = {}
-    for path in sorted(assignment.folder.rglob("*")):
-        parts = path.relative_to(assignment.folder).parts
-        if path.is_file() and parts[0] not in BANKS and "__pycache__" not in parts:
-            files["/".join(parts)] = path.read_bytes()
-    return files
+    return {path.relative_to(assignment.folder).as_posix(): path.read_bytes() for path in assignment.files()}
 
 
 def _assignment_here(name: str, files: dict[str, bytes] | None) -> tuple[Assignment, list[str] | None]:

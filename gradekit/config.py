@@ -72,5 +72,10 @@ def search_path(extra: list[str] | None = None) -> list[Path]:
     """Folders holding assignment folders: --assignments first, then $GRADEKIT_ASSIGNMENTS, then built-ins."""
     folders = [Path(p) for p in extra or []]
     folders += [Path(p) for p in os.environ.get(ASSIGNMENTS_VARIABLE, "").split(os.pathsep) if p]
-    folders.append(Path(gradekit.assignments.__file__).parent)
+    folders.append(built_in_folder())
     return folders
+
+
+def built_in_folder() -> Path:
+    """The folder of the assignments gradekit ships, last on every search path."""
+    return Path(gradekit.assignments.__file__).resolve().parent

@@ -33,7 +33,7 @@ from pathlib import Path
 import gradekit
 import gradekit.assignments
 from gradekit import student_build
-from gradekit.assignment import BANKS, Assignment, infer, load
+from gradekit.assignment import Assignment, infer, load
 from gradekit.config import search_path
 from gradekit.errors import UsageError
 from gradekit.source import pick
@@ -165,7 +165,7 @@ def write_workflow(
         raise UsageError(f"--dir {repo} is not a folder")
     submission = _submission(repo, submission, assignment)
     custom = _custom_assignment(repo / submission, assignment, assignment_dirs)
-    if custom is not None and install is None and not _has_public(custom):
+    if custom is not None and install is None and not custom.public:
         _check_solution_travels(custom)
     if custom is not None and min_score is not None:
         _check_reachable(custom, min_score)
@@ -177,8 +177,7 @@ def write_workflow(
     path = repo / WORKFLOW
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    public_only = custom is not None and (custom.solution is None or _has_public(custom))
-    return Written(WORKFLOW, wheel, copied, removed, public_only)
+    return Written(WORKFLOW, wheel, copied, removed, custom is not None and bool(custom.public))
 
 
 def _submission(repo: Path, submission: str | None, assignment: str | None) -> str:
@@ -204,8 +203,7 @@ def _custom_assignment(submission: Path, name: str | None, assignment_dirs: list
     else:
         defined = set(re.findall(r"^\s*def\s+(\w+)", read_source(submission).text, re.MULTILINE))
         chosen = infer(defined, assignment_dirs)
-    own = Path(gradekit.assignments.__file__).resolve().parent
-    return None if chosen.folder.resolve().is_relative_to(own) else chosen
+    return None if chosen.built_in else chosen
 
 
 def _check_solution_travels(chosen: Assignment) -> None:
@@ -242,15 +240,10 @@ def _write_wheel(repo: Path, wanted: bool) -> tuple[Path | None, tuple[Path, ...
 def _check_reachable(chosen: Assignment, min_score: float) -> None:
     """Refuse a --min-score above the most the workflow's grade can give: the public check's points,
     where the assignment travels as its student build."""
-    public = chosen.solution is None or _has_public(chosen)
-    most = sum(p.points for p in chosen.properties if p.public or not public)
+    most = sum(p.points for p in chosen.public or chosen.properties)
     if min_score > most:
-        what = "its public check gives at most" if public else "it gives at most"
+        what = "its public check gives at most" if chosen.public else "it gives at most"
         raise UsageError(f"--min-score {min_score:g} can never be reached: {what} {most:g} points in CI")
-
-
-def _has_public(chosen: Assignment) -> bool:
-    return any(p.public for p in chosen.properties)
 
 
 def _copy_assignment(repo: Path, chosen: Assignment) -> Path:
@@ -261,10 +254,12 @@ def _copy_assignment(repo: Path, chosen: Assignment) -> Path:
     target = repo / copy
     if target.resolve() == chosen.folder.resolve():
         return copy
-    if _has_public(chosen) and chosen.solution is not None:
+    if chosen.public and chosen.solution is not None:
         student_build.write(chosen, repo / ASSIGNMENTS)
         return copy
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(chosen.folder, target, ignore=shutil.ignore_patterns(*BANKS, "__pycache__", ".*"))
+    for path in chosen.files():
+        (target / path.relative_to(chosen.folder)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target / path.relative_to(chosen.folder))
     return copy

@@ -113,7 +113,7 @@ def build(assignment: Assignment, out: Path) -> Path:
             "build the autograder from the instructor's folder"
         )
     wheel_name, wheel = build_wheel()
-    bundled = not _inside(assignment.folder, Path(gradekit.assignments.__file__).parent)
+    bundled = not assignment.built_in
     extra = ["/autograder/source/assignments"] if bundled else None
     setup = (
         SETUP.replace("__WHEEL__", wheel_name)
@@ -219,11 +219,3 @@ def _add(bundle: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fal
 
 def _hash(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True

@@ -35,7 +35,7 @@ def write(assignment: Assignment, out: Path) -> Path:
     """Write the student build of `assignment` to OUT/NAME, replacing a former build there; return it."""
     if assignment.solution is None:
         raise UsageError(f"{assignment.folder} is already a student build of {assignment.name}")
-    public = [p.name for p in assignment.properties if p.public]
+    public = [p.name for p in assignment.public]
     if not public:
         raise UsageError(
             f"{assignment.name} has no public properties: write public.py (see docs/writing-assignments.md) "

@@ -33,14 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
 
 def run(args: argparse.Namespace) -> int:
     """Write the starter files of the assignment `args.name` into `args.out`."""
-    import gradekit.assignments
     from gradekit import assignment, student_build
     from gradekit.starter import release
 
     folder_to_write(args.out, "--out")
     chosen = assignment.load(args.name, args.assignments)
-    public = any(p.public for p in chosen.properties)
-    built_in = chosen.folder.resolve().is_relative_to(Path(gradekit.assignments.__file__).resolve().parent)
+    public = bool(chosen.public)
     try:
         built = [student_build.write(chosen, args.out / BUILDS)] if public else []
         written = release(chosen, args.out, BUILDS if public else "") + built
@@ -53,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             f"students check with the public properties of {chosen.name} alone; the hidden ones run on the autograder",
             file=sys.stderr,
         )
-    elif not built_in:
+    elif not chosen.built_in:
         print(
             f"{chosen.name} has no public properties (public.py), so students cannot check their work "
             "themselves: see docs/writing-assignments.md, 'What students see'",
