@@ -82,7 +82,7 @@ def recorded_inputs(
     if assignment.solution is None:
         return {}
     key = _key(assignment, seed, max_examples)
-    stem = f"{assignment.name}-{seed}-{max_examples}"
+    stem = _stem(assignment, seed, max_examples)
     path = cache_folder() / f"{stem}-{key[:16]}.marshal"
     cached = _cached(path, key)
     if cached is None:
@@ -104,6 +104,11 @@ def recorded_inputs(
     return properties
 
 
+def _stem(assignment: Assignment, seed: int, max_examples: int) -> str:
+    """What names the recordings of one assignment, seed and example count, whatever their key."""
+    return f"{assignment.name}-{seed}-{max_examples}"
+
+
 def _cached(path: Path, key: str) -> Recorded | None:
     """What the cache file at `path` holds for `key`; None for a miss, whatever is there instead."""
     try:
@@ -122,17 +127,24 @@ def _cached(path: Path, key: str) -> Recorded | None:
         return None
     finally:
         os.close(fd)
-    stored = None if data is None else unsealed(data)
+    found = None if data is None else _accepted(data, key)
+    if found is not None:
+        _read[seen] = found
+    return found
+
+
+def _accepted(data: bytes, key: str) -> Recorded | None:
+    """The recording `data` holds, if it is whole, made for `key` and well formed; else None."""
+    stored = unsealed(data)
     if type(stored) is dict and stored.get("key") == key and _well_formed(stored):
-        _read[seen] = _unpacked(stored)
-        return _read[seen]
+        return _unpacked(stored)
     return None
 
 
 def shipped_path(assignment: Assignment, seed: int, max_examples: int, key: str | None = None) -> Path:
     """Where the assignment carries its recording for this seed and example count, on this machine's key."""
     key = key or _key(assignment, seed, max_examples)
-    return assignment.folder / SHIPPED / f"{assignment.name}-{seed}-{max_examples}-{key[:16]}.zlib"
+    return assignment.folder / SHIPPED / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.zlib"
 
 
 def ship(
@@ -140,12 +152,11 @@ def ship(
 ) -> Path:
     """Record the assignment's inputs now and write them into its `recorded/` folder, compressed,
     replacing the recordings of other keys for this seed and count; return the file written."""
-    path = shipped_path(assignment, seed, max_examples)
-    data = zlib.compress(
-        sealed({"key": _key(assignment, seed, max_examples), **_packed(record(assignment, seed, max_examples))}), 9
-    )
+    key = _key(assignment, seed, max_examples)
+    path = shipped_path(assignment, seed, max_examples, key)
+    data = zlib.compress(sealed({"key": key, **_packed(record(assignment, seed, max_examples))}), 9)
     path.parent.mkdir(exist_ok=True)
-    for stale in path.parent.glob(f"{assignment.name}-{seed}-{max_examples}-*.zlib"):
+    for stale in path.parent.glob(f"{_stem(assignment, seed, max_examples)}-*.zlib"):
         stale.unlink()
     path.write_bytes(data)
     return path
@@ -161,11 +172,10 @@ def _shipped(path: Path, key: str) -> Recorded | None:
         data = zlib.decompress(path.read_bytes())
     except (OSError, zlib.error):
         return None
-    stored = unsealed(data)
-    if type(stored) is dict and stored.get("key") == key and _well_formed(stored):
-        _read[seen] = _unpacked(stored)
-        return _read[seen]
-    return None
+    found = _accepted(data, key)
+    if found is not None:
+        _read[seen] = found
+    return found
 
 
 def _contents(fd: int, size: int) -> bytes | None:
