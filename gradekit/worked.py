@@ -127,10 +127,15 @@ def answers_file(examples: Mapping[str, WorkedExamples], answers: Answers) -> st
     """answers.json: each property's cases and their answers, the cases kept so a build can tell
     that its public.py changed since."""
     entries = [
-        f" {json.dumps(name)}: {json.dumps({'cases': [list(c) for c in w.cases], 'answers': answers[name]})}"
+        f" {json.dumps(name)}: {json.dumps({'cases': _stored(w.cases), 'answers': answers[name]})}"
         for name, w in examples.items()
     ]
     return "{\n" + ",\n".join(entries) + "\n}\n"
+
+
+def _stored(cases: tuple[tuple[Any, ...], ...]) -> list[list[Any]]:
+    """The cases as answers.json holds them, so what is read back is compared with what was written."""
+    return [list(case) for case in cases]
 
 
 def read_answers(text: str, examples: Mapping[str, WorkedExamples], where: str) -> Answers:
@@ -144,7 +149,7 @@ def read_answers(text: str, examples: Mapping[str, WorkedExamples], where: str) 
         entry = document.get(name) if isinstance(document, dict) else None
         entry = entry if isinstance(entry, dict) else {}
         given = entry.get("answers")
-        fits = entry.get("cases") == [list(c) for c in worked.cases]
+        fits = entry.get("cases") == _stored(worked.cases)
         if not fits or not isinstance(given, list) or len(given) != len(worked.cases):
             raise AssignmentError(
                 f"{where} does not hold the answers to {name!r} as public.py states it: release again"
