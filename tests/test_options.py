@@ -215,14 +215,19 @@ def test_a_report_the_disk_refuses_is_one_sentence_after_the_grade():
     assert "Traceback" not in done.stderr
 
 
-def test_release_into_a_file_is_refused(capsys, tmp_path):
+@pytest.mark.parametrize(
+    ("command", "option", "inside"),
+    [(("release", "cross_entropy"), "--out", "starter"), (("new", "smoothing"), "--dir", "course")],
+    ids=["release", "new"],
+)
+def test_a_folder_to_write_that_is_a_file_or_under_one_is_refused(capsys, tmp_path, command, option, inside):
     notes = tmp_path / "notes.txt"
     notes.write_text("mine\n")
-    assert refused(capsys, "release", "cross_entropy", "--out", str(notes)) == (
-        f"gradekit: --out {notes} is a file; name a folder to write into"
+    assert refused(capsys, *command, option, str(notes)) == (
+        f"gradekit: {option} {notes} is a file; name a folder to write into"
     )
-    assert refused(capsys, "release", "cross_entropy", "--out", str(notes / "starter")) == (
-        f"gradekit: --out {notes / 'starter'} cannot be written: {notes} is a file, not a folder"
+    assert refused(capsys, *command, option, str(notes / inside)) == (
+        f"gradekit: {option} {notes / inside} cannot be written: {notes} is a file, not a folder"
     )
     assert notes.read_text() == "mine\n"
 
@@ -249,18 +254,6 @@ def test_a_gradescope_zip_the_disk_refuses_is_one_sentence(capsys, monkeypatch, 
     assert refused(capsys, "gradescope", "build", "--assignment", "cross_entropy", "--out", str(out)) == (
         f"gradekit: could not write {out}: Permission denied"
     )
-
-
-def test_a_new_assignment_into_a_file_or_under_one_is_refused(capsys, tmp_path):
-    notes = tmp_path / "notes.txt"
-    notes.write_text("mine\n")
-    assert refused(capsys, "new", "smoothing", "--dir", str(notes)) == (
-        f"gradekit: --dir {notes} is a file; name a folder to write into"
-    )
-    assert refused(capsys, "new", "smoothing", "--dir", str(notes / "course")) == (
-        f"gradekit: --dir {notes / 'course'} cannot be written: {notes} is a file, not a folder"
-    )
-    assert notes.read_text() == "mine\n"
 
 
 def test_a_new_assignment_the_disk_refuses_is_one_sentence(capsys, monkeypatch, tmp_path):
