@@ -15,6 +15,8 @@ properties still catch it, and their message names float32 as the cause (`FLOAT3
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +25,7 @@ import numpy as np
 FLOAT32_RTOL = 1.3e-6  # torch.testing's defaults for float32
 FLOAT32_ATOL = 1e-5
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT32 = struct.Struct("f")
 # A finite-difference step for a float32 function: its rounding (about 1e-7 of the value) divided by
 # the step stays far below the tolerance, and the step is short of where the curve bends it.
 FLOAT32_STEP = 1e-2
@@ -45,11 +48,20 @@ __all__ = [
 
 def is_float32(*values: Any) -> bool:
     """Whether these numbers or (nested) lists may have been computed in float32: they hold a finite
-    float, and every finite float in them survives a round trip through float32."""
-    floats = np.fromiter(_floats(values), dtype=np.float64)
-    finite = floats[np.isfinite(floats)]
-    with np.errstate(over="ignore"):  # past float32's range: inf, and so not a float32 value
-        return bool(finite.size) and np.array_equal(finite.astype(np.float32).astype(np.float64), finite)
+    float, and every finite float in them survives a round trip through float32.
+
+    Read number by number, it stops at the first that does not: a float64 answer is told by its first
+    number, whatever its size."""
+    found = False
+    for number in _floats(values):
+        if math.isfinite(number):
+            try:
+                if _FLOAT32.unpack(_FLOAT32.pack(number))[0] != number:
+                    return False
+            except OverflowError:  # past float32's range, and so not a float32 value
+                return False
+            found = True
+    return found
 
 
 def tolerances(rtol: float, atol: float, scale: float, float32: bool) -> tuple[float, float]:

@@ -30,7 +30,7 @@ import pytest
 import gradekit.speed.read_ahead
 from gradekit.calls import Answers, Calls
 from gradekit.config import GradeConfig, Limits, cache_folder
-from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker, isolation
 from gradekit.sandbox.process import forked_workers, wall_backstop
@@ -936,3 +936,41 @@ def test_workers_start_alone_again_once_their_template_is_lost():
             assert second.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
             assert second.call("as_float", "[]")["returned"] == 0.25
             assert not hasattr(second.proc, "template"), "started alone, as a Popen"
+
+
+@pytest.fixture
+def broken_sandbox(monkeypatch):
+    """A machine where bubblewrap is installed but cannot set a sandbox up (a kernel that refuses
+    user namespaces fails the same way): every bubblewrap command here carries an option it refuses."""
+    command = isolation.command
+
+    def refused(*args, **kwargs):
+        argv, keep = command(*args, **kwargs)
+        return [argv[0], "--no-such-option", *argv[1:]], keep
+
+    monkeypatch.setattr(isolation, "command", refused)
+    isolation.unavailable.cache_clear()
+    yield
+    isolation.unavailable.cache_clear()
+
+
+def test_a_sandbox_that_will_not_start_is_found_by_the_first_worker_which_runs_without_it(broken_sandbox):
+    with Worker(replace(LIMITS, isolation="auto")) as running:
+        assert not running.isolated
+        assert running.note is not None and "bubblewrap could not start a sandbox here" in running.note
+        assert "--no-such-option" in running.note
+        assert running.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+        assert running.call("as_float", "[]")["returned"] == 0.25
+
+
+def test_a_sandbox_that_will_not_start_stops_a_grader_that_requires_it(broken_sandbox):
+    with pytest.raises(GradekitError, match="bubblewrap could not start a sandbox here"):
+        Worker(replace(LIMITS, isolation="require")).start()
+
+
+def test_a_worker_in_a_sandbox_that_starts_is_not_probed_first(monkeypatch):
+    isolation.unavailable.cache_clear()
+    with Worker(replace(LIMITS, isolation="auto")) as running:
+        assert running.isolated and running.note is None
+        assert running.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+    assert isolation.unavailable.cache_info().misses == 0

@@ -48,7 +48,8 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     submission = ROOT / "examples" / "buggy_submission.py"
     first = _check(submission, tmp_path / "empty")
     assert "recording examples" not in first.stderr
-    assert not (tmp_path / "empty").exists()  # nothing recorded, nothing written
+    shipped = zlib.decompress(runner.shipped(assignment.load("cross_entropy")).read_bytes())
+    assert [p.read_bytes() for p in (tmp_path / "empty").iterdir()] == [shipped]  # nothing recorded, the file kept
     course = _copy_without_recordings(tmp_path)  # the same sources, so the same key, and no file
     recording = _check(submission, tmp_path / "cache", assignments=course)
     assert "recording examples for cross_entropy" in recording.stderr

@@ -204,7 +204,7 @@ def grade_config(args: argparse.Namespace, isolation: str = "auto") -> GradeConf
         seed=args.seed, max_examples=args.max_examples, check_budget=args.budget, property_budget=args.property_budget
     )
     mode = "off" if args.no_isolation else isolation
-    sandbox_missing(mode)
+    sandbox_missing(mode, probe=False)
     return replace(
         config,
         limits=replace(

@@ -18,7 +18,7 @@ ptrace, read or write another process's memory, mount, or chroot. When its bubbl
 killed, the kernel kills everything in its PID namespace: nothing it started outlives it.
 
 Where none of this exists (macOS, Windows, a kernel without user namespaces, no bubblewrap), a
-worker runs with the audit-hook guard of worker.py alone, and says so (`unavailable`).
+worker runs with the audit-hook guard of worker.py alone, and says so (`lacking`, `unavailable`).
 """
 
 from __future__ import annotations
@@ -100,14 +100,9 @@ def unavailable() -> str | None:
     Decided once per process by starting one sandboxed interpreter, so a kernel that refuses user
     namespaces, or a bubblewrap that cannot set one up, is found before any student code runs.
     """
-    if not sys.platform.startswith("linux"):
-        return f"there is no OS sandbox for {sys.platform} (it needs Linux and bubblewrap)"
-    if shutil.which("bwrap") is None:
-        return "bubblewrap is not installed (apt-get install bubblewrap)"
-    try:
-        _filter_program()
-    except (ImportError, OSError, RuntimeError, ValueError) as error:
-        return f"no seccomp filter could be built ({type(error).__name__}: {error})"
+    missing = lacking()
+    if missing is not None:
+        return missing
     folder = tempfile.mkdtemp(prefix="gradekit-probe-")
     try:
         argv, keep = command([sys.executable, "-c", "pass"], folder, ())
@@ -130,6 +125,22 @@ def unavailable() -> str | None:
     if probe.returncode != 0:
         said = (probe.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
         return f"bubblewrap could not start a sandbox here ({said})"
+    return None
+
+
+@functools.cache
+def lacking() -> str | None:
+    """What this machine lacks for the OS sandbox, found without starting one: Linux, bubblewrap and
+    a seccomp filter. None does not promise a sandbox starts (a kernel may refuse user namespaces);
+    a worker that tries and fails learns why from `unavailable`."""
+    if not sys.platform.startswith("linux"):
+        return f"there is no OS sandbox for {sys.platform} (it needs Linux and bubblewrap)"
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    try:
+        _filter_program()
+    except (ImportError, OSError, RuntimeError, ValueError) as error:
+        return f"no seccomp filter could be built ({type(error).__name__}: {error})"
     return None
 
 

@@ -184,9 +184,18 @@ class Worker:
             raise
 
     def _start(self) -> None:
+        """Start the worker in the OS sandbox where this machine seems to have one, without a probe of
+        its own first: the sandbox's first start is the probe. One that bubblewrap could not set up
+        is stopped, `isolation.unavailable` says why, and the worker starts again without the sandbox
+        (under "require", the grader stops instead), as it would have had the machine been probed."""
         account = run_as_ids(self.limits.run_as)
         undumpable()
-        missing = sandbox_missing(self.limits.isolation)
+        self._launch(account, sandbox_missing(self.limits.isolation, probe=False))
+        if self.isolated and self._sandbox_init is None and isolation.unavailable() is not None:
+            self._stop()
+            self._launch(account, sandbox_missing(self.limits.isolation))
+
+    def _launch(self, account: tuple[int, int] | None, missing: str | None) -> None:
         self.isolated = missing is None
         self.note = None if self.isolated else f"the submission ran without OS isolation: {missing}"
         self.directory = tempfile.mkdtemp(prefix="gradekit-")
@@ -533,14 +542,17 @@ def forked_workers(limits: Limits) -> Iterator[None]:
         started.close()
 
 
-def sandbox_missing(mode: str) -> str | None:
+def sandbox_missing(mode: str, probe: bool = True) -> str | None:
     """Why a worker under isolation `mode` runs without the OS sandbox; None when it runs inside.
 
     "auto" uses the sandbox where this machine has one, "off" never, "require" always, or raises.
+    Without `probe`, "auto" judges by what the machine has (`isolation.lacking`) and leaves starting
+    a sandbox to the worker itself; "require" is always probed, so a grade that cannot run is refused
+    before any work.
     """
     if mode == "off":
         return "it was turned off (--no-isolation)"
-    missing = isolation.unavailable()
+    missing = isolation.unavailable() if probe or mode == "require" else isolation.lacking()
     if missing is not None and mode == "require":
         raise GradekitError(
             f"student code must run in the OS sandbox, and there is none here: {missing}. "

@@ -14,7 +14,8 @@ An assignment may carry its recordings, so the first check on a machine is as fa
 file in its `recorded/` folder, zlib-compressed, named like a cache file (`ship` writes it; gradekit
 ships those of the built-in assignments at their default seed and example count). It is read where
 the cache misses, and only for the very key it was recorded under: the same assignment sources,
-gradekit, Hypothesis, NumPy and Python versions. Any other machine records as before.
+gradekit, Hypothesis, NumPy and Python versions; then it is the cache file. Any other machine records
+as before.
 tests/test_shipped_recordings.py proves each shipped file equals a fresh recording.
 
 The file is marshal's binary form behind a SHA-256 of it: a check reads it at every start, and
@@ -86,7 +87,7 @@ def recorded_inputs(
     path = cache_folder() / f"{stem}-{key[:16]}.marshal"
     cached = _cached(path, key)
     if cached is None:
-        cached = _shipped(shipped_path(assignment, seed, max_examples, key), key)
+        cached = _shipped(shipped_path(assignment, seed, max_examples, key), key, path)
     if cached is not None:
         return cached
     print(
@@ -162,9 +163,10 @@ def ship(
     return path
 
 
-def _shipped(path: Path, key: str) -> Recorded | None:
+def _shipped(path: Path, key: str, cache: Path) -> Recorded | None:
     """What a recording the assignment carries holds for `key`; None where it has none. The file is
-    the assignment's own, read like any of its modules."""
+    the assignment's own, read like any of its modules. Found, it is written to the `cache` file
+    uncompressed, so the next check reads it as it reads any recording, without inflating it again."""
     seen = (str(path), 0, 0)
     if seen in _read:
         return _read[seen]
@@ -175,6 +177,7 @@ def _shipped(path: Path, key: str) -> Recorded | None:
     found = _accepted(data, key)
     if found is not None:
         _read[seen] = found
+        _write(cache, data)
     return found
 
 
