@@ -968,7 +968,7 @@ def test_a_sandbox_that_will_not_start_stops_a_grader_that_requires_it(broken_sa
         Worker(replace(LIMITS, isolation="require")).start()
 
 
-def test_a_worker_in_a_sandbox_that_starts_is_not_probed_first(monkeypatch):
+def test_a_worker_in_a_sandbox_that_starts_is_not_probed_first():
     isolation.unavailable.cache_clear()
     with Worker(replace(LIMITS, isolation="auto")) as running:
         assert running.isolated and running.note is None
