@@ -126,8 +126,7 @@ def main() -> None:
         print(f"warm  {warm:6.1f} s  ({warm / len(rows) * 1000:.0f} ms a submission)  target <= 60 s on 2 cores")
         print(
             f"      {cpu:6.1f} CPU s in all ({cpu / len(rows) * 1000:.0f} ms a submission): "
-            f"{cpu / cores:.1f} s on {cores} idle cores at best; a worker ended with its sandbox is reaped by "
-            f"the kernel, not by gradekit, so its CPU is missing here (see bare)"
+            f"{cpu / cores:.1f} s on {cores} idle cores at best"
         )
         print(
             f"bare  {bare:6.1f} s  ({bare_cpu:.1f} CPU s, every worker counted) without the OS sandbox: the "

@@ -13,9 +13,9 @@ What RESULTS_DIR gets:
     summary.md             the class summary: what most students missed, the score histogram
     histogram.svg
 
-Each student is graded in one of --jobs grader processes, each with a worker of its own in the OS
-sandbox (gradekit/sandbox/isolation.py); only where there is none, and --no-isolation allows that,
-are workers forked from the grader's preloaded template (gradekit/sandbox/forkserver.py). A
+Each student is graded in one of --jobs grader processes, each with a worker of its own, forked from
+the grader's preloaded template (gradekit/sandbox/forkserver.py) inside the OS sandbox
+(gradekit/sandbox/isolation.py), or without it where there is none and --no-isolation allows that. A
 grader that runs past the per-student limit (the check budget plus STUDENT_GRACE) or dies is
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
 student, so one hang, crash or hostile file never costs anyone else's row.
@@ -417,7 +417,7 @@ def _serve(
     tempfile.tempdir = folder
     memory = VerdictMemory() if remember else None
     chosen = load_assignment(assignment_name, assignment_dirs)
-    with forked_workers(config.limits):
+    with forked_workers(config.limits, assignment_dirs):
         while True:
             try:
                 name, path, source, learnt = connection.recv()

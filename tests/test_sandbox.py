@@ -8,6 +8,7 @@ folder is deleted with it. The second half drives `gradekit.sandbox.Worker` dire
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -18,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker, isolation
+from gradekit.sandbox.forkserver import Forked
 from gradekit.sandbox.process import forked_workers, wall_backstop
 from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode
 from gradekit.session import Session
@@ -54,17 +56,20 @@ FUNCTIONS = ("softmax", "cross_entropy_loss", "sequence_loss", "perplexity", "so
 GUARDED = {"isolation": "off"}
 
 
-@pytest.fixture(params=["sandboxed", "forked"])
+@pytest.fixture(params=["sandboxed", "sandboxed and forked", "forked"])
 def each_start(request):
-    """Workers in the OS sandbox, as every grade on Linux makes them, then, without it, forked from a
+    """Workers in the OS sandbox, as `gradekit check` on Linux starts them; forked in turn from a
+    preloaded template in one sandbox, as a class is graded there; and, without it, forked from a
     preloaded template, as a class is graded where there is no sandbox: every containment here holds
-    for both. Yields the limits that choose the way."""
-    if request.param == "sandboxed":
+    for all three. Yields the limits that choose the way."""
+    if request.param != "forked":
         assert isolation.unavailable() is None, isolation.unavailable()
+    if request.param == "sandboxed":
         yield {}
         return
-    with forked_workers(Limits(**GUARDED)):
-        yield GUARDED
+    limits = {} if request.param == "sandboxed and forked" else GUARDED
+    with forked_workers(Limits(**limits)):
+        yield limits
 
 
 @pytest.fixture(params=["alone", "forked"])
@@ -775,10 +780,10 @@ def test_loads_and_cells_are_timed_by_cpu_time_too(fresh):
 
 
 def submission_process(running: Worker) -> int:
-    """The pid of the process that runs the submission: sandboxed, bubblewrap's child is the sandbox's
-    init, and the worker is the init's child."""
+    """The pid of the process that runs the submission: sandboxed and alone, bubblewrap's child is the
+    sandbox's init, and the worker is the init's child; forked, the worker is the process started."""
     pid = running.proc.pid
-    for _ in range(2 if running.isolated else 0):
+    for _ in range(2 if running.isolated and not isinstance(running.proc, Forked) else 0):
         pid = int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
     return pid
 
@@ -866,12 +871,15 @@ def test_a_line_on_the_reply_pipe_that_is_not_a_reply_raises_worker_died(fresh):
 
 def test_stop_ends_the_process_and_its_group_and_removes_its_folder(fresh, tmp_path, monkeypatch):
     pid, folder = fresh.proc.pid, fresh.directory
+    # Forked in a sandbox, its folder is the template's, emptied before the next worker is forked (see
+    # test_workers_forked_in_turn_in_one_sandbox_find_nothing_the_one_before_left): it has none here.
+    shared = fresh.isolated and isinstance(fresh.proc, Forked)
     assert os.getpgid(pid) == pid  # the worker leads its own group, so the group can be killed whole
     fresh.stop()
     assert fresh.proc is None
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
-    assert not Path(folder).exists()
+    assert folder == "" if shared else folder and not Path(folder).exists()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "output.txt").write_text("the grader's own file")
     assert fresh.output() == ""  # a stopped worker has no output, and never reads the grader's folder
@@ -936,6 +944,89 @@ def test_workers_start_alone_again_once_their_template_is_lost():
             assert second.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
             assert second.call("as_float", "[]")["returned"] == 0.25
             assert not hasattr(second.proc, "template"), "started alone, as a Popen"
+
+
+TURNS_SOURCE = """
+import ctypes
+import os
+import signal
+
+
+def leave(name):
+    with open(name, "w") as handle:
+        handle.write("for whoever comes next")
+    os.mkdir(name + ".d")
+    return 1.0
+
+
+def found():
+    return float(len(os.listdir(".")))
+
+
+def ipc():
+    libc = ctypes.CDLL(None, use_errno=True)
+    made = libc.shmget(0, 4096, 0o1666), libc.msgget(0, 0o1666), libc.semget(0, 1, 0o1666)
+    return [float(m) for m in made] + [float(ctypes.get_errno())]
+
+
+def write(path):
+    try:
+        with open(path, "w") as handle:
+            handle.write("x")
+    except OSError:
+        return -1.0
+    return 1.0
+
+
+def parent(sent):
+    os.kill(os.getppid(), int(sent))
+    return float(os.getppid())
+"""
+
+
+def test_workers_forked_in_turn_in_one_sandbox_find_nothing_the_one_before_left():
+    """The template empties the folder its workers share before each fork: a file or a folder the
+    worker before wrote is gone, and nothing else in the sandbox takes files (/dev included)."""
+    with forked_workers(LIMITS):
+        with Worker(LIMITS) as first:
+            assert isinstance(first.proc, Forked) and first.isolated
+            template = first.proc.template
+            assert first.load(TURNS_SOURCE, "turns.py")["ok"]
+            assert first.call("leave", encode(["note"]))["returned"] == 1.0
+            assert first.call("found", "[]")["returned"] == 2.0
+        with Worker(LIMITS) as second:
+            assert isinstance(second.proc, Forked) and second.proc.template is template
+            assert second.load(TURNS_SOURCE, "turns.py")["ok"]
+            assert second.call("found", "[]")["returned"] == 0.0
+            for path in ("/dev/note", "/dev/shm/note", "/note", "/tmp/note"):
+                assert second.call("write", encode([path]))["returned"] == -1.0, path
+
+
+@pytest.mark.parametrize("start", ["alone", "forked"])
+def test_system_v_objects_that_would_outlive_a_worker_are_refused(start):
+    """Shared memory, message queues and semaphores outlive the process that makes them, so a worker
+    could leave them for the next one in a shared sandbox: refused in every sandboxed worker."""
+    with forked_workers(LIMITS) if start == "forked" else nullcontext(), Worker(LIMITS) as running:
+        assert running.isolated and isinstance(running.proc, Forked) == (start == "forked")
+        assert running.load(TURNS_SOURCE, "turns.py")["ok"]
+        assert running.call("ipc", "[]")["returned"] == [-1.0, -1.0, -1.0, float(errno.EPERM)]
+
+
+@pytest.mark.parametrize("sent", [signal.SIGKILL, signal.SIGSTOP, signal.SIGINT, signal.SIGTERM])
+def test_a_worker_cannot_signal_its_sandboxed_template(sent):
+    """Workers share a sandbox with their template, which is its init: the kernel drops every signal
+    they send it that it has no handler for, so the next worker is forked from it as before."""
+    with forked_workers(LIMITS):
+        with Worker(LIMITS) as first:
+            assert isinstance(first.proc, Forked)
+            template = first.proc.template
+            assert first.load(TURNS_SOURCE, "turns.py")["ok"]
+            assert first.call("parent", encode([int(sent)]))["returned"] == 1.0
+            assert first.call("found", "[]")["returned"] == 0.0
+        with Worker(LIMITS) as second:
+            assert isinstance(second.proc, Forked) and second.proc.template is template
+            assert second.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+            assert second.call("as_float", "[]")["returned"] == 0.25
 
 
 @pytest.fixture

@@ -7,12 +7,22 @@ exactly as a worker is, with NumPy imported, in which no student code ever runs.
 forked from it and becomes a worker at once (its own session, folder, environment, output file,
 limits and guard), as one started alone would.
 
+Where the machine has the OS sandbox, the template runs inside one (isolation.py), the same sandbox
+a worker started alone gets except that its first process may fork, and its workers take turns in
+it: before forking the next, the template kills every earlier worker and empties the private folder
+they share, and each worker installs the worker's seccomp filter before it runs anything. So a worker
+still sees nothing but the runtime and a folder of its own, and no classmate: the one before it is
+gone, and so is everything it wrote (the folder is the only place in the sandbox a worker can write,
+and the filter refuses the System V and POSIX objects that would outlive it). The template is the
+sandbox's init, which the kernel shields from its workers' signals, and non-dumpable.
+
 Differences a submission can see: NumPy is already in `sys.modules`, and it counts against the
-memory limit whether the submission imports it or not.
+memory limit whether the submission imports it or not; sandboxed, the template is in its /proc.
 
 The template is the parent of its workers, so it reports how each one ended; `Forked` turns those
-reports back into what `subprocess.Popen` would say. A template that is lost (killed from outside)
-is never used again: the next worker is started alone.
+reports back into what `subprocess.Popen` would say. A template that is lost (killed from outside,
+or silent for REPORT_SECONDS about a worker it was told to end) is never used again: the next
+worker is started alone.
 """
 
 from __future__ import annotations
@@ -28,11 +38,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 from gradekit.errors import GradekitError
+from gradekit.sandbox import isolation
 
 SPAWN_SECONDS = 10.0  # a template that forks no worker in this long is treated as lost
+REPORT_SECONDS = 10.0  # nor one that does not report, in this long, the end of a worker that was killed
 
 
 class TemplateLost(Exception):
@@ -42,22 +56,40 @@ class TemplateLost(Exception):
 class Template:
     """The grader's end of one template process."""
 
-    def __init__(self, script: str, environment: Callable[[str], dict[str, str]], switch: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        script: str,
+        environment: Callable[[str], dict[str, str]],
+        switch: dict[str, Any],
+        hidden: tuple[str, ...] | None = None,
+    ) -> None:
         """`environment(folder)`: a worker's environment with `folder` as its home; `switch`: Popen's
-        arguments that run it as another user. The template is started as a worker is."""
+        arguments that run it as another user; `hidden`: where given, the template runs in the OS
+        sandbox with these folders covered, as a worker would. The template is started as a worker is."""
         self.directory = tempfile.mkdtemp(prefix="gradekit-template-")
+        self.hidden = hidden
+        self._init = -1  # sandboxed: a pidfd of the sandbox's init, whose death ends everything in it
+        self._init_pid: int | None = None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if "user" in switch:
             os.chown(self.directory, switch["user"], switch["group"])
+        argv = [sys.executable, script, "--template", str(theirs.fileno())]
+        home, keep, info = self.directory, [], -1
         try:
+            if hidden is not None:
+                program = isolation.worker_filter()
+                info, info_write = os.pipe()
+                inside = [sys.executable, isolation.INSIDE_SCRIPT, *argv[2:], str(program)]
+                argv, extra = isolation.command(inside, self.directory, hidden, info_write, script, forks=True)
+                home, keep = isolation.INSIDE_FOLDER, [program, info_write, *extra]
             self.proc = subprocess.Popen(
-                [sys.executable, script, "--template", str(theirs.fileno())],
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 cwd=self.directory,
-                env=environment(self.directory),
-                pass_fds=(theirs.fileno(),),
+                env=environment(home),
+                pass_fds=(theirs.fileno(), *keep),
                 start_new_session=True,
                 **switch,
             )
@@ -67,9 +99,18 @@ class Template:
             raise GradekitError(f"the worker template could not be started: {error}") from None
         finally:
             theirs.close()
+            for fd in keep:
+                os.close(fd)
         self.channel = ours
         self.exits: dict[int, int] = {}
         self.lost = False
+        if info >= 0:
+            self._init_pid = isolation.sandbox_pid(info, SPAWN_SECONDS)
+            os.close(info)
+            self._init = isolation.pidfd(self._init_pid)
+            if self._init < 0:
+                self.close()
+                raise GradekitError("the worker template's sandbox did not start")
 
     def spawn(self, request: dict[str, Any], fds: tuple[int, int, int]) -> Forked:
         """A worker forked with `request` (settings, directory, environment) and these descriptors:
@@ -84,20 +125,32 @@ class Template:
                 if message is None:
                     raise TemplateLost()
                 if "pid" in message:
-                    return Forked(self, message["pid"])
+                    return Forked(self, message["pid"], self._outside(message["pid"]))
         except (OSError, TemplateLost):
             self.close()
             raise TemplateLost() from None
 
-    def exit_code(self, pid: int, deadline: float) -> int | None:
-        """How `pid` ended, waiting until `deadline` for the report; None if it has not ended by then.
+    def _outside(self, pid: int) -> int:
+        """The pid this process knows a worker by: the template's own where it is not sandboxed, else
+        the one of the template's children (the template is the sandbox's init) whose pid in the
+        sandbox is `pid`."""
+        if self._init_pid is None:
+            return pid
+        for child in _children(self._init_pid):
+            if _pid_inside(child) == pid:
+                return child
+        raise TemplateLost()
+
+    def exit_code(self, forked: Forked, deadline: float) -> int | None:
+        """How `forked` ended, waiting until `deadline` for the report; None if it has not ended by then.
 
         With the template lost, nothing will report it: once the process is gone, its code is taken
         to be that of the SIGKILL `stop` sends every worker in the end.
         """
+        pid = forked.reported
         while pid not in self.exits:
             if self.lost:
-                if not _running(pid):
+                if not _running(forked.pid):
                     return -signal.SIGKILL
                 if time.monotonic() >= deadline:
                     return None
@@ -130,6 +183,11 @@ class Template:
             return
         self.lost = True
         self.channel.close()
+        if self._init >= 0:
+            with suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._init, signal.SIGKILL)
+            os.close(self._init)
+            self._init = -1
         try:
             self.proc.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
@@ -139,17 +197,26 @@ class Template:
 
 
 class Forked:
-    """A forked worker, answering as `subprocess.Popen` does for the calls `Worker` makes on it."""
+    """A forked worker, answering as `subprocess.Popen` does for the calls `Worker` makes on it.
 
-    def __init__(self, template: Template, pid: int) -> None:
+    `pid` is the worker's pid as this process knows it, `reported` as its template does (they differ
+    in a sandbox's PID namespace)."""
+
+    def __init__(self, template: Template, reported: int, pid: int) -> None:
         self.template = template
+        self.reported = reported
         self.pid = pid
         self.returncode: int | None = None
 
     def wait(self, timeout: float | None = None) -> int:
+        """How the worker ended; with no `timeout`, a template that has not said so in REPORT_SECONDS
+        is closed (and, sandboxed, everything in it killed) and the worker taken as killed."""
         if self.returncode is None:
-            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-            self.returncode = self.template.exit_code(self.pid, deadline)
+            limit = REPORT_SECONDS if timeout is None else timeout
+            self.returncode = self.template.exit_code(self, time.monotonic() + limit)
+            if self.returncode is None and timeout is None:
+                self.template.close()
+                self.returncode = self.template.exit_code(self, time.monotonic() + REPORT_SECONDS)
             if self.returncode is None:
                 raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout or 0.0)
         return self.returncode
@@ -161,3 +228,22 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _pid_inside(pid: int) -> int | None:
+    """A process's pid in its own (innermost) PID namespace, from the NSpid line of its status."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    return None

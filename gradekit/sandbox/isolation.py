@@ -12,7 +12,7 @@ What a worker sees, all of it:
   every copy of gradekit in them covered by an empty folder;
 - its own private folder, read-write, at /sandbox/home: its working folder, HOME and TMPDIR;
 - the worker script alone, read-only, and the pipes and output file it was handed;
-- a /proc of its own PID namespace (no grader, no classmate), a minimal /dev, no network.
+- a /proc of its own PID namespace (no grader, no classmate), a minimal read-only /dev, no network.
 It runs with no capabilities, no new privileges, and cannot start processes, make user namespaces,
 ptrace, read or write another process's memory, mount, or chroot. When its bubblewrap process is
 killed, the kernel kills everything in its PID namespace: nothing it started outlives it.
@@ -89,7 +89,14 @@ DENIED = (
     "syslog",
     "quotactl",
     "lookup_dcookie",
+    # System V and POSIX message queues, semaphores and shared memory outlive the process that made
+    # them: refused, so a worker forked from a sandboxed template leaves nothing for the next one.
+    "shmget",
+    "msgget",
+    "semget",
+    "mq_open",
 )
+PROCESS_CALLS = ("fork", "vfork")
 CLONE_THREAD = 0x00010000
 
 
@@ -145,14 +152,21 @@ def lacking() -> str | None:
 
 
 def command(
-    argv: list[str], folder: str, hidden: tuple[str, ...], info: int | None = None, script: str | None = None
+    argv: list[str],
+    folder: str,
+    hidden: tuple[str, ...],
+    info: int | None = None,
+    script: str | None = None,
+    forks: bool = False,
 ) -> tuple[list[str], tuple[int, ...]]:
     """The bubblewrap command that runs `argv` in the sandbox, and the descriptors it must be given.
 
     `folder` becomes the worker's private INSIDE_FOLDER; `hidden` are folders (assignments, the example
     cache) to cover wherever they fall inside what is shown; `info`, a descriptor bubblewrap writes
     the sandbox's first process to (see `sandbox_pid`); `script`, a file shown alone, read-only, at
-    INSIDE_SCRIPT, where `argv` names it. The caller closes the descriptors once bubblewrap has started.
+    INSIDE_SCRIPT, where `argv` names it; `forks`, a sandbox whose first process may start others: a
+    worker template (see forkserver.py), each of whose workers installs `worker_filter` itself. The
+    caller closes the descriptors once bubblewrap has started.
     """
     args = [*_mounts(hidden), "--bind", folder, INSIDE_FOLDER, "--chdir", INSIDE_FOLDER]
     if script is not None:
@@ -160,8 +174,10 @@ def command(
     # The sandbox's own root is a tmpfs in the host's memory, which no memory limit counts: once every
     # mount is made it is read-only, and only the private folder takes files.
     args += ["--remount-ro", "/"]
-    program = _seccomp_descriptor()
+    program = _descriptor(_filter_program(processes=forks))
     args += ["--seccomp", str(program)]
+    if forks:  # the template is the PID namespace's init: its workers cannot signal it (nor kill themselves so)
+        args += ["--as-pid-1"]
     if info is not None:
         args += ["--info-fd", str(info)]
     return [*args, "--", *argv], (program,)
@@ -190,6 +206,8 @@ def _mounts(hidden: tuple[str, ...]) -> tuple[str, ...]:
         "--proc",
         "/proc",
         "--dev",
+        "/dev",
+        "--remount-ro",
         "/dev",
     ]
     for path in SYSTEM_FOLDERS:
@@ -230,6 +248,17 @@ def sandbox_pid(info: int, seconds: float) -> int | None:
     return pid if type(pid) is int and pid > 0 else None
 
 
+def pidfd(pid: int | None) -> int:
+    """A pidfd of `pid`, which names that process and no other even once its number is reused; -1 if
+    there is none to open (the process is gone, or the kernel predates pidfds)."""
+    if pid is None:
+        return -1
+    try:
+        return os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        return -1
+
+
 def _runtime_folders() -> list[str]:
     """The folders the interpreter and its installed libraries live in, outermost only."""
     candidates = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
@@ -261,9 +290,14 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _seccomp_descriptor() -> int:
-    """A pipe's read end holding the compiled filter, which bubblewrap reads to its end."""
-    program = _filter_program()
+def worker_filter() -> int:
+    """A pipe's read end holding the filter every worker runs under, which a worker forked from a
+    sandboxed template installs itself (that template's own filter lets it fork)."""
+    return _descriptor(_filter_program())
+
+
+def _descriptor(program: bytes) -> int:
+    """A pipe's read end holding a compiled filter, which its reader reads to its end."""
     read, write = os.pipe()
     try:
         os.write(write, program)
@@ -273,14 +307,17 @@ def _seccomp_descriptor() -> int:
 
 
 @functools.cache
-def _filter_program() -> bytes:
-    """The seccomp filter as BPF: allow everything but DENIED and new processes (threads only)."""
+def _filter_program(processes: bool = False) -> bytes:
+    """The seccomp filter as BPF: allow everything but DENIED and, unless `processes`, new processes
+    (threads only)."""
     try:
         import seccomp
     except ImportError:
         import pyseccomp as seccomp
     rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
     for name in DENIED:
+        if processes and name in PROCESS_CALLS:
+            continue
         try:
             rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
         except (RuntimeError, ValueError, OSError):  # a call this kernel's libseccomp does not know
@@ -288,7 +325,8 @@ def _filter_program() -> bytes:
     # clone3 hides its flags in memory a filter cannot read: refused as unknown, so the C library
     # falls back to clone, whose flags can be read. A clone without CLONE_THREAD is a new process.
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
-    rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
+    if not processes:
+        rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
     with tempfile.TemporaryFile() as handle:
         rules.export_bpf(handle)
         handle.seek(0)

@@ -141,7 +141,7 @@ class Worker:
         self.limits = limits
         self.protected = protected
         self.proc: subprocess.Popen[bytes] | Forked | None = None
-        self.directory = ""
+        self.directory = ""  # the worker's folder here; "" for one forked in a sandbox, which has the template's
         self.isolated = False
         self.note: str | None = None  # for the grade's notes: why this worker ran without the OS sandbox
         self._output = -1
@@ -191,7 +191,8 @@ class Worker:
         account = run_as_ids(self.limits.run_as)
         undumpable()
         self._launch(account, sandbox_missing(self.limits.isolation, probe=False))
-        if self.isolated and self._sandbox_init is None and isolation.unavailable() is not None:
+        alone = not isinstance(self.proc, Forked)
+        if self.isolated and alone and self._sandbox_init is None and isolation.unavailable() is not None:
             self._stop()
             self._launch(account, sandbox_missing(self.limits.isolation))
 
@@ -216,65 +217,95 @@ class Worker:
         # Output goes to a file with no name, read through the grader's own descriptor: nothing in the
         # worker's folder can be swapped for a link to a file only the grader may read.
         self._output = _unnamed_file()
-        extra: tuple[int, ...] = ()
-        info_read, info_write = os.pipe() if self.isolated else (-1, -1)
         try:
             if account is not None:
                 os.chown(self.directory, *account)
-            if self.isolated:
-                argv, extra = isolation.command(
-                    [sys.executable, isolation.INSIDE_SCRIPT, json.dumps(settings)],
-                    self.directory,
-                    tuple(_blocked_roots(self.protected)),
-                    info_write,
-                    script=str(WORKER_SCRIPT),
-                )
-                extra = (*extra, info_write)
-            else:
-                argv = [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)]
-            self.proc = self._forked(settings, (request_read, reply_write, self._output)) or subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=self._output,
-                stderr=self._output,
-                cwd=self.directory,
-                env=_worker_environment(isolation.INSIDE_FOLDER if self.isolated else self.directory),
-                pass_fds=(request_read, reply_write, *extra),
-                start_new_session=True,
-                **_switch(account),
-            )
+            self.proc = self._forked(settings, (request_read, reply_write, self._output))
+            if self.proc is None:
+                self.proc = self._alone(account, settings, (request_read, reply_write))
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
-            for fd in {request_read, reply_write, info_read, info_write, *extra}:
-                if fd >= 0:
-                    os.close(fd)
             who = f" as {self.limits.run_as!r}" if account else ""
             raise GradekitError(f"the worker could not be started{who}: {error}") from None
-        for fd in {request_read, reply_write, *extra}:
-            os.close(fd)
-        if self.isolated:
-            self._sandbox_init = isolation.sandbox_pid(info_read, self.limits.load_timeout)
-            self._sandbox = _pidfd(self._sandbox_init)
-            os.close(info_read)
+        finally:
+            for fd in (request_read, reply_write):
+                os.close(fd)
         os.set_blocking(self._request_write, False)
         self._lines.clear()
         self._partial = bytearray()
         self._held = 0
         self._cpu_base = 0.0  # a new process has used no CPU time: its first request counts all of it
 
-    def _forked(self, settings: dict[str, Any], fds: tuple[int, int, int]) -> Forked | None:
-        """This worker forked from the template `forked_workers` started, if one is on for its user and
-        this worker runs without the OS sandbox: a template's children would share one sandbox."""
-        if self.isolated or _template is None or _template[0] != self.limits.run_as:
-            return None
-        request = {
-            "settings": settings,
-            "directory": self.directory,
-            "environment": _worker_environment(self.directory),
-        }
+    def _alone(
+        self, account: tuple[int, int] | None, settings: dict[str, Any], pipes: tuple[int, int]
+    ) -> subprocess.Popen[bytes]:
+        """The worker started on its own: a new interpreter, in a sandbox of its own when isolated."""
+        if not self.isolated:
+            return subprocess.Popen(
+                [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)],
+                stdin=subprocess.DEVNULL,
+                stdout=self._output,
+                stderr=self._output,
+                cwd=self.directory,
+                env=_worker_environment(self.directory),
+                pass_fds=pipes,
+                start_new_session=True,
+                **_switch(account),
+            )
+        info_read, info_write = os.pipe()
+        extra: tuple[int, ...] = ()
         try:
-            return _template[1].spawn(request, fds)
+            argv, extra = isolation.command(
+                [sys.executable, isolation.INSIDE_SCRIPT, json.dumps(settings)],
+                self.directory,
+                self._hidden(),
+                info_write,
+                script=str(WORKER_SCRIPT),
+            )
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=self._output,
+                stderr=self._output,
+                cwd=self.directory,
+                env=_worker_environment(isolation.INSIDE_FOLDER),
+                pass_fds=(*pipes, *extra, info_write),
+                start_new_session=True,
+                **_switch(account),
+            )
+        except OSError:
+            os.close(info_read)
+            raise
+        finally:
+            for fd in (*extra, info_write):
+                os.close(fd)
+        self._sandbox_init = isolation.sandbox_pid(info_read, self.limits.load_timeout)
+        self._sandbox = isolation.pidfd(self._sandbox_init)
+        os.close(info_read)
+        return proc
+
+    def _hidden(self) -> tuple[str, ...]:
+        """The folders a sandboxed worker's runtime is shown without (see isolation.command)."""
+        return tuple(_blocked_roots(self.protected))
+
+    def _forked(self, settings: dict[str, Any], fds: tuple[int, int, int]) -> Forked | None:
+        """This worker forked from the template `forked_workers` started, if one is on for its user, in
+        the OS sandbox if and only if this worker is, with the same folders hidden. Sandboxed, its
+        folder is the template's (emptied for each worker), and this worker's own is not needed."""
+        if _template is None or _template[0] != self.limits.run_as:
+            return None
+        template = _template[1]
+        if template.hidden != (self._hidden() if self.isolated else None):
+            return None
+        home = isolation.INSIDE_FOLDER if self.isolated else self.directory
+        request = {"settings": settings, "directory": home, "environment": _worker_environment(home)}
+        try:
+            forked = template.spawn(request, fds)
         except TemplateLost:
             return None
+        if self.isolated:
+            os.rmdir(self.directory)
+            self.directory = ""
+        return forked
 
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
@@ -452,10 +483,11 @@ class Worker:
     def _worker_pid(self) -> int | None:
         """The worker's pid; 0 while the sandbox has not started it yet; None if /proc cannot say.
 
-        Sandboxed, `self.proc` is bubblewrap, and the worker is the only child of the sandbox's init.
+        Sandboxed and alone, `self.proc` is bubblewrap, and the worker is the only child of the
+        sandbox's init.
         """
         assert self.proc is not None
-        if not self.isolated:
+        if not self.isolated or isinstance(self.proc, Forked):
             return self.proc.pid
         init = self._sandbox_init
         if init is None:
@@ -472,7 +504,8 @@ class Worker:
             code = self.proc.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             return "the worker closed its connection to the grader"
-        number = -code if code < 0 else isolation.exit_signal(code) if self.isolated else None
+        bubblewrap = self.isolated and not isinstance(self.proc, Forked)
+        number = -code if code < 0 else isolation.exit_signal(code) if bubblewrap else None
         if number is not None:
             return f"the worker process was killed by {signal_name(number)}"
         return f"the worker process exited with code {code}"
@@ -522,15 +555,15 @@ _template: tuple[str | None, Template] | None = None  # (its user, the template)
 
 
 @contextmanager
-def forked_workers(limits: Limits) -> Iterator[None]:
+def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> Iterator[None]:
     """Within the block, this process's workers for `limits.run_as` fork from one preloaded template
-    (see forkserver.py): for a grader that starts a worker per submission, for a whole class."""
+    (see forkserver.py), in the OS sandbox wherever they would run in one: for a grader that starts a
+    worker per submission, for a whole class. `assignment_dirs`: as for `Worker.started`."""
     global _template
-    if sandbox_missing(limits.isolation) is None:  # a template's children would share one sandbox
-        yield
-        return
+    missing = sandbox_missing(limits.isolation)
+    hidden = None if missing else tuple(_blocked_roots(tuple(str(f) for f in search_path(assignment_dirs))))
     try:
-        started = Template(str(WORKER_SCRIPT), _worker_environment, _switch(run_as_ids(limits.run_as)))
+        started = Template(str(WORKER_SCRIPT), _worker_environment, _switch(run_as_ids(limits.run_as)), hidden)
     except GradekitError:  # each worker, started alone, reports it for its own submission
         yield
         return
@@ -580,17 +613,6 @@ def signal_name(number: int) -> str:
         if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
             return f"SIGRTMIN+{number - signal.SIGRTMIN}"
         return f"signal {number}"
-
-
-def _pidfd(pid: int | None) -> int:
-    """A pidfd of `pid`, which names that process and no other even once its number is reused; -1 if
-    there is none to open (the process is gone, or the kernel predates pidfds)."""
-    if pid is None:
-        return -1
-    try:
-        return os.pidfd_open(pid)
-    except (OSError, AttributeError):
-        return -1
 
 
 @contextmanager

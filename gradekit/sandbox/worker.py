@@ -12,12 +12,15 @@ converted to numbers and lists here, so no student object (and no lying __eq__) 
 
 import _posixsubprocess
 import binascii
+import contextlib
+import ctypes
 import gc
 import io
 import json
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -63,7 +66,10 @@ CTYPES_EVENTS = {"ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function"}
 MAX_DEPTH = 8
 PACK_MIN = 8
 SEPARATOR = "\t"  # between an encoded value's JSON and its floats
-CALL_SEPARATOR = "\x1e"  # between a request's calls: never in JSON text (escaped) nor in base64
+CALL_SEPARATOR = "\x1e"
+PR_SET_DUMPABLE = 4
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2  # between a request's calls: never in JSON text (escaped) nor in base64
 
 
 class NotPlain(Exception):
@@ -395,48 +401,117 @@ def become_worker(settings):
     serve(settings)
 
 
-def template(channel_fd):
+def template(channel_fd, filter_fd=None):
     """Fork a worker for each request on `channel_fd`, and report how each one ended.
 
     Started like a worker (same interpreter, flags and environment) by `forkserver.py`, which see. No
     student code ever runs here: each request (a worker's settings, with its request and reply pipes
     and output file as descriptors) is served in a child that becomes that worker at once.
+
+    With `filter_fd`, the template runs in the OS sandbox, whose own filter lets it fork, and the
+    sandbox is shared by the workers it forks, one after another: before each fork every earlier
+    worker is killed and reaped and the folder they share is emptied (a template that cannot empty it
+    ends, and its grader starts workers alone), and each child installs the worker's filter, read from
+    `filter_fd`, before anything else. The template is the sandbox's init, which no worker can signal
+    but with SIGCHLD (its one handler), and non-dumpable, so no worker can read or write its memory
+    or descriptors.
     """
     __import__("numpy")
     gc.freeze()  # what is loaded now is never collected: a worker's collections need not scan it
+    program = None
+    if filter_fd is not None:
+        with os.fdopen(filter_fd, "rb") as handle:
+            program = handle.read()
+        _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        # As the sandbox's init, it gets no signal from a worker that it has no handler for.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     channel = socket.socket(fileno=channel_fd)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    living = set()
     while True:
         ready, _, _ = select.select([channel, wake_read], [], [])
         if wake_read in ready:
             os.read(wake_read, 4096)
-            report_exits(channel)
+            living -= report_exits(channel)
         if channel in ready:
             request, fds, _, _ = socket.recv_fds(channel, 1 << 20, 3)
             if not request:
                 return  # the grader is gone
+            if program is not None:
+                end_all(living, channel)
+                living.clear()
+                if not emptied(os.getcwd()):
+                    return
             pid = os.fork()
             if pid == 0:
                 channel.close()
                 for fd in (wake_read, wake_write):
                     os.close(fd)
+                if program is not None:
+                    confine(program)
                 forked_worker(json.loads(request), *fds)
+            living.add(pid)
             for fd in fds:
                 os.close(fd)
             channel.send(json.dumps({"pid": pid}).encode())
 
 
+def end_all(pids, channel):
+    """Kill each worker in `pids` with everything in its session, reap it, and report how it ended."""
+    for pid in pids:
+        for kill in (os.killpg, os.kill):  # its session is its own once it has started
+            with contextlib.suppress(OSError):
+                kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        channel.send(json.dumps({"exited": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+
+
+def emptied(folder):
+    """Remove everything in `folder` (what the last worker left); whether nothing is left."""
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            return False
+    return not os.listdir(folder)
+
+
+def confine(program):
+    """Install the seccomp filter `program` (compiled BPF) on this process, or end it: a worker forked
+    from a sandboxed template never runs without it."""
+    instructions = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // 8, ctypes.addressof(instructions))
+    if _libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        os._exit(1)
+
+
+class SockFprog(ctypes.Structure):
+    """The kernel's struct sock_fprog: a filter's length in instructions and where they are."""
+
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def report_exits(channel):
+    """Reap every worker that has ended and report how; the pids reaped."""
+    reaped = set()
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return reaped
         if pid == 0:
-            return
+            return reaped
+        reaped.add(pid)
         channel.send(json.dumps({"exited": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
 
 
@@ -469,7 +544,7 @@ def forked_worker(request, request_fd, reply_fd, output_fd):
 def main():
     del sys.path[0]  # this script's own folder: the grader's package
     if sys.argv[1] == "--template":
-        template(int(sys.argv[2]))
+        template(*map(int, sys.argv[2:4]))
     else:
         become_worker(json.loads(sys.argv[1]))
 
