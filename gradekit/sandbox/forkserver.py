@@ -74,14 +74,16 @@ class Template:
         if "user" in switch:
             os.chown(self.directory, switch["user"], switch["group"])
         argv = [sys.executable, script, "--template", str(theirs.fileno())]
-        home, keep, info = self.directory, [], -1
+        home, keep, info = self.directory, [], -1  # keep: descriptors the template is given, then closed here
         try:
             if hidden is not None:
-                program = isolation.worker_filter()
+                keep.append(isolation.worker_filter())
                 info, info_write = os.pipe()
-                inside = [sys.executable, isolation.INSIDE_SCRIPT, *argv[2:], str(program)]
+                keep.append(info_write)
+                inside = [sys.executable, isolation.INSIDE_SCRIPT, *argv[2:], str(keep[0])]
                 argv, extra = isolation.command(inside, self.directory, hidden, info_write, script, forks=True)
-                home, keep = isolation.INSIDE_FOLDER, [program, info_write, *extra]
+                keep += extra
+                home = isolation.INSIDE_FOLDER
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -95,6 +97,8 @@ class Template:
             )
         except OSError as error:
             ours.close()
+            if info >= 0:
+                os.close(info)
             shutil.rmtree(self.directory, ignore_errors=True)
             raise GradekitError(f"the worker template could not be started: {error}") from None
         finally:

@@ -66,10 +66,10 @@ CTYPES_EVENTS = {"ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function"}
 MAX_DEPTH = 8
 PACK_MIN = 8
 SEPARATOR = "\t"  # between an encoded value's JSON and its floats
-CALL_SEPARATOR = "\x1e"
+CALL_SEPARATOR = "\x1e"  # between a request's calls: never in JSON text (escaped) nor in base64
 PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
-SECCOMP_MODE_FILTER = 2  # between a request's calls: never in JSON text (escaped) nor in base64
+SECCOMP_MODE_FILTER = 2
 
 
 class NotPlain(Exception):
