@@ -140,7 +140,7 @@ class Template:
         sandbox is `pid`."""
         if self._init_pid is None:
             return pid
-        for child in _children(self._init_pid):
+        for child in isolation.children(self._init_pid) or []:
             if _pid_inside(child) == pid:
                 return child
         raise TemplateLost()
@@ -232,13 +232,6 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
 
 
 def _pid_inside(pid: int) -> int | None:

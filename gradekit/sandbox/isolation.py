@@ -259,6 +259,15 @@ def pidfd(pid: int | None) -> int:
         return -1
 
 
+def children(pid: int) -> list[int] | None:
+    """The pids of a process's children as this process sees them; None where /proc cannot say."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except (OSError, ValueError):
+        return None
+
+
 def _runtime_folders() -> list[str]:
     """The folders the interpreter and its installed libraries live in, outermost only."""
     candidates = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}

@@ -76,6 +76,11 @@ def _blocked_roots(protected: tuple[str, ...]) -> list[str]:
     return sorted(roots | {str(Path(p).resolve()) for p in protected})
 
 
+def _protected(assignment_dirs: list[str] | None) -> tuple[str, ...]:
+    """Every assignment folder the grader can see, which a worker may not: see `_blocked_roots`."""
+    return tuple(str(folder) for folder in search_path(assignment_dirs))
+
+
 @dataclass(frozen=True)
 class _Clocks:
     """Where the worker's clocks stood at one moment: its CPU seconds, the monotonic wall-clock time, and
@@ -163,7 +168,7 @@ class Worker:
     @classmethod
     def started(cls, limits: Limits, assignment_dirs: list[str] | None = None) -> Worker:
         """A started worker barred from every assignment folder the grader can see."""
-        worker = cls(limits, tuple(str(folder) for folder in search_path(assignment_dirs)))
+        worker = cls(limits, _protected(assignment_dirs))
         worker.start()
         return worker
 
@@ -199,7 +204,6 @@ class Worker:
     def _launch(self, account: tuple[int, int] | None, missing: str | None) -> None:
         self.isolated = missing is None
         self.note = None if self.isolated else f"the submission ran without OS isolation: {missing}"
-        self.directory = tempfile.mkdtemp(prefix="gradekit-")
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         settings = {
@@ -218,9 +222,7 @@ class Worker:
         # worker's folder can be swapped for a link to a file only the grader may read.
         self._output = _unnamed_file()
         try:
-            if account is not None:
-                os.chown(self.directory, *account)
-            self.proc = self._forked(settings, (request_read, reply_write, self._output))
+            self.proc = self._forked(account, settings, (request_read, reply_write, self._output))
             if self.proc is None:
                 self.proc = self._alone(account, settings, (request_read, reply_write))
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
@@ -239,6 +241,7 @@ class Worker:
         self, account: tuple[int, int] | None, settings: dict[str, Any], pipes: tuple[int, int]
     ) -> subprocess.Popen[bytes]:
         """The worker started on its own: a new interpreter, in a sandbox of its own when isolated."""
+        self._own_folder(account)
         if not self.isolated:
             return subprocess.Popen(
                 [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)],
@@ -283,29 +286,36 @@ class Worker:
         os.close(info_read)
         return proc
 
+    def _own_folder(self, account: tuple[int, int] | None) -> str:
+        """The worker's folder of its own, made the first time a start needs one (a worker forked in a
+        sandbox has the template's instead), owned by the user it runs as."""
+        if not self.directory:
+            self.directory = tempfile.mkdtemp(prefix="gradekit-")
+            if account is not None:
+                os.chown(self.directory, *account)
+        return self.directory
+
     def _hidden(self) -> tuple[str, ...]:
         """The folders a sandboxed worker's runtime is shown without (see isolation.command)."""
         return tuple(_blocked_roots(self.protected))
 
-    def _forked(self, settings: dict[str, Any], fds: tuple[int, int, int]) -> Forked | None:
+    def _forked(
+        self, account: tuple[int, int] | None, settings: dict[str, Any], fds: tuple[int, int, int]
+    ) -> Forked | None:
         """This worker forked from the template `forked_workers` started, if one is on for its user, in
         the OS sandbox if and only if this worker is, with the same folders hidden. Sandboxed, its
-        folder is the template's (emptied for each worker), and this worker's own is not needed."""
+        folder is the template's (emptied for each worker), and it has none of its own."""
         if _template is None or _template[0] != self.limits.run_as:
             return None
         template = _template[1]
         if template.hidden != (self._hidden() if self.isolated else None):
             return None
-        home = isolation.INSIDE_FOLDER if self.isolated else self.directory
+        home = isolation.INSIDE_FOLDER if self.isolated else self._own_folder(account)
         request = {"settings": settings, "directory": home, "environment": _worker_environment(home)}
         try:
-            forked = template.spawn(request, fds)
+            return template.spawn(request, fds)
         except TemplateLost:
             return None
-        if self.isolated:
-            os.rmdir(self.directory)
-            self.directory = ""
-        return forked
 
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
@@ -492,11 +502,10 @@ class Worker:
         init = self._sandbox_init
         if init is None:
             return None
-        try:
-            children = Path(f"/proc/{init}/task/{init}/children").read_text().split()
-        except OSError:
+        children = isolation.children(init)
+        if children is None:
             return None
-        return int(children[0]) if children else 0
+        return children[0] if children else 0
 
     def _death_message(self) -> str:
         assert self.proc is not None
@@ -561,7 +570,7 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
     worker per submission, for a whole class. `assignment_dirs`: as for `Worker.started`."""
     global _template
     missing = sandbox_missing(limits.isolation)
-    hidden = None if missing else tuple(_blocked_roots(tuple(str(f) for f in search_path(assignment_dirs))))
+    hidden = None if missing else tuple(_blocked_roots(_protected(assignment_dirs)))
     try:
         started = Template(str(WORKER_SCRIPT), _worker_environment, _switch(run_as_ids(limits.run_as)), hidden)
     except GradekitError:  # each worker, started alone, reports it for its own submission
