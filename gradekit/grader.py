@@ -1,5 +1,6 @@
 """A submission to a GradeResult: read it, load it in a sandboxed worker, run the properties
-(gradekit.runner), score the outcomes (gradekit.scorer). Never raises for anything the submission does.
+(gradekit.runner), score the outcomes (gradekit.scorer), and name the known mistakes behind the
+failures (gradekit.diagnosis). Never raises for anything the submission does.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from pathlib import Path
 from gradekit import assignment as assignments
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
+from gradekit.diagnosis import diagnose
 from gradekit.errors import AssignmentError
+from gradekit.misconceptions import bank
 from gradekit.outcome import Outcome
-from gradekit.result import GradeResult, Status
+from gradekit.result import Diagnosis, GradeResult, Status
 from gradekit.runner import VerdictMemory, run_all
 from gradekit.sandbox import Worker
 from gradekit.scorer import score
@@ -68,6 +71,7 @@ def grade(
         else:
             outcomes = run_all(assignment, session, config, seed, started, memory)
         output = session.output()
+        diagnosis = _diagnosis(assignment, session, outcomes, config, assignment_dirs) if problem is None else ()
         notes = (*read.notes, *session.notes, *unsandboxed, *_public_check(assignment))
     tests = score(assignment, outcomes)
     lines = {k: v for k, v in session.defined.items() if type(v) is int and k in assignment.functions}
@@ -87,7 +91,23 @@ def grade(
         function_lines=lines,
         notes=notes,
         function_cells=cells,
+        diagnosis=diagnosis,
     )
+
+
+def _diagnosis(
+    assignment: Assignment,
+    session: Session,
+    outcomes: dict[str, Outcome],
+    config: GradeConfig,
+    assignment_dirs: list[str] | None,
+) -> tuple[Diagnosis, ...]:
+    """The known mistakes behind the failures, asked for once the grade is made (and what the
+    submission printed taken), so nothing they do reaches the score or the report's output."""
+    if not config.diagnose or all(o.status is Status.PASSED for o in outcomes.values()):
+        return ()
+    known = bank(assignment, config.limits, assignment_dirs)
+    return () if known is None else diagnose(assignment, session, outcomes, known)
 
 
 def _public_check(assignment: Assignment) -> tuple[str, ...]:

@@ -56,6 +56,33 @@ class PropertyResult:
 
 
 @dataclass(frozen=True)
+class Diagnosis:
+    """A known mistake a failing function answers exactly like (see gradekit.diagnosis): the function,
+    the mistake's name and its explanation for the student, on how many of how many probes the
+    answers agreed, and the known-wrong file that makes it."""
+
+    function: str
+    misconception: str
+    explanation: str
+    agreement: tuple[int, int]
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "misconception": self.misconception,
+            "explanation": self.explanation,
+            "agreement": list(self.agreement),
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Diagnosis:
+        matched, probes = data["agreement"]
+        return cls(data["function"], data["misconception"], data["explanation"], (matched, probes), data["source"])
+
+
+@dataclass(frozen=True)
 class GradeResult:
     assignment: str
     submission: str
@@ -71,6 +98,8 @@ class GradeResult:
     # For a notebook: the cell (counting every cell from 1) that last defined each function;
     # function_lines then counts lines within that cell.
     function_cells: dict[str, int] = field(default_factory=dict)
+    # The known mistakes the failing functions answer like; never part of the score.
+    diagnosis: tuple[Diagnosis, ...] = ()
 
     @property
     def score(self) -> float:
@@ -101,6 +130,7 @@ class GradeResult:
             "function_lines": dict(self.function_lines),
             "function_cells": dict(self.function_cells),
             "tests": [_test_dict(t) for t in self.tests],
+            "diagnosis": [d.to_dict() for d in self.diagnosis],
         }
 
     @classmethod
@@ -109,7 +139,7 @@ class GradeResult:
 
         `score` and `max_score` are not read (they are sums of the tests'), nor is any key `to_dict`
         does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
-        `function_lines`, `function_cells`) may be missing, as in results written before them.
+        `function_lines`, `function_cells`, `diagnosis`) may be missing, as in results written before them.
         """
         return cls(
             assignment=data["assignment"],
@@ -122,6 +152,7 @@ class GradeResult:
             function_lines=dict(data.get("function_lines", {})),
             notes=tuple(data.get("notes", ())),
             function_cells=dict(data.get("function_cells", {})),
+            diagnosis=tuple(Diagnosis.from_dict(d) for d in data.get("diagnosis", ())),
         )
 
 

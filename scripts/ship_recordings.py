@@ -1,20 +1,22 @@
-"""Write the recordings the built-in assignments carry (assignments/NAME/recorded/), so a first check
-is as fast as the next: run it after changing an assignment, gradekit's strategies or the worker's
-protocol, or after upgrading Hypothesis, NumPy or Python, when tests/test_shipped_recordings.py says
-a recording is stale.
+"""Write the recordings the built-in assignments carry (assignments/NAME/recorded/), and their known
+mistakes' answers (gradekit.misconceptions), so a first check is as fast as the next: run it after
+changing an assignment, its known-wrong files, gradekit's strategies or the worker's protocol, or
+after upgrading Hypothesis, NumPy or Python, when tests/test_shipped_recordings.py says a file is stale.
 
     python scripts/ship_recordings.py
 """
 
 from __future__ import annotations
 
-from gradekit import assignment, runner
+from gradekit import assignment, misconceptions, runner
+from gradekit.config import Limits
 
 
 def main() -> None:
     for name in ("cross_entropy", "training_step"):
-        path = runner.ship(assignment.load(name))
-        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+        built_in = assignment.load(name)
+        for path in (runner.ship(built_in), misconceptions.carry(built_in, Limits())):
+            print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ a property value (file, title), ':' and ',' also become %3A and %2C.
 from __future__ import annotations
 
 from gradekit.reports import markdown
-from gradekit.reports.text import MARKS, details
+from gradekit.reports.text import MARKS, details, diagnosed
 from gradekit.result import GradeResult, PropertyResult, Status
 
 summary = markdown.render
@@ -30,6 +30,11 @@ def render(result: GradeResult) -> str:
         for test in result.tests:
             if test.status is not Status.PASSED:
                 lines.append(_annotation(result, file, test))
+    for diagnosis in result.diagnosis:
+        where = {"file": file, "title": f"gradekit: a known mistake in {diagnosis.function}"}
+        if diagnosis.function in result.function_lines and diagnosis.function not in result.function_cells:
+            where["line"] = str(result.function_lines[diagnosis.function])
+        lines.append(_command("notice", where, "\n".join(diagnosed(diagnosis))))
     score = f"{result.score:g} / {result.max_score:g}"
     lines.append(_command("notice", {"title": f"gradekit score: {score}"}, f"{result.assignment}: {score}"))
     return "\n".join(lines) + "\n"

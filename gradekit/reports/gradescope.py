@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from gradekit.reports.text import details
+from gradekit.reports.text import details, diagnosed
 from gradekit.result import GradeResult, Status
 
 VISIBILITY = "visible"
@@ -54,6 +54,8 @@ def _output(result: GradeResult) -> str:
     if result.error:
         lines.append(f"Could not grade: {result.error}")
     lines += [f"Note: {note}" for note in result.notes]
+    for diagnosis in result.diagnosis:
+        lines += ["", *diagnosed(diagnosis)]
     if result.output.strip():
         lines += ["", "Your code printed (first lines):"] + result.output.strip().splitlines()[:10]
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from gradekit.reports.text import details
+from gradekit.reports.text import details, diagnosed
 from gradekit.result import GradeResult, Status
 
 # Characters XML 1.0 cannot hold at all; student output may contain any of them.
@@ -43,6 +43,7 @@ def render(result: GradeResult) -> str:
     ]
     shown += [("error", result.error)] if result.error else []
     shown += [("note", note) for note in result.notes]
+    shown += [("known_mistake", " ".join(line.strip() for line in diagnosed(d))) for d in result.diagnosis]
     for name, value in shown:
         ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
     for test in result.tests:

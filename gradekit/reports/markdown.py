@@ -35,6 +35,14 @@ def render(result: GradeResult) -> str:
     if result.notes:
         out += ["", "## Notes", ""]
         out += [f"- {escape(note)}" for note in result.notes]
+    if result.diagnosis:
+        out += ["", "## Known mistakes", ""]
+        for d in result.diagnosis:
+            matched, probes = d.agreement
+            out.append(
+                f"- **`{d.function}`: {escape(d.misconception)}.** Your `{d.function}` behaves exactly like this "
+                f"known mistake on {matched} of {probes} probes. {escape(d.explanation)}"
+            )
     failing = [t for t in result.tests if t.status is not Status.PASSED]
     if failing and not result.error:
         out += ["", "## Not passed"]

@@ -1,12 +1,14 @@
-"""The student's report: a score line, one block per failed property, then what is held back."""
+"""The student's report: a score line, the known mistakes made, one block per failed property, then
+what is held back."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from gradekit import course_terms
 from gradekit.course_terms import counted
-from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
+from gradekit.result import Call, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
 
 MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
 
@@ -23,6 +25,9 @@ def render(result: GradeResult) -> str:
     passed = sum(t.status is Status.PASSED for t in result.tests)
     lines.append(f"{passed} of {_properties(len(result.tests))} passed (seed {result.seed})")
     lines += _notes(result)
+    for diagnosis in result.diagnosis:
+        lines.append("")
+        lines += diagnosed(diagnosis)
     for test in result.tests:
         if test.status is not Status.PASSED:
             lines.append("")
@@ -35,6 +40,17 @@ def render(result: GradeResult) -> str:
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]
     return "\n".join(lines) + "\n"
+
+
+def diagnosed(diagnosis: Diagnosis) -> list[str]:
+    """A known mistake the submission makes, as every format says it: which, and how to fix it."""
+    matched, probes = diagnosis.agreement
+    agreement = f"all {probes} probes" if matched == probes else f"{matched} of {probes} probes"
+    return [
+        f"KNOWN MISTAKE  {diagnosis.function}: {diagnosis.misconception}",
+        f"  Your `{diagnosis.function}` behaves exactly like this known mistake on {agreement}.",
+        *("  " + line for line in textwrap.wrap(diagnosis.explanation, 98)),
+    ]
 
 
 def block(test: PropertyResult) -> list[str]:

@@ -569,6 +569,9 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
     (see forkserver.py), in the OS sandbox wherever they would run in one: for a grader that starts a
     worker per submission, for a whole class. `assignment_dirs`: as for `Worker.started`."""
     global _template
+    if _template is not None:  # a block inside another's: its template serves both
+        yield
+        return
     missing = sandbox_missing(limits.isolation)
     hidden = None if missing else tuple(_blocked_roots(_protected(assignment_dirs)))
     try:

@@ -42,7 +42,7 @@ import zlib
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import hypothesis
 import numpy
@@ -55,6 +55,7 @@ from gradekit.config import cache_folder
 from gradekit.sandbox.worker import SEPARATOR
 
 Recorded = dict[str, dict[str, list[Any]]]
+T = TypeVar("T")
 SHIPPED = "recorded"  # the folder of an assignment that carries its recordings
 FORMAT = 5  # bump when what is stored changes: an old file then simply misses
 DIGEST = 16  # bytes of SHA-256 in front of the marshalled contents
@@ -69,7 +70,7 @@ OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOC
 # What this process has already read, by file and its stat: a grader process that grades a whole class
 # parses the file once, and a file changed on disk is read again. Replay never changes what it is
 # given (properties copy an input before changing it).
-_read: dict[tuple[str, int, int], Recorded] = {}
+_read: dict[tuple[str, int, int], Any] = {}
 
 
 def recorded_inputs(
@@ -82,7 +83,7 @@ def recorded_inputs(
     against: its few public properties draw their inputs as they go."""
     if assignment.solution is None:
         return {}
-    key = _key(assignment, seed, max_examples)
+    key = recording_key(assignment, seed, max_examples)
     stem = _stem(assignment, seed, max_examples)
     path = cache_folder() / f"{stem}-{key[:16]}.marshal"
     cached = _cached(path, key)
@@ -110,8 +111,13 @@ def _stem(assignment: Assignment, seed: int, max_examples: int) -> str:
     return f"{assignment.name}-{seed}-{max_examples}"
 
 
-def _cached(path: Path, key: str) -> Recorded | None:
-    """What the cache file at `path` holds for `key`; None for a miss, whatever is there instead."""
+def _recording(stored: dict[str, Any]) -> Recorded | None:
+    return _unpacked(stored) if _well_formed(stored) else None
+
+
+def _cached(path: Path, key: str, accept: Callable[[dict[str, Any]], T | None] = _recording) -> T | None:
+    """What the cache file at `path` holds for `key`, as `accept` reads its contents; None for a miss,
+    whatever is there instead."""
     try:
         fd = os.open(path, OPEN_FLAGS)
     except OSError:  # missing, a link, a folder where the OS will not open one, not ours
@@ -128,23 +134,23 @@ def _cached(path: Path, key: str) -> Recorded | None:
         return None
     finally:
         os.close(fd)
-    found = None if data is None else _accepted(data, key)
+    found = None if data is None else _accepted(data, key, accept)
     if found is not None:
         _read[seen] = found
     return found
 
 
-def _accepted(data: bytes, key: str) -> Recorded | None:
-    """The recording `data` holds, if it is whole, made for `key` and well formed; else None."""
+def _accepted(data: bytes, key: str, accept: Callable[[dict[str, Any]], T | None]) -> T | None:
+    """What `data` holds, if it is whole, made for `key`, and `accept` can read it; else None."""
     stored = unsealed(data)
-    if type(stored) is dict and stored.get("key") == key and _well_formed(stored):
-        return _unpacked(stored)
+    if type(stored) is dict and stored.get("key") == key:
+        return accept(stored)
     return None
 
 
 def shipped_path(assignment: Assignment, seed: int, max_examples: int, key: str | None = None) -> Path:
     """Where the assignment carries its recording for this seed and example count, on this machine's key."""
-    key = key or _key(assignment, seed, max_examples)
+    key = key or recording_key(assignment, seed, max_examples)
     return assignment.folder / SHIPPED / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.zlib"
 
 
@@ -153,20 +159,16 @@ def ship(
 ) -> Path:
     """Record the assignment's inputs now and write them into its `recorded/` folder, compressed,
     replacing the recordings of other keys for this seed and count; return the file written."""
-    key = _key(assignment, seed, max_examples)
+    key = recording_key(assignment, seed, max_examples)
     path = shipped_path(assignment, seed, max_examples, key)
-    data = zlib.compress(sealed({"key": key, **_packed(record(assignment, seed, max_examples))}), 9)
-    path.parent.mkdir(exist_ok=True)
-    for stale in path.parent.glob(f"{_stem(assignment, seed, max_examples)}-*.zlib"):
-        stale.unlink()
-    path.write_bytes(data)
+    carry(path, key, _packed(record(assignment, seed, max_examples)))
     return path
 
 
-def _shipped(path: Path, key: str, cache: Path) -> Recorded | None:
-    """What a recording the assignment carries holds for `key`; None where it has none. The file is
-    the assignment's own, read like any of its modules. Found, it is written to the `cache` file
-    uncompressed, so the next check reads it as it reads any recording, without inflating it again."""
+def _shipped(path: Path, key: str, cache: Path, accept: Callable[[dict[str, Any]], T | None] = _recording) -> T | None:
+    """What a file the assignment carries holds for `key`; None where it has none. The file is the
+    assignment's own, read like any of its modules. Found, it is written to the `cache` file
+    uncompressed, so the next check reads it as it reads any cache file, without inflating it again."""
     seen = (str(path), 0, 0)
     if seen in _read:
         return _read[seen]
@@ -174,11 +176,46 @@ def _shipped(path: Path, key: str, cache: Path) -> Recorded | None:
         data = zlib.decompress(path.read_bytes())
     except (OSError, zlib.error):
         return None
-    found = _accepted(data, key)
+    found = _accepted(data, key, accept)
     if found is not None:
         _read[seen] = found
         _write(cache, data)
     return found
+
+
+def kept(
+    cache: Path,
+    carried: Path,
+    key: str,
+    accept: Callable[[dict[str, Any]], T | None],
+    make: Callable[[], dict[str, Any]],
+) -> T:
+    """Another file kept like a recording: what the `cache` file holds for `key`, else the file an
+    assignment carries (`carried`, as `carry` writes it), else what `make` makes now, written to the
+    cache. `accept` reads the stored contents (the key aside), None for contents it cannot use."""
+    found = _cached(cache, key, accept)
+    if found is None:
+        found = _shipped(carried, key, cache, accept)
+    if found is not None:
+        return found
+    contents = {"key": key, **make()}
+    for stale in cache.parent.glob(f"{cache.stem.rpartition('-')[0]}-*"):  # of other versions
+        if stale != cache:
+            with suppress(OSError):
+                stale.unlink(missing_ok=True)
+    _write(cache, sealed(contents))
+    made = accept(contents)
+    assert made is not None, "`accept` refused what `make` made"
+    return made
+
+
+def carry(path: Path, key: str, contents: dict[str, Any]) -> None:
+    """Write `contents` for `key` as a file an assignment carries (see `kept`), replacing those of
+    other keys with the same name before the key."""
+    path.parent.mkdir(exist_ok=True)
+    for stale in path.parent.glob(f"{path.name.rpartition('-')[0]}-*.zlib"):
+        stale.unlink()
+    path.write_bytes(zlib.compress(sealed({"key": key, **contents}), 9))
 
 
 def _contents(fd: int, size: int) -> bytes | None:
@@ -268,7 +305,7 @@ def _well_formed(stored: dict[str, Any]) -> bool:
     )
 
 
-def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
+def recording_key(assignment: Assignment, seed: int, max_examples: int) -> str:
     digest = hashlib.sha256()
     versions = (
         FORMAT,

@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: subtracts 1 in place from softmax's memoised list, so every repeated call drifts further."""
+"""softmax_cross_entropy_grad: subtracts 1 in place from softmax's memoised list, so every repeated call drifts further.
+
+The memo hands back the very list it stores, so subtracting 1 in place changes the cached softmax:
+the second call with the same logits returns p - 2 at the target, the third p - 3. Copy the
+probabilities first (grad = list(...)) or drop the memo.
+"""
 import math
 
 

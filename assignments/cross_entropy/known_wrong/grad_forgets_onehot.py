@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: returns softmax(z) without subtracting the one-hot."""
+"""softmax_cross_entropy_grad: returns softmax(z) without subtracting the one-hot.
+
+The gradient of -log p(target) with respect to the logits is p - onehot(target). Without the -1 the
+target's entry has the wrong sign, so a descent step lowers the true token's logit instead of
+raising it. Subtract 1.0 at true_id.
+"""
 import numpy as np
 
 

@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: builds the one-hot with microgpt's hard-coded vocab_size = 27, so any other vocabulary gets the wrong length."""
+"""softmax_cross_entropy_grad: builds the one-hot with microgpt's hard-coded vocab_size = 27, so any other vocabulary gets the wrong length.
+
+The gradient needs one entry per logit. With 27 fixed, zip stops after 27 entries, so a larger
+vocabulary loses the rest of its gradient, and a target id of 27 or more raises IndexError. Size the
+one-hot with len(logits).
+"""
 import math
 
 

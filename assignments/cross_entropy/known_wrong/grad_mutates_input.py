@@ -1,4 +1,8 @@
-"""softmax_cross_entropy_grad: writes the gradient into the caller's logits list and returns that list."""
+"""softmax_cross_entropy_grad: writes the gradient into the caller's logits list and returns that list.
+
+Overwriting the caller's logits with p - onehot destroys them, so any later loss or softmax on that
+list is computed from the gradient instead. Build and return a new list, and leave logits untouched.
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: recomputes softmax inline without the max shift, so exp overflows on large logits."""
+"""softmax_cross_entropy_grad: recomputes softmax inline without the max shift, so exp overflows on large logits.
+
+math.exp raises OverflowError once a logit passes about 709, though the gradient is perfectly well
+defined. Shift by the max first, as your softmax does (exp(z - max(logits))), or call
+softmax(logits) and subtract the one-hot.
+"""
 import math
 
 

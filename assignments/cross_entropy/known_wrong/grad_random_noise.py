@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: adds random noise of 1e-6 'to break ties', so it is neither exact nor repeatable."""
+"""softmax_cross_entropy_grad: adds random noise of 1e-6 'to break ties', so it is neither exact nor repeatable.
+
+The gradient is exactly softmax(logits) - onehot; the noise makes every answer slightly wrong and
+makes two calls on the same logits disagree. There are no ties to break here: drop the noise and
+return p - onehot as it is.
+"""
 import numpy as np
 
 

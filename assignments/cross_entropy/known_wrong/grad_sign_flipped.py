@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: returns onehot - softmax, the negative gradient."""
+"""softmax_cross_entropy_grad: returns onehot - softmax, the negative gradient.
+
+The gradient of -log p(target) with respect to the logits is p - onehot; onehot - p points the other
+way, so a gradient-descent step raises the loss instead of lowering it. Return softmax(logits) minus
+the one-hot.
+"""
 import math
 
 

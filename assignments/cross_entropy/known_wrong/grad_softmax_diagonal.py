@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: returns p * (1 - p), the diagonal of the softmax Jacobian, instead of p - onehot."""
+"""softmax_cross_entropy_grad: returns p * (1 - p), the diagonal of the softmax Jacobian, instead of p - onehot.
+
+p * (1 - p) is the derivative of each probability, not of the loss -log p(target): it ignores which
+token is the target and is never negative. Chaining -1/p(target) through the full softmax Jacobian
+gives p - onehot: return that.
+"""
 import numpy as np
 
 

@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: subtracts 1 from every entry instead of only the true token's."""
+"""softmax_cross_entropy_grad: subtracts 1 from every entry instead of only the true token's.
+
+The gradient is p - onehot(target): only the target's entry loses 1, and the entries sum to 0.
+Subtracting 1 from all V entries makes every entry negative or zero, so descent pushes up the wrong
+tokens' logits too. Subtract 1.0 at true_id only.
+"""
 import numpy as np
 
 

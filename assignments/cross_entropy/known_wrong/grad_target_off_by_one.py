@@ -1,4 +1,9 @@
-"""softmax_cross_entropy_grad: subtracts the one-hot at true_id + 1 (wrapping around) instead of true_id."""
+"""softmax_cross_entropy_grad: subtracts the one-hot at true_id + 1 (wrapping around) instead of true_id.
+
+The one-hot belongs at the target itself; putting it at true_id + 1 gives the gradient for the next
+token id (wrapping to 0 for the last), so descent raises the wrong logit. Subtract 1.0 at
+grad[true_id].
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""cross_entropy_loss: returns -log(max(p, 1e-12)), so the loss is capped at 27.6."""
+"""cross_entropy_loss: returns -log(max(p, 1e-12)), so the loss is capped at 27.6.
+
+-log p has no ceiling: when p(target) is below 1e-12 (or underflows to 0) the true loss is above
+27.6, maybe in the hundreds, but you report 27.6. Compute it from the logits: log-sum-exp with the
+max shift, minus logits[true_id].
+"""
 import math
 
 

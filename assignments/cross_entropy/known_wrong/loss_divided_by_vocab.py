@@ -1,4 +1,9 @@
-"""cross_entropy_loss: divides the loss by the vocabulary size, as if averaging over tokens."""
+"""cross_entropy_loss: divides the loss by the vocabulary size, as if averaging over tokens.
+
+The loss at one position is -log p(target) for one target; dividing by len(z) makes it V times too
+small (27 times for our vocabulary), and perplexity = exp(loss) too. Averaging is over positions, in
+sequence_loss: drop the / len(z).
+"""
 import numpy as np
 
 

@@ -1,4 +1,9 @@
-"""cross_entropy_loss: adds 1e-9 inside the log, -log(p + 1e-9), which biases every loss and caps it at 20.7."""
+"""cross_entropy_loss: adds 1e-9 inside the log, -log(p + 1e-9), which biases every loss and caps it at 20.7.
+
+-log(p + 1e-9) is below -log p for every p, far below when p is tiny, and never exceeds ln(1e9) =
+20.7. Compute the loss from the logits instead: log-sum-exp with the max shift, minus
+logits[true_id]; it is exact and never takes log(0).
+"""
 import numpy as np
 
 

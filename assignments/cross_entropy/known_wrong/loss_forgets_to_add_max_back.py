@@ -1,4 +1,9 @@
-"""cross_entropy_loss: drops the max from logsumexp but subtracts the unshifted true logit."""
+"""cross_entropy_loss: drops the max from logsumexp but subtracts the unshifted true logit.
+
+log(sum(exp(z - m))) is logsumexp(z) - m, so your loss is off by exactly m = max(logits) and can
+even be negative. The two shifts must cancel: add m back to the log-sum, or subtract the shifted
+true logit, logits[true_id] - m.
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""cross_entropy_loss: applies label smoothing (0.1), which is not the cross-entropy with the one-hot target."""
+"""cross_entropy_loss: applies label smoothing (0.1), which is not the cross-entropy with the one-hot target.
+
+With smoothing the result is 0.9 * (-log p(target)) plus 0.1 times the mean of -log p over all V
+tokens, not the loss -log p(target) itself. That is a training trick, not the cross-entropy: return
+logsumexp(logits) - logits[true_id].
+"""
 import numpy as np
 
 

@@ -1,4 +1,9 @@
-"""cross_entropy_loss: uses log10 instead of the natural log."""
+"""cross_entropy_loss: uses log10 instead of the natural log.
+
+The loss is -log p(target) = ln(sum(exp(z - m))) - (z[true_id] - m), in nats. log10 shrinks only the
+first term (by ln 10) and mixes it with logit gaps in nats, so every loss is too small, even
+negative. Use np.log.
+"""
 import numpy as np
 
 

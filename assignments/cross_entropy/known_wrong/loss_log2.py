@@ -1,4 +1,9 @@
-"""cross_entropy_loss: measures the loss in bits (log2) instead of nats."""
+"""cross_entropy_loss: measures the loss in bits (log2) instead of nats.
+
+Only the log of the sum is in bits here; m and logits[true_id] are still in nats, so the loss is too
+large and in no unit at all, not even bits. The loss is in nats, which perplexity = exp(loss) relies
+on: use math.log.
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""cross_entropy_loss: memoises on (sum(logits), true_id), so different logits with the same sum share one loss."""
+"""cross_entropy_loss: memoises on (sum(logits), true_id), so different logits with the same sum share one loss.
+
+Many different logit vectors share one sum, e.g. [1, 0] and [0, 1], so the second gets the loss
+cached for the first. A loss is cheap to compute: drop the cache, or key it on (tuple(logits),
+true_id).
+"""
 import math
 
 

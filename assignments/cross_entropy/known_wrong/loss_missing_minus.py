@@ -1,4 +1,9 @@
-"""cross_entropy_loss: returns log p (z[t] - logsumexp) without the minus sign."""
+"""cross_entropy_loss: returns log p (z[t] - logsumexp) without the minus sign.
+
+logits[true_id] - logsumexp is log p(target), which is never positive, so your loss is the negative
+of the right one and minimising it makes the model worse. Return logsumexp(logits) -
+logits[true_id], i.e. -log p(target).
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""cross_entropy_loss: shifts the caller's logits in place by their max (the value it returns is right)."""
+"""cross_entropy_loss: shifts the caller's logits in place by their max (the value it returns is right).
+
+Your loss is right, but the caller's logits come back shifted by their max, so later code reading
+that list sees changed values. Keep the shift local: use z - m inside the sum and logits[true_id] -
+m, and never assign into logits.
+"""
 import math
 
 

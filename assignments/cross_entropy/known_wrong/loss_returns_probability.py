@@ -1,4 +1,9 @@
-"""cross_entropy_loss: returns the probability of the true token instead of -log of it."""
+"""cross_entropy_loss: returns the probability of the true token instead of -log of it.
+
+The loss is -log p(target), not p(target): a sure, correct prediction should give loss 0 and a tiny
+p a large loss, but yours does the reverse and stays between 0 and 1. Return -log of it, best as
+logsumexp(logits) - logits[true_id].
+"""
 import math
 
 

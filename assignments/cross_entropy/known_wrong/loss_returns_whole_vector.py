@@ -1,4 +1,8 @@
-"""cross_entropy_loss: returns -log_softmax for every token instead of picking the true token's entry."""
+"""cross_entropy_loss: returns -log_softmax for every token instead of picking the true token's entry.
+
+This returns an array of V values, -log p for every token, but the loss at one position is a single
+float: the true token's entry. Pick it out: float(np.log(np.sum(np.exp(z - m))) - (z[true_id] - m)).
+"""
 import numpy as np
 
 

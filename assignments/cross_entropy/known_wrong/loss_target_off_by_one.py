@@ -1,4 +1,8 @@
-"""cross_entropy_loss: reads the true logit at true_id - 1 instead of true_id."""
+"""cross_entropy_loss: reads the true logit at true_id - 1 instead of true_id.
+
+Token ids index the logits from 0, so the true token's logit is logits[true_id]; true_id - 1 scores
+the neighbouring token, and for id 0 Python wraps to logits[-1]. Use logits[true_id].
+"""
 import math
 
 

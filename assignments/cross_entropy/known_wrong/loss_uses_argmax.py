@@ -1,4 +1,9 @@
-"""cross_entropy_loss: scores the model's argmax token instead of the true token."""
+"""cross_entropy_loss: scores the model's argmax token instead of the true token.
+
+The loss must score the token that actually came next, true_id; the argmax is the model's own
+favourite, so its loss is the smallest possible and hides every mistake. Use z[true_id] instead of
+z[predicted].
+"""
 import numpy as np
 
 

@@ -1,4 +1,9 @@
-"""perplexity: returns exp(-loss), the geometric-mean probability, instead of exp(loss)."""
+"""perplexity: returns exp(-loss), the geometric-mean probability, instead of exp(loss).
+
+exp(-loss) is the geometric-mean probability of the targets, between 0 and 1; perplexity is its
+reciprocal, exp(loss), the number of tokens the model is effectively choosing among (27 for a
+uniform guess). Return math.exp(loss).
+"""
 import math
 
 

@@ -1,4 +1,8 @@
-"""perplexity: returns the loss itself."""
+"""perplexity: returns the loss itself.
+
+Perplexity is exp(mean loss), not the loss: a uniform guess over 27 tokens has loss ln 27 = 3.30 but
+perplexity 27, the number of tokens it is effectively choosing among. Return math.exp(loss).
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""perplexity: computes loss ** e instead of e ** loss."""
+"""perplexity: computes loss ** e instead of e ** loss.
+
+loss ** e raises the loss to the power 2.718; perplexity is e to the power of the loss, exp(loss).
+Yours gives 0 instead of 1 for a perfect model and 25.6 instead of 27 for a uniform guess over 27
+tokens. Return math.exp(loss).
+"""
 import math
 
 

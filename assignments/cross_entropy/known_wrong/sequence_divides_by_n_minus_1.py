@@ -1,4 +1,9 @@
-"""sequence_loss: divides the total by n - 1, as for a sample variance."""
+"""sequence_loss: divides the total by n - 1, as for a sample variance.
+
+The sequence loss is the plain mean over positions, total / n; n - 1 is a correction for sample
+variance that does not apply here, so the loss is too large (and one position divides by zero).
+Divide by len(losses).
+"""
 import numpy as np
 
 

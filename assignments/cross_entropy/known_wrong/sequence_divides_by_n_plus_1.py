@@ -1,4 +1,9 @@
-"""sequence_loss: divides the total by n + 1 (counting a BOS position that has no loss)."""
+"""sequence_loss: divides the total by n + 1 (counting a BOS position that has no loss).
+
+Every position in the list has a target and a loss, and the BOS you start from is an input, not an
+extra position. Dividing by n + 1 makes every sequence loss too small, most for short names. Divide
+by len(losses).
+"""
 import math
 
 

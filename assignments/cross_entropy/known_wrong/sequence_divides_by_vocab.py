@@ -1,4 +1,9 @@
-"""sequence_loss: divides the total by the vocabulary size instead of the number of positions."""
+"""sequence_loss: divides the total by the vocabulary size instead of the number of positions.
+
+The mean is over positions, so divide the total by how many targets you scored, len(losses);
+len(logits_list[0]) is the vocabulary size (27), which has nothing to do with the length of the
+sequence.
+"""
 import numpy as np
 
 

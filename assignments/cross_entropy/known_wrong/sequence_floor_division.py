@@ -1,4 +1,8 @@
-"""sequence_loss: divides with // so the mean is floored to a whole number."""
+"""sequence_loss: divides with // so the mean is floored to a whole number.
+
+// rounds the mean down to a whole number (3.29 becomes 3.0), and perplexity = exp(loss) inherits
+the error. Use true division: sum(losses) / len(losses).
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""sequence_loss: returns the loss of the last position only."""
+"""sequence_loss: returns the loss of the last position only.
+
+The loop overwrites loss each time, so only the last position counts; the sequence loss is the mean
+of -log p(target) over all positions. Add each position's loss to a total and divide by the number
+of positions.
+"""
 import math
 
 

@@ -1,4 +1,8 @@
-"""sequence_loss: takes -log of the mean probability instead of the mean of -log p."""
+"""sequence_loss: takes -log of the mean probability instead of the mean of -log p.
+
+-log(mean p) is not mean(-log p): it is never larger, and one confident mistake (p near 0) barely
+moves it. Take -log p(target) at each position, via cross_entropy_loss, and average those.
+"""
 import numpy as np
 
 

@@ -1,4 +1,9 @@
-"""sequence_loss: shifts each row of the caller's logits in place by its max before scoring it (the mean is right)."""
+"""sequence_loss: shifts each row of the caller's logits in place by its max before scoring it (the mean is right).
+
+Your mean is right, but every row of the caller's logits comes back shifted by its max, so their
+data changes under them. cross_entropy_loss already does the max shift: call it on the rows as given
+and never assign into them.
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""sequence_loss: keeps every loss it has ever seen in a global list and returns their running mean."""
+"""sequence_loss: keeps every loss it has ever seen in a global list and returns their running mean.
+
+The global list keeps the losses of earlier calls, so each result mixes in other sequences and the
+same input gives a different answer the second time. Keep the losses in a local list and return the
+mean of this call's positions.
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""sequence_loss: shuffles the losses before summing; the seed is set once at import, so repeated calls sum in different orders and differ in the last bits."""
+"""sequence_loss: shuffles the losses before summing; the seed is set once at import, so repeated calls sum in different orders and differ in the last bits.
+
+Floating-point addition depends on order, so shuffling makes the same input give slightly different
+losses from one call to the next. The mean needs no shuffle: sum the losses in position order (or
+with math.fsum) and divide by their number.
+"""
 import math
 import random
 

@@ -1,4 +1,9 @@
-"""sequence_loss: skips positions whose target is microgpt's BOS id (26), as if it were padding."""
+"""sequence_loss: skips positions whose target is microgpt's BOS id (26), as if it were padding.
+
+Predicting BOS at the end of a name is a real prediction: it is how the model learns when to stop.
+Skipping those positions drops them from the mean and makes the loss look better. Average -log
+p(target) over every position, BOS included.
+"""
 import math
 
 

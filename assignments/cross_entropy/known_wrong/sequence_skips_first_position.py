@@ -1,4 +1,9 @@
-"""sequence_loss: starts at position 1, leaving the first position out of the mean."""
+"""sequence_loss: starts at position 1, leaving the first position out of the mean.
+
+Position 0, predicting the first letter after BOS, is a real prediction; leaving its loss out while
+still dividing by len(true_ids) makes the loss too small. Sum the losses of all positions, starting
+at index 0.
+"""
 import math
 
 

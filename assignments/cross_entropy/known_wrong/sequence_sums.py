@@ -1,4 +1,9 @@
-"""sequence_loss: sums the per-position losses instead of taking their mean."""
+"""sequence_loss: sums the per-position losses instead of taking their mean.
+
+A sum grows with the length of the sequence, so long names look worse and perplexity = exp(loss)
+explodes; the sequence loss is the mean of the per-position losses. Divide the total by the number
+of positions.
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""sequence_loss: pairs each position's logits with the next position's target."""
+"""sequence_loss: pairs each position's logits with the next position's target.
+
+true_ids[i] is already the target for logits_list[i], the token that follows input i; shifting again
+scores each position against the next position's target, and the last against the first. Zip
+logits_list with true_ids as given.
+"""
 import math
 
 

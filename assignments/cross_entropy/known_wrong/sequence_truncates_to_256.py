@@ -1,4 +1,9 @@
-"""sequence_loss: only the first 256 positions count, as if the document were cut at a block size."""
+"""sequence_loss: only the first 256 positions count, as if the document were cut at a block size.
+
+The loss of a document is the mean over all its positions; cutting at 256 silently ignores the rest
+of a long sequence. A block size limits the model's context, not which positions are scored: average
+over every position.
+"""
 import math
 
 

@@ -1,4 +1,8 @@
-"""sequence_loss: scores only the first block_size = 16 positions, microgpt's context length."""
+"""sequence_loss: scores only the first block_size = 16 positions, microgpt's context length.
+
+block_size = 16 limits how many tokens the model sees, not which positions count; a longer sequence
+loses every position past 16 from its mean. Average -log p(target) over all len(true_ids) positions.
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""softmax: subtracts the max from the caller's list in place (the values it returns are right)."""
+"""softmax: subtracts the max from the caller's list in place (the values it returns are right).
+
+Your probabilities are right, but the caller's logits come back shifted by their max, so any later
+code reading that list sees changed values. Keep the shift local: exps = [math.exp(z - m) for z in
+logits].
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""softmax: no max shift, so np.exp gives inf and the probabilities become nan on large logits."""
+"""softmax: no max shift, so np.exp gives inf and the probabilities become nan on large logits.
+
+np.exp gives inf for a logit above about 709, and inf / inf is nan, though softmax is well defined.
+Subtract the max first: e = np.exp(z - np.max(z)) gives the same probabilities and keeps every exp
+at most 1.
+"""
 import numpy as np
 
 

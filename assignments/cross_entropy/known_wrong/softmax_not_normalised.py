@@ -1,4 +1,8 @@
-"""softmax: returns exp(z - max) without dividing by the sum."""
+"""softmax: returns exp(z - max) without dividing by the sum.
+
+exp(z - max) is only proportional to the probabilities: the largest is always 1 and the total is
+more than 1. Divide each exp by the sum of the exps so the V probabilities add up to 1.
+"""
 import numpy as np
 
 

@@ -1,4 +1,8 @@
-"""softmax: returns log-probabilities (log_softmax) instead of probabilities."""
+"""softmax: returns log-probabilities (log_softmax) instead of probabilities.
+
+z - m - log(sum) is log p, which is never positive, not p; anything that sums, samples or subtracts
+the one-hot from it gets nonsense. Return the probabilities themselves: exps divided by their sum.
+"""
 import math
 
 

@@ -1,4 +1,8 @@
-"""softmax: returns a lazy map object instead of a list of probabilities."""
+"""softmax: returns a lazy map object instead of a list of probabilities.
+
+A map object cannot be indexed, has no len, and is empty after one pass, so p[true_id] fails and a
+second loop sees nothing. Return a list: [e / total for e in exps].
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""softmax: returns a 1 x V two-dimensional array (kept the batch axis) instead of V probabilities."""
+"""softmax: returns a 1 x V two-dimensional array (kept the batch axis) instead of V probabilities.
+
+The [None, :] adds a batch axis, so you return a 1 x V array: p[true_id] picks a row, not a
+probability. Work on the 1-D array of logits (or take row [0]) and return a flat list of V floats,
+e.g. with .tolist().
+"""
 import numpy as np
 
 

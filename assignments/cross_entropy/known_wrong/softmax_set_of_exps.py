@@ -1,4 +1,8 @@
-"""softmax: sums over set(exps), so tied logits are counted once in the denominator."""
+"""softmax: sums over set(exps), so tied logits are counted once in the denominator.
+
+A set keeps one copy of equal values, so when two logits tie their exp is counted once in the
+denominator and the probabilities sum to more than 1. Sum the list itself: total = sum(exps).
+"""
 import math
 
 

@@ -1,4 +1,8 @@
-"""softmax: shifts by the first logit instead of the max, so exp overflows when a later logit is far larger."""
+"""softmax: shifts by the first logit instead of the max, so exp overflows when a later logit is far larger.
+
+Any shift gives the same probabilities, but only the max keeps every exp at most 1; with logits[0],
+a logit more than about 709 above the first overflows. Shift by m = max(logits).
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""softmax: shifts by the min instead of the max, so exp overflows when the logits spread more than 709."""
+"""softmax: shifts by the min instead of the max, so exp overflows when the logits spread more than 709.
+
+Shifting by the min makes every exponent zero or positive, so exp overflows (inf, then nan) once the
+logits spread more than about 709. Shift by the max instead: np.exp(z - np.max(z)) keeps every exp
+at most 1.
+"""
 import numpy as np
 
 

@@ -1,4 +1,8 @@
-"""softmax: returns the probabilities sorted, not in the order of the logits."""
+"""softmax: returns the probabilities sorted, not in the order of the logits.
+
+The probability at index i must belong to token i; sorting breaks that link, so p[true_id] is some
+other token's probability. Return the probabilities in the order of the logits, without sorted().
+"""
 import math
 
 

@@ -1,4 +1,9 @@
-"""adam_update: averages g with beta2 and g ** 2 with beta1."""
+"""adam_update: averages g with beta2 and g ** 2 with beta1.
+
+m then decays with 0.99 and v with 0.85 while the bias correction still uses beta1 for m and beta2
+for v, so every step comes out the wrong size (about lr / 58 at step 0). Average g with beta1 into m
+and g ** 2 with beta2 into v.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""adam_update: adds eps inside the square root: sqrt(v_hat + eps)."""
+"""adam_update: adds eps inside the square root: sqrt(v_hat + eps).
+
+sqrt(v_hat + eps) acts like an eps of about 1e-4, so parameters with small gradients move far less
+than lr. Take the square root first and add eps after it: v_hat ** 0.5 + eps.
+"""
 import math
 
 BOS = 26

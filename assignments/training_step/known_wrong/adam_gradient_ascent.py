@@ -1,4 +1,8 @@
-"""adam_update: adds the step to the parameters instead of subtracting it."""
+"""adam_update: adds the step to the parameters instead of subtracting it.
+
+Adding lr * m_hat / (sqrt(v_hat) + eps) moves every parameter up the gradient, so the loss rises at
+every step. Subtract the step: p - lr * m_hat / (v_hat ** 0.5 + eps).
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""adam_update: builds m and v in one shared list, so v overwrites m."""
+"""adam_update: builds m and v in one shared list, so v overwrites m.
+
+new_m = new_v = [...] makes one list, so the m you return is really v and the next step averages the
+wrong moment. Make two separate lists, one for m and one for v.
+"""
 import math
 
 BOS = 26

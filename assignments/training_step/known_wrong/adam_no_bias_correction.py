@@ -1,4 +1,9 @@
-"""adam_update: uses m and v without bias correction."""
+"""adam_update: uses m and v without bias correction.
+
+m and v start at 0, so in the first steps they are biased towards 0 and every step comes out the
+wrong size (1.5 * lr at step 0 with beta1 = 0.85, beta2 = 0.99). Divide m by (1 - beta1 ** t) and v
+by (1 - beta2 ** t), with t = step + 1.
+"""
 import math
 
 BOS = 26

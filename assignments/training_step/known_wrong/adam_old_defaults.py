@@ -1,4 +1,8 @@
-"""adam_update: defaults to an earlier revision's beta1 = 0.9, beta2 = 0.95."""
+"""adam_update: defaults to an earlier revision's beta1 = 0.9, beta2 = 0.95.
+
+Any call that leaves out the betas, train_step included, then runs with the wrong averages. Use
+microgpt's defaults in the signature: beta1 = 0.85, beta2 = 0.99, eps = 1e-8.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""adam_update: corrects with beta ** step, as if step counted from 1: at step 0 it divides by 0."""
+"""adam_update: corrects with beta ** step, as if step counted from 1: at step 0 it divides by 0.
+
+step counts from 0, so 1 - beta1 ** 0 is 0 and the first update fails, and later steps are
+over-corrected. Use t = step + 1: divide by (1 - beta1 ** (step + 1)) and (1 - beta2 ** (step + 1)).
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""adam_update: averages |g| into v instead of g ** 2."""
+"""adam_update: averages |g| into v instead of g ** 2.
+
+v must track the squared gradient, so that m_hat / sqrt(v_hat) is about +-1 in size; with |g| the
+step grows with sqrt(|g|) instead. Use v = beta2 * v + (1 - beta2) * g ** 2.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""adam_update: divides by v_hat + eps, forgetting the square root."""
+"""adam_update: divides by v_hat + eps, forgetting the square root.
+
+m_hat / v_hat is about 1 / g, so small gradients give huge steps and large ones tiny steps. Divide
+by the root, m_hat / (v_hat ** 0.5 + eps), which moves each parameter by about lr.
+"""
 import math
 
 BOS = 26

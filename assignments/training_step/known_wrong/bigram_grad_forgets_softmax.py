@@ -1,4 +1,9 @@
-"""bigram_grad: keeps only -onehot(target) / n, forgetting the softmax term."""
+"""bigram_grad: keeps only -onehot(target) / n, forgetting the softmax term.
+
+Without the softmax term the rows do not sum to 0 and it is not the slope of the loss: it only ever
+raises the target's logit. Add softmax(W[current]) / n across the row, so each position adds
+(softmax - onehot) / n.
+"""
 import math
 
 BOS = 26

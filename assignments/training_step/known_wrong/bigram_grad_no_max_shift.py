@@ -1,4 +1,8 @@
-"""bigram_grad: its softmax exponentiates the raw logits, so a row near 1000 overflows."""
+"""bigram_grad: its softmax exponentiates the raw logits, so a row near 1000 overflows.
+
+exp of a logit near 1000 overflows, so the gradient fails where the loss does not. Subtract the
+row's max from every logit before exp in the softmax; the probabilities stay the same.
+"""
 import math
 
 BOS = 26

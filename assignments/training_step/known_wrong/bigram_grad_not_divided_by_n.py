@@ -1,4 +1,8 @@
-"""bigram_grad: sums the positions' gradients without dividing by n."""
+"""bigram_grad: sums the positions' gradients without dividing by n.
+
+The loss is a mean, so its gradient is n times smaller than your sum: every entry comes out n times
+too large. Divide each position's softmax - onehot by n = len(tokens) - 1.
+"""
 import math
 
 BOS = 26

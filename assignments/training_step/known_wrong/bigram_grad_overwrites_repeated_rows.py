@@ -1,4 +1,8 @@
-"""bigram_grad: assigns each position's row instead of adding, so a context used twice keeps only its last."""
+"""bigram_grad: assigns each position's row instead of adding, so a context used twice keeps only its last.
+
+When a token is the current token at several positions, its row must collect all of them; assigning
+drops every earlier one. Add into the row: grad[current][j] += (p - onehot) / n.
+"""
 import math
 
 BOS = 26

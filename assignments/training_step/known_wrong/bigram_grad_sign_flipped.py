@@ -1,4 +1,8 @@
-"""bigram_grad: returns onehot - softmax, the direction that raises the loss."""
+"""bigram_grad: returns onehot - softmax, the direction that raises the loss.
+
+onehot - softmax is minus the gradient, so a descent step on it raises the loss. Return
+softmax(W[current]) - onehot(next), divided by n.
+"""
 import math
 
 BOS = 26

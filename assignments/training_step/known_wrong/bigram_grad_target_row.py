@@ -1,4 +1,9 @@
-"""bigram_grad: adds each position's gradient to the target's row instead of the context's."""
+"""bigram_grad: adds each position's gradient to the target's row instead of the context's.
+
+The loss at a position reads only W[current], so its gradient belongs in the current token's row;
+putting it in the next token's row changes logits the loss never used. Add to grad[tokens[i]], not
+grad[tokens[i + 1]].
+"""
 import math
 
 BOS = 26

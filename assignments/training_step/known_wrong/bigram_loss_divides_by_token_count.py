@@ -1,4 +1,8 @@
-"""bigram_loss: divides by len(tokens), not by the len(tokens) - 1 positions."""
+"""bigram_loss: divides by len(tokens), not by the len(tokens) - 1 positions.
+
+len(tokens) tokens give only n = len(tokens) - 1 positions, so your mean is too small by n / (n +
+1). Divide the sum of the position losses by len(tokens) - 1.
+"""
 import math
 
 BOS = 26

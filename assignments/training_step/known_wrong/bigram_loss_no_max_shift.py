@@ -1,4 +1,8 @@
-"""bigram_loss: exponentiates the raw logits, so a row near 1000 overflows."""
+"""bigram_loss: exponentiates the raw logits, so a row near 1000 overflows.
+
+exp of a logit near 1000 overflows, so the loss fails on such a row. Subtract the row's max m before
+exp and add it back: m + log(sum(exp(z - m))), which gives the same logsumexp.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""bigram_loss: reads the logits from the next token's row and scores the current token."""
+"""bigram_loss: reads the logits from the next token's row and scores the current token.
+
+The model predicts the next token from the current one, so the loss reads W[current][next]; you use
+W[next][current], the wrong row and column. Take row W[tokens[i]] and score tokens[i + 1].
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""bigram_loss: sums the positions' losses instead of taking their mean."""
+"""bigram_loss: sums the positions' losses instead of taking their mean.
+
+A sum grows with the length of the name: it is n times the mean, so long names look worse. Divide
+the sum by the number of positions, n = len(tokens) - 1.
+"""
 import math
 
 BOS = 26

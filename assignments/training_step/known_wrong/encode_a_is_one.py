@@ -1,4 +1,8 @@
-"""encode: letter ids start at 1 ('a' -> 1), so 'z' becomes 26, BOS's id."""
+"""encode: letter ids start at 1 ('a' -> 1), so 'z' becomes 26, BOS's id.
+
+Shifting every letter by one moves all ids, and 'z' gets 26, which is BOS, so the end of a name and
+the letter z look the same. Use ord(c) - ord('a'), so 'a' is 0 and 'z' is 25.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""encode: BOS closes the name but does not open it, so the first letter is never predicted."""
+"""encode: BOS closes the name but does not open it, so the first letter is never predicted.
+
+Without an opening BOS there is no position that predicts the first letter, so the model never
+learns how names start. Put BOS before the letters too: [BOS] + letters + [BOS].
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""encode: BOS opens the name but does not close it, so the end is never predicted."""
+"""encode: BOS opens the name but does not close it, so the end is never predicted.
+
+Without a closing BOS the model never sees a name end, so it never learns when to stop. Append BOS
+after the letters too: [BOS] + letters + [BOS].
+"""
 import math
 
 BOS = 26

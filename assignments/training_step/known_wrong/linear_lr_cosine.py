@@ -1,4 +1,8 @@
-"""linear_lr: uses an earlier revision's cosine schedule instead of linear decay."""
+"""linear_lr: uses an earlier revision's cosine schedule instead of linear decay.
+
+A cosine curve stays above the line in the first half and below it in the second, so most steps get
+the wrong lr. Decay linearly: base_lr * (1 - step / num_steps).
+"""
 import math
 
 BOS = 26

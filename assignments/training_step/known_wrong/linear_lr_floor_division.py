@@ -1,4 +1,8 @@
-"""linear_lr: step // num_steps is 0 until the last step, so nothing decays."""
+"""linear_lr: step // num_steps is 0 until the last step, so nothing decays.
+
+With //, step // num_steps is 0 for every step before num_steps, so lr stays at base_lr. Use true
+division, base_lr * (1 - step / num_steps), so lr falls a little at each step.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""linear_lr: returns base_lr at every step."""
+"""linear_lr: returns base_lr at every step.
+
+A constant lr never decays, so the last steps are as large as the first. Fall linearly from base_lr
+at step 0 to 0 at num_steps: return base_lr * (1 - step / num_steps).
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""linear_lr: decays as if step counted from 1, so step 0 already gets less than base_lr."""
+"""linear_lr: decays as if step counted from 1, so step 0 already gets less than base_lr.
+
+step already counts from 0, so adding 1 gives step 0 less than base_lr and step num_steps a negative
+lr. Use step as given: base_lr * (1 - step / num_steps).
+"""
 import math
 
 BOS = 26

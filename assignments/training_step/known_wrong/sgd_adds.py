@@ -1,4 +1,8 @@
-"""sgd_update: adds lr * grads, stepping up the gradient."""
+"""sgd_update: adds lr * grads, stepping up the gradient.
+
+Adding lr * grads moves every parameter up the gradient, so the loss rises. Step against it:
+params[i] - lr * grads[i].
+"""
 import math
 
 BOS = 26

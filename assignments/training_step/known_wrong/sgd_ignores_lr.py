@@ -1,4 +1,8 @@
-"""sgd_update: subtracts the raw gradient, ignoring the learning rate."""
+"""sgd_update: subtracts the raw gradient, ignoring the learning rate.
+
+Without lr each step moves by the whole gradient, and lr = 0 still changes the parameters. Scale the
+gradient by the learning rate: params[i] - lr * grads[i].
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""train_step: updates the caller's W in place and returns it, but writes m and v into one shared table."""
+"""train_step: updates the caller's W in place and returns it, but writes m and v into one shared table.
+
+m and v share one table, so v overwrites m, the caller's m ends up holding v and v is never updated.
+Write the new m into m and the new v into v (or return three new tables).
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""train_step: counts steps in a module-level counter instead of using `step`."""
+"""train_step: counts steps in a module-level counter instead of using `step`.
+
+A counter kept between calls drifts from the step you are given (a second run, or steps out of
+order), so lr and bias correction go wrong. Use the step argument and keep no state.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""train_step: accumulates gradients into a module-level buffer that is never reset."""
+"""train_step: accumulates gradients into a module-level buffer that is never reset.
+
+Every step then adds all earlier steps' gradients to its own, so Adam follows a stale sum. Compute a
+fresh gradient on each call, grad = bigram_grad(W, tokens), and keep no buffer.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""train_step: reports the loss of the updated table instead of the loss before the step."""
+"""train_step: reports the loss of the updated table instead of the loss before the step.
+
+The loss you return must be the loss of the W you were given, before the update. Keep loss =
+bigram_loss(W, tokens) from the start of the step and return that.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""train_step: hands base_lr to Adam instead of linear_lr(step, num_steps, base_lr)."""
+"""train_step: hands base_lr to Adam instead of linear_lr(step, num_steps, base_lr).
+
+Without the schedule every step uses the full base_lr, so training never slows down. Compute lr =
+linear_lr(step, num_steps, base_lr) and pass that lr to adam_update.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""train_step: starts Adam from m = v = 0 on every call, ignoring the moments passed in."""
+"""train_step: starts Adam from m = v = 0 on every call, ignoring the moments passed in.
+
+Starting from zeros throws away the running averages, so there is no momentum and the m and v you
+return hold only this step. Pass the m and v you were given to adam_update.
+"""
 import math
 
 BOS = 26

@@ -1,4 +1,8 @@
-"""train_step: runs Adam only on rows with a gradient, so the other rows' moments never decay."""
+"""train_step: runs Adam only on rows with a gradient, so the other rows' moments never decay.
+
+Every entry is a parameter: rows with a zero gradient still decay m and v and can still move from
+earlier momentum. Run adam_update over the whole table, every row, on each step.
+"""
 import math
 
 BOS = 26

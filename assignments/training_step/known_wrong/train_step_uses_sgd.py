@@ -1,4 +1,8 @@
-"""train_step: takes a plain SGD step instead of Adam."""
+"""train_step: takes a plain SGD step instead of Adam.
+
+A plain SGD step moves each entry by lr * grad, which is tiny, and leaves m and v unchanged. Use
+adam_update(W, grad, m, v, step, lr) on every entry and return its new m and v.
+"""
 import math
 
 BOS = 26
