@@ -9,8 +9,9 @@ entries that name the same student (alice.py and alice/) give that student a row
 What RESULTS_DIR gets:
     results/STUDENT.json   the JSON report, plus the file's hash and the settings it was graded with
     feedback/STUDENT.md    the student's report (.txt with --feedback text)
-    gradebook.csv          student, score, max_score, one column per property, error
-    summary.md             the class summary: what most students missed, the score histogram
+    gradebook.csv          student, score, max_score, one column per property, error, misconceptions
+    summary.md             the class summary: what most students missed, the known mistakes they
+                           made and the failures none explains, the score histogram
     histogram.svg
 
 Each student is graded in one of --jobs grader processes, each with a worker of its own, forked from
@@ -62,6 +63,7 @@ from gradekit.cluster import run_cluster
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.grader import grade, unfinished
+from gradekit.misconceptions import bank
 from gradekit.reports import WRITERS, class_summary, gradebook
 from gradekit.result import GradeResult
 from gradekit.runner import VerdictMemory, recorded
@@ -312,6 +314,8 @@ def run_pool(
     students = read_all(students, assignment.name)
     if config.shortcuts:  # recorded once here, not by every grader at once on a cold cache
         recorded(assignment, config.seed_or(assignment.default_seed), config.max_examples)
+    if config.diagnose:  # worked out once here too (gradekit.misconceptions)
+        bank(assignment, config.limits, assignment_dirs)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     limit = config.check_budget + STUDENT_GRACE
     queue = deque(students)

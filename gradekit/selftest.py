@@ -9,7 +9,13 @@ The assignment's own banks are the evidence. It grades well when
       names (see `blames`): the mistake is caught, and the student is sent to the right place;
     - every file gets the same result on a second grade, timings aside: a grade that changes when it
       is run again cannot be defended to a student (`repeat=False`, `--once`, grades each file once:
-      half the time, for an instructor at work on a bank, without this proof).
+      half the time, for an instructor at work on a bank, without this proof);
+    - every known-wrong file is diagnosed as itself (gradekit.diagnosis; a function that calls the
+      faulty one may be diagnosed with that function's mistake too), and no other file is diagnosed
+      at all: the report names a student's mistake only where the bank tells it apart. A
+      known-wrong file whose answers cannot tell its mistake (see gradekit.misconceptions: it is in
+      what the function does to its arguments, or rounding-deep) must not be diagnosed as any, and
+      is listed; one that answers exactly as another does is a problem, as neither can be named.
 
 Beside the verdict it measures the properties: how many known-wrong files each catches, how many it
 alone catches (one that catches nothing alone is a candidate to drop, or asks for the known-wrong
@@ -30,6 +36,7 @@ from gradekit.batch import Progress, Student, run_pool
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.errors import UsageError
+from gradekit.misconceptions import Bank, Mistake, agree, bank
 from gradekit.result import GradeResult, PropertyResult, Status
 
 FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
@@ -46,6 +53,8 @@ class FileVerdict:
     max_score: float
     caught_by: tuple[str, ...] = ()  # known_wrong, known_slow: the properties that blame the right function
     problems: tuple[str, ...] = ()  # one line each; none when the file does what its folder promises
+    diagnosed: bool = False  # known_wrong: diagnosed as its own mistake
+    untold: str = ""  # known_wrong: why its answers cannot tell its mistake, when they cannot
 
     @property
     def label(self) -> str:
@@ -113,6 +122,8 @@ class SelfTest:
                     "max_score": f.max_score,
                     "caught_by": list(f.caught_by),
                     "problems": list(f.problems),
+                    "diagnosed": f.diagnosed,
+                    "untold": f.untold,
                 }
                 for f in self.files
             ],
@@ -161,11 +172,12 @@ def selftest(
         )
     started = time.monotonic()
     seed = config.seed_or(assignment.default_seed)
-    bank = [("reference", assignment.solution)]
-    bank += [(kind, path) for kind in BANKS for path in assignment.known(kind)]
+    files_graded = [("reference", assignment.solution)]
+    files_graded += [(kind, path) for kind in BANKS for path in assignment.known(kind)]
     runs = (1, 2) if repeat else (1,)
-    students = [Student(f"{kind}/{path.name}#{run}", path) for run in runs for kind, path in bank]
+    students = [Student(f"{kind}/{path.name}#{run}", path) for run in runs for kind, path in files_graded]
     results: dict[str, GradeResult] = {}
+    known = bank(assignment, config.limits, assignment_dirs) if config.diagnose else None
     bar = Progress(len(students), 0, progress or io.StringIO(), unit="grade")
 
     def record(student: Student, result: GradeResult) -> None:
@@ -178,14 +190,20 @@ def selftest(
     finally:
         bar.finish()
     files = tuple(
-        _verdict(assignment, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in runs)) for kind, path in bank
+        _verdict(assignment, known, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in runs))
+        for kind, path in files_graded
     )
     stats = _stats(assignment, files, list(results.values()))
     return SelfTest(assignment.name, seed, files, stats, time.monotonic() - started, repeat)
 
 
 def _verdict(
-    assignment: Assignment, kind: str, path: Path, result: GradeResult, again: GradeResult | None = None
+    assignment: Assignment,
+    known: Bank | None,
+    kind: str,
+    path: Path,
+    result: GradeResult,
+    again: GradeResult | None = None,
 ) -> FileVerdict:
     """Judged on the first grade; the second, if any, only has to repeat it."""
     caught_by: tuple[str, ...] = ()
@@ -197,8 +215,36 @@ def _verdict(
         caught_by, problem = _slow(assignment, path, result)
     else:
         problem = _short_of_full_marks(result)
-    problems = tuple(p for p in (problem, again and _change(result, again)) if p)
-    return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems)
+    label = f"{kind}/{path.name}"
+    mistake = next((m for m in known.mistakes if m.source == label), None) if known else None
+    diagnosis = _misdiagnosed(known, label, mistake, result)
+    problems = tuple(p for p in (problem, diagnosis, again and _change(result, again)) if p)
+    diagnosed = mistake is not None and label in [d.source for d in result.diagnosis]
+    untold = mistake.untold if mistake is not None else ""
+    return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold)
+
+
+def _misdiagnosed(known: Bank | None, label: str, mistake: Mistake | None, result: GradeResult) -> str | None:
+    """Why the file's diagnosis is not what its folder promises, if it is not: a known-wrong file
+    whose answers tell its mistake is diagnosed as that (among others, in functions that call the
+    faulty one), any other file as nothing."""
+    if known is None:
+        return None
+    named = [d.source for d in result.diagnosis]
+    if mistake is None or mistake.untold:
+        return f"diagnosed as {', '.join(named)}, which it does not make" if named else None
+    if label in named:
+        return None
+    twins = [m.source for m in known.mistakes if m is not mistake and _twins(m, mistake)]
+    if twins:
+        return f"answers every probe exactly as {', '.join(twins)} does: keep one, or neither can be named"
+    said = f"diagnosed as {', '.join(named)}" if named else "not diagnosed"
+    return f"{said}, though its answers tell its own mistake in `{mistake.function}`"
+
+
+def _twins(one: Mistake, other: Mistake) -> bool:
+    both = bool(one.answers) and len(one.answers) == len(other.answers)
+    return one.function == other.function and both and all(map(agree, one.answers, other.answers))
 
 
 def _short_of_full_marks(result: GradeResult, graded: set[str] | None = None) -> str | None:
@@ -325,12 +371,21 @@ def render(report: SelfTest) -> str:
             "Catch nothing unique (candidates to drop, or to give a known-wrong file of their own): "
             + ", ".join(report.candidates_to_drop)
         )
+    told = [f for f in report.files if f.kind == "known_wrong" and not f.untold]
+    untold = [f for f in report.files if f.kind == "known_wrong" and f.untold]
+    if told or untold:
+        lines.append(
+            f"Diagnosis: {sum(f.diagnosed for f in told)} of {counted(len(told), 'known-wrong file')} whose answers "
+            "tell their mistake diagnosed as it"
+            + (f"; told by no answer: {', '.join(f'{f.path.name} ({f.untold})' for f in untold)}" if untold else "")
+        )
     lines.append(
         "Slowest: "
         + ", ".join(f"{p.name} ({p.mean_seconds:.2f} s mean, {p.max_seconds:.2f} s max)" for p in report.slowest)
     )
     lines.append("")
     problems = report.problems
+    diagnosed = any(f.diagnosed for f in report.files)
     if problems:
         lines.append(f"Does not grade well: {counted(len(problems), 'problem')}")
         lines += [f"  {problem}" for problem in problems]
@@ -343,6 +398,7 @@ def render(report: SelfTest) -> str:
                 else ""
             )
             + "every known-wrong file caught on the function it blames"
+            + (" and diagnosed as its own mistake where its answers tell it" if diagnosed else "")
             + (", and each second grade the same as the first" if report.repeated else "")
         )
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""The class summary of a batch run: what most students missed, and a histogram of the scores.
+"""The class summary of a batch run: what most students missed, the known mistakes they made and
+the failures none explains, and a histogram of the scores.
 
 Pure functions of the students' results, (student's name, `GradeResult`) pairs: the scores in them
 were made by the grader; this module only counts them. The histogram is SVG written by hand, ten
@@ -12,9 +13,10 @@ from xml.sax.saxutils import escape
 
 from gradekit.assignment import Assignment
 from gradekit.reports.markdown import escape as md_escape
-from gradekit.result import GradeResult, Status
+from gradekit.result import Counterexample, GradeResult, Status
 
 BINS = 10
+MOST_GROUPS = 10  # groups of unexplained failures listed, the largest
 
 
 def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histogram_file: str) -> str:
@@ -56,11 +58,101 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histog
         out.append(
             f"| `{prop.name}` | {functions} | {prop.points:g} | {missed[prop.name]}{share} | {md_escape(prop.hint)} |"
         )
+    out += _known_mistakes(graded)
+    out += _unexplained(assignment, graded)
     unloaded = [(student, result.error) for student, result in graded if result.error]
     if unloaded:
         out += ["", "## Could not be graded", ""]
         out += [f"- **{md_escape(student)}**: {md_escape(error)}" for student, error in unloaded]
     return "\n".join(out) + "\n"
+
+
+def _known_mistakes(graded: list[tuple[str, GradeResult]]) -> list[str]:
+    """How many students made each known mistake, and who, most made first."""
+    made: dict[tuple[str, str], list[str]] = {}
+    for student, result in graded:
+        for diagnosis in result.diagnosis:
+            made.setdefault((diagnosis.function, diagnosis.misconception), []).append(student)
+    if not made:
+        return []
+    out = [
+        "",
+        "## Known mistakes",
+        "",
+        "Students whose function answers exactly like a known mistake on every probe, most made first.",
+        "",
+        "| function | mistake | students | who |",
+        "| --- | --- | --- | --- |",
+    ]
+    for (function, mistake), students in sorted(made.items(), key=lambda item: (-len(item[1]), item[0])):
+        who = ", ".join(md_escape(s) for s in students)
+        out.append(f"| `{function}` | {md_escape(mistake)} | {len(students)} | {who} |")
+    return out
+
+
+def _unexplained(assignment: Assignment, graded: list[tuple[str, GradeResult]]) -> list[str]:
+    """The failures no known mistake explains, grouped by the properties failed and the shapes of
+    their counterexamples, largest group first with its smallest member: mistakes worth adding."""
+    functions = {p.name: p.functions for p in assignment.properties}
+    groups: dict[tuple[tuple[str, str], ...], list[tuple[int, str]]] = {}
+    for student, result in graded:
+        if result.error:
+            continue
+        diagnosed = {d.function for d in result.diagnosis}
+        failed = [
+            t
+            for t in result.tests
+            if t.status is not Status.PASSED and not diagnosed.intersection(functions.get(t.name, t.functions))
+        ]
+        if failed:
+            key = tuple(sorted((t.name, _shape(t.counterexample)) for t in failed))
+            size = sum(_size(t.counterexample.inputs) for t in failed if t.counterexample is not None)
+            groups.setdefault(key, []).append((size, student))
+    if not groups:
+        return []
+    out = [
+        "",
+        "## Failures no known mistake explains",
+        "",
+        "Students grouped by the properties they fail that no diagnosis explains and the shapes of those "
+        "counterexamples, largest group first, with its smallest member: new misconceptions worth adding "
+        "to the bank.",
+        "",
+        "| students | failed properties (counterexample) | smallest member |",
+        "| --- | --- | --- |",
+    ]
+    ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    for key, members in ranked[:MOST_GROUPS]:
+        failures = "; ".join(f"`{name}` ({shape})" for name, shape in key)
+        out.append(f"| {len(members)} | {md_escape(failures)} | {md_escape(min(members)[1])} |")
+    if len(ranked) > MOST_GROUPS:
+        out += ["", f"And {len(ranked) - MOST_GROUPS} smaller groups."]
+    return out
+
+
+def _shape(example: Counterexample | None) -> str:
+    """What a counterexample's inputs are, not their values: "logits: 2 values, true_id: int"."""
+    if example is None:
+        return "no counterexample"
+    return ", ".join(f"{name}: {_kind(value)}" for name, value in example.inputs.items()) or "no inputs"
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        inner = {_kind(v) for v in value if isinstance(v, list)}
+        if len(inner) == 1 and len(value) > 0:
+            return f"{len(value)} x {inner.pop()}"
+        return f"{len(value)} values"
+    return type(value).__name__
+
+
+def _size(value: object) -> int:
+    """How many numbers an input holds: the smallest counterexamples are the easiest to read."""
+    if isinstance(value, dict):
+        return sum(_size(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_size(v) for v in value)
+    return 1
 
 
 def bins(scores: list[float], top: float) -> list[int]:

@@ -1,7 +1,9 @@
 """The gradebook of a class grade: gradebook.csv, one row per student.
 
 A pure function of the students' results: the columns are student, score, max_score, one per
-property of the assignment (the points it paid, 0 when the result has no such test) and error. The
+property of the assignment (the points it paid, 0 when the result has no such test), error, and
+misconceptions: the known mistakes the student's failing functions were diagnosed with
+(gradekit.diagnosis), as "function: mistake", separated by "; ". The
 scores were made by the grader; this module only lays them out. A student's name or error that a
 spreadsheet would read as a formula (a leading = + - @) is written with a leading quote.
 """
@@ -20,7 +22,7 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]]) -> str
     names = [p.name for p in assignment.properties]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *names, "error"])
+    writer.writerow(["student", "score", "max_score", *names, "error", "misconceptions"])
     for student, result in graded:
         points = {t.name: t.score for t in result.tests}
         writer.writerow(
@@ -30,6 +32,7 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]]) -> str
                 f"{result.max_score:g}",
                 *(f"{points.get(n, 0):g}" for n in names),
                 _cell(result.error or ""),
+                _cell("; ".join(f"{d.function}: {d.misconception}" for d in result.diagnosis)),
             ]
         )
     return buffer.getvalue()

@@ -86,9 +86,9 @@ def recorded_inputs(
     key = recording_key(assignment, seed, max_examples)
     stem = _stem(assignment, seed, max_examples)
     path = cache_folder() / f"{stem}-{key[:16]}.marshal"
-    cached = _cached(path, key)
+    cached = _cached(path, key, _recording)
     if cached is None:
-        cached = _shipped(shipped_path(assignment, seed, max_examples, key), key, path)
+        cached = _shipped(shipped_path(assignment, seed, max_examples, key), key, path, _recording)
     if cached is not None:
         return cached
     print(
@@ -115,7 +115,7 @@ def _recording(stored: dict[str, Any]) -> Recorded | None:
     return _unpacked(stored) if _well_formed(stored) else None
 
 
-def _cached(path: Path, key: str, accept: Callable[[dict[str, Any]], T | None] = _recording) -> T | None:
+def _cached(path: Path, key: str, accept: Callable[[dict[str, Any]], T | None]) -> T | None:
     """What the cache file at `path` holds for `key`, as `accept` reads its contents; None for a miss,
     whatever is there instead."""
     try:
@@ -165,7 +165,7 @@ def ship(
     return path
 
 
-def _shipped(path: Path, key: str, cache: Path, accept: Callable[[dict[str, Any]], T | None] = _recording) -> T | None:
+def _shipped(path: Path, key: str, cache: Path, accept: Callable[[dict[str, Any]], T | None]) -> T | None:
     """What a file the assignment carries holds for `key`; None where it has none. The file is the
     assignment's own, read like any of its modules. Found, it is written to the `cache` file
     uncompressed, so the next check reads it as it reads any cache file, without inflating it again."""
