@@ -20,7 +20,7 @@ same numbers within AGREE_RTOL and AGREE_ATOL (float32's tolerances where either
 grading judges it): two styles of one mistake differ by rounding, two mistakes by far more.
 
 The answers are worked out once per version of the assignment and its bank and kept beside the
-recorded examples (gradekit.speed.recorded); the built-in assignments carry theirs.
+recorded examples, as gradekit.kept_files keeps them; the built-in assignments carry theirs.
 """
 
 from __future__ import annotations
@@ -34,16 +34,16 @@ from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any
 
+from gradekit import kept_files
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.precision import is_float32, tolerances
-from gradekit.runner import recorded
+from gradekit.runner import recorded, shipped
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers
 from gradekit.sandbox.worker import decode, encode, to_plain
 from gradekit.session import Trusted
-from gradekit.speed import recorded as kept_files
 
 __all__ = ["PROBES", "Answer", "Bank", "Mistake", "agree", "answer", "ask", "bank", "carry", "described", "probe_set"]
 
@@ -175,9 +175,9 @@ def _stem(assignment: Assignment) -> str:
 
 
 def _key(assignment: Assignment) -> str:
-    """The recording's key (the assignment's sources and every version), the bank's files, this format."""
-    seed, count = assignment.default_seed, GradeConfig().max_examples
-    digest = hashlib.sha256(f"{FORMAT}\0{kept_files.recording_key(assignment, seed, count)}".encode())
+    """The recording's key (the assignment's sources and every version, which its carried file's name
+    holds), the bank's files, this format."""
+    digest = hashlib.sha256(f"{FORMAT}\0{shipped(assignment).name}".encode())
     for path in assignment.known("known_wrong"):
         digest.update(f"\0{path.name}\0".encode())
         digest.update(path.read_bytes())

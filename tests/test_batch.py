@@ -109,7 +109,7 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
     table = rows(out)
     assert sorted(table) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hana", "ivan", "judy"]
     names = [p.name for p in cross_entropy.properties]
-    assert list(table["alice"]) == ["student", "score", "max_score", *names, "error"]
+    assert list(table["alice"]) == ["student", "score", "max_score", *names, "error", "misconceptions"]
     assert table["alice"]["score"] == "100" and table["alice"]["error"] == ""
     assert table["dave"]["score"] == "100" and table["frank"]["score"] == "100"
     assert 0 < float(table["bob"]["score"]) < 100 and table["bob"]["loss_matches_reference"] == "0"
@@ -400,7 +400,7 @@ def test_the_grade_command_needs_a_folder_and_an_assignment(tmp_path):
 def test_a_spreadsheet_never_reads_a_student_name_or_error_as_a_formula(cross_entropy):
     result = GradeResult("cross_entropy", "x.py", 1, error='=HYPERLINK("http://x")')
     table = list(csv.reader(io.StringIO(gradebook.render(cross_entropy, [("@bob", result)]))))
-    assert table[1][0] == "'@bob" and table[1][-1].startswith("'=HYPERLINK")
+    assert table[1][0] == "'@bob" and table[1][-2].startswith("'=HYPERLINK")
 
 
 def _write_pid_of(name: str, pid_file: Path, seconds: float = 30.0) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import gradekit.speed.recorded as examples
-from gradekit import assignment, runner
+from gradekit import assignment, kept_files, runner
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 
@@ -140,10 +140,10 @@ def test_a_trick_on_the_cache_file_costs_a_recording(hostile, fresh, cache, tmp_
 
 def test_a_file_past_the_bound_is_never_read(fresh, cache, monkeypatch):
     name, _, recorded = fresh
-    huge = huge_file(cache, examples.LARGEST + 1)
+    huge = huge_file(cache, kept_files.LARGEST + 1)
     huge.rename(cache / name)
     read = []
-    monkeypatch.setattr(examples, "unsealed", lambda data: read.append(len(data)))
+    monkeypatch.setattr(kept_files, "unsealed", lambda data: read.append(len(data)))
     assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
     assert read == []
 
@@ -169,7 +169,7 @@ def test_a_write_interrupted_before_its_rename_leaves_no_temporary_file(tmp_path
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        examples._write(tmp_path / "cross_entropy.marshal", b"recorded")
+        kept_files._write(tmp_path / "cross_entropy.marshal", b"recorded")
     assert list(tmp_path.glob("*.tmp")) == [] and list(tmp_path.iterdir()) == []
 
 
@@ -177,7 +177,7 @@ def test_an_honest_cache_file_is_read_not_recorded_again(fresh, cache, monkeypat
     name, whole, recorded = fresh
     (cache / name).write_bytes(whole)
     monkeypatch.setattr(runner, "record", lambda *args: pytest.fail("recorded again"))
-    examples._read.clear()
+    kept_files._read.clear()
     assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
 
 

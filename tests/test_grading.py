@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import gradekit.speed.recorded as examples
+from gradekit import kept_files
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import Status
@@ -115,9 +115,9 @@ def test_a_damaged_example_cache_costs_speed_never_a_grade(cross_entropy, tmp_pa
     (cached,) = tmp_path.glob("cross_entropy-*")
 
     def damage(change):  # a file that passes its digest check, with `change` made to what it holds
-        stored = examples.unsealed(cached.read_bytes())  # written again whole by the last grade
+        stored = kept_files.unsealed(cached.read_bytes())  # written again whole by the last grade
         change(stored)
-        cached.write_bytes(examples.sealed(stored))
+        cached.write_bytes(kept_files.sealed(stored))
         assert grade(CORRECT, cross_entropy, config).score == 100
 
     def cut_call(stored):
@@ -141,7 +141,7 @@ def test_a_damaged_example_cache_costs_speed_never_a_grade(cross_entropy, tmp_pa
         damage(change)
     whole = cached.read_bytes()
     for broken in (whole[: len(whole) // 2], whole[:-1] + bytes([whole[-1] ^ 1]), b"{not marshal", b""):
-        assert examples.unsealed(broken) is None
+        assert kept_files.unsealed(broken) is None
         cached.write_bytes(broken)
         assert grade(CORRECT, cross_entropy, config).score == 100
     assert cached.read_bytes() == whole  # each miss recorded the examples again, the same

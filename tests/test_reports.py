@@ -257,12 +257,12 @@ def test_the_class_writers_lay_out_the_results_given(cross_entropy):
     graded = [("ann", RESULT), ("=bob", BROKEN)]
     names = [p.name for p in cross_entropy.properties]
     table = list(csv.reader(io.StringIO(gradebook.render(cross_entropy, graded))))
-    assert table[0] == ["student", "score", "max_score", *names, "error"]
+    assert table[0] == ["student", "score", "max_score", *names, "error", "misconceptions"]
     ann = dict(zip(table[0], table[1]))
     assert ann["student"] == "ann" and ann["score"] == "8" and ann["max_score"] == "35" and ann["error"] == ""
     assert ann["softmax_matches_reference"] == "8" and ann["loss_matches_reference"] == "0"
     assert ann["softmax_is_distribution"] == "0"  # a property the result has no test of
-    assert table[2][:3] == ["'=bob", "0", "35"] and table[2][-1] == BROKEN.error
+    assert table[2][:3] == ["'=bob", "0", "35"] and table[2][-2] == BROKEN.error
     summary = class_summary.render(cross_entropy, graded, "h.svg").splitlines()
     assert summary[:5] == [
         "# cross_entropy: class summary",

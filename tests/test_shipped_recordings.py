@@ -1,5 +1,6 @@
 """The recordings the built-in assignments carry: each equals a fresh recording, a first check reads it
-instead of recording, and a recording made under another key is never read."""
+instead of recording, and a recording made under another key is never read. So do the answers of
+their known mistakes (gradekit.misconceptions)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import gradekit.speed.recorded as recorded
-from gradekit import assignment, runner
+from gradekit import assignment, kept_files, misconceptions, runner
+from gradekit.config import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 STALE = "stale: run `python scripts/ship_recordings.py` and commit assignments/*/recorded/"
@@ -26,11 +28,22 @@ def test_a_shipped_recording_is_a_fresh_recording(name):
     built_in = assignment.load(name)
     path = runner.shipped(built_in)
     assert path.is_file(), f"{name} carries no recording for this machine's versions: {STALE}"
-    stored = recorded.unsealed(zlib.decompress(path.read_bytes()))
+    stored = kept_files.unsealed(zlib.decompress(path.read_bytes()))
     fresh = runner.record(built_in, built_in.default_seed, 100)
     assert stored["properties"].keys() == fresh.keys()
     assert recorded._unpacked(stored) == recorded._unpacked(recorded._packed(fresh)), f"{path.name} is {STALE}"
-    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no recording of an older key kept
+    carried = misconceptions.carried(built_in)
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, carried.name])  # none of an older key
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+def test_the_carried_known_mistakes_are_freshly_worked_out(name):
+    built_in = assignment.load(name)
+    path = misconceptions.carried(built_in)
+    assert path.is_file(), f"{name} carries no known mistakes for this machine's versions: {STALE}"
+    stored = misconceptions._read(kept_files.unsealed(zlib.decompress(path.read_bytes())))
+    fresh = misconceptions._worked_out(built_in, Limits(), None)
+    assert repr(stored) == repr(fresh), f"{path.name} is {STALE}"  # repr: a NaN answer equals itself
 
 
 def _check(path: Path, cache: Path, *options: str, assignments: Path | None = None) -> subprocess.CompletedProcess:
@@ -48,11 +61,14 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     submission = ROOT / "examples" / "buggy_submission.py"
     first = _check(submission, tmp_path / "empty")
     assert "recording examples" not in first.stderr
-    shipped = zlib.decompress(runner.shipped(assignment.load("cross_entropy")).read_bytes())
-    assert [p.read_bytes() for p in (tmp_path / "empty").iterdir()] == [shipped]  # nothing recorded, the file kept
+    built_in = assignment.load("cross_entropy")
+    carried = [zlib.decompress(p.read_bytes()) for p in (runner.shipped(built_in), misconceptions.carried(built_in))]
+    assert sorted(p.read_bytes() for p in (tmp_path / "empty").iterdir()) == sorted(carried)  # the files kept
     course = _copy_without_recordings(tmp_path)  # the same sources, so the same key, and no file
     recording = _check(submission, tmp_path / "cache", assignments=course)
     assert "recording examples for cross_entropy" in recording.stderr
+    assert "working out what the known mistakes of cross_entropy answer" in recording.stderr
+    assert json.loads(first.stdout)["diagnosis"]
     assert first.returncode == recording.returncode == 1
     assert _without_times(first.stdout) == _without_times(recording.stdout)
 
@@ -69,7 +85,7 @@ def test_a_recording_of_another_key_is_not_read(tmp_path):
 
 def _copy_without_recordings(tmp_path: Path) -> Path:
     course = tmp_path / "course"
-    ignored = shutil.ignore_patterns(recorded.SHIPPED, "__pycache__", "known_*")
+    ignored = shutil.ignore_patterns(recorded.SHIPPED, "__pycache__", "known_right", "known_slow")
     shutil.copytree(ROOT / "assignments" / "cross_entropy", course / "cross_entropy", ignore=ignored)
     return course
 

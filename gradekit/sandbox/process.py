@@ -569,8 +569,12 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
     (see forkserver.py), in the OS sandbox wherever they would run in one: for a grader that starts a
     worker per submission, for a whole class. `assignment_dirs`: as for `Worker.started`."""
     global _template
-    if _template is not None:  # a block inside another's: its template serves both
-        yield
+    if _template is not None:  # inside another's block, whose template forks one worker at a time and
+        held, _template = _template, None  # ends the last: this block's workers start alone instead
+        try:
+            yield
+        finally:
+            _template = held
         return
     missing = sandbox_missing(limits.isolation)
     hidden = None if missing else tuple(_blocked_roots(_protected(assignment_dirs)))
