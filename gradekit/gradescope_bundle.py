@@ -3,7 +3,8 @@
 The zip holds, at its root (Gradescope's autograder specification):
     setup.sh        run once, as root, when Gradescope builds the image: installs Python 3 and a
                     virtual environment in /opt/gradekit, installs the bundled wheel (dependencies
-                    come from PyPI), and records the assignment's examples so no grade draws them
+                    come from PyPI), records the assignment's examples so no grade draws them, and
+                    works out its known mistakes' answers (gradekit.misconceptions)
     run_autograder  run for each submission: grades the .py/.ipynb in $ROOT/submission into
                     $ROOT/results/results.json, and writes a results.json saying what went wrong
                     if gradekit itself could not. Of several files, `gradekit check FOLDER` grades
@@ -52,12 +53,14 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
 python3 -m venv /opt/gradekit
 /opt/gradekit/bin/python -m pip install --upgrade pip
 /opt/gradekit/bin/python -m pip install ./__WHEEL__
-# Record the assignment's examples now, once, so every submission replays them.
+# Record the assignment's examples, and work out its known mistakes' answers, now, once, so every
+# submission replays them and is diagnosed against them.
 /opt/gradekit/bin/python - <<'PYTHON'
-from gradekit import assignment, runner
-from gradekit.config import GradeConfig
+from gradekit import assignment, misconceptions, runner
+from gradekit.config import GradeConfig, Limits
 chosen = assignment.load(__ASSIGNMENT_PY__, __EXTRA_PY__)
 runner.recorded(chosen, chosen.default_seed, GradeConfig.max_examples)
+misconceptions.bank(chosen, Limits(), __EXTRA_PY__)
 PYTHON
 """
 

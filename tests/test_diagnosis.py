@@ -4,6 +4,7 @@ nothing; and no diagnosis changes a score."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from dataclasses import replace
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, misconceptions
+from gradekit import assignment, batch, misconceptions
 from gradekit.config import GradeConfig, Limits
 from gradekit.diagnosis import match
 from gradekit.grader import grade
@@ -269,3 +270,39 @@ def test_a_bank_worked_out_inside_a_class_grader_leaves_its_student_running():
             other.load("def f(x):\n    return x - 1\n", "known.py")
             assert other.call("f", encode([1]))["returned"] == 0
         assert student.call("f", encode([1]))["returned"] == 2
+
+
+# A class.
+
+
+def test_a_class_summary_counts_each_known_mistake_as_the_students_reports_name_it(tmp_path):
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    students = {
+        "ada": _with(SUBMISSION, "perplexity", PERPLEXITY_IN_BITS),
+        "ben": _with(SUBMISSION, "perplexity", "def perplexity(loss):\n    return 2.0 ** loss\n"),
+        "cy": _with(SUBMISSION, "sequence_loss", SEQUENCE_SUMMED),
+        "di": _with(SUBMISSION, "softmax", TEMPERATURE_2),
+        "ed": _with(SUBMISSION, "softmax", TEMPERATURE_2.replace("/ 2", "/ 3")),
+        "flo": SUBMISSION,
+    }
+    for name, source in students.items():
+        (submissions / f"{name}.py").write_text(source)
+    out = tmp_path / "results"
+    batch.grade_all(submissions, assignment.load("cross_entropy"), out, jobs=2)
+    reports = {n: GradeResult.from_dict(json.loads((out / "results" / f"{n}.json").read_text())) for n in students}
+    with open(out / "gradebook.csv", newline="") as handle:
+        column = {row["student"]: row["misconceptions"] for row in csv.DictReader(handle)}
+    assert column == {n: "; ".join(f"{d.function}: {d.misconception}" for d in r.diagnosis) for n, r in reports.items()}
+    assert [n for n, r in reports.items() if r.diagnosis] == ["ada", "ben", "cy"]
+    summary = (out / "summary.md").read_text()
+    known = summary.split("## Known mistakes")[1].split("\n## ")[0]
+    rows = [line.split(" | ") for line in known.splitlines() if line.startswith("| `")]
+    assert [(row[0], row[2], row[3]) for row in rows] == [
+        ("| `perplexity`", "2", "ada, ben |"),
+        ("| `sequence_loss`", "1", "cy |"),
+    ]
+    unexplained = summary.split("## Failures no known mistake explains")[1]
+    groups = [line.split(" | ") for line in unexplained.splitlines() if line[:3] in ("| 1", "| 2")]
+    assert len(groups) == 1 and groups[0][0] == "| 2" and groups[0][2] in ("di |", "ed |")
+    assert "`softmax_matches_reference`" in groups[0][1]

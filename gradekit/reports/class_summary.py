@@ -17,6 +17,7 @@ from gradekit.result import Counterexample, GradeResult, Status
 
 BINS = 10
 MOST_GROUPS = 10  # groups of unexplained failures listed, the largest
+MIXED = 4  # a list this short holding lists is shown part by part: a case such as (logits, target)
 
 
 def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histogram_file: str) -> str:
@@ -123,8 +124,8 @@ def _unexplained(assignment: Assignment, graded: list[tuple[str, GradeResult]]) 
     ]
     ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
     for key, members in ranked[:MOST_GROUPS]:
-        failures = "; ".join(f"`{name}` ({shape})" for name, shape in key)
-        out.append(f"| {len(members)} | {md_escape(failures)} | {md_escape(min(members)[1])} |")
+        failures = "; ".join(f"`{name}` ({md_escape(shape)})" for name, shape in key)
+        out.append(f"| {len(members)} | {failures} | {md_escape(min(members)[1])} |")
     if len(ranked) > MOST_GROUPS:
         out += ["", f"And {len(ranked) - MOST_GROUPS} smaller groups."]
     return out
@@ -138,12 +139,15 @@ def _shape(example: Counterexample | None) -> str:
 
 
 def _kind(value: object) -> str:
-    if isinstance(value, list):
-        inner = {_kind(v) for v in value if isinstance(v, list)}
-        if len(inner) == 1 and len(value) > 0:
-            return f"{len(value)} x {inner.pop()}"
-        return f"{len(value)} values"
-    return type(value).__name__
+    """A value's shape: "int", "3 values", "27 x 27 values", "(3 values, int)" for a short mixed list."""
+    if not isinstance(value, list):
+        return type(value).__name__
+    kinds = [_kind(v) for v in value]
+    if value and all(isinstance(v, list) for v in value) and len(set(kinds)) == 1:
+        return f"{len(value)} x {kinds[0]}"
+    if any(isinstance(v, list) for v in value) and len(value) <= MIXED:
+        return f"({', '.join(kinds)})"
+    return f"{len(value)} values"
 
 
 def _size(value: object) -> int:
