@@ -273,7 +273,10 @@ class _Grader:
         the pool's temporary folder."""
         self.connection, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(theirs, *setup), daemon=True)
-        self.process.start()
+        # Ctrl-C or SIGTERM during the fork would be raised inside the fork's own handlers (logging's),
+        # where it is dropped: it is held back until the grader is started, and the grader lets it in.
+        with uninterrupted():
+            self.process.start()
         theirs.close()
         self.student: Student | None = None
         self.deadline = float("inf")
@@ -418,6 +421,7 @@ def _serve(
     # A handler that does nothing, not SIG_IGN, which every worker started from here would inherit.
     signal.signal(signal.SIGINT, lambda signum, frame: None)
     signal.signal(signal.SIGTERM, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held while it was forked
     tempfile.tempdir = folder
     memory = VerdictMemory() if remember else None
     chosen = load_assignment(assignment_name, assignment_dirs)

@@ -5,7 +5,8 @@ sends each student's grade to a Dask `distributed` scheduler as one task (`pip i
 gradekit must be installed on every Dask worker). What a task carries is plain data: the submission as
 read here (its text, the same copy `gradekit.batch` hands a local grader, so workers need not share a
 file system), the assignment's name and, for a course's own assignment, its folder's files less the
-banks. On the Dask worker, the grade is `gradekit.grader.grade`, as in a local grader: the student's
+known-right and known-slow banks (the known-wrong files are what a diagnosis compares with). On the
+Dask worker, the grade is `gradekit.grader.grade`, as in a local grader: the student's
 code runs in a worker process of its own in the OS sandbox of that machine, under the same limits.
 What comes back is the result as JSON-ready data, read back here with `GradeResult.from_dict` like a
 resumed student's result; results are written by this process alone, so resuming, the gradebook and
@@ -13,7 +14,8 @@ the class summary are the local pool's.
 
 Verdict memory (gradekit.speed.verdicts) is not shared between tasks: it makes a grade sooner, never
 different, so the gradebook is the same. A Dask worker records an assignment's examples in its own
-cache the first time it grades it, unless the assignment carries them (the built-in assignments do).
+cache the first time it grades it, and works out its known mistakes' answers (gradekit.misconceptions)
+the first time it diagnoses one, unless the assignment carries them (the built-in assignments do).
 """
 
 from __future__ import annotations
@@ -91,11 +93,13 @@ def grade_task(
 
 
 def _assignment_files(assignment: Assignment) -> dict[str, bytes] | None:
-    """The files a grade of a course's own assignment reads, by path within its folder; None for a
-    built-in one, which every installed gradekit has."""
+    """The files a grade of a course's own assignment reads, its known-wrong files among them (a
+    diagnosis compares with them), by path within its folder; None for a built-in one, which every
+    installed gradekit has."""
     if assignment.built_in:
         return None
-    return {path.relative_to(assignment.folder).as_posix(): path.read_bytes() for path in assignment.files()}
+    paths = [*assignment.files(), *assignment.known("known_wrong")]
+    return {path.relative_to(assignment.folder).as_posix(): path.read_bytes() for path in paths}
 
 
 def _assignment_here(name: str, files: dict[str, bytes] | None) -> tuple[Assignment, list[str] | None]:

@@ -70,11 +70,11 @@ def grade(
             outcomes = {p.name: Outcome(Status.ERROR, problem) for p in assignment.properties}
         else:
             outcomes = run_all(assignment, session, config, seed, started, memory)
-        output = session.output()
-        diagnosis = _diagnosis(assignment, session, outcomes, config, assignment_dirs) if problem is None else ()
+        output, defined = session.output(), dict(session.defined)
         notes = (*read.notes, *session.notes, *unsandboxed, *_public_check(assignment))
+        diagnosis = _diagnosis(assignment, session, outcomes, config, assignment_dirs) if problem is None else ()
     tests = score(assignment, outcomes)
-    lines = {k: v for k, v in session.defined.items() if type(v) is int and k in assignment.functions}
+    lines = {k: v for k, v in defined.items() if type(v) is int and k in assignment.functions}
     cells = {}
     if read.cells is not None:  # script lines -> the cell and the line within it
         located = {k: read.cell_at(v) for k, v in lines.items()}
@@ -102,8 +102,9 @@ def _diagnosis(
     config: GradeConfig,
     assignment_dirs: list[str] | None,
 ) -> tuple[Diagnosis, ...]:
-    """The known mistakes behind the failures, asked for once the grade is made (and what the
-    submission printed taken), so nothing they do reaches the score or the report's output."""
+    """The known mistakes behind the failures, asked for once the grade is made and what the report
+    shows of the submission is taken (what it printed, its notes, where it defines each function),
+    so nothing the probes do reaches the score or the rest of the report."""
     if not config.diagnose or all(o.status is Status.PASSED for o in outcomes.values()):
         return ()
     known = bank(assignment, config.limits, assignment_dirs)

@@ -49,6 +49,7 @@ __all__ = ["PROBES", "Answer", "Bank", "Mistake", "agree", "answer", "ask", "ban
 
 PROBES = 60  # probes per function, at most
 PROBE_CHARS = 200_000  # characters of encoded arguments per function, at most: tables answer tables
+PROBES_CPU = 2.0  # seconds of the worker's CPU time a function's probes may take together (see `ask`)
 AGREE_RTOL = 1e-6  # how far apart two answers' numbers may be and still be one answer (see `agree`)
 AGREE_ATOL = 1e-9
 FORMAT = 1  # bump when what is stored changes: an old file then simply misses
@@ -232,11 +233,21 @@ def _two_rounds(
 
 
 def ask(worker: Any, function: str, probes: tuple[str, ...]) -> tuple[Answer, ...] | None:
-    """`function`'s answers to `probes`, all sent at once; None once one times out or ends the worker."""
+    """`function`'s answers to `probes`, all sent at once; None once one times out or ends the
+    worker, or once they have taken more than PROBES_CPU seconds of the worker's CPU time together:
+    probes are inputs any reasonable implementation answers at once, and a grade does not wait on a
+    slow one for a diagnosis."""
+    answers, cpu = [], 0.0
     try:
-        return tuple(answer(worker.receive(i)) for i in worker.send_calls([(function, p, False) for p in probes]))
+        for request in worker.send_calls([(function, p, False) for p in probes]):
+            reply = worker.receive(request)
+            cpu += reply["cpu"] if type(reply.get("cpu")) in (int, float) else 0.0
+            if cpu > PROBES_CPU:
+                return None
+            answers.append(answer(reply))
     except (CallTimedOut, WorkerDied):
         return None
+    return tuple(answers)
 
 
 def _judged(mistake: Mistake, rounds: tuple[tuple[Answer, ...], ...] | None, reference: tuple[Answer, ...]) -> Mistake:

@@ -76,7 +76,7 @@ def adam_update(params, grads, m, v, step, lr, beta1=0.85, beta2=0.99, eps=1e-8)
 """
 
 
-def _grade(tmp_path: Path, source: str, name: str = "cross_entropy", **config: bool) -> GradeResult:
+def _grade(tmp_path: Path, source: str, name: str = "cross_entropy", **config: bool | int) -> GradeResult:
     path = tmp_path / "submission.py"
     path.write_text(source)
     return grade(path, assignment.load(name), replace(GradeConfig(), **config))
@@ -138,11 +138,23 @@ def test_a_training_step_mistake_is_named_on_its_function(tmp_path):
     assert {f for f, _ in named} <= {"adam_update", "train_step"}  # train_step calls the student's Adam
 
 
-def test_a_diagnosis_never_changes_a_score(tmp_path):
+def test_a_diagnosis_never_changes_a_score_or_the_rest_of_the_report(tmp_path):
+    """Nor what the report shows of the file: what it printed (its top level runs again for the
+    probes), its notes, the lines of its functions."""
     source = _with(_with(SUBMISSION, "perplexity", PERPLEXITY_IN_BITS), "sequence_loss", SEQUENCE_SUMMED)
+    source = 'print("loaded")\n' + source
     on, off = _grade(tmp_path, source), _grade(tmp_path, source, diagnose=False)
-    assert on.diagnosis and not off.diagnosis
+    assert on.diagnosis and not off.diagnosis and on.output == "loaded\n"
     assert _without_times(on) == _without_times(replace(off, diagnosis=on.diagnosis))
+
+
+def test_a_function_slow_on_its_probes_is_not_diagnosed(tmp_path):
+    slow = PERPLEXITY_IN_BITS.replace(
+        "    return",
+        "    busy = time.process_time() + 0.05\n    while time.process_time() < busy:\n        pass\n    return",
+    )
+    result = _grade(tmp_path, "import time\n" + _with(SUBMISSION, "perplexity", slow), max_examples=5)
+    assert result.score < result.max_score and result.diagnosis == ()
 
 
 def _without_times(result: GradeResult) -> dict:
