@@ -51,13 +51,18 @@ def diagnose(
 
 def match(bank: Bank, function: str, answers: tuple[Answer, ...]) -> Diagnosis | None:
     """The one known mistake in `function` that `answers` (to its probes) agree with everywhere,
-    where they do not agree with the reference's everywhere; None for none, or for more than one."""
+    where they do not agree with the reference's everywhere; None for none, or for more than one.
+    A mistake the bank holds in two styles (the max shift left out with math.exp, and with np.exp) is
+    told by the style the answers share with one of them, overflow for overflow."""
     reference = bank.reference[function]
     if all(map(agree, answers, reference)):
         return None
     if any(a == ("returned", None) != r for a, r in zip(answers, reference)):
         return None  # it updates its arguments in place, and answers None: that tells no mistake
-    alike = [m for m in bank.mistakes if m.function == function and m.answers and all(map(agree, answers, m.answers))]
+    known = [m for m in bank.mistakes if m.function == function and m.answers]
+    alike = [m for m in known if all(agree(a, b, styles=False) for a, b in zip(answers, m.answers))]
+    if not alike:  # the same mistake written in another style: Python's math where the bank has NumPy
+        alike = [m for m in known if all(map(agree, answers, m.answers))]
     if len(alike) != 1:
         return None
     mistake = alike[0]

@@ -17,7 +17,9 @@ reference's (its mistake is in what it does to its arguments, or across calls).
 
 Two answers agree when they raised the same exception, or returned the same structure holding the
 same numbers within AGREE_RTOL and AGREE_ATOL (float32's tolerances where either is float32, as
-grading judges it): two styles of one mistake differ by rounding, two mistakes by far more.
+grading judges it): two styles of one mistake differ by rounding, two mistakes by far more. One that
+raised OverflowError, ZeroDivisionError or ValueError agrees with one that returned an inf or a NaN:
+the same overflow, written with Python's math or with NumPy.
 
 The answers are worked out once per version of the assignment and its bank and kept beside the
 recorded examples, as gradekit.kept_files keeps them; the built-in assignments carry theirs.
@@ -29,6 +31,7 @@ import ast
 import hashlib
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, zip_longest
 from pathlib import Path
@@ -52,6 +55,8 @@ PROBE_CHARS = 200_000  # characters of encoded arguments per function, at most: 
 PROBES_CPU = 2.0  # seconds of the worker's CPU time a function's probes may take together (see `ask`)
 AGREE_RTOL = 1e-6  # how far apart two answers' numbers may be and still be one answer (see `agree`)
 AGREE_ATOL = 1e-9
+# What Python's math raises where NumPy gives inf or NaN: exp past its range, a division by 0, log(0).
+OVERFLOWED = frozenset({"OverflowError", "ZeroDivisionError", "ValueError"})
 FORMAT = 1  # bump when what is stored changes: an old file then simply misses
 SHIPPED = "recorded"  # the assignment's folder for what it carries, beside its recordings
 
@@ -302,11 +307,14 @@ def _answers(answers: Any, count: int) -> bool:
     )
 
 
-def agree(one: Answer, other: Answer) -> bool:
-    """Whether two answers to one call are the same answer (see the module's docstring)."""
+def agree(one: Answer, other: Answer, styles: bool = True) -> bool:
+    """Whether two answers to one call are the same answer (see the module's docstring); without
+    `styles`, an overflow written with Python's math does not agree with one written with NumPy."""
     kind, value = one
-    if kind != other[0] or kind == "stopped":
+    if "stopped" in (kind, other[0]):
         return False
+    if kind != other[0]:
+        return styles and _overflowed(one) and _overflowed(other)
     if kind == "raised":
         return bool(value == other[1])
     float32 = is_float32(value) or is_float32(other[1])
@@ -324,6 +332,23 @@ def _same(value: Any, other: Any, rtol: float, atol: float) -> bool:
     if isinstance(value, list) and isinstance(other, list):
         return len(value) == len(other) and all(_same(v, o, rtol, atol) for v, o in zip(value, other))
     return type(value) is type(other) and bool(value == other)
+
+
+def _overflowed(answer: Answer) -> bool:
+    """Whether an answer is how a computation that overflowed ends: Python's math raises, NumPy
+    returns inf or NaN."""
+    kind, value = answer
+    if kind == "raised":
+        return value in OVERFLOWED
+    return not all(math.isfinite(number) for number in _numbers(value))
+
+
+def _numbers(value: Any) -> Iterator[float]:
+    if isinstance(value, list):
+        for item in value:
+            yield from _numbers(item)
+    elif _number(value):
+        yield float(value)
 
 
 def _number(value: Any) -> bool:

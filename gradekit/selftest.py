@@ -244,7 +244,11 @@ def _misdiagnosed(known: Bank | None, label: str, mistake: Mistake | None, resul
 
 def _twins(one: Mistake, other: Mistake) -> bool:
     both = bool(one.answers) and len(one.answers) == len(other.answers)
-    return one.function == other.function and both and all(map(agree, one.answers, other.answers))
+    return (
+        one.function == other.function
+        and both
+        and all(agree(a, b, styles=False) for a, b in zip(one.answers, other.answers))
+    )
 
 
 def _short_of_full_marks(result: GradeResult, graded: set[str] | None = None) -> str | None:

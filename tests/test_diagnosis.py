@@ -55,6 +55,19 @@ def softmax_cross_entropy_grad(logits, true_id):
     p /= p.sum()
     return (np.eye(len(z))[true_id] - p).tolist()
 """
+LOG10_NUMPY = """
+def cross_entropy_loss(logits, true_id):
+    import numpy as np
+    z = np.asarray(logits, dtype=float)
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    return float(-np.log10(p[true_id]))
+"""
+UNSHIFTED_NUMPY = """
+def cross_entropy_loss(logits, true_id):
+    import numpy as np
+    z = np.asarray(logits, dtype=float)
+    return float(np.log(np.exp(z).sum()) - z[true_id])
+"""
 LOG10_UNSHIFTED = """
 def cross_entropy_loss(logits, true_id):
     return math.log10(sum(math.exp(z) for z in logits)) - logits[true_id]
@@ -92,6 +105,9 @@ def _named(result: GradeResult) -> list[tuple[str, str]]:
         ("perplexity", PERPLEXITY_IN_BITS, "known_wrong/perplexity_base_2.py"),
         ("sequence_loss", SEQUENCE_SUMMED, "known_wrong/sequence_sums.py"),
         ("softmax_cross_entropy_grad", GRADIENT_FLIPPED, "known_wrong/grad_sign_flipped.py"),
+        ("cross_entropy_loss", LOG10_NUMPY, "known_wrong/loss_log10_of_probability.py"),
+        # The bank's is written with math.exp, which raises where np.exp overflows to inf.
+        ("cross_entropy_loss", UNSHIFTED_NUMPY, "known_wrong/loss_no_max_shift.py"),
     ],
 )
 def test_a_mistake_the_bank_knows_is_named_on_its_function(tmp_path, function, mistake, source):
@@ -180,6 +196,14 @@ def test_answers_agree_to_rounding_and_not_beyond():
     assert not agree(("raised", "OverflowError"), ("raised", "ValueError"))
     assert not agree(("stopped", "timeout"), ("stopped", "timeout"))  # no answer is never an answer
     assert not agree(("returned", 1), ("returned", True))
+
+
+def test_an_overflow_agrees_with_an_overflow_in_another_style():
+    raised, infinite = ("raised", "OverflowError"), ("returned", [0.0, math.nan, math.inf])
+    assert agree(raised, infinite) and agree(infinite, ("raised", "ValueError"))
+    assert not agree(raised, infinite, styles=False)
+    assert not agree(raised, ("returned", [0.0, 1.0]))  # a finite answer did not overflow
+    assert not agree(("raised", "TypeError"), infinite)
 
 
 def test_a_float32_answer_agrees_at_float32_precision():
