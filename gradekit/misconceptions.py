@@ -37,6 +37,8 @@ from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gradekit import kept_files
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig, Limits, cache_folder
@@ -322,6 +324,12 @@ def agree(one: Answer, other: Answer, styles: bool = True) -> bool:
 
 
 def _same(value: Any, other: Any, rtol: float, atol: float) -> bool:
+    if isinstance(value, list) and isinstance(other, list) and (tables := _tables(value, other)) is not None:
+        one, two = tables
+        with np.errstate(invalid="ignore", over="ignore"):
+            close = np.abs(one - two) <= atol + rtol * np.maximum(np.abs(one), np.abs(two))
+        unusual = ~np.isfinite(one) | ~np.isfinite(two)  # a NaN equals a NaN, an inf an inf of its sign
+        return bool(np.all(np.where(unusual, (one == two) | (np.isnan(one) & np.isnan(two)), close)))
     if _number(value) and _number(other):
         a, b = float(value), float(other)
         if math.isnan(a) or math.isnan(b):
@@ -332,6 +340,18 @@ def _same(value: Any, other: Any, rtol: float, atol: float) -> bool:
     if isinstance(value, list) and isinstance(other, list):
         return len(value) == len(other) and all(_same(v, o, rtol, atol) for v, o in zip(value, other))
     return type(value) is type(other) and bool(value == other)
+
+
+def _tables(value: list[Any], other: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two lists of floats (or tables of them) of one shape as arrays, to compare at once; None for
+    anything else (ragged, ints, bools, text), which is compared item by item."""
+    try:
+        a, b = np.asarray(value), np.asarray(other)
+    except (ValueError, TypeError):
+        return None
+    if a.dtype != np.float64 or b.dtype != np.float64 or a.shape != b.shape:
+        return None
+    return a, b
 
 
 def _overflowed(answer: Answer) -> bool:
