@@ -327,3 +327,22 @@ def test_the_command_exits_0_when_it_grades_well_1_when_not_2_on_a_usage_error(t
     assert done.returncode == 2
     assert done.stderr.startswith("gradekit: there is no assignment named 'nowhere'")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_two_known_wrong_files_that_answer_alike_cannot_be_named_and_are_a_problem(tmp_path):
+    course = _course(tmp_path)
+    wrong = course / "known_wrong"
+    (wrong / "not_normalised_again.py").write_text(
+        NOT_NORMALISED.replace("forgets the log of the sum", "leaves the log of the sum out")
+    )
+    report = _selftest(course)
+    twins = [p for p in report.problems if "answers every probe exactly as" in p]
+    named = [p.partition(":")[0] for p in twins]
+    assert named == ["known_wrong/not_normalised.py", "known_wrong/not_normalised_again.py"]
+    assert {f.label: f.diagnosed for f in report.files if f.kind == "known_wrong"} == {
+        "known_wrong/no_max_shift.py": True,
+        "known_wrong/not_normalised.py": False,
+        "known_wrong/not_normalised_again.py": False,
+        "known_wrong/sorts_logits.py": True,
+    }
+    assert "Diagnosis: 2 of 4 known-wrong files whose answers tell their mistake diagnosed as it" in render(report)
