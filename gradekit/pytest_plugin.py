@@ -63,11 +63,13 @@ class Summary:
     max_score: float
     held_back: tuple[str, ...]
     error: str | None
+    known_mistakes: tuple[str, ...] = ()  # "function: mistake", one per diagnosis
 
     @classmethod
     def of(cls, result: GradeResult, submission: str) -> Summary:
         held = tuple(t.name for t in result.tests if t.status is Status.PASSED and t.score < t.max_score)
-        return cls(submission, result.assignment, result.score, result.max_score, held, result.error)
+        known = tuple(f"{d.function}: {d.misconception}" for d in result.diagnosis)
+        return cls(submission, result.assignment, result.score, result.max_score, held, result.error, known)
 
     def lines(self) -> list[str]:
         if not self.max_score:  # not even the assignment could be told
@@ -80,6 +82,7 @@ class Summary:
                 "gradekit: held back (passed, but pay nothing until a property they require passes): "
                 + ", ".join(self.held_back)
             )
+        lines += [f"gradekit: known mistake (see `gradekit check` for how to fix it): {m}" for m in self.known_mistakes]
         return lines
 
 
@@ -99,7 +102,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if found is None:
         return
     terminalreporter.write_sep("=", "gradekit")
-    for line in Summary(**{**found, "held_back": tuple(found["held_back"])}).lines():
+    sent = {**found, "held_back": tuple(found["held_back"]), "known_mistakes": tuple(found["known_mistakes"])}
+    for line in Summary(**sent).lines():
         terminalreporter.write_line(line)
 
 

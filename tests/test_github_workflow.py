@@ -240,9 +240,11 @@ def graded(path: Path, max_examples: int) -> GradeResult:
 def the_plugins_summary(result: GradeResult, shown: str) -> list[str]:
     """The lines the terminal summary should end with for `result`."""
     held = [t.name for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
+    known = "gradekit: known mistake (see `gradekit check` for how to fix it): "
     return [
         f"gradekit: {result.score:g}/{result.max_score:g} for {shown} (cross_entropy)",
         "gradekit: held back (passed, but pay nothing until a property they require passes): " + ", ".join(held),
+        *(f"{known}{d.function}: {d.misconception}" for d in result.diagnosis),
     ]
 
 
@@ -254,8 +256,8 @@ def test_the_pytest_plugin_counts_its_items_and_ends_with_the_score_and_what_is_
     expected = the_plugins_summary(graded(tmp_path / "buggy.py", 10), "buggy.py")
     lines = done.stdout.splitlines()
     section = next(i for i, line in enumerate(lines) if line.strip("= ") == "gradekit")
-    assert lines[section + 1 : section + 3] == expected
-    assert "held back" in expected[1] and "0 items" not in done.stdout
+    assert lines[section + 1 : section + 1 + len(expected)] == expected
+    assert "held back" in expected[1] and "known mistake" in expected[2] and "0 items" not in done.stdout
 
 
 def test_the_pytest_plugin_shows_the_score_under_xdist_too(tmp_path):
