@@ -67,7 +67,7 @@ from gradekit.misconceptions import bank
 from gradekit.reports import WRITERS, class_summary, gradebook
 from gradekit.result import GradeResult
 from gradekit.runner import VerdictMemory, recorded
-from gradekit.sandbox.process import forked_workers, uninterrupted
+from gradekit.sandbox.process import forked_workers, stops_kept, uninterrupted
 from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
 
 if TYPE_CHECKING:
@@ -421,6 +421,7 @@ def _serve(
     # A handler that does nothing, not SIG_IGN, which every worker started from here would inherit.
     signal.signal(signal.SIGINT, lambda signum, frame: None)
     signal.signal(signal.SIGTERM, stop)
+    stops_kept(lambda error: signal.SIGTERM if isinstance(error, SystemExit) and error.code == TERMINATED else None)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held while it was forked
     tempfile.tempdir = folder
     memory = VerdictMemory() if remember else None

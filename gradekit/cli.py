@@ -95,8 +95,11 @@ def run() -> NoReturn:
     # graders, forked from here, keep the same pace.
     gc.set_threshold(GC_THRESHOLD, 20, 20)
 
+    from gradekit.sandbox.process import stops_kept
+
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
+    stops_kept(lambda error: error.args[0] if isinstance(error, KeyboardInterrupt) and error.args else None)
     try:
         code = main()
         sys.stdout.flush()

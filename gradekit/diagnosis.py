@@ -1,11 +1,14 @@
 """Which known mistake a failing submission made, function by function.
 
 A failed property says where the code is wrong, not which mistake it is. After grading, each function
-of a failed property (one that did not time out) answers its probes (gradekit.misconceptions) once
-more, its file loaded afresh so that nothing grading left behind weighs on the answers. When the
-answers disagree with the reference's and agree with exactly one known mistake's on every probe, the
-function is diagnosed with that mistake. Two mistakes made together in one function agree with
-neither, and one the bank does not know agrees with none: then nothing is said, rather than a guess.
+of a failed property (one that did not time out) answers its probes (gradekit.misconceptions) and the
+calls to it in the failed properties' counterexamples, its file loaded afresh so that nothing grading
+left behind weighs on the answers. When the answers to the probes disagree with the reference's and
+agree with exactly one known mistake's, that mistake's file is loaded in the same worker and asked
+the counterexamples' calls too; when it answers them alike as well, the function is diagnosed with
+that mistake. Two mistakes made together in one function agree with neither (or part on the inputs
+the grade found them on), and one the bank does not know agrees with none: then nothing is said,
+rather than a guess.
 
 Answers are compared as `misconceptions.agree` compares them. Nothing here changes a score: the grade
 is made before a diagnosis is asked for.
@@ -13,13 +16,21 @@ is made before a diagnosis is asked for.
 
 from __future__ import annotations
 
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
 from gradekit.assignment import Assignment
-from gradekit.misconceptions import Answer, Bank, agree, ask
+from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.misconceptions import Answer, Bank, Mistake, agree, ask
 from gradekit.outcome import Outcome
 from gradekit.result import Diagnosis, Status
+from gradekit.sandbox.worker import encode
 from gradekit.session import Session
 
 __all__ = ["diagnose", "match"]
+
+SHRUNK = 8  # counterexample calls a function is asked, besides its probes
 
 
 def diagnose(
@@ -36,20 +47,27 @@ def diagnose(
     ]
     if not suspects or session.load() is not None:
         return ()
-    found = []
+    alike: list[tuple[Mistake, tuple[str, ...], tuple[Answer, ...]]] = []
     for function in suspects:
         if function not in session.defined:
             continue
-        answers = ask(session.worker, function, bank.probes[function])
+        probes, shrunk = bank.probes[function], _shrunk(outcomes, function)
+        answers = ask(session.worker, function, probes + shrunk)
         if answers is None:
             break  # the worker timed out or died: what it answers next is not to be trusted
-        diagnosis = match(bank, function, answers)
-        if diagnosis is not None:
-            found.append(diagnosis)
+        mistake = match(bank, function, answers[: len(probes)])
+        if mistake is not None:
+            alike.append((mistake, shrunk, answers))
+    found = []
+    for mistake, shrunk, answers in alike:  # the submission is done with: the worker now loads known mistakes
+        if _confirmed(session.worker, assignment, mistake, shrunk, answers[len(answers) - len(shrunk) :]):
+            found.append(
+                Diagnosis(mistake.function, mistake.name, mistake.explanation, (len(answers),) * 2, mistake.source)
+            )
     return tuple(found)
 
 
-def match(bank: Bank, function: str, answers: tuple[Answer, ...]) -> Diagnosis | None:
+def match(bank: Bank, function: str, answers: tuple[Answer, ...]) -> Mistake | None:
     """The one known mistake in `function` that `answers` (to its probes) agree with everywhere,
     where they do not agree with the reference's everywhere; None for none, or for more than one.
     A mistake the bank holds in two styles (the max shift left out with math.exp, and with np.exp) is
@@ -63,7 +81,32 @@ def match(bank: Bank, function: str, answers: tuple[Answer, ...]) -> Diagnosis |
     alike = [m for m in known if all(agree(a, b, styles=False) for a, b in zip(answers, m.answers))]
     if not alike:  # the same mistake written in another style: Python's math where the bank has NumPy
         alike = [m for m in known if all(map(agree, answers, m.answers))]
-    if len(alike) != 1:
-        return None
-    mistake = alike[0]
-    return Diagnosis(function, mistake.name, mistake.explanation, (len(answers), len(answers)), mistake.source)
+    return alike[0] if len(alike) == 1 else None
+
+
+def _shrunk(outcomes: dict[str, Outcome], function: str) -> tuple[str, ...]:
+    """The calls to `function` in the failed properties' counterexamples (their arguments, encoded),
+    each once, SHRUNK at most: the inputs on which this submission was found wrong."""
+    calls: dict[str, None] = {}
+    for outcome in outcomes.values():
+        example = outcome.counterexample
+        for call in example.calls if example is not None and outcome.status is not Status.PASSED else ():
+            if call.function == function and len(calls) < SHRUNK:
+                with suppress(TypeError):
+                    calls[encode(list(call.args))] = None
+    return tuple(calls)
+
+
+def _confirmed(
+    worker: Any, assignment: Assignment, mistake: Mistake, shrunk: tuple[str, ...], answers: tuple[Answer, ...]
+) -> bool:
+    """Whether the known mistake answers the counterexamples' calls as the submission did: its file
+    loaded in the same sandboxed worker, in place of the submission, like any submission."""
+    if not shrunk:
+        return True
+    try:
+        loaded = worker.load((assignment.folder / mistake.source).read_text(), Path(mistake.source).name)
+    except (CallTimedOut, WorkerDied, OSError):
+        return False
+    theirs = ask(worker, mistake.function, shrunk) if loaded["ok"] else None
+    return theirs is not None and all(map(agree, answers, theirs))

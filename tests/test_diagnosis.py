@@ -14,14 +14,14 @@ import pytest
 
 from gradekit import assignment, batch, misconceptions
 from gradekit.config import GradeConfig, Limits
-from gradekit.diagnosis import match
+from gradekit.diagnosis import SHRUNK, match
 from gradekit.grader import grade
 from gradekit.misconceptions import PROBES, Bank, Mistake, agree, described
 from gradekit.reports import WRITERS, markdown
-from gradekit.result import Diagnosis, GradeResult
+from gradekit.result import GradeResult
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers
-from gradekit.sandbox.worker import encode
+from gradekit.sandbox.worker import decode, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSION = (ROOT / "examples" / "submission.py").read_text()
@@ -115,8 +115,8 @@ def test_a_mistake_the_bank_knows_is_named_on_its_function(tmp_path, function, m
     assert result.score < result.max_score
     assert _named(result) == [(function, source)]
     (diagnosis,) = result.diagnosis
-    matched, probes = diagnosis.agreement
-    assert matched == probes and 20 <= probes <= PROBES
+    matched, probes = diagnosis.agreement  # the probes, and the calls of the counterexamples
+    assert matched == probes and 20 <= probes <= PROBES + SHRUNK
     said = described(assignment.load("cross_entropy").folder / source)
     assert (diagnosis.misconception, diagnosis.explanation) == said[1:] and said[0] == function
 
@@ -226,7 +226,7 @@ def test_exactly_one_known_mistake_must_agree():
     halved = (("returned", 0.5), ("returned", 1.0))
     known = _bank(("doubled", doubled), ("halved", halved))
     found = match(known, "f", doubled)
-    assert found == Diagnosis("f", "doubled", "why", (2, 2), "known_wrong/doubled.py")
+    assert found is not None and found.source == "known_wrong/doubled.py"
     assert match(known, "f", (("returned", 1.0), ("returned", 2.0))) is None  # right on every probe
     assert match(known, "f", (("returned", 2.0), ("returned", 1.0))) is None  # like neither
     assert match(_bank(("doubled", doubled), ("twice", doubled)), "f", doubled) is None  # like two
@@ -287,7 +287,7 @@ def test_every_report_format_carries_the_diagnosis(tmp_path):
             "function": "perplexity",
             "misconception": diagnosis.misconception,
             "explanation": diagnosis.explanation,
-            "agreement": [PROBES, PROBES],
+            "agreement": list(diagnosis.agreement),
             "source": "known_wrong/perplexity_base_2.py",
         }
     ]
@@ -342,3 +342,21 @@ def test_a_class_summary_counts_each_known_mistake_as_the_students_reports_name_
     groups = [line.split(" | ") for line in unexplained.splitlines() if line[:3] in ("| 1", "| 2")]
     assert len(groups) == 1 and groups[0][0] == "| 2" and groups[0][2] in ("di |", "ed |")
     assert "`softmax_matches_reference`" in groups[0][1]
+
+
+def test_a_function_that_parts_from_the_mistake_where_it_was_caught_is_not_diagnosed(tmp_path):
+    """Alike on every probe, but not on the input the grade caught it on: a second mistake there."""
+    caught = _grade(tmp_path, _with(SUBMISSION, "perplexity", PERPLEXITY_IN_BITS))
+    shrunk = {
+        c.args[0]
+        for t in caught.tests
+        if t.counterexample
+        for c in t.counterexample.calls
+        if c.function == "perplexity"
+    }
+    probes = misconceptions.bank(assignment.load("cross_entropy"), Limits()).probes["perplexity"]
+    unprobed = shrunk - {decode(p)[0] for p in probes}
+    assert unprobed  # inputs where the probes alone cannot part the two
+    second = f"def perplexity(loss):\n    return 2.0 ** loss + (1.0 if loss in {sorted(unprobed)!r} else 0.0)\n"
+    result = _grade(tmp_path, _with(SUBMISSION, "perplexity", second))
+    assert result.score < result.max_score and result.diagnosis == ()

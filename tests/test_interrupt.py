@@ -265,3 +265,31 @@ def _kill(pids: Iterable[int]) -> None:
 
 def _named(pids: list[int]) -> list[str]:
     return [f"{pid} {name}" for pid, name in sorted(_names(pids).items())]
+
+
+def test_a_stop_raised_inside_a_garbage_collector_callback_is_not_lost():
+    """Python drops what a gc callback raises (Hypothesis keeps one): the stop is raised again after it."""
+    code = """
+import gc, signal, time
+from gradekit.sandbox.process import stops_kept
+
+def interrupted(signum, frame):
+    raise KeyboardInterrupt(signum)
+
+signal.signal(signal.SIGTERM, interrupted)
+stops_kept(lambda error: error.args[0] if isinstance(error, KeyboardInterrupt) and error.args else None)
+
+def once(phase, info):
+    gc.callbacks.clear()
+    signal.raise_signal(signal.SIGTERM)
+
+gc.callbacks.append(once)
+try:
+    gc.collect()
+    time.sleep(10)
+    print("not stopped")
+except KeyboardInterrupt as stop:
+    print("stopped by", stop.args[0])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.stdout, done.stderr) == (f"stopped by {int(signal.SIGTERM)}\n", "")

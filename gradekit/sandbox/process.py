@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +58,7 @@ POLL_SECONDS = 0.1  # the longest a wait sleeps before it looks at the worker's 
 # near its limit is judged by the CPU time its own reply reports, so the parent stops only clear overruns.
 CPU_MARGIN = 0.25
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+RESEND_SECONDS = 0.01  # after a stop was dropped inside a callback (see `stops_kept`)
 
 
 def wall_backstop(timeout: float) -> float:
@@ -640,6 +641,28 @@ def uninterrupted() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def stops_kept(signal_of: Callable[[BaseException], int | None]) -> None:
+    """Make a stop that a signal handler raised count wherever it landed.
+
+    A handler's exception is raised at whatever Python runs next, which may be a callback whose
+    exceptions Python only reports and drops: a garbage collector callback (Hypothesis keeps one), a
+    fork handler (logging keeps one). The stop would be lost and a traceback printed. Here such a
+    report, of an exception `signal_of` maps to a signal, has this process sent that signal again
+    RESEND_SECONDS later (by SIGALRM, which gradekit's graders use for nothing else): by then Python
+    is out of the callback, and the handler's exception goes where it should."""
+    default = sys.unraisablehook
+
+    def report(unraisable: Any) -> None:
+        number = signal_of(unraisable.exc_value) if unraisable.exc_value is not None else None
+        if number is None:
+            default(unraisable)
+            return
+        signal.signal(signal.SIGALRM, lambda signum, frame: os.kill(os.getpid(), number))
+        signal.setitimer(signal.ITIMER_REAL, RESEND_SECONDS)
+
+    sys.unraisablehook = report
 
 
 def _unnamed_file() -> int:
