@@ -2,11 +2,11 @@
 
 A failed property says where the code is wrong, not which mistake it is. After grading, each function
 of a failed property (one that did not time out) answers its probes (gradekit.misconceptions) and the
-calls to it in the failed properties' counterexamples, its file loaded afresh so that nothing grading
-left behind weighs on the answers. When the answers to the probes disagree with the reference's and
-agree with exactly one known mistake's, that mistake's file is loaded in the same worker and asked
-the counterexamples' calls too; when it answers them alike as well, the function is diagnosed with
-that mistake. Two mistakes made together in one function agree with neither (or part on the inputs
+calls to it in the failed properties' counterexamples, its file loaded afresh for each function so
+that nothing grading (or another function's probes) left behind weighs on the answers. When the
+answers to the probes disagree with the reference's and agree with exactly one known mistake's, that
+mistake's file is loaded in the same worker and asked the same calls in the same order; when it
+answers the counterexamples' alike as well, the function is diagnosed with that mistake. Two mistakes made together in one function agree with neither (or part on the inputs
 the grade found them on), and one the bank does not know agrees with none: then nothing is said,
 rather than a guess.
 
@@ -45,22 +45,23 @@ def diagnose(
         for f in assignment.functions
         if any(f in p.functions for p in failed) and f not in stopped and f in bank.probes
     ]
-    if not suspects or session.load() is not None:
-        return ()
-    alike: list[tuple[Mistake, tuple[str, ...], tuple[Answer, ...]]] = []
+    alike: list[tuple[Mistake, tuple[str, ...], int, tuple[Answer, ...]]] = []
     for function in suspects:
+        if session.load() is not None:  # afresh for each function, as each known mistake answered
+            break
         if function not in session.defined:
             continue
-        probes, shrunk = bank.probes[function], _shrunk(outcomes, function)
-        answers = ask(session.worker, function, probes + shrunk)
+        probes = bank.probes[function]
+        calls = probes + _shrunk(outcomes, function)
+        answers = ask(session.worker, function, calls)
         if answers is None:
             break  # the worker timed out or died: what it answers next is not to be trusted
         mistake = match(bank, function, answers[: len(probes)])
         if mistake is not None:
-            alike.append((mistake, shrunk, answers))
+            alike.append((mistake, calls, len(probes), answers))
     found = []
-    for mistake, shrunk, answers in alike:  # the submission is done with: the worker now loads known mistakes
-        if _confirmed(session.worker, assignment, mistake, shrunk, answers[len(answers) - len(shrunk) :]):
+    for mistake, calls, probed, answers in alike:  # the submission is done with: the worker loads known mistakes
+        if _confirmed(session.worker, assignment, mistake, calls, probed, answers):
             found.append(
                 Diagnosis(mistake.function, mistake.name, mistake.explanation, (len(answers),) * 2, mistake.source)
             )
@@ -98,15 +99,22 @@ def _shrunk(outcomes: dict[str, Outcome], function: str) -> tuple[str, ...]:
 
 
 def _confirmed(
-    worker: Any, assignment: Assignment, mistake: Mistake, shrunk: tuple[str, ...], answers: tuple[Answer, ...]
+    worker: Any,
+    assignment: Assignment,
+    mistake: Mistake,
+    calls: tuple[str, ...],
+    probed: int,
+    answers: tuple[Answer, ...],
 ) -> bool:
-    """Whether the known mistake answers the counterexamples' calls as the submission did: its file
-    loaded in the same sandboxed worker, in place of the submission, like any submission."""
-    if not shrunk:
+    """Whether the known mistake answers the counterexamples' calls (those after the first `probed`)
+    as the submission did: its file loaded in the same sandboxed worker, in place of the submission,
+    like any submission, and asked every call in the same order, so that a mistake answering from
+    what earlier calls left behind (a memo, a counter) has had the same history."""
+    if len(calls) == probed:
         return True
     try:
         loaded = worker.load((assignment.folder / mistake.source).read_text(), Path(mistake.source).name)
     except (CallTimedOut, WorkerDied, OSError):
         return False
-    theirs = ask(worker, mistake.function, shrunk) if loaded["ok"] else None
-    return theirs is not None and all(map(agree, answers, theirs))
+    theirs = ask(worker, mistake.function, calls) if loaded["ok"] else None
+    return theirs is not None and all(map(agree, answers[probed:], theirs[probed:]))
