@@ -6,9 +6,9 @@ calls to it in the failed properties' counterexamples, its file loaded afresh fo
 that nothing grading (or another function's probes) left behind weighs on the answers. When the
 answers to the probes disagree with the reference's and agree with exactly one known mistake's, that
 mistake's file is loaded in the same worker and asked the same calls in the same order; when it
-answers the counterexamples' alike as well, the function is diagnosed with that mistake. Two mistakes made together in one function agree with neither (or part on the inputs
-the grade found them on), and one the bank does not know agrees with none: then nothing is said,
-rather than a guess.
+answers the counterexamples' alike as well, the function is diagnosed with that mistake. Two
+mistakes made together in one function agree with neither (or part on the inputs the grade found
+them on), and one the bank does not know agrees with none: then nothing is said, rather than a guess.
 
 Answers are compared as `misconceptions.agree` compares them. Nothing here changes a score: the grade
 is made before a diagnosis is asked for.
