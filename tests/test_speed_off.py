@@ -34,8 +34,10 @@ from gradekit.result import GradeResult
 ROOT = Path(__file__).resolve().parent.parent
 # Few examples, and a property budget no busy machine reaches: a clock must not decide what is compared
 # here. The per-call limits stay as they are, as they count the worker's CPU time, which a busy machine
-# does not change: the known-slow files run out of it alike with the shortcuts on and off.
-FEW = GradeConfig(max_examples=3, property_budget=600.0)
+# does not change: the known-slow files run out of it alike with the shortcuts on and off. No
+# diagnosis: it is made from the outcomes compared here and the file alone, after the grade
+# (tests/test_diagnosis.py), and is no shortcut.
+FEW = GradeConfig(max_examples=3, property_budget=600.0, diagnose=False)
 EXAMPLES = {
     "cross_entropy": ["submission.py", "buggy_submission.py"],
     "training_step": ["training_step_submission.py", "training_step_buggy.py"],
