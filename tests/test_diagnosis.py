@@ -106,6 +106,7 @@ def _named(result: GradeResult) -> list[tuple[str, str]]:
         ("sequence_loss", SEQUENCE_SUMMED, "known_wrong/sequence_sums.py"),
         ("softmax_cross_entropy_grad", GRADIENT_FLIPPED, "known_wrong/grad_sign_flipped.py"),
         ("cross_entropy_loss", LOG10_NUMPY, "known_wrong/loss_log10_of_probability.py"),
+        ("cross_entropy_loss", LOG10_NUMPY.replace("log10", "log2"), "known_wrong/loss_log2_of_probability.py"),
         # The bank's is written with math.exp, which raises where np.exp overflows to inf.
         ("cross_entropy_loss", UNSHIFTED_NUMPY, "known_wrong/loss_no_max_shift.py"),
     ],
