@@ -30,9 +30,10 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["LARGEST", "carry", "kept", "sealed", "unsealed"]
+__all__ = ["CARRIED", "LARGEST", "carry", "kept", "sealed", "unsealed"]
 
 T = TypeVar("T")
+CARRIED = "recorded"  # the folder of an assignment that holds the files it carries
 DIGEST = 16  # bytes of SHA-256 in front of the marshalled contents
 # The largest cache file read. An honest file grows with --max-examples; this leaves room for runs of
 # thousands of examples, while a file past it, which no recording makes, costs at most this much memory

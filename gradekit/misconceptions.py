@@ -31,8 +31,7 @@ import ast
 import hashlib
 import math
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any
@@ -43,11 +42,11 @@ from gradekit import kept_files
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
-from gradekit.precision import is_float32, tolerances
+from gradekit.precision import floats, is_float32, tolerances
 from gradekit.runner import recorded, shipped
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers
-from gradekit.sandbox.worker import decode, encode, to_plain
+from gradekit.sandbox.worker import decode, encode
 from gradekit.session import Trusted
 
 __all__ = ["PROBES", "Answer", "Bank", "Mistake", "agree", "answer", "ask", "bank", "carry", "described", "probe_set"]
@@ -60,7 +59,6 @@ AGREE_ATOL = 1e-9
 # What Python's math raises where NumPy gives inf or NaN: exp past its range, a division by 0, log(0).
 OVERFLOWED = frozenset({"OverflowError", "ZeroDivisionError", "ValueError"})
 FORMAT = 1  # bump when what is stored changes: an old file then simply misses
-SHIPPED = "recorded"  # the assignment's folder for what it carries, beside its recordings
 
 # What one call came to, as plain data: ("returned", value), ("raised", exception type) or
 # ("stopped", why): it timed out or ended its worker, which no diagnosis reads as an answer.
@@ -175,7 +173,7 @@ def carry(assignment: Assignment, limits: Limits) -> Path:
 def carried(assignment: Assignment, key: str | None = None) -> Path:
     """Where the assignment carries its known mistakes' answers for this machine's versions."""
     key = key or _key(assignment)
-    return assignment.folder / SHIPPED / f"{_stem(assignment)}-{key[:16]}.zlib"
+    return assignment.folder / kept_files.CARRIED / f"{_stem(assignment)}-{key[:16]}.zlib"
 
 
 def _stem(assignment: Assignment) -> str:
@@ -215,7 +213,7 @@ def _trusted_answer(solution: Trusted, function: str, encoded: str) -> Answer:
         reply = solution.call(function, encoded)
     except Exception as error:  # the reference raising on a probe is an answer like any other
         return ("raised", type(error).__name__)
-    return ("returned", decode(encode(to_plain(reply["returned"]))))  # as it would cross from a worker
+    return ("returned", decode(encode(reply["returned"])))  # as it would cross from a worker
 
 
 def _two_rounds(
@@ -265,11 +263,11 @@ def _judged(mistake: Mistake, rounds: tuple[tuple[Answer, ...], ...] | None, ref
         return _untold(mistake, "its answers change from one round of probes to the next")
     if all(map(agree, first, reference)):
         return _untold(mistake, "its answers agree with the reference's on every probe")
-    return Mistake(mistake.function, mistake.name, mistake.explanation, mistake.source, first)
+    return replace(mistake, answers=first)
 
 
 def _untold(mistake: Mistake, why: str) -> Mistake:
-    return Mistake(mistake.function, mistake.name, mistake.explanation, mistake.source, (), why)
+    return replace(mistake, answers=(), untold=why)
 
 
 def _stored(found: Bank) -> dict[str, Any]:
@@ -360,15 +358,7 @@ def _overflowed(answer: Answer) -> bool:
     kind, value = answer
     if kind == "raised":
         return value in OVERFLOWED
-    return not all(math.isfinite(number) for number in _numbers(value))
-
-
-def _numbers(value: Any) -> Iterator[float]:
-    if isinstance(value, list):
-        for item in value:
-            yield from _numbers(item)
-    elif _number(value):
-        yield float(value)
+    return not all(map(math.isfinite, floats(value)))
 
 
 def _number(value: Any) -> bool:

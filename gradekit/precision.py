@@ -40,6 +40,7 @@ __all__ = [
     "FLOAT32_MAX",
     "FLOAT32_RTOL",
     "FLOAT32_STEP",
+    "floats",
     "is_float32",
     "slack",
     "tolerances",
@@ -53,7 +54,7 @@ def is_float32(*values: Any) -> bool:
     Read number by number, it stops at the first that does not: a float64 answer is told by its first
     number, whatever its size."""
     found = False
-    for number in _floats(values):
+    for number in floats(values):
         if math.isfinite(number):
             try:
                 if _FLOAT32.unpack(_FLOAT32.pack(number))[0] != number:
@@ -79,9 +80,10 @@ def slack(value: Any, atol: float, scale: float) -> float:
     return tolerances(0.0, atol, scale, is_float32(value))[1]
 
 
-def _floats(value: Any) -> Iterator[float]:
+def floats(value: Any) -> Iterator[float]:
+    """Every float in a number or (nested) list, in order."""
     if isinstance(value, (list, tuple)):
         for item in value:
-            yield from _floats(item)
+            yield from floats(item)
     elif isinstance(value, float):
         yield value

@@ -85,7 +85,7 @@ def test_a_recording_of_another_key_is_not_read(tmp_path):
 
 def _copy_without_recordings(tmp_path: Path) -> Path:
     course = tmp_path / "course"
-    ignored = shutil.ignore_patterns(recorded.SHIPPED, "__pycache__", "known_right", "known_slow")
+    ignored = shutil.ignore_patterns(kept_files.CARRIED, "__pycache__", "known_right", "known_slow")
     shutil.copytree(ROOT / "assignments" / "cross_entropy", course / "cross_entropy", ignore=ignored)
     return course
 

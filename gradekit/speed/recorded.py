@@ -45,7 +45,6 @@ from gradekit.config import cache_folder
 from gradekit.sandbox.worker import SEPARATOR
 
 Recorded = dict[str, dict[str, list[Any]]]
-SHIPPED = "recorded"  # the folder of an assignment that carries its recordings
 FORMAT = 5  # bump when what is stored changes: an old file then simply misses
 
 
@@ -86,7 +85,7 @@ def _recording(stored: dict[str, Any]) -> Recorded | None:
 def shipped_path(assignment: Assignment, seed: int, max_examples: int, key: str | None = None) -> Path:
     """Where the assignment carries its recording for this seed and example count, on this machine's key."""
     key = key or _key(assignment, seed, max_examples)
-    return assignment.folder / SHIPPED / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.zlib"
+    return assignment.folder / kept_files.CARRIED / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.zlib"
 
 
 def ship(
