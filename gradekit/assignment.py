@@ -7,6 +7,10 @@ An assignment is a folder:
     NAME/public.py       optional: the properties students may read and run themselves, worked
                          examples among them (gradekit.worked); it may not import the solution
     NAME/properties.py   the hidden properties (see gradekit.authoring), graded after the public ones
+    NAME/harness.py      optional: functions the properties call, run in the worker beside the
+                         submission (its module is their global `submission`): where students
+                         write a class, these build from it what a property asks for and answer
+                         with plain data. Plain Python: it may import nothing of gradekit
     NAME/solution.py     the reference solution, unless __init__ names a module in SOLUTION
     NAME/known_right/    correct submissions in other styles: each must get full marks
     NAME/known_slow/     correct but slow on large inputs: every correctness point, and a scale
@@ -41,6 +45,7 @@ from gradekit.errors import AssignmentError
 
 PUBLIC = "public.py"
 HIDDEN = "properties.py"
+HARNESS = "harness.py"
 BANKS = ("known_right", "known_slow", "known_wrong")  # the self-test's files, which no grade reads
 
 
@@ -62,6 +67,8 @@ class Assignment:
     functions: dict[str, FunctionSpec]
     properties: tuple[Property, ...]
     solution: Path | None  # None in a student build, which has the solution's answers alone
+    harness: Path | None = None  # see HARNESS
+    harness_functions: dict[str, FunctionSpec] = field(default_factory=dict)
     worked_examples: dict[str, worked.WorkedExamples] = field(default_factory=dict)  # public.py's, by name
     worked_answers: worked.Answers = field(default_factory=dict)  # the solution's answers to them
 
@@ -145,6 +152,8 @@ def load_folder(folder: Path) -> Assignment:
     name = folder.name
     package = _import_package(folder)
     functions = _function_specs(_import(f"{package.__name__}.functions", folder))
+    harness = folder / HARNESS
+    harness_functions = _function_specs(_import(f"{package.__name__}.harness", folder)) if harness.is_file() else {}
     build = not (folder / HIDDEN).is_file()
     solution = None if build else _solution(folder, package)
     examples, answers, public = _public_properties(folder, package, functions, solution)
@@ -163,6 +172,8 @@ def load_folder(folder: Path) -> Assignment:
         solution=solution,
         worked_examples=examples,
         worked_answers=answers,
+        harness=harness if harness.is_file() else None,
+        harness_functions=harness_functions,
     )
 
 
@@ -221,9 +232,12 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
     scored = []
     for name, folder in available(extra).items():
         assignment = load_folder(folder)
-        scored.append((len(defined & set(assignment.functions)), name, assignment))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    if not scored or scored[0][0] == 0:
+        matched = defined & set(assignment.functions)
+        # Top-level names first: a training step written on a microgpt Value is no autograd submission.
+        fit = (len({f for f in matched if "." not in f}), len(matched))
+        scored.append((fit, name, assignment))
+    scored.sort(key=lambda item: ((-item[0][0], -item[0][1]), item[1]))
+    if not scored or scored[0][0][0] == 0:
         raise AssignmentError("no assignment matches the functions this submission defines; name one with --assignment")
     if len(scored) > 1 and scored[1][0] == scored[0][0]:
         raise AssignmentError(
@@ -270,21 +284,38 @@ def _import(module_name: str, folder: Path) -> ModuleType:
 
 
 def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
+    """The functions a module defines, and each class with its methods as "Class.method": what a
+    submission must define, or (for a harness) what the properties may call."""
     specs = {}
-    for name, function in vars(module).items():
-        if inspect.isfunction(function) and function.__module__ == module.__name__ and not name.startswith("_"):
-            hints = typing.get_type_hints(function)
-            if "return" not in hints:
-                raise AssignmentError(f"{module.__file__}: `{name}` needs a return annotation")
-            signature = inspect.signature(function)
-            specs[name] = FunctionSpec(
-                name=name,
-                signature=f"{name}{signature}",
-                returns=hints["return"],
-                doc=inspect.getdoc(function) or "",
-                parameters=tuple(signature.parameters),
-            )
+    for name, value in vars(module).items():
+        if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+            continue
+        if inspect.isfunction(value):
+            specs[name] = _spec(name, value, module)
+        elif inspect.isclass(value):
+            signature = inspect.signature(value.__init__)
+            parameters = tuple(signature.parameters)[1:]
+            shown = str(signature.replace(parameters=list(signature.parameters.values())[1:], return_annotation=""))
+            specs[name] = FunctionSpec(name, f"class {name}{shown}", value, inspect.getdoc(value) or "", parameters)
+            for method, function in vars(value).items():
+                if inspect.isfunction(function) and method != "__init__":
+                    specs[f"{name}.{method}"] = _spec(f"{name}.{method}", function, module)
     return specs
+
+
+def _spec(name: str, function: Any, module: ModuleType) -> FunctionSpec:
+    annotations = function.__annotations__
+    if "return" not in annotations:
+        raise AssignmentError(f"{module.__file__}: `{name}` needs a return annotation")
+    hints = typing.get_type_hints(function) if "." not in name else annotations  # a method's name its own class
+    signature = inspect.signature(function)
+    return FunctionSpec(
+        name=name,
+        signature=f"{name}{signature}",
+        returns=hints["return"],
+        doc=inspect.getdoc(function) or "",
+        parameters=tuple(signature.parameters),
+    )
 
 
 def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[Property, ...]) -> None:

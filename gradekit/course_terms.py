@@ -1,7 +1,8 @@
 """Values as the course writes them, for a report a student reads in a minute.
 
 A 27 x 27 table reads as its shape and what is special about it ("27 x 27, all 0.0 except [26][0] =
-1e-05"), a token list as the name it encodes ('"a" [BOS, a, BOS]'), a long vector as its size and the
+1e-05"), a token list as the name it encodes ('"a" [BOS, a, BOS]'), an expression graph as the
+expression it builds ("f = a * a + log(b) at a = 3, b = 2"), a long vector as its size and the
 entries that matter, and an answer against the expected one as the few entries that differ most.
 Numbers keep the digits that matter: a lone number four significant digits (the report is for
 reading; the JSON report keeps every value exact), two numbers compared as many as tell them apart.
@@ -23,12 +24,17 @@ EXCEPTIONS = 3  # entries that differ from the rest a vector or table may have a
 LONGEST = 120  # characters of a value the report shows before cutting it short
 TOKENS = "tokens"  # microgpt's name for a list of token ids: shown as the name they encode
 LONG_TOKENS = 24  # tokens a list may have and still be shown token by token
+GRAPH = "graph"  # the autograd assignment's expression graphs: shown as the expression they build
 
 
 def value(x: Any, name: str = "") -> str:
     """`x` as a report shows it; `name` is the parameter it was passed as, when known."""
     if name == TOKENS and _token_ids(x):
         return tokens(x)
+    if name == GRAPH and _graph(x):
+        from gradekit.reference.autograd import expression  # only a report of the autograd assignment pays for it
+
+        return expression(x, limit=2 * LONGEST)
     if is_number(x):
         return number(x)
     if _vector(x):
@@ -136,6 +142,11 @@ def _digits(x: float, digits: int) -> str:
         return repr(x)
     text = f"{x:#.{digits}g}"
     return text + "0" if text.endswith(".") else text  # 700.0, not "700." nor the integer 700
+
+
+def _graph(x: Any) -> bool:
+    """A graph as gradekit.reference.autograd describes it: nodes that are lists led by an operation."""
+    return isinstance(x, list) and bool(x) and all(isinstance(n, list) and n and isinstance(n[0], str) for n in x)
 
 
 def _token_ids(x: Any) -> bool:

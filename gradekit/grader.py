@@ -66,6 +66,8 @@ def grade(
                     notes=(*read.notes, *session.notes, *unsandboxed),
                 )
         seed = config.seed_or(assignment.default_seed)
+        if problem is None and assignment.harness is not None:
+            problem = session.use_harness(assignment.harness)
         if problem is not None:
             outcomes = {p.name: Outcome(Status.ERROR, problem) for p in assignment.properties}
         else:

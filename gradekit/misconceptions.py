@@ -193,7 +193,7 @@ def _key(assignment: Assignment) -> str:
 def _worked_out(assignment: Assignment, limits: Limits, assignment_dirs: list[str] | None) -> Bank:
     assert assignment.solution is not None
     probes = probe_set(assignment)
-    solution = Trusted(assignment.solution)
+    solution = Trusted(assignment.solution, assignment.harness)
     reference = {f: tuple(_trusted_answer(solution, f, encoded) for encoded in calls) for f, calls in probes.items()}
     mistakes = []
     with forked_workers(limits, assignment_dirs):

@@ -176,8 +176,8 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Record
     records nothing."""
     if assignment.solution is None:
         return {}
-    session = Session(Trusted(assignment.solution), "", assignment.solution.name)
-    session.defined = {name: None for name in assignment.functions}
+    session = Session(Trusted(assignment.solution, assignment.harness), "", assignment.solution.name)
+    session.defined = dict.fromkeys([*assignment.functions, *assignment.harness_functions])
     answers = Answers()
     shortcuts = speed.Shortcuts(session, answers)
     calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
@@ -211,11 +211,16 @@ def shipped(assignment: Assignment) -> Path:
 
 
 def _returns(assignment: Assignment) -> dict[str, Any]:
-    return {name: spec.returns for name, spec in assignment.functions.items()}
+    return {name: spec.returns for name, spec in _callables(assignment).items()}
 
 
 def _parameters(assignment: Assignment) -> dict[str, tuple[str, ...]]:
-    return {name: spec.parameters for name, spec in assignment.functions.items()}
+    return {name: spec.parameters for name, spec in _callables(assignment).items()}
+
+
+def _callables(assignment: Assignment) -> dict[str, Any]:
+    """What a property may call: the submission's functions, and the harness's (see gradekit.assignment)."""
+    return {**assignment.functions, **assignment.harness_functions}
 
 
 def _count(prop: Property, max_examples: int) -> int:

@@ -34,6 +34,25 @@ class Session:
         self._outputs: list[str] = []
         self.defined: dict[str, int | None] = {}
         self.restarts = 0
+        self._harness: tuple[str, str] | None = None
+
+    def use_harness(self, path: Path) -> str | None:
+        """Load the assignment's harness beside the submission, now and after every restart (see
+        worker.Session.load); the reason it could not be loaded, or None."""
+        self._harness = (path.read_text(), path.name)
+        return self._load_harness()
+
+    def _load_harness(self) -> str | None:
+        if self._harness is None:
+            return None
+        try:
+            reply = self.worker.load_harness(*self._harness)
+        except (CallTimedOut, WorkerDied) as stopped:
+            return f"{self._filename} could not be loaded: {stopped.message}"
+        if not reply["ok"]:
+            return f"{self._filename} could not be loaded: {reply['error']['type']}: {reply['error']['message']}"
+        self.defined = reply["functions"]
+        return None
 
     def where(self, line: int | None) -> str:
         """A line as the student finds it: "line 3 of x.py", "cell 4, line 2 ..."."""
@@ -55,7 +74,7 @@ class Session:
         if not reply["ok"]:
             return _load_error(reply["error"], self._filename)
         self.defined = reply["functions"]
-        return None
+        return self._load_harness()
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -78,7 +97,7 @@ class Session:
         except (CallTimedOut, WorkerDied) as stopped:
             return f"{self._filename} could not be loaded: {stopped.message}"
         self.defined = reply["functions"] if reply["ok"] else {}
-        return None
+        return self._load_harness()
 
     def _run_cells(self) -> bool:
         """Run every cell not left out; False when one had to be stopped (the worker must be replaced)."""
@@ -139,13 +158,17 @@ class Trusted:
     """The worker's side of the protocol, in this process, for an assignment's own solution only:
     recording the inputs a passing property draws runs it here (see gradekit.speed.recorded)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, harness: Path | None = None) -> None:
         self.module = _import_solution(path)
+        self.harness = _import_solution(harness) if harness else None
+        if self.harness is not None:
+            self.harness.submission = self.module  # type: ignore[attr-defined]
         self.last_answer = b""  # answers from here are never compared with another submission's
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
         args = decode(encoded_args)
-        reply = {"ok": True, "returned": to_plain(getattr(self.module, function)(*args))}
+        callee = getattr(self.harness, function, None) or getattr(self.module, function)
+        reply = {"ok": True, "returned": to_plain(callee(*args))}
         if want_args:
             reply["args_after"] = to_plain(args)
         return reply

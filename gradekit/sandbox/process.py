@@ -338,6 +338,15 @@ class Worker:
         self._send(json.dumps(request).encode() + b"\n", timeout, 1)
         return self.receive(self._next_id, timeout, answer="functions")
 
+    def load_harness(self, source: str, filename: str) -> dict[str, Any]:
+        """Run an assignment's harness beside the loaded submission (see worker.Session.load): code of
+        the grader's that builds what properties ask for from the submission's own classes, and
+        answers with plain data like any call."""
+        self._next_id += 1
+        request = {"op": "load", "harness": True, "source": source, "filename": filename, "id": self._next_id}
+        self._send(json.dumps(request).encode() + b"\n", self.limits.load_timeout, 1)
+        return self.receive(self._next_id, self.limits.load_timeout, answer="functions")
+
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
         """Call `function` on arguments already encoded as a list (`encode`: the caller reuses the text)."""
         return self.receive(self.send_calls([(function, encoded_args, want_args)])[0])

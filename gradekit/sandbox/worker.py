@@ -251,15 +251,21 @@ def describe(exc, filename):
 class Session:
     def __init__(self):
         self.module = None
+        self.harness = None
         self.filename = "submission.py"
 
     def load(self, request):
         """Run source in a fresh module or, for a notebook's next cell ("fresh": false), in the loaded one.
 
         The source is padded with blank lines to start on its "line" of the script the grader made
-        of the notebook, so tracebacks and function lines count lines of that script.
+        of the notebook, so tracebacks and function lines count lines of that script. A harness
+        ("harness": true) is the assignment's code, run in a module of its own with the submission's
+        module as its global `submission`; its functions are called by name before the submission's.
         """
+        if request.get("harness"):
+            return self.load_harness(request)
         self.filename = request["filename"]
+        self.harness = None
         if request.get("fresh", True) or self.module is None:
             self.module = types.ModuleType("submission")
             self.module.__file__ = os.path.join(os.getcwd(), self.filename)
@@ -271,16 +277,45 @@ class Session:
             return {"ok": False, "error": describe(exc, self.filename)}
         return {"ok": True, "functions": self.functions()}
 
+    def load_harness(self, request):
+        harness = types.ModuleType("harness")
+        try:
+            exec(compile(request["source"], request["filename"], "exec"), harness.__dict__)
+        except BaseException as exc:
+            return {"ok": False, "error": describe(exc, request["filename"])}
+        harness.submission = self.module
+        self.harness = harness
+        names = [n for n, v in vars(harness).items() if not n.startswith("_") and isinstance(v, types.FunctionType)]
+        return {"ok": True, "functions": {**self.functions(), **dict.fromkeys(names)}}
+
     def functions(self):
+        """The submission's public functions and classes, and each class's methods as "Class.method",
+        with the line each is defined on in the submission (None for one defined elsewhere)."""
         found = {}
         for name, value in vars(self.module).items():
             if not name.startswith("_") and callable(value) and not isinstance(value, types.ModuleType):
-                code = getattr(value, "__code__", None)
-                found[name] = code.co_firstlineno if code and code.co_filename == self.filename else None
+                found[name] = self.line(value)
+                if isinstance(value, type):
+                    found.update({f"{name}.{method}": line for method, line in self.methods(value).items()})
         return found
 
+    def methods(self, cls):
+        """The methods a class defines or inherits from its own bases (not from object)."""
+        found = {}
+        for klass in reversed(cls.__mro__[:-1]):
+            for method, value in vars(klass).items():
+                function = getattr(value, "__func__", value)
+                if callable(function) and not isinstance(function, type):
+                    found[method] = self.line(function)
+        return found
+
+    def line(self, value):
+        code = getattr(value, "__code__", None)
+        return code.co_firstlineno if code and code.co_filename == self.filename else None
+
     def call(self, request):
-        function = getattr(self.module, request["function"], None)
+        function = getattr(self.harness, request["function"], None) if self.harness else None
+        function = function or getattr(self.module, request["function"], None)
         if not callable(function):
             return {"ok": False, "missing": True}
         args = request["args"]

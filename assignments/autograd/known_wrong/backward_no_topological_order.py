@@ -1,0 +1,104 @@
+"""Value.backward: recurses into each child right after its _backward, with no topological order, so shared nodes pass grads on twice.
+
+When a node is reached by its first path it pushes its partial gradient down at once; reached again it
+pushes its whole, grown gradient again, so the first part is counted twice below it (and the walk is
+exponential on deep graphs). Sort the graph topologically once, then call _backward on each node in
+reversed order.
+"""
+import math
+
+
+class Value:
+    def __init__(self, data, children=()):
+        self.data = data
+        self.grad = 0
+        self._children = children
+        self._backward = lambda: None
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other))
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other ** -1
+
+    def __rtruediv__(self, other):
+        return other * self ** -1
+
+    def __neg__(self):
+        return self * -1
+
+    def __pow__(self, k):
+        out = Value(self.data ** k, (self,))
+
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def log(self):
+        out = Value(math.log(self.data), (self,))
+
+        def _backward():
+            self.grad += (1 / self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = Value(math.exp(self.data), (self,))
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = Value(max(0, self.data), (self,))
+
+        def _backward():
+            self.grad += (self.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        self.grad = 1
+        self._propagate()
+
+    def _propagate(self):
+        self._backward()
+        for child in self._children:
+            child._propagate()

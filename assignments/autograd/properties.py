@@ -1,0 +1,256 @@
+"""The autograd assignment's properties: a student's `Value` against exact values and derivatives.
+
+Each property draws graphs (see graphs.py), has the worker build them from the student's operators
+(harness.py), and compares every node's value and every leaf's gradient with the reference's
+(gradekit.reference.autograd: 50 digits, then rounded). A value or gradient passes within a relative
+1e-6 of the exact one, or 1e-9 of its scale (the same computation on magnitudes) where it cancels to
+near 0: a `log(x + 1e-5)` is caught, a correct float computation never is. Failures name the
+operation: each one has a property of its own, with plain numbers on the right and then on the left,
+and a failing graph shrinks to the fewest nodes that still show the mistake.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gradekit.reference.autograd import BINARY, Evaluated, Graph, evaluate, leaf_names, leaves, node_expression
+from gradekit.reference.cross_entropy import cross_entropy_loss, softmax_cross_entropy_grad
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gradekit.authoring import expect, expect_close, fail, prop
+from gradekit.course_terms import number
+from gradekit.strategies import logits_and_target, sequences, vocab_sizes
+
+from .graphs import chains, diamonds, graphs, one_operation, shared
+
+RTOL = 1e-6  # what a log(x + 1e-5) misses by, at the inputs drawn
+SCALED = 1e-9  # of a value's or gradient's scale, where it cancels to near 0
+RIGHT_SIDE = {"add": "Value.__add__", "sub": "Value.__sub__", "mul": "Value.__mul__", "div": "Value.__truediv__"}
+LEFT_SIDE = {"add": "Value.__radd__", "sub": "Value.__rsub__", "mul": "Value.__rmul__", "div": "Value.__rtruediv__"}
+
+
+def _near(actual: float, expected: float, scale: float) -> bool:
+    if math.isnan(actual):
+        return False
+    return abs(actual - expected) <= RTOL * abs(expected) + SCALED * scale
+
+
+def _expect_values(graph: Graph, values: list[float], exact: Evaluated) -> None:
+    """Every node's value, the first one wrong named by its expression."""
+    expect(len(values) == len(graph), f"{len(values)} values came back for a graph of {len(graph)} nodes")
+    for i, (actual, expected) in enumerate(zip(values, exact.values)):
+        if not _near(actual, expected, exact.value_scales[i]):
+            fail(
+                f"`{node_expression(graph, i)}` is {number(actual)} where {number(expected)} was expected",
+                returned=values,
+                expected=exact.values,
+            )
+
+
+def _expect_grads(graph: Graph, grads: list[float], exact: Evaluated, times: float = 1.0) -> None:
+    """Every leaf's gradient, the ones wrong named by their letter."""
+    where = leaves(graph)
+    expected = [times * exact.grads[i] for i in where]
+    expect(len(grads) == len(where), f"{len(grads)} gradients came back for {len(where)} leaves")
+    names = leaf_names(graph)
+    wrong = [
+        f"{names[i]}.grad is {number(actual)} where {number(wanted)} was expected"
+        for i, actual, wanted in zip(where, grads, expected)
+        if not _near(actual, wanted, abs(times) * exact.grad_scales[i])
+    ]
+    if wrong:
+        fail("; ".join(wrong[:3]), returned=grads, expected=expected)
+
+
+def _expect_graph(sub: Any, graph: Graph, function: str = "gradients") -> None:
+    values, grads = getattr(sub, function)(graph)
+    exact = evaluate(graph)
+    _expect_values(graph, values, exact)
+    _expect_grads(graph, grads, exact)
+
+
+def _one(op: str, points: float, functions: list[str], hint: str) -> Any:
+    """The property of one operation: `op` once, plain numbers on its right."""
+
+    def check(sub: Any, graph: Graph) -> None:
+        _expect_graph(sub, graph)
+
+    check.__doc__ = f"`{op}` once on leaves, or on a leaf and a plain number: its value and each leaf's gradient."
+    return prop(points=points, functions=functions, hint=hint, name=f"{op}_values_and_grads")(
+        given(graph=one_operation(op))(check)
+    )
+
+
+add_values_and_grads = _one("add", 5, ["Value.__add__"], "a + b has local gradient 1 towards both a and b.")
+sub_values_and_grads = _one("sub", 5, ["Value.__sub__"], "a - b has local gradients 1 towards a and -1 towards b.")
+mul_values_and_grads = _one("mul", 5, ["Value.__mul__"], "a * b has local gradient b towards a and a towards b.")
+div_values_and_grads = _one(
+    "div", 5, ["Value.__truediv__"], "a / b has local gradients 1/b towards a and -a/b**2 towards b: b must be a Value."
+)
+neg_values_and_grads = _one("neg", 4, ["Value.__neg__"], "-a has local gradient -1: it must stay in the graph.")
+pow_values_and_grads = _one("pow", 5, ["Value.__pow__"], "a ** k has local gradient k * a ** (k - 1): keep the k.")
+log_values_and_grads = _one("log", 5, ["Value.log"], "log(a) is the natural log, exactly, with local gradient 1/a.")
+exp_values_and_grads = _one("exp", 5, ["Value.exp"], "exp(a) has local gradient exp(a), the value it computed.")
+relu_values_and_grads = _one(
+    "relu", 5, ["Value.relu"], "relu(a) has local gradient 1 where a > 0 and 0 where a <= 0, 0 itself included."
+)
+
+
+@prop(
+    points=6,
+    functions=list(LEFT_SIDE.values()),
+    hint="2 + a, 2 - a, 2 * a and 2 / a reach a's __radd__, __rsub__, __rmul__ and __rtruediv__: mind the order.",
+)
+@given(graph=st.sampled_from(BINARY).flatmap(lambda op: one_operation(op, "left")))
+def numbers_on_the_left(sub: Any, graph: Graph) -> None:
+    """A plain number on the left of +, -, * or /: Python asks the Value on the right."""
+    _expect_graph(sub, graph)
+
+
+@prop(
+    points=6, functions=["Value"], hint="Each operation's .data is the number it computes, mixing Values and numbers."
+)
+@given(graph=graphs())
+def forward_values(sub: Any, graph: Graph) -> None:
+    """The value of every node of a random graph."""
+    values, _ = sub.gradients(graph)
+    _expect_values(graph, values, evaluate(graph))
+
+
+@prop(
+    points=12,
+    functions=["Value.backward"],
+    hint="backward sets the output's grad to 1 and sends it to every leaf through each operation's local gradient.",
+)
+@given(graph=graphs())
+def leaf_gradients(sub: Any, graph: Graph) -> None:
+    """The gradient of every leaf of a random graph, unused leaves included (0)."""
+    _expect_graph(sub, graph)
+
+
+@prop(
+    points=8,
+    functions=["Value.backward"],
+    hint="A node used twice collects both contributions: child.grad += ..., each node visited once.",
+)
+@given(graph=shared())
+def shared_nodes_accumulate(sub: Any, graph: Graph) -> None:
+    """Graphs whose output uses a node more than once (b = a * a gives a.grad = 2a)."""
+    _expect_graph(sub, graph)
+
+
+@prop(
+    points=4,
+    functions=["Value.backward"],
+    requires=["add_values_and_grads", "mul_values_and_grads"],
+    hint="backward does not reset grads: calling it twice on c = a * b doubles a.grad and b.grad.",
+)
+@given(graph=st.sampled_from(("add", "mul")).flatmap(one_operation))
+def backward_twice_doubles(sub: Any, graph: Graph) -> None:
+    """backward() called twice on a one-operation graph: every leaf's gradient doubles."""
+    grads = sub.gradients_after_two_backwards(graph)
+    _expect_grads(graph, grads, evaluate(graph), times=2.0)
+
+
+@prop(
+    points=3,
+    functions=["Value.backward"],
+    requires=["leaf_gradients"],
+    hint="Gradients are linear in the output: multiplying it by c multiplies every leaf's grad by c.",
+)
+@given(graph=graphs(), c=st.sampled_from([2.0, -3.0, 0.5, 10.0]))
+def gradients_linear_in_output(sub: Any, graph: Graph, c: float) -> None:
+    """The gradients of c * f are c times those of f, as the student's backward gives them."""
+    _, grads = sub.gradients(graph)
+    _, scaled = sub.gradients([*graph, ["mul", len(graph) - 1, c]])
+    expect_close(scaled, [c * g for g in grads], "c * f's gradients are not c times f's", rtol=RTOL, atol=1e-12)
+
+
+@prop(
+    points=3,
+    functions=["Value.backward"],
+    requires=["leaf_gradients"],
+    hint="A leaf the output does not depend on keeps grad 0: backward walks back from the output only.",
+)
+@given(graph=graphs(max_leaves=2))
+def off_path_gradients_are_zero(sub: Any, graph: Graph) -> None:
+    """Leaves a and b, and a * b, ahead of a graph that uses none of them: a.grad and b.grad stay 0."""
+    aside = [["leaf", 1.5], ["leaf", -2.0], ["mul", 0, 1], *(n if n[0] == "leaf" else _shifted(n, 3) for n in graph)]
+    _, grads = sub.gradients(aside)
+    expect(
+        grads[:2] == [0.0, 0.0],
+        f"a.grad and b.grad are {', '.join(map(number, grads[:2]))} where nothing on the output's path uses a or b",
+        returned=grads,
+    )
+    _expect_grads(aside, grads, evaluate(aside))
+
+
+def _shifted(node: list[Any], by: int) -> list[Any]:
+    """A node with its node operands renumbered for `by` nodes put in front of the graph."""
+    if node[0] == "pow":
+        return [node[0], node[1] + by, node[2]]
+    return [node[0], *(a + by if type(a) is int else a for a in node[1:])]
+
+
+@prop(
+    points=5,
+    functions=["Value.backward"],
+    max_examples=20,
+    hint="backward must reach every node of a chain hundreds of operations long.",
+)
+@given(graph=chains())
+def deep_chains(sub: Any, graph: Graph) -> None:
+    """Chains of 100 to 300 operations: the output's value and both leaves' gradients."""
+    values, grads = sub.deep_gradients(graph)
+    exact = evaluate(graph)
+    expect(len(values) == len(graph), f"{len(values)} values came back for {len(graph)} nodes")
+    if not _near(values[-1], exact.values[-1], exact.value_scales[-1]):
+        fail(f"the output is {number(values[-1])} where {number(exact.values[-1])} was expected")
+    _expect_grads(graph, grads, exact)
+
+
+@prop(
+    points=3,
+    functions=["Value.backward"],
+    max_examples=10,
+    hint="Visit each node once (a visited set): a walk that revisits shared nodes takes 2 ** levels steps.",
+)
+@given(graph=diamonds())
+def stacked_diamonds(sub: Any, graph: Graph) -> None:
+    """40 to 60 levels, each using the level below twice: the leaf's gradient, in a call's time limit."""
+    _, grads = sub.stacked_gradients(graph)
+    _expect_grads(graph, grads, evaluate(graph))
+
+
+@prop(
+    points=4,
+    functions=["Value.backward", "Value.exp", "Value.log", "Value.__truediv__", "Value.__sub__"],
+    hint="-log(softmax(z)[t]) built from Values has gradient softmax(z) - onehot(t).",
+)
+@given(case=logits_and_target(vocab=vocab_sizes(max_size=27)))
+def softmax_loss_gradient(sub: Any, case: tuple[list[float], int]) -> None:
+    """microgpt's loss on one position, from the student's operators: its value and softmax - onehot."""
+    z, t = case
+    loss, grads = sub.softmax_loss(z, t)
+    expect_close(loss, cross_entropy_loss(z, t), "the loss -log p[target] is wrong", rtol=RTOL, atol=1e-12)
+    expect_close(grads, softmax_cross_entropy_grad(z, t), "the gradient is not softmax - onehot", rtol=RTOL, atol=1e-12)
+
+
+@prop(
+    points=2,
+    functions=["Value.backward", "Value.__rmul__", "Value.__radd__"],
+    requires=["softmax_loss_gradient"],
+    hint="The mean over n positions is (1/n) * sum(losses): each position's gradient is (softmax - onehot) / n.",
+)
+@given(case=sequences(max_positions=4, max_vocab=8))
+def mean_over_positions(sub: Any, case: tuple[list[list[float]], list[int]]) -> None:
+    """The mean loss over a few positions: its value, and each position's gradient divided by n."""
+    rows, targets = case
+    loss, grads = sub.mean_loss(rows, targets)
+    n = len(rows)
+    expected = sum(cross_entropy_loss(z, t) for z, t in zip(rows, targets)) / n
+    expect_close(loss, expected, "the mean loss over the positions is wrong", rtol=RTOL, atol=1e-12)
+    wanted = [[g / n for g in softmax_cross_entropy_grad(z, t)] for z, t in zip(rows, targets)]
+    expect_close(grads, wanted, "each position's gradient is not (softmax - onehot) / n", rtol=RTOL, atol=1e-12)

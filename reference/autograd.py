@@ -1,0 +1,235 @@
+"""Expression graphs as the autograd assignment describes them, and their exact values and gradients.
+
+A graph is plain data, so it crosses to the worker that builds it from the student's `Value`: a list
+of nodes, each an operation on earlier ones, the last node the output `backward()` is called on.
+
+    ["leaf", x]        Value(x), x a float
+    [op, a, b]         op in add, sub, mul, div: a + b, a - b, a * b, a / b
+    [op, a]            op in neg, log, exp, relu: -a, a.log(), a.exp(), a.relu()
+    ["pow", a, k]      a ** k, k a plain number (an int or a float), never a node
+
+An operand is an int, the index of an earlier node, or a float, a plain number: ["sub", 2.0, 0] is
+`2.0 - a`, which Python sends to `a.__rsub__`. Values and gradients are worked out here at 50
+significant digits (mpmath) and only then rounded to floats, so nothing a float computation loses is
+lost here; each comes with a scale, the same computation on absolute values, which bounds what a
+correct float computation may lose to rounding (see `Evaluated`). The local derivatives are those
+gradekit.identities derives with SymPy; tests/test_autograd_reference.py holds the two together and
+checks whole graphs against SymPy's own derivatives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+
+UNARY = ("neg", "log", "exp", "relu")
+BINARY = ("add", "sub", "mul", "div")
+OPS = ("leaf", *BINARY, *UNARY, "pow")
+SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+DIGITS = 50
+
+Graph = list[list[Any]]
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A graph's node values and the gradient of its output with respect to every node, as floats.
+
+    `value_scales[i]` is node i worked out on the absolute values of everything (every sum a sum of
+    magnitudes), and `grad_scales[i]` the gradient's sum over paths of the magnitudes of their
+    products: a correct float computation is within a few ulps of these, however much cancels."""
+
+    values: list[float]
+    grads: list[float]
+    value_scales: list[float]
+    grad_scales: list[float]
+
+
+def leaves(graph: Graph) -> list[int]:
+    """The indices of the graph's leaves, in order."""
+    return [i for i, node in enumerate(graph) if node[0] == "leaf"]
+
+
+def operands(node: Sequence[Any]) -> list[Any]:
+    """A node's operands: node indices (ints) and plain numbers (floats); pow's exponent is neither."""
+    return list(node[1:2]) if node[0] in ("pow", "leaf") else list(node[1:])
+
+
+def evaluate(graph: Graph) -> Evaluated:
+    """Every node's value and d(output)/d(node), exactly enough to round once to floats.
+
+    Raises ValueError for a graph outside an operation's domain (log of a non-positive number, a
+    division by zero, a negative base to a fractional power): the strategies never draw one."""
+    with mpmath.workdps(DIGITS):
+        values: list[Any] = []
+        scales: list[Any] = []
+        for node in graph:
+            value, scale = _forward(node, values, scales)
+            values.append(value)
+            scales.append(scale)
+        grads = [mpmath.mpf(0)] * len(graph)
+        grad_scales = [mpmath.mpf(0)] * len(graph)
+        grads[-1] = grad_scales[-1] = mpmath.mpf(1)
+        for i in reversed(range(len(graph))):
+            for (j, local), (_, local_scale) in zip(_locals(graph[i], values), _locals(graph[i], values, scales)):
+                grads[j] += local * grads[i]
+                grad_scales[j] += local_scale * grad_scales[i]
+        return Evaluated(_floats(values), _floats(grads), _floats(scales), _floats(grad_scales))
+
+
+def _floats(numbers: list[Any]) -> list[float]:
+    return [float(x) for x in numbers]
+
+
+def _operand(a: Any, values: list[Any]) -> Any:
+    return values[a] if type(a) is int else mpmath.mpf(a)
+
+
+def _forward(node: Sequence[Any], values: list[Any], scales: list[Any]) -> tuple[Any, Any]:
+    """A node's value, and its value worked out on magnitudes."""
+    op = node[0]
+    if op == "leaf":
+        x = mpmath.mpf(node[1])
+        return x, abs(x)
+    a = _operand(node[1], values)
+    sa = scales[node[1]] if type(node[1]) is int else abs(a)
+    if op in BINARY:
+        b = _operand(node[2], values)
+        sb = scales[node[2]] if type(node[2]) is int else abs(b)
+        if op == "add":
+            return a + b, sa + sb
+        if op == "sub":
+            return a - b, sa + sb
+        if op == "mul":
+            return a * b, sa * sb
+        if b == 0:
+            raise ValueError("a division by zero")
+        return a / b, (sa + abs(a / b) * sb) / abs(b)
+    if op == "neg":
+        return -a, sa
+    if op == "log":
+        if a <= 0:
+            raise ValueError(f"log of {float(a)}")
+        return mpmath.log(a), abs(mpmath.log(a)) + sa / a
+    if op == "exp":
+        return mpmath.exp(a), mpmath.exp(a) * (1 + sa)
+    if op == "relu":
+        return (a if a > 0 else mpmath.mpf(0)), (sa if a > 0 else mpmath.mpf(0))
+    if op == "pow":
+        k = node[2]
+        if (a == 0 and k < 1) or (a < 0 and not float(k).is_integer()):
+            raise ValueError(f"{float(a)} ** {k}")
+        return mpmath.power(a, k), abs(mpmath.power(a, k)) * (1 + abs(k) * sa / abs(a) if a else 1)
+    raise ValueError(f"unknown operation {op!r}")
+
+
+def _locals(node: Sequence[Any], values: list[Any], scales: list[Any] | None = None) -> list[tuple[int, Any]]:
+    """(operand node, d node / d operand) for each operand of `node` that is a node; with `scales`,
+    the magnitude that derivative is worked out at instead (a product's derivative is the other
+    factor, which may itself have cancelled)."""
+    op = node[0]
+    if op == "leaf":
+        return []
+    a = _operand(node[1], values)
+    if op in BINARY:
+        b = _operand(node[2], values)
+        sa = abs(a) if scales is None or type(node[1]) is not int else scales[node[1]]
+        sb = abs(b) if scales is None or type(node[2]) is not int else scales[node[2]]
+        if op in ("add", "sub"):
+            derivatives: tuple[Any, Any] = (1, -1 if op == "sub" and scales is None else 1)
+        elif op == "mul":
+            derivatives = (b, a) if scales is None else (sb, sa)
+        else:
+            derivatives = (1 / b, -a / b**2) if scales is None else (1 / abs(b), sa / b**2)
+        pairs = zip(node[1:3], derivatives)
+    else:
+        k = node[2] if op == "pow" else 0
+        if op == "neg":
+            derivative: Any = -1
+        elif op == "log":
+            derivative = 1 / a
+        elif op == "exp":
+            derivative = mpmath.exp(a)
+        elif op == "relu":
+            derivative = 1 if a > 0 else 0
+        else:
+            derivative = k * mpmath.power(a, k - 1) if k != 0 else 0
+        pairs = zip(node[1:2], (abs(derivative) if scales is not None else derivative,))
+    return [(j, mpmath.mpf(d)) for j, d in pairs if type(j) is int]
+
+
+def leaf_names(graph: Graph) -> dict[int, str]:
+    """The letter each leaf goes by, in order: a, b, c, ... (then x27, x28, ...)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return {i: letters[n] if n < len(letters) else f"x{n + 1}" for n, i in enumerate(leaves(graph))}
+
+
+def expression(graph: Graph, limit: int | None = None) -> str:
+    """The graph as the course writes it: "f = a * a + log(b) at a = 3, b = 2"; a node used more than
+    once, or a long graph's inner nodes, get a name of their own ("t1 = a * b; f = t1 * t1 at ...").
+    Past `limit` characters, its size and leaves first, then as much of it as fits."""
+    names = leaf_names(graph)
+    uses = [0] * len(graph)
+    for node in graph:
+        for a in operands(node):
+            if type(a) is int:
+                uses[a] += 1
+    text: dict[int, tuple[str, int]] = {}
+    steps: list[str] = []
+    for i, node in enumerate(graph):
+        if i in names:
+            text[i] = (names[i], ATOM)
+            continue
+        written = _written(node, text)
+        if i < len(graph) - 1 and (uses[i] > 1 or len(written[0]) > 60):
+            name = f"t{len(steps) + 1}"
+            steps.append(f"{name} = {written[0]}")
+            written = (name, ATOM)
+        text[i] = written
+    at = ", ".join(f"{names[i]} = {_number(graph[i][1])}" for i in names)
+    body = "; ".join([*steps, f"f = {text[len(graph) - 1][0]}"])
+    whole = body + (f" at {at}" if at else "")
+    if limit is None or len(whole) <= limit:
+        return whole
+    head = f"{len(graph)} nodes at {at}: "
+    return head + body[: max(limit - len(head) - 3, 0)] + "..."
+
+
+def node_expression(graph: Graph, index: int) -> str:
+    """Node `index` written out in the leaves' letters and plain numbers: "a * b + 2"."""
+    names = leaf_names(graph)
+    text: dict[int, tuple[str, int]] = {}
+    for i, node in enumerate(graph[: index + 1]):
+        text[i] = (names[i], ATOM) if i in names else _written(node, text)
+    shown = text[index][0]
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+ATOM = 5  # how tightly each form binds, as Python parses it: a name or a call
+PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+
+
+def _written(node: Sequence[Any], text: dict[int, tuple[str, int]]) -> tuple[str, int]:
+    op = node[0]
+    binds = PRECEDENCE.get(op, ATOM)
+
+    def operand(a: Any, tighter: bool = False) -> str:
+        shown, bound = text[a] if type(a) is int else (_number(a) if a >= 0 else f"({_number(a)})", ATOM)
+        return f"({shown})" if bound < binds or (tighter and bound == binds) else shown
+
+    if op in BINARY:
+        return f"{operand(node[1])} {SYMBOLS[op]} {operand(node[2], tighter=True)}", binds
+    if op == "neg":
+        return f"-{operand(node[1])}", binds
+    if op == "pow":
+        return f"{operand(node[1], tighter=True)} ** {_number(node[2])}", binds
+    return f"{op}({text[node[1]][0] if type(node[1]) is int else _number(node[1])})", ATOM
+
+
+def _number(x: Any) -> str:
+    if type(x) is int:
+        return str(x)
+    return f"{x:.6g}" if x == x else "nan"
