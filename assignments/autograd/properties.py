@@ -37,20 +37,29 @@ def _near(actual: float, expected: float, scale: float) -> bool:
     return abs(actual - expected) <= RTOL * abs(expected) + SCALED * scale
 
 
+def method(node: list[Any]) -> str:
+    """The method of `Value` a node calls: `2 - a` is a's `__rsub__`, `a.log()` its `log`."""
+    op = node[0]
+    if op in BINARY:
+        return LEFT_SIDE[op] if type(node[1]) is not int else RIGHT_SIDE[op]
+    return {"neg": "Value.__neg__", "pow": "Value.__pow__"}.get(op, f"Value.{op}")
+
+
 def _expect_values(graph: Graph, values: list[float], exact: Evaluated) -> None:
-    """Every node's value, the first one wrong named by its expression."""
+    """Every node's value, the first one wrong named by its expression and the method that made it."""
     expect(len(values) == len(graph), f"{len(values)} values came back for a graph of {len(graph)} nodes")
     for i, (actual, expected) in enumerate(zip(values, exact.values)):
         if not _near(actual, expected, exact.value_scales[i]):
             fail(
-                f"`{node_expression(graph, i)}` is {number(actual)} where {number(expected)} was expected",
+                f"`{method(graph[i])}` gives `{node_expression(graph, i)}` = {number(actual)} where "
+                f"{number(expected)} was expected",
                 returned=values,
                 expected=exact.values,
             )
 
 
-def _expect_grads(graph: Graph, grads: list[float], exact: Evaluated, times: float = 1.0) -> None:
-    """Every leaf's gradient, the ones wrong named by their letter."""
+def _expect_grads(graph: Graph, grads: list[float], exact: Evaluated, blamed: str, times: float = 1.0) -> None:
+    """Every leaf's gradient, the ones wrong named by their letter, after the method `blamed`."""
     where = leaves(graph)
     expected = [times * exact.grads[i] for i in where]
     expect(len(grads) == len(where), f"{len(grads)} gradients came back for {len(where)} leaves")
@@ -61,21 +70,22 @@ def _expect_grads(graph: Graph, grads: list[float], exact: Evaluated, times: flo
         if not _near(actual, wanted, abs(times) * exact.grad_scales[i])
     ]
     if wrong:
-        fail("; ".join(wrong[:3]), returned=grads, expected=expected)
+        fail(f"`{blamed}`: " + "; ".join(wrong[:3]), returned=grads, expected=expected)
 
 
-def _expect_graph(sub: Any, graph: Graph, function: str = "gradients") -> None:
-    values, grads = getattr(sub, function)(graph)
+def _expect_graph(sub: Any, graph: Graph, blamed: str = "Value.backward") -> None:
+    """The graph's values, then its leaves' gradients, as the student's `Value` gives them."""
+    values, grads = sub.gradients(graph)
     exact = evaluate(graph)
     _expect_values(graph, values, exact)
-    _expect_grads(graph, grads, exact)
+    _expect_grads(graph, grads, exact, blamed)
 
 
 def _one(op: str, points: float, functions: list[str], hint: str) -> Any:
     """The property of one operation: `op` once, plain numbers on its right."""
 
     def check(sub: Any, graph: Graph) -> None:
-        _expect_graph(sub, graph)
+        _expect_graph(sub, graph, method(graph[-1]))
 
     check.__doc__ = f"`{op}` once on leaves, or on a leaf and a plain number: its value and each leaf's gradient."
     return prop(points=points, functions=functions, hint=hint, name=f"{op}_values_and_grads")(
@@ -106,7 +116,7 @@ relu_values_and_grads = _one(
 @given(graph=st.sampled_from(BINARY).flatmap(lambda op: one_operation(op, "left")))
 def numbers_on_the_left(sub: Any, graph: Graph) -> None:
     """A plain number on the left of +, -, * or /: Python asks the Value on the right."""
-    _expect_graph(sub, graph)
+    _expect_graph(sub, graph, method(graph[-1]))
 
 
 @prop(
@@ -151,7 +161,7 @@ def shared_nodes_accumulate(sub: Any, graph: Graph) -> None:
 def backward_twice_doubles(sub: Any, graph: Graph) -> None:
     """backward() called twice on a one-operation graph: every leaf's gradient doubles."""
     grads = sub.gradients_after_two_backwards(graph)
-    _expect_grads(graph, grads, evaluate(graph), times=2.0)
+    _expect_grads(graph, grads, evaluate(graph), "Value.backward", times=2.0)
 
 
 @prop(
@@ -165,7 +175,7 @@ def gradients_linear_in_output(sub: Any, graph: Graph, c: float) -> None:
     """The gradients of c * f are c times those of f, as the student's backward gives them."""
     _, grads = sub.gradients(graph)
     _, scaled = sub.gradients([*graph, ["mul", len(graph) - 1, c]])
-    expect_close(scaled, [c * g for g in grads], "c * f's gradients are not c times f's", rtol=RTOL, atol=1e-12)
+    expect_close(scaled, [c * g for g in grads], "`Value.backward`: c * f's gradients are not c times f's", rtol=RTOL)
 
 
 @prop(
@@ -181,10 +191,11 @@ def off_path_gradients_are_zero(sub: Any, graph: Graph) -> None:
     _, grads = sub.gradients(aside)
     expect(
         grads[:2] == [0.0, 0.0],
-        f"a.grad and b.grad are {', '.join(map(number, grads[:2]))} where nothing on the output's path uses a or b",
+        f"`Value.backward` leaves a.grad and b.grad at {', '.join(map(number, grads[:2]))}, where the output uses "
+        "neither a nor b",
         returned=grads,
     )
-    _expect_grads(aside, grads, evaluate(aside))
+    _expect_grads(aside, grads, evaluate(aside), "Value.backward")
 
 
 def _shifted(node: list[Any], by: int) -> list[Any]:
@@ -197,31 +208,36 @@ def _shifted(node: list[Any], by: int) -> list[Any]:
 @prop(
     points=5,
     functions=["Value.backward"],
+    requires=["leaf_gradients"],
     max_examples=20,
+    scale=True,
     hint="backward must reach every node of a chain hundreds of operations long.",
 )
 @given(graph=chains())
 def deep_chains(sub: Any, graph: Graph) -> None:
-    """Chains of 100 to 300 operations: the output's value and both leaves' gradients."""
+    """Chains of 100 to 300 operations: the output's value and both leaves' gradients. Like every
+    property about size, it is not shrunk, and pays once the gradients of small graphs are right."""
     values, grads = sub.deep_gradients(graph)
     exact = evaluate(graph)
     expect(len(values) == len(graph), f"{len(values)} values came back for {len(graph)} nodes")
     if not _near(values[-1], exact.values[-1], exact.value_scales[-1]):
         fail(f"the output is {number(values[-1])} where {number(exact.values[-1])} was expected")
-    _expect_grads(graph, grads, exact)
+    _expect_grads(graph, grads, exact, "Value.backward")
 
 
 @prop(
     points=3,
     functions=["Value.backward"],
+    requires=["shared_nodes_accumulate"],
     max_examples=10,
+    scale=True,
     hint="Visit each node once (a visited set): a walk that revisits shared nodes takes 2 ** levels steps.",
 )
 @given(graph=diamonds())
 def stacked_diamonds(sub: Any, graph: Graph) -> None:
     """40 to 60 levels, each using the level below twice: the leaf's gradient, in a call's time limit."""
     _, grads = sub.stacked_gradients(graph)
-    _expect_grads(graph, grads, evaluate(graph))
+    _expect_grads(graph, grads, evaluate(graph), "Value.backward")
 
 
 @prop(
@@ -234,8 +250,10 @@ def softmax_loss_gradient(sub: Any, case: tuple[list[float], int]) -> None:
     """microgpt's loss on one position, from the student's operators: its value and softmax - onehot."""
     z, t = case
     loss, grads = sub.softmax_loss(z, t)
-    expect_close(loss, cross_entropy_loss(z, t), "the loss -log p[target] is wrong", rtol=RTOL, atol=1e-12)
-    expect_close(grads, softmax_cross_entropy_grad(z, t), "the gradient is not softmax - onehot", rtol=RTOL, atol=1e-12)
+    wrong_loss = "`Value.backward`'s graph gives a wrong loss -log p[target]"
+    expect_close(loss, cross_entropy_loss(z, t), wrong_loss, rtol=RTOL, atol=1e-12)
+    wrong_grad = "`Value.backward`: the gradient is not softmax - onehot"
+    expect_close(grads, softmax_cross_entropy_grad(z, t), wrong_grad, rtol=RTOL, atol=1e-12)
 
 
 @prop(
@@ -251,6 +269,8 @@ def mean_over_positions(sub: Any, case: tuple[list[list[float]], list[int]]) -> 
     loss, grads = sub.mean_loss(rows, targets)
     n = len(rows)
     expected = sum(cross_entropy_loss(z, t) for z, t in zip(rows, targets)) / n
-    expect_close(loss, expected, "the mean loss over the positions is wrong", rtol=RTOL, atol=1e-12)
+    wrong_loss = "`Value.backward`'s graph gives a wrong mean loss over the positions"
+    expect_close(loss, expected, wrong_loss, rtol=RTOL, atol=1e-12)
     wanted = [[g / n for g in softmax_cross_entropy_grad(z, t)] for z, t in zip(rows, targets)]
-    expect_close(grads, wanted, "each position's gradient is not (softmax - onehot) / n", rtol=RTOL, atol=1e-12)
+    wrong_grad = "`Value.backward`: each position's gradient is not (softmax - onehot) / n"
+    expect_close(grads, wanted, wrong_grad, rtol=RTOL, atol=1e-12)
