@@ -295,7 +295,8 @@ def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
         elif inspect.isclass(value):
             signature = inspect.signature(value.__init__)
             parameters = tuple(signature.parameters)[1:]
-            shown = str(signature.replace(parameters=list(signature.parameters.values())[1:], return_annotation=""))
+            own = list(signature.parameters.values())[1:]
+            shown = str(signature.replace(parameters=own, return_annotation=inspect.Signature.empty))
             specs[name] = FunctionSpec(name, f"class {name}{shown}", value, inspect.getdoc(value) or "", parameters)
             for method, function in vars(value).items():
                 if inspect.isfunction(function) and method != "__init__":

@@ -491,3 +491,52 @@ def compiled_adam_step() -> NumericForm:
     g, m, v, step, lr, beta1, beta2, eps = (sp.Symbol(n, real=True) for n in names)
     adam = adam_step(g, m, v, step, lr, beta1, beta2, eps)
     return _compile([g, m, v, step, lr, beta1, beta2, eps], [adam.m, adam.v, adam.update])
+
+
+# --- Autograd: each operation's local derivative, and whole graphs ---------------------------------
+#
+# The givens are the operations themselves (a + b, log a, a ** k, ...). reference/autograd.py types
+# each one's local derivative in beside it; these derive them, and a graph's partial derivatives,
+# with sympy.diff, for tests/test_autograd_reference.py to hold the reference to.
+
+GRAPH_OPERATIONS: dict[str, Callable[..., sp.Expr]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "neg": lambda a: -a,
+    "log": sp.log,
+    "exp": sp.exp,
+    "relu": lambda a: sp.Piecewise((a, a > 0), (0, True)),
+}
+
+
+def local_derivatives(op: str, k: float | None = None) -> tuple[sp.Expr, ...]:
+    """d op / d operand, for each operand of `op` in the symbols a (and b): `pow` with exponent `k`."""
+    a, b = sp.symbols("a b", real=True)
+    if op == "pow":
+        return (sp.diff(a ** sp.nsimplify(k), a),)
+    operation = GRAPH_OPERATIONS[op]
+    operands = (a, b)[: operation.__code__.co_argcount] if op not in ("log", "exp") else (a,)
+    return tuple(sp.diff(operation(*operands), x) for x in operands)
+
+
+def graph_expression(graph: Sequence[Sequence[object]]) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """A graph (gradekit.reference.autograd) as one sympy expression in its leaves' symbols, plain
+    numbers as exact rationals of their float values."""
+    nodes: list[sp.Expr] = []
+    symbols: list[sp.Symbol] = []
+
+    def operand(a: object) -> sp.Expr:
+        return nodes[a] if type(a) is int else sp.Rational(float(a))  # type: ignore[arg-type]
+
+    for node in graph:
+        op = str(node[0])
+        if op == "leaf":
+            symbols.append(sp.Symbol(f"x{len(symbols)}", real=True))
+            nodes.append(symbols[-1])
+        elif op == "pow":
+            nodes.append(operand(node[1]) ** sp.nsimplify(node[2]))
+        else:
+            nodes.append(GRAPH_OPERATIONS[op](*(operand(a) for a in node[1:])))
+    return nodes[-1], symbols

@@ -36,8 +36,8 @@ def release(assignment: Assignment, out: Path, assignments: str = "") -> list[Pa
 
     heading = [f"# {assignment.title}", assignment.description, contracts.functions_doc(assignment)]
     cells = [v4.new_markdown_cell("\n\n".join(filter(None, heading)))]
-    for name, spec in assignment.functions.items():
-        cells.append(v4.new_markdown_cell(_function_markdown(assignment, name, spec.doc)))
+    for name in stubs:
+        cells.append(v4.new_markdown_cell(_function_markdown(assignment, name, assignment.functions[name].doc)))
         cells.append(v4.new_code_cell(stubs[name]))
     check = "Run the cell below: it grades the cells you have run, in the order you ran them, saved or not."
     cells.append(v4.new_markdown_cell(f"## Check your work\n\n{check} Save the notebook before you hand it in."))
@@ -52,16 +52,20 @@ def release(assignment: Assignment, out: Path, assignments: str = "") -> list[Pa
 
 
 def _stub_sources(functions_py: Path) -> dict[str, str]:
-    """Each public function of functions.py, exactly as written there: signature, docstring, stub."""
+    """Each public function and class of functions.py, exactly as written there: signature,
+    docstring, stub (a class with every method's stub)."""
     source = functions_py.read_text()
     return {
         node.name: ast.get_source_segment(source, node) or ""
         for node in ast.parse(source).body
-        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")
     }
 
 
 def _function_markdown(assignment: Assignment, name: str, doc: str) -> str:
-    """A function's Markdown cell: the contract `gradekit list --details` prints, from the same docstring and checks."""
-    own, others = contracts.checks(assignment, name), contracts.used_by(assignment, name)
-    return contracts.markdown(assignment.functions[name].signature, doc, own, others)
+    """A function's Markdown cell: the contract `gradekit list --details` prints, from the same docstring
+    and checks; a class's cell lists the checks of its methods too."""
+    members = [n for n in assignment.functions if n == name or n.startswith(f"{name}.")]
+    own = [p for member in members for p in contracts.checks(assignment, member)]
+    others = [p for member in members for p in contracts.used_by(assignment, member) if p not in own]
+    return contracts.markdown(assignment.functions[name].signature, doc, own, list(dict.fromkeys(others)))

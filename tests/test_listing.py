@@ -42,7 +42,7 @@ def test_plain_list_keeps_the_signatures_and_says_how_to_see_the_contracts(capsy
     assert "Checks" not in out
 
 
-@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step", "autograd"])
 def test_details_show_every_function_its_whole_docstring_and_every_check_with_its_points(capsys, name):
     loaded = assignment.load(name)
     out = details(capsys, "list", "--details", name)

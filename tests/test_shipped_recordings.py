@@ -23,7 +23,7 @@ STALE = "stale: run `python scripts/ship_recordings.py` and commit assignments/*
 
 
 @pytest.mark.longest
-@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step", "autograd"])
 def test_a_shipped_recording_is_a_fresh_recording(name):
     built_in = assignment.load(name)
     path = runner.shipped(built_in)
@@ -36,7 +36,7 @@ def test_a_shipped_recording_is_a_fresh_recording(name):
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, carried.name])  # none of an older key
 
 
-@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step", "autograd"])
 def test_the_carried_known_mistakes_are_freshly_worked_out(name):
     built_in = assignment.load(name)
     path = misconceptions.carried(built_in)

@@ -87,7 +87,7 @@ def _graded(
 
 
 @pytest.mark.longest
-@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step", "autograd"])
 def test_every_shortcut_off_gives_every_bank_file_the_same_grade(name):
     chosen = assignment.load(name)
     examples = [ROOT / "examples" / example for example in EXAMPLES[name]]

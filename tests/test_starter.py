@@ -66,20 +66,25 @@ def test_the_released_notebook_graded_as_is_scores_zero_not_a_crash(tmp_path, cr
         assert f"`{name}` is not implemented yet" in messages
 
 
-@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step", "autograd"])
 def test_the_starter_files_carry_the_contract_list_details_prints(tmp_path, name):
     loaded = assignment.load(name)
     script, notebook = release(loaded, tmp_path)
     module = ast.parse(script.read_text())
-    stubs = {node.name: node for node in module.body if isinstance(node, ast.FunctionDef)}
+    stubs = {node.name: node for node in module.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    for cls in [node for node in module.body if isinstance(node, ast.ClassDef)]:  # methods as "Class.method"
+        stubs |= {f"{cls.name}.{node.name}": node for node in cls.body if isinstance(node, ast.FunctionDef)}
     cells = [cell.source for cell in nbformat.read(str(notebook), as_version=4).cells]
     listed = contracts.text(loaded)
     for function, spec in loaded.functions.items():
-        assert ast.get_docstring(stubs[function]) == spec.doc
+        assert (ast.get_docstring(stubs[function]) or "") == spec.doc
         assert textwrap.indent(spec.doc, "    ") in listed
+        if "." in function:
+            continue  # a method's checks are listed in its class's cell
         [cell] = [c for c in cells if c.startswith(f"## `{spec.signature}`")]
         assert spec.doc in cell
-        for prop in contracts.checks(loaded, function):
+        members = [f for f in loaded.functions if f == function or f.startswith(f"{function}.")]
+        for prop in [p for member in members for p in contracts.checks(loaded, member)]:
             assert f"`{prop.name}` ({contracts.points(prop.points)}" in cell and prop.hint in shown(cell)
     assert contracts.functions_doc(loaded) in ast.get_docstring(module)
     assert contracts.functions_doc(loaded) in cells[0] and loaded.description in cells[0]
@@ -110,7 +115,7 @@ def test_a_hint_in_a_notebook_shows_as_written(cross_entropy):
         assert not MARKUP.search(bare) and "`" not in bare
 
 
-@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step", "autograd"])
 def test_a_contract_reads_the_same_as_markdown(name):
     """Outside code spans and the indented blocks of formulas, no line of a contract holds what a
     notebook would render as emphasis, HTML, a heading or a quote."""

@@ -53,43 +53,57 @@ class Value:
         raise NotImplementedError
 
     def __add__(self, other: "Value | float") -> "Value":
+        """`self + other`, other a Value or a plain number: local gradient 1 towards each."""
         raise NotImplementedError
 
     def __radd__(self, other: float) -> "Value":
+        """`other + self` for a plain number `other` (`2 + a`, and `sum()`, which starts from 0)."""
         raise NotImplementedError
 
     def __sub__(self, other: "Value | float") -> "Value":
+        """`self - other`: local gradients 1 towards self and -1 towards other."""
         raise NotImplementedError
 
     def __rsub__(self, other: float) -> "Value":
+        """`other - self` for a plain number `other` (`2 - a`): mind the order."""
         raise NotImplementedError
 
     def __mul__(self, other: "Value | float") -> "Value":
+        """`self * other`: local gradient `other` towards self and `self` towards other."""
         raise NotImplementedError
 
     def __rmul__(self, other: float) -> "Value":
+        """`other * self` for a plain number `other` (`2 * a`)."""
         raise NotImplementedError
 
     def __truediv__(self, other: "Value | float") -> "Value":
+        """`self / other`: local gradients `1 / other` and `-self / other ** 2`; other stays in the graph."""
         raise NotImplementedError
 
     def __rtruediv__(self, other: float) -> "Value":
+        """`other / self` for a plain number `other` (`2 / a`): mind the order."""
         raise NotImplementedError
 
     def __neg__(self) -> "Value":
+        """`-self`: local gradient -1, so the gradient flows through it."""
         raise NotImplementedError
 
     def __pow__(self, k: float) -> "Value":
+        """`self ** k` for a plain number `k`: local gradient `k * self ** (k - 1)`."""
         raise NotImplementedError
 
     def log(self) -> "Value":
+        """The natural log: local gradient `1 / self`."""
         raise NotImplementedError
 
     def exp(self) -> "Value":
+        """`e ** self`: local gradient `exp(self)`, the value it computed."""
         raise NotImplementedError
 
     def relu(self) -> "Value":
+        """`max(0, self)`: local gradient 1 where self > 0 and 0 where self <= 0, at 0 itself too."""
         raise NotImplementedError
 
     def backward(self) -> None:
+        """Gradients of this node with respect to every node before it, added into each `.grad`."""
         raise NotImplementedError

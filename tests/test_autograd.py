@@ -1,0 +1,239 @@
+"""The autograd assignment: its oracle against SymPy, how graphs read in a report, and grades of
+`Value` classes written here, in styles and with mistakes the banks do not hold."""
+
+from __future__ import annotations
+
+import ast
+import math
+
+import mpmath
+import pytest
+import sympy as sp
+from gradekit.assignments.autograd.graphs import graphs
+from gradekit.reference import autograd
+from hypothesis import given, settings
+
+from gradekit import assignment, identities
+from gradekit.config import GradeConfig
+from gradekit.grader import grade
+from gradekit.reports import text
+
+AUTOGRAD = assignment.load("autograd")
+QUICK = GradeConfig(max_examples=30)
+
+
+def sympy_derivatives(graph):
+    """The output's value and d output / d leaf, from SymPy's own diff, at 50 digits."""
+    expression, symbols = identities.graph_expression(graph)
+    at = {s: sp.Rational(graph[i][1]) for s, i in zip(symbols, autograd.leaves(graph))}
+    value = sp.N(expression.subs(at), 50)
+    return float(value), [float(sp.N(sp.diff(expression, s).subs(at), 50)) for s in symbols]
+
+
+def close(a, b, scale=0.0):
+    return abs(a - b) <= 1e-12 * abs(b) + 1e-15 * scale
+
+
+# --- the oracle ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None, database=None, derandomize=True)
+@given(graph=graphs(max_operations=5))
+def test_the_reference_equals_sympys_derivatives_on_random_graphs(graph):
+    exact = autograd.evaluate(graph)
+    value, grads = sympy_derivatives(graph)
+    assert close(exact.values[-1], value, exact.value_scales[-1])
+    for leaf, grad in zip(autograd.leaves(graph), grads):
+        assert close(exact.grads[leaf], grad, exact.grad_scales[leaf]), (autograd.expression(graph), leaf)
+
+
+@pytest.mark.parametrize(
+    ("graph", "value", "grads"),
+    [
+        ([["leaf", 3.0], ["mul", 0, 0]], 9.0, [6.0]),  # d/dx x*x = 2x
+        ([["leaf", 2.0], ["log", 0]], math.log(2.0), [0.5]),  # d/dx log x = 1/x
+        ([["leaf", 1.5], ["exp", 0]], math.exp(1.5), [math.exp(1.5)]),  # d/dx e^x = e^x
+        ([["leaf", 2.0], ["pow", 0, 3]], 8.0, [12.0]),  # d/dx x^3 = 3x^2
+        ([["leaf", 4.0], ["div", 1.0, 0]], 0.25, [-1 / 16]),  # d/dx 1/x = -1/x^2
+        ([["leaf", 0.0], ["relu", 0]], 0.0, [0.0]),  # relu at exactly 0: gradient 0
+        ([["leaf", 3.0], ["mul", 0, 0], ["add", 1, 0]], 12.0, [7.0]),  # a*a + a: 2a + 1, a used twice
+        ([["leaf", 3.0], ["leaf", 5.0], ["sub", 2.0, 0]], -1.0, [-1.0, 0.0]),  # b is off the path
+    ],
+)
+def test_the_reference_equals_hand_derived_cases(graph, value, grads):
+    exact = autograd.evaluate(graph)
+    assert exact.values[-1] == pytest.approx(value, rel=1e-15)
+    assert [exact.grads[i] for i in autograd.leaves(graph)] == pytest.approx(grads, rel=1e-15)
+
+
+@pytest.mark.parametrize("op", [*autograd.BINARY, *autograd.UNARY, "pow"])
+def test_each_local_derivative_is_the_one_sympy_derives(op):
+    a, b = sp.symbols("a b", real=True)
+    for x, y in [(1.7, 0.6), (-2.5, 3.0), (0.3, -1.25)]:
+        k = 1.5 if op == "pow" else None
+        if op in ("log",) or op == "pow":
+            x = abs(x)
+        node = [op, 0, 1] if op in autograd.BINARY else [op, 0, k] if op == "pow" else [op, 0]
+        with mpmath.workdps(autograd.DIGITS):
+            ours = [d for _, d in autograd._locals(node, [mpmath.mpf(x), mpmath.mpf(y)])]
+        derived = [float(d.subs({a: x, b: y})) for d in identities.local_derivatives(op, k)]
+        assert [float(d) for d in ours] == pytest.approx(derived, rel=1e-14)
+
+
+def test_a_graph_outside_an_operations_domain_is_refused():
+    with pytest.raises(ValueError):
+        autograd.evaluate([["leaf", -1.0], ["log", 0]])
+    with pytest.raises(ValueError):
+        autograd.evaluate([["leaf", 0.0], ["div", 1.0, 0]])
+
+
+# --- how a graph reads ---------------------------------------------------------------------------
+
+
+def test_a_graph_reads_as_the_expression_it_builds():
+    assert autograd.expression([["leaf", 3.0], ["leaf", 2.0], ["mul", 0, 0], ["log", 1], ["add", 2, 3]]) == (
+        "f = a * a + log(b) at a = 3, b = 2"
+    )
+    assert autograd.expression([["leaf", 1.0], ["leaf", 2.0], ["add", 0, 1], ["mul", 2, 3.0]]) == (
+        "f = (a + b) * 3 at a = 1, b = 2"
+    )
+    assert autograd.expression([["leaf", 1.0], ["sub", 2.0, 0], ["div", -1.0, 1]]) == "f = (-1) / (2 - a) at a = 1"
+    shared = autograd.expression([["leaf", 1.0], ["leaf", 2.0], ["mul", 0, 1], ["add", 2, 2]])
+    assert shared == "t1 = a * b; f = t1 + t1 at a = 1, b = 2"
+
+
+def test_a_long_graph_reads_as_its_size_and_leaves_first():
+    chain = [["leaf", 1.5], *[["mul", i, 1.01] for i in range(300)]]
+    shown = autograd.expression(chain, limit=240)
+    assert len(shown) <= 240 and shown.startswith("301 nodes at a = 1.5: ")
+
+
+# --- grades ----------------------------------------------------------------------------------------
+
+DATACLASS_STYLE = """
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Value:
+    data: float
+    grad: float = 0.0
+    parents: tuple = field(default=(), repr=False)
+
+    @staticmethod
+    def lift(x):
+        return x if isinstance(x, Value) else Value(float(x))
+
+    def __add__(self, o):
+        o = Value.lift(o)
+        return Value(self.data + o.data, 0.0, ((self, 1.0), (o, 1.0)))
+
+    __radd__ = __add__
+
+    def __mul__(self, o):
+        o = Value.lift(o)
+        return Value(self.data * o.data, 0.0, ((self, o.data), (o, self.data)))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, o):
+        return self + (-Value.lift(o))
+
+    def __rsub__(self, o):
+        return Value.lift(o) + (-self)
+
+    def __pow__(self, k):
+        return Value(self.data ** k, 0.0, ((self, k * self.data ** (k - 1) if k else 0.0),))
+
+    def __truediv__(self, o):
+        return self * Value.lift(o) ** -1
+
+    def __rtruediv__(self, o):
+        return Value.lift(o) * self ** -1
+
+    def log(self):
+        return Value(math.log(self.data), 0.0, ((self, 1.0 / self.data),))
+
+    def exp(self):
+        e = math.exp(self.data)
+        return Value(e, 0.0, ((self, e),))
+
+    def relu(self):
+        return Value(self.data if self.data > 0 else 0.0, 0.0, ((self, 1.0 if self.data > 0 else 0.0),))
+
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((p, False) for p, _ in node.parents)
+        self.grad = 1.0
+        for node in reversed(order):
+            for parent, local in node.parents:
+                parent.grad += local * node.grad
+"""
+
+
+def test_a_correct_value_in_a_style_of_its_own_gets_full_marks(tmp_path):
+    path = tmp_path / "dataclass_value.py"
+    path.write_text(DATACLASS_STYLE)
+    result = grade(path, AUTOGRAD, QUICK)
+    assert result.score == 100, [t.message for t in result.tests if t.status.value != "passed"]
+    assert result.function_lines["Value.backward"] > result.function_lines["Value.__add__"] > 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "blamed"),
+    [
+        ("(self, 1.0 / self.data),", "(self, -1.0 / self.data),", "Value.log"),
+        ("(self, e),", "(self, self.data * e),", "Value.exp"),
+        ("return Value.lift(o) + (-self)", "return self + (-Value.lift(o))", "Value.__rsub__"),
+        ("parent.grad += local * node.grad", "parent.grad = parent.grad + local", "Value.backward"),
+    ],
+)
+def test_a_mistake_is_caught_on_the_method_at_fault_with_a_small_graph(tmp_path, old, new, blamed):
+    path = tmp_path / "mistaken.py"
+    assert old in DATACLASS_STYLE
+    path.write_text(DATACLASS_STYLE.replace(old, new))
+    result = grade(path, AUTOGRAD, QUICK)
+    named = [t for t in result.tests if t.score == 0 and f"`{blamed}`" in t.message and blamed in t.functions]
+    assert named, [t.message for t in result.tests]
+    shown = named[0].counterexample.calls[-1].args[0]
+    assert len(shown) <= 5, shown  # shrunk to a handful of nodes
+    report = text.render(result)
+    assert "graph = f = " in report
+
+
+def test_a_submission_cannot_stand_in_for_the_harness(tmp_path):
+    """A function of the submission's own named like the harness's is not what the properties call."""
+    path = tmp_path / "forger.py"
+    forged = "\n\ndef gradients(graph):\n    return [0.0] * len(graph), [0.0]\n"
+    path.write_text(DATACLASS_STYLE + forged)
+    assert grade(path, AUTOGRAD, QUICK).score == 100
+    path.write_text(DATACLASS_STYLE.replace("parent.grad += local * node.grad", "pass") + forged)
+    assert grade(path, AUTOGRAD, QUICK).score < 50
+
+
+def test_the_assignment_is_inferred_from_a_value_class_and_a_training_step_on_values_stays_one():
+    assert assignment.infer({"Value", "Value.__add__", "Value.backward"}).name == "autograd"
+    training_step = assignment.load("training_step")
+    on_values = {"Value", "Value.__add__", "Value.__mul__", "Value.log", "Value.exp", "Value.backward"}
+    assert assignment.infer(set(training_step.functions) | on_values).name == "training_step"
+
+
+def test_release_writes_the_class_with_its_contract(tmp_path):
+    from gradekit.starter import release
+
+    script, _ = release(AUTOGRAD, tmp_path)
+    [stub] = [node for node in ast.parse(script.read_text()).body if isinstance(node, ast.ClassDef)]
+    assert stub.name == "Value" and ast.get_docstring(stub) == AUTOGRAD.functions["Value"].doc
+    result = grade(script, AUTOGRAD, QUICK)
+    assert result.error is None and result.score == 0
