@@ -33,6 +33,8 @@ SUBMISSIONS = {
     "buggy": ROOT / "examples" / "buggy_submission.py",
     "training_step correct": ROOT / "examples" / "training_step_submission.py",
     "training_step buggy": ROOT / "examples" / "training_step_buggy.py",
+    "autograd correct": ROOT / "examples" / "autograd_submission.py",
+    "autograd buggy": ROOT / "examples" / "autograd_buggy.py",
 }
 
 

@@ -28,7 +28,7 @@ from gradekit.reports import text
 from gradekit.result import GradeResult, PropertyResult, Status
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("cross_entropy", "training_step")
+ASSIGNMENTS = ("cross_entropy", "training_step", "autograd")
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
 
 
