@@ -101,7 +101,7 @@ class Value:
         raise NotImplementedError
 
     def relu(self) -> "Value":
-        """`max(0, self)`: local gradient 1 where self > 0 and 0 where self <= 0, at 0 itself too."""
+        """`max(0, self)`: local gradient 1 where `self > 0` and 0 where `self <= 0`, at 0 itself too."""
         raise NotImplementedError
 
     def backward(self) -> None:
