@@ -152,8 +152,8 @@ def load_folder(folder: Path) -> Assignment:
     name = folder.name
     package = _import_package(folder)
     functions = _function_specs(_import(f"{package.__name__}.functions", folder))
-    harness = folder / HARNESS
-    harness_functions = _function_specs(_import(f"{package.__name__}.harness", folder)) if harness.is_file() else {}
+    harness = folder / HARNESS if (folder / HARNESS).is_file() else None
+    harness_functions = _function_specs(_import(f"{package.__name__}.harness", folder)) if harness else {}
     build = not (folder / HIDDEN).is_file()
     solution = None if build else _solution(folder, package)
     examples, answers, public = _public_properties(folder, package, functions, solution)
@@ -172,7 +172,7 @@ def load_folder(folder: Path) -> Assignment:
         solution=solution,
         worked_examples=examples,
         worked_answers=answers,
-        harness=harness if harness.is_file() else None,
+        harness=harness,
         harness_functions=harness_functions,
     )
 
@@ -294,9 +294,9 @@ def _function_specs(module: ModuleType) -> dict[str, FunctionSpec]:
             specs[name] = _spec(name, value, module)
         elif inspect.isclass(value):
             signature = inspect.signature(value.__init__)
-            parameters = tuple(signature.parameters)[1:]
-            own = list(signature.parameters.values())[1:]
+            own = list(signature.parameters.values())[1:]  # all but self
             shown = str(signature.replace(parameters=own, return_annotation=inspect.Signature.empty))
+            parameters = tuple(p.name for p in own)
             specs[name] = FunctionSpec(name, f"class {name}{shown}", value, inspect.getdoc(value) or "", parameters)
             for method, function in vars(value).items():
                 if inspect.isfunction(function) and method != "__init__":

@@ -30,6 +30,8 @@ import numpy as np
 import numpy.typing as npt
 import sympy as sp
 
+from gradekit.reference.autograd import BINARY
+
 Logits = tuple[sp.Symbol, ...]
 NumericForm = Callable[[npt.ArrayLike], np.ndarray]
 
@@ -516,9 +518,8 @@ def local_derivatives(op: str, k: float | None = None) -> tuple[sp.Expr, ...]:
     a, b = sp.symbols("a b", real=True)
     if op == "pow":
         return (sp.diff(a ** sp.nsimplify(k), a),)
-    operation = GRAPH_OPERATIONS[op]
-    operands = (a, b)[: operation.__code__.co_argcount] if op not in ("log", "exp") else (a,)
-    return tuple(sp.diff(operation(*operands), x) for x in operands)
+    operands = (a, b) if op in BINARY else (a,)
+    return tuple(sp.diff(GRAPH_OPERATIONS[op](*operands), x) for x in operands)
 
 
 def graph_expression(graph: Sequence[Sequence[object]]) -> tuple[sp.Expr, list[sp.Symbol]]:

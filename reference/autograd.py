@@ -27,7 +27,6 @@ import mpmath
 
 UNARY = ("neg", "log", "exp", "relu")
 BINARY = ("add", "sub", "mul", "div")
-OPS = ("leaf", *BINARY, *UNARY, "pow")
 SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 DIGITS = 50
 
@@ -74,9 +73,9 @@ def evaluate(graph: Graph) -> Evaluated:
         grad_scales = [mpmath.mpf(0)] * len(graph)
         grads[-1] = grad_scales[-1] = mpmath.mpf(1)
         for i in reversed(range(len(graph))):
-            for (j, local), (_, local_scale) in zip(_locals(graph[i], values), _locals(graph[i], values, scales)):
+            for j, local, magnitude in _locals(graph[i], values, scales):
                 grads[j] += local * grads[i]
-                grad_scales[j] += local_scale * grad_scales[i]
+                grad_scales[j] += magnitude * grad_scales[i]
         return Evaluated(_floats(values), _floats(grads), _floats(scales), _floats(grad_scales))
 
 
@@ -126,25 +125,26 @@ def _forward(node: Sequence[Any], values: list[Any], scales: list[Any]) -> tuple
     raise ValueError(f"unknown operation {op!r}")
 
 
-def _locals(node: Sequence[Any], values: list[Any], scales: list[Any] | None = None) -> list[tuple[int, Any]]:
-    """(operand node, d node / d operand) for each operand of `node` that is a node; with `scales`,
-    the magnitude that derivative is worked out at instead (a product's derivative is the other
-    factor, which may itself have cancelled)."""
+def _locals(node: Sequence[Any], values: list[Any], scales: list[Any]) -> list[tuple[int, Any, Any]]:
+    """(operand node, d node / d operand, the magnitude that derivative is worked out at) for each
+    operand of `node` that is a node: a product's derivative is the other factor, which may itself
+    have cancelled, so its magnitude is that factor's scale."""
     op = node[0]
     if op == "leaf":
         return []
     a = _operand(node[1], values)
     if op in BINARY:
         b = _operand(node[2], values)
-        sa = abs(a) if scales is None or type(node[1]) is not int else scales[node[1]]
-        sb = abs(b) if scales is None or type(node[2]) is not int else scales[node[2]]
+        sa = scales[node[1]] if type(node[1]) is int else abs(a)
+        sb = scales[node[2]] if type(node[2]) is int else abs(b)
         if op in ("add", "sub"):
-            derivatives: tuple[Any, Any] = (1, -1 if op == "sub" and scales is None else 1)
+            derivatives: tuple[Any, Any] = (1, -1 if op == "sub" else 1)
+            magnitudes: tuple[Any, Any] = (1, 1)
         elif op == "mul":
-            derivatives = (b, a) if scales is None else (sb, sa)
+            derivatives, magnitudes = (b, a), (sb, sa)
         else:
-            derivatives = (1 / b, -a / b**2) if scales is None else (1 / abs(b), sa / b**2)
-        pairs = zip(node[1:3], derivatives)
+            derivatives, magnitudes = (1 / b, -a / b**2), (1 / abs(b), sa / b**2)
+        triples = zip(node[1:3], derivatives, magnitudes)
     else:
         k = node[2] if op == "pow" else 0
         if op == "neg":
@@ -157,8 +157,8 @@ def _locals(node: Sequence[Any], values: list[Any], scales: list[Any] | None = N
             derivative = 1 if a > 0 else 0
         else:
             derivative = k * mpmath.power(a, k - 1) if k != 0 else 0
-        pairs = zip(node[1:2], (abs(derivative) if scales is not None else derivative,))
-    return [(j, mpmath.mpf(d)) for j, d in pairs if type(j) is int]
+        triples = zip(node[1:2], (derivative,), (abs(derivative),))
+    return [(j, mpmath.mpf(d), mpmath.mpf(m)) for j, d, m in triples if type(j) is int]
 
 
 def leaf_names(graph: Graph) -> dict[int, str]:
