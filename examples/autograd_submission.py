@@ -7,7 +7,7 @@ class Value:
     def __init__(self, data, children=()):
         self.data = data
         self.grad = 0
-        self._prev = set(children)
+        self._prev = tuple(children)
         self._backward = lambda: None
 
     def __add__(self, other):

@@ -112,7 +112,7 @@ def test_usage_errors_exit_2_with_one_line(tmp_path):
 def test_an_unknown_assignment_says_how_to_add_a_folder_of_assignments():
     done = run("check", str(CORRECT), "--assignment", "nope")
     assert done.stderr == (
-        "gradekit: there is no assignment named 'nope' (built in: cross_entropy, training_step; "
+        "gradekit: there is no assignment named 'nope' (built in: autograd, cross_entropy, training_step; "
         "add the folder that holds it with --assignments DIR)\n"
     )
 

@@ -97,7 +97,7 @@ def test_selftest_finds_a_new_assignment_in_a_folder_named_after_the_verb(tmp_pa
 def test_an_unknown_assignment_names_the_built_in_ones_and_how_to_add_a_folder(capsys):
     line = refused(capsys, "selftest", "label_smoothing")
     assert line == (
-        "gradekit: there is no assignment named 'label_smoothing' (built in: cross_entropy, training_step; "
+        "gradekit: there is no assignment named 'label_smoothing' (built in: autograd, cross_entropy, training_step; "
         "add the folder that holds it with --assignments DIR)"
     )
 
@@ -105,7 +105,7 @@ def test_an_unknown_assignment_names_the_built_in_ones_and_how_to_add_a_folder(c
 def test_an_unknown_assignment_lists_the_instructor_s_folders_apart(capsys, tmp_path):
     scaffold.create("label_smoothing", tmp_path)
     line = refused(capsys, "release", "nope", "--out", str(tmp_path / "out"), "--assignments", str(tmp_path))
-    assert "built in: cross_entropy, training_step; from your folders: label_smoothing;" in line
+    assert "built in: autograd, cross_entropy, training_step; from your folders: label_smoothing;" in line
     assert line.endswith("add the folder that holds it with --assignments DIR)")
     assert not (tmp_path / "out").exists()
 

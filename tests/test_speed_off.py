@@ -41,6 +41,7 @@ FEW = GradeConfig(max_examples=3, property_budget=600.0, diagnose=False)
 EXAMPLES = {
     "cross_entropy": ["submission.py", "buggy_submission.py"],
     "training_step": ["training_step_submission.py", "training_step_buggy.py"],
+    "autograd": ["autograd_submission.py", "autograd_buggy.py"],
 }
 
 
@@ -59,6 +60,7 @@ HISTORY_DEPENDENT = {
         "known_wrong/train_step_counts_steps_itself.py": "a step counter of its own",
         "known_wrong/train_step_gradient_buffer_never_reset.py": "a gradient buffer kept between calls",
     },
+    "autograd": {},
 }
 
 
