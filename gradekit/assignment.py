@@ -151,7 +151,7 @@ def _not_found(name: str, folders: dict[str, Path], extra: list[str]) -> str:
 def load_folder(folder: Path) -> Assignment:
     name = folder.name
     package = _import_package(folder)
-    functions = _function_specs(_import(f"{package.__name__}.functions", folder))
+    functions = _functions(folder)
     harness = folder / HARNESS if (folder / HARNESS).is_file() else None
     harness_functions = _function_specs(_import(f"{package.__name__}.harness", folder)) if harness else {}
     build = not (folder / HIDDEN).is_file()
@@ -228,14 +228,14 @@ def _solution_module(package: ModuleType, solution: Path, folder: Path) -> Modul
 
 
 def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
-    """The assignment whose functions the submission defines most of; ambiguity is an error."""
+    """The assignment whose functions the submission defines most of; ambiguity is an error. Only
+    the chosen one is loaded whole: the others' functions.py is all the choice reads."""
     scored = []
     for name, folder in available(extra).items():
-        assignment = load_folder(folder)
-        matched = defined & set(assignment.functions)
+        matched = defined & set(_functions(folder))
         # Top-level names first: a training step written on a microgpt Value is no autograd submission.
         fit = (len({f for f in matched if "." not in f}), len(matched))
-        scored.append((fit, name, assignment))
+        scored.append((fit, name, folder))
     scored.sort(key=lambda item: ((-item[0][0], -item[0][1]), item[1]))
     if not scored or scored[0][0][0] == 0:
         raise AssignmentError("no assignment matches the functions this submission defines; name one with --assignment")
@@ -243,7 +243,13 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
         raise AssignmentError(
             f"the submission fits both {scored[0][1]!r} and {scored[1][1]!r}; name one with --assignment"
         )
-    return scored[0][2]
+    return load_folder(scored[0][2])
+
+
+def _functions(folder: Path) -> dict[str, FunctionSpec]:
+    """What students write for the assignment in `folder`, read from its functions.py."""
+    package = _import_package(folder)
+    return _function_specs(_import(f"{package.__name__}.functions", folder))
 
 
 def _import_package(folder: Path) -> ModuleType:

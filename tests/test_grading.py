@@ -108,6 +108,18 @@ def test_sympy_is_not_imported_by_a_check(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "False"
 
 
+def test_inferring_the_assignment_loads_only_the_one_chosen(tmp_path):
+    """Choosing reads each assignment's functions.py alone: another course's properties are never run
+    for this submission, so one that cannot even load does not stop its check."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "functions.py").write_text('def unrelated(x: float) -> float:\n    """Not graded here."""\n')
+    (other / "properties.py").write_text("raise RuntimeError('a broken property file')\n")
+    result = grade(CORRECT, None, FAST, [str(tmp_path)])
+    assert result.assignment == "cross_entropy" and result.error is None
+    assert result.score == result.max_score
+
+
 def test_a_damaged_example_cache_costs_speed_never_a_grade(cross_entropy, tmp_path, monkeypatch):
     monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
     config = GradeConfig(max_examples=10)
