@@ -110,7 +110,8 @@ def run_all(
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
     calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
     outcomes: dict[str, Outcome] = {}
-    for prop in sorted(assignment.properties, key=lambda p: p.scale):  # stable: correctness first
+    ordered = sorted(assignment.properties, key=lambda p: p.scale)  # stable: correctness first
+    for index, prop in enumerate(ordered):
         remaining = config.check_budget - (time.monotonic() - started)
         missing = [f for f in prop.functions if f not in session.defined]
         if missing:
@@ -121,9 +122,23 @@ def run_all(
             outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {config.check_budget:g} s budget")
         else:
             budget = min(config.property_budget, remaining)
-            outcome = run_property(prop, calls, shortcuts, seed, _count(prop, config.max_examples), budget)
+            following = _expected_next(ordered[index + 1 :], outcomes, session)
+            outcome = run_property(prop, calls, shortcuts, seed, _count(prop, config.max_examples), budget, following)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
+
+
+def _expected_next(later: list[Property], outcomes: dict[str, Outcome], session: Session) -> Property | None:
+    """The property expected to run after the current one, as far as is known now: the first of
+    `later` whose functions are defined and, if it is about speed, none of whose required properties
+    has failed yet. Only what a grade reads ahead depends on it, never a verdict."""
+    for prop in later:
+        if any(f not in session.defined for f in prop.functions):
+            continue
+        if prop.scale and any(r in outcomes and outcomes[r].status is not Status.PASSED for r in prop.requires):
+            continue
+        return prop
+    return None
 
 
 def _not_timed(wrong: list[str]) -> str:
@@ -138,14 +153,27 @@ def spent(calls: Calls) -> Callable[[], float]:
 
 
 def run_property(
-    prop: Property, calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int, budget: float
+    prop: Property,
+    calls: Calls,
+    shortcuts: speed.Shortcuts,
+    seed: int,
+    count: int,
+    budget: float,
+    following: Property | None = None,
 ) -> Outcome:
-    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find."""
-    return _run(prop, calls, shortcuts, seed, count, budget)[0]
+    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find.
+    `following` is the property expected to run next, which the shortcuts may prepare for."""
+    return _run(prop, calls, shortcuts, seed, count, budget, following)[0]
 
 
 def _run(
-    prop: Property, calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int, budget: float
+    prop: Property,
+    calls: Calls,
+    shortcuts: speed.Shortcuts,
+    seed: int,
+    count: int,
+    budget: float,
+    following: Property | None = None,
 ) -> tuple[Outcome, Trial]:
     started = time.monotonic()
     calls.begin_property()
@@ -153,7 +181,8 @@ def _run(
     trial = Trial(prop, calls, budget)
     attempt = speed.Attempt()
     try:
-        attempt = shortcuts.attempt(prop, calls, trial.run_example, (prop.test.__module__, prop.name, seed, count))
+        key = (prop.test.__module__, prop.name, seed, count)
+        attempt = shortcuts.attempt(prop, calls, trial.run_example, key, following)
         if attempt.outcome is not None:
             return replace(attempt.outcome, seconds=time.monotonic() - started), trial
         trial = Trial(prop, calls, budget)

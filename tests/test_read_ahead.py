@@ -33,6 +33,9 @@ class _CountingWorker:
         self.next_id += len(calls)
         return list(range(first, first + len(calls)))
 
+    def call(self, function: str, encoded: str, want_args: bool = False) -> dict:
+        return self.receive(self.send_calls([(function, encoded, want_args)])[0])
+
     def receive(self, request_id: int, timeout: float | None = None) -> dict:
         reply = {"id": request_id, "ok": True, "returned": float(request_id)}
         self.last_line = json.dumps(reply).encode()
@@ -100,3 +103,39 @@ def test_a_replayed_call_answered_before_is_not_sent_again_unless_it_wants_its_a
     with pytest.raises(Unrepeatable, match="two different answers") as raised:  # the stand-in's new answer
         made.call("f", (2,), [], want_args=True)
     assert (raised.value.returned, raised.value.expected) == (4.0, 2.0)
+
+
+def test_the_next_propertys_first_chunk_goes_once_every_call_of_this_one_has():
+    """While a property's last calls are answered, the first chunk of the one expected next is already
+    on its way; when that property comes, nothing is sent twice, and every call of one property goes
+    before any of the next."""
+    counting = _CountingWorker()
+    read_ahead, made, f = plumbing(counting)
+    first = [("f", f"[{i}]", False) for i in range(10)]
+    second = [("f", f"[{100 + i}]", False) for i in range(AHEAD_CHUNK + 8)]
+    read_ahead.prefetch(first, "first", ("second", second))
+    assert counting.sent == [10]
+    assert f(0) == 1.0
+    assert counting.sent == [10, AHEAD_CHUNK], "every call of `first` was sent: `second` starts"
+    assert [f(i) for i in range(1, 10)] == [float(i) for i in range(2, 11)]
+    made.begin_property()
+    read_ahead.prefetch(second, "second")
+    assert counting.sent == [10, AHEAD_CHUNK], "what was sent for `second` is used, not sent again"
+    assert [f(100 + i) for i in range(len(second))] == [float(11 + i) for i in range(len(second))]
+    assert counting.sent == [10, AHEAD_CHUNK, 8] and counting.next_id == len(first) + len(second)
+
+
+def test_a_property_other_than_the_one_expected_lets_the_calls_sent_for_that_one_go():
+    counting = _CountingWorker()
+    read_ahead, made, f = plumbing(counting)
+    read_ahead.prefetch([("f", "[1]", False)], "first", ("second", [("f", "[2]", False)]))
+    assert f(1) == 1.0 and counting.sent == [1, 1]
+    made.begin_property()
+    read_ahead.prefetch([("f", "[3]", False)], "third")
+    assert counting.sent == [1, 1, 1]
+    assert f(3) == 3.0, "the answer to the call sent for `third`, not to the one sent for `second`"
+    made.begin_property()
+    read_ahead.prefetch([("f", "[4]", False)], "fourth", ("fifth", [("f", "[5]", False)]))
+    assert f(4) == 4.0 and counting.sent == [1, 1, 1, 1, 1]
+    assert f(6) == 6.0, "a call nobody expected: asked for itself once the calls in flight are let go"
+    assert counting.sent == [1, 1, 1, 1, 1, 1]

@@ -1,19 +1,43 @@
-"""Report writers: each a pure `render(result) -> str`. Writers format; they never score."""
+"""Report writers: each a pure `render(result) -> str`. Writers format; they never score.
+
+`WRITERS` names every format; a writer's module is imported when its format is first asked for, so a
+check that writes one report does not import the other five (the JUnit one brings in an XML library).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 
-from gradekit.reports import github, gradescope, json_report, junit, markdown, text
 from gradekit.result import GradeResult
 
-WRITERS: dict[str, Callable[[GradeResult], str]] = {
-    "text": text.render,
-    "json": json_report.render,
-    "gradescope": gradescope.render,
-    "junit": junit.render,
-    "github": github.render,
-    "markdown": markdown.render,
+Writer = Callable[[GradeResult], str]
+
+
+MODULES = {  # each format, in the order the CLI lists them, and the module that writes it
+    "text": "text",
+    "json": "json_report",
+    "gradescope": "gradescope",
+    "junit": "junit",
+    "github": "github",
+    "markdown": "markdown",
 }
+
+
+class _Writers(Mapping[str, Writer]):
+    """Each format's `render`, by the format's name."""
+
+    def __getitem__(self, name: str) -> Writer:
+        render: Writer = importlib.import_module(f"{__name__}.{MODULES[name]}").render
+        return render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(MODULES)
+
+    def __len__(self) -> int:
+        return len(MODULES)
+
+
+WRITERS: Mapping[str, Writer] = _Writers()
 
 __all__ = ["WRITERS"]

@@ -5,7 +5,8 @@ property under Hypothesis only when none does:
 
     recorded.py    the inputs Hypothesis draws for a passing property, recorded once against the
                    assignment's solution and replayed in order without the engine
-    read_ahead.py  the replay's calls sent to the worker before the property makes them
+    read_ahead.py  the replay's calls sent to the worker before the property makes them, and the
+                   first of the next property's while this one's last are answered
     verdicts.py    in a class grade, the outcome of answers exactly like an earlier student's
 
 A grade with every shortcut off (`GradeConfig(shortcuts=False)`) equals the grade with them on:
@@ -56,12 +57,23 @@ class Shortcuts:
         self._read_ahead = ReadAhead(session, answers) if replay is not None else None
         self.replies: Replies = self._read_ahead or Direct(session)
 
-    def attempt(self, prop: Property, calls: Calls, run_example: Callable[[dict[str, Any]], None], key: Any) -> Attempt:
+    def attempt(
+        self,
+        prop: Property,
+        calls: Calls,
+        run_example: Callable[[dict[str, Any]], None],
+        key: Any,
+        following: Property | None = None,
+    ) -> Attempt:
         """Settle `prop` without Hypothesis if a shortcut can: its recorded inputs all pass (checked by
-        `run_example`, or known to pass from answers alike), or a remembered run answered alike."""
+        `run_example`, or known to pass from answers alike), or a remembered run answered alike.
+        `following` is the property expected to run next, whose replay's calls may go ahead too."""
         replay = self._replay.get(prop.name)
         if replay is None or self._read_ahead is None:
             return Attempt()
+        then = self._replay.get(following.name) if following is not None else None
+        ahead = (following.name, _callable(then, calls)) if following is not None and then is not None else None
+        self._read_ahead.prefetch(_callable(replay, calls), prop.name, ahead)
         if self._replay_passes(self._read_ahead, calls, replay, key, run_example):
             return Attempt(Outcome(Status.PASSED, examples=len(replay["inputs"])))
         after = (key, stream(calls.transcript)) if self._memory is not None else None
@@ -86,9 +98,6 @@ class Shortcuts:
         key: Any,
         run_example: Callable[[dict[str, Any]], None],
     ) -> bool:
-        # Calls to a function that timed out are not made (see gradekit.calls): none goes ahead, nor any
-        # after one, as the property stops there.
-        read_ahead.prefetch(list(takewhile(lambda call: call[0] not in calls.timed_out, replay["calls"])))
         memory = self._memory
         known, openings = memory.passed(key) if memory is not None else (set(), set())
         if known and read_ahead.read_ahead(openings) in known and read_ahead.answers_repeat():
@@ -106,3 +115,9 @@ class Shortcuts:
         if memory is not None and [e[:3] for e in calls.transcript] == [tuple(c) for c in replay["calls"]]:
             memory.keep_pass(key, stream(calls.transcript), opening(calls.transcript))
         return True
+
+
+def _callable(replay: dict[str, list[Any]], calls: Calls) -> list[Any]:
+    """A replay's calls that can be made: calls to a function that timed out are not made (see
+    gradekit.calls), so none goes ahead, nor any after one, as the property stops there."""
+    return list(takewhile(lambda call: call[0] not in calls.timed_out, replay["calls"]))

@@ -26,16 +26,36 @@ Expected = tuple[str, str, bool]  # function, encoded arguments, want_args
 Pending = int | tuple[dict[str, Any], bytes] | PropertyAborted | None
 
 
+class _Section:
+    """One property's calls read ahead: those sent, in order, each with its pending reply; those still
+    to send; and the ones sent for it, which a later call of it need not ask again."""
+
+    def __init__(self, name: str | None, calls: Iterable[Expected]) -> None:
+        self.name = name
+        self.queue: deque[tuple[Expected, Pending]] = deque()
+        self.ahead: deque[Expected] = deque(tuple(c) for c in calls)  # type: ignore[misc]
+        self.asked: set[tuple[str, str]] = set()
+
+
 class ReadAhead:
-    """The replies of one grade's calls, read ahead of the property where a replay says what comes."""
+    """The replies of one grade's calls, read ahead of the property where a replay says what comes.
+
+    While the property being replayed has sent all its calls, the first chunk of the next one's goes
+    too (see `prefetch`), so the worker never waits between properties for the grader to finish
+    checking; the worker answers calls in the order sent, so every call of a property goes before any
+    of the next."""
 
     def __init__(self, session: Session, answers: Answers) -> None:
         self._session = session
         self._answers = answers
         self._replies: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # replayed call -> reply as it came, digest
-        self._queue: deque[tuple[Expected, Pending]] = deque()
-        self._ahead: deque[Expected] = deque()  # expected calls not sent yet
-        self._asked: set[tuple[str, str]] = set()  # calls this property's replay has sent
+        self._current = _Section(None, ())
+        self._next: _Section | None = None  # the next property's calls, sent once the current's are
+        self._following: tuple[str, list[Expected]] | None = None  # that property, until its calls start
+
+    @property
+    def _queue(self) -> deque[tuple[Expected, Pending]]:
+        return self._current.queue
 
     def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
         """The reply to a call: read ahead when it is the next one expected, else asked for now."""
@@ -48,24 +68,36 @@ class ReadAhead:
                 reply = self._reply_to(expected, pending)
                 self._send_ahead()
                 return reply
-            self.drain()
+        self.drain(everything=True)
         worker = self._session.worker
         return worker.call(function, encoded, want_args), worker.last_answer
 
-    def prefetch(self, calls: list[Expected]) -> None:
-        """Send the calls a property is expected to make, so the worker runs ahead of the checks.
+    def prefetch(
+        self, calls: list[Expected], name: str | None = None, following: tuple[str, list[Expected]] | None = None
+    ) -> None:
+        """Send the calls the property `name` is expected to make, so the worker runs ahead of the checks,
+        and then those of the property expected after it, `following` (its name and calls).
 
         They go a chunk at a time, topped up as answers are taken: a property that fails early
-        leaves at most a chunk for the worker to run in vain, not the rest of its examples.
+        leaves at most a chunk for the worker to run in vain, not the rest of its examples. The next
+        property's first chunk goes once every call of this one has: if the properties come as
+        expected, it is already answered when that property starts.
         """
-        self.drain()
-        if calls and hasattr(self._session.worker, "send_calls"):
-            self._ahead = deque(tuple(c) for c in calls)  # type: ignore[misc]
-            self._asked = set()
-            self._send_ahead()
+        if not hasattr(self._session.worker, "send_calls"):
+            return
+        expected = self._next is not None and name is not None and self._next.name == name
+        self.drain(everything=not expected)
+        if expected and self._next is not None:  # still there, unless draining replaced the worker
+            self._current, self._next = self._next, None
+        else:
+            self.forget()
+            self._current = _Section(name, calls)
+        self._following = following
+        self._send_ahead()
 
     def _send_ahead(self, everything: bool = False) -> None:
-        """Send the next chunk once half the last is answered.
+        """Send the current property's next chunk once half the last is answered; once all of them
+        are sent, the first chunk of the property expected next.
 
         A call this submission was already asked while replaying (for an earlier property, or earlier
         in this one) is not sent again: the property gets the answer it gave then. Replayed examples of
@@ -73,36 +105,52 @@ class ReadAhead:
         reach the worker where they are the point: a call that wants its arguments back (the purity
         properties make each such call twice), and every call Hypothesis makes when it searches and
         shrinks.
+        """
+        current = self._current
+        if current.ahead and (everything or len(current.queue) <= AHEAD_CHUNK // 2):
+            self._send(current, len(current.ahead) if everything else AHEAD_CHUNK, hold=everything)
+        elif not current.ahead and not everything and self._following and len(current.queue) <= AHEAD_CHUNK // 2:
+            name, calls = self._following
+            self._following = None
+            self._next = _Section(name, calls)
+            self._send(self._next, AHEAD_CHUNK)
 
-        A worker that cannot take it gets nothing more: it answered nothing for a whole call timeout,
+    def _send(self, section: _Section, count: int, hold: bool = False) -> None:
+        """Send the next `count` of the section's calls, their replies held with `hold` (see
+        worker.Replies).
+
+        A worker that cannot take them gets nothing more: it answered nothing for a whole call timeout,
         or died, so the oldest call in flight is the one that timed out or ended it, and the property
         meets that when it makes the call.
         """
-        if self._ahead and (everything or len(self._queue) <= AHEAD_CHUNK // 2):
-            count = len(self._ahead) if everything else AHEAD_CHUNK
-            chunk = [self._ahead.popleft() for _ in range(min(count, len(self._ahead)))]
-            goes = [self._goes(call) for call in chunk]
-            unsent = [call for call, go in zip(chunk, goes) if go]
-            worker: Any = self._session.worker
-            try:
-                sent = iter(worker.send_calls(unsent, hold=everything) if unsent else ())
-                self._queue.extend((call, next(sent) if go else None) for call, go in zip(chunk, goes))
-            except (CallTimedOut, WorkerDied) as stopped:
-                self._ahead.clear()
-                for index, (expected, pending) in enumerate(self._queue):
+        chunk = [section.ahead.popleft() for _ in range(min(count, len(section.ahead)))]
+        goes = [self._goes(section, call) for call in chunk]
+        unsent = [call for call, go in zip(chunk, goes) if go]
+        worker: Any = self._session.worker
+        try:
+            sent = iter(worker.send_calls(unsent, hold=hold) if unsent else ())
+            section.queue.extend((call, next(sent) if go else None) for call, go in zip(chunk, goes))
+        except (CallTimedOut, WorkerDied) as stopped:
+            self._following = None
+            for stuck in (self._current, self._next):
+                if stuck is None:
+                    continue
+                stuck.ahead.clear()
+                for index, (expected, pending) in enumerate(stuck.queue):
                     if isinstance(pending, int):  # the call the worker was stuck in, or died in
-                        self._queue[index] = (expected, stopped)
-                        break
+                        stuck.queue[index] = (expected, stopped)
+                        return
 
-    def _goes(self, call: Expected) -> bool:
+    def _goes(self, section: _Section, call: Expected) -> bool:
         """Whether a replayed call goes to the worker: not if this submission already answered it, or it
-        is on its way earlier in this queue, whose reply is read by the time this one is reached."""
+        is on its way earlier in this property's queue, whose reply is read by the time this one is
+        reached."""
         if call[2]:
             return True
         key = call[:2]  # the cache's own strings, whose hashes Python keeps
-        if key in self._replies or key in self._asked:
+        if key in self._replies or key in section.asked:
             return False
-        self._asked.add(key)
+        section.asked.add(key)
         return True
 
     def _answer_given(self, call: Expected) -> tuple[dict[str, Any], bytes]:
@@ -172,6 +220,7 @@ class ReadAhead:
         in `timed_out` (which is not called again), with every reply read kept for the property, which
         then goes on from there without asking the worker again.
         """
+        self.drain(everything=True)  # its calls go straight to the worker, so none may be in flight
         alive = list(range(len(traces)))
         position = 0
         worker = self._session.worker
@@ -196,14 +245,19 @@ class ReadAhead:
             position += 1
         return None
 
-    def drain(self) -> None:
-        """Let go of prefetched calls nobody made, so the next reply read is the next one asked for.
+    def drain(self, everything: bool = False) -> None:
+        """Let go of the current property's prefetched calls nobody made (with `everything`, of the next
+        property's too), so the next reply read is the next one asked for.
 
         They get one call's timeout to finish, not one each: a function that takes just under the timeout
         would otherwise hold the grade for the whole queue. Past that, a fresh worker is cheaper.
         """
-        waiting = [pending for _, pending in self._queue if isinstance(pending, int)]
-        self.forget()
+        sections = [self._current, self._next] if everything and self._next is not None else [self._current]
+        waiting = [pending for section in sections for _, pending in section.queue if isinstance(pending, int)]
+        if everything:
+            self.forget()
+        else:
+            self._current = _Section(None, ())
         if waiting:
             worker: Any = self._session.worker
             try:
@@ -212,8 +266,9 @@ class ReadAhead:
                 self._restart()
 
     def forget(self) -> None:
-        self._queue.clear()
-        self._ahead.clear()
+        self._current = _Section(None, ())
+        self._next = None
+        self._following = None
 
     def _restart(self) -> None:
         self.forget()
