@@ -139,3 +139,26 @@ def test_a_property_other_than_the_one_expected_lets_the_calls_sent_for_that_one
     assert f(4) == 4.0 and counting.sent == [1, 1, 1, 1, 1]
     assert f(6) == 6.0, "a call nobody expected: asked for itself once the calls in flight are let go"
     assert counting.sent == [1, 1, 1, 1, 1, 1]
+
+
+def test_a_call_nobody_expected_is_asked_for_and_the_calls_after_it_are_still_read_ahead():
+    """A property whose arguments come from an answer (a loss differing from the solution's in its
+    last digit) makes a call the replay did not: it is asked for alone, and the replay goes on."""
+    counting = _CountingWorker()
+    read_ahead, _, f = plumbing(counting)
+    expected = [("f", "[1]", False), ("f", "[2]", False), ("f", "[3]", False), ("f", "[4]", False)]
+    read_ahead.prefetch(expected, "p")
+    assert counting.sent == [4]
+    assert f(1) == 1.0
+    assert f(2.5) == 5.0, "asked for after the four in flight"
+    assert [f(3), f(4)] == [3.0, 4.0], "`f(2)` was never made: skipped, and the rest read ahead"
+    assert counting.sent == [4, 1]
+
+
+def test_a_repeated_call_whose_first_was_skipped_is_asked_for():
+    counting = _CountingWorker()
+    read_ahead, _, f = plumbing(counting)
+    read_ahead.prefetch([("f", "[1]", False), ("f", "[2]", False), ("f", "[1]", False)], "p")
+    assert counting.sent == [2], "the second [1] waits for the first one's answer"
+    assert f(2) == 2.0, "the first [1] is skipped, unread"
+    assert f(1) == 3.0, "so the second is asked for itself"

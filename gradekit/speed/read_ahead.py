@@ -58,19 +58,47 @@ class ReadAhead:
         return self._current.queue
 
     def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
-        """The reply to a call: read ahead when it is the next one expected, else asked for now."""
-        if self._queue:
-            expected, pending = self._queue[0]
-            if expected == (function, encoded, want_args):
-                self._queue.popleft()
-                if isinstance(pending, PropertyAborted):
-                    raise pending
-                reply = self._reply_to(expected, pending)
+        """The reply to a call: read ahead when it is one expected, else asked for now.
+
+        A call expected further on skips the calls expected before it, which the property did not make.
+        A call not expected at all (its arguments came from an answer, which differs from the
+        solution's in its last digits) is asked for once the replies in flight are read, and the
+        calls expected after it are still read ahead.
+        """
+        call = (function, encoded, want_args)
+        queue = self._queue
+        if queue and queue[0][0] != call:
+            self._skip_to(call)
+        if queue and queue[0][0] == call:
+            _, pending = queue.popleft()
+            if isinstance(pending, PropertyAborted):
+                raise pending
+            if pending is not None or call[:2] in self._replies:  # else the call answering it was skipped
+                reply = self._reply_to(call, pending)
                 self._send_ahead()
                 return reply
-        self.drain(everything=True)
+        self._settle()
         worker = self._session.worker
         return worker.call(function, encoded, want_args), worker.last_answer
+
+    def _skip_to(self, call: Expected) -> None:
+        """Drop the calls expected before `call`, where `call` is expected at all."""
+        queue = self._queue
+        for index, (expected, _) in enumerate(queue):
+            if expected == call:
+                for _ in range(index):
+                    queue.popleft()
+                return
+
+    def _settle(self) -> None:
+        """Make way for a call asked for now, whose reply comes after every call in flight: read the
+        replies to this property's, which it may still use, and let the next property's go."""
+        if not self._read_queue():
+            self._restart()
+            return
+        if self._next is not None:
+            going, self._next, self._following = self._next, None, None
+            self._let_go([going])
 
     def prefetch(
         self, calls: list[Expected], name: str | None = None, following: tuple[str, list[Expected]] | None = None
@@ -247,17 +275,21 @@ class ReadAhead:
 
     def drain(self, everything: bool = False) -> None:
         """Let go of the current property's prefetched calls nobody made (with `everything`, of the next
-        property's too), so the next reply read is the next one asked for.
-
-        They get one call's timeout to finish, not one each: a function that takes just under the timeout
-        would otherwise hold the grade for the whole queue. Past that, a fresh worker is cheaper.
-        """
+        property's too), so the next reply read is the next one asked for."""
         sections = [self._current, self._next] if everything and self._next is not None else [self._current]
-        waiting = [pending for section in sections for _, pending in section.queue if isinstance(pending, int)]
         if everything:
             self.forget()
         else:
             self._current = _Section(None, ())
+        self._let_go(sections)
+
+    def _let_go(self, sections: list[_Section]) -> None:
+        """Wait for the replies to the calls of `sections` still in flight, which are let go.
+
+        They get one call's timeout to finish, not one each: a function that takes just under the timeout
+        would otherwise hold the grade for the whole queue. Past that, a fresh worker is cheaper.
+        """
+        waiting = [pending for section in sections for _, pending in section.queue if isinstance(pending, int)]
         if waiting:
             worker: Any = self._session.worker
             try:
