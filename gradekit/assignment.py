@@ -149,9 +149,13 @@ def _not_found(name: str, folders: dict[str, Path], extra: list[str]) -> str:
 
 
 def load_folder(folder: Path) -> Assignment:
+    return _load(folder, _functions(folder))
+
+
+def _load(folder: Path, functions: dict[str, FunctionSpec]) -> Assignment:
+    """The assignment in `folder`, whose functions.py has been read as `functions`."""
     name = folder.name
     package = _import_package(folder)
-    functions = _functions(folder)
     harness = folder / HARNESS if (folder / HARNESS).is_file() else None
     harness_functions = _function_specs(_import(f"{package.__name__}.harness", folder)) if harness else {}
     build = not (folder / HIDDEN).is_file()
@@ -232,10 +236,11 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
     the chosen one is loaded whole: the others' functions.py is all the choice reads."""
     scored = []
     for name, folder in available(extra).items():
-        matched = defined & set(_functions(folder))
+        functions = _functions(folder)
+        matched = defined & set(functions)
         # Top-level names first: a training step written on a microgpt Value is no autograd submission.
         fit = (len({f for f in matched if "." not in f}), len(matched))
-        scored.append((fit, name, folder))
+        scored.append((fit, name, (folder, functions)))
     scored.sort(key=lambda item: ((-item[0][0], -item[0][1]), item[1]))
     if not scored or scored[0][0][0] == 0:
         raise AssignmentError("no assignment matches the functions this submission defines; name one with --assignment")
@@ -243,7 +248,7 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
         raise AssignmentError(
             f"the submission fits both {scored[0][1]!r} and {scored[1][1]!r}; name one with --assignment"
         )
-    return load_folder(scored[0][2])
+    return _load(*scored[0][2])
 
 
 def _functions(folder: Path) -> dict[str, FunctionSpec]:

@@ -113,31 +113,28 @@ def run_all(
     ordered = sorted(assignment.properties, key=lambda p: p.scale)  # stable: correctness first
     for index, prop in enumerate(ordered):
         remaining = config.check_budget - (time.monotonic() - started)
-        missing = [f for f in prop.functions if f not in session.defined]
-        if missing:
-            outcome = Outcome(Status.ERROR, "; ".join(f"`{f}` is not defined" for f in missing))
-        elif prop.scale and (wrong := [r for r in prop.requires if outcomes[r].status is not Status.PASSED]):
-            outcome = Outcome(Status.FAILED, _not_timed(wrong))
-        elif remaining <= 0:
+        outcome = _not_run(prop, outcomes, session)
+        if outcome is None and remaining <= 0:
             outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {config.check_budget:g} s budget")
-        else:
+        elif outcome is None:
             budget = min(config.property_budget, remaining)
-            following = _expected_next(ordered[index + 1 :], outcomes, session)
+            # Only what a grade reads ahead depends on the property expected next, never a verdict.
+            following = next((p for p in ordered[index + 1 :] if _not_run(p, outcomes, session) is None), None)
             outcome = run_property(prop, calls, shortcuts, seed, _count(prop, config.max_examples), budget, following)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
 
 
-def _expected_next(later: list[Property], outcomes: dict[str, Outcome], session: Session) -> Property | None:
-    """The property expected to run after the current one, as far as is known now: the first of
-    `later` whose functions are defined and, if it is about speed, none of whose required properties
-    has failed yet. Only what a grade reads ahead depends on it, never a verdict."""
-    for prop in later:
-        if any(f not in session.defined for f in prop.functions):
-            continue
-        if prop.scale and any(r in outcomes and outcomes[r].status is not Status.PASSED for r in prop.requires):
-            continue
-        return prop
+def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> Outcome | None:
+    """The outcome of a property settled without running it, as far as `outcomes` tell: a function it
+    calls is not defined, or it is about speed and a property it requires did not pass. None for a
+    property that runs (a required property not run yet counts as passing)."""
+    missing = [f for f in prop.functions if f not in session.defined]
+    if missing:
+        return Outcome(Status.ERROR, "; ".join(f"`{f}` is not defined" for f in missing))
+    failed = [r for r in prop.requires if r in outcomes and outcomes[r].status is not Status.PASSED]
+    if prop.scale and failed:
+        return Outcome(Status.FAILED, _not_timed(failed))
     return None
 
 
