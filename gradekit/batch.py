@@ -334,6 +334,11 @@ def run_pool(
                 learnt = [entry for origin, entry in log[grader.seen :] if origin != grader.process.pid]
                 grader.seen = len(log)
                 grader.give(queue.popleft(), limit, learnt)
+        # The log holds only what some grader has yet to be sent.
+        sent = min(grader.seen for grader in graders)
+        del log[:sent]
+        for grader in graders:
+            grader.seen -= sent
 
     try:
         for _ in range(min(jobs or _cores(), len(students))):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import batch, runner
+from gradekit import assignment, batch, runner
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.speed.read_ahead import ReadAhead
@@ -141,3 +141,34 @@ def test_a_remembered_error_is_named_in_each_students_own_file(cross_entropy, tm
         assert _verdicts(result) == _verdicts(grade(path, cross_entropy, FAST))
         failed = next(t for t in result.tests if t.name == "perplexity_matches_reference")
         assert f"of {path.name})" in failed.message
+
+
+def test_facts_a_remembered_property_would_have_kept_are_kept(remembering, hypothesis_runs):
+    """training_step's properties keep, per submission, whether each update function returns its new
+    values (gradekit.authoring.per_submission), and ask for the arguments back until they know: a
+    property settled from memory must leave those facts as running it would, or every property after
+    it makes other calls than the grade remembered, and runs under Hypothesis again."""
+    training_step = assignment.load("training_step")
+    rows_swapped = training_step.folder / "known_wrong" / "bigram_loss_rows_swapped.py"
+    fresh = _verdicts(grade(rows_swapped, training_step, FAST, memory=remembering))
+    assert hypothesis_runs[0] > 0
+    hypothesis_runs[0] = 0
+    again = _verdicts(grade(rows_swapped, training_step, FAST, memory=remembering))
+    assert hypothesis_runs[0] == 0, "every failing property should have been answered from memory"
+    assert again == fresh == _verdicts(grade(rows_swapped, training_step, FAST))
+
+
+def test_what_a_grader_remembers_is_bounded_in_runs_and_in_bytes(monkeypatch):
+    from gradekit.speed import verdicts
+
+    monkeypatch.setattr(verdicts, "MOST_BYTES", 10_000)
+    monkeypatch.setattr(verdicts, "MOST_SHARED_BYTES", 3_000)
+    memory = Memory()
+    for index in range(8):
+        transcript = [("softmax", "[" + "1.0, " * 400 * (index % 2 + 1) + "]", False, b"x" * 16)]
+        memory.keep_run(("property", index), transcript, "failed", {}, {})
+    kept = [run for runs in memory.traces.values() for run in runs]
+    assert memory.kept == len(kept) and 0 < len(kept) < 8
+    assert memory.kept_bytes == sum(len(e[1]) + len(e[3]) for run in kept for e in run[0]) <= 10_000
+    shared = [entry for entry in memory.new() if entry[0] == "run"]
+    assert shared and all(len(entry[2][0][1]) <= 3_000 for entry in shared) and len(shared) < len(kept)

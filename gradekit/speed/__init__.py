@@ -16,6 +16,8 @@ imports this package; nothing here gives points.
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import takewhile
@@ -74,21 +76,26 @@ class Shortcuts:
         then = self._replay.get(following.name) if following is not None else None
         ahead = (following.name, _callable(then, calls)) if following is not None and then is not None else None
         self._read_ahead.prefetch(_callable(replay, calls), prop.name, ahead)
-        if self._replay_passes(self._read_ahead, calls, replay, key, run_example):
+        # What is remembered is keyed by the facts the property starts from (see gradekit.speed.verdicts).
+        started = _facts(calls.kept)
+        memory = self._memory if started is not None else None
+        key = (key, started)
+        if self._replay_passes(self._read_ahead, calls, replay, key, run_example, memory):
             return Attempt(Outcome(Status.PASSED, examples=len(replay["inputs"])))
-        after = (key, stream(calls.transcript)) if self._memory is not None else None
+        after = (key, stream(calls.transcript)) if memory is not None else None
         calls.begin_property()
-        known = self._memory.runs_after(after) if self._memory is not None else []
-        found = self._read_ahead.follow([t for t, _, _ in known], set(calls.timed_out)) if known else None
+        known = memory.runs_after(after) if memory is not None else []
+        found = self._read_ahead.follow([run[0] for run in known], set(calls.timed_out)) if known else None
         if found is not None:
-            _, outcome, quoted = known[found]
+            _, outcome, quoted, facts = known[found]
+            calls.kept = copy.deepcopy(facts)
             return Attempt(relocate(outcome, quoted, self._session.where))
         return Attempt(after=after)
 
     def learn(self, attempt: Attempt, calls: Calls, outcome: Outcome) -> None:
         """Remember what a run under Hypothesis concluded, for a later submission that answers alike."""
-        if self._memory is not None and attempt.after is not None:
-            self._memory.keep_run(attempt.after, calls.transcript, outcome, calls.quoted)
+        if self._memory is not None and attempt.after is not None and _facts(calls.kept) is not None:
+            self._memory.keep_run(attempt.after, calls.transcript, outcome, calls.quoted, copy.deepcopy(calls.kept))
 
     def _replay_passes(
         self,
@@ -97,11 +104,13 @@ class Shortcuts:
         replay: dict[str, list[Any]],
         key: Any,
         run_example: Callable[[dict[str, Any]], None],
+        memory: Memory | None,
     ) -> bool:
-        memory = self._memory
-        known, openings = memory.passed(key) if memory is not None else (set(), set())
-        if known and read_ahead.read_ahead(openings) in known and read_ahead.answers_repeat():
+        known, openings = memory.passed(key) if memory is not None else ({}, set())
+        digest = read_ahead.read_ahead(openings) if known else None
+        if digest in known and read_ahead.answers_repeat():
             read_ahead.drain()
+            calls.kept = copy.deepcopy(known[digest])
             return True
         for inputs in replay["inputs"]:
             try:
@@ -112,9 +121,24 @@ class Shortcuts:
                 return False
         read_ahead.drain()
         # Only a replay that made exactly the calls sent: those are what a later submission's replay reads.
-        if memory is not None and [e[:3] for e in calls.transcript] == [tuple(c) for c in replay["calls"]]:
-            memory.keep_pass(key, stream(calls.transcript), opening(calls.transcript))
+        if (
+            memory is not None
+            and [e[:3] for e in calls.transcript] == [tuple(c) for c in replay["calls"]]
+            and _facts(calls.kept) is not None
+        ):
+            memory.keep_pass(key, stream(calls.transcript), opening(calls.transcript), copy.deepcopy(calls.kept))
         return True
+
+
+def _facts(kept: dict[str, Any]) -> str | None:
+    """The facts properties keep about a submission (gradekit.authoring.per_submission), as part of
+    a key: their repr, where they are plain data; None otherwise (the repr of an object may name its
+    address), and a property that starts or ends with such facts is not remembered."""
+    try:
+        json.dumps(kept)
+    except (TypeError, ValueError):
+        return None
+    return repr(kept)
 
 
 def _callable(replay: dict[str, list[Any]], calls: Calls) -> list[Any]:
