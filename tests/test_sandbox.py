@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -436,6 +437,7 @@ def test_opening_the_assignment_for_writing_is_refused(grade_file):
 PROTOCOL_SOURCE = '''
 import json
 import os
+import select
 import sys
 import time
 
@@ -949,6 +951,7 @@ def test_workers_start_alone_again_once_their_template_is_lost():
 TURNS_SOURCE = """
 import ctypes
 import os
+import select
 import signal
 
 
@@ -1065,3 +1068,50 @@ def test_a_worker_in_a_sandbox_that_starts_is_not_probed_first():
         assert running.isolated and running.note is None
         assert running.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
     assert isolation.unavailable.cache_info().misses == 0
+
+
+class _StoppedWhileWaiting:
+    """`select` for gradekit.sandbox.isolation alone, as if Ctrl-C or SIGTERM came while the grader
+    waited for bubblewrap to say its sandbox had started."""
+
+    POLLIN, POLLHUP = select.POLLIN, select.POLLHUP
+
+    class _Poller:
+        def register(self, fd: int, events: int) -> None:
+            pass
+
+        def poll(self, timeout: float) -> list[tuple[int, int]]:
+            raise KeyboardInterrupt
+
+    @classmethod
+    def poll(cls) -> _Poller:
+        return cls._Poller()
+
+
+def _children() -> set[int]:
+    """This process's child processes still there (exited but not waited for counts too)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("start", ["a worker", "a class's template"])
+def test_a_stop_while_the_sandbox_starts_leaves_no_bubblewrap_behind(start, monkeypatch):
+    """Until bubblewrap says its sandbox has started, nothing but the wait knows it: a stop then
+    (the grade's SIGTERM handler raises) must end it there, or it outlives the grader."""
+    assert isolation.unavailable() is None, isolation.unavailable()
+    before = _children()
+    monkeypatch.setattr(isolation, "select", _StoppedWhileWaiting)
+    with pytest.raises(KeyboardInterrupt):
+        if start == "a worker":
+            Worker.started(Limits())
+        else:
+            with forked_workers(Limits()):
+                pass
+    assert _children() <= before, "bubblewrap outlived the stop"

@@ -109,7 +109,7 @@ class Template:
         self.exits: dict[int, int] = {}
         self.lost = False
         if info >= 0:
-            self._init_pid = isolation.sandbox_pid(info, SPAWN_SECONDS)
+            self._init_pid = isolation.sandbox_pid(self.proc, info, SPAWN_SECONDS)
             os.close(info)
             self._init = isolation.pidfd(self._init_pid)
             if self._init < 0:

@@ -282,7 +282,7 @@ class Worker:
         finally:
             for fd in (*extra, info_write):
                 os.close(fd)
-        self._sandbox_init = isolation.sandbox_pid(info_read, self.limits.load_timeout)
+        self._sandbox_init = isolation.sandbox_pid(proc, info_read, self.limits.load_timeout)
         self._sandbox = isolation.pidfd(self._sandbox_init)
         os.close(info_read)
         return proc
