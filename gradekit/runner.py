@@ -118,9 +118,10 @@ def run_all(
             outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {config.check_budget:g} s budget")
         elif outcome is None:
             budget = min(config.property_budget, remaining)
+            count = _count(prop, config.max_examples)
             # Only what a grade reads ahead depends on the property expected next, never a verdict.
             following = next((p for p in ordered[index + 1 :] if _not_run(p, outcomes, session) is None), None)
-            outcome = run_property(prop, calls, shortcuts, seed, _count(prop, config.max_examples), budget, following)
+            outcome, _ = run_property(prop, calls, shortcuts, seed, count, budget, following)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
 
@@ -157,21 +158,10 @@ def run_property(
     count: int,
     budget: float,
     following: Property | None = None,
-) -> Outcome:
-    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find.
-    `following` is the property expected to run next, which the shortcuts may prepare for."""
-    return _run(prop, calls, shortcuts, seed, count, budget, following)[0]
-
-
-def _run(
-    prop: Property,
-    calls: Calls,
-    shortcuts: speed.Shortcuts,
-    seed: int,
-    count: int,
-    budget: float,
-    following: Property | None = None,
 ) -> tuple[Outcome, Trial]:
+    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find;
+    with the trial that reached it (recording keeps the inputs it saw). `following` is the property
+    expected to run next, which the shortcuts may prepare for."""
     started = time.monotonic()
     calls.begin_property()
     restarts = calls.session.restarts
@@ -209,7 +199,7 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Record
     calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
     properties: speed.Recorded = {}
     for prop in assignment.properties:
-        outcome, trial = _run(prop, calls, shortcuts, seed, _count(prop, max_examples), float("inf"))
+        outcome, trial = run_property(prop, calls, shortcuts, seed, _count(prop, max_examples), float("inf"))
         if outcome.status is Status.PASSED:
             try:
                 inputs = decode(encode(trial.seen))  # as a replay will read them back

@@ -94,8 +94,8 @@ class Shortcuts:
 
     def learn(self, attempt: Attempt, calls: Calls, outcome: Outcome) -> None:
         """Remember what a run under Hypothesis concluded, for a later submission that answers alike."""
-        if self._memory is not None and attempt.after is not None and _facts(calls.kept) is not None:
-            self._memory.keep_run(attempt.after, calls.transcript, outcome, calls.quoted, copy.deepcopy(calls.kept))
+        if self._memory is not None and attempt.after is not None and (facts := _left(calls)) is not None:
+            self._memory.keep_run(attempt.after, calls.transcript, outcome, calls.quoted, facts)
 
     def _replay_passes(
         self,
@@ -124,9 +124,9 @@ class Shortcuts:
         if (
             memory is not None
             and [e[:3] for e in calls.transcript] == [tuple(c) for c in replay["calls"]]
-            and _facts(calls.kept) is not None
+            and (facts := _left(calls)) is not None
         ):
-            memory.keep_pass(key, stream(calls.transcript), opening(calls.transcript), copy.deepcopy(calls.kept))
+            memory.keep_pass(key, stream(calls.transcript), opening(calls.transcript), facts)
         return True
 
 
@@ -139,6 +139,12 @@ def _facts(kept: dict[str, Any]) -> str | None:
     except (TypeError, ValueError):
         return None
     return repr(kept)
+
+
+def _left(calls: Calls) -> dict[str, Any] | None:
+    """The facts a property leaves, as the memory keeps them: a copy, which later properties cannot
+    change; None where they are not plain data."""
+    return copy.deepcopy(calls.kept) if _facts(calls.kept) is not None else None
 
 
 def _callable(replay: dict[str, list[Any]], calls: Calls) -> list[Any]:

@@ -117,8 +117,7 @@ class ReadAhead:
         self.drain(everything=not expected)
         if expected and self._next is not None:  # still there, unless draining replaced the worker
             self._current, self._next = self._next, None
-        else:
-            self.forget()
+        else:  # the drain forgot everything sent ahead
             self._current = _Section(name, calls)
         self._following = following
         self._send_ahead()
