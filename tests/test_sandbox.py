@@ -866,6 +866,33 @@ def test_a_worker_that_exits_raises_worker_died_with_its_code(fresh):
         fresh.call("crash", "[]")
 
 
+BUSY_SOURCE = """
+import time
+
+def busy():
+    time.sleep(0.5)
+    return time.monotonic()
+
+def size(xs):
+    return len(xs)
+"""
+
+
+def test_a_chunk_of_calls_larger_than_a_pipe_is_sent_while_the_worker_is_busy(each_start):
+    """Calls on whole tables make a chunk larger than a pipe holds by default (64 KiB). The grader's
+    write of the next chunk ends while the worker is still in a call of the last, so the grader goes
+    on checking earlier answers instead of waiting for the worker to finish that call and read on."""
+    tables = [encode([[float(i)] * 20_000]) for i in range(4)]  # about 210 KB each
+    with Worker(replace(LIMITS, call_timeout=5.0, **each_start)) as running:
+        assert running.load(BUSY_SOURCE, "busy.py")["ok"]
+        (first,) = running.send_calls([("busy", "[]", False)])
+        rest = running.send_calls([("size", table, False) for table in tables])
+        sent = time.monotonic()
+        finished = running.receive(first)["returned"]
+        assert [running.receive(i)["returned"] for i in rest] == [20_000] * 4
+    assert sent < finished  # the same clock on both sides: the sandbox has no time namespace
+
+
 def test_a_line_on_the_reply_pipe_that_is_not_a_reply_raises_worker_died(fresh):
     with pytest.raises(WorkerDied, match="broke the grader's protocol"):
         fresh.call("scribble", "[]")

@@ -19,6 +19,7 @@ its folder behind.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import functools
 import hashlib
 import json
@@ -50,6 +51,7 @@ from gradekit.sandbox.worker import CALL_SEPARATOR, decode
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
 GRACE_SECONDS = 0.2
+PIPE_BYTES = 1 << 20  # each way: a chunk of calls read ahead, or of their replies, is written whole
 HELD_REPLIES = 4  # reply caps' worth of replies read ahead of the grader before the worker is stopped
 PR_SET_DUMPABLE = 4
 PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
@@ -66,6 +68,21 @@ def wall_backstop(timeout: float) -> float:
     never returns, would never reach its CPU limit. Generous, since wall-clock time is what a busy
     machine stretches, and the time the worker spends waiting for a CPU is left out of it too."""
     return 3 * timeout + 1
+
+
+def _widen(pipe: int) -> None:
+    """Give a pipe room for PIPE_BYTES where the system allows it.
+
+    A pipe holds 64 KiB by default: less than one chunk of calls on whole tables, or a few of their
+    replies. The grader would then wait in its write for the worker to finish the calls before and
+    read, and the worker in its write for the grader to finish checking and read: each would wait on
+    the other instead of working ahead. Past the system's limits on pipes the default stays; only
+    how soon answers come changes.
+    """
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if setting is not None:
+        with suppress(OSError):
+            fcntl.fcntl(pipe, setting, PIPE_BYTES)
 
 
 def _blocked_roots(protected: tuple[str, ...]) -> list[str]:
@@ -207,6 +224,8 @@ class Worker:
         self.note = None if self.isolated else f"the submission ran without OS isolation: {missing}"
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
+        for fd in (request_read, reply_write):
+            _widen(fd)
         settings = {
             "request_fd": request_read,
             "reply_fd": reply_write,
