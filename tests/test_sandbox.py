@@ -31,10 +31,10 @@ import pytest
 
 import gradekit.speed.read_ahead
 from gradekit.calls import Answers, Calls
-from gradekit.config import GradeConfig, Limits, cache_folder
+from gradekit.config import MIB, GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.result import GradeResult, Status
-from gradekit.sandbox import Worker, isolation
+from gradekit.sandbox import Worker, isolation, process
 from gradekit.sandbox.forkserver import Forked
 from gradekit.sandbox.process import forked_workers, wall_backstop
 from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode
@@ -891,6 +891,24 @@ def test_a_chunk_of_calls_larger_than_a_pipe_is_sent_while_the_worker_is_busy(ea
         finished = running.receive(first)["returned"]
         assert [running.receive(i)["returned"] for i in rest] == [20_000] * 4
     assert sent < finished  # the same clock on both sides: the sandbox has no time namespace
+
+
+def test_the_pipes_of_a_grader_on_every_core_take_at_most_half_of_a_users_pipe_allowance(monkeypatch):
+    """Past a user's allowance for pipes the kernel gives each new pipe of theirs a page or two, other
+    programs' too: however many cores grade at once, their workers' pipes stay within half of it."""
+    soft = int(Path("/proc/sys/fs/pipe-user-pages-soft").read_text()) * os.sysconf("SC_PAGE_SIZE")
+    widths = {}
+    for cores in (1, 2, 48, 128, 4096):
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        process.pipe_bytes.cache_clear()
+        widths[cores] = process.pipe_bytes()
+        assert widths[cores] <= process.PIPE_BYTES
+        assert soft == 0 or cores * 2 * widths[cores] <= soft // 2
+    process.pipe_bytes.cache_clear()
+    if soft == 0 or soft >= 64 * MIB:  # unlimited, or Linux's default allowance
+        assert widths[1] == widths[2] == process.PIPE_BYTES
+    if 0 < soft <= 64 * MIB:
+        assert widths[48] < process.PIPE_BYTES
 
 
 def test_a_line_on_the_reply_pipe_that_is_not_a_reply_raises_worker_died(fresh):

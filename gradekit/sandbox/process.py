@@ -51,7 +51,8 @@ from gradekit.sandbox.worker import CALL_SEPARATOR, decode
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
 GRACE_SECONDS = 0.2
-PIPE_BYTES = 1 << 20  # each way: a chunk of calls read ahead, or of their replies, is written whole
+PIPE_BYTES = 1 << 20  # each way, at most: a chunk of calls read ahead, or of their replies, is written whole
+DEFAULT_PIPE_BYTES = 1 << 16  # what a new pipe holds on Linux
 HELD_REPLIES = 4  # reply caps' worth of replies read ahead of the grader before the worker is stopped
 PR_SET_DUMPABLE = 4
 PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
@@ -71,7 +72,7 @@ def wall_backstop(timeout: float) -> float:
 
 
 def _widen(pipe: int) -> None:
-    """Give a pipe room for PIPE_BYTES where the system allows it.
+    """Give a pipe room for `pipe_bytes()` where the system allows it.
 
     A pipe holds 64 KiB by default: less than one chunk of calls on whole tables, or a few of their
     replies. The grader would then wait in its write for the worker to finish the calls before and
@@ -80,9 +81,27 @@ def _widen(pipe: int) -> None:
     how soon answers come changes.
     """
     setting = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
-    if setting is not None:
+    if setting is not None and pipe_bytes() > DEFAULT_PIPE_BYTES:
         with suppress(OSError):
-            fcntl.fcntl(pipe, setting, PIPE_BYTES)
+            fcntl.fcntl(pipe, setting, pipe_bytes())
+
+
+@functools.cache
+def pipe_bytes() -> int:
+    """How much each of a worker's two pipes may hold: PIPE_BYTES, or less where a grader on every core
+    would take more than half of what the system lets one user hold in pipes.
+
+    Past that allowance (/proc/sys/fs/pipe-user-pages-soft, 64 MiB by default) the kernel refuses to
+    widen any pipe of the user's and gives each new one a page or two, other programs' included.
+    """
+    try:
+        pages = int(Path("/proc/sys/fs/pipe-user-pages-soft").read_text())
+    except (OSError, ValueError):
+        return PIPE_BYTES
+    if pages == 0:  # no allowance set
+        return PIPE_BYTES
+    share = pages * os.sysconf("SC_PAGE_SIZE") // (2 * 2 * (os.cpu_count() or 1))
+    return min(PIPE_BYTES, 1 << max(share.bit_length() - 1, 0))  # the kernel rounds a size up to a power of 2
 
 
 def _blocked_roots(protected: tuple[str, ...]) -> list[str]:
