@@ -9,6 +9,7 @@ folder is deleted with it. The second half drives `gradekit.sandbox.Worker` dire
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import math
@@ -878,10 +879,13 @@ def size(xs):
 """
 
 
-def test_a_chunk_of_calls_larger_than_a_pipe_is_sent_while_the_worker_is_busy(each_start):
+def test_a_chunk_of_calls_larger_than_a_pipe_is_sent_while_the_worker_is_busy(each_start, monkeypatch):
     """Calls on whole tables make a chunk larger than a pipe holds by default (64 KiB). The grader's
     write of the next chunk ends while the worker is still in a call of the last, so the grader goes
-    on checking earlier answers instead of waiting for the worker to finish that call and read on."""
+    on checking earlier answers instead of waiting for the worker to finish that call and read on.
+    The pipes are as wide as on a machine of few cores (see the test below for many)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(process, "pipe_bytes", functools.cache(process.pipe_bytes.__wrapped__))
     tables = [encode([[float(i)] * 20_000]) for i in range(4)]  # about 210 KB each
     with Worker(replace(LIMITS, call_timeout=5.0, **each_start)) as running:
         assert running.load(BUSY_SOURCE, "busy.py")["ok"]
