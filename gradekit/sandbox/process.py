@@ -100,7 +100,8 @@ def pipe_bytes() -> int:
         return PIPE_BYTES
     if pages == 0:  # no allowance set
         return PIPE_BYTES
-    share = pages * os.sysconf("SC_PAGE_SIZE") // (2 * 2 * (os.cpu_count() or 1))
+    # Half the allowance, over a worker's two pipes on every core.
+    share = pages * os.sysconf("SC_PAGE_SIZE") // 2 // (2 * (os.cpu_count() or 1))
     return min(PIPE_BYTES, 1 << max(share.bit_length() - 1, 0))  # the kernel rounds a size up to a power of 2
 
 

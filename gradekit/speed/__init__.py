@@ -134,17 +134,21 @@ def _facts(kept: dict[str, Any]) -> str | None:
     """The facts properties keep about a submission (gradekit.authoring.per_submission), as part of
     a key: their repr, where they are plain data; None otherwise (the repr of an object may name its
     address), and a property that starts or ends with such facts is not remembered."""
-    try:
-        json.dumps(kept)
-    except (TypeError, ValueError):
-        return None
-    return repr(kept)
+    return repr(kept) if _plain(kept) else None
 
 
 def _left(calls: Calls) -> dict[str, Any] | None:
     """The facts a property leaves, as the memory keeps them: a copy, which later properties cannot
     change; None where they are not plain data."""
-    return copy.deepcopy(calls.kept) if _facts(calls.kept) is not None else None
+    return copy.deepcopy(calls.kept) if _plain(calls.kept) else None
+
+
+def _plain(kept: dict[str, Any]) -> bool:
+    try:
+        json.dumps(kept)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _callable(replay: dict[str, list[Any]], calls: Calls) -> list[Any]:
