@@ -10,8 +10,9 @@ are about speed, which known_slow/ shows, and a wrong file fails them only becau
 This is the evidence to weigh a property's example count: fewer examples make a check faster, and a
 count near the worst catch leaves little room for a student's mistake that shows more rarely than
 the bank's do. Hypothesis draws its first examples plainest (zeros, the shortest names), which catch
-little, so the worst catch is often tens of examples. The properties' own counts are in their
-assignment (`max_examples=`, capped by the command's); the ladder caps them the same way.
+little; with fewer examples to spend it reaches varied ones sooner, which is why each count is graded
+rather than read off one run at the full count. The properties' own counts are in their assignment
+(`max_examples=`, capped by the command's); the ladder caps them the same way.
 
     python benchmarks/example_counts.py [--assignment training_step] [--ladder 1,3,10,30,100] [--jobs N]
 """
@@ -25,9 +26,8 @@ from gradekit import assignment
 from gradekit.batch import Student, run_pool
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
-from gradekit.result import GradeResult, Status
-
-FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
+from gradekit.result import GradeResult
+from gradekit.selftest import FAILING
 
 
 def caught(chosen: assignment.Assignment, examples: int, jobs: int | None) -> dict[str, set[str]]:
