@@ -67,7 +67,8 @@ from gradekit.misconceptions import bank
 from gradekit.reports import WRITERS, class_summary, gradebook
 from gradekit.result import GradeResult
 from gradekit.runner import VerdictMemory, recorded
-from gradekit.sandbox.process import forked_workers, stops_kept, uninterrupted
+from gradekit.sandbox.process import forked_workers
+from gradekit.sandbox.stops import stops_kept, uninterrupted
 from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
 
 if TYPE_CHECKING:
@@ -270,13 +271,10 @@ def _columns(stream: TextIO) -> int:
 class _Grader:
     def __init__(self, context: Any, setup: tuple[Any, ...]) -> None:
         """`setup` is what `_serve` takes after its pipe: assignment name, config, folders, remember, and
-        the pool's temporary folder."""
+        the pool's temporary folder. Started and kept `uninterrupted` (see `_start_grader`)."""
         self.connection, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(theirs, *setup), daemon=True)
-        # Ctrl-C or SIGTERM during the fork would be raised inside the fork's own handlers (logging's),
-        # where it is dropped: it is held back until the grader is started, and the grader lets it in.
-        with uninterrupted():
-            self.process.start()
+        self.process.start()
         theirs.close()
         self.student: Student | None = None
         self.deadline = float("inf")
@@ -342,7 +340,7 @@ def run_pool(
 
     try:
         for _ in range(min(jobs or _cores(), len(students))):
-            graders.append(_Grader(context, setup))
+            _start_grader(graders, len(graders), context, setup)
         while queue or any(g.student for g in graders):
             give_work()
             busy = [g for g in graders if g.student is not None]
@@ -363,11 +361,11 @@ def run_pool(
                             raise KeyboardInterrupt(signal.SIGTERM) from None
                         why = f"the grader stopped while grading this file (exit code {grader.process.exitcode})"
                         result = unfinished(student.path, assignment, config, why)
-                        graders[index] = _replace(grader, context, setup)
+                        _start_grader(graders, index, context, setup)
                 elif time.monotonic() >= grader.deadline:
                     why = f"grading did not finish within {limit:g} s, so it was stopped"
                     result = unfinished(student.path, assignment, config, why)
-                    graders[index] = _replace(grader, context, setup)
+                    _start_grader(graders, index, context, setup)
                 else:
                     continue
                 grader.student = None
@@ -398,9 +396,18 @@ def _stop(graders: list[_Grader]) -> None:
         grader.connection.close()
 
 
-def _replace(grader: _Grader, context: Any, setup: tuple[Any, ...]) -> _Grader:
-    _stop([grader])
-    return _Grader(context, setup)
+def _start_grader(graders: list[_Grader], index: int, context: Any, setup: tuple[Any, ...]) -> None:
+    """Start a grader at `index` of the pool's `graders` (at its end to add one), after stopping the
+    one there before.
+
+    Ctrl-C or SIGTERM is held back until the new grader is in the list, where the pool's clean-up
+    finds it: during the fork it would be raised inside the fork's own handlers (logging's), where it
+    is dropped, and just after it the pool would lose the grader and remove its folder under it. The
+    grader lets the signals in itself."""
+    if index < len(graders):
+        _stop([graders[index]])
+    with uninterrupted():
+        graders[index : index + 1] = [_Grader(context, setup)]
 
 
 def _serve(

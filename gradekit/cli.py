@@ -95,7 +95,7 @@ def run() -> NoReturn:
     # graders, forked from here, keep the same pace.
     gc.set_threshold(GC_THRESHOLD, 20, 20)
 
-    from gradekit.sandbox.process import stops_kept
+    from gradekit.sandbox.stops import stops_kept
 
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)

@@ -12,16 +12,21 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 import gradekit.grader
 from gradekit import batch
@@ -155,6 +160,39 @@ def test_a_grader_gets_its_next_student_before_the_last_ones_reports_are_written
         ("record", "ben"),
         ("record", "cat"),
     ]
+
+
+def test_a_stop_as_a_grader_is_forked_stops_that_grader_too(tmp_path, monkeypatch, cross_entropy):
+    """Ctrl-C that lands just as a grader's fork returns is taken once the grader is in the pool's
+    list: else the pool would not stop it, and would remove the folder from under it."""
+    forked = []
+    start = multiprocessing.context.ForkProcess.start
+
+    def interrupted(self):
+        start(self)
+        forked.append(self.pid)
+        signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", interrupted)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    students = [batch.Student(name, EXAMPLES / "submission.py", None) for name in ("ann", "ben")]
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            batch.run_pool(students, cross_entropy, FAST, None, 2, lambda student, result: None)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert forked, "no grader was started"
+    assert not [pid for pid in forked if _child(pid)], "a grader was left to itself"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _child(pid: int) -> bool:
+    """Whether `pid` is a child of this process not yet waited for, running or not."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid()
+    except OSError:
+        return False
 
 
 def test_every_file_is_read_once_before_grading_and_graded_as_read(tmp_path, monkeypatch, cross_entropy):

@@ -271,7 +271,7 @@ def test_a_stop_raised_inside_a_garbage_collector_callback_is_not_lost():
     """Python drops what a gc callback raises (Hypothesis keeps one): the stop is raised again after it."""
     code = """
 import gc, signal, time
-from gradekit.sandbox.process import stops_kept
+from gradekit.sandbox.stops import stops_kept
 
 def interrupted(signum, frame):
     raise KeyboardInterrupt(signum)

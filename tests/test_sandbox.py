@@ -1164,3 +1164,34 @@ def test_a_stop_while_the_sandbox_starts_leaves_no_bubblewrap_behind(start, monk
             with forked_workers(Limits()):
                 pass
     assert _children() <= before, "bubblewrap outlived the stop"
+
+
+def _stopped_once_started(popen: type[subprocess.Popen[bytes]]) -> object:
+    """`subprocess.Popen`, with Ctrl-C coming just after the fork, before the caller has the handle."""
+
+    def start(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        started = popen(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)
+        return started
+
+    return start
+
+
+@pytest.mark.parametrize("start", ["a worker", "a class's template"])
+def test_a_stop_as_bubblewrap_is_forked_leaves_no_bubblewrap_behind(start, monkeypatch):
+    """A stop may land inside `subprocess.Popen`, after bubblewrap was forked: it is taken once the
+    handle is kept where the clean-up finds it, or the only handle on bubblewrap is lost with it."""
+    assert isolation.unavailable() is None, isolation.unavailable()
+    before = _children()
+    monkeypatch.setattr(subprocess, "Popen", _stopped_once_started(subprocess.Popen))
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            if start == "a worker":
+                Worker.started(Limits())
+            else:
+                with forked_workers(Limits()):
+                    pass
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert _children() <= before, "bubblewrap outlived the stop"

@@ -44,6 +44,7 @@ from typing import Any
 
 from gradekit.errors import GradekitError
 from gradekit.sandbox import isolation
+from gradekit.sandbox.stops import deferred
 
 SPAWN_SECONDS = 10.0  # a template that forks no worker in this long is treated as lost
 REPORT_SECONDS = 10.0  # nor one that does not report, in this long, the end of a worker that was killed
@@ -68,53 +69,69 @@ class Template:
         sandbox with these folders covered, as a worker would. The template is started as a worker is."""
         self.directory = tempfile.mkdtemp(prefix="gradekit-template-")
         self.hidden = hidden
+        self.proc: subprocess.Popen[bytes] | None = None
         self._init = -1  # sandboxed: a pidfd of the sandbox's init, whose death ends everything in it
         self._init_pid: int | None = None
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        if "user" in switch:
-            os.chown(self.directory, switch["user"], switch["group"])
+        self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.exits: dict[int, int] = {}
+        self.lost = False
+        try:
+            if "user" in switch:
+                os.chown(self.directory, switch["user"], switch["group"])
+            started, info = self._start(script, theirs, environment, switch)
+            if info >= 0:
+                try:
+                    self._init_pid = isolation.sandbox_pid(started, info, SPAWN_SECONDS)
+                finally:
+                    os.close(info)
+                self._init = isolation.pidfd(self._init_pid)
+                if self._init < 0:
+                    raise GradekitError("the worker template's sandbox did not start")
+        except BaseException:  # an error, or a stop: whatever was started is ended
+            self.close()
+            raise
+        finally:
+            theirs.close()
+
+    def _start(
+        self, script: str, theirs: socket.socket, environment: Callable[[str], dict[str, str]], switch: dict[str, Any]
+    ) -> tuple[subprocess.Popen[bytes], int]:
+        """Start the template process, in the OS sandbox where `hidden` is given, its handle kept in
+        `proc` before a stop can land (see stops.py); that handle, and the descriptor bubblewrap tells
+        the sandbox's first process on (-1 unsandboxed)."""
         argv = [sys.executable, script, "--template", str(theirs.fileno())]
         home, keep, info = self.directory, [], -1  # keep: descriptors the template is given, then closed here
         try:
-            if hidden is not None:
+            if self.hidden is not None:
                 keep.append(isolation.worker_filter())
                 info, info_write = os.pipe()
                 keep.append(info_write)
                 inside = [sys.executable, isolation.INSIDE_SCRIPT, *argv[2:], str(keep[0])]
-                argv, extra = isolation.command(inside, self.directory, hidden, info_write, script, forks=True)
+                argv, extra = isolation.command(inside, self.directory, self.hidden, info_write, script, forks=True)
                 keep += extra
                 home = isolation.INSIDE_FOLDER
-            self.proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                cwd=self.directory,
-                env=environment(home),
-                pass_fds=(theirs.fileno(), *keep),
-                start_new_session=True,
-                **switch,
-            )
-        except OSError as error:
-            ours.close()
+            with deferred():
+                self.proc = started = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd=self.directory,
+                    env=environment(home),
+                    pass_fds=(theirs.fileno(), *keep),
+                    start_new_session=True,
+                    **switch,
+                )
+        except BaseException as error:
             if info >= 0:
                 os.close(info)
-            shutil.rmtree(self.directory, ignore_errors=True)
-            raise GradekitError(f"the worker template could not be started: {error}") from None
+            if isinstance(error, OSError):
+                raise GradekitError(f"the worker template could not be started: {error}") from None
+            raise
         finally:
-            theirs.close()
             for fd in keep:
                 os.close(fd)
-        self.channel = ours
-        self.exits: dict[int, int] = {}
-        self.lost = False
-        if info >= 0:
-            self._init_pid = isolation.sandbox_pid(self.proc, info, SPAWN_SECONDS)
-            os.close(info)
-            self._init = isolation.pidfd(self._init_pid)
-            if self._init < 0:
-                self.close()
-                raise GradekitError("the worker template's sandbox did not start")
+        return started, info
 
     def spawn(self, request: dict[str, Any], fds: tuple[int, int, int]) -> Forked:
         """A worker forked with `request` (settings, directory, environment) and these descriptors:
@@ -192,11 +209,12 @@ class Template:
                 signal.pidfd_send_signal(self._init, signal.SIGKILL)
             os.close(self._init)
             self._init = -1
-        try:
-            self.proc.wait(timeout=1.0)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

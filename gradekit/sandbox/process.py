@@ -11,9 +11,9 @@ timeout, never the grade); a reply has a size cap and all the replies of one wor
 when polite signals are ignored, so nothing the submission started survives. Everything read from
 the worker is data to check, never to trust.
 
-Ctrl-C or SIGTERM may come at any moment: a start cut short stops what it had started, and `stop`
-holds both signals back until it is done (`uninterrupted`), so neither leaves a worker running or
-its folder behind.
+Ctrl-C or SIGTERM may come at any moment (see stops.py): a start cut short stops what it had
+started, whose handle is kept before a stop can land (`deferred`), and `stop` holds both signals back
+until it is done (`uninterrupted`), so neither leaves a worker running or its folder behind.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,7 @@ from gradekit.config import Limits, cache_folder, search_path
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.sandbox import isolation
 from gradekit.sandbox.forkserver import Forked, Template, TemplateLost
+from gradekit.sandbox.stops import deferred, uninterrupted
 from gradekit.sandbox.worker import CALL_SEPARATOR, decode
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -60,8 +61,6 @@ POLL_SECONDS = 0.1  # the longest a wait sleeps before it looks at the worker's 
 # /proc counts CPU time in clock ticks, and the parent reads it up to a poll slice late; a call that ends
 # near its limit is judged by the CPU time its own reply reports, so the parent stops only clear overruns.
 CPU_MARGIN = 0.25
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-RESEND_SECONDS = 0.01  # after a stop was dropped inside a callback (see `stops_kept`)
 
 
 def wall_backstop(timeout: float) -> float:
@@ -264,7 +263,7 @@ class Worker:
         try:
             self.proc = self._forked(account, settings, (request_read, reply_write, self._output))
             if self.proc is None:
-                self.proc = self._alone(account, settings, (request_read, reply_write))
+                self._alone(account, settings, (request_read, reply_write))
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
             who = f" as {self.limits.run_as!r}" if account else ""
             raise GradekitError(f"the worker could not be started{who}: {error}") from None
@@ -277,23 +276,25 @@ class Worker:
         self._held = 0
         self._cpu_base = 0.0  # a new process has used no CPU time: its first request counts all of it
 
-    def _alone(
-        self, account: tuple[int, int] | None, settings: dict[str, Any], pipes: tuple[int, int]
-    ) -> subprocess.Popen[bytes]:
-        """The worker started on its own: a new interpreter, in a sandbox of its own when isolated."""
+    def _alone(self, account: tuple[int, int] | None, settings: dict[str, Any], pipes: tuple[int, int]) -> None:
+        """Start the worker on its own: a new interpreter, in a sandbox of its own when isolated. Its
+        handle is kept in `proc` before a stop may land (`deferred`), so that `stop` ends it whenever
+        the stop comes."""
         self._own_folder(account)
         if not self.isolated:
-            return subprocess.Popen(
-                [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)],
-                stdin=subprocess.DEVNULL,
-                stdout=self._output,
-                stderr=self._output,
-                cwd=self.directory,
-                env=_worker_environment(self.directory),
-                pass_fds=pipes,
-                start_new_session=True,
-                **_switch(account),
-            )
+            with deferred():
+                self.proc = subprocess.Popen(
+                    [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._output,
+                    stderr=self._output,
+                    cwd=self.directory,
+                    env=_worker_environment(self.directory),
+                    pass_fds=pipes,
+                    start_new_session=True,
+                    **_switch(account),
+                )
+            return
         info_read, info_write = os.pipe()
         extra: tuple[int, ...] = ()
         try:
@@ -304,27 +305,29 @@ class Worker:
                 info_write,
                 script=str(WORKER_SCRIPT),
             )
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=self._output,
-                stderr=self._output,
-                cwd=self.directory,
-                env=_worker_environment(isolation.INSIDE_FOLDER),
-                pass_fds=(*pipes, *extra, info_write),
-                start_new_session=True,
-                **_switch(account),
-            )
-        except OSError:
+            with deferred():
+                self.proc = proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._output,
+                    stderr=self._output,
+                    cwd=self.directory,
+                    env=_worker_environment(isolation.INSIDE_FOLDER),
+                    pass_fds=(*pipes, *extra, info_write),
+                    start_new_session=True,
+                    **_switch(account),
+                )
+        except BaseException:
             os.close(info_read)
             raise
         finally:
             for fd in (*extra, info_write):
                 os.close(fd)
-        self._sandbox_init = isolation.sandbox_pid(proc, info_read, self.limits.load_timeout)
+        try:
+            self._sandbox_init = isolation.sandbox_pid(proc, info_read, self.limits.load_timeout)
+        finally:
+            os.close(info_read)
         self._sandbox = isolation.pidfd(self._sandbox_init)
-        os.close(info_read)
-        return proc
 
     def _own_folder(self, account: tuple[int, int] | None) -> str:
         """The worker's folder of its own, made the first time a start needs one (a worker forked in a
@@ -678,39 +681,6 @@ def signal_name(number: int) -> str:
         if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
             return f"SIGRTMIN+{number - signal.SIGRTMIN}"
         return f"signal {number}"
-
-
-@contextmanager
-def uninterrupted() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back from this thread for the block: a clean-up cut short would leave a
-    process running or a folder behind. One that comes meanwhile is delivered as the block ends."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
-def stops_kept(signal_of: Callable[[BaseException], int | None]) -> None:
-    """Make a stop that a signal handler raised count wherever it landed.
-
-    A handler's exception is raised at whatever Python runs next, which may be a callback whose
-    exceptions Python only reports and drops: a garbage collector callback (Hypothesis keeps one), a
-    fork handler (logging keeps one). The stop would be lost and a traceback printed. Here such a
-    report, of an exception `signal_of` maps to a signal, has this process sent that signal again
-    RESEND_SECONDS later (by SIGALRM, which gradekit's graders use for nothing else): by then Python
-    is out of the callback, and the handler's exception goes where it should."""
-    default = sys.unraisablehook
-
-    def report(unraisable: Any) -> None:
-        number = signal_of(unraisable.exc_value) if unraisable.exc_value is not None else None
-        if number is None:
-            default(unraisable)
-            return
-        signal.signal(signal.SIGALRM, lambda signum, frame: os.kill(os.getpid(), number))
-        signal.setitimer(signal.ITIMER_REAL, RESEND_SECONDS)
-
-    sys.unraisablehook = report
 
 
 def _unnamed_file() -> int:
