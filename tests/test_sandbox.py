@@ -1177,7 +1177,7 @@ def _stopped_once_started(popen: type[subprocess.Popen[bytes]]) -> object:
     return start
 
 
-@pytest.mark.parametrize("start", ["a worker", "a class's template"])
+@pytest.mark.parametrize("start", ["a worker", "a class's template", "the machine's probe"])
 def test_a_stop_as_bubblewrap_is_forked_leaves_no_bubblewrap_behind(start, monkeypatch):
     """A stop may land inside `subprocess.Popen`, after bubblewrap was forked: it is taken once the
     handle is kept where the clean-up finds it, or the only handle on bubblewrap is lost with it."""
@@ -1189,9 +1189,11 @@ def test_a_stop_as_bubblewrap_is_forked_leaves_no_bubblewrap_behind(start, monke
         with pytest.raises(KeyboardInterrupt):
             if start == "a worker":
                 Worker.started(Limits())
-            else:
+            elif start == "a class's template":
                 with forked_workers(Limits()):
                     pass
+            else:
+                isolation.unavailable.__wrapped__()
     finally:
         signal.signal(signal.SIGINT, handler)
     assert _children() <= before, "bubblewrap outlived the stop"

@@ -35,6 +35,8 @@ import sys
 import tempfile
 import time
 
+from gradekit.sandbox.stops import deferred
+
 # The worker's private folder as the worker sees it: under a name no system uses, so no runtime folder
 # shown (a virtual environment under /tmp, say) is ever hidden beneath it.
 INSIDE_FOLDER = "/sandbox/home"
@@ -112,27 +114,42 @@ def unavailable() -> str | None:
         return missing
     folder = tempfile.mkdtemp(prefix="gradekit-probe-")
     try:
-        argv, keep = command([sys.executable, "-c", "pass"], folder, ())
-        try:
-            probe = subprocess.run(
-                argv,
-                pass_fds=keep,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=PROBE_SECONDS,
-                env={"PATH": os.defpath},
-            )
-        finally:
-            for fd in keep:
-                os.close(fd)
+        code, said = _probe(*command([sys.executable, "-c", "pass"], folder, ()))
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap could not be run ({error})"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    if probe.returncode != 0:
-        said = (probe.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
-        return f"bubblewrap could not start a sandbox here ({said})"
+    if code != 0:
+        last = (said.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
+        return f"bubblewrap could not start a sandbox here ({last})"
     return None
+
+
+def _probe(argv: list[str], keep: tuple[int, ...]) -> tuple[int, bytes]:
+    """Run bubblewrap's `argv`, given the descriptors `keep` (closed here): its exit code and what it
+    said. Whatever cuts the run short (its time limit, Ctrl-C, SIGTERM) kills bubblewrap first, since
+    nothing else knows of it; its handle is kept before a stop can land (see stops.py)."""
+    probe = None
+    try:
+        with deferred():
+            probe = subprocess.Popen(
+                argv,
+                pass_fds=keep,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={"PATH": os.defpath},
+            )
+        said = probe.communicate(timeout=PROBE_SECONDS)[1]
+    except BaseException:
+        if probe is not None:
+            probe.kill()
+            probe.wait()
+        raise
+    finally:
+        for fd in keep:
+            os.close(fd)
+    return probe.returncode, said
 
 
 @functools.cache
