@@ -18,10 +18,11 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -1150,20 +1151,40 @@ def _children() -> set[int]:
     return found
 
 
+def _start_sandboxed(start: str) -> None:
+    """Start what a grade starts in the OS sandbox: a worker, a class's template, or the probe of
+    whether this machine has the sandbox."""
+    if start == "a worker":
+        Worker.started(Limits())
+    elif start == "a class's template":
+        with forked_workers(Limits()):
+            pass
+    else:
+        isolation.unavailable.__wrapped__()
+
+
+def _left_behind(before: set[int], folder: Path) -> list[str]:
+    """This process's children not in `before`, and every process whose command line names `folder`
+    (bubblewrap's, and its child's, which bind the sandbox's folder from there), still there."""
+    named = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with suppress(OSError):
+            if str(folder).encode() in cmdline.read_bytes():
+                named.append(cmdline.parent.name)
+    return sorted({str(pid) for pid in _children() - before} | set(named))
+
+
 @pytest.mark.parametrize("start", ["a worker", "a class's template"])
-def test_a_stop_while_the_sandbox_starts_leaves_no_bubblewrap_behind(start, monkeypatch):
+def test_a_stop_while_the_sandbox_starts_leaves_no_bubblewrap_behind(start, monkeypatch, tmp_path):
     """Until bubblewrap says its sandbox has started, nothing but the wait knows it: a stop then
     (the grade's SIGTERM handler raises) must end it there, or it outlives the grader."""
     assert isolation.unavailable() is None, isolation.unavailable()
     before = _children()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(isolation, "select", _StoppedWhileWaiting)
     with pytest.raises(KeyboardInterrupt):
-        if start == "a worker":
-            Worker.started(Limits())
-        else:
-            with forked_workers(Limits()):
-                pass
-    assert _children() <= before, "bubblewrap outlived the stop"
+        _start_sandboxed(start)
+    assert _left_behind(before, tmp_path) == [], "bubblewrap outlived the stop"
 
 
 def _stopped_once_started(popen: type[subprocess.Popen[bytes]]) -> object:
@@ -1178,22 +1199,18 @@ def _stopped_once_started(popen: type[subprocess.Popen[bytes]]) -> object:
 
 
 @pytest.mark.parametrize("start", ["a worker", "a class's template", "the machine's probe"])
-def test_a_stop_as_bubblewrap_is_forked_leaves_no_bubblewrap_behind(start, monkeypatch):
+def test_a_stop_as_bubblewrap_is_forked_leaves_no_bubblewrap_behind(start, monkeypatch, tmp_path):
     """A stop may land inside `subprocess.Popen`, after bubblewrap was forked: it is taken once the
-    handle is kept where the clean-up finds it, or the only handle on bubblewrap is lost with it."""
+    handle is kept where the clean-up finds it, or the only handle on bubblewrap is lost with it.
+    Killed while it sets the sandbox up, bubblewrap must be killed with its child, which waits for it."""
     assert isolation.unavailable() is None, isolation.unavailable()
     before = _children()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(subprocess, "Popen", _stopped_once_started(subprocess.Popen))
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
-            if start == "a worker":
-                Worker.started(Limits())
-            elif start == "a class's template":
-                with forked_workers(Limits()):
-                    pass
-            else:
-                isolation.unavailable.__wrapped__()
+            _start_sandboxed(start)
     finally:
         signal.signal(signal.SIGINT, handler)
-    assert _children() <= before, "bubblewrap outlived the stop"
+    assert _left_behind(before, tmp_path) == [], "bubblewrap outlived the stop"

@@ -199,7 +199,8 @@ class Template:
         return message
 
     def close(self) -> None:
-        """End the template (it exits when its channel closes; its workers are stopped by their Workers)."""
+        """End the template, killed with its process group (see `isolation.kill`: a sandbox that never
+        started may have left bubblewrap's child waiting); its workers are stopped by their Workers."""
         if self.lost:
             return
         self.lost = True
@@ -210,11 +211,7 @@ class Template:
             os.close(self._init)
             self._init = -1
         if self.proc is not None:
-            try:
-                self.proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            isolation.kill(self.proc)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

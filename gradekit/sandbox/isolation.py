@@ -30,10 +30,12 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import suppress
 
 from gradekit.sandbox.stops import deferred
 
@@ -139,12 +141,12 @@ def _probe(argv: list[str], keep: tuple[int, ...]) -> tuple[int, bytes]:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 env={"PATH": os.defpath},
+                start_new_session=True,
             )
         said = probe.communicate(timeout=PROBE_SECONDS)[1]
     except BaseException:
         if probe is not None:
-            probe.kill()
-            probe.wait()
+            kill(probe)
         raise
     finally:
         for fd in keep:
@@ -261,14 +263,26 @@ def sandbox_pid(bubblewrap: subprocess.Popen[bytes], info: int, seconds: float) 
                 break
             data += chunk
     except BaseException:
-        bubblewrap.kill()
-        bubblewrap.wait()
+        kill(bubblewrap)
         raise
     try:
         pid = json.loads(data)["child-pid"]
     except (ValueError, KeyError, TypeError):
         return None
     return pid if type(pid) is int and pid > 0 else None
+
+
+def kill(bubblewrap: subprocess.Popen[bytes]) -> None:
+    """SIGKILL `bubblewrap`, started in a session of its own, with its whole process group, and reap it.
+
+    Until bubblewrap has set up the sandbox's namespaces, its child waits for it to say so, in its
+    process group and with no parent-death signal yet: bubblewrap killed alone (or dead of a SIGPIPE
+    on its `--info-fd`), the child would wait for ever. The group is signalled only while bubblewrap
+    is not yet reaped, so its number cannot have been given to another process."""
+    if bubblewrap.returncode is None:
+        with suppress(ProcessLookupError):
+            os.killpg(bubblewrap.pid, signal.SIGKILL)
+    bubblewrap.wait()
 
 
 def pidfd(pid: int | None) -> int:
