@@ -7,8 +7,8 @@ and worker together: what a busy machine still has to find), and examples per se
 them the floor, starting Python and importing Hypothesis and NumPy (`python -c "import hypothesis,
 numpy"`), timed in the same rounds. The ratios are what to quote: cold over warm (target at most
 1.2) and warm over the floor (target at most 2.5). The warm runs go round the submissions in turn,
-so everything is compared at the same moments. Each assignment runs 100 examples per property (for
-training_step: 25 for its whole-step properties, 50 for its table ones; see its properties.py).
+so everything is compared at the same moments. Each assignment runs 100 examples per property, or
+fewer where its properties.py says so (training_step: 30, and 25 for its whole-step properties).
 
     python benchmarks/check_speed.py [--runs 7]
 """
