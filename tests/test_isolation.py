@@ -592,3 +592,28 @@ def test_a_folder_inside_an_installed_gradekit_is_covered_with_it_not_again(tmp_
     (package / "reference").mkdir()
     hidden = (str(package / "assignments"), str(package / "reference"))
     assert isolation._covered([str(tmp_path)], hidden) == [str(package)]
+
+
+def test_killing_bubblewrap_as_it_sets_a_sandbox_up_ends_its_waiting_child_too(tmp_path):
+    """Until bubblewrap says the namespaces are ready, its child waits for it, with no parent-death
+    signal yet: `isolation.kill` ends them both. Here bubblewrap is held at that moment by
+    `--userns-block-fd`, which it reads before it lets the child go on."""
+    info_read, info_write = os.pipe()
+    block_read, block_write = os.pipe()
+    argv, keep = isolation.command([sys.executable, "-c", "pass"], str(tmp_path), (), info_write)
+    argv.remove("--disable-userns")  # which bubblewrap refuses beside --userns-block-fd
+    argv[argv.index("--") : argv.index("--")] = ["--userns-block-fd", str(block_read)]
+    bubblewrap = subprocess.Popen(argv, pass_fds=(*keep, info_write, block_read), start_new_session=True)
+    for fd in (*keep, info_write, block_read):
+        os.close(fd)
+    try:
+        child = isolation.sandbox_pid(bubblewrap, info_read, 10.0)
+        assert child is not None and Path(f"/proc/{child}").exists(), "the child was not waiting"
+        isolation.kill(bubblewrap)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{child}/cmdline").exists() and Path(f"/proc/{child}/cmdline").read_bytes():
+            assert time.monotonic() < deadline, "bubblewrap's child outlived it"
+            time.sleep(0.05)
+    finally:
+        os.close(info_read)
+        os.close(block_write)

@@ -1165,13 +1165,19 @@ def _start_sandboxed(start: str) -> None:
 
 def _left_behind(before: set[int], folder: Path) -> list[str]:
     """This process's children not in `before`, and every process whose command line names `folder`
-    (bubblewrap's, and its child's, which bind the sandbox's folder from there), still there."""
-    named = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with suppress(OSError):
-            if str(folder).encode() in cmdline.read_bytes():
-                named.append(cmdline.parent.name)
-    return sorted({str(pid) for pid in _children() - before} | set(named))
+    (bubblewrap's, and its child's, which bind the sandbox's folder from there), still there once the
+    kernel has had a few seconds to end what was killed: a process left waiting stays for ever."""
+    deadline = time.monotonic() + 5
+    while True:
+        named = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with suppress(OSError):
+                if str(folder).encode() in cmdline.read_bytes():
+                    named.append(cmdline.parent.name)
+        left = sorted({str(pid) for pid in _children() - before} | set(named))
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("start", ["a worker", "a class's template"])

@@ -102,20 +102,16 @@ def test_the_run_is_several_consecutive_steps_over_several_names(training_step):
     assert len(calls) == sum(map(len, runs)), "one train_step call per name of the run"
 
 
-def test_whole_step_and_table_properties_run_their_own_smaller_number_of_examples(training_step):
+def test_every_correctness_property_runs_fewer_examples_and_whole_steps_fewest(training_step):
     correctness = [p for p in training_step.properties if not p.scale]
-    capped = {p.name: p.max_examples for p in correctness if p.max_examples}
-    costly = {
-        p.name
-        for p in correctness
-        if p.functions == ("train_step",) or set(p.functions) <= {"bigram_loss", "bigram_grad"}
-    }
-    assert set(capped) == costly
-    assert {capped[p] for p in costly if "train_step" not in p} == {50}
+    steps = {p.name for p in correctness if p.functions == ("train_step",)}
+    counts = {p.name: p.max_examples for p in correctness}
+    assert {counts[name] for name in steps} == {25}
+    assert {count for name, count in counts.items() if name not in steps} == {30}
     result = grade(CORRECT, only(training_step, RUN, "encode_matches_reference"), GradeConfig())
-    runs = {t.name: t.examples for t in result.tests}
-    assert runs == {RUN: capped[RUN], "encode_matches_reference": GradeConfig().max_examples}
-    assert capped[RUN] < GradeConfig().max_examples
+    assert {t.name: t.examples for t in result.tests} == {RUN: 25, "encode_matches_reference": 30}
+    small = grade(CORRECT, only(training_step, RUN), GradeConfig(max_examples=10))
+    assert [t.examples for t in small.tests] == [10], "--max-examples below a property's own count wins"
 
 
 @pytest.mark.parametrize("bug", ["train_step_gradient_buffer_never_reset", "train_step_counts_steps_itself"])
