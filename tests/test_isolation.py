@@ -607,7 +607,7 @@ def test_killing_bubblewrap_as_it_sets_a_sandbox_up_ends_its_waiting_child_too(t
     for fd in (*keep, info_write, block_read):
         os.close(fd)
     try:
-        child = isolation.sandbox_pid(bubblewrap, info_read, 10.0)
+        child = isolation.sandbox_pid(info_read, 10.0)
         assert child is not None and Path(f"/proc/{child}").exists(), "the child was not waiting"
         isolation.kill(bubblewrap)
         deadline = time.monotonic() + 5

@@ -78,10 +78,10 @@ class Template:
         try:
             if "user" in switch:
                 os.chown(self.directory, switch["user"], switch["group"])
-            started, info = self._start(script, theirs, environment, switch)
+            info = self._start(script, theirs, environment, switch)
             if info >= 0:
                 try:
-                    self._init_pid = isolation.sandbox_pid(started, info, SPAWN_SECONDS)
+                    self._init_pid = isolation.sandbox_pid(info, SPAWN_SECONDS)
                 finally:
                     os.close(info)
                 self._init = isolation.pidfd(self._init_pid)
@@ -95,10 +95,10 @@ class Template:
 
     def _start(
         self, script: str, theirs: socket.socket, environment: Callable[[str], dict[str, str]], switch: dict[str, Any]
-    ) -> tuple[subprocess.Popen[bytes], int]:
+    ) -> int:
         """Start the template process, in the OS sandbox where `hidden` is given, its handle kept in
-        `proc` before a stop can land (see stops.py); that handle, and the descriptor bubblewrap tells
-        the sandbox's first process on (-1 unsandboxed)."""
+        `proc` before a stop can land (see stops.py); the descriptor bubblewrap tells the sandbox's
+        first process on, or -1 unsandboxed."""
         argv = [sys.executable, script, "--template", str(theirs.fileno())]
         home, keep, info = self.directory, [], -1  # keep: descriptors the template is given, then closed here
         try:
@@ -111,7 +111,7 @@ class Template:
                 keep += extra
                 home = isolation.INSIDE_FOLDER
             with deferred():
-                self.proc = started = subprocess.Popen(
+                self.proc = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
@@ -131,7 +131,7 @@ class Template:
         finally:
             for fd in keep:
                 os.close(fd)
-        return started, info
+        return info
 
     def spawn(self, request: dict[str, Any], fds: tuple[int, int, int]) -> Forked:
         """A worker forked with `request` (settings, directory, environment) and these descriptors:

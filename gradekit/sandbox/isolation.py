@@ -244,27 +244,23 @@ def _mounts(hidden: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(args)
 
 
-def sandbox_pid(bubblewrap: subprocess.Popen[bytes], info: int, seconds: float) -> int | None:
+def sandbox_pid(info: int, seconds: float) -> int | None:
     """The pid, as this process sees it, of the sandbox's first process (its PID namespace's init),
-    read from the `--info-fd` pipe of `bubblewrap`, just started; None if it is not told within `seconds`.
+    read from the `--info-fd` pipe of a bubblewrap just started; None if it is not told within `seconds`.
 
     The grader kills that process itself: the kernel then ends everything in the namespace. Relying
     on the init's parent-death signal alone is not enough, since a worker can write the init's memory
-    and clear it. A stop that cuts the wait short (Ctrl-C, SIGTERM) kills `bubblewrap` first: nothing
-    else knows of it yet, and a process it was setting up may outlive the grader."""
+    and clear it. A stop that cuts the wait short leaves bubblewrap to the caller, which kept its
+    handle before the stop could land (see stops.py) and ends it with `kill` or the like."""
     deadline = time.monotonic() + seconds
     data = b""
     poller = select.poll()
     poller.register(info, select.POLLIN | select.POLLHUP)
-    try:
-        while (remaining := deadline - time.monotonic()) > 0 and poller.poll(remaining * 1000):
-            chunk = os.read(info, 4096)
-            if not chunk:
-                break
-            data += chunk
-    except BaseException:
-        kill(bubblewrap)
-        raise
+    while (remaining := deadline - time.monotonic()) > 0 and poller.poll(remaining * 1000):
+        chunk = os.read(info, 4096)
+        if not chunk:
+            break
+        data += chunk
     try:
         pid = json.loads(data)["child-pid"]
     except (ValueError, KeyError, TypeError):

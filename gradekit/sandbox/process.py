@@ -306,7 +306,7 @@ class Worker:
                 script=str(WORKER_SCRIPT),
             )
             with deferred():
-                self.proc = proc = subprocess.Popen(
+                self.proc = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
                     stdout=self._output,
@@ -324,7 +324,7 @@ class Worker:
             for fd in (*extra, info_write):
                 os.close(fd)
         try:
-            self._sandbox_init = isolation.sandbox_pid(proc, info_read, self.limits.load_timeout)
+            self._sandbox_init = isolation.sandbox_pid(info_read, self.limits.load_timeout)
         finally:
             os.close(info_read)
         self._sandbox = isolation.pidfd(self._sandbox_init)
