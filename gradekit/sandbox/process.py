@@ -280,31 +280,17 @@ class Worker:
         """Start the worker on its own: a new interpreter, in a sandbox of its own when isolated. Its
         handle is kept in `proc` before a stop may land (`deferred`), so that `stop` ends it whenever
         the stop comes."""
-        self._own_folder(account)
-        if not self.isolated:
-            with deferred():
-                self.proc = subprocess.Popen(
-                    [sys.executable, str(WORKER_SCRIPT), json.dumps(settings)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=self._output,
-                    stderr=self._output,
-                    cwd=self.directory,
-                    env=_worker_environment(self.directory),
-                    pass_fds=pipes,
-                    start_new_session=True,
-                    **_switch(account),
-                )
-            return
-        info_read, info_write = os.pipe()
-        extra: tuple[int, ...] = ()
+        told = json.dumps(settings)
+        argv, home, info = [sys.executable, str(WORKER_SCRIPT), told], self._own_folder(account), -1
+        keep: list[int] = []  # descriptors it is given besides `pipes`, closed here once it has started
         try:
-            argv, extra = isolation.command(
-                [sys.executable, isolation.INSIDE_SCRIPT, json.dumps(settings)],
-                self.directory,
-                self._hidden(),
-                info_write,
-                script=str(WORKER_SCRIPT),
-            )
+            if self.isolated:
+                info, info_write = os.pipe()
+                keep.append(info_write)
+                inside = [sys.executable, isolation.INSIDE_SCRIPT, told]
+                argv, extra = isolation.command(inside, home, self._hidden(), info_write, script=str(WORKER_SCRIPT))
+                keep += extra
+                home = isolation.INSIDE_FOLDER
             with deferred():
                 self.proc = subprocess.Popen(
                     argv,
@@ -312,22 +298,24 @@ class Worker:
                     stdout=self._output,
                     stderr=self._output,
                     cwd=self.directory,
-                    env=_worker_environment(isolation.INSIDE_FOLDER),
-                    pass_fds=(*pipes, *extra, info_write),
+                    env=_worker_environment(home),
+                    pass_fds=(*pipes, *keep),
                     start_new_session=True,
                     **_switch(account),
                 )
         except BaseException:
-            os.close(info_read)
+            if info >= 0:
+                os.close(info)
             raise
         finally:
-            for fd in (*extra, info_write):
+            for fd in keep:
                 os.close(fd)
-        try:
-            self._sandbox_init = isolation.sandbox_pid(info_read, self.limits.load_timeout)
-        finally:
-            os.close(info_read)
-        self._sandbox = isolation.pidfd(self._sandbox_init)
+        if info >= 0:
+            try:
+                self._sandbox_init = isolation.sandbox_pid(info, self.limits.load_timeout)
+            finally:
+                os.close(info)
+            self._sandbox = isolation.pidfd(self._sandbox_init)
 
     def _own_folder(self, account: tuple[int, int] | None) -> str:
         """The worker's folder of its own, made the first time a start needs one (a worker forked in a
