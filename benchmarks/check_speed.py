@@ -8,7 +8,8 @@ them the floor, starting Python and importing Hypothesis and NumPy (`python -c "
 numpy"`), timed in the same rounds. The ratios are what to quote: cold over warm (target at most
 1.2) and warm over the floor (target at most 2.5). The warm runs go round the submissions in turn,
 so everything is compared at the same moments. Each assignment runs 100 examples per property, or
-fewer where its properties.py says so (training_step: 30, and 25 for its whole-step properties).
+fewer where its properties.py says so (training_step: 30, and 25 for its whole-step properties;
+scale properties one).
 
     python benchmarks/check_speed.py [--runs 7]
 """

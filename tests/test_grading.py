@@ -8,7 +8,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from gradekit import kept_files
+import pytest
+
+from gradekit import assignment, kept_files, runner, strategies
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import Status
@@ -251,3 +253,35 @@ def test_speed_is_not_timed_until_the_values_are_right(grade_file):
     assert len(scale) == 4
     assert all(t.status is Status.FAILED and t.score == 0 and t.counterexample is None for t in scale)
     assert all(t.message.startswith("not timed: speed counts once the values are right") for t in scale)
+
+
+# The size of the one example each built-in scale property runs: the largest its strategy draws.
+LARGEST = {
+    "softmax_scales_to_large_vocabularies": strategies.SCALE_VOCABULARIES[0],
+    "loss_scales_to_large_vocabularies": strategies.SCALE_VOCABULARIES[0],
+    "grad_scales_to_large_vocabularies": strategies.SCALE_VOCABULARIES[0],
+    "sequence_loss_scales_to_long_documents": strategies.SCALE_POSITIONS[0],
+    "bigram_loss_scales_to_long_documents": strategies.SCALE_TOKENS[0],
+    "bigram_grad_scales_to_long_documents": strategies.SCALE_TOKENS[0],
+    "adam_scales_to_many_parameters": strategies.SCALE_PARAMETERS,
+}
+
+
+def _longest(value) -> int:
+    """The length of the longest list anywhere in a drawn input."""
+    if isinstance(value, dict):
+        return max(map(_longest, value.values()), default=0)
+    if isinstance(value, (list, tuple)):
+        return max([len(value), *map(_longest, value)])
+    return 0
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
+def test_each_scale_property_runs_one_example_at_the_largest_size(name):
+    chosen = assignment.load(name)
+    scale = [p for p in chosen.properties if p.scale]
+    inputs = runner.recorded(chosen, chosen.default_seed, GradeConfig().max_examples)
+    assert {p.name for p in scale} <= set(LARGEST)
+    for prop in scale:
+        (example,) = inputs[prop.name]["inputs"]
+        assert _longest(example) == LARGEST[prop.name], prop.name

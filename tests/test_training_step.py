@@ -256,7 +256,7 @@ def test_each_scale_property_takes_two_points_from_the_property_it_requires(trai
     by_name = {p.name: p for p in training_step.properties}
     assert {p.name for p in training_step.properties if p.scale} == set(SCALE)
     for name, required in SCALE.items():
-        assert by_name[name].requires == (required,) and by_name[name].max_examples == 2
+        assert by_name[name].requires == (required,) and by_name[name].max_examples == 1
         assert by_name[name].points == 2 and by_name[required].points == 6
 
 

@@ -20,6 +20,7 @@ from gradekit import at_scale, call, expect, expect_close, has_nan, magnitude, p
 from gradekit.precision import FLOAT32_CAUSE, FLOAT32_STEP, is_float32, slack
 from gradekit.strategies import (
     FLOAT32_LOSSES,
+    SCALE_EXAMPLES,
     extreme_logits,
     extreme_logits_and_target,
     large_vocab_sizes,
@@ -536,7 +537,7 @@ def grad_is_pure(sub, case):
     functions=["softmax"],
     requires=["softmax_matches_reference"],
     scale=True,
-    max_examples=2,
+    max_examples=SCALE_EXAMPLES,
     hint="softmax is linear in the vocabulary: one pass for the max, one for the sum, one to divide.",
 )
 @given(z=logits(large_vocab_sizes()))
@@ -552,7 +553,7 @@ def softmax_scales_to_large_vocabularies(sub, z):
     functions=["cross_entropy_loss"],
     requires=["loss_matches_reference"],
     scale=True,
-    max_examples=2,
+    max_examples=SCALE_EXAMPLES,
     hint="The loss needs one logsumexp over the vocabulary: no loop inside a loop over it.",
 )
 @given(case=logits_and_target(large_vocab_sizes()))
@@ -574,7 +575,7 @@ def loss_scales_to_large_vocabularies(sub, case):
     functions=["sequence_loss"],
     requires=["sequence_loss_matches_reference"],
     scale=True,
-    max_examples=2,
+    max_examples=SCALE_EXAMPLES,
     hint="One loss per position, summed once: the work grows with the positions, not their square.",
 )
 @given(case=long_sequences())
@@ -592,7 +593,7 @@ def sequence_loss_scales_to_long_documents(sub, case):
     functions=["softmax_cross_entropy_grad"],
     requires=["grad_matches_identity"],
     scale=True,
-    max_examples=2,
+    max_examples=SCALE_EXAMPLES,
     hint="Compute softmax once and subtract 1 at the target: the gradient is linear in the vocabulary.",
 )
 @given(case=logits_and_target(large_vocab_sizes()))

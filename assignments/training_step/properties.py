@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from gradekit import at_scale, call, close, coerce, expect, expect_close, magnitude, per_submission, prop
 from gradekit.precision import FLOAT32_STEP, is_float32, tolerances
 from gradekit.strategies import (
+    SCALE_EXAMPLES,
     adam_cases,
     adam_hyperparameters,
     bigram_tables,
@@ -50,7 +51,7 @@ from gradekit.strategies import (
 
 Table = list[list[float]]
 RUN_STEPS = 3
-# Every property runs at most EXAMPLES examples, the whole steps STEP_EXAMPLES and the scale ones 2.
+# Every property runs at most EXAMPLES examples, the whole steps STEP_EXAMPLES and the scale ones SCALE_EXAMPLES.
 # benchmarks/example_counts.py grades the bank of known-wrong files at 1, 3, 10, 30 and 100 examples:
 # every property that catches a file at 100 catches it from 10 on, most from 1 or 3. At 30 each keeps
 # three times that margin, and a check of this assignment no longer costs two of cross_entropy's.
@@ -879,7 +880,7 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
     functions=["bigram_loss"],
     requires=["bigram_loss_matches_reference"],
     scale=True,
-    max_examples=2,
+    max_examples=SCALE_EXAMPLES,
     hint="One logsumexp per position, summed once: the work grows with the tokens, not their square.",
 )
 @given(table=bigram_tables(), tokens=long_token_sequences())
@@ -897,7 +898,7 @@ def bigram_loss_scales_to_long_documents(sub, table, tokens):
     functions=["bigram_grad"],
     requires=["bigram_grad_matches_identity"],
     scale=True,
-    max_examples=2,
+    max_examples=SCALE_EXAMPLES,
     hint="Each position adds to its context row once: no loop over the document inside a loop over it.",
 )
 @given(table=bigram_tables(), tokens=long_token_sequences())
@@ -915,7 +916,7 @@ def bigram_grad_scales_to_long_documents(sub, table, tokens):
     functions=["adam_update"],
     requires=["adam_matches_reference"],
     scale=True,
-    max_examples=2,
+    max_examples=SCALE_EXAMPLES,
     hint="Adam updates each parameter on its own: one pass over the lists, no search or copy per parameter.",
 )
 @given(case=large_adam_cases())
