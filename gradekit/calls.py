@@ -36,6 +36,9 @@ Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_arg
 class Replies(Protocol):
     """Where a call's reply comes from: the worker itself, or answers it was asked for ahead."""
 
+    def encoded(self, arguments: list[Any]) -> str:
+        """The call's arguments as the worker reads them: `encode(arguments)`."""
+
     def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
         """The worker's reply to the call, and the digest of its answer."""
 
@@ -51,6 +54,9 @@ class Direct:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    def encoded(self, arguments: list[Any]) -> str:
+        return encode(arguments)
 
     def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
         worker = self._session.worker
@@ -139,7 +145,7 @@ class Calls:
         if function in self.timed_out:
             log.append(Call(function, args, raised="not called: it timed out earlier", names=names))
             raise TimedOutEarlier(f"`{function}` timed out earlier in this grade, on {self.timed_out[function]}")
-        encoded = encode(list(args))
+        encoded = self.replies.encoded(list(args))
         try:
             reply, answer = self.replies.reply(function, encoded, want_args)
         except CallTimedOut as timeout:

@@ -8,12 +8,15 @@ from collections.abc import Callable
 
 import pytest
 
+from gradekit import runner
 from gradekit.calls import Answers, Calls
 from gradekit.config import GradeConfig
 from gradekit.errors import Unrepeatable
 from gradekit.proxy import StudentFunctions
+from gradekit.sandbox.worker import decode, encode
 from gradekit.session import Session
 from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
+from gradekit.speed.recorded import arguments_digest
 
 
 class _CountingWorker:
@@ -162,3 +165,34 @@ def test_a_repeated_call_whose_first_was_skipped_is_asked_for():
     assert counting.sent == [2], "the second [1] waits for the first one's answer"
     assert f(2) == 2.0, "the first [1] is skipped, unread"
     assert f(1) == 3.0, "so the second is asked for itself"
+
+
+def test_a_replayed_call_whose_arguments_were_recorded_takes_the_recorded_encoding():
+    session = Session(_CountingWorker(), "", "s.py")  # type: ignore[arg-type]
+    table = [[0.5 * i + j for j in range(27)] for i in range(27)]
+    recorded = encode([table, [26, 0, 26]])
+    read_ahead = ReadAhead(session, Answers(), {arguments_digest([table, [26, 0, 26]]): recorded})
+    copy = [[*row] for row in table]
+    assert read_ahead.encoded([copy, [26, 0, 26]]) is not recorded, "no replay runs: encoded afresh"
+    read_ahead.prefetch([("f", recorded, False)], "a property")
+    assert read_ahead.encoded([copy, [26, 0, 26]]) is recorded
+    changed = [[*row] for row in table]
+    changed[3][4] = -0.0 if changed[3][4] == 0.0 else changed[3][4] + 1e-12
+    assert read_ahead.encoded([changed, [26, 0, 26]]) == encode([changed, [26, 0, 26]]) != recorded
+
+
+def test_an_arguments_digest_tells_apart_what_encoding_tells_apart():
+    shared = [0.25] * 9
+    assert arguments_digest([shared, shared]) == arguments_digest([[0.25] * 9, [0.25] * 9]), "sharing is no value"
+    for one, other in [(0.0, -0.0), (1, 1.0), (True, 1), ((1.0,), [1.0]), ("a", "b"), (float("inf"), 1e308)]:
+        assert arguments_digest([one]) != arguments_digest([other]), (one, other)
+    assert arguments_digest([type("Subclass", (float,), {})(1.0)]) is None
+
+
+def test_every_recorded_digest_is_of_arguments_that_encode_back_to_the_recorded_text(cross_entropy):
+    recording = runner.recorded(cross_entropy, cross_entropy.default_seed, GradeConfig().max_examples)
+    pairs = [(d, c[1]) for p in recording.values() for d, c in zip(p["digests"], p["calls"])]
+    assert sum(d is not None for d, _ in pairs) > 0.9 * len(pairs)
+    for digest, encoded in pairs:
+        if digest is not None:
+            assert encode(decode(encoded)) == encoded and arguments_digest(decode(encoded)) == digest

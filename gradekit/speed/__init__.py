@@ -6,7 +6,8 @@ property under Hypothesis only when none does:
     recorded.py    the inputs Hypothesis draws for a passing property, recorded once against the
                    assignment's solution and replayed in order without the engine
     read_ahead.py  the replay's calls sent to the worker before the property makes them, and the
-                   first of the next property's while this one's last are answered
+                   first of the next property's while this one's last are answered; a call whose
+                   arguments match a recorded call's takes its recorded encoding
     verdicts.py    in a class grade, the outcome of answers exactly like an earlier student's
 
 A grade with every shortcut off (`GradeConfig(shortcuts=False)`) equals the grade with them on:
@@ -56,7 +57,7 @@ class Shortcuts:
         self._session = session
         self._replay = replay or {}
         self._memory = memory
-        self._read_ahead = ReadAhead(session, answers) if replay is not None else None
+        self._read_ahead = ReadAhead(session, answers, _encodings(self._replay)) if replay is not None else None
         self.replies: Replies = self._read_ahead or Direct(session)
 
     def attempt(
@@ -149,6 +150,16 @@ def _plain(kept: dict[str, Any]) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _encodings(replay: Recorded) -> dict[bytes, str]:
+    """Each recorded call's encoded arguments by their digest, where one was recorded."""
+    return {
+        digest: call[1]
+        for recorded in replay.values()
+        for digest, call in zip(recorded["digests"], recorded["calls"])
+        if digest is not None
+    }
 
 
 def _callable(replay: dict[str, list[Any]], calls: Calls) -> list[Any]:

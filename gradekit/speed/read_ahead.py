@@ -15,8 +15,9 @@ from typing import Any
 
 from gradekit.calls import Answers, Exchange
 from gradekit.errors import CallTimedOut, PropertyAborted, WorkerDied
-from gradekit.sandbox.worker import decode
+from gradekit.sandbox.worker import decode, encode
 from gradekit.session import Session
+from gradekit.speed.recorded import arguments_digest
 
 AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
 Expected = tuple[str, str, bool]  # function, encoded arguments, want_args
@@ -45,9 +46,10 @@ class ReadAhead:
     checking; the worker answers calls in the order sent, so every call of a property goes before any
     of the next."""
 
-    def __init__(self, session: Session, answers: Answers) -> None:
+    def __init__(self, session: Session, answers: Answers, encodings: dict[bytes, str] | None = None) -> None:
         self._session = session
         self._answers = answers
+        self._encodings = encodings or {}  # a recorded call's arguments, by their digest, as encoded
         self._replies: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # replayed call -> reply as it came, digest
         self._current = _Section(None, ())
         self._next: _Section | None = None  # the next property's calls, sent once the current's are
@@ -56,6 +58,14 @@ class ReadAhead:
     @property
     def _queue(self) -> deque[tuple[Expected, Pending]]:
         return self._current.queue
+
+    def encoded(self, arguments: list[Any]) -> str:
+        """The arguments encoded: while a replay runs, arguments whose digest was recorded take the
+        recorded text, which encoding them would give (see recorded.arguments_digest), and save
+        encoding their tables again; any others are encoded."""
+        if self._current.name is not None and (digest := arguments_digest(arguments)) in self._encodings:
+            return self._encodings[digest]
+        return encode(arguments)
 
     def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
         """The reply to a call: read ahead when it is one expected, else asked for now.

@@ -17,6 +17,11 @@ the cache misses, and only for the very key it was recorded under: the same assi
 gradekit, Hypothesis, NumPy and Python versions; then it is the cache file. Any other machine records
 as before. tests/test_shipped_recordings.py proves each shipped file equals a fresh recording.
 
+Each recorded call keeps a digest of its arguments (`arguments_digest`): while a replay runs, a call
+whose arguments have that digest is sent as recorded instead of encoded again, which is what encoding
+would give. A recording is trusted as its inputs already are: kept by the grader, or carried by the
+assignment.
+
 Both are kept as gradekit.kept_files keeps files (marshal behind a digest, read without trusting
 what is there): a check reads its recording at every start, and marshal gives back the drawn
 inputs, floats and all, faster than JSON text with base64 floats did (benchmarks/check_speed.py
@@ -42,10 +47,11 @@ import gradekit.strategies
 from gradekit import kept_files
 from gradekit.assignment import Assignment
 from gradekit.config import cache_folder
-from gradekit.sandbox.worker import SEPARATOR
+from gradekit.sandbox.worker import SEPARATOR, decode, encode
 
 Recorded = dict[str, dict[str, list[Any]]]
-FORMAT = 5  # bump when what is stored changes: an old file then simply misses
+FORMAT = 6  # bump when what is stored changes: an old file then simply misses
+DIGEST = 16  # bytes of SHA-256 kept of a call's arguments (see `arguments_digest`)
 
 
 def recorded_inputs(
@@ -99,9 +105,30 @@ def ship(
     return path
 
 
+def arguments_digest(arguments: list[Any]) -> bytes | None:
+    """A digest of a call's arguments that differs wherever their values or exact types do, floats
+    to the bit: SHA-256 of marshal's version 2, which writes no references, so equal arguments give
+    equal bytes however they share objects. None for what marshal cannot write (a float subclass).
+
+    Two calls with one digest are encoded alike, so a replayed call whose digest was recorded takes
+    its recorded encoding instead of encoding its tables again (gradekit.speed.read_ahead).
+    """
+    try:
+        return hashlib.sha256(marshal.dumps(arguments, 2)).digest()[:DIGEST]
+    except ValueError:
+        return None
+
+
+def _recorded_digest(encoded: str) -> bytes | None:
+    """The digest of the arguments a recorded call encodes, where encoding them again gives back that
+    very text (so a call whose arguments match it would be encoded so too); None elsewhere."""
+    arguments = decode(encoded)
+    return arguments_digest(arguments) if encode(arguments) == encoded else None
+
+
 def _packed(properties: Recorded) -> dict[str, Any]:
-    """The cache file's contents: the drawn inputs as they are, and each run of floats the calls
-    carry (see `encode`) stored once.
+    """The cache file's contents: the drawn inputs as they are, each run of floats the calls carry
+    (see `encode`) stored once, and the digest of each call's arguments (see `arguments_digest`).
 
     Properties drawn under one seed share most of their tables, so the file is far smaller this way.
     """
@@ -112,7 +139,12 @@ def _packed(properties: Recorded) -> dict[str, Any]:
         return [function, head, [blobs.setdefault(run, len(blobs)) for run in floats], want_args]
 
     stored = {
-        name: {"inputs": p["inputs"], "calls": [packed(*call) for call in p["calls"]]} for name, p in properties.items()
+        name: {
+            "inputs": p["inputs"],
+            "calls": [packed(*call) for call in p["calls"]],
+            "digests": [_recorded_digest(encoded) for _, encoded, _ in p["calls"]],
+        }
+        for name, p in properties.items()
     }
     return {"blobs": list(blobs), "properties": stored}
 
@@ -127,6 +159,7 @@ def _unpacked(stored: dict[str, Any]) -> Recorded:
                 [function, SEPARATOR.join([head, *(blobs[i] for i in runs)]), want_args]
                 for function, head, runs, want_args in p["calls"]
             ],
+            "digests": p["digests"],
         }
         for name, p in stored["properties"].items()
     }
@@ -149,6 +182,9 @@ def _well_formed(stored: dict[str, Any]) -> bool:
             and all(type(i) is int and 0 <= i < len(blobs) for i in c[2])
             for c in p["calls"]
         )
+        and type(p.get("digests")) is list
+        and len(p["digests"]) == len(p["calls"])
+        and all(d is None or (type(d) is bytes and len(d) == DIGEST) for d in p["digests"])
         for p in properties.values()
     )
 
