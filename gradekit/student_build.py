@@ -56,6 +56,8 @@ def write(assignment: Assignment, out: Path) -> Path:
         answers = worked.answers_file(assignment.worked_examples, assignment.worked_answers)
         (built / worked.ANSWERS).write_text(answers)
         _prove(assignment, built, public)
+        for cache in list(built.rglob("__pycache__")):  # what loading the build compiled: a build is its sources
+            shutil.rmtree(cache)
         if target.is_dir():
             shutil.rmtree(target)
         elif target.exists():

@@ -97,6 +97,16 @@ def test_the_modules_public_py_imports_travel_with_it_and_no_others(course, tmp_
     assert built.worked_answers["more_worked"] == [[0.0], [-0.04858735157374196, -3.048587351573742]]
 
 
+def test_a_build_holds_its_sources_and_no_bytecode_where_python_writes_it(course, tmp_path, monkeypatch):
+    """Proving the build loads compiles its modules; on a machine that keeps bytecode (most do) that
+    must not travel to students."""
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
+    full = assignment.load("label_smoothing", [str(course)])
+    built = student_build.write(full, tmp_path / "handout")
+    assert sorted(p.name for p in built.iterdir()) == sorted([*student_build.files(full), worked.ANSWERS])
+    assert list(built.rglob("__pycache__")) == []
+
+
 def test_a_build_whose_answers_are_not_its_public_py_s_says_to_release_again(course, tmp_path):
     full = assignment.load("label_smoothing", [str(course)])
     built = student_build.write(full, tmp_path / "handout")
