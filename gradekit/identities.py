@@ -499,7 +499,7 @@ def compiled_adam_step() -> NumericForm:
 #
 # The givens are the operations themselves (a + b, log a, a ** k, ...). reference/autograd.py types
 # each one's local derivative in beside it; these derive them, and a graph's partial derivatives,
-# with sympy.diff, for tests/test_autograd_reference.py to hold the reference to.
+# with sympy.diff, for tests/test_autograd.py to hold the reference to.
 
 GRAPH_OPERATIONS: dict[str, Callable[..., sp.Expr]] = {
     "add": lambda a, b: a + b,

@@ -13,7 +13,7 @@ An operand is an int, the index of an earlier node, or a float, a plain number: 
 significant digits (mpmath) and only then rounded to floats, so nothing a float computation loses is
 lost here; each comes with a scale, the same computation on absolute values, which bounds what a
 correct float computation may lose to rounding (see `Evaluated`). The local derivatives are those
-gradekit.identities derives with SymPy; tests/test_autograd_reference.py holds the two together and
+gradekit.identities derives with SymPy; tests/test_autograd.py holds the two together and
 checks whole graphs against SymPy's own derivatives.
 """
 
@@ -65,100 +65,94 @@ def evaluate(graph: Graph) -> Evaluated:
     with mpmath.workdps(DIGITS):
         values: list[Any] = []
         scales: list[Any] = []
+        partials: list[list[tuple[int, Any, Any]]] = []
         for node in graph:
-            value, scale = _forward(node, values, scales)
+            value, scale, local = _node(node, values, scales)
             values.append(value)
             scales.append(scale)
-        grads = [mpmath.mpf(0)] * len(graph)
-        grad_scales = [mpmath.mpf(0)] * len(graph)
-        grads[-1] = grad_scales[-1] = mpmath.mpf(1)
+            partials.append(local)
+        grads = [ZERO] * len(graph)
+        grad_scales = [ZERO] * len(graph)
+        grads[-1] = grad_scales[-1] = ONE
         for i in reversed(range(len(graph))):
-            for j, local, magnitude in _locals(graph[i], values, scales):
-                grads[j] += local * grads[i]
-                grad_scales[j] += magnitude * grad_scales[i]
+            for j, derivative, magnitude in partials[i]:
+                if derivative is ONE:  # a sum's: adding the gradient itself is exact, and costs no product
+                    grads[j] += grads[i]
+                elif derivative is MINUS_ONE:
+                    grads[j] -= grads[i]
+                else:
+                    grads[j] += derivative * grads[i]
+                grad_scales[j] += grad_scales[i] if magnitude is ONE else magnitude * grad_scales[i]
         return Evaluated(_floats(values), _floats(grads), _floats(scales), _floats(grad_scales))
+
+
+ZERO, ONE, MINUS_ONE = mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(-1)
 
 
 def _floats(numbers: list[Any]) -> list[float]:
     return [float(x) for x in numbers]
 
 
-def _operand(a: Any, values: list[Any]) -> Any:
-    return values[a] if type(a) is int else mpmath.mpf(a)
+def _operand(a: Any, values: list[Any], scales: list[Any]) -> tuple[Any, Any]:
+    """An operand's value and scale: a node's, or a plain number's own and its magnitude."""
+    if type(a) is int:
+        return values[a], scales[a]
+    x = mpmath.mpf(a)
+    return x, abs(x)
 
 
-def _forward(node: Sequence[Any], values: list[Any], scales: list[Any]) -> tuple[Any, Any]:
-    """A node's value, and its value worked out on magnitudes."""
+def _node(node: Sequence[Any], values: list[Any], scales: list[Any]) -> tuple[Any, Any, list[tuple[int, Any, Any]]]:
+    """A node's value; its value worked out on magnitudes; and for each operand that is a node,
+    (that node, d node / d operand, the magnitude the derivative is worked out at). A product's
+    derivative is the other factor, which may itself have cancelled, so its magnitude is that
+    factor's scale."""
     op = node[0]
     if op == "leaf":
         x = mpmath.mpf(node[1])
-        return x, abs(x)
-    a = _operand(node[1], values)
-    sa = scales[node[1]] if type(node[1]) is int else abs(a)
+        return x, abs(x), []
+    a, sa = _operand(node[1], values, scales)
     if op in BINARY:
-        b = _operand(node[2], values)
-        sb = scales[node[2]] if type(node[2]) is int else abs(b)
+        b, sb = _operand(node[2], values, scales)
         if op == "add":
-            return a + b, sa + sb
-        if op == "sub":
-            return a - b, sa + sb
-        if op == "mul":
-            return a * b, sa * sb
-        if b == 0:
-            raise ValueError("a division by zero")
-        return a / b, (sa + abs(a / b) * sb) / abs(b)
+            value, scale, local = a + b, sa + sb, [(ONE, ONE), (ONE, ONE)]
+        elif op == "sub":
+            value, scale, local = a - b, sa + sb, [(ONE, ONE), (MINUS_ONE, ONE)]
+        elif op == "mul":
+            value, scale, local = a * b, sa * sb, [(b, sb), (a, sa)]
+        else:
+            if b == 0:
+                raise ValueError("a division by zero")
+            value = a / b
+            scale = (sa + abs(value) * sb) / abs(b)
+            local = [(1 / b, 1 / abs(b)), (-a / b**2, sa / b**2)]
+        return value, scale, _on_nodes(node[1:3], local)
     if op == "neg":
-        return -a, sa
-    if op == "log":
+        value, scale, derivative = -a, sa, MINUS_ONE
+    elif op == "log":
         if a <= 0:
             raise ValueError(f"log of {float(a)}")
-        return mpmath.log(a), abs(mpmath.log(a)) + sa / a
-    if op == "exp":
-        return mpmath.exp(a), mpmath.exp(a) * (1 + sa)
-    if op == "relu":
-        return (a if a > 0 else mpmath.mpf(0)), (sa if a > 0 else mpmath.mpf(0))
-    if op == "pow":
+        value = mpmath.log(a)
+        scale, derivative = abs(value) + sa / a, 1 / a
+    elif op == "exp":
+        value = mpmath.exp(a)
+        scale, derivative = value * (1 + sa), value
+    elif op == "relu":
+        value, scale, derivative = (a, sa, ONE) if a > 0 else (ZERO, ZERO, ZERO)
+    elif op == "pow":
         k = node[2]
         if (a == 0 and k < 1) or (a < 0 and not float(k).is_integer()):
             raise ValueError(f"{float(a)} ** {k}")
-        return mpmath.power(a, k), abs(mpmath.power(a, k)) * (1 + abs(k) * sa / abs(a) if a else 1)
-    raise ValueError(f"unknown operation {op!r}")
-
-
-def _locals(node: Sequence[Any], values: list[Any], scales: list[Any]) -> list[tuple[int, Any, Any]]:
-    """(operand node, d node / d operand, the magnitude that derivative is worked out at) for each
-    operand of `node` that is a node: a product's derivative is the other factor, which may itself
-    have cancelled, so its magnitude is that factor's scale."""
-    op = node[0]
-    if op == "leaf":
-        return []
-    a = _operand(node[1], values)
-    if op in BINARY:
-        b = _operand(node[2], values)
-        sa = scales[node[1]] if type(node[1]) is int else abs(a)
-        sb = scales[node[2]] if type(node[2]) is int else abs(b)
-        if op in ("add", "sub"):
-            derivatives: tuple[Any, Any] = (1, -1 if op == "sub" else 1)
-            magnitudes: tuple[Any, Any] = (1, 1)
-        elif op == "mul":
-            derivatives, magnitudes = (b, a), (sb, sa)
-        else:
-            derivatives, magnitudes = (1 / b, -a / b**2), (1 / abs(b), sa / b**2)
-        triples = zip(node[1:3], derivatives, magnitudes)
+        value = mpmath.power(a, k)
+        scale = abs(value) * (1 + abs(k) * sa / abs(a) if a else 1)
+        derivative = k * mpmath.power(a, k - 1) if k != 0 else ZERO
     else:
-        k = node[2] if op == "pow" else 0
-        if op == "neg":
-            derivative: Any = -1
-        elif op == "log":
-            derivative = 1 / a
-        elif op == "exp":
-            derivative = mpmath.exp(a)
-        elif op == "relu":
-            derivative = 1 if a > 0 else 0
-        else:
-            derivative = k * mpmath.power(a, k - 1) if k != 0 else 0
-        triples = zip(node[1:2], (derivative,), (abs(derivative),))
-    return [(j, mpmath.mpf(d), mpmath.mpf(m)) for j, d, m in triples if type(j) is int]
+        raise ValueError(f"unknown operation {op!r}")
+    return value, scale, _on_nodes(node[1:2], [(derivative, abs(derivative))])
+
+
+def _on_nodes(operands: Sequence[Any], local: list[tuple[Any, Any]]) -> list[tuple[int, Any, Any]]:
+    """The (derivative, magnitude) pairs of the operands that are nodes, with their indices."""
+    return [(j, d, m) for j, (d, m) in zip(operands, local) if type(j) is int]
 
 
 def leaf_names(graph: Graph) -> dict[int, str]:
