@@ -29,6 +29,8 @@ UNARY = ("neg", "log", "exp", "relu")
 BINARY = ("add", "sub", "mul", "div")
 SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 DIGITS = 50
+# The constant derivatives `_node` gives: `evaluate` knows a sum's by identity and adds without a product.
+ZERO, ONE, MINUS_ONE = mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(-1)
 
 Graph = list[list[Any]]
 
@@ -84,9 +86,6 @@ def evaluate(graph: Graph) -> Evaluated:
                     grads[j] += derivative * grads[i]
                 grad_scales[j] += grad_scales[i] if magnitude is ONE else magnitude * grad_scales[i]
         return Evaluated(_floats(values), _floats(grads), _floats(scales), _floats(grad_scales))
-
-
-ZERO, ONE, MINUS_ONE = mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(-1)
 
 
 def _floats(numbers: list[Any]) -> list[float]:
