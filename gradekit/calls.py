@@ -27,6 +27,7 @@ from gradekit.errors import (
     WorkerDied,
 )
 from gradekit.result import Call
+from gradekit.sandbox.process import read_reply
 from gradekit.sandbox.worker import encode
 from gradekit.session import Session
 
@@ -70,27 +71,70 @@ class Direct:
 
 
 class Answers:
-    """The first answer a submission gave to each call, for the whole grade."""
+    """The first answer a submission gave to each call, for the whole grade, with its digest (see
+    Worker.last_answer). An answer read ahead is kept as it came, and its numbers are read only if
+    another answer to the same call has another digest: answers that repeat are never read."""
 
     def __init__(self) -> None:
-        self._first: dict[bytes, Any] = {}
+        self._first: dict[bytes, tuple[bytes, Any]] = {}  # call -> its first answer's digest, what it returned
+        self._unread: dict[bytes, tuple[bytes, bytes]] = {}  # call -> digest, reply line of one read ahead
 
-    def check(self, function: str, encoded_args: str, returned: Any) -> None:
-        """Raise Unrepeatable when `returned` is not what the same call answered first."""
-        key = hashlib.sha256(f"{function}{encoded_args}".encode()).digest()[:16]
-        first = self._first.setdefault(key, returned)
-        if first != returned and json.dumps(first) != json.dumps(returned):  # json: NaN equals NaN
+    def check(self, function: str, encoded_args: str, returned: Any, digest: bytes = b"") -> None:
+        """Raise Unrepeatable when `returned` is not what the same call answered first. `digest` is the
+        answer's, or b"" where it has none (the trusted solution's)."""
+        key = _key(function, encoded_args)
+        if self._repeats(key, digest):
+            return
+        first = self._first_answer(key)
+        if first is None:
+            self._first[key] = (digest, returned)
+        elif first[1] != returned and json.dumps(first[1]) != json.dumps(returned):  # json: NaN equals NaN
             message = f"`{function}` gave two different answers to the same input (expected: its first answer)"
-            raise Unrepeatable(message, returned=returned, expected=first)
+            raise Unrepeatable(message, returned=returned, expected=first[1])
 
-    def agree(self, function: str, encoded_args: str, reply: dict[str, Any]) -> bool:
-        """Whether a reply read ahead agrees with the submission's earlier answer to the same call."""
+    def agree(self, function: str, encoded_args: str, line: bytes, digest: bytes) -> bool:
+        """Whether a reply read ahead, as it came (see Worker.receive_line), agrees with the submission's
+        earlier answer to the same call."""
+        key = _key(function, encoded_args)
+        if self._repeats(key, digest):
+            return True
+        if key not in self._first and key not in self._unread:
+            self._unread[key] = (digest, line)
+            return True
         try:
+            reply = read_reply(line)
             if reply.get("ok"):
-                self.check(function, encoded_args, reply["returned"])
-        except Unrepeatable:
+                self.check(function, encoded_args, reply["returned"], digest)
+        except (Unrepeatable, WorkerDied):
             return False
         return True
+
+    def _repeats(self, key: bytes, digest: bytes) -> bool:
+        """Whether an answer with `digest` is the call's first answer again, byte for byte."""
+        first = self._first.get(key) or self._unread.get(key)
+        return bool(digest) and first is not None and first[0] == digest
+
+    def _first_answer(self, key: bytes) -> tuple[bytes, Any] | None:
+        """The call's first answer that returned, its digest and what it returned (read now, if its
+        reply was kept unread); None if it has not returned yet: a reply kept unread that returned
+        nothing is dropped."""
+        if key in self._first:
+            return self._first[key]
+        if key not in self._unread:
+            return None
+        digest, line = self._unread.pop(key)
+        try:
+            reply = read_reply(line)
+        except WorkerDied:
+            return None
+        if not reply.get("ok"):
+            return None
+        self._first[key] = (digest, reply["returned"])
+        return self._first[key]
+
+
+def _key(function: str, encoded_args: str) -> bytes:
+    return hashlib.sha256(f"{function}{encoded_args}".encode()).digest()[:16]
 
 
 class Reply:
@@ -167,7 +211,7 @@ class Calls:
             raise SubmissionRaised(f"`{function}` {said}")
         returned = reply["returned"]
         log.append(Call(function, args, returned=returned, names=names))
-        self.answers.check(function, encoded, returned)
+        self.answers.check(function, encoded, returned, answer)
         return Reply(returned, reply.get("args_after"), self.returns.get(function))
 
     def _restart(self) -> None:

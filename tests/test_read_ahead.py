@@ -3,6 +3,7 @@ makes them, a chunk at a time, and an answer given before is not asked for again
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 
@@ -40,10 +41,13 @@ class _CountingWorker:
         return self.receive(self.send_calls([(function, encoded, want_args)])[0])
 
     def receive(self, request_id: int, timeout: float | None = None) -> dict:
+        return decode(self.receive_line(request_id, timeout).decode())
+
+    def receive_line(self, request_id: int, timeout: float | None = None) -> bytes:
         reply = {"id": request_id, "ok": True, "returned": float(request_id)}
         self.last_line = json.dumps(reply).encode()
         self.last_answer = self.last_line.partition(b", ")[2]
-        return reply
+        return self.last_line
 
 
 def plumbing(worker: _CountingWorker) -> tuple[ReadAhead, Calls, Callable[[int], float]]:
@@ -196,3 +200,46 @@ def test_every_recorded_digest_is_of_arguments_that_encode_back_to_the_recorded_
     for digest, encoded in pairs:
         if digest is not None:
             assert encode(decode(encoded)) == encoded and arguments_digest(decode(encoded)) == digest
+
+
+def _line(returned: object, request_id: int = 1) -> tuple[bytes, bytes]:
+    """A worker's reply line returning `returned`, and its answer digest, as Worker.receive_line gives them."""
+    line = encode({"id": request_id, "cpu": 0.01, "ok": True, "returned": returned}).encode()
+    return line, hashlib.sha256(line.split(b", ", 2)[-1]).digest()[:16]
+
+
+def test_an_answer_read_ahead_that_repeats_the_first_is_never_read():
+    """Comparing a reply read ahead with the call's first answer takes their digests: equal bytes are
+    an equal answer, so a class's repeated answers cost no decoding. Only a different digest is read."""
+    answers = Answers()
+    table = [[i + j / 8 for j in range(9)] for i in range(9)]
+    line, digest = _line(table)
+    assert answers.agree("f", "[1]", line, digest)
+    unreadable = line.replace(b"\t", b"\t!!")  # the same digest, bytes no decoder reads
+    assert answers.agree("f", "[1]", unreadable, digest)
+    answers.check("f", "[1]", table, digest)
+    other_line, other_digest = _line([[*row] for row in table[:-1]] + [[-1.0] * 9], request_id=7)
+    assert not answers.agree("f", "[1]", other_line, other_digest), "read, and found to differ"
+    with pytest.raises(Unrepeatable, match="two different answers") as raised:
+        answers.check("f", "[1]", [[0.0]], b"another digest")
+    assert raised.value.expected == table, "the first answer, read from its line when first needed"
+
+
+def test_answers_alike_in_value_agree_whatever_their_bytes():
+    """Another digest is no verdict: 0.0 and -0.0, or 3 and 3.0, are one answer, as is a NaN and a NaN."""
+    answers = Answers()
+    for arguments, first, again in [("[2]", [0.0, 3], [-0.0, 3.0]), ("[2.5]", [float("nan")], [float("nan")])]:
+        first_line, first_digest = _line(first)
+        again_line, again_digest = _line(again, request_id=2)
+        assert answers.agree("f", arguments, first_line, first_digest)
+        assert answers.agree("f", arguments, again_line, again_digest)
+        answers.check("f", arguments, again)  # the solution's: no digest, compared by value
+
+
+def test_a_first_reply_read_ahead_that_returned_nothing_leaves_the_first_answer_to_come():
+    answers = Answers()
+    error = encode({"id": 1, "cpu": 0.01, "ok": False, "error": {"type": "E", "message": "", "line": None}}).encode()
+    assert answers.agree("f", "[3]", error, b"error digest")
+    answers.check("f", "[3]", [1.0], b"digest")
+    with pytest.raises(Unrepeatable):
+        answers.check("f", "[3]", [2.0], b"another digest")

@@ -47,7 +47,7 @@ from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.sandbox import isolation
 from gradekit.sandbox.forkserver import Forked, Template, TemplateLost
 from gradekit.sandbox.stops import deferred, uninterrupted
-from gradekit.sandbox.worker import CALL_SEPARATOR, decode
+from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, lifted
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
@@ -402,7 +402,16 @@ class Worker:
         return list(range(first, first + len(calls)))
 
     def receive(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> dict[str, Any]:
-        """The reply to `request_id`, skipping replies to earlier requests nobody waits for any more.
+        """The reply to `request_id`, read whole (see `receive_line`)."""
+        reply = read_reply(self.receive_line(request_id, timeout, answer))
+        if not _well_formed(reply, answer):
+            raise WorkerDied(PROTOCOL_BROKEN)
+        return reply
+
+    def receive_line(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> bytes:
+        """The reply to `request_id` as it came, skipping replies to earlier requests nobody waits for
+        any more. Only its JSON part is read here, enough to tell whom it answers and that it answers
+        well formed; `read_reply` reads its numbers, for a caller that needs more than its digest.
 
         CPU time counts from the last whole reply read before this wait (the calls in flight have run
         since), wall-clock time from the start of the wait (until then a worker may have waited on a
@@ -414,21 +423,18 @@ class Worker:
         since = self._clocks(self._cpu_base)
         while True:
             line = self._receive_line(since, timeout)
-            try:
-                reply = decode(line.decode())
-            except ValueError:
-                reply = None
-            if not isinstance(reply, dict):
+            head = _head(line)
+            if head is None:
                 raise WorkerDied(PROTOCOL_BROKEN)
-            if reply.get("id") == request_id:
-                if not _well_formed(reply, answer):
+            if head.get("id") == request_id:
+                if not _well_formed(head, answer):
                     raise WorkerDied(PROTOCOL_BROKEN)
                 self._taken = request_id
-                if reply["cpu"] > timeout:
+                if head["cpu"] > timeout:
                     raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
                 self.last_answer = hashlib.sha256(_answer_part(line)).digest()[:16]
                 self.last_line = line
-                return reply
+                return line
             _enforce(since, self._clocks(self._cpu_now()), timeout)
 
     def _send(self, data: bytes, timeout: float, calls: int) -> None:
@@ -731,6 +737,27 @@ def _enforce(since: _Clocks, now: _Clocks, timeout: float, calls: int = 1) -> No
         raise CallTimedOut(
             f"did not answer within {backstop:g} s while using little CPU time (a sleep, or a read that never returns?)"
         )
+
+
+def read_reply(line: bytes) -> dict[str, Any]:
+    """A reply line read whole, its numbers too; WorkerDied for one the worker could not have sent."""
+    try:
+        reply = decode(line.decode())
+    except ValueError:
+        reply = None
+    if not isinstance(reply, dict):
+        raise WorkerDied(PROTOCOL_BROKEN)
+    return reply
+
+
+def _head(line: bytes) -> dict[str, Any] | None:
+    """A reply's JSON part, its lifted lists of numbers unread (see worker.encode); None where that
+    part is not what `read_reply` would read as a reply."""
+    try:
+        head = json.loads(line.partition(SEPARATOR.encode())[0].decode())
+    except ValueError:
+        return None
+    return head if isinstance(head, dict) and not lifted(head) else None
 
 
 def _answer_part(line: bytes) -> bytes:

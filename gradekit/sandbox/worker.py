@@ -67,6 +67,9 @@ MAX_DEPTH = 8
 PACK_MIN = 8
 SEPARATOR = "\t"  # between an encoded value's JSON and its floats
 CALL_SEPARATOR = "\x1e"  # between a request's calls: never in JSON text (escaped) nor in base64
+# Requests are read through a buffer as large as the pipe may hold: a chunk of calls carrying tables
+# runs to hundreds of kilobytes, which a small buffer reads (and joins) a few kilobytes at a time.
+REQUEST_BUFFER = 1 << 20
 PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
@@ -218,8 +221,13 @@ def decode(text: str) -> Any:
         raise ValueError(f"not an encoded value: {error}") from None
 
 
+def lifted(obj):
+    """Whether a JSON object `encode` wrote stands for a list it lifted out: `decode` reads it as that list."""
+    return "f64" in obj and len(obj) <= 2
+
+
 def _lower(obj, blobs):
-    if "f64" not in obj or len(obj) > 2:
+    if not lifted(obj):
         return obj
     packed = binascii.a2b_base64(blobs[obj["f64"]])
     if len(packed) % 8:
@@ -343,7 +351,7 @@ def serve(settings):
     are decoded when its turn comes, so the first answer goes out at once.
     """
     session = Session()
-    requests = os.fdopen(settings["request_fd"], "rb")
+    requests = os.fdopen(settings["request_fd"], "rb", buffering=REQUEST_BUFFER)
     for line in requests:
         control, *args = line.decode().rstrip("\n").split(CALL_SEPARATOR)
         request = json.loads(control)

@@ -15,16 +15,18 @@ from typing import Any
 
 from gradekit.calls import Answers, Exchange
 from gradekit.errors import CallTimedOut, PropertyAborted, WorkerDied
-from gradekit.sandbox.worker import decode, encode
+from gradekit.sandbox.process import read_reply
+from gradekit.sandbox.worker import encode
 from gradekit.session import Session
 from gradekit.speed.recorded import arguments_digest
 
 AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
 Expected = tuple[str, str, bool]  # function, encoded arguments, want_args
-# A call sent ahead: its request id or, once read, its (reply, answer digest), or the timeout or death
-# that stopped the worker while it ran that call; None for a call not sent, whose answer this
-# submission has given by the time it is reached (see `ReadAhead._send_ahead`).
-Pending = int | tuple[dict[str, Any], bytes] | PropertyAborted | None
+# A call sent ahead: its request id or, once read, its (reply line, answer digest), or the timeout or
+# death that stopped the worker while it ran that call; None for a call not sent, whose answer this
+# submission has given by the time it is reached (see `ReadAhead._send_ahead`). A reply's numbers are
+# read only once the property takes it: one read ahead to compare with a remembered run never is.
+Pending = int | tuple[bytes, bytes] | PropertyAborted | None
 
 
 class _Section:
@@ -84,9 +86,9 @@ class ReadAhead:
             if isinstance(pending, PropertyAborted):
                 raise pending
             if pending is not None or call[:2] in self._replies:  # else the call answering it was skipped
-                reply = self._reply_to(call, pending)
+                line, answer = self._reply_to(call, pending)
                 self._send_ahead()
-                return reply
+                return read_reply(line), answer
         self._settle()
         worker = self._session.worker
         return worker.call(function, encoded, want_args), worker.last_answer
@@ -190,27 +192,22 @@ class ReadAhead:
         section.asked.add(key)
         return True
 
-    def _answer_given(self, call: Expected) -> tuple[dict[str, Any], bytes]:
-        """The reply this submission gave to `call` before, decoded afresh: a property may change what
-        it is given."""
-        line, digest = self._replies[call[:2]]
-        return decode(line.decode()), digest
-
-    def _reply_to(self, call: Expected, pending: Pending) -> tuple[dict[str, Any], bytes]:
-        """The (reply, answer digest) of a call in the queue: given before, read now, or read already."""
+    def _reply_to(self, call: Expected, pending: Pending) -> tuple[bytes, bytes]:
+        """The (reply line, answer digest) of a call in the queue: given before (read afresh when taken,
+        as a property may change what it is given), received now, or received already."""
         if pending is None:
-            return self._answer_given(call)
+            return self._replies[call[:2]]
         if isinstance(pending, int):
             return self._received(call, pending)
         return pending  # type: ignore[return-value]
 
-    def _received(self, call: Expected, request_id: int) -> tuple[dict[str, Any], bytes]:
+    def _received(self, call: Expected, request_id: int) -> tuple[bytes, bytes]:
         """The worker's reply to a call sent ahead, kept for the same call made again (see `_send_ahead`)."""
         worker: Any = self._session.worker
-        reply = worker.receive(request_id)
+        line = worker.receive_line(request_id)
         if not call[2]:
-            self._replies[call[:2]] = (worker.last_line, worker.last_answer)
-        return reply, worker.last_answer
+            self._replies[call[:2]] = (line, worker.last_answer)
+        return line, worker.last_answer
 
     def read_ahead(self, openings: set[bytes]) -> bytes | None:
         """Read every prefetched reply now; the digest of them all with their calls, as `stream` makes it.
@@ -246,7 +243,7 @@ class ReadAhead:
 
     def answers_repeat(self) -> bool:
         """Whether every reply read ahead agrees with this submission's earlier answers to the same calls."""
-        return all(self._answers.agree(function, encoded, reply) for (function, encoded, _), (reply, _) in self._queue)  # type: ignore[misc]
+        return all(self._answers.agree(function, encoded, *pending) for (function, encoded, _), pending in self._queue)  # type: ignore[misc]
 
     def follow(self, traces: list[tuple[Exchange, ...]], timed_out: set[str]) -> int | None:
         """Make the calls of earlier transcripts while this submission answers as they record.
@@ -269,13 +266,13 @@ class ReadAhead:
             if function in timed_out:
                 return None
             try:
-                reply = worker.call(function, encoded, want_args)
+                line = worker.receive_line(worker.send_calls([(function, encoded, want_args)])[0])
             except (CallTimedOut, WorkerDied):
                 self._restart()
                 return None
             answer = worker.last_answer
-            self._queue.append(((function, encoded, want_args), (reply, answer)))
-            if not self._answers.agree(function, encoded, reply):
+            self._queue.append(((function, encoded, want_args), (line, answer)))
+            if not self._answers.agree(function, encoded, line, answer):
                 return None
             made = (function, encoded, want_args, answer)
             alive = [i for i in alive if traces[i][position] == made]
