@@ -644,6 +644,19 @@ def test_encoded_values_come_back_exactly_with_their_floats_out_of_the_json():
     assert decode(encode([1, 2.5, [3.0]])) == [1, 2.5, [3.0]]
 
 
+def test_values_decoded_together_read_a_shared_table_once_and_each_get_lists_of_their_own():
+    """The worker decodes a request's calls with one `read`: a table passed to many calls is read
+    once, and a call that changes its arguments in place changes no other call's."""
+    table = [[(r * 9 + c) / 3 for c in range(9)] for r in range(9)]
+    read: dict[str, tuple[float, ...]] = {}
+    first, second = decode(encode([table, [0.5] * 9]), read), decode(encode([table, 2.0]), read)
+    assert len(read) == 2 and first[0] == second[0] == table
+    first[0][0][0] = 99.0
+    first[1][0] = 99.0
+    assert second[0] == table and decode(encode([[0.5] * 9]), read) == [[0.5] * 9]
+    assert decode(encode([table]), read)[0] is not second[0]
+
+
 @pytest.mark.parametrize(
     "forged",
     [

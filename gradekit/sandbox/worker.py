@@ -210,13 +210,17 @@ def _base64(floats):
     return binascii.b2a_base64(struct.pack(f"{len(floats)}d", *floats), newline=False).decode("ascii")
 
 
-def decode(text: str) -> Any:
-    """What `encode` made of `text`; ValueError for anything it could not have made."""
+def decode(text: str, read: dict[str, tuple[float, ...]] | None = None) -> Any:
+    """What `encode` made of `text`; ValueError for anything it could not have made.
+
+    `read` keeps the numbers of each lifted list read so far, by its text, for a caller decoding
+    many values that share tables (the calls of one request, whose examples often pass the same
+    table): each is read once, and every value still gets lists of its own."""
     head, *blobs = text.split(SEPARATOR)
     if not blobs:  # most replies: json's own shared decoder, not a new one for a hook
         return json.loads(head)
     try:
-        return json.loads(head, object_hook=lambda obj: _lower(obj, blobs))
+        return json.loads(head, object_hook=lambda obj: _lower(obj, blobs, read))
     except (TypeError, IndexError) as error:
         raise ValueError(f"not an encoded value: {error}") from None
 
@@ -226,13 +230,17 @@ def lifted(obj):
     return "f64" in obj and len(obj) <= 2
 
 
-def _lower(obj, blobs):
+def _lower(obj, blobs, read):
     if not lifted(obj):
         return obj
-    packed = binascii.a2b_base64(blobs[obj["f64"]])
-    if len(packed) % 8:
-        raise ValueError(f"{len(packed)} bytes are not a whole number of floats")
-    flat = memoryview(packed).cast("d").tolist()
+    text = blobs[obj["f64"]]
+    if read is None:
+        flat = _numbers(text)
+    elif text in read:
+        flat = list(read[text])
+    else:
+        flat = _numbers(text)
+        read[text] = tuple(flat)
     rows = obj.get("rows")
     if rows is None:
         return flat
@@ -240,6 +248,13 @@ def _lower(obj, blobs):
         raise ValueError(f"{len(flat)} numbers cannot make {rows!r} equal rows")
     width = len(flat) // rows
     return [flat[i : i + width] for i in range(0, len(flat), width)]
+
+
+def _numbers(text):
+    packed = binascii.a2b_base64(text)
+    if len(packed) % 8:
+        raise ValueError(f"{len(packed)} bytes are not a whole number of floats")
+    return memoryview(packed).cast("d").tolist()
 
 
 def describe(exc, filename):
@@ -359,8 +374,9 @@ def serve(settings):
             write(settings["reply_fd"], reply_line(settings, timed(request["id"], session.load, request)))
             continue
         replies = Replies(settings["reply_fd"], held=request.get("hold", False))
+        tables = {}
         for call, encoded in zip(request["calls"], args):
-            call["args"] = decode(encoded)
+            call["args"] = decode(encoded, tables)
             replies.add(reply_line(settings, timed(call["id"], session.call, call)))
         replies.flush()
 
