@@ -752,7 +752,7 @@ def read_reply(line: bytes) -> dict[str, Any]:
 
 def _head(line: bytes) -> dict[str, Any] | None:
     """A reply's JSON part, its lifted lists of numbers unread (see worker.encode); None where that
-    part is not what `read_reply` would read as a reply."""
+    part is no JSON object, or one that stands for a lifted list, which no reply is."""
     try:
         head = json.loads(line.partition(SEPARATOR.encode())[0].decode())
     except ValueError:
