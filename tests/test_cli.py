@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import gradekit.commands
-from gradekit.cli import build_parser, main
+from gradekit.cli import BLAS_THREADS, build_parser, main, one_blas_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "examples" / "submission.py"
@@ -248,3 +248,16 @@ def test_each_verb_is_a_module_that_adds_its_own_parser_and_runs_it():
     for verb, module_name in VERBS.items():
         args = parser.parse_args([verb, *chosen.get(verb, [])])
         assert args.run is importlib.import_module(f"gradekit.commands.{module_name}").run, verb
+
+
+def test_the_command_asks_for_one_blas_thread_before_numpy_is_imported_and_keeps_a_users_count():
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, gradekit.cli; print('numpy' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout.strip() == "False"  # so the setting is read when a verb imports NumPy
+    environ = {"OMP_NUM_THREADS": "4"}
+    one_blas_thread(environ)
+    assert environ == {**dict.fromkeys(BLAS_THREADS, "1"), "OMP_NUM_THREADS": "4"}
