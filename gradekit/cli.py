@@ -115,9 +115,10 @@ def one_blas_thread(environ: MutableMapping[str, str]) -> None:
     """Ask NumPy's BLAS for one thread, unless the user chose a count: it reads this when NumPy is
     first imported, which `gradekit.cli` leaves to the verbs.
 
-    The grader's arrays are a table of 27 x 27 at most, which a BLAS never shares out among threads,
-    yet starting its thread pool costs CPU on every check, CPU the sandboxed workers (given one thread
-    each in their own environment) need on a small machine."""
+    The grader calls no BLAS routine (its NumPy work is element-wise, on a 27 x 27 table or a
+    document's logits), yet the thread pool OpenBLAS starts when NumPy is imported costs CPU on every
+    check: CPU the sandboxed workers, given one thread each in their own environment, need on a small
+    machine."""
     for variable in BLAS_THREADS:
         environ.setdefault(variable, "1")
 
