@@ -39,7 +39,7 @@ from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker, isolation, process
 from gradekit.sandbox.forkserver import Forked
 from gradekit.sandbox.process import forked_workers, wall_backstop
-from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode
+from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode, to_plain
 from gradekit.session import Session
 from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead
 
@@ -642,6 +642,15 @@ def test_encoded_values_come_back_exactly_with_their_floats_out_of_the_json():
     assert [math.copysign(1, z) for z in back["z"][2::3]] == [-1.0] * 11 and math.isnan(back["z"][0])
     assert back["who"] == "a\tb\x1e"
     assert decode(encode([1, 2.5, [3.0]])) == [1, 2.5, [3.0]]
+
+
+def test_a_table_is_made_plain_into_rows_of_its_own_and_anything_unusual_still_number_by_number():
+    table = [[0.5, 1], [2.0, 3]]
+    plain = to_plain(table)
+    assert plain == table and plain is not table and not any(p is r for p, r in zip(plain, table))
+    assert [type(x) for x in plain[1]] == [float, int]
+    mixed = to_plain([[True, 1.0], (np.float32(0.5),)])
+    assert mixed == [[True, 1.0], [0.5]] and mixed[0][0] is True and type(mixed[1][0]) is float
 
 
 def test_values_decoded_together_read_a_shared_table_once_and_each_get_lists_of_their_own():

@@ -154,8 +154,11 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     if isinstance(value, float):
         return float(value)
     if isinstance(value, (list, tuple)):
-        if set(map(type, value)) <= {float, int}:  # the common case, checked at C speed
+        kinds = set(map(type, value))
+        if kinds <= {float, int}:  # the common cases, checked at C speed: a vector,
             return list(value)
+        if kinds == {list} and set(map(type, chain.from_iterable(value))) <= {float, int}:
+            return [list(row) for row in value]  # and a table of them
         return [to_plain(v, depth + 1) for v in value]
     tolist = getattr(value, "tolist", None)
     if callable(tolist):  # NumPy arrays, NumPy scalars and 0-d arrays (whose .data is a buffer)
