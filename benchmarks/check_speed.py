@@ -1,15 +1,15 @@
 """How long `gradekit check` takes, as a student runs it: a whole process, median of several runs.
 
-Prints, for a correct and a buggy submission of each built-in assignment: the cold run (an empty
-example cache: a machine that has never run gradekit, where the recordings the assignment carries
-are all there is), then the median, min and max of warm runs, the CPU seconds of a warm run (grader
-and worker together: what a busy machine still has to find), and examples per second; and beside
-them the floor, starting Python and importing Hypothesis and NumPy (`python -c "import hypothesis,
-numpy"`), timed in the same rounds. The ratios are what to quote: cold over warm (target at most
-1.2) and warm over the floor (target at most 2.5). The warm runs go round the submissions in turn,
-so everything is compared at the same moments. Each assignment runs 100 examples per property, or
-fewer where its properties.py says so (training_step: 30, and 25 for its whole-step properties;
-scale properties one).
+Prints, for a correct and a buggy submission of each built-in assignment: the median of cold runs
+(each on an empty example cache: a machine that has never run gradekit, where the recordings the
+assignment carries are all there is), then the median, min and max of warm runs, the CPU seconds of
+a warm run (grader and worker together: what a busy machine still has to find), and examples per
+second; and beside them the floor, starting Python and importing Hypothesis and NumPy (`python -c
+"import hypothesis, numpy"`), all timed in the same rounds. The ratios are what to quote: cold over
+warm (target at most 1.2) and warm over the floor (target at most 2.5). Each round goes through the
+submissions in turn, warm then cold, so everything is compared at the same moments. Each assignment
+runs 100 examples per property, or fewer where its properties.py says so (training_step: 30, and 25
+for its whole-step properties; scale properties one).
 
     python benchmarks/check_speed.py [--runs 7]
 """
@@ -63,6 +63,12 @@ def floor() -> float:
     return time.perf_counter() - started
 
 
+def cold(path: Path) -> float:
+    """Wall seconds of one check on a machine of its own: an empty example cache."""
+    with tempfile.TemporaryDirectory() as empty:
+        return check(path, empty)[0]
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -72,24 +78,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
-    colds = {}
-    for label, path in SUBMISSIONS.items():
-        with tempfile.TemporaryDirectory() as empty:  # each cold run on a machine of its own
-            colds[label] = check(path, empty)
     with tempfile.TemporaryDirectory() as cache:
         for path in SUBMISSIONS.values():
             check(path, cache)  # what the first checks leave behind, if anything
         # Round by round, every submission in turn: a machine that speeds up or slows down over the
         # minutes (a laptop heating up, a shared VM) then weighs on each alike, not on the last ones.
-        rounds, floors = [], []
+        rounds, colds, floors = [], [], []
         for _ in range(runs):
             rounds.append({label: check(path, cache) for label, path in SUBMISSIONS.items()})
+            colds.append({label: cold(path) for label, path in SUBMISSIONS.items()})
             floors.append(floor())
         base = statistics.median(floors)
         print(f"{'floor':22s} python -c 'import hypothesis, numpy': median {base:.2f} s ({runs} runs)")
         for label in SUBMISSIONS:
-            cold, _, report = colds[label]
             warm = [done[label] for done in rounds]
+            first = statistics.median(done[label] for done in colds)
+            report = warm[0][2]
             times = [wall for wall, _, _ in warm]
             cpu = statistics.median(seconds for _, seconds, _ in warm)
             examples = sum(t["examples"] for t in report["tests"])
@@ -97,9 +101,9 @@ def main() -> None:
             median = statistics.median(times)
             print(
                 f"{label:22s} score {report['score']:g}/{report['max_score']:g}  "
-                f"cold {cold:.2f} s  warm median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
+                f"cold median {first:.2f} s  warm median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
                 f"{runs} runs), cpu {cpu:.2f} s  {examples} examples, >= {fewest} per property, "
-                f"{examples / median:.0f} examples/s; cold/warm {cold / median:.2f}, warm/floor {median / base:.2f}"
+                f"{examples / median:.0f} examples/s; cold/warm {first / median:.2f}, warm/floor {median / base:.2f}"
             )
 
 
