@@ -32,10 +32,10 @@ from gradekit.commands.options import (
     grading_options,
     joined_global_options,
 )
+from gradekit.config import BLAS_THREADS
 from gradekit.errors import GradekitError, UsageError
 
 GC_THRESHOLD = 20_000  # allocations between two of the collector's youngest collections (Python's own: 700)
-BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 __all__ = ["EXIT_FAILED", "EXIT_PASSED", "EXIT_USAGE", "build_parser", "main", "one_blas_thread", "parse", "run"]
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import gradekit.assignments
 
 ASSIGNMENTS_VARIABLE = "GRADEKIT_ASSIGNMENTS"
+# The thread counts of NumPy's BLAS: one each, for the grader (`cli.one_blas_thread`) and its workers.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 MIB = 1024 * 1024
 

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import gradekit.commands
-from gradekit.cli import BLAS_THREADS, build_parser, main, one_blas_thread
+from gradekit.cli import build_parser, main, one_blas_thread
+from gradekit.config import BLAS_THREADS
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "examples" / "submission.py"

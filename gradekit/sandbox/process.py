@@ -42,7 +42,7 @@ from typing import Any
 import gradekit
 import gradekit.assignments
 import gradekit.reference
-from gradekit.config import Limits, cache_folder, search_path
+from gradekit.config import BLAS_THREADS, Limits, cache_folder, search_path
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.sandbox import isolation
 from gradekit.sandbox.forkserver import Forked, Template, TemplateLost
@@ -830,7 +830,5 @@ def _worker_environment(directory: str) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+        **dict.fromkeys(BLAS_THREADS, "1"),
     }
