@@ -103,6 +103,13 @@ def test_magnitude_of_nested_lists():
     assert magnitude([[1.0, -7.5], [3.0, 9.0]]) == 9.0 and magnitude([]) == 0.0
 
 
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.floats(), min_size=1, max_size=80))
+def test_magnitude_is_numpy_s_largest_absolute_value_nan_and_infinity_included(values):
+    numpy_s = float(np.max(np.abs(np.array(values))))
+    assert repr(magnitude(values)) == repr(numpy_s)  # repr: a NaN equals a NaN, 0.0 is not -0.0
+
+
 @settings(max_examples=200, deadline=None)
 @given(case=strategies.logits_and_target())
 def test_logits_stay_in_the_documented_domain(case):
