@@ -417,12 +417,17 @@ class Worker:
         since), wall-clock time from the start of the wait (until then a worker may have waited on a
         full reply pipe), and replies to earlier requests read here restart neither: calls nobody waits
         for get one timeout in all, not one each (see `_enforce`). A reply that reports more CPU time
-        than `timeout` has timed out too.
+        than `timeout` has timed out too. The clocks are read once there is something to time: a reply
+        read ahead is usually here already, and a reading of the worker's clocks is a system call.
         """
         timeout = self.limits.call_timeout if timeout is None else timeout
-        since = self._clocks(self._cpu_base)
+        since: _Clocks | None = None
         while True:
-            line = self._receive_line(since, timeout)
+            if not self._lines:
+                since = since or self._clocks(self._cpu_base)
+                self._wait_for_line(since, timeout)
+            line = self._lines.popleft()
+            self._held -= len(line)
             head = _head(line)
             if head is None:
                 raise WorkerDied(PROTOCOL_BROKEN)
@@ -435,6 +440,7 @@ class Worker:
                 self.last_answer = hashlib.sha256(_answer_part(line)).digest()[:16]
                 self.last_line = line
                 return line
+            since = since or self._clocks(self._cpu_base)
             _enforce(since, self._clocks(self._cpu_now()), timeout)
 
     def _send(self, data: bytes, timeout: float, calls: int) -> None:
@@ -473,16 +479,12 @@ class Worker:
         except BrokenPipeError:
             raise WorkerDied(self._death_message()) from None
 
-    def _receive_line(self, since: _Clocks, timeout: float) -> bytes:
-        """The next whole reply, waiting for it while the clocks since `since` are within the limits."""
-        if not self._lines:
-            poller = _poller({self._reply_read: select.POLLIN})
-            while not self._lines:
-                if self._reply_read not in self._wait(poller) or not self._read_replies():
-                    _enforce(since, self._clocks(self._cpu_now()), timeout)
-        line = self._lines.popleft()
-        self._held -= len(line)
-        return line
+    def _wait_for_line(self, since: _Clocks, timeout: float) -> None:
+        """Wait for a whole reply while the clocks since `since` are within the limits."""
+        poller = _poller({self._reply_read: select.POLLIN})
+        while not self._lines:
+            if self._reply_read not in self._wait(poller) or not self._read_replies():
+                _enforce(since, self._clocks(self._cpu_now()), timeout)
 
     def _read_replies(self) -> int:
         """Take what the worker has written; how many whole replies it completed. A read brings many
