@@ -676,6 +676,11 @@ def test_values_decoded_together_read_a_shared_table_once_and_each_get_lists_of_
         '{"x": {"f64": 0}}\tnot base64!',
         '{"x": {"f64": 0}}\tAAAA',  # 3 bytes are no double
         "not json",
+        "",
+        ' {"x": 1}',  # encode writes no space around its JSON
+        '{"x": 1} ',
+        '{"x": 1}{"y": 2}',
+        '{"x": [1, 2',
     ],
 )
 def test_text_encode_could_not_have_made_is_a_value_error(forged):

@@ -47,7 +47,7 @@ from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.sandbox import isolation
 from gradekit.sandbox.forkserver import Forked, Template, TemplateLost
 from gradekit.sandbox.stops import deferred, uninterrupted
-from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, lifted
+from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, lifted, loads
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
@@ -756,7 +756,7 @@ def _head(line: bytes) -> dict[str, Any] | None:
     """A reply's JSON part, its lifted lists of numbers unread (see worker.encode); None where that
     part is no JSON object, or one that stands for a lifted list, which no reply is."""
     try:
-        head = json.loads(line.partition(SEPARATOR.encode())[0].decode())
+        head = loads(line.partition(SEPARATOR.encode())[0].decode())
     except ValueError:
         return None
     return head if isinstance(head, dict) and not lifted(head) else None
