@@ -182,3 +182,28 @@ def test_any_result_comes_back_from_json_as_it_was(result):
     back = through_json(result)
     assert back == result
     assert json.loads(json.dumps(back.to_dict())) == json.loads(json.dumps(result.to_dict()))
+
+
+def _containers(value: object, found: set[int]) -> set[int]:
+    """The ids of every list and dict within `value`."""
+    if isinstance(value, (list, dict)):
+        found.add(id(value))
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _containers(item, found)
+    return found
+
+
+@settings(max_examples=50, deadline=None)
+@given(grade_results)
+def test_the_dict_of_a_result_shares_no_list_or_dict_with_it(result):
+    """A writer may change what `to_dict` gives (a class grade adds its stamp): the result stays as it was."""
+    held: set[int] = set()
+    for test in result.tests:
+        example = test.counterexample
+        if example is not None:
+            for part in (example.inputs, example.returned, example.expected, *example.calls):
+                _containers((part.args, part.returned) if isinstance(part, Call) else part, held)
+    assert held.isdisjoint(_containers(result.to_dict(), set()))
