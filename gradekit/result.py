@@ -8,7 +8,7 @@ never be computed in two places. `to_dict` gives the JSON form documented in the
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from typing import Any
 
@@ -158,46 +158,22 @@ class GradeResult:
 
 
 def _test_dict(test: PropertyResult) -> dict[str, Any]:
-    example = test.counterexample
-    return {
-        "name": test.name,
-        "functions": list(test.functions),
-        "status": test.status.value,
-        "score": test.score,
-        "max_score": test.max_score,
-        "hint": test.hint,
-        "message": test.message,
-        "counterexample": None if example is None else _counterexample_dict(example),
-        "examples": test.examples,
-        "seconds": round(test.seconds, 3),
-    }
-
-
-def _counterexample_dict(example: Counterexample) -> dict[str, Any]:
-    return {
-        "inputs": _copied(example.inputs),
-        "calls": [
-            {
-                "function": call.function,
-                "args": _copied(call.args),
-                "returned": _copied(call.returned),
-                "raised": call.raised,
-                "names": call.names,
-            }
-            for call in example.calls
-        ],
-        "returned": _copied(example.returned),
-        "expected": _copied(example.expected),
-    }
+    data: dict[str, Any] = _copied(test)
+    data["functions"] = list(test.functions)
+    data["status"] = test.status.value
+    data["seconds"] = round(test.seconds, 3)
+    if test.counterexample is not None:
+        data["counterexample"]["calls"] = list(data["counterexample"]["calls"])
+    return data
 
 
 ATOMS = frozenset({int, float, str, bool, type(None)})
 
 
 def _copied(value: Any) -> Any:
-    """A copy of a counterexample's data, as `dataclasses.asdict` makes one (lists, tuples and dicts
-    anew, numbers and strings shared), without a Python call per number: a counterexample of the
-    training step holds tables of 729 floats, and a class writes hundreds of them."""
+    """What `dataclasses.asdict` makes of `value` (a dataclass as a dict of its fields, lists, tuples
+    and dicts anew, numbers and strings shared), without a Python call per number: a counterexample
+    of the training step holds tables of 729 floats, and a class writes hundreds of them."""
     kind = type(value)
     if kind is list or kind is tuple:
         if set(map(type, value)) <= ATOMS:
@@ -205,7 +181,11 @@ def _copied(value: Any) -> Any:
         return kind(_copied(v) for v in value)
     if kind is dict:
         return {k: _copied(v) for k, v in value.items()}
-    return value if kind in ATOMS else copy.deepcopy(value)
+    if kind in ATOMS:
+        return value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _copied(getattr(value, f.name)) for f in fields(value)}
+    return copy.deepcopy(value)
 
 
 def _test_from_dict(data: dict[str, Any]) -> PropertyResult:
