@@ -51,7 +51,8 @@ from gradekit.strategies import (
 
 Table = list[list[float]]
 RUN_STEPS = 3
-# Every property runs at most EXAMPLES examples, the whole steps STEP_EXAMPLES and the scale ones SCALE_EXAMPLES.
+# Every property runs at most EXAMPLES examples, the whole steps STEP_EXAMPLES (a run of steps RUN_EXAMPLES)
+# and the scale ones SCALE_EXAMPLES.
 # benchmarks/example_counts.py grades the bank of known-wrong files at 1, 3, 10, 30 and 100 examples:
 # every property that catches a file at 100 catches it from 10 on, most from 1 or 3. At 30 each keeps
 # three times that margin, and a check of this assignment no longer costs two of cross_entropy's.
@@ -711,8 +712,11 @@ def adam_leaves_caller_state_consistent(sub, case):
 
 # Every train_step example is a whole step on three 27 x 27 tables, built from the functions above,
 # which are each checked on their own. A wiring mistake (the loss after the update, no decay, a buffer
-# never reset) shows on nearly any input, so these properties run at most 25 examples each.
+# never reset) shows on nearly any input, so these properties run at most 25 examples each. An example of
+# a run is 2 to RUN_STEPS steps: 10 of them take about as many steps as 25 single ones, and
+# benchmarks/example_counts.py finds every known-wrong file it catches caught from 3 runs on.
 STEP_EXAMPLES = 25
+RUN_EXAMPLES = 10
 
 
 @prop(
@@ -759,7 +763,7 @@ def train_step_matches_reference(sub, table, tokens, state, schedule):
 
 
 @prop(
-    max_examples=STEP_EXAMPLES,
+    max_examples=RUN_EXAMPLES,
     points=8,
     functions=["train_step"],
     hint="Each call is one step on its own inputs: keep no gradient, step count or moments between calls.",
