@@ -8,8 +8,9 @@ second; and beside them the floor, starting Python and importing Hypothesis and 
 "import hypothesis, numpy"`), all timed in the same rounds. The ratios are what to quote: cold over
 warm (target at most 1.2) and warm over the floor (target at most 2.5). Each round goes through the
 submissions in turn, warm then cold, so everything is compared at the same moments. Each assignment
-runs 100 examples per property, or fewer where its properties.py says so (training_step: 30, 25 for
-its whole-step properties and 10 for its runs of steps; scale properties one).
+runs 100 examples per property, or fewer where its properties.py says so (cross_entropy: 30 for 22 of
+its properties; training_step: 30, 25 for its whole-step properties and 10 for its runs of steps; scale
+properties one).
 
     python benchmarks/check_speed.py [--runs 7]
 """
