@@ -88,8 +88,9 @@ def prop(
     invariance, non-negativity...) is also satisfied by a function that returns a constant, so it
     only pays once the function's values are known to be right.
 
-    `max_examples` caps the examples of a property whose every example is costly (a whole training
-    step on three 27 x 27 tables): it runs min(this, the grade's --max-examples) examples.
+    `max_examples` caps a property's examples where its assignment's bank shows fewer are enough
+    (benchmarks/example_counts.py), or every example is costly (a whole training step on three 27 x 27
+    tables): it runs min(this, the grade's --max-examples) examples.
 
     `scale=True` marks a property about size or speed (see `at_scale`): slow is not wrong, so every
     correctness property runs first, on inputs any reasonable implementation answers fast, and no

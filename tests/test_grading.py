@@ -276,25 +276,42 @@ def _longest(value) -> int:
     return 0
 
 
-# cross_entropy's properties that benchmarks/example_counts.py finds catching some known-wrong file only
-# from 30 or 100 examples on; every other correctness property catches its files from 10 on, and runs 30.
+# The properties that benchmarks/example_counts.py finds catching some known-wrong file only from 30 or
+# 100 examples on; every other correctness property catches its files from 10 on, and runs 30.
 NEEDS_THE_FULL_COUNT = {
-    "loss_falls_as_true_logit_rises",
-    "sequence_loss_matches_reference",
-    "sequence_loss_single_position",
-    "perplexity_of_uniform_is_v",
-    "grad_matches_identity",
-    "grad_stable_on_extreme_logits",
+    "cross_entropy": {
+        "loss_falls_as_true_logit_rises",
+        "sequence_loss_matches_reference",
+        "sequence_loss_single_position",
+        "perplexity_of_uniform_is_v",
+        "grad_matches_identity",
+        "grad_stable_on_extreme_logits",
+    },
+    "autograd": {
+        "relu_values_and_grads",
+        "forward_values",
+        "leaf_gradients",
+        "shared_nodes_accumulate",
+        "gradients_linear_in_output",
+        "off_path_gradients_are_zero",
+    },
 }
 
 
-def test_cross_entropy_properties_run_30_examples_where_the_bank_needs_no_more(cross_entropy):
-    inputs = runner.recorded(cross_entropy, cross_entropy.default_seed, GradeConfig().max_examples)
-    counts = {p.name: len(inputs[p.name]["inputs"]) for p in cross_entropy.properties if not p.scale}
-    assert {name for name, count in counts.items() if count == 100} == NEEDS_THE_FULL_COUNT
-    assert {count for name, count in counts.items() if name not in NEEDS_THE_FULL_COUNT} == {30}
+@pytest.mark.parametrize("name", sorted(NEEDS_THE_FULL_COUNT))
+def test_correctness_properties_run_30_examples_where_the_bank_needs_no_more(name):
+    chosen = assignment.load(name)
+    inputs = runner.recorded(chosen, chosen.default_seed, GradeConfig().max_examples)
+    counts = {p.name: len(inputs[p.name]["inputs"]) for p in chosen.properties if not p.scale}
+    full = NEEDS_THE_FULL_COUNT[name]
+    assert {prop for prop, count in counts.items() if count == 100} == full
+    assert {count for prop, count in counts.items() if prop not in full} == {30}
+
+
+def test_a_max_examples_below_a_propertys_own_count_wins(cross_entropy):
     small = grade(CORRECT, cross_entropy, GradeConfig(max_examples=4))
-    assert {t.examples for t in small.tests if t.name in counts} == {4}, "--max-examples below 30 wins"
+    correctness = {p.name for p in cross_entropy.properties if not p.scale}
+    assert {t.examples for t in small.tests if t.name in correctness} == {4}
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "training_step"])
