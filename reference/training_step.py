@@ -32,7 +32,10 @@ def _rows(W, tokens):
     contexts, targets = list(tokens[:-1]), list(tokens[1:])
     if not contexts:
         raise ValueError("a bigram loss needs at least two tokens")
-    logits = np.array([W[c] for c in contexts], dtype=np.float64)  # only the rows used: a name uses few
+    if len(contexts) < len(W):  # a name: only the rows it uses
+        logits = np.array([W[c] for c in contexts], dtype=np.float64)
+    else:  # a document uses each row many times: read the table once, then pick its rows
+        logits = np.asarray(W, dtype=np.float64)[contexts]
     positions = np.arange(len(contexts))
     top = np.argmax(logits, axis=1)
     shifted = logits - logits[positions, top][:, None]
