@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from gradekit.authoring import expect, expect_close, fail, prop
 from gradekit.course_terms import number
-from gradekit.strategies import logits_and_target, sequences, vocab_sizes
+from gradekit.strategies import EARLY_CATCH_EXAMPLES, logits_and_target, sequences, vocab_sizes
 
 from .graphs import chains, diamonds, graphs, one_operation, shared
 
@@ -29,12 +29,9 @@ RTOL = 1e-6  # what a log(x + 1e-5) misses by, at the inputs drawn
 SCALED = 1e-9  # of a value's or gradient's scale, where it cancels to near 0
 RIGHT_SIDE = {"add": "Value.__add__", "sub": "Value.__sub__", "mul": "Value.__mul__", "div": "Value.__truediv__"}
 LEFT_SIDE = {"add": "Value.__radd__", "sub": "Value.__rsub__", "mul": "Value.__rmul__", "div": "Value.__rtruediv__"}
-# Properties whose every catch comes early run EXAMPLES examples, the rest the command's count (100 by
-# default), the scale ones their own. benchmarks/example_counts.py grades the bank of known-wrong files
-# at 1, 3, 10, 30 and 100 examples: each property given EXAMPLES catches every file it catches at 100
-# from 10 examples on (all but one from 1 or 3), so 30 keeps three times that margin, as cross_entropy's
-# and training_step's do. Those that need 30 or 100 for some file keep 100.
-EXAMPLES = 30
+# 12 of the 18 correctness properties catch every known-wrong file from 10 examples on (all but one from
+# 1 or 3) and run EARLY_CATCH_EXAMPLES; relu and the graph properties that need 30 or 100 keep the
+# command's count, the scale ones their own.
 
 
 def _near(actual: float, expected: float, scale: float) -> bool:
@@ -87,7 +84,9 @@ def _expect_graph(sub: Any, graph: Graph, blamed: str = "Value.backward") -> Non
     _expect_grads(graph, grads, exact, blamed)
 
 
-def _one(op: str, points: float, functions: list[str], hint: str, max_examples: int | None = EXAMPLES) -> Any:
+def _one(
+    op: str, points: float, functions: list[str], hint: str, max_examples: int | None = EARLY_CATCH_EXAMPLES
+) -> Any:
     """The property of one operation: `op` once, plain numbers on its right."""
 
     def check(sub: Any, graph: Graph) -> None:
@@ -123,7 +122,7 @@ relu_values_and_grads = _one(
     points=6,
     functions=list(LEFT_SIDE.values()),
     hint="2 + a, 2 - a, 2 * a and 2 / a reach a's __radd__, __rsub__, __rmul__ and __rtruediv__: mind the order.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(graph=st.sampled_from(BINARY).flatmap(lambda op: one_operation(op, "left")))
 def numbers_on_the_left(sub: Any, graph: Graph) -> None:
@@ -168,7 +167,7 @@ def shared_nodes_accumulate(sub: Any, graph: Graph) -> None:
     functions=["Value.backward"],
     requires=["add_values_and_grads", "mul_values_and_grads"],
     hint="backward does not reset grads: calling it twice on c = a * b doubles a.grad and b.grad.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(graph=st.sampled_from(("add", "mul")).flatmap(one_operation))
 def backward_twice_doubles(sub: Any, graph: Graph) -> None:
@@ -257,7 +256,7 @@ def stacked_diamonds(sub: Any, graph: Graph) -> None:
     points=4,
     functions=["Value.backward", "Value.exp", "Value.log", "Value.__truediv__", "Value.__sub__"],
     hint="-log(softmax(z)[t]) built from Values has gradient softmax(z) - onehot(t).",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target(vocab=vocab_sizes(max_size=27)))
 def softmax_loss_gradient(sub: Any, case: tuple[list[float], int]) -> None:
@@ -275,7 +274,7 @@ def softmax_loss_gradient(sub: Any, case: tuple[list[float], int]) -> None:
     functions=["Value.backward", "Value.__rmul__", "Value.__radd__"],
     requires=["softmax_loss_gradient"],
     hint="The mean over n positions is (1/n) * sum(losses): each position's gradient is (softmax - onehot) / n.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=sequences(max_positions=4, max_vocab=8))
 def mean_over_positions(sub: Any, case: tuple[list[list[float]], list[int]]) -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from gradekit import at_scale, call, expect, expect_close, has_nan, magnitude, prop
 from gradekit.precision import FLOAT32_CAUSE, FLOAT32_STEP, is_float32, slack
 from gradekit.strategies import (
+    EARLY_CATCH_EXAMPLES,
     FLOAT32_LOSSES,
     SCALE_EXAMPLES,
     extreme_logits,
@@ -37,13 +38,10 @@ from gradekit.strategies import (
 )
 
 SMALL = vocab_sizes(max_size=27)
-# Properties whose every catch comes early run EXAMPLES examples, the rest the command's count (100 by
-# default), the scale ones SCALE_EXAMPLES. benchmarks/example_counts.py grades the bank of known-wrong
-# files at 1, 3, 10, 30 and 100 examples: each property given EXAMPLES catches every file it catches at
-# 100 from 10 examples on (half of them from 3), so 30 keeps three times that margin, as training_step's do.
-# Those that need 30 or 100 for some file keep 100. The purity of perplexity, a float of a float,
-# catches no file of the bank and runs as its sibling purity properties do.
-EXAMPLES = 30
+# 22 of the 28 correctness properties catch every known-wrong file from 10 examples on (half from 3) and
+# run EARLY_CATCH_EXAMPLES; the six that need 30 or 100 keep the command's count, the scale ones run
+# SCALE_EXAMPLES. The purity of perplexity, a float of a float, catches no file of the bank and runs as
+# its sibling purity properties do.
 
 
 def expect_finite(values, function):
@@ -73,7 +71,7 @@ def expect_pure(sub, function, *args):
     points=6,
     functions=["softmax"],
     hint="softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z).",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(z=logits())
 def softmax_matches_reference(sub, z):
@@ -86,7 +84,7 @@ def softmax_matches_reference(sub, z):
     functions=["softmax"],
     requires=["softmax_matches_reference"],
     hint="Probabilities are non-negative, sum to 1, and a larger logit never gets a smaller probability.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(z=logits())
 def softmax_is_distribution(sub, z):
@@ -109,7 +107,7 @@ def softmax_is_distribution(sub, z):
     functions=["softmax"],
     requires=["softmax_matches_reference"],
     hint="Adding the same constant to every logit must not change softmax: shift by the max.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(z=logits(), c=shifts())
 def softmax_shift_invariant(sub, z, c):
@@ -125,7 +123,7 @@ def softmax_shift_invariant(sub, z, c):
     functions=["softmax"],
     requires=["softmax_matches_reference"],
     hint="exp(1000) overflows: subtract max(z) before exponentiating.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(z=extreme_logits())
 def softmax_stable_on_extreme_logits(sub, z):
@@ -140,7 +138,7 @@ def softmax_stable_on_extreme_logits(sub, z):
     functions=["softmax"],
     requires=["softmax_matches_reference"],
     hint="Build a new list; do not change the logits you were given, and keep no state between calls.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(z=logits(SMALL))
 def softmax_is_pure(sub, z):
@@ -155,7 +153,7 @@ def softmax_is_pure(sub, z):
     points=8,
     functions=["cross_entropy_loss"],
     hint="loss = -log softmax(z)[true_id] = logsumexp(z) - z[true_id], natural log.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target())
 def loss_matches_reference(sub, case):
@@ -174,7 +172,7 @@ def loss_matches_reference(sub, case):
     functions=["cross_entropy_loss"],
     requires=["loss_matches_reference"],
     hint="-log p is never negative when 0 < p <= 1: check the sign.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target())
 def loss_non_negative(sub, case):
@@ -189,7 +187,7 @@ def loss_non_negative(sub, case):
     functions=["cross_entropy_loss"],
     requires=["loss_matches_reference"],
     hint="When P(true) = 1 the loss is -log 1 = 0; no epsilon added inside the log.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target(), margin=margins())
 def loss_zero_when_certain(sub, case, margin):
@@ -206,7 +204,7 @@ def loss_zero_when_certain(sub, case, margin):
     functions=["cross_entropy_loss"],
     requires=["loss_matches_reference"],
     hint="Adding one constant to every logit must not change the loss.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target(), c=shifts())
 def loss_shift_invariant(sub, case, c):
@@ -226,7 +224,7 @@ def loss_shift_invariant(sub, case, c):
     functions=["cross_entropy_loss"],
     requires=["loss_matches_reference"],
     hint="Equal logits over V tokens give P = 1/V, so the loss is ln V (ln 27 = 3.2958 for microgpt).",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=uniform_logits_and_target())
 def loss_uniform_is_log_v(sub, case):
@@ -263,7 +261,7 @@ def loss_falls_as_true_logit_rises(sub, case, rise):
     functions=["cross_entropy_loss", "softmax"],
     requires=["loss_matches_reference", "softmax_matches_reference"],
     hint="With a one-hot target, cross-entropy is KL(onehot || softmax(z)) = -log softmax(z)[t].",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target(SMALL))
 def loss_equals_kl_of_own_softmax(sub, case):
@@ -287,7 +285,7 @@ def loss_equals_kl_of_own_softmax(sub, case):
     functions=["cross_entropy_loss"],
     requires=["loss_matches_reference"],
     hint="Use logsumexp(z) - z[t]: -log(softmax) underflows to inf, and a clamp caps the loss at 27.6.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=extreme_logits_and_target())
 def loss_stable_on_extreme_logits(sub, case):
@@ -303,7 +301,7 @@ def loss_stable_on_extreme_logits(sub, case):
     functions=["cross_entropy_loss"],
     requires=["loss_matches_reference"],
     hint="Do not change the logits you were given, and keep no state between calls.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target(SMALL))
 def loss_is_pure(sub, case):
@@ -336,7 +334,7 @@ def sequence_loss_matches_reference(sub, case):
     functions=["sequence_loss", "cross_entropy_loss"],
     requires=["sequence_loss_matches_reference", "loss_matches_reference"],
     hint="sequence_loss(Z, T) = (1/n) * sum_i cross_entropy_loss(Z[i], T[i]).",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=sequences(max_positions=6, max_vocab=27))
 def sequence_loss_is_mean_of_positions(sub, case):
@@ -358,7 +356,7 @@ def sequence_loss_is_mean_of_positions(sub, case):
     functions=["sequence_loss"],
     requires=["sequence_loss_matches_reference"],
     hint="A mean does not depend on the order of the positions.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=sequences(), order_seed=st.integers(0, 2**32 - 1))
 def sequence_loss_order_invariant(sub, case, order_seed):
@@ -397,7 +395,7 @@ def sequence_loss_single_position(sub, case):
     functions=["sequence_loss"],
     requires=["sequence_loss_matches_reference"],
     hint="Do not change the lists you were given, and keep no state between calls.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=sequences(max_positions=8, max_vocab=27))
 def sequence_loss_is_pure(sub, case):
@@ -412,7 +410,7 @@ def sequence_loss_is_pure(sub, case):
     points=4,
     functions=["perplexity"],
     hint="Perplexity is exp(loss) with the natural exponential (not 2 ** loss), for every loss.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(loss=losses(FLOAT32_LOSSES), nudge=st.floats(1e-7, 1e-3))
 def perplexity_matches_reference(sub, loss, nudge):
@@ -426,7 +424,7 @@ def perplexity_matches_reference(sub, loss, nudge):
     functions=["perplexity"],
     requires=["perplexity_matches_reference"],
     hint="exp(700) is 1e304, finite in Python floats and float64: compute exp there, not in float32.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(loss=losses())
 def perplexity_stable_on_large_losses(sub, loss):
@@ -458,7 +456,7 @@ def perplexity_of_uniform_is_v(sub, size, value):
     functions=["perplexity"],
     requires=["perplexity_matches_reference"],
     hint="Keep no state between calls: the same loss always gives the same perplexity.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(loss=losses())
 def perplexity_is_pure(sub, loss):
@@ -491,7 +489,7 @@ def grad_matches_identity(sub, case):
     functions=["softmax_cross_entropy_grad"],
     requires=["grad_matches_identity"],
     hint="softmax sums to 1 and the one-hot sums to 1, so the gradient sums to 0.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target())
 def grad_sums_to_zero(sub, case):
@@ -506,7 +504,7 @@ def grad_sums_to_zero(sub, case):
     functions=["softmax_cross_entropy_grad", "cross_entropy_loss"],
     requires=["grad_matches_identity", "loss_matches_reference"],
     hint="Your gradient must be the slope of your own loss: check its sign and the true token's entry.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_target_and_index())
 def grad_matches_finite_differences(sub, case):
@@ -553,7 +551,7 @@ def grad_stable_on_extreme_logits(sub, case):
     functions=["softmax_cross_entropy_grad"],
     requires=["grad_matches_identity"],
     hint="Build a new list for the gradient; do not write into the logits you were given.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=logits_and_target(SMALL))
 def grad_is_pure(sub, case):

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from gradekit import at_scale, call, close, coerce, expect, expect_close, magnitude, per_submission, prop
 from gradekit.precision import FLOAT32_STEP, is_float32, tolerances
 from gradekit.strategies import (
+    EARLY_CATCH_EXAMPLES,
     SCALE_EXAMPLES,
     adam_cases,
     adam_hyperparameters,
@@ -51,12 +52,9 @@ from gradekit.strategies import (
 
 Table = list[list[float]]
 RUN_STEPS = 3
-# Every property runs at most EXAMPLES examples, the whole steps STEP_EXAMPLES (a run of steps RUN_EXAMPLES)
-# and the scale ones SCALE_EXAMPLES.
-# benchmarks/example_counts.py grades the bank of known-wrong files at 1, 3, 10, 30 and 100 examples:
-# every property that catches a file at 100 catches it from 10 on, most from 1 or 3. At 30 each keeps
-# three times that margin, and a check of this assignment no longer costs two of cross_entropy's.
-EXAMPLES = 30
+# Every property catches each known-wrong file it catches from 10 examples on, most from 1 or 3, and runs
+# at most EARLY_CATCH_EXAMPLES; the whole steps run STEP_EXAMPLES (a run of steps RUN_EXAMPLES) and the
+# scale ones SCALE_EXAMPLES.
 
 
 # --- Reading what an update function produced -----------------------------------------------------
@@ -222,7 +220,7 @@ def expect_train_step(state, W, tokens, m, v, schedule, when="", loss=False):
     points=4,
     functions=["encode"],
     hint="tokens = [26] + [ord(c) - ord('a') for c in name] + [26]: 'a' is 0, 'z' is 25, BOS is 26.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(name=names())
 def encode_matches_reference(sub, name):
@@ -238,7 +236,7 @@ def encode_matches_reference(sub, name):
     functions=["encode"],
     requires=["encode_matches_reference"],
     hint="One BOS (26) opens the name and one closes it: microgpt predicts the first letter and the end.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(name=names())
 def encode_bos_at_both_ends(sub, name):
@@ -256,7 +254,7 @@ def encode_bos_at_both_ends(sub, name):
     functions=["encode"],
     requires=["encode_matches_reference"],
     hint="A name of k letters gives k + 2 tokens, every one an id in 0..26.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(name=names())
 def encode_ids_in_range_and_length(sub, name):
@@ -274,7 +272,7 @@ def encode_ids_in_range_and_length(sub, name):
 
 
 @prop(
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
     points=6,
     functions=["bigram_loss"],
     hint="Mean over i of logsumexp(W[tokens[i]]) - W[tokens[i]][tokens[i + 1]]: row = current token.",
@@ -292,7 +290,7 @@ def bigram_loss_matches_reference(sub, table, tokens):
 
 
 @prop(
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
     points=2,
     functions=["bigram_loss"],
     requires=["bigram_loss_matches_reference"],
@@ -311,7 +309,7 @@ def bigram_loss_uniform_table_is_log_27(sub, value, tokens):
 
 
 @prop(
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
     points=3,
     functions=["bigram_loss"],
     requires=["bigram_loss_matches_reference"],
@@ -333,7 +331,7 @@ def bigram_loss_uses_only_context_rows(sub, table, tokens, seed):
 
 
 @prop(
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
     points=3,
     functions=["bigram_loss"],
     requires=["bigram_loss_matches_reference"],
@@ -359,7 +357,7 @@ def bigram_loss_row_shift_invariant(sub, table, tokens, position, c):
 
 
 @prop(
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
     points=6,
     functions=["bigram_grad"],
     hint="Row tokens[i] gets (softmax(W[tokens[i]]) - onehot(tokens[i + 1])) / n, summed over positions.",
@@ -373,7 +371,7 @@ def bigram_grad_matches_identity(sub, table, tokens):
 
 
 @prop(
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
     points=2,
     functions=["bigram_grad"],
     requires=["bigram_grad_matches_identity"],
@@ -397,7 +395,7 @@ def bigram_grad_rows_sum_to_zero(sub, table, tokens, position, c):
 
 
 @prop(
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
     points=3,
     functions=["bigram_grad"],
     requires=["bigram_grad_matches_identity"],
@@ -420,7 +418,7 @@ def bigram_grad_unused_rows_are_zero(sub, table, tokens):
 
 
 @prop(
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
     points=4,
     functions=["bigram_grad", "bigram_loss"],
     requires=["bigram_grad_matches_identity", "bigram_loss_matches_reference"],
@@ -474,7 +472,7 @@ def _slope(sub, W, tokens, row, column, h):
     points=4,
     functions=["sgd_update"],
     hint="params - lr * grads: step against the gradient, scaled by the learning rate.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=sgd_cases())
 def sgd_matches_reference(sub, case):
@@ -493,7 +491,7 @@ def sgd_matches_reference(sub, case):
     functions=["sgd_update"],
     requires=["sgd_matches_reference"],
     hint="With lr = 0, or with every gradient 0, the parameters must come back exactly as they were.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=sgd_cases())
 def sgd_zero_step_changes_nothing(sub, case):
@@ -518,7 +516,7 @@ def expect_unchanged(new, params, when):
     functions=["sgd_update"],
     requires=["sgd_matches_reference"],
     hint="The step is lr * grads: doubling lr must double how far every parameter moves.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=sgd_cases(), factor=st.floats(0.0, 10.0))
 def sgd_linear_in_lr(sub, case, factor):
@@ -543,7 +541,7 @@ def sgd_linear_in_lr(sub, case, factor):
     points=3,
     functions=["linear_lr"],
     hint="base_lr * (1 - step / num_steps): true division, step counting from 0.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(schedule=schedules())
 def linear_lr_matches_reference(sub, schedule):
@@ -556,7 +554,7 @@ def linear_lr_matches_reference(sub, schedule):
     functions=["linear_lr"],
     requires=["linear_lr_matches_reference"],
     hint="The schedule starts at base_lr at step 0 and reaches 0 at step num_steps.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(schedule=schedules())
 def linear_lr_endpoints(sub, schedule):
@@ -571,7 +569,7 @@ def linear_lr_endpoints(sub, schedule):
     functions=["linear_lr"],
     requires=["linear_lr_matches_reference"],
     hint="A linear schedule drops by the same base_lr / num_steps at every step.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(schedule=schedules(), later=st.integers(1, 10_000))
 def linear_lr_is_linear(sub, schedule, later):
@@ -597,7 +595,7 @@ def linear_lr_is_linear(sub, schedule, later):
     points=4,
     functions=["adam_update"],
     hint="m = beta1*m + (1 - beta1)*g and v = beta2*v + (1 - beta2)*g**2, with beta1 = 0.85, beta2 = 0.99.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=adam_cases(), extra=adam_hyperparameters())
 def adam_moments_match(sub, case, extra):
@@ -612,7 +610,7 @@ def adam_moments_match(sub, case, extra):
     points=6,
     functions=["adam_update"],
     hint="params -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - beta1**(step + 1)), same for v.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=adam_cases(), extra=adam_hyperparameters())
 def adam_matches_reference(sub, case, extra):
@@ -629,7 +627,7 @@ def adam_matches_reference(sub, case, extra):
     functions=["adam_update"],
     requires=["adam_matches_reference"],
     hint="At step 0 bias correction makes m_hat = g and v_hat = g**2: every parameter moves by lr * sign(g).",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=sgd_cases(), floor=st.sampled_from([1e-3, 1e-2, 1.0]), lr=learning_rates(min_lr=1e-4))
 def adam_first_step_moves_by_lr(sub, case, floor, lr):
@@ -653,7 +651,7 @@ def adam_first_step_moves_by_lr(sub, case, floor, lr):
     functions=["adam_update"],
     requires=["adam_matches_reference"],
     hint="Adam divides m_hat by sqrt(v_hat): scaling every gradient (and m, v alike) by c > 0 changes nothing.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=adam_cases(), c=st.one_of(st.just(2.0), st.floats(0.1, 10.0)))
 def adam_invariant_to_gradient_scale(sub, case, c):
@@ -682,7 +680,7 @@ def adam_invariant_to_gradient_scale(sub, case, c):
     functions=["adam_update"],
     requires=["adam_matches_reference"],
     hint="Either return new lists and leave params, m, v alone, or update them in place: not half of each.",
-    max_examples=EXAMPLES,
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(case=adam_cases())
 def adam_leaves_caller_state_consistent(sub, case):
