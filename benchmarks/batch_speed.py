@@ -79,15 +79,15 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     The machine's own count (/proc/stat), not the process's children's: a sandboxed worker's CPU time
     reaches no parent's count (its sandbox is killed, not waited for), so on an otherwise idle machine
     this is the one figure that holds every grader and worker."""
-    before = _busy()
+    before = busy_seconds()
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "gradekit", *args], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"gradekit {' '.join(args)} failed:\n{done.stderr}")
-    return time.perf_counter() - started, _busy() - before
+    return time.perf_counter() - started, busy_seconds() - before
 
 
-def _busy() -> float:
+def busy_seconds() -> float:
     """CPU seconds every core of the machine has spent on anything but idling, since it started."""
     with open("/proc/stat") as stat:
         user, nice, system, _, _, irq, softirq, *_ = map(int, stat.readline().split()[1:])

@@ -1,0 +1,89 @@
+"""Where a class grade's CPU goes: which students cost it, and whether the grader or the worker spends it.
+
+Builds the class `batch_speed.py` times (the same banks, notebooks, folders and hostile students), then
+grades it in this one process as one grader of `gradekit grade` does: a worker per student, a verdict
+memory kept across the class. Each student falls in one group:
+    first    the first student made from a bank file: its failures are searched and shrunk
+    repeat   a later student made from the same bank file: it answers as the first did, so the
+             grader settles it from memory while its worker still answers every call
+    hostile  a correct file that hangs, exits, floods or recurses
+and each group's seconds are split into the grader's own CPU time and the rest of the machine's (the
+workers running the students' code, their sandbox, the kernel). What to make faster next is where the
+largest figure is. Run it on an otherwise idle machine: the machine's count holds everything it ran.
+
+    python benchmarks/class_costs.py [--students 200] [--hostile 4] [--assignment training_step]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from batch_speed import busy_seconds, make_class
+
+from gradekit import assignment
+from gradekit.config import GradeConfig
+from gradekit.grader import grade
+from gradekit.runner import VerdictMemory
+from gradekit.sandbox.process import forked_workers
+
+HEADER = re.compile(r"Submission of \w+(?:, after (?P<stem>\w+)|: (?P<kind>\w+))\.")  # a notebook's, too
+
+
+def made_from(path: Path) -> str:
+    """What batch_speed.make_class made a student from: a bank file's stem, or "hostile"."""
+    source = path if path.is_file() else next(path.iterdir())
+    match = HEADER.search(source.read_text())
+    if match is None:
+        raise SystemExit(f"{path} was not made by batch_speed.make_class")
+    return "hostile" if match["kind"] else match["stem"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--hostile", type=int, default=4, help="hostile students among them (default 4)")
+    parser.add_argument("--assignment", default="training_step")
+    options = parser.parse_args()
+    chosen = assignment.load(options.assignment)
+    right, wrong = chosen.known("known_right"), chosen.known("known_wrong")
+    config = GradeConfig()
+    groups: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])  # students, machine, grader, wall
+    seen: set[str] = set()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        make_class(folder, right + wrong, options.students, options.hostile, right[0], next(iter(chosen.functions)))
+        memory = VerdictMemory()
+        with forked_workers(config.limits):
+            for student in sorted(folder.iterdir()):
+                source = made_from(student)
+                group = "hostile" if source == "hostile" else "repeat" if source in seen else "first"
+                seen.add(source)
+                machine, grader, wall = busy_seconds(), time.process_time(), time.perf_counter()
+                grade(student, chosen, config, memory=memory)
+                figures = groups[group]
+                figures[0] += 1
+                figures[1] += busy_seconds() - machine
+                figures[2] += time.process_time() - grader
+                figures[3] += time.perf_counter() - wall
+    total = sum(figures[1] for figures in groups.values())
+    print(f"{options.assignment}: {options.students} students graded by one grader; CPU seconds of the machine")
+    print(f"{'group':8} {'students':>8} {'machine':>8} {'share':>6} {'grader':>7} {'the rest':>8} {'a student':>10}")
+    for group in ("first", "repeat", "hostile"):
+        count, machine, grader, _ = groups[group]
+        if count:
+            print(
+                f"{group:8} {count:8d} {machine:8.1f} {machine / total:6.0%} {grader:7.1f} {machine - grader:8.1f} "
+                f"{machine / count:9.2f}s"
+            )
+    wall = sum(figures[3] for figures in groups.values())
+    print(f"{'all':8} {options.students:8d} {total:8.1f} {'':6} {'':7} {'':8} {total / options.students:9.2f}s")
+    print(f"wall {wall:.1f} s for one grader; `gradekit grade` shares the class among the cores")
+
+
+if __name__ == "__main__":
+    main()
