@@ -44,15 +44,22 @@ HOSTILE = {
 }
 
 
-def make_class(folder: Path, bank: list[Path], students: int, hostile: int, right: Path, function: str) -> None:
+def make_class(
+    folder: Path, bank: list[Path], students: int, hostile: int, right: Path, function: str
+) -> dict[str, str]:
+    """Write the class into `folder`; return what each student (by name) was made from: the stem of
+    its bank file, or "hostile"."""
     spacing = students // hostile if hostile else students + 1
     kinds = list(HOSTILE)
+    made_from = {}
     for index in range(students):
         source = bank[index % len(bank)]
         name = f"student{index:03d}"
         text = f'"""Submission of {name}, after {source.stem}."""\n' + source.read_text()
+        made_from[name] = source.stem
         if index % spacing == spacing // 2 and index // spacing < hostile:
             kind = kinds[(index // spacing) % len(kinds)]
+            made_from[name] = "hostile"
             addition = HOSTILE[kind].format(function=function)
             text = f'"""Submission of {name}: {kind}."""\n' + right.read_text() + addition
             if kind == "exits":
@@ -71,6 +78,7 @@ def make_class(folder: Path, bank: list[Path], students: int, hostile: int, righ
             (folder / name / "cross_entropy.py").write_text(text)
         else:
             (folder / f"{name}.py").write_text(text)
+    return made_from
 
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:

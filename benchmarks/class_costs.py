@@ -17,10 +17,10 @@ largest figure is. Run it on an otherwise idle machine: the machine's count hold
 from __future__ import annotations
 
 import argparse
-import re
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from batch_speed import busy_seconds, make_class
@@ -31,16 +31,14 @@ from gradekit.grader import grade
 from gradekit.runner import VerdictMemory
 from gradekit.sandbox.process import forked_workers
 
-HEADER = re.compile(r"Submission of \w+(?:, after (?P<stem>\w+)|: (?P<kind>\w+))\.")  # a notebook's, too
 
+@dataclass
+class Costs:
+    """What one group of students cost: CPU seconds of the machine, and of the grader among them."""
 
-def made_from(path: Path) -> str:
-    """What batch_speed.make_class made a student from: a bank file's stem, or "hostile"."""
-    source = path if path.is_file() else next(path.iterdir())
-    match = HEADER.search(source.read_text())
-    if match is None:
-        raise SystemExit(f"{path} was not made by batch_speed.make_class")
-    return "hostile" if match["kind"] else match["stem"]
+    students: int = 0
+    machine: float = 0.0
+    grader: float = 0.0
 
 
 def main() -> None:
@@ -52,35 +50,37 @@ def main() -> None:
     chosen = assignment.load(options.assignment)
     right, wrong = chosen.known("known_right"), chosen.known("known_wrong")
     config = GradeConfig()
-    groups: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])  # students, machine, grader, wall
+    groups: dict[str, Costs] = defaultdict(Costs)
     seen: set[str] = set()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        make_class(folder, right + wrong, options.students, options.hostile, right[0], next(iter(chosen.functions)))
+        made_from = make_class(
+            folder, right + wrong, options.students, options.hostile, right[0], next(iter(chosen.functions))
+        )
         memory = VerdictMemory()
+        started = time.perf_counter()
         with forked_workers(config.limits):
             for student in sorted(folder.iterdir()):
-                source = made_from(student)
+                source = made_from[student.stem]
                 group = "hostile" if source == "hostile" else "repeat" if source in seen else "first"
                 seen.add(source)
-                machine, grader, wall = busy_seconds(), time.process_time(), time.perf_counter()
+                machine, grader = busy_seconds(), time.process_time()
                 grade(student, chosen, config, memory=memory)
-                figures = groups[group]
-                figures[0] += 1
-                figures[1] += busy_seconds() - machine
-                figures[2] += time.process_time() - grader
-                figures[3] += time.perf_counter() - wall
-    total = sum(figures[1] for figures in groups.values())
+                costs = groups[group]
+                costs.students += 1
+                costs.machine += busy_seconds() - machine
+                costs.grader += time.process_time() - grader
+        wall = time.perf_counter() - started
+    total = sum(costs.machine for costs in groups.values())
     print(f"{options.assignment}: {options.students} students graded by one grader; CPU seconds of the machine")
     print(f"{'group':8} {'students':>8} {'machine':>8} {'share':>6} {'grader':>7} {'the rest':>8} {'a student':>10}")
     for group in ("first", "repeat", "hostile"):
-        count, machine, grader, _ = groups[group]
-        if count:
+        costs = groups[group]
+        if costs.students:
             print(
-                f"{group:8} {count:8d} {machine:8.1f} {machine / total:6.0%} {grader:7.1f} {machine - grader:8.1f} "
-                f"{machine / count:9.2f}s"
+                f"{group:8} {costs.students:8d} {costs.machine:8.1f} {costs.machine / total:6.0%} "
+                f"{costs.grader:7.1f} {costs.machine - costs.grader:8.1f} {costs.machine / costs.students:9.2f}s"
             )
-    wall = sum(figures[3] for figures in groups.values())
     print(f"{'all':8} {options.students:8d} {total:8.1f} {'':6} {'':7} {'':8} {total / options.students:9.2f}s")
     print(f"wall {wall:.1f} s for one grader; `gradekit grade` shares the class among the cores")
 
