@@ -8,10 +8,13 @@ memory kept across the class. Each student falls in one group:
              grader settles it from memory while its worker still answers every call
     hostile  a correct file that hangs, exits, floods or recurses
 and each group's seconds are split into the grader's own CPU time and the rest of the machine's (the
-workers running the students' code, their sandbox, the kernel). What to make faster next is where the
-largest figure is. Run it on an otherwise idle machine: the machine's count holds everything it ran.
+workers running the students' code, their sandbox, the kernel). Then, for the first and the repeated
+students, the properties that took longest, in seconds on the clock summed over the group: one grader
+and its worker take turns, so on an otherwise idle machine a property's time is what it cost the
+machine, run under Hypothesis or settled from memory. What to make faster next is where the largest
+figure is. Run it on an otherwise idle machine: the machine's count holds everything it ran.
 
-    python benchmarks/class_costs.py [--students 200] [--hostile 4] [--assignment training_step]
+    python benchmarks/class_costs.py [--students 200] [--hostile 4] [--assignment training_step] [--properties 8]
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from batch_speed import busy_seconds, make_class
@@ -39,6 +42,7 @@ class Costs:
     students: int = 0
     machine: float = 0.0
     grader: float = 0.0
+    properties: Counter[str] = field(default_factory=Counter)  # seconds on the clock, by property
 
 
 def main() -> None:
@@ -46,6 +50,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--hostile", type=int, default=4, help="hostile students among them (default 4)")
     parser.add_argument("--assignment", default="training_step")
+    parser.add_argument("--properties", type=int, default=8, help="the longest properties shown per group")
     options = parser.parse_args()
     chosen = assignment.load(options.assignment)
     right, wrong = chosen.known("known_right"), chosen.known("known_wrong")
@@ -65,8 +70,9 @@ def main() -> None:
                 group = "hostile" if source == "hostile" else "repeat" if source in seen else "first"
                 seen.add(source)
                 machine, grader = busy_seconds(), time.process_time()
-                grade(student, chosen, config, memory=memory)
+                result = grade(student, chosen, config, memory=memory)
                 costs = groups[group]
+                costs.properties.update({test.name: test.seconds for test in result.tests})
                 costs.students += 1
                 costs.machine += busy_seconds() - machine
                 costs.grader += time.process_time() - grader
@@ -83,6 +89,12 @@ def main() -> None:
             )
     print(f"{'all':8} {options.students:8d} {total:8.1f} {'':6} {'':7} {'':8} {total / options.students:9.2f}s")
     print(f"wall {wall:.1f} s for one grader; `gradekit grade` shares the class among the cores")
+    for group in ("first", "repeat"):
+        longest = groups[group].properties.most_common(options.properties)
+        if longest:
+            print(f"\nthe longest properties of the {group} students, seconds on the clock summed over them")
+            for name, seconds in longest:
+                print(f"{seconds:8.2f}  {name}")
 
 
 if __name__ == "__main__":
