@@ -9,8 +9,8 @@ second; and beside them the floor, starting Python and importing Hypothesis and 
 warm (target at most 1.2) and warm over the floor (target at most 2.5). Each round goes through the
 submissions in turn, warm then cold, so everything is compared at the same moments. Each assignment
 runs 100 examples per property, or fewer where its properties.py says so (cross_entropy: 30 for 22 of
-its properties; autograd: 30 for 12; training_step: 30, 25 for its whole-step properties and 10 for its
-runs of steps; scale properties one, autograd's 20 and 10).
+its properties; autograd: 30 for 12; training_step: 30, 25 for three of its whole-step properties and 10
+for the other two and its runs of steps; scale properties one, autograd's 20 and 10).
 
     python benchmarks/check_speed.py [--runs 7]
 """

@@ -53,8 +53,8 @@ from gradekit.strategies import (
 Table = list[list[float]]
 RUN_STEPS = 3
 # Every property catches each known-wrong file it catches from 10 examples on, most from 1 or 3, and runs
-# at most EARLY_CATCH_EXAMPLES; the whole steps run STEP_EXAMPLES (a run of steps RUN_EXAMPLES) and the
-# scale ones SCALE_EXAMPLES.
+# at most EARLY_CATCH_EXAMPLES; the whole steps run STEP_EXAMPLES (a run of steps RUN_EXAMPLES, the two
+# checks of a step's effect EFFECT_EXAMPLES) and the scale ones SCALE_EXAMPLES.
 
 
 # --- Reading what an update function produced -----------------------------------------------------
@@ -712,9 +712,14 @@ def adam_leaves_caller_state_consistent(sub, case):
 # which are each checked on their own. A wiring mistake (the loss after the update, no decay, a buffer
 # never reset) shows on nearly any input, so these properties run at most 25 examples each. An example of
 # a run is 2 to RUN_STEPS steps: 10 of them take about as many steps as 25 single ones, and
-# benchmarks/example_counts.py finds every known-wrong file it catches caught from 3 runs on.
+# benchmarks/example_counts.py finds every known-wrong file it catches caught from 3 runs on. What the
+# step's two checks of its effect look for shows on the first input it is in: a step that does not lower
+# the loss of the name it trained on, and state kept between two identical calls or a caller's list left
+# half updated. benchmarks/example_counts.py finds each catching every known-wrong file it catches from
+# 1 example on; they run EFFECT_EXAMPLES, ten times that.
 STEP_EXAMPLES = 25
 RUN_EXAMPLES = 10
+EFFECT_EXAMPLES = 10
 
 
 @prop(
@@ -793,7 +798,7 @@ def train_step_run_matches_reference(sub, run, table, state, schedule):
 
 
 @prop(
-    max_examples=STEP_EXAMPLES,
+    max_examples=EFFECT_EXAMPLES,
     points=3,
     functions=["train_step"],
     requires=["train_step_matches_reference"],
@@ -829,7 +834,7 @@ def train_step_lowers_loss_on_repeated_name(sub, name, table, earlier, base_lr):
 
 
 @prop(
-    max_examples=STEP_EXAMPLES,
+    max_examples=EFFECT_EXAMPLES,
     points=4,
     functions=["train_step"],
     requires=["train_step_matches_reference"],
