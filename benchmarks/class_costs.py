@@ -37,12 +37,13 @@ from gradekit.sandbox.process import forked_workers
 
 @dataclass
 class Costs:
-    """What one group of students cost: CPU seconds of the machine, and of the grader among them."""
+    """What one group of students cost: CPU seconds of the machine, and of the grader among them; and
+    each property's seconds on the clock, as their results carry them."""
 
     students: int = 0
     machine: float = 0.0
     grader: float = 0.0
-    properties: Counter[str] = field(default_factory=Counter)  # seconds on the clock, by property
+    properties: Counter[str] = field(default_factory=Counter)
 
 
 def main() -> None:
