@@ -51,6 +51,8 @@ class Limits:
 @dataclass(frozen=True)
 class GradeConfig:
     seed: int | None = None
+    # `seed` is the course's own (gradekit.course_seed): a result names it by its digest, never shows it.
+    course_seed: bool = False
     max_examples: int = 100
     property_budget: float = 20.0
     check_budget: float = 300.0

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from gradekit import assignment as assignments
+from gradekit import course_seed
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.diagnosis import diagnose
@@ -61,9 +62,10 @@ def grade(
                 return GradeResult(
                     "unknown",
                     shown,
-                    config.seed or 0,
+                    _shown(config, config.seed or 0),
                     error=problem or str(error),
                     notes=(*read.notes, *session.notes, *unsandboxed),
+                    seed_digest=_digest(config, config.seed or 0),
                 )
         seed = config.seed_or(assignment.default_seed)
         if problem is None and assignment.harness is not None:
@@ -85,7 +87,7 @@ def grade(
     return GradeResult(
         assignment=assignment.name,
         submission=shown,
-        seed=seed,
+        seed=_shown(config, seed),
         tests=tests,
         error=problem,
         output=output,
@@ -94,7 +96,18 @@ def grade(
         notes=notes,
         function_cells=cells,
         diagnosis=diagnosis,
+        seed_digest=_digest(config, seed),
     )
+
+
+def _shown(config: GradeConfig, seed: int) -> int | None:
+    """The seed a result shows: none where it is the course's own, which no student may learn."""
+    return None if config.course_seed else seed
+
+
+def _digest(config: GradeConfig, seed: int) -> str | None:
+    """What names the course's own seed in a result instead (gradekit.course_seed); None for a public one."""
+    return course_seed.digest(seed) if config.course_seed else None
 
 
 def _diagnosis(
@@ -128,7 +141,10 @@ def unfinished(path: Path, assignment: Assignment, config: GradeConfig, why: str
     property an error scoring 0, so it still has a full row wherever results are collected."""
     seed = config.seed_or(assignment.default_seed)
     outcomes = {p.name: Outcome(Status.ERROR, why) for p in assignment.properties}
-    return GradeResult(assignment.name, str(path), seed, tests=score(assignment, outcomes), error=why)
+    tests = score(assignment, outcomes)
+    return GradeResult(
+        assignment.name, str(path), _shown(config, seed), tests=tests, error=why, seed_digest=_digest(config, seed)
+    )
 
 
 def _named_in(source: str) -> set[str]:

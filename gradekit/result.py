@@ -87,7 +87,9 @@ class Diagnosis:
 class GradeResult:
     assignment: str
     submission: str
-    seed: int
+    # The seed the inputs were drawn from; None where it was the course's own (gradekit.course_seed),
+    # which a result never holds: it is sent to students, so `seed_digest` names that seed instead.
+    seed: int | None
     tests: tuple[PropertyResult, ...] = ()
     error: str | None = None
     output: str = ""
@@ -101,6 +103,7 @@ class GradeResult:
     function_cells: dict[str, int] = field(default_factory=dict)
     # The known mistakes the failing functions answer like; never part of the score.
     diagnosis: tuple[Diagnosis, ...] = ()
+    seed_digest: str | None = None
 
     @property
     def score(self) -> float:
@@ -132,6 +135,7 @@ class GradeResult:
             "function_cells": dict(self.function_cells),
             "tests": [_test_dict(t) for t in self.tests],
             "diagnosis": [d.to_dict() for d in self.diagnosis],
+            "seed_digest": self.seed_digest,
         }
 
     @classmethod
@@ -140,7 +144,8 @@ class GradeResult:
 
         `score` and `max_score` are not read (they are sums of the tests'), nor is any key `to_dict`
         does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
-        `function_lines`, `function_cells`, `diagnosis`) may be missing, as in results written before them.
+        `function_lines`, `function_cells`, `diagnosis`, `seed_digest`) may be missing, as in results
+        written before them.
         """
         return cls(
             assignment=data["assignment"],
@@ -154,6 +159,7 @@ class GradeResult:
             notes=tuple(data.get("notes", ())),
             function_cells=dict(data.get("function_cells", {})),
             diagnosis=tuple(Diagnosis.from_dict(d) for d in data.get("diagnosis", ())),
+            seed_digest=data.get("seed_digest"),
         )
 
 

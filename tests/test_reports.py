@@ -121,6 +121,19 @@ def test_json_keeps_the_documented_keys_and_the_notes():
     assert report["tests"][2]["counterexample"]["calls"][0]["function"] == "cross_entropy_loss"
 
 
+def test_a_course_seed_is_named_by_its_digest_and_a_public_seed_by_its_number():
+    course = replace(RESULT, seed=None, seed_digest="3f2a9c1b7d4e")
+    assert text.render(RESULT).splitlines()[2] == "2 of 5 properties passed (seed 7)"
+    assert text.render(course).splitlines()[2] == "2 of 5 properties passed (course seed, digest 3f2a9c1b7d4e)"
+    assert "passed · course seed, digest 3f2a9c1b7d4e" in markdown.render(course)
+    assert gradescope.results(course)["output"].startswith("Score: 8 / 35 (cross_entropy, course seed, digest 3f2a")
+    properties = {p.get("name"): p.get("value") for p in ET.fromstring(junit.render(course)).iter("property")}
+    assert properties["seed_digest"] == "3f2a9c1b7d4e" and "seed" not in properties
+    report = json.loads(WRITERS["json"](course))
+    assert report["seed"] is None and report["seed_digest"] == "3f2a9c1b7d4e"
+    assert all("seed None" not in render(course) for render in WRITERS.values())
+
+
 def test_gradescope_results_follow_the_specification():
     report = json.loads(gradescope.render(RESULT))
     assert set(report) == {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests"}

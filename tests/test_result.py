@@ -106,6 +106,7 @@ EXAMPLES = {
         ),
     ),
     "nothing": GradeResult("training_step", "", 0),
+    "course seed": GradeResult("cross_entropy", "buggy.py", None, tests=(FAILED,), seed_digest="3f2a9c1b7d4e"),
 }
 
 
@@ -131,6 +132,13 @@ def test_the_json_report_carries_function_lines_and_cells_and_a_stored_result_re
     back = GradeResult.from_dict({**older, "batch": {"student": "ann"}})
     assert back.notes == () and back.function_lines == {} and back.function_cells == {}
     assert back.tests == EXAMPLES["notebook with notes"].tests
+    assert back.seed_digest is None and back.seed == 7
+
+
+def test_a_course_seed_result_keeps_its_digest_and_never_a_seed():
+    data = EXAMPLES["course seed"].to_dict()
+    assert data["seed"] is None and data["seed_digest"] == "3f2a9c1b7d4e"
+    assert EXAMPLES["passed"].to_dict()["seed_digest"] is None
 
 
 # Strategies: any result whose data a grade could hold. Counterexamples hold plain JSON data (lists,
@@ -165,7 +173,7 @@ grade_results = st.builds(
     GradeResult,
     names,
     names,
-    st.integers(0, 2**32 - 1),
+    st.none() | st.integers(0, 2**32 - 1),  # None: the course's own seed, named by `seed_digest` alone
     tests=st.lists(property_results, max_size=4).map(tuple),
     error=st.none() | names,
     output=st.text(max_size=40),
@@ -173,6 +181,7 @@ grade_results = st.builds(
     function_lines=line_numbers,
     notes=st.lists(names, max_size=3).map(tuple),
     function_cells=line_numbers,
+    seed_digest=st.none() | st.text("0123456789abcdef", min_size=12, max_size=12),
 )
 
 

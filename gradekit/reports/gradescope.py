@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from gradekit.reports.text import details, diagnosed
+from gradekit.reports.text import details, diagnosed, named_seed
 from gradekit.result import GradeResult, Status
 
 VISIBILITY = "visible"
@@ -50,7 +50,7 @@ def results(result: GradeResult) -> dict[str, Any]:
 
 
 def _output(result: GradeResult) -> str:
-    lines = [f"Score: {result.score:g} / {result.max_score:g} ({result.assignment}, seed {result.seed})"]
+    lines = [f"Score: {result.score:g} / {result.max_score:g} ({result.assignment}, {named_seed(result)})"]
     if result.error:
         lines.append(f"Could not grade: {result.error}")
     lines += [f"Note: {note}" for note in result.notes]

@@ -3,7 +3,8 @@
 classname is the assignment and name the property, so CI dashboards group a class's results by
 assignment. A property that failed carries a <failure>, one that could not run or timed out an
 <error>; both hold the message in `message` and the counterexample, as the text report shows it, as
-text. The score, maximum and seed are suite properties; what the code printed is <system-out>.
+text. The score, maximum and seed are suite properties (the course's own seed as `seed_digest`, its
+digest alone); what the code printed is <system-out>.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def render(result: GradeResult) -> str:
         ("submission", result.submission),
         ("score", f"{result.score:g}"),
         ("max_score", f"{result.max_score:g}"),
-        ("seed", str(result.seed)),
     ]
+    shown += [("seed", str(result.seed))] if result.seed_digest is None else [("seed_digest", result.seed_digest)]
     shown += [("error", result.error)] if result.error else []
     shown += [("note", note) for note in result.notes]
     shown += [("known_mistake", " ".join(line.strip() for line in diagnosed(d))) for d in result.diagnosis]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from gradekit.course_terms import counted
-from gradekit.reports.text import MARKS, details
+from gradekit.reports.text import MARKS, details, named_seed
 from gradekit.result import GradeResult, PropertyResult, Status
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and NULs the student printed
@@ -31,7 +31,8 @@ def render(result: GradeResult) -> str:
         ]
     else:
         passed = sum(t.status is Status.PASSED for t in result.tests)
-        out[-1] += f" · {passed} of {counted(len(result.tests), 'property', 'properties')} passed · seed {result.seed}"
+        properties = counted(len(result.tests), "property", "properties")
+        out[-1] += f" · {passed} of {properties} passed · {named_seed(result)}"
     if result.notes:
         out += ["", "## Notes", ""]
         out += [f"- {escape(note)}" for note in result.notes]

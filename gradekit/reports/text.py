@@ -23,7 +23,7 @@ def render(result: GradeResult) -> str:
         lines.append(f"Every property scores 0 until the file loads ({_properties(len(result.tests))}).")
         return "\n".join(lines + _notes(result)) + "\n"
     passed = sum(t.status is Status.PASSED for t in result.tests)
-    lines.append(f"{passed} of {_properties(len(result.tests))} passed (seed {result.seed})")
+    lines.append(f"{passed} of {_properties(len(result.tests))} passed ({named_seed(result)})")
     lines += _notes(result)
     for diagnosis in result.diagnosis:
         lines.append("")
@@ -40,6 +40,14 @@ def render(result: GradeResult) -> str:
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]
     return "\n".join(lines) + "\n"
+
+
+def named_seed(result: GradeResult) -> str:
+    """The seed as every format names it: a public seed by its number, the course's own by its digest
+    alone, as the result holds it (gradekit.course_seed)."""
+    if result.seed_digest is not None:
+        return f"course seed, digest {result.seed_digest}"
+    return f"seed {result.seed}"
 
 
 def diagnosed(diagnosis: Diagnosis) -> list[str]:
