@@ -3,13 +3,15 @@
 The zip holds, at its root (Gradescope's autograder specification):
     setup.sh        run once, as root, when Gradescope builds the image: installs Python 3 and a
                     virtual environment in /opt/gradekit, installs the bundled wheel (dependencies
-                    come from PyPI), records the assignment's examples so no grade draws them, and
-                    works out its known mistakes' answers (gradekit.misconceptions)
-    run_autograder  run for each submission: grades the .py/.ipynb in $ROOT/submission into
-                    $ROOT/results/results.json, and writes a results.json saying what went wrong
+                    come from PyPI), records the assignment's examples for the course seed so no
+                    grade draws them, and works out its known mistakes' answers (gradekit.misconceptions)
+    run_autograder  run for each submission: grades the .py/.ipynb in $ROOT/submission with the
+                    course seed into $ROOT/results/results.json, and writes a results.json saying what went wrong
                     if gradekit itself could not. Of several files, `gradekit check FOLDER` grades
                     the one `gradekit.source.pick` chooses (NAME.ipynb or NAME.py first, a notebook
                     over its .py export: docs/gradescope.md)
+    course-seed     the course seed every submission is graded with (gradekit.course_seed),
+                    readable by root alone: a student's code, run as another user, cannot read it
     gradekit-VERSION-py3-none-any.whl   this gradekit, built here from the installed files
     assignments/NAME/  the assignment, when it is not one of gradekit's own
 
@@ -26,6 +28,7 @@ import base64
 import hashlib
 import io
 import shlex
+import stat
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -34,10 +37,12 @@ from typing import Any
 import gradekit
 import gradekit.assignments
 import gradekit.reference
+from gradekit import course_seed
 from gradekit.assignment import Assignment
 from gradekit.errors import GradekitError, UsageError
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same files give the same zip, byte for byte
+EXECUTABLE, SECRET = 0o755, 0o600  # the modes of the scripts and of the course seed
 ENTRY_POINTS = "[console_scripts]\ngradekit = gradekit.cli:run\n\n[pytest11]\ngradekit = gradekit.pytest_plugin\n"
 
 SETUP = """#!/usr/bin/env bash
@@ -53,13 +58,17 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
 python3 -m venv /opt/gradekit
 /opt/gradekit/bin/python -m pip install --upgrade pip
 /opt/gradekit/bin/python -m pip install ./__WHEEL__
-# Record the assignment's examples, and work out its known mistakes' answers, now, once, so every
-# submission replays them and is diagnosed against them.
+# The course seed is root's alone: the student's code runs as another user.
+chown root:root __SEED_FILE__
+chmod 600 __SEED_FILE__
+# Record the assignment's examples for the course seed, and work out its known mistakes' answers, now,
+# once, so every submission replays them and is diagnosed against them.
 /opt/gradekit/bin/python - <<'PYTHON'
-from gradekit import assignment, misconceptions, runner
+from pathlib import Path
+from gradekit import assignment, course_seed, misconceptions, runner
 from gradekit.config import GradeConfig, Limits
 chosen = assignment.load(__ASSIGNMENT_PY__, __EXTRA_PY__)
-runner.recorded(chosen, chosen.default_seed, GradeConfig.max_examples)
+runner.recorded(chosen, course_seed.read(Path(__SEED_FILE_PY__)), GradeConfig.max_examples)
 misconceptions.bank(chosen, Limits(), __EXTRA_PY__)
 PYTHON
 """
@@ -85,6 +94,7 @@ if [ -d "$ROOT/source/assignments" ]; then
     options+=(--assignments "$ROOT/source/assignments")
 fi
 args=(check "$ROOT/submission" --assignment "$ASSIGNMENT" --format gradescope --output "$RESULTS")
+args+=(--seed-file "$ROOT/source/__SEED_FILE__")
 RUN_AS="${GRADEKIT_RUN_AS-student}"
 if [ "$(id -u)" = 0 ] && [ -n "$RUN_AS" ]; then
     # The student's code runs as an unprivileged user, who cannot read the bundle (the solution is in it).
@@ -107,9 +117,10 @@ exit 0
 """
 
 
-def build(assignment: Assignment, out: Path) -> Path:
-    """Write the autograder zip for `assignment` to `out`; return its path. A student build is
-    refused: the autograder is where the hidden properties run, and it has none of them."""
+def build(assignment: Assignment, out: Path, seed: int) -> Path:
+    """Write the autograder zip for `assignment`, grading with the course seed `seed`, to `out`; return
+    its path. A student build is refused: the autograder is where the hidden properties run, and it
+    has none of them."""
     if assignment.solution is None:
         raise UsageError(
             f"{assignment.folder} is a student build of {assignment.name}, without its hidden properties: "
@@ -122,13 +133,18 @@ def build(assignment: Assignment, out: Path) -> Path:
         SETUP.replace("__WHEEL__", wheel_name)
         .replace("__ASSIGNMENT_PY__", repr(assignment.name))
         .replace("__EXTRA_PY__", repr(extra))
+        .replace("__SEED_FILE_PY__", repr(course_seed.FILE_NAME))
+        .replace("__SEED_FILE__", course_seed.FILE_NAME)
     )
-    run = RUN_AUTOGRADER.replace("__ASSIGNMENT_SH__", shlex.quote(assignment.name))
+    run = RUN_AUTOGRADER.replace("__ASSIGNMENT_SH__", shlex.quote(assignment.name)).replace(
+        "__SEED_FILE__", course_seed.FILE_NAME
+    )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        _add(bundle, "setup.sh", setup.encode(), executable=True)
-        _add(bundle, "run_autograder", run.encode(), executable=True)
+        _add(bundle, "setup.sh", setup.encode(), EXECUTABLE)
+        _add(bundle, "run_autograder", run.encode(), EXECUTABLE)
+        _add(bundle, course_seed.FILE_NAME, f"{seed}\n".encode(), SECRET)
         _add(bundle, wheel_name, wheel)
         if bundled:
             for path in _files(assignment.folder):
@@ -213,10 +229,10 @@ def _files(root: Path) -> list[Path]:
     )
 
 
-def _add(bundle: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
+def _add(bundle: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) -> None:
     entry = zipfile.ZipInfo(name, FIXED_TIME)
     entry.compress_type = zipfile.ZIP_DEFLATED
-    entry.external_attr = (0o100755 if executable else 0o100644) << 16
+    entry.external_attr = (stat.S_IFREG | mode) << 16
     bundle.writestr(entry, data)
 
 

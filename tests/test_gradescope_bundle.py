@@ -1,8 +1,9 @@
 """The Gradescope bundle, run end to end against a fake /autograder tree in a temporary folder.
 
-setup.sh needs root, apt and PyPI, so it is only syntax-checked; the wheel it installs is installed
-here with pip, offline, into a folder of its own. run_autograder runs for real, with the gradekit
-already installed here standing in for /opt/gradekit.
+setup.sh needs root, apt and PyPI, so it is syntax-checked and only its Python, which records the
+examples for the bundle's course seed, is run; the wheel it installs is installed here with pip,
+offline, into a folder of its own. run_autograder runs for real, with the gradekit already installed
+here standing in for /opt/gradekit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import gradekit
-from gradekit import assignment, gradescope_bundle, scaffold
+from gradekit import assignment, course_seed, gradescope_bundle, scaffold
 from gradekit.config import Limits
 from gradekit.errors import GradekitError
 from gradekit.sandbox import Worker
@@ -64,17 +65,38 @@ def unpack(bundle: Path, tree: Path) -> Path:
 
 
 def run_autograder(tree: Path, gradekit: str | None = None) -> dict:
+    done = autograder_run(tree, gradekit)
+    assert done.returncode == 0, done.stderr
+    return json.loads((tree / "results" / "results.json").read_text())
+
+
+def autograder_run(tree: Path, gradekit: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "GRADEKIT_AUTOGRADER_ROOT": str(tree),
         "GRADEKIT_RUN_AS": RUN_AS,
         "GRADEKIT": gradekit or f"{sys.executable} -m gradekit",
     }
-    done = subprocess.run(
+    return subprocess.run(
         [str(tree / "run_autograder")], cwd=tree, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def build(out: Path, *options: str) -> Path:
+    """`gradekit gradescope build` of cross_entropy into `out`, with `options`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gradekit", "gradescope", "build", "--assignment", "cross_entropy", "--out", str(out)]
+        + list(options),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
-    return json.loads((tree / "results" / "results.json").read_text())
+    return out
+
+
+def seed_in(bundle: Path) -> int:
+    with zipfile.ZipFile(bundle) as archive:
+        return int(archive.read(course_seed.FILE_NAME))
 
 
 def assert_gradescope_results(results: dict) -> None:
@@ -86,28 +108,24 @@ def assert_gradescope_results(results: dict) -> None:
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
-    done = subprocess.run(
-        [sys.executable, "-m", "gradekit", "gradescope", "build", "--assignment", "cross_entropy", "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    return out
+    return build(tmp_path_factory.mktemp("bundle") / "autograder.zip")
 
 
 def test_the_zip_holds_setup_run_autograder_and_a_wheel_at_its_root(bundle, tmp_path):
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in archive.infolist()}
-    assert names == ["setup.sh", "run_autograder", WHEEL]
+    assert names == ["setup.sh", "run_autograder", course_seed.FILE_NAME, WHEEL]
     assert modes["setup.sh"] & stat.S_IXUSR and modes["run_autograder"] & stat.S_IXUSR
+    assert modes[course_seed.FILE_NAME] == 0o600, "the course seed is readable by its owner, root, alone"
     tree = unpack(bundle, tmp_path / "autograder")
     for script in ("setup.sh", "run_autograder"):
         check = subprocess.run(["bash", "-n", str(tree / "source" / script)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
     setup = (tree / "source" / "setup.sh").read_text()
     assert f"pip install ./{WHEEL}" in setup and "assignment.load('cross_entropy', None)" in setup
+    assert "chmod 600 course-seed" in setup and "course_seed.read(Path('course-seed'))" in setup
+    assert '--seed-file "$ROOT/source/course-seed"' in (tree / "source" / "run_autograder").read_text()
 
 
 def test_the_wheel_installs_offline_and_carries_the_assignment_and_the_plugin(bundle, tmp_path):
@@ -146,6 +164,9 @@ def test_run_autograder_grades_the_submission_into_results_json(bundle, tmp_path
     assert 0 < results["score"] < 100 and len(results["tests"]) == len(assignment.load("cross_entropy").properties)
     failed = next(t for t in results["tests"] if t["name"] == "loss_matches_reference")
     assert failed["status"] == "failed" and "you returned:" in failed["output"]
+    seed = seed_in(bundle)
+    assert f"course seed, digest {course_seed.digest(seed)}" in results["output"]
+    assert str(seed) not in json.dumps(results)
     if RUN_AS:  # as root, the bundle (which holds the solution) is closed to the student's user
         assert stat.S_IMODE((tree / "source").stat().st_mode) == 0o700
 
@@ -205,7 +226,7 @@ def test_an_assignment_of_the_course_s_own_travels_in_the_bundle(tmp_path):
     course = tmp_path / "course"
     folder = scaffold.create("my_log_softmax", course)
     made = assignment.load("my_log_softmax", [str(course)])
-    bundle = gradescope_bundle.build(made, tmp_path / "autograder.zip")
+    bundle = gradescope_bundle.build(made, tmp_path / "autograder.zip", course_seed.fresh())
     with zipfile.ZipFile(bundle) as archive:
         names = archive.namelist()
     assert "assignments/my_log_softmax/properties.py" in names
@@ -215,6 +236,32 @@ def test_an_assignment_of_the_course_s_own_travels_in_the_bundle(tmp_path):
     shutil.copy(next((folder / "known_right").glob("*.py")), tree / "submission" / "answer.py")
     results = run_autograder(tree)
     assert results["score"] == made.max_score
+
+
+def test_setup_records_the_examples_for_the_bundle_s_course_seed_which_every_grade_replays(
+    bundle, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path / "cache"))
+    tree = unpack(bundle, tmp_path / "autograder")
+    setup = (tree / "source" / "setup.sh").read_text()
+    python = setup.split("<<'PYTHON'\n", 1)[1].split("\nPYTHON\n", 1)[0]
+    done = subprocess.run([sys.executable, "-c", python], cwd=tree / "source", capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "recording examples for cross_entropy" in done.stderr
+    shutil.copy(EXAMPLES / "submission.py", tree / "submission")
+    graded = autograder_run(tree)
+    assert graded.returncode == 0 and "recording examples" not in graded.stderr, graded.stderr
+    assert json.loads((tree / "results" / "results.json").read_text())["score"] == 100
+
+
+def test_each_build_makes_a_course_seed_unless_given_the_course_s_seed_file(tmp_path):
+    seed_file = tmp_path / "course-seed"
+    first = build(tmp_path / "first.zip", "--seed-file", str(seed_file))
+    assert stat.S_IMODE(seed_file.stat().st_mode) == 0o600
+    again = build(tmp_path / "again.zip", "--seed-file", str(seed_file))
+    assert seed_in(first) == seed_in(again) == course_seed.read(seed_file)
+    assert first.read_bytes() == again.read_bytes(), "the same files and seed give the same zip"
+    assert seed_in(build(tmp_path / "fresh.zip")) != seed_in(build(tmp_path / "other.zip"))
 
 
 PROBE = """

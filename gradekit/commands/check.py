@@ -2,7 +2,9 @@
 
 For a student checking their own work, and for anything that grades one file at a time (a CI job,
 the Gradescope autograder, a notebook's last cell): the submission is graded in a sandboxed worker
-and the report is written in the `--format` asked for, to standard output or `--output`. The exit
+and the report is written in the `--format` asked for, to standard output or `--output`. It draws
+its inputs from the assignment's public seed, or with `--seed-file` from the course's own, as the
+course's grade does (gradekit.course_seed). The exit
 code is 0 when every property passed (with `--min-score`, when the score reached it), else 1; 2 for
 an option it cannot honour, such as an `--output` that is a folder, found before grading starts.
 """
@@ -15,7 +17,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, file_to_write, grade_config, not_negative
+from gradekit.commands.options import (
+    EXIT_FAILED,
+    EXIT_PASSED,
+    course_config,
+    file_to_write,
+    grade_config,
+    not_negative,
+    seed_file_option,
+)
 from gradekit.errors import GradekitError, UsageError
 
 
@@ -36,6 +46,7 @@ def add_parser(
         metavar="POINTS",
         help="exit 0 when the score reaches POINTS, else 1 (default: 0 only when every property passed)",
     )
+    seed_file_option(check, "to check one file as the course grades it")
     check.set_defaults(run=run)
     return check
 
@@ -48,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format!r} is not one of {', '.join(WRITERS)}")
     if args.output:
         _check_output(args.output, args.submission)
-    config = grade_config(args)
+    config = course_config(grade_config(args), args)
     from gradekit.sandbox import Worker
 
     worker = Worker.started(config.limits, args.assignments)  # it boots while Hypothesis is imported below

@@ -7,6 +7,10 @@ histogram. A rerun grades only the students not graded yet (see `gradekit.batch`
 ADDRESS` the students are graded on a Dask cluster instead (see `gradekit.cluster`). The exit code is
 0 once everything is written; 2 for a RESULTS_DIR that is a file or SUBMISSIONS_DIR itself (whose
 results would be graded as students), refused before anyone is graded.
+
+The inputs are drawn from the course's own seed, which no report shows (gradekit.course_seed): the
+one in `--seed-file`, else the one kept in RESULTS_DIR/course-seed, made by the first grade into it.
+`--seed N` grades with a public seed instead.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_PASSED, folder_to_write, grade_config, positive
+from gradekit.commands.options import (
+    EXIT_PASSED,
+    course_config,
+    folder_to_write,
+    grade_config,
+    positive,
+    seed_file_option,
+)
 from gradekit.errors import UsageError
 
 
@@ -49,13 +60,14 @@ def add_parser(
         choices=("markdown", "text"),
         help="format of each student's feedback file (default %(default)s)",
     )
+    seed_file_option(grade, "made there if missing (default: RESULTS_DIR/course-seed)")
     grade.set_defaults(run=run)
     return grade
 
 
 def run(args: argparse.Namespace) -> int:
     """Grade the class in `args.submissions` into `args.out` and print a one-line account."""
-    from gradekit import assignment, batch, cluster
+    from gradekit import assignment, batch, cluster, course_seed
 
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
@@ -68,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dask is not None and args.jobs is not None:
         raise UsageError("--jobs and --dask: on a cluster, its workers decide how many students are graded at once")
     chosen = assignment.load(args.assignment, args.assignments)
-    config = grade_config(args, "require")
+    config = course_config(grade_config(args, "require"), args, keep=args.out / course_seed.FILE_NAME)
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(cluster.connect(args.dask)) if args.dask is not None else None
         summary = batch.grade_all(

@@ -1,9 +1,12 @@
 """`gradekit gradescope build --assignment NAME`: write a Gradescope autograder zip.
 
 For the instructor who grades on Gradescope: the zip holds this gradekit as a wheel, the assignment
-when it is not one of gradekit's own, and the `setup.sh` and `run_autograder` scripts Gradescope runs
-(see `gradekit.gradescope_bundle`). Upload it as the autograder of a programming assignment. The exit
-code is 0 once the zip is written; 2 for a ZIP that is a folder, lies under a file or cannot be written.
+when it is not one of gradekit's own, the course seed every submission is graded with, and the
+`setup.sh` and `run_autograder` scripts Gradescope runs (see `gradekit.gradescope_bundle`). Upload it
+as the autograder of a programming assignment. The course seed is a new one for each zip unless
+`--seed-file` (or $GRADEKIT_SEED_FILE) names the course's, made there if missing (gradekit.course_seed).
+The exit code is 0 once the zip is written; 2 for a ZIP that is a folder, lies under a file or cannot
+be written, or a seed file that cannot be read or holds no integer.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_PASSED, Parser, file_to_write
+from gradekit import course_seed
+from gradekit.commands.options import EXIT_PASSED, Parser, file_to_write, seed_file
 from gradekit.errors import GradekitError
 
 
@@ -26,6 +30,13 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
     build.add_argument(
         "--out", type=Path, default=Path("autograder.zip"), metavar="ZIP", help="the zip to write (default %(default)s)"
     )
+    build.add_argument(
+        "--seed-file",
+        type=Path,
+        metavar="FILE",
+        help="grade with the course seed kept in FILE, made there if missing (default: a new seed for this zip; "
+        "also GRADEKIT_SEED_FILE)",
+    )
     build.set_defaults(run=run)
     return gradescope
 
@@ -36,9 +47,23 @@ def run(args: argparse.Namespace) -> int:
 
     file_to_write(args.out, "--out", like="autograder.zip")
     chosen = assignment.load(args.assignment, args.assignments)
+    kept = seed_file(args.seed_file)
+    seed, made = course_seed.kept(kept) if kept is not None else (course_seed.fresh(), True)
     try:
-        gradescope_bundle.build(chosen, args.out)
+        gradescope_bundle.build(chosen, args.out, seed)
     except OSError as error:
         raise GradekitError(f"could not write {args.out}: {error.strerror or error}") from None
-    print(f"wrote {args.out}: upload it as the autograder of a Gradescope programming assignment", file=sys.stderr)
+    print(
+        f"wrote {args.out}, grading with the course seed {_origin(kept, made)}: upload it as the autograder "
+        "of a Gradescope programming assignment",
+        file=sys.stderr,
+    )
     return EXIT_PASSED
+
+
+def _origin(kept: Path | None, made: bool) -> str:
+    """Where the bundle's course seed comes from, for the one line `build` prints: a seed made for one
+    zip is lost with it, so a rebuild without --seed-file grades on other inputs."""
+    if kept is None:
+        return "made for this zip alone (--seed-file FILE keeps one for every build)"
+    return f"{'made now in' if made else 'kept in'} {kept}"

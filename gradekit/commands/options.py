@@ -5,19 +5,23 @@ bad option as one sentence with exit code 2. `grading_options` is the parent par
 `grade` and `selftest`, and `grade_config` turns what it parsed into a `GradeConfig`. The option
 types refuse, as a usage error, any value the grader cannot honour (NaN, infinity, a memory cap no
 worker starts under, more examples than a grade can hold), so that such a setting never shows up
-later as a grade that blames the student. `file_to_write` and `folder_to_write` refuse a path the
-command could not write to, before any grading starts.
+later as a grade that blames the student. `seed_file_option` and `course_config` give `check` and
+`grade` the course's own seed (gradekit.course_seed). `file_to_write` and `folder_to_write` refuse a
+path the command could not write to, before any grading starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
+from gradekit import course_seed
 from gradekit.config import GradeConfig, Limits
 from gradekit.errors import UsageError
 
@@ -137,7 +141,12 @@ def joined_global_options(args: argparse.Namespace) -> argparse.Namespace:
 def grading_options() -> argparse.ArgumentParser:
     """The options of one grade, shared by `check`, `grade` and `selftest`."""
     options = Parser(add_help=False)
-    options.add_argument("--seed", type=int, metavar="N", help="Hypothesis seed (default: the assignment's own)")
+    options.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="a public Hypothesis seed, shown in the report (default: the assignment's own; grade: the course seed)",
+    )
     options.add_argument(
         "--max-examples",
         type=examples,
@@ -216,6 +225,52 @@ def grade_config(args: argparse.Namespace, isolation: str = "auto") -> GradeConf
             isolation=mode,
         ),
     )
+
+
+def seed_file_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add --seed-file; `what` says what the command does with the file it names."""
+    parser.add_argument(
+        "--seed-file",
+        type=Path,
+        metavar="FILE",
+        help=f"grade with the course seed kept in FILE, which no report shows; {what} (also {course_seed.VARIABLE})",
+    )
+
+
+def seed_file(given: Path | None) -> Path | None:
+    """The course's seed file: --seed-file, else the one $GRADEKIT_SEED_FILE names; None where neither does."""
+    named = given or os.environ.get(course_seed.VARIABLE)
+    return Path(named) if named else None
+
+
+def course_config(config: GradeConfig, args: argparse.Namespace, keep: Path | None = None) -> GradeConfig:
+    """`config` with the course's own seed, from --seed-file or $GRADEKIT_SEED_FILE; where neither names
+    one, from `keep` (grade's RESULTS_DIR/course-seed, its folder made here), else the assignment's
+    public seed. --seed wins over the variable and is refused beside --seed-file: both name the seed.
+
+    Only a command given `keep` makes a seed file that is missing, saying where on stderr: a class
+    grade has a course seed to keep, while a check of one file against a file that is not there was
+    given a wrong name.
+    """
+    if args.seed is not None and args.seed_file is not None:
+        raise UsageError("--seed and --seed-file both name the seed to grade with; give one of them")
+    if args.seed is not None:
+        return config
+    path = seed_file(args.seed_file) or keep
+    if path is None:
+        return config
+    if keep is None:
+        return replace(config, seed=course_seed.read(path), course_seed=True)
+    if path == keep:
+        keep.parent.mkdir(parents=True, exist_ok=True)
+    seed, made = course_seed.kept(path)
+    if made:
+        print(
+            f"gradekit: made the course seed in {path}, readable by you alone: keep it, as grading with it "
+            "again gives the same reports",
+            file=sys.stderr,
+        )
+    return replace(config, seed=seed, course_seed=True)
 
 
 def file_to_write(path: Path, option: str, like: str = "report.json") -> Path:
