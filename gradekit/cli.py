@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from typing import NoReturn
 
-from gradekit.commands import check, grade, gradescope, init_ci, listing, new, release, selftest
+from gradekit.commands import check, doctor, grade, gradescope, init_ci, listing, new, release, selftest
 from gradekit.commands.options import (
     EXIT_FAILED,
     EXIT_PASSED,
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_parser(commands)
     new.add_parser(commands)
     release.add_parser(commands)
+    doctor.add_parser(commands)
     for verb in list(_verbs(parser)):
         global_options(verb, verb.prog)
     return parser

@@ -226,6 +226,7 @@ VERBS = {
     "list": "listing",
     "new": "new",
     "release": "release",
+    "doctor": "doctor",
 }
 
 
