@@ -3,9 +3,16 @@ and the files an assignment carries in its own folder so that no machine has to 
 
 What is kept is plain data in marshal's binary form behind a SHA-256 of it, under a key naming
 everything it was made from: a file is read only for its very key, and the digest turns a damaged
-or cut file into a miss before marshal reads a byte of it. marshal is not meant for data anyone
-else may have written; a cache file is the grader's own (0600, in the user's cache folder), and a
-carried file is the assignment's, read like any of its modules.
+or cut file into a miss before marshal reads a byte of it.
+
+Under the same versions, two machines can still work out a float differently in its last bits: NumPy
+picks each elementary function's loop by the CPU (its own SIMD code, SVML where there is AVX-512,
+else the C library's libm, whose results change with the library), and a matrix product the BLAS
+kernel picked for the CPU. What is kept holds such floats: training_step's recorded run of steps
+feeds the reference's answer to each step into the next call, and the known mistakes' answers are
+floats. So a file also holds the `fingerprint` of the floating-point results of the machine that
+made it, and is read only where that is this machine's: elsewhere it is a miss, and this machine
+makes its own.
 
 Without the OS sandbox a submission could still put something else where a cache file goes: a named
 pipe (a plain read waits for a writer forever), a link to /dev/zero (never ends) or to a huge file, a
@@ -19,10 +26,13 @@ Kept this way: the recorded examples (gradekit.speed.recorded) and the known mis
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
+import math
 import os
 import stat
+import struct
 import tempfile
 import zlib
 from collections.abc import Callable
@@ -30,7 +40,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["CARRIED", "LARGEST", "carry", "kept", "sealed", "unsealed"]
+__all__ = ["CARRIED", "LARGEST", "carry", "fingerprint", "kept", "sealed", "unsealed"]
 
 T = TypeVar("T")
 CARRIED = "recorded"  # the folder of an assignment that holds the files it carries
@@ -42,6 +52,18 @@ LARGEST = 256 * 1024 * 1024
 # Opened without following a link (a link to /dev/zero or a huge file fails to open) and without
 # waiting (a named pipe opens at once, to be refused by its type); 0 where the OS has no such flag.
 OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+# The elementary functions whose results `fingerprint` takes: NumPy's, in float64 and float32, and
+# Python's math (libm's), which the properties, the references and the known mistakes compute with.
+UNARY: tuple[str, ...] = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin")
+UNARY += ("arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "cbrt")
+BINARY = ("power", "arctan2", "hypot", "logaddexp", "logaddexp2")
+LIBM = ("exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "atan", "sinh", "cosh", "tanh", "erf")
+# Where it takes them: small arguments, a logit's range and exp's whole range, at uneven steps. Two
+# implementations that both round well part on few arguments (glibc's exp on one in 1,300 from the
+# correctly rounded result, its expm1 on one in 40), so each range has a thousand.
+PROBES = ((-0.999, 0.997), (-41.3, 40.1), (-709.1, 708.3))
+PER_RANGE = 1023
 
 # What this process has already read, by file and its stat: a grader process that grades a whole class
 # parses the file once, and a file changed on disk is read again. Replay never changes what it is
@@ -77,7 +99,7 @@ def _cached(path: Path, key: str, accept: Callable[[dict[str, Any]], T | None]) 
 def _accepted(data: bytes, key: str, accept: Callable[[dict[str, Any]], T | None]) -> T | None:
     """What `data` holds, if it is whole, made for `key`, and `accept` can read it; else None."""
     stored = unsealed(data)
-    if type(stored) is dict and stored.get("key") == key:
+    if type(stored) is dict and stored.get("key") == key and stored.get("fingerprint") == fingerprint():
         return accept(stored)
     return None
 
@@ -116,7 +138,7 @@ def kept(
         found = _shipped(carried, key, cache, accept)
     if found is not None:
         return found
-    contents = {"key": key, **make()}
+    contents = {"key": key, "fingerprint": fingerprint(), **make()}
     for stale in cache.parent.glob(f"{cache.stem.rpartition('-')[0]}-*"):  # of other versions
         if stale != cache:
             with suppress(OSError):
@@ -133,7 +155,41 @@ def carry(path: Path, key: str, contents: dict[str, Any]) -> None:
     path.parent.mkdir(exist_ok=True)
     for stale in path.parent.glob(f"{path.name.rpartition('-')[0]}-*.zlib"):
         stale.unlink()
-    path.write_bytes(zlib.compress(sealed({"key": key, **contents}), 9))
+    path.write_bytes(zlib.compress(sealed({"key": key, "fingerprint": fingerprint(), **contents}), 9))
+
+
+@functools.cache
+def fingerprint() -> str:
+    """A digest of this machine's floating-point results wherever machines differ under the same
+    versions: NumPy's elementary functions in float64 and float32, its matrix and vector products and
+    sums, and Python's math and powers. Two machines with one fingerprint work out a kept file's
+    floats alike.
+
+    NumPy is imported here, not with this module: the command line sets BLAS's thread count before
+    anything imports NumPy (gradekit.cli), and gradekit.source imports this module.
+    """
+    import numpy as np
+
+    digest = hashlib.sha256()
+    grid = np.concatenate([np.linspace(low, high, PER_RANGE) for low, high in PROBES])
+    with np.errstate(all="ignore"):
+        for dtype in (np.float64, np.float32):
+            x = grid.astype(dtype)
+            y = x[::-1].copy()
+            table = x[: 31 * 33].reshape(31, 33)
+            results = [getattr(np, name)(x) for name in UNARY]
+            results += [getattr(np, name)(x, y) for name in BINARY]
+            results += [table @ table.T, table @ x[:33], x @ y, table.sum(axis=0), table.sum(axis=1)]
+            for result in map(np.atleast_1d, results):
+                result[np.isnan(result)] = np.nan  # one NaN: which NaN a function returns is no result
+                digest.update(result.tobytes())
+    values = grid[::7].tolist()
+    for name in LIBM:  # the logarithms of the magnitudes, inside their domain: a raise is no result
+        arguments = [abs(v) for v in values] if name.startswith("log") else values
+        digest.update(struct.pack(f"{len(arguments)}d", *map(getattr(math, name), arguments)))
+    powers = [(1 + abs(v)) ** (w / 64) for v, w in zip(values, reversed(values))]
+    digest.update(struct.pack(f"{len(powers)}d", *powers))
+    return digest.hexdigest()[: 2 * DIGEST]
 
 
 def _contents(fd: int, size: int) -> bytes | None:

@@ -22,7 +22,9 @@ raised OverflowError, ZeroDivisionError or ValueError agrees with one that retur
 the same overflow, written with Python's math or with NumPy.
 
 The answers are worked out once per version of the assignment and its bank and kept beside the
-recorded examples, as gradekit.kept_files keeps them; the built-in assignments carry theirs.
+recorded examples, as gradekit.kept_files keeps them; the built-in assignments carry theirs. Probes
+and answers are floats worked out on the machine that made the file, so it is read only where the
+floating-point results are that machine's (`kept_files.fingerprint`), as a recording is.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ AGREE_RTOL = 1e-6  # how far apart two answers' numbers may be and still be one 
 AGREE_ATOL = 1e-9
 # What Python's math raises where NumPy gives inf or NaN: exp past its range, a division by 0, log(0).
 OVERFLOWED = frozenset({"OverflowError", "ZeroDivisionError", "ValueError"})
-FORMAT = 1  # bump when what is stored changes: an old file then simply misses
+FORMAT = 2  # bump when what is stored changes: an old file then simply misses
 
 # What one call came to, as plain data: ("returned", value), ("raised", exception type) or
 # ("stopped", why): it timed out or ended its worker, which no diagnosis reads as an answer.

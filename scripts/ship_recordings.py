@@ -4,11 +4,16 @@ changing an assignment, its known-wrong files, gradekit's strategies or the work
 after upgrading Hypothesis, NumPy or Python, when tests/test_shipped_recordings.py says a file is stale.
 
     python scripts/ship_recordings.py
+    git add assignments/*/recorded   # the files written, and those of older keys it removed
+
+The files hold this machine's floating-point results, and say so (gradekit.kept_files.fingerprint):
+a machine whose results differ reads none of them and records its own, once, as it would without
+them. Any machine may ship; one file per assignment is shipped, for the machine that ran this.
 """
 
 from __future__ import annotations
 
-from gradekit import assignment, misconceptions, runner
+from gradekit import assignment, kept_files, misconceptions, runner
 from gradekit.config import Limits
 
 
@@ -19,6 +24,7 @@ def main() -> None:
             continue
         for path in (runner.ship(built_in), misconceptions.carry(built_in, Limits())):
             print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    print(f"for this machine's floating-point results, fingerprint {kept_files.fingerprint()}")
 
 
 if __name__ == "__main__":

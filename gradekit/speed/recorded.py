@@ -14,8 +14,14 @@ An assignment may carry its recordings, so the first check on a machine is as fa
 file in its `recorded/` folder, zlib-compressed, named like a cache file (`ship` writes it; gradekit
 ships those of the built-in assignments at their default seed and example count). It is read where
 the cache misses, and only for the very key it was recorded under: the same assignment sources,
-gradekit, Hypothesis, NumPy and Python versions; then it is the cache file. Any other machine records
-as before. tests/test_shipped_recordings.py proves each shipped file equals a fresh recording.
+gradekit, Hypothesis, NumPy and Python versions; then it is the cache file. And only on a machine
+whose floating-point results are those of the machine that recorded it (`kept_files.fingerprint`):
+a property may call with floats the solution worked out (training_step's run of steps feeds each
+step's answer into the next call), which another machine works out differently in their last bits,
+and a replay whose recorded calls are not the calls the property makes sends the worker calls that
+were never asked for, which a submission that keeps state between calls answers and remembers. Any
+other machine records as before. tests/test_shipped_recordings.py proves each shipped file equals a
+fresh recording where it is read.
 
 Each recorded call keeps a digest of its arguments (`arguments_digest`): while a replay runs, a call
 whose arguments have that digest is sent as recorded instead of encoded again, which is what encoding
@@ -50,7 +56,7 @@ from gradekit.config import cache_folder
 from gradekit.sandbox.worker import SEPARATOR, decode, encode
 
 Recorded = dict[str, dict[str, list[Any]]]
-FORMAT = 6  # bump when what is stored changes: an old file then simply misses
+FORMAT = 7  # bump when what is stored changes: an old file then simply misses
 DIGEST = 16  # bytes of SHA-256 kept of a call's arguments (see `arguments_digest`)
 
 
