@@ -4,9 +4,10 @@ repository and nothing else, in a fresh virtual environment standing in for setu
 Its `run:` steps run in order, each in bash with -e and pipefail, with $GITHUB_ENV and
 $GITHUB_STEP_SUMMARY files as a runner provides them; after a failed step only `if: always()` steps
 run. The one step left out installs bubblewrap with apt-get, which needs root on the runner. The
-`uses:` steps (checkout, setup-python, cache, upload) are GitHub's own. The virtual environment sees
-this machine's packages (--system-site-packages) and pip may not reach an index, so the install step
-must install the wheel init-ci wrote, with the dependencies already here.
+`uses:` steps (checkout, setup-python, cache, upload) are GitHub's own. The virtual environment has
+the packages these tests run with (`runner_python`) and pip may reach no index and read no settings of
+this machine's, so the install step must install the wheel init-ci wrote, with the dependencies
+already here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
+import zlib
 from pathlib import Path
 
 import hypothesis
@@ -23,7 +26,7 @@ import numpy
 import yaml
 
 import gradekit
-from gradekit import assignment, runner
+from gradekit import assignment, kept_files, runner
 from gradekit.cli import main
 from gradekit.github_workflow import WORKFLOW
 
@@ -38,7 +41,7 @@ def run_like_a_runner(repo: Path, machine: Path) -> tuple[dict[str, subprocess.C
     $GITHUB_STEP_SUMMARY."""
     steps = yaml.safe_load((repo / WORKFLOW).read_text())["jobs"]["grade"]["steps"]
     python = machine / "python"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(python)], check=True)
+    runner_python(python)
     (machine / "github_env").touch()
     env = {
         "PATH": f"{python / 'bin'}{os.pathsep}{os.environ['PATH']}",
@@ -46,6 +49,7 @@ def run_like_a_runner(repo: Path, machine: Path) -> tuple[dict[str, subprocess.C
         "GITHUB_ENV": str(machine / "github_env"),
         "GITHUB_STEP_SUMMARY": str(machine / "summary.md"),
         "PIP_NO_INDEX": "1",
+        "PIP_CONFIG_FILE": os.devnull,  # no find-links, index or constraints of this machine's
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
     done: dict[str, subprocess.CompletedProcess[str]] = {}
@@ -64,6 +68,22 @@ def run_like_a_runner(repo: Path, machine: Path) -> tuple[dict[str, subprocess.C
         failed = failed or done[step["name"]].returncode != 0
         env.update(line.split("=", 1) for line in (machine / "github_env").read_text().splitlines() if "=" in line)
     return done, env
+
+
+def runner_python(python: Path) -> None:
+    """A virtual environment at `python` standing in for setup-python's Python, with the packages these
+    tests run with: the base interpreter's (--system-site-packages) and, where the tests run in a
+    virtual environment of their own (as the README suggests), that one's, named in a .pth file. A venv
+    made from a venv's Python has the base interpreter's packages alone, which need not include the
+    dependencies. Only their folders are named, so their own .pth files are not read: this checkout,
+    installed there in editable mode, stays out of the runner's Python."""
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(python)], check=True)
+    if sys.prefix == sys.base_prefix:
+        return
+    ask = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = subprocess.run([python / "bin" / "python", "-c", ask], capture_output=True, text=True, check=True)
+    folders = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+    Path(site.stdout.strip(), "tests-environment.pth").write_text("".join(f"{folder}\n" for folder in folders))
 
 
 def step(done: dict[str, subprocess.CompletedProcess[str]], starts: str) -> subprocess.CompletedProcess[str]:
@@ -98,8 +118,10 @@ def test_the_default_workflow_installs_the_written_wheel_and_grades_on_a_bare_ru
     properties = len(assignment.load("cross_entropy").properties)
     assert (repo / "gradekit-junit.xml").read_text().count("<testcase ") == properties
     cache = cache_step(repo, env)
-    assert "recording examples" not in step(done, "Grade (").stderr  # the wheel carries cross_entropy's
-    carried = runner.shipped(assignment.load("cross_entropy")).with_suffix(".marshal").name
+    shipped = runner.shipped(assignment.load("cross_entropy"))  # the wheel carries it: read where it was made alike
+    made_here = kept_files.unsealed(zlib.decompress(shipped.read_bytes()))["fingerprint"] == kept_files.fingerprint()
+    assert ("recording examples" not in step(done, "Grade (").stderr) == made_here
+    carried = shipped.with_suffix(".marshal").name
     assert [p.name for p in Path(cache["path"]).glob("cross_entropy-*")] == [carried]  # kept for the next run
     assert all(f"-{v}-" in cache["key"] for v in (gradekit.__version__, hypothesis.__version__, numpy.__version__))
 
