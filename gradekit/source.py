@@ -72,12 +72,6 @@ class Source:
         return None
 
 
-def read_submission(path: Path) -> tuple[str, str, str | None]:
-    """(source, filename, problem): problem is None when the file could be read; see `read`."""
-    source = read(path)
-    return source.text, source.filename, source.problem
-
-
 def read(path: Path, assignment: str | None = None) -> Source:
     """The submission at `path`: a .py file, a notebook, or a folder holding one of them (`pick`'s
     note, saying which file of several was graded, is among the `notes`)."""
