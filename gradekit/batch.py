@@ -4,7 +4,9 @@ Who the students are: every .py or .ipynb file directly in SUBMISSIONS_DIR is on
 the file's name without its suffix; every folder is one student, named by the folder, whose file is
 picked by `source.pick` (the only .py/.ipynb in it, else NAME.py/.ipynb, else submission.py/.ipynb).
 Hidden entries, __pycache__, __MACOSX, .ipynb_checkpoints and RESULTS_DIR itself are skipped; two
-entries that name the same student (alice.py and alice/) give that student a row that says so.
+entries that name the same student (alice.py and alice/) give that student a row that says so. An
+entry that is a symbolic link (to a classmate's file, say), a named pipe, a socket or a device is
+never followed or opened: that student's row says what it is (`source.refused`).
 
 What RESULTS_DIR gets:
     results/STUDENT.json   the JSON report, plus the file's hash and the settings it was graded with
@@ -69,7 +71,7 @@ from gradekit.result import GradeResult
 from gradekit.runner import VerdictMemory, recorded
 from gradekit.sandbox.process import forked_workers
 from gradekit.sandbox.stops import stops_kept, uninterrupted
-from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read
+from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read, refused
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -92,11 +94,13 @@ class Student:
 def find_students(folder: Path, out: Path | None = None, assignment: str | None = None) -> list[Student]:
     """Every student in `folder`, sorted by name (see the module docstring for the rule)."""
     entries: dict[str, list[Path]] = {}
-    skip = out.resolve() if out is not None else None
+    # realpath, not resolve: a link that loops is a student's entry to refuse, where resolve raises
+    # (before Python 3.13).
+    skip = os.path.realpath(out) if out is not None else None
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(".") or entry.name in IGNORED_FOLDERS or entry.resolve() == skip:
+        if entry.name.startswith(".") or entry.name in IGNORED_FOLDERS or os.path.realpath(entry) == skip:
             continue
-        if entry.is_dir() or (entry.is_file() and entry.suffix in SUFFIXES):
+        if entry.is_dir() or (entry.suffix in SUFFIXES and (entry.is_file() or refused(entry))):
             name = entry.name if entry.is_dir() else entry.stem
             entries.setdefault(name, []).append(entry)
     students = []
@@ -107,7 +111,10 @@ def find_students(folder: Path, out: Path | None = None, assignment: str | None 
             students.append(Student(name, paths[0], f"{shown} {every} belong to {name}; keep one"))
             continue
         path = paths[0]
-        if path.is_dir():
+        why = refused(path)
+        if why is not None:
+            students.append(Student(name, path, why))
+        elif path.is_dir():
             found, problem = pick(path, assignment)
             students.append(Student(name, path, None if found else problem))
         else:

@@ -8,17 +8,28 @@ starting on its own `Cell.line`, so a line number reported by the worker names o
 A folder holding one student's work is read as the file `pick` chooses in it, with a note naming
 that file when the folder held others.
 
-The file is read once, as bytes: `Source.sha256` is their digest, so a caller that grades a `Source`
+A symbolic link is never followed, nor a named pipe, socket or device opened: whether it is the
+submission, a student's folder or an entry inside one, it is refused in one sentence (`refused`).
+Followed, a link would have a classmate's file graded as one's own, or on Gradescope the installed
+solution, which the grader can read and the student cannot.
+
+The file is opened once, without following a link and without waiting on a pipe, checked to be a
+regular file, and read as bytes: `Source.sha256` is their digest, so a caller that grades a `Source`
 (a class grade sends it to its grader processes) can say exactly which bytes were graded.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from gradekit.kept_files import OPEN_FLAGS
 
 SUFFIXES = (".py", ".ipynb")
 # Cell magics whose body is Python that Jupyter runs (once or in a loop): the body runs once here.
@@ -29,6 +40,15 @@ HELP = re.compile(r"^(\s*)(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # np.exp?  ??softmax
 IGNORED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
 # A notebook with its plots saved stays well under this; a class grade holds every file in memory at once.
 LARGEST = 64 * 2**20
+# What an entry that is not a regular file is, as a message names it.
+KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISDIR, "a folder"),
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +94,12 @@ class Source:
 
 def read(path: Path, assignment: str | None = None) -> Source:
     """The submission at `path`: a .py file, a notebook, or a folder holding one of them (`pick`'s
-    note, saying which file of several was graded, is among the `notes`)."""
+    note, saying which file of several was graded, is among the `notes`); a link, named pipe, socket
+    or device is one sentence, unread (see `refused`)."""
     path = Path(path)
+    why = refused(path)
+    if why is not None:
+        return Source("", path.name, why)
     if not path.is_dir():
         return _read_file(path)
     found, why = pick(path, assignment)
@@ -84,16 +108,35 @@ def read(path: Path, assignment: str | None = None) -> Source:
     return replace(_read_file(found), notes=(why,) if why else ())
 
 
+def refused(path: Path) -> str | None:
+    """Why the entry at `path` is not read, in one sentence: it is a symbolic link, a named pipe, a
+    socket or a device. None for a file, a folder, or nothing there (said when it is read)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return _refusal(path, mode)
+
+
+def _refusal(path: Path, mode: int) -> str:
+    itself = "file" if path.suffix in SUFFIXES else "folder"
+    return f"{_named(path)} is {_kind(mode)}; submit the {itself} itself"
+
+
+def _kind(mode: int) -> str:
+    return next((kind for test, kind in KINDS if test(mode)), "not a file")
+
+
 def _read_file(path: Path) -> Source:
     if not path.is_file():
         return Source("", path.name, f"{path} does not exist or is not a file")
     if path.suffix not in SUFFIXES:
         return Source("", path.name, f"{path.name} is not a Python file (.py) or a Jupyter notebook (.ipynb)")
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(LARGEST + 1)
-    except OSError as error:  # e.g. no permission, or the file vanished since it was found
-        return Source("", path.name, f"{path.name} could not be read ({error.strerror or error})", path=path)
+    data = _contents(path)
+    if isinstance(data, str):
+        return Source("", path.name, data, path=path)
     if len(data) > LARGEST:
         return Source("", path.name, f"{path.name} is too large to be a submission (over {LARGEST:,} bytes)", path=path)
     digest = hashlib.sha256(data).hexdigest()
@@ -106,6 +149,25 @@ def _read_file(path: Path) -> Source:
     return Source(text, path.name, path=path, sha256=digest)
 
 
+def _contents(path: Path) -> bytes | str:
+    """The file's first LARGEST + 1 bytes, or why they could not be read, in one sentence.
+
+    The file is opened once, without following a link and without waiting on a pipe, and read only
+    if what was opened is a regular file: a link or pipe put in its place since `refused` looked is
+    refused all the same, and the bytes read are those of the file checked.
+    """
+    try:
+        with open(os.open(path, OPEN_FLAGS), "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                return _refusal(path, mode)
+            return handle.read(LARGEST + 1)
+    except OSError as error:  # e.g. no permission, or the file vanished since it was found
+        if error.errno == errno.ELOOP:
+            return _refusal(path, stat.S_IFLNK)
+        return f"{path.name} could not be read ({error.strerror or error})"
+
+
 def _universal_newlines(text: str) -> str:
     """CRLF and CR line ends as LF, as a text-mode read gives them: the bytes are read raw to be hashed."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -115,8 +177,10 @@ def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]
     """The submission file in a student's folder and a note naming the others; or None and why not.
 
     Every .py and .ipynb file in the folder and its subfolders is a candidate (hidden files and folders,
-    __pycache__, .ipynb_checkpoints and __MACOSX excepted). Each step keeps some of the candidates, and
-    the first to leave exactly one picks it:
+    __pycache__, .ipynb_checkpoints and __MACOSX excepted). A symbolic link is not (nor is a folder
+    reached through one), nor a named pipe, socket or device: where one named like a candidate is all
+    there is, the sentence returned says what it is. Each step keeps some of the candidates, and the
+    first to leave exactly one picks it:
     1. all of them: a lone file is graded whatever its name;
     2. those named like the assignment's starter, NAME.ipynb or NAME.py (as `gradekit release` writes
        them), if there are any; else those named submission.ipynb or submission.py, if any; else all;
@@ -126,15 +190,9 @@ def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]
     sentence returned names them. When a file is picked from several, the note says which and lists
     the others: "graded cross_entropy.ipynb; also found cross_entropy.py"; alone, the note is "".
     """
-    candidates = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.suffix in SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") or part in IGNORED_FOLDERS for part in p.relative_to(folder).parts)
-    )
+    candidates, unread = _walk(folder)
     if not candidates:
-        return None, f"{_named(folder)} holds no .py or .ipynb file"
+        return None, _nothing_to_pick(folder, unread)
     stem, named = _named_like(candidates, assignment)
     nearest = [p for p in named if len(p.parts) == min(len(q.parts) for q in named)]
     tied = [p for p in nearest if p.suffix == ".ipynb" or p.with_suffix(".ipynb") not in nearest]
@@ -149,6 +207,50 @@ def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]
     wanted = f"{assignment}.ipynb or {assignment}.py" if assignment else "submission.ipynb or submission.py"
     shown = _listed(folder, candidates)
     return None, f"{_named(folder)} holds {len(candidates)} files ({shown}); name the one to grade {wanted}"
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[tuple[Path, int]]]:
+    """The candidates in `folder`, sorted, and the entries named like one that are not files (each
+    with its mode, as lstat gives it). Links are not followed and hidden or ignored folders not
+    entered; a folder that cannot be listed holds nothing. A stack, not recursion: a folder nested
+    thousands deep is walked like any other."""
+    candidates, unread = [], []
+    stack = [folder]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue
+        for entry in entries:
+            path = here / entry.name
+            if entry.name.startswith(".") or entry.name in IGNORED_FOLDERS:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(path)
+            elif path.suffix not in SUFFIXES:
+                continue
+            elif entry.is_file(follow_symlinks=False):
+                candidates.append(path)
+            else:
+                try:
+                    unread.append((path, entry.stat(follow_symlinks=False).st_mode))
+                except OSError:  # gone since the folder was listed
+                    continue
+    return sorted(candidates), sorted(unread)
+
+
+def _nothing_to_pick(folder: Path, unread: list[tuple[Path, int]]) -> str:
+    """Why a folder without a candidate has nothing to grade, naming what is there instead."""
+    if not unread:
+        return f"{_named(folder)} holds no .py or .ipynb file"
+    if len(unread) == 1:
+        path, mode = unread[0]
+        what = f"{path.relative_to(folder)}, {_kind(mode)}; submit the file itself"
+    else:
+        shown = _listed(folder, [path for path, _ in unread])
+        what = f"symbolic links or special files ({shown}); submit the files themselves"
+    return f"{_named(folder)} holds no .py or .ipynb file but {what}"
 
 
 def _named_like(candidates: list[Path], assignment: str | None) -> tuple[str | None, list[Path]]:

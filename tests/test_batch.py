@@ -473,3 +473,34 @@ def test_a_file_too_large_to_be_a_submission_is_one_sentence_not_a_load(tmp_path
     huge.write_text("x = 1\n" * 400)
     read = source.read(huge)
     assert read.text == "" and read.problem == "huge.py is too large to be a submission (over 1,024 bytes)"
+
+
+def test_a_link_or_special_file_in_a_class_is_a_row_saying_so_never_the_file_it_names(tmp_path, cross_entropy):
+    """A link to a classmate's file would have it graded as one's own: no entry of the class, and
+    nothing inside a student's folder, is followed or opened unless it is a file or a folder."""
+    theirs = tmp_path / "ann"  # a classmate's work; outside the class, so that nothing here is graded
+    theirs.mkdir()
+    shutil.copy(EXAMPLES / "submission.py", theirs / "cross_entropy.py")
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    (submissions / "ben.py").symlink_to(theirs / "cross_entropy.py")
+    (submissions / "cat").symlink_to(theirs, target_is_directory=True)
+    (submissions / "dan").mkdir()
+    (submissions / "dan" / "cross_entropy.py").symlink_to(theirs / "cross_entropy.py")
+    os.mkfifo(submissions / "eve.py")
+    (submissions / "fay.ipynb").symlink_to("fay.ipynb")  # a link that loops
+    (submissions / "notes").symlink_to(theirs / "cross_entropy.py")  # neither a folder nor named like a file
+    out = tmp_path / "results"
+    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    assert "5 students" in account
+    table = rows(out)
+    assert {name: row["error"] for name, row in table.items()} == {
+        "ben": "ben.py is a symbolic link; submit the file itself",
+        "cat": "cat is a symbolic link; submit the folder itself",
+        "dan": "dan holds no .py or .ipynb file but cross_entropy.py, a symbolic link; submit the file itself",
+        "eve": "eve.py is a named pipe; submit the file itself",
+        "fay": "fay.ipynb is a symbolic link; submit the file itself",
+    }
+    for name, row in table.items():
+        assert row["score"] == "0" and row["max_score"] == "100"
+        assert (out / "feedback" / f"{name}.md").read_text().startswith("# gradekit: ")
