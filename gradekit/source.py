@@ -35,7 +35,10 @@ SUFFIXES = (".py", ".ipynb")
 # Cell magics whose body is Python that Jupyter runs (once or in a loop): the body runs once here.
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 LINE_ESCAPE = re.compile(r"^(\s*)[%!]")  # %matplotlib inline, !pip install ...
-ASSIGNED_ESCAPE = re.compile(r"^(\s*[\w.\[\], ]+?\s*=\s*)[%!](?!=)")  # files = !ls, t = %timeit -o f()
+# files = !ls, t = %timeit -o f(). The target starts with a character that is not a space, so no two
+# parts of the pattern can take the same spaces: where they could, a line of thousands of spaces in a
+# student's cell would keep the grader trying them for hours.
+ASSIGNED_ESCAPE = re.compile(r"^(\s*[\w.\[\],][\w.\[\],\s]*?=\s*)[%!](?!=)")
 HELP = re.compile(r"^(\s*)(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # np.exp?  ??softmax
 IGNORED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
 # A notebook with its plots saved stays well under this; a class grade holds every file in memory at once.
@@ -269,11 +272,19 @@ def _listed(folder: Path, paths: list[Path]) -> str:
 
 
 def read_notebook(text: str, filename: str) -> Source:
-    """A notebook's code cells, or one sentence saying why it is not a notebook gradekit can run."""
+    """A notebook's code cells, or one sentence saying why it is not a notebook gradekit can run.
+
+    Whatever the file holds, this returns: JSON nested past the recursion limit, numbers of thousands
+    of digits and any error nbformat raises are each one sentence.
+    """
     try:
         data = json.loads(text)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         return Source("", filename, f"{filename} is not a notebook: it is not valid JSON ({error})")
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        return Source("", filename, f"{filename} is not a notebook gradekit can read: it holds a number too long")
+    except (RecursionError, MemoryError) as error:
+        return Source("", filename, f"{filename} is not a notebook gradekit can read: {_unreadable(error)}")
     if not isinstance(data, dict) or "nbformat" not in data:
         return Source("", filename, f"{filename} is not a Jupyter notebook: it has no nbformat version")
     language = _language(data)
@@ -282,9 +293,8 @@ def read_notebook(text: str, filename: str) -> Source:
         return Source("", filename, f"{filename} is a notebook in {written_in}; gradekit runs Python")
     try:
         notebook = _normalised(text)
-    except Exception as error:  # nbformat raises many kinds (ValidationError, KeyError, ...) on a bad file
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return Source("", filename, f"{filename} is not a valid Jupyter notebook: {first[:200]}")
+    except Exception as error:  # nbformat raises many kinds (ValidationError, KeyError, RecursionError, ...)
+        return Source("", filename, f"{filename} is not a valid Jupyter notebook: {_unreadable(error)}")
     cells, script, line = [], [], 1
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code" or not cell.source.strip():
@@ -296,6 +306,21 @@ def read_notebook(text: str, filename: str) -> Source:
         script.append(code)
         line += lines
     return Source("".join(script), filename, cells=tuple(cells))
+
+
+def _unreadable(error: Exception) -> str:
+    """Why a notebook could not be read, in a few words: what the limit it ran into means for the
+    file, or the first line of the error's message. Making a message can fail too, as it may show the
+    notebook's contents, which can be as deep or as large: then the error's type names it."""
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(error, MemoryError):
+        return "it is too large to read"
+    try:
+        message = str(error).strip()
+    except Exception:
+        message = ""
+    return message.splitlines()[0][:200] if message else type(error).__name__
 
 
 def _language(data: dict) -> str | None:
@@ -345,24 +370,27 @@ def cell_code(source: str) -> tuple[str, str | None]:
             return "\n" * len(lines), f"a %%{magic} cell is not Python, so it was not run"
         lines[first] = ""
         source = "\n".join(lines)
-    if _compiles(source):
+    plain = "\n".join(_plain(text) for text in source.split("\n"))
+    # Compiled only where a line would change: the worker compiles every cell anyway, and the grader
+    # reads a whole class before grading any of it.
+    if plain == source or _compiles(source):
         return source, None
-    out = []
-    for text in source.split("\n"):
-        if LINE_ESCAPE.match(text):
-            text = LINE_ESCAPE.sub(r"\1pass  # ", text)
-        elif HELP.match(text):
-            text = HELP.sub(r"\1pass", text)
-        else:
-            text = ASSIGNED_ESCAPE.sub(r"\1None  # ", text)
-        out.append(text)
-    return "\n".join(out), None
+    return plain, None
+
+
+def _plain(line: str) -> str:
+    """One line with its IPython syntax made Python that does nothing."""
+    if LINE_ESCAPE.match(line):
+        return LINE_ESCAPE.sub(r"\1pass  # ", line)
+    if HELP.match(line):
+        return HELP.sub(r"\1pass", line)
+    return ASSIGNED_ESCAPE.sub(r"\1None  # ", line)
 
 
 def _compiles(source: str) -> bool:
     try:
         compile(source, "<cell>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+    except Exception:  # SyntaxError, and for some sources ValueError, RecursionError, MemoryError, ...
         return False
     return True
 

@@ -504,3 +504,22 @@ def test_a_link_or_special_file_in_a_class_is_a_row_saying_so_never_the_file_it_
     for name, row in table.items():
         assert row["score"] == "0" and row["max_score"] == "100"
         assert (out / "feedback" / f"{name}.md").read_text().startswith("# gradekit: ")
+
+
+def test_a_notebook_of_any_shape_in_a_class_is_a_row_saying_so(tmp_path, cross_entropy):
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    (submissions / "ann.ipynb").write_text("[" * 100_000 + "]" * 100_000)
+    (submissions / "ben.ipynb").write_text(
+        '{"nbformat": 4, "nbformat_minor": 5, "metadata": {"a": ' + "9" * 5000 + "}}"
+    )
+    (submissions / "cat.ipynb").write_text('{"nbformat": 4, "nbformat_minor": 1e999, "metadata": {}, "cells": []}')
+    out = tmp_path / "results"
+    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    table = rows(out)
+    assert {name: row["error"] for name, row in table.items()} == {
+        "ann": "ann.ipynb is not a notebook gradekit can read: it is nested too deeply",
+        "ben": "ben.ipynb is not a notebook gradekit can read: it holds a number too long",
+        "cat": "cat.ipynb is not a valid Jupyter notebook: AssertionError",
+    }
+    assert all(row["score"] == "0" for row in table.values())

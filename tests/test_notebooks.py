@@ -17,7 +17,7 @@ from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits
 from gradekit.grader import grade
 from gradekit.result import Status
-from gradekit.source import cell_code, read
+from gradekit.source import cell_code, read, read_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "examples" / "submission.py").read_text()
@@ -134,10 +134,10 @@ def test_a_call_that_raises_names_the_cell_and_line(tmp_path, cross_entropy):
 @pytest.mark.parametrize(
     "cell, says",
     [
-        ("while True:\n    pass", "cell 2 ran past the 1 s limit for one cell: it was stopped and skipped"),
+        ("while True:\n    pass", "cell 2 ran past the 1 s limit for one cell and was interrupted"),
         (
             "import time\nwhile True:\n    try:\n        time.sleep(10)\n    except BaseException:\n        pass",
-            "cell 2 ran past the 1 s limit for one cell: it was stopped and skipped",
+            "cell 2 ran past the 1 s limit for one cell and would not stop: it was stopped and skipped",
         ),
         (
             "import os\nos._exit(4)",
@@ -145,7 +145,7 @@ def test_a_call_that_raises_names_the_cell_and_line(tmp_path, cross_entropy):
         ),
     ],
 )
-def test_a_cell_that_never_ends_or_ends_the_worker_is_skipped_and_the_cells_after_it_run(
+def test_a_cell_that_never_ends_or_ends_the_worker_is_interrupted_or_skipped_and_the_cells_after_it_run(
     tmp_path, cross_entropy, cell, says
 ):
     path = notebook(
@@ -225,6 +225,14 @@ def test_the_assignment_is_inferred_from_a_notebook_too(tmp_path):
             ),
             "is a notebook in r; gradekit runs Python",
         ),
+        pytest.param(
+            "[" * 100_000 + "]" * 100_000, "is not a notebook gradekit can read: it is nested too deeply", id="deep"
+        ),
+        pytest.param(
+            '{"nbformat": 4, "nbformat_minor": ' + "9" * 5000 + "}",
+            "is not a notebook gradekit can read: it holds a number too long",
+            id="a number of 5,000 digits",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_notebook_is_one_line_a_zero_and_a_report(tmp_path, text, says):
@@ -236,6 +244,89 @@ def test_a_file_that_is_not_a_notebook_is_one_line_a_zero_and_a_report(tmp_path,
     assert report["score"] == 0 and report["max_score"] == 100
     assert says in report["error"] and "\n" not in report["error"]
     assert all(t["status"] == "error" for t in report["tests"])
+
+
+HOSTILE = [
+    pytest.param(
+        "[" * 100_000 + "]" * 100_000, "is not a notebook gradekit can read: it is nested too deeply", id="deep"
+    ),
+    pytest.param(
+        '{"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": {"a": ' + "[" * 900 + "]" * 900 + "}}",
+        "is not a valid Jupyter notebook: it is nested too deeply",
+        id="deep enough for nbformat alone",
+    ),
+    pytest.param(
+        '{"nbformat": 4, "nbformat_minor": 5, "metadata": {"a": ' + "9" * 5000 + '}, "cells": []}',
+        "is not a notebook gradekit can read: it holds a number too long",
+        id="a number of 5,000 digits",
+    ),
+    pytest.param(
+        '{"nbformat": 4, "nbformat_minor": 1e999, "metadata": {}, "cells": []}',
+        "is not a valid Jupyter notebook: AssertionError",
+        id="a number too large for a float",
+    ),
+    pytest.param(
+        '{"nbformat": ' + "9" * 4000 + ', "nbformat_minor": 5, "metadata": {}, "cells": []}',
+        "is not a valid Jupyter notebook: Unsupported nbformat version 999",
+        id="a version of 4,000 digits",
+    ),
+    pytest.param(
+        '{"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [5]}]}',
+        "is not a valid Jupyter notebook: The notebook is invalid",
+        id="an old version holding no cells",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, says", HOSTILE)
+def test_a_notebook_of_any_shape_is_one_sentence(text, says):
+    found = read_notebook(text, "work.ipynb")
+    assert found.problem.startswith(f"work.ipynb {says}") and "\n" not in found.problem
+    assert len(found.problem) < 300 and found.text == "" and found.cells is None
+
+
+class Unsayable(Exception):
+    def __str__(self):
+        raise RecursionError("the message shows the notebook, as deep as it is")
+
+
+@pytest.mark.parametrize(
+    "error, says",
+    [
+        (RecursionError(), "it is nested too deeply"),
+        (MemoryError(), "it is too large to read"),
+        (Unsayable(), "Unsayable"),
+    ],
+)
+def test_whatever_nbformat_raises_is_one_sentence(monkeypatch, error, says):
+    def raises(text):
+        raise error
+
+    monkeypatch.setattr("gradekit.source._normalised", raises)
+    found = read_notebook('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}', "work.ipynb")
+    assert found.problem == f"work.ipynb is not a valid Jupyter notebook: {says}"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "(" * 100_000 + ")" * 100_000,
+        "x = " + "-" * 100_000 + "1",
+        "x = " + "9" * 100_000,
+        " " * 100_000 + "x",
+        "x" + " " * 100_000 + "= y",
+        "".join("    " * depth + "if x:\n" for depth in range(200)) + "    " * 200 + "pass",
+        "x = 1\0",
+    ],
+    ids=["parentheses", "signs", "digits", "spaces", "an assignment", "blocks", "a null byte"],
+)
+def test_any_cell_source_is_read_at_once_and_never_raises(cell):
+    """With a line magic, so the cell is compiled as it stands and each line tried by every IPython
+    pattern: a line of thousands of spaces takes them time in proportion to its length."""
+    started = time.monotonic()
+    code, note = cell_code("%matplotlib inline\n" + cell)
+    assert time.monotonic() - started < 5
+    assert (code, note) == ("pass  # matplotlib inline\n" + cell, None)
 
 
 def test_a_notebook_without_code_is_an_error(tmp_path, cross_entropy):
@@ -283,9 +374,7 @@ def test_the_cell_timeout_option_reaches_the_worker(tmp_path):
         ["check", str(path), "--max-examples", "10", "--cell-timeout", "0.5", "--format", "json", "--output", str(out)]
     )
     assert time.monotonic() - started < 10
-    assert json.loads(out.read_text())["notes"] == [
-        "cell 2 ran past the 0.5 s limit for one cell: it was stopped and skipped"
-    ]
+    assert json.loads(out.read_text())["notes"] == ["cell 2 ran past the 0.5 s limit for one cell and was interrupted"]
 
 
 def test_limits_default_the_cell_timeout():
