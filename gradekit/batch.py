@@ -31,6 +31,9 @@ result is that of the very bytes graded. Results and feedback are written by thi
 Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
 student. A run over the same RESULTS_DIR skips every student whose result was made from the same
 file (name and bytes) with the same settings, and builds gradebook.csv and summary.md from all of them.
+A student whose report cannot be written (a writer raises) gets a result saying so and no feedback,
+so a rerun grades them again; a result that cannot be read back gives its student a row saying so.
+Either way the class goes on, and the gradebook and summary are written.
 
 Stopping: Ctrl-C reaches every process of the terminal's foreground group, graders included; a grader
 leaves it to the pool, which stops every grader alike (SIGTERM, so each stops its worker first) and
@@ -154,7 +157,12 @@ def grade_all(
     bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
 
     def record(student: Student, result: GradeResult) -> None:
-        _write_student(out, student, result, stamps[student.name], feedback)
+        try:
+            _write_student(out, student, result, stamps[student.name], feedback)
+        except Exception as error:  # a writer failing on what one student's code made costs no one else
+            why = f"the report for this file could not be written ({type(error).__name__}); run the grade again"
+            failed = unfinished(student.path, assignment, config, why)
+            _write_unwritten(out, student, failed, stamps[student.name], feedback)
         bar.advance()
 
     try:
@@ -167,7 +175,7 @@ def grade_all(
             run_pool(readable, assignment, config, assignment_dirs, jobs, record, grading=bar.grading)
     finally:  # interrupted too: whatever is said next starts a line of its own
         bar.finish()
-    graded = [(s.name, GradeResult.from_dict(_read(out / "results" / f"{s.name}.json"))) for s in students]
+    graded = [(s.name, _read_back(out, s, assignment, config)) for s in students]
     _write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded))
     _write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg"))
     _write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
@@ -484,9 +492,9 @@ def _stamp(student: Student, settings: str) -> dict[str, str | None]:
 def _finished(out: Path, student: Student, stamp: dict[str, str | None], assignment: Assignment, feedback: str) -> bool:
     try:
         data = _read(out / "results" / f"{student.name}.json")
-    except (OSError, ValueError, KeyError, TypeError):
+        names = [t.get("name") for t in data.get("tests", [])]
+    except Exception:  # missing, cut short, or not a result: made again
         return False
-    names = [t.get("name") for t in data.get("tests", [])]
     return (
         data.get("batch") == stamp
         and names == [p.name for p in assignment.properties]
@@ -501,21 +509,51 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+def _read_back(out: Path, student: Student, assignment: Assignment, config: GradeConfig) -> GradeResult:
+    """A student's result as written, for the gradebook; one that cannot be read back is a row saying so."""
+    try:
+        return GradeResult.from_dict(_read(out / "results" / f"{student.name}.json"))
+    except Exception as error:  # missing, cut short, or not a result
+        why = f"results/{student.name}.json could not be read back ({type(error).__name__}); run the grade again"
+        return unfinished(student.path, assignment, config, why)
+
+
 def _write_student(
     out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None], feedback: str
 ) -> None:
     """The feedback first, the result last: a result on disk means the student is done."""
     _write_atomic(out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}", WRITERS[feedback](result))
+    _write_result(out, student, result, stamp)
+
+
+def _write_unwritten(
+    out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None], feedback: str
+) -> None:
+    """In place of a report that could not be written, `result` (saying so) alone: without feedback the
+    student is not finished, so a rerun grades them again. Nothing of an earlier report is left beside
+    it; a result that cannot be written either is read back as missing (see `_read_back`)."""
+    for path in (
+        out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}",
+        out / "results" / f"{student.name}.json",
+    ):
+        with suppress(OSError):
+            path.unlink(missing_ok=True)
+    with suppress(OSError):
+        _write_result(out, student, result, stamp)
+
+
+def _write_result(out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None]) -> None:
     data = {**result.to_dict(), "batch": stamp}
     _write_atomic(out / "results" / f"{student.name}.json", json.dumps(data, indent=2) + "\n")
 
 
 def _write_atomic(path: Path, text: str) -> None:
     """`path` holds all of `text` or what it held before; a write cut short (an error, Ctrl-C) leaves
-    no partial file beside it."""
+    no partial file beside it. A file name that is not UTF-8 (a student's, or one in their folder, as
+    the OS gives it) is written as its escape, \\udcff, so a report of it is still UTF-8 text."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with open(fd, "w", encoding="utf-8") as handle:
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(text)
         os.replace(name, path)
     except BaseException:

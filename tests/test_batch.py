@@ -31,7 +31,7 @@ import pytest
 import gradekit.grader
 from gradekit import batch
 from gradekit.config import GradeConfig, Limits
-from gradekit.reports import gradebook
+from gradekit.reports import gradebook, markdown
 from gradekit.result import GradeResult
 from gradekit.source import read
 
@@ -523,3 +523,68 @@ def test_a_notebook_of_any_shape_in_a_class_is_a_row_saying_so(tmp_path, cross_e
         "cat": "cat.ipynb is not a valid Jupyter notebook: AssertionError",
     }
     assert all(row["score"] == "0" for row in table.values())
+
+
+def test_a_report_that_cannot_be_written_costs_its_student_alone_and_a_rerun_writes_it(
+    tmp_path, monkeypatch, cross_entropy
+):
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    shutil.copy(EXAMPLES / "submission.py", submissions / "ann.py")  # graded in the pool
+    shutil.copy(EXAMPLES / "submission.py", submissions / "ben.py")
+    (submissions / "cat").mkdir()  # nothing to grade: recorded at once
+    write = markdown.render
+
+    def fails_for_ann(result):  # as a writer might on what one student's code returned
+        if Path(result.submission).name == "ann.py":
+            raise RecursionError("maximum recursion depth exceeded")
+        return write(result)
+
+    monkeypatch.setattr(markdown, "render", fails_for_ann)
+    out = tmp_path / "results"
+    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    table = rows(out)
+    assert (
+        table["ann"]["error"] == "the report for this file could not be written (RecursionError); run the grade again"
+    )
+    assert table["ann"]["score"] == "0" and table["ben"]["score"] == "100"
+    assert table["cat"]["error"] == "cat holds no .py or .ipynb file"
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["ben.md", "cat.md"]
+    assert "- **ann**: the report for this file could not be written" in (out / "summary.md").read_text()
+    assert (out / "histogram.svg").is_file()
+    monkeypatch.undo()
+    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    assert "(1 graded now, 2 kept from before)" in account
+    assert rows(out)["ann"]["score"] == "100" and (out / "feedback" / "ann.md").is_file()
+
+
+def test_a_result_that_cannot_be_read_back_is_a_row_saying_so(tmp_path, monkeypatch, cross_entropy):
+    submissions = tmp_path / "class"
+    for name in ("ann", "ben"):
+        (submissions / name).mkdir(parents=True)  # nothing to grade: recorded at once
+    write_result = batch._write_result
+
+    def cut_short(out, student, result, stamp):
+        if student.name == "ben":
+            (out / "results" / "ben.json").write_text('{"half": ')
+        else:
+            write_result(out, student, result, stamp)
+
+    monkeypatch.setattr(batch, "_write_result", cut_short)
+    out = tmp_path / "results"
+    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    table = rows(out)
+    assert table["ann"]["error"] == "ann holds no .py or .ipynb file"
+    assert table["ben"]["error"] == "results/ben.json could not be read back (JSONDecodeError); run the grade again"
+    assert table["ben"]["score"] == "0" and (out / "summary.md").is_file()
+
+
+def test_a_name_that_is_not_utf8_is_written_as_its_escape(tmp_path, cross_entropy):
+    """The OS gives such a name's bytes as surrogates, which UTF-8 cannot write: every report still
+    is, the gradebook and the student's feedback included."""
+    name = os.fsdecode(b"b\xfen")
+    (tmp_path / "class" / name).mkdir(parents=True)  # nothing to grade: recorded at once
+    out = tmp_path / "results"
+    batch.grade_all(tmp_path / "class", cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    assert rows(out)["b\\udcfen"]["error"] == "b\\udcfen holds no .py or .ipynb file"
+    assert (out / "feedback" / f"{name}.md").read_text().startswith("# gradekit: ")
