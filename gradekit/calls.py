@@ -27,7 +27,7 @@ from gradekit.errors import (
     WorkerDied,
 )
 from gradekit.result import Call
-from gradekit.sandbox.process import read_reply
+from gradekit.sandbox.replies import read as read_reply
 from gradekit.sandbox.worker import encode
 from gradekit.session import Session
 
@@ -171,6 +171,12 @@ class Calls:
         self.cpu = 0.0  # the worker's CPU seconds the grade's calls took, as their replies report
         self.transcript: list[Exchange] = []
         self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3 of x.py")
+
+    def spent(self) -> float:
+        """Seconds the submission's workers have spent in this grade, computing or blocked, as the
+        kernel counts them; where it cannot (off Linux), the CPU time their replies report."""
+        counted = self.session.worker.spent()
+        return self.cpu if counted is None else counted
 
     def begin_property(self) -> None:
         self.replies.drain()

@@ -24,24 +24,31 @@ class Limits:
     """What the sandboxed worker may use.
 
     `call_timeout` bounds one call, `load_timeout` a .py file's top level, and `cell_timeout` each of a
-    notebook's code cells, in seconds of the worker's CPU time (of wall-clock time where /proc cannot
-    tell it, off Linux), so a verdict is the same on an idle machine and a busy one. Something that
-    uses little CPU time and never answers (a sleep, a read that never returns) is stopped by a
-    wall-clock backstop of 3 * timeout + 1 s instead, counting no time the worker spent waiting for
-    a CPU.
+    notebook's code cells, in seconds the worker spends computing (every thread's CPU time) or blocked
+    (asleep, or waiting on a read): in a sandbox nothing honest waits, and the time it spent waiting
+    for a CPU is left out, so a verdict is the same on an idle machine and a busy one (wall-clock
+    time where /proc cannot tell, off Linux). `cpu_seconds` bounds the CPU time of one worker over its
+    whole life, every thread together, as a hard limit the kernel keeps.
+    `memory_bytes` bounds everything a worker holds in memory: its address space, and its private
+    folder (`folder_bytes` of it, in at most `folder_files` entries), which in bubblewrap is a tmpfs
+    in memory; each file it writes holds at most `file_bytes`.
     `run_as` names the user the worker runs as (the grader must be root to switch; None: its own user).
     `reply_bytes` caps one reply and `replies_bytes` everything one submission's workers send: the
     largest honest answer (a gradient over a vocabulary of 10,000) fits in one reply many times over.
-    `isolation`: "auto" runs the worker in the OS sandbox where the machine has one (and says so in
-    the notes where it has not), "require" refuses to grade without it, "off" never uses it.
+    `isolation` is what the grade asks of the OS sandbox (see gradekit.sandbox.isolation): "auto" the
+    strongest this host allows, down to the Python guard (and the report says so); "require" the
+    strongest but never the guard alone; "off" the guard; "bubblewrap" or "landlock" that one only.
     """
 
     call_timeout: float = 2.0
     load_timeout: float = 10.0
     cell_timeout: float = 10.0
+    cpu_seconds: float = 60.0
     memory_bytes: int = 1024 * MIB
     output_bytes: int = 64 * 1024
     file_bytes: int = 16 * MIB
+    folder_bytes: int = 16 * MIB
+    folder_files: int = 1000
     reply_bytes: int = 1 * MIB
     replies_bytes: int = 256 * MIB
     run_as: str | None = None

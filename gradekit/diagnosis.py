@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.assignment import Assignment
+from gradekit.budget import Budget
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.misconceptions import Answer, Bank, Mistake, agree, ask
 from gradekit.outcome import Outcome
@@ -34,10 +35,11 @@ SHRUNK = 8  # counterexample calls a function is asked, besides its probes
 
 
 def diagnose(
-    assignment: Assignment, session: Session, outcomes: dict[str, Outcome], bank: Bank
+    assignment: Assignment, session: Session, outcomes: dict[str, Outcome], bank: Bank, budget: Budget
 ) -> tuple[Diagnosis, ...]:
     """The known mistakes the submission loaded in `session` makes, in the functions its failed
-    properties exercise; the session's file is loaded afresh first."""
+    properties exercise; the session's file is loaded afresh first. It stops where the grade's
+    `budget` is spent: a diagnosis is worth no more time than the grade gives the submission."""
     failed = [p for p in assignment.properties if outcomes[p.name].status is not Status.PASSED]
     stopped = {f for p in failed if outcomes[p.name].status is Status.TIMEOUT for f in p.functions}
     suspects = [
@@ -47,7 +49,8 @@ def diagnose(
     ]
     alike: list[tuple[Mistake, tuple[str, ...], int, tuple[Answer, ...]]] = []
     for function in suspects:
-        if session.load() is not None:  # afresh for each function, as each known mistake answered
+        # Loaded afresh for each function, as each known mistake answered.
+        if budget.left() <= 0 or session.load() is not None:
             break
         if function not in session.defined:
             continue
@@ -61,7 +64,7 @@ def diagnose(
             alike.append((mistake, calls, len(probes), answers))
     found = []
     for mistake, calls, probed, answers in alike:  # the submission is done with: the worker loads known mistakes
-        if _confirmed(session.worker, assignment, mistake, calls, probed, answers):
+        if budget.left() > 0 and _confirmed(session.worker, assignment, mistake, calls, probed, answers):
             found.append(
                 Diagnosis(mistake.function, mistake.name, mistake.explanation, (len(answers),) * 2, mistake.source)
             )

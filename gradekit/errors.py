@@ -37,6 +37,15 @@ class GradekitError(Exception):
     """
 
 
+class HostFailure(GradekitError):
+    """Raised when the grading host, not the submission, kept a worker from starting: a sandbox that
+    worked before in this run could not be set up again, or a worker died before it said it was
+    confined, when no student code had run yet. Nothing is recorded for the submission, so the same
+    command grades it again once the host is fixed; the remedy is the host's (`gradekit doctor` says
+    what it lacks).
+    """
+
+
 class UsageError(GradekitError):
     """Raised when the command line is wrong: an unknown option or format, a missing argument, a path
     that is not the file or folder the command needs, an assignment name `gradekit new` cannot use.
@@ -97,13 +106,13 @@ class PropertyAborted(BaseException):
 
 
 class CallTimedOut(PropertyAborted):
-    """Raised when one call to the submission used more CPU time than the per-call timeout (--timeout,
-    2 s by default), counted as the worker's own CPU time so that a busy machine gives the same
-    verdict as an idle one; or when it used little CPU time but did not answer within a wall-clock
-    backstop of 3 * timeout + 1 s (a sleep, a read that never returns), less any time it spent waiting
-    for a CPU. The worker is restarted and the property reports that call as timed out. The remedy is
-    the student's: find the loop that does not end, the work that grows too fast on that input, or
-    the wait that never ends (a grader may raise --timeout for a slow machine).
+    """Raised when one call to the submission computed or blocked for longer than the per-call timeout
+    (--timeout, 2 s by default): the worker's CPU time (every thread's) and the time it spent blocked
+    (a sleep, a read that never returns) both count, and the time it spent waiting for a CPU does not,
+    so a busy machine gives the same verdict as an idle one. The worker is restarted and the property
+    reports that call as timed out. The remedy is the student's: find the loop that does not end, the
+    work that grows too fast on that input, or the wait that never ends (a grader may raise --timeout
+    for a slow machine).
     """
 
 
@@ -125,12 +134,12 @@ class FunctionMissing(PropertyAborted):
 
 class BudgetExhausted(PropertyAborted):
     """Raised when a property's time budget (--property-budget) runs out before its examples are done.
-    The budget counts CPU time, the worker's (as its replies report it) and the grader's, so a busy
-    machine does not end it sooner; a wall-clock backstop of five budgets ends a property whose calls
-    sleep. A failure already found is still reported; otherwise the property is a timeout and pays
-    nothing, so a function slow on purpose cannot keep the points of examples it never faced. The
-    remedy is the student's: make the function fast enough for the property's examples (a grader may
-    raise --property-budget for a slow machine).
+    The budget counts the grader's CPU time and the worker's, computing or blocked, all read from the
+    kernel, so a busy machine does not end it sooner and nothing the worker reports moves it; a
+    wall-clock backstop of five budgets ends the rest. A failure already found is still reported;
+    otherwise the property is a timeout and pays nothing, so a function slow on purpose cannot keep
+    the points of examples it never faced. The remedy is the student's: make the function fast enough
+    for the property's examples (a grader may raise --property-budget for a slow machine).
     """
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from gradekit import assignment as assignments
 from gradekit import course_seed
 from gradekit.assignment import Assignment
+from gradekit.budget import Budget
 from gradekit.config import GradeConfig
 from gradekit.diagnosis import diagnose
 from gradekit.errors import AssignmentError
@@ -51,10 +52,11 @@ def grade(
         read = read_source(path, assignment.name if assignment else None)
     source, problem, shown = read.text, read.problem, str(read.path or path)
     with worker or Worker.started(config.limits, assignment_dirs) as worker:
-        unsandboxed = (worker.note,) if worker.note else ()  # why it ran without the OS sandbox
+        budget = Budget(config.check_budget, worker.spent)
         session = Session(worker, source, read.filename, read.cells)
         if problem is None:
             problem = session.load()
+        unsandboxed = (worker.note,) if worker.note else ()  # why it ran behind a weaker wall than bubblewrap
         if assignment is None:
             try:
                 assignment = assignments.infer(set(session.defined) or _named_in(source), assignment_dirs)
@@ -66,6 +68,7 @@ def grade(
                     error=problem or str(error),
                     notes=(*read.notes, *session.notes, *unsandboxed),
                     seed_digest=_digest(config, config.seed or 0),
+                    isolation=_wall(worker),
                 )
         seed = config.seed_or(assignment.default_seed)
         if problem is None and assignment.harness is not None:
@@ -73,10 +76,13 @@ def grade(
         if problem is not None:
             outcomes = {p.name: Outcome(Status.ERROR, problem) for p in assignment.properties}
         else:
-            outcomes = run_all(assignment, session, config, seed, started, memory)
+            outcomes = run_all(assignment, session, config, seed, budget, memory)
         output, defined = session.output(), dict(session.defined)
         notes = (*read.notes, *session.notes, *unsandboxed, *_public_check(assignment))
-        diagnosis = _diagnosis(assignment, session, outcomes, config, assignment_dirs) if problem is None else ()
+        wall = _wall(worker)
+        diagnosis = (
+            _diagnosis(assignment, session, outcomes, config, assignment_dirs, budget) if problem is None else ()
+        )
     tests = score(assignment, outcomes)
     lines = {k: v for k, v in defined.items() if type(v) is int and k in assignment.functions}
     cells = {}
@@ -97,7 +103,13 @@ def grade(
         function_cells=cells,
         diagnosis=diagnosis,
         seed_digest=_digest(config, seed),
+        isolation=wall,
     )
+
+
+def _wall(worker: Worker) -> str | None:
+    """The isolation the submission's code ran under, by name; None where none ran it."""
+    return worker.isolation.value if worker.isolation is not None else None
 
 
 def _shown(config: GradeConfig, seed: int) -> int | None:
@@ -116,14 +128,15 @@ def _diagnosis(
     outcomes: dict[str, Outcome],
     config: GradeConfig,
     assignment_dirs: list[str] | None,
+    budget: Budget,
 ) -> tuple[Diagnosis, ...]:
     """The known mistakes behind the failures, asked for once the grade is made and what the report
     shows of the submission is taken (what it printed, its notes, where it defines each function),
     so nothing the probes do reaches the score or the rest of the report."""
-    if not config.diagnose or all(o.status is Status.PASSED for o in outcomes.values()):
+    if not config.diagnose or all(o.status is Status.PASSED for o in outcomes.values()) or budget.left() <= 0:
         return ()
-    known = bank(assignment, config.limits, assignment_dirs)
-    return () if known is None else diagnose(assignment, session, outcomes, known)
+    known = budget.excluding(lambda: bank(assignment, config.limits, assignment_dirs))
+    return () if known is None else diagnose(assignment, session, outcomes, known, budget)
 
 
 def _public_check(assignment: Assignment) -> tuple[str, ...]:

@@ -104,6 +104,9 @@ class GradeResult:
     # The known mistakes the failing functions answer like; never part of the score.
     diagnosis: tuple[Diagnosis, ...] = ()
     seed_digest: str | None = None
+    # The wall the submission's code ran behind (gradekit.sandbox.isolation): "bubblewrap", "landlock"
+    # or "guard"; None where none ran it (a file that could not be read).
+    isolation: str | None = None
 
     @property
     def score(self) -> float:
@@ -136,6 +139,7 @@ class GradeResult:
             "tests": [_test_dict(t) for t in self.tests],
             "diagnosis": [d.to_dict() for d in self.diagnosis],
             "seed_digest": self.seed_digest,
+            "isolation": self.isolation,
         }
 
     @classmethod
@@ -144,8 +148,8 @@ class GradeResult:
 
         `score` and `max_score` are not read (they are sums of the tests'), nor is any key `to_dict`
         does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
-        `function_lines`, `function_cells`, `diagnosis`, `seed_digest`) may be missing, as in results
-        written before them.
+        `function_lines`, `function_cells`, `diagnosis`, `seed_digest`, `isolation`) may be missing, as in
+        results written before them.
         """
         return cls(
             assignment=data["assignment"],
@@ -160,6 +164,7 @@ class GradeResult:
             function_cells=dict(data.get("function_cells", {})),
             diagnosis=tuple(Diagnosis.from_dict(d) for d in data.get("diagnosis", ())),
             seed_digest=data.get("seed_digest"),
+            isolation=data.get("isolation"),
         )
 
 

@@ -6,11 +6,11 @@ database, every call going to the worker. A property that hangs, crashes the wor
 time is stopped without shrinking. Correctness properties run before the scale ones (slow is not
 wrong: a function that times out on a vocabulary of 10,000 has had its correctness graded by then),
 and a scale property whose required properties did not pass is not run: its points could not be paid.
-A property's budget counts CPU time, the worker's and the grader's, so a busy machine does not end
-it sooner; a wall-clock backstop WALL_FACTOR times as long catches the rest. The whole check's budget
-starts once the examples are recorded (the first check on a machine): that is the grader's work, not
-the submission's. Outcomes carry no
-points: gradekit.scorer gives those.
+A property's budget counts the grader's CPU time and the worker's time computing or blocked, as the
+kernel counts them, so a busy machine does not end it sooner; a wall-clock backstop WALL_FACTOR times
+as long catches the rest. The whole grade's budget (gradekit.budget) counts the same way and leaves
+out recording the examples (the first check on a machine): that is the grader's work, not the
+submission's. Outcomes carry no points: gradekit.scorer gives those.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from hypothesis.errors import Flaky, HypothesisException, HypothesisWarning
 from gradekit import speed
 from gradekit.assignment import Assignment
 from gradekit.authoring import Property
+from gradekit.budget import Budget
 from gradekit.calls import Answers, Calls
 from gradekit.config import GradeConfig
 from gradekit.errors import (
@@ -99,29 +100,33 @@ def run_all(
     session: Session,
     config: GradeConfig,
     seed: int,
-    started: float,
+    budget: Budget,
     memory: VerdictMemory | None = None,
 ) -> dict[str, Outcome]:
-    """The outcome of every property of `assignment` for the submission loaded in `session`."""
+    """The outcome of every property of `assignment` for the submission loaded in `session`, within
+    what is left of the grade's `budget`."""
     answers = Answers()
-    before = time.monotonic()
-    replay = speed.recorded_inputs(assignment, seed, config.max_examples, record) if config.shortcuts else None
-    started += time.monotonic() - before  # recording is the grader's own work: no budget of the student's pays it
+    # Recording is the grader's own work: no budget of the student's pays for it.
+    replay = (
+        budget.excluding(lambda: speed.recorded_inputs(assignment, seed, config.max_examples, record))
+        if config.shortcuts
+        else None
+    )
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
     calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
     outcomes: dict[str, Outcome] = {}
     ordered = sorted(assignment.properties, key=lambda p: p.scale)  # stable: correctness first
     for index, prop in enumerate(ordered):
-        remaining = config.check_budget - (time.monotonic() - started)
+        remaining = budget.left()
         outcome = _not_run(prop, outcomes, session)
         if outcome is None and remaining <= 0:
-            outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {config.check_budget:g} s budget")
+            outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {budget.seconds:g} s budget")
         elif outcome is None:
-            budget = min(config.property_budget, remaining)
+            allowed = min(config.property_budget, remaining)
             count = _count(prop, config.max_examples)
             # Only what a grade reads ahead depends on the property expected next, never a verdict.
             following = next((p for p in ordered[index + 1 :] if _not_run(p, outcomes, session) is None), None)
-            outcome, _ = run_property(prop, calls, shortcuts, seed, count, budget, following)
+            outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
 
@@ -145,9 +150,10 @@ def _not_timed(wrong: list[str]) -> str:
 
 
 def spent(calls: Calls) -> Callable[[], float]:
-    """A clock of CPU seconds: the worker's, as its replies report them, and this process's own. Unlike
-    the wall clock, it does not run faster when other work shares the machine."""
-    return lambda: calls.cpu + time.process_time()
+    """A clock of the seconds a grade spends: the worker's computing or blocked, as the kernel counts
+    them, and this process's CPU time. Unlike the wall clock, it does not run faster when other work
+    shares the machine."""
+    return lambda: calls.spent() + time.process_time()
 
 
 def run_property(

@@ -7,6 +7,7 @@ Calls to the loaded functions go through gradekit.calls; this module only keeps 
 from __future__ import annotations
 
 import importlib.util
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -85,12 +86,15 @@ class Session:
         """Run a notebook's code cells top to bottom in one module, as Jupyter's "Run All" would.
 
         A cell that raises is noted and the next one runs; the last definition of a name wins. A cell
-        that runs past the per-cell limit, or ends the worker, is noted and left out for good: the worker
-        is replaced and runs the cells before it again.
+        that runs past the per-cell limit is interrupted, as Jupyter's "Interrupt" would, and noted;
+        one that will not stop, or ends the worker, is left out for good: the worker is replaced and
+        runs the cells before it again. All the cells together, runs again included, get what a .py
+        file's top level gets (`load_timeout`): the cells left when it is spent are not run, and noted.
         """
         if not self._cells:
             return f"{self._filename} has no code cells"
-        while not self._run_cells():
+        allowance = Allowance(self.worker, self.worker.limits.load_timeout)
+        while not self._run_cells(allowance):
             self._replace_worker()
         try:  # the functions every cell together left defined
             reply = self.worker.load("", self._filename, fresh=False)
@@ -99,26 +103,39 @@ class Session:
         self.defined = reply["functions"] if reply["ok"] else {}
         return self._load_harness()
 
-    def _run_cells(self) -> bool:
+    def _run_cells(self, allowance: Allowance) -> bool:
         """Run every cell not left out; False when one had to be stopped (the worker must be replaced)."""
         assert self._cells is not None
-        limit = self.worker.limits.cell_timeout
         fresh = True
         for cell in self._cells:
             if cell.note:
                 self._notes.setdefault(cell.number, cell.note)
             if cell.number in self._skipped or not cell.code.strip():
                 continue
+            limit = min(self.worker.limits.cell_timeout, allowance.left())
+            if limit <= 0:
+                self._not_run(cell, allowance)
+                continue
             try:
                 reply = self.worker.load(cell.code, self._filename, line=cell.line, fresh=fresh, timeout=limit)
             except CallTimedOut:
-                return self._leave_out(cell, f"ran past the {limit:g} s limit for one cell")
+                past = f"ran past the {limit:g} s limit for one cell"
+                if self.worker.interrupted():
+                    self._notes.setdefault(cell.number, f"cell {cell.number} {past} and was interrupted")
+                    fresh = False
+                    continue
+                return self._leave_out(cell, f"{past} and would not stop")
             except WorkerDied as death:
                 return self._leave_out(cell, f"ended the grader's worker ({death.message})")
             fresh = False
             if not reply["ok"]:
                 self._notes.setdefault(cell.number, self._cell_error(cell, reply["error"]))
         return True
+
+    def _not_run(self, cell: Cell, allowance: Allowance) -> None:
+        self._skipped.add(cell.number)
+        spent = f"the notebook's cells had used the {allowance.seconds:g} s they get together"
+        self._notes.setdefault(cell.number, f"cell {cell.number} was not run: {spent}")
 
     def _leave_out(self, cell: Cell, why: str) -> bool:
         self._skipped.add(cell.number)
@@ -154,6 +171,22 @@ class Session:
         return "".join(self._outputs + [self.worker.output()])[: self.worker.limits.output_bytes]
 
 
+class Allowance:
+    """Seconds a worker may still spend, computing or blocked (Worker.spent), out of `seconds`; the
+    wall clock's where its clocks cannot be read."""
+
+    def __init__(self, worker: Any, seconds: float) -> None:
+        self.seconds = seconds
+        self._worker = worker
+        self._wall = time.monotonic()
+        self._start = worker.spent()
+
+    def left(self) -> float:
+        now = self._worker.spent()
+        used = time.monotonic() - self._wall if now is None or self._start is None else now - self._start
+        return self.seconds - used
+
+
 class Trusted:
     """The worker's side of the protocol, in this process, for an assignment's own solution only:
     recording the inputs a passing property draws runs it here (see gradekit.speed.recorded)."""
@@ -164,6 +197,10 @@ class Trusted:
         if self.harness is not None:
             self.harness.submission = self.module  # type: ignore[attr-defined]
         self.last_answer = b""  # answers from here are never compared with another submission's
+
+    def spent(self) -> float | None:
+        """What a worker's clocks would say: nothing runs apart from the grader here."""
+        return None
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
         args = decode(encoded_args)

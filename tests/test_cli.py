@@ -181,39 +181,38 @@ def test_a_tiny_property_budget_pays_nothing_it_did_not_test_and_says_how_far_it
     assert report["score"] == sum(t["score"] for t in report["tests"] if t not in stopped) < 100
 
 
-def test_a_class_is_not_graded_without_the_os_sandbox_unless_told_and_a_check_says_it_ran_without(tmp_path):
-    """With no bubblewrap on the PATH: `grade` is a usage error naming the remedy, writes nothing, and
-    goes ahead with --no-isolation; `check` grades and says in its notes that it ran unsandboxed."""
+def test_without_bubblewrap_a_class_is_graded_behind_landlock_and_a_wall_asked_for_and_missing_is_refused(tmp_path):
+    """With no bubblewrap on the PATH: `grade` grades behind Landlock and says so; asked for bubblewrap
+    by name, it is a usage error naming the remedy and writes nothing; --no-isolation grades behind the
+    guard; `check` grades and says in its notes which wall it ran behind and why not the stronger."""
     (tmp_path / "class").mkdir()
     shutil.copy(CORRECT, tmp_path / "class" / "alice.py")
     bare = {**os.environ, "PATH": os.path.dirname(sys.executable)}
     grade = [
-        sys.executable,
-        "-m",
-        "gradekit",
-        "grade",
-        str(tmp_path / "class"),
-        "--assignment",
-        "cross_entropy",
-        "--out",
-        str(tmp_path / "out"),
-        "--max-examples",
-        "5",
+        *(sys.executable, "-m", "gradekit", "grade", str(tmp_path / "class"), "--assignment", "cross_entropy"),
+        *("--max-examples", "5", "--seed", "1"),
     ]
-    refused = subprocess.run(grade, env=bare, capture_output=True, text=True)
-    assert refused.returncode == 2 and "bubblewrap is not installed" in refused.stderr
-    assert "--no-isolation" in refused.stderr and not (tmp_path / "out").exists()
-    told = subprocess.run([*grade, "--no-isolation"], env=bare, capture_output=True, text=True)
-    assert told.returncode == 0 and (tmp_path / "out" / "gradebook.csv").is_file()
+    refused = subprocess.run(
+        [*grade, "--out", str(tmp_path / "bw"), "--isolation", "bubblewrap"], env=bare, capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "bubblewrap is not installed" in refused.stderr, refused.stderr
+    assert "gradekit doctor" in refused.stderr and not (tmp_path / "bw").exists()
+    for out, options, wall in (("ll", [], "landlock"), ("guard", ["--no-isolation"], "guard")):
+        told = subprocess.run(
+            [*grade, "--out", str(tmp_path / out), *options], env=bare, capture_output=True, text=True
+        )
+        assert told.returncode == 0 and (tmp_path / out / "gradebook.csv").is_file(), told.stderr
+        assert json.loads((tmp_path / out / "results" / "alice.json").read_text())["isolation"] == wall
     check = subprocess.run(
         [sys.executable, "-m", "gradekit", "check", str(CORRECT), "--format", "json", "--max-examples", "5"],
         env=bare,
         capture_output=True,
         text=True,
     )
-    notes = json.loads(check.stdout)["notes"]
-    assert notes == [
-        "the submission ran without OS isolation: bubblewrap is not installed (apt-get install bubblewrap)"
+    report = json.loads(check.stdout)
+    assert report["isolation"] == "landlock"
+    assert report["notes"] == [
+        "the submission ran in the Landlock sandbox, without namespaces (bubblewrap: bubblewrap is not installed)"
     ]
 
 

@@ -1,4 +1,5 @@
-"""Containment inside the OS sandbox: one hostile file per way of attacking the grader, graded as a course would.
+"""Containment inside the OS sandbox: one hostile file per way of attacking the grader, graded as a course would,
+behind each OS wall: bubblewrap, and Landlock alone, as on a host that denies user namespaces.
 
 Each file in tests/hostile/ named here attacks one way (its docstring says how) and is otherwise the
 reference solution, or does no work of its own. It is graded with the sandbox of
@@ -37,10 +38,14 @@ from gradekit.config import GradeConfig, Limits
 from gradekit.grader import grade
 from gradekit.reports import WRITERS
 from gradekit.result import GradeResult, Status
-from gradekit.sandbox import Worker, isolation
+from gradekit.sandbox import Worker, bubblewrap, isolation
+from gradekit.sandbox.isolation import Isolation
 from gradekit.sandbox.worker import encode
 
-assert isolation.unavailable() is None, f"the OS sandbox these tests are about is missing: {isolation.unavailable()}"
+WALLS = ("bubblewrap", "landlock")
+for _wall in WALLS:
+    _missing = isolation.why_not(Isolation(_wall), None)
+    assert _missing is None, f"the OS sandbox these tests are about is missing: {_wall}: {_missing}"
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 HOSTILE = REPOSITORY / "tests" / "hostile"
@@ -48,6 +53,9 @@ EXAMPLES = REPOSITORY / "examples"
 REFERENCE = Path(gradekit.reference.cross_entropy.__file__).resolve()
 FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
 CONFIG = GradeConfig(max_examples=10)
+# What refuses a path the worker may not see: in bubblewrap it is not there at all, under Landlock it
+# is there and closed.
+REFUSED = {"bubblewrap": "FileNotFoundError", "landlock": "PermissionError"}
 SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
 SETTLE_SECONDS = 2.0  # how long a process that is being killed may take to go
 UNSANDBOXED = "without OS isolation"
@@ -65,15 +73,26 @@ def hostile(name: str, **places: str) -> str:
     return source
 
 
+@pytest.fixture(params=WALLS)
+def wall(request) -> str:
+    """The OS wall a test's worker runs behind: each test is run behind both."""
+    return request.param
+
+
 def graded(
-    grade_file, name: str, config: GradeConfig = CONFIG, replace: dict[str, str] | None = None, **limits: float
+    grade_file,
+    wall: str,
+    name: str,
+    config: GradeConfig = CONFIG,
+    replace: dict[str, str] | None = None,
+    **limits: float,
 ) -> GradeResult:
-    """Grade tests/hostile/NAME in the sandbox: a GradeResult, in bounded time, that every writer renders."""
+    """Grade tests/hostile/NAME behind `wall`: a GradeResult, in bounded time, that every writer renders."""
     started = time.monotonic()
-    result = grade_file(hostile(name, **(replace or {})), config, **{**FAST, **limits})
+    result = grade_file(hostile(name, **(replace or {})), config, **{**FAST, "isolation": wall, **limits})
     assert time.monotonic() - started < SANITY_SECONDS
     assert isinstance(result, GradeResult)
-    assert not [note for note in result.notes if UNSANDBOXED in note], result.notes
+    assert result.isolation == wall and not [note for note in result.notes if UNSANDBOXED in note], result.notes
     for render in WRITERS.values():
         assert render(result)
     return result
@@ -191,25 +210,28 @@ def watch():
 PLACES = {"REPOSITORY": str(REPOSITORY), "REFERENCE": str(REFERENCE)}  # what a student could guess
 # Each theft, and a line of what it printed that shows it tried the real places and was refused.
 THEFTS = {
-    "steal_by_dir_fd.py": f"/ + {REFERENCE.relative_to('/')}: FileNotFoundError",
+    "steal_by_dir_fd.py": f"/ + {REFERENCE.relative_to('/')}: {{refused}}",
     "steal_by_chroot.py": "chroot escape: PermissionError",
-    "steal_from_disk_copies.py": f"{REFERENCE}: FileNotFoundError",
+    "steal_from_disk_copies.py": f"{REFERENCE}: {{refused}}",
     "steal_via_proc_cmdline.py": "folders named in /proc",
 }
 
 
 @pytest.mark.parametrize("name", THEFTS)
-def test_a_theft_of_the_answer_key_earns_nothing(grade_file, watch, name):
+def test_a_theft_of_the_answer_key_earns_nothing(grade_file, wall, watch, name):
     """A file that does no work of its own and answers with whatever copy of the reference it can
     reach scores 0: inside the sandbox there is no copy to reach, however it looks."""
-    result = graded(grade_file, name, replace=PLACES)
-    assert result.error is None and result.score == 0
+    result = graded(grade_file, wall, name, replace=PLACES)
+    assert result.score == 0
+    if result.error is not None:  # under Landlock a look at /proc is refused: the file does not load
+        assert wall == "landlock" and "PermissionError: [Errno 13] Permission denied: '/proc'" in result.error
+        return
     ran, _ = touching(result, tuple({f for test in result.tests for f in test.functions}))
     for test in ran:
         assert test.score == 0 and test.status is not Status.PASSED, (test.name, test.message)
         assert "found no copy of the reference" in test.message, (test.name, test.message)
     assert f"{Path(name).stem}: found no copy of the reference" in result.output
-    assert THEFTS[name] in result.output, result.output
+    assert THEFTS[name].format(refused=REFUSED[wall]) in result.output, result.output
     assert watch.left() == []
 
 
@@ -230,19 +252,21 @@ def test_each_theft_works_where_nothing_contains_it(tmp_path, name):
 # 2. Rewriting the grader
 
 
-def test_the_graders_memory_cannot_be_rewritten(grade_file, watch):
-    """The grader is not in the worker's PID namespace: its /proc/PID/mem does not exist there, so a
-    wrong perplexity stays wrong. The parent the worker does see is the sandbox's own init."""
+def test_the_graders_memory_cannot_be_rewritten(grade_file, wall, watch):
+    """In bubblewrap the grader is not in the worker's PID namespace, and the parent the worker does
+    see is the sandbox's own init; under Landlock the grader's /proc is out of reach, as is the
+    worker's parent's: either way a wrong perplexity stays wrong."""
     grader = os.getpid()
-    result = graded(grade_file, "write_grader_memory.py", replace={"GRADER_PID": str(grader)})
-    assert f"grader {grader}: refused FileNotFoundError" in result.output
-    assert re.search(r"^parent 1: ", result.output, re.MULTILINE), result.output
+    result = graded(grade_file, wall, "write_grader_memory.py", replace={"GRADER_PID": str(grader)})
+    assert f"grader {grader}: refused {REFUSED[wall]}" in result.output
+    parent = r"^parent 1: " if wall == "bubblewrap" else r"^parent \d+: refused PermissionError"
+    assert re.search(parent, result.output, re.MULTILINE), result.output
     assert_earned_honestly(result, ("perplexity",))
     assert by_name(result)["perplexity_matches_reference"].status is Status.FAILED
     assert watch.left() == []
 
 
-def test_a_pth_file_reaches_no_python_outside_the_sandbox(grade_file, watch):
+def test_a_pth_file_reaches_no_python_outside_the_sandbox(grade_file, wall, watch):
     """The runtime is mounted read-only and the user's site-packages is not there at all: no .pth file
     lands where the grader's Python, or any later one, would run it."""
     folders = [Path(p) for p in [*site.getsitepackages(), site.getusersitepackages()]]
@@ -251,6 +275,7 @@ def test_a_pth_file_reaches_no_python_outside_the_sandbox(grade_file, watch):
     try:
         result = graded(
             grade_file,
+            wall,
             "drop_pth_files.py",
             replace={"MARKER": watch.marker, "SITE_PACKAGES": os.pathsep.join(map(str, folders))},
         )
@@ -276,8 +301,13 @@ CLASSMATES = {
 CLASS_CONFIG = GradeConfig(max_examples=10, limits=Limits(**FAST))
 
 
+def _class_config(wall: str) -> GradeConfig:
+    return GradeConfig(max_examples=10, limits=Limits(**FAST, isolation=wall))
+
+
 @dataclass
 class ClassGrade:
+    wall: str
     folder: Path
     out: Path
     attacker: str
@@ -290,10 +320,11 @@ def _digests(folder: Path) -> dict[Path, str]:
     return {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
-@pytest.fixture(scope="module")
-def class_grade(tmp_path_factory) -> ClassGrade:
+@pytest.fixture(scope="module", params=WALLS)
+def class_grade(tmp_path_factory, request) -> ClassGrade:
     """Three honest classmates (a folder student among them) and an attacker named to be graded last,
-    so the others' results are on disk while it runs, graded in one `grade_all` with two graders."""
+    so the others' results are on disk while it runs, graded in one `grade_all` with two graders,
+    behind each wall."""
     root = tmp_path_factory.mktemp("class")
     folder, out = root / "submissions", root / "results"
     for name, source in CLASSMATES.items():
@@ -306,9 +337,11 @@ def class_grade(tmp_path_factory) -> ClassGrade:
     before = _digests(folder)
     already = children()
     started = time.monotonic()
-    batch.grade_all(folder, assignment.load("cross_entropy"), out, CLASS_CONFIG, jobs=2, progress=io.StringIO())
+    config = _class_config(request.param)
+    batch.grade_all(folder, assignment.load("cross_entropy"), out, config, jobs=2, progress=io.StringIO())
     assert time.monotonic() - started < SANITY_SECONDS
-    graded_class = ClassGrade(folder, out, attacker, before, _digests(folder), left_running(attacker, already))
+    left = left_running(attacker, already)
+    graded_class = ClassGrade(request.param, folder, out, attacker, before, _digests(folder), left)
     yield graded_class
     end(carrying(attacker))
 
@@ -331,7 +364,7 @@ def test_classmates_files_are_untouched(class_grade):
 def test_each_classmate_gets_what_they_get_alone(class_grade, student, file):
     """Graded next to the attacker or alone, a classmate's result is the same, property by property,
     in their result file and in the gradebook."""
-    alone = grade(class_grade.folder / file, assignment.load("cross_entropy"), CLASS_CONFIG)
+    alone = grade(class_grade.folder / file, assignment.load("cross_entropy"), _class_config(class_grade.wall))
     in_class = _result(class_grade, student)
     assert in_class["score"] == alone.score
     assert {t["name"]: (t["status"], t["score"]) for t in in_class["tests"]} == {
@@ -342,8 +375,13 @@ def test_each_classmate_gets_what_they_get_alone(class_grade, student, file):
 
 def test_the_attacker_gets_only_what_it_earned(class_grade):
     """It could see no classmate's process or file and write no result: its copied perplexity is its
-    own wrong one, which pays nothing, and the rest is the reference's full marks."""
+    own wrong one, which pays nothing, and the rest is the reference's full marks. Under Landlock its
+    very first look, at /proc, is refused, and a file that cannot be loaded earns nothing."""
     result = _result(class_grade, class_grade.attacker)
+    if class_grade.wall == "landlock":
+        assert result["score"] == 0 and "PermissionError" in result["error"], result["error"]
+        assert float(_gradebook(class_grade)[class_grade.attacker]["score"]) == 0
+        return
     hit = [t for t in result["tests"] if "perplexity" in t["functions"]]
     rest = [t for t in result["tests"] if "perplexity" not in t["functions"]]
     assert hit and all(t["score"] == 0 for t in hit)
@@ -381,11 +419,11 @@ ESCAPES = ("escape_by_posixsubprocess_alias.py", "escape_by_ctypes_fork.py", "es
 
 
 @pytest.mark.parametrize("name", ESCAPES)
-def test_no_process_outlives_grading(grade_file, watch, tmp_path, name):
+def test_no_process_outlives_grading(grade_file, wall, watch, tmp_path, name):
     """Every way of starting a process is refused, at import and in a call, so none survives to
     write outside or sleep on; and the grade is the reference's, untouched."""
     marker_file = tmp_path / f"escaped-{watch.marker}"
-    result = graded(grade_file, name, replace={"MARKER": watch.marker, "MARKER_FILE": str(marker_file)})
+    result = graded(grade_file, wall, name, replace={"MARKER": watch.marker, "MARKER_FILE": str(marker_file)})
     assert result.score == result.max_score and result.error is None
     lines = result.output.splitlines()
     for where in ("import", "call"):
@@ -395,32 +433,35 @@ def test_no_process_outlives_grading(grade_file, watch, tmp_path, name):
     assert not marker_file.exists()
 
 
-def test_the_sandbox_init_cannot_be_taken_over_to_outlive_grading(grade_file, watch):
-    """The worker may rewrite the sandbox's init (it clears its parent-death signal and waits for
-    ever), but the grader kills that init itself, by pidfd, and the whole namespace goes with it."""
-    result = graded(grade_file, "escape_by_taking_over_sandbox_init.py", replace={"MARKER": watch.marker})
-    assert_earned_honestly(result, ("perplexity",))
+def test_the_sandbox_init_cannot_be_taken_over_to_outlive_grading(grade_file, wall, watch):
+    """Landlock leaves no process's memory writable, the sandbox's init's (in bubblewrap) or the
+    worker's parent's: the rewrite is refused, the file's functions are the reference's and earn
+    full marks, and nothing outlives the grade. (Where the kernel has no Landlock, the grader kills
+    bubblewrap's init itself, by pidfd, and the whole namespace goes with it.)"""
+    result = graded(grade_file, wall, "escape_by_taking_over_sandbox_init.py", replace={"MARKER": watch.marker})
+    assert "pid 1: refused PermissionError" in result.output or "pid 1: refused FileNotFoundError" in result.output
+    assert result.score == result.max_score, [t.message for t in result.tests if t.score < t.max_score]
     assert watch.left() == []
 
 
 # 5. Hanging or crashing the grader
 
 
-def test_a_reply_trickled_byte_by_byte_times_out(grade_file, watch):
-    """Bytes that never make a reply do not move the deadline: the call, which sleeps, meets the
-    wall-clock backstop (3 * 0.5 + 1 s) as if it had sent nothing."""
-    result = graded(grade_file, "trickle_reply.py")
+def test_a_reply_trickled_byte_by_byte_times_out(grade_file, wall, watch):
+    """Bytes that never make a reply do not move the deadline: the call, which sleeps, meets its
+    limit (0.5 s, blocked counting as computing) as if it had sent nothing."""
+    result = graded(grade_file, wall, "trickle_reply.py")
     assert_earned_honestly(result, ("perplexity",))
     test = by_name(result)["perplexity_matches_reference"]
     assert test.status is Status.TIMEOUT
-    assert "`perplexity` did not answer within 2.5 s while using little CPU time" in test.message
+    assert "`perplexity` did not answer within 0.5 s, computing or blocked" in test.message
     assert watch.left() == []
 
 
-def test_a_realtime_signal_is_reported_by_its_name(grade_file, watch):
+def test_a_realtime_signal_is_reported_by_its_name(grade_file, wall, watch):
     """SIGRTMIN+6 has no name in signal.Signals: the grader still says which signal ended its worker,
     replaces the worker, and grades the rest."""
-    result = graded(grade_file, "realtime_signal.py")
+    result = graded(grade_file, wall, "realtime_signal.py")
     assert_earned_honestly(result, ("sequence_loss",))
     for test in touching(result, ("sequence_loss",))[0]:
         assert test.status is Status.ERROR
@@ -428,12 +469,14 @@ def test_a_realtime_signal_is_reported_by_its_name(grade_file, watch):
     assert watch.left() == []
 
 
-def test_replies_padded_to_15_mib_are_capped(grade_file, watch):
+def test_replies_padded_to_15_mib_are_capped(grade_file, wall, watch):
     """A reply of 15 MiB of floats comes back as the worker's own error, said as a student reads it;
     15 MiB written straight into the pipe stops the worker. Encoding one costs the worker about 0.3 s:
     the timeout is the default's, so a slow encode is not mistaken for a hang, and two examples a
     property keep the calls the grader sends ahead (each encoded in vain once the first fails) few."""
-    result = graded(grade_file, "huge_replies.py", GradeConfig(max_examples=2), call_timeout=Limits().call_timeout)
+    result = graded(
+        grade_file, wall, "huge_replies.py", GradeConfig(max_examples=2), call_timeout=Limits().call_timeout
+    )
     assert_earned_honestly(result, ("perplexity", "softmax_cross_entropy_grad"))
     tests = by_name(result)
     perplexity = tests["perplexity_matches_reference"]
@@ -450,10 +493,10 @@ def test_replies_padded_to_15_mib_are_capped(grade_file, watch):
 # 6. Dodging examples
 
 
-def test_running_out_the_property_budget_earns_nothing(grade_file, watch):
+def test_running_out_the_property_budget_earns_nothing(grade_file, wall, watch):
     """A wrong function slow enough that the budget ends before a failing example is reached pays 0,
     and the message says how far the property got."""
-    result = graded(grade_file, "dodge_by_spinning.py", GradeConfig(max_examples=10, property_budget=1.0))
+    result = graded(grade_file, wall, "dodge_by_spinning.py", GradeConfig(max_examples=10, property_budget=1.0))
     assert_earned_honestly(result, ("perplexity",))
     test = by_name(result)["perplexity_matches_reference"]
     assert test.status is Status.TIMEOUT
@@ -465,28 +508,33 @@ def test_running_out_the_property_budget_earns_nothing(grade_file, watch):
     assert watch.left() == []
 
 
-def test_sleeping_spends_none_of_the_property_budget(grade_file, watch):
-    """The budget counts CPU time: a wrong function that sleeps to run it out meets its wrong answers."""
-    result = graded(grade_file, "dodge_by_sleeping.py", GradeConfig(max_examples=10, property_budget=1.0))
+def test_sleeping_runs_out_the_property_budget_as_computing_does(grade_file, wall, watch):
+    """The budget counts a sleep as it counts computing: a wrong function that sleeps to run it out
+    gets what a slow one gets, a timeout worth nothing, and sleeping never outlasts it."""
+    result = graded(grade_file, wall, "dodge_by_sleeping.py", GradeConfig(max_examples=10, property_budget=1.0))
     assert_earned_honestly(result, ("perplexity",))
-    assert by_name(result)["perplexity_matches_reference"].status is Status.FAILED
+    test = by_name(result)["perplexity_matches_reference"]
+    assert test.status is Status.TIMEOUT and "budget of 1 s" in test.message, test.message
     assert watch.left() == []
 
 
 # 7. Leaking
 
 
-def test_the_graders_environment_does_not_leak_into_any_report(grade_file, watch, monkeypatch, tmp_path):
+def test_the_graders_environment_does_not_leak_into_any_report(grade_file, wall, watch, monkeypatch, tmp_path):
     """A secret in the grader's environment reaches neither the worker nor, through what it prints, any
     report: not graded here, nor by `gradekit check` started with the secret in its environment, where
     the grader's own /proc/PID/environ holds it."""
     secret = f"secret-{uuid.uuid4().hex}"
     monkeypatch.setenv("GRADEKIT_TEST_SECRET", secret)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    result = graded(grade_file, "leak_grader_environment.py", replace={"GRADER_PID": str(os.getpid())})
-    assert f"/proc/{os.getpid()}/environ: refused FileNotFoundError" in result.output
-    assert "/proc/1/environ: PATH=" in result.output and "own environment:" in result.output
-    assert result.score == result.max_score
+    result = graded(grade_file, wall, "leak_grader_environment.py", replace={"GRADER_PID": str(os.getpid())})
+    if wall == "bubblewrap":  # the grader is in no PID namespace the worker sees; its init's is Landlock's to refuse
+        assert f"/proc/{os.getpid()}/environ: refused FileNotFoundError" in result.output
+        assert "/proc/1/environ: refused PermissionError" in result.output and "own environment:" in result.output
+        assert result.score == result.max_score
+    else:  # under Landlock a look at /proc is refused: the file does not load
+        assert result.score == 0 and "Permission denied: '/proc'" in result.error, result.error
     assert secret not in json.dumps(result.to_dict())
     for name, render in WRITERS.items():
         assert secret not in render(result), name
@@ -501,10 +549,10 @@ def test_the_graders_environment_does_not_leak_into_any_report(grade_file, watch
 # 8. Harsh, not hostile
 
 
-def test_a_right_file_that_imports_sympy_and_numpy_gets_full_marks(grade_file, watch):
+def test_a_right_file_that_imports_sympy_and_numpy_gets_full_marks(grade_file, wall, watch):
     """The read-only runtime holds every installed library a student may import; sympy loads within the
     default load timeout (not the short one of the other tests)."""
-    result = graded(grade_file, "imports_sympy_and_numpy.py", load_timeout=Limits().load_timeout)
+    result = graded(grade_file, wall, "imports_sympy_and_numpy.py", load_timeout=Limits().load_timeout)
     assert result.error is None and result.score == result.max_score
     assert all(t.status is Status.PASSED for t in result.tests)
     assert watch.left() == []
@@ -513,7 +561,17 @@ def test_a_right_file_that_imports_sympy_and_numpy_gets_full_marks(grade_file, w
 # The command line contains them too
 
 
-def check_cli(submission: Path) -> tuple[dict, int]:
+def failing_bubblewrap(folder: Path) -> dict[str, str]:
+    """An environment whose `bwrap` fails as it fails where user namespaces are denied to it (Ubuntu
+    24.04's AppArmor default, a container, a GitHub runner): a stand-in first on PATH."""
+    shim = folder / "shim"
+    shim.mkdir()
+    (shim / "bwrap").write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    (shim / "bwrap").chmod(0o755)
+    return {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"}
+
+
+def check_cli(submission: Path, env: dict[str, str] | None = None) -> tuple[dict, int]:
     """`gradekit check SUBMISSION --format json`: the report, parsed, and the exit code."""
     ran = subprocess.run(
         [
@@ -533,6 +591,7 @@ def check_cli(submission: Path) -> tuple[dict, int]:
         text=True,
         timeout=SANITY_SECONDS,
         cwd=submission.parent,
+        env=env,
     )
     assert ran.returncode in (0, 1), ran.stderr
     return json.loads(ran.stdout), ran.returncode
@@ -546,25 +605,30 @@ def check_cli(submission: Path) -> tuple[dict, int]:
         ("trickle_reply.py", 90),
     ],
 )
-def test_gradekit_check_contains_them(watch, tmp_path, name, score):
+def test_gradekit_check_contains_them(wall, watch, tmp_path, name, score):
     """`gradekit check` runs its worker in the same sandbox: a theft, an escape and a hang graded from
-    the command line give a JSON report with the score earned honestly and the exit code it implies."""
+    the command line give a JSON report with the score earned honestly and the exit code it implies;
+    where bubblewrap fails as it does on Ubuntu 24.04, behind Landlock, and the report says which."""
     marker_file = tmp_path / f"escaped-{watch.marker}"
     submission = tmp_path / "submission.py"
     submission.write_text(hostile(name, **PLACES, MARKER=watch.marker, MARKER_FILE=str(marker_file)))
     started = time.monotonic()
-    report, code = check_cli(submission)
+    report, code = check_cli(submission, failing_bubblewrap(tmp_path) if wall == "landlock" else None)
     assert time.monotonic() - started < SANITY_SECONDS
     assert report["score"] == score and report["error"] is None
     assert code == (0 if score == report["max_score"] else 1)
+    assert report["isolation"] == wall
     assert not [note for note in report["notes"] if UNSANDBOXED in note]
+    if wall == "landlock":
+        assert any("uid map: Permission denied" in note for note in report["notes"]), report["notes"]
     assert watch.left() == []
     assert not marker_file.exists()
 
 
-def test_the_sandbox_root_takes_no_files_only_the_private_folder_does():
-    """The sandbox's root is a tmpfs in the host's memory, which the memory limit does not count: a
-    submission filling it would hold memory past its cap, so it is read-only once mounted."""
+def test_nothing_takes_files_but_the_private_folder(wall):
+    """In bubblewrap the sandbox's root is a tmpfs in the host's memory, which the memory limit does
+    not count: a submission filling it would hold memory past its cap, so it is read-only once
+    mounted. Under Landlock nothing but the worker's folder may be written."""
     source = (
         "import os\n"
         "def write(path):\n"
@@ -575,11 +639,12 @@ def test_the_sandbox_root_takes_no_files_only_the_private_folder_does():
         "        return -1.0\n"
         "    return 1.0\n"
     )
-    with Worker(Limits()) as worker:
+    with Worker(Limits(isolation=wall)) as worker:
         assert worker.load(source, "fill.py")["ok"]
-        for path in ("/root/fill", "/etc/fill", "/fill", "/tmp/fill"):
+        for path in ("/root/fill", "/etc/fill", "/fill", "/tmp/fill", "/dev/shm/fill", str(REPOSITORY / "fill")):
             assert worker.call("write", encode([path]))["returned"] == -1.0, path
-        assert worker.call("write", encode([isolation.INSIDE_FOLDER + "/fill"]))["returned"] == 1.0
+        home = worker.directory or bubblewrap.INSIDE_HOME
+        assert worker.call("write", encode([home + "/fill"]))["returned"] == 1.0
 
 
 def test_a_folder_inside_an_installed_gradekit_is_covered_with_it_not_again(tmp_path):
@@ -590,26 +655,29 @@ def test_a_folder_inside_an_installed_gradekit_is_covered_with_it_not_again(tmp_
     package = site_packages / "gradekit"
     (package / "assignments").mkdir(parents=True)
     (package / "reference").mkdir()
-    hidden = (str(package / "assignments"), str(package / "reference"))
-    assert isolation._covered([str(tmp_path)], hidden) == [str(package)]
+    hidden = (str(package), str(package / "assignments"), str(package / "reference"))
+    assert bubblewrap.covered((str(tmp_path),), hidden) == [str(package)]
 
 
 def test_killing_bubblewrap_as_it_sets_a_sandbox_up_ends_its_waiting_child_too(tmp_path):
     """Until bubblewrap says the namespaces are ready, its child waits for it, with no parent-death
-    signal yet: `isolation.kill` ends them both. Here bubblewrap is held at that moment by
+    signal yet: `bubblewrap.kill` ends them both. Here bubblewrap is held at that moment by
     `--userns-block-fd`, which it reads before it lets the child go on."""
     info_read, info_write = os.pipe()
     block_read, block_write = os.pipe()
-    argv, keep = isolation.command([sys.executable, "-c", "pass"], str(tmp_path), (), info_write)
+    script = tmp_path / "script.py"
+    script.write_text("pass\n")
+    inside = [sys.executable, bubblewrap.INSIDE_SCRIPT]
+    argv, keep = bubblewrap.command(inside, str(script), isolation.runtime(), (), 1 << 20, info_write)
     argv.remove("--disable-userns")  # which bubblewrap refuses beside --userns-block-fd
     argv[argv.index("--") : argv.index("--")] = ["--userns-block-fd", str(block_read)]
-    bubblewrap = subprocess.Popen(argv, pass_fds=(*keep, info_write, block_read), start_new_session=True)
+    started = subprocess.Popen(argv, pass_fds=(*keep, info_write, block_read), start_new_session=True)
     for fd in (*keep, info_write, block_read):
         os.close(fd)
     try:
-        child = isolation.sandbox_pid(info_read, 10.0)
+        child = bubblewrap.sandbox_pid(info_read, 10.0)
         assert child is not None and Path(f"/proc/{child}").exists(), "the child was not waiting"
-        isolation.kill(bubblewrap)
+        bubblewrap.kill(started)
         deadline = time.monotonic() + 5
         while Path(f"/proc/{child}/cmdline").exists() and Path(f"/proc/{child}/cmdline").read_bytes():
             assert time.monotonic() < deadline, "bubblewrap's child outlived it"

@@ -30,6 +30,7 @@ VERBS = {
     "list": [],
     "new": ["a"],
     "release": ["a", "--out", "o"],
+    "doctor": [],
 }
 
 

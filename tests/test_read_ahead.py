@@ -44,9 +44,9 @@ class _CountingWorker:
         return decode(self.receive_line(request_id, timeout).decode())
 
     def receive_line(self, request_id: int, timeout: float | None = None) -> bytes:
-        reply = {"id": request_id, "ok": True, "returned": float(request_id)}
+        reply = {"id": request_id, "cpu": 0.0, "ok": True, "returned": float(request_id)}
         self.last_line = json.dumps(reply).encode()
-        self.last_answer = self.last_line.partition(b", ")[2]
+        self.last_answer = self.last_line.split(b", ", 2)[2]
         return self.last_line
 
 

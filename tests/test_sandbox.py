@@ -18,7 +18,6 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,9 +35,10 @@ from gradekit.calls import Answers, Calls
 from gradekit.config import MIB, GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.result import GradeResult, Status
-from gradekit.sandbox import Worker, isolation, process
+from gradekit.sandbox import Worker, bubblewrap, clocks, isolation, landlock, process
 from gradekit.sandbox.forkserver import Forked
-from gradekit.sandbox.process import forked_workers, wall_backstop
+from gradekit.sandbox.isolation import Isolation
+from gradekit.sandbox.process import forked_workers
 from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode, to_plain
 from gradekit.session import Session
 from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead
@@ -59,18 +59,19 @@ FUNCTIONS = ("softmax", "cross_entropy_loss", "sequence_loss", "perplexity", "so
 GUARDED = {"isolation": "off"}
 
 
-@pytest.fixture(params=["sandboxed", "sandboxed and forked", "forked"])
+@pytest.fixture(params=["bubblewrap", "landlock", "landlock, forked", "guard, forked"])
 def each_start(request):
-    """Workers in the OS sandbox, as `gradekit check` on Linux starts them; forked in turn from a
-    preloaded template in one sandbox, as a class is graded there; and, without it, forked from a
-    preloaded template, as a class is graded where there is no sandbox: every containment here holds
-    for all three. Yields the limits that choose the way."""
-    if request.param != "forked":
-        assert isolation.unavailable() is None, isolation.unavailable()
-    if request.param == "sandboxed":
-        yield {}
+    """Workers behind each wall: bubblewrap, each in a sandbox of its own, as `gradekit check` and a
+    class grade start them where user namespaces work; Landlock, started alone as a check starts it
+    where they are denied, and forked from a preloaded template as a class is graded there; and the
+    guard alone, forked from a template, as a class is graded with --no-isolation: every containment
+    here holds for all of them. Yields the limits that choose the way."""
+    wall, _, forked = request.param.partition(", ")
+    assert isolation.why_not(Isolation(wall), None) is None, isolation.why_not(Isolation(wall), None)
+    limits = GUARDED if wall == "guard" else {"isolation": wall}
+    if not forked:
+        yield limits
         return
-    limits = {} if request.param == "sandboxed and forked" else GUARDED
     with forked_workers(Limits(**limits)):
         yield limits
 
@@ -224,7 +225,7 @@ def test_ignoring_sigterm_in_the_sandbox_does_not_keep_a_worker_alive(grade_file
         .read_text()
         .replace(
             'with open(PID_FILE, "a") as log:\n    log.write(f"{os.getpid()}\\n")\n',
-            f'with open("/proc/self/comm", "w") as comm:\n    comm.write({marker!r})\n',
+            f"import ctypes\nctypes.CDLL(None).prctl(15, {marker.encode()!r})  # PR_SET_NAME\n",
         )
     )
     assert marker in source
@@ -792,19 +793,23 @@ def test_a_call_that_spins_is_stopped_at_its_cpu_limit(fresh):
     assert 0.75 < cpu_seconds(pid) - before < 0.75 + 0.25
 
 
-def test_sleeping_is_not_cpu_time(fresh):
+def test_sleeping_counts_as_computing_does(fresh):
+    """In a sandbox nothing honest waits: a call's time asleep counts against its limit as its CPU
+    time does, so a function cannot stall a grade by sleeping where it could not by computing."""
     started = time.monotonic()
-    reply = fresh.call("nap", "[1.0]")
+    reply = fresh.call("nap", "[0.2]")
     assert reply["returned"] == 1.0 and reply["cpu"] < 0.1
-    assert time.monotonic() - started >= 1.0
+    assert time.monotonic() - started >= 0.2
+    with pytest.raises(CallTimedOut, match=r"did not answer within 0.5 s, computing or blocked \(a sleep"):
+        fresh.call("nap", "[1.0]")
 
 
-def test_a_call_that_sleeps_for_ever_meets_the_wall_clock_backstop(fresh):
-    backstop = wall_backstop(LIMITS.call_timeout)
+def test_a_call_that_sleeps_for_ever_is_stopped_at_its_limit(fresh):
+    limit = clocks.limit(LIMITS.call_timeout)
     started = time.monotonic()
-    with pytest.raises(CallTimedOut, match=r"did not answer within 2.5 s while using little CPU time \(a sleep"):
+    with pytest.raises(CallTimedOut, match=r"did not answer within 0.5 s, computing or blocked \(a sleep"):
         fresh.call("sleep_forever", "[]")
-    assert backstop - 0.1 <= time.monotonic() - started < backstop + 1.5
+    assert limit - 0.1 <= time.monotonic() - started < limit + 1.5
 
 
 def test_a_call_that_returns_after_using_more_cpu_than_its_limit_has_timed_out(fresh):
@@ -815,17 +820,22 @@ def test_a_call_that_returns_after_using_more_cpu_than_its_limit_has_timed_out(f
     assert fresh.call("as_float", "[]")["returned"] == 0.25  # it had answered: the worker is free
 
 
-def test_loads_and_cells_are_timed_by_cpu_time_too(fresh):
-    assert fresh.load("import time\ntime.sleep(1.0)\n", "nap.py", fresh=False, timeout=0.5)["ok"]
+def test_loads_and_cells_are_timed_as_calls_are(fresh):
+    assert fresh.load("import time\ntime.sleep(0.2)\n", "nap.py", fresh=False, timeout=0.5)["ok"]
     with pytest.raises(CallTimedOut, match="took more than 0.5 s of CPU time"):
         fresh.load("while True:\n    pass\n", "spin.py", fresh=False, timeout=0.5)
 
 
+def test_loads_that_sleep_past_their_limit_time_out(fresh):
+    with pytest.raises(CallTimedOut, match="computing or blocked"):
+        fresh.load("import time\ntime.sleep(1.0)\n", "nap.py", fresh=False, timeout=0.5)
+
+
 def submission_process(running: Worker) -> int:
-    """The pid of the process that runs the submission: sandboxed and alone, bubblewrap's child is the
-    sandbox's init, and the worker is the init's child; forked, the worker is the process started."""
+    """The pid of the process that runs the submission: in bubblewrap, bubblewrap's child is the
+    sandbox's init, and the worker is the init's child; elsewhere, the worker is the process started."""
     pid = running.proc.pid
-    for _ in range(2 if running.isolated and not isinstance(running.proc, Forked) else 0):
+    for _ in range(2 if running.isolation is Isolation.BUBBLEWRAP else 0):
         pid = int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
     return pid
 
@@ -864,7 +874,7 @@ def test_a_call_within_its_cpu_limit_answers_on_a_busy_machine(fresh):
         reply = fresh.call("spin_for", "[0.2]")
         took = time.monotonic() - started
     assert reply["returned"] == 1.0 and 0.2 <= reply["cpu"] < LIMITS.call_timeout
-    assert took > wall_backstop(LIMITS.call_timeout), f"the CPU was not busy enough to tell: {took:.2f} s"
+    assert took > clocks.limit(LIMITS.call_timeout), f"the CPU was not busy enough to tell: {took:.2f} s"
 
 
 @pytest.mark.parametrize(
@@ -961,9 +971,8 @@ def test_a_line_on_the_reply_pipe_that_is_not_a_reply_raises_worker_died(fresh):
 
 def test_stop_ends_the_process_and_its_group_and_removes_its_folder(fresh, tmp_path, monkeypatch):
     pid, folder = fresh.proc.pid, fresh.directory
-    # Forked in a sandbox, its folder is the template's, emptied before the next worker is forked (see
-    # test_workers_forked_in_turn_in_one_sandbox_find_nothing_the_one_before_left): it has none here.
-    shared = fresh.isolated and isinstance(fresh.proc, Forked)
+    # In bubblewrap its folder is a tmpfs of its sandbox's own, gone with it: it has none here.
+    shared = fresh.isolation is Isolation.BUBBLEWRAP
     assert os.getpgid(pid) == pid  # the worker leads its own group, so the group can be killed whole
     fresh.stop()
     assert fresh.proc is None
@@ -1075,91 +1084,112 @@ def parent(sent):
 """
 
 
-def test_workers_forked_in_turn_in_one_sandbox_find_nothing_the_one_before_left():
-    """The template empties the folder its workers share before each fork: a file or a folder the
-    worker before wrote is gone, and nothing else in the sandbox takes files (/dev included)."""
-    with forked_workers(LIMITS):
-        with Worker(LIMITS) as first:
-            assert isinstance(first.proc, Forked) and first.isolated
-            template = first.proc.template
-            assert first.load(TURNS_SOURCE, "turns.py")["ok"]
-            assert first.call("leave", encode(["note"]))["returned"] == 1.0
-            assert first.call("found", "[]")["returned"] == 2.0
-        with Worker(LIMITS) as second:
-            assert isinstance(second.proc, Forked) and second.proc.template is template
-            assert second.load(TURNS_SOURCE, "turns.py")["ok"]
-            assert second.call("found", "[]")["returned"] == 0.0
+def test_workers_one_after_another_find_nothing_the_one_before_left(each_start):
+    """Each worker has a private folder of its own, made for it and removed after it: a file or a
+    folder the worker before wrote is not there for the next, and nothing else takes files (/dev
+    included)."""
+    limits = replace(LIMITS, **each_start)
+    with Worker(limits) as first:
+        assert first.load(TURNS_SOURCE, "turns.py")["ok"]
+        assert first.call("leave", encode(["note"]))["returned"] == 1.0
+        assert first.call("found", "[]")["returned"] == 2.0
+    with Worker(limits) as second:
+        assert second.load(TURNS_SOURCE, "turns.py")["ok"]
+        assert second.call("found", "[]")["returned"] == 0.0
+        if second.isolation is not Isolation.GUARD:
             for path in ("/dev/note", "/dev/shm/note", "/note", "/tmp/note"):
                 assert second.call("write", encode([path]))["returned"] == -1.0, path
 
 
-@pytest.mark.parametrize("start", ["alone", "forked"])
+@pytest.mark.parametrize("start", ["bubblewrap", "landlock", "landlock, forked"])
 def test_system_v_objects_that_would_outlive_a_worker_are_refused(start):
     """Shared memory, message queues and semaphores outlive the process that makes them, so a worker
-    could leave them for the next one in a shared sandbox: refused in every sandboxed worker."""
-    with forked_workers(LIMITS) if start == "forked" else nullcontext(), Worker(LIMITS) as running:
-        assert running.isolated and isinstance(running.proc, Forked) == (start == "forked")
+    could leave them for a classmate: refused behind every OS wall."""
+    wall, _, forked = start.partition(", ")
+    limits = replace(LIMITS, isolation=wall)
+    with forked_workers(limits) if forked else nullcontext(), Worker(limits) as running:
         assert running.load(TURNS_SOURCE, "turns.py")["ok"]
+        assert running.isolation is Isolation(wall) and isinstance(running.proc, Forked) == bool(forked)
         assert running.call("ipc", "[]")["returned"] == [-1.0, -1.0, -1.0, float(errno.EPERM)]
 
 
 @pytest.mark.parametrize("sent", [signal.SIGKILL, signal.SIGSTOP, signal.SIGINT, signal.SIGTERM])
-def test_a_worker_cannot_signal_its_sandboxed_template(sent):
-    """Workers share a sandbox with their template, which is its init: the kernel drops every signal
-    they send it that it has no handler for, so the next worker is forked from it as before."""
-    with forked_workers(LIMITS):
-        with Worker(LIMITS) as first:
+@pytest.mark.parametrize("wall", ["landlock", "off"])
+def test_a_forked_worker_cannot_signal_its_template(sent, wall):
+    """Outside bubblewrap, workers are forked from a template of the grader's: no signal a worker sends
+    reaches it (Landlock's scope, the filter, or the guard refuse it), so the next worker is forked
+    from it as before."""
+    limits = replace(LIMITS, isolation=wall)
+    with forked_workers(limits):
+        with Worker(limits) as first:
+            assert first.load(TURNS_SOURCE, "turns.py")["ok"]
             assert isinstance(first.proc, Forked)
             template = first.proc.template
-            assert first.load(TURNS_SOURCE, "turns.py")["ok"]
-            assert first.call("parent", encode([int(sent)]))["returned"] == 1.0
-            assert first.call("found", "[]")["returned"] == 0.0
-        with Worker(LIMITS) as second:
-            assert isinstance(second.proc, Forked) and second.proc.template is template
+            refused = first.call("parent", encode([int(sent)]))
+            assert refused["ok"] is False and refused["error"]["type"] == "PermissionError", refused
+        with Worker(limits) as second:
             assert second.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+            assert isinstance(second.proc, Forked) and second.proc.template is template
             assert second.call("as_float", "[]")["returned"] == 0.25
 
 
 @pytest.fixture
 def broken_sandbox(monkeypatch):
-    """A machine where bubblewrap is installed but cannot set a sandbox up (a kernel that refuses
-    user namespaces fails the same way): every bubblewrap command here carries an option it refuses."""
-    command = isolation.command
+    """A machine where bubblewrap is installed but cannot set a sandbox up (a kernel or AppArmor that
+    refuses user namespaces fails the same way): every bubblewrap command here carries an option it
+    refuses."""
+    command = bubblewrap.command
 
     def refused(*args, **kwargs):
         argv, keep = command(*args, **kwargs)
         return [argv[0], "--no-such-option", *argv[1:]], keep
 
-    monkeypatch.setattr(isolation, "command", refused)
-    isolation.unavailable.cache_clear()
+    monkeypatch.setattr(bubblewrap, "command", refused)
+    isolation.forget()
     yield
-    isolation.unavailable.cache_clear()
+    isolation.forget()
 
 
-def test_a_sandbox_that_will_not_start_is_found_by_the_first_worker_which_runs_without_it(broken_sandbox):
+def test_a_sandbox_that_will_not_start_is_found_by_the_first_worker_which_runs_in_landlock(broken_sandbox):
+    for request in ("auto", "require"):
+        with Worker(replace(LIMITS, isolation=request)) as running:
+            assert running.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
+            assert running.isolation is Isolation.LANDLOCK
+            assert running.note is not None and "--no-such-option" in running.note, running.note
+            assert running.call("as_float", "[]")["returned"] == 0.25
+
+
+def test_a_sandbox_that_will_not_start_stops_a_grader_that_asks_for_it(broken_sandbox):
+    with Worker(replace(LIMITS, isolation="bubblewrap")) as running, pytest.raises(GradekitError) as refused:
+        running.load(PROTOCOL_SOURCE, "protocol.py")
+    assert "--no-such-option" in str(refused.value) and "gradekit doctor" in str(refused.value)
+
+
+def test_with_no_sandbox_at_all_a_grader_that_requires_one_stops_and_a_check_runs_behind_the_guard(
+    broken_sandbox, monkeypatch
+):
+    monkeypatch.setattr(landlock, "abi", lambda: 0)
+    with Worker(replace(LIMITS, isolation="require")) as running, pytest.raises(GradekitError, match="none works"):
+        running.load(PROTOCOL_SOURCE, "protocol.py")
     with Worker(replace(LIMITS, isolation="auto")) as running:
-        assert not running.isolated
-        assert running.note is not None and "bubblewrap could not start a sandbox here" in running.note
-        assert "--no-such-option" in running.note
         assert running.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
-        assert running.call("as_float", "[]")["returned"] == 0.25
+        assert running.isolation is Isolation.GUARD
+        assert "without OS isolation" in running.note and "no Landlock" in running.note, running.note
 
 
-def test_a_sandbox_that_will_not_start_stops_a_grader_that_requires_it(broken_sandbox):
-    with pytest.raises(GradekitError, match="bubblewrap could not start a sandbox here"):
-        Worker(replace(LIMITS, isolation="require")).start()
-
-
-def test_a_worker_in_a_sandbox_that_starts_is_not_probed_first():
-    isolation.unavailable.cache_clear()
+def test_a_worker_that_starts_is_its_own_probe():
+    """No sandbox is started to find out whether one starts: the first worker is, and once it has
+    said it is confined, the isolation is known to work here."""
+    isolation.forget()
     with Worker(replace(LIMITS, isolation="auto")) as running:
-        assert running.isolated and running.note is None
         assert running.load(PROTOCOL_SOURCE, "protocol.py")["ok"]
-    assert isolation.unavailable.cache_info().misses == 0
+        assert running.isolation is Isolation.BUBBLEWRAP and running.note is None
+    assert isolation.proven(Isolation.BUBBLEWRAP, None)
+    assert isolation.known("auto", None) is Isolation.BUBBLEWRAP
 
 
 class _StoppedWhileWaiting:
-    """`select` for gradekit.sandbox.isolation alone, as if Ctrl-C or SIGTERM came while the grader
+    """`select` for gradekit.sandbox.bubblewrap alone, as if Ctrl-C or SIGTERM came while the grader
     waited for bubblewrap to say its sandbox had started."""
 
     POLLIN, POLLHUP = select.POLLIN, select.POLLHUP
@@ -1189,28 +1219,33 @@ def _children() -> set[int]:
     return found
 
 
-def _start_sandboxed(start: str) -> None:
-    """Start what a grade starts in the OS sandbox: a worker, a class's template, or the probe of
-    whether this machine has the sandbox."""
+def _marked_limits() -> Limits:
+    """Limits no other test's worker has: the memory cap, which every worker's command line carries,
+    marks the processes started here."""
+    return Limits(memory_bytes=Limits().memory_bytes + uuid.uuid4().int % 10**6 * 4096)
+
+
+def _start(start: str, limits: Limits) -> None:
+    """Start what a grade starts: a worker, or a class's template (outside bubblewrap)."""
+    isolation.forget()
     if start == "a worker":
-        Worker.started(Limits())
-    elif start == "a class's template":
-        with forked_workers(Limits()):
-            pass
+        Worker.started(limits)._confined()
     else:
-        isolation.unavailable.__wrapped__()
+        with forked_workers(replace(limits, isolation="landlock")):
+            pass
 
 
-def _left_behind(before: set[int], folder: Path) -> list[str]:
-    """This process's children not in `before`, and every process whose command line names `folder`
-    (bubblewrap's, and its child's, which bind the sandbox's folder from there), still there once the
-    kernel has had a few seconds to end what was killed: a process left waiting stays for ever."""
+def _left_behind(before: set[int], limits: Limits) -> list[str]:
+    """This process's children not in `before`, and every process whose command line carries `limits`'
+    memory cap (bubblewrap's, and its child's), still there once the kernel has had a few seconds to
+    end what was killed: a process left waiting stays for ever."""
+    marker = f'"memory_bytes": {limits.memory_bytes - limits.folder_bytes},'.encode()
     deadline = time.monotonic() + 5
     while True:
         named = []
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
             with suppress(OSError):
-                if str(folder).encode() in cmdline.read_bytes():
+                if marker in cmdline.read_bytes():
                     named.append(cmdline.parent.name)
         left = sorted({str(pid) for pid in _children() - before} | set(named))
         if not left or time.monotonic() > deadline:
@@ -1218,17 +1253,15 @@ def _left_behind(before: set[int], folder: Path) -> list[str]:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("start", ["a worker", "a class's template"])
-def test_a_stop_while_the_sandbox_starts_leaves_no_bubblewrap_behind(start, monkeypatch, tmp_path):
+def test_a_stop_while_the_sandbox_starts_leaves_no_bubblewrap_behind(monkeypatch):
     """Until bubblewrap says its sandbox has started, nothing but the wait knows it: a stop then
     (the grade's SIGTERM handler raises) must end it there, or it outlives the grader."""
-    assert isolation.unavailable() is None, isolation.unavailable()
-    before = _children()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(isolation, "select", _StoppedWhileWaiting)
+    assert isolation.why_not(Isolation.BUBBLEWRAP, None) is None
+    before, limits = _children(), _marked_limits()
+    monkeypatch.setattr(bubblewrap, "select", _StoppedWhileWaiting)
     with pytest.raises(KeyboardInterrupt):
-        _start_sandboxed(start)
-    assert _left_behind(before, tmp_path) == [], "bubblewrap outlived the stop"
+        _start("a worker", limits)
+    assert _left_behind(before, limits) == [], "bubblewrap outlived the stop"
 
 
 def _stopped_once_started(popen: type[subprocess.Popen[bytes]]) -> object:
@@ -1242,19 +1275,18 @@ def _stopped_once_started(popen: type[subprocess.Popen[bytes]]) -> object:
     return start
 
 
-@pytest.mark.parametrize("start", ["a worker", "a class's template", "the machine's probe"])
-def test_a_stop_as_bubblewrap_is_forked_leaves_no_bubblewrap_behind(start, monkeypatch, tmp_path):
-    """A stop may land inside `subprocess.Popen`, after bubblewrap was forked: it is taken once the
-    handle is kept where the clean-up finds it, or the only handle on bubblewrap is lost with it.
-    Killed while it sets the sandbox up, bubblewrap must be killed with its child, which waits for it."""
-    assert isolation.unavailable() is None, isolation.unavailable()
-    before = _children()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+@pytest.mark.parametrize("start", ["a worker", "a class's template"])
+def test_a_stop_as_a_worker_is_forked_leaves_nothing_behind(start, monkeypatch):
+    """A stop may land inside `subprocess.Popen`, after bubblewrap (or a template) was forked: it is
+    taken once the handle is kept where the clean-up finds it, or the only handle on it is lost with
+    it. Killed while it sets the sandbox up, bubblewrap must be killed with its child, which waits for it."""
+    assert isolation.why_not(Isolation.BUBBLEWRAP, None) is None
+    before, limits = _children(), _marked_limits()
     monkeypatch.setattr(subprocess, "Popen", _stopped_once_started(subprocess.Popen))
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
-            _start_sandboxed(start)
+            _start(start, limits)
     finally:
         signal.signal(signal.SIGINT, handler)
-    assert _left_behind(before, tmp_path) == [], "bubblewrap outlived the stop"
+    assert _left_behind(before, limits) == [], "a process outlived the stop"

@@ -195,25 +195,32 @@ def grading_options() -> argparse.ArgumentParser:
         "--run-as", metavar="USER", help="run the submission's code as this user (the grader must run as root)"
     )
     options.add_argument(
+        "--isolation",
+        choices=("bubblewrap", "landlock", "guard"),
+        help="run the submission's code behind this wall only (default: the strongest this host allows; "
+        "`gradekit doctor` says which); `grade` never runs behind the Python guard unless told",
+    )
+    options.add_argument(
         "--no-isolation",
         action="store_true",
-        help="run the submission's code without the OS sandbox (bubblewrap), behind the "
-        "Python guard alone; `grade` refuses to run without the sandbox unless told this",
+        help="run the submission's code without the OS sandbox, behind the Python guard alone (--isolation guard)",
     )
     return options
 
 
 def grade_config(args: argparse.Namespace, isolation: str = "auto") -> GradeConfig:
     """The grading options as a config; `isolation` is what the command asks of the OS sandbox
-    unless --no-isolation turns it off. A setting that cannot be honoured is a usage error, now."""
-    from gradekit.sandbox.process import run_as_ids, sandbox_missing
+    unless --isolation or --no-isolation name a wall. A setting that cannot be honoured is a usage
+    error, now."""
+    from gradekit.sandbox.isolation import candidates
+    from gradekit.sandbox.process import run_as_ids
 
     run_as_ids(args.run_as)
     config = GradeConfig(
         seed=args.seed, max_examples=args.max_examples, check_budget=args.budget, property_budget=args.property_budget
     )
-    mode = "off" if args.no_isolation else isolation
-    sandbox_missing(mode, probe=False)
+    mode = _isolation(args, isolation)
+    candidates(mode, args.run_as)
     return replace(
         config,
         limits=replace(
@@ -225,6 +232,15 @@ def grade_config(args: argparse.Namespace, isolation: str = "auto") -> GradeConf
             isolation=mode,
         ),
     )
+
+
+def _isolation(args: argparse.Namespace, default: str) -> str:
+    """What the command line asks of the OS sandbox (see gradekit.sandbox.isolation)."""
+    if args.no_isolation and args.isolation not in (None, "guard"):
+        raise UsageError(f"--no-isolation and --isolation {args.isolation} ask for two walls; give one")
+    if args.no_isolation or args.isolation == "guard":
+        return "off"
+    return args.isolation or default
 
 
 def seed_file_option(parser: argparse.ArgumentParser, what: str) -> None:

@@ -1,15 +1,20 @@
-"""The parent's handle on one sandboxed worker: start it, send it requests, and always end it.
+"""The grader's handle on one worker: start it behind the strongest wall the host allows, send it
+requests, read its replies as hostile data, hold it to its limits, and always end it.
 
-On Linux the worker runs inside the OS sandbox of isolation.py; elsewhere, or when told not to,
-behind worker.py's audit-hook guard alone, and the grade says so in its notes. Limits enforced here
-rather than trusted to the child: a call's timeout counts the worker's CPU time, read from /proc where
-the worker cannot forge it, so a verdict is the same on an idle machine and a busy one; a call that
-sleeps or blocks instead meets a generous wall-clock backstop that leaves out the time the worker
-waited for a CPU; nothing the worker sends can move a wait past its bound (a hung call costs its
-timeout, never the grade); a reply has a size cap and all the replies of one worker a total cap; and
-`stop` kills the whole process group (and, sandboxed, the whole PID namespace), escalating to SIGKILL
-when polite signals are ignored, so nothing the submission started survives. Everything read from
-the worker is data to check, never to trust.
+The wall is chosen by isolation.py: bubblewrap where it works, else Landlock, else (for a student's own
+check only) the guard, and the grade's notes say which. A worker confines itself before it reads a
+request and says so (worker.READY); one that ends before that has met the host's refusal, not the
+submission's doing, and the next wall is tried (or, for a wall that worked earlier in this run, the
+grade stops with HostFailure, recording nothing).
+
+Limits enforced here rather than trusted to the child: a call's time counts the worker's CPU time and
+the time it spent blocked, read from /proc where the worker cannot forge them (clocks.py), so a
+verdict is the same on an idle machine and a busy one; the worker's threads and its private folder
+are watched while it runs and stopped past their caps; nothing the worker sends can move a wait past
+its bound (a hung call costs its timeout, never the grade); a reply has a size cap and all the replies
+of one worker a total cap; and `stop` kills the whole process group (and, in bubblewrap, the whole
+PID namespace), escalating to SIGKILL when polite signals are ignored, so nothing the submission
+started survives. Everything read from the worker is data to check, never to trust (replies.py).
 
 Ctrl-C or SIGTERM may come at any moment (see stops.py): a start cut short stops what it had
 started, whose handle is kept before a stop can land (`deferred`), and `stop` holds both signals back
@@ -26,7 +31,6 @@ import json
 import math
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,19 +39,17 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gradekit
-import gradekit.assignments
-import gradekit.reference
-from gradekit.config import BLAS_THREADS, Limits, cache_folder, search_path
-from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
-from gradekit.sandbox import isolation
+from gradekit.config import BLAS_THREADS, MIB, Limits, search_path
+from gradekit.errors import CallTimedOut, GradekitError, HostFailure, WorkerDied
+from gradekit.sandbox import bubblewrap, clocks, folders, isolation, landlock, replies, syscalls
+from gradekit.sandbox.clocks import Clocks, ProcessClock
 from gradekit.sandbox.forkserver import Forked, Template, TemplateLost
+from gradekit.sandbox.isolation import STRONGEST_FIRST, Isolation
 from gradekit.sandbox.stops import deferred, uninterrupted
-from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, lifted, loads
+from gradekit.sandbox.worker import CALL_SEPARATOR, UNCONFINED
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
@@ -56,18 +58,12 @@ PIPE_BYTES = 1 << 20  # each way, at most: a chunk of calls read ahead, or of th
 DEFAULT_PIPE_BYTES = 1 << 16  # what a new pipe holds on Linux
 HELD_REPLIES = 4  # reply caps' worth of replies read ahead of the grader before the worker is stopped
 PR_SET_DUMPABLE = 4
-PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
 POLL_SECONDS = 0.1  # the longest a wait sleeps before it looks at the worker's clocks again
-# /proc counts CPU time in clock ticks, and the parent reads it up to a poll slice late; a call that ends
-# near its limit is judged by the CPU time its own reply reports, so the parent stops only clear overruns.
-CPU_MARGIN = 0.25
-
-
-def wall_backstop(timeout: float) -> float:
-    """Wall-clock seconds a call may go unanswered while using little CPU time: a sleep, or a read that
-    never returns, would never reach its CPU limit. Generous, since wall-clock time is what a busy
-    machine stretches, and the time the worker spends waiting for a CPU is left out of it too."""
-    return 3 * timeout + 1
+WATCH_SECONDS = 0.05  # how often, at most, the worker's threads and folder are looked at
+OPEN_FILES = 64  # descriptors a worker may hold: its pipes, its output, a few files of its own
+THREADS = 64  # threads a worker may run, its main one included
+READY_SECONDS = 60.0  # wall-clock seconds a new worker has to say it is confined, however busy the host
+INTERRUPT_SECONDS = 1.0  # how long an interrupted load has to answer before its worker is replaced
 
 
 def _widen(pipe: int) -> None:
@@ -104,76 +100,9 @@ def pipe_bytes() -> int:
     return min(PIPE_BYTES, 1 << max(share.bit_length() - 1, 0))  # the kernel rounds a size up to a power of 2
 
 
-def _blocked_roots(protected: tuple[str, ...]) -> list[str]:
-    """Folders the worker may not open: gradekit, its reference/ and assignments/ (apart in a checkout,
-    and a rewritten properties.py would grade every later submission), the example cache, and any
-    other folder of assignments the grader was given."""
-    packages = (gradekit, gradekit.reference, gradekit.assignments)
-    roots = {str(Path(str(p.__file__)).resolve().parent) for p in packages} | {str(cache_folder())}
-    return sorted(roots | {str(Path(p).resolve()) for p in protected})
-
-
 def _protected(assignment_dirs: list[str] | None) -> tuple[str, ...]:
-    """Every assignment folder the grader can see, which a worker may not: see `_blocked_roots`."""
+    """Every assignment folder the grader can see, which a worker may not."""
     return tuple(str(folder) for folder in search_path(assignment_dirs))
-
-
-@dataclass(frozen=True)
-class _Clocks:
-    """Where the worker's clocks stood at one moment: its CPU seconds, the monotonic wall-clock time, and
-    the seconds it had spent waiting for a CPU; None for a count /proc could not give."""
-
-    cpu: float | None
-    wall: float
-    waited: float | None
-
-
-class _ProcessClock:
-    """One process's CPU time and its time spent waiting for a CPU, read from /proc through descriptors
-    opened once: a reading is one system call, and a descriptor keeps naming its process (reading it
-    fails once the process is gone) even after the pid is used again."""
-
-    def __init__(self, pid: int) -> None:
-        self._stat = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
-        self._ticks = os.sysconf("SC_CLK_TCK")
-        try:
-            self._schedstat = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:  # a kernel built without scheduler statistics
-            self._schedstat = -1
-
-    def cpu(self) -> float | None:
-        """User plus system time of the whole process, every thread of it (fields 14 and 15 of stat)."""
-        try:
-            fields = os.pread(self._stat, 1024, 0).rpartition(b")")[2].split()
-            return (int(fields[11]) + int(fields[12])) / self._ticks
-        except (OSError, IndexError, ValueError):
-            return None
-
-    def waited(self) -> float | None:
-        """Seconds the process's main thread, which runs the calls, was ready to run but waiting for a
-        CPU (field 2 of schedstat, in nanoseconds)."""
-        if self._schedstat < 0:
-            return None
-        try:
-            return int(os.pread(self._schedstat, 256, 0).split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            return None
-
-    def close(self) -> None:
-        for fd in (self._stat, self._schedstat):
-            if fd >= 0:
-                os.close(fd)
-
-
-class _Unstarted:
-    """The clocks of a worker the sandbox has not started yet: it has used nothing, and a new process's
-    counts start from zero."""
-
-    def cpu(self) -> float:
-        return 0.0
-
-    def waited(self) -> float:
-        return 0.0
 
 
 class Worker:
@@ -183,16 +112,21 @@ class Worker:
         self.limits = limits
         self.protected = protected
         self.proc: subprocess.Popen[bytes] | Forked | None = None
-        self.directory = ""  # the worker's folder here; "" for one forked in a sandbox, which has the template's
-        self.isolated = False
-        self.note: str | None = None  # for the grade's notes: why this worker ran without the OS sandbox
+        self.isolation: Isolation | None = None  # the wall the worker runs behind
+        self.note: str | None = None  # for the grade's notes: why it runs behind a weaker wall than bubblewrap
+        self.directory = ""  # its private folder on this machine's disk, outside bubblewrap
+        self._account: tuple[int, int] | None = None
+        self._ready = False
         self._output = -1
         self._request_write = -1
         self._reply_read = -1
-        self._sandbox = -1  # a pidfd of the sandbox's init, which `stop` kills: all in it die with it
+        self._sandbox = -1  # a pidfd of bubblewrap's init, which `stop` kills: all in the sandbox die with it
         self._sandbox_init: int | None = None  # that init's pid: the worker is its only child
-        self._clock: _ProcessClock | None = None  # the worker's, opened when first needed
+        self._clock: ProcessClock | None = None  # the worker's, opened when first needed
         self._cpu_base: float | None = 0.0  # the worker's CPU seconds when a whole reply was last read
+        self._spent_before = 0.0  # what this handle's earlier processes spent, computing and blocked
+        self._blocked = 0.0  # seconds the current process spent blocked while the grader waited on it
+        self._watched = 0.0  # when its threads and folder were last looked at
         self._next_id = 0
         self._taken = 0  # the id of the last reply taken
         self._received = 0  # bytes the worker has sent in all, across restarts
@@ -218,55 +152,34 @@ class Worker:
         self.stop()
 
     def start(self) -> None:
-        """Start the worker; whatever cuts the start short (an error, Ctrl-C) stops what it had started."""
+        """Start the worker behind the strongest wall not known to fail here, without waiting for it
+        to say it is confined (see `_confined`); whatever cuts the start short stops what it had started."""
         try:
-            self._start()
+            self._account = run_as_ids(self.limits.run_as)
+            undumpable()
+            self._launch(isolation.candidates(self.limits.isolation, self.limits.run_as)[0])
         except BaseException:
             self.stop()
             raise
 
-    def _start(self) -> None:
-        """Start the worker in the OS sandbox where this machine seems to have one, without a probe of
-        its own first: the sandbox's first start is the probe. One that bubblewrap could not set up
-        is stopped, `isolation.unavailable` says why, and the worker starts again without the sandbox
-        (under "require", the grader stops instead), as it would have had the machine been probed."""
-        account = run_as_ids(self.limits.run_as)
-        undumpable()
-        self._launch(account, sandbox_missing(self.limits.isolation, probe=False))
-        alone = not isinstance(self.proc, Forked)
-        if self.isolated and alone and self._sandbox_init is None and isolation.unavailable() is not None:
-            self._stop()
-            self._launch(account, sandbox_missing(self.limits.isolation))
-
-    def _launch(self, account: tuple[int, int] | None, missing: str | None) -> None:
-        self.isolated = missing is None
-        self.note = None if self.isolated else f"the submission ran without OS isolation: {missing}"
+    def _launch(self, wall: Isolation) -> None:
+        self.isolation = wall
+        self.note = _note(wall, self.limits)
+        self._ready = False
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         for fd in (request_read, reply_write):
             _widen(fd)
-        settings = {
-            "request_fd": request_read,
-            "reply_fd": reply_write,
-            "memory_bytes": self.limits.memory_bytes,
-            "file_bytes": self.limits.file_bytes,
-            "output_bytes": self.limits.output_bytes,
-            "reply_bytes": self.limits.reply_bytes,
-            # Sandboxed, the grader's folders are not there to refuse, nor named to the worker.
-            "guard": not self.isolated,
-            "blocked_names": [] if self.isolated else list(BLOCKED_NAMES),
-            "blocked_roots": [] if self.isolated else _blocked_roots(self.protected),
-        }
         # Output goes to a file with no name, read through the grader's own descriptor: nothing in the
         # worker's folder can be swapped for a link to a file only the grader may read.
         self._output = _unnamed_file()
         try:
-            self.proc = self._forked(account, settings, (request_read, reply_write, self._output))
+            self.proc = self._forked((request_read, reply_write, self._output))
             if self.proc is None:
-                self._alone(account, settings, (request_read, reply_write))
+                self._alone((request_read, reply_write))
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
-            who = f" as {self.limits.run_as!r}" if account else ""
-            raise GradekitError(f"the worker could not be started{who}: {error}") from None
+            who = f" as {self.limits.run_as!r}" if self._account else ""
+            raise HostFailure(f"the worker could not be started{who}: {error}") from None
         finally:
             for fd in (request_read, reply_write):
                 os.close(fd)
@@ -274,34 +187,77 @@ class Worker:
         self._lines.clear()
         self._partial = bytearray()
         self._held = 0
+        self._blocked = 0.0
         self._cpu_base = 0.0  # a new process has used no CPU time: its first request counts all of it
 
-    def _alone(self, account: tuple[int, int] | None, settings: dict[str, Any], pipes: tuple[int, int]) -> None:
-        """Start the worker on its own: a new interpreter, in a sandbox of its own when isolated. Its
-        handle is kept in `proc` before a stop may land (`deferred`), so that `stop` ends it whenever
-        the stop comes."""
-        told = json.dumps(settings)
-        argv, home, info = [sys.executable, str(WORKER_SCRIPT), told], self._own_folder(account), -1
+    def _settings(self, home: str, descriptors: tuple[int, int]) -> dict[str, Any]:
+        """What the worker is told: its pipes, its limits, and the walls it puts up itself."""
+        wall = self.isolation
+        guarded = wall is Isolation.GUARD
+        hidden = isolation.hidden(self.protected)
+        return {
+            "request_fd": descriptors[0],
+            "reply_fd": descriptors[1],
+            "memory_bytes": self.limits.memory_bytes - self.limits.folder_bytes,
+            "file_bytes": self.limits.file_bytes,
+            "output_bytes": self.limits.output_bytes,
+            "reply_bytes": self.limits.reply_bytes,
+            "open_files": OPEN_FILES,
+            "threads": THREADS if wall is Isolation.BUBBLEWRAP else _threads_allowed(self._account),
+            "cpu_seconds": math.ceil(self.limits.cpu_seconds),
+            "landlock": self._landlock(home, hidden),
+            "guard": guarded,
+            "blocked_names": list(BLOCKED_NAMES) if guarded else [],
+            "blocked_roots": list(hidden) if guarded else [],
+        }
+
+    def _landlock(self, home: str, hidden: tuple[str, ...]) -> dict[str, list[str]] | None:
+        """Landlock's rules for this worker: inside bubblewrap, everything it is shown read-only and its
+        folder read-write (the scopes are what that adds); outside, the runtime read-only around what
+        is hidden, and its folder. None under the guard, or where the kernel has no Landlock."""
+        if self.isolation is Isolation.GUARD or landlock.abi() < 1:
+            return None
+        if self.isolation is Isolation.BUBBLEWRAP:
+            return {"read": ["/"], "write": [home, *landlock.WRITE_DEVICES]}
+        return landlock.rules(list(isolation.runtime()), list(hidden), home)
+
+    def _alone(self, pipes: tuple[int, int]) -> None:
+        """Start the worker on its own: a new interpreter, in a sandbox of its own under bubblewrap.
+        Its handle is kept in `proc` before a stop may land (`deferred`), so that `stop` ends it
+        whenever the stop comes."""
+        info = -1
         keep: list[int] = []  # descriptors it is given besides `pipes`, closed here once it has started
         try:
-            if self.isolated:
+            if self.isolation is Isolation.BUBBLEWRAP:
+                home = bubblewrap.INSIDE_HOME
+                told = json.dumps(self._settings(home, pipes))
                 info, info_write = os.pipe()
                 keep.append(info_write)
-                inside = [sys.executable, isolation.INSIDE_SCRIPT, told]
-                argv, extra = isolation.command(inside, home, self._hidden(), info_write, script=str(WORKER_SCRIPT))
+                inside = [sys.executable, bubblewrap.INSIDE_SCRIPT, told]
+                hidden = isolation.hidden(self.protected)
+                argv, extra = bubblewrap.command(
+                    inside, str(WORKER_SCRIPT), isolation.runtime(), hidden, self.limits.folder_bytes, info_write
+                )
                 keep += extra
-                home = isolation.INSIDE_FOLDER
+                cwd = None
+            else:
+                home = cwd = self._own_folder()
+                assert self.isolation is not None
+                program = _filter(self.isolation, self.limits.run_as)
+                keep += [program] if program is not None else []
+                told = json.dumps({**self._settings(home, pipes), "filter_fd": program})
+                argv = [sys.executable, str(WORKER_SCRIPT), told]
             with deferred():
                 self.proc = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
                     stdout=self._output,
                     stderr=self._output,
-                    cwd=self.directory,
+                    cwd=cwd,
                     env=_worker_environment(home),
                     pass_fds=(*pipes, *keep),
                     start_new_session=True,
-                    **_switch(account),
+                    **_switch(self._account),
                 )
         except BaseException:
             if info >= 0:
@@ -312,41 +268,58 @@ class Worker:
                 os.close(fd)
         if info >= 0:
             try:
-                self._sandbox_init = isolation.sandbox_pid(info, self.limits.load_timeout)
+                self._sandbox_init = bubblewrap.sandbox_pid(info, READY_SECONDS)
             finally:
                 os.close(info)
-            self._sandbox = isolation.pidfd(self._sandbox_init)
+            self._sandbox = bubblewrap.pidfd(self._sandbox_init)
 
-    def _own_folder(self, account: tuple[int, int] | None) -> str:
-        """The worker's folder of its own, made the first time a start needs one (a worker forked in a
-        sandbox has the template's instead), owned by the user it runs as."""
-        if not self.directory:
-            self.directory = tempfile.mkdtemp(prefix="gradekit-")
-            if account is not None:
-                os.chown(self.directory, *account)
+    def _own_folder(self) -> str:
+        """The worker's private folder on this machine's disk, made for this process, owned by the
+        user it runs as."""
+        if self.directory:
+            folders.remove(self.directory)
+        self.directory = tempfile.mkdtemp(prefix="gradekit-")
+        if self._account is not None:
+            os.chown(self.directory, *self._account)
         return self.directory
 
-    def _hidden(self) -> tuple[str, ...]:
-        """The folders a sandboxed worker's runtime is shown without (see isolation.command)."""
-        return tuple(_blocked_roots(self.protected))
-
-    def _forked(
-        self, account: tuple[int, int] | None, settings: dict[str, Any], fds: tuple[int, int, int]
-    ) -> Forked | None:
-        """This worker forked from the template `forked_workers` started, if one is on for its user, in
-        the OS sandbox if and only if this worker is, with the same folders hidden. Sandboxed, its
-        folder is the template's (emptied for each worker), and it has none of its own."""
-        if _template is None or _template[0] != self.limits.run_as:
+    def _forked(self, fds: tuple[int, int, int]) -> Forked | None:
+        """This worker forked from the template `forked_workers` started, if one is on for its wall and
+        user (never for bubblewrap, whose workers each get a sandbox of their own)."""
+        if _template is None or _template[0] != (self.isolation, self.limits.run_as):
             return None
-        template = _template[1]
-        if template.hidden != (self._hidden() if self.isolated else None):
-            return None
-        home = isolation.INSIDE_FOLDER if self.isolated else self._own_folder(account)
+        home = self._own_folder()
+        settings = self._settings(home, (-1, -1))
         request = {"settings": settings, "directory": home, "environment": _worker_environment(home)}
         try:
-            return template.spawn(request, fds)
+            return _template[1].spawn(request, fds)
         except TemplateLost:
             return None
+
+    def _confined(self) -> None:
+        """Wait until the worker says it is confined. One that ends first has met the host's refusal
+        (no student code has run): the wall is remembered as not working here and the next is tried,
+        but a wall that worked earlier in this run failing now is HostFailure."""
+        while not self._ready:
+            try:
+                self.receive_line(0, READY_SECONDS, answer="ready")
+                isolation.worked(self.isolation, self.limits.run_as)
+                self._ready = True
+                self._spent_before -= self._cpu_now() or 0.0  # starting a worker is the grader's work
+                self._blocked = 0.0
+            except (CallTimedOut, WorkerDied) as stopped:
+                wall, why = self.isolation, self._start_failure(stopped.message)
+                assert wall is not None
+                self._stop()
+                if isolation.proven(wall, self.limits.run_as):
+                    raise HostFailure(f"a worker could not be started behind {wall.value}: {why}") from None
+                isolation.refused(wall, self.limits.run_as, why)
+                self._launch(isolation.candidates(self.limits.isolation, self.limits.run_as)[0])
+
+    def _start_failure(self, fallback: str) -> str:
+        """Why a worker ended before it was confined: the last line it (or bubblewrap) wrote."""
+        said = self.output().strip().splitlines()
+        return said[-1][:300] if said else fallback
 
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
@@ -367,6 +340,22 @@ class Worker:
         }
         self._send(json.dumps(request).encode() + b"\n", timeout, 1)
         return self.receive(self._next_id, timeout, answer="functions")
+
+    def interrupted(self) -> bool:
+        """Whether the load in flight, past its limit, stopped at SIGINT (a KeyboardInterrupt, as
+        Jupyter's "Interrupt" raises one) and answered within INTERRUPT_SECONDS: then the worker is
+        kept, with what the cells before left defined. False for one that would not stop."""
+        pid = self._worker_pid()
+        if not pid or self.proc is None:
+            return False
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+        self._cpu_base = self._cpu_now()  # what it computes from now on is the interruption's
+        try:
+            replies.read(self.receive_line(self._next_id, INTERRUPT_SECONDS, answer="interrupted"), "functions")
+        except (CallTimedOut, WorkerDied):
+            return False
+        return True
 
     def load_harness(self, source: str, filename: str) -> dict[str, Any]:
         """Run an assignment's harness beside the loaded submission (see worker.Session.load): code of
@@ -402,57 +391,68 @@ class Worker:
         return list(range(first, first + len(calls)))
 
     def receive(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> dict[str, Any]:
-        """The reply to `request_id`, read whole (see `receive_line`)."""
-        reply = read_reply(self.receive_line(request_id, timeout, answer))
-        if not _well_formed(reply, answer):
-            raise WorkerDied(PROTOCOL_BROKEN)
-        return reply
+        """The reply to `request_id`, read whole and checked (see `receive_line`, replies.read)."""
+        return replies.read(self.receive_line(request_id, timeout, answer), answer)
 
     def receive_line(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> bytes:
         """The reply to `request_id` as it came, skipping replies to earlier requests nobody waits for
         any more. Only its JSON part is read here, enough to tell whom it answers and that it answers
-        well formed; `read_reply` reads its numbers, for a caller that needs more than its digest.
+        well formed; replies.read reads its numbers, for a caller that needs more than its digest.
 
         CPU time counts from the last whole reply read before this wait (the calls in flight have run
         since), wall-clock time from the start of the wait (until then a worker may have waited on a
         full reply pipe), and replies to earlier requests read here restart neither: calls nobody waits
-        for get one timeout in all, not one each (see `_enforce`). A reply that reports more CPU time
-        than `timeout` has timed out too. The clocks are read once there is something to time: a reply
-        read ahead is usually here already, and a reading of the worker's clocks is a system call.
+        for get one timeout in all, not one each (see clocks.enforce). A reply that reports more CPU
+        time than `timeout` has timed out too. The clocks are read once there is something to time: a
+        reply read ahead is usually here already, and a reading of the worker's clocks is a system call.
         """
         timeout = self.limits.call_timeout if timeout is None else timeout
-        since: _Clocks | None = None
-        while True:
-            if not self._lines:
+        since: Clocks | None = None
+        waited_from: Clocks | None = None
+        try:
+            while True:
+                if not self._lines:
+                    if since is None:
+                        waited_from = self._clocks(self._cpu_now())
+                        since = Clocks(self._cpu_base, waited_from.wall, waited_from.waited)
+                    self._wait_for_line(since, timeout)
+                line = self._lines.popleft()
+                self._held -= len(line)
+                head = replies.head(line)
+                if head is None:
+                    raise WorkerDied(replies.PROTOCOL_BROKEN)
+                if head.get("id") == request_id:
+                    return self._taken_line(line, head, request_id, timeout, answer)
                 since = since or self._clocks(self._cpu_base)
-                self._wait_for_line(since, timeout)
-            line = self._lines.popleft()
-            self._held -= len(line)
-            head = _head(line)
-            if head is None:
-                raise WorkerDied(PROTOCOL_BROKEN)
-            if head.get("id") == request_id:
-                if not _well_formed(head, answer):
-                    raise WorkerDied(PROTOCOL_BROKEN)
-                self._taken = request_id
-                if head["cpu"] > timeout:
-                    raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
-                self.last_answer = hashlib.sha256(_answer_part(line)).digest()[:16]
-                self.last_line = line
-                return line
-            since = since or self._clocks(self._cpu_base)
-            _enforce(since, self._clocks(self._cpu_now()), timeout)
+                clocks.enforce(since, self._clocks(self._cpu_now()), timeout)
+        finally:
+            if waited_from is not None and self.proc is not None:
+                self._blocked += clocks.blocked(waited_from, self._clocks(self._cpu_now()))
+
+    def _taken_line(self, line: bytes, head: dict[str, Any], request_id: int, timeout: float, answer: str) -> bytes:
+        """`line`, the reply to `request_id`, checked as that answer and taken."""
+        if not replies.well_formed(head, answer):
+            raise WorkerDied(replies.PROTOCOL_BROKEN)
+        self._taken = request_id
+        # The worker's own word can only fail a call; a new worker's readiness, or an interrupted load's
+        # answer, has no time of its own to be held to.
+        if answer not in ("ready", "interrupted") and head["cpu"] > timeout:
+            raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
+        self.last_answer = hashlib.sha256(replies.answer_part(line)).digest()[:16]
+        self.last_line = line
+        return line
 
     def _send(self, data: bytes, timeout: float, calls: int) -> None:
         """Write a request of `calls` calls whole, reading replies to earlier calls meanwhile: a worker
         blocked on a full reply pipe reads no requests, and the two processes would otherwise wait on
-        each other.
+        each other. Nothing is sent before the worker has said it is confined.
 
         A worker still answering earlier calls is making progress, so each whole reply restarts the
-        clocks: only one that answers nothing for a call's limits (see `_enforce`) has timed out. A byte
-        at a time is no progress, and however the replies come, the send ends by the time every call
-        in flight could have used its limits.
+        clocks: only one that answers nothing for a call's limits (see clocks.enforce) has timed out. A
+        byte at a time is no progress, and however the replies come, the send ends by the time every
+        call in flight could have used its limits.
         """
+        self._confined()
         unsent = self._write(memoryview(data))
         if not unsent:
             return
@@ -465,8 +465,8 @@ class Worker:
             now = self._clocks(self._cpu_now())
             if progress:
                 since = now
-            _enforce(since, now, timeout)
-            _enforce(started, now, timeout, in_flight)
+            clocks.enforce(since, now, timeout)
+            clocks.enforce(started, now, timeout, in_flight)
             if self._request_write in ready:
                 unsent = self._write(unsent)
 
@@ -479,12 +479,13 @@ class Worker:
         except BrokenPipeError:
             raise WorkerDied(self._death_message()) from None
 
-    def _wait_for_line(self, since: _Clocks, timeout: float) -> None:
+    def _wait_for_line(self, since: Clocks, timeout: float) -> None:
         """Wait for a whole reply while the clocks since `since` are within the limits."""
         poller = _poller({self._reply_read: select.POLLIN})
         while not self._lines:
             if self._reply_read not in self._wait(poller) or not self._read_replies():
-                _enforce(since, self._clocks(self._cpu_now()), timeout)
+                clocks.enforce(since, self._clocks(self._cpu_now()), timeout)
+                self._watch()
 
     def _read_replies(self) -> int:
         """Take what the worker has written; how many whole replies it completed. A read brings many
@@ -511,49 +512,97 @@ class Worker:
         ):
             self.stop()
             raise WorkerDied("the worker sent more data than the grader accepts")
+        self._watch()
         return len(complete)
+
+    def _watch(self) -> None:
+        """Stop a worker past its caps on threads or on what its private folder holds, looked at every
+        WATCH_SECONDS at most while the grader waits on it or reads from it: the kernel caps each file
+        and, in bubblewrap, the folder's bytes, and this caps their number and the rest."""
+        now = time.monotonic()
+        if now - self._watched < WATCH_SECONDS or not self._ready:
+            return
+        self._watched = now
+        clock = self._worker_clock()
+        reading = clock.read() if clock is not None else None
+        if reading is not None and reading.threads > THREADS:
+            self.stop()
+            raise WorkerDied(f"the submission started more than {THREADS} threads")
+        held = self._folder_usage()
+        if held is not None and (held.entries > self.limits.folder_files or held.bytes > self.limits.folder_bytes):
+            self.stop()
+            raise WorkerDied(
+                f"the submission wrote more than its private folder may hold ({self.limits.folder_files} "
+                f"files and {self.limits.folder_bytes // MIB} MiB)"
+            )
+
+    def _folder_usage(self) -> folders.Usage | None:
+        """What the worker's private folder holds now; None where it cannot be looked at."""
+        if self.isolation is not Isolation.BUBBLEWRAP:
+            return folders.usage(self.directory, self.limits.folder_files) if self.directory else None
+        pid = self._worker_pid()
+        try:
+            status = os.statvfs(f"/proc/{pid}/root{bubblewrap.INSIDE_HOME}")
+        except (OSError, TypeError):
+            return None
+        return folders.Usage(status.f_files - status.f_ffree, (status.f_blocks - status.f_bfree) * status.f_frsize)
 
     def _wait(self, poller: select.poll) -> set[int]:
         """The descriptors ready for their event (or hung up) within one poll slice; none if no one is."""
         return {fd for fd, _ in poller.poll(POLL_SECONDS * 1000)}
 
-    def _clocks(self, cpu: float | None) -> _Clocks:
+    def _clocks(self, cpu: float | None) -> Clocks:
         """The wall clock and the worker's wait for a CPU as they are now, with `cpu` for its CPU time:
         the current one, or the baseline a wait counts from."""
         clock = self._worker_clock()
-        return _Clocks(cpu, time.monotonic(), None if clock is None else clock.waited())
+        reading = clock.last if clock is not None else None
+        return Clocks(cpu, time.monotonic(), None if reading is None else reading.waited)
 
     def _cpu_now(self) -> float | None:
         clock = self._worker_clock()
-        return None if clock is None else clock.cpu()
+        if clock is None:
+            return None
+        reading = clock.read()
+        return None if reading is None else reading.cpu
 
-    def _worker_clock(self) -> _ProcessClock | _Unstarted | None:
-        """The worker's clocks, opened the first time they are needed; None where /proc cannot give them."""
+    def _worker_clock(self) -> ProcessClock | None:
+        """The worker's clocks, opened the first time they are needed; None where /proc cannot give
+        them, or while the sandbox has not started the worker yet (it has used nothing then)."""
         if self._clock is None:
             pid = self._worker_pid()
-            if pid == 0:
-                return _Unstarted()
-            if pid is not None:
+            if pid:
                 with suppress(OSError):
-                    self._clock = _ProcessClock(pid)
+                    self._clock = ProcessClock(pid)
         return self._clock
 
     def _worker_pid(self) -> int | None:
         """The worker's pid; 0 while the sandbox has not started it yet; None if /proc cannot say.
 
-        Sandboxed and alone, `self.proc` is bubblewrap, and the worker is the only child of the
-        sandbox's init.
+        Under bubblewrap, `self.proc` is bubblewrap, and the worker is the only child of the sandbox's init.
         """
-        assert self.proc is not None
-        if not self.isolated or isinstance(self.proc, Forked):
+        if self.proc is None:
+            return None
+        if self.isolation is not Isolation.BUBBLEWRAP:
             return self.proc.pid
         init = self._sandbox_init
         if init is None:
             return None
-        children = isolation.children(init)
-        if children is None:
+        found = bubblewrap.children(init)
+        if found is None:
             return None
-        return children[0] if children else 0
+        return found[0] if found else 0
+
+    def spent(self) -> float | None:
+        """Seconds the worker processes of this handle have spent computing (every thread) or blocked
+        while the grader waited on them, as the kernel counts them; None where /proc cannot count."""
+        if not sys.platform.startswith("linux"):
+            return None
+        clock = self._clock
+        current = 0.0
+        if clock is not None:
+            reading = clock.read()
+            current = (reading or clock.last).cpu
+        return self._spent_before + current + self._blocked
 
     def _death_message(self) -> str:
         assert self.proc is not None
@@ -561,11 +610,19 @@ class Worker:
             code = self.proc.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             return "the worker closed its connection to the grader"
-        bubblewrap = self.isolated and not isinstance(self.proc, Forked)
-        number = -code if code < 0 else isolation.exit_signal(code) if bubblewrap else None
+        sandboxed = isinstance(self.proc, subprocess.Popen) and self.isolation is Isolation.BUBBLEWRAP
+        number = -code if code < 0 else bubblewrap.exit_signal(code) if sandboxed else None
         if number is not None:
+            if number == signal.SIGKILL and self._used_its_cpu():
+                return f"the worker used all the CPU time a grade gives it ({self.limits.cpu_seconds:g} s)"
             return f"the worker process was killed by {signal_name(number)}"
+        if code == UNCONFINED and not self._ready:
+            return "the worker could not confine itself"
         return f"the worker process exited with code {code}"
+
+    def _used_its_cpu(self) -> bool:
+        clock = self._clock
+        return clock is not None and clock.last.cpu >= self.limits.cpu_seconds - 1
 
     def output(self) -> str:
         """What the submission printed, capped; shown to the student, never parsed."""
@@ -582,18 +639,21 @@ class Worker:
             self._stop()
 
     def _stop(self) -> None:
+        if self._clock is not None:
+            reading = self._clock.read() or self._clock.last
+            self._spent_before += reading.cpu + self._blocked
+            self._clock.close()
+            self._clock = None
+        self._blocked = 0.0
         if self._sandbox >= 0:
             with suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self._sandbox, signal.SIGKILL)
             os.close(self._sandbox)
             self._sandbox = -1
         self._sandbox_init = None
-        if self._clock is not None:
-            self._clock.close()
-            self._clock = None
         if self.proc is not None:
             _kill_group(self.proc)
-            if self.isolated:
+            if self.isolation is Isolation.BUBBLEWRAP:
                 _await_hangup(self._reply_read)
             self.proc = None
         for fd in (self._request_write, self._reply_read):
@@ -604,18 +664,20 @@ class Worker:
             os.close(self._output)
             self._output = -1
         if self.directory:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            folders.remove(self.directory)
             self.directory = ""
 
 
-_template: tuple[str | None, Template] | None = None  # (its user, the template) while `forked_workers` is on
+# While `forked_workers` is on: ((the wall, the user), the template) of this process.
+_template: tuple[tuple[Isolation, str | None], Template] | None = None
 
 
 @contextmanager
 def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> Iterator[None]:
-    """Within the block, this process's workers for `limits.run_as` fork from one preloaded template
-    (see forkserver.py), in the OS sandbox wherever they would run in one: for a grader that starts a
-    worker per submission, for a whole class. `assignment_dirs`: as for `Worker.started`."""
+    """Within the block, this process's workers fork from one preloaded template (see forkserver.py)
+    where they run outside bubblewrap: for a grader that starts a worker per submission, for a whole
+    class. Under bubblewrap each worker gets a sandbox of its own, and no template is started.
+    `assignment_dirs`: as for `Worker.started`."""
     global _template
     if _template is not None:  # inside another's block, whose template forks one worker at a time and
         held, _template = _template, None  # ends the last: this block's workers start alone instead
@@ -624,14 +686,17 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
         finally:
             _template = held
         return
-    missing = sandbox_missing(limits.isolation)
-    hidden = None if missing else tuple(_blocked_roots(_protected(assignment_dirs)))
+    wall = probe(limits, assignment_dirs)
+    if wall is Isolation.BUBBLEWRAP:
+        yield
+        return
+    user = limits.run_as
     try:
-        started = Template(str(WORKER_SCRIPT), _worker_environment, _switch(run_as_ids(limits.run_as)), hidden)
+        started = Template(str(WORKER_SCRIPT), _worker_environment, _switch(run_as_ids(user)), _filter(wall, user))
     except GradekitError:  # each worker, started alone, reports it for its own submission
         yield
         return
-    _template = (limits.run_as, started)
+    _template = ((wall, user), started)
     try:
         yield
     finally:
@@ -639,23 +704,41 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
         started.close()
 
 
-def sandbox_missing(mode: str, probe: bool = True) -> str | None:
-    """Why a worker under isolation `mode` runs without the OS sandbox; None when it runs inside.
+def probe(limits: Limits, assignment_dirs: list[str] | None = None) -> Isolation:
+    """The wall workers run behind here for `limits` (its user and what it asks for), found by starting
+    one that confines itself, unless one already has in this process; GradekitError where none can."""
+    known = isolation.known(limits.isolation, limits.run_as)
+    if known is not None:
+        return known
+    with Worker.started(limits, assignment_dirs) as worker:
+        worker._confined()
+        assert worker.isolation is not None
+        return worker.isolation
 
-    "auto" uses the sandbox where this machine has one, "off" never, "require" always, or raises.
-    Without `probe`, "auto" judges by what the machine has (`isolation.lacking`) and leaves starting
-    a sandbox to the worker itself; "require" is always probed, so a grade that cannot run is refused
-    before any work.
-    """
-    if mode == "off":
-        return "it was turned off (--no-isolation)"
-    missing = isolation.unavailable() if probe or mode == "require" else isolation.lacking()
-    if missing is not None and mode == "require":
-        raise GradekitError(
-            f"student code must run in the OS sandbox, and there is none here: {missing}. "
-            "Install bubblewrap, or pass --no-isolation to grade without it"
+
+def _filter(wall: Isolation, user: str | None) -> int | None:
+    """A pipe holding the seccomp filter a worker outside bubblewrap installs itself; None under the
+    guard where no filter can be built here (Landlock needs one: see isolation.why_not)."""
+    if wall is Isolation.GUARD and isolation.filter_missing() is not None:
+        return None
+    return syscalls.descriptor(signals=isolation.signals_kept_home(wall, user))
+
+
+def _note(wall: Isolation, limits: Limits) -> str | None:
+    """What a report says of a worker behind a weaker wall than bubblewrap: why not the stronger one."""
+    if wall is Isolation.BUBBLEWRAP:
+        return None
+    if limits.isolation in ("off", wall.value):
+        why = "as asked (--no-isolation)" if limits.isolation == "off" else f"as asked (--isolation {wall.value})"
+    else:
+        stronger = [w for w in STRONGEST_FIRST[: STRONGEST_FIRST.index(wall)]]
+        why = "; ".join(
+            f"{w.value}: {isolation.why_not(w, limits.run_as) or 'it could not start here'}" for w in stronger
         )
-    return missing
+        why = f"({why})"
+    if wall is Isolation.LANDLOCK:
+        return f"the submission ran in the Landlock sandbox, without namespaces {why}"
+    return f"the submission ran without OS isolation, behind the Python guard alone {why}"
 
 
 @functools.cache
@@ -709,88 +792,26 @@ def run_as_ids(user: str | None) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def _threads_allowed(account: tuple[int, int] | None) -> int:
+    """RLIMIT_NPROC for a worker outside a user namespace of its own, where the kernel counts every
+    thread of its user: those its user runs now, and THREADS more (the grader's watch holds the worker
+    itself to THREADS)."""
+    uid = os.getuid() if account is None else account[0]
+    running = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with suppress(OSError):
+                if entry.stat().st_uid == uid:
+                    running += len(os.listdir(f"/proc/{entry.name}/task"))
+    return running + THREADS
+
+
 def _poller(events: dict[int, int]) -> select.poll:
     """A poll object for `events`, hang-ups and errors too: a worker that is gone ends a wait at once."""
     poller = select.poll()
     for fd, event in events.items():
         poller.register(fd, event | select.POLLHUP | select.POLLERR)
     return poller
-
-
-def _enforce(since: _Clocks, now: _Clocks, timeout: float, calls: int = 1) -> None:
-    """Raise CallTimedOut once the worker has gone from `since` to `now` past `calls` calls' limits.
-
-    Each call may use `timeout` s of CPU time (and CPU_MARGIN), which the machine's load does not
-    change, or, where /proc cannot count it, `timeout` s of wall-clock time. A call that uses little
-    CPU time meets the wall-clock backstop instead, less the time the worker spent waiting for a CPU:
-    on a busy machine a worker that is ready to run waits its turn, and only computing and sleeping
-    count.
-    """
-    wall = now.wall - since.wall
-    if since.cpu is None or now.cpu is None:
-        if wall > calls * timeout:
-            raise CallTimedOut(f"did not answer within {timeout:g} s")
-        return
-    if now.cpu - since.cpu > calls * (timeout + CPU_MARGIN):
-        raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
-    waited = 0.0 if now.waited is None or since.waited is None else now.waited - since.waited
-    backstop = wall_backstop(timeout)
-    if wall - waited > calls * backstop:
-        raise CallTimedOut(
-            f"did not answer within {backstop:g} s while using little CPU time (a sleep, or a read that never returns?)"
-        )
-
-
-def read_reply(line: bytes) -> dict[str, Any]:
-    """A reply line read whole, its numbers too; WorkerDied for one the worker could not have sent."""
-    try:
-        reply = decode(line.decode())
-    except ValueError:
-        reply = None
-    if not isinstance(reply, dict):
-        raise WorkerDied(PROTOCOL_BROKEN)
-    return reply
-
-
-def _head(line: bytes) -> dict[str, Any] | None:
-    """A reply's JSON part, its lifted lists of numbers unread (see worker.encode); None where that
-    part is no JSON object, or one that stands for a lifted list, which no reply is."""
-    try:
-        head = loads(line.partition(SEPARATOR.encode())[0].decode())
-    except ValueError:
-        return None
-    return head if isinstance(head, dict) and not lifted(head) else None
-
-
-def _answer_part(line: bytes) -> bytes:
-    """A reply but its id and CPU time, the two members it starts with: what identifies its answer,
-    equal for equal answers however long each took."""
-    return line.split(b", ", 2)[-1]
-
-
-def _well_formed(reply: dict[str, Any], answer: str) -> bool:
-    """Whether the grader can read a reply as the answer to a load ("functions") or a call ("returned").
-
-    The submission can write to the reply pipe as well as the worker can: a reply is data to check.
-    """
-    if type(reply.get("ok")) is not bool or not _seconds(reply.get("cpu")):
-        return False
-    if reply["ok"]:
-        return isinstance(reply.get("functions"), dict) if answer == "functions" else "returned" in reply
-    if answer == "returned" and reply.get("missing") is True:
-        return True
-    error = reply.get("error")
-    return (
-        isinstance(error, dict)
-        and "line" in error
-        and isinstance(error.get("type"), str)
-        and isinstance(error.get("message"), str)
-    )
-
-
-def _seconds(value: Any) -> bool:
-    """Whether `value` is a CPU time a reply can report: a number (a bool is none), finite, not negative."""
-    return type(value) in (int, float) and 0 <= value < math.inf
 
 
 def _kill_group(proc: subprocess.Popen[bytes] | Forked) -> None:

@@ -1,10 +1,12 @@
 """The sandboxed child: loads one submission and answers calls on it with plain data.
 
-It is started as a script by `process.py`, inside the OS sandbox of isolation.py where the machine
-has one, or forked from a template started as one (`--template`, see forkserver.py) where it has not.
-It imports nothing of gradekit, so nothing the grader trusts lives in this process. Without the OS
-sandbox, `guard` is all that stands between a submission and the grader's files: an audit hook,
-which CPython says is no sandbox, so it is the fallback for a student's own laptop, not for a course.
+It is started as a script by `process.py`: inside bubblewrap where the machine allows it, else on its
+own (see isolation.py), or forked from a template started as one (`--template`, see forkserver.py).
+It imports nothing of gradekit, so nothing the grader trusts lives in this process. Before the first
+line of student code runs it confines itself for good (`confine`): hard resource limits, Landlock
+(file system, signals, sockets), the seccomp filter, and, where neither Landlock nor bubblewrap walls
+it in, the audit-hook guard, which CPython says is no sandbox: the fallback of a student's own laptop,
+never of a course. Then it says it is ready, and only then reads a request.
 Requests and replies are lines of JSON (see `encode`) on two private pipes; stdout and
 stderr belong to the student and go, capped, to a file the grader never parses. Every result is
 converted to numbers and lists here, so no student object (and no lying __eq__) ever leaves.
@@ -12,34 +14,39 @@ converted to numbers and lists here, so no student object (and no lying __eq__) 
 
 import _posixsubprocess
 import binascii
-import contextlib
+import collections
+import collections.abc
 import ctypes
 import gc
 import io
 import json
+import numbers
 import os
 import resource
 import select
-import shutil
 import signal
 import socket
+import stat
 import struct
 import sys
 import time
 import traceback
 import types
+from decimal import Decimal
 from itertools import chain
 from typing import Any
 
-SPAWN_EVENTS = {
-    "os.system",
-    "os.fork",
-    "os.forkpty",
-    "os.posix_spawn",
-    "os.exec",
-    "os.spawn",
-    "subprocess.Popen",
-}
+SPAWN_EVENTS = frozenset(
+    {
+        "os.system",
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.exec",
+        "os.spawn",
+        "subprocess.Popen",
+    }
+)
 # Audited calls that name files, and which of their arguments are paths: a cache file is as easily
 # replaced with os.replace, or the reference read through a hard link, as either is with open().
 PATH_EVENTS = {
@@ -56,13 +63,15 @@ PATH_EVENTS = {
     "os.link": (0, 1),
     "os.symlink": (1,),
 }
-SIGNAL_EVENTS = {"os.kill", "os.killpg"}
-LIMIT_EVENTS = {"resource.setrlimit", "resource.prlimit"}
+SIGNAL_EVENTS = frozenset({"os.kill", "os.killpg"})
+LIMIT_EVENTS = frozenset({"resource.setrlimit", "resource.prlimit"})
+# The garbage collector's lists of live objects, through which the guard's own hook could be found.
+GC_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 # A module that starts processes without raising an audit event. Loading it afresh, under any name,
 # is refused because the worker's own copy has been disarmed (see guard).
-UNAUDITED_MODULES = {"_posixsubprocess"}
+UNAUDITED_MODULES = frozenset({"_posixsubprocess"})
 # ctypes may be imported (SymPy and NumPy do) but not used: finding or calling a C function is refused.
-CTYPES_EVENTS = {"ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function"}
+CTYPES_EVENTS = frozenset({"ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function"})
 MAX_DEPTH = 8
 PACK_MIN = 8
 SEPARATOR = "\t"  # between an encoded value's JSON and its floats
@@ -72,7 +81,21 @@ CALL_SEPARATOR = "\x1e"  # between a request's calls: never in JSON text (escape
 REQUEST_BUFFER = 1 << 20
 PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
+PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_MODE_FILTER = 2
+# Landlock's three system calls (the same numbers on every architecture), and its access rights.
+LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 446
+LANDLOCK_RULE_PATH_BENEATH = 1
+READ_RIGHTS = 1 << 0 | 1 << 2 | 1 << 3  # execute, read a file, read a folder
+FILE_RIGHTS = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 14 | 1 << 15  # what a rule on a file (not a folder) may hold
+FS_RIGHTS = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}  # by the ABI adding some
+TCP_RIGHTS = 1 << 0 | 1 << 1  # bind, connect: from ABI 4
+SCOPES = 1 << 0 | 1 << 1  # abstract UNIX sockets, signals: from ABI 6
+# What a worker's own confinement could not set up ends it with this code, before it reads a request:
+# the grader then knows the host, not the submission, stopped it.
+UNCONFINED = 71
+# The largest integer a float holds: an int past it is no number the grader can compare.
+FLOAT_LIMIT = int(sys.float_info.max)
 
 
 class NotPlain(Exception):
@@ -99,11 +122,94 @@ class CappedOutput(io.TextIOBase):
 
 
 def apply_limits(settings):
-    resource.setrlimit(resource.RLIMIT_AS, (settings["memory_bytes"], settings["memory_bytes"]))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (settings["file_bytes"], settings["file_bytes"]))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    """Hard limits, soft and hard alike, which no process without privileges can raise again: memory,
+    the size of a file, no core dumps, open files, threads (RLIMIT_NPROC counts them), and CPU time
+    over the worker's whole life, every thread together."""
+    for kind, value in (
+        (resource.RLIMIT_AS, settings["memory_bytes"]),
+        (resource.RLIMIT_FSIZE, settings["file_bytes"]),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_NOFILE, settings["open_files"]),
+        (resource.RLIMIT_NPROC, settings["threads"]),
+        (resource.RLIMIT_CPU, settings["cpu_seconds"]),
+    ):
+        resource.setrlimit(kind, (value, value))
     # Past the file limit a write should fail with an error the student sees, not kill the worker.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def confine(settings, program):
+    """Confine this process for good, before any student code runs: limits, no new privileges,
+    Landlock's rules where given, the seccomp filter `program` where given (bubblewrap installed it
+    already where it started this process), and the guard where no OS wall stands around the worker.
+    What cannot be set up ends the process with UNCONFINED and one line on its output."""
+    try:
+        apply_limits(settings)
+        if _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "no_new_privs could not be set")
+        if settings.get("landlock"):
+            landlock(settings["landlock"])
+        if program is not None:
+            install_filter(program)
+    except (OSError, ValueError) as error:
+        os.write(2, f"the worker could not confine itself: {error}\n".encode())
+        os._exit(UNCONFINED)
+    if settings["guard"]:
+        guard(frozenset(settings["blocked_names"]), tuple(settings["blocked_roots"]))
+
+
+def landlock(paths):
+    """Take away, for good, every access to the file system but `paths["read"]` (read and execute),
+    this process's own /proc files (read), and `paths["write"]` (everything), and, where the kernel
+    can, TCP, abstract UNIX sockets and signals to any process outside this one's Landlock domain."""
+    abi = _landlock(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    handled = FS_RIGHTS[max(v for v in FS_RIGHTS if v <= abi)]
+    fields = [handled, TCP_RIGHTS if abi >= 4 else 0, SCOPES if abi >= 6 else 0]
+    size = 8 * (3 if abi >= 6 else 2 if abi >= 4 else 1)
+    attributes = (ctypes.c_uint64 * 3)(*fields)
+    ruleset = _landlock(LANDLOCK_CREATE_RULESET, ctypes.byref(attributes), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    try:
+        for path in [*paths["read"], f"/proc/{os.getpid()}"]:
+            _allow(ruleset, path, READ_RIGHTS & handled)
+        for path in paths["write"]:
+            _allow(ruleset, path, handled)
+        _landlock(LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
+    finally:
+        os.close(ruleset)
+
+
+def _allow(ruleset, path, rights):
+    """Allow `rights` beneath `path` (a rule on a file holds a file's rights only); a path gone since
+    the grader listed it is left out."""
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            rights &= FILE_RIGHTS
+        rule = ctypes.byref(PathBeneath(rights, fd))
+        kind = ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH)
+        _landlock(LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), kind, rule, ctypes.c_uint32(0))
+    finally:
+        os.close(fd)
+
+
+class PathBeneath(ctypes.Structure):
+    """The kernel's struct landlock_path_beneath_attr: rights allowed beneath a folder held open."""
+
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _landlock(number, *args):
+    libc = _libc()
+    libc.syscall.restype = ctypes.c_long
+    result = libc.syscall(number, *args)
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"Landlock: {os.strerror(code)}")
+    return result
 
 
 def guard(blocked_names, blocked_roots):
@@ -111,10 +217,16 @@ def guard(blocked_names, blocked_roots):
 
     Audit hooks cannot be removed once added. A root itself is refused too: an open descriptor of the
     cache folder would let os.open(name, dir_fd=...) write in it under a path the hook cannot place.
+    Everything the hook consults is its own frozen copy, which student code can neither reach by a
+    module's name (this script is `__main__`) nor find through the garbage collector, whose lists of
+    live objects are refused.
     """
-    names = set(blocked_names) | UNAUDITED_MODULES
+    names = frozenset(blocked_names) | UNAUDITED_MODULES
     roots = tuple(os.path.join(os.path.realpath(r), "") for r in blocked_roots)
     own = (0, os.getpid())  # 0: this worker's own process group, which it leads
+    paths = {event: tuple(indexes) for event, indexes in PATH_EVENTS.items()}.get
+    spawns, signals, limits, calls = SPAWN_EVENTS, SIGNAL_EVENTS, LIMIT_EVENTS, CTYPES_EVENTS
+    introspection = GC_EVENTS
 
     def refuse_fork_exec(*args):
         raise PermissionError("starting processes is not allowed while grading")
@@ -126,49 +238,73 @@ def guard(blocked_names, blocked_roots):
     def hook(event, args):
         if event == "import" and not names.isdisjoint(str(args[0]).split(".")):
             raise ImportError(f"{args[0]} is not available to a submission being graded")
-        if event in CTYPES_EVENTS or (event == "ctypes.dlopen" and args[0] is not None):
+        if event in calls or (event == "ctypes.dlopen" and args[0] is not None):
             raise PermissionError("calling C functions through ctypes is not allowed while grading")
-        for index in PATH_EVENTS.get(event, ()):
+        for index in paths(event, ()):
             if isinstance(args[index], (str, bytes)):
                 path = os.path.join(os.path.realpath(os.fsdecode(args[index])), "")
                 if path.startswith(roots):
                     raise PermissionError(f"{path.rstrip(os.sep)} is not open to a submission being graded")
-        if event in SPAWN_EVENTS:
+        if event in spawns:
             raise PermissionError("starting processes is not allowed while grading")
-        if event in SIGNAL_EVENTS and args[0] not in own:
+        if event in signals and args[0] not in own:
             raise PermissionError("signalling other processes is not allowed while grading")
-        if event in LIMIT_EVENTS:
+        if event in limits:
             raise PermissionError("changing resource limits is not allowed while grading")
+        if event in introspection:
+            raise PermissionError("listing the interpreter's objects is not allowed while grading")
 
     sys.addaudithook(hook)
 
 
 def to_plain(value: Any, depth: int = 0) -> Any:
-    """The number or nested list a returned value stands for; NumPy is never imported for it."""
+    """The number or nested list a returned value stands for; NumPy is never imported for it.
+
+    Every honest way of returning numbers reads as they are meant: Python's numbers, NumPy's scalars
+    and arrays (of any float width), a microgpt `Value` (whose `.data` may itself be a NumPy scalar),
+    the standard library's other numbers (Fraction, Decimal) and sequences (tuple, deque, array,
+    range), nested. An integer past the largest float is no number the grader can compare."""
     if depth > MAX_DEPTH:
         raise NotPlain("a structure nested too deeply")
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
+        if not -FLOAT_LIMIT <= value <= FLOAT_LIMIT:
+            raise NotPlain("an integer too large for a float")
         return int(value)
     if isinstance(value, float):
         return float(value)
     if isinstance(value, (list, tuple)):
         kinds = set(map(type, value))
-        if kinds <= {float, int}:  # the common cases, checked at C speed: a vector,
+        if kinds <= {float}:  # the common cases, checked at C speed: a vector,
             return list(value)
-        if kinds == {list} and set(map(type, chain.from_iterable(value))) <= {float, int}:
+        if kinds == {list} and set(map(type, chain.from_iterable(value))) <= {float}:
             return [list(row) for row in value]  # and a table of them
         return [to_plain(v, depth + 1) for v in value]
     tolist = getattr(value, "tolist", None)
-    if callable(tolist):  # NumPy arrays, NumPy scalars and 0-d arrays (whose .data is a buffer)
-        return to_plain(tolist(), depth + 1)
+    if callable(tolist):  # NumPy arrays and scalars, array.array, memoryview
+        listed = tolist()
+        if type(listed) is type(value):  # a NumPy scalar wider than a float (longdouble) lists as itself
+            return _number(value)
+        return to_plain(listed, depth + 1)
     data = getattr(value, "data", None)
-    if isinstance(data, (int, float)) and not isinstance(data, bool):  # microgpt's Value
-        return float(data)
-    if data is not None and hasattr(data, "tolist"):
+    if data is not None and not isinstance(data, (str, bytes, bytearray)):  # microgpt's Value
         return to_plain(data, depth + 1)
+    if isinstance(value, collections.abc.Sequence) and not isinstance(value, (str, bytes, bytearray)):
+        return [to_plain(v, depth + 1) for v in value]
+    if isinstance(value, collections.deque):
+        return [to_plain(v, depth + 1) for v in value]
+    if isinstance(value, (numbers.Real, Decimal)):
+        return _number(value)  # Fraction, Decimal
     raise NotPlain(with_article(type(value).__name__))
+
+
+def _number(value):
+    """`value` as a float, by its own `__float__`, which Python holds to giving a float."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
+        raise NotPlain(with_article(type(value).__name__)) from None
 
 
 def with_article(noun: str) -> str:
@@ -459,16 +595,14 @@ def write(fd, data):
         view = view[os.write(fd, view) :]
 
 
-def become_worker(settings):
-    """Limits, the guard where no OS sandbox confines this process, and capped output, then serve:
-    from here on student code may run.
+def become_worker(settings, program=None):
+    """Confine this process, import NumPy, cap its output, say it is ready, then serve: from here on
+    student code may run. `program` is the seccomp filter to install, where bubblewrap has not.
 
-    NumPy is imported first, under those limits, as the template does before it forks: nearly every
+    NumPy is imported under the limits, as the template does before it forks: nearly every
     submission imports it, and the worker does so while the grader is still starting rather than
     while the grader waits on the submission's load."""
-    apply_limits(settings)
-    if settings["guard"]:
-        guard(set(settings["blocked_names"]), settings["blocked_roots"])
+    confine(settings, program)
     try:
         __import__("numpy")
     except ImportError:
@@ -476,97 +610,66 @@ def become_worker(settings):
     budget = [settings["output_bytes"]]
     sys.stdout = CappedOutput(1, budget)
     sys.stderr = CappedOutput(2, budget)
+    write(settings["reply_fd"], READY)
     serve(settings)
+
+
+# The line a worker sends once it is confined, before it reads a request: a worker that ends before
+# it is the host's failure (the sandbox, the user, the interpreter), since no student code has run.
+READY = b'{"id": 0, "ready": true}\n'
 
 
 def template(channel_fd, filter_fd=None):
     """Fork a worker for each request on `channel_fd`, and report how each one ended.
 
-    Started like a worker (same interpreter, flags and environment) by `forkserver.py`, which see. No
-    student code ever runs here: each request (a worker's settings, with its request and reply pipes
-    and output file as descriptors) is served in a child that becomes that worker at once.
-
-    With `filter_fd`, the template runs in the OS sandbox, whose own filter lets it fork, and the
-    sandbox is shared by the workers it forks, one after another: before each fork every earlier
-    worker is killed and reaped and the folder they share is emptied (a template that cannot empty it
-    ends, and its grader starts workers alone), and each child installs the worker's filter, read from
-    `filter_fd`, before anything else. The template is the sandbox's init, which no worker can signal
-    but with SIGCHLD (its one handler), and non-dumpable, so no worker can read or write its memory
-    or descriptors.
+    Started like a worker (same interpreter, flags, environment and user) by `forkserver.py`, which
+    see, where workers run outside bubblewrap. No student code ever runs here: each request (a
+    worker's settings, with its request and reply pipes and output file as descriptors) is served in
+    a child that confines itself at once, with the filter read once from `filter_fd`, as a worker
+    started alone would.
     """
     __import__("numpy")
     gc.freeze()  # what is loaded now is never collected: a worker's collections need not scan it
-    program = None
-    if filter_fd is not None:
-        with os.fdopen(filter_fd, "rb") as handle:
-            program = handle.read()
-        _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        # As the sandbox's init, it gets no signal from a worker that it has no handler for.
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    program = _read_all(filter_fd)
     channel = socket.socket(fileno=channel_fd)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-    living = set()
     while True:
         ready, _, _ = select.select([channel, wake_read], [], [])
         if wake_read in ready:
             os.read(wake_read, 4096)
-            living -= report_exits(channel)
+            report_exits(channel)
         if channel in ready:
             request, fds, _, _ = socket.recv_fds(channel, 1 << 20, 3)
             if not request:
                 return  # the grader is gone
-            if program is not None:
-                end_all(living, channel)
-                living.clear()
-                if not emptied(os.getcwd()):
-                    return
             pid = os.fork()
             if pid == 0:
                 channel.close()
                 for fd in (wake_read, wake_write):
                     os.close(fd)
-                if program is not None:
-                    confine(program)
-                forked_worker(json.loads(request), *fds)
-            living.add(pid)
+                forked_worker(json.loads(request), *fds, program=program)
             for fd in fds:
                 os.close(fd)
             channel.send(json.dumps({"pid": pid}).encode())
 
 
-def end_all(pids, channel):
-    """Kill each worker in `pids` with everything in its session, reap it, and report how it ended."""
-    for pid in pids:
-        for kill in (os.killpg, os.kill):  # its session is its own once it has started
-            with contextlib.suppress(OSError):
-                kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        channel.send(json.dumps({"exited": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+def _read_all(fd):
+    """What a pipe holds, read to its end; None for no pipe."""
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
-def emptied(folder):
-    """Remove everything in `folder` (what the last worker left); whether nothing is left."""
-    for entry in os.scandir(folder):
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
-        except OSError:
-            return False
-    return not os.listdir(folder)
-
-
-def confine(program):
-    """Install the seccomp filter `program` (compiled BPF) on this process, or end it: a worker forked
-    from a sandboxed template never runs without it."""
+def install_filter(program):
+    """Install the seccomp filter `program` (compiled BPF) on this process and its future threads."""
     instructions = ctypes.create_string_buffer(program, len(program))
     fprog = SockFprog(len(program) // 8, ctypes.addressof(instructions))
     if _libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
-        os._exit(1)
+        raise OSError(ctypes.get_errno(), "the seccomp filter could not be installed")
 
 
 class SockFprog(ctypes.Structure):
@@ -580,20 +683,18 @@ def _libc():
 
 
 def report_exits(channel):
-    """Reap every worker that has ended and report how; the pids reaped."""
-    reaped = set()
+    """Reap every worker that has ended and report how."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return reaped
+            return
         if pid == 0:
-            return reaped
-        reaped.add(pid)
+            return
         channel.send(json.dumps({"exited": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
 
 
-def forked_worker(request, request_fd, reply_fd, output_fd):
+def forked_worker(request, request_fd, reply_fd, output_fd, program=None):
     """What Popen does for a worker started alone: its own session, folder, environment and output."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -611,7 +712,7 @@ def forked_worker(request, request_fd, reply_fd, output_fd):
             os.close(fd)
         settings = {**request["settings"], "request_fd": request_fd, "reply_fd": reply_fd}
         sys.argv[1:] = [json.dumps(settings)]  # as a worker started alone sees its own
-        become_worker(settings)
+        become_worker(settings, program)
         code = 0
     except BaseException:
         traceback.print_exc()
@@ -622,9 +723,10 @@ def forked_worker(request, request_fd, reply_fd, output_fd):
 def main():
     del sys.path[0]  # this script's own folder: the grader's package
     if sys.argv[1] == "--template":
-        template(*map(int, sys.argv[2:4]))
+        template(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)
     else:
-        become_worker(json.loads(sys.argv[1]))
+        settings = json.loads(sys.argv[1])
+        become_worker(settings, _read_all(settings.get("filter_fd")))
 
 
 if __name__ == "__main__":

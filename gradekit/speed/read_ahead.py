@@ -15,7 +15,7 @@ from typing import Any
 
 from gradekit.calls import Answers, Exchange
 from gradekit.errors import CallTimedOut, PropertyAborted, WorkerDied
-from gradekit.sandbox.process import read_reply
+from gradekit.sandbox.replies import read as read_reply
 from gradekit.sandbox.worker import encode
 from gradekit.session import Session
 from gradekit.speed.recorded import arguments_digest

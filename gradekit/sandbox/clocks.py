@@ -1,0 +1,118 @@
+"""A worker's clocks, read by the grader from the kernel, and the limits a call is held to by them.
+
+A limit counted on the wall clock would grade the same file differently on an idle laptop and on a
+course server running many grades at once. So a call is timed by what the worker did: the CPU time
+of the whole process, every thread of it, and the time it spent blocked (sleeping, waiting on a read
+that never returns): in a sandbox there is nothing an honest call waits for, so a blocked second
+counts as a computed one. The time the worker spent ready to run but waiting for a CPU, which is
+what a busy machine adds, is left out. All of it is read from /proc, where nothing the worker does
+can change it; what the worker reports of itself is never believed over it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from gradekit.errors import CallTimedOut
+
+# /proc counts CPU time in clock ticks, and the grader reads it up to a poll slice late: a call is
+# stopped only once it is clearly past its limit.
+CPU_MARGIN = 0.25
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """Where a worker's clocks stood at one moment: its CPU seconds, the monotonic wall-clock time, and
+    the seconds it had spent waiting for a CPU; None for a count /proc could not give."""
+
+    cpu: float | None
+    wall: float
+    waited: float | None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of a process's /proc files: its CPU seconds (every thread), how many threads it
+    has, and the seconds its main thread spent waiting for a CPU."""
+
+    cpu: float
+    threads: int
+    waited: float | None
+
+
+class ProcessClock:
+    """One process's clocks, read from /proc through descriptors opened once: a reading is one or two
+    system calls, and a descriptor keeps naming its process (reading it fails once the process is
+    gone) even after the pid is used again."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._stat = os.open(f"/proc/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+        self._ticks = os.sysconf("SC_CLK_TCK")
+        try:
+            self._schedstat = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # a kernel built without scheduler statistics
+            self._schedstat = -1
+        self.last = Reading(0.0, 1, 0.0)  # the last reading that succeeded
+
+    def read(self) -> Reading | None:
+        """User plus system time of the whole process and its thread count (fields 14, 15 and 20 of
+        stat), and its main thread's wait for a CPU (field 2 of schedstat, in nanoseconds); None once
+        the process is gone."""
+        try:
+            fields = os.pread(self._stat, 1024, 0).rpartition(b")")[2].split()
+            cpu = (int(fields[11]) + int(fields[12])) / self._ticks
+            threads = int(fields[17])
+        except (OSError, IndexError, ValueError):
+            return None
+        waited = None
+        if self._schedstat >= 0:
+            try:
+                waited = int(os.pread(self._schedstat, 256, 0).split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                waited = None
+        self.last = Reading(cpu, threads, waited)
+        return self.last
+
+    def close(self) -> None:
+        for fd in (self._stat, self._schedstat):
+            if fd >= 0:
+                os.close(fd)
+
+
+def limit(timeout: float) -> float:
+    """The seconds of computing or blocking past which a call of `timeout` is stopped."""
+    return timeout + CPU_MARGIN
+
+
+def enforce(since: Clocks, now: Clocks, timeout: float, calls: int = 1) -> None:
+    """Raise CallTimedOut once the worker has gone from `since` to `now` past `calls` calls' limits.
+
+    Each call may compute or block for `timeout` s, and its CPU time (every thread's) may not pass
+    that either; the time it waited for a CPU is not counted. Where /proc cannot count (not Linux),
+    `timeout` s of wall-clock time.
+    """
+    wall = now.wall - since.wall
+    if since.cpu is None or now.cpu is None:
+        if wall > calls * timeout:
+            raise CallTimedOut(f"did not answer within {timeout:g} s")
+        return
+    computed = now.cpu - since.cpu
+    waited = 0.0 if now.waited is None or since.waited is None else now.waited - since.waited
+    if max(computed, wall - waited) <= calls * limit(timeout):
+        return
+    if computed >= (wall - waited) / 2:  # it spent its time computing (the CPU count lags a tick or two)
+        raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
+    raise CallTimedOut(
+        f"did not answer within {timeout:g} s, computing or blocked (a sleep, or a read that never returns?)"
+    )
+
+
+def blocked(start: Clocks, end: Clocks) -> float:
+    """The seconds a worker spent neither computing nor waiting for a CPU between two readings: asleep
+    or blocked, which counts against its budgets as computing does."""
+    if start.cpu is None or end.cpu is None:
+        return 0.0
+    waited = 0.0 if start.waited is None or end.waited is None else end.waited - start.waited
+    return max(0.0, (end.wall - start.wall) - waited - (end.cpu - start.cpu))

@@ -1,0 +1,137 @@
+"""A worker's private folder outside bubblewrap: measured while it runs, and removed whatever is in it.
+
+Inside bubblewrap the private folder is a tmpfs of the sandbox's own, sized by the kernel and gone
+with the sandbox. Outside it (Landlock, or the guard alone) it is a folder on the grader's disk,
+which the worker may fill with files of at most the file-size limit each: the grader measures it
+while the worker runs (`usage`), stops a worker past its caps, and removes the folder afterwards
+(`remove`), whatever the worker left there: a tree thousands of levels deep, folders of mode 000,
+links, pipes, sockets. Neither follows a link nor opens anything but a folder, and neither recurses
+in Python, so no depth is too deep for them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import stat
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+BLOCK = 512  # the unit of st_blocks
+DEEPEST = 64  # folders `usage` looks into below the top; `remove` holds this many open at once
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a folder holds: its entries (files, folders, links, anything) and the bytes they take on
+    disk (allocated blocks, which show what a sparse or preallocated file holds where its size does not)."""
+
+    entries: int
+    bytes: int
+
+
+def usage(folder: str, most: int) -> Usage:
+    """What `folder` holds, counted until more than `most` entries are seen. A folder nested more
+    than DEEPEST levels down, or one the grader cannot list, counts as more than `most`: a worker
+    cannot hide what it wrote behind a depth or a mode. The worker is running, so nothing here is
+    changed, and a folder it swaps for a link while it is counted only costs it its own count."""
+    entries, taken = 0, 0
+    pending = [(folder, 0)]
+    while pending and entries <= most:
+        path, depth = pending.pop()
+        try:
+            with os.scandir(path) as listing:
+                found = list(listing)
+        except OSError:
+            return Usage(most + 1, taken)
+        for entry in found:
+            entries += 1
+            with suppress(OSError):
+                status = entry.stat(follow_symlinks=False)
+                taken += status.st_blocks * BLOCK
+                if stat.S_ISDIR(status.st_mode):
+                    if depth >= DEEPEST:
+                        return Usage(most + 1, taken)
+                    pending.append((entry.path, depth + 1))
+    return Usage(entries, taken)
+
+
+@dataclass
+class _Frame:
+    """One open folder of `remove`'s walk: its descriptor, its name in the folder above, and the
+    folders in it still to be emptied."""
+
+    fd: int
+    name: str
+    folders: list[str] = field(default_factory=list)
+
+
+def remove(folder: str) -> None:
+    """Remove `folder` and everything in it, at any depth and whatever the modes and kinds of what is
+    inside. Only once its worker is gone: nothing may change the tree while it is taken apart.
+
+    The walk goes by descriptors, each name looked up in the folder above it, so no path grows past
+    the system's limit; a folder deeper than DEEPEST is moved up to the top and emptied from there,
+    so the walk never holds more than DEEPEST folders open."""
+    top = _opened(None, folder)
+    if top is None:
+        return
+    names = (f".gradekit-deep-{n}" for n in itertools.count())
+    frames = [_frame(top, folder)]
+    try:
+        while frames:
+            frame = frames[-1]
+            if not frame.folders:
+                frames.pop()
+                os.close(frame.fd)
+                if frames:
+                    with suppress(OSError):
+                        os.rmdir(frame.name, dir_fd=frames[-1].fd)
+                continue
+            name = frame.folders.pop()
+            if len(frames) >= DEEPEST:
+                moved = next(names)
+                with suppress(OSError):
+                    os.rename(name, moved, src_dir_fd=frame.fd, dst_dir_fd=top)
+                    frames[0].folders.append(moved)
+                continue
+            inner = _opened(frame.fd, name)
+            if inner is not None:
+                frames.append(_frame(inner, name))
+    finally:
+        for frame in frames:
+            os.close(frame.fd)
+    with suppress(OSError):
+        os.rmdir(folder)
+
+
+def _frame(fd: int, name: str) -> _Frame:
+    """The folder open at `fd`, its files (and links, pipes, sockets) unlinked, its folders listed."""
+    frame = _Frame(fd, name)
+    with suppress(OSError):
+        for entry in os.listdir(fd):
+            try:
+                is_folder = stat.S_ISDIR(os.lstat(entry, dir_fd=fd).st_mode)
+            except OSError:
+                continue
+            if is_folder:
+                frame.folders.append(entry)
+            else:
+                with suppress(OSError):
+                    os.unlink(entry, dir_fd=fd)
+    return frame
+
+
+def _opened(parent: int | None, name: str) -> int | None:
+    """A descriptor of the folder `name` (in `parent`, or a path), made readable, writable and
+    searchable for its owner first, so what is in it can be listed and removed; None if it is not a
+    folder or cannot be opened."""
+    with suppress(OSError):
+        mode = os.lstat(name, dir_fd=parent).st_mode
+        if stat.S_ISDIR(mode) and mode & 0o700 != 0o700:
+            os.chmod(name, stat.S_IMODE(mode) | 0o700, dir_fd=parent)
+    try:
+        return os.open(name, OPEN_FOLDER, dir_fd=parent)
+    except OSError:
+        return None

@@ -1,0 +1,108 @@
+"""What a worker sends back, read as hostile data: parsed, checked whole, and only then believed.
+
+The submission can write to the reply pipe as well as the worker can, so a reply is whatever a
+student chose to send: any depth, any size up to the reply cap, any number form, any type. A reply
+is read here and nowhere else, and it is either a reply the worker could have sent (`read`, `head`)
+or a breach of the protocol (WorkerDied), which costs the worker's own grade and nothing else. What
+passes holds only what the grader's writers, comparisons and diagnosis can take: numbers a float
+can hold, None, bools, and lists of them nested no deeper than a worker nests an answer.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+from gradekit.errors import WorkerDied
+from gradekit.sandbox.worker import MAX_DEPTH, SEPARATOR, decode, lifted, loads
+
+PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
+FLOAT_LIMIT = int(sys.float_info.max)
+DEEPEST = MAX_DEPTH + 2  # what a worker's to_plain makes, and the list of arguments around it
+LONGEST_TEXT = 2000  # an error's type or message, or a function's name
+UNREADABLE = (ValueError, RecursionError, TypeError, IndexError, OverflowError, MemoryError)
+
+
+def read(line: bytes, answer: str = "returned") -> dict[str, Any]:
+    """A reply line read whole, its numbers too, and checked to be an answer to a load ("functions")
+    or a call ("returned"); WorkerDied for one the worker could not have sent."""
+    try:
+        reply = decode(line.decode())
+    except UNREADABLE:
+        raise WorkerDied(PROTOCOL_BROKEN) from None
+    if not isinstance(reply, dict) or not well_formed(reply, answer) or not _values_plain(reply):
+        raise WorkerDied(PROTOCOL_BROKEN)
+    return reply
+
+
+def head(line: bytes) -> dict[str, Any] | None:
+    """A reply's JSON part, its lifted lists of numbers unread (see worker.encode); None where that
+    part is no JSON object, or one that stands for a lifted list, which no reply is."""
+    try:
+        found = loads(line.partition(SEPARATOR.encode())[0].decode())
+    except UNREADABLE:
+        return None
+    return found if isinstance(found, dict) and not lifted(found) else None
+
+
+def well_formed(reply: dict[str, Any], answer: str) -> bool:
+    """Whether the grader can read a reply as the answer to a load ("functions", or "interrupted" for one
+    stopped by SIGINT), a call ("returned") or a new worker's word that it is confined ("ready")."""
+    if answer == "ready":
+        return reply.get("ready") is True
+    if type(reply.get("ok")) is not bool or not seconds(reply.get("cpu")):
+        return False
+    if reply["ok"]:
+        return isinstance(reply.get("functions"), dict) if answer != "returned" else "returned" in reply
+    if answer == "returned" and reply.get("missing") is True:
+        return True
+    error = reply.get("error")
+    return (
+        isinstance(error, dict)
+        and "line" in error
+        and _text(error.get("type"))
+        and _text(error.get("message"))
+        and (error["line"] is None or type(error["line"]) is int)
+    )
+
+
+def seconds(value: Any) -> bool:
+    """Whether `value` is a CPU time a reply can report: a number (a bool is none), finite, not negative."""
+    return type(value) in (int, float) and 0 <= value < math.inf
+
+
+def answer_part(line: bytes) -> bytes:
+    """A reply but its id and CPU time, the two members it starts with: what identifies its answer,
+    equal for equal answers however long each took."""
+    return line.split(b", ", 2)[-1]
+
+
+def _values_plain(reply: dict[str, Any]) -> bool:
+    """Whether every value a reply carries is one the grader can take as it is."""
+    functions = reply.get("functions")
+    if functions is not None and not all(
+        _text(name) and (line is None or type(line) is int) for name, line in functions.items()
+    ):
+        return False
+    return plain(reply.get("returned")) and plain(reply.get("args_after"))
+
+
+def plain(value: Any, depth: int = 0) -> bool:
+    """Whether `value` is plain data a worker makes of an answer: None, a bool, an int a float can
+    hold, a float, or a list of those, nested at most DEEPEST deep."""
+    kind = type(value)
+    if kind is float or value is None or kind is bool:
+        return True
+    if kind is int:
+        return -FLOAT_LIMIT <= value <= FLOAT_LIMIT
+    if kind is not list or depth >= DEEPEST:
+        return False
+    kinds = set(map(type, value))
+    if kinds <= {float}:  # a row of numbers, checked at C speed
+        return True
+    return all(plain(item, depth + 1) for item in value)
+
+
+def _text(value: Any) -> bool:
+    return type(value) is str and len(value) <= LONGEST_TEXT
