@@ -19,7 +19,7 @@ What RESULTS_DIR gets:
 Each student is graded in one of --jobs grader processes, each with a worker of its own, forked from
 the grader's preloaded template (gradekit/sandbox/forkserver.py) inside the OS sandbox
 (gradekit/sandbox/isolation.py), or without it where there is none and --no-isolation allows that. A
-grader that runs past the per-student limit (the check budget plus STUDENT_GRACE) or dies is
+grader that runs past the per-student limit (the check's wall-clock backstop plus STUDENT_GRACE) or dies is
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
 student, so one hang, crash or hostile file never costs anyone else's row.
 
@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import gradekit
 from gradekit.assignment import Assignment
 from gradekit.assignment import load as load_assignment
+from gradekit.budget import WALL_FACTOR
 from gradekit.cluster import run_cluster
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
@@ -79,7 +80,7 @@ from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read, refus
 if TYPE_CHECKING:
     from distributed import Client
 
-STUDENT_GRACE = 120.0  # seconds past the check budget before a student's grader is stopped
+STUDENT_GRACE = 60.0  # seconds past the check's wall-clock backstop before a student's grader is stopped
 STOP_GRACE = 5.0  # seconds a grader has to stop its worker and exit before it is killed
 TICK = 1.0  # the longest the pool waits for a grader before it tells the progress line again
 TERMINATED = 128 + signal.SIGTERM  # a grader's exit code once SIGTERM has stopped it, as a shell reports it
@@ -333,7 +334,7 @@ def run_pool(
     if config.diagnose:  # worked out once here too (gradekit.misconceptions)
         bank(assignment, config.limits, assignment_dirs)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    limit = config.check_budget + STUDENT_GRACE
+    limit = config.check_budget * WALL_FACTOR + STUDENT_GRACE
     queue = deque(students)
     log: list[tuple[int, Any]] = []  # (grader pid, entry): what each grader learnt, for the others
     folder = tempfile.mkdtemp(prefix="gradekit-pool-")

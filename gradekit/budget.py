@@ -3,9 +3,10 @@
 Counted as a property's time is (gradekit.runner): the grader's CPU time, and the worker's computing
 or blocked time as the kernel counts it (gradekit.sandbox.clocks), so that a busy machine, which only
 makes both wait for a CPU, grades a file as an idle one does, and nothing the worker reports moves it.
-A wall-clock backstop WALL_FACTOR times as long ends what the counts cannot see (a grader that is
-itself starved). The grader's own first-time work, recording the assignment's examples, is no part
-of it: `excluding` leaves it out.
+A wall-clock backstop WALL_FACTOR times as long ends what the counts cannot see, on a machine so
+busy that grader and worker mostly wait for a CPU: on an idle one, the grade ends within a few
+seconds of its count, whatever the submission does. The grader's own first-time work, recording the
+assignment's examples, is no part of it: `excluding` leaves it out.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-WALL_FACTOR = 1.5
+WALL_FACTOR = 3.0
 T = TypeVar("T")
 
 

@@ -62,7 +62,7 @@ class GradeConfig:
     course_seed: bool = False
     max_examples: int = 100
     property_budget: float = 20.0
-    check_budget: float = 300.0
+    check_budget: float = 30.0
     shortcuts: bool = True  # every shortcut of gradekit.speed; off, a grade is the same, only slower
     diagnose: bool = True  # name the known mistakes behind failures (gradekit.diagnosis); never scored
     limits: Limits = Limits()

@@ -167,7 +167,8 @@ def grading_options() -> argparse.ArgumentParser:
         type=positive(float),
         default=GradeConfig.check_budget,
         metavar="SECONDS",
-        help="wall-clock seconds the whole check may take (default %(default)s)",
+        help="seconds the whole check may spend, the grader's CPU time and the worker's computing or blocked "
+        "(a wall-clock backstop of three times as long ends it on a busy machine) (default %(default)s)",
     )
     options.add_argument(
         "--property-budget",

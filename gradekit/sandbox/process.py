@@ -125,6 +125,7 @@ class Worker:
         self._clock: ProcessClock | None = None  # the worker's, opened when first needed
         self._cpu_base: float | None = 0.0  # the worker's CPU seconds when a whole reply was last read
         self._spent_before = 0.0  # what this handle's earlier processes spent, computing and blocked
+        self._replaced = False  # whether the worker now running replaced one (which the submission ended)
         self._blocked = 0.0  # seconds the current process spent blocked while the grader waited on it
         self._watched = 0.0  # when its threads and folder were last looked at
         self._next_id = 0
@@ -305,8 +306,11 @@ class Worker:
                 self.receive_line(0, READY_SECONDS, answer="ready")
                 isolation.worked(self.isolation, self.limits.run_as)
                 self._ready = True
-                self._spent_before -= self._cpu_now() or 0.0  # starting a worker is the grader's work
-                self._blocked = 0.0
+                if (
+                    not self._replaced
+                ):  # the first worker's start is the grader's work; a replacement's, the submission's
+                    self._spent_before -= self._cpu_now() or 0.0
+                    self._blocked = 0.0
             except (CallTimedOut, WorkerDied) as stopped:
                 wall, why = self.isolation, self._start_failure(stopped.message)
                 assert wall is not None
@@ -634,11 +638,15 @@ class Worker:
             return ""
 
     def stop(self) -> None:
-        """End the worker and everything it started, and remove its folder; nothing if already stopped."""
+        """End the worker and everything it started, and remove its folder; nothing if already stopped.
+        The time it takes counts as the worker's: a worker is stopped early only for what it did."""
         with uninterrupted():
+            started = time.monotonic()
             self._stop()
+            self._spent_before += time.monotonic() - started
 
     def _stop(self) -> None:
+        self._replaced = self.proc is not None or self._replaced
         if self._clock is not None:
             reading = self._clock.read() or self._clock.last
             self._spent_before += reading.cpu + self._blocked

@@ -11,6 +11,8 @@ follows, which no honest submission needs and each of which reaches past the wor
 - the kernel's shared pools outside every memory limit: memfds, System V and POSIX IPC objects
   (which outlive their process), sockets (and their buffers), inotify and fanotify watches (which see
   a classmate's reads of the files both are shown), file locks on those shared files;
+- files' modes, owners, extended attributes and times, which a worker running as root (without a
+  single capability) could still change on root's files, and which carry messages between workers;
 - namespaces, mounts, keyrings, io_uring, BPF, modules and the like;
 - `fallocate`, which reserves disk past the file-size limit in no time: refused as unsupported, so
   the C library writes instead, as the limit allows.
@@ -86,6 +88,28 @@ DENIED = (
     "fanotify_init",
     "mknod",
     "mknodat",
+    # Files' modes, owners, extended attributes and times: a worker of a root grader still owns root's
+    # files (Landlock has no say over these), and on what workers share they would carry messages.
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "chown",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "setxattrat",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
+    "removexattrat",
+    "utime",
+    "utimes",
+    "futimesat",
+    "utimensat",
 )
 PROCESS_CALLS = ("fork", "vfork")
 # Calls that send a signal to a process or thread they name; `kill` may name 0, the caller's own group.
