@@ -25,6 +25,7 @@ import signal
 import site
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from gradekit.config import GradeConfig, Limits
 from gradekit.grader import grade
 from gradekit.reports import WRITERS
 from gradekit.result import GradeResult, Status
-from gradekit.sandbox import Worker, bubblewrap, isolation
+from gradekit.sandbox import Worker, bubblewrap, isolation, process
 from gradekit.sandbox.isolation import Isolation
 from gradekit.sandbox.worker import encode
 
@@ -685,3 +686,160 @@ def test_killing_bubblewrap_as_it_sets_a_sandbox_up_ends_its_waiting_child_too(t
     finally:
         os.close(info_read)
         os.close(block_write)
+
+
+# 9. Crashing the grader with what it reads or what is left behind
+
+
+def test_replies_no_worker_could_send_are_that_workers_breach_never_the_graders_crash(grade_file, wall, watch):
+    """A reply nested 100,000 deep, and integers of 400 and 5,000 digits, forged on the reply pipe: each
+    is that call's broken protocol; an integer too large for a float returned honestly is no number.
+    Every writer renders the report (`graded` checks)."""
+    result = graded(grade_file, wall, "forged_deep_and_huge_replies.py")
+    tests = by_name(result)
+    for name in ("perplexity_matches_reference", "loss_matches_reference", "sequence_loss_matches_reference"):
+        assert tests[name].status is Status.ERROR and "broke the grader's protocol" in tests[name].message, name
+    assert "integer too large for a float" in tests["grad_matches_identity"].message
+    assert tests["softmax_matches_reference"].status is Status.PASSED
+    assert watch.left() == []
+
+
+def test_a_folder_left_deep_locked_and_full_is_gone_once_graded(grade_file, wall, watch, monkeypatch, tmp_path):
+    """A tree 1,500 levels deep, folders of mode 000, a pipe, a link out and many files, made in the
+    private folder: the worker past the folder's entries is stopped (a file that cannot load earns
+    nothing), the report is written, and nothing of it is on the grader's disk once the grade is done."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    result = graded(grade_file, wall, "tree_left_behind.py", load_timeout=Limits().load_timeout)
+    assert result.score == 0 and "wrote more than its private folder may hold" in result.error, result.error
+    assert list(temporary.iterdir()) == []
+    assert watch.left() == []
+
+
+def test_a_tree_within_the_folders_caps_is_removed_whatever_its_modes(tmp_path):
+    """What `folders.remove` takes apart once a worker is gone: depth past Python's recursion limit and
+    past the system's longest path, folders of mode 000, a pipe and a link (not followed)."""
+    folder = tmp_path / "private"
+    folder.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "kept").write_text("not the worker's")
+    here = os.open(folder, os.O_RDONLY)
+    for _ in range(3000):
+        os.mkdir("d", 0o700, dir_fd=here)
+        deeper = os.open("d", os.O_RDONLY, dir_fd=here)
+        os.close(here)
+        here = deeper
+    os.close(here)
+    (folder / "sealed").mkdir(mode=0)
+    (folder / "locked").mkdir()
+    (folder / "locked" / "file").write_text("x")
+    (folder / "locked").chmod(0)
+    os.mkfifo(folder / "pipe")
+    (folder / "out").symlink_to(outside)
+    process.folders.remove(str(folder))
+    assert not folder.exists() and (outside / "kept").read_text() == "not the worker's"
+
+
+# 10. Stalling
+
+
+def test_sleeping_in_every_function_ends_with_the_grades_budget(grade_file, wall, watch):
+    """Every call sleeps just under its limit and answers right: a sleep counts as computing, so the
+    grade's budget (5 s here) ends the check on time, and what was not checked pays nothing."""
+    started = time.monotonic()
+    result = graded(
+        grade_file, wall, "sleeps_everywhere.py", GradeConfig(max_examples=10, check_budget=5.0), replace={"NAP": "0.4"}
+    )
+    assert time.monotonic() - started < 5.0 * 3
+    assert result.score < result.max_score
+    assert any("ran past its 5 s budget" in t.message for t in result.tests), [t.message for t in result.tests]
+    assert watch.left() == []
+
+
+def test_threads_spinning_from_the_first_line_spend_the_workers_budget_not_the_machines(
+    cross_entropy, wall, watch, tmp_path
+):
+    """Every thread's CPU time counts against the worker: four threads spinning from the first line burn
+    no more of the machine than the grade's budget (2 s here), and the grade ends on it."""
+    submission = tmp_path / "submission.py"
+    submission.write_text(hostile("spins_threads.py"))
+    limits = Limits(**FAST, isolation=wall)
+    config = GradeConfig(max_examples=100, check_budget=2.0, limits=limits)
+    started = time.monotonic()
+    with Worker(limits) as worker:
+        result = grade(submission, cross_entropy, config, worker=worker)
+    assert time.monotonic() - started < 2.0 * 3 + SETTLE_SECONDS
+    assert worker.spent() is not None and worker.spent() < 2.0 + 1.5, worker.spent()
+    assert any("ran past its 2 s budget" in t.message for t in result.tests), [t.message for t in result.tests]
+    assert watch.left() == []
+
+
+def test_a_frozen_cpu_clock_changes_no_grade(grade_file, wall, watch):
+    """The property budget reads the worker's CPU time from the kernel, never from the worker: freezing
+    time.process_time in the worker gives the grade of the honest twin that does not."""
+    config = GradeConfig(max_examples=10, property_budget=1.0)
+    frozen = graded(grade_file, wall, "frozen_clock.py", config, replace={"SPIN": "0.3"})
+    twin = hostile("frozen_clock.py", SPIN="0.3").replace("time.process_time = lambda: 0.0", "")
+    honest = grade_file(twin, config, **{**FAST, "isolation": wall})
+    outcome = lambda result: {t.name: (t.status, t.score) for t in result.tests}
+    assert outcome(frozen) == outcome(honest)
+    assert by_name(frozen)["perplexity_matches_reference"].status is Status.TIMEOUT
+    assert watch.left() == []
+
+
+# 11. Exhausting the host
+
+
+def test_a_worker_filling_its_folder_is_stopped_and_leaves_nothing(grade_file, wall, watch, monkeypatch, tmp_path):
+    """1 MiB files, then empty ones: the folder holds at most its bytes and entries (a tmpfs of its own
+    in bubblewrap, watched outside it), the worker past them is stopped, and nothing is left."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    result = graded(grade_file, wall, "fills_its_folder.py")
+    perplexity = by_name(result)["perplexity_matches_reference"]
+    said = re.search(r"bytes refused after (\d+) MiB", result.output)
+    if said is not None:  # the kernel refused the bytes: the folder's own size
+        assert int(said.group(1)) <= Limits().folder_bytes >> 20
+    assert perplexity.status is not Status.PASSED or "files refused after" in result.output
+    if perplexity.status is not Status.PASSED:
+        assert "wrote more than its private folder may hold" in perplexity.message, perplexity.message
+    assert list(temporary.iterdir()) == []
+    assert watch.left() == []
+
+
+def test_the_kernels_shared_pools_and_what_classmates_share_are_refused(grade_file, wall, watch):
+    """memfds, sockets, raised limits, pseudo-terminals, fallocate (in its folder and on its output),
+    locks, extended attributes, modes and times on a file every worker is shown, inotify: each refused,
+    and the functions keep full marks."""
+    result = graded(grade_file, wall, "reaches_for_kernel_pools.py")
+    tried = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line)
+    assert len(tried) == 14 and all(said.startswith("refused") for said in tried.values()), tried
+    assert result.score == result.max_score
+    assert watch.left() == []
+
+
+def test_threads_are_capped_with_process_ids_to_spare(grade_file, wall, watch):
+    """A worker gets at most THREADS threads: the kernel refuses more where the worker has a user of
+    its own in the count (not as root), and the grader stops a worker past it in any case."""
+    result = graded(grade_file, wall, "thread_flood.py", load_timeout=Limits().load_timeout)
+    said = re.search(r"threads refused after (\d+)", result.output)
+    if said is not None:
+        assert int(said.group(1)) < process.THREADS
+        assert result.score == result.max_score
+    else:
+        assert result.score == 0 and f"more than {process.THREADS} threads" in result.error, result.error
+    assert watch.left() == []
+
+
+# 12. Harsh, not hostile, again
+
+
+def test_a_right_file_that_asks_who_it_is_and_answers_in_odd_honest_types_gets_full_marks(grade_file, wall, watch):
+    result = graded(grade_file, wall, "honest_oddities.py")
+    assert result.error is None and result.score == result.max_score, [
+        t.message for t in result.tests if t.score < t.max_score
+    ]
+    assert watch.left() == []
