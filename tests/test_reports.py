@@ -104,6 +104,29 @@ BROKEN = GradeResult(
     error="broken.py has a SyntaxError on line 2: '(' was never closed",
 )
 
+# The result behind each wall, with the note the grader adds where it is weaker than bubblewrap.
+LANDLOCK_NOTE = (
+    "the submission ran in the Landlock sandbox, without namespaces (bubblewrap: bwrap: setting up uid map: "
+    "Permission denied)"
+)
+GUARD_NOTE = (
+    "the submission ran without OS isolation, behind the Python guard alone (bubblewrap: bwrap: setting up uid "
+    "map: Permission denied; landlock: this kernel has no Landlock)"
+)
+BEHIND = {
+    "bubblewrap": replace(RESULT, isolation="bubblewrap"),
+    "landlock": replace(RESULT, isolation="landlock", notes=(*RESULT.notes, LANDLOCK_NOTE)),
+    "guard": replace(RESULT, isolation="guard", notes=(*RESULT.notes, GUARD_NOTE)),
+}
+NAMED = {  # the isolation line every student report shows under each wall
+    "bubblewrap": "Isolation: bubblewrap",
+    "landlock": "Isolation: landlock (Landlock and seccomp, without namespaces)",
+    "guard": (
+        "Isolation: guard (the submission ran without OS isolation, behind the Python guard alone: "
+        "no security boundary)"
+    ),
+}
+
 
 def test_every_format_is_registered_and_renders_text_the_same_twice():
     assert list(WRITERS) == ["text", "json", "gradescope", "junit", "github", "markdown"]
@@ -329,3 +352,59 @@ def test_check_appends_the_job_summary_and_min_score_sets_the_exit_code(tmp_path
         == 1
     )
     assert summary.read_text().count("# gradekit: ") == 1  # only --format github writes the summary
+
+
+def test_a_result_that_names_no_wall_renders_without_an_isolation_line():
+    """As a result read back from a file written before results named their wall."""
+    for name, render in WRITERS.items():
+        if name != "json":
+            assert "solation" not in render(RESULT) and "sandbox" not in render(RESULT), name
+    assert json.loads(WRITERS["json"](RESULT))["isolation"] is None
+    assert "extra_data" not in gradescope.results(RESULT)
+    assert text.render(RESULT).splitlines()[2:4] == ["2 of 5 properties passed (seed 7)", ""]
+
+
+def test_the_text_report_names_the_wall_under_the_score_and_the_guard_first():
+    for wall in ("bubblewrap", "landlock"):
+        lines = text.render(BEHIND[wall]).splitlines()
+        assert lines[1:4] == ["Score: 8 / 35", "2 of 5 properties passed (seed 7)", NAMED[wall]], wall
+    lines = text.render(BEHIND["guard"]).splitlines()
+    assert lines[:3] == ["gradekit: ./work/submission.py (cross_entropy)", NAMED["guard"], "Score: 8 / 35"]
+    assert sum(NAMED["guard"] in line for line in lines) == 1
+    assert f"  {GUARD_NOTE}" in lines  # why, among the notes
+    broken = text.render(replace(BROKEN, isolation="landlock")).splitlines()
+    assert broken[3:5] == ["Every property scores 0 until the file loads (5 properties).", NAMED["landlock"]]
+
+
+def test_markdown_names_the_wall_under_the_score_and_the_guard_first_in_bold():
+    for wall in ("bubblewrap", "landlock"):
+        lines = markdown.render(BEHIND[wall]).splitlines()
+        assert lines[2].startswith("**Score: 8 / 35**") and lines[3:5] == ["", NAMED[wall]], wall
+    lines = markdown.render(BEHIND["guard"]).splitlines()
+    assert lines[:4] == ["# gradekit: ./work/submission.py (cross_entropy)", "", f"**{NAMED['guard']}**", ""]
+    assert lines[4].startswith("**Score: 8 / 35**")
+    assert f"- {GUARD_NOTE}" in lines
+
+
+def test_gradescope_names_the_wall_in_the_output_and_the_extra_data():
+    documented = {"score", "execution_time", "output", "output_format", "visibility", "stdout_visibility"}
+    documented |= {"extra_data", "tests", "leaderboard"}
+    for wall, result in BEHIND.items():
+        report = json.loads(gradescope.render(result))
+        assert set(report) <= documented and report["extra_data"] == {"isolation": wall}
+        output = report["output"].splitlines()
+        assert output.index(NAMED[wall]) == (0 if wall == "guard" else 1), output
+    assert f"Note: {LANDLOCK_NOTE}" in gradescope.results(BEHIND["landlock"])["output"]
+
+
+def test_junit_names_the_wall_as_a_suite_property():
+    for wall, result in BEHIND.items():
+        named = [
+            p.get("value") for p in ET.fromstring(junit.render(result)).iter("property") if p.get("name") == "isolation"
+        ]
+        assert named == [wall]
+    assert all(p.get("name") != "isolation" for p in ET.fromstring(junit.render(RESULT)).iter("property"))
+
+
+def test_json_names_the_wall():
+    assert [json.loads(WRITERS["json"](r))["isolation"] for r in BEHIND.values()] == list(BEHIND)

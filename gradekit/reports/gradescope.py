@@ -1,8 +1,10 @@
 """Gradescope's results.json, as its autograder specification describes it.
 
 https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format: a top-level `score`,
-`execution_time` (seconds), `output` and visibility settings, and `tests`, one per property, each
-with `name`, `score`, `max_score`, `status` ("passed" or "failed"), `output` and `visibility`.
+`execution_time` (seconds), `output` (which names the isolation the code ran under), visibility
+settings, `extra_data` ({"isolation": WALL}, where the result names one), and `tests`, one per
+property, each with `name`, `score`, `max_score`, `status` ("passed" or "failed"), `output` and
+`visibility`.
 Students see every test and its counterexample at once ("visible"); the autograder's own stdout,
 which holds nothing of theirs, stays with the instructors ("hidden").
 """
@@ -13,7 +15,7 @@ import json
 import math
 from typing import Any
 
-from gradekit.reports.text import details, diagnosed, named_seed
+from gradekit.reports.text import details, diagnosed, isolation, named_seed, walled
 from gradekit.result import GradeResult, Status
 
 VISIBILITY = "visible"
@@ -31,6 +33,7 @@ def results(result: GradeResult) -> dict[str, Any]:
         "output": _output(result),
         "visibility": VISIBILITY,
         "stdout_visibility": STDOUT_VISIBILITY,
+        **_extra_data(result),
         "tests": [
             {
                 "name": test.name,
@@ -49,10 +52,18 @@ def results(result: GradeResult) -> dict[str, Any]:
     }
 
 
+def _extra_data(result: GradeResult) -> dict[str, Any]:
+    """The wall the code ran behind, as data Gradescope stores with the submission, for a course's
+    scripts; nothing where the result names none."""
+    return {} if result.isolation is None else {"extra_data": {"isolation": result.isolation}}
+
+
 def _output(result: GradeResult) -> str:
-    lines = [f"Score: {result.score:g} / {result.max_score:g} ({result.assignment}, {named_seed(result)})"]
+    score = [f"Score: {result.score:g} / {result.max_score:g} ({result.assignment}, {named_seed(result)})"]
     if result.error:
-        lines.append(f"Could not grade: {result.error}")
+        score.append(f"Could not grade: {result.error}")
+    wall = isolation(result)
+    lines = walled(result, [], score, [wall] if wall else [])
     lines += [f"Note: {note}" for note in result.notes]
     for diagnosis in result.diagnosis:
         lines += ["", *diagnosed(diagnosis)]

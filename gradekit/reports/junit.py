@@ -4,7 +4,7 @@ classname is the assignment and name the property, so CI dashboards group a clas
 assignment. A property that failed carries a <failure>, one that could not run or timed out an
 <error>; both hold the message in `message` and the counterexample, as the text report shows it, as
 text. The score, maximum and seed are suite properties (the course's own seed as `seed_digest`, its
-digest alone); what the code printed is <system-out>.
+digest alone), as is `isolation`, the wall the code ran behind; what the code printed is <system-out>.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def render(result: GradeResult) -> str:
         ("max_score", f"{result.max_score:g}"),
     ]
     shown += [("seed", str(result.seed))] if result.seed_digest is None else [("seed_digest", result.seed_digest)]
+    shown += [("isolation", result.isolation)] if result.isolation is not None else []
     shown += [("error", result.error)] if result.error else []
     shown += [("note", note) for note in result.notes]
     shown += [("known_mistake", " ".join(line.strip() for line in diagnosed(d))) for d in result.diagnosis]

@@ -1,8 +1,8 @@
 """The student's report as Markdown: for a feedback file, a GitHub job summary or an LMS comment.
 
-The same content as the text report, in the same order: score, notes, one section per property that
-did not pass (counterexample in a code block), what is held back, a table of what passed, and what
-the code printed.
+The same content as the text report, in the same order: score, isolation, notes, one section per
+property that did not pass (counterexample in a code block), what is held back, a table of what
+passed, and what the code printed.
 """
 
 from __future__ import annotations
@@ -10,20 +10,16 @@ from __future__ import annotations
 import re
 
 from gradekit.course_terms import counted
-from gradekit.reports.text import MARKS, details, named_seed
+from gradekit.reports.text import GUARD, MARKS, details, isolation, named_seed, walled
 from gradekit.result import GradeResult, PropertyResult, Status
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and NULs the student printed
 
 
 def render(result: GradeResult) -> str:
-    out = [
-        f"# gradekit: {escape(result.submission)} ({escape(result.assignment)})",
-        "",
-        f"**Score: {result.score:g} / {result.max_score:g}**",
-    ]
+    score = ["", f"**Score: {result.score:g} / {result.max_score:g}**"]
     if result.error:
-        out += [
+        score += [
             "",
             f"> **Could not grade:** {escape(result.error)}",
             "",
@@ -32,7 +28,10 @@ def render(result: GradeResult) -> str:
     else:
         passed = sum(t.status is Status.PASSED for t in result.tests)
         properties = counted(len(result.tests), "property", "properties")
-        out[-1] += f" · {passed} of {properties} passed · {named_seed(result)}"
+        score[-1] += f" · {passed} of {properties} passed · {named_seed(result)}"
+    out = walled(
+        result, [f"# gradekit: {escape(result.submission)} ({escape(result.assignment)})"], score, _wall(result)
+    )
     if result.notes:
         out += ["", "## Notes", ""]
         out += [f"- {escape(note)}" for note in result.notes]
@@ -61,6 +60,14 @@ def render(result: GradeResult) -> str:
         printed = _CONTROL.sub("\ufffd", "\n".join(result.output.strip().splitlines()[:10]))
         out += ["", "## Your code printed (first lines)", "", *fenced(printed)]
     return "\n".join(out) + "\n"
+
+
+def _wall(result: GradeResult) -> list[str]:
+    """The isolation line as its own paragraph; in bold for the guard, which a student should not miss."""
+    wall = isolation(result)
+    if wall is None:
+        return []
+    return ["", f"**{escape(wall)}**" if result.isolation == GUARD else escape(wall)]
 
 
 def _section(test: PropertyResult) -> list[str]:

@@ -1,5 +1,5 @@
-"""The student's report: a score line, the known mistakes made, one block per failed property, then
-what is held back."""
+"""The student's report: a score line, the wall the code ran behind, the known mistakes made, one
+block per failed property, then what is held back."""
 
 from __future__ import annotations
 
@@ -14,17 +14,18 @@ MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOU
 
 
 def render(result: GradeResult) -> str:
-    lines = [
-        f"gradekit: {result.submission} ({result.assignment})",
-        f"Score: {_points(result.score)} / {_points(result.max_score)}",
-    ]
+    score = [f"Score: {_points(result.score)} / {_points(result.max_score)}"]
     if result.error:
-        lines.append(f"Could not grade: {result.error}")
-        lines.append(f"Every property scores 0 until the file loads ({_properties(len(result.tests))}).")
-        return "\n".join(lines + _notes(result)) + "\n"
-    passed = sum(t.status is Status.PASSED for t in result.tests)
-    lines.append(f"{passed} of {_properties(len(result.tests))} passed ({named_seed(result)})")
+        score.append(f"Could not grade: {result.error}")
+        score.append(f"Every property scores 0 until the file loads ({_properties(len(result.tests))}).")
+    else:
+        passed = sum(t.status is Status.PASSED for t in result.tests)
+        score.append(f"{passed} of {_properties(len(result.tests))} passed ({named_seed(result)})")
+    wall = isolation(result)
+    lines = walled(result, [f"gradekit: {result.submission} ({result.assignment})"], score, [wall] if wall else [])
     lines += _notes(result)
+    if result.error:
+        return "\n".join(lines) + "\n"
     for diagnosis in result.diagnosis:
         lines.append("")
         lines += diagnosed(diagnosis)
@@ -40,6 +41,31 @@ def render(result: GradeResult) -> str:
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]
     return "\n".join(lines) + "\n"
+
+
+GUARD = "guard"  # the wall that is no security boundary (gradekit.sandbox.isolation)
+WALLS = {  # what each wall is, after its name, where a report names it
+    "landlock": "Landlock and seccomp, without namespaces",
+    GUARD: "the submission ran without OS isolation, behind the Python guard alone: no security boundary",
+}
+
+
+def isolation(result: GradeResult) -> str | None:
+    """The line naming the wall the submission's code ran behind, as every format says it: what the
+    code could reach depends on it. None where the result names none (no code ran, or the result was
+    written before results named it), so such a report reads as it always did."""
+    if result.isolation is None:
+        return None
+    what = WALLS.get(result.isolation)
+    return f"Isolation: {result.isolation}" + (f" ({what})" if what else "")
+
+
+def walled(result: GradeResult, title: list[str], score: list[str], wall: list[str]) -> list[str]:
+    """The top of a report: its title, then the score and the isolation lines `wall` under it; for the
+    guard, `wall` first after the title, where a student's check that fell back to it cannot miss it."""
+    if result.isolation == GUARD:
+        return [*title, *wall, *score]
+    return [*title, *score, *wall]
 
 
 def named_seed(result: GradeResult) -> str:
