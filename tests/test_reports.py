@@ -15,10 +15,18 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
+from nbformat import v4
+
+from gradekit import grader
 from gradekit.cli import main
+from gradekit.config import Limits
 from gradekit.reports import WRITERS, class_summary, github, gradebook, gradescope, junit, markdown, text
 from gradekit.reports.class_summary import bins, histogram
 from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
+from gradekit.sandbox.isolation import Isolation
+from gradekit.sandbox.process import _note as isolation_note
+from gradekit.source import pick, read_notebook
 
 FAILED = PropertyResult(
     name="loss_matches_reference",
@@ -408,3 +416,36 @@ def test_junit_names_the_wall_as_a_suite_property():
 
 def test_json_names_the_wall():
     assert [json.loads(WRITERS["json"](r))["isolation"] for r in BEHIND.values()] == list(BEHIND)
+
+
+def test_github_names_the_wall_in_one_annotation_a_warning_for_the_guard_alone():
+    lines = github.render(BEHIND["bubblewrap"]).splitlines()
+    assert all(COMMAND.match(line) for line in lines), lines
+    assert "::notice title=gradekit sandbox%3A bubblewrap::Isolation: bubblewrap" in lines
+    lines = github.render(BEHIND["landlock"]).splitlines()
+    walled = [line for line in lines if "Landlock" in line]
+    assert walled == [f"::notice title=gradekit sandbox%3A landlock::{LANDLOCK_NOTE}"]  # the note is its message
+    assert not any(line.startswith("::warning") and "sandbox" in line for line in lines)
+    lines = github.render(BEHIND["guard"]).splitlines()
+    assert [line for line in lines if "guard" in line] == [f"::warning title=gradekit sandbox%3A guard::{GUARD_NOTE}"]
+
+
+def test_each_notes_annotation_is_titled_for_what_the_note_says(tmp_path, cross_entropy):
+    """The notes as the grader writes them: each title must follow if one's wording changes."""
+    (tmp_path / "submission.py").write_text("")
+    (tmp_path / "submission.ipynb").write_text("{}")
+    _, picked = pick(tmp_path)
+    bash = read_notebook(nbformat.writes(v4.new_notebook(cells=[v4.new_code_cell("%%bash\nls")])), "work.ipynb")
+    (public,) = grader._public_check(replace(cross_entropy, solution=None))
+    assert github.about(RESULT.notes[0]) == ("warning", "a cell did not run")
+    assert bash.cells is not None and github.about(bash.cells[0].note or "") == ("warning", "a cell did not run")
+    assert github.about(isolation_note(Isolation.LANDLOCK, Limits(isolation="landlock"))) == ("notice", "sandbox")
+    assert github.about(isolation_note(Isolation.GUARD, Limits(isolation="off")))[1] == "sandbox"
+    assert github.about(picked) == ("warning", "submission"), picked
+    assert github.about(public) == ("notice", "public check"), public
+    assert github.about("something new") == ("warning", "note")
+    lines = github.render(replace(RESULT, notes=(picked, public))).splitlines()
+    assert lines[:2] == [
+        f"::warning file=work/submission.py,title=gradekit%3A submission::{picked}",
+        f"::notice file=work/submission.py,title=gradekit%3A public check::{public}",
+    ]

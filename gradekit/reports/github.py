@@ -1,10 +1,11 @@
 """GitHub Actions: workflow commands that annotate the submission, and a job summary.
 
 `render` gives one `::error` line per property that did not pass, at the line of the function it
-caught (the function of the failing call, else the property's first function), a `::warning` per
-note and a `::notice` with the score. `summary` is the Markdown report, which the command line
-appends to the file named by $GITHUB_STEP_SUMMARY. In a notebook a line means nothing to GitHub, so
-annotations name the file and say the cell in their title.
+caught (the function of the failing call, else the property's first function), an annotation per
+note titled for what it says (`about`), a `::notice` naming the wall the code ran behind (a
+`::warning` for the guard) and a `::notice` with the score. `summary` is the Markdown report, which
+the command line appends to the file named by $GITHUB_STEP_SUMMARY. In a notebook a line means
+nothing to GitHub, so annotations name the file and say the cell in their title.
 
 Escaping follows the workflow-command rules: in a message %, CR and LF become %25, %0D and %0A; in
 a property value (file, title), ':' and ',' also become %3A and %2C.
@@ -13,7 +14,7 @@ a property value (file, title), ':' and ',' also become %3A and %2C.
 from __future__ import annotations
 
 from gradekit.reports import markdown
-from gradekit.reports.text import MARKS, details, diagnosed
+from gradekit.reports.text import GUARD, MARKS, details, diagnosed, isolation
 from gradekit.result import GradeResult, PropertyResult, Status
 
 summary = markdown.render
@@ -24,8 +25,12 @@ def render(result: GradeResult) -> str:
     lines = []
     if result.error:
         lines.append(_command("error", {"file": file, "title": "gradekit could not grade this file"}, result.error))
+    sandbox, said = _sandbox(result)
+    lines += sandbox
     for note in result.notes:
-        lines.append(_command("warning", {"file": file, "title": "gradekit: a cell did not run"}, note))
+        if note not in said:
+            kind, title = about(note)
+            lines.append(_command(kind, {"file": file, "title": f"gradekit: {title}"}, note))
     if not result.error:
         for test in result.tests:
             if test.status is not Status.PASSED:
@@ -38,6 +43,33 @@ def render(result: GradeResult) -> str:
     score = f"{result.score:g} / {result.max_score:g}"
     lines.append(_command("notice", {"title": f"gradekit score: {score}"}, f"{result.assignment}: {score}"))
     return "\n".join(lines) + "\n"
+
+
+SANDBOX = "sandbox"
+NOTES = (  # a note's first words, as the grader writes them, and its annotation's command and title
+    ("cell ", "warning", "a cell did not run"),
+    ("the submission ran ", "notice", SANDBOX),
+    ("graded ", "warning", "submission"),
+    ("this is the public check ", "notice", "public check"),
+)
+
+
+def about(note: str) -> tuple[str, str]:
+    """The command and title of a note's annotation, by what the note says: a title about something
+    else (a cell, for a note on the sandbox) sends a student looking for what is not there."""
+    return next(((kind, title) for start, kind, title in NOTES if note.startswith(start)), ("warning", "note"))
+
+
+def _sandbox(result: GradeResult) -> tuple[list[str], list[str]]:
+    """The annotation naming the wall the code ran behind, and the notes it says. A note on why the
+    wall is weaker than bubblewrap is its message, so one annotation tells both; a `::warning` for the
+    guard, which is no security boundary, else a `::notice`. Nothing where the result names no wall."""
+    wall = isolation(result)
+    if wall is None:
+        return [], []
+    said = [note for note in result.notes if about(note)[1] == SANDBOX]
+    kind = "warning" if result.isolation == GUARD else "notice"
+    return [_command(kind, {"title": f"gradekit sandbox: {result.isolation}"}, " ".join(said) or wall)], said
 
 
 def _annotation(result: GradeResult, file: str, test: PropertyResult) -> str:
