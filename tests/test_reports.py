@@ -449,3 +449,27 @@ def test_each_notes_annotation_is_titled_for_what_the_note_says(tmp_path, cross_
         f"::warning file=work/submission.py,title=gradekit%3A submission::{picked}",
         f"::notice file=work/submission.py,title=gradekit%3A public check::{public}",
     ]
+
+
+def test_the_class_summary_says_once_which_walls_the_class_was_graded_behind(cross_entropy):
+    def line(graded: list[tuple[str, GradeResult]]) -> list[str]:
+        return [row for row in class_summary.render(cross_entropy, graded, "h.svg").splitlines() if "behind" in row]
+
+    same = [(name, BEHIND["bubblewrap"]) for name in ("ann", "bob", "cy")]
+    assert line(same) == ["Graded behind bubblewrap (all 3 students)."]
+    assert class_summary.render(cross_entropy, same, "h.svg").splitlines()[2:6] == [
+        "3 students · mean 8.0 / 100 · median 8 · 0 with full marks · 0 could not be graded",
+        "",
+        "Graded behind bubblewrap (all 3 students).",
+        "",
+    ]
+    mixed = [("ann", BEHIND["guard"]), ("bob", BEHIND["bubblewrap"]), ("=cy", BEHIND["guard"])]
+    mixed += [("dee", BEHIND["landlock"]), ("eve", BROKEN)]
+    assert line(mixed) == [
+        "Graded behind bubblewrap (1 student), landlock (1 student), guard (2 students: ann, =cy); "
+        "no wall named for 1 student."
+    ]
+    assert line([("ann", RESULT), ("bob", BROKEN)]) == []
+    names = [p.name for p in cross_entropy.properties]
+    header = next(csv.reader(io.StringIO(gradebook.render(cross_entropy, mixed))))
+    assert header == ["student", "score", "max_score", *names, "error", "misconceptions"]

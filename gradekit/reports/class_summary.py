@@ -1,5 +1,5 @@
-"""The class summary of a batch run: what most students missed, the known mistakes they made and
-the failures none explains, and a histogram of the scores.
+"""The class summary of a batch run: the wall(s) the class's code ran behind, what most students
+missed, the known mistakes they made and the failures none explains, and a histogram of the scores.
 
 Pure functions of the students' results, (student's name, `GradeResult`) pairs: the scores in them
 were made by the grader; this module only counts them. The histogram is SVG written by hand, ten
@@ -12,7 +12,9 @@ import statistics
 from xml.sax.saxutils import escape
 
 from gradekit.assignment import Assignment
+from gradekit.course_terms import counted
 from gradekit.reports.markdown import escape as md_escape
+from gradekit.reports.text import GUARD
 from gradekit.result import Counterexample, GradeResult, Status
 
 BINS = 10
@@ -34,7 +36,7 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histog
         f"{len(graded)} students · mean {statistics.fmean(scores):.1f} / {top:g} · median "
         f"{statistics.median(scores):g} · {full} with full marks · {len(graded) - len(loaded)} could not be graded"
     )
-    out += [counts, "", f"![Histogram of the scores out of {top:g}]({histogram_file})", ""]
+    out += [counts, *_walls(graded), "", f"![Histogram of the scores out of {top:g}]({histogram_file})", ""]
     lead = (
         f"Properties by how many of the {len(loaded)} gradable submissions did not pass them, most first: "
         "the class's common misconceptions."
@@ -66,6 +68,33 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histog
         out += ["", "## Could not be graded", ""]
         out += [f"- **{md_escape(student)}**: {md_escape(error)}" for student, error in unloaded]
     return "\n".join(out) + "\n"
+
+
+STRONGEST_FIRST = ("bubblewrap", "landlock", GUARD)  # the walls, as gradekit.sandbox.isolation orders them
+
+
+def _walls(graded: list[tuple[str, GradeResult]]) -> list[str]:
+    """The wall(s) the class's code ran behind, in one line, once for the class rather than a column
+    per student: how many students behind each, strongest first, and who ran behind the guard, which
+    is no security boundary. Nothing where no result names a wall (results written before they did)."""
+    behind: dict[str, list[str]] = {}
+    for student, result in graded:
+        if result.isolation is not None:
+            behind.setdefault(result.isolation, []).append(student)
+    if not behind:
+        return []
+    unnamed = len(graded) - sum(map(len, behind.values()))
+    if len(behind) == 1 and not unnamed:
+        return ["", f"Graded behind {next(iter(behind))} (all {counted(len(graded), 'student')})."]
+    order = [w for w in STRONGEST_FIRST if w in behind] + [w for w in behind if w not in STRONGEST_FIRST]
+    parts = [f"{wall} ({counted(len(behind[wall]), 'student')}{_named(wall, behind[wall])})" for wall in order]
+    line = "Graded behind " + ", ".join(parts)
+    return ["", line + (f"; no wall named for {counted(unnamed, 'student')}." if unnamed else ".")]
+
+
+def _named(wall: str, students: list[str]) -> str:
+    """Who ran behind `wall`, where it is the guard: a course should know whose grade had no OS sandbox."""
+    return ": " + ", ".join(md_escape(s) for s in students) if wall == GUARD else ""
 
 
 def _known_mistakes(graded: list[tuple[str, GradeResult]]) -> list[str]:
