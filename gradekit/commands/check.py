@@ -4,9 +4,12 @@ For a student checking their own work, and for anything that grades one file at 
 the Gradescope autograder, a notebook's last cell): the submission is graded in a sandboxed worker
 and the report is written in the `--format` asked for, to standard output or `--output`. It draws
 its inputs from the assignment's public seed, or with `--seed-file` from the course's own, as the
-course's grade does (gradekit.course_seed). The exit
-code is 0 when every property passed (with `--min-score`, when the score reached it), else 1; 2 for
-an option it cannot honour, such as an `--output` that is a folder, found before grading starts.
+course's grade does (gradekit.course_seed). Its code runs behind the strongest wall this host allows,
+down to the Python guard, which suits a student's own check; `--require-sandbox` refuses the guard,
+as a grade that counts must (the Gradescope autograder). The exit code is 0 when every property
+passed (with `--min-score`, when the score reached it), else 1; 2 for an option it cannot honour,
+such as an `--output` that is a folder, found before grading starts, and with `--require-sandbox`
+where no OS sandbox works here, before any of the submission's code runs.
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ def add_parser(
         metavar="POINTS",
         help="exit 0 when the score reaches POINTS, else 1 (default: 0 only when every property passed)",
     )
+    check.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="grade only in an OS sandbox (bubblewrap, else Landlock), never behind the Python guard alone, "
+        "as `grade` does; without one, refuse (exit 2) before any of the submission's code runs",
+    )
     seed_file_option(check, "to check one file as the course grades it")
     check.set_defaults(run=run)
     return check
@@ -59,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format!r} is not one of {', '.join(WRITERS)}")
     if args.output:
         _check_output(args.output, args.submission)
-    config = course_config(grade_config(args), args)
+    config = course_config(grade_config(args, _isolation(args)), args)
     from gradekit.sandbox import Worker
 
     worker = Worker.started(config.limits, args.assignments)  # it boots while Hypothesis is imported below
@@ -87,6 +96,18 @@ def run(args: argparse.Namespace) -> int:
     if args.min_score is not None:
         return EXIT_PASSED if result.score >= args.min_score else EXIT_FAILED
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def _isolation(args: argparse.Namespace) -> str:
+    """What the check asks of the OS sandbox unless --isolation names a wall: the strongest that works,
+    down to the guard that suits a student's own check ("auto"), or with --require-sandbox never the
+    guard ("require"), which a grade that counts needs."""
+    if not args.require_sandbox:
+        return "auto"
+    if args.no_isolation or args.isolation == "guard":
+        given = "--no-isolation" if args.no_isolation else "--isolation guard"
+        raise UsageError(f"--require-sandbox and {given} ask for two walls; give one")
+    return "require"
 
 
 def _check_output(output: Path, submission: Path) -> None:

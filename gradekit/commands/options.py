@@ -199,7 +199,8 @@ def grading_options() -> argparse.ArgumentParser:
         "--isolation",
         choices=("bubblewrap", "landlock", "guard"),
         help="run the submission's code behind this wall only (default: the strongest this host allows; "
-        "`gradekit doctor` says which); `grade` never runs behind the Python guard unless told",
+        "`gradekit doctor` says which); `grade` and `check --require-sandbox` never run behind the Python guard "
+        "unless told",
     )
     options.add_argument(
         "--no-isolation",
