@@ -65,15 +65,16 @@ import gradekit
 from gradekit.assignment import Assignment
 from gradekit.assignment import load as load_assignment
 from gradekit.budget import WALL_FACTOR
-from gradekit.cluster import run_cluster
+from gradekit.cluster import probe_workers, run_cluster
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
+from gradekit.errors import HostFailure
 from gradekit.grader import grade, unfinished
 from gradekit.misconceptions import bank
 from gradekit.reports import WRITERS, class_summary, gradebook
 from gradekit.result import GradeResult
 from gradekit.runner import VerdictMemory, recorded
-from gradekit.sandbox.process import forked_workers
+from gradekit.sandbox.process import forked_workers, probe
 from gradekit.sandbox.stops import stops_kept, uninterrupted
 from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read, refused
 
@@ -166,25 +167,44 @@ def grade_all(
             _write_unwritten(out, student, failed, stamps[student.name], feedback)
         bar.advance()
 
+    lost: list[tuple[Student, str]] = []  # students the host, not their code, kept from a result
+
+    def host_failed(student: Student, why: str) -> None:
+        lost.append((student, why))
+        bar.advance()
+
+    # The host is checked before anything is recorded: a wall that cannot start stops the grade here.
+    if todo and dask is not None:
+        probe_workers(dask, config)
+    elif todo:
+        probe(config.limits, assignment_dirs)
     try:
         for student in [s for s in todo if s.problem]:
             record(student, unfinished(student.path, assignment, config, student.problem or ""))
         readable = [s for s in todo if not s.problem]
         if dask is not None:
-            run_cluster(readable, assignment, config, dask, record)
+            run_cluster(readable, assignment, config, dask, record, host_failed)
         else:
-            run_pool(readable, assignment, config, assignment_dirs, jobs, record, grading=bar.grading)
+            run_pool(readable, assignment, config, assignment_dirs, jobs, record, grading=bar.grading, lost=host_failed)
     finally:  # interrupted too: whatever is said next starts a line of its own
         bar.finish()
     graded = [(s.name, _read_back(out, s, assignment, config)) for s in students]
     _write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded))
     _write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg"))
     _write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
-    done_now = len(todo)
-    return (
-        f"gradekit: {counted(len(students), 'student')} in {out} ({done_now} graded now, {len(students) - done_now} "
+    done_now = len(todo) - len(lost)
+    account = (
+        f"gradekit: {counted(len(students), 'student')} in {out} ({done_now} graded now, {len(students) - len(todo)} "
         f"kept from before) in {time.monotonic() - started:.1f} s"
     )
+    if lost:
+        names = _listed([student.name for student, _ in lost], 5)
+        raise HostFailure(
+            f"{account}; {counted(len(lost), 'student')} ({names}) not graded, for a reason of the host's: "
+            f"{lost[0][1]}. Nothing was recorded for them: the same command grades them once the host is fixed "
+            "(gradekit doctor says what it lacks)"
+        )
+    return account
 
 
 class Progress:
@@ -312,6 +332,7 @@ def run_pool(
     record: Callable[[Student, GradeResult], None],
     remember: bool = True,
     grading: Callable[[list[str]], None] | None = None,
+    lost: Callable[[Student, str], None] | None = None,
 ) -> None:
     """Grade every student in `jobs` grader processes (default: one per core), calling `record` with
     each result as it comes, in this process. Every student gets exactly one result: a grader that
@@ -319,7 +340,9 @@ def run_pool(
     it must be found through `assignment_dirs` or the search path. With `remember`, graders give a
     verdict again to answers exactly like an earlier student's (see gradekit.speed.verdicts). Submissions not
     yet read are read here, before any grader starts (see `read_all`). `grading`, if given, is told who
-    is being graded, the longest first, whenever that changes and at least every TICK seconds.
+    is being graded, the longest first, whenever that changes and at least every TICK seconds. `lost`,
+    if given, is told of a student whose grade the host kept from finishing (HostFailure, see
+    gradekit.sandbox.process), who gets no result; without it, that ends the pool with HostFailure.
 
     Interrupted (KeyboardInterrupt: Ctrl-C, or SIGTERM as `gradekit.cli.run` raises it), every grader
     is stopped with its worker and the pool's temporary folder removed before the interruption goes on;
@@ -329,6 +352,7 @@ def run_pool(
     if not students:
         return
     students = read_all(students, assignment.name)
+    probe(config.limits, assignment_dirs)  # as the graders' workers will run: found here, for all of them
     if config.shortcuts:  # recorded once here, not by every grader at once on a cold cache
         recorded(assignment, config.seed_or(assignment.default_seed), config.max_examples)
     if config.diagnose:  # worked out once here too (gradekit.misconceptions)
@@ -369,7 +393,7 @@ def run_pool(
                     continue
                 if grader.connection in ready:
                     try:
-                        _, result, learnt = grader.connection.recv()
+                        _, result, learnt, failure = grader.connection.recv()
                         log.extend((grader.process.pid, entry) for entry in learnt)
                     except (EOFError, OSError):
                         grader.process.join(STOP_GRACE)
@@ -385,6 +409,11 @@ def run_pool(
                 else:
                     continue
                 grader.student = None
+                if failure is not None:
+                    if lost is None:
+                        raise HostFailure(failure)
+                    lost(student, failure)
+                    continue
                 done.append((student, result))
             give_work()  # before the reports are written: a grader waits for nothing of this process
             if grading is not None:
@@ -462,8 +491,12 @@ def _serve(
                 return
             if memory is not None:
                 memory.absorb(learnt)
-            result = grade(Path(path), chosen, config, assignment_dirs, read=source, memory=memory)
-            connection.send((name, result, memory.new() if memory is not None else []))
+            try:
+                result = grade(Path(path), chosen, config, assignment_dirs, read=source, memory=memory)
+            except HostFailure as failure:  # the host's doing: nothing is recorded for this student
+                connection.send((name, None, [], str(failure)))
+                continue
+            connection.send((name, result, memory.new() if memory is not None else [], None))
 
 
 # Files

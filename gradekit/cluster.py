@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from gradekit.assignment import Assignment, load, load_folder
 from gradekit.config import GradeConfig
-from gradekit.errors import UsageError
+from gradekit.errors import GradekitError, HostFailure, UsageError
 from gradekit.grader import grade, unfinished
 from gradekit.result import GradeResult
+from gradekit.sandbox.isolation import DOCTOR
+from gradekit.sandbox.process import probe
 from gradekit.source import Source
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 
     from gradekit.batch import Student
 
-__all__ = ["connect", "grade_task", "run_cluster"]
+__all__ = ["connect", "grade_task", "probe_workers", "run_cluster"]
 
 
 def connect(address: str) -> Client:
@@ -60,12 +62,16 @@ def run_cluster(
     config: GradeConfig,
     client: Client,
     record: Callable[[Student, GradeResult], None],
+    lost: Callable[[Student, str], None],
 ) -> None:
     """Grade every student on the cluster of `client`, calling `record` with each result as it comes,
     in this process; a task the cluster could not finish gives its student an `unfinished` result
-    that says so."""
+    that says so, and one whose Dask worker's host kept it from grading (HostFailure) is told to
+    `lost`, with no result. Every Dask worker is probed first: one on which no sandbox works stops
+    the grade before anyone is graded."""
     from distributed import as_completed
 
+    probe_workers(client, config)
     files = _assignment_files(assignment)
     futures = {
         client.submit(grade_task, s.name, s.source, assignment.name, files, config, pure=False): s for s in students
@@ -75,12 +81,34 @@ def run_cluster(
             student = futures[future]
             try:
                 result = GradeResult.from_dict(future.result())
+            except HostFailure as failure:
+                lost(student, str(failure))
+                continue
             except Exception as error:  # the task or its Dask worker failed, not the student's code
                 why = f"the cluster could not grade it: {type(error).__name__}: {error}"
                 result = unfinished(student.path, assignment, config, why)
             record(student, result)
     finally:  # interrupted too: nothing is left running for this class
         client.cancel(list(futures))
+
+
+def probe_workers(client: Client, config: GradeConfig) -> None:
+    """Start one sandboxed worker on every Dask worker, as their grades will: GradekitError naming the
+    workers on which none starts, and why, before any student is graded."""
+    found = client.run(_probe_here, config)
+    refused = {address: why for address, why in found.items() if why is not None}
+    if refused:
+        shown = "; ".join(f"{address}: {why}" for address, why in sorted(refused.items()))
+        raise GradekitError(f"no sandbox works on {len(refused)} of the cluster's workers ({shown}); {DOCTOR}")
+
+
+def _probe_here(config: GradeConfig) -> str | None:
+    """On a Dask worker: why no sandbox works here for `config`'s limits; None where one does."""
+    try:
+        probe(config.limits)
+    except GradekitError as error:
+        return str(error)
+    return None
 
 
 def grade_task(

@@ -31,6 +31,7 @@ import pytest
 import gradekit.grader
 from gradekit import batch
 from gradekit.config import GradeConfig, Limits
+from gradekit.errors import HostFailure
 from gradekit.reports import gradebook, markdown
 from gradekit.result import GradeResult
 from gradekit.source import read
@@ -588,3 +589,74 @@ def test_a_name_that_is_not_utf8_is_written_as_its_escape(tmp_path, cross_entrop
     batch.grade_all(tmp_path / "class", cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
     assert rows(out)["b\\udcfen"]["error"] == "b\\udcfen holds no .py or .ipynb file"
     assert (out / "feedback" / f"{name}.md").read_text().startswith("# gradekit: ")
+
+
+def test_a_student_the_host_kept_from_a_grade_gets_no_result_and_a_rerun_grades_them(
+    tmp_path, monkeypatch, cross_entropy
+):
+    """A worker that cannot start for a reason of the host's (HostFailure) is no grade of the student's:
+    nothing is recorded for them, the rest of the class is graded, the gradebook is written, and the
+    grade ends with one sentence saying who was left and why; the same command then grades them."""
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    for name in ("alice", "bob", "carol"):
+        shutil.copy(EXAMPLES / "submission.py", submissions / f"{name}.py")
+    real_grade = gradekit.grader.grade
+
+    def grade(path, *rest, **options):  # the graders are forked from here: they see this
+        if Path(path).name == "bob.py":
+            raise HostFailure("a worker could not be started behind bubblewrap: bwrap: out of memory")
+        return real_grade(path, *rest, **options)
+
+    monkeypatch.setattr(batch, "grade", grade)
+    out = tmp_path / "results"
+    with pytest.raises(HostFailure) as stopped:
+        batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    said = str(stopped.value)
+    assert "1 student (bob) not graded, for a reason of the host's: a worker could not be started" in said, said
+    assert "(2 graded now, 0 kept from before)" in said and "gradekit doctor" in said
+    assert sorted(p.stem for p in (out / "results").glob("*.json")) == ["alice", "carol"]
+    assert "results/bob.json could not be read back" in rows(out)["bob"]["error"]
+    monkeypatch.setattr(batch, "grade", real_grade)
+    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    assert "(1 graded now, 2 kept from before)" in account
+    assert rows(out)["bob"]["score"] == "100"
+
+
+def test_a_class_run_as_a_user_who_cannot_run_python_stops_before_anyone_is_graded(tmp_path):
+    """`grade --run-as nobody` where nobody cannot run this Python (it lies under a folder of mode 700):
+    exit 2 with one sentence naming the remedy, and no student gets a result, so nothing of a wrong 0
+    is kept for a rerun to trust."""
+    assert os.geteuid() == 0, "--run-as needs the tests to run as root"
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    venv = closed / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    submissions = make_class(tmp_path / "class")
+    out = tmp_path / "out"
+    ran = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "gradekit",
+            "grade",
+            str(submissions),
+            "--assignment",
+            "cross_entropy",
+            "--out",
+            str(out),
+            "--run-as",
+            "nobody",
+            "--seed",
+            "1",
+            "--max-examples",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert ran.returncode == 2, ran.stderr
+    last = ran.stderr.strip().splitlines()[-1]
+    assert "could not be started as 'nobody'" in last and "gradekit doctor --run-as nobody" in last, last
+    assert not list(out.glob("results/*.json"))

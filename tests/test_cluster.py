@@ -45,8 +45,10 @@ def _results(out: Path) -> dict[str, dict]:
 
 @pytest.mark.longest
 def test_a_class_graded_on_the_cluster_is_the_class_graded_here(tmp_path, scheduler, capsys):
+    """With the course's seed sent along: the cluster's workers draw what this machine draws."""
     students = _class(tmp_path / "class")
-    grade = ["grade", str(students), "--assignment", "cross_entropy", *FAST]
+    seed = ["--seed-file", str(tmp_path / "course-seed")]
+    grade = ["grade", str(students), "--assignment", "cross_entropy", *FAST, *seed]
     assert main([*grade, "--out", str(tmp_path / "here")]) == 0
     assert main([*grade, "--out", str(tmp_path / "there"), "--dask", scheduler]) == 0
     here, there = tmp_path / "here", tmp_path / "there"
@@ -69,6 +71,33 @@ def test_a_course_s_own_assignment_travels_with_the_tasks(tmp_path, scheduler):
     assert main([*grade, "--out", str(tmp_path / "here")]) == 0
     assert main([*grade, "--out", str(tmp_path / "there"), "--dask", scheduler]) == 0
     assert (tmp_path / "there" / "gradebook.csv").read_text() == (tmp_path / "here" / "gradebook.csv").read_text()
+
+
+def test_a_cluster_whose_workers_cannot_sandbox_stops_before_anyone_is_graded(tmp_path, scheduler, capsys):
+    """Each Dask worker is probed as its grades would run: where the user the code would run as cannot
+    run this Python (a pyenv under a home folder of mode 700, as here, or a user without the grader's
+    interpreter), the grade stops with one sentence naming the workers and the remedy, exit 2, and no
+    student gets a result."""
+    blocked = _unreadable_python_or_none()
+    students = _class(tmp_path / "class")
+    command = ["grade", str(students), "--assignment", "cross_entropy", "--out", str(tmp_path / "out"), *FAST]
+    assert main([*command, "--dask", scheduler, "--run-as", blocked]) == 2
+    error = capsys.readouterr().err
+    assert "no sandbox works on 2 of the cluster's workers" in error and "gradekit doctor" in error, error
+    assert not list((tmp_path / "out" / "results").glob("*.json"))
+
+
+def _unreadable_python_or_none() -> str:
+    """A user who cannot run this Python: `nobody`, where the interpreter lies in a folder closed to
+    others (this machine's pyenv under /root)."""
+    import os
+    import subprocess
+    import sys
+
+    assert os.geteuid() == 0, "--run-as needs the tests to run as root"
+    ran = subprocess.run(["su", "-s", "/bin/sh", "nobody", "-c", f"{sys.executable} -c pass"], capture_output=True)
+    assert ran.returncode != 0, "nobody can run this Python here: the test needs one it cannot"
+    return "nobody"
 
 
 def test_jobs_and_dask_together_are_refused(tmp_path, capsys):

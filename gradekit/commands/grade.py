@@ -80,9 +80,11 @@ def run(args: argparse.Namespace) -> int:
     if args.dask is not None and args.jobs is not None:
         raise UsageError("--jobs and --dask: on a cluster, its workers decide how many students are graded at once")
     chosen = assignment.load(args.assignment, args.assignments)
-    config = course_config(grade_config(args, "require"), args, keep=args.out / course_seed.FILE_NAME)
+    config = grade_config(args, "require")
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(cluster.connect(args.dask)) if args.dask is not None else None
+        # Made once every usage error has been found: a command refused leaves no seed behind.
+        config = course_config(config, args, keep=args.out / course_seed.FILE_NAME)
         summary = batch.grade_all(
             args.submissions,
             chosen,

@@ -179,8 +179,12 @@ class Worker:
             if self.proc is None:
                 self._alone((request_read, reply_write))
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
-            who = f" as {self.limits.run_as!r}" if self._account else ""
-            raise HostFailure(f"the worker could not be started{who}: {error}") from None
+            if not self._account:
+                raise HostFailure(f"the worker could not be started: {error}") from None
+            raise HostFailure(
+                f"the worker could not be started as {self.limits.run_as!r}: {error}; that user must be able to "
+                f"read and run this Python ({sys.executable}): gradekit doctor --run-as {self.limits.run_as} says more"
+            ) from None
         finally:
             for fd in (request_read, reply_write):
                 os.close(fd)
