@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment
+from gradekit import assignment, batch
+from gradekit.config import GradeConfig, Limits
 from gradekit.selftest import selftest
 
 # The smallest banks each assignment must keep: (known_right, known_wrong).
@@ -67,3 +68,29 @@ def test_bank_files_are_self_contained(case):
     _, path = case
     source = path.read_text()
     assert "gradekit" not in source, f"{path.name} must not import gradekit: the worker refuses it"
+
+
+# --- the same grades behind every wall ------------------------------------------------------------
+
+
+@pytest.mark.longest
+@pytest.mark.parametrize("name", MIN_BANKS)
+def test_the_known_right_bank_grades_alike_behind_every_wall(name):
+    """Every known-right file gets the same grade, property by property, behind bubblewrap, behind
+    Landlock and behind the guard alone: the wall changes what a submission can reach, never what a
+    right one earns (a sandbox's grades are checked against the unsandboxed run, as gVisor's are)."""
+    chosen = ASSIGNMENTS[name]
+    students = [batch.Student(path.stem, path) for path in chosen.known("known_right")]
+    graded: dict[str, dict[str, dict]] = {}
+    for wall in ("bubblewrap", "landlock", "off"):
+        found: dict[str, dict] = {}
+        config = GradeConfig(limits=Limits(isolation=wall))
+        record = lambda student, result, found=found: found.update({student.name: _outcome(result)})
+        batch.run_pool(students, chosen, config, None, 2, record, remember=False)
+        graded[wall] = found
+    assert graded["bubblewrap"] == graded["landlock"] == graded["off"]
+    assert all(score == 100 for score, _ in graded["bubblewrap"].values())
+
+
+def _outcome(result) -> tuple[float, dict]:
+    return result.score, {test.name: (test.status.value, test.score) for test in result.tests}
