@@ -12,10 +12,12 @@ from gradekit.result import Counterexample, Status
 
 @dataclass(frozen=True)
 class Outcome:
-    """One property's verdict, message, smallest failing input, examples run and time taken."""
+    """One property's verdict, message, smallest failing input, examples run and time taken, and
+    whether it ran out of its time budget before any example failed (`spent`)."""
 
     status: Status
     message: str = ""
     counterexample: Counterexample | None = None
     examples: int = 0
     seconds: float = 0.0
+    spent: bool = False

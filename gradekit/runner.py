@@ -133,14 +133,21 @@ def run_all(
 
 def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> Outcome | None:
     """The outcome of a property settled without running it, as far as `outcomes` tell: a function it
-    calls is not defined, or it is about speed and a property it requires did not pass. None for a
-    property that runs (a required property not run yet counts as passing)."""
+    calls is not defined; it is about speed and a property it requires did not pass; or a property it
+    requires ran out of its budget before any example failed, so that it could not pay whatever it
+    found and would only spend the grade's budget again on the same slow function (as a function that
+    timed out is not called again). None for a property that runs (a required property not run yet
+    counts as passing)."""
     missing = [f for f in prop.functions if f not in session.defined]
     if missing:
         return Outcome(Status.ERROR, "; ".join(f"`{f}` is not defined" for f in missing))
     failed = [r for r in prop.requires if r in outcomes and outcomes[r].status is not Status.PASSED]
     if prop.scale and failed:
         return Outcome(Status.FAILED, _not_timed(failed))
+    slow = [r for r in failed if outcomes[r].spent]
+    if slow:
+        names = ", ".join(f"`{name}`" for name in slow)
+        return Outcome(Status.TIMEOUT, f"not run: {names} ran out of time, and this property pays only once it passes")
     return None
 
 
@@ -288,7 +295,7 @@ def _verdict(error: BaseException, trial: Trial, budget: float, wanted: int) -> 
             f"not graded: the property's budget of {budget:g} s of CPU time ran out after {examples} of "
             f"its {wanted} examples, none of which failed"
         )
-        return Outcome(Status.TIMEOUT, message, None, examples), False
+        return Outcome(Status.TIMEOUT, message, None, examples, spent=True), False
     if isinstance(error, TooSlow):
         return Outcome(Status.FAILED, error.message, _shown(trial.current), examples), False
     if isinstance(error, CallTimedOut):
