@@ -642,7 +642,9 @@ def test_nothing_takes_files_but_the_private_folder(wall):
     )
     with Worker(Limits(isolation=wall)) as worker:
         assert worker.load(source, "fill.py")["ok"]
-        for path in ("/root/fill", "/etc/fill", "/fill", "/tmp/fill", "/dev/shm/fill", str(REPOSITORY / "fill")):
+        closed = ["/root/fill", "/etc/fill", "/fill", "/dev/shm/fill", str(REPOSITORY / "fill")]
+        closed += [] if wall == "bubblewrap" else ["/tmp/fill"]  # in bubblewrap /tmp is the private folder
+        for path in closed:
             assert worker.call("write", encode([path]))["returned"] == -1.0, path
         home = worker.directory or bubblewrap.INSIDE_HOME
         assert worker.call("write", encode([home + "/fill"]))["returned"] == 1.0

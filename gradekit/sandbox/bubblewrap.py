@@ -10,8 +10,10 @@ one after the other, share no process numbers, no folder and nothing they can wr
 What a worker sees, all of it:
 - the Python runtime, read-only: the interpreter's prefixes and the system's /usr libraries, with
   every copy of gradekit in them (its reference and assignments inside) covered by an empty folder;
-- its own private folder at /sandbox/home, a tmpfs of FOLDER_BYTES at most, held in memory the
-  kernel counts (its working folder, HOME and TMPDIR), which vanishes with the sandbox;
+- its own private folder at /tmp, a tmpfs of a fixed size held in memory the kernel counts (its
+  working folder, HOME and TMPDIR, and where code that writes to /tmp by name writes), which vanishes
+  with the sandbox; a runtime that lies under /tmp (a virtual environment there) is shown in it,
+  read-only, mounted after it;
 - the worker script alone, read-only; a passwd and group file naming its one user, so the ordinary
   ways of asking who and where one is answer;
 - a /proc of its own PID namespace, and a /dev of null, zero, full, random and urandom: no terminal
@@ -36,7 +38,7 @@ from contextlib import suppress
 
 from gradekit.sandbox import syscalls
 
-INSIDE_HOME = "/sandbox/home"
+INSIDE_HOME = "/tmp"
 INSIDE_SCRIPT = "/sandbox/worker.py"
 INSIDE_ID = 1000  # the uid and gid the worker has inside: the same on every machine
 INSIDE_USER = "student"
@@ -60,8 +62,7 @@ def command(
     passwd = syscalls.carrying(f"{INSIDE_USER}:x:{INSIDE_ID}:{INSIDE_ID}::{INSIDE_HOME}:/bin/sh\n".encode())
     group = syscalls.carrying(f"{INSIDE_USER}:x:{INSIDE_ID}:\n".encode())
     args = [
-        *_mounts(runtime, hidden),
-        *("--size", str(folder_bytes), "--perms", "0700", "--tmpfs", INSIDE_HOME),
+        *_mounts(runtime, hidden, folder_bytes),
         *("--ro-bind-data", str(passwd), "/etc/passwd"),
         *("--ro-bind-data", str(group), "/etc/group"),
         *("--ro-bind", script, INSIDE_SCRIPT),
@@ -74,9 +75,10 @@ def command(
 
 
 @functools.cache
-def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...]) -> tuple[str, ...]:
+def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...], folder_bytes: int) -> tuple[str, ...]:
     """bubblewrap's namespaces and every mount that is the same for each worker: worked out once per
-    runtime and set of hidden folders, not again for every worker a class grade starts."""
+    runtime, set of hidden folders and folder size, not again for every worker a class grade starts.
+    The private folder is mounted before the runtime, so a runtime under /tmp shows inside it."""
     args = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-all",
@@ -100,6 +102,7 @@ def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...]) -> tuple[str, ...
     for device in DEVICES:
         args += ["--dev-bind-try", device, device]
     args += ["--symlink", "/proc/self/fd", "/dev/fd", "--remount-ro", "/dev"]
+    args += ["--size", str(folder_bytes), "--perms", "0700", "--tmpfs", INSIDE_HOME]
     for path in SYSTEM_FOLDERS:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
