@@ -13,20 +13,33 @@ property compares with) and any helper module or file beside them, the self-test
 (known_right/, known_slow/, known_wrong/) left out; whoever can read the repository can then read the
 solution, which `init-ci` says as it writes it.
 
-The workflow installs gradekit, restores gradekit's recorded examples with actions/cache (in the
-folder it names in GRADEKIT_CACHE, so the cache step and gradekit agree; keyed on the assignment, the
-files in .gradekit/ and the versions of gradekit, Hypothesis, NumPy and Python installed), grades with
-`--format github` (annotations on the lines of the functions that failed, and the Markdown report as
-the job summary), grades again into a JUnit report that it uploads as an artifact, and fails the job
-when the score is below --min-score (without it, unless every property passed). The first grade
-decides pass or fail; the JUnit step only reports.
+The job runs on ubuntu-latest with actions/setup-python, or with `container` in that image, as root,
+with the image's Python. It installs bubblewrap, the strongest sandbox, with sudo only where it is
+not root and sudo is there, and never fails for it: where bubblewrap cannot be installed or cannot
+start (Ubuntu 24.04's AppArmor denies its user namespaces on ubuntu-latest, Docker's seccomp profile
+in a container) Landlock grades. `gradekit doctor` says in the log which wall grades, and the grade's
+annotations name the wall used. It installs gradekit, restores gradekit's recorded examples with
+actions/cache/restore (in the folder it names in GRADEKIT_CACHE, so the cache step and gradekit
+agree; keyed on the assignment, the files in .gradekit/ and the versions of gradekit, Hypothesis,
+NumPy and Python installed) and saves them with actions/cache/save even when the grade fails, as a
+first grade of a failing file records them too.
+
+It grades once, into a JSON result (`check --format json`), whose exit code fails the job when the
+score is below --min-score (without it, unless every property passed); `report`, run as `python -m
+gradekit.github_workflow RESULT JUNIT`, turns that result into the annotations on the lines of the
+functions that failed, the Markdown report as the job summary, and a JUnit report that the workflow
+uploads as an artifact. `check` writes one format per grade, and grading twice for two formats
+doubled the job's time.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +49,8 @@ from gradekit import student_build
 from gradekit.assignment import Assignment, infer, load
 from gradekit.config import search_path
 from gradekit.errors import UsageError
+from gradekit.reports import WRITERS, github
+from gradekit.result import GradeResult
 from gradekit.source import pick
 from gradekit.source import read as read_source
 
@@ -53,6 +68,10 @@ VERSIONS = (
 NOT_IN_A_CACHE_KEY = re.compile(r"[^A-Za-z0-9_.-]")
 PLACEHOLDER = re.compile(r"__([A-Z]+(?:_[A-Z]+)*)__")
 
+RESULT, JUNIT = "gradekit-result.json", "gradekit-junit.xml"  # what the one grade writes, in the workspace
+# A container image by its reference (registry/name:tag@digest): nothing else reaches the YAML.
+IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")
+
 TEMPLATE = """\
 # Written by `gradekit init-ci`: grades __SUBMISSION_TEXT__ on every push and pull request.
 name: gradekit
@@ -67,41 +86,65 @@ permissions:
 
 jobs:
   grade:
-    runs-on: ubuntu-latest
+    runs-on: ubuntu-latest__CONTAINER__
     timeout-minutes: 15
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.12"
-      - name: Install the sandbox the submission runs in
-        run: sudo apt-get update -q && sudo apt-get install -y -q bubblewrap
+      - uses: actions/checkout@v4__SETUP_PYTHON__
+      - name: Install bubblewrap, the strongest sandbox (where it cannot be installed or cannot start, Landlock grades)
+        run: |
+          # sudo only where the job is not root (a container job is root, often without sudo); this
+          # step never fails the job: gradekit grades behind the strongest sandbox it finds.
+          if ! command -v apt-get >/dev/null; then
+            echo "no apt-get here: bubblewrap is not installed"
+          elif [ "$(id -u)" = 0 ]; then
+            apt-get update -q && apt-get install -y -q bubblewrap
+          elif command -v sudo >/dev/null; then
+            sudo apt-get update -q && sudo apt-get install -y -q bubblewrap
+          else
+            echo "neither root nor sudo here: bubblewrap is not installed"
+          fi || echo "bubblewrap could not be installed"
       - name: Install gradekit
         run: |
           python -m pip install __INSTALL__
+      - name: Say which sandbox grades (gradekit doctor)
+        run: |
+          __GRADEKIT__ doctor || echo "no OS sandbox works here: the submission runs behind the Python guard alone"
       - name: Name the folder gradekit keeps its recorded examples in, and what they were recorded with
         run: |
           echo "GRADEKIT_CACHE=__CACHE__" >> "$GITHUB_ENV"
           echo "RECORDED_WITH=$(python -c '__VERSIONS__')" >> "$GITHUB_ENV"
-      - name: Restore the recorded examples (recorded on the first run, saved after it)
-        uses: actions/cache@v4
+      - name: Restore the recorded examples (recorded on the first run)
+        id: examples
+        uses: actions/cache/restore@v4
         with:
           path: ${{ env.GRADEKIT_CACHE }}
           key: gradekit-examples-${{ runner.os }}-${{ env.RECORDED_WITH }}-__KEY__-${{ hashFiles('.gradekit/**') }}
-      - name: Grade (annotations and job summary; fails the job below the threshold)
+      - name: Grade (annotations, job summary and a JUnit report; fails the job below the threshold)
         run: |
-          __GRADEKIT__ check __SUBMISSION____ASSIGNMENT__ --format github__MIN_SCORE__
-      - name: Grade into a JUnit report (reports only)
-        if: always()
-        run: |
-          __GRADEKIT__ check __SUBMISSION____ASSIGNMENT__ --format junit --output gradekit-junit.xml --min-score 0
+          rm -f __RESULT__ __JUNIT__
+          graded=0
+          __GRADEKIT__ check __SUBMISSION____ASSIGNMENT__ --format json --output __RESULT____MIN_SCORE__ || graded=$?
+          python -m gradekit.github_workflow __RESULT__ __JUNIT__
+          exit "$graded"
+      - name: Save the recorded examples, even when the grade failed (where they were not restored)
+        if: always() && steps.examples.outputs.cache-primary-key != '' && steps.examples.outputs.cache-hit != 'true'
+        uses: actions/cache/save@v4
+        with:
+          path: ${{ env.GRADEKIT_CACHE }}
+          key: ${{ steps.examples.outputs.cache-primary-key }}
       - name: Upload the JUnit report
         if: always()
         uses: actions/upload-artifact@v4
         with:
           name: gradekit-junit
-          path: gradekit-junit.xml
+          path: __JUNIT__
           if-no-files-found: warn
+"""
+# The runner's Python; a container job grades with its image's own.
+SETUP_PYTHON = """
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"\
 """
 
 
@@ -128,10 +171,12 @@ def workflow(
     assignment: str | None = None,
     min_score: float | None = None,
     copied: bool = False,
+    container: str | None = None,
 ) -> str:
     """The workflow's YAML text: pip installs `install` (a wheel's path or a requirement), and with
-    `copied` gradekit finds the assignment in .gradekit/assignments. Every value typed by a user lands
-    in a `run: |` block, shell-quoted, or in the cache key with only safe characters left."""
+    `copied` gradekit finds the assignment in .gradekit/assignments; with `container` the job runs in
+    that image, as root, with its Python. Every value typed by a user lands in a `run: |` block,
+    shell-quoted, or in the cache key with only safe characters left, or is an image reference."""
     command = "gradekit"
     if copied:
         command += f" --assignments {ASSIGNMENTS.as_posix()}"
@@ -145,8 +190,19 @@ def workflow(
         "CACHE": CACHE,
         "VERSIONS": VERSIONS,
         "KEY": NOT_IN_A_CACHE_KEY.sub("_", assignment or "inferred"),
+        "RESULT": RESULT,
+        "JUNIT": JUNIT,
+        "CONTAINER": f"\n    container: {_image(container)}" if container else "",
+        "SETUP_PYTHON": "" if container else SETUP_PYTHON,
     }
     return PLACEHOLDER.sub(lambda found: values[found[1]], TEMPLATE)  # one pass: no value is read as a placeholder
+
+
+def _image(container: str) -> str:
+    """`container`, refused unless it is an image reference alone, which YAML reads as it is."""
+    if not IMAGE.fullmatch(container):
+        raise UsageError(f"--container {container!r} is not an image reference, such as python:3.12")
+    return container
 
 
 def write_workflow(
@@ -156,13 +212,17 @@ def write_workflow(
     min_score: float | None = None,
     install: str | None = None,
     assignment_dirs: list[str] | None = None,
+    container: str | None = None,
 ) -> Written:
     """Write .github/workflows/gradekit.yml in `repo`, and under .gradekit/ the wheel it installs
-    (unless `install` names something else) and the assignment when it is not one of gradekit's own.
-    The submission defaults to the one file found. Everything is checked before anything is written."""
+    (unless `install` names something else) and the assignment when it is not one of gradekit's own;
+    with `container`, the job runs in that image. The submission defaults to the one file found.
+    Everything is checked before anything is written."""
     repo = Path(repo)
     if not repo.is_dir():
         raise UsageError(f"--dir {repo} is not a folder")
+    if container is not None:
+        _image(container)
     submission = _submission(repo, submission, assignment)
     custom = _custom_assignment(repo / submission, assignment, assignment_dirs)
     if custom is not None and install is None and not custom.public:
@@ -173,7 +233,7 @@ def write_workflow(
     copied = _copy_assignment(repo, custom) if custom is not None else None
     name = custom.name if custom is not None else assignment
     spec = wheel.as_posix() if wheel is not None else str(install)
-    text = workflow(submission, spec, name, min_score, copied is not None)
+    text = workflow(submission, spec, name, min_score, copied is not None, container)
     path = repo / WORKFLOW
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -263,3 +323,21 @@ def _copy_assignment(repo: Path, chosen: Assignment) -> Path:
         (target / path.relative_to(chosen.folder)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target / path.relative_to(chosen.folder))
     return copy
+
+
+def report(result: Path, junit: Path) -> None:
+    """What the workflow's one grade shows, from the JSON result it wrote: the annotations (standard
+    output), the Markdown report appended to $GITHUB_STEP_SUMMARY, and the JUnit report in `junit`.
+    Nothing where the grade wrote no result: gradekit said why on standard error."""
+    if not result.is_file():
+        return
+    graded = GradeResult.from_dict(json.loads(result.read_text()))
+    sys.stdout.write(WRITERS["github"](graded))
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(github.summary(graded))
+    junit.write_text(WRITERS["junit"](graded))
+
+
+if __name__ == "__main__":  # the workflow's grade step: python -m gradekit.github_workflow RESULT JUNIT
+    report(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -17,8 +17,9 @@ from gradekit import assignment
 from gradekit.cli import main
 from gradekit.commands.options import MAX_EXAMPLES
 from gradekit.config import GradeConfig
-from gradekit.github_workflow import WORKFLOW
+from gradekit.github_workflow import JUNIT, RESULT, WORKFLOW, report
 from gradekit.grader import grade
+from gradekit.reports import WRITERS, github
 from gradekit.result import GradeResult, Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,16 +28,17 @@ PROPERTIES = len(assignment.load("cross_entropy").properties)  # one pytest item
 WHEEL = f"gradekit-{gradekit.__version__}-py3-none-any.whl"
 
 
-def test_init_ci_writes_a_workflow_that_grades_annotates_uploads_and_fails_below_the_threshold(tmp_path):
+def test_init_ci_writes_a_workflow_that_grades_once_annotates_uploads_and_fails_below_the_threshold(tmp_path):
     shutil.copy(EXAMPLES / "submission.py", tmp_path / "my work.py")
     assert main(["init-ci", "--dir", str(tmp_path), "--min-score", "60", "--assignment", "cross_entropy"]) == 0
     text = (tmp_path / ".github" / "workflows" / "gradekit.yml").read_text()
     assert f"python -m pip install .gradekit/{WHEEL}\n" in text
-    assert "gradekit check 'my work.py' --assignment cross_entropy --format github --min-score 60" in text
-    assert (
-        "gradekit check 'my work.py' --assignment cross_entropy --format junit --output gradekit-junit.xml "
-        "--min-score 0"
-    ) in text
+    grade = (
+        "gradekit check 'my work.py' --assignment cross_entropy --format json --output gradekit-result.json "
+        "--min-score 60 || graded=$?"
+    )
+    assert grade in text and text.count(" check ") == 1, "one grade gives every report"
+    assert "python -m gradekit.github_workflow gradekit-result.json gradekit-junit.xml\n" in text
     assert "uses: actions/upload-artifact@v4" in text and "path: gradekit-junit.xml" in text
     assert "\t" not in text
     workflow = yaml.safe_load(text)
@@ -44,29 +46,124 @@ def test_init_ci_writes_a_workflow_that_grades_annotates_uploads_and_fails_below
     assert [s.get("uses", "").split("@")[0] for s in steps if "uses" in s] == [
         "actions/checkout",
         "actions/setup-python",
-        "actions/cache",
+        "actions/cache/restore",
+        "actions/cache/save",
         "actions/upload-artifact",
     ]
-    runs = [s["run"] for s in steps if "run" in s]
-    assert "apt-get install -y -q bubblewrap" in runs[0]  # the OS sandbox, before anything is graded
-    assert runs[3].strip().endswith("--format github --min-score 60")
+    assert workflow["jobs"]["grade"]["runs-on"] == "ubuntu-latest" and "container" not in workflow["jobs"]["grade"]
     assert steps[-1]["if"] == "always()" and steps[-1]["with"]["path"] == "gradekit-junit.xml"
     assert set(workflow[True]) == {"push", "pull_request", "workflow_dispatch"}  # YAML 1.1 reads `on` as True
+
+
+def steps_of(text: str) -> list[dict]:
+    return yaml.safe_load(text)["jobs"]["grade"]["steps"]
+
+
+def index(steps: list[dict], holding: str) -> int:
+    """The one step whose `run` or `uses` holds `holding`."""
+    (found,) = [i for i, s in enumerate(steps) if holding in s.get("run", s.get("uses", ""))]
+    return found
 
 
 def test_the_workflow_caches_the_folder_it_tells_gradekit_to_record_examples_in(tmp_path):
     shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
     assert main(["init-ci", "--dir", str(tmp_path), "--assignment", "cross_entropy"]) == 0
-    steps = yaml.safe_load((tmp_path / WORKFLOW).read_text())["jobs"]["grade"]["steps"]
-    named = next(i for i, s in enumerate(steps) if "GRADEKIT_CACHE=" in s.get("run", ""))
-    cache = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache@"))
-    grade = next(i for i, s in enumerate(steps) if "--format github" in s.get("run", ""))
+    steps = steps_of((tmp_path / WORKFLOW).read_text())
+    named = index(steps, "GRADEKIT_CACHE=")
+    cache = index(steps, "actions/cache/restore@")
+    grade = index(steps, "--format json")
     assert 'echo "GRADEKIT_CACHE=' in steps[named]["run"] and '>> "$GITHUB_ENV"' in steps[named]["run"]
     assert 'echo "RECORDED_WITH=$(python -c ' in steps[named]["run"]  # the versions pip installed
-    assert named < cache < grade  # named, then restored, before the first grade reads it
+    assert named < cache < grade  # named, then restored, before the grade reads it
     assert steps[cache]["with"]["path"] == "${{ env.GRADEKIT_CACHE }}"
     key = steps[cache]["with"]["key"]
     assert "-${{ env.RECORDED_WITH }}-cross_entropy-" in key and "hashFiles('.gradekit/**')" in key
+
+
+@pytest.mark.parametrize("container", [None, "python:3.12"], ids=["ubuntu-latest", "container"])
+def test_the_workflow_installs_bubblewrap_says_which_sandbox_grades_and_always_saves_the_examples(tmp_path, container):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    assert main(["init-ci", "--dir", str(tmp_path), *(["--container", container] if container else [])]) == 0
+    job = yaml.safe_load((tmp_path / WORKFLOW).read_text())["jobs"]["grade"]
+    steps = job["steps"]
+    assert job.get("container") == container and job["runs-on"] == "ubuntu-latest"
+    assert any("setup-python" in s.get("uses", "") for s in steps) == (container is None)  # else the image's Python
+    install, doctor, grade = index(steps, "apt-get install"), index(steps, "doctor"), index(steps, "--format json")
+    assert install < doctor < grade, "the wall is known, and named in the log, before anything is graded"
+    assert "|| echo" in steps[doctor]["run"], "a runner with the guard alone still checks the student's work"
+    sudo = [s["name"] for s in steps if "sudo" in s.get("run", "")]
+    assert sudo == [steps[install]["name"]], "sudo is in the install step alone, which runs it only where needed"
+    restore, save = index(steps, "actions/cache/restore@v4"), index(steps, "actions/cache/save@v4")
+    assert restore < grade < save
+    assert steps[save]["if"].startswith("always() && "), "examples recorded by a failing grade are kept"
+    assert steps[save]["with"] == {
+        "path": steps[restore]["with"]["path"],
+        "key": f"${{{{ steps.{steps[restore]['id']}.outputs.cache-primary-key }}}}",
+    }
+
+
+FAKE_COMMANDS = {  # stand-ins the install step finds on a PATH of its own; each says it was called
+    "id": '#!/bin/sh\necho "$FAKE_UID"\n',
+    "apt-get": '#!/bin/sh\necho "apt-get $*" >> "$CALLS"\nexit "$APT_STATUS"\n',
+    "sudo": '#!/bin/sh\necho sudo >> "$CALLS"\nexec "$@"\n',
+}
+
+
+@pytest.mark.parametrize(
+    "uid, present, apt_status, called",
+    [
+        ("0", ("id", "apt-get"), 0, ["apt-get update -q", "apt-get install -y -q bubblewrap"]),  # a container job
+        (
+            "1001",
+            ("id", "apt-get", "sudo"),
+            0,
+            ["sudo", "apt-get update -q", "sudo", "apt-get install -y -q bubblewrap"],
+        ),
+        ("1001", ("id", "apt-get"), 0, []),  # neither root nor sudo
+        ("0", ("id",), 0, []),  # no apt-get
+        ("0", ("id", "apt-get"), 100, ["apt-get update -q"]),  # apt-get fails
+    ],
+    ids=["root", "sudo", "neither", "no-apt", "apt-fails"],
+)
+@pytest.mark.parametrize("shell", ["bash", "sh"])
+def test_the_install_step_uses_sudo_only_where_it_must_and_never_fails_the_job(
+    tmp_path, uid, present, apt_status, called, shell
+):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    assert main(["init-ci", "--dir", str(tmp_path)]) == 0
+    steps = steps_of((tmp_path / WORKFLOW).read_text())
+    script = steps[index(steps, "apt-get install")]["run"]
+    commands = tmp_path / "bin"
+    commands.mkdir()
+    for name in present:
+        (commands / name).write_text(FAKE_COMMANDS[name])
+        (commands / name).chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.touch()
+    env = {"PATH": str(commands), "FAKE_UID": uid, "APT_STATUS": str(apt_status), "CALLS": str(calls)}
+    done = subprocess.run([shutil.which(shell) or shell, "-e", "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert calls.read_text().splitlines() == called
+
+
+def test_init_ci_refuses_a_container_that_is_not_an_image_reference(tmp_path, capsys):
+    shutil.copy(EXAMPLES / "submission.py", tmp_path / "submission.py")
+    assert main(["init-ci", "--dir", str(tmp_path), "--container", "python:3.12\n    options: --privileged"]) == 2
+    assert "is not an image reference, such as python:3.12" in capsys.readouterr().err
+    assert not (tmp_path / ".github").exists() and not (tmp_path / ".gradekit").exists()
+
+
+def test_the_reports_from_the_one_grade_are_what_each_format_gives(tmp_path, monkeypatch, capsys):
+    result = grade(EXAMPLES / "buggy_submission.py", assignment.load("cross_entropy"), GradeConfig(max_examples=10))
+    saved = tmp_path / RESULT
+    saved.write_text(WRITERS["json"](result))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    report(saved, tmp_path / JUNIT)
+    assert capsys.readouterr().out == WRITERS["github"](result)
+    assert (tmp_path / "summary.md").read_text() == github.summary(result)
+    assert (tmp_path / JUNIT).read_text() == WRITERS["junit"](result)
+    report(tmp_path / "none.json", tmp_path / "none.xml")  # the grade wrote nothing: gradekit said why
+    assert capsys.readouterr().out == "" and not (tmp_path / "none.xml").exists()
 
 
 def test_init_ci_writes_the_wheel_it_installs_and_says_to_commit_both(tmp_path, capsys):
@@ -88,7 +185,7 @@ def test_init_ci_without_a_threshold_fails_unless_every_property_passes(tmp_path
     shutil.copy(EXAMPLES / "submission.py", tmp_path / "notebooks" / "submission.py")
     assert main(["init-ci", "--dir", str(tmp_path), "--install", "git+https://example.org/course/gradekit"]) == 0
     text = (tmp_path / ".github" / "workflows" / "gradekit.yml").read_text()
-    assert "gradekit check notebooks/submission.py --format github\n" in text
+    assert "gradekit check notebooks/submission.py --format json --output gradekit-result.json || graded" in text
     assert "python -m pip install git+https://example.org/course/gradekit\n" in text
     assert not (tmp_path / ".gradekit").exists()  # --install: nothing of gradekit's own to commit
 
@@ -134,8 +231,8 @@ def test_a_course_assignment_without_public_properties_is_copied_whole_but_its_b
     assert (copy / "properties.py").read_text() == (course / "label_smoothing" / "properties.py").read_text()
     text = (repo / WORKFLOW).read_text()
     assert (
-        "gradekit --assignments .gradekit/assignments check work.py --assignment label_smoothing --format github\n"
-    ) in text
+        "gradekit --assignments .gradekit/assignments check work.py --assignment label_smoothing --format json" in text
+    )
     told = capsys.readouterr().err
     assert f"copied the assignment to {copy}, without its known_* banks" in told and "its solution" in told
 
@@ -161,7 +258,7 @@ def test_an_unnamed_course_assignment_is_inferred_and_copied(tmp_path):
     assert main(["--assignments", str(course), "init-ci", "--dir", str(repo)]) == 0
     copy = repo / ".gradekit" / "assignments" / "label_smoothing"
     assert (copy / "public.py").is_file() and not (copy / "solution.py").exists()
-    assert "check work.py --assignment label_smoothing --format github" in (repo / WORKFLOW).read_text()
+    assert "check work.py --assignment label_smoothing --format json" in (repo / WORKFLOW).read_text()
 
 
 def test_a_solution_outside_the_assignment_folder_is_refused_before_anything_is_written(tmp_path, capsys):

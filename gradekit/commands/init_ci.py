@@ -2,9 +2,10 @@
 
 For a course whose students hand in through GitHub: the workflow written to
 `.github/workflows/gradekit.yml` installs the gradekit wheel written beside it in `.gradekit/` (a
-runner has nothing but the repository), grades the submission on every push with failures annotated
-on the functions that broke them, keeps a JUnit report, and fails the job below `--min-score` (see
-`gradekit.github_workflow`). It says what it wrote and that all of it is to be committed. The exit
+runner has nothing but the repository), says which sandbox grades, grades the submission once on
+every push with failures annotated on the functions that broke them, keeps a JUnit report, and fails
+the job below `--min-score` (see `gradekit.github_workflow`). It runs on ubuntu-latest, or with
+`--container IMAGE` in that image, as root. It says what it wrote and that all of it is to be committed. The exit
 code is 0 once everything is written.
 """
 
@@ -43,6 +44,12 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
         metavar="SPEC",
         help="what pip installs (default: this gradekit, as a wheel in .gradekit/)",
     )
+    ci.add_argument(
+        "--container",
+        metavar="IMAGE",
+        help="run the job in this image, as root, with its own Python 3.10+ and pip, such as python:3.12 "
+        "(default: the ubuntu-latest runner, with actions/setup-python)",
+    )
     ci.set_defaults(run=run)
     return ci
 
@@ -58,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         min_score=args.min_score,
         install=args.install,
         assignment_dirs=args.assignments,
+        container=args.container,
     )
     for line in report(args.dir, written):
         print(line, file=sys.stderr)
