@@ -163,8 +163,7 @@ class Session:
 
     def _replace_worker(self) -> None:
         self._outputs.append(self.worker.output())
-        self.worker.stop()
-        self.worker.start()
+        self.worker.restart()
 
     def output(self) -> str:
         """What the workers printed, held to one worker's cap: each restart loads (and prints) again."""

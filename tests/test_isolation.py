@@ -646,7 +646,7 @@ def test_nothing_takes_files_but_the_private_folder(wall):
         closed += [] if wall == "bubblewrap" else ["/tmp/fill"]  # in bubblewrap /tmp is the private folder
         for path in closed:
             assert worker.call("write", encode([path]))["returned"] == -1.0, path
-        home = worker.directory or bubblewrap.INSIDE_HOME
+        home = bubblewrap.INSIDE_HOME if wall == "bubblewrap" else worker.directory
         assert worker.call("write", encode([home + "/fill"]))["returned"] == 1.0
 
 
@@ -671,7 +671,7 @@ def test_killing_bubblewrap_as_it_sets_a_sandbox_up_ends_its_waiting_child_too(t
     script = tmp_path / "script.py"
     script.write_text("pass\n")
     inside = [sys.executable, bubblewrap.INSIDE_SCRIPT]
-    argv, keep = bubblewrap.command(inside, str(script), isolation.runtime(), (), 1 << 20, info_write)
+    argv, keep = bubblewrap.command(inside, str(script), isolation.runtime(), (), str(tmp_path), info_write)
     argv.remove("--disable-userns")  # which bubblewrap refuses beside --userns-block-fd
     argv[argv.index("--") : argv.index("--")] = ["--userns-block-fd", str(block_read)]
     started = subprocess.Popen(argv, pass_fds=(*keep, info_write, block_read), start_new_session=True)

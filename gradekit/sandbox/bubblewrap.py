@@ -10,10 +10,10 @@ one after the other, share no process numbers, no folder and nothing they can wr
 What a worker sees, all of it:
 - the Python runtime, read-only: the interpreter's prefixes and the system's /usr libraries, with
   every copy of gradekit in them (its reference and assignments inside) covered by an empty folder;
-- its own private folder at /tmp, a tmpfs of a fixed size held in memory the kernel counts (its
-  working folder, HOME and TMPDIR, and where code that writes to /tmp by name writes), which vanishes
-  with the sandbox; a runtime that lies under /tmp (a virtual environment there) is shown in it,
-  read-only, mounted after it;
+- its own private folder at /tmp (its working folder, HOME and TMPDIR, and where code that writes to
+  /tmp by name writes): a folder of the grader's, made for its grade, kept across the grade's
+  restarts of its worker and removed after it (see folders.py); a runtime that lies under /tmp (a
+  virtual environment there) is shown in it, read-only, mounted after it;
 - the worker script alone, read-only; a passwd and group file naming its one user, so the ordinary
   ways of asking who and where one is answer;
 - a /proc of its own PID namespace, and a /dev of null, zero, full, random and urandom: no terminal
@@ -48,21 +48,21 @@ DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
 
 def command(
-    argv: list[str], script: str, runtime: tuple[str, ...], hidden: tuple[str, ...], folder_bytes: int, info: int
+    argv: list[str], script: str, runtime: tuple[str, ...], hidden: tuple[str, ...], folder: str, info: int
 ) -> tuple[list[str], tuple[int, ...]]:
     """The bubblewrap command that runs `argv` in a sandbox of its own, and the descriptors it must be
     given (the caller closes them once bubblewrap has started).
 
     `script` is shown alone, read-only, at INSIDE_SCRIPT, where `argv` names it; `runtime` are the
     folders shown read-only; `hidden`, folders inside them to cover (every copy of gradekit, the
-    example cache, assignment folders); `folder_bytes`, the size of the private tmpfs; `info`, a
+    example cache, assignment folders); `folder`, the private folder shown at /tmp; `info`, a
     descriptor bubblewrap writes the sandbox's first process to (see `sandbox_pid`).
     """
     program = syscalls.descriptor()
     passwd = syscalls.carrying(f"{INSIDE_USER}:x:{INSIDE_ID}:{INSIDE_ID}::{INSIDE_HOME}:/bin/sh\n".encode())
     group = syscalls.carrying(f"{INSIDE_USER}:x:{INSIDE_ID}:\n".encode())
     args = [
-        *_mounts(runtime, hidden, folder_bytes),
+        *_mounts(runtime, hidden, folder),
         *("--ro-bind-data", str(passwd), "/etc/passwd"),
         *("--ro-bind-data", str(group), "/etc/group"),
         *("--ro-bind", script, INSIDE_SCRIPT),
@@ -75,10 +75,9 @@ def command(
 
 
 @functools.cache
-def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...], folder_bytes: int) -> tuple[str, ...]:
-    """bubblewrap's namespaces and every mount that is the same for each worker: worked out once per
-    runtime, set of hidden folders and folder size, not again for every worker a class grade starts.
-    The private folder is mounted before the runtime, so a runtime under /tmp shows inside it."""
+def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...], folder: str) -> tuple[str, ...]:
+    """bubblewrap's namespaces and every mount that is the same for each worker of one grade. The
+    private folder is mounted before the runtime, so a runtime under /tmp shows inside it."""
     args = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-all",
@@ -102,7 +101,7 @@ def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...], folder_bytes: int
     for device in DEVICES:
         args += ["--dev-bind-try", device, device]
     args += ["--symlink", "/proc/self/fd", "/dev/fd", "--remount-ro", "/dev"]
-    args += ["--size", str(folder_bytes), "--perms", "0700", "--tmpfs", INSIDE_HOME]
+    args += ["--bind", folder, INSIDE_HOME]
     for path in SYSTEM_FOLDERS:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]

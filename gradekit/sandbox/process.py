@@ -114,7 +114,7 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | Forked | None = None
         self.isolation: Isolation | None = None  # the wall the worker runs behind
         self.note: str | None = None  # for the grade's notes: why it runs behind a weaker wall than bubblewrap
-        self.directory = ""  # its private folder on this machine's disk, outside bubblewrap
+        self.directory = ""  # its private folder on this machine's disk, kept across restarts until `stop`
         self._account: tuple[int, int] | None = None
         self._ready = False
         self._output = -1
@@ -241,7 +241,7 @@ class Worker:
                 inside = [sys.executable, bubblewrap.INSIDE_SCRIPT, told]
                 hidden = isolation.hidden(self.protected)
                 argv, extra = bubblewrap.command(
-                    inside, str(WORKER_SCRIPT), isolation.runtime(), hidden, self.limits.folder_bytes, info_write
+                    inside, str(WORKER_SCRIPT), isolation.runtime(), hidden, self._own_folder(), info_write
                 )
                 keep += extra
                 cwd = None
@@ -279,13 +279,13 @@ class Worker:
             self._sandbox = bubblewrap.pidfd(self._sandbox_init)
 
     def _own_folder(self) -> str:
-        """The worker's private folder on this machine's disk, made for this process, owned by the
-        user it runs as."""
-        if self.directory:
-            folders.remove(self.directory)
-        self.directory = tempfile.mkdtemp(prefix="gradekit-")
-        if self._account is not None:
-            os.chown(self.directory, *self._account)
+        """The worker's private folder on this machine's disk, owned by the user it runs as: made for
+        this handle's first worker, and the same for every worker that replaces it (a submission's
+        files outlast a restart, as a notebook's do a kernel's), until `stop` removes it."""
+        if not self.directory:
+            self.directory = tempfile.mkdtemp(prefix="gradekit-")
+            if self._account is not None:
+                os.chown(self.directory, *self._account)
         return self.directory
 
     def _forked(self, fds: tuple[int, int, int]) -> Forked | None:
@@ -545,15 +545,8 @@ class Worker:
             )
 
     def _folder_usage(self) -> folders.Usage | None:
-        """What the worker's private folder holds now; None where it cannot be looked at."""
-        if self.isolation is not Isolation.BUBBLEWRAP:
-            return folders.usage(self.directory, self.limits.folder_files) if self.directory else None
-        pid = self._worker_pid()
-        try:
-            status = os.statvfs(f"/proc/{pid}/root{bubblewrap.INSIDE_HOME}")
-        except (OSError, TypeError):
-            return None
-        return folders.Usage(status.f_files - status.f_ffree, (status.f_blocks - status.f_bfree) * status.f_frsize)
+        """What the worker's private folder holds now; None before it has one."""
+        return folders.usage(self.directory, self.limits.folder_files) if self.directory else None
 
     def _wait(self, poller: select.poll) -> set[int]:
         """The descriptors ready for their event (or hung up) within one poll slice; none if no one is."""
@@ -647,7 +640,19 @@ class Worker:
         with uninterrupted():
             started = time.monotonic()
             self._stop()
+            if self.directory:
+                folders.remove(self.directory)
+                self.directory = ""
             self._spent_before += time.monotonic() - started
+
+    def restart(self) -> None:
+        """End the worker and start another in its place, with the same private folder and what the
+        submission left in it (see `_own_folder`)."""
+        with uninterrupted():
+            started = time.monotonic()
+            self._stop()
+            self._spent_before += time.monotonic() - started
+        self.start()
 
     def _stop(self) -> None:
         self._replaced = self.proc is not None or self._replaced
@@ -675,9 +680,6 @@ class Worker:
         if self._output >= 0:
             os.close(self._output)
             self._output = -1
-        if self.directory:
-            folders.remove(self.directory)
-            self.directory = ""
 
 
 # While `forked_workers` is on: ((the wall, the user), the template) of this process.
