@@ -409,6 +409,15 @@ def test_reading_the_reference_source_is_refused(guarded, grade_file):
         assert f"raised PermissionError: {reference} is not open" in tests[name].message
 
 
+def test_emptying_the_guards_own_tables_does_not_disarm_it(guarded, grade_file):
+    """The guard's hook keeps frozen copies of what it refuses, out of reach of the worker script's
+    module: clearing and rebinding its tables there changes nothing, and the reference stays closed."""
+    reference = gradekit.reference.cross_entropy.__file__
+    result = graded(grade_file, "disarm_the_guard.py", replace={"__REFERENCE__": reference}, **guarded)
+    assert "cleared" in result.output and "refused PermissionError" in result.output, result.output
+    assert result.score == 0
+
+
 def test_writing_the_example_cache_is_refused(grade_file, tmp_path):
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
