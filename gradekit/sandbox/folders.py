@@ -1,7 +1,6 @@
 """A worker's private folder outside bubblewrap: measured while it runs, and removed whatever is in it.
 
-Inside bubblewrap the private folder is a tmpfs of the sandbox's own, sized by the kernel and gone
-with the sandbox. Outside it (Landlock, or the guard alone) it is a folder on the grader's disk,
+In every wall the private folder is a folder on the grader's disk (bubblewrap shows it at /tmp),
 which the worker may fill with files of at most the file-size limit each: the grader measures it
 while the worker runs (`usage`), stops a worker past its caps, and removes the folder afterwards
 (`remove`), whatever the worker left there: a tree thousands of levels deep, folders of mode 000,
@@ -24,8 +23,10 @@ DEEPEST = 64  # folders `usage` looks into below the top; `remove` holds this ma
 
 @dataclass(frozen=True)
 class Usage:
-    """What a folder holds: its entries (files, folders, links, anything) and the bytes they take on
-    disk (allocated blocks, which show what a sparse or preallocated file holds where its size does not)."""
+    """What a folder holds: its entries (files, folders, links, anything) and the bytes all but its
+    folders take on disk (allocated blocks, which show what a sparse or preallocated file holds where
+    its size does not). A folder's own blocks grow only with its entries, which are capped apart, and
+    are left out so that the empty mount points bubblewrap makes for a runtime under /tmp cost nothing."""
 
     entries: int
     bytes: int
@@ -49,10 +50,11 @@ def usage(folder: str, most: int) -> Usage:
             entries += 1
             with suppress(OSError):
                 status = entry.stat(follow_symlinks=False)
-                taken += status.st_blocks * BLOCK
-                if stat.S_ISDIR(status.st_mode):
-                    if depth >= DEEPEST:
-                        return Usage(most + 1, taken)
+                if not stat.S_ISDIR(status.st_mode):
+                    taken += status.st_blocks * BLOCK
+                elif depth >= DEEPEST:
+                    return Usage(most + 1, taken)
+                else:
                     pending.append((entry.path, depth + 1))
     return Usage(entries, taken)
 
