@@ -9,7 +9,8 @@ entry that is a symbolic link (to a classmate's file, say), a named pipe, a sock
 never followed or opened: that student's row says what it is (`source.refused`).
 
 What RESULTS_DIR gets:
-    results/STUDENT.json   the JSON report, plus the file's hash and the settings it was graded with
+    results/STUDENT.json   the JSON report (with its provenance) and the file graded, with its hash
+    regrades/N/            the results before the Nth regrade, and its report (see Regrading)
     feedback/STUDENT.md    the student's report (.txt with --feedback text)
     gradebook.csv          student, score, max_score, one column per property, error, misconceptions
     summary.md             the class summary: what most students missed, the known mistakes they
@@ -29,8 +30,18 @@ does while it is graded can change what a classmate is graded on, and the sha256
 result is that of the very bytes graded. Results and feedback are written by this process alone.
 
 Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
-student. A run over the same RESULTS_DIR skips every student whose result was made from the same
-file (name and bytes) with the same settings, and builds gradebook.csv and summary.md from all of them.
+student. A run over the same RESULTS_DIR keeps every student's result that was made from the same file
+(name and bytes) and from everything else a grade is made from as it is now (its provenance: the
+assignment's files and properties, the solution, the seed, the number of examples, the options,
+gradekit, Hypothesis, NumPy and Python; see gradekit.provenance and gradekit.regrade.stale), grades
+the rest, says how many of each and why, and builds gradebook.csv and summary.md from all of them.
+`again` (--regrade) grades named students, or all, whatever their result.
+
+Regrading: before a result made earlier is replaced, it is kept in regrades/under-way/earlier; once
+every student is graded, the regrade's report (regrade.md, .csv and .json: each student whose score
+changed, and why, gradekit.reports.regrade) is written beside it and the folder is numbered after the
+regrades before it (regrades/1, regrades/2...). A student's new report carries one line saying why
+their score changed. A regrade interrupted and run again compares with the results from before it began.
 A student whose report cannot be written (a writer raises) gets a result saying so and no feedback,
 so a rerun grades them again; a result that cannot be read back gives its student a row saying so.
 Either way the class goes on, and the gradebook and summary are written.
@@ -44,7 +55,6 @@ and the same command resumes it (the command prints the one line that says so, s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -54,25 +64,27 @@ import signal
 import sys
 import tempfile
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import gradekit
 from gradekit.assignment import Assignment
 from gradekit.assignment import load as load_assignment
 from gradekit.budget import WALL_FACTOR
 from gradekit.cluster import probe_workers, run_cluster
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
-from gradekit.errors import HostFailure
-from gradekit.grader import grade, unfinished
+from gradekit.errors import HostFailure, UsageError
+from gradekit.grader import grade, seed_named, unfinished
 from gradekit.misconceptions import bank
+from gradekit.provenance import made
+from gradekit.regrade import compare, stale
 from gradekit.reports import WRITERS, class_summary, gradebook
-from gradekit.result import GradeResult
+from gradekit.reports import regrade as regrade_report
+from gradekit.result import GradeResult, Provenance
 from gradekit.runner import VerdictMemory, recorded
 from gradekit.sandbox.process import forked_workers, probe
 from gradekit.sandbox.stops import stops_kept, uninterrupted
@@ -144,26 +156,35 @@ def grade_all(
     assignment_dirs: list[str] | None = None,
     progress: TextIO | None = None,
     dask: Client | None = None,
+    again: Collection[str] = (),
 ) -> str:
     """Grade every student not already graded, then write the gradebook and summary; a one-line account.
     With `dask`, a client of a Dask scheduler (`gradekit.cluster.connect`), the students are graded on
-    that cluster instead of in local grader processes; everything else is the same."""
+    that cluster instead of in local grader processes; everything else is the same. `again` names
+    students to grade again whatever their result (ALL: every one)."""
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
     students = read_all(find_students(submissions, out, assignment.name), assignment.name)
-    settings = _settings(assignment, config)
-    stamps = {s.name: _stamp(s, settings) for s in students}
-    todo = [s for s in students if not _finished(out, s, stamps[s.name], assignment, feedback)]
+    unknown = sorted(set(again) - {ALL} - {s.name for s in students})
+    if unknown:
+        raise UsageError(f"--regrade {unknown[0]}: there is no student of that name in {submissions}")
+    now = made(assignment, config, seed_named(config, config.seed_or(assignment.default_seed)))
+    stamps = {s.name: _stamp(s) for s in students}
+    reasons = {s.name: _why_again(out, s, stamps[s.name], now, feedback, again) for s in students}
+    todo = [s for s in students if reasons[s.name] is not None]
+    earlier = _keep_earlier(out, [s for s in todo if reasons[s.name] not in (NEW, UNWRITTEN)])
     bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
 
     def record(student: Student, result: GradeResult) -> None:
+        if student.name in earlier:
+            result = _explained(student.name, earlier[student.name], result)
         try:
             _write_student(out, student, result, stamps[student.name], feedback)
         except Exception as error:  # a writer failing on what one student's code made costs no one else
             why = f"the report for this file could not be written ({type(error).__name__}); run the grade again"
-            failed = unfinished(student.path, assignment, config, why)
+            failed = unfinished(student.path, assignment, config, why, _sha256(student))
             _write_unwritten(out, student, failed, stamps[student.name], feedback)
         bar.advance()
 
@@ -197,6 +218,7 @@ def grade_all(
         f"gradekit: {counted(len(students), 'student')} in {out} ({done_now} graded now, {len(students) - len(todo)} "
         f"kept from before) in {time.monotonic() - started:.1f} s"
     )
+    account += _why_graded([r for r in reasons.values() if r is not None])
     if lost:
         names = _listed([student.name for student, _ in lost], 5)
         raise HostFailure(
@@ -204,7 +226,7 @@ def grade_all(
             f"{lost[0][1]}. Nothing was recorded for them: the same command grades them once the host is fixed "
             "(gradekit doctor says what it lacks)"
         )
-    return account
+    return account + _regrade_report(out, assignment, dict(graded))
 
 
 class Progress:
@@ -502,38 +524,98 @@ def _serve(
 # Files
 
 
-def _settings(assignment: Assignment, config: GradeConfig) -> str:
-    """What a grade depends on besides the file: a result made under other settings is made again."""
-    text = repr((gradekit.__version__, assignment.name, [p.name for p in assignment.properties], config))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+NEW = "new"  # a student with no result yet
+UNWRITTEN = "not written"  # a result whose report could not be written: no grade to compare with
+ASKED = "asked for"
+ALL = "all"  # `again` for every student
+REGRADES = "regrades"  # RESULTS_DIR/regrades: one numbered folder per regrade, and the one under way
+UNDER_WAY = "under-way"
 
 
-def _stamp(student: Student, settings: str) -> dict[str, str | None]:
-    """What a student's result is made from, kept with it so a rerun can tell it is still good: the
-    file graded and the sha256 of the bytes read from it (the ones graded, not a second read), or
-    the problem that left nothing to grade, and the settings."""
+def _stamp(student: Student) -> dict[str, str | None]:
+    """Which file a student's result is made from, kept with it: the file graded and the sha256 of the
+    bytes read from it (the ones graded, not a second read), or the problem that left nothing to grade.
+    The rest a result is made from is its provenance (gradekit.provenance)."""
     source = student.source
     file = source.path if source is not None and source.path is not None else student.path
-    return {
-        "student": student.name,
-        "file": str(file),
-        "sha256": source.sha256 if source else None,
-        "problem": student.problem,
-        "settings": settings,
-    }
+    return {"student": student.name, "file": str(file), "sha256": _sha256(student), "problem": student.problem}
 
 
-def _finished(out: Path, student: Student, stamp: dict[str, str | None], assignment: Assignment, feedback: str) -> bool:
+def _sha256(student: Student) -> str | None:
+    return student.source.sha256 if student.source is not None else None
+
+
+def _why_again(
+    out: Path, student: Student, stamp: dict[str, str | None], now: Provenance, feedback: str, again: Collection[str]
+) -> str | None:
+    """Why `student` is graded now; None when their result is kept from before."""
     try:
         data = _read(out / "results" / f"{student.name}.json")
-        names = [t.get("name") for t in data.get("tests", [])]
+        before = GradeResult.from_dict(data)
     except Exception:  # missing, cut short, or not a result: made again
-        return False
-    return (
-        data.get("batch") == stamp
-        and names == [p.name for p in assignment.properties]
-        and (out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}").is_file()
-    )
+        return NEW
+    if not (out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}").is_file():
+        return UNWRITTEN
+    if ALL in again or student.name in again:
+        return ASKED
+    if data["batch"] != stamp:
+        return "resubmitted"
+    return stale(before, now, _sha256(student))
+
+
+def _why_graded(reasons: list[str]) -> str:
+    """The account's tail: how many were graded now for each reason, the most common first."""
+    if not reasons:
+        return ""
+    counts = Counter(reasons).most_common()
+    return "; graded now: " + ", ".join(f"{n} {reason}" for reason, n in counts)
+
+
+def _keep_earlier(out: Path, students: list[Student]) -> dict[str, GradeResult]:
+    """The earlier results of a regrade, kept in RESULTS_DIR/regrades/under-way/earlier before any is
+    replaced, each as it was first found: a regrade interrupted and run again still compares with the
+    results from before it began. Every result kept there so far, by student."""
+    folder = out / REGRADES / UNDER_WAY / "earlier"
+    if students:
+        folder.mkdir(parents=True, exist_ok=True)
+    for student in students:
+        kept = folder / f"{student.name}.json"
+        if not kept.exists():
+            _write_atomic(kept, (out / "results" / f"{student.name}.json").read_text(encoding="utf-8"))
+    return _earlier(folder)
+
+
+def _earlier(folder: Path) -> dict[str, GradeResult]:
+    found = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        with suppress(Exception):  # one unreadable is left out of the comparison, not the grade
+            found[path.stem] = GradeResult.from_dict(_read(path))
+    return found
+
+
+def _explained(student: str, before: GradeResult, result: GradeResult) -> GradeResult:
+    """`result`, with the line that says why its score differs from `before`'s, where it does."""
+    regrade = compare(student, before, result)
+    return replace(result, regraded=regrade.line()) if regrade.changed else result
+
+
+def _regrade_report(out: Path, assignment: Assignment, graded: dict[str, GradeResult]) -> str:
+    """Once every student of a regrade is graded again: its report, in the regrade's folder, which is
+    numbered after the regrades before it; the account's tail naming it. Nothing without a regrade."""
+    under_way = out / REGRADES / UNDER_WAY
+    earlier = _earlier(under_way / "earlier")
+    if not under_way.is_dir():
+        return ""
+    regrades = [compare(name, before, graded[name]) for name, before in earlier.items() if name in graded]
+    title = f"{assignment.name} in {out}"
+    _write_atomic(under_way / "regrade.md", regrade_report.markdown(title, regrades))
+    _write_atomic(under_way / "regrade.csv", regrade_report.csv_text(regrades))
+    _write_atomic(under_way / "regrade.json", regrade_report.json_text(regrades))
+    numbers = [int(p.name) for p in (out / REGRADES).iterdir() if p.name.isdigit()]
+    done = out / REGRADES / str(max(numbers, default=0) + 1)
+    under_way.rename(done)
+    changed = sum(r.changed for r in regrades)
+    return f"; {changed} of {counted(len(regrades), 'score')} graded again changed: {done / 'regrade.md'}"
 
 
 def _read(path: Path) -> dict[str, Any]:

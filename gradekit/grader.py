@@ -18,6 +18,7 @@ from gradekit.diagnosis import diagnose
 from gradekit.errors import AssignmentError
 from gradekit.misconceptions import bank
 from gradekit.outcome import Outcome
+from gradekit.provenance import made
 from gradekit.result import Diagnosis, GradeResult, Status
 from gradekit.runner import VerdictMemory, run_all
 from gradekit.sandbox import Worker
@@ -26,7 +27,7 @@ from gradekit.session import Session
 from gradekit.source import Source
 from gradekit.source import read as read_source
 
-__all__ = ["grade", "unfinished"]
+__all__ = ["grade", "seed_named", "unfinished"]
 
 
 def grade(
@@ -104,6 +105,7 @@ def grade(
         diagnosis=diagnosis,
         seed_digest=_digest(config, seed),
         isolation=wall,
+        provenance=made(assignment, config, seed_named(config, seed), wall, read.sha256),
     )
 
 
@@ -120,6 +122,11 @@ def _shown(config: GradeConfig, seed: int) -> int | None:
 def _digest(config: GradeConfig, seed: int) -> str | None:
     """What names the course's own seed in a result instead (gradekit.course_seed); None for a public one."""
     return course_seed.digest(seed) if config.course_seed else None
+
+
+def seed_named(config: GradeConfig, seed: int) -> str:
+    """The seed as a result's provenance names it: the number, or the course's own seed's digest."""
+    return course_seed.digest(seed) if config.course_seed else str(seed)
 
 
 def _diagnosis(
@@ -149,14 +156,22 @@ def _public_check(assignment: Assignment) -> tuple[str, ...]:
     )
 
 
-def unfinished(path: Path, assignment: Assignment, config: GradeConfig, why: str) -> GradeResult:
+def unfinished(
+    path: Path, assignment: Assignment, config: GradeConfig, why: str, submission: str | None = None
+) -> GradeResult:
     """The result for a submission whose grading could not finish (its grader was stopped): every
-    property an error scoring 0, so it still has a full row wherever results are collected."""
+    property an error scoring 0, so it still has a full row wherever results are collected.
+    `submission` is the sha256 of the file's bytes, where they were read."""
     seed = config.seed_or(assignment.default_seed)
     outcomes = {p.name: Outcome(Status.ERROR, why) for p in assignment.properties}
-    tests = score(assignment, outcomes)
     return GradeResult(
-        assignment.name, str(path), _shown(config, seed), tests=tests, error=why, seed_digest=_digest(config, seed)
+        assignment.name,
+        str(path),
+        _shown(config, seed),
+        tests=score(assignment, outcomes),
+        error=why,
+        seed_digest=_digest(config, seed),
+        provenance=made(assignment, config, seed_named(config, seed), submission=submission),
     )
 
 

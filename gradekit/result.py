@@ -8,7 +8,7 @@ never be computed in two places. `to_dict` gives the JSON form documented in the
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -84,6 +84,41 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """What one result was made from (gradekit.provenance makes it and says what each part is).
+
+    `seed` is the seed as a result may show it: the number, or the digest of the course's own seed
+    (gradekit.course_seed), which no result holds. `submission` is the sha256 of the bytes graded and
+    `isolation` the wall they ran behind; None where there were none."""
+
+    gradekit: str
+    build: str  # digest of gradekit's own source: a change between releases shows too
+    python: str
+    libraries: dict[str, str]
+    assignment: str  # digest of the assignment's files but its solution and recordings
+    solution: str | None
+    properties: dict[str, dict[str, Any]]
+    seed: str
+    examples: int
+    options: str  # digest of the grade's other settings: budgets, limits, diagnosis
+    isolation: str | None = None
+    submission: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        """The provenance `to_dict` was made from; keys it does not know (a later gradekit's) are left."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+    def grading(self) -> Provenance:
+        """This provenance less what says how a grade went rather than what it was made from: the wall
+        it ran behind, which never changes a grade, and the submission, which is compared apart."""
+        return replace(self, isolation=None, submission=None)
+
+
+@dataclass(frozen=True)
 class GradeResult:
     assignment: str
     submission: str
@@ -107,6 +142,10 @@ class GradeResult:
     # The wall the submission's code ran behind (gradekit.sandbox.isolation): "bubblewrap", "landlock"
     # or "guard"; None where none ran it (a file that could not be read).
     isolation: str | None = None
+    # What the result was made from; None in results written before gradekit kept it.
+    provenance: Provenance | None = None
+    # Why the score differs from the one this submission was given before (a class regraded), in one line.
+    regraded: str | None = None
 
     @property
     def score(self) -> float:
@@ -140,6 +179,8 @@ class GradeResult:
             "diagnosis": [d.to_dict() for d in self.diagnosis],
             "seed_digest": self.seed_digest,
             "isolation": self.isolation,
+            "provenance": self.provenance.to_dict() if self.provenance is not None else None,
+            "regraded": self.regraded,
         }
 
     @classmethod
@@ -148,8 +189,8 @@ class GradeResult:
 
         `score` and `max_score` are not read (they are sums of the tests'), nor is any key `to_dict`
         does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
-        `function_lines`, `function_cells`, `diagnosis`, `seed_digest`, `isolation`) may be missing, as in
-        results written before them.
+        `function_lines`, `function_cells`, `diagnosis`, `seed_digest`, `isolation`, `provenance`,
+        `regraded`) may be missing, as in results written before them.
         """
         return cls(
             assignment=data["assignment"],
@@ -165,6 +206,8 @@ class GradeResult:
             diagnosis=tuple(Diagnosis.from_dict(d) for d in data.get("diagnosis", ())),
             seed_digest=data.get("seed_digest"),
             isolation=data.get("isolation"),
+            provenance=Provenance.from_dict(data["provenance"]) if data.get("provenance") else None,
+            regraded=data.get("regraded"),
         )
 
 

@@ -3,7 +3,9 @@
 For the course staff at a deadline: every student's file in SUBMISSIONS_DIR is graded, several at
 once, each in the OS sandbox (it refuses to grade without one unless given `--no-isolation`), and
 RESULTS_DIR gets each student's result and feedback, the gradebook, the class summary and its
-histogram. A rerun grades only the students not graded yet (see `gradekit.batch`). With `--dask
+histogram. A rerun keeps every result still made from what a grade would be made from now, grades
+the rest, and writes a regrade report for those graded again (see `gradekit.batch`); `--regrade
+STUDENT` (or `--regrade all`) grades students again on demand. With `--dask
 ADDRESS` the students are graded on a Dask cluster instead (see `gradekit.cluster`). The exit code is
 0 once everything is written; 2 for a RESULTS_DIR that is a file or SUBMISSIONS_DIR itself (whose
 results would be graded as students), refused before anyone is graded.
@@ -60,6 +62,13 @@ def add_parser(
         choices=("markdown", "text"),
         help="format of each student's feedback file (default %(default)s)",
     )
+    grade.add_argument(
+        "--regrade",
+        action="append",
+        default=[],
+        metavar="STUDENT",
+        help="grade STUDENT again whatever their result (repeatable; 'all' for every student)",
+    )
     seed_file_option(grade, "made there if missing (default: RESULTS_DIR/course-seed)")
     grade.set_defaults(run=run)
     return grade
@@ -94,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
             feedback=args.feedback,
             assignment_dirs=args.assignments,
             dask=client,
+            again=args.regrade,
         )
     print(summary, file=sys.stderr)
     return EXIT_PASSED

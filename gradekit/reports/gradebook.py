@@ -27,17 +27,17 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]]) -> str
         points = {t.name: t.score for t in result.tests}
         writer.writerow(
             [
-                _cell(student),
+                as_text(student),
                 f"{result.score:g}",
                 f"{result.max_score:g}",
                 *(f"{points.get(n, 0):g}" for n in names),
-                _cell(result.error or ""),
-                _cell("; ".join(f"{d.function}: {d.misconception}" for d in result.diagnosis)),
+                as_text(result.error or ""),
+                as_text("; ".join(f"{d.function}: {d.misconception}" for d in result.diagnosis)),
             ]
         )
     return buffer.getvalue()
 
 
-def _cell(text: str) -> str:
+def as_text(text: str) -> str:
     """Text a spreadsheet shows as text: a leading = + - @ would make it a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

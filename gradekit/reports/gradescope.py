@@ -2,7 +2,8 @@
 
 https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format: a top-level `score`,
 `execution_time` (seconds), `output` (which names the isolation the code ran under), visibility
-settings, `extra_data` ({"isolation": WALL}, where the result names one), and `tests`, one per
+settings, `extra_data` ({"isolation": WALL, "provenance": {...}}: the wall and what the result was
+made from, gradekit.provenance, where the result names them), and `tests`, one per
 property, each with `name`, `score`, `max_score`, `status` ("passed" or "failed"), `output` and
 `visibility`.
 Students see every test and its counterexample at once ("visible"); the autograder's own stdout,
@@ -53,9 +54,15 @@ def results(result: GradeResult) -> dict[str, Any]:
 
 
 def _extra_data(result: GradeResult) -> dict[str, Any]:
-    """The wall the code ran behind, as data Gradescope stores with the submission, for a course's
-    scripts; nothing where the result names none."""
-    return {} if result.isolation is None else {"extra_data": {"isolation": result.isolation}}
+    """The wall the code ran behind and what the result was made from (gradekit.provenance), as data
+    Gradescope stores with the submission, for a course's scripts and a regrade's explanation;
+    nothing where the result names neither."""
+    extra: dict[str, Any] = {}
+    if result.isolation is not None:
+        extra["isolation"] = result.isolation
+    if result.provenance is not None:
+        extra["provenance"] = result.provenance.to_dict()
+    return {"extra_data": extra} if extra else {}
 
 
 def _output(result: GradeResult) -> str:
@@ -64,6 +71,7 @@ def _output(result: GradeResult) -> str:
         score.append(f"Could not grade: {result.error}")
     wall = isolation(result)
     lines = walled(result, [], score, [wall] if wall else [])
+    lines += [result.regraded] if result.regraded else []
     lines += [f"Note: {note}" for note in result.notes]
     for diagnosis in result.diagnosis:
         lines += ["", *diagnosed(diagnosis)]

@@ -4,7 +4,8 @@ classname is the assignment and name the property, so CI dashboards group a clas
 assignment. A property that failed carries a <failure>, one that could not run or timed out an
 <error>; both hold the message in `message` and the counterexample, as the text report shows it, as
 text. The score, maximum and seed are suite properties (the course's own seed as `seed_digest`, its
-digest alone), as is `isolation`, the wall the code ran behind; what the code printed is <system-out>.
+digest alone), as are `isolation`, the wall the code ran behind, and what the result was made from
+(gradekit.provenance: versions and digests); what the code printed is <system-out>.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from gradekit.reports.text import details, diagnosed
+from gradekit.reports.text import details, diagnosed, made_from
 from gradekit.result import GradeResult, Status
 
 # Characters XML 1.0 cannot hold at all; student output may contain any of them.
@@ -43,6 +44,7 @@ def render(result: GradeResult) -> str:
     ]
     shown += [("seed", str(result.seed))] if result.seed_digest is None else [("seed_digest", result.seed_digest)]
     shown += [("isolation", result.isolation)] if result.isolation is not None else []
+    shown += made_from(result)
     shown += [("error", result.error)] if result.error else []
     shown += [("note", note) for note in result.notes]
     shown += [("known_mistake", " ".join(line.strip() for line in diagnosed(d))) for d in result.diagnosis]

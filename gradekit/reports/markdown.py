@@ -32,6 +32,7 @@ def render(result: GradeResult) -> str:
     out = walled(
         result, [f"# gradekit: {escape(result.submission)} ({escape(result.assignment)})"], score, _wall(result)
     )
+    out += ["", escape(result.regraded)] if result.regraded else []
     if result.notes:
         out += ["", "## Notes", ""]
         out += [f"- {escape(note)}" for note in result.notes]

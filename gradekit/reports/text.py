@@ -23,6 +23,7 @@ def render(result: GradeResult) -> str:
         score.append(f"{passed} of {_properties(len(result.tests))} passed ({named_seed(result)})")
     wall = isolation(result)
     lines = walled(result, [f"gradekit: {result.submission} ({result.assignment})"], score, [wall] if wall else [])
+    lines += [result.regraded] if result.regraded else []
     lines += _notes(result)
     if result.error:
         return "\n".join(lines) + "\n"
@@ -58,6 +59,19 @@ def isolation(result: GradeResult) -> str | None:
         return None
     what = WALLS.get(result.isolation)
     return f"Isolation: {result.isolation}" + (f" ({what})" if what else "")
+
+
+def made_from(result: GradeResult) -> list[tuple[str, str]]:
+    """What the result was made from (gradekit.provenance), as (name, value) pairs for formats that
+    list them: nothing for a result written before results kept it."""
+    made = result.provenance
+    if made is None:
+        return []
+    pairs = [("gradekit", f"{made.gradekit} (build {made.build})"), ("python", made.python)]
+    pairs += sorted(made.libraries.items())
+    pairs += [("assignment_digest", made.assignment), ("solution_digest", made.solution or "none")]
+    pairs += [("examples", str(made.examples)), ("options_digest", made.options)]
+    return pairs + ([("submission_sha256", made.submission)] if made.submission else [])
 
 
 def walled(result: GradeResult, title: list[str], score: list[str], wall: list[str]) -> list[str]:
