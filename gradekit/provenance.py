@@ -73,7 +73,12 @@ def property_parts(prop: Property, assignment: Assignment, config: GradeConfig) 
     if worked is not None:
         answers = assignment.worked_answers.get(prop.name)
         cases = _digest(json.dumps([worked.function, worked.cases, answers], default=repr))
-        return {"code": cases, "strategy": cases, "tolerance": [repr(worked.rtol), repr(worked.atol)], **values}
+        return {
+            "code": cases,
+            "strategy": cases,
+            "tolerance": [f"rtol={worked.rtol!r}", f"atol={worked.atol!r}"],
+            **values,
+        }
     parts = _source_parts(prop.body)
     return {**parts, "tolerance": list(parts["tolerance"]), **values}  # copies: the cached parts stay as made
 

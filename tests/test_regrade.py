@@ -81,6 +81,14 @@ def test_each_kind_of_change_to_a_property_changes_its_own_part_alone(course):
     assert parts(course)[MATCHES] == code
 
 
+def test_a_worked_examples_tolerance_is_its_tolerance_alone(course):
+    before = parts(course)["log_softmax_on_worked_examples"]
+    public = course / "label_smoothing" / "public.py"
+    public.write_text(public.read_text().replace("    points=2,\n", "    points=2,\n    rtol=1e-6,\n"))
+    after = parts(course)["log_softmax_on_worked_examples"]
+    assert changed(before, after) == {"tolerance"} and after["tolerance"] == ["rtol=1e-06", "atol=1e-12"]
+
+
 def test_a_helper_the_property_uses_is_part_of_its_code(course):
     edit(
         course,
