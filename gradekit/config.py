@@ -29,9 +29,9 @@ class Limits:
     for a CPU is left out, so a verdict is the same on an idle machine and a busy one (wall-clock
     time where /proc cannot tell, off Linux). `cpu_seconds` bounds the CPU time of one worker over its
     whole life, every thread together, as a hard limit the kernel keeps.
-    `memory_bytes` bounds everything a worker holds in memory: its address space, and its private
-    folder (`folder_bytes` of it, in at most `folder_files` entries), which in bubblewrap is a tmpfs
-    in memory; each file it writes holds at most `file_bytes`.
+    `memory_bytes` bounds a worker's address space. Its private folder, a folder on the grader's disk
+    kept for the submission's whole grade, holds at most `folder_bytes` in at most `folder_files`
+    entries, and each file it writes at most `file_bytes`.
     `run_as` names the user the worker runs as (the grader must be root to switch; None: its own user).
     `reply_bytes` caps one reply and `replies_bytes` everything one submission's workers send: the
     largest honest answer (a gradient over a vocabulary of 10,000) fits in one reply many times over.
