@@ -261,12 +261,12 @@ def _import_package(folder: Path) -> ModuleType:
     """The folder as a package of its own, so properties.py can say `from .solution import ...`.
 
     The name carries a hash of the folder's path, so two folders with one name stay two assignments,
-    and one of its Python files' sizes and times, so an assignment edited since this process loaded it
-    is loaded as it is now (what is graded is what its provenance names).
+    and one of its Python files' contents, so an assignment edited since this process loaded it is
+    loaded as it is now (what is graded is what its provenance names).
     """
     folder = folder.resolve()
-    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.py"))
-    stamp = f"{zlib.crc32(str(folder).encode()):08x}_{zlib.crc32(repr(files).encode()):08x}"
+    contents = zlib.crc32(b"".join(p.name.encode() + b"\0" + p.read_bytes() for p in sorted(folder.glob("*.py"))))
+    stamp = f"{zlib.crc32(str(folder).encode()):08x}_{contents:08x}"
     name = f"gradekit_assignment_{folder.name}_{stamp}"
     if name in sys.modules:
         return sys.modules[name]

@@ -53,16 +53,23 @@ def made(
         build=_build(),
         python=platform.python_version(),
         libraries={name: _version(name) for name in LIBRARIES},
-        assignment=_assignment_digest(assignment.folder, assignment.solution, _stats(assignment)),
+        assignment=_assignment_digest(assignment),
         solution=_file_digest(assignment.solution) if assignment.solution is not None else None,
         properties={p.name: property_parts(p, assignment, config) for p in assignment.properties},
         seed=seed,
         examples=config.max_examples,
-        # The shortcuts are left out: with them or without, a grade is the same (tests/test_speed_off.py).
-        options=_digest(repr(replace(config, seed=None, max_examples=0, shortcuts=True))),
+        options=_options(config),
         isolation=isolation,
         submission=submission,
     )
+
+
+def _options(config: GradeConfig) -> str:
+    """The digest of what else a grade is made from. Left out: the seed and examples (kept apart), the
+    shortcuts (a grade is the same without them, tests/test_speed_off.py), and the wall asked for and
+    the user run as (a grade is the same behind every wall, tests/test_banks.py)."""
+    limits = replace(config.limits, isolation="auto", run_as=None)
+    return _digest(repr(replace(config, seed=None, max_examples=0, shortcuts=True, limits=limits)))
 
 
 def property_parts(prop: Property, assignment: Assignment, config: GradeConfig) -> dict[str, Any]:
@@ -88,9 +95,7 @@ def _source_parts(body: Any) -> dict[str, Any]:
     """`code`, `strategy` and `tolerance` of a property's function, read from its module's source; its
     compiled code where the source cannot be read."""
     try:
-        path = Path(inspect.getsourcefile(body) or "")
-        status = path.stat()
-        tree = _module_tree(path, status.st_size, status.st_mtime_ns)
+        tree = _module_tree(Path(inspect.getsourcefile(body) or "").read_text(encoding="utf-8"))
     except (OSError, TypeError, SyntaxError, ValueError):
         tree = None
     node = _function(tree, body.__name__) if tree is not None else None
@@ -110,9 +115,9 @@ def _source_parts(body: Any) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=32)
-def _module_tree(path: Path, size: int, changed: int) -> ast.Module:
-    """The syntax tree of the module at `path`, as it is at that size and time."""
-    return ast.parse(path.read_text(encoding="utf-8"))
+def _module_tree(source: str) -> ast.Module:
+    """The syntax tree of a module's source, parsed once per source."""
+    return ast.parse(source)
 
 
 def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
@@ -175,24 +180,15 @@ def _dumped(nodes: list[Any]) -> str:
     return "\n".join(ast.dump(n, include_attributes=False) for n in nodes)
 
 
-def _stats(assignment: Assignment) -> tuple[tuple[str, int, int], ...]:
-    """What the assignment's digest is cached by: its files, their sizes and times."""
-    found = []
-    for path in assignment.files():
-        status = path.stat()
-        found.append((str(path), status.st_size, status.st_mtime_ns))
-    return tuple(found)
-
-
-@functools.lru_cache(maxsize=16)
-def _assignment_digest(folder: Path, solution: Path | None, stats: tuple[tuple[str, int, int], ...]) -> str:
+def _assignment_digest(assignment: Assignment) -> str:
     """The digest of the assignment's files, by their names within it, less its solution (named apart)
-    and its recordings (which make a grade faster, never different)."""
+    and its recordings (which make a grade faster, never different). Read each time: an edit made
+    within the file system's timestamp granularity, of the same size, still shows."""
+    solution = assignment.solution.resolve() if assignment.solution is not None else None
     digest = hashlib.sha256()
-    for name, _, _ in stats:
-        path = Path(name)
-        relative = path.relative_to(folder)
-        if relative.parts[0] == CARRIED or (solution is not None and path.resolve() == solution.resolve()):
+    for path in assignment.files():
+        relative = path.relative_to(assignment.folder)
+        if relative.parts[0] == CARRIED or path.resolve() == solution:
             continue
         digest.update(f"{relative.as_posix()}\0".encode() + path.read_bytes() + b"\0")
     return digest.hexdigest()[:DIGEST]
