@@ -525,7 +525,7 @@ def _serve(
 
 
 NEW = "new"  # a student with no result yet
-UNWRITTEN = "not written"  # a result whose report could not be written: no grade to compare with
+UNWRITTEN = "with no report written"  # a writer failed: no grade to compare with
 ASKED = "asked for"
 ALL = "all"  # `again` for every student
 REGRADES = "regrades"  # RESULTS_DIR/regrades: one numbered folder per regrade, and the one under way

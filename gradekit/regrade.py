@@ -82,7 +82,7 @@ class Regrade:
 
 def stale(before: GradeResult, now: Provenance, submission: str | None) -> str | None:
     """Why `before` cannot stand for a grade made now of the bytes whose sha256 is `submission` under
-    `now`; None when it can."""
+    `now`, in words that follow a count ("3 made under another assignment"); None when it can."""
     made = before.provenance
     if made is None:
         return "made before results kept what they were made from"
@@ -92,18 +92,18 @@ def stale(before: GradeResult, now: Provenance, submission: str | None) -> str |
     if then == current:
         return None
     for field, why in (
-        ("assignment", "the assignment changed"),
-        ("solution", "the solution changed"),
-        ("properties", "the assignment changed"),
-        ("seed", "the seed changed"),
-        ("examples", "the number of examples changed"),
-        ("options", "the options changed"),
-        ("gradekit", "gradekit changed"),
-        ("build", "gradekit changed"),
+        ("assignment", "made under another assignment"),
+        ("properties", "made under another assignment"),
+        ("solution", "made under another solution"),
+        ("seed", "made with another seed"),
+        ("examples", "made with another number of examples"),
+        ("options", "made with other options"),
+        ("gradekit", "made by another gradekit"),
+        ("build", "made by another gradekit"),
     ):
         if getattr(then, field) != getattr(current, field):
             return why
-    return "a library or Python changed"
+    return "made with another library or Python"
 
 
 def compare(student: str, before: GradeResult, after: GradeResult) -> Regrade:

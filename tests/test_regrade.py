@@ -155,7 +155,7 @@ def test_a_class_graded_again_after_each_kind_of_change_names_who_changed_and_wh
         '"log_softmax differs from the solution", rtol=1e-5, scale',
     )
     account = grade_class(submissions, course, out)
-    assert "(3 graded now, 0 kept from before)" in account and "3 the assignment changed" in account
+    assert "(3 graded now, 0 kept from before)" in account and "3 made under another assignment" in account
     folder, report = latest_report(out)
     assert folder.name == "1" and report["regraded"] == 3 and report["unchanged"] == 2
     assert causes_by_student(report) == {"off": {"the tolerance"}}
@@ -179,7 +179,7 @@ def test_a_class_graded_again_after_each_kind_of_change_names_who_changed_and_wh
 
     account = grade_class(submissions, course, out, replace(FAST, seed=2))
     _, report = latest_report(out)
-    assert "3 the seed changed" in account and report["regraded"] == 3 and report["changed"] == []
+    assert "3 made with another seed" in account and report["regraded"] == 3 and report["changed"] == []
 
     shutil.copy(course / "label_smoothing" / "solution.py", submissions / "off.py")
     account = grade_class(submissions, course, out, replace(FAST, seed=2))
