@@ -26,15 +26,12 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from gradekit.errors import CallTimedOut, InvalidProperty, PropertyFailure, TimedOutEarlier, TooSlow
 from gradekit.precision import FLOAT32_CAUSE, FLOAT32_MAX, is_float32, tolerances
-
-if TYPE_CHECKING:
-    from gradekit.calls import Reply
 
 __all__ = [
     "Property",
@@ -139,6 +136,19 @@ def prop(
         )
 
     return decorate
+
+
+class Reply:
+    """What one call returned (as plain data), its arguments as the call left them when asked for,
+    and the type the assignment declares the function returns: made by the grade's calls
+    (gradekit.calls), read by the properties through `call`."""
+
+    __slots__ = ("args_after", "declared", "returned")
+
+    def __init__(self, returned: Any, args_after: list[Any] | None, declared: Any) -> None:
+        self.returned = returned
+        self.args_after = args_after
+        self.declared = declared
 
 
 def call(sub: Any, function: str, *args: Any, want_args: bool = False) -> Reply:

@@ -81,11 +81,12 @@ from gradekit.errors import HostFailure, UsageError
 from gradekit.grader import grade, seed_named, unfinished
 from gradekit.misconceptions import bank
 from gradekit.provenance import made
+from gradekit.recording import recorded
 from gradekit.regrade import compare, stale
 from gradekit.reports import WRITERS, class_summary, gradebook
 from gradekit.reports import regrade as regrade_report
 from gradekit.result import GradeResult, Provenance
-from gradekit.runner import VerdictMemory, recorded
+from gradekit.runner import VerdictMemory
 from gradekit.sandbox.process import forked_workers, probe
 from gradekit.sandbox.stops import stops_kept, uninterrupted
 from gradekit.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read, refused

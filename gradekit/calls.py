@@ -16,6 +16,7 @@ import json
 from typing import Any, Protocol
 
 from gradekit import course_terms
+from gradekit.authoring import Reply
 from gradekit.config import MIB
 from gradekit.declared_types import coerce
 from gradekit.errors import (
@@ -135,18 +136,6 @@ class Answers:
 
 def _key(function: str, encoded_args: str) -> bytes:
     return hashlib.sha256(f"{function}{encoded_args}".encode()).digest()[:16]
-
-
-class Reply:
-    """What one call returned (as plain data), its arguments as the call left them when asked for,
-    and the type the assignment declares the function returns."""
-
-    __slots__ = ("args_after", "declared", "returned")
-
-    def __init__(self, returned: Any, args_after: list[Any] | None, declared: Any) -> None:
-        self.returned = returned
-        self.args_after = args_after
-        self.declared = declared
 
 
 class Calls:

@@ -6,11 +6,10 @@ every limit can be changed from the command line with `dataclasses.replace`.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import gradekit.assignments
 
 ASSIGNMENTS_VARIABLE = "GRADEKIT_ASSIGNMENTS"
 # The thread counts of NumPy's BLAS: one each, for the grader (`cli.one_blas_thread`) and its workers.
@@ -89,5 +88,8 @@ def search_path(extra: list[str] | None = None) -> list[Path]:
 
 
 def built_in_folder() -> Path:
-    """The folder of the assignments gradekit ships, last on every search path."""
-    return Path(gradekit.assignments.__file__).resolve().parent
+    """The folder of the assignments gradekit ships, last on every search path: found from the package's
+    spec, without importing the assignments, which import the vocabulary this module is part of."""
+    spec = importlib.util.find_spec("gradekit.assignments")
+    assert spec is not None and spec.submodule_search_locations is not None, "gradekit ships its assignments"
+    return Path(next(iter(spec.submodule_search_locations))).resolve()

@@ -19,6 +19,7 @@ from gradekit.errors import AssignmentError
 from gradekit.misconceptions import bank
 from gradekit.outcome import Outcome
 from gradekit.provenance import made
+from gradekit.recording import recorded
 from gradekit.result import Diagnosis, GradeResult, Status
 from gradekit.runner import VerdictMemory, run_all
 from gradekit.sandbox import Worker
@@ -77,7 +78,11 @@ def grade(
         if problem is not None:
             outcomes = {p.name: Outcome(Status.ERROR, problem) for p in assignment.properties}
         else:
-            outcomes = run_all(assignment, session, config, seed, budget, memory)
+            # Recording is the grader's own work: no budget of the student's pays for it.
+            replay = (
+                budget.excluding(lambda: recorded(assignment, seed, config.max_examples)) if config.shortcuts else None
+            )
+            outcomes = run_all(assignment, session, config, seed, budget, memory, replay)
         output, defined = session.output(), dict(session.defined)
         notes = (*read.notes, *session.notes, *unsandboxed, *_public_check(assignment))
         wall = _wall(worker)

@@ -79,10 +79,10 @@ chmod 600 __SEED_FILE__
 # once, so every submission replays them and is diagnosed against them.
 /opt/gradekit/bin/python - <<'PYTHON'
 from pathlib import Path
-from gradekit import assignment, course_seed, misconceptions, runner
+from gradekit import assignment, course_seed, misconceptions, recording
 from gradekit.config import GradeConfig, Limits
 chosen = assignment.load(__ASSIGNMENT_PY__, __EXTRA_PY__)
-runner.recorded(chosen, course_seed.read(Path(__SEED_FILE_PY__)), GradeConfig.max_examples)
+recording.recorded(chosen, course_seed.read(Path(__SEED_FILE_PY__)), GradeConfig.max_examples)
 misconceptions.bank(chosen, Limits(), __EXTRA_PY__)
 PYTHON
 # The user the student's code runs as, and the wall it would run behind here, for the build's log.

@@ -45,7 +45,7 @@ from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.precision import floats, is_float32, tolerances
-from gradekit.runner import recorded, shipped
+from gradekit.recording import recorded, shipped
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers
 from gradekit.sandbox.worker import decode, encode

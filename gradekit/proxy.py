@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gradekit.calls import Calls, Reply
+from gradekit.authoring import Reply
+from gradekit.calls import Calls
 from gradekit.result import Call
 
 

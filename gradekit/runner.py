@@ -19,7 +19,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -45,10 +44,9 @@ from gradekit.hypothesis_pins import set_run_settings, stop_collecting_local_con
 from gradekit.outcome import Outcome
 from gradekit.proxy import StudentFunctions
 from gradekit.result import Call, Counterexample, Status
-from gradekit.sandbox.worker import decode, encode
-from gradekit.session import Session, Trusted
+from gradekit.session import Session
 
-__all__ = ["Example", "Trial", "VerdictMemory", "record", "recorded", "run_all", "run_property", "ship", "shipped"]
+__all__ = ["Example", "Trial", "VerdictMemory", "examples_for", "parameters", "returns", "run_all", "run_property"]
 
 VerdictMemory = speed.Memory  # what a class grader hands each grade, so answers alike are graded once
 WALL_FACTOR = 5.0  # a property's wall-clock backstop, in CPU budgets
@@ -102,18 +100,14 @@ def run_all(
     seed: int,
     budget: Budget,
     memory: VerdictMemory | None = None,
+    replay: speed.Recorded | None = None,
 ) -> dict[str, Outcome]:
     """The outcome of every property of `assignment` for the submission loaded in `session`, within
-    what is left of the grade's `budget`."""
+    what is left of the grade's `budget`; `replay` holds the examples recorded against the solution
+    (gradekit.recording), None when shortcuts are off."""
     answers = Answers()
-    # Recording is the grader's own work: no budget of the student's pays for it.
-    replay = (
-        budget.excluding(lambda: speed.recorded_inputs(assignment, seed, config.max_examples, record))
-        if config.shortcuts
-        else None
-    )
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
-    calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
+    calls = Calls(session, shortcuts.replies, answers, returns(assignment), parameters(assignment))
     outcomes: dict[str, Outcome] = {}
     ordered = sorted(assignment.properties, key=lambda p: p.scale)  # stable: correctness first
     for index, prop in enumerate(ordered):
@@ -123,7 +117,7 @@ def run_all(
             outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {budget.seconds:g} s budget")
         elif outcome is None:
             allowed = min(config.property_budget, remaining)
-            count = _count(prop, config.max_examples)
+            count = examples_for(prop, config.max_examples)
             # Only what a grade reads ahead depends on the property expected next, never a verdict.
             following = next((p for p in ordered[index + 1 :] if _not_run(p, outcomes, session) is None), None)
             outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following)
@@ -199,51 +193,11 @@ def run_property(
     return outcome, trial
 
 
-def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:
-    """Run every property under Hypothesis against the solution, in this process; keep the inputs and
-    calls of those it passes (see gradekit.speed.recorded). A student build, without a solution,
-    records nothing."""
-    if assignment.solution is None:
-        return {}
-    session = Session(Trusted(assignment.solution, assignment.harness), "", assignment.solution.name)
-    session.defined = dict.fromkeys([*assignment.functions, *assignment.harness_functions])
-    answers = Answers()
-    shortcuts = speed.Shortcuts(session, answers)
-    calls = Calls(session, shortcuts.replies, answers, _returns(assignment), _parameters(assignment))
-    properties: speed.Recorded = {}
-    for prop in assignment.properties:
-        outcome, trial = run_property(prop, calls, shortcuts, seed, _count(prop, max_examples), float("inf"))
-        if outcome.status is Status.PASSED:
-            try:
-                inputs = decode(encode(trial.seen))  # as a replay will read them back
-            except TypeError:
-                continue  # inputs that are not plain data (st.data(), objects) are drawn live
-            properties[prop.name] = {"inputs": inputs, "calls": [list(e[:3]) for e in calls.transcript]}
-    return properties
-
-
-def recorded(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:
-    """The recorded inputs of the assignment's properties, from the cache or recorded now: a class grade
-    and a Gradescope bundle ask for them ahead, so no grader records them itself."""
-    return speed.recorded_inputs(assignment, seed, max_examples, record)
-
-
-def ship(assignment: Assignment) -> Path:
-    """Record the assignment's inputs at its default seed and example count into the assignment's own
-    folder (gradekit.speed.recorded), so a machine with the same versions never records them."""
-    return speed.ship(assignment, assignment.default_seed, GradeConfig().max_examples, record)
-
-
-def shipped(assignment: Assignment) -> Path:
-    """Where `ship` writes the assignment's recording for this machine's versions."""
-    return speed.shipped_path(assignment, assignment.default_seed, GradeConfig().max_examples)
-
-
-def _returns(assignment: Assignment) -> dict[str, Any]:
+def returns(assignment: Assignment) -> dict[str, Any]:
     return {name: spec.returns for name, spec in _callables(assignment).items()}
 
 
-def _parameters(assignment: Assignment) -> dict[str, tuple[str, ...]]:
+def parameters(assignment: Assignment) -> dict[str, tuple[str, ...]]:
     return {name: spec.parameters for name, spec in _callables(assignment).items()}
 
 
@@ -252,7 +206,7 @@ def _callables(assignment: Assignment) -> dict[str, Any]:
     return {**assignment.functions, **assignment.harness_functions}
 
 
-def _count(prop: Property, max_examples: int) -> int:
+def examples_for(prop: Property, max_examples: int) -> int:
     return min(max_examples, prop.max_examples or max_examples)
 
 

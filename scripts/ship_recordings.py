@@ -13,7 +13,7 @@ them. Any machine may ship; one file per assignment is shipped, for the machine 
 
 from __future__ import annotations
 
-from gradekit import assignment, kept_files, misconceptions, runner
+from gradekit import assignment, kept_files, misconceptions, recording
 from gradekit.config import Limits
 
 
@@ -22,7 +22,7 @@ def main() -> None:
         built_in = assignment.load_folder(folder)
         if not built_in.built_in:
             continue
-        for path in (runner.ship(built_in), misconceptions.carry(built_in, Limits())):
+        for path in (recording.ship(built_in), misconceptions.carry(built_in, Limits())):
             print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     print(f"for this machine's floating-point results, fingerprint {kept_files.fingerprint()}")
 

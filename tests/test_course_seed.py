@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import course_seed, grader, runner
+from gradekit import course_seed, grader, recording
 from gradekit.assignment import Assignment
 from gradekit.cli import EXIT_USAGE, main, parse
 from gradekit.config import GradeConfig
@@ -47,7 +47,7 @@ def lookup_table(chosen: Assignment, seed: int) -> str:
     solution = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(solution)
     answers = {}
-    for recorded in runner.recorded(chosen, seed, EXAMPLES).values():
+    for recorded in recording.recorded(chosen, seed, EXAMPLES).values():
         for function, encoded, _ in recorded["calls"]:
             arguments = decode(encoded)
             key = hashlib.sha256(repr([function, arguments]).encode()).hexdigest()[:16]
@@ -131,9 +131,9 @@ def test_the_same_seed_file_gives_the_same_report_twice(tmp_path):
 
 def test_a_128_bit_seed_is_recorded_and_replayed_as_hypothesis_draws_it(cross_entropy):
     chosen = replace(cross_entropy, properties=cross_entropy.properties[:6])
-    recorded = runner.recorded(chosen, SEED, EXAMPLES)
+    recorded = recording.recorded(chosen, SEED, EXAMPLES)
     assert set(recorded) == {p.name for p in chosen.properties}
-    assert recorded == runner.recorded(chosen, SEED, EXAMPLES) != runner.recorded(chosen, SEED + 1, EXAMPLES)
+    assert recorded == recording.recorded(chosen, SEED, EXAMPLES) != recording.recorded(chosen, SEED + 1, EXAMPLES)
     config = GradeConfig(seed=SEED, course_seed=True, max_examples=EXAMPLES)
     replayed, drawn = grade(BUGGY, chosen, config), grade(BUGGY, chosen, replace(config, shortcuts=False))
     assert without_timings(replayed.to_dict()) == without_timings(drawn.to_dict())

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import gradekit.speed.recorded as examples
-from gradekit import assignment, kept_files, runner
+from gradekit import assignment, kept_files, recording, runner
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 
@@ -31,7 +31,7 @@ LIMIT = 60  # seconds for a child to start, import and record; a load that waits
 LOAD = """
 import os, pickle, resource, sys
 import gradekit.speed.recorded as examples
-from gradekit import assignment, runner
+from gradekit import assignment, recording
 
 # Room for a recording, not for reading /dev/zero or a huge file into memory.
 try:
@@ -40,7 +40,7 @@ try:
     resource.setrlimit(resource.RLIMIT_AS, (room, room))
 except (OSError, ValueError):
     pass
-recorded = runner.recorded(assignment.load("cross_entropy"), int(sys.argv[1]), int(sys.argv[2]))
+recorded = recording.recorded(assignment.load("cross_entropy"), int(sys.argv[1]), int(sys.argv[2]))
 sys.stdout.buffer.write(pickle.dumps(recorded))
 """
 
@@ -51,7 +51,7 @@ def fresh(tmp_path_factory) -> tuple[str, bytes, examples.Recorded]:
     folder = tmp_path_factory.mktemp("fresh-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GRADEKIT_CACHE", str(folder))
-        recorded = runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES)
+        recorded = recording.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES)
     (cached,) = folder.glob("cross_entropy-*")
     return cached.name, cached.read_bytes(), recorded
 
@@ -144,7 +144,7 @@ def test_a_file_past_the_bound_is_never_read(fresh, cache, monkeypatch):
     huge.rename(cache / name)
     read = []
     monkeypatch.setattr(kept_files, "unsealed", lambda data: read.append(len(data)))
-    assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
+    assert recording.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
     assert read == []
 
 
@@ -159,7 +159,7 @@ def test_a_folder_under_another_version_s_name_is_left_alone(fresh, cache):
 def test_a_cache_that_cannot_be_written_leaves_no_temporary_file(fresh, cache):
     name, _, recorded = fresh
     (cache / name).mkdir()  # os.replace cannot put a file over a folder
-    assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
+    assert recording.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
     assert [p.name for p in cache.iterdir()] == [name]
 
 
@@ -178,7 +178,7 @@ def test_an_honest_cache_file_is_read_not_recorded_again(fresh, cache, monkeypat
     (cache / name).write_bytes(whole)
     monkeypatch.setattr(runner, "record", lambda *args: pytest.fail("recorded again"))
     kept_files._read.clear()
-    assert runner.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
+    assert recording.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
 
 
 def test_recording_is_announced_and_no_budget_of_the_students_pays_for_it(tmp_path, monkeypatch, capsys):
@@ -190,8 +190,8 @@ def test_recording_is_announced_and_no_budget_of_the_students_pays_for_it(tmp_pa
         time.sleep(RECORDING_SECONDS)
         return real_record(*args)
 
-    real_record = runner.record
-    monkeypatch.setattr(runner, "record", slow_record)
+    real_record = recording.record
+    monkeypatch.setattr(recording, "record", slow_record)
     config = GradeConfig(max_examples=10, check_budget=RECORDING_SECONDS - 1)
     result = grade(ROOT / "examples" / "submission.py", assignment.load("cross_entropy"), config)
     assert result.score == result.max_score, [t.message for t in result.tests if t.score < t.max_score]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, kept_files, runner, strategies
+from gradekit import assignment, kept_files, recording, strategies
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.result import Status
@@ -165,9 +165,9 @@ RECORD = """
 import json, sys
 sys.path.insert(0, {folder!r})
 {extra}
-from gradekit import assignment, runner
+from gradekit import assignment, recording, runner
 from gradekit.sandbox.worker import encode
-recorded = runner.record(assignment.load("cross_entropy"), 5, 15)
+recorded = recording.record(assignment.load("cross_entropy"), 5, 15)
 print(encode({{k: v["inputs"] for k, v in recorded.items()}}))
 """
 
@@ -301,7 +301,7 @@ NEEDS_THE_FULL_COUNT = {
 @pytest.mark.parametrize("name", sorted(NEEDS_THE_FULL_COUNT))
 def test_correctness_properties_run_30_examples_where_the_bank_needs_no_more(name):
     chosen = assignment.load(name)
-    inputs = runner.recorded(chosen, chosen.default_seed, GradeConfig().max_examples)
+    inputs = recording.recorded(chosen, chosen.default_seed, GradeConfig().max_examples)
     counts = {p.name: len(inputs[p.name]["inputs"]) for p in chosen.properties if not p.scale}
     full = NEEDS_THE_FULL_COUNT[name]
     assert {prop for prop, count in counts.items() if count == 100} == full
@@ -318,7 +318,7 @@ def test_a_max_examples_below_a_propertys_own_count_wins(cross_entropy):
 def test_each_scale_property_runs_one_example_at_the_largest_size(name):
     chosen = assignment.load(name)
     scale = [p for p in chosen.properties if p.scale]
-    inputs = runner.recorded(chosen, chosen.default_seed, GradeConfig().max_examples)
+    inputs = recording.recorded(chosen, chosen.default_seed, GradeConfig().max_examples)
     assert {p.name for p in scale} <= set(LARGEST)
     for prop in scale:
         (example,) = inputs[prop.name]["inputs"]

@@ -27,7 +27,7 @@ import numpy
 import yaml
 
 import gradekit
-from gradekit import assignment, kept_files, runner
+from gradekit import assignment, kept_files, recording
 from gradekit.cli import main
 from gradekit.github_workflow import WORKFLOW
 
@@ -127,7 +127,7 @@ def test_the_default_workflow_installs_the_written_wheel_and_grades_on_a_bare_ru
     properties = len(assignment.load("cross_entropy").properties)
     assert (repo / "gradekit-junit.xml").read_text().count("<testcase ") == properties
     cache = cache_step(repo, env)
-    shipped = runner.shipped(assignment.load("cross_entropy"))  # the wheel carries it: read where it was made alike
+    shipped = recording.shipped(assignment.load("cross_entropy"))  # the wheel carries it: read where it was made alike
     made_here = kept_files.unsealed(zlib.decompress(shipped.read_bytes()))["fingerprint"] == kept_files.fingerprint()
     assert ("recording examples" not in step(done, "Grade (").stderr) == made_here
     carried = shipped.with_suffix(".marshal").name

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gradekit import runner
+from gradekit import recording
 from gradekit.calls import Answers, Calls
 from gradekit.config import GradeConfig
 from gradekit.errors import Unrepeatable
@@ -194,8 +194,8 @@ def test_an_arguments_digest_tells_apart_what_encoding_tells_apart():
 
 
 def test_every_recorded_digest_is_of_arguments_that_encode_back_to_the_recorded_text(cross_entropy):
-    recording = runner.recorded(cross_entropy, cross_entropy.default_seed, GradeConfig().max_examples)
-    pairs = [(d, c[1]) for p in recording.values() for d, c in zip(p["digests"], p["calls"])]
+    recorded = recording.recorded(cross_entropy, cross_entropy.default_seed, GradeConfig().max_examples)
+    pairs = [(d, c[1]) for p in recorded.values() for d, c in zip(p["digests"], p["calls"])]
     assert sum(d is not None for d, _ in pairs) > 0.9 * len(pairs)
     for digest, encoded in pairs:
         if digest is not None:

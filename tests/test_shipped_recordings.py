@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import gradekit.speed.recorded as recorded
-from gradekit import assignment, kept_files, misconceptions, runner
+from gradekit import assignment, kept_files, misconceptions, recording
 from gradekit.config import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,12 +44,12 @@ TRAINING_STEP_FILES = [*STATEFUL, "known_right/numpy_vectorised.py"]
 @pytest.mark.parametrize("name", NAMES)
 def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, capsys):
     built_in = assignment.load(name)
-    path = runner.shipped(built_in)
+    path = recording.shipped(built_in)
     assert path.is_file(), f"{name} carries no recording for its sources and versions: {STALE}"
     carried = misconceptions.carried(built_in)
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, carried.name])  # none of an older key
     stored = _carried(path)
-    fresh = runner.record(built_in, built_in.default_seed, 100)
+    fresh = recording.record(built_in, built_in.default_seed, 100)
     if not _made_here(stored):
         monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
         capsys.readouterr()
@@ -103,19 +103,19 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     submission = ROOT / "examples" / "buggy_submission.py"
     first = _check(submission, tmp_path / "empty")
     built_in = assignment.load("cross_entropy")
-    shipped = [runner.shipped(built_in), misconceptions.carried(built_in)]
+    shipped = [recording.shipped(built_in), misconceptions.carried(built_in)]
     read = all(_made_here(_carried(path)) for path in shipped)
     assert ("recording examples" not in first.stderr) == read, first.stderr
     if read:
         carried = [zlib.decompress(path.read_bytes()) for path in shipped]
         assert sorted(p.read_bytes() for p in (tmp_path / "empty").iterdir()) == sorted(carried)  # the files kept
     course = _copy_without_recordings(tmp_path)  # the same sources, so the same key, and no file
-    recording = _check(submission, tmp_path / "cache", assignments=course)
-    assert "recording examples for cross_entropy" in recording.stderr
-    assert "working out what the known mistakes of cross_entropy answer" in recording.stderr
+    again = _check(submission, tmp_path / "cache", assignments=course)
+    assert "recording examples for cross_entropy" in again.stderr
+    assert "working out what the known mistakes of cross_entropy answer" in again.stderr
     assert json.loads(first.stdout)["diagnosis"]
-    assert first.returncode == recording.returncode == 1
-    assert _without_times(first.stdout) == _without_times(recording.stdout)
+    assert first.returncode == again.returncode == 1
+    assert _without_times(first.stdout) == _without_times(again.stdout)
 
 
 @pytest.mark.longest
@@ -127,7 +127,7 @@ def test_training_step_files_grade_alike_with_the_shipped_recording_and_a_fresh_
     same score and another counterexample. The shipped recording is read where it is valid, and
     grades as a fresh one; elsewhere it is not read."""
     folder = ROOT / "assignments" / "training_step"
-    read = _made_here(_carried(runner.shipped(assignment.load("training_step"))))
+    read = _made_here(_carried(recording.shipped(assignment.load("training_step"))))
     course = _copy_without_recordings(tmp_path, "training_step")
     for name in TRAINING_STEP_FILES:
         shipped = _check(folder / name, tmp_path / "shipped", "--assignment", "training_step")
@@ -155,7 +155,7 @@ def test_files_made_where_floating_point_results_differ_are_not_read(tmp_path):
     course = _copy_without_recordings(tmp_path)
     (course / "cross_entropy" / kept_files.CARRIED).mkdir()
     built_in = assignment.load("cross_entropy")
-    for path in (runner.shipped(built_in), misconceptions.carried(built_in)):
+    for path in (recording.shipped(built_in), misconceptions.carried(built_in)):
         stored = {**_carried(path), "fingerprint": "of a machine whose floating-point results differ"}
         copy = course / "cross_entropy" / kept_files.CARRIED / path.name
         copy.write_bytes(zlib.compress(kept_files.sealed(stored)))

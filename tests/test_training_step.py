@@ -17,7 +17,7 @@ from gradekit.reference import training_step as ref
 from gradekit.reference.course import BOS, decode
 from hypothesis import find, given, settings
 
-from gradekit import assignment, runner, strategies
+from gradekit import assignment, recording, strategies
 from gradekit.config import GradeConfig, Limits
 from gradekit.errors import PropertyFailure
 from gradekit.grader import grade
@@ -47,7 +47,7 @@ def train_step(W, tokens, m, v, step, num_steps=1000, base_lr=0.01): return math
 @pytest.fixture(scope="module")
 def training_step() -> assignment.Assignment:
     loaded = assignment.load("training_step")
-    runner.recorded(loaded, loaded.default_seed, GradeConfig().max_examples)  # before any part is graded
+    recording.recorded(loaded, loaded.default_seed, GradeConfig().max_examples)  # before any part is graded
     return loaded
 
 
@@ -94,7 +94,7 @@ def test_the_buggy_example_loses_points_on_both_of_its_bugs(training_step):
 
 
 def test_the_run_is_several_consecutive_steps_over_several_names(training_step):
-    recorded = runner.recorded(training_step, training_step.default_seed, GradeConfig().max_examples)[RUN]
+    recorded = recording.recorded(training_step, training_step.default_seed, GradeConfig().max_examples)[RUN]
     runs = [example["run"] for example in recorded["inputs"]]
     assert all(len(run) >= 2 for run in runs) and any(len(run) >= 3 for run in runs)
     assert any(len(set(run)) > 1 for run in runs), "the run should train on several names"

@@ -28,9 +28,8 @@ import sys
 from pathlib import Path
 
 import gradekit
-import gradekit.assignments
 import gradekit.reference
-from gradekit.config import cache_folder
+from gradekit.config import built_in_folder, cache_folder
 from gradekit.errors import GradekitError
 from gradekit.sandbox import bubblewrap, landlock, syscalls
 
@@ -145,7 +144,8 @@ def hidden(protected: tuple[str, ...]) -> tuple[str, ...]:
     assignments travel inside it), gradekit's own source folders where they lie apart (a checkout),
     the example cache, and `protected` (every folder of assignments the grader was given, the
     submissions and results of a class)."""
-    found = {str(Path(str(p.__file__)).resolve().parent) for p in (gradekit, gradekit.reference, gradekit.assignments)}
+    found = {str(Path(str(p.__file__)).resolve().parent) for p in (gradekit, gradekit.reference)}
+    found.add(str(built_in_folder()))
     found.add(str(cache_folder().resolve()))
     found.update(str(Path(p).resolve()) for p in protected)
     entries = [p for p in sys.path if p and os.path.isdir(p)]

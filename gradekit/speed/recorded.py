@@ -64,7 +64,7 @@ def recorded_inputs(
     assignment: Assignment, seed: int, max_examples: int, record: Callable[[Assignment, int, int], Recorded]
 ) -> Recorded:
     """The recorded inputs of every property the solution passes, from the cache or made now by
-    `record` (gradekit.runner.record: each property run under Hypothesis against the solution).
+    `record` (gradekit.recording.record: each property run under Hypothesis against the solution).
     Recording is the grader's own first-time work, so it is announced on stderr: a user waiting on a
     first check learns why, and that later checks skip it. A student build has no solution to record
     against: its few public properties draw their inputs as they go."""
