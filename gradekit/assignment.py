@@ -28,6 +28,7 @@ folders are found through --assignments or GRADEKIT_ASSIGNMENTS.
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import importlib.util
 import inspect
 import sys
@@ -35,7 +36,7 @@ import typing
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from gradekit import worked
@@ -272,8 +273,13 @@ def _import_package(folder: Path) -> ModuleType:
         return sys.modules[name]
     init = folder / "__init__.py"
     locations = [str(folder)]
+    # Every module of the folder is compiled from its source as it is now (see _FromSource).
+    sys.path_importer_cache[str(folder)] = importlib.machinery.FileFinder(
+        str(folder), (_FromSource, importlib.machinery.SOURCE_SUFFIXES)
+    )
     if init.exists():
-        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=locations)
+        loader = _FromSource(name, str(init))
+        spec = importlib.util.spec_from_file_location(name, init, loader=loader, submodule_search_locations=locations)
     else:
         spec = importlib.util.spec_from_loader(name, loader=None, is_package=True)
     if spec is None:
@@ -288,6 +294,17 @@ def _import_package(folder: Path) -> ModuleType:
         del sys.modules[name]
         raise AssignmentError(f"{init} could not be loaded: {type(exc).__name__}: {exc}") from exc
     return package
+
+
+class _FromSource(importlib.machinery.SourceFileLoader):
+    """An assignment's module compiled from its file, never from cached bytecode: bytecode is checked
+    against the file's size and its time in whole seconds, so an edit of the same size within a second
+    (points=4 to points=8) would load the module as it was, and grade by what the provenance no
+    longer names."""
+
+    def get_code(self, fullname: str) -> CodeType:
+        path = self.get_filename(fullname)
+        return compile(self.get_data(path), path, "exec", dont_inherit=True)
 
 
 def _import(module_name: str, folder: Path) -> ModuleType:
