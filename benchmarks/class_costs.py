@@ -30,8 +30,8 @@ from batch_speed import busy_seconds, make_class
 
 from gradekit import assignment
 from gradekit.config import GradeConfig
+from gradekit.engine.runner import VerdictMemory
 from gradekit.grader import grade
-from gradekit.runner import VerdictMemory
 from gradekit.sandbox.process import forked_workers
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import gradekit.grader
-from gradekit import assignment, misconceptions
+from gradekit import assignment
 from gradekit.config import GradeConfig, Limits
+from gradekit.diagnosis import mistakes
 from gradekit.grader import grade
 from gradekit.result import GradeResult
 
@@ -54,7 +55,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     for name in FILES:
-        misconceptions.bank(assignment.load(name), Limits())  # at hand, as the assignment carries it
+        mistakes.bank(assignment.load(name), Limits())  # at hand, as the assignment carries it
     gradekit.grader._diagnosis = _timed_step
     seconds: dict[tuple[str, bool], list[float]] = {(name, on): [] for name in FILES for on in (True, False)}
     steps: dict[str, list[float]] = {name: [] for name in FILES}

@@ -23,11 +23,12 @@ import argparse
 from collections import defaultdict
 
 from gradekit import assignment
-from gradekit.batch import Student, run_pool
+from gradekit.batch.pool import run_pool
+from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
+from gradekit.instructor.selftest import FAILING
 from gradekit.result import GradeResult
-from gradekit.selftest import FAILING
 
 
 def caught(chosen: assignment.Assignment, examples: int, jobs: int | None) -> dict[str, set[str]]:

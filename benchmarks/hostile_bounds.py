@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
 PLACEHOLDER = re.compile(r"__([A-Z_]+)__")
 BUDGET = 30.0  # the default `--budget`
-BACKSTOP = 3 * BUDGET  # its wall-clock backstop (gradekit.budget.WALL_FACTOR)
+BACKSTOP = 3 * BUDGET  # its wall-clock backstop (gradekit.engine.budget.WALL_FACTOR)
 
 
 def filled(source: str, folder: Path) -> str:

@@ -17,7 +17,7 @@ An assignment is a folder:
                          property lost on the function the docstring's first word names
     NAME/known_wrong/    one mistake each; the docstring's first word names the function to blame
 
-A student build (`gradekit release`, see gradekit.student_build) is such a folder without
+A student build (`gradekit release`, see gradekit.instructor.student_build) is such a folder without
 properties.py, the solution or the banks: public.py, the modules it needs, and answers.json, the
 solution's answers to the worked examples. It grades the public properties alone.
 

@@ -14,7 +14,7 @@ isolated worker and returns plain numbers. A property that needs a call's reply 
 arguments as the call left them) uses `call(sub, name, *args, want_args=True)`. Mistakes in a
 definition are caught when it is defined.
 
-The kit only describes a property; running it is gradekit.runner's, which is handed each example
+The kit only describes a property; running it is gradekit.engine.runner's, which is handed each example
 Hypothesis draws and keeps what the example did.
 """
 
@@ -141,7 +141,7 @@ def prop(
 class Reply:
     """What one call returned (as plain data), its arguments as the call left them when asked for,
     and the type the assignment declares the function returns: made by the grade's calls
-    (gradekit.calls), read by the properties through `call`."""
+    (gradekit.engine.calls), read by the properties through `call`."""
 
     __slots__ = ("args_after", "declared", "returned")
 

@@ -62,8 +62,8 @@ class GradeConfig:
     max_examples: int = 100
     property_budget: float = 20.0
     check_budget: float = 30.0
-    shortcuts: bool = True  # every shortcut of gradekit.speed; off, a grade is the same, only slower
-    diagnose: bool = True  # name the known mistakes behind failures (gradekit.diagnosis); never scored
+    shortcuts: bool = True  # every shortcut of gradekit.engine.speed; off, a grade is the same, only slower
+    diagnose: bool = True  # name the known mistakes behind failures (gradekit.diagnosis.diagnose); never scored
     limits: Limits = Limits()
 
     def seed_or(self, default: int) -> int:

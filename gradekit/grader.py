@@ -1,6 +1,6 @@
 """A submission to a GradeResult: read it, load it in a sandboxed worker, run the properties
-(gradekit.runner), score the outcomes (gradekit.scorer), and name the known mistakes behind the
-failures (gradekit.diagnosis). Never raises for anything the submission does.
+(gradekit.engine.runner), score the outcomes (gradekit.engine.scorer), and name the known mistakes behind the
+failures (gradekit.diagnosis.diagnose). Never raises for anything the submission does.
 """
 
 from __future__ import annotations
@@ -12,21 +12,21 @@ from pathlib import Path
 from gradekit import assignment as assignments
 from gradekit import course_seed
 from gradekit.assignment import Assignment
-from gradekit.budget import Budget
 from gradekit.config import GradeConfig
-from gradekit.diagnosis import diagnose
+from gradekit.diagnosis.diagnose import diagnose
+from gradekit.diagnosis.mistakes import bank
+from gradekit.engine.budget import Budget
+from gradekit.engine.outcome import Outcome
+from gradekit.engine.provenance import made
+from gradekit.engine.recording import recorded
+from gradekit.engine.runner import VerdictMemory, run_all
+from gradekit.engine.scorer import score
+from gradekit.engine.session import Session
+from gradekit.engine.source import Source
+from gradekit.engine.source import read as read_source
 from gradekit.errors import AssignmentError
-from gradekit.misconceptions import bank
-from gradekit.outcome import Outcome
-from gradekit.provenance import made
-from gradekit.recording import recorded
 from gradekit.result import Diagnosis, GradeResult, Status
-from gradekit.runner import VerdictMemory, run_all
 from gradekit.sandbox import Worker
-from gradekit.scorer import score
-from gradekit.session import Session
-from gradekit.source import Source
-from gradekit.source import read as read_source
 
 __all__ = ["grade", "seed_named", "unfinished"]
 
@@ -47,7 +47,7 @@ def grade(
     process is still importing; it is stopped here either way. `read` is the submission as already
     read from `path` (a class grade reads every file before any student's code runs): given, it is
     what is graded and `path` is never opened. `memory` holds verdicts a class grader remembers
-    across its submissions (gradekit.speed.verdicts); a grade of one file remembers nothing.
+    across its submissions (gradekit.engine.speed.verdicts); a grade of one file remembers nothing.
     """
     started = time.monotonic()
     if read is None:

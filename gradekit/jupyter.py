@@ -16,7 +16,7 @@ report is printed as the cell's output. `check` can also be called from Python.
 
 Why a line magic rather than `from gradekit.jupyter import check`: the same cell is in the saved
 notebook that gets handed in, and there it must do nothing. A grade of the saved notebook turns
-IPython's line magics into `pass` without a word (gradekit.source.cell_code), while importing gradekit
+IPython's line magics into `pass` without a word (gradekit.engine.source.cell_code), while importing gradekit
 inside the sandbox fails and would add a note to every student's report. `%run` is built into
 IPython, so the cell needs no extension loaded first and can be run again and again.
 

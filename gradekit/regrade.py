@@ -3,7 +3,7 @@
 A class graded again keeps an earlier result only while everything it was made from is as it is now
 (`stale` says what is not). A result made again is compared with the one before (`compare`): for each
 property whose outcome or points changed, the old and new outcome and the causes, read from the two
-results' provenance (gradekit.provenance): the submission itself, the property's code, its strategy,
+results' provenance (gradekit.engine.provenance): the submission itself, the property's code, its strategy,
 its tolerance, its points, its requirements or its number of examples, a property it requires, the
 seed, the solution, the assignment's other files, gradekit or a library, the grade's options, the
 isolation; and where none of these changed, only timing (a budget that ran out sooner or later).
@@ -20,7 +20,7 @@ from gradekit.result import GradeResult, PropertyResult, Provenance
 __all__ = ["Cause", "Change", "Regrade", "compare", "stale"]
 
 DIGESTS = (("code", "the property's code"), ("strategy", "the property's strategy"))  # shown as digests
-PARTS = (  # a property's parts (gradekit.provenance.property_parts) shown by value, with the cause each names
+PARTS = (  # a property's parts (gradekit.engine.provenance.property_parts) shown by value, with the cause each names
     ("tolerance", "the tolerance"),
     ("points", "its points"),
     ("requires", "its requirements"),

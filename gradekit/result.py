@@ -58,7 +58,7 @@ class PropertyResult:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A known mistake a failing function answers exactly like (see gradekit.diagnosis): the function,
+    """A known mistake a failing function answers exactly like (see gradekit.diagnosis.diagnose): the function,
     the mistake's name and its explanation for the student, on how many of how many probes the
     answers agreed, and the known-wrong file that makes it."""
 
@@ -85,7 +85,7 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class Provenance:
-    """What one result was made from (gradekit.provenance makes it and says what each part is).
+    """What one result was made from (gradekit.engine.provenance makes it and says what each part is).
 
     `seed` is the seed as a result may show it: the number, or the digest of the course's own seed
     (gradekit.course_seed), which no result holds. `submission` is the sha256 of the bytes graded and

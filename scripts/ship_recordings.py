@@ -1,20 +1,22 @@
 """Write the recordings the built-in assignments carry (assignments/NAME/recorded/), and their known
-mistakes' answers (gradekit.misconceptions), so a first check is as fast as the next: run it after
+mistakes' answers (gradekit.diagnosis.mistakes), so a first check is as fast as the next: run it after
 changing an assignment, its known-wrong files, gradekit's strategies or the worker's protocol, or
 after upgrading Hypothesis, NumPy or Python, when tests/test_shipped_recordings.py says a file is stale.
 
     python scripts/ship_recordings.py
     git add assignments/*/recorded   # the files written, and those of older keys it removed
 
-The files hold this machine's floating-point results, and say so (gradekit.kept_files.fingerprint):
+The files hold this machine's floating-point results, and say so (gradekit.engine.kept_files.fingerprint):
 a machine whose results differ reads none of them and records its own, once, as it would without
 them. Any machine may ship; one file per assignment is shipped, for the machine that ran this.
 """
 
 from __future__ import annotations
 
-from gradekit import assignment, kept_files, misconceptions, recording
+from gradekit import assignment
 from gradekit.config import Limits
+from gradekit.diagnosis import mistakes
+from gradekit.engine import kept_files, recording
 
 
 def main() -> None:
@@ -22,7 +24,7 @@ def main() -> None:
         built_in = assignment.load_folder(folder)
         if not built_in.built_in:
             continue
-        for path in (recording.ship(built_in), misconceptions.carry(built_in, Limits())):
+        for path in (recording.ship(built_in), mistakes.carry(built_in, Limits())):
             print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     print(f"for this machine's floating-point results, fingerprint {kept_files.fingerprint()}")
 

@@ -10,10 +10,10 @@ import mpmath
 import pytest
 import sympy as sp
 from gradekit.assignments.autograd.graphs import graphs
-from gradekit.reference import autograd
+from gradekit.reference import autograd, identities
 from hypothesis import given, settings
 
-from gradekit import assignment, identities
+from gradekit import assignment
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.reports import text
@@ -231,7 +231,7 @@ def test_the_assignment_is_inferred_from_a_value_class_and_a_training_step_on_va
 
 
 def test_release_writes_the_class_with_its_contract(tmp_path):
-    from gradekit.starter import release
+    from gradekit.instructor.starter import release
 
     script, _ = release(AUTOGRAD, tmp_path)
     [stub] = [node for node in ast.parse(script.read_text()).body if isinstance(node, ast.ClassDef)]

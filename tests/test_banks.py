@@ -1,6 +1,6 @@
 """Every built-in assignment's banks of known submissions: kept large, well formed, and graded for real.
 
-The grading is `gradekit selftest` itself (gradekit/selftest.py): the reference and every file in
+The grading is `gradekit selftest` itself (gradekit/instructor/selftest.py): the reference and every file in
 known_right/ get full marks, every file in known_wrong/ loses points on a property that blames the
 function its docstring names, and a second grade of every file repeats the first.
 """
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, batch
+from gradekit import assignment
+from gradekit.batch import pool, roster
 from gradekit.config import GradeConfig, Limits
-from gradekit.selftest import selftest
+from gradekit.instructor.selftest import selftest
 
 # The smallest banks each assignment must keep: (known_right, known_wrong).
 MIN_BANKS = {"cross_entropy": (12, 35), "training_step": (8, 25), "autograd": (7, 18)}
@@ -80,13 +81,13 @@ def test_the_known_right_bank_grades_alike_behind_every_wall(name):
     Landlock and behind the guard alone: the wall changes what a submission can reach, never what a
     right one earns (a sandbox's grades are checked against the unsandboxed run, as gVisor's are)."""
     chosen = ASSIGNMENTS[name]
-    students = [batch.Student(path.stem, path) for path in chosen.known("known_right")]
+    students = [roster.Student(path.stem, path) for path in chosen.known("known_right")]
     graded: dict[str, dict[str, dict]] = {}
     for wall in ("bubblewrap", "landlock", "off"):
         found: dict[str, dict] = {}
         config = GradeConfig(limits=Limits(isolation=wall))
         record = lambda student, result, found=found: found.update({student.name: _outcome(result)})
-        batch.run_pool(students, chosen, config, None, 2, record, remember=False)
+        pool.run_pool(students, chosen, config, None, 2, record, remember=False)
         graded[wall] = found
     assert graded["bubblewrap"] == graded["landlock"] == graded["off"]
     assert all(score == 100 for score, _ in graded["bubblewrap"].values())

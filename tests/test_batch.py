@@ -29,12 +29,14 @@ from pathlib import Path
 import pytest
 
 import gradekit.grader
-from gradekit import batch
+from gradekit.batch import class_grade, pool, roster
+from gradekit.batch import results as results_folder
+from gradekit.batch.progress import Progress
 from gradekit.config import GradeConfig, Limits
+from gradekit.engine.source import read
 from gradekit.errors import HostFailure
 from gradekit.reports import gradebook, markdown
 from gradekit.result import GradeResult
-from gradekit.source import read
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -77,7 +79,7 @@ def rows(out: Path) -> dict[str, dict[str, str]]:
 
 
 def test_students_are_files_and_folders_with_one_submission_each(tmp_path):
-    found = {s.name: s for s in batch.find_students(make_class(tmp_path / "class"), assignment="cross_entropy")}
+    found = {s.name: s for s in roster.find_students(make_class(tmp_path / "class"), assignment="cross_entropy")}
     assert sorted(found) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hana"]
     assert found["gina"].problem == "gina and gina.py both belong to gina; keep one"
     assert "hana holds 2 files (a.py, b.py)" in found["hana"].problem
@@ -102,12 +104,12 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
             threading.Thread(target=_write_pid_of, args=(marker, pid_file), daemon=True).start()
         return real_grade(path, assignment, config, *rest, **options)
 
-    monkeypatch.setattr(batch, "grade", grade)
-    monkeypatch.setattr(batch, "STUDENT_GRACE", 4.0)  # judy is stopped at the wall backstop plus this: 16 s
+    monkeypatch.setattr(pool, "grade", grade)
+    monkeypatch.setattr(pool, "STUDENT_GRACE", 4.0)  # judy is stopped at the wall backstop plus this: 16 s
     out = tmp_path / "results"
     progress = io.StringIO()
     started = time.monotonic()
-    account = batch.grade_all(
+    account = class_grade.grade_all(
         submissions, cross_entropy, out, replace(FAST, check_budget=4.0), jobs=2, progress=progress
     )
     assert time.monotonic() - started < 60
@@ -144,15 +146,15 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
 
 def test_a_grader_gets_its_next_student_before_the_last_ones_reports_are_written(tmp_path, monkeypatch, cross_entropy):
     events = []
-    give = batch._Grader.give
+    give = pool._Grader.give
 
     def logged(self, student, limit, learnt):
         events.append(("give", student.name))
         give(self, student, limit, learnt)
 
-    monkeypatch.setattr(batch._Grader, "give", logged)
-    students = [batch.Student(name, EXAMPLES / "submission.py", None) for name in ("ann", "ben", "cat")]
-    batch.run_pool(students, cross_entropy, FAST, None, 1, lambda student, _: events.append(("record", student.name)))
+    monkeypatch.setattr(pool._Grader, "give", logged)
+    students = [roster.Student(name, EXAMPLES / "submission.py", None) for name in ("ann", "ben", "cat")]
+    pool.run_pool(students, cross_entropy, FAST, None, 1, lambda student, _: events.append(("record", student.name)))
     assert events == [
         ("give", "ann"),
         ("give", "ben"),
@@ -176,11 +178,11 @@ def test_a_stop_as_a_grader_is_forked_stops_that_grader_too(tmp_path, monkeypatc
 
     monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", interrupted)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    students = [batch.Student(name, EXAMPLES / "submission.py", None) for name in ("ann", "ben")]
+    students = [roster.Student(name, EXAMPLES / "submission.py", None) for name in ("ann", "ben")]
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
-            batch.run_pool(students, cross_entropy, FAST, None, 2, lambda student, result: None)
+            pool.run_pool(students, cross_entropy, FAST, None, 2, lambda student, result: None)
     finally:
         signal.signal(signal.SIGINT, handler)
     assert forked, "no grader was started"
@@ -210,16 +212,16 @@ def test_every_file_is_read_once_before_grading_and_graded_as_read(tmp_path, mon
     }
     as_read = {name: path.read_bytes() for name, path in graded.items()}
     broken = "raise RuntimeError('rewritten after it was read')\n"
-    real_read = batch.read
+    real_read = roster.read
 
     def read_then_rewrite(path, assignment):  # as if a classmate's code rewrote the file right after the read
         source = real_read(path, assignment)
         source.path.write_text(broken)
         return source
 
-    monkeypatch.setattr(batch, "read", read_then_rewrite)
+    monkeypatch.setattr(roster, "read", read_then_rewrite)
     out = tmp_path / "results"
-    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
     assert all(path.read_text() == broken for path in graded.values())
     table = rows(out)
     assert table["ann"]["score"] == "100" and table["cat"]["score"] == "100"
@@ -229,8 +231,8 @@ def test_every_file_is_read_once_before_grading_and_graded_as_read(tmp_path, mon
         stamp = json.loads((out / "results" / f"{name}.json").read_text())["batch"]
         assert stamp["sha256"] == hashlib.sha256(as_read[name]).hexdigest() and stamp["file"] == str(path)
     # The files now hold other bytes: a rerun grades them again, as they are now.
-    monkeypatch.setattr(batch, "read", real_read)
-    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    monkeypatch.setattr(roster, "read", real_read)
+    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
     assert "(3 graded now, 0 kept from before)" in account
     assert all(row["score"] == "0" and row["error"] for row in rows(out).values())
     assert "rewritten after it was read" in rows(out)["ann"]["error"]
@@ -254,7 +256,7 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
         shutil.copy(EXAMPLES / "submission.py", submissions / f"{name}.py")
     shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "dan.py")
     out = tmp_path / "results"
-    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
     first = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
     # An interrupted run: one result never written, one half-written temporary file left behind.
     (out / "results" / "ben.json").unlink()
@@ -262,7 +264,7 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
     (out / "gradebook.csv").unlink()
     shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "cat.py")  # cat resubmitted
     progress = io.StringIO()
-    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=progress)
+    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=progress)
     assert "(2 graded now, 2 kept from before)" in account
     assert "2 from before" in progress.getvalue()
     after = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir() if not p.name.startswith(".")}
@@ -271,7 +273,7 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
     assert sorted(table) == ["ann", "ben", "cat", "dan"]
     assert table["ben"]["score"] == "100" and table["cat"]["score"] == table["dan"]["score"] != "100"
     # Other settings make other grades: nothing is kept.
-    account = batch.grade_all(
+    account = class_grade.grade_all(
         submissions, cross_entropy, out, replace(FAST, max_examples=11), jobs=2, progress=io.StringIO()
     )
     assert "(4 graded now, 0 kept from before)" in account
@@ -294,7 +296,7 @@ class Clock:
 
 def test_on_a_terminal_the_progress_line_keeps_its_clock_running_and_names_who_is_being_graded():
     screen, clock = Terminal(), Clock()
-    bar = batch.Progress(22, 0, screen, clock=clock)
+    bar = Progress(22, 0, screen, clock=clock)
     for _ in range(21):
         bar.advance()
     clock.now += 32
@@ -322,11 +324,11 @@ def test_on_a_terminal_the_progress_line_keeps_its_clock_running_and_names_who_i
 
 def test_in_a_log_the_progress_line_is_written_at_each_tenth_and_otherwise_only_after_a_quiet_spell():
     log, clock = io.StringIO(), Clock()
-    bar = batch.Progress(20, 0, log, clock=clock)
+    bar = Progress(20, 0, log, clock=clock)
     clock.now += 1
     bar.grading(["alice", "bob"])
     assert log.getvalue().splitlines() == ["grading [..............................] 0/20 students, 0 s"]
-    clock.now += batch.Progress.QUIET
+    clock.now += Progress.QUIET
     bar.grading(["alice", "bob"])
     bar.grading(["alice", "bob"])
     bar.advance()
@@ -334,7 +336,7 @@ def test_in_a_log_the_progress_line_is_written_at_each_tenth_and_otherwise_only_
         "grading [..............................] 0/20 students, 31 s; grading: alice, bob"
     ]
     bar.advance()  # a tenth of the class
-    clock.now += batch.Progress.QUIET
+    clock.now += Progress.QUIET
     bar.grading([])  # nobody is being graded: nothing to wait for
     assert log.getvalue().splitlines()[2:] == ["grading [###" + "." * 27 + "] 2/20 students, 31 s; grading: alice, bob"]
     assert "\r" not in log.getvalue()
@@ -346,7 +348,7 @@ def test_a_class_of_one_is_counted_in_the_singular(tmp_path, cross_entropy):
     (submissions / "ann.py").write_text("")
     (submissions / "ann").mkdir()  # two entries that claim one name: recorded at once, no grader started
     progress, out = io.StringIO(), tmp_path / "results"
-    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=progress)
+    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=progress)
     assert account.startswith(f"gradekit: 1 student in {out} (1 graded now, 0 kept from before) in ")
     assert "] 1/1 student, " in progress.getvalue().splitlines()[-1]
 
@@ -354,15 +356,15 @@ def test_a_class_of_one_is_counted_in_the_singular(tmp_path, cross_entropy):
 def test_the_pool_says_who_is_being_graded_the_longest_first_and_again_while_one_hangs(
     tmp_path, monkeypatch, cross_entropy
 ):
-    monkeypatch.setattr(batch, "TICK", 0.01)
+    monkeypatch.setattr(pool, "TICK", 0.01)
     (tmp_path / "dan.py").write_text("def (\n")  # graded at once: it cannot be loaded
     students = [
-        batch.Student("ann", EXAMPLES / "submission.py"),
-        batch.Student("cat", HOSTILE / "hang_in_perplexity.py"),
-        batch.Student("dan", tmp_path / "dan.py"),
+        roster.Student("ann", EXAMPLES / "submission.py"),
+        roster.Student("cat", HOSTILE / "hang_in_perplexity.py"),
+        roster.Student("dan", tmp_path / "dan.py"),
     ]
     events = []
-    batch.run_pool(
+    pool.run_pool(
         students,
         cross_entropy,
         replace(FAST, limits=replace(FAST.limits, call_timeout=2.0)),
@@ -467,7 +469,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_file_too_large_to_be_a_submission_is_one_sentence_not_a_load(tmp_path, monkeypatch):
     """A class grade holds every file in memory at once, so a huge one is refused, not read whole."""
-    from gradekit import source
+    from gradekit.engine import source
 
     monkeypatch.setattr(source, "LARGEST", 1024)
     huge = tmp_path / "huge.py"
@@ -492,7 +494,7 @@ def test_a_link_or_special_file_in_a_class_is_a_row_saying_so_never_the_file_it_
     (submissions / "fay.ipynb").symlink_to("fay.ipynb")  # a link that loops
     (submissions / "notes").symlink_to(theirs / "cross_entropy.py")  # neither a folder nor named like a file
     out = tmp_path / "results"
-    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
     assert "5 students" in account
     table = rows(out)
     assert {name: row["error"] for name, row in table.items()} == {
@@ -516,7 +518,7 @@ def test_a_notebook_of_any_shape_in_a_class_is_a_row_saying_so(tmp_path, cross_e
     )
     (submissions / "cat.ipynb").write_text('{"nbformat": 4, "nbformat_minor": 1e999, "metadata": {}, "cells": []}')
     out = tmp_path / "results"
-    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
     table = rows(out)
     assert {name: row["error"] for name, row in table.items()} == {
         "ann": "ann.ipynb is not a notebook gradekit can read: it is nested too deeply",
@@ -543,7 +545,7 @@ def test_a_report_that_cannot_be_written_costs_its_student_alone_and_a_rerun_wri
 
     monkeypatch.setattr(markdown, "render", fails_for_ann)
     out = tmp_path / "results"
-    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
     table = rows(out)
     assert (
         table["ann"]["error"] == "the report for this file could not be written (RecursionError); run the grade again"
@@ -554,7 +556,7 @@ def test_a_report_that_cannot_be_written_costs_its_student_alone_and_a_rerun_wri
     assert "- **ann**: the report for this file could not be written" in (out / "summary.md").read_text()
     assert (out / "histogram.svg").is_file()
     monkeypatch.undo()
-    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
     assert "(1 graded now, 2 kept from before)" in account
     assert rows(out)["ann"]["score"] == "100" and (out / "feedback" / "ann.md").is_file()
 
@@ -563,7 +565,7 @@ def test_a_result_that_cannot_be_read_back_is_a_row_saying_so(tmp_path, monkeypa
     submissions = tmp_path / "class"
     for name in ("ann", "ben"):
         (submissions / name).mkdir(parents=True)  # nothing to grade: recorded at once
-    write_result = batch._write_result
+    write_result = results_folder.write_result
 
     def cut_short(out, student, result, stamp):
         if student.name == "ben":
@@ -571,9 +573,9 @@ def test_a_result_that_cannot_be_read_back_is_a_row_saying_so(tmp_path, monkeypa
         else:
             write_result(out, student, result, stamp)
 
-    monkeypatch.setattr(batch, "_write_result", cut_short)
+    monkeypatch.setattr(results_folder, "write_result", cut_short)
     out = tmp_path / "results"
-    batch.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
     table = rows(out)
     assert table["ann"]["error"] == "ann holds no .py or .ipynb file"
     assert table["ben"]["error"] == "results/ben.json could not be read back (JSONDecodeError); run the grade again"
@@ -586,7 +588,7 @@ def test_a_name_that_is_not_utf8_is_written_as_its_escape(tmp_path, cross_entrop
     name = os.fsdecode(b"b\xfen")
     (tmp_path / "class" / name).mkdir(parents=True)  # nothing to grade: recorded at once
     out = tmp_path / "results"
-    batch.grade_all(tmp_path / "class", cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    class_grade.grade_all(tmp_path / "class", cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
     assert rows(out)["b\\udcfen"]["error"] == "b\\udcfen holds no .py or .ipynb file"
     assert (out / "feedback" / f"{name}.md").read_text().startswith("# gradekit: ")
 
@@ -608,17 +610,17 @@ def test_a_student_the_host_kept_from_a_grade_gets_no_result_and_a_rerun_grades_
             raise HostFailure("a worker could not be started behind bubblewrap: bwrap: out of memory")
         return real_grade(path, *rest, **options)
 
-    monkeypatch.setattr(batch, "grade", grade)
+    monkeypatch.setattr(pool, "grade", grade)
     out = tmp_path / "results"
     with pytest.raises(HostFailure) as stopped:
-        batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+        class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
     said = str(stopped.value)
     assert "1 student (bob) not graded, for a reason of the host's: a worker could not be started" in said, said
     assert "(2 graded now, 0 kept from before)" in said and "gradekit doctor" in said
     assert sorted(p.stem for p in (out / "results").glob("*.json")) == ["alice", "carol"]
     assert "results/bob.json could not be read back" in rows(out)["bob"]["error"]
-    monkeypatch.setattr(batch, "grade", real_grade)
-    account = batch.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    monkeypatch.setattr(pool, "grade", real_grade)
+    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
     assert "(1 graded now, 2 kept from before)" in account
     assert rows(out)["bob"]["score"] == "100"
 

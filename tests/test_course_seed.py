@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import course_seed, grader, recording
+from gradekit import course_seed, grader
 from gradekit.assignment import Assignment
 from gradekit.cli import EXIT_USAGE, main, parse
 from gradekit.config import GradeConfig
+from gradekit.engine import recording
 from gradekit.grader import grade
 from gradekit.reports import WRITERS, github
 from gradekit.result import GradeResult

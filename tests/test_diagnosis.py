@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, batch, misconceptions
+from gradekit import assignment
+from gradekit.batch import class_grade
 from gradekit.config import GradeConfig, Limits
-from gradekit.diagnosis import SHRUNK, match
+from gradekit.diagnosis import mistakes
+from gradekit.diagnosis.diagnose import SHRUNK, match
+from gradekit.diagnosis.mistakes import PROBES, Bank, Mistake, agree, described
 from gradekit.grader import grade
-from gradekit.misconceptions import PROBES, Bank, Mistake, agree, described
 from gradekit.reports import WRITERS, markdown
 from gradekit.result import GradeResult
 from gradekit.sandbox import Worker
@@ -256,13 +258,13 @@ def test_every_known_wrong_file_names_its_mistake_and_explains_it():
 def test_the_bank_is_worked_out_once_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
     built_in = assignment.load("cross_entropy")
-    carried = misconceptions.carried(built_in)
-    monkeypatch.setattr(misconceptions, "carried", lambda *_: tmp_path / "carries-nothing.zlib")
-    made = misconceptions.bank(built_in, Limits())
+    carried = mistakes.carried(built_in)
+    monkeypatch.setattr(mistakes, "carried", lambda *_: tmp_path / "carries-nothing.zlib")
+    made = mistakes.bank(built_in, Limits())
     assert made is not None
     assert carried.name.rpartition("-")[0] in [p.name.rpartition("-")[0] for p in tmp_path.iterdir()]
-    monkeypatch.setattr(misconceptions, "_worked_out", lambda *_: pytest.fail("worked out twice"))
-    assert repr(misconceptions.bank(built_in, Limits())) == repr(made)  # repr: a NaN answer equals itself
+    monkeypatch.setattr(mistakes, "_worked_out", lambda *_: pytest.fail("worked out twice"))
+    assert repr(mistakes.bank(built_in, Limits())) == repr(made)  # repr: a NaN answer equals itself
     told = [m for m in made.mistakes if m.answers]
     assert len(told) >= 50 and all(len(m.answers) == len(made.probes[m.function]) for m in told)
     assert {m.untold for m in made.mistakes if not m.answers} <= {
@@ -271,9 +273,9 @@ def test_the_bank_is_worked_out_once_and_read_back(tmp_path, monkeypatch):
 
 
 def test_a_cache_file_laid_out_otherwise_is_not_read():
-    assert misconceptions._read({"probes": {"f": ("[1]",)}, "reference": {"f": ()}, "mistakes": []}) is None
-    assert misconceptions._read({"probes": [], "reference": {}, "mistakes": []}) is None
-    assert misconceptions._read({"probes": {}, "reference": {}, "mistakes": [("f",)]}) is None
+    assert mistakes._read({"probes": {"f": ("[1]",)}, "reference": {"f": ()}, "mistakes": []}) is None
+    assert mistakes._read({"probes": [], "reference": {}, "mistakes": []}) is None
+    assert mistakes._read({"probes": {}, "reference": {}, "mistakes": [("f",)]}) is None
 
 
 # Every format carries it.
@@ -329,7 +331,7 @@ def test_a_class_summary_counts_each_known_mistake_as_the_students_reports_name_
     for name, source in students.items():
         (submissions / f"{name}.py").write_text(source)
     out = tmp_path / "results"
-    batch.grade_all(submissions, assignment.load("cross_entropy"), out, jobs=2)
+    class_grade.grade_all(submissions, assignment.load("cross_entropy"), out, jobs=2)
     reports = {n: GradeResult.from_dict(json.loads((out / "results" / f"{n}.json").read_text())) for n in students}
     with open(out / "gradebook.csv", newline="") as handle:
         column = {row["student"]: row["misconceptions"] for row in csv.DictReader(handle)}
@@ -358,7 +360,7 @@ def test_a_function_that_parts_from_the_mistake_where_it_was_caught_is_not_diagn
         for c in t.counterexample.calls
         if c.function == "perplexity"
     }
-    probes = misconceptions.bank(assignment.load("cross_entropy"), Limits()).probes["perplexity"]
+    probes = mistakes.bank(assignment.load("cross_entropy"), Limits()).probes["perplexity"]
     unprobed = shrunk - {decode(p)[0] for p in probes}
     assert unprobed  # inputs where the probes alone cannot part the two
     second = f"def perplexity(loss):\n    return 2.0 ** loss + (1.0 if loss in {sorted(unprobed)!r} else 0.0)\n"

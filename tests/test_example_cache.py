@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-import gradekit.speed.recorded as examples
-from gradekit import assignment, kept_files, recording, runner
+import gradekit.engine.speed.recorded as examples
+from gradekit import assignment
 from gradekit.config import GradeConfig
+from gradekit.engine import kept_files, recording
 from gradekit.grader import grade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +31,9 @@ LIMIT = 60  # seconds for a child to start, import and record; a load that waits
 
 LOAD = """
 import os, pickle, resource, sys
-import gradekit.speed.recorded as examples
-from gradekit import assignment, recording
+import gradekit.engine.speed.recorded as examples
+from gradekit import assignment
+from gradekit.engine import recording
 
 # Room for a recording, not for reading /dev/zero or a huge file into memory.
 try:
@@ -176,7 +178,7 @@ def test_a_write_interrupted_before_its_rename_leaves_no_temporary_file(tmp_path
 def test_an_honest_cache_file_is_read_not_recorded_again(fresh, cache, monkeypatch):
     name, whole, recorded = fresh
     (cache / name).write_bytes(whole)
-    monkeypatch.setattr(runner, "record", lambda *args: pytest.fail("recorded again"))
+    monkeypatch.setattr(recording, "record", lambda *args: pytest.fail("recorded again"))
     kept_files._read.clear()
     assert recording.recorded(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
 

@@ -17,8 +17,8 @@ from gradekit import assignment
 from gradekit.cli import main
 from gradekit.commands.options import MAX_EXAMPLES
 from gradekit.config import GradeConfig
-from gradekit.github_workflow import JUNIT, RESULT, WORKFLOW, report
 from gradekit.grader import grade
+from gradekit.instructor.github_workflow import JUNIT, RESULT, WORKFLOW, report
 from gradekit.reports import WRITERS, github
 from gradekit.result import GradeResult, Status
 
@@ -38,7 +38,7 @@ def test_init_ci_writes_a_workflow_that_grades_once_annotates_uploads_and_fails_
         "--min-score 60 || graded=$?"
     )
     assert grade in text and text.count(" check ") == 1, "one grade gives every report"
-    assert "python -m gradekit.github_workflow gradekit-result.json gradekit-junit.xml\n" in text
+    assert "python -m gradekit.instructor.github_workflow gradekit-result.json gradekit-junit.xml\n" in text
     assert "uses: actions/upload-artifact@v4" in text and "path: gradekit-junit.xml" in text
     assert "\t" not in text
     workflow = yaml.safe_load(text)

@@ -36,9 +36,10 @@ import pytest
 from gradekit.reference import cross_entropy as cross_entropy_reference
 
 import gradekit
-from gradekit import assignment, course_seed, gradescope_bundle, scaffold
+from gradekit import assignment, course_seed
 from gradekit.config import Limits
 from gradekit.errors import GradekitError
+from gradekit.instructor import gradescope_bundle, scaffold
 from gradekit.sandbox import Worker, landlock
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, kept_files, recording, strategies
+from gradekit import assignment, strategies
 from gradekit.config import GradeConfig
+from gradekit.engine import kept_files, recording
 from gradekit.grader import grade
 from gradekit.result import Status
 
@@ -165,7 +166,8 @@ RECORD = """
 import json, sys
 sys.path.insert(0, {folder!r})
 {extra}
-from gradekit import assignment, recording, runner
+from gradekit import assignment
+from gradekit.engine import recording, runner
 from gradekit.sandbox.worker import encode
 recorded = recording.record(assignment.load("cross_entropy"), 5, 15)
 print(encode({{k: v["inputs"] for k, v in recorded.items()}}))

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import hypothesis
 
-from gradekit import hypothesis_pins
+from gradekit.engine import hypothesis_pins
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_installed_hypothesis_is_the_release_the_touches_were_written_for():
     assert hypothesis.__version__ == hypothesis_pins.PINNED, (
-        "Hypothesis changed: check gradekit/hypothesis_pins.py against the new release, then update PINNED"
+        "Hypothesis changed: check gradekit/engine/hypothesis_pins.py against the new release, then update PINNED"
     )
 
 
@@ -41,6 +41,6 @@ def test_no_other_module_touches_hypothesis_internals():
 def test_local_constants_are_not_collected():
     from hypothesis.internal.conjecture import providers
 
-    import gradekit.runner  # noqa: F401  (switches collection off when imported)
+    import gradekit.engine.runner  # noqa: F401  (switches collection off when imported)
 
     assert providers._get_local_constants is providers.Constants

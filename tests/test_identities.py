@@ -1,6 +1,6 @@
 """The numeric reference is held to identities derived from the definition of the loss.
 
-Three layers: sympy proves each identity in gradekit.identities (the difference simplifies to exactly 0)
+Three layers: sympy proves each identity in gradekit.reference.identities (the difference simplifies to exactly 0)
 for small concrete vocabularies; the numeric reference agrees with the lambdified derivations at many
 random points; and the reference stays exact (against 50-digit mpmath) where naive code overflows or
 clamps, and reproduces the course's worked examples. The training step's reference (bigram loss and
@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 import sympy as sp
 from gradekit.reference import cross_entropy as ref
+from gradekit.reference import identities as ids
 from gradekit.reference import training_step as step_ref
-
-from gradekit import identities as ids
 
 SEED = 20240611
 SYMBOLIC_CASES = [(V, t) for V in (1, 2, 3, 4) for t in range(V)]

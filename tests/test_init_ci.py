@@ -27,9 +27,10 @@ import numpy
 import yaml
 
 import gradekit
-from gradekit import assignment, kept_files, recording
+from gradekit import assignment
 from gradekit.cli import main
-from gradekit.github_workflow import WORKFLOW
+from gradekit.engine import kept_files, recording
+from gradekit.instructor.github_workflow import WORKFLOW
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

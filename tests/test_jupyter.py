@@ -19,9 +19,9 @@ import pytest
 
 from gradekit import jupyter
 from gradekit.config import GradeConfig
+from gradekit.engine.source import read
 from gradekit.grader import grade
-from gradekit.source import read
-from gradekit.starter import release
+from gradekit.instructor.starter import release
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "examples" / "submission.py").read_text()

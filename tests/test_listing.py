@@ -9,10 +9,11 @@ from gradekit.reference import course
 from gradekit.reference import cross_entropy as ce_ref
 from gradekit.reference import training_step as ts_ref
 
-from gradekit import assignment, scaffold
+from gradekit import assignment
 from gradekit.cli import EXIT_PASSED, EXIT_USAGE, main
 from gradekit.commands.listing import DETAILS_HINT
-from gradekit.contracts import points
+from gradekit.instructor import scaffold
+from gradekit.instructor.contracts import points
 
 
 def details(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

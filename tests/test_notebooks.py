@@ -7,6 +7,7 @@ cells have ids. The solution cell is examples/submission.py, which needs nothing
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -15,9 +16,9 @@ import pytest
 
 from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits
+from gradekit.engine.source import cell_code, read, read_notebook
 from gradekit.grader import grade
 from gradekit.result import Status
-from gradekit.source import cell_code, read, read_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "examples" / "submission.py").read_text()
@@ -278,8 +279,18 @@ HOSTILE = [
 ]
 
 
+@pytest.fixture
+def default_recursion_limit():
+    """Python's own recursion limit, which `gradekit check` reads a notebook under: IPython, which
+    another test may have imported into this process, raises it to 3000, deep enough for nbformat."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    yield
+    sys.setrecursionlimit(before)
+
+
 @pytest.mark.parametrize("text, says", HOSTILE)
-def test_a_notebook_of_any_shape_is_one_sentence(text, says):
+def test_a_notebook_of_any_shape_is_one_sentence(text, says, default_recursion_limit):
     found = read_notebook(text, "work.ipynb")
     assert found.problem.startswith(f"work.ipynb {says}") and "\n" not in found.problem
     assert len(found.problem) < 300 and found.text == "" and found.cells is None
@@ -302,7 +313,7 @@ def test_whatever_nbformat_raises_is_one_sentence(monkeypatch, error, says):
     def raises(text):
         raise error
 
-    monkeypatch.setattr("gradekit.source._normalised", raises)
+    monkeypatch.setattr("gradekit.engine.source._normalised", raises)
     found = read_notebook('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}', "work.ipynb")
     assert found.problem == f"work.ipynb is not a valid Jupyter notebook: {says}"
 

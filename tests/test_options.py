@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import grader, gradescope_bundle, scaffold
+from gradekit import grader
 from gradekit.cli import EXIT_PASSED, EXIT_USAGE, build_parser, main, parse
 from gradekit.commands.options import MAX_EXAMPLES, MAX_MEMORY_MIB, MIN_MEMORY_MIB
+from gradekit.instructor import gradescope_bundle, scaffold
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "examples" / "submission.py"

@@ -17,9 +17,9 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from gradekit import source
 from gradekit.cli import main
-from gradekit.source import pick, read
+from gradekit.engine import source
+from gradekit.engine.source import pick, read
 
 NAME = "cross_entropy"
 SOLUTION = Path(__file__).resolve().parent.parent / "examples" / "submission.py"  # scores 100

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gradekit.calls import Answers, Calls, Direct
 from gradekit.config import Limits
-from gradekit.proxy import StudentFunctions
+from gradekit.engine.calls import Answers, Calls, Direct
+from gradekit.engine.proxy import StudentFunctions
+from gradekit.engine.session import Session
 from gradekit.sandbox import Worker
-from gradekit.session import Session
 
 # Names the engine once answered to itself: each a student's function here.
 TAKEN_BEFORE = ["load", "call", "output", "notes", "where", "restart", "examples", "defined", "returns"]

@@ -1,4 +1,4 @@
-"""Reading ahead (gradekit.speed.read_ahead): the replay's calls go to the worker before the property
+"""Reading ahead (gradekit.engine.speed.read_ahead): the replay's calls go to the worker before the property
 makes them, a chunk at a time, and an answer given before is not asked for again."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from collections.abc import Callable
 
 import pytest
 
-from gradekit import recording
-from gradekit.calls import Answers, Calls
 from gradekit.config import GradeConfig
+from gradekit.engine import recording
+from gradekit.engine.calls import Answers, Calls
+from gradekit.engine.proxy import StudentFunctions
+from gradekit.engine.session import Session
+from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
+from gradekit.engine.speed.recorded import arguments_digest
 from gradekit.errors import Unrepeatable
-from gradekit.proxy import StudentFunctions
 from gradekit.sandbox.worker import decode, encode
-from gradekit.session import Session
-from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
-from gradekit.speed.recorded import arguments_digest
 
 
 class _CountingWorker:

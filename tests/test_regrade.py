@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, batch
+from gradekit import assignment
+from gradekit.batch import class_grade
 from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits
+from gradekit.engine.provenance import property_parts
 from gradekit.grader import grade
-from gradekit.provenance import property_parts
 from gradekit.reports import gradescope, junit
 from gradekit.result import GradeResult
 
@@ -120,7 +121,7 @@ def test_every_report_carries_what_the_result_was_made_from(course, tmp_path):
 
 def grade_class(submissions: Path, course: Path, out: Path, config: GradeConfig = FAST, again=()) -> str:
     chosen = assignment.load("label_smoothing", [str(course)])
-    return batch.grade_all(
+    return class_grade.grade_all(
         submissions, chosen, out, config, jobs=2, assignment_dirs=[str(course)], progress=io.StringIO(), again=again
     )
 
@@ -204,13 +205,13 @@ def test_an_interrupted_regrade_resumes_and_reports_every_student_graded_again(c
     out = tmp_path / "results"
     grade_class(submissions, course, out)
     edit(course, "@prop(points=4,", "@prop(points=8,")
-    real = batch.run_pool
+    real = class_grade.run_pool
 
     def interrupted(students, *args, **kwargs):
         real(students[:1], *args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch, "run_pool", interrupted)
+    monkeypatch.setattr(class_grade, "run_pool", interrupted)
     with pytest.raises(KeyboardInterrupt):
         grade_class(submissions, course, out)
     assert sorted(p.name for p in (out / "regrades" / "under-way" / "earlier").iterdir()) == [
@@ -218,7 +219,7 @@ def test_an_interrupted_regrade_resumes_and_reports_every_student_graded_again(c
         "ben.json",
         "cat.json",
     ]
-    monkeypatch.setattr(batch, "run_pool", real)
+    monkeypatch.setattr(class_grade, "run_pool", real)
     account = grade_class(submissions, course, out)
     assert "(2 graded now, 1 kept from before)" in account
     folder, report = latest_report(out)

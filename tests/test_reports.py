@@ -21,12 +21,12 @@ from nbformat import v4
 from gradekit import grader
 from gradekit.cli import main
 from gradekit.config import Limits
+from gradekit.engine.source import pick, read_notebook
 from gradekit.reports import WRITERS, class_summary, github, gradebook, gradescope, junit, markdown, text
 from gradekit.reports.class_summary import bins, histogram
 from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
 from gradekit.sandbox.isolation import Isolation
 from gradekit.sandbox.process import _note as isolation_note
-from gradekit.source import pick, read_notebook
 
 FAILED = PropertyResult(
     name="loss_matches_reference",

@@ -30,9 +30,11 @@ import gradekit.reference.cross_entropy
 import numpy as np
 import pytest
 
-import gradekit.speed.read_ahead
-from gradekit.calls import Answers, Calls
+import gradekit.engine.speed.read_ahead
 from gradekit.config import MIB, GradeConfig, Limits, cache_folder
+from gradekit.engine.calls import Answers, Calls
+from gradekit.engine.session import Session
+from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
 from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker, bubblewrap, clocks, isolation, landlock, process
@@ -40,8 +42,6 @@ from gradekit.sandbox.forkserver import Forked
 from gradekit.sandbox.isolation import Isolation
 from gradekit.sandbox.process import forked_workers
 from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode, to_plain
-from gradekit.session import Session
-from gradekit.speed.read_ahead import AHEAD_CHUNK, ReadAhead
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
@@ -736,7 +736,7 @@ def test_calls_sent_while_long_replies_wait_unread_stall_neither_side(fresh):
 
 
 def read_ahead_of(running: Worker) -> tuple[Session, ReadAhead, Calls]:
-    """The protocol submission loaded in `running`, its calls read ahead (gradekit.speed.read_ahead)."""
+    """The protocol submission loaded in `running`, its calls read ahead (gradekit.engine.speed.read_ahead)."""
     session = Session(running, PROTOCOL_SOURCE, "protocol.py")
     assert session.load() is None
     answers = Answers()
@@ -779,7 +779,7 @@ def test_held_replies_come_together_in_order_and_unheld_ones_at_once(fresh):
 def test_a_hang_among_held_replies_replaces_the_worker_and_the_property_calls_again(monkeypatch):
     """Reading a remembered pass ahead holds the replies back; a call that hangs there keeps answers
     already made from the grader, so the worker is replaced and nothing read ahead is used."""
-    monkeypatch.setattr(gradekit.speed.read_ahead, "opening", lambda exchanges: b"known")
+    monkeypatch.setattr(gradekit.engine.speed.read_ahead, "opening", lambda exchanges: b"known")
     calls = [("echo", encode([float(i)]), False) for i in range(AHEAD_CHUNK + 5)] + [("stall", "[[]]", False)]
     with Worker(LIMITS) as running:
         session, read_ahead, made = read_ahead_of(running)

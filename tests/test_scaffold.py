@@ -10,11 +10,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gradekit import assignment, scaffold, student_build
+from gradekit import assignment
 from gradekit.config import GradeConfig
 from gradekit.errors import UsageError
 from gradekit.grader import grade
-from gradekit.starter import release
+from gradekit.instructor import scaffold, student_build
+from gradekit.instructor.starter import release
 
 FAST = GradeConfig(max_examples=20)
 # Words that only an instructor needs to read, in any text students are given.

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, scaffold
+from gradekit import assignment
 from gradekit.config import GradeConfig, Limits
 from gradekit.errors import AssignmentError
+from gradekit.instructor import scaffold
+from gradekit.instructor.selftest import FileVerdict, PropertyStats, SelfTest, blames, render, selftest
 from gradekit.result import Call, Counterexample, PropertyResult, Status
-from gradekit.selftest import FileVerdict, PropertyStats, SelfTest, blames, render, selftest
 
 NAME = "demo"
 WORKED, SHIFT = "log_softmax_on_worked_examples", "log_softmax_shift_invariant"  # public.py

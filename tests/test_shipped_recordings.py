@@ -1,9 +1,9 @@
 """The recordings the built-in assignments carry: each equals a fresh recording, a first check reads it
 instead of recording, and a recording made under another key is never read. So do the answers of
-their known mistakes (gradekit.misconceptions).
+their known mistakes (gradekit.diagnosis.mistakes).
 
 A carried file is read only on a machine whose floating-point results are those of the machine that
-made it (gradekit.kept_files.fingerprint). Elsewhere it is no error that it differs from a fresh one:
+made it (gradekit.engine.kept_files.fingerprint). Elsewhere it is no error that it differs from a fresh one:
 there these tests prove that it is not read, and that a fresh one is made and announced instead.
 """
 
@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 
-import gradekit.speed.recorded as recorded
-from gradekit import assignment, kept_files, misconceptions, recording
+import gradekit.engine.speed.recorded as recorded
+from gradekit import assignment
 from gradekit.config import Limits
+from gradekit.diagnosis import mistakes
+from gradekit.engine import kept_files, recording
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ["cross_entropy", "training_step", "autograd"]
@@ -46,7 +48,7 @@ def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, c
     built_in = assignment.load(name)
     path = recording.shipped(built_in)
     assert path.is_file(), f"{name} carries no recording for its sources and versions: {STALE}"
-    carried = misconceptions.carried(built_in)
+    carried = mistakes.carried(built_in)
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, carried.name])  # none of an older key
     stored = _carried(path)
     fresh = recording.record(built_in, built_in.default_seed, 100)
@@ -64,17 +66,17 @@ def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, c
 @pytest.mark.parametrize("name", NAMES)
 def test_the_carried_known_mistakes_are_freshly_worked_out(name, tmp_path, monkeypatch, capsys):
     built_in = assignment.load(name)
-    path = misconceptions.carried(built_in)
+    path = mistakes.carried(built_in)
     assert path.is_file(), f"{name} carries no known mistakes for its sources and versions: {STALE}"
     stored = _carried(path)
     if not _made_here(stored):
         monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
         capsys.readouterr()
-        assert misconceptions.bank(built_in, Limits()) is not None
+        assert mistakes.bank(built_in, Limits()) is not None
         assert f"working out what the known mistakes of {name} answer" in capsys.readouterr().err
         return
-    fresh = misconceptions._worked_out(built_in, Limits(), None)
-    assert repr(misconceptions._read(stored)) == repr(fresh), f"{path.name} is {STALE}"  # a NaN answer equals itself
+    fresh = mistakes._worked_out(built_in, Limits(), None)
+    assert repr(mistakes._read(stored)) == repr(fresh), f"{path.name} is {STALE}"  # a NaN answer equals itself
 
 
 def _carried(path: Path) -> dict[str, Any]:
@@ -103,7 +105,7 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     submission = ROOT / "examples" / "buggy_submission.py"
     first = _check(submission, tmp_path / "empty")
     built_in = assignment.load("cross_entropy")
-    shipped = [recording.shipped(built_in), misconceptions.carried(built_in)]
+    shipped = [recording.shipped(built_in), mistakes.carried(built_in)]
     read = all(_made_here(_carried(path)) for path in shipped)
     assert ("recording examples" not in first.stderr) == read, first.stderr
     if read:
@@ -155,7 +157,7 @@ def test_files_made_where_floating_point_results_differ_are_not_read(tmp_path):
     course = _copy_without_recordings(tmp_path)
     (course / "cross_entropy" / kept_files.CARRIED).mkdir()
     built_in = assignment.load("cross_entropy")
-    for path in (recording.shipped(built_in), misconceptions.carried(built_in)):
+    for path in (recording.shipped(built_in), mistakes.carried(built_in)):
         stored = {**_carried(path), "fingerprint": "of a machine whose floating-point results differ"}
         copy = course / "cross_entropy" / kept_files.CARRIED / path.name
         copy.write_bytes(zlib.compress(kept_files.sealed(stored)))

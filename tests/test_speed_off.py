@@ -1,5 +1,5 @@
 """Speed never changes a grade: every file of both banks, the reference and the examples, graded with
-every shortcut of gradekit.speed on (recorded inputs, read-ahead, the verdict memory of a class grade)
+every shortcut of gradekit.engine.speed on (recorded inputs, read-ahead, the verdict memory of a class grade)
 and with every one off, get the same result, timings aside: status, points, message, counterexample,
 example count. So every bank file is also graded twice and shown to repeat its grade, which the banks'
 self-test (tests/test_banks.py, which grades each file once) leaves to this test.
@@ -27,7 +27,8 @@ import pytest
 
 from gradekit import assignment
 from gradekit.assignment import BANKS
-from gradekit.batch import Student, run_pool
+from gradekit.batch.pool import run_pool
+from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
 from gradekit.result import GradeResult
 

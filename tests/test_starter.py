@@ -11,10 +11,11 @@ from dataclasses import replace
 import nbformat
 import pytest
 
-from gradekit import assignment, contracts
+from gradekit import assignment
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
-from gradekit.starter import release
+from gradekit.instructor import contracts
+from gradekit.instructor.starter import release
 
 # What Markdown would read as emphasis or HTML in a line of prose (CommonMark leaves an `_` inside a
 # word, as in m_hat, alone).

@@ -9,15 +9,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gradekit import assignment, student_build, worked
+from gradekit import assignment, worked
 from gradekit.cli import main
 from gradekit.config import GradeConfig
 from gradekit.errors import AssignmentError, InvalidProperty, UsageError
 from gradekit.grader import grade
-from gradekit.gradescope_bundle import build as gradescope_build
+from gradekit.instructor import student_build
+from gradekit.instructor.gradescope_bundle import build as gradescope_build
+from gradekit.instructor.selftest import selftest
 from gradekit.jupyter import _here
 from gradekit.result import Status
-from gradekit.selftest import selftest
 
 FAST = GradeConfig(max_examples=20)
 

@@ -17,8 +17,9 @@ from gradekit.reference import training_step as ref
 from gradekit.reference.course import BOS, decode
 from hypothesis import find, given, settings
 
-from gradekit import assignment, recording, strategies
+from gradekit import assignment, strategies
 from gradekit.config import GradeConfig, Limits
+from gradekit.engine import recording
 from gradekit.errors import PropertyFailure
 from gradekit.grader import grade
 from gradekit.reports import text
@@ -127,8 +128,8 @@ def test_the_run_alone_catches_state_kept_between_calls(bug, training_step):
 
 def test_one_step_alone_cannot_see_a_buffer_that_is_fresh():
     """Why the run exists: graded on its own, a fresh worker's first call of the buggy file is right."""
+    from gradekit.engine.session import Session
     from gradekit.sandbox import Worker
-    from gradekit.session import Session
 
     source = (KNOWN_WRONG / "train_step_gradient_buffer_never_reset.py").read_text()
     W = [[0.0] * 27 for _ in range(27)]

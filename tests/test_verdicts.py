@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from gradekit import assignment, batch, runner
+from gradekit import assignment
+from gradekit.batch import pool, roster
 from gradekit.config import GradeConfig
+from gradekit.engine import runner
+from gradekit.engine.speed.read_ahead import ReadAhead
+from gradekit.engine.speed.verdicts import Memory
 from gradekit.grader import grade
-from gradekit.speed.read_ahead import ReadAhead
-from gradekit.speed.verdicts import Memory
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "examples" / "submission.py"
@@ -119,9 +121,9 @@ def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grade
     for index, source in enumerate([CORRECT, CORRECT, BUGGY, BUGGY]):
         path = tmp_path / f"student{index}.py"
         path.write_text(f'"""Student {index}."""\n' + source.read_text())
-        students.append(batch.Student(path.stem, path))
+        students.append(roster.Student(path.stem, path))
     results = {}
-    batch.run_pool(students, cross_entropy, FAST, None, 2, lambda s, r: results.setdefault(s.name, r))
+    pool.run_pool(students, cross_entropy, FAST, None, 2, lambda s, r: results.setdefault(s.name, r))
     for student in students:
         assert _verdicts(results[student.name]) == _verdicts(grade(student.path, cross_entropy, FAST))
     assert absorbed.exists(), "no grader was ever given what another one learnt"
@@ -159,7 +161,7 @@ def test_facts_a_remembered_property_would_have_kept_are_kept(remembering, hypot
 
 
 def test_what_a_grader_remembers_is_bounded_in_runs_and_in_bytes(monkeypatch):
-    from gradekit.speed import verdicts
+    from gradekit.engine.speed import verdicts
 
     monkeypatch.setattr(verdicts, "MOST_BYTES", 10_000)
     monkeypatch.setattr(verdicts, "MOST_SHARED_BYTES", 3_000)

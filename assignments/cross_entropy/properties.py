@@ -1,7 +1,7 @@
 """What a right cross-entropy implementation must do, as graded properties.
 
 Each function has one property that compares it with the reference (the identities in
-gradekit.identities prove the reference equal to the sympy derivation); every other property is
+gradekit.reference.identities prove the reference equal to the sympy derivation); every other property is
 metamorphic, and `requires` makes it pay only once that comparison passes, so constants score 0.
 
 Correctness is judged on vocabularies of up to 256 tokens and sequences of up to 512 positions,

@@ -1,6 +1,6 @@
 """What a right training step must do, as graded properties.
 
-Each function has one property that compares it with the reference (gradekit.identities proves the
+Each function has one property that compares it with the reference (gradekit.reference.identities proves the
 reference's bigram gradient and Adam's first step from their definitions); the metamorphic ones
 `require` it, so constants score 0. The update functions may return new values or update their
 arguments in place: `updated` reads either, so both are graded the same.
@@ -72,7 +72,7 @@ def updated(sub, function, *args):
     """
     known = per_submission(sub).setdefault("returns values", {})
     reply = call(sub, function, *args, want_args=not known.get(function, False))
-    returned = read(reply.returned, reply.declared, function)
+    returned = coerce(reply.returned, reply.declared, function)
     in_place = returned is None or (function == "train_step" and not isinstance(returned, tuple))
     if not in_place:
         known.setdefault(function, True)
@@ -85,41 +85,10 @@ def updated(sub, function, *args):
     known[function] = False
     indices = (0,) if function == "sgd_update" else (0, 2, 3)
     shape = list[float] if function != "train_step" else Table
-    state = tuple(read(reply.args_after[i], shape, function) for i in indices)
+    state = tuple(coerce(reply.args_after[i], shape, function) for i in indices)
     if function == "train_step":
         return (returned, *state)
     return state[0] if function == "sgd_update" else state
-
-
-def read(value, declared, function):
-    """`value` as `declared` (gradekit.declared_types.coerce), with a fast path for the shapes a right answer has.
-
-    A 27 x 27 table read entry by entry costs more than the call that made it; checked row by row at
-    C speed it costs little. Anything else goes through coerce, which says what was wrong.
-    """
-    if (declared is Table and _table(value)) or (declared == list[float] and _floats(value)):
-        return value
-    if function == "train_step" and declared is not Table and _train_step_values(value):
-        return tuple(value)
-    if function == "adam_update" and declared != list[float] and _adam_values(value):
-        return tuple(value)
-    return coerce(value, declared, function)
-
-
-def _train_step_values(value):
-    return type(value) is list and len(value) == 4 and type(value[0]) is float and all(map(_table, value[1:]))
-
-
-def _adam_values(value):
-    return type(value) is list and len(value) == 3 and all(map(_floats, value))
-
-
-def _floats(value):
-    return type(value) is list and set(map(type, value)) == {float}
-
-
-def _table(value):
-    return type(value) is list and len(value) > 0 and all(map(_floats, value))
 
 
 def expect_table(actual, expected, message, rtol=1e-9, atol=1e-12, scale=1.0, float32_allowance=None):
@@ -688,7 +657,7 @@ def adam_leaves_caller_state_consistent(sub, case):
     params, grads, m, v, step, lr = case
     sent = [params, grads, m, v]
     reply = call(sub, "adam_update", params, grads, m, v, step, lr, want_args=True)
-    returned = read(reply.returned, reply.declared, "adam_update")
+    returned = coerce(reply.returned, reply.declared, "adam_update")
     after = reply.args_after
     if returned is not None:
         for name, index, new in (("params", 0, returned[0]), ("m", 2, returned[1]), ("v", 3, returned[2])):
@@ -734,7 +703,7 @@ def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     W = build_table(table)
     m, v = build_moments(state)
     reply = call(sub, "train_step", W, tokens, m, v, *schedule)
-    returned = read(reply.returned, reply.declared, "train_step")
+    returned = coerce(reply.returned, reply.declared, "train_step")
     loss = returned[0] if isinstance(returned, tuple) else returned
     expected = ref.bigram_loss(W, tokens)
     scale = max(1.0, magnitude(W))
@@ -852,7 +821,7 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
     m, v = build_moments(state)
     sent = [W, tokens, m, v]
     reply = call(sub, "train_step", W, tokens, m, v, *schedule, want_args=True)
-    returned = read(reply.returned, reply.declared, "train_step")
+    returned = coerce(reply.returned, reply.declared, "train_step")
     after = reply.args_after
     expect(after[1] == tokens, "`train_step` changed the tokens it was given", returned=after[1], expected=tokens)
     if isinstance(returned, tuple):

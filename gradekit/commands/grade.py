@@ -4,9 +4,9 @@ For the course staff at a deadline: every student's file in SUBMISSIONS_DIR is g
 once, each in the OS sandbox (it refuses to grade without one unless given `--no-isolation`), and
 RESULTS_DIR gets each student's result and feedback, the gradebook, the class summary and its
 histogram. A rerun keeps every result still made from what a grade would be made from now, grades
-the rest, and writes a regrade report for those graded again (see `gradekit.batch`); `--regrade
+the rest, and writes a regrade report for those graded again (see `gradekit.batch.class_grade`); `--regrade
 STUDENT` (or `--regrade all`) grades students again on demand. With `--dask
-ADDRESS` the students are graded on a Dask cluster instead (see `gradekit.cluster`). The exit code is
+ADDRESS` the students are graded on a Dask cluster instead (see `gradekit.batch.cluster`). The exit code is
 0 once everything is written; 2 for a RESULTS_DIR that is a file or SUBMISSIONS_DIR itself (whose
 results would be graded as students), refused before anyone is graded.
 
@@ -76,7 +76,8 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     """Grade the class in `args.submissions` into `args.out` and print a one-line account."""
-    from gradekit import assignment, batch, cluster, course_seed
+    from gradekit import assignment, course_seed
+    from gradekit.batch import class_grade, cluster
 
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         client = stack.enter_context(cluster.connect(args.dask)) if args.dask is not None else None
         # Made once every usage error has been found: a command refused leaves no seed behind.
         config = course_config(config, args, keep=args.out / course_seed.FILE_NAME)
-        summary = batch.grade_all(
+        summary = class_grade.grade_all(
             args.submissions,
             chosen,
             args.out,

@@ -2,7 +2,7 @@
 
 For the instructor who grades on Gradescope: the zip holds this gradekit as a wheel, the assignment
 when it is not one of gradekit's own, the course seed every submission is graded with, and the
-`setup.sh` and `run_autograder` scripts Gradescope runs (see `gradekit.gradescope_bundle`). Upload it
+`setup.sh` and `run_autograder` scripts Gradescope runs (see `gradekit.instructor.gradescope_bundle`). Upload it
 as the autograder of a programming assignment. The course seed is a new one for each zip unless
 `--seed-file` (or $GRADEKIT_SEED_FILE) names the course's, made there if missing (gradekit.course_seed).
 The exit code is 0 once the zip is written; 2 for a ZIP that is a folder, lies under a file or cannot
@@ -43,7 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
 
 def run(args: argparse.Namespace) -> int:
     """Write the autograder zip of `args.assignment` to `args.out`."""
-    from gradekit import assignment, gradescope_bundle
+    from gradekit import assignment
+    from gradekit.instructor import gradescope_bundle
 
     file_to_write(args.out, "--out", like="autograder.zip")
     chosen = assignment.load(args.assignment, args.assignments)

@@ -4,7 +4,7 @@ For a course whose students hand in through GitHub: the workflow written to
 `.github/workflows/gradekit.yml` installs the gradekit wheel written beside it in `.gradekit/` (a
 runner has nothing but the repository), says which sandbox grades, grades the submission once on
 every push with failures annotated on the functions that broke them, keeps a JUnit report, and fails
-the job below `--min-score` (see `gradekit.github_workflow`). It runs on ubuntu-latest, or with
+the job below `--min-score` (see `gradekit.instructor.github_workflow`). It runs on ubuntu-latest, or with
 `--container IMAGE` in that image, as root. It says what it wrote and that all of it is to be committed. The exit
 code is 0 once everything is written.
 """
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gradekit.commands.options import EXIT_PASSED, not_negative
 
 if TYPE_CHECKING:
-    from gradekit.github_workflow import Written
+    from gradekit.instructor.github_workflow import Written
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
@@ -56,7 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
 
 def run(args: argparse.Namespace) -> int:
     """Write the workflow, and what it installs, into the repository `args.dir`."""
-    from gradekit import github_workflow
+    from gradekit.instructor import github_workflow
 
     written = github_workflow.write_workflow(
         args.dir,

@@ -2,7 +2,7 @@
 
 For the instructor starting an assignment: DIR/NAME gets a small but complete assignment from
 gradekit's templates (its functions, two properties, a solution, a known-right and two known-wrong
-submissions), so `gradekit selftest NAME` passes before the first edit (see `gradekit.scaffold`).
+submissions), so `gradekit selftest NAME` passes before the first edit (see `gradekit.instructor.scaffold`).
 A bad name, an existing folder, or a DIR that is a file, lies under one or cannot be written is a
 usage error (exit code 2). The exit code is 0 once the folder is written.
 """
@@ -29,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
 
 def run(args: argparse.Namespace) -> int:
     """Create the assignment folder `args.name` in `args.dir`."""
-    from gradekit import scaffold
+    from gradekit.instructor import scaffold
 
     folder_to_write(args.dir, "--dir")
     try:

@@ -2,8 +2,8 @@
 
 For the instructor handing out an assignment: DIR gets NAME.py, the function stubs, and NAME.ipynb,
 with each function's description and the checks it must pass, a stub cell, and a last cell that runs
-`gradekit check` (see `gradekit.starter`). An instructor's own assignment with public properties also
-gets its student build, DIR/assignments/NAME (see `gradekit.student_build`), and the starters' check
+`gradekit check` (see `gradekit.instructor.starter`). An instructor's own assignment with public properties also
+gets its student build, DIR/assignments/NAME (see `gradekit.instructor.student_build`), and the starters' check
 names it, so students run the public properties on their own machines; nothing of the solution is
 ever written. The exit code is 0 once everything is written; 2 for a DIR that is a file or lies under
 one, or a public.py that would take the solution with it.
@@ -33,8 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
 
 def run(args: argparse.Namespace) -> int:
     """Write the starter files of the assignment `args.name` into `args.out`."""
-    from gradekit import assignment, student_build
-    from gradekit.starter import release
+    from gradekit import assignment
+    from gradekit.instructor import student_build
+    from gradekit.instructor.starter import release
 
     folder_to_write(args.out, "--out")
     chosen = assignment.load(args.name, args.assignments)

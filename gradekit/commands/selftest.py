@@ -2,7 +2,7 @@
 
 For the instructor writing an assignment: the reference and every known-right file must get full
 marks, every known-wrong file must lose points on the function it blames, and every grade must come
-out the same twice (see `gradekit.selftest`; `--once` grades each file once, without that proof).
+out the same twice (see `gradekit.instructor.selftest`; `--once` grades each file once, without that proof).
 The findings are written as text or JSON; the exit code is 0 when the assignment grades well, else 1.
 """
 
@@ -37,7 +37,8 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     """Selftest the assignment `args.name` and write what was found."""
-    from gradekit import assignment, selftest
+    from gradekit import assignment
+    from gradekit.instructor import selftest
 
     chosen = assignment.load(args.name, args.assignments)
     report = selftest.selftest(

@@ -3,7 +3,7 @@
 A pure function of the students' results: the columns are student, score, max_score, one per
 property of the assignment (the points it paid, 0 when the result has no such test), error, and
 misconceptions: the known mistakes the student's failing functions were diagnosed with
-(gradekit.diagnosis), as "function: mistake", separated by "; ". The
+(gradekit.diagnosis.diagnose), as "function: mistake", separated by "; ". The
 scores were made by the grader; this module only lays them out. A student's name or error that a
 spreadsheet would read as a formula (a leading = + - @) is written with a leading quote.
 """

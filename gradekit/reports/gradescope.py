@@ -3,7 +3,7 @@
 https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format: a top-level `score`,
 `execution_time` (seconds), `output` (which names the isolation the code ran under), visibility
 settings, `extra_data` ({"isolation": WALL, "provenance": {...}}: the wall and what the result was
-made from, gradekit.provenance, where the result names them), and `tests`, one per
+made from, gradekit.engine.provenance, where the result names them), and `tests`, one per
 property, each with `name`, `score`, `max_score`, `status` ("passed" or "failed"), `output` and
 `visibility`.
 Students see every test and its counterexample at once ("visible"); the autograder's own stdout,
@@ -54,7 +54,7 @@ def results(result: GradeResult) -> dict[str, Any]:
 
 
 def _extra_data(result: GradeResult) -> dict[str, Any]:
-    """The wall the code ran behind and what the result was made from (gradekit.provenance), as data
+    """The wall the code ran behind and what the result was made from (gradekit.engine.provenance), as data
     Gradescope stores with the submission, for a course's scripts and a regrade's explanation;
     nothing where the result names neither."""
     extra: dict[str, Any] = {}

@@ -5,7 +5,7 @@ assignment. A property that failed carries a <failure>, one that could not run o
 <error>; both hold the message in `message` and the counterexample, as the text report shows it, as
 text. The score, maximum and seed are suite properties (the course's own seed as `seed_digest`, its
 digest alone), as are `isolation`, the wall the code ran behind, and what the result was made from
-(gradekit.provenance: versions and digests); what the code printed is <system-out>.
+(gradekit.engine.provenance: versions and digests); what the code printed is <system-out>.
 """
 
 from __future__ import annotations

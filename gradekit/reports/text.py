@@ -62,7 +62,7 @@ def isolation(result: GradeResult) -> str | None:
 
 
 def made_from(result: GradeResult) -> list[tuple[str, str]]:
-    """What the result was made from (gradekit.provenance), as (name, value) pairs for formats that
+    """What the result was made from (gradekit.engine.provenance), as (name, value) pairs for formats that
     list them: nothing for a result written before results kept it."""
     made = result.provenance
     if made is None:

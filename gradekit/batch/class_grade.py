@@ -1,0 +1,180 @@
+"""Grading a whole class: `gradekit grade SUBMISSIONS_DIR --assignment NAME --out RESULTS_DIR`.
+
+Who the students are: every .py or .ipynb file directly in SUBMISSIONS_DIR is one student, named by
+the file's name without its suffix; every folder is one student, named by the folder, whose file is
+picked by `source.pick` (the only .py/.ipynb in it, else NAME.py/.ipynb, else submission.py/.ipynb).
+Hidden entries, __pycache__, __MACOSX, .ipynb_checkpoints and RESULTS_DIR itself are skipped; two
+entries that name the same student (alice.py and alice/) give that student a row that says so. An
+entry that is a symbolic link (to a classmate's file, say), a named pipe, a socket or a device is
+never followed or opened: that student's row says what it is (`source.refused`).
+
+What RESULTS_DIR gets:
+    results/STUDENT.json   the JSON report (with its provenance) and the file graded, with its hash
+    regrades/N/            the results before the Nth regrade, and its report (see Regrading)
+    feedback/STUDENT.md    the student's report (.txt with --feedback text)
+    gradebook.csv          student, score, max_score, one column per property, error, misconceptions
+    summary.md             the class summary: what most students missed, the known mistakes they
+                           made and the failures none explains, the score histogram
+    histogram.svg
+
+Each student is graded in one of --jobs grader processes, each with a worker of its own, forked from
+the grader's preloaded template (gradekit/sandbox/forkserver.py) inside the OS sandbox
+(gradekit/sandbox/isolation.py), or without it where there is none and --no-isolation allows that. A
+grader that runs past the per-student limit (the check's wall-clock backstop plus STUDENT_GRACE) or dies is
+stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
+student, so one hang, crash or hostile file never costs anyone else's row.
+
+Integrity: every student's file is read once, in this process, before any grader starts, and the
+grader is sent that copy (`source.Source`); it never opens the file. So nothing a submission
+does while it is graded can change what a classmate is graded on, and the sha256 recorded with each
+result is that of the very bytes graded. Results and feedback are written by this process alone.
+
+Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
+student. A run over the same RESULTS_DIR keeps every student's result that was made from the same file
+(name and bytes) and from everything else a grade is made from as it is now (its provenance: the
+assignment's files and properties, the solution, the seed, the number of examples, the options,
+gradekit, Hypothesis, NumPy and Python; see gradekit.engine.provenance and gradekit.regrade.stale), grades
+the rest, says how many of each and why, and builds gradebook.csv and summary.md from all of them.
+`again` (--regrade) grades named students, or all, whatever their result.
+
+Regrading: before a result made earlier is replaced, it is kept in regrades/under-way/earlier; once
+every student is graded, the regrade's report (regrade.md, .csv and .json: each student whose score
+changed, and why, gradekit.reports.regrade) is written beside it and the folder is numbered after the
+regrades before it (regrades/1, regrades/2...). A student's new report carries one line saying why
+their score changed. A regrade interrupted and run again compares with the results from before it began.
+A student whose report cannot be written (a writer raises) gets a result saying so and no feedback,
+so a rerun grades them again; a result that cannot be read back gives its student a row saying so.
+Either way the class goes on, and the gradebook and summary are written.
+
+Stopping: Ctrl-C reaches every process of the terminal's foreground group, graders included; a grader
+leaves it to the pool, which stops every grader alike (SIGTERM, so each stops its worker first) and
+records nothing more. What the graders and their workers write goes in one temporary folder of the
+pool's, removed whatever happens to them. So an interrupted run leaves only finished students' results,
+and the same command resumes it (the command prints the one line that says so, see gradekit.cli).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Collection
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from gradekit.assignment import Assignment
+from gradekit.batch.cluster import probe_workers, run_cluster
+from gradekit.batch.pool import run_pool
+from gradekit.batch.progress import Progress, listed
+from gradekit.batch.results import (
+    ALL,
+    NEW,
+    UNWRITTEN,
+    explained,
+    finish_regrade,
+    keep_earlier,
+    read_back,
+    sha256,
+    stamp,
+    why_again,
+    why_graded,
+    write_atomic,
+    write_student,
+    write_unwritten,
+)
+from gradekit.batch.roster import Student, find_students, read_all
+from gradekit.config import GradeConfig
+from gradekit.course_terms import counted
+from gradekit.engine.provenance import made
+from gradekit.errors import HostFailure, UsageError
+from gradekit.grader import seed_named, unfinished
+from gradekit.reports import class_summary, gradebook
+from gradekit.result import GradeResult
+from gradekit.sandbox.process import probe
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["grade_all"]
+
+
+def grade_all(
+    submissions: Path,
+    assignment: Assignment,
+    out: Path,
+    config: GradeConfig = GradeConfig(),
+    jobs: int | None = None,
+    feedback: str = "markdown",
+    assignment_dirs: list[str] | None = None,
+    progress: TextIO | None = None,
+    dask: Client | None = None,
+    again: Collection[str] = (),
+) -> str:
+    """Grade every student not already graded, then write the gradebook and summary; a one-line account.
+    With `dask`, a client of a Dask scheduler (`gradekit.batch.cluster.connect`), the students are graded on
+    that cluster instead of in local grader processes; everything else is the same. `again` names
+    students to grade again whatever their result (ALL: every one)."""
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results").mkdir(exist_ok=True)
+    (out / "feedback").mkdir(exist_ok=True)
+    students = read_all(find_students(submissions, out, assignment.name), assignment.name)
+    unknown = sorted(set(again) - {ALL} - {s.name for s in students})
+    if unknown:
+        raise UsageError(f"--regrade {unknown[0]}: there is no student of that name in {submissions}")
+    now = made(assignment, config, seed_named(config, config.seed_or(assignment.default_seed)))
+    stamps = {s.name: stamp(s) for s in students}
+    reasons = {s.name: why_again(out, s, stamps[s.name], now, feedback, again) for s in students}
+    todo = [s for s in students if reasons[s.name] is not None]
+    earlier = keep_earlier(out, [s for s in todo if reasons[s.name] not in (NEW, UNWRITTEN)])
+    bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
+
+    def record(student: Student, result: GradeResult) -> None:
+        if student.name in earlier:
+            result = explained(student.name, earlier[student.name], result)
+        try:
+            write_student(out, student, result, stamps[student.name], feedback)
+        except Exception as error:  # a writer failing on what one student's code made costs no one else
+            why = f"the report for this file could not be written ({type(error).__name__}); run the grade again"
+            failed = unfinished(student.path, assignment, config, why, sha256(student))
+            write_unwritten(out, student, failed, stamps[student.name], feedback)
+        bar.advance()
+
+    lost: list[tuple[Student, str]] = []  # students the host, not their code, kept from a result
+
+    def host_failed(student: Student, why: str) -> None:
+        lost.append((student, why))
+        bar.advance()
+
+    # The host is checked before anything is recorded: a wall that cannot start stops the grade here.
+    if todo and dask is not None:
+        probe_workers(dask, config)
+    elif todo:
+        probe(config.limits, assignment_dirs)
+    try:
+        for student in [s for s in todo if s.problem]:
+            record(student, unfinished(student.path, assignment, config, student.problem or ""))
+        readable = [s for s in todo if not s.problem]
+        if dask is not None:
+            run_cluster(readable, assignment, config, dask, record, host_failed)
+        else:
+            run_pool(readable, assignment, config, assignment_dirs, jobs, record, grading=bar.grading, lost=host_failed)
+    finally:  # interrupted too: whatever is said next starts a line of its own
+        bar.finish()
+    graded = [(s.name, read_back(out, s, assignment, config)) for s in students]
+    write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded))
+    write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg"))
+    write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
+    done_now = len(todo) - len(lost)
+    account = (
+        f"gradekit: {counted(len(students), 'student')} in {out} ({done_now} graded now, {len(students) - len(todo)} "
+        f"kept from before) in {time.monotonic() - started:.1f} s"
+    )
+    account += why_graded([r for r in reasons.values() if r is not None])
+    if lost:
+        names = listed([student.name for student, _ in lost], 5)
+        raise HostFailure(
+            f"{account}; {counted(len(lost), 'student')} ({names}) not graded, for a reason of the host's: "
+            f"{lost[0][1]}. Nothing was recorded for them: the same command grades them once the host is fixed "
+            "(gradekit doctor says what it lacks)"
+        )
+    return account + finish_regrade(out, assignment, dict(graded))

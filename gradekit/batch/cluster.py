@@ -1,0 +1,148 @@
+"""Grading a class on a Dask cluster: `gradekit grade ... --dask ADDRESS`.
+
+A course with tens of thousands of submissions, or a regrade of every term, outgrows one machine. This
+sends each student's grade to a Dask `distributed` scheduler as one task (`pip install 'gradekit[dask]'`;
+gradekit must be installed on every Dask worker). What a task carries is plain data: the submission as
+read here (its text, the same copy `gradekit.batch.pool` hands a local grader, so workers need not share a
+file system), the assignment's name and, for a course's own assignment, its folder's files less the
+known-right and known-slow banks (the known-wrong files are what a diagnosis compares with). On the
+Dask worker, the grade is `gradekit.grader.grade`, as in a local grader: the student's
+code runs in a worker process of its own in the OS sandbox of that machine, under the same limits.
+What comes back is the result as JSON-ready data, read back here with `GradeResult.from_dict` like a
+resumed student's result; results are written by this process alone, so resuming, the gradebook and
+the class summary are the local pool's.
+
+Verdict memory (gradekit.engine.speed.verdicts) is not shared between tasks: it makes a grade sooner, never
+different, so the gradebook is the same. A Dask worker records an assignment's examples in its own
+cache the first time it grades it, and works out its known mistakes' answers (gradekit.diagnosis.mistakes)
+the first time it diagnoses one, unless the assignment carries them (the built-in assignments do).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gradekit.assignment import Assignment, load, load_folder
+from gradekit.batch.roster import Student
+from gradekit.config import GradeConfig
+from gradekit.engine.source import Source
+from gradekit.errors import GradekitError, HostFailure, UsageError
+from gradekit.grader import grade, unfinished
+from gradekit.result import GradeResult
+from gradekit.sandbox.isolation import DOCTOR
+from gradekit.sandbox.process import probe
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["connect", "grade_task", "probe_workers", "run_cluster"]
+
+
+def connect(address: str) -> Client:
+    """A client of the Dask scheduler at `address`, or one sentence saying why there is none."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--dask needs Dask's distributed package: pip install 'gradekit[dask]'") from None
+    try:
+        return Client(address, timeout="5s")
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--dask {address}: no Dask scheduler answers there ({error})") from None
+
+
+def run_cluster(
+    students: list[Student],
+    assignment: Assignment,
+    config: GradeConfig,
+    client: Client,
+    record: Callable[[Student, GradeResult], None],
+    lost: Callable[[Student, str], None],
+) -> None:
+    """Grade every student on the cluster of `client`, calling `record` with each result as it comes,
+    in this process; a task the cluster could not finish gives its student an `unfinished` result
+    that says so, and one whose Dask worker's host kept it from grading (HostFailure) is told to
+    `lost`, with no result. Every Dask worker is probed first: one on which no sandbox works stops
+    the grade before anyone is graded."""
+    from distributed import as_completed
+
+    probe_workers(client, config)
+    files = _assignment_files(assignment)
+    futures = {
+        client.submit(grade_task, s.name, s.source, assignment.name, files, config, pure=False): s for s in students
+    }
+    try:
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                result = GradeResult.from_dict(future.result())
+            except HostFailure as failure:
+                lost(student, str(failure))
+                continue
+            except Exception as error:  # the task or its Dask worker failed, not the student's code
+                why = f"the cluster could not grade it: {type(error).__name__}: {error}"
+                result = unfinished(student.path, assignment, config, why)
+            record(student, result)
+    finally:  # interrupted too: nothing is left running for this class
+        client.cancel(list(futures))
+
+
+def probe_workers(client: Client, config: GradeConfig) -> None:
+    """Start one sandboxed worker on every Dask worker, as their grades will: GradekitError naming the
+    workers on which none starts, and why, before any student is graded."""
+    found = client.run(_probe_here, config)
+    refused = {address: why for address, why in found.items() if why is not None}
+    if refused:
+        shown = "; ".join(f"{address}: {why}" for address, why in sorted(refused.items()))
+        raise GradekitError(f"no sandbox works on {len(refused)} of the cluster's workers ({shown}); {DOCTOR}")
+
+
+def _probe_here(config: GradeConfig) -> str | None:
+    """On a Dask worker: why no sandbox works here for `config`'s limits; None where one does."""
+    try:
+        probe(config.limits)
+    except GradekitError as error:
+        return str(error)
+    return None
+
+
+def grade_task(
+    name: str, source: Source, assignment_name: str, files: dict[str, bytes] | None, config: GradeConfig
+) -> dict[str, Any]:
+    """One student's grade, run on a Dask worker: the assignment as `files` hold it (a built-in one
+    for None), the submission graded from `source` as sent (no file is read); the result as plain data."""
+    chosen, dirs = _assignment_here(assignment_name, files)
+    return grade(Path(source.filename), chosen, config, dirs, read=source).to_dict()
+
+
+def _assignment_files(assignment: Assignment) -> dict[str, bytes] | None:
+    """The files a grade of a course's own assignment reads, its known-wrong files among them (a
+    diagnosis compares with them), by path within its folder; None for a built-in one, which every
+    installed gradekit has."""
+    if assignment.built_in:
+        return None
+    paths = [*assignment.files(), *assignment.known("known_wrong")]
+    return {path.relative_to(assignment.folder).as_posix(): path.read_bytes() for path in paths}
+
+
+def _assignment_here(name: str, files: dict[str, bytes] | None) -> tuple[Assignment, list[str] | None]:
+    """The assignment on this Dask worker: written once per machine and content into the temporary
+    folder (every task of a class then loads the same folder, as one module), renamed into place whole."""
+    if files is None:
+        return load(name), None
+    digest = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()[:16]
+    holder = Path(tempfile.gettempdir()) / f"gradekit-assignment-{digest}"
+    if not (holder / name).is_dir():
+        with tempfile.TemporaryDirectory(prefix="gradekit-assignment-") as scratch:
+            for relative, data in files.items():
+                target = Path(scratch) / name / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            with contextlib.suppress(OSError):  # another task on this machine got there first
+                Path(scratch).rename(holder)
+                Path(scratch).mkdir()  # for TemporaryDirectory to remove
+    return load_folder(holder / name), [str(holder)]

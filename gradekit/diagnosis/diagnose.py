@@ -1,0 +1,123 @@
+"""Which known mistake a failing submission made, function by function.
+
+A failed property says where the code is wrong, not which mistake it is. After grading, each function
+of a failed property (one that did not time out) answers its probes (gradekit.diagnosis.mistakes) and the
+calls to it in the failed properties' counterexamples, its file loaded afresh for each function so
+that nothing grading (or another function's probes) left behind weighs on the answers. When the
+answers to the probes disagree with the reference's and agree with exactly one known mistake's, that
+mistake's file is loaded in the same worker and asked the same calls in the same order; when it
+answers the counterexamples' alike as well, the function is diagnosed with that mistake. Two
+mistakes made together in one function agree with neither (or part on the inputs the grade found
+them on), and one the bank does not know agrees with none: then nothing is said, rather than a guess.
+
+Answers are compared as `mistakes.agree` compares them. Nothing here changes a score: the grade
+is made before a diagnosis is asked for.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from gradekit.assignment import Assignment
+from gradekit.diagnosis.mistakes import Answer, Bank, Mistake, agree, ask
+from gradekit.engine.budget import Budget
+from gradekit.engine.outcome import Outcome
+from gradekit.engine.session import Session
+from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.result import Diagnosis, Status
+from gradekit.sandbox.worker import encode
+
+__all__ = ["diagnose", "match"]
+
+SHRUNK = 8  # counterexample calls a function is asked, besides its probes
+
+
+def diagnose(
+    assignment: Assignment, session: Session, outcomes: dict[str, Outcome], bank: Bank, budget: Budget
+) -> tuple[Diagnosis, ...]:
+    """The known mistakes the submission loaded in `session` makes, in the functions its failed
+    properties exercise; the session's file is loaded afresh first. It stops where the grade's
+    `budget` is spent: a diagnosis is worth no more time than the grade gives the submission."""
+    failed = [p for p in assignment.properties if outcomes[p.name].status is not Status.PASSED]
+    stopped = {f for p in failed if outcomes[p.name].status is Status.TIMEOUT for f in p.functions}
+    suspects = [
+        f
+        for f in assignment.functions
+        if any(f in p.functions for p in failed) and f not in stopped and f in bank.probes
+    ]
+    alike: list[tuple[Mistake, tuple[str, ...], int, tuple[Answer, ...]]] = []
+    for function in suspects:
+        # Loaded afresh for each function, as each known mistake answered.
+        if budget.left() <= 0 or session.load() is not None:
+            break
+        if function not in session.defined:
+            continue
+        probes = bank.probes[function]
+        calls = probes + _shrunk(outcomes, function)
+        answers = ask(session.worker, function, calls)
+        if answers is None:
+            break  # the worker timed out or died: what it answers next is not to be trusted
+        mistake = match(bank, function, answers[: len(probes)])
+        if mistake is not None:
+            alike.append((mistake, calls, len(probes), answers))
+    found = []
+    for mistake, calls, probed, answers in alike:  # the submission is done with: the worker loads known mistakes
+        if budget.left() > 0 and _confirmed(session.worker, assignment, mistake, calls, probed, answers):
+            found.append(
+                Diagnosis(mistake.function, mistake.name, mistake.explanation, (len(answers),) * 2, mistake.source)
+            )
+    return tuple(found)
+
+
+def match(bank: Bank, function: str, answers: tuple[Answer, ...]) -> Mistake | None:
+    """The one known mistake in `function` that `answers` (to its probes) agree with everywhere,
+    where they do not agree with the reference's everywhere; None for none, or for more than one.
+    A mistake the bank holds in two styles (the max shift left out with math.exp, and with np.exp) is
+    told by the style the answers share with one of them, overflow for overflow."""
+    reference = bank.reference[function]
+    if all(map(agree, answers, reference)):
+        return None
+    if any(a == ("returned", None) != r for a, r in zip(answers, reference)):
+        return None  # it updates its arguments in place, and answers None: that tells no mistake
+    known = [m for m in bank.mistakes if m.function == function and m.answers]
+    alike = [m for m in known if all(agree(a, b, styles=False) for a, b in zip(answers, m.answers))]
+    if not alike:  # the same mistake written in another style: Python's math where the bank has NumPy
+        alike = [m for m in known if all(map(agree, answers, m.answers))]
+    return alike[0] if len(alike) == 1 else None
+
+
+def _shrunk(outcomes: dict[str, Outcome], function: str) -> tuple[str, ...]:
+    """The calls to `function` in the failed properties' counterexamples (their arguments, encoded),
+    each once, SHRUNK at most: the inputs on which this submission was found wrong."""
+    calls: dict[str, None] = {}
+    for outcome in outcomes.values():
+        example = outcome.counterexample
+        for call in example.calls if example is not None and outcome.status is not Status.PASSED else ():
+            if call.function == function and len(calls) < SHRUNK:
+                with suppress(TypeError):
+                    calls[encode(list(call.args))] = None
+    return tuple(calls)
+
+
+def _confirmed(
+    worker: Any,
+    assignment: Assignment,
+    mistake: Mistake,
+    calls: tuple[str, ...],
+    probed: int,
+    answers: tuple[Answer, ...],
+) -> bool:
+    """Whether the known mistake answers the counterexamples' calls (those after the first `probed`)
+    as the submission did: its file loaded in the same sandboxed worker, in place of the submission,
+    like any submission, and asked every call in the same order, so that a mistake answering from
+    what earlier calls left behind (a memo, a counter) has had the same history."""
+    if len(calls) == probed:
+        return True
+    try:
+        loaded = worker.load((assignment.folder / mistake.source).read_text(), Path(mistake.source).name)
+    except (CallTimedOut, WorkerDied, OSError):
+        return False
+    theirs = ask(worker, mistake.function, calls) if loaded["ok"] else None
+    return theirs is not None and all(map(agree, answers[probed:], theirs[probed:]))

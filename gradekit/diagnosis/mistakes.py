@@ -1,0 +1,367 @@
+"""The known mistakes of an assignment, and what each answers: the evidence a diagnosis is made from.
+
+Every file in known_wrong/ makes one named mistake. Its docstring says which: the function at fault
+and the mistake's name on the first line ("cross_entropy_loss: uses log10 instead of the natural
+log."), and, after a blank line, what the mistake does and how to fix it, written to the student.
+
+The probes of a function are inputs grading already uses: the calls to it that the recorded examples
+of the correctness properties make, at the assignment's default seed and example count, taken from
+each property in turn, from both ends of its examples (so extreme logits and long sequences are
+among them as well as small ones): PROBES at most, and fewer where their arguments pass PROBE_CHARS
+(a function of 27 x 27 tables answers in tables, and the answers are kept).
+Each known-wrong file answers the probes of the function it blames in a sandboxed worker, like any
+submission, twice, loaded afresh between; the reference answers them too. A mistake cannot be told
+by its answers, and is kept with the reason (`untold`) for the self-test, when its two rounds differ
+(it answers at random, or from what earlier calls left behind) or its answers all agree with the
+reference's (its mistake is in what it does to its arguments, or across calls).
+
+Two answers agree when they raised the same exception, or returned the same structure holding the
+same numbers within AGREE_RTOL and AGREE_ATOL (float32's tolerances where either is float32, as
+grading judges it): two styles of one mistake differ by rounding, two mistakes by far more. One that
+raised OverflowError, ZeroDivisionError or ValueError agrees with one that returned an inf or a NaN:
+the same overflow, written with Python's math or with NumPy.
+
+The answers are worked out once per version of the assignment and its bank and kept beside the
+recorded examples, as gradekit.engine.kept_files keeps them; the built-in assignments carry theirs. Probes
+and answers are floats worked out on the machine that made the file, so it is read only where the
+floating-point results are that machine's (`kept_files.fingerprint`), as a recording is.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import math
+import sys
+from dataclasses import dataclass, replace
+from itertools import chain, zip_longest
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradekit.assignment import Assignment
+from gradekit.config import GradeConfig, Limits, cache_folder
+from gradekit.engine import kept_files
+from gradekit.engine.recording import recorded, shipped
+from gradekit.engine.session import Trusted
+from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.precision import floats, is_float32, tolerances
+from gradekit.sandbox import Worker
+from gradekit.sandbox.process import forked_workers
+from gradekit.sandbox.worker import decode, encode
+
+__all__ = ["PROBES", "Answer", "Bank", "Mistake", "agree", "answer", "ask", "bank", "carry", "described", "probe_set"]
+
+PROBES = 60  # probes per function, at most
+PROBE_CHARS = 200_000  # characters of encoded arguments per function, at most: tables answer tables
+PROBES_CPU = 2.0  # seconds of the worker's CPU time a function's probes may take together (see `ask`)
+AGREE_RTOL = 1e-6  # how far apart two answers' numbers may be and still be one answer (see `agree`)
+AGREE_ATOL = 1e-9
+# What Python's math raises where NumPy gives inf or NaN: exp past its range, a division by 0, log(0).
+OVERFLOWED = frozenset({"OverflowError", "ZeroDivisionError", "ValueError"})
+FORMAT = 2  # bump when what is stored changes: an old file then simply misses
+
+# What one call came to, as plain data: ("returned", value), ("raised", exception type) or
+# ("stopped", why): it timed out or ended its worker, which no diagnosis reads as an answer.
+Answer = tuple[str, Any]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One known-wrong file: the function it blames, the mistake's name and explanation, the file
+    (`source`, as "known_wrong/NAME.py"), and its answers to the function's probes; no answers,
+    and `untold` saying why, when its answers cannot tell it."""
+
+    function: str
+    name: str
+    explanation: str
+    source: str
+    answers: tuple[Answer, ...] = ()
+    untold: str = ""
+
+
+@dataclass(frozen=True)
+class Bank:
+    """The probes of each function (encoded arguments), the reference's answers to them, and every
+    known mistake with its answers."""
+
+    probes: dict[str, tuple[str, ...]]
+    reference: dict[str, tuple[Answer, ...]]
+    mistakes: tuple[Mistake, ...]
+
+
+def described(path: Path) -> tuple[str, str, str]:
+    """(function, mistake's name, explanation) from a known-wrong file's docstring."""
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    first, _, rest = doc.partition("\n")
+    function, _, name = first.partition(":")
+    return function.strip(), name.strip().rstrip("."), " ".join(rest.split())
+
+
+def probe_set(assignment: Assignment) -> dict[str, tuple[str, ...]]:
+    """The probes of each function, from the recorded examples at the default seed and count."""
+    recording = recorded(assignment, assignment.default_seed, GradeConfig().max_examples)
+    per_property: dict[str, list[list[str]]] = {}
+    for prop in assignment.properties:
+        if prop.scale or prop.name not in recording:
+            continue
+        calls: dict[str, list[str]] = {}
+        for function, encoded, _ in recording[prop.name]["calls"]:
+            calls.setdefault(function, []).append(encoded)
+        for function, made in calls.items():
+            per_property.setdefault(function, []).append(_ends_first(list(dict.fromkeys(made))))
+    probes = {}
+    for function in assignment.functions:
+        chosen: dict[str, None] = {}  # in order, each once
+        size = 0
+        for encoded in chain.from_iterable(zip_longest(*per_property.get(function, []))):
+            if encoded is None or encoded in chosen:
+                continue
+            if len(chosen) == PROBES or (chosen and size + len(encoded) > PROBE_CHARS):
+                break
+            chosen[encoded] = None
+            size += len(encoded)
+        if chosen:
+            probes[function] = tuple(chosen)
+    return probes
+
+
+def _ends_first(made: list[str]) -> list[str]:
+    """A property's calls, the last and the first, then the last but one and the second, and so on:
+    Hypothesis draws its smallest inputs first and its widest later, and a probe set wants both."""
+    order = []
+    for last, first in zip(reversed(made[len(made) // 2 :]), made[: len(made) // 2] + [None]):
+        order += [last] if first is None else [last, first]
+    return order
+
+
+def answer(reply: dict[str, Any]) -> Answer:
+    """What a worker's reply to a call came to."""
+    if reply.get("missing"):
+        return ("stopped", "not defined")
+    if reply["ok"]:
+        return ("returned", reply["returned"])
+    return ("raised", reply["error"]["type"])
+
+
+def bank(assignment: Assignment, limits: Limits, assignment_dirs: list[str] | None = None) -> Bank | None:
+    """The assignment's known mistakes and their answers, worked out now if neither the cache nor
+    the assignment holds them for this version; None without a solution or a known-wrong file."""
+    if assignment.solution is None or not assignment.known("known_wrong"):
+        return None
+    key = _key(assignment)
+    cache = cache_folder() / f"{_stem(assignment)}-{key[:16]}.marshal"
+
+    def make() -> dict[str, Any]:
+        print(
+            f"gradekit: working out what the known mistakes of {assignment.name} answer, once per machine",
+            file=sys.stderr,
+            flush=True,
+        )
+        return _stored(_worked_out(assignment, limits, assignment_dirs))
+
+    return kept_files.kept(cache, carried(assignment, key), key, _read, make)
+
+
+def carry(assignment: Assignment, limits: Limits) -> Path:
+    """Work out the known mistakes' answers now and write them into the assignment's own folder."""
+    key = _key(assignment)
+    path = carried(assignment, key)
+    kept_files.carry(path, key, _stored(_worked_out(assignment, limits, None)))
+    return path
+
+
+def carried(assignment: Assignment, key: str | None = None) -> Path:
+    """Where the assignment carries its known mistakes' answers for this machine's versions."""
+    key = key or _key(assignment)
+    return assignment.folder / kept_files.CARRIED / f"{_stem(assignment)}-{key[:16]}.zlib"
+
+
+def _stem(assignment: Assignment) -> str:
+    return f"{assignment.name}-known-mistakes"
+
+
+def _key(assignment: Assignment) -> str:
+    """The recording's key (the assignment's sources and every version, which its carried file's name
+    holds), the bank's files, this format."""
+    digest = hashlib.sha256(f"{FORMAT}\0{shipped(assignment).name}".encode())
+    for path in assignment.known("known_wrong"):
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _worked_out(assignment: Assignment, limits: Limits, assignment_dirs: list[str] | None) -> Bank:
+    assert assignment.solution is not None
+    probes = probe_set(assignment)
+    solution = Trusted(assignment.solution, assignment.harness)
+    reference = {f: tuple(_trusted_answer(solution, f, encoded) for encoded in calls) for f, calls in probes.items()}
+    mistakes = []
+    with forked_workers(limits, assignment_dirs):
+        for path in assignment.known("known_wrong"):
+            function, name, explanation = described(path)
+            mistake = Mistake(function, name, explanation, f"known_wrong/{path.name}")
+            if function not in probes:
+                mistakes.append(_untold(mistake, "its function has no probes"))
+                continue
+            rounds = _two_rounds(path, function, probes[function], limits, assignment_dirs)
+            mistakes.append(_judged(mistake, rounds, reference[function]))
+    return Bank(probes, reference, tuple(mistakes))
+
+
+def _trusted_answer(solution: Trusted, function: str, encoded: str) -> Answer:
+    try:
+        reply = solution.call(function, encoded)
+    except Exception as error:  # the reference raising on a probe is an answer like any other
+        return ("raised", type(error).__name__)
+    return ("returned", decode(encode(reply["returned"])))  # as it would cross from a worker
+
+
+def _two_rounds(
+    path: Path, function: str, probes: tuple[str, ...], limits: Limits, assignment_dirs: list[str] | None
+) -> tuple[tuple[Answer, ...], ...] | None:
+    """The file's answers to the probes, loaded afresh for each of two rounds; None if it could not
+    load or stopped on one."""
+    source = path.read_text()
+    with Worker.started(limits, assignment_dirs) as worker:
+        rounds = []
+        for _ in range(2):
+            try:
+                if not worker.load(source, path.name)["ok"]:
+                    return None
+            except (CallTimedOut, WorkerDied):
+                return None
+            answers = ask(worker, function, probes)
+            if answers is None:
+                return None
+            rounds.append(answers)
+        return tuple(rounds)
+
+
+def ask(worker: Any, function: str, probes: tuple[str, ...]) -> tuple[Answer, ...] | None:
+    """`function`'s answers to `probes`, all sent at once; None once one times out or ends the
+    worker, or once they have taken more than PROBES_CPU seconds of the worker's CPU time together:
+    probes are inputs any reasonable implementation answers at once, and a grade does not wait on a
+    slow one for a diagnosis."""
+    answers, cpu = [], 0.0
+    try:
+        for request in worker.send_calls([(function, p, False) for p in probes]):
+            reply = worker.receive(request)
+            cpu += reply["cpu"] if type(reply.get("cpu")) in (int, float) else 0.0
+            if cpu > PROBES_CPU:
+                return None
+            answers.append(answer(reply))
+    except (CallTimedOut, WorkerDied):
+        return None
+    return tuple(answers)
+
+
+def _judged(mistake: Mistake, rounds: tuple[tuple[Answer, ...], ...] | None, reference: tuple[Answer, ...]) -> Mistake:
+    if rounds is None:
+        return _untold(mistake, "it did not load, or stopped on a probe")
+    first, second = rounds
+    if not all(map(agree, first, second)):
+        return _untold(mistake, "its answers change from one round of probes to the next")
+    if all(map(agree, first, reference)):
+        return _untold(mistake, "its answers agree with the reference's on every probe")
+    return replace(mistake, answers=first)
+
+
+def _untold(mistake: Mistake, why: str) -> Mistake:
+    return replace(mistake, answers=(), untold=why)
+
+
+def _stored(found: Bank) -> dict[str, Any]:
+    """A Bank as the plain data the cache file holds."""
+    return {
+        "probes": found.probes,
+        "reference": found.reference,
+        "mistakes": [(m.function, m.name, m.explanation, m.source, m.answers, m.untold) for m in found.mistakes],
+    }
+
+
+def _read(stored: dict[str, Any]) -> Bank | None:
+    """The Bank a cache file holds; None for contents not laid out as `_stored` lays them."""
+    probes, reference, mistakes = stored.get("probes"), stored.get("reference"), stored.get("mistakes")
+    if not (isinstance(probes, dict) and isinstance(reference, dict) and isinstance(mistakes, list)):
+        return None
+    if probes.keys() != reference.keys() or not all(
+        type(p) is tuple and all(type(e) is str for e in p) and _answers(reference[f], len(p))
+        for f, p in probes.items()
+    ):
+        return None
+    read = []
+    for entry in mistakes:
+        if type(entry) is not tuple or len(entry) != 6 or not all(type(e) is str for e in entry[:4] + entry[5:]):
+            return None
+        if entry[4] and not _answers(entry[4], len(probes.get(entry[0], ()))):
+            return None
+        read.append(Mistake(*entry))
+    return Bank(probes, reference, tuple(read))
+
+
+def _answers(answers: Any, count: int) -> bool:
+    return (
+        type(answers) is tuple
+        and len(answers) == count
+        and all(type(a) is tuple and len(a) == 2 and type(a[0]) is str for a in answers)
+    )
+
+
+def agree(one: Answer, other: Answer, styles: bool = True) -> bool:
+    """Whether two answers to one call are the same answer (see the module's docstring); without
+    `styles`, an overflow written with Python's math does not agree with one written with NumPy."""
+    kind, value = one
+    if "stopped" in (kind, other[0]):
+        return False
+    if kind != other[0]:
+        return styles and _overflowed(one) and _overflowed(other)
+    if kind == "raised":
+        return bool(value == other[1])
+    float32 = is_float32(value) or is_float32(other[1])
+    return _same(value, other[1], *tolerances(AGREE_RTOL, AGREE_ATOL, 1.0, float32))
+
+
+def _same(value: Any, other: Any, rtol: float, atol: float) -> bool:
+    if isinstance(value, list) and isinstance(other, list) and (tables := _tables(value, other)) is not None:
+        one, two = tables
+        with np.errstate(invalid="ignore", over="ignore"):
+            close = np.abs(one - two) <= atol + rtol * np.maximum(np.abs(one), np.abs(two))
+        unusual = ~np.isfinite(one) | ~np.isfinite(two)  # a NaN equals a NaN, an inf an inf of its sign
+        return bool(np.all(np.where(unusual, (one == two) | (np.isnan(one) & np.isnan(two)), close)))
+    if _number(value) and _number(other):
+        a, b = float(value), float(other)
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+    if isinstance(value, list) and isinstance(other, list):
+        return len(value) == len(other) and all(_same(v, o, rtol, atol) for v, o in zip(value, other))
+    return type(value) is type(other) and bool(value == other)
+
+
+def _tables(value: list[Any], other: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two lists of floats (or tables of them) of one shape as arrays, to compare at once; None for
+    anything else (ragged, ints, bools, text), which is compared item by item."""
+    try:
+        a, b = np.asarray(value), np.asarray(other)
+    except (ValueError, TypeError):
+        return None
+    if a.dtype != np.float64 or b.dtype != np.float64 or a.shape != b.shape:
+        return None
+    return a, b
+
+
+def _overflowed(answer: Answer) -> bool:
+    """Whether an answer is how a computation that overflowed ends: Python's math raises, NumPy
+    returns inf or NaN."""
+    kind, value = answer
+    if kind == "raised":
+        return value in OVERFLOWED
+    return not all(map(math.isfinite, floats(value)))
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float)

@@ -1,0 +1,1 @@
+"""One submission's properties, run to outcomes and points."""

@@ -1,0 +1,256 @@
+"""Every call a property makes to the student's functions, on its way to the worker and back.
+
+A call is encoded as plain data, answered by the worker (or by an answer read ahead, see
+gradekit.engine.speed.read_ahead), logged for the counterexample, read as the type the assignment declares,
+and compared with any earlier answer to the same input: a function that answers one input two ways
+is caught. A call that hangs or ends the worker has the worker replaced, so the next call starts clean,
+and a function that timed out is not called again in the grade: the properties after it are timeouts
+on the input where it first happened, settled at once (see errors.TimedOutEarlier). Each call is logged
+with the function's parameter names, so a report shows an argument by what it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Protocol
+
+from gradekit import course_terms
+from gradekit.authoring import Reply
+from gradekit.config import MIB
+from gradekit.declared_types import coerce
+from gradekit.engine.session import Session
+from gradekit.errors import (
+    CallTimedOut,
+    FunctionMissing,
+    SubmissionRaised,
+    TimedOutEarlier,
+    Unrepeatable,
+    WorkerDied,
+)
+from gradekit.result import Call
+from gradekit.sandbox.replies import read as read_reply
+from gradekit.sandbox.worker import encode
+
+Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_args, digest of the answer
+
+
+class Replies(Protocol):
+    """Where a call's reply comes from: the worker itself, or answers it was asked for ahead."""
+
+    def encoded(self, arguments: list[Any]) -> str:
+        """The call's arguments as the worker reads them: `encode(arguments)`."""
+
+    def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
+        """The worker's reply to the call, and the digest of its answer."""
+
+    def drain(self) -> None:
+        """Let go of anything asked for ahead that no property made."""
+
+    def forget(self) -> None:
+        """Drop what was asked for ahead of a worker that has just been replaced."""
+
+
+class Direct:
+    """Every reply asked of the worker when the call is made."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def encoded(self, arguments: list[Any]) -> str:
+        return encode(arguments)
+
+    def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
+        worker = self._session.worker
+        return worker.call(function, encoded, want_args), worker.last_answer
+
+    def drain(self) -> None:
+        pass
+
+    def forget(self) -> None:
+        pass
+
+
+class Answers:
+    """The first answer a submission gave to each call, for the whole grade, with its digest (see
+    Worker.last_answer). An answer read ahead is kept as it came, and its numbers are read only if
+    another answer to the same call has another digest: answers that repeat are never read."""
+
+    def __init__(self) -> None:
+        self._first: dict[bytes, tuple[bytes, Any]] = {}  # call -> its first answer's digest, what it returned
+        self._unread: dict[bytes, tuple[bytes, bytes]] = {}  # call -> digest, reply line of one read ahead
+
+    def check(self, function: str, encoded_args: str, returned: Any, digest: bytes = b"") -> None:
+        """Raise Unrepeatable when `returned` is not what the same call answered first. `digest` is the
+        answer's, or b"" where it has none (the trusted solution's)."""
+        key = _key(function, encoded_args)
+        if self._repeats(key, digest):
+            return
+        first = self._first_answer(key)
+        if first is None:
+            self._first[key] = (digest, returned)
+        elif first[1] != returned and json.dumps(first[1]) != json.dumps(returned):  # json: NaN equals NaN
+            message = f"`{function}` gave two different answers to the same input (expected: its first answer)"
+            raise Unrepeatable(message, returned=returned, expected=first[1])
+
+    def agree(self, function: str, encoded_args: str, line: bytes, digest: bytes) -> bool:
+        """Whether a reply read ahead, as it came (see Worker.receive_line), agrees with the submission's
+        earlier answer to the same call."""
+        key = _key(function, encoded_args)
+        if self._repeats(key, digest):
+            return True
+        if key not in self._first and key not in self._unread:
+            self._unread[key] = (digest, line)
+            return True
+        try:
+            reply = read_reply(line)
+            if reply.get("ok"):
+                self.check(function, encoded_args, reply["returned"], digest)
+        except (Unrepeatable, WorkerDied):
+            return False
+        return True
+
+    def _repeats(self, key: bytes, digest: bytes) -> bool:
+        """Whether an answer with `digest` is the call's first answer again, byte for byte."""
+        first = self._first.get(key) or self._unread.get(key)
+        return bool(digest) and first is not None and first[0] == digest
+
+    def _first_answer(self, key: bytes) -> tuple[bytes, Any] | None:
+        """The call's first answer that returned, its digest and what it returned (read now, if its
+        reply was kept unread); None if it has not returned yet: a reply kept unread that returned
+        nothing is dropped."""
+        if key in self._first:
+            return self._first[key]
+        if key not in self._unread:
+            return None
+        digest, line = self._unread.pop(key)
+        try:
+            reply = read_reply(line)
+        except WorkerDied:
+            return None
+        if not reply.get("ok"):
+            return None
+        self._first[key] = (digest, reply["returned"])
+        return self._first[key]
+
+
+def _key(function: str, encoded_args: str) -> bytes:
+    return hashlib.sha256(f"{function}{encoded_args}".encode()).digest()[:16]
+
+
+class Calls:
+    """The calls of one grade. `transcript` and `quoted` hold the current property's, for the
+    shortcuts that learn from them (see gradekit.engine.speed)."""
+
+    def __init__(
+        self,
+        session: Session,
+        replies: Replies,
+        answers: Answers,
+        returns: dict[str, Any],
+        parameters: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.session = session
+        self.replies = replies
+        self.answers = answers
+        self.returns = returns
+        self.parameters = parameters or {}
+        self.kept: dict[str, Any] = {}  # see gradekit.authoring.per_submission
+        self.timed_out: dict[str, str] = {}  # function -> the input it first timed out on, as shown
+        self.cpu = 0.0  # the worker's CPU seconds the grade's calls took, as their replies report
+        self.transcript: list[Exchange] = []
+        self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3 of x.py")
+
+    def spent(self) -> float:
+        """Seconds the submission's workers have spent in this grade, computing or blocked, as the
+        kernel counts them; where it cannot (off Linux), the CPU time their replies report."""
+        counted = self.session.worker.spent()
+        return self.cpu if counted is None else counted
+
+    def begin_property(self) -> None:
+        self.replies.drain()
+        self.transcript = []
+        self.quoted = {}
+
+    def value(self, function: str, args: tuple[Any, ...], log: list[Call]) -> Any:
+        """What `function(*args)` returned, read as the type the assignment declares."""
+        return coerce(self.call(function, args, log).returned, self.returns[function], function)
+
+    def call(self, function: str, args: tuple[Any, ...], log: list[Call], want_args: bool = False) -> Reply:
+        """Call `function` in the worker, logging the call in `log`; raises what the call came to."""
+        if function not in self.session.defined:
+            raise FunctionMissing(f"`{function}` is not defined")
+        names = self.parameters.get(function, ())
+        if function in self.timed_out:
+            log.append(Call(function, args, raised="not called: it timed out earlier", names=names))
+            raise TimedOutEarlier(f"`{function}` timed out earlier in this grade, on {self.timed_out[function]}")
+        encoded = self.replies.encoded(list(args))
+        try:
+            reply, answer = self.replies.reply(function, encoded, want_args)
+        except CallTimedOut as timeout:
+            log.append(Call(function, args, raised=f"no answer ({timeout.message})", names=names))
+            self.timed_out[function] = _input(args, names)
+            self._restart()
+            raise CallTimedOut(f"`{function}` {timeout.message}") from None
+        except WorkerDied as death:
+            log.append(Call(function, args, raised=death.message, names=names))
+            self._restart()
+            raise WorkerDied(f"`{function}` stopped the grader's worker: {death.message}") from None
+        self.transcript.append((function, encoded, want_args, answer))
+        self.cpu += _seconds(reply.get("cpu"))
+        if reply.get("missing"):
+            raise FunctionMissing(f"`{function}` is not defined")
+        if not reply["ok"]:
+            raised, said = self._error_text(reply["error"])
+            log.append(Call(function, args, raised=raised, names=names))
+            raise SubmissionRaised(f"`{function}` {said}")
+        returned = reply["returned"]
+        log.append(Call(function, args, returned=returned, names=names))
+        self.answers.check(function, encoded, returned, answer)
+        return Reply(returned, reply.get("args_after"), self.returns.get(function))
+
+    def _restart(self) -> None:
+        self.replies.forget()
+        self.session.restart()
+
+    def _error_text(self, error: dict[str, Any]) -> tuple[str, str]:
+        """What a call gave instead of an answer, twice: as its logged call keeps it (the exception,
+        which the JSON report shows under `raised`, so without the verb) and as the message says it
+        after the function's name. A report leaves the call's part out where the message holds it."""
+        if error["type"] == "NotANumber":
+            return str(error["message"]), str(error["message"])
+        if error["type"] == "TooLarge":  # the worker's cap on one reply, which a student never named
+            limit = _size(self.session.worker.limits.reply_bytes)
+            said = f"returned an answer too large to read back (more than the {limit} one call may send)"
+            return said, said
+        if error["type"] == "NotImplementedError":  # a starter stub nobody has filled in yet
+            return "is not implemented yet", "is not implemented yet"
+        where = f" ({self._quote(error['line'])})" if error.get("line") else ""
+        message = f": {error['message']}" if error["message"] else ""
+        raised = f"{error['type']}{message}{where}"
+        return raised, f"raised {raised}"
+
+    def _quote(self, line: int) -> str:
+        """Where an error happened, as a report names it; kept, since it names this student's file."""
+        where = self.session.where(line)
+        self.quoted[line] = where
+        return where
+
+
+def _input(args: tuple[Any, ...], names: tuple[str, ...]) -> str:
+    """A call's arguments as a report shows them: `z = 10,000 values, all 0.0`."""
+    named = names + tuple(f"argument {i + 1}" for i in range(len(names), len(args)))
+    return ", ".join(f"{name} = {course_terms.value(arg, name)}" for arg, name in zip(args, named))
+
+
+def _size(count: int) -> str:
+    """A number of bytes as a student reads a limit: "1 MiB", "256 KiB", "512 bytes"."""
+    for unit, scale in (("MiB", MIB), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:g} {unit}"
+    return f"{count} bytes"
+
+
+def _seconds(cpu: Any) -> float:
+    """A reply's CPU time; 0 where it has none (the trusted solution's, in this process)."""
+    return float(cpu) if type(cpu) in (int, float) else 0.0

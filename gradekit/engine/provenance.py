@@ -1,0 +1,220 @@
+"""What a result was made from, so a later grade can tell whether it still holds and say why it changed.
+
+A grade depends on the submission, the assignment (its contract, its properties, their points and
+tolerances and strategies, its solution), the seed and the examples drawn, the grade's options, and the
+code that ran it: gradekit itself, Hypothesis, NumPy and Python. Every result carries a `Provenance`
+naming each of these by value or digest, made where the grade is made, and every writer can read it.
+
+Each property is named by its parts, so a change is put down to the part that changed:
+- `code`: the property's own source (its body and decorators other than `@given` and `@prop`) and every
+  definition of its module it uses, however indirectly, with its tolerance arguments left out;
+- `strategy`: its `@given(...)` and the definitions of its module that uses;
+- `tolerance`: the values passed as `rtol`, `atol`, `tol` or `tolerance` in its body, as written;
+- `points`, `requires` and `examples` (the most examples it runs), by value.
+A worked example (gradekit.worked) has its cases and answers for code and strategy and its rtol and atol
+for tolerance. Sources are compared as syntax trees, so moving a property within its file or reformatting
+it changes nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import inspect
+import json
+import platform
+import sys
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import gradekit
+from gradekit.assignment import Assignment
+from gradekit.authoring import Property
+from gradekit.config import GradeConfig
+from gradekit.engine.kept_files import CARRIED
+from gradekit.result import Provenance
+
+__all__ = ["LIBRARIES", "TOLERANCE_WORDS", "made", "property_parts"]
+
+LIBRARIES = ("hypothesis", "numpy")  # the libraries a grade's examples and arithmetic come from
+TOLERANCE_WORDS = frozenset({"rtol", "atol", "tol", "tolerance"})
+DIGEST = 16  # hex digits of SHA-256 kept: enough to tell versions apart, short enough to read
+
+
+def made(
+    assignment: Assignment, config: GradeConfig, seed: str, isolation: str | None = None, submission: str | None = None
+) -> Provenance:
+    """The provenance of a grade of `assignment` under `config` with `seed` (as a result shows it)."""
+    return Provenance(
+        gradekit=gradekit.__version__,
+        build=_build(),
+        python=platform.python_version(),
+        libraries={name: _version(name) for name in LIBRARIES},
+        assignment=_assignment_digest(assignment),
+        solution=_file_digest(assignment.solution) if assignment.solution is not None else None,
+        properties={p.name: property_parts(p, assignment, config) for p in assignment.properties},
+        seed=seed,
+        examples=config.max_examples,
+        options=_options(config),
+        isolation=isolation,
+        submission=submission,
+    )
+
+
+def _options(config: GradeConfig) -> str:
+    """The digest of what else a grade is made from. Left out: the seed and examples (kept apart), the
+    shortcuts (a grade is the same without them, tests/test_speed_off.py), and the wall asked for and
+    the user run as (a grade is the same behind every wall, tests/test_banks.py)."""
+    limits = replace(config.limits, isolation="auto", run_as=None)
+    return _digest(repr(replace(config, seed=None, max_examples=0, shortcuts=True, limits=limits)))
+
+
+def property_parts(prop: Property, assignment: Assignment, config: GradeConfig) -> dict[str, Any]:
+    """The parts of `prop` a change is put down to (see the module docstring)."""
+    examples = min(prop.max_examples or config.max_examples, config.max_examples)
+    values = {"points": prop.points, "requires": list(prop.requires), "examples": examples}
+    worked = assignment.worked_examples.get(prop.name)
+    if worked is not None:
+        answers = assignment.worked_answers.get(prop.name)
+        cases = _digest(json.dumps([worked.function, worked.cases, answers], default=repr))
+        return {
+            "code": cases,
+            "strategy": cases,
+            "tolerance": [f"rtol={worked.rtol!r}", f"atol={worked.atol!r}"],
+            **values,
+        }
+    parts = _source_parts(prop.body)
+    return {**parts, "tolerance": list(parts["tolerance"]), **values}  # copies: the cached parts stay as made
+
+
+@functools.lru_cache(maxsize=256)
+def _source_parts(body: Any) -> dict[str, Any]:
+    """`code`, `strategy` and `tolerance` of a property's function, read from its module's source; its
+    compiled code where the source cannot be read."""
+    try:
+        tree = _module_tree(Path(inspect.getsourcefile(body) or "").read_text(encoding="utf-8"))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        tree = None
+    node = _function(tree, body.__name__) if tree is not None else None
+    if tree is None or node is None:
+        compiled = _digest(repr(body.__code__.co_code) + repr(body.__code__.co_consts))
+        return {"code": compiled, "strategy": compiled, "tolerance": []}
+    definitions = _definitions(tree)
+    given = [d for d in node.decorator_list if _called(d) == "given"]
+    others = [d for d in node.decorator_list if _called(d) not in ("given", "prop")]
+    stripped, tolerance = _without_tolerances(node)
+    stripped.decorator_list = others
+    return {
+        "code": _digest(_dumped([stripped, *_used([stripped], definitions, body.__name__)])),
+        "strategy": _digest(_dumped([*given, *_used(given, definitions, body.__name__)])),
+        "tolerance": tolerance,
+    }
+
+
+@functools.lru_cache(maxsize=32)
+def _module_tree(source: str) -> ast.Module:
+    """The syntax tree of a module's source, parsed once per source."""
+    return ast.parse(source)
+
+
+def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
+    found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    return found[-1] if found else None
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:
+    """The module's top-level definitions by the names they bind (an import binds nothing here: what
+    it brings comes with its own version or the assignment's digest)."""
+    bound: dict[str, ast.stmt] = {}
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound[statement.name] = statement
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        bound[name.id] = statement
+    return bound
+
+
+def _used(nodes: list[Any], definitions: dict[str, ast.stmt], own: str) -> list[ast.stmt]:
+    """The module's definitions `nodes` use, and those they use in turn, each once, in a fixed order."""
+    seen: dict[int, ast.stmt] = {}
+    pending = list(nodes)
+    while pending:
+        for node in ast.walk(pending.pop()):
+            if isinstance(node, ast.Name) and node.id in definitions and node.id != own:
+                statement = definitions[node.id]
+                if id(statement) not in seen:
+                    seen[id(statement)] = statement
+                    pending.append(statement)
+    return sorted(seen.values(), key=lambda s: (s.lineno, s.col_offset))
+
+
+def _called(decorator: ast.expr) -> str | None:
+    """The name a decorator calls or is (`given` for `@given(...)` and `@hypothesis.given(...)`)."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def _without_tolerances(node: ast.FunctionDef) -> tuple[ast.FunctionDef, list[str]]:
+    """A copy of `node` without its tolerance arguments, and those arguments as written: a tolerance
+    given, changed or taken away changes the tolerance alone."""
+    copied = ast.parse(ast.unparse(node)).body[0]
+    assert isinstance(copied, ast.FunctionDef)
+    values = []
+    for call in ast.walk(copied):
+        if isinstance(call, ast.Call):
+            values += [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords if k.arg in TOLERANCE_WORDS]
+            call.keywords = [k for k in call.keywords if k.arg not in TOLERANCE_WORDS]
+    return copied, values
+
+
+def _dumped(nodes: list[Any]) -> str:
+    return "\n".join(ast.dump(n, include_attributes=False) for n in nodes)
+
+
+def _assignment_digest(assignment: Assignment) -> str:
+    """The digest of the assignment's files, by their names within it, less its solution (named apart)
+    and its recordings (which make a grade faster, never different). Read each time: an edit made
+    within the file system's timestamp granularity, of the same size, still shows."""
+    solution = assignment.solution.resolve() if assignment.solution is not None else None
+    digest = hashlib.sha256()
+    for path in assignment.files():
+        relative = path.relative_to(assignment.folder)
+        if relative.parts[0] == CARRIED or path.resolve() == solution:
+            continue
+        digest.update(f"{relative.as_posix()}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:DIGEST]
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST]
+
+
+@functools.cache
+def _build() -> str:
+    """The digest of gradekit's own Python source as installed."""
+    root = Path(gradekit.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(f"{path.relative_to(root).as_posix()}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:DIGEST]
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        module = sys.modules.get(name)
+        return str(getattr(module, "__version__", "unknown"))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST]

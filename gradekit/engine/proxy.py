@@ -1,0 +1,40 @@
+"""The student's functions, and nothing else, as a property sees them.
+
+`sub.softmax(z)` inside a property calls the student's `softmax` in the sandboxed worker and gives back
+plain numbers. The object has no public members of its own, so any function a student writes (`load`,
+`call`, `output`, ...) is theirs and never shadowed; assignment function names may not begin with an
+underscore (gradekit.assignment leaves such names out of functions.py's graded functions), which keeps
+the few private ones out of reach as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gradekit.authoring import Reply
+from gradekit.engine.calls import Calls
+from gradekit.result import Call
+
+
+class StudentFunctions:
+    """One example's view of the submission: each call is logged in that example's `log`."""
+
+    __slots__ = ("_calls", "_log")
+
+    def __init__(self, calls: Calls, log: list[Call]) -> None:
+        self._calls = calls
+        self._log = log
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_") or name not in self._calls.returns:
+            raise AttributeError(name)
+        return lambda *args: self._calls.value(name, args, self._log)
+
+    def _call(self, function: str, args: tuple[Any, ...], want_args: bool) -> Reply:
+        """The reply to one call as it came: for `gradekit.authoring.call`."""
+        return self._calls.call(function, args, self._log, want_args)
+
+    def _per_submission(self) -> dict[str, Any]:
+        """What properties keep about this submission for its whole grade: for `gradekit.authoring.per_submission`."""
+        return self._calls.kept

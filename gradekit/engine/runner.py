@@ -1,0 +1,294 @@
+"""A property to an outcome: where a property runs.
+
+Running one property is: ask the shortcuts (gradekit.engine.speed: recorded inputs, remembered verdicts)
+whether they settle it; else run it under Hypothesis, derandomized by the seed, with no example
+database, every call going to the worker. A property that hangs, crashes the worker or runs out of
+time is stopped without shrinking. Correctness properties run before the scale ones (slow is not
+wrong: a function that times out on a vocabulary of 10,000 has had its correctness graded by then),
+and a scale property whose required properties did not pass is not run: its points could not be paid.
+A property's budget counts the grader's CPU time and the worker's time computing or blocked, as the
+kernel counts them, so a busy machine does not end it sooner; a wall-clock backstop WALL_FACTOR times
+as long catches the rest. The whole grade's budget (gradekit.engine.budget) counts the same way and leaves
+out recording the examples (the first check on a machine): that is the grader's work, not the
+submission's. Outcomes carry no points: gradekit.engine.scorer gives those.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis.errors import Flaky, HypothesisException, HypothesisWarning
+
+from gradekit.assignment import Assignment
+from gradekit.authoring import Property
+from gradekit.config import GradeConfig
+from gradekit.engine import speed
+from gradekit.engine.budget import Budget
+from gradekit.engine.calls import Answers, Calls
+from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
+from gradekit.engine.outcome import Outcome
+from gradekit.engine.proxy import StudentFunctions
+from gradekit.engine.session import Session
+from gradekit.errors import (
+    BudgetExhausted,
+    CallTimedOut,
+    FunctionMissing,
+    PropertyAborted,
+    PropertyFailure,
+    TooSlow,
+    Unrepeatable,
+)
+from gradekit.result import Call, Counterexample, Status
+
+__all__ = ["Example", "Trial", "VerdictMemory", "examples_for", "parameters", "returns", "run_all", "run_property"]
+
+VerdictMemory = speed.Memory  # what a class grader hands each grade, so answers alike are graded once
+WALL_FACTOR = 5.0  # a property's wall-clock backstop, in CPU budgets
+
+stop_collecting_local_constants()
+
+
+@dataclass
+class Example:
+    """What one example did: the inputs it was given and the calls it made, in order."""
+
+    inputs: dict[str, Any]
+    calls: list[Call] = field(default_factory=list)
+
+
+class Trial:
+    """The examples of one run of a property, each kept as an Example as it runs: the verdict is made
+    from the last one, or from the last one that failed. It has `budget` seconds of CPU time (see
+    `spent`) and WALL_FACTOR times as many on the clock."""
+
+    def __init__(self, prop: Property, calls: Calls, budget: float) -> None:
+        self._prop = prop
+        self._calls = calls
+        self._spent = spent(calls)
+        self._budget = budget
+        self._deadline = self._spent() + budget
+        self._backstop = time.monotonic() + budget * WALL_FACTOR
+        self.examples = 0
+        self.seen: list[dict[str, Any]] = []
+        self.current = Example({})
+        self.failed: tuple[PropertyFailure, Example] | None = None
+
+    def run_example(self, inputs: dict[str, Any]) -> None:
+        """Run the property once on `inputs`; raises what the property raised."""
+        if self._spent() > self._deadline or time.monotonic() > self._backstop:
+            raise BudgetExhausted("the property's time budget ran out")
+        self.examples += 1
+        self.seen.append(inputs)
+        self.current = example = Example(inputs)
+        try:
+            self._prop.body(StudentFunctions(self._calls, example.calls), **inputs)
+        except PropertyFailure as failure:
+            self.failed = (failure, example)
+            raise
+
+
+def run_all(
+    assignment: Assignment,
+    session: Session,
+    config: GradeConfig,
+    seed: int,
+    budget: Budget,
+    memory: VerdictMemory | None = None,
+    replay: speed.Recorded | None = None,
+) -> dict[str, Outcome]:
+    """The outcome of every property of `assignment` for the submission loaded in `session`, within
+    what is left of the grade's `budget`; `replay` holds the examples recorded against the solution
+    (gradekit.engine.recording), None when shortcuts are off."""
+    answers = Answers()
+    shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
+    calls = Calls(session, shortcuts.replies, answers, returns(assignment), parameters(assignment))
+    outcomes: dict[str, Outcome] = {}
+    ordered = sorted(assignment.properties, key=lambda p: p.scale)  # stable: correctness first
+    for index, prop in enumerate(ordered):
+        remaining = budget.left()
+        outcome = _not_run(prop, outcomes, session)
+        if outcome is None and remaining <= 0:
+            outcome = Outcome(Status.TIMEOUT, f"not run: the whole check ran past its {budget.seconds:g} s budget")
+        elif outcome is None:
+            allowed = min(config.property_budget, remaining)
+            count = examples_for(prop, config.max_examples)
+            # Only what a grade reads ahead depends on the property expected next, never a verdict.
+            following = next((p for p in ordered[index + 1 :] if _not_run(p, outcomes, session) is None), None)
+            outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following)
+        outcomes[prop.name] = outcome
+    return {prop.name: outcomes[prop.name] for prop in assignment.properties}
+
+
+def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> Outcome | None:
+    """The outcome of a property settled without running it, as far as `outcomes` tell: a function it
+    calls is not defined; it is about speed and a property it requires did not pass; or a property it
+    requires ran out of its budget before any example failed, so that it could not pay whatever it
+    found and would only spend the grade's budget again on the same slow function (as a function that
+    timed out is not called again). None for a property that runs (a required property not run yet
+    counts as passing)."""
+    missing = [f for f in prop.functions if f not in session.defined]
+    if missing:
+        return Outcome(Status.ERROR, "; ".join(f"`{f}` is not defined" for f in missing))
+    failed = [r for r in prop.requires if r in outcomes and outcomes[r].status is not Status.PASSED]
+    if prop.scale and failed:
+        return Outcome(Status.FAILED, _not_timed(failed))
+    slow = [r for r in failed if outcomes[r].spent]
+    if slow:
+        names = ", ".join(f"`{name}`" for name in slow)
+        return Outcome(Status.TIMEOUT, f"not run: {names} ran out of time, and this property pays only once it passes")
+    return None
+
+
+def _not_timed(wrong: list[str]) -> str:
+    names = ", ".join(f"`{name}`" for name in wrong)
+    return f"not timed: speed counts once the values are right, and {names} did not pass"
+
+
+def spent(calls: Calls) -> Callable[[], float]:
+    """A clock of the seconds a grade spends: the worker's computing or blocked, as the kernel counts
+    them, and this process's CPU time. Unlike the wall clock, it does not run faster when other work
+    shares the machine."""
+    return lambda: calls.spent() + time.process_time()
+
+
+def run_property(
+    prop: Property,
+    calls: Calls,
+    shortcuts: speed.Shortcuts,
+    seed: int,
+    count: int,
+    budget: float,
+    following: Property | None = None,
+) -> tuple[Outcome, Trial]:
+    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find;
+    with the trial that reached it (recording keeps the inputs it saw). `following` is the property
+    expected to run next, which the shortcuts may prepare for."""
+    started = time.monotonic()
+    calls.begin_property()
+    restarts = calls.session.restarts
+    trial = Trial(prop, calls, budget)
+    attempt = speed.Attempt()
+    try:
+        key = (prop.test.__module__, prop.name, seed, count)
+        attempt = shortcuts.attempt(prop, calls, trial.run_example, key, following)
+        if attempt.outcome is not None:
+            return replace(attempt.outcome, seconds=time.monotonic() - started), trial
+        trial = Trial(prop, calls, budget)
+        _configure(prop, count, seed)
+        with warnings.catch_warnings():  # a large input's repr is built for a report nobody prints
+            warnings.simplefilter("ignore", HypothesisWarning)
+            prop.test(trial.run_example)
+        outcome, settled = Outcome(Status.PASSED, examples=trial.examples), True
+    except BaseException as error:
+        outcome, settled = _verdict(error, trial, budget, count)
+    outcome = replace(outcome, seconds=time.monotonic() - started)
+    if settled and calls.session.restarts == restarts:
+        shortcuts.learn(attempt, calls, outcome)
+    return outcome, trial
+
+
+def returns(assignment: Assignment) -> dict[str, Any]:
+    return {name: spec.returns for name, spec in _callables(assignment).items()}
+
+
+def parameters(assignment: Assignment) -> dict[str, tuple[str, ...]]:
+    return {name: spec.parameters for name, spec in _callables(assignment).items()}
+
+
+def _callables(assignment: Assignment) -> dict[str, Any]:
+    """What a property may call: the submission's functions, and the harness's (see gradekit.assignment)."""
+    return {**assignment.functions, **assignment.harness_functions}
+
+
+def examples_for(prop: Property, max_examples: int) -> int:
+    return min(max_examples, prop.max_examples or max_examples)
+
+
+def _configure(prop: Property, max_examples: int, seed: int) -> None:
+    """Hypothesis's settings for `prop`: a scale property is not shrunk, since its point is the size
+    of its input, and shrinking a vocabulary of 10,000 would cost more than the grade."""
+    phases = (Phase.explicit, Phase.generate) if prop.scale else (Phase.explicit, Phase.generate, Phase.shrink)
+    set_run_settings(
+        prop.test,
+        hypothesis.settings(
+            max_examples=max_examples,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            phases=phases,
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+            verbosity=Verbosity.quiet,
+        ),
+    )
+    hypothesis.seed(seed)(prop.test)
+
+
+def _verdict(error: BaseException, trial: Trial, budget: float, wanted: int) -> tuple[Outcome, bool]:
+    """What a property that stopped with `error` concluded, and whether that follows from the
+    submission's answers alone (not from a clock, a restart or a missing function).
+
+    A property whose budget ran out before any example failed is not passed: it pays nothing, since
+    a function slow on purpose would otherwise keep the points of every example it never faced."""
+    examples = trial.examples
+    if isinstance(error, PropertyFailure):
+        return Outcome(Status.FAILED, error.message, _last_failure(trial, error), examples), True
+    if isinstance(error, BudgetExhausted):
+        if trial.failed is not None:
+            failure = trial.failed[0]
+            message = failure.message + " (stopped shrinking at the time budget)"
+            return Outcome(Status.FAILED, message, _last_failure(trial, failure), examples), False
+        message = (
+            f"not graded: the property's budget of {budget:g} s of CPU time ran out after {examples} of "
+            f"its {wanted} examples, none of which failed"
+        )
+        return Outcome(Status.TIMEOUT, message, None, examples, spent=True), False
+    if isinstance(error, TooSlow):
+        return Outcome(Status.FAILED, error.message, _shown(trial.current), examples), False
+    if isinstance(error, CallTimedOut):
+        return Outcome(Status.TIMEOUT, error.message, _shown(trial.current), examples), False
+    if isinstance(error, Unrepeatable):
+        counterexample = _shown(trial.current, error.returned, error.expected)
+        return Outcome(Status.FAILED, error.message, counterexample, examples), True
+    if isinstance(error, FunctionMissing):
+        return Outcome(Status.ERROR, error.message, None, examples), False
+    if isinstance(error, PropertyAborted):
+        return Outcome(Status.ERROR, error.message, _shown(trial.current), examples), False
+    if isinstance(error, Flaky):
+        message = "the submission gave different results when the same input was tried again"
+        return Outcome(Status.FAILED, message, _last_failure(trial, None), examples), True
+    if isinstance(error, HypothesisException):
+        message = f"the property could not run: {type(error).__name__}: {error}"
+        return Outcome(Status.ERROR, message, None, examples), False
+    if isinstance(error, Exception):  # the property's own code tripped over something the submission returned
+        message = f"the property stopped with {type(error).__name__}: {error}"
+        return Outcome(Status.FAILED, message, _shown(trial.current), examples), True
+    raise error
+
+
+def _last_failure(trial: Trial, failure: PropertyFailure | None) -> Counterexample:
+    """The last failing example the run saw: Hypothesis replays the shrunk one last."""
+    if trial.failed is None:
+        return _shown(trial.current)
+    recorded, example = trial.failed
+    failure = failure or recorded
+    return _shown(example, failure.returned, failure.expected)
+
+
+def _shown(example: Example, returned: Any = None, expected: Any = None) -> Counterexample:
+    return Counterexample(_plain(example.inputs), tuple(example.calls), returned, expected)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,400 @@
+"""Reading a submission file into source the worker can run, or one sentence saying why not.
+
+A .py file is its own source. A notebook (.ipynb) is read with nbformat, upgraded to version 4,
+normalised and validated, and becomes its code cells in order: `Source.cells`, with IPython's own
+syntax neutralised (see `cell_code`). `Source.text` is then the notebook as one script, every cell
+starting on its own `Cell.line`, so a line number reported by the worker names one cell and one line.
+
+A folder holding one student's work is read as the file `pick` chooses in it, with a note naming
+that file when the folder held others.
+
+A symbolic link is never followed, nor a named pipe, socket or device opened: whether it is the
+submission, a student's folder or an entry inside one, it is refused in one sentence (`refused`).
+Followed, a link would have a classmate's file graded as one's own, or on Gradescope the installed
+solution, which the grader can read and the student cannot.
+
+The file is opened once, without following a link and without waiting on a pipe, checked to be a
+regular file, and read as bytes: `Source.sha256` is their digest, so a caller that grades a `Source`
+(a class grade sends it to its grader processes) can say exactly which bytes were graded.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gradekit.engine.kept_files import OPEN_FLAGS
+
+SUFFIXES = (".py", ".ipynb")
+# Cell magics whose body is Python that Jupyter runs (once or in a loop): the body runs once here.
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+LINE_ESCAPE = re.compile(r"^(\s*)[%!]")  # %matplotlib inline, !pip install ...
+# files = !ls, t = %timeit -o f(). The target starts with a character that is not a space, so no two
+# parts of the pattern can take the same spaces: where they could, a line of thousands of spaces in a
+# student's cell would keep the grader trying them for hours.
+ASSIGNED_ESCAPE = re.compile(r"^(\s*[\w.\[\],][\w.\[\],\s]*?=\s*)[%!](?!=)")
+HELP = re.compile(r"^(\s*)(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # np.exp?  ??softmax
+IGNORED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
+# A notebook with its plots saved stays well under this; a class grade holds every file in memory at once.
+LARGEST = 64 * 2**20
+# What an entry that is not a regular file is, as a message names it.
+KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One code cell: its number in the notebook (every cell counts, from 1) and its code."""
+
+    number: int
+    code: str
+    line: int  # the line of Source.text this cell's code starts on
+    lines: int
+    note: str | None = None  # why some of it will not run, e.g. a %%bash cell
+
+
+@dataclass(frozen=True)
+class Source:
+    """A submission as read: its source text, or the one-sentence problem that kept it from being read."""
+
+    text: str
+    filename: str
+    problem: str | None = None
+    cells: tuple[Cell, ...] | None = None  # a notebook's code cells; None for a .py file
+    path: Path | None = None  # the file read, when there was one (a folder's pick)
+    sha256: str | None = None  # the hex digest of the bytes read, when they could be read
+    notes: tuple[str, ...] = ()  # what the student should know about the reading, e.g. which file was picked
+
+    def where(self, line: int | None) -> str:
+        """A line of `text` as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""
+        if not line:
+            return self.filename
+        if self.cells is None:
+            return f"line {line} of {self.filename}"
+        cell = self.cell_at(line)
+        if cell is None:
+            return self.filename
+        return f"cell {cell.number}, line {line - cell.line + 1} of {self.filename}"
+
+    def cell_at(self, line: int) -> Cell | None:
+        for cell in self.cells or ():
+            if cell.line <= line < cell.line + cell.lines:
+                return cell
+        return None
+
+
+def read(path: Path, assignment: str | None = None) -> Source:
+    """The submission at `path`: a .py file, a notebook, or a folder holding one of them (`pick`'s
+    note, saying which file of several was graded, is among the `notes`); a link, named pipe, socket
+    or device is one sentence, unread (see `refused`)."""
+    path = Path(path)
+    why = refused(path)
+    if why is not None:
+        return Source("", path.name, why)
+    if not path.is_dir():
+        return _read_file(path)
+    found, why = pick(path, assignment)
+    if found is None:
+        return Source("", path.name, why)
+    return replace(_read_file(found), notes=(why,) if why else ())
+
+
+def refused(path: Path) -> str | None:
+    """Why the entry at `path` is not read, in one sentence: it is a symbolic link, a named pipe, a
+    socket or a device. None for a file, a folder, or nothing there (said when it is read)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return _refusal(path, mode)
+
+
+def _refusal(path: Path, mode: int) -> str:
+    itself = "file" if path.suffix in SUFFIXES else "folder"
+    return f"{_named(path)} is {_kind(mode)}; submit the {itself} itself"
+
+
+def _kind(mode: int) -> str:
+    return next((kind for test, kind in KINDS if test(mode)), "not a file")
+
+
+def _read_file(path: Path) -> Source:
+    if not path.is_file():
+        return Source("", path.name, f"{path} does not exist or is not a file")
+    if path.suffix not in SUFFIXES:
+        return Source("", path.name, f"{path.name} is not a Python file (.py) or a Jupyter notebook (.ipynb)")
+    data = _contents(path)
+    if isinstance(data, str):
+        return Source("", path.name, data, path=path)
+    if len(data) > LARGEST:
+        return Source("", path.name, f"{path.name} is too large to be a submission (over {LARGEST:,} bytes)", path=path)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text = _universal_newlines(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Source("", path.name, f"{path.name} is not UTF-8 text", path=path, sha256=digest)
+    if path.suffix == ".ipynb":
+        return replace(read_notebook(text, path.name), path=path, sha256=digest)
+    return Source(text, path.name, path=path, sha256=digest)
+
+
+def _contents(path: Path) -> bytes | str:
+    """The file's first LARGEST + 1 bytes, or why they could not be read, in one sentence.
+
+    The file is opened once, without following a link and without waiting on a pipe, and read only
+    if what was opened is a regular file: a link or pipe put in its place since `refused` looked is
+    refused all the same, and the bytes read are those of the file checked.
+    """
+    try:
+        with open(os.open(path, OPEN_FLAGS), "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                return _refusal(path, mode)
+            return handle.read(LARGEST + 1)
+    except OSError as error:  # e.g. no permission, or the file vanished since it was found
+        if error.errno == errno.ELOOP:
+            return _refusal(path, stat.S_IFLNK)
+        return f"{path.name} could not be read ({error.strerror or error})"
+
+
+def _universal_newlines(text: str) -> str:
+    """CRLF and CR line ends as LF, as a text-mode read gives them: the bytes are read raw to be hashed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def pick(folder: Path, assignment: str | None = None) -> tuple[Path | None, str]:
+    """The submission file in a student's folder and a note naming the others; or None and why not.
+
+    Every .py and .ipynb file in the folder and its subfolders is a candidate (hidden files and folders,
+    __pycache__, .ipynb_checkpoints and __MACOSX excepted). A symbolic link is not (nor is a folder
+    reached through one), nor a named pipe, socket or device: where one named like a candidate is all
+    there is, the sentence returned says what it is. Each step keeps some of the candidates, and the
+    first to leave exactly one picks it:
+    1. all of them: a lone file is graded whatever its name;
+    2. those named like the assignment's starter, NAME.ipynb or NAME.py (as `gradekit release` writes
+       them), if there are any; else those named submission.ipynb or submission.py, if any; else all;
+    3. of those, the ones nearest the top of the folder (a copy in a subfolder is a backup or a starter);
+    4. of those, a notebook rather than the .py of the same name beside it (its "Save as Python" export).
+    Files still tied after step 4 (two unrelated .py files, say) leave nothing graded, and the
+    sentence returned names them. When a file is picked from several, the note says which and lists
+    the others: "graded cross_entropy.ipynb; also found cross_entropy.py"; alone, the note is "".
+    """
+    candidates, unread = _walk(folder)
+    if not candidates:
+        return None, _nothing_to_pick(folder, unread)
+    stem, named = _named_like(candidates, assignment)
+    nearest = [p for p in named if len(p.parts) == min(len(q.parts) for q in named)]
+    tied = [p for p in nearest if p.suffix == ".ipynb" or p.with_suffix(".ipynb") not in nearest]
+    if len(tied) == 1:
+        others = [p for p in candidates if p != tied[0]]
+        if not others:
+            return tied[0], ""
+        return tied[0], f"graded {tied[0].relative_to(folder)}; also found {_listed(folder, others)}"
+    if stem is not None:
+        shown = _listed(folder, tied)
+        return None, f"{_named(folder)} holds {len(tied)} files named {stem} ({shown}); keep only the one to grade"
+    wanted = f"{assignment}.ipynb or {assignment}.py" if assignment else "submission.ipynb or submission.py"
+    shown = _listed(folder, candidates)
+    return None, f"{_named(folder)} holds {len(candidates)} files ({shown}); name the one to grade {wanted}"
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[tuple[Path, int]]]:
+    """The candidates in `folder`, sorted, and the entries named like one that are not files (each
+    with its mode, as lstat gives it). Links are not followed and hidden or ignored folders not
+    entered; a folder that cannot be listed holds nothing. A stack, not recursion: a folder nested
+    thousands deep is walked like any other."""
+    candidates, unread = [], []
+    stack = [folder]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue
+        for entry in entries:
+            path = here / entry.name
+            if entry.name.startswith(".") or entry.name in IGNORED_FOLDERS:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(path)
+            elif path.suffix not in SUFFIXES:
+                continue
+            elif entry.is_file(follow_symlinks=False):
+                candidates.append(path)
+            else:
+                try:
+                    unread.append((path, entry.stat(follow_symlinks=False).st_mode))
+                except OSError:  # gone since the folder was listed
+                    continue
+    return sorted(candidates), sorted(unread)
+
+
+def _nothing_to_pick(folder: Path, unread: list[tuple[Path, int]]) -> str:
+    """Why a folder without a candidate has nothing to grade, naming what is there instead."""
+    if not unread:
+        return f"{_named(folder)} holds no .py or .ipynb file"
+    if len(unread) == 1:
+        path, mode = unread[0]
+        what = f"{path.relative_to(folder)}, {_kind(mode)}; submit the file itself"
+    else:
+        shown = _listed(folder, [path for path, _ in unread])
+        what = f"symbolic links or special files ({shown}); submit the files themselves"
+    return f"{_named(folder)} holds no .py or .ipynb file but {what}"
+
+
+def _named_like(candidates: list[Path], assignment: str | None) -> tuple[str | None, list[Path]]:
+    """Step 2 of `pick`: (the name, the candidates named like the assignment), else like submission,
+    else (None, all of them)."""
+    for stem in ([assignment] if assignment else []) + ["submission"]:
+        named = [p for p in candidates if p.stem == stem]
+        if named:
+            return stem, named
+    return None, candidates
+
+
+def _listed(folder: Path, paths: list[Path]) -> str:
+    shown = ", ".join(str(p.relative_to(folder)) for p in paths[:5])
+    return shown + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+
+
+def read_notebook(text: str, filename: str) -> Source:
+    """A notebook's code cells, or one sentence saying why it is not a notebook gradekit can run.
+
+    Whatever the file holds, this returns: JSON nested past the recursion limit, numbers of thousands
+    of digits and any error nbformat raises are each one sentence.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return Source("", filename, f"{filename} is not a notebook: it is not valid JSON ({error})")
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        return Source("", filename, f"{filename} is not a notebook gradekit can read: it holds a number too long")
+    except (RecursionError, MemoryError) as error:
+        return Source("", filename, f"{filename} is not a notebook gradekit can read: {_unreadable(error)}")
+    if not isinstance(data, dict) or "nbformat" not in data:
+        return Source("", filename, f"{filename} is not a Jupyter notebook: it has no nbformat version")
+    language = _language(data)
+    if language is not None and not language.startswith(("python", "ipython")):
+        written_in = language or "another language"
+        return Source("", filename, f"{filename} is a notebook in {written_in}; gradekit runs Python")
+    try:
+        notebook = _normalised(text)
+    except Exception as error:  # nbformat raises many kinds (ValidationError, KeyError, RecursionError, ...)
+        return Source("", filename, f"{filename} is not a valid Jupyter notebook: {_unreadable(error)}")
+    cells, script, line = [], [], 1
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        code, note = cell_code(cell.source)
+        code = code.rstrip("\n") + "\n"
+        lines = code.count("\n")
+        cells.append(Cell(number, code, line, lines, f"cell {number}: {note}" if note else None))
+        script.append(code)
+        line += lines
+    return Source("".join(script), filename, cells=tuple(cells))
+
+
+def _unreadable(error: Exception) -> str:
+    """Why a notebook could not be read, in a few words: what the limit it ran into means for the
+    file, or the first line of the error's message. Making a message can fail too, as it may show the
+    notebook's contents, which can be as deep or as large: then the error's type names it."""
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(error, MemoryError):
+        return "it is too large to read"
+    try:
+        message = str(error).strip()
+    except Exception:
+        message = ""
+    return message.splitlines()[0][:200] if message else type(error).__name__
+
+
+def _language(data: dict) -> str | None:
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    for key, field in (("language_info", "name"), ("kernelspec", "language")):
+        section = metadata.get(key)
+        if isinstance(section, dict) and isinstance(section.get(field), str):
+            return section[field].lower()
+    return None
+
+
+def _normalised(text: str):  # -> nbformat.NotebookNode
+    """Read as nbformat 4 (older versions upgraded), give missing cell ids, and validate."""
+    import warnings
+
+    import nbformat
+    from nbformat.validator import normalize
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MissingIDFieldWarning: the ids are added just below
+        notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
+        _, notebook = normalize(notebook)
+        notebook = nbformat.from_dict(notebook)
+        nbformat.validate(notebook)
+    return notebook
+
+
+def cell_code(source: str) -> tuple[str, str | None]:
+    """A cell's source as plain Python, and a note when part of it will not run.
+
+    IPython's own syntax is neither run nor an error, and keeps every line where it was:
+    - a cell magic: %%time, %%timeit, %%capture and %%prun run their body once; any other
+      (%%bash, %%html, %%writefile, ...) is not Python, so the cell is left out, with a note;
+    - a line magic or shell escape (%matplotlib inline, !pip install x) becomes `pass`, and in an
+      assignment (files = !ls) the value None;
+    - a help request (np.exp?) becomes `pass`.
+    A cell that is valid Python as it stands is never changed.
+    """
+    lines = source.split("\n")
+    first = next((i for i, text in enumerate(lines) if text.strip()), 0)
+    head = lines[first].strip()
+    if head.startswith("%%"):
+        magic = head[2:].split(maxsplit=1)[0] if head[2:].strip() else ""
+        if magic not in PYTHON_CELL_MAGICS:
+            return "\n" * len(lines), f"a %%{magic} cell is not Python, so it was not run"
+        lines[first] = ""
+        source = "\n".join(lines)
+    plain = "\n".join(_plain(text) for text in source.split("\n"))
+    # Compiled only where a line would change: the worker compiles every cell anyway, and the grader
+    # reads a whole class before grading any of it.
+    if plain == source or _compiles(source):
+        return source, None
+    return plain, None
+
+
+def _plain(line: str) -> str:
+    """One line with its IPython syntax made Python that does nothing."""
+    if LINE_ESCAPE.match(line):
+        return LINE_ESCAPE.sub(r"\1pass  # ", line)
+    if HELP.match(line):
+        return HELP.sub(r"\1pass", line)
+    return ASSIGNED_ESCAPE.sub(r"\1None  # ", line)
+
+
+def _compiles(source: str) -> bool:
+    try:
+        compile(source, "<cell>", "exec", dont_inherit=True)
+    except Exception:  # SyntaxError, and for some sources ValueError, RecursionError, MemoryError, ...
+        return False
+    return True
+
+
+def _named(folder: Path) -> str:
+    """A folder's name as a message shows it: `.` and `..` have none of their own, so their real one."""
+    return folder.name or folder.resolve().name or str(folder)

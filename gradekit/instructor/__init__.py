@@ -1,0 +1,1 @@
+"""Build, prove and ship an assignment."""
