@@ -75,3 +75,18 @@ def test_every_library_imported_at_run_time_is_declared():
 def test_the_imports_a_host_provides_are_still_imported():
     """The list of exceptions holds nothing stale: each is still imported somewhere."""
     assert set(PROVIDED) <= set(imported())
+
+
+def test_every_package_of_the_source_is_one_pyproject_installs():
+    """A folder of modules left out of pyproject.toml's packages is missing from a wheel and from an
+    editable install alike, where it fails only on a fresh machine."""
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11's tomllib")
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    mapped = {package: ROOT / folder for package, folder in settings["package-dir"].items()}
+    mapped.setdefault("gradekit", ROOT / "gradekit")
+    found = set()
+    for package, folder in mapped.items():
+        for init in folder.rglob("__init__.py"):
+            if not {"templates", "__pycache__"} & set(init.parts):
+                found.add(".".join((package, *init.parent.relative_to(folder).parts)))
+    assert found == set(settings["packages"]), sorted(found ^ set(settings["packages"]))

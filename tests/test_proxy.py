@@ -5,7 +5,7 @@ from __future__ import annotations
 from gradekit.config import Limits
 from gradekit.engine.calls import Answers, Calls, Direct
 from gradekit.engine.proxy import StudentFunctions
-from gradekit.engine.session import Session
+from gradekit.engine.session import Session, Trusted
 from gradekit.sandbox import Worker
 
 # Names the engine once answered to itself: each a student's function here.
@@ -37,3 +37,19 @@ def test_names_the_assignment_does_not_declare_are_not_reachable():
         except AttributeError:
             continue
         raise AssertionError(f"{name} should not be reachable")
+
+
+def test_the_solution_in_this_process_stands_in_for_a_worker(tmp_path):
+    """Trusted satisfies the Channel a session talks to: loading defines the solution's functions, with
+    the lines they start on, and a call answers with plain data as a worker's does."""
+    solution = tmp_path / "solution.py"
+    solution.write_text(SOURCE)
+    trusted = Trusted(solution)
+    session = Session(trusted, SOURCE, "solution.py")
+    assert session.load() is None
+    assert session.defined == {name: 1 + 2 * i for i, name in enumerate(TAKEN_BEFORE)}
+    answers = Answers()
+    calls = Calls(session, Direct(session), answers, {name: float for name in TAKEN_BEFORE})
+    sub = StudentFunctions(calls, [])
+    assert [getattr(sub, name)(1.0) for name in TAKEN_BEFORE] == [1.0 + i for i in range(len(TAKEN_BEFORE))]
+    assert session.output() == "" and trusted.spent() is None and not trusted.interrupted()

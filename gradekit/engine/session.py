@@ -10,22 +10,44 @@ import importlib.util
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
+from gradekit.config import Limits
 from gradekit.engine.source import Cell, Source
 from gradekit.errors import CallTimedOut, WorkerDied
-from gradekit.sandbox import Worker
 from gradekit.sandbox.worker import decode, to_plain
+
+
+class Channel(Protocol):
+    """What a session talks to: the sandboxed worker (gradekit.sandbox.Worker), or the stand-in that
+    runs an assignment's own solution in this process to record its examples (Trusted). Code and
+    calls go out as text, and what comes back is plain data."""
+
+    limits: Limits
+    last_answer: bytes  # a digest of the last reply, to tell answers alike (gradekit.engine.calls)
+
+    def load(
+        self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
+    ) -> dict[str, Any]: ...
+
+    def load_harness(self, source: str, filename: str) -> dict[str, Any]: ...
+
+    def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]: ...
+
+    def interrupted(self) -> bool: ...
+
+    def spent(self) -> float | None: ...
+
+    def output(self) -> str: ...
+
+    def restart(self) -> None: ...
 
 
 class Session:
     """One submission behind one worker process, kept loaded for as long as a grade needs it."""
 
-    def __init__(
-        self, worker: Worker | Trusted, source: str, filename: str, cells: tuple[Cell, ...] | None = None
-    ) -> None:
-        # Anything with a Worker's methods that the grade uses; Trusted, when recording, is only called.
-        self.worker: Any = worker
+    def __init__(self, worker: Channel, source: str, filename: str, cells: tuple[Cell, ...] | None = None) -> None:
+        self.worker = worker
         self._source = source
         self._filename = filename
         self._cells = cells
@@ -188,18 +210,37 @@ class Allowance:
 
 class Trusted:
     """The worker's side of the protocol, in this process, for an assignment's own solution only:
-    recording the inputs a passing property draws runs it here (see gradekit.engine.speed.recorded)."""
+    recording the inputs a passing property draws runs it here (see gradekit.engine.speed.recorded).
+    The solution (and its harness) is loaded when this is made; loading again defines what it defines."""
 
     def __init__(self, path: Path, harness: Path | None = None) -> None:
         self.module = _import_solution(path)
         self.harness = _import_solution(harness) if harness else None
         if self.harness is not None:
             self.harness.submission = self.module  # type: ignore[attr-defined]
+        self.limits = Limits()
         self.last_answer = b""  # answers from here are never compared with another submission's
+
+    def load(
+        self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
+    ) -> dict[str, Any]:
+        return {"ok": True, "functions": _defined(self.module)}
+
+    def load_harness(self, source: str, filename: str) -> dict[str, Any]:
+        return {"ok": True, "functions": _defined(self.harness) if self.harness is not None else {}}
+
+    def interrupted(self) -> bool:
+        return False
 
     def spent(self) -> float | None:
         """What a worker's clocks would say: nothing runs apart from the grader here."""
         return None
+
+    def output(self) -> str:
+        return ""
+
+    def restart(self) -> None:
+        """Nothing to restart: the solution runs in this process."""
 
     def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
         args = decode(encoded_args)
@@ -208,6 +249,15 @@ class Trusted:
         if want_args:
             reply["args_after"] = to_plain(args)
         return reply
+
+
+def _defined(module: ModuleType) -> dict[str, int | None]:
+    """The functions a module defines, with the line each starts on, as a worker's load answers."""
+    return {
+        name: value.__code__.co_firstlineno
+        for name, value in vars(module).items()
+        if callable(value) and getattr(value, "__module__", None) == module.__name__ and hasattr(value, "__code__")
+    }
 
 
 def _import_solution(path: Path) -> ModuleType:

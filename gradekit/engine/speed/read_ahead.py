@@ -257,7 +257,7 @@ class ReadAhead:
         self.drain(everything=True)  # its calls go straight to the worker, so none may be in flight
         alive = list(range(len(traces)))
         position = 0
-        worker = self._session.worker
+        worker: Any = self._session.worker
         while alive:
             ended = [i for i in alive if len(traces[i]) == position]
             if ended:
