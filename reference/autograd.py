@@ -13,7 +13,7 @@ An operand is an int, the index of an earlier node, or a float, a plain number: 
 significant digits (mpmath) and only then rounded to floats, so nothing a float computation loses is
 lost here; each comes with a scale, the same computation on absolute values, which bounds what a
 correct float computation may lose to rounding (see `Evaluated`). The local derivatives are those
-gradekit.reference.identities derives with SymPy; tests/test_autograd.py holds the two together and
+gradekit.reference.identities derives with SymPy; tests/engine/test_autograd.py holds the two together and
 checks whole graphs against SymPy's own derivatives.
 """
 

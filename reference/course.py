@@ -6,7 +6,7 @@ token sequences and the properties that check a student's `encode` read these fr
 of them can drift from the others; `decode` lets a report show a token list as the name it spells.
 
 The model answer in training_step.py keeps its own `encode`: it is graded as a submission, in a
-worker that cannot import gradekit, and tests/test_course.py holds it to the one defined here.
+worker that cannot import gradekit, and tests/kit/test_course.py holds it to the one defined here.
 """
 
 from __future__ import annotations

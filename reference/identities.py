@@ -9,7 +9,7 @@ definition of the loss
 and derives everything else from it: gradients and Hessians come from ``sympy.diff``, limits from
 ``sympy.limit``, never from a formula typed in beside the claim it is meant to prove. Each ``*_identity``
 function returns the derived quantity minus its claimed closed form, an expression (or list, or matrix)
-that tests/test_identities.py simplifies to exactly zero for small concrete vocabularies. The
+that tests/kit/test_identities.py simplifies to exactly zero for small concrete vocabularies. The
 ``compiled_*`` functions lambdify the derived expressions so the same tests can show that the numeric
 reference agrees with them at many points.
 
@@ -498,7 +498,7 @@ def compiled_adam_step() -> NumericForm:
 #
 # The givens are the operations themselves (a + b, log a, a ** k, ...). reference/autograd.py types
 # each one's local derivative in beside it; these derive them, and a graph's partial derivatives,
-# with sympy.diff, for tests/test_autograd.py to hold the reference to.
+# with sympy.diff, for tests/engine/test_autograd.py to hold the reference to.
 
 GRAPH_OPERATIONS: dict[str, Callable[..., sp.Expr]] = {
     "add": lambda a, b: a + b,

@@ -14,7 +14,7 @@ import numpy as np
 
 # The course's BOS and encode (gradekit.reference.course), spelled out again as a student spells them:
 # this file is also graded as a submission, in a worker that cannot import gradekit.
-# tests/test_course.py holds the two to each other.
+# tests/kit/test_course.py holds the two to each other.
 BOS = 26
 BETA1, BETA2, EPS = 0.85, 0.99, 1e-8
 NUM_STEPS, BASE_LR = 1000, 0.01

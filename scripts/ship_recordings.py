@@ -1,7 +1,7 @@
 """Write the recordings the built-in assignments carry (assignments/NAME/recorded/), and their known
 mistakes' answers (gradekit.diagnosis.mistakes), so a first check is as fast as the next: run it after
 changing an assignment, its known-wrong files, gradekit's strategies or the worker's protocol, or
-after upgrading Hypothesis, NumPy or Python, when tests/test_shipped_recordings.py says a file is stale.
+after upgrading Hypothesis, NumPy or Python, when tests/engine/test_shipped_recordings.py says a file is stale.
 
     python scripts/ship_recordings.py
     git add assignments/*/recorded   # the files written, and those of older keys it removed

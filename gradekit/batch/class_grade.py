@@ -18,7 +18,7 @@ What RESULTS_DIR gets:
     histogram.svg
 
 Each student is graded in one of --jobs grader processes, each with a worker of its own, forked from
-the grader's preloaded template (gradekit/sandbox/forkserver.py) inside the OS sandbox
+the grader's preloaded fork server (gradekit/sandbox/forkserver.py) inside the OS sandbox
 (gradekit/sandbox/isolation.py), or without it where there is none and --no-isolation allows that. A
 grader that runs past the per-student limit (the check's wall-clock backstop plus STUDENT_GRACE) or dies is
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next

@@ -1,7 +1,7 @@
 """The pool: long-lived grader processes, one student at a time each, stopped when they overrun.
 
 Each student is graded in one of `jobs` grader processes, each with a worker of its own, forked from
-the grader's preloaded template (gradekit/sandbox/forkserver.py) inside the OS sandbox
+the grader's preloaded fork server (gradekit/sandbox/forkserver.py) inside the OS sandbox
 (gradekit/sandbox/isolation.py). A grader that runs past the per-student limit (the check's wall-clock
 backstop plus STUDENT_GRACE) or dies is stopped, its worker with it; the student gets a result saying
 why and a fresh grader takes the next student, so one hang, crash or hostile file never costs anyone

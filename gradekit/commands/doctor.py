@@ -40,9 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
 
 def run(args: argparse.Namespace) -> int:
     """Run every check of the host and print them; 0 where student code would run in a sandbox."""
-    from gradekit.sandbox import host, process
+    from gradekit.sandbox import host, isolation
 
-    process.run_as_ids(args.run_as)  # a user that does not exist, or a grader that is not root: exit 2
+    isolation.run_as_ids(args.run_as)  # a user that does not exist, or a grader that is not root: exit 2
     used, checks = host.checks(args.run_as, args.assignments)
     if args.format == "json":
         found = {"isolation": used.value if used else None, "checks": [asdict(check) for check in checks]}

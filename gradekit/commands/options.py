@@ -214,8 +214,7 @@ def grade_config(args: argparse.Namespace, isolation: str = "auto") -> GradeConf
     """The grading options as a config; `isolation` is what the command asks of the OS sandbox
     unless --isolation or --no-isolation name a wall. A setting that cannot be honoured is a usage
     error, now."""
-    from gradekit.sandbox.isolation import candidates
-    from gradekit.sandbox.process import run_as_ids
+    from gradekit.sandbox.isolation import candidates, run_as_ids
 
     run_as_ids(args.run_as)
     config = GradeConfig(

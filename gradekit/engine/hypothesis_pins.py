@@ -1,7 +1,7 @@
 """The two places gradekit reaches past Hypothesis's public API, kept together.
 
 Hypothesis is pinned to one release in pyproject.toml (its generator changes between releases, and the
-promise is the same grade for the same file everywhere); tests/test_hypothesis_pins.py fails when the
+promise is the same grade for the same file everywhere); tests/kit/test_hypothesis_pins.py fails when the
 installed release is not the one these touches were written for.
 """
 

@@ -66,8 +66,8 @@ def made(
 
 def _options(config: GradeConfig) -> str:
     """The digest of what else a grade is made from. Left out: the seed and examples (kept apart), the
-    shortcuts (a grade is the same without them, tests/test_speed_off.py), and the wall asked for and
-    the user run as (a grade is the same behind every wall, tests/test_banks.py)."""
+    shortcuts (a grade is the same without them, tests/engine/test_speed_off.py), and the wall asked for and
+    the user run as (a grade is the same behind every wall, tests/batch/test_banks.py)."""
     limits = replace(config.limits, isolation="auto", run_as=None)
     return _digest(repr(replace(config, seed=None, max_examples=0, shortcuts=True, limits=limits)))
 

@@ -61,7 +61,7 @@ class Session:
 
     def use_harness(self, path: Path) -> str | None:
         """Load the assignment's harness beside the submission, now and after every restart (see
-        worker.Session.load); the reason it could not be loaded, or None."""
+        worker.Loaded.load); the reason it could not be loaded, or None."""
         self._harness = (path.read_text(), path.name)
         return self._load_harness()
 

@@ -8,7 +8,7 @@ with no property idle, before the first edit.
 
 Docstrings in `__init__.py`, `functions.py` and `public.py` are what `gradekit release` shows
 students, so the templates write them for students; what they say to the instructor is in comments,
-which no release copies (`tests/test_scaffold.py` releases a new assignment to prove it).
+which no release copies (`tests/instructor/test_scaffold.py` releases a new assignment to prove it).
 """
 
 from __future__ import annotations

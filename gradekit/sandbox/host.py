@@ -296,7 +296,7 @@ def _worker_files() -> list[str]:
 
 def _allowed(user: str, test: str, path: str) -> bool:
     """Whether `test -r` (read) or `test -x` (search) passes on `path` for `user`, run as them."""
-    account = process.run_as_ids(user)
+    account = isolation.run_as_ids(user)
     assert account is not None
     done = subprocess.run(["test", test, path], user=account[0], group=account[1], extra_groups=[], check=False)
     return done.returncode == 0

@@ -16,6 +16,10 @@ What a grade asks for (`Limits.isolation`): "auto" takes the strongest that work
 `gradekit doctor` do). Whether one works is learnt by starting a worker under it: a worker that
 ends before it says it is confined (worker.READY) has met the host's refusal, which is remembered,
 per user, for the rest of this process, and the next isolation is tried.
+
+And what a worker is started with, whatever its wall: its environment, the user it runs as, the
+seccomp filter it installs itself outside bubblewrap, the threads its user may run, and the note a
+report makes of a weaker wall than bubblewrap. process.py starts the worker with them.
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ import functools
 import glob
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import gradekit
 import gradekit.reference
-from gradekit.config import built_in_folder, cache_folder
+from gradekit.config import BLAS_THREADS, Limits, built_in_folder, cache_folder
 from gradekit.errors import GradekitError
 from gradekit.sandbox import bubblewrap, landlock, syscalls
 
@@ -45,6 +51,7 @@ class Isolation(str, enum.Enum):
 REQUESTS = ("auto", "require", "off", *(isolation.value for isolation in Isolation))
 STRONGEST_FIRST = (Isolation.BUBBLEWRAP, Isolation.LANDLOCK, Isolation.GUARD)
 DOCTOR = "run `gradekit doctor` to see what this host lacks and how to add it"
+THREADS = 64  # threads a worker may run, its main one included
 
 # What starting workers has taught this process, per (isolation, user): why one does not work here,
 # and which have confined a worker.
@@ -160,3 +167,77 @@ def hidden(protected: tuple[str, ...]) -> tuple[str, ...]:
 
 def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def seccomp_pipe(wall: Isolation, user: str | None) -> int | None:
+    """A pipe holding the seccomp filter a worker outside bubblewrap installs itself; None under the
+    guard where no filter can be built here (Landlock needs one: see isolation.why_not)."""
+    if wall is Isolation.GUARD and filter_missing() is not None:
+        return None
+    return syscalls.descriptor(signals=signals_kept_home(wall, user))
+
+
+def note(wall: Isolation, limits: Limits) -> str | None:
+    """What a report says of a worker behind a weaker wall than bubblewrap: why not the stronger one."""
+    if wall is Isolation.BUBBLEWRAP:
+        return None
+    if limits.isolation in ("off", wall.value):
+        why = "as asked (--no-isolation)" if limits.isolation == "off" else f"as asked (--isolation {wall.value})"
+    else:
+        stronger = [w for w in STRONGEST_FIRST[: STRONGEST_FIRST.index(wall)]]
+        why = "; ".join(f"{w.value}: {why_not(w, limits.run_as) or 'it could not start here'}" for w in stronger)
+        why = f"({why})"
+    if wall is Isolation.LANDLOCK:
+        return f"the submission ran in the Landlock sandbox, without namespaces {why}"
+    return f"the submission ran without OS isolation, behind the Python guard alone {why}"
+
+
+def switch(account: tuple[int, int] | None) -> dict[str, Any]:
+    """Popen's arguments that start a process as `account` (uid, gid), and nothing else."""
+    return {} if account is None else {"user": account[0], "group": account[1], "extra_groups": []}
+
+
+def run_as_ids(user: str | None) -> tuple[int, int] | None:
+    """(uid, gid) of the user the worker should run as, or None to keep the grader's own.
+
+    Switching needs root; asking for it otherwise is a mistake to report, not to ignore.
+    """
+    if not user:
+        return None
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise GradekitError(f"--run-as {user!r}: there is no such user on this machine") from None
+    if os.geteuid() != 0:
+        raise GradekitError(f"--run-as {user!r} needs the grader to run as root")
+    return entry.pw_uid, entry.pw_gid
+
+
+def threads_allowed(account: tuple[int, int] | None) -> int:
+    """RLIMIT_NPROC for a worker outside a user namespace of its own, where the kernel counts every
+    thread of its user: those its user runs now, and THREADS more (the grader's watch holds the worker
+    itself to THREADS)."""
+    uid = os.getuid() if account is None else account[0]
+    running = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with suppress(OSError):
+                if entry.stat().st_uid == uid:
+                    running += len(os.listdir(f"/proc/{entry.name}/task"))
+    return running + THREADS
+
+
+def environment(directory: str) -> dict[str, str]:
+    """A small, fixed environment: same hashing and thread counts on every machine."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": directory,
+        "TMPDIR": directory,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        **dict.fromkeys(BLAS_THREADS, "1"),
+    }

@@ -42,12 +42,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from gradekit.config import BLAS_THREADS, MIB, Limits, search_path
+from gradekit.config import MIB, Limits, search_path
 from gradekit.errors import CallTimedOut, GradekitError, HostFailure, WorkerDied
-from gradekit.sandbox import bubblewrap, clocks, folders, isolation, landlock, replies, syscalls
+from gradekit.sandbox import bubblewrap, clocks, folders, isolation, landlock, replies
 from gradekit.sandbox.clocks import Clocks, ProcessClock
-from gradekit.sandbox.forkserver import Forked, Template, TemplateLost
-from gradekit.sandbox.isolation import STRONGEST_FIRST, Isolation
+from gradekit.sandbox.forkserver import Forked, ForkServer, ForkServerLost
+from gradekit.sandbox.isolation import THREADS, Isolation
 from gradekit.sandbox.stops import deferred, uninterrupted
 from gradekit.sandbox.worker import CALL_SEPARATOR, UNCONFINED
 
@@ -61,7 +61,6 @@ PR_SET_DUMPABLE = 4
 POLL_SECONDS = 0.1  # the longest a wait sleeps before it looks at the worker's clocks again
 WATCH_SECONDS = 0.05  # how often, at most, the worker's threads and folder are looked at
 OPEN_FILES = 64  # descriptors a worker may hold: its pipes, its output, a few files of its own
-THREADS = 64  # threads a worker may run, its main one included
 READY_SECONDS = 60.0  # wall-clock seconds a new worker has to say it is confined, however busy the host
 INTERRUPT_SECONDS = 1.0  # how long an interrupted load has to answer before its worker is replaced
 
@@ -156,7 +155,7 @@ class Worker:
         """Start the worker behind the strongest wall not known to fail here, without waiting for it
         to say it is confined (see `_confined`); whatever cuts the start short stops what it had started."""
         try:
-            self._account = run_as_ids(self.limits.run_as)
+            self._account = isolation.run_as_ids(self.limits.run_as)
             undumpable()
             self._launch(isolation.candidates(self.limits.isolation, self.limits.run_as)[0])
         except BaseException:
@@ -165,7 +164,7 @@ class Worker:
 
     def _launch(self, wall: Isolation) -> None:
         self.isolation = wall
-        self.note = _note(wall, self.limits)
+        self.note = isolation.note(wall, self.limits)
         self._ready = False
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
@@ -208,7 +207,7 @@ class Worker:
             "output_bytes": self.limits.output_bytes,
             "reply_bytes": self.limits.reply_bytes,
             "open_files": OPEN_FILES,
-            "threads": THREADS if wall is Isolation.BUBBLEWRAP else _threads_allowed(self._account),
+            "threads": THREADS if wall is Isolation.BUBBLEWRAP else isolation.threads_allowed(self._account),
             "cpu_seconds": math.ceil(self.limits.cpu_seconds),
             "landlock": self._landlock(home, hidden),
             "guard": guarded,
@@ -248,7 +247,7 @@ class Worker:
             else:
                 home = cwd = self._own_folder()
                 assert self.isolation is not None
-                program = _filter(self.isolation, self.limits.run_as)
+                program = isolation.seccomp_pipe(self.isolation, self.limits.run_as)
                 keep += [program] if program is not None else []
                 told = json.dumps({**self._settings(home, pipes), "filter_fd": program})
                 argv = [sys.executable, str(WORKER_SCRIPT), told]
@@ -259,10 +258,10 @@ class Worker:
                     stdout=self._output,
                     stderr=self._output,
                     cwd=cwd,
-                    env=_worker_environment(home),
+                    env=isolation.environment(home),
                     pass_fds=(*pipes, *keep),
                     start_new_session=True,
-                    **_switch(self._account),
+                    **isolation.switch(self._account),
                 )
         except BaseException:
             if info >= 0:
@@ -289,16 +288,16 @@ class Worker:
         return self.directory
 
     def _forked(self, fds: tuple[int, int, int]) -> Forked | None:
-        """This worker forked from the template `forked_workers` started, if one is on for its wall and
+        """This worker forked from the fork server `forked_workers` started, if one is on for its wall and
         user (never for bubblewrap, whose workers each get a sandbox of their own)."""
-        if _template is None or _template[0] != (self.isolation, self.limits.run_as):
+        if _fork_server is None or _fork_server[0] != (self.isolation, self.limits.run_as):
             return None
         home = self._own_folder()
         settings = self._settings(home, (-1, -1))
-        request = {"settings": settings, "directory": home, "environment": _worker_environment(home)}
+        request = {"settings": settings, "directory": home, "environment": isolation.environment(home)}
         try:
-            return _template[1].spawn(request, fds)
-        except TemplateLost:
+            return _fork_server[1].spawn(request, fds)
+        except ForkServerLost:
             return None
 
     def _confined(self) -> None:
@@ -366,7 +365,7 @@ class Worker:
         return True
 
     def load_harness(self, source: str, filename: str) -> dict[str, Any]:
-        """Run an assignment's harness beside the loaded submission (see worker.Session.load): code of
+        """Run an assignment's harness beside the loaded submission (see worker.Loaded.load): code of
         the grader's that builds what properties ask for from the submission's own classes, and
         answers with plain data like any call."""
         self._next_id += 1
@@ -380,7 +379,7 @@ class Worker:
 
     def send_calls(self, calls: list[tuple[str, str, bool]], hold: bool = False) -> list[int]:
         """Queue calls; the worker runs them in order and answers each as soon as it is done, or with
-        `hold`, several at a time (see worker.Replies): for a grader that reads them all before it
+        `hold`, several at a time (see worker.Outbox): for a grader that reads them all before it
         uses any.
 
         Sending a chunk of a property's expected calls at once lets the worker run ahead while the
@@ -682,23 +681,23 @@ class Worker:
             self._output = -1
 
 
-# While `forked_workers` is on: ((the wall, the user), the template) of this process.
-_template: tuple[tuple[Isolation, str | None], Template] | None = None
+# While `forked_workers` is on: ((the wall, the user), the fork server) of this process.
+_fork_server: tuple[tuple[Isolation, str | None], ForkServer] | None = None
 
 
 @contextmanager
 def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> Iterator[None]:
-    """Within the block, this process's workers fork from one preloaded template (see forkserver.py)
+    """Within the block, this process's workers fork from one preloaded fork server (see forkserver.py)
     where they run outside bubblewrap: for a grader that starts a worker per submission, for a whole
-    class. Under bubblewrap each worker gets a sandbox of its own, and no template is started.
+    class. Under bubblewrap each worker gets a sandbox of its own, and no fork server is started.
     `assignment_dirs`: as for `Worker.started`."""
-    global _template
-    if _template is not None:  # inside another's block, whose template forks one worker at a time and
-        held, _template = _template, None  # ends the last: this block's workers start alone instead
+    global _fork_server
+    if _fork_server is not None:  # inside another's block, whose fork server forks one worker at a time and
+        held, _fork_server = _fork_server, None  # ends the last: this block's workers start alone instead
         try:
             yield
         finally:
-            _template = held
+            _fork_server = held
         return
     wall = probe(limits, assignment_dirs)
     if wall is Isolation.BUBBLEWRAP:
@@ -706,15 +705,20 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
         return
     user = limits.run_as
     try:
-        started = Template(str(WORKER_SCRIPT), _worker_environment, _switch(run_as_ids(user)), _filter(wall, user))
+        started = ForkServer(
+            str(WORKER_SCRIPT),
+            isolation.environment,
+            isolation.switch(isolation.run_as_ids(user)),
+            isolation.seccomp_pipe(wall, user),
+        )
     except GradekitError:  # each worker, started alone, reports it for its own submission
         yield
         return
-    _template = ((wall, user), started)
+    _fork_server = ((wall, user), started)
     try:
         yield
     finally:
-        _template = None
+        _fork_server = None
         started.close()
 
 
@@ -728,31 +732,6 @@ def probe(limits: Limits, assignment_dirs: list[str] | None = None) -> Isolation
         worker._confined()
         assert worker.isolation is not None
         return worker.isolation
-
-
-def _filter(wall: Isolation, user: str | None) -> int | None:
-    """A pipe holding the seccomp filter a worker outside bubblewrap installs itself; None under the
-    guard where no filter can be built here (Landlock needs one: see isolation.why_not)."""
-    if wall is Isolation.GUARD and isolation.filter_missing() is not None:
-        return None
-    return syscalls.descriptor(signals=isolation.signals_kept_home(wall, user))
-
-
-def _note(wall: Isolation, limits: Limits) -> str | None:
-    """What a report says of a worker behind a weaker wall than bubblewrap: why not the stronger one."""
-    if wall is Isolation.BUBBLEWRAP:
-        return None
-    if limits.isolation in ("off", wall.value):
-        why = "as asked (--no-isolation)" if limits.isolation == "off" else f"as asked (--isolation {wall.value})"
-    else:
-        stronger = [w for w in STRONGEST_FIRST[: STRONGEST_FIRST.index(wall)]]
-        why = "; ".join(
-            f"{w.value}: {isolation.why_not(w, limits.run_as) or 'it could not start here'}" for w in stronger
-        )
-        why = f"({why})"
-    if wall is Isolation.LANDLOCK:
-        return f"the submission ran in the Landlock sandbox, without namespaces {why}"
-    return f"the submission ran without OS isolation, behind the Python guard alone {why}"
 
 
 @functools.cache
@@ -781,43 +760,6 @@ def _unnamed_file() -> int:
     system allows (O_TMPFILE), so no interruption can leave it behind."""
     with tempfile.TemporaryFile() as handle:
         return os.dup(handle.fileno())
-
-
-def _switch(account: tuple[int, int] | None) -> dict[str, Any]:
-    """Popen's arguments that start a process as `account` (uid, gid), and nothing else."""
-    return {} if account is None else {"user": account[0], "group": account[1], "extra_groups": []}
-
-
-def run_as_ids(user: str | None) -> tuple[int, int] | None:
-    """(uid, gid) of the user the worker should run as, or None to keep the grader's own.
-
-    Switching needs root; asking for it otherwise is a mistake to report, not to ignore.
-    """
-    if not user:
-        return None
-    import pwd
-
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
-        raise GradekitError(f"--run-as {user!r}: there is no such user on this machine") from None
-    if os.geteuid() != 0:
-        raise GradekitError(f"--run-as {user!r} needs the grader to run as root")
-    return entry.pw_uid, entry.pw_gid
-
-
-def _threads_allowed(account: tuple[int, int] | None) -> int:
-    """RLIMIT_NPROC for a worker outside a user namespace of its own, where the kernel counts every
-    thread of its user: those its user runs now, and THREADS more (the grader's watch holds the worker
-    itself to THREADS)."""
-    uid = os.getuid() if account is None else account[0]
-    running = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            with suppress(OSError):
-                if entry.stat().st_uid == uid:
-                    running += len(os.listdir(f"/proc/{entry.name}/task"))
-    return running + THREADS
 
 
 def _poller(events: dict[int, int]) -> select.poll:
@@ -855,17 +797,3 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
     except ProcessLookupError:
         pass
-
-
-def _worker_environment(directory: str) -> dict[str, str]:
-    """A small, fixed environment: same hashing and thread counts on every machine."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": directory,
-        "TMPDIR": directory,
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONIOENCODING": "utf-8",
-        **dict.fromkeys(BLAS_THREADS, "1"),
-    }

@@ -1,7 +1,7 @@
 """The sandboxed child: loads one submission and answers calls on it with plain data.
 
 It is started as a script by `process.py`: inside bubblewrap where the machine allows it, else on its
-own (see isolation.py), or forked from a template started as one (`--template`, see forkserver.py).
+own (see isolation.py), or forked from a fork server started as one (`--fork-server`, see forkserver.py).
 It imports nothing of gradekit, so nothing the grader trusts lives in this process. Before the first
 line of student code runs it confines itself for good (`confine`): hard resource limits, Landlock
 (file system, signals, sockets), the seccomp filter, and, where neither Landlock nor bubblewrap walls
@@ -462,7 +462,7 @@ def describe(exc, filename):
     return {"type": type(exc).__name__, "message": message[:500], "line": line}
 
 
-class Session:
+class Loaded:
     def __init__(self):
         self.module = None
         self.harness = None
@@ -556,7 +556,7 @@ def serve(settings):
     grader reads replies while it writes, so neither side waits on the other. Each call's arguments
     are decoded when its turn comes, so the first answer goes out at once.
     """
-    session = Session()
+    session = Loaded()
     requests = os.fdopen(settings["request_fd"], "rb", buffering=REQUEST_BUFFER)
     for line in requests:
         control, *args = line.decode().rstrip("\n").split(CALL_SEPARATOR)
@@ -564,7 +564,7 @@ def serve(settings):
         if request["op"] == "load":
             write(settings["reply_fd"], reply_line(settings, timed(request["id"], session.load, request)))
             continue
-        replies = Replies(settings["reply_fd"], held=request.get("hold", False))
+        replies = Outbox(settings["reply_fd"], held=request.get("hold", False))
         tables = {}
         for call, encoded in zip(request["calls"], args):
             call["args"] = decode(encoded, tables)
@@ -591,7 +591,7 @@ def reply_line(settings, reply):
     return data
 
 
-class Replies:
+class Outbox:
     """Reply lines on their way to the grader: each at once, or, for a request that asks to hold them,
     together once a pipe's worth is waiting or the oldest has waited HOLD_SECONDS.
 
@@ -635,7 +635,7 @@ def become_worker(settings, program=None):
     """Confine this process, import NumPy, cap its output, say it is ready, then serve: from here on
     student code may run. `program` is the seccomp filter to install, where bubblewrap has not.
 
-    NumPy is imported under the limits, as the template does before it forks: nearly every
+    NumPy is imported under the limits, as the fork server does before it forks: nearly every
     submission imports it, and the worker does so while the grader is still starting rather than
     while the grader waits on the submission's load."""
     confine(settings, program)
@@ -655,7 +655,7 @@ def become_worker(settings, program=None):
 READY = b'{"id": 0, "ready": true}\n'
 
 
-def template(channel_fd, filter_fd=None):
+def fork_server(channel_fd, filter_fd=None):
     """Fork a worker for each request on `channel_fd`, and report how each one ended.
 
     Started like a worker (same interpreter, flags, environment and user) by `forkserver.py`, which
@@ -758,8 +758,8 @@ def forked_worker(request, request_fd, reply_fd, output_fd, program=None):
 
 def main():
     del sys.path[0]  # this script's own folder: the grader's package
-    if sys.argv[1] == "--template":
-        template(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)
+    if sys.argv[1] == "--fork-server":
+        fork_server(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)
     else:
         settings = json.loads(sys.argv[1])
         become_worker(settings, _read_all(settings.get("filter_fd")))

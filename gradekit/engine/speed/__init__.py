@@ -11,7 +11,7 @@ the property under Hypothesis only when none does:
     verdicts.py    in a class grade, the outcome of answers exactly like an earlier student's
 
 A grade with every shortcut off (`GradeConfig(shortcuts=False)`) equals the grade with them on:
-tests/test_speed_off.py grades every file of the assignments' banks both ways. Only
+tests/engine/test_speed_off.py grades every file of the assignments' banks both ways. Only
 gradekit.engine.runner, where a property runs, and gradekit.engine.recording, where its examples are
 recorded, import this package (a contract in pyproject.toml); nothing here gives points.
 """

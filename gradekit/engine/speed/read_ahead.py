@@ -156,7 +156,7 @@ class ReadAhead:
 
     def _send(self, section: _Section, count: int, hold: bool = False) -> None:
         """Send the next `count` of the section's calls, their replies held with `hold` (see
-        worker.Replies).
+        worker.Outbox).
 
         A worker that cannot take them gets nothing more: it answered nothing for a whole call timeout,
         or died, so the oldest call in flight is the one that timed out or ended it, and the property
@@ -216,7 +216,7 @@ class ReadAhead:
         whole cannot be one that passed, and nothing more is asked (a submission that fails early would
         otherwise have the worker run the rest of the property in vain). None then, or if a reply did
         not come (a timeout, a dead worker): the property meets that call itself. The rest is asked
-        for with its replies held (see worker.Replies), so a reply that did not come there may stand
+        for with its replies held (see worker.Outbox), so a reply that did not come there may stand
         behind answers already made: the worker is replaced, and the property makes every call again.
         """
         if not self._read_queue() or opening(self._read_exchanges()) not in openings:

@@ -20,7 +20,7 @@ a property may call with floats the solution worked out (training_step's run of 
 step's answer into the next call), which another machine works out differently in their last bits,
 and a replay whose recorded calls are not the calls the property makes sends the worker calls that
 were never asked for, which a submission that keeps state between calls answers and remembers. Any
-other machine records as before. tests/test_shipped_recordings.py proves each shipped file equals a
+other machine records as before. tests/engine/test_shipped_recordings.py proves each shipped file equals a
 fresh recording where it is read.
 
 Each recorded call keeps a digest of its arguments (`arguments_digest`): while a replay runs, a call

@@ -1,0 +1,97 @@
+"""Every built-in assignment's banks of known submissions: kept large, well formed, and graded for real.
+
+The grading is `gradekit selftest` itself (gradekit/instructor/selftest.py): the reference and every file in
+known_right/ get full marks, every file in known_wrong/ loses points on a property that blames the
+function its docstring names, and a second grade of every file repeats the first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gradekit import assignment
+from gradekit.batch import pool, roster
+from gradekit.config import GradeConfig, Limits
+from gradekit.instructor.selftest import selftest
+
+# The smallest banks each assignment must keep: (known_right, known_wrong).
+MIN_BANKS = {"cross_entropy": (12, 35), "training_step": (8, 25), "autograd": (7, 18)}
+
+ASSIGNMENTS = {name: assignment.load(name) for name in MIN_BANKS}
+KNOWN_RIGHT = [(name, path) for name, a in ASSIGNMENTS.items() for path in a.known("known_right")]
+KNOWN_WRONG = [(name, path) for name, a in ASSIGNMENTS.items() for path in a.known("known_wrong")]
+
+
+def _id(case: tuple[str, Path]) -> str:
+    name, path = case
+    return f"{name}/{path.stem}"
+
+
+# --- grading, by the self-test --------------------------------------------------------------------
+
+
+# Among the longest tests of the suite, run first; two graders each, as pytest-xdist already runs two
+# test processes. Each file is graded once here: tests/engine/test_speed_off.py grades every bank file twice,
+# with the shortcuts on and off, and asks the two grades to agree.
+@pytest.mark.longest
+@pytest.mark.parametrize("name", MIN_BANKS)
+def test_the_assignment_grades_well(name):
+    report = selftest(ASSIGNMENTS[name], jobs=2, repeat=False)
+    assert report.ok, f"{name} does not grade well:\n" + "\n".join(report.problems)
+    assert {f.max_score for f in report.files} == {100}
+
+
+# --- the banks themselves -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MIN_BANKS)
+def test_banks_are_large_enough(name):
+    fewest_right, fewest_wrong = MIN_BANKS[name]
+    assert len(ASSIGNMENTS[name].known("known_right")) >= fewest_right
+    assert len(ASSIGNMENTS[name].known("known_wrong")) >= fewest_wrong
+
+
+@pytest.mark.parametrize("case", KNOWN_WRONG, ids=_id)
+def test_known_wrong_docstring_blames_a_function(case):
+    name, path = case
+    blamed = assignment.blamed_function(path)
+    functions = ASSIGNMENTS[name].functions
+    assert blamed in functions, (
+        f"{path.name}: the docstring must start with 'FUNCTION: what is wrong.', naming one of "
+        f"{sorted(functions)}; it blames {blamed!r}"
+    )
+
+
+@pytest.mark.parametrize("case", KNOWN_RIGHT + KNOWN_WRONG, ids=_id)
+def test_bank_files_are_self_contained(case):
+    _, path = case
+    source = path.read_text()
+    assert "gradekit" not in source, f"{path.name} must not import gradekit: the worker refuses it"
+
+
+# --- the same grades behind every wall ------------------------------------------------------------
+
+
+@pytest.mark.longest
+@pytest.mark.parametrize("name", MIN_BANKS)
+def test_the_known_right_bank_grades_alike_behind_every_wall(name):
+    """Every known-right file gets the same grade, property by property, behind bubblewrap, behind
+    Landlock and behind the guard alone: the wall changes what a submission can reach, never what a
+    right one earns (a sandbox's grades are checked against the unsandboxed run, as gVisor's are)."""
+    chosen = ASSIGNMENTS[name]
+    students = [roster.Student(path.stem, path) for path in chosen.known("known_right")]
+    graded: dict[str, dict[str, dict]] = {}
+    for wall in ("bubblewrap", "landlock", "off"):
+        found: dict[str, dict] = {}
+        config = GradeConfig(limits=Limits(isolation=wall))
+        record = lambda student, result, found=found: found.update({student.name: _outcome(result)})
+        pool.run_pool(students, chosen, config, None, 2, record, remember=False)
+        graded[wall] = found
+    assert graded["bubblewrap"] == graded["landlock"] == graded["off"]
+    assert all(score == 100 for score, _ in graded["bubblewrap"].values())
+
+
+def _outcome(result) -> tuple[float, dict]:
+    return result.score, {test.name: (test.status.value, test.score) for test in result.tests}
