@@ -61,13 +61,16 @@ def test_a_class_graded_on_the_cluster_is_the_class_graded_here(tmp_path, schedu
 
 
 def test_a_course_s_own_assignment_travels_with_the_tasks(tmp_path, scheduler):
+    """Graded with one course seed on both sides: a RESULTS_DIR of its own would make each a seed of its
+    own, whose draws may find a mistake one of them misses."""
     course = tmp_path / "course"
     assert main(["new", "label_smoothing", "--dir", str(course)]) == 0
     students = tmp_path / "class"
     students.mkdir()
     for path in (course / "label_smoothing" / "known_wrong").glob("*.py"):
         shutil.copy(path, students / path.name)
-    grade = ["--assignments", str(course), "grade", str(students), "--assignment", "label_smoothing", *FAST]
+    seed = ["--seed-file", str(tmp_path / "course-seed")]
+    grade = ["--assignments", str(course), "grade", str(students), "--assignment", "label_smoothing", *FAST, *seed]
     assert main([*grade, "--out", str(tmp_path / "here")]) == 0
     assert main([*grade, "--out", str(tmp_path / "there"), "--dask", scheduler]) == 0
     assert (tmp_path / "there" / "gradebook.csv").read_text() == (tmp_path / "here" / "gradebook.csv").read_text()
