@@ -548,30 +548,42 @@ def shims() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def denied(bundle, shims) -> Iterator[Container]:
-    """As Gradescope grades in a container that denies user namespaces, as root: the student's user is
-    made here, then removed with its processes."""
+@pytest.fixture(scope="session")
+def student_user() -> Iterator[str]:
+    """The tests' own user, made once for the one pytest process that runs every test needing it
+    (AS_THE_STUDENT), and removed with its processes when that process ends: a fixture of a narrower
+    scope is torn down and made again as pytest orders the tests, and one copy's teardown removed the
+    user from under the next."""
     if os.geteuid() != 0 or not all(shutil.which(tool) for tool in ("useradd", "userdel", "setpriv")):
         pytest.skip("needs root, useradd and setpriv")
-    if landlock.abi() < 1:
-        pytest.skip("needs a kernel with Landlock")
     made = subprocess.run(["id", "-u", STUDENT], capture_output=True).returncode != 0
     if made:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", STUDENT], check=True)
-    folder = Path(tempfile.mkdtemp(prefix="gradekit-opt-"))
     try:
-        python = readable_python(bundle, STUDENT, folder / "venv")
-        if python is None:
-            pytest.skip(f"needs a Python {sys.version_info.major}.{sys.version_info.minor} that {STUDENT} may run")
-        folder.chmod(0o755)
-        site = subprocess.run([python, "-c", PURELIB], capture_output=True, text=True, check=True).stdout.strip()
-        reference = Path(site) / "gradekit" / "reference" / "cross_entropy.py"
-        yield Container(python, STUDENT, f"{shims}{os.pathsep}{os.environ['PATH']}", reference)
+        yield STUDENT
     finally:
         end_processes_of(STUDENT)
         if made:
             subprocess.run(["userdel", STUDENT], check=False)
+
+
+@pytest.fixture(scope="module")
+def denied(bundle, shims, student_user) -> Iterator[Container]:
+    """As Gradescope grades in a container that denies user namespaces, as root, running the student's
+    code as `student_user`; the processes that user left are ended after."""
+    if landlock.abi() < 1:
+        pytest.skip("needs a kernel with Landlock")
+    folder = Path(tempfile.mkdtemp(prefix="gradekit-opt-"))
+    try:
+        python = readable_python(bundle, student_user, folder / "venv")
+        if python is None:
+            pytest.skip(f"needs a Python {sys.version_info.major}.{sys.version_info.minor} that {student_user} may run")
+        folder.chmod(0o755)
+        site = subprocess.run([python, "-c", PURELIB], capture_output=True, text=True, check=True).stdout.strip()
+        reference = Path(site) / "gradekit" / "reference" / "cross_entropy.py"
+        yield Container(python, student_user, f"{shims}{os.pathsep}{os.environ['PATH']}", reference)
+    finally:
+        end_processes_of(student_user)
         shutil.rmtree(folder, ignore_errors=True)
 
 
