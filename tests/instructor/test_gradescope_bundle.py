@@ -15,6 +15,7 @@ processes meant to outlive the grade.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import os
@@ -420,6 +421,7 @@ STUDENT = "gradekit-student"  # the tests' own user: run_autograder ends every p
 # Every test that may make that user (through `denied`) runs in one pytest process (--dist loadgroup):
 # two would remove it, or end its processes, under each other.
 AS_THE_STUDENT = pytest.mark.xdist_group("as-the-student")
+USER_HELD = Path(tempfile.gettempdir()) / "gradekit-tests-student-user.json"  # see `student_user`
 PURELIB = "import sysconfig; print(sysconfig.get_path('purelib'))"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a requirement's distribution, before any version or marker
 
@@ -548,23 +550,44 @@ def shims() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _users_held() -> Iterator[dict]:
+    """The machine-wide count of pytest processes holding the tests' user, under an exclusive lock, and
+    whether one of them made it: kept in a file, as test processes share nothing else."""
+    with open(USER_HELD, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        held = json.loads(handle.read() or '{"count": 0, "made": false}')
+        yield held
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(held))
+
+
 @pytest.fixture(scope="session")
 def student_user() -> Iterator[str]:
-    """The tests' own user, made once for the one pytest process that runs every test needing it
-    (AS_THE_STUDENT), and removed with its processes when that process ends: a fixture of a narrower
-    scope is torn down and made again as pytest orders the tests, and one copy's teardown removed the
-    user from under the next."""
+    """The tests' own user, made by the first pytest process that needs it and removed, with its
+    processes, by the last one done with it: xdist's groups keep these tests in one process, but a
+    user removed by one process's teardown under another's test is a failure no grouping should risk."""
     if os.geteuid() != 0 or not all(shutil.which(tool) for tool in ("useradd", "userdel", "setpriv")):
         pytest.skip("needs root, useradd and setpriv")
-    made = subprocess.run(["id", "-u", STUDENT], capture_output=True).returncode != 0
-    if made:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", STUDENT], check=True)
+    with _users_held() as held:
+        if subprocess.run(["id", "-u", STUDENT], capture_output=True).returncode != 0:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", STUDENT], check=True
+            )
+            held["made"] = True
+        held["count"] += 1
     try:
         yield STUDENT
     finally:
-        end_processes_of(STUDENT)
-        if made:
-            subprocess.run(["userdel", STUDENT], check=False)
+        with _users_held() as held:
+            held["count"] = max(0, held["count"] - 1)
+            if held["count"] == 0:
+                end_processes_of(STUDENT)
+                if held["made"]:
+                    subprocess.run(["userdel", STUDENT], check=False)
+                    held["made"] = False
 
 
 @pytest.fixture(scope="module")
