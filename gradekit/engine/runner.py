@@ -172,11 +172,12 @@ def run_property(
     started = time.monotonic()
     calls.begin_property()
     restarts = calls.session.restarts
+    shortcuts.prepare(prop, calls, following)
     trial = Trial(prop, calls, budget)
     attempt = speed.Attempt()
     try:
         key = (prop.test.__module__, prop.name, seed, count)
-        attempt = shortcuts.attempt(prop, calls, trial.run_example, key, following)
+        attempt = shortcuts.attempt(prop, calls, trial.run_example, key)
         if attempt.outcome is not None:
             return replace(attempt.outcome, seconds=time.monotonic() - started), trial
         trial = Trial(prop, calls, budget)

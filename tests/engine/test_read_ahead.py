@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from gradekit.engine.session import Session
 from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
 from gradekit.engine.speed.recorded import arguments_digest
 from gradekit.errors import Unrepeatable
+from gradekit.result import Status
 from gradekit.sandbox.worker import decode, encode
 
 
@@ -243,3 +246,17 @@ def test_a_first_reply_read_ahead_that_returned_nothing_leaves_the_first_answer_
     answers.check("f", "[3]", [1.0], b"digest")
     with pytest.raises(Unrepeatable):
         answers.check("f", "[3]", [2.0], b"another digest")
+
+
+def test_no_property_pays_for_the_calls_the_one_before_left_in_flight(grade_file):
+    """A property that runs out of its budget leaves its read-ahead calls in the worker; the next
+    property's budget starts once they are let go. Here perplexity sleeps 0.1 s a call and the gradient
+    that follows it is right: with a budget of 0.5 s, the gradient kept its points only with every
+    shortcut off, until the wait for perplexity's calls was kept off its budget."""
+    hostile = Path(__file__).resolve().parents[1] / "hostile" / "dodge_by_sleeping.py"
+    tight = GradeConfig(max_examples=10, property_budget=0.5)
+    on, off = grade_file(hostile, tight), grade_file(hostile, replace(tight, shortcuts=False))
+    assert [(t.name, t.status, t.score) for t in on.tests] == [(t.name, t.status, t.score) for t in off.tests]
+    assert {t.name for t in on.tests if t.status is not Status.PASSED} == {
+        t.name for t in on.tests if "perplexity" in t.functions
+    }

@@ -61,23 +61,28 @@ class Shortcuts:
         self._read_ahead = ReadAhead(session, answers, _encodings(self._replay)) if replay is not None else None
         self.replies: Replies = self._read_ahead or Direct(session)
 
-    def attempt(
-        self,
-        prop: Property,
-        calls: Calls,
-        run_example: Callable[[dict[str, Any]], None],
-        key: Any,
-        following: Property | None = None,
-    ) -> Attempt:
-        """Settle `prop` without Hypothesis if a shortcut can: its recorded inputs all pass (checked by
-        `run_example`, or known to pass from answers alike), or a remembered run answered alike.
-        `following` is the property expected to run next, whose replay's calls may go ahead too."""
+    def prepare(self, prop: Property, calls: Calls, following: Property | None = None) -> None:
+        """Before `prop`'s budget starts: let go of what the property before left in flight, then send
+        `prop`'s recorded calls ahead, and those of `following`, the property expected next. A property
+        that ran out of its budget leaves calls in flight; waiting for them here keeps their time off
+        the next property's budget, as it is with every shortcut off, where no call goes ahead."""
+        if self._read_ahead is None:
+            return
         replay = self._replay.get(prop.name)
-        if replay is None or self._read_ahead is None:
-            return Attempt()
+        if replay is None:
+            self._read_ahead.drain(everything=True)
+            return
         then = self._replay.get(following.name) if following is not None else None
         ahead = (following.name, _callable(then, calls)) if following is not None and then is not None else None
         self._read_ahead.prefetch(_callable(replay, calls), prop.name, ahead)
+
+    def attempt(self, prop: Property, calls: Calls, run_example: Callable[[dict[str, Any]], None], key: Any) -> Attempt:
+        """Settle `prop` without Hypothesis if a shortcut can: its recorded inputs all pass (checked by
+        `run_example`, or known to pass from answers alike), or a remembered run answered alike. Its
+        calls went ahead in `prepare`."""
+        replay = self._replay.get(prop.name)
+        if replay is None or self._read_ahead is None:
+            return Attempt()
         # What is remembered is keyed by the facts the property starts from (see gradekit.engine.speed.verdicts).
         started = _facts(calls.kept)
         memory = self._memory if started is not None else None
