@@ -9,13 +9,13 @@ from __future__ import annotations
 import importlib.util
 import time
 from pathlib import Path
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any, Protocol
 
 from gradekit.config import Limits
 from gradekit.engine.source import Cell, Source
 from gradekit.errors import CallTimedOut, WorkerDied
-from gradekit.sandbox.worker import decode, to_plain
+from gradekit.sandbox.worker import Loaded, decode, to_plain
 
 
 class Channel(Protocol):
@@ -224,10 +224,20 @@ class Trusted:
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
     ) -> dict[str, Any]:
-        return {"ok": True, "functions": _defined(self.module)}
+        return {"ok": True, "functions": self._functions()}
 
     def load_harness(self, source: str, filename: str) -> dict[str, Any]:
-        return {"ok": True, "functions": _defined(self.harness) if self.harness is not None else {}}
+        """As a worker answers a harness's load: the solution's functions and the harness's by name."""
+        harness = vars(self.harness) if self.harness is not None else {}
+        names = [n for n, v in harness.items() if not n.startswith("_") and isinstance(v, FunctionType)]
+        return {"ok": True, "functions": {**self._functions(), **dict.fromkeys(names)}}
+
+    def _functions(self) -> dict[str, int | None]:
+        """The solution's functions, classes and methods with their lines, read as a worker reads them."""
+        loaded = Loaded()
+        loaded.module, loaded.filename = self.module, self.module.__file__
+        functions: dict[str, int | None] = loaded.functions()
+        return functions
 
     def interrupted(self) -> bool:
         return False
@@ -249,15 +259,6 @@ class Trusted:
         if want_args:
             reply["args_after"] = to_plain(args)
         return reply
-
-
-def _defined(module: ModuleType) -> dict[str, int | None]:
-    """The functions a module defines, with the line each starts on, as a worker's load answers."""
-    return {
-        name: value.__code__.co_firstlineno
-        for name, value in vars(module).items()
-        if callable(value) and getattr(value, "__module__", None) == module.__name__ and hasattr(value, "__code__")
-    }
 
 
 def _import_solution(path: Path) -> ModuleType:
