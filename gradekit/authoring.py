@@ -67,6 +67,7 @@ class Property:
     max_examples: int | None = None
     scale: bool = False
     public: bool = False  # defined in public.py: students may read it and run it themselves
+    after: tuple[str, ...] = ()
 
 
 def prop(
@@ -78,12 +79,19 @@ def prop(
     name: str | None = None,
     max_examples: int | None = None,
     scale: bool = False,
+    after: Sequence[str] = (),
 ) -> Callable[[Callable[..., None]], Property]:
     """Turn a `@given` test into a graded Property.
 
     `requires` names properties that must pass before this one pays: a metamorphic property (shift
     invariance, non-negativity...) is also satisfied by a function that returns a constant, so it
-    only pays once the function's values are known to be right.
+    only pays once the function's values are known to be right. Until they pass, it is not run: it
+    is "not checked yet", and its functions are not blamed for what the required property found.
+
+    `after` names properties whose functions this one's are often built from (autograd's `a - b` as
+    `a + (-b)`, a gradient through every operation): it runs and pays as any property, but where it
+    fails while one of them failed too, the fault may be theirs, so it is "not checked yet" rather
+    than blamed on its own functions, until they pass.
 
     `max_examples` caps a property's examples where its assignment's bank shows fewer are enough
     (benchmarks/example_counts.py), or every example is costly (a whole training step on three 27 x 27
@@ -99,8 +107,9 @@ def prop(
         raise InvalidProperty(f"functions={functions!r} must be a non-empty list of function names")
     if not isinstance(hint, str) or not hint.strip() or "\n" in hint.strip():
         raise InvalidProperty(f"hint={hint!r} must be one non-empty line")
-    if isinstance(requires, str):
-        raise InvalidProperty(f"requires={requires!r} must be a list of property names, not a string")
+    for named, given_names in (("requires", requires), ("after", after)):
+        if isinstance(given_names, str):
+            raise InvalidProperty(f"{named}={given_names!r} must be a list of property names, not a string")
     if max_examples is not None and (type(max_examples) is not int or max_examples < 1):
         raise InvalidProperty(f"max_examples={max_examples!r} must be a positive whole number")
 
@@ -133,6 +142,7 @@ def prop(
             description=(body.__doc__ or "").strip(),
             max_examples=max_examples,
             scale=scale,
+            after=tuple(after),
         )
 
     return decorate

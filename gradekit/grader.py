@@ -25,7 +25,7 @@ from gradekit.engine.session import Session
 from gradekit.engine.source import Source
 from gradekit.engine.source import read as read_source
 from gradekit.errors import AssignmentError
-from gradekit.result import Diagnosis, GradeResult, Status
+from gradekit.result import FAULTS, Diagnosis, GradeResult, Status
 from gradekit.sandbox import Worker
 
 __all__ = ["grade", "seed_named", "unfinished"]
@@ -145,7 +145,7 @@ def _diagnosis(
     """The known mistakes behind the failures, asked for once the grade is made and what the report
     shows of the submission is taken (what it printed, its notes, where it defines each function),
     so nothing the probes do reaches the score or the rest of the report."""
-    if not config.diagnose or all(o.status is Status.PASSED for o in outcomes.values()) or budget.left() <= 0:
+    if not config.diagnose or all(o.status not in FAULTS for o in outcomes.values()) or budget.left() <= 0:
         return ()
     known = budget.excluding(lambda: bank(assignment, config.limits, assignment_dirs))
     return () if known is None else diagnose(assignment, session, outcomes, known, budget)

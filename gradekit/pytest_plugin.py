@@ -10,10 +10,10 @@ test file (the "collected N items" count, -k, -m and --collect-only all see its 
 graded once per pytest process, when it is collected. An item added after collection, in
 pytest_collection_modifyitems, would run but never be counted.
 
-The grade is more than pass or fail: a property that passed may pay nothing, held back until a
-property it requires passes. So each item's report carries the grade's summary (`gradekit` on the
-report, which pytest-xdist sends from its workers too), and the terminal summary has a `gradekit`
-section with the score and the held-back properties.
+The grade is more than pass or fail: a property is not checked until the properties it requires
+pass (its item is skipped, with the reason), and points are not a count of items. So each item's report
+carries the grade's summary (`gradekit` on the report, which pytest-xdist sends from its workers too),
+and the terminal summary has a `gradekit` section with the score and the properties not checked yet.
 """
 
 from __future__ import annotations
@@ -61,15 +61,15 @@ class Summary:
     assignment: str
     score: float
     max_score: float
-    held_back: tuple[str, ...]
+    unchecked: tuple[str, ...]
     error: str | None
     known_mistakes: tuple[str, ...] = ()  # "function: mistake", one per diagnosis
 
     @classmethod
     def of(cls, result: GradeResult, submission: str) -> Summary:
-        held = tuple(t.name for t in result.tests if t.status is Status.PASSED and t.score < t.max_score)
+        unchecked = tuple(t.name for t in result.tests if t.status is Status.UNCHECKED)
         known = tuple(f"{d.function}: {d.misconception}" for d in result.diagnosis)
-        return cls(submission, result.assignment, result.score, result.max_score, held, result.error, known)
+        return cls(submission, result.assignment, result.score, result.max_score, unchecked, result.error, known)
 
     def lines(self) -> list[str]:
         if not self.max_score:  # not even the assignment could be told
@@ -77,10 +77,10 @@ class Summary:
         lines = [f"gradekit: {self.score:g}/{self.max_score:g} for {self.submission} ({self.assignment})"]
         if self.error:
             lines.append(f"gradekit: every property scores 0 until the file loads: {self.error}")
-        if self.held_back:
+        if self.unchecked:
             lines.append(
-                "gradekit: held back (passed, but pay nothing until a property they require passes): "
-                + ", ".join(self.held_back)
+                "gradekit: not checked yet (they count once the properties they require pass): "
+                + ", ".join(self.unchecked)
             )
         lines += [f"gradekit: known mistake (see `gradekit check` for how to fix it): {m}" for m in self.known_mistakes]
         return lines
@@ -96,13 +96,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The score, and the properties held back, once any property of the submission has run."""
+    """The score, and the properties not checked yet, once any property of the submission has run."""
     reports = (report for kind in terminalreporter.stats.values() for report in kind)
     found = next((report.gradekit for report in reports if getattr(report, "gradekit", None)), None)
     if found is None:
         return
     terminalreporter.write_sep("=", "gradekit")
-    sent = {**found, "held_back": tuple(found["held_back"]), "known_mistakes": tuple(found["known_mistakes"])}
+    sent = {**found, "unchecked": tuple(found["unchecked"]), "known_mistakes": tuple(found["known_mistakes"])}
     for line in Summary(**sent).lines():
         terminalreporter.write_line(line)
 
@@ -156,6 +156,8 @@ class Property(pytest.Item):
         self.user_properties.append(("max_score", self.test.max_score))
         if result.error:
             raise PropertyFailed(f"could not grade {result.submission}: {result.error}")
+        if self.test.status is Status.UNCHECKED:
+            pytest.skip(self.test.message)
         if self.test.status is not Status.PASSED:
             raise PropertyFailed("\n".join(block(self.test)))
 

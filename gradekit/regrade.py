@@ -24,6 +24,7 @@ PARTS = (  # a property's parts (gradekit.engine.provenance.property_parts) show
     ("tolerance", "the tolerance"),
     ("points", "its points"),
     ("requires", "its requirements"),
+    ("after", "the properties it is checked after"),
     ("examples", "its number of examples"),
 )
 TIMING = "only timing"
@@ -135,7 +136,7 @@ def _causes(name: str, before: GradeResult, after: GradeResult, moved: set[str])
     for part, label in PARTS:
         if old.get(part) != new.get(part):
             causes.append(Cause(label, _values(old.get(part), new.get(part))))
-    required = [r for r in new.get("requires", ()) if r in moved]
+    required = [r for r in (*new.get("requires", ()), *new.get("after", ())) if r in moved]
     if required:
         causes.append(Cause("a property it requires", ", ".join(required)))
     causes += _grade_causes(then, now, bool(causes))

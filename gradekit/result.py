@@ -18,6 +18,13 @@ class Status(str, Enum):
     FAILED = "failed"
     ERROR = "error"
     TIMEOUT = "timeout"
+    # Not run: a property it requires did not pass, so it could pay nothing, and a failure here would
+    # blame a function for another's mistake (the gradient's slope of a wrong loss). Scores 0.
+    UNCHECKED = "unchecked"
+
+
+# What finds a fault in a property's functions: not passing, nor waiting on another property.
+FAULTS = frozenset({Status.FAILED, Status.ERROR, Status.TIMEOUT})
 
 
 @dataclass(frozen=True)

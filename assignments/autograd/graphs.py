@@ -140,8 +140,25 @@ def _node(operand: Any, nodes: list[_Node]) -> _Node:
 
 def one_operation(op: str, numbers: str = "right") -> st.SearchStrategy[Graph]:
     """`op` once, on one or two of up to 3 leaves or (a binary `op`) on a leaf and a plain number on
-    the `numbers` side; the leaves it does not use must keep a gradient of 0."""
-    return graphs((op,), max_leaves=3, max_operations=1, numbers=numbers).filter(lambda g: g[-1][0] == op)
+    the `numbers` side; the leaves it does not use must keep a gradient of 0. Never one node on both
+    sides (`a * a`): that is how backward collects a node's gradients (`shared`), not this operation's
+    own derivative, so a backward that assigns instead of adding is not blamed on `*`."""
+    return graphs((op,), max_leaves=3, max_operations=1, numbers=numbers).filter(
+        lambda g: g[-1][0] == op and not (op in BINARY and g[-1][1] == g[-1][2])
+    )
+
+
+def chained() -> st.SearchStrategy[Graph]:
+    """Two of +, * and ** on up to 2 leaves (plain numbers on the right), the second on the first's
+    result: the smallest graph whose leaves' gradients need the chain rule (the local gradient times
+    the output's), without a node used twice."""
+
+    def chain(graph: Graph) -> bool:
+        last, before = graph[-1], len(graph) - 2
+        operands = last[1:2] if last[0] == "pow" else last[1:]
+        return graph[-2][0] != "leaf" and before in operands and len(set(operands)) == len(operands)
+
+    return graphs(("add", "mul", "pow"), max_leaves=2, max_operations=2, numbers="right").filter(chain)
 
 
 def shared(max_operations: int = 6) -> st.SearchStrategy[Graph]:

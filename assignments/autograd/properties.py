@@ -23,7 +23,7 @@ from gradekit.authoring import expect, expect_close, fail, prop
 from gradekit.course_terms import number
 from gradekit.strategies import EARLY_CATCH_EXAMPLES, logits_and_target, sequences, vocab_sizes
 
-from .graphs import chains, diamonds, graphs, one_operation, shared
+from .graphs import chained, chains, diamonds, graphs, leaf_values, one_operation, shared
 
 RTOL = 1e-6  # what a log(x + 1e-5) misses by, at the inputs drawn
 SCALED = 1e-9  # of a value's or gradient's scale, where it cancels to near 0
@@ -85,26 +85,51 @@ def _expect_graph(sub: Any, graph: Graph, blamed: str = "Value.backward") -> Non
 
 
 def _one(
-    op: str, points: float, functions: list[str], hint: str, max_examples: int | None = EARLY_CATCH_EXAMPLES
+    op: str,
+    points: float,
+    functions: list[str],
+    hint: str,
+    max_examples: int | None = EARLY_CATCH_EXAMPLES,
+    after: tuple[str, ...] = (),
 ) -> Any:
-    """The property of one operation: `op` once, plain numbers on its right."""
+    """The property of one operation: `op` once, plain numbers on its right. It is checked after the
+    seed of backward and the operations `op` is often built from (`after`), so a wrong `*` is blamed
+    on `*`, not on the `-` and `/` built on it."""
 
     def check(sub: Any, graph: Graph) -> None:
         _expect_graph(sub, graph, method(graph[-1]))
 
     check.__doc__ = f"`{op}` once on leaves, or on a leaf and a plain number: its value and each leaf's gradient."
     return prop(
-        points=points, functions=functions, hint=hint, name=f"{op}_values_and_grads", max_examples=max_examples
+        points=points,
+        functions=functions,
+        hint=hint,
+        name=f"{op}_values_and_grads",
+        max_examples=max_examples,
+        after=(
+            "backward_seeds_the_output",
+            *(a if a.startswith("backward") else f"{a}_values_and_grads" for a in after),
+        ),
     )(given(graph=one_operation(op))(check))
 
 
-add_values_and_grads = _one("add", 5, ["Value.__add__"], "a + b has local gradient 1 towards both a and b.")
-sub_values_and_grads = _one("sub", 5, ["Value.__sub__"], "a - b has local gradients 1 towards a and -1 towards b.")
-mul_values_and_grads = _one("mul", 5, ["Value.__mul__"], "a * b has local gradient b towards a and a towards b.")
-div_values_and_grads = _one(
-    "div", 5, ["Value.__truediv__"], "a / b has local gradients 1/b towards a and -a/b**2 towards b: b must be a Value."
+@prop(
+    points=2,
+    functions=["Value.backward"],
+    hint="backward starts by setting the output's own grad to 1: x.backward() on a leaf x gives x.grad = 1.",
+    max_examples=EARLY_CATCH_EXAMPLES,
 )
-neg_values_and_grads = _one("neg", 4, ["Value.__neg__"], "-a has local gradient -1: it must stay in the graph.")
+@given(graph=st.builds(lambda x: [["leaf", x]], leaf_values))
+def backward_seeds_the_output(sub: Any, graph: Graph) -> None:
+    """backward() on a lone leaf: its gradient with respect to itself is 1. Checked before any
+    operation, which all reach their leaves through this seed."""
+    _expect_graph(sub, graph)
+
+
+# Primitives first, then the operations students build from them (a - b as a + (-b), -a as a * -1,
+# a / b as a * b ** -1), each checked after what it may be built on.
+add_values_and_grads = _one("add", 5, ["Value.__add__"], "a + b has local gradient 1 towards both a and b.")
+mul_values_and_grads = _one("mul", 5, ["Value.__mul__"], "a * b has local gradient b towards a and a towards b.")
 pow_values_and_grads = _one("pow", 5, ["Value.__pow__"], "a ** k has local gradient k * a ** (k - 1): keep the k.")
 log_values_and_grads = _one("log", 5, ["Value.log"], "log(a) is the natural log, exactly, with local gradient 1/a.")
 exp_values_and_grads = _one("exp", 5, ["Value.exp"], "exp(a) has local gradient exp(a), the value it computed.")
@@ -119,10 +144,52 @@ relu_values_and_grads = _one(
 
 
 @prop(
+    points=2,
+    functions=["Value.backward"],
+    hint="backward multiplies each local gradient by the gradient of the node above: child.grad += local * v.grad.",
+    max_examples=EARLY_CATCH_EXAMPLES,
+    after=("backward_seeds_the_output", "add_values_and_grads", "mul_values_and_grads", "pow_values_and_grads"),
+)
+@given(graph=chained())
+def backward_applies_the_chain_rule(sub: Any, graph: Graph) -> None:
+    """Two operations in a row, each checked alone above: the gradient reaches the leaves through
+    both. Checked before the operations students build from two or more (a / b as a * b ** -1), so a
+    backward that drops the chain rule is not blamed on them."""
+    _expect_graph(sub, graph)
+
+
+neg_values_and_grads = _one(
+    "neg",
+    4,
+    ["Value.__neg__"],
+    "-a has local gradient -1: it must stay in the graph.",
+    after=("mul", "backward_applies_the_chain_rule"),
+)
+sub_values_and_grads = _one(
+    "sub",
+    5,
+    ["Value.__sub__"],
+    "a - b has local gradients 1 towards a and -1 towards b.",
+    after=("add", "neg", "backward_applies_the_chain_rule"),
+)
+div_values_and_grads = _one(
+    "div",
+    5,
+    ["Value.__truediv__"],
+    "a / b has local gradients 1/b towards a and -a/b**2 towards b: b must be a Value.",
+    after=("mul", "pow", "backward_applies_the_chain_rule"),
+)
+OPERATION_PROPERTIES = ("backward_applies_the_chain_rule",) + tuple(
+    f"{op}_values_and_grads" for op in ("add", "mul", "pow", "log", "exp", "relu", "neg", "sub", "div")
+)
+
+
+@prop(
     points=6,
     functions=list(LEFT_SIDE.values()),
     hint="2 + a, 2 - a, 2 * a and 2 / a reach a's __radd__, __rsub__, __rmul__ and __rtruediv__: mind the order.",
     max_examples=EARLY_CATCH_EXAMPLES,
+    after=OPERATION_PROPERTIES,
 )
 @given(graph=st.sampled_from(BINARY).flatmap(lambda op: one_operation(op, "left")))
 def numbers_on_the_left(sub: Any, graph: Graph) -> None:
@@ -131,7 +198,10 @@ def numbers_on_the_left(sub: Any, graph: Graph) -> None:
 
 
 @prop(
-    points=6, functions=["Value"], hint="Each operation's .data is the number it computes, mixing Values and numbers."
+    points=6,
+    functions=["Value"],
+    hint="Each operation's .data is the number it computes, mixing Values and numbers.",
+    after=(*OPERATION_PROPERTIES, "numbers_on_the_left"),
 )
 @given(graph=graphs())
 def forward_values(sub: Any, graph: Graph) -> None:
@@ -141,9 +211,10 @@ def forward_values(sub: Any, graph: Graph) -> None:
 
 
 @prop(
-    points=12,
+    points=8,
     functions=["Value.backward"],
     hint="backward sets the output's grad to 1 and sends it to every leaf through each operation's local gradient.",
+    after=(*OPERATION_PROPERTIES, "numbers_on_the_left"),
 )
 @given(graph=graphs())
 def leaf_gradients(sub: Any, graph: Graph) -> None:
@@ -155,6 +226,7 @@ def leaf_gradients(sub: Any, graph: Graph) -> None:
     points=8,
     functions=["Value.backward"],
     hint="A node used twice collects both contributions: child.grad += ..., each node visited once.",
+    after=(*OPERATION_PROPERTIES, "numbers_on_the_left"),
 )
 @given(graph=shared())
 def shared_nodes_accumulate(sub: Any, graph: Graph) -> None:
@@ -164,16 +236,31 @@ def shared_nodes_accumulate(sub: Any, graph: Graph) -> None:
 
 @prop(
     points=4,
-    functions=["Value.backward"],
+    functions=["Value.backward", "Value.__add__", "Value.__mul__"],
     requires=["add_values_and_grads", "mul_values_and_grads"],
-    hint="backward does not reset grads: calling it twice on c = a * b doubles a.grad and b.grad.",
+    hint="Gradients add up (+=), in backward and in each operation: backward twice on c = a * b doubles a.grad.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
 @given(graph=st.sampled_from(("add", "mul")).flatmap(one_operation))
 def backward_twice_doubles(sub: Any, graph: Graph) -> None:
-    """backward() called twice on a one-operation graph: every leaf's gradient doubles."""
+    """backward() called twice on a one-operation graph: every leaf's gradient doubles. Where it does
+    not, the same leaves through the other operation tell whose `=` it is: that operation's own
+    gradient code where the other doubles, else backward's."""
     grads = sub.gradients_after_two_backwards(graph)
-    _expect_grads(graph, grads, evaluate(graph), "Value.backward", times=2.0)
+    if _doubled(graph, grads):
+        return
+    op, *operands = graph[-1]
+    control = [*graph[:-1], ["mul" if op == "add" else "add", *operands]]
+    blamed = method(graph[-1]) if _doubled(control, sub.gradients_after_two_backwards(control)) else "Value.backward"
+    _expect_grads(graph, grads, evaluate(graph), blamed, times=2.0)
+
+
+def _doubled(graph: Graph, grads: list[float]) -> bool:
+    exact = evaluate(graph)
+    where = leaves(graph)
+    return len(grads) == len(where) and all(
+        _near(actual, 2.0 * exact.grads[i], 2.0 * exact.grad_scales[i]) for i, actual in zip(where, grads)
+    )
 
 
 @prop(
@@ -257,6 +344,7 @@ def stacked_diamonds(sub: Any, graph: Graph) -> None:
     functions=["Value.backward", "Value.exp", "Value.log", "Value.__truediv__", "Value.__sub__"],
     hint="-log(softmax(z)[t]) built from Values has gradient softmax(z) - onehot(t).",
     max_examples=EARLY_CATCH_EXAMPLES,
+    after=(*OPERATION_PROPERTIES, "numbers_on_the_left"),
 )
 @given(case=logits_and_target(vocab=vocab_sizes(max_size=27)))
 def softmax_loss_gradient(sub: Any, case: tuple[list[float], int]) -> None:

@@ -26,7 +26,7 @@ from gradekit.engine.budget import Budget
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session
 from gradekit.errors import CallTimedOut, WorkerDied
-from gradekit.result import Diagnosis, Status
+from gradekit.result import FAULTS, Diagnosis, Status
 from gradekit.sandbox.worker import encode
 
 __all__ = ["diagnose", "match"]
@@ -40,7 +40,7 @@ def diagnose(
     """The known mistakes the submission loaded in `session` makes, in the functions its failed
     properties exercise; the session's file is loaded afresh first. It stops where the grade's
     `budget` is spent: a diagnosis is worth no more time than the grade gives the submission."""
-    failed = [p for p in assignment.properties if outcomes[p.name].status is not Status.PASSED]
+    failed = [p for p in assignment.properties if outcomes[p.name].status in FAULTS]
     stopped = {f for p in failed if outcomes[p.name].status is Status.TIMEOUT for f in p.functions}
     suspects = [
         f

@@ -44,7 +44,7 @@ from gradekit.errors import (
     TooSlow,
     Unrepeatable,
 )
-from gradekit.result import Call, Counterexample, Status
+from gradekit.result import FAULTS, Call, Counterexample, Status
 
 __all__ = ["Example", "Trial", "VerdictMemory", "examples_for", "parameters", "returns", "run_all", "run_property"]
 
@@ -121,28 +121,48 @@ def run_all(
             # Only what a grade reads ahead depends on the property expected next, never a verdict.
             following = next((p for p in ordered[index + 1 :] if _not_run(p, outcomes, session) is None), None)
             outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following)
+            outcome = _unblamed(prop, outcome, outcomes)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
 
 
 def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> Outcome | None:
     """The outcome of a property settled without running it, as far as `outcomes` tell: a function it
-    calls is not defined; it is about speed and a property it requires did not pass; or a property it
-    requires ran out of its budget before any example failed, so that it could not pay whatever it
-    found and would only spend the grade's budget again on the same slow function (as a function that
-    timed out is not called again). None for a property that runs (a required property not run yet
-    counts as passing)."""
+    calls is not defined; a property it requires ran out of its budget before any example failed, so
+    that it could not pay whatever it found and would only spend the grade's budget again on the same
+    slow function (as a function that timed out is not called again); or a property it requires did
+    not pass, so it is not checked yet: it could pay nothing, and what it found would blame its
+    functions for the required property's mistake. None for a property that runs."""
     missing = [f for f in prop.functions if f not in session.defined]
     if missing:
         return Outcome(Status.ERROR, "; ".join(f"`{f}` is not defined" for f in missing))
     failed = [r for r in prop.requires if r in outcomes and outcomes[r].status is not Status.PASSED]
     if prop.scale and failed:
-        return Outcome(Status.FAILED, _not_timed(failed))
+        return Outcome(Status.UNCHECKED, _not_timed(failed))
     slow = [r for r in failed if outcomes[r].spent]
     if slow:
         names = ", ".join(f"`{name}`" for name in slow)
         return Outcome(Status.TIMEOUT, f"not run: {names} ran out of time, and this property pays only once it passes")
+    if failed:
+        return Outcome(Status.UNCHECKED, _not_checked(failed))
     return None
+
+
+def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome]) -> Outcome:
+    """`outcome`, or "not checked yet" where it found a fault while a property it is checked `after`
+    failed too: the fault may be in the functions that one exercises, which this one's are built from."""
+    failed = [a for a in prop.after if outcomes[a].status is not Status.PASSED]
+    if outcome.status not in FAULTS or not failed:
+        return outcome
+    names = " and ".join(f"`{name}`" for name in failed)
+    message = f"not checked yet: {names} failed too, and what this checks may be built on it: fix that first"
+    return Outcome(Status.UNCHECKED, message, examples=outcome.examples, seconds=outcome.seconds)
+
+
+def _not_checked(failed: list[str]) -> str:
+    names = " and ".join(f"`{name}`" for name in failed)
+    verb = "passes" if len(failed) == 1 else "pass"
+    return f"not checked yet: it counts once {names} {verb}"
 
 
 def _not_timed(wrong: list[str]) -> str:

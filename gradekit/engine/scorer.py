@@ -2,7 +2,8 @@
 
 A property pays its points only if it passed and every property it `requires` passed too: a
 metamorphic property (shift invariance, non-negativity, ...) is also satisfied by a function that
-returns a constant, so it pays only once the function's values are known to be right.
+returns a constant, so it pays only once the function's values are known to be right (the runner
+does not even run it before: gradekit.engine.runner, "not checked yet").
 """
 
 from __future__ import annotations
@@ -18,21 +19,16 @@ def score(assignment: Assignment, outcomes: dict[str, Outcome]) -> tuple[Propert
     results = []
     for prop in assignment.properties:
         outcome = outcomes[prop.name]
-        held = [r for r in prop.requires if r not in passed]
-        message = outcome.message
-        if outcome.status is Status.PASSED and held:
-            names = " and ".join(f"`{r}`" for r in held)
-            verb = "passes" if len(held) == 1 else "pass"
-            message = f"passed, but pays only once {names} {verb}: a constant could pass this alone"
+        pays = outcome.status is Status.PASSED and passed.issuperset(prop.requires)
         results.append(
             PropertyResult(
                 name=prop.name,
                 functions=prop.functions,
                 status=outcome.status,
-                score=prop.points if outcome.status is Status.PASSED and not held else 0.0,
+                score=prop.points if pays else 0.0,
                 max_score=prop.points,
                 hint=prop.hint,
-                message=message,
+                message=outcome.message,
                 counterexample=outcome.counterexample,
                 examples=outcome.examples,
                 seconds=outcome.seconds,

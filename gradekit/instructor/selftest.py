@@ -39,9 +39,8 @@ from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.diagnosis.mistakes import Bank, Mistake, agree, bank
 from gradekit.errors import UsageError
-from gradekit.result import GradeResult, PropertyResult, Status
+from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
 
-FAILING = (Status.FAILED, Status.ERROR, Status.TIMEOUT)
 SLOWEST = 3
 
 
@@ -149,7 +148,7 @@ def blames(test: PropertyResult, function: str) -> bool:
     """Whether a property holds `function` to blame, so the student looks where the mistake is: it
     lost its points (failed, errored or timed out, scoring 0), it exercises the function, and its
     message or a call in its counterexample names it."""
-    if test.status not in FAILING or test.score != 0 or function not in test.functions:
+    if test.status not in FAULTS or test.score != 0 or function not in test.functions:
         return False
     if f"`{function}`" in test.message:
         return True

@@ -15,7 +15,7 @@ from gradekit.assignment import Assignment
 from gradekit.course_terms import counted
 from gradekit.reports.markdown import escape as md_escape
 from gradekit.reports.text import GUARD
-from gradekit.result import Counterexample, GradeResult, Status
+from gradekit.result import FAULTS, Counterexample, GradeResult
 
 BINS = 10
 MOST_GROUPS = 10  # groups of unexplained failures listed, the largest
@@ -52,7 +52,7 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histog
     missed = {p.name: 0 for p in assignment.properties}
     for result in loaded:
         for test in result.tests:
-            if test.status is not Status.PASSED and test.name in missed:
+            if test.status in FAULTS and test.name in missed:
                 missed[test.name] += 1
     order = sorted(assignment.properties, key=lambda p: -missed[p.name])
     for prop in order:
@@ -132,7 +132,7 @@ def _unexplained(assignment: Assignment, graded: list[tuple[str, GradeResult]]) 
         failed = [
             t
             for t in result.tests
-            if t.status is not Status.PASSED and not diagnosed.intersection(functions.get(t.name, t.functions))
+            if t.status in FAULTS and not diagnosed.intersection(functions.get(t.name, t.functions))
         ]
         if failed:
             key = tuple(sorted((t.name, _shape(t.counterexample)) for t in failed))

@@ -32,7 +32,7 @@ def render(result: GradeResult) -> str:
             "tests": str(len(result.tests)),
             "failures": str(failures),
             "errors": str(errors),
-            "skipped": "0",
+            "skipped": str(sum(t.status is Status.UNCHECKED for t in result.tests)),
             "time": f"{result.seconds:.3f}",
         },
     )
@@ -55,6 +55,9 @@ def render(result: GradeResult) -> str:
             suite, "testcase", {"classname": result.assignment, "name": test.name, "time": f"{test.seconds:.3f}"}
         )
         if test.status is Status.PASSED:
+            continue
+        if test.status is Status.UNCHECKED:
+            ET.SubElement(case, "skipped", {"message": _clean(test.message)})
             continue
         tag = "failure" if test.status is Status.FAILED else "error"
         problem = ET.SubElement(

@@ -1,7 +1,7 @@
 """The student's report as Markdown: for a feedback file, a GitHub job summary or an LMS comment.
 
 The same content as the text report, in the same order: score, isolation, notes, one section per
-property that did not pass (counterexample in a code block), what is held back, a table of what
+property that did not pass (counterexample in a code block), what is not checked yet, a table of what
 passed, and what the code printed.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from gradekit.course_terms import counted
-from gradekit.reports.text import GUARD, MARKS, details, isolation, named_seed, walled
+from gradekit.reports.text import GUARD, MARKS, UNCHECKED, details, failed, isolation, named_seed, walled
 from gradekit.result import GradeResult, PropertyResult, Status
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and NULs the student printed
@@ -44,16 +44,16 @@ def render(result: GradeResult) -> str:
                 f"- **`{d.function}`: {escape(d.misconception)}.** Your `{d.function}` behaves exactly like this "
                 f"known mistake on {matched} of {probes} probes. {escape(d.explanation)}"
             )
-    failing = [t for t in result.tests if t.status is not Status.PASSED]
+    failing = [t for t in result.tests if failed(t)]
     if failing and not result.error:
         out += ["", "## Not passed"]
         for test in failing:
             out += ["", *_section(test)]
-    held = [t for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
-    if held:
-        out += ["", "## Passed, but held back until the function's values are right", ""]
-        out += [f"- `{t.name}` ({counted(t.max_score, 'point')}): {escape(t.message)}" for t in held]
-    paid = [t for t in result.tests if t.status is Status.PASSED and t.score == t.max_score]
+    waiting = [t for t in result.tests if t.status is Status.UNCHECKED]
+    if waiting and not result.error:
+        out += ["", "## Not checked yet", "", UNCHECKED, ""]
+        out += [f"- `{t.name}` ({counted(t.max_score, 'point')}): {escape(t.message)}" for t in waiting]
+    paid = [t for t in result.tests if t.status is Status.PASSED]
     if paid:
         out += ["", "## Passed", "", "| property | functions | points |", "| --- | --- | --- |"]
         out += [f"| `{t.name}` | {', '.join(f'`{f}`' for f in t.functions)} | {t.score:g} |" for t in paid]

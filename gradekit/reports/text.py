@@ -1,5 +1,5 @@
 """The student's report: a score line, the wall the code ran behind, the known mistakes made, one
-block per failed property, then what is held back."""
+block per failed property, then a line per property not checked yet."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from typing import Any
 
 from gradekit import course_terms
 from gradekit.course_terms import counted
-from gradekit.result import Call, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
+from gradekit.result import FAULTS, Call, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
 
 MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
+UNCHECKED = "Not checked yet, until the properties they require pass (no fault found in their functions):"
+
+
+def failed(test: PropertyResult) -> bool:
+    """Whether a property found a fault in its functions: not one that passed, nor one not checked yet."""
+    return test.status in FAULTS
 
 
 def render(result: GradeResult) -> str:
@@ -31,13 +37,13 @@ def render(result: GradeResult) -> str:
         lines.append("")
         lines += diagnosed(diagnosis)
     for test in result.tests:
-        if test.status is not Status.PASSED:
+        if failed(test):
             lines.append("")
             lines.extend(block(test))
-    held = [t for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
-    if held:
-        lines += ["", "Passed, but held back until the function's values are right:"]
-        lines += [f"  {t.name} ({counted(t.max_score, 'point')})" for t in held]
+    waiting = [t for t in result.tests if t.status is Status.UNCHECKED]
+    if waiting:
+        lines += ["", UNCHECKED]
+        lines += [f"  {t.name} ({counted(t.max_score, 'point')}): {t.message}" for t in waiting]
     if result.output.strip():
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]

@@ -38,6 +38,12 @@ def _with(source: str, function: str, replacement: str) -> str:
     return source[:start] + replacement.strip() + "\n\n" + (source[end + 1 :] if end != -1 else "")
 
 
+# Right up to exp(88.7), where float32 overflows: caught by the property of large losses alone.
+PERPLEXITY_IN_FLOAT32 = """
+def perplexity(loss):
+    import numpy
+    return float(numpy.exp(numpy.float32(loss)))
+"""
 PERPLEXITY_IN_BITS = """
 def perplexity(loss):
     return math.pow(2.0, loss)
@@ -352,7 +358,7 @@ def test_a_class_summary_counts_each_known_mistake_as_the_students_reports_name_
 
 def test_a_function_that_parts_from_the_mistake_where_it_was_caught_is_not_diagnosed(tmp_path):
     """Alike on every probe, but not on the input the grade caught it on: a second mistake there."""
-    caught = _grade(tmp_path, _with(SUBMISSION, "perplexity", PERPLEXITY_IN_BITS))
+    caught = _grade(tmp_path, _with(SUBMISSION, "perplexity", PERPLEXITY_IN_FLOAT32))
     shrunk = {
         c.args[0]
         for t in caught.tests
@@ -363,6 +369,9 @@ def test_a_function_that_parts_from_the_mistake_where_it_was_caught_is_not_diagn
     probes = mistakes.bank(assignment.load("cross_entropy"), Limits()).probes["perplexity"]
     unprobed = shrunk - {decode(p)[0] for p in probes}
     assert unprobed  # inputs where the probes alone cannot part the two
-    second = f"def perplexity(loss):\n    return 2.0 ** loss + (1.0 if loss in {sorted(unprobed)!r} else 0.0)\n"
+    second = (
+        "def perplexity(loss):\n    import numpy\n"
+        f"    return 0.0 if loss in {sorted(unprobed)!r} else float(numpy.exp(numpy.float32(loss)))\n"
+    )
     result = _grade(tmp_path, _with(SUBMISSION, "perplexity", second))
     assert result.score < result.max_score and result.diagnosis == ()

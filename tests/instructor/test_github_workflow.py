@@ -326,7 +326,7 @@ def test_the_pytest_plugin_passes_every_property_of_a_correct_submission(tmp_pat
     assert "submission.py::loss_matches_reference PASSED" in done.stdout
     full = f"{assignment.load('cross_entropy').max_score:g}"
     assert f"gradekit: {full}/{full} for submission.py (cross_entropy)" in done.stdout.splitlines()
-    assert "held back" not in done.stdout
+    assert "not checked yet" not in done.stdout
 
 
 def graded(path: Path, max_examples: int) -> GradeResult:
@@ -336,16 +336,16 @@ def graded(path: Path, max_examples: int) -> GradeResult:
 
 def the_plugins_summary(result: GradeResult, shown: str) -> list[str]:
     """The lines the terminal summary should end with for `result`."""
-    held = [t.name for t in result.tests if t.status is Status.PASSED and t.score < t.max_score]
+    unchecked = [t.name for t in result.tests if t.status is Status.UNCHECKED]
     known = "gradekit: known mistake (see `gradekit check` for how to fix it): "
     return [
         f"gradekit: {result.score:g}/{result.max_score:g} for {shown} (cross_entropy)",
-        "gradekit: held back (passed, but pay nothing until a property they require passes): " + ", ".join(held),
+        "gradekit: not checked yet (they count once the properties they require pass): " + ", ".join(unchecked),
         *(f"{known}{d.function}: {d.misconception}" for d in result.diagnosis),
     ]
 
 
-def test_the_pytest_plugin_counts_its_items_and_ends_with_the_score_and_what_is_held_back(tmp_path):
+def test_the_pytest_plugin_counts_its_items_and_ends_with_the_score_and_what_is_not_checked_yet(tmp_path):
     shutil.copy(EXAMPLES / "buggy_submission.py", tmp_path / "buggy.py")
     done = pytest_with_gradekit(tmp_path, "--gradekit", "buggy.py", "--gradekit-max-examples", "10")
     assert done.returncode == 1, done.stdout + done.stderr
@@ -354,7 +354,8 @@ def test_the_pytest_plugin_counts_its_items_and_ends_with_the_score_and_what_is_
     lines = done.stdout.splitlines()
     section = next(i for i, line in enumerate(lines) if line.strip("= ") == "gradekit")
     assert lines[section + 1 : section + 1 + len(expected)] == expected
-    assert "held back" in expected[1] and "known mistake" in expected[2] and "0 items" not in done.stdout
+    assert "not checked yet" in expected[1] and "known mistake" in expected[2] and "0 items" not in done.stdout
+    assert " skipped" in done.stdout  # a property not checked yet is a skipped item, not a failed one
 
 
 def test_the_pytest_plugin_shows_the_score_under_xdist_too(tmp_path):
