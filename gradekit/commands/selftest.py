@@ -4,6 +4,12 @@ For the instructor writing an assignment: the reference and every known-right fi
 marks, every known-wrong file must lose points on the function it blames, and every grade must come
 out the same twice (see `gradekit.instructor.selftest`; `--once` grades each file once, without that proof).
 The findings are written as text or JSON; the exit code is 0 when the assignment grades well, else 1.
+
+With `--mutants` it runs a mutation campaign instead (see `gradekit.instructor.mutation`): every small
+change cosmic-ray can make to the solution, graded, and each one that keeps full marks run against the
+solution on the inputs of the assignment's inputs.py. `--mutants-out FILE` also writes it as JSON, to
+keep beside a release. The exit code is 0 when no blind spot is found (every mutant killed or likely
+equivalent), else 1; 2 without cosmic-ray installed.
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, grade_config, positive
+from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, file_to_write, grade_config, positive
+from gradekit.errors import UsageError
 
 
 def add_parser(
@@ -31,6 +39,22 @@ def add_parser(
         help="grade each file once, not twice: half the time, without the proof that a grade repeats",
     )
     selftest.add_argument("--format", default="text", choices=("text", "json"), help="text (default) or json")
+    selftest.add_argument(
+        "--mutants",
+        action="store_true",
+        help="run a mutation campaign instead: grade every mutant cosmic-ray makes of the solution, and run "
+        "each one that keeps full marks against the solution on the inputs of inputs.py (needs gradekit[mutation])",
+    )
+    selftest.add_argument(
+        "--mutant-inputs",
+        type=positive(int),
+        default=300,
+        metavar="N",
+        help="with --mutants: inputs drawn per function for the run against the solution (default %(default)s)",
+    )
+    selftest.add_argument(
+        "--mutants-out", type=Path, metavar="FILE", help="with --mutants: also write the campaign as JSON to FILE"
+    )
     selftest.set_defaults(run=run)
     return selftest
 
@@ -40,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
     from gradekit import assignment
     from gradekit.instructor import selftest
 
+    if args.mutants_out is not None and not args.mutants:
+        raise UsageError("--mutants-out writes a mutation campaign: give --mutants too")
+    if args.mutants:
+        return _campaign(args)
     chosen = assignment.load(args.name, args.assignments)
     report = selftest.selftest(
         chosen,
@@ -53,4 +81,32 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
         sys.stdout.write(selftest.render(report))
+    return EXIT_PASSED if report.ok else EXIT_FAILED
+
+
+def _campaign(args: argparse.Namespace) -> int:
+    """Run the mutation campaign of `args.name` and write what was found."""
+    from gradekit import assignment
+    from gradekit.instructor import mutation
+
+    if args.mutants_out is not None:
+        file_to_write(args.mutants_out, "--mutants-out", like="mutation.json")
+    chosen = assignment.load(args.name, args.assignments)
+    report = mutation.campaign(
+        chosen,
+        grade_config(args),
+        jobs=args.jobs,
+        assignment_dirs=args.assignments,
+        inputs=args.mutant_inputs,
+        progress=sys.stderr,
+    )
+    found = json.dumps(report.to_dict(), indent=2) + "\n"
+    if args.mutants_out is not None:
+        args.mutants_out.write_text(found)
+        print(f"wrote {args.mutants_out}", file=sys.stderr)
+    if args.format == "json":
+        sys.stdout.write(found)
+    else:
+        parameters = {n: spec.parameters for n, spec in {**chosen.functions, **chosen.harness_functions}.items()}
+        sys.stdout.write(mutation.render(report, parameters))
     return EXIT_PASSED if report.ok else EXIT_FAILED
