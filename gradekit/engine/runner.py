@@ -119,11 +119,21 @@ def run_all(
             allowed = min(config.property_budget, remaining)
             count = examples_for(prop, config.max_examples)
             # Only what a grade reads ahead depends on the property expected next, never a verdict.
-            following = next((p for p in ordered[index + 1 :] if _not_run(p, outcomes, session) is None), None)
+            following = _following(ordered[index + 1 :], outcomes, session)
             outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following)
             outcome = _unblamed(prop, outcome, outcomes)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
+
+
+def _following(rest: list[Property], outcomes: dict[str, Outcome], session: Session) -> Property | None:
+    """The property expected next, where it runs whatever the one before finds: every property it
+    requires has passed already. One that waits on a property still to run may be left unchecked, and
+    calls it never makes must not reach the worker, whose output and state they would change."""
+    upcoming = next((p for p in rest if _not_run(p, outcomes, session) is None), None)
+    if upcoming is None or not all(r in outcomes for r in upcoming.requires):
+        return None
+    return upcoming
 
 
 def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> Outcome | None:
