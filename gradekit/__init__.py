@@ -32,10 +32,12 @@ if TYPE_CHECKING:
         prop,
     )
     from gradekit.declared_types import coerce
+    from gradekit.errors import SubmissionRaised
     from gradekit.worked import worked_examples
 
 _HOMES = {
     "Property": "gradekit.authoring",
+    "SubmissionRaised": "gradekit.errors",
     "at_scale": "gradekit.authoring",
     "call": "gradekit.authoring",
     "close": "gradekit.authoring",
@@ -52,6 +54,7 @@ _HOMES = {
 
 __all__ = [
     "Property",
+    "SubmissionRaised",
     "__version__",
     "at_scale",
     "call",

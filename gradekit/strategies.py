@@ -36,8 +36,10 @@ from gradekit.reference.course import LETTERS, VOCAB_SIZE, encode
 TYPICAL = 50.0
 EXTREME = 1000.0
 EXTREME_SPREAD = 700.0
+ALONE = 750.0  # how far the largest logit may stand above all others: exp(750) overflows a float
 EXPLICIT_SIZE = 8
-LARGE_VOCABULARIES = (VOCAB_SIZE, 100, 256)
+# microgpt's 27, then sizes either side of a type's boundary: ids stored as int8 or uint8 go wrong from 128 or 256.
+LARGE_VOCABULARIES = (VOCAB_SIZE, 100, 127, 128, 129, 255, 256)
 SCALE_VOCABULARIES = (10_000, 1000)  # the largest first: a scale property's first example
 # A scale property's examples: its first alone, drawn at the largest size by every scale strategy here.
 # A quadratic implementation runs out of time there; a smaller second input could not find what the
@@ -57,7 +59,7 @@ FLOAT32_LOSSES = 80.0  # exp(80) = 5.5e34; float32 overflows above exp(88.7)
 
 def vocab_sizes(min_size: int = 1, max_size: int = 256) -> st.SearchStrategy[int]:
     """Vocabulary sizes for correctness: mostly small (1 to 8, shrinking towards 1), sometimes 27, 100
-    or 256, up to max_size."""
+    or a size beside a type's boundary (127, 128, 129, 255, 256), up to max_size."""
     small = [v for v in range(min_size, EXPLICIT_SIZE + 1) if v <= max_size]
     large = [v for v in LARGE_VOCABULARIES if min_size <= v <= max_size]
     if not small or not large:
@@ -104,12 +106,19 @@ def logits_and_target(
 
 @st.composite
 def extreme_logits(draw: Any, vocab: st.SearchStrategy[int] | None = None) -> list[float]:
-    """Logits within +-1000 whose spread exceeds 700: exp() of them overflows or underflows."""
+    """Logits within +-1000 whose spread exceeds 700: exp() of them overflows or underflows.
+
+    Half the time the largest stands alone, every other logit more than ALONE below it, so a max taken
+    over all but one entry overflows where that entry is the largest; it sits at the first or the
+    last index as often as anywhere else, where an off-by-one loop misses it.
+    """
     size = draw(vocab if vocab is not None else vocab_sizes(min_size=2))
-    top = draw(st.floats(EXTREME_SPREAD - EXTREME, EXTREME))
-    low = draw(st.floats(-EXTREME, top - EXTREME_SPREAD))
-    values = [top, low] + _array(draw, size - 2, st.floats(low, top)).tolist()
-    turn = draw(st.integers(0, size - 1), label="rotation")
+    alone = draw(st.booleans(), label="largest alone")
+    gap = ALONE if alone else EXTREME_SPREAD
+    top = draw(st.floats(gap - EXTREME, EXTREME))
+    low = draw(st.floats(-EXTREME, top - gap))
+    values = [top, low] + _array(draw, size - 2, st.floats(low, top - gap if alone else top)).tolist()
+    turn = draw(st.one_of(st.integers(0, size - 1), st.sampled_from([0, 1 % size])), label="rotation")
     return values[turn:] + values[:turn]
 
 
@@ -121,20 +130,25 @@ def extreme_logits_and_target(draw: Any) -> tuple[list[float], int]:
 
 @st.composite
 def sequences(
-    draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 100
+    draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 256, spread: bool = True
 ) -> tuple[list[list[float]], list[int]]:
     """(logits_list, true_ids): n positions over one vocabulary, short ones often, long ones now and then.
 
     A sequence holds at most 512 positions and 4096 logits in all: 512 positions of up to 8 tokens,
-    151 of 27, 40 of 100; so a sum or mean cut short at a block size (16, 256) is caught.
+    151 of 27, 40 of 100, 16 of 256; so a sum or mean cut short at a block size (16, 256) is caught.
+    With `spread`, one draw in four puts rows at very different scales (each moved by 0 or +-950), so
+    a document's rows shifted by one max, the document's, are caught where a row lies far below it.
     """
     size = draw(vocab_sizes(max_size=max_vocab))
     longest = max(1, min(max_positions, MAX_SEQUENCE_FLOATS // size))
     # Mostly short documents (names are), one draw in four up to the longest: enough to catch a cut.
     short = st.integers(1, min(4, longest))
     positions = draw(st.one_of(short, short, st.integers(1, min(64, longest)), st.integers(1, longest)))
-    rows = _array(draw, (positions, size), st.floats(-TYPICAL, TYPICAL)).tolist()
-    return rows, _array(draw, positions, targets(size), np.int64).tolist()
+    rows = _array(draw, (positions, size), st.floats(-TYPICAL, TYPICAL))
+    if spread and draw(st.sampled_from((False, False, False, True)), label="rows at different scales"):
+        far = EXTREME - TYPICAL
+        rows = rows + _array(draw, positions, st.sampled_from((0.0, far, -far)))[:, None]
+    return rows.tolist(), _array(draw, positions, targets(size), np.int64).tolist()
 
 
 @st.composite
@@ -362,8 +376,9 @@ def adam_hyperparameters() -> st.SearchStrategy[tuple[float, ...]]:
 
 
 def gradient_entries() -> st.SearchStrategy[float]:
-    """Gradients across scales: around 1, around 1e-3 and below 1e-7, where eps decides the step."""
-    return st.one_of(st.floats(-1.0, 1.0), st.floats(-1e-3, 1e-3), st.floats(-1e-7, 1e-7))
+    """Gradients across scales: around 1, around 1e-3, below 1e-7 (where eps decides Adam's step) and
+    up to 1e6, as the contract bounds none (a clip to [-1, 1] is caught)."""
+    return st.one_of(st.floats(-1.0, 1.0), st.floats(-1e-3, 1e-3), st.floats(-1e-7, 1e-7), st.floats(-1e6, 1e6))
 
 
 @st.composite

@@ -12,9 +12,10 @@ fewer operations and leaves, and to plainer numbers. Every operation stays in it
 - every value stays within 1e12 in size, so neither a value nor a gradient overflows.
 
 Values sit at each operation's edges as often as in the middle: leaves of exactly 0 and -0 for relu,
-1e-8 to 1e-2 for log, up to 30 for exp; whole and fractional exponents from -2 to 3. Small graphs
-have up to 4 leaves and 8 operations; deep ones chain up to 300 operations, or stack diamonds (each
-level uses the one below twice), which a traversal without a visited set walks 2 ** levels times.
+1e-8 to 1e-2 for log, up to 30 for exp (700 in exp's own property); whole and fractional exponents
+from -2 to 3; the plain numbers 0, 1 and -1 on either side of an operation. Small graphs have up to 4
+leaves and 8 operations; deep ones chain up to 300 operations, or stack diamonds (each level uses the
+one below twice), which a traversal without a visited set walks 2 ** levels times.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradekit.reference.autograd import BINARY, UNARY, Graph
+from hypothesis import assume
 from hypothesis import strategies as st
 
 EPSILON = 2.0**-52
@@ -38,7 +40,11 @@ leaf_values = st.one_of(
     st.floats(1e-8, 1e-2),
     st.floats(5.0, 30.0),
 )
-plain_numbers = st.one_of(st.sampled_from([2.0, 1.0, -1.0, 0.5, 3.0]), st.floats(-4.0, 4.0, allow_subnormal=False))
+# 0, 1 and a negative on either side of every operator, often: `0 / a` and `0 + a` are where a
+# reflected operation written around another one goes wrong.
+plain_numbers = st.one_of(
+    st.just(0.0), st.sampled_from([2.0, 1.0, -1.0, 0.5, 3.0]), st.floats(-4.0, 4.0, allow_subnormal=False)
+)
 
 
 @dataclass(frozen=True)
@@ -143,9 +149,33 @@ def one_operation(op: str, numbers: str = "right") -> st.SearchStrategy[Graph]:
     the `numbers` side; the leaves it does not use must keep a gradient of 0. Never one node on both
     sides (`a * a`): that is how backward collects a node's gradients (`shared`), not this operation's
     own derivative, so a backward that assigns instead of adding is not blamed on `*`."""
-    return graphs((op,), max_leaves=3, max_operations=1, numbers=numbers).filter(
+    drawn = graphs((op,), max_leaves=3, max_operations=1, numbers=numbers).filter(
         lambda g: g[-1][0] == op and not (op in BINARY and g[-1][1] == g[-1][2])
     )
+    return st.one_of(drawn, _between_leaves(op)) if op in BINARY and numbers != "left" else drawn
+
+
+@st.composite
+def _between_leaves(draw: Any, op: str) -> Graph:
+    """`op` on two different leaves: each one's own local gradient, the right operand's sign and
+    denominator included, which a plain number on the right never shows."""
+    a, b = draw(leaf_values), draw(leaf_values)
+    assume(_bounded(_after(op, _Node(a, 0.0, leaf=True), _Node(b, 0.0, leaf=True), None)))
+    return [["leaf", a], ["leaf", b], [op, 0, 1]]
+
+
+def large_exp() -> st.SearchStrategy[Graph]:
+    """exp of a leaf from 30 to 700, up to 1e304: the range where a float answer exists that graphs
+    elsewhere keep out of (their values stay within 1e12), and where a clipped exp goes wrong."""
+    return st.floats(30.0, 700.0).map(lambda x: [["leaf", x], ["exp", 0]])
+
+
+@st.composite
+def two_powers(draw: Any) -> Graph:
+    """One leaf raised to two different exponents, then added: `a ** 2 + a ** 3`. A `**` that keeps its
+    exponent on the base, not on the node it makes, uses the last one for both."""
+    first, second = draw(st.lists(st.sampled_from(EXPONENTS), min_size=2, max_size=2, unique=True))
+    return [["leaf", draw(st.floats(0.5, 3.0))], ["pow", 0, first], ["pow", 0, second], ["add", 1, 2]]
 
 
 def chained() -> st.SearchStrategy[Graph]:

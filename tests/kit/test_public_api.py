@@ -11,6 +11,7 @@ import gradekit.strategies
 # Changing this list is changing the public API: say so in CHANGELOG.md.
 PUBLIC = [
     "Property",
+    "SubmissionRaised",
     "__version__",
     "at_scale",
     "call",
@@ -32,13 +33,14 @@ def test_all_is_pinned():
 
 
 def test_every_public_name_is_importable_and_is_the_authoring_kits_own():
-    from gradekit import authoring, declared_types, worked
+    from gradekit import authoring, declared_types, errors, worked
 
     for name in PUBLIC:
         value = getattr(gradekit, name)
         assert (
             value is getattr(authoring, name, None)
             or value is getattr(declared_types, name, None)
+            or value is getattr(errors, name, None)
             or value is getattr(worked, name, None)
             or name == "__version__"
         )
