@@ -50,6 +50,13 @@ HARNESS = "harness.py"
 BANKS = ("known_right", "known_slow", "known_wrong")  # the self-test's files, which no grade reads
 
 
+# The names functions.py gives its maps of function -> the arguments it may change in place, and those
+# it may only set to zeros; every other argument of every call must come back as it was given (the
+# worker compares each with its copy).
+UPDATED_IN_PLACE = "UPDATED_IN_PLACE"
+ZEROED_IN_PLACE = "ZEROED_IN_PLACE"
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
@@ -57,6 +64,8 @@ class FunctionSpec:
     returns: Any
     doc: str
     parameters: tuple[str, ...] = ()
+    updates: tuple[str, ...] = ()  # the parameters it may change in place (functions.py's UPDATED_IN_PLACE)
+    zeroes: tuple[str, ...] = ()  # those it may only set to zeros (ZEROED_IN_PLACE)
 
 
 @dataclass(frozen=True)
@@ -255,7 +264,23 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
 def _functions(folder: Path) -> dict[str, FunctionSpec]:
     """What students write for the assignment in `folder`, read from its functions.py."""
     package = _import_package(folder)
-    return _function_specs(_import(f"{package.__name__}.functions", folder))
+    module = _import(f"{package.__name__}.functions", folder)
+    specs = _function_specs(module)
+    updated, zeroed = (_in_place(module, declared, specs) for declared in (UPDATED_IN_PLACE, ZEROED_IN_PLACE))
+    for name in {*updated, *zeroed}:
+        specs[name] = replace(specs[name], updates=updated.get(name, ()), zeroes=zeroed.get(name, ()))
+    return specs
+
+
+def _in_place(module: ModuleType, declared: str, specs: dict[str, FunctionSpec]) -> dict[str, tuple[str, ...]]:
+    """functions.py's map `declared` (see UPDATED_IN_PLACE), each name checked against the functions."""
+    found = {}
+    for name, arguments in getattr(module, declared, {}).items():
+        unknown = [a for a in arguments if name not in specs or a not in specs[name].parameters]
+        if unknown or isinstance(arguments, str):
+            raise AssignmentError(f"{module.__file__}: {declared} names {name}({', '.join(unknown)}), not in it")
+        found[name] = tuple(arguments)
+    return found
 
 
 def _import_package(folder: Path) -> ModuleType:

@@ -6,7 +6,8 @@
     └── InvalidProperty           a property defined wrongly, caught when it is defined
 
     PropertyFailure (AssertionError)      the submission broke a property on one input
-    └── SubmissionRaised                  ...by raising, or by returning something that is not a number
+    ├── SubmissionRaised                  ...by raising, or by returning something that is not a number
+    └── ArgumentChanged                   ...by changing an argument it must leave as it was given
 
     PropertyAborted (BaseException)       stop this property now, without shrinking
     ├── CallTimedOut                      one call ran past the per-call timeout
@@ -15,7 +16,8 @@
     ├── WorkerDied                        the worker process exited, crashed or was killed
     ├── FunctionMissing                   the submission does not define a function the property needs
     ├── BudgetExhausted                   the property's wall-clock budget ran out
-    └── Unrepeatable                      the submission answered one input two ways
+    └── Unrepeatable                      the submission answered one input two ways, or changed
+                                          an answer it gave before
 
 PropertyAborted derives from BaseException on purpose: Hypothesis treats an Exception as a failure to
 shrink and replay, which would re-run a hanging call dozens of times; a BaseException ends the run.
@@ -90,6 +92,14 @@ class SubmissionRaised(PropertyFailure):
     number or a (nested) list of numbers, on an input the property gave it. Graded as a wrong answer:
     the input is shrunk and reported with the exception's type, message and line. The remedy is the
     student's: make the function return plain numbers for every input in the assignment's domain.
+    """
+
+
+class ArgumentChanged(PropertyFailure):
+    """Raised when a call changed an argument its function may not update: the worker compares every
+    argument with a copy after every call, and the assignment's functions.py names the ones an update
+    function may change in place (UPDATED_IN_PLACE). Graded as a wrong answer, on the function
+    called. The remedy is the student's: work on a copy, or build a new list.
     """
 
 

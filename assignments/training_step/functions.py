@@ -24,6 +24,12 @@ What holds for every function:
   for documents of 6,000 tokens and 10,000 parameters within the time limit of a call.
 """
 
+# The arguments an update function may change in place, and those it may only set to zeros (microgpt's
+# `p.grad = 0`). Every other argument of every function comes back as it was given: the grader
+# compares each with a copy after every call.
+UPDATED_IN_PLACE = {"sgd_update": ("params",), "adam_update": ("params", "m", "v"), "train_step": ("W", "m", "v")}
+ZEROED_IN_PLACE = {"adam_update": ("grads",)}
+
 
 def encode(name: str) -> list[int]:
     """The tokens of a name as microgpt trains on it: `[BOS] + [ord(c) - ord('a') for c in name] + [BOS]`.

@@ -21,6 +21,7 @@ from gradekit.config import MIB
 from gradekit.declared_types import coerce
 from gradekit.engine.session import Session
 from gradekit.errors import (
+    ArgumentChanged,
     CallTimedOut,
     FunctionMissing,
     SubmissionRaised,
@@ -149,12 +150,14 @@ class Calls:
         answers: Answers,
         returns: dict[str, Any],
         parameters: dict[str, tuple[str, ...]] | None = None,
+        updates: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
     ) -> None:
         self.session = session
         self.replies = replies
         self.answers = answers
         self.returns = returns
         self.parameters = parameters or {}
+        self.updates = updates or {}  # function -> (the arguments it may change in place, may zero)
         self.kept: dict[str, Any] = {}  # see gradekit.authoring.per_submission
         self.timed_out: dict[str, str] = {}  # function -> the input it first timed out on, as shown
         self.cpu = 0.0  # the worker's CPU seconds the grade's calls took, as their replies report
@@ -207,7 +210,27 @@ class Calls:
         returned = reply["returned"]
         log.append(Call(function, args, returned=returned, names=names))
         self.answers.check(function, encoded, returned, answer)
+        self._watch(function, reply, names)
         return Reply(returned, reply.get("args_after"), self.returns.get(function))
+
+    def _watch(self, function: str, reply: dict[str, Any], names: tuple[str, ...]) -> None:
+        """The verdict on what the call changed, as its worker saw it: an argument the function may
+        not update, or the answer it gave the call before (storage it keeps and writes again)."""
+        updated, zeroed = self.updates.get(function, ((), ()))
+        zeros = set(reply.get("zeroed", ()))
+        named = [(i, names[i] if i < len(names) else f"argument {i + 1}") for i in reply.get("changed", ())]
+        changed = [name for i, name in named if name not in updated and not (name in zeroed and i in zeros)]
+        if changed:
+            which = " and ".join(f"`{name}`" for name in changed)
+            raise ArgumentChanged(
+                f"`{function}` changed {which}, which it must leave as it was given: work on a copy, "
+                "or build a new list"
+            )
+        if reply.get("overwritten"):
+            raise Unrepeatable(
+                f"`{function}` changed the answer it gave the call before when it was called again: it "
+                "returns a list it keeps and fills again; build a new one at every call"
+            )
 
     def _restart(self) -> None:
         self.replies.forget()

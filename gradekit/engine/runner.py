@@ -107,7 +107,7 @@ def run_all(
     (gradekit.engine.recording), None when shortcuts are off."""
     answers = Answers()
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
-    calls = Calls(session, shortcuts.replies, answers, returns(assignment), parameters(assignment))
+    calls = Calls(session, shortcuts.replies, answers, returns(assignment), parameters(assignment), updates(assignment))
     outcomes: dict[str, Outcome] = {}
     ordered = sorted(assignment.properties, key=lambda p: p.scale)  # stable: correctness first
     for index, prop in enumerate(ordered):
@@ -230,6 +230,12 @@ def returns(assignment: Assignment) -> dict[str, Any]:
 
 def parameters(assignment: Assignment) -> dict[str, tuple[str, ...]]:
     return {name: spec.parameters for name, spec in _callables(assignment).items()}
+
+
+def updates(assignment: Assignment) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per function, the arguments it may change in place and those it may only set to zeros."""
+    callables = _callables(assignment).items()
+    return {name: (spec.updates, spec.zeroes) for name, spec in callables if spec.updates or spec.zeroes}
 
 
 def _callables(assignment: Assignment) -> dict[str, Any]:

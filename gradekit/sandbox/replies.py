@@ -21,6 +21,7 @@ PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that 
 FLOAT_LIMIT = int(sys.float_info.max)
 DEEPEST = MAX_DEPTH + 2  # what a worker's to_plain makes, and the list of arguments around it
 LONGEST_TEXT = 2000  # an error's type or message, or a function's name
+MOST_ARGUMENTS = 64  # more than any call a property makes passes
 UNREADABLE = (ValueError, RecursionError, TypeError, IndexError, OverflowError, MemoryError)
 
 
@@ -54,7 +55,11 @@ def well_formed(reply: dict[str, Any], answer: str) -> bool:
     if type(reply.get("ok")) is not bool or not seconds(reply.get("cpu")):
         return False
     if reply["ok"]:
-        return isinstance(reply.get("functions"), dict) if answer != "returned" else "returned" in reply
+        return (
+            isinstance(reply.get("functions"), dict)
+            if answer != "returned"
+            else "returned" in reply and _watched(reply)
+        )
     if answer == "returned" and reply.get("missing") is True:
         return True
     error = reply.get("error")
@@ -64,6 +69,23 @@ def well_formed(reply: dict[str, Any], answer: str) -> bool:
         and _text(error.get("type"))
         and _text(error.get("message"))
         and (error["line"] is None or type(error["line"]) is int)
+    )
+
+
+def _watched(reply: dict[str, Any]) -> bool:
+    """Whether what a call's reply says it changed is what a worker reports: the positions of the
+    arguments that differ from their copies ("changed") and of those now all zeros ("zeroed"), and
+    whether the function's answer before reads otherwise now ("overwritten": true), each left out
+    where there is nothing to say."""
+    positions = all(_positions(reply.get(fact, [])) for fact in ("changed", "zeroed"))
+    return positions and reply.get("overwritten", True) is True
+
+
+def _positions(value: Any) -> bool:
+    return (
+        type(value) is list
+        and len(value) <= MOST_ARGUMENTS
+        and all(type(i) is int and 0 <= i < MOST_ARGUMENTS for i in value)
     )
 
 

@@ -335,6 +335,44 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     raise NotPlain(with_article(type(value).__name__))
 
 
+def copied(value):
+    """A copy of decoded arguments deep enough that no call can reach it: lists are copied, the
+    numbers and strings in them are immutable."""
+    if type(value) is list:
+        if set(map(type, value)) <= {float, int, str}:
+            return value[:]
+        return [copied(item) for item in value]
+    if type(value) is dict:
+        return {key: copied(item) for key, item in value.items()}
+    return value
+
+
+def zeros_like(now, then):
+    """Whether `now` holds zeros where `then` held numbers, list for list."""
+    try:
+        if type(then) is list:
+            return type(now) is list and len(now) == len(then) and all(map(zeros_like, now, then))
+        return type(then) in (int, float) and type(now) in (int, float) and now == 0
+    except BaseException:
+        return False
+
+
+def same(one, other):
+    """Whether two plain values are equal, a NaN equal to a NaN in the same place."""
+    try:
+        return one == other or encode(one) == encode(other)
+    except BaseException:
+        return False
+
+
+def _read_again(value):
+    """An answer read again as it was read when it was given; None where it no longer reads."""
+    try:
+        return to_plain(value)
+    except BaseException:
+        return None
+
+
 def _number(value):
     """`value` as a float, by its own `__float__`, which Python holds to giving a float."""
     try:
@@ -467,6 +505,7 @@ class Loaded:
         self.module = None
         self.harness = None
         self.filename = "submission.py"
+        self.answers = {}  # function -> (what it returned last, that answer as it was sent)
 
     def load(self, request):
         """Run source in a fresh module or, for a notebook's next cell ("fresh": false), in the loaded one.
@@ -533,6 +572,7 @@ class Loaded:
         if not callable(function):
             return {"ok": False, "missing": True}
         args = request["args"]
+        given = copied(args)
         try:
             result = function(*args)
         except BaseException as exc:
@@ -546,7 +586,26 @@ class Loaded:
             return {"ok": False, "error": {"type": "NotANumber", "message": message, "line": None}}
         except BaseException as exc:
             return {"ok": False, "error": describe(exc, self.filename)}
-        return reply
+        return {**reply, **self.watched(request["function"], args, given, result, reply["returned"])}
+
+    def watched(self, function, args, given, result, answer):
+        """What the call changed that the caller can see, as facts for the grader to judge: which
+        arguments differ from their copy made before it ("changed", by position), which of those now
+        hold zeros in the shape they had ("zeroed", as microgpt's `p.grad = 0` leaves them), and whether the
+        answer this function gave the call before now reads otherwise ("overwritten": it returned
+        storage it keeps and has written again)."""
+        facts = {}
+        changed = [i for i, (now, then) in enumerate(zip(args, given)) if not same(now, then)]
+        if changed:
+            facts["changed"] = changed
+            zeroed = [i for i in changed if zeros_like(args[i], given[i])]
+            if zeroed:
+                facts["zeroed"] = zeroed
+        before = self.answers.get(function)
+        if before is not None and not same(_read_again(before[0]), before[1]):
+            facts["overwritten"] = True
+        self.answers[function] = (result, answer)
+        return facts
 
 
 def serve(settings):

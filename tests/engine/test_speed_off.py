@@ -51,11 +51,13 @@ HISTORY_DEPENDENT = {
     "cross_entropy": {
         "known_wrong/grad_corrupts_memoised_softmax.py": "a memo the gradient writes into",
         "known_wrong/grad_random_noise.py": "random noise",
+        "known_wrong/grad_returns_shared_buffer.py": "a list it keeps and fills again at every call",
         "known_wrong/loss_memo_keyed_by_sum.py": "a memo that answers one input with another's loss",
         "known_wrong/perplexity_memo_rounded_key.py": "a memo keyed by a rounded loss",
         "known_wrong/sequence_running_history.py": "every loss it has seen, in a global list",
         "known_wrong/sequence_shuffled_summation.py": "a random summation order",
         "known_wrong/softmax_no_max_shift_numpy.py": "NumPy's warnings, shown once per place",
+        "known_wrong/softmax_returns_shared_buffer.py": "a list it keeps and fills again at every call",
     },
     "training_step": {
         "known_wrong/train_step_counts_steps_itself.py": "a step counter of its own",

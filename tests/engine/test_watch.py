@@ -1,0 +1,106 @@
+"""Every call watched: the worker reports what a call changed that its caller can see, and the grader
+judges it against the contract (functions.py's UPDATED_IN_PLACE and ZEROED_IN_PLACE), on the
+function that made the change."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gradekit import assignment
+from gradekit.config import GradeConfig
+from gradekit.errors import WorkerDied
+from gradekit.grader import grade
+from gradekit.result import Status
+from gradekit.sandbox.replies import read
+from gradekit.sandbox.worker import Loaded
+
+ROOT = Path(__file__).resolve().parents[2]
+FEW = GradeConfig(max_examples=10, diagnose=False)
+
+
+def _loaded(source: str) -> Loaded:
+    loaded = Loaded()
+    assert loaded.load({"filename": "submission.py", "source": source})["ok"]
+    return loaded
+
+
+def _call(loaded: Loaded, *args: object) -> dict:
+    return loaded.call({"function": "f", "args": list(args)})
+
+
+def test_the_worker_reports_the_arguments_a_call_changed_and_those_it_left_as_zeros():
+    loaded = _loaded("def f(a, b, c):\n    a.append(1.0)\n    c[:] = [0.0] * len(c)\n    return 0.0\n")
+    reply = _call(loaded, [1.0], [2.0], [3.0, 4.0])
+    assert reply["changed"] == [0, 2] and reply["zeroed"] == [2]
+
+
+def test_the_worker_reports_an_answer_a_later_call_wrote_over():
+    loaded = _loaded("KEPT = []\n\ndef f(z):\n    KEPT[:] = [2 * x for x in z]\n    return KEPT\n")
+    assert "overwritten" not in _call(loaded, [1.0])
+    assert _call(loaded, [2.0])["overwritten"] is True
+
+
+def test_a_pure_function_is_reported_as_changing_nothing_nan_answers_included():
+    loaded = _loaded("def f(z):\n    return [x * float('nan') for x in z]\n")
+    for _ in range(2):
+        reply = _call(loaded, [1.0, 2.0])
+        assert not {"changed", "zeroed", "overwritten"} & set(reply)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ['"changed": ["x"]', '"changed": [-1]', '"zeroed": [1000]', '"overwritten": false', '"changed": 0'],
+)
+def test_a_forged_watch_in_a_reply_breaks_the_protocol(forged):
+    with pytest.raises(WorkerDied):
+        read(f'{{"ok": true, "cpu": 0.0, "returned": 1.0, {forged}}}'.encode())
+
+
+def _training_step_with(tmp_path: Path, adam_tail: str) -> Path:
+    """The correct example, its Adam updating in place as microgpt does (and returning the lists it
+    updated, which its train_step reads), `adam_tail` after the update."""
+    source = (ROOT / "examples" / "training_step_submission.py").read_text()
+    start = source.index("def adam_update(")
+    end = source.index("\n\n\ndef ", start)
+    in_place = (
+        "def adam_update(params, grads, m, v, step, lr, beta1=0.85, beta2=0.99, eps=1e-8):\n"
+        "    for i, g in enumerate(grads):\n"
+        "        m[i] = beta1 * m[i] + (1 - beta1) * g\n"
+        "        v[i] = beta2 * v[i] + (1 - beta2) * g**2\n"
+        "        m_hat = m[i] / (1 - beta1 ** (step + 1))\n"
+        "        v_hat = v[i] / (1 - beta2 ** (step + 1))\n"
+        "        params[i] -= lr * m_hat / (v_hat**0.5 + eps)\n"
+        f"{adam_tail}"
+        "    return params, m, v\n"
+    )
+    path = tmp_path / "submission.py"
+    path.write_text(source[:start] + in_place + source[end:])
+    return path
+
+
+def test_microgpt_zeroing_its_gradients_after_adam_keeps_full_marks(tmp_path):
+    path = _training_step_with(tmp_path, "    for i in range(len(grads)):\n        grads[i] = 0.0\n")
+    result = grade(path, assignment.load("training_step"), FEW)
+    assert result.score == result.max_score, [t.message for t in result.tests if t.score < t.max_score]
+
+
+def test_adam_emptying_its_gradients_is_blamed_on_adam(tmp_path):
+    path = _training_step_with(tmp_path, "    grads.clear()\n")
+    result = grade(path, assignment.load("training_step"), FEW)
+    failed = [t for t in result.tests if t.status is Status.FAILED]
+    assert failed and all(t.functions == ("adam_update",) for t in failed), [(t.name, t.functions) for t in failed]
+    assert all(re.search(r"`adam_update` changed `grads`, which it must leave", t.message) for t in failed)
+
+
+def test_a_softmax_that_returns_storage_it_keeps_loses_its_points_on_softmax(grade_file):
+    source = (ROOT / "examples" / "submission.py").read_text()
+    kept = "KEPT = []\n\n\ndef softmax(logits):\n    KEPT[:] = _softmax(logits)\n    return KEPT\n\n\n"
+    result = grade_file(source.replace("def softmax(", kept + "def _softmax(", 1), replace(FEW, shortcuts=False))
+    lost = {t.name for t in result.tests if t.score < t.max_score}
+    assert "softmax_matches_reference" in lost
+    message = next(t.message for t in result.tests if t.name == "softmax_matches_reference")
+    assert "`softmax` changed the answer it gave the call before" in message
