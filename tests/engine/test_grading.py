@@ -309,7 +309,7 @@ NEEDS_THE_FULL_COUNT = {
 def test_correctness_properties_run_30_examples_where_the_bank_needs_no_more(name):
     chosen = assignment.load(name)
     inputs = recording.recorded(chosen, chosen.default_seed, GradeConfig().max_examples)
-    counts = {p.name: len(inputs[p.name]["inputs"]) for p in chosen.properties if not p.scale}
+    counts = {p.name: len(inputs[p.name]["inputs"]) - _explicit(p) for p in chosen.properties if not p.scale}
     full = NEEDS_THE_FULL_COUNT[name]
     assert {prop for prop, count in counts.items() if count == 100} == full
     assert {count for prop, count in counts.items() if prop not in full} == {30}
@@ -317,8 +317,13 @@ def test_correctness_properties_run_30_examples_where_the_bank_needs_no_more(nam
 
 def test_a_max_examples_below_a_propertys_own_count_wins(cross_entropy):
     small = grade(CORRECT, cross_entropy, GradeConfig(max_examples=4))
-    correctness = {p.name for p in cross_entropy.properties if not p.scale}
-    assert {t.examples for t in small.tests if t.name in correctness} == {4}
+    explicit = {p.name: _explicit(p) for p in cross_entropy.properties if not p.scale}
+    assert {t.examples - explicit[t.name] for t in small.tests if t.name in explicit} == {4}
+
+
+def _explicit(prop) -> int:
+    """The examples a property always tries first (@example), beside the ones it draws."""
+    return len(getattr(prop.test, "hypothesis_explicit_examples", ()))
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "training_step"])

@@ -1,9 +1,8 @@
 """Value.__radd__: returns the Value itself for 0 + a instead of a new node, so 0 + a is a, not a node of its own.
 
-The shortcut looks harmless (sum() starts from 0, and 0 + a has a's value), but the result is no
-longer a new Value: calling backward() on `0 + a` seeds a.grad = 1 instead of adding 1 into it, so a
-second backward() leaves a.grad at 1 where it should be 2, and any grad the result collects is
-collected by a too. Always return a new node: self + other.
+It looks harmless (sum() starts from 0, and 0 + a has a's value), but no new node is made:
+backward() on `0 + a` seeds a.grad = 1 instead of adding into it, so a second backward() leaves
+a.grad at 1 where it should be 2. Always return a new node: self + other.
 """
 import math
 

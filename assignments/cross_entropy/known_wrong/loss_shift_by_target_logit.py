@@ -1,9 +1,8 @@
 """cross_entropy_loss: shifts the logits by the target's logit instead of the row's max, so exp overflows when another logit is far larger.
 
-log(sum(exp(z - z[t]))) is the loss exactly (the -z[t] is already inside), and it is right while no
-logit exceeds the target's by more than about 709. When one does (a confidently wrong prediction
-with big logits) exp overflows and the loss is inf or an error instead of its true large value.
-Shift by m = max(logits): loss = m + log(sum(exp(z - m))) - z[t].
+log(sum(exp(z - z[t]))) is the loss exactly, but exp overflows once another logit exceeds the
+target's by about 709: a confidently wrong prediction costs inf or an error. Shift by the max
+m instead: loss = m + log(sum(exp(z - m))) - z[t].
 """
 import math
 

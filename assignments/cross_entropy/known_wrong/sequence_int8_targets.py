@@ -1,9 +1,8 @@
 """sequence_loss: stores the target ids as int8, which only holds -128..127, so a vocabulary over 128 breaks it.
 
-For microgpt's 27 tokens nothing shows. With a vocabulary over 128, an id of 128 or more does not
-fit: NumPy 2 refuses it with an OverflowError, and older NumPy wrapped it (130 became -126), so
-negative indexing quietly read another token's logit. Keep the ids as Python ints, or as np.int64
-(the default for np.array of ints).
+For microgpt's 27 tokens nothing shows. An id of 128 or more does not fit: NumPy 2 raises an
+OverflowError, older NumPy wrapped it (130 became -126) and read another token's logit. Keep the
+ids as Python ints, or as np.int64.
 """
 import numpy as np
 

@@ -1,8 +1,7 @@
 """softmax: the loop that finds the max stops one entry short and never looks at the last logit.
 
-`for i in range(len(z) - 1)` leaves out the last index, so when the last logit is the largest, the
-shift is some smaller logit and exp(last - shift) is more than 1. The answer is still right unless
-the last logit beats every other one by more than about 709, where exp overflows to inf and the
+`for i in range(len(z) - 1)` leaves out the last index. The answer stays right unless the last
+logit beats every other one by more than about 709: then exp overflows to inf and the
 probabilities turn into nan. Loop over range(len(z)), or use max(logits).
 """
 import math

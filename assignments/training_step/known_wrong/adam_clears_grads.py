@@ -1,9 +1,8 @@
 """adam_update: empties the caller's grads list with grads.clear() after the step, so the caller is left with no gradients.
 
-Resetting gradients after an update is what microgpt does (`p.grad = 0`), and setting every entry
-to 0.0 is allowed; but `.clear()` removes the entries: the list the caller passed is now empty, not
-a list of zeros, and code that indexes it or zips it with the params fails or silently does nothing.
-Leave `grads` alone, or write 0.0 into each entry.
+Resetting gradients after an update is what microgpt does (`p.grad = 0`), and writing 0.0 into
+every entry is allowed; `.clear()` removes the entries instead, and code that zips the caller's
+grads with its params then does nothing. Leave `grads` alone, or write 0.0 into each entry.
 """
 import math
 

@@ -1,9 +1,8 @@
 """bigram_grad: subtracts each context row's max from the caller's W in place, so the table is changed by computing its gradient.
 
-Shifting a row by a constant leaves its softmax and so the gradient unchanged, which is why the
-answer is right; but the shift is written into W itself. After the call every used row of the
-caller's table has its max at 0: a different table, whose logits no longer match the model's. Shift a
-copy of the row (or the numbers as you compute them), never W.
+Shifting a row leaves its softmax, so the gradient, unchanged: the answer is right. But the shift
+is written into W itself, and after the call every used row of the caller's table has its max at
+0: another model. Shift a copy of the row, never W.
 """
 import math
 
