@@ -251,21 +251,24 @@ def _configure(prop: Property, max_examples: int, seed: int) -> None:
     """Hypothesis's settings for `prop`: a scale property is not shrunk, since its point is the size
     of its input, and shrinking a vocabulary of 10,000 would cost more than the grade."""
     phases = (Phase.explicit, Phase.generate) if prop.scale else (Phase.explicit, Phase.generate, Phase.shrink)
-    set_run_settings(
-        prop.test,
-        hypothesis.settings(
-            max_examples=max_examples,
-            deadline=None,
-            database=None,
-            derandomize=False,
-            phases=phases,
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-            print_blob=False,
-            verbosity=Verbosity.quiet,
-        ),
-    )
+    set_run_settings(prop.test, quiet(max_examples, phases))
     hypothesis.seed(seed)(prop.test)
+
+
+def quiet(max_examples: int, phases: tuple[Phase, ...]) -> hypothesis.settings:
+    """Settings for a run read from what it raises, never from what it prints: the same draws on
+    every machine (no database, no deadline, no health check), and no failure report or blob."""
+    return hypothesis.settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+    )
 
 
 def _verdict(error: BaseException, trial: Trial, budget: float, wanted: int) -> tuple[Outcome, bool]:

@@ -32,12 +32,13 @@ from types import ModuleType
 from typing import Any
 
 import hypothesis
-from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis import Phase
 from hypothesis import strategies as st
 
 from gradekit.assignment import Assignment
 from gradekit.config import Limits
 from gradekit.engine.hypothesis_pins import stop_collecting_local_constants
+from gradekit.engine.runner import quiet
 from gradekit.engine.session import Session
 from gradekit.errors import AssignmentError, CallTimedOut, WorkerDied
 from gradekit.precision import floats, is_float32, tolerances
@@ -155,17 +156,7 @@ def _search(strategy: st.SearchStrategy[Any], seed: int, count: int, holds: Any,
             raise _Found
 
     phases = (Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
-    hypothesis.settings(
-        max_examples=count,
-        deadline=None,
-        database=None,
-        derandomize=False,
-        phases=phases,
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        print_blob=False,
-        verbosity=Verbosity.quiet,
-    )(test)
+    quiet(count, phases)(test)
     hypothesis.seed(seed)(test)
     try:
         test()
