@@ -366,10 +366,11 @@ def train_schedules(draw: Any, room: int = 0) -> tuple[int, ...]:
 
 def adam_hyperparameters() -> st.SearchStrategy[tuple[float, ...]]:
     """The optional arguments of adam_update, to splat into a call: () for microgpt's defaults, or
-    (beta1, beta2, eps) with the earlier revision's 0.9 / 0.95 among them."""
+    (beta1, beta2, eps) with the earlier revision's 0.9 / 0.95 among them, and any beta in [0, 0.999]
+    (0 and 0.5 drawn on purpose), as the contract bounds them no further."""
     explicit = st.tuples(
-        st.one_of(st.just(0.9), st.floats(0.5, 0.95)),
-        st.one_of(st.just(0.95), st.floats(0.9, 0.999)),
+        st.one_of(st.just(0.9), st.floats(0.5, 0.95), st.sampled_from([0.0, 0.5]), st.floats(0.0, 0.999)),
+        st.one_of(st.just(0.95), st.floats(0.9, 0.999), st.sampled_from([0.0, 0.5]), st.floats(0.0, 0.999)),
         st.sampled_from([1e-8, 1e-6, 1e-10]),
     )
     return st.one_of(st.just(()), st.just(()), explicit)

@@ -25,7 +25,7 @@ import numpy as np
 from gradekit.reference import training_step as ref
 from gradekit.reference.course import BOS, token_name
 from gradekit.reference.course import VOCAB_SIZE as VOCAB
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gradekit import at_scale, call, close, coerce, expect, expect_close, magnitude, per_submission, prop
@@ -566,6 +566,8 @@ def linear_lr_is_linear(sub, schedule, later):
     hint="m = beta1*m + (1 - beta1)*g and v = beta2*v + (1 - beta2)*g**2, with beta1 = 0.85, beta2 = 0.99.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
+# Betas of 0.5, where `1 % beta` equals `1 - beta` no longer: (1 - beta) is each average's own share.
+@example(case=([1.0], [1.0], [0.0], [0.0], 0, 0.01), extra=(0.5, 0.5, 1e-8))
 @given(case=adam_cases(), extra=adam_hyperparameters())
 def adam_moments_match(sub, case, extra):
     """The new moments m and v are exactly the running averages of g and g**2."""

@@ -213,3 +213,10 @@ def test_a_documents_rows_are_drawn_at_very_different_scales():
 
 def test_gradients_beyond_one_are_drawn():
     assert abs(find(strategies.gradient_entries(), lambda g: abs(g) > 1e3)) > 1e3
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+@pytest.mark.parametrize("which", [0, 1])
+def test_adams_betas_reach_the_low_end_the_contract_allows(beta, which):
+    found = find(strategies.adam_hyperparameters(), lambda extra: len(extra) == 3 and extra[which] == beta)
+    assert 0.0 <= found[0] < 1.0 and 0.0 <= found[1] < 1.0
