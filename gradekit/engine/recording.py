@@ -13,8 +13,8 @@ from pathlib import Path
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.engine import speed
-from gradekit.engine.calls import Answers, Calls
-from gradekit.engine.runner import examples_for, parameters, returns, run_property, updates
+from gradekit.engine.calls import Answers
+from gradekit.engine.runner import calls_for, examples_for, run_property
 from gradekit.engine.session import Session, Trusted
 from gradekit.result import Status
 from gradekit.sandbox.worker import decode, encode
@@ -32,7 +32,7 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Record
     session.defined = dict.fromkeys([*assignment.functions, *assignment.harness_functions])
     answers = Answers()
     shortcuts = speed.Shortcuts(session, answers)
-    calls = Calls(session, shortcuts.replies, answers, returns(assignment), parameters(assignment), updates(assignment))
+    calls = calls_for(assignment, session, shortcuts.replies, answers)
     properties: speed.Recorded = {}
     for prop in assignment.properties:
         outcome, trial = run_property(prop, calls, shortcuts, seed, examples_for(prop, max_examples), float("inf"))

@@ -30,7 +30,7 @@ from gradekit.authoring import Property
 from gradekit.config import GradeConfig
 from gradekit.engine import speed
 from gradekit.engine.budget import Budget
-from gradekit.engine.calls import Answers, Calls
+from gradekit.engine.calls import Answers, Calls, Replies
 from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.proxy import StudentFunctions
@@ -46,7 +46,7 @@ from gradekit.errors import (
 )
 from gradekit.result import FAULTS, Call, Counterexample, Status
 
-__all__ = ["Example", "Trial", "VerdictMemory", "examples_for", "parameters", "returns", "run_all", "run_property"]
+__all__ = ["Example", "Trial", "VerdictMemory", "calls_for", "examples_for", "run_all", "run_property"]
 
 VerdictMemory = speed.Memory  # what a class grader hands each grade, so answers alike are graded once
 WALL_FACTOR = 5.0  # a property's wall-clock backstop, in CPU budgets
@@ -107,7 +107,7 @@ def run_all(
     (gradekit.engine.recording), None when shortcuts are off."""
     answers = Answers()
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
-    calls = Calls(session, shortcuts.replies, answers, returns(assignment), parameters(assignment), updates(assignment))
+    calls = calls_for(assignment, session, shortcuts.replies, answers)
     outcomes: dict[str, Outcome] = {}
     ordered = sorted(assignment.properties, key=lambda p: p.scale)  # stable: correctness first
     for index, prop in enumerate(ordered):
@@ -224,23 +224,19 @@ def run_property(
     return outcome, trial
 
 
-def returns(assignment: Assignment) -> dict[str, Any]:
-    return {name: spec.returns for name, spec in _callables(assignment).items()}
-
-
-def parameters(assignment: Assignment) -> dict[str, tuple[str, ...]]:
-    return {name: spec.parameters for name, spec in _callables(assignment).items()}
-
-
-def updates(assignment: Assignment) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Per function, the arguments it may change in place and those it may only set to zeros."""
-    callables = _callables(assignment).items()
-    return {name: (spec.updates, spec.zeroes) for name, spec in callables if spec.updates or spec.zeroes}
-
-
-def _callables(assignment: Assignment) -> dict[str, Any]:
-    """What a property may call: the submission's functions, and the harness's (see gradekit.assignment)."""
-    return {**assignment.functions, **assignment.harness_functions}
+def calls_for(assignment: Assignment, session: Session, replies: Replies, answers: Answers) -> Calls:
+    """The calls of a grade of `assignment`, told what each function a property may call (the
+    submission's, and the harness's: see gradekit.assignment) returns, names its parameters, and may
+    change in place or set to zeros."""
+    specs = {**assignment.functions, **assignment.harness_functions}
+    return Calls(
+        session,
+        replies,
+        answers,
+        {name: spec.returns for name, spec in specs.items()},
+        {name: spec.parameters for name, spec in specs.items()},
+        {name: (spec.updates, spec.zeroes) for name, spec in specs.items() if spec.updates or spec.zeroes},
+    )
 
 
 def examples_for(prop: Property, max_examples: int) -> int:

@@ -14,8 +14,8 @@ a property value (file, title), ':' and ',' also become %3A and %2C.
 from __future__ import annotations
 
 from gradekit.reports import markdown
-from gradekit.reports.text import GUARD, MARKS, details, diagnosed, failed, isolation
-from gradekit.result import GradeResult, PropertyResult
+from gradekit.reports.text import GUARD, MARKS, details, diagnosed, isolation
+from gradekit.result import FAULTS, GradeResult, PropertyResult
 
 summary = markdown.render
 
@@ -33,7 +33,7 @@ def render(result: GradeResult) -> str:
             lines.append(_command(kind, {"file": file, "title": f"gradekit: {title}"}, note))
     if not result.error:
         for test in result.tests:
-            if failed(test):
+            if test.status in FAULTS:
                 lines.append(_annotation(result, file, test))
     for diagnosis in result.diagnosis:
         where = {"file": file, "title": f"gradekit: a known mistake in {diagnosis.function}"}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from gradekit.course_terms import counted
-from gradekit.reports.text import GUARD, MARKS, UNCHECKED, details, failed, isolation, named_seed, walled
-from gradekit.result import GradeResult, PropertyResult, Status
+from gradekit.reports.text import GUARD, MARKS, UNCHECKED, details, isolation, named_seed, walled
+from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and NULs the student printed
 
@@ -44,7 +44,7 @@ def render(result: GradeResult) -> str:
                 f"- **`{d.function}`: {escape(d.misconception)}.** Your `{d.function}` behaves exactly like this "
                 f"known mistake on {matched} of {probes} probes. {escape(d.explanation)}"
             )
-    failing = [t for t in result.tests if failed(t)]
+    failing = [t for t in result.tests if t.status in FAULTS]
     if failing and not result.error:
         out += ["", "## Not passed"]
         for test in failing:

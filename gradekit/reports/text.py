@@ -14,11 +14,6 @@ MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOU
 UNCHECKED = "Not checked yet, until the properties they require pass (no fault found in their functions):"
 
 
-def failed(test: PropertyResult) -> bool:
-    """Whether a property found a fault in its functions: not one that passed, nor one not checked yet."""
-    return test.status in FAULTS
-
-
 def render(result: GradeResult) -> str:
     score = [f"Score: {_points(result.score)} / {_points(result.max_score)}"]
     if result.error:
@@ -37,7 +32,7 @@ def render(result: GradeResult) -> str:
         lines.append("")
         lines += diagnosed(diagnosis)
     for test in result.tests:
-        if failed(test):
+        if test.status in FAULTS:
             lines.append("")
             lines.extend(block(test))
     waiting = [t for t in result.tests if t.status is Status.UNCHECKED]
