@@ -50,11 +50,11 @@ def expect_finite(values, function):
 
 
 def expect_pure(sub, function, *args):
-    """Two identical calls give identical answers, and neither changes its arguments."""
-    sent = [list(a) if isinstance(a, list) else a for a in args]
+    """Two identical calls give identical answers. Both reach the worker, as they ask for the
+    arguments back (an answer to a call made before is otherwise not asked for again); whether
+    either changed its arguments, every call is watched for (gradekit.engine.calls)."""
     first = call(sub, function, *args, want_args=True)
     second = call(sub, function, *args, want_args=True)
-    expect(first.args_after == sent, f"`{function}` changed its arguments", returned=first.args_after, expected=sent)
     expect(not has_nan(first.returned), f"`{function}` returned NaN", returned=first.returned)
     expect(
         first.returned == second.returned,

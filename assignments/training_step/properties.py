@@ -655,7 +655,8 @@ def adam_invariant_to_gradient_scale(sub, case, c):
 )
 @given(case=adam_cases())
 def adam_leaves_caller_state_consistent(sub, case):
-    """Each of params, m, v after the call is either what was passed or what was returned."""
+    """Each of params, m, v after the call is either what was passed or what was returned. (grads is
+    left alone or set to zeros: every call is watched for that, functions.py's ZEROED_IN_PLACE.)"""
     params, grads, m, v, step, lr = case
     sent = [params, grads, m, v]
     reply = call(sub, "adam_update", params, grads, m, v, step, lr, want_args=True)
@@ -669,12 +670,6 @@ def adam_leaves_caller_state_consistent(sub, case):
                 returned=after[index],
                 expected=new,
             )
-    expect(
-        after[1] == grads or all(g == 0.0 for g in after[1]),
-        "`adam_update` changed the gradients it was given",
-        returned=after[1],
-        expected=grads,
-    )
 
 
 # --- train_step -------------------------------------------------------------------------------------
@@ -816,8 +811,9 @@ def train_step_lowers_loss_on_repeated_name(sub, name, table, earlier, base_lr):
 def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, tokens, state, schedule):
     """Two calls with identical inputs give identical outputs, and neither corrupts the caller's lists.
 
-    After a call, each of W, m and v is either as it was passed or the new value (updated in place),
-    and tokens is untouched: a list returned and also kept, or two names for one list, shows up here.
+    After a call, each of W, m and v is either as it was passed or the new value (updated in place):
+    a list returned and also kept, or two names for one list, shows up here. (tokens is left alone:
+    every call is watched for that.)
     """
     W = build_table(table)
     m, v = build_moments(state)
@@ -825,7 +821,6 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
     reply = call(sub, "train_step", W, tokens, m, v, *schedule, want_args=True)
     returned = coerce(reply.returned, reply.declared, "train_step")
     after = reply.args_after
-    expect(after[1] == tokens, "`train_step` changed the tokens it was given", returned=after[1], expected=tokens)
     if isinstance(returned, tuple):
         for name, index, new in (("W", 0, returned[1]), ("m", 2, returned[2]), ("v", 3, returned[3])):
             expect(

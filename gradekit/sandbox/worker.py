@@ -591,9 +591,9 @@ class Loaded:
     def watched(self, function, args, given, result, answer):
         """What the call changed that the caller can see, as facts for the grader to judge: which
         arguments differ from their copy made before it ("changed", by position), which of those now
-        hold zeros in the shape they had ("zeroed", as microgpt's `p.grad = 0` leaves them), and whether the
-        answer this function gave the call before now reads otherwise ("overwritten": it returned
-        storage it keeps and has written again)."""
+        hold zeros in the shape they had ("zeroed", as microgpt's `p.grad = 0` leaves them), and
+        whether the answer this function gave the call before now reads otherwise ("overwritten": it
+        returned storage it keeps and has written again)."""
         facts = {}
         changed = [i for i, (now, then) in enumerate(zip(args, given)) if not same(now, then)]
         if changed:
