@@ -30,13 +30,21 @@ from typing import Any
 
 import numpy as np
 
-from gradekit.errors import CallTimedOut, InvalidProperty, PropertyFailure, TimedOutEarlier, TooSlow
+from gradekit.errors import (
+    CallTimedOut,
+    InvalidProperty,
+    PropertyFailure,
+    SubmissionRaised,
+    TimedOutEarlier,
+    TooSlow,
+)
 from gradekit.precision import FLOAT32_CAUSE, FLOAT32_MAX, is_float32, tolerances
 
 __all__ = [
     "Property",
     "at_scale",
     "call",
+    "call_at_scale",
     "close",
     "expect",
     "expect_close",
@@ -97,7 +105,7 @@ def prop(
     (benchmarks/example_counts.py), or every example is costly (a whole training step on three 27 x 27
     tables): it runs min(this, the grade's --max-examples) examples.
 
-    `scale=True` marks a property about size or speed (see `at_scale`): slow is not wrong, so every
+    `scale=True` marks a property about size or speed (see `call_at_scale`): slow is not wrong, so every
     correctness property runs first, on inputs any reasonable implementation answers fast, and no
     correctness property may require a scale one.
     """
@@ -183,6 +191,76 @@ def at_scale(size: str, question: str) -> Iterator[None]:
         raise
     except CallTimedOut as timeout:
         raise TooSlow(f"{timeout.message} on {size}: {question}") from None
+
+
+GROWTH_ROOM = 10**0.5  # how much faster than the input a scale call's time may grow: half an order of ten
+LONGEST_SCALE_CALL = 10.0  # seconds: the most any scale call may take, whatever its smaller call took
+TOLD = {
+    "RecursionError": "its recursion goes one call deeper for every step of the input, past Python's limit: "
+    "walk it with a loop and a list instead",
+    "MemoryError": "it needs more memory at this size than a submission is given: look for copies made at every step",
+}
+
+
+def call_at_scale(
+    sub: Any,
+    function: str,
+    small: tuple[Any, ...],
+    large: tuple[Any, ...],
+    *,
+    sizes: tuple[int, int],
+    size: str,
+    question: str,
+    want_args: bool = False,
+) -> Reply:
+    """`function`'s reply to the arguments `large` (as `call` gives it), judged by how its time grows: a
+    scale property's call.
+
+    `function` is called on `small` and then on `large`, whose sizes are `sizes` (say 1,000 and 10,000
+    logits); `size` names one, as "a vocabulary of {:,}". The large call may take as long as the small
+    one took, times the growth in size, times GROWTH_ROOM: a linear function keeps its points whatever
+    its constant, one whose time grows with the square of the input loses them, with how its time grew
+    and `question` ("is it quadratic in the vocabulary?"). It may always take the call limit, as any call
+    may: below that, a function is fast enough whatever its growth. Times are what the kernel counts
+    (computing or blocked, never waiting for a CPU), so a busy machine gives an idle one's verdict.
+
+    A function that raises at that size for another reason is told the reason (a recursion one call
+    deeper per step, memory), and one that timed out earlier in the grade is not called again.
+    """
+    limit = float(sub._call_timeout())
+    named = (size.format(sizes[0]), size.format(sizes[1]))
+    try:
+        _, seconds = _timed(sub, function, small, False, limit, named[0])
+    except TimedOutEarlier:
+        raise
+    except CallTimedOut as timeout:
+        raise TooSlow(f"{timeout.message} on {named[0]}: {question}") from None
+    growth = sizes[1] / sizes[0]
+    allowed = min(max(limit, seconds * growth * GROWTH_ROOM), LONGEST_SCALE_CALL)
+    try:
+        reply, _ = _timed(sub, function, large, want_args, allowed, named[1])
+    except CallTimedOut as timeout:
+        if allowed >= LONGEST_SCALE_CALL:
+            raise TooSlow(f"{timeout.message} on {named[1]}, the most a call may take at any size") from None
+        raise TooSlow(
+            f"`{function}` took more than {growth * GROWTH_ROOM:.0f} times as long on {named[1]} as on "
+            f"{named[0]}: its time grows faster than the input, where linear work takes about {growth:g} "
+            f"times as long: {question}"
+        ) from None
+    return reply
+
+
+def _timed(
+    sub: Any, function: str, args: tuple[Any, ...], want_args: bool, timeout: float, named: str
+) -> tuple[Reply, float]:
+    """A timed call's reply and seconds, with the reason told where it raised for one (see TOLD)."""
+    try:
+        timed: tuple[Reply, float] = sub._timed(function, args, want_args, timeout)
+    except SubmissionRaised as error:
+        if error.raised not in TOLD:
+            raise
+        raise SubmissionRaised(f"{error.message}, on {named}: {TOLD[error.raised]}", raised=error.raised) from None
+    return timed
 
 
 def per_submission(sub: Any) -> dict[str, Any]:

@@ -92,7 +92,12 @@ class SubmissionRaised(PropertyFailure):
     number or a (nested) list of numbers, on an input the property gave it. Graded as a wrong answer:
     the input is shrunk and reported with the exception's type, message and line. The remedy is the
     student's: make the function return plain numbers for every input in the assignment's domain.
+    `raised` names the exception's type ("" where the function returned something it may not).
     """
+
+    def __init__(self, message: str, returned: Any = None, expected: Any = None, raised: str = "") -> None:
+        super().__init__(message, returned, expected)
+        self.raised = raised
 
 
 class ArgumentChanged(PropertyFailure):
@@ -176,9 +181,10 @@ class TimedOutEarlier(CallTimedOut):
 
 
 class TooSlow(PropertyAborted):
-    """Raised by a scale property (see gradekit.authoring.at_scale) when a call ran out of time on a large
-    input: the property fails, unshrunk, with what was too slow on what size. Correctness properties
-    never see such inputs, so a right but slow function keeps every correctness point and loses only
-    the scale property's few. The remedy is the student's: find the work that grows faster than the
-    input (a loop inside a loop over the vocabulary, a sum recomputed for every entry).
+    """Raised by a scale property (see gradekit.authoring.call_at_scale) when a call's time grew faster
+    than its input, or ran out on a large input: the property fails, unshrunk, with how its time grew
+    or what was too slow on what size. Correctness properties never see such inputs, so a right but
+    slow function keeps every correctness point and loses only the scale property's few. The remedy is
+    the student's: find the work that grows faster than the input (a loop inside a loop over the
+    vocabulary, a sum recomputed for every entry).
     """

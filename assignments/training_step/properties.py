@@ -28,7 +28,7 @@ from gradekit.reference.course import VOCAB_SIZE as VOCAB
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from gradekit import at_scale, call, close, coerce, expect, expect_close, magnitude, per_submission, prop
+from gradekit import call, call_at_scale, close, coerce, expect, expect_close, magnitude, per_submission, prop
 from gradekit.precision import FLOAT32_STEP, is_float32, tolerances
 from gradekit.strategies import (
     EARLY_CATCH_EXAMPLES,
@@ -72,23 +72,33 @@ def updated(sub, function, *args):
     """
     known = per_submission(sub).setdefault("returns values", {})
     reply = call(sub, function, *args, want_args=not known.get(function, False))
-    returned = coerce(reply.returned, reply.declared, function)
-    in_place = returned is None or (function == "train_step" and not isinstance(returned, tuple))
+    new, in_place = read_update(function, reply)
     if not in_place:
         known.setdefault(function, True)
-        return returned
+        return new
     expect(
-        reply.args_after is not None,
+        new is not None,
         f"`{function}` returned its new values before, but this time updated its arguments in place: pick one",
-        returned=returned,
+        returned=reply.returned,
     )
     known[function] = False
+    return new
+
+
+def read_update(function, reply):
+    """What an update function produced, as `updated` gives it, from its reply, and whether it updated
+    its arguments in place; None for that where the reply does not hold the arguments."""
+    returned = coerce(reply.returned, reply.declared, function)
+    if returned is not None and not (function == "train_step" and not isinstance(returned, tuple)):
+        return returned, False
+    if reply.args_after is None:
+        return None, True
     indices = (0,) if function == "sgd_update" else (0, 2, 3)
     shape = list[float] if function != "train_step" else Table
     state = tuple(coerce(reply.args_after[i], shape, function) for i in indices)
     if function == "train_step":
-        return (returned, *state)
-    return state[0] if function == "sgd_update" else state
+        return (returned, *state), True
+    return (state[0] if function == "sgd_update" else state), True
 
 
 def expect_table(actual, expected, message, rtol=1e-9, atol=1e-12, scale=1.0, float32_allowance=None):
@@ -842,10 +852,14 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
         )
 
 
-# --- scale: the same functions on large inputs, within the time limit --------------------------------
+# --- scale: how the functions' time grows, up to large inputs -----------------------------------------
 
 # Slow is not wrong: these run after every correctness property, and no correctness property waits on
 # them. A document of 6,000 tokens is about a thousand names; 10,000 parameters, a small model's worth.
+# Each times its function on an input GROWTH times smaller first (see gradekit.call_at_scale).
+GROWTH = 10
+DOCUMENT = "a document of {:,} tokens"
+QUADRATIC = "is it quadratic in the tokens?"
 
 
 @prop(
@@ -858,10 +872,12 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
 )
 @given(table=bigram_tables(), tokens=long_token_sequences())
 def bigram_loss_scales_to_long_documents(sub, table, tokens):
-    """bigram_loss answers a document of 6,000 tokens within the time limit, and agrees with the reference."""
+    """bigram_loss's time grows with the tokens, not faster, up to 6,000, and agrees with the reference."""
     W = build_table(table)
-    with at_scale(f"a document of {len(tokens):,} tokens", "is it quadratic in the tokens?"):
-        loss = sub.bigram_loss(W, tokens)
+    n = len(tokens) // GROWTH
+    small, large = (W, tokens[:n]), (W, tokens)
+    reply = call_at_scale(sub, "bigram_loss", small, large, sizes=(n, len(tokens)), size=DOCUMENT, question=QUADRATIC)
+    loss = coerce(reply.returned, reply.declared, "bigram_loss")
     message = "`bigram_loss` differs from the reference on a long document"
     expect_close(loss, ref.bigram_loss(W, tokens), message, scale=magnitude(W))
 
@@ -876,10 +892,12 @@ def bigram_loss_scales_to_long_documents(sub, table, tokens):
 )
 @given(table=bigram_tables(), tokens=long_token_sequences())
 def bigram_grad_scales_to_long_documents(sub, table, tokens):
-    """bigram_grad answers a document of 6,000 tokens within the time limit, and agrees with the closed form."""
+    """bigram_grad's time grows with the tokens, not faster, up to 6,000, and agrees with the closed form."""
     W = build_table(table)
-    with at_scale(f"a document of {len(tokens):,} tokens", "is it quadratic in the tokens?"):
-        grad = sub.bigram_grad(W, tokens)
+    n = len(tokens) // GROWTH
+    small, large = (W, tokens[:n]), (W, tokens)
+    reply = call_at_scale(sub, "bigram_grad", small, large, sizes=(n, len(tokens)), size=DOCUMENT, question=QUADRATIC)
+    grad = coerce(reply.returned, reply.declared, "bigram_grad")
     message = "`bigram_grad` differs from the closed form on a long document"
     expect_table(grad, ref.bigram_grad(W, tokens), message, scale=magnitude(W))
 
@@ -894,10 +912,15 @@ def bigram_grad_scales_to_long_documents(sub, table, tokens):
 )
 @given(case=large_adam_cases())
 def adam_scales_to_many_parameters(sub, case):
-    """adam_update answers 10,000 parameters within the time limit, and agrees with microgpt's Adam."""
+    """adam_update's time grows with the parameters, not faster, up to 10,000, and agrees with microgpt's Adam."""
     params, grads, m, v, step, lr = case
-    with at_scale(f"{len(params):,} parameters", "is it quadratic in the parameters?"):
-        new = updated(sub, "adam_update", params, grads, m, v, step, lr)
+    n = len(params) // GROWTH
+    small = (params[:n], grads[:n], m[:n], v[:n], step, lr)
+    large = (params, grads, m, v, step, lr)
+    size, question = "{:,} parameters", "is it quadratic in the parameters?"
+    sizes = (n, len(params))
+    reply = call_at_scale(sub, "adam_update", small, large, sizes=sizes, size=size, question=question, want_args=True)
+    new, _ = read_update("adam_update", reply)
     expected = ref.adam_update(params, grads, m, v, step, lr)
     moved = [p - e for p, e in zip(params, expected[0])]
     expect_state("adam_update", new, expected, ["params", "m", "v"], scale=max(magnitude(params), magnitude(moved)))

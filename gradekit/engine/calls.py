@@ -42,8 +42,11 @@ class Replies(Protocol):
     def encoded(self, arguments: list[Any]) -> str:
         """The call's arguments as the worker reads them: `encode(arguments)`."""
 
-    def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
-        """The worker's reply to the call, and the digest of its answer."""
+    def reply(
+        self, function: str, encoded: str, want_args: bool, timeout: float | None = None
+    ) -> tuple[dict[str, Any], bytes]:
+        """The worker's reply to the call, and the digest of its answer; a call with its own `timeout`
+        is asked for when it is made, alone, so that its time is its own."""
 
     def drain(self) -> None:
         """Let go of anything asked for ahead that no property made."""
@@ -61,9 +64,11 @@ class Direct:
     def encoded(self, arguments: list[Any]) -> str:
         return encode(arguments)
 
-    def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
+    def reply(
+        self, function: str, encoded: str, want_args: bool, timeout: float | None = None
+    ) -> tuple[dict[str, Any], bytes]:
         worker = self._session.worker
-        return worker.call(function, encoded, want_args), worker.last_answer
+        return worker.call(function, encoded, want_args, timeout), worker.last_answer
 
     def drain(self) -> None:
         pass
@@ -179,8 +184,25 @@ class Calls:
         """What `function(*args)` returned, read as the type the assignment declares."""
         return coerce(self.call(function, args, log).returned, self.returns[function], function)
 
-    def call(self, function: str, args: tuple[Any, ...], log: list[Call], want_args: bool = False) -> Reply:
-        """Call `function` in the worker, logging the call in `log`; raises what the call came to."""
+    def timed(
+        self, function: str, args: tuple[Any, ...], log: list[Call], want_args: bool, timeout: float
+    ) -> tuple[Reply, float]:
+        """The reply to `function(*args)`, asked for alone within `timeout` seconds, and the seconds it
+        took as the kernel counts them (see `spent`)."""
+        before = self.spent()
+        reply = self.call(function, args, log, want_args, timeout)
+        return reply, self.spent() - before
+
+    def call(
+        self,
+        function: str,
+        args: tuple[Any, ...],
+        log: list[Call],
+        want_args: bool = False,
+        timeout: float | None = None,
+    ) -> Reply:
+        """Call `function` in the worker, logging the call in `log`; raises what the call came to.
+        `timeout` is the call's own, for a timed call (see `timed`)."""
         if function not in self.session.defined:
             raise FunctionMissing(f"`{function}` is not defined")
         names = self.parameters.get(function, ())
@@ -189,7 +211,7 @@ class Calls:
             raise TimedOutEarlier(f"`{function}` timed out earlier in this grade, on {self.timed_out[function]}")
         encoded = self.replies.encoded(list(args))
         try:
-            reply, answer = self.replies.reply(function, encoded, want_args)
+            reply, answer = self.replies.reply(function, encoded, want_args, timeout)
         except CallTimedOut as timeout:
             log.append(Call(function, args, raised=f"no answer ({timeout.message})", names=names))
             self.timed_out[function] = _input(args, names)
@@ -206,7 +228,7 @@ class Calls:
         if not reply["ok"]:
             raised, said = self._error_text(reply["error"])
             log.append(Call(function, args, raised=raised, names=names))
-            raise SubmissionRaised(f"`{function}` {said}")
+            raise SubmissionRaised(f"`{function}` {said}", raised=str(reply["error"]["type"]))
         returned = reply["returned"]
         log.append(Call(function, args, returned=returned, names=names))
         self.answers.check(function, encoded, returned, answer)

@@ -35,6 +35,14 @@ class StudentFunctions:
         """The reply to one call as it came: for `gradekit.authoring.call`."""
         return self._calls.call(function, args, self._log, want_args)
 
+    def _timed(self, function: str, args: tuple[Any, ...], want_args: bool, timeout: float) -> tuple[Reply, float]:
+        """A reply and the seconds it took, within `timeout`: for `gradekit.authoring.call_at_scale`."""
+        return self._calls.timed(function, args, self._log, want_args, timeout)
+
+    def _call_timeout(self) -> float:
+        """The time one call may take: for `gradekit.authoring.call_at_scale`."""
+        return float(self._calls.session.worker.limits.call_timeout)
+
     def _per_submission(self) -> dict[str, Any]:
         """What properties keep about this submission for its whole grade: for `gradekit.authoring.per_submission`."""
         return self._calls.kept

@@ -32,7 +32,9 @@ class Channel(Protocol):
 
     def load_harness(self, source: str, filename: str) -> dict[str, Any]: ...
 
-    def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]: ...
+    def call(
+        self, function: str, encoded_args: str, want_args: bool = False, timeout: float | None = None
+    ) -> dict[str, Any]: ...
 
     def interrupted(self) -> bool: ...
 
@@ -252,7 +254,9 @@ class Trusted:
     def restart(self) -> None:
         """Nothing to restart: the solution runs in this process."""
 
-    def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
+    def call(
+        self, function: str, encoded_args: str, want_args: bool = False, timeout: float | None = None
+    ) -> dict[str, Any]:
         args = decode(encoded_args)
         callee = getattr(self.harness, function, None) or getattr(self.module, function)
         reply = {"ok": True, "returned": to_plain(callee(*args))}

@@ -373,9 +373,12 @@ class Worker:
         self._send(json.dumps(request).encode() + b"\n", self.limits.load_timeout, 1)
         return self.receive(self._next_id, self.limits.load_timeout, answer="functions")
 
-    def call(self, function: str, encoded_args: str, want_args: bool = False) -> dict[str, Any]:
-        """Call `function` on arguments already encoded as a list (`encode`: the caller reuses the text)."""
-        return self.receive(self.send_calls([(function, encoded_args, want_args)])[0])
+    def call(
+        self, function: str, encoded_args: str, want_args: bool = False, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Call `function` on arguments already encoded as a list (`encode`: the caller reuses the text),
+        within `timeout` seconds (the limits' call_timeout by default)."""
+        return self.receive(self.send_calls([(function, encoded_args, want_args)])[0], timeout)
 
     def send_calls(self, calls: list[tuple[str, str, bool]], hold: bool = False) -> list[int]:
         """Queue calls; the worker runs them in order and answers each as soon as it is done, or with

@@ -324,4 +324,17 @@ def test_a_quadratic_gradient_keeps_its_correctness_points_and_is_found_slow(tra
     assert identity.status is Status.PASSED and identity.score == identity.max_score
     assert scale.status is Status.FAILED and scale.score == 0
     assert scale.message.startswith("`bigram_grad` ")
-    assert scale.message.endswith("on a document of 6,000 tokens: is it quadratic in the tokens?")
+    assert "as long on a document of 6,000 tokens as on a document of 600 tokens" in scale.message
+    assert scale.message.endswith("where linear work takes about 10 times as long: is it quadratic in the tokens?")
+
+
+def test_a_recursion_too_deep_at_scale_is_told_as_that_not_as_slowness(training_step):
+    """microgpt's Value sorts its graph with a recursive function: linear, but one call deeper per node,
+    so a document of 6,000 tokens goes past Python's recursion limit."""
+    recursive = ROOT / "assignments" / "training_step" / "known_slow" / "value_recursive_topo.py"
+    chosen = only(training_step, "bigram_grad_matches_identity", "bigram_grad_scales_to_long_documents")
+    identity, scale = grade(recursive, chosen, GradeConfig()).tests
+    assert identity.status is Status.PASSED
+    assert scale.status is Status.FAILED and "raised RecursionError" in scale.message
+    assert scale.message.endswith("past Python's limit: walk it with a loop and a list instead")
+    assert "quadratic" not in scale.message

@@ -15,6 +15,7 @@ PUBLIC = [
     "__version__",
     "at_scale",
     "call",
+    "call_at_scale",
     "close",
     "coerce",
     "expect",

@@ -69,14 +69,21 @@ class ReadAhead:
             return self._encodings[digest]
         return encode(arguments)
 
-    def reply(self, function: str, encoded: str, want_args: bool) -> tuple[dict[str, Any], bytes]:
-        """The reply to a call: read ahead when it is one expected, else asked for now.
+    def reply(
+        self, function: str, encoded: str, want_args: bool, timeout: float | None = None
+    ) -> tuple[dict[str, Any], bytes]:
+        """The reply to a call: read ahead when it is one expected, else asked for now. A timed call, one
+        with its own `timeout`, is asked for once nothing else is in flight, so its time is its own.
 
         A call expected further on skips the calls expected before it, which the property did not make.
         A call not expected at all (its arguments came from an answer, which differs from the
         solution's in its last digits) is asked for once the replies in flight are read, and the
         calls expected after it are still read ahead.
         """
+        if timeout is not None:
+            self.drain(everything=True)
+            worker = self._session.worker
+            return worker.call(function, encoded, want_args, timeout), worker.last_answer
         call = (function, encoded, want_args)
         queue = self._queue
         if queue and queue[0][0] != call:
