@@ -47,6 +47,7 @@ from gradekit.errors import AssignmentError
 PUBLIC = "public.py"
 HIDDEN = "properties.py"
 HARNESS = "harness.py"
+INPUTS = "inputs.py"  # the mutation campaign's inputs (gradekit.instructor.differential), which no grade reads
 BANKS = ("known_right", "known_slow", "known_wrong")  # the self-test's files, which no grade reads
 
 

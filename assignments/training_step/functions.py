@@ -76,7 +76,8 @@ def bigram_loss(W: list[list[float]], tokens: list[int]) -> float:
     - only the rows of current tokens (`tokens[:-1]`) matter: index `W[current][next]`, not
       `W[next][current]`;
     - stability: subtract each row's own max before `exp`. Adding one constant (up to +-1000) to a
-      row changes nothing, and the loss stays finite;
+      row changes nothing, and the loss stays right where one logit of a row stands up to 720 above
+      the others (shifting by any other entry than the max overflows exp);
     - do not change `W` or `tokens`.
     """
     raise NotImplementedError

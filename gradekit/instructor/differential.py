@@ -35,7 +35,7 @@ import hypothesis
 from hypothesis import Phase
 from hypothesis import strategies as st
 
-from gradekit.assignment import Assignment
+from gradekit.assignment import INPUTS, Assignment
 from gradekit.config import Limits
 from gradekit.engine.hypothesis_pins import stop_collecting_local_constants
 from gradekit.engine.runner import quiet
@@ -45,7 +45,6 @@ from gradekit.precision import floats, is_float32, tolerances
 from gradekit.sandbox import Worker
 from gradekit.sandbox.worker import decode, encode
 
-INPUTS = "inputs.py"
 CHUNK = 50  # calls sent to a worker at once
 SHRINK_SECONDS = 30.0  # wall-clock seconds a blind spot's input may be shrunk for
 

@@ -4,7 +4,8 @@ The templates in gradekit/instructor/templates/assignment hold a small but compl
 functions, two public properties (worked examples paying on their own, shift invariance gated on
 them), one hidden property (the solution on drawn logits), a solution, one known-right and three
 known-wrong submissions (one for each property to catch alone), so `gradekit selftest NAME` passes,
-with no property idle, before the first edit.
+with no property idle, before the first edit, and the inputs its function must answer across its
+contract (inputs.py), so `gradekit selftest NAME --mutants` judges what the properties miss.
 
 Docstrings in `__init__.py`, `functions.py` and `public.py` are what `gradekit release` shows
 students, so the templates write them for students; what they say to the instructor is in comments,

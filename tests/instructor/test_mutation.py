@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from gradekit import assignment
+from gradekit.assignment import INPUTS
 from gradekit.cli import main
 from gradekit.config import GradeConfig
 from gradekit.instructor import differential
@@ -61,7 +62,7 @@ def _course(tmp_path: Path, inputs: bool = True) -> Path:
     folder = tmp_path / NAME
     folder.mkdir()
     for name, text in FILES.items():
-        if inputs or name != differential.INPUTS:
+        if inputs or name != INPUTS:
             (folder / name).write_text(text)
     return tmp_path
 

@@ -14,8 +14,9 @@ from gradekit import assignment
 from gradekit.config import GradeConfig
 from gradekit.errors import UsageError
 from gradekit.grader import grade
-from gradekit.instructor import scaffold, student_build
+from gradekit.instructor import differential, scaffold, student_build
 from gradekit.instructor.starter import release
+from gradekit.sandbox.worker import decode
 
 FAST = GradeConfig(max_examples=20)
 # Words that only an instructor needs to read, in any text students are given.
@@ -89,3 +90,14 @@ def test_an_existing_folder_is_never_overwritten(tmp_path):
     scaffold.create("taken", tmp_path)
     with pytest.raises(UsageError, match="already exists"):
         scaffold.create("taken", tmp_path)
+
+
+def test_a_new_assignment_declares_inputs_across_its_contract_for_the_mutation_campaign(tmp_path):
+    scaffold.create("my_log_softmax", tmp_path)
+    made = assignment.load("my_log_softmax", [str(tmp_path)])
+    drawn = differential.draw(made, 200, seed=0)
+    assert drawn is not None and set(drawn.calls) == set(made.functions)
+    vectors = [decode(encoded)[0] for encoded in drawn.calls["log_softmax"]]
+    assert {1, 128, 256} <= {len(z) for z in vectors}
+    assert any(max(z) - min(z) > 700 for z in vectors)  # exp overflows without the max shift
+    assert any(len(set(z)) == 1 and len(z) > 1 for z in vectors)
