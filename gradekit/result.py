@@ -96,7 +96,8 @@ class Provenance:
 
     `seed` is the seed as a result may show it: the number, or the digest of the course's own seed
     (gradekit.course_seed), which no result holds. `submission` is the sha256 of the bytes graded and
-    `isolation` the wall they ran behind; None where there were none."""
+    `isolation` the wall they ran behind; None where there were none. `commit` names the git commit a
+    collected submission was taken from (`sha`, committer `date`; gradekit.batch.collect)."""
 
     gradekit: str
     build: str  # digest of gradekit's own source: a change between releases shows too
@@ -110,6 +111,7 @@ class Provenance:
     options: str  # digest of the grade's other settings: budgets, limits, diagnosis
     isolation: str | None = None
     submission: str | None = None
+    commit: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,8 +123,8 @@ class Provenance:
 
     def grading(self) -> Provenance:
         """This provenance less what says how a grade went rather than what it was made from: the wall
-        it ran behind, which never changes a grade, and the submission, which is compared apart."""
-        return replace(self, isolation=None, submission=None)
+        it ran behind, which never changes a grade, and the submission and its commit, compared apart."""
+        return replace(self, isolation=None, submission=None, commit=None)
 
 
 @dataclass(frozen=True)
