@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from typing import NoReturn
 
-from gradekit.commands import check, doctor, grade, gradescope, init_ci, listing, new, release, selftest
+from gradekit.commands import check, collect, doctor, grade, gradescope, init_ci, listing, new, release, selftest
 from gradekit.commands.options import (
     EXIT_FAILED,
     EXIT_PASSED,
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     grading = grading_options()
     check.add_parser(commands, grading)
     grade.add_parser(commands, grading)
+    collect.add_parser(commands, grading)
     gradescope.add_parser(commands)
     init_ci.add_parser(commands)
     selftest.add_parser(commands, grading)
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as stop:  # every worker, grader and temporary folder is gone by now
         after = {
             "grade": "; run the same command again to resume",  # finished students' results are kept
+            "collect": "; run the same command again to resume",
             "check": "; nothing was written",
             "selftest": "; nothing was written",
         }
