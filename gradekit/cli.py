@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from typing import NoReturn
 
+from gradekit import __version__
 from gradekit.commands import check, collect, doctor, grade, gradescope, init_ci, listing, new, release, selftest
 from gradekit.commands.options import (
     EXIT_FAILED,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the global options, then each verb's sub-parser, in the order --help
     shows; every verb (and `gradescope build`) takes the global options too, where users put them."""
     parser = Parser(prog="gradekit", description="Property-based grading for the cross-entropy course.")
+    parser.add_argument("--version", action="version", version=f"gradekit {__version__}")
     global_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     grading = grading_options()

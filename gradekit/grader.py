@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from gradekit import assignment as assignments
@@ -24,11 +25,11 @@ from gradekit.engine.scorer import score
 from gradekit.engine.session import Session
 from gradekit.engine.source import Source
 from gradekit.engine.source import read as read_source
-from gradekit.errors import AssignmentError
+from gradekit.errors import AssignmentError, UsageError
 from gradekit.result import FAULTS, Diagnosis, GradeResult, Status
 from gradekit.sandbox import Worker
 
-__all__ = ["grade", "seed_named", "unfinished"]
+__all__ = ["grade", "needed", "seed_named", "selected", "unfinished"]
 
 
 def grade(
@@ -39,9 +40,14 @@ def grade(
     worker: Worker | None = None,
     read: Source | None = None,
     memory: VerdictMemory | None = None,
+    functions: tuple[str, ...] = (),
 ) -> GradeResult:
     """Grade one submission: a .py file, a notebook, or a student's folder holding one (see
     `source.pick`). Never raises for anything the submission does.
+
+    `functions`, where given, narrow the grade to those functions' properties (`selected`), a
+    student's check of the functions they have written so far; a name the assignment does not have
+    is a UsageError.
 
     `worker` may be one already started (`Worker.started`), so its interpreter boots while this
     process is still importing; it is stopped here either way. `read` is the submission as already
@@ -72,24 +78,28 @@ def grade(
                     seed_digest=_digest(config, config.seed or 0),
                     isolation=_wall(worker),
                 )
+        graded = selected(assignment, functions)
         seed = config.seed_or(assignment.default_seed)
         if problem is None and assignment.harness is not None:
             problem = session.use_harness(assignment.harness)
         if problem is not None:
-            outcomes = {p.name: Outcome(Status.ERROR, problem) for p in assignment.properties}
+            outcomes = {p.name: Outcome(Status.ERROR, problem) for p in graded.properties}
         else:
-            # Recording is the grader's own work: no budget of the student's pays for it.
+            # Recording is the grader's own work: no budget of the student's pays for it. It records
+            # every property, whatever this grade runs, so that a check of some functions reuses it.
             replay = (
                 budget.excluding(lambda: recorded(assignment, seed, config.max_examples)) if config.shortcuts else None
             )
-            outcomes = run_all(assignment, session, config, seed, budget, memory, replay)
+            outcomes = run_all(needed(assignment, graded), session, config, seed, budget, memory, replay)
         output, defined = session.output(), dict(session.defined)
         notes = (*read.notes, *session.notes, *unsandboxed, *_public_check(assignment))
         wall = _wall(worker)
         diagnosis = (
-            _diagnosis(assignment, session, outcomes, config, assignment_dirs, budget) if problem is None else ()
+            _diagnosis(assignment, graded, session, outcomes, config, assignment_dirs, budget)
+            if problem is None
+            else ()
         )
-    tests = score(assignment, outcomes)
+    tests = score(graded, outcomes)
     lines = {k: v for k, v in defined.items() if type(v) is int and k in assignment.functions}
     cells = {}
     if read.cells is not None:  # script lines -> the cell and the line within it
@@ -110,8 +120,41 @@ def grade(
         diagnosis=diagnosis,
         seed_digest=_digest(config, seed),
         isolation=wall,
-        provenance=made(assignment, config, seed_named(config, seed), wall, read.sha256),
+        provenance=made(graded, config, seed_named(config, seed), wall, read.sha256),
+        checked=tuple(f for f in assignment.functions if f in functions),
     )
+
+
+def selected(assignment: Assignment, functions: tuple[str, ...]) -> Assignment:
+    """`assignment` as a check of `functions` alone grades it: with the properties that belong to them,
+    a property belonging to the first function it names, so that each belongs to one function and the
+    functions' points add up to the assignment's; the whole assignment where none is named. A name the
+    assignment does not have is a UsageError, raised before any property runs."""
+    if not functions:
+        return assignment
+    unknown = [f for f in functions if f not in assignment.functions]
+    if unknown:
+        names = ", ".join(repr(f) for f in unknown)
+        raise UsageError(
+            f"--function {names}: {assignment.name} has no such function; its functions are "
+            f"{', '.join(assignment.functions)}"
+        )
+    return replace(assignment, properties=tuple(p for p in assignment.properties if p.functions[0] in functions))
+
+
+def needed(assignment: Assignment, graded: Assignment) -> Assignment:
+    """`graded` with every property of `assignment` its properties require or are checked after, at any
+    depth, in the assignment's order: those must run for the graded ones to be paid or blamed (see
+    gradekit.engine.runner), though only the graded ones are scored."""
+    named = {p.name: p for p in assignment.properties}
+    wanted: set[str] = set()
+    waiting = [p.name for p in graded.properties]
+    while waiting:
+        name = waiting.pop()
+        if name not in wanted:
+            wanted.add(name)
+            waiting += [*named[name].requires, *named[name].after]
+    return replace(assignment, properties=tuple(p for p in assignment.properties if p.name in wanted))
 
 
 def _wall(worker: Worker) -> str | None:
@@ -136,19 +179,22 @@ def seed_named(config: GradeConfig, seed: int) -> str:
 
 def _diagnosis(
     assignment: Assignment,
+    graded: Assignment,
     session: Session,
     outcomes: dict[str, Outcome],
     config: GradeConfig,
     assignment_dirs: list[str] | None,
     budget: Budget,
 ) -> tuple[Diagnosis, ...]:
-    """The known mistakes behind the failures, asked for once the grade is made and what the report
-    shows of the submission is taken (what it printed, its notes, where it defines each function),
-    so nothing the probes do reaches the score or the rest of the report."""
-    if not config.diagnose or all(o.status not in FAULTS for o in outcomes.values()) or budget.left() <= 0:
+    """The known mistakes behind the graded properties' failures, asked for once the grade is made and
+    what the report shows of the submission is taken (what it printed, its notes, where it defines each
+    function), so nothing the probes do reaches the score or the rest of the report. The bank is the
+    whole `assignment`'s, whatever properties were `graded`."""
+    faults = [p for p in graded.properties if outcomes[p.name].status in FAULTS]
+    if not config.diagnose or not faults or budget.left() <= 0:
         return ()
     known = budget.excluding(lambda: bank(assignment, config.limits, assignment_dirs))
-    return () if known is None else diagnose(assignment, session, outcomes, known, budget)
+    return () if known is None else diagnose(graded, session, outcomes, known, budget)
 
 
 def _public_check(assignment: Assignment) -> tuple[str, ...]:

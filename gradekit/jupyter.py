@@ -6,7 +6,10 @@ not necessarily the kernel's. The starter's last cell is instead
 
     %run -m gradekit.jupyter NAME
 
-which runs this module in the kernel, and so `check(NAME)`: the cells the kernel has run, as typed
+which runs this module in the kernel, and so `check(NAME)`; `%run -m gradekit.jupyter NAME softmax`
+checks the function `softmax` alone (any number of functions may follow NAME, before any option), as
+`gradekit check --function softmax` does: a partial check, scored out of those functions' points.
+The cells the kernel has run, as typed
 and in the order they ran, go into a notebook in a private temporary folder, one cell per execution
 count, and the kernel's own interpreter grades it (`sys.executable -m gradekit check`). The history
 is IPython's raw one, as typed: its parsed one turns `!pip install x` into `get_ipython().system(...)`,
@@ -35,10 +38,12 @@ Instead the output ends by reminding the student that what they hand in is the s
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +52,7 @@ from gradekit.course_terms import counted
 GRADED_NAME = "ran_in_this_kernel.ipynb"
 # An earlier check: gradekit imported (`check` called from Python) or run with %run -m.
 A_CHECK = re.compile(r"^\s*(?:(?:from|import)\s+gradekit\b|%run\s+-m\s+gradekit\b)", re.MULTILINE)
-USAGE = "usage: %run -m gradekit.jupyter ASSIGNMENT [gradekit check options]"
+USAGE = "usage: %run -m gradekit.jupyter ASSIGNMENT [FUNCTION ...] [gradekit check options]"
 NO_KERNEL = (
     "gradekit.jupyter grades the cells a Jupyter kernel has run, and there is no kernel here: "
     "run `gradekit check FILE --assignment {name}` on your saved file instead."
@@ -62,11 +67,12 @@ REMINDER = (
 )
 
 
-def check(assignment: str, *options: str, shell: Any = None) -> None:
+def check(assignment: str, *options: str, shell: Any = None, functions: Sequence[str] = ()) -> None:
     """Grade the cells the running IPython kernel has run against `assignment`, and print the report.
 
-    `options` are passed to `gradekit check` as they are (`"--max-examples", "20"`); `shell` is the
-    IPython shell whose history is graded, the running one when not given.
+    `options` are passed to `gradekit check` as they are (`"--max-examples", "20"`); `functions`, where
+    given, narrow the check to those functions (`--function`); `shell` is the IPython shell whose
+    history is graded, the running one when not given.
     """
     shell = shell if shell is not None else _running_shell()
     if shell is None:
@@ -84,7 +90,11 @@ def check(assignment: str, *options: str, shell: Any = None) -> None:
     with tempfile.TemporaryDirectory(prefix="gradekit-") as folder:  # readable by this user alone
         path = write_notebook(cells, Path(folder) / GRADED_NAME)
         done = subprocess.run(
-            [sys.executable, "-m", "gradekit", "check", path.name, "--assignment", assignment, *_here(options)],
+            [
+                *(sys.executable, "-m", "gradekit", "check", path.name, "--assignment", assignment),
+                *(option for name in functions for option in ("--function", name)),
+                *_here(options),
+            ],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -138,13 +148,15 @@ def _running_shell() -> Any:
 
 
 def main(argv: list[str]) -> int:
-    """`%run -m gradekit.jupyter NAME [gradekit check options]`: 0 once checked, 2 (a usage error)
-    without NAME or outside a kernel, where there is nothing to grade (`python -m gradekit.jupyter`)."""
+    """`%run -m gradekit.jupyter NAME [FUNCTION ...] [gradekit check options]`: 0 once checked, 2 (a
+    usage error) without NAME or outside a kernel, where there is nothing to grade (`python -m
+    gradekit.jupyter`). The words after NAME up to the first option are the functions to check."""
     if not argv:
         print(USAGE, file=sys.stderr)
         return 2
+    functions = list(itertools.takewhile(lambda word: not word.startswith("-"), argv[1:]))
     shell = _running_shell()
-    check(argv[0], *argv[1:], shell=shell)
+    check(argv[0], *argv[1 + len(functions) :], shell=shell, functions=functions)
     return 0 if shell is not None else 2
 
 

@@ -155,6 +155,9 @@ class GradeResult:
     provenance: Provenance | None = None
     # Why the score differs from the one this submission was given before (a class regraded), in one line.
     regraded: str | None = None
+    # The functions a check was narrowed to (`--function`): `tests` are their properties alone, and the
+    # score theirs; empty where the whole assignment was graded.
+    checked: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -190,6 +193,7 @@ class GradeResult:
             "isolation": self.isolation,
             "provenance": self.provenance.to_dict() if self.provenance is not None else None,
             "regraded": self.regraded,
+            "checked": list(self.checked),
         }
 
     @classmethod
@@ -199,7 +203,7 @@ class GradeResult:
         `score` and `max_score` are not read (they are sums of the tests'), nor is any key `to_dict`
         does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
         `function_lines`, `function_cells`, `diagnosis`, `seed_digest`, `isolation`, `provenance`,
-        `regraded`) may be missing, as in results written before them.
+        `regraded`, `checked`) may be missing, as in results written before them.
         """
         return cls(
             assignment=data["assignment"],
@@ -217,6 +221,7 @@ class GradeResult:
             isolation=data.get("isolation"),
             provenance=Provenance.from_dict(data["provenance"]) if data.get("provenance") else None,
             regraded=data.get("regraded"),
+            checked=tuple(data.get("checked", ())),
         )
 
 

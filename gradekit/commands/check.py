@@ -2,7 +2,9 @@
 
 For a student checking their own work, and for anything that grades one file at a time (a CI job,
 the Gradescope autograder, a notebook's last cell): the submission is graded in a sandboxed worker
-and the report is written in the `--format` asked for, to standard output or `--output`. It draws
+and the report is written in the `--format` asked for, to standard output or `--output`. With
+`--function NAME` (repeatable) it checks those functions alone, a partial check whose score is theirs
+(gradekit.grader.selected), as a student does with the function they have just written. It draws
 its inputs from the assignment's public seed, or with `--seed-file` from the course's own, as the
 course's grade does (gradekit.course_seed). Its code runs behind the strongest wall this host allows,
 down to the Python guard, which suits a student's own check; `--require-sandbox` refuses the guard,
@@ -41,6 +43,13 @@ def add_parser(
     check = subparsers.add_parser("check", parents=[grading], help="grade one submission")
     check.add_argument("submission", type=Path, help="a .py file, a .ipynb notebook, or a folder holding one")
     check.add_argument("--assignment", metavar="NAME", help="the assignment (inferred when left out)")
+    check.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="check only this function's properties, and score them out of its points (repeatable)",
+    )
     check.add_argument("--format", default="text", metavar="FORMAT", help="|".join(WRITERS))
     check.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
     check.add_argument(
@@ -74,10 +83,13 @@ def run(args: argparse.Namespace) -> int:
     worker = Worker.started(config.limits, args.assignments)  # it boots while Hypothesis is imported below
     try:
         from gradekit import assignment
-        from gradekit.grader import grade
+        from gradekit.grader import grade, selected
 
+        functions = tuple(dict.fromkeys(args.function))
         chosen = assignment.load(args.assignment, args.assignments) if args.assignment else None
-        result = grade(args.submission, chosen, config, args.assignments, worker)
+        if chosen is not None:
+            selected(chosen, functions)  # an unknown name is refused before any of the file's code runs
+        result = grade(args.submission, chosen, config, args.assignments, worker, functions=functions)
     finally:
         worker.stop()
     report = WRITERS[args.format](result)

@@ -1,9 +1,10 @@
 """GitHub Actions: workflow commands that annotate the submission, and a job summary.
 
 `render` gives one `::error` line per property that did not pass, at the line of the function it
-caught (the function of the failing call, else the property's first function), an annotation per
-note titled for what it says (`about`), a `::notice` naming the wall the code ran behind (a
-`::warning` for the guard) and a `::notice` with the score. `summary` is the Markdown report, which
+caught (the function of the failing call, else the property's first function), but one per function
+not implemented yet (gradekit.reports.stubs), an annotation per note titled for what it says
+(`about`), a `::notice` naming the wall the code ran behind (a `::warning` for the guard) and a
+`::notice` with the score, saying whose it is in a check of some functions. `summary` is the Markdown report, which
 the command line appends to the file named by $GITHUB_STEP_SUMMARY. In a notebook a line means
 nothing to GitHub, so annotations name the file and say the cell in their title.
 
@@ -14,7 +15,8 @@ a property value (file, title), ':' and ',' also become %3A and %2C.
 from __future__ import annotations
 
 from gradekit.reports import markdown
-from gradekit.reports.text import GUARD, MARKS, details, diagnosed, isolation
+from gradekit.reports.stubs import Stub, stubs
+from gradekit.reports.text import GUARD, MARKS, details, diagnosed, isolation, partial
 from gradekit.result import FAULTS, GradeResult, PropertyResult
 
 summary = markdown.render
@@ -32,16 +34,17 @@ def render(result: GradeResult) -> str:
             kind, title = about(note)
             lines.append(_command(kind, {"file": file, "title": f"gradekit: {title}"}, note))
     if not result.error:
-        for test in result.tests:
-            if test.status in FAULTS:
-                lines.append(_annotation(result, file, test))
+        stubbed, rest = stubs(result)
+        lines += [_stub(result, file, stub) for stub in stubbed]
+        lines += [_annotation(result, file, test) for test in rest if test.status in FAULTS]
     for diagnosis in result.diagnosis:
         where = {"file": file, "title": f"gradekit: a known mistake in {diagnosis.function}"}
         if diagnosis.function in result.function_lines and diagnosis.function not in result.function_cells:
             where["line"] = str(result.function_lines[diagnosis.function])
         lines.append(_command("notice", where, "\n".join(diagnosed(diagnosis))))
     score = f"{result.score:g} / {result.max_score:g}"
-    lines.append(_command("notice", {"title": f"gradekit score: {score}"}, f"{result.assignment}: {score}"))
+    whose = f"{result.assignment}: {score}{partial(result)}"
+    lines.append(_command("notice", {"title": f"gradekit score: {score}"}, whose))
     return "\n".join(lines) + "\n"
 
 
@@ -74,13 +77,24 @@ def _sandbox(result: GradeResult) -> tuple[list[str], list[str]]:
 
 def _annotation(result: GradeResult, file: str, test: PropertyResult) -> str:
     function = _culprit(test)
-    where = {"file": file}
     title = f"{MARKS[test.status]} {test.name} ({function}): {test.score:g}/{test.max_score:g}"
+    return _at(result, file, function, title, "\n".join(details(test)))
+
+
+def _stub(result: GradeResult, file: str, stub: Stub) -> str:
+    """One annotation for a function not implemented yet, however many properties wait on it."""
+    points = sum(t.max_score for t in stub.tests)
+    return _at(result, file, stub.function, f"NOT IMPLEMENTED {stub.function}: 0/{points:g}", stub.line())
+
+
+def _at(result: GradeResult, file: str, function: str, title: str, message: str) -> str:
+    """An `::error` at the line that defines `function`; in a notebook, the file, its cell in the title."""
+    where = {"file": file}
     if function in result.function_cells:
         title += f", cell {result.function_cells[function]}"
     elif function in result.function_lines:
         where["line"] = str(result.function_lines[function])
-    return _command("error", {**where, "title": title}, "\n".join(details(test)))
+    return _command("error", {**where, "title": title}, message)
 
 
 def _culprit(test: PropertyResult) -> str:

@@ -1,8 +1,9 @@
 """The student's report as Markdown: for a feedback file, a GitHub job summary or an LMS comment.
 
-The same content as the text report, in the same order: score, isolation, notes, one section per
-property that did not pass (counterexample in a code block), what is not checked yet, a table of what
-passed, and what the code printed.
+The same content as the text report, in the same order: score (and, for a check of some functions,
+whose), isolation, notes, a line per function not implemented yet (gradekit.reports.stubs), one
+section per other property that did not pass (counterexample in a code block), what is not checked
+yet, a table of what passed, and what the code printed.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import re
 
 from gradekit.course_terms import counted
-from gradekit.reports.text import GUARD, MARKS, UNCHECKED, details, isolation, named_seed, walled
+from gradekit.reports.stubs import stubs
+from gradekit.reports.text import GUARD, MARKS, UNCHECKED, details, isolation, named_seed, partial, walled
 from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and NULs the student printed
 
 
 def render(result: GradeResult) -> str:
-    score = ["", f"**Score: {result.score:g} / {result.max_score:g}**"]
+    # `partial` and a stub's line name functions in code spans, and are written of identifiers alone.
+    score = ["", f"**Score: {result.score:g} / {result.max_score:g}**{partial(result)}"]
     if result.error:
         score += [
             "",
@@ -44,12 +47,16 @@ def render(result: GradeResult) -> str:
                 f"- **`{d.function}`: {escape(d.misconception)}.** Your `{d.function}` behaves exactly like this "
                 f"known mistake on {matched} of {probes} probes. {escape(d.explanation)}"
             )
-    failing = [t for t in result.tests if t.status in FAULTS]
+    stubbed, rest = stubs(result)
+    if stubbed and not result.error:
+        out += ["", "## Not implemented yet", ""]
+        out += [f"- {stub.line()}" for stub in stubbed]
+    failing = [t for t in rest if t.status in FAULTS]
     if failing and not result.error:
         out += ["", "## Not passed"]
         for test in failing:
             out += ["", *_section(test)]
-    waiting = [t for t in result.tests if t.status is Status.UNCHECKED]
+    waiting = [t for t in rest if t.status is Status.UNCHECKED]
     if waiting and not result.error:
         out += ["", "## Not checked yet", "", UNCHECKED, ""]
         out += [f"- `{t.name}` ({counted(t.max_score, 'point')}): {escape(t.message)}" for t in waiting]

@@ -1,5 +1,6 @@
-"""The student's report: a score line, the wall the code ran behind, the known mistakes made, one
-block per failed property, then a line per property not checked yet."""
+"""The student's report: a score line, the wall the code ran behind, the known mistakes made, a line
+per function not implemented yet (gradekit.reports.stubs), one block per other failed property, then a
+line per property not checked yet. A check narrowed to some functions says so on its score line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from gradekit import course_terms
 from gradekit.course_terms import counted
+from gradekit.reports.stubs import stubs
 from gradekit.result import FAULTS, Call, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
 
 MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
@@ -15,7 +17,7 @@ UNCHECKED = "Not checked yet, until the properties they require pass (no fault f
 
 
 def render(result: GradeResult) -> str:
-    score = [f"Score: {_points(result.score)} / {_points(result.max_score)}"]
+    score = [f"Score: {_points(result.score)} / {_points(result.max_score)}{partial(result)}"]
     if result.error:
         score.append(f"Could not grade: {result.error}")
         score.append(f"Every property scores 0 until the file loads ({_properties(len(result.tests))}).")
@@ -31,11 +33,14 @@ def render(result: GradeResult) -> str:
     for diagnosis in result.diagnosis:
         lines.append("")
         lines += diagnosed(diagnosis)
-    for test in result.tests:
+    stubbed, rest = stubs(result)
+    lines += [""] if stubbed else []
+    lines += [stub.line() for stub in stubbed]
+    for test in rest:
         if test.status in FAULTS:
             lines.append("")
             lines.extend(block(test))
-    waiting = [t for t in result.tests if t.status is Status.UNCHECKED]
+    waiting = [t for t in rest if t.status is Status.UNCHECKED]
     if waiting:
         lines += ["", UNCHECKED]
         lines += [f"  {t.name} ({counted(t.max_score, 'point')}): {t.message}" for t in waiting]
@@ -43,6 +48,16 @@ def render(result: GradeResult) -> str:
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]
     return "\n".join(lines) + "\n"
+
+
+def partial(result: GradeResult) -> str:
+    """What follows the score of a check narrowed to some functions, as every format says it: whose
+    score it is, and that it is not the assignment's; nothing for a whole grade."""
+    if not result.checked:
+        return ""
+    names = [f"`{f}`" for f in result.checked]
+    named = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    return f" for {named} (a partial check: the assignment's other functions are not graded)"
 
 
 GUARD = "guard"  # the wall that is no security boundary (gradekit.sandbox.isolation)
