@@ -7,6 +7,11 @@ every push with failures annotated on the functions that broke them, keeps a JUn
 the job below `--min-score` (see `gradekit.instructor.github_workflow`). It runs on ubuntu-latest, or with
 `--container IMAGE` in that image, as root. It says what it wrote and that all of it is to be committed. The exit
 code is 0 once everything is written.
+
+With `--course OWNER/REPO`, run in the course's own repository, it writes the same job as a reusable
+workflow, `.github/workflows/grade.yml` (`on: workflow_call`), and `.gradekit/caller.yml`, the file every
+student's repository holds to call it (`uses: OWNER/REPO/.github/workflows/grade.yml@main`), as
+Classroom 50 does: the job, the gradekit it installs and the assignment stay in the course's repository.
 """
 
 from __future__ import annotations
@@ -50,6 +55,18 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
         help="run the job in this image, as root, with its own Python 3.10+ and pip, such as python:3.12 "
         "(default: the ubuntu-latest runner, with actions/setup-python)",
     )
+    ci.add_argument(
+        "--course",
+        metavar="OWNER/REPO",
+        help="write the course repository's reusable workflow, .github/workflows/grade.yml, and the one-line "
+        "caller students' repositories hold, .gradekit/caller.yml (run in the course's repository)",
+    )
+    ci.add_argument(
+        "--course-ref",
+        default="main",
+        metavar="REF",
+        help="the branch or tag of the course's repository students' repositories call (default %(default)s)",
+    )
     ci.set_defaults(run=run)
     return ci
 
@@ -58,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     """Write the workflow, and what it installs, into the repository `args.dir`."""
     from gradekit.instructor import github_workflow
 
+    course = github_workflow.Course(args.course, args.course_ref) if args.course is not None else None
     written = github_workflow.write_workflow(
         args.dir,
         submission=args.submission,
@@ -66,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         install=args.install,
         assignment_dirs=args.assignments,
         container=args.container,
+        course=course,
     )
     for line in report(args.dir, written):
         print(line, file=sys.stderr)
@@ -75,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
 def report(repo: Path, written: Written) -> list[str]:
     """What was written and removed, and the git command that commits all of it."""
     lines = [f"wrote {repo / written.workflow}: the workflow"]
+    if written.caller is not None:
+        lines.append(
+            f"wrote {repo / written.caller}: copy it to .github/workflows/gradekit.yml in every student's repository "
+            "(or the template repository they start from); the grade that counts is the one gradekit collect "
+            "takes at the deadline"
+        )
     if written.wheel is not None:
         lines.append(f"wrote {repo / written.wheel}: the gradekit the workflow installs")
     if written.assignment is not None and written.student_build:

@@ -29,7 +29,16 @@ score is below --min-score (without it, unless every property passed); `report`,
 gradekit.instructor.github_workflow RESULT JUNIT`, turns that result into the annotations on the lines of the
 functions that failed, the Markdown report as the job summary, and a JUnit report that the workflow
 uploads as an artifact. `check` writes one format per grade, and grading twice for two formats
-doubled the job's time.
+doubled the job's time. It runs on push alone (and by hand): on push and pull_request both, a push to
+a branch with a pull request open was graded twice, by two runs.
+
+With a `Course`, the same job is the course repository's reusable workflow (.github/workflows/grade.yml,
+`on: workflow_call`), and every student's repository holds `caller`, whose one job is `uses:
+OWNER/REPO/.github/workflows/grade.yml@REF`, as Classroom 50 does. Run for the student's repository,
+it checks that repository out, then the course's beside it (in .gradekit-course/, which GitHub reads as
+the caller's token allows: a public course repository), and installs the wheel and reads the
+assignment from the course's .gradekit/. A student can edit their caller, so its result is feedback:
+the grade that counts is the one the course collects at the deadline (`gradekit collect`).
 """
 
 from __future__ import annotations
@@ -73,14 +82,11 @@ RESULT, JUNIT = "gradekit-result.json", "gradekit-junit.xml"  # what the one gra
 IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")
 
 TEMPLATE = """\
-# Written by `gradekit init-ci`: grades __SUBMISSION_TEXT__ on every push and pull request.
+# Written by `gradekit init-ci`: __WHAT__
 name: gradekit
 
 on:
-  push:
-  pull_request:
-  workflow_dispatch:
-
+__ON__
 permissions:
   contents: read
 
@@ -89,7 +95,7 @@ jobs:
     runs-on: ubuntu-latest__CONTAINER__
     timeout-minutes: 15
     steps:
-      - uses: actions/checkout@v4__SETUP_PYTHON__
+      - uses: actions/checkout@v4__COURSE_CHECKOUT____SETUP_PYTHON__
       - name: Install bubblewrap, the strongest sandbox (where it cannot be installed or cannot start, Landlock grades)
         run: |
           # sudo only where the job is not root (a container job is root, often without sudo); this
@@ -118,7 +124,7 @@ jobs:
         uses: actions/cache/restore@v4
         with:
           path: ${{ env.GRADEKIT_CACHE }}
-          key: gradekit-examples-${{ runner.os }}-${{ env.RECORDED_WITH }}-__KEY__-${{ hashFiles('.gradekit/**') }}
+          key: gradekit-examples-${{ runner.os }}-${{ env.RECORDED_WITH }}-__KEY__-${{ hashFiles('__FOLDER__/**') }}
       - name: Grade (annotations, job summary and a JUnit report; fails the job below the threshold)
         run: |
           rm -f __RESULT__ __JUNIT__
@@ -140,6 +146,43 @@ jobs:
           path: __JUNIT__
           if-no-files-found: warn
 """
+# A student's own workflow runs on every push. Not on pull_request too: a push to a branch with a pull
+# request open (GitHub Classroom opened a "Feedback" one in every repository) starts both, and the
+# submission was graded twice for one push.
+ON_PUSH = """\
+  push:
+  workflow_dispatch:
+"""
+# The course's reusable workflow runs when a student's repository calls it (CALLER).
+ON_CALL = """\
+  workflow_call:
+"""
+COURSE_FOLDER = ".gradekit-course"  # where the reusable workflow checks out the course's repository
+COURSE_CHECKOUT = """
+      - name: Check out the course's repository beside the student's (the gradekit and the assignment that grade)
+        uses: actions/checkout@v4
+        with:
+          repository: __COURSE__
+          ref: __REF__
+          path: __COURSE_FOLDER__\
+"""
+REUSABLE = Path(".github/workflows/grade.yml")  # in the course's repository
+CALLER_FILE = FOLDER / "caller.yml"  # in the course's repository: what every student's repository holds
+CALLER = """\
+# The grading workflow of __COURSE__: copy this file to .github/workflows/gradekit.yml in every student's
+# repository (or the template repository they start from). The job itself is the course's, at __REF__:
+# a student who edits this file changes only whether their pushes are checked, never the grade that
+# counts, which is the one the course collects at the deadline (gradekit collect).
+name: gradekit
+on:
+__ON__
+jobs:
+  grade:
+    uses: __COURSE__/__REUSABLE__@__REF__
+"""
+COURSE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")  # OWNER/REPO
+REF = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*")
+
 # The runner's Python; a container job grades with its image's own.
 SETUP_PYTHON = """
       - uses: actions/setup-python@v5
@@ -149,10 +192,27 @@ SETUP_PYTHON = """
 
 
 @dataclass(frozen=True)
+class Course:
+    """The course's own repository, OWNER/REPO, whose reusable workflow students' repositories call at `ref`."""
+
+    repository: str
+    ref: str = "main"
+
+    def checked(self) -> Course:
+        """This course, refused unless its names are ones GitHub allows, which YAML reads as they are."""
+        if not COURSE.fullmatch(self.repository):
+            raise UsageError(f"--course {self.repository!r} is not a repository's OWNER/NAME")
+        if not REF.fullmatch(self.ref) or ".." in self.ref:
+            raise UsageError(f"--course-ref {self.ref!r} is not a branch or tag name")
+        return self
+
+
+@dataclass(frozen=True)
 class Written:
     """What init-ci changed in the repository, each path relative to it; all of it is to be committed."""
 
     workflow: Path
+    caller: Path | None = None  # the students' one-line caller of a course's reusable workflow
     wheel: Path | None = None  # the gradekit the workflow installs; None with --install
     assignment: Path | None = None  # the copied assignment, when it is not one of gradekit's own
     removed: tuple[Path, ...] = ()  # gradekit wheels a former init-ci wrote, which nothing installs any more
@@ -161,7 +221,7 @@ class Written:
     @property
     def to_commit(self) -> tuple[Path, ...]:
         """What `git add` takes: the workflow, and .gradekit/ when anything in it changed."""
-        changed = self.wheel is not None or self.assignment is not None or bool(self.removed)
+        changed = any((self.wheel, self.assignment, self.removed, self.caller))
         return (self.workflow, FOLDER) if changed else (self.workflow,)
 
 
@@ -172,16 +232,30 @@ def workflow(
     min_score: float | None = None,
     copied: bool = False,
     container: str | None = None,
+    course: Course | None = None,
 ) -> str:
     """The workflow's YAML text: pip installs `install` (a wheel's path or a requirement), and with
     `copied` gradekit finds the assignment in .gradekit/assignments; with `container` the job runs in
-    that image, as root, with its Python. Every value typed by a user lands in a `run: |` block,
-    shell-quoted, or in the cache key with only safe characters left, or is an image reference."""
+    that image, as root, with its Python. With `course`, it is that repository's reusable workflow:
+    run when a student's repository calls it (`caller`), it checks out the course's repository beside
+    the student's, and .gradekit/ is the course's. Every value typed by a user lands in a `run: |` block,
+    shell-quoted, or in the cache key with only safe characters left, or is an image reference, a
+    repository or a branch name of safe characters alone."""
+    folder = f"{COURSE_FOLDER}/{FOLDER.as_posix()}" if course else FOLDER.as_posix()
     command = "gradekit"
     if copied:
-        command += f" --assignments {ASSIGNMENTS.as_posix()}"
+        command += f" --assignments {folder}/{ASSIGNMENTS.relative_to(FOLDER).as_posix()}"
+    shown = submission.replace("\n", " ")
+    what = (
+        f"the grading workflow of {course.repository}, which students' repositories call (.gradekit/caller.yml)"
+        if course
+        else f"grades {shown} on every push"
+    )
     values = {
-        "SUBMISSION_TEXT": submission.replace("\n", " "),
+        "WHAT": what,
+        "ON": ON_CALL if course else ON_PUSH,
+        "FOLDER": folder,
+        "COURSE_CHECKOUT": _filled(COURSE_CHECKOUT, _course_values(course)) if course else "",
         "SUBMISSION": shlex.quote(submission),
         "ASSIGNMENT": f" --assignment {shlex.quote(assignment)}" if assignment else "",
         "MIN_SCORE": f" --min-score {min_score:g}" if min_score is not None else "",
@@ -195,7 +269,26 @@ def workflow(
         "CONTAINER": f"\n    container: {_image(container)}" if container else "",
         "SETUP_PYTHON": "" if container else SETUP_PYTHON,
     }
-    return PLACEHOLDER.sub(lambda found: values[found[1]], TEMPLATE)  # one pass: no value is read as a placeholder
+    return _filled(TEMPLATE, values)
+
+
+def caller(course: Course) -> str:
+    """The workflow every student's repository holds to have the course's reusable workflow grade it."""
+    return _filled(CALLER, {**_course_values(course), "ON": ON_PUSH})
+
+
+def _course_values(course: Course) -> dict[str, str]:
+    return {
+        "COURSE": course.repository,
+        "REF": course.ref,
+        "COURSE_FOLDER": COURSE_FOLDER,
+        "REUSABLE": REUSABLE.as_posix(),
+    }
+
+
+def _filled(template: str, values: dict[str, str]) -> str:
+    """`template` with each __NAME__ replaced by its value, in one pass: no value is read as a placeholder."""
+    return PLACEHOLDER.sub(lambda found: values[found[1]], template)
 
 
 def _image(container: str) -> str:
@@ -213,18 +306,27 @@ def write_workflow(
     install: str | None = None,
     assignment_dirs: list[str] | None = None,
     container: str | None = None,
+    course: Course | None = None,
 ) -> Written:
     """Write .github/workflows/gradekit.yml in `repo`, and under .gradekit/ the wheel it installs
     (unless `install` names something else) and the assignment when it is not one of gradekit's own;
     with `container`, the job runs in that image. The submission defaults to the one file found.
+    With `course`, `repo` is the course's own repository: the workflow is its reusable one,
+    .github/workflows/grade.yml, the submission defaults to the file `check` picks in each student's
+    repository, and .gradekit/caller.yml is what students' repositories hold to call it.
     Everything is checked before anything is written."""
     repo = Path(repo)
     if not repo.is_dir():
         raise UsageError(f"--dir {repo} is not a folder")
     if container is not None:
         _image(container)
-    submission = _submission(repo, submission, assignment)
-    custom = _custom_assignment(repo / submission, assignment, assignment_dirs)
+    if course is not None:
+        course.checked()
+        submission = submission or "."  # in the student's repository, which is not here to look in
+        custom = _custom_assignment(None, assignment, assignment_dirs)
+    else:
+        submission = _submission(repo, submission, assignment)
+        custom = _custom_assignment(repo / submission, assignment, assignment_dirs)
     if custom is not None and install is None and not custom.public:
         _check_solution_travels(custom)
     if custom is not None and min_score is not None:
@@ -233,11 +335,23 @@ def write_workflow(
     copied = _copy_assignment(repo, custom) if custom is not None else None
     name = custom.name if custom is not None else assignment
     spec = wheel.as_posix() if wheel is not None else str(install)
-    text = workflow(submission, spec, name, min_score, copied is not None, container)
-    path = repo / WORKFLOW
+    if course is not None and wheel is not None:
+        spec = f"{COURSE_FOLDER}/{spec}"  # the course's repository, checked out beside the student's
+    text = workflow(submission, spec, name, min_score, copied is not None, container, course)
+    path = repo / (REUSABLE if course is not None else WORKFLOW)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    return Written(WORKFLOW, wheel, copied, removed, custom is not None and bool(custom.public))
+    if course is not None:
+        (repo / FOLDER).mkdir(exist_ok=True)
+        (repo / CALLER_FILE).write_text(caller(course))
+    return Written(
+        path.relative_to(repo),
+        CALLER_FILE if course is not None else None,
+        wheel,
+        copied,
+        removed,
+        custom is not None and bool(custom.public),
+    )
 
 
 def _submission(repo: Path, submission: str | None, assignment: str | None) -> str:
@@ -252,15 +366,21 @@ def _submission(repo: Path, submission: str | None, assignment: str | None) -> s
     return found.relative_to(repo).as_posix()
 
 
-def _custom_assignment(submission: Path, name: str | None, assignment_dirs: list[str] | None) -> Assignment | None:
+def _custom_assignment(
+    submission: Path | None, name: str | None, assignment_dirs: list[str] | None
+) -> Assignment | None:
     """The assignment when it is not one of gradekit's own (its folder must then travel with the
     repository), else None. Unnamed, it is inferred as `gradekit check` infers it; with only gradekit's
-    own assignments to choose from, the workflow's check infers the same one, so nothing is loaded."""
+    own assignments to choose from, the workflow's check infers the same one, so nothing is loaded.
+    Without a `submission` to infer it from (a course's reusable workflow), it must be named."""
     if name is None and len(search_path(assignment_dirs)) == 1:
         return None
+    if name is None and submission is None:
+        raise UsageError("--course with --assignments: name the assignment with --assignment")
     if name is not None:
         chosen = load(name, assignment_dirs)
     else:
+        assert submission is not None
         defined = set(re.findall(r"^\s*def\s+(\w+)", read_source(submission).text, re.MULTILINE))
         chosen = infer(defined, assignment_dirs)
     return None if chosen.built_in else chosen
