@@ -3,7 +3,8 @@
 classname is the assignment and name the property, so CI dashboards group a class's results by
 assignment. A property that failed carries a <failure>, one that could not run or timed out an
 <error>; both hold the message in `message` and the counterexample, as the text report shows it, as
-text. The score, maximum and seed are suite properties (the course's own seed as `seed_digest`, its
+text. The score, maximum and seed are suite properties (with `checked`, the functions a check was
+narrowed to, where it was) (the course's own seed as `seed_digest`, its
 digest alone), as are `isolation`, the wall the code ran behind, and what the result was made from
 (gradekit.engine.provenance: versions and digests); what the code printed is <system-out>.
 """
@@ -42,6 +43,7 @@ def render(result: GradeResult) -> str:
         ("score", f"{result.score:g}"),
         ("max_score", f"{result.max_score:g}"),
     ]
+    shown += [("checked", ", ".join(result.checked))] if result.checked else []  # a check of some functions
     shown += [("seed", str(result.seed))] if result.seed_digest is None else [("seed_digest", result.seed_digest)]
     shown += [("isolation", result.isolation)] if result.isolation is not None else []
     shown += made_from(result)

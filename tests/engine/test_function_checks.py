@@ -80,6 +80,18 @@ def test_a_check_of_one_function_scores_it_out_of_its_own_points(tmp_path, cross
     assert GradeResult.from_dict(json.loads(WRITERS["json"](result))).checked == ("softmax",)
 
 
+def test_a_notebook_is_checked_one_function_at_a_time(tmp_path, cross_entropy):
+    _, notebook = release(cross_entropy, tmp_path)
+    result = grade(notebook, cross_entropy, FAST, functions=("softmax",))
+    worth = points(cross_entropy, "softmax")
+    assert (result.score, result.max_score, result.checked) == (0, worth, ("softmax",))
+    text = WRITERS["text"](result)
+    assert f"Score: 0 / {worth:g} for `softmax` (a partial check" in text
+    assert f"`softmax`: not implemented yet ({len(result.tests)} properties, {worth:g} points)" in text
+    junit = WRITERS["junit"](result)
+    assert '<property name="checked" value="softmax" />' in junit and junit.count("<testcase ") == len(result.tests)
+
+
 def test_a_required_property_of_another_function_runs_and_is_judged_but_not_scored(tmp_path, cross_entropy):
     path = tmp_path / "work.py"
     path.write_text(stubbed("cross_entropy_loss"))  # the perplexity of a uniform guess needs the loss right
