@@ -6,7 +6,9 @@ property whose outcome or points changed, the old and new outcome and the causes
 results' provenance (gradekit.engine.provenance): the submission itself, the property's code, its strategy,
 its tolerance, its points, its requirements or its number of examples, a property it requires, the
 seed, the solution, the assignment's other files, gradekit or a library, the grade's options, the
-isolation; and where none of these changed, only timing (a budget that ran out sooner or later).
+isolation; and where none of these changed, only timing (a budget that ran out sooner or later). An
+adjustment by hand the course staff changed (gradekit.result.Adjustment) is a cause too, on its
+property or on the whole score.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradekit.course_terms import counted
-from gradekit.result import GradeResult, PropertyResult, Provenance
+from gradekit.result import Adjustment, GradeResult, PropertyResult, Provenance
 
 __all__ = ["Cause", "Change", "Regrade", "compare", "stale"]
 
@@ -28,6 +30,8 @@ PARTS = (  # a property's parts (gradekit.engine.provenance.property_parts) show
     ("examples", "its number of examples"),
 )
 TIMING = "only timing"
+ADJUSTED = "the course staff's adjustment"
+WHOLE = "the whole score"  # the change an adjustment of the whole score makes
 UNKNOWN = "unknown: the earlier result does not say what it was made from"
 SHOWN_CHANGES = 3  # properties a student's one line names before it counts the rest
 
@@ -111,13 +115,39 @@ def compare(student: str, before: GradeResult, after: GradeResult) -> Regrade:
     """`before` and `after`, the same student's results, property by property."""
     old = {t.name: t for t in before.tests}
     new = {t.name: t for t in after.tests}
+    was = {a.property: a for a in before.adjustments}
+    now = {a.property: a for a in after.adjustments}
     moved = {n for n in old.keys() | new.keys() if _standing(old.get(n)) != _standing(new.get(n))}
+    adjusted = {n for n in was.keys() | now.keys() if was.get(n) != now.get(n)}
     changes = tuple(
-        Change(name, _shown(old.get(name)), _shown(new.get(name)), _causes(name, before, after, moved))
+        Change(
+            name,
+            _shown(old.get(name), was.get(name)),
+            _shown(new.get(name), now.get(name)),
+            (_causes(name, before, after, moved) if name in moved else ())
+            + _adjustment(was.get(name), now.get(name), name in adjusted),
+        )
         for name in [*new, *(n for n in old if n not in new)]
-        if name in moved
+        if name in moved or name in adjusted
     )
+    if None in adjusted:
+        whole = _adjustment(was.get(None), now.get(None), True)
+        changes += (Change(WHOLE, _adjusted(was.get(None)), _adjusted(now.get(None)), whole),)
     return Regrade(student, before.score, after.score, before.max_score, after.max_score, changes)
+
+
+def _adjustment(before: Adjustment | None, after: Adjustment | None, changed: bool) -> tuple[Cause, ...]:
+    """The staff's adjustment as a cause, where it `changed`: the adjustment before and after."""
+    return (Cause(ADJUSTED, _values(_adjusted(before), _adjusted(after))),) if changed else ()
+
+
+def _adjusted(adjustment: Adjustment | None) -> str:
+    """An adjustment as a regrade report shows it: "set 6", "+2", "a comment", "none"."""
+    if adjustment is None:
+        return "none"
+    if adjustment.set is not None:
+        return f"set {_points(adjustment.set)}"
+    return f"{adjustment.add:+g}" if adjustment.add else "a comment"
 
 
 def _causes(name: str, before: GradeResult, after: GradeResult, moved: set[str]) -> tuple[Cause, ...]:
@@ -173,10 +203,11 @@ def _standing(test: PropertyResult | None) -> tuple[Any, ...]:
     return (None,) if test is None else (test.status, test.score, test.max_score)
 
 
-def _shown(test: PropertyResult | None) -> str:
+def _shown(test: PropertyResult | None, adjustment: Adjustment | None = None) -> str:
     if test is None:
         return "absent"
-    return f"{test.status.value} {_points(test.score)}/{_points(test.max_score)}"
+    shown = f"{test.status.value} {_points(test.score)}/{_points(test.max_score)}"
+    return shown + (f", adjusted {_adjusted(adjustment)}" if adjustment is not None else "")
 
 
 def _values(before: Any, after: Any) -> str:

@@ -3,6 +3,8 @@
 Frozen dataclasses of plain values: the grader builds them, writers only read them, so a score can
 never be computed in two places. `to_dict` gives the JSON form documented in the README, and
 `GradeResult.from_dict` reads it back (a class grade keeps each student's result as that JSON).
+The course staff's adjustments by hand (`Adjustment`) are data in the result too: they change its
+`score`, never what its properties found.
 """
 
 from __future__ import annotations
@@ -128,6 +130,31 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Adjustment:
+    """A change the course staff made to a grade by hand, after it was made: to one property's points
+    (`property`) or to the whole score (None): `add` points (negative to take some off), or `set` them
+    to these points instead; a `comment` for the student. The properties' own outcomes stay as found."""
+
+    property: str | None = None
+    add: float | None = None
+    set: float | None = None
+    comment: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Adjustment:
+        return cls(data.get("property"), data.get("add"), data.get("set"), data.get("comment", ""))
+
+    def applied(self, points: float) -> float:
+        """`points` as this adjustment leaves them."""
+        if self.set is not None:
+            return self.set
+        return points + (self.add or 0.0)
+
+
+@dataclass(frozen=True)
 class GradeResult:
     assignment: str
     submission: str
@@ -158,10 +185,29 @@ class GradeResult:
     # The functions a check was narrowed to (`--function`): `tests` are their properties alone, and the
     # score theirs; empty where the whole assignment was graded.
     checked: tuple[str, ...] = ()
+    # The course staff's adjustments by hand (a class grade's overrides file), applied in this order:
+    # each property's first, then the whole score's. Never part of what the properties found.
+    adjustments: tuple[Adjustment, ...] = ()
+
+    @property
+    def found(self) -> float:
+        """The points the properties gave, before any adjustment by hand."""
+        return round(sum(t.score for t in self.tests), 6)
 
     @property
     def score(self) -> float:
-        return round(sum(t.score for t in self.tests), 6)
+        """The score the student gets: what the properties found, as the adjustments leave it."""
+        if not self.adjustments:
+            return self.found
+        points = {t.name: t.score for t in self.tests}
+        for adjustment in self.adjustments:
+            if adjustment.property is not None:
+                points[adjustment.property] = adjustment.applied(points.get(adjustment.property, 0.0))
+        total = sum(points.values())
+        for adjustment in self.adjustments:
+            if adjustment.property is None:
+                total = adjustment.applied(total)
+        return round(total, 6)
 
     @property
     def max_score(self) -> float:
@@ -194,16 +240,17 @@ class GradeResult:
             "provenance": self.provenance.to_dict() if self.provenance is not None else None,
             "regraded": self.regraded,
             "checked": list(self.checked),
+            "adjustments": [a.to_dict() for a in self.adjustments],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GradeResult:
         """The result `to_dict` was made from, from that dict or its JSON read back.
 
-        `score` and `max_score` are not read (they are sums of the tests'), nor is any key `to_dict`
-        does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
+        `score` and `max_score` are not read (they are worked out from the tests and the adjustments),
+        nor is any key `to_dict` does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
         `function_lines`, `function_cells`, `diagnosis`, `seed_digest`, `isolation`, `provenance`,
-        `regraded`, `checked`) may be missing, as in results written before them.
+        `regraded`, `checked`, `adjustments`) may be missing, as in results written before them.
         """
         return cls(
             assignment=data["assignment"],
@@ -222,6 +269,7 @@ class GradeResult:
             provenance=Provenance.from_dict(data["provenance"]) if data.get("provenance") else None,
             regraded=data.get("regraded"),
             checked=tuple(data.get("checked", ())),
+            adjustments=tuple(Adjustment.from_dict(a) for a in data.get("adjustments", ())),
         )
 
 

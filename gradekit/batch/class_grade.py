@@ -6,7 +6,16 @@ picked by `source.pick` (the only .py/.ipynb in it, else NAME.py/.ipynb, else su
 Hidden entries, __pycache__, __MACOSX, .ipynb_checkpoints and RESULTS_DIR itself are skipped; two
 entries that name the same student (alice.py and alice/) give that student a row that says so. An
 entry that is a symbolic link (to a classmate's file, say), a named pipe, a socket or a device is
-never followed or opened: that student's row says what it is (`source.refused`).
+never followed or opened: that student's row says what it is (`source.refused`). With a roster
+(`roster.read_roster`), the students are the roster's, keyed by id, each graded on the file or folder
+it names; one who submitted nothing is graded as missing (0, status "missing"), and an entry no roster
+row claims is still graded, by its name, and named in the summary (gradekit.batch.roster).
+
+Adjustments by hand: the overrides file (RESULTS_DIR/overrides.csv, or the one named; see
+gradekit.batch.overrides) is read by every run and put in each result after it is made, the grader's
+or a kept one: a result kept from before whose adjustments are not the file's now is written again
+with them, without grading, and compared like any regraded result, so a changed adjustment is a
+regrade's cause. The gradebook then has an adjustment and a comment column.
 
 What RESULTS_DIR gets:
     results/STUDENT.json   the JSON report (with its provenance) and the file graded, with its hash
@@ -16,6 +25,7 @@ What RESULTS_DIR gets:
     summary.md             the class summary: what most students missed, the known mistakes they
                            made and the failures none explains, the score histogram
     histogram.svg
+    canvas.csv, moodle.csv the gradebook as that LMS imports it, with the roster's ids (`exports`)
 
 Each student is graded in one of --jobs grader processes, each with a worker of its own, forked from
 the grader's preloaded fork server (gradekit/sandbox/forkserver.py) inside the OS sandbox
@@ -58,11 +68,13 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from gradekit.assignment import Assignment
 from gradekit.batch.cluster import probe_workers, run_cluster
+from gradekit.batch.overrides import FILE_NAME, read_overrides
 from gradekit.batch.pool import run_pool
 from gradekit.batch.progress import Progress, listed
 from gradekit.batch.results import (
@@ -73,6 +85,7 @@ from gradekit.batch.results import (
     finish_regrade,
     keep_earlier,
     read_back,
+    readjusted,
     sha256,
     stamp,
     why_again,
@@ -81,14 +94,15 @@ from gradekit.batch.results import (
     write_student,
     write_unwritten,
 )
-from gradekit.batch.roster import Student, find_students, read_all
+from gradekit.batch.roster import Enrolled, Student, enrolled_students, find_students, read_all
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.engine.provenance import made
 from gradekit.errors import HostFailure, UsageError
 from gradekit.grader import seed_named, unfinished
-from gradekit.reports import class_summary, gradebook
-from gradekit.result import GradeResult
+from gradekit.reports import class_summary, gradebook, lms
+from gradekit.reports.gradebook import ERROR, GRADED, MISSING, UNLISTED, Listing
+from gradekit.result import Adjustment, GradeResult
 from gradekit.sandbox.process import probe
 
 if TYPE_CHECKING:
@@ -108,27 +122,43 @@ def grade_all(
     progress: TextIO | None = None,
     dask: Client | None = None,
     again: Collection[str] = (),
+    roster: list[Enrolled] | None = None,
+    overrides: Path | None = None,
+    exports: Collection[str] = (),
 ) -> str:
     """Grade every student not already graded, then write the gradebook and summary; a one-line account.
     With `dask`, a client of a Dask scheduler (`gradekit.batch.cluster.connect`), the students are graded on
     that cluster instead of in local grader processes; everything else is the same. `again` names
-    students to grade again whatever their result (ALL: every one)."""
+    students to grade again whatever their result (ALL: every one). `roster` (`roster.read_roster`) names
+    the students; `overrides`, the staff's adjustments (default RESULTS_DIR/overrides.csv, where it
+    exists); `exports`, the LMS files to write (`lms.EXPORTS`), which need the roster's ids."""
     started = time.monotonic()
+    if exports and roster is None:
+        raise UsageError("--export needs --roster: an LMS matches students by the roster's ids")
+    # Who the students are, and every usage error in what names them, before anything is written.
+    if roster is not None:
+        found = enrolled_students(submissions, roster, out, assignment.name)
+    else:
+        found = find_students(submissions, out, assignment.name)
+    unknown = sorted(set(again) - {ALL} - {s.name for s in found})
+    if unknown:
+        raise UsageError(f"--regrade {unknown[0]}: there is no student of that name in {submissions}")
+    adjusted = _adjustments(out, overrides, found, assignment)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
-    students = read_all(find_students(submissions, out, assignment.name), assignment.name)
-    unknown = sorted(set(again) - {ALL} - {s.name for s in students})
-    if unknown:
-        raise UsageError(f"--regrade {unknown[0]}: there is no student of that name in {submissions}")
+    students = read_all(found, assignment.name)
     now = made(assignment, config, seed_named(config, config.seed_or(assignment.default_seed)))
     stamps = {s.name: stamp(s) for s in students}
     reasons = {s.name: why_again(out, s, stamps[s.name], now, feedback, again) for s in students}
     todo = [s for s in students if reasons[s.name] is not None]
-    earlier = keep_earlier(out, [s for s in todo if reasons[s.name] not in (NEW, UNWRITTEN)])
+    fresh = readjusted(out, [s for s in students if reasons[s.name] is None], adjusted or {})
+    replaced = [s for s in todo if reasons[s.name] not in (NEW, UNWRITTEN)] + [s for s in students if s.name in fresh]
+    earlier = keep_earlier(out, replaced)
     bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
 
-    def record(student: Student, result: GradeResult) -> None:
+    def write(student: Student, result: GradeResult) -> None:
+        result = replace(result, adjustments=(adjusted or {}).get(student.name, ()))
         if student.name in earlier:
             result = explained(student.name, earlier[student.name], result)
         try:
@@ -137,7 +167,14 @@ def grade_all(
             why = f"the report for this file could not be written ({type(error).__name__}); run the grade again"
             failed = unfinished(student.path, assignment, config, why, sha256(student))
             write_unwritten(out, student, failed, stamps[student.name], feedback)
+
+    def record(student: Student, result: GradeResult) -> None:
+        write(student, result)
         bar.advance()
+
+    for student in students:
+        if student.name in fresh:
+            write(student, fresh[student.name])
 
     lost: list[tuple[Student, str]] = []  # students the host, not their code, kept from a result
 
@@ -161,15 +198,19 @@ def grade_all(
     finally:  # interrupted too: whatever is said next starts a line of its own
         bar.finish()
     graded = [(s.name, read_back(out, s, assignment, config)) for s in students]
-    write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded))
-    write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg"))
+    listings = _listings(students, dict(graded)) if roster is not None else None
+    write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded, listings, adjusted is not None))
+    write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg", listings))
     write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
+    for name in exports:
+        write_atomic(out / f"{name}.csv", lms.EXPORTS[name](assignment, graded, listings or {}))
     done_now = len(todo) - len(lost)
     account = (
         f"gradekit: {counted(len(students), 'student')} in {out} ({done_now} graded now, {len(students) - len(todo)} "
         f"kept from before) in {time.monotonic() - started:.1f} s"
     )
     account += why_graded([r for r in reasons.values() if r is not None])
+    account += f"; {counted(len(fresh), 'result')} kept with new adjustments by hand" if fresh else ""
     if lost:
         names = listed([student.name for student, _ in lost], 5)
         raise HostFailure(
@@ -178,3 +219,30 @@ def grade_all(
             "(gradekit doctor says what it lacks)"
         )
     return account + finish_regrade(out, assignment, dict(graded))
+
+
+def _adjustments(
+    out: Path, overrides: Path | None, students: list[Student], assignment: Assignment
+) -> dict[str, tuple[Adjustment, ...]] | None:
+    """Each student's adjustments by hand, from `overrides`, else RESULTS_DIR/overrides.csv where it
+    exists; None where there is no such file (every adjustment made before is then taken out)."""
+    path = overrides if overrides is not None else out / FILE_NAME
+    if overrides is None and not path.is_file():
+        return None
+    names = {s.name for s in students}
+    return read_overrides(path, names, {p.name for p in assignment.properties})
+
+
+def _listings(students: list[Student], graded: dict[str, GradeResult]) -> dict[str, Listing]:
+    """Each student as the roster has them, for the gradebook, the summary and the LMS exports."""
+    listings = {}
+    for student in students:
+        row = student.enrolled
+        if student.missing:
+            status = MISSING
+        elif row is None:
+            status = UNLISTED
+        else:
+            status = ERROR if graded[student.name].error else GRADED
+        listings[student.name] = Listing(row.name if row else "", status, dict(row.columns) if row else {})
+    return listings

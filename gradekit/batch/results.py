@@ -26,9 +26,9 @@ from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.grader import unfinished
 from gradekit.regrade import compare, stale
-from gradekit.reports import WRITERS
+from gradekit.reports import adjustments
 from gradekit.reports import regrade as regrade_report
-from gradekit.result import GradeResult, Provenance
+from gradekit.result import Adjustment, GradeResult, Provenance
 
 FEEDBACK_SUFFIX = {"markdown": ".md", "text": ".txt"}
 NEW = "new"  # a student with no result yet
@@ -68,6 +68,22 @@ def why_again(
     if data["batch"] != stamp:
         return "resubmitted"
     return stale(before, now, sha256(student))
+
+
+def readjusted(
+    out: Path, students: list[Student], adjusted: dict[str, tuple[Adjustment, ...]]
+) -> dict[str, GradeResult]:
+    """The kept results of `students` whose adjustments by hand are not those of the overrides file now
+    (`adjusted`, by student): each with the new ones in place, to be written without grading again.
+    A result that cannot be read is left to `read_back`."""
+    found = {}
+    for student in students:
+        with suppress(Exception):
+            kept = GradeResult.from_dict(read_result(out / "results" / f"{student.name}.json"))
+            now = adjusted.get(student.name, ())
+            if kept.adjustments != now:
+                found[student.name] = replace(kept, adjustments=now, regraded=None)
+    return found
 
 
 def why_graded(reasons: list[str]) -> str:
@@ -145,7 +161,9 @@ def write_student(
     out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None], feedback: str
 ) -> None:
     """The feedback first, the result last: a result on disk means the student is done."""
-    write_atomic(out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}", WRITERS[feedback](result))
+    write_atomic(
+        out / "feedback" / f"{student.name}{FEEDBACK_SUFFIX[feedback]}", adjustments.feedback(result, feedback)
+    )
     write_result(out, student, result, stamp)
 
 

@@ -1,31 +1,57 @@
 """Who the students of a class are, and what each submitted, read once before any grader starts.
 
-Every .py or .ipynb file directly in SUBMISSIONS_DIR is one student, named by the file's name without
+Without a roster, every .py or .ipynb file directly in SUBMISSIONS_DIR is one student, named by the file's name without
 its suffix; every folder is one student, named by the folder, whose file is picked by `source.pick`
 (the only .py/.ipynb in it, else NAME.py/.ipynb, else submission.py/.ipynb). Hidden entries,
 __pycache__, __MACOSX, .ipynb_checkpoints and RESULTS_DIR itself are skipped; two entries that name the
 same student (alice.py and alice/) give that student a row that says so. An entry that is a symbolic
 link (to a classmate's file, say), a named pipe, a socket or a device is never followed or opened: that
 student's row says what it is (`source.refused`).
+
+With a roster (`read_roster`: a CSV with the columns `id`, `name` and `submission`, see ROSTER), the
+students are the roster's, keyed by their id, each graded on the file or folder the roster names (a
+blank `submission` is the entry named like the id, found as above); one whose submission is not
+there is `missing`. An entry the roster does not claim is still a student, keyed by its name, and
+`unlisted`. `id` becomes a file name (results/ID.json), so it holds no / and does not start with a dot.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 
 from gradekit.engine.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read, refused
+from gradekit.errors import UsageError
 
-__all__ = ["Student", "find_students", "read_all"]
+__all__ = ["ROSTER", "Enrolled", "Student", "enrolled_students", "find_students", "read_all", "read_roster"]
+
+ROSTER = ("id", "name", "submission")  # the columns a roster must have; any others are kept as they are
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """One row of a roster: the student's `id` (what the course and its LMS know them by), `name`, the
+    file or folder they submit, relative to SUBMISSIONS_DIR ("" for the entry named like the id), and
+    every column of the row by its header, lowercase (`email`, `section`, `login`, a repository...)."""
+
+    id: str
+    name: str
+    submission: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
 class Student:
-    name: str
+    name: str  # the key of every file of theirs: the roster's id, else the entry's name
     path: Path  # the file, or the student's folder
     problem: str | None = None  # why there is nothing to grade, e.g. two entries with one name
     source: Source | None = None  # the submission as read by `read_all`, which is what is graded
+    enrolled: Enrolled | None = None  # their roster row, with a roster
+    missing: bool = False  # on the roster, with nothing submitted
 
 
 def find_students(folder: Path, out: Path | None = None, assignment: str | None = None) -> list[Student]:
@@ -47,16 +73,110 @@ def find_students(folder: Path, out: Path | None = None, assignment: str | None 
             every = "both" if len(paths) == 2 else "all"
             students.append(Student(name, paths[0], f"{shown} {every} belong to {name}; keep one"))
             continue
-        path = paths[0]
-        why = refused(path)
-        if why is not None:
-            students.append(Student(name, path, why))
-        elif path.is_dir():
-            found, problem = pick(path, assignment)
-            students.append(Student(name, path, None if found else problem))
-        else:
-            students.append(Student(name, path))
+        students.append(Student(name, paths[0], _problem(paths[0], assignment)))
     return students
+
+
+def _problem(path: Path, assignment: str | None) -> str | None:
+    """Why the entry at `path` leaves nothing to grade; None for a file, or a folder with one to pick."""
+    why = refused(path)
+    if why is not None or not path.is_dir():
+        return why
+    found, problem = pick(path, assignment)
+    return None if found else problem
+
+
+def read_roster(path: Path) -> list[Enrolled]:
+    """The students of the roster CSV at `path`, in its order: a header row naming at least the columns
+    `id`, `name` and `submission` (in any order and case; others are kept in `Enrolled.columns`), then
+    one row per student. A blank row is skipped. Whatever would make two students one, or an id that
+    cannot name a file, is a usage error naming the row."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's UTF-8 starts with a byte-order mark
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--roster {path} cannot be read: {getattr(error, 'strerror', None) or error}") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    lacking = [c for c in ROSTER if c not in header]
+    if lacking:
+        raise UsageError(
+            f"--roster {path} has no {', '.join(lacking)} column; its header must name {', '.join(ROSTER)}"
+        )
+    enrolled: list[Enrolled] = []
+    claimed: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        columns = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header) if h}
+        student = Enrolled(columns["id"], columns["name"], _relative(path, number, columns["submission"]), columns)
+        _check_id(path, number, student.id)
+        for key in (f"id {student.id}", f"submission {student.submission or student.id}"):
+            if key in claimed:
+                raise UsageError(f"--roster {path}, row {number}: {key} is on row {claimed[key]} too; keep one")
+            claimed[key] = number
+        enrolled.append(student)
+    return enrolled
+
+
+def _check_id(path: Path, number: int, student: str) -> None:
+    if not student or "/" in student or "\\" in student or "\0" in student or student.startswith("."):
+        raise UsageError(
+            f"--roster {path}, row {number}: the id {student!r} cannot name the student's files; "
+            "give one without / or \\ that does not start with a dot"
+        )
+
+
+def _relative(path: Path, number: int, submission: str) -> str:
+    """The roster's `submission` as a path inside SUBMISSIONS_DIR; "" where it is blank."""
+    if not submission:
+        return ""
+    inside = PurePosixPath(submission.replace("\\", "/"))
+    if inside.is_absolute() or ".." in inside.parts:
+        raise UsageError(
+            f"--roster {path}, row {number}: the submission {submission!r} is not inside the submissions folder; "
+            "name it relative to that folder"
+        )
+    return str(inside)
+
+
+def enrolled_students(
+    folder: Path, roster: list[Enrolled], out: Path | None = None, assignment: str | None = None
+) -> list[Student]:
+    """Every student of `roster`, in its order, each with their submission in `folder` (`missing`
+    where it is not there), then every entry of `folder` (as `find_students` finds them) that no
+    roster row claims, by name. An unclaimed entry named like a roster id is a usage error: it would
+    take that student's files."""
+    found = {s.name: s for s in find_students(folder, out, assignment)}
+    students = [_enrolled(folder, row, found, assignment) for row in roster]
+    claimed = [s.path for s in students]
+    ids = {s.name: s for s in students}
+    for entry in found.values():
+        if any(entry.path == path or entry.path in path.parents for path in claimed):
+            continue
+        if entry.name in ids:
+            raise UsageError(
+                f"{entry.path} is not on the roster, but {entry.name} is the id of a roster student who submits "
+                f"{ids[entry.name].path}: name it in the roster's submission column, or move it"
+            )
+        students.append(entry)
+    return students
+
+
+def _enrolled(folder: Path, row: Enrolled, found: dict[str, Student], assignment: str | None) -> Student:
+    if not row.submission:
+        entry = found.get(row.id)
+        if entry is None:
+            why = f"no submission: {folder} has no {row.id}.py, {row.id}.ipynb or folder {row.id}"
+            return Student(row.id, folder / row.id, why, enrolled=row, missing=True)
+        return replace(entry, enrolled=row)
+    path, inside = folder / row.submission, Path(row.submission)
+    for part in [*reversed(inside.parents[:-1]), inside]:  # a link on the way would lead out of `folder`
+        refusal = refused(folder / part)
+        if refusal is not None:
+            return Student(row.id, path, refusal, enrolled=row)
+    if not os.path.lexists(path):
+        return Student(row.id, path, f"no submission: {row.submission} is not in {folder}", enrolled=row, missing=True)
+    return Student(row.id, path, _problem(path, assignment), enrolled=row)
 
 
 def read_all(students: list[Student], assignment: str) -> list[Student]:

@@ -13,6 +13,12 @@ results would be graded as students), refused before anyone is graded.
 The inputs are drawn from the course's own seed, which no report shows (gradekit.course_seed): the
 one in `--seed-file`, else the one kept in RESULTS_DIR/course-seed, made by the first grade into it.
 `--seed N` grades with a public seed instead.
+
+For a term: `--roster FILE` names the students (a CSV of id, name and submission; see
+`gradekit.batch.roster`), so one who submitted nothing has a row too; RESULTS_DIR/overrides.csv (or
+`--overrides FILE`) holds the staff's adjustments by hand and comments, applied by every grade and
+regrade (`gradekit.batch.overrides`); `--export canvas` or `moodle` writes the gradebook as that LMS
+imports it, as RESULTS_DIR/canvas.csv or moodle.csv (`gradekit.reports.lms`).
 """
 
 from __future__ import annotations
@@ -69,6 +75,28 @@ def add_parser(
         metavar="STUDENT",
         help="grade STUDENT again whatever their result (repeatable; 'all' for every student)",
     )
+    grade.add_argument(
+        "--roster",
+        type=Path,
+        metavar="FILE",
+        help="a CSV naming every student: columns id, name and submission (the file or folder each submits, "
+        "relative to SUBMISSIONS_DIR); one who submitted nothing is listed as missing",
+    )
+    grade.add_argument(
+        "--overrides",
+        type=Path,
+        metavar="FILE",
+        help="a CSV of adjustments by hand and comments: columns student, property, add, set and comment "
+        "(default: RESULTS_DIR/overrides.csv, where it exists)",
+    )
+    grade.add_argument(
+        "--export",
+        action="append",
+        default=[],
+        choices=("canvas", "moodle"),
+        help="also write the gradebook as this LMS imports it, RESULTS_DIR/canvas.csv or moodle.csv "
+        "(repeatable; needs --roster)",
+    )
     seed_file_option(grade, "made there if missing (default: RESULTS_DIR/course-seed)")
     grade.set_defaults(run=run)
     return grade
@@ -77,7 +105,7 @@ def add_parser(
 def run(args: argparse.Namespace) -> int:
     """Grade the class in `args.submissions` into `args.out` and print a one-line account."""
     from gradekit import assignment, course_seed
-    from gradekit.batch import class_grade, cluster
+    from gradekit.batch import class_grade, cluster, roster
 
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
@@ -89,6 +117,11 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.dask is not None and args.jobs is not None:
         raise UsageError("--jobs and --dask: on a cluster, its workers decide how many students are graded at once")
+    if args.export and args.roster is None:
+        raise UsageError("--export needs --roster: an LMS matches students by the roster's ids")
+    if args.overrides is not None and not args.overrides.is_file():
+        raise UsageError(f"--overrides {args.overrides} is not a file")
+    enrolled = roster.read_roster(args.roster) if args.roster is not None else None
     chosen = assignment.load(args.assignment, args.assignments)
     config = grade_config(args, "require")
     with contextlib.ExitStack() as stack:
@@ -105,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
             assignment_dirs=args.assignments,
             dask=client,
             again=args.regrade,
+            roster=enrolled,
+            overrides=args.overrides,
+            exports=list(dict.fromkeys(args.export)),
         )
     print(summary, file=sys.stderr)
     return EXIT_PASSED

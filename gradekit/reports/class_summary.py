@@ -3,16 +3,21 @@ missed, the known mistakes they made and the failures none explains, and a histo
 
 Pure functions of the students' results, (student's name, `GradeResult`) pairs: the scores in them
 were made by the grader; this module only counts them. The histogram is SVG written by hand, ten
-bars over the score range, so no plotting library is needed.
+bars over the score range, so no plotting library is needed. With a roster (each student's
+`gradebook.Listing`), it names who submitted nothing and who was graded without being on the roster;
+with adjustments by hand, who had them.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
 from gradekit.assignment import Assignment
 from gradekit.course_terms import counted
+from gradekit.reports import adjustments
+from gradekit.reports.gradebook import MISSING, UNLISTED, Listing
 from gradekit.reports.markdown import escape as md_escape
 from gradekit.reports.text import GUARD
 from gradekit.result import FAULTS, Counterexample, GradeResult
@@ -22,9 +27,17 @@ MOST_GROUPS = 10  # groups of unexplained failures listed, the largest
 MIXED = 4  # a list this short holding lists is shown part by part: a case such as (logits, target)
 
 
-def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histogram_file: str) -> str:
+def render(
+    assignment: Assignment,
+    graded: list[tuple[str, GradeResult]],
+    histogram_file: str,
+    roster: Mapping[str, Listing] | None = None,
+) -> str:
     """summary.md: the counts, the histogram (`histogram_file`, beside it), the properties by how many
-    gradable submissions did not pass them, and who could not be graded and why."""
+    gradable submissions did not pass them, and who could not be graded and why; with a `roster`, who
+    submitted nothing and who is not on it; who the staff adjusted by hand."""
+    status = {s: roster.get(s, Listing(status=UNLISTED)).status for s, _ in graded} if roster is not None else {}
+    missing = [s for s, _ in graded if status.get(s) == MISSING]
     loaded = [result for _, result in graded if not result.error]
     scores = [result.score for _, result in graded]
     top = assignment.max_score
@@ -34,8 +47,9 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histog
     full = sum(s >= top for s in scores)
     counts = (
         f"{len(graded)} students · mean {statistics.fmean(scores):.1f} / {top:g} · median "
-        f"{statistics.median(scores):g} · {full} with full marks · {len(graded) - len(loaded)} could not be graded"
-    )
+        f"{statistics.median(scores):g} · {full} with full marks · "
+        f"{len(graded) - len(loaded) - len(missing)} could not be graded"
+    ) + (f" · {len(missing)} missing" if roster is not None else "")
     out += [counts, *_walls(graded), "", f"![Histogram of the scores out of {top:g}]({histogram_file})", ""]
     lead = (
         f"Properties by how many of the {len(loaded)} gradable submissions did not pass them, most first: "
@@ -63,11 +77,45 @@ def render(assignment: Assignment, graded: list[tuple[str, GradeResult]], histog
         )
     out += _known_mistakes(graded)
     out += _unexplained(assignment, graded)
-    unloaded = [(student, result.error) for student, result in graded if result.error]
+    unloaded = [(student, result.error) for student, result in graded if result.error and student not in missing]
     if unloaded:
         out += ["", "## Could not be graded", ""]
         out += [f"- **{md_escape(student)}**: {md_escape(error)}" for student, error in unloaded]
+    out += _listed("Missing", "On the roster, with nothing submitted: each scores 0.", missing, roster)
+    unlisted = [s for s, _ in graded if status.get(s) == UNLISTED]
+    why = "Graded, but no row of the roster claims their submission: add them to the roster, or remove it."
+    out += _listed("Not on the roster", why, unlisted, roster)
+    out += _adjusted(graded)
     return "\n".join(out) + "\n"
+
+
+def _listed(title: str, lead: str, students: list[str], roster: Mapping[str, Listing] | None) -> list[str]:
+    """A section naming `students`, each with their name on the roster where it has one."""
+    if not students or roster is None:
+        return []
+    named = [(s, roster[s].name if s in roster else "") for s in students]
+    out = ["", f"## {title} ({len(students)})", "", lead, ""]
+    return out + [f"- **{md_escape(s)}**" + (f" ({md_escape(name)})" if name else "") for s, name in named]
+
+
+def _adjusted(graded: list[tuple[str, GradeResult]]) -> list[str]:
+    """Who the staff adjusted by hand: the points it moved each score by, and their comments."""
+    adjusted = [(student, result) for student, result in graded if result.adjustments]
+    if not adjusted:
+        return []
+    out = [
+        "",
+        "## Adjusted by hand",
+        "",
+        "| student | found | adjustment | score | comment |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for student, result in adjusted:
+        out.append(
+            f"| {md_escape(student)} | {result.found:g} | {adjustments.change(result)} | {result.score:g} | "
+            f"{md_escape(adjustments.comments(result))} |"
+        )
+    return out
 
 
 STRONGEST_FIRST = ("bubblewrap", "landlock", GUARD)  # the walls, as gradekit.sandbox.isolation orders them

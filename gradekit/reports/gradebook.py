@@ -6,33 +6,64 @@ misconceptions: the known mistakes the student's failing functions were diagnose
 (gradekit.diagnosis.diagnose), as "function: mistake", separated by "; ". The
 scores were made by the grader; this module only lays them out. A student's name or error that a
 spreadsheet would read as a formula (a leading = + - @) is written with a leading quote.
+
+A class graded with a roster (`roster`, each student's `Listing`) has two more columns after student:
+name and status (graded, error, missing: on the roster with nothing submitted, or unlisted: graded
+but not on the roster). A class with an overrides file (`adjusted`) has two more at the end:
+adjustment (the points the staff's adjustments moved the score by; score holds them, the property
+columns never do) and comment.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from gradekit.assignment import Assignment
+from gradekit.reports import adjustments
 from gradekit.result import GradeResult
 
+GRADED, ERROR, MISSING, UNLISTED = "graded", "error", "missing", "unlisted"
 
-def render(assignment: Assignment, graded: list[tuple[str, GradeResult]]) -> str:
+
+@dataclass(frozen=True)
+class Listing:
+    """A student as the class's roster has them: their name, their status (GRADED, ERROR, MISSING or
+    UNLISTED), and the roster's other columns by header (email, section, login), for an LMS export."""
+
+    name: str = ""
+    status: str = GRADED
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+def render(
+    assignment: Assignment,
+    graded: list[tuple[str, GradeResult]],
+    roster: Mapping[str, Listing] | None = None,
+    adjusted: bool = False,
+) -> str:
     """The CSV text of `graded`, (student's name, result) pairs, in the order given."""
     names = [p.name for p in assignment.properties]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *names, "error", "misconceptions"])
+    listed = ["name", "status"] if roster is not None else []
+    staff = ["adjustment", "comment"] if adjusted else []
+    writer.writerow(["student", *listed, "score", "max_score", *names, "error", "misconceptions", *staff])
     for student, result in graded:
         points = {t.name: t.score for t in result.tests}
+        listing = roster.get(student, Listing(status=UNLISTED)) if roster is not None else None
         writer.writerow(
             [
                 as_text(student),
+                *([as_text(listing.name), listing.status] if listing is not None else []),
                 f"{result.score:g}",
                 f"{result.max_score:g}",
                 *(f"{points.get(n, 0):g}" for n in names),
                 as_text(result.error or ""),
                 as_text("; ".join(f"{d.function}: {d.misconception}" for d in result.diagnosis)),
+                *([adjustments.change(result), as_text(adjustments.comments(result))] if adjusted else []),
             ]
         )
     return buffer.getvalue()

@@ -6,6 +6,8 @@ settings, `extra_data` ({"isolation": WALL, "provenance": {...}}: the wall and w
 made from, gradekit.engine.provenance, where the result names them), and `tests`, one per
 property, each with `name`, `score`, `max_score`, `status` ("passed" or "failed"), `output` and
 `visibility`.
+The score holds the course staff's adjustments by hand, where the result has any (a class's overrides),
+and the output says what they changed and why; each test keeps the points its property paid.
 Students see every test and its counterexample at once ("visible"); the autograder's own stdout,
 which holds nothing of theirs, stays with the instructors ("hidden").
 """
@@ -16,6 +18,7 @@ import json
 import math
 from typing import Any
 
+from gradekit.reports import adjustments
 from gradekit.reports.text import details, diagnosed, isolation, named_seed, walled
 from gradekit.result import GradeResult, Status
 
@@ -72,6 +75,7 @@ def _output(result: GradeResult) -> str:
     wall = isolation(result)
     lines = walled(result, [], score, [wall] if wall else [])
     lines += [result.regraded] if result.regraded else []
+    lines += adjustments.lines(result)
     lines += [f"Note: {note}" for note in result.notes]
     for diagnosis in result.diagnosis:
         lines += ["", *diagnosed(diagnosis)]
