@@ -1,7 +1,7 @@
 """Grading a class on a Dask cluster: `gradekit grade ... --dask ADDRESS`.
 
 A course with tens of thousands of submissions, or a regrade of every term, outgrows one machine. This
-sends each student's grade to a Dask `distributed` scheduler as one task (`pip install 'gradekit[dask]'`;
+sends each student's grade to a Dask `distributed` scheduler as one task (`pip install '.[dask]'` in a checkout;
 gradekit must be installed on every Dask worker). What a task carries is plain data: the submission as
 read here (its text, the same copy `gradekit.batch.pool` hands a local grader, so workers need not share a
 file system), the assignment's name and, for a course's own assignment, its folder's files less the
@@ -39,19 +39,38 @@ from gradekit.sandbox.process import probe
 
 if TYPE_CHECKING:
     from distributed import Client
+    from distributed.security import Security
 
 __all__ = ["connect", "grade_task", "probe_workers", "run_cluster"]
 
 
-def connect(address: str) -> Client:
-    """A client of the Dask scheduler at `address`, or one sentence saying why there is none."""
+def connect(address: str, security: Security | None = None) -> Client:
+    """A client of the Dask scheduler at `address`, or one sentence saying why there is none.
+
+    A `tls://` address is reached over TLS, with the certificates Dask's own configuration names (as
+    `dask scheduler --tls-ca-file ... --tls-cert ... --tls-key ...` and its workers are given them):
+    `distributed.comm.tls.ca-file`, `.client.cert` and `.client.key`, or `security` where given. The
+    scheduler then knows the grader by its certificate, and submissions and results cross the network
+    encrypted; a plain `tcp://` address is neither, and fits a cluster on one machine or a private network."""
     try:
         from distributed import Client
+        from distributed.security import Security
     except ImportError:
-        raise UsageError("--dask needs Dask's distributed package: pip install 'gradekit[dask]'") from None
+        raise UsageError(
+            "--dask needs Dask's distributed package: install gradekit with its dask extra, "
+            "pip install '.[dask]' in a checkout (docs/cluster.md)"
+        ) from None
+    if security is None and address.startswith("tls://"):
+        security = Security()  # from Dask's configuration: its files, and DASK_DISTRIBUTED__COMM__TLS__... variables
+        if not (security.tls_ca_file and security.tls_client_cert):
+            raise UsageError(
+                f"--dask {address}: TLS needs the cluster's CA certificate and a client certificate and key "
+                "in Dask's configuration (DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ...__CLIENT__CERT and "
+                "...__CLIENT__KEY; docs/cluster.md#over-tls)"
+            )
     try:
-        return Client(address, timeout="5s")
-    except (OSError, ValueError) as error:
+        return Client(address, timeout="5s", security=security)
+    except (OSError, ValueError, TypeError) as error:  # TypeError: a TLS address without a TLS context
         raise UsageError(f"--dask {address}: no Dask scheduler answers there ({error})") from None
 
 
