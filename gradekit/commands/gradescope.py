@@ -6,7 +6,8 @@ when it is not one of gradekit's own, the course seed every submission is graded
 as the autograder of a programming assignment. The course seed is a new one for each zip unless
 `--seed-file` (or $GRADEKIT_SEED_FILE) names the course's, made there if missing (gradekit.course_seed).
 The exit code is 0 once the zip is written; 2 for a ZIP that is a folder, lies under a file or cannot
-be written, or a seed file that cannot be read or holds no integer.
+be written, a seed file that cannot be read or holds no integer, or an assignment whose solution
+does not get full marks (graded first: nothing is written).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     kept = seed_file(args.seed_file)
     seed, made = course_seed.kept(kept) if kept is not None else (course_seed.fresh(), True)
     try:
-        gradescope_bundle.build(chosen, args.out, seed)
+        gradescope_bundle.build(chosen, args.out, seed, args.assignments)
     except OSError as error:
         raise GradekitError(f"could not write {args.out}: {error.strerror or error}") from None
     print(

@@ -20,6 +20,11 @@ The zip holds, at its root (Gradescope's autograder specification):
     gradekit-VERSION-py3-none-any.whl   this gradekit, built here from the installed files
     assignments/NAME/  the assignment, when it is not one of gradekit's own
 
+No zip is written for an assignment whose solution does not get full marks (graded here first, with
+the assignment's public seed, whose examples the built-in assignments carry): every student would
+lose the points the solution loses, and the zip would say nothing of it (`gradekit selftest NAME`
+says why).
+
 $ROOT is /autograder unless GRADEKIT_AUTOGRADER_ROOT says otherwise (for a local trial run), and
 the gradekit command is /opt/gradekit/bin/gradekit, else `gradekit` on PATH, unless GRADEKIT names
 one. As root, run_autograder runs the student's code as the unprivileged user `student` (made if
@@ -45,10 +50,13 @@ import gradekit.assignments
 import gradekit.reference
 from gradekit import course_seed
 from gradekit.assignment import Assignment
+from gradekit.config import GradeConfig
 from gradekit.errors import GradekitError, UsageError
+from gradekit.grader import grade
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same files give the same zip, byte for byte
 EXECUTABLE, SECRET = 0o755, 0o600  # the modes of the scripts and of the course seed
+SHOWN = 5  # failing properties a refusal names
 RUN_AS = "student"  # the user the student's code runs as, made by setup.sh
 ENTRY_POINTS = "[console_scripts]\ngradekit = gradekit.cli:run\n\n[pytest11]\ngradekit = gradekit.pytest_plugin\n"
 
@@ -167,15 +175,16 @@ PYTHON
 """
 
 
-def build(assignment: Assignment, out: Path, seed: int) -> Path:
+def build(assignment: Assignment, out: Path, seed: int, assignment_dirs: list[str] | None = None) -> Path:
     """Write the autograder zip for `assignment`, grading with the course seed `seed`, to `out`; return
     its path. A student build is refused: the autograder is where the hidden properties run, and it
-    has none of them."""
+    has none of them; so is an assignment whose solution does not get full marks (`full_marks`)."""
     if assignment.solution is None:
         raise UsageError(
             f"{assignment.folder} is a student build of {assignment.name}, without its hidden properties: "
             "build the autograder from the instructor's folder"
         )
+    full_marks(assignment, assignment_dirs)
     wheel_name, wheel = build_wheel()
     bundled = not assignment.built_in
     extra = ["/autograder/source/assignments"] if bundled else None
@@ -207,6 +216,23 @@ def build(assignment: Assignment, out: Path, seed: int) -> Path:
                     path.read_bytes(),
                 )
     return out
+
+
+def full_marks(assignment: Assignment, assignment_dirs: list[str] | None = None) -> None:
+    """Grade the assignment's solution as a submission: GradekitError, in one sentence naming its
+    score and the properties it fails, unless it gets every point."""
+    assert assignment.solution is not None
+    result = grade(assignment.solution, assignment, GradeConfig(), assignment_dirs)
+    if result.error is None and result.score >= result.max_score:
+        return
+    failing = [test.name for test in result.tests if test.score < test.max_score]
+    shown = ", ".join(failing[:SHOWN]) + (f" and {len(failing) - SHOWN} more" if len(failing) > SHOWN else "")
+    why = f"it could not be loaded: {result.error}" if result.error else f"it fails {shown}"
+    raise GradekitError(
+        f"the solution of {assignment.name} scores {result.score:g}/{result.max_score:g} ({why}), and every "
+        f"student would lose those points: no autograder is written until it gets full marks (gradekit "
+        f"selftest {assignment.name} says why)"
+    )
 
 
 def build_wheel() -> tuple[str, bytes]:
