@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from gradekit.declared_types import coerce
     from gradekit.errors import SubmissionRaised
+    from gradekit.known_mistakes import known_mistake
     from gradekit.worked import worked_examples
 
 _HOMES = {
@@ -48,6 +49,7 @@ _HOMES = {
     "expect_close": "gradekit.authoring",
     "fail": "gradekit.authoring",
     "has_nan": "gradekit.authoring",
+    "known_mistake": "gradekit.known_mistakes",
     "magnitude": "gradekit.authoring",
     "per_submission": "gradekit.authoring",
     "prop": "gradekit.authoring",
@@ -67,6 +69,7 @@ __all__ = [
     "expect_close",
     "fail",
     "has_nan",
+    "known_mistake",
     "magnitude",
     "per_submission",
     "prop",

@@ -48,6 +48,7 @@ PUBLIC = "public.py"
 HIDDEN = "properties.py"
 HARNESS = "harness.py"
 INPUTS = "inputs.py"  # the mutation campaign's inputs (gradekit.instructor.differential), which no grade reads
+MISTAKES = "mistakes.py"  # the known mistakes as models (gradekit.known_mistakes), read by the diagnosis alone
 BANKS = ("known_right", "known_slow", "known_wrong")  # the self-test's files, which no grade reads
 
 

@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.assignment import Assignment
-from gradekit.diagnosis.mistakes import Answer, Bank, Mistake, agree, ask
+from gradekit.diagnosis.mistakes import Answer, Bank, Mistake, agree, ask, trusted_answer
+from gradekit.diagnosis.models import declared, explaining
 from gradekit.engine.budget import Budget
 from gradekit.engine.outcome import Outcome
-from gradekit.engine.session import Session
+from gradekit.engine.session import Session, Trusted
 from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.known_mistakes import KnownMistake
 from gradekit.result import FAULTS, Diagnosis, Status
-from gradekit.sandbox.worker import encode
+from gradekit.sandbox.worker import decode, encode
 
 __all__ = ["diagnose", "match"]
 
@@ -47,22 +49,31 @@ def diagnose(
         for f in assignment.functions
         if any(f in p.functions for p in failed) and f not in stopped and f in bank.probes
     ]
+    described = declared(assignment)
+    solution = Trusted(assignment.solution, assignment.harness) if assignment.solution else None
     alike: list[tuple[Mistake, tuple[str, ...], int, tuple[Answer, ...]]] = []
+    found = []
     for function in suspects:
         # Loaded afresh for each function, as each known mistake answered.
         if budget.left() <= 0 or session.load() is not None:
             break
         if function not in session.defined:
             continue
-        probes = bank.probes[function]
-        calls = probes + _shrunk(outcomes, function)
+        probes, shrunk = bank.probes[function], _shrunk(outcomes, function)
+        calls = probes + shrunk
         answers = ask(session.worker, function, calls)
         if answers is None:
             break  # the worker timed out or died: what it answers next is not to be trusted
-        mistake = match(bank, function, answers[: len(probes)])
+        shown = tuple(trusted_answer(solution, function, c) for c in shrunk) if solution else ()
+        if all(map(agree, answers, bank.reference[function] + shown)):
+            continue  # right on every call: its fault is in what it does to its arguments, or across calls
+        models = [m for m in described if m.function == function]
+        named = explaining(models, [tuple(decode(c)) for c in calls], answers)
+        found += [_told(bank, model, parameter, len(answers)) for model, parameter in named]
+        sources = frozenset(f"known_wrong/{m.file}" for m in models)
+        mistake = None if named else match(bank, function, answers[: len(probes)], sources)
         if mistake is not None:
             alike.append((mistake, calls, len(probes), answers))
-    found = []
     for mistake, calls, probed, answers in alike:  # the submission is done with: the worker loads known mistakes
         if budget.left() > 0 and _confirmed(session.worker, assignment, mistake, calls, probed, answers):
             found.append(
@@ -71,17 +82,32 @@ def diagnose(
     return tuple(found)
 
 
-def match(bank: Bank, function: str, answers: tuple[Answer, ...]) -> Mistake | None:
+def _told(bank: Bank, model: KnownMistake, parameter: Any, calls: int) -> Diagnosis:
+    """The diagnosis a model that explains all `calls` answers makes: in its own words where it has a
+    docstring (its first line naming the mistake, `{}` standing for the parameter found), else in its
+    file's."""
+    source = f"known_wrong/{model.file}"
+    name, explanation = model.told(parameter)
+    if not name:
+        mistake = next(m for m in bank.mistakes if m.source == source)
+        name, explanation = mistake.name, mistake.explanation
+    return Diagnosis(model.function, name, explanation, (calls, calls), source)
+
+
+def match(
+    bank: Bank, function: str, answers: tuple[Answer, ...], modelled: frozenset[str] = frozenset()
+) -> Mistake | None:
     """The one known mistake in `function` that `answers` (to its probes) agree with everywhere,
     where they do not agree with the reference's everywhere; None for none, or for more than one.
     A mistake the bank holds in two styles (the max shift left out with math.exp, and with np.exp) is
-    told by the style the answers share with one of them, overflow for overflow."""
+    told by the style the answers share with one of them, overflow for overflow. Mistakes with a model
+    (their files' sources in `modelled`) are told by their models, not here."""
     reference = bank.reference[function]
     if all(map(agree, answers, reference)):
         return None
     if any(a == ("returned", None) != r for a, r in zip(answers, reference)):
         return None  # it updates its arguments in place, and answers None: that tells no mistake
-    known = [m for m in bank.mistakes if m.function == function and m.answers]
+    known = [m for m in bank.mistakes if m.function == function and m.answers and m.source not in modelled]
     alike = [m for m in known if all(agree(a, b, styles=False) for a, b in zip(answers, m.answers))]
     if not alike:  # the same mistake written in another style: Python's math where the bank has NumPy
         alike = [m for m in known if all(map(agree, answers, m.answers))]

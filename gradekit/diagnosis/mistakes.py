@@ -51,7 +51,21 @@ from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers
 from gradekit.sandbox.worker import decode, encode
 
-__all__ = ["PROBES", "Answer", "Bank", "Mistake", "agree", "answer", "ask", "bank", "carry", "described", "probe_set"]
+__all__ = [
+    "PROBES",
+    "RIGHT_ON_PROBES",
+    "Answer",
+    "Bank",
+    "Mistake",
+    "agree",
+    "answer",
+    "ask",
+    "bank",
+    "carry",
+    "described",
+    "probe_set",
+    "trusted_answer",
+]
 
 PROBES = 60  # probes per function, at most
 PROBE_CHARS = 200_000  # characters of encoded arguments per function, at most: tables answer tables
@@ -61,6 +75,7 @@ AGREE_ATOL = 1e-9
 # What Python's math raises where NumPy gives inf or NaN: exp past its range, a division by 0, log(0).
 OVERFLOWED = frozenset({"OverflowError", "ZeroDivisionError", "ValueError"})
 FORMAT = 2  # bump when what is stored changes: an old file then simply misses
+RIGHT_ON_PROBES = "its answers agree with the reference's on every probe"  # why a mistake is untold
 
 # What one call came to, as plain data: ("returned", value), ("raised", exception type) or
 # ("stopped", why): it timed out or ended its worker, which no diagnosis reads as an answer.
@@ -196,7 +211,7 @@ def _worked_out(assignment: Assignment, limits: Limits, assignment_dirs: list[st
     assert assignment.solution is not None
     probes = probe_set(assignment)
     solution = Trusted(assignment.solution, assignment.harness)
-    reference = {f: tuple(_trusted_answer(solution, f, encoded) for encoded in calls) for f, calls in probes.items()}
+    reference = {f: tuple(trusted_answer(solution, f, encoded) for encoded in calls) for f, calls in probes.items()}
     mistakes = []
     with forked_workers(limits, assignment_dirs):
         for path in assignment.known("known_wrong"):
@@ -210,7 +225,8 @@ def _worked_out(assignment: Assignment, limits: Limits, assignment_dirs: list[st
     return Bank(probes, reference, tuple(mistakes))
 
 
-def _trusted_answer(solution: Trusted, function: str, encoded: str) -> Answer:
+def trusted_answer(solution: Trusted, function: str, encoded: str) -> Answer:
+    """What the assignment's solution, run in this process, answers one call."""
     try:
         reply = solution.call(function, encoded)
     except Exception as error:  # the reference raising on a probe is an answer like any other
@@ -264,7 +280,7 @@ def _judged(mistake: Mistake, rounds: tuple[tuple[Answer, ...], ...] | None, ref
     if not all(map(agree, first, second)):
         return _untold(mistake, "its answers change from one round of probes to the next")
     if all(map(agree, first, reference)):
-        return _untold(mistake, "its answers agree with the reference's on every probe")
+        return _untold(mistake, RIGHT_ON_PROBES)
     return replace(mistake, answers=first)
 
 

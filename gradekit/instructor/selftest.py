@@ -38,7 +38,9 @@ from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.diagnosis.mistakes import Bank, Mistake, agree, bank
+from gradekit.diagnosis.models import covered, declared, unproven
 from gradekit.errors import UsageError
+from gradekit.known_mistakes import KnownMistake
 from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
 
 SLOWEST = 3
@@ -179,6 +181,7 @@ def selftest(
     students = [Student(f"{kind}/{path.name}#{run}", path) for run in runs for kind, path in files_graded]
     results: dict[str, GradeResult] = {}
     known = bank(assignment, config.limits, assignment_dirs) if config.diagnose else None
+    models = declared(assignment) if known is not None else ()
     bar = Progress(len(students), 0, progress or io.StringIO(), unit="grade")
 
     def record(student: Student, result: GradeResult) -> None:
@@ -191,7 +194,7 @@ def selftest(
     finally:
         bar.finish()
     files = tuple(
-        _verdict(assignment, known, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in runs))
+        _verdict(assignment, known, models, kind, path, *(results[f"{kind}/{path.name}#{run}"] for run in runs))
         for kind, path in files_graded
     )
     stats = _stats(assignment, files, list(results.values()))
@@ -201,12 +204,14 @@ def selftest(
 def _verdict(
     assignment: Assignment,
     known: Bank | None,
+    models: tuple[KnownMistake, ...],
     kind: str,
     path: Path,
     result: GradeResult,
     again: GradeResult | None = None,
 ) -> FileVerdict:
-    """Judged on the first grade; the second, if any, only has to repeat it."""
+    """Judged on the first grade; the second, if any, only has to repeat it. A known-wrong file a
+    model in mistakes.py describes must also be answered by that model as it answers its probes."""
     caught_by: tuple[str, ...] = ()
     if result.error is not None:
         problem: str | None = f"could not be graded: {_line(result.error)}"
@@ -218,24 +223,30 @@ def _verdict(
         problem = _short_of_full_marks(result)
     label = f"{kind}/{path.name}"
     mistake = next((m for m in known.mistakes if m.source == label), None) if known else None
-    diagnosis = _misdiagnosed(known, label, mistake, result)
-    problems = tuple(p for p in (problem, diagnosis, again and _change(result, again)) if p)
-    diagnosed = mistake is not None and label in [d.source for d in result.diagnosis]
+    stands_for = covered(models)
+    told = {f for d in result.diagnosis for f in stands_for.get(d.source, {d.source})}
+    diagnosis = _misdiagnosed(known, label, mistake, result, told)
+    modelled = [m for m in models if f"known_wrong/{path.name}" in stands_for.get(f"known_wrong/{m.file}", ())]
+    described = unproven(modelled, known) if known is not None and kind == "known_wrong" else []
+    problems = tuple(p for p in (problem, diagnosis, again and _change(result, again), *described) if p)
+    diagnosed = mistake is not None and label in told
     untold = mistake.untold if mistake is not None else ""
     return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold)
 
 
-def _misdiagnosed(known: Bank | None, label: str, mistake: Mistake | None, result: GradeResult) -> str | None:
+def _misdiagnosed(
+    known: Bank | None, label: str, mistake: Mistake | None, result: GradeResult, told: set[str]
+) -> str | None:
     """Why the file's diagnosis is not what its folder promises, if it is not: a known-wrong file
     whose answers tell its mistake is diagnosed as that (among others, in functions that call the
-    faulty one), any other file as nothing."""
+    faulty one; `told` holds every file a diagnosis stands for), any other file as nothing."""
     if known is None:
         return None
     named = [d.source for d in result.diagnosis]
+    if label in told:
+        return None
     if mistake is None or mistake.untold:
         return f"diagnosed as {', '.join(named)}, which it does not make" if named else None
-    if label in named:
-        return None
     twins = [m.source for m in known.mistakes if m is not mistake and _twins(m, mistake)]
     if twins:
         return f"answers every probe exactly as {', '.join(twins)} does: keep one, or neither can be named"

@@ -22,6 +22,7 @@ PUBLIC = [
     "expect_close",
     "fail",
     "has_nan",
+    "known_mistake",
     "magnitude",
     "per_submission",
     "prop",
@@ -34,7 +35,7 @@ def test_all_is_pinned():
 
 
 def test_every_public_name_is_importable_and_is_the_authoring_kits_own():
-    from gradekit import authoring, declared_types, errors, worked
+    from gradekit import authoring, declared_types, errors, known_mistakes, worked
 
     for name in PUBLIC:
         value = getattr(gradekit, name)
@@ -43,6 +44,7 @@ def test_every_public_name_is_importable_and_is_the_authoring_kits_own():
             or value is getattr(declared_types, name, None)
             or value is getattr(errors, name, None)
             or value is getattr(worked, name, None)
+            or value is getattr(known_mistakes, name, None)
             or name == "__version__"
         )
 

@@ -1,9 +1,8 @@
 """bigram_loss: shifts each position's row by the target's logit instead of the row's max, so exp overflows when another logit in the row is far larger.
 
-log(sum(exp(row - row[target]))) is that position's loss exactly, and it comes out right while no
-logit of the row exceeds the target's by more than about 709. A row with one logit 1000 above the
-target's overflows exp and the loss is inf (or an OverflowError) instead of about 1000. Shift by the
-row's own max: max(row) + log(sum(exp(row - max(row)))) - row[target].
+log(sum(exp(row - row[target]))) is the position's loss while no logit of the row exceeds the
+target's by more than about 709; one 720 above it overflows exp, and the loss is inf instead of about
+720. Shift by the row's own max: max(row) + log(sum(exp(row - max(row)))) - row[target].
 """
 import numpy as np
 

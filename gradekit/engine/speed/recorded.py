@@ -50,7 +50,7 @@ import numpy
 import gradekit
 import gradekit.sandbox.worker
 import gradekit.strategies
-from gradekit.assignment import INPUTS, Assignment
+from gradekit.assignment import INPUTS, MISTAKES, Assignment
 from gradekit.config import cache_folder
 from gradekit.engine import kept_files
 from gradekit.sandbox.worker import SEPARATOR, decode, encode
@@ -207,7 +207,7 @@ def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     )
     names = [p.name for p in assignment.properties]  # a grade of some properties records only those
     digest.update(repr((versions, assignment.name, names, seed, max_examples)).encode())
-    sources = [path for path in sorted(assignment.folder.glob("*.py")) if path.name != INPUTS]
+    sources = [path for path in sorted(assignment.folder.glob("*.py")) if path.name not in (INPUTS, MISTAKES)]
     sources += [assignment.solution] if assignment.solution else []
     sources += [Path(str(module.__file__)) for module in (gradekit.strategies, gradekit.sandbox.worker)]
     for source in sources:

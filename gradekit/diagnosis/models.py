@@ -1,0 +1,200 @@
+"""Known mistakes as models: which of them explains every answer a failing function gave.
+
+An assignment's `mistakes.py` describes each known mistake by what it answers (see
+gradekit.known_mistakes). A model explains a function's answers when, its free parameter found from
+those answers, it answers every call (the probes and the counterexamples' calls) as the function did,
+as `mistakes.agree` compares answers. The models run here, in the grader's process: they are the
+assignment's own code, like its properties, and the student's answers are only data.
+
+A function is told one mistake when exactly one model explains every answer: first counting an
+overflow only as the same overflow (math's OverflowError for math's, NumPy's inf for NumPy's), then
+as any overflow. Students often make two at once, most often a wrong formula computed without the max
+shift: where no one model explains every answer, two are told together when one explains every
+finite answer and the other every answer that overflowed. Anything else is told nothing: a name is
+given only where it explains every answer seen.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import statistics
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import permutations
+from typing import Any
+
+import numpy as np
+
+from gradekit.assignment import MISTAKES, Assignment
+from gradekit.diagnosis.mistakes import RIGHT_ON_PROBES, Answer, Bank, agree
+from gradekit.errors import AssignmentError
+from gradekit.known_mistakes import KnownMistake
+from gradekit.precision import floats
+from gradekit.sandbox.worker import decode
+
+__all__ = ["covered", "declared", "explaining", "explains", "unproven"]
+
+Calls = Sequence[tuple[Any, ...]]  # each call's arguments, decoded
+
+
+def declared(assignment: Assignment) -> tuple[KnownMistake, ...]:
+    """The models of the assignment's mistakes.py, imported beside its properties; () without one."""
+    if not (assignment.folder / MISTAKES).is_file():
+        return ()
+    hidden = next((p for p in assignment.properties if not p.public), None)
+    if hidden is None:
+        return ()
+    package = hidden.body.__module__.rpartition(".")[0]
+    path = assignment.folder / MISTAKES
+    try:
+        module = importlib.import_module(f"{package}.{path.stem}")
+    except Exception as error:
+        raise AssignmentError(f"{path} could not be loaded: {type(error).__name__}: {error}") from None
+    models = tuple(v for v in vars(module).values() if isinstance(v, KnownMistake))
+    for model in models:
+        if model.function not in assignment.functions:
+            raise AssignmentError(f"{path}: `{model.name}` describes `{model.function}`, which functions.py lacks")
+        for file in model.files:
+            if not (assignment.folder / "known_wrong" / file).is_file():
+                raise AssignmentError(f"{path}: `{model.name}` names known_wrong/{file}, which does not exist")
+    return models
+
+
+def covered(models: Sequence[KnownMistake]) -> dict[str, frozenset[str]]:
+    """The known-wrong files each model's diagnosis stands for, by the file it is told with."""
+    return {f"known_wrong/{m.file}": frozenset(f"known_wrong/{f}" for f in m.files) for m in models}
+
+
+Told = tuple[KnownMistake, Any]  # a model that explains the answers, with its parameter (None without one)
+
+
+def explaining(models: Sequence[KnownMistake], calls: Calls, answers: Sequence[Answer]) -> tuple[Told, ...]:
+    """The one model that explains every answer, or the two that do together (one every finite answer,
+    the other every overflow), each with its parameter; () where none does, or where two or more
+    explain them alike."""
+    for styles in (False, True):
+        alone = [(m, *explains(m, calls, answers, styles)) for m in models]
+        whole = [(m, parameter) for m, found, parameter in alone if all(found)]
+        if whole:
+            return (whole[0],) if len(whole) == 1 else ()
+    finite = [_finite(a) for a in answers]
+    if all(finite) or not any(finite):
+        return ()
+    overflowed = [not f for f in finite]
+    pairs = [
+        ((a, pa), (b, pb))
+        for (a, found_a, pa), (b, found_b, pb) in permutations(alone, 2)
+        if _covers(found_a, finite) and _covers(found_b, overflowed)
+    ]
+    return pairs[0] if len(pairs) == 1 else ()
+
+
+def _covers(explained: tuple[bool, ...], wanted: list[bool]) -> bool:
+    """Whether every call `wanted` marks is explained."""
+    return all(ok for ok, want in zip(explained, wanted) if want)
+
+
+def explains(
+    model: KnownMistake, calls: Calls, answers: Sequence[Answer], styles: bool = True
+) -> tuple[tuple[bool, ...], Any]:
+    """For each call, whether the model answers it as the function did, with the parameter found from
+    `answers` that explains most of them, and that parameter (None for a model without one; all False
+    where no parameter within its bounds is found)."""
+    best: tuple[tuple[bool, ...], Any] = ((False,) * len(calls), None)
+    for parameter in _parameters(model, calls, answers):
+        said = [_answer(model, args, parameter) for args in calls]
+        found = tuple(agree(answer, theirs, styles) for answer, theirs in zip(answers, said))
+        shown = None if parameter is _NONE else parameter
+        if all(found):
+            return found, shown
+        if sum(found) > sum(best[0]):
+            best = (found, shown)
+    return best
+
+
+_NONE = object()  # the parameter of a model without one
+
+
+def unproven(models: Sequence[KnownMistake], bank: Bank) -> list[str]:
+    """What keeps each model from being proven by its files: each file's answers to its function's
+    probes must be answers the model explains (the reference's, for a file right on every probe,
+    whose mistake only counterexamples show)."""
+    problems = []
+    for model, file in ((m, f) for m in models for f in m.files):
+        mistake = next((m for m in bank.mistakes if m.source == f"known_wrong/{file}"), None)
+        if mistake is None or not (mistake.answers or mistake.untold == RIGHT_ON_PROBES):
+            why = mistake.untold if mistake is not None else "it is not in the bank"
+            problems.append(f"`{model.name}` in mistakes.py is not proven by known_wrong/{file}: {why}")
+            continue
+        calls = [tuple(decode(c)) for c in bank.probes[model.function]]
+        found, _ = explains(model, calls, mistake.answers or bank.reference[model.function])
+        if not all(found):
+            problems.append(
+                f"`{model.name}` in mistakes.py answers {len(found) - sum(found)} of {len(found)} probes "
+                f"otherwise than known_wrong/{file}"
+            )
+    return problems
+
+
+def _parameters(model: KnownMistake, calls: Calls, answers: Sequence[Answer]) -> list[Any]:
+    """The parameter values to try: none for a model without one; `among`'s values; or the value
+    `fit` works out from the answers (the median of what each answer tells)."""
+    if model.among:
+        return [p for p in model.among if _within(model, p)]
+    if model.fit is None:
+        return [_NONE]
+    told = []
+    for args, (kind, value) in zip(calls, answers):
+        if kind != "returned":
+            continue
+        with _quiet():
+            try:
+                found = model.fit(*args, value)
+            except Exception:  # an answer the fit cannot read tells nothing
+                continue
+        if isinstance(found, (int, float)) and math.isfinite(found) and _within(model, found):
+            told.append(float(found))
+    return [statistics.median(told)] if told else []
+
+
+def _within(model: KnownMistake, parameter: Any) -> bool:
+    if model.within is None:
+        return True
+    low, high = model.within
+    return bool(low <= parameter <= high)
+
+
+def _answer(model: KnownMistake, args: tuple[Any, ...], parameter: Any) -> Answer:
+    """What the model answers one call: its value as plain data, or the exception it raised."""
+    with _quiet():
+        try:
+            value = model.answers(*args) if parameter is _NONE else model.answers(*args, parameter)
+        except Exception as error:
+            return ("raised", type(error).__name__)
+    return ("returned", _plain(value))
+
+
+def _plain(value: Any) -> Any:
+    """A model's answer as a worker sends one: lists of Python floats and ints."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _finite(answer: Answer) -> bool:
+    kind, value = answer
+    return kind == "returned" and all(map(math.isfinite, floats(value)))
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """NumPy's and Python's warnings silenced: a model that overflows answers inf, as NumPy does."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
