@@ -62,7 +62,7 @@ def connect(address: str, security: Security | None = None) -> Client:
         ) from None
     if security is None and address.startswith("tls://"):
         security = Security()  # from Dask's configuration: its files, and DASK_DISTRIBUTED__COMM__TLS__... variables
-        if not (security.tls_ca_file and security.tls_client_cert):
+        if not (getattr(security, "tls_ca_file", None) and getattr(security, "tls_client_cert", None)):
             raise UsageError(
                 f"--dask {address}: TLS needs the cluster's CA certificate and a client certificate and key "
                 "in Dask's configuration (DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ...__CLIENT__CERT and "

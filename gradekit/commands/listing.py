@@ -5,7 +5,8 @@ For students and instructors alike: every assignment on the search path (gradeki
 each function a submission must define. With `--details NAME`, one assignment's whole contract: what
 holds for every function, then each function's signature, its docstring (its arguments, what it must
 return, the conventions it is graded on) and the checks that grade it, with their points and hints
-(see `gradekit.instructor.contracts`). The exit code is 0; 2 for an assignment that cannot be found.
+(see `gradekit.instructor.contracts`), and what a submission may import (gradekit.sandbox.packages). The
+exit code is 0; 2 for an assignment that cannot be found.
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ def run(args: argparse.Namespace) -> int:
     """Print every assignment found and its functions' signatures, or with --details one assignment's contract."""
     from gradekit import assignment
     from gradekit.instructor import contracts
+    from gradekit.sandbox import packages
 
     if args.details is not None:
-        print(contracts.text(assignment.load(args.details, args.assignments)), end="")
+        chosen = assignment.load(args.details, args.assignments)
+        print(contracts.text(chosen), end="")
+        print(f"\nA submission may import {packages.offered(packages.declared(chosen.folder))}; nothing else.")
         return EXIT_PASSED
     for name, folder in assignment.available(args.assignments).items():
         loaded = assignment.load_folder(folder)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from gradekit.config import Limits
 from gradekit.engine.source import Cell, Source
 from gradekit.errors import CallTimedOut, WorkerDied
+from gradekit.sandbox.packages import missing_module
 from gradekit.sandbox.worker import Loaded, decode, to_plain
 
 
@@ -177,6 +178,9 @@ class Session:
         where = ""
         if at is not None and line:
             where = f" (line {line - at.line + 1})" if at is cell else f" (cell {at.number}, line {line - at.line + 1})"
+        lacking = missing_module(message) if error["type"] == "ModuleNotFoundError" else None
+        if lacking is not None:
+            return f"cell {cell.number}{where} {lacking}"
         return f"cell {cell.number} raised {error['type']}{': ' + message if message else ''}{where}"
 
     def restart(self) -> None:
@@ -279,6 +283,9 @@ def _load_error(error: dict[str, Any], filename: str) -> str:
         on = f" on line {error['line']}" if error.get("line") else ""
         return f"{filename} has {_article(error['type'])} {error['type']}{on}{said}"
     where = f" (line {error['line']} of {filename})" if error.get("line") else ""
+    lacking = missing_module(error["message"]) if error["type"] == "ModuleNotFoundError" else None
+    if lacking is not None:
+        return f"{filename}{where} {lacking}"
     return f"{filename} could not be loaded: {error['type']}{said}{where}"
 
 

@@ -3,7 +3,8 @@
 The zip holds, at its root (Gradescope's autograder specification):
     setup.sh        run once, as root, when Gradescope builds the image: installs Python 3 and, where
                     apt-get is, bubblewrap; a virtual environment in /opt/gradekit, readable by all,
-                    with the bundled wheel (dependencies come from PyPI); records the assignment's
+                    with the bundled wheel and the packages the assignment declares (PACKAGES,
+                    gradekit.sandbox.packages; all from PyPI); records the assignment's
                     examples for the course seed so no grade draws them, and works out its known
                     mistakes' answers (gradekit.diagnosis.mistakes); makes the user `student` and logs
                     what `gradekit doctor --run-as student` finds
@@ -53,6 +54,7 @@ from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.errors import GradekitError, UsageError
 from gradekit.grader import grade
+from gradekit.sandbox import packages
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same files give the same zip, byte for byte
 EXECUTABLE, SECRET = 0o755, 0o600  # the modes of the scripts and of the course seed
@@ -79,7 +81,7 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
     echo "gradekit needs Python 3.10 or newer: choose a newer Ubuntu base image" >&2; exit 1; }
 python3 -m venv /opt/gradekit
 /opt/gradekit/bin/python -m pip install --upgrade pip
-/opt/gradekit/bin/python -m pip install ./__WHEEL__
+/opt/gradekit/bin/python -m pip install ./__WHEEL____PACKAGES__
 # The course seed is root's alone: the student's code runs as another user.
 chown root:root __SEED_FILE__
 chmod 600 __SEED_FILE__
@@ -190,6 +192,7 @@ def build(assignment: Assignment, out: Path, seed: int, assignment_dirs: list[st
     extra = ["/autograder/source/assignments"] if bundled else None
     setup = (
         SETUP.replace("__WHEEL__", wheel_name)
+        .replace("__PACKAGES__", "".join(f" {shlex.quote(p)}" for p in packages.declared(assignment.folder)))
         .replace("__RUN_AS__", RUN_AS)
         .replace("__ASSIGNMENT_PY__", repr(assignment.name))
         .replace("__EXTRA_PY__", repr(extra))

@@ -21,9 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gradekit.assignment import available
 from gradekit.config import BLAS_THREADS, Limits
 from gradekit.errors import GradekitError
-from gradekit.sandbox import isolation, landlock, process
+from gradekit.sandbox import isolation, landlock, packages, process
 from gradekit.sandbox.isolation import Isolation
 
 OK, WARNING, MISSING = "ok", "warning", "missing"
@@ -88,6 +89,7 @@ def checks(
         cpu_clock(root),
         swap(root),
         blas_threads(os.environ),
+        *declared_packages(assignment_dirs),
     ]
 
 
@@ -356,6 +358,25 @@ def blas_threads(environ: Mapping[str, str]) -> Check:
     return Check(
         "blas threads", WARNING, f"the grader uses {found}, as its environment sets; each worker uses one", remedy
     )
+
+
+def declared_packages(assignment_dirs: list[str] | None) -> list[Check]:
+    """One check per package an assignment on the search path declares (PACKAGES): whether the
+    Python gradekit runs, which its workers run too, has it; none where no assignment declares one."""
+    wanted: dict[str, list[str]] = {}
+    for name, folder in available(assignment_dirs).items():
+        for requirement in packages.declared(folder):
+            wanted.setdefault(requirement, []).append(name)
+    found = []
+    for requirement, names in sorted(wanted.items()):
+        version = packages.installed(requirement)
+        by = ", ".join(names)
+        if version is not None:
+            found.append(Check("package", OK, f"{packages.name(requirement)} {version}, which {by} declares"))
+            continue
+        remedy = f"install it into the Python gradekit runs: `{sys.executable} -m pip install '{requirement}'`"
+        found.append(Check("package", MISSING, f"{requirement}, which {by} declares, is not installed", remedy))
+    return found
 
 
 def _sysctl(root: str, name: str) -> str | None:
