@@ -19,8 +19,9 @@ so no file is written through one. A tree larger than MAX_BYTES or MAX_FILES is 
 
 What cannot be collected is never a crash: a repository that cannot be fetched, has no commit at or
 before the deadline, or no such tag, is a student `missing`, with the reason. Alongside, the roster
-a class grade reads (`gradekit grade --roster`): columns `id`, `name`, `path`, one row per student,
-`path` absolute (a missing student's folder does not exist); and `collected.csv`, what each row
+a class grade reads (`gradekit grade --roster`, gradekit.batch.roster): columns `id`, `name` and
+`submission`, the student's folder within SUBMISSIONS, one row per student (a missing student's folder
+does not exist, and the grade lists them as missing); and `collected.csv`, what each row
 came to: status, commit, committer date, reason and notes. Once graded, each result's provenance
 names its commit (`stamp_commits`).
 """
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 ROSTER_COLUMNS = ("id", "name", "repository", "tag")  # tag may be left out, or empty in a row
-GRADE_COLUMNS = ("id", "name", "path")  # the roster `gradekit grade --roster` reads
+GRADE_COLUMNS = ("id", "name", "submission")  # the roster `gradekit grade --roster` reads
 MANIFEST_COLUMNS = ("id", "name", "repository", "status", "commit", "date", "reason", "notes")
 STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]*")  # a folder name on every system, never hidden
 MAX_BYTES = 64 * 2**20  # the most a student's tree may hold, as written
@@ -363,8 +364,9 @@ def _remove(path: Path) -> None:
 
 
 def write_roster(path: Path, collected: list[Collected]) -> None:
-    """The roster a class grade reads: `id`, `name`, `path` (absolute), every student in roster order."""
-    rows = [[c.repository.id, c.repository.name, str(c.path.resolve())] for c in collected]
+    """The roster a class grade reads: `id`, `name`, `submission` (the student's folder within the
+    submissions folder), every student in roster order."""
+    rows = [[c.repository.id, c.repository.name, c.path.name] for c in collected]
     write_atomic(path, _csv([GRADE_COLUMNS, *rows]))
 
 

@@ -4,8 +4,8 @@ For a course that hands out a git repository per student: ROSTER names each stud
 CSV file with the columns id, name, repository and, optionally, tag); each is fetched and its tree at
 the deadline (the last commit of the default branch at or before it, by committer date, or the
 row's tag) written to DIR/submissions/ID (see `gradekit.batch.collect`). DIR also gets
-`repositories/` (the bare clones, fetched again by a later run), `roster.csv` (id, name, path: the
-roster a class grade reads) and `collected.csv` (each student's commit and its date, or why they
+`repositories/` (the bare clones, fetched again by a later run), `roster.csv` (id, name, submission:
+the roster a class grade reads) and `collected.csv` (each student's commit and its date, or why they
 are missing). With `--assignment`, the class is then graded into DIR/results as `gradekit grade`
 grades it, with the same options, and each result's provenance names its commit.
 
