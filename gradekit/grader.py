@@ -94,10 +94,10 @@ def grade(
         output, defined = session.output(), dict(session.defined)
         notes = (*read.notes, *session.notes, *unsandboxed, *_public_check(assignment))
         wall = _wall(worker)
-        diagnosis = (
+        diagnosis, unexplained = (
             _diagnosis(assignment, graded, session, outcomes, config, assignment_dirs, budget)
             if problem is None
-            else ()
+            else ((), {})
         )
     tests = score(graded, outcomes)
     lines = {k: v for k, v in defined.items() if type(v) is int and k in assignment.functions}
@@ -118,6 +118,7 @@ def grade(
         notes=notes,
         function_cells=cells,
         diagnosis=diagnosis,
+        unexplained=unexplained,
         seed_digest=_digest(config, seed),
         isolation=wall,
         provenance=made(graded, config, seed_named(config, seed), wall, read.sha256),
@@ -186,16 +187,17 @@ def _diagnosis(
     config: GradeConfig,
     assignment_dirs: list[str] | None,
     budget: Budget,
-) -> tuple[Diagnosis, ...]:
+) -> tuple[tuple[Diagnosis, ...], dict[str, str]]:
     """The known mistakes behind the graded properties' failures, asked for once the grade is made and
     what the report shows of the submission is taken (what it printed, its notes, where it defines each
     function), so nothing the probes do reaches the score or the rest of the report. The bank is the
-    whole `assignment`'s, whatever properties were `graded`."""
+    whole `assignment`'s, whatever properties were `graded`. With them, the digests of the answers of
+    the failing functions no known mistake explains."""
     faults = [p for p in graded.properties if outcomes[p.name].status in FAULTS]
     if not config.diagnose or not faults or budget.left() <= 0:
-        return ()
+        return (), {}
     known = budget.excluding(lambda: bank(assignment, config.limits, assignment_dirs))
-    return () if known is None else diagnose(graded, session, outcomes, known, budget)
+    return ((), {}) if known is None else diagnose(graded, session, outcomes, known, budget)
 
 
 def _public_check(assignment: Assignment) -> tuple[str, ...]:

@@ -185,6 +185,9 @@ class GradeResult:
     # The functions a check was narrowed to (`--function`): `tests` are their properties alone, and the
     # score theirs; empty where the whole assignment was graded.
     checked: tuple[str, ...] = ()
+    # The failing functions no known mistake explains, each with a digest of its answers to its probes
+    # (gradekit.diagnosis.diagnose): students whose digests agree answered alike, a mistake the bank lacks.
+    unexplained: dict[str, str] = field(default_factory=dict)
     # The course staff's adjustments by hand (a class grade's overrides file), applied in this order:
     # each property's first, then the whole score's. Never part of what the properties found.
     adjustments: tuple[Adjustment, ...] = ()
@@ -241,6 +244,7 @@ class GradeResult:
             "regraded": self.regraded,
             "checked": list(self.checked),
             "adjustments": [a.to_dict() for a in self.adjustments],
+            "unexplained": dict(self.unexplained),
         }
 
     @classmethod
@@ -250,7 +254,7 @@ class GradeResult:
         `score` and `max_score` are not read (they are worked out from the tests and the adjustments),
         nor is any key `to_dict` does not write (a class grade's `batch`). Keys added to `to_dict` over time (`notes`,
         `function_lines`, `function_cells`, `diagnosis`, `seed_digest`, `isolation`, `provenance`,
-        `regraded`, `checked`, `adjustments`) may be missing, as in results written before them.
+        `regraded`, `checked`, `adjustments`, `unexplained`) may be missing, as in results written before them.
         """
         return cls(
             assignment=data["assignment"],
@@ -270,6 +274,7 @@ class GradeResult:
             regraded=data.get("regraded"),
             checked=tuple(data.get("checked", ())),
             adjustments=tuple(Adjustment.from_dict(a) for a in data.get("adjustments", ())),
+            unexplained=dict(data.get("unexplained", {})),
         )
 
 

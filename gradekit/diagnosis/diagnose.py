@@ -16,6 +16,9 @@ is made before a diagnosis is asked for.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -31,17 +34,20 @@ from gradekit.known_mistakes import KnownMistake
 from gradekit.result import FAULTS, Diagnosis, Status
 from gradekit.sandbox.worker import decode, encode
 
-__all__ = ["diagnose", "match"]
+__all__ = ["diagnose", "digest", "match"]
 
 SHRUNK = 8  # counterexample calls a function is asked, besides its probes
+DIGEST_DIGITS = 6  # significant digits two students' answers must share to be grouped as one
 
 
 def diagnose(
     assignment: Assignment, session: Session, outcomes: dict[str, Outcome], bank: Bank, budget: Budget
-) -> tuple[Diagnosis, ...]:
+) -> tuple[tuple[Diagnosis, ...], dict[str, str]]:
     """The known mistakes the submission loaded in `session` makes, in the functions its failed
-    properties exercise; the session's file is loaded afresh first. It stops where the grade's
-    `budget` is spent: a diagnosis is worth no more time than the grade gives the submission."""
+    properties exercise, and for each such function whose answers to its probes no known mistake
+    explains, a digest of them (see `digest`); the session's file is loaded afresh first. It stops
+    where the grade's `budget` is spent: a diagnosis is worth no more time than the grade gives the
+    submission."""
     failed = [p for p in assignment.properties if outcomes[p.name].status in FAULTS]
     stopped = {f for p in failed if outcomes[p.name].status is Status.TIMEOUT for f in p.functions}
     suspects = [
@@ -53,6 +59,7 @@ def diagnose(
     solution = Trusted(assignment.solution, assignment.harness) if assignment.solution else None
     alike: list[tuple[Mistake, tuple[str, ...], int, tuple[Answer, ...]]] = []
     found = []
+    unexplained: dict[str, str] = {}
     for function in suspects:
         # Loaded afresh for each function, as each known mistake answered.
         if budget.left() <= 0 or session.load() is not None:
@@ -74,12 +81,33 @@ def diagnose(
         mistake = None if named else match(bank, function, answers[: len(probes)], sources)
         if mistake is not None:
             alike.append((mistake, calls, len(probes), answers))
+        elif not named:
+            unexplained[function] = digest(answers[: len(probes)])
     for mistake, calls, probed, answers in alike:  # the submission is done with: the worker loads known mistakes
         if budget.left() > 0 and _confirmed(session.worker, assignment, mistake, calls, probed, answers):
             found.append(
                 Diagnosis(mistake.function, mistake.name, mistake.explanation, (len(answers),) * 2, mistake.source)
             )
-    return tuple(found)
+        else:
+            unexplained[mistake.function] = digest(answers[:probed])
+    return tuple(found), unexplained
+
+
+def digest(answers: tuple[Answer, ...]) -> str:
+    """A short name for a function's answers to its probes, the same for two students whose answers
+    agree to DIGEST_DIGITS significant digits: a class summary groups the students no known mistake
+    explains by it."""
+    text = json.dumps([_rounded(a) for a in answers], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _rounded(value: Any) -> Any:
+    """An answer with every float rounded to DIGEST_DIGITS significant digits (inf and NaN as text)."""
+    if isinstance(value, float):
+        return float(f"{value:.{DIGEST_DIGITS}g}") if math.isfinite(value) else str(value)
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def _told(bank: Bank, model: KnownMistake, parameter: Any, calls: int) -> Diagnosis:
