@@ -16,15 +16,22 @@ from xml.sax.saxutils import escape
 
 from gradekit.assignment import Assignment
 from gradekit.course_terms import counted
-from gradekit.reports import adjustments
+from gradekit.reports import adjustments, unexplained
 from gradekit.reports.gradebook import MISSING, UNLISTED, Listing
 from gradekit.reports.markdown import escape as md_escape
-from gradekit.reports.text import GUARD
-from gradekit.result import FAULTS, Counterexample, GradeResult
+from gradekit.reports.markdown import fenced
+from gradekit.reports.text import GUARD, story
+from gradekit.result import FAULTS, GradeResult
 
 BINS = 10
-MOST_GROUPS = 10  # groups of unexplained failures listed, the largest
-MIXED = 4  # a list this short holding lists is shown part by part: a case such as (logits, target)
+MOST_GROUPS = 10  # groups of students who failed alike shown, the largest
+MOST_NAMED = 20  # students a line names before it counts the rest
+LEFT_OUT = {  # each reason a failure is left out of the unexplained: (what is counted, why)
+    unexplained.STUB: ("function", "not implemented yet"),
+    unexplained.HANG: ("function", "that ran out of time"),
+    unexplained.UNDEFINED: ("function", "not defined"),
+    unexplained.KNOCK_ON: ("knock-on failure", "(its properties require another function's, which did not pass)"),
+}
 
 
 def render(
@@ -169,71 +176,57 @@ def _known_mistakes(graded: list[tuple[str, GradeResult]]) -> list[str]:
 
 
 def _unexplained(assignment: Assignment, graded: list[tuple[str, GradeResult]]) -> list[str]:
-    """The failures no known mistake explains, grouped by the properties failed and the shapes of
-    their counterexamples, largest group first with its smallest member: mistakes worth adding."""
-    functions = {p.name: p.functions for p in assignment.properties}
-    groups: dict[tuple[tuple[str, str], ...], list[tuple[int, str]]] = {}
-    for student, result in graded:
-        if result.error:
-            continue
-        diagnosed = {d.function for d in result.diagnosis}
-        failed = [
-            t
-            for t in result.tests
-            if t.status in FAULTS and not diagnosed.intersection(functions.get(t.name, t.functions))
-        ]
-        if failed:
-            key = tuple(sorted((t.name, _shape(t.counterexample)) for t in failed))
-            size = sum(_size(t.counterexample.inputs) for t in failed if t.counterexample is not None)
-            groups.setdefault(key, []).append((size, student))
-    if not groups:
+    """The failures no known mistake explains (gradekit.reports.unexplained): the groups of students
+    who answered alike, largest first, each with one student's counterexample, the students alone in
+    one line, and in one more how many were left out, and why: mistakes worth adding to the bank."""
+    found, left_out = unexplained.failures(assignment, graded)
+    if not found and not left_out:
         return []
+    ranked = unexplained.groups(assignment, found)
+    shared = [g for g in ranked if len(g.failures) > 1]
+    alone = [g.example for g in ranked if len(g.failures) == 1]
     out = [
         "",
         "## Failures no known mistake explains",
         "",
-        "Students grouped by the properties they fail that no diagnosis explains and the shapes of those "
-        "counterexamples, largest group first, with its smallest member: new misconceptions worth adding "
-        "to the bank.",
-        "",
-        "| students | failed properties (counterexample) | smallest member |",
-        "| --- | --- | --- |",
+        "The students whose failing function answers every probe alike, grouped, largest group first, with one "
+        "student's counterexample: mistakes the bank lacks, worth adding to it.",
     ]
-    ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
-    for key, members in ranked[:MOST_GROUPS]:
-        failures = "; ".join(f"`{name}` ({md_escape(shape)})" for name, shape in key)
-        out.append(f"| {len(members)} | {failures} | {md_escape(min(members)[1])} |")
-    if len(ranked) > MOST_GROUPS:
-        out += ["", f"And {len(ranked) - MOST_GROUPS} smaller groups."]
+    for group in shared[:MOST_GROUPS]:
+        out += _group(group)
+    if len(shared) > MOST_GROUPS:
+        rest = sum(len(g.failures) for g in shared[MOST_GROUPS:])
+        out += ["", f"And {counted(len(shared) - MOST_GROUPS, 'smaller group')} ({counted(rest, 'student')})."]
+    if alone:
+        named = ", ".join(f"{md_escape(f.student)} (`{f.function}`)" for f in alone[:MOST_NAMED])
+        more = f" and {len(alone) - MOST_NAMED} more" if len(alone) > MOST_NAMED else ""
+        out += ["", f"And {counted(len(alone), 'student')} alone, failing like no one else: {named}{more}."]
+    if left_out:
+        told = ", ".join(
+            f"{counted(left_out[reason], LEFT_OUT[reason][0])} {LEFT_OUT[reason][1]}"
+            for reason in unexplained.REASONS
+            if left_out[reason]
+        )
+        out += ["", f"Left out, as no known mistake could explain them: {told}."]
     return out
 
 
-def _shape(example: Counterexample | None) -> str:
-    """What a counterexample's inputs are, not their values: "logits: 2 values, true_id: int"."""
-    if example is None:
-        return "no counterexample"
-    return ", ".join(f"{name}: {_kind(value)}" for name, value in example.inputs.items()) or "no inputs"
-
-
-def _kind(value: object) -> str:
-    """A value's shape: "int", "3 values", "27 x 27 values", "(3 values, int)" for a short mixed list."""
-    if not isinstance(value, list):
-        return type(value).__name__
-    kinds = [_kind(v) for v in value]
-    if value and all(isinstance(v, list) for v in value) and len(set(kinds)) == 1:
-        return f"{len(value)} x {kinds[0]}"
-    if any(isinstance(v, list) for v in value) and len(value) <= MIXED:
-        return f"({', '.join(kinds)})"
-    return f"{len(value)} values"
-
-
-def _size(value: object) -> int:
-    """How many numbers an input holds: the smallest counterexamples are the easiest to read."""
-    if isinstance(value, dict):
-        return sum(_size(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_size(v) for v in value)
-    return 1
+def _group(group: unexplained.Group) -> list[str]:
+    """A group of students who failed alike: who, how they are alike, and one of them's counterexample."""
+    size = counted(len(group.failures), "student")
+    who = ", ".join(md_escape(f.student) for f in group.failures[:MOST_NAMED])
+    who += f" and {len(group.failures) - MOST_NAMED} more" if len(group.failures) > MOST_NAMED else ""
+    example = group.example
+    test = example.test
+    if group.answered:
+        alike = "They answer every probe alike."
+    else:
+        failed = ", ".join(f"`{name}`" for name in example.failed)
+        alike = f"They fail {failed} (no answers to the probes to compare)."
+    found = f"`{test.name}`, as {md_escape(example.student)}'s grade found it:"
+    lines = [test.message] if test.message else []
+    lines += story(test.counterexample, test.message) if test.counterexample is not None else []
+    return ["", f"### {size}: `{group.function}`", "", f"{who}. {alike} {found}", "", *fenced("\n".join(lines))]
 
 
 def bins(scores: list[float], top: float) -> list[int]:
