@@ -143,13 +143,14 @@ def bigram_grad_forgets_softmax(W, tokens):
     return _grad(W, tokens, lambda a, b: a, lambda a, b: [-o / n for o in _onehot(W, b)])
 
 
-@known_mistake("bigram_grad", "bigram_grad_no_max_shift.py")
-def bigram_grad_no_max_shift(W, tokens):
+# How a row's exps are added up: sum() overflows to inf, and every probability to 0; math.fsum raises.
+@known_mistake("bigram_grad", "bigram_grad_no_max_shift.py", among=(sum, math.fsum))
+def bigram_grad_no_max_shift(W, tokens, added):
     n = len(tokens) - 1
 
     def step(a, b):
         exps = [math.exp(z) for z in W[a]]
-        total = sum(exps)
+        total = added(exps)
         return [(e / total - o) / n for e, o in zip(exps, _onehot(W, b))]
 
     return _grad(W, tokens, lambda a, b: a, step)
