@@ -13,6 +13,19 @@ raises: an OverflowError where the mistake overflows). A diagnosis tells the stu
 docstring, or the model's own where it has one: its first line names the mistake, with `{}` standing
 for the parameter found ("cuts the document at {} positions"), and the rest explains it.
 
+Where the properties call a harness (harness.py) that builds on a class students write, as autograd's
+build graphs from the student's `Value`, a model is a class: the class with the mistake, standing in
+for the student's, named by the method at fault:
+
+    @known_mistake("Value.__mul__", "mul_grad_swapped_self.py")
+    class MulGradSwapped(Exact):
+        def __mul__(self, other): ...
+
+It answers a harness call as the harness answers it with this class as the submission's `Value`.
+How the rest of a student's class is written changes what one mistake answers (`a - b` written as
+`a + (-b)` carries a wrong `-a` into it): `among` lists the styles worth trying, each a class whose
+methods the model takes where it does not define its own.
+
 A mistake with a free parameter (the epsilon, the base of a log, the offset of a target, the size a
 document is cut at) takes it last, and says how to find it from a student's own answers:
 `fit(*arguments, answer)` works it out from one answer (None where that answer does not tell it), or
@@ -39,7 +52,8 @@ __all__ = ["KnownMistake", "known_mistake"]
 @dataclass(frozen=True)
 class KnownMistake:
     """One known mistake as a model: the function it is made in, the known-wrong file that makes it
-    (named as in known_wrong/), what it answers, and how its free parameter is found, if it has one."""
+    (named as in known_wrong/), what it answers (a function, or a class standing in for the student's:
+    see the module's docstring), and how its free parameter is found, if it has one."""
 
     function: str
     file: str
@@ -60,6 +74,12 @@ class KnownMistake:
         return self.answers.__name__
 
     @property
+    def stands_in(self) -> bool:
+        """Whether the model is a class, answering through the assignment's harness in place of the
+        student's class."""
+        return isinstance(self.answers, type)
+
+    @property
     def fitted(self) -> bool:
         """Whether the model has a free parameter, found from the answers it is to explain."""
         return self.fit is not None or bool(self.among)
@@ -68,7 +88,8 @@ class KnownMistake:
         """The mistake's name and explanation in the model's docstring, `{}` in its first line standing
         for the parameter found, formatted as `str.format` does ("{:+}" for an offset's sign); ("", "")
         without a docstring, where the file's words are told."""
-        doc = inspect.getdoc(self.answers) or ""
+        own = self.answers.__doc__  # a class's own, not one it inherits
+        doc = inspect.cleandoc(own) if own else ""
         first, _, rest = doc.partition("\n")
         try:
             first = first.format(parameter)
@@ -89,8 +110,8 @@ def known_mistake(
     """Describe the known mistake `file` (a file in the assignment's known_wrong/ folder) makes in
     `function` by what it answers; `also` names more files that make it, with another parameter. See
     the module's docstring."""
-    if not isinstance(function, str) or not function.isidentifier():
-        raise InvalidProperty(f"function={function!r} must name one of the assignment's functions")
+    if not isinstance(function, str) or not all(part.isidentifier() for part in function.split(".")):
+        raise InvalidProperty(f"function={function!r} must name one of the assignment's functions or methods")
     for named in (file, *also):
         if not isinstance(named, str) or not named.endswith(".py") or "/" in named:
             raise InvalidProperty(f"{named!r} must name a file of known_wrong/, like 'loss_log10.py'")
@@ -100,6 +121,10 @@ def known_mistake(
         raise InvalidProperty(f"within={within!r} must be (low, high) with low <= high")
 
     def decorate(answers: Callable[..., Any]) -> KnownMistake:
+        if isinstance(answers, type) and (fit is not None or not all(isinstance(a, type) for a in among)):
+            raise InvalidProperty(
+                f"{answers.__name__} is a class: `among` may list the styles it is tried in, as classes"
+            )
         return KnownMistake(function, file, answers, fit, tuple(among), within, tuple(also))
 
     return decorate

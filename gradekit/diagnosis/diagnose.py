@@ -2,13 +2,19 @@
 
 A failed property says where the code is wrong, not which mistake it is. After grading, each function
 of a failed property (one that did not time out) answers its probes (gradekit.diagnosis.mistakes) and the
-calls to it in the failed properties' counterexamples, its file loaded afresh for each function so
-that nothing grading (or another function's probes) left behind weighs on the answers. When the
-answers to the probes disagree with the reference's and agree with exactly one known mistake's, that
-mistake's file is loaded in the same worker and asked the same calls in the same order; when it
-answers the counterexamples' alike as well, the function is diagnosed with that mistake. Two
-mistakes made together in one function agree with neither (or part on the inputs the grade found
-them on), and one the bank does not know agrees with none: then nothing is said, rather than a guess.
+calls in the failed properties' counterexamples that exercise it (for an assignment whose properties
+call a harness, the harness calls of the properties that name it), its file loaded afresh for each
+function so that nothing grading (or another function's probes) left behind weighs on the answers.
+The models of the assignment's mistakes.py are asked first (gradekit.diagnosis.models): the one that
+explains every answer is told. A model that is a class, standing in for the student's (autograd's
+`Value` with one method wrong), answers any harness call, so a mistake in a method a failed property
+names is told wherever it shows: in that method's probes, or in backward's graphs; each mistake once.
+Where no model explains them, and the answers to the probes disagree with the reference's and agree
+with exactly one other known mistake's, that mistake's file is loaded in the same worker and asked
+the same calls in the same order; when it answers the counterexamples' alike as well, the function
+is diagnosed with that mistake. Two mistakes made together in one function agree with neither (or
+part on the inputs the grade found them on), and one the bank does not know agrees with none: then
+nothing is said, rather than a guess.
 
 Answers are compared as `mistakes.agree` compares them. Nothing here changes a score: the grade
 is made before a diagnosis is asked for.
@@ -24,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.assignment import Assignment
-from gradekit.diagnosis.mistakes import Answer, Bank, Mistake, agree, ask, trusted_answer
-from gradekit.diagnosis.models import declared, explaining
+from gradekit.diagnosis.mistakes import Answer, Bank, Mistake, Probe, agree, ask, exercised, loaded, trusted_answer
+from gradekit.diagnosis.models import Call, declared, explaining, explains
 from gradekit.engine.budget import Budget
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session, Trusted
-from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.known_mistakes import KnownMistake
 from gradekit.result import FAULTS, Diagnosis, Status
 from gradekit.sandbox.worker import decode, encode
@@ -50,15 +55,14 @@ def diagnose(
     submission."""
     failed = [p for p in assignment.properties if outcomes[p.name].status in FAULTS]
     stopped = {f for p in failed if outcomes[p.name].status is Status.TIMEOUT for f in p.functions}
-    suspects = [
-        f
-        for f in assignment.functions
-        if any(f in p.functions for p in failed) and f not in stopped and f in bank.probes
-    ]
+    blamed = {f for p in failed for f in p.functions}
+    suspects = [f for f in assignment.functions if f in blamed and f not in stopped and f in bank.probes]
     described = declared(assignment)
     solution = Trusted(assignment.solution, assignment.harness) if assignment.solution else None
-    alike: list[tuple[Mistake, tuple[str, ...], int, tuple[Answer, ...]]] = []
-    found = []
+    alike: list[tuple[Mistake, tuple[Probe, ...], int, tuple[Answer, ...]]] = []
+    found: dict[tuple[str, str, str], Diagnosis] = {}  # each mistake told once, however many functions show it
+    standing_in: list[KnownMistake] = []  # the class models told
+    untold: dict[str, tuple[list[Call], tuple[Answer, ...], int]] = {}  # each call, its answer, how many probes
     unexplained: dict[str, str] = {}
     for function in suspects:
         # Loaded afresh for each function, as each known mistake answered.
@@ -66,31 +70,41 @@ def diagnose(
             break
         if function not in session.defined:
             continue
-        probes, shrunk = bank.probes[function], _shrunk(outcomes, function)
+        probes, shrunk = bank.probes[function], _shrunk(assignment, outcomes, function)
         calls = probes + shrunk
-        answers = ask(session.worker, function, calls)
+        answers = ask(session.worker, calls)
         if answers is None:
             break  # the worker timed out or died: what it answers next is not to be trusted
-        shown = tuple(trusted_answer(solution, function, c) for c in shrunk) if solution else ()
+        shown = tuple(trusted_answer(solution, *c) for c in shrunk) if solution else ()
         if all(map(agree, answers, bank.reference[function] + shown)):
             continue  # right on every call: its fault is in what it does to its arguments, or across calls
-        models = [m for m in described if m.function == function]
-        named = explaining(models, [tuple(decode(c)) for c in calls], answers)
-        found += [_told(bank, model, parameter, len(answers)) for model, parameter in named]
-        sources = frozenset(f"known_wrong/{m.file}" for m in models)
+        # A class standing in for the student's answers any harness call: a mistake in a method a
+        # failed property names may show in another method's probes (a wrong * in backward's graphs).
+        models = [m for m in described if m.function == function or (m.stands_in and m.function in blamed)]
+        decoded = [(c, tuple(decode(e))) for c, e in calls]
+        named = explaining(models, decoded, answers)
+        for model, parameter in named:
+            told = _told(bank, model, parameter, len(answers))
+            found.setdefault((told.function, told.misconception, told.source), told)
+            standing_in += [model] if model.stands_in else []
+        sources = frozenset(f"known_wrong/{file}" for m in models for file in m.files)
         mistake = None if named else match(bank, function, answers[: len(probes)], sources)
         if mistake is not None:
             alike.append((mistake, calls, len(probes), answers))
         elif not named:
-            unexplained[function] = digest(answers[: len(probes)])
+            untold[function] = (decoded, answers, len(probes))
+    # A function whose answers a mistake told elsewhere explains too (backward's and another's alike
+    # on + 's probes) is explained, though not told there.
+    for function, (decoded, answers, probed) in untold.items():
+        if not any(all(explains(m, decoded, answers)[0]) for m in standing_in):
+            unexplained[function] = digest(answers[:probed])
     for mistake, calls, probed, answers in alike:  # the submission is done with: the worker loads known mistakes
         if budget.left() > 0 and _confirmed(session.worker, assignment, mistake, calls, probed, answers):
-            found.append(
-                Diagnosis(mistake.function, mistake.name, mistake.explanation, (len(answers),) * 2, mistake.source)
-            )
+            told = Diagnosis(mistake.function, mistake.name, mistake.explanation, (len(answers),) * 2, mistake.source)
+            found.setdefault((told.function, told.misconception, told.source), told)
         else:
             unexplained[mistake.function] = digest(answers[:probed])
-    return tuple(found), unexplained
+    return tuple(found.values()), unexplained
 
 
 def digest(answers: tuple[Answer, ...]) -> str:
@@ -142,16 +156,17 @@ def match(
     return alike[0] if len(alike) == 1 else None
 
 
-def _shrunk(outcomes: dict[str, Outcome], function: str) -> tuple[str, ...]:
-    """The calls to `function` in the failed properties' counterexamples (their arguments, encoded),
-    each once, SHRUNK at most: the inputs on which this submission was found wrong."""
-    calls: dict[str, None] = {}
-    for outcome in outcomes.values():
+def _shrunk(assignment: Assignment, outcomes: dict[str, Outcome], function: str) -> tuple[Probe, ...]:
+    """The calls in the failed properties' counterexamples that exercise `function` (see
+    `mistakes.exercised`), each once, SHRUNK at most: the inputs on which this submission was found wrong."""
+    named = {p.name: p.functions for p in assignment.properties}
+    calls: dict[Probe, None] = {}
+    for name, outcome in outcomes.items():
         example = outcome.counterexample
         for call in example.calls if example is not None and outcome.status is not Status.PASSED else ():
-            if call.function == function and len(calls) < SHRUNK:
+            if function in exercised(assignment, named.get(name, ()), call.function) and len(calls) < SHRUNK:
                 with suppress(TypeError):
-                    calls[encode(list(call.args))] = None
+                    calls[(call.function, encode(list(call.args)))] = None
     return tuple(calls)
 
 
@@ -159,7 +174,7 @@ def _confirmed(
     worker: Any,
     assignment: Assignment,
     mistake: Mistake,
-    calls: tuple[str, ...],
+    calls: tuple[Probe, ...],
     probed: int,
     answers: tuple[Answer, ...],
 ) -> bool:
@@ -170,8 +185,8 @@ def _confirmed(
     if len(calls) == probed:
         return True
     try:
-        loaded = worker.load((assignment.folder / mistake.source).read_text(), Path(mistake.source).name)
-    except (CallTimedOut, WorkerDied, OSError):
+        source = (assignment.folder / mistake.source).read_text()
+    except OSError:
         return False
-    theirs = ask(worker, mistake.function, calls) if loaded["ok"] else None
+    theirs = ask(worker, calls) if loaded(worker, assignment, source, Path(mistake.source).name) else None
     return theirs is not None and all(map(agree, answers[probed:], theirs[probed:]))

@@ -4,13 +4,16 @@ Every file in known_wrong/ makes one named mistake. Its docstring says which: th
 and the mistake's name on the first line ("cross_entropy_loss: uses log10 instead of the natural
 log."), and, after a blank line, what the mistake does and how to fix it, written to the student.
 
-The probes of a function are inputs grading already uses: the calls to it that the recorded examples
-of the correctness properties make, at the assignment's default seed and example count, taken from
-each property in turn, from both ends of its examples (so extreme logits and long sequences are
-among them as well as small ones): PROBES at most, and fewer where their arguments pass PROBE_CHARS
-(a function of 27 x 27 tables answers in tables, and the answers are kept).
-Each known-wrong file answers the probes of the function it blames in a sandboxed worker, like any
-submission, twice, loaded afresh between; the reference answers them too. A mistake cannot be told
+The probes of a function are calls grading already makes: those the recorded examples of the
+correctness properties make, at the assignment's default seed and example count, taken from each
+property in turn, from both ends of its examples (so extreme logits and long sequences are among them
+as well as small ones): PROBES at most, and fewer where their arguments pass PROBE_CHARS (a function
+of 27 x 27 tables answers in tables, and the answers are kept). A probe is a call to the function
+itself, or, where the properties call a harness (autograd's build graphs from the student's `Value`),
+a call to the harness made by a property that exercises the function: a method is probed through
+the graphs of the properties that name it. Each known-wrong file answers the probes of the function
+it blames in a sandboxed worker, like any submission, twice, loaded afresh between; the reference
+answers them too. A mistake cannot be told
 by its answers, and is kept with the reason (`untold`) for the self-test, when its two rounds differ
 (it answers at random, or from what earlier calls left behind) or its answers all agree with the
 reference's (its mistake is in what it does to its arguments, or across calls).
@@ -33,6 +36,7 @@ import ast
 import hashlib
 import math
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, zip_longest
 from pathlib import Path
@@ -57,12 +61,15 @@ __all__ = [
     "Answer",
     "Bank",
     "Mistake",
+    "Probe",
     "agree",
     "answer",
     "ask",
     "bank",
     "carry",
     "described",
+    "exercised",
+    "loaded",
     "probe_set",
     "trusted_answer",
 ]
@@ -74,12 +81,15 @@ AGREE_RTOL = 1e-6  # how far apart two answers' numbers may be and still be one 
 AGREE_ATOL = 1e-9
 # What Python's math raises where NumPy gives inf or NaN: exp past its range, a division by 0, log(0).
 OVERFLOWED = frozenset({"OverflowError", "ZeroDivisionError", "ValueError"})
-FORMAT = 2  # bump when what is stored changes: an old file then simply misses
+FORMAT = 3  # bump when what is stored changes: an old file then simply misses
 RIGHT_ON_PROBES = "its answers agree with the reference's on every probe"  # why a mistake is untold
 
 # What one call came to, as plain data: ("returned", value), ("raised", exception type) or
 # ("stopped", why): it timed out or ended its worker, which no diagnosis reads as an answer.
 Answer = tuple[str, Any]
+# One call a function is probed with: the function called (itself, or a harness function), and its
+# arguments, encoded.
+Probe = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -98,10 +108,10 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Bank:
-    """The probes of each function (encoded arguments), the reference's answers to them, and every
-    known mistake with its answers."""
+    """The probes of each function, the reference's answers to them, and every known mistake with its
+    answers."""
 
-    probes: dict[str, tuple[str, ...]]
+    probes: dict[str, tuple[Probe, ...]]
     reference: dict[str, tuple[Answer, ...]]
     mistakes: tuple[Mistake, ...]
 
@@ -114,35 +124,42 @@ def described(path: Path) -> tuple[str, str, str]:
     return function.strip(), name.strip().rstrip("."), " ".join(rest.split())
 
 
-def probe_set(assignment: Assignment) -> dict[str, tuple[str, ...]]:
+def probe_set(assignment: Assignment) -> dict[str, tuple[Probe, ...]]:
     """The probes of each function, from the recorded examples at the default seed and count."""
     recording = recorded(assignment, assignment.default_seed, GradeConfig().max_examples)
-    per_property: dict[str, list[list[str]]] = {}
+    per_property: dict[str, list[list[Probe]]] = {}
     for prop in assignment.properties:
         if prop.scale or prop.name not in recording:
             continue
-        calls: dict[str, list[str]] = {}
-        for function, encoded, _ in recording[prop.name]["calls"]:
-            calls.setdefault(function, []).append(encoded)
+        calls: dict[str, dict[Probe, None]] = {}  # in order, each once
+        for called, encoded, _ in recording[prop.name]["calls"]:
+            for function in exercised(assignment, prop.functions, called):
+                calls.setdefault(function, {})[(called, encoded)] = None
         for function, made in calls.items():
-            per_property.setdefault(function, []).append(_ends_first(list(dict.fromkeys(made))))
+            per_property.setdefault(function, []).append(_ends_first(list(made)))
     probes = {}
     for function in assignment.functions:
-        chosen: dict[str, None] = {}  # in order, each once
+        chosen: dict[Probe, None] = {}
         size = 0
-        for encoded in chain.from_iterable(zip_longest(*per_property.get(function, []))):
-            if encoded is None or encoded in chosen:
+        for probe in chain.from_iterable(zip_longest(*per_property.get(function, []))):
+            if probe is None or probe in chosen:
                 continue
-            if len(chosen) == PROBES or (chosen and size + len(encoded) > PROBE_CHARS):
+            if len(chosen) == PROBES or (chosen and size + len(probe[1]) > PROBE_CHARS):
                 break
-            chosen[encoded] = None
-            size += len(encoded)
+            chosen[probe] = None
+            size += len(probe[1])
         if chosen:
             probes[function] = tuple(chosen)
     return probes
 
 
-def _ends_first(made: list[str]) -> list[str]:
+def exercised(assignment: Assignment, functions: Sequence[str], called: str) -> tuple[str, ...]:
+    """The functions a call made by a property naming `functions` exercises: the function called, or,
+    for a call to the harness, the property's functions, which the harness builds on."""
+    return tuple(functions) if called in assignment.harness_functions else (called,)
+
+
+def _ends_first(made: list[Probe]) -> list[Probe]:
     """A property's calls, the last and the first, then the last but one and the second, and so on:
     Hypothesis draws its smallest inputs first and its widest later, and a probe set wants both."""
     order = []
@@ -211,7 +228,7 @@ def _worked_out(assignment: Assignment, limits: Limits, assignment_dirs: list[st
     assert assignment.solution is not None
     probes = probe_set(assignment)
     solution = Trusted(assignment.solution, assignment.harness)
-    reference = {f: tuple(trusted_answer(solution, f, encoded) for encoded in calls) for f, calls in probes.items()}
+    reference = {f: tuple(trusted_answer(solution, *probe) for probe in calls) for f, calls in probes.items()}
     mistakes = []
     with forked_workers(limits, assignment_dirs):
         for path in assignment.known("known_wrong"):
@@ -220,7 +237,7 @@ def _worked_out(assignment: Assignment, limits: Limits, assignment_dirs: list[st
             if function not in probes:
                 mistakes.append(_untold(mistake, "its function has no probes"))
                 continue
-            rounds = _two_rounds(path, function, probes[function], limits, assignment_dirs)
+            rounds = _two_rounds(assignment, path, probes[function], limits, assignment_dirs)
             mistakes.append(_judged(mistake, rounds, reference[function]))
     return Bank(probes, reference, tuple(mistakes))
 
@@ -235,34 +252,43 @@ def trusted_answer(solution: Trusted, function: str, encoded: str) -> Answer:
 
 
 def _two_rounds(
-    path: Path, function: str, probes: tuple[str, ...], limits: Limits, assignment_dirs: list[str] | None
+    assignment: Assignment, path: Path, probes: tuple[Probe, ...], limits: Limits, assignment_dirs: list[str] | None
 ) -> tuple[tuple[Answer, ...], ...] | None:
     """The file's answers to the probes, loaded afresh for each of two rounds; None if it could not
     load or stopped on one."""
-    source = path.read_text()
     with Worker.started(limits, assignment_dirs) as worker:
         rounds = []
         for _ in range(2):
-            try:
-                if not worker.load(source, path.name)["ok"]:
-                    return None
-            except (CallTimedOut, WorkerDied):
+            if not loaded(worker, assignment, path.read_text(), path.name):
                 return None
-            answers = ask(worker, function, probes)
+            answers = ask(worker, probes)
             if answers is None:
                 return None
             rounds.append(answers)
         return tuple(rounds)
 
 
-def ask(worker: Any, function: str, probes: tuple[str, ...]) -> tuple[Answer, ...] | None:
-    """`function`'s answers to `probes`, all sent at once; None once one times out or ends the
-    worker, or once they have taken more than PROBES_CPU seconds of the worker's CPU time together:
-    probes are inputs any reasonable implementation answers at once, and a grade does not wait on a
-    slow one for a diagnosis."""
+def loaded(worker: Any, assignment: Assignment, source: str, filename: str) -> bool:
+    """Whether `source` loaded in the worker, in place of what it held, with the assignment's harness
+    beside it where it has one."""
+    try:
+        if not worker.load(source, filename)["ok"]:
+            return False
+        return assignment.harness is None or bool(
+            worker.load_harness(assignment.harness.read_text(), assignment.harness.name)["ok"]
+        )
+    except (CallTimedOut, WorkerDied):
+        return False
+
+
+def ask(worker: Any, probes: Sequence[Probe]) -> tuple[Answer, ...] | None:
+    """The answers to `probes`, all sent at once; None once one times out or ends the worker, or once
+    they have taken more than PROBES_CPU seconds of the worker's CPU time together: probes are inputs
+    any reasonable implementation answers at once, and a grade does not wait on a slow one for a
+    diagnosis."""
     answers, cpu = [], 0.0
     try:
-        for request in worker.send_calls([(function, p, False) for p in probes]):
+        for request in worker.send_calls([(called, encoded, False) for called, encoded in probes]):
             reply = worker.receive(request)
             cpu += reply["cpu"] if type(reply.get("cpu")) in (int, float) else 0.0
             if cpu > PROBES_CPU:
@@ -303,8 +329,7 @@ def _read(stored: dict[str, Any]) -> Bank | None:
     if not (isinstance(probes, dict) and isinstance(reference, dict) and isinstance(mistakes, list)):
         return None
     if probes.keys() != reference.keys() or not all(
-        type(p) is tuple and all(type(e) is str for e in p) and _answers(reference[f], len(p))
-        for f, p in probes.items()
+        type(p) is tuple and all(_probe(e) for e in p) and _answers(reference[f], len(p)) for f, p in probes.items()
     ):
         return None
     read = []
@@ -315,6 +340,10 @@ def _read(stored: dict[str, Any]) -> Bank | None:
             return None
         read.append(Mistake(*entry))
     return Bank(probes, reference, tuple(read))
+
+
+def _probe(probe: Any) -> bool:
+    return type(probe) is tuple and len(probe) == 2 and all(type(e) is str for e in probe)
 
 
 def _answers(answers: Any, count: int) -> bool:

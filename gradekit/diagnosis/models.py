@@ -4,7 +4,9 @@ An assignment's `mistakes.py` describes each known mistake by what it answers (s
 gradekit.known_mistakes). A model explains a function's answers when, its free parameter found from
 those answers, it answers every call (the probes and the counterexamples' calls) as the function did,
 as `mistakes.agree` compares answers. The models run here, in the grader's process: they are the
-assignment's own code, like its properties, and the student's answers are only data.
+assignment's own code, like its properties, and the student's answers are only data. A model that is
+a class (an autograd `Value` with one method wrong) answers a call to the harness as the harness beside
+its mistakes.py answers it, with the class standing in for the student's.
 
 A function is told one mistake when exactly one model explains every answer: first counting an
 overflow only as the same overflow (math's OverflowError for math's, NumPy's inf for NumPy's), then
@@ -16,27 +18,33 @@ given only where it explains every answer seen.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.util
+import inspect
 import math
 import statistics
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import permutations
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from gradekit.assignment import MISTAKES, Assignment
+from gradekit.assignment import HARNESS, MISTAKES, Assignment
 from gradekit.diagnosis.mistakes import RIGHT_ON_PROBES, Answer, Bank, agree
 from gradekit.errors import AssignmentError
 from gradekit.known_mistakes import KnownMistake
 from gradekit.precision import floats
-from gradekit.sandbox.worker import decode
+from gradekit.sandbox.worker import decode, encode, to_plain
 
-__all__ = ["covered", "declared", "explaining", "explains", "unproven"]
+__all__ = ["Call", "covered", "declared", "explaining", "explains", "unproven"]
 
-Calls = Sequence[tuple[Any, ...]]  # each call's arguments, decoded
+Call = tuple[str, tuple[Any, ...]]  # the function called (the graded one, or a harness function), its arguments
+Calls = Sequence[Call]
 
 
 def declared(assignment: Assignment) -> tuple[KnownMistake, ...]:
@@ -56,6 +64,8 @@ def declared(assignment: Assignment) -> tuple[KnownMistake, ...]:
     for model in models:
         if model.function not in assignment.functions:
             raise AssignmentError(f"{path}: `{model.name}` describes `{model.function}`, which functions.py lacks")
+        if model.stands_in and assignment.harness is None:
+            raise AssignmentError(f"{path}: `{model.name}` is a class, which answers only through a {HARNESS}")
         for file in model.files:
             if not (assignment.folder / "known_wrong" / file).is_file():
                 raise AssignmentError(f"{path}: `{model.name}` names known_wrong/{file}, which does not exist")
@@ -74,8 +84,9 @@ def explaining(models: Sequence[KnownMistake], calls: Calls, answers: Sequence[A
     """The one model that explains every answer, or the two that do together (one every finite answer,
     the other every overflow), each with its parameter; () where none does, or where two or more
     explain them alike."""
+    said = [_said(m, calls, answers) for m in models]
     for styles in (False, True):
-        alone = [(m, *explains(m, calls, answers, styles)) for m in models]
+        alone = [(m, *_best(tried, answers, styles)) for m, tried in zip(models, said)]
         whole = [(m, parameter) for m, found, parameter in alone if all(found)]
         if whole:
             return (whole[0],) if len(whole) == 1 else ()
@@ -102,10 +113,22 @@ def explains(
     """For each call, whether the model answers it as the function did, with the parameter found from
     `answers` that explains most of them, and that parameter (None for a model without one; all False
     where no parameter within its bounds is found)."""
-    best: tuple[tuple[bool, ...], Any] = ((False,) * len(calls), None)
-    for parameter in _parameters(model, calls, answers):
-        said = [_answer(model, args, parameter) for args in calls]
-        found = tuple(agree(answer, theirs, styles) for answer, theirs in zip(answers, said))
+    return _best(_said(model, calls, answers), answers, styles)
+
+
+Said = list[tuple[Any, list[Answer]]]  # each parameter tried, and the model's answers with it
+
+
+def _said(model: KnownMistake, calls: Calls, answers: Sequence[Answer]) -> Said:
+    """What the model answers every call, with each parameter worth trying."""
+    return [(p, [_answer(model, call, p) for call in calls]) for p in _parameters(model, calls, answers)]
+
+
+def _best(said: Said, answers: Sequence[Answer], styles: bool) -> tuple[tuple[bool, ...], Any]:
+    """See `explains`."""
+    best: tuple[tuple[bool, ...], Any] = ((False,) * len(answers), None)
+    for parameter, theirs in said:
+        found = tuple(agree(answer, their, styles) for answer, their in zip(answers, theirs))
         shown = None if parameter is _NONE else parameter
         if all(found):
             return found, shown
@@ -128,7 +151,7 @@ def unproven(models: Sequence[KnownMistake], bank: Bank) -> list[str]:
             why = mistake.untold if mistake is not None else "it is not in the bank"
             problems.append(f"`{model.name}` in mistakes.py is not proven by known_wrong/{file}: {why}")
             continue
-        calls = [tuple(decode(c)) for c in bank.probes[model.function]]
+        calls = [(called, tuple(decode(encoded))) for called, encoded in bank.probes[model.function]]
         found, _ = explains(model, calls, mistake.answers or bank.reference[model.function])
         if not all(found):
             problems.append(
@@ -146,7 +169,7 @@ def _parameters(model: KnownMistake, calls: Calls, answers: Sequence[Answer]) ->
     if model.fit is None:
         return [_NONE]
     told = []
-    for args, (kind, value) in zip(calls, answers):
+    for (_, args), (kind, value) in zip(calls, answers):
         if kind != "returned":
             continue
         with _quiet():
@@ -166,14 +189,40 @@ def _within(model: KnownMistake, parameter: Any) -> bool:
     return bool(low <= parameter <= high)
 
 
-def _answer(model: KnownMistake, args: tuple[Any, ...], parameter: Any) -> Answer:
+def _answer(model: KnownMistake, call: Call, parameter: Any) -> Answer:
     """What the model answers one call: its value as plain data, or the exception it raised."""
+    called, args = call
+    stand_in = _styled(model.answers, parameter) if model.stands_in else None
+    harness = _harness(stand_in, model.function.partition(".")[0]) if stand_in is not None else None
     with _quiet():
         try:
+            if harness is not None:  # as a worker answers: plain data, encoded and decoded
+                return ("returned", decode(encode(to_plain(getattr(harness, called)(*args)))))
             value = model.answers(*args) if parameter is _NONE else model.answers(*args, parameter)
         except Exception as error:
             return ("raised", type(error).__name__)
     return ("returned", _plain(value))
+
+
+@functools.cache
+def _styled(model: type, style: Any) -> type:
+    """The class model written in `style` (one of its `among`): the model's own methods first, then the
+    style's."""
+    return model if style is _NONE else type(model.__name__, (model, style), {"__module__": model.__module__})
+
+
+@functools.cache
+def _harness(stand_in: type, name: str) -> ModuleType:
+    """The harness beside the mistakes.py that defines `stand_in`, loaded on its own with the class as
+    the submission's `name` (its `Value`), as a worker loads it beside a student's file."""
+    path = Path(inspect.getfile(stand_in)).with_name(HARNESS)
+    spec = importlib.util.spec_from_file_location(f"gradekit_harness_{stand_in.__name__}", path)
+    if spec is None or spec.loader is None:
+        raise AssignmentError(f"{path} could not be loaded for `{stand_in.__name__}`")
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    harness.submission = SimpleNamespace(**{name: stand_in})  # type: ignore[attr-defined]
+    return harness
 
 
 def _plain(value: Any) -> Any:

@@ -21,7 +21,8 @@ from gradekit.known_mistakes import known_mistake
 
 STYLES = Path(__file__).parent / "styles"
 CONFIG = GradeConfig(max_examples=20)
-CALLS = [([0.5, -1.0, 2.0], 0), ([0.0, 0.0], 1), ([3.0, 1.0, -2.0, 0.25], 3), ([10.0], 0)]
+ARGUMENTS = [([0.5, -1.0, 2.0], 0), ([0.0, 0.0], 1), ([3.0, 1.0, -2.0, 0.25], 3), ([10.0], 0)]
+CALLS = [("cross_entropy_loss", args) for args in ARGUMENTS]
 
 
 @known_mistake(
@@ -46,7 +47,7 @@ def negated_again(z, t):
 
 
 def answers(function):
-    return [("returned", function(*call)) for call in CALLS]
+    return [("returned", function(*args)) for args in ARGUMENTS]
 
 
 def test_a_free_parameter_is_found_from_the_students_own_answers():
@@ -74,8 +75,8 @@ def test_two_mistakes_are_told_together_where_one_explains_the_finite_answers_an
     def no_max_shift(z, t):
         return math.log(sum(math.exp(x) for x in z)) - z[t]
 
-    calls = [*CALLS, ([800.0, 0.0], 1)]
-    both = [("returned", -ref.cross_entropy_loss(*c)) for c in CALLS] + [("raised", "OverflowError")]
+    calls = [*CALLS, ("cross_entropy_loss", ([800.0, 0.0], 1))]
+    both = [("returned", -ref.cross_entropy_loss(*args)) for args in ARGUMENTS] + [("raised", "OverflowError")]
     told = explaining([no_max_shift, negated, epsilon], calls, both)
     assert [model for model, _ in told] == [negated, no_max_shift]
 

@@ -1,0 +1,77 @@
+"""autograd diagnosed: a mistake in one method of a student's `Value`, named through the harness calls
+that exercise it, however the class is written.
+
+The files in styles_autograd/ are whole classes, right but for one mistake the bank holds, made in
+another style than the bank's file makes it (micrograd's closures, NumPy scalars), and one with a
+mistake the bank lacks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gradekit import assignment
+from gradekit.config import GradeConfig, Limits
+from gradekit.diagnosis import mistakes
+from gradekit.diagnosis.models import declared, explains, unproven
+from gradekit.errors import InvalidProperty
+from gradekit.grader import grade
+from gradekit.known_mistakes import known_mistake
+
+STYLES = Path(__file__).parent / "styles_autograd"
+CONFIG = GradeConfig(max_examples=20)
+A_TIMES_B = [["leaf", 2.0], ["leaf", 3.0], ["mul", 0, 1]]
+
+
+@pytest.fixture(scope="module")
+def autograd():
+    return assignment.load("autograd")
+
+
+def _model(models, name):
+    return next(m for m in models if m.name == name)
+
+
+def test_a_class_model_answers_a_harness_call_with_the_class_standing_in(autograd):
+    swapped = _model(declared(autograd), "MulGradSwapped")
+    calls = [("gradients", (A_TIMES_B,))]
+    assert explains(swapped, calls, [("returned", [[2.0, 3.0, 6.0], [2.0, 3.0]])])[0] == (True,)
+    assert explains(swapped, calls, [("returned", [[2.0, 3.0, 6.0], [3.0, 2.0]])])[0] == (False,)
+
+
+def test_a_class_model_takes_styles_but_no_free_parameter():
+    with pytest.raises(InvalidProperty, match="a class"):
+        known_mistake("Value.__mul__", "mul_grad_swapped_self.py", among=(1e-5,))(type("Swapped", (), {}))
+    with pytest.raises(InvalidProperty, match="a class"):
+        known_mistake("Value.__mul__", "mul_grad_swapped_self.py", fit=abs)(type("Swapped", (), {}))
+
+
+def test_every_autograd_model_answers_its_files_probes_as_the_file_does(autograd):
+    models = declared(autograd)
+    assert {m.file for m in models} == {p.name for p in autograd.known("known_wrong")}
+    assert unproven(models, mistakes.bank(autograd, Limits())) == []
+
+
+@pytest.mark.parametrize(
+    ("style", "function", "file"),
+    [
+        ("closures_assign_in_every_operation.py", "Value.backward", "backward_assigns_not_accumulates.py"),
+        ("closures_power_rule_without_exponent.py", "Value.__pow__", "pow_derivative_without_exponent.py"),
+        ("closures_radd_cuts_the_graph.py", "Value.__radd__", "radd_missing_self_graph.py"),
+        ("numpy_exp_derivative_exp_of_exp.py", "Value.exp", "exp_derivative_recomputed.py"),
+    ],
+)
+def test_a_mistake_written_in_another_style_is_named_on_its_method(autograd, style, function, file):
+    result = grade(STYLES / style, autograd, CONFIG)
+    _, name, _ = mistakes.described(autograd.folder / "known_wrong" / file)
+    assert result.score < result.max_score
+    assert [(d.function, d.misconception, d.source) for d in result.diagnosis] == [
+        (function, name, f"known_wrong/{file}")
+    ]
+
+
+def test_a_mistake_the_bank_lacks_is_named_nothing(autograd):
+    result = grade(STYLES / "closures_mul_assigns_only.py", autograd, CONFIG)
+    assert result.score < result.max_score and result.diagnosis == ()
