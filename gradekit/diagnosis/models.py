@@ -84,14 +84,15 @@ def explaining(models: Sequence[KnownMistake], calls: Calls, answers: Sequence[A
     """The one model that explains every answer, or the two that do together (one every finite answer,
     the other every overflow), each with its parameter; () where none does, or where two or more
     explain them alike."""
-    said = [_said(m, calls, answers) for m in models]
+    finite = [_finite(a) for a in answers]
+    unshared = all(finite) or not any(finite)  # no two models can share the answers out between them
+    said = [_said(m, calls, answers, unshared) for m in models]
     for styles in (False, True):
         alone = [(m, *_best(tried, answers, styles)) for m, tried in zip(models, said)]
         whole = [(m, parameter) for m, found, parameter in alone if all(found)]
         if whole:
             return (whole[0],) if len(whole) == 1 else ()
-    finite = [_finite(a) for a in answers]
-    if all(finite) or not any(finite):
+    if unshared:
         return ()
     overflowed = [not f for f in finite]
     pairs = [
@@ -119,16 +120,26 @@ def explains(
 Said = list[tuple[Any, list[Answer]]]  # each parameter tried, and the model's answers with it
 
 
-def _said(model: KnownMistake, calls: Calls, answers: Sequence[Answer]) -> Said:
-    """What the model answers every call, with each parameter worth trying."""
-    return [(p, [_answer(model, call, p) for call in calls]) for p in _parameters(model, calls, answers)]
+def _said(model: KnownMistake, calls: Calls, answers: Sequence[Answer], whole: bool = False) -> Said:
+    """What the model answers the calls, with each parameter worth trying; where only a model that
+    explains every answer counts (`whole`), up to the first answer it does not explain."""
+    said = []
+    for parameter in _parameters(model, calls, answers):
+        theirs = []
+        for call, answer in zip(calls, answers):
+            theirs.append(_answer(model, call, parameter))
+            if whole and not agree(answer, theirs[-1]):
+                break
+        said.append((parameter, theirs))
+    return said
 
 
 def _best(said: Said, answers: Sequence[Answer], styles: bool) -> tuple[tuple[bool, ...], Any]:
-    """See `explains`."""
+    """See `explains`; a call the model was not asked is one it does not explain."""
     best: tuple[tuple[bool, ...], Any] = ((False,) * len(answers), None)
     for parameter, theirs in said:
-        found = tuple(agree(answer, their, styles) for answer, their in zip(answers, theirs))
+        asked = tuple(agree(answer, their, styles) for answer, their in zip(answers, theirs))
+        found = asked + (False,) * (len(answers) - len(asked))
         shown = None if parameter is _NONE else parameter
         if all(found):
             return found, shown
