@@ -1,10 +1,15 @@
-"""Shared fixtures: a repository-local example cache, the built-in assignment, and a grading helper."""
+"""Shared fixtures: a repository-local example cache, the built-in assignment, a grading helper, and
+work done once per session for every test process."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +46,25 @@ def grade_file(tmp_path: Path):
         return grade(path, assignment.load("cross_entropy"), config)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def once_per_session(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Callable[[str, Callable[[], Any]], Any]:
+    """once_per_session(key, make) -> make()'s value, kept as JSON: made by the first test process of
+    the session to ask for `key` and read back by every other. pytest-xdist runs a session fixture once
+    per process, and a bank graded alike in two processes is the same grade paid for twice. The others
+    wait for it under a lock; a `make` that raises leaves nothing behind, so the next to ask makes it."""
+    # Every process of one session shares the folder above its own (pytest-xdist's documented recipe).
+    folder = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+
+    def shared(key: str, make: Callable[[], Any]) -> Any:
+        path = folder / f"once-{key}.json"
+        with open(folder / f"once-{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                path.write_text(json.dumps(make()))
+            return json.loads(path.read_text())
+
+    return shared

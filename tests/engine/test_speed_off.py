@@ -15,6 +15,11 @@ shortcuts change that order: calls are sent ahead, the first examples of a repla
 again under Hypothesis, an answer given before is not asked for again. Such a file is wrong by the
 course's rules (a function gives one answer to one input) and is caught with the shortcuts on (the
 banks' self-test), but how it is caught can differ. Every other file must match exactly.
+
+Each assignment's files are graded with the shortcuts on once, in one pool, as a class is graded (the
+verdict memory only works across files), and that grade is shared by every test process of the session
+(`once_per_session`). Graded one file at a time with the shortcuts off, which nothing carries from file
+to file, they are split into tests of CHUNK files, which pytest-xdist spreads over every core.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ EXAMPLES = {
     "training_step": ["training_step_submission.py", "training_step_buggy.py"],
     "autograd": ["autograd_submission.py", "autograd_buggy.py"],
 }
+# Files graded with the shortcuts off per test: a test of about half a minute, so none runs alone at the end.
+CHUNK = 12
 
 
 # Files whose answers depend on their history, with what keeps it: exact equality is not asked of them.
@@ -65,6 +72,32 @@ HISTORY_DEPENDENT = {
     },
     "autograd": {},
 }
+
+
+def _students(name: str) -> list[Student]:
+    """The reference, the examples and every bank file of the assignment, named by folder and file."""
+    chosen = assignment.load(name)
+    examples = [ROOT / "examples" / example for example in EXAMPLES[name]]
+    files = [chosen.solution, *examples, *(path for kind in BANKS for path in chosen.known(kind))]
+    return [Student(f"{path.parent.name}/{path.name}", path) for path in files]
+
+
+# autograd's grades name digests of its properties' code that differ from process to process (its
+# generated properties are digested from their code objects, whose repr names a memory address), so
+# its tests run in one process, where the grade shared with the shortcuts on was made.
+ONE_PROCESS = {"autograd": pytest.mark.xdist_group("speed-off-autograd")}
+
+
+def _in_its_process(name: str, *values: object, id: str | None = None) -> object:
+    return pytest.param(name, *values, marks=ONE_PROCESS.get(name, ()), id=id)
+
+
+STUDENTS = {name: _students(name) for name in EXAMPLES}
+CHUNKS = [
+    _in_its_process(name, first, id=f"{name}-{first}")
+    for name, students in STUDENTS.items()
+    for first in range(0, len(students), CHUNK)
+]
 
 
 def _without_timings(result: GradeResult) -> str:
@@ -91,20 +124,32 @@ def _graded(
     return results
 
 
+@pytest.fixture(scope="session")
+def graded_on(once_per_session):
+    """graded_on(name) -> every file's grade with every shortcut on, the verdict memory included."""
+    return lambda name: once_per_session(
+        f"speed-on-{name}", lambda: _graded(STUDENTS[name], assignment.load(name), FEW, remember=True)
+    )
+
+
+# Run first: every test of the assignment's files with the shortcuts off waits for this grade.
 @pytest.mark.longest
-@pytest.mark.parametrize("name", ["cross_entropy", "training_step", "autograd"])
-def test_every_shortcut_off_gives_every_bank_file_the_same_grade(name):
-    chosen = assignment.load(name)
-    examples = [ROOT / "examples" / example for example in EXAMPLES[name]]
-    files = [chosen.solution, *examples, *(path for kind in BANKS for path in chosen.known(kind))]
-    students = [Student(f"{path.parent.name}/{path.name}", path) for path in files]
-    on = _graded(students, chosen, FEW, remember=True)
-    off = _graded(students, chosen, replace(FEW, shortcuts=False), remember=False)
-    assert sorted(on) == sorted(off) == sorted(s.name for s in students)
+@pytest.mark.parametrize("name", [_in_its_process(name) for name in EXAMPLES])
+def test_every_bank_file_is_graded_with_every_shortcut_on(name, graded_on):
+    on = graded_on(name)
+    assert sorted(on) == sorted(s.name for s in STUDENTS[name])
+    assert set(HISTORY_DEPENDENT[name]) <= set(on), "a file pinned as history-dependent is no longer in the bank"
+    assert any('"status": "failed"' in grade for grade in on.values()), "no file failed: nothing was compared"
+
+
+@pytest.mark.parametrize(("name", "first"), CHUNKS)
+def test_every_shortcut_off_gives_every_bank_file_the_same_grade(name, first, graded_on):
+    students = STUDENTS[name][first : first + CHUNK]
+    off = _graded(students, assignment.load(name), replace(FEW, shortcuts=False), remember=False)
+    on = graded_on(name)
+    assert sorted(off) == sorted(s.name for s in students)
     pinned = HISTORY_DEPENDENT[name]
-    assert set(pinned) <= set(on), "a file pinned as history-dependent is no longer in the bank"
-    changed = [student for student in on if on[student] != off[student] and student not in pinned]
+    changed = [student for student in off if on[student] != off[student] and student not in pinned]
     assert changed == [], f"speed changed the grade of {changed}: " + "".join(
         f"\n{student}\n on:  {on[student]}\n off: {off[student]}" for student in changed[:1]
     )
-    assert any('"status": "failed"' in grade for grade in on.values()), "no file failed: nothing was compared"
