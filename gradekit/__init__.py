@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     )
     from gradekit.declared_types import coerce
     from gradekit.errors import SubmissionRaised
-    from gradekit.known_mistakes import known_mistake
+    from gradekit.known_mistakes import known_behaviour, known_mistake
     from gradekit.worked import worked_examples
 
 _HOMES = {
@@ -49,6 +49,7 @@ _HOMES = {
     "expect_close": "gradekit.authoring",
     "fail": "gradekit.authoring",
     "has_nan": "gradekit.authoring",
+    "known_behaviour": "gradekit.known_mistakes",
     "known_mistake": "gradekit.known_mistakes",
     "magnitude": "gradekit.authoring",
     "per_submission": "gradekit.authoring",
@@ -69,6 +70,7 @@ __all__ = [
     "expect_close",
     "fail",
     "has_nan",
+    "known_behaviour",
     "known_mistake",
     "magnitude",
     "per_submission",

@@ -239,9 +239,12 @@ def call_at_scale(
     allowed = min(max(limit, seconds * growth * GROWTH_ROOM), LONGEST_SCALE_CALL)
     try:
         reply, _ = _timed(sub, function, large, want_args, allowed, named[1])
-    except CallTimedOut as timeout:
+    except CallTimedOut:
         if allowed >= LONGEST_SCALE_CALL:
-            raise TooSlow(f"{timeout.message} on {named[1]}, the most a call may take at any size") from None
+            raise TooSlow(
+                f"`{function}` took more than {LONGEST_SCALE_CALL:g} s of CPU time on {named[1]}, the most a call "
+                "may take at any size"
+            ) from None
         raise TooSlow(
             f"`{function}` took more than {growth * GROWTH_ROOM:.0f} times as long on {named[1]} as on "
             f"{named[0]}: its time grows faster than the input, where linear work takes about {growth:g} "

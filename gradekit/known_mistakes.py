@@ -46,7 +46,7 @@ from typing import Any
 
 from gradekit.errors import InvalidProperty
 
-__all__ = ["KnownMistake", "known_mistake"]
+__all__ = ["KnownBehaviour", "KnownMistake", "known_behaviour", "known_mistake"]
 
 
 @dataclass(frozen=True)
@@ -128,3 +128,25 @@ def known_mistake(
         return KnownMistake(function, file, answers, fit, tuple(among), within, tuple(also))
 
     return decorate
+
+
+@dataclass(frozen=True)
+class KnownBehaviour:
+    """A known mistake seen in what a call does, not in what it answers, which are right: the arguments
+    it changes (`changes`, by the names functions.py gives them), or that it changes the answer it gave
+    the call before (`keeps`: it returns one list it keeps and fills again). Told from the property
+    that caught it, where the grade's watch of every call found exactly that."""
+
+    function: str
+    file: str
+    changes: tuple[str, ...] = ()
+    keeps: bool = False
+
+
+def known_behaviour(function: str, file: str, *, changes: Sequence[str] = (), keeps: bool = False) -> KnownBehaviour:
+    """Describe the known mistake `file` makes in `function` by what its calls do: see KnownBehaviour."""
+    if not file.endswith(".py") or "/" in file:
+        raise InvalidProperty(f"{file!r} must name a file of known_wrong/, like 'softmax_mutates_input.py'")
+    if bool(changes) == keeps or isinstance(changes, str):
+        raise InvalidProperty("give `changes` (a list of argument names) or `keeps=True`, one of them")
+    return KnownBehaviour(function, file, tuple(changes), keeps)

@@ -13,7 +13,7 @@ import numpy as np
 from gradekit.reference import cross_entropy as ref
 from gradekit.reference.course import BOS
 
-from gradekit import known_mistake
+from gradekit import known_behaviour, known_mistake
 
 
 def _lse(z):
@@ -412,3 +412,13 @@ def grad_target_off_by_one(logits, true_id, offset):
     and nowhere else.
     """
     return [p - o for p, o in zip(ref.softmax(logits), _onehot_at(logits, (true_id + offset) % len(logits)))]
+
+
+# --- what a call does, where its answers are right ------------------------------------------------
+
+softmax_mutates_input = known_behaviour("softmax", "softmax_mutates_input.py", changes=["logits"])
+softmax_returns_shared_buffer = known_behaviour("softmax", "softmax_returns_shared_buffer.py", keeps=True)
+loss_mutates_input = known_behaviour("cross_entropy_loss", "loss_mutates_input.py", changes=["logits"])
+sequence_mutates_rows = known_behaviour("sequence_loss", "sequence_mutates_rows.py", changes=["logits_list"])
+grad_mutates_input = known_behaviour("softmax_cross_entropy_grad", "grad_mutates_input.py", changes=["logits"])
+grad_returns_shared_buffer = known_behaviour("softmax_cross_entropy_grad", "grad_returns_shared_buffer.py", keeps=True)

@@ -18,7 +18,7 @@ from itertools import product
 import numpy as np
 from gradekit.reference import training_step as ref
 
-from gradekit import known_mistake
+from gradekit import known_behaviour, known_mistake
 
 BOS = ref.BOS
 DEFAULTS = (ref.BETA1, ref.BETA2, ref.EPS)  # adam_update's beta1, beta2 and eps when a call leaves them out
@@ -417,3 +417,11 @@ def train_step_uses_sgd(W, tokens, m, v, step, num_steps=ref.NUM_STEPS, base_lr=
     grad = ref.bigram_grad(W, tokens)
     W_after = [ref.sgd_update(row, g, lr) for row, g in zip(W, grad)]
     return ref.bigram_loss(W, tokens), W_after, m, v
+
+
+# --- what a call does, where its answers are right ------------------------------------------------
+
+bigram_loss_pops_tokens = known_behaviour("bigram_loss", "bigram_loss_pops_tokens.py", changes=["tokens"])
+bigram_grad_shifts_W_in_place = known_behaviour("bigram_grad", "bigram_grad_shifts_W_in_place.py", changes=["W"])
+sgd_scales_grads_in_place = known_behaviour("sgd_update", "sgd_scales_grads_in_place.py", changes=["grads"])
+adam_clears_grads = known_behaviour("adam_update", "adam_clears_grads.py", changes=["grads"])

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.assignment import Assignment
+from gradekit.diagnosis.behaviour import behaving, declared_behaviours
 from gradekit.diagnosis.mistakes import Answer, Bank, Mistake, Probe, agree, ask, exercised, loaded, trusted_answer
 from gradekit.diagnosis.models import Call, declared, explaining, explains
 from gradekit.engine.budget import Budget
@@ -104,6 +105,8 @@ def diagnose(
             found.setdefault((told.function, told.misconception, told.source), told)
         else:
             unexplained[mistake.function] = digest(answers[:probed])
+    for told in behaving(declared_behaviours(assignment), outcomes, list(assignment.functions)):
+        found.setdefault((told.function, told.misconception, told.source), told)
     return tuple(found.values()), unexplained
 
 

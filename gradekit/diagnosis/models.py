@@ -47,19 +47,27 @@ Call = tuple[str, tuple[Any, ...]]  # the function called (the graded one, or a 
 Calls = Sequence[Call]
 
 
-def declared(assignment: Assignment) -> tuple[KnownMistake, ...]:
-    """The models of the assignment's mistakes.py, imported beside its properties; () without one."""
+def mistakes_module(assignment: Assignment) -> ModuleType | None:
+    """The assignment's mistakes.py, imported beside its properties; None without one."""
     if not (assignment.folder / MISTAKES).is_file():
-        return ()
+        return None
     hidden = next((p for p in assignment.properties if not p.public), None)
     if hidden is None:
-        return ()
+        return None
     package = hidden.body.__module__.rpartition(".")[0]
     path = assignment.folder / MISTAKES
     try:
-        module = importlib.import_module(f"{package}.{path.stem}")
+        return importlib.import_module(f"{package}.{path.stem}")
     except Exception as error:
         raise AssignmentError(f"{path} could not be loaded: {type(error).__name__}: {error}") from None
+
+
+def declared(assignment: Assignment) -> tuple[KnownMistake, ...]:
+    """The models of the assignment's mistakes.py; () without one."""
+    module = mistakes_module(assignment)
+    if module is None:
+        return ()
+    path = assignment.folder / MISTAKES
     models = tuple(v for v in vars(module).values() if isinstance(v, KnownMistake))
     for model in models:
         if model.function not in assignment.functions:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, Protocol
 
 from gradekit import course_terms
@@ -34,6 +35,26 @@ from gradekit.sandbox.replies import read as read_reply
 from gradekit.sandbox.worker import encode
 
 Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_args, digest of the answer
+
+
+CHANGED = "`{function}` changed {which}, which it must leave as it was given: work on a copy, or build a new list"
+KEPT = (
+    "`{function}` changed the answer it gave the call before when it was called again: it returns a list "
+    "it keeps and fills again; build a new one at every call"
+)
+_CHANGED = re.compile(r"`(?P<function>[^`]+)` changed (?P<which>`[^`]+`(?: and `[^`]+`)*), which it must leave")
+_KEPT = re.compile(r"`(?P<function>[^`]+)` changed the answer it gave the call before")
+
+
+def watched(message: str) -> tuple[str, tuple[str, ...], bool] | None:
+    """What the watch of every call found, read back from a failure's message: the function, the
+    arguments it changed, and whether it changed the answer it gave the call before; None for a
+    message the watch did not write."""
+    if found := _CHANGED.match(message):
+        return found["function"], tuple(re.findall(r"`([^`]+)`", found["which"])), False
+    if found := _KEPT.match(message):
+        return found["function"], (), True
+    return None
 
 
 class Replies(Protocol):
@@ -212,11 +233,14 @@ class Calls:
         encoded = self.replies.encoded(list(args))
         try:
             reply, answer = self.replies.reply(function, encoded, want_args, timeout)
-        except CallTimedOut as timeout:
-            log.append(Call(function, args, raised=f"no answer ({timeout.message})", names=names))
+        except CallTimedOut as stopped:
+            # A timed call's limit follows from the time its smaller call took, which varies from run to
+            # run: what it ran past is said in words that do not, so a report is the same on every run.
+            said = stopped.message if timeout is None else "ran past the time it was given"
+            log.append(Call(function, args, raised=f"no answer ({said})", names=names))
             self.timed_out[function] = _input(args, names)
             self._restart()
-            raise CallTimedOut(f"`{function}` {timeout.message}") from None
+            raise CallTimedOut(f"`{function}` {said}") from None
         except WorkerDied as death:
             log.append(Call(function, args, raised=death.message, names=names))
             self._restart()
@@ -244,15 +268,9 @@ class Calls:
         changed = [name for i, name in named if name not in updated and not (name in zeroed and i in zeros)]
         if changed:
             which = " and ".join(f"`{name}`" for name in changed)
-            raise ArgumentChanged(
-                f"`{function}` changed {which}, which it must leave as it was given: work on a copy, "
-                "or build a new list"
-            )
+            raise ArgumentChanged(CHANGED.format(function=function, which=which))
         if reply.get("overwritten"):
-            raise Unrepeatable(
-                f"`{function}` changed the answer it gave the call before when it was called again: it "
-                "returns a list it keeps and fills again; build a new one at every call"
-            )
+            raise Unrepeatable(KEPT.format(function=function))
 
     def _restart(self) -> None:
         self.replies.forget()

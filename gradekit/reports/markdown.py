@@ -12,7 +12,7 @@ import re
 
 from gradekit.course_terms import counted
 from gradekit.reports.stubs import stubs
-from gradekit.reports.text import GUARD, MARKS, UNCHECKED, details, isolation, named_seed, partial, walled
+from gradekit.reports.text import GUARD, MARKS, UNCHECKED, alike, details, isolation, named_seed, partial, walled
 from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and NULs the student printed
@@ -42,11 +42,7 @@ def render(result: GradeResult) -> str:
     if result.diagnosis:
         out += ["", "## Known mistakes", ""]
         for d in result.diagnosis:
-            matched, probes = d.agreement
-            out.append(
-                f"- **`{d.function}`: {escape(d.misconception)}.** Your `{d.function}` behaves exactly like this "
-                f"known mistake on {matched} of {probes} probes. {escape(d.explanation)}"
-            )
+            out.append(f"- **`{d.function}`: {escape(d.misconception)}.** {escape(alike(d))} {escape(d.explanation)}")
     stubbed, rest = stubs(result)
     if stubbed and not result.error:
         out += ["", "## Not implemented yet", ""]

@@ -108,13 +108,21 @@ def named_seed(result: GradeResult) -> str:
 
 def diagnosed(diagnosis: Diagnosis) -> list[str]:
     """A known mistake the submission makes, as every format says it: which, and how to fix it."""
-    matched, probes = diagnosis.agreement
-    agreement = f"all {probes} probes" if matched == probes else f"{matched} of {probes} probes"
     return [
         f"KNOWN MISTAKE  {diagnosis.function}: {diagnosis.misconception}",
-        f"  Your `{diagnosis.function}` behaves exactly like this known mistake on {agreement}.",
+        f"  {alike(diagnosis)}",
         *("  " + line for line in textwrap.wrap(diagnosis.explanation, 98)),
     ]
+
+
+def alike(diagnosis: Diagnosis) -> str:
+    """How the submission showed the mistake: its answers to the probes, or (agreement (0, 0)) what its
+    calls did, which the watch of every call found."""
+    matched, probes = diagnosis.agreement
+    if probes == 0:
+        return f"Your `{diagnosis.function}` does to its arguments or answers what this known mistake does."
+    agreement = f"all {probes} probes" if matched == probes else f"{matched} of {probes} probes"
+    return f"Your `{diagnosis.function}` behaves exactly like this known mistake on {agreement}."
 
 
 def block(test: PropertyResult) -> list[str]:

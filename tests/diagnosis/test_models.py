@@ -15,6 +15,7 @@ from gradekit.reference import cross_entropy as ref
 from gradekit import assignment
 from gradekit.config import GradeConfig
 from gradekit.diagnosis.models import declared, explaining, explains
+from gradekit.engine.calls import CHANGED, KEPT, watched
 from gradekit.errors import InvalidProperty
 from gradekit.grader import grade
 from gradekit.known_mistakes import known_mistake
@@ -92,6 +93,21 @@ def test_every_built_in_model_names_a_function_and_files_of_its_bank():
     for name in ("cross_entropy", "training_step", "autograd"):
         for model in declared(assignment.load(name)):
             assert model.function in assignment.load(name).functions
+
+
+def test_what_the_watch_found_is_read_back_from_its_words():
+    changed = CHANGED.format(function="softmax", which="`logits` and `out`")
+    assert watched(changed) == ("softmax", ("logits", "out"), False)
+    assert watched(KEPT.format(function="softmax")) == ("softmax", (), True)
+    assert watched("`softmax` differs from the reference") is None
+
+
+def test_a_function_that_changes_its_callers_list_another_way_is_told_what_it_changes():
+    result = grade(STYLES / "softmax_writes_into_callers_list.py", assignment.load("cross_entropy"), CONFIG)
+    told = [(d.function, d.misconception, d.agreement) for d in result.diagnosis]
+    assert told == [
+        ("softmax", "changes its argument `logits` in place, though the answer it returns is right", (0, 0))
+    ]
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ PUBLIC = [
     "expect_close",
     "fail",
     "has_nan",
+    "known_behaviour",
     "known_mistake",
     "magnitude",
     "per_submission",
