@@ -25,6 +25,7 @@ import inspect
 import json
 import platform
 import sys
+import types
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
@@ -102,7 +103,7 @@ def _source_parts(body: Any) -> dict[str, Any]:
         tree = None
     node = _function(tree, body.__name__) if tree is not None else None
     if tree is None or node is None:
-        compiled = _digest(repr(body.__code__.co_code) + repr(body.__code__.co_consts))
+        compiled = _digest(_compiled(body.__code__))
         return {"code": compiled, "strategy": compiled, "tolerance": []}
     definitions = _definitions(tree)
     given = [d for d in node.decorator_list if _called(d) == "given"]
@@ -114,6 +115,13 @@ def _source_parts(body: Any) -> dict[str, Any]:
         "strategy": _digest(_dumped([*given, *_used(given, definitions, body.__name__)])),
         "tolerance": tolerance,
     }
+
+
+def _compiled(code: types.CodeType) -> str:
+    """A code object as text that is the same in every process: its bytecode and constants, a nested
+    code object (a function defined inside) by its own, never by its repr, which holds its address."""
+    consts = [_compiled(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
+    return repr(code.co_code) + "(" + ",".join(consts) + ")"
 
 
 @functools.lru_cache(maxsize=32)

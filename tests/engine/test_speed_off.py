@@ -82,19 +82,9 @@ def _students(name: str) -> list[Student]:
     return [Student(f"{path.parent.name}/{path.name}", path) for path in files]
 
 
-# autograd's grades name digests of its properties' code that differ from process to process (its
-# generated properties are digested from their code objects, whose repr names a memory address), so
-# its tests run in one process, where the grade shared with the shortcuts on was made.
-ONE_PROCESS = {"autograd": pytest.mark.xdist_group("speed-off-autograd")}
-
-
-def _in_its_process(name: str, *values: object, id: str | None = None) -> object:
-    return pytest.param(name, *values, marks=ONE_PROCESS.get(name, ()), id=id)
-
-
 STUDENTS = {name: _students(name) for name in EXAMPLES}
 CHUNKS = [
-    _in_its_process(name, first, id=f"{name}-{first}")
+    pytest.param(name, first, id=f"{name}-{first}")
     for name, students in STUDENTS.items()
     for first in range(0, len(students), CHUNK)
 ]
@@ -134,7 +124,7 @@ def graded_on(once_per_session):
 
 # Run first: every test of the assignment's files with the shortcuts off waits for this grade.
 @pytest.mark.longest
-@pytest.mark.parametrize("name", [_in_its_process(name) for name in EXAMPLES])
+@pytest.mark.parametrize("name", EXAMPLES)
 def test_every_bank_file_is_graded_with_every_shortcut_on(name, graded_on):
     on = graded_on(name)
     assert sorted(on) == sorted(s.name for s in STUDENTS[name])
