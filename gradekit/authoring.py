@@ -216,13 +216,14 @@ def call_at_scale(
     """`function`'s reply to the arguments `large` (as `call` gives it), judged by how its time grows: a
     scale property's call.
 
-    `function` is called on `small` and then on `large`, whose sizes are `sizes` (say 1,000 and 10,000
-    logits); `size` names one, as "a vocabulary of {:,}". The large call may take as long as the small
-    one took, times the growth in size, times GROWTH_ROOM: a linear function keeps its points whatever
-    its constant, one whose time grows with the square of the input loses them, with how its time grew
-    and `question` ("is it quadratic in the vocabulary?"). It may always take the call limit, as any call
-    may: below that, a function is fast enough whatever its growth. Times are what the kernel counts
-    (computing or blocked, never waiting for a CPU), so a busy machine gives an idle one's verdict.
+    `function` is called on `large` as any call is, within the call limit: a function that answers in
+    time passes whatever its growth, since below the limit it is fast enough. One that does not is
+    called on `small` (`sizes` are the two sizes, say 1,000 and 10,000 logits; `size` names one, as
+    "a vocabulary of {:,}"), and on `large` again, which may now take as long as the small call took,
+    times the growth in size, times GROWTH_ROOM: a linear function keeps its points whatever its
+    constant, one whose time grows with the square of the input loses them, told how its time grew and
+    `question` ("is it quadratic in the vocabulary?"). Times are what the kernel counts (computing or
+    blocked, never waiting for a CPU), so a busy machine gives an idle one's verdict.
 
     A function that raises at that size for another reason is told the reason (a recursion one call
     deeper per step, memory), and one that timed out earlier in the grade is not called again.
@@ -230,34 +231,43 @@ def call_at_scale(
     limit = float(sub._call_timeout())
     named = (size.format(sizes[0]), size.format(sizes[1]))
     try:
-        _, seconds = _timed(sub, function, small, False, limit, named[0])
+        return _timed(sub, function, large, want_args, None, named[1])[0]
     except TimedOutEarlier:
         raise
-    except CallTimedOut as timeout:
-        raise TooSlow(f"{timeout.message} on {named[0]}: {question}") from None
-    growth = sizes[1] / sizes[0]
-    allowed = min(max(limit, seconds * growth * GROWTH_ROOM), LONGEST_SCALE_CALL)
+    except CallTimedOut:
+        pass  # slower than any call may be: judged by how its time grows
     try:
-        reply, _ = _timed(sub, function, large, want_args, allowed, named[1])
+        _, seconds = _timed(sub, function, small, False, limit, named[0])
+    except CallTimedOut:
+        raise TooSlow(f"`{function}` took more than {limit:g} s of CPU time on {named[0]}: {question}") from None
+    growth = sizes[1] / sizes[0]
+    allowed = min(seconds * growth * GROWTH_ROOM, LONGEST_SCALE_CALL)
+    grew = (
+        f"`{function}` took more than {growth * GROWTH_ROOM:.0f} times as long on {named[1]} as on {named[0]}: "
+        f"its time grows faster than the input, where linear work takes about {growth:g} times as long: {question}"
+    )
+    if allowed <= limit:
+        raise TooSlow(grew)
+    try:
+        return _timed(sub, function, large, want_args, allowed, named[1])[0]
     except CallTimedOut:
         if allowed >= LONGEST_SCALE_CALL:
             raise TooSlow(
                 f"`{function}` took more than {LONGEST_SCALE_CALL:g} s of CPU time on {named[1]}, the most a call "
                 "may take at any size"
             ) from None
-        raise TooSlow(
-            f"`{function}` took more than {growth * GROWTH_ROOM:.0f} times as long on {named[1]} as on "
-            f"{named[0]}: its time grows faster than the input, where linear work takes about {growth:g} "
-            f"times as long: {question}"
-        ) from None
-    return reply
+        raise TooSlow(grew) from None
 
 
 def _timed(
-    sub: Any, function: str, args: tuple[Any, ...], want_args: bool, timeout: float, named: str
+    sub: Any, function: str, args: tuple[Any, ...], want_args: bool, timeout: float | None, named: str
 ) -> tuple[Reply, float]:
-    """A timed call's reply and seconds, with the reason told where it raised for one (see TOLD)."""
+    """A call's reply and the seconds it took: a call like any other where `timeout` is None (its
+    seconds not counted), else a timed call, asked for alone within `timeout`; with the reason told
+    where it raised for one (see TOLD)."""
     try:
+        if timeout is None:
+            return call(sub, function, *args, want_args=want_args), 0.0
         timed: tuple[Reply, float] = sub._timed(function, args, want_args, timeout)
     except SubmissionRaised as error:
         if error.raised not in TOLD:

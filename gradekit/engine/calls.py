@@ -209,7 +209,8 @@ class Calls:
         self, function: str, args: tuple[Any, ...], log: list[Call], want_args: bool, timeout: float
     ) -> tuple[Reply, float]:
         """The reply to `function(*args)`, asked for alone within `timeout` seconds, and the seconds it
-        took as the kernel counts them (see `spent`)."""
+        took as the kernel counts them (see `spent`). A timed call judges a function that ran past the
+        call limit, so it is made whether or not the function timed out before, and marks nothing."""
         before = self.spent()
         reply = self.call(function, args, log, want_args, timeout)
         return reply, self.spent() - before
@@ -227,7 +228,7 @@ class Calls:
         if function not in self.session.defined:
             raise FunctionMissing(f"`{function}` is not defined")
         names = self.parameters.get(function, ())
-        if function in self.timed_out:
+        if function in self.timed_out and timeout is None:  # a timed call is how a slow one is judged
             log.append(Call(function, args, raised="not called: it timed out earlier", names=names))
             raise TimedOutEarlier(f"`{function}` timed out earlier in this grade, on {self.timed_out[function]}")
         encoded = self.replies.encoded(list(args))
@@ -238,7 +239,8 @@ class Calls:
             # run: what it ran past is said in words that do not, so a report is the same on every run.
             said = stopped.message if timeout is None else "ran past the time it was given"
             log.append(Call(function, args, raised=f"no answer ({said})", names=names))
-            self.timed_out[function] = _input(args, names)
+            if timeout is None:
+                self.timed_out[function] = _input(args, names)
             self._restart()
             raise CallTimedOut(f"`{function}` {said}") from None
         except WorkerDied as death:

@@ -69,18 +69,18 @@ class Shortcuts:
         if self._read_ahead is None:
             return
         replay = self._replay.get(prop.name)
-        if replay is None or prop.scale:
+        if replay is None:
             self._read_ahead.drain(everything=True)
             return
-        then = self._replay.get(following.name) if following is not None and not following.scale else None
+        then = self._replay.get(following.name) if following is not None else None
         ahead = (following.name, _callable(then, calls)) if following is not None and then is not None else None
         self._read_ahead.prefetch(_callable(replay, calls), prop.name, ahead)
 
     def attempt(self, prop: Property, calls: Calls, run_example: Callable[[dict[str, Any]], None], key: Any) -> Attempt:
         """Settle `prop` without Hypothesis if a shortcut can: its recorded inputs all pass (checked by
         `run_example`, or known to pass from answers alike), or a remembered run answered alike. Its
-        calls went ahead in `prepare`. A scale property's verdict is its calls' time, so it replays its
-        inputs, whose calls are timed as they are made, and nothing is remembered of it."""
+        calls went ahead in `prepare`. A scale property's verdict may rest on its calls' time, which
+        answers alike do not share, so nothing is remembered of it."""
         replay = self._replay.get(prop.name)
         if replay is None or self._read_ahead is None:
             return Attempt()
