@@ -160,8 +160,9 @@ def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> 
 
 def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome]) -> Outcome:
     """`outcome`, or "not checked yet" where it found a fault while a property it is checked `after`
-    failed too: the fault may be in the functions that one exercises, which this one's are built from."""
-    failed = [a for a in prop.after if outcomes[a].status is not Status.PASSED]
+    failed too: the fault may be in the functions that one exercises, which this one's are built from.
+    One the grade did not run (an assignment narrowed to some properties) blames nothing."""
+    failed = [a for a in prop.after if a in outcomes and outcomes[a].status is not Status.PASSED]
     if outcome.status not in FAULTS or not failed:
         return outcome
     names = " and ".join(f"`{name}`" for name in failed)

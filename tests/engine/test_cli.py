@@ -219,6 +219,7 @@ def test_without_bubblewrap_a_class_is_graded_behind_landlock_and_a_wall_asked_f
 VERBS = {
     "check": "check",
     "grade": "grade",
+    "collect": "collect",
     "gradescope": "gradescope",
     "init-ci": "init_ci",
     "selftest": "selftest",
@@ -245,6 +246,7 @@ def test_each_verb_is_a_module_that_adds_its_own_parser_and_runs_it():
         "selftest": ["a"],
         "new": ["a"],
         "release": ["a", "--out", "o"],
+        "collect": ["roster.csv", "--deadline", "2026-12-01T00:00:00Z", "--out", "o"],
     }
     for verb, module_name in VERBS.items():
         args = parser.parse_args([verb, *chosen.get(verb, [])])

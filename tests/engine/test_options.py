@@ -25,6 +25,7 @@ NUMPY_SUBMISSION = ROOT / "assignments" / "cross_entropy" / "known_right" / "num
 VERBS = {
     "check": ["x.py"],
     "grade": ["d", "--assignment", "a", "--out", "o"],
+    "collect": ["roster.csv", "--deadline", "2026-12-01T00:00:00Z", "--out", "o"],
     "gradescope": ["build", "--assignment", "a"],
     "init-ci": [],
     "selftest": ["a"],
