@@ -19,12 +19,11 @@ adjustment is dropped unseen.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Collection
 from pathlib import Path
 
+from gradekit.batch.spreadsheet import table
 from gradekit.errors import UsageError
 from gradekit.result import Adjustment
 
@@ -38,17 +37,12 @@ def read_overrides(
     path: Path, students: Collection[str], properties: Collection[str]
 ) -> dict[str, tuple[Adjustment, ...]]:
     """Each student's adjustments, in the file's order, from the overrides CSV at `path`."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's UTF-8 starts with a byte-order mark
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"the overrides {path} cannot be read: {getattr(error, 'strerror', None) or error}") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    header = [h.strip().lower() for h in rows[0]] if rows else []
+    header, rows = table(path, f"the overrides {path}")
     if "student" not in header:
         raise UsageError(f"the overrides {path} have no student column; its header must name {', '.join(COLUMNS)}")
     found: dict[str, list[Adjustment]] = {}
     seen: dict[tuple[str, str], int] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in enumerate(rows, start=2):
         cells = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
         if not any(cells.values()):
             continue

@@ -17,13 +17,12 @@ there is `missing`. An entry the roster does not claim is still a student, keyed
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from gradekit.batch.spreadsheet import table
 from gradekit.engine.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read, refused
 from gradekit.errors import UsageError
 
@@ -91,12 +90,7 @@ def read_roster(path: Path) -> list[Enrolled]:
     `id`, `name` and `submission` (in any order and case; others are kept in `Enrolled.columns`), then
     one row per student. A blank row is skipped. Whatever would make two students one, or an id that
     cannot name a file, is a usage error naming the row."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's UTF-8 starts with a byte-order mark
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"--roster {path} cannot be read: {getattr(error, 'strerror', None) or error}") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    header = [h.strip().lower() for h in rows[0]] if rows else []
+    header, rows = table(path, f"--roster {path}")
     lacking = [c for c in ROSTER if c not in header]
     if lacking:
         raise UsageError(
@@ -104,7 +98,7 @@ def read_roster(path: Path) -> list[Enrolled]:
         )
     enrolled: list[Enrolled] = []
     claimed: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
         columns = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header) if h}
