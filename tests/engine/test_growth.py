@@ -48,6 +48,12 @@ def outcomes(tests: dict[str, PropertyResult]) -> dict[str, tuple[str, str]]:
     return {name: (t.status.value, t.message) for name, t in tests.items()}
 
 
+def calls(test: PropertyResult) -> list[tuple[str, int, str | None]]:
+    """The calls a failure shows: each function, the length of its first argument, and what it raised."""
+    assert test.counterexample is not None
+    return [(call.function, len(call.args[0]), call.raised) for call in test.counterexample.calls]
+
+
 def test_a_linear_softmax_slower_than_the_call_limit_keeps_its_scale_points(graded):
     tests = graded["linear"][0]
     for name in ("softmax_scales_to_large_vocabularies", "grad_scales_to_large_vocabularies"):
@@ -65,9 +71,16 @@ def test_a_quadratic_softmax_loses_them_with_how_its_time_grew(graded):
         "the vocabulary?"
     )
     assert found["loss_scales_to_large_vocabularies"] == ("passed", "")
+    # Whether the large input is called again depends on the small call's time, which varies from run to
+    # run: the failure shows the calls every run makes, the large one past the call limit and the small one.
+    assert calls(graded["quadratic"][0]["softmax_scales_to_large_vocabularies"]) == [
+        ("softmax", 10_000, f"no answer (took more than {LIMIT:g} s of CPU time)"),
+        ("softmax", 1_000, None),
+    ]
 
 
 @pytest.mark.parametrize("name", ["linear", "quadratic"])
 def test_the_same_file_gets_the_same_verdicts_again(graded, name):
     first, second = graded[name]
     assert outcomes(first) == outcomes(second)
+    assert [t.counterexample for t in first.values()] == [t.counterexample for t in second.values()]

@@ -72,6 +72,11 @@ def results_of(tree: Path) -> dict:
     return json.loads((tree / "results" / "results.json").read_text())
 
 
+def failed_in(results: dict) -> str:
+    """The tests a grade did not pass, with what each told the student, for an assertion's message."""
+    return "\n\n".join(f"{t['name']}: {t.get('output', '')}" for t in results["tests"] if t["status"] != "passed")
+
+
 def autograder_run(
     tree: Path, gradekit: str | None = None, run_as: str = "", path: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -197,7 +202,7 @@ def test_run_autograder_writes_results_for_a_notebook_and_for_nothing_gradable(b
     )
     (tree / "submission" / "scratch.py").write_text("print('not this one')\n")
     results = run_autograder(tree)
-    assert results["score"] == 100 and all(t["status"] == "passed" for t in results["tests"])
+    assert results["score"] == 100 and all(t["status"] == "passed" for t in results["tests"]), failed_in(results)
 
     empty = unpack(bundle, tmp_path / "empty")
     (empty / "submission" / "README.txt").write_text("I forgot to upload")
@@ -214,7 +219,7 @@ def test_run_autograder_grades_a_notebook_over_its_export_and_names_two_unrelate
     (tree / "submission" / "cross_entropy.ipynb").write_text(json.dumps(notebook))
     shutil.copy(EXAMPLES / "buggy_submission.py", tree / "submission" / "cross_entropy.py")  # an older export
     results = run_autograder(tree)
-    assert results["score"] == 100 and all(t["status"] == "passed" for t in results["tests"])
+    assert results["score"] == 100 and all(t["status"] == "passed" for t in results["tests"]), failed_in(results)
 
     unrelated = unpack(bundle, tmp_path / "unrelated")
     shutil.copy(EXAMPLES / "submission.py", unrelated / "submission" / "mine.py")
@@ -631,7 +636,7 @@ def test_where_bwrap_is_denied_a_right_file_gets_full_marks_behind_landlock_run_
     assert done.returncode == 0, done.stderr
     results = results_of(tree)
     assert_gradescope_results(results)
-    assert results["score"] == 100 and all(t["status"] == "passed" for t in results["tests"])
+    assert results["score"] == 100 and all(t["status"] == "passed" for t in results["tests"]), failed_in(results)
     assert (
         results["extra_data"]["isolation"] == "landlock"
         and results["extra_data"]["provenance"]["isolation"] == "landlock"
