@@ -29,6 +29,8 @@ def softmax(logits):
 LINEAR = "for _ in logits:\n            sum(range(10_000))"
 QUADRATIC = "for a in logits:\n            for b in logits:\n                a - b"
 LIMIT = 0.5  # seconds a call may take: the linear softmax takes about twice that at 10,000 values
+# One test process runs this file's tests, so the files are graded once, not once in every process.
+pytestmark = pytest.mark.xdist_group("growth")
 
 
 @pytest.fixture(scope="module")
