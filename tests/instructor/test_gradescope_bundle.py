@@ -15,7 +15,6 @@ processes meant to outlive the grade.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
 import os
@@ -422,11 +421,13 @@ landlock.abi = lambda: 0
 sys.argv[0] = "gradekit"
 runpy.run_module("gradekit", run_name="__main__")
 """
-STUDENT = "gradekit-student"  # the tests' own user: run_autograder ends every process of the user it runs code as
-# Every test that may make that user (through `denied`) runs in one pytest process (--dist loadgroup):
-# two would remove it, or end its processes, under each other.
+# The tests' own user, one for each test process: run_autograder ends every process of the user it runs
+# code as (kill -1, made as that user), so two processes sharing one user would end each other's
+# workers mid-grade, and pytest-xdist's groups do not promise to keep a group in one process.
+STUDENT_PREFIX = "gradekit-student-"
+STUDENT = f"{STUDENT_PREFIX}{os.getpid()}"
+# The tests that run code as the student share one `denied` environment, built once where they run together.
 AS_THE_STUDENT = pytest.mark.xdist_group("as-the-student")
-USER_HELD = Path(tempfile.gettempdir()) / "gradekit-tests-student-user.json"  # see `student_user`
 PURELIB = "import sysconfig; print(sysconfig.get_path('purelib'))"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a requirement's distribution, before any version or marker
 
@@ -555,44 +556,27 @@ def shims() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _users_held() -> Iterator[dict]:
-    """The machine-wide count of pytest processes holding the tests' user, under an exclusive lock, and
-    whether one of them made it: kept in a file, as test processes share nothing else."""
-    with open(USER_HELD, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        held = json.loads(handle.read() or '{"count": 0, "made": false}')
-        yield held
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps(held))
+def _left_by_ended_sessions() -> list[str]:
+    """The tests' users made by test processes that are gone (a session killed before its teardown)."""
+    users = [entry.pw_name for entry in pwd.getpwall() if entry.pw_name.startswith(STUDENT_PREFIX)]
+    return [user for user in users if not Path(f"/proc/{user.removeprefix(STUDENT_PREFIX)}").exists()]
 
 
 @pytest.fixture(scope="session")
 def student_user() -> Iterator[str]:
-    """The tests' own user, made by the first pytest process that needs it and removed, with its
-    processes, by the last one done with it: xdist's groups keep these tests in one process, but a
-    user removed by one process's teardown under another's test is a failure no grouping should risk."""
+    """This test process's own user, made for it and removed, with its processes, when it is done;
+    users an ended session left behind are removed first."""
     if os.geteuid() != 0 or not all(shutil.which(tool) for tool in ("useradd", "userdel", "setpriv")):
         pytest.skip("needs root, useradd and setpriv")
-    with _users_held() as held:
-        if subprocess.run(["id", "-u", STUDENT], capture_output=True).returncode != 0:
-            subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", STUDENT], check=True
-            )
-            held["made"] = True
-        held["count"] += 1
+    for user in _left_by_ended_sessions():
+        end_processes_of(user)
+        subprocess.run(["userdel", user], check=False)
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", STUDENT], check=True)
     try:
         yield STUDENT
     finally:
-        with _users_held() as held:
-            held["count"] = max(0, held["count"] - 1)
-            if held["count"] == 0:
-                end_processes_of(STUDENT)
-                if held["made"]:
-                    subprocess.run(["userdel", STUDENT], check=False)
-                    held["made"] = False
+        end_processes_of(STUDENT)
+        subprocess.run(["userdel", STUDENT], check=False)
 
 
 @pytest.fixture(scope="module")
