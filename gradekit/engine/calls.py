@@ -239,11 +239,12 @@ class Calls:
             # run, and so does whether it is made at all (see authoring.call_at_scale): one that runs past
             # it is left out of the log and said in words that do not vary, so a report is the same on
             # every run.
+            said = "ran past the time it was given"
             if timeout is None:
-                log.append(Call(function, args, raised=f"no answer ({stopped.message})", names=names))
+                said = stopped.message
+                log.append(Call(function, args, raised=f"no answer ({said})", names=names))
                 self.timed_out[function] = _input(args, names)
             self._restart()
-            said = stopped.message if timeout is None else "ran past the time it was given"
             raise CallTimedOut(f"`{function}` {said}") from None
         except WorkerDied as death:
             log.append(Call(function, args, raised=death.message, names=names))
