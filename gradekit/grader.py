@@ -59,7 +59,7 @@ def grade(
     if read is None:
         read = read_source(path, assignment.name if assignment else None)
     source, problem, shown = read.text, read.problem, str(read.path or path)
-    with worker or Worker.started(config.limits, assignment_dirs) as worker:
+    with worker or Worker.started(config.limits, assignment_dirs, read.preload) as worker:
         budget = Budget(config.check_budget, worker.spent)
         session = Session(worker, source, read.filename, read.cells)
         if problem is None:

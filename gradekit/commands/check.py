@@ -78,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         _check_output(args.output, args.submission)
     config = course_config(grade_config(args, _isolation(args)), args)
+    from gradekit.engine.source import read
     from gradekit.sandbox import Worker
 
-    worker = Worker.started(config.limits, args.assignments)  # it boots while Hypothesis is imported below
+    submission = read(args.submission, args.assignment)
+    # The worker boots while Hypothesis is imported below, preloading NumPy where the file names it.
+    worker = Worker.started(config.limits, args.assignments, submission.preload)
     try:
         from gradekit import assignment
         from gradekit.grader import grade, selected
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         chosen = assignment.load(args.assignment, args.assignments) if args.assignment else None
         if chosen is not None:
             selected(chosen, functions)  # an unknown name is refused before any of the file's code runs
-        result = grade(args.submission, chosen, config, args.assignments, worker, functions=functions)
+        result = grade(args.submission, chosen, config, args.assignments, worker, submission, functions=functions)
     finally:
         worker.stop()
     report = WRITERS[args.format](result)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gradekit.engine.kept_files import OPEN_FLAGS
+from gradekit.sandbox.process import PRELOADED
 
 SUFFIXES = (".py", ".ipynb")
 # Cell magics whose body is Python that Jupyter runs (once or in a loop): the body runs once here.
@@ -76,6 +77,12 @@ class Source:
     path: Path | None = None  # the file read, when there was one (a folder's pick)
     sha256: str | None = None  # the hex digest of the bytes read, when they could be read
     notes: tuple[str, ...] = ()  # what the student should know about the reading, e.g. which file was picked
+
+    @property
+    def preload(self) -> tuple[str, ...]:
+        """What its worker imports before it loads (`Worker.started`): the preloaded modules it names. One
+        it imports without naming it is imported at its load, as any other module is."""
+        return tuple(name for name in PRELOADED if name in self.text)
 
     def where(self, line: int | None) -> str:
         """A line of `text` as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""

@@ -53,6 +53,9 @@ from gradekit.sandbox.worker import CALL_SEPARATOR, UNCONFINED
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
+# What a worker imports before it is ready, unless told otherwise: nearly every submission that uses
+# NumPy imports it at its top, and the worker does so while the grader is still starting.
+PRELOADED = ("numpy",)
 GRACE_SECONDS = 0.2
 PIPE_BYTES = 1 << 20  # each way, at most: a chunk of calls read ahead, or of their replies, is written whole
 DEFAULT_PIPE_BYTES = 1 << 16  # what a new pipe holds on Linux
@@ -107,9 +110,12 @@ def _protected(assignment_dirs: list[str] | None) -> tuple[str, ...]:
 class Worker:
     """A worker process serving one submission. Use as a context manager so it is always stopped."""
 
-    def __init__(self, limits: Limits = Limits(), protected: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, limits: Limits = Limits(), protected: tuple[str, ...] = (), preload: tuple[str, ...] = PRELOADED
+    ) -> None:
         self.limits = limits
         self.protected = protected
+        self.preload = preload  # modules a worker started alone imports before it says it is ready
         self.proc: subprocess.Popen[bytes] | Forked | None = None
         self.isolation: Isolation | None = None  # the wall the worker runs behind
         self.note: str | None = None  # for the grade's notes: why it runs behind a weaker wall than bubblewrap
@@ -137,9 +143,13 @@ class Worker:
         self.last_line = b""  # that reply as it came
 
     @classmethod
-    def started(cls, limits: Limits, assignment_dirs: list[str] | None = None) -> Worker:
-        """A started worker barred from every assignment folder the grader can see."""
-        worker = cls(limits, _protected(assignment_dirs))
+    def started(
+        cls, limits: Limits, assignment_dirs: list[str] | None = None, preload: tuple[str, ...] = PRELOADED
+    ) -> Worker:
+        """A started worker barred from every assignment folder the grader can see. It imports the
+        `preload` modules (NumPy by default) while the grader is still starting: a grader that knows
+        the submission names none of them passes (), and the worker starts without them."""
+        worker = cls(limits, _protected(assignment_dirs), preload)
         worker.start()
         return worker
 
@@ -213,6 +223,7 @@ class Worker:
             "guard": guarded,
             "blocked_names": list(BLOCKED_NAMES) if guarded else [],
             "blocked_roots": list(hidden) if guarded else [],
+            "preload": list(self.preload),
         }
 
     def _landlock(self, home: str, hidden: tuple[str, ...]) -> dict[str, list[str]] | None:

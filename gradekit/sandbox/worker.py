@@ -691,17 +691,19 @@ def write(fd, data):
 
 
 def become_worker(settings, program=None):
-    """Confine this process, import NumPy, cap its output, say it is ready, then serve: from here on
-    student code may run. `program` is the seccomp filter to install, where bubblewrap has not.
+    """Confine this process, import the modules it is told to preload, cap its output, say it is
+    ready, then serve: from here on student code may run. `program` is the seccomp filter to install,
+    where bubblewrap has not.
 
-    NumPy is imported under the limits, as the fork server does before it forks: nearly every
-    submission imports it, and the worker does so while the grader is still starting rather than
-    while the grader waits on the submission's load."""
+    The preloaded modules (NumPy, where the submission names it) are imported under the limits, as the
+    fork server does before it forks, while the grader is still starting rather than while it waits
+    on the submission's load. A submission that names none of them is not made to pay for them."""
     confine(settings, program)
-    try:
-        __import__("numpy")
-    except ImportError:
-        pass
+    for name in settings["preload"]:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
     budget = [settings["output_bytes"]]
     sys.stdout = CappedOutput(1, budget)
     sys.stderr = CappedOutput(2, budget)

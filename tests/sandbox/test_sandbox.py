@@ -27,11 +27,14 @@ from pathlib import Path
 
 import gradekit.assignments
 import gradekit.reference.cross_entropy
+import nbformat
 import numpy as np
 import pytest
+from nbformat import v4
 
 import gradekit.engine.speed.read_ahead
 from gradekit.config import MIB, GradeConfig, Limits, cache_folder
+from gradekit.engine import source
 from gradekit.engine.calls import Answers, Calls
 from gradekit.engine.session import Session
 from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead
@@ -639,6 +642,28 @@ def test_returned_values_arrive_as_plain_data(worker, function, expected):
     assert type(reply["returned"]) is type(expected)
     if isinstance(expected, list):
         assert [type(v) for v in reply["returned"]] == [type(v) for v in expected]
+
+
+LOADED = "import sys\n\ndef loaded():\n    return ['num' + 'py' in sys.modules]\n"
+
+
+@pytest.mark.parametrize("wall", ["bubblewrap", "landlock"])
+def test_a_worker_started_alone_preloads_numpy_only_when_told(wall):
+    """A worker imports NumPy before the submission loads where the grader says the submission names it
+    (`Source.preload`), and not otherwise: a pure-Python submission does not pay for NumPy."""
+    for preload, expected in (((), [False]), (("numpy",), [True])):
+        with Worker(replace(LIMITS, isolation=wall), preload=preload) as running:
+            assert running.load(LOADED, "loaded.py")["ok"]
+            assert running.call("loaded", "[]")["returned"] == expected, preload
+
+
+def test_a_submission_preloads_numpy_where_its_text_names_it(tmp_path):
+    plain, numpy_style, notebook = tmp_path / "plain.py", tmp_path / "numpy_style.py", tmp_path / "cells.ipynb"
+    plain.write_text("import math\n")
+    numpy_style.write_text("import numpy as np\n")
+    notebook.write_text(nbformat.writes(v4.new_notebook(cells=[v4.new_code_cell("from numpy import exp")])))
+    assert source.read(plain).preload == ()
+    assert source.read(numpy_style).preload == source.read(notebook).preload == ("numpy",)
 
 
 def test_encoded_values_come_back_exactly_with_their_floats_out_of_the_json():
