@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import hypothesis
+import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis.errors import Flaky, HypothesisException, HypothesisWarning
 
@@ -206,19 +207,23 @@ def run_property(
     shortcuts.prepare(prop, calls, following)
     trial = Trial(prop, calls, budget)
     attempt = speed.Attempt()
-    try:
-        key = (prop.test.__module__, prop.name, seed, count)
-        attempt = shortcuts.attempt(prop, calls, trial.run_example, key)
-        if attempt.outcome is not None:
-            return replace(attempt.outcome, seconds=time.monotonic() - started), trial
-        trial = Trial(prop, calls, budget)
-        _configure(prop, count, seed)
-        with warnings.catch_warnings():  # a large input's repr is built for a report nobody prints
-            warnings.simplefilter("ignore", HypothesisWarning)
-            prop.test(trial.run_example)
-        outcome, settled = Outcome(Status.PASSED, examples=trial.examples), True
-    except BaseException as error:
-        outcome, settled = _verdict(error, trial, budget, count)
+    # A property's own arithmetic on a submission's answers (inf - inf, an overflowing reference on a
+    # table it returned) is judged by the property's checks; NumPy's warnings about it would only reach
+    # the student's or the instructor's terminal, naming a file of the grader's.
+    with np.errstate(all="ignore"):
+        try:
+            key = (prop.test.__module__, prop.name, seed, count)
+            attempt = shortcuts.attempt(prop, calls, trial.run_example, key)
+            if attempt.outcome is not None:
+                return replace(attempt.outcome, seconds=time.monotonic() - started), trial
+            trial = Trial(prop, calls, budget)
+            _configure(prop, count, seed)
+            with warnings.catch_warnings():  # a large input's repr is built for a report nobody prints
+                warnings.simplefilter("ignore", HypothesisWarning)
+                prop.test(trial.run_example)
+            outcome, settled = Outcome(Status.PASSED, examples=trial.examples), True
+        except BaseException as error:
+            outcome, settled = _verdict(error, trial, budget, count)
     outcome = replace(outcome, seconds=time.monotonic() - started)
     if settled and calls.session.restarts == restarts:
         shortcuts.learn(attempt, calls, outcome)

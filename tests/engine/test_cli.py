@@ -32,6 +32,36 @@ def test_a_correct_submission_exits_0_with_full_marks():
     assert "Score: 100 / 100" in done.stdout
 
 
+# A property whose own arithmetic on a submission's answers makes NumPy warn (inf - inf).
+WARNING_PROPERTY = '''
+
+import numpy as np
+
+
+@prop(points=1, functions=["log_softmax"], hint="A log-probability is finite.")
+@given(z=logits())
+def log_softmax_is_finite(sub, z):
+    """log_softmax's answers are finite: their difference with themselves is zero."""
+    out = np.asarray(sub.log_softmax(z), dtype=float)
+    assert not np.any(np.subtract(out, out)), "log_softmax returned an infinite log-probability"
+'''
+INFINITE = "def log_softmax(logits):\n    return [float('inf')] * len(logits)\n"
+
+
+def test_numpy_warnings_of_a_propertys_own_arithmetic_never_reach_the_terminal(tmp_path):
+    from gradekit.instructor import scaffold
+
+    scaffold.create("demo", tmp_path)
+    properties = tmp_path / "demo" / "properties.py"
+    properties.write_text(properties.read_text() + WARNING_PROPERTY)
+    submission = tmp_path / "infinite.py"
+    submission.write_text(INFINITE)
+    done = run("--assignments", str(tmp_path), "check", str(submission), "--assignment", "demo", "--max-examples", "5")
+    assert done.returncode == 1
+    assert "FAILED  log_softmax_is_finite [log_softmax]" in done.stdout, done.stdout
+    assert "Warning" not in done.stderr, done.stderr
+
+
 def test_a_buggy_submission_exits_1_and_shows_counterexample_and_hint():
     done = run("check", str(BUGGY), "--max-examples", "20")
     assert done.returncode == 1
