@@ -23,15 +23,9 @@ from gradekit.result import GradeResult  # noqa: E402
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `longest` first, then the sandbox's, then the rest in their order. pytest-xdist
-    hands tests out in collection order: a long test handed out last would run alone on one core at the
-    end, and the sandbox's tests, which mostly wait on limits and stops, would leave cores idle there;
-    run beside the longest tests' grader pools, their waits are the pools' time to compute."""
-    items.sort(key=lambda item: (item.get_closest_marker("longest") is None, _folder(item) != "sandbox"))
-
-
-def _folder(item: pytest.Item) -> str:
-    return item.path.parent.name
+    """The tests marked `longest` first, the rest in their order: pytest-xdist hands tests out in
+    collection order, and a long test handed out last would run alone on one core at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
 
 
 @pytest.fixture(scope="session")
