@@ -58,6 +58,7 @@ class FileVerdict:
     problems: tuple[str, ...] = ()  # one line each; none when the file does what its folder promises
     diagnosed: bool = False  # known_wrong: diagnosed as its own mistake
     untold: str = ""  # known_wrong: why its answers cannot tell its mistake, when they cannot
+    outcomes: tuple[tuple[str, str, float], ...] = ()  # each property's name, status and points on the first grade
 
     @property
     def label(self) -> str:
@@ -231,7 +232,8 @@ def _verdict(
     problems = tuple(p for p in (problem, diagnosis, again and _change(result, again), *described) if p)
     diagnosed = mistake is not None and label in told
     untold = mistake.untold if mistake is not None else ""
-    return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold)
+    outcomes = tuple((test.name, test.status.value, test.score) for test in result.tests)
+    return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold, outcomes)
 
 
 def _misdiagnosed(

@@ -2,7 +2,9 @@
 
 The grading is `gradekit selftest` itself (gradekit/instructor/selftest.py): the reference and every file in
 known_right/ get full marks, every file in known_wrong/ loses points on a property that blames the
-function its docstring names, and a second grade of every file repeats the first.
+function its docstring names (a second grade of every file repeats the first: tests/engine/test_speed_off.py).
+The self-test runs behind bubblewrap once per session, and its known-right grades are the bubblewrap
+leg of the comparison of every wall.
 """
 
 from __future__ import annotations
@@ -32,15 +34,30 @@ def _id(case: tuple[str, Path]) -> str:
 # --- grading, by the self-test --------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def selftested(once_per_session):
+    """selftested(name) -> the assignment's self-test behind bubblewrap, made once per session for every
+    test process: its problems, its files' full marks, and each known-right file's outcome, which is
+    the bubblewrap grade the every-wall comparison below compares the other walls with."""
+
+    def make(name: str) -> dict:
+        config = GradeConfig(limits=Limits(isolation="bubblewrap"))
+        report = selftest(ASSIGNMENTS[name], config, jobs=2, repeat=False)
+        right = {f.path.stem: _outcome(f.score, f.outcomes) for f in report.files if f.kind == "known_right"}
+        return {"problems": report.problems, "full_marks": sorted({f.max_score for f in report.files}), "right": right}
+
+    return lambda name: once_per_session(f"selftest-{name}", lambda: make(name))
+
+
 # Among the longest tests of the suite, run first; two graders each, as pytest-xdist already runs two
 # test processes. Each file is graded once here: tests/engine/test_speed_off.py grades every bank file twice,
 # with the shortcuts on and off, and asks the two grades to agree.
 @pytest.mark.longest
 @pytest.mark.parametrize("name", MIN_BANKS)
-def test_the_assignment_grades_well(name):
-    report = selftest(ASSIGNMENTS[name], jobs=2, repeat=False)
-    assert report.ok, f"{name} does not grade well:\n" + "\n".join(report.problems)
-    assert {f.max_score for f in report.files} == {100}
+def test_the_assignment_grades_well(name, selftested):
+    report = selftested(name)
+    assert report["problems"] == [], f"{name} does not grade well:\n" + "\n".join(report["problems"])
+    assert report["full_marks"] == [100]
 
 
 # --- the banks themselves -------------------------------------------------------------------------
@@ -76,22 +93,28 @@ def test_bank_files_are_self_contained(case):
 
 @pytest.mark.longest
 @pytest.mark.parametrize("name", MIN_BANKS)
-def test_the_known_right_bank_grades_alike_behind_every_wall(name):
+def test_the_known_right_bank_grades_alike_behind_every_wall(name, selftested):
     """Every known-right file gets the same grade, property by property, behind bubblewrap, behind
     Landlock and behind the guard alone: the wall changes what a submission can reach, never what a
-    right one earns (a sandbox's grades are checked against the unsandboxed run, as gVisor's are)."""
+    right one earns (a sandbox's grades are checked against the unsandboxed run, as gVisor's are).
+    The bubblewrap grades are the self-test's (`selftested`), made with the same settings but the wall."""
     chosen = ASSIGNMENTS[name]
     students = [roster.Student(path.stem, path) for path in chosen.known("known_right")]
-    graded: dict[str, dict[str, dict]] = {}
-    for wall in ("bubblewrap", "landlock", "off"):
-        found: dict[str, dict] = {}
+    graded: dict[str, dict[str, list]] = {}
+    for wall in ("landlock", "off"):
+        found: dict[str, list] = {}
         config = GradeConfig(limits=Limits(isolation=wall))
-        record = lambda student, result, found=found: found.update({student.name: _outcome(result)})
+        record = lambda student, result, found=found: found.update(
+            {student.name: _outcome(result.score, [(t.name, t.status.value, t.score) for t in result.tests])}
+        )
         pool.run_pool(students, chosen, config, None, 2, record, remember=False)
         graded[wall] = found
+    graded["bubblewrap"] = selftested(name)["right"]  # asked for last: another test process may be making it
+    assert sorted(graded["bubblewrap"]) == sorted(student.name for student in students)
     assert graded["bubblewrap"] == graded["landlock"] == graded["off"]
     assert all(score == 100 for score, _ in graded["bubblewrap"].values())
 
 
-def _outcome(result) -> tuple[float, dict]:
-    return result.score, {test.name: (test.status.value, test.score) for test in result.tests}
+def _outcome(score: float, outcomes) -> list:
+    """A grade as JSON keeps it (`once_per_session`): its score, and each property's status and points."""
+    return [score, {name: [status, points] for name, status, points in outcomes}]
