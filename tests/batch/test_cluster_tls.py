@@ -48,8 +48,8 @@ def test_a_class_is_graded_over_tls_with_the_certificates_dask_s_configuration_n
     shutil.copy(ROOT / "examples" / "buggy_submission.py", students / "bob.py")
     grade = ["grade", str(students), "--assignment", "cross_entropy", "--max-examples", "20"]
     with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, security=security, dashboard_address=None
-    ) as cluster:
+        n_workers=1, threads_per_worker=1, processes=True, security=security, dashboard_address=":0"
+    ) as cluster:  # its HTTP server on any free port: another test process may hold Dask's default one
         address = cluster.scheduler_address
         assert address.startswith("tls://")
         assert main([*grade, "--out", str(tmp_path / "plain"), "--dask", address]) == 2  # no certificate yet
