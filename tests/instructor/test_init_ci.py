@@ -103,7 +103,8 @@ def runner_fingerprint(env: dict[str, str]) -> str:
     """The runner's floating-point fingerprint, worked out in its environment: this process's may differ
     (an OPENBLAS_CORETYPE of this machine's picks other kernels, and the runner does not inherit it)."""
     ask = "from gradekit.engine import kept_files; print(kept_files.fingerprint())"
-    return subprocess.run(["python", "-c", ask], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    done = subprocess.run(["python", "-c", ask], cwd=env["HOME"], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 def cache_step(repo: Path, env: dict[str, str]) -> dict[str, str]:
