@@ -232,8 +232,14 @@ def _verdict(
     problems = tuple(p for p in (problem, diagnosis, again and _change(result, again), *described) if p)
     diagnosed = mistake is not None and label in told
     untold = mistake.untold if mistake is not None else ""
-    outcomes = tuple((test.name, test.status.value, test.score) for test in result.tests)
-    return FileVerdict(kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold, outcomes)
+    return FileVerdict(
+        kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold, outcomes(result)
+    )
+
+
+def outcomes(result: GradeResult) -> tuple[tuple[str, str, float], ...]:
+    """Each property's name, status and points in a grade: what two grades of one file compare."""
+    return tuple((test.name, test.status.value, test.score) for test in result.tests)
 
 
 def _misdiagnosed(

@@ -16,7 +16,7 @@ import pytest
 from gradekit import assignment
 from gradekit.batch import pool, roster
 from gradekit.config import GradeConfig, Limits
-from gradekit.instructor.selftest import selftest
+from gradekit.instructor.selftest import outcomes, selftest
 
 # The smallest banks each assignment must keep: (known_right, known_wrong).
 MIN_BANKS = {"cross_entropy": (12, 35), "training_step": (8, 25), "autograd": (7, 18)}
@@ -105,7 +105,7 @@ def test_the_known_right_bank_grades_alike_behind_every_wall(name, selftested):
         found: dict[str, list] = {}
         config = GradeConfig(limits=Limits(isolation=wall))
         record = lambda student, result, found=found: found.update(
-            {student.name: _outcome(result.score, [(t.name, t.status.value, t.score) for t in result.tests])}
+            {student.name: _outcome(result.score, outcomes(result))}
         )
         pool.run_pool(students, chosen, config, None, 2, record, remember=False)
         graded[wall] = found
@@ -115,6 +115,6 @@ def test_the_known_right_bank_grades_alike_behind_every_wall(name, selftested):
     assert all(score == 100 for score, _ in graded["bubblewrap"].values())
 
 
-def _outcome(score: float, outcomes) -> list:
+def _outcome(score: float, properties) -> list:
     """A grade as JSON keeps it (`once_per_session`): its score, and each property's status and points."""
-    return [score, {name: [status, points] for name, status, points in outcomes}]
+    return [score, {name: [status, points] for name, status, points in properties}]

@@ -16,6 +16,7 @@ from pathlib import Path
 import gradekit.commands
 from gradekit.cli import build_parser, main, one_blas_thread
 from gradekit.config import BLAS_THREADS
+from gradekit.instructor import scaffold
 
 ROOT = Path(__file__).resolve().parents[2]
 CORRECT = ROOT / "examples" / "submission.py"
@@ -49,8 +50,6 @@ INFINITE = "def log_softmax(logits):\n    return [float('inf')] * len(logits)\n"
 
 
 def test_numpy_warnings_of_a_propertys_own_arithmetic_never_reach_the_terminal(tmp_path):
-    from gradekit.instructor import scaffold
-
     scaffold.create("demo", tmp_path)
     properties = tmp_path / "demo" / "properties.py"
     properties.write_text(properties.read_text() + WARNING_PROPERTY)
