@@ -20,12 +20,19 @@ vocabulary would cost more than the call it feeds, and a vector filled from a dr
 shrunk; an array in this mode shrinks like any other draw, to the fewest entries, every entry equal
 to the fill, and a fill of 0.0. A failure found on a 27-parameter Adam state or a 10,000-token
 vocabulary is then reported on the smallest, plainest input that still fails.
+
+Each strategy here is made once for its arguments and given again (`_made_once`): Hypothesis checks a
+strategy object at its first draw, and one made inside a composite would be a new object, checked
+again, at every draw, which was a large part of what drawing and shrinking a small input cost. The
+same arguments make the same strategy, so every draw, and every example a student is shown, is the
+same as it would be made afresh (tests/engine/test_strategies_made_once.py grades with strategies made afresh).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from hypothesis import strategies as st
@@ -57,6 +64,39 @@ MAX_LOSS = 700.0
 FLOAT32_LOSSES = 80.0  # exp(80) = 5.5e34; float32 overflows above exp(88.7)
 
 
+P = ParamSpec("P")
+S = TypeVar("S", bound=st.SearchStrategy[Any])
+# Strategies already made, by their function and arguments (see `_made_once`).
+_MADE: dict[tuple[Any, ...], Any] = {}
+MOST_MADE = 4096  # a cap on the strategies kept, so the memory they hold stays bounded
+
+
+def _made_once(make: Callable[P, S]) -> Callable[P, S]:
+    """`make`, giving the strategy it made before for the same arguments (see the module docstring).
+    An argument that cannot be a key (a list) makes a strategy afresh."""
+
+    @functools.wraps(make)
+    def made(*args: P.args, **kwargs: P.kwargs) -> S:
+        key = (make, *map(_exactly, args), *((name, _exactly(value)) for name, value in sorted(kwargs.items())))
+        try:
+            strategy: S | None = _MADE.get(key)
+        except TypeError:
+            return make(*args, **kwargs)
+        if strategy is None:
+            if len(_MADE) >= MOST_MADE:
+                _MADE.clear()
+            strategy = _MADE[key] = make(*args, **kwargs)
+        return strategy
+
+    return made
+
+
+def _exactly(value: Any) -> Any:
+    """`value` as a key that tells apart what == does not: 0.0 from -0.0, 1 from 1.0 and True."""
+    return (type(value), repr(value)) if isinstance(value, (int, float)) else value
+
+
+@_made_once
 def vocab_sizes(min_size: int = 1, max_size: int = 256) -> st.SearchStrategy[int]:
     """Vocabulary sizes for correctness: mostly small (1 to 8, shrinking towards 1), sometimes 27, 100
     or a size beside a type's boundary (127, 128, 129, 255, 256), up to max_size."""
@@ -76,14 +116,22 @@ def _array(draw: Any, shape: int | tuple[int, int], elements: st.SearchStrategy[
     the fill shrinks to 0.0 and that entry carries the value (Hypothesis's arrays draw it after).
     """
     fill = draw(elements)
-    return draw(hnp.arrays(dtype, shape, elements=elements, fill=st.just(fill)))
+    return draw(_arrays(dtype, shape, elements, fill))
 
 
+@_made_once
+def _arrays(dtype: type, shape: int | tuple[int, int], elements: st.SearchStrategy[Any], fill: Any) -> Any:
+    """Arrays of `shape` whose entries are `fill` but those drawn from `elements`."""
+    return hnp.arrays(dtype, shape, elements=elements, fill=st.just(fill))
+
+
+@_made_once
 def large_vocab_sizes() -> st.SearchStrategy[int]:
     """Vocabulary sizes for scale properties: 10,000 (tried first) and 1,000 tokens."""
     return st.sampled_from(SCALE_VOCABULARIES)
 
 
+@_made_once
 @st.composite
 def logits(draw: Any, vocab: st.SearchStrategy[int] | None = None, bound: float = TYPICAL) -> list[float]:
     """A logit vector with entries in [-bound, bound]; ties and zeros come up often."""
@@ -91,11 +139,13 @@ def logits(draw: Any, vocab: st.SearchStrategy[int] | None = None, bound: float 
     return _array(draw, size, st.floats(-bound, bound)).tolist()
 
 
+@_made_once
 def targets(size: int) -> st.SearchStrategy[int]:
     """A target id in range(size); the last id is drawn on purpose, as off-by-one bugs live there."""
     return st.one_of(st.integers(0, size - 1), st.just(size - 1))
 
 
+@_made_once
 @st.composite
 def logits_and_target(
     draw: Any, vocab: st.SearchStrategy[int] | None = None, bound: float = TYPICAL
@@ -104,6 +154,7 @@ def logits_and_target(
     return z, draw(targets(len(z)))
 
 
+@_made_once
 @st.composite
 def extreme_logits(draw: Any, vocab: st.SearchStrategy[int] | None = None) -> list[float]:
     """Logits within +-1000 whose spread exceeds 700: exp() of them overflows or underflows.
@@ -122,12 +173,14 @@ def extreme_logits(draw: Any, vocab: st.SearchStrategy[int] | None = None) -> li
     return values[turn:] + values[:turn]
 
 
+@_made_once
 @st.composite
 def extreme_logits_and_target(draw: Any) -> tuple[list[float], int]:
     z = draw(extreme_logits())
     return z, draw(targets(len(z)))
 
 
+@_made_once
 @st.composite
 def sequences(
     draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 256, spread: bool = True
@@ -151,6 +204,7 @@ def sequences(
     return rows.tolist(), _array(draw, positions, targets(size), np.int64).tolist()
 
 
+@_made_once
 @st.composite
 def long_sequences(draw: Any) -> tuple[list[list[float]], list[int]]:
     """(logits_list, true_ids) for scale properties: 2048 (tried first) or 1024 positions of microgpt's
@@ -160,6 +214,7 @@ def long_sequences(draw: Any) -> tuple[list[list[float]], list[int]]:
     return rows, _array(draw, positions, targets(VOCAB_SIZE), np.int64).tolist()
 
 
+@_made_once
 @st.composite
 def uniform_logits_and_target(draw: Any, bound: float = EXTREME) -> tuple[list[float], int]:
     """V equal logits (anywhere in +-bound) and a target: every token has probability 1/V."""
@@ -168,6 +223,7 @@ def uniform_logits_and_target(draw: Any, bound: float = EXTREME) -> tuple[list[f
     return [value] * size, draw(targets(size))
 
 
+@_made_once
 @st.composite
 def logits_target_and_index(draw: Any, max_size: int = EXPLICIT_SIZE) -> tuple[list[float], int, int]:
     """(logits, target, j): a small case and one coordinate j to probe, e.g. by finite differences."""
@@ -175,17 +231,20 @@ def logits_target_and_index(draw: Any, max_size: int = EXPLICIT_SIZE) -> tuple[l
     return z, t, draw(st.integers(0, len(z) - 1))
 
 
+@_made_once
 def losses(max_loss: float = MAX_LOSS) -> st.SearchStrategy[float]:
     """Losses in nats, from 0 up to max_loss: by default 700 (exp(700) is still a finite float), or
     FLOAT32_LOSSES, whose exp stays within float32's range too."""
     return st.one_of(st.floats(0.0, min(10.0, max_loss)), st.floats(0.0, max_loss))
 
 
+@_made_once
 def shifts(bound: float = EXTREME) -> st.SearchStrategy[float]:
     """A constant to add to every logit; up to +-1000, so a missing max shift overflows."""
     return st.floats(-bound, bound)
 
 
+@_made_once
 def margins() -> st.SearchStrategy[float]:
     """How far a true logit stands above all others: from 40 nats, where P(true) is 1 in float64."""
     return st.floats(40.0, 500.0)
@@ -209,12 +268,14 @@ SCALE_TOKENS = (6_000, 3_000)  # the longest first: a scale property's first exa
 SCALE_PARAMETERS = 10_000
 
 
+@_made_once
 def names(max_size: int = MAX_NAME) -> st.SearchStrategy[str]:
     """Lowercase names of 1 to max_size letters, shrinking towards 'a'; 'z' (id 25) comes up often."""
     letter = st.one_of(st.sampled_from(LETTERS), st.just("z"))
     return st.lists(letter, min_size=1, max_size=max_size).map("".join)
 
 
+@_made_once
 @st.composite
 def token_sequences(draw: Any, vocab: int = VOCAB_SIZE, max_size: int = MAX_NAME + 2) -> list[int]:
     """Token ids for a bigram loss: mostly encoded names, sometimes any ids (BOS need not open or close).
@@ -226,6 +287,7 @@ def token_sequences(draw: Any, vocab: int = VOCAB_SIZE, max_size: int = MAX_NAME
     return draw(st.lists(targets(vocab), min_size=2, max_size=max_size))
 
 
+@_made_once
 @st.composite
 def long_token_sequences(draw: Any) -> list[int]:
     """Token ids for scale properties: a document of 6,000 (tried first) or 3,000 tokens, names of 1 to
@@ -256,6 +318,7 @@ def _name_lengths(rng: np.random.Generator, size: int) -> list[int]:
     return lengths
 
 
+@_made_once
 @st.composite
 def bigram_tables(draw: Any, max_scale: float = TYPICAL) -> dict[str, Any]:
     """A recipe for a 27 x 27 logit table (see `build_table`): zeros, microgpt's initial scale, up to +-max_scale.
@@ -287,6 +350,7 @@ def _fill_table(recipe: dict[str, Any], vocab: int) -> list[list[float]]:
     return values.tolist()
 
 
+@_made_once
 def moment_tables() -> st.SearchStrategy[dict[str, Any]]:
     """A recipe for Adam's (m, v) of a 27 x 27 table (see `build_moments`): fresh, or as training leaves them.
 
@@ -333,16 +397,19 @@ def _built(recipe: tuple[Any, ...], fill: Callable[[], Tables]) -> Tables:
     return tuple([row[:] for row in table] for table in made)
 
 
+@_made_once
 def optimizer_steps(max_step: int = MAX_STEPS) -> st.SearchStrategy[int]:
     """Zero-based step indices: 0 (where bias correction matters most) often, small ones, up to max_step."""
     return st.one_of(st.just(0), st.integers(0, 10), st.integers(0, max_step))
 
 
+@_made_once
 def learning_rates(min_lr: float = 0.0, max_lr: float = MAX_LR) -> st.SearchStrategy[float]:
     """Learning rates in [min_lr, max_lr]; microgpt's 0.01 comes up on its own."""
     return st.one_of(st.just(0.01), st.floats(min_lr, max_lr))
 
 
+@_made_once
 @st.composite
 def schedules(draw: Any, max_lr: float = 1.0, room: int = 0) -> tuple[int, int, float]:
     """(step, num_steps, base_lr) with 0 <= step <= num_steps - room: the last step is drawn on purpose.
@@ -355,6 +422,7 @@ def schedules(draw: Any, max_lr: float = 1.0, room: int = 0) -> tuple[int, int, 
     return step, num_steps, draw(learning_rates(max_lr=max_lr))
 
 
+@_made_once
 @st.composite
 def train_schedules(draw: Any, room: int = 0) -> tuple[int, ...]:
     """The schedule arguments of train_step, to splat into a call: (step,) with microgpt's
@@ -364,6 +432,7 @@ def train_schedules(draw: Any, room: int = 0) -> tuple[int, ...]:
     return (draw(st.one_of(st.just(0), st.integers(0, 10), st.integers(0, 1000 - room))),)
 
 
+@_made_once
 def adam_hyperparameters() -> st.SearchStrategy[tuple[float, ...]]:
     """The optional arguments of adam_update, to splat into a call: () for microgpt's defaults, or
     (beta1, beta2, eps) with the earlier revision's 0.9 / 0.95 among them, and any beta in [0, 0.999]
@@ -376,12 +445,14 @@ def adam_hyperparameters() -> st.SearchStrategy[tuple[float, ...]]:
     return st.one_of(st.just(()), st.just(()), explicit)
 
 
+@_made_once
 def gradient_entries() -> st.SearchStrategy[float]:
     """Gradients across scales: around 1, around 1e-3, below 1e-7 (where eps decides Adam's step) and
     up to 1e6, as the contract bounds none (a clip to [-1, 1] is caught)."""
     return st.one_of(st.floats(-1.0, 1.0), st.floats(-1e-3, 1e-3), st.floats(-1e-7, 1e-7), st.floats(-1e6, 1e6))
 
 
+@_made_once
 @st.composite
 def parameter_counts(draw: Any) -> int:
     """1 to 8 parameters, sometimes a row of 27 and now and then a whole table of 729: each large
@@ -391,6 +462,7 @@ def parameter_counts(draw: Any) -> int:
     return draw(st.one_of(small, small, small, large))
 
 
+@_made_once
 @st.composite
 def sgd_cases(draw: Any) -> tuple[list[float], list[float], float]:
     """(params, grads, lr) of one length."""
@@ -400,6 +472,7 @@ def sgd_cases(draw: Any) -> tuple[list[float], list[float], float]:
     return params, grads, draw(learning_rates(max_lr=1.0))
 
 
+@_made_once
 @st.composite
 def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
     """(params, grads, m, v, step, lr): any state with v >= 0, or with fresh=True m = v = 0 at step 0.
@@ -422,6 +495,7 @@ def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
     return params, grads, m.tolist(), v.tolist(), draw(optimizer_steps()), draw(learning_rates())
 
 
+@_made_once
 @st.composite
 def large_adam_cases(draw: Any) -> tuple[Any, ...]:
     """(params, grads, m, v, step, lr) of 10,000 parameters for scale properties, drawn as `adam_cases`

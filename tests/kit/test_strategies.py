@@ -220,3 +220,23 @@ def test_gradients_beyond_one_are_drawn():
 def test_adams_betas_reach_the_low_end_the_contract_allows(beta, which):
     found = find(strategies.adam_hyperparameters(), lambda extra: len(extra) == 3 and extra[which] == beta)
     assert 0.0 <= found[0] < 1.0 and 0.0 <= found[1] < 1.0
+
+
+# --- each strategy is made once for its arguments ------------------------------------------------------
+
+
+def test_a_strategy_is_made_once_for_its_arguments_and_told_apart_where_equal_values_differ():
+    """Given again for the same arguments (tests/engine/test_strategies_made_once.py proves the grades
+    the same); made apart for 0.0 and -0.0, 1 and 1.0, which == calls equal and a strategy does not."""
+    assert strategies.logits_and_target(strategies.vocab_sizes(max_size=27)) is strategies.logits_and_target(
+        strategies.vocab_sizes(max_size=27)
+    )
+    assert strategies.logits(bound=3.0) is strategies.logits(bound=3.0) is not strategies.logits(bound=2.0)
+    assert strategies.losses(0.0) is not strategies.losses(-0.0)
+    assert strategies.schedules(max_lr=1) is not strategies.schedules(max_lr=1.0)
+
+
+def test_a_strategy_of_arguments_that_cannot_be_a_key_is_made_afresh():
+    made = strategies._made_once(lambda values: st.sampled_from(values))
+    assert made([1, 2]) is not made([1, 2])
+    assert find(made([3, 4]), lambda value: value == 4) == 4
