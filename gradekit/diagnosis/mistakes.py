@@ -52,7 +52,7 @@ from gradekit.engine.session import Trusted
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.precision import floats, is_float32, tolerances
 from gradekit.sandbox import Worker
-from gradekit.sandbox.process import forked_workers
+from gradekit.sandbox.process import forked_workers, preloads
 from gradekit.sandbox.worker import decode, encode
 
 __all__ = [
@@ -256,10 +256,11 @@ def _two_rounds(
 ) -> tuple[tuple[Answer, ...], ...] | None:
     """The file's answers to the probes, loaded afresh for each of two rounds; None if it could not
     load or stopped on one."""
-    with Worker.started(limits, assignment_dirs) as worker:
+    source = path.read_text()
+    with Worker.started(limits, assignment_dirs, preloads(source)) as worker:
         rounds = []
         for _ in range(2):
-            if not loaded(worker, assignment, path.read_text(), path.name):
+            if not loaded(worker, assignment, source, path.name):
                 return None
             answers = ask(worker, probes)
             if answers is None:

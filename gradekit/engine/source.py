@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gradekit.engine.kept_files import OPEN_FLAGS
-from gradekit.sandbox.process import PRELOADED
+from gradekit.sandbox.process import preloads
 
 SUFFIXES = (".py", ".ipynb")
 # Cell magics whose body is Python that Jupyter runs (once or in a loop): the body runs once here.
@@ -80,9 +80,8 @@ class Source:
 
     @property
     def preload(self) -> tuple[str, ...]:
-        """What its worker imports before it loads (`Worker.started`): the preloaded modules it names. One
-        it imports without naming it is imported at its load, as any other module is."""
-        return tuple(name for name in PRELOADED if name in self.text)
+        """What its worker imports before it loads (`gradekit.sandbox.process.preloads`)."""
+        return preloads(self.text)
 
     def where(self, line: int | None) -> str:
         """A line of `text` as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""

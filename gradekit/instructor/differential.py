@@ -43,6 +43,7 @@ from gradekit.engine.session import Session
 from gradekit.errors import AssignmentError, CallTimedOut, WorkerDied
 from gradekit.precision import floats, is_float32, tolerances
 from gradekit.sandbox import Worker
+from gradekit.sandbox.process import preloads
 from gradekit.sandbox.worker import decode, encode
 
 CHUNK = 50  # calls sent to a worker at once
@@ -198,7 +199,7 @@ class Solution:
     def loaded(self, source: str, filename: str) -> Iterator[tuple[_Program, str | None]]:
         """`source` loaded in a sandboxed worker with the assignment's harness, and why it could not
         load (None when it did)."""
-        with Worker.started(self.limits, self.dirs) as worker:
+        with Worker.started(self.limits, self.dirs, preloads(source)) as worker:
             session = Session(worker, source, filename)
             problem = session.load()
             if problem is None and self.assignment.harness is not None:

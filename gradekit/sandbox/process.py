@@ -102,6 +102,14 @@ def pipe_bytes() -> int:
     return min(PIPE_BYTES, 1 << max(share.bit_length() - 1, 0))  # the kernel rounds a size up to a power of 2
 
 
+def preloads(source: str) -> tuple[str, ...]:
+    """The preloaded modules `source` names, which the worker that loads it imports before it is ready
+    (`Worker.started`). One it imports without naming it is imported at its load, as any other module
+    is, and a worker that loads a file naming none starts without them: NumPy is most of a start.
+    """
+    return tuple(name for name in PRELOADED if name in source)
+
+
 def _protected(assignment_dirs: list[str] | None) -> tuple[str, ...]:
     """Every assignment folder the grader can see, which a worker may not."""
     return tuple(str(folder) for folder in search_path(assignment_dirs))
