@@ -28,6 +28,7 @@ folders are found through --assignments or GRADEKIT_ASSIGNMENTS.
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.machinery
 import importlib.util
 import inspect
@@ -118,6 +119,13 @@ class Assignment:
     @property
     def max_score(self) -> float:
         return sum(p.points for p in self.properties)
+
+    @property
+    def property_set(self) -> str:
+        """A short digest of its properties' names, which tells the assignment narrowed to some of its
+        properties (as tests narrow one) from the whole of it: what is kept for one (a recording, its
+        known mistakes' answers) is no older version of what is kept for the other, and replaces none."""
+        return hashlib.sha256("\0".join(p.name for p in self.properties).encode()).hexdigest()[:8]
 
     def known(self, kind: str) -> list[Path]:
         """The bank of submissions in known_right/, known_slow/ or known_wrong/, sorted by name."""

@@ -211,7 +211,8 @@ def carried(assignment: Assignment, key: str | None = None) -> Path:
 
 
 def _stem(assignment: Assignment) -> str:
-    return f"{assignment.name}-known-mistakes"
+    """What names the known mistakes' answers for one assignment and set of properties, whatever their key."""
+    return f"{assignment.name}-known-mistakes-{assignment.property_set}"
 
 
 def _key(assignment: Assignment) -> str:

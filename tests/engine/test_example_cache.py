@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,22 @@ def test_a_folder_under_another_version_s_name_is_left_alone(fresh, cache):
     stale.mkdir()
     assert load(cache) == recorded
     assert stale.is_dir() and (cache / name).read_bytes() == whole
+
+
+def test_a_recording_of_some_properties_is_kept_beside_the_whole_ones_and_replaces_it_not(fresh, cache, monkeypatch):
+    """An assignment narrowed to some of its properties (as tests narrow one) records those alone,
+    under a key of its own; that recording is no newer version of the whole one's, which stays, and
+    the next grade of the whole assignment reads it instead of recording again."""
+    name, whole, recorded = fresh
+    (cache / name).write_bytes(whole)
+    built_in = assignment.load("cross_entropy")
+    narrowed = replace(built_in, properties=built_in.properties[:2])
+    assert narrowed.property_set != built_in.property_set
+    assert recording.recorded(narrowed, SEED, MAX_EXAMPLES).keys() <= {p.name for p in narrowed.properties}
+    assert len(list(cache.iterdir())) == 2 and (cache / name).read_bytes() == whole
+    monkeypatch.setattr(recording, "record", lambda *args: pytest.fail("recorded again"))
+    kept_files._read.clear()
+    assert recording.recorded(built_in, SEED, MAX_EXAMPLES) == recorded
 
 
 def test_a_cache_that_cannot_be_written_leaves_no_temporary_file(fresh, cache):

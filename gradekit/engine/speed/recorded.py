@@ -86,8 +86,9 @@ def recorded_inputs(
 
 
 def _stem(assignment: Assignment, seed: int, max_examples: int) -> str:
-    """What names the recordings of one assignment, seed and example count, whatever their key."""
-    return f"{assignment.name}-{seed}-{max_examples}"
+    """What names the recordings of one assignment, set of properties, seed and example count, whatever
+    their key (`Assignment.property_set`)."""
+    return f"{assignment.name}-{seed}-{max_examples}-{assignment.property_set}"
 
 
 def _recording(stored: dict[str, Any]) -> Recorded | None:
