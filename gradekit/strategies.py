@@ -25,7 +25,7 @@ Each strategy here is made once for its arguments and given again (`_made_once`)
 strategy object at its first draw, and one made inside a composite would be a new object, checked
 again, at every draw, which was a large part of what drawing and shrinking a small input cost. The
 same arguments make the same strategy, so every draw, and every example a student is shown, is the
-same as it would be made afresh (tests/engine/test_strategies_made_once.py grades with strategies made afresh).
+same as with strategies made afresh (tests/engine/test_strategies_made_once.py grades with both).
 """
 
 from __future__ import annotations
