@@ -66,9 +66,22 @@ FLOAT32_LOSSES = 80.0  # exp(80) = 5.5e34; float32 overflows above exp(88.7)
 
 P = ParamSpec("P")
 S = TypeVar("S", bound=st.SearchStrategy[Any])
+K = TypeVar("K")
+V = TypeVar("V")
 # Strategies already made, by their function and arguments (see `_made_once`).
 _MADE: dict[tuple[Any, ...], Any] = {}
 MOST_MADE = 4096  # a cap on the strategies kept, so the memory they hold stays bounded
+
+
+def _kept(table: dict[K, V], key: K, make: Callable[[], V], most: int) -> V:
+    """`table[key]`, made by `make` where it is missing; a table holding `most` is emptied first, so
+    the memory it holds stays bounded."""
+    found = table.get(key)
+    if found is None:
+        if len(table) >= most:
+            table.clear()
+        found = table[key] = make()
+    return found
 
 
 def _made_once(make: Callable[P, S]) -> Callable[P, S]:
@@ -79,14 +92,10 @@ def _made_once(make: Callable[P, S]) -> Callable[P, S]:
     def made(*args: P.args, **kwargs: P.kwargs) -> S:
         key = (make, *map(_exactly, args), *((name, _exactly(value)) for name, value in sorted(kwargs.items())))
         try:
-            strategy: S | None = _MADE.get(key)
+            hash(key)
         except TypeError:
             return make(*args, **kwargs)
-        if strategy is None:
-            if len(_MADE) >= MOST_MADE:
-                _MADE.clear()
-            strategy = _MADE[key] = make(*args, **kwargs)
-        return strategy
+        return _kept(_MADE, key, lambda: make(*args, **kwargs), MOST_MADE)
 
     return made
 
@@ -388,12 +397,7 @@ def _built(recipe: tuple[Any, ...], fill: Callable[[], Tables]) -> Tables:
     """The tables `fill` makes for `recipe`, copied afresh: a property may change the tables it is given.
 
     Keyed by repr, which tells 0.0 from -0.0 (an entry a recipe sets may be either; == does not)."""
-    key = repr(recipe)
-    made = _BUILT.get(key)
-    if made is None:
-        if len(_BUILT) >= MOST_BUILT:
-            _BUILT.clear()
-        made = _BUILT[key] = fill()
+    made = _kept(_BUILT, repr(recipe), fill, MOST_BUILT)
     return tuple([row[:] for row in table] for table in made)
 
 
