@@ -26,5 +26,10 @@ def stop_collecting_local_constants() -> None:
 
 def set_run_settings(test: Callable[..., Any], settings: hypothesis.settings) -> None:
     """Settings for one run of a @given test: Hypothesis binds them at decoration, when the grade's
-    example count and seed are not known yet."""
+    example count and seed are not known yet.
+
+    And no database key. Without one, Hypothesis works a key out of the test's source at every run
+    (finding, tokenizing and parsing it), only to look its examples up in a database, and gradekit's
+    runs have none (`database=None`): the key would name nothing, and nothing drawn depends on it."""
     test._hypothesis_internal_use_settings = settings  # type: ignore[attr-defined]
+    test._hypothesis_internal_database_key = None  # type: ignore[attr-defined]

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 
 from gradekit.assignment import INPUTS, Assignment
 from gradekit.config import Limits
-from gradekit.engine.hypothesis_pins import stop_collecting_local_constants
+from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.engine.runner import quiet
 from gradekit.engine.session import Session
 from gradekit.errors import AssignmentError, CallTimedOut, WorkerDied
@@ -156,7 +156,7 @@ def _search(strategy: st.SearchStrategy[Any], seed: int, count: int, holds: Any,
             raise _Found
 
     phases = (Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
-    quiet(count, phases)(test)
+    set_run_settings(test, quiet(count, phases))
     hypothesis.seed(seed)(test)
     try:
         test()

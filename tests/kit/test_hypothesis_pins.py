@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import hypothesis
+import pytest
 
 from gradekit.engine import hypothesis_pins
 
@@ -44,3 +45,34 @@ def test_local_constants_are_not_collected():
     import gradekit.engine.runner  # noqa: F401  (switches collection off when imported)
 
     assert providers._get_local_constants is providers.Constants
+
+
+def test_a_run_works_out_no_database_key_and_draws_what_it_drew_with_one(monkeypatch):
+    import hypothesis.core
+    from hypothesis import Phase
+    from hypothesis import strategies as st
+
+    from gradekit.engine.runner import quiet
+
+    def run(configure) -> list[int]:
+        drawn: list[int] = []
+
+        @hypothesis.given(st.lists(st.integers(-1000, 1000)))
+        def test(xs):
+            drawn.append(sum(xs))
+            assert len(xs) < 4
+
+        configure(test)
+        hypothesis.seed(7)(test)
+        try:
+            test()
+        except AssertionError:
+            pass
+        return drawn
+
+    settings = quiet(30, (Phase.generate, Phase.shrink))
+    with_key = run(settings)  # decorated: Hypothesis works a key out of the test's source
+    monkeypatch.setattr(hypothesis.core, "function_digest", lambda f: pytest.fail("a database key was worked out"))
+    without = run(lambda test: hypothesis_pins.set_run_settings(test, settings))
+    assert len(with_key) > 5  # it drew, failed and shrank
+    assert without == with_key
