@@ -230,7 +230,11 @@ def threads_allowed(account: tuple[int, int] | None) -> int:
 
 
 def environment(directory: str) -> dict[str, str]:
-    """A small, fixed environment: same hashing and thread counts on every machine."""
+    """A small, fixed environment: same hashing and thread counts on every machine.
+
+    No user site-packages: the home is the worker's private folder, which outlives a worker the
+    submission ends, and Python would add the site-packages under it to the next worker's path and
+    run the .pth files there as that interpreter starts, before the worker confines itself."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": directory,
@@ -238,6 +242,7 @@ def environment(directory: str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
         "PYTHONIOENCODING": "utf-8",
         **dict.fromkeys(BLAS_THREADS, "1"),
     }

@@ -294,6 +294,20 @@ def test_a_pth_file_reaches_no_python_outside_the_sandbox(grade_file, wall, watc
     assert watch.left() == []
 
 
+def test_a_pth_file_in_its_own_home_runs_in_no_later_worker(grade_file, wall, watch):
+    """A worker the submission ends is started again with the same private folder as its home, and
+    Python would add the user's site-packages under that home to the new interpreter's path and run
+    the .pth files there as it starts, before the worker confines itself. Workers start without the
+    user's site-packages: the planted line never runs and starts nothing, and only the properties
+    whose call ended the worker pay nothing."""
+    result = graded(grade_file, wall, "plant_in_its_own_user_site.py", replace={"MARKER": watch.marker})
+    assert "ran before the worker was confined" not in result.output, result.output
+    assert watch.left() == []
+    hit, rest = touching(result, ("perplexity",))
+    assert [t.name for t in hit if t.score == 0], hit
+    assert all(t.score == t.max_score for t in rest), [(t.name, t.message) for t in rest if t.score < t.max_score]
+
+
 # 3. Attacking classmates in a class grade
 
 CLASSMATES = {
