@@ -1,11 +1,14 @@
-"""Shared fixtures: a repository-local example cache, the built-in assignment, a grading helper, and
-work done once per session for every test process."""
+"""Shared fixtures: a repository-local example cache, the built-in assignment, a grading helper, work
+done once per session for every test process, and virtual environments with this one's packages."""
 
 from __future__ import annotations
 
 import fcntl
 import json
 import os
+import subprocess
+import sys
+import sysconfig
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -68,3 +71,29 @@ def once_per_session(
             return json.loads(path.read_text())
 
     return shared
+
+
+@pytest.fixture(scope="session")
+def venv_like_this() -> Callable[..., None]:
+    """venv_like_this(folder, this_checkout=True|False, pip=True): a virtual environment at `folder` with the
+    packages these tests run with. A venv made from a venv's Python sees the base interpreter's
+    packages alone (--system-site-packages), which need not include the dependencies, so where these
+    tests run in a venv of their own, its folders are named in a .pth file. With `this_checkout` they
+    are added as site folders, their own .pth files read, so this checkout's editable install (which
+    maps gradekit.reference to reference/) works there as here; without it only the folders are named,
+    and the checkout stays out (a runner that installs a wheel of its own)."""
+
+    def make(folder: Path, *, this_checkout: bool, pip: bool = True) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--system-site-packages", *([] if pip else ["--without-pip"]), str(folder)],
+            check=True,
+        )
+        if sys.prefix == sys.base_prefix:
+            return
+        ask = "import sysconfig; print(sysconfig.get_path('purelib'))"
+        site = subprocess.run([folder / "bin" / "python", "-c", ask], capture_output=True, text=True, check=True)
+        named = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+        line = "import site; site.addsitedir({!r})\n" if this_checkout else "{}\n"
+        Path(site.stdout.strip(), "tests-environment.pth").write_text("".join(line.format(f) for f in named))
+
+    return make

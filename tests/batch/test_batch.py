@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
@@ -626,20 +625,7 @@ def test_a_student_the_host_kept_from_a_grade_gets_no_result_and_a_rerun_grades_
     assert rows(out)["bob"]["score"] == "100"
 
 
-def this_environment_under(venv: Path) -> None:
-    """A virtual environment at `venv` with the packages these tests run with, gradekit included: a venv
-    made from a venv's Python sees the base interpreter's packages alone (--system-site-packages), so
-    this environment's folders are added as site folders, their own .pth files read, and this checkout's
-    editable install (which maps gradekit.reference to reference/) works there as here."""
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
-    ask = "import sysconfig; print(sysconfig.get_path('purelib'))"
-    done = subprocess.run([venv / "bin" / "python", "-c", ask], capture_output=True, text=True, check=True)
-    folders = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
-    lines = "".join(f"import site; site.addsitedir({folder!r})\n" for folder in folders)
-    Path(done.stdout.strip(), "tests-environment.pth").write_text(lines)
-
-
-def test_a_class_run_as_a_user_who_cannot_run_python_stops_before_anyone_is_graded(tmp_path):
+def test_a_class_run_as_a_user_who_cannot_run_python_stops_before_anyone_is_graded(tmp_path, venv_like_this):
     """`grade --run-as nobody` where nobody cannot run this Python (it lies under a folder of mode 700):
     exit 2 with one sentence naming the remedy, and no student gets a result, so nothing of a wrong 0
     is kept for a rerun to trust."""
@@ -647,7 +633,7 @@ def test_a_class_run_as_a_user_who_cannot_run_python_stops_before_anyone_is_grad
     closed = tmp_path / "closed"
     closed.mkdir(mode=0o700)
     venv = closed / "venv"
-    this_environment_under(venv)
+    venv_like_this(venv, this_checkout=True, pip=False)
     submissions = make_class(tmp_path / "class")
     out = tmp_path / "out"
     ran = subprocess.run(

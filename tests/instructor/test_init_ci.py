@@ -6,9 +6,9 @@ $GITHUB_STEP_SUMMARY files as a runner provides them; after a failed step only `
 run. The one step left out installs bubblewrap with apt-get, which would install it on this machine
 (tests/instructor/test_github_workflow.py runs it with stand-ins); `gradekit doctor` says which wall grades
 here. The `uses:` steps (checkout, setup-python, cache, upload) are GitHub's own. The virtual environment has
-the packages these tests run with (`runner_python`) and pip may reach no index and read no settings of
-this machine's, so the install step must install the wheel init-ci wrote, with the dependencies
-already here.
+the packages these tests run with (conftest's `venv_like_this`) and pip may reach no index and read no
+settings of this machine's, so the install step must install the wheel init-ci wrote, with the
+dependencies already here.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import sysconfig
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import hypothesis
@@ -37,13 +36,15 @@ EXAMPLES = ROOT / "examples"
 EXPRESSION = re.compile(r"\$\{\{ env\.(\w+) \}\}")
 
 
-def run_like_a_runner(repo: Path, machine: Path) -> tuple[dict[str, subprocess.CompletedProcess[str]], dict[str, str]]:
+def run_like_a_runner(
+    repo: Path, machine: Path, venv_like_this: Callable[..., None]
+) -> tuple[dict[str, subprocess.CompletedProcess[str]], dict[str, str]]:
     """Each `run:` step the runner would run, by name, and the environment the job ended with.
     `machine` is the runner's own folder: its HOME, its Python, the files of $GITHUB_ENV and
     $GITHUB_STEP_SUMMARY."""
     steps = yaml.safe_load((repo / WORKFLOW).read_text())["jobs"]["grade"]["steps"]
     python = machine / "python"
-    runner_python(python)
+    venv_like_this(python, this_checkout=False)  # the runner installs the wheel init-ci wrote
     (machine / "github_env").touch()
     env = {
         "PATH": f"{python / 'bin'}{os.pathsep}{os.environ['PATH']}",
@@ -72,22 +73,6 @@ def run_like_a_runner(repo: Path, machine: Path) -> tuple[dict[str, subprocess.C
     return done, env
 
 
-def runner_python(python: Path) -> None:
-    """A virtual environment at `python` standing in for setup-python's Python, with the packages these
-    tests run with: the base interpreter's (--system-site-packages) and, where the tests run in a
-    virtual environment of their own (as the README suggests), that one's, named in a .pth file. A venv
-    made from a venv's Python has the base interpreter's packages alone, which need not include the
-    dependencies. Only their folders are named, so their own .pth files are not read: this checkout,
-    installed there in editable mode, stays out of the runner's Python."""
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(python)], check=True)
-    if sys.prefix == sys.base_prefix:
-        return
-    ask = "import sysconfig; print(sysconfig.get_path('purelib'))"
-    site = subprocess.run([python / "bin" / "python", "-c", ask], capture_output=True, text=True, check=True)
-    folders = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
-    Path(site.stdout.strip(), "tests-environment.pth").write_text("".join(f"{folder}\n" for folder in folders))
-
-
 def gradekit_doctor_wall(said: str) -> str:
     """The wall `gradekit doctor` said student code would run behind here (bubblewrap or landlock)."""
     (line,) = [line for line in said.splitlines() if line.startswith("ok       isolation ")]
@@ -114,13 +99,13 @@ def cache_step(repo: Path, env: dict[str, str]) -> dict[str, str]:
     return {name: EXPRESSION.sub(lambda found: env[found[1]], value) for name, value in cache["with"].items()}
 
 
-def test_the_default_workflow_installs_the_written_wheel_and_grades_on_a_bare_runner(tmp_path):
+def test_the_default_workflow_installs_the_written_wheel_and_grades_on_a_bare_runner(tmp_path, venv_like_this):
     repo, machine = tmp_path / "repo", tmp_path / "runner"
     repo.mkdir()
     machine.mkdir()
     shutil.copy(EXAMPLES / "submission.py", repo / "submission.py")
     assert main(["init-ci", "--dir", str(repo)]) == 0
-    done, env = run_like_a_runner(repo, machine)
+    done, env = run_like_a_runner(repo, machine, venv_like_this)
 
     assert [p.returncode for p in done.values()] == [0] * len(done), {n: p.stderr[-2000:] for n, p in done.items()}
     assert "Successfully installed gradekit" in step(done, "Install gradekit").stdout
@@ -144,7 +129,9 @@ def test_the_default_workflow_installs_the_written_wheel_and_grades_on_a_bare_ru
     assert all(f"-{v}-" in cache["key"] for v in (gradekit.__version__, hypothesis.__version__, numpy.__version__))
 
 
-def test_a_course_assignment_travels_with_the_repository_and_a_low_score_fails_the_job(tmp_path, capsys):
+def test_a_course_assignment_travels_with_the_repository_and_a_low_score_fails_the_job(
+    tmp_path, capsys, venv_like_this
+):
     repo, machine, course = tmp_path / "repo", tmp_path / "runner", tmp_path / "course"
     repo.mkdir()
     machine.mkdir()
@@ -156,7 +143,7 @@ def test_a_course_assignment_travels_with_the_repository_and_a_low_score_fails_t
     assert main([*command, "--min-score", full]) == 0
     capsys.readouterr()
     shutil.rmtree(course)  # the runner has the repository alone
-    done, _ = run_like_a_runner(repo, machine)
+    done, _ = run_like_a_runner(repo, machine, venv_like_this)
 
     grade = step(done, "Grade (")
     assert grade.returncode == 1, grade.stdout + grade.stderr
