@@ -4,9 +4,10 @@ Every grade starts a worker (and another wherever the submission ends its own), 
 mistakes starts one per known-wrong file, and the test suite starts about two thousand: what one
 start costs is paid that often. Each start here is a worker started behind the wall, confined, given
 a one-line file to load, and stopped: with nothing preloaded (a submission that never names NumPy)
-and with NumPy preloaded (one that does). CPU seconds are read from /proc/stat, so bubblewrap, the
-worker, the grader's side and the kernel all count; run it on an otherwise idle machine. Prints, per
-wall and kind, the milliseconds of CPU and on the clock per start, as the median of `--rounds` rounds.
+and with NumPy preloaded (one that does). CPU seconds are the machine's own count
+(`batch_speed.busy_seconds`), so bubblewrap, the worker, the grader's side and the kernel all count;
+run it on an otherwise idle machine. Prints, per wall and kind, the milliseconds of CPU and on the
+clock per start, as the median of `--rounds` rounds.
 
     python benchmarks/worker_start.py [--starts 30] [--rounds 3] [--walls bubblewrap landlock]
 """
@@ -14,9 +15,10 @@ wall and kind, the milliseconds of CPU and on the clock per start, as the median
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
+
+from batch_speed import busy_seconds
 
 from gradekit.config import Limits
 from gradekit.sandbox import Worker
@@ -24,21 +26,14 @@ from gradekit.sandbox import Worker
 KINDS = {"alone": (), "with NumPy": ("numpy",)}
 
 
-def machine_cpu() -> float:
-    """CPU seconds every core has spent outside idle and I/O wait since boot."""
-    with open("/proc/stat") as stat:
-        ticks = [int(field) for field in stat.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def starts(wall: str, preload: tuple[str, ...], count: int) -> tuple[float, float]:
     """(CPU ms, clock ms) per start, over `count` starts one after the other."""
     limits = Limits(isolation=wall)
-    cpu, clock = machine_cpu(), time.monotonic()
+    cpu, clock = busy_seconds(), time.monotonic()
     for _ in range(count):
         with Worker.started(limits, preload=preload) as worker:
             assert worker.load("x = 1\n", "start.py")["ok"]
-    return (machine_cpu() - cpu) * 1000 / count, (time.monotonic() - clock) * 1000 / count
+    return (busy_seconds() - cpu) * 1000 / count, (time.monotonic() - clock) * 1000 / count
 
 
 def main() -> None:
