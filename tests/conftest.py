@@ -1,5 +1,6 @@
 """Shared fixtures: a repository-local example cache, the built-in assignment, a grading helper, work
-done once per session for every test process, and virtual environments with this one's packages."""
+done once per session for every test process, this environment as an activated one, and virtual
+environments with its packages."""
 
 from __future__ import annotations
 
@@ -73,12 +74,19 @@ def once_per_session(
     return shared
 
 
+@pytest.fixture
+def activated() -> dict[str, str]:
+    """This process's environment as a reader's activated one: the `gradekit` installed beside the
+    Python running these tests comes first, even where that environment's scripts are not on PATH."""
+    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+
+
 @pytest.fixture(scope="session")
 def venv_like_this() -> Callable[..., None]:
-    """venv_like_this(folder, this_checkout=True|False, pip=True): a virtual environment at `folder` with the
-    packages these tests run with. A venv made from a venv's Python sees the base interpreter's
-    packages alone (--system-site-packages), which need not include the dependencies, so where these
-    tests run in a venv of their own, its folders are named in a .pth file. With `this_checkout` they
+    """venv_like_this(folder, this_checkout=True|False, pip=True): a virtual environment at `folder`
+    with the packages these tests run with. A venv made from a venv's Python sees the base
+    interpreter's packages alone (--system-site-packages), which need not include the dependencies, so
+    where these tests run in a venv of their own, its folders are named in a .pth file. With `this_checkout` they
     are added as site folders, their own .pth files read, so this checkout's editable install (which
     maps gradekit.reference to reference/) works there as here; without it only the folders are named,
     and the checkout stays out (a runner that installs a wheel of its own)."""

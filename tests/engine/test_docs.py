@@ -3,11 +3,9 @@ and every Python block in it compiles."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ def test_the_guide_has_commands_to_run():
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
-def test_every_command_exits_as_the_guide_says(doc):
+def test_every_command_exits_as_the_guide_says(doc, activated):
     text = doc.read_text()
     for scratch in set(SCRATCH.findall(text)):
         shutil.rmtree(scratch, ignore_errors=True)
@@ -32,7 +30,7 @@ def test_every_command_exits_as_the_guide_says(doc):
     for match in COMMAND.finditer(text):
         expected = int(match["code"] or 0)
         done = subprocess.run(
-            match["command"], shell=True, cwd=ROOT, capture_output=True, text=True, env=activated(), timeout=300
+            match["command"], shell=True, cwd=ROOT, capture_output=True, text=True, env=activated, timeout=300
         )
         assert done.returncode == expected, (
             f"{doc.name}: `{match['command']}` exited {done.returncode}, the guide says {expected}\n"
@@ -44,9 +42,3 @@ def test_every_command_exits_as_the_guide_says(doc):
 def test_every_python_block_compiles(doc):
     for block in PYTHON_BLOCK.finditer(doc.read_text()):
         compile(block["code"], f"{doc.name} python block", "exec")
-
-
-def activated() -> dict[str, str]:
-    """This process's environment as a reader's activated one: the `gradekit` installed beside the
-    Python running these tests comes first, even where that environment's scripts are not on PATH."""
-    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}

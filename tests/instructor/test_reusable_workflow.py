@@ -3,10 +3,8 @@ the one-line caller students' repositories hold, as Classroom 50 does."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -80,7 +78,7 @@ def test_a_course_or_ref_yaml_would_misread_is_refused(tmp_path, options, said, 
     assert said in capsys.readouterr().err and not (tmp_path / REUSABLE).exists()
 
 
-def test_the_reusable_grade_step_grades_the_student_s_file_not_the_course_s(tmp_path):
+def test_the_reusable_grade_step_grades_the_student_s_file_not_the_course_s(tmp_path, activated):
     """The step run as the runner runs it, in a workspace holding the student's repository with the
     course's checked out beside it: `check .` picks the student's file, never one in the course's folder."""
     course = _course(tmp_path, "--assignment", "cross_entropy")
@@ -91,9 +89,8 @@ def test_the_reusable_grade_step_grades_the_student_s_file_not_the_course_s(tmp_
     steps = yaml.safe_load((course / REUSABLE).read_text())["jobs"]["grade"]["steps"]
     (script,) = [s["run"] for s in steps if " check " in s.get("run", "")]
     script = script.replace("--format json", "--max-examples 20 --format json")
-    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    environment.pop("GITHUB_STEP_SUMMARY", None)
-    done = subprocess.run(["bash", "-e", "-c", script], cwd=workspace, env=environment, capture_output=True, text=True)
+    activated.pop("GITHUB_STEP_SUMMARY", None)
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=workspace, env=activated, capture_output=True, text=True)
     assert done.returncode == 1, done.stderr  # the buggy file fails the job
     assert "::error file=submission.py" in done.stdout
     assert (workspace / "gradekit-junit.xml").is_file()
