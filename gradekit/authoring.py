@@ -374,14 +374,15 @@ def _short_floats(value: Any) -> bool:
 
 
 def _float_array(value: Any) -> np.ndarray | None:
-    """A flat or rectangular list of floats as one array, so long vectors compare in one pass."""
+    """A flat or rectangular list of floats as one array, so long vectors compare in one pass; None for
+    anything else (a vector beside a matrix of its length, say), which is compared element by element."""
     if not isinstance(value, list) or not value:
         return None
     if set(map(type, value)) == {float}:
         return np.array(value)
-    if set(map(type, value)) == {list} and len(set(map(len, value))) == 1:
-        rows = np.array(value)
-        return rows if rows.dtype == np.float64 else None
+    rows = set(map(type, value)) == {list} and len(set(map(len, value))) == 1
+    if rows and all(set(map(type, row)) == {float} for row in value):
+        return np.array(value)
     return None
 
 

@@ -103,6 +103,12 @@ def test_magnitude_of_nested_lists():
     assert magnitude([[1.0, -7.5], [3.0, 9.0]]) == 9.0 and magnitude([]) == 0.0
 
 
+def test_magnitude_of_a_vector_beside_a_matrix_of_its_length():
+    """A worked example's arguments: a bias vector and a square weight matrix, as a layer takes them."""
+    assert magnitude([[1.0, -2.0], [[1.0, 2.0], [3.0, -4.5]]]) == 4.5
+    expect_close([[1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]]], [[1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]]])
+
+
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(st.floats(), min_size=1, max_size=80))
 def test_magnitude_is_numpy_s_largest_absolute_value_nan_and_infinity_included(values):
