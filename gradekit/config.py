@@ -23,11 +23,12 @@ class Limits:
     """What the sandboxed worker may use.
 
     `call_timeout` bounds one call, `load_timeout` a .py file's top level, and `cell_timeout` each of a
-    notebook's code cells, in seconds the worker spends computing (every thread's CPU time) or blocked
-    (asleep, or waiting on a read): in a sandbox nothing honest waits, and the time it spent waiting
-    for a CPU is left out, so a verdict is the same on an idle machine and a busy one (wall-clock
-    time where /proc cannot tell, off Linux). `cpu_seconds` bounds the CPU time of one worker over its
-    whole life, every thread together, as a hard limit the kernel keeps.
+    notebook's code cells (the cells together get `cell_timeout + load_timeout`), in seconds the worker
+    spends computing (every thread's CPU time) or blocked (asleep, or waiting on a read): in a sandbox
+    nothing honest waits, and the time it spent waiting for a CPU is left out, so a verdict is the same
+    on an idle machine and a busy one (wall-clock time where /proc cannot tell, off Linux).
+    `cpu_seconds` bounds the CPU time of one worker over its whole life, every thread together, as a
+    hard limit the kernel keeps.
     `memory_bytes` bounds a worker's address space. Its private folder, a folder on the grader's disk
     kept for the submission's whole grade, holds at most `folder_bytes` in at most `folder_files`
     entries, and each file it writes at most `file_bytes`.

@@ -60,10 +60,12 @@ def grade(
         read = read_source(path, assignment.name if assignment else None)
     source, problem, shown = read.text, read.problem, str(read.path or path)
     with worker or Worker.started(config.limits, assignment_dirs, read.preload) as worker:
-        budget = Budget(config.check_budget, worker.spent)
         session = Session(worker, source, read.filename, read.cells)
         if problem is None:
             problem = session.load()
+        # Loading has limits of its own (a notebook's cells, each their `cell_timeout`): the grade's
+        # budget is the properties' and the diagnosis's.
+        budget = Budget(config.check_budget, worker.spent)
         unsandboxed = (worker.note,) if worker.note else ()  # why it ran behind a weaker wall than bubblewrap
         if assignment is None:
             try:

@@ -111,14 +111,17 @@ class Session:
         """Run a notebook's code cells top to bottom in one module, as Jupyter's "Run All" would.
 
         A cell that raises is noted and the next one runs; the last definition of a name wins. A cell
-        that runs past the per-cell limit is interrupted, as Jupyter's "Interrupt" would, and noted;
-        one that will not stop, or ends the worker, is left out for good: the worker is replaced and
-        runs the cells before it again. All the cells together, runs again included, get what a .py
-        file's top level gets (`load_timeout`): the cells left when it is spent are not run, and noted.
+        that runs past the per-cell limit (`cell_timeout`) is interrupted, as Jupyter's "Interrupt"
+        would, and noted; one that will not stop, or ends the worker, is left out for good: the worker
+        is replaced and runs the cells before it again. Each cell has the whole per-cell limit, so a slow
+        cell that loads data costs nothing; all the cells together, runs again included, get one such
+        cell's time more than a .py file's top level gets (`cell_timeout + load_timeout`), so that many
+        slow cells cannot hold a class's grader: the cells left when it is spent are not run, and noted.
         """
         if not self._cells:
             return f"{self._filename} has no code cells"
-        allowance = Allowance(self.worker, self.worker.limits.load_timeout)
+        limits = self.worker.limits
+        allowance = Allowance(self.worker, limits.cell_timeout + limits.load_timeout)
         while not self._run_cells(allowance):
             self._replace_worker()
         try:  # the functions every cell together left defined
@@ -137,14 +140,16 @@ class Session:
                 self._notes.setdefault(cell.number, cell.note)
             if cell.number in self._skipped or not cell.code.strip():
                 continue
-            limit = min(self.worker.limits.cell_timeout, allowance.left())
-            if limit <= 0:
+            own, left = self.worker.limits.cell_timeout, allowance.left()
+            if left <= 0:
                 self._not_run(cell, allowance)
                 continue
             try:
-                reply = self.worker.load(cell.code, self._filename, line=cell.line, fresh=fresh, timeout=limit)
+                reply = self.worker.load(cell.code, self._filename, line=cell.line, fresh=fresh, timeout=min(own, left))
             except CallTimedOut:
-                past = f"ran past the {limit:g} s limit for one cell"
+                past = f"ran past the {own:g} s limit for one cell"
+                if own > left:
+                    past = f"ran past the {allowance.seconds:g} s the notebook's cells get together"
                 if self.worker.interrupted():
                     self._notes.setdefault(cell.number, f"cell {cell.number} {past} and was interrupted")
                     fresh = False

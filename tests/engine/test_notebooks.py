@@ -390,3 +390,24 @@ def test_the_cell_timeout_option_reaches_the_worker(tmp_path):
 
 def test_limits_default_the_cell_timeout():
     assert replace(Limits()).cell_timeout == 10.0
+
+
+def test_a_slow_cell_that_ends_within_its_time_costs_nothing(tmp_path, cross_entropy):
+    """A data-loading cell near the top takes longer than a .py file's top level and the whole grade's
+    budget may, and still every function after it is graded."""
+    path = notebook(tmp_path / "work.ipynb", "import time\ntime.sleep(2.5)", SOLUTION)
+    limits = Limits(call_timeout=1.0, load_timeout=1.0, cell_timeout=4.0)
+    result = graded(path, GradeConfig(max_examples=10, check_budget=2.0, limits=limits), cross_entropy)
+    assert result.notes == () and result.score == 100
+
+
+def test_the_cells_together_get_one_cell_s_time_more_than_a_file_s_top_level(tmp_path, cross_entropy):
+    nap = "import time\ntime.sleep(0.8)"
+    path = notebook(tmp_path / "work.ipynb", SOLUTION, nap, nap, nap, "print('last')")
+    limits = Limits(call_timeout=1.0, load_timeout=1.0, cell_timeout=1.0)
+    result = graded(path, replace(FAST, limits=limits), cross_entropy)
+    assert result.notes == (
+        "cell 4 ran past the 2 s the notebook's cells get together and was interrupted",
+        "cell 5 was not run: the notebook's cells had used the 2 s they get together",
+    )
+    assert result.score == 100 and "last" not in result.output
