@@ -1,0 +1,125 @@
+"""gradekit.reports.inert: each output kind's routine leaves no live form of what a student wrote."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+
+import pytest
+
+from gradekit.reports import inert
+
+FORMULAS = ['=HYPERLINK("http://evil/","x")', "+cmd|' /C calc'!A0", "-1+2", "@SUM(A1)", "\t=1", "\r=1", " =1"]
+FORMULAS += ["\uff1d1+1"]  # a full-width '=', which some spreadsheets fold to '='
+ESCAPES = ["\x1b]52;c;aGVsbG8=\x07", "\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\", "\x1b[2J", "\x9b2J", "\x00"]
+BIDI = ["a\u202eb", "a\u2066b\u2069", "a\u200fb"]
+# What a terminal acts on: ESC, CSI, BEL, NUL, CR, the bidi controls, a lone surrogate.
+LIVE_IN_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+@pytest.mark.parametrize("payload", FORMULAS)
+def test_a_csv_cell_never_starts_a_formula(payload):
+    cell = inert.csv_cell(payload)
+    assert cell[:1] in ("'", "\\")  # quoted as text, or a control character shown as its escape
+    assert cell.removeprefix("'") == inert.terminal(payload)
+    (row,) = csv.reader(io.StringIO(inert.csv_text([[payload, 3]])))
+    assert row[0] == cell and row[1] == "3"
+
+
+@pytest.mark.parametrize("honest", ["-2", "1.5", "+3", "-1e-06", "alice", "O'Brien", "a=b", "", "x-y"])
+def test_a_csv_cell_of_honest_text_or_a_number_is_as_written(honest):
+    assert inert.csv_cell(honest) == honest
+
+
+@pytest.mark.parametrize("payload", ESCAPES + BIDI + ["\udcff", "\u2028", "\x85"])
+def test_terminal_text_shows_control_characters_as_their_escapes(payload):
+    shown = inert.terminal(payload)
+    assert not LIVE_IN_TERMINAL.search(shown)
+    assert "\\x" in shown or "\\u" in shown
+
+
+def test_terminal_text_keeps_lines_and_tabs_but_on_one_line():
+    assert inert.terminal("a\tb\nc") == "a\tb\nc"
+    assert inert.terminal("a\tb\nc\rd", one_line=True) == "a\\x09b\\x0ac\\x0dd"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["::add-mask::x", "  ::stop-commands::t", "ok\n::error::forged", "ok\r::error::forged", "\u3000::warning::x"],
+)
+def test_console_text_opens_no_workflow_command(payload):
+    for line in inert.console(payload).split("\n"):
+        assert not line.lstrip().startswith("::"), line
+
+
+def test_console_text_opens_no_workflow_command_of_the_older_form():
+    assert "##[" not in inert.console("x ##[add-mask]secret")
+
+
+def test_console_text_of_honest_text_is_as_written():
+    honest = "call: f([0.0, -27.0], 1)\nyou returned: 27.6\n  a: b :: c"
+    assert inert.console(honest) == honest
+
+
+def test_github_escaping_follows_the_toolkit():
+    assert inert.github_data("100%\r\nnext: a, b") == "100%25%0D%0Anext: a, b"
+    assert inert.github_property("100%\r\nnext: a, b") == "100%25%0D%0Anext%3A a%2C b"
+
+
+MARKDOWN = ["![x](http://evil/)", "<img src=x onerror=alert(1)>", "[link](http://x)", "<http://x>", "&#8238;"]
+MARKDOWN += ["[a]: http://x", "# forged heading", "- forged item", "www.evil.org", "me@evil.org", "**bold**"]
+
+
+# An opening of markup left unescaped: a link, an image, HTML, an entity, emphasis, a heading, a list
+# item, or what GFM links bare (a URL, www., an e-mail address).
+UNESCAPED = re.compile(r"(?<!\\)[\[\]<>&*]|^#|^- |(?<!\\)://|www\.|\w@")
+
+
+@pytest.mark.parametrize("payload", MARKDOWN + ESCAPES + BIDI)
+def test_markdown_text_leaves_no_markup(payload):
+    shown = inert.markdown_text(payload)
+    assert not UNESCAPED.search(shown) and not LIVE_IN_TERMINAL.search(shown), shown
+
+
+def test_markdown_text_keeps_a_code_span_its_writer_meant_and_escapes_a_lone_backtick():
+    assert inert.markdown_text("use `logits[t]` here") == "use `logits[t]` here"
+    assert inert.markdown_text("a ` b") == "a \\` b"
+    assert inert.markdown_text("snake_case stays, _this_ does not") == "snake_case stays, \\_this\\_ does not"
+
+
+@pytest.mark.parametrize("payload", ["a`b", "`x", "x`", "``` <img src=x>", "a|b"])
+def test_a_markdown_code_span_cannot_be_closed_from_inside(payload):
+    span = inert.markdown_code(payload, table=True)
+    fence = re.match(r"`+", span).group()
+    inner = span[len(fence) : -len(fence)]
+    assert span.endswith(fence) and all(len(run) < len(fence) for run in re.findall(r"`+", inner))
+    assert "|" not in inner.replace("\\|", "")
+
+
+def test_a_markdown_block_cannot_be_closed_early():
+    fence, body, close = inert.markdown_block("````\n\x1b[2J")
+    assert fence == "`````text" and close == "`````" and "\x1b" not in body
+
+
+def test_xml_text_holds_only_what_xml_can_hold():
+    assert inert.xml_text("a\x00b\x1b[2J\ufffe]]>") == "a\\x00b\\x1b[2J]]>"
+
+
+def test_json_text_is_strict_and_reads_back():
+    data = {"returned": [math.nan, math.inf, -math.inf, 1.5], "name": "x"}
+    text = inert.json_text(data)
+    assert "NaN" not in text.replace('"NaN"', "") and "Infinity" not in text.replace('"Infinity"', "").replace(
+        '"-Infinity"', ""
+    )
+    read = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} written as a literal"))
+    assert read["returned"][:3] == ["NaN", "Infinity", "-Infinity"]
+    back = inert.restored(read)
+    assert math.isnan(back["returned"][0]) and back["returned"][1:] == [math.inf, -math.inf, 1.5]
+
+
+def test_json_text_of_finite_data_is_json_dumps():
+    data = {"a": [1, 2.5, "NaN"], "b": None}
+    assert inert.json_text(data) == json.dumps(data, indent=2) + "\n"
