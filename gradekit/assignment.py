@@ -144,6 +144,21 @@ def available(extra: list[str] | None = None) -> dict[str, Path]:
     return found
 
 
+def shadowing(extra: list[str] | None = None) -> list[Path]:
+    """The folders on the search path that take the place of a built-in assignment of the same name:
+    allowed (a course may grade its own version), but never silently."""
+    return [
+        folder
+        for name, folder in available(extra).items()
+        if folder.parent.resolve() != built_in_folder() and is_built_in(name)
+    ]
+
+
+def is_built_in(name: str) -> bool:
+    """Whether gradekit ships an assignment named `name`."""
+    return _is_assignment(built_in_folder() / name)
+
+
 def _is_assignment(folder: Path) -> bool:
     """A folder with properties: an instructor's (properties.py) or a student build (public.py alone)."""
     return (folder / HIDDEN).is_file() or (folder / PUBLIC).is_file()

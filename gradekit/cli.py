@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     try:
         args = parse(argv)
+        _warn_of_shadowing(args)
         code: int = args.run(args)
         return code
     except UsageError as error:
@@ -153,3 +154,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradekit: stopped{after.get(args.command if args else '', '')}", file=sys.stderr)
         number = stop.args[0] if stop.args and isinstance(stop.args[0], int) else signal.SIGINT
         return 128 + number
+
+
+def _warn_of_shadowing(args: argparse.Namespace) -> None:
+    """Say on stderr which of the user's assignment folders replaces a built-in assignment of its name."""
+    from gradekit import assignment
+    from gradekit.errors import AssignmentError
+
+    try:
+        shadows = assignment.shadowing(getattr(args, "assignments", None))
+    except AssignmentError:  # a folder that does not exist: the verb says so in its own words
+        return
+    for folder in shadows:
+        print(f"gradekit: {folder} takes the place of the built-in assignment {folder.name!r}", file=sys.stderr)

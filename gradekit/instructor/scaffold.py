@@ -17,6 +17,7 @@ from __future__ import annotations
 import keyword
 from pathlib import Path
 
+from gradekit import assignment
 from gradekit.errors import UsageError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "assignment"
@@ -24,9 +25,12 @@ SUFFIX = ".template"
 
 
 def create(name: str, directory: Path) -> Path:
-    """Write DIRECTORY/NAME from the templates; refuse a bad name or an existing folder."""
+    """Write DIRECTORY/NAME from the templates; refuse a bad name, a built-in assignment's name (the new
+    folder would replace it on --assignments) or an existing folder."""
     if not name.isidentifier() or keyword.iskeyword(name) or not name.islower():
         raise UsageError(f"assignment name {name!r} must be a lowercase Python identifier, like label_smoothing")
+    if assignment.is_built_in(name):
+        raise UsageError(f"{name!r} is a built-in assignment, which a folder of that name would replace; pick another")
     target = Path(directory) / name
     if target.exists():
         raise UsageError(f"{target} already exists; choose another name or --dir")
@@ -34,6 +38,6 @@ def create(name: str, directory: Path) -> Path:
     for template in sorted(TEMPLATES.rglob(f"*{SUFFIX}")):
         destination = target / template.relative_to(TEMPLATES).with_suffix("")
         destination.parent.mkdir(parents=True, exist_ok=True)
-        text = template.read_text().replace("{name}", name).replace("{title}", title)
+        text = template.read_text().replace("{name}", name).replace("{title}", title).replace("{dir}", str(directory))
         destination.write_text(text)
     return target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import shutil
 import tokenize
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import nbformat
 import pytest
 
 from gradekit import assignment
+from gradekit.cli import main
 from gradekit.config import GradeConfig
 from gradekit.errors import UsageError
 from gradekit.grader import grade
@@ -101,3 +103,27 @@ def test_a_new_assignment_declares_inputs_across_its_contract_for_the_mutation_c
     assert {1, 128, 256} <= {len(z) for z in vectors}
     assert any(max(z) - min(z) > 700 for z in vectors)  # exp overflows without the max shift
     assert any(len(set(z)) == 1 and len(z) > 1 for z in vectors)
+
+
+def test_a_built_in_assignment_s_name_is_refused(tmp_path):
+    with pytest.raises(UsageError, match="'cross_entropy' is a built-in assignment"):
+        scaffold.create("cross_entropy", tmp_path)
+    assert not (tmp_path / "cross_entropy").exists()
+
+
+def test_the_commands_in_the_scaffold_s_notes_work_as_written(tmp_path, monkeypatch, capsys):
+    """The notes give the command with the folder the assignment was written into, as `new` was given it."""
+    monkeypatch.chdir(tmp_path)
+    scaffold.create("my_log_softmax", Path("course"))
+    notes = (tmp_path / "course" / "my_log_softmax" / "__init__.py").read_text()
+    (selftest,) = (line[1:].strip() for line in notes.splitlines() if "gradekit selftest" in line)
+    assert selftest == "gradekit selftest my_log_softmax --assignments course"
+    assert main(selftest.split()[1:]) == 0
+    assert "Grades well" in capsys.readouterr().out
+
+
+def test_a_folder_that_replaces_a_built_in_assignment_is_named_on_stderr(tmp_path, capsys):
+    shutil.copytree(assignment.load("cross_entropy").folder, tmp_path / "cross_entropy")
+    assert main(["list", "--assignments", str(tmp_path)]) == 0
+    said = f"gradekit: {tmp_path / 'cross_entropy'} takes the place of the built-in assignment 'cross_entropy'"
+    assert capsys.readouterr().err == said + "\n"
