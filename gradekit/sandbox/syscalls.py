@@ -11,6 +11,12 @@ follows, which no honest submission needs and each of which reaches past the wor
 - the kernel's shared pools outside every memory limit: memfds, System V and POSIX IPC objects
   (which outlive their process), sockets (and their buffers), inotify and fanotify watches (which see
   a classmate's reads of the files both are shown), file locks on those shared files;
+- every fcntl command but the few an honest program uses (`FCNTL_ALLOWED`): the others lock, lease
+  and watch files, or name a process the kernel then signals for the worker (F_SETOWN, F_SETSIG and
+  O_ASYNC make a write on its own pipe a SIGKILL to any process it names);
+- files opened with O_TMPFILE, which hold disk under no name the folder's usage can find: refused as
+  unsupported, so Python's tempfile makes a named file instead (openat2, whose flags a filter cannot
+  read, is refused as unknown, so the C library uses openat);
 - files' modes, owners, extended attributes and times, which a worker running as root (without a
   single capability) could still change on root's files, and which carry messages between workers;
 - namespaces, mounts, keyrings, io_uring, BPF, modules and the like;
@@ -118,9 +124,17 @@ SIGNALS = ("tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 SELF_ONLY = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr")
 # setpriority and ioprio_set name their target second (after which kind of target it is).
 SELF_ONLY_SECOND = ("setpriority", "ioprio_set")
-# fcntl's lock and lease commands: F_SETLK, F_SETLKW, F_SETLEASE, F_NOTIFY, F_OFD_SETLK, F_OFD_SETLKW.
-LOCKS = (6, 7, 1024, 1026, 37, 38)
+# The fcntl commands a worker may use: F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC and
+# F_GETPIPE_SZ (what CPython's os and io modules and the C library ask for). The kernel reads the
+# command as a 32-bit unsigned int, so the filter compares the register's lower 32 bits only: a
+# command with higher bits set is the command its lower bits name.
+FCNTL_ALLOWED = (0, 1, 2, 3, 4, 1030, 1032)
+COMMAND_BITS = 32
 CLONE_THREAD = 0x00010000
+# O_TMPFILE without the O_DIRECTORY it carries: the bit that makes a file with no name.
+TMPFILE = os.O_TMPFILE & ~os.O_DIRECTORY if hasattr(os, "O_TMPFILE") else 0
+# Where each call that opens a file takes its flags.
+OPEN_FLAGS = {"open": 1, "openat": 2}
 
 
 @functools.cache
@@ -147,8 +161,12 @@ def program(processes: bool = False, signals: bool = True) -> bytes:
         _rule(rules, refused, "kill", seccomp.Arg(0, seccomp.NE, 0))
         for name in SIGNALS:
             _rule(rules, refused, name)
-    for command in LOCKS:
-        _rule(rules, refused, "fcntl", seccomp.Arg(1, seccomp.EQ, command))
+    for name in ("fcntl", "fcntl64"):
+        for mask, value in outside(FCNTL_ALLOWED, COMMAND_BITS):
+            _rule(rules, refused, name, seccomp.Arg(1, seccomp.MASKED_EQ, mask, value))
+    for name, flags in OPEN_FLAGS.items():
+        _rule(rules, seccomp.ERRNO(errno.EOPNOTSUPP), name, seccomp.Arg(flags, seccomp.MASKED_EQ, TMPFILE, TMPFILE))
+    _rule(rules, seccomp.ERRNO(errno.ENOSYS), "openat2")
     _rule(rules, seccomp.ERRNO(errno.EOPNOTSUPP), "fallocate")
     # clone3 hides its flags in memory a filter cannot read: refused as unknown, so the C library
     # falls back to clone, whose flags can be read. A clone without CLONE_THREAD is a new process.
@@ -159,6 +177,22 @@ def program(processes: bool = False, signals: bool = True) -> bytes:
         rules.export_bpf(handle)
         handle.seek(0)
         return handle.read()
+
+
+def outside(allowed: tuple[int, ...], bits: int) -> list[tuple[int, int]]:
+    """Every `bits`-bit number but `allowed`, as (mask, value) pairs, each an aligned block of numbers
+    whose bits under `mask` equal `value`: libseccomp's MASKED_EQ, with no bit above `bits` compared.
+    A filter that allows by default refuses what is not allowed one block at a time."""
+    blocks = []
+    pending = [(0, bits)]  # (the block's first number, its size as a power of two)
+    while pending:
+        start, size = pending.pop()
+        inside = [number for number in allowed if start <= number < start + (1 << size)]
+        if not inside:
+            blocks.append(((1 << bits) - 1 & ~((1 << size) - 1), start))
+        elif size > 0:
+            pending += [(start, size - 1), (start + (1 << size - 1), size - 1)]
+    return sorted(blocks, key=lambda block: block[1])
 
 
 def _binding():  # the seccomp module: untyped, from the system's or PyPI's binding of libseccomp
