@@ -74,7 +74,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from gradekit.assignment import Assignment
 from gradekit.batch.cluster import probe_workers, run_cluster
-from gradekit.batch.overrides import FILE_NAME, read_overrides
+from gradekit.batch.overrides import FILE_NAME, past_bounds, read_overrides
 from gradekit.batch.pool import run_pool
 from gradekit.batch.progress import Progress, listed
 from gradekit.batch.results import (
@@ -211,6 +211,10 @@ def grade_all(
     )
     account += why_graded([r for r in reasons.values() if r is not None])
     account += f"; {counted(len(fresh), 'result')} kept with new adjustments by hand" if fresh else ""
+    beyond = past_bounds(graded, assignment.max_score)
+    if beyond:
+        bounds = f"0 to {assignment.max_score:g}"
+        account += f"; adjustments by hand take {counted(len(beyond), 'score')} past {bounds}: {listed(beyond, 5)}"
     if lost:
         names = listed([student.name for student, _ in lost], 5)
         raise HostFailure(

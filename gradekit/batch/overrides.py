@@ -25,9 +25,9 @@ from pathlib import Path
 
 from gradekit.batch.spreadsheet import table
 from gradekit.errors import UsageError
-from gradekit.result import Adjustment
+from gradekit.result import Adjustment, GradeResult
 
-__all__ = ["COLUMNS", "FILE_NAME", "read_overrides"]
+__all__ = ["COLUMNS", "FILE_NAME", "past_bounds", "read_overrides"]
 
 FILE_NAME = "overrides.csv"  # in RESULTS_DIR, read by every grade into it
 COLUMNS = ("student", "property", "add", "set", "comment")
@@ -61,6 +61,17 @@ def read_overrides(
             raise UsageError(f"{where}: give add or set, not both")
         found.setdefault(student, []).append(Adjustment(prop or None, add, points, cells.get("comment", "")))
     return {student: tuple(adjustments) for student, adjustments in found.items()}
+
+
+def past_bounds(graded: list[tuple[str, GradeResult]], maximum: float) -> list[str]:
+    """Each student whose adjustments take their score above the assignment's maximum or below 0, with
+    that score: written as the staff asked (extra credit is theirs to give), and said, since a typo in
+    the file does the same."""
+    return [
+        f"{name} ({result.score:g})"
+        for name, result in graded
+        if result.adjustments and not 0 <= result.score <= maximum
+    ]
 
 
 def _number(where: str, cells: dict[str, str], column: str) -> float | None:

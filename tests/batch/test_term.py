@@ -158,6 +158,8 @@ def test_adjustments_last_across_a_regrade_and_a_changed_one_is_its_cause(term, 
     assert change["causes"] == [{"cause": "the course staff's adjustment", "detail": "-5 → -10"}]
     ann = (out / "feedback" / "ann.md").read_text()
     assert "Your score changed from 95/100 to 90/100" in ann and "10 points taken off. Late by two days" in ann
+    (out / "overrides.csv").write_text(OVERRIDES + "zed,,7,,Extra credit\n")
+    assert "; adjustments by hand take 1 score past 0 to 100: zed (107)" in grade()
     (out / "overrides.csv").unlink()  # no file: every adjustment is taken out, and the columns with them
     grade()
     rows = by(table(out / "gradebook.csv"), "student")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit.batch.overrides import read_overrides
+from gradekit.batch.overrides import past_bounds, read_overrides
 from gradekit.batch.roster import Enrolled, enrolled_students, read_roster
 from gradekit.errors import UsageError
 from gradekit.regrade import compare
@@ -135,3 +135,18 @@ def test_a_changed_adjustment_is_a_cause_on_its_property_and_an_unchanged_one_is
     assert compare("ann", after, after).changes == ()
     line = compare("ann", before, after).line()
     assert line.endswith("loss_matches_reference (the course staff's adjustment).")
+
+
+def test_adjustments_that_take_a_score_past_its_bounds_are_named():
+    def result(found: float, *adjustments: Adjustment) -> GradeResult:
+        prop = PropertyResult("p", ("f",), Status.PASSED, found, 10.0)
+        return GradeResult("cross_entropy", "x.py", 0, (prop,), adjustments=adjustments)
+
+    graded = [
+        ("ann", result(10.0, Adjustment(add=2.0))),
+        ("ben", result(3.0, Adjustment(add=-5.0))),
+        ("cat", result(10.0, Adjustment(set=10.0))),
+        ("dan", result(10.0)),
+        ("eve", result(4.0, Adjustment("p", set=12.0))),
+    ]
+    assert past_bounds(graded, 10.0) == ["ann (12)", "ben (-2)", "eve (12)"]
