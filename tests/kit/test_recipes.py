@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import gradekit.reports
-
 from gradekit import assignment
 from gradekit.cli import main
 from gradekit.config import built_in_folder
