@@ -29,7 +29,11 @@ from gradekit.errors import AssignmentError, UsageError
 from gradekit.result import FAULTS, Diagnosis, GradeResult, Status
 from gradekit.sandbox import Worker
 
-__all__ = ["grade", "needed", "seed_named", "selected", "unfinished"]
+__all__ = ["SHOWN_LOADED", "grade", "needed", "printed", "seed_named", "selected", "unfinished"]
+
+# The most a result shows, under a course seed, of what the submission printed while it loaded: a few
+# lines, as every report shows them.
+SHOWN_LOADED = 1000
 
 
 def grade(
@@ -63,6 +67,7 @@ def grade(
         session = Session(worker, source, read.filename, read.cells)
         if problem is None:
             problem = session.load()
+        loaded = session.output()  # printed before the first call, which no input of the grade reached
         # Loading has limits of its own (a notebook's cells, each their `cell_timeout`): the grade's
         # budget is the properties' and the diagnosis's.
         budget = Budget(config.check_budget, worker.spent)
@@ -93,8 +98,9 @@ def grade(
                 budget.excluding(lambda: recorded(assignment, seed, config.max_examples)) if config.shortcuts else None
             )
             outcomes = run_all(needed(assignment, graded), session, config, seed, budget, memory, replay)
-        output, defined = session.output(), dict(session.defined)
-        notes = (*read.notes, *session.notes, *unsandboxed, *_public_check(assignment))
+        output, withheld = printed(config, loaded, session.output())
+        defined = dict(session.defined)
+        notes = (*read.notes, *session.notes, *withheld, *unsandboxed, *_public_check(assignment))
         wall = _wall(worker)
         diagnosis, unexplained = (
             _diagnosis(assignment, graded, session, outcomes, config, assignment_dirs, budget)
@@ -179,6 +185,30 @@ def _digest(config: GradeConfig, seed: int) -> str | None:
 def seed_named(config: GradeConfig, seed: int) -> str:
     """The seed as a result's provenance names it: the number, or the course's own seed's digest."""
     return course_seed.digest(seed) if config.course_seed else str(seed)
+
+
+def printed(config: GradeConfig, loaded: str, output: str) -> tuple[str, tuple[str, ...]]:
+    """What a result shows of what the submission printed (`output`, of which it had printed `loaded`
+    before its first call), and a note where some is withheld.
+
+    Under a public seed, all of it: the inputs are the public check's, which the student may see.
+    Under the course's own seed, what it printed once called could carry the grade's inputs (a file
+    that prints a table of the calls it answered would hand back every input, and a later file could
+    look the answers up), so only a short excerpt of what it printed while it loaded is shown: no input
+    had reached it then. The note says how much was withheld, and why.
+    """
+    if not config.course_seed:
+        return output, ()
+    shown = loaded[:SHOWN_LOADED]
+    withheld = len(output) - len(shown)
+    if withheld <= 0:
+        return shown, ()
+    cut = " or more" if len(output.encode()) >= config.limits.output_bytes - 3 else ""  # as far as it was kept
+    return shown, (
+        f"{withheld:,} characters{cut} of what the code printed are not shown: graded with the course's own "
+        "seed, a report shows only the start of what it printed while it loaded, before any call, since "
+        "what it prints once called could carry the grade's inputs",
+    )
 
 
 def _diagnosis(
