@@ -234,14 +234,14 @@ class Worker:
             "preload": list(self.preload),
         }
 
-    def _landlock(self, home: str, hidden: tuple[str, ...]) -> dict[str, list[str]] | None:
+    def _landlock(self, home: str, hidden: tuple[str, ...]) -> dict[str, Any] | None:
         """Landlock's rules for this worker: inside bubblewrap, everything it is shown read-only and its
         folder read-write (the scopes are what that adds); outside, the runtime read-only around what
         is hidden, and its folder. None under the guard, or where the kernel has no Landlock."""
         if self.isolation is Isolation.GUARD or landlock.abi() < 1:
             return None
         if self.isolation is Isolation.BUBBLEWRAP:
-            return {"read": ["/"], "write": [home, *landlock.WRITE_DEVICES]}
+            return {"read": ["/"], "write": [home, *landlock.WRITE_DEVICES], "abi": landlock.abi()}
         return landlock.rules(list(isolation.runtime()), list(hidden), home)
 
     def _alone(self, pipes: tuple[int, int]) -> None:

@@ -195,17 +195,19 @@ def powerless():
 
 
 def landlock(paths):
-    """Take away, for good, every access to the file system but `paths["read"]` (read and execute),
-    this process's own /proc files (read), and `paths["write"]` (everything), and, where the kernel
-    can, TCP, abstract UNIX sockets and signals to any process outside this one's Landlock domain."""
+    """Take away, for good, every access to the file system but `paths["read"]` (read and execute)
+    and `paths["write"]` (everything), and, where the kernel can, TCP, abstract UNIX sockets and
+    signals to any process outside this one's Landlock domain. No more of Landlock is used than
+    `paths["abi"]` says (the grader's cap; the kernel's ABI where it is left out)."""
     abi = _landlock(LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    abi = min(abi, paths.get("abi", abi))
     handled = FS_RIGHTS[max(v for v in FS_RIGHTS if v <= abi)]
     fields = [handled, TCP_RIGHTS if abi >= 4 else 0, SCOPES if abi >= 6 else 0]
     size = 8 * (3 if abi >= 6 else 2 if abi >= 4 else 1)
     attributes = (ctypes.c_uint64 * 3)(*fields)
     ruleset = _landlock(LANDLOCK_CREATE_RULESET, ctypes.byref(attributes), ctypes.c_size_t(size), ctypes.c_uint32(0))
     try:
-        for path in [*paths["read"], f"/proc/{os.getpid()}"]:
+        for path in paths["read"]:
             _allow(ruleset, path, READ_RIGHTS & handled)
         for path in paths["write"]:
             _allow(ruleset, path, handled)

@@ -828,6 +828,22 @@ def test_a_worker_filling_its_folder_is_stopped_and_leaves_nothing(grade_file, w
     assert watch.left() == []
 
 
+def test_files_removed_but_held_open_count_against_the_folder(grade_file, wall, watch, monkeypatch, tmp_path):
+    """Twelve 8 MiB files written, held open and unlinked leave the folder empty while the worker holds
+    96 MiB of disk: they count against its 16 MiB as named files do, the worker is stopped for them,
+    and nothing is left on the grader's disk."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    result = graded(grade_file, wall, "holds_removed_files.py")
+    assert_earned_honestly(result, ("perplexity",))
+    perplexity = by_name(result)["perplexity_matches_reference"]
+    assert perplexity.status is Status.ERROR, (perplexity.status, perplexity.message, result.output)
+    assert "wrote more than its private folder may hold" in perplexity.message, perplexity.message
+    assert list(temporary.iterdir()) == []
+    assert watch.left() == []
+
+
 def test_the_kernels_shared_pools_and_what_classmates_share_are_refused(grade_file, wall, watch):
     """memfds, sockets, raised limits, pseudo-terminals, fallocate (in its folder and on its output),
     locks, extended attributes, modes and times on a file every worker is shown, inotify: each refused,
@@ -840,10 +856,15 @@ def test_the_kernels_shared_pools_and_what_classmates_share_are_refused(grade_fi
 
 
 def test_threads_are_capped_with_process_ids_to_spare(grade_file, wall, watch):
-    """A worker gets at most THREADS threads: the kernel refuses more where the worker has a user of
-    its own in the count (not as root), and the grader stops a worker past it in any case."""
+    """A worker gets at most THREADS threads, and the kernel refuses more before they run: in
+    bubblewrap, and for a root grader on either wall (the worker runs as a uid of its own, or as root
+    in a pids cgroup of its own, since the kernel does not count root's threads). Only a worker that
+    shares its user with the grader's other processes outside bubblewrap may be stopped by the
+    grader's watch instead."""
     result = graded(grade_file, wall, "thread_flood.py", load_timeout=Limits().load_timeout)
     said = re.search(r"threads refused after (\d+)", result.output)
+    if wall == "bubblewrap" or os.geteuid() == 0:
+        assert said is not None, (result.error, result.output)
     if said is not None:
         assert int(said.group(1)) < isolation.THREADS
         assert result.score == result.max_score
@@ -861,3 +882,77 @@ def test_a_right_file_that_asks_who_it_is_and_answers_in_odd_honest_types_gets_f
         t.message for t in result.tests if t.score < t.max_score
     ]
     assert watch.left() == []
+
+
+# 13. What the host's /proc shows
+
+HOST_PROC = ("/proc/net/tcp", "/proc/self/net/tcp", "/proc/self/net/unix", "/proc/self/mounts", "/proc/self/mountinfo")
+
+
+def test_the_hosts_sockets_mounts_and_processes_are_out_of_sight(grade_file, wall, watch):
+    """Under Landlock nothing under /proc is open but the CPUs' description: not the worker's own
+    entries, through which the host's sockets and mounts show, nor another process's, nor the list
+    of them. In bubblewrap /proc is the sandbox's own: a network with no socket, its own init as pid 1.
+    The hidden reference cannot be read on either wall."""
+    result = graded(grade_file, wall, "reads_the_hosts_proc.py", replace=PLACES)
+    said = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line)
+    assert said[str(REFERENCE)] == f"refused {REFUSED[wall]}"
+    if wall == "landlock":
+        looked = [*HOST_PROC, "/proc/1/cmdline", "/proc/1/environ", "listed /proc"]
+        assert {path: said[path] for path in looked} == dict.fromkeys(looked, "refused PermissionError")
+    else:
+        assert said["/proc/net/tcp"].startswith("read 1 lines"), said  # the header alone: no socket
+        assert re.match(r"read 1 lines, first '\S*bwrap ", said["/proc/1/cmdline"]), said
+        assert said["listed /proc"] in ("1 processes", "2 processes"), said
+    assert result.score == result.max_score and result.error is None
+    assert watch.left() == []
+
+
+# 14. On a kernel without Landlock's scopes (Linux before 6.12), as root without --run-as
+
+OLDER_KERNEL = {"GRADEKIT_LANDLOCK_ABI": "5"}
+
+
+@pytest.mark.parametrize("abi", ["5", "this kernel's"])
+def test_signals_the_kernel_would_send_for_a_worker_reach_no_process(watch, tmp_path, abi):
+    """`gradekit check`, run as root with no other user for its worker, behind Landlock with its ABI
+    capped at 5 (no signal scope) and as this kernel offers it: SIGKILL for the grader and for a
+    process of its user, by kill, killpg, tgkill, and by F_SETOWN, F_SETSIG and O_ASYNC on a pipe
+    (with the commands' upper bits set too), is refused step by step. The grader lives and writes its
+    report, the other process lives, and the file gets full marks."""
+    decoy = subprocess.Popen(["sleep", str(SANITY_SECONDS)], start_new_session=True)
+    try:
+        submission = tmp_path / "submission.py"
+        submission.write_text(hostile("signals_by_proxy.py", DECOY=str(decoy.pid)))
+        env = {**failing_bubblewrap(tmp_path), **(OLDER_KERNEL if abi == "5" else {})}
+        ran = subprocess.run(
+            [sys.executable, "-m", "gradekit", "check", str(submission), "--format", "json", "--max-examples", "10"],
+            capture_output=True,
+            text=True,
+            timeout=SANITY_SECONDS,
+            cwd=tmp_path,
+            env=env,
+            start_new_session=True,  # a grader killed with its process group takes no test process with it
+        )
+        assert ran.returncode == 0, (ran.returncode, ran.stderr)
+        assert decoy.poll() is None
+    finally:
+        decoy.kill()
+        decoy.wait()
+    report = json.loads(ran.stdout)
+    assert report["isolation"] == "landlock" and report["score"] == report["max_score"]
+    said = dict(line.split(": ", 1) for line in report["output"].splitlines() if ": " in line)
+    assert len(said) == 16 and all(step.startswith("refused") for step in said.values()), said
+    assert watch.left() == []
+
+
+def test_no_lock_carries_a_message_between_two_workers(wall, monkeypatch):
+    """Two workers graded at once, behind either wall with Landlock's ABI capped at 5: one takes read
+    locks on the interpreter file they are both shown (with the commands' upper bits set too), the
+    other asks whether it could lock it. No lock is taken and every probe is refused."""
+    monkeypatch.setenv("GRADEKIT_LANDLOCK_ABI", OLDER_KERNEL["GRADEKIT_LANDLOCK_ABI"])
+    source = hostile("locks_between_classmates.py")
+    with Worker(Limits(isolation=wall)) as holder, Worker(Limits(isolation=wall)) as prober:
+        assert holder.load(source, "holder.py")["ok"] and prober.load(source, "prober.py")["ok"]
+        assert holder.call("hold", encode([]))["returned"] == 0.0
+        assert prober.call("seen", encode([]))["returned"] == [-1.0, -1.0, -1.0]
