@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,11 +74,24 @@ class GradeConfig:
 
 
 def cache_folder() -> Path:
-    """$GRADEKIT_CACHE, else $XDG_CACHE_HOME/gradekit, else ~/.cache/gradekit: never the student's folder."""
+    """$GRADEKIT_CACHE, else $XDG_CACHE_HOME/gradekit, else ~/.cache/gradekit: never the student's folder.
+    Whatever writes there makes it with `private_folder`."""
     if os.environ.get("GRADEKIT_CACHE"):
         return Path(os.environ["GRADEKIT_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "gradekit"
+
+
+def private_folder(folder: Path) -> None:
+    """Make `folder` (and the folders above it) where it is missing, and keep it readable by its owner
+    alone (0700): the cache holds the inputs a course's own grade draws, which no student may list or
+    read on a shared machine. A folder made earlier with a wider mode is narrowed where this user owns
+    it; one owned by another user, or shared by design (sticky, as /tmp is), is left as it is (its
+    files are still written 0600)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = os.stat(folder)
+    if status.st_uid == os.geteuid() and status.st_mode & 0o077 and not status.st_mode & stat.S_ISVTX:
+        os.chmod(folder, 0o700)
 
 
 def search_path(extra: list[str] | None = None) -> list[Path]:

@@ -40,6 +40,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gradekit.config import private_folder
+
 __all__ = ["CARRIED", "LARGEST", "carry", "fingerprint", "kept", "sealed", "unsealed"]
 
 T = TypeVar("T")
@@ -228,14 +230,15 @@ def unsealed(data: bytes) -> Any:
 def _write(path: Path, data: bytes) -> None:
     """Write atomically; a cache that cannot be written only costs speed.
 
-    A whole new file (0600) in the same folder is renamed over whatever is at `path`: a reader sees the
-    old file or the new one, never part of one, and a rename replaces a link or a pipe itself, never
-    what it leads to. A temporary file that was not renamed is removed, an interrupted write's too
-    (Ctrl-C during a first recording), so no cache folder fills with them; only OSError is swallowed.
+    A whole new file (0600) in the same folder, which is its owner's alone (`config.private_folder`),
+    is renamed over whatever is at `path`: a reader sees the old file or the new one, never part of
+    one, and a rename replaces a link or a pipe itself, never what it leads to. A temporary file that
+    was not renamed is removed, an interrupted write's too (Ctrl-C during a first recording), so no
+    cache folder fills with them; only OSError is swallowed.
     """
     temporary: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
             temporary = handle.name
             handle.write(data)

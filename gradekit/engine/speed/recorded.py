@@ -7,6 +7,11 @@ against the assignment's trusted solution in this process, and cached on disk pe
 example count and versions. Grading replays them in order, and only when a replayed example fails does
 the property run under Hypothesis itself, which fails first on that same example and shrinks it.
 
+A course's own seed is secret (gradekit.course_seed), and so are the inputs it draws: a cache file is
+named by a digest of the assignment, seed and example count, never by the seed, in a folder its owner
+alone can read (`config.private_folder`), and recording names a seed other than the assignment's public
+one by its digest alone.
+
 The cache changes how fast a grade comes, never which grade: with or without it, every submission
 takes the same path. A replay costs the calls alone, not Hypothesis's engine per example.
 
@@ -41,6 +46,7 @@ import hashlib
 import marshal
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +56,16 @@ import numpy
 import gradekit
 import gradekit.sandbox.worker
 import gradekit.strategies
+from gradekit import course_seed
 from gradekit.assignment import INPUTS, MISTAKES, Assignment
-from gradekit.config import cache_folder
+from gradekit.config import cache_folder, private_folder
 from gradekit.engine import kept_files
 from gradekit.sandbox.worker import SEPARATOR, decode, encode
 
 Recorded = dict[str, dict[str, list[Any]]]
 FORMAT = 7  # bump when what is stored changes: an old file then simply misses
 DIGEST = 16  # bytes of SHA-256 kept of a call's arguments (see `arguments_digest`)
+STEM_DIGITS = 16  # hex digits of SHA-256 that name a recording's assignment, properties, seed and count
 
 
 def recorded_inputs(
@@ -71,11 +79,14 @@ def recorded_inputs(
     if assignment.solution is None:
         return {}
     key = _key(assignment, seed, max_examples)
+    with suppress(OSError):  # made earlier, wider; a cache that cannot be made costs speed alone
+        private_folder(cache_folder())
     path = cache_folder() / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.marshal"
 
     def make() -> dict[str, Any]:
         print(
-            f"gradekit: recording examples for {assignment.name} (seed {seed}, {max_examples} per property), "
+            f"gradekit: recording examples for {assignment.name} ({_named(assignment, seed)}, "
+            f"{max_examples} per property), "
             "once per machine: no budget of the submission's pays for it",
             file=sys.stderr,
             flush=True,
@@ -85,10 +96,18 @@ def recorded_inputs(
     return kept_files.kept(path, shipped_path(assignment, seed, max_examples, key), key, _recording, make)
 
 
+def _named(assignment: Assignment, seed: int) -> str:
+    """The seed as the recording's message names it: the assignment's public seed by its number, any
+    other by its digest alone, as a course's own seed must be (gradekit.course_seed)."""
+    return f"seed {seed}" if seed == assignment.default_seed else f"seed with digest {course_seed.digest(seed)}"
+
+
 def _stem(assignment: Assignment, seed: int, max_examples: int) -> str:
-    """What names the recordings of one assignment, set of properties, seed and example count, whatever
-    their key (`Assignment.property_set`)."""
-    return f"{assignment.name}-{seed}-{max_examples}-{assignment.property_set}"
+    """What names the recordings of one assignment, set of properties (`Assignment.property_set`), seed
+    and example count, whatever their key: the assignment's name and a digest of the rest, so that no
+    file name in the cache folder shows a course's seed."""
+    named = repr((assignment.name, assignment.property_set, seed, max_examples)).encode()
+    return f"{assignment.name}-{hashlib.sha256(named).hexdigest()[:STEM_DIGITS]}"
 
 
 def _recording(stored: dict[str, Any]) -> Recorded | None:
