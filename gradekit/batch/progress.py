@@ -1,4 +1,8 @@
-"""The class's progress, on one line: a terminal redraws it in place, a log gets a line now and then."""
+"""The class's progress, on one line: a terminal redraws it in place, a log gets a line now and then.
+
+The names on it are the students' (a file's name, without a roster), so each is written as one line of
+terminal text (gradekit.reports.inert): an escape sequence or a line break in a name is shown, not acted
+on, and the line always starts with gradekit's own words, never a workflow command of a student's."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from gradekit.course_terms import counted
+from gradekit.reports.inert import terminal
 
 __all__ = ["Progress", "listed"]
 
@@ -52,7 +57,7 @@ class Progress:
 
     def grading(self, names: Sequence[str]) -> None:
         """Who is being graded now, the longest first: a terminal shows it at once, a log within QUIET s."""
-        self.names = tuple(names)
+        self.names = tuple(terminal(name, one_line=True) for name in names)
         if self.live or (self.names and self.clock() - self.written >= self.QUIET):
             self._write()
 

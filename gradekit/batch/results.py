@@ -6,11 +6,12 @@ is kept when it was made from the same file (name and bytes) and from everything
 from as it is now (its provenance, gradekit.engine.provenance; see gradekit.regrade.stale). Before a
 result made earlier is replaced, it is kept in regrades/under-way/earlier; once every student is graded,
 the regrade's report is written beside it and the folder is numbered after the regrades before it.
+A result is strict JSON, as the JSON report is (gradekit.reports.json_report): a float that is not
+finite is written as "NaN", "Infinity" or "-Infinity", and read back as that float.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections import Counter
@@ -26,8 +27,9 @@ from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.grader import unfinished
 from gradekit.regrade import compare, stale
-from gradekit.reports import adjustments
+from gradekit.reports import adjustments, json_report
 from gradekit.reports import regrade as regrade_report
+from gradekit.reports.inert import json_text
 from gradekit.result import Adjustment, GradeResult, Provenance
 
 FEEDBACK_SUFFIX = {"markdown": ".md", "text": ".txt"}
@@ -142,7 +144,7 @@ def finish_regrade(out: Path, assignment: Assignment, graded: dict[str, GradeRes
 
 
 def read_result(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json_report.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not isinstance(data.get("batch"), dict):
         raise ValueError(f"{path} is not a gradekit result")
     return data
@@ -185,7 +187,7 @@ def write_unwritten(
 
 def write_result(out: Path, student: Student, result: GradeResult, stamp: dict[str, str | None]) -> None:
     data = {**result.to_dict(), "batch": stamp}
-    write_atomic(out / "results" / f"{student.name}.json", json.dumps(data, indent=2) + "\n")
+    write_atomic(out / "results" / f"{student.name}.json", json_text(data))
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -2,7 +2,9 @@
 student's report (text or Markdown), lines of Gradescope's output, and the gradebook's two columns.
 
 Pure functions of the result: the adjustments are data in it (gradekit.result.Adjustment), and its
-score already holds them; these only say what was changed, by how much and why.
+score already holds them; these only say what was changed, by how much and why. A comment is the
+staff's words, shown as inert text all the same (gradekit.reports.inert): Markdown text in Markdown,
+console text in text.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable
 
 from gradekit.course_terms import counted
 from gradekit.reports import WRITERS
-from gradekit.reports.markdown import escape
+from gradekit.reports.inert import console, markdown_code, markdown_text
 from gradekit.result import Adjustment, GradeResult
 
 __all__ = ["change", "comments", "feedback", "lines", "markdown"]
@@ -31,15 +33,18 @@ def lines(result: GradeResult) -> list[str]:
     """The adjustments as plain text: a line with the score they make, then one per adjustment."""
     if not result.adjustments:
         return []
-    return [f"From the course staff: {_score(result)}", *(f"  {_item(result, a)}" for a in result.adjustments)]
+    return [
+        f"From the course staff: {_score(result)}",
+        *(f"  {_item(result, a, str, console)}" for a in result.adjustments),
+    ]
 
 
 def markdown(result: GradeResult) -> list[str]:
     if not result.adjustments:
         return []
     score = _score(result)
-    out = ["## From the course staff", "", escape(score[:1].upper() + score[1:]), ""]
-    return out + [f"- {_item(result, a, lambda name: f'`{name}`', escape)}" for a in result.adjustments]
+    out = ["## From the course staff", "", markdown_text(score[:1].upper() + score[1:]), ""]
+    return out + [f"- {_item(result, a, markdown_code, markdown_text)}" for a in result.adjustments]
 
 
 def change(result: GradeResult) -> str:

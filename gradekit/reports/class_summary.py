@@ -5,7 +5,8 @@ Pure functions of the students' results, (student's name, `GradeResult`) pairs: 
 were made by the grader; this module only counts them. The histogram is SVG written by hand, ten
 bars over the score range, so no plotting library is needed. With a roster (each student's
 `gradebook.Listing`), it names who submitted nothing and who was graded without being on the roster;
-with adjustments by hand, who had them.
+with adjustments by hand, who had them. Every name, error, comment and counterexample is inert
+Markdown (gradekit.reports.inert): no image, link or HTML a student's name or output holds survives.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from gradekit.assignment import Assignment
 from gradekit.course_terms import counted
 from gradekit.reports import adjustments, unexplained
 from gradekit.reports.gradebook import MISSING, UNLISTED, Listing
-from gradekit.reports.markdown import escape as md_escape
-from gradekit.reports.markdown import fenced
+from gradekit.reports.inert import markdown_block, markdown_text
 from gradekit.reports.text import GUARD, story
 from gradekit.result import FAULTS, GradeResult
 
@@ -79,19 +79,23 @@ def render(
     for prop in order:
         share = f" ({missed[prop.name] / len(loaded):.0%})" if loaded else ""
         functions = ", ".join(f"`{f}`" for f in prop.functions)
-        out.append(
-            f"| `{prop.name}` | {functions} | {prop.points:g} | {missed[prop.name]}{share} | {md_escape(prop.hint)} |"
-        )
+        hint = markdown_text(prop.hint, table=True)
+        out.append(f"| `{prop.name}` | {functions} | {prop.points:g} | {missed[prop.name]}{share} | {hint} |")
     out += _known_mistakes(graded)
     out += _unexplained(assignment, graded)
     unloaded = [(student, result.error) for student, result in graded if result.error and student not in missing]
     if unloaded:
         out += ["", "## Could not be graded", ""]
-        out += [f"- **{md_escape(student)}**: {md_escape(error)}" for student, error in unloaded]
+        out += [f"- **{markdown_text(student)}**: {markdown_text(error)}" for student, error in unloaded]
     out += _listed("Missing", "On the roster, with nothing submitted: each scores 0.", missing, roster)
     unlisted = [s for s, _ in graded if status.get(s) == UNLISTED]
     why = "Graded, but no row of the roster claims their submission: add them to the roster, or remove it."
     out += _listed("Not on the roster", why, unlisted, roster)
+    shared = [(s, roster[s].columns.get("shared", "")) for s, _ in graded if roster is not None and s in roster]
+    flagged = [f"- **{markdown_text(s)}**: {markdown_text(whom)}" for s, whom in shared if whom]
+    if flagged:  # the `shared` column of the roster `gradekit collect` writes
+        lead = "Collected from a repository, or at a commit, that another student's was too: check whose work it is."
+        out += ["", f"## Shared repositories or commits ({len(flagged)})", "", lead, "", *flagged]
     out += _adjusted(graded)
     return "\n".join(out) + "\n"
 
@@ -102,7 +106,7 @@ def _listed(title: str, lead: str, students: list[str], roster: Mapping[str, Lis
         return []
     named = [(s, roster[s].name if s in roster else "") for s in students]
     out = ["", f"## {title} ({len(students)})", "", lead, ""]
-    return out + [f"- **{md_escape(s)}**" + (f" ({md_escape(name)})" if name else "") for s, name in named]
+    return out + [f"- **{markdown_text(s)}**" + (f" ({markdown_text(name)})" if name else "") for s, name in named]
 
 
 def _adjusted(graded: list[tuple[str, GradeResult]]) -> list[str]:
@@ -119,8 +123,8 @@ def _adjusted(graded: list[tuple[str, GradeResult]]) -> list[str]:
     ]
     for student, result in adjusted:
         out.append(
-            f"| {md_escape(student)} | {result.found:g} | {adjustments.change(result)} | {result.score:g} | "
-            f"{md_escape(adjustments.comments(result))} |"
+            f"| {markdown_text(student, table=True)} | {result.found:g} | {adjustments.change(result)} | "
+            f"{result.score:g} | {markdown_text(adjustments.comments(result), table=True)} |"
         )
     return out
 
@@ -149,7 +153,7 @@ def _walls(graded: list[tuple[str, GradeResult]]) -> list[str]:
 
 def _named(wall: str, students: list[str]) -> str:
     """Who ran behind `wall`, where it is the guard: a course should know whose grade had no OS sandbox."""
-    return ": " + ", ".join(md_escape(s) for s in students) if wall == GUARD else ""
+    return ": " + ", ".join(markdown_text(s) for s in students) if wall == GUARD else ""
 
 
 def _known_mistakes(graded: list[tuple[str, GradeResult]]) -> list[str]:
@@ -170,8 +174,8 @@ def _known_mistakes(graded: list[tuple[str, GradeResult]]) -> list[str]:
         "| --- | --- | --- | --- |",
     ]
     for (function, mistake), students in sorted(made.items(), key=lambda item: (-len(item[1]), item[0])):
-        who = ", ".join(md_escape(s) for s in students)
-        out.append(f"| `{function}` | {md_escape(mistake)} | {len(students)} | {who} |")
+        who = ", ".join(markdown_text(s, table=True) for s in students)
+        out.append(f"| `{function}` | {markdown_text(mistake, table=True)} | {len(students)} | {who} |")
     return out
 
 
@@ -198,7 +202,7 @@ def _unexplained(assignment: Assignment, graded: list[tuple[str, GradeResult]]) 
         rest = sum(len(g.failures) for g in shared[MOST_GROUPS:])
         out += ["", f"And {counted(len(shared) - MOST_GROUPS, 'smaller group')} ({counted(rest, 'student')})."]
     if alone:
-        named = ", ".join(f"{md_escape(f.student)} (`{f.function}`)" for f in alone[:MOST_NAMED])
+        named = ", ".join(f"{markdown_text(f.student)} (`{f.function}`)" for f in alone[:MOST_NAMED])
         more = f" and {len(alone) - MOST_NAMED} more" if len(alone) > MOST_NAMED else ""
         out += ["", f"And {counted(len(alone), 'student')} alone, failing like no one else: {named}{more}."]
     if left_out:
@@ -214,7 +218,7 @@ def _unexplained(assignment: Assignment, graded: list[tuple[str, GradeResult]]) 
 def _group(group: unexplained.Group) -> list[str]:
     """A group of students who failed alike: who, how they are alike, and one of them's counterexample."""
     size = counted(len(group.failures), "student")
-    who = ", ".join(md_escape(f.student) for f in group.failures[:MOST_NAMED])
+    who = ", ".join(markdown_text(f.student) for f in group.failures[:MOST_NAMED])
     who += f" and {len(group.failures) - MOST_NAMED} more" if len(group.failures) > MOST_NAMED else ""
     example = group.example
     test = example.test
@@ -223,10 +227,10 @@ def _group(group: unexplained.Group) -> list[str]:
     else:
         failed = ", ".join(f"`{name}`" for name in example.failed)
         alike = f"They fail {failed} (no answers to the probes to compare)."
-    found = f"`{test.name}`, as {md_escape(example.student)}'s grade found it:"
+    found = f"`{test.name}`, as {markdown_text(example.student)}'s grade found it:"
     lines = [test.message] if test.message else []
     lines += story(test.counterexample, test.message) if test.counterexample is not None else []
-    return ["", f"### {size}: `{group.function}`", "", f"{who}. {alike} {found}", "", *fenced("\n".join(lines))]
+    return ["", f"### {size}: `{group.function}`", "", f"{who}. {alike} {found}", "", *markdown_block("\n".join(lines))]
 
 
 def bins(scores: list[float], top: float) -> list[int]:

@@ -8,13 +8,17 @@ not implemented yet (gradekit.reports.stubs), an annotation per note titled for 
 the command line appends to the file named by $GITHUB_STEP_SUMMARY. In a notebook a line means
 nothing to GitHub, so annotations name the file and say the cell in their title.
 
-Escaping follows the workflow-command rules: in a message %, CR and LF become %25, %0D and %0A; in
-a property value (file, title), ':' and ',' also become %3A and %2C.
+Escaping follows the workflow-command rules, as GitHub's toolkit escapes (gradekit.reports.inert): in
+a message %, CR and LF become %25, %0D and %0A; in a property value (file, title), ':' and ',' also
+become %3A and %2C. So every line is one command of gradekit's, none a student's: a line break in
+what a student wrote stays inside its message. Control characters are shown as their escapes first,
+since the job's log is read in a terminal too.
 """
 
 from __future__ import annotations
 
 from gradekit.reports import markdown
+from gradekit.reports.inert import github_data, github_property, terminal
 from gradekit.reports.stubs import Stub, stubs
 from gradekit.reports.text import GUARD, MARKS, details, diagnosed, isolation, partial
 from gradekit.result import FAULTS, GradeResult, PropertyResult
@@ -106,13 +110,5 @@ def _culprit(test: PropertyResult) -> str:
 
 
 def _command(kind: str, properties: dict[str, str], message: str) -> str:
-    shown = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    return f"::{kind} {shown}::{escape_data(message)}"
-
-
-def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    shown = ",".join(f"{key}={github_property(terminal(value))}" for key, value in properties.items())
+    return f"::{kind} {shown}::{github_data(terminal(message))}"

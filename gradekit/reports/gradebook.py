@@ -4,8 +4,10 @@ A pure function of the students' results: the columns are student, score, max_sc
 property of the assignment (the points it paid, 0 when the result has no such test), error, and
 misconceptions: the known mistakes the student's failing functions were diagnosed with
 (gradekit.diagnosis.diagnose), as "function: mistake", separated by "; ". The
-scores were made by the grader; this module only lays them out. A student's name or error that a
-spreadsheet would read as a formula (a leading = + - @) is written with a leading quote.
+scores were made by the grader; this module only lays them out. Every cell is a CSV cell of
+gradekit.reports.inert: a student's name or error that a spreadsheet would read as a formula (a
+leading = + - @, tab, CR or LF) is written with a leading quote, and no control character is written
+as itself.
 
 A class graded with a roster (`roster`, each student's `Listing`) has two more columns after student:
 name and status (graded, error, missing: on the roster with nothing submitted, or unlisted: graded
@@ -16,13 +18,12 @@ columns never do) and comment.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gradekit.assignment import Assignment
 from gradekit.reports import adjustments
+from gradekit.reports.inert import csv_text
 from gradekit.result import GradeResult
 
 GRADED, ERROR, MISSING, UNLISTED = "graded", "error", "missing", "unlisted"
@@ -46,29 +47,22 @@ def render(
 ) -> str:
     """The CSV text of `graded`, (student's name, result) pairs, in the order given."""
     names = [p.name for p in assignment.properties]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
     listed = ["name", "status"] if roster is not None else []
     staff = ["adjustment", "comment"] if adjusted else []
-    writer.writerow(["student", *listed, "score", "max_score", *names, "error", "misconceptions", *staff])
+    rows = [["student", *listed, "score", "max_score", *names, "error", "misconceptions", *staff]]
     for student, result in graded:
         points = {t.name: t.score for t in result.tests}
         listing = roster.get(student, Listing(status=UNLISTED)) if roster is not None else None
-        writer.writerow(
+        rows.append(
             [
-                as_text(student),
-                *([as_text(listing.name), listing.status] if listing is not None else []),
+                student,
+                *([listing.name, listing.status] if listing is not None else []),
                 f"{result.score:g}",
                 f"{result.max_score:g}",
                 *(f"{points.get(n, 0):g}" for n in names),
-                as_text(result.error or ""),
-                as_text("; ".join(f"{d.function}: {d.misconception}" for d in result.diagnosis)),
-                *([adjustments.change(result), as_text(adjustments.comments(result))] if adjusted else []),
+                result.error or "",
+                "; ".join(f"{d.function}: {d.misconception}" for d in result.diagnosis),
+                *([adjustments.change(result), adjustments.comments(result)] if adjusted else []),
             ]
         )
-    return buffer.getvalue()
-
-
-def as_text(text: str) -> str:
-    """Text a spreadsheet shows as text: a leading = + - @ would make it a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_text(rows)

@@ -10,15 +10,17 @@ The score holds the course staff's adjustments by hand, where the result has any
 and the output says what they changed and why; each test keeps the points its property paid.
 Students see every test and its counterexample at once ("visible"); the autograder's own stdout,
 which holds nothing of theirs, stays with the instructors ("hidden").
+The file is strict JSON (gradekit.reports.inert: a float that is not finite as "NaN", "Infinity" or
+"-Infinity"), and every output is terminal text, control characters shown as their escapes.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from gradekit.reports import adjustments
+from gradekit.reports.inert import json_text, terminal
 from gradekit.reports.text import details, diagnosed, isolation, named_seed, walled
 from gradekit.result import GradeResult, Status
 
@@ -27,7 +29,7 @@ STDOUT_VISIBILITY = "hidden"
 
 
 def render(result: GradeResult) -> str:
-    return json.dumps(results(result), indent=2) + "\n"
+    return json_text(results(result))
 
 
 def results(result: GradeResult) -> dict[str, Any]:
@@ -44,10 +46,12 @@ def results(result: GradeResult) -> dict[str, Any]:
                 "score": test.score,
                 "max_score": test.max_score,
                 "status": "passed" if test.status is Status.PASSED else "failed",
-                "output": "\n".join(
-                    details(test)
-                    if test.status is not Status.PASSED or test.message
-                    else [f"passed on {test.examples} examples"]
+                "output": terminal(
+                    "\n".join(
+                        details(test)
+                        if test.status is not Status.PASSED or test.message
+                        else [f"passed on {test.examples} examples"]
+                    )
                 ),
                 "visibility": VISIBILITY,
             }
@@ -81,4 +85,4 @@ def _output(result: GradeResult) -> str:
         lines += ["", *diagnosed(diagnosis)]
     if result.output.strip():
         lines += ["", "Your code printed (first lines):"] + result.output.strip().splitlines()[:10]
-    return "\n".join(lines)
+    return terminal("\n".join(lines))

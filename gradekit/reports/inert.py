@@ -4,9 +4,10 @@ A student writes much of what a report shows: the file's name (and, in a class, 
 what the code printed, its exceptions, the values it returned, a roster's cells. Each output kind has
 its own live forms, and each routine here leaves none of them:
 
-- CSV (`csv_cell`, `csv_text`): a spreadsheet reads a cell starting = + - @, a tab, CR or LF (or their
-  full-width forms, which some spreadsheets fold) as a formula; such a cell is written with a leading
-  quote, as a spreadsheet writes text. A plain number ("-2", "1.5e3") is no formula and stays as it is.
+- CSV (`csv_cell`, `csv_text`): console text (below); a spreadsheet reads a cell starting = + - @, a
+  tab, CR or LF (or their full-width forms, which some spreadsheets fold) as a formula, so such a cell
+  is written with a leading quote, as a spreadsheet writes text. A plain number ("-2", "1.5e3") is no
+  formula and stays as it is.
 - Terminal text (`terminal`, `console`): control characters (C0 but tab and newline, DEL, C1), the
   bidirectional overrides and isolates, line and paragraph separators and lone surrogates are shown as
   their visible escape (`\\x1b`, `\\u202e`), so no escape sequence reaches a terminal (no clipboard write,
@@ -14,11 +15,12 @@ its own live forms, and each routine here leaves none of them:
   of it opens a GitHub workflow command (`::add-mask::`, `::stop-commands::`, `##[...]`).
 - GitHub workflow commands (`github_data`, `github_property`): escaped as GitHub's toolkit escapes them.
 - Markdown (`markdown_text`, `markdown_code`, `markdown_block`): inline text has what would start markup
-  escaped, so no image, link, HTML, entity or heading survives; text between a pair of backticks is
-  shown as a code span (as its writer meant it) that nothing inside it can close; a block is fenced
-  longer than any run of backticks in it.
-- XML (`xml_text`): the terminal's escapes, then no character XML 1.0 cannot hold; ElementTree escapes
-  the markup characters in text and attributes.
+  escaped (a ']' that would end a link's text, an '&' that would start an entity), so no image,
+  link, HTML, entity or heading survives; text between a pair of backticks is
+  shown as a code span (as its writer meant it) that nothing inside it can close; a block is console
+  text, fenced longer than any run of backticks in it.
+- XML (`xml_text`): console text, then no character XML 1.0 cannot hold; ElementTree escapes the
+  markup characters in text and attributes.
 - JSON (`json_text`, `finite`, `restored`): strict JSON, which every reader parses: a float that is not
   finite is written as the string "NaN", "Infinity" or "-Infinity" (`NON_FINITE`), and `restored` reads
   those strings back as floats where a value was written.
@@ -58,9 +60,9 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def csv_cell(text: str) -> str:
-    """One CSV cell a spreadsheet shows as the text it is: visible escapes for control characters, and a
-    leading quote where the cell (after any spaces) would start a formula, but for a plain number."""
-    text = terminal(text)
+    """One CSV cell a spreadsheet shows as the text it is: `console` text (a CSV file is printed too), and
+    a leading quote where the cell (after any spaces) would start a formula, but for a plain number."""
+    text = console(text)
     first = text.lstrip(" ")[:1]
     if first in FORMULA and not _NUMBER.fullmatch(text.strip()):
         return "'" + text
@@ -103,7 +105,11 @@ _OLD_COMMAND = re.compile(r"##\[")
 def console(text: str) -> str:
     """`text` as a terminal or a CI job's log may show it: `terminal`'s escapes, and no line that GitHub
     would run as a workflow command (the first ':' of a leading '::' and the '[' of '##[' escaped)."""
-    return _OLD_COMMAND.sub(r"##\\[", _COMMAND_START.sub(r"\1\\:", terminal(text)))
+    return _commandless(terminal(text))
+
+
+def _commandless(text: str) -> str:
+    return _OLD_COMMAND.sub(r"##\\[", _COMMAND_START.sub(r"\1\\:", text))
 
 
 # GitHub workflow commands ------------------------------------------------------------------------------
@@ -121,7 +127,7 @@ def github_property(text: str) -> str:
 
 # Markdown ----------------------------------------------------------------------------------------------
 
-_MARKUP = re.compile(r"([\\`*<>|\[\]&~$])")  # what starts markup, a link, an image, HTML or an entity
+_MARKUP = re.compile(r"([\\`*<>|~$]|\](?=[(\[:])|&(?=#?\w+;))")  # markup, HTML, a link's end, an entity
 _LONE_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")  # emphasis; snake_case stays as written
 _BLOCK_START = re.compile(r"^(\s*)(#|[+-](?=\s)|\d+(?=[.)]))")  # a heading or list where a line starts
 _LINKISH = re.compile(r"(?<=\w)(:)(?=//)|(?<=\bwww)(\.)|(?<=\w)(@)(?=\w)")  # what GFM links bare
@@ -130,15 +136,16 @@ _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 def markdown_text(text: str, table: bool = False) -> str:
     """Plain text inside Markdown, on one line (line breaks as spaces), kept readable: what would start
-    markup is escaped, and text its writer put between backticks is a code span (`markdown_code`). In
-    a `table` cell, a '|' in a code span is escaped too, as GFM tables ask."""
+    markup is escaped, and text its writer put between backticks is a code span (`markdown_code`); no
+    workflow command starts (`console`), as a report may be printed in a CI job. In a `table` cell, a
+    '|' in a code span is escaped too, as GFM tables ask."""
     flat = _one_line(text)
     out, at = [], 0
     for span in _CODE_SPAN.finditer(flat):
         out += [_escaped_markup(flat[at : span.start()]), markdown_code(span.group(2), table)]
         at = span.end()
     out.append(_escaped_markup(flat[at:]))
-    return _BLOCK_START.sub(_block_escaped, "".join(out), count=1)
+    return _commandless(_BLOCK_START.sub(_block_escaped, "".join(out), count=1))
 
 
 def _block_escaped(match: re.Match[str]) -> str:
@@ -169,8 +176,9 @@ def _one_line(text: str) -> str:
 
 
 def markdown_block(text: str) -> list[str]:
-    """A fenced code block of `text` (terminal's escapes in it) that no run of backticks can close early."""
-    shown = terminal(text)
+    """A fenced code block of `text` as `console` text (a report may be printed in a CI job) that no
+    run of backticks can close early."""
+    shown = console(text)
     longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
     fence = "`" * max(3, longest + 1)
     return [fence + "text", shown, fence]
@@ -182,9 +190,9 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 
 
 def xml_text(text: str) -> str:
-    """Text or an attribute's value for XML 1.0: `terminal`'s escapes, then any character XML 1.0 cannot
-    hold removed. The markup characters (< & > and quotes) are ElementTree's to escape."""
-    return _NOT_XML.sub("", terminal(text))
+    """Text or an attribute's value for XML 1.0: `console` text, then any character XML 1.0 cannot hold
+    removed. The markup characters (< & > and quotes) are ElementTree's to escape."""
+    return _NOT_XML.sub("", console(text))
 
 
 # JSON --------------------------------------------------------------------------------------------------

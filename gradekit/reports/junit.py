@@ -7,18 +7,17 @@ text. The score, maximum and seed are suite properties (with `checked`, the func
 narrowed to, where it was) (the course's own seed as `seed_digest`, its
 digest alone), as are `isolation`, the wall the code ran behind, and what the result was made from
 (gradekit.engine.provenance: versions and digests); what the code printed is <system-out>.
+Every text is gradekit.reports.inert's XML text: control characters as their escapes, nothing XML 1.0
+cannot hold; ElementTree escapes the markup characters.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
+from gradekit.reports.inert import xml_text
 from gradekit.reports.text import details, diagnosed, made_from
 from gradekit.result import GradeResult, Status
-
-# Characters XML 1.0 cannot hold at all; student output may contain any of them.
-_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def render(result: GradeResult) -> str:
@@ -29,7 +28,7 @@ def render(result: GradeResult) -> str:
         root,
         "testsuite",
         {
-            "name": f"gradekit.{result.assignment}",
+            "name": xml_text(f"gradekit.{result.assignment}"),
             "tests": str(len(result.tests)),
             "failures": str(failures),
             "errors": str(errors),
@@ -51,26 +50,24 @@ def render(result: GradeResult) -> str:
     shown += [("note", note) for note in result.notes]
     shown += [("known_mistake", " ".join(line.strip() for line in diagnosed(d))) for d in result.diagnosis]
     for name, value in shown:
-        ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+        ET.SubElement(properties, "property", {"name": name, "value": xml_text(value)})
     for test in result.tests:
         case = ET.SubElement(
-            suite, "testcase", {"classname": result.assignment, "name": test.name, "time": f"{test.seconds:.3f}"}
+            suite,
+            "testcase",
+            {"classname": xml_text(result.assignment), "name": xml_text(test.name), "time": f"{test.seconds:.3f}"},
         )
         if test.status is Status.PASSED:
             continue
         if test.status is Status.UNCHECKED:
-            ET.SubElement(case, "skipped", {"message": _clean(test.message)})
+            ET.SubElement(case, "skipped", {"message": xml_text(test.message)})
             continue
         tag = "failure" if test.status is Status.FAILED else "error"
         problem = ET.SubElement(
-            case, tag, {"message": _clean(test.message or test.status.value), "type": test.status.value}
+            case, tag, {"message": xml_text(test.message or test.status.value), "type": test.status.value}
         )
-        problem.text = _clean("\n".join(details(test)))
+        problem.text = xml_text("\n".join(details(test)))
     if result.output:
-        ET.SubElement(suite, "system-out").text = _clean(result.output)
+        ET.SubElement(suite, "system-out").text = xml_text(result.output)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def _clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)

@@ -18,17 +18,21 @@ address to useremail, Username to username) and each other column to a grade ite
 The columns: ID number (the roster's id), Username (`login`), Email address (`email`), Full name, the
 assignment's grade, and Feedback (the staff's comments), mapped to that item's feedback: Moodle asks
 for a grade and its feedback to be imported together.
+
+Every cell is a CSV cell of gradekit.reports.inert, as the gradebook's are: a roster's name, login or
+section (or an id) a spreadsheet would read as a formula starts with a quote, so opening the export
+in a spreadsheet before importing it runs nothing. An id so quoted no longer matches the LMS's: give
+students ids that start with a letter or a digit.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Mapping
 
 from gradekit.assignment import Assignment
 from gradekit.reports import adjustments
 from gradekit.reports.gradebook import UNLISTED, Listing
+from gradekit.reports.inert import csv_text
 from gradekit.result import GradeResult
 
 __all__ = ["CANVAS", "EXPORTS", "MOODLE", "canvas", "moodle"]
@@ -47,7 +51,7 @@ def canvas(assignment: Assignment, graded: list[tuple[str, GradeResult]], roster
     for student, result, listing in _listed(graded, roster):
         login, section = listing.columns.get("login", ""), listing.columns.get("section", "")
         rows.append([listing.name, "", student, login, section, f"{result.score:g}"])
-    return _csv(rows)
+    return csv_text(rows)
 
 
 def moodle(assignment: Assignment, graded: list[tuple[str, GradeResult]], roster: Mapping[str, Listing]) -> str:
@@ -56,18 +60,10 @@ def moodle(assignment: Assignment, graded: list[tuple[str, GradeResult]], roster
     for student, result, listing in _listed(graded, roster):
         ids = [listing.columns.get("login", ""), listing.columns.get("email", ""), listing.name]
         rows.append([student, *ids, f"{result.score:g}", adjustments.comments(result)])
-    return _csv(rows)
+    return csv_text(rows)
 
 
 EXPORTS: Mapping[str, Export] = {"canvas": canvas, "moodle": moodle}
-
-
-def _csv(rows: list[list[str]]) -> str:
-    """The rows as CSV. No cell is quoted against a spreadsheet's formulas, as the gradebook's are: an
-    LMS reads the ids as written, and every cell comes from the course's own roster and overrides."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
 
 
 def _listed(

@@ -4,18 +4,19 @@ The same content as the text report, in the same order: score (and, for a check 
 whose), isolation, notes, a line per function not implemented yet (gradekit.reports.stubs), one
 section per other property that did not pass (counterexample in a code block), what is not checked
 yet, a table of what passed, and what the code printed.
+
+Every text but gradekit's own words goes through gradekit.reports.inert: inline text as Markdown text
+(no image, link or HTML survives; what its writer put in backticks stays a code span), blocks fenced
+longer than any run of backticks in them, control characters as their visible escapes.
 """
 
 from __future__ import annotations
 
-import re
-
 from gradekit.course_terms import counted
+from gradekit.reports.inert import markdown_block, markdown_text
 from gradekit.reports.stubs import stubs
 from gradekit.reports.text import GUARD, MARKS, UNCHECKED, alike, details, isolation, named_seed, partial, walled
 from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
-
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # terminal codes and NULs the student printed
 
 
 def render(result: GradeResult) -> str:
@@ -24,7 +25,7 @@ def render(result: GradeResult) -> str:
     if result.error:
         score += [
             "",
-            f"> **Could not grade:** {escape(result.error)}",
+            f"> **Could not grade:** {markdown_text(result.error)}",
             "",
             f"Every property scores 0 until the file loads ({counted(len(result.tests), 'property', 'properties')}).",
         ]
@@ -33,16 +34,20 @@ def render(result: GradeResult) -> str:
         properties = counted(len(result.tests), "property", "properties")
         score[-1] += f" · {passed} of {properties} passed · {named_seed(result)}"
     out = walled(
-        result, [f"# gradekit: {escape(result.submission)} ({escape(result.assignment)})"], score, _wall(result)
+        result,
+        [f"# gradekit: {markdown_text(result.submission)} ({markdown_text(result.assignment)})"],
+        score,
+        _wall(result),
     )
-    out += ["", escape(result.regraded)] if result.regraded else []
+    out += ["", markdown_text(result.regraded)] if result.regraded else []
     if result.notes:
         out += ["", "## Notes", ""]
-        out += [f"- {escape(note)}" for note in result.notes]
+        out += [f"- {markdown_text(note)}" for note in result.notes]
     if result.diagnosis:
         out += ["", "## Known mistakes", ""]
         for d in result.diagnosis:
-            out.append(f"- **`{d.function}`: {escape(d.misconception)}.** {escape(alike(d))} {escape(d.explanation)}")
+            said = f"{markdown_text(alike(d))} {markdown_text(d.explanation)}"
+            out.append(f"- **`{d.function}`: {markdown_text(d.misconception)}.** {said}")
     stubbed, rest = stubs(result)
     if stubbed and not result.error:
         out += ["", "## Not implemented yet", ""]
@@ -55,14 +60,14 @@ def render(result: GradeResult) -> str:
     waiting = [t for t in rest if t.status is Status.UNCHECKED]
     if waiting and not result.error:
         out += ["", "## Not checked yet", "", UNCHECKED, ""]
-        out += [f"- `{t.name}` ({counted(t.max_score, 'point')}): {escape(t.message)}" for t in waiting]
+        out += [f"- `{t.name}` ({counted(t.max_score, 'point')}): {markdown_text(t.message)}" for t in waiting]
     paid = [t for t in result.tests if t.status is Status.PASSED]
     if paid:
         out += ["", "## Passed", "", "| property | functions | points |", "| --- | --- | --- |"]
         out += [f"| `{t.name}` | {', '.join(f'`{f}`' for f in t.functions)} | {t.score:g} |" for t in paid]
     if result.output.strip():
-        printed = _CONTROL.sub("\ufffd", "\n".join(result.output.strip().splitlines()[:10]))
-        out += ["", "## Your code printed (first lines)", "", *fenced(printed)]
+        printed = "\n".join(result.output.strip().splitlines()[:10])
+        out += ["", "## Your code printed (first lines)", "", *markdown_block(printed)]
     return "\n".join(out) + "\n"
 
 
@@ -71,7 +76,7 @@ def _wall(result: GradeResult) -> list[str]:
     wall = isolation(result)
     if wall is None:
         return []
-    return ["", f"**{escape(wall)}**" if result.isolation == GUARD else escape(wall)]
+    return ["", f"**{markdown_text(wall)}**" if result.isolation == GUARD else markdown_text(wall)]
 
 
 def _section(test: PropertyResult) -> list[str]:
@@ -79,20 +84,7 @@ def _section(test: PropertyResult) -> list[str]:
     lines = details(test)
     hint = lines.pop()[len("hint: ") :] if lines and lines[-1].startswith("hint: ") else ""
     section = [f"### {MARKS[test.status]} `{test.name}` ({functions}): {test.score:g} / {test.max_score:g}", ""]
-    section += fenced("\n".join(lines)) if lines else []
+    section += markdown_block("\n".join(lines)) if lines else []
     if hint:
-        section += ["", f"**Hint:** {escape(hint)}"]
+        section += ["", f"**Hint:** {markdown_text(hint)}"]
     return section
-
-
-def fenced(text: str) -> list[str]:
-    """A code block that no run of backticks inside it can close early."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return [fence + "text", text, fence]
-
-
-def escape(text: str) -> str:
-    """Plain text inside Markdown, kept readable as text: only what would start markup is escaped."""
-    text = re.sub(r"([\\`*<>|])", r"\\\1", text.replace("\n", " "))
-    return re.sub(r"(?<!\w)_|_(?!\w)", r"\\_", text)

@@ -4,17 +4,14 @@ regrade.json for tools.
 Pure functions of the comparisons (gradekit.regrade) of every student graded again: each student whose
 score changed is listed, with the old and new score and, for each property whose outcome or points
 changed, the old and new outcome and the causes; the students whose scores did not change are counted.
+Each kind's text is gradekit.reports.inert's: Markdown text, CSV cells, strict JSON.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from gradekit.course_terms import counted
-from gradekit.regrade import Regrade
-from gradekit.reports.gradebook import as_text
+from gradekit.regrade import Change, Regrade
+from gradekit.reports import inert
 
 __all__ = ["csv_text", "json_text", "markdown"]
 
@@ -22,7 +19,7 @@ __all__ = ["csv_text", "json_text", "markdown"]
 def markdown(title: str, regrades: list[Regrade]) -> str:
     changed = [r for r in regrades if r.changed]
     lines = [
-        f"# Regrade of {title}",
+        f"# Regrade of {inert.markdown_text(title)}",
         "",
         f"{counted(len(regrades), 'student')} graded again: {len(changed)} with a new score, "
         f"{len(regrades) - len(changed)} with the score they had.",
@@ -30,37 +27,30 @@ def markdown(title: str, regrades: list[Regrade]) -> str:
     for regrade in changed:
         lines += [
             "",
-            f"## {regrade.student}: {regrade.before:g}/{regrade.max_before:g} → "
+            f"## {inert.markdown_text(regrade.student)}: {regrade.before:g}/{regrade.max_before:g} → "
             f"{regrade.after:g}/{regrade.max_after:g}",
             "",
             "| property | before | after | why |",
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {c.property} | {c.before} | {c.after} | {'; '.join(map(str, c.causes))} |" for c in regrade.changes
+            "| " + " | ".join(inert.markdown_text(cell, table=True) for cell in _cells(c)) + " |"
+            for c in regrade.changes
         ]
     return "\n".join(lines) + "\n"
 
 
 def csv_text(regrades: list[Regrade]) -> str:
     """One row per property whose outcome or points changed, of each student whose score changed."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score_before", "score_after", "property", "before", "after", "causes"])
+    rows = [["student", "score_before", "score_after", "property", "before", "after", "causes"]]
     for regrade in (r for r in regrades if r.changed):
-        for change in regrade.changes:
-            writer.writerow(
-                [
-                    as_text(regrade.student),
-                    f"{regrade.before:g}",
-                    f"{regrade.after:g}",
-                    change.property,
-                    change.before,
-                    change.after,
-                    "; ".join(map(str, change.causes)),
-                ]
-            )
-    return buffer.getvalue()
+        rows += [[regrade.student, f"{regrade.before:g}", f"{regrade.after:g}", *_cells(c)] for c in regrade.changes]
+    return inert.csv_text(rows)
+
+
+def _cells(change: Change) -> list[str]:
+    """A changed property as a row's cells: its name, its outcome before and after, and the causes."""
+    return [change.property, change.before, change.after, "; ".join(map(str, change.causes))]
 
 
 def json_text(regrades: list[Regrade]) -> str:
@@ -86,4 +76,4 @@ def json_text(regrades: list[Regrade]) -> str:
             for r in changed
         ],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return inert.json_text(document)

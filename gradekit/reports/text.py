@@ -1,6 +1,10 @@
 """The student's report: a score line, the wall the code ran behind, the known mistakes made, a line
 per function not implemented yet (gradekit.reports.stubs), one block per other failed property, then a
-line per property not checked yet. A check narrowed to some functions says so on its score line."""
+line per property not checked yet. A check narrowed to some functions says so on its score line.
+
+The report is read in a terminal and printed in CI jobs, so it is written as gradekit.reports.inert's
+console text: what the submission printed, raised or returned, and its file's name, can neither send
+a terminal an escape sequence nor start a line GitHub would run as a workflow command."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from gradekit import course_terms
 from gradekit.course_terms import counted
+from gradekit.reports.inert import console
 from gradekit.reports.stubs import stubs
 from gradekit.result import FAULTS, Call, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
 
@@ -29,7 +34,7 @@ def render(result: GradeResult) -> str:
     lines += [result.regraded] if result.regraded else []
     lines += _notes(result)
     if result.error:
-        return "\n".join(lines) + "\n"
+        return console("\n".join(lines) + "\n")
     for diagnosis in result.diagnosis:
         lines.append("")
         lines += diagnosed(diagnosis)
@@ -47,7 +52,7 @@ def render(result: GradeResult) -> str:
     if result.output.strip():
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]
-    return "\n".join(lines) + "\n"
+    return console("\n".join(lines) + "\n")
 
 
 def partial(result: GradeResult) -> str:

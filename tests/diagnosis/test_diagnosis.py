@@ -19,7 +19,7 @@ from gradekit.diagnosis import mistakes
 from gradekit.diagnosis.diagnose import SHRUNK, match
 from gradekit.diagnosis.mistakes import PROBES, Bank, Mistake, agree, described
 from gradekit.grader import grade
-from gradekit.reports import WRITERS, markdown
+from gradekit.reports import WRITERS, inert
 from gradekit.result import GradeResult
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers
@@ -292,7 +292,7 @@ def test_every_report_format_carries_the_diagnosis(tmp_path):
     result = _grade(tmp_path, _with(SUBMISSION, "perplexity", PERPLEXITY_IN_BITS))
     (diagnosis,) = result.diagnosis
     for name, render in WRITERS.items():
-        said = markdown.escape(diagnosis.misconception) if name == "markdown" else diagnosis.misconception
+        said = inert.markdown_text(diagnosis.misconception) if name == "markdown" else diagnosis.misconception
         assert said in render(result), name
     data = json.loads(WRITERS["json"](result))
     assert data["diagnosis"] == [

@@ -75,7 +75,7 @@ MARKDOWN += ["[a]: http://x", "# forged heading", "- forged item", "www.evil.org
 
 # An opening of markup left unescaped: a link, an image, HTML, an entity, emphasis, a heading, a list
 # item, or what GFM links bare (a URL, www., an e-mail address).
-UNESCAPED = re.compile(r"(?<!\\)[\[\]<>&*]|^#|^- |(?<!\\)://|www\.|\w@")
+UNESCAPED = re.compile(r"(?<!\\)(\](?=[(\[:])|[<>*]|&(?=#?\w+;)|://)|^#|^- |www\.|\w@")
 
 
 @pytest.mark.parametrize("payload", MARKDOWN + ESCAPES + BIDI)
@@ -87,6 +87,7 @@ def test_markdown_text_leaves_no_markup(payload):
 def test_markdown_text_keeps_a_code_span_its_writer_meant_and_escapes_a_lone_backtick():
     assert inert.markdown_text("use `logits[t]` here") == "use `logits[t]` here"
     assert inert.markdown_text("a ` b") == "a \\` b"
+    assert inert.markdown_text("loss = logsumexp(z) - z[t], a & b") == "loss = logsumexp(z) - z[t], a & b"
     assert inert.markdown_text("snake_case stays, _this_ does not") == "snake_case stays, \\_this\\_ does not"
 
 

@@ -240,11 +240,6 @@ def test_github_commands_point_at_the_function_that_failed():
     assert lines[-1] == "::notice title=gradekit score%3A 8 / 35::cross_entropy: 8 / 35"
 
 
-def test_github_escaping_follows_the_workflow_command_rules():
-    assert github.escape_data("100%\r\nnext: a, b") == "100%25%0D%0Anext: a, b"
-    assert github.escape_property("100%\r\nnext: a, b") == "100%25%0D%0Anext%3A a%2C b"
-
-
 def test_github_annotations_of_a_notebook_name_the_cell_not_a_line():
     notebook = replace(RESULT, submission="work.ipynb", function_cells={"cross_entropy_loss": 4, "perplexity": 5})
     error = next(line for line in github.render(notebook).splitlines() if "loss_matches_reference" in line)
