@@ -2,14 +2,17 @@
 what it lacks.
 
 For the admin of a course server, a Gradescope image or a cluster node, before grading on it: which
-wall student code would run behind (bubblewrap, Landlock, or the Python guard alone), found by
-starting a worker behind each as `--run-as USER` would run it, and for each wall not used, why not
-and by what; then the seccomp filter, whether USER can read the interpreter, the clocks time limits
-count, swap and the BLAS thread count (gradekit.sandbox.host). One line per check, each gap followed
-by its remedy in one sentence; `--format json` writes the same as `{"isolation": WALL, "checks":
-[{"name", "status", "found", "remedy"}, ...]}`. The exit code is 0 where a sandbox (bubblewrap or
-Landlock) works, 1 where only the guard does or nothing at all, and 2 for a usage error (`--run-as`
-a user that does not exist, or without root).
+wall student code would run behind (bubblewrap, Landlock, or the Python guard alone), found by starting
+a worker behind each as `--run-as USER` would run it, and for each wall not used, why not and by what;
+the Landlock ABI the kernel offers (and GRADEKIT_LANDLOCK_ABI's cap, where one is set) and what it
+limits: below ABI 6 (Linux 6.12) there are no signal and abstract-socket scopes, and the seccomp filter
+alone keeps a worker's signals home; then the seccomp filter, whether USER can read the interpreter,
+the clocks time limits count, swap and the BLAS thread count (gradekit.sandbox.host). One line per
+check, each gap followed by its remedy in one sentence; `--format json` writes the same as
+`{"isolation": WALL, "checks": [{"name", "status", "found", "remedy"}, ...]}`. The exit code is 0 where
+a sandbox (bubblewrap or Landlock) works, 1 where only the guard does or nothing at all, and 2 for a
+usage error (`--run-as` a user that does not exist, or without root; a GRADEKIT_LANDLOCK_ABI that is no
+ABI version).
 """
 
 from __future__ import annotations
@@ -40,9 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.Argument
 
 def run(args: argparse.Namespace) -> int:
     """Run every check of the host and print them; 0 where student code would run in a sandbox."""
-    from gradekit.sandbox import host, isolation
+    from gradekit.sandbox import host, isolation, landlock
 
     isolation.run_as_ids(args.run_as)  # a user that does not exist, or a grader that is not root: exit 2
+    landlock.cap()  # a cap that is no ABI version: exit 2
     used, checks = host.checks(args.run_as, args.assignments)
     if args.format == "json":
         found = {"isolation": used.value if used else None, "checks": [asdict(check) for check in checks]}

@@ -35,6 +35,12 @@ LANDLOCK_ABIS = (
     (4, "6.7", "TCP ports"),
     (6, "6.12", "the reach of signals and abstract UNIX sockets"),
 )
+SCOPES_ABI = 6
+WITHOUT_SCOPES = (
+    "without its scopes a worker's signals are kept home by the seccomp filter alone, which lets it signal "
+    "its own process group only (unless it runs as a uid of its own), and abstract UNIX sockets by the "
+    "filter's refusal of every socket"
+)
 # Words /proc/1/cgroup holds inside a container, and the container each names.
 CGROUP_MARKERS = {"docker": "Docker", "libpod": "Podman", "kubepods": "Kubernetes", "containerd": "containerd"}
 ON_LINUX = "grade on a Linux machine, where bubblewrap, Landlock and seccomp are"
@@ -84,7 +90,7 @@ def checks(
     return walls.used, [
         wall_used(walls, run_as, gaps),
         bubblewrap_wall(walls.failures[Isolation.BUBBLEWRAP], shutil.which("bwrap"), [*gaps, *denials(root)]),
-        landlock_wall(landlock.abi(), walls.failures[Isolation.LANDLOCK], gaps, root),
+        landlock_wall(landlock.kernel_abi(), walls.failures[Isolation.LANDLOCK], gaps, root, landlock.cap()),
         *shared,
         cpu_clock(root),
         swap(root),
@@ -219,23 +225,37 @@ def _container_marker(root: str) -> str | None:
     return next((f"{name}: /proc/1/cgroup" for word, name in CGROUP_MARKERS.items() if word in groups), None)
 
 
-def landlock_wall(abi: int, failure: str | None, causes: Sequence[Check] = (), root: str = "/") -> Check:
-    """The kernel's Landlock ABI and what it limits; whether a worker started behind it (`failure`
-    None) and, where not, why (`causes`: the gaps found that stop every wall)."""
+def landlock_wall(
+    abi: int, failure: str | None, causes: Sequence[Check] = (), root: str = "/", cap: int | None = None
+) -> Check:
+    """The kernel's Landlock ABI (`abi`), the one workers use (no more than `cap`, where
+    GRADEKIT_LANDLOCK_ABI sets one), and what that limits, scopes or not; whether a worker started
+    behind it (`failure` None) and, where not, why (`causes`: the gaps found that stop every wall)."""
     if abi < 1:
         return _no_landlock(root)
+    used = abi if cap is None else min(abi, cap)
+    unset = f"unset {landlock.CAP_VARIABLE}, which caps the ABI to try an older kernel"
+    offered = f"ABI {abi}" if used == abi else f"ABI {abi}, of which workers use {used} ({landlock.CAP_VARIABLE}={cap})"
+    if used < 1:
+        return Check("landlock", MISSING, f"{offered}: no Landlock at all", unset)
     if failure is not None:
-        found = f"ABI {abi}, but a worker could not start behind it ({failure}){_because(failure, causes)}"
+        found = f"{offered}, but a worker could not start behind it ({failure}){_because(failure, causes)}"
         return Check("landlock", MISSING, found, causes[0].remedy if causes else None)
-    limits = _listed([what for version, _, what in LANDLOCK_ABIS if abi >= version])
-    found = f"ABI {abi}, and a worker started behind it: it limits {limits}"
-    lacking = [(version, kernel, what) for version, kernel, what in LANDLOCK_ABIS if abi < version]
+    limits = _listed([what for version, _, what in LANDLOCK_ABIS if used >= version])
+    found = f"{offered}, and a worker started behind it: it limits {limits}"
+    lacking = [(version, kernel, what) for version, kernel, what in LANDLOCK_ABIS if used < version]
     if not lacking:
         return Check("landlock", OK, found)
+    found = f"{found}, not {_listed([what for _, _, what in lacking])}"
+    if used < SCOPES_ABI:
+        found = f"{found}: {WITHOUT_SCOPES}"
+    if used < abi:
+        return Check("landlock", WARNING, found, unset)
     version, kernel = lacking[-1][:2]
-    unlimited = _listed([what for _, _, what in lacking])
-    remedy = f"boot Linux {kernel} or later (Landlock ABI {version}), which limits {unlimited} too"
-    return Check("landlock", WARNING, f"{found}, not {unlimited}", remedy)
+    remedy = (
+        f"boot Linux {kernel} or later (Landlock ABI {version}), which limits {_listed([w for *_, w in lacking])} too"
+    )
+    return Check("landlock", WARNING, found, remedy)
 
 
 def _no_landlock(root: str) -> Check:

@@ -156,6 +156,38 @@ def test_landlock_says_what_its_abi_limits_and_what_a_newer_kernel_adds():
     assert failed.remedy == host.INSTALL_SECCOMP
 
 
+def test_landlock_without_scopes_says_the_filter_alone_keeps_signals_home():
+    """ABI 5 (Linux 6.7 to 6.11): no signal or abstract-socket scopes, which the line says, with what
+    stands in for them and the kernel that adds them."""
+    older = host.landlock_wall(5, None)
+    assert older.status == host.WARNING and older.found.startswith("ABI 5, and a worker started behind it")
+    assert "not the reach of signals and abstract UNIX sockets" in older.found and host.WITHOUT_SCOPES in older.found
+    assert older.remedy is not None and "6.12" in older.remedy
+
+
+def test_a_capped_abi_is_named_with_the_kernels_and_its_remedy_is_to_unset_it():
+    capped = host.landlock_wall(7, None, cap=5)
+    assert capped.status == host.WARNING
+    assert capped.found.startswith("ABI 7, of which workers use 5 (GRADEKIT_LANDLOCK_ABI=5)")
+    assert host.WITHOUT_SCOPES in capped.found
+    assert capped.remedy is not None and capped.remedy.startswith("unset GRADEKIT_LANDLOCK_ABI")
+    off = host.landlock_wall(7, None, cap=0)
+    assert off.status == host.MISSING and "no Landlock at all" in off.found
+    assert host.landlock_wall(7, None, cap=9) == host.landlock_wall(7, None)
+
+
+def test_doctor_run_with_the_abi_capped_says_so_and_a_cap_that_is_no_version_is_a_usage_error():
+    capped = doctor("--format", "json", env={**os.environ, "GRADEKIT_LANDLOCK_ABI": "5"})
+    assert capped.returncode == 0, capped.stderr
+    landlock = {check["name"]: check for check in json.loads(capped.stdout)["checks"]}["landlock"]
+    assert landlock["status"] == "warning" and "of which workers use 5" in landlock["found"], landlock
+    wrong = doctor(env={**os.environ, "GRADEKIT_LANDLOCK_ABI": "six"})
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr == (
+        "gradekit: GRADEKIT_LANDLOCK_ABI='six': give a Landlock ABI version (0 or more), or leave it unset\n"
+    )
+
+
 def test_a_seccomp_filter_that_cannot_be_built_is_given_libseccomp_and_its_binding():
     assert host.seccomp_filter(None).status == host.OK
     missing = host.seccomp_filter("no seccomp filter could be built (ImportError: no module named seccomp)")
