@@ -18,9 +18,10 @@ The assignment's own banks are the evidence. It grades well when
       is listed; one that answers exactly as another does is a problem, as neither can be named.
 
 Beside the verdict it measures the properties: how many known-wrong files each catches, how many it
-alone catches (one that catches nothing alone is a candidate to drop, or asks for the known-wrong
-file it was written for), and how long each takes. Files are graded by the batch grader pool, so a
-file that hangs or crashes its grader still gets a verdict.
+alone catches (the properties that could all go with every known-wrong file still caught are
+candidates to drop, or ask for the known-wrong files they were written for), and how long each
+takes. Files are graded by the batch grader pool, so a file that hangs or crashes its grader still
+gets a verdict.
 """
 
 from __future__ import annotations
@@ -100,10 +101,17 @@ class SelfTest:
 
     @property
     def candidates_to_drop(self) -> list[str]:
-        """Properties no known-wrong file needs (every file they catch, another property catches too),
-        leaving out those another property requires (they keep constant answers from scoring) and the
-        scale ones (known-wrong files are about values, not speed)."""
-        return [p.name for p in self.properties if p.unique == 0 and not p.gates and not p.scale]
+        """Properties that could all go together with every known-wrong file still caught: taken slowest
+        first, each one that a file it catches would be left to alone is kept. Properties that each
+        catch only files the others catch too are not all offered: one of them stays. Never those
+        another property requires (they keep constant answers from scoring) nor the scale ones
+        (known-wrong files are about values, not speed)."""
+        catching = [set(f.caught_by) for f in self.files if f.kind == "known_wrong"]
+        dropped: set[str] = set()
+        for p in sorted(self.properties, key=lambda p: -p.mean_seconds):
+            if not p.gates and not p.scale and all(by - dropped - {p.name} for by in catching if p.name in by):
+                dropped.add(p.name)
+        return [p.name for p in self.properties if p.name in dropped]
 
     @property
     def slowest(self) -> list[PropertyStats]:
@@ -392,8 +400,8 @@ def render(report: SelfTest) -> str:
     )
     if report.candidates_to_drop:
         lines.append(
-            "Catch nothing unique (candidates to drop, or to give a known-wrong file of their own): "
-            + ", ".join(report.candidates_to_drop)
+            "Could all be dropped with every known-wrong file still caught (or each given a known-wrong "
+            "file of its own): " + ", ".join(report.candidates_to_drop)
         )
     told = [f for f in report.files if f.kind == "known_wrong" and not f.untold]
     untold = [f for f in report.files if f.kind == "known_wrong" and f.untold]

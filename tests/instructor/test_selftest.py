@@ -61,7 +61,7 @@ def test_a_new_assignment_grades_well_and_shows_its_table(tmp_path):
     text = render(report)
     assert "property                        points  caught  unique  mean s   max s" in text
     assert f"{WORKED}       2       1       0" in text and f"{MATCHES}        4       2       1" in text
-    assert "candidates to drop" not in text
+    assert "Could all be dropped" not in text
     assert text.rstrip().splitlines()[-1].startswith("Grades well")
 
 
@@ -79,7 +79,7 @@ def test_a_mistake_only_one_property_catches_makes_that_property_needed(tmp_path
     assert caught_by["known_wrong/returns_its_input.py"] == (WORKED, MATCHES)
     assert [(p.caught, p.unique) for p in report.properties] == [(2, 0), (1, 1), (3, 1)]
     assert report.candidates_to_drop == []
-    assert "candidates to drop" not in render(report)
+    assert "Could all be dropped" not in render(report)
 
 
 SCALE = "log_softmax_scales_to_large_vocabularies"
@@ -285,6 +285,13 @@ def test_a_property_blames_a_function_it_lost_points_on_and_names():
     assert not blames(_test(Status.FAILED, message="`perplexity`", functions=("softmax",)), "perplexity")
 
 
+def test_properties_that_catch_the_same_files_are_not_all_offered_to_drop():
+    """Five properties that each catch the one known-wrong file: any four could go, never all five."""
+    stats = tuple(PropertyStats(name, 1, 1, 0, seconds, seconds) for name, seconds in zip("pqrst", (5, 4, 3, 2, 1)))
+    files = (FileVerdict("known_wrong", Path("w/x.py"), 0, 5, caught_by=tuple("pqrst")),)
+    assert SelfTest("demo", 1, files, stats, 2.0).candidates_to_drop == ["p", "q", "r", "s"]  # the fastest stays
+
+
 def test_the_slowest_properties_come_by_mean_time_and_the_verdict_lists_every_problem():
     stats = tuple(
         PropertyStats(name, 1, 1, unique, mean, top, gates)
@@ -299,10 +306,13 @@ def test_the_slowest_properties_come_by_mean_time_and_the_verdict_lists_every_pr
     files = (
         FileVerdict("reference", Path("solution.py"), 4, 4),
         FileVerdict("known_wrong", Path("w/x.py"), 4, 4, problems=("scores full marks", "not deterministic")),
+        FileVerdict("known_wrong", Path("w/y.py"), 0, 4, caught_by=("a", "b")),
+        FileVerdict("known_wrong", Path("w/z.py"), 0, 4, caught_by=("c",)),
     )
     report = SelfTest("demo", 1, files, stats, 2.0)
     assert [p.name for p in report.slowest] == ["b", "c", "a"]
     assert report.candidates_to_drop == ["b", "d"]  # not "e": another property requires it
+    assert "Could all be dropped with every known-wrong file still caught" in render(report)
     assert report.problems == ["known_wrong/x.py: scores full marks", "known_wrong/x.py: not deterministic"]
     assert render(report).splitlines()[-3:] == [
         "Does not grade well: 2 problems",
