@@ -35,6 +35,7 @@ from gradekit.commands.options import (
 )
 from gradekit.config import BLAS_THREADS
 from gradekit.errors import GradekitError, UsageError
+from gradekit.reports.inert import console
 
 GC_THRESHOLD = 20_000  # allocations between two of the collector's youngest collections (Python's own: 700)
 
@@ -139,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.run(args)
         return code
     except UsageError as error:
-        print(f"gradekit: {error}", file=sys.stderr)
+        print(console(f"gradekit: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except GradekitError as error:
-        print(f"gradekit: {error}", file=sys.stderr)
+        print(console(f"gradekit: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as stop:  # every worker, grader and temporary folder is gone by now
         after = {

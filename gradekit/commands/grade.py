@@ -38,6 +38,7 @@ from gradekit.commands.options import (
     seed_file_option,
 )
 from gradekit.errors import UsageError
+from gradekit.reports.inert import console
 
 
 def add_parser(
@@ -142,5 +143,5 @@ def run(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             exports=list(dict.fromkeys(args.export)),
         )
-    print(summary, file=sys.stderr)
+    print(console(summary), file=sys.stderr)  # it names students, and a name is a file's, a student's to choose
     return EXIT_PASSED

@@ -22,6 +22,7 @@ from dataclasses import replace
 import pytest
 
 from gradekit.batch.progress import Progress
+from gradekit.cli import main
 from gradekit.regrade import compare
 from gradekit.reports import WRITERS, adjustments, class_summary, gradebook, lms, regrade
 from gradekit.reports.gradebook import Listing
@@ -268,3 +269,11 @@ def test_non_finite_values_are_written_as_their_names():
     example = out["tests"][2]["counterexample"]
     assert example["inputs"] == {"case": ["x", "NaN"]} and example["expected"] == "NaN"
     assert example["calls"][0]["args"] == ["x", "Infinity"] and example["calls"][1]["args"] == [[0.0, "-Infinity"], 1]
+
+
+def test_an_error_naming_a_students_path_prints_it_inert(tmp_path, capsys):
+    folder = tmp_path / f"{PAYLOADS['osc52']}{PAYLOADS['bidi']}\n::error::forged"
+    code = main(["grade", str(folder), "--assignment", "cross_entropy", "--out", str(tmp_path / "out")])
+    said = capsys.readouterr().err
+    assert code == 2 and "\\x1b]52;c;" in said and "\\u202e" in said
+    as_terminal(said)
