@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from gradekit.course_terms import counted
 from gradekit.errors import (
     CallTimedOut,
     InvalidProperty,
@@ -328,7 +329,8 @@ def expect_close(
     if has_nan(actual):
         detail += ": the answer is NaN"
     elif isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
-        detail += f": {len(actual)} values where {len(expected)} were expected"
+        wanted = "1 was" if len(expected) == 1 else f"{len(expected)} were"
+        detail += f": {counted(len(actual), 'value')} where {wanted} expected"
     elif _overflowed(actual, expected, float32):
         detail += f": {FLOAT32_CAUSE}"
     raise PropertyFailure(detail, returned=actual, expected=expected)

@@ -63,9 +63,13 @@ def _short(text: str, limit: int = LONGEST) -> str:
 
 
 def counted(count: float, noun: str, plural: str = "") -> str:
-    """A count and its noun, agreeing: '1 point', '0.5 points', '3 properties' (`plural` where an s
-    is not enough)."""
-    return f"{count:g} {noun if count == 1 else plural or noun + 's'}"
+    """A count and its noun, agreeing: '1 point', '0.5 points', '3 properties' (`plural` where
+    neither an s nor a y made ies is enough)."""
+    if count == 1:
+        return f"{count:g} {noun}"
+    if not plural:
+        plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+    return f"{count:g} {plural}"
 
 
 def is_number(x: Any) -> bool:

@@ -96,6 +96,10 @@ def test_extremes_far_apart_are_not_close_and_warn_nobody():
 def test_a_length_mismatch_says_so():
     with pytest.raises(PropertyFailure, match="2 values where 3 were expected"):
         expect_close([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(PropertyFailure, match="1 value where 2 were expected"):
+        expect_close([1.0], [1.0, 2.0])
+    with pytest.raises(PropertyFailure, match="2 values where 1 was expected"):
+        expect_close([1.0, 2.0], [1.0])
 
 
 def test_magnitude_of_nested_lists():

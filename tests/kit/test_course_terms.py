@@ -106,3 +106,10 @@ def test_a_long_document_reads_as_its_size_and_names_not_every_token():
     shown = course_terms.value(document, "tokens")
     assert shown.startswith('9,001 tokens, 2,000 names: "emma", "ava", "emma"') and len(shown) <= 120
     assert course_terms.value(list(range(26)) * 2, "tokens").startswith("52 tokens: [a, b, c")
+
+
+def test_a_count_agrees_with_its_noun():
+    counted = course_terms.counted
+    assert [counted(n, "property") for n in (0, 1, 29)] == ["0 properties", "1 property", "29 properties"]
+    assert [counted(n, "day") for n in (1, 2)] == ["1 day", "2 days"]
+    assert counted(0.5, "point") == "0.5 points" and counted(2, "mouse", "mice") == "2 mice"
