@@ -1,11 +1,11 @@
-"""A worker's private folder outside bubblewrap: measured while it runs, and removed whatever is in it.
+"""A worker's private folder: measured while it runs, and removed whatever is in it.
 
 In every wall the private folder is a folder on the grader's disk (bubblewrap shows it at /tmp),
 which the worker may fill with files of at most the file-size limit each: the grader measures it
-while the worker runs (`usage`), stops a worker past its caps, and removes the folder afterwards
-(`remove`), whatever the worker left there: a tree thousands of levels deep, folders of mode 000,
-links, pipes, sockets. Neither follows a link nor opens anything but a folder, and neither recurses
-in Python, so no depth is too deep for them.
+while the worker runs (`usage`), with the files the worker removed but holds open (`unlinked`),
+stops a worker past its caps, and removes the folder afterwards (`remove`), whatever the worker left
+there: a tree thousands of levels deep, folders of mode 000, links, pipes, sockets. Neither follows a
+link nor opens anything but a folder, and neither recurses in Python, so no depth is too deep for them.
 """
 
 from __future__ import annotations
@@ -57,6 +57,42 @@ def usage(folder: str, most: int) -> Usage:
                 else:
                     pending.append((entry.path, depth + 1))
     return Usage(entries, taken)
+
+
+def unlinked(pid: int, skipped: set[tuple[int, int]]) -> int:
+    """The bytes on disk (allocated blocks) of the regular files with no name left that process `pid`
+    holds open, each counted once, those of `skipped` (device, inode) left out.
+
+    A file written, held open and removed keeps its blocks until its last descriptor closes, and no
+    folder lists it: the folder's cap alone would let a worker hold RLIMIT_NOFILE files of the
+    file-size limit each (a GiB) beside an empty folder. Limits whose product is the folder's cap
+    would leave honest code 256 KiB files, or a handful of descriptors: so the files are counted
+    instead, wherever the worker made them. Every
+    thread's descriptors are looked at, since a thread cloned without CLONE_FILES has a table of its
+    own. Where /proc cannot show them (a grader that is not root, facing a worker that is not
+    dumpable) nothing is counted, and the file-size limit bounds each."""
+    seen = set(skipped)
+    taken = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for task in tasks:
+        table = f"/proc/{pid}/task/{task}/fd"
+        try:
+            descriptors = os.listdir(table)
+        except OSError:
+            continue
+        for fd in descriptors:
+            try:
+                status = os.stat(f"{table}/{fd}")
+            except OSError:
+                continue
+            file = (status.st_dev, status.st_ino)
+            if stat.S_ISREG(status.st_mode) and status.st_nlink == 0 and file not in seen:
+                seen.add(file)
+                taken += status.st_blocks * BLOCK
+    return taken
 
 
 @dataclass

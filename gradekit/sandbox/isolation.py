@@ -17,9 +17,11 @@ What a grade asks for (`Limits.isolation`): "auto" takes the strongest that work
 ends before it says it is confined (worker.READY) has met the host's refusal, which is remembered,
 per user, for the rest of this process, and the next isolation is tried.
 
-And what a worker is started with, whatever its wall: its environment, the user it runs as, the
-seccomp filter it installs itself outside bubblewrap, the threads its user may run, and the note a
-report makes of a weaker wall than bubblewrap. process.py starts the worker with them.
+And what a worker is started with, whatever its wall: its environment, the user it runs as (see
+accounts.py: for a root grader, a user of its own wherever one can run this interpreter), the seccomp
+filter it installs itself outside bubblewrap, the threads its user may run, and the note a report
+makes of a weaker wall than bubblewrap, or of threads no kernel bound holds. process.py starts the
+worker with them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import functools
 import glob
 import os
 import sys
+import sysconfig
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,8 @@ import gradekit
 import gradekit.reference
 from gradekit.config import BLAS_THREADS, Limits, built_in_folder, cache_folder
 from gradekit.errors import GradekitError
-from gradekit.sandbox import bubblewrap, landlock, syscalls
+from gradekit.sandbox import accounts, bubblewrap, cgroups, landlock, syscalls
+from gradekit.sandbox.accounts import Account, Kind
 
 
 class Isolation(str, enum.Enum):
@@ -57,6 +61,8 @@ THREADS = 64  # threads a worker may run, its main one included
 # and which have confined a worker.
 _refused: dict[tuple[Isolation, str | None], str] = {}
 _worked: set[tuple[Isolation, str | None]] = set()
+# The walls behind which a worker run as a user of its own could not start here, and why.
+_shared_only: dict[Isolation, str] = {}
 
 
 def candidates(request: str, user: str | None) -> list[Isolation]:
@@ -115,6 +121,7 @@ def forget() -> None:
     """Forget what starting workers taught (for a test that changes what the host allows)."""
     _refused.clear()
     _worked.clear()
+    _shared_only.clear()
 
 
 @functools.cache
@@ -129,12 +136,58 @@ def filter_missing() -> str | None:
     return None
 
 
-def signals_kept_home(isolation: Isolation, user: str | None) -> bool:
-    """Whether something besides the filter keeps a worker's signals from the grader: a PID namespace,
-    Landlock's signal scope (ABI 6), or a user of the worker's own. Where nothing does, the filter
-    allows a worker to signal its own process group only (syscalls.program)."""
+def signals_kept_home(isolation: Isolation, account: Account) -> bool:
+    """Whether something besides the filter keeps a worker's signals from the grader and from other
+    workers: a PID namespace, Landlock's signal scope (ABI 6), or a uid of the worker's own, which the
+    kernel lets signal no other process. A user `--run-as` names is shared by every worker, each of
+    which could signal the others as that user: no wall. Where nothing is, the filter allows a worker
+    to signal its own process group only (syscalls.program)."""
     scoped = isolation is Isolation.LANDLOCK and landlock.abi() >= 6
-    return isolation is Isolation.BUBBLEWRAP or scoped or bool(user)
+    return isolation is Isolation.BUBBLEWRAP or scoped or account.kind is Kind.OWN
+
+
+def own_users(wall: Isolation, script: str) -> bool:
+    """Whether a worker behind `wall` may run as a uid of its own here: the grader is root, and such a
+    uid, which only a file's "other" bits let in, reaches this interpreter, its libraries and the
+    worker `script` (bubblewrap, started as that uid, mounts them by their paths), and no worker run so
+    behind `wall` has failed to start here."""
+    return os.geteuid() == 0 and wall not in _shared_only and closed_runtime(script) is None
+
+
+@functools.cache
+def closed_runtime(script: str) -> str | None:
+    """The first folder or file a worker needs that a uid of no group of its own could not reach;
+    None where it reaches them all."""
+    paths = sysconfig.get_paths()
+    needed = [sys.executable, *runtime(), paths["stdlib"], paths["purelib"], paths["platlib"], script]
+    return accounts.closed_to_others(needed)
+
+
+def shared_only(wall: Isolation, why: str) -> None:
+    """Remember that a worker behind `wall` run as a uid of its own could not start here, and why:
+    workers behind it run as the grader's user from now on (root without capabilities)."""
+    _shared_only[wall] = why
+
+
+def threads_bound(wall: Isolation, account: Account) -> str:
+    """What holds a worker's threads to THREADS, as a report or `gradekit doctor` says it."""
+    if account.kind is Kind.ROOT:
+        if cgroups.parent() is None:
+            return "the grader's watch alone (root is not held to RLIMIT_NPROC, and no pids cgroup can be made here)"
+        return "the kernel, by a pids cgroup of its own (root is not held to RLIMIT_NPROC)"
+    if account.kind is Kind.OWN:
+        return "the kernel, by the RLIMIT_NPROC of a uid of its own"
+    if wall is Isolation.BUBBLEWRAP:
+        return "the kernel, by RLIMIT_NPROC in a user namespace of its own"
+    return "the kernel, by an RLIMIT_NPROC its user's other processes share, and the grader's watch"
+
+
+def account_note(wall: Isolation, account: Account) -> str | None:
+    """What a report adds of who a worker ran as: only that its threads are held by no kernel bound,
+    where that is so. Who it ran as otherwise changes nothing a student sees."""
+    if account.kind is Kind.ROOT and cgroups.parent() is None:
+        return f"as root, its threads capped by {threads_bound(wall, account)}"
+    return None
 
 
 def runtime() -> tuple[str, ...]:
@@ -169,27 +222,30 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def seccomp_pipe(wall: Isolation, user: str | None) -> int | None:
+def seccomp_pipe(wall: Isolation, account: Account) -> int | None:
     """A pipe holding the seccomp filter a worker outside bubblewrap installs itself; None under the
     guard where no filter can be built here (Landlock needs one: see isolation.why_not)."""
     if wall is Isolation.GUARD and filter_missing() is not None:
         return None
-    return syscalls.descriptor(signals=signals_kept_home(wall, user))
+    return syscalls.descriptor(signals=signals_kept_home(wall, account))
 
 
-def note(wall: Isolation, limits: Limits) -> str | None:
-    """What a report says of a worker behind a weaker wall than bubblewrap: why not the stronger one."""
+def note(wall: Isolation, limits: Limits, account: Account | None = None) -> str | None:
+    """What a report says of a worker behind a weaker wall than bubblewrap (why not the stronger one),
+    and of one run as `account` whose threads no kernel bound holds (account_note)."""
+    who = None if account is None else account_note(wall, account)
     if wall is Isolation.BUBBLEWRAP:
-        return None
+        return None if who is None else f"the submission ran in bubblewrap {who}"
     if limits.isolation in ("off", wall.value):
         why = "as asked (--no-isolation)" if limits.isolation == "off" else f"as asked (--isolation {wall.value})"
     else:
         stronger = [w for w in STRONGEST_FIRST[: STRONGEST_FIRST.index(wall)]]
         why = "; ".join(f"{w.value}: {why_not(w, limits.run_as) or 'it could not start here'}" for w in stronger)
         why = f"({why})"
+    who = "" if who is None else f", {who}"
     if wall is Isolation.LANDLOCK:
-        return f"the submission ran in the Landlock sandbox, without namespaces {why}"
-    return f"the submission ran without OS isolation, behind the Python guard alone {why}"
+        return f"the submission ran in the Landlock sandbox, without namespaces{who} {why}"
+    return f"the submission ran without OS isolation, behind the Python guard alone{who} {why}"
 
 
 def switch(account: tuple[int, int] | None) -> dict[str, Any]:
@@ -198,28 +254,20 @@ def switch(account: tuple[int, int] | None) -> dict[str, Any]:
 
 
 def run_as_ids(user: str | None) -> tuple[int, int] | None:
-    """(uid, gid) of the user the worker should run as, or None to keep the grader's own.
-
-    Switching needs root; asking for it otherwise is a mistake to report, not to ignore.
-    """
-    if not user:
-        return None
-    import pwd
-
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
-        raise GradekitError(f"--run-as {user!r}: there is no such user on this machine") from None
-    if os.geteuid() != 0:
-        raise GradekitError(f"--run-as {user!r} needs the grader to run as root")
-    return entry.pw_uid, entry.pw_gid
+    """(uid, gid) of the user `--run-as` names, or None where it names none (see accounts.named:
+    GradekitError for a user that does not exist, or a grader that is not root)."""
+    account = accounts.named(user)
+    return None if account is None else account.ids
 
 
-def threads_allowed(account: tuple[int, int] | None) -> int:
+def threads_allowed(account: Account) -> int:
     """RLIMIT_NPROC for a worker outside a user namespace of its own, where the kernel counts every
-    thread of its user: those its user runs now, and THREADS more (the grader's watch holds the worker
-    itself to THREADS)."""
-    uid = os.getuid() if account is None else account[0]
+    thread of its real uid: THREADS for a uid of its own, which runs nothing else; for a shared user,
+    those it runs now and THREADS more (the grader's watch holds the worker itself to THREADS). Root
+    is not counted (a pids cgroup holds it instead: cgroups.py)."""
+    if account.kind in (Kind.OWN, Kind.ROOT):
+        return THREADS
+    uid = os.getuid() if account.ids is None else account.ids[0]
     running = 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():

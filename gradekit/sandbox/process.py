@@ -44,7 +44,8 @@ from typing import Any
 
 from gradekit.config import MIB, Limits, search_path
 from gradekit.errors import CallTimedOut, GradekitError, HostFailure, WorkerDied
-from gradekit.sandbox import bubblewrap, clocks, folders, isolation, landlock, replies
+from gradekit.sandbox import accounts, bubblewrap, cgroups, clocks, folders, isolation, landlock, replies
+from gradekit.sandbox.accounts import Account, Kind, Reserved
 from gradekit.sandbox.clocks import Clocks, ProcessClock
 from gradekit.sandbox.forkserver import Forked, ForkServer, ForkServerLost
 from gradekit.sandbox.isolation import THREADS, Isolation
@@ -128,7 +129,10 @@ class Worker:
         self.isolation: Isolation | None = None  # the wall the worker runs behind
         self.note: str | None = None  # for the grade's notes: why it runs behind a weaker wall than bubblewrap
         self.directory = ""  # its private folder on this machine's disk, kept across restarts until `stop`
-        self._account: tuple[int, int] | None = None
+        self._account = accounts.unreserved()  # the user the worker runs as (see accounts.py)
+        self._reserved: Reserved | None = None  # a uid of its own, held until `stop`
+        self._pids: cgroups.Pids | None = None  # the worker's pids cgroup, where it runs as root
+        self._output_file: tuple[int, int] = (0, 0)  # its output file's device and inode, the grader's own
         self._ready = False
         self._output = -1
         self._request_write = -1
@@ -173,7 +177,7 @@ class Worker:
         """Start the worker behind the strongest wall not known to fail here, without waiting for it
         to say it is confined (see `_confined`); whatever cuts the start short stops what it had started."""
         try:
-            self._account = isolation.run_as_ids(self.limits.run_as)
+            accounts.named(self.limits.run_as)  # a user that does not exist, or a grader not root: GradekitError
             undumpable()
             self._launch(isolation.candidates(self.limits.isolation, self.limits.run_as)[0])
         except BaseException:
@@ -182,7 +186,8 @@ class Worker:
 
     def _launch(self, wall: Isolation) -> None:
         self.isolation = wall
-        self.note = isolation.note(wall, self.limits)
+        self._account = self._account_for(wall)
+        self.note = isolation.note(wall, self.limits, self._account)
         self._ready = False
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
@@ -191,12 +196,14 @@ class Worker:
         # Output goes to a file with no name, read through the grader's own descriptor: nothing in the
         # worker's folder can be swapped for a link to a file only the grader may read.
         self._output = _unnamed_file()
+        written = os.fstat(self._output)
+        self._output_file = (written.st_dev, written.st_ino)
         try:
             self.proc = self._forked((request_read, reply_write, self._output))
             if self.proc is None:
                 self._alone((request_read, reply_write))
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
-            if not self._account:
+            if self._account.kind is not Kind.SHARED:
                 raise HostFailure(f"the worker could not be started: {error}") from None
             raise HostFailure(
                 f"the worker could not be started as {self.limits.run_as!r}: {error}; that user must be able to "
@@ -211,6 +218,17 @@ class Worker:
         self._held = 0
         self._blocked = 0.0
         self._cpu_base = 0.0  # a new process has used no CPU time: its first request counts all of it
+
+    def _account_for(self, wall: Isolation) -> Account:
+        """Who a worker behind `wall` runs as: the user `--run-as` names; else, for a root grader, a uid
+        of its own where one can run here (the same for every worker of this handle), or root."""
+        named = accounts.named(self.limits.run_as)
+        if named is not None:
+            return named
+        if not isolation.own_users(wall, str(WORKER_SCRIPT)):
+            return accounts.unreserved()
+        self._reserved = self._reserved or accounts.reserve()
+        return self._reserved.account if self._reserved is not None else accounts.unreserved()
 
     def _settings(self, home: str, descriptors: tuple[int, int]) -> dict[str, Any]:
         """What the worker is told: its pipes, its limits, and the walls it puts up itself."""
@@ -266,7 +284,7 @@ class Worker:
             else:
                 home = cwd = self._own_folder()
                 assert self.isolation is not None
-                program = isolation.seccomp_pipe(self.isolation, self.limits.run_as)
+                program = isolation.seccomp_pipe(self.isolation, self._account)
                 keep += [program] if program is not None else []
                 told = json.dumps({**self._settings(home, pipes), "filter_fd": program})
                 argv = [sys.executable, str(WORKER_SCRIPT), told]
@@ -280,7 +298,7 @@ class Worker:
                     env=isolation.environment(home),
                     pass_fds=(*pipes, *keep),
                     start_new_session=True,
-                    **isolation.switch(self._account),
+                    **isolation.switch(self._account.ids),
                 )
         except BaseException:
             if info >= 0:
@@ -302,14 +320,18 @@ class Worker:
         files outlast a restart, as a notebook's do a kernel's), until `stop` removes it."""
         if not self.directory:
             self.directory = tempfile.mkdtemp(prefix="gradekit-")
-            if self._account is not None:
-                os.chown(self.directory, *self._account)
+        if self._account.ids is not None or self._account.kind is Kind.ROOT:
+            os.chown(self.directory, *(self._account.ids or (0, 0)))
         return self.directory
 
     def _forked(self, fds: tuple[int, int, int]) -> Forked | None:
         """This worker forked from the fork server `forked_workers` started, if one is on for its wall and
         user (never for bubblewrap, whose workers each get a sandbox of their own)."""
-        if _fork_server is None or _fork_server[0] != (self.isolation, self.limits.run_as):
+        if (
+            _fork_server is None
+            or _fork_server[0] != (self.isolation, self.limits.run_as)
+            or self._account.kind is Kind.OWN
+        ):
             return None
         home = self._own_folder()
         settings = self._settings(home, (-1, -1))
@@ -326,6 +348,7 @@ class Worker:
         while not self._ready:
             try:
                 self.receive_line(0, READY_SECONDS, answer="ready")
+                self._hold_threads()
                 isolation.worked(self.isolation, self.limits.run_as)
                 self._ready = True
                 if (
@@ -339,8 +362,29 @@ class Worker:
                 self._stop()
                 if isolation.proven(wall, self.limits.run_as):
                     raise HostFailure(f"a worker could not be started behind {wall.value}: {why}") from None
-                isolation.refused(wall, self.limits.run_as, why)
+                if self._account.kind is Kind.OWN:  # the wall may still hold a worker run as root
+                    isolation.shared_only(wall, why)
+                else:
+                    isolation.refused(wall, self.limits.run_as, why)
                 self._launch(isolation.candidates(self.limits.isolation, self.limits.run_as)[0])
+
+    def _hold_threads(self) -> None:
+        """Move a worker that runs as root, which RLIMIT_NPROC does not hold, into a pids cgroup of its
+        own (cgroups.py) as it says it is confined, before any student code runs: its own process
+        and, in bubblewrap, bubblewrap and the sandbox's init, each with one task, besides the
+        worker's THREADS. Where no cgroup can be made the grader's watch alone holds it, as the
+        report's note says (isolation.account_note)."""
+        if self._account.kind is not Kind.ROOT or self.proc is None:
+            return
+        self._pids = cgroups.Pids.made()
+        if self._pids is None:
+            return
+        found = [self.proc.pid, self._sandbox_init, self._worker_pid()]
+        pids = list(dict.fromkeys(pid for pid in found if pid))
+        try:
+            self._pids.hold(pids, THREADS + len(pids) - 1)
+        except OSError as error:  # the bound the report names must hold, or no grade is given
+            raise HostFailure(f"the worker's threads could not be capped by a pids cgroup: {error}") from None
 
     def _start_failure(self, fallback: str) -> str:
         """Why a worker ended before it was confined: the last line it (or bubblewrap) wrote."""
@@ -545,9 +589,10 @@ class Worker:
         return len(complete)
 
     def _watch(self) -> None:
-        """Stop a worker past its caps on threads or on what its private folder holds, looked at every
+        """Stop a worker past its caps on threads or on what it holds on disk, looked at every
         WATCH_SECONDS at most while the grader waits on it or reads from it: the kernel caps each file
-        and, in bubblewrap, the folder's bytes, and this caps their number and the rest."""
+        and the threads (RLIMIT_NPROC or a pids cgroup), and this caps the files' number and bytes:
+        those in its private folder and those it removed but holds open (folders.unlinked)."""
         now = time.monotonic()
         if now - self._watched < WATCH_SECONDS or not self._ready:
             return
@@ -558,7 +603,9 @@ class Worker:
             self.stop()
             raise WorkerDied(f"the submission started more than {THREADS} threads")
         held = self._folder_usage()
-        if held is not None and (held.entries > self.limits.folder_files or held.bytes > self.limits.folder_bytes):
+        if held is not None and (
+            held.entries > self.limits.folder_files or held.bytes + self._unlinked() > self.limits.folder_bytes
+        ):
             self.stop()
             raise WorkerDied(
                 f"the submission wrote more than its private folder may hold ({self.limits.folder_files} "
@@ -568,6 +615,12 @@ class Worker:
     def _folder_usage(self) -> folders.Usage | None:
         """What the worker's private folder holds now; None before it has one."""
         return folders.usage(self.directory, self.limits.folder_files) if self.directory else None
+
+    def _unlinked(self) -> int:
+        """The bytes of the files the worker removed but holds open, its output file (the grader's,
+        capped by the file-size limit) left out."""
+        pid = self._worker_pid()
+        return folders.unlinked(pid, {self._output_file}) if pid else 0
 
     def _wait(self, poller: select.poll) -> set[int]:
         """The descriptors ready for their event (or hung up) within one poll slice; none if no one is."""
@@ -664,6 +717,9 @@ class Worker:
             if self.directory:
                 folders.remove(self.directory)
                 self.directory = ""
+            if self._reserved is not None:
+                self._reserved.release()
+                self._reserved = None
             self._spent_before += time.monotonic() - started
 
     def restart(self) -> None:
@@ -694,6 +750,9 @@ class Worker:
             if self.isolation is Isolation.BUBBLEWRAP:
                 _await_hangup(self._reply_read)
             self.proc = None
+        if self._pids is not None:
+            self._pids.remove()
+            self._pids = None
         for fd in (self._request_write, self._reply_read):
             if fd >= 0:
                 os.close(fd)
@@ -710,8 +769,9 @@ _fork_server: tuple[tuple[Isolation, str | None], ForkServer] | None = None
 @contextmanager
 def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> Iterator[None]:
     """Within the block, this process's workers fork from one preloaded fork server (see forkserver.py)
-    where they run outside bubblewrap: for a grader that starts a worker per submission, for a whole
-    class. Under bubblewrap each worker gets a sandbox of its own, and no fork server is started.
+    where they run outside bubblewrap as one user: for a grader that starts a worker per submission,
+    for a whole class. Under bubblewrap each worker gets a sandbox of its own, and where each runs as a
+    uid of its own (accounts.py) it is started alone as that uid: no fork server is started.
     `assignment_dirs`: as for `Worker.started`."""
     global _fork_server
     if _fork_server is not None:  # inside another's block, whose fork server forks one worker at a time and
@@ -722,16 +782,17 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
             _fork_server = held
         return
     wall = probe(limits, assignment_dirs)
-    if wall is Isolation.BUBBLEWRAP:
-        yield
+    if wall is Isolation.BUBBLEWRAP or (not limits.run_as and isolation.own_users(wall, str(WORKER_SCRIPT))):
+        yield  # each worker a sandbox, or a uid, of its own: started alone
         return
     user = limits.run_as
+    account = accounts.named(user) or accounts.unreserved()
     try:
         started = ForkServer(
             str(WORKER_SCRIPT),
             isolation.environment,
-            isolation.switch(isolation.run_as_ids(user)),
-            isolation.seccomp_pipe(wall, user),
+            isolation.switch(account.ids),
+            isolation.seccomp_pipe(wall, account),
         )
     except GradekitError:  # each worker, started alone, reports it for its own submission
         yield

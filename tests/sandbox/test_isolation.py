@@ -828,6 +828,22 @@ def test_a_worker_filling_its_folder_is_stopped_and_leaves_nothing(grade_file, w
     assert watch.left() == []
 
 
+def test_files_removed_but_held_open_count_against_the_folder(grade_file, wall, watch, monkeypatch, tmp_path):
+    """Twelve 8 MiB files written, held open and unlinked leave the folder empty while the worker holds
+    96 MiB of disk: they count against its 16 MiB as named files do, the worker is stopped for them,
+    and nothing is left on the grader's disk."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    result = graded(grade_file, wall, "holds_removed_files.py")
+    assert_earned_honestly(result, ("perplexity",))
+    perplexity = by_name(result)["perplexity_matches_reference"]
+    assert perplexity.status is Status.ERROR, (perplexity.status, perplexity.message, result.output)
+    assert "wrote more than its private folder may hold" in perplexity.message, perplexity.message
+    assert list(temporary.iterdir()) == []
+    assert watch.left() == []
+
+
 def test_the_kernels_shared_pools_and_what_classmates_share_are_refused(grade_file, wall, watch):
     """memfds, sockets, raised limits, pseudo-terminals, fallocate (in its folder and on its output),
     locks, extended attributes, modes and times on a file every worker is shown, inotify: each refused,
@@ -840,10 +856,15 @@ def test_the_kernels_shared_pools_and_what_classmates_share_are_refused(grade_fi
 
 
 def test_threads_are_capped_with_process_ids_to_spare(grade_file, wall, watch):
-    """A worker gets at most THREADS threads: the kernel refuses more where the worker has a user of
-    its own in the count (not as root), and the grader stops a worker past it in any case."""
+    """A worker gets at most THREADS threads, and the kernel refuses more before they run: in
+    bubblewrap, and for a root grader on either wall (the worker runs as a uid of its own, or as root
+    in a pids cgroup of its own, since the kernel does not count root's threads). Only a worker that
+    shares its user with the grader's other processes outside bubblewrap may be stopped by the
+    grader's watch instead."""
     result = graded(grade_file, wall, "thread_flood.py", load_timeout=Limits().load_timeout)
     said = re.search(r"threads refused after (\d+)", result.output)
+    if wall == "bubblewrap" or os.geteuid() == 0:
+        assert said is not None, (result.error, result.output)
     if said is not None:
         assert int(said.group(1)) < isolation.THREADS
         assert result.score == result.max_score
