@@ -2,49 +2,46 @@
 
 With GitHub Classroom gone, a course hands out a repository per student and grades each as it stood at
 the deadline. The roster (a CSV file with a header: `id`, `name`, `repository` and an optional `tag`)
-names each student's repository, by URL or local path. Each is fetched into a bare clone of its own
-(`git clone --bare`, then `git fetch` on a later run), never checked out: the commit graded is the
-one the row's tag names, else the last commit of the default branch (HEAD) at or before the
-deadline by committer date, and its tree is written file by file into SUBMISSIONS/ID, the folder a
-class grade reads. A committer date is what the student's own git wrote: a course that must not
-take it on trust has students push a tag, and collects by tag.
+names each student's repository by URL (https, ssh, git; a local path or file:// URL only where the
+course allows local repositories, below one folder it names: the course's own private repositories
+are local too). Each is fetched into a bare clone of its own (`git clone --bare`, then `git fetch` on
+a later run; gradekit.batch.git_command), never checked out: the commit graded is the one the row's
+tag names, else the last commit of the default branch (HEAD) at or before the deadline by committer
+date, and its tree is written file by file into SUBMISSIONS/ID, the folder a class grade reads
+(gradekit.batch.tree_writer, within caps on folders, depth, files and bytes, and no link written).
 
-Repository content is hostile: git runs no hook (none is installed, core.hooksPath is /dev/null),
-checks every object it receives (transfer.fsckObjects, over git's transport even for a local path),
-never runs an `ext::` transport and never asks for a password; no checkout runs a filter or a
-checkout hook, since there is none. Each path of the tree is written below SUBMISSIONS/ID, and only
-there: a part that is empty, `.`, `..` or `.git` makes the student missing; a symbolic link whose
-target leaves the student's tree, and a submodule, are left out with a note; links are written last,
-so no file is written through one. A tree larger than MAX_BYTES or MAX_FILES is not written.
+A committer date is what the student's own git wrote, and a tag can be moved: the first collection
+after the deadline pins each student's commit (gradekit.batch.pins), and a later run keeps it unless
+told to recollect that student, naming every student whose commit would change. A repository or a
+commit that two students share is flagged: a roster row can name a classmate's repository.
 
-What cannot be collected is never a crash: a repository that cannot be fetched, has no commit at or
-before the deadline, or no such tag, is a student `missing`, with the reason. Alongside, the roster
-a class grade reads (`gradekit grade --roster`, gradekit.batch.roster): columns `id`, `name` and
-`submission`, the student's folder within SUBMISSIONS, one row per student (a missing student's folder
-does not exist, and the grade lists them as missing); and `collected.csv`, what each row
-came to: status, commit, committer date, reason and notes. Once graded, each result's provenance
-names its commit (`stamp_commits`).
+What cannot be collected is never a crash, and never another student's problem: anything that goes
+wrong for one repository (git's error, a timeout, a cap, an exception) makes that student `missing`,
+with the reason. Alongside, the roster a class grade reads (`gradekit grade --roster`,
+gradekit.batch.roster): columns `id`, `name`, `submission` (the student's folder within SUBMISSIONS;
+a missing student's is not there, and the grade lists them as missing) and `shared`; and
+`collected.csv`, what each row came to. Once graded, each result's provenance names its commit
+(`stamp_commits`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import posixpath
 import re
-import shutil
-import signal
-import subprocess
-from collections.abc import Iterable
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
+from gradekit.batch.git_command import Uncollectable, fetched_over, git
+from gradekit.batch.pins import Pin
 from gradekit.batch.results import read_result, write_atomic
+from gradekit.batch.tree_writer import remove, shown, write_tree
 from gradekit.errors import UsageError
+from gradekit.reports.inert import csv_text, json_text
 
 __all__ = [
     "Collected",
@@ -53,33 +50,32 @@ __all__ = [
     "parse_deadline",
     "read_roster",
     "stamp_commits",
+    "utc",
     "write_manifest",
     "write_roster",
 ]
 
 ROSTER_COLUMNS = ("id", "name", "repository", "tag")  # tag may be left out, or empty in a row
-GRADE_COLUMNS = ("id", "name", "submission")  # the roster `gradekit grade --roster` reads
-MANIFEST_COLUMNS = ("id", "name", "repository", "status", "commit", "date", "reason", "notes")
-STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]*")  # a folder name on every system, never hidden
-MAX_BYTES = 64 * 2**20  # the most a student's tree may hold, as written
-MAX_FILES = 10_000
-GIT_TIMEOUT = 300  # seconds one git command may run: a clone over a slow network
-FETCHING = 8  # repositories fetched at once: git waits on the network, not on a core
-# Every git command: no hook, no ext:: transport, every object received checked, no prompt.
-GIT = (
-    "git",
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "protocol.ext.allow=never",
-    "-c",
-    "transfer.fsckObjects=true",
-    "-c",
-    "core.fsmonitor=false",
+GRADE_COLUMNS = ("id", "name", "submission", "shared")  # the roster `gradekit grade --roster` reads
+MANIFEST_COLUMNS = (
+    "id",
+    "name",
+    "repository",
+    "status",
+    "commit",
+    "date",
+    "fetched",
+    "pinned",
+    "changed",
+    "shared",
+    "reason",
+    "notes",
 )
-GIT_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "GIT_SSH_VARIANT": "ssh"}
+STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]*")  # a folder name on every system, never hidden
+FETCHING = 8  # repositories fetched at once: git waits on the network, not on a core
 REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")  # a bare clone's refs, as the remote has them
-SSH = "ssh -o BatchMode=yes"  # a key that needs a passphrase fails, rather than waiting on a terminal
+PINNED = "refs/gradekit/pinned"  # the pinned commit, kept in the clone whatever the student pushes
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 @dataclass(frozen=True)
@@ -102,14 +98,23 @@ class Collected:
     date: str | None = None  # the commit's committer date, ISO 8601
     reason: str | None = None  # why nothing was collected
     notes: tuple[str, ...] = field(default=())  # what of the tree was left out, and why
+    fetched: str | None = None  # when the commit was fetched, UTC: a kept pin's time
+    pin: Pin | None = None  # the pin this student has after this run
+    changed: str | None = None  # how the commit the deadline takes now differs from the pinned one
+    shared: str | None = None  # whom the repository or the commit is shared with
 
     @property
     def status(self) -> str:
         return "missing" if self.reason is not None else "collected"
 
 
-class _Missing(Exception):
-    """One student's repository cannot be collected; the message says why, in one sentence."""
+@dataclass(frozen=True)
+class _Terms:
+    """What every student of one run is collected under."""
+
+    deadline: datetime
+    local: Path | None  # the folder local repositories may be collected from; None: no local one
+    now: datetime | None  # the clock, where a test sets it
 
 
 def read_roster(path: Path) -> list[Repository]:
@@ -161,41 +166,172 @@ def parse_deadline(text: str) -> datetime:
     return deadline
 
 
-def collect(repositories: list[Repository], deadline: datetime, out: Path, clones: Path) -> list[Collected]:
-    """Collect every repository: its bare clone in `clones`/ID.git, its tree at the deadline in `out`/ID;
-    in roster order, a missing one with its reason."""
+def collect(
+    repositories: list[Repository],
+    deadline: datetime,
+    out: Path,
+    clones: Path,
+    pins: Mapping[str, Pin] | None = None,
+    recollect: Collection[str] = (),
+    local: Path | None = None,
+    now: datetime | None = None,
+) -> list[Collected]:
+    """Collect every repository: its bare clone in `clones`/ID.git, its tree at the deadline in
+    `out`/ID; in roster order, a missing one with its reason, each shared repository or commit
+    flagged. A student pinned at this deadline (in `pins`, by id) keeps the pinned commit unless
+    their id is in `recollect`; a local path or file:// URL is collected only from below the folder
+    `local`; `now` stands for the clock."""
     out.mkdir(parents=True, exist_ok=True)
     clones.mkdir(parents=True, exist_ok=True)
+    terms = _Terms(deadline, local.resolve() if local is not None else None, now)
+    pinned = pins or {}
+
+    def one(repository: Repository) -> Collected:
+        pin = pinned.get(repository.id)
+        at_deadline = pin if pin is not None and pin.deadline == utc(deadline) else None
+        target, clone = out / repository.id, clones / f"{repository.id}.git"
+        return _collect_one(repository, terms, target, clone, at_deadline, repository.id in recollect)
+
     with ThreadPoolExecutor(max_workers=FETCHING) as pool:
-        return list(pool.map(lambda r: _collect_one(r, deadline, out / r.id, clones / f"{r.id}.git"), repositories))
+        return _flag_shared(list(pool.map(one, repositories)))
 
 
-def _collect_one(repository: Repository, deadline: datetime, target: Path, clone: Path) -> Collected:
-    """One repository collected, or missing with the reason; what was collected before is replaced."""
-    _remove(target)
+def _collect_one(
+    repository: Repository, terms: _Terms, target: Path, clone: Path, pin: Pin | None, recollect: bool
+) -> Collected:
+    """One repository collected, or missing with the reason; what was collected before is replaced.
+    Whatever goes wrong stays this student's: an exception no check foresaw too."""
     try:
-        _fetch(repository.url, clone)
-        commit, date = _chosen(repository, deadline, clone)
-        notes = _write_tree(clone, commit, target)
-    except _Missing as missing:
-        _remove(target)
-        return Collected(repository, target, reason=str(missing))
-    return Collected(repository, target, commit, date, notes=tuple(notes))
+        remove(target)
+        return _collected(repository, terms, target, clone, pin, recollect)
+    except Uncollectable as missing:
+        reason = str(missing)
+    except Exception as error:  # a repository shaped to break a step: this student's alone
+        reason = f"it could not be collected ({type(error).__name__}: {error})"
+    try:
+        remove(target)
+    except OSError as error:
+        reason += f"; {target} could not be removed ({error.strerror or error})"
+    return Collected(repository, target, reason=shown(reason))
 
 
-def _fetch(url: str, clone: Path) -> None:
-    """The repository at `url`, fetched into the bare clone `clone`: cloned the first time, fetched
-    again on a later run (cloned afresh where the roster names another repository now)."""
-    source = str(Path(url).resolve()) if Path(url).is_dir() else url
-    if clone.is_dir():
-        try:
-            if _git(clone, "config", "--get", "remote.origin.url").strip() == source:
-                _git(clone, "fetch", "--quiet", "--prune", "--force", "origin", *REFSPECS)
-                return
-        except _Missing:
-            pass
-        _remove(clone)
-    _git(None, "clone", "--bare", "--no-local", "--quiet", "--template=", "--", source, str(clone))
+def _collected(
+    repository: Repository, terms: _Terms, target: Path, clone: Path, pin: Pin | None, recollect: bool
+) -> Collected:
+    """The commit the deadline takes, written to `target` and pinned where the deadline has passed;
+    the pinned one instead where there is a pin and no `recollect`, the change named."""
+    kept = pin if not recollect else None
+    try:
+        _fetch(_source(repository.url, terms.local), clone, terms.local is not None)
+        sha, date = _chosen(repository, terms.deadline, clone)
+    except Uncollectable as failed:
+        if kept is None:
+            raise
+        return _kept(repository, target, clone, kept, None, f"it could not be fetched now ({failed}): the pin is kept")
+    if kept is not None:
+        return _kept(repository, target, clone, kept, (sha, date), None)
+    if pin is not None and pin.commit == sha:  # recollected, and the same: pinned as first fetched
+        return _kept(repository, target, clone, pin, None, None)
+    fetched = (terms.now or datetime.now(timezone.utc)).replace(microsecond=0)
+    notes = write_tree(clone, sha, target)
+    made = None
+    if fetched >= terms.deadline:
+        git(clone, "update-ref", PINNED, sha)
+        made = Pin(utc(terms.deadline), repository.url, sha, date, utc(fetched))
+    changed = f"recollected: {sha[:12]} replaces the pinned {pin.commit[:12]}" if pin is not None else None
+    return Collected(repository, target, sha, date, notes=tuple(notes), fetched=utc(fetched), pin=made, changed=changed)
+
+
+def _kept(
+    repository: Repository, target: Path, clone: Path, pin: Pin, fresh: tuple[str, str] | None, note: str | None
+) -> Collected:
+    """The pinned commit written again, kept in the clone; `fresh`, the commit and date the deadline
+    takes now, named where it differs."""
+    try:
+        git(clone, "update-ref", PINNED, f"{pin.commit}^{{commit}}")
+    except Uncollectable:
+        raise Uncollectable(
+            f"the pinned commit {pin.commit[:12]} is no longer in its clone: --recollect {repository.id} takes "
+            "the deadline's commit now"
+        ) from None
+    notes = [shown(note)] if note else []
+    notes += write_tree(clone, pin.commit, target)
+    changed = None
+    if fresh is not None and fresh[0] != pin.commit:
+        changed = (
+            f"the deadline takes {fresh[0][:12]} (of {fresh[1]}) now; the pinned {pin.commit[:12]}, fetched "
+            f"{pin.fetched}, is kept"
+        )
+    return Collected(repository, target, pin.commit, pin.date, notes=tuple(notes), fetched=pin.fetched, pin=pin,
+                     changed=changed)  # fmt: skip
+
+
+def _source(url: str, local: Path | None) -> str:
+    """What git is given to fetch `url`: the URL itself where git fetches it over the network, or the
+    path a local path or file:// URL names, resolved, where it lies below `local`. Uncollectable for
+    a local repository anywhere else (the course's own are local too), or a remote helper's URL."""
+    helper = re.match(r"([A-Za-z0-9+.-]+)::", url)
+    if helper:
+        raise Uncollectable(f"it names git's remote helper {helper[1]}::, which is not collected")
+    if _remote(url):
+        return url
+    if SCHEME.match(url):
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise Uncollectable(f"its file:// URL names the host {parts.netloc}, which is not collected")
+        url = unquote(parts.path)
+    if local is None:
+        raise Uncollectable(
+            "it names a repository on this machine, which is not collected (only https, ssh and git URLs are) "
+            "unless --allow-local names a folder holding it"
+        )
+    path = Path(url).resolve()
+    if not path.is_relative_to(local):
+        raise Uncollectable(f"it names a repository on this machine outside {local}, the folder --allow-local names")
+    return str(path)
+
+
+def _remote(url: str) -> bool:
+    """Whether git fetches `url` over the network, as git decides: a scheme other than file://, or
+    ssh's user@host:path (no scheme, a colon before any slash)."""
+    scheme = SCHEME.match(url)
+    if scheme is not None:
+        return scheme[1].lower() != "file"
+    colon, slash = url.find(":"), url.find("/")
+    return colon > 0 and (slash < 0 or colon < slash)
+
+
+def _fetch(source: str, clone: Path, local: bool) -> None:
+    """The repository at `source`, fetched into the bare clone `clone`: cloned the first time, fetched
+    again on a later run. Where the roster names another repository now, it is cloned afresh, and
+    the pin taken from the one before goes along (the clone is replaced only once that worked)."""
+    over = fetched_over(local)
+    if _origin(clone) == source:
+        git(clone, *over, "fetch", "--quiet", "--prune", "--force", "origin", *REFSPECS)
+        return
+    fresh = clone.with_name(f"{clone.name}.new")
+    remove(fresh)
+    try:
+        git(None, *over, "clone", "--bare", "--no-local", "--quiet", "--template=", "--", source, str(fresh))
+        if clone.is_dir():
+            git(
+                fresh, *fetched_over(True), "fetch", "--quiet", str(clone.resolve()), "+refs/gradekit/*:refs/gradekit/*"
+            )
+    except Uncollectable:
+        remove(fresh)
+        raise
+    remove(clone)
+    fresh.rename(clone)
+
+
+def _origin(clone: Path) -> str | None:
+    """The URL `clone` was fetched from; None where there is no clone, or it cannot say."""
+    if not clone.is_dir():
+        return None
+    try:
+        return git(clone, "config", "--get", "remote.origin.url").strip()
+    except Uncollectable:
+        return None
 
 
 def _chosen(repository: Repository, deadline: datetime, clone: Path) -> tuple[str, str]:
@@ -204,188 +340,89 @@ def _chosen(repository: Repository, deadline: datetime, clone: Path) -> tuple[st
     if repository.tag is not None:
         reference = f"refs/tags/{repository.tag}"
         try:
-            _git(None, "check-ref-format", reference)
-            sha = _git(clone, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{reference}^{{commit}}")
-        except _Missing:
-            raise _Missing(f"there is no tag {repository.tag} on a commit") from None
+            git(None, "check-ref-format", reference)
+            sha = git(clone, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{reference}^{{commit}}")
+        except Uncollectable:
+            raise Uncollectable(f"there is no tag {repository.tag} on a commit") from None
         date = _date(clone, sha.strip())
         if datetime.fromisoformat(date) > deadline:
-            raise _Missing(f"the tag {repository.tag} is on a commit of {date}, after the deadline")
+            raise Uncollectable(f"the tag {repository.tag} is on a commit of {date}, after the deadline")
         return sha.strip(), date
     try:
-        listed = _git(clone, "rev-list", "--timestamp", "HEAD")
-    except _Missing:
-        raise _Missing("the repository has no commit on its default branch") from None
+        listed = git(clone, "rev-list", "--timestamp", "HEAD")
+    except Uncollectable:
+        raise Uncollectable("the repository has no commit on its default branch") from None
     limit = deadline.timestamp()
     dated = [(int(stamp), sha) for stamp, sha in (line.split() for line in listed.splitlines())]
     before = [(stamp, sha) for stamp, sha in dated if stamp <= limit]
     if not before:
         first = _date(clone, min(dated)[1]) if dated else "never"
-        raise _Missing(f"no commit at or before the deadline (the first is of {first})")
+        raise Uncollectable(f"no commit at or before the deadline (the first is of {first})")
     sha = max(before, key=lambda pair: pair[0])[1]  # max keeps the first of equal dates: the one git lists first
     return sha, _date(clone, sha)
 
 
 def _date(clone: Path, sha: str) -> str:
-    return _git(clone, "show", "-s", "--no-show-signature", "--format=%cI", sha).strip()
+    return git(clone, "show", "-s", "--no-show-signature", "--format=%cI", sha).strip()
 
 
-def _write_tree(clone: Path, commit: str, target: Path) -> list[str]:
-    """Write the tree of `commit` into `target`, file by file, below it alone; the notes on what was left out."""
-    entries = _entries(clone, commit)
-    notes: list[str] = []
-    files = [(path, sha) for mode, path, sha in entries if mode in ("100644", "100755")]
-    links = [(path, sha) for mode, path, sha in entries if mode == "120000"]
-    notes += [f"{_shown(path)} is a submodule, left out" for mode, path, _ in entries if mode == "160000"]
-    partial = target.with_name(f".{target.name}.partial")
-    _remove(partial)
-    partial.mkdir()
+def _flag_shared(collected: list[Collected]) -> list[Collected]:
+    """Each student whose repository, or collected commit, is another student's too, flagged with
+    whom: a roster row can name a classmate's repository, and a commit can be pushed to two."""
+    places: dict[str, list[str]] = {}
+    commits: dict[str, list[str]] = {}
+    for student in collected:
+        places.setdefault(_place(student.repository.url), []).append(student.repository.id)
+        if student.commit is not None:
+            commits.setdefault(student.commit, []).append(student.repository.id)
+    flagged = []
+    for student in collected:
+        me = student.repository.id
+        alike = [
+            ("same repository as", places[_place(student.repository.url)]),
+            ("same commit as", commits.get(student.commit or "", [])),
+        ]
+        said = [f"{what} {', '.join(s for s in ids if s != me)}" for what, ids in alike if len(ids) > 1]
+        flagged.append(replace(student, shared="; ".join(said) or None))
+    return flagged
+
+
+def _place(url: str) -> str:
+    """Where `url` leads, one key for each spelling of it: the host and path in lower case, without a
+    user, a port, a trailing / or .git; a local path resolved."""
+    text = url.strip()
     try:
-        notes += _write_files(clone, files, links, partial)
-    except OSError as error:  # a malformed tree: one path both a file and a folder, say
-        _remove(partial)
-        raise _Missing(f"its tree at {commit[:12]} could not be written ({error.strerror or error})") from None
-    partial.rename(target)
-    return notes
-
-
-def _write_files(clone: Path, files: list[tuple[str, str]], links: list[tuple[str, str]], partial: Path) -> list[str]:
-    """Write the files, then the links that stay inside the tree, into `partial`; notes on the links left out."""
-    notes = []
-    for path, data in zip([p for p, _ in files], _blobs(clone, [s for _, s in files])):
-        destination = _inside(partial, path)
-        handle = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(handle, "wb") as written:
-            written.write(data)
-    for (path, _), data in zip(links, _blobs(clone, [s for _, s in links])):
-        pointed = os.fsdecode(data)
-        inside = posixpath.normpath(posixpath.join(posixpath.dirname(path), pointed))
-        if pointed.startswith("/") or inside == ".." or inside.startswith("../") or "\0" in pointed:
-            notes.append(f"{_shown(path)} is a symbolic link to {_shown(pointed)}, outside the repository, left out")
-            continue
-        try:
-            os.symlink(pointed, _inside(partial, path))
-        except OSError:
-            notes.append(f"{_shown(path)} is a symbolic link that could not be written, left out")
-    return notes
-
-
-def _inside(root: Path, path: str) -> Path:
-    """Where `path` is written in `root`, its folders made: an OSError where one of them is a link."""
-    destination = root.joinpath(*path.split("/"))
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if not Path(os.path.realpath(destination.parent)).is_relative_to(os.path.realpath(root)):
-        raise OSError(f"{_shown(path)} lies through a symbolic link")
-    return destination
-
-
-def _shown(path: str) -> str:
-    """A path as a note shows it: bytes that are not UTF-8 replaced."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _entries(clone: Path, commit: str) -> list[tuple[str, str, str]]:
-    """(mode, path, sha) of every entry of the tree of `commit`; _Missing for a tree too large to
-    write, or holding a path that could leave the student's folder."""
-    listed = _git(clone, "ls-tree", "-r", "-z", "-l", "--full-tree", commit)
-    entries, total = [], 0
-    for record in filter(None, listed.split("\0")):
-        meta, path = record.split("\t", 1)
-        mode, _kind, sha, size = meta.split()
-        parts = path.split("/")
-        if any(part in ("", ".", "..") or part.lower() == ".git" for part in parts):
-            raise _Missing(f"its tree holds the path {_shown(path)!r}, which could leave the student's folder")
-        total += int(size) if size.isdigit() else 0
-        entries.append((mode, path, sha))
-    if total > MAX_BYTES or len(entries) > MAX_FILES:
-        raise _Missing(
-            f"its tree at {commit[:12]} holds {len(entries)} files of {total} bytes, over the "
-            f"{MAX_FILES} files and {MAX_BYTES // 2**20} MiB collected"
-        )
-    return entries
-
-
-def _blobs(clone: Path, shas: list[str]) -> Iterable[bytes]:
-    """The contents of the blobs `shas`, in order, read by one `git cat-file --batch`."""
-    if not shas:
-        return []
-    output = _run_git(clone, ["cat-file", "--batch"], ("\n".join(shas) + "\n").encode())
-    blobs, at = [], 0
-    for _ in shas:
-        end = output.index(b"\n", at)
-        header = output[at:end].split()
-        if len(header) != 3 or header[1] != b"blob":
-            raise _Missing("git could not read a file of its tree")
-        size = int(header[2])
-        blobs.append(output[end + 1 : end + 1 + size])
-        at = end + 1 + size + 1
-    return blobs
-
-
-def _git(repository: Path | None, *args: str) -> str:
-    return _run_git(repository, list(args), None).decode("utf-8", "surrogateescape")
-
-
-def _run_git(repository: Path | None, args: list[str], given: bytes | None) -> bytes:
-    """git's standard output, run on `repository` (a bare clone), or _Missing with the first line git
-    said on failure. A git past GIT_TIMEOUT is stopped, with whatever it started (ssh, a helper)."""
-    command = [*GIT, *(["--git-dir", str(repository)] if repository is not None else []), *args]
-    environment = {**os.environ, **GIT_ENVIRONMENT}
-    environment.setdefault("GIT_SSH_COMMAND", SSH)
-    try:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE if given is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=environment,
-            start_new_session=True,
-        )
-    except OSError as error:
-        raise _Missing(f"git could not be started ({error.strerror or error})") from None
-    try:
-        output, said = process.communicate(given, timeout=GIT_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise _Missing(f"git {args[0]} did not finish within {GIT_TIMEOUT} s") from None
-    if process.returncode != 0:
-        lines = [line for line in said.decode("utf-8", "replace").splitlines() if line.strip()]
-        raise _Missing(f"git {args[0]} failed: {lines[0].strip() if lines else f'exit code {process.returncode}'}")
-    return output
-
-
-def _remove(path: Path) -> None:
-    """Remove `path`, a folder of this module's writing; a link in it is removed, never followed."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.is_dir():
-        shutil.rmtree(path)
+        if SCHEME.match(text) and _remote(text):
+            parts = urlsplit(text)
+            host, path = parts.hostname or "", parts.path
+        elif _remote(text):
+            address, path = text.split(":", 1)
+            host = address.rsplit("@", 1)[-1]
+        else:
+            return str(Path(unquote(urlsplit(text).path) if SCHEME.match(text) else text).resolve())
+    except (OSError, ValueError):
+        return text
+    path = re.sub(r"(\.git)?/*$", "", path.strip("/"))
+    return f"{host.lower()}/{path.lower()}"
 
 
 def write_roster(path: Path, collected: list[Collected]) -> None:
     """The roster a class grade reads: `id`, `name`, `submission` (the student's folder within the
-    submissions folder), every student in roster order."""
-    rows = [[c.repository.id, c.repository.name, c.path.name] for c in collected]
-    write_atomic(path, _csv([GRADE_COLUMNS, *rows]))
+    submissions folder) and `shared` (whom the repository or the commit is shared with, which the
+    class summary names), every student in roster order."""
+    rows = [[c.repository.id, c.repository.name, c.path.name, c.shared or ""] for c in collected]
+    write_atomic(path, csv_text([GRADE_COLUMNS, *rows]))
 
 
 def write_manifest(path: Path, collected: list[Collected]) -> None:
     """What each row of the roster came to (MANIFEST_COLUMNS), for the course's records."""
     rows = [
         [c.repository.id, c.repository.name, c.repository.url, c.status, c.commit or "", c.date or ""]
+        + [c.fetched or "", "yes" if c.pin is not None else "", c.changed or "", c.shared or ""]
         + [c.reason or "", "; ".join(c.notes)]
         for c in collected
     ]
-    write_atomic(path, _csv([MANIFEST_COLUMNS, *rows]))
-
-
-def _csv(rows: list[Iterable[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow(row)
-    return buffer.getvalue()
+    write_atomic(path, csv_text([MANIFEST_COLUMNS, *rows]))
 
 
 def stamp_commits(results: Path, collected: list[Collected]) -> int:
@@ -402,13 +439,9 @@ def stamp_commits(results: Path, collected: list[Collected]) -> int:
         if not isinstance(provenance, dict):
             continue
         provenance["commit"] = {"sha": student.commit, "date": student.date}
-        write_atomic(path, _json(data))
+        write_atomic(path, json_text(data))
         stamped += 1
     return stamped
-
-
-def _json(data: object) -> str:
-    return json.dumps(data, indent=2) + "\n"
 
 
 def utc(deadline: datetime) -> str:

@@ -4,14 +4,17 @@ For a course that hands out a git repository per student: ROSTER names each stud
 CSV file with the columns id, name, repository and, optionally, tag); each is fetched and its tree at
 the deadline (the last commit of the default branch at or before it, by committer date, or the
 row's tag) written to DIR/submissions/ID (see `gradekit.batch.collect`). DIR also gets
-`repositories/` (the bare clones, fetched again by a later run), `roster.csv` (id, name, submission:
-the roster a class grade reads) and `collected.csv` (each student's commit and its date, or why they
-are missing). With `--assignment`, the class is then graded into DIR/results as `gradekit grade`
-grades it, with the same options, and each result's provenance names its commit.
+`repositories/` (the bare clones, fetched again by a later run), `roster.csv` (id, name, submission,
+shared: the roster a class grade reads), `collected.csv` (each student's commit and its date, or why
+they are missing) and `pinned.json` (the commit each student was first collected at after the
+deadline, which a later run keeps unless `--recollect ID` or `--recollect-all` says otherwise). With
+`--assignment`, the class is then graded into DIR/results as `gradekit grade` grades it, with the
+same options, and each result's provenance names its commit.
 
 A repository that cannot be fetched, or has nothing at the deadline, is a student missing, with the
 reason, never a failed command. The exit code is `grade`'s where it grades, else 0 once everything
-is written; 2 for a roster that cannot be read, a deadline without its time zone, or a DIR that is a file.
+is written; 2 for a roster that cannot be read, a deadline without its time zone, a DIR that is a
+file, a pins file that cannot be read, or a `--recollect` id that is not on the roster.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from typing import Any
 
 from gradekit.commands import grade
 from gradekit.commands.options import EXIT_PASSED, Parser, folder_to_write, grading_options, positive, seed_file_option
+from gradekit.errors import UsageError
+from gradekit.reports.inert import console
 
 SUBMISSIONS, CLONES, RESULTS = "submissions", "repositories", "results"
-ROSTER, MANIFEST = "roster.csv", "collected.csv"
+ROSTER, MANIFEST, PINS = "roster.csv", "collected.csv", "pinned.json"
 OWN = frozenset({"run", "command", "out", "submissions", "assignment", "roster"})  # not handed to grade as given
 
 
@@ -55,6 +60,20 @@ def add_parser(
         help=f"{SUBMISSIONS}/, {CLONES}/, {ROSTER}, {MANIFEST} and, with --assignment, {RESULTS}/ go here",
     )
     collect.add_argument(
+        "--recollect",
+        action="append",
+        default=[],
+        metavar="ID",
+        help=f"take the student's commit at the deadline as it is now, not the one pinned in DIR/{PINS} (repeatable)",
+    )
+    collect.add_argument("--recollect-all", action="store_true", help="--recollect every student of the roster")
+    collect.add_argument(
+        "--allow-local",
+        type=Path,
+        metavar="FOLDER",
+        help="collect local repositories (paths, file:// URLs) lying below FOLDER; none is collected without it",
+    )
+    collect.add_argument(
         "--assignment", metavar="NAME", help="grade what was collected into DIR/results, as `grade` does"
     )
     collect.add_argument("--jobs", type=positive(int), metavar="N", help="students graded at once (default: the cores)")
@@ -67,22 +86,33 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     """Collect every repository of the roster into `args.out`, then grade them where `--assignment` says so."""
-    from gradekit.batch import collect
+    from gradekit.batch import collect, pins
 
     deadline = collect.parse_deadline(args.deadline)
     folder_to_write(args.out, "--out")
     repositories = collect.read_roster(args.roster)
+    recollect = _recollected(args, [r.id for r in repositories])
+    pinned = pins.read_pins(args.out / PINS)
     graded = _grade_args(args) if args.assignment is not None else None
     print(
         f"gradekit: collecting {len(repositories)} repositories at {collect.utc(deadline)} into {args.out}",
         file=sys.stderr,
     )
-    collected = collect.collect(repositories, deadline, args.out / SUBMISSIONS, args.out / CLONES)
+    collected = collect.collect(
+        repositories, deadline, args.out / SUBMISSIONS, args.out / CLONES, pinned, recollect, args.allow_local
+    )
+    pins.write_pins(args.out / PINS, {**pinned, **{c.repository.id: c.pin for c in collected if c.pin is not None}})
     collect.write_roster(args.out / ROSTER, collected)
     collect.write_manifest(args.out / MANIFEST, collected)
     missing = [c for c in collected if c.reason is not None]
     for student in missing:
-        print(f"gradekit: {student.repository.id} is missing: {student.reason}", file=sys.stderr)
+        print(console(f"gradekit: {student.repository.id} is missing: {student.reason}"), file=sys.stderr)
+    for student in collected:
+        if student.changed is not None:
+            again = "" if student.repository.id in recollect else f"; --recollect {student.repository.id} takes it"
+            print(console(f"gradekit: {student.repository.id}: {student.changed}{again}"), file=sys.stderr)
+        if student.shared is not None:
+            print(console(f"gradekit: {student.repository.id}: {student.shared}"), file=sys.stderr)
     print(
         f"gradekit: {len(collected) - len(missing)} of {len(collected)} collected into {args.out / SUBMISSIONS} "
         f"(commits in {args.out / MANIFEST})",
@@ -99,6 +129,14 @@ def run(args: argparse.Namespace) -> int:
         return grade.run(graded)
     finally:  # stopped part way too: every result written names its commit
         collect.stamp_commits(args.out / RESULTS / "results", collected)
+
+
+def _recollected(args: argparse.Namespace, ids: list[str]) -> frozenset[str]:
+    """The students `--recollect` and `--recollect-all` name: a UsageError for an id not on the roster."""
+    unknown = [student for student in args.recollect if student not in ids]
+    if unknown:
+        raise UsageError(f"--recollect {unknown[0]}: there is no {unknown[0]} on the roster {args.roster}")
+    return frozenset(ids if args.recollect_all else args.recollect)
 
 
 def _grade_args(args: argparse.Namespace) -> argparse.Namespace:

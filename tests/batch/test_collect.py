@@ -57,6 +57,11 @@ def commit(repo: Path, files: dict[str, str], when: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
+def allowed(tmp_path: Path) -> list[str]:
+    """The option that lets `collect` take the repositories made here, on this machine."""
+    return ["--allow-local", str(tmp_path / "repos")]
+
+
 def roster(path: Path, rows: list[list[str]], header: str = "id,name,repository,tag") -> Path:
     path.write_text(header + "\n" + "".join(",".join(row) + "\n" for row in rows))
     return path
@@ -95,7 +100,7 @@ def term(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def test_each_repository_is_taken_at_its_last_commit_by_the_deadline_and_the_rest_are_missing(tmp_path, term, capsys):
     path, commits = term
     out = tmp_path / "term"
-    assert main(["collect", str(path), "--deadline", DEADLINE, "--out", str(out)]) == 0
+    assert main(["collect", str(path), "--deadline", DEADLINE, "--out", str(out), *allowed(tmp_path)]) == 0
     said = capsys.readouterr().err
     good = (ROOT / "examples" / "submission.py").read_text()
     assert (out / "submissions" / "alice" / "submission.py").read_text() == good  # not the buggy one pushed late
@@ -120,12 +125,12 @@ def test_each_repository_is_taken_at_its_last_commit_by_the_deadline_and_the_res
 def test_a_later_run_fetches_again_and_replaces_what_it_collected(tmp_path, term):
     path, _ = term
     out = tmp_path / "term"
-    assert main(["collect", str(path), "--deadline", DEADLINE, "--out", str(out)]) == 0
+    assert main(["collect", str(path), "--deadline", DEADLINE, "--out", str(out), *allowed(tmp_path)]) == 0
     assert (out / "repositories" / "alice.git").is_dir()
     late = "2026-05-03T12:00:00+02:00"
     alice = tmp_path / "repos" / "alice"
     newest = commit(alice, {"submission.py": "def softmax(z):\n    return z\n"}, "2026-05-02T12:00:00+02:00")
-    assert main(["collect", str(path), "--deadline", late, "--out", str(out)]) == 0
+    assert main(["collect", str(path), "--deadline", late, "--out", str(out), *allowed(tmp_path)]) == 0
     assert (out / "submissions" / "alice" / "submission.py").read_text() == "def softmax(z):\n    return z\n"
     rows = {r["id"]: r for r in read_csv(out / "collected.csv")}
     assert rows["alice"]["commit"] == newest and rows["bob"]["status"] == "collected"
@@ -135,7 +140,7 @@ def test_a_collected_class_is_graded_and_each_result_names_its_commit(tmp_path, 
     path, commits = term
     out = tmp_path / "term"
     grade = ["--assignment", "cross_entropy", "--max-examples", "20", "--seed-file", str(tmp_path / "seed")]
-    assert main(["collect", str(path), "--deadline", DEADLINE, "--out", str(out), *grade]) == 0
+    assert main(["collect", str(path), "--deadline", DEADLINE, "--out", str(out), *allowed(tmp_path), *grade]) == 0
     results = out / "results" / "results"
     alice = json.loads((results / "alice.json").read_text())
     assert alice["score"] == alice["max_score"]
@@ -148,8 +153,8 @@ def test_a_collected_class_is_graded_and_each_result_names_its_commit(tmp_path, 
 
 
 def test_a_tree_is_written_below_the_student_s_folder_alone(tmp_path):
-    """Links out of the repository and submodules are left out with a note; a link inside it stays a
-    link (which a class grade refuses to follow); no hook of the repository's runs."""
+    """No symbolic link is written, inside the repository or out of it, and no submodule: each is
+    left out with a note naming it; no hook of the repository's runs."""
     repo = repository(tmp_path / "repos" / "eve")
     (repo / "submission.py").write_text("def softmax(z):\n    return z\n")
     os.symlink("/etc/passwd", repo / "passwd.py")
@@ -164,14 +169,18 @@ def test_a_tree_is_written_below_the_student_s_folder_alone(tmp_path):
     sha = git(repo, "rev-parse", "HEAD")
     out = tmp_path / "submissions"
     (got,) = collect.collect(
-        [collect.Repository("eve", "Eve", str(repo))], datetime.fromisoformat(AFTER), out, tmp_path / "clones"
+        [collect.Repository("eve", "Eve", str(repo))],
+        datetime.fromisoformat(AFTER),
+        out,
+        tmp_path / "clones",
+        local=tmp_path / "repos",
     )
     assert got.commit == sha and got.reason is None
-    assert sorted(p.name for p in (out / "eve").iterdir()) == ["same.py", "submission.py"]
-    assert os.readlink(out / "eve" / "same.py") == "submission.py"
+    assert sorted(p.name for p in (out / "eve").iterdir()) == ["submission.py"]
     assert sorted(got.notes) == [
-        "passwd.py is a symbolic link to /etc/passwd, outside the repository, left out",
-        "up.py is a symbolic link to ../../../outside, outside the repository, left out",
+        "passwd.py is a symbolic link to /etc/passwd, left out (no link is written)",
+        "same.py is a symbolic link to submission.py, left out (no link is written)",
+        "up.py is a symbolic link to ../../../outside, left out (no link is written)",
         "vendor is a submodule, left out",
     ]
     assert not (tmp_path / "hooked").exists() and not (tmp_path / "outside").exists()
@@ -193,7 +202,11 @@ def test_a_tree_holding_a_path_out_of_the_folder_is_missing_not_written(tmp_path
     assert tree, "git made the hostile tree"
     git(repo, "update-ref", "refs/heads/main", git(repo, "commit-tree", tree, "-m", "escape"))
     (got,) = collect.collect(
-        [collect.Repository("mallory", "M", str(repo))], datetime.fromisoformat(AFTER), tmp_path / "out", tmp_path / "c"
+        [collect.Repository("mallory", "M", str(repo))],
+        datetime.fromisoformat(AFTER),
+        tmp_path / "out",
+        tmp_path / "c",
+        local=tmp_path,
     )
     assert got.status == "missing" and got.reason
     assert list((tmp_path / "out").iterdir()) == []
@@ -204,7 +217,9 @@ def test_a_tag_after_the_deadline_or_missing_is_a_reason_not_a_crash(tmp_path):
     commit(repo, {"submission.py": "x = 1\n"}, AFTER)
     git(repo, "tag", "late")
     rows = [collect.Repository("tim", "T", str(repo), "late"), collect.Repository("tom", "T", str(repo), "absent")]
-    late, absent = collect.collect(rows, datetime.fromisoformat(DEADLINE), tmp_path / "out", tmp_path / "c")
+    late, absent = collect.collect(
+        rows, datetime.fromisoformat(DEADLINE), tmp_path / "out", tmp_path / "c", local=tmp_path
+    )
     assert late.reason is not None and late.reason.startswith("the tag late is on a commit of 2026-05-02T09:00:00")
     assert absent.reason == "there is no tag absent on a commit"
 
@@ -212,7 +227,11 @@ def test_a_tag_after_the_deadline_or_missing_is_a_reason_not_a_crash(tmp_path):
 def test_an_empty_repository_is_missing(tmp_path):
     repo = repository(tmp_path / "repos" / "ann")
     (got,) = collect.collect(
-        [collect.Repository("ann", "A", str(repo))], datetime.fromisoformat(DEADLINE), tmp_path / "o", tmp_path / "c"
+        [collect.Repository("ann", "A", str(repo))],
+        datetime.fromisoformat(DEADLINE),
+        tmp_path / "o",
+        tmp_path / "c",
+        local=tmp_path,
     )
     assert got.reason == "the repository has no commit on its default branch"
 
@@ -257,5 +276,6 @@ def test_a_missing_tree_left_from_before_is_removed(tmp_path):
         datetime.fromisoformat(DEADLINE),
         out,
         tmp_path / "c",
+        local=tmp_path,
     )
     assert got.status == "missing" and not (out / "zed").exists()

@@ -1,0 +1,141 @@
+"""git, run on repositories that students pushed, as `gradekit collect` runs it.
+
+Everything in such a repository is hostile, so every git command runs with no hook
+(core.hooksPath is /dev/null), no fsmonitor, no automatic gc (which could drop the commit a student
+was pinned at), every object received checked (transfer.fsckObjects), never a password prompt, and
+only the transports `fetched_over` allows: https, http, ssh and git, and local paths (file) only
+where the course said so. A command past GIT_TIMEOUT is stopped with whatever it started (ssh, a
+credential helper). Every failure is `Uncollectable`, whose message is one sentence: the reason one
+student is missing, never a failed collection.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+__all__ = ["GIT_TIMEOUT", "Uncollectable", "fetched_over", "git", "git_bytes", "streamed"]
+
+GIT_TIMEOUT = 300  # seconds one git command may run: a clone over a slow network
+GIT = (
+    "git",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "transfer.fsckObjects=true",
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "maintenance.auto=false",
+    "-c",
+    "protocol.allow=never",
+)
+REMOTE = ("https", "http", "ssh", "git")  # the transports a student's repository is fetched over
+GIT_ENVIRONMENT = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "GIT_SSH_VARIANT": "ssh", "LC_ALL": "C"}
+SSH = "ssh -o BatchMode=yes"  # a key that needs a passphrase fails, rather than waiting on a terminal
+
+
+class Uncollectable(Exception):
+    """One student's repository cannot be collected; the message says why, in one sentence."""
+
+
+def fetched_over(local: bool) -> tuple[str, ...]:
+    """The options that let a clone or fetch use the remote transports, and local paths where `local`."""
+    allowed = (*REMOTE, "file") if local else REMOTE
+    return tuple(option for name in allowed for option in ("-c", f"protocol.{name}.allow=always"))
+
+
+def git(repository: Path | None, *args: str) -> str:
+    """git's standard output as text (bytes that are not UTF-8 kept as their escapes)."""
+    return git_bytes(repository, list(args)).decode("utf-8", "surrogateescape")
+
+
+def git_bytes(repository: Path | None, args: list[str], given: bytes | None = None) -> bytes:
+    """git's standard output, run on `repository` (a bare clone) with `given` on its standard input,
+    or Uncollectable with the first line git said on failure."""
+    process = _started(repository, args, subprocess.PIPE if given is not None else subprocess.DEVNULL)
+    try:
+        output, said = process.communicate(given, timeout=GIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        raise Uncollectable(f"git {_verb(args)} did not finish within {GIT_TIMEOUT} s") from None
+    _check(args, process.returncode, said)
+    return output
+
+
+@contextmanager
+def streamed(repository: Path | None, args: list[str]) -> Iterator[IO[bytes]]:
+    """git's standard output as it comes, for output a repository can make endless (a listing of a
+    tree that names one folder a million times): the reader stops when it has read enough, and git
+    is stopped then, or at GIT_TIMEOUT. Uncollectable where git failed or ran out of time."""
+    with tempfile.TemporaryFile() as said:
+        process = _started(repository, args, subprocess.DEVNULL, said)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            _kill(process)
+
+        timer = threading.Timer(GIT_TIMEOUT, expire)
+        timer.start()
+        assert process.stdout is not None
+        try:
+            yield process.stdout
+        finally:
+            timer.cancel()
+            _stop(process)
+        if expired.is_set():
+            raise Uncollectable(f"git {_verb(args)} did not finish within {GIT_TIMEOUT} s")
+        said.seek(0)
+        _check(args, process.returncode, said.read(4096))
+
+
+def _started(
+    repository: Path | None, args: list[str], stdin: int, stderr: int | IO[bytes] = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    command = [*GIT, *(["--git-dir", str(repository)] if repository is not None else []), *args]
+    environment = {**os.environ, **GIT_ENVIRONMENT}
+    environment.setdefault("GIT_SSH_COMMAND", SSH)
+    try:
+        return subprocess.Popen(
+            command, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, env=environment, start_new_session=True
+        )
+    except OSError as error:
+        raise Uncollectable(f"git could not be started ({error.strerror or error})") from None
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop `process` and whatever it started, if it is still running, and wait for it."""
+    _kill(process)
+    process.communicate()
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _verb(args: list[str]) -> str:
+    """The git command `args` run, past the options given before it."""
+    at = 0
+    while at < len(args) - 1 and args[at] == "-c":
+        at += 2
+    return args[at]
+
+
+def _check(args: list[str], code: int, said: bytes) -> None:
+    if code != 0:
+        lines = [line for line in said.decode("utf-8", "replace").splitlines() if line.strip()]
+        raise Uncollectable(f"git {_verb(args)} failed: {lines[0].strip() if lines else f'exit code {code}'}")
