@@ -233,8 +233,9 @@ def _answer(call: Call, answering: bool, returned: Any, expected: Any, message: 
 
 
 def _shown(value: Any, other: Any) -> str:
-    """`value` with, when both are numbers, the digits that tell it from `other`."""
-    if course_terms.is_number(value) and course_terms.is_number(other) and not _same(value, other):
+    """`value` with, when both are numbers or short vectors of one length, the digits that tell it
+    from `other`."""
+    if value is not None and other is not None and not _same(value, other):
         return course_terms.pair(value, other)[0]
     return course_terms.value(value)
 

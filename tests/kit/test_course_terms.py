@@ -113,3 +113,9 @@ def test_a_count_agrees_with_its_noun():
     assert [counted(n, "property") for n in (0, 1, 29)] == ["0 properties", "1 property", "29 properties"]
     assert [counted(n, "day") for n in (1, 2)] == ["1 day", "2 days"]
     assert counted(0.5, "point") == "0.5 points" and counted(2, "mouse", "mice") == "2 mice"
+
+
+def test_two_short_vectors_keep_the_digits_that_tell_their_entries_apart():
+    assert course_terms.pair([1.000001], [1.0]) == ("[1.000001]", "[1.000000]")
+    assert course_terms.pair([0.5, 1.000001], [0.5, 1.0]) == ("[0.5, 1.000001]", "[0.5, 1.000000]")
+    assert course_terms.pair([1, 2], [1.0, 2.5]) == ("[1.0, 2.00]", "[1.0, 2.50]")  # 1 is 1.0
