@@ -103,8 +103,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.write_sep("=", "gradekit")
     sent = {**found, "unchecked": tuple(found["unchecked"]), "known_mistakes": tuple(found["known_mistakes"])}
+    from gradekit.reports.inert import console  # the submission's name and error are the student's
+
     for line in Summary(**sent).lines():
-        terminalreporter.write_line(line)
+        terminalreporter.write_line(console(line))
 
 
 def _grade(path: Path, assignment_name: str | None, max_examples: int | None) -> GradeResult:
@@ -147,19 +149,20 @@ class Property(pytest.Item):
         return self.parent.result  # type: ignore[union-attr]
 
     def runtest(self) -> None:
+        from gradekit.reports.inert import console  # what the submission raised or returned, shown inert
         from gradekit.reports.text import block
 
         result = self.result
         if self.test is None:
-            raise PropertyFailed(f"could not grade {result.submission}: {result.error}")
+            raise PropertyFailed(console(f"could not grade {result.submission}: {result.error}"))
         self.user_properties.append(("score", self.test.score))
         self.user_properties.append(("max_score", self.test.max_score))
         if result.error:
-            raise PropertyFailed(f"could not grade {result.submission}: {result.error}")
+            raise PropertyFailed(console(f"could not grade {result.submission}: {result.error}"))
         if self.test.status is Status.UNCHECKED:
-            pytest.skip(self.test.message)
+            pytest.skip(console(self.test.message))
         if self.test.status is not Status.PASSED:
-            raise PropertyFailed("\n".join(block(self.test)))
+            raise PropertyFailed(console("\n".join(block(self.test))))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PropertyFailed):
