@@ -90,8 +90,8 @@ def pair(a: Any, b: Any) -> tuple[str, str]:
     when they differ only in the last digits. Two short vectors of one length are shown entry by
     entry so: `[1.000001]` against `[1.00000]`, never `[1]` against `[1.0]`."""
     if _vector(a) and _vector(b) and len(a) == len(b) and whole(a):
-        shown = [pair(x, y) if repr(x) != repr(y) else (number(x), number(y)) for x, y in zip(a, b)]
-        return "[" + ", ".join(s for s, _ in shown) + "]", "[" + ", ".join(s for _, s in shown) + "]"
+        entries = [pair(x, y) if repr(x) != repr(y) else (number(x), number(y)) for x, y in zip(a, b)]
+        return "[" + ", ".join(s for s, _ in entries) + "]", "[" + ", ".join(s for _, s in entries) + "]"
     if not (is_number(a) and is_number(b)) or not (math.isfinite(a) and math.isfinite(b)):
         return value(a), value(b)
     if isinstance(a, int) and isinstance(b, int):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from gradekit.engine.runner import VerdictMemory, run_all
 from gradekit.engine.scorer import score
 from gradekit.engine.session import Session
 from gradekit.engine.source import Source
+from gradekit.engine.source import parsed
 from gradekit.engine.source import read as read_source
 from gradekit.errors import AssignmentError, UsageError
 from gradekit.result import FAULTS, Diagnosis, GradeResult, Status
@@ -56,12 +58,13 @@ def grade(
     `worker` may be one already started (`Worker.started`), so its interpreter boots while this
     process is still importing; it is stopped here either way. `read` is the submission as already
     read from `path` (a class grade reads every file before any student's code runs): given, it is
-    what is graded and `path` is never opened. `memory` holds verdicts a class grader remembers
+    what is graded and `path` is never opened; one only found (`source.located`, as a class grade
+    finds each file before any is graded) is read and parsed here, from its own file. `memory` holds verdicts a class grader remembers
     across its submissions (gradekit.engine.speed.verdicts); a grade of one file remembers nothing.
     """
     started = time.monotonic()
-    if read is None:
-        read = read_source(path, assignment.name if assignment else None)
+    # One found ahead (a class grade finds and hashes each file first) is read here, where it is graded.
+    read = read_source(path, assignment.name if assignment else None) if read is None else parsed(read)
     source, problem, shown = read.text, read.problem, str(read.path or path)
     with worker or Worker.started(config.limits, assignment_dirs, read.preload) as worker:
         session = Session(worker, source, read.filename, read.cells)
@@ -87,6 +90,8 @@ def grade(
                 )
         graded = selected(assignment, functions)
         seed = config.seed_or(assignment.default_seed)
+        if problem is None:
+            problem = _none_defined(graded, session.defined, read.filename)
         if problem is None and assignment.harness is not None:
             problem = session.use_harness(assignment.harness)
         if problem is not None:
@@ -259,6 +264,16 @@ def unfinished(
         seed_digest=_digest(config, seed),
         provenance=made(assignment, config, seed_named(config, seed), submission=submission),
     )
+
+
+def _none_defined(graded: Assignment, defined: Mapping[str, object], filename: str) -> str | None:
+    """One sentence for a file that defines none of the functions graded (an empty file, or another
+    assignment's), in place of a failed property for every one of them; None where it defines one."""
+    wanted = {f for p in graded.properties for f in p.functions}
+    if not wanted or wanted & set(defined):
+        return None
+    names = ", ".join(f"`{f}`" for f in graded.functions if f in wanted)
+    return f"{filename} defines none of the functions {graded.name} grades ({names})"
 
 
 def _named_in(source: str) -> set[str]:

@@ -25,12 +25,14 @@ from typing import Any
 from gradekit.commands.options import (
     EXIT_FAILED,
     EXIT_PASSED,
+    EXIT_USAGE,
     course_config,
     file_to_write,
     grade_config,
     not_negative,
     seed_file_option,
 )
+from gradekit.config import GradeConfig
 from gradekit.errors import GradekitError, UsageError
 
 
@@ -78,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         _check_output(args.output, args.submission)
     config = course_config(grade_config(args, _isolation(args)), args)
+    if not args.submission.exists() and not args.submission.is_symlink():
+        return _missing(args, config)
     from gradekit.engine.source import read
     from gradekit.sandbox import Worker
 
@@ -108,9 +112,29 @@ def run(args: argparse.Namespace) -> int:
                 handle.write(github.summary(result))
         except OSError as error:
             print(f"gradekit: could not write the job summary: {error}", file=sys.stderr)
+    if args.min_score is not None and args.min_score > result.max_score and result.error is None:
+        raise UsageError(
+            f"--min-score {args.min_score:g} is more than the {result.max_score:g} points this check gives"
+        )
     if args.min_score is not None:
         return EXIT_PASSED if result.score >= args.min_score else EXIT_FAILED
     return EXIT_PASSED if result.all_passed else EXIT_FAILED
+
+
+def _missing(args: argparse.Namespace, config: GradeConfig) -> int:
+    """A submission path with nothing there: a usage error, said in one sentence; the report, where
+    --output names one, is written all the same (a CI step that reads it finds why), and nothing ran."""
+    from gradekit.reports import WRITERS
+    from gradekit.result import GradeResult
+
+    why = f"{args.submission} does not exist"
+    if args.output:
+        _write(
+            args.output,
+            WRITERS[args.format](GradeResult(args.assignment or "unknown", str(args.submission), None, error=why)),
+        )
+    print(f"gradekit: {why}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _isolation(args: argparse.Namespace) -> str:

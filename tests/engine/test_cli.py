@@ -113,10 +113,31 @@ def test_an_unloadable_submission_still_writes_a_report_and_exits_1(tmp_path):
     assert report["score"] == 0 and "line 2" in report["error"]
 
 
-def test_a_missing_file_is_one_sentence_and_a_report(tmp_path):
-    done = run("check", str(tmp_path / "nowhere.py"), "--assignment", "cross_entropy")
+def test_a_missing_file_is_a_usage_error_in_one_sentence_and_its_report_is_written(tmp_path):
+    nowhere = tmp_path / "nowhere.py"
+    done = run("check", str(nowhere), "--assignment", "cross_entropy")
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"gradekit: {nowhere} does not exist\n")
+    out = tmp_path / "report.json"
+    assert main(["check", str(nowhere), "--format", "json", "--output", str(out)]) == 2
+    report = json.loads(out.read_text())
+    assert report["error"] == f"{nowhere} does not exist" and report["isolation"] is None  # nothing ran
+
+
+def test_a_file_defining_none_of_the_functions_is_one_sentence(tmp_path):
+    empty = tmp_path / "empty.py"
+    empty.write_text("")
+    done = run("check", str(empty), "--assignment", "training_step")
     assert done.returncode == 1
-    assert "does not exist" in done.stdout and "Traceback" not in done.stderr
+    assert "Could not grade: empty.py defines none of the functions training_step grades (`encode`," in done.stdout
+    assert len(done.stdout.splitlines()) < 8 and "is not defined" not in done.stdout
+
+
+def test_a_min_score_past_the_maximum_is_said_after_the_report_is_written(tmp_path):
+    out = tmp_path / "report.json"
+    argv = ["check", str(CORRECT), "--max-examples", "5", "--min-score", "200", "--format", "json"]
+    done = run(*argv, "--output", str(out))
+    assert done.returncode == 2 and json.loads(out.read_text())["score"] == 100
+    assert done.stderr == "gradekit: --min-score 200 is more than the 100 points this check gives\n"
 
 
 def test_usage_errors_exit_2_with_one_line(tmp_path):
