@@ -75,6 +75,8 @@ STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]*")  # a folder name on ev
 FETCHING = 8  # repositories fetched at once: git waits on the network, not on a core
 REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")  # a bare clone's refs, as the remote has them
 PINNED = "refs/gradekit/pinned"  # the pinned commit, kept in the clone whatever the student pushes
+CARRIED = "+refs/gradekit/*:refs/gradekit/*"  # what a clone made afresh takes from the one it replaces
+CLONE = ("clone", "--bare", "--no-local", "--quiet", "--template=")  # over git's transport, even for a path
 SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -307,16 +309,14 @@ def _fetch(source: str, clone: Path, local: bool) -> None:
     the pin taken from the one before goes along (the clone is replaced only once that worked)."""
     over = fetched_over(local)
     if _origin(clone) == source:
-        git(clone, *over, "fetch", "--quiet", "--prune", "--force", "origin", *REFSPECS)
+        git(clone, *over, "fetch", "--quiet", "--prune", "--force", "origin", *REFSPECS, growing=clone)
         return
     fresh = clone.with_name(f"{clone.name}.new")
     remove(fresh)
     try:
-        git(None, *over, "clone", "--bare", "--no-local", "--quiet", "--template=", "--", source, str(fresh))
+        git(None, *over, *CLONE, "--", source, str(fresh), growing=fresh)
         if clone.is_dir():
-            git(
-                fresh, *fetched_over(True), "fetch", "--quiet", str(clone.resolve()), "+refs/gradekit/*:refs/gradekit/*"
-            )
+            git(fresh, *fetched_over(True), "fetch", "--quiet", str(clone.resolve()), CARRIED)
     except Uncollectable:
         remove(fresh)
         raise

@@ -5,8 +5,9 @@ Everything in such a repository is hostile, so every git command runs with no ho
 was pinned at), every object received checked (transfer.fsckObjects), never a password prompt, and
 only the transports `fetched_over` allows: https, http, ssh and git, and local paths (file) only
 where the course said so. A command past GIT_TIMEOUT is stopped with whatever it started (ssh, a
-credential helper). Every failure is `Uncollectable`, whose message is one sentence: the reason one
-student is missing, never a failed collection.
+credential helper), and so is a clone or fetch whose repository grows past MAX_REPOSITORY on disk.
+Every failure is `Uncollectable`, whose message is one sentence: the reason one student is missing,
+never a failed collection.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["GIT_TIMEOUT", "Uncollectable", "fetched_over", "git", "git_bytes", "streamed"]
+__all__ = ["GIT_TIMEOUT", "MAX_REPOSITORY", "Uncollectable", "fetched_over", "git", "git_bytes", "streamed"]
 
 GIT_TIMEOUT = 300  # seconds one git command may run: a clone over a slow network
+MAX_REPOSITORY = 512 * 2**20  # the most a student's bare clone may take on disk, history and all
+WATCHED = 0.5  # seconds between looks at the size of a clone as git fetches into it
 GIT = (
     "git",
     "-c",
@@ -54,22 +58,59 @@ def fetched_over(local: bool) -> tuple[str, ...]:
     return tuple(option for name in allowed for option in ("-c", f"protocol.{name}.allow=always"))
 
 
-def git(repository: Path | None, *args: str) -> str:
-    """git's standard output as text (bytes that are not UTF-8 kept as their escapes)."""
-    return git_bytes(repository, list(args)).decode("utf-8", "surrogateescape")
+def git(repository: Path | None, *args: str, growing: Path | None = None) -> str:
+    """git's standard output as text (bytes that are not UTF-8 kept as their escapes); see `git_bytes`."""
+    return git_bytes(repository, list(args), growing=growing).decode("utf-8", "surrogateescape")
 
 
-def git_bytes(repository: Path | None, args: list[str], given: bytes | None = None) -> bytes:
+def git_bytes(
+    repository: Path | None, args: list[str], given: bytes | None = None, growing: Path | None = None
+) -> bytes:
     """git's standard output, run on `repository` (a bare clone) with `given` on its standard input,
-    or Uncollectable with the first line git said on failure."""
+    or Uncollectable with the first line git said on failure. Where git fetches into the folder
+    `growing`, its size on disk is watched as git runs, and git stopped once it is over
+    MAX_REPOSITORY: a repository can be as large as its student likes, the disk is the class's."""
     process = _started(repository, args, subprocess.PIPE if given is not None else subprocess.DEVNULL)
-    try:
-        output, said = process.communicate(given, timeout=GIT_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _stop(process)
-        raise Uncollectable(f"git {_verb(args)} did not finish within {GIT_TIMEOUT} s") from None
+    started = time.monotonic()
+    while True:
+        try:
+            output, said = process.communicate(given, timeout=WATCHED if growing is not None else GIT_TIMEOUT)
+            break
+        except subprocess.TimeoutExpired:
+            given = None  # sent already: communicate carries on where it was
+            over = growing is not None and _over(growing)
+            if over or time.monotonic() - started >= GIT_TIMEOUT:
+                _stop(process)
+                raise Uncollectable(_too_large(args) if over else _too_long(args)) from None
+    if growing is not None and _over(growing):
+        raise Uncollectable(_too_large(args))
     _check(args, process.returncode, said)
     return output
+
+
+def _too_large(args: list[str]) -> str:
+    return f"its repository is over the {MAX_REPOSITORY / 2**20:g} MiB collected, as git {_verb(args)} wrote it"
+
+
+def _too_long(args: list[str]) -> str:
+    return f"git {_verb(args)} did not finish within {GIT_TIMEOUT} s"
+
+
+def _over(folder: Path) -> bool:
+    """Whether the files in `folder` take more than MAX_REPOSITORY on disk (a folder git writes:
+    walked without recursing)."""
+    total, folders = 0, [str(folder)]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+        except FileNotFoundError:  # git removed it as it went: a temporary file, say
+            continue
+    return total > MAX_REPOSITORY
 
 
 @contextmanager
@@ -94,7 +135,7 @@ def streamed(repository: Path | None, args: list[str]) -> Iterator[IO[bytes]]:
             timer.cancel()
             _stop(process)
         if expired.is_set():
-            raise Uncollectable(f"git {_verb(args)} did not finish within {GIT_TIMEOUT} s")
+            raise Uncollectable(_too_long(args))
         said.seek(0)
         _check(args, process.returncode, said.read(4096))
 

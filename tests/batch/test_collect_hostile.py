@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit.batch import collect, tree_writer
+from gradekit.batch import collect, git_command, tree_writer
 from gradekit.batch.roster import read_roster
 from gradekit.cli import main
 from gradekit.reports import class_summary
@@ -182,6 +182,20 @@ def test_every_cap_is_counted_as_written_and_named_in_the_reason(tmp_path, repos
     assert alice.status == "collected"
     assert got.status == "missing" and got.reason is not None and said in got.reason
     assert not (tmp_path / "o" / "big").exists()
+
+
+def test_a_repository_over_the_size_collected_is_stopped_and_its_clone_removed(tmp_path, repos, monkeypatch):
+    """The cap on a clone's size on disk, made small here: one file of 1 MiB that does not compress."""
+    monkeypatch.setattr(git_command, "MAX_REPOSITORY", 256 * 2**10)
+    big, _ = student(repos, "big", {"submission.py": GOOD})
+    (big / "data.bin").write_bytes(os.urandom(2**20))
+    git(big, "add", "-A")
+    git(big, "commit", "-q", "-m", "data")
+    path, out = roster(tmp_path / "class.csv", [("big", str(big)), ("alice", str(repos / "alice"))]), tmp_path / "o"
+    assert run(path, out, repos) == 0
+    assert_alice_collected(out)
+    assert collected(out)["big"]["reason"] == "its repository is over the 0.25 MiB collected, as git clone wrote it"
+    assert sorted(p.name for p in (out / "repositories").iterdir()) == ["alice.git"]
 
 
 def test_a_deep_folder_left_in_the_output_is_removed_without_recursing(tmp_path, repos):
