@@ -34,10 +34,13 @@ grader that runs past the per-student limit (the check's wall-clock backstop plu
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
 student, so one hang, crash or hostile file never costs anyone else's row.
 
-Integrity: every student's file is read once, in this process, before any grader starts, and the
-grader is sent that copy (`source.Source`); it never opens the file. So nothing a submission
-does while it is graded can change what a classmate is graded on, and the sha256 recorded with each
-result is that of the very bytes graded. Results and feedback are written by this process alone.
+Integrity: every student's file is found and hashed once, in this process, before any grader starts
+(`source.located`: memory and time bounded, nothing kept or parsed), and the grader reads it where it
+grades it (`source.parsed`: a notebook's outputs dropped as it is read, in a child held to bounded
+memory and CPU time), refusing bytes other than those hashed. So a file that is costly to read costs
+its own student's grade alone, nothing a submission does while it is graded can change what a
+classmate is graded on (a changed file is that classmate's row saying so), and the sha256 recorded with
+each result is that of the very bytes graded. Results and feedback are written by this process alone.
 
 Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
 student. A run over the same RESULTS_DIR keeps every student's result that was made from the same file
@@ -140,6 +143,8 @@ def grade_all(
         found = enrolled_students(submissions, roster, out, assignment.name)
     else:
         found = find_students(submissions, out, assignment.name)
+    if not found:
+        raise UsageError(f"{submissions} holds no submission: a .py or .ipynb file, or a folder, per student")
     unknown = sorted(set(again) - {ALL} - {s.name for s in found})
     if unknown:
         raise UsageError(f"--regrade {unknown[0]}: there is no student of that name in {submissions}")

@@ -32,6 +32,7 @@ import gradekit.grader
 from gradekit.batch import class_grade, pool, roster
 from gradekit.batch import results as results_folder
 from gradekit.batch.progress import Progress
+from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits
 from gradekit.engine.source import read
 from gradekit.errors import HostFailure
@@ -436,6 +437,10 @@ def test_the_grade_command_needs_a_folder_and_an_assignment(tmp_path):
         text=True,
     )
     assert done.returncode == 2 and "--assignment" in done.stderr
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "empty-out"
+    assert main(["grade", str(tmp_path / "empty"), "--assignment", "cross_entropy", "--out", str(out)]) == 2
+    assert not (out / "gradebook.csv").exists()
 
 
 def test_a_spreadsheet_never_reads_a_student_name_or_error_as_a_formula(cross_entropy):
