@@ -2,18 +2,18 @@
 
 perplexity returns 15 MiB of floats (1,966,080 of them) on each call, for the worker to encode and
 send; softmax_cross_entropy_grad returns the right gradient, but first writes 15 MiB of spaces
-straight into the reply pipe (its descriptor is in /proc/self/cmdline), no newline, as the start
-of a reply no cap was made for. The other three functions are the reference.
+straight into the reply pipe (its descriptor is in the worker's own arguments, sys.argv), no
+newline, as the start of a reply no cap was made for. The other three functions are the reference.
 """
 import json
 import math
 import os
+import sys
 
 import numpy as np
 
 
-with open("/proc/self/cmdline", "rb") as handle:
-    REPLY_FD = json.loads(handle.read().split(b"\0")[2])["reply_fd"]
+REPLY_FD = json.loads(sys.argv[1])["reply_fd"]
 PADDING = 15 * 1024 * 1024
 
 

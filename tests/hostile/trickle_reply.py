@@ -1,22 +1,22 @@
 """Holds the grader with a reply that never ends: perplexity hangs while a thread trickles bytes.
 
-The reply pipe's descriptor is in the worker's own command line (/proc/self/cmdline, the settings
-JSON). At its first call perplexity starts a thread that writes one space to that pipe every
-0.1 s, never a newline, so a reply seems to be always on its way, and then sleeps for an hour: a
+The reply pipe's descriptor is in the worker's own arguments (sys.argv, the settings JSON). At its
+first call perplexity starts a thread that writes one space to that pipe every 0.1 s, never a
+newline, so a reply seems to be always on its way, and then sleeps for an hour: a
 grader that waited for a reply as long as bytes kept coming would wait for ever. The other four
 functions are the reference.
 """
 import json
 import math
 import os
+import sys
 import threading
 import time
 
 import numpy as np
 
 
-with open("/proc/self/cmdline", "rb") as handle:
-    REPLY_FD = json.loads(handle.read().split(b"\0")[2])["reply_fd"]
+REPLY_FD = json.loads(sys.argv[1])["reply_fd"]
 TRICKLE_SECONDS = 0.1
 
 
