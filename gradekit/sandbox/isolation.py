@@ -146,6 +146,16 @@ def signals_kept_home(isolation: Isolation, account: Account) -> bool:
     return isolation is Isolation.BUBBLEWRAP or scoped or account.kind is Kind.OWN
 
 
+def who(wall: Isolation, run_as: str | None, script: str) -> Kind:
+    """Whose uid a worker behind `wall` runs as here (accounts.py), asked with `run_as` for a user,
+    the worker being `script`: for a root grader, a uid of its own wherever one can be had."""
+    if run_as:
+        return Kind.SHARED
+    if own_users(wall, script):
+        return Kind.OWN
+    return accounts.unreserved().kind
+
+
 def own_users(wall: Isolation, script: str) -> bool:
     """Whether a worker behind `wall` may run as a uid of its own here: the grader is root, and such a
     uid, which only a file's "other" bits let in, reaches this interpreter, its libraries and the

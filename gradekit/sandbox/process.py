@@ -222,13 +222,13 @@ class Worker:
     def _account_for(self, wall: Isolation) -> Account:
         """Who a worker behind `wall` runs as: the user `--run-as` names; else, for a root grader, a uid
         of its own where one can run here (the same for every worker of this handle), or root."""
+        kind = isolation.who(wall, self.limits.run_as, str(WORKER_SCRIPT))
         named = accounts.named(self.limits.run_as)
         if named is not None:
             return named
-        if not isolation.own_users(wall, str(WORKER_SCRIPT)):
-            return accounts.unreserved()
-        self._reserved = self._reserved or accounts.reserve()
-        return self._reserved.account if self._reserved is not None else accounts.unreserved()
+        if kind is Kind.OWN:
+            self._reserved = self._reserved or accounts.reserve()
+        return self._reserved.account if kind is Kind.OWN and self._reserved else accounts.unreserved()
 
     def _settings(self, home: str, descriptors: tuple[int, int]) -> dict[str, Any]:
         """What the worker is told: its pipes, its limits, and the walls it puts up itself."""
@@ -782,7 +782,7 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
             _fork_server = held
         return
     wall = probe(limits, assignment_dirs)
-    if wall is Isolation.BUBBLEWRAP or (not limits.run_as and isolation.own_users(wall, str(WORKER_SCRIPT))):
+    if wall is Isolation.BUBBLEWRAP or isolation.who(wall, limits.run_as, str(WORKER_SCRIPT)) is Kind.OWN:
         yield  # each worker a sandbox, or a uid, of its own: started alone
         return
     user = limits.run_as
