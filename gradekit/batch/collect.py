@@ -264,8 +264,8 @@ def _kept(
             f"the deadline takes {fresh[0][:12]} (of {fresh[1]}) now; the pinned {pin.commit[:12]}, fetched "
             f"{pin.fetched}, is kept"
         )
-    written = tuple(notes)
-    return Collected(repository, target, pin.commit, pin.date, written, fetched=pin.fetched, pin=pin, changed=changed)
+    kept = Collected(repository, target, pin.commit, pin.date, notes=tuple(notes), fetched=pin.fetched, pin=pin)
+    return replace(kept, changed=changed)
 
 
 def _source(url: str, local: Path | None) -> str:
