@@ -29,11 +29,12 @@ from gradekit.reports.inert import terminal
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_FILES", "MAX_FOLDERS", "MAX_PATH", "remove", "shown", "write_tree"]
 
 MAX_BYTES = 64 * 2**20  # the most a student's files may hold, as written (a file named twice counts twice)
-MAX_FILES = 10_000
+MAX_FILES = 10_000  # files, links and submodules
 MAX_FOLDERS = 1_000
 MAX_DEPTH = 32  # folders within folders
 MAX_PATH = 1024  # bytes of one path within the student's folder
 LINK_SHOWN = 200  # characters of a link's target a note shows
+MAX_NOTES = 20  # notes on what was left out, before the rest are counted
 CHUNK = 2**16
 FOLDER, LINK, SUBMODULE = "040000", "120000", "160000"
 
@@ -60,6 +61,8 @@ def write_tree(clone: Path, commit: str, target: Path) -> list[str]:
         remove(partial)
         raise Uncollectable(f"its tree at {commit[:12]} could not be written ({error.strerror or error})") from None
     partial.rename(target)
+    if len(notes) > MAX_NOTES:
+        return [*notes[:MAX_NOTES], f"and {len(notes) - MAX_NOTES} more left out"]
     return notes
 
 
@@ -82,14 +85,14 @@ def _counted(commit: str, records: Iterable[bytes]) -> list[_Entry]:
             raise Uncollectable(f"its tree holds the path {shown(path)!r}, which could leave the student's folder")
         entry = _Entry(mode, path, sha, int(length) if length.isdigit() else 0)
         folders += mode == FOLDER
-        files += _is_file(mode)
+        files += mode != FOLDER  # a link or a submodule is no file written, but a note
         size += entry.size if _is_file(mode) or (mode == LINK and entry.size <= MAX_PATH) else 0
         depth = len(parts) - (mode != FOLDER)
         over = (
             (len(raw) > MAX_PATH, f"a path longer than {MAX_PATH} bytes"),
             (folders > MAX_FOLDERS, f"more than {MAX_FOLDERS} folders"),
             (depth > MAX_DEPTH, f"folders more than {MAX_DEPTH} deep"),
-            (files > MAX_FILES, f"more than {MAX_FILES} files"),
+            (files > MAX_FILES, f"more than {MAX_FILES} files and links"),
             (size > MAX_BYTES, f"more than {MAX_BYTES // 2**20} MiB of files"),
         )
         for passed, what in over:

@@ -161,7 +161,7 @@ def test_one_folder_chain_named_a_thousand_times_is_refused_before_a_folder_is_w
 @pytest.mark.parametrize(
     "files, said",
     [
-        ({f"f{i:05}.py": b"x = 1\n" for i in range(tree_writer.MAX_FILES + 1)}, "more than 10000 files"),
+        ({f"f{i:05}.py": b"x = 1\n" for i in range(tree_writer.MAX_FILES + 1)}, "more than 10000 files and links"),
         ({f"f{i}.py": b"x" * 2**20 for i in range(65)}, "more than 64 MiB of files"),
         ({"/".join(["n" * 200] * 6): b"x = 1\n"}, "a path longer than 1024 bytes"),
     ],
@@ -267,6 +267,24 @@ def test_no_link_is_written_so_none_leads_out_of_the_student_s_folder(tmp_path, 
         "sub/back is a symbolic link to .., left out (no link is written)",
         "up is a symbolic link to here/.., left out (no link is written)",
     ]
+
+
+def test_the_notes_name_the_first_things_left_out_and_count_the_rest(tmp_path, repos):
+    many = repository(repos / "many")
+    (many / "submission.py").write_text(GOOD)
+    for i in range(30):
+        os.symlink("submission.py", many / f"l{i:02}.py")
+    git(many, "add", "-A")
+    git(many, "commit", "-q", "-m", "links")
+    (got,) = collect.collect(
+        [collect.Repository("many", "M", str(many))],
+        datetime.fromisoformat(DEADLINE),
+        tmp_path / "o",
+        tmp_path / "c",
+        local=repos,
+    )
+    assert got.notes[0] == "l00.py is a symbolic link to submission.py, left out (no link is written)"
+    assert len(got.notes) == 21 and got.notes[-1] == "and 10 more left out"
 
 
 # Whose repository ----------------------------------------------------------------------------------------
