@@ -116,8 +116,8 @@ def _over(folder: Path) -> bool:
 @contextmanager
 def streamed(repository: Path | None, args: list[str]) -> Iterator[IO[bytes]]:
     """git's standard output as it comes, for output a repository can make endless (a listing of a
-    tree that names one folder a million times): the reader stops when it has read enough, and git
-    is stopped then, or at GIT_TIMEOUT. Uncollectable where git failed or ran out of time."""
+    tree that names one folder a million times): a reader that has read enough raises, and git is
+    stopped then, or at GIT_TIMEOUT. Uncollectable where git failed or ran out of time."""
     with tempfile.TemporaryFile() as said:
         process = _started(repository, args, subprocess.DEVNULL, said)
         expired = threading.Event()
@@ -131,6 +131,7 @@ def streamed(repository: Path | None, args: list[str]) -> Iterator[IO[bytes]]:
         assert process.stdout is not None
         try:
             yield process.stdout
+            process.wait()  # read to its end: git is exiting (or the timer stops it)
         finally:
             timer.cancel()
             _stop(process)
