@@ -10,7 +10,8 @@ that crashes its worker. Then times, each as a whole `gradekit grade` process:
     warm    a fresh results folder, the cache kept
     resume  the warm run again over its own results folder (everything is kept)
     bare    the warm run with --no-isolation, right after it: what the OS sandbox costs, side by side
-Target on a 2-core machine: 200 submissions in at most 60 s. CPU seconds are the machine's own
+Target on a 2-core machine: 200 submissions in at most 30 s, printed with its ratio to the floor
+(starting Python and importing Hypothesis and NumPy) timed right after it. CPU seconds are the machine's own
 count (Linux's /proc/stat), everything it ran meanwhile: run it on an otherwise idle machine.
 
     python benchmarks/batch_speed.py [--students 200] [--hostile 4] [--jobs N] [--bank both|right|wrong]
@@ -23,12 +24,14 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from check_speed import floor
 from environment import student_python
 
 from gradekit import assignment
@@ -126,11 +129,12 @@ def main() -> None:
         make_class(root / "class", bank, options.students, options.hostile, right[0], function)
         env = {**student_python(), "GRADEKIT_CACHE": str(root / "cache")}
         jobs = ["--jobs", str(options.jobs)] if options.jobs else []
-        base = ["grade", str(root / "class"), "--assignment", options.assignment, *jobs]
-        cold, _ = timed([*base, "--out", str(root / "cold")], env)
-        warm, cpu = timed([*base, "--out", str(root / "warm")], env)
-        bare, bare_cpu = timed([*base, "--no-isolation", "--out", str(root / "bare")], env)
-        resume, _ = timed([*base, "--out", str(root / "warm")], env)
+        command = ["grade", str(root / "class"), "--assignment", options.assignment, *jobs]
+        cold, _ = timed([*command, "--out", str(root / "cold")], env)
+        warm, cpu = timed([*command, "--out", str(root / "warm")], env)
+        base = statistics.median([floor(), floor(), floor()])  # beside the warm run, on the machine as it is
+        bare, bare_cpu = timed([*command, "--no-isolation", "--out", str(root / "bare")], env)
+        resume, _ = timed([*command, "--out", str(root / "warm")], env)
         with open(root / "warm" / "gradebook.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))
         correct = sum(1 for i in range(options.students) if bank[i % len(bank)] in right)
@@ -140,7 +144,10 @@ def main() -> None:
             f"{options.hostile} of them hostile; {full} full marks), {cores} cores, jobs {options.jobs or cores}"
         )
         print(f"cold  {cold:6.1f} s  ({cold / len(rows) * 1000:.0f} ms a submission, examples recorded first)")
-        print(f"warm  {warm:6.1f} s  ({warm / len(rows) * 1000:.0f} ms a submission)  target <= 60 s on 2 cores")
+        print(
+            f"warm  {warm:6.1f} s  ({warm / len(rows) * 1000:.0f} ms a submission, {warm / base:.0f}x the floor "
+            f"of {base:.2f} s)  target <= 30 s on 2 cores"
+        )
         print(
             f"      {cpu:6.1f} CPU s of the machine's ({cpu / len(rows) * 1000:.0f} ms a submission): "
             f"{cpu / cores:.1f} s on {cores} idle cores at best"

@@ -6,7 +6,7 @@ assignment carries are all there is), then the median, min and max of warm runs,
 a warm run (grader and worker together: what a busy machine still has to find), and examples per
 second; and beside them the floor, starting Python and importing Hypothesis and NumPy (`python -c
 "import hypothesis, numpy"`), all timed in the same rounds. The ratios are what to quote: cold over
-warm (target at most 1.2) and warm over the floor (target at most 2.5). Each round goes through the
+warm (target at most 1.2), warm over the floor and cold over the floor (targets at most 2.5). Each round goes through the
 submissions in turn, warm then cold, so everything is compared at the same moments. Each assignment
 runs 100 examples per property, or fewer where its properties.py says so (cross_entropy: 30 for 22 of
 its properties; autograd: 30 for 12; training_step: 30, 25 for three of its whole-step properties and 10
@@ -104,7 +104,8 @@ def main() -> None:
                 f"{label:22s} score {report['score']:g}/{report['max_score']:g}  "
                 f"cold median {first:.2f} s  warm median {median:.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
                 f"{runs} runs), cpu {cpu:.2f} s  {examples} examples, >= {fewest} per property, "
-                f"{examples / median:.0f} examples/s; cold/warm {first / median:.2f}, warm/floor {median / base:.2f}"
+                f"{examples / median:.0f} examples/s; cold/warm {first / median:.2f}, warm/floor {median / base:.2f}, "
+                f"cold/floor {first / base:.2f}"
             )
 
 
