@@ -1,16 +1,16 @@
 """How long `gradekit check` takes, as a student runs it: a whole process, median of several runs.
 
-Prints, for a correct and a buggy submission of each built-in assignment: the median of cold runs
-(each on an empty example cache: a machine that has never run gradekit, where the recordings the
-assignment carries are all there is), then the median, min and max of warm runs, the CPU seconds of
-a warm run (grader and worker together: what a busy machine still has to find), and examples per
-second; and beside them the floor, starting Python and importing Hypothesis and NumPy (`python -c
-"import hypothesis, numpy"`), all timed in the same rounds. The ratios are what to quote: cold over
-warm (target at most 1.2), warm over the floor and cold over the floor (targets at most 2.5). Each round goes through the
-submissions in turn, warm then cold, so everything is compared at the same moments. Each assignment
-runs 100 examples per property, or fewer where its properties.py says so (cross_entropy: 30 for 22 of
-its properties; autograd: 30 for 12; training_step: 30, 25 for three of its whole-step properties and 10
-for the other two and its runs of steps; scale properties one, autograd's 20 and 10).
+Prints, for a correct and a buggy submission of each built-in assignment: the median of cold runs (each
+on an empty example cache: a machine that has never run gradekit, where the recordings the assignment
+carries are all there is), then the median, min and max of warm runs, the CPU seconds of a warm run
+(grader and worker together: what a busy machine still has to find), and examples per second; and beside
+them the floor, starting Python and importing Hypothesis and NumPy (`python -c "import hypothesis,
+numpy"`), all timed in the same rounds. The ratios are what to quote: cold over warm (target at most
+1.2), warm over the floor and cold over the floor (targets at most 2.5). Each round goes through the
+submissions in turn, warm then cold, so everything is compared at the same moments. Each assignment runs
+100 examples per property, or fewer where its properties.py says so (cross_entropy: 30 for 22 of its
+properties; autograd: 30 for 12; training_step: 30, 25 for three of its whole-step properties and 10 for
+the other two and its runs of steps; scale properties one, autograd's 20 and 10).
 
     python benchmarks/check_speed.py [--runs 7]
 """
