@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
+    "FORMULA",
     "NON_FINITE",
     "console",
     "csv_cell",
@@ -130,7 +131,7 @@ def github_property(text: str) -> str:
 _MARKUP = re.compile(r"([\\`*<>|~$]|\](?=[(\[:])|&(?=#?\w+;))")  # markup, HTML, a link's end, an entity
 _LONE_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")  # emphasis; snake_case stays as written
 _BLOCK_START = re.compile(r"^(\s*)(#|[+-](?=\s)|\d+(?=[.)]))")  # a heading or list where a line starts
-_LINKISH = re.compile(r"(?<=\w)(:)(?=//)|(?<=\bwww)(\.)|(?<=\w)(@)(?=\w)")  # what GFM links bare
+_LINKISH = re.compile(r"(?<=\w):(?=//)|(?<=\bwww)\.|(?<=\w)@(?=\w)")  # what GFM links bare
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 
