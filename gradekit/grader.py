@@ -24,8 +24,7 @@ from gradekit.engine.recording import recorded
 from gradekit.engine.runner import VerdictMemory, run_all
 from gradekit.engine.scorer import score
 from gradekit.engine.session import Session
-from gradekit.engine.source import Source
-from gradekit.engine.source import parsed
+from gradekit.engine.source import Source, parsed
 from gradekit.engine.source import read as read_source
 from gradekit.errors import AssignmentError, UsageError
 from gradekit.result import FAULTS, Diagnosis, GradeResult, Status
@@ -57,9 +56,9 @@ def grade(
 
     `worker` may be one already started (`Worker.started`), so its interpreter boots while this
     process is still importing; it is stopped here either way. `read` is the submission as already
-    read from `path` (a class grade reads every file before any student's code runs): given, it is
-    what is graded and `path` is never opened; one only found (`source.located`, as a class grade
-    finds each file before any is graded) is read and parsed here, from its own file. `memory` holds verdicts a class grader remembers
+    read from `path`: given, it is what is graded and `path` is never opened; one only found
+    (`source.located`: a class grade finds and hashes each file before any is graded) is read and
+    parsed here, and must be the bytes hashed then. `memory` holds verdicts a class grader remembers
     across its submissions (gradekit.engine.speed.verdicts); a grade of one file remembers nothing.
     """
     started = time.monotonic()

@@ -3,11 +3,12 @@
 A course with tens of thousands of submissions, or a regrade of every term, outgrows one machine. This
 sends each student's grade to a Dask `distributed` scheduler as one task (`pip install '.[dask]'` in a checkout;
 gradekit must be installed on every Dask worker). What a task carries is plain data: the submission as
-read here (its text, the same copy `gradekit.batch.pool` hands a local grader, so workers need not share a
-file system), the assignment's name and, for a course's own assignment, its folder's files less the
-known-right and known-slow banks (the known-wrong files are what a diagnosis compares with). On the
-Dask worker, the grade is `gradekit.grader.grade`, as in a local grader: the student's
-code runs in a worker process of its own in the OS sandbox of that machine, under the same limits.
+found here with its bytes (`source.carried`: the bytes hashed, read as each task is sent, so workers
+need not share a file system; the task parses them, as a local grader does), the assignment's name
+and, for a course's own assignment, its folder's files less the known-right and known-slow banks
+(the known-wrong files are what a diagnosis compares with). On the Dask worker, the grade is
+`gradekit.grader.grade`, as in a local grader: the student's code runs in a worker process of its
+own in the OS sandbox of that machine, under the same limits.
 What comes back is the result as JSON-ready data, read back here with `GradeResult.from_dict` like a
 resumed student's result; results are written by this process alone, so resuming, the gradebook and
 the class summary are the local pool's.
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from gradekit.assignment import Assignment, load, load_folder
 from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
-from gradekit.engine.source import Source
+from gradekit.engine.source import Source, carried
 from gradekit.errors import GradekitError, HostFailure, UsageError
 from gradekit.grader import grade, unfinished
 from gradekit.result import GradeResult
@@ -92,7 +93,8 @@ def run_cluster(
     probe_workers(client, config)
     files = _assignment_files(assignment)
     futures = {
-        client.submit(grade_task, s.name, s.source, assignment.name, files, config, pure=False): s for s in students
+        client.submit(grade_task, s.name, _carried(s.source), assignment.name, files, config, pure=False): s
+        for s in students
     }
     try:
         for future in as_completed(futures):
@@ -108,6 +110,10 @@ def run_cluster(
             record(student, result)
     finally:  # interrupted too: nothing is left running for this class
         client.cancel(list(futures))
+
+
+def _carried(source: Source | None) -> Source | None:
+    return None if source is None else carried(source)
 
 
 def probe_workers(client: Client, config: GradeConfig) -> None:
@@ -133,7 +139,8 @@ def grade_task(
     name: str, source: Source, assignment_name: str, files: dict[str, bytes] | None, config: GradeConfig
 ) -> dict[str, Any]:
     """One student's grade, run on a Dask worker: the assignment as `files` hold it (a built-in one
-    for None), the submission graded from `source` as sent (no file is read); the result as plain data."""
+    for None), the submission graded from `source` as sent, its bytes parsed here (no file is read);
+    the result as plain data."""
     chosen, dirs = _assignment_here(assignment_name, files)
     return grade(Path(source.filename), chosen, config, dirs, read=source).to_dict()
 

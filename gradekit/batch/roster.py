@@ -1,4 +1,4 @@
-"""Who the students of a class are, and what each submitted, read once before any grader starts.
+"""Who the students of a class are, and what each submitted, found once before any grader starts.
 
 Without a roster, every .py or .ipynb file directly in SUBMISSIONS_DIR is one student, named by the file's name without
 its suffix; every folder is one student, named by the folder, whose file is picked by `source.pick`
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from gradekit.batch.spreadsheet import table
-from gradekit.engine.source import IGNORED_FOLDERS, SUFFIXES, Source, pick, read, refused
+from gradekit.engine.source import IGNORED_FOLDERS, SUFFIXES, Source, located, pick, refused
 from gradekit.errors import UsageError
 
 __all__ = ["ROSTER", "Enrolled", "Student", "enrolled_students", "find_students", "read_all", "read_roster"]
@@ -174,7 +174,9 @@ def _enrolled(folder: Path, row: Enrolled, found: dict[str, Student], assignment
 
 
 def read_all(students: list[Student], assignment: str) -> list[Student]:
-    """Every student with their submission read into memory now, in this process, before any grader
-    starts: graders grade this copy, so code run for one student cannot change what another is
-    graded on. A student with a problem, or already read, is left as they are."""
-    return [s if s.problem or s.source else replace(s, source=read(s.path, assignment)) for s in students]
+    """Every student with their submission found and hashed now, in this process, before any grader
+    starts (`source.located`): the file graded and the sha256 of its bytes, neither kept nor parsed.
+    Each is read where it is graded (`source.parsed`), and must then be the bytes hashed here, so a
+    file that is costly to read costs its own grade alone, and code run for one student cannot change
+    what another is graded on. A student with a problem, or already read, is left as they are."""
+    return [s if s.problem or s.source else replace(s, source=located(s.path, assignment)) for s in students]

@@ -16,6 +16,12 @@ solution, which the grader can read and the student cannot.
 The file is opened once, without following a link and without waiting on a pipe, checked to be a
 regular file, and read as bytes: `Source.sha256` is their digest, so a caller that grades a `Source`
 (a class grade sends it to its grader processes) can say exactly which bytes were graded.
+
+Reading is bounded before any budget of the student's starts: a file past LARGEST bytes is one
+sentence, and a notebook is parsed in a child process the kernel holds to READING_MEMORY and
+READING_SECONDS, its outputs and attachments dropped as its JSON is read, so nbformat never parses
+them. A class grade `located`s each file first (found and hashed, nothing kept) and each grader reads
+its own (`parsed`), so a file that is costly to read costs that student's grade alone.
 """
 
 from __future__ import annotations
@@ -24,10 +30,17 @@ import errno
 import hashlib
 import json
 import os
+import pickle
 import re
+import select
+import signal
 import stat
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from gradekit.engine.kept_files import OPEN_FLAGS
 from gradekit.sandbox.process import preloads
@@ -42,8 +55,14 @@ LINE_ESCAPE = re.compile(r"^(\s*)[%!]")  # %matplotlib inline, !pip install ...
 ASSIGNED_ESCAPE = re.compile(r"^(\s*[\w.\[\],][\w.\[\],\s]*?=\s*)[%!](?!=)")
 HELP = re.compile(r"^(\s*)(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # np.exp?  ??softmax
 IGNORED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
-# A notebook with its plots saved stays well under this; a class grade holds every file in memory at once.
+# A notebook with its plots saved stays well under this.
 LARGEST = 64 * 2**20
+CHUNK = 2**20  # bytes read at a time
+# What reading a notebook may take (`_bounded`): an honest one of LARGEST bytes, its outputs dropped as
+# it is read, takes a few hundred MiB and a second or two; nbformat then sees its cells alone.
+READING_MEMORY = 512 * 2**20
+READING_SECONDS = 20
+READING_WALL = 3 * READING_SECONDS  # a child that waits on nothing it can finish is ended too
 # What an entry that is not a regular file is, as a message names it.
 KINDS = (
     (stat.S_ISLNK, "a symbolic link"),
@@ -77,6 +96,9 @@ class Source:
     path: Path | None = None  # the file read, when there was one (a folder's pick)
     sha256: str | None = None  # the hex digest of the bytes read, when they could be read
     notes: tuple[str, ...] = ()  # what the student should know about the reading, e.g. which file was picked
+    # Found and hashed but not parsed yet (see `located`): `parsed` reads it where it is graded.
+    unread: bool = False
+    data: bytes | None = field(default=None, repr=False)  # an unread file's bytes, where they travel with it
 
     @property
     def preload(self) -> tuple[str, ...]:
@@ -105,16 +127,58 @@ def read(path: Path, assignment: str | None = None) -> Source:
     """The submission at `path`: a .py file, a notebook, or a folder holding one of them (`pick`'s
     note, saying which file of several was graded, is among the `notes`); a link, named pipe, socket
     or device is one sentence, unread (see `refused`)."""
-    path = Path(path)
+    return parsed(_found(Path(path), assignment, keep=True))
+
+
+def located(path: Path, assignment: str | None = None) -> Source:
+    """The submission at `path` found (the file `pick` chooses, or why there is none) and its bytes
+    hashed, neither kept nor parsed: `unread`, what a class grade knows of each student before any is
+    graded. The process that grades it reads it (`parsed`), so a file that is costly to read costs
+    that student's grade alone. Memory is bounded (the bytes are hashed as they are read) and so is
+    time (at most LARGEST bytes)."""
+    return _found(Path(path), assignment, keep=False)
+
+
+def carried(source: Source) -> Source:
+    """An `unread` submission with its bytes read now, to travel with it where the file cannot be
+    read (a Dask worker on another machine); one that is read already is as it is."""
+    if not source.unread or source.data is not None or source.path is None:
+        return source
+    found = _file(source.path, keep=True)
+    if found.problem is not None or found.sha256 != source.sha256:
+        return parsed(source)  # says what changed, without parsing anything
+    return replace(source, data=found.data)
+
+
+def parsed(source: Source) -> Source:
+    """`source` read: its text, and a notebook's cells, or why it cannot be graded. An `unread` one
+    is read from the bytes it carries, else from its file again, and those must be the bytes hashed
+    when it was found: a file changed since gets one sentence saying so, never another's grade. A
+    notebook is parsed in a child process whose memory and CPU time the kernel bounds (`_bounded`)."""
+    if not source.unread:
+        return source
+    found = source if source.data is not None or source.path is None else _file(source.path, keep=True)
+    if found.problem is not None:
+        return replace(source, problem=found.problem, unread=False, data=None)
+    data = found.data or b""
+    if hashlib.sha256(data).hexdigest() != source.sha256:
+        why = f"{source.filename} changed after it was found for this grade (its bytes are not those hashed then)"
+        return replace(source, problem=f"{why}; grade it again", unread=False, data=None)
+    return replace(_from_bytes(data, source.filename), path=source.path, sha256=source.sha256, notes=source.notes)
+
+
+def _found(path: Path, assignment: str | None, keep: bool) -> Source:
+    """The file at `path`, or the one `pick` chooses in the folder there, found and hashed (its bytes
+    kept where `keep`), still `unread`; or why there is nothing to read."""
     why = refused(path)
     if why is not None:
         return Source("", path.name, why)
     if not path.is_dir():
-        return _read_file(path)
+        return _file(path, keep)
     found, why = pick(path, assignment)
     if found is None:
         return Source("", path.name, why)
-    return replace(_read_file(found), notes=(why,) if why else ())
+    return replace(_file(found, keep), notes=(why,) if why else ())
 
 
 def refused(path: Path) -> str | None:
@@ -138,43 +202,64 @@ def _kind(mode: int) -> str:
     return next((kind for test, kind in KINDS if test(mode)), "not a file")
 
 
-def _read_file(path: Path) -> Source:
+def _file(path: Path, keep: bool) -> Source:
+    """The file at `path` hashed, `unread`, with its bytes where `keep`; or why it is not read."""
     if not path.is_file():
         return Source("", path.name, f"{path} does not exist or is not a file")
     if path.suffix not in SUFFIXES:
         return Source("", path.name, f"{path.name} is not a Python file (.py) or a Jupyter notebook (.ipynb)")
-    data = _contents(path)
-    if isinstance(data, str):
-        return Source("", path.name, data, path=path)
-    if len(data) > LARGEST:
+    found = _contents(path, keep)
+    if isinstance(found, str):
+        return Source("", path.name, found, path=path)
+    data, size, digest = found
+    if size > LARGEST:
         return Source("", path.name, f"{path.name} is too large to be a submission (over {LARGEST:,} bytes)", path=path)
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        text = _universal_newlines(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        return Source("", path.name, f"{path.name} is not UTF-8 text", path=path, sha256=digest)
-    if path.suffix == ".ipynb":
-        return replace(read_notebook(text, path.name), path=path, sha256=digest)
-    return Source(text, path.name, path=path, sha256=digest)
+    return Source("", path.name, path=path, sha256=digest, unread=True, data=data)
 
 
-def _contents(path: Path) -> bytes | str:
-    """The file's first LARGEST + 1 bytes, or why they could not be read, in one sentence.
+def _contents(path: Path, keep: bool) -> tuple[bytes | None, int, str] | str:
+    """The file's first LARGEST + 1 bytes (where `keep`), how many there are, and their SHA-256; or
+    why they could not be read, in one sentence.
 
     The file is opened once, without following a link and without waiting on a pipe, and read only
     if what was opened is a regular file: a link or pipe put in its place since `refused` looked is
-    refused all the same, and the bytes read are those of the file checked.
+    refused all the same, and the bytes read are those of the file checked. They are hashed a chunk
+    at a time, so a file that is not kept costs a chunk of memory.
     """
+    digest, chunks, size = hashlib.sha256(), [], 0
     try:
         with open(os.open(path, OPEN_FLAGS), "rb") as handle:
             mode = os.fstat(handle.fileno()).st_mode
             if not stat.S_ISREG(mode):
                 return _refusal(path, mode)
-            return handle.read(LARGEST + 1)
+            while size <= LARGEST and (chunk := handle.read(min(CHUNK, LARGEST + 1 - size))):
+                digest.update(chunk)
+                size += len(chunk)
+                if keep:
+                    chunks.append(chunk)
     except OSError as error:  # e.g. no permission, or the file vanished since it was found
         if error.errno == errno.ELOOP:
             return _refusal(path, stat.S_IFLNK)
         return f"{path.name} could not be read ({error.strerror or error})"
+    return (b"".join(chunks) if keep else None), size, digest.hexdigest()
+
+
+def _from_bytes(data: bytes, filename: str) -> Source:
+    """A submission's text (and a notebook's cells) from its bytes, or why it has none."""
+    if filename.endswith(".ipynb"):
+        return _bounded(lambda: _notebook(data, filename), filename)
+    try:
+        return Source(_universal_newlines(data.decode("utf-8")), filename)
+    except UnicodeDecodeError:
+        return Source("", filename, f"{filename} is not UTF-8 text")
+
+
+def _notebook(data: bytes, filename: str) -> Source:
+    try:
+        text = _universal_newlines(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Source("", filename, f"{filename} is not UTF-8 text")
+    return _read_notebook(text, filename)
 
 
 def _universal_newlines(text: str) -> str:
@@ -281,10 +366,17 @@ def read_notebook(text: str, filename: str) -> Source:
     """A notebook's code cells, or one sentence saying why it is not a notebook gradekit can run.
 
     Whatever the file holds, this returns: JSON nested past the recursion limit, numbers of thousands
-    of digits and any error nbformat raises are each one sentence.
+    of digits, any error nbformat raises, and a notebook that would take more memory or CPU time to
+    read than any honest one (`_bounded`) are each one sentence. Outputs and attachments are dropped
+    as the JSON is read (`_kept`): nbformat never sees them, and a notebook of saved outputs is read
+    as cheaply as the same notebook cleared.
     """
+    return _bounded(lambda: _read_notebook(text, filename), filename)
+
+
+def _read_notebook(text: str, filename: str) -> Source:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_kept)
     except json.JSONDecodeError as error:
         return Source("", filename, f"{filename} is not a notebook: it is not valid JSON ({error})")
     except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
@@ -298,7 +390,7 @@ def read_notebook(text: str, filename: str) -> Source:
         written_in = language or "another language"
         return Source("", filename, f"{filename} is a notebook in {written_in}; gradekit runs Python")
     try:
-        notebook = _normalised(text)
+        notebook = _normalised(json.dumps(data))  # the notebook less its outputs and attachments
     except Exception as error:  # nbformat raises many kinds (ValidationError, KeyError, RecursionError, ...)
         return Source("", filename, f"{filename} is not a valid Jupyter notebook: {_unreadable(error)}")
     cells, script, line = [], [], 1
@@ -312,6 +404,109 @@ def read_notebook(text: str, filename: str) -> Source:
         script.append(code)
         line += lines
     return Source("".join(script), filename, cells=tuple(cells))
+
+
+def _kept(pairs: list[tuple[str, Any]]) -> dict[str, Any] | None:
+    """A JSON object of a notebook as it is kept: an output (it has an "output_type") is dropped the
+    moment it is read, so saved outputs never pile up in memory; a cell keeps no outputs and no
+    attachments (what a code cell printed or showed, and a Markdown cell's images), which grading
+    never runs and nbformat then never parses."""
+    found = dict(pairs)
+    if "output_type" in found:
+        return None
+    if "cell_type" in found:
+        if "outputs" in found:
+            found["outputs"] = []
+        found.pop("attachments", None)
+    return found
+
+
+def _bounded(read: Callable[[], Source], filename: str) -> Source:
+    """What `read` makes, made in a child process the kernel holds to READING_MEMORY more memory than
+    this one has and READING_SECONDS of CPU time: reading a notebook is the grader's own work, done
+    before any budget of the student's starts, and a notebook shaped to cost more (millions of tiny
+    cells or nested lists, which no honest notebook holds) costs one sentence. Where there is no fork
+    (not POSIX), it is made here."""
+    if not hasattr(os, "fork"):
+        return read()
+    import nbformat  # noqa: F401  (imported here once, not by every child)
+
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child ends in os._exit, before coverage is written)
+        os.close(reading)
+        _in_child(read, writing, filename)
+    os.close(writing)
+    return _answer(child, reading, filename)
+
+
+def _in_child(read: Callable[[], Source], writing: int, filename: str) -> None:
+    """The child of `_bounded`: limit itself, read, send the Source back pickled, and end."""
+    code = 1
+    try:
+        _limit_reading()
+        try:
+            found = read()
+        except MemoryError:
+            found = Source("", filename, f"{filename} is not a notebook gradekit can read: it is too large to read")
+        sent = pickle.dumps(found)
+        with open(writing, "wb") as pipe:
+            pipe.write(len(sent).to_bytes(8, "big") + sent)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _limit_reading() -> None:
+    import resource
+
+    def lower(kind: int, value: int) -> None:
+        _, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value if kind != resource.RLIMIT_CPU else min(value + 1, hard)))
+
+    lower(resource.RLIMIT_CORE, 0)
+    lower(resource.RLIMIT_CPU, READING_SECONDS)  # past it, SIGXCPU ends the child
+    try:
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):  # no /proc: the CPU limit bounds it
+        return
+    lower(resource.RLIMIT_AS, size + READING_MEMORY)
+
+
+def _answer(child: int, reading: int, filename: str) -> Source:
+    """The Source the child of `_bounded` sends (its length, then its pickle), or why it sent none. A
+    child that has not sent it all by READING_WALL is ended, and it is reaped whatever happens, an
+    interruption of this process included."""
+    received = bytearray()
+    deadline = time.monotonic() + READING_WALL
+    try:
+        while not _whole(received) and (left := deadline - time.monotonic()) > 0:
+            if select.select([reading], [], [], left)[0]:
+                chunk = os.read(reading, CHUNK)
+                if not chunk:
+                    break
+                received += chunk
+    finally:
+        os.close(reading)
+        if not _whole(received):
+            with suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        _, status = os.waitpid(child, 0)
+    if _whole(received):
+        found: Source = pickle.loads(received[8:])  # made by the child, gradekit's own code
+        return found
+    if (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU) or time.monotonic() >= deadline:
+        why = f"reading it takes more than {READING_SECONDS} s"
+    else:
+        why = f"reading it takes more than {READING_MEMORY // 2**20:,} MiB of memory"
+    return Source("", filename, f"{filename} is not a notebook gradekit can read: {why}")
+
+
+def _whole(received: bytearray) -> bool:
+    """Whether `received` holds a whole answer of the child of `_bounded`: its length, then that many bytes."""
+    return len(received) >= 8 and len(received) == 8 + int.from_bytes(received[:8], "big")
 
 
 def _unreadable(error: Exception) -> str:
@@ -333,10 +528,10 @@ def _language(data: dict) -> str | None:
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
         metadata = {}
-    for key, field in (("language_info", "name"), ("kernelspec", "language")):
+    for key, entry in (("language_info", "name"), ("kernelspec", "language")):
         section = metadata.get(key)
-        if isinstance(section, dict) and isinstance(section.get(field), str):
-            return section[field].lower()
+        if isinstance(section, dict) and isinstance(section.get(entry), str):
+            return section[entry].lower()
     return None
 
 

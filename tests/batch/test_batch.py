@@ -199,7 +199,10 @@ def _child(pid: int) -> bool:
         return False
 
 
-def test_every_file_is_read_once_before_grading_and_graded_as_read(tmp_path, monkeypatch, cross_entropy):
+def test_every_file_is_hashed_before_grading_and_one_changed_since_is_not_graded(tmp_path, monkeypatch, cross_entropy):
+    """Each file is found and hashed before any grader starts, and read by the grader that grades it:
+    one whose bytes are no longer those hashed (as if a classmate's code rewrote it) is not graded
+    under that hash; its row says so, and a rerun grades it as it is now."""
     submissions = tmp_path / "class"
     submissions.mkdir()
     shutil.copy(EXAMPLES / "submission.py", submissions / "ann.py")
@@ -211,32 +214,31 @@ def test_every_file_is_read_once_before_grading_and_graded_as_read(tmp_path, mon
         "ben": submissions / "ben.py",
         "cat": submissions / "cat" / "homework.ipynb",
     }
-    as_read = {name: path.read_bytes() for name, path in graded.items()}
-    broken = "raise RuntimeError('rewritten after it was read')\n"
-    real_read = roster.read
+    as_found = {name: path.read_bytes() for name, path in graded.items()}
+    broken = "raise RuntimeError('rewritten after it was found')\n"
+    real_located = roster.located
 
-    def read_then_rewrite(path, assignment):  # as if a classmate's code rewrote the file right after the read
-        source = real_read(path, assignment)
-        source.path.write_text(broken)
+    def located_then_rewritten(path, assignment):  # as if a classmate's code rewrote ben's file
+        source = real_located(path, assignment)
+        if source.filename == "ben.py":
+            source.path.write_text(broken)
         return source
 
-    monkeypatch.setattr(roster, "read", read_then_rewrite)
+    monkeypatch.setattr(roster, "located", located_then_rewritten)
     out = tmp_path / "results"
     class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
-    assert all(path.read_text() == broken for path in graded.values())
     table = rows(out)
     assert table["ann"]["score"] == "100" and table["cat"]["score"] == "100"
-    assert table["ben"]["loss_matches_reference"] == "0" and table["ben"]["softmax_matches_reference"] == "6"
-    assert not any(row["error"] for row in table.values())
+    assert not table["ann"]["error"] and not table["cat"]["error"]
+    assert table["ben"]["score"] == "0" and "ben.py changed after it was found" in table["ben"]["error"]
     for name, path in graded.items():
         stamp = json.loads((out / "results" / f"{name}.json").read_text())["batch"]
-        assert stamp["sha256"] == hashlib.sha256(as_read[name]).hexdigest() and stamp["file"] == str(path)
-    # The files now hold other bytes: a rerun grades them again, as they are now.
-    monkeypatch.setattr(roster, "read", real_read)
+        assert stamp["sha256"] == hashlib.sha256(as_found[name]).hexdigest() and stamp["file"] == str(path)
+    # ben's file now holds other bytes: a rerun grades it again, as it is now, and keeps the others.
+    monkeypatch.setattr(roster, "located", real_located)
     account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
-    assert "(3 graded now, 0 kept from before)" in account
-    assert all(row["score"] == "0" and row["error"] for row in rows(out).values())
-    assert "rewritten after it was read" in rows(out)["ann"]["error"]
+    assert "(1 graded now, 2 kept from before)" in account
+    assert "rewritten after it was found" in rows(out)["ben"]["error"]
 
 
 def test_grade_given_a_submission_as_read_grades_it_and_never_opens_the_path(tmp_path, cross_entropy):
