@@ -43,7 +43,6 @@ the grade that counts is the one the course collects at the deadline (`gradekit 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -60,7 +59,7 @@ from gradekit.engine.source import pick
 from gradekit.engine.source import read as read_source
 from gradekit.errors import UsageError
 from gradekit.instructor import student_build
-from gradekit.reports import WRITERS, github
+from gradekit.reports import WRITERS, github, json_report
 from gradekit.result import GradeResult
 
 WORKFLOW = Path(".github/workflows/gradekit.yml")
@@ -451,7 +450,7 @@ def report(result: Path, junit: Path) -> None:
     Nothing where the grade wrote no result: gradekit said why on standard error."""
     if not result.is_file():
         return
-    graded = GradeResult.from_dict(json.loads(result.read_text()))
+    graded = GradeResult.from_dict(json_report.loads(result.read_text()))  # non-finite values read back
     sys.stdout.write(WRITERS["github"](graded))
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:

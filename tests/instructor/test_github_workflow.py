@@ -20,7 +20,7 @@ from gradekit.config import GradeConfig
 from gradekit.grader import grade
 from gradekit.instructor.github_workflow import JUNIT, RESULT, WORKFLOW, report
 from gradekit.reports import WRITERS, github
-from gradekit.result import GradeResult, Status
+from gradekit.result import Counterexample, GradeResult, PropertyResult, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -165,6 +165,24 @@ def test_the_reports_from_the_one_grade_are_what_each_format_gives(tmp_path, mon
     assert (tmp_path / JUNIT).read_text() == WRITERS["junit"](result)
     report(tmp_path / "none.json", tmp_path / "none.xml")  # the grade wrote nothing: gradekit said why
     assert capsys.readouterr().out == "" and not (tmp_path / "none.xml").exists()
+
+
+def test_the_reports_read_a_non_finite_answer_back_as_the_number_it_was(tmp_path, capsys):
+    failed = PropertyResult(
+        "loss_matches_reference",
+        ("cross_entropy_loss",),
+        Status.FAILED,
+        0.0,
+        4.0,
+        message="`cross_entropy_loss` differs from the reference",
+        counterexample=Counterexample({"logits": [1000.0]}, (), returned=float("nan"), expected=float("inf")),
+    )
+    result = GradeResult("cross_entropy", "submission.py", 1, (failed,))
+    saved = tmp_path / RESULT
+    saved.write_text(WRITERS["json"](result))
+    report(saved, tmp_path / JUNIT)
+    assert capsys.readouterr().out == WRITERS["github"](result)
+    assert (tmp_path / JUNIT).read_text() == WRITERS["junit"](result)
 
 
 def test_init_ci_writes_the_wheel_it_installs_and_says_to_commit_both(tmp_path, capsys):
