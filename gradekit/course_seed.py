@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from gradekit.errors import UsageError
 
-__all__ = ["BITS", "FILE_NAME", "VARIABLE", "digest", "fresh", "kept", "read", "write"]
+__all__ = ["BITS", "FILE_NAME", "VARIABLE", "digest", "fresh", "kept", "private", "read", "write"]
 
 BITS = 128  # too many to guess, or to look up from the digest reports show
 FILE_NAME = "course-seed"  # in a RESULTS_DIR, or in a Gradescope bundle
@@ -41,7 +42,10 @@ def digest(seed: int) -> str:
 
 
 def read(path: Path) -> int:
-    """The seed kept in `path`; a file that cannot be read or holds no integer is a usage error."""
+    """The seed kept in `path`; a file that cannot be read or holds no integer is a usage error. A
+    file others may read (copied, or written under a wide umask) is narrowed to its owner alone
+    (0600) where this user owns it: the seed draws every input of the course's grade."""
+    private(path)
     try:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as error:
@@ -55,6 +59,17 @@ def read(path: Path) -> int:
         raise UsageError(
             f"the seed file {path} holds no integer; it must hold the one whole number gradekit wrote there"
         ) from None
+
+
+def private(path: Path) -> None:
+    """Narrow the file at `path` to its owner alone where this user owns it and others may read it;
+    anything else (another's file, no file) is left as it is."""
+    try:
+        status = os.stat(path)
+        if status.st_uid == os.geteuid() and stat.S_ISREG(status.st_mode) and status.st_mode & 0o077:
+            os.chmod(path, stat.S_IMODE(status.st_mode) & 0o700)
+    except OSError:  # said when it is read
+        return
 
 
 def write(path: Path, seed: int) -> None:

@@ -61,3 +61,11 @@ def test_the_public_seed_is_named_by_its_number_when_examples_are_recorded(
     assert f"(seed {cross_entropy.default_seed}, {EXAMPLES} per property)" in err
     assert f"(seed with digest {course_seed.digest(SEED)}, " in err and str(SEED) not in err
     assert stat.S_IMODE((tmp_path / "made" / "here").stat().st_mode) == 0o700
+
+
+def test_a_seed_file_others_may_read_is_narrowed_to_its_owner_when_read(tmp_path):
+    path = tmp_path / "course-seed"
+    path.write_text(f"{SEED}\n")
+    os.chmod(path, 0o644)  # copied, or written under a wide umask
+    assert course_seed.read(path) == SEED
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
