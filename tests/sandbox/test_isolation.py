@@ -915,11 +915,12 @@ OLDER_KERNEL = {"GRADEKIT_LANDLOCK_ABI": "5"}
 
 @pytest.mark.parametrize("abi", ["5", "this kernel's"])
 def test_signals_the_kernel_would_send_for_a_worker_reach_no_process(watch, tmp_path, abi):
-    """`gradekit check`, run as root with no other user for its worker, behind Landlock with its ABI
-    capped at 5 (no signal scope) and as this kernel offers it: SIGKILL for the grader and for a
-    process of its user, by kill, killpg, tgkill, and by F_SETOWN, F_SETSIG and O_ASYNC on a pipe
-    (with the commands' upper bits set too), is refused step by step. The grader lives and writes its
-    report, the other process lives, and the file gets full marks."""
+    """`gradekit check` run as root without --run-as (its worker keeps uid 0 where no uid of its own
+    can run the interpreter, as one under /root), behind Landlock with its ABI capped at 5 (no signal
+    scope) and as this kernel offers it: SIGKILL for the grader and for a process of its user, by
+    kill, killpg, tgkill, and by F_SETOWN, F_SETSIG and O_ASYNC on a pipe (with the commands' upper
+    bits set too), is refused step by step. The grader lives and writes its report, the other process
+    lives, and the file gets full marks."""
     decoy = subprocess.Popen(["sleep", str(SANITY_SECONDS)], start_new_session=True)
     try:
         submission = tmp_path / "submission.py"
