@@ -1,5 +1,6 @@
 """The course seed leaves no trace where a student could read it: not on stderr, not in a file name
-of the example cache, and the cache folder is its owner's alone.
+of the example cache, and the cache folder is its owner's alone; nor does what a submission printed
+once called reach any file of the class.
 
 The examples recorded for a course's seed are the grade's inputs, and the seed draws them all again:
 printed while a class is graded (in a log a TA shares, in Gradescope's build output) or listed in a
@@ -28,6 +29,7 @@ def test_a_class_grade_with_a_seed_file_names_its_seed_nowhere_and_keeps_its_cac
     submissions, out, cache = tmp_path / "class", tmp_path / "results", tmp_path / "cache"
     submissions.mkdir()
     shutil.copy(ROOT / "examples" / "submission.py", submissions / "alice.py")
+    shutil.copy(ROOT / "tests" / "hostile" / "print_the_inputs.py", submissions / "bob.py")
     seed_file = tmp_path / "course-seed"
     course_seed.write(seed_file, SEED)
     cache.mkdir(mode=0o755)
@@ -46,6 +48,9 @@ def test_a_class_grade_with_a_seed_file_names_its_seed_nowhere_and_keeps_its_cac
     kept = list(cache.rglob("*"))
     assert kept and all(str(SEED) not in path.name for path in kept)
     assert all(str(SEED) not in path.name for path in out.rglob("*"))
+    written = [path for path in out.rglob("*") if path.is_file()]
+    assert all("CALLED-WITH" not in path.read_text() for path in written), "nothing printed once called"
+    assert "are not shown" in (out / "feedback" / "bob.md").read_text()
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in kept if path.is_file())
 
