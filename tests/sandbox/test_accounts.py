@@ -247,18 +247,23 @@ print(json.dumps(found))
 def scenario(command: list[str], wall: str, run_as: str, abi: str | None, folder: Path) -> dict:
     """SCENARIO run by a root grader started with `command`, behind `wall`, as `run_as` ("": a uid of
     its own per worker), with Landlock's ABI capped at `abi` (None: the kernel's)."""
-    script = folder / "scenario.py"
-    script.write_text(SCENARIO)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
-    if abi is not None:
-        env["GRADEKIT_LANDLOCK_ABI"] = abi
+    env = {} if abi is None else {"GRADEKIT_LANDLOCK_ABI": abi}
+    return run_grader(command, SCENARIO, [str(HOSTILE), wall, run_as], env, folder)
+
+
+def run_grader(command: list[str], source: str, args: list[str], env: dict[str, str], folder: Path) -> dict:
+    """`source`, a grader's script printing JSON on its last line, run by `command` with `args` and
+    this environment updated with `env`: what it printed."""
+    script = folder / "grader.py"
+    script.write_text(source)
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     done = subprocess.run(
-        [*command, str(script), str(HOSTILE), wall, run_as],
+        [*command, str(script), *args],
         capture_output=True,
         text=True,
         timeout=SANITY_SECONDS,
         cwd=REPOSITORY,
-        env=env,
+        env={**environment, **env},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.splitlines()[-1])
@@ -301,3 +306,34 @@ def test_a_classmate_run_as_the_same_user_cannot_be_killed(open_python, wall, ab
     assert "kill: refused" in found["graded"]["output"], found["graded"]
     assert found["graded"]["score"] == found["graded"]["max_score"]
     assert found["honest"]["score"] == 100 and found["honest"]["error"] is None
+
+
+WHO = """
+import json, os
+from gradekit.config import Limits
+from gradekit.sandbox import Worker
+
+with Worker(Limits(isolation="bubblewrap")) as worker:
+    assert worker.load("def f():\\n    return 1.0\\n", "f.py")["ok"]
+    assert worker.call("f", "[]")["returned"] == 1.0
+    print(json.dumps({"owner": os.stat(worker.directory).st_uid, "isolation": worker.isolation.value}))
+"""
+# bubblewrap where unprivileged user namespaces are off (Debian's kernel.unprivileged_userns_clone=0):
+# it starts for root alone.
+ROOT_ONLY_BWRAP = """#!/bin/sh
+[ "$(id -u)" = 0 ] || {{ echo 'bwrap: setting up uid map: Permission denied' >&2; exit 1; }}
+exec {bwrap} "$@"
+"""
+
+
+def test_where_bubblewrap_starts_for_root_alone_a_worker_runs_in_it_as_root(open_python, open_tmp):
+    """bubblewrap started as a uid of the worker's own fails before the worker is confined: the
+    worker is started behind bubblewrap again, as root (in a pids cgroup of its own), rather than
+    behind the weaker Landlock."""
+    bwrap = shutil.which("bwrap")
+    assert bwrap is not None
+    (open_tmp / "bwrap").write_text(ROOT_ONLY_BWRAP.format(bwrap=bwrap))
+    (open_tmp / "bwrap").chmod(0o755)
+    path = {"PATH": f"{open_tmp}{os.pathsep}{os.environ['PATH']}"}
+    found = run_grader(open_python, WHO, [], path, open_tmp)
+    assert found == {"owner": 0, "isolation": "bubblewrap"}
