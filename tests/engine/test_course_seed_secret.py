@@ -59,6 +59,9 @@ def test_the_public_seed_is_named_by_its_number_when_examples_are_recorded(
     tmp_path, cross_entropy, capsys, monkeypatch
 ):
     monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path / "made" / "here"))
+    (tmp_path / "made" / "here").mkdir(parents=True)
+    named_by_seed = tmp_path / "made" / "here" / f"cross_entropy-{SEED}-100-154988f1-8c63a741b0e5dce8.marshal"
+    named_by_seed.write_bytes(b"as gradekit named a recording before digests did")
     narrowed = replace(cross_entropy, properties=cross_entropy.properties[:2])
     recording.recorded(narrowed, cross_entropy.default_seed, EXAMPLES)
     recording.recorded(narrowed, SEED, EXAMPLES)
@@ -66,6 +69,7 @@ def test_the_public_seed_is_named_by_its_number_when_examples_are_recorded(
     assert f"(seed {cross_entropy.default_seed}, {EXAMPLES} per property)" in err
     assert f"(seed with digest {course_seed.digest(SEED)}, " in err and str(SEED) not in err
     assert stat.S_IMODE((tmp_path / "made" / "here").stat().st_mode) == 0o700
+    assert not named_by_seed.exists() and all(str(SEED) not in p.name for p in (tmp_path / "made").rglob("*"))
 
 
 def test_a_seed_file_others_may_read_is_narrowed_to_its_owner_when_read(tmp_path):

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import re
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -84,6 +85,7 @@ def recorded_inputs(
     path = cache_folder() / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.marshal"
 
     def make() -> dict[str, Any]:
+        _forget_named_by_seed(assignment)
         print(
             f"gradekit: recording examples for {assignment.name} ({_named(assignment, seed)}, "
             f"{max_examples} per property), "
@@ -94,6 +96,16 @@ def recorded_inputs(
         return _packed(record(assignment, seed, max_examples))
 
     return kept_files.kept(path, shipped_path(assignment, seed, max_examples, key), key, _recording, make)
+
+
+def _forget_named_by_seed(assignment: Assignment) -> None:
+    """Remove the assignment's cache files named as gradekit named them before digests did, after
+    their seed (NAME-SEED-COUNT-PROPERTIES-KEY.marshal): whatever they recorded is recorded again."""
+    named_by_seed = re.compile(rf"{re.escape(assignment.name)}-\d+-\d+-[0-9a-f]+-[0-9a-f]+\.marshal")
+    for path in cache_folder().glob(f"{assignment.name}-*.marshal"):
+        if named_by_seed.fullmatch(path.name):
+            with suppress(OSError):
+                path.unlink()
 
 
 def _named(assignment: Assignment, seed: int) -> str:
