@@ -197,7 +197,7 @@ def grade_all(
             record(student, unfinished(student.path, assignment, config, student.problem or ""))
         readable = [s for s in todo if not s.problem]
         if dask is not None:
-            run_cluster(readable, assignment, config, dask, record, host_failed)
+            run_cluster(readable, assignment, config, dask, record, host_failed, bar.grading, bar.waiting)
         else:
             run_pool(readable, assignment, config, assignment_dirs, jobs, record, grading=bar.grading, lost=host_failed)
     finally:  # interrupted too: whatever is said next starts a line of its own
@@ -214,7 +214,8 @@ def grade_all(
         f"gradekit: {counted(len(students), 'student')} in {out} ({done_now} graded now, {len(students) - len(todo)} "
         f"kept from before) in {time.monotonic() - started:.1f} s"
     )
-    account += why_graded([r for r in reasons.values() if r is not None])
+    unrecorded = {student.name for student, _ in lost}
+    account += why_graded([r for name, r in reasons.items() if r is not None and name not in unrecorded])
     account += f"; {counted(len(fresh), 'result')} kept with new adjustments by hand" if fresh else ""
     beyond = past_bounds(graded, assignment.max_score)
     if beyond:
@@ -223,7 +224,8 @@ def grade_all(
     if lost:
         names = listed([student.name for student, _ in lost], 5)
         raise HostFailure(
-            f"{account}; {counted(len(lost), 'student')} ({names}) not graded, for a reason of the host's: "
+            f"{account.removeprefix('gradekit: ')}; {counted(len(lost), 'student')} ({names}) not graded, "
+            "for a reason of the host's: "
             f"{lost[0][1]}. Nothing was recorded for them: the same command grades them once the host is fixed "
             "(gradekit doctor says what it lacks)"
         )

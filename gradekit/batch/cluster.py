@@ -24,15 +24,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gradekit.assignment import Assignment, load, load_folder
+from gradekit.batch.pool import TICK
 from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
 from gradekit.engine.source import Source, carried
-from gradekit.errors import GradekitError, HostFailure, UsageError
+from gradekit.errors import GradekitError, UsageError
 from gradekit.grader import grade, unfinished
 from gradekit.result import GradeResult
 from gradekit.sandbox.isolation import DOCTOR
@@ -82,12 +84,20 @@ def run_cluster(
     client: Client,
     record: Callable[[Student, GradeResult], None],
     lost: Callable[[Student, str], None],
+    grading: Callable[[Sequence[str]], None] = lambda names: None,
+    waiting: Callable[[str], None] = lambda why: None,
 ) -> None:
     """Grade every student on the cluster of `client`, calling `record` with each result as it comes,
-    in this process; a task the cluster could not finish gives its student an `unfinished` result
-    that says so, and one whose Dask worker's host kept it from grading (HostFailure) is told to
-    `lost`, with no result. Every Dask worker is probed first: one on which no sandbox works stops
-    the grade before anyone is graded."""
+    in this process. Every Dask worker is probed first: one on which no sandbox works stops the grade
+    before anyone is graded.
+
+    Only a student's own file can give that student a result. A task that failed for the cluster's
+    sake (the scheduler gone, a task lost or cancelled, a Dask worker's host kept from sandboxing)
+    is told to `lost`, with no result, so the same command grades that student as a first-time one;
+    a scheduler that stops answering ends the grade so, for every student not yet graded. Only a task
+    that killed every Dask worker it was tried on (KilledWorker) is the file's doing, and gets an
+    `unfinished` result saying so. At least every TICK seconds `grading` is told who the cluster is
+    grading now, as the local pool tells it, or `waiting` why nobody is (no worker connected)."""
     from distributed import as_completed
 
     probe_workers(client, config)
@@ -96,20 +106,64 @@ def run_cluster(
         client.submit(grade_task, s.name, _carried(s.source), assignment.name, files, config, pure=False): s
         for s in students
     }
+    pending = as_completed(futures)
     try:
-        for future in as_completed(futures):
-            student = futures[future]
-            try:
-                result = GradeResult.from_dict(future.result())
-            except HostFailure as failure:
-                lost(student, str(failure))
+        while not pending.is_empty():
+            done = pending.next_batch(block=False)
+            for future in done:
+                _settle(futures.pop(future), future, assignment, config, record, lost)
+            if done:
                 continue
-            except Exception as error:  # the task or its Dask worker failed, not the student's code
-                why = f"the cluster could not grade it: {type(error).__name__}: {error}"
-                result = unfinished(student.path, assignment, config, why)
-            record(student, result)
+            if client.status != "running":
+                why = f"the Dask scheduler stopped answering (the client is {client.status})"
+                for student in futures.values():
+                    lost(student, why)
+                return
+            _tell(client, futures, grading, waiting)
+            time.sleep(TICK)
     finally:  # interrupted too: nothing is left running for this class
         client.cancel(list(futures))
+
+
+def _settle(
+    student: Student,
+    future: Any,
+    assignment: Assignment,
+    config: GradeConfig,
+    record: Callable[[Student, GradeResult], None],
+    lost: Callable[[Student, str], None],
+) -> None:
+    """Record a finished task's result, or tell `lost` of one the cluster, not the file, kept from one."""
+    from distributed import KilledWorker
+
+    try:
+        result = GradeResult.from_dict(future.result())
+    except KilledWorker as killed:  # every Dask worker it was tried on died: the file's doing
+        why = f"every Dask worker that graded it died ({killed})"
+        result = unfinished(student.path, assignment, config, why)
+    except Exception as error:  # the cluster's doing: a host failure, a lost scheduler, a cancelled task
+        said = (str(error).replace(f"{future.key} ", "").splitlines() or [""])[0].rstrip(".")
+        lost(student, f"the cluster could not grade it: {type(error).__name__}: {said}")
+        return
+    record(student, result)
+
+
+def _tell(
+    client: Client,
+    futures: dict[Any, Student],
+    grading: Callable[[Sequence[str]], None],
+    waiting: Callable[[str], None],
+) -> None:
+    """Tell the progress line who the cluster's workers are grading, or why they grade nobody."""
+    try:
+        processing = client.processing()
+    except Exception:  # the scheduler is going: the next look at the client's status says so
+        return
+    if not processing:
+        waiting("the Dask cluster has no worker; waiting for one (Ctrl-C stops, and the same command resumes)")
+        return
+    students = {future.key: student.name for future, student in futures.items()}
+    grading([students[key] for keys in processing.values() for key in keys if key in students])
 
 
 def _carried(source: Source | None) -> Source | None:

@@ -45,6 +45,7 @@ class Progress:
         self.started = clock()
         self.live = hasattr(stream, "isatty") and stream.isatty()
         self.names: tuple[str, ...] = ()
+        self.why = ""  # why nobody is being graded, where something says
         self.width = self.WIDTH  # of the bar
         self.tenth = -1  # the tenth of the class the last line written elsewhere than a terminal showed
         self.written = self.started  # when a line was last written
@@ -57,8 +58,15 @@ class Progress:
 
     def grading(self, names: Sequence[str]) -> None:
         """Who is being graded now, the longest first: a terminal shows it at once, a log within QUIET s."""
-        self.names = tuple(terminal(name, one_line=True) for name in names)
+        self.names, self.why = tuple(terminal(name, one_line=True) for name in names), ""
         if self.live or (self.names and self.clock() - self.written >= self.QUIET):
+            self._write()
+
+    def waiting(self, why: str) -> None:
+        """Why nobody is being graded now (a cluster without a worker), shown as names are, the clock
+        still running: a wait says what it waits for."""
+        self.names, self.why = (), why
+        if self.live or self.clock() - self.written >= self.QUIET:
             self._write()
 
     def finish(self) -> None:
@@ -78,6 +86,8 @@ class Progress:
         rest = f" {self.done}/{counted(self.total, self.unit)}{kept}, {now - self.started:.0f} s"
         if self.names:
             rest += f"; grading: {listed(self.names, self.NAMES)}"
+        elif self.why:
+            rest += f"; {self.why}"
         if self.live:  # one row: a line that wrapped would leave its first rows behind at every redraw
             room = _columns(self.stream) - 1
             # The bar gives way to the names, down to NARROWEST, and stays narrow: the line keeps still.

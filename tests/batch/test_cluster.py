@@ -4,13 +4,21 @@ own assignment travels with the tasks."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from distributed import LocalCluster
 
+from gradekit.batch import cluster
+from gradekit.batch.progress import Progress
+from gradekit.batch.roster import Student
 from gradekit.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,3 +128,87 @@ def test_a_scheduler_that_is_not_there_is_one_sentence(tmp_path, capsys):
         error.startswith("gradekit: --dask tcp://127.0.0.1:1: no Dask scheduler answers there")
         and error.count("\n") == 1
     )
+
+
+def _scheduler_process(folder: Path) -> tuple[subprocess.Popen, str]:
+    """A Dask scheduler of its own process, on a free port of this machine: one a test may kill."""
+    file = folder / "scheduler.json"
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0"]
+        + ["--dashboard-address", ":0", "--scheduler-file", str(file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while not file.exists() or not file.read_text().strip():
+        time.sleep(0.1)
+    return scheduler, json.loads(file.read_text())["address"]
+
+
+def test_a_scheduler_that_dies_mid_grade_records_no_one_and_the_rerun_grades_them_as_new(tmp_path, capsys):
+    """The students the cluster did not grade get no result, not a zero: the grade exits non-zero and
+    names them, and the next run grades them as first-time students, not as resubmissions."""
+    students = tmp_path / "class"
+    students.mkdir()
+    for name in ("ann", "ben", "cat", "dan", "eve", "fay"):
+        shutil.copy(ROOT / "examples" / "submission.py", students / f"{name}.py")
+    out = tmp_path / "out"
+    scheduler, address = _scheduler_process(tmp_path)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def kill_the_scheduler_after_the_first_result() -> None:
+        while not list((out / "results").glob("*.json")):
+            time.sleep(0.05)
+        scheduler.kill()
+
+    killer = threading.Thread(target=kill_the_scheduler_after_the_first_result, daemon=True)
+    killer.start()
+    try:
+        command = ["grade", str(students), "--assignment", "cross_entropy", *FAST, "--out", str(out)]
+        assert main([*command, "--dask", address]) == 2
+    finally:
+        scheduler.kill()
+        worker.kill()
+        scheduler.wait()
+        worker.wait()
+    said = capsys.readouterr().err
+    graded = {path.stem for path in (out / "results").glob("*.json")}
+    assert 1 <= len(graded) < 6
+    assert said.count("gradekit: ") == 2  # the course seed made, and the account, each said once
+    assert "graded now: 6 new" not in said and f"graded now: {len(graded)} new" in said
+    assert "not graded, for a reason of the host's: the cluster could not grade it: " in said
+    assert main(command) == 0  # here, without the cluster
+    account = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"({6 - len(graded)} graded now, {len(graded)} kept from before)" in account
+    assert "resubmitted" not in account and "submission itself" not in account
+    rows = (out / "gradebook.csv").read_text().splitlines()[1:]
+    assert len(rows) == 6 and all(",100," in row for row in rows)
+
+
+def test_a_cluster_without_a_worker_says_so_on_the_progress_line_and_its_clock_runs(monkeypatch):
+    class NoWorker:
+        def processing(self) -> dict:
+            return {}
+
+    class Busy:
+        def processing(self) -> dict:
+            return {"tcp://w1": ["a", "other"], "tcp://w2": ["b"]}
+
+    class Future:
+        def __init__(self, key: str) -> None:
+            self.key = key
+
+    now = [0.0]
+    shown = io.StringIO()
+    bar = Progress(3, 0, shown, clock=lambda: now[0])
+    futures = {Future("a"): Student("ann", Path("ann.py")), Future("b"): Student("ben", Path("ben.py"))}
+    now[0] = 31.0
+    cluster._tell(NoWorker(), futures, bar.grading, bar.waiting)
+    said = "0/3 students, 31 s; the Dask cluster has no worker; waiting for one (Ctrl-C stops, and the same command"
+    assert shown.getvalue().splitlines()[-1].endswith(said + " resumes)")
+    now[0] = 62.0
+    cluster._tell(Busy(), futures, bar.grading, bar.waiting)
+    assert shown.getvalue().splitlines()[-1].endswith("0/3 students, 62 s; grading: ann, ben")
