@@ -498,7 +498,7 @@ def _answer(child: int, reading: int, filename: str) -> Source:
         found: Source = pickle.loads(received[8:])  # made by the child, gradekit's own code
         return found
     if (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU) or time.monotonic() >= deadline:
-        why = f"reading it takes more than {READING_SECONDS} s"
+        why = f"reading it takes more than {READING_SECONDS} CPU-seconds"
     else:
         why = f"reading it takes more than {READING_MEMORY // 2**20:,} MiB of memory"
     return Source("", filename, f"{filename} is not a notebook gradekit can read: {why}")
