@@ -128,3 +128,39 @@ def test_a_located_file_is_hashed_not_kept_and_read_where_it_is_graded(tmp_path)
         "work.ipynb changed after it was found for this grade (its bytes are not those hashed then); grade it again"
     )
     assert source.parsed(travelled).cells == source.read(tmp_path).cells  # its bytes travelled with it
+
+
+def spins(text: str, filename: str) -> source.Source:
+    while True:
+        pass
+
+
+def grows(text: str, filename: str) -> source.Source:
+    held = []
+    while True:
+        held.append(bytearray(2**20))
+
+
+def waits(text: str, filename: str) -> source.Source:
+    import time
+
+    time.sleep(3600)
+    raise AssertionError("never woken")
+
+
+@pytest.mark.parametrize(
+    "reading, says",
+    [
+        (spins, "reading it takes more than 1 CPU-seconds"),
+        (grows, "it is too large to read"),
+        (waits, "reading it takes more than 1 CPU-seconds"),
+    ],
+)
+def test_a_reading_that_never_ends_is_ended_by_the_kernel_or_the_clock(monkeypatch, reading, says):
+    """The child that reads a notebook is held to its CPU time and memory by the kernel, and to a
+    wall-clock bound by the grader where it waits on nothing it can finish."""
+    monkeypatch.setattr(source, "_read_notebook", reading)
+    monkeypatch.setattr(source, "READING_SECONDS", 1)
+    monkeypatch.setattr(source, "READING_WALL", 2)
+    found = source.read_notebook('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}', "work.ipynb")
+    assert found.problem == f"work.ipynb is not a notebook gradekit can read: {says}"
