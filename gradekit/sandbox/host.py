@@ -134,6 +134,8 @@ def wall_used(walls: Walls, run_as: str | None = None, causes: Sequence[Check] =
         return Check("isolation", WARNING, found, "make bubblewrap or Landlock start a worker, as their lines say")
     working = ", ".join(wall.value for wall in SANDBOXES if walls.failures[wall] is None)
     found = f"student code would run behind {walls.used.value}{who} (walls that started a worker here: {working})"
+    kind = isolation.who(walls.used, run_as, str(process.WORKER_SCRIPT))
+    found += f"; each worker runs as {kind.value}, its threads held by {isolation.threads_bound(walls.used, kind)}"
     return Check("isolation", OK, found)
 
 

@@ -179,13 +179,14 @@ def shared_only(wall: Isolation, why: str) -> None:
     _shared_only[wall] = why
 
 
-def threads_bound(wall: Isolation, account: Account) -> str:
-    """What holds a worker's threads to THREADS, as a report or `gradekit doctor` says it."""
-    if account.kind is Kind.ROOT:
+def threads_bound(wall: Isolation, kind: Kind) -> str:
+    """What holds the threads of a worker behind `wall` run as `kind` to THREADS, as a report or
+    `gradekit doctor` says it."""
+    if kind is Kind.ROOT:
         if cgroups.parent() is None:
             return "the grader's watch alone (root is not held to RLIMIT_NPROC, and no pids cgroup can be made here)"
         return "the kernel, by a pids cgroup of its own (root is not held to RLIMIT_NPROC)"
-    if account.kind is Kind.OWN:
+    if kind is Kind.OWN:
         return "the kernel, by the RLIMIT_NPROC of a uid of its own"
     if wall is Isolation.BUBBLEWRAP:
         return "the kernel, by RLIMIT_NPROC in a user namespace of its own"
@@ -196,7 +197,7 @@ def account_note(wall: Isolation, account: Account) -> str | None:
     """What a report adds of who a worker ran as: only that its threads are held by no kernel bound,
     where that is so. Who it ran as otherwise changes nothing a student sees."""
     if account.kind is Kind.ROOT and cgroups.parent() is None:
-        return f"as root, its threads capped by {threads_bound(wall, account)}"
+        return f"as root, its threads capped by {threads_bound(wall, account.kind)}"
     return None
 
 
