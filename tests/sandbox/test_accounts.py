@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from gradekit.sandbox import accounts, cgroups, isolation, landlock
+from gradekit.config import Limits
+from gradekit.sandbox import accounts, cgroups, host, isolation, landlock
 from gradekit.sandbox.accounts import Account, Kind
 from gradekit.sandbox.isolation import Isolation
 
@@ -337,3 +338,28 @@ def test_where_bubblewrap_starts_for_root_alone_a_worker_runs_in_it_as_root(open
     path = {"PATH": f"{open_tmp}{os.pathsep}{os.environ['PATH']}"}
     found = run_grader(open_python, WHO, [], path, open_tmp)
     assert found == {"owner": 0, "isolation": "bubblewrap"}
+
+
+# What a report and the doctor say of it
+
+
+def test_the_doctor_says_whom_workers_run_as_and_what_holds_their_threads():
+    """The doctor's isolation line names the account and the bound: here, a shared --run-as user's."""
+    walls = host.Walls(Isolation.LANDLOCK, {Isolation.BUBBLEWRAP: "denied", Isolation.LANDLOCK: None})
+    found = host.wall_used(walls, SHARED).found
+    assert found.endswith(
+        "; each worker runs as the user --run-as names, shared by every worker, its threads held by the kernel, "
+        "by an RLIMIT_NPROC its user's other processes share, and the grader's watch"
+    ), found
+
+
+def test_a_root_worker_no_kernel_bound_holds_is_named_in_the_report(monkeypatch):
+    """Where no pids cgroup can be made, a worker run as root is held by the grader's watch alone,
+    and the report's note says so behind either wall; where one can, a report says nothing of it."""
+    root = Account(Kind.ROOT)
+    assert isolation.note(Isolation.BUBBLEWRAP, Limits(), root) is None or cgroups.parent() is None
+    monkeypatch.setattr(cgroups, "parent", lambda: None)
+    for wall in (Isolation.BUBBLEWRAP, Isolation.LANDLOCK):
+        said = isolation.note(wall, Limits(isolation=wall.value), root)
+        assert said is not None and "as root, its threads capped by the grader's watch alone" in said, said
+    assert isolation.note(Isolation.BUBBLEWRAP, Limits(), Account(Kind.OWN, (accounts.RESERVED.start,) * 2)) is None
