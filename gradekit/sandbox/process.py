@@ -222,13 +222,14 @@ class Worker:
     def _account_for(self, wall: Isolation) -> Account:
         """Who a worker behind `wall` runs as: the user `--run-as` names; else, for a root grader, a uid
         of its own where one can run here (the same for every worker of this handle), or root."""
-        kind = isolation.who(wall, self.limits.run_as, str(WORKER_SCRIPT))
         named = accounts.named(self.limits.run_as)
         if named is not None:
             return named
-        if kind is Kind.OWN:
+        if isolation.who(wall, None, str(WORKER_SCRIPT)) is Kind.OWN:
             self._reserved = self._reserved or accounts.reserve()
-        return self._reserved.account if kind is Kind.OWN and self._reserved else accounts.unreserved()
+            if self._reserved is not None:
+                return self._reserved.account
+        return accounts.unreserved()
 
     def _settings(self, home: str, descriptors: tuple[int, int]) -> dict[str, Any]:
         """What the worker is told: its pipes, its limits, and the walls it puts up itself."""
@@ -320,8 +321,10 @@ class Worker:
         files outlast a restart, as a notebook's do a kernel's), until `stop` removes it."""
         if not self.directory:
             self.directory = tempfile.mkdtemp(prefix="gradekit-")
-        if self._account.ids is not None or self._account.kind is Kind.ROOT:
-            os.chown(self.directory, *(self._account.ids or (0, 0)))
+        if self._account.ids is not None:
+            os.chown(self.directory, *self._account.ids)
+        elif self._account.kind is Kind.ROOT:  # back from a uid of its own that could not start here
+            os.chown(self.directory, 0, 0)
         return self.directory
 
     def _forked(self, fds: tuple[int, int, int]) -> Forked | None:
