@@ -15,7 +15,7 @@ the kernel refuses its signals to every other process.
 A uid with no group of its own can only do what a file's "other" bits allow. Where that does not
 reach this interpreter (a Python under /root, mode 700), or the uid is not mapped in this user
 namespace (a rootless container maps 65,536 uids), or no folder for the locks can be trusted, the
-worker runs as root without a single capability, as before, and a pids cgroup bounds its threads
+worker runs as root without a single capability, and a pids cgroup bounds its threads
 (cgroups.py). A shared `--run-as` user is the instructor's choice (one who can read the interpreter);
 a grader that is not root runs its workers as itself.
 """
