@@ -128,13 +128,15 @@ def grade_all(
     roster: list[Enrolled] | None = None,
     overrides: Path | None = None,
     exports: Collection[str] = (),
+    probed: bool = False,
 ) -> str:
     """Grade every student not already graded, then write the gradebook and summary; a one-line account.
     With `dask`, a client of a Dask scheduler (`gradekit.batch.cluster.connect`), the students are graded on
     that cluster instead of in local grader processes; everything else is the same. `again` names
     students to grade again whatever their result (ALL: every one). `roster` (`roster.read_roster`) names
     the students; `overrides`, the staff's adjustments (default RESULTS_DIR/overrides.csv, where it
-    exists); `exports`, the LMS files to write (`lms.EXPORTS`), which need the roster's ids."""
+    exists); `exports`, the LMS files to write (`lms.EXPORTS`), which need the roster's ids;
+    `probed`, that the caller has seen `probe_host` pass for this grade already."""
     started = time.monotonic()
     if exports and roster is None:
         raise UsageError("--export needs --roster: an LMS matches students by the roster's ids")
@@ -149,14 +151,16 @@ def grade_all(
     if unknown:
         raise UsageError(f"--regrade {unknown[0]}: there is no student of that name in {submissions}")
     adjusted = _adjustments(out, overrides, found, assignment)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results").mkdir(exist_ok=True)
-    (out / "feedback").mkdir(exist_ok=True)
     students = read_all(found, assignment.name)
     now = made(assignment, config, seed_named(config, config.seed_or(assignment.default_seed)))
     stamps = {s.name: stamp(s) for s in students}
     reasons = {s.name: why_again(out, s, stamps[s.name], now, feedback, again) for s in students}
     todo = [s for s in students if reasons[s.name] is not None]
+    if todo and not probed:  # a host that cannot grade stops the grade before anything is written
+        probe_host(config, assignment_dirs, dask)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results").mkdir(exist_ok=True)
+    (out / "feedback").mkdir(exist_ok=True)
     fresh = readjusted(out, [s for s in students if reasons[s.name] is None], adjusted or {})
     replaced = [s for s in todo if reasons[s.name] not in (NEW, UNWRITTEN)] + [s for s in students if s.name in fresh]
     earlier = keep_earlier(out, replaced)
@@ -187,11 +191,6 @@ def grade_all(
         lost.append((student, why))
         bar.advance()
 
-    # The host is checked before anything is recorded: a wall that cannot start stops the grade here.
-    if todo and dask is not None:
-        probe_workers(dask, config)
-    elif todo:
-        probe(config.limits, assignment_dirs)
     try:
         for student in [s for s in todo if s.problem]:
             record(student, unfinished(student.path, assignment, config, student.problem or ""))
@@ -230,6 +229,15 @@ def grade_all(
             "(gradekit doctor says what it lacks)"
         )
     return account + finish_regrade(out, assignment, dict(graded))
+
+
+def probe_host(config: GradeConfig, assignment_dirs: list[str] | None, dask: Client | None) -> None:
+    """Start one sandboxed worker as the grade's will start, here or on every Dask worker: one sentence
+    (GradekitError) where none can start, before a student is graded or a file written."""
+    if dask is not None:
+        probe_workers(dask, config)
+    else:
+        probe(config.limits, assignment_dirs)
 
 
 def _adjustments(

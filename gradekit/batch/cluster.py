@@ -88,8 +88,7 @@ def run_cluster(
     waiting: Callable[[str], None] = lambda why: None,
 ) -> None:
     """Grade every student on the cluster of `client`, calling `record` with each result as it comes,
-    in this process. Every Dask worker is probed first: one on which no sandbox works stops the grade
-    before anyone is graded.
+    in this process. Its caller has probed every Dask worker (`probe_workers`).
 
     Only a student's own file can give that student a result. A task that failed for the cluster's
     sake (the scheduler gone, a task lost or cancelled, a Dask worker's host kept from sandboxing)
@@ -100,7 +99,6 @@ def run_cluster(
     grading now, as the local pool tells it, or `waiting` why nobody is (no worker connected)."""
     from distributed import as_completed
 
-    probe_workers(client, config)
     files = _assignment_files(assignment)
     futures = {
         client.submit(grade_task, s.name, _carried(s.source), assignment.name, files, config, pure=False): s

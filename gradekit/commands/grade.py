@@ -127,7 +127,9 @@ def run(args: argparse.Namespace) -> int:
     config = grade_config(args, "require")
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(cluster.connect(args.dask)) if args.dask is not None else None
-        # Made once every usage error has been found: a command refused leaves no seed behind.
+        class_grade.probe_host(config, args.assignments, client)
+        # Made once every usage error has been found and the host can grade: a command refused leaves
+        # no seed behind.
         config = course_config(config, args, keep=args.out / course_seed.FILE_NAME)
         summary = class_grade.grade_all(
             args.submissions,
@@ -142,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
             roster=enrolled,
             overrides=args.overrides,
             exports=list(dict.fromkeys(args.export)),
+            probed=True,
         )
     print(console(summary), file=sys.stderr)  # it names students, and a name is a file's, a student's to choose
     return EXIT_PASSED

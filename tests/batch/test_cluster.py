@@ -96,7 +96,15 @@ def test_a_cluster_whose_workers_cannot_sandbox_stops_before_anyone_is_graded(tm
     assert main([*command, "--dask", scheduler, "--run-as", blocked]) == 2
     error = capsys.readouterr().err
     assert "no sandbox works on 2 of the cluster's workers" in error and "gradekit doctor" in error, error
-    assert not list((tmp_path / "out" / "results").glob("*.json"))
+    assert not (tmp_path / "out").exists()  # no course seed, no results, no feedback: nothing at all
+
+
+def test_a_host_that_cannot_sandbox_stops_a_local_grade_before_anything_is_written(tmp_path, capsys):
+    students = _class(tmp_path / "class")
+    command = ["grade", str(students), "--assignment", "cross_entropy", "--out", str(tmp_path / "out"), *FAST]
+    assert main([*command, "--run-as", _unreadable_python_or_none()]) == 2
+    assert "gradekit doctor" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def _unreadable_python_or_none() -> str:
