@@ -10,9 +10,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from gradekit import assignment as assignments
-from gradekit import course_seed
+from gradekit import course_seed, course_terms
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.diagnosis.diagnose import diagnose
@@ -27,14 +28,25 @@ from gradekit.engine.session import Session
 from gradekit.engine.source import Source, parsed
 from gradekit.engine.source import read as read_source
 from gradekit.errors import AssignmentError, UsageError
-from gradekit.result import FAULTS, Diagnosis, GradeResult, Status
+from gradekit.result import FAULTS, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
 from gradekit.sandbox import Worker
 
-__all__ = ["SHOWN_LOADED", "grade", "needed", "printed", "seed_named", "selected", "unfinished"]
+__all__ = [
+    "SHOWN_LOADED",
+    "SHOWN_MESSAGE",
+    "answered",
+    "grade",
+    "needed",
+    "printed",
+    "seed_named",
+    "selected",
+    "unfinished",
+]
 
 # The most a result shows, under a course seed, of what the submission printed while it loaded: a few
 # lines, as every report shows them.
 SHOWN_LOADED = 1000
+SHOWN_MESSAGE = 300  # characters of a message of the submission's a result keeps under the course's seed
 
 
 def grade(
@@ -111,7 +123,7 @@ def grade(
             if problem is None
             else ((), {})
         )
-    tests = score(graded, outcomes)
+    tests = answered(config, score(graded, outcomes))
     lines = {k: v for k, v in defined.items() if type(v) is int and k in assignment.functions}
     cells = {}
     if read.cells is not None:  # script lines -> the cell and the line within it
@@ -213,6 +225,39 @@ def printed(config: GradeConfig, loaded: str, output: str) -> tuple[str, tuple[s
         "seed, a report shows only the start of what it printed while it loaded, before any call, since "
         "what it prints once called could carry the grade's inputs",
     )
+
+
+def answered(config: GradeConfig, tests: tuple[PropertyResult, ...]) -> tuple[PropertyResult, ...]:
+    """What a result keeps of the submission's own answers in each counterexample: all of it under a
+    public seed; under the course's own, what a report shows of it. An answer or message is the
+    submission's to fill, and a function that fails on purpose could hand back, in an answer of
+    thousands of numbers or a long message, every input it was called with: so a long answer is kept
+    as its summary (its size and the entries that matter) and a message as its first SHOWN_MESSAGE
+    characters, which a student reads all the same."""
+    if not config.course_seed:
+        return tests
+    return tuple(
+        replace(t, message=_cut(t.message) or "", counterexample=_summarised(t.counterexample))
+        if t.counterexample is not None
+        else replace(t, message=_cut(t.message) or "")
+        for t in tests
+    )
+
+
+def _summarised(example: Counterexample) -> Counterexample:
+    calls = tuple(replace(c, returned=_summary(c.returned), raised=_cut(c.raised)) for c in example.calls)
+    return replace(example, calls=calls, returned=_summary(example.returned))
+
+
+def _summary(value: Any) -> Any:
+    """A number, or a short vector or table, as it is; anything else as a report's short text of it."""
+    if value is None or course_terms.is_number(value) or (isinstance(value, list) and course_terms.whole(value)):
+        return value
+    return _cut(value if isinstance(value, str) else course_terms.value(value))
+
+
+def _cut(text: str | None) -> str | None:
+    return text if text is None or len(text) <= SHOWN_MESSAGE else text[: SHOWN_MESSAGE - 3] + "..."
 
 
 def _diagnosis(

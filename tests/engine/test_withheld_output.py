@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gradekit.config import GradeConfig
-from gradekit.grader import SHOWN_LOADED, grade, printed
+from gradekit.grader import SHOWN_LOADED, SHOWN_MESSAGE, grade, printed
 from gradekit.reports import WRITERS, github
 
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
@@ -61,3 +61,23 @@ def test_what_was_printed_while_loading_is_shown_only_in_part_under_the_course_s
     assert printed(public, loaded, loaded + "called") == (loaded + "called", ())
     everything = "y" * course.limits.output_bytes
     assert " or more of what" in printed(course, "", everything)[1][0]
+
+
+def test_under_the_course_seed_an_answer_or_a_message_cannot_carry_the_grade_s_inputs(cross_entropy, tmp_path):
+    """A function that fails on purpose, answering with every input it saw, or raising with them in its
+    message: a result keeps a long answer as the summary a report shows, and a message's first
+    SHOWN_MESSAGE characters."""
+    path = tmp_path / "submission.py"
+    path.write_text((HOSTILE / "answer_with_the_inputs.py").read_text())
+    course = grade(path, cross_entropy, GradeConfig(seed=SEED, course_seed=True, max_examples=EXAMPLES))
+    examples = [t.counterexample for t in course.tests if t.counterexample is not None]
+    answers = [e.returned for e in examples] + [c.returned for e in examples for c in e.calls]
+    raised = [c.raised for e in examples for c in e.calls if c.raised]
+    assert raised and all(len(text) <= SHOWN_MESSAGE for text in raised)
+    assert all(len(t.message) <= SHOWN_MESSAGE for t in course.tests)
+    assert all(not isinstance(a, list) or len(a) <= 8 for a in answers)
+    assert all(len(report) < 40_000 for report in every_report(course).values())
+
+    public = grade(path, cross_entropy, GradeConfig(max_examples=EXAMPLES))
+    kept = [t.counterexample for t in public.tests if t.counterexample is not None]
+    assert any(isinstance(e.returned, list) and len(e.returned) > 200 for e in kept)  # a student's own check
