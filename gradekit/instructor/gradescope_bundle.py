@@ -39,6 +39,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import shlex
 import stat
 import zipfile
@@ -206,7 +207,10 @@ def build(assignment: Assignment, out: Path, seed: int, assignment_dirs: list[st
     )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+    # The zip holds the course seed: its owner's alone from the first byte, whatever the umask.
+    private = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, SECRET)
+    os.fchmod(private, SECRET)
+    with os.fdopen(private, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as bundle:
         _add(bundle, "setup.sh", setup.encode(), EXECUTABLE)
         _add(bundle, "run_autograder", run.encode(), EXECUTABLE)
         _add(bundle, course_seed.FILE_NAME, f"{seed}\n".encode(), SECRET)

@@ -129,6 +129,7 @@ def test_the_zip_holds_setup_run_autograder_and_a_wheel_at_its_root(bundle, tmp_
     assert names == ["setup.sh", "run_autograder", course_seed.FILE_NAME, WHEEL]
     assert modes["setup.sh"] & stat.S_IXUSR and modes["run_autograder"] & stat.S_IXUSR
     assert modes[course_seed.FILE_NAME] == 0o600, "the course seed is readable by its owner, root, alone"
+    assert stat.S_IMODE(bundle.stat().st_mode) == 0o600, "the zip holds the course seed: its owner's alone"
     tree = unpack(bundle, tmp_path / "autograder")
     for script in ("setup.sh", "run_autograder"):
         assert (tree / "source" / script).read_text().startswith("#!/bin/sh\n")
