@@ -42,6 +42,9 @@ WITHOUT_SCOPES = (
     "filter's refusal of every socket"
 )
 # Words /proc/1/cgroup holds inside a container, and the container each names.
+# What bubblewrap says when it is refused a namespace ("Creating new namespace failed", "setting up uid
+# map: Permission denied", "No permissions to creating new namespace"), not when a path is closed to it.
+NAMESPACE_WORDS = ("namespace", "uid map")
 CGROUP_MARKERS = {"docker": "Docker", "libpod": "Podman", "kubepods": "Kubernetes", "containerd": "containerd"}
 ON_LINUX = "grade on a Linux machine, where bubblewrap, Landlock and seccomp are"
 INSTALL_BUBBLEWRAP = "install it: `apt-get install bubblewrap` (Debian, Ubuntu) or `dnf install bubblewrap` (Fedora)"
@@ -89,7 +92,7 @@ def checks(
     gaps = [check for check in shared if check.status == MISSING]  # what stops a worker behind any wall
     return walls.used, [
         wall_used(walls, run_as, gaps),
-        bubblewrap_wall(walls.failures[Isolation.BUBBLEWRAP], shutil.which("bwrap"), [*gaps, *denials(root)]),
+        bubblewrap_wall(walls.failures[Isolation.BUBBLEWRAP], shutil.which("bwrap"), [*gaps, *_refusing(walls, root)]),
         landlock_wall(landlock.kernel_abi(), walls.failures[Isolation.LANDLOCK], gaps, root, landlock.cap()),
         *shared,
         cpu_clock(root),
@@ -137,6 +140,13 @@ def wall_used(walls: Walls, run_as: str | None = None, causes: Sequence[Check] =
     kind = isolation.who(walls.used, run_as, str(process.WORKER_SCRIPT))
     found += f"; each worker runs as {kind.value}, its threads held by {isolation.threads_bound(walls.used, kind)}"
     return Check("isolation", OK, found)
+
+
+def _refusing(walls: Walls, root: str) -> list[Check]:
+    """What denies user namespaces here, where bubblewrap failed for want of one: a failure of another
+    kind (a path it could not bind, a Python the user cannot read) is not blamed on them."""
+    failure = walls.failures[Isolation.BUBBLEWRAP] or ""
+    return denials(root) if any(word in failure for word in NAMESPACE_WORDS) else []
 
 
 def bubblewrap_wall(failure: str | None, path: str | None, causes: Sequence[Check] = ()) -> Check:
@@ -301,13 +311,15 @@ def interpreter_access(user: str, paths: Sequence[str] | None = None) -> Check:
     closed = next((path for path in wanted if not _allowed(user, "-r", path)), None)
     if closed is None:
         return Check("interpreter", OK, f"{user} can read {', '.join(wanted)}")
-    within = [str(folder) for folder in reversed(Path(closed).parents)]
-    stop = next((folder for folder in within if not _allowed(user, "-x", folder)), closed)
+    real = os.path.realpath(closed)
+    within = [str(folder) for path in (closed, real) for folder in reversed(Path(path).parents)]
+    stop = next((folder for folder in within if not _allowed(user, "-x", folder)), real)
     mode = f" (mode {os.stat(stop).st_mode & 0o777:o})" if os.path.exists(stop) else ""
-    found = f"{user} cannot read {closed}: {stop}{mode} is closed to them"
+    link = f" (a link to {real})" if real != closed else ""
+    found = f"{user} cannot read {closed}{link}: {stop}{mode} is closed to them"
     remedy = (
         f"install Python where every user can read it (under /usr or /opt), or let {user} through: "
-        f"`setfacl -m u:{user}:{'rx' if stop == closed else 'x'} {stop}`"
+        f"`setfacl -m u:{user}:{'rx' if stop in (closed, real) else 'x'} {stop}`"
     )
     return Check("interpreter", MISSING, found, remedy)
 

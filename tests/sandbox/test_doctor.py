@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -237,3 +239,34 @@ def test_a_user_who_cannot_reach_the_interpreter_is_told_which_folder_stops_them
     stop = check.remedy.split()[-1].strip("`")
     assert str(closed).startswith(stop + os.sep) and not os.stat(stop).st_mode & 0o001
     assert host.interpreter_access("nobody", ["/usr/bin/env"]).status == host.OK
+
+
+@pytest.fixture
+def open_folder():
+    """A folder every user may pass through (pytest's own is its owner's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="gradekit-doctor-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_a_link_to_an_interpreter_names_the_closed_folder_on_the_link_s_way_not_the_link(open_folder):
+    """A venv's python3 is a link into a home folder of mode 700: that folder is what stops the user."""
+    home = open_folder / "home"
+    home.mkdir(mode=0o700)
+    (home / "python3.11").write_text("")
+    venv = open_folder / "venv"
+    venv.mkdir(mode=0o755)
+    (venv / "python3").symlink_to(home / "python3.11")
+    check = host.interpreter_access("nobody", [str(venv / "python3")])
+    closed = f"{home} (mode 700) is closed to them"
+    assert check.found == f"nobody cannot read {venv / 'python3'} (a link to {home / 'python3.11'}): {closed}"
+    assert check.remedy is not None and check.remedy.endswith(f"`setfacl -m u:nobody:x {home}`")
+
+
+def test_a_bubblewrap_that_cannot_bind_a_closed_path_is_not_blamed_on_a_container(tmp_path, monkeypatch):
+    root = tree(tmp_path, {".dockerenv": ""})
+    closed = host.Walls(None, {Isolation.BUBBLEWRAP: "bwrap: Can't find source path /root/x: Permission denied"})
+    denied = host.Walls(None, {Isolation.BUBBLEWRAP: "bwrap: Creating new namespace failed: Operation not permitted"})
+    assert host._refusing(closed, root) == []
+    assert [check.found.split(" (")[0] for check in host._refusing(denied, root)] == ["this is a container"]
