@@ -167,7 +167,8 @@ def grade_all(
     bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
 
     def write(student: Student, result: GradeResult) -> None:
-        result = replace(result, adjustments=(adjusted or {}).get(student.name, ()))
+        shown = _submitted(student, Path(result.submission), submissions)
+        result = replace(result, submission=shown, adjustments=(adjusted or {}).get(student.name, ()))
         if student.name in earlier:
             result = explained(student.name, earlier[student.name], result)
         try:
@@ -229,6 +230,18 @@ def grade_all(
             "(gradekit doctor says what it lacks)"
         )
     return account + finish_regrade(out, assignment, dict(graded))
+
+
+def _submitted(student: Student, graded: Path, submissions: Path) -> str:
+    """What a class's files name a student's submission by: the file `graded` (the one picked in their
+    folder) by its path within the submissions folder, never the grader's own path to it, or that
+    nothing was submitted."""
+    if student.missing:
+        return f"{student.name}: nothing submitted"
+    try:
+        return graded.relative_to(submissions).as_posix()
+    except ValueError:  # not below the folder as given: its name alone
+        return graded.name
 
 
 def probe_host(config: GradeConfig, assignment_dirs: list[str] | None, dask: Client | None) -> None:

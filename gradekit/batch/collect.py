@@ -19,7 +19,8 @@ What cannot be collected is never a crash, and never another student's problem: 
 wrong for one repository (git's error, a timeout, a cap, an exception) makes that student `missing`,
 with the reason. Alongside, the roster a class grade reads (`gradekit grade --roster`,
 gradekit.batch.roster): columns `id`, `name`, `submission` (the student's folder within SUBMISSIONS;
-a missing student's is not there, and the grade lists them as missing) and `shared`; and
+a missing student's is not there, and the grade lists them as missing), `shared` and `missing`
+(why nothing was collected, which the gradebook and the feedback give); and
 `collected.csv`, what each row came to. Once graded, each result's provenance names its commit
 (`stamp_commits`).
 """
@@ -56,7 +57,8 @@ __all__ = [
 ]
 
 ROSTER_COLUMNS = ("id", "name", "repository", "tag")  # tag may be left out, or empty in a row
-GRADE_COLUMNS = ("id", "name", "submission", "shared")  # the roster `gradekit grade --roster` reads
+# The roster `gradekit grade --roster` reads; `missing` says why nothing was collected, where nothing was.
+GRADE_COLUMNS = ("id", "name", "submission", "shared", "missing")
 MANIFEST_COLUMNS = (
     "id",
     "name",
@@ -408,9 +410,10 @@ def _place(url: str) -> str:
 
 def write_roster(path: Path, collected: list[Collected]) -> None:
     """The roster a class grade reads: `id`, `name`, `submission` (the student's folder within the
-    submissions folder) and `shared` (whom the repository or the commit is shared with, which the
-    class summary names), every student in roster order."""
-    rows = [[c.repository.id, c.repository.name, c.path.name, c.shared or ""] for c in collected]
+    submissions folder), `shared` (whom the repository or the commit is shared with, which the class
+    summary names) and `missing` (why nothing was collected, which the gradebook and feedback give),
+    every student in roster order."""
+    rows = [[c.repository.id, c.repository.name, c.path.name, c.shared or "", c.reason or ""] for c in collected]
     write_atomic(path, csv_text([GRADE_COLUMNS, *rows]))
 
 

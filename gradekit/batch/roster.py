@@ -160,8 +160,8 @@ def _enrolled(folder: Path, row: Enrolled, found: dict[str, Student], assignment
     if not row.submission:
         entry = found.get(row.id)
         if entry is None:
-            why = f"no submission: {folder} has no {row.id}.py, {row.id}.ipynb or folder {row.id}"
-            return Student(row.id, folder / row.id, why, enrolled=row, missing=True)
+            why = f"the submissions folder has no {row.id}.py, {row.id}.ipynb or folder {row.id}"
+            return Student(row.id, folder / row.id, _missing(row, why), enrolled=row, missing=True)
         return replace(entry, enrolled=row)
     path, inside = folder / row.submission, Path(row.submission)
     for part in [*reversed(inside.parents[:-1]), inside]:  # a link on the way would lead out of `folder`
@@ -169,8 +169,15 @@ def _enrolled(folder: Path, row: Enrolled, found: dict[str, Student], assignment
         if refusal is not None:
             return Student(row.id, path, refusal, enrolled=row)
     if not os.path.lexists(path):
-        return Student(row.id, path, f"no submission: {row.submission} is not in {folder}", enrolled=row, missing=True)
+        why = f"{row.submission} is not in the submissions folder"
+        return Student(row.id, path, _missing(row, why), enrolled=row, missing=True)
     return Student(row.id, path, _problem(path, assignment), enrolled=row)
+
+
+def _missing(row: Enrolled, why: str) -> str:
+    """Why a roster student has nothing to grade: the roster's own word where it gives one (its `missing`
+    column, where `gradekit collect` writes why it collected nothing), else `why`."""
+    return f"no submission: {row.columns.get('missing') or why}"
 
 
 def read_all(students: list[Student], assignment: str) -> list[Student]:

@@ -150,6 +150,9 @@ def test_a_collected_class_is_graded_and_each_result_names_its_commit(tmp_path, 
     assert dan["provenance"]["commit"]["sha"] == commits["dan"] and dan["score"] < dan["max_score"]
     gradebook = read_csv(out / "results" / "gradebook.csv")
     assert len(gradebook) == 4, "every student of the roster has a row, the missing ones too"
+    bob = next(row for row in gradebook if row["student"] == "bob")
+    assert bob["error"].startswith("no submission: no commit at or before the deadline"), "the reason collect gave"
+    assert "no commit at or before the deadline" in (out / "results" / "feedback" / "bob.md").read_text()
 
 
 def test_a_tree_is_written_below_the_student_s_folder_alone(tmp_path):

@@ -78,7 +78,8 @@ def test_every_roster_student_has_a_row_a_missing_one_as_missing_and_an_unlisted
     assert list(rows) == ["ann", "ben", "cat", "zed"]
     assert [rows[s]["status"] for s in rows] == ["graded", "graded", "missing", "unlisted"]
     assert rows["ann"]["name"] == "Lee, Ann" and rows["zed"]["name"] == ""
-    assert rows["cat"]["score"] == "0" and rows["cat"]["error"].startswith("no submission: cat.py is not in")
+    assert rows["cat"]["score"] == "0"
+    assert rows["cat"]["error"] == "no submission: cat.py is not in the submissions folder"
     assert rows["zed"]["score"] == "100"
     summary = (term / "results" / "summary.md").read_text()
     assert "0 could not be graded · 1 missing" in summary
@@ -86,6 +87,15 @@ def test_every_roster_student_has_a_row_a_missing_one_as_missing_and_an_unlisted
     assert "## Not on the roster (1)" in summary and "- **zed**" in summary
     assert "Could not be graded" not in summary  # the missing student is named as missing, not as broken
     assert "no submission" in (term / "results" / "feedback" / "cat.md").read_text()
+
+
+def test_feedback_names_a_submission_within_the_submissions_folder_and_a_missing_one_as_nothing(term):
+    """Never the grader's own path to a file, and never a file's name for a student who sent none."""
+    feedback = term / "results" / "feedback"
+    assert (feedback / "ann.md").read_text().startswith("# gradekit: ann.py (cross_entropy)\n")
+    assert (feedback / "ben.md").read_text().startswith("# gradekit: ben/work.py (cross_entropy)\n")
+    assert (feedback / "cat.md").read_text().startswith("# gradekit: cat: nothing submitted (cross_entropy)\n")
+    assert str(term) not in "".join(path.read_text() for path in feedback.iterdir())
 
 
 def test_adjustments_change_the_score_never_what_the_properties_found(term):
