@@ -16,6 +16,7 @@ from gradekit import assignment as assignments
 from gradekit import course_seed, course_terms
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
+from gradekit.course_terms import counted
 from gradekit.diagnosis.diagnose import diagnose
 from gradekit.diagnosis.mistakes import bank
 from gradekit.engine.budget import Budget
@@ -99,7 +100,7 @@ def grade(
                     seed_digest=_digest(config, config.seed or 0),
                     isolation=_wall(worker),
                 )
-        graded = selected(assignment, functions)
+        graded, waiting = _written(selected(assignment, functions), functions, session.defined)
         seed = config.seed_or(assignment.default_seed)
         if problem is None:
             problem = _none_defined(graded, session.defined, read.filename)
@@ -116,7 +117,7 @@ def grade(
             outcomes = run_all(needed(assignment, graded), session, config, seed, budget, memory, replay)
         output, withheld = printed(config, loaded, session.output())
         defined = dict(session.defined)
-        notes = (*read.notes, *session.notes, *withheld, *unsandboxed, *_public_check(assignment))
+        notes = (*read.notes, *session.notes, *waiting, *withheld, *unsandboxed, *_public_check(assignment))
         wall = _wall(worker)
         diagnosis, unexplained = (
             _diagnosis(assignment, graded, session, outcomes, config, assignment_dirs, budget)
@@ -308,6 +309,27 @@ def unfinished(
         seed_digest=_digest(config, seed),
         provenance=made(assignment, config, seed_named(config, seed), submission=submission),
     )
+
+
+def _written(
+    graded: Assignment, functions: tuple[str, ...], defined: Mapping[str, object]
+) -> tuple[Assignment, tuple[str, ...]]:
+    """A check of some `functions` grades what the student has written so far: a property of theirs
+    that needs another function the file does not define yet is left for later, with a note saying
+    whose points wait on what, so a right function is neither failed nor scored for the missing one."""
+    if not functions:
+        return graded, ()
+    waits = {p.name: [f for f in p.functions if f not in defined and f not in functions] for p in graded.properties}
+    later = [p for p in graded.properties if waits[p.name]]
+    if not later:
+        return graded, ()
+    notes = []
+    for owner in dict.fromkeys(p.functions[0] for p in later):
+        own = [p for p in later if p.functions[0] == owner]
+        needed = ", ".join(f"`{f}`" for f in dict.fromkeys(f for p in own for f in waits[p.name]))
+        worth = f"{counted(len(own), 'property')} of `{owner}` ({counted(sum(p.points for p in own), 'point')})"
+        notes.append(f"{worth} {'waits' if len(own) == 1 else 'wait'} on {needed}, which this file does not define yet")
+    return replace(graded, properties=tuple(p for p in graded.properties if not waits[p.name])), tuple(notes)
 
 
 def _none_defined(graded: Assignment, defined: Mapping[str, object], filename: str) -> str | None:

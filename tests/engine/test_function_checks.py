@@ -106,6 +106,19 @@ def test_a_required_property_of_another_function_runs_and_is_judged_but_not_scor
     assert whole.score == whole.max_score == worth
 
 
+def test_a_property_needing_a_function_the_file_does_not_define_yet_waits_with_a_note(tmp_path, cross_entropy):
+    """A check of what the student has written so far: the perplexity of a uniform guess needs their
+    loss, which is not written yet, so its points wait; the rest of `perplexity` is graded."""
+    path = tmp_path / "work.py"
+    path.write_text("import math\n\n\ndef perplexity(loss):\n    return math.exp(loss)\n")
+    result = grade(path, cross_entropy, FAST, functions=("perplexity",))
+    assert "perplexity_of_uniform_is_v" not in {t.name for t in result.tests}
+    assert result.all_passed and result.score == result.max_score == points(cross_entropy, "perplexity") - 3
+    assert result.notes == (
+        "1 property of `perplexity` (3 points) waits on `cross_entropy_loss`, which this file does not define yet",
+    )
+
+
 def test_a_check_of_one_method_runs_the_properties_it_is_checked_after():
     autograd = assignment.load("autograd")
     assert autograd.solution is not None
