@@ -88,12 +88,10 @@ def text(assignment: Assignment) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown(signature: str, doc: str, own: list[Property], others: list[Property]) -> str:
-    """One function's contract as a notebook's Markdown cell: its signature, its docstring as written,
-    its checks (`own`) with their points and hints, and the checks of other functions that call it."""
-    lines = [f"## `{signature}`", ""]
-    if doc:
-        lines += [doc, ""]
+def markdown(signature: str, own: list[Property], others: list[Property]) -> str:
+    """One function's notebook Markdown cell: its signature, its checks (`own`) with their points and
+    hints, and the checks of other functions that call it (the docstring is in the stub below it)."""
+    lines = [f"## `{signature}`", "", "Its contract is the docstring in the cell below.", ""]
     lines += [f"**Checks** ({points(sum(p.points for p in own))}):", ""]
     lines += [f"- `{check.name}` ({terms(check, quote='`')}): {escape(check.hint)}" for check in own]
     if others:

@@ -37,7 +37,7 @@ def release(assignment: Assignment, out: Path, assignments: str = "") -> list[Pa
     heading = [f"# {assignment.title}", assignment.description, contracts.functions_doc(assignment)]
     cells = [v4.new_markdown_cell("\n\n".join(filter(None, heading)))]
     for name in stubs:
-        cells.append(v4.new_markdown_cell(_function_markdown(assignment, name, assignment.functions[name].doc)))
+        cells.append(v4.new_markdown_cell(_function_markdown(assignment, name)))
         cells.append(v4.new_code_cell(stubs[name]))
     check = "Run the cell below: it grades the cells you have run, in the order you ran them, saved or not."
     cells.append(v4.new_markdown_cell(f"## Check your work\n\n{check} Save the notebook before you hand it in."))
@@ -62,10 +62,11 @@ def _stub_sources(functions_py: Path) -> dict[str, str]:
     }
 
 
-def _function_markdown(assignment: Assignment, name: str, doc: str) -> str:
-    """A function's Markdown cell: the contract `gradekit list --details` prints, from the same docstring
-    and checks; a class's cell lists the checks of its methods too."""
+def _function_markdown(assignment: Assignment, name: str) -> str:
+    """A function's Markdown cell: its signature and the checks `gradekit list --details` prints; a
+    class's cell lists the checks of its methods too. The contract itself is the docstring of the stub
+    in the code cell below, which the student reads where they write, and not a second time here."""
     members = [n for n in assignment.functions if n == name or n.startswith(f"{name}.")]
     own = [p for member in members for p in contracts.checks(assignment, member)]
     others = [p for member in members for p in contracts.used_by(assignment, member) if p not in own]
-    return contracts.markdown(assignment.functions[name].signature, doc, own, list(dict.fromkeys(others)))
+    return contracts.markdown(assignment.functions[name].signature, own, list(dict.fromkeys(others)))

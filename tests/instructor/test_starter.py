@@ -83,7 +83,8 @@ def test_the_starter_files_carry_the_contract_list_details_prints(tmp_path, name
         if "." in function:
             continue  # a method's checks are listed in its class's cell
         [cell] = [c for c in cells if c.startswith(f"## `{spec.signature}`")]
-        assert spec.doc in cell
+        (stub,) = ast.parse(cells[cells.index(cell) + 1]).body
+        assert ast.get_docstring(stub) == spec.doc and spec.doc not in cell, "the contract is read once, in the stub"
         members = [f for f in loaded.functions if f == function or f.startswith(f"{function}.")]
         for prop in [p for member in members for p in contracts.checks(loaded, member)]:
             assert f"`{prop.name}` ({contracts.points(prop.points)}" in cell and prop.hint in shown(cell)
