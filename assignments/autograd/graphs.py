@@ -254,3 +254,36 @@ def diamonds(draw: Any, min_levels: int = 40, max_levels: int = 60) -> Graph:
         below = len(graph) - 1
         graph += [["mul", below, c1], ["mul", below, 1.0 - c1], ["add", below + 1, below + 2]]
     return graph
+
+
+UPSTREAM = -3.0  # the gradient an operation's output is sent from above in its variants: not 1, not 1's sign
+
+
+def variants(graph: Graph) -> list[Graph]:
+    """The graph's last operation with a gradient from above other than 1, `(a * b) * -3`, and with its
+    first node operand used again above it as well, `(a * b) * -3 + a`: a lone node gets 1 from above
+    and reaches each input first, which a closure that drops `out.grad`, or sets a grad with `=` where
+    `+=` adds to it, answers right. Their exact answers follow from the operation's own."""
+    last = graph[-1]
+    used = last[1] if type(last[1]) is int else last[2]  # `2 - a` uses a, on its right
+    scaled = [*graph, ["mul", len(graph) - 1, UPSTREAM]]
+    return [scaled, [*scaled, ["add", len(graph), used]]]
+
+
+def controls(op: str) -> list[list[Graph]]:
+    """The `variants` of each other operation than `op` (of its kind: binary, or on one node) on fixed
+    leaves: where one of them comes out right, the graph around the operation in that variant (the `*`
+    above it, backward's order and its accumulation) is right, and the same variant of `op` that goes
+    wrong is `op`'s own fault."""
+    binary = op in BINARY
+    made = []
+    for other in (o for o in (*BINARY, *UNARY, "pow") if o != op and (o in BINARY) == binary):
+        if binary:
+            made.append(variants([["leaf", 1.5], ["leaf", -2.0], [other, 0, 1]]))
+        else:
+            made.append(variants([["leaf", 0.5], ["pow", 0, 3] if other == "pow" else [other, 0]]))
+    return made
+
+
+def _scaled(graph: Graph) -> Graph:
+    return [*graph, ["mul", len(graph) - 1, UPSTREAM]]

@@ -7,8 +7,9 @@ answer with `.data` and `.grad`. The inputs cover what functions.py promises, bo
 - small graphs of every operation, with plain numbers on either side, nodes used more than once,
   values at each operation's edges (relu at exactly 0 and -0, log near 0, exp up to 30, exponents
   from -2 to 3, 0 and 1 among them), up to a dozen nodes;
-- each operation once, on either side of a plain number, and `backward()` twice on one operation
-  (the contract says nothing of two calls on a deeper graph);
+- each operation once, on either side of a plain number, with its variants (a gradient of -3 from
+  above, its input used twice), and `backward()` twice on one operation (the contract says nothing of
+  two calls on a deeper graph);
 - chains of 100 to 300 operations, and stacked diamonds of 1 to 60 levels;
 - microgpt's softmax and -log p[target] on 1 to 256 logits within +-50 or +-1000 (a probability that
   underflows to 0 raises in log, as in the solution), and its mean over up to 16 positions.
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from gradekit.strategies import EXTREME, logits_and_target, sequences
 
-from .graphs import OPERATIONS, chains, diamonds, graphs, shared
+from .graphs import OPERATIONS, chains, diamonds, graphs, shared, variants
 
 RTOL, ATOL = 1e-6, 1e-9  # functions.py: a relative 1e-6, and a margin near 0 that grows with the inputs
 
@@ -36,6 +37,7 @@ single = st.one_of(one_operation("right"), one_operation("left"), one_operation(
 
 INPUTS = {
     "gradients": st.tuples(st.one_of(graphs(), shared(), single)),
+    "gradients_of_each": st.tuples(single.map(lambda graph: [graph, *variants(graph)])),
     "deep_gradients": st.tuples(chains()),
     "stacked_gradients": st.tuples(diamonds(min_levels=1, max_levels=60)),
     "gradients_after_two_backwards": st.tuples(single),

@@ -19,15 +19,17 @@ from gradekit import known_mistake
 class Exact:
     """microgpt's Value with every operation its own: children, and the local gradient towards each."""
 
-    def __init__(self, data, children=(), local_grads=()):
+    def __init__(self, data, children=(), local_grads=(), op=""):
         self.data = data
         self.grad = 0
         self._children = children
         self._local_grads = local_grads
+        self._op = op
 
-    def _made(self, data, children=(), local_grads=()):
-        """A node of this same class: a model's mistake stays in every node it builds."""
-        return type(self)(data, children, local_grads)
+    def _made(self, data, children=(), local_grads=(), op=""):
+        """A node of this same class, with the operation that made it: a model's mistake stays in every
+        node it builds, and one made in an operation's closure in the nodes that operation makes."""
+        return type(self)(data, children, local_grads, op)
 
     def _value(self, other):
         return other if isinstance(other, Exact) else self._made(other)
@@ -37,47 +39,47 @@ class Exact:
 
     def __add__(self, other):
         other = self._value(other)
-        return self._made(self.data + other.data, (self, other), (1, 1))
+        return self._made(self.data + other.data, (self, other), (1, 1), "+")
 
     def __radd__(self, other):
         return self + other
 
     def __sub__(self, other):
         other = self._value(other)
-        return self._made(self.data - other.data, (self, other), (1, -1))
+        return self._made(self.data - other.data, (self, other), (1, -1), "-")
 
     def __rsub__(self, other):
-        return self._made(other - self.data, (self,), (-1,))
+        return self._made(other - self.data, (self,), (-1,), "r-")
 
     def __mul__(self, other):
         other = self._value(other)
-        return self._made(self.data * other.data, (self, other), (other.data, self.data))
+        return self._made(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __rmul__(self, other):
         return self * other
 
     def __truediv__(self, other):
         other = self._value(other)
-        return self._made(self.data / other.data, (self, other), (1 / other.data, -self.data / other.data**2))
+        return self._made(self.data / other.data, (self, other), (1 / other.data, -self.data / other.data**2), "/")
 
     def __rtruediv__(self, other):
-        return self._made(other / self.data, (self,), (-other / self.data**2,))
+        return self._made(other / self.data, (self,), (-other / self.data**2,), "r/")
 
     def __neg__(self):
-        return self._made(-self.data, (self,), (-1,))
+        return self._made(-self.data, (self,), (-1,), "neg")
 
     def __pow__(self, k):
-        return self._made(self.data**k, (self,), (k * self.data ** (k - 1) if k != 0 else 0,))
+        return self._made(self.data**k, (self,), (k * self.data ** (k - 1) if k != 0 else 0,), "**")
 
     def log(self):
-        return self._made(math.log(self.data), (self,), (1 / self.data,))
+        return self._made(math.log(self.data), (self,), (1 / self.data,), "log")
 
     def exp(self):
         e = math.exp(self.data)
-        return self._made(e, (self,), (e,))
+        return self._made(e, (self,), (e,), "exp")
 
     def relu(self):
-        return self._made(max(0, self.data), (self,), (float(self.data > 0),))
+        return self._made(max(0, self.data), (self,), (float(self.data > 0),), "relu")
 
     def _order(self):
         """The graph from this node, children before parents, each node once."""
@@ -96,8 +98,13 @@ class Exact:
     def backward(self):
         self.grad = 1
         for v in reversed(self._order()):
-            for child, local in zip(v._children, v._grads()):
-                child.grad += local * v.grad
+            v._send()
+
+    def _send(self):
+        """What micrograd's `_backward` closure of this node does: each local gradient times this
+        node's grad, added into its child."""
+        for child, local in zip(self._children, self._grads()):
+            child.grad += local * self.grad
 
 
 class Micrograd(Exact):
@@ -122,9 +129,22 @@ class Micrograd(Exact):
 STYLES = (Exact, Micrograd)
 
 
-def mistake(function, file):
-    """The known mistake `file` makes in `function`, the rest of the class in either style."""
-    return known_mistake(function, file, among=STYLES)
+def mistake(function, file, also=()):
+    """The known mistake `file` (and the files `also` names) makes in `function`, the rest of the class
+    in either style."""
+    return known_mistake(function, file, among=STYLES, also=also)
+
+
+def _assigned(node):
+    """An operation's closure that sets each child's grad with `=`, where `+=` adds to it."""
+    for child, local in zip(node._children, node._grads()):
+        child.grad = local * node.grad
+
+
+def _unscaled(node):
+    """An operation's closure that adds each local gradient alone, without `* out.grad`."""
+    for child, local in zip(node._children, node._grads()):
+        child.grad += local
 
 
 # --- the operations --------------------------------------------------------------------------------
@@ -135,6 +155,40 @@ class MulGradSwapped(Exact):
     def __mul__(self, other):
         other = self._value(other)
         return self._made(self.data * other.data, (self, other), (self.data, other.data))
+
+
+@mistake("Value.__mul__", "mul_local_grads_are_values.py")
+class MulLocalGradsAreValues(Exact):
+    def __mul__(self, other):
+        other = self._value(other)
+        return self._made(self.data * other.data, (self, other), (other, self), "*")
+
+
+# --- an operation's closure: micrograd's `_backward`, as the nodes one operation makes run it ------
+
+
+@mistake("Value.__add__", "add_closure_assigns.py")
+class AddClosureAssigns(Exact):
+    def _send(self):
+        (_assigned if self._op == "+" else Exact._send)(self)
+
+
+@mistake("Value.__mul__", "mul_closure_assigns.py")
+class MulClosureAssigns(Exact):
+    def _send(self):
+        (_assigned if self._op == "*" else Exact._send)(self)
+
+
+@mistake("Value.__mul__", "mul_closure_drops_out_grad.py")
+class MulClosureDropsOutGrad(Exact):
+    def _send(self):
+        (_unscaled if self._op == "*" else Exact._send)(self)
+
+
+@mistake("Value.exp", "exp_closure_drops_out_grad.py")
+class ExpClosureDropsOutGrad(Exact):
+    def _send(self):
+        (_unscaled if self._op == "exp" else Exact._send)(self)
 
 
 @mistake("Value.__sub__", "sub_grad_positive.py")
@@ -216,7 +270,18 @@ class RaddZeroReturnsSelf(Exact):
         return self if other == 0 else self + other
 
 
-@mistake("Value.__rsub__", "rsub_wrong_sign.py")
+@mistake("Value.__radd__", "radd_multiplies.py")
+class RaddMultiplies(Exact):
+    def __radd__(self, other):
+        return self * other
+
+
+@mistake("Value.__rmul__", "rmul_missing.py")
+class RmulMissing(Exact):
+    __rmul__ = None  # type: ignore[assignment]  # as a class without one: `2 * a` raises TypeError
+
+
+@mistake("Value.__rsub__", "rsub_wrong_sign.py", also=("rsub_order_reversed.py",))
 class RsubWrongSign(Exact):
     def __rsub__(self, other):
         return self - other

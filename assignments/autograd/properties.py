@@ -12,19 +12,43 @@ and a failing graph shrinks to the fewest nodes that still show the mistake.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
-from gradekit.reference.autograd import BINARY, Evaluated, Graph, evaluate, leaf_names, leaves, node_expression
+from gradekit.reference.autograd import (
+    BINARY,
+    SYMBOLS,
+    Evaluated,
+    Graph,
+    evaluate,
+    expression,
+    leaf_names,
+    leaves,
+    node_expression,
+)
 from gradekit.reference.cross_entropy import cross_entropy_loss, softmax_cross_entropy_grad
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gradekit import SubmissionRaised
 from gradekit.authoring import expect, expect_close, fail, prop
-from gradekit.course_terms import number
+from gradekit.course_terms import number, pair
 from gradekit.strategies import EARLY_CATCH_EXAMPLES, logits_and_target, sequences, vocab_sizes
 
-from .graphs import chained, chains, diamonds, graphs, large_exp, leaf_values, one_operation, shared, two_powers
+from .graphs import (
+    UPSTREAM,
+    chained,
+    chains,
+    controls,
+    diamonds,
+    graphs,
+    large_exp,
+    leaf_values,
+    one_operation,
+    shared,
+    two_powers,
+    variants,
+)
 
 RTOL = 1e-6  # what a log(x + 1e-5) misses by, at the inputs drawn
 SCALED = 1e-9  # of a value's or gradient's scale, where it cancels to near 0
@@ -35,10 +59,19 @@ LEFT_SIDE = {"add": "Value.__radd__", "sub": "Value.__rsub__", "mul": "Value.__r
 # command's count, the scale ones their own.
 
 
-def _near(actual: float, expected: float, scale: float) -> bool:
-    if math.isnan(actual):
+def _near(actual: Any, expected: float, scale: float) -> bool:
+    if not isinstance(actual, (int, float)) or math.isnan(actual):  # None: the harness found no plain number
         return False
     return abs(actual - expected) <= RTOL * abs(expected) + SCALED * scale
+
+
+def _is(actual: Any, expected: float) -> str:
+    """ "is 2.5 where 3 was expected", with the digits that tell the two apart; a gradient that is no
+    plain number (a Value, where it was built from Values) said as such."""
+    if not isinstance(actual, (int, float)):
+        return f"is not a plain number (a Value?) where {number(expected)} was expected"
+    shown, wanted = pair(actual, expected)
+    return f"is {shown} where {wanted} was expected"
 
 
 def method(node: list[Any]) -> str:
@@ -55,8 +88,7 @@ def _expect_values(graph: Graph, values: list[float], exact: Evaluated) -> None:
     for i, (actual, expected) in enumerate(zip(values, exact.values)):
         if not _near(actual, expected, exact.value_scales[i]):
             fail(
-                f"`{method(graph[i])}` gives `{node_expression(graph, i)}` = {number(actual)} where "
-                f"{number(expected)} was expected",
+                f"`{method(graph[i])}` gives `{node_expression(graph, i)}`, which {_is(actual, expected)}",
                 returned=values,
                 expected=exact.values,
             )
@@ -69,7 +101,7 @@ def _expect_grads(graph: Graph, grads: list[float], exact: Evaluated, blamed: st
     expect(len(grads) == len(where), f"{len(grads)} gradients came back for {len(where)} leaves")
     names = leaf_names(graph)
     wrong = [
-        f"{names[i]}.grad is {number(actual)} where {number(wanted)} was expected"
+        f"{names[i]}.grad {_is(actual, wanted)}"
         for i, actual, wanted in zip(where, grads, expected)
         if not _near(actual, wanted, abs(times) * exact.grad_scales[i])
     ]
@@ -88,6 +120,154 @@ def _expect_graph(sub: Any, graph: Graph, blamed: str = "Value.backward") -> Non
     _expect_grads(graph, grads, exact, blamed)
 
 
+def _expect_operation(sub: Any, graph: Graph, blamed: str, mirrors: tuple[Mirror, ...] = ()) -> None:
+    """The graph's last operation alone, as `_expect_graph` checks it, then in its variants (see
+    graphs.variants), where its closure's use of `out.grad` and `+=` shows. It is blamed for a wrong
+    variant only where the same variant of another operation comes out right (see graphs.controls),
+    so a wrong `*` above it or a wrong backward is never its fault; and, where it is specified as other
+    operations (`2 - a` as `2 + (-a)`: `mirrors`), only where it does not answer as those operations of
+    the same class answer."""
+    made = variants(graph)
+    answers = _answers(sub, [graph, *made])
+    if answers[0] is None:
+        _expect_graph(sub, graph, blamed)  # it raised: asked alone, it says how
+        fail(f"`{blamed}`: building `{expression(graph)}` or calling backward on it raised")
+    exact = evaluate(graph)
+    exacts = [exact, *_variants_exact(exact, made[1][-1][2])]
+    wrong = [_wrong(g, a, e, values=g is graph) for g, a, e in zip([graph, *made], answers, exacts)]
+    if not any(wrong) or any(_mirrored(sub, [graph, *made], answers, exacts, mirror) for mirror in mirrors):
+        return
+    if wrong[0]:
+        _expect_graph(sub, graph, blamed)
+        fail(f"`{blamed}`: {wrong[0]}")
+    which = next(i for i, w in enumerate(wrong) if w)
+    if not _own(sub, graph[-1][0] if not mirrors else "sub", which - 1):
+        return  # other operations go wrong in the same place: the fault is around it, not in it
+    why = UPSTREAM_WHY if which == 1 else REUSED_WHY
+    fail(f"`{blamed}` in `{expression(made[which - 1])}`: {wrong[which]} ({why})")
+
+
+def _variants_exact(exact: Evaluated, used: int) -> list[Evaluated]:
+    """The exact answers of graphs.variants' two graphs, from the operation's own (`exact`): every
+    gradient times UPSTREAM, and 1 more on the input `used` again above it."""
+    value, scale, up = exact.values[-1], exact.value_scales[-1], abs(UPSTREAM)
+    grads, grad_scales = [g * UPSTREAM for g in exact.grads], [g * up for g in exact.grad_scales]
+    scaled = Evaluated(
+        [*exact.values, value * UPSTREAM], [*grads, 1.0], [*exact.value_scales, scale * up], [*grad_scales, 1.0]
+    )
+    grads[used] += 1.0
+    grad_scales[used] += 1.0
+    again = Evaluated(
+        [*scaled.values, value * UPSTREAM + exact.values[used]],
+        [*grads, 1.0, 1.0],
+        [*scaled.value_scales, scale * up + exact.value_scales[used]],
+        [*grad_scales, 1.0, 1.0],
+    )
+    return [scaled, again]
+
+
+UPSTREAM_WHY = f"{number(UPSTREAM)} comes from above: each closure multiplies its local gradient by out.grad"
+REUSED_WHY = "an input used again above collects both contributions: each closure adds with +=, never sets with ="
+# The nodes that compute what a plain number on the left of an operation and a node give it, the first
+# of them numbered `at`: `2 - a` as `2 + (-a)`.
+Mirror = Callable[[float, int, int], list[list[Any]]]
+
+
+def _answers(sub: Any, graphs: list[Graph]) -> list[tuple[list[Any], list[Any]] | None]:
+    """`gradients_of_each` of the graphs, each answer read as (values, gradients); None for one whose
+    building or backward raised, which the graphs asked one by one tell where one did."""
+    try:
+        answers = sub.gradients_of_each(graphs)
+    except SubmissionRaised:
+        answers = []
+        for graph in graphs:
+            try:
+                answers.append(sub.gradients(graph))
+            except SubmissionRaised:
+                answers.append(None)
+    expect(
+        isinstance(answers, list) and len(answers) == len(graphs),
+        f"{len(answers) if isinstance(answers, list) else 'no list of'} answers came back for {len(graphs)} graphs",
+    )
+    return [
+        (a[0], a[1]) if isinstance(a, (list, tuple)) and len(a) == 2 and all(isinstance(p, list) for p in a) else None
+        for a in answers
+    ]
+
+
+def _wrong(
+    graph: Graph, answer: tuple[list[Any], list[Any]] | None, exact: Evaluated | None = None, values: bool = False
+) -> str:
+    """What is wrong in a graph's answer against its `exact` one (worked out here where not given), as
+    a student reads it: the first wrong gradient (and, with `values`, the first wrong value before
+    it); "" where it is right."""
+    exact = exact or evaluate(graph)
+    if answer is None:
+        return "building it or calling backward raised"
+    got, grads = answer
+    if values:
+        if len(got) != len(graph):
+            return f"{len(got)} values came back for {len(graph)} nodes"
+        for i, (actual, expected) in enumerate(zip(got, exact.values)):
+            if not _near(actual, expected, exact.value_scales[i]):
+                return f"`{node_expression(graph, i)}` {_is(actual, expected)}"
+    where = leaves(graph)
+    if len(grads) != len(where):
+        return f"{len(grads)} gradients came back for {len(where)} leaves"
+    for i, actual in zip(where, grads):
+        if not _near(actual, exact.grads[i], exact.grad_scales[i]):
+            return f"{leaf_names(graph)[i]}.grad {_is(actual, exact.grads[i])}"
+    return ""
+
+
+def _own(sub: Any, op: str, which: int) -> bool:
+    """Whether the same variant (`which`, as graphs.variants orders them) of some other operation, on
+    fixed leaves, comes out right (graphs.controls); one whose leaves' gradients are all 0 (`a - a`)
+    tells nothing."""
+    made = [v[which] for v in controls(op)]
+    made = [g for g in made if any(evaluate(g).grads[i] for i in leaves(g))]
+    return any(not _wrong(g, a) for g, a in zip(made, _answers(sub, made)))
+
+
+def _mirrored(sub: Any, graphs: list[Graph], answers: list[Any], exacts: list[Evaluated], mirror: Mirror) -> bool:
+    """Whether the class answers each graph as it answers the same graph with its operation (the node
+    after the leaves, a plain number on its left) computed by `mirror`'s nodes instead: the output's
+    value and every leaf's gradient, near as `_near` counts near on the graph's `exacts` scales."""
+    at = len(leaves(graphs[0]))
+    node = graphs[0][at]
+    theirs = _answers(sub, [_replaced(g, at, mirror(node[1], node[2], at)) for g in graphs])
+    for graph, ours, mirrored, exact in zip(graphs, answers, theirs, exacts):
+        if ours is None or mirrored is None:
+            if ours is not mirrored:
+                return False
+            continue
+        last = len(graph) - 1
+        if not (ours[0] and mirrored[0] and _alike(ours[0][-1], mirrored[0][-1], exact.value_scales[last])):
+            return False
+        scales = [exact.grad_scales[i] for i in leaves(graph)]
+        if len(ours[1]) != len(mirrored[1]) or not all(map(_alike, ours[1], mirrored[1], scales)):
+            return False
+    return True
+
+
+def _alike(one: Any, other: Any, scale: float) -> bool:
+    if not isinstance(other, (int, float)):
+        return not isinstance(one, (int, float))
+    return _near(one, other, scale) or (math.isnan(other) and isinstance(one, float) and math.isnan(one))
+
+
+def _replaced(graph: Graph, at: int, nodes: list[list[Any]]) -> Graph:
+    """The graph with node `at` computed by `nodes` (numbered as from `at` on), the nodes after it
+    renumbered."""
+    by = len(nodes) - 1
+
+    def moved(a: Any) -> Any:
+        return a + by if type(a) is int and a >= at else a
+
+    after = [[n[0], moved(n[1]), n[2]] if n[0] == "pow" else [n[0], *map(moved, n[1:])] for n in graph[at + 1 :]]
+    return [*graph[:at], *nodes, *after]
+
+
 def _one(
     op: str,
     points: float,
@@ -102,9 +282,12 @@ def _one(
     on `*`, not on the `-` and `/` built on it."""
 
     def check(sub: Any, graph: Graph) -> None:
-        _expect_graph(sub, graph, method(next(node for node in reversed(graph) if node[0] == op)))
+        _expect_operation(sub, graph, method(graph[-1]))
 
-    check.__doc__ = f"`{op}` once on leaves, or on a leaf and a plain number: its value and each leaf's gradient."
+    check.__doc__ = (
+        f"`{op}` once on leaves, or on a leaf and a plain number: its value and each leaf's gradient, alone, "
+        "with a gradient other than 1 from above, and with its input used twice."
+    )
     return prop(
         points=points,
         functions=functions,
@@ -196,30 +379,58 @@ OPERATION_PROPERTIES = ("backward_applies_the_chain_rule",) + tuple(
 )
 
 
-@prop(
-    points=6,
-    functions=list(LEFT_SIDE.values()),
-    hint="2 + a, 2 - a, 2 * a and 2 / a reach a's __radd__, __rsub__, __rmul__ and __rtruediv__: mind the order.",
-    max_examples=EARLY_CATCH_EXAMPLES,
-    after=OPERATION_PROPERTIES,
-)
-@example(graph=[["leaf", 2.0], ["add", 0.0, 0]])
-@example(graph=[["leaf", 2.0], ["sub", 0.0, 0]])
-@example(graph=[["leaf", 2.0], ["mul", 0.0, 0]])
-@example(graph=[["leaf", 2.0], ["div", 0.0, 0]])
-@given(graph=st.sampled_from(BINARY).flatmap(lambda op: one_operation(op, "left")))
-def numbers_on_the_left(sub: Any, graph: Graph) -> None:
-    """A plain number on the left of +, -, * or /: Python asks the Value on the right. 0 on the left of
-    each is tried first: `0 / a` is 0, and `0 + a` a new node, where a reflected operation written
+def _left(op: str, hint: str, mirrors: tuple[Mirror, ...]) -> Any:
+    """The property of one operation with a plain number on its left, which Python asks of the Value on
+    the right (`2 - a` is a's `__rsub__`): its value and each leaf's gradient, alone and in its variants,
+    judged as `mirrors` (how the contract writes it in other operations) computed by the same class: a
+    reflected operation built on a wrong one answers as that one does, and is not blamed for it. 0 on
+    the left is tried first: `0 / a` is 0, and `0 + a` a new node, where a reflected operation written
     around another one goes wrong."""
-    _expect_graph(sub, graph, method(graph[-1]))
+    blamed = LEFT_SIDE[op]
+
+    def check(sub: Any, graph: Graph) -> None:
+        _expect_operation(sub, graph, blamed, mirrors)
+
+    check.__doc__ = f"A plain number on the left of `{SYMBOLS[op]}`: `{blamed}`'s value and each leaf's gradient."
+    return prop(
+        points=1.5,
+        functions=[blamed],
+        hint=hint,
+        name=f"{blamed.removeprefix('Value.__').removesuffix('__')}_values_and_grads",
+        max_examples=EARLY_CATCH_EXAMPLES,
+        after=("backward_seeds_the_output",),
+    )(example(graph=[["leaf", 2.0], [op, 0.0, 0]])(given(graph=one_operation(op, "left"))(check)))
+
+
+radd_values_and_grads = _left(
+    "add", "2 + a reaches a's __radd__: the same sum as a + 2.", (lambda n, a, at: [["add", a, n]],)
+)
+rsub_values_and_grads = _left(
+    "sub",
+    "2 - a reaches a's __rsub__: 2 + (-a), mind the order.",
+    (lambda n, a, at: [["neg", a], ["add", at, n]], lambda n, a, at: [["neg", a], ["add", n, at]]),
+)
+rmul_values_and_grads = _left(
+    "mul", "2 * a reaches a's __rmul__: the same product as a * 2.", (lambda n, a, at: [["mul", a, n]],)
+)
+rtruediv_values_and_grads = _left(
+    "div",
+    "2 / a reaches a's __rtruediv__: 2 * a ** -1, mind the order.",
+    (lambda n, a, at: [["pow", a, -1], ["mul", at, n]], lambda n, a, at: [["pow", a, -1], ["mul", n, at]]),
+)
+LEFT_PROPERTIES = (
+    "radd_values_and_grads",
+    "rsub_values_and_grads",
+    "rmul_values_and_grads",
+    "rtruediv_values_and_grads",
+)
 
 
 @prop(
     points=4,
     functions=["Value"],
     hint="Each operation's .data is the number it computes, mixing Values and numbers.",
-    after=(*OPERATION_PROPERTIES, "numbers_on_the_left"),
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
 )
 @given(graph=graphs())
 def forward_values(sub: Any, graph: Graph) -> None:
@@ -232,7 +443,7 @@ def forward_values(sub: Any, graph: Graph) -> None:
     points=8,
     functions=["Value.backward"],
     hint="backward sets the output's grad to 1 and sends it to every leaf through each operation's local gradient.",
-    after=(*OPERATION_PROPERTIES, "numbers_on_the_left"),
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
 )
 @given(graph=graphs())
 def leaf_gradients(sub: Any, graph: Graph) -> None:
@@ -244,7 +455,7 @@ def leaf_gradients(sub: Any, graph: Graph) -> None:
     points=8,
     functions=["Value.backward"],
     hint="A node used twice collects both contributions: child.grad += ..., each node visited once.",
-    after=(*OPERATION_PROPERTIES, "numbers_on_the_left"),
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
 )
 @given(graph=shared())
 def shared_nodes_accumulate(sub: Any, graph: Graph) -> None:
@@ -270,7 +481,7 @@ def one_node_raised_twice(sub: Any, graph: Graph) -> None:
     points=4,
     functions=["Value.backward", "Value.__add__", "Value.__mul__", "Value.__radd__", "Value.__rmul__"],
     requires=["add_values_and_grads", "mul_values_and_grads"],
-    after=["numbers_on_the_left"],
+    after=LEFT_PROPERTIES,
     hint="Gradients add up (+=), in backward and in each operation: backward twice on c = a * b doubles a.grad.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
@@ -302,6 +513,7 @@ def _doubled(graph: Graph, grads: list[float]) -> bool:
     points=3,
     functions=["Value.backward"],
     requires=["leaf_gradients"],
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
     hint="Gradients are linear in the output: multiplying it by c multiplies every leaf's grad by c.",
 )
 @given(graph=graphs(), c=st.sampled_from([2.0, -3.0, 0.5, 10.0]))
@@ -316,6 +528,7 @@ def gradients_linear_in_output(sub: Any, graph: Graph, c: float) -> None:
     points=3,
     functions=["Value.backward"],
     requires=["leaf_gradients"],
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
     hint="A leaf the output does not depend on keeps grad 0: backward walks back from the output only.",
 )
 @given(graph=graphs(max_leaves=2))
@@ -343,6 +556,7 @@ def _shifted(node: list[Any], by: int) -> list[Any]:
     points=5,
     functions=["Value.backward"],
     requires=["leaf_gradients"],
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
     max_examples=20,
     scale=True,
     hint="backward must reach every node of a chain hundreds of operations long.",
@@ -355,7 +569,7 @@ def deep_chains(sub: Any, graph: Graph) -> None:
     exact = evaluate(graph)
     expect(len(values) == len(graph), f"{len(values)} values came back for {len(graph)} nodes")
     if not _near(values[-1], exact.values[-1], exact.value_scales[-1]):
-        fail(f"the output is {number(values[-1])} where {number(exact.values[-1])} was expected")
+        fail(f"the output {_is(values[-1], exact.values[-1])}")
     _expect_grads(graph, grads, exact, "Value.backward")
 
 
@@ -363,6 +577,7 @@ def deep_chains(sub: Any, graph: Graph) -> None:
     points=3,
     functions=["Value.backward"],
     requires=["shared_nodes_accumulate"],
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
     max_examples=10,
     scale=True,
     hint="Visit each node once (a visited set): a walk that revisits shared nodes takes 2 ** levels steps.",
@@ -379,7 +594,7 @@ def stacked_diamonds(sub: Any, graph: Graph) -> None:
     functions=["Value.backward", "Value.exp", "Value.log", "Value.__truediv__", "Value.__sub__"],
     hint="-log(softmax(z)[t]) built from Values has gradient softmax(z) - onehot(t).",
     max_examples=EARLY_CATCH_EXAMPLES,
-    after=(*OPERATION_PROPERTIES, "numbers_on_the_left"),
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
 )
 @given(case=logits_and_target(vocab=vocab_sizes(max_size=27)))
 def softmax_loss_gradient(sub: Any, case: tuple[list[float], int]) -> None:

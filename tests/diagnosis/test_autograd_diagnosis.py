@@ -50,7 +50,7 @@ def test_a_class_model_takes_styles_but_no_free_parameter():
 
 def test_every_autograd_model_answers_its_files_probes_as_the_file_does(autograd):
     models = declared(autograd)
-    assert {m.file for m in models} == {p.name for p in autograd.known("known_wrong")}
+    assert {f for m in models for f in m.files} == {p.name for p in autograd.known("known_wrong")}
     assert unproven(models, mistakes.bank(autograd, Limits())) == []
 
 
@@ -58,6 +58,7 @@ def test_every_autograd_model_answers_its_files_probes_as_the_file_does(autograd
     ("style", "function", "file"),
     [
         ("closures_assign_in_every_operation.py", "Value.backward", "backward_assigns_not_accumulates.py"),
+        ("closures_mul_assigns_only.py", "Value.__mul__", "mul_closure_assigns.py"),
         ("closures_power_rule_without_exponent.py", "Value.__pow__", "pow_derivative_without_exponent.py"),
         ("closures_radd_cuts_the_graph.py", "Value.__radd__", "radd_missing_self_graph.py"),
         ("numpy_exp_derivative_exp_of_exp.py", "Value.exp", "exp_derivative_recomputed.py"),
@@ -73,5 +74,52 @@ def test_a_mistake_written_in_another_style_is_named_on_its_method(autograd, sty
 
 
 def test_a_mistake_the_bank_lacks_is_named_nothing(autograd):
-    result = grade(STYLES / "closures_mul_assigns_only.py", autograd, CONFIG)
+    result = grade(STYLES / "closures_exp_assigns_only.py", autograd, CONFIG)
     assert result.score < result.max_score and result.diagnosis == ()
+
+
+# --- the bank, diagnosed ------------------------------------------------------------------------
+
+NAMED_AT_LEAST = 0.95  # of the bank's files, named on the method at fault
+
+
+@pytest.fixture(scope="module")
+def diagnosed(autograd):
+    """Each known-wrong file's method at fault, and the methods its diagnosis names, graded as a check
+    grades it."""
+    graded = {}
+    for path in autograd.known("known_wrong"):
+        result = grade(path, autograd, GradeConfig())
+        graded[path.name] = (mistakes.described(path)[0], {d.function for d in result.diagnosis})
+    return graded
+
+
+@pytest.mark.longest
+def test_the_bank_is_named_on_the_method_at_fault_and_never_elsewhere(diagnosed):
+    named = [file for file, (function, told) in diagnosed.items() if told == {function}]
+    wrongly = {file: told for file, (function, told) in diagnosed.items() if told - {function}}
+    assert wrongly == {}
+    assert len(named) >= NAMED_AT_LEAST * len(diagnosed), sorted(set(diagnosed) - set(named))
+
+
+@pytest.mark.parametrize(
+    ("file", "function"),
+    [
+        ("add_closure_assigns.py", "Value.__add__"),
+        ("mul_closure_assigns.py", "Value.__mul__"),
+        ("mul_closure_drops_out_grad.py", "Value.__mul__"),
+        ("exp_closure_drops_out_grad.py", "Value.exp"),
+        ("radd_multiplies.py", "Value.__radd__"),
+        ("rsub_order_reversed.py", "Value.__rsub__"),
+        ("rmul_missing.py", "Value.__rmul__"),
+        ("mul_local_grads_are_values.py", "Value.__mul__"),
+    ],
+)
+def test_the_classic_micrograd_mistakes_are_in_the_bank_and_named(diagnosed, file, function):
+    assert diagnosed[file] == (function, {function})
+
+
+def test_a_right_class_in_any_style_is_named_nothing(autograd):
+    for path in [autograd.solution, *autograd.known("known_right")]:
+        result = grade(path, autograd, CONFIG)
+        assert (result.score, result.diagnosis) == (100, ()), path.name

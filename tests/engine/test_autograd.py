@@ -238,3 +238,90 @@ def test_release_writes_the_class_with_its_contract(tmp_path):
     assert stub.name == "Value" and ast.get_docstring(stub) == AUTOGRAD.functions["Value"].doc
     result = grade(script, AUTOGRAD, QUICK)
     assert result.error is None and result.score == 0
+
+
+# --- blame inside an operation's closure -----------------------------------------------------------
+
+MICROGRAD = (AUTOGRAD.folder / "known_right" / "micrograd_closures.py").read_text()
+MUL_CLOSURE = "            self.grad += other.data * out.grad\n            other.grad += self.data * out.grad"
+ADD_CLOSURE = "            self.grad += out.grad\n            other.grad += out.grad"
+RADD = "    def __radd__(self, other):\n        return self + other"
+
+
+def _changed(text, *edits):
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def _failed(result):
+    """The failed properties, each with the functions it blames."""
+    return {t.name: t.functions for t in result.tests if t.status.value == "failed"}
+
+
+@pytest.mark.parametrize(
+    ("edits", "blamed"),
+    [
+        ([(MUL_CLOSURE, MUL_CLOSURE.replace(" * out.grad", ""))], ["Value.__mul__"]),
+        ([(ADD_CLOSURE, ADD_CLOSURE.replace("+=", "="))], ["Value.__add__"]),
+        ([(MUL_CLOSURE, MUL_CLOSURE.replace("+=", "="))], ["Value.__mul__"]),
+        ([("self.grad += out.data * out.grad", "self.grad += out.data")], ["Value.exp"]),
+        ([("self.grad += (1 / self.data) * out.grad", "self.grad = (1 / self.data) * out.grad")], ["Value.log"]),
+        # two independent mistakes: each shown on its own method
+        (
+            [
+                (MUL_CLOSURE, MUL_CLOSURE.replace(" * out.grad", "")),
+                (RADD, RADD.replace("self + other", "self * other")),
+            ],
+            ["Value.__mul__", "Value.__radd__"],
+        ),
+    ],
+    ids=["mul_drops_out_grad", "add_assigns", "mul_assigns", "exp_drops_out_grad", "log_assigns", "two_bugs"],
+)
+def test_a_closures_fault_is_blamed_on_its_operation_never_on_a_right_backward(tmp_path, edits, blamed):
+    path = tmp_path / "closures.py"
+    path.write_text(_changed(MICROGRAD, *edits))
+    failed = _failed(grade(path, AUTOGRAD, QUICK))
+    assert sorted(f for functions in failed.values() for f in functions) == sorted(blamed), failed
+
+
+def test_the_same_closures_right_get_full_marks(tmp_path):
+    path = tmp_path / "closures.py"
+    path.write_text(MICROGRAD)
+    assert grade(path, AUTOGRAD, QUICK).score == 100
+
+
+def test_a_gradient_built_from_values_is_no_number_and_its_operations_fault(tmp_path):
+    path = tmp_path / "values.py"
+    path.write_text(DATACLASS_STYLE.replace("((self, o.data), (o, self.data))", "((self, o), (o, self))"))
+    result = grade(path, AUTOGRAD, QUICK)
+    failed = {t.name: t for t in result.tests if t.status.value == "failed"}
+    assert list(failed) == ["mul_values_and_grads"], list(failed)
+    assert "is not a plain number (a Value?)" in failed["mul_values_and_grads"].message
+
+
+def test_a_backward_that_is_wrong_is_not_blamed_on_the_operations(tmp_path):
+    """backward's own order and accumulation wrong: every operation's variant goes wrong alike, and no
+    operation is blamed."""
+    path = tmp_path / "backward.py"
+    path.write_text(DATACLASS_STYLE.replace("parent.grad += local * node.grad", "parent.grad = local * node.grad"))
+    failed = _failed(grade(path, AUTOGRAD, QUICK))
+    assert failed and all(functions[0] == "Value.backward" for functions in failed.values()), failed
+
+
+def test_a_reflected_operation_built_on_a_wrong_one_is_right_in_itself(tmp_path):
+    """`2 - a` written as `2 + (-a)` answers as the class's own `-` and `+`: with `-a` wrong, only
+    `__neg__` fails among the operations; a `__rsub__` of its own that is wrong fails beside it."""
+    path = tmp_path / "neg.py"
+    wrong_neg = (
+        "    def __neg__(self):\n        return self * -1",
+        "    def __neg__(self):\n        return Value(-self.data)",
+    )
+    path.write_text(_changed(MICROGRAD, wrong_neg))
+    failed = _failed(grade(path, AUTOGRAD, QUICK))
+    assert "neg_values_and_grads" in failed and "rsub_values_and_grads" not in failed, failed
+    own = ("        return other + (-self)", "        return self + (-other)")
+    path.write_text(_changed(MICROGRAD, wrong_neg, own))
+    failed = _failed(grade(path, AUTOGRAD, QUICK))
+    assert {"neg_values_and_grads", "rsub_values_and_grads"} <= set(failed), failed

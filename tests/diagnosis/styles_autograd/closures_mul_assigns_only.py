@@ -1,4 +1,4 @@
-"""micrograd's closures with `=` in `*` alone: a mistake the bank does not hold, so nothing may be named."""
+"""micrograd's closures with `=` in `*` alone, its inputs in a set: the mistake of the bank's mul_closure_assigns.py."""
 
 import math
 
