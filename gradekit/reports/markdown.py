@@ -16,6 +16,7 @@ from gradekit.course_terms import counted
 from gradekit.reports.inert import markdown_block, markdown_text
 from gradekit.reports.stubs import stubs
 from gradekit.reports.text import GUARD, MARKS, UNCHECKED, alike, details, isolation, named_seed, partial, walled
+from gradekit.reports.waiting import waiting as held_back
 from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
 
 
@@ -60,7 +61,7 @@ def render(result: GradeResult) -> str:
     waiting = [t for t in rest if t.status is Status.UNCHECKED]
     if waiting and not result.error:
         out += ["", "## Not checked yet", "", UNCHECKED, ""]
-        out += [f"- `{t.name}` ({counted(t.max_score, 'point')}): {markdown_text(t.message)}" for t in waiting]
+        out += [f"- {markdown_text(line)}" for line in held_back(waiting)]
     paid = [t for t in result.tests if t.status is Status.PASSED]
     if paid:
         out += ["", "## Passed", "", "| property | functions | points |", "| --- | --- | --- |"]

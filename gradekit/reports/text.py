@@ -15,10 +15,11 @@ from gradekit import course_terms
 from gradekit.course_terms import counted
 from gradekit.reports.inert import console
 from gradekit.reports.stubs import stubs
+from gradekit.reports.waiting import waiting as held_back
 from gradekit.result import FAULTS, Call, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
 
 MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
-UNCHECKED = "Not checked yet, until the properties they require pass (no fault found in their functions):"
+UNCHECKED = "Not checked yet, until the properties they wait on pass:"
 
 
 def render(result: GradeResult) -> str:
@@ -48,7 +49,7 @@ def render(result: GradeResult) -> str:
     waiting = [t for t in rest if t.status is Status.UNCHECKED]
     if waiting:
         lines += ["", UNCHECKED]
-        lines += [f"  {t.name} ({counted(t.max_score, 'point')}): {t.message}" for t in waiting]
+        lines += [f"  {line}" for line in held_back(waiting)]
     if result.output.strip():
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]

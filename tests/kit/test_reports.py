@@ -269,7 +269,8 @@ def test_markdown_has_the_score_notes_failures_and_output_blocks():
     ) in report
     assert "**Hint:** loss = logsumexp(z) - z[t], natural log." in report
     assert "### TIMEOUT `perplexity_matches_reference`" in report and "### ERROR `grad_matches_identity`" in report
-    assert "## Not checked yet" in report and "- `softmax_shift_invariant` (3 points): not checked yet" in report
+    assert "## Not checked yet" in report
+    assert "- `softmax`: 1 property (3 points) counts once `loss_matches_reference` passes" in report
     assert "| `softmax_matches_reference` | `softmax` | 8 |" in report and "| `softmax_shift_invariant`" not in report
     # the printed output holds a ``` line, so its fence is longer and cannot be closed early
     assert "````text\nhello 100%" in report and "fenced\n````" in report
@@ -287,10 +288,10 @@ def test_text_report_and_every_other_format_share_the_counterexample_lines():
 
 def test_text_report_counts_agree_with_their_nouns():
     assert "1 of 5 properties passed (seed 7)" in text.render(RESULT)
-    assert "  softmax_shift_invariant (3 points)" in text.render(RESULT)
+    assert "  `softmax`: 1 property (3 points) counts once" in text.render(RESULT)
     one = replace(RESULT, tests=(replace(RESULT.tests[1], max_score=1),))
     report = text.render(one)
-    assert "0 of 1 property passed (seed 7)" in report and "  softmax_shift_invariant (1 point)" in report
+    assert "0 of 1 property passed (seed 7)" in report and "  `softmax`: 1 property (1 point) counts once" in report
     broken = text.render(replace(BROKEN, tests=BROKEN.tests[:1]))
     assert "Every property scores 0 until the file loads (1 property)." in broken
     assert "Every property scores 0 until the file loads (5 properties)." in text.render(BROKEN)
