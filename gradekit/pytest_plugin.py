@@ -67,7 +67,9 @@ class Summary:
 
     @classmethod
     def of(cls, result: GradeResult, submission: str) -> Summary:
-        unchecked = tuple(t.name for t in result.tests if t.status is Status.UNCHECKED)
+        from gradekit.reports.waiting import waiting
+
+        unchecked = tuple(waiting([t for t in result.tests if t.status is Status.UNCHECKED]))
         known = tuple(f"{d.function}: {d.misconception}" for d in result.diagnosis)
         return cls(submission, result.assignment, result.score, result.max_score, unchecked, result.error, known)
 
@@ -77,11 +79,7 @@ class Summary:
         lines = [f"gradekit: {self.score:g}/{self.max_score:g} for {self.submission} ({self.assignment})"]
         if self.error:
             lines.append(f"gradekit: every property scores 0 until the file loads: {self.error}")
-        if self.unchecked:
-            lines.append(
-                "gradekit: not checked yet (they count once the properties they require pass): "
-                + ", ".join(self.unchecked)
-            )
+        lines += [f"gradekit: not checked yet: {line}" for line in self.unchecked]
         lines += [f"gradekit: known mistake (see `gradekit check` for how to fix it): {m}" for m in self.known_mistakes]
         return lines
 
@@ -150,7 +148,7 @@ class Property(pytest.Item):
 
     def runtest(self) -> None:
         from gradekit.reports.inert import console  # what the submission raised or returned, shown inert
-        from gradekit.reports.text import block
+        from gradekit.reports.text import block, details
 
         result = self.result
         if self.test is None:
@@ -161,8 +159,8 @@ class Property(pytest.Item):
             raise PropertyFailed(console(f"could not grade {result.submission}: {result.error}"))
         if self.test.status is Status.UNCHECKED:
             pytest.skip(console(self.test.message))
-        if self.test.status is not Status.PASSED:
-            raise PropertyFailed(console("\n".join(block(self.test))))
+        if self.test.status is not Status.PASSED:  # the message first: pytest's summary line shows it
+            raise PropertyFailed(console("\n".join(details(self.test) or block(self.test))))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PropertyFailed):
