@@ -1,7 +1,10 @@
 """Report writers: each a pure `render(result) -> str`. Writers format; they never score.
 
-`WRITERS` names every format; a writer's module is imported when its format is first asked for, so a
-check that writes one report does not import the other five (the JUnit one brings in an XML library).
+`WRITERS` names every format (from `MODULES`); a writer's module is imported when its format is first
+asked for, so a check that writes one report does not import the other five (the JUnit one brings in
+an XML library). Beside them: the class's writers (`gradebook`, `class_summary` with `unexplained`,
+`regrade`, `lms`, `adjustments`), what the human reports share (`stubs`, `waiting`), and `inert`, the
+one escaping routine per output kind every writer puts a student's text through.
 """
 
 from __future__ import annotations
