@@ -52,7 +52,6 @@ class Isolation(str, enum.Enum):
     GUARD = "guard"
 
 
-REQUESTS = ("auto", "require", "off", *(isolation.value for isolation in Isolation))
 STRONGEST_FIRST = (Isolation.BUBBLEWRAP, Isolation.LANDLOCK, Isolation.GUARD)
 DOCTOR = "run `gradekit doctor` to see what this host lacks and how to add it"
 THREADS = 64  # threads a worker may run, its main one included
