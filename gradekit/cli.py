@@ -82,8 +82,8 @@ def _verbs(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]
 def run() -> NoReturn:
     """The `gradekit` command: `main`, then an exit that skips taking the interpreter apart.
 
-    Freeing a check's imports and example cache object by object took about 0.1 s, a tenth of a
-    whole check, for memory the system takes back at once. By the time `main` returns every report is
+    Freeing a check's imports and example cache object by object costs a noticeable share of a whole
+    check, for memory the system takes back at once. By the time `main` returns every report is
     written and closed and every worker stopped; only this process's own output may still be buffered.
 
     SIGTERM (sent by `timeout` or a batch scheduler) is taken as Ctrl-C is: a KeyboardInterrupt, which
