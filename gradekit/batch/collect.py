@@ -49,7 +49,7 @@ __all__ = [
     "Repository",
     "collect",
     "parse_deadline",
-    "read_roster",
+    "read_repositories",
     "stamp_commits",
     "utc",
     "write_manifest",
@@ -121,7 +121,7 @@ class _Terms:
     now: datetime | None  # the clock, where a test sets it
 
 
-def read_roster(path: Path) -> list[Repository]:
+def read_repositories(path: Path) -> list[Repository]:
     """The rows of the roster at `path` (see the module docstring); a UsageError naming the line of
     the first problem: a missing column, an empty or unusable id or repository, an id given twice."""
     try:

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
     deadline = collect.parse_deadline(args.deadline)
     folder_to_write(args.out, "--out")
-    repositories = collect.read_roster(args.roster)
+    repositories = collect.read_repositories(args.roster)
     recollect = _recollected(args, [r.id for r in repositories])
     pinned = pins.read_pins(args.out / PINS)
     graded = _grade_args(args) if args.assignment is not None else None

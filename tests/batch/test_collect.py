@@ -261,13 +261,13 @@ def test_a_deadline_without_its_time_zone_is_a_usage_error(tmp_path, deadline, s
 )
 def test_a_roster_that_cannot_be_read_names_its_line(tmp_path, header, rows, said):
     with pytest.raises(UsageError, match=said):
-        collect.read_roster(roster(tmp_path / "class.csv", rows, header))
+        collect.read_repositories(roster(tmp_path / "class.csv", rows, header))
 
 
 def test_the_roster_may_leave_the_tag_out_and_carry_a_byte_order_mark(tmp_path):
     path = tmp_path / "class.csv"
     path.write_text("\ufeffId, Name ,Repository\nann,Ann A,https://example.org/ann.git\n")
-    assert collect.read_roster(path) == [collect.Repository("ann", "Ann A", "https://example.org/ann.git")]
+    assert collect.read_repositories(path) == [collect.Repository("ann", "Ann A", "https://example.org/ann.git")]
 
 
 def test_a_missing_tree_left_from_before_is_removed(tmp_path):
