@@ -1,5 +1,6 @@
 """A student's autograd submission with two classic mistakes: the gradient of `a ** k` forgets k, and
-backward assigns a child's grad instead of adding to it, so a node used twice keeps one contribution."""
+`*`'s closure assigns its inputs' grads instead of adding to them, so an input used twice keeps one
+contribution."""
 
 import math
 

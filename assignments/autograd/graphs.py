@@ -277,12 +277,15 @@ def controls(op: str) -> list[list[Graph]]:
     wrong is `op`'s own fault."""
     binary = op in BINARY
     made = []
-    for other in (o for o in (*BINARY, *UNARY, "pow") if o != op and (o in BINARY) == binary):
-        if binary:
-            made.append(variants([["leaf", 1.5], ["leaf", -2.0], [other, 0, 1]]))
-        else:
-            made.append(variants([["leaf", 0.5], ["pow", 0, 3] if other == "pow" else [other, 0]]))
+    for other in (o for o in (CONTROLS if binary else ONE_NODE_CONTROLS) if o != op):
+        made.append(variants([["leaf", 1.5], ["leaf", -2.0], [other, 0, 1]] if binary else [["leaf", 0.5], [other, 0]]))
     return made
+
+
+# The operations every style writes on their own, never built on another (as micrograd builds `-` and
+# `/` on `*` and `**`): a mistake elsewhere in the class does not reach the controls.
+CONTROLS = ("add", "mul")
+ONE_NODE_CONTROLS = ("exp", "log", "relu")
 
 
 def _scaled(graph: Graph) -> Graph:

@@ -9,6 +9,9 @@ as micrograd and microgpt build them, so a wrong `-a` shows in `a - b` too. `2 +
 
 A local gradient is a number stored with the node, or, where the mistake reads it only when backward
 runs (an exponent kept on the base, exp of the output), a function of nothing that backward calls.
+Each node knows the operation that made it, and backward runs each node's `_send`, as micrograd runs
+each node's `_backward` closure: a mistake in one operation's closure (`=` for `+=`, a dropped
+`out.grad`) is made in the nodes that operation makes.
 """
 
 import math

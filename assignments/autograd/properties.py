@@ -5,8 +5,16 @@ Each property draws graphs (see graphs.py), has the worker build them from the s
 (gradekit.reference.autograd: 50 digits, then rounded). A value or gradient passes within a relative
 1e-6 of the exact one, or 1e-9 of its scale (the same computation on magnitudes) where it cancels to
 near 0: a `log(x + 1e-5)` is caught, a correct float computation never is. Failures name the
-operation: each one has a property of its own, with plain numbers on the right and then on the left,
-and a failing graph shrinks to the fewest nodes that still show the mistake.
+operation: each one has a property of its own, with plain numbers on the right, and each reflected
+one (`2 - a`) its own, and a failing graph shrinks to the fewest nodes that still show the mistake.
+
+An operation's property asks more than a lone node, which gets 1 from above and reaches each input
+first: the same node under `* -3`, and with an input used again above it, where a closure that drops
+`out.grad` or sets a grad with `=` goes wrong. What goes wrong there is the operation's fault only
+where another operation comes out right in the same place; a reflected operation is judged against
+the class's own operations it is specified as (`2 - a` as `2 + (-a)`), so it is never blamed for
+theirs, and needs no other property to pass first. A grad that is no plain number (a Value, where a
+closure built it from Values) is wrong like any wrong number.
 """
 
 from __future__ import annotations

@@ -325,3 +325,20 @@ def test_a_reflected_operation_built_on_a_wrong_one_is_right_in_itself(tmp_path)
     path.write_text(_changed(MICROGRAD, wrong_neg, own))
     failed = _failed(grade(path, AUTOGRAD, QUICK))
     assert {"neg_values_and_grads", "rsub_values_and_grads"} <= set(failed), failed
+
+
+# --- the bank under other seeds ------------------------------------------------------------------
+
+COURSE_SEEDS = (1, 2)
+
+
+@pytest.mark.longest
+@pytest.mark.parametrize("path", AUTOGRAD.known("known_wrong"), ids=lambda path: path.stem)
+def test_every_known_wrong_file_loses_points_on_its_method_and_is_named_under_course_seeds(path):
+    blamed = assignment.blamed_function(path)
+    for seed in COURSE_SEEDS:
+        result = grade(path, AUTOGRAD, GradeConfig(seed=seed, course_seed=True))
+        lost = [t.name for t in result.tests if t.score < t.max_score and blamed in t.functions]
+        wrong = [t.name for t in result.tests if t.status.value in ("failed", "error") and blamed in t.functions]
+        assert lost and wrong, (seed, [(t.name, t.status.value) for t in result.tests])
+        assert {d.function for d in result.diagnosis} == {blamed}, (seed, result.diagnosis)
