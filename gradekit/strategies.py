@@ -12,7 +12,8 @@ judged apart, by properties of its own (`scale=True`), on vocabularies of 1,000 
 (`large_vocab_sizes`) and documents of thousands of positions (`long_sequences`).
 
 The training step's quantities are bounded the same way: names of 1 to 8 letters, 27 x 27 tables
-within +-50, Adam states with v >= 0, steps up to 10,000, learning rates up to 0.1 (1 for the schedule).
+within +-50, Adam states as training leaves them (v >= 0), steps up to 10,000, learning rates up to
+0.1 (1 for the schedule).
 
 Vectors of every size are drawn as NumPy arrays in Hypothesis's sparse mode: one fill value and
 about sqrt(n) explicit entries (most of them when n is small). A draw per entry of a 10,000-token
@@ -476,14 +477,28 @@ def sgd_cases(draw: Any) -> tuple[list[float], list[float], float]:
     return params, grads, draw(learning_rates(max_lr=1.0))
 
 
+# Adam's betas as microgpt runs it, with which `adam_cases` builds its moments from earlier gradients.
+ADAM_BETAS = (0.85, 0.99)
+MOST_EARLIER = 3  # the earlier gradients a drawn Adam state holds
+
+
+@_made_once
+def earlier_gradient_entries() -> st.SearchStrategy[float]:
+    """Gradients a training run met before: around 1, around 1e-3 and below 1e-7 (where eps decides
+    Adam's step)."""
+    return st.one_of(st.floats(-1.0, 1.0), st.floats(-1e-3, 1e-3), st.floats(-1e-7, 1e-7))
+
+
 @_made_once
 @st.composite
 def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
-    """(params, grads, m, v, step, lr): any state with v >= 0, or with fresh=True m = v = 0 at step 0.
+    """(params, grads, m, v, step, lr): a state training reaches, or with fresh=True m = v = 0 at step 0.
 
-    m is drawn in [-1, 1] at every size. Small cases draw v in [0, 1] independently (v = 0 beside
-    m != 0 included: the step is then m_hat / eps, large but exact); large ones take v = m^2 times a
-    factor in [0.5, 4], as training leaves it, so |m| / sqrt(v) stays near 1 across 729 entries.
+    m and v are the running averages, with microgpt's betas, of 1 to 3 earlier gradients (each entry
+    within +-1) from m = v = 0, and the step is at least their count: so v = 0 only where m = 0 (or
+    g^2 underflowed), and |m| / sqrt(v) stays below 2.3 as in any run. A failure shrinks to one
+    earlier gradient of plain values, a state a correct run reaches after its first update, never
+    m != 0 beside v = 0.
     """
     params, grads, _ = draw(sgd_cases())
     size = len(params)
@@ -491,20 +506,22 @@ def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
         fresh = draw(st.booleans())
     if fresh:
         return params, grads, [0.0] * size, [0.0] * size, 0, draw(learning_rates())
-    m = _array(draw, size, st.floats(-1.0, 1.0))
-    if size <= EXPLICIT_SIZE:
-        v = _array(draw, size, st.floats(0.0, 1.0))
-    else:
-        v = m * m * _array(draw, size, st.floats(0.5, 4.0))
-    return params, grads, m.tolist(), v.tolist(), draw(optimizer_steps()), draw(learning_rates())
+    beta1, beta2 = ADAM_BETAS
+    m, v = np.zeros(size), np.zeros(size)
+    earlier = draw(st.integers(1, MOST_EARLIER), label="earlier gradients")
+    for _ in range(earlier):
+        g = _array(draw, size, earlier_gradient_entries())
+        m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+    step = min(MAX_STEPS, earlier + draw(optimizer_steps()))
+    return params, grads, m.tolist(), v.tolist(), step, draw(learning_rates())
 
 
 @_made_once
 @st.composite
 def large_adam_cases(draw: Any) -> tuple[Any, ...]:
-    """(params, grads, m, v, step, lr) of 10,000 parameters for scale properties, drawn as `adam_cases`
-    draws a large state: params in +-10, gradients across scales, m in [-1, 1] and v = m^2 times a
-    factor in [0.5, 4]; or m = v = 0 at step 0.
+    """(params, grads, m, v, step, lr) of 10,000 parameters for scale properties: params in +-10,
+    gradients across scales, m in [-1, 1] and v = m^2 times a factor in [0.5, 4], so |m| / sqrt(v)
+    stays near what training produces; or m = v = 0 at step 0.
 
     The values come from a drawn seed: a scale property is not shrunk, and a draw per parameter would
     cost more than the call it feeds.

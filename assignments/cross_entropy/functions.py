@@ -87,6 +87,8 @@ def sequence_loss(logits_list: list[list[float]], true_ids: list[int]) -> float:
       the last, and do not cut a document at a block size: documents run to 512 positions here;
     - each position's loss is your own `cross_entropy_loss`, natural log, and the order of the
       positions does not change the mean;
+    - stability, row by row: a row may hold logits of +-1000 more than 700 apart, and rows of one
+      document may lie 950 apart (shift each row by its own max, not the document's);
     - purity: do not change either list, and keep no state between calls.
     """
     raise NotImplementedError

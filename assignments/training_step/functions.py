@@ -20,8 +20,9 @@ What holds for every function:
 - A function left as `raise NotImplementedError` costs only its own points. Each function's first
   check compares it with the reference; the others pay only once that one passes, so returning a
   constant scores 0.
-- Correctness is checked on names of up to 8 letters and up to 729 parameters; the timed checks ask
-  for documents of 6,000 tokens and 10,000 parameters within the time limit of a call.
+- Correctness is checked on names of up to 8 letters, documents of a few hundred tokens (names joined,
+  past every common block size) and up to 729 parameters; the timed checks ask for documents of
+  6,000 tokens and 10,000 parameters within the time limit of a call.
 """
 
 # The arguments an update function may change in place, and those it may only set to zeros (microgpt's
@@ -55,7 +56,8 @@ def bigram_loss(W: list[list[float]], tokens: list[int]) -> float:
     Arguments:
     - `W`: 27 rows of 27 floats; row a holds the logits of the token that comes after token a.
     - `tokens`: at least 2 ids in 0..26, usually `encode(name)`, sometimes any ids (BOS need not open
-      or close them, and may appear anywhere).
+      or close them, and may appear anywhere), sometimes a document of many names joined, hundreds
+      of tokens long.
 
     There are n = `len(tokens) - 1` positions. Position i predicts `tokens[i + 1]` from the row of
     the current token, `W[tokens[i]]`, and its loss is
@@ -69,9 +71,10 @@ def bigram_loss(W: list[list[float]], tokens: list[int]) -> float:
     - the mean over the n = `len(tokens) - 1` positions, not the sum and not a division by
       `len(tokens)`;
     - BOS is a token like any other: every position counts, the first (BOS as the current token,
-      row 26) and the last (BOS as the target) included. Do not skip, strip or add BOS: use `tokens`
-      as given. For `encode("ava")` = `[26, 0, 21, 0, 26]` that is 4 positions: BOS->a, a->v, v->a,
-      a->BOS;
+      row 26) and the last (BOS as the target) included. Do not skip, strip or add BOS, and do not
+      cut a long document at a block size (microgpt's `min(block_size, len(tokens) - 1)`): use
+      `tokens` as given, however long. For `encode("ava")` = `[26, 0, 21, 0, 26]` that is 4
+      positions: BOS->a, a->v, v->a, a->BOS;
     - the natural log, so a table of equal logits gives `ln 27 = 3.2958` at every position;
     - only the rows of current tokens (`tokens[:-1]`) matter: index `W[current][next]`, not
       `W[next][current]`;
@@ -95,8 +98,8 @@ def bigram_grad(W: list[list[float]], tokens: list[int]) -> list[list[float]]:
     Returns: 27 rows of 27 numbers (a NumPy array of shape (27, 27) is read the same).
 
     The grader holds you to:
-    - the 1/n of the mean, with the same n as `bigram_loss`, BOS positions included; a row that is
-      the current token at several positions collects all of them;
+    - the 1/n of the mean, with the same n as `bigram_loss`, BOS positions included and no block
+      size; a row that is the current token at several positions collects all of them;
     - a row never used as a current token (not in `tokens[:-1]`) is exactly 0.0, and every row sums
       to 0;
     - it is the slope of your own `bigram_loss`: entries are checked against central differences of
@@ -163,7 +166,8 @@ def adam_update(
     - `step`: the index of this update, counting from 0 (the first update is step 0).
     - `lr`: the learning rate for this step, already scheduled.
     - `beta1`, `beta2`, `eps`: microgpt's 0.85, 0.99 and 1e-8 unless given. The grader gives other
-      values too (an earlier revision's 0.9 and 0.95, say): use the arguments, not constants.
+      values too (an earlier revision's 0.9 and 0.95, an eps of 1e-6, say): use the arguments, not
+      constants, everywhere they appear.
 
     For every entry, with g its gradient:
 
@@ -206,7 +210,8 @@ def train_step(
     - `tokens`: the document, at least 2 ids in 0..26 (usually `encode(name)`), used as given.
     - `m`, `v`: Adam's moments for `W`, tables shaped like `W` (all 0.0 before the first step).
     - `step`: the index of this step, counting from 0.
-    - `num_steps`, `base_lr`: the schedule, microgpt's 1000 and 0.01 unless given.
+    - `num_steps`, `base_lr`: the schedule, microgpt's 1000 and 0.01 unless given; the grader gives
+      others too (50 steps from 0.05, say).
 
     In order, as microgpt does it:
 

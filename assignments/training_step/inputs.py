@@ -8,7 +8,7 @@ promises, boundaries weighted:
   rows moved by a constant of up to +-1000;
 - documents: encoded names, any ids from 2 tokens on, and 27, 28 and 29 tokens, either side of the
   solution's switch from reading rows one by one to reading the table once (26 contexts and 27),
-  up to 64;
+  up to 64, and past every common block size (17, 33, 65, 129, 257 and 303 tokens);
 - flat parameters of 1 to 8 entries, a row of 27 and a table of 729, of any magnitude (the contract
   bounds none): as drawn, or scaled by 1e3 or 1e6, gradients from below 1e-7 to 1e6;
 - Adam states with v >= 0, fresh or trained, steps from 0 to 10,000, learning rates from 0 to 1,
@@ -57,6 +57,7 @@ documents = st.one_of(
     token_sequences(),
     st.sampled_from((27, 28, 29)).flatmap(fixed_length),
     st.lists(st.integers(0, VOCAB_SIZE - 1), min_size=2, max_size=64),
+    st.sampled_from((17, 33, 65, 129, 257, 303)).flatmap(fixed_length),
 )
 
 

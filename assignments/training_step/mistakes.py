@@ -76,6 +76,20 @@ def encode_bos_only_at_start(name):
 COUNTS = {"len(tokens)": 1, "len(tokens) - 2": -1}
 
 
+# The block sizes a document is cut at, as microgpt's n = min(block_size, len(tokens) - 1) cuts it at 16.
+BLOCK_SIZES = (8, 16, 32, 64, 128, 256)
+
+
+@known_mistake("bigram_loss", "bigram_loss_cut_at_block_size.py", among=BLOCK_SIZES)
+def bigram_loss_cut_at_block_size(W, tokens, block):
+    """keeps only the first {} positions, as microgpt's n = min(block_size, len(tokens) - 1) does
+
+    block_size bounds the context a model sees, not which positions count: the loss of a document is
+    the mean over all len(tokens) - 1 of its positions, however long it is.
+    """
+    return ref.bigram_loss(W, list(tokens)[: block + 1])
+
+
 @known_mistake("bigram_loss", "bigram_loss_divides_by_token_count.py", among=tuple(COUNTS))
 def bigram_loss_divides_by_token_count(W, tokens, count):
     """divides the summed loss by {}, not by the len(tokens) - 1 positions
@@ -135,6 +149,16 @@ def _grad(W, tokens, rows, step):
 
 def _onehot(W, index):
     return [1.0 if j == index else 0.0 for j in range(len(W[0]))]
+
+
+@known_mistake("bigram_grad", "bigram_grad_cut_at_block_size.py", among=BLOCK_SIZES)
+def bigram_grad_cut_at_block_size(W, tokens, block):
+    """adds only the first {} positions, as microgpt's n = min(block_size, len(tokens) - 1) does
+
+    block_size bounds the context a model sees, not which positions count: the gradient of a
+    document's loss adds every one of its len(tokens) - 1 positions, each divided by that n.
+    """
+    return ref.bigram_grad(W, list(tokens)[: block + 1])
 
 
 @known_mistake("bigram_grad", "bigram_grad_forgets_softmax.py")
@@ -320,6 +344,12 @@ def adam_gradient_ascent(*call):
     m, v = _moments(g, m, v, beta1, beta2)
     m_hat, v_hat = _corrected(m, v, step, beta1, beta2)
     return params + lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@known_mistake("adam_update", "adam_ignores_eps.py")
+def adam_ignores_eps(*call):
+    *arguments, _ = _adam_arguments(call)
+    return _adam(*arguments, ref.EPS)
 
 
 @known_mistake("adam_update", "adam_m_and_v_aliased.py")
