@@ -563,8 +563,7 @@ def _shifted(node: list[Any], by: int) -> list[Any]:
 @prop(
     points=5,
     functions=["Value.backward"],
-    requires=["leaf_gradients"],
-    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
+    requires=["leaf_gradients", *OPERATION_PROPERTIES, *LEFT_PROPERTIES],
     max_examples=20,
     scale=True,
     hint="backward must reach every node of a chain hundreds of operations long.",
@@ -584,8 +583,7 @@ def deep_chains(sub: Any, graph: Graph) -> None:
 @prop(
     points=3,
     functions=["Value.backward"],
-    requires=["shared_nodes_accumulate"],
-    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
+    requires=["shared_nodes_accumulate", *OPERATION_PROPERTIES, *LEFT_PROPERTIES],
     max_examples=10,
     scale=True,
     hint="Visit each node once (a visited set): a walk that revisits shared nodes takes 2 ** levels steps.",
