@@ -19,6 +19,7 @@ from gradekit.engine.session import Session
 from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
 from gradekit.engine.speed.recorded import arguments_digest
 from gradekit.errors import Unrepeatable
+from gradekit.grader import grade
 from gradekit.result import Status
 from gradekit.sandbox.worker import decode, encode
 
@@ -32,6 +33,9 @@ class _CountingWorker:
         self.next_id = 0
         self.last_answer = self.last_line = b""
         self.limits = GradeConfig().limits
+
+    def spent(self) -> float:
+        return 0.0
 
     def send_calls(self, calls: list[tuple[str, str, bool]], hold: bool = False) -> list[int]:
         self.sent.append(len(calls))
@@ -260,3 +264,45 @@ def test_no_property_pays_for_the_calls_the_one_before_left_in_flight(grade_file
     assert {t.name for t in on.tests if t.status is not Status.PASSED} == {
         t.name for t in on.tests if "perplexity" in t.functions
     }
+
+
+SLOW_AND_WRONG = """
+import math
+import time
+
+
+def softmax(logits):
+    top = max(logits)
+    exps = [math.exp(z - top) for z in logits]
+    return [e / sum(exps) for e in exps]
+
+
+def cross_entropy_loss(logits, true_id):
+    top = max(logits)
+    return top + math.log(sum(math.exp(z - top) for z in logits)) - logits[true_id]
+
+
+def sequence_loss(logits_list, true_ids):
+    time.sleep(0.3)
+    pairs = list(zip(logits_list, true_ids))[:256]
+    return sum(cross_entropy_loss(z, t) for z, t in pairs) / len(pairs)
+"""
+
+
+def test_a_slow_function_answering_the_calls_sent_ahead_does_not_starve_the_properties_after_it(
+    tmp_path, cross_entropy
+):
+    """The calls read ahead for a replay that failed are made by no one: a call asked for then waits
+    one call's timeout at most for them (the worker is replaced past that), not the sum of every one,
+    so a slow, wrong sequence_loss leaves the grade's budget to the properties of softmax after it."""
+    path = tmp_path / "submission.py"
+    path.write_text(SLOW_AND_WRONG)
+    wanted = ("sequence_loss_matches_reference", "softmax_matches_reference", "softmax_is_distribution")
+    narrowed = replace(
+        cross_entropy, properties=tuple(p for name in wanted for p in cross_entropy.properties if p.name == name)
+    )
+    limits = replace(GradeConfig().limits, call_timeout=0.5)
+    result = grade(path, narrowed, GradeConfig(check_budget=8.0, limits=limits))
+    outcomes = {t.name: t.status for t in result.tests}
+    assert outcomes["sequence_loss_matches_reference"] is Status.FAILED
+    assert outcomes["softmax_matches_reference"] is outcomes["softmax_is_distribution"] is Status.PASSED

@@ -111,8 +111,12 @@ class ReadAhead:
 
     def _settle(self) -> None:
         """Make way for a call asked for now, whose reply comes after every call in flight: read the
-        replies to this property's, which it may still use, and let the next property's go."""
-        if not self._read_queue():
+        replies to this property's, which it may still use, and let the next property's go. They get
+        one call's timeout in all, as calls let go do (`_let_go`): a slow function would otherwise
+        answer every call sent ahead before the one asked for now, and past that a fresh worker is
+        cheaper."""
+        worker: Any = self._session.worker
+        if not self._read_queue(worker.limits.call_timeout):
             self._restart()
             return
         if self._next is not None:
@@ -234,10 +238,15 @@ class ReadAhead:
             return None
         return stream(self._read_exchanges())
 
-    def _read_queue(self) -> bool:
-        """Read the replies to every call in the queue; False at one that did not come."""
+    def _read_queue(self, within: float | None = None) -> bool:
+        """Read the replies to every call in the queue; False at one that did not come, or once the
+        worker has spent `within` seconds (computing or blocked) on them, where given."""
+        worker: Any = self._session.worker
+        started = worker.spent() if within is not None else None
         for index, (expected, pending) in enumerate(self._queue):
             if isinstance(pending, PropertyAborted):
+                return False
+            if started is not None and within is not None and (worker.spent() or 0.0) - started > within:
                 return False
             try:
                 self._queue[index] = (expected, self._reply_to(expected, pending))
