@@ -151,8 +151,10 @@ def _expect_operation(sub: Any, graph: Graph, blamed: str, mirrors: tuple[Mirror
     which = next(i for i, w in enumerate(wrong) if w)
     if not _own(sub, graph[-1][0] if not mirrors else "sub", which - 1):
         return  # other operations go wrong in the same place: the fault is around it, not in it
-    why = UPSTREAM_WHY if which == 1 else REUSED_WHY
-    fail(f"`{blamed}` in `{expression(made[which - 1])}`: {wrong[which]} ({why})")
+    variant, why = made[which - 1], UPSTREAM_WHY if which == 1 else REUSED_WHY
+    _, grads = sub.gradients(variant)  # asked last, so that the report shows this graph's call
+    expected = [exacts[which].grads[i] for i in leaves(variant)]
+    fail(f"`{blamed}` in `{expression(variant)}`: {wrong[which]} ({why})", returned=grads, expected=expected)
 
 
 def _variants_exact(exact: Evaluated, used: int) -> list[Evaluated]:
