@@ -14,7 +14,10 @@ LOSS = "not checked yet: it counts once `loss_matches_reference` passes"
 BOTH = "not checked yet: it counts once `sequence_loss_matches_reference` and `loss_matches_reference` pass"
 SEQUENCE = "not checked yet: it counts once `sequence_loss_matches_reference` passes"
 TIMED = "not timed: speed counts once the values are right, and `loss_matches_reference` did not pass"
-AFTER = "not checked yet: `a_matches` and `b_matches` failed too, and what this checks may be built on it: fix that first"
+AFTER = (
+    "not checked yet: `a_matches` and `b_matches` failed too, and what this checks may be built on it: "
+    "fix that first"
+)
 
 
 def test_each_function_is_one_line_for_its_values_and_one_for_its_speed():
