@@ -15,8 +15,7 @@ BOTH = "not checked yet: it counts once `sequence_loss_matches_reference` and `l
 SEQUENCE = "not checked yet: it counts once `sequence_loss_matches_reference` passes"
 TIMED = "not timed: speed counts once the values are right, and `loss_matches_reference` did not pass"
 AFTER = (
-    "not checked yet: `a_matches` and `b_matches` failed too, and what this checks may be built on it: "
-    "fix that first"
+    "not checked yet: `a_matches` and `b_matches` failed too, and what this checks may be built on it: fix that first"
 )
 
 
