@@ -89,8 +89,9 @@ def expect_reference(sub, function, args, expected, message, scale):
     """`function(*args)` agrees with the reference's answer, `expected`. An answer that does not is
     asked for once more: an explicit example is not replayed as a drawn one is, and a function that
     answers the same call otherwise is then told so (gradekit.engine.calls), not only that it is wrong."""
+    answer = getattr(sub, function)(*args)  # a call that raised is told as it is, and not asked again
     try:
-        expect_close(getattr(sub, function)(*args), expected, message, scale=scale)
+        expect_close(answer, expected, message, scale=scale)
     except PropertyFailure:
         call(sub, function, *args, want_args=True)
         raise

@@ -201,11 +201,11 @@ def test_a_notebook_cell_that_does_not_parse_takes_the_right_article(tmp_path):
     assert report["notes"][0].startswith("cell 1 has an IndentationError on line 2: expected an indented block")
 
 
-def test_a_property_worth_one_point_is_one_point_in_markdown():
+def test_a_count_of_one_is_one_in_markdown():
     report = run("check", str(BUGGY), "--max-examples", "20", "--format", "markdown").stdout
-    assert "- `loss_is_pure` (1 point): not checked yet" in report
-    assert "- `loss_non_negative` (2 points): " in report
-    assert "(1 points)" not in report
+    assert "- `perplexity`: 1 property (3 points) counts once `loss_matches_reference` passes" in report
+    assert "- `cross_entropy_loss`: 8 properties (23 points) count once" in report
+    assert "(1 points)" not in report and "1 properties" not in report
 
 
 def test_list_shows_assignments_and_signatures():
