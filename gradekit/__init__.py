@@ -33,12 +33,13 @@ if TYPE_CHECKING:
         prop,
     )
     from gradekit.declared_types import coerce
-    from gradekit.errors import SubmissionRaised
+    from gradekit.errors import PropertyFailure, SubmissionRaised
     from gradekit.known_mistakes import known_behaviour, known_mistake
     from gradekit.worked import worked_examples
 
 _HOMES = {
     "Property": "gradekit.authoring",
+    "PropertyFailure": "gradekit.errors",
     "SubmissionRaised": "gradekit.errors",
     "at_scale": "gradekit.authoring",
     "call": "gradekit.authoring",
@@ -59,6 +60,7 @@ _HOMES = {
 
 __all__ = [
     "Property",
+    "PropertyFailure",
     "SubmissionRaised",
     "__version__",
     "at_scale",

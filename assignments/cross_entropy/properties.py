@@ -17,8 +17,7 @@ from gradekit.reference import cross_entropy as ref
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from gradekit import call, call_at_scale, coerce, expect, expect_close, has_nan, magnitude, prop
-from gradekit.errors import PropertyFailure
+from gradekit import PropertyFailure, call, call_at_scale, coerce, expect, expect_close, has_nan, magnitude, prop
 from gradekit.precision import FLOAT32_CAUSE, FLOAT32_STEP, is_float32, slack
 from gradekit.strategies import (
     EARLY_CATCH_EXAMPLES,

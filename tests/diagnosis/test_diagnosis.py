@@ -23,7 +23,7 @@ from gradekit.reports import WRITERS, inert
 from gradekit.result import GradeResult
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers
-from gradekit.sandbox.worker import decode, encode
+from gradekit.sandbox.worker import encode
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSION = (ROOT / "examples" / "submission.py").read_text()
@@ -358,7 +358,8 @@ def test_a_class_summary_counts_each_known_mistake_as_the_students_reports_name_
 
 
 def test_a_function_that_parts_from_the_mistake_where_it_was_caught_is_not_diagnosed(tmp_path):
-    """Alike on every probe, but not on the input the grade caught it on: a second mistake there."""
+    """Alike with the mistake but on the inputs the grade caught it on: a second mistake there, which
+    the diagnosis sees whether or not those inputs are among its probes."""
     caught = _grade(tmp_path, _with(SUBMISSION, "perplexity", PERPLEXITY_IN_FLOAT32))
     shrunk = {
         c.args[0]
@@ -367,12 +368,10 @@ def test_a_function_that_parts_from_the_mistake_where_it_was_caught_is_not_diagn
         for c in t.counterexample.calls
         if c.function == "perplexity"
     }
-    probes = mistakes.bank(assignment.load("cross_entropy"), Limits()).probes["perplexity"]
-    unprobed = shrunk - {decode(encoded)[0] for _, encoded in probes}
-    assert unprobed  # inputs where the probes alone cannot part the two
+    assert shrunk
     second = (
         "def perplexity(loss):\n    import numpy\n"
-        f"    return 0.0 if loss in {sorted(unprobed)!r} else float(numpy.exp(numpy.float32(loss)))\n"
+        f"    return 0.0 if loss in {sorted(shrunk)!r} else float(numpy.exp(numpy.float32(loss)))\n"
     )
     result = _grade(tmp_path, _with(SUBMISSION, "perplexity", second))
     assert result.score < result.max_score and result.diagnosis == ()

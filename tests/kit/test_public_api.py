@@ -11,6 +11,7 @@ import gradekit.strategies
 # Changing this list is changing the public API: say so in CHANGELOG.md.
 PUBLIC = [
     "Property",
+    "PropertyFailure",
     "SubmissionRaised",
     "__version__",
     "at_scale",

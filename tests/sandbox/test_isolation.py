@@ -836,10 +836,10 @@ def test_files_removed_but_held_open_count_against_the_folder(grade_file, wall, 
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     result = graded(grade_file, wall, "holds_removed_files.py")
-    assert_earned_honestly(result, ("perplexity",))
-    perplexity = by_name(result)["perplexity_matches_reference"]
-    assert perplexity.status is Status.ERROR, (perplexity.status, perplexity.message, result.output)
-    assert "wrote more than its private folder may hold" in perplexity.message, perplexity.message
+    # The watch looks every WATCH_SECONDS while a call runs: on a busy machine the call that wrote them
+    # may end first, and a later call of the grade meets the cap instead.
+    stopped = [t for t in result.tests if "wrote more than its private folder may hold" in t.message]
+    assert stopped and all(t.status is Status.ERROR for t in stopped), [(t.name, t.message) for t in result.tests]
     assert list(temporary.iterdir()) == []
     assert watch.left() == []
 
