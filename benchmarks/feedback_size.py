@@ -1,12 +1,13 @@
-"""How much a student has to read per failure: the size of each failed block of the text report.
+"""How much a student has to read: each failed block of the text report, and the whole report.
 
 Grades every known-wrong file of each built-in assignment, as a student runs `gradekit check`, and
-prints per assignment: the number of failed blocks, the median and maximum characters per block, and
-the median and maximum count of numbers shown per block. A block is what the text report prints for
-one property that did not pass (its heading, message, calls, answers, differences and hint); numbers
-are counted in the lines that show values, so not in the heading (the property's points) nor in the
-hint (the same fixed sentence for every student). Targets, per assignment: a median of at most 600
-characters and 8 numbers per block, and no block over 2,000 characters.
+prints per assignment: the number of failed blocks, the median and maximum characters per block, the
+median and maximum count of numbers shown per block, and the median and maximum characters of the
+whole text report. A block is what the text report prints for one property that failed (its
+heading, message, calls, answers, differences and hint); numbers are counted in the lines that show
+values, so not in the heading (the property's points) nor in the hint (the same fixed sentence for
+every student). Targets, per assignment: a median of at most 300 characters and 4 numbers per
+block; a median of at most 1,200 characters per whole report, and none over 2,500.
 
     python benchmarks/feedback_size.py [--assignment NAME] [--worst 3]
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 from environment import student_python
 
 from gradekit.reports import text
-from gradekit.result import GradeResult, PropertyResult, Status
+from gradekit.result import FAULTS, GradeResult, PropertyResult
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ("cross_entropy", "training_step", "autograd")
@@ -66,12 +67,14 @@ def main() -> None:
         files = sorted((ROOT / "assignments" / assignment / "known_wrong").glob("*.py"))
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = list(pool.map(grade, files, [assignment] * len(files)))
-        blocks = [measure(t) for r in results for t in r.tests if t.status is not Status.PASSED]
+        blocks = [measure(t) for r in results for t in r.tests if t.status in FAULTS]
         sizes, counts = [b[0] for b in blocks], [b[1] for b in blocks]
+        reports = [len(text.render(r)) for r in results]
         print(
             f"{assignment}: {len(files)} known-wrong files, {len(blocks)} failed blocks; characters per block "
             f"median {statistics.median(sizes):.0f}, max {max(sizes)}; numbers per block median "
-            f"{statistics.median(counts):.0f}, max {max(counts)}"
+            f"{statistics.median(counts):.0f}, max {max(counts)}; characters per report median "
+            f"{statistics.median(reports):.0f}, max {max(reports)}"
         )
         for size, count, shown in sorted(blocks, key=lambda b: -b[0])[: options.worst]:
             print(f"--- {size} characters, {count} numbers:\n{shown}\n")

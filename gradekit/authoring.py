@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gradekit.course_terms import counted
+from gradekit.course_terms import counted, seconds
 from gradekit.errors import (
     CallTimedOut,
     InvalidProperty,
@@ -48,6 +48,7 @@ __all__ = [
     "call_at_scale",
     "close",
     "expect",
+    "expect_built_on",
     "expect_close",
     "fail",
     "has_nan",
@@ -238,11 +239,11 @@ def call_at_scale(
     except CallTimedOut:
         pass  # slower than any call may be: judged by how its time grows
     try:
-        _, seconds = _timed(sub, function, small, False, limit, named[0])
+        _, took = _timed(sub, function, small, False, limit, named[0])
     except CallTimedOut:
-        raise TooSlow(f"`{function}` took more than {limit:g} s of CPU time on {named[0]}: {question}") from None
+        raise TooSlow(f"`{function}` took more than {seconds(limit)} s of CPU time on {named[0]}: {question}") from None
     growth = sizes[1] / sizes[0]
-    allowed = min(seconds * growth * GROWTH_ROOM, LONGEST_SCALE_CALL)
+    allowed = min(took * growth * GROWTH_ROOM, LONGEST_SCALE_CALL)
     grew = (
         f"`{function}` took more than {growth * GROWTH_ROOM:.0f} times as long on {named[1]} as on {named[0]}: "
         f"its time grows faster than the input, where linear work takes about {growth:g} times as long: {question}"
@@ -334,6 +335,89 @@ def expect_close(
     elif _overflowed(actual, expected, float32):
         detail += f": {FLOAT32_CAUSE}"
     raise PropertyFailure(detail, returned=actual, expected=expected)
+
+
+JUDGED = "judged"  # per_submission's key for what `expect_built_on` found in the property running now
+
+
+def expect_built_on(
+    sub: Any,
+    answer: Callable[[], Any],
+    expected: Any,
+    own: Callable[[], Any],
+    on: str,
+    message: str,
+    **closeness: Any,
+) -> None:
+    """A function specified in terms of another of the submission's (a sequence loss as the mean of
+    the loss, a gradient from softmax) is blamed only for its own mistakes: `answer()` must be close
+    to the reference's `expected`, or else to `own()`, what the contract specifies it as, computed
+    from the submission's own `on`.
+
+    An answer right against a wrong `on` passes: the property notes it (the grade's report says the
+    function is right in itself and keeps its points). Where `on` cannot answer either (it raised the
+    same way on the same line, or gives inf or NaN here), or gives one answer to every input tried (a
+    constant: a function built on it answers as a constant would), whether the function is right
+    cannot be told: the property is "not judged", with the reason, and pays nothing; never FAILED.
+    `closeness` is expect_close's.
+    """
+    try:
+        actual = answer()
+        expect_close(actual, expected, message, **closeness)
+        _judged(sub, "reference", "")
+        return
+    except SubmissionRaised as raised:
+        wrong: PropertyFailure = raised
+        said = _said(raised)
+        if said is None:
+            raise
+    except PropertyFailure as failure:
+        wrong, said = failure, None
+    try:
+        mine = own()
+    except SubmissionRaised as raised_too:
+        if said is not None and said == _said(raised_too):
+            _judged(sub, "unjudged", f"it stops where your `{on}` does: `{on}` {said[2]}")
+            return
+        raise wrong from None
+    if said is not None:
+        raise wrong
+    if not _all_finite(mine):
+        if _all_close(actual, mine, 0.0, 0.0) or has_nan(actual):
+            why = f"your `{on}` gives inf or NaN on the same input, so whether it is right cannot be told"
+            _judged(sub, "unjudged", why)
+            return
+        raise wrong
+    try:
+        expect_close(actual, mine, message, **closeness)
+    except PropertyFailure:
+        raise wrong from None
+    _judged(sub, "own", on)
+    _judged(sub, "answers", repr(mine))
+
+
+def _said(raised: SubmissionRaised) -> tuple[str, int, str] | None:
+    """What a call that raised said, after its function's name, with the exception's type and line:
+    the same from two functions is one exception, raised on one line of the file. None where no line
+    of the file raised it, which tells nothing of where it came from."""
+    if raised.line is None:
+        return None
+    return raised.raised, raised.line, raised.message.split("` ", 1)[-1]
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_all_finite(v) for v in value)
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _judged(sub: Any, kind: str, text: str) -> None:
+    """Keep what `expect_built_on` found for the property running now, with the grade's facts, so a
+    verdict remembered for answers alike carries it too (gradekit.engine.speed): each text once, and
+    of `on`'s answers only the first two that differ (one answer to every input is a constant's)."""
+    kept = per_submission(sub).setdefault(JUDGED, {}).setdefault(kind, [])
+    if text not in kept and len(kept) < 2:
+        kept.append(text)
 
 
 def _overflowed(actual: Any, expected: Any, float32: bool) -> bool:

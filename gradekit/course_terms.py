@@ -17,7 +17,7 @@ from typing import Any
 
 from gradekit.reference.course import BOS, decode, token_name
 
-__all__ = ["counted", "differences", "is_number", "number", "pair", "tokens", "value", "whole"]
+__all__ = ["counted", "differences", "is_number", "number", "pair", "seconds", "tokens", "value", "whole"]
 
 SHORT_VECTOR = 6  # entries a vector or table may have and still be shown whole
 EXCEPTIONS = 3  # entries that differ from the rest a vector or table may have and read as "all x except ..."
@@ -70,6 +70,12 @@ def counted(count: float, noun: str, plural: str = "") -> str:
     if not plural:
         plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
     return f"{count:g} {plural}"
+
+
+def seconds(x: float) -> str:
+    """A time limit as a sentence gives it: three significant digits, never an exponent ("10" for a
+    limit of 9.99965 s left of a budget, "1200" for 1,234.5)."""
+    return f"{float(f'{x:.3g}'):g}"
 
 
 def is_number(x: Any) -> bool:

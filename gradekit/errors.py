@@ -92,12 +92,16 @@ class SubmissionRaised(PropertyFailure):
     number or a (nested) list of numbers, on an input the property gave it. Graded as a wrong answer:
     the input is shrunk and reported with the exception's type, message and line. The remedy is the
     student's: make the function return plain numbers for every input in the assignment's domain.
-    `raised` names the exception's type ("" where the function returned something it may not).
+    `raised` names the exception's type ("" where the function returned something it may not), and
+    `line` the line of the submission it was raised on, where one was.
     """
 
-    def __init__(self, message: str, returned: Any = None, expected: Any = None, raised: str = "") -> None:
+    def __init__(
+        self, message: str, returned: Any = None, expected: Any = None, raised: str = "", line: int | None = None
+    ) -> None:
         super().__init__(message, returned, expected)
         self.raised = raised
+        self.line = line
 
 
 class ArgumentChanged(PropertyFailure):

@@ -125,6 +125,7 @@ def grade(
             else ((), {})
         )
     tests = answered(config, score(graded, outcomes))
+    notes = (*notes, *_built_on(tests))
     lines = {k: v for k, v in defined.items() if type(v) is int and k in assignment.functions}
     cells = {}
     if read.cells is not None:  # script lines -> the cell and the line within it
@@ -187,6 +188,17 @@ def needed(assignment: Assignment, graded: Assignment) -> Assignment:
 def _wall(worker: Worker) -> str | None:
     """The isolation the submission's code ran under, by name; None where none ran it."""
     return worker.isolation.value if worker.isolation is not None else None
+
+
+def _built_on(tests: tuple[PropertyResult, ...]) -> tuple[str, ...]:
+    """A note per function whose answers were right only against the submission's own wrong function
+    it is built on (gradekit.authoring.expect_built_on): it keeps its points, and the student learns
+    why a wrong loss did not cost its sequence loss too."""
+    noted = [t for t in tests if t.note]
+    return tuple(
+        f"`{function}` keeps its points: it is {test.note}"
+        for function, test in {t.functions[0]: t for t in noted}.items()
+    )
 
 
 def _shown(config: GradeConfig, seed: int) -> int | None:

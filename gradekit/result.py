@@ -63,6 +63,7 @@ class PropertyResult:
     counterexample: Counterexample | None = None
     examples: int = 0
     seconds: float = 0.0
+    note: str = ""  # passed against the submission's own wrong function (gradekit.authoring.expect_built_on)
 
 
 @dataclass(frozen=True)
@@ -335,4 +336,5 @@ def _test_from_dict(data: dict[str, Any]) -> PropertyResult:
         counterexample=counterexample,
         examples=data.get("examples", 0),
         seconds=data.get("seconds", 0.0),
+        note=data.get("note", ""),
     )

@@ -257,7 +257,10 @@ class Calls:
         if not reply["ok"]:
             raised, said = self._error_text(reply["error"])
             log.append(Call(function, args, raised=raised, names=names))
-            raise SubmissionRaised(f"`{function}` {said}", raised=str(reply["error"]["type"]))
+            line = reply["error"].get("line")
+            raise SubmissionRaised(
+                f"`{function}` {said}", raised=str(reply["error"]["type"]), line=line if type(line) is int else None
+            )
         returned = reply["returned"]
         log.append(Call(function, args, returned=returned, names=names))
         self.answers.check(function, encoded, returned, answer)

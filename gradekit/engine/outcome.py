@@ -12,8 +12,9 @@ from gradekit.result import Counterexample, Status
 
 @dataclass(frozen=True)
 class Outcome:
-    """One property's verdict, message, smallest failing input, examples run and time taken, and
-    whether it ran out of its time budget before any example failed (`spent`)."""
+    """One property's verdict, message, smallest failing input, examples run and time taken,
+    whether it ran out of its time budget before any example failed (`spent`), and, for one passed
+    against the submission's own wrong function, what it was built on (`note`)."""
 
     status: Status
     message: str = ""
@@ -21,3 +22,4 @@ class Outcome:
     examples: int = 0
     seconds: float = 0.0
     spent: bool = False
+    note: str = ""

@@ -27,8 +27,9 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis.errors import Flaky, HypothesisException, HypothesisWarning
 
 from gradekit.assignment import Assignment
-from gradekit.authoring import Property
+from gradekit.authoring import JUDGED, Property
 from gradekit.config import GradeConfig
+from gradekit.course_terms import seconds
 from gradekit.engine import speed
 from gradekit.engine.budget import Budget
 from gradekit.engine.calls import Answers, Calls, Replies
@@ -161,13 +162,19 @@ def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> 
 
 def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome]) -> Outcome:
     """`outcome`, or "not checked yet" where it found a fault while a property it is checked `after`
-    failed too: the fault may be in the functions that one exercises, which this one's are built from.
-    One the grade did not run (an assignment narrowed to some properties) blames nothing."""
+    failed too: the fault may be in the functions that one exercises, which this one's are built from;
+    or "not judged" where a property it requires passed only against the submission's own wrong
+    function (gradekit.authoring.expect_built_on), whose mistake this one would see again. One the
+    grade did not run (an assignment narrowed to some properties) blames nothing."""
     failed = [a for a in prop.after if a in outcomes and outcomes[a].status is not Status.PASSED]
-    if outcome.status not in FAULTS or not failed:
+    built = [r for r in prop.requires if r in outcomes and outcomes[r].note]
+    if outcome.status not in FAULTS or not (failed or built):
         return outcome
-    names = " and ".join(f"`{name}`" for name in failed)
-    message = f"not checked yet: {names} failed too, and what this checks may be built on it: fix that first"
+    if failed:
+        names = " and ".join(f"`{name}`" for name in failed)
+        message = f"not checked yet: {names} failed too, and what this checks may be built on it: fix that first"
+    else:
+        message = f"not judged: it builds on {outcomes[built[0]].note.removeprefix('right against ')}"
     return Outcome(Status.UNCHECKED, message, examples=outcome.examples, seconds=outcome.seconds)
 
 
@@ -203,6 +210,7 @@ def run_property(
     expected to run next, which the shortcuts may prepare for."""
     started = time.monotonic()
     calls.begin_property()
+    calls.kept.pop(JUDGED, None)
     restarts = calls.session.restarts
     shortcuts.prepare(prop, calls, following)
     trial = Trial(prop, calls, budget)
@@ -215,7 +223,8 @@ def run_property(
             key = (prop.test.__module__, prop.name, seed, count)
             attempt = shortcuts.attempt(prop, calls, trial.run_example, key)
             if attempt.outcome is not None:
-                return replace(attempt.outcome, seconds=time.monotonic() - started), trial
+                outcome = replace(attempt.outcome, seconds=time.monotonic() - started)
+                return _judged(outcome, calls.kept.pop(JUDGED, None)), trial
             trial = Trial(prop, calls, budget)
             _configure(prop, count, seed)
             with warnings.catch_warnings():  # a large input's repr is built for a report nobody prints
@@ -227,7 +236,26 @@ def run_property(
     outcome = replace(outcome, seconds=time.monotonic() - started)
     if settled and calls.session.restarts == restarts:
         shortcuts.learn(attempt, calls, outcome)
-    return outcome, trial
+    return _judged(outcome, calls.kept.pop(JUDGED, None)), trial
+
+
+def _judged(outcome: Outcome, judged: dict[str, list[str]] | None) -> Outcome:
+    """A passed property as `expect_built_on` found it: "not judged" where some example could not be
+    told right or wrong, since the function it is built on could not answer either, or where it was
+    right only against that function giving one answer to every input (a constant, which a function
+    built on it matches whatever it is); passed with a note where an answer was right only against
+    the submission's own, wrong function. A property that failed on another example is FAILED all
+    the same: that mistake is its function's own."""
+    if outcome.status is not Status.PASSED or not judged:
+        return outcome
+    named = " and ".join(f"`{on}`" for on in judged.get("own", []))
+    constant = named and len(judged.get("answers", [])) < 2 and not judged.get("reference")
+    if judged.get("unjudged") or constant:
+        why = judged["unjudged"][0] if judged.get("unjudged") else f"your own {named} gives one answer to every input"
+        return replace(outcome, status=Status.UNCHECKED, message=f"not judged: {why}")
+    if not named:
+        return outcome
+    return replace(outcome, note=f"right against your own {named}, which is wrong")
 
 
 def calls_for(assignment: Assignment, session: Session, replies: Replies, answers: Answers) -> Calls:
@@ -288,7 +316,7 @@ def _verdict(error: BaseException, trial: Trial, budget: float, wanted: int) -> 
             message = failure.message + " (stopped shrinking at the time budget)"
             return Outcome(Status.FAILED, message, _last_failure(trial, failure), examples), False
         message = (
-            f"not graded: the property's budget of {budget:g} s of CPU time ran out after {examples} of "
+            f"not graded: the property's budget of {seconds(budget)} s of CPU time ran out after {examples} of "
             f"its {wanted} examples, none of which failed"
         )
         return Outcome(Status.TIMEOUT, message, None, examples, spent=True), False

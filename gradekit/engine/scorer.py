@@ -32,6 +32,7 @@ def score(assignment: Assignment, outcomes: dict[str, Outcome]) -> tuple[Propert
                 counterexample=outcome.counterexample,
                 examples=outcome.examples,
                 seconds=outcome.seconds,
+                note=outcome.note,
             )
         )
     return tuple(results)

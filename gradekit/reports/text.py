@@ -49,7 +49,7 @@ def render(result: GradeResult) -> str:
     waiting = [t for t in rest if t.status is Status.UNCHECKED]
     if waiting:
         lines += ["", UNCHECKED]
-        lines += [f"  {line}" for line in held_back(waiting)]
+        lines += [f"  {line}" for line in held_back(waiting, result.tests)]
     if result.output.strip():
         lines += ["", "Your code printed (first lines):"]
         lines += ["  " + line for line in result.output.strip().splitlines()[:10]]

@@ -10,30 +10,69 @@ reports keep every property as it is.
 
 What a property waits on is read from its message, which the grader words in one place
 (gradekit.engine.runner): the properties it names in backticks, and "not timed" for a speed property
-that waits on its function's values.
+that waits on its function's values; "not judged" for one built on a wrong function of the file's
+own, whose reason is given as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from gradekit.course_terms import counted
 from gradekit.reports.stubs import NAMED
-from gradekit.result import PropertyResult
+from gradekit.result import PropertyResult, Status
 
 TIMED = "not timed"  # how the grader's message for a speed property waiting on values starts
+UNJUDGED = "not judged: "  # how it starts for one built on the submission's own wrong function
 
 
-def waiting(tests: Sequence[PropertyResult]) -> list[str]:
+def waiting(tests: Sequence[PropertyResult], every: Sequence[PropertyResult] = ()) -> list[str]:
     """A line per function for its properties waiting on values, then one for its speed, in the order
-    the functions' properties come; each names every property its group waits on (once they all
-    pass, every property of the group counts)."""
+    the functions' properties come; each names the properties its group waits on that did not pass
+    for a reason of their own (a property waiting itself is named by what it waits on, out of `every`
+    property of the result), so a line names only what the student has to fix."""
+    roots = _roots(every or tests)
+    tests = [replace(t, message=roots(t.message)) for t in tests]
     lines = []
     for function in dict.fromkeys(test.functions[0] for test in tests):
+        own = [t for t in tests if t.functions[0] == function]
+        unjudged = [t for t in own if t.message.startswith(UNJUDGED)]
         for timed in (False, True):
-            group = [t for t in tests if t.functions[0] == function and t.message.startswith(TIMED) == timed]
+            group = [t for t in own if t not in unjudged and t.message.startswith(TIMED) == timed]
             lines += [_line(function, timed, group)] if group else []
+        lines += [_unjudged(function, unjudged)] if unjudged else []
     return lines
+
+
+def _roots(every: Sequence[PropertyResult]) -> Callable[[str], str]:
+    """A message's named properties, each that waits itself replaced by those it waits on in turn."""
+    by_name = {t.name: t for t in every}
+
+    def found(name: str, seen: frozenset[str]) -> list[str]:
+        test = by_name.get(name)
+        if test is None or test.status is not Status.UNCHECKED or name in seen:
+            return [name]
+        named = NAMED.findall(test.message)
+        return [root for inner in named for root in found(inner, seen | {name})] or [name]
+
+    def rewritten(message: str) -> str:
+        named = NAMED.findall(message)
+        if not any(by_name.get(n) is not None and by_name[n].status is Status.UNCHECKED for n in named):
+            return message
+        head = message.split("`", 1)[0]
+        roots = list(dict.fromkeys(root for name in named for root in found(name, frozenset())))
+        return head + " and ".join(f"`{root}`" for root in roots)
+
+    return rewritten
+
+
+def _unjudged(function: str, group: list[PropertyResult]) -> str:
+    """One line for a function's properties that could not be told right or wrong, since what they
+    build on is wrong (gradekit.authoring.expect_built_on), with each reason once."""
+    reasons = "; ".join(dict.fromkeys(t.message.removeprefix(UNJUDGED) for t in group))
+    points = counted(sum(t.max_score for t in group), "point")
+    return f"`{function}`: {counted(len(group), 'property')} ({points}) not judged: {reasons}"
 
 
 def _line(function: str, timed: bool, group: list[PropertyResult]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from gradekit.course_terms import seconds
 from gradekit.errors import CallTimedOut
 
 # /proc counts CPU time in clock ticks, and the grader reads it up to a poll slice late: a call is
@@ -96,16 +97,16 @@ def enforce(since: Clocks, now: Clocks, timeout: float, calls: int = 1) -> None:
     wall = now.wall - since.wall
     if since.cpu is None or now.cpu is None:
         if wall > calls * timeout:
-            raise CallTimedOut(f"did not answer within {timeout:g} s")
+            raise CallTimedOut(f"did not answer within {seconds(timeout)} s")
         return
     computed = now.cpu - since.cpu
     waited = 0.0 if now.waited is None or since.waited is None else now.waited - since.waited
     if max(computed, wall - waited) <= calls * limit(timeout):
         return
     if computed >= (wall - waited) / 2:  # it spent its time computing (the CPU count lags a tick or two)
-        raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
+        raise CallTimedOut(f"took more than {seconds(timeout)} s of CPU time")
     raise CallTimedOut(
-        f"did not answer within {timeout:g} s, computing or blocked (a sleep, or a read that never returns?)"
+        f"did not answer within {seconds(timeout)} s, computing or blocked (a sleep, or a read that never returns?)"
     )
 
 

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.config import MIB, Limits, search_path
+from gradekit.course_terms import seconds
 from gradekit.errors import CallTimedOut, GradekitError, HostFailure, WorkerDied
 from gradekit.sandbox import accounts, bubblewrap, cgroups, clocks, folders, isolation, landlock, replies
 from gradekit.sandbox.accounts import Account, Kind, Reserved
@@ -513,7 +514,7 @@ class Worker:
         # The worker's own word can only fail a call; a new worker's readiness, or an interrupted load's
         # answer, has no time of its own to be held to.
         if answer not in ("ready", "interrupted") and head["cpu"] > timeout:
-            raise CallTimedOut(f"took more than {timeout:g} s of CPU time")
+            raise CallTimedOut(f"took more than {seconds(timeout)} s of CPU time")
         self.last_answer = hashlib.sha256(replies.answer_part(line)).digest()[:16]
         self.last_line = line
         return line

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -375,3 +376,24 @@ def test_a_function_that_parts_from_the_mistake_where_it_was_caught_is_not_diagn
     )
     result = _grade(tmp_path, _with(SUBMISSION, "perplexity", second))
     assert result.score < result.max_score and result.diagnosis == ()
+
+
+def _explanations():
+    for name in ("cross_entropy", "training_step", "autograd"):
+        graded = assignment.load(name)
+        for path in graded.known("known_wrong"):
+            function, _, explanation = described(path)
+            yield graded, path.name, function, explanation
+
+
+@pytest.mark.parametrize("graded, name, function, explanation", list(_explanations()), ids=lambda v: str(v)[:40])
+def test_an_explanation_claims_nothing_about_the_students_other_code(graded, name, function, explanation):
+    """A known mistake is told on its function's answers alone: its text may say what that function
+    does, never what the student's other functions do, how the code is laid out or which library it
+    uses, which no probe checked."""
+    others = [f for f in graded.functions if f != function]
+    said = " ".join(explanation.split())
+    for other in others:
+        assert f"your {other}" not in said and f"your `{other}`" not in said, f"{name} says what {other} does"
+    assert "as your" not in said and "inline" not in said, f"{name} describes code no probe saw"
+    assert not re.search(r"\bUse np\.\w+\.", said), f"{name} tells every student to use NumPy"

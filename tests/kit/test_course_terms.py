@@ -115,6 +115,11 @@ def test_a_count_agrees_with_its_noun():
     assert counted(0.5, "point") == "0.5 points" and counted(2, "mouse", "mice") == "2 mice"
 
 
+def test_a_time_limit_reads_as_a_sentence_gives_it():
+    seconds = course_terms.seconds
+    assert [seconds(t) for t in (9.99965, 0.5, 30, 1234.5, 0.012345)] == ["10", "0.5", "30", "1230", "0.0123"]
+
+
 def test_two_short_vectors_keep_the_digits_that_tell_their_entries_apart():
     assert course_terms.pair([1.000001], [1.0]) == ("[1.000001]", "[1.000000]")
     assert course_terms.pair([0.5, 1.000001], [0.5, 1.0]) == ("[0.5, 1.000001]", "[0.5, 1.000000]")

@@ -20,6 +20,7 @@ PUBLIC = [
     "close",
     "coerce",
     "expect",
+    "expect_built_on",
     "expect_close",
     "fail",
     "has_nan",

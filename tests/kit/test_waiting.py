@@ -40,3 +40,21 @@ def test_each_function_is_one_line_for_its_values_and_one_for_its_speed():
 def test_a_property_held_after_others_names_each_once_not_a_growing_chain():
     tests = [held("c", "softmax", 1, AFTER), held("d", "softmax", 2, AFTER)]
     assert waiting(tests) == ["`softmax`: 2 properties (3 points) count once `a_matches` and `b_matches` pass"]
+
+
+def test_a_property_waiting_on_one_that_waits_names_what_failed_instead():
+    failed = PropertyResult("exp_values", ("Value.exp",), Status.FAILED, 0, 5, message="a.grad is wrong")
+    waits = held("leaf_gradients", "Value.backward", 4, "not checked yet: `exp_values` failed too, and ...")
+    deeper = held("deep_chains", "Value.backward", 4, "not checked yet: it counts once `leaf_gradients` passes")
+    every = [failed, waits, deeper]
+    assert waiting([waits, deeper], every) == [
+        "`Value.backward`: 2 properties (8 points) count once `exp_values` passes"
+    ]
+
+
+def test_properties_not_judged_take_one_line_with_their_reason():
+    reason = "not judged: it builds on your own `softmax`, which is wrong"
+    tests = [held("grad_sums_to_zero", "grad", 3, reason), held("grad_slope", "grad", 4, reason)]
+    assert waiting(tests) == [
+        "`grad`: 2 properties (7 points) not judged: it builds on your own `softmax`, which is wrong"
+    ]

@@ -2,7 +2,7 @@
 
 The loss is -log p(target) = ln(sum(exp(z - m))) - (z[true_id] - m), in nats. log10 shrinks only the
 first term (by ln 10) and mixes it with logit gaps in nats, so every loss is too small, even
-negative. Use np.log.
+negative. Use the natural log: math.log or np.log.
 """
 import numpy as np
 

@@ -2,7 +2,7 @@
 
 Only the log of the sum is in bits here; m and logits[true_id] are still in nats, so the loss is too
 large and in no unit at all, not even bits. The loss is in nats, which perplexity = exp(loss) relies
-on: use math.log.
+on: use the natural log, math.log or np.log.
 """
 import math
 

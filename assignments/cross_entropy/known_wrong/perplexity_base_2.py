@@ -1,6 +1,6 @@
 """perplexity: returns 2 ** loss, though the loss is in nats.
 
-2 ** loss is right only for a loss in bits; your loss is in nats, so perplexity is exp(loss). Base 2
+2 ** loss is right only for a loss in bits; the loss is in nats, so perplexity is exp(loss). Base 2
 makes it too small: a uniform guess over 27 tokens (loss ln 27) gives about 9.8 instead of 27. Use
 math.exp(loss).
 """

@@ -1,0 +1,145 @@
+"""Blame is the function at fault, and only it (gradekit.authoring.expect_built_on): a function specified
+in terms of the file's own (a sequence loss as the mean of its loss, a gradient from its softmax) that
+is right in itself keeps its points, with a note, while what it builds on is wrong; where that cannot
+be told it is "not judged", never FAILED; and a mistake of its own is still FAILED."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradekit.config import GradeConfig
+from gradekit.result import Status
+
+FAST = GradeConfig(max_examples=30)
+
+RIGHT_SOFTMAX = """
+import math
+def softmax(z):
+    m = max(z)
+    e = [math.exp(x - m) for x in z]
+    s = sum(e)
+    return [x / s for x in e]
+"""
+UNSHIFTED_SOFTMAX = """
+import math
+def softmax(z):
+    e = [math.exp(x) for x in z]
+    s = sum(e)
+    return [x / s for x in e]
+"""
+UNSHIFTED_NUMPY_SOFTMAX = """
+import numpy as np
+def softmax(z):
+    e = np.exp(np.asarray(z, dtype=float))
+    return (e / e.sum()).tolist()
+"""
+UNNORMALISED_SOFTMAX = """
+import math
+def softmax(z):
+    m = max(z)
+    return [math.exp(x - m) for x in z]
+"""
+RIGHT_LOSS = """
+def cross_entropy_loss(z, t):
+    m = max(z)
+    return m + math.log(sum(math.exp(x - m) for x in z)) - z[t]
+"""
+LOG10_LOSS = """
+def cross_entropy_loss(z, t):
+    m = max(z)
+    return m + math.log10(sum(math.exp(x - m) for x in z)) - z[t]
+"""
+REST = """
+def sequence_loss(Z, T):
+    return sum(cross_entropy_loss(z, t) for z, t in zip(Z, T)) / len(Z)
+def perplexity(loss):
+    return math.exp(loss)
+"""
+GRAD_FROM_SOFTMAX = """
+def softmax_cross_entropy_grad(z, t):
+    g = list(softmax(z))
+    g[t] -= 1.0
+    return g
+"""
+GRAD_INLINE_UNSHIFTED = """
+def softmax_cross_entropy_grad(z, t):
+    e = [math.exp(x) for x in z]
+    s = sum(e)
+    g = [x / s for x in e]
+    g[t] -= 1.0
+    return g
+"""
+
+
+def statuses(result, function):
+    return {t.name: t.status for t in result.tests if t.functions[0] == function}
+
+
+def failed(result):
+    return {t.functions[0] for t in result.tests if t.status is Status.FAILED}
+
+
+def test_a_sequence_loss_built_on_a_wrong_loss_keeps_its_points(grade_file):
+    result = grade_file("import math\n" + RIGHT_SOFTMAX + LOG10_LOSS + REST + GRAD_FROM_SOFTMAX, FAST)
+    assert failed(result) == {"cross_entropy_loss"}
+    built = next(t for t in result.tests if t.name == "sequence_loss_matches_reference")
+    assert built.status is Status.PASSED and built.score == built.max_score
+    assert built.note == "right against your own `cross_entropy_loss`, which is wrong"
+    assert "`sequence_loss` keeps its points: it is right against your own `cross_entropy_loss`, which is wrong" in (
+        result.notes
+    )
+
+
+def test_a_gradient_built_on_a_wrong_softmax_keeps_its_points(grade_file):
+    result = grade_file(UNNORMALISED_SOFTMAX + RIGHT_LOSS + REST + GRAD_FROM_SOFTMAX, FAST)
+    assert failed(result) == {"softmax"}
+    built = next(t for t in result.tests if t.name == "grad_matches_identity")
+    assert built.status is Status.PASSED and "your own `softmax`" in built.note
+
+
+@pytest.mark.parametrize("softmax", [UNSHIFTED_SOFTMAX, UNSHIFTED_NUMPY_SOFTMAX], ids=["math", "numpy"])
+def test_a_gradient_that_stops_where_its_softmax_does_is_not_judged(grade_file, softmax):
+    result = grade_file(softmax + "import math\n" + RIGHT_LOSS + REST + GRAD_FROM_SOFTMAX, FAST)
+    assert failed(result) == {"softmax"}
+    stable = next(t for t in result.tests if t.name == "grad_stable_on_extreme_logits")
+    assert stable.status is Status.UNCHECKED and stable.score == 0
+    assert stable.message.startswith("not judged: ")
+    assert "`softmax`" in stable.message
+
+
+def test_a_mistake_of_the_gradient_s_own_is_still_failed(grade_file):
+    # The softmax shifts; the gradient computes its own, unshifted: its overflow is its own fault.
+    result = grade_file(RIGHT_SOFTMAX + RIGHT_LOSS + REST + GRAD_INLINE_UNSHIFTED, FAST)
+    assert failed(result) == {"softmax_cross_entropy_grad"}
+    assert statuses(result, "softmax_cross_entropy_grad")["grad_stable_on_extreme_logits"] is Status.FAILED
+
+
+def test_a_mistake_of_its_own_beside_a_wrong_callee_is_still_failed(grade_file):
+    # Both unshifted, each on its own: not judged where both overflow, never passed on that alone.
+    result = grade_file(UNSHIFTED_SOFTMAX + RIGHT_LOSS + REST + GRAD_INLINE_UNSHIFTED, FAST)
+    stable = next(t for t in result.tests if t.name == "grad_stable_on_extreme_logits")
+    assert stable.score == 0 and stable.status is not Status.PASSED
+
+
+def test_a_sum_where_the_mean_is_asked_fails_though_its_loss_is_wrong_too(grade_file):
+    summed = REST.replace(") / len(Z)", ")")
+    result = grade_file("import math\n" + RIGHT_SOFTMAX + LOG10_LOSS + summed + GRAD_FROM_SOFTMAX, FAST)
+    assert failed(result) >= {"cross_entropy_loss", "sequence_loss"}
+    assert statuses(result, "sequence_loss")["sequence_loss_matches_reference"] is Status.FAILED
+
+
+def test_a_sequence_loss_that_stops_in_an_unwritten_loss_is_not_judged(grade_file):
+    stub = "\ndef cross_entropy_loss(z, t):\n    raise NotImplementedError\n"
+    result = grade_file("import math\n" + RIGHT_SOFTMAX + stub + REST + GRAD_FROM_SOFTMAX, FAST)
+    built = next(t for t in result.tests if t.name == "sequence_loss_matches_reference")
+    assert built.status is Status.UNCHECKED and built.score == 0
+    assert built.message.startswith("not judged: it stops where your `cross_entropy_loss` does")
+    assert "sequence_loss" not in failed(result)
+
+
+def test_a_constant_built_on_a_constant_is_not_judged(grade_file):
+    constant = "\ndef cross_entropy_loss(z, t):\n    return 1.0\n"
+    result = grade_file("import math\n" + RIGHT_SOFTMAX + constant + REST + GRAD_FROM_SOFTMAX, FAST)
+    built = next(t for t in result.tests if t.name == "sequence_loss_matches_reference")
+    assert built.status is Status.UNCHECKED and built.score == 0
+    assert built.message == "not judged: your own `cross_entropy_loss` gives one answer to every input"
