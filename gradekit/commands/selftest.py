@@ -42,8 +42,16 @@ def add_parser(
     selftest.add_argument(
         "--mutants",
         action="store_true",
-        help="run a mutation campaign instead: grade every mutant cosmic-ray makes of the solution, and run "
-        "each one that keeps full marks against the solution on the inputs of inputs.py (needs gradekit[mutation])",
+        help="run a mutation campaign instead: grade every mutant cosmic-ray makes of the solution, and every "
+        "slip real code makes (an argument read as its default, a length cut, a loop that skips its last item, "
+        "a cache keyed by id, a Value where a number is due), and run each one that keeps full marks against the "
+        "solution on the inputs of inputs.py (needs gradekit[mutation])",
+    )
+    selftest.add_argument(
+        "--mutant-kinds",
+        default="all",
+        choices=("all", "operators", "slips"),
+        help="with --mutants: both kinds (default), cosmic-ray's operators alone, or the slips alone",
     )
     selftest.add_argument(
         "--mutant-inputs",
@@ -66,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.mutants_out is not None and not args.mutants:
         raise UsageError("--mutants-out writes a mutation campaign: give --mutants too")
+    if args.mutant_kinds != "all" and not args.mutants:
+        raise UsageError("--mutant-kinds narrows a mutation campaign: give --mutants too")
     if args.mutants:
         return _campaign(args)
     chosen = assignment.load(args.name, args.assignments)
@@ -99,6 +109,7 @@ def _campaign(args: argparse.Namespace) -> int:
         assignment_dirs=args.assignments,
         inputs=args.mutant_inputs,
         progress=sys.stderr,
+        kinds=args.mutant_kinds,
     )
     found = json.dumps(report.to_dict(), indent=2) + "\n"
     if args.mutants_out is not None:

@@ -1,4 +1,7 @@
-"""Mutants of an assignment's solution: every mutation point of every operator cosmic-ray has.
+"""Mutants of an assignment's solution: every mutation point of every operator cosmic-ray has, and
+every place for each of the kinds real code makes that operators do not (gradekit.instructor.slips:
+an argument read as its default, a length cut at a block size, a loop that skips its last item, a
+cache keyed by identity, a Value where a number is due).
 
 cosmic-ray (https://github.com/sixty-north/cosmic-ray) is used as a library, for its operators
 alone: each one lists the places it can change in a parse tree of the source (a `+` it can make a
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradekit.errors import UsageError
+from gradekit.instructor import slips
 
 INSTALL = "the mutation campaign needs cosmic-ray: install it with pip install 'gradekit[mutation]'"
 
@@ -46,23 +50,43 @@ class Mutant:
         return f"mutant {self.number} ({self.operator}, {where})"
 
 
-def make(source: str) -> list[Mutant]:
-    """Every mutant of `source` cosmic-ray's operators make, each once."""
+KINDS = ("all", "operators", "slips")  # which mutants a campaign makes: both, cosmic-ray's, or slips'
+
+
+def make(source: str, kinds: str = "all") -> list[Mutant]:
+    """Every mutant of `source` cosmic-ray's operators make, then every one of the kinds real code
+    makes that they do not (gradekit.instructor.slips), each once; `kinds` keeps one of the two."""
+    made: list[Mutant] = []
+    seen = {source}
+    changes = [] if kinds == "slips" else _operated(source)
+    if kinds != "operators":
+        changes += [(s.kind, s.line, s.function, _line(source, s.line), s.after, s.source) for s in slips.make(source)]
+    for operator, line, function, before, after, mutated in changes:
+        if mutated not in seen:
+            seen.add(mutated)
+            made.append(Mutant(len(made) + 1, operator, line, function, before, after, mutated))
+    return made
+
+
+def _operated(source: str) -> list[tuple[str, int, str, str, str, str]]:
+    """Each change cosmic-ray's operators make: (operator, line, definition, before, after, source)."""
     operators, ast_nodes, get_ast, mutate_code = _cosmic_ray()
     tree = get_ast(source)
-    seen = {source}
-    made: list[Mutant] = []
+    changes = []
     for name, operator in operators:
         positions = [node for node in ast_nodes(tree) for _ in operator.mutation_positions(node)]
         for occurrence, node in enumerate(positions):
             mutated = mutate_code(source, operator, occurrence)
-            if mutated is None or mutated in seen:
+            if mutated is None:
                 continue
-            seen.add(mutated)
             line = node.start_pos[0]
             before, after = _changed_line(source, mutated, line)
-            made.append(Mutant(len(made) + 1, name, line, _definition(node), before, after, mutated))
-    return made
+            changes.append((name, line, _definition(node), before, after, mutated))
+    return changes
+
+
+def _line(source: str, number: int) -> str:
+    return source.splitlines()[number - 1].strip()
 
 
 def _cosmic_ray() -> tuple[list[tuple[str, Any]], Any, Any, Any]:

@@ -88,6 +88,14 @@ class Campaign:
     solution_score: float
     max_score: float
     dropped: int = 0  # drawn inputs left out, as the solution itself answered none in time
+    kinds: str = "all"  # the mutants made (gradekit.instructor.mutants.KINDS)
+
+    @property
+    def makers(self) -> str:
+        """What made the mutants, as the report names it."""
+        return {"operators": "cosmic-ray", "slips": "gradekit's slips"}.get(
+            self.kinds, "cosmic-ray and gradekit's slips"
+        )
 
     def count(self, status: str) -> int:
         return sum(v.status == status for v in self.verdicts)
@@ -124,7 +132,7 @@ class Campaign:
         return {
             "assignment": self.assignment,
             "solution": self.solution,
-            "tool": "cosmic-ray",
+            "tool": self.makers,
             "seed": self.seed,
             "max_examples": self.max_examples,
             "inputs_per_function": self.inputs,
@@ -150,9 +158,11 @@ def campaign(
     assignment_dirs: list[str] | None = None,
     inputs: int = INPUTS,
     progress: TextIO | None = None,
+    kinds: str = "all",
 ) -> Campaign:
     """Mutate the assignment's solution, grade every mutant in `jobs` grader processes (default: one
-    per core), and judge the survivors on `inputs` inputs per function of its inputs.py."""
+    per core), and judge the survivors on `inputs` inputs per function of its inputs.py. `kinds`
+    narrows the mutants to cosmic-ray's operators or to the slips real code makes (see mutants.KINDS)."""
     if assignment.solution is None:
         raise UsageError(
             f"{assignment.folder} is a student build of {assignment.name}, without its solution: "
@@ -161,7 +171,7 @@ def campaign(
     started = time.monotonic()
     seed = config.seed_or(assignment.default_seed)
     source = assignment.solution.read_text()
-    mutants = make(source)
+    mutants = make(source, kinds)
     drawn = differential.draw(assignment, inputs, seed)  # before grading: a broken inputs.py says so at once
     stream = progress or io.StringIO()
     valid, invalid = [], []
@@ -199,6 +209,7 @@ def campaign(
         solution_score=solution.score,
         max_score=solution.max_score,
         dropped=dropped,
+        kinds=kinds,
     )
 
 
@@ -279,7 +290,7 @@ def render(report: Campaign, parameters: dict[str, tuple[str, ...]] | None = Non
     function's arguments, so an input shows as the course writes it."""
     lines = [
         f"Mutation campaign of {report.assignment} (seed {report.seed}, {report.max_examples} examples per "
-        f"property): {counted(len(report.verdicts), 'mutant')} of {report.solution} made by cosmic-ray, "
+        f"property): {counted(len(report.verdicts), 'mutant')} of {report.solution} made by {report.makers}, "
         f"in {report.seconds:.0f} s",
         "",
     ]

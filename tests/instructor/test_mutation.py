@@ -69,7 +69,9 @@ def _course(tmp_path: Path, inputs: bool = True) -> Path:
 
 def _campaign(course: Path) -> Campaign:
     folders = [str(course)]
-    return campaign(assignment.load(NAME, folders), CONFIG, jobs=2, assignment_dirs=folders, inputs=100)
+    return campaign(
+        assignment.load(NAME, folders), CONFIG, jobs=2, assignment_dirs=folders, inputs=100, kinds="operators"
+    )
 
 
 def test_a_campaign_kills_finds_blind_spots_and_counts_an_equivalent(tmp_path):
@@ -109,7 +111,8 @@ def test_the_command_writes_the_campaign_beside_a_release_and_exits_1_on_a_blind
     course = _course(tmp_path)
     out = tmp_path / "release" / "mutation.json"
     out.parent.mkdir()
-    argv = ["--assignments", str(course), "selftest", NAME, "--mutants", "--jobs", "2", "--max-examples", "20"]
+    argv = ["--assignments", str(course), "selftest", NAME, "--mutants", "--mutant-kinds", "operators", "--jobs", "2"]
+    argv += ["--max-examples", "20"]
     assert main([*argv, "--mutant-inputs", "50", "--mutants-out", str(out), "--format", "json"]) == 1
     written = json.loads(out.read_text())
     assert written == json.loads(capsys.readouterr().out)
