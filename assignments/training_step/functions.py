@@ -20,8 +20,9 @@ What holds for every function:
 - A function left as `raise NotImplementedError` costs only its own points. Each function's first
   check compares it with the reference; the others pay only once that one passes, so returning a
   constant scores 0.
-- Correctness is checked on names of up to 8 letters, documents of a few hundred tokens (names joined,
-  past every common block size) and up to 729 parameters; the timed checks ask for documents of
+- Correctness is checked on names of up to 8 letters (and a few past every common block size, for
+  `encode`), documents of a few hundred tokens (names joined, past every common block size) and up to
+  729 parameters (a whole 27 x 27 table, always tried); the timed checks ask for documents of
   6,000 tokens and 10,000 parameters within the time limit of a call.
 """
 
@@ -36,7 +37,8 @@ def encode(name: str) -> list[int]:
     """The tokens of a name as microgpt trains on it: `[BOS] + [ord(c) - ord('a') for c in name] + [BOS]`.
 
     Arguments:
-    - `name`: 1 to 8 lowercase letters a-z.
+    - `name`: 1 or more lowercase letters a-z, of any length: microgpt's names have 2 to 15 letters,
+      and the grader also tries names past every common block size (17 and 300 letters).
 
     Returns: a list of `len(name) + 2` ints (a tuple or a NumPy integer array is read the same): 'a'
     is 0, 'z' is 25 and BOS is 26. `encode("ava")` is `[26, 0, 21, 0, 26]`.

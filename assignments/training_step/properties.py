@@ -251,6 +251,11 @@ def expect_train_step(state, W, tokens, m, v, schedule, when="", loss=False):
 
 # --- encode -----------------------------------------------------------------------------------------
 
+# Names past every common block size (8, 16, 32, 64, 256), tried on purpose: an encode that cuts its
+# name at microgpt's block size of 16, or at any other, tokenises one of them wrongly.
+SEVENTEEN_LETTERS = "maximilianalexand"
+LONG_NAME = "".join(chr(ord("a") + (7 * i) % 26) for i in range(300))
+
 
 @prop(
     points=4,
@@ -258,6 +263,8 @@ def expect_train_step(state, W, tokens, m, v, schedule, when="", loss=False):
     hint="tokens = [26] + [ord(c) - ord('a') for c in name] + [26]: 'a' is 0, 'z' is 25, BOS is 26.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
+@example(name=SEVENTEEN_LETTERS)
+@example(name=LONG_NAME)
 @given(name=names())
 def encode_matches_reference(sub, name):
     """encode gives BOS, the letter ids, BOS."""
@@ -512,6 +519,14 @@ def _slope(sub, W, tokens, row, column, h):
 
 # --- sgd_update -------------------------------------------------------------------------------------
 
+# A whole 27 x 27 table flattened, the most parameters the contract names, tried on purpose: an update
+# that cuts its lists at a block size (32, 64, 256) leaves the rest out.
+WHOLE_TABLE = (
+    [round(math.sin(i), 3) for i in range(729)],
+    [round(math.cos(3 * i), 3) for i in range(729)],
+    0.01,
+)
+
 
 @prop(
     points=4,
@@ -520,6 +535,7 @@ def _slope(sub, W, tokens, row, column, h):
     max_examples=EARLY_CATCH_EXAMPLES,
 )
 @example(case=([1.0], [2.0], 0.5))
+@example(case=WHOLE_TABLE)
 @given(case=sgd_cases())
 def sgd_matches_reference(sub, case):
     """sgd_update gives params - lr * grads."""

@@ -508,6 +508,21 @@ class Loaded:
         self.harness = None
         self.filename = "submission.py"
         self.answers = {}  # function -> (what it returned last, that answer as it was sent)
+        self.given = {}  # function -> the arguments it was called with last
+
+    def recycled(self, function, args):
+        """`args`, held in the lists `function` was given the call before wherever they have the same
+        shape: as a training loop updates its table in place, a known list meets new values. A pure
+        function cannot tell; one that remembers its answers by its arguments' identity (`id(W)`)
+        answers from its memory, wrongly, on every seed. Lists it returned last are left alone: the
+        grader still compares that answer with what it sent."""
+        before = self.given.get(function)
+        if before is not None and len(before) == len(args):
+            last = self.answers.get(function)
+            returned = _lists_in(last[0]) if last is not None else set()
+            args = [_refilled(old, new, returned) for old, new in zip(before, args)]
+        self.given[function] = args
+        return args
 
     def load(self, request):
         """Run source in a fresh module or, for a notebook's next cell ("fresh": false), in the loaded one.
@@ -610,6 +625,25 @@ class Loaded:
         return facts
 
 
+def _lists_in(value, found=None):
+    """The ids of every list `value` is or holds, however deep."""
+    found = set() if found is None else found
+    if type(value) in (list, tuple) and id(value) not in found:
+        if type(value) is list:
+            found.add(id(value))
+        for item in value:
+            _lists_in(item, found)
+    return found
+
+
+def _refilled(old, new, returned):
+    """`new` as `old` holds it, where both are lists of one length and `old` is not `returned`."""
+    if type(old) is not list or type(new) is not list or len(old) != len(new) or id(old) in returned:
+        return new
+    old[:] = [_refilled(o, n, returned) for o, n in zip(old, new)]
+    return old
+
+
 def serve(settings):
     """Answer requests, one per line: JSON, then for calls each call's encoded arguments.
 
@@ -628,7 +662,7 @@ def serve(settings):
         replies = Outbox(settings["reply_fd"], held=request.get("hold", False))
         tables = {}
         for call, encoded in zip(request["calls"], args):
-            call["args"] = decode(encoded, tables)
+            call["args"] = session.recycled(call["function"], decode(encoded, tables))
             replies.add(reply_line(settings, timed(call["id"], session.call, call)))
         replies.flush()
 
