@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from collect_repositories import git, repository
 
 from gradekit.batch import collect
 from gradekit.cli import main
@@ -20,32 +21,6 @@ from gradekit.errors import UsageError
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = "2026-05-01T23:59:00+02:00"
 BEFORE, AT, AFTER = "2026-05-01T20:00:00+02:00", "2026-05-01T21:59:00+00:00", "2026-05-02T09:00:00+02:00"
-
-
-def git(repo: Path, *args: str, when: str = BEFORE) -> str:
-    environment = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "A Student",
-        "GIT_AUTHOR_EMAIL": "student@example.org",
-        "GIT_COMMITTER_NAME": "A Student",
-        "GIT_COMMITTER_EMAIL": "student@example.org",
-        "GIT_AUTHOR_DATE": when,
-        "GIT_COMMITTER_DATE": when,
-    }
-    done = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "-C", str(repo), *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
-def repository(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    git(folder, "init", "-q", "-b", "main")
-    return folder
 
 
 def commit(repo: Path, files: dict[str, str], when: str) -> str:

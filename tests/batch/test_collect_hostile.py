@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from collect_repositories import git, repository
 
 from gradekit.batch import collect, git_command, tree_writer
 from gradekit.batch.roster import read_roster
@@ -25,32 +26,6 @@ from gradekit.result import GradeResult
 DEADLINE = "2026-05-01T23:59:00+02:00"
 BEFORE, LATER_BEFORE = "2026-05-01T20:00:00+02:00", "2026-05-01T21:00:00+02:00"
 GOOD = "def softmax(z):\n    return z\n"
-
-
-def git(repo: Path, *args: str, when: str = BEFORE, given: bytes | None = None) -> str:
-    environment = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "A Student",
-        "GIT_AUTHOR_EMAIL": "student@example.org",
-        "GIT_COMMITTER_NAME": "A Student",
-        "GIT_COMMITTER_EMAIL": "student@example.org",
-        "GIT_AUTHOR_DATE": when,
-        "GIT_COMMITTER_DATE": when,
-    }
-    done = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "-C", str(repo), *args],
-        env=environment,
-        input=given,
-        capture_output=True,
-        check=True,
-    )
-    return done.stdout.decode().strip()
-
-
-def repository(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    git(folder, "init", "-q", "-b", "main")
-    return folder
 
 
 def student(repos: Path, name: str, files: dict[str, str], when: str = BEFORE) -> tuple[Path, str]:
