@@ -379,9 +379,9 @@ def expect_built_on(
         if said is not None and said == _said(raised_too):
             _judged(sub, "unjudged", f"it stops where your `{on}` does: `{on}` {said[2]}")
             return
-        raise wrong from None
+        _again(answer, wrong)
     if said is not None:
-        raise wrong
+        _again(answer, wrong)
     if not _all_finite(mine):
         if _all_close(actual, mine, 0.0, 0.0) or has_nan(actual):
             why = f"your `{on}` gives inf or NaN on the same input, so whether it is right cannot be told"
@@ -394,6 +394,16 @@ def expect_built_on(
         raise wrong from None
     _judged(sub, "own", on)
     _judged(sub, "answers", repr(mine))
+
+
+def _again(answer: Callable[[], Any], wrong: PropertyFailure) -> None:
+    """Raise what `answer()` raises when asked once more, so the call the report shows last is the
+    one that raised, not a call of the function it builds on; `wrong` where it answers this time."""
+    try:
+        answer()
+    except SubmissionRaised as again:
+        raise again from None
+    raise wrong
 
 
 def _said(raised: SubmissionRaised) -> tuple[str, int, str] | None:

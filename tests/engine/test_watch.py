@@ -51,6 +51,29 @@ def test_a_pure_function_is_reported_as_changing_nothing_nan_answers_included():
         assert not {"changed", "zeroed", "overwritten"} & set(reply)
 
 
+def _called(loaded: Loaded, *args: object) -> object:
+    """What `f` answered, its arguments given as the worker's serve loop gives them."""
+    return loaded.call({"function": "f", "args": loaded.recycled("f", list(args))})["returned"]
+
+
+def test_a_cache_keyed_by_identity_meets_a_known_list_with_new_values():
+    # A training loop updates its table in place: the worker hands a function the lists of its call
+    # before, refilled, so a memory keyed by id(W) answers from the old values.
+    loaded = _loaded("SEEN = {}\n\ndef f(W):\n    return SEEN.setdefault(id(W), sum(W[0]))\n")
+    assert _called(loaded, [[1.0, 2.0]]) == 3.0
+    assert _called(loaded, [[5.0, 5.0]]) == 3.0  # wrong, as it would be in training
+    assert _called(loaded, [[4.0], [5.0]]) == 4.0  # another length: lists of its own
+
+
+def test_a_pure_function_answers_refilled_lists_as_new_ones_and_its_returned_list_is_left_alone():
+    pure = _loaded("def f(W):\n    return [sum(row) for row in W]\n")
+    assert [_called(pure, [[1.0], [2.0]]), _called(pure, [[3.0], [4.0]])] == [[1.0, 2.0], [3.0, 4.0]]
+    in_place = _loaded("def f(p):\n    p[0] += 1.0\n    return p\n")
+    first = in_place.call({"function": "f", "args": in_place.recycled("f", [[1.0]])})
+    again = in_place.call({"function": "f", "args": in_place.recycled("f", [[7.0]])})
+    assert (first["returned"], again["returned"]) == ([2.0], [8.0]) and "overwritten" not in again
+
+
 @pytest.mark.parametrize(
     "forged",
     ['"changed": ["x"]', '"changed": [-1]', '"zeroed": [1000]', '"overwritten": false', '"changed": 0'],
@@ -104,3 +127,18 @@ def test_a_softmax_that_returns_storage_it_keeps_loses_its_points_on_softmax(gra
     assert "softmax_matches_reference" in lost
     message = next(t.message for t in result.tests if t.name == "softmax_matches_reference")
     assert "`softmax` changed the answer it gave the call before" in message
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_bigram_loss_remembering_answers_by_the_table_s_id_is_failed_under_every_seed(tmp_path, seed):
+    source = (ROOT / "examples" / "training_step_submission.py").read_text()
+    cached = (
+        "\n\n_uncached, _answers = bigram_loss, {}\n\n\ndef bigram_loss(W, tokens):\n"
+        "    key = (id(W), id(tokens))\n    if key not in _answers:\n"
+        "        _answers[key] = _uncached(W, tokens)\n    return _answers[key]\n"
+    )
+    path = tmp_path / "cached.py"
+    path.write_text(source + cached)
+    result = grade(path, assignment.load("training_step"), replace(FEW, seed=seed))
+    failed = {t.functions[0] for t in result.tests if t.status is Status.FAILED}
+    assert failed == {"bigram_loss"}

@@ -63,6 +63,7 @@ SETTLE_SECONDS = 2.0  # how long a process that is being killed may take to go
 UNSANDBOXED = "without OS isolation"
 NOT_TIMED = "not timed: speed counts once the values are right"
 NOT_CHECKED = "not checked yet: it counts once"
+NOT_JUDGED = "not judged: it stops where your"  # a function that stops in the one it builds on
 PLACEHOLDER = re.compile(r"__[A-Z_]+__")
 
 
@@ -105,7 +106,8 @@ def touching(result: GradeResult, functions: tuple[str, ...]) -> tuple[list, lis
     """(properties that call any of `functions` and were run, the properties that call none of them).
     A property that requires one of a function whose values were wrong is not run, and pays nothing."""
     unchecked = [t for t in result.tests if t.status is Status.UNCHECKED]
-    assert all(t.score == 0 and t.message.startswith((NOT_TIMED, NOT_CHECKED)) for t in unchecked), unchecked
+    waiting = (NOT_TIMED, NOT_CHECKED, NOT_JUDGED)
+    assert all(t.score == 0 and t.message.startswith(waiting) for t in unchecked), unchecked
     hit = [t for t in result.tests if set(t.functions) & set(functions) and t not in unchecked]
     return hit, [t for t in result.tests if not set(t.functions) & set(functions)]
 
