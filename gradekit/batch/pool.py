@@ -244,7 +244,7 @@ def _serve(
             except HostFailure as failure:  # the host's doing: nothing is recorded for this student
                 connection.send((name, None, [], str(failure)))
                 continue
-            connection.send((name, result, memory.new() if memory is not None else [], None))
+            connection.send((name, result, memory.take_learnt() if memory is not None else [], None))
 
 
 def _cores() -> int:

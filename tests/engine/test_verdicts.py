@@ -172,5 +172,5 @@ def test_what_a_grader_remembers_is_bounded_in_runs_and_in_bytes(monkeypatch):
     kept = [run for runs in memory.traces.values() for run in runs]
     assert memory.kept == len(kept) and 0 < len(kept) < 8
     assert memory.kept_bytes == sum(len(e[1]) + len(e[3]) for run in kept for e in run[0]) <= 10_000
-    shared = [entry for entry in memory.new() if entry[0] == "run"]
+    shared = [entry for entry in memory.take_learnt() if entry[0] == "run"]
     assert shared and all(len(entry[2][0][1]) <= 3_000 for entry in shared) and len(shared) < len(kept)

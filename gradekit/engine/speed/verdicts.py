@@ -88,8 +88,8 @@ class Memory:
             if size <= MOST_SHARED_BYTES:
                 self.learnt.append(("run", key, tuple(transcript), outcome, dict(quoted), facts))
 
-    def new(self) -> list[Entry]:
-        """What was learnt since the last call: plain data the pool passes to the other graders."""
+    def take_learnt(self) -> list[Entry]:
+        """What was learnt since the last call, taken: plain data the pool passes to the other graders."""
         learnt, self.learnt = self.learnt, []
         return learnt
 
