@@ -373,36 +373,34 @@ def expect_built_on(
             raise
     except PropertyFailure as failure:
         wrong, said = failure, None
+    logged = sub._logged()
     try:
         mine = own()
-    except SubmissionRaised as raised_too:
-        if said is not None and said == _said(raised_too):
+    except PropertyFailure as raised_too:  # its answer raised, or was no number: what it builds on says nothing
+        if said is not None and isinstance(raised_too, SubmissionRaised) and said == _said(raised_too):
             _judged(sub, "unjudged", f"it stops where your `{on}` does: `{on}` {said[2]}")
             return
-        _again(answer, wrong)
+        _own_mistake(sub, logged, wrong)
     if said is not None:
-        _again(answer, wrong)
+        _own_mistake(sub, logged, wrong)
     if not _all_finite(mine):
         if _all_close(actual, mine, 0.0, 0.0) or has_nan(actual):
             why = f"your `{on}` gives inf or NaN on the same input, so whether it is right cannot be told"
             _judged(sub, "unjudged", why)
             return
-        raise wrong
+        _own_mistake(sub, logged, wrong)
     try:
         expect_close(actual, mine, message, **closeness)
     except PropertyFailure:
-        raise wrong from None
+        _own_mistake(sub, logged, wrong)
     _judged(sub, "own", on)
     _judged(sub, "answers", repr(mine))
 
 
-def _again(answer: Callable[[], Any], wrong: PropertyFailure) -> None:
-    """Raise what `answer()` raises when asked once more, so the call the report shows last is the
-    one that raised, not a call of the function it builds on; `wrong` where it answers this time."""
-    try:
-        answer()
-    except SubmissionRaised as again:
-        raise again from None
+def _own_mistake(sub: Any, logged: int, wrong: PropertyFailure) -> None:
+    """Raise `wrong`, the function's own mistake, its example showing the calls that found it and not
+    those of the function it builds on, which explain nothing here."""
+    sub._unlog(logged)
     raise wrong
 
 

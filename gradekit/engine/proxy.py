@@ -43,6 +43,16 @@ class StudentFunctions:
         """The time one call may take: for `gradekit.authoring.call_at_scale`."""
         return float(self._calls.session.worker.limits.call_timeout)
 
+    def _logged(self) -> int:
+        """How many calls this example has made: for `gradekit.authoring.expect_built_on`."""
+        return len(self._log)
+
+    def _unlog(self, since: int) -> None:
+        """Leave the calls made since `since` out of what the example shows: for
+        `gradekit.authoring.expect_built_on`, whose calls of the function built on explain nothing
+        where the function's own mistake is the verdict."""
+        del self._log[since:]
+
     def _per_submission(self) -> dict[str, Any]:
         """What properties keep about this submission for its whole grade: for `gradekit.authoring.per_submission`."""
         return self._calls.kept
