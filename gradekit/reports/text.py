@@ -154,7 +154,8 @@ def story(example: Counterexample, message: str = "") -> list[str]:
     differ, each value shown the way the course writes it."""
     returned, expected = example.returned, example.expected
     calls = _deciding(example.calls, [v for v in (returned, expected) if v is not None])
-    lines = ["(earlier calls not shown)"] if len(example.calls) > len(calls) else []
+    hidden = [c for c in example.calls if c not in calls and not _repeat(c, example.calls[-1])]
+    lines = ["(earlier calls not shown)"] if hidden else []
     answering = next((c for c in reversed(calls) if returned is not None and _gave(c, returned)), None)
     others = [c.returned for c in calls if c.raised is None and c is not answering]
     before: list[tuple[str, str]] = []
@@ -173,11 +174,23 @@ def story(example: Counterexample, message: str = "") -> list[str]:
 
 
 def _deciding(calls: tuple[Call, ...], values: list[Any]) -> list[Call]:
-    """The last call, and the latest earlier one whose answer is (or holds) a value the verdict compared."""
+    """The last call, and the latest earlier one whose answer is (or holds) a value the verdict
+    compared; a call the last one repeats, answered alike (a property asking once more), is one call."""
     if not calls:
         return []
-    earlier = [c for c in calls[:-1] if c.raised is None and any(_gave(c, v) for v in values)]
-    return [*earlier[-1:], calls[-1]]
+    last = calls[-1]
+    earlier = [c for c in calls[:-1] if c.raised is None and any(_gave(c, v) for v in values) and not _repeat(c, last)]
+    return [*earlier[-1:], last]
+
+
+def _repeat(call: Call, last: Call) -> bool:
+    """Whether `last` is `call` asked again and answered alike."""
+    return (call.function, call.args, call.returned, call.raised) == (
+        last.function,
+        last.args,
+        last.returned,
+        last.raised,
+    )
 
 
 def _gave(call: Call, value: Any) -> bool:
