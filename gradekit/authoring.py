@@ -395,6 +395,7 @@ def expect_built_on(
         _own_mistake(sub, logged, wrong)
     _judged(sub, "own", on)
     _judged(sub, "answers", repr(mine))
+    _judged(sub, "examples", str(len(per_submission(sub)[JUDGED].get("examples", ()))))
 
 
 def _own_mistake(sub: Any, logged: int, wrong: PropertyFailure) -> None:
@@ -422,7 +423,8 @@ def _all_finite(value: Any) -> bool:
 def _judged(sub: Any, kind: str, text: str) -> None:
     """Keep what `expect_built_on` found for the property running now, with the grade's facts, so a
     verdict remembered for answers alike carries it too (gradekit.engine.speed): each text once, and
-    of `on`'s answers only the first two that differ (one answer to every input is a constant's)."""
+    of `on`'s answers only the first two that differ, and of the examples judged against them only
+    the first two (one answer to two inputs or more is a constant's)."""
     kept = per_submission(sub).setdefault(JUDGED, {}).setdefault(kind, [])
     if text not in kept and len(kept) < 2:
         kept.append(text)

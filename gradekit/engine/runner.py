@@ -249,9 +249,14 @@ def _judged(outcome: Outcome, judged: dict[str, list[str]] | None) -> Outcome:
     if outcome.status is not Status.PASSED or not judged:
         return outcome
     named = " and ".join(f"`{on}`" for on in judged.get("own", []))
-    constant = named and len(judged.get("answers", [])) < 2 and not judged.get("reference")
+    alike = len(judged.get("examples", [])) > 1 and len(judged.get("answers", [])) < 2
+    constant = named and alike and not judged.get("reference")
     if judged.get("unjudged") or constant:
-        why = judged["unjudged"][0] if judged.get("unjudged") else f"your own {named} gives one answer to every input"
+        why = (
+            judged["unjudged"][0]
+            if judged.get("unjudged")
+            else f"your own {named} gives one answer to every input tried"
+        )
         return replace(outcome, status=Status.UNCHECKED, message=f"not judged: {why}")
     if not named:
         return outcome

@@ -1,5 +1,5 @@
 """The properties not checked yet, as the human reports give them: one line per function and what it
-waits on, never a line per property.
+waits on (its speed on the same line where it waits on the same properties), never a line per property.
 
 A property waits where a property it requires (or is checked after) did not pass: its points could
 not be paid, and a failure would blame its function for another's mistake. A failing loss leaves a
@@ -38,11 +38,20 @@ def waiting(tests: Sequence[PropertyResult], every: Sequence[PropertyResult] = (
     for function in dict.fromkeys(test.functions[0] for test in tests):
         own = [t for t in tests if t.functions[0] == function]
         unjudged = [t for t in own if t.message.startswith(UNJUDGED)]
-        for timed in (False, True):
-            group = [t for t in own if t not in unjudged and t.message.startswith(TIMED) == timed]
-            lines += [_line(function, timed, group)] if group else []
+        values = [t for t in own if t not in unjudged and not t.message.startswith(TIMED)]
+        speed = [t for t in own if t not in unjudged and t.message.startswith(TIMED)]
+        if values and speed and _waits_on(values) == _waits_on(speed):
+            lines.append(_line(function, False, values, speed))
+        else:
+            lines += [_line(function, False, values)] if values else []
+            lines += [_line(function, True, speed)] if speed else []
         lines += [_unjudged(function, unjudged)] if unjudged else []
     return lines
+
+
+def _waits_on(group: list[PropertyResult]) -> list[str]:
+    """The properties a group's messages name, each once."""
+    return list(dict.fromkeys(name for test in group for name in NAMED.findall(test.message)))
 
 
 def _roots(every: Sequence[PropertyResult]) -> Callable[[str], str]:
@@ -75,12 +84,16 @@ def _unjudged(function: str, group: list[PropertyResult]) -> str:
     return f"`{function}`: {counted(len(group), 'property')} ({points}) not judged: {reasons}"
 
 
-def _line(function: str, timed: bool, group: list[PropertyResult]) -> str:
-    on = list(dict.fromkeys(name for test in group for name in NAMED.findall(test.message)))
+def _line(function: str, timed: bool, group: list[PropertyResult], speed: list[PropertyResult] | None = None) -> str:
+    """One group's line; with `speed`, the function's speed waiting on the same properties joins it."""
+    on = _waits_on(group)
     names = " and ".join(f"`{name}`" for name in on) or "the properties it requires"
     once = f"once {names} {'passes' if len(on) == 1 else 'pass'}"
     points = counted(sum(t.max_score for t in group), "point")
     if timed:
         return f"`{function}`: its speed ({points}) is timed {once}"
+    if speed:
+        timed_points = counted(sum(t.max_score for t in speed), "point")
+        return f"`{function}`: {counted(len(group), 'property')} ({points}) and its speed ({timed_points}) count {once}"
     verb = "counts" if len(group) == 1 else "count"
     return f"`{function}`: {counted(len(group), 'property')} ({points}) {verb} {once}"

@@ -19,7 +19,7 @@ AFTER = (
 )
 
 
-def test_each_function_is_one_line_for_its_values_and_one_for_its_speed():
+def test_each_function_is_one_line_its_speed_joins_where_it_waits_on_the_same():
     tests = [
         held("loss_non_negative", "cross_entropy_loss", 2, LOSS),
         held("loss_is_pure", "cross_entropy_loss", 1, LOSS),
@@ -29,8 +29,8 @@ def test_each_function_is_one_line_for_its_values_and_one_for_its_speed():
         held("perplexity_of_uniform", "perplexity", 3, LOSS),
     ]
     assert waiting(tests) == [
-        "`cross_entropy_loss`: 2 properties (3 points) count once `loss_matches_reference` passes",
-        "`cross_entropy_loss`: its speed (2 points) is timed once `loss_matches_reference` passes",
+        "`cross_entropy_loss`: 2 properties (3 points) and its speed (2 points) count once "
+        "`loss_matches_reference` passes",
         "`sequence_loss`: 2 properties (6 points) count once `sequence_loss_matches_reference` and "
         "`loss_matches_reference` pass",
         "`perplexity`: 1 property (3 points) counts once `loss_matches_reference` passes",
@@ -57,4 +57,13 @@ def test_properties_not_judged_take_one_line_with_their_reason():
     tests = [held("grad_sums_to_zero", "grad", 3, reason), held("grad_slope", "grad", 4, reason)]
     assert waiting(tests) == [
         "`grad`: 2 properties (7 points) not judged: it builds on your own `softmax`, which is wrong"
+    ]
+
+
+def test_a_speed_waiting_on_other_properties_keeps_a_line_of_its_own():
+    other = "not timed: speed counts once the values are right, and `softmax_matches_reference` did not pass"
+    tests = [held("loss_is_pure", "cross_entropy_loss", 1, LOSS), held("loss_scales", "cross_entropy_loss", 2, other)]
+    assert waiting(tests) == [
+        "`cross_entropy_loss`: 1 property (1 point) counts once `loss_matches_reference` passes",
+        "`cross_entropy_loss`: its speed (2 points) is timed once `softmax_matches_reference` passes",
     ]
