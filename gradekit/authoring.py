@@ -364,7 +364,7 @@ def expect_built_on(
     try:
         actual = answer()
         expect_close(actual, expected, message, **closeness)
-        _judged(sub, "reference", "")
+        _answered(sub, actual)
         return
     except SubmissionRaised as raised:
         wrong: PropertyFailure = raised
@@ -394,8 +394,7 @@ def expect_built_on(
     except PropertyFailure:
         _own_mistake(sub, logged, wrong)
     _judged(sub, "own", on)
-    _judged(sub, "answers", repr(mine))
-    _judged(sub, "examples", str(len(per_submission(sub)[JUDGED].get("examples", ()))))
+    _answered(sub, actual)
 
 
 def _own_mistake(sub: Any, logged: int, wrong: PropertyFailure) -> None:
@@ -420,11 +419,18 @@ def _all_finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
+def _answered(sub: Any, actual: Any) -> None:
+    """Keep that the function gave `actual` on one more example: one answer to every example, where
+    some were judged against `on`, is a constant's, which matches a constant `on` whatever it is."""
+    _judged(sub, "answers", repr(actual))
+    _judged(sub, "examples", str(len(per_submission(sub)[JUDGED].get("examples", ()))))
+
+
 def _judged(sub: Any, kind: str, text: str) -> None:
     """Keep what `expect_built_on` found for the property running now, with the grade's facts, so a
     verdict remembered for answers alike carries it too (gradekit.engine.speed): each text once, and
-    of `on`'s answers only the first two that differ, and of the examples judged against them only
-    the first two (one answer to two inputs or more is a constant's)."""
+    of the function's answers only the first two that differ, and of its examples only the first two
+    (one answer to two examples or more is a constant's)."""
     kept = per_submission(sub).setdefault(JUDGED, {}).setdefault(kind, [])
     if text not in kept and len(kept) < 2:
         kept.append(text)

@@ -249,13 +249,12 @@ def _judged(outcome: Outcome, judged: dict[str, list[str]] | None) -> Outcome:
     if outcome.status is not Status.PASSED or not judged:
         return outcome
     named = " and ".join(f"`{on}`" for on in judged.get("own", []))
-    alike = len(judged.get("examples", [])) > 1 and len(judged.get("answers", [])) < 2
-    constant = named and alike and not judged.get("reference")
+    constant = named and len(judged.get("examples", [])) > 1 and len(judged.get("answers", [])) < 2
     if judged.get("unjudged") or constant:
         why = (
             judged["unjudged"][0]
             if judged.get("unjudged")
-            else f"your own {named} gives one answer to every input tried"
+            else f"it answers every input tried alike, and so does your own {named} where it was asked"
         )
         return replace(outcome, status=Status.UNCHECKED, message=f"not judged: {why}")
     if not named:

@@ -49,14 +49,17 @@ def test_a_seed_changes_the_examples_but_not_a_correct_grade(cross_entropy):
     assert result.seed == 7 and result.score == result.max_score == 100
 
 
-def test_constant_functions_score_zero(grade_file):
-    result = grade_file(CONSTANT, FAST)
+@pytest.mark.parametrize("value", ["1.0", "0.0"])  # a loss of 0.0 is the reference's for a certain guess
+def test_constant_functions_score_zero(grade_file, value):
+    result = grade_file(CONSTANT.replace("return 1.0", f"return {value}"), FAST)
     assert result.score == 0
     unchecked = [t for t in result.tests if t.status is Status.UNCHECKED]
     assert unchecked, "a property that a constant could pass must wait for its function's values"
     # A constant sequence loss matches the mean of a constant loss: built on one answer to every
     # input, it cannot be told right, so it is not judged (gradekit.authoring.expect_built_on).
-    constant = "not judged: your own `cross_entropy_loss` gives one answer to every input tried"
+    constant = (
+        "not judged: it answers every input tried alike, and so does your own `cross_entropy_loss` where it was asked"
+    )
     assert all(t.message.startswith(("not checked yet: it counts once", "not timed", constant)) for t in unchecked)
     assert any(t.message == constant for t in unchecked)
     assert not [t for t in result.tests if t.status is Status.PASSED], "a constant passed a property"
