@@ -150,18 +150,20 @@ def waits(text: str, filename: str) -> source.Source:
 
 
 @pytest.mark.parametrize(
-    "reading, says",
+    "reading, seconds, wall, says",
     [
-        (spins, "reading it takes more than 1 CPU-seconds"),
-        (grows, "it is too large to read"),
-        (waits, "reading it takes more than 1 CPU-seconds"),
+        (spins, 1, 2, "reading it takes more than 1 CPU-seconds"),
+        (grows, 60, 600, "it is too large to read"),
+        (waits, 1, 2, "reading it takes more than 1 CPU-seconds"),
     ],
 )
-def test_a_reading_that_never_ends_is_ended_by_the_kernel_or_the_clock(monkeypatch, reading, says):
+def test_a_reading_that_never_ends_is_ended_by_the_kernel_or_the_clock(monkeypatch, reading, seconds, wall, says):
     """The child that reads a notebook is held to its CPU time and memory by the kernel, and to a
-    wall-clock bound by the grader where it waits on nothing it can finish."""
+    wall-clock bound by the grader where it waits on nothing it can finish. The one that grows is
+    given a clock it cannot reach on a busy machine, so only its memory limit can end it."""
     monkeypatch.setattr(source, "_read_notebook", reading)
-    monkeypatch.setattr(source, "READING_SECONDS", 1)
-    monkeypatch.setattr(source, "READING_WALL", 2)
+    monkeypatch.setattr(source, "READING_SECONDS", seconds)
+    monkeypatch.setattr(source, "READING_MEMORY", 64 * 2**20)
+    monkeypatch.setattr(source, "READING_WALL", wall)
     found = source.read_notebook('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}', "work.ipynb")
     assert found.problem == f"work.ipynb is not a notebook gradekit can read: {says}"
