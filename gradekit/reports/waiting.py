@@ -55,7 +55,8 @@ def _waits_on(group: list[PropertyResult]) -> list[str]:
 
 
 def _roots(every: Sequence[PropertyResult]) -> Callable[[str], str]:
-    """A message's named properties, each that waits itself replaced by those it waits on in turn."""
+    """A waiting message's named properties, each that waits itself replaced by those it waits on in
+    turn; a "not judged" reason is left as it is."""
     by_name = {t.name: t for t in every}
 
     def found(name: str, seen: frozenset[str]) -> list[str]:
@@ -66,6 +67,8 @@ def _roots(every: Sequence[PropertyResult]) -> Callable[[str], str]:
         return [root for inner in named for root in found(inner, seen | {name})] or [name]
 
     def rewritten(message: str) -> str:
+        if message.startswith(UNJUDGED):  # its reason may quote the student's own words: given as it is
+            return message
         named = NAMED.findall(message)
         if not any(by_name.get(n) is not None and by_name[n].status is Status.UNCHECKED for n in named):
             return message

@@ -67,3 +67,15 @@ def test_a_speed_waiting_on_other_properties_keeps_a_line_of_its_own():
         "`cross_entropy_loss`: 1 property (1 point) counts once `loss_matches_reference` passes",
         "`cross_entropy_loss`: its speed (2 points) is timed once `softmax_matches_reference` passes",
     ]
+
+
+def test_a_reason_not_judged_is_given_as_it_is_even_where_it_names_a_waiting_property():
+    """A reason quotes what the student's own function raised, whose words may be a property's name."""
+    waits = held("loss_is_pure", "cross_entropy_loss", 1, LOSS)
+    reason = "not judged: it stops where your `softmax` does: `softmax` raised ValueError: `loss_is_pure`"
+    quoted = held("grad_slope", "grad", 4, reason)
+    assert waiting([waits, quoted]) == [
+        "`cross_entropy_loss`: 1 property (1 point) counts once `loss_matches_reference` passes",
+        "`grad`: 1 property (4 points) not judged: it stops where your `softmax` does: `softmax` raised "
+        "ValueError: `loss_is_pure`",
+    ]
