@@ -25,9 +25,7 @@ from typing import NoReturn
 from gradekit import __version__
 from gradekit.commands import check, collect, doctor, grade, gradescope, init_ci, listing, new, release, selftest
 from gradekit.commands.options import (
-    EXIT_FAILED,
-    EXIT_PASSED,
-    EXIT_USAGE,
+    Exit,
     Parser,
     global_options,
     grading_options,
@@ -39,7 +37,7 @@ from gradekit.reports.inert import console
 
 GC_THRESHOLD = 20_000  # allocations between two of the collector's youngest collections (Python's own: 700)
 
-__all__ = ["EXIT_FAILED", "EXIT_PASSED", "EXIT_USAGE", "build_parser", "main", "one_blas_thread", "parse", "run"]
+__all__ = ["Exit", "build_parser", "main", "one_blas_thread", "parse", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +110,7 @@ def run() -> NoReturn:
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:  # `gradekit check ... | head`: the reader left before the report ended
-        code = EXIT_FAILED
+        code = Exit.FAILED
     os._exit(code)
 
 
@@ -141,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except UsageError as error:
         print(console(f"gradekit: {error}"), file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except GradekitError as error:
         print(console(f"gradekit: {error}"), file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except KeyboardInterrupt as stop:  # every worker, grader and temporary folder is gone by now
         after = {
             "grade": "; run the same command again to resume",  # finished students' results are kept

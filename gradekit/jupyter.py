@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gradekit.commands.options import Exit
 from gradekit.course_terms import counted
 
 GRADED_NAME = "ran_in_this_kernel.ipynb"
@@ -153,11 +154,11 @@ def main(argv: list[str]) -> int:
     gradekit.jupyter`). The words after NAME up to the first option are the functions to check."""
     if not argv:
         print(USAGE, file=sys.stderr)
-        return 2
+        return Exit.USAGE
     functions = list(itertools.takewhile(lambda word: not word.startswith("-"), argv[1:]))
     shell = _running_shell()
     check(argv[0], *argv[1 + len(functions) :], shell=shell, functions=functions)
-    return 0 if shell is not None else 2
+    return Exit.PASSED if shell is not None else Exit.USAGE
 
 
 if __name__ == "__main__":  # `%run` shows a nonzero SystemExit as a traceback: exit with it in a terminal only

@@ -23,9 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.commands.options import (
-    EXIT_FAILED,
-    EXIT_PASSED,
-    EXIT_USAGE,
+    Exit,
     course_config,
     file_to_write,
     grade_config,
@@ -117,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
             f"--min-score {args.min_score:g} is more than the {result.max_score:g} points this check gives"
         )
     if args.min_score is not None:
-        return EXIT_PASSED if result.score >= args.min_score else EXIT_FAILED
-    return EXIT_PASSED if result.all_passed else EXIT_FAILED
+        return Exit.PASSED if result.score >= args.min_score else Exit.FAILED
+    return Exit.PASSED if result.all_passed else Exit.FAILED
 
 
 def _missing(args: argparse.Namespace, config: GradeConfig) -> int:
@@ -134,7 +132,7 @@ def _missing(args: argparse.Namespace, config: GradeConfig) -> int:
             WRITERS[args.format](GradeResult(args.assignment or "unknown", str(args.submission), None, error=why)),
         )
     print(f"gradekit: {why}", file=sys.stderr)
-    return EXIT_USAGE
+    return Exit.USAGE
 
 
 def _isolation(args: argparse.Namespace) -> str:

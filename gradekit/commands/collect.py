@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.commands import grade
-from gradekit.commands.options import EXIT_PASSED, Parser, folder_to_write, grading_options, positive, seed_file_option
+from gradekit.commands.options import Exit, Parser, folder_to_write, grading_options, positive, seed_file_option
 from gradekit.errors import UsageError
 from gradekit.reports.inert import console
 
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             f"--assignment NAME --out {args.out / RESULTS}",
             file=sys.stderr,
         )
-        return EXIT_PASSED
+        return Exit.PASSED
     try:
         return grade.run(graded)
     finally:  # stopped part way too: every result written names its commit

@@ -23,7 +23,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED
+from gradekit.commands.options import Exit
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
@@ -56,4 +56,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"{check.status:<8} {check.name:<16} {check.found}")
             if check.remedy:
                 print(f"{'':<8} {'':<16} remedy: {check.remedy}")
-    return EXIT_PASSED if used in host.SANDBOXES else EXIT_FAILED
+    return Exit.PASSED if used in host.SANDBOXES else Exit.FAILED

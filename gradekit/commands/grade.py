@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.commands.options import (
-    EXIT_PASSED,
+    Exit,
     course_config,
     folder_to_write,
     grade_config,
@@ -147,4 +147,4 @@ def run(args: argparse.Namespace) -> int:
             probed=True,
         )
     print(console(summary), file=sys.stderr)  # it names students, and a name is a file's, a student's to choose
-    return EXIT_PASSED
+    return Exit.PASSED

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gradekit import course_seed
-from gradekit.commands.options import EXIT_PASSED, Parser, file_to_write, seed_file
+from gradekit.commands.options import Exit, Parser, file_to_write, seed_file
 from gradekit.errors import GradekitError
 
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         "of a Gradescope programming assignment",
         file=sys.stderr,
     )
-    return EXIT_PASSED
+    return Exit.PASSED
 
 
 def _origin(kept: Path | None, made: bool) -> str:

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gradekit.commands.options import EXIT_PASSED, not_negative
+from gradekit.commands.options import Exit, not_negative
 
 if TYPE_CHECKING:
     from gradekit.instructor.github_workflow import Written
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in report(args.dir, written):
         print(line, file=sys.stderr)
-    return EXIT_PASSED
+    return Exit.PASSED
 
 
 def report(repo: Path, written: Written) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gradekit.commands.options import EXIT_PASSED
+from gradekit.commands.options import Exit
 
 DETAILS_HINT = "gradekit list --details NAME shows each function's contract"
 
@@ -42,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
         chosen = assignment.load(args.details, args.assignments)
         print(contracts.text(chosen), end="")
         print(f"\nA submission may import {packages.offered(packages.declared(chosen.folder))}; nothing else.")
-        return EXIT_PASSED
+        return Exit.PASSED
     for name, folder in assignment.available(args.assignments).items():
         loaded = assignment.load_folder(folder)
         print(f"{name}: {loaded.title}")
         for spec in loaded.functions.values():
             print(f"  {spec.signature}")
     print(f"\n{DETAILS_HINT}")
-    return EXIT_PASSED
+    return Exit.PASSED

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_PASSED, folder_to_write
+from gradekit.commands.options import Exit, folder_to_write
 from gradekit.errors import GradekitError
 
 
@@ -37,4 +37,4 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise GradekitError(f"could not write the assignment into {args.dir}: {error.strerror or error}") from None
     print(f"wrote {folder}: grade with `gradekit --assignments {args.dir} ...`", file=sys.stderr)
-    return EXIT_PASSED
+    return Exit.PASSED

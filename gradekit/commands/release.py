@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_PASSED, folder_to_write
+from gradekit.commands.options import Exit, folder_to_write
 from gradekit.errors import GradekitError
 
 BUILDS = "assignments"  # the folder of DIR that holds the student build
@@ -58,4 +58,4 @@ def run(args: argparse.Namespace) -> int:
             "themselves: see docs/writing-assignments.md, 'What students see'",
             file=sys.stderr,
         )
-    return EXIT_PASSED
+    return Exit.PASSED

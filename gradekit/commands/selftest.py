@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import EXIT_FAILED, EXIT_PASSED, file_to_write, grade_config, positive
+from gradekit.commands.options import Exit, file_to_write, grade_config, positive
 from gradekit.errors import UsageError
 
 
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
         sys.stdout.write(selftest.render(report))
-    return EXIT_PASSED if report.ok else EXIT_FAILED
+    return Exit.PASSED if report.ok else Exit.FAILED
 
 
 def _campaign(args: argparse.Namespace) -> int:
@@ -120,4 +120,4 @@ def _campaign(args: argparse.Namespace) -> int:
     else:
         parameters = {n: spec.parameters for n, spec in {**chosen.functions, **chosen.harness_functions}.items()}
         sys.stdout.write(mutation.render(report, parameters))
-    return EXIT_PASSED if report.ok else EXIT_FAILED
+    return Exit.PASSED if report.ok else Exit.FAILED

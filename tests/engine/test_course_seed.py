@@ -22,7 +22,7 @@ import pytest
 
 from gradekit import course_seed, grader
 from gradekit.assignment import Assignment
-from gradekit.cli import EXIT_USAGE, main, parse
+from gradekit.cli import Exit, main, parse
 from gradekit.config import GradeConfig
 from gradekit.engine import recording
 from gradekit.grader import grade
@@ -164,7 +164,7 @@ def never_graded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """The one line `gradekit argv` wrote on stderr, having exited 2 and written nothing else."""
-    assert main(list(argv)) == EXIT_USAGE, argv
+    assert main(list(argv)) == Exit.USAGE, argv
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("gradekit: "), captured
     assert len(captured.err.strip().splitlines()) == 1, captured.err

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gradekit import grader
-from gradekit.cli import EXIT_PASSED, EXIT_USAGE, build_parser, main, parse
+from gradekit.cli import Exit, build_parser, main, parse
 from gradekit.commands.options import MAX_EXAMPLES, MAX_MEMORY_MIB, MIN_MEMORY_MIB
 from gradekit.instructor import gradescope_bundle, scaffold
 
@@ -42,7 +42,7 @@ def gradekit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
 
 def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """The one line `gradekit argv` wrote on stderr, having exited 2 and written nothing else."""
-    assert main(list(argv)) == EXIT_USAGE, argv
+    assert main(list(argv)) == Exit.USAGE, argv
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("gradekit: "), captured
     assert len(captured.err.strip().splitlines()) == 1, captured.err
@@ -91,10 +91,10 @@ def test_global_options_given_before_and_after_the_verb_are_all_kept_in_order():
 def test_selftest_finds_a_new_assignment_in_a_folder_named_after_the_verb(tmp_path):
     scaffold.create("label_smoothing", tmp_path)
     done = gradekit("selftest", "label_smoothing", "--assignments", str(tmp_path), "--once", "--max-examples", "5")
-    assert done.returncode == EXIT_PASSED, done.stderr
+    assert done.returncode == Exit.PASSED, done.stderr
     assert "Grades well" in done.stdout
     listed = gradekit("list", "--assignments", str(tmp_path))
-    assert listed.returncode == EXIT_PASSED and "label_smoothing:" in listed.stdout
+    assert listed.returncode == Exit.PASSED and "label_smoothing:" in listed.stdout
 
 
 def test_an_unknown_assignment_names_the_built_in_ones_and_how_to_add_a_folder(capsys):
@@ -167,7 +167,7 @@ def test_the_smallest_memory_cap_taken_grades_a_numpy_submission_in_full(tmp_pat
         "--output",
         str(report),
     )
-    assert done.returncode == EXIT_PASSED, done.stderr + report.read_text()
+    assert done.returncode == Exit.PASSED, done.stderr + report.read_text()
     assert '"error": null' in report.read_text()
 
 
@@ -210,7 +210,7 @@ def test_an_output_that_is_the_submission_itself_is_refused_before_grading(capsy
 
 def test_a_report_the_disk_refuses_is_one_sentence_after_the_grade():
     done = gradekit("check", str(CORRECT), "--max-examples", "5", "--output", "/dev/full")
-    assert done.returncode == EXIT_USAGE
+    assert done.returncode == Exit.USAGE
     assert (
         done.stderr.strip().splitlines()[-1]
         == "gradekit: could not write the report to /dev/full: No space left on device"

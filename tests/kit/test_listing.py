@@ -10,7 +10,7 @@ from gradekit.reference import cross_entropy as ce_ref
 from gradekit.reference import training_step as ts_ref
 
 from gradekit import assignment
-from gradekit.cli import EXIT_PASSED, EXIT_USAGE, main
+from gradekit.cli import Exit, main
 from gradekit.commands.listing import DETAILS_HINT
 from gradekit.instructor import scaffold
 from gradekit.instructor.contracts import points
@@ -19,7 +19,7 @@ from gradekit.instructor.contracts import points
 def details(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """What `gradekit ... list --details` printed, every run of whitespace read as one space: the
     terminal wraps a long check line, which must not hide the words in it."""
-    assert main(list(argv)) == EXIT_PASSED
+    assert main(list(argv)) == Exit.PASSED
     return flat(capsys.readouterr().out)
 
 
@@ -33,7 +33,7 @@ def training_step() -> assignment.Assignment:
 
 
 def test_plain_list_keeps_the_signatures_and_says_how_to_see_the_contracts(capsys, cross_entropy, training_step):
-    assert main(["list"]) == EXIT_PASSED
+    assert main(["list"]) == Exit.PASSED
     out = capsys.readouterr().out
     for loaded in (cross_entropy, training_step):
         assert f"{loaded.name}: {loaded.title}" in out
@@ -105,7 +105,7 @@ def test_details_follow_an_assignments_folder(tmp_path, capsys):
 
 
 def test_details_of_an_unknown_assignment_are_one_sentence_and_exit_2(capsys):
-    assert main(["list", "--details", "nope"]) == EXIT_USAGE
+    assert main(["list", "--details", "nope"]) == Exit.USAGE
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("gradekit: ") and len(captured.err.strip().splitlines()) == 1
