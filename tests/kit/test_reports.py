@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -473,3 +474,29 @@ def test_the_class_summary_says_once_which_walls_the_class_was_graded_behind(cro
     names = [p.name for p in cross_entropy.properties]
     header = next(csv.reader(io.StringIO(gradebook.render(cross_entropy, mixed))))
     assert header == ["student", "score", "max_score", *names, "error", "misconceptions"]
+
+
+# --- golden files: every report's words, as a diff ------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden"
+EXTENSION = {"text": "txt", "json": "json", "gradescope": "json", "junit": "xml", "github": "log", "markdown": "md"}
+
+
+def test_every_report_reads_as_its_golden_file(cross_entropy):
+    """Each format's report of the fixed results, and the class's gradebook and summary, as checked in
+    under tests/kit/golden/: a change of wording is a diff a reviewer reads there. After a change meant
+    to show, `GRADEKIT_GOLDEN=write python3 -m pytest tests/kit/test_reports.py` writes them again."""
+    graded = [("ada", RESULT), ("bob", BROKEN)]
+    reports = {
+        **{f"{name}.{EXTENSION[name]}": WRITERS[name](RESULT) for name in WRITERS},
+        **{f"{name}-broken.{EXTENSION[name]}": WRITERS[name](BROKEN) for name in WRITERS},
+        "gradebook.csv": gradebook.render(cross_entropy, graded),
+        "summary.md": class_summary.render(cross_entropy, graded, "histogram.svg"),
+    }
+    if os.environ.get("GRADEKIT_GOLDEN") == "write":
+        GOLDEN.mkdir(exist_ok=True)
+        for name, report in reports.items():
+            (GOLDEN / name).write_bytes(report.encode())
+    assert sorted(path.name for path in GOLDEN.iterdir()) == sorted(reports), "a golden file is missing or left over"
+    changed = [name for name, report in reports.items() if (GOLDEN / name).read_bytes() != report.encode()]
+    assert changed == [], f"these reports no longer read as their golden files: {changed}"
