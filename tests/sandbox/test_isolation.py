@@ -647,7 +647,8 @@ def test_gradekit_check_contains_them(wall, watch, tmp_path, name, score):
 def test_nothing_takes_files_but_the_private_folder(wall):
     """In bubblewrap the sandbox's root is a tmpfs in the host's memory, which the memory limit does
     not count: a submission filling it would hold memory past its cap, so it is read-only once
-    mounted. Under Landlock nothing but the worker's folder may be written."""
+    mounted. Under Landlock nothing but the worker's folder may be written. Either way nothing lands in
+    the repository, wherever its clone lives."""
     source = (
         "import os\n"
         "def write(path):\n"
@@ -658,14 +659,20 @@ def test_nothing_takes_files_but_the_private_folder(wall):
         "        return -1.0\n"
         "    return 1.0\n"
     )
+    repository = REPOSITORY / "fill"
+    # In bubblewrap /tmp is the private folder: a clone under /tmp is written there, not in the clone.
+    private = wall == "bubblewrap" and REPOSITORY.is_relative_to("/tmp")
     with Worker(Limits(isolation=wall)) as worker:
         assert worker.load(source, "fill.py")["ok"]
-        closed = ["/root/fill", "/etc/fill", "/fill", "/dev/shm/fill", str(REPOSITORY / "fill")]
-        closed += [] if wall == "bubblewrap" else ["/tmp/fill"]  # in bubblewrap /tmp is the private folder
+        closed = ["/root/fill", "/etc/fill", "/fill", "/dev/shm/fill", *([] if private else [str(repository)])]
+        closed += [] if wall == "bubblewrap" else ["/tmp/fill"]
         for path in closed:
             assert worker.call("write", encode([path]))["returned"] == -1.0, path
+        if private:
+            assert worker.call("write", encode([str(repository)]))["returned"] == 1.0
         home = bubblewrap.INSIDE_HOME if wall == "bubblewrap" else worker.directory
         assert worker.call("write", encode([home + "/fill"]))["returned"] == 1.0
+    assert not repository.exists(), "a write reached the repository"
 
 
 def test_a_folder_inside_an_installed_gradekit_is_covered_with_it_not_again(tmp_path):
