@@ -74,6 +74,34 @@ def once_per_session(
     return shared
 
 
+@pytest.fixture(scope="session")
+def selftested(once_per_session: Callable[[str, Callable[[], Any]], Any]) -> Callable[[str], dict[str, Any]]:
+    """selftested(name) -> the assignment's self-test behind bubblewrap, its files graded once as a
+    check grades them, made once per session for every test process: its problems, its files' full
+    marks, each known-right file's outcome (the bubblewrap leg of the comparison of every wall,
+    tests/batch/test_banks.py) and the functions each known-wrong file's diagnosis names
+    (tests/diagnosis/test_autograd_diagnosis.py). A bank graded alike twice is paid for once."""
+    from gradekit.instructor.selftest import selftest
+
+    def make(name: str) -> dict[str, Any]:
+        config = GradeConfig(limits=Limits(isolation="bubblewrap"))
+        report = selftest(assignment.load(name), config, jobs=2, repeat=False)
+        files = report.files
+        return {
+            "problems": report.problems,
+            "full_marks": sorted({f.max_score for f in files}),
+            "right": {f.path.stem: outcome(f.score, f.outcomes) for f in files if f.kind == "known_right"},
+            "named": {f.path.name: list(f.named) for f in files if f.kind == "known_wrong"},
+        }
+
+    return lambda name: once_per_session(f"selftest-{name}", lambda: make(name))
+
+
+def outcome(score: float, properties: Any) -> list[Any]:
+    """A grade as JSON keeps it (`once_per_session`): its score, and each property's status and points."""
+    return [score, {name: [status, points] for name, status, points in properties}]
+
+
 @pytest.fixture
 def activated() -> dict[str, str]:
     """This process's environment as a reader's activated one: the `gradekit` installed beside the

@@ -60,6 +60,7 @@ class FileVerdict:
     diagnosed: bool = False  # known_wrong: diagnosed as its own mistake
     untold: str = ""  # known_wrong: why its answers cannot tell its mistake, when they cannot
     outcomes: tuple[tuple[str, str, float], ...] = ()  # each property's name, status and points on the first grade
+    named: tuple[str, ...] = ()  # the functions its diagnosis names, each once
 
     @property
     def label(self) -> str:
@@ -136,6 +137,7 @@ class SelfTest:
                     "problems": list(f.problems),
                     "diagnosed": f.diagnosed,
                     "untold": f.untold,
+                    "named": list(f.named),
                 }
                 for f in self.files
             ],
@@ -240,8 +242,9 @@ def _verdict(
     problems = tuple(p for p in (problem, diagnosis, again and _change(result, again), *described) if p)
     diagnosed = mistake is not None and label in told
     untold = mistake.untold if mistake is not None else ""
+    named = tuple(sorted({d.function for d in result.diagnosis}))
     return FileVerdict(
-        kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold, outcomes(result)
+        kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold, outcomes(result), named
     )
 
 

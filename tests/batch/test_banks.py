@@ -3,8 +3,9 @@
 The grading is `gradekit selftest` itself (gradekit/instructor/selftest.py): the reference and every file in
 known_right/ get full marks, every file in known_wrong/ loses points on a property that blames the
 function its docstring names (a second grade of every file repeats the first: tests/engine/test_speed_off.py).
-The self-test runs behind bubblewrap once per session, and its known-right grades are the bubblewrap
-leg of the comparison of every wall.
+The self-test runs behind bubblewrap once per session (`selftested`, tests/conftest.py): its known-right
+grades are the bubblewrap leg of the comparison of every wall, and its known-wrong grades' diagnoses
+are those tests/diagnosis/test_autograd_diagnosis.py reads.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import outcome
 
 from gradekit import assignment
 from gradekit.batch import pool, roster
 from gradekit.config import GradeConfig, Limits
-from gradekit.instructor.selftest import outcomes, selftest
+from gradekit.instructor.selftest import outcomes
 
 # The smallest banks each assignment must keep: (known_right, known_wrong).
 MIN_BANKS = {"cross_entropy": (12, 35), "training_step": (8, 25), "autograd": (7, 18)}
@@ -31,22 +33,7 @@ def _id(case: tuple[str, Path]) -> str:
     return f"{name}/{path.stem}"
 
 
-# --- grading, by the self-test --------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def selftested(once_per_session):
-    """selftested(name) -> the assignment's self-test behind bubblewrap, made once per session for every
-    test process: its problems, its files' full marks, and each known-right file's outcome, which is
-    the bubblewrap grade the every-wall comparison below compares the other walls with."""
-
-    def make(name: str) -> dict:
-        config = GradeConfig(limits=Limits(isolation="bubblewrap"))
-        report = selftest(ASSIGNMENTS[name], config, jobs=2, repeat=False)
-        right = {f.path.stem: _outcome(f.score, f.outcomes) for f in report.files if f.kind == "known_right"}
-        return {"problems": report.problems, "full_marks": sorted({f.max_score for f in report.files}), "right": right}
-
-    return lambda name: once_per_session(f"selftest-{name}", lambda: make(name))
+# --- grading, by the self-test (`selftested`, tests/conftest.py) ---------------------------------
 
 
 # Among the longest tests of the suite, run first; two graders each, as pytest-xdist already runs two
@@ -105,7 +92,7 @@ def test_the_known_right_bank_grades_alike_behind_every_wall(name, selftested):
         found: dict[str, list] = {}
         config = GradeConfig(limits=Limits(isolation=wall))
         record = lambda student, result, found=found: found.update(
-            {student.name: _outcome(result.score, outcomes(result))}
+            {student.name: outcome(result.score, outcomes(result))}
         )
         pool.run_pool(students, chosen, config, None, 2, record, remember=False)
         graded[wall] = found
@@ -113,8 +100,3 @@ def test_the_known_right_bank_grades_alike_behind_every_wall(name, selftested):
     assert sorted(graded["bubblewrap"]) == sorted(student.name for student in students)
     assert graded["bubblewrap"] == graded["landlock"] == graded["off"]
     assert all(score == 100 for score, _ in graded["bubblewrap"].values())
-
-
-def _outcome(score: float, properties) -> list:
-    """A grade as JSON keeps it (`once_per_session`): its score, and each property's status and points."""
-    return [score, {name: [status, points] for name, status, points in properties}]

@@ -83,15 +83,13 @@ def test_a_mistake_the_bank_lacks_is_named_nothing(autograd):
 NAMED_AT_LEAST = 0.95  # of the bank's files, named on the method at fault
 
 
-@pytest.fixture(scope="module")
-def diagnosed(autograd):
+@pytest.fixture(scope="session")
+def diagnosed(selftested):
     """Each known-wrong file's method at fault, and the methods its diagnosis names, graded as a check
-    grades it."""
-    graded = {}
-    for path in autograd.known("known_wrong"):
-        result = grade(path, autograd, GradeConfig())
-        graded[path.name] = (mistakes.described(path)[0], {d.function for d in result.diagnosis})
-    return graded
+    grades it: by the self-test, whose grades the banks' tests share (tests/conftest.py)."""
+    autograd = assignment.load("autograd")
+    named = selftested("autograd")["named"]
+    return {path.name: (mistakes.described(path)[0], set(named[path.name])) for path in autograd.known("known_wrong")}
 
 
 @pytest.mark.longest
