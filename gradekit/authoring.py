@@ -47,6 +47,7 @@ __all__ = [
     "call",
     "call_at_scale",
     "close",
+    "each",
     "expect",
     "expect_built_on",
     "expect_close",
@@ -177,6 +178,18 @@ def call(sub: Any, function: str, *args: Any, want_args: bool = False) -> Reply:
     arguments as the call left them, to catch a function that changes its input)."""
     reply: Reply = sub._call(function, args, want_args)
     return reply
+
+
+def each(sub: Any, function: str, argument_lists: Iterable[Sequence[Any]]) -> Iterator[Any]:
+    """`function` called on each argument list in turn, its values as the loop asks for them: the
+    calls a property makes one after another (the loss at every position of a document, to take
+    their mean). The worker is told of them all at once, so it answers them without a round trip
+    each; the property still makes every call itself, in order, and stops where it stops (a call
+    that raises ends the loop, as it would end `sub.function(...)` written in one)."""
+    lists = [tuple(arguments) for arguments in argument_lists]
+    sub._announce(function, lists)
+    method = getattr(sub, function)
+    return (method(*arguments) for arguments in lists)
 
 
 @contextmanager

@@ -69,6 +69,10 @@ class Replies(Protocol):
         """The worker's reply to the call, and the digest of its answer; a call with its own `timeout`
         is asked for when it is made, alone, so that its time is its own."""
 
+    def announce(self, calls: list[tuple[str, str, bool]]) -> None:
+        """The calls the property makes next, in order, as (function, encoded arguments, want_args):
+        they may be asked for now, the replies kept for when each is made."""
+
     def drain(self) -> None:
         """Let go of anything asked for ahead that no property made."""
 
@@ -90,6 +94,9 @@ class Direct:
     ) -> tuple[dict[str, Any], bytes]:
         worker = self._session.worker
         return worker.call(function, encoded, want_args, timeout), worker.last_answer
+
+    def announce(self, calls: list[tuple[str, str, bool]]) -> None:
+        pass
 
     def drain(self) -> None:
         pass
@@ -200,6 +207,12 @@ class Calls:
         self.replies.drain()
         self.transcript = []
         self.quoted = {}
+
+    def announce(self, function: str, argument_lists: list[tuple[Any, ...]]) -> None:
+        """Tell the replies of the calls of `function` a property makes next (see `Replies.announce`):
+        none of a function not defined, or one that timed out earlier, which is not called again."""
+        if function in self.session.defined and function not in self.timed_out:
+            self.replies.announce([(function, self.replies.encoded(list(args)), False) for args in argument_lists])
 
     def value(self, function: str, args: tuple[Any, ...], log: list[Call]) -> Any:
         """What `function(*args)` returned, read as the type the assignment declares."""

@@ -39,6 +39,10 @@ class StudentFunctions:
         """A reply and the seconds it took, within `timeout`: for `gradekit.authoring.call_at_scale`."""
         return self._calls.timed(function, args, self._log, want_args, timeout)
 
+    def _announce(self, function: str, argument_lists: list[tuple[Any, ...]]) -> None:
+        """The calls of `function` this example makes next, in order: for `gradekit.authoring.each`."""
+        self._calls.announce(function, argument_lists)
+
     def _call_timeout(self) -> float:
         """The time one call may take: for `gradekit.authoring.call_at_scale`."""
         return float(self._calls.session.worker.limits.call_timeout)

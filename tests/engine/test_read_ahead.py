@@ -13,7 +13,7 @@ import pytest
 
 from gradekit.config import GradeConfig
 from gradekit.engine import recording
-from gradekit.engine.calls import Answers, Calls
+from gradekit.engine.calls import Answers, Calls, Direct
 from gradekit.engine.proxy import StudentFunctions
 from gradekit.engine.session import Session
 from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
@@ -306,3 +306,80 @@ def test_a_slow_function_answering_the_calls_sent_ahead_does_not_starve_the_prop
     outcomes = {t.name: t.status for t in result.tests}
     assert outcomes["sequence_loss_matches_reference"] is Status.FAILED
     assert outcomes["softmax_matches_reference"] is outcomes["softmax_is_distribution"] is Status.PASSED
+
+
+# --- calls a property announces (gradekit.each) ------------------------------------------------------
+
+
+def test_announced_calls_go_at_once_before_the_replay_and_a_call_made_instead_skips_them():
+    """`each` tells the worker of a loop's calls at once: one send, read as each call is made, ahead
+    of the replay's calls still to come; a call the property makes instead of the next announced one
+    skips the rest, unread, and gets its own reply."""
+    counting = _CountingWorker()
+    read_ahead, made, f = plumbing(counting)
+    read_ahead.prefetch([("f", "[1]", False), ("f", "[9]", False)], "p")
+    assert f(1) == 1.0 and counting.sent == [2]
+    made.announce("f", [(5,), (6,), (7,)])
+    assert counting.sent == [2, 3], "the three go in one send, after the reply in flight is read"
+    assert [f(5), f(6)] == [3.0, 4.0], "each read from that send"
+    assert f(9) == 2.0, "the replayed call made instead of `f(7)` skips it, and its reply was read first"
+    assert f(8) == 6.0, "and a call nobody announced is asked for itself"
+    assert counting.sent == [2, 3, 1]
+
+
+def test_nothing_is_announced_for_a_function_that_timed_out_or_is_not_defined():
+    counting = _CountingWorker()
+    _, made, _ = plumbing(counting)
+    made.announce("g", [(1,)])
+    made.timed_out["f"] = "f(1)"
+    made.announce("f", [(1,), (2,)])
+    assert counting.sent == [], "a function that timed out is not called again, announced or not"
+
+
+RAISES_THEN_HANGS = """
+import time
+
+calls = []
+
+
+def f(x):
+    calls.append(x)
+    if x == 3:
+        raise ValueError("three")
+    if x == 5:
+        while True:
+            pass
+    return float(len(calls))
+
+
+def g():
+    return float(len(calls))
+"""
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["announced", "one-by-one"])
+def test_an_announced_loop_that_raises_or_hangs_stops_there_and_the_next_call_gets_its_own_reply(shortcuts):
+    """Behind the real worker: a loop whose third call raises ends there (the calls after it ran in
+    vain and are skipped), and one whose call hangs times out there and leaves a fresh worker; with the
+    shortcuts off, the same loop is made one call at a time, with the same answers up to the stop."""
+    from gradekit.authoring import each
+    from gradekit.config import Limits
+    from gradekit.errors import CallTimedOut, SubmissionRaised
+    from gradekit.sandbox import Worker
+
+    limits = replace(Limits(), call_timeout=0.5)
+    with Worker(limits) as worker:
+        session = Session(worker, RAISES_THEN_HANGS, "s.py")
+        session.load()
+        answers = Answers()
+        replies = ReadAhead(session, answers) if shortcuts else Direct(session)
+        sub = StudentFunctions(Calls(session, replies, answers, {"f": float, "g": float}), [])
+        found = []
+        with pytest.raises(SubmissionRaised, match="three"):
+            for value in each(sub, "f", [(1,), (2,), (3,), (4,)]):
+                found.append(value)
+        assert found == [1.0, 2.0]
+        assert sub.f(10) == (5.0 if shortcuts else 4.0), "announced, `f(4)` ran in vain before it"
+        with pytest.raises(CallTimedOut):
+            list(each(sub, "f", [(5,), (6,)]))
+        assert sub.g() == 0.0, "a fresh worker, which ran nothing else: `f(6)` never ran"

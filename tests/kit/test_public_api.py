@@ -18,6 +18,7 @@ PUBLIC = [
     "call",
     "call_at_scale",
     "close",
+    "each",
     "coerce",
     "expect",
     "expect_built_on",

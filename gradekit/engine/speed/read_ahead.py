@@ -100,6 +100,22 @@ class ReadAhead:
         worker = self._session.worker
         return worker.call(function, encoded, want_args), worker.last_answer
 
+    def announce(self, calls: list[Expected]) -> None:
+        """Send now the calls the property says it makes next, in order, ahead of the rest of its
+        queue: the worker answers them together instead of waiting on the grader between each. The
+        replies in flight are read first (the worker answers in the order sent), and a call the
+        property makes instead of the next one announced skips them, as a replayed call does."""
+        if not calls or not hasattr(self._session.worker, "send_calls"):
+            return
+        self._settle()
+        worker: Any = self._session.worker
+        try:
+            sent = worker.send_calls(calls)
+        except (CallTimedOut, WorkerDied):
+            self._restart()  # the property meets what stopped it when it makes its first call
+            return
+        self._queue.extendleft(reversed(list(zip(calls, sent))))
+
     def _skip_to(self, call: Expected) -> None:
         """Drop the calls expected before `call`, where `call` is expected at all."""
         queue = self._queue
@@ -240,13 +256,18 @@ class ReadAhead:
 
     def _read_queue(self, within: float | None = None) -> bool:
         """Read the replies to every call in the queue; False at one that did not come, or once the
-        worker has spent `within` seconds (computing or blocked) on them, where given."""
+        worker has spent `within` seconds (computing or blocked) on them, where given. The worker's
+        clocks are read only before a reply still to come: a call asked for now, outside the replay,
+        settles the queue first, and most of the queue is read by then."""
         worker: Any = self._session.worker
         started = worker.spent() if within is not None else None
+        limit = None if started is None or within is None else started + within
         for index, (expected, pending) in enumerate(self._queue):
             if isinstance(pending, PropertyAborted):
                 return False
-            if started is not None and within is not None and (worker.spent() or 0.0) - started > within:
+            if isinstance(pending, tuple):  # read already
+                continue
+            if isinstance(pending, int) and limit is not None and (worker.spent() or 0.0) > limit:
                 return False
             try:
                 self._queue[index] = (expected, self._reply_to(expected, pending))
