@@ -97,6 +97,63 @@ def selftested(once_per_session: Callable[[str, Callable[[], Any]], Any]) -> Cal
     return lambda name: once_per_session(f"selftest-{name}", lambda: make(name))
 
 
+# The banks graded fast, as two tests share them (tests/engine/test_speed_off.py, which compares the
+# shortcuts on and off, and tests/batch/test_seed_stability.py, which compares seeds): few examples, and
+# a property budget no busy machine reaches, so a clock does not decide what is compared. The per-call
+# limits stay as they are, as they count the worker's CPU time, which a busy machine does not change.
+# No diagnosis (it never changes a score, and is made after the grade from its outcomes and the file),
+# and no OS sandbox: the bank files are the course's own, and the walls are compared on their own
+# (tests/batch/test_banks.py).
+FEW = GradeConfig(max_examples=3, property_budget=600.0, diagnose=False, limits=Limits(isolation="off"))
+EXAMPLES = {  # the examples/ files graded with each assignment's banks
+    "cross_entropy": ["submission.py", "buggy_submission.py"],
+    "training_step": ["training_step_submission.py", "training_step_buggy.py"],
+    "autograd": ["autograd_submission.py", "autograd_buggy.py"],
+}
+
+
+def bank_students(name: str) -> list[Any]:
+    """The reference, the examples and every bank file of the assignment, named by folder and file."""
+    from gradekit.assignment import BANKS
+    from gradekit.batch.roster import Student
+
+    chosen = assignment.load(name)
+    examples = [ROOT / "examples" / example for example in EXAMPLES[name]]
+    files = [chosen.solution, *examples, *(path for kind in BANKS for path in chosen.known(kind))]
+    return [Student(f"{path.parent.name}/{path.name}", path) for path in files]
+
+
+def graded_alike(
+    students: list[Any], chosen: assignment.Assignment, config: GradeConfig, remember: bool
+) -> dict[str, str]:
+    """Each student's grade, in a pool of two graders, as JSON without its timings and what the
+    submission printed: a replay asks the recorded inputs first, so a file that prints (a NumPy
+    warning on one of them) may print what a run under Hypothesis alone, failing at another input,
+    never asked; every verdict, point and counterexample is kept."""
+    from gradekit.batch.pool import run_pool
+
+    def kept(result: GradeResult) -> str:
+        data = result.to_dict()
+        data.pop("seconds")
+        data.pop("output")
+        for test in data["tests"]:
+            test.pop("seconds")
+        return json.dumps(data, sort_keys=True)
+
+    results: dict[str, str] = {}
+    run_pool(students, chosen, config, None, 2, lambda s, r: results.setdefault(s.name, kept(r)), remember=remember)
+    return results
+
+
+@pytest.fixture(scope="session")
+def graded_on(once_per_session: Callable[[str, Callable[[], Any]], Any]) -> Callable[[str], dict[str, str]]:
+    """graded_on(name) -> every file's grade (see `graded_alike`) with every shortcut on, the verdict
+    memory of a class grade included, made once per session for every test process."""
+    return lambda name: once_per_session(
+        f"speed-on-{name}", lambda: graded_alike(bank_students(name), assignment.load(name), FEW, remember=True)
+    )
+
+
 def outcome(score: float, properties: Any) -> list[Any]:
     """A grade as JSON keeps it (`once_per_session`): its score, and each property's status and points."""
     return [score, {name: [status, points] for name, status, points in properties}]

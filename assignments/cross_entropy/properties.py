@@ -602,6 +602,7 @@ def grad_sums_to_zero(sub, case):
     hint="Your gradient must be the slope of your own loss: check its sign and the true token's entry.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
+@example(case=([0.0, 1.0, 2.0], 0, 2))  # a gradient from probabilities that do not sum to 1 fails here
 @given(case=logits_target_and_index())
 def grad_matches_finite_differences(sub, case):
     """Each entry matches the central difference (L(z + h e_j) - L(z - h e_j)) / 2h of your own loss.

@@ -6,28 +6,30 @@ purpose (the properties' `@example`s, listed in docs/contracts.md), which every 
 draws; so the seed, which only chooses the draws, cannot change what a file scores. A student's check
 (the public seed) and the course's grade (the course's seed) then agree on every known mistake.
 
-The grades draw few examples (EXAMPLES): the on-purpose inputs run whatever the count, and with few
-draws beside them a mistake that only a lucky draw catches shows as a score that differs by seed. Each
-seed's grade of one assignment is one test, made once per session and shared (`once_per_session`),
-which pytest-xdist spreads over every core; the comparison reads them all.
+The grades draw few examples (`FEW`, tests/conftest.py: three per property): the on-purpose inputs run
+whatever the count, and with so few draws beside them a mistake that only a lucky draw catches shows
+as a score that differs by seed. Each seed's grade of one assignment is one test, made once per
+session and shared (`once_per_session`), which pytest-xdist spreads over every core; the comparison
+reads them all. The public seed's grade is the one tests/engine/test_speed_off.py makes with every
+shortcut on (`graded_on`), which that test proves is the grade with every shortcut off.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
+from conftest import FEW
 
 from gradekit import assignment
 from gradekit.batch import pool, roster
-from gradekit.config import GradeConfig, Limits
 
 NAMES = ("cross_entropy", "training_step")
 # The banks of files graded for their score (the known-slow files, graded for their time, are not).
 BANKS = ("known_right", "known_wrong")
 # The public seed (None: each assignment's own) and three others.
 SEEDS = (None, 1, 2, 3)
-EXAMPLES = 10
 # Files whose answers depend on the calls made before (a memo, a buffer, a counter, random numbers):
 # which calls came first follows the draws, so their scores may differ by seed, and are not compared.
 # Each is caught under every seed all the same (the purity properties call again with one input).
@@ -43,25 +45,29 @@ HISTORY_DEPENDENT = {
     "known_wrong/train_step_counts_steps_itself.py": "a step counter of its own",
     "known_wrong/train_step_gradient_buffer_never_reset.py": "a gradient buffer kept between calls",
 }
-# The bank files are the course's own: the guard alone keeps them in line, as in the comparison of walls
-# (tests/batch/test_banks.py). No diagnosis: it never changes a score.
-CONFIG = GradeConfig(max_examples=EXAMPLES, diagnose=False, limits=Limits(isolation="off"))
 
 
 @pytest.fixture(scope="session")
-def scores_under(once_per_session):
+def scores_under(once_per_session, graded_on):
     """scores_under(name, seed) -> {"known_wrong/FILE.py": score, ...} for every bank file of the
-    assignment, graded under `seed`; made once per session for every test process."""
+    assignment, graded under `seed`; made once per session for every test process, the public seed's
+    read from `graded_on`."""
 
-    def make(name: str, seed: int | None) -> dict[str, float]:
+    def make(name: str, seed: int) -> dict[str, float]:
         chosen = assignment.load(name)
         students = [roster.Student(f"{kind}/{path.name}", path) for kind in BANKS for path in chosen.known(kind)]
-        config = replace(CONFIG, seed=seed)
         scores: dict[str, float] = {}
-        pool.run_pool(students, chosen, config, None, 2, lambda s, r: scores.update({s.name: r.score}), remember=False)
+        record = lambda s, r: scores.update({s.name: r.score})
+        pool.run_pool(students, chosen, replace(FEW, seed=seed), None, 2, record, remember=False)
         return scores
 
-    return lambda name, seed: once_per_session(f"seed-{name}-{seed}", lambda: make(name, seed))
+    def public(name: str) -> dict[str, float]:
+        graded = {student: json.loads(grade)["score"] for student, grade in graded_on(name).items()}
+        return {student: score for student, score in graded.items() if student.split("/")[0] in BANKS}
+
+    return lambda name, seed: (
+        public(name) if seed is None else once_per_session(f"seed-{name}-{seed}", lambda: make(name, seed))
+    )
 
 
 @pytest.mark.longest

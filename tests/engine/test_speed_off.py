@@ -18,37 +18,20 @@ banks' self-test), but how it is caught can differ. Every other file must match 
 
 Each assignment's files are graded with the shortcuts on once, in one pool, as a class is graded (the
 verdict memory only works across files), and that grade is shared by every test process of the session
-(`once_per_session`). Graded one file at a time with the shortcuts off, which nothing carries from file
-to file, they are split into tests of CHUNK files, which pytest-xdist spreads over every core.
+(`graded_on`, tests/conftest.py; the seed test reads its scores as the public seed's). Graded one file
+at a time with the shortcuts off, which nothing carries from file to file, they are split into tests
+of CHUNK files, which pytest-xdist spreads over every core.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, FEW, bank_students, graded_alike
 
 from gradekit import assignment
-from gradekit.assignment import BANKS
-from gradekit.batch.pool import run_pool
-from gradekit.batch.roster import Student
-from gradekit.config import GradeConfig
-from gradekit.result import GradeResult
 
-ROOT = Path(__file__).resolve().parents[2]
-# Few examples, and a property budget no busy machine reaches: a clock must not decide what is compared
-# here. The per-call limits stay as they are, as they count the worker's CPU time, which a busy machine
-# does not change: the known-slow files run out of it alike with the shortcuts on and off. No
-# diagnosis: it is made from the outcomes compared here and the file alone, after the grade
-# (tests/diagnosis/test_diagnosis.py), and is no shortcut.
-FEW = GradeConfig(max_examples=3, property_budget=600.0, diagnose=False)
-EXAMPLES = {
-    "cross_entropy": ["submission.py", "buggy_submission.py"],
-    "training_step": ["training_step_submission.py", "training_step_buggy.py"],
-    "autograd": ["autograd_submission.py", "autograd_buggy.py"],
-}
 # Files graded with the shortcuts off per test: a test of about half a minute, so none runs alone at the end.
 CHUNK = 12
 
@@ -74,57 +57,12 @@ HISTORY_DEPENDENT = {
 }
 
 
-def _students(name: str) -> list[Student]:
-    """The reference, the examples and every bank file of the assignment, named by folder and file."""
-    chosen = assignment.load(name)
-    examples = [ROOT / "examples" / example for example in EXAMPLES[name]]
-    files = [chosen.solution, *examples, *(path for kind in BANKS for path in chosen.known(kind))]
-    return [Student(f"{path.parent.name}/{path.name}", path) for path in files]
-
-
-STUDENTS = {name: _students(name) for name in EXAMPLES}
+STUDENTS = {name: bank_students(name) for name in EXAMPLES}
 CHUNKS = [
     pytest.param(name, first, id=f"{name}-{first}")
     for name, students in STUDENTS.items()
     for first in range(0, len(students), CHUNK)
 ]
-
-
-def _without_timings(result: GradeResult) -> str:
-    """The result but for its timings and what the submission printed: a replay asks the recorded
-    inputs first, so a file that prints (a NumPy warning on one of them) may print what a run under
-    Hypothesis alone, failing at another input, never asked; every verdict, point and counterexample
-    is compared."""
-    data = result.to_dict()
-    data.pop("seconds")
-    data.pop("output")
-    for test in data["tests"]:
-        test.pop("seconds")
-    return json.dumps(data, sort_keys=True)
-
-
-def _graded(
-    students: list[Student], chosen: assignment.Assignment, config: GradeConfig, remember: bool
-) -> dict[str, str]:
-    results: dict[str, str] = {}
-    run_pool(
-        students,
-        chosen,
-        config,
-        None,
-        2,
-        lambda s, r: results.setdefault(s.name, _without_timings(r)),
-        remember=remember,
-    )
-    return results
-
-
-@pytest.fixture(scope="session")
-def graded_on(once_per_session):
-    """graded_on(name) -> every file's grade with every shortcut on, the verdict memory included."""
-    return lambda name: once_per_session(
-        f"speed-on-{name}", lambda: _graded(STUDENTS[name], assignment.load(name), FEW, remember=True)
-    )
 
 
 # Run first: every test of the assignment's files with the shortcuts off waits for this grade.
@@ -140,7 +78,7 @@ def test_every_bank_file_is_graded_with_every_shortcut_on(name, graded_on):
 @pytest.mark.parametrize(("name", "first"), CHUNKS)
 def test_every_shortcut_off_gives_every_bank_file_the_same_grade(name, first, graded_on):
     students = STUDENTS[name][first : first + CHUNK]
-    off = _graded(students, assignment.load(name), replace(FEW, shortcuts=False), remember=False)
+    off = graded_alike(students, assignment.load(name), replace(FEW, shortcuts=False), remember=False)
     on = graded_on(name)
     assert sorted(off) == sorted(s.name for s in students)
     pinned = HISTORY_DEPENDENT[name]
