@@ -33,9 +33,11 @@ LIMIT = 0.5  # seconds a call may take: the linear softmax takes about twice tha
 pytestmark = pytest.mark.xdist_group("growth")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def graded(tmp_path_factory) -> dict[str, list[dict[str, PropertyResult]]]:
-    """Each slowed file graded twice: its scale properties' results by name, run by run."""
+    """Each slowed file graded twice: its scale properties' results by name, run by run. Made once
+    for the session: a module's fixture is made again wherever another file's test runs between two
+    of this file's in the test process."""
     runs: dict[str, list[dict[str, PropertyResult]]] = {}
     for name, work in (("linear", LINEAR), ("quadratic", QUADRATIC)):
         path = tmp_path_factory.mktemp(name) / "submission.py"
