@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from gradekit import assignment
 from gradekit.config import GradeConfig, Limits
 from gradekit.grader import grade
@@ -29,23 +27,16 @@ def softmax(logits):
 LINEAR = "for _ in logits:\n            sum(range(10_000))"
 QUADRATIC = "for a in logits:\n            for b in logits:\n                a - b"
 LIMIT = 0.5  # seconds a call may take: the linear softmax takes about twice that at 10,000 values
-# One test process runs this file's tests, so the files are graded once, not once in every process.
-pytestmark = pytest.mark.xdist_group("growth")
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory) -> dict[str, list[dict[str, PropertyResult]]]:
-    """Each slowed file graded twice: its scale properties' results by name, run by run. Made once
-    for the session: a module's fixture is made again wherever another file's test runs between two
-    of this file's in the test process."""
-    runs: dict[str, list[dict[str, PropertyResult]]] = {}
-    for name, work in (("linear", LINEAR), ("quadratic", QUADRATIC)):
-        path = tmp_path_factory.mktemp(name) / "submission.py"
-        path.write_text(RIGHT + SLOWED.replace("WORK", work))
-        config = GradeConfig(limits=Limits(call_timeout=LIMIT))
-        results = [grade(path, assignment.load("cross_entropy"), config) for _ in range(2)]
-        runs[name] = [{t.name: t for t in r.tests if t.name.endswith("large_vocabularies")} for r in results]
-    return runs
+def graded_twice(tmp_path: Path, work: str) -> list[dict[str, PropertyResult]]:
+    """The right file slowed by `work` on large vocabularies, graded twice: its scale properties'
+    results by name, run by run."""
+    path = tmp_path / "submission.py"
+    path.write_text(RIGHT + SLOWED.replace("WORK", work))
+    config = GradeConfig(limits=Limits(call_timeout=LIMIT))
+    results = [grade(path, assignment.load("cross_entropy"), config) for _ in range(2)]
+    return [{t.name: t for t in r.tests if t.name.endswith("large_vocabularies")} for r in results]
 
 
 def outcomes(tests: dict[str, PropertyResult]) -> dict[str, tuple[str, str]]:
@@ -58,15 +49,18 @@ def calls(test: PropertyResult) -> list[tuple[str, int, str | None]]:
     return [(call.function, len(call.args[0]), call.raised) for call in test.counterexample.calls]
 
 
-def test_a_linear_softmax_slower_than_the_call_limit_keeps_its_scale_points(graded):
-    tests = graded["linear"][0]
+def test_a_linear_softmax_slower_than_the_call_limit_keeps_its_scale_points_on_every_run(tmp_path):
+    runs = graded_twice(tmp_path, LINEAR)
+    tests = runs[0]
     for name in ("softmax_scales_to_large_vocabularies", "grad_scales_to_large_vocabularies"):
         assert (tests[name].status.value, tests[name].message) == ("passed", "")
         assert tests[name].seconds > LIMIT  # its call on 10,000 values took longer than any other call may
+    assert_the_same_verdicts(*runs)
 
 
-def test_a_quadratic_softmax_loses_them_with_how_its_time_grew(graded):
-    found = outcomes(graded["quadratic"][0])
+def test_a_quadratic_softmax_loses_them_with_how_its_time_grew_on_every_run(tmp_path):
+    runs = graded_twice(tmp_path, QUADRATIC)
+    found = outcomes(runs[0])
     status, message = found["softmax_scales_to_large_vocabularies"]
     assert status == "failed"
     assert message == (
@@ -77,14 +71,14 @@ def test_a_quadratic_softmax_loses_them_with_how_its_time_grew(graded):
     assert found["loss_scales_to_large_vocabularies"] == ("passed", "")
     # Whether the large input is called again depends on the small call's time, which varies from run to
     # run: the failure shows the calls every run makes, the large one past the call limit and the small one.
-    assert calls(graded["quadratic"][0]["softmax_scales_to_large_vocabularies"]) == [
+    assert calls(runs[0]["softmax_scales_to_large_vocabularies"]) == [
         ("softmax", 10_000, f"no answer (took more than {LIMIT:g} s of CPU time)"),
         ("softmax", 1_000, None),
     ]
+    assert_the_same_verdicts(*runs)
 
 
-@pytest.mark.parametrize("name", ["linear", "quadratic"])
-def test_the_same_file_gets_the_same_verdicts_again(graded, name):
-    first, second = graded[name]
+def assert_the_same_verdicts(first: dict[str, PropertyResult], second: dict[str, PropertyResult]) -> None:
+    """The same file gets the same verdicts, and shows the same counterexamples, again."""
     assert outcomes(first) == outcomes(second)
     assert [t.counterexample for t in first.values()] == [t.counterexample for t in second.values()]
