@@ -122,7 +122,9 @@ def run_all(
             count = examples_for(prop, config.max_examples)
             # Only what a grade reads ahead depends on the property expected next, never a verdict.
             following = _following(ordered[index + 1 :], outcomes, session)
-            outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following)
+            # A fault it finds is not shown where another property's holds it back: not shrunk either.
+            shrink = not _held_back(prop, outcomes)
+            outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following, shrink)
             outcome = _unblamed(prop, outcome, outcomes)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
@@ -166,8 +168,7 @@ def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome]) ->
     or "not judged" where a property it requires passed only against the submission's own wrong
     function (gradekit.authoring.expect_built_on), whose mistake this one would see again. One the
     grade did not run (an assignment narrowed to some properties) blames nothing."""
-    failed = [a for a in prop.after if a in outcomes and outcomes[a].status is not Status.PASSED]
-    built = [r for r in prop.requires if r in outcomes and outcomes[r].note]
+    failed, built = _failed_after(prop, outcomes), _built_on(prop, outcomes)
     if outcome.status not in FAULTS or not (failed or built):
         return outcome
     if failed:
@@ -176,6 +177,21 @@ def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome]) ->
     else:
         message = f"not judged: it builds on {outcomes[built[0]].note.removeprefix('right against ')}"
     return Outcome(Status.UNCHECKED, message, examples=outcome.examples, seconds=outcome.seconds)
+
+
+def _held_back(prop: Property, outcomes: dict[str, Outcome]) -> bool:
+    """Whether any fault `prop` finds is held back by `_unblamed`, its counterexample unshown."""
+    return bool(_failed_after(prop, outcomes) or _built_on(prop, outcomes))
+
+
+def _failed_after(prop: Property, outcomes: dict[str, Outcome]) -> list[str]:
+    """The properties `prop` is checked after that did not pass."""
+    return [a for a in prop.after if a in outcomes and outcomes[a].status is not Status.PASSED]
+
+
+def _built_on(prop: Property, outcomes: dict[str, Outcome]) -> list[str]:
+    """The properties `prop` requires that passed only against the submission's own wrong function."""
+    return [r for r in prop.requires if r in outcomes and outcomes[r].note]
 
 
 def _not_checked(failed: list[str]) -> str:
@@ -204,10 +220,12 @@ def run_property(
     count: int,
     budget: float,
     following: Property | None = None,
+    shrink: bool = True,
 ) -> tuple[Outcome, Trial]:
-    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find;
-    with the trial that reached it (recording keeps the inputs it saw). `following` is the property
-    expected to run next, which the shortcuts may prepare for."""
+    """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find
+    (without `shrink`, the first: for a fault no report shows); with the trial that reached it
+    (recording keeps the inputs it saw). `following` is the property expected to run next, which the
+    shortcuts may prepare for."""
     started = time.monotonic()
     calls.begin_property()
     calls.kept.pop(JUDGED, None)
@@ -220,13 +238,13 @@ def run_property(
     # the student's or the instructor's terminal, naming a file of the grader's.
     with np.errstate(all="ignore"):
         try:
-            key = (prop.test.__module__, prop.name, seed, count)
+            key = (prop.test.__module__, prop.name, seed, count, shrink)  # a run not shrunk ends elsewhere
             attempt = shortcuts.attempt(prop, calls, trial.run_example, key)
             if attempt.outcome is not None:
                 outcome = replace(attempt.outcome, seconds=time.monotonic() - started)
                 return _judged(outcome, calls.kept.pop(JUDGED, None)), trial
             trial = Trial(prop, calls, budget)
-            _configure(prop, count, seed)
+            _configure(prop, count, seed, shrink)
             with warnings.catch_warnings():  # a large input's repr is built for a report nobody prints
                 warnings.simplefilter("ignore", HypothesisWarning)
                 prop.test(trial.run_example)
@@ -281,10 +299,12 @@ def examples_for(prop: Property, max_examples: int) -> int:
     return min(max_examples, prop.max_examples or max_examples)
 
 
-def _configure(prop: Property, max_examples: int, seed: int) -> None:
+def _configure(prop: Property, max_examples: int, seed: int, shrink: bool = True) -> None:
     """Hypothesis's settings for `prop`: a scale property is not shrunk, since its point is the size
-    of its input, and shrinking a vocabulary of 10,000 would cost more than the grade."""
-    phases = (Phase.explicit, Phase.generate) if prop.scale else (Phase.explicit, Phase.generate, Phase.shrink)
+    of its input, and shrinking a vocabulary of 10,000 would cost more than the grade; nor is one
+    whose fault no report shows."""
+    shrunk = shrink and not prop.scale
+    phases = (Phase.explicit, Phase.generate, Phase.shrink) if shrunk else (Phase.explicit, Phase.generate)
     set_run_settings(prop.test, quiet(max_examples, phases))
     hypothesis.seed(seed)(prop.test)
 

@@ -342,3 +342,26 @@ def test_every_known_wrong_file_loses_points_on_its_method_and_is_named_under_co
         wrong = [t.name for t in result.tests if t.status.value in ("failed", "error") and blamed in t.functions]
         assert lost and wrong, (seed, [(t.name, t.status.value) for t in result.tests])
         assert {d.function for d in result.diagnosis} == {blamed}, (seed, result.diagnosis)
+
+
+def test_a_fault_held_back_by_another_property_is_not_shrunk_and_the_verdicts_stay(monkeypatch):
+    """exp's wrong derivative fails exp_values_and_grads; forward_values and the gradients of whole
+    graphs, checked after it, then find faults no report shows (they are "not checked yet", without a
+    counterexample): they are not shrunk, and their verdicts are those a shrunk run gives."""
+    from gradekit.engine import runner
+
+    path = AUTOGRAD.folder / "known_wrong" / "exp_derivative_recomputed.py"
+    shrunk: dict[str, bool] = {}
+    configure = runner._configure
+    monkeypatch.setattr(
+        runner, "_configure", lambda prop, *args: shrunk.update({prop.name: args[-1]}) or configure(prop, *args)
+    )
+    result = grade(path, AUTOGRAD, QUICK)
+    held = {t.name: (t.status.value, t.message) for t in result.tests if t.status.value == "unchecked"}
+    assert shrunk["exp_values_and_grads"] is True and "exp_values_and_grads" not in held
+    assert shrunk["forward_values"] is False and held["forward_values"][1].startswith("not checked yet: ")
+    monkeypatch.setattr(runner, "_held_back", lambda prop, outcomes: False)
+    again = grade(path, AUTOGRAD, QUICK)
+    assert [(t.name, t.status, t.score, t.message, t.counterexample) for t in again.tests] == [
+        (t.name, t.status, t.score, t.message, t.counterexample) for t in result.tests
+    ]
