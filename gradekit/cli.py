@@ -24,8 +24,8 @@ from typing import NoReturn
 
 from gradekit import __version__
 from gradekit.commands import check, collect, doctor, grade, gradescope, init_ci, listing, new, release, selftest
+from gradekit.commands.exit_codes import Exit
 from gradekit.commands.options import (
-    Exit,
     Parser,
     global_options,
     grading_options,

@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import Exit
+from gradekit.commands.exit_codes import Exit
 from gradekit.course_terms import counted
 
 GRADED_NAME = "ran_in_this_kernel.ipynb"

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.commands import grade
-from gradekit.commands.options import Exit, Parser, folder_to_write, grading_options, positive, seed_file_option
+from gradekit.commands.exit_codes import Exit
+from gradekit.commands.options import Parser, folder_to_write, grading_options, positive, seed_file_option
 from gradekit.errors import UsageError
 from gradekit.reports.inert import console
 

@@ -23,7 +23,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from gradekit.commands.options import Exit
+from gradekit.commands.exit_codes import Exit
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:

@@ -29,8 +29,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gradekit.commands.exit_codes import Exit
 from gradekit.commands.options import (
-    Exit,
     course_config,
     folder_to_write,
     grade_config,

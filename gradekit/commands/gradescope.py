@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from gradekit import course_seed
-from gradekit.commands.options import Exit, Parser, file_to_write, seed_file
+from gradekit.commands.exit_codes import Exit
+from gradekit.commands.options import Parser, file_to_write, seed_file
 from gradekit.errors import GradekitError
 
 

@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gradekit.commands.options import Exit, not_negative
+from gradekit.commands.exit_codes import Exit
+from gradekit.commands.options import not_negative
 
 if TYPE_CHECKING:
     from gradekit.instructor.github_workflow import Written

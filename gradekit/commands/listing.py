@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gradekit.commands.options import Exit
+from gradekit.commands.exit_codes import Exit
 
 DETAILS_HINT = "gradekit list --details NAME shows each function's contract"
 

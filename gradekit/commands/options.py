@@ -18,23 +18,12 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from enum import IntEnum
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from gradekit import course_seed
 from gradekit.config import GradeConfig, Limits
 from gradekit.errors import UsageError
-
-
-class Exit(IntEnum):
-    """What a command's exit code says: the submission (or every file) passed, something failed, or
-    the command line was wrong (a usage error, said in one sentence, with the report still written)."""
-
-    PASSED = 0
-    FAILED = 1
-    USAGE = 2
-
 
 # Every example's drawn inputs are recorded, cached and held in memory while a grade replays them: the
 # cross-entropy assignment's recording took 45 MB on disk and the check 0.37 GB of memory at 1,000

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import Exit, folder_to_write
+from gradekit.commands.exit_codes import Exit
+from gradekit.commands.options import folder_to_write
 from gradekit.errors import GradekitError
 
 BUILDS = "assignments"  # the folder of DIR that holds the student build

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradekit.commands.options import Exit, file_to_write, grade_config, positive
+from gradekit.commands.exit_codes import Exit
+from gradekit.commands.options import file_to_write, grade_config, positive
 from gradekit.errors import UsageError
 
 
