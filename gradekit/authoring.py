@@ -350,6 +350,7 @@ def expect_close(
     raise PropertyFailure(detail, returned=actual, expected=expected)
 
 
+_UNANSWERED = object()  # what `expect_built_on` holds of a call that failed before it answered
 JUDGED = "judged"  # per_submission's key for what `expect_built_on` found in the property running now
 
 
@@ -372,8 +373,11 @@ def expect_built_on(
     same way on the same line, or gives inf or NaN here), or gives one answer to every input tried (a
     constant: a function built on it answers as a constant would), whether the function is right
     cannot be told: the property is "not judged", with the reason, and pays nothing; never FAILED.
-    `closeness` is expect_close's.
+    A call that failed before answering (it changed its arguments, or answered a repeat otherwise) is
+    the function's own mistake, unless `own()` fails so too: then `on` may be why, and it is not
+    judged. `closeness` is expect_close's.
     """
+    actual: Any = _UNANSWERED
     try:
         actual = answer()
         expect_close(actual, expected, message, **closeness)
@@ -393,6 +397,11 @@ def expect_built_on(
         if said is not None and isinstance(raised_too, SubmissionRaised) and said == _said(raised_too):
             _judged(sub, "unjudged", f"it stops where your `{on}` does: `{on}` {said[2]}")
             return
+        if actual is _UNANSWERED and said is None and not isinstance(raised_too, SubmissionRaised):
+            _judged(sub, "unjudged", f"your `{on}` fails on the same input too: {raised_too.message}")
+            return
+        _own_mistake(sub, logged, wrong)
+    if actual is _UNANSWERED:
         _own_mistake(sub, logged, wrong)
     if said is not None:
         _own_mistake(sub, logged, wrong)

@@ -56,6 +56,9 @@ WALL_FACTOR = 5.0  # a property's wall-clock backstop, in CPU budgets
 stop_collecting_local_constants()
 
 
+TRIPPED = "the property stopped with"  # how a property whose own code raised says so: the property's fault
+
+
 @dataclass
 class Example:
     """What one example did: the inputs it was given and the calls it made, in order."""
@@ -362,7 +365,7 @@ def _verdict(error: BaseException, trial: Trial, budget: float, wanted: int) -> 
         message = f"the property could not run: {type(error).__name__}: {error}"
         return Outcome(Status.ERROR, message, None, examples), False
     if isinstance(error, Exception):  # the property's own code tripped over something the submission returned
-        message = f"the property stopped with {type(error).__name__}: {error}"
+        message = f"{TRIPPED} {type(error).__name__}: {error}"
         return Outcome(Status.FAILED, message, _shown(trial.current), examples), True
     raise error
 

@@ -40,6 +40,7 @@ from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.diagnosis.mistakes import Bank, Mistake, agree, bank
 from gradekit.diagnosis.models import covered, declared, unproven
+from gradekit.engine.runner import TRIPPED
 from gradekit.errors import UsageError
 from gradekit.known_mistakes import KnownMistake
 from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
@@ -239,13 +240,23 @@ def _verdict(
     diagnosis = _misdiagnosed(known, label, mistake, result, told)
     modelled = [m for m in models if f"known_wrong/{path.name}" in stands_for.get(f"known_wrong/{m.file}", ())]
     described = unproven(modelled, known) if known is not None and kind == "known_wrong" else []
-    problems = tuple(p for p in (problem, diagnosis, again and _change(result, again), *described) if p)
+    changed = again and _change(result, again)
+    problems = tuple(p for p in (problem, diagnosis, changed, *described, *_tripped(result)) if p)
     diagnosed = mistake is not None and label in told
     untold = mistake.untold if mistake is not None else ""
     named = tuple(sorted({d.function for d in result.diagnosis}))
     return FileVerdict(
         kind, path, result.score, result.max_score, caught_by, problems, diagnosed, untold, outcomes(result), named
     )
+
+
+def _tripped(result: GradeResult) -> list[str]:
+    """The properties whose own code raised on the file: a fault of the assignment, whatever the file."""
+    return [
+        f"`{t.name}`'s own code raised {_line(t.message)[len(TRIPPED) + 1 :]}"
+        for t in result.tests
+        if t.message.startswith(TRIPPED)
+    ]
 
 
 def outcomes(result: GradeResult) -> tuple[tuple[str, str, float], ...]:

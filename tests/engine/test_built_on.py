@@ -149,3 +149,23 @@ def test_a_constant_built_on_a_constant_is_not_judged(grade_file, value):
     assert built.status is Status.UNCHECKED and built.score == 0
     alike = "it answers every input tried alike, and so does your own `cross_entropy_loss` where it was asked"
     assert built.message == f"not judged: {alike}"
+
+
+def test_a_gradient_that_changes_its_argument_is_failed_for_it(grade_file):
+    # The call fails before it answers: there is no answer to hold against its softmax's.
+    in_place = GRAD_FROM_SOFTMAX.replace(
+        "    g = list(softmax(z))", "    z.append(0.0)\n    z.pop()\n    z[0] += 0.5\n    g = list(softmax(z))"
+    )
+    result = grade_file(RIGHT_SOFTMAX + "import math\n" + RIGHT_LOSS + REST + in_place, FAST)
+    built = next(t for t in result.tests if t.name == "grad_matches_identity")
+    assert built.status is Status.FAILED
+    assert "changed `logits`" in built.message
+
+
+def test_a_gradient_whose_softmax_changes_the_argument_is_not_judged(grade_file):
+    changing = RIGHT_SOFTMAX.replace("    m = max(z)", "    z[0] += 0.5\n    m = max(z)")
+    result = grade_file(changing + "import math\n" + RIGHT_LOSS + REST + GRAD_FROM_SOFTMAX, FAST)
+    assert "softmax" in failed(result)
+    built = next(t for t in result.tests if t.name == "grad_matches_identity")
+    assert built.status is Status.UNCHECKED and built.score == 0
+    assert built.message.startswith("not judged: your `softmax` fails on the same input too: `softmax` changed")
