@@ -38,7 +38,7 @@ from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session, Trusted
 from gradekit.known_mistakes import KnownMistake
 from gradekit.result import FAULTS, Diagnosis, Status
-from gradekit.sandbox.worker import decode, encode
+from gradekit.sandbox.replies import decode, encode
 
 __all__ = ["diagnose", "digest", "match"]
 

@@ -53,7 +53,7 @@ from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.precision import floats, is_float32, tolerances
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers, preloads
-from gradekit.sandbox.worker import decode, encode
+from gradekit.sandbox.replies import decode, encode
 
 __all__ = [
     "PROBES",

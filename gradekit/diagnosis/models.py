@@ -39,7 +39,7 @@ from gradekit.diagnosis.mistakes import RIGHT_ON_PROBES, Answer, Bank, agree
 from gradekit.errors import AssignmentError
 from gradekit.known_mistakes import KnownMistake
 from gradekit.precision import floats
-from gradekit.sandbox.worker import decode, encode, to_plain
+from gradekit.sandbox.replies import decode, encode, to_plain
 
 __all__ = ["Call", "covered", "declared", "explaining", "explains", "unproven"]
 

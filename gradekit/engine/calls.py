@@ -31,8 +31,8 @@ from gradekit.errors import (
     WorkerDied,
 )
 from gradekit.result import Call
+from gradekit.sandbox.replies import CallReply, WorkerError, encode
 from gradekit.sandbox.replies import read as read_reply
-from gradekit.sandbox.worker import encode
 
 Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_args, digest of the answer
 
@@ -65,7 +65,7 @@ class Replies(Protocol):
 
     def reply(
         self, function: str, encoded: str, want_args: bool, timeout: float | None = None
-    ) -> tuple[dict[str, Any], bytes]:
+    ) -> tuple[CallReply, bytes]:
         """The worker's reply to the call, and the digest of its answer; a call with its own `timeout`
         is asked for when it is made, alone, so that its time is its own."""
 
@@ -91,7 +91,7 @@ class Direct:
 
     def reply(
         self, function: str, encoded: str, want_args: bool, timeout: float | None = None
-    ) -> tuple[dict[str, Any], bytes]:
+    ) -> tuple[CallReply, bytes]:
         worker = self._session.worker
         return worker.call(function, encoded, want_args, timeout), worker.last_answer
 
@@ -280,7 +280,7 @@ class Calls:
         self._watch(function, reply, names)
         return Reply(returned, reply.get("args_after"), self.returns.get(function))
 
-    def _watch(self, function: str, reply: dict[str, Any], names: tuple[str, ...]) -> None:
+    def _watch(self, function: str, reply: CallReply, names: tuple[str, ...]) -> None:
         """The verdict on what the call changed, as its worker saw it: an argument the function may
         not update, or the answer it gave the call before (storage it keeps and writes again)."""
         updated, zeroed = self.updates.get(function, ((), ()))
@@ -297,7 +297,7 @@ class Calls:
         self.replies.forget()
         self.session.restart()
 
-    def _error_text(self, error: dict[str, Any]) -> tuple[str, str]:
+    def _error_text(self, error: WorkerError) -> tuple[str, str]:
         """What a call gave instead of an answer, twice: as its logged call keeps it (the exception,
         which the JSON report shows under `raised`, so without the verb) and as the message says it
         after the function's name. A report leaves the call's part out where the message holds it."""
@@ -309,7 +309,8 @@ class Calls:
             return said, said
         if error["type"] == "NotImplementedError":  # a starter stub nobody has filled in yet
             return "is not implemented yet", "is not implemented yet"
-        where = f" ({self._quote(error['line'])})" if error.get("line") else ""
+        line = error["line"]
+        where = f" ({self._quote(line)})" if line else ""
         message = f": {error['message']}" if error["message"] else ""
         raised = f"{error['type']}{message}{where}"
         return raised, f"raised {raised}"

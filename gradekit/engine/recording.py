@@ -17,7 +17,7 @@ from gradekit.engine.calls import Answers
 from gradekit.engine.runner import calls_for, examples_for, run_property
 from gradekit.engine.session import Session, Trusted
 from gradekit.result import Status
-from gradekit.sandbox.worker import decode, encode
+from gradekit.sandbox.replies import decode, encode
 
 __all__ = ["record", "recorded", "ship", "shipped"]
 

@@ -16,26 +16,27 @@ from gradekit.config import Limits
 from gradekit.engine.source import Cell, Source
 from gradekit.errors import CallTimedOut, WorkerDied
 from gradekit.sandbox.packages import missing_module
-from gradekit.sandbox.worker import Loaded, decode, to_plain
+from gradekit.sandbox.replies import CallReply, LoadReply, WorkerError, decode, defined, to_plain
 
 
 class Channel(Protocol):
     """What a session talks to: the sandboxed worker (gradekit.sandbox.Worker), or the stand-in that
     runs an assignment's own solution in this process to record its examples (Trusted). Code and
-    calls go out as text, and what comes back is plain data."""
+    calls go out as text, and what comes back is plain data, a reply of the shape
+    gradekit.sandbox.replies names."""
 
     limits: Limits
     last_answer: bytes  # a digest of the last reply, to tell answers alike (gradekit.engine.calls)
 
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
-    ) -> dict[str, Any]: ...
+    ) -> LoadReply: ...
 
-    def load_harness(self, source: str, filename: str) -> dict[str, Any]: ...
+    def load_harness(self, source: str, filename: str) -> LoadReply: ...
 
     def call(
         self, function: str, encoded_args: str, want_args: bool = False, timeout: float | None = None
-    ) -> dict[str, Any]: ...
+    ) -> CallReply: ...
 
     def interrupted(self) -> bool: ...
 
@@ -172,7 +173,7 @@ class Session:
         self._notes.setdefault(cell.number, f"cell {cell.number} {why}: it was stopped and skipped")
         return False
 
-    def _cell_error(self, cell: Cell, error: dict[str, Any]) -> str:
+    def _cell_error(self, cell: Cell, error: WorkerError) -> str:
         message = (error["message"].strip().splitlines() or [""])[0][:200]
         line = error.get("line") if type(error.get("line")) is int else None
         at = self._layout.cell_at(line) if line else None
@@ -234,10 +235,10 @@ class Trusted:
 
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
-    ) -> dict[str, Any]:
+    ) -> LoadReply:
         return {"ok": True, "functions": self._functions()}
 
-    def load_harness(self, source: str, filename: str) -> dict[str, Any]:
+    def load_harness(self, source: str, filename: str) -> LoadReply:
         """As a worker answers a harness's load: the solution's functions and the harness's by name."""
         harness = vars(self.harness) if self.harness is not None else {}
         names = [n for n, v in harness.items() if not n.startswith("_") and isinstance(v, FunctionType)]
@@ -245,10 +246,7 @@ class Trusted:
 
     def _functions(self) -> dict[str, int | None]:
         """The solution's functions, classes and methods with their lines, read as a worker reads them."""
-        loaded = Loaded()
-        loaded.module, loaded.filename = self.module, self.module.__file__
-        functions: dict[str, int | None] = loaded.functions()
-        return functions
+        return defined(self.module)
 
     def interrupted(self) -> bool:
         return False
@@ -265,10 +263,10 @@ class Trusted:
 
     def call(
         self, function: str, encoded_args: str, want_args: bool = False, timeout: float | None = None
-    ) -> dict[str, Any]:
+    ) -> CallReply:
         args = decode(encoded_args)
         callee = getattr(self.harness, function, None) or getattr(self.module, function)
-        reply = {"ok": True, "returned": to_plain(callee(*args))}
+        reply: CallReply = {"ok": True, "returned": to_plain(callee(*args))}
         if want_args:
             reply["args_after"] = to_plain(args)
         return reply
@@ -282,7 +280,7 @@ def _import_solution(path: Path) -> ModuleType:
     return module
 
 
-def _load_error(error: dict[str, Any], filename: str) -> str:
+def _load_error(error: WorkerError, filename: str) -> str:
     said = f": {error['message']}" if error["message"] else ""
     if error["type"] in ("SyntaxError", "IndentationError", "TabError"):
         on = f" on line {error['line']}" if error.get("line") else ""

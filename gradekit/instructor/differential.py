@@ -44,7 +44,7 @@ from gradekit.errors import AssignmentError, CallTimedOut, WorkerDied
 from gradekit.precision import floats, is_float32, tolerances
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import preloads
-from gradekit.sandbox.worker import decode, encode
+from gradekit.sandbox.replies import CallReply, decode, encode
 
 CHUNK = 50  # calls sent to a worker at once
 SHRINK_SECONDS = 30.0  # wall-clock seconds a blind spot's input may be shrunk for
@@ -291,7 +291,7 @@ class _Program:
         return answers
 
 
-def _answer(reply: dict[str, Any]) -> Answer:
+def _answer(reply: CallReply) -> Answer:
     if reply.get("missing"):
         return ("raised", "missing", "not defined")
     if reply["ok"]:

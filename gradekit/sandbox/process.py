@@ -50,8 +50,9 @@ from gradekit.sandbox.accounts import Account, Kind, Reserved
 from gradekit.sandbox.clocks import Clocks, ProcessClock
 from gradekit.sandbox.forkserver import Forked, ForkServer, ForkServerLost
 from gradekit.sandbox.isolation import THREADS, Isolation
+from gradekit.sandbox.replies import CALL_SEPARATOR, CallReply, LoadReply
 from gradekit.sandbox.stops import deferred, uninterrupted
-from gradekit.sandbox.worker import CALL_SEPARATOR, UNCONFINED
+from gradekit.sandbox.worker import UNCONFINED  # how a worker ends that could not confine itself
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 BLOCKED_NAMES = ("gradekit", "reference")
@@ -397,7 +398,7 @@ class Worker:
 
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
-    ) -> dict[str, Any]:
+    ) -> LoadReply:
         """Run `source` as a new module, or (fresh=False) in the one loaded, as a notebook's next cell.
 
         `line` is the line of the file `source` starts on, so errors and functions name that file's lines.
@@ -413,7 +414,7 @@ class Worker:
             "id": self._next_id,
         }
         self._send(json.dumps(request).encode() + b"\n", timeout, 1)
-        return self.receive(self._next_id, timeout, answer="functions")
+        return replies.read(self.receive_line(self._next_id, timeout, answer="functions"), "functions")
 
     def interrupted(self) -> bool:
         """Whether the load in flight, past its limit, stopped at SIGINT (a KeyboardInterrupt, as
@@ -431,18 +432,19 @@ class Worker:
             return False
         return True
 
-    def load_harness(self, source: str, filename: str) -> dict[str, Any]:
+    def load_harness(self, source: str, filename: str) -> LoadReply:
         """Run an assignment's harness beside the loaded submission (see worker.Loaded.load): code of
         the grader's that builds what properties ask for from the submission's own classes, and
         answers with plain data like any call."""
         self._next_id += 1
         request = {"op": "load", "harness": True, "source": source, "filename": filename, "id": self._next_id}
         self._send(json.dumps(request).encode() + b"\n", self.limits.load_timeout, 1)
-        return self.receive(self._next_id, self.limits.load_timeout, answer="functions")
+        timeout = self.limits.load_timeout
+        return replies.read(self.receive_line(self._next_id, timeout, answer="functions"), "functions")
 
     def call(
         self, function: str, encoded_args: str, want_args: bool = False, timeout: float | None = None
-    ) -> dict[str, Any]:
+    ) -> CallReply:
         """Call `function` on arguments already encoded as a list (`encode`: the caller reuses the text),
         within `timeout` seconds (the limits' call_timeout by default)."""
         return self.receive(self.send_calls([(function, encoded_args, want_args)])[0], timeout)
@@ -467,9 +469,9 @@ class Worker:
         self._send(f"{line}\n".encode(), self.limits.call_timeout, len(calls))
         return list(range(first, first + len(calls)))
 
-    def receive(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> dict[str, Any]:
-        """The reply to `request_id`, read whole and checked (see `receive_line`, replies.read)."""
-        return replies.read(self.receive_line(request_id, timeout, answer), answer)
+    def receive(self, request_id: int, timeout: float | None = None) -> CallReply:
+        """The reply to the call `request_id`, read whole and checked (see `receive_line`, replies.read)."""
+        return replies.read(self.receive_line(request_id, timeout))
 
     def receive_line(self, request_id: int, timeout: float | None = None, answer: str = "returned") -> bytes:
         """The reply to `request_id` as it came, skipping replies to earlier requests nobody waits for

@@ -6,16 +6,55 @@ is read here and nowhere else, and it is either a reply the worker could have se
 or a breach of the protocol (WorkerDied), which costs the worker's own grade and nothing else. What
 passes holds only what the grader's writers, comparisons and diagnosis can take: numbers a float
 can hold, None, bools, and lists of them nested no deeper than a worker nests an answer.
+
+This module is also the grader's one door to the wire format. `worker.py` runs in the child and
+imports nothing of gradekit, so the encoding is defined there, once, and imported here alone: every
+other module of the grader takes `encode`, `decode`, `to_plain` and the separators from this one, and
+reads a reply as the `LoadReply` or `CallReply` that `read` checked it to be. A change to what crosses
+the pipe then has one place on each side to be made.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from typing import Any
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal, TypedDict, cast, overload
 
 from gradekit.errors import WorkerDied
-from gradekit.sandbox.worker import MAX_DEPTH, SEPARATOR, decode, lifted, loads
+from gradekit.sandbox import worker
+from gradekit.sandbox.worker import (
+    CALL_SEPARATOR,
+    MAX_DEPTH,
+    SEPARATOR,
+    Loaded,
+    decode,
+    encode,
+    lifted,
+    loads,
+    to_plain,
+)
+
+__all__ = [
+    "CALL_SEPARATOR",
+    "ENCODER",
+    "PROTOCOL_BROKEN",
+    "SEPARATOR",
+    "CallReply",
+    "LoadReply",
+    "WorkerError",
+    "answer_part",
+    "decode",
+    "defined",
+    "encode",
+    "head",
+    "plain",
+    "read",
+    "seconds",
+    "to_plain",
+    "well_formed",
+]
 
 PROTOCOL_BROKEN = "the worker broke the grader's protocol: it sent a reply that cannot be read"
 FLOAT_LIMIT = int(sys.float_info.max)
@@ -23,9 +62,62 @@ DEEPEST = MAX_DEPTH + 2  # what a worker's to_plain makes, and the list of argum
 LONGEST_TEXT = 2000  # an error's type or message, or a function's name
 MOST_ARGUMENTS = 64  # more than any call a property makes passes
 UNREADABLE = (ValueError, RecursionError, TypeError, IndexError, OverflowError, MemoryError)
+# The file that decides how a value crosses the pipe (`encode`, `to_plain`): what a recording holds was
+# made by it, so a recording is keyed on its bytes (see gradekit.engine.speed.recorded).
+ENCODER = Path(str(worker.__file__))
 
 
-def read(line: bytes, answer: str = "returned") -> dict[str, Any]:
+class WorkerError(TypedDict):
+    """What a load or a call raised instead of answering: the exception's class name, its message, and
+    the line of the submission it came from (None where none of its lines was running)."""
+
+    type: str
+    message: str
+    line: int | None
+
+
+class _Answered(TypedDict):
+    ok: bool
+
+
+class LoadReply(_Answered, total=False):
+    """A worker's answer to a load (of a file, a notebook's cell, or the assignment's harness): the
+    functions it defines, by name, with the line each starts on ("ok": true), or the error its code
+    raised ("ok": false). The trusted solution, answering in the grader's process, sends no "id" nor
+    "cpu"; a worker always does."""
+
+    id: int
+    cpu: float
+    functions: dict[str, int | None]
+    error: WorkerError
+
+
+class CallReply(_Answered, total=False):
+    """A worker's answer to a call: what it "returned", with the arguments as they were after it
+    ("args_after") where asked, and what the call changed ("changed" and "zeroed", positions of
+    arguments, and "overwritten"), each left out where there is nothing to say; or ("ok": false) that
+    no such function is defined ("missing"), or the error it raised."""
+
+    id: int
+    cpu: float
+    returned: Any
+    args_after: Any
+    changed: list[int]
+    zeroed: list[int]
+    overwritten: bool
+    missing: bool
+    error: WorkerError
+
+
+@overload
+def read(line: bytes, answer: Literal["returned"] = ...) -> CallReply: ...
+
+
+@overload
+def read(line: bytes, answer: Literal["functions"]) -> LoadReply: ...
+
+
+def read(line: bytes, answer: Literal["returned", "functions"] = "returned") -> CallReply | LoadReply:
     """A reply line read whole, its numbers too, and checked to be an answer to a load ("functions")
     or a call ("returned"); WorkerDied for one the worker could not have sent."""
     try:
@@ -34,7 +126,17 @@ def read(line: bytes, answer: str = "returned") -> dict[str, Any]:
         raise WorkerDied(PROTOCOL_BROKEN) from None
     if not isinstance(reply, dict) or not well_formed(reply, answer) or not _values_plain(reply):
         raise WorkerDied(PROTOCOL_BROKEN)
-    return reply
+    return cast("CallReply | LoadReply", reply)  # its shape was checked whole, just above
+
+
+def defined(module: ModuleType) -> dict[str, int | None]:
+    """The functions, classes and methods `module` defines, with their lines, named as a worker's load
+    reply names them: the trusted solution, run in the grader's process, answers a load as a worker
+    would (see gradekit.engine.session.Trusted)."""
+    loaded = Loaded()
+    loaded.module, loaded.filename = module, module.__file__
+    functions: dict[str, int | None] = loaded.functions()
+    return functions
 
 
 def head(line: bytes) -> dict[str, Any] | None:

@@ -17,8 +17,8 @@ from gradekit.engine.calls import Answers, Exchange
 from gradekit.engine.session import Session
 from gradekit.engine.speed.recorded import arguments_digest
 from gradekit.errors import CallTimedOut, PropertyAborted, WorkerDied
+from gradekit.sandbox.replies import CallReply, encode
 from gradekit.sandbox.replies import read as read_reply
-from gradekit.sandbox.worker import encode
 
 AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
 Expected = tuple[str, str, bool]  # function, encoded arguments, want_args
@@ -71,7 +71,7 @@ class ReadAhead:
 
     def reply(
         self, function: str, encoded: str, want_args: bool, timeout: float | None = None
-    ) -> tuple[dict[str, Any], bytes]:
+    ) -> tuple[CallReply, bytes]:
         """The reply to a call: read ahead when it is one expected, else asked for now. A timed call, one
         with its own `timeout`, is asked for once nothing else is in flight, so its time is its own.
 

@@ -55,13 +55,12 @@ import hypothesis
 import numpy
 
 import gradekit
-import gradekit.sandbox.worker
 import gradekit.strategies
 from gradekit import course_seed
 from gradekit.assignment import INPUTS, MISTAKES, Assignment
 from gradekit.config import cache_folder, private_folder
 from gradekit.engine import kept_files
-from gradekit.sandbox.worker import SEPARATOR, decode, encode
+from gradekit.sandbox.replies import ENCODER, SEPARATOR, decode, encode
 
 Recorded = dict[str, dict[str, list[Any]]]
 FORMAT = 7  # bump when what is stored changes: an old file then simply misses
@@ -241,7 +240,7 @@ def _key(assignment: Assignment, seed: int, max_examples: int) -> str:
     digest.update(repr((versions, assignment.name, names, seed, max_examples)).encode())
     sources = [path for path in sorted(assignment.folder.glob("*.py")) if path.name not in (INPUTS, MISTAKES)]
     sources += [assignment.solution] if assignment.solution else []
-    sources += [Path(str(module.__file__)) for module in (gradekit.strategies, gradekit.sandbox.worker)]
+    sources += [Path(str(gradekit.strategies.__file__)), ENCODER]
     for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()
