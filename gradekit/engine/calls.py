@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 from gradekit import course_terms
 from gradekit.authoring import Reply
-from gradekit.config import MIB
 from gradekit.declared_types import coerce
 from gradekit.engine.session import Session
+from gradekit.engine.worker_errors import given, sentence
 from gradekit.errors import (
     ArgumentChanged,
     CallTimedOut,
@@ -31,7 +31,7 @@ from gradekit.errors import (
     WorkerDied,
 )
 from gradekit.result import Call
-from gradekit.sandbox.replies import CallReply, WorkerError, encode
+from gradekit.sandbox.replies import CallReply, encode
 from gradekit.sandbox.replies import read as read_reply
 
 Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_args, digest of the answer
@@ -268,12 +268,10 @@ class Calls:
         if reply.get("missing"):
             raise FunctionMissing(f"`{function}` is not defined")
         if not reply["ok"]:
-            raised, said = self._error_text(reply["error"])
-            log.append(Call(function, args, raised=raised, names=names))
-            line = reply["error"].get("line")
-            raise SubmissionRaised(
-                f"`{function}` {said}", raised=str(reply["error"]["type"]), line=line if type(line) is int else None
-            )
+            error, cap = reply["error"], self.session.worker.limits.reply_bytes
+            log.append(Call(function, args, raised=given(error, self._quote, cap), names=names))
+            said = sentence(error, f"`{function}`", "call", self.session.where, reply_bytes=cap)
+            raise SubmissionRaised(said, raised=error["type"], line=error["line"])
         returned = reply["returned"]
         log.append(Call(function, args, returned=returned, names=names))
         self.answers.check(function, encoded, returned, answer)
@@ -297,26 +295,9 @@ class Calls:
         self.replies.forget()
         self.session.restart()
 
-    def _error_text(self, error: WorkerError) -> tuple[str, str]:
-        """What a call gave instead of an answer, twice: as its logged call keeps it (the exception,
-        which the JSON report shows under `raised`, so without the verb) and as the message says it
-        after the function's name. A report leaves the call's part out where the message holds it."""
-        if error["type"] == "NotANumber":
-            return str(error["message"]), str(error["message"])
-        if error["type"] == "TooLarge":  # the worker's cap on one reply, which a student never named
-            limit = _size(self.session.worker.limits.reply_bytes)
-            said = f"returned an answer too large to read back (more than the {limit} one call may send)"
-            return said, said
-        if error["type"] == "NotImplementedError":  # a starter stub nobody has filled in yet
-            return "is not implemented yet", "is not implemented yet"
-        line = error["line"]
-        where = f" ({self._quote(line)})" if line else ""
-        message = f": {error['message']}" if error["message"] else ""
-        raised = f"{error['type']}{message}{where}"
-        return raised, f"raised {raised}"
-
     def _quote(self, line: int) -> str:
-        """Where an error happened, as a report names it; kept, since it names this student's file."""
+        """Where an error happened, as a call's log names it; kept, since it names this student's file.
+        The message names it again (Session.where), which a report leaves out where the log holds it."""
         where = self.session.where(line)
         self.quoted[line] = where
         return where
@@ -326,14 +307,6 @@ def _input(args: tuple[Any, ...], names: tuple[str, ...]) -> str:
     """A call's arguments as a report shows them: `z = 10,000 values, all 0.0`."""
     named = names + tuple(f"argument {i + 1}" for i in range(len(names), len(args)))
     return ", ".join(f"{name} = {course_terms.value(arg, name)}" for arg, name in zip(args, named))
-
-
-def _size(count: int) -> str:
-    """A number of bytes as a student reads a limit: "1 MiB", "256 KiB", "512 bytes"."""
-    for unit, scale in (("MiB", MIB), ("KiB", 1024)):
-        if count >= scale:
-            return f"{count / scale:g} {unit}"
-    return f"{count} bytes"
 
 
 def _seconds(cpu: Any) -> float:

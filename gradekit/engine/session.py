@@ -6,6 +6,7 @@ Calls to the loaded functions go through gradekit.engine.calls; this module only
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import time
 from pathlib import Path
@@ -14,8 +15,8 @@ from typing import Any, Protocol
 
 from gradekit.config import Limits
 from gradekit.engine.source import Cell, Source
+from gradekit.engine.worker_errors import sentence
 from gradekit.errors import CallTimedOut, WorkerDied
-from gradekit.sandbox.packages import missing_module
 from gradekit.sandbox.replies import CallReply, LoadReply, WorkerError, decode, defined, to_plain
 
 
@@ -77,7 +78,7 @@ class Session:
         except (CallTimedOut, WorkerDied) as stopped:
             return f"{self._filename} could not be loaded: {stopped.message}"
         if not reply["ok"]:
-            return f"{self._filename} could not be loaded: {reply['error']['type']}: {reply['error']['message']}"
+            return sentence(reply["error"], self._filename, "harness")
         self.defined = reply["functions"]
         return None
 
@@ -99,7 +100,8 @@ class Session:
         except WorkerDied as death:
             return f"{self._filename} could not be loaded: {death.message}"
         if not reply["ok"]:
-            return _load_error(reply["error"], self._filename)
+            error = reply["error"]
+            return sentence(error, self._filename, "load", self.where, on=error["line"])
         self.defined = reply["functions"]
         return self._load_harness()
 
@@ -174,20 +176,17 @@ class Session:
         return False
 
     def _cell_error(self, cell: Cell, error: WorkerError) -> str:
-        message = (error["message"].strip().splitlines() or [""])[0][:200]
-        line = error.get("line") if type(error.get("line")) is int else None
-        at = self._layout.cell_at(line) if line else None
-        if error["type"] in ("SyntaxError", "IndentationError", "TabError"):
-            where = f" on line {line - cell.line + 1}" if at is cell and line else ""
-            said = f": {message}" if message else ""
-            return f"cell {cell.number} has {_article(error['type'])} {error['type']}{where}{said}; none of it ran"
-        where = ""
-        if at is not None and line:
-            where = f" (line {line - at.line + 1})" if at is cell else f" (cell {at.number}, line {line - at.line + 1})"
-        lacking = missing_module(message) if error["type"] == "ModuleNotFoundError" else None
-        if lacking is not None:
-            return f"cell {cell.number}{where} {lacking}"
-        return f"cell {cell.number} raised {error['type']}{': ' + message if message else ''}{where}"
+        line = error["line"]
+        on = line - cell.line + 1 if line and self._layout.cell_at(line) is cell else None
+        return sentence(error, f"cell {cell.number}", "cell", functools.partial(self._in_cell, cell), on)
+
+    def _in_cell(self, cell: Cell, line: int) -> str:
+        """A line of the notebook as a cell's note names it: "line 2" of the cell itself, "cell 3, line
+        2" of another (a function defined there), or "" where no cell holds it."""
+        at = self._layout.cell_at(line)
+        if at is None:
+            return ""
+        return f"line {line - at.line + 1}" if at is cell else f"cell {at.number}, line {line - at.line + 1}"
 
     def restart(self) -> None:
         """Replace the worker with a fresh one holding the same submission."""
@@ -278,20 +277,3 @@ def _import_solution(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _load_error(error: WorkerError, filename: str) -> str:
-    said = f": {error['message']}" if error["message"] else ""
-    if error["type"] in ("SyntaxError", "IndentationError", "TabError"):
-        on = f" on line {error['line']}" if error.get("line") else ""
-        return f"{filename} has {_article(error['type'])} {error['type']}{on}{said}"
-    where = f" (line {error['line']} of {filename})" if error.get("line") else ""
-    lacking = missing_module(error["message"]) if error["type"] == "ModuleNotFoundError" else None
-    if lacking is not None:
-        return f"{filename}{where} {lacking}"
-    return f"{filename} could not be loaded: {error['type']}{said}{where}"
-
-
-def _article(word: str) -> str:
-    """'an' before IndentationError, 'a' before SyntaxError or TabError."""
-    return "an" if word[:1].lower() in {"a", "e", "i", "o", "u"} else "a"

@@ -40,6 +40,7 @@ from gradekit.config import Limits
 from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.engine.runner import quiet
 from gradekit.engine.session import Session
+from gradekit.engine.worker_errors import named
 from gradekit.errors import AssignmentError, CallTimedOut, WorkerDied
 from gradekit.precision import floats, is_float32, tolerances
 from gradekit.sandbox import Worker
@@ -89,7 +90,7 @@ def shown(answer: Answer) -> Any:
     if answer[0] == "returned":
         return answer[1]
     if answer[0] == "raised":
-        return f"raised {answer[1]}" + (f": {answer[2]}" if answer[2] else "")
+        return f"raised {named(answer[1], answer[2])}"
     return f"no answer: {answer[1]}"
 
 
