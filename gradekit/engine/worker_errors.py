@@ -1,12 +1,13 @@
 """A worker's error reply in the words a student reads: the one place its type, message and line
 become a sentence, whatever was running when it was raised.
 
-The same error reads differently by what raised it. A file's top level that fails "could not be
-loaded", and a syntax error or a module the sandbox does not offer is said as what it is; a notebook's
-cell is said by its first line of message, with "none of it ran" for a syntax error; a call "raised",
+The same error reads differently by what raised it. A file whose top level raised "could not be
+loaded", but a syntax error or a module the sandbox does not offer is said as what it is; a notebook's
+cell is said by its message's first line, with "none of it ran" after a syntax error; a call "raised",
 except for the errors the worker itself makes of a call (an answer that is no number, or too large to
 send) and a starter's stub, which are said in words of their own; and the assignment's harness, the
-course's code rather than the student's, is said whole. Each wording is pinned by the golden reports.
+course's code rather than the student's, is said whole. Every caller passes what only it knows: the
+subject, and how a line of the submission is named where it ran.
 """
 
 from __future__ import annotations
