@@ -34,12 +34,15 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?![\w.])"
 
 
 def grade(path: Path, assignment: str) -> GradeResult:
-    """The JSON report of one whole `gradekit check`, read back."""
+    """The JSON report of one whole `gradekit check`, read back: run from the root with the file's
+    path from there, as a student names the file beside them, so the report is no longer for it."""
     done = subprocess.run(
-        [sys.executable, "-m", "gradekit", "check", str(path), "--assignment", assignment, "--format", "json"],
+        [sys.executable, "-m", "gradekit", "check", str(path.relative_to(ROOT)), "--assignment", assignment]
+        + ["--format", "json"],
         capture_output=True,
         text=True,
         env=student_python(),
+        cwd=ROOT,
     )
     if done.returncode not in (0, 1):
         raise SystemExit(f"gradekit check {path} failed: {done.stderr}")

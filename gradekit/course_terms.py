@@ -3,7 +3,7 @@
 A 27 x 27 table reads as its shape and what is special about it ("27 x 27, all 0.0 except [26][0] =
 1e-05"), a token list as the name it encodes ('"a" [BOS, a, BOS]'), an expression graph as the
 expression it builds ("f = a * a + log(b) at a = 3, b = 2"), a long vector as its size and the
-entries that matter, and an answer against the expected one as the few entries that differ most.
+entries that matter, and an answer against the expected one as the entry that differs most.
 Numbers keep the digits that matter: a lone number four significant digits (the report is for
 reading; the JSON report keeps every value exact), two numbers compared as many as tell them apart.
 """
@@ -131,24 +131,19 @@ def _bos_at(ids: Sequence[int]) -> list[int]:
 
 
 def differences(returned: Any, expected: Any) -> str:
-    """Where an answer differs from the expected one of the same shape: the entries that differ most
-    (two of a vector, the one of a table), with their indices, and how many more differ; '' when the
-    shapes differ or nothing does."""
+    """Where an answer differs from the expected one of the same shape: the entry that differs most,
+    with its index, and how many more differ; '' when the shapes differ or nothing does. One entry
+    reads in a breath; the count says whether the rest is right."""
     got, want = dict(_entries(returned)), dict(_entries(expected))
-    limit = 2 if _vector(returned) else 1
     if not got or got.keys() != want.keys() or len(got) == 1:
         return ""
     differing = [index for index in got if _gap(got[index], want[index]) > 0.0]
     if not differing:
         return ""
-    worst = sorted(differing, key=lambda index: -_gap(got[index], want[index]))[:limit]
-    shown = []
-    for index in worst:
-        a, e = pair(got[index], want[index])
-        shown.append(f"{index}: {a} vs {e}")
-    rest = len(differing) - len(worst)
-    more = f" (and {rest} more)" if rest else ""
-    return "; ".join(shown) + more
+    worst = max(differing, key=lambda index: _gap(got[index], want[index]))
+    a, e = pair(got[worst], want[worst])
+    more = f" (and {len(differing) - 1} more)" if len(differing) > 1 else ""
+    return f"{worst}: {a} vs {e}{more}"
 
 
 def _digits(x: float, digits: int) -> str:

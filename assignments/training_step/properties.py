@@ -657,7 +657,7 @@ def linear_lr_is_linear(sub, schedule, later):
 @prop(
     points=4,
     functions=["adam_update"],
-    hint="m = beta1*m + (1 - beta1)*g and v = beta2*v + (1 - beta2)*g**2, with beta1 = 0.85, beta2 = 0.99.",
+    hint="m = beta1*m + (1 - beta1)*g, v = beta2*v + (1 - beta2)*g**2, with the betas given, not fixed ones.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
 # Betas of 0.5, where `1 % beta` equals `1 - beta` no longer: (1 - beta) is each average's own share.

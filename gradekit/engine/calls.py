@@ -37,12 +37,9 @@ from gradekit.sandbox.replies import read as read_reply
 Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_args, digest of the answer
 
 
-CHANGED = "`{function}` changed {which}, which it must leave as it was given: work on a copy, or build a new list"
-KEPT = (
-    "`{function}` changed the answer it gave the call before when it was called again: it returns a list "
-    "it keeps and fills again; build a new one at every call"
-)
-_CHANGED = re.compile(r"`(?P<function>[^`]+)` changed (?P<which>`[^`]+`(?: and `[^`]+`)*), which it must leave")
+CHANGED = "`{function}` changed {which} in place: work on a copy, or build a new list"
+KEPT = "`{function}` changed the answer it gave the call before when called again: build a new list at every call"
+_CHANGED = re.compile(r"`(?P<function>[^`]+)` changed (?P<which>`[^`]+`(?: and `[^`]+`)*) in place:")
 _KEPT = re.compile(r"`(?P<function>[^`]+)` changed the answer it gave the call before")
 
 

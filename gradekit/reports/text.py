@@ -132,10 +132,12 @@ def alike(diagnosis: Diagnosis) -> str:
 
 
 def block(test: PropertyResult) -> list[str]:
-    """A property that did not pass, as the text report shows it; other writers reuse its details."""
+    """A property that did not pass, as the text report shows it; other writers reuse its details. The
+    functions it exercises follow its name, unless the name starts with the one it exercises."""
     functions = ", ".join(test.functions)
+    named = len(test.functions) == 1 and test.name.startswith(f"{functions}_")
     points = f"{_points(test.score)}/{_points(test.max_score)}"
-    heading = f"{MARKS.get(test.status, 'PASSED')}  {test.name} [{functions}]  {points}"
+    heading = f"{MARKS.get(test.status, 'PASSED')}  {test.name}{'' if named else f' [{functions}]'}  {points}"
     return [heading] + ["  " + line for line in details(test)]
 
 
@@ -200,7 +202,7 @@ def _gave(call: Call, value: Any) -> bool:
 
 
 INLINE = 72  # characters a call may take on one line, when every argument is shown whole
-SIDE_BY_SIDE = 24  # characters an argument may take and still share a line with the one before
+SIDE_BY_SIDE = 32  # characters an argument may take and still share a line with the one before
 
 
 def _call(call: Call, arguments: list[tuple[str, str]], answer: str, before: list[tuple[str, str]]) -> list[str]:

@@ -75,7 +75,7 @@ def test_differences_name_the_entries_that_differ_most():
     returned[3][3] = 1e-3
     shown = course_terms.differences(returned, expected)
     assert shown == "[26][0]: 0.481 vs -0.481 (and 2 more)"
-    assert course_terms.differences([0.5, 0.0, 0.1], [0.5, 0.2, 0.0]) == "[1]: 0.0 vs 0.200; [2]: 0.100 vs 0.0"
+    assert course_terms.differences([0.5, 0.0, 0.1], [0.5, 0.2, 0.0]) == "[1]: 0.0 vs 0.200 (and 1 more)"
     assert course_terms.differences(expected, expected) == ""
     assert course_terms.differences([1.0, 2.0], [1.0]) == ""  # shapes differ: nothing to line up
 

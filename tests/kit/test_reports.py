@@ -287,6 +287,19 @@ def test_text_report_and_every_other_format_share_the_counterexample_lines():
     assert "Notes:\n  cell 2 raised NameError" in text.render(RESULT)
 
 
+def test_a_heading_names_the_function_a_property_exercises_unless_its_name_starts_with_it():
+    assert text.block(replace(FAILED, name="cross_entropy_loss_is_natural"))[0].startswith(
+        "FAILED  cross_entropy_loss_is_natural  0/"
+    )
+    assert text.block(replace(FAILED, name="loss_is_natural"))[0].startswith(
+        "FAILED  loss_is_natural [cross_entropy_loss]  0/"
+    )
+    # a name that only starts with the same letters names another function
+    assert "[cross_entropy_loss]" in text.block(replace(FAILED, name="cross_entropy_lossy"))[0]
+    two = replace(FAILED, name="cross_entropy_loss_and_grad", functions=("cross_entropy_loss", "softmax"))
+    assert "[cross_entropy_loss, softmax]" in text.block(two)[0]
+
+
 def test_text_report_counts_agree_with_their_nouns():
     assert "1 of 5 properties passed (seed 7)" in text.render(RESULT)
     assert "  `softmax`: 1 property (3 points) counts once" in text.render(RESULT)
