@@ -194,6 +194,34 @@ class ExpClosureDropsOutGrad(Exact):
         (_unscaled if self._op == "exp" else Exact._send)(self)
 
 
+# `-`, `/` and `-a` written as operations of their own, each closure without `* out.grad`: the model
+# makes the operation itself in either style, as the file does.
+
+
+@mistake("Value.__sub__", "sub_closure_drops_out_grad.py")
+class SubClosureDropsOutGrad(Exact):
+    __sub__ = Exact.__sub__
+
+    def _send(self):
+        (_unscaled if self._op == "-" else Exact._send)(self)
+
+
+@mistake("Value.__truediv__", "div_closure_drops_out_grad.py")
+class DivClosureDropsOutGrad(Exact):
+    __truediv__ = Exact.__truediv__
+
+    def _send(self):
+        (_unscaled if self._op == "/" else Exact._send)(self)
+
+
+@mistake("Value.__neg__", "neg_closure_drops_out_grad.py")
+class NegClosureDropsOutGrad(Exact):
+    __neg__ = Exact.__neg__
+
+    def _send(self):
+        (_unscaled if self._op == "neg" else Exact._send)(self)
+
+
 @mistake("Value.__sub__", "sub_grad_positive.py")
 class SubGradPositive(Exact):
     def __sub__(self, other):

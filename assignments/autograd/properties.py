@@ -621,6 +621,7 @@ def softmax_loss_gradient(sub: Any, case: tuple[list[float], int]) -> None:
     requires=["softmax_loss_gradient"],
     hint="The mean over n positions is (1/n) * sum(losses): each position's gradient is (softmax - onehot) / n.",
     max_examples=EARLY_CATCH_EXAMPLES,
+    after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),  # below the mean, each loss is -log p: an operation's fault shows
 )
 @given(case=sequences(max_positions=4, max_vocab=8, spread=False))
 def mean_over_positions(sub: Any, case: tuple[list[list[float]], list[int]]) -> None:
