@@ -39,8 +39,10 @@ Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_arg
 
 CHANGED = "`{function}` changed {which} in place: work on a copy, or build a new list"
 KEPT = "`{function}` changed the answer it gave the call before when called again: build a new list at every call"
+UNREPEATED = "`{function}` gave two different answers to the same input (expected: its first answer)"
 _CHANGED = re.compile(r"`(?P<function>[^`]+)` changed (?P<which>`[^`]+`(?: and `[^`]+`)*) in place:")
 _KEPT = re.compile(r"`(?P<function>[^`]+)` changed the answer it gave the call before")
+_UNREPEATED = re.compile(r"`(?P<function>[^`]+)` gave two different answers to the same input")
 
 
 def watched(message: str) -> tuple[str, tuple[str, ...], bool] | None:
@@ -52,6 +54,13 @@ def watched(message: str) -> tuple[str, tuple[str, ...], bool] | None:
     if found := _KEPT.match(message):
         return found["function"], (), True
     return None
+
+
+def accused(message: str) -> str | None:
+    """The function a failure's message from the watch of every call names: one that changed its
+    arguments or an answer it gave, or answered one input two ways; None for any other message."""
+    found = _CHANGED.match(message) or _KEPT.match(message) or _UNREPEATED.match(message)
+    return found["function"] if found else None
 
 
 class Replies(Protocol):
@@ -121,8 +130,7 @@ class Answers:
         if first is None:
             self._first[key] = (digest, returned)
         elif first[1] != returned and json.dumps(first[1]) != json.dumps(returned):  # json: NaN equals NaN
-            message = f"`{function}` gave two different answers to the same input (expected: its first answer)"
-            raise Unrepeatable(message, returned=returned, expected=first[1])
+            raise Unrepeatable(UNREPEATED.format(function=function), returned=returned, expected=first[1])
 
     def agree(self, function: str, encoded_args: str, line: bytes, digest: bytes) -> bool:
         """Whether a reply read ahead, as it came (see Worker.receive_line), agrees with the submission's

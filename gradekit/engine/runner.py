@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -32,7 +32,7 @@ from gradekit.config import GradeConfig
 from gradekit.course_terms import seconds
 from gradekit.engine import speed
 from gradekit.engine.budget import Budget
-from gradekit.engine.calls import Answers, Calls, Replies
+from gradekit.engine.calls import Answers, Calls, Replies, accused
 from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.proxy import StudentFunctions
@@ -128,7 +128,7 @@ def run_all(
             # A fault it finds is not shown where another property's holds it back: not shrunk either.
             shrink = not _held_back(prop, outcomes)
             outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following, shrink)
-            outcome = _unblamed(prop, outcome, outcomes)
+            outcome = _unblamed(prop, outcome, outcomes, assignment.functions)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
 
@@ -165,14 +165,23 @@ def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> 
     return None
 
 
-def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome]) -> Outcome:
+def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome], functions: Collection[str]) -> Outcome:
     """`outcome`, or "not checked yet" where it found a fault while a property it is checked `after`
     failed too: the fault may be in the functions that one exercises, which this one's are built from;
     or "not judged" where a property it requires passed only against the submission's own wrong
-    function (gradekit.authoring.expect_built_on), whose mistake this one would see again. One the
-    grade did not run (an assignment narrowed to some properties) blames nothing."""
+    function (gradekit.authoring.expect_built_on), whose mistake this one would see again, or where
+    the watch of every call caught another of the submission's `functions` than its own (the loss a
+    sequence loss is checked against answering one input two ways). One the grade did not run (an
+    assignment narrowed to some properties) blames nothing."""
+    if outcome.status not in FAULTS:
+        return outcome
+    other = accused(outcome.message)
+    if other in functions and other not in prop.functions:
+        return Outcome(
+            Status.UNCHECKED, f"not judged: {outcome.message}", examples=outcome.examples, seconds=outcome.seconds
+        )
     failed, built = _failed_after(prop, outcomes), _built_on(prop, outcomes)
-    if outcome.status not in FAULTS or not (failed or built):
+    if not (failed or built):
         return outcome
     if failed:
         names = " and ".join(f"`{name}`" for name in failed)

@@ -176,12 +176,15 @@ def story(example: Counterexample, message: str = "") -> list[str]:
 
 
 def _deciding(calls: tuple[Call, ...], values: list[Any]) -> list[Call]:
-    """The last call, and the latest earlier one whose answer is (or holds) a value the verdict
-    compared; a call the last one repeats, answered alike (a property asking once more), is one call."""
+    """The last call, and the latest earlier one that asked the same and was answered otherwise (an
+    answer that changed), or else whose answer is (or holds) a value the verdict compared; a call the
+    last one repeats, answered alike (a property asking once more), is one call."""
     if not calls:
         return []
     last = calls[-1]
-    earlier = [c for c in calls[:-1] if c.raised is None and any(_gave(c, v) for v in values) and not _repeat(c, last)]
+    answered = [c for c in calls[:-1] if c.raised is None and not _repeat(c, last)]
+    asked = [c for c in answered if (c.function, c.args) == (last.function, last.args)]
+    earlier = asked or [c for c in answered if any(_gave(c, v) for v in values)]
     return [*earlier[-1:], last]
 
 

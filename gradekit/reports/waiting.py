@@ -61,8 +61,8 @@ def _roots(every: Sequence[PropertyResult]) -> Callable[[str], str]:
 
     def found(name: str, seen: frozenset[str]) -> list[str]:
         test = by_name.get(name)
-        if test is None or test.status is not Status.UNCHECKED or name in seen:
-            return [name]
+        if test is None or test.status is not Status.UNCHECKED or name in seen or test.message.startswith(UNJUDGED):
+            return [name]  # a property not judged waits on nothing it names: its reason is no property
         named = NAMED.findall(test.message)
         return [root for inner in named for root in found(inner, seen | {name})] or [name]
 

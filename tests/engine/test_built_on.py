@@ -169,3 +169,25 @@ def test_a_gradient_whose_softmax_changes_the_argument_is_not_judged(grade_file)
     built = next(t for t in result.tests if t.name == "grad_matches_identity")
     assert built.status is Status.UNCHECKED and built.score == 0
     assert built.message.startswith("not judged: your `softmax` fails on the same input too: `softmax` changed")
+
+
+ID_CACHED_LOSS = """
+_CACHE = {}
+def cross_entropy_loss(z, t):
+    key = (id(z), t)  # a list's id is reused once it is freed: a new list gets the old answer
+    if key not in _CACHE:
+        m = max(z)
+        _CACHE[key] = m + math.log(sum(math.exp(x - m) for x in z)) - z[t]
+    return _CACHE[key]
+"""
+
+
+def test_a_loss_cached_by_identity_is_caught_and_blamed_on_the_loss_alone(grade_file):
+    result = grade_file("import math\n" + RIGHT_SOFTMAX + ID_CACHED_LOSS + REST + GRAD_FROM_SOFTMAX, FAST)
+    assert failed(result) == {"cross_entropy_loss"}
+    elsewhere = [
+        t for t in result.tests if "`cross_entropy_loss`" in t.message and "cross_entropy_loss" not in t.functions
+    ]
+    assert elsewhere and all(t.status is Status.UNCHECKED and t.score == 0 for t in elsewhere), [
+        (t.name, t.status) for t in elsewhere
+    ]

@@ -513,3 +513,14 @@ def test_every_report_reads_as_its_golden_file(cross_entropy):
     assert sorted(path.name for path in GOLDEN.iterdir()) == sorted(reports), "a golden file is missing or left over"
     changed = [name for name, report in reports.items() if (GOLDEN / name).read_bytes() != report.encode()]
     assert changed == [], f"these reports no longer read as their golden files: {changed}"
+
+
+def test_an_answer_that_changed_is_shown_beside_the_call_that_asked_the_same_first():
+    zeros = [0.0] * 27
+    asked = Call("cross_entropy_loss", (zeros, 0), returned=3.2958, names=("logits", "true_id"))
+    alike = Call("cross_entropy_loss", (zeros, 21), returned=3.2958, names=("logits", "true_id"))
+    again = Call("cross_entropy_loss", (zeros, 0), returned=1.51, names=("logits", "true_id"))
+    shown = text.story(Counterexample({}, (asked, alike, again), returned=1.51, expected=3.2958))
+    assert "true_id = 21" not in "\n".join(shown)  # another input, though answered alike
+    assert shown[0] == "(earlier calls not shown)" and shown[-1] == "you returned: 1.51"
+    assert shown[-2] == "call: cross_entropy_loss(logits, true_id) (the same arguments)"

@@ -79,3 +79,13 @@ def test_a_reason_not_judged_is_given_as_it_is_even_where_it_names_a_waiting_pro
         "`grad`: 1 property (4 points) not judged: it stops where your `softmax` does: `softmax` raised "
         "ValueError: `loss_is_pure`",
     ]
+
+
+def test_a_property_waiting_on_one_not_judged_names_that_one_not_the_function_in_its_reason():
+    reason = "not judged: `cross_entropy_loss` gave two different answers to the same input"
+    unjudged = held("sequence_loss_matches_reference", "sequence_loss", 6, reason)
+    waits = held("sequence_loss_is_mean", "sequence_loss", 2, SEQUENCE)
+    assert waiting([waits, unjudged]) == [
+        "`sequence_loss`: 1 property (2 points) counts once `sequence_loss_matches_reference` passes",
+        f"`sequence_loss`: 1 property (6 points) {reason}",
+    ]
