@@ -31,7 +31,7 @@ from typing import Any
 
 from gradekit.assignment import Assignment
 from gradekit.diagnosis.behaviour import behaving, declared_behaviours
-from gradekit.diagnosis.mistakes import Answer, Bank, Mistake, Probe, agree, ask, exercised, loaded, trusted_answer
+from gradekit.diagnosis.mistakes import Answer, Bank, KnownWrong, Probe, agree, ask, exercised, loaded, trusted_answer
 from gradekit.diagnosis.models import Call, declared, explaining, explains
 from gradekit.engine.budget import Budget
 from gradekit.engine.outcome import Outcome
@@ -60,7 +60,7 @@ def diagnose(
     suspects = [f for f in assignment.functions if f in blamed and f not in stopped and f in bank.probes]
     described = declared(assignment)
     solution = Trusted(assignment.solution, assignment.harness) if assignment.solution else None
-    alike: list[tuple[Mistake, tuple[Probe, ...], int, tuple[Answer, ...]]] = []
+    alike: list[tuple[KnownWrong, tuple[Probe, ...], int, tuple[Answer, ...]]] = []
     found: dict[tuple[str, str, str], Diagnosis] = {}  # each mistake told once, however many functions show it
     standing_in: list[KnownMistake] = []  # the class models told
     untold: dict[str, tuple[list[Call], tuple[Answer, ...], int]] = {}  # each call, its answer, how many probes
@@ -141,7 +141,7 @@ def _told(bank: Bank, model: KnownMistake, parameter: Any, calls: int) -> Diagno
 
 def match(
     bank: Bank, function: str, answers: tuple[Answer, ...], modelled: frozenset[str] = frozenset()
-) -> Mistake | None:
+) -> KnownWrong | None:
     """The one known mistake in `function` that `answers` (to its probes) agree with everywhere,
     where they do not agree with the reference's everywhere; None for none, or for more than one.
     A mistake the bank holds in two styles (the max shift left out with math.exp, and with np.exp) is
@@ -176,7 +176,7 @@ def _shrunk(assignment: Assignment, outcomes: dict[str, Outcome], function: str)
 def _confirmed(
     worker: Any,
     assignment: Assignment,
-    mistake: Mistake,
+    mistake: KnownWrong,
     calls: tuple[Probe, ...],
     probed: int,
     answers: tuple[Answer, ...],

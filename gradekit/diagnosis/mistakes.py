@@ -60,7 +60,7 @@ __all__ = [
     "RIGHT_ON_PROBES",
     "Answer",
     "Bank",
-    "Mistake",
+    "KnownWrong",
     "Probe",
     "agree",
     "answer",
@@ -93,7 +93,7 @@ Probe = tuple[str, str]
 
 
 @dataclass(frozen=True)
-class Mistake:
+class KnownWrong:
     """One known-wrong file: the function it blames, the mistake's name and explanation, the file
     (`source`, as "known_wrong/NAME.py"), and its answers to the function's probes; no answers,
     and `untold` saying why, when its answers cannot tell it."""
@@ -113,7 +113,7 @@ class Bank:
 
     probes: dict[str, tuple[Probe, ...]]
     reference: dict[str, tuple[Answer, ...]]
-    mistakes: tuple[Mistake, ...]
+    mistakes: tuple[KnownWrong, ...]
 
 
 def described(path: Path) -> tuple[str, str, str]:
@@ -234,7 +234,7 @@ def _worked_out(assignment: Assignment, limits: Limits, assignment_dirs: list[st
     with forked_workers(limits, assignment_dirs):
         for path in assignment.known("known_wrong"):
             function, name, explanation = described(path)
-            mistake = Mistake(function, name, explanation, f"known_wrong/{path.name}")
+            mistake = KnownWrong(function, name, explanation, f"known_wrong/{path.name}")
             if function not in probes:
                 mistakes.append(_untold(mistake, "its function has no probes"))
                 continue
@@ -301,7 +301,9 @@ def ask(worker: Any, probes: Sequence[Probe]) -> tuple[Answer, ...] | None:
     return tuple(answers)
 
 
-def _judged(mistake: Mistake, rounds: tuple[tuple[Answer, ...], ...] | None, reference: tuple[Answer, ...]) -> Mistake:
+def _judged(
+    mistake: KnownWrong, rounds: tuple[tuple[Answer, ...], ...] | None, reference: tuple[Answer, ...]
+) -> KnownWrong:
     if rounds is None:
         return _untold(mistake, "it did not load, or stopped on a probe")
     first, second = rounds
@@ -312,7 +314,7 @@ def _judged(mistake: Mistake, rounds: tuple[tuple[Answer, ...], ...] | None, ref
     return replace(mistake, answers=first)
 
 
-def _untold(mistake: Mistake, why: str) -> Mistake:
+def _untold(mistake: KnownWrong, why: str) -> KnownWrong:
     return replace(mistake, answers=(), untold=why)
 
 
@@ -340,7 +342,7 @@ def _read(stored: dict[str, Any]) -> Bank | None:
             return None
         if entry[4] and not _answers(entry[4], len(probes.get(entry[0], ()))):
             return None
-        read.append(Mistake(*entry))
+        read.append(KnownWrong(*entry))
     return Bank(probes, reference, tuple(read))
 
 

@@ -50,9 +50,9 @@ from gradekit.sandbox.replies import CallReply, decode, encode
 CHUNK = 50  # calls sent to a worker at once
 SHRINK_SECONDS = 30.0  # wall-clock seconds a blind spot's input may be shrunk for
 
-# What one call came to: ("returned", value, arguments after the call), ("raised", exception type,
+# What one call was seen to do: ("returned", value, arguments after the call), ("raised", exception type,
 # message) or ("stopped", why): it ran out of time or ended its worker.
-Answer = tuple[Any, ...]
+Observed = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ class Difference:
 
     function: str
     arguments: list[Any]
-    expected: Answer
-    got: Answer
+    expected: Observed
+    got: Observed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,7 +85,7 @@ class Difference:
         }
 
 
-def shown(answer: Answer) -> Any:
+def shown(answer: Observed) -> Any:
     """An answer as a report shows it: the value returned, what was raised, or why it stopped."""
     if answer[0] == "returned":
         return answer[1]
@@ -174,8 +174,8 @@ class Solution:
         assert assignment.solution is not None
         self.assignment, self.drawn, self.limits, self.dirs = assignment, drawn, limits, assignment_dirs
         self.dropped = 0  # drawn inputs the solution itself gave no answer to in time
-        self.answers: dict[str, dict[str, Answer]] = {}  # to the drawn inputs
-        self._shrunk_answers: dict[tuple[str, str], Answer] = {}  # to inputs tried while shrinking
+        self.answers: dict[str, dict[str, Observed]] = {}  # to the drawn inputs
+        self._shrunk_answers: dict[tuple[str, str], Observed] = {}  # to inputs tried while shrinking
         self._stack = ExitStack()
         self._program: _Program | None = None
 
@@ -226,7 +226,7 @@ class Solution:
                     return Difference(function, decode(witness), wanted, answer)
         return None
 
-    def agree(self, expected: Answer, got: Answer, encoded: str) -> bool:
+    def agree(self, expected: Observed, got: Observed, encoded: str) -> bool:
         """Whether two answers to one input are one answer, within the assignment's tolerance."""
         if expected[0] != got[0]:
             return False
@@ -255,7 +255,7 @@ class Solution:
         found = _search(self.drawn.strategies[function], self.drawn.seed, self.drawn.count, differs)
         return None if found is None else encode(list(found))
 
-    def _solution_answer(self, function: str, encoded: str) -> Answer | None:
+    def _solution_answer(self, function: str, encoded: str) -> Observed | None:
         """The solution's answer to an input, asked now if it was not drawn (a shrunk one); None where
         it gives none in time."""
         known = self.answers[function].get(encoded) or self._shrunk_answers.get((function, encoded))
@@ -274,11 +274,11 @@ class _Program:
     def __init__(self, worker: Worker, session: Session) -> None:
         self.worker, self.session = worker, session
 
-    def answers(self, function: str, calls: tuple[str, ...], stop_early: bool) -> list[Answer]:
+    def answers(self, function: str, calls: tuple[str, ...], stop_early: bool) -> list[Observed]:
         """The answers to `calls`, sent CHUNK at a time. A call that runs out of time or ends the
         worker is answered ("stopped", why) and the worker replaced; with `stop_early`, it is the last
         answer, as a program that stops once has answered otherwise already."""
-        answers: list[Answer] = []
+        answers: list[Observed] = []
         while len(answers) < len(calls):
             chunk = calls[len(answers) : len(answers) + CHUNK]
             try:
@@ -292,7 +292,7 @@ class _Program:
         return answers
 
 
-def _answer(reply: CallReply) -> Answer:
+def _answer(reply: CallReply) -> Observed:
     if reply.get("missing"):
         return ("raised", "missing", "not defined")
     if reply["ok"]:

@@ -38,7 +38,7 @@ from gradekit.batch.progress import Progress
 from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
-from gradekit.diagnosis.mistakes import Bank, Mistake, agree, bank
+from gradekit.diagnosis.mistakes import Bank, KnownWrong, agree, bank
 from gradekit.diagnosis.models import covered, declared, unproven
 from gradekit.engine.runner import TRIPPED
 from gradekit.errors import UsageError
@@ -265,7 +265,7 @@ def outcomes(result: GradeResult) -> tuple[tuple[str, str, float], ...]:
 
 
 def _misdiagnosed(
-    known: Bank | None, label: str, mistake: Mistake | None, result: GradeResult, told: set[str]
+    known: Bank | None, label: str, mistake: KnownWrong | None, result: GradeResult, told: set[str]
 ) -> str | None:
     """Why the file's diagnosis is not what its folder promises, if it is not: a known-wrong file
     whose answers tell its mistake is diagnosed as that (among others, in functions that call the
@@ -284,7 +284,7 @@ def _misdiagnosed(
     return f"{said}, though its answers tell its own mistake in `{mistake.function}`"
 
 
-def _twins(one: Mistake, other: Mistake) -> bool:
+def _twins(one: KnownWrong, other: KnownWrong) -> bool:
     both = bool(one.answers) and len(one.answers) == len(other.answers)
     return (
         one.function == other.function

@@ -18,7 +18,7 @@ from gradekit.batch import class_grade
 from gradekit.config import GradeConfig, Limits
 from gradekit.diagnosis import mistakes
 from gradekit.diagnosis.diagnose import SHRUNK, match
-from gradekit.diagnosis.mistakes import PROBES, Bank, Mistake, agree, described
+from gradekit.diagnosis.mistakes import PROBES, Bank, KnownWrong, agree, described
 from gradekit.grader import grade
 from gradekit.reports import WRITERS, inert
 from gradekit.result import GradeResult
@@ -230,7 +230,7 @@ def _bank(*mistakes: tuple[str, tuple]) -> Bank:
     return Bank(
         {"f": ("[1]", "[2]")},
         {"f": reference},
-        tuple(Mistake("f", name, "why", f"known_wrong/{name}.py", answers) for name, answers in mistakes),
+        tuple(KnownWrong("f", name, "why", f"known_wrong/{name}.py", answers) for name, answers in mistakes),
     )
 
 
