@@ -80,7 +80,7 @@ from gradekit.batch.cluster import probe_workers, run_cluster
 from gradekit.batch.overrides import FILE_NAME, past_bounds, read_overrides
 from gradekit.batch.pool import run_pool
 from gradekit.batch.progress import Progress, listed
-from gradekit.batch.results import (
+from gradekit.batch.results_folder import (
     ALL,
     NEW,
     UNWRITTEN,

@@ -39,7 +39,7 @@ from urllib.parse import unquote, urlsplit
 
 from gradekit.batch.git_command import Uncollectable, fetched_over, git
 from gradekit.batch.pins import Pin
-from gradekit.batch.results import read_result, write_atomic
+from gradekit.batch.results_folder import read_result, write_atomic
 from gradekit.batch.tree_writer import remove, shown, write_tree
 from gradekit.errors import UsageError
 from gradekit.reports.inert import csv_text, json_text

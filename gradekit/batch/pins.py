@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gradekit.batch.results import write_atomic
+from gradekit.batch.results_folder import write_atomic
 from gradekit.errors import UsageError
 from gradekit.reports.inert import json_text
 

@@ -29,8 +29,7 @@ from pathlib import Path
 import pytest
 
 import gradekit.grader
-from gradekit.batch import class_grade, pool, roster
-from gradekit.batch import results as results_folder
+from gradekit.batch import class_grade, pool, results_folder, roster
 from gradekit.batch.progress import Progress
 from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits

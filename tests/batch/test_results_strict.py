@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gradekit.batch import results
+from gradekit.batch import results_folder as results
 from gradekit.batch.roster import Student
 from gradekit.result import Adjustment, Call, Counterexample, GradeResult, PropertyResult, Status
 
