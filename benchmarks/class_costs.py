@@ -31,7 +31,7 @@ from batch_speed import busy_seconds, make_class
 from gradekit import assignment
 from gradekit.config import GradeConfig
 from gradekit.engine.runner import VerdictMemory
-from gradekit.grader import grade
+from gradekit.grader import Grading, grade
 from gradekit.sandbox.process import forked_workers
 
 
@@ -71,7 +71,7 @@ def main() -> None:
                 group = "hostile" if source == "hostile" else "repeat" if source in seen else "first"
                 seen.add(source)
                 machine, grader = busy_seconds(), time.process_time()
-                result = grade(student, chosen, config, memory=memory)
+                result = grade(student, chosen, config, Grading(memory=memory))
                 costs = groups[group]
                 costs.properties.update({test.name: test.seconds for test in result.tests})
                 costs.students += 1

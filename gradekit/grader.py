@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from gradekit.sandbox import Worker
 __all__ = [
     "SHOWN_LOADED",
     "SHOWN_MESSAGE",
+    "Grading",
     "answered",
     "grade",
     "needed",
@@ -50,35 +51,40 @@ SHOWN_LOADED = 1000
 SHOWN_MESSAGE = 300  # characters of a message of the submission's a result keeps under the course's seed
 
 
+@dataclass(frozen=True)
+class Grading:
+    """One grade's setting beyond its options (GradeConfig).
+
+    `assignment_dirs`: where assignments are found besides the built-in ones, folders the worker may not
+    read. `functions`, where given, narrow the grade to those functions' properties (`selected`), a
+    student's check of the functions they have written so far; a name the assignment does not have is
+    a UsageError. The rest is what a caller has ready: a `worker` already started (`Worker.started`, so
+    its interpreter boots while this process is still importing; it is stopped here either way); the
+    submission as `read` from the path already (given, it is what is graded and the path is never
+    opened; one only found, `source.located`, as a class grade finds and hashes each file before any is
+    graded, is read and parsed here, and must be the bytes hashed then); and the verdicts a class grader
+    remembers across its submissions (`memory`, gradekit.engine.speed.verdicts): a grade of one file
+    remembers nothing.
+    """
+
+    assignment_dirs: list[str] | None = None
+    functions: tuple[str, ...] = ()
+    worker: Worker | None = None
+    read: Source | None = None
+    memory: VerdictMemory | None = None
+
+
 def grade(
-    path: Path,
-    assignment: Assignment | None = None,
-    config: GradeConfig = GradeConfig(),
-    assignment_dirs: list[str] | None = None,
-    worker: Worker | None = None,
-    read: Source | None = None,
-    memory: VerdictMemory | None = None,
-    functions: tuple[str, ...] = (),
+    path: Path, assignment: Assignment | None = None, config: GradeConfig = GradeConfig(), grading: Grading = Grading()
 ) -> GradeResult:
     """Grade one submission: a .py file, a notebook, or a student's folder holding one (see
-    `source.pick`). Never raises for anything the submission does.
-
-    `functions`, where given, narrow the grade to those functions' properties (`selected`), a
-    student's check of the functions they have written so far; a name the assignment does not have
-    is a UsageError.
-
-    `worker` may be one already started (`Worker.started`), so its interpreter boots while this
-    process is still importing; it is stopped here either way. `read` is the submission as already
-    read from `path`: given, it is what is graded and `path` is never opened; one only found
-    (`source.located`: a class grade finds and hashes each file before any is graded) is read and
-    parsed here, and must be the bytes hashed then. `memory` holds verdicts a class grader remembers
-    across its submissions (gradekit.engine.speed.verdicts); a grade of one file remembers nothing.
-    """
+    `source.pick`), with `config`'s options, in `grading`'s setting. Never raises for anything the
+    submission does."""
     started = time.monotonic()
     # One found ahead (a class grade finds and hashes each file first) is read here, where it is graded.
-    read = read_source(path, assignment.name if assignment else None) if read is None else parsed(read)
+    read = read_source(path, assignment.name if assignment else None) if grading.read is None else parsed(grading.read)
     source, problem, shown = read.text, read.problem, str(read.path or path)
-    with worker or Worker.started(config.limits, assignment_dirs, read.preload) as worker:
+    with grading.worker or Worker.started(config.limits, grading.assignment_dirs, read.preload) as worker:
         session = Session(worker, source, read.filename, read.cells)
         if problem is None:
             problem = session.load()
@@ -89,7 +95,7 @@ def grade(
         unsandboxed = (worker.note,) if worker.note else ()  # why it ran behind a weaker wall than bubblewrap
         if assignment is None:
             try:
-                assignment = assignments.infer(set(session.defined) or _named_in(source), assignment_dirs)
+                assignment = assignments.infer(set(session.defined) or _named_in(source), grading.assignment_dirs)
             except AssignmentError as error:
                 return GradeResult(
                     "unknown",
@@ -100,7 +106,7 @@ def grade(
                     seed_digest=_digest(config, config.seed or 0),
                     isolation=_wall(worker),
                 )
-        graded, waiting = _written(selected(assignment, functions), functions, session.defined)
+        graded, waiting = _written(selected(assignment, grading.functions), grading.functions, session.defined)
         seed = config.seed_or(assignment.default_seed)
         if problem is None:
             problem = _none_defined(graded, session.defined, read.filename)
@@ -114,13 +120,13 @@ def grade(
             replay = (
                 budget.excluding(lambda: recorded(assignment, seed, config.max_examples)) if config.shortcuts else None
             )
-            outcomes = run_all(needed(assignment, graded), session, config, seed, budget, memory, replay)
+            outcomes = run_all(needed(assignment, graded), session, config, seed, budget, grading.memory, replay)
         output, withheld = printed(config, loaded, session.output())
         defined = dict(session.defined)
         notes = (*read.notes, *session.notes, *waiting, *withheld, *unsandboxed, *_public_check(assignment))
         wall = _wall(worker)
         diagnosis, unexplained = (
-            _diagnosis(assignment, graded, session, outcomes, config, assignment_dirs, budget)
+            _diagnosis(assignment, graded, session, outcomes, config, grading.assignment_dirs, budget)
             if problem is None
             else ((), {})
         )
@@ -148,7 +154,7 @@ def grade(
         seed_digest=_digest(config, seed),
         isolation=wall,
         provenance=made(graded, config, seed_named(config, seed), wall, read.sha256),
-        checked=tuple(f for f in assignment.functions if f in functions),
+        checked=tuple(f for f in assignment.functions if f in grading.functions),
     )
 
 

@@ -35,7 +35,7 @@ from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
 from gradekit.engine.source import Source, carried
 from gradekit.errors import GradekitError, UsageError
-from gradekit.grader import grade, unfinished
+from gradekit.grader import Grading, grade, unfinished
 from gradekit.result import GradeResult
 from gradekit.sandbox.isolation import DOCTOR
 from gradekit.sandbox.process import probe
@@ -194,7 +194,7 @@ def grade_task(
     for None), the submission graded from `source` as sent, its bytes parsed here (no file is read);
     the result as plain data."""
     chosen, dirs = _assignment_here(assignment_name, files)
-    return grade(Path(source.filename), chosen, config, dirs, read=source).to_dict()
+    return grade(Path(source.filename), chosen, config, Grading(dirs, read=source)).to_dict()
 
 
 def _assignment_files(assignment: Assignment) -> dict[str, bytes] | None:

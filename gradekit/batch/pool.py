@@ -38,7 +38,7 @@ from gradekit.engine.budget import WALL_FACTOR
 from gradekit.engine.recording import recorded
 from gradekit.engine.runner import VerdictMemory
 from gradekit.errors import HostFailure
-from gradekit.grader import grade, unfinished
+from gradekit.grader import Grading, grade, unfinished
 from gradekit.result import GradeResult
 from gradekit.sandbox.process import forked_workers, probe
 from gradekit.sandbox.stops import stops_kept, uninterrupted
@@ -240,7 +240,7 @@ def _serve(
             if memory is not None:
                 memory.absorb(learnt)
             try:
-                result = grade(Path(path), chosen, config, assignment_dirs, read=source, memory=memory)
+                result = grade(Path(path), chosen, config, Grading(assignment_dirs, read=source, memory=memory))
             except HostFailure as failure:  # the host's doing: nothing is recorded for this student
                 connection.send((name, None, [], str(failure)))
                 continue

@@ -88,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
     worker = Worker.started(config.limits, args.assignments, submission.preload)
     try:
         from gradekit import assignment
-        from gradekit.grader import grade, selected
+        from gradekit.grader import Grading, grade, selected
 
         functions = tuple(dict.fromkeys(args.function))
         chosen = assignment.load(args.assignment, args.assignments) if args.assignment else None
         if chosen is not None:
             selected(chosen, functions)  # an unknown name is refused before any of the file's code runs
-        result = grade(args.submission, chosen, config, args.assignments, worker, submission, functions=functions)
+        result = grade(args.submission, chosen, config, Grading(args.assignments, functions, worker, submission))
     finally:
         worker.stop()
     report = WRITERS[args.format](result)

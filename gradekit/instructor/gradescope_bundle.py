@@ -54,7 +54,7 @@ from gradekit import course_seed
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.errors import GradekitError, UsageError
-from gradekit.grader import grade
+from gradekit.grader import Grading, grade
 from gradekit.sandbox import packages
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same files give the same zip, byte for byte
@@ -229,7 +229,7 @@ def full_marks(assignment: Assignment, assignment_dirs: list[str] | None = None)
     """Grade the assignment's solution as a submission: GradekitError, in one sentence naming its
     score and the properties it fails, unless it gets every point."""
     assert assignment.solution is not None
-    result = grade(assignment.solution, assignment, GradeConfig(), assignment_dirs)
+    result = grade(assignment.solution, assignment, GradeConfig(), Grading(assignment_dirs))
     if result.error is None and result.score >= result.max_score:
         return
     failing = [test.name for test in result.tests if test.score < test.max_score]

@@ -245,10 +245,13 @@ def test_grade_given_a_submission_as_read_grades_it_and_never_opens_the_path(tmp
     source = pickle.loads(pickle.dumps(read(tmp_path)))  # as a grader process receives it
     assert source == read(tmp_path) and source.cells
     (tmp_path / "homework.ipynb").write_text("raise RuntimeError('rewritten after it was read')\n")
-    result = gradekit.grader.grade(tmp_path, cross_entropy, FAST, read=source)
+    result = gradekit.grader.grade(tmp_path, cross_entropy, FAST, gradekit.grader.Grading(read=source))
     assert result.error is None and result.score == result.max_score
     assert result.submission == str(tmp_path / "homework.ipynb")
-    assert gradekit.grader.grade(tmp_path / "gone.py", cross_entropy, FAST, read=source).score == result.max_score
+    assert (
+        gradekit.grader.grade(tmp_path / "gone.py", cross_entropy, FAST, gradekit.grader.Grading(read=source)).score
+        == result.max_score
+    )
 
 
 def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path, cross_entropy):

@@ -21,7 +21,7 @@ from gradekit import assignment, grader, jupyter
 from gradekit.cli import main
 from gradekit.config import GradeConfig
 from gradekit.errors import UsageError
-from gradekit.grader import grade, needed, selected
+from gradekit.grader import Grading, grade, needed, selected
 from gradekit.instructor.starter import release
 from gradekit.reports import WRITERS
 from gradekit.result import GradeResult
@@ -69,7 +69,7 @@ def test_what_runs_is_the_graded_properties_and_everything_they_require_or_come_
 def test_a_check_of_one_function_scores_it_out_of_its_own_points(tmp_path, cross_entropy):
     path = tmp_path / "work.py"
     path.write_text(stubbed("cross_entropy_loss", "sequence_loss", "perplexity", "softmax_cross_entropy_grad"))
-    result = grade(path, cross_entropy, FAST, functions=("softmax",))
+    result = grade(path, cross_entropy, FAST, Grading(functions=("softmax",)))
     assert result.checked == ("softmax",)
     assert {t.functions[0] for t in result.tests} == {"softmax"}
     assert result.score == result.max_score == points(cross_entropy, "softmax")
@@ -82,7 +82,7 @@ def test_a_check_of_one_function_scores_it_out_of_its_own_points(tmp_path, cross
 
 def test_a_notebook_is_checked_one_function_at_a_time(tmp_path, cross_entropy):
     _, notebook = release(cross_entropy, tmp_path)
-    result = grade(notebook, cross_entropy, FAST, functions=("softmax",))
+    result = grade(notebook, cross_entropy, FAST, Grading(functions=("softmax",)))
     worth = points(cross_entropy, "softmax")
     assert (result.score, result.max_score, result.checked) == (0, worth, ("softmax",))
     text = WRITERS["text"](result)
@@ -95,14 +95,14 @@ def test_a_notebook_is_checked_one_function_at_a_time(tmp_path, cross_entropy):
 def test_a_required_property_of_another_function_runs_and_is_judged_but_not_scored(tmp_path, cross_entropy):
     path = tmp_path / "work.py"
     path.write_text(stubbed("cross_entropy_loss"))  # the perplexity of a uniform guess needs the loss right
-    result = grade(path, cross_entropy, FAST, functions=("perplexity",))
+    result = grade(path, cross_entropy, FAST, Grading(functions=("perplexity",)))
     waiting = {t.name: t for t in result.tests}["perplexity_of_uniform_is_v"]
     assert waiting.status.value == "unchecked" and "`loss_matches_reference`" in waiting.message
     assert "loss_matches_reference" not in {t.name for t in result.tests}
     worth = points(cross_entropy, "perplexity")
     assert (result.score, result.max_score) == (worth - 3, worth)
     path.write_text(SOLUTION)
-    whole = grade(path, cross_entropy, FAST, functions=("perplexity",))
+    whole = grade(path, cross_entropy, FAST, Grading(functions=("perplexity",)))
     assert whole.score == whole.max_score == worth
 
 
@@ -111,7 +111,7 @@ def test_a_property_needing_a_function_the_file_does_not_define_yet_waits_with_a
     loss, which is not written yet, so its points wait; the rest of `perplexity` is graded."""
     path = tmp_path / "work.py"
     path.write_text("import math\n\n\ndef perplexity(loss):\n    return math.exp(loss)\n")
-    result = grade(path, cross_entropy, FAST, functions=("perplexity",))
+    result = grade(path, cross_entropy, FAST, Grading(functions=("perplexity",)))
     assert "perplexity_of_uniform_is_v" not in {t.name for t in result.tests}
     assert result.all_passed and result.score == result.max_score == points(cross_entropy, "perplexity") - 3
     assert result.notes == (
@@ -122,7 +122,7 @@ def test_a_property_needing_a_function_the_file_does_not_define_yet_waits_with_a
 def test_a_check_of_one_method_runs_the_properties_it_is_checked_after():
     autograd = assignment.load("autograd")
     assert autograd.solution is not None
-    result = grade(autograd.solution, autograd, FAST, functions=("Value.__neg__",))
+    result = grade(autograd.solution, autograd, FAST, Grading(functions=("Value.__neg__",)))
     assert [t.name for t in result.tests] == ["neg_values_and_grads"] and result.all_passed
 
 
@@ -132,7 +132,7 @@ def test_a_check_of_some_functions_replays_the_whole_assignments_recording(monke
     monkeypatch.setattr(grader, "recorded", lambda a, *rest: asked.append(a) or real(a, *rest))
     path = tmp_path / "work.py"
     path.write_text(SOLUTION)
-    grade(path, cross_entropy, FAST, functions=("softmax",))
+    grade(path, cross_entropy, FAST, Grading(functions=("softmax",)))
     assert [a.properties for a in asked] == [cross_entropy.properties]
 
 

@@ -13,7 +13,7 @@ import pytest
 from gradekit import assignment, strategies
 from gradekit.config import GradeConfig
 from gradekit.engine import kept_files, recording
-from gradekit.grader import grade
+from gradekit.grader import Grading, grade
 from gradekit.result import Status
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +129,7 @@ def test_inferring_the_assignment_loads_only_the_one_chosen(tmp_path):
     other.mkdir()
     (other / "functions.py").write_text('def unrelated(x: float) -> float:\n    """Not graded here."""\n')
     (other / "properties.py").write_text("raise RuntimeError('a broken property file')\n")
-    result = grade(CORRECT, None, FAST, [str(tmp_path)])
+    result = grade(CORRECT, None, FAST, Grading([str(tmp_path)]))
     assert result.assignment == "cross_entropy" and result.error is None
     assert result.score == result.max_score
 

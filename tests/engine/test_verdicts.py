@@ -16,7 +16,7 @@ from gradekit.config import GradeConfig
 from gradekit.engine import runner
 from gradekit.engine.speed.read_ahead import ReadAhead
 from gradekit.engine.speed.verdicts import Memory
-from gradekit.grader import grade
+from gradekit.grader import Grading, grade
 
 ROOT = Path(__file__).resolve().parents[2]
 CORRECT = ROOT / "examples" / "submission.py"
@@ -63,10 +63,10 @@ def hypothesis_runs(monkeypatch):
 
 
 def test_the_same_answers_get_the_same_verdicts_without_the_engine(cross_entropy, remembering, hypothesis_runs):
-    fresh = _verdicts(grade(BUGGY, cross_entropy, FAST, memory=remembering))
+    fresh = _verdicts(grade(BUGGY, cross_entropy, FAST, Grading(memory=remembering)))
     assert hypothesis_runs[0] > 0 and remembering.kept > 0 and remembering.passes
     hypothesis_runs[0] = 0
-    again = _verdicts(grade(BUGGY, cross_entropy, FAST, memory=remembering))
+    again = _verdicts(grade(BUGGY, cross_entropy, FAST, Grading(memory=remembering)))
     assert again == fresh
     assert hypothesis_runs[0] == 0, "every failing property should have been answered from memory"
 
@@ -76,7 +76,7 @@ def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(
 ):
     partly = _file(tmp_path, PARTLY_BUGGY)
     alone = grade(partly, cross_entropy, FAST)
-    assert _verdicts(grade(partly, cross_entropy, FAST, memory=remembering)) == _verdicts(alone)
+    assert _verdicts(grade(partly, cross_entropy, FAST, Grading(memory=remembering))) == _verdicts(alone)
 
     followed = []
     follow = ReadAhead.follow
@@ -88,12 +88,12 @@ def test_answers_that_part_from_the_remembered_ones_are_graded_in_full(
     monkeypatch.setattr(ReadAhead, "follow", spied)
     remembering.passes.clear()
     remembering.traces.clear()
-    grade(BUGGY, cross_entropy, FAST, memory=remembering)
+    grade(BUGGY, cross_entropy, FAST, Grading(memory=remembering))
     followed.clear()
-    after_the_buggy_one = grade(partly, cross_entropy, FAST, memory=remembering)
+    after_the_buggy_one = grade(partly, cross_entropy, FAST, Grading(memory=remembering))
     assert _verdicts(after_the_buggy_one) == _verdicts(alone)
     assert followed, "the remembered runs of the buggy example were consulted"
-    assert _verdicts(grade(CORRECT, cross_entropy, FAST, memory=remembering)) == _verdicts(
+    assert _verdicts(grade(CORRECT, cross_entropy, FAST, Grading(memory=remembering))) == _verdicts(
         grade(CORRECT, cross_entropy, FAST)
     )
 
@@ -135,9 +135,9 @@ def test_a_remembered_error_is_named_in_each_students_own_file(cross_entropy, tm
     alice, bob = tmp_path / "alice.py", tmp_path / "bob.py"
     alice.write_text(raising)
     bob.write_text(raising)
-    graded = {alice: grade(alice, cross_entropy, FAST, memory=remembering)}
+    graded = {alice: grade(alice, cross_entropy, FAST, Grading(memory=remembering))}
     hypothesis_runs[0] = 0
-    graded[bob] = grade(bob, cross_entropy, FAST, memory=remembering)
+    graded[bob] = grade(bob, cross_entropy, FAST, Grading(memory=remembering))
     assert hypothesis_runs[0] == 0, "bob answers as alice did: every verdict should come from memory"
     for path, result in graded.items():
         assert _verdicts(result) == _verdicts(grade(path, cross_entropy, FAST))
@@ -152,10 +152,10 @@ def test_facts_a_remembered_property_would_have_kept_are_kept(remembering, hypot
     it makes other calls than the grade remembered, and runs under Hypothesis again."""
     training_step = assignment.load("training_step")
     rows_swapped = training_step.folder / "known_wrong" / "bigram_loss_rows_swapped.py"
-    fresh = _verdicts(grade(rows_swapped, training_step, FAST, memory=remembering))
+    fresh = _verdicts(grade(rows_swapped, training_step, FAST, Grading(memory=remembering)))
     assert hypothesis_runs[0] > 0
     hypothesis_runs[0] = 0
-    again = _verdicts(grade(rows_swapped, training_step, FAST, memory=remembering))
+    again = _verdicts(grade(rows_swapped, training_step, FAST, Grading(memory=remembering)))
     assert hypothesis_runs[0] == 0, "every failing property should have been answered from memory"
     assert again == fresh == _verdicts(grade(rows_swapped, training_step, FAST))
 

@@ -37,7 +37,7 @@ import pytest
 from gradekit import assignment
 from gradekit.batch.class_grade import grade_all
 from gradekit.config import GradeConfig, Limits
-from gradekit.grader import grade
+from gradekit.grader import Grading, grade
 from gradekit.reports import WRITERS
 from gradekit.result import GradeResult, Status
 from gradekit.sandbox import Worker, bubblewrap, isolation, process
@@ -796,7 +796,7 @@ def test_threads_spinning_from_the_first_line_spend_the_workers_budget_not_the_m
     config = GradeConfig(max_examples=100, check_budget=2.0, limits=limits)
     started = time.monotonic()
     with Worker(limits) as worker:
-        result = grade(submission, cross_entropy, config, worker=worker)
+        result = grade(submission, cross_entropy, config, Grading(worker=worker))
     assert time.monotonic() - started < 2.0 * 3 + SETTLE_SECONDS
     assert worker.spent() is not None and worker.spent() < 2.0 + 1.5, worker.spent()
     assert any("ran past its 2 s budget" in t.message for t in result.tests), [t.message for t in result.tests]
