@@ -71,7 +71,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -111,7 +111,49 @@ from gradekit.sandbox.process import probe
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["grade_all"]
+__all__ = ["ClassConfig", "grade_all", "probe_host"]
+
+
+@dataclass(frozen=True)
+class ClassConfig:
+    """A class grade's options, beside each student's (GradeConfig). `jobs`: grader processes (default:
+    the machine's cores). `feedback`: the students' report format. `assignment_dirs`: where assignments
+    are found besides the built-in ones. `progress`: where the progress line goes (default stderr).
+    `dask`: a client of a Dask scheduler (`gradekit.batch.cluster.connect`), on whose cluster the
+    students are graded instead of in local grader processes; everything else is the same. `again`:
+    students to grade again whatever their result (ALL: every one). `roster` (`roster.read_roster`):
+    who the students are. `overrides`: the staff's adjustments (default RESULTS_DIR/overrides.csv, where
+    it exists). `exports`: the LMS files to write (`lms.EXPORTS`), which need the roster's ids (a UsageError without).
+    `probed`: that the caller has seen `probe_host` pass for this grade already."""
+
+    jobs: int | None = None
+    feedback: str = "markdown"
+    assignment_dirs: list[str] | None = None
+    progress: TextIO | None = None
+    dask: Client | None = None
+    again: Collection[str] = ()
+    roster: list[Enrolled] | None = None
+    overrides: Path | None = None
+    exports: Collection[str] = ()
+    probed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.exports and self.roster is None:
+            raise UsageError("--export needs --roster: an LMS matches students by the roster's ids")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Who the class is and what this run does for each student: grade them (`todo`, with `reasons`),
+    keep their result with new adjustments by hand (`fresh`), or keep it as it is."""
+
+    students: list[Student]
+    stamps: dict[str, dict[str, str | None]]
+    reasons: dict[str, str | None]
+    todo: list[Student]
+    adjusted: dict[str, tuple[Adjustment, ...]] | None
+    fresh: dict[str, GradeResult]
+    earlier: dict[str, GradeResult]
 
 
 def grade_all(
@@ -119,104 +161,128 @@ def grade_all(
     assignment: Assignment,
     out: Path,
     config: GradeConfig = GradeConfig(),
-    jobs: int | None = None,
-    feedback: str = "markdown",
-    assignment_dirs: list[str] | None = None,
-    progress: TextIO | None = None,
-    dask: Client | None = None,
-    again: Collection[str] = (),
-    roster: list[Enrolled] | None = None,
-    overrides: Path | None = None,
-    exports: Collection[str] = (),
-    probed: bool = False,
+    options: ClassConfig = ClassConfig(),
 ) -> str:
-    """Grade every student not already graded, then write the gradebook and summary; a one-line account.
-    With `dask`, a client of a Dask scheduler (`gradekit.batch.cluster.connect`), the students are graded on
-    that cluster instead of in local grader processes; everything else is the same. `again` names
-    students to grade again whatever their result (ALL: every one). `roster` (`roster.read_roster`) names
-    the students; `overrides`, the staff's adjustments (default RESULTS_DIR/overrides.csv, where it
-    exists); `exports`, the LMS files to write (`lms.EXPORTS`), which need the roster's ids;
-    `probed`, that the caller has seen `probe_host` pass for this grade already."""
+    """Grade every student of `submissions` not already graded into `out`, then write the gradebook,
+    the summary and the exports; a one-line account. Planned (every usage error found, the host
+    probed, before anything is written), graded, then published."""
     started = time.monotonic()
-    if exports and roster is None:
-        raise UsageError("--export needs --roster: an LMS matches students by the roster's ids")
-    # Who the students are, and every usage error in what names them, before anything is written.
-    if roster is not None:
-        found = enrolled_students(submissions, roster, out, assignment.name)
+    plan = _planned(submissions, assignment, out, config, options)
+    lost = _graded(plan, submissions, assignment, out, config, options)
+    graded = _published(plan, assignment, out, config, options)
+    account = _account(plan, assignment, out, graded, lost, time.monotonic() - started)
+    return account + finish_regrade(out, assignment, dict(graded))
+
+
+def _planned(submissions: Path, assignment: Assignment, out: Path, config: GradeConfig, options: ClassConfig) -> _Plan:
+    """Who the students are and what to do for each, with every usage error in what names them found,
+    and the host probed where anyone is to be graded, before anything is written; then the results
+    folder made, and the results this run replaces kept for the regrade's report."""
+    if options.roster is not None:
+        found = enrolled_students(submissions, options.roster, out, assignment.name)
     else:
         found = find_students(submissions, out, assignment.name)
     if not found:
         raise UsageError(f"{submissions} holds no submission: a .py or .ipynb file, or a folder, per student")
-    unknown = sorted(set(again) - {ALL} - {s.name for s in found})
+    unknown = sorted(set(options.again) - {ALL} - {s.name for s in found})
     if unknown:
         raise UsageError(f"--regrade {unknown[0]}: there is no student of that name in {submissions}")
-    adjusted = _adjustments(out, overrides, found, assignment)
+    adjusted = _adjustments(out, options.overrides, found, assignment)
     students = read_all(found, assignment.name)
     now = made(assignment, config, seed_named(config, config.seed_or(assignment.default_seed)))
     stamps = {s.name: stamp(s) for s in students}
-    reasons = {s.name: why_again(out, s, stamps[s.name], now, feedback, again) for s in students}
+    reasons = {s.name: why_again(out, s, stamps[s.name], now, options.feedback, options.again) for s in students}
     todo = [s for s in students if reasons[s.name] is not None]
-    if todo and not probed:  # a host that cannot grade stops the grade before anything is written
-        probe_host(config, assignment_dirs, dask)
+    if todo and not options.probed:  # a host that cannot grade stops the grade before anything is written
+        probe_host(config, options.assignment_dirs, options.dask)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
     fresh = readjusted(out, [s for s in students if reasons[s.name] is None], adjusted or {})
     replaced = [s for s in todo if reasons[s.name] not in (NEW, UNWRITTEN)] + [s for s in students if s.name in fresh]
-    earlier = keep_earlier(out, replaced)
-    bar = Progress(len(students), len(students) - len(todo), progress or sys.stderr)
+    return _Plan(students, stamps, reasons, todo, adjusted, fresh, keep_earlier(out, replaced))
+
+
+def _graded(
+    plan: _Plan, submissions: Path, assignment: Assignment, out: Path, config: GradeConfig, options: ClassConfig
+) -> list[tuple[Student, str]]:
+    """Every result of the plan written: those kept with new adjustments, then each student to grade,
+    in the pool or on the cluster; the students the host, not their code, kept from a result."""
+    bar = Progress(len(plan.students), len(plan.students) - len(plan.todo), options.progress or sys.stderr)
 
     def write(student: Student, result: GradeResult) -> None:
         shown = _submitted(student, Path(result.submission), submissions)
-        result = replace(result, submission=shown, adjustments=(adjusted or {}).get(student.name, ()))
-        if student.name in earlier:
-            result = explained(student.name, earlier[student.name], result)
+        result = replace(result, submission=shown, adjustments=(plan.adjusted or {}).get(student.name, ()))
+        if student.name in plan.earlier:
+            result = explained(student.name, plan.earlier[student.name], result)
         try:
-            write_student(out, student, result, stamps[student.name], feedback)
+            write_student(out, student, result, plan.stamps[student.name], options.feedback)
         except Exception as error:  # a writer failing on what one student's code made costs no one else
             why = f"the report for this file could not be written ({type(error).__name__}); run the grade again"
             failed = unfinished(student.path, assignment, config, why, sha256(student))
-            write_unwritten(out, student, failed, stamps[student.name], feedback)
+            write_unwritten(out, student, failed, plan.stamps[student.name], options.feedback)
 
     def record(student: Student, result: GradeResult) -> None:
         write(student, result)
         bar.advance()
 
-    for student in students:
-        if student.name in fresh:
-            write(student, fresh[student.name])
-
-    lost: list[tuple[Student, str]] = []  # students the host, not their code, kept from a result
+    for student in plan.students:
+        if student.name in plan.fresh:
+            write(student, plan.fresh[student.name])
+    lost: list[tuple[Student, str]] = []
 
     def host_failed(student: Student, why: str) -> None:
         lost.append((student, why))
         bar.advance()
 
     try:
-        for student in [s for s in todo if s.problem]:
+        for student in [s for s in plan.todo if s.problem]:
             record(student, unfinished(student.path, assignment, config, student.problem or ""))
-        readable = [s for s in todo if not s.problem]
-        if dask is not None:
-            run_cluster(readable, assignment, config, dask, record, host_failed, bar.grading, bar.waiting)
+        readable = [s for s in plan.todo if not s.problem]
+        if options.dask is not None:
+            run_cluster(readable, assignment, config, options.dask, record, host_failed, bar.grading, bar.waiting)
         else:
-            run_pool(readable, assignment, config, assignment_dirs, jobs, record, grading=bar.grading, lost=host_failed)
+            jobs, dirs = options.jobs, options.assignment_dirs
+            run_pool(readable, assignment, config, dirs, jobs, record, grading=bar.grading, lost=host_failed)
     finally:  # interrupted too: whatever is said next starts a line of its own
         bar.finish()
-    graded = [(s.name, read_back(out, s, assignment, config)) for s in students]
-    listings = _listings(students, dict(graded)) if roster is not None else None
-    write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded, listings, adjusted is not None))
+    return lost
+
+
+def _published(
+    plan: _Plan, assignment: Assignment, out: Path, config: GradeConfig, options: ClassConfig
+) -> list[tuple[str, GradeResult]]:
+    """The class's files, from every student's result as written: the gradebook, the summary with its
+    histogram, and the LMS exports; every result, read back."""
+    graded = [(s.name, read_back(out, s, assignment, config)) for s in plan.students]
+    listings = _listings(plan.students, dict(graded)) if options.roster is not None else None
+    adjusted = plan.adjusted is not None
+    write_atomic(out / "gradebook.csv", gradebook.render(assignment, graded, listings, adjusted))
     write_atomic(out / "summary.md", class_summary.render(assignment, graded, "histogram.svg", listings))
     write_atomic(out / "histogram.svg", class_summary.histogram([r.score for _, r in graded], assignment.max_score))
-    for name in exports:
+    for name in options.exports:
         write_atomic(out / f"{name}.csv", lms.EXPORTS[name](assignment, graded, listings or {}))
-    done_now = len(todo) - len(lost)
+    return graded
+
+
+def _account(
+    plan: _Plan,
+    assignment: Assignment,
+    out: Path,
+    graded: list[tuple[str, GradeResult]],
+    lost: list[tuple[Student, str]],
+    seconds: float,
+) -> str:
+    """The one line a class grade ends with: how many students, graded now or kept, and why; a
+    HostFailure naming those the host kept from a result, whom the same command grades later."""
+    students, todo = plan.students, plan.todo
     account = (
-        f"gradekit: {counted(len(students), 'student')} in {out} ({done_now} graded now, {len(students) - len(todo)} "
-        f"kept from before) in {time.monotonic() - started:.1f} s"
+        f"gradekit: {counted(len(students), 'student')} in {out} ({len(todo) - len(lost)} graded now, "
+        f"{len(students) - len(todo)} kept from before) in {seconds:.1f} s"
     )
     unrecorded = {student.name for student, _ in lost}
-    account += why_graded([r for name, r in reasons.items() if r is not None and name not in unrecorded])
-    account += f"; {counted(len(fresh), 'result')} kept with new adjustments by hand" if fresh else ""
+    account += why_graded([r for name, r in plan.reasons.items() if r is not None and name not in unrecorded])
+    account += f"; {counted(len(plan.fresh), 'result')} kept with new adjustments by hand" if plan.fresh else ""
     beyond = past_bounds(graded, assignment.max_score)
     if beyond:
         bounds = f"0 to {assignment.max_score:g}"
@@ -229,7 +295,7 @@ def grade_all(
             f"{lost[0][1]}. Nothing was recorded for them: the same command grades them once the host is fixed "
             "(gradekit doctor says what it lacks)"
         )
-    return account + finish_regrade(out, assignment, dict(graded))
+    return account
 
 
 def _submitted(student: Student, graded: Path, submissions: Path) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -118,33 +119,27 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.dask is not None and args.jobs is not None:
         raise UsageError("--jobs and --dask: on a cluster, its workers decide how many students are graded at once")
-    if args.export and args.roster is None:
-        raise UsageError("--export needs --roster: an LMS matches students by the roster's ids")
     if args.overrides is not None and not args.overrides.is_file():
         raise UsageError(f"--overrides {args.overrides} is not a file")
     enrolled = roster.read_roster(args.roster) if args.roster is not None else None
     chosen = assignment.load(args.assignment, args.assignments)
     config = grade_config(args, "require")
+    options = class_grade.ClassConfig(
+        jobs=args.jobs,
+        feedback=args.feedback,
+        assignment_dirs=args.assignments,
+        again=args.regrade,
+        roster=enrolled,
+        overrides=args.overrides,
+        exports=list(dict.fromkeys(args.export)),
+        probed=True,
+    )
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(cluster.connect(args.dask)) if args.dask is not None else None
         class_grade.probe_host(config, args.assignments, client)
         # Made once every usage error has been found and the host can grade: a command refused leaves
         # no seed behind.
         config = course_config(config, args, keep=args.out / course_seed.FILE_NAME)
-        summary = class_grade.grade_all(
-            args.submissions,
-            chosen,
-            args.out,
-            config,
-            jobs=args.jobs,
-            feedback=args.feedback,
-            assignment_dirs=args.assignments,
-            dask=client,
-            again=args.regrade,
-            roster=enrolled,
-            overrides=args.overrides,
-            exports=list(dict.fromkeys(args.export)),
-            probed=True,
-        )
+        summary = class_grade.grade_all(args.submissions, chosen, args.out, config, replace(options, dask=client))
     print(console(summary), file=sys.stderr)  # it names students, and a name is a file's, a student's to choose
     return Exit.PASSED

@@ -110,7 +110,11 @@ def test_a_mixed_class_gets_every_row_and_the_hostile_ones_cost_nobody_else(tmp_
     progress = io.StringIO()
     started = time.monotonic()
     account = class_grade.grade_all(
-        submissions, cross_entropy, out, replace(FAST, check_budget=4.0), jobs=2, progress=progress
+        submissions,
+        cross_entropy,
+        out,
+        replace(FAST, check_budget=4.0),
+        class_grade.ClassConfig(jobs=2, progress=progress),
     )
     assert time.monotonic() - started < 60
     assert "10 students" in account and "10 graded now" in account
@@ -225,7 +229,9 @@ def test_every_file_is_hashed_before_grading_and_one_changed_since_is_not_graded
 
     monkeypatch.setattr(roster, "located", located_then_rewritten)
     out = tmp_path / "results"
-    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=2, progress=io.StringIO())
+    )
     table = rows(out)
     assert table["ann"]["score"] == "100" and table["cat"]["score"] == "100"
     assert not table["ann"]["error"] and not table["cat"]["error"]
@@ -235,7 +241,9 @@ def test_every_file_is_hashed_before_grading_and_one_changed_since_is_not_graded
         assert stamp["sha256"] == hashlib.sha256(as_found[name]).hexdigest() and stamp["file"] == str(path)
     # ben's file now holds other bytes: a rerun grades it again, as it is now, and keeps the others.
     monkeypatch.setattr(roster, "located", real_located)
-    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    account = class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=2, progress=io.StringIO())
+    )
     assert "(1 graded now, 2 kept from before)" in account
     assert "rewritten after it was found" in rows(out)["ben"]["error"]
 
@@ -261,7 +269,9 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
         shutil.copy(EXAMPLES / "submission.py", submissions / f"{name}.py")
     shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "dan.py")
     out = tmp_path / "results"
-    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=2, progress=io.StringIO())
+    )
     first = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
     # An interrupted run: one result never written, one half-written temporary file left behind.
     (out / "results" / "ben.json").unlink()
@@ -269,7 +279,9 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
     (out / "gradebook.csv").unlink()
     shutil.copy(EXAMPLES / "buggy_submission.py", submissions / "cat.py")  # cat resubmitted
     progress = io.StringIO()
-    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=progress)
+    account = class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=2, progress=progress)
+    )
     assert "(2 graded now, 2 kept from before)" in account
     assert "2 from before" in progress.getvalue()
     after = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir() if not p.name.startswith(".")}
@@ -279,7 +291,11 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
     assert table["ben"]["score"] == "100" and table["cat"]["score"] == table["dan"]["score"] != "100"
     # Other settings make other grades: nothing is kept.
     account = class_grade.grade_all(
-        submissions, cross_entropy, out, replace(FAST, max_examples=11), jobs=2, progress=io.StringIO()
+        submissions,
+        cross_entropy,
+        out,
+        replace(FAST, max_examples=11),
+        class_grade.ClassConfig(jobs=2, progress=io.StringIO()),
     )
     assert "(4 graded now, 0 kept from before)" in account
 
@@ -353,7 +369,9 @@ def test_a_class_of_one_is_counted_in_the_singular(tmp_path, cross_entropy):
     (submissions / "ann.py").write_text("")
     (submissions / "ann").mkdir()  # two entries that claim one name: recorded at once, no grader started
     progress, out = io.StringIO(), tmp_path / "results"
-    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=progress)
+    account = class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=1, progress=progress)
+    )
     assert account.startswith(f"gradekit: 1 student in {out} (1 graded now, 0 kept from before) in ")
     assert "] 1/1 student, " in progress.getvalue().splitlines()[-1]
 
@@ -503,7 +521,9 @@ def test_a_link_or_special_file_in_a_class_is_a_row_saying_so_never_the_file_it_
     (submissions / "fay.ipynb").symlink_to("fay.ipynb")  # a link that loops
     (submissions / "notes").symlink_to(theirs / "cross_entropy.py")  # neither a folder nor named like a file
     out = tmp_path / "results"
-    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    account = class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=1, progress=io.StringIO())
+    )
     assert "5 students" in account
     table = rows(out)
     assert {name: row["error"] for name, row in table.items()} == {
@@ -527,7 +547,9 @@ def test_a_notebook_of_any_shape_in_a_class_is_a_row_saying_so(tmp_path, cross_e
     )
     (submissions / "cat.ipynb").write_text('{"nbformat": 4, "nbformat_minor": 1e999, "metadata": {}, "cells": []}')
     out = tmp_path / "results"
-    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=1, progress=io.StringIO())
+    )
     table = rows(out)
     assert {name: row["error"] for name, row in table.items()} == {
         "ann": "ann.ipynb is not a notebook gradekit can read: it is nested too deeply",
@@ -554,7 +576,9 @@ def test_a_report_that_cannot_be_written_costs_its_student_alone_and_a_rerun_wri
 
     monkeypatch.setattr(markdown, "render", fails_for_ann)
     out = tmp_path / "results"
-    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=1, progress=io.StringIO())
+    )
     table = rows(out)
     assert (
         table["ann"]["error"] == "the report for this file could not be written (RecursionError); run the grade again"
@@ -565,7 +589,9 @@ def test_a_report_that_cannot_be_written_costs_its_student_alone_and_a_rerun_wri
     assert "- **ann**: the report for this file could not be written" in (out / "summary.md").read_text()
     assert (out / "histogram.svg").is_file()
     monkeypatch.undo()
-    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    account = class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=1, progress=io.StringIO())
+    )
     assert "(1 graded now, 2 kept from before)" in account
     assert rows(out)["ann"]["score"] == "100" and (out / "feedback" / "ann.md").is_file()
 
@@ -584,7 +610,9 @@ def test_a_result_that_cannot_be_read_back_is_a_row_saying_so(tmp_path, monkeypa
 
     monkeypatch.setattr(results_folder, "write_result", cut_short)
     out = tmp_path / "results"
-    class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=1, progress=io.StringIO())
+    )
     table = rows(out)
     assert table["ann"]["error"] == "ann holds no .py or .ipynb file"
     assert table["ben"]["error"] == "results/ben.json could not be read back (JSONDecodeError); run the grade again"
@@ -597,7 +625,9 @@ def test_a_name_that_is_not_utf8_is_written_as_its_escape(tmp_path, cross_entrop
     name = os.fsdecode(b"b\xfen")
     (tmp_path / "class" / name).mkdir(parents=True)  # nothing to grade: recorded at once
     out = tmp_path / "results"
-    class_grade.grade_all(tmp_path / "class", cross_entropy, out, FAST, jobs=1, progress=io.StringIO())
+    class_grade.grade_all(
+        tmp_path / "class", cross_entropy, out, FAST, class_grade.ClassConfig(jobs=1, progress=io.StringIO())
+    )
     assert rows(out)["b\\udcfen"]["error"] == "b\\udcfen holds no .py or .ipynb file"
     assert (out / "feedback" / f"{name}.md").read_text().startswith("# gradekit: ")
 
@@ -622,14 +652,18 @@ def test_a_student_the_host_kept_from_a_grade_gets_no_result_and_a_rerun_grades_
     monkeypatch.setattr(pool, "grade", grade)
     out = tmp_path / "results"
     with pytest.raises(HostFailure) as stopped:
-        class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+        class_grade.grade_all(
+            submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=2, progress=io.StringIO())
+        )
     said = str(stopped.value)
     assert "1 student (bob) not graded, for a reason of the host's: a worker could not be started" in said, said
     assert "(2 graded now, 0 kept from before)" in said and "gradekit doctor" in said
     assert sorted(p.stem for p in (out / "results").glob("*.json")) == ["alice", "carol"]
     assert "results/bob.json could not be read back" in rows(out)["bob"]["error"]
     monkeypatch.setattr(pool, "grade", real_grade)
-    account = class_grade.grade_all(submissions, cross_entropy, out, FAST, jobs=2, progress=io.StringIO())
+    account = class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=2, progress=io.StringIO())
+    )
     assert "(1 graded now, 2 kept from before)" in account
     assert rows(out)["bob"]["score"] == "100"
 

@@ -82,7 +82,13 @@ def test_the_summary_counts_known_mistakes_and_groups_the_students_who_answered_
     for name, source in students.items():
         (submissions / f"{name}.py").write_text(source)
     out = tmp_path / "results"
-    class_grade.grade_all(submissions, assignment.load("cross_entropy"), out, FAST, jobs=2, progress=io.StringIO())
+    class_grade.grade_all(
+        submissions,
+        assignment.load("cross_entropy"),
+        out,
+        FAST,
+        class_grade.ClassConfig(jobs=2, progress=io.StringIO()),
+    )
     results = {n: GradeResult.from_dict(json.loads((out / "results" / f"{n}.json").read_text())) for n in students}
     # The stubs answer their probes alike: only the summary's own judgement keeps them out of a group.
     stubbed = {n: results[n].unexplained.get("softmax_cross_entropy_grad") for n in ("eve", "fay")}

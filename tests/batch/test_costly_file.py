@@ -30,7 +30,8 @@ from gradekit.batch import class_grade
 from gradekit.config import GradeConfig, Limits
 config = GradeConfig(max_examples=10, limits=Limits(call_timeout=1.0, load_timeout=1.5, cell_timeout=1.0))
 chosen = assignment.load("cross_entropy")
-class_grade.grade_all(Path(sys.argv[1]), chosen, Path(sys.argv[2]), config, jobs=2, progress=io.StringIO())
+options = class_grade.ClassConfig(jobs=2, progress=io.StringIO())
+class_grade.grade_all(Path(sys.argv[1]), chosen, Path(sys.argv[2]), config, options)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
 

@@ -122,7 +122,11 @@ def test_every_report_carries_what_the_result_was_made_from(course, tmp_path):
 def grade_class(submissions: Path, course: Path, out: Path, config: GradeConfig = FAST, again=()) -> str:
     chosen = assignment.load("label_smoothing", [str(course)])
     return class_grade.grade_all(
-        submissions, chosen, out, config, jobs=2, assignment_dirs=[str(course)], progress=io.StringIO(), again=again
+        submissions,
+        chosen,
+        out,
+        config,
+        class_grade.ClassConfig(jobs=2, assignment_dirs=[str(course)], progress=io.StringIO(), again=again),
     )
 
 

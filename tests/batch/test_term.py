@@ -17,6 +17,7 @@ from gradekit.batch import class_grade
 from gradekit.batch.roster import read_roster
 from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits
+from gradekit.errors import UsageError
 from gradekit.reports import gradescope
 from gradekit.reports.lms import CANVAS, MOODLE
 from gradekit.result import GradeResult
@@ -65,10 +66,9 @@ def term(tmp_path_factory: pytest.TempPathFactory, cross_entropy) -> Path:
         cross_entropy,
         out,
         FAST,
-        jobs=2,
-        progress=io.StringIO(),
-        roster=read_roster(folder / "roster.csv"),
-        exports=("canvas", "moodle"),
+        class_grade.ClassConfig(
+            jobs=2, progress=io.StringIO(), roster=read_roster(folder / "roster.csv"), exports=("canvas", "moodle")
+        ),
     )
     return folder
 
@@ -152,7 +152,11 @@ def test_adjustments_last_across_a_regrade_and_a_changed_one_is_its_cause(term, 
 
     def grade(**options: object) -> str:
         return class_grade.grade_all(
-            term / "submissions", cross_entropy, out, FAST, jobs=1, progress=io.StringIO(), roster=roster, **options
+            term / "submissions",
+            cross_entropy,
+            out,
+            FAST,
+            class_grade.ClassConfig(jobs=1, progress=io.StringIO(), roster=roster, **options),
         )
 
     account = grade(again=["ben"])  # ben's properties run again; his adjustment is put back
@@ -183,3 +187,17 @@ def test_the_command_takes_a_roster_and_exports(term, tmp_path):
     roster = str(term / "roster.csv")
     assert main([*argv, "--roster", roster, "--export", "moodle", "--max-examples", "10", "--jobs", "2"]) == 0
     assert list(by(table(out / "moodle.csv"), "ID number")) == ["ann", "ben", "cat"]
+
+
+def test_an_export_without_a_roster_is_one_sentence_before_anything_is_written(tmp_path, capsys):
+    with pytest.raises(UsageError, match="--export needs --roster"):
+        class_grade.ClassConfig(exports=("canvas",))
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    shutil.copy(ROOT / "examples" / "submission.py", submissions / "ann.py")
+    out = tmp_path / "results"
+    assert (
+        main(["grade", str(submissions), "--assignment", "cross_entropy", "--out", str(out), "--export", "canvas"]) == 2
+    )
+    assert "--export needs --roster" in capsys.readouterr().err
+    assert not out.exists()

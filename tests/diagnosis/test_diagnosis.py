@@ -339,7 +339,9 @@ def test_a_class_summary_counts_each_known_mistake_as_the_students_reports_name_
     for name, source in students.items():
         (submissions / f"{name}.py").write_text(source)
     out = tmp_path / "results"
-    class_grade.grade_all(submissions, assignment.load("cross_entropy"), out, jobs=2)
+    class_grade.grade_all(
+        submissions, assignment.load("cross_entropy"), out, GradeConfig(), class_grade.ClassConfig(jobs=2)
+    )
     reports = {n: GradeResult.from_dict(json.loads((out / "results" / f"{n}.json").read_text())) for n in students}
     with open(out / "gradebook.csv", newline="") as handle:
         column = {row["student"]: row["misconceptions"] for row in csv.DictReader(handle)}

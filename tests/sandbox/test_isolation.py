@@ -35,7 +35,7 @@ import gradekit.reference.cross_entropy
 import pytest
 
 from gradekit import assignment
-from gradekit.batch.class_grade import grade_all
+from gradekit.batch.class_grade import ClassConfig, grade_all
 from gradekit.config import GradeConfig, Limits
 from gradekit.grader import Grading, grade
 from gradekit.reports import WRITERS
@@ -357,7 +357,7 @@ def class_grade(tmp_path_factory, request) -> ClassGrade:
     already = children()
     started = time.monotonic()
     config = _class_config(request.param)
-    grade_all(folder, assignment.load("cross_entropy"), out, config, jobs=2, progress=io.StringIO())
+    grade_all(folder, assignment.load("cross_entropy"), out, config, ClassConfig(jobs=2, progress=io.StringIO()))
     assert time.monotonic() - started < SANITY_SECONDS
     left = left_running(attacker, already)
     graded_class = ClassGrade(request.param, folder, out, attacker, before, _digests(folder), left)
