@@ -267,6 +267,12 @@ def sequence_shift_by_document_max(logits_list, true_ids):
     return float((logsumexp - z[np.arange(len(z)), np.asarray(true_ids)]).mean())
 
 
+@known_mistake("sequence_loss", "sequence_no_max_shift.py")
+def sequence_no_max_shift(logits_list, true_ids):
+    losses = [math.log(math.fsum(math.exp(x) for x in z)) - z[t] for z, t in zip(logits_list, true_ids)]
+    return math.fsum(losses) / len(losses)
+
+
 @known_mistake("sequence_loss", "sequence_skips_bos_targets.py")
 def sequence_skips_bos_targets(logits_list, true_ids):
     kept = [(z, t) for z, t in zip(logits_list, true_ids) if t != BOS]

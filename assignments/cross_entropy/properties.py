@@ -11,6 +11,7 @@ where a right but slow implementation answers in time; the scale properties at t
 """
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 from gradekit.reference import cross_entropy as ref
@@ -86,6 +87,11 @@ LONG_DOCUMENT = _document(300, 8)
 # largest, one 750 above its target. An unshifted loss overflows; one shifted by the document's max
 # underflows to log(0).
 FAR_ROWS = ([[1000.0, 0.0, -1000.0], [-1000.0, -950.0, -960.0], [0.0, 250.0, 1000.0]], [2, 0, 1])
+# The two apart: every logit past exp's range but each row near its own max, which only an unshifted
+# loss fails; a row 790 below the document's largest logit, every logit within exp's range, which only
+# one shifted by the document's max fails. Diagnosis probes both, so neither is named for the other.
+HIGH_ROWS = ([[1000.0, 999.0, 998.0], [1001.0, 1000.0, 999.5]], [1, 0])
+FAR_BELOW = ([[700.0, 0.0, -10.0], [-100.0, -90.0, -95.0]], [1, 0])
 # 22 of the 28 correctness properties catch every known-wrong file from 10 examples on (half from 3) and
 # run EARLY_CATCH_EXAMPLES; the six that need 30 or 100 keep the command's count, the scale ones run
 # SCALE_EXAMPLES. The purity of perplexity, a float of a float, catches no file of the bank and runs as
@@ -130,6 +136,13 @@ def expect_pure(sub, function, *args, times=2):
             returned=again.returned,
             expected=first.returned,
         )
+
+
+def _mean(values: Iterable[float]) -> float:
+    """The mean of a submission's losses: exact (math.fsum) where every one is finite, else as plain
+    addition gives it (inf, or NaN for inf and -inf together), which fsum refuses to add."""
+    losses = list(values)
+    return (math.fsum(losses) if all(map(math.isfinite, losses)) else sum(losses)) / len(losses)
 
 
 # softmax
@@ -394,6 +407,8 @@ def loss_is_pure(sub, case):
 @example(case=PAST_INT8)
 @example(case=LONG_DOCUMENT)
 @example(case=FAR_ROWS)
+@example(case=HIGH_ROWS)
+@example(case=FAR_BELOW)
 @given(case=sequences())
 def sequence_loss_matches_reference(sub, case):
     """sequence_loss agrees with the reference, from one position to 512, on rows up to +-1000, or
@@ -401,7 +416,7 @@ def sequence_loss_matches_reference(sub, case):
     mistake alone."""
     rows, ids = case
     message = "the sequence loss differs from the reference"
-    own = lambda: math.fsum(each(sub, "cross_entropy_loss", zip(rows, ids))) / len(rows)
+    own = lambda: _mean(each(sub, "cross_entropy_loss", zip(rows, ids)))
     expected = ref.sequence_loss(rows, ids)
     expect_reference(sub, "sequence_loss", case, expected, message, magnitude(rows), own, "cross_entropy_loss")
 
@@ -420,7 +435,7 @@ def sequence_loss_is_mean_of_positions(sub, case):
     each = [sub.cross_entropy_loss(z, t) for z, t in zip(rows, ids)]
     expect_close(
         sub.sequence_loss(rows, ids),
-        math.fsum(each) / len(each),
+        _mean(each),
         "the sequence loss is not the mean of the per-position losses",
         rtol=1e-9,
         scale=magnitude(rows),
@@ -719,7 +734,7 @@ def sequence_loss_scales_to_long_documents(sub, case):
     reply = call_at_scale(sub, "sequence_loss", small, large, sizes=(n, len(rows)), size=size, question=question)
     loss = coerce(reply.returned, reply.declared, "sequence_loss")
     message = "the sequence loss differs from the reference on a long document"
-    own = lambda: math.fsum(each(sub, "cross_entropy_loss", zip(rows, ids))) / len(rows)
+    own = lambda: _mean(each(sub, "cross_entropy_loss", zip(rows, ids)))
     expected = ref.sequence_loss(rows, ids)
     expect_built_on(sub, lambda: loss, expected, own, "cross_entropy_loss", message, scale=magnitude(rows))
 

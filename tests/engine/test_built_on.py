@@ -191,3 +191,13 @@ def test_a_loss_cached_by_identity_is_caught_and_blamed_on_the_loss_alone(grade_
     assert elsewhere and all(t.status is Status.UNCHECKED and t.score == 0 for t in elsewhere), [
         (t.name, t.status) for t in elsewhere
     ]
+
+
+def test_a_sequence_loss_over_a_loss_giving_inf_and_minus_inf_is_not_judged(grade_file):
+    # The file's own losses add to inf - inf, which math.fsum refuses: the property still reaches a verdict.
+    unshifted = "\ndef cross_entropy_loss(z, t):\n    import numpy as np\n    z = np.asarray(z, dtype=float)\n"
+    unshifted += "    return float(np.log(np.exp(z).sum()) - z[t])\n"
+    result = grade_file("import math\n" + RIGHT_SOFTMAX + unshifted + REST + GRAD_FROM_SOFTMAX, FAST)
+    built = next(t for t in result.tests if t.name == "sequence_loss_matches_reference")
+    assert built.status is Status.UNCHECKED and built.message.startswith("not judged: your `cross_entropy_loss` gives")
+    assert not [t.name for t in result.tests if t.message.startswith("the property stopped with")]
