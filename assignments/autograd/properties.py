@@ -543,7 +543,9 @@ def gradients_linear_in_output(sub: Any, graph: Graph, c: float) -> None:
 )
 @given(graph=graphs(max_leaves=2))
 def off_path_gradients_are_zero(sub: Any, graph: Graph) -> None:
-    """Leaves a and b, and a * b, ahead of a graph that uses none of them: a.grad and b.grad stay 0."""
+    """Leaves a and b, and a * b, ahead of a graph that uses none of them: a.grad and b.grad stay 0.
+    The graph's own gradients are leaf_gradients' and shared_nodes_accumulate's to judge: a fault there
+    is told once, with the hint that fits it."""
     aside = [["leaf", 1.5], ["leaf", -2.0], ["mul", 0, 1], *(n if n[0] == "leaf" else _shifted(n, 3) for n in graph)]
     _, grads = sub.gradients(aside)
     expect(
@@ -552,7 +554,6 @@ def off_path_gradients_are_zero(sub: Any, graph: Graph) -> None:
         "neither a nor b",
         returned=grads,
     )
-    _expect_grads(aside, grads, evaluate(aside), "Value.backward")
 
 
 def _shifted(node: list[Any], by: int) -> list[Any]:
