@@ -679,6 +679,7 @@ def adam_moments_match(sub, case, extra):
     functions=["adam_update"],
     hint="params -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - beta1**(step + 1)), same for v.",
     max_examples=EARLY_CATCH_EXAMPLES,
+    after=["adam_moments_match"],  # wrong moments move the parameters wrong: the moments' hint is the one
 )
 @example(case=FIRST_ADAM, extra=())
 @example(case=FRESH_ADAM, extra=OTHER_HYPERPARAMETERS)
@@ -851,7 +852,8 @@ def train_step_matches_reference(sub, table, tokens, state, schedule):
     max_examples=RUN_EXAMPLES,
     points=8,
     functions=["train_step"],
-    after=STEP_PARTS,
+    # A step wrong on its own is wrong in a run too: what only a run shows is state kept between calls.
+    after=[*STEP_PARTS, "train_step_returns_pre_update_loss", "train_step_matches_reference"],
     hint="Each call is one step on its own inputs: keep no gradient, step count or moments between calls.",
 )
 @given(
