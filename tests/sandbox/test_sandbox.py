@@ -1026,7 +1026,7 @@ def test_stop_ends_the_process_and_its_group_and_removes_its_folder(fresh, tmp_p
 
 
 def test_other_assignment_folders_are_protected_too(tmp_path, cross_entropy):
-    from gradekit.grader import grade as grade_with_dirs
+    from gradekit.grader import Grading, grade
 
     course = tmp_path / "course_assignments"
     course.mkdir()
@@ -1050,7 +1050,7 @@ def softmax(logits):
 """
     )
     config = GradeConfig(max_examples=10, limits=Limits(**GUARDED))
-    result = grade_with_dirs(submission, cross_entropy, config, [str(course)])
+    result = grade(submission, cross_entropy, config, Grading([str(course)]))
     softmax_result = next(t for t in result.tests if t.name == "softmax_matches_reference")
     assert softmax_result.status is Status.PASSED, softmax_result.message
 
