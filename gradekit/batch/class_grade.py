@@ -150,10 +150,13 @@ class _Plan:
     students: list[Student]
     stamps: dict[str, dict[str, str | None]]
     reasons: dict[str, str | None]
-    todo: list[Student]
     adjusted: dict[str, tuple[Adjustment, ...]] | None
     fresh: dict[str, GradeResult]
     earlier: dict[str, GradeResult]
+
+    @property
+    def todo(self) -> list[Student]:
+        return [s for s in self.students if self.reasons[s.name] is not None]
 
 
 def grade_all(
@@ -200,7 +203,7 @@ def _planned(submissions: Path, assignment: Assignment, out: Path, config: Grade
     (out / "feedback").mkdir(exist_ok=True)
     fresh = readjusted(out, [s for s in students if reasons[s.name] is None], adjusted or {})
     replaced = [s for s in todo if reasons[s.name] not in (NEW, UNWRITTEN)] + [s for s in students if s.name in fresh]
-    return _Plan(students, stamps, reasons, todo, adjusted, fresh, keep_earlier(out, replaced))
+    return _Plan(students, stamps, reasons, adjusted, fresh, keep_earlier(out, replaced))
 
 
 def _graded(

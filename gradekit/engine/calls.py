@@ -59,7 +59,10 @@ def watched(message: str) -> tuple[str, tuple[str, ...], bool] | None:
 def accused(message: str) -> str | None:
     """The function a failure's message from the watch of every call names: one that changed its
     arguments or an answer it gave, or answered one input two ways; None for any other message."""
-    found = _CHANGED.match(message) or _KEPT.match(message) or _UNREPEATED.match(message)
+    seen = watched(message)
+    if seen is not None:
+        return seen[0]
+    found = _UNREPEATED.match(message)
     return found["function"] if found else None
 
 

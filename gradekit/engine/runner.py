@@ -176,18 +176,16 @@ def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome], fu
     if outcome.status not in FAULTS:
         return outcome
     other = accused(outcome.message)
-    if other in functions and other not in prop.functions:
-        return Outcome(
-            Status.UNCHECKED, f"not judged: {outcome.message}", examples=outcome.examples, seconds=outcome.seconds
-        )
     failed, built = _failed_after(prop, outcomes), _built_on(prop, outcomes)
-    if not (failed or built):
-        return outcome
-    if failed:
+    if other in functions and other not in prop.functions:
+        message = f"not judged: {outcome.message}"
+    elif failed:
         names = " and ".join(f"`{name}`" for name in failed)
         message = f"not checked yet: {names} failed too, and what this checks may be built on it: fix that first"
-    else:
+    elif built:
         message = f"not judged: it builds on {outcomes[built[0]].note.removeprefix('right against ')}"
+    else:
+        return outcome
     return Outcome(Status.UNCHECKED, message, examples=outcome.examples, seconds=outcome.seconds)
 
 
