@@ -150,6 +150,16 @@ def _unscaled(node):
         child.grad += local
 
 
+def _closure(op, wrong):
+    """The `_send` of a class whose operation `op` runs `wrong` as its closure, in every node it makes;
+    every other node runs the right one."""
+
+    def _send(node):
+        (wrong if node._op == op else Exact._send)(node)
+
+    return _send
+
+
 # --- the operations --------------------------------------------------------------------------------
 
 
@@ -172,26 +182,22 @@ class MulLocalGradsAreValues(Exact):
 
 @mistake("Value.__add__", "add_closure_assigns.py")
 class AddClosureAssigns(Exact):
-    def _send(self):
-        (_assigned if self._op == "+" else Exact._send)(self)
+    _send = _closure("+", _assigned)
 
 
 @mistake("Value.__mul__", "mul_closure_assigns.py")
 class MulClosureAssigns(Exact):
-    def _send(self):
-        (_assigned if self._op == "*" else Exact._send)(self)
+    _send = _closure("*", _assigned)
 
 
 @mistake("Value.__mul__", "mul_closure_drops_out_grad.py")
 class MulClosureDropsOutGrad(Exact):
-    def _send(self):
-        (_unscaled if self._op == "*" else Exact._send)(self)
+    _send = _closure("*", _unscaled)
 
 
 @mistake("Value.exp", "exp_closure_drops_out_grad.py")
 class ExpClosureDropsOutGrad(Exact):
-    def _send(self):
-        (_unscaled if self._op == "exp" else Exact._send)(self)
+    _send = _closure("exp", _unscaled)
 
 
 # `-`, `/` and `-a` written as operations of their own, each closure without `* out.grad`: the model
@@ -201,25 +207,19 @@ class ExpClosureDropsOutGrad(Exact):
 @mistake("Value.__sub__", "sub_closure_drops_out_grad.py")
 class SubClosureDropsOutGrad(Exact):
     __sub__ = Exact.__sub__
-
-    def _send(self):
-        (_unscaled if self._op == "-" else Exact._send)(self)
+    _send = _closure("-", _unscaled)
 
 
 @mistake("Value.__truediv__", "div_closure_drops_out_grad.py")
 class DivClosureDropsOutGrad(Exact):
     __truediv__ = Exact.__truediv__
-
-    def _send(self):
-        (_unscaled if self._op == "/" else Exact._send)(self)
+    _send = _closure("/", _unscaled)
 
 
 @mistake("Value.__neg__", "neg_closure_drops_out_grad.py")
 class NegClosureDropsOutGrad(Exact):
     __neg__ = Exact.__neg__
-
-    def _send(self):
-        (_unscaled if self._op == "neg" else Exact._send)(self)
+    _send = _closure("neg", _unscaled)
 
 
 @mistake("Value.__sub__", "sub_grad_positive.py")
