@@ -46,13 +46,13 @@ Resuming: results/STUDENT.json is written last and atomically, so it exists only
 student. A run over the same RESULTS_DIR keeps every student's result that was made from the same file
 (name and bytes) and from everything else a grade is made from as it is now (its provenance: the
 assignment's files and properties, the solution, the seed, the number of examples, the options,
-gradekit, Hypothesis, NumPy and Python; see gradekit.engine.provenance and gradekit.regrade.stale), grades
+gradekit, Hypothesis, NumPy and Python; see gradekit.engine.provenance and gradekit.batch.regrade.stale), grades
 the rest, says how many of each and why, and builds gradebook.csv and summary.md from all of them.
 `again` (--regrade) grades named students, or all, whatever their result.
 
 Regrading: before a result made earlier is replaced, it is kept in regrades/under-way/earlier; once
 every student is graded, the regrade's report (regrade.md, .csv and .json: each student whose score
-changed, and why, gradekit.reports.regrade) is written beside it and the folder is numbered after the
+changed, and why, gradekit.batch.regrade_report) is written beside it and the folder is numbered after the
 regrades before it (regrades/1, regrades/2...). A student's new report carries one line saying why
 their score changed. A regrade interrupted and run again compares with the results from before it began.
 A student whose report cannot be written (a writer raises) gets a result saying so and no feedback,
@@ -76,7 +76,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from gradekit.assignment import Assignment
+from gradekit.batch import class_summary, gradebook, lms
 from gradekit.batch.cluster import probe_workers, run_cluster
+from gradekit.batch.gradebook import ERROR, GRADED, MISSING, UNLISTED, Listing
 from gradekit.batch.overrides import FILE_NAME, past_bounds, read_overrides
 from gradekit.batch.pool import run_pool
 from gradekit.batch.progress import Progress, listed
@@ -103,8 +105,6 @@ from gradekit.course_terms import counted
 from gradekit.engine.provenance import made
 from gradekit.errors import HostFailure, UsageError
 from gradekit.grader import seed_named, unfinished
-from gradekit.reports import class_summary, gradebook, lms
-from gradekit.reports.gradebook import ERROR, GRADED, MISSING, UNLISTED, Listing
 from gradekit.result import Adjustment, GradeResult
 from gradekit.sandbox.process import probe
 

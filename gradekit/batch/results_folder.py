@@ -3,7 +3,7 @@ the earlier results a regrade replaces, and every file written whole or not at a
 
 results/STUDENT.json is written last and atomically, so it exists only for a finished student. A result
 is kept when it was made from the same file (name and bytes) and from everything else a grade is made
-from as it is now (its provenance, gradekit.engine.provenance; see gradekit.regrade.stale). Before a
+from as it is now (its provenance, gradekit.engine.provenance; see gradekit.batch.regrade.stale). Before a
 result made earlier is replaced, it is kept in regrades/under-way/earlier; once every student is graded,
 the regrade's report is written beside it and the folder is numbered after the regrades before it.
 A result is strict JSON, as the JSON report is (gradekit.reports.json_report): a float that is not
@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from gradekit.assignment import Assignment
+from gradekit.batch import regrade_report
+from gradekit.batch.regrade import compare, stale
 from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.grader import unfinished
-from gradekit.regrade import compare, stale
 from gradekit.reports import adjustments, json_report
-from gradekit.reports import regrade as regrade_report
 from gradekit.reports.inert import json_text
 from gradekit.result import Adjustment, GradeResult, Provenance
 

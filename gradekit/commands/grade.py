@@ -18,7 +18,7 @@ For a term: `--roster FILE` names the students (a CSV of id, name and submission
 `gradekit.batch.roster`), so one who submitted nothing has a row too; RESULTS_DIR/overrides.csv (or
 `--overrides FILE`) holds the staff's adjustments by hand and comments, applied by every grade and
 regrade (`gradekit.batch.overrides`); `--export canvas` or `moodle` writes the gradebook as that LMS
-imports it, as RESULTS_DIR/canvas.csv or moodle.csv (`gradekit.reports.lms`).
+imports it, as RESULTS_DIR/canvas.csv or moodle.csv (`gradekit.batch.lms`).
 """
 
 from __future__ import annotations

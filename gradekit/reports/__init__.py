@@ -2,9 +2,10 @@
 
 `WRITERS` names every format (from `MODULES`); a writer's module is imported when its format is first
 asked for, so a check that writes one report does not import the other five (the JUnit one brings in
-an XML library). Beside them: the class's writers (`gradebook`, `class_summary` with `unexplained`,
-`regrade`, `lms`, `adjustments`), what the human reports share (`stubs`, `waiting`), and `inert`, the
-one escaping routine per output kind every writer puts a student's text through.
+an XML library). Beside them: the staff's `adjustments` as each report shows them, what the human
+reports share (`stubs`, `waiting`), and `inert`, the one escaping routine per output kind every writer
+puts a student's text through. The writers of a whole class (the gradebook, the summary, the LMS
+exports, a regrade's report) live with the class grade, in gradekit.batch.
 """
 
 from __future__ import annotations

@@ -29,13 +29,13 @@ from pathlib import Path
 import pytest
 
 import gradekit.grader
-from gradekit.batch import class_grade, pool, results_folder, roster
+from gradekit.batch import class_grade, gradebook, pool, results_folder, roster
 from gradekit.batch.progress import Progress
 from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits
 from gradekit.engine.source import read
 from gradekit.errors import HostFailure
-from gradekit.reports import gradebook, markdown
+from gradekit.reports import markdown
 from gradekit.result import GradeResult
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,8 @@ import json
 from pathlib import Path
 
 from gradekit import assignment
-from gradekit.batch import class_grade
+from gradekit.batch import class_grade, class_summary
 from gradekit.config import GradeConfig, Limits
-from gradekit.reports import class_summary
 from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 from collect_repositories import git, repository
 
-from gradekit.batch import collect, git_command, tree_writer
+from gradekit.batch import class_summary, collect, git_command, tree_writer
+from gradekit.batch.gradebook import GRADED, Listing
 from gradekit.batch.roster import read_roster
 from gradekit.cli import main
-from gradekit.reports import class_summary
-from gradekit.reports.gradebook import GRADED, Listing
 from gradekit.result import GradeResult
 
 DEADLINE = "2026-05-01T23:59:00+02:00"

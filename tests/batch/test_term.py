@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from gradekit.batch import class_grade
+from gradekit.batch.lms import CANVAS, MOODLE
 from gradekit.batch.roster import read_roster
 from gradekit.cli import main
 from gradekit.config import GradeConfig, Limits
 from gradekit.errors import UsageError
 from gradekit.reports import gradescope
-from gradekit.reports.lms import CANVAS, MOODLE
 from gradekit.result import GradeResult
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from gradekit.batch.overrides import past_bounds, read_overrides
+from gradekit.batch.regrade import compare
 from gradekit.batch.roster import Enrolled, enrolled_students, read_roster
 from gradekit.errors import UsageError
-from gradekit.regrade import compare
 from gradekit.reports import adjustments
 from gradekit.result import Adjustment, GradeResult, PropertyResult, Status
 

@@ -20,11 +20,12 @@ import nbformat
 from nbformat import v4
 
 from gradekit import grader
+from gradekit.batch import class_summary, gradebook
+from gradekit.batch.class_summary import bins, histogram
 from gradekit.cli import main
 from gradekit.config import Limits
 from gradekit.engine.source import pick, read_notebook
-from gradekit.reports import WRITERS, class_summary, github, gradebook, gradescope, junit, markdown, text
-from gradekit.reports.class_summary import bins, histogram
+from gradekit.reports import WRITERS, github, gradescope, junit, markdown, text
 from gradekit.result import Call, Counterexample, GradeResult, PropertyResult, Status
 from gradekit.sandbox.isolation import Isolation
 from gradekit.sandbox.isolation import note as isolation_note

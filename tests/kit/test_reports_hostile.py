@@ -21,11 +21,12 @@ from dataclasses import replace
 
 import pytest
 
+from gradekit.batch import class_summary, gradebook, lms, regrade_report
+from gradekit.batch.gradebook import Listing
 from gradekit.batch.progress import Progress
+from gradekit.batch.regrade import compare
 from gradekit.cli import main
-from gradekit.regrade import compare
-from gradekit.reports import WRITERS, adjustments, class_summary, gradebook, lms, regrade
-from gradekit.reports.gradebook import Listing
+from gradekit.reports import WRITERS, adjustments
 from gradekit.reports.inert import FORMULA
 from gradekit.result import Adjustment, Call, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
 
@@ -228,9 +229,9 @@ def test_no_class_writer_writes_a_payload_live(cross_entropy, payload):
         as_csv(export(cross_entropy, class_, roster(payload)))
     as_markdown(class_summary.render(cross_entropy, class_, "h.svg", roster(payload)))
     regrades = [compare(student, replace(result, tests=result.tests[:1]), result) for student, result in class_]
-    as_markdown(regrade.markdown(payload, regrades))
-    as_csv(regrade.csv_text(regrades))
-    as_json(regrade.json_text(regrades))
+    as_markdown(regrade_report.markdown(payload, regrades))
+    as_csv(regrade_report.csv_text(regrades))
+    as_json(regrade_report.json_text(regrades))
 
 
 class Terminal(io.StringIO):

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from gradekit import assignment
+from gradekit.batch import class_summary, gradebook, lms
+from gradekit.batch.gradebook import Listing
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
-from gradekit.reports import WRITERS, class_summary, gradebook, lms
-from gradekit.reports.gradebook import Listing
+from gradekit.reports import WRITERS
 from gradekit.reports.inert import FORMULA
 from gradekit.result import GradeResult, Status
 

@@ -1,7 +1,7 @@
 """The regrade report of a class graded again: regrade.md for the instructor, regrade.csv and
 regrade.json for tools.
 
-Pure functions of the comparisons (gradekit.regrade) of every student graded again: each student whose
+Pure functions of the comparisons (gradekit.batch.regrade) of every student graded again: each student whose
 score changed is listed, with the old and new score and, for each property whose outcome or points
 changed, the old and new outcome and the causes; the students whose scores did not change are counted.
 Each kind's text is gradekit.reports.inert's: Markdown text, CSV cells, strict JSON.
@@ -9,8 +9,8 @@ Each kind's text is gradekit.reports.inert's: Markdown text, CSV cells, strict J
 
 from __future__ import annotations
 
+from gradekit.batch.regrade import Change, Regrade
 from gradekit.course_terms import counted
-from gradekit.regrade import Change, Regrade
 from gradekit.reports import inert
 
 __all__ = ["csv_text", "json_text", "markdown"]

@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from gradekit.assignment import Assignment
+from gradekit.batch.gradebook import UNLISTED, Listing
 from gradekit.reports import adjustments
-from gradekit.reports.gradebook import UNLISTED, Listing
 from gradekit.reports.inert import csv_text
 from gradekit.result import GradeResult
 

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
 from gradekit.assignment import Assignment
+from gradekit.batch import unexplained
+from gradekit.batch.gradebook import MISSING, UNLISTED, Listing
 from gradekit.course_terms import counted
-from gradekit.reports import adjustments, unexplained
-from gradekit.reports.gradebook import MISSING, UNLISTED, Listing
+from gradekit.reports import adjustments
 from gradekit.reports.inert import markdown_block, markdown_text
 from gradekit.reports.text import GUARD, story
 from gradekit.result import FAULTS, GradeResult
@@ -180,7 +181,7 @@ def _known_mistakes(graded: list[tuple[str, GradeResult]]) -> list[str]:
 
 
 def _unexplained(assignment: Assignment, graded: list[tuple[str, GradeResult]]) -> list[str]:
-    """The failures no known mistake explains (gradekit.reports.unexplained): the groups of students
+    """The failures no known mistake explains (gradekit.batch.unexplained): the groups of students
     who answered alike, largest first, each with one student's counterexample, the students alone in
     one line, and in one more how many were left out, and why: mistakes worth adding to the bank."""
     found, left_out = unexplained.failures(assignment, graded)
