@@ -28,8 +28,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from gradekit.course_terms import counted, seconds
 from gradekit.errors import (
     CallTimedOut,
@@ -39,7 +37,7 @@ from gradekit.errors import (
     TimedOutEarlier,
     TooSlow,
 )
-from gradekit.precision import FLOAT32_CAUSE, FLOAT32_MAX, is_float32, tolerances
+from gradekit.precision import FLOAT32_CAUSE, FLOAT32_MAX, close, is_float32, magnitude, tolerances
 
 __all__ = [
     "Property",
@@ -308,15 +306,6 @@ def expect(condition: bool, message: str, returned: Any = None, expected: Any = 
         raise PropertyFailure(message, returned=returned, expected=expected)
 
 
-def close(actual: float, expected: float, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
-    """|actual - expected| <= atol + rtol * |expected|, with inf equal to itself and NaN to nothing."""
-    if math.isnan(actual) or math.isnan(expected):
-        return False
-    if math.isinf(expected) or math.isinf(actual):
-        return actual == expected
-    return abs(actual - expected) <= atol + rtol * abs(expected)
-
-
 def expect_close(
     actual: Any,
     expected: Any,
@@ -327,17 +316,18 @@ def expect_close(
     scale: float = 1.0,
     computed_from: Sequence[Any] = (),
 ) -> None:
-    """Numbers or (nested) lists equal within a tolerance that grows with their magnitude.
+    """Numbers or (nested) lists equal within a tolerance that grows with their magnitude, as
+    gradekit.precision's `close` judges them (a NaN is no right answer: it is close to nothing).
 
     `scale` is the size of the inputs (say max |logit|): rounding in a correct implementation grows
     with it, so the absolute tolerance does too. An answer computed in float32 is judged at float32's
     precision (see gradekit.precision), as is one worked out from the values in `computed_from` when
     any of those is float32 (a sum of your own float32 probabilities, say).
     """
-    if _all_close(actual, expected, *tolerances(rtol, atol, scale, float32=False)):
+    if close(actual, expected, *tolerances(rtol, atol, scale, float32=False)):
         return
     float32 = is_float32(actual) or any(is_float32(value) for value in computed_from)
-    if float32 and _all_close(actual, expected, *tolerances(rtol, atol, scale, float32=True)):
+    if float32 and close(actual, expected, *tolerances(rtol, atol, scale, float32=True)):
         return
     detail = message or "the values differ"
     if has_nan(actual):
@@ -406,7 +396,7 @@ def expect_built_on(
     if said is not None:
         _own_mistake(sub, logged, wrong)
     if not _all_finite(mine):
-        if _all_close(actual, mine, 0.0, 0.0) or has_nan(actual):
+        if close(actual, mine, 0.0, 0.0) or has_nan(actual):
             why = f"your `{on}` gives inf or NaN on the same input, so whether it is right cannot be told"
             _judged(sub, "unjudged", why)
             return
@@ -469,70 +459,8 @@ def _overflowed(actual: Any, expected: Any, float32: bool) -> bool:
     return math.isinf(actual) and math.isfinite(expected) and (float32 or abs(expected) > FLOAT32_MAX)
 
 
-SHORT = 64  # float lists up to this long are compared in Python: NumPy's per-call costs exceed the work
-
-
-def _all_close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
-    if _short_floats(actual) and _short_floats(expected):  # `close` inlined, a third of NumPy's time
-        return len(actual) == len(expected) and all(
-            a == e or abs(a - e) <= atol + rtol * abs(e) < math.inf for a, e in zip(actual, expected)
-        )
-    a, e = _float_array(actual), _float_array(expected)
-    if a is not None and e is not None:
-        if a.shape != e.shape:
-            return False
-        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, or two finite extremes apart
-            finite = np.abs(a - e) <= atol + rtol * np.abs(e)
-        return bool(np.all(np.where(np.isinf(e) | np.isinf(a), a == e, finite)))
-    if isinstance(expected, (list, tuple)):
-        if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
-            return False
-        return all(_all_close(a, e, rtol, atol) for a, e in zip(actual, expected))
-    if not isinstance(actual, (int, float)) or isinstance(actual, bool):
-        return False
-    return close(float(actual), float(expected), rtol, atol)
-
-
-def _short_floats(value: Any) -> bool:
-    return type(value) is list and 0 < len(value) <= SHORT and set(map(type, value)) == {float}
-
-
-def _float_array(value: Any) -> np.ndarray | None:
-    """A flat or rectangular list of floats as one array, so long vectors compare in one pass; None for
-    anything else (a vector beside a matrix of its length, say), which is compared element by element."""
-    if not isinstance(value, list) or not value:
-        return None
-    if set(map(type, value)) == {float}:
-        return np.array(value)
-    rows = set(map(type, value)) == {list} and len(set(map(len, value))) == 1
-    if rows and all(set(map(type, row)) == {float} for row in value):
-        return np.array(value)
-    return None
-
-
-def _largest_abs(floats: list[float]) -> float:
-    """max |x| as NumPy's max of abs gives it, NaN wherever one is: Python's max skips a NaN after the first."""
-    absolute = list(map(abs, floats))
-    total = sum(absolute)  # NaN exactly where some |x| is: a sum of |x| never meets inf - inf
-    return total if math.isnan(total) else max(absolute)
-
-
 def has_nan(value: Any) -> bool:
     """Whether a number or (nested) list holds a NaN: it compares unequal even to itself."""
     if isinstance(value, (list, tuple)):
         return any(has_nan(v) for v in value)
     return isinstance(value, float) and math.isnan(value)
-
-
-def magnitude(values: Iterable[Any]) -> float:
-    """The largest |x| in a (nested) list of numbers: the `scale` of a tolerance."""
-    values = list(values)
-    if _short_floats(values):  # NumPy's per-call costs exceed the work, as for `_all_close`
-        return _largest_abs(values)
-    rectangular = _float_array(values)
-    if rectangular is not None:
-        return float(np.max(np.abs(rectangular)))
-    biggest = 0.0
-    for v in values:
-        biggest = max(biggest, magnitude(v) if isinstance(v, (list, tuple)) else abs(float(v)))
-    return biggest

@@ -19,7 +19,6 @@ closure built it from Values) is wrong like any wrong number.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +38,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gradekit import SubmissionRaised
-from gradekit.authoring import expect, expect_close, fail, prop
+from gradekit.authoring import close, expect, expect_close, fail, prop
 from gradekit.course_terms import number, pair
 from gradekit.strategies import EARLY_CATCH_EXAMPLES, logits_and_target, sequences, vocab_sizes
 
@@ -67,10 +66,15 @@ LEFT_SIDE = {"add": "Value.__radd__", "sub": "Value.__rsub__", "mul": "Value.__r
 # command's count, the scale ones their own.
 
 
-def _near(actual: Any, expected: float, scale: float) -> bool:
-    if not isinstance(actual, (int, float)) or math.isnan(actual):  # None: the harness found no plain number
-        return False
-    return abs(actual - expected) <= RTOL * abs(expected) + SCALED * scale
+def _near(actual: Any, expected: float, scale: float, nan_equal: bool = False) -> bool:
+    """Within RTOL of `expected`, or SCALED of its scale where it cancels to near 0; None (the harness
+    found no plain number) is near nothing. A bool `.grad` is read as the number it is, as the harness
+    reads `.data` and `.grad` (a numbers.Real), where gradekit's `close` takes no bool for a number."""
+    return close(_read(actual), _read(expected), RTOL, SCALED * scale, nan_equal=nan_equal)
+
+
+def _read(value: Any) -> Any:
+    return float(value) if isinstance(value, bool) else value
 
 
 def _is(actual: Any, expected: float) -> str:
@@ -261,9 +265,10 @@ def _mirrored(sub: Any, graphs: list[Graph], answers: list[Any], exacts: list[Ev
 
 
 def _alike(one: Any, other: Any, scale: float) -> bool:
+    """Two answers of the class alike: near, a NaN in both, or no plain number in either."""
     if not isinstance(other, (int, float)):
         return not isinstance(one, (int, float))
-    return _near(one, other, scale) or (math.isnan(other) and isinstance(one, float) and math.isnan(one))
+    return _near(one, other, scale, nan_equal=True)
 
 
 def _replaced(graph: Graph, at: int, nodes: list[list[Any]]) -> Graph:

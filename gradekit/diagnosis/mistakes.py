@@ -42,15 +42,13 @@ from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig, Limits, cache_folder
 from gradekit.engine import kept_files
 from gradekit.engine.recording import recorded, shipped
 from gradekit.engine.session import Trusted
 from gradekit.errors import CallTimedOut, WorkerDied
-from gradekit.precision import floats, is_float32, tolerances
+from gradekit.precision import close, floats, is_float32, tolerances
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import forked_workers, preloads
 from gradekit.sandbox.replies import decode, encode
@@ -360,7 +358,12 @@ def _answers(answers: Any, count: int) -> bool:
 
 def agree(one: Answer, other: Answer, styles: bool = True) -> bool:
     """Whether two answers to one call are the same answer (see the module's docstring); without
-    `styles`, an overflow written with Python's math does not agree with one written with NumPy."""
+    `styles`, an overflow written with Python's math does not agree with one written with NumPy.
+
+    Neither answer is taken as the right one (a student's against a known mistake's, a file's against
+    the reference's or its own other round), so neither order decides (`symmetric`); a NaN in both
+    is one answer (`nan_equal`), and an answer may be any plain value, alike where equal
+    (`others_equal`)."""
     kind, value = one
     if "stopped" in (kind, other[0]):
         return False
@@ -369,38 +372,8 @@ def agree(one: Answer, other: Answer, styles: bool = True) -> bool:
     if kind == "raised":
         return bool(value == other[1])
     float32 = is_float32(value) or is_float32(other[1])
-    return _same(value, other[1], *tolerances(AGREE_RTOL, AGREE_ATOL, 1.0, float32))
-
-
-def _same(value: Any, other: Any, rtol: float, atol: float) -> bool:
-    if isinstance(value, list) and isinstance(other, list) and (tables := _tables(value, other)) is not None:
-        one, two = tables
-        with np.errstate(invalid="ignore", over="ignore"):
-            close = np.abs(one - two) <= atol + rtol * np.maximum(np.abs(one), np.abs(two))
-        unusual = ~np.isfinite(one) | ~np.isfinite(two)  # a NaN equals a NaN, an inf an inf of its sign
-        return bool(np.all(np.where(unusual, (one == two) | (np.isnan(one) & np.isnan(two)), close)))
-    if _number(value) and _number(other):
-        a, b = float(value), float(other)
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        if math.isinf(a) or math.isinf(b):
-            return a == b
-        return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
-    if isinstance(value, list) and isinstance(other, list):
-        return len(value) == len(other) and all(_same(v, o, rtol, atol) for v, o in zip(value, other))
-    return type(value) is type(other) and bool(value == other)
-
-
-def _tables(value: list[Any], other: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Two lists of floats (or tables of them) of one shape as arrays, to compare at once; None for
-    anything else (ragged, ints, bools, text), which is compared item by item."""
-    try:
-        a, b = np.asarray(value), np.asarray(other)
-    except (ValueError, TypeError):
-        return None
-    if a.dtype != np.float64 or b.dtype != np.float64 or a.shape != b.shape:
-        return None
-    return a, b
+    rtol, atol = tolerances(AGREE_RTOL, AGREE_ATOL, 1.0, float32)
+    return close(value, other[1], rtol, atol, nan_equal=True, symmetric=True, others_equal=True)
 
 
 def _overflowed(answer: Answer) -> bool:
@@ -410,7 +383,3 @@ def _overflowed(answer: Answer) -> bool:
     if kind == "raised":
         return value in OVERFLOWED
     return not all(map(math.isfinite, floats(value)))
-
-
-def _number(value: Any) -> bool:
-    return type(value) in (int, float)

@@ -42,7 +42,7 @@ from gradekit.engine.runner import quiet
 from gradekit.engine.session import Session
 from gradekit.engine.worker_errors import named
 from gradekit.errors import AssignmentError, CallTimedOut, WorkerDied
-from gradekit.precision import floats, is_float32, tolerances
+from gradekit.precision import close, floats, is_float32, tolerances
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import preloads
 from gradekit.sandbox.replies import CallReply, decode, encode
@@ -227,14 +227,17 @@ class Solution:
         return None
 
     def agree(self, expected: Observed, got: Observed, encoded: str) -> bool:
-        """Whether two answers to one input are one answer, within the assignment's tolerance."""
+        """Whether two answers to one input are one answer, within the assignment's tolerance, of the
+        solution's: a NaN where the solution gives a NaN is its answer, and an answer may be any plain
+        value (None, True, text), alike where equal."""
         if expected[0] != got[0]:
             return False
         if expected[0] != "returned":
             return bool(expected[1] == got[1])
         scale = max([1.0, *(abs(x) for x in floats(decode(encoded)) if math.isfinite(x))])
         rtol, atol = tolerances(self.drawn.rtol, self.drawn.atol, scale, is_float32(got[1]))
-        return _close(expected[1], got[1], rtol, atol) and _close(expected[2], got[2], rtol, atol)
+        alike = {"nan_equal": True, "others_equal": True}
+        return close(got[1], expected[1], rtol, atol, **alike) and close(got[2], expected[2], rtol, atol, **alike)
 
     def _shrunk(self, program: _Program, function: str, differing: list[str]) -> str | None:
         """The plainest differing input Hypothesis shrinks to, searching the same draws again; None
@@ -299,22 +302,3 @@ def _answer(reply: CallReply) -> Observed:
         return ("returned", reply["returned"], reply.get("args_after"))
     error = reply["error"]
     return ("raised", error["type"], error.get("message") or "")
-
-
-def _close(expected: Any, got: Any, rtol: float, atol: float) -> bool:
-    """Two plain values alike: numbers within `atol + rtol * |expected|` (a NaN equal to a NaN, an
-    infinity to itself), lists item by item, anything else equal."""
-    if _number(expected) and _number(got):
-        a, b = float(expected), float(got)
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        if math.isinf(a) or math.isinf(b):
-            return a == b
-        return abs(a - b) <= atol + rtol * abs(a)
-    if isinstance(expected, list) and isinstance(got, list):
-        return len(expected) == len(got) and all(_close(e, g, rtol, atol) for e, g in zip(expected, got))
-    return type(expected) is type(got) and bool(expected == got)
-
-
-def _number(value: Any) -> bool:
-    return type(value) in (int, float)

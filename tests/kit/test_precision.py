@@ -1,0 +1,118 @@
+"""gradekit.precision's `close`: the one comparison of answers, and the options its callers differ by."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradekit import authoring
+from gradekit.diagnosis.mistakes import AGREE_ATOL, AGREE_RTOL, agree
+from gradekit.precision import close
+
+OPTIONS = st.fixed_dictionaries({"nan_equal": st.booleans(), "symmetric": st.booleans(), "others_equal": st.booleans()})
+SPECIAL = st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, 1.0 + 1e-10, 2.0, 1e308, -1e308])
+FLOATS = st.one_of(SPECIAL, st.floats())
+
+
+def test_authors_import_the_same_function():
+    assert authoring.close is close
+
+
+def test_a_nan_is_close_to_nothing_unless_nans_are_equal():
+    assert not close(math.nan, math.nan)
+    assert not close(math.nan, 1.0) and not close(1.0, math.nan)
+    assert close(math.nan, math.nan, nan_equal=True)
+    assert not close(math.nan, 1.0, nan_equal=True) and not close(1.0, math.nan, nan_equal=True)
+    assert not close(math.nan, math.inf, nan_equal=True)
+
+
+def test_an_infinity_is_close_only_to_itself():
+    assert close(math.inf, math.inf) and close(-math.inf, -math.inf)
+    assert not close(math.inf, -math.inf) and not close(-math.inf, math.inf)
+    assert not close(math.inf, 1e308) and not close(1e308, math.inf)
+    assert not close(1.0, math.inf, rtol=1.0, atol=1.0)  # rtol * inf would let every number near it
+
+
+def test_signed_zeros_are_one_number():
+    assert close(0.0, -0.0, 0.0, 0.0) and close(-0.0, 0.0, 0.0, 0.0)
+    assert close([0.0] * 100, [-0.0] * 100, 0.0, 0.0)
+
+
+def test_the_tolerance_is_of_the_expected_value_unless_symmetric():
+    assert close(1.0, 2.0, rtol=0.5, atol=0.0)  # 1 apart, half of the expected 2
+    assert not close(2.0, 1.0, rtol=0.5, atol=0.0)  # 1 apart, more than half of the expected 1
+    assert close(2.0, 1.0, rtol=0.5, atol=0.0, symmetric=True)
+    assert close(1.0, 1.0 + 1e-10, rtol=0.0, atol=1e-9) and not close(1.0, 1.0 + 1e-8, rtol=0.0, atol=1e-9)
+
+
+def test_ints_and_floats_are_numbers_bools_and_text_are_not():
+    assert close(1, 1.0) and close(1.0, 1) and close(3, 3)
+    assert not close(True, 1.0) and not close(1.0, True) and not close(True, True)
+    assert not close("1.0", 1.0) and not close(1.0, "1.0") and not close("a", "a")
+    assert not close(None, None) and not close(None, 0.0)
+    assert not close([True, 2.0], [1.0, 2.0]) and not close([1.0, 2.0], [True, 2.0])
+
+
+def test_other_values_are_close_where_equal_and_of_one_type():
+    assert close(None, None, others_equal=True) and close("a", "a", others_equal=True)
+    assert close(True, True, others_equal=True) and not close(True, False, others_equal=True)
+    assert not close(True, 1, others_equal=True) and not close(1.0, True, others_equal=True)
+    assert not close("1.0", 1.0, others_equal=True) and not close(None, 0.0, others_equal=True)
+    assert not close([True, 2.0], [1.0, 2.0], others_equal=True)  # a table of floats holds no bool
+    assert close({"a": 1.0}, {"a": 1.0}, others_equal=True) and not close({"a": 1.0}, {"a": 1.0})
+
+
+def test_nested_lists_tuples_and_arrays_compare_item_by_item():
+    assert close([1.0, (2.0, [3.0])], ((1.0, [2.0, (3.0,)]),)[0])
+    assert close([[1.0, 2.0], [3.0, 4.0]], np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert close(np.array([1.0, 2.0], dtype=np.float32), [1.0, 2.0])
+    assert not close(np.array([[1.0, 2.0]]), [1.0, 2.0])
+    assert not close([1.0, 2.0], [1.0, 2.0, 3.0]) and not close([1.0, 2.0, 3.0], [1.0, 2.0])
+    assert not close([1.0], 1.0) and not close(1.0, [1.0])
+    assert close([], []) and close([[]], [()]) and not close([], [[]])
+
+
+def test_ragged_tables_are_not_close_to_tables_of_another_shape():
+    ragged, other = [[1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0]]
+    assert close(ragged, [[1.0], [2.0, 3.0]]) and not close(ragged, other)
+    assert not close(ragged, [[1.0, 2.0], [3.0, 4.0]]) and not close([[1.0, 2.0], [3.0, 4.0]], ragged)
+    assert not close([[1.0, 2.0]] * 40, [[1.0, 2.0]] * 39 + [[1.0]])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pairs=st.lists(st.tuples(FLOATS, FLOATS), min_size=1, max_size=8),
+    rtol=st.sampled_from([0.0, 1e-9, 1e-3]),
+    atol=st.sampled_from([0.0, 1e-12, 1.0]),
+    options=OPTIONS,
+)
+def test_float_lists_and_tables_are_judged_as_their_pairs_are(pairs, rtol, atol, options):
+    """Short float lists are compared in Python, long ones and tables with NumPy, tuples item by
+    item: all give the verdict of their pairs."""
+    actual, expected = map(list, zip(*pairs))
+    each = all(close(a, e, rtol, atol, **options) for a, e in pairs)
+    assert close(actual, expected, rtol, atol, **options) == each
+    assert close(actual * 100, expected * 100, rtol, atol, **options) == each
+    assert close([actual] * 3, [expected] * 3, rtol, atol, **options) == each
+    assert close(tuple(actual), tuple(expected), rtol, atol, **options) == each
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_extremes_far_apart_are_not_close_and_warn_nobody():
+    for length in (3, 100):
+        assert not close([1e308] * length, [-1e308] * length, symmetric=True)
+        assert not close([math.inf] * length, [-math.inf] * length, nan_equal=True)
+
+
+def test_diagnosis_agrees_on_answers_as_answers():
+    """Two answers agree whichever comes first, NaN for NaN, None for None."""
+    apart = 1e6 * AGREE_RTOL + AGREE_ATOL + 5e-7  # within AGREE_RTOL of the larger only
+    assert not close(1e6 + apart, 1e6, AGREE_RTOL, AGREE_ATOL)
+    bigger, smaller = ("returned", [1e6 + apart]), ("returned", [1e6])
+    assert agree(bigger, smaller) and agree(smaller, bigger)
+    assert agree(("returned", [math.nan, 1.0]), ("returned", [math.nan, 1.0]))
+    assert agree(("returned", None), ("returned", None)) and not agree(("returned", None), ("returned", 0.0))
