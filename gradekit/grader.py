@@ -61,8 +61,8 @@ class Grading:
     a UsageError. The rest is what a caller has ready: a `worker` already started (`Worker.started`, so
     its interpreter boots while this process is still importing; it is stopped here either way); the
     submission as `read` from the path already (given, it is what is graded and the path is never
-    opened; one only found, `source.located`, as a class grade finds and hashes each file before any is
-    graded, is read and parsed here, and must be the bytes hashed then); and the verdicts a class grader
+    opened; one only found, `source.located`, as a class grade finds, reads and hashes each file before
+    any is graded, is parsed here from the bytes it carries); and the verdicts a class grader
     remembers across its submissions (`memory`, gradekit.engine.speed.verdicts): a grade of one file
     remembers nothing.
     """
@@ -81,7 +81,7 @@ def grade(
     `source.pick`), with `config`'s options, in `grading`'s setting. Never raises for anything the
     submission does."""
     started = time.monotonic()
-    # One found ahead (a class grade finds and hashes each file first) is read here, where it is graded.
+    # One found ahead (a class grade reads and hashes each file first) is parsed here, where it is graded.
     read = read_source(path, assignment.name if assignment else None) if grading.read is None else parsed(grading.read)
     source, problem, shown = read.text, read.problem, str(read.path or path)
     with grading.worker or Worker.started(config.limits, grading.assignment_dirs, read.preload) as worker:

@@ -34,13 +34,14 @@ grader that runs past the per-student limit (the check's wall-clock backstop plu
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
 student, so one hang, crash or hostile file never costs anyone else's row.
 
-Integrity: every student's file is found and hashed once, in this process, before any grader starts
-(`source.located`: memory and time bounded, nothing kept or parsed), and the grader reads it where it
-grades it (`source.parsed`: a notebook's outputs dropped as it is read, in a child held to bounded
-memory and CPU time), refusing bytes other than those hashed. So a file that is costly to read costs
-its own student's grade alone, nothing a submission does while it is graded can change what a
-classmate is graded on (a changed file is that classmate's row saying so), and the sha256 recorded with
-each result is that of the very bytes graded. Results and feedback are written by this process alone.
+Integrity: every student's file is read and hashed once, in this process, before any grader starts
+(`source.located`: at most LARGEST bytes each, not parsed; the bytes of a student whose result is kept
+are let go at once), and the grader parses those bytes where it grades them (`source.parsed`: a
+notebook's outputs dropped as it is read, in a child held to bounded memory and CPU time); no file is
+read twice. So a file that is costly to parse costs its own student's grade alone, nothing a
+submission does while it is graded can change what a classmate is graded on, and the sha256 recorded
+with each result is that of the very bytes graded. Results and feedback are written by this process
+alone.
 
 Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
 student. A run over the same RESULTS_DIR keeps every student's result that was made from the same file
@@ -195,6 +196,7 @@ def _planned(submissions: Path, assignment: Assignment, out: Path, config: Grade
     now = made(assignment, config, seed_named(config, config.seed_or(assignment.default_seed)))
     stamps = {s.name: stamp(s) for s in students}
     reasons = {s.name: why_again(out, s, stamps[s.name], now, options.feedback, options.again) for s in students}
+    students = [s if reasons[s.name] is not None else _let_go(s) for s in students]
     todo = [s for s in students if reasons[s.name] is not None]
     if todo and not options.probed:  # a host that cannot grade stops the grade before anything is written
         probe_host(config, options.assignment_dirs, options.dask)
@@ -299,6 +301,11 @@ def _account(
             "(gradekit doctor says what it lacks)"
         )
     return account
+
+
+def _let_go(student: Student) -> Student:
+    """A student whose result is kept, without the bytes of their file, which nothing grades now."""
+    return student if student.source is None else replace(student, source=replace(student.source, data=None))
 
 
 def _submitted(student: Student, graded: Path, submissions: Path) -> str:

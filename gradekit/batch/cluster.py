@@ -3,8 +3,8 @@
 A course with tens of thousands of submissions, or a regrade of every term, outgrows one machine. This
 sends each student's grade to a Dask `distributed` scheduler as one task (`pip install '.[dask]'` in a checkout;
 gradekit must be installed on every Dask worker). What a task carries is plain data: the submission as
-found here with its bytes (`source.carried`: the bytes hashed, read as each task is sent, so workers
-need not share a file system; the task parses them, as a local grader does), the assignment's name
+found here with its bytes (`source.located`: the bytes read and hashed once, so workers need not
+share a file system; the task parses them, as a local grader does), the assignment's name
 and, for a course's own assignment, its folder's files less the known-right and known-slow banks
 (the known-wrong files are what a diagnosis compares with). On the Dask worker, the grade is
 `gradekit.grader.grade`, as in a local grader: the student's code runs in a worker process of its
@@ -33,7 +33,7 @@ from gradekit.assignment import Assignment, load, load_folder
 from gradekit.batch.pool import TICK
 from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
-from gradekit.engine.source import Source, carried
+from gradekit.engine.source import Source
 from gradekit.errors import GradekitError, UsageError
 from gradekit.grader import Grading, grade, unfinished
 from gradekit.result import GradeResult
@@ -101,8 +101,7 @@ def run_cluster(
 
     files = _assignment_files(assignment)
     futures = {
-        client.submit(grade_task, s.name, _carried(s.source), assignment.name, files, config, pure=False): s
-        for s in students
+        client.submit(grade_task, s.name, s.source, assignment.name, files, config, pure=False): s for s in students
     }
     pending = as_completed(futures)
     try:
@@ -162,10 +161,6 @@ def _tell(
         return
     students = {future.key: student.name for future, student in futures.items()}
     grading([students[key] for keys in processing.values() for key in keys if key in students])
-
-
-def _carried(source: Source | None) -> Source | None:
-    return None if source is None else carried(source)
 
 
 def probe_workers(client: Client, config: GradeConfig) -> None:

@@ -5,9 +5,9 @@ the grader's preloaded fork server (gradekit/sandbox/forkserver.py) inside the O
 (gradekit/sandbox/isolation.py). A grader that runs past the per-student limit (the check's wall-clock
 backstop plus STUDENT_GRACE) or dies is stopped, its worker with it; the student gets a result saying
 why and a fresh grader takes the next student, so one hang, crash or hostile file never costs anyone
-else's result. Graders are sent each submission as found and hashed (`roster.read_all`), and read it
-themselves (`source.parsed`: a notebook in a child held to bounded memory and CPU time), checking that
-its bytes are the ones hashed: a file that is costly to read costs its own student's grader alone.
+else's result. Graders are sent each submission as found, read and hashed once (`roster.read_all`),
+and parse its bytes themselves (`source.parsed`: a notebook in a child held to bounded memory and CPU
+time): a file that is costly to parse costs its own student's grader alone.
 
 Stopping: Ctrl-C reaches every process of the terminal's foreground group, graders included; a grader
 leaves it to the pool, which stops every grader alike (SIGTERM, so each stops its worker first) and
@@ -86,8 +86,8 @@ def run_pool(
     hangs or dies gives its student an `unfinished` one. The graders load the assignment by name, so
     it must be found through `assignment_dirs` or the search path. With `remember`, graders give a
     verdict again to answers exactly like an earlier student's (see gradekit.engine.speed.verdicts).
-    Submissions not yet found are found and hashed here, before any grader starts (see `read_all`);
-    each grader reads its own. `grading`, if given, is told who is being graded, the longest first,
+    Submissions not yet found are found, read and hashed here, before any grader starts (see
+    `read_all`); each grader parses its own. `grading`, if given, is told who is being graded, the longest first,
     whenever that changes and at least every TICK seconds. `lost`,
     if given, is told of a student whose grade the host kept from finishing (HostFailure, see
     gradekit.sandbox.process), who gets no result; without it, that ends the pool with HostFailure.
@@ -211,8 +211,8 @@ def _serve(
     remember: bool,
     folder: str,
 ) -> None:
-    """A grader process: grade each student sent, from the submission as sent (one found and hashed
-    is read here, and must be the bytes hashed), send back the result, until the pipe closes.
+    """A grader process: grade each student sent, from the submission as sent (found, read and
+    hashed before, its bytes parsed here), send back the result, until the pipe closes.
 
     Every temporary file and folder it makes (its workers') goes in the pool's `folder`, which the pool
     removes however this process ends. Ctrl-C is left to the pool (see the module docstring). SIGTERM

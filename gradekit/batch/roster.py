@@ -182,8 +182,8 @@ def _missing(row: Enrolled, why: str) -> str:
 
 def read_all(students: list[Student], assignment: str) -> list[Student]:
     """Every student with their submission found and hashed now, in this process, before any grader
-    starts (`source.located`): the file graded and the sha256 of its bytes, neither kept nor parsed.
-    Each is read where it is graded (`source.parsed`), and must then be the bytes hashed here, so a
-    file that is costly to read costs its own grade alone, and code run for one student cannot change
-    what another is graded on. A student with a problem, or already read, is left as they are."""
+    starts (`source.located`): the file graded, read once, and the sha256 of its bytes, kept unparsed.
+    Each is parsed where it is graded (`source.parsed`), from those very bytes, so a file that is
+    costly to parse costs its own grade alone, and code run for one student cannot change what another
+    is graded on. A student with a problem, or already found, is left as they are."""
     return [s if s.problem or s.source else replace(s, source=located(s.path, assignment)) for s in students]

@@ -20,8 +20,9 @@ regular file, and read as bytes: `Source.sha256` is their digest, so a caller th
 Reading is bounded before any budget of the student's starts: a file past LARGEST bytes is one
 sentence, and a notebook is parsed in a child process the kernel holds to READING_MEMORY and
 READING_SECONDS, its outputs and attachments dropped as its JSON is read, so nbformat never parses
-them. A class grade `located`s each file first (found and hashed, nothing kept) and each grader reads
-its own (`parsed`), so a file that is costly to read costs that student's grade alone.
+them. A class grade `located`s each file first (found, read and hashed once, its bytes kept unparsed)
+and each grader parses its own (`parsed`), so a file that is costly to parse costs that student's
+grade alone, and the bytes graded are the bytes hashed, never a second read of the file.
 """
 
 from __future__ import annotations
@@ -127,37 +128,27 @@ def read(path: Path, assignment: str | None = None) -> Source:
     """The submission at `path`: a .py file, a notebook, or a folder holding one of them (`pick`'s
     note, saying which file of several was graded, is among the `notes`); a link, named pipe, socket
     or device is one sentence, unread (see `refused`)."""
-    return parsed(_found(Path(path), assignment, keep=True))
+    return parsed(located(path, assignment))
 
 
 def located(path: Path, assignment: str | None = None) -> Source:
-    """The submission at `path` found (the file `pick` chooses, or why there is none) and its bytes
-    hashed, neither kept nor parsed: `unread`, what a class grade knows of each student before any is
-    graded. The process that grades it reads it (`parsed`), so a file that is costly to read costs
-    that student's grade alone. Memory is bounded (the bytes are hashed as they are read) and so is
-    time (at most LARGEST bytes)."""
-    return _found(Path(path), assignment, keep=False)
-
-
-def carried(source: Source) -> Source:
-    """An `unread` submission with its bytes read now, to travel with it where the file cannot be
-    read (a Dask worker on another machine); one that is read already is as it is."""
-    if not source.unread or source.data is not None or source.path is None:
-        return source
-    found = _file(source.path, keep=True)
-    if found.problem is not None or found.sha256 != source.sha256:
-        return parsed(source)  # says what changed, without parsing anything
-    return replace(source, data=found.data)
+    """The submission at `path` found (the file `pick` chooses, or why there is none), read once and
+    hashed, not parsed: `unread`, with its bytes (`data`), what a class grade knows of each student
+    before any is graded. The process that grades it parses those bytes (`parsed`), a grader here or a
+    Dask worker on another machine alike, so a file that is costly to parse costs that student's grade
+    alone, and no file is read twice. Time and memory are bounded: at most LARGEST bytes."""
+    return _found(Path(path), assignment)
 
 
 def parsed(source: Source) -> Source:
     """`source` read: its text, and a notebook's cells, or why it cannot be graded. An `unread` one
-    is read from the bytes it carries, else from its file again, and those must be the bytes hashed
-    when it was found: a file changed since gets one sentence saying so, never another's grade. A
-    notebook is parsed in a child process whose memory and CPU time the kernel bounds (`_bounded`)."""
+    is parsed from the bytes it carries, else (one whose bytes were let go) read from its file again,
+    and those must be the bytes hashed when it was found: a file changed since gets one sentence saying
+    so, never another's grade. A notebook is parsed in a child process whose memory and CPU time the
+    kernel bounds (`_bounded`)."""
     if not source.unread:
         return source
-    found = source if source.data is not None or source.path is None else _file(source.path, keep=True)
+    found = source if source.data is not None or source.path is None else _file(source.path)
     if found.problem is not None:
         return replace(source, problem=found.problem, unread=False, data=None)
     data = found.data or b""
@@ -167,18 +158,18 @@ def parsed(source: Source) -> Source:
     return replace(_from_bytes(data, source.filename), path=source.path, sha256=source.sha256, notes=source.notes)
 
 
-def _found(path: Path, assignment: str | None, keep: bool) -> Source:
-    """The file at `path`, or the one `pick` chooses in the folder there, found and hashed (its bytes
-    kept where `keep`), still `unread`; or why there is nothing to read."""
+def _found(path: Path, assignment: str | None) -> Source:
+    """The file at `path`, or the one `pick` chooses in the folder there, found, read and hashed,
+    still `unread`; or why there is nothing to read."""
     why = refused(path)
     if why is not None:
         return Source("", path.name, why)
     if not path.is_dir():
-        return _file(path, keep)
+        return _file(path)
     found, why = pick(path, assignment)
     if found is None:
         return Source("", path.name, why)
-    return replace(_file(found, keep), notes=(why,) if why else ())
+    return replace(_file(found), notes=(why,) if why else ())
 
 
 def refused(path: Path) -> str | None:
@@ -202,13 +193,13 @@ def _kind(mode: int) -> str:
     return next((kind for test, kind in KINDS if test(mode)), "not a file")
 
 
-def _file(path: Path, keep: bool) -> Source:
-    """The file at `path` hashed, `unread`, with its bytes where `keep`; or why it is not read."""
+def _file(path: Path) -> Source:
+    """The file at `path` hashed, `unread`, with its bytes; or why it is not read."""
     if not path.is_file():
         return Source("", path.name, f"{path} does not exist or is not a file")
     if path.suffix not in SUFFIXES:
         return Source("", path.name, f"{path.name} is not a Python file (.py) or a Jupyter notebook (.ipynb)")
-    found = _contents(path, keep)
+    found = _contents(path)
     if isinstance(found, str):
         return Source("", path.name, found, path=path)
     data, size, digest = found
@@ -217,14 +208,13 @@ def _file(path: Path, keep: bool) -> Source:
     return Source("", path.name, path=path, sha256=digest, unread=True, data=data)
 
 
-def _contents(path: Path, keep: bool) -> tuple[bytes | None, int, str] | str:
-    """The file's first LARGEST + 1 bytes (where `keep`), how many there are, and their SHA-256; or
-    why they could not be read, in one sentence.
+def _contents(path: Path) -> tuple[bytes, int, str] | str:
+    """The file's first LARGEST + 1 bytes, how many there are, and their SHA-256; or why they could
+    not be read, in one sentence.
 
     The file is opened once, without following a link and without waiting on a pipe, and read only
     if what was opened is a regular file: a link or pipe put in its place since `refused` looked is
-    refused all the same, and the bytes read are those of the file checked. They are hashed a chunk
-    at a time, so a file that is not kept costs a chunk of memory.
+    refused all the same, and the bytes read are those of the file checked.
     """
     digest, chunks, size = hashlib.sha256(), [], 0
     try:
@@ -235,13 +225,12 @@ def _contents(path: Path, keep: bool) -> tuple[bytes | None, int, str] | str:
             while size <= LARGEST and (chunk := handle.read(min(CHUNK, LARGEST + 1 - size))):
                 digest.update(chunk)
                 size += len(chunk)
-                if keep:
-                    chunks.append(chunk)
+                chunks.append(chunk)
     except OSError as error:  # e.g. no permission, or the file vanished since it was found
         if error.errno == errno.ELOOP:
             return _refusal(path, stat.S_IFLNK)
         return f"{path.name} could not be read ({error.strerror or error})"
-    return (b"".join(chunks) if keep else None), size, digest.hexdigest()
+    return b"".join(chunks), size, digest.hexdigest()
 
 
 def _from_bytes(data: bytes, filename: str) -> Source:

@@ -74,12 +74,18 @@ def command(
     return [*args, "--", *argv], (program, passwd, group)
 
 
-@functools.cache
 def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...], folder: str) -> tuple[str, ...]:
-    """bubblewrap's namespaces and every mount that is the same for each worker of one grade. The
-    private folder is mounted before the runtime, so a runtime under /tmp shows inside it."""
+    """bubblewrap's namespaces and every mount of a worker: the private `folder`, its own, between
+    what is the same for every worker, which the host is looked at once for. The private folder is
+    mounted before the runtime, so a runtime under /tmp shows inside it."""
+    return (*_namespaces(), "--bind", folder, INSIDE_HOME, *_shown(runtime, hidden))
+
+
+@functools.cache
+def _namespaces() -> tuple[str, ...]:
+    """bubblewrap itself, its namespaces and the devices: the same for every worker."""
     args = [
-        shutil.which("bwrap") or "bwrap",
+        _found() or "bwrap",
         "--unshare-all",
         "--unshare-user",
         "--disable-userns",
@@ -101,7 +107,14 @@ def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...], folder: str) -> t
     for device in DEVICES:
         args += ["--dev-bind-try", device, device]
     args += ["--symlink", "/proc/self/fd", "/dev/fd", "--remount-ro", "/dev"]
-    args += ["--bind", folder, INSIDE_HOME]
+    return tuple(args)
+
+
+@functools.cache
+def _shown(runtime: tuple[str, ...], hidden: tuple[str, ...]) -> tuple[str, ...]:
+    """The system's folders and files, and the `runtime`, shown read-only, less what is `hidden`: the
+    same for every worker of one grade, the host looked at once."""
+    args: list[str] = []
     for path in SYSTEM_FOLDERS:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
@@ -129,9 +142,22 @@ def installed() -> str | None:
     """Why bubblewrap cannot be used here before anything is started: not Linux, or not installed."""
     if not sys.platform.startswith("linux"):
         return f"there is no bubblewrap for {sys.platform} (it needs Linux)"
-    if shutil.which("bwrap") is None:
+    if _found() is None:
         return "bubblewrap is not installed"
     return None
+
+
+@functools.cache
+def _found() -> str | None:
+    """Where bwrap is: looked up once per process, not at every worker's start (a grader starts one
+    per submission)."""
+    return shutil.which("bwrap")
+
+
+def forget() -> None:
+    """Look this host over again (for a test that changes what it allows)."""
+    for cached in (_found, _namespaces, _shown):
+        cached.cache_clear()
 
 
 def sandbox_pid(info: int, seconds: float) -> int | None:

@@ -121,6 +121,7 @@ def forget() -> None:
     _refused.clear()
     _worked.clear()
     _shared_only.clear()
+    bubblewrap.forget()
 
 
 @functools.cache

@@ -202,10 +202,12 @@ def _child(pid: int) -> bool:
         return False
 
 
-def test_every_file_is_hashed_before_grading_and_one_changed_since_is_not_graded(tmp_path, monkeypatch, cross_entropy):
-    """Each file is found and hashed before any grader starts, and read by the grader that grades it:
-    one whose bytes are no longer those hashed (as if a classmate's code rewrote it) is not graded
-    under that hash; its row says so, and a rerun grades it as it is now."""
+def test_every_file_is_read_before_grading_and_one_changed_since_is_graded_as_found(
+    tmp_path, monkeypatch, cross_entropy
+):
+    """Each file is read and hashed once before any grader starts, and the grader parses those bytes:
+    one rewritten since (as if a classmate's code rewrote it) is graded as it was found, under the
+    hash of the bytes graded, and a rerun grades it as it is now."""
     submissions = tmp_path / "class"
     submissions.mkdir()
     shutil.copy(EXAMPLES / "submission.py", submissions / "ann.py")
@@ -234,8 +236,8 @@ def test_every_file_is_hashed_before_grading_and_one_changed_since_is_not_graded
     )
     table = rows(out)
     assert table["ann"]["score"] == "100" and table["cat"]["score"] == "100"
-    assert not table["ann"]["error"] and not table["cat"]["error"]
-    assert table["ben"]["score"] == "0" and "ben.py changed after it was found" in table["ben"]["error"]
+    assert not any(table[name]["error"] for name in graded)  # ben's buggy file as found, not the rewrite
+    assert table["ben"]["score"] != "0"
     for name, path in graded.items():
         stamp = json.loads((out / "results" / f"{name}.json").read_text())["batch"]
         assert stamp["sha256"] == hashlib.sha256(as_found[name]).hexdigest() and stamp["file"] == str(path)
@@ -246,6 +248,48 @@ def test_every_file_is_hashed_before_grading_and_one_changed_since_is_not_graded
     )
     assert "(1 graded now, 2 kept from before)" in account
     assert "rewritten after it was found" in rows(out)["ben"]["error"]
+
+
+def test_a_class_grade_reads_each_file_once_and_looks_the_host_up_once(tmp_path, monkeypatch, cross_entropy):
+    """One read of each student's file, in the plan, whose bytes the graders parse; one look for
+    bubblewrap on this host, not one per worker a grader starts. Counted in every process of the
+    class grade (the graders are forked from this one), in a file each appends to."""
+    from gradekit.engine import source
+    from gradekit.sandbox import bubblewrap, isolation
+
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    for name in ("ann", "ben", "cat"):
+        shutil.copy(EXAMPLES / "submission.py", submissions / f"{name}.py")
+    log = tmp_path / "log"
+    real_contents, real_which = source._contents, shutil.which
+
+    def contents(path):
+        with log.open("a") as handle:
+            handle.write(f"read {path.name}\n")
+        return real_contents(path)
+
+    class Shutil:
+        def __getattr__(self, name):
+            return getattr(shutil, name)
+
+        def which(self, command, *args, **kwargs):
+            with log.open("a") as handle:
+                handle.write(f"which {command}\n")
+            return real_which(command, *args, **kwargs)
+
+    monkeypatch.setattr(source, "_contents", contents)
+    monkeypatch.setattr(bubblewrap, "shutil", Shutil())
+    isolation.forget()  # the host is looked up afresh, as by a new `gradekit grade`
+    try:
+        class_grade.grade_all(
+            submissions, cross_entropy, tmp_path / "out", FAST, class_grade.ClassConfig(jobs=2, progress=io.StringIO())
+        )
+    finally:
+        isolation.forget()
+    lines = log.read_text().splitlines()
+    assert sorted(line for line in lines if line.startswith("read")) == ["read ann.py", "read ben.py", "read cat.py"]
+    assert [line for line in lines if line.startswith("which")] == ["which bwrap"]
 
 
 def test_grade_given_a_submission_as_read_grades_it_and_never_opens_the_path(tmp_path, cross_entropy):

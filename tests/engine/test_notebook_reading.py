@@ -115,20 +115,19 @@ def test_a_file_past_the_largest_is_one_sentence_without_being_read(tmp_path):
     assert found.problem == f"work.ipynb is too large to be a submission (over {source.LARGEST:,} bytes)"
 
 
-def test_a_located_file_is_hashed_not_kept_and_read_where_it_is_graded(tmp_path):
+def test_a_located_file_is_read_once_and_parsed_where_it_is_graded(tmp_path):
     path = notebook(tmp_path / "work.ipynb", [{"output_type": "stream", "name": "stdout", "text": "printed once"}])
     found = source.located(tmp_path)
-    assert found.unread and found.data is None and found.text == "" and found.cells is None
-    assert found.path == path and found.sha256 == source.read(tmp_path).sha256
-    assert source.parsed(found) == source.read(tmp_path) == source.parsed(source.carried(found))
-    travelled = pickle.loads(pickle.dumps(source.carried(found)))  # as a Dask task carries it
-    assert travelled.data == path.read_bytes()
+    assert found.unread and found.data == path.read_bytes() and found.text == "" and found.cells is None
+    as_found = source.read(tmp_path)
+    assert found.path == path and found.sha256 == as_found.sha256 and source.parsed(found) == as_found
+    travelled = pickle.loads(pickle.dumps(found))  # as a grader process or a Dask task receives it
     path.write_text(path.read_text().replace("printed once", "printed twice"))
-    changed = source.parsed(found)
+    assert source.parsed(travelled) == source.parsed(found) == as_found  # its bytes, never the file again
+    changed = source.parsed(replace(found, data=None))  # one whose bytes were let go is read again, checked
     assert changed.problem == (
         "work.ipynb changed after it was found for this grade (its bytes are not those hashed then); grade it again"
     )
-    assert source.parsed(travelled).cells == source.read(tmp_path).cells  # its bytes travelled with it
 
 
 def spins(text: str, filename: str) -> source.Source:
