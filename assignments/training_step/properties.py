@@ -84,6 +84,7 @@ LONG_DOCUMENT = _document(
 NOT_A_PALINDROME = "emma"
 # A schedule other than microgpt's in each of its three arguments, partway through.
 SCHEDULE = (7, 50, 0.05)
+RUN_EXAMPLES = 5  # runs of hundreds of calls each: see linear_lr_through_a_run
 
 
 def _trained(params, gradients, *hyperparameters):
@@ -613,7 +614,7 @@ def linear_lr_matches_reference(sub, schedule):
 
 
 @prop(
-    points=2,
+    points=1,
     functions=["linear_lr"],
     requires=["linear_lr_matches_reference"],
     hint="The schedule starts at base_lr at step 0 and reaches 0 at step num_steps.",
@@ -649,6 +650,31 @@ def linear_lr_is_linear(sub, schedule, later):
         scale=abs(base_lr),
         computed_from=[rates],
     )
+
+
+@prop(
+    points=1,
+    functions=["linear_lr"],
+    requires=["linear_lr_matches_reference"],
+    hint="Answer each call from its arguments alone: a cache or a counter kept between calls goes wrong in a run.",
+    max_examples=RUN_EXAMPLES,
+)
+@example(num_steps=300, base_lr=0.01)
+@given(num_steps=st.integers(260, 1000), base_lr=learning_rates(min_lr=1e-4))
+def linear_lr_through_a_run(sub, num_steps, base_lr):
+    """linear_lr asked for every step of a run, one after another as microgpt's training loop asks,
+    answers each step as the schedule does: the loop's step counter is a new int at every step, so
+    an answer kept by the arguments' identity answers a later step with an earlier one's rate. Runs
+    last past step 256, where Python no longer shares its ints; the first one tried (the example)
+    catches such a cache under any seed, so a few more suffice."""
+    rates = sub.schedule_of_run(num_steps, base_lr)
+    expect(isinstance(rates, list) and len(rates) == num_steps + 1, "`linear_lr` did not answer every step of the run")
+    for step, rate in enumerate(rates):
+        expect_close(
+            coerce(rate, float, "linear_lr"),
+            ref.linear_lr(step, num_steps, base_lr),
+            f"`linear_lr({step}, {num_steps}, {base_lr!r})` answered differently in a run of steps than alone",
+        )
 
 
 # --- adam_update ------------------------------------------------------------------------------------

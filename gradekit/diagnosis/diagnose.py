@@ -69,8 +69,8 @@ def diagnose(
         # Loaded afresh for each function, as each known mistake answered.
         if budget.left() <= 0 or session.load() is not None:
             break
-        if function not in session.defined and assignment.harness is None:
-            continue  # a harness still answers for a missing method (`2 * a` without `__rmul__` raises)
+        if function not in session.defined and not any(m.stands_in for m in described):
+            continue  # a class standing in still answers for a missing method (`2 * a` without `__rmul__` raises)
         probes, shrunk = bank.probes[function], _shrunk(assignment, outcomes, function)
         calls = probes + shrunk
         answers = ask(session.worker, calls)

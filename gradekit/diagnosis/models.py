@@ -188,8 +188,8 @@ def _parameters(model: KnownMistake, calls: Calls, answers: Sequence[Answer]) ->
     if model.fit is None:
         return [_NONE]
     told = []
-    for (_, args), (kind, value) in zip(calls, answers):
-        if kind != "returned":
+    for (called, args), (kind, value) in zip(calls, answers):
+        if kind != "returned" or called != model.function:  # a harness call's answer is not what `fit` reads
             continue
         with _quiet():
             try:
@@ -211,8 +211,7 @@ def _within(model: KnownMistake, parameter: Any) -> bool:
 def _answer(model: KnownMistake, call: Call, parameter: Any) -> Answer:
     """What the model answers one call: its value as plain data, or the exception it raised."""
     called, args = call
-    stand_in = _styled(model.answers, parameter) if model.stands_in else None
-    harness = _harness(stand_in, model.function.partition(".")[0]) if stand_in is not None else None
+    harness = _through(model, called, parameter)
     with _quiet():
         try:
             if harness is not None:  # as a worker answers: plain data, encoded and decoded
@@ -230,14 +229,37 @@ def _styled(model: type, style: Any) -> type:
     return model if style is _NONE else type(model.__name__, (model, style), {"__module__": model.__module__})
 
 
-@functools.cache
-def _harness(stand_in: type, name: str) -> ModuleType:
-    """The harness beside the mistakes.py that defines `stand_in`, loaded on its own with the class as
-    the submission's `name` (its `Value`), as a worker loads it beside a student's file."""
-    path = Path(inspect.getfile(stand_in)).with_name(HARNESS)
-    spec = importlib.util.spec_from_file_location(f"gradekit_harness_{stand_in.__name__}", path)
+def _through(model: KnownMistake, called: str, parameter: Any) -> ModuleType | None:
+    """The harness that answers the call with the model standing in for the student's code: a class
+    for the student's class, whatever is called; a function for the student's function, where the
+    call is the harness's own. None where the model answers the call itself."""
+    beside = Path(inspect.getfile(model.answers)).with_name(HARNESS)
+    if model.stands_in:
+        return _harness(beside, _styled(model.answers, parameter), model.function.partition(".")[0])
+    if called == model.function:
+        return None
+    answers = model.answers if parameter is _NONE else _bound(model.answers, parameter)
+    return _harness(beside, answers, model.function)
+
+
+@functools.lru_cache(maxsize=64)
+def _bound(answers: Any, parameter: Any) -> Any:
+    """A function model with its parameter found, called as the student's function is."""
+
+    def answer(*args: Any) -> Any:
+        return answers(*args, parameter)
+
+    return answer
+
+
+@functools.lru_cache(maxsize=64)
+def _harness(path: Path, stand_in: Any, name: str) -> ModuleType:
+    """The harness at `path`, beside the mistakes.py of the model, loaded on its own with the model as
+    the submission's `name` (its `Value`, or the function the harness calls), as a worker loads it
+    beside a student's file."""
+    spec = importlib.util.spec_from_file_location(f"gradekit_harness_{name}", path)
     if spec is None or spec.loader is None:
-        raise AssignmentError(f"{path} could not be loaded for `{stand_in.__name__}`")
+        raise AssignmentError(f"{path} could not be loaded for `{name}`")
     harness = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(harness)
     harness.submission = SimpleNamespace(**{name: stand_in})  # type: ignore[attr-defined]

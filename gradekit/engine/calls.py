@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from gradekit import course_terms
@@ -40,9 +41,15 @@ Exchange = tuple[str, str, bool, bytes]  # function, encoded arguments, want_arg
 CHANGED = "`{function}` changed {which} in place: work on a copy, or build a new list"
 KEPT = "`{function}` changed the answer it gave the call before when called again: build a new list at every call"
 UNREPEATED = "`{function}` gave two different answers to the same input (expected: its first answer)"
+# The same, where the call was the harness's (gradekit.assignment): told of the student's function it calls.
+UNREPEATED_RUN = (
+    "`{function}` answered differently when the same run of calls was made again (expected: its first answers)"
+)
 _CHANGED = re.compile(r"`(?P<function>[^`]+)` changed (?P<which>`[^`]+`(?: and `[^`]+`)*) in place:")
 _KEPT = re.compile(r"`(?P<function>[^`]+)` changed the answer it gave the call before")
-_UNREPEATED = re.compile(r"`(?P<function>[^`]+)` gave two different answers to the same input")
+_UNREPEATED = re.compile(
+    r"`(?P<function>[^`]+)` (?:gave two different answers to the same input|answered differently when the same run)"
+)
 
 
 def watched(message: str) -> tuple[str, tuple[str, ...], bool] | None:
@@ -64,6 +71,16 @@ def accused(message: str) -> str | None:
         return seen[0]
     found = _UNREPEATED.match(message)
     return found["function"] if found else None
+
+
+def retold(message: str, harness: Collection[str], functions: Sequence[str]) -> str:
+    """A failure's message, where the watch found a call to the harness answering one input two ways,
+    told of the one function of the student's the property exercises, which the harness calls: the
+    student wrote that, not the harness. Any other message as it was."""
+    found = _UNREPEATED.match(message)
+    if found is None or found["function"] not in harness or len(functions) != 1:
+        return message
+    return UNREPEATED_RUN.format(function=functions[0])
 
 
 class Replies(Protocol):

@@ -32,7 +32,7 @@ from gradekit.config import GradeConfig
 from gradekit.course_terms import seconds
 from gradekit.engine import speed
 from gradekit.engine.budget import Budget
-from gradekit.engine.calls import Answers, Calls, Replies, accused
+from gradekit.engine.calls import Answers, Calls, Replies, accused, retold
 from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.proxy import StudentFunctions
@@ -128,6 +128,7 @@ def run_all(
             # A fault it finds is not shown where another property's holds it back: not shrunk either.
             shrink = not _held_back(prop, outcomes)
             outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following, shrink)
+            outcome = replace(outcome, message=retold(outcome.message, assignment.harness_functions, prop.functions))
             outcome = _unblamed(prop, outcome, outcomes, assignment.functions)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}

@@ -12,8 +12,9 @@ import pytest
 
 from gradekit import assignment
 from gradekit.config import GradeConfig
+from gradekit.engine.calls import UNREPEATED, UNREPEATED_RUN, accused, retold
 from gradekit.errors import WorkerDied
-from gradekit.grader import grade
+from gradekit.grader import Grading, grade
 from gradekit.result import Status
 from gradekit.sandbox.replies import read
 from gradekit.sandbox.worker import Loaded
@@ -142,3 +143,46 @@ def test_a_bigram_loss_remembering_answers_by_the_table_s_id_is_failed_under_eve
     result = grade(path, assignment.load("training_step"), replace(FEW, seed=seed))
     failed = {t.functions[0] for t in result.tests if t.status is Status.FAILED}
     assert failed == {"bigram_loss"}
+
+
+ID_CACHED_SCHEDULE = """
+
+_linear_lr_uncached, _answers = linear_lr, {}
+
+
+def linear_lr(*args):
+    key = tuple(id(a) for a in args)
+    if key not in _answers:
+        _answers[key] = _linear_lr_uncached(*args)
+    return _answers[key]
+"""
+
+
+@pytest.mark.parametrize("seed", [None, 0, 1, 2, 20261127])
+def test_a_schedule_cached_by_identity_is_caught_in_a_run_under_every_seed(tmp_path, seed):
+    # Calls from the grader meet the cache only where the worker's allocator reuses an argument's
+    # address, which is chance; the harness's run of steps (training_step/harness.py) makes it certain.
+    path = tmp_path / "submission.py"
+    path.write_text(
+        (ROOT / "assignments/training_step/known_right/pure_python_loops.py").read_text() + ID_CACHED_SCHEDULE
+    )
+    config = replace(FEW, seed=seed)
+    result = grade(path, assignment.load("training_step"), config, Grading(functions=("linear_lr",)))
+    outcomes = {t.name: t for t in result.tests}
+    assert outcomes["linear_lr_matches_reference"].status is Status.PASSED
+    run = outcomes["linear_lr_through_a_run"]
+    assert run.status is Status.FAILED and run.score == 0
+    assert run.message.startswith(("`linear_lr`", "`linear_lr(")), run.message
+
+
+def test_a_right_schedule_passes_its_run_and_a_harness_call_is_told_of_the_student_s_function():
+    path = ROOT / "assignments/training_step/known_right/pure_python_loops.py"
+    result = grade(path, assignment.load("training_step"), FEW, Grading(functions=("linear_lr",)))
+    assert {t.name: t.status for t in result.tests}["linear_lr_through_a_run"] is Status.PASSED
+    unrepeated = UNREPEATED.format(function="schedule_of_run")
+    assert retold(unrepeated, {"schedule_of_run"}, ["linear_lr"]) == UNREPEATED_RUN.format(function="linear_lr")
+    assert accused(UNREPEATED_RUN.format(function="linear_lr")) == "linear_lr"
+    assert retold(unrepeated, {"schedule_of_run"}, ["a", "b"]) == unrepeated  # which of two: not told
+    assert retold(UNREPEATED.format(function="linear_lr"), {"schedule_of_run"}, ["linear_lr"]).startswith(
+        "`linear_lr` gave"
+    )
