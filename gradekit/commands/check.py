@@ -80,23 +80,9 @@ def run(args: argparse.Namespace) -> int:
     config = course_config(grade_config(args, _isolation(args)), args)
     if not args.submission.exists() and not args.submission.is_symlink():
         return _missing(args, config)
-    from gradekit.engine.source import read
-    from gradekit.sandbox import Worker
+    from gradekit.grade_one import grade_one
 
-    submission = read(args.submission, args.assignment)
-    # The worker boots while Hypothesis is imported below, preloading NumPy where the file names it.
-    worker = Worker.started(config.limits, args.assignments, submission.preload)
-    try:
-        from gradekit import assignment
-        from gradekit.grader import Grading, grade, selected
-
-        functions = tuple(dict.fromkeys(args.function))
-        chosen = assignment.load(args.assignment, args.assignments) if args.assignment else None
-        if chosen is not None:
-            selected(chosen, functions)  # an unknown name is refused before any of the file's code runs
-        result = grade(args.submission, chosen, config, Grading(args.assignments, functions, worker, submission))
-    finally:
-        worker.stop()
+    result = grade_one(args.submission, args.assignment, config, args.assignments, tuple(dict.fromkeys(args.function)))
     report = WRITERS[args.format](result)
     if args.output:
         _write(args.output, report)
