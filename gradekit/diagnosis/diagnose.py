@@ -32,7 +32,7 @@ from typing import Any
 from gradekit.assignment import Assignment
 from gradekit.diagnosis.behaviour import behaving, declared_behaviours
 from gradekit.diagnosis.mistakes import Answer, Bank, KnownWrong, Probe, agree, ask, exercised, loaded, trusted_answer
-from gradekit.diagnosis.models import Call, declared, explaining, explains
+from gradekit.diagnosis.models import Asked, declared, explaining, explains
 from gradekit.engine.budget import Budget
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session, Trusted
@@ -63,7 +63,7 @@ def diagnose(
     alike: list[tuple[KnownWrong, tuple[Probe, ...], int, tuple[Answer, ...]]] = []
     found: dict[tuple[str, str, str], Diagnosis] = {}  # each mistake told once, however many functions show it
     standing_in: list[KnownMistake] = []  # the class models told
-    untold: dict[str, tuple[list[Call], tuple[Answer, ...], int]] = {}  # each call, its answer, how many probes
+    untold: dict[str, tuple[list[Asked], tuple[Answer, ...], int]] = {}  # each call, its answer, how many probes
     unexplained: dict[str, str] = {}
     for function in suspects:
         # Loaded afresh for each function, as each known mistake answered.

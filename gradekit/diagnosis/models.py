@@ -41,10 +41,11 @@ from gradekit.known_mistakes import KnownMistake
 from gradekit.precision import floats
 from gradekit.sandbox.replies import decode, encode, to_plain
 
-__all__ = ["Call", "covered", "declared", "explaining", "explains", "unproven"]
+__all__ = ["Asked", "covered", "declared", "explaining", "explains", "unproven"]
 
-Call = tuple[str, tuple[Any, ...]]  # the function called (the graded one, or a harness function), its arguments
-Calls = Sequence[Call]
+Asked = tuple[
+    str, tuple[Any, ...]
+]  # a call as a model is asked it: the function (the graded one, or a harness function), its arguments decoded
 
 
 def mistakes_module(assignment: Assignment) -> ModuleType | None:
@@ -88,7 +89,7 @@ def covered(models: Sequence[KnownMistake]) -> dict[str, frozenset[str]]:
 Told = tuple[KnownMistake, Any]  # a model that explains the answers, with its parameter (None without one)
 
 
-def explaining(models: Sequence[KnownMistake], calls: Calls, answers: Sequence[Answer]) -> tuple[Told, ...]:
+def explaining(models: Sequence[KnownMistake], calls: Sequence[Asked], answers: Sequence[Answer]) -> tuple[Told, ...]:
     """The one model that explains every answer, or the two that do together (one every finite answer,
     the other every overflow), each with its parameter; () where none does, or where two or more
     explain them alike."""
@@ -117,7 +118,7 @@ def _covers(explained: tuple[bool, ...], wanted: list[bool]) -> bool:
 
 
 def explains(
-    model: KnownMistake, calls: Calls, answers: Sequence[Answer], styles: bool = True
+    model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer], styles: bool = True
 ) -> tuple[tuple[bool, ...], Any]:
     """For each call, whether the model answers it as the function did, with the parameter found from
     `answers` that explains most of them, and that parameter (None for a model without one; all False
@@ -128,7 +129,7 @@ def explains(
 Said = list[tuple[Any, list[Answer]]]  # each parameter tried, and the model's answers with it
 
 
-def _said(model: KnownMistake, calls: Calls, answers: Sequence[Answer], whole: bool = False) -> Said:
+def _said(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer], whole: bool = False) -> Said:
     """What the model answers the calls, with each parameter worth trying; where only a model that
     explains every answer counts (`whole`), up to the first answer it does not explain."""
     said = []
@@ -180,7 +181,7 @@ def unproven(models: Sequence[KnownMistake], bank: Bank) -> list[str]:
     return problems
 
 
-def _parameters(model: KnownMistake, calls: Calls, answers: Sequence[Answer]) -> list[Any]:
+def _parameters(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer]) -> list[Any]:
     """The parameter values to try: none for a model without one; `among`'s values; or the value
     `fit` works out from the answers (the median of what each answer tells)."""
     if model.among:
@@ -208,7 +209,7 @@ def _within(model: KnownMistake, parameter: Any) -> bool:
     return bool(low <= parameter <= high)
 
 
-def _answer(model: KnownMistake, call: Call, parameter: Any) -> Answer:
+def _answer(model: KnownMistake, call: Asked, parameter: Any) -> Answer:
     """What the model answers one call: its value as plain data, or the exception it raised."""
     called, args = call
     harness = _through(model, called, parameter)

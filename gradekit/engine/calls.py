@@ -131,7 +131,7 @@ class Direct:
         pass
 
 
-class Answers:
+class FirstAnswers:
     """The first answer a submission gave to each call, for the whole grade, with its digest (see
     Worker.last_answer). An answer read ahead is kept as it came, and its numbers are read only if
     another answer to the same call has another digest: answers that repeat are never read."""
@@ -205,7 +205,7 @@ class Calls:
         self,
         session: Session,
         replies: Replies,
-        answers: Answers,
+        answers: FirstAnswers,
         returns: dict[str, Any],
         parameters: dict[str, tuple[str, ...]] | None = None,
         updates: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,

@@ -13,7 +13,7 @@ from pathlib import Path
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.engine import speed
-from gradekit.engine.calls import Answers
+from gradekit.engine.calls import FirstAnswers
 from gradekit.engine.runner import calls_for, examples_for, run_property
 from gradekit.engine.session import Session, Trusted
 from gradekit.result import Status
@@ -30,7 +30,7 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Record
         return {}
     session = Session(Trusted(assignment.solution, assignment.harness), "", assignment.solution.name)
     session.defined = dict.fromkeys([*assignment.functions, *assignment.harness_functions])
-    answers = Answers()
+    answers = FirstAnswers()
     shortcuts = speed.Shortcuts(session, answers)
     calls = calls_for(assignment, session, shortcuts.replies, answers)
     properties: speed.Recorded = {}

@@ -32,7 +32,7 @@ from gradekit.config import GradeConfig
 from gradekit.course_terms import seconds
 from gradekit.engine import speed
 from gradekit.engine.budget import Budget
-from gradekit.engine.calls import Answers, Calls, Replies, accused, retold
+from gradekit.engine.calls import Calls, FirstAnswers, Replies, accused, retold
 from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.proxy import StudentFunctions
@@ -110,7 +110,7 @@ def run_all(
     """The outcome of every property of `assignment` for the submission loaded in `session`, within
     what is left of the grade's `budget`; `replay` holds the examples recorded against the solution
     (gradekit.engine.recording), None when shortcuts are off."""
-    answers = Answers()
+    answers = FirstAnswers()
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
     calls = calls_for(assignment, session, shortcuts.replies, answers)
     outcomes: dict[str, Outcome] = {}
@@ -291,7 +291,7 @@ def _judged(outcome: Outcome, judged: dict[str, list[str]] | None) -> Outcome:
     return replace(outcome, note=f"right against your own {named}, which is wrong")
 
 
-def calls_for(assignment: Assignment, session: Session, replies: Replies, answers: Answers) -> Calls:
+def calls_for(assignment: Assignment, session: Session, replies: Replies, answers: FirstAnswers) -> Calls:
     """The calls of a grade of `assignment`, told what each function a property may call (the
     submission's, and the harness's: see gradekit.assignment) returns, names its parameters, and may
     change in place or set to zeros."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradekit.config import Limits
-from gradekit.engine.calls import Answers, Calls, Direct
+from gradekit.engine.calls import Calls, Direct, FirstAnswers
 from gradekit.engine.proxy import StudentFunctions
 from gradekit.engine.session import Session, Trusted
 from gradekit.sandbox import Worker
@@ -22,14 +22,14 @@ def test_a_student_function_named_like_an_engine_method_is_the_students():
     with Worker(Limits(isolation="off")) as worker:
         session = Session(worker, SOURCE, "names.py")
         assert session.load() is None
-        answers = Answers()
+        answers = FirstAnswers()
         calls = Calls(session, Direct(session), answers, {name: float for name in TAKEN_BEFORE})
         sub = StudentFunctions(calls, [])
         assert [getattr(sub, name)(1.0) for name in TAKEN_BEFORE] == [1.0 + i for i in range(len(TAKEN_BEFORE))]
 
 
 def test_names_the_assignment_does_not_declare_are_not_reachable():
-    calls = Calls(None, None, Answers(), {"softmax": list[float]})  # type: ignore[arg-type]
+    calls = Calls(None, None, FirstAnswers(), {"softmax": list[float]})  # type: ignore[arg-type]
     sub = StudentFunctions(calls, [])
     for name in ("cross_entropy_loss", "_helper", "__dict__"):
         try:
@@ -48,7 +48,7 @@ def test_the_solution_in_this_process_stands_in_for_a_worker(tmp_path):
     session = Session(trusted, SOURCE, "solution.py")
     assert session.load() is None
     assert session.defined == {name: 1 + 2 * i for i, name in enumerate(TAKEN_BEFORE)}
-    answers = Answers()
+    answers = FirstAnswers()
     calls = Calls(session, Direct(session), answers, {name: float for name in TAKEN_BEFORE})
     sub = StudentFunctions(calls, [])
     assert [getattr(sub, name)(1.0) for name in TAKEN_BEFORE] == [1.0 + i for i in range(len(TAKEN_BEFORE))]

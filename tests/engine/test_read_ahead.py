@@ -13,7 +13,7 @@ import pytest
 
 from gradekit.config import GradeConfig
 from gradekit.engine import recording
-from gradekit.engine.calls import Answers, Calls, Direct
+from gradekit.engine.calls import Calls, Direct, FirstAnswers
 from gradekit.engine.proxy import StudentFunctions
 from gradekit.engine.session import Session
 from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
@@ -62,7 +62,7 @@ def plumbing(worker: _CountingWorker) -> tuple[ReadAhead, Calls, Callable[[int],
     property calls it."""
     session = Session(worker, "", "s.py")  # type: ignore[arg-type]
     session.defined = {"f": 1}
-    answers = Answers()
+    answers = FirstAnswers()
     read_ahead = ReadAhead(session, answers)
     calls = Calls(session, read_ahead, answers, {"f": float})
     return read_ahead, calls, StudentFunctions(calls, []).f
@@ -182,7 +182,7 @@ def test_a_replayed_call_whose_arguments_were_recorded_takes_the_recorded_encodi
     session = Session(_CountingWorker(), "", "s.py")  # type: ignore[arg-type]
     table = [[0.5 * i + j for j in range(27)] for i in range(27)]
     recorded = encode([table, [26, 0, 26]])
-    read_ahead = ReadAhead(session, Answers(), {arguments_digest([table, [26, 0, 26]]): recorded})
+    read_ahead = ReadAhead(session, FirstAnswers(), {arguments_digest([table, [26, 0, 26]]): recorded})
     copy = [[*row] for row in table]
     assert read_ahead.encoded([copy, [26, 0, 26]]) is not recorded, "no replay runs: encoded afresh"
     read_ahead.prefetch([("f", recorded, False)], "a property")
@@ -218,7 +218,7 @@ def _line(returned: object, request_id: int = 1) -> tuple[bytes, bytes]:
 def test_an_answer_read_ahead_that_repeats_the_first_is_never_read():
     """Comparing a reply read ahead with the call's first answer takes their digests: equal bytes are
     an equal answer, so a class's repeated answers cost no decoding. Only a different digest is read."""
-    answers = Answers()
+    answers = FirstAnswers()
     table = [[i + j / 8 for j in range(9)] for i in range(9)]
     line, digest = _line(table)
     assert answers.agree("f", "[1]", line, digest)
@@ -234,7 +234,7 @@ def test_an_answer_read_ahead_that_repeats_the_first_is_never_read():
 
 def test_answers_alike_in_value_agree_whatever_their_bytes():
     """Another digest is no verdict: 0.0 and -0.0, or 3 and 3.0, are one answer, as is a NaN and a NaN."""
-    answers = Answers()
+    answers = FirstAnswers()
     for arguments, first, again in [("[2]", [0.0, 3], [-0.0, 3.0]), ("[2.5]", [float("nan")], [float("nan")])]:
         first_line, first_digest = _line(first)
         again_line, again_digest = _line(again, request_id=2)
@@ -244,7 +244,7 @@ def test_answers_alike_in_value_agree_whatever_their_bytes():
 
 
 def test_a_first_reply_read_ahead_that_returned_nothing_leaves_the_first_answer_to_come():
-    answers = Answers()
+    answers = FirstAnswers()
     error = encode({"id": 1, "cpu": 0.01, "ok": False, "error": {"type": "E", "message": "", "line": None}}).encode()
     assert answers.agree("f", "[3]", error, b"error digest")
     answers.check("f", "[3]", [1.0], b"digest")
@@ -371,7 +371,7 @@ def test_an_announced_loop_that_raises_or_hangs_stops_there_and_the_next_call_ge
     with Worker(limits) as worker:
         session = Session(worker, RAISES_THEN_HANGS, "s.py")
         session.load()
-        answers = Answers()
+        answers = FirstAnswers()
         replies = ReadAhead(session, answers) if shortcuts else Direct(session)
         sub = StudentFunctions(Calls(session, replies, answers, {"f": float, "g": float}), [])
         found = []

@@ -35,7 +35,7 @@ from nbformat import v4
 import gradekit.engine.speed.read_ahead
 from gradekit.config import MIB, GradeConfig, Limits, cache_folder
 from gradekit.engine import source
-from gradekit.engine.calls import Answers, Calls
+from gradekit.engine.calls import Calls, FirstAnswers
 from gradekit.engine.session import Session
 from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead
 from gradekit.errors import CallTimedOut, GradekitError, WorkerDied
@@ -765,7 +765,7 @@ def read_ahead_of(running: Worker) -> tuple[Session, ReadAhead, Calls]:
     """The protocol submission loaded in `running`, its calls read ahead (gradekit.engine.speed.read_ahead)."""
     session = Session(running, PROTOCOL_SOURCE, "protocol.py")
     assert session.load() is None
-    answers = Answers()
+    answers = FirstAnswers()
     read_ahead = ReadAhead(session, answers)
     return session, read_ahead, Calls(session, read_ahead, answers, {})
 

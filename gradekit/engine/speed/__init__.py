@@ -28,7 +28,7 @@ from typing import Any
 from hypothesis.errors import UnsatisfiedAssumption
 
 from gradekit.authoring import Property
-from gradekit.engine.calls import Answers, Calls, Direct, Replies
+from gradekit.engine.calls import Calls, Direct, FirstAnswers, Replies
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session
 from gradekit.engine.speed.read_ahead import ReadAhead, opening, stream
@@ -53,7 +53,7 @@ class Shortcuts:
     verdicts of a class grade (None for a grade of one file)."""
 
     def __init__(
-        self, session: Session, answers: Answers, replay: Recorded | None = None, memory: Memory | None = None
+        self, session: Session, answers: FirstAnswers, replay: Recorded | None = None, memory: Memory | None = None
     ) -> None:
         self._session = session
         self._replay = replay or {}

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
-from gradekit.engine.calls import Answers, Exchange
+from gradekit.engine.calls import Exchange, FirstAnswers
 from gradekit.engine.session import Session
 from gradekit.engine.speed.recorded import arguments_digest
 from gradekit.errors import CallTimedOut, PropertyAborted, WorkerDied
@@ -48,7 +48,7 @@ class ReadAhead:
     checking; the worker answers calls in the order sent, so every call of a property goes before any
     of the next."""
 
-    def __init__(self, session: Session, answers: Answers, encodings: dict[bytes, str] | None = None) -> None:
+    def __init__(self, session: Session, answers: FirstAnswers, encodings: dict[bytes, str] | None = None) -> None:
         self._session = session
         self._answers = answers
         self._encodings = encodings or {}  # a recorded call's arguments, by their digest, as encoded
