@@ -49,7 +49,7 @@ Run = tuple[tuple[Exchange, ...], Any, dict[int, str], Facts]  # transcript, out
 
 @dataclass
 class Memory:
-    """What one grader process remembers; `new()` hands over what it learnt for the other graders."""
+    """What one grader process remembers; `take_learnt()` hands over what it learnt for the other graders."""
 
     passes: dict[Any, dict[bytes, Facts]] = field(default_factory=dict)
     openings: dict[Any, set[bytes]] = field(default_factory=dict)
