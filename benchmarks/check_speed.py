@@ -10,7 +10,8 @@ numpy"`), all timed in the same rounds. The ratios are what to quote: cold over 
 submissions in turn, warm then cold, so everything is compared at the same moments. Each assignment runs
 100 examples per property, or fewer where its properties.py says so (cross_entropy: 30 for 22 of its
 properties; autograd: 30 for 12; training_step: 30, 25 for three of its whole-step properties and 10 for
-the other two and its runs of steps; scale properties one, autograd's 20 and 10).
+the other two and its runs of steps, 5 for linear_lr's run of hundreds of calls; scale properties one,
+autograd's 20 and 10).
 
     python benchmarks/check_speed.py [--runs 7]
 """

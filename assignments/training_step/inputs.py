@@ -14,7 +14,9 @@ promises, boundaries weighted:
 - Adam states with v >= 0, fresh or trained, steps from 0 to 10,000, learning rates from 0 to 1,
   microgpt's betas and eps, or any betas from 0 to 0.999 (0 and 0.5 weighted) and eps from 1e-12 to
   1e-3;
-- schedules from step 0 to the last step, of 1 step to a million, base rates from 0 to 1000.
+- schedules from step 0 to the last step, of 1 step to a million, base rates from 0 to 1000; and
+  runs of every step, through the harness's `schedule_of_run`, past step 256 (257 to 1,000 steps),
+  where a cache kept by the step's id() answers a later step with an earlier one's rate.
 """
 
 from gradekit.reference.course import VOCAB_SIZE
@@ -27,6 +29,7 @@ from gradekit.strategies import (
     bigram_tables,
     build_moments,
     build_table,
+    learning_rates,
     moment_tables,
     names,
     sgd_cases,
@@ -105,6 +108,7 @@ INPUTS = {
     "bigram_grad": st.tuples(tables(), documents),
     "sgd_update": sgd_inputs(),
     "linear_lr": schedules(),
+    "schedule_of_run": st.tuples(st.integers(257, 1000), learning_rates()),
     "adam_update": adam_inputs(),
     "train_step": train_inputs(),
 }

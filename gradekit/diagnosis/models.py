@@ -234,13 +234,19 @@ def _through(model: KnownMistake, called: str, parameter: Any) -> ModuleType | N
     """The harness that answers the call with the model standing in for the student's code: a class
     for the student's class, whatever is called; a function for the student's function, where the
     call is the harness's own. None where the model answers the call itself."""
-    beside = Path(inspect.getfile(model.answers)).with_name(HARNESS)
+    beside = _beside(model.answers)
     if model.stands_in:
         return _harness(beside, _styled(model.answers, parameter), model.function.partition(".")[0])
     if called == model.function:
         return None
     answers = model.answers if parameter is _NONE else _bound(model.answers, parameter)
     return _harness(beside, answers, model.function)
+
+
+@functools.cache
+def _beside(answers: Any) -> Path:
+    """The harness beside the mistakes.py that defines a model."""
+    return Path(inspect.getfile(answers)).with_name(HARNESS)
 
 
 @functools.lru_cache(maxsize=64)

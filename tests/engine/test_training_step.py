@@ -113,6 +113,8 @@ def test_every_correctness_property_runs_fewer_examples_and_whole_steps_fewest(t
     effect = {"train_step_lowers_loss_on_repeated_name", "train_step_is_repeatable_and_leaves_caller_state_consistent"}
     assert effect <= steps and {counts[name] for name in effect} == {10}  # what they catch shows at once
     assert {counts[name] for name in steps - effect - {RUN}} == {25} and counts[RUN] == 10  # a run is 2 or 3 steps
+    # linear_lr's run makes hundreds of calls an example, and its explicit example catches what it is for
+    assert counts.pop("linear_lr_through_a_run") == 5
     assert {count for name, count in counts.items() if name not in steps} == {30}
     result = grade(CORRECT, only(training_step, RUN, "encode_matches_reference"), GradeConfig())
     # encode's own count, and its two names past every block size, given on purpose
