@@ -183,6 +183,7 @@ def test_a_right_schedule_passes_its_run_and_a_harness_call_is_told_of_the_stude
     assert retold(unrepeated, {"schedule_of_run"}, ["linear_lr"]) == UNREPEATED_RUN.format(function="linear_lr")
     assert accused(UNREPEATED_RUN.format(function="linear_lr")) == "linear_lr"
     assert retold(unrepeated, {"schedule_of_run"}, ["a", "b"]) == unrepeated  # which of two: not told
+    assert retold(unrepeated, {"schedule_of_run"}, ["Value.__add__"]) == unrepeated  # which method: not known
     assert retold(UNREPEATED.format(function="linear_lr"), {"schedule_of_run"}, ["linear_lr"]).startswith(
         "`linear_lr` gave"
     )
