@@ -74,15 +74,22 @@ def accused(message: str) -> str | None:
 
 
 def retold(message: str, harness: Collection[str], functions: Sequence[str]) -> str:
-    """A failure's message, where the watch found a call to the harness answering one input two ways,
-    told of the one function of the student's the property exercises, which the harness calls: the
-    student wrote that, not the harness. Any other message as it was, a method's too: the harness
+    """A failure's message about a call to the harness, told of the one function of the student's the
+    property exercises, which the harness calls: the student wrote that, not the harness. The watch's
+    finding that a call answered one input two ways becomes UNREPEATED_RUN; any other message the
+    grader words after the call ("`schedule_of_run` took more than 2 s of CPU time") names the
+    function, asked for a run of calls. Any other message as it was, a method's too: the harness
     builds on the whole class (autograd's graphs call `backward` and every operator), so which of its
-    methods answered differently is not known."""
-    found = _UNREPEATED.match(message)
-    if found is None or found["function"] not in harness or len(functions) != 1 or "." in functions[0]:
+    methods answered is not known."""
+    if len(functions) != 1 or "." in functions[0]:
         return message
-    return UNREPEATED_RUN.format(function=functions[0])
+    found = _UNREPEATED.match(message)
+    if found is not None and found["function"] in harness:
+        return UNREPEATED_RUN.format(function=functions[0])
+    called = next((name for name in harness if message.startswith(f"`{name}` ")), None)
+    if called is None:
+        return message
+    return f"`{functions[0]}`, asked for a run of calls, {message.removeprefix(f'`{called}` ')}"
 
 
 class Replies(Protocol):

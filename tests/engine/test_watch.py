@@ -184,6 +184,38 @@ def test_a_right_schedule_passes_its_run_and_a_harness_call_is_told_of_the_stude
     assert accused(UNREPEATED_RUN.format(function="linear_lr")) == "linear_lr"
     assert retold(unrepeated, {"schedule_of_run"}, ["a", "b"]) == unrepeated  # which of two: not told
     assert retold(unrepeated, {"schedule_of_run"}, ["Value.__add__"]) == unrepeated  # which method: not known
+    slow = "`schedule_of_run` took more than 2 s of CPU time"
+    assert (
+        retold(slow, {"schedule_of_run"}, ["linear_lr"])
+        == "`linear_lr`, asked for a run of calls, took more than 2 s of CPU time"
+    )
+    assert retold(slow, {"schedule_of_run"}, ["Value.__add__"]) == slow
     assert retold(UNREPEATED.format(function="linear_lr"), {"schedule_of_run"}, ["linear_lr"]).startswith(
         "`linear_lr` gave"
     )
+
+
+HOSTILE_IN_A_RUN = """
+
+_linear_lr_right, _calls = linear_lr, [0]
+
+
+def linear_lr(step, num_steps, base_lr):
+    _calls[0] += 1
+    if _calls[0] < 200:  # right while the grader asks one call at a time
+        return _linear_lr_right(step, num_steps, base_lr)
+    return {kind!r}
+"""
+
+
+@pytest.mark.parametrize("kind", ["text", None, [0.0] * 200_000, float("nan"), 10**400])
+def test_what_a_run_sends_back_is_read_as_hostile_data(tmp_path, kind):
+    # The harness hands back whatever linear_lr returns, through the worker's encoding: a string, None,
+    # a list too large for a reply, a NaN or an int past any float fail the run, one sentence each.
+    path = tmp_path / "submission.py"
+    right = (ROOT / "assignments/training_step/known_right/pure_python_loops.py").read_text()
+    path.write_text(right + HOSTILE_IN_A_RUN.replace("{kind!r}", repr(kind) if kind != 10**400 else "10 ** 400"))
+    result = grade(path, assignment.load("training_step"), FEW, Grading(functions=("linear_lr",)))
+    run = {t.name: t for t in result.tests}["linear_lr_through_a_run"]
+    assert run.status in (Status.FAILED, Status.TIMEOUT) and run.score == 0, (run.status, run.message)
+    assert run.message.startswith("`linear_lr`") and "\n" not in run.message, run.message
