@@ -101,6 +101,22 @@ def test_float_lists_and_tables_are_judged_as_their_pairs_are(pairs, rtol, atol,
     assert close(tuple(actual), tuple(expected), rtol, atol, **options) == each
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    shape=st.sampled_from([(3,), (1, 4), (2, 3)]),
+    transposed=st.booleans(),
+    data=st.data(),
+    options=OPTIONS,
+)
+def test_float64_arrays_are_judged_as_the_lists_they_hold(shape, transposed, data, options):
+    size = int(np.prod(shape))
+    one = np.array(data.draw(st.lists(FLOATS, min_size=size, max_size=size))).reshape(shape)
+    other = np.array(data.draw(st.lists(FLOATS, min_size=size, max_size=size))).reshape(shape)
+    other = other.T if transposed else other
+    assert close(one, other, **options) == close(one.tolist(), other.tolist(), **options)
+    assert close(one, one.tolist(), **options) == close(one.tolist(), one.tolist(), **options)
+
+
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_extremes_far_apart_are_not_close_and_warn_nobody():
     for length in (3, 100):
