@@ -32,7 +32,7 @@ from typing import Any
 from gradekit.assignment import Assignment
 from gradekit.diagnosis.behaviour import behaving, declared_behaviours
 from gradekit.diagnosis.mistakes import Answer, Bank, KnownWrong, Probe, agree, ask, exercised, loaded, trusted_answer
-from gradekit.diagnosis.models import Asked, declared, explaining, explains
+from gradekit.diagnosis.models import Asked, declared, explaining, explains_all
 from gradekit.engine.budget import Budget
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session, Trusted
@@ -97,7 +97,7 @@ def diagnose(
     # A function whose answers a mistake told elsewhere explains too (backward's and another's alike
     # on + 's probes) is explained, though not told there.
     for function, (decoded, answers, probed) in untold.items():
-        if not any(all(explains(m, decoded, answers)[0]) for m in standing_in):
+        if not any(explains_all(m, decoded, answers) for m in standing_in):
             unexplained[function] = digest(answers[:probed])
     for mistake, calls, probed, answers in alike:  # the submission is done with: the worker loads known mistakes
         if budget.left() > 0 and _confirmed(session.worker, assignment, mistake, calls, probed, answers):

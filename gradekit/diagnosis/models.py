@@ -41,7 +41,7 @@ from gradekit.known_mistakes import KnownMistake
 from gradekit.precision import floats
 from gradekit.sandbox.replies import decode, encode, to_plain
 
-__all__ = ["Asked", "covered", "declared", "explaining", "explains", "unproven"]
+__all__ = ["Asked", "covered", "declared", "explaining", "explains", "explains_all", "unproven"]
 
 Asked = tuple[
     str, tuple[Any, ...]
@@ -93,16 +93,19 @@ def explaining(models: Sequence[KnownMistake], calls: Sequence[Asked], answers: 
     """The one model that explains every answer, or the two that do together (one every finite answer,
     the other every overflow), each with its parameter; () where none does, or where two or more
     explain them alike."""
-    finite = [_finite(a) for a in answers]
-    unshared = all(finite) or not any(finite)  # no two models can share the answers out between them
-    said = [_said(m, calls, answers, unshared) for m in models]
+    # Each model is asked up to the first answer it does not explain: that settles whether it explains
+    # them all. Only where none does, and the answers are part finite and part overflowed, is every
+    # model asked every call, to find two that share them out.
+    said = [_said(m, calls, answers, whole=True) for m in models]
     for styles in (False, True):
         alone = [(m, *_best(tried, answers, styles)) for m, tried in zip(models, said)]
         whole = [(m, parameter) for m, found, parameter in alone if all(found)]
         if whole:
             return (whole[0],) if len(whole) == 1 else ()
-    if unshared:
+    finite = [_finite(a) for a in answers]
+    if all(finite) or not any(finite):  # no two models can share the answers out between them
         return ()
+    alone = [(m, *_best(_said(m, calls, answers), answers, True)) for m in models]
     overflowed = [not f for f in finite]
     pairs = [
         ((a, pa), (b, pb))
@@ -124,6 +127,12 @@ def explains(
     `answers` that explains most of them, and that parameter (None for a model without one; all False
     where no parameter within its bounds is found)."""
     return _best(_said(model, calls, answers), answers, styles)
+
+
+def explains_all(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer]) -> bool:
+    """Whether the model, with some parameter, answers every call as the function did: `explains`
+    finding every call explained, each parameter tried only up to its first unexplained call."""
+    return all(_best(_said(model, calls, answers, whole=True), answers, True)[0])
 
 
 Said = list[tuple[Any, list[Answer]]]  # each parameter tried, and the model's answers with it
