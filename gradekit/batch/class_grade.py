@@ -34,14 +34,16 @@ grader that runs past the per-student limit (the check's wall-clock backstop plu
 stopped, its worker with it; the student gets a row saying why and a fresh grader takes the next
 student, so one hang, crash or hostile file never costs anyone else's row.
 
-Integrity: every student's file is read and hashed once, in this process, before any grader starts
-(`source.located`: at most LARGEST bytes each, not parsed; the bytes of a student whose result is kept
-are let go at once), and the grader parses those bytes where it grades them (`source.parsed`: a
-notebook's outputs dropped as it is read, in a child held to bounded memory and CPU time); no file is
-read twice. So a file that is costly to parse costs its own student's grade alone, nothing a
-submission does while it is graded can change what a classmate is graded on, and the sha256 recorded
-with each result is that of the very bytes graded. Results and feedback are written by this process
-alone.
+Integrity: every student's file is read and hashed, in this process, before any grader starts
+(`source.located`: at most LARGEST bytes each, not parsed), and the grader parses those bytes where it
+grades them (`source.parsed`: a notebook's outputs dropped as it is read, in a child held to bounded
+memory and CPU time). The bytes of a student whose result is kept are let go at once, and so are those
+past LARGEST_HELD bytes for the class in all (`roster.read_all`): such a file is read again where it is
+graded, and its bytes must hash as those found did, else its row says it changed since. So a file that
+is costly to parse costs its own student's grade alone, a class of large notebooks is not held in
+memory at once, nothing a submission does while it is graded can change what a classmate is graded
+on, and the sha256 recorded with each result is that of the very bytes graded. Results and feedback
+are written by this process alone.
 
 Resuming: results/STUDENT.json is written last and atomically, so it exists only for a finished
 student. A run over the same RESULTS_DIR keeps every student's result that was made from the same file
@@ -104,6 +106,7 @@ from gradekit.batch.roster import Enrolled, Student, enrolled_students, find_stu
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.engine.provenance import made
+from gradekit.engine.source import let_go
 from gradekit.errors import HostFailure, UsageError
 from gradekit.grader import seed_named, unfinished
 from gradekit.result import Adjustment, GradeResult
@@ -305,7 +308,7 @@ def _account(
 
 def _let_go(student: Student) -> Student:
     """A student whose result is kept, without the bytes of their file, which nothing grades now."""
-    return student if student.source is None else replace(student, source=replace(student.source, data=None))
+    return student if student.source is None else replace(student, source=let_go(student.source))
 
 
 def _submitted(student: Student, graded: Path, submissions: Path) -> str:

@@ -3,7 +3,7 @@
 A course with tens of thousands of submissions, or a regrade of every term, outgrows one machine. This
 sends each student's grade to a Dask `distributed` scheduler as one task (`pip install '.[dask]'` in a checkout;
 gradekit must be installed on every Dask worker). What a task carries is plain data: the submission as
-found here with its bytes (`source.located`: the bytes read and hashed once, so workers need not
+found here with its bytes (`source.located`: the bytes read and hashed here, so workers need not
 share a file system; the task parses them, as a local grader does), the assignment's name
 and, for a course's own assignment, its folder's files less the known-right and known-slow banks
 (the known-wrong files are what a diagnosis compares with). On the Dask worker, the grade is
@@ -11,7 +11,9 @@ and, for a course's own assignment, its folder's files less the known-right and 
 own in the OS sandbox of that machine, under the same limits.
 What comes back is the result as JSON-ready data, read back here with `GradeResult.from_dict` like a
 resumed student's result; results are written by this process alone, so resuming, the gradebook and
-the class summary are the local pool's.
+the class summary are the local pool's. Students are sent as the tasks in flight make room: those
+tasks carry LARGEST_HELD bytes of files at most in all, so neither this process nor the scheduler
+holds a class of large notebooks at once.
 
 Verdict memory (gradekit.engine.speed.verdicts) is not shared between tasks: it makes a grade sooner, never
 different, so the gradebook is the same. A Dask worker records an assignment's examples in its own
@@ -25,7 +27,9 @@ import contextlib
 import hashlib
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +37,7 @@ from gradekit.assignment import Assignment, load, load_folder
 from gradekit.batch.pool import TICK
 from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
-from gradekit.engine.source import Source
+from gradekit.engine.source import LARGEST_HELD, Source, held, let_go
 from gradekit.errors import GradekitError, UsageError
 from gradekit.grader import Grading, grade, unfinished
 from gradekit.result import GradeResult
@@ -100,26 +104,54 @@ def run_cluster(
     from distributed import as_completed
 
     files = _assignment_files(assignment)
-    futures = {
-        client.submit(grade_task, s.name, s.source, assignment.name, files, config, pure=False): s for s in students
-    }
-    pending = as_completed(futures)
+    queued = deque(students)
+    futures: dict[Any, Student] = {}
+    carried: dict[Any, int] = {}  # the bytes of the file each task in flight carries
+    pending = as_completed()
     try:
-        while not pending.is_empty():
+        while queued or futures:
+            _send(client, queued, futures, carried, pending, (assignment.name, files, config))
             done = pending.next_batch(block=False)
             for future in done:
+                carried.pop(future, None)
                 _settle(futures.pop(future), future, assignment, config, record, lost)
             if done:
                 continue
             if client.status != "running":
                 why = f"the Dask scheduler stopped answering (the client is {client.status})"
-                for student in futures.values():
+                for student in [*futures.values(), *queued]:
                     lost(student, why)
                 return
             _tell(client, futures, grading, waiting)
             time.sleep(TICK)
     finally:  # interrupted too: nothing is left running for this class
         client.cancel(list(futures))
+
+
+def _send(
+    client: Client,
+    queued: deque[Student],
+    futures: dict[Any, Student],
+    carried: dict[Any, int],
+    pending: Any,
+    task: tuple[str, dict[str, bytes] | None, GradeConfig],
+) -> None:
+    """Submit the students `queued` next, each with the bytes of their file (read again where the
+    class let them go, `source.held`), while the tasks in flight carry LARGEST_HELD bytes at most in
+    all, or one task whatever its size: a class of large notebooks is not held in this process's
+    memory, nor the scheduler's, all at once (the student next in line waits with its bytes read)."""
+    while queued:
+        student = queued[0]
+        if student.source is not None:  # read once: the next student waits with its bytes, past the budget
+            student = queued[0] = replace(student, source=held(student.source))
+        size = len(student.source.data or b"") if student.source is not None else 0
+        if futures and sum(carried.values()) + size > LARGEST_HELD:
+            return
+        queued.popleft()
+        future = client.submit(grade_task, student.name, student.source, *task, pure=False)
+        kept = replace(student, source=let_go(student.source)) if student.source is not None else student
+        futures[future], carried[future] = kept, size
+        pending.add(future)
 
 
 def _settle(

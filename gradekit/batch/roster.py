@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from gradekit.batch.spreadsheet import table
-from gradekit.engine.source import IGNORED_FOLDERS, SUFFIXES, Source, located, pick, refused
+from gradekit.engine.source import IGNORED_FOLDERS, LARGEST_HELD, SUFFIXES, Source, let_go, located, pick, refused
 from gradekit.errors import UsageError
 
 __all__ = ["ROSTER", "Enrolled", "Student", "enrolled_students", "find_students", "read_all", "read_roster"]
@@ -180,10 +180,24 @@ def _missing(row: Enrolled, why: str) -> str:
     return f"no submission: {row.columns.get('missing') or why}"
 
 
-def read_all(students: list[Student], assignment: str) -> list[Student]:
+def read_all(students: list[Student], assignment: str, most: int = LARGEST_HELD) -> list[Student]:
     """Every student with their submission found and hashed now, in this process, before any grader
-    starts (`source.located`): the file graded, read once, and the sha256 of its bytes, kept unparsed.
-    Each is parsed where it is graded (`source.parsed`), from those very bytes, so a file that is
+    starts (`source.located`): the file graded, and the sha256 of its bytes, kept unparsed. Each is
+    parsed where it is graded (`source.parsed`), from bytes that must hash alike, so a file that is
     costly to parse costs its own grade alone, and code run for one student cannot change what another
-    is graded on. A student with a problem, or already found, is left as they are."""
-    return [s if s.problem or s.source else replace(s, source=located(s.path, assignment)) for s in students]
+    is graded on. The bytes of the first files read are kept, `most` bytes at most in all; the rest are
+    let go and read again where they are graded (`source.held`), so a class of large notebooks does not
+    hold every one in memory. A student with a problem, or already found, is left as they are."""
+    kept, found = 0, []
+    for student in students:
+        if student.problem or student.source:
+            found.append(student)
+            continue
+        read = located(student.path, assignment)
+        size = len(read.data or b"")
+        if kept + size > most:
+            read = let_go(read)
+        else:
+            kept += size
+        found.append(replace(student, source=read))
+    return found

@@ -58,6 +58,9 @@ HELP = re.compile(r"^(\s*)(\?\??[\w.]+|[\w.]+\?\??)\s*$")  # np.exp?  ??softmax
 IGNORED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
 # A notebook with its plots saved stays well under this.
 LARGEST = 64 * 2**20
+# What a class grade keeps in memory of its students' files at once (see `held`): a class of large
+# notebooks would otherwise hold LARGEST bytes for every student until each is graded.
+LARGEST_HELD = 256 * 2**20
 CHUNK = 2**20  # bytes read at a time
 # What reading a notebook may take (`_bounded`): an honest one of LARGEST bytes, its outputs dropped as
 # it is read, takes a few hundred MiB and a second or two; nbformat then sees its cells alone.
@@ -136,26 +139,44 @@ def located(path: Path, assignment: str | None = None) -> Source:
     hashed, not parsed: `unread`, with its bytes (`data`), what a class grade knows of each student
     before any is graded. The process that grades it parses those bytes (`parsed`), a grader here or a
     Dask worker on another machine alike, so a file that is costly to parse costs that student's grade
-    alone, and no file is read twice. Time and memory are bounded: at most LARGEST bytes."""
+    alone; bytes let go (`let_go`) are read again there and must hash alike (`held`). Time and memory
+    are bounded: at most LARGEST bytes."""
     return _found(Path(path), assignment)
 
 
 def parsed(source: Source) -> Source:
     """`source` read: its text, and a notebook's cells, or why it cannot be graded. An `unread` one
-    is parsed from the bytes it carries, else (one whose bytes were let go) read from its file again,
-    and those must be the bytes hashed when it was found: a file changed since gets one sentence saying
-    so, never another's grade. A notebook is parsed in a child process whose memory and CPU time the
-    kernel bounds (`_bounded`)."""
+    is parsed from the bytes it carries (`held`), which are the bytes hashed when it was found. A
+    notebook is parsed in a child process whose memory and CPU time the kernel bounds (`_bounded`)."""
     if not source.unread:
         return source
-    found = source if source.data is not None or source.path is None else _file(source.path)
+    found = held(source)
     if found.problem is not None:
-        return replace(source, problem=found.problem, unread=False, data=None)
-    data = found.data or b""
-    if hashlib.sha256(data).hexdigest() != source.sha256:
+        return found
+    return replace(
+        _from_bytes(found.data or b"", source.filename), path=source.path, sha256=source.sha256, notes=source.notes
+    )
+
+
+def held(source: Source) -> Source:
+    """An `unread` source with its bytes: those it carries, else (one whose bytes were let go, as a
+    class grade lets go of all but LARGEST_HELD bytes of its students' files at once) its file read
+    again, whose bytes must be those hashed when it was found: a file changed since gets one sentence
+    saying so, never another's grade."""
+    if not source.unread or source.data is not None:
+        return source
+    found = _file(source.path) if source.path is not None else replace(source, sha256=hashlib.sha256(b"").hexdigest())
+    if found.problem is not None:
+        return replace(source, problem=found.problem, unread=False)
+    if found.sha256 != source.sha256:
         why = f"{source.filename} changed after it was found for this grade (its bytes are not those hashed then)"
-        return replace(source, problem=f"{why}; grade it again", unread=False, data=None)
-    return replace(_from_bytes(data, source.filename), path=source.path, sha256=source.sha256, notes=source.notes)
+        return replace(source, problem=f"{why}; grade it again", unread=False)
+    return replace(source, data=found.data or b"")
+
+
+def let_go(source: Source) -> Source:
+    """`source` without the bytes it carries: `held` reads them again where they are needed."""
+    return replace(source, data=None)
 
 
 def _found(path: Path, assignment: str | None) -> Source:

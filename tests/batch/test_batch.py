@@ -41,6 +41,7 @@ from gradekit.result import GradeResult
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
+BUGGY_IMPORT = "raise RuntimeError('rewritten after it was found')\n"
 FAST = GradeConfig(max_examples=10, limits=Limits(call_timeout=1.0, load_timeout=1.5, cell_timeout=1.0))
 
 
@@ -248,6 +249,44 @@ def test_every_file_is_read_before_grading_and_one_changed_since_is_graded_as_fo
     )
     assert "(1 graded now, 2 kept from before)" in account
     assert "rewritten after it was found" in rows(out)["ben"]["error"]
+
+
+def test_a_class_keeps_its_budget_of_bytes_in_memory_and_reads_the_rest_again_as_found(
+    tmp_path, monkeypatch, cross_entropy
+):
+    """A class holds at most its budget of its students' bytes at once (`source.LARGEST_HELD`; here
+    the size of one file): the first file keeps its bytes, the others are let go when found and read
+    again where they are graded, checked against the hash taken when they were found. Each grades as
+    it would have, and one rewritten since (as if a classmate's code rewrote it) is told so in one
+    sentence, never graded as the rewrite nor as another's file."""
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    for name, example in (("ann", "submission.py"), ("ben", "buggy_submission.py"), ("cat", "submission.py")):
+        shutil.copy(EXAMPLES / example, submissions / f"{name}.py")
+    one = (submissions / "ann.py").stat().st_size
+    found = roster.read_all(roster.find_students(submissions), "cross_entropy", most=one)
+    assert [s.source.data is not None for s in found] == [True, False, False]
+    assert all(s.source.sha256 == hashlib.sha256(s.path.read_bytes()).hexdigest() for s in found)
+
+    real_located = roster.located
+
+    def located_then_rewritten(path, assignment):  # as if a classmate's code rewrote cat's file
+        source = real_located(path, assignment)
+        if source.filename == "cat.py":
+            source.path.write_text(BUGGY_IMPORT)
+        return source
+
+    monkeypatch.setattr(roster, "located", located_then_rewritten)
+    monkeypatch.setattr(class_grade, "read_all", lambda students, name: roster.read_all(students, name, most=one))
+    out = tmp_path / "results"
+    class_grade.grade_all(
+        submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=2, progress=io.StringIO())
+    )
+    table = rows(out)
+    assert table["ann"]["score"] == "100" and not table["ann"]["error"]
+    assert table["ben"]["score"] not in ("0", "100") and not table["ben"]["error"]  # read again, as found
+    assert table["cat"]["score"] == "0"
+    assert "cat.py changed after it was found for this grade" in table["cat"]["error"]
 
 
 def test_a_class_grade_reads_each_file_once_and_looks_the_host_up_once(tmp_path, monkeypatch, cross_entropy):

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from distributed import LocalCluster
@@ -220,3 +221,58 @@ def test_a_cluster_without_a_worker_says_so_on_the_progress_line_and_its_clock_r
     now[0] = 62.0
     cluster._tell(Busy(), futures, bar.grading, bar.waiting)
     assert shown.getvalue().splitlines()[-1].endswith("0/3 students, 62 s; grading: ann, ben")
+
+
+def test_the_cluster_is_sent_a_budget_of_bytes_at_a_time_each_file_read_again_as_found(tmp_path, monkeypatch):
+    """Tasks in flight carry at most LARGEST_HELD bytes of students' files in all (one task whatever
+    its size): the rest wait, the next in line with its bytes read, and each is sent with its file's
+    bytes read again where the class let them go, checked against the hash taken when it was found,
+    so a file rewritten since goes as the one sentence that says so, carrying nothing. What the
+    grader keeps of a task in flight holds no bytes."""
+    from collections import deque
+
+    from gradekit.batch import roster
+
+    class Client:
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, Any]] = []
+
+        def submit(self, task: Any, name: str, source: Any, *rest: Any, pure: bool) -> object:
+            self.sent.append((name, source))
+            return object()
+
+    class Pending(list):
+        def add(self, future: object) -> None:
+            self.append(future)
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("ann", "ben", "cat", "dan"):
+        (folder / f"{name}.py").write_text(f"# {name}\n" + "x = 1\n" * 150)
+    found = {name: (folder / f"{name}.py").read_bytes() for name in ("ann", "ben", "cat")}
+    size = len(found["ann"])
+    students = roster.read_all(roster.find_students(folder), "cross_entropy", most=0)
+    assert all(s.source.data is None for s in students)  # every file's bytes let go
+    (folder / "dan.py").write_text("x = 2\n")  # rewritten after it was found
+    client, pending, futures, carried = Client(), Pending(), {}, {}
+    queued = deque(students)
+    task = ("cross_entropy", None, None)
+    monkeypatch.setattr(cluster, "LARGEST_HELD", 2 * size + size // 2)
+    cluster._send(client, queued, futures, carried, pending, task)
+    assert [name for name, _ in client.sent] == ["ann", "ben"]  # a third would carry more than the budget
+    assert [source.data for _, source in client.sent] == [found["ann"], found["ben"]]
+    assert all(s.source.data is None for s in futures.values()) and sum(carried.values()) == 2 * size
+    assert queued[0].source.data == found["cat"]  # the next in line waits with its bytes read
+    (folder / "cat.py").write_text("x = 3\n")  # rewritten once read: it goes as it was found
+    settled = pending[0]
+    futures.pop(settled), carried.pop(settled)
+    cluster._send(client, queued, futures, carried, pending, task)
+    assert [name for name, _ in client.sent] == ["ann", "ben", "cat", "dan"] and not queued
+    assert client.sent[2][1].data == found["cat"]
+    dan = client.sent[3][1]
+    assert dan.data is None and dan.problem.startswith("dan.py changed after it was found for this grade")
+    monkeypatch.setattr(cluster, "LARGEST_HELD", 1)  # smaller than any file: one task at a time
+    client, futures, carried = Client(), {}, {}
+    alone = deque(roster.read_all(roster.find_students(folder), "cross_entropy"))
+    cluster._send(client, alone, futures, carried, Pending(), task)
+    assert [name for name, _ in client.sent] == ["ann"]
