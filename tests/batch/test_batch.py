@@ -41,7 +41,7 @@ from gradekit.result import GradeResult
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
-BUGGY_IMPORT = "raise RuntimeError('rewritten after it was found')\n"
+REWRITTEN = "raise RuntimeError('rewritten after it was found')\n"
 FAST = GradeConfig(max_examples=10, limits=Limits(call_timeout=1.0, load_timeout=1.5, cell_timeout=1.0))
 
 
@@ -203,6 +203,20 @@ def _child(pid: int) -> bool:
         return False
 
 
+def _rewritten_once_found(monkeypatch, filename: str) -> None:
+    """A class grade's `located` that rewrites `filename` once it has been found and hashed, as if a
+    classmate's code rewrote it."""
+    real_located = roster.located
+
+    def located_then_rewritten(path, assignment):
+        source = real_located(path, assignment)
+        if source.filename == filename:
+            source.path.write_text(REWRITTEN)
+        return source
+
+    monkeypatch.setattr(roster, "located", located_then_rewritten)
+
+
 def test_every_file_is_read_before_grading_and_one_changed_since_is_graded_as_found(
     tmp_path, monkeypatch, cross_entropy
 ):
@@ -221,16 +235,8 @@ def test_every_file_is_read_before_grading_and_one_changed_since_is_graded_as_fo
         "cat": submissions / "cat" / "homework.ipynb",
     }
     as_found = {name: path.read_bytes() for name, path in graded.items()}
-    broken = "raise RuntimeError('rewritten after it was found')\n"
     real_located = roster.located
-
-    def located_then_rewritten(path, assignment):  # as if a classmate's code rewrote ben's file
-        source = real_located(path, assignment)
-        if source.filename == "ben.py":
-            source.path.write_text(broken)
-        return source
-
-    monkeypatch.setattr(roster, "located", located_then_rewritten)
+    _rewritten_once_found(monkeypatch, "ben.py")
     out = tmp_path / "results"
     class_grade.grade_all(
         submissions, cross_entropy, out, FAST, class_grade.ClassConfig(jobs=2, progress=io.StringIO())
@@ -267,16 +273,7 @@ def test_a_class_keeps_its_budget_of_bytes_in_memory_and_reads_the_rest_again_as
     found = roster.read_all(roster.find_students(submissions), "cross_entropy", most=one)
     assert [s.source.data is not None for s in found] == [True, False, False]
     assert all(s.source.sha256 == hashlib.sha256(s.path.read_bytes()).hexdigest() for s in found)
-
-    real_located = roster.located
-
-    def located_then_rewritten(path, assignment):  # as if a classmate's code rewrote cat's file
-        source = real_located(path, assignment)
-        if source.filename == "cat.py":
-            source.path.write_text(BUGGY_IMPORT)
-        return source
-
-    monkeypatch.setattr(roster, "located", located_then_rewritten)
+    _rewritten_once_found(monkeypatch, "cat.py")
     monkeypatch.setattr(class_grade, "read_all", lambda students, name: roster.read_all(students, name, most=one))
     out = tmp_path / "results"
     class_grade.grade_all(
