@@ -34,7 +34,8 @@ from typing import Any
 import gradekit
 from gradekit.assignment import Assignment
 from gradekit.authoring import Property
-from gradekit.config import GradeConfig
+from gradekit.config import GradeConfig, cache_folder
+from gradekit.engine import kept_files
 from gradekit.engine.kept_files import CARRIED
 from gradekit.result import Provenance
 
@@ -43,6 +44,7 @@ __all__ = ["LIBRARIES", "TOLERANCE_WORDS", "made", "property_parts"]
 LIBRARIES = ("hypothesis", "numpy")  # the libraries a grade's examples and arithmetic come from
 TOLERANCE_WORDS = frozenset({"rtol", "atol", "tol", "tolerance"})
 DIGEST = 16  # hex digits of SHA-256 kept: enough to tell versions apart, short enough to read
+PARTS_FORMAT = 1  # bump when what `_module_parts` keeps changes: an old file then simply misses
 
 
 def made(
@@ -98,23 +100,64 @@ def _source_parts(body: Any) -> dict[str, Any]:
     """`code`, `strategy` and `tolerance` of a property's function, read from its module's source; its
     compiled code where the source cannot be read."""
     try:
-        tree = _module_tree(Path(inspect.getsourcefile(body) or "").read_text(encoding="utf-8"))
+        path = Path(inspect.getsourcefile(body) or "")
+        parts = _module_parts(str(path), path.read_text(encoding="utf-8")).get(body.__name__)
     except (OSError, TypeError, SyntaxError, ValueError):
-        tree = None
-    node = _function(tree, body.__name__) if tree is not None else None
-    if tree is None or node is None:
+        parts = None
+    if parts is None:
         compiled = _digest(_compiled(body.__code__))
         return {"code": compiled, "strategy": compiled, "tolerance": []}
+    code, strategy, tolerance = parts
+    return {"code": code, "strategy": strategy, "tolerance": list(tolerance)}
+
+
+@functools.lru_cache(maxsize=32)
+def _module_parts(path: str, source: str) -> dict[str, tuple[str, str, list[str]]]:
+    """The parts of every function defined at the top of the module at `path`, whose text is
+    `source`, by name; kept in the cache folder (gradekit.engine.kept_files) under the digest of the
+    source and of gradekit's own, so that a check, a process of its own, reads them instead of
+    walking the module's syntax again. The file kept for an earlier version of the module goes."""
+    key = hashlib.sha256(f"{PARTS_FORMAT}\0{_build()}\0{source}".encode()).hexdigest()
+    cache = cache_folder() / f"provenance-{_digest(path)}-{key[:DIGEST]}.marshal"
+
+    def make() -> dict[str, Any]:
+        tree = _module_tree(source)
+        names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+        return {"parts": {name: _tree_parts(tree, name) for name in names}}
+
+    return kept_files.kept(cache, cache.with_suffix(".zlib"), key, _read_parts, make)
+
+
+def _read_parts(stored: dict[str, Any]) -> dict[str, tuple[str, str, list[str]]] | None:
+    """The parts a cache file holds; None for contents not laid out as `_module_parts` lays them."""
+    parts = stored.get("parts")
+    if type(parts) is not dict:
+        return None
+    for name, entry in parts.items():
+        if not (type(name) is str and type(entry) is tuple and len(entry) == 3):
+            return None
+        code, strategy, tolerance = entry
+        if not (type(code) is str and type(strategy) is str and type(tolerance) is list):
+            return None
+        if not all(type(t) is str for t in tolerance):
+            return None
+    return parts
+
+
+def _tree_parts(tree: ast.Module, name: str) -> tuple[str, str, list[str]]:
+    """`code`, `strategy` and `tolerance` of the last function named `name` in the module's `tree`."""
+    node = _function(tree, name)
+    assert node is not None
     definitions = _definitions(tree)
     given = [d for d in node.decorator_list if _called(d) == "given"]
     others = [d for d in node.decorator_list if _called(d) not in ("given", "prop")]
     stripped, tolerance = _without_tolerances(node)
     stripped.decorator_list = others
-    return {
-        "code": _digest(_dumped([stripped, *_used([stripped], definitions, body.__name__)])),
-        "strategy": _digest(_dumped([*given, *_used(given, definitions, body.__name__)])),
-        "tolerance": tolerance,
-    }
+    return (
+        _digest(_dumped([stripped, *_used([stripped], definitions, name)])),
+        _digest(_dumped([*given, *_used(given, definitions, name)])),
+        tolerance,
+    )
 
 
 def _compiled(code: types.CodeType) -> str:
