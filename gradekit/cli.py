@@ -156,12 +156,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _warn_of_shadowing(args: argparse.Namespace) -> None:
-    """Say on stderr which of the user's assignment folders replaces a built-in assignment of its name."""
+    """Say on stderr which of the user's assignment folders replaces a built-in assignment of its name.
+    Without such folders none can, and the assignments (Hypothesis, NumPy) are not imported here: a
+    check starts its worker first, to boot while they are (gradekit.grade_one)."""
+    from gradekit.config import built_in_folder, search_path
+
+    extra = getattr(args, "assignments", None)
+    if all(folder == built_in_folder() for folder in search_path(extra)):
+        return
     from gradekit import assignment
     from gradekit.errors import AssignmentError
 
     try:
-        shadows = assignment.shadowing(getattr(args, "assignments", None))
+        shadows = assignment.shadowing(extra)
     except AssignmentError:  # a folder that does not exist: the verb says so in its own words
         return
     for folder in shadows:

@@ -314,3 +314,18 @@ def test_the_command_asks_for_one_blas_thread_before_numpy_is_imported_and_keeps
     environ = {"OMP_NUM_THREADS": "4"}
     one_blas_thread(environ)
     assert environ == {**dict.fromkeys(BLAS_THREADS, "1"), "OMP_NUM_THREADS": "4"}
+
+
+def test_a_check_without_assignment_folders_of_its_own_starts_its_worker_before_importing_the_assignments():
+    """Without --assignments or $GRADEKIT_ASSIGNMENTS no folder can take a built-in assignment's place,
+    so the warning that says so imports nothing: the worker a check starts (gradekit.grade_one) boots
+    while the assignments, Hypothesis and NumPy are imported, not after."""
+    probe = (
+        "import argparse, sys\n"
+        "from gradekit import cli\n"
+        "cli._warn_of_shadowing(argparse.Namespace(assignments=None))\n"
+        "print('gradekit.assignment' in sys.modules, 'hypothesis' in sys.modules)\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "GRADEKIT_ASSIGNMENTS"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment, check=True)
+    assert done.stdout.split() == ["False", "False"] and done.stderr == ""
