@@ -183,11 +183,11 @@ def each(sub: Any, function: str, argument_lists: Iterable[Sequence[Any]]) -> It
     calls a property makes one after another (the loss at every position of a document, to take
     their mean). The worker is told of them all at once, so it answers them without a round trip
     each; the property still makes every call itself, in order, and stops where it stops (a call
-    that raises ends the loop, as it would end `sub.function(...)` written in one)."""
+    that raises ends the loop, as it would end `sub.function(...)` written in one). Each call is made
+    with its arguments as they were when the worker was told of it, encoded once."""
     lists = [tuple(arguments) for arguments in argument_lists]
-    sub._announce(function, lists)
-    method = getattr(sub, function)
-    return (method(*arguments) for arguments in lists)
+    encodings = sub._announce(function, lists)
+    return (sub._announced(function, arguments, encoded) for arguments, encoded in zip(lists, encodings))
 
 
 @contextmanager

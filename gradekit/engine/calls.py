@@ -242,15 +242,20 @@ class Calls:
         self.transcript = []
         self.quoted = {}
 
-    def announce(self, function: str, argument_lists: list[tuple[Any, ...]]) -> None:
-        """Tell the replies of the calls of `function` a property makes next (see `Replies.announce`):
-        none of a function not defined, or one that timed out earlier, which is not called again."""
-        if function in self.session.defined and function not in self.timed_out:
-            self.replies.announce([(function, self.replies.encoded(list(args)), False) for args in argument_lists])
+    def announce(self, function: str, argument_lists: list[tuple[Any, ...]]) -> list[str | None]:
+        """Tell the replies of the calls of `function` a property makes next (see `Replies.announce`),
+        and give back each call's arguments as encoded, which the call then sends as told (`call`'s
+        `encoded`); none of a function not defined, or one that timed out earlier, which is not
+        called again."""
+        if function not in self.session.defined or function in self.timed_out:
+            return [None] * len(argument_lists)
+        encoded = [self.replies.encoded(list(args)) for args in argument_lists]
+        self.replies.announce([(function, text, False) for text in encoded])
+        return list(encoded)
 
-    def value(self, function: str, args: tuple[Any, ...], log: list[Call]) -> Any:
+    def value(self, function: str, args: tuple[Any, ...], log: list[Call], encoded: str | None = None) -> Any:
         """What `function(*args)` returned, read as the type the assignment declares."""
-        return coerce(self.call(function, args, log).returned, self.returns[function], function)
+        return coerce(self.call(function, args, log, encoded=encoded).returned, self.returns[function], function)
 
     def timed(
         self, function: str, args: tuple[Any, ...], log: list[Call], want_args: bool, timeout: float
@@ -269,16 +274,18 @@ class Calls:
         log: list[Call],
         want_args: bool = False,
         timeout: float | None = None,
+        encoded: str | None = None,
     ) -> Reply:
         """Call `function` in the worker, logging the call in `log`; raises what the call came to.
-        `timeout` is the call's own, for a timed call (see `timed`)."""
+        `timeout` is the call's own, for a timed call (see `timed`); `encoded`, the arguments as
+        `announce` encoded them, where it did."""
         if function not in self.session.defined:
             raise FunctionMissing(f"`{function}` is not defined")
         names = self.parameters.get(function, ())
         if function in self.timed_out and timeout is None:  # a timed call is how a slow one is judged
             log.append(Call(function, args, raised="not called: it timed out earlier", names=names))
             raise TimedOutEarlier(f"`{function}` timed out earlier in this grade, on {self.timed_out[function]}")
-        encoded = self.replies.encoded(list(args))
+        encoded = self.replies.encoded(list(args)) if encoded is None else encoded
         try:
             reply, answer = self.replies.reply(function, encoded, want_args, timeout)
         except CallTimedOut as stopped:

@@ -39,9 +39,16 @@ class StudentFunctions:
         """A reply and the seconds it took, within `timeout`: for `gradekit.authoring.call_at_scale`."""
         return self._calls.timed(function, args, self._log, want_args, timeout)
 
-    def _announce(self, function: str, argument_lists: list[tuple[Any, ...]]) -> None:
-        """The calls of `function` this example makes next, in order: for `gradekit.authoring.each`."""
-        self._calls.announce(function, argument_lists)
+    def _announce(self, function: str, argument_lists: list[tuple[Any, ...]]) -> list[str | None]:
+        """The calls of `function` this example makes next, in order, and their arguments as encoded:
+        for `gradekit.authoring.each`."""
+        return self._calls.announce(function, argument_lists)
+
+    def _announced(self, function: str, args: tuple[Any, ...], encoded: str | None) -> Any:
+        """`function(*args)`, a call `_announce` encoded the arguments of: for `gradekit.authoring.each`."""
+        if function.startswith("_") or function not in self._calls.returns:  # as `sub.name(...)` refuses it
+            raise AttributeError(function)
+        return self._calls.value(function, args, self._log, encoded)
 
     def _call_timeout(self) -> float:
         """The time one call may take: for `gradekit.authoring.call_at_scale`."""

@@ -327,6 +327,25 @@ def test_announced_calls_go_at_once_before_the_replay_and_a_call_made_instead_sk
     assert counting.sent == [2, 3, 1]
 
 
+def test_each_encodes_a_loop_s_arguments_once_and_sends_them_as_the_worker_was_told(monkeypatch):
+    """`each` encodes each call's arguments when it tells the worker of them, and the call sends that
+    text: one encoding per call, not two, and the call matches the one announced."""
+    from gradekit.authoring import each
+
+    counting = _CountingWorker()
+    read_ahead, made, _ = plumbing(counting)
+    encoded: list[list] = []
+    encoder = read_ahead.encoded
+    monkeypatch.setattr(read_ahead, "encoded", lambda arguments: encoded.append(arguments) or encoder(arguments))
+    sub = StudentFunctions(made, [])
+    assert list(each(sub, "f", [(5.0,), (6.0,), (7.0,)])) == [1.0, 2.0, 3.0]
+    assert encoded == [[5.0], [6.0], [7.0]] and counting.sent == [3]
+    assert [t[1] for t in made.transcript] == ["[5.0]", "[6.0]", "[7.0]"]
+    for name in ("g", "_calls"):  # no function of the submission's: refused as `sub.name(...)` refuses it
+        with pytest.raises(AttributeError):
+            list(each(sub, name, [(1.0,)]))
+
+
 def test_nothing_is_announced_for_a_function_that_timed_out_or_is_not_defined():
     counting = _CountingWorker()
     _, made, _ = plumbing(counting)
