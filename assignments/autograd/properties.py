@@ -460,6 +460,7 @@ def forward_values(sub: Any, graph: Graph) -> None:
     hint="backward sets the output's grad to 1 and sends it to every leaf through each operation's local gradient.",
     after=(*OPERATION_PROPERTIES, *LEFT_PROPERTIES),
 )
+@example(graph=[["leaf", 1.0], ["neg", 0], ["add", 1, 1]])  # t1 = -a; f = t1 + t1: t1 reached twice
 @given(graph=graphs())
 def leaf_gradients(sub: Any, graph: Graph) -> None:
     """The gradient of every leaf of a random graph, unused leaves included (0)."""
