@@ -27,9 +27,13 @@ class StudentFunctions:
         self._log = log
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
+        self._refuse_unless_graded(name)
+        return lambda *args: self._calls.value(name, args, self._log)
+
+    def _refuse_unless_graded(self, name: str) -> None:
+        """AttributeError for a name that is no graded function of the submission's."""
         if name.startswith("_") or name not in self._calls.returns:
             raise AttributeError(name)
-        return lambda *args: self._calls.value(name, args, self._log)
 
     def _call(self, function: str, args: tuple[Any, ...], want_args: bool) -> Reply:
         """The reply to one call as it came: for `gradekit.authoring.call`."""
@@ -46,8 +50,7 @@ class StudentFunctions:
 
     def _announced(self, function: str, args: tuple[Any, ...], encoded: str | None) -> Any:
         """`function(*args)`, a call `_announce` encoded the arguments of: for `gradekit.authoring.each`."""
-        if function.startswith("_") or function not in self._calls.returns:  # as `sub.name(...)` refuses it
-            raise AttributeError(function)
+        self._refuse_unless_graded(function)
         return self._calls.value(function, args, self._log, encoded)
 
     def _call_timeout(self) -> float:
