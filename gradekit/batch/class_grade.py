@@ -102,11 +102,10 @@ from gradekit.batch.results_folder import (
     write_student,
     write_unwritten,
 )
-from gradekit.batch.roster import Enrolled, Student, enrolled_students, find_students, read_all
+from gradekit.batch.roster import Enrolled, Student, enrolled_students, find_students, read_all, without_bytes
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
 from gradekit.engine.provenance import made
-from gradekit.engine.source import let_go
 from gradekit.errors import HostFailure, UsageError
 from gradekit.grader import seed_named, unfinished
 from gradekit.result import Adjustment, GradeResult
@@ -199,7 +198,8 @@ def _planned(submissions: Path, assignment: Assignment, out: Path, config: Grade
     now = made(assignment, config, seed_named(config, config.seed_or(assignment.default_seed)))
     stamps = {s.name: stamp(s) for s in students}
     reasons = {s.name: why_again(out, s, stamps[s.name], now, options.feedback, options.again) for s in students}
-    students = [s if reasons[s.name] is not None else _let_go(s) for s in students]
+    # A student whose result is kept lets go of the bytes of their file: nothing grades them now.
+    students = [s if reasons[s.name] is not None else without_bytes(s) for s in students]
     todo = [s for s in students if reasons[s.name] is not None]
     if todo and not options.probed:  # a host that cannot grade stops the grade before anything is written
         probe_host(config, options.assignment_dirs, options.dask)
@@ -304,11 +304,6 @@ def _account(
             "(gradekit doctor says what it lacks)"
         )
     return account
-
-
-def _let_go(student: Student) -> Student:
-    """A student whose result is kept, without the bytes of their file, which nothing grades now."""
-    return student if student.source is None else replace(student, source=let_go(student.source))
 
 
 def _submitted(student: Student, graded: Path, submissions: Path) -> str:

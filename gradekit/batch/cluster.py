@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from gradekit.assignment import Assignment, load, load_folder
 from gradekit.batch.pool import TICK
-from gradekit.batch.roster import Student
+from gradekit.batch.roster import Student, without_bytes
 from gradekit.config import GradeConfig
-from gradekit.engine.source import LARGEST_HELD, Source, held, let_go
+from gradekit.engine.source import LARGEST_HELD, Source, held
 from gradekit.errors import GradekitError, UsageError
 from gradekit.grader import Grading, grade, unfinished
 from gradekit.result import GradeResult
@@ -149,8 +149,7 @@ def _send(
             return
         queued.popleft()
         future = client.submit(grade_task, student.name, student.source, *task, pure=False)
-        kept = replace(student, source=let_go(student.source)) if student.source is not None else student
-        futures[future], carried[future] = kept, size
+        futures[future], carried[future] = without_bytes(student), size
         pending.add(future)
 
 

@@ -26,7 +26,16 @@ from gradekit.batch.spreadsheet import table
 from gradekit.engine.source import IGNORED_FOLDERS, LARGEST_HELD, SUFFIXES, Source, let_go, located, pick, refused
 from gradekit.errors import UsageError
 
-__all__ = ["ROSTER", "Enrolled", "Student", "enrolled_students", "find_students", "read_all", "read_roster"]
+__all__ = [
+    "ROSTER",
+    "Enrolled",
+    "Student",
+    "enrolled_students",
+    "find_students",
+    "read_all",
+    "read_roster",
+    "without_bytes",
+]
 
 ROSTER = ("id", "name", "submission")  # the columns a roster must have; any others are kept as they are
 
@@ -178,6 +187,11 @@ def _missing(row: Enrolled, why: str) -> str:
     """Why a roster student has nothing to grade: the roster's own word where it gives one (its `missing`
     column, where `gradekit collect` writes why it collected nothing), else `why`."""
     return f"no submission: {row.columns.get('missing') or why}"
+
+
+def without_bytes(student: Student) -> Student:
+    """`student` without the bytes of their file (`source.let_go`), which are read again where needed."""
+    return student if student.source is None else replace(student, source=let_go(student.source))
 
 
 def read_all(students: list[Student], assignment: str, most: int = LARGEST_HELD) -> list[Student]:
