@@ -126,17 +126,17 @@ def _shipped(path: Path, key: str, cache: Path, accept: Callable[[dict[str, Any]
 
 def kept(
     cache: Path,
-    carried: Path,
+    carried: Path | None,
     key: str,
     accept: Callable[[dict[str, Any]], T | None],
     make: Callable[[], dict[str, Any]],
 ) -> T:
     """What the `cache` file holds for `key`, else the file an assignment carries (`carried`, as
-    `carry` writes it), else what `make` makes now, written to the cache in place of those other
-    versions left (named alike but for the key). `accept` reads the stored contents (the key aside):
-    None for contents it cannot use, which is a miss."""
+    `carry` writes it; None for what no assignment carries), else what `make` makes now, written to
+    the cache in place of those other versions left (named alike but for the key). `accept` reads the
+    stored contents (the key aside): None for contents it cannot use, which is a miss."""
     found = _cached(cache, key, accept)
-    if found is None:
+    if found is None and carried is not None:
         found = _shipped(carried, key, cache, accept)
     if found is not None:
         return found

@@ -125,7 +125,7 @@ def _module_parts(path: str, source: str) -> dict[str, tuple[str, str, list[str]
         names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
         return {"parts": {name: _tree_parts(tree, name) for name in names}}
 
-    return kept_files.kept(cache, cache.with_suffix(".zlib"), key, _read_parts, make)
+    return kept_files.kept(cache, None, key, _read_parts, make)
 
 
 def _read_parts(stored: dict[str, Any]) -> dict[str, tuple[str, str, list[str]]] | None:
