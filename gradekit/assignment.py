@@ -411,7 +411,7 @@ def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[P
         unknown = [f for f in p.functions if f not in functions]
         if unknown:
             raise AssignmentError(f"{name}: property {p.name!r} exercises {unknown}, not in functions.py")
-        missing = [r for r in (*p.requires, *p.after) if r not in seen]
+        missing = [r for r in (*p.requires, *p.after, *p.without) if r not in seen]
         if p.public and set(missing) & hidden:
             raise AssignmentError(
                 f"{name}: public property {p.name!r} requires {sorted(set(missing) & hidden)}, in properties.py: "
@@ -419,7 +419,7 @@ def _validate(name: str, functions: dict[str, FunctionSpec], properties: tuple[P
             )
         if missing:
             raise AssignmentError(f"{name}: property {p.name!r} requires {missing}, not defined before it")
-        timed = [r for r in (*p.requires, *p.after) if scale[r]]
+        timed = [r for r in (*p.requires, *p.after, *p.without) if scale[r]]
         if timed and not p.scale:
             raise AssignmentError(
                 f"{name}: property {p.name!r} requires {timed}, which are about speed: slow is not wrong, "

@@ -51,6 +51,7 @@ __all__ = [
     "expect_close",
     "fail",
     "has_nan",
+    "left_out",
     "magnitude",
     "per_submission",
     "prop",
@@ -77,6 +78,7 @@ class Property:
     scale: bool = False
     public: bool = False  # defined in public.py: students may read it and run it themselves
     after: tuple[str, ...] = ()
+    without: tuple[str, ...] = ()
 
 
 def prop(
@@ -89,6 +91,7 @@ def prop(
     max_examples: int | None = None,
     scale: bool = False,
     after: Sequence[str] = (),
+    without: Sequence[str] = (),
 ) -> Callable[[Callable[..., None]], Property]:
     """Turn a `@given` test into a graded Property.
 
@@ -101,6 +104,12 @@ def prop(
     `a + (-b)`, a gradient through every operation): it runs and pays as any property, but where it
     fails while one of them failed too, the fault may be theirs, so it is "not checked yet" rather
     than blamed on its own functions, until they pass.
+
+    `without` names properties whose functions this one can leave out of its inputs (autograd's graph
+    properties make a node of a failed operation a leaf of its exact value): where any did not pass,
+    `left_out(sub)` names their functions, the property judges its inputs without them, and so a fault
+    it finds is its own functions'. It pays as any property; a pass says what it was judged without.
+    Unlike `after`, the verdict then does not hang on whether the drawn inputs happen to use them.
 
     `max_examples` caps a property's examples where its assignment's bank shows fewer are enough
     (benchmarks/example_counts.py), or every example is costly (a whole training step on three 27 x 27
@@ -116,7 +125,7 @@ def prop(
         raise InvalidProperty(f"functions={functions!r} must be a non-empty list of function names")
     if not isinstance(hint, str) or not hint.strip() or "\n" in hint.strip():
         raise InvalidProperty(f"hint={hint!r} must be one non-empty line")
-    for named, given_names in (("requires", requires), ("after", after)):
+    for named, given_names in (("requires", requires), ("after", after), ("without", without)):
         if isinstance(given_names, str):
             raise InvalidProperty(f"{named}={given_names!r} must be a list of property names, not a string")
     if max_examples is not None and (type(max_examples) is not int or max_examples < 1):
@@ -152,6 +161,7 @@ def prop(
             max_examples=max_examples,
             scale=scale,
             after=tuple(after),
+            without=tuple(without),
         )
 
     return decorate
@@ -289,12 +299,22 @@ def _timed(
     return timed
 
 
+LEFT_OUT = "left out"  # per_submission's key for the functions `left_out` names to the property running now
+
+
 def per_submission(sub: Any) -> dict[str, Any]:
     """A dict a property may keep facts about the submission in, for its whole grade (say, whether an
     update function returns its new values or updates in place). Facts kept must follow from the
     submission's answers alone, so they are the same on every run."""
     kept: dict[str, Any] = sub._per_submission()
     return kept
+
+
+def left_out(sub: Any) -> tuple[str, ...]:
+    """The functions the property running now leaves out of its inputs: those of the properties named
+    in its `without` that did not pass in this grade (none where all passed). They follow from the
+    submission's answers alone, as per_submission's facts must."""
+    return tuple(per_submission(sub).get(LEFT_OUT, ()))
 
 
 def fail(message: str, returned: Any = None, expected: Any = None) -> None:

@@ -176,7 +176,7 @@ def selected(assignment: Assignment, functions: tuple[str, ...]) -> Assignment:
 
 
 def needed(assignment: Assignment, graded: Assignment) -> Assignment:
-    """`graded` with every property of `assignment` its properties require or are checked after, at any
+    """`graded` with every property of `assignment` its properties require, are checked after or without, at any
     depth, in the assignment's order: those must run for the graded ones to be paid or blamed (see
     gradekit.engine.runner), though only the graded ones are scored. A name `assignment` does not hold
     (one narrowed by hand to some properties, as tests do) is left out: the runner runs what it holds."""
@@ -187,7 +187,7 @@ def needed(assignment: Assignment, graded: Assignment) -> Assignment:
         name = waiting.pop()
         if name in named and name not in wanted:
             wanted.add(name)
-            waiting += [*named[name].requires, *named[name].after]
+            waiting += [*named[name].requires, *named[name].after, *named[name].without]
     return replace(assignment, properties=tuple(p for p in assignment.properties if p.name in wanted))
 
 
@@ -198,8 +198,9 @@ def _wall(worker: Worker) -> str | None:
 
 def _built_on(tests: tuple[PropertyResult, ...]) -> tuple[str, ...]:
     """A note per function whose answers were right only against the submission's own wrong function
-    it is built on (gradekit.authoring.expect_built_on): it keeps its points, and the student learns
-    why a wrong loss did not cost its sequence loss too."""
+    it is built on (gradekit.authoring.expect_built_on), or right where the functions that did not pass
+    were left out (gradekit.authoring.left_out): it keeps its points, and the student learns why a
+    wrong loss did not cost its sequence loss too, or a wrong `/` their backward."""
     noted = [t for t in tests if t.note]
     return tuple(
         f"`{function}` keeps its points: it is {test.note}"

@@ -63,7 +63,9 @@ class PropertyResult:
     counterexample: Counterexample | None = None
     examples: int = 0
     seconds: float = 0.0
-    note: str = ""  # passed against the submission's own wrong function (gradekit.authoring.expect_built_on)
+    # passed against the submission's own wrong function (gradekit.authoring.expect_built_on), or
+    # judged without its functions that did not pass (gradekit.authoring.left_out)
+    note: str = ""
 
 
 @dataclass(frozen=True)

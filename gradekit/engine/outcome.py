@@ -14,7 +14,7 @@ from gradekit.result import Counterexample, Status
 class Outcome:
     """One property's verdict, message, smallest failing input, examples run and time taken,
     whether it ran out of its time budget before any example failed (`spent`), and, for one passed
-    against the submission's own wrong function, what it was built on (`note`)."""
+    against the submission's own wrong function or without the ones that did not pass, which (`note`)."""
 
     status: Status
     message: str = ""

@@ -10,7 +10,7 @@ Each property is named by its parts, so a change is put down to the part that ch
   definition of its module it uses, however indirectly, with its tolerance arguments left out;
 - `strategy`: its `@given(...)` and the definitions of its module that uses;
 - `tolerance`: the values passed as `rtol`, `atol`, `tol` or `tolerance` in its body, as written;
-- `points`, `requires`, `after` (where it has any) and `examples` (the most examples it runs), by value.
+- `points`, `requires`, `after` and `without` (where it has any) and `examples` (the most examples it runs), by value.
 A worked example (gradekit.worked) has its cases and answers for code and strategy and its rtol and atol
 for tolerance. Sources are compared as syntax trees, so moving a property within its file or reformatting
 it changes nothing.
@@ -81,6 +81,8 @@ def property_parts(prop: Property, assignment: Assignment, config: GradeConfig) 
     values = {"points": prop.points, "requires": list(prop.requires), "examples": examples}
     if prop.after:  # named only where given, so a result made before `after` existed reads alike
         values["after"] = list(prop.after)
+    if prop.without:
+        values["without"] = list(prop.without)
     worked = assignment.worked_examples.get(prop.name)
     if worked is not None:
         answers = assignment.worked_answers.get(prop.name)

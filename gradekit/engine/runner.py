@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis.errors import Flaky, HypothesisException, HypothesisWarning
 
 from gradekit.assignment import Assignment
-from gradekit.authoring import JUDGED, Property
+from gradekit.authoring import JUDGED, LEFT_OUT, Property
 from gradekit.config import GradeConfig
 from gradekit.course_terms import seconds
 from gradekit.engine import speed
@@ -56,6 +56,7 @@ WALL_FACTOR = 5.0  # a property's wall-clock backstop, in CPU budgets
 stop_collecting_local_constants()
 
 
+RIGHT_AGAINST = "right against your own "  # how a note of a pass against the submission's own function starts
 TRIPPED = "the property stopped with"  # how a property whose own code raised says so: the property's fault
 
 
@@ -114,6 +115,7 @@ def run_all(
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
     calls = calls_for(assignment, session, shortcuts.replies, answers)
     outcomes: dict[str, Outcome] = {}
+    named = {prop.name: prop for prop in assignment.properties}
     ordered = sorted(assignment.properties, key=lambda p: p.scale)  # stable: correctness first
     for index, prop in enumerate(ordered):
         remaining = budget.left()
@@ -126,10 +128,12 @@ def run_all(
             # Only what a grade reads ahead depends on the property expected next, never a verdict.
             following = _following(ordered[index + 1 :], outcomes, session)
             # A fault it finds is not shown where another property's holds it back: not shrunk either.
-            shrink = not _held_back(prop, outcomes)
-            outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following, shrink)
+            failed = _failed_after(prop, outcomes, named)
+            shrink = not _held_back(prop, outcomes, failed)
+            left_out = _left_out(prop, outcomes, named)
+            outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following, shrink, left_out)
             outcome = replace(outcome, message=retold(outcome.message, assignment.harness_functions, prop.functions))
-            outcome = _unblamed(prop, outcome, outcomes, assignment.functions)
+            outcome = _unblamed(prop, outcome, outcomes, assignment.functions, failed)
         outcomes[prop.name] = outcome
     return {prop.name: outcomes[prop.name] for prop in assignment.properties}
 
@@ -166,9 +170,11 @@ def _not_run(prop: Property, outcomes: dict[str, Outcome], session: Session) -> 
     return None
 
 
-def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome], functions: Collection[str]) -> Outcome:
+def _unblamed(
+    prop: Property, outcome: Outcome, outcomes: dict[str, Outcome], functions: Collection[str], failed: list[str]
+) -> Outcome:
     """`outcome`, or "not checked yet" where it found a fault while a property it is checked `after`
-    failed too: the fault may be in the functions that one exercises, which this one's are built from;
+    failed too (`failed`): the fault may be in the functions that one exercises, which this one's are built from;
     or "not judged" where a property it requires passed only against the submission's own wrong
     function (gradekit.authoring.expect_built_on), whose mistake this one would see again, or where
     the watch of every call caught another of the submission's `functions` than its own (the loss a
@@ -177,7 +183,7 @@ def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome], fu
     if outcome.status not in FAULTS:
         return outcome
     other = accused(outcome.message)
-    failed, built = _failed_after(prop, outcomes), _built_on(prop, outcomes)
+    built = _built_on(prop, outcomes)
     if other in functions and other not in prop.functions:
         message = f"not judged: {outcome.message}"
     elif failed:
@@ -190,19 +196,39 @@ def _unblamed(prop: Property, outcome: Outcome, outcomes: dict[str, Outcome], fu
     return Outcome(Status.UNCHECKED, message, examples=outcome.examples, seconds=outcome.seconds)
 
 
-def _held_back(prop: Property, outcomes: dict[str, Outcome]) -> bool:
-    """Whether any fault `prop` finds is held back by `_unblamed`, its counterexample unshown."""
-    return bool(_failed_after(prop, outcomes) or _built_on(prop, outcomes))
+def _left_out(prop: Property, outcomes: dict[str, Outcome], named: dict[str, Property]) -> tuple[str, ...]:
+    """The functions `prop` leaves out of its inputs: those of the properties in its `without` that did
+    not pass (see gradekit.authoring.prop)."""
+    failed = [w for w in prop.without if w in outcomes and outcomes[w].status is not Status.PASSED]
+    return tuple(dict.fromkeys(f for w in failed for f in named[w].functions))
 
 
-def _failed_after(prop: Property, outcomes: dict[str, Outcome]) -> list[str]:
-    """The properties `prop` is checked after that did not pass."""
-    return [a for a in prop.after if a in outcomes and outcomes[a].status is not Status.PASSED]
+def _held_back(prop: Property, outcomes: dict[str, Outcome], failed: list[str]) -> bool:
+    """Whether any fault `prop` finds is held back by `_unblamed`, given the properties it is checked
+    after that `failed`: its counterexample is then unshown."""
+    return bool(failed or _built_on(prop, outcomes))
+
+
+def _failed_after(prop: Property, outcomes: dict[str, Outcome], named: dict[str, Property]) -> list[str]:
+    """The properties `prop` is checked after that did not pass, but for one not checked yet only for
+    properties whose functions `prop` leaves out of its inputs (`without`): what held that one back
+    cannot reach this one's."""
+    failed = [a for a in prop.after if a in outcomes and outcomes[a].status is not Status.PASSED]
+    return [a for a in failed if not _held_for_left_out(a, prop, outcomes, named)]
+
+
+def _held_for_left_out(name: str, prop: Property, outcomes: dict[str, Outcome], named: dict[str, Property]) -> bool:
+    """Whether property `name` is not checked yet only for properties `prop` is judged `without`."""
+    if outcomes[name].status is not Status.UNCHECKED or name not in named:
+        return False
+    held = named[name]
+    holding = [h for h in (*held.requires, *held.after) if h in outcomes and outcomes[h].status is not Status.PASSED]
+    return bool(holding) and all(h in prop.without for h in holding)
 
 
 def _built_on(prop: Property, outcomes: dict[str, Outcome]) -> list[str]:
     """The properties `prop` requires that passed only against the submission's own wrong function."""
-    return [r for r in prop.requires if r in outcomes and outcomes[r].note]
+    return [r for r in prop.requires if r in outcomes and outcomes[r].note.startswith(RIGHT_AGAINST)]
 
 
 def _not_checked(failed: list[str]) -> str:
@@ -232,14 +258,19 @@ def run_property(
     budget: float,
     following: Property | None = None,
     shrink: bool = True,
+    left_out: tuple[str, ...] = (),
 ) -> tuple[Outcome, Trial]:
     """Run one property to a verdict: passed, or the smallest failing input Hypothesis could find
     (without `shrink`, the first: for a fault no report shows); with the trial that reached it
     (recording keeps the inputs it saw). `following` is the property expected to run next, which the
-    shortcuts may prepare for."""
+    shortcuts may prepare for; `left_out`, the functions the property leaves out of its inputs
+    (gradekit.authoring.left_out), a fact it starts from as the ones properties keep."""
     started = time.monotonic()
     calls.begin_property()
     calls.kept.pop(JUDGED, None)
+    calls.kept.pop(LEFT_OUT, None)
+    if left_out:
+        calls.kept[LEFT_OUT] = list(left_out)
     restarts = calls.session.restarts
     shortcuts.prepare(prop, calls, following)
     trial = Trial(prop, calls, budget)
@@ -253,7 +284,7 @@ def run_property(
             attempt = shortcuts.attempt(prop, calls, trial.run_example, key)
             if attempt.outcome is not None:
                 outcome = replace(attempt.outcome, seconds=time.monotonic() - started)
-                return _judged(outcome, calls.kept.pop(JUDGED, None)), trial
+                return _judged(outcome, calls.kept.pop(JUDGED, None), calls.kept.pop(LEFT_OUT, ())), trial
             trial = Trial(prop, calls, budget)
             _configure(prop, count, seed, shrink)
             with warnings.catch_warnings():  # a large input's repr is built for a report nobody prints
@@ -265,18 +296,20 @@ def run_property(
     outcome = replace(outcome, seconds=time.monotonic() - started)
     if settled and calls.session.restarts == restarts:
         shortcuts.learn(attempt, calls, outcome)
-    return _judged(outcome, calls.kept.pop(JUDGED, None)), trial
+    return _judged(outcome, calls.kept.pop(JUDGED, None), calls.kept.pop(LEFT_OUT, ())), trial
 
 
-def _judged(outcome: Outcome, judged: dict[str, list[str]] | None) -> Outcome:
+def _judged(outcome: Outcome, judged: dict[str, list[str]] | None, left_out: list[str]) -> Outcome:
     """A passed property as `expect_built_on` found it: "not judged" where some example could not be
     told right or wrong, since the function it is built on could not answer either, or where it was
     right only against that function giving one answer to every input (a constant, which a function
     built on it matches whatever it is); passed with a note where an answer was right only against
-    the submission's own, wrong function. A property that failed on another example is FAILED all
-    the same: that mistake is its function's own."""
-    if outcome.status is not Status.PASSED or not judged:
+    the submission's own, wrong function, or judged with the functions `left_out` of its inputs. A
+    property that failed on another example is FAILED all the same: that mistake is its function's own."""
+    if outcome.status is not Status.PASSED:
         return outcome
+    if not judged:
+        return _without(outcome, left_out)
     named = " and ".join(f"`{on}`" for on in judged.get("own", []))
     constant = named and len(judged.get("examples", [])) > 1 and len(judged.get("answers", [])) < 2
     if judged.get("unjudged") or constant:
@@ -287,8 +320,17 @@ def _judged(outcome: Outcome, judged: dict[str, list[str]] | None) -> Outcome:
         )
         return replace(outcome, status=Status.UNCHECKED, message=f"not judged: {why}")
     if not named:
+        return _without(outcome, left_out)
+    return replace(outcome, note=f"{RIGHT_AGAINST}{named}, which is wrong")
+
+
+def _without(outcome: Outcome, left_out: list[str]) -> Outcome:
+    """A passed property with a note naming the functions it was judged without, where there were any."""
+    if not left_out:
         return outcome
-    return replace(outcome, note=f"right against your own {named}, which is wrong")
+    named = " and ".join(f"`{function}`" for function in left_out)
+    verb = "is" if len(left_out) == 1 else "are"
+    return replace(outcome, note=f"right without your own {named}, which {verb} not right yet")
 
 
 def calls_for(assignment: Assignment, session: Session, replies: Replies, answers: FirstAnswers) -> Calls:

@@ -1,10 +1,12 @@
-"""One verdict per bug, whatever the seed: every bank file of cross_entropy and training_step scores the
-same under the public seed and three others, and every known-wrong file loses points under each.
+"""One verdict per bug, whatever the seed: every bank file of every assignment scores the same under the
+public seed and three others, and every known-wrong file loses points under each.
 
 Each known mistake of the banks, and each boundary the contracts name, is met by an input given on
 purpose (the properties' `@example`s, listed in docs/contracts.md), which every grade runs before it
-draws; so the seed, which only chooses the draws, cannot change what a file scores. A student's check
-(the public seed) and the course's grade (the course's seed) then agree on every known mistake.
+draws; and autograd's whole graphs are judged without the operations that did not pass, whether or
+not the draws use them. So the seed, which only chooses the draws, cannot change what a file scores.
+A student's check (the public seed) and the course's grade (the course's seed) then agree on every
+known mistake.
 
 The grades draw few examples (`FEW`, tests/conftest.py: three per property): the on-purpose inputs run
 whatever the count, and with so few draws beside them a mistake that only a lucky draw catches shows
@@ -25,7 +27,7 @@ from conftest import FEW
 from gradekit import assignment
 from gradekit.batch import pool, roster
 
-NAMES = ("cross_entropy", "training_step")
+NAMES = ("cross_entropy", "training_step", "autograd")
 # The banks of files graded for their score (the known-slow files, graded for their time, are not).
 BANKS = ("known_right", "known_wrong")
 # The public seed (None: each assignment's own) and three others.

@@ -327,6 +327,52 @@ def test_a_reflected_operation_built_on_a_wrong_one_is_right_in_itself(tmp_path)
     assert {"neg_values_and_grads", "rsub_values_and_grads"} <= set(failed), failed
 
 
+# --- whole graphs without an operation that failed ------------------------------------------------
+
+EXP_DROPS_OUT_GRAD = ("self.grad += out.data * out.grad", "self.grad += out.data")
+NO_VISITED_SET = ("            if v not in visited:\n                visited.add(v)\n", "            if True:\n")
+WHOLE_GRAPHS = (
+    "forward_values",
+    "leaf_gradients",
+    "shared_nodes_accumulate",
+    "gradients_linear_in_output",
+    "off_path_gradients_are_zero",
+)
+
+
+def test_whole_graphs_are_judged_without_an_operation_that_failed_alike_under_every_seed(tmp_path):
+    """exp's closure drops `out.grad`: exp's own property fails, and the whole-graph properties, judged
+    with every exp node made a leaf of its value, pass with a note, whether or not a seed's graphs use
+    exp; so the file scores the same under every seed, as the student's check and the course's grade."""
+    path = tmp_path / "exp.py"
+    path.write_text(_changed(MICROGRAD, EXP_DROPS_OUT_GRAD))
+    scores = set()
+    for config in (QUICK, GradeConfig(max_examples=30, seed=1, course_seed=True), GradeConfig(max_examples=30, seed=2)):
+        result = grade(path, AUTOGRAD, config)
+        tests = {t.name: t for t in result.tests}
+        assert _failed(result) == {"exp_values_and_grads": ("Value.exp",)}
+        for name in WHOLE_GRAPHS:
+            assert tests[name].status.value == "passed", (name, tests[name].message)
+            assert tests[name].note == "right without your own `Value.exp`, which is not right yet"
+        scores.add(result.score)
+    assert len(scores) == 1, scores
+
+
+def test_a_second_mistake_in_backward_is_shown_beside_an_operation_that_failed(tmp_path):
+    """exp's closure wrong and backward without a visited set: both are FAILED, each on its own method,
+    and backward's counterexample is a graph it gets wrong without exp."""
+    path = tmp_path / "two.py"
+    path.write_text(_changed(MICROGRAD, EXP_DROPS_OUT_GRAD, NO_VISITED_SET))
+    result = grade(path, AUTOGRAD, QUICK)
+    failed = _failed(result)
+    assert failed["exp_values_and_grads"] == ("Value.exp",)
+    backward = [t for t in result.tests if t.name in WHOLE_GRAPHS and t.status.value == "failed"]
+    assert backward and all(t.functions == ("Value.backward",) for t in backward), failed
+    for test in backward:
+        graph = test.counterexample.calls[-1].args[0]
+        assert all(node[0] != "exp" for node in graph), graph
+
+
 # --- the bank under other seeds ------------------------------------------------------------------
 
 COURSE_SEEDS = (1, 2)
@@ -345,9 +391,9 @@ def test_every_known_wrong_file_loses_points_on_its_method_and_is_named_under_co
 
 
 def test_a_fault_held_back_by_another_property_is_not_shrunk_and_the_verdicts_stay(monkeypatch):
-    """exp's wrong derivative fails exp_values_and_grads; forward_values and the gradients of whole
-    graphs, checked after it, then find faults no report shows (they are "not checked yet", without a
-    counterexample): they are not shrunk, and their verdicts are those a shrunk run gives."""
+    """exp's wrong derivative fails exp_values_and_grads; the gradient of the softmax loss, built from
+    exp and checked after it, then finds a fault no report shows (it is "not checked yet", without a
+    counterexample): it is not shrunk, and its verdict is the one a shrunk run gives."""
     from gradekit.engine import runner
 
     path = AUTOGRAD.folder / "known_wrong" / "exp_derivative_recomputed.py"
@@ -359,8 +405,9 @@ def test_a_fault_held_back_by_another_property_is_not_shrunk_and_the_verdicts_st
     result = grade(path, AUTOGRAD, QUICK)
     held = {t.name: (t.status.value, t.message) for t in result.tests if t.status.value == "unchecked"}
     assert shrunk["exp_values_and_grads"] is True and "exp_values_and_grads" not in held
-    assert shrunk["forward_values"] is False and held["forward_values"][1].startswith("not checked yet: ")
-    monkeypatch.setattr(runner, "_held_back", lambda prop, outcomes: False)
+    assert shrunk["softmax_loss_gradient"] is False
+    assert held["softmax_loss_gradient"][1].startswith("not checked yet: ")
+    monkeypatch.setattr(runner, "_held_back", lambda *args: False)
     again = grade(path, AUTOGRAD, QUICK)
     assert [(t.name, t.status, t.score, t.message, t.counterexample) for t in again.tests] == [
         (t.name, t.status, t.score, t.message, t.counterexample) for t in result.tests

@@ -29,6 +29,7 @@ def some_test(sub, x):
         (dict(points=1, functions=["f"], hint=""), "must be one non-empty line"),
         (dict(points=1, functions=["f"], hint="two\nlines"), "must be one non-empty line"),
         (dict(points=1, functions=["f"], hint="h", requires="other"), "must be a list of property names"),
+        (dict(points=1, functions=["f"], hint="h", without="other"), "without='other' must be a list of property"),
         (dict(points=1, functions=["f"], hint="h", max_examples=0), "max_examples=0 must be a positive whole number"),
     ],
 )
@@ -43,9 +44,10 @@ def test_a_property_must_be_a_hypothesis_test():
 
 
 def test_prop_keeps_what_the_report_needs():
-    made = prop(points=2, functions=["f"], hint="a hint", requires=["base"])(some_test)
+    made = prop(points=2, functions=["f"], hint="a hint", requires=["base"], without=["other"])(some_test)
     assert isinstance(made, Property)
     assert (made.name, made.points, made.functions, made.requires) == ("some_test", 2.0, ("f",), ("base",))
+    assert made.without == ("other",)
 
 
 def test_tolerance_grows_with_the_size_of_the_inputs():

@@ -27,6 +27,7 @@ PUBLIC = [
     "has_nan",
     "known_behaviour",
     "known_mistake",
+    "left_out",
     "magnitude",
     "per_submission",
     "prop",
