@@ -200,11 +200,16 @@ def _built_on(tests: tuple[PropertyResult, ...]) -> tuple[str, ...]:
     """A note per function whose answers were right only against the submission's own wrong function
     it is built on (gradekit.authoring.expect_built_on), or right where the functions that did not pass
     were left out (gradekit.authoring.left_out): it keeps its points, and the student learns why a
-    wrong loss did not cost its sequence loss too, or a wrong `/` their backward."""
-    noted = [t for t in tests if t.note]
+    wrong loss did not cost its sequence loss too, or a wrong `/` their backward. Functions noted alike
+    share one note."""
+    functions: dict[str, list[str]] = {}  # by note, each function once, under its last note
+    for function, note in {t.functions[0]: t.note for t in tests if t.note}.items():
+        functions.setdefault(note, []).append(function)
     return tuple(
-        f"`{function}` keeps its points: it is {test.note}"
-        for function, test in {t.functions[0]: t for t in noted}.items()
+        f"`{named[0]}` keeps its points: it is {note}"
+        if len(named) == 1
+        else f"{' and '.join(f'`{f}`' for f in named)} keep their points: they are {note}"
+        for note, named in functions.items()
     )
 
 
