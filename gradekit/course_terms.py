@@ -1,6 +1,6 @@
 """Values as the course writes them, for a report a student reads in a minute.
 
-A 27 x 27 table reads as its shape and what is special about it ("27 x 27, all 0.0 except [26][0] =
+A 27 x 27 table reads as its shape and what is special about it ("27 x 27 zeros except [26][0] =
 1e-05"), a token list as the name it encodes ('"a" [BOS, a, BOS]'), an expression graph as the
 expression it builds ("f = a * a + log(b) at a = 3, b = 2"), a long vector as its size and the
 entries that matter, and an answer against the expected one as the entry that differs most.
@@ -173,14 +173,26 @@ def _table(x: Any) -> bool:
 def _vector_text(x: Sequence[float]) -> str:
     if len(x) <= SHORT_VECTOR:
         return "[" + ", ".join(number(v) for v in x) + "]"
-    return f"{len(x):,} values, {_summary([(f'[{i}]', v) for i, v in enumerate(x)])}"
+    return _sized(f"{len(x):,}", " values", [(f"[{i}]", v) for i, v in enumerate(x)])
 
 
 def _table_text(rows: Sequence[Sequence[float]]) -> str:
     if len(rows) * len(rows[0]) <= SHORT_VECTOR:
         return "[" + ", ".join(_vector_text(row) for row in rows) + "]"
     entries = [(f"[{r}][{c}]", v) for r, row in enumerate(rows) for c, v in enumerate(row)]
-    return f"{len(rows)} x {len(rows[0])}, {_summary(entries)}"
+    return _sized(f"{len(rows)} x {len(rows[0])}", "", entries)
+
+
+ZEROS = f"all {number(0.0)}"  # how `_summary` says every entry is 0.0
+
+
+def _sized(size: str, noun: str, entries: list[tuple[str, float]]) -> str:
+    """Many numbers as their size and what is special about them: "27 values, all 0.5", and zeros,
+    the commonest start of a table or a moment, as such: "27 x 27 zeros except [26][0] = 1e-05"."""
+    summary = _summary(entries)
+    if summary == ZEROS or summary.startswith(f"{ZEROS} except "):
+        return f"{size} zeros{summary.removeprefix(ZEROS)}"
+    return f"{size}{noun}, {summary}"
 
 
 def _summary(entries: list[tuple[str, float]]) -> str:

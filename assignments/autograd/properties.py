@@ -156,9 +156,9 @@ def _expect_operation(sub: Any, graph: Graph, blamed: str, mirrors: tuple[Mirror
     if not _own(sub, graph[-1][0] if not mirrors else "sub", which - 1):
         return  # other operations go wrong in the same place: the fault is around it, not in it
     variant, why = made[which - 1], UPSTREAM_WHY if which == 1 else REUSED_WHY
-    _, grads = sub.gradients(variant)  # asked last, so that the report shows this graph's call
+    _, grads = sub.gradients(variant)  # asked last, so that the report shows this graph's call, and names it
     expected = [exacts[which].grads[i] for i in leaves(variant)]
-    fail(f"`{blamed}` in `{expression(variant)}`: {wrong[which]} ({why})", returned=grads, expected=expected)
+    fail(f"`{blamed}`: {wrong[which]} ({why})", returned=grads, expected=expected)
 
 
 # What a whole graph leaves out with an operation that did not pass: the operations students build
@@ -222,8 +222,8 @@ def _variants_exact(exact: Evaluated, used: int) -> list[Evaluated]:
     return [scaled, again]
 
 
-UPSTREAM_WHY = f"{number(UPSTREAM)} comes from above: each closure multiplies its local gradient by out.grad"
-REUSED_WHY = "an input used again above collects both contributions: each closure adds with +=, never sets with ="
+UPSTREAM_WHY = f"{number(UPSTREAM)} comes from above, and a closure multiplies by out.grad"
+REUSED_WHY = "an input used again above collects both: a closure adds with +=, never sets with ="
 # The nodes that compute what a plain number on the left of an operation and a node give it, the first
 # of them numbered `at`: `2 - a` as `2 + (-a)`.
 Mirror = Callable[[float, int, int], list[list[Any]]]

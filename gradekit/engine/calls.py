@@ -345,7 +345,7 @@ class Calls:
 
 
 def _input(args: tuple[Any, ...], names: tuple[str, ...]) -> str:
-    """A call's arguments as a report shows them: `z = 10,000 values, all 0.0`."""
+    """A call's arguments as a report shows them: `z = 10,000 zeros`."""
     named = names + tuple(f"argument {i + 1}" for i in range(len(names), len(args)))
     return ", ".join(f"{name} = {course_terms.value(arg, name)}" for arg, name in zip(args, named))
 

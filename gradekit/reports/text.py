@@ -8,6 +8,7 @@ a terminal an escape sequence nor start a line GitHub would run as a workflow co
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -168,11 +169,25 @@ def story(example: Counterexample, message: str = "") -> list[str]:
     where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected)
     if where:
         return [*lines, f"you returned vs expected, most different at {where}"]
-    if returned is not None:
+    if returned is not None and not _said(message, returned, expected):
         lines.append(f"you returned: {_shown(returned, expected)}")
-    if expected is not None and not any(_same(expected, other) for other in others):
+    if (
+        expected is not None
+        and not any(_same(expected, other) for other in others)
+        and not _said(message, expected, returned)
+    ):
         lines.append(f"expected:     {_shown(expected, returned)}")
     return lines
+
+
+def _said(message: str, value: Any, other: Any) -> bool:
+    """Whether the message shows `value` already, a number (or a list of one) as the line below it
+    would (autograd's "a.grad is -4.00 where -2.00 was expected"): the line would only repeat it."""
+    if isinstance(value, list) and len(value) == 1:
+        value, other = value[0], other[0] if isinstance(other, list) and len(other) == 1 else other
+    if not course_terms.is_number(value):
+        return False
+    return re.search(rf"(?<![\w.-]){re.escape(_shown(value, other))}(?![\w.])", message) is not None
 
 
 def _deciding(calls: tuple[Call, ...], values: list[Any]) -> list[Call]:
@@ -228,7 +243,7 @@ def _call(call: Call, arguments: list[tuple[str, str]], answer: str, before: lis
 
 
 def _alike(arguments: list[tuple[str, str]]) -> list[str]:
-    """Arguments shown alike as one: m and v both "27 x 27, all 0.0" read "m = v = 27 x 27, all 0.0"."""
+    """Arguments shown alike as one: m and v both "27 x 27 zeros" read "m = v = 27 x 27 zeros"."""
     names: dict[str, list[str]] = {}
     for name, shown in arguments:
         names.setdefault(shown, []).append(name)

@@ -18,9 +18,9 @@ def zeros() -> list[list[float]]:
 
 def test_a_table_reads_as_its_shape_and_what_is_special():
     W = zeros()
-    assert course_terms.value(W) == "27 x 27, all 0.0"
+    assert course_terms.value(W) == "27 x 27 zeros"
     W[26][0] = 1e-05
-    assert course_terms.value(W) == "27 x 27, all 0.0 except [26][0] = 1e-05"
+    assert course_terms.value(W) == "27 x 27 zeros except [26][0] = 1e-05"
     W[3][4] = -2.5
     W[5][6] = float("nan")
     W[7][8] = 1.0
@@ -29,7 +29,7 @@ def test_a_table_reads_as_its_shape_and_what_is_special():
 
 def test_a_long_vector_reads_as_its_size_and_entries_that_matter():
     assert course_terms.value([0.5] * 27) == "27 values, all 0.5"
-    assert course_terms.value([0.0] * 26 + [-30.0]) == "27 values, all 0.0 except [26] = -30.0"
+    assert course_terms.value([0.0] * 26 + [-30.0]) == "27 zeros except [26] = -30.0"
     assert course_terms.value([float(i) for i in range(27)]) == "27 values, from 0.0 to 26.0"
 
 

@@ -525,3 +525,15 @@ def test_an_answer_that_changed_is_shown_beside_the_call_that_asked_the_same_fir
     assert "true_id = 21" not in "\n".join(shown)  # another input, though answered alike
     assert shown[0] == "(earlier calls not shown)" and shown[-1] == "you returned: 1.51"
     assert shown[-2] == "call: cross_entropy_loss(logits, true_id) (the same arguments)"
+
+
+def test_an_answer_the_message_states_is_not_repeated_under_it_and_one_it_does_not_state_is():
+    call = Call("gradients", ([["leaf", 1.0], ["neg", 0], ["add", 1, 1]],), returned=[[1.0], [-4.0]], names=("graph",))
+    example = Counterexample({}, (call,), returned=[-4.0], expected=[-2.0])
+    said = text.story(example, "`Value.backward`: a.grad is -4.00 where -2.00 was expected")
+    assert not any(line.startswith(("you returned", "expected")) for line in said), said
+    unsaid = text.story(example, "`Value.backward`: a.grad is wrong")
+    assert unsaid[-2:] == ["you returned: [-4.00]", "expected:     [-2.00]"]
+    # a number whose digits hold the answer's is another number
+    apart = text.story(example, "`Value.backward`: a.grad is 14.00 where 12.00 was expected")
+    assert unsaid[-2:] == apart[-2:]
