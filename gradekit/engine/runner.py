@@ -329,8 +329,7 @@ def _without(outcome: Outcome, left_out: list[str]) -> Outcome:
     if not left_out:
         return outcome
     named = " and ".join(f"`{function}`" for function in left_out)
-    verb = "is" if len(left_out) == 1 else "are"
-    return replace(outcome, note=f"right without your own {named}, which {verb} not right yet")
+    return replace(outcome, note=f"right without your own {named}")
 
 
 def calls_for(assignment: Assignment, session: Session, replies: Replies, answers: FirstAnswers) -> Calls:

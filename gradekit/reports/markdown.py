@@ -15,7 +15,7 @@ from __future__ import annotations
 from gradekit.course_terms import counted
 from gradekit.reports.inert import markdown_block, markdown_text
 from gradekit.reports.stubs import stubs
-from gradekit.reports.text import GUARD, MARKS, UNCHECKED, alike, details, isolation, named_seed, partial, walled
+from gradekit.reports.text import GUARD, MARKS, alike, details, isolation, named_seed, partial, walled
 from gradekit.reports.waiting import waiting as held_back
 from gradekit.result import FAULTS, GradeResult, PropertyResult, Status
 
@@ -60,7 +60,7 @@ def render(result: GradeResult) -> str:
             out += ["", *_section(test)]
     waiting = [t for t in rest if t.status is Status.UNCHECKED]
     if waiting and not result.error:
-        out += ["", "## Not checked yet", "", UNCHECKED, ""]
+        out += ["", "## Not checked yet", ""]
         out += [f"- {markdown_text(line)}" for line in held_back(waiting, result.tests)]
     paid = [t for t in result.tests if t.status is Status.PASSED]
     if paid:

@@ -20,7 +20,7 @@ from gradekit.reports.waiting import waiting as held_back
 from gradekit.result import FAULTS, Call, Counterexample, Diagnosis, GradeResult, PropertyResult, Status
 
 MARKS = {Status.FAILED: "FAILED", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
-UNCHECKED = "Not checked yet, until the properties they wait on pass:"
+UNCHECKED = "Not checked yet:"  # each line under it says what it waits on
 
 
 def render(result: GradeResult) -> str:

@@ -353,7 +353,7 @@ def test_whole_graphs_are_judged_without_an_operation_that_failed_alike_under_ev
         assert _failed(result) == {"exp_values_and_grads": ("Value.exp",)}
         for name in WHOLE_GRAPHS:
             assert tests[name].status.value == "passed", (name, tests[name].message)
-            assert tests[name].note == "right without your own `Value.exp`, which is not right yet"
+            assert tests[name].note == "right without your own `Value.exp`"
         kept = "`Value` and `Value.backward` keep their points: they are right without your own `Value.exp`"
         assert any(note.startswith(kept) for note in result.notes), result.notes
         scores.add(result.score)
