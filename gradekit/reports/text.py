@@ -169,25 +169,30 @@ def story(example: Counterexample, message: str = "") -> list[str]:
     where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected)
     if where:
         return [*lines, f"you returned vs expected, most different at {where}"]
-    if returned is not None and not _said(message, returned, expected):
+    if _said(message, returned, expected):
+        return lines
+    if returned is not None:
         lines.append(f"you returned: {_shown(returned, expected)}")
-    if (
-        expected is not None
-        and not any(_same(expected, other) for other in others)
-        and not _said(message, expected, returned)
-    ):
+    if expected is not None and not any(_same(expected, other) for other in others):
         lines.append(f"expected:     {_shown(expected, returned)}")
     return lines
 
 
-def _said(message: str, value: Any, other: Any) -> bool:
-    """Whether the message shows `value` already, a number (or a list of one) as the line below it
-    would (autograd's "a.grad is -4.00 where -2.00 was expected"): the line would only repeat it."""
-    if isinstance(value, list) and len(value) == 1:
-        value, other = value[0], other[0] if isinstance(other, list) and len(other) == 1 else other
-    if not course_terms.is_number(value):
+def _said(message: str, returned: Any, expected: Any) -> bool:
+    """Whether the message states already each entry where the answer differs from the expected one,
+    as "X where Y" with the digits the lines below would show (autograd's "b.grad is 1.00 where -1.00
+    was expected"), for a number or a list of numbers: those lines would only repeat it."""
+    answers, wanted = (returned, expected) if isinstance(returned, list) else ([returned], [expected])
+    numbers = [*answers, *wanted] if isinstance(wanted, list) and len(answers) == len(wanted) else [None]
+    if not all(map(course_terms.is_number, numbers)):
         return False
-    return re.search(rf"(?<![\w.-]){re.escape(_shown(value, other))}(?![\w.])", message) is not None
+    differ = [course_terms.pair(a, e) for a, e in zip(answers, wanted) if not _same(a, e)]
+    return bool(differ) and all(_shows(message, f"{a} where {e}") for a, e in differ)
+
+
+def _shows(message: str, text: str) -> bool:
+    """Whether `text` stands in the message on its own, not inside other numbers (4.00 in 14.00)."""
+    return re.search(rf"(?<![\w.-]){re.escape(text)}(?![\w.])", message) is not None
 
 
 def _deciding(calls: tuple[Call, ...], values: list[Any]) -> list[Call]:

@@ -537,3 +537,13 @@ def test_an_answer_the_message_states_is_not_repeated_under_it_and_one_it_does_n
     # a number whose digits hold the answer's is another number
     apart = text.story(example, "`Value.backward`: a.grad is 14.00 where 12.00 was expected")
     assert unsaid[-2:] == apart[-2:]
+
+
+def test_a_list_whose_differing_entries_the_message_states_is_not_repeated_and_one_with_more_is():
+    call = Call("gradients", ([["leaf", 1.0], ["leaf", 1.0], ["sub", 0, 1]],), names=("graph",))
+    example = Counterexample({}, (call,), returned=[1.0, 1.0], expected=[1.0, -1.0])
+    said = text.story(example, "`Value.__sub__`: b.grad is 1.00 where -1.00 was expected")
+    assert not any(line.startswith(("you returned", "expected")) for line in said), said
+    more = Counterexample({}, (call,), returned=[3.0, 1.0], expected=[1.0, -1.0])
+    shown = text.story(more, "`Value.__sub__`: b.grad is 1.00 where -1.00 was expected")
+    assert shown[-2:] == ["you returned: [3.00, 1.00]", "expected:     [1.00, -1.00]"], shown
