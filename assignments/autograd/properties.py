@@ -401,13 +401,19 @@ relu_values_and_grads = _one(
 )
 
 
+# What a graph asks of backward (a node reached twice, a chain of them) it asks with + and *, which every
+# graph is built on: backward's properties of graphs count once they pass, and are judged without the rest.
+PRIMITIVES = ("add_values_and_grads", "mul_values_and_grads")
+
+
 @prop(
     points=2,
     functions=["Value.backward"],
     hint="backward multiplies each local gradient by the gradient of the node above: child.grad += local * v.grad.",
     max_examples=EARLY_CATCH_EXAMPLES,
+    requires=PRIMITIVES,
     after=("backward_seeds_the_output",),
-    without=("add_values_and_grads", "mul_values_and_grads", "pow_values_and_grads"),
+    without=("pow_values_and_grads",),
 )
 @example(graph=[["leaf", 2.0], ["mul", 0, 0], ["add", 1, 0]])  # f = a * a + a: a reached three times
 @given(graph=chained())
@@ -491,15 +497,17 @@ LEFT_PROPERTIES = (
 )
 
 
-# A whole graph is judged without the operations that did not pass their own property (`_judged_without`).
+# A whole graph is judged without the operations that did not pass their own property (`_judged_without`),
+# but for + and * (`PRIMITIVES`).
 WHOLE_GRAPH_AFTER = ("backward_applies_the_chain_rule",)
-WHOLE_GRAPH_WITHOUT = (*OPERATION_PROPERTIES[1:], *LEFT_PROPERTIES)
+WHOLE_GRAPH_WITHOUT = tuple(p for p in (*OPERATION_PROPERTIES[1:], *LEFT_PROPERTIES) if p not in PRIMITIVES)
 
 
 @prop(
     points=4,
     functions=["Value"],
     hint="Each operation's .data is the number it computes, mixing Values and numbers.",
+    requires=PRIMITIVES,
     after=WHOLE_GRAPH_AFTER,
     without=WHOLE_GRAPH_WITHOUT,
 )
@@ -513,6 +521,7 @@ def forward_values(sub: Any, graph: Graph) -> None:
     points=8,
     functions=["Value.backward"],
     hint="backward sets the output's grad to 1 and sends it to every leaf through each operation's local gradient.",
+    requires=PRIMITIVES,
     after=WHOLE_GRAPH_AFTER,
     without=WHOLE_GRAPH_WITHOUT,
 )
@@ -527,6 +536,7 @@ def leaf_gradients(sub: Any, graph: Graph) -> None:
     points=8,
     functions=["Value.backward"],
     hint="A node used twice collects both contributions: child.grad += ..., each node visited once.",
+    requires=PRIMITIVES,
     after=WHOLE_GRAPH_AFTER,
     without=WHOLE_GRAPH_WITHOUT,
 )
@@ -585,7 +595,7 @@ def _doubled(graph: Graph, grads: list[float]) -> bool:
 @prop(
     points=3,
     functions=["Value.backward"],
-    requires=["leaf_gradients", "mul_values_and_grads"],  # c * f is the student's own `*`
+    requires=["leaf_gradients"],
     after=WHOLE_GRAPH_AFTER,
     without=WHOLE_GRAPH_WITHOUT,
     hint="Gradients are linear in the output: multiplying it by c multiplies every leaf's grad by c.",
