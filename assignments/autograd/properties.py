@@ -409,7 +409,7 @@ PRIMITIVES = ("add_values_and_grads", "mul_values_and_grads")
 @prop(
     points=2,
     functions=["Value.backward"],
-    hint="backward multiplies each local gradient by the gradient of the node above: child.grad += local * v.grad.",
+    hint="Multiply each local gradient by the one from above: child.grad += local * v.grad, or * out.grad in closures.",
     max_examples=EARLY_CATCH_EXAMPLES,
     requires=PRIMITIVES,
     after=("backward_seeds_the_output",),

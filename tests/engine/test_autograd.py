@@ -387,6 +387,17 @@ def test_backwards_graph_properties_wait_on_plus_and_times_which_every_graph_is_
         assert tests[name].message.startswith("not checked yet"), tests[name].message
 
 
+def test_closures_that_all_drop_out_grad_read_a_chain_rule_hint_that_fits_them(tmp_path):
+    """Every closure without `* out.grad` answers every graph as a backward without `* v.grad` does: no
+    answer tells the two apart, so the chain rule's failure is backward's, and its hint names both."""
+    path = tmp_path / "closures.py"
+    dropped = MICROGRAD.replace(" * out.grad", "").replace("grad += out.grad", "grad += 1")
+    path.write_text(dropped)
+    tests = {t.name: t for t in grade(path, AUTOGRAD, QUICK).tests}
+    assert _failed_of(tests) == ["backward_applies_the_chain_rule"]
+    assert "child.grad += local * v.grad, or * out.grad in closures" in tests["backward_applies_the_chain_rule"].hint
+
+
 def _failed_of(tests):
     return [name for name, test in tests.items() if test.status.value == "failed"]
 
