@@ -128,7 +128,7 @@ def run_all(
             # Only what a grade reads ahead depends on the property expected next, never a verdict.
             following = _following(ordered[index + 1 :], outcomes, session)
             # A fault it finds is not shown where another property's holds it back: not shrunk either.
-            failed = _failed_after(prop, outcomes, named)
+            failed = _failed_after(prop, outcomes)
             shrink = not _held_back(prop, outcomes, failed)
             left_out = _left_out(prop, outcomes, named)
             outcome, _ = run_property(prop, calls, shortcuts, seed, count, allowed, following, shrink, left_out)
@@ -209,21 +209,9 @@ def _held_back(prop: Property, outcomes: dict[str, Outcome], failed: list[str]) 
     return bool(failed or _built_on(prop, outcomes))
 
 
-def _failed_after(prop: Property, outcomes: dict[str, Outcome], named: dict[str, Property]) -> list[str]:
-    """The properties `prop` is checked after that did not pass, but for one not checked yet only for
-    properties whose functions `prop` leaves out of its inputs (`without`): what held that one back
-    cannot reach this one's."""
-    failed = [a for a in prop.after if a in outcomes and outcomes[a].status is not Status.PASSED]
-    return [a for a in failed if not _held_for_left_out(a, prop, outcomes, named)]
-
-
-def _held_for_left_out(name: str, prop: Property, outcomes: dict[str, Outcome], named: dict[str, Property]) -> bool:
-    """Whether property `name` is not checked yet only for properties `prop` is judged `without`."""
-    if outcomes[name].status is not Status.UNCHECKED or name not in named:
-        return False
-    held = named[name]
-    holding = [h for h in (*held.requires, *held.after) if h in outcomes and outcomes[h].status is not Status.PASSED]
-    return bool(holding) and all(h in prop.without for h in holding)
+def _failed_after(prop: Property, outcomes: dict[str, Outcome]) -> list[str]:
+    """The properties `prop` is checked after that did not pass."""
+    return [a for a in prop.after if a in outcomes and outcomes[a].status is not Status.PASSED]
 
 
 def _built_on(prop: Property, outcomes: dict[str, Outcome]) -> list[str]:
