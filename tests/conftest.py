@@ -17,8 +17,14 @@ from typing import Any
 
 import pytest
 
+from gradekit.cli import one_blas_thread
+
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("GRADEKIT_CACHE", str(ROOT / ".gradekit-test-cache"))
+# One BLAS thread, asked for before anything imports NumPy, as the command line asks: these processes
+# grade as a check's grader does, and the thread pool OpenBLAS would start takes CPU from the other test
+# process and the sandboxed workers.
+one_blas_thread(os.environ)
 
 from gradekit import assignment  # noqa: E402
 from gradekit.config import GradeConfig, Limits  # noqa: E402
