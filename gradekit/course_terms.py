@@ -1,9 +1,11 @@
 """Values as the course writes them, for a report a student reads in a minute.
 
-A 27 x 27 table reads as its shape and what is special about it ("27 x 27 zeros except [26][0] =
-1e-05"), a token list as the name it encodes ('"a" [BOS, a, BOS]'), an expression graph as the
-expression it builds ("f = a * a + log(b) at a = 3, b = 2"), a long vector as its size and the
-entries that matter, and an answer against the expected one as the entry that differs most.
+A table reads as its shape and what is special about it ("5 x 27 zeros except [4][0] = 1e-05");
+microgpt's bigram table and Adam's moments of it, whose shape is the course's, as what is special
+about them, each entry named by its row's and column's tokens ("all zeros except [BOS][a] = 1e-05");
+a token list as the name it encodes ('"a" [BOS, a, BOS]'), an expression graph as the expression it
+builds ("f = a * a + log(b) at a = 3, b = 2"), a long vector as its size and the entries that
+matter, and an answer against the expected one as the entry that differs most.
 Numbers keep the digits that matter: a lone number four significant digits (the report is for
 reading; the JSON report keeps every value exact), two numbers compared as many as tell them apart.
 """
@@ -15,9 +17,21 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from gradekit.reference.course import BOS, decode, token_name
+from gradekit.reference.course import BOS, VOCAB_SIZE, decode, token_name
 
-__all__ = ["counted", "differences", "is_number", "number", "pair", "seconds", "tokens", "value", "whole"]
+__all__ = [
+    "BIGRAM_TABLES",
+    "bigram",
+    "counted",
+    "differences",
+    "is_number",
+    "number",
+    "pair",
+    "seconds",
+    "tokens",
+    "value",
+    "whole",
+]
 
 SHORT_VECTOR = 6  # entries a vector or table may have and still be shown whole
 EXCEPTIONS = 3  # entries that differ from the rest a vector or table may have and read as "all x except ..."
@@ -25,12 +39,17 @@ LONGEST = 120  # characters of a value the report shows before cutting it short
 TOKENS = "tokens"  # microgpt's name for a list of token ids: shown as the name they encode
 LONG_TOKENS = 24  # tokens a list may have and still be shown token by token
 GRAPH = "graph"  # the autograd assignment's expression graphs: shown as the expression they build
+# microgpt's names for the bigram table and Adam's moments of it: a table of the course's shape passed as
+# one of them has a row per current token and a column per next token
+BIGRAM_TABLES = ("W", "m", "v")
 
 
 def value(x: Any, name: str = "") -> str:
     """`x` as a report shows it; `name` is the parameter it was passed as, when known."""
     if name == TOKENS and _token_ids(x):
         return tokens(x)
+    if name in BIGRAM_TABLES and bigram(x):
+        return _bigram_text(x)
     if name == GRAPH and _graph(x):
         from gradekit.reference.autograd import expression  # only a report of the autograd assignment pays for it
 
@@ -130,11 +149,12 @@ def _bos_at(ids: Sequence[int]) -> list[int]:
     return [i for i, token in enumerate(ids) if token == BOS]
 
 
-def differences(returned: Any, expected: Any) -> str:
+def differences(returned: Any, expected: Any, tokens: bool = False) -> str:
     """Where an answer differs from the expected one of the same shape: the entry that differs most,
     with its index, and how many more differ; '' when the shapes differ or nothing does. One entry
-    reads in a breath; the count says whether the rest is right."""
-    got, want = dict(_entries(returned)), dict(_entries(expected))
+    reads in a breath; the count says whether the rest is right. With `tokens` (an answer of a call
+    given a bigram table), an entry of a bigram table is indexed by its tokens: [a][BOS]."""
+    got, want = dict(_entries(returned, tokens=tokens)), dict(_entries(expected, tokens=tokens))
     if not got or got.keys() != want.keys() or len(got) == 1:
         return ""
     differing = [index for index in got if _gap(got[index], want[index]) > 0.0]
@@ -176,6 +196,22 @@ def _vector_text(x: Sequence[float]) -> str:
     return _sized(f"{len(x):,}", " values", [(f"[{i}]", v) for i, v in enumerate(x)])
 
 
+def bigram(x: Any) -> bool:
+    """Whether `x` is a table of the bigram table's shape: the course's vocabulary by itself."""
+    return _table(x) and len(x) == len(x[0]) == VOCAB_SIZE
+
+
+def _bigram_text(rows: Sequence[Sequence[float]]) -> str:
+    """A bigram table as what is special about it ("all zeros except [BOS][a] = 1e-05", "values from
+    -1.0 to 1.0"): its shape is the course's, and each entry is named by its row's and column's tokens."""
+    summary = _summary(
+        [(f"[{token_name(r)}][{token_name(c)}]", v) for r, row in enumerate(rows) for c, v in enumerate(row)]
+    )
+    if summary == ZEROS or summary.startswith(f"{ZEROS} except "):
+        return "all zeros" + summary.removeprefix(ZEROS)
+    return f"values {summary}" if summary.startswith("from ") else summary
+
+
 def _table_text(rows: Sequence[Sequence[float]]) -> str:
     if len(rows) * len(rows[0]) <= SHORT_VECTOR:
         return "[" + ", ".join(_vector_text(row) for row in rows) + "]"
@@ -211,13 +247,18 @@ def _summary(entries: list[tuple[str, float]]) -> str:
     return f"from {number(low)} to {number(high)}" + (f", {odd} not finite" if odd else "")
 
 
-def _entries(x: Any, index: str = "") -> Iterator[tuple[str, float]]:
-    """Every number in a (nested) list, by its index as Python writes it: ('[2][0]', 0.5)."""
+def _entries(x: Any, index: str = "", tokens: bool = False) -> Iterator[tuple[str, float]]:
+    """Every number in a (nested) list, by its index as Python writes it: ('[2][0]', 0.5); with
+    `tokens`, an entry of a bigram table by its tokens: ('[1][BOS][a]', 0.5)."""
     if is_number(x):
         yield index, float(x)
+    elif tokens and bigram(x):
+        for r, row in enumerate(x):
+            for c, v in enumerate(row):
+                yield f"{index}[{token_name(r)}][{token_name(c)}]", float(v)
     elif isinstance(x, (list, tuple)):
         for i, v in enumerate(x):
-            yield from _entries(v, f"{index}[{i}]")
+            yield from _entries(v, f"{index}[{i}]", tokens)
 
 
 def _gap(a: float, e: float) -> float:

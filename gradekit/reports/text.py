@@ -166,7 +166,8 @@ def story(example: Counterexample, message: str = "") -> list[str]:
         arguments = _arguments(call)
         lines += _call(call, arguments, _answer(call, call is answering, returned, expected, message), before)
         before = arguments
-    where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected)
+    by_tokens = any(_given_a_bigram_table(c) for c in calls)
+    where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected, by_tokens)
     if where:
         return [*lines, f"you returned vs expected, most different at {where}"]
     if _said(message, returned, expected):
@@ -176,6 +177,12 @@ def story(example: Counterexample, message: str = "") -> list[str]:
     if expected is not None and not any(_same(expected, other) for other in others):
         lines.append(f"expected:     {_shown(expected, returned)}")
     return lines
+
+
+def _given_a_bigram_table(call: Call) -> bool:
+    """Whether the call was given a bigram table (or a moment of one): its answer's tables are then
+    indexed by tokens, as the table it was given is."""
+    return any(name in course_terms.BIGRAM_TABLES and course_terms.bigram(a) for a, name in zip(call.args, call.names))
 
 
 def _said(message: str, returned: Any, expected: Any) -> bool:

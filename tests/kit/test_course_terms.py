@@ -27,6 +27,30 @@ def test_a_table_reads_as_its_shape_and_what_is_special():
     assert course_terms.value(W) == "27 x 27, from -2.5 to 1.0, 1 not finite"
 
 
+def test_the_bigram_table_and_its_moments_read_by_their_tokens_their_shape_the_courses():
+    W = zeros()
+    assert course_terms.value(W, "W") == course_terms.value(W, "m") == "all zeros"
+    W[BOS][0] = 1e-05
+    assert course_terms.value(W, "W") == "all zeros except [BOS][a] = 1e-05"
+    W[3][4] = -2.5
+    W[5][6] = 0.25
+    W[7][8] = 1.0
+    assert course_terms.value(W, "v") == "values from -2.5 to 1.0"
+    # the same numbers as a document's logits, a row per position: no tokens, and its shape
+    assert course_terms.value(W, "logits_list") == "27 x 27, from -2.5 to 1.0"
+    assert course_terms.value(W[:5], "W") == "5 x 27 zeros except [3][4] = -2.5"  # not the course's shape
+
+
+def test_an_answer_to_a_call_given_the_bigram_table_is_told_by_its_tokens():
+    expected, returned = zeros(), zeros()
+    returned[0][BOS], expected[0][BOS] = 0.481, -0.481
+    returned[3][3] = 1e-3
+    assert course_terms.differences(returned, expected, tokens=True) == "[a][BOS]: 0.481 vs -0.481 (and 1 more)"
+    assert course_terms.differences(returned, expected) == "[0][26]: 0.481 vs -0.481 (and 1 more)"
+    step, reference = (3.0, returned, zeros(), zeros()), (3.0, expected, zeros(), zeros())  # (loss, W, m, v)
+    assert course_terms.differences(step, reference, tokens=True).startswith("[1][a][BOS]: 0.481 vs -0.481")
+
+
 def test_a_long_vector_reads_as_its_size_and_entries_that_matter():
     assert course_terms.value([0.5] * 27) == "27 values, all 0.5"
     assert course_terms.value([0.0] * 26 + [-30.0]) == "27 zeros except [26] = -30.0"
