@@ -27,8 +27,7 @@ from gradekit.batch.pool import run_pool
 from gradekit.batch.roster import Student
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
-from gradekit.instructor.selftest import FAILING
-from gradekit.result import GradeResult
+from gradekit.result import FAULTS, GradeResult
 
 
 def caught(chosen: assignment.Assignment, examples: int, jobs: int | None) -> dict[str, set[str]]:
@@ -37,7 +36,7 @@ def caught(chosen: assignment.Assignment, examples: int, jobs: int | None) -> di
     failing: dict[str, set[str]] = {}
 
     def keep(student: Student, result: GradeResult) -> None:
-        failing[student.name] = {test.name for test in result.tests if test.status in FAILING}
+        failing[student.name] = {test.name for test in result.tests if test.status in FAULTS}
 
     config = GradeConfig(max_examples=examples, diagnose=False)
     run_pool(students, chosen, config, None, jobs, keep, remember=False)
