@@ -8,7 +8,7 @@ them the floor, starting Python and importing Hypothesis and NumPy (`python -c "
 numpy"`), all timed in the same rounds. The ratios are what to quote: cold over warm (target at most
 1.2), warm over the floor and cold over the floor (targets at most 2.5). Each round goes through the
 submissions in turn, warm then cold, so everything is compared at the same moments. Each assignment runs
-100 examples per property, or fewer where its properties.py says so (cross_entropy: 30 for 22 of its
+100 examples per property, or fewer where its properties.py says so (cross_entropy: 30 for 24 of its
 properties; autograd: 30 for 12; training_step: 30, 25 for three of its whole-step properties and 10 for
 the other two and its runs of steps, 5 for linear_lr's run of hundreds of calls; scale properties one,
 autograd's 20 and 10).
