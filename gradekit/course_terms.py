@@ -149,12 +149,12 @@ def _bos_at(ids: Sequence[int]) -> list[int]:
     return [i for i, token in enumerate(ids) if token == BOS]
 
 
-def differences(returned: Any, expected: Any, tokens: bool = False) -> str:
+def differences(returned: Any, expected: Any, by_tokens: bool = False) -> str:
     """Where an answer differs from the expected one of the same shape: the entry that differs most,
     with its index, and how many more differ; '' when the shapes differ or nothing does. One entry
-    reads in a breath; the count says whether the rest is right. With `tokens` (an answer of a call
+    reads in a breath; the count says whether the rest is right. With `by_tokens` (an answer of a call
     given a bigram table), an entry of a bigram table is indexed by its tokens: [a][BOS]."""
-    got, want = dict(_entries(returned, tokens=tokens)), dict(_entries(expected, tokens=tokens))
+    got, want = dict(_entries(returned, by_tokens=by_tokens)), dict(_entries(expected, by_tokens=by_tokens))
     if not got or got.keys() != want.keys() or len(got) == 1:
         return ""
     differing = [index for index in got if _gap(got[index], want[index]) > 0.0]
@@ -204,12 +204,17 @@ def bigram(x: Any) -> bool:
 def _bigram_text(rows: Sequence[Sequence[float]]) -> str:
     """A bigram table as what is special about it ("all zeros except [BOS][a] = 1e-05", "values from
     -1.0 to 1.0"): its shape is the course's, and each entry is named by its row's and column's tokens."""
-    summary = _summary(
-        [(f"[{token_name(r)}][{token_name(c)}]", v) for r, row in enumerate(rows) for c, v in enumerate(row)]
-    )
+    summary = _summary(list(_bigram_entries(rows)))
     if summary == ZEROS or summary.startswith(f"{ZEROS} except "):
         return "all zeros" + summary.removeprefix(ZEROS)
     return f"values {summary}" if summary.startswith("from ") else summary
+
+
+def _bigram_entries(rows: Sequence[Sequence[float]]) -> Iterator[tuple[str, float]]:
+    """A bigram table's entries, each by its row's and column's tokens: ('[BOS][a]', 1e-05)."""
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            yield f"[{token_name(r)}][{token_name(c)}]", v
 
 
 def _table_text(rows: Sequence[Sequence[float]]) -> str:
@@ -247,18 +252,17 @@ def _summary(entries: list[tuple[str, float]]) -> str:
     return f"from {number(low)} to {number(high)}" + (f", {odd} not finite" if odd else "")
 
 
-def _entries(x: Any, index: str = "", tokens: bool = False) -> Iterator[tuple[str, float]]:
+def _entries(x: Any, index: str = "", by_tokens: bool = False) -> Iterator[tuple[str, float]]:
     """Every number in a (nested) list, by its index as Python writes it: ('[2][0]', 0.5); with
-    `tokens`, an entry of a bigram table by its tokens: ('[1][BOS][a]', 0.5)."""
+    `by_tokens`, an entry of a bigram table by its tokens: ('[1][BOS][a]', 0.5)."""
     if is_number(x):
         yield index, float(x)
-    elif tokens and bigram(x):
-        for r, row in enumerate(x):
-            for c, v in enumerate(row):
-                yield f"{index}[{token_name(r)}][{token_name(c)}]", float(v)
+    elif by_tokens and bigram(x):
+        for entry, v in _bigram_entries(x):
+            yield index + entry, float(v)
     elif isinstance(x, (list, tuple)):
         for i, v in enumerate(x):
-            yield from _entries(v, f"{index}[{i}]", tokens)
+            yield from _entries(v, f"{index}[{i}]", by_tokens)
 
 
 def _gap(a: float, e: float) -> float:

@@ -45,10 +45,10 @@ def test_an_answer_to_a_call_given_the_bigram_table_is_told_by_its_tokens():
     expected, returned = zeros(), zeros()
     returned[0][BOS], expected[0][BOS] = 0.481, -0.481
     returned[3][3] = 1e-3
-    assert course_terms.differences(returned, expected, tokens=True) == "[a][BOS]: 0.481 vs -0.481 (and 1 more)"
+    assert course_terms.differences(returned, expected, by_tokens=True) == "[a][BOS]: 0.481 vs -0.481 (and 1 more)"
     assert course_terms.differences(returned, expected) == "[0][26]: 0.481 vs -0.481 (and 1 more)"
     step, reference = (3.0, returned, zeros(), zeros()), (3.0, expected, zeros(), zeros())  # (loss, W, m, v)
-    assert course_terms.differences(step, reference, tokens=True).startswith("[1][a][BOS]: 0.481 vs -0.481")
+    assert course_terms.differences(step, reference, by_tokens=True).startswith("[1][a][BOS]: 0.481 vs -0.481")
 
 
 def test_a_long_vector_reads_as_its_size_and_entries_that_matter():
