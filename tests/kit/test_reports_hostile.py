@@ -86,12 +86,21 @@ def hostile(payload: str) -> GradeResult:
         "perplexity_matches_reference", ("perplexity",), Status.TIMEOUT, 0, 5, message=f"{payload} then {payload}"
     )
     waiting = PropertyResult("softmax_shift_invariant", ("softmax",), Status.UNCHECKED, 0, 3, message=payload)
+    tables = PropertyResult(
+        "bigram_grad_matches_identity",
+        ("bigram_grad",),
+        Status.FAILED,
+        0,
+        6,
+        message=payload,
+        counterexample=bigram_answer(payload),
+    )
     passed = PropertyResult("softmax_matches_reference", ("softmax",), Status.PASSED, 8, 8, message=payload)
     return GradeResult(
         "cross_entropy",
         f"{payload}.py",
         7,
-        tests=(passed, waiting, failed, timeout),
+        tests=(passed, waiting, failed, timeout, tables),
         output=f"{payload}\n{payload}\n",
         notes=(payload, f"cell 2 raised {payload}"),
         diagnosis=(Diagnosis("cross_entropy_loss", payload, f"you wrote {payload}", (3, 3), "known_wrong/x.py"),),
@@ -99,6 +108,19 @@ def hostile(payload: str) -> GradeResult:
         regraded=payload,
         adjustments=(Adjustment("loss_matches_reference", add=1.0, comment=payload), Adjustment(comment=payload)),
     )
+
+
+def bigram_answer(payload: str) -> Counterexample:
+    """Calls given the bigram table `W`, answered with a table holding `payload` in a row, then with one
+    of non-finite and extreme numbers: the answer a report names entry by entry, by token."""
+    W = [[0.0] * 27 for _ in range(27)]
+    worded = [*W[:3], [payload] * 27, *W[4:]]
+    extreme = [row[:] for row in W]
+    extreme[0][26], extreme[1][1], extreme[2][2], extreme[3][3] = math.nan, math.inf, -1e308, -0.0
+    calls = tuple(
+        Call("bigram_grad", (W, [26, 0, 26]), returned=answer, names=("W", "tokens")) for answer in (worded, extreme)
+    )
+    return Counterexample({"W": W}, calls, returned=extreme, expected=W)
 
 
 def unloadable(payload: str) -> GradeResult:
@@ -270,6 +292,13 @@ def test_non_finite_values_are_written_as_their_names():
     example = out["tests"][2]["counterexample"]
     assert example["inputs"] == {"case": ["x", "NaN"]} and example["expected"] == "NaN"
     assert example["calls"][0]["args"] == ["x", "Infinity"] and example["calls"][1]["args"] == [[0.0, "-Infinity"], 1]
+
+
+def test_a_table_answered_to_the_bigram_table_is_named_by_the_graders_indices():
+    """Where an answer differs is named by the grader's own indices, as tokens: nothing the answer holds
+    (a NaN, an infinity, text in a row) chooses the words."""
+    lines = [line.strip() for line in WRITERS["text"](hostile("x")).splitlines()]
+    assert "you returned vs expected, most different at [a][BOS]: nan vs 0.0 (and 2 more)" in lines
 
 
 def test_an_error_naming_a_students_path_prints_it_inert(tmp_path, capsys):
