@@ -197,6 +197,28 @@ def test_a_scheduler_that_dies_mid_grade_records_no_one_and_the_rerun_grades_the
     assert len(rows) == 6 and all(",100," in row for row in rows)
 
 
+def test_a_client_closed_with_its_scheduler_is_not_asked_to_cancel_and_its_refusal_ends_nothing():
+    """The scheduler died and the client closed itself, whether or not tasks were still in flight:
+    distributed's refusal of a cancel (ClosedClientError) once replaced the grade's exit code 2."""
+    from distributed.client import ClosedClientError
+
+    class Closed:
+        status = "closed"
+
+        def __init__(self) -> None:
+            self.asked: list[list[str]] = []
+
+        def cancel(self, futures: list[str]) -> None:
+            self.asked.append(futures)
+            raise ClosedClientError("Client is closed. Can't send cancel-keys message.")
+
+    closed = Closed()
+    cluster._cancel(closed, [])
+    assert closed.asked == []
+    cluster._cancel(closed, ["a task"])
+    assert closed.asked == [["a task"]]
+
+
 def test_a_cluster_without_a_worker_says_so_on_the_progress_line_and_its_clock_runs(monkeypatch):
     class NoWorker:
         def processing(self) -> dict:
