@@ -1,5 +1,6 @@
-"""Write the recordings the built-in assignments carry (assignments/NAME/recorded/), and their known
-mistakes' answers (gradekit.diagnosis.mistakes), so a first check is as fast as the next: run it after
+"""Write the recordings the built-in assignments carry (assignments/NAME/recorded/), their known
+mistakes' answers (gradekit.diagnosis.mistakes) and their properties' parts (gradekit.engine.provenance),
+so a first check is as fast as the next: run it after
 changing an assignment, its known-wrong files, gradekit's strategies or the worker's protocol, or
 after upgrading Hypothesis, NumPy or Python, when tests/engine/test_shipped_recordings.py says a file is stale.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from gradekit import assignment
 from gradekit.config import Limits
 from gradekit.diagnosis import mistakes
-from gradekit.engine import kept_files, recording
+from gradekit.engine import kept_files, provenance, recording
 
 
 def main() -> None:
@@ -24,7 +25,7 @@ def main() -> None:
         built_in = assignment.load_folder(folder)
         if not built_in.built_in:
             continue
-        for path in (recording.ship(built_in), mistakes.carry(built_in, Limits())):
+        for path in (recording.ship(built_in), mistakes.carry(built_in, Limits()), *provenance.carry(built_in)):
             print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     print(f"for this machine's floating-point results, fingerprint {kept_files.fingerprint()}")
 

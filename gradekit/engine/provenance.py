@@ -39,12 +39,12 @@ from gradekit.engine import kept_files
 from gradekit.engine.kept_files import CARRIED
 from gradekit.result import Provenance
 
-__all__ = ["LIBRARIES", "TOLERANCE_WORDS", "made", "property_parts"]
+__all__ = ["LIBRARIES", "TOLERANCE_WORDS", "carried", "carry", "made", "property_parts"]
 
 LIBRARIES = ("hypothesis", "numpy")  # the libraries a grade's examples and arithmetic come from
 TOLERANCE_WORDS = frozenset({"rtol", "atol", "tol", "tolerance"})
 DIGEST = 16  # hex digits of SHA-256 kept: enough to tell versions apart, short enough to read
-PARTS_FORMAT = 1  # bump when what `_module_parts` keeps changes: an old file then simply misses
+PARTS_FORMAT = 2  # bump when what `_module_parts` keeps changes: an old file then simply misses
 
 
 def made(
@@ -115,19 +115,52 @@ def _source_parts(body: Any) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=32)
 def _module_parts(path: str, source: str) -> dict[str, tuple[str, str, list[str]]]:
-    """The parts of every function defined at the top of the module at `path`, whose text is
-    `source`, by name; kept in the cache folder (gradekit.engine.kept_files) under the digest of the
-    source and of gradekit's own, so that a check, a process of its own, reads them instead of
-    walking the module's syntax again. The file kept for an earlier version of the module goes."""
-    key = hashlib.sha256(f"{PARTS_FORMAT}\0{_build()}\0{source}".encode()).hexdigest()
+    """The parts of every decorated function defined at the top of the module at `path`, whose text
+    is `source`, by name (see `_made_parts`). Kept in the cache folder (gradekit.engine.kept_files)
+    under their key (`_parts_key`), so that a check, a process of its own, reads them instead of
+    walking the module's syntax again; where the cache has none, read from what the module's folder
+    carries (`carry`: a first check on a machine walks no syntax either). The file kept for an earlier
+    version goes."""
+    key = _parts_key(source)
     cache = cache_folder() / f"provenance-{_digest(path)}-{key[:DIGEST]}.marshal"
+    return kept_files.kept(cache, carried(Path(path), key), key, _read_parts, lambda: _made_parts(source))
 
-    def make() -> dict[str, Any]:
-        tree = _module_tree(source)
-        names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-        return {"parts": {name: _tree_parts(tree, name) for name in names}}
 
-    return kept_files.kept(cache, None, key, _read_parts, make)
+def carry(assignment: Assignment) -> list[Path]:
+    """Work out the parts of the modules of the assignment's folder that define its properties, and
+    write them into that folder, beside its recordings."""
+    modules = {Path(inspect.getsourcefile(p.body) or "") for p in assignment.properties}
+    written = []
+    for module in sorted(m for m in modules if m.parent == assignment.folder):
+        source = module.read_text(encoding="utf-8")
+        key = _parts_key(source)
+        path = carried(module, key)
+        kept_files.carry(path, key, _made_parts(source))
+        written.append(path)
+    return written
+
+
+def carried(module: Path, key: str | None = None) -> Path:
+    """Where the folder of `module` carries its parts for this version of its source (`carry`)."""
+    key = key or _parts_key(module.read_text(encoding="utf-8"))
+    return module.parent / CARRIED / f"provenance-{module.stem}-{key[:DIGEST]}.zlib"
+
+
+def _parts_key(source: str) -> str:
+    """What a module's parts are made from: its source, the code that makes them (this module's own),
+    and the Python that parses it, whose syntax trees are dumped differently from one version to the
+    next."""
+    made_by = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    parsed_by = "{}.{}".format(*sys.version_info[:2])
+    return hashlib.sha256(f"{PARTS_FORMAT}\0{made_by}\0{parsed_by}\0{source}".encode()).hexdigest()
+
+
+def _made_parts(source: str) -> dict[str, Any]:
+    """The parts of every decorated function at the top of a module whose text is `source`, by name: a
+    property is made by its decorator (`@prop`), and an undecorated helper's parts are never asked for."""
+    module = _Module(_module_tree(source))
+    names = [n.name for n in module.tree.body if isinstance(n, ast.FunctionDef) and n.decorator_list]
+    return {"parts": {name: module.parts(name) for name in names}}
 
 
 def _read_parts(stored: dict[str, Any]) -> dict[str, tuple[str, str, list[str]]] | None:
@@ -148,18 +181,56 @@ def _read_parts(stored: dict[str, Any]) -> dict[str, tuple[str, str, list[str]]]
 
 def _tree_parts(tree: ast.Module, name: str) -> tuple[str, str, list[str]]:
     """`code`, `strategy` and `tolerance` of the last function named `name` in the module's `tree`."""
-    node = _function(tree, name)
-    assert node is not None
-    definitions = _definitions(tree)
-    given = [d for d in node.decorator_list if _called(d) == "given"]
-    others = [d for d in node.decorator_list if _called(d) not in ("given", "prop")]
-    stripped, tolerance = _without_tolerances(node)
-    stripped.decorator_list = others
-    return (
-        _digest(_dumped([stripped, *_used([stripped], definitions, name)])),
-        _digest(_dumped([*given, *_used(given, definitions, name)])),
-        tolerance,
-    )
+    return _Module(tree).parts(name)
+
+
+class _Module:
+    """A module's syntax, read for its functions' parts: its top-level definitions by the names they
+    bind, and the names each uses and its dump, worked out once however many functions use it."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.definitions = _definitions(tree)
+        self._names: dict[int, frozenset[str]] = {}
+        self._dumps: dict[int, str] = {}
+
+    def parts(self, name: str) -> tuple[str, str, list[str]]:
+        """`code`, `strategy` and `tolerance` of the last function named `name`."""
+        node = _function(self.tree, name)
+        assert node is not None
+        given = [d for d in node.decorator_list if _called(d) == "given"]
+        others = [d for d in node.decorator_list if _called(d) not in ("given", "prop")]
+        stripped, tolerance = _without_tolerances(node)
+        stripped.decorator_list = others
+        return (
+            _digest(self._dumped([stripped], self._used([stripped], name))),
+            _digest(self._dumped(given, self._used(given, name))),
+            tolerance,
+        )
+
+    def _used(self, nodes: list[Any], own: str) -> list[ast.stmt]:
+        """The definitions `nodes` use, and those they use in turn, each once, in a fixed order."""
+        seen: dict[int, ast.stmt] = {}
+        pending = [_names(node) for node in nodes]
+        while pending:
+            for used in pending.pop():
+                statement = self.definitions.get(used)
+                if statement is not None and used != own and id(statement) not in seen:
+                    seen[id(statement)] = statement
+                    pending.append(self._names_in(statement))
+        return sorted(seen.values(), key=lambda s: (s.lineno, s.col_offset))
+
+    def _names_in(self, statement: ast.stmt) -> frozenset[str]:
+        if id(statement) not in self._names:
+            self._names[id(statement)] = _names(statement)
+        return self._names[id(statement)]
+
+    def _dumped(self, nodes: list[Any], used: list[ast.stmt]) -> str:
+        """`nodes`, then the definitions they use, as text: a definition's dumped once."""
+        for statement in used:
+            if id(statement) not in self._dumps:
+                self._dumps[id(statement)] = _dump(statement)
+        return "\n".join([*map(_dump, nodes), *(self._dumps[id(s)] for s in used)])
 
 
 def _compiled(code: types.CodeType) -> str:
@@ -196,18 +267,9 @@ def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:
     return bound
 
 
-def _used(nodes: list[Any], definitions: dict[str, ast.stmt], own: str) -> list[ast.stmt]:
-    """The module's definitions `nodes` use, and those they use in turn, each once, in a fixed order."""
-    seen: dict[int, ast.stmt] = {}
-    pending = list(nodes)
-    while pending:
-        for node in ast.walk(pending.pop()):
-            if isinstance(node, ast.Name) and node.id in definitions and node.id != own:
-                statement = definitions[node.id]
-                if id(statement) not in seen:
-                    seen[id(statement)] = statement
-                    pending.append(statement)
-    return sorted(seen.values(), key=lambda s: (s.lineno, s.col_offset))
+def _names(node: ast.AST) -> frozenset[str]:
+    """The names `node` reads or binds, wherever in it."""
+    return frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
 
 
 def _called(decorator: ast.expr) -> str | None:
@@ -231,8 +293,8 @@ def _without_tolerances(node: ast.FunctionDef) -> tuple[ast.FunctionDef, list[st
     return copied, values
 
 
-def _dumped(nodes: list[Any]) -> str:
-    return "\n".join(ast.dump(n, include_attributes=False) for n in nodes)
+def _dump(node: ast.AST) -> str:
+    return ast.dump(node, include_attributes=False)
 
 
 def _assignment_digest(assignment: Assignment) -> str:

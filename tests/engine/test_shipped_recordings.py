@@ -22,9 +22,9 @@ import pytest
 
 import gradekit.engine.speed.recorded as recorded
 from gradekit import assignment
-from gradekit.config import Limits
+from gradekit.config import GradeConfig, Limits
 from gradekit.diagnosis import mistakes
-from gradekit.engine import kept_files, recording
+from gradekit.engine import kept_files, provenance, recording
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["cross_entropy", "training_step", "autograd"]
@@ -48,8 +48,9 @@ def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, c
     built_in = assignment.load(name)
     path = recording.shipped(built_in)
     assert path.is_file(), f"{name} carries no recording for its sources and versions: {STALE}"
-    carried = mistakes.carried(built_in)
-    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, carried.name])  # none of an older key
+    carried = [mistakes.carried(built_in), *(provenance.carried(module) for module in _property_modules(built_in))]
+    # none of an older key
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, *(c.name for c in carried)])
     stored = _carried(path)
     fresh = recording.record(built_in, built_in.default_seed, 100)
     if not _made_here(stored):
@@ -79,6 +80,42 @@ def test_the_carried_known_mistakes_are_freshly_worked_out(name, tmp_path, monke
     assert repr(mistakes._read(stored)) == repr(fresh), f"{path.name} is {STALE}"  # a NaN answer equals itself
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_the_carried_parts_of_the_properties_are_made_afresh_and_read_on_a_first_check(name, tmp_path, monkeypatch):
+    """What a first check reads for its properties' provenance instead of walking their syntax: what
+    walking it gives now. Parts hold no floats, so this holds on every machine, whatever its results."""
+    built_in = assignment.load(name)
+    if _made_here(_carried(recording.shipped(built_in))):  # where the carried files are read at all
+        monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
+        monkeypatch.setattr(provenance, "_made_parts", _not_walked)
+        provenance._module_parts.cache_clear()
+        provenance._source_parts.cache_clear()
+        assert all(provenance.property_parts(p, built_in, GradeConfig()) for p in built_in.properties)
+        monkeypatch.undo()
+        provenance._module_parts.cache_clear()
+        provenance._source_parts.cache_clear()
+    modules = _property_modules(built_in)
+    assert [p.parent for p in provenance.carry(built_in)] == [built_in.folder / kept_files.CARRIED] * len(modules)
+    for module in modules:
+        path = provenance.carried(module)
+        assert path.is_file(), f"{name} carries no parts for {module.name}: {STALE}"
+        stored = _carried(path)
+        assert stored["key"] == provenance._parts_key(module.read_text())
+        fresh = provenance._made_parts(module.read_text())["parts"]
+        assert stored["parts"] == fresh, f"{path.name} is {STALE}"
+        defined_at_top = [p.body for p in built_in.properties if p.body.__qualname__ == p.body.__name__]
+        assert {body.__name__ for body in defined_at_top if Path(body.__code__.co_filename) == module} <= set(fresh)
+
+
+def _not_walked(source: str) -> dict[str, Any]:
+    raise AssertionError("a module's syntax was walked where its folder carries its parts")
+
+
+def _property_modules(built_in: assignment.Assignment) -> list[Path]:
+    """The modules of the assignment's folder that define its properties."""
+    return sorted({Path(p.body.__code__.co_filename) for p in built_in.properties} & set(built_in.folder.glob("*.py")))
+
+
 def _carried(path: Path) -> dict[str, Any]:
     stored = kept_files.unsealed(zlib.decompress(path.read_bytes()))
     assert type(stored) is dict, f"{path.name} is damaged: {STALE}"
@@ -105,14 +142,13 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     submission = ROOT / "examples" / "buggy_submission.py"
     first = _check(submission, tmp_path / "empty")
     built_in = assignment.load("cross_entropy")
-    shipped = [recording.shipped(built_in), mistakes.carried(built_in)]
+    parts = [provenance.carried(module) for module in _property_modules(built_in)]
+    shipped = [recording.shipped(built_in), mistakes.carried(built_in), *parts]
     read = all(_made_here(_carried(path)) for path in shipped)
     assert ("recording examples" not in first.stderr) == read, first.stderr
-    if read:
+    if read:  # the files kept are the carried ones, the properties' parts included (gradekit.engine.provenance)
         carried = [zlib.decompress(path.read_bytes()) for path in shipped]
-        # The files kept: the carried ones, and the parts of the properties' provenance (gradekit.engine.provenance).
-        kept = [p for p in (tmp_path / "empty").iterdir() if not p.name.startswith("provenance-")]
-        assert sorted(p.read_bytes() for p in kept) == sorted(carried)
+        assert sorted(p.read_bytes() for p in (tmp_path / "empty").iterdir()) == sorted(carried)
     course = _copy_without_recordings(tmp_path)  # the same sources, so the same key, and no file
     again = _check(submission, tmp_path / "cache", assignments=course)
     assert "recording examples for cross_entropy" in again.stderr
