@@ -60,10 +60,40 @@ def is_float32(*values: Any) -> bool:
     """Whether these numbers or (nested) lists may have been computed in float32: they hold a finite
     float, and every finite float in them survives a round trip through float32.
 
-    Read number by number, it stops at the first that does not: a float64 answer is told by its first
-    number, whatever its size."""
+    Read a row of floats at a time (`_float_rows`): a short row number by number, stopping at the first
+    that does not survive (a float64 answer is told by its first number, whatever its size); a long
+    row, a table's zeros say, in one pass."""
     found = False
-    for number in floats(values):
+    for row in _float_rows(values):
+        survives = _row_is_float32(row)
+        if survives is False:
+            return False
+        found = found or survives is True
+    return found
+
+
+def _float_rows(value: Any) -> Iterator[list[float]]:
+    """Every float in a number or (nested) list, in order, a row at a time: a list of floats alone as
+    it is, and each other float as a row of its own."""
+    if type(value) is list and set(map(type, value)) == {float}:
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _float_rows(item)
+    elif isinstance(value, float):
+        yield [value]
+
+
+def _row_is_float32(row: list[float]) -> bool | None:
+    """Whether every finite float of `row` survives a round trip through float32; None where it holds
+    no finite float."""
+    if len(row) > SHORT:
+        numbers = np.array(row, dtype=np.float64)
+        finite = numbers[np.isfinite(numbers)]
+        with np.errstate(over="ignore"):  # past float32's range: infinite there, and so not a float32 value
+            return bool(np.all(finite.astype(np.float32) == finite)) if finite.size else None
+    found = None
+    for number in row:
         if math.isfinite(number):
             try:
                 if _FLOAT32.unpack(_FLOAT32.pack(number))[0] != number:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gradekit import authoring
 from gradekit.diagnosis.mistakes import AGREE_ATOL, AGREE_RTOL, agree
-from gradekit.precision import close
+from gradekit.precision import close, is_float32
 
 OPTIONS = st.fixed_dictionaries({"nan_equal": st.booleans(), "symmetric": st.booleans(), "others_equal": st.booleans()})
 SPECIAL = st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, 1.0 + 1e-10, 2.0, 1e308, -1e308])
@@ -132,3 +132,49 @@ def test_diagnosis_agrees_on_answers_as_answers():
     assert agree(bigger, smaller) and agree(smaller, bigger)
     assert agree(("returned", [math.nan, 1.0]), ("returned", [math.nan, 1.0]))
     assert agree(("returned", None), ("returned", None)) and not agree(("returned", None), ("returned", 0.0))
+
+
+def _float32_by_definition(*values: object) -> bool:
+    """is_float32 as its docstring defines it, number by number: a finite float, and every finite float
+    surviving a round trip through float32."""
+    found = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+        elif isinstance(value, float) and math.isfinite(value):
+            found.append(value)
+
+    walk(values)
+    with np.errstate(over="ignore"):
+        return bool(found) and all(float(np.float32(x)) == x for x in found)
+
+
+FLOAT32_VALUES = st.one_of(
+    SPECIAL, st.floats(width=32), st.floats(), st.just(3.5e38), st.integers(-3, 3), st.none()
+)
+# Rows long enough to be read in one pass (precision.SHORT), and short ones read number by number.
+LONG = st.builds(
+    lambda row, extra, at: [*row[:at], extra, *row[at:]],
+    st.lists(st.floats(width=32), min_size=60, max_size=130),
+    SPECIAL | st.floats(width=32),
+    st.integers(0, 130),
+)
+ROWS = st.lists(FLOAT32_VALUES, max_size=3) | LONG
+NESTED = st.recursive(ROWS, lambda rows: st.lists(rows, max_size=4) | st.tuples(rows, rows), max_leaves=6)
+
+
+@given(NESTED, st.lists(FLOAT32_VALUES, max_size=2))
+@settings(max_examples=300)
+def test_is_float32_reads_rows_at_a_time_as_it_reads_number_by_number(value, others):
+    assert is_float32(value, *others) is _float32_by_definition(value, *others)
+
+
+def test_a_table_of_zeros_with_one_float64_entry_is_no_float32_answer():
+    table = [[0.0] * 27 for _ in range(27)]
+    assert is_float32(table)
+    table[26][26] = 1e-05
+    assert not is_float32(table)
+    assert not is_float32([[0.0] * 100, [3.5e38]]) and not is_float32([[math.nan] * 100])
+    assert is_float32([math.nan] * 100 + [0.5, math.inf])
