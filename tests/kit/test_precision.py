@@ -151,9 +151,7 @@ def _float32_by_definition(*values: object) -> bool:
         return bool(found) and all(float(np.float32(x)) == x for x in found)
 
 
-FLOAT32_VALUES = st.one_of(
-    SPECIAL, st.floats(width=32), st.floats(), st.just(3.5e38), st.integers(-3, 3), st.none()
-)
+FLOAT32_VALUES = st.one_of(SPECIAL, st.floats(width=32), st.floats(), st.just(3.5e38), st.integers(-3, 3), st.none())
 # Rows long enough to be read in one pass (precision.SHORT), and short ones read number by number.
 LONG = st.builds(
     lambda row, extra, at: [*row[:at], extra, *row[at:]],
