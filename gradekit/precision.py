@@ -158,9 +158,14 @@ def close(
     if _float_array(actual) and _float_array(expected):  # a table compared as the arrays it is, not listed first
         return _tables_close(actual, expected, rtol, atol, nan_equal, symmetric)
     actual, expected = _listed(actual), _listed(expected)
-    if _short_floats(actual) and _short_floats(expected) and not (nan_equal or symmetric):
-        return len(actual) == len(expected) and all(  # `_numbers_close` inlined: a third of NumPy's time
-            a == e or abs(a - e) <= atol + rtol * abs(e) < math.inf for a, e in zip(actual, expected)
+    if _short_floats(actual) and _short_floats(expected):
+        if not (nan_equal or symmetric):
+            return len(actual) == len(expected) and all(  # `_numbers_close` inlined: a third of NumPy's time
+                a == e or abs(a - e) <= atol + rtol * abs(e) < math.inf for a, e in zip(actual, expected)
+            )
+        options = (nan_equal, symmetric)  # two answers compared as answers (a diagnosis's): still no NumPy call
+        return len(actual) == len(expected) and all(
+            _numbers_close(a, e, rtol, atol, *options) for a, e in zip(actual, expected)
         )
     tables = _float_table(actual), _float_table(expected)
     if tables[0] is not None and tables[1] is not None:
