@@ -19,6 +19,8 @@ checks whole graphs against SymPy's own derivatives.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +65,19 @@ def evaluate(graph: Graph) -> Evaluated:
     """Every node's value and d(output)/d(node), exactly enough to round once to floats.
 
     Raises ValueError for a graph outside an operation's domain (log of a non-positive number, a
-    division by zero, a negative base to a fractional power): the strategies never draw one."""
+    division by zero, a negative base to a fractional power): the strategies never draw one.
+
+    A graph is worked out once per process: a check asks for the same graph many times (each property
+    of its operation, a diagnosis's every model), and each caller gets lists of its own. The graph is
+    known by its JSON, which tells a node's index (an int) from a plain number (a float) and -0.0
+    from 0.0, where equal Python values would not."""
+    exact = _evaluated(json.dumps(graph))
+    return Evaluated(list(exact.values), list(exact.grads), list(exact.value_scales), list(exact.grad_scales))
+
+
+@functools.lru_cache(maxsize=4096)
+def _evaluated(graph_json: str) -> Evaluated:
+    graph = json.loads(graph_json)
     with mpmath.workdps(DIGITS):
         values: list[Any] = []
         scales: list[Any] = []

@@ -86,6 +86,20 @@ def test_a_graph_outside_an_operations_domain_is_refused():
         autograd.evaluate([["leaf", -1.0], ["log", 0]])
     with pytest.raises(ValueError):
         autograd.evaluate([["leaf", 0.0], ["div", 1.0, 0]])
+    with pytest.raises(ValueError):  # asked again: a refusal is not kept as an answer
+        autograd.evaluate([["leaf", -1.0], ["log", 0]])
+
+
+def test_a_graph_worked_out_before_is_told_from_one_that_differs_only_in_a_numbers_type():
+    """A graph is worked out once per process (`evaluate`'s cache): `["add", 0, 1]` adds node 1, and
+    `["add", 0, 1.0]` adds the number 1; each caller gets lists of its own to change."""
+    by_index = autograd.evaluate([["leaf", 2.0], ["leaf", 3.0], ["add", 0, 1]])
+    by_number = autograd.evaluate([["leaf", 2.0], ["leaf", 3.0], ["add", 0, 1.0]])
+    assert by_index.values[-1] == 5.0 and by_number.values[-1] == 3.0
+    by_index.values.append(7.0)
+    by_index.grads[0] = 0.0
+    again = autograd.evaluate([["leaf", 2.0], ["leaf", 3.0], ["add", 0, 1]])
+    assert again.values == [2.0, 3.0, 5.0] and again.grads == [1.0, 1.0, 1.0]
 
 
 # --- how a graph reads ---------------------------------------------------------------------------
