@@ -1,8 +1,9 @@
 """Write the recordings the built-in assignments carry (assignments/NAME/recorded/), their known
-mistakes' answers (gradekit.diagnosis.mistakes) and their properties' parts (gradekit.engine.provenance),
-so a first check is as fast as the next: run it after
-changing an assignment, its known-wrong files, gradekit's strategies or the worker's protocol, or
-after upgrading Hypothesis, NumPy or Python, when tests/engine/test_shipped_recordings.py says a file is stale.
+mistakes' answers (gradekit.diagnosis.mistakes) and their properties' provenance digests
+(gradekit.engine.provenance), so a first check is as fast as the next: run it after changing an
+assignment, its known-wrong files, gradekit's strategies, the worker's protocol or how provenance is
+digested, or after upgrading Hypothesis, NumPy or Python, when tests/engine/test_shipped_recordings.py
+says a file is stale.
 
     python scripts/ship_recordings.py
     git add assignments/*/recorded   # the files written, and those of older keys it removed

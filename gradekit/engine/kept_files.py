@@ -20,8 +20,8 @@ folder. So a cache file is opened without following a link and without waiting, 
 file of a sane size is read: anything else is a miss, which costs the work of making it again, never
 a grade. A file is written whole and renamed into place, so a reader sees the old one or the new.
 
-Kept this way: the recorded examples (gradekit.engine.speed.recorded) and the known mistakes' answers
-(gradekit.diagnosis.mistakes).
+Kept this way: the recorded examples (gradekit.engine.speed.recorded), the known mistakes' answers
+(gradekit.diagnosis.mistakes) and the properties' provenance digests (gradekit.engine.provenance).
 """
 
 from __future__ import annotations
