@@ -154,10 +154,12 @@ def test_losses_keep_exp_finite(loss):
 
 
 def test_the_strategies_reach_the_edges():
+    """Drawn under a fixed seed: under a random one, the largest vocabulary (one large draw in four, one
+    of seven sizes) can stay out of 300 examples, and the test would fail by chance."""
     sizes = set()
     lasts = []
 
-    @settings(max_examples=300, deadline=None, database=None)
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True)
     @given(case=strategies.logits_and_target())
     def collect(case):
         z, t = case
