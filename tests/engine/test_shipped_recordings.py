@@ -94,10 +94,9 @@ def test_the_carried_parts_of_the_properties_are_made_afresh_and_read_on_a_first
         monkeypatch.undo()
         provenance._module_parts.cache_clear()
         provenance._source_parts.cache_clear()
-    modules = _property_modules(built_in)
-    assert [p.parent for p in provenance.carry(built_in)] == [built_in.folder / kept_files.CARRIED] * len(modules)
-    for module in modules:
+    for module in _property_modules(built_in):
         path = provenance.carried(module)
+        assert path.parent == built_in.folder / kept_files.CARRIED
         assert path.is_file(), f"{name} carries no parts for {module.name}: {STALE}"
         stored = _carried(path)
         assert stored["key"] == provenance._parts_key(module.read_text())
@@ -105,6 +104,17 @@ def test_the_carried_parts_of_the_properties_are_made_afresh_and_read_on_a_first
         assert stored["parts"] == fresh, f"{path.name} is {STALE}"
         defined_at_top = [p.body for p in built_in.properties if p.body.__qualname__ == p.body.__name__]
         assert {body.__name__ for body in defined_at_top if Path(body.__code__.co_filename) == module} <= set(fresh)
+
+
+def test_carrying_the_parts_writes_what_the_built_in_assignment_carries(tmp_path):
+    """`provenance.carry`, as scripts/ship_recordings.py runs it, on a copy of the assignment that
+    carries nothing: it writes the file the built-in one carries, under the same name."""
+    copied = assignment.load_folder(_copy_without_recordings(tmp_path, "autograd") / "autograd")
+    written = provenance.carry(copied)
+    assert [path.parent for path in written] == [copied.folder / kept_files.CARRIED]
+    carried = provenance.carried(assignment.load("autograd").folder / "properties.py")
+    assert written[0].name == carried.name
+    assert _carried(written[0])["parts"] == _carried(carried)["parts"]
 
 
 def _not_walked(source: str) -> dict[str, Any]:
