@@ -121,11 +121,8 @@ def slack(value: Any, atol: float, scale: float) -> float:
 
 def floats(value: Any) -> Iterator[float]:
     """Every float in a number or (nested) list, in order."""
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            yield from floats(item)
-    elif isinstance(value, float):
-        yield value
+    for row in _float_rows(value):
+        yield from row
 
 
 def close(
@@ -163,9 +160,8 @@ def close(
             return len(actual) == len(expected) and all(  # `_numbers_close` inlined: a third of NumPy's time
                 a == e or abs(a - e) <= atol + rtol * abs(e) < math.inf for a, e in zip(actual, expected)
             )
-        options = (nan_equal, symmetric)  # two answers compared as answers (a diagnosis's): still no NumPy call
-        return len(actual) == len(expected) and all(
-            _numbers_close(a, e, rtol, atol, *options) for a, e in zip(actual, expected)
+        return len(actual) == len(expected) and all(  # two answers compared as answers (a diagnosis's)
+            _numbers_close(a, e, rtol, atol, nan_equal, symmetric) for a, e in zip(actual, expected)
         )
     tables = _float_table(actual), _float_table(expected)
     if tables[0] is not None and tables[1] is not None:
