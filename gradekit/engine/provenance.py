@@ -179,11 +179,6 @@ def _read_parts(stored: dict[str, Any]) -> dict[str, tuple[str, str, list[str]]]
     return parts
 
 
-def _tree_parts(tree: ast.Module, name: str) -> tuple[str, str, list[str]]:
-    """`code`, `strategy` and `tolerance` of the last function named `name` in the module's `tree`."""
-    return _Module(tree).parts(name)
-
-
 class _Module:
     """A module's syntax, read for its functions' parts: its top-level definitions by the names they
     bind, and the names each uses and its dump, worked out once however many functions use it."""

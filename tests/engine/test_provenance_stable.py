@@ -35,7 +35,7 @@ def test_the_parts_kept_in_the_cache_are_those_made_afresh_and_a_damaged_file_is
     """A check reads its properties' parts from the cache folder (`provenance._module_parts`): in a
     process with an empty cache they are made and kept, in the next read back, and in a third, whose
     kept files were overwritten with other bytes, made again; all three alike, and alike with the
-    digests of the module's syntax walked in this process (`_tree_parts`), which the cache stands in for."""
+    digests of the module's syntax walked in this process (`_Module.parts`), which the cache stands in for."""
     environment = {**os.environ, "GRADEKIT_CACHE": str(tmp_path)}
     made = subprocess.run([sys.executable, "-c", DIGESTS], capture_output=True, text=True, check=True, env=environment)
     kept = sorted(tmp_path.glob("provenance-*.marshal"))
@@ -49,7 +49,7 @@ def test_the_parts_kept_in_the_cache_are_those_made_afresh_and_a_damaged_file_is
     assert made.stdout == read.stdout == damaged.stdout
     assert all(path.read_bytes() != b"\0" * 64 for path in kept)  # made again and kept in their place
     walked = [
-        provenance._tree_parts(provenance._module_tree(path.read_text()), name)
+        provenance._Module(provenance._module_tree(path.read_text())).parts(name)
         for name, path in ((p.body.__name__, Path(p.body.__code__.co_filename)) for p in CROSS_ENTROPY.properties)
     ]
     cached = [provenance._source_parts(p.body) for p in CROSS_ENTROPY.properties]

@@ -92,8 +92,6 @@ def test_the_carried_parts_of_the_properties_are_made_afresh_and_read_on_a_first
         provenance._source_parts.cache_clear()
         assert all(provenance.property_parts(p, built_in, GradeConfig()) for p in built_in.properties)
         monkeypatch.undo()
-        provenance._module_parts.cache_clear()
-        provenance._source_parts.cache_clear()
     for module in _property_modules(built_in):
         path = provenance.carried(module)
         assert path.parent == built_in.folder / kept_files.CARRIED
