@@ -5,8 +5,10 @@ course server running many grades at once. So a call is timed by what the worker
 of the whole process, every thread of it, and the time it spent blocked (sleeping, waiting on a read
 that never returns): in a sandbox there is nothing an honest call waits for, so a blocked second
 counts as a computed one. The time the worker spent ready to run but waiting for a CPU, which is
-what a busy machine adds, is left out. All of it is read from /proc, where nothing the worker does
-can change it; what the worker reports of itself is never believed over it.
+what a busy machine adds, is left out; so is the time the worker, its answer sent, slept while the
+grader ran or waited for a CPU to read it: the grader's running is charged to a budget on its own,
+and its waiting is what a busy machine adds. All of it is read from /proc, where nothing the worker
+does can change it; what the worker reports of itself is never believed over it.
 """
 
 from __future__ import annotations
@@ -24,22 +26,27 @@ CPU_MARGIN = 0.25
 
 @dataclass(frozen=True)
 class Clocks:
-    """Where a worker's clocks stood at one moment: its CPU seconds, the monotonic wall-clock time, and
-    the seconds it had spent waiting for a CPU; None for a count /proc could not give."""
+    """Where a worker's clocks stood at one moment: its CPU seconds, the monotonic wall-clock time, the
+    seconds its main thread had spent waiting for a CPU and running on one (to the nanosecond, where
+    the CPU seconds count clock ticks), and the seconds the grader's thread reading it had spent awake
+    (see `awake`); None for a count /proc could not give."""
 
     cpu: float | None
     wall: float
     waited: float | None
+    ran: float | None = None
+    ours: float | None = None
 
 
 @dataclass(frozen=True)
 class Reading:
     """One reading of a process's /proc files: its CPU seconds (every thread), how many threads it
-    has, and the seconds its main thread spent waiting for a CPU."""
+    has, and the seconds its main thread spent waiting for a CPU and running on one."""
 
     cpu: float
     threads: int
     waited: float | None
+    ran: float | None = None
 
 
 class ProcessClock:
@@ -59,27 +66,39 @@ class ProcessClock:
 
     def read(self) -> Reading | None:
         """User plus system time of the whole process and its thread count (fields 14, 15 and 20 of
-        stat), and its main thread's wait for a CPU (field 2 of schedstat, in nanoseconds); None once
-        the process is gone."""
+        stat), and its main thread's wait for a CPU and time on one (fields 2 and 1 of schedstat, in
+        nanoseconds); None once the process is gone."""
         try:
             fields = os.pread(self._stat, 1024, 0).rpartition(b")")[2].split()
             cpu = (int(fields[11]) + int(fields[12])) / self._ticks
             threads = int(fields[17])
         except (OSError, IndexError, ValueError):
             return None
-        waited = None
+        waited = ran = None
         if self._schedstat >= 0:
             try:
-                waited = int(os.pread(self._schedstat, 256, 0).split()[1]) / 1e9
-            except (OSError, IndexError, ValueError):
-                waited = None
-        self.last = Reading(cpu, threads, waited)
+                on_cpu, waiting = os.pread(self._schedstat, 256, 0).split()[:2]
+                waited, ran = int(waiting) / 1e9, int(on_cpu) / 1e9
+            except (OSError, ValueError):
+                waited = ran = None
+        self.last = Reading(cpu, threads, waited, ran)
         return self.last
 
     def close(self) -> None:
         for fd in (self._stat, self._schedstat):
             if fd >= 0:
                 os.close(fd)
+
+
+def awake() -> float | None:
+    """Seconds the calling thread has spent running or waiting for a CPU (fields 1 and 2 of its
+    schedstat); None where the kernel does not count them."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb", buffering=0) as stat:
+            ran, waited = stat.read(256).split()[:2]
+        return (int(ran) + int(waited)) / 1e9
+    except (OSError, ValueError):
+        return None
 
 
 def limit(timeout: float) -> float:
@@ -111,9 +130,16 @@ def enforce(since: Clocks, now: Clocks, timeout: float, calls: int = 1) -> None:
 
 
 def blocked(start: Clocks, end: Clocks) -> float:
-    """The seconds a worker spent neither computing nor waiting for a CPU between two readings: asleep
-    or blocked, which counts against its budgets as computing does."""
+    """The seconds between two readings that neither the worker's main thread (running, or waiting for
+    a CPU) nor the grader's thread (the same) accounts for: the worker asleep or blocked while the
+    grader slept waiting on it, which counts against its budgets as computing does. The main thread's
+    time on a CPU is counted to the nanosecond where the kernel gives it: the process's CPU time counts
+    whole clock ticks, and a call shorter than one would otherwise seem to have slept."""
     if start.cpu is None or end.cpu is None:
         return 0.0
-    waited = 0.0 if start.waited is None or end.waited is None else end.waited - start.waited
-    return max(0.0, (end.wall - start.wall) - waited - (end.cpu - start.cpu))
+    ran = end.cpu - start.cpu if start.ran is None or end.ran is None else end.ran - start.ran
+    return max(0.0, (end.wall - start.wall) - _between(start.waited, end.waited) - ran - _between(start.ours, end.ours))
+
+
+def _between(start: float | None, end: float | None) -> float:
+    return 0.0 if start is None or end is None else end - start

@@ -492,7 +492,7 @@ class Worker:
             while True:
                 if not self._lines:
                     if since is None:
-                        waited_from = self._clocks(self._cpu_now())
+                        waited_from = self._clocks(self._cpu_now(), own=True)
                         since = Clocks(self._cpu_base, waited_from.wall, waited_from.waited)
                     self._wait_for_line(since, timeout)
                 line = self._lines.popleft()
@@ -506,7 +506,7 @@ class Worker:
                 clocks.enforce(since, self._clocks(self._cpu_now()), timeout)
         finally:
             if waited_from is not None and self.proc is not None:
-                self._blocked += clocks.blocked(waited_from, self._clocks(self._cpu_now()))
+                self._blocked += clocks.blocked(waited_from, self._clocks(self._cpu_now(), own=True))
 
     def _taken_line(self, line: bytes, head: dict[str, Any], request_id: int, timeout: float, answer: str) -> bytes:
         """`line`, the reply to `request_id`, checked as that answer and taken."""
@@ -632,12 +632,15 @@ class Worker:
         """The descriptors ready for their event (or hung up) within one poll slice; none if no one is."""
         return {fd for fd, _ in poller.poll(POLL_SECONDS * 1000)}
 
-    def _clocks(self, cpu: float | None) -> Clocks:
-        """The wall clock and the worker's wait for a CPU as they are now, with `cpu` for its CPU time:
-        the current one, or the baseline a wait counts from."""
+    def _clocks(self, cpu: float | None, own: bool = False) -> Clocks:
+        """The wall clock and the worker's wait for a CPU as they are now, with `cpu` for the worker's
+        CPU time: the current one, or the baseline a wait counts from; with `own`, the grader's own time
+        awake too, which only the time a worker spent blocked needs (clocks.blocked)."""
         clock = self._worker_clock()
         reading = clock.last if clock is not None else None
-        return Clocks(cpu, time.monotonic(), None if reading is None else reading.waited)
+        if reading is None:
+            return Clocks(cpu, time.monotonic(), None)
+        return Clocks(cpu, time.monotonic(), reading.waited, reading.ran, clocks.awake() if own else None)
 
     def _cpu_now(self) -> float | None:
         clock = self._worker_clock()

@@ -887,21 +887,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def waiting_for_a_cpu() -> float:
+    """Seconds this thread has spent ready to run but waiting for a CPU."""
+    return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+
+
 @contextmanager
-def busy_cpu(beside: int) -> Iterator[None]:
-    """HOGS busy processes on one CPU, with process `beside` moved there too: it gets a small share of
-    that CPU on any machine, and the tests pytest runs beside this one keep the others. Each hog is a
-    session of its own, as the worker is, since Linux (with autogroups on) shares a CPU between
-    sessions first."""
+def busy_cpu(*beside: int) -> Iterator[None]:
+    """HOGS busy processes on one CPU, with the processes `beside` moved there too: each gets a small
+    share of that CPU on any machine, and the tests pytest runs beside this one keep the others. Each
+    hog is a session of its own, as the worker is, since Linux (with autogroups on) shares a CPU between
+    sessions first. Where one of `beside` is this process, it gets its CPUs back after."""
     cpu = min(os.sched_getaffinity(0))
+    own = os.sched_getaffinity(0)
     hogs: list[subprocess.Popen[bytes]] = []
     try:
         for _ in range(HOGS):
             hogs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True))
             os.sched_setaffinity(hogs[-1].pid, {cpu})
-        os.sched_setaffinity(beside, {cpu})
+        for pid in beside:
+            os.sched_setaffinity(pid, {cpu})
         yield
     finally:
+        os.sched_setaffinity(0, own)
         for hog in hogs:
             hog.kill()
             hog.wait()
@@ -917,6 +925,34 @@ def test_a_call_within_its_cpu_limit_answers_on_a_busy_machine(fresh):
         took = time.monotonic() - started
     assert reply["returned"] == 1.0 and 0.2 <= reply["cpu"] < LIMITS.call_timeout
     assert took > clocks.limit(LIMITS.call_timeout), f"the CPU was not busy enough to tell: {took:.2f} s"
+
+
+def test_a_call_shorter_than_a_clock_tick_is_not_taken_for_a_sleep():
+    """The process's CPU time counts whole clock ticks; its main thread's time on a CPU, to the
+    nanosecond, tells a 3 ms call from a 3 ms sleep."""
+    start = clocks.Clocks(cpu=1.0, wall=10.0, waited=0.5, ran=0.9, ours=2.0)
+    computed = clocks.Clocks(cpu=1.0, wall=10.004, waited=0.5, ran=0.903, ours=2.001)
+    slept = clocks.Clocks(cpu=1.0, wall=10.004, waited=0.5, ran=0.9, ours=2.001)
+    assert clocks.blocked(start, computed) == pytest.approx(0.0, abs=1e-9)
+    assert clocks.blocked(start, slept) == pytest.approx(0.003)
+
+
+def test_a_worker_is_not_charged_for_the_time_its_answers_wait_for_a_busy_grader(fresh):
+    """On a CPU shared with HOGS busy processes, the grader waits for a turn before it reads each answer,
+    and the worker, its answer sent, sleeps meanwhile: that sleep is the busy machine's, not the
+    submission's, so the time charged to the worker is what it spent on its calls, as on an idle
+    machine. A call that sleeps is still charged its sleep."""
+    before, waited = fresh.spent(), waiting_for_a_cpu()
+    with busy_cpu(submission_process(fresh), os.getpid()):
+        started = time.monotonic()
+        while time.monotonic() - started < 1.0:
+            assert fresh.call("as_float", "[]")["returned"] == 0.25
+    charged, waited = fresh.spent() - before, waiting_for_a_cpu() - waited
+    assert waited > 0.3, f"the grader waited only {waited:.2f} s for a CPU: not busy enough to tell"
+    assert charged < 0.1, f"calls that compute almost nothing were charged {charged:.2f} s"
+    before = fresh.spent()
+    assert fresh.call("nap", "[0.3]")["returned"] == 1.0
+    assert fresh.spent() - before >= 0.25
 
 
 @pytest.mark.parametrize(
