@@ -6,9 +6,9 @@ of the whole process, every thread of it, and the time it spent blocked (sleepin
 that never returns): in a sandbox there is nothing an honest call waits for, so a blocked second
 counts as a computed one. The time the worker spent ready to run but waiting for a CPU, which is
 what a busy machine adds, is left out; so is the time the worker, its answer sent, slept while the
-grader ran or waited for a CPU to read it: the grader's running is charged to a budget on its own,
-and its waiting is what a busy machine adds. All of it is read from /proc, where nothing the worker
-does can change it; what the worker reports of itself is never believed over it.
+grader, woken by that answer, ran or waited for a CPU to read it: the grader's running is charged to a
+budget on its own, and its waiting is what a busy machine adds. All of it is read from /proc, where
+nothing the worker does can change it; what the worker reports of itself is never believed over it.
 """
 
 from __future__ import annotations
@@ -26,16 +26,14 @@ CPU_MARGIN = 0.25
 
 @dataclass(frozen=True)
 class Clocks:
-    """Where a worker's clocks stood at one moment: its CPU seconds, the monotonic wall-clock time, the
-    seconds its main thread had spent waiting for a CPU and running on one (to the nanosecond, where
-    the CPU seconds count clock ticks), and the seconds the grader's thread reading it had spent awake
-    (see `awake`); None for a count /proc could not give."""
+    """Where a worker's clocks stood at one moment: its CPU seconds, the monotonic wall-clock time, and
+    the seconds its main thread had spent waiting for a CPU and running on one (to the nanosecond, where
+    the CPU seconds count clock ticks); None for a count /proc could not give."""
 
     cpu: float | None
     wall: float
     waited: float | None
     ran: float | None = None
-    ours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -129,17 +127,22 @@ def enforce(since: Clocks, now: Clocks, timeout: float, calls: int = 1) -> None:
     )
 
 
-def blocked(start: Clocks, end: Clocks) -> float:
-    """The seconds between two readings that neither the worker's main thread (running, or waiting for
-    a CPU) nor the grader's thread (the same) accounts for: the worker asleep or blocked while the
-    grader slept waiting on it, which counts against its budgets as computing does. The main thread's
-    time on a CPU is counted to the nanosecond where the kernel gives it: the process's CPU time counts
-    whole clock ticks, and a call shorter than one would otherwise seem to have slept."""
+def blocked(start: Clocks, end: Clocks, answered: float = 0.0) -> float:
+    """The seconds between two readings that the worker's main thread spent neither running nor waiting
+    for a CPU, less those the grader's thread was awake for meanwhile, by `answered`: asleep or
+    blocked, which counts against its budgets as computing does.
+
+    `answered` is the time the grader's thread spent running or waiting for a CPU (see `awake`) since
+    the start of the wait the answer ended: the grader slept until the answer came, so this is mostly
+    the time the worker, its answer sent, slept while the grader ran or waited for a CPU to read it.
+    The worker may have been waiting for a CPU too in part of it, which is already left out, so only
+    what cannot be that is taken off: a sleep is never charged less than its part outside the
+    grader's time awake. The main thread's time on a CPU is counted to the nanosecond where the kernel
+    gives it: the process's CPU time counts whole clock ticks, and a call shorter than one would
+    otherwise seem to have slept."""
     if start.cpu is None or end.cpu is None:
         return 0.0
+    wall = end.wall - start.wall
     ran = end.cpu - start.cpu if start.ran is None or end.ran is None else end.ran - start.ran
-    return max(0.0, (end.wall - start.wall) - _between(start.waited, end.waited) - ran - _between(start.ours, end.ours))
-
-
-def _between(start: float | None, end: float | None) -> float:
-    return 0.0 if start is None or end is None else end - start
+    waited = 0.0 if start.waited is None or end.waited is None else end.waited - start.waited
+    return max(0.0, min(wall - waited - ran, wall - answered))

@@ -146,6 +146,7 @@ class Worker:
         self._spent_before = 0.0  # what this handle's earlier processes spent, computing and blocked
         self._replaced = False  # whether the worker now running replaced one (which the submission ended)
         self._blocked = 0.0  # seconds the current process spent blocked while the grader waited on it
+        self._polled: float | None = None  # this thread's time awake when its last wait for a reply began
         self._watched = 0.0  # when its threads and folder were last looked at
         self._next_id = 0
         self._taken = 0  # the id of the last reply taken
@@ -492,7 +493,7 @@ class Worker:
             while True:
                 if not self._lines:
                     if since is None:
-                        waited_from = self._clocks(self._cpu_now(), own=True)
+                        waited_from = self._clocks(self._cpu_now())
                         since = Clocks(self._cpu_base, waited_from.wall, waited_from.waited)
                     self._wait_for_line(since, timeout)
                 line = self._lines.popleft()
@@ -506,7 +507,8 @@ class Worker:
                 clocks.enforce(since, self._clocks(self._cpu_now()), timeout)
         finally:
             if waited_from is not None and self.proc is not None:
-                self._blocked += clocks.blocked(waited_from, self._clocks(self._cpu_now(), own=True))
+                answered = self._answered()
+                self._blocked += clocks.blocked(waited_from, self._clocks(self._cpu_now()), answered)
 
     def _taken_line(self, line: bytes, head: dict[str, Any], request_id: int, timeout: float, answer: str) -> bytes:
         """`line`, the reply to `request_id`, checked as that answer and taken."""
@@ -562,6 +564,7 @@ class Worker:
         """Wait for a whole reply while the clocks since `since` are within the limits."""
         poller = _poller({self._reply_read: select.POLLIN})
         while not self._lines:
+            self._polled = clocks.awake()
             if self._reply_read not in self._wait(poller) or not self._read_replies():
                 clocks.enforce(since, self._clocks(self._cpu_now()), timeout)
                 self._watch()
@@ -632,15 +635,20 @@ class Worker:
         """The descriptors ready for their event (or hung up) within one poll slice; none if no one is."""
         return {fd for fd, _ in poller.poll(POLL_SECONDS * 1000)}
 
-    def _clocks(self, cpu: float | None, own: bool = False) -> Clocks:
-        """The wall clock and the worker's wait for a CPU as they are now, with `cpu` for the worker's
-        CPU time: the current one, or the baseline a wait counts from; with `own`, the grader's own time
-        awake too, which only the time a worker spent blocked needs (clocks.blocked)."""
+    def _clocks(self, cpu: float | None) -> Clocks:
+        """The wall clock and the worker's wait for a CPU and time on one as they are now, with `cpu` for
+        its CPU time: the current one, or the baseline a wait counts from."""
         clock = self._worker_clock()
         reading = clock.last if clock is not None else None
         if reading is None:
             return Clocks(cpu, time.monotonic(), None)
-        return Clocks(cpu, time.monotonic(), reading.waited, reading.ran, clocks.awake() if own else None)
+        return Clocks(cpu, time.monotonic(), reading.waited, reading.ran)
+
+    def _answered(self) -> float:
+        """Seconds this thread has been awake since its last wait for a reply began: after the reply
+        that ended the wait came, as it slept till then (see clocks.blocked)."""
+        now = clocks.awake()
+        return 0.0 if now is None or self._polled is None else max(0.0, now - self._polled)
 
     def _cpu_now(self) -> float | None:
         clock = self._worker_clock()
