@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,14 @@ def venv_like_this() -> Callable[..., None]:
         Path(site.stdout.strip(), "tests-environment.pth").write_text("".join(line.format(f) for f in named))
 
     return make
+
+
+@contextmanager
+def scratch_in(folder: Path) -> Iterator[dict[str, str]]:
+    """Dask's scratch folders made in `folder`, which pytest removes, and not left behind in the
+    machine's temporary folder; yields the environment variables that send there the temporary files of
+    a worker process a cluster starts (a course's own assignment is written there)."""
+    import dask  # only the cluster tests need it
+
+    with dask.config.set({"temporary-directory": str(folder)}):
+        yield {"TMPDIR": str(folder)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import scratch_in
 from distributed import LocalCluster
 
 from gradekit.batch import cluster
@@ -27,10 +29,18 @@ FAST = ["--max-examples", "20"]
 
 
 @pytest.fixture(scope="module")
-def scheduler():
+def scheduler(tmp_path_factory):
     # Its HTTP server on any free port: another test process may hold Dask's default one.
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    with (
+        scratch_in(tmp_path_factory.mktemp("dask")) as env,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", env=env) as cluster,
+    ):
         yield cluster.scheduler_address
+
+
+def in_folder(folder: Path) -> dict[str, str]:
+    """This environment, with temporary files made in `folder`: for a Dask process the test starts."""
+    return {**os.environ, "TMPDIR": str(folder)}
 
 
 def _class(folder: Path) -> Path:
@@ -147,6 +157,7 @@ def _scheduler_process(folder: Path) -> tuple[subprocess.Popen, str]:
         + ["--dashboard-address", ":0", "--scheduler-file", str(file)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=in_folder(folder),
     )
     while not file.exists() or not file.read_text().strip():
         time.sleep(0.1)
@@ -166,6 +177,7 @@ def test_a_scheduler_that_dies_mid_grade_records_no_one_and_the_rerun_grades_the
         [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=in_folder(tmp_path),
     )
 
     def kill_the_scheduler_after_the_first_result() -> None:

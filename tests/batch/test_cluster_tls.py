@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dask
 import pytest
+from conftest import scratch_in
 from distributed import LocalCluster
 from distributed.security import Security
 
@@ -47,9 +48,12 @@ def test_a_class_is_graded_over_tls_with_the_certificates_dask_s_configuration_n
     shutil.copy(ROOT / "examples" / "submission.py", students / "alice.py")
     shutil.copy(ROOT / "examples" / "buggy_submission.py", students / "bob.py")
     grade = ["grade", str(students), "--assignment", "cross_entropy", "--max-examples", "20"]
-    with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, security=security, dashboard_address=":0"
-    ) as cluster:  # its HTTP server on any free port: another test process may hold Dask's default one
+    with (
+        scratch_in(tmp_path) as env,
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, security=security, dashboard_address=":0", env=env
+        ) as cluster,
+    ):  # its HTTP server on any free port: another test process may hold Dask's default one
         address = cluster.scheduler_address
         assert address.startswith("tls://")
         assert main([*grade, "--out", str(tmp_path / "plain"), "--dask", address]) == 2  # no certificate yet

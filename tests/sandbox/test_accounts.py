@@ -219,9 +219,10 @@ def graded(name, limits, **places):
     source = (HOSTILE / name).read_text()
     for key, value in places.items():
         source = source.replace(f"__{key}__", value)
-    path = Path(tempfile.mkdtemp()) / "submission.py"
-    path.write_text(source)
-    result = grade(path, assignment.load("cross_entropy"), GradeConfig(max_examples=10, limits=limits))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "submission.py"
+        path.write_text(source)
+        result = grade(path, assignment.load("cross_entropy"), GradeConfig(max_examples=10, limits=limits))
     return {"score": result.score, "max_score": result.max_score, "error": result.error, "output": result.output,
             "isolation": result.isolation, "notes": list(result.notes)}
 
