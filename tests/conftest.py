@@ -201,9 +201,9 @@ def venv_like_this() -> Callable[..., None]:
 
 @contextmanager
 def scratch_in(folder: Path) -> Iterator[dict[str, str]]:
-    """Dask's scratch folders made in `folder`, which pytest removes, and not left behind in the
-    machine's temporary folder; yields the environment variables that send there the temporary files of
-    a worker process a cluster starts (a course's own assignment is written there)."""
+    """Dask's scratch folders made in `folder`, one of pytest's own temporary folders (which it clears
+    away in time), and not left behind in the machine's; yields the environment variables that send there
+    the temporary files of a worker process a cluster starts (a course's own assignment is written there)."""
     import dask  # only the cluster tests need it
 
     with dask.config.set({"temporary-directory": str(folder)}):
