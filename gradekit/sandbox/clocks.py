@@ -72,13 +72,12 @@ class ProcessClock:
             threads = int(fields[17])
         except (OSError, IndexError, ValueError):
             return None
-        waited = ran = None
+        ran = waited = None
         if self._schedstat >= 0:
             try:
-                on_cpu, waiting = os.pread(self._schedstat, 256, 0).split()[:2]
-                waited, ran = int(waiting) / 1e9, int(on_cpu) / 1e9
+                ran, waited = _schedstat(os.pread(self._schedstat, 256, 0))
             except (OSError, ValueError):
-                waited = ran = None
+                ran = waited = None
         self.last = Reading(cpu, threads, waited, ran)
         return self.last
 
@@ -93,10 +92,16 @@ def awake() -> float | None:
     schedstat); None where the kernel does not count them."""
     try:
         with open("/proc/thread-self/schedstat", "rb", buffering=0) as stat:
-            ran, waited = stat.read(256).split()[:2]
-        return (int(ran) + int(waited)) / 1e9
+            return sum(_schedstat(stat.read(256)))
     except (OSError, ValueError):
         return None
+
+
+def _schedstat(data: bytes) -> tuple[float, float]:
+    """The seconds a thread has run on a CPU and waited for one, from its schedstat (in nanoseconds);
+    ValueError where `data` does not hold them."""
+    ran, waited = data.split()[:2]
+    return int(ran) / 1e9, int(waited) / 1e9
 
 
 def limit(timeout: float) -> float:

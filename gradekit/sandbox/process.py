@@ -507,7 +507,7 @@ class Worker:
                 clocks.enforce(since, self._clocks(self._cpu_now()), timeout)
         finally:
             if waited_from is not None and self.proc is not None:
-                answered = self._answered()
+                answered = self._answered()  # read first: the grader's time awake falls within the wait
                 self._blocked += clocks.blocked(waited_from, self._clocks(self._cpu_now()), answered)
 
     def _taken_line(self, line: bytes, head: dict[str, Any], request_id: int, timeout: float, answer: str) -> bytes:

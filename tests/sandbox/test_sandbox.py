@@ -903,8 +903,8 @@ def busy_cpu(*beside: int) -> Iterator[None]:
     share of that CPU on any machine, and the tests pytest runs beside this one keep the others. Each
     hog is a session of its own, as the worker is, since Linux (with autogroups on) shares a CPU between
     sessions first. Where one of `beside` is this process, it gets its CPUs back after."""
-    cpu = min(os.sched_getaffinity(0))
     own = os.sched_getaffinity(0)
+    cpu = min(own)
     hogs: list[subprocess.Popen[bytes]] = []
     try:
         for _ in range(HOGS):
