@@ -135,7 +135,9 @@ def explains_all(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[
     return all(_best(_said(model, calls, answers, whole=True), answers, True)[0])
 
 
-Said = list[tuple[Any, list[Answer]]]  # each parameter tried, and the model's answers with it
+# Each parameter tried, with the model's answers and whether each agrees with the function's, styles
+# aside (`agree`).
+Said = list[tuple[Any, list[Answer], list[bool]]]
 
 
 def _said(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer], whole: bool = False) -> Said:
@@ -143,20 +145,24 @@ def _said(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer]
     explains every answer counts (`whole`), up to the first answer it does not explain."""
     said = []
     for parameter in _parameters(model, calls, answers):
-        theirs = []
+        theirs: list[Answer] = []
+        agreed: list[bool] = []
         for call, answer in zip(calls, answers):
             theirs.append(_answer(model, call, parameter))
-            if whole and not agree(answer, theirs[-1]):
+            agreed.append(agree(answer, theirs[-1]))
+            if whole and not agreed[-1]:
                 break
-        said.append((parameter, theirs))
+        said.append((parameter, theirs, agreed))
     return said
 
 
 def _best(said: Said, answers: Sequence[Answer], styles: bool) -> tuple[tuple[bool, ...], Any]:
-    """See `explains`; a call the model was not asked is one it does not explain."""
+    """See `explains`; a call the model was not asked is one it does not explain. Two answers that
+    agree styles aside agree in style too where both returned or both raised: `agree` tells the
+    styles apart only between a raise and a return (see its docstring)."""
     best: tuple[tuple[bool, ...], Any] = ((False,) * len(answers), None)
-    for parameter, theirs in said:
-        asked = tuple(agree(answer, their, styles) for answer, their in zip(answers, theirs))
+    for parameter, theirs, agreed in said:
+        asked = tuple(ok and (styles or a[0] == t[0]) for ok, a, t in zip(agreed, answers, theirs))
         found = asked + (False,) * (len(answers) - len(asked))
         shown = None if parameter is _NONE else parameter
         if all(found):
