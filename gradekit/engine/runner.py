@@ -111,6 +111,8 @@ def run_all(
     """The outcome of every property of `assignment` for the submission loaded in `session`, within
     what is left of the grade's `budget`; `replay` holds the examples recorded against the solution
     (gradekit.engine.recording), None when shortcuts are off."""
+    if config.shortcuts:
+        speed.settle()
     answers = FirstAnswers()
     shortcuts = speed.Shortcuts(session, answers, replay, memory if config.shortcuts else None)
     calls = calls_for(assignment, session, shortcuts.replies, answers)

@@ -9,6 +9,8 @@ the property under Hypothesis only when none does:
                    first of the next property's while this one's last are answered; a call whose
                    arguments match a recorded call's takes its recorded encoding
     verdicts.py    in a class grade, the outcome of answers exactly like an earlier student's
+    heap.py        what the grader holds before its first property runs, kept out of the garbage
+                   collector's way
 
 A grade with every shortcut off (`GradeConfig(shortcuts=False)`) equals the grade with them on:
 tests/engine/test_speed_off.py grades every file of the assignments' banks both ways. Only
@@ -31,12 +33,13 @@ from gradekit.authoring import Property
 from gradekit.engine.calls import Calls, Direct, FirstAnswers, Replies
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session
+from gradekit.engine.speed.heap import settle
 from gradekit.engine.speed.read_ahead import ReadAhead, opening, stream
 from gradekit.engine.speed.recorded import Recorded, recorded_inputs, ship, shipped_path
 from gradekit.engine.speed.verdicts import Memory, relocate
 from gradekit.result import Status
 
-__all__ = ["Attempt", "Memory", "Recorded", "Shortcuts", "recorded_inputs", "ship", "shipped_path"]
+__all__ = ["Attempt", "Memory", "Recorded", "Shortcuts", "recorded_inputs", "settle", "ship", "shipped_path"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,27 @@
+"""The grader's heap, settled once: what a process has loaded before its first property runs
+(Hypothesis, NumPy, the assignments, the recorded examples) stays for as long as the process, and
+the garbage collector need not go through it again at every full collection, nor at the one
+Hypothesis asks for when it first seeds its own random generator.
+
+`gc.freeze` moves every object alive now out of the collector's reach; objects made later are
+collected as before. It changes when memory is given back, never what a grade computes: a grade
+with every shortcut off does not settle the heap, and gets the same grade
+(tests/engine/test_speed_off.py).
+"""
+
+from __future__ import annotations
+
+import gc
+
+__all__ = ["settle"]
+
+_settled = False
+
+
+def settle() -> None:
+    """Freeze what this process holds now, the first time it is asked; later asks do nothing, so a
+    process grading a whole class does not keep each grade's garbage for good."""
+    global _settled
+    if not _settled:
+        gc.freeze()
+        _settled = True
