@@ -33,10 +33,12 @@ floating-point results are that machine's (`kept_files.fingerprint`), as a recor
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
+import marshal
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain, zip_longest
 from pathlib import Path
@@ -79,7 +81,7 @@ AGREE_RTOL = 1e-6  # how far apart two answers' numbers may be and still be one 
 AGREE_ATOL = 1e-9
 # What Python's math raises where NumPy gives inf or NaN: exp past its range, a division by 0, log(0).
 OVERFLOWED = frozenset({"OverflowError", "ZeroDivisionError", "ValueError"})
-FORMAT = 3  # bump when what is stored changes: an old file then simply misses
+FORMAT = 4  # bump when what is stored changes: an old file then simply misses
 RIGHT_ON_PROBES = "its answers agree with the reference's on every probe"  # why a mistake is untold
 
 # What one call came to, as plain data: ("returned", value), ("raised", exception type) or
@@ -100,8 +102,44 @@ class KnownWrong:
     name: str
     explanation: str
     source: str
-    answers: tuple[Answer, ...] = ()
+    answers: Sequence[Answer] = ()
     untold: str = ""
+
+
+class Packed(Sequence[Answer]):
+    """A known mistake's answers as a kept file holds them, in marshal's form, read on first use: a
+    diagnosis reads the answers of the mistakes in the functions it suspects, and training_step's
+    mistakes answer in 27 x 27 tables, most of which a diagnosis never reads. Answers not laid out
+    as `count` answers read as none, a mistake its answers cannot tell."""
+
+    def __init__(self, data: bytes, count: int) -> None:
+        self._data, self._count = data, count
+
+    @functools.cached_property
+    def _answers(self) -> tuple[Answer, ...]:
+        try:
+            answers = marshal.loads(self._data)
+        except (ValueError, EOFError, TypeError):
+            return ()
+        return answers if _answers(answers, self._count) else ()
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._answers[index]
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def __iter__(self) -> Iterator[Answer]:
+        return iter(self._answers)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._answers)
+
+    def __repr__(self) -> str:
+        return repr(self._answers)
 
 
 @dataclass(frozen=True)
@@ -321,7 +359,10 @@ def _stored(found: Bank) -> dict[str, Any]:
     return {
         "probes": found.probes,
         "reference": found.reference,
-        "mistakes": [(m.function, m.name, m.explanation, m.source, m.answers, m.untold) for m in found.mistakes],
+        "mistakes": [
+            (m.function, m.name, m.explanation, m.source, marshal.dumps(tuple(m.answers)), m.untold)
+            for m in found.mistakes
+        ],
     }
 
 
@@ -338,9 +379,11 @@ def _read(stored: dict[str, Any]) -> Bank | None:
     for entry in mistakes:
         if type(entry) is not tuple or len(entry) != 6 or not all(type(e) is str for e in entry[:4] + entry[5:]):
             return None
-        if entry[4] and not _answers(entry[4], len(probes.get(entry[0], ()))):
+        if type(entry[4]) is not bytes:
             return None
-        read.append(KnownWrong(*entry))
+        function, name, explanation, source, answers, untold = entry
+        packed = Packed(answers, len(probes.get(function, ())))
+        read.append(KnownWrong(function, name, explanation, source, packed, untold))
     return Bank(probes, reference, tuple(read))
 
 
