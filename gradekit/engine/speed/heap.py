@@ -4,9 +4,10 @@ the garbage collector need not go through it again at every full collection, nor
 Hypothesis asks for when it first seeds its own random generator.
 
 `gc.freeze` moves every object alive now out of the collector's reach; objects made later are
-collected as before. It changes when memory is given back, never what a grade computes: a grade
-with every shortcut off does not settle the heap, and gets the same grade
-(tests/engine/test_speed_off.py).
+collected as before. It changes when memory is given back, never what a grade computes. A grade
+with every shortcut off does not settle the heap (tests/engine/test_heap.py); a process forked from
+one that has settled it (a class grader's, from a test process) starts with its parent's heap
+frozen, as it starts with the rest of its parent's memory.
 """
 
 from __future__ import annotations
