@@ -632,7 +632,8 @@ def _lists_in(value, found=None):
         if type(value) is list:
             found.add(id(value))
         for item in value:
-            _lists_in(item, found)
+            if type(item) in (list, tuple):  # a table's numbers hold no list: not called for each
+                _lists_in(item, found)
     return found
 
 
@@ -640,7 +641,10 @@ def _refilled(old, new, returned):
     """`new` as `old` holds it, where both are lists of one length and `old` is not `returned`."""
     if type(old) is not list or type(new) is not list or len(old) != len(new) or id(old) in returned:
         return new
-    old[:] = [_refilled(o, n, returned) for o, n in zip(old, new)]
+    if list in set(map(type, old)):
+        old[:] = [_refilled(o, n, returned) for o, n in zip(old, new)]
+    else:  # a row of numbers, whose every item is the new one: checked and filled at C speed
+        old[:] = new
     return old
 
 
