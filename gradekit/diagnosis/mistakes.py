@@ -116,7 +116,7 @@ class Packed(Sequence[Answer]):
         self._data, self._count = data, count
 
     @functools.cached_property
-    def _answers(self) -> tuple[Answer, ...]:
+    def _unpacked(self) -> tuple[Answer, ...]:
         try:
             answers = marshal.loads(self._data)
         except (ValueError, EOFError, TypeError):
@@ -124,22 +124,22 @@ class Packed(Sequence[Answer]):
         return answers if _answers(answers, self._count) else ()
 
     def __getitem__(self, index: Any) -> Any:
-        return self._answers[index]
+        return self._unpacked[index]
 
     def __len__(self) -> int:
-        return len(self._answers)
+        return len(self._unpacked)
 
     def __iter__(self) -> Iterator[Answer]:
-        return iter(self._answers)
+        return iter(self._unpacked)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
-        return hash(self._answers)
+        return hash(self._unpacked)
 
     def __repr__(self) -> str:
-        return repr(self._answers)
+        return repr(self._unpacked)
 
 
 @dataclass(frozen=True)

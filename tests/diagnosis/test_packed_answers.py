@@ -32,9 +32,9 @@ def test_answers_are_read_only_when_used():
     read = mistakes._read(mistakes._stored(_bank()))
     assert read is not None
     packed = read.mistakes[0].answers
-    assert isinstance(packed, Packed) and "_answers" not in vars(packed)
+    assert isinstance(packed, Packed) and "_unpacked" not in vars(packed)
     assert list(packed) == list(WRONG)
-    assert "_answers" in vars(packed)
+    assert "_unpacked" in vars(packed)
 
 
 def test_answers_not_laid_out_as_the_probes_read_as_none():

@@ -14,7 +14,6 @@ from conftest import ROOT
 
 GRADES = """
 import gc, sys
-from dataclasses import replace
 from gradekit import assignment
 from gradekit.config import GradeConfig
 from gradekit.grader import grade
