@@ -689,8 +689,10 @@ def linear_lr_through_a_run(sub, num_steps, base_lr):
     hint="m = beta1*m + (1 - beta1)*g, v = beta2*v + (1 - beta2)*g**2, with the betas given, not fixed ones.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
-# Betas of 0.5, where `1 % beta` equals `1 - beta` no longer: (1 - beta) is each average's own share.
-@example(case=([1.0], [1.0], [0.0], [0.0], 0, 0.01), extra=(0.5, 0.5, 1e-8))
+# One parameter, first: betas of 0.5 and 0.25, where `1 % beta` equals `1 - beta` no longer ((1 - beta) is
+# each average's own share), told apart (betas swapped move m and v elsewhere), and a gradient of 2,
+# whose square is not itself (v averaging g moves v elsewhere): m = 1, v = 3, the parameter to 0.99.
+@example(case=([1.0], [2.0], [0.0], [0.0], 0, 0.01), extra=(0.5, 0.25, 1e-8))
 @example(case=FRESH_ADAM, extra=OTHER_HYPERPARAMETERS)
 @example(case=RUNNING_ADAM, extra=())
 @example(case=OTHER_RUNNING_ADAM, extra=OTHER_HYPERPARAMETERS)
