@@ -96,11 +96,13 @@ def _trained(params, gradients, *hyperparameters):
     return m, v
 
 
-# Adam: microgpt's first update of one parameter; then, with a gradient near 1e-7 (where sqrt(v_hat) is
-# near eps, so eps decides the step) beside one of 0.25, a first update with other betas, eps and lr,
-# and the update three steps into a run, with microgpt's hyperparameters and with others. An Adam that
-# reads any argument as its default, or as a constant, moves a parameter or a moment elsewhere.
+# Adam: microgpt's first update of one parameter; the first update of one parameter with a gradient of
+# 1e-7, where sqrt(v_hat) is below eps, so that what is done with eps decides the step; then, with a
+# gradient near 1e-7 beside one of 0.25, a first update with other betas, eps and lr, and the update
+# three steps into a run, with microgpt's hyperparameters and with others. An Adam that reads any
+# argument as its default, or as a constant, moves a parameter or a moment elsewhere.
 FIRST_ADAM = ([1.0], [1.0], [0.0], [0.0], 0, 0.01)
+NEAR_EPS_ADAM = ([1.0], [1e-7], [0.0], [0.0], 0, 0.01)
 ADAM_PARAMS = [2.0, 0.5]
 ADAM_EARLIER = ([1e-7, 0.25], [-2e-7, 0.125], [1.5e-7, -0.5])
 OTHER_HYPERPARAMETERS = (0.9, 0.95, 1e-6)
@@ -713,6 +715,7 @@ def adam_moments_match(sub, case, extra):
     after=["adam_moments_match"],  # wrong moments move the parameters wrong: the moments' hint is the one
 )
 @example(case=FIRST_ADAM, extra=())
+@example(case=NEAR_EPS_ADAM, extra=OTHER_HYPERPARAMETERS)
 @example(case=FRESH_ADAM, extra=OTHER_HYPERPARAMETERS)
 @example(case=RUNNING_ADAM, extra=())
 @example(case=OTHER_RUNNING_ADAM, extra=OTHER_HYPERPARAMETERS)

@@ -217,6 +217,16 @@ def test_a_moment_averaged_wrongly_shows_on_one_parameter_with_whole_answers(bug
     assert ref.adam_update(*call.args)[1:] == ([1.0], [3.0])
 
 
+@pytest.mark.parametrize("bug", ["adam_ignores_eps.py", "adam_eps_inside_sqrt.py", "adam_v_hat_not_square_rooted.py"])
+def test_what_is_done_with_eps_shows_on_one_parameter(bug, training_step):
+    """A gradient of 1e-7 on one parameter, where sqrt(v_hat) is below an eps of 1e-6: eps ignored,
+    added under the root, or the root left out, each moves that one parameter elsewhere."""
+    chosen = only(training_step, "adam_matches_reference")
+    [test] = grade(BANK / bug, chosen, GradeConfig()).tests
+    [call] = test.counterexample.calls
+    assert call.args == ([1.0], [1e-7], [0.0], [0.0], 0, 0.01, 0.9, 0.95, 1e-6)
+
+
 # --- float32 answers ------------------------------------------------------------------------------
 
 FLOAT32 = ROOT / "assignments" / "training_step" / "known_right" / "float32_numpy.py"
