@@ -65,6 +65,7 @@ RUN_STEPS = 3
 ZERO_TABLE = {"scale": 0.0, "seed": 0, "set": []}
 UNIT_TABLE = {"scale": 1.0, "seed": 0, "set": []}
 TRAINED_MOMENTS = {"scale": 0.01, "seed": 1}
+FRESH_MOMENTS = {"scale": None}  # m = v = 0, as training starts
 
 
 def _document(names):
@@ -870,6 +871,10 @@ def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     hint="loss, grad = bigram_loss, bigram_grad; lr = linear_lr(step, num_steps, base_lr); Adam on W with m, v.",
 )
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
+# Training's first step, on "a" with microgpt's schedule: where a step that is no Adam's, or that keeps
+# state of its own, shows; then a state partway through training, for what only moments and a decayed
+# rate show.
+@example(table=ZERO_TABLE, tokens=_document("a"), state=FRESH_MOMENTS, schedule=(0,))
 @example(table=ZERO_TABLE, tokens=[BOS, 0, 21, 0, BOS], state=TRAINED_MOMENTS, schedule=SCHEDULE)
 @example(table=ZERO_TABLE, tokens=[BOS, 0, 21, 0, BOS], state=TRAINED_MOMENTS, schedule=SCHEDULE[:1])
 @example(table=UNIT_TABLE, tokens=LONG_DOCUMENT, state=TRAINED_MOMENTS, schedule=SCHEDULE)

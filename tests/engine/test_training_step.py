@@ -227,6 +227,24 @@ def test_what_is_done_with_eps_shows_on_one_parameter(bug, training_step):
     assert call.args == ([1.0], [1e-7], [0.0], [0.0], 0, 0.01, 0.9, 0.95, 1e-6)
 
 
+@pytest.mark.parametrize(
+    "bug",
+    [
+        "train_step_uses_sgd.py",
+        "train_step_aliases_state.py",
+        "train_step_counts_steps_itself.py",
+        "train_step_gradient_buffer_never_reset.py",
+    ],
+)
+def test_a_step_that_is_no_adams_or_keeps_state_of_its_own_shows_on_training_s_first_step(bug, training_step):
+    """Training's first step, on "a" with every table zero and microgpt's schedule, is the first input
+    a training step is given: a step that is no Adam's, or that keeps state between calls, shows there."""
+    chosen = only(training_step, "train_step_matches_reference")
+    [test] = grade(BANK / bug, chosen, GradeConfig()).tests
+    assert test.status is Status.FAILED
+    assert 'W = m = v = all zeros; tokens = "a" [BOS, a, BOS]; step = 0' in "\n".join(text.block(test))
+
+
 # --- float32 answers ------------------------------------------------------------------------------
 
 FLOAT32 = ROOT / "assignments" / "training_step" / "known_right" / "float32_numpy.py"
