@@ -245,6 +245,14 @@ def test_a_step_that_is_no_adams_or_keeps_state_of_its_own_shows_on_training_s_f
     assert 'W = m = v = all zeros; tokens = "a" [BOS, a, BOS]; step = 0' in "\n".join(text.block(test))
 
 
+def test_a_loss_taken_after_the_update_shows_on_training_s_first_step(training_step):
+    chosen = only(training_step, "train_step_returns_pre_update_loss")
+    [test] = grade(BANK / "train_step_loss_after_update.py", chosen, GradeConfig()).tests
+    shown = "\n".join(text.block(test))
+    assert "returned the loss after the update" in shown
+    assert 'W = m = v = all zeros; tokens = "a" [BOS, a, BOS]; step = 0' in shown
+
+
 # --- float32 answers ------------------------------------------------------------------------------
 
 FLOAT32 = ROOT / "assignments" / "training_step" / "known_right" / "float32_numpy.py"
