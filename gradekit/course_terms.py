@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from gradekit.reference.course import BOS, VOCAB_SIZE, decode, token_name
@@ -113,10 +113,14 @@ def number(x: float) -> str:
 def pair(a: Any, b: Any) -> tuple[str, str]:
     """Two numbers with the fewest digits (three at least) that tell them apart; both printed in full
     when they differ only in the last digits. Two short vectors of one length are shown entry by
-    entry so: `[1.000001]` against `[1.00000]`, never `[1]` against `[1.0]`."""
+    entry so: `[1.000001]` against `[1.00000]`, never `[1]` against `[1.0]`. Two long vectors of
+    different lengths whose entries read alike past their sizes ("18 values, from 0 to 26" against 19
+    such) are told apart by their sizes alone: "18 values" against "19 values"."""
     if _vector(a) and _vector(b) and len(a) == len(b) and whole(a):
         entries = [pair(x, y) if repr(x) != repr(y) else (number(x), number(y)) for x, y in zip(a, b)]
         return "[" + ", ".join(s for s, _ in entries) + "]", "[" + ", ".join(s for _, s in entries) + "]"
+    if _vector(a) and _vector(b) and len(a) != len(b) and not (whole(a) and whole(b)):
+        return _sizes(a, b)
     if not (is_number(a) and is_number(b)) or not (math.isfinite(a) and math.isfinite(b)):
         return value(a), value(b)
     if isinstance(a, int) and isinstance(b, int):
@@ -126,6 +130,17 @@ def pair(a: Any, b: Any) -> tuple[str, str]:
         if shown[0] != shown[1]:
             return shown
     return repr(float(a)), repr(float(b))
+
+
+def _sizes(a: Sequence[float], b: Sequence[float]) -> tuple[str, str]:
+    """Two vectors of different lengths as `value` shows them, or by their sizes alone where that
+    is all that tells them apart."""
+    shown = _vector_text(a), _vector_text(b)
+    sizes = f"{len(a):,}", f"{len(b):,}"
+    rest = [text.removeprefix(size) for text, size in zip(shown, sizes)]
+    if rest[0] == rest[1] and rest[0].startswith(" values, "):
+        return f"{sizes[0]} values", f"{sizes[1]} values"
+    return shown
 
 
 def tokens(ids: Sequence[int]) -> str:
@@ -149,12 +164,14 @@ def _bos_at(ids: Sequence[int]) -> list[int]:
     return [i for i, token in enumerate(ids) if token == BOS]
 
 
-def differences(returned: Any, expected: Any, by_tokens: bool = False) -> str:
+def differences(returned: Any, expected: Any, by_tokens: bool = False, parts: Mapping[int, str] | None = None) -> str:
     """Where an answer differs from the expected one of the same shape: the entry that differs most,
     with its index, and how many more differ; '' when the shapes differ or nothing does. One entry
     reads in a breath; the count says whether the rest is right. With `by_tokens` (an answer of a call
-    given a bigram table), an entry of a bigram table is indexed by its tokens: [a][BOS]."""
-    got, want = dict(_entries(returned, by_tokens=by_tokens)), dict(_entries(expected, by_tokens=by_tokens))
+    given a bigram table), an entry of a bigram table is indexed by its tokens: [a][BOS]. `parts` names
+    entries of the answer by their place in it: W[a][BOS] for the W of a step's (loss, W, m, v)."""
+    got = dict(_entries(returned, by_tokens=by_tokens, parts=parts or {}))
+    want = dict(_entries(expected, by_tokens=by_tokens, parts=parts or {}))
     if not got or got.keys() != want.keys() or len(got) == 1:
         return ""
     differing = [index for index in got if _gap(got[index], want[index]) > 0.0]
@@ -252,9 +269,12 @@ def _summary(entries: list[tuple[str, float]]) -> str:
     return f"from {number(low)} to {number(high)}" + (f", {odd} not finite" if odd else "")
 
 
-def _entries(x: Any, index: str = "", by_tokens: bool = False) -> Iterator[tuple[str, float]]:
+def _entries(
+    x: Any, index: str = "", by_tokens: bool = False, parts: Mapping[int, str] | None = None
+) -> Iterator[tuple[str, float]]:
     """Every number in a (nested) list, by its index as Python writes it: ('[2][0]', 0.5); with
-    `by_tokens`, an entry of a bigram table by its tokens: ('[1][BOS][a]', 0.5)."""
+    `by_tokens`, an entry of a bigram table by its tokens: ('[1][BOS][a]', 0.5); an entry of the
+    list itself that `parts` names, by that name: ('W[BOS][a]', 0.5)."""
     if is_number(x):
         yield index, float(x)
     elif by_tokens and bigram(x):
@@ -262,7 +282,7 @@ def _entries(x: Any, index: str = "", by_tokens: bool = False) -> Iterator[tuple
             yield index + entry, float(v)
     elif isinstance(x, (list, tuple)):
         for i, v in enumerate(x):
-            yield from _entries(v, f"{index}[{i}]", by_tokens)
+            yield from _entries(v, (parts or {}).get(i, f"{index}[{i}]"), by_tokens)
 
 
 def _gap(a: float, e: float) -> float:

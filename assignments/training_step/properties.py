@@ -86,6 +86,9 @@ NOT_A_PALINDROME = "emma"
 # A schedule other than microgpt's in each of its three arguments, partway through.
 SCHEDULE = (7, 50, 0.05)
 RUN_EXAMPLES = 5  # runs of hundreds of calls each: see linear_lr_through_a_run
+# Training's first step: the zero table, m = v = 0, on "a" at step 0 with microgpt's schedule. A step
+# that is no Adam's, that keeps state of its own, or that takes the loss after its update shows there.
+FIRST_STEP = {"table": ZERO_TABLE, "tokens": _document("a"), "state": FRESH_MOMENTS, "schedule": (0,)}
 
 
 def _trained(params, gradients, *hyperparameters):
@@ -325,7 +328,7 @@ def encode_ids_in_range_and_length(sub, name):
     max_examples=EARLY_CATCH_EXAMPLES,
     points=6,
     functions=["bigram_loss"],
-    hint="Mean over i of logsumexp(W[tokens[i]]) - W[tokens[i]][tokens[i + 1]]: row = current token.",
+    hint="Mean over i of logsumexp(row) - row[tokens[i + 1]], with row = W[tokens[i]].",
 )
 @given(table=bigram_tables(), tokens=token_sequences())
 @example(table={"scale": 1.0, "seed": 0, "set": [[BOS, 0, FAR]]}, tokens=[BOS, 1, BOS])
@@ -689,7 +692,7 @@ def linear_lr_through_a_run(sub, num_steps, base_lr):
 @prop(
     points=4,
     functions=["adam_update"],
-    hint="m = beta1*m + (1 - beta1)*g, v = beta2*v + (1 - beta2)*g**2, with the betas given, not fixed ones.",
+    hint="m = beta1*m + (1 - beta1)*g, v = beta2*v + (1 - beta2)*g**2: the betas passed, not fixed ones.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
 # One parameter, first: betas of 0.5 and 0.25, where `1 % beta` equals `1 - beta` no longer ((1 - beta) is
@@ -841,8 +844,8 @@ STEP_PARTS = [
     hint="Return the loss computed before the update: bigram_loss(W, tokens) on the W you were given.",
 )
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
-# Training's first step first (see train_step_matches_reference); then "emma", whose loss read backwards differs.
-@example(table=ZERO_TABLE, tokens=_document("a"), state=FRESH_MOMENTS, schedule=(0,))
+# Training's first step first; then "emma", whose loss read backwards differs.
+@example(**FIRST_STEP)
 @example(table=UNIT_TABLE, tokens=_document(NOT_A_PALINDROME), state=TRAINED_MOMENTS, schedule=SCHEDULE)
 def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     """The loss train_step returns is the loss of the table it was given."""
@@ -873,10 +876,9 @@ def train_step_returns_pre_update_loss(sub, table, tokens, state, schedule):
     hint="loss, grad = bigram_loss, bigram_grad; lr = linear_lr(step, num_steps, base_lr); Adam on W with m, v.",
 )
 @given(table=bigram_tables(), tokens=token_sequences(), state=moment_tables(), schedule=train_schedules())
-# Training's first step, on "a" with microgpt's schedule: where a step that is no Adam's, or that keeps
-# state of its own, shows; then a state partway through training, for what only moments and a decayed
+# Training's first step; then a state partway through training, for what only moments and a decayed
 # rate show.
-@example(table=ZERO_TABLE, tokens=_document("a"), state=FRESH_MOMENTS, schedule=(0,))
+@example(**FIRST_STEP)
 @example(table=ZERO_TABLE, tokens=[BOS, 0, 21, 0, BOS], state=TRAINED_MOMENTS, schedule=SCHEDULE)
 @example(table=ZERO_TABLE, tokens=[BOS, 0, 21, 0, BOS], state=TRAINED_MOMENTS, schedule=SCHEDULE[:1])
 @example(table=UNIT_TABLE, tokens=LONG_DOCUMENT, state=TRAINED_MOMENTS, schedule=SCHEDULE)

@@ -167,7 +167,8 @@ def story(example: Counterexample, message: str = "") -> list[str]:
         lines += _call(call, arguments, _answer(call, call is answering, returned, expected, message), before)
         before = arguments
     by_tokens = any(_given_a_bigram_table(c) for c in calls)
-    where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected, by_tokens)
+    parts = _tables_named(calls[-1], returned) if calls else {}
+    where = "" if course_terms.whole(returned) else course_terms.differences(returned, expected, by_tokens, parts)
     if where:
         return [*lines, f"you returned vs expected, most different at {where}"]
     if _said(message, returned, expected):
@@ -183,6 +184,17 @@ def _given_a_bigram_table(call: Call) -> bool:
     """Whether the call was given a bigram table (or a moment of one): its answer's tables are then
     indexed by tokens, as the table it was given is."""
     return any(name in course_terms.BIGRAM_TABLES and course_terms.bigram(a) for a, name in zip(call.args, call.names))
+
+
+def _tables_named(call: Call, answer: Any) -> dict[int, str]:
+    """The bigram tables of an answer by the names of the tables the call was given, in their order,
+    where it gives back as many as it was given (a step's (loss, W, m, v) for its W, m and v): the
+    course's name for a table reads better than its place in the answer."""
+    given = [
+        name for a, name in zip(call.args, call.names) if name in course_terms.BIGRAM_TABLES and course_terms.bigram(a)
+    ]
+    at = [i for i, part in enumerate(answer) if course_terms.bigram(part)] if isinstance(answer, (list, tuple)) else []
+    return dict(zip(at, given)) if given and len(at) == len(given) else {}
 
 
 def _said(message: str, returned: Any, expected: Any) -> bool:

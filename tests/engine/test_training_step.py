@@ -193,6 +193,17 @@ def test_a_wrong_gradient_shows_on_the_zero_table_and_a_name_in_a_short_block(tr
     assert len(test.counterexample.returned) == 27, "the JSON report keeps the whole table"
 
 
+def test_a_step_that_answers_twice_differently_names_the_table_that_differs(training_step):
+    """A step counter of its own: the second answer's tables are named as the step was given them (W, m,
+    v), not by their place in (loss, W, m, v)."""
+    chosen = only(training_step, "train_step_matches_reference")
+    [test] = grade(BANK / "train_step_counts_steps_itself.py", chosen, GradeConfig()).tests
+    shown = "\n".join(text.block(test))
+    assert "gave two different answers to the same input" in shown
+    assert re.search(r"most different at [Wmv]\[(BOS|[a-z])\]\[(BOS|[a-z])\]: ", shown), shown
+    assert "most different at [" not in shown
+
+
 def test_an_adam_mistake_shrinks_to_one_parameter(training_step):
     chosen = only(training_step, "adam_matches_reference")
     [test] = grade(BANK / "adam_no_bias_correction.py", chosen, GradeConfig()).tests

@@ -104,6 +104,24 @@ def test_differences_name_the_entries_that_differ_most():
     assert course_terms.differences([1.0, 2.0], [1.0]) == ""  # shapes differ: nothing to line up
 
 
+def test_the_tables_of_an_answer_are_named_as_the_call_named_them():
+    """A step's (loss, W, m, v): the entry that differs most is in m, and reads m[a][BOS], not [2][0][26]."""
+    returned, expected = [1.0, zeros(), zeros(), zeros()], [1.0, zeros(), zeros(), zeros()]
+    returned[2][0][26] = 0.5
+    returned[3][1][1] = 1e-3
+    shown = course_terms.differences(returned, expected, by_tokens=True, parts={1: "W", 2: "m", 3: "v"})
+    assert shown == "m[a][BOS]: 0.500 vs 0.0 (and 1 more)"
+    assert course_terms.differences(returned, expected, by_tokens=True) == "[2][a][BOS]: 0.500 vs 0.0 (and 1 more)"
+
+
+def test_two_long_vectors_of_different_lengths_read_as_their_sizes_where_nothing_else_differs():
+    """encode's 18 ids against 19: their ranges read alike, so the sizes alone tell them apart."""
+    assert course_terms.pair([0, *range(2, 19)], list(range(0, 19))) == ("18 values", "19 values")
+    assert course_terms.pair([26, *range(17)], [26, *range(18)]) == ("18 values", "19 values")
+    assert course_terms.pair(list(range(18)), list(range(19))) == ("18 values, from 0 to 17", "19 values, from 0 to 18")
+    assert course_terms.pair([1.0, 2.0], [1.0] * 19) == ("[1.0, 2.0]", "19 values, all 1.0")
+
+
 def test_a_nan_differs_most():
     assert course_terms.differences([1.0, math.nan, 3.0], [1.5, 2.0, 3.0]).startswith("[1]: nan vs 2.0")
 
