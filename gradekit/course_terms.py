@@ -274,9 +274,10 @@ def _entries(
 ) -> Iterator[tuple[str, float]]:
     """Every number in a (nested) list, by its index as Python writes it: ('[2][0]', 0.5); with
     `by_tokens`, an entry of a bigram table by its tokens: ('[1][BOS][a]', 0.5); an entry of the
-    list itself that `parts` names, by that name: ('W[BOS][a]', 0.5)."""
+    list itself that `parts` names, by that name: ('W[BOS][a]', 0.5). Whole numbers stay whole, so
+    token ids read 13 against 12, not 13.0 against 12.0."""
     if is_number(x):
-        yield index, float(x)
+        yield index, x
     elif by_tokens and bigram(x):
         for entry, v in _bigram_entries(x):
             yield index + entry, float(v)

@@ -102,6 +102,8 @@ def test_differences_name_the_entries_that_differ_most():
     assert course_terms.differences([0.5, 0.0, 0.1], [0.5, 0.2, 0.0]) == "[1]: 0.0 vs 0.200 (and 1 more)"
     assert course_terms.differences(expected, expected) == ""
     assert course_terms.differences([1.0, 2.0], [1.0]) == ""  # shapes differ: nothing to line up
+    ids = [26, *range(17), 26]  # token ids read as the whole numbers they are
+    assert course_terms.differences([26, *range(1, 18), 26], ids) == "[1]: 1 vs 0 (and 16 more)"
 
 
 def test_the_tables_of_an_answer_are_named_as_the_call_named_them():
