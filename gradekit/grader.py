@@ -201,16 +201,27 @@ def _built_on(tests: tuple[PropertyResult, ...]) -> tuple[str, ...]:
     it is built on (gradekit.authoring.expect_built_on), or right where the functions that did not pass
     were left out (gradekit.authoring.left_out): it keeps its points, and the student learns why a
     wrong loss did not cost its sequence loss too, or a wrong `/` their backward. Functions noted alike
-    share one note."""
+    share one note. A function some of whose properties were held back keeps only the points it was
+    paid, and the note says how many: "its points" would claim the ones held back too."""
     functions: dict[str, list[str]] = {}  # by note, each function once, under its last note
     for function, note in {t.functions[0]: t.note for t in tests if t.note}.items():
         functions.setdefault(note, []).append(function)
-    return tuple(
-        f"`{named[0]}` keeps its points: it is {note}"
-        if len(named) == 1
-        else f"{' and '.join(f'`{f}`' for f in named)} keep their points: they are {note}"
-        for note, named in functions.items()
-    )
+    return tuple(_kept(named, note, tests) for note, named in functions.items())
+
+
+def _kept(named: list[str], note: str, tests: tuple[PropertyResult, ...]) -> str:
+    """One note of `_built_on`: what each function in `named` keeps, and why."""
+    own = {f: [t for t in tests if t.functions[0] == f] for f in named}
+    whole = {f: all(t.status is Status.PASSED for t in own[f]) for f in named}
+    if len(named) == 1:
+        kept = "its points" if whole[named[0]] else counted(sum(t.score for t in own[named[0]]), "point")
+        return f"`{named[0]}` keeps {kept}: it is {note}"
+    if all(whole.values()):
+        return f"{' and '.join(f'`{f}`' for f in named)} keep their points: they are {note}"
+    kept = [
+        f"`{f}` keeps " + ("its points" if whole[f] else counted(sum(t.score for t in own[f]), "point")) for f in named
+    ]
+    return f"{' and '.join(kept)}: they are {note}"
 
 
 def _shown(config: GradeConfig, seed: int) -> int | None:

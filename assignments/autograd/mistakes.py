@@ -388,6 +388,21 @@ class BackwardNoVisitedSet(Exact):
                 child.grad += local * v.grad
 
 
+@mistake("Value.backward", "backward_breadth_first.py")
+class BackwardBreadthFirst(Exact):
+    def backward(self):
+        order, seen = [self], {id(self)}
+        for v in order:
+            for child in v._children:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    order.append(child)
+        self.grad = 1
+        for v in order:
+            for child, local in zip(v._children, v._grads()):
+                child.grad += local * v.grad
+
+
 @mistake("Value.backward", "backward_no_topological_order.py")
 class BackwardNoTopologicalOrder(Exact):
     def backward(self):

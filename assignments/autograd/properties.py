@@ -169,8 +169,8 @@ def _expect_operation(sub: Any, graph: Graph, blamed: str, mirrors: tuple[Mirror
 BUILT_ON = {
     "Value.__sub__": ("Value.__neg__",),
     "Value.__truediv__": ("Value.__pow__",),
-    "Value.__rsub__": ("Value.__neg__", "Value.__radd__"),
-    "Value.__rtruediv__": ("Value.__pow__", "Value.__rmul__"),
+    "Value.__rsub__": ("Value.__neg__", "Value.__radd__", "Value.__sub__"),
+    "Value.__rtruediv__": ("Value.__pow__", "Value.__rmul__", "Value.__truediv__"),
 }
 
 
@@ -290,8 +290,9 @@ def _mirrored(sub: Any, graphs: list[Graph], answers: list[Any], exacts: list[Ev
     value and every leaf's gradient, near as `_near` counts near on the graph's `exacts` scales."""
     at = len(leaves(graphs[0]))
     node = graphs[0][at]
-    theirs = _answers(sub, [_replaced(g, at, mirror(node[1], node[2], at)) for g in graphs])
-    for graph, ours, mirrored, exact in zip(graphs, answers, theirs, exacts):
+    made = [_replaced(g, at, mirror(node[1], node[2], at)) for g in graphs]
+    theirs = _answers(sub, made)
+    for graph, mirror_graph, ours, mirrored, exact in zip(graphs, made, answers, theirs, exacts):
         if ours is None or mirrored is None:
             if ours is not mirrored:
                 return False
@@ -299,8 +300,12 @@ def _mirrored(sub: Any, graphs: list[Graph], answers: list[Any], exacts: list[Ev
         last = len(graph) - 1
         if not (ours[0] and mirrored[0] and _alike(ours[0][-1], mirrored[0][-1], exact.value_scales[last])):
             return False
-        scales = [exact.grad_scales[i] for i in leaves(graph)]
-        if len(ours[1]) != len(mirrored[1]) or not all(map(_alike, ours[1], mirrored[1], scales)):
+        # The graph's leaves come first, before the operation; a mirror's own leaf (`Value(2) - a`'s
+        # Value(2)) follows them, and its gradient is not the graph's.
+        own = leaves(graph)
+        if len(mirrored[1]) != len(leaves(mirror_graph)) or len(ours[1]) != len(own):
+            return False
+        if not all(map(_alike, ours[1], mirrored[1][: len(own)], [exact.grad_scales[i] for i in own])):
             return False
     return True
 
@@ -472,21 +477,33 @@ def _left(op: str, hint: str, mirrors: tuple[Mirror, ...]) -> Any:
     )(example(graph=[["leaf", 2.0], [op, 0.0, 0]])(given(graph=one_operation(op, "left"))(check)))
 
 
+def _lifted(op: str) -> Mirror:
+    """The operation with the plain number on its left made a Value first, as students write a
+    reflected one (`Value(other) - self`): the class's own `-`, `/`, `+` or `*` between two Values."""
+    return lambda n, a, at: [["leaf", n], [op, at, a]]
+
+
 radd_values_and_grads = _left(
-    "add", "2 + a reaches a's __radd__: the same sum as a + 2.", (lambda n, a, at: [["add", a, n]],)
+    "add", "2 + a reaches a's __radd__: the same sum as a + 2.", (lambda n, a, at: [["add", a, n]], _lifted("add"))
 )
 rsub_values_and_grads = _left(
     "sub",
     "2 - a reaches a's __rsub__: 2 + (-a), mind the order.",
-    (lambda n, a, at: [["neg", a], ["add", at, n]], lambda n, a, at: [["neg", a], ["add", n, at]]),
+    (lambda n, a, at: [["neg", a], ["add", at, n]], lambda n, a, at: [["neg", a], ["add", n, at]], _lifted("sub")),
 )
 rmul_values_and_grads = _left(
-    "mul", "2 * a reaches a's __rmul__: the same product as a * 2.", (lambda n, a, at: [["mul", a, n]],)
+    "mul",
+    "2 * a reaches a's __rmul__: the same product as a * 2.",
+    (lambda n, a, at: [["mul", a, n]], _lifted("mul")),
 )
 rtruediv_values_and_grads = _left(
     "div",
     "2 / a reaches a's __rtruediv__: 2 * a ** -1, mind the order.",
-    (lambda n, a, at: [["pow", a, -1], ["mul", at, n]], lambda n, a, at: [["pow", a, -1], ["mul", n, at]]),
+    (
+        lambda n, a, at: [["pow", a, -1], ["mul", at, n]],
+        lambda n, a, at: [["pow", a, -1], ["mul", n, at]],
+        _lifted("div"),
+    ),
 )
 LEFT_PROPERTIES = (
     "radd_values_and_grads",
@@ -499,6 +516,9 @@ LEFT_PROPERTIES = (
 # A whole graph is judged without the operations that did not pass their own property (`_judged_without`),
 # but for + and * (`PRIMITIVES`).
 WHOLE_GRAPH_AFTER = ("backward_applies_the_chain_rule",)
+# t1 = -a; f = t1 + (t1 + t1): t1 is reached from f at two depths, so a backward that visits nodes
+# breadth first from the output, each once, sends t1's gradient on before the deeper path adds to it.
+BREADTH_FIRST = [["leaf", 1.0], ["neg", 0], ["add", 1, 1], ["add", 1, 2]]
 WHOLE_GRAPH_WITHOUT = tuple(p for p in (*OPERATION_PROPERTIES[1:], *LEFT_PROPERTIES) if p not in PRIMITIVES)
 
 
@@ -525,6 +545,7 @@ def forward_values(sub: Any, graph: Graph) -> None:
     without=WHOLE_GRAPH_WITHOUT,
 )
 @example(graph=[["leaf", 1.0], ["neg", 0], ["add", 1, 1]])  # t1 = -a; f = t1 + t1: t1 reached twice
+@example(graph=BREADTH_FIRST)
 @given(graph=graphs())
 def leaf_gradients(sub: Any, graph: Graph) -> None:
     """The gradient of every leaf of a random graph, unused leaves included (0)."""
@@ -539,6 +560,7 @@ def leaf_gradients(sub: Any, graph: Graph) -> None:
     after=WHOLE_GRAPH_AFTER,
     without=WHOLE_GRAPH_WITHOUT,
 )
+@example(graph=BREADTH_FIRST)
 @given(graph=shared())
 def shared_nodes_accumulate(sub: Any, graph: Graph) -> None:
     """Graphs whose output uses a node more than once (b = a * a gives a.grad = 2a)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import math
+from dataclasses import replace
 
 import mpmath
 import pytest
@@ -341,6 +342,33 @@ def test_a_reflected_operation_built_on_a_wrong_one_is_right_in_itself(tmp_path)
     assert {"neg_values_and_grads", "rsub_values_and_grads"} <= set(failed), failed
 
 
+@pytest.mark.parametrize(
+    ("wrong", "reflected", "failed"),
+    [
+        (
+            ("        return self * other ** -1", "        return self * other ** 1"),
+            ("        return other * self ** -1", "        return Value(other) / self"),
+            "div_values_and_grads",
+        ),
+        (
+            ("        return self + (-other)", "        return self + other"),
+            ("        return other + (-self)", "        return Value(other) - self"),
+            "sub_values_and_grads",
+        ),
+    ],
+    ids=["div", "sub"],
+)
+def test_a_reflected_operation_written_as_the_classs_own_is_right_in_itself(tmp_path, wrong, reflected, failed):
+    """`2 / a` written as `Value(2) / a` answers as the class's own `/`: with `/` wrong, only `/`
+    fails, under every seed; the same `__rtruediv__` beside a right `/` passes too."""
+    path = tmp_path / "reflected.py"
+    path.write_text(_changed(MICROGRAD, wrong, reflected))
+    for seed in (None, 1):
+        assert list(_failed(grade(path, AUTOGRAD, replace(QUICK, seed=seed, max_examples=10)))) == [failed], seed
+    path.write_text(_changed(MICROGRAD, reflected))
+    assert grade(path, AUTOGRAD, QUICK).score == 100
+
+
 # --- whole graphs without an operation that failed ------------------------------------------------
 
 EXP_DROPS_OUT_GRAD = ("self.grad += out.data * out.grad", "self.grad += out.data")
@@ -368,7 +396,9 @@ def test_whole_graphs_are_judged_without_an_operation_that_failed_alike_under_ev
         for name in WHOLE_GRAPHS:
             assert tests[name].status.value == "passed", (name, tests[name].message)
             assert tests[name].note == "right without your own `Value.exp`"
-        kept = "`Value` and `Value.backward` keep their points: they are right without your own `Value.exp`"
+        # backward's properties built on exp wait for it: the note counts only what backward was paid.
+        paid = sum(t.score for t in result.tests if t.functions[0] == "Value.backward")
+        kept = f"`Value` keeps its points and `Value.backward` keeps {paid:g} points: they are right without your own"
         assert any(note.startswith(kept) for note in result.notes), result.notes
         scores.add(result.score)
     assert len(scores) == 1, scores

@@ -89,9 +89,13 @@ def test_a_sequence_loss_built_on_a_wrong_loss_keeps_its_points(grade_file):
     scaled = next(t for t in result.tests if t.name == "sequence_loss_scales_to_long_documents")
     assert scaled.status is Status.PASSED and scaled.note
     assert not [t.message for t in result.tests if "one answer" in t.message]
-    assert "`sequence_loss` keeps its points: it is right against your own `cross_entropy_loss`, which is wrong" in (
-        result.notes
-    )
+    # Two of its properties wait on the loss's own: the note counts only the points it was paid.
+    own = [t for t in result.tests if t.functions[0] == "sequence_loss"]
+    assert any(t.status is Status.UNCHECKED for t in own)
+    paid = sum(t.score for t in own)
+    assert 0 < paid < sum(t.max_score for t in own)
+    because = "it is right against your own `cross_entropy_loss`, which is wrong"
+    assert f"`sequence_loss` keeps {paid:g} points: {because}" in result.notes
 
 
 def test_a_gradient_built_on_a_wrong_softmax_keeps_its_points(grade_file):
@@ -99,6 +103,11 @@ def test_a_gradient_built_on_a_wrong_softmax_keeps_its_points(grade_file):
     assert failed(result) == {"softmax"}
     built = next(t for t in result.tests if t.name == "grad_matches_identity")
     assert built.status is Status.PASSED and "your own `softmax`" in built.note
+    # Its stability properties wait on softmax's own: only what it was paid is kept.
+    own = [t for t in result.tests if t.functions[0] == "softmax_cross_entropy_grad"]
+    assert any(t.status is Status.UNCHECKED for t in own)
+    kept = f"`softmax_cross_entropy_grad` keeps {sum(t.score for t in own):g} points: it is right against"
+    assert any(note.startswith(kept) for note in result.notes), result.notes
 
 
 @pytest.mark.parametrize("softmax", [UNSHIFTED_SOFTMAX, UNSHIFTED_NUMPY_SOFTMAX], ids=["math", "numpy"])
