@@ -88,20 +88,20 @@ def softmax_sorted(logits):
 # --- cross_entropy_loss ---------------------------------------------------------------------------
 
 
-def _clamp_from(logits, true_id, loss):
-    """The floor p was clamped to, where the answer is below the true loss: exp(-answer)."""
-    return math.exp(-loss) if loss < ref.cross_entropy_loss(logits, true_id) - 1e-9 else None
+def _cap_from(logits, true_id, loss):
+    """The cap on the loss, where the answer is below the true loss: the answer itself."""
+    return loss if loss < ref.cross_entropy_loss(logits, true_id) - 1e-9 else None
 
 
-@known_mistake("cross_entropy_loss", "loss_clamped_probability.py", fit=_clamp_from, within=(1e-300, 1e-3))
-def loss_clamped_probability(logits, true_id, floor):
-    """clamps the target's probability at {:.2g} before the log, so the loss is capped at -log of it
+@known_mistake("cross_entropy_loss", "loss_clamped_probability.py", fit=_cap_from, within=(6.9, 690.8))
+def loss_clamped_probability(logits, true_id, cap):
+    """caps the loss at {:.4g}, so a confidently wrong prediction costs no more than that
 
-    A probability below the clamp is read as the clamp, so every loss above -log(clamp) is reported as
-    -log(clamp): a confidently wrong model looks better than it is. Compute logsumexp(z) - z[t], which
-    needs no clamp and never takes log(0).
+    Every loss above the cap is reported as the cap, as a clamp of the target's probability before the
+    log (at exp(-cap)) or of the loss itself does: a confidently wrong model looks better than it is.
+    Compute logsumexp(z) - z[t], which needs no clamp and never takes log(0).
     """
-    return -math.log(max(ref.softmax(logits)[true_id], floor))
+    return min(ref.cross_entropy_loss(logits, true_id), cap)
 
 
 def _epsilon_from(logits, true_id, loss):
@@ -336,10 +336,11 @@ def _clamped_from(loss, perplexity):
 
 @known_mistake("perplexity", "perplexity_clamped_loss.py", fit=_clamped_from, within=(1.0, 700.0))
 def perplexity_clamped_loss(loss, ceiling):
-    """clamps the loss at {:g} 'to avoid overflow', so larger losses get exp of the clamp
+    """caps the perplexity at exp({0:.4g}), so every loss above {0:.4g} gets that perplexity
 
-    exp(loss) is finite for every loss up to 709, and inf beyond is the right answer there: a clamp
-    only makes large losses look smaller than they are.
+    exp(loss) is finite for every loss up to 709, and inf beyond is the right answer there: a cap, of
+    the loss 'to avoid overflow' or of the perplexity itself, only makes large losses look smaller than
+    they are.
     """
     return math.exp(min(loss, ceiling))
 

@@ -131,6 +131,23 @@ def test_a_mistake_the_bank_knows_is_named_on_its_function(tmp_path, function, m
     assert (diagnosis.misconception, diagnosis.explanation) == said[1:] and said[0] == function
 
 
+LOSS_CAPPED = """
+def cross_entropy_loss(logits, true_id):
+    m = max(logits)
+    return min(m + math.log(sum(math.exp(z - m) for z in logits)) - logits[true_id], 100.0)
+"""
+
+
+def test_a_cap_is_told_as_the_cap_the_file_answers_with(tmp_path):
+    """A loss capped at 100 answers as the bank's probability clamped at exp(-100): the diagnosis says
+    what both do (cap the loss at 100), not that this file clamps a probability."""
+    result = _grade(tmp_path, _with(SUBMISSION, "cross_entropy_loss", LOSS_CAPPED))
+    (diagnosis,) = result.diagnosis
+    assert diagnosis.source == "known_wrong/loss_clamped_probability.py"
+    assert diagnosis.misconception.startswith("caps the loss at 100, "), diagnosis.misconception
+    assert "clamps the target's probability" not in diagnosis.misconception
+
+
 def test_two_mistakes_in_two_functions_are_each_named(tmp_path):
     source = _with(_with(SUBMISSION, "perplexity", PERPLEXITY_IN_BITS), "sequence_loss", SEQUENCE_SUMMED)
     assert _named(_grade(tmp_path, source)) == [
@@ -399,3 +416,8 @@ def test_an_explanation_claims_nothing_about_the_students_other_code(graded, nam
         assert f"your {other}" not in said and f"your `{other}`" not in said, f"{name} says what {other} does"
     assert "as your" not in said and "inline" not in said, f"{name} describes code no probe saw"
     assert not re.search(r"\bUse np\.\w+\.", said), f"{name} tells every student to use NumPy"
+    # What a failing exp or log does differs by library; the bank's answers do not tell them apart
+    # (gradekit.diagnosis.mistakes.agree), so a text says both, but for a mistake the bank holds in both.
+    paired = name.endswith("_numpy.py") or (graded.folder / "known_wrong" / name.replace(".py", "_numpy.py")).exists()
+    if re.search(r"raises (OverflowError|ValueError)", said) and not paired:
+        assert "NumPy" in said, f"{name} tells a student whose NumPy gave inf that their code raised"

@@ -1,8 +1,8 @@
 """softmax_cross_entropy_grad: exponentiates the logits without the max shift, so exp overflows on large logits.
 
-math.exp raises OverflowError once a logit passes about 709, though the gradient is perfectly well
-defined. Shift by the max first (exp(z - max(logits))), or subtract the one-hot from a softmax that
-does.
+exp overflows once a logit passes about 709 (Python's math raises OverflowError, NumPy gives inf and
+then nan), though the gradient is perfectly well defined. Shift by the max first (exp(z -
+max(logits))), or subtract the one-hot from a softmax that does.
 """
 import math
 

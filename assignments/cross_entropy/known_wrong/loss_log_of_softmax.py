@@ -1,7 +1,7 @@
 """cross_entropy_loss: computes -log(softmax[t]), which becomes log(0) when the true token's probability underflows.
 
-When one logit is far above the true token's, p(target) underflows to 0.0 and math.log(0) raises
-ValueError, though the loss is finite. Stay in log space: loss = log-sum-exp with the max shift,
+When one logit is far above the true token's, p(target) underflows to 0.0 and log(0) fails (Python's
+math raises ValueError, NumPy gives -inf), though the loss is finite. Stay in log space: loss = log-sum-exp with the max shift,
 minus logits[true_id], never forming p.
 """
 import math

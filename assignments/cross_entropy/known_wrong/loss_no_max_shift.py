@@ -1,7 +1,8 @@
 """cross_entropy_loss: logsumexp without the max shift, so exp overflows on large logits.
 
-math.exp(z) raises OverflowError once a logit is above about 709, though the loss is finite. Use
-log-sum-exp with the max shift: m = max(logits), loss = m + log(sum(exp(z - m))) - logits[true_id].
+exp(z) overflows once a logit is above about 709 (Python's math raises OverflowError, NumPy gives
+inf), though the loss is finite. Use log-sum-exp with the max shift: m = max(logits), loss = m +
+log(sum(exp(z - m))) - logits[true_id].
 """
 import math
 

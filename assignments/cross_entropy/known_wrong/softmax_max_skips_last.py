@@ -1,8 +1,8 @@
 """softmax: the loop that finds the max stops one entry short and never looks at the last logit.
 
 `for i in range(len(z) - 1)` leaves out the last index. The answer stays right unless the last
-logit beats every other one by more than about 709: then exp overflows to inf and the
-probabilities turn into nan. Loop over range(len(z)), or use max(logits).
+logit beats every other one by more than about 709: then exp overflows (Python's math raises
+OverflowError, NumPy gives inf and then nan). Loop over range(len(z)), or use max(logits).
 """
 import math
 

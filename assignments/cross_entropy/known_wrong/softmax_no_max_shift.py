@@ -1,8 +1,8 @@
 """softmax: no max shift, so exp overflows on large logits.
 
-math.exp(z) raises OverflowError for a logit above about 709, though softmax is well defined.
-Subtracting the max first leaves the probabilities unchanged and keeps every exp at most 1: exps =
-[math.exp(z - m) for z in logits].
+exp(z) overflows for a logit above about 709 (Python's math raises OverflowError), though softmax
+is well defined. Subtracting the max first leaves the probabilities unchanged and keeps every exp at
+most 1: exps = [math.exp(z - m) for z in logits].
 """
 import math
 

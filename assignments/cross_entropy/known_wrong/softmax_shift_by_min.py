@@ -1,8 +1,8 @@
 """softmax: shifts by the min instead of the max, so exp overflows when the logits spread more than 709.
 
-Shifting by the min makes every exponent zero or positive, so exp overflows (inf, then nan) once the
-logits spread more than about 709. Shift by the max instead: np.exp(z - np.max(z)) keeps every exp
-at most 1.
+Shifting by the min makes every exponent zero or positive, so exp overflows once the logits spread
+more than about 709 (Python's math raises OverflowError, NumPy gives inf and then nan). Shift by the
+max instead: exp(z - max(z)) keeps every exp at most 1.
 """
 import numpy as np
 
