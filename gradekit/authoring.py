@@ -102,7 +102,7 @@ def prop(
 
     `after` names properties whose functions this one's are often built from (autograd's `a - b` as
     `a + (-b)`, a gradient through every operation): it runs and pays as any property, but where it
-    fails while one of them failed too, the fault may be theirs, so it is "not checked yet" rather
+    fails while one of them did not pass, the fault may be theirs, so it is "not checked yet" rather
     than blamed on its own functions, until they pass.
 
     `without` names properties whose functions this one can leave out of its inputs (autograd's graph

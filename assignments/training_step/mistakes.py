@@ -54,8 +54,8 @@ def encode_a_is_one(name, offset):
     """gives 'a' the id {:g} instead of 0, so every letter's id is off by as much
 
     Letter ids are ord(c) - ord('a'): 'a' is 0, 'z' is 25, and BOS is 26. Shifted ids name other
-    tokens (with 'a' as 1, 'z' becomes 26, BOS's id, so the end of a name and the letter z look the
-    same). Use ord(c) - ord('a').
+    tokens, or none of the 27 at all; shifted by one, 'z' becomes 26, BOS's id, so the end of a name
+    and the letter z look the same. Use ord(c) - ord('a').
     """
     return [BOS] + [ord(c) - ord("a") + round(offset) for c in name] + [BOS]
 

@@ -30,6 +30,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gradekit import call, call_at_scale, close, coerce, expect, expect_close, magnitude, per_submission, prop
+from gradekit.course_terms import differences, value, whole
 from gradekit.precision import FLOAT32_STEP, is_float32, tolerances
 from gradekit.strategies import (
     EARLY_CATCH_EXAMPLES,
@@ -804,12 +805,17 @@ def adam_leaves_caller_state_consistent(sub, case):
     after = reply.args_after
     if returned is not None:
         for name, index, new in (("params", 0, returned[0]), ("m", 2, returned[1]), ("v", 3, returned[2])):
-            expect(
-                after[index] in (sent[index], new),
-                f"`adam_update` returned new {name} but left the caller's {name} changed to something else",
-                returned=after[index],
-                expected=new,
-            )
+            expect(after[index] in (sent[index], new), _left_changed("adam_update", name, after[index], new))
+
+
+def _left_changed(function, name, kept, new):
+    """A caller's list left neither as passed nor as the new one returned, as a student reads it: what
+    the caller's list holds against what was returned, which no "you returned" line may stand for."""
+    said = f"`{function}` returned a new {name} but left the caller's {name} changed to something else"
+    if whole(kept) and whole(new):
+        return f"{said}: {value(kept)}, where it returned {value(new)}"
+    where = differences(kept, new, by_tokens=True)
+    return f"{said}, most different from the {name} it returned at {where}" if where else said
 
 
 # --- train_step -------------------------------------------------------------------------------------
@@ -966,6 +972,7 @@ def train_step_lowers_loss_on_repeated_name(sub, name, table, earlier, base_lr):
     points=4,
     functions=["train_step"],
     requires=["train_step_matches_reference"],
+    after=["adam_leaves_caller_state_consistent"],
     hint="Reset the gradient every step and keep nothing between calls; return new lists or update in "
     "place, not half of each.",
 )
@@ -985,12 +992,7 @@ def train_step_is_repeatable_and_leaves_caller_state_consistent(sub, table, toke
     after = reply.args_after
     if isinstance(returned, tuple):
         for name, index, new in (("W", 0, returned[1]), ("m", 2, returned[2]), ("v", 3, returned[3])):
-            expect(
-                after[index] in (sent[index], new),
-                f"`train_step` returned a new {name} but left the caller's {name} changed to something else",
-                returned=after[index],
-                expected=new,
-            )
+            expect(after[index] in (sent[index], new), _left_changed("train_step", name, after[index], new))
         first = returned
     else:
         first = (returned, *after[0:1], *after[2:4])

@@ -190,7 +190,7 @@ def _unblamed(
         message = f"not judged: {outcome.message}"
     elif failed:
         names = " and ".join(f"`{name}`" for name in failed)
-        message = f"not checked yet: {names} failed too, and what this checks may be built on it: fix that first"
+        message = f"not checked yet: {names} did not pass, and what this checks may be built on it: fix that first"
     elif built:
         message = f"not judged: it builds on {outcomes[built[0]].note.removeprefix('right against ')}"
     else:

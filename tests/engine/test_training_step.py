@@ -404,3 +404,40 @@ def test_a_recursion_too_deep_at_scale_is_told_as_that_not_as_slowness(training_
     assert scale.status is Status.FAILED and "raised RecursionError" in scale.message
     assert scale.message.endswith("past Python's limit: walk it with a loop and a list instead")
     assert "quadratic" not in scale.message
+
+
+ADAM_LEAVES_HATS = """
+def adam_update(params, grads, m, v, step, lr, beta1=0.85, beta2=0.99, eps=1e-8):
+    new_params, new_m, new_v = [], [], []
+    for p, g, m_i, v_i in zip(params, grads, m, v):
+        m_i = beta1 * m_i + (1 - beta1) * g
+        v_i = beta2 * v_i + (1 - beta2) * g**2
+        new_params.append(p - lr * (m_i / (1 - beta1 ** (step + 1))) / ((v_i / (1 - beta2 ** (step + 1))) ** 0.5 + eps))
+        new_m.append(m_i)
+        new_v.append(v_i)
+    m[:] = [m_i / (1 - beta1 ** (step + 1)) for m_i in new_m]  # the caller's m left as m_hat
+    return new_params, new_m, new_v
+
+
+def train_step(W, tokens, m, v, step, num_steps=1000, base_lr=0.01):
+    loss, grad, lr = bigram_loss(W, tokens), bigram_grad(W, tokens), linear_lr(step, num_steps, base_lr)
+    rows = [adam_update(W[r], grad[r], m[r], v[r], step, lr) for r in range(len(W))]
+    return loss, [p for p, _, _ in rows], [m_r for _, m_r, _ in rows], [v_r for _, _, v_r in rows]
+"""
+
+
+def test_a_step_right_in_itself_is_not_failed_for_its_adams_left_behind_moments(training_step, tmp_path):
+    """adam_update returns the right lists but leaves the caller's m as m_hat; a train_step that calls it
+    row by row on the caller's rows leaves them so too. Only adam_update is FAILED, and its message
+    says what the caller's m holds against what was returned: no "you returned" line stands for it."""
+    source = (ROOT / "examples" / "training_step_submission.py").read_text()
+    start = source.index("def adam_update(")
+    path = tmp_path / "hats.py"
+    path.write_text(source[:start] + ADAM_LEAVES_HATS.lstrip())
+    names = ("adam_leaves_caller_state_consistent", "train_step_is_repeatable_and_leaves_caller_state_consistent")
+    result = grade(path, only(training_step, *names), GradeConfig(max_examples=10))
+    statuses = {t.name: t.status for t in result.tests}
+    assert statuses == {names[0]: Status.FAILED, names[1]: Status.UNCHECKED}, statuses
+    [failed] = [t for t in result.tests if t.status is Status.FAILED]
+    assert re.search(r"left the caller's m changed to something else: \[.+\], where it returned \[.+\]", failed.message)
+    assert "you returned" not in "\n".join(text.block(failed))

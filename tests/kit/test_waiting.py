@@ -15,7 +15,7 @@ BOTH = "not checked yet: it counts once `sequence_loss_matches_reference` and `l
 SEQUENCE = "not checked yet: it counts once `sequence_loss_matches_reference` passes"
 TIMED = "not timed: speed counts once the values are right, and `loss_matches_reference` did not pass"
 AFTER = (
-    "not checked yet: `a_matches` and `b_matches` failed too, and what this checks may be built on it: fix that first"
+    "not checked yet: `a_matches` and `b_matches` did not pass, and what this checks may be built on it: fix that first"
 )
 
 
@@ -44,7 +44,7 @@ def test_a_property_held_after_others_names_each_once_not_a_growing_chain():
 
 def test_a_property_waiting_on_one_that_waits_names_what_failed_instead():
     failed = PropertyResult("exp_values", ("Value.exp",), Status.FAILED, 0, 5, message="a.grad is wrong")
-    waits = held("leaf_gradients", "Value.backward", 4, "not checked yet: `exp_values` failed too, and ...")
+    waits = held("leaf_gradients", "Value.backward", 4, "not checked yet: `exp_values` did not pass, and ...")
     deeper = held("deep_chains", "Value.backward", 4, "not checked yet: it counts once `leaf_gradients` passes")
     every = [failed, waits, deeper]
     assert waiting([waits, deeper], every) == [
