@@ -55,6 +55,7 @@ __all__ = [
     "magnitude",
     "per_submission",
     "prop",
+    "unjudged",
 ]
 
 
@@ -456,6 +457,13 @@ def _answered(sub: Any, actual: Any) -> None:
     some were judged against `on`, is a constant's, which matches a constant `on` whatever it is."""
     _judged(sub, "answers", repr(actual))
     _judged(sub, "examples", str(len(per_submission(sub)[JUDGED].get("examples", ()))))
+
+
+def unjudged(sub: Any, why: str) -> None:
+    """Say that the example running now cannot tell whether the property's functions are right (what
+    they are built on fails alike, say): the property is then "not judged", with `why`, and pays
+    nothing, unless another example fails it. Never FAILED on this example's account."""
+    _judged(sub, "unjudged", why)
 
 
 def _judged(sub: Any, kind: str, text: str) -> None:

@@ -61,6 +61,7 @@ def perplexity(loss):
 
 def softmax_cross_entropy_grad(logits, true_id):
     grad = softmax(logits)
-    # p[t] - 1 = exp(-loss) - 1: expm1 keeps its digits when p[t] is within 1e-16 of one.
-    grad[true_id] = math.expm1(-cross_entropy_loss(logits, true_id))
+    # p[t] - 1 = exp(-loss) - 1: expm1 keeps its digits when p[t] is within 1e-16 of one; + 0.0 makes
+    # the -0.0 of a loss of 0 (one logit) the 0.0 that p[t] - 1 is.
+    grad[true_id] = math.expm1(-cross_entropy_loss(logits, true_id)) + 0.0
     return grad

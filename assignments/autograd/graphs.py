@@ -271,14 +271,15 @@ def variants(graph: Graph) -> list[Graph]:
 
 
 def controls(op: str) -> list[list[Graph]]:
-    """The `variants` of each other operation than `op` (of its kind: binary, or on one node) on fixed
-    leaves: where one of them comes out right, the graph around the operation in that variant (the `*`
-    above it, backward's order and its accumulation) is right, and the same variant of `op` that goes
-    wrong is `op`'s own fault."""
+    """Each other operation than `op` (of its kind: binary, or on one node) on fixed leaves, alone and
+    in its `variants`: where one of them comes out right, the graph around the operation in that
+    variant (backward's running of each operation's gradient, the `*` above it, backward's order and
+    its accumulation) is right, and the same variant of `op` that goes wrong is `op`'s own fault."""
     binary = op in BINARY
     made = []
     for other in (o for o in (CONTROLS if binary else ONE_NODE_CONTROLS) if o != op):
-        made.append(variants([["leaf", 1.5], ["leaf", -2.0], [other, 0, 1]] if binary else [["leaf", 0.5], [other, 0]]))
+        alone = [["leaf", 1.5], ["leaf", -2.0], [other, 0, 1]] if binary else [["leaf", 0.5], [other, 0]]
+        made.append([alone, *variants(alone)])
     return made
 
 

@@ -38,7 +38,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gradekit import PropertyFailure, SubmissionRaised
-from gradekit.authoring import close, expect, expect_close, fail, left_out, prop
+from gradekit.authoring import close, expect, expect_close, fail, left_out, prop, unjudged
 from gradekit.course_terms import number, pair
 from gradekit.strategies import EARLY_CATCH_EXAMPLES, logits_and_target, sequences, vocab_sizes
 
@@ -139,22 +139,37 @@ def _expect_operation(sub: Any, graph: Graph, blamed: str, mirrors: tuple[Mirror
     variant only where the same variant of another operation comes out right (see graphs.controls),
     so a wrong `*` above it or a wrong backward is never its fault; and, where it is specified as other
     operations (`2 - a` as `2 + (-a)`: `mirrors`), only where it does not answer as those operations of
-    the same class answer."""
+    the same class answer. Where that cannot be told, it is not judged: it raised and so do its
+    mirrors, or its gradient alone is wrong and so is every other operation's on a graph of its own
+    (backward, which runs them all, may be why)."""
     made = variants(graph)
     answers = _answers(sub, [graph, *made])
-    if answers[0] is None:
-        _expect_graph(sub, graph, blamed)  # it raised: asked alone, it says how
-        fail(f"`{blamed}`: building `{expression(graph)}` or calling backward on it raised")
     exact = evaluate(graph)
     exacts = [exact, *_variants_exact(exact, made[1][-1][2])]
+    mirrored = lambda: any(_mirrored(sub, [graph, *made], answers, exacts, mirror) for mirror in mirrors)
+    if answers[0] is None:
+        if mirrored():  # the class's own operations it is written with raise too: its own fault or theirs
+            written = node_expression(graph, len(graph) - 1)
+            unjudged(sub, f"`{written}` raised, and so does it written with the class's other operations")
+            return
+        _expect_graph(sub, graph, blamed)  # it raised: asked alone, it says how
+        fail(f"`{blamed}`: building `{expression(graph)}` or calling backward on it raised")
     wrong = [_wrong(g, a, e, values=g is graph) for g, a, e in zip([graph, *made], answers, exacts)]
-    if not any(wrong) or any(_mirrored(sub, [graph, *made], answers, exacts, mirror) for mirror in mirrors):
+    if not any(wrong) or mirrored():
+        return
+    control = graph[-1][0] if not mirrors else "sub"
+    if wrong[0] and wrong[0] == _wrong(graph, answers[0], exact) and not _own(sub, control, 0):
+        # Its value is right and its gradient wrong, as is every other operation's on a graph of its own:
+        # backward, which runs each operation's gradient, may be why.
+        unjudged(
+            sub, "its gradient is wrong, and so is every other operation's on a graph of its own: backward may be why"
+        )
         return
     if wrong[0]:
         _expect_graph(sub, graph, blamed)
         fail(f"`{blamed}`: {wrong[0]}")
     which = next(i for i, w in enumerate(wrong) if w)
-    if not _own(sub, graph[-1][0] if not mirrors else "sub", which - 1):
+    if not _own(sub, control, which):
         return  # other operations go wrong in the same place: the fault is around it, not in it
     variant, why = made[which - 1], UPSTREAM_WHY if which == 1 else REUSED_WHY
     _, grads = sub.gradients(variant)  # asked last, so that the report shows this graph's call, and names it
@@ -276,9 +291,9 @@ def _wrong(
 
 
 def _own(sub: Any, op: str, which: int) -> bool:
-    """Whether the same variant (`which`, as graphs.variants orders them) of some other operation, on
-    fixed leaves, comes out right (graphs.controls); one whose leaves' gradients are all 0 (`a - a`)
-    tells nothing."""
+    """Whether some other operation on fixed leaves comes out right alone (`which` 0) or in the same
+    variant (1 or 2, as graphs.variants orders them) (graphs.controls); one whose leaves' gradients are
+    all 0 (`a - a`) tells nothing."""
     made = [v[which] for v in controls(op)]
     made = [g for g in made if any(evaluate(g).grads[i] for i in leaves(g))]
     return any(not _wrong(g, a) for g, a in zip(made, _answers(sub, made)))
@@ -473,7 +488,8 @@ def _left(op: str, hint: str, mirrors: tuple[Mirror, ...]) -> Any:
         hint=hint,
         name=f"{blamed.removeprefix('Value.__').removesuffix('__')}_values_and_grads",
         max_examples=EARLY_CATCH_EXAMPLES,
-        after=("backward_seeds_the_output",),
+        # A backward that leaves every grad 0 answers a reflected operation as its mirrors, right or not.
+        requires=("backward_seeds_the_output",),
     )(example(graph=[["leaf", 2.0], [op, 0.0, 0]])(given(graph=one_operation(op, "left"))(check)))
 
 

@@ -403,7 +403,7 @@ def loss_is_pure(sub, case):
 @prop(
     points=6,
     functions=["sequence_loss"],
-    hint="The sequence loss is the mean (not the sum) over every position, the last one included.",
+    hint="The mean (not the sum) over every position i of cross_entropy_loss(logits_list[i], true_ids[i]).",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
 @example(case=AVA)

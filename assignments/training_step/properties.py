@@ -693,7 +693,7 @@ def linear_lr_through_a_run(sub, num_steps, base_lr):
 @prop(
     points=4,
     functions=["adam_update"],
-    hint="m = beta1*m + (1 - beta1)*g, v = beta2*v + (1 - beta2)*g**2: the betas passed, not fixed ones.",
+    hint="Return m = beta1*m + (1 - beta1)*g, v = beta2*v + (1 - beta2)*g**2 (not m_hat), with the betas passed.",
     max_examples=EARLY_CATCH_EXAMPLES,
 )
 # One parameter, first: betas of 0.5 and 0.25, where `1 % beta` equals `1 - beta` no longer ((1 - beta) is

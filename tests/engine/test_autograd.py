@@ -485,3 +485,59 @@ def test_a_fault_held_back_by_another_property_is_not_shrunk_and_the_verdicts_st
     assert [(t.name, t.status, t.score, t.message, t.counterexample) for t in again.tests] == [
         (t.name, t.status, t.score, t.message, t.counterexample) for t in result.tests
     ]
+
+
+# --- what cannot be told is not judged -------------------------------------------------------------
+
+MUL_UNWRAPPED = (
+    "    def __mul__(self, other):\n        other = other if isinstance(other, Value) else Value(other)\n",
+    "    def __mul__(self, other):\n",
+)
+CLOSURES_OF_LEAVES_ONLY = (
+    "        for v in reversed(topo):\n            v._backward()",
+    "        for v in reversed(topo):\n            if not v._prev:\n                v._backward()",
+)
+SEEDED_WITH_0 = (
+    "        self.grad = 1\n        for v in reversed(topo):",
+    "        self.grad = 0\n        for v in reversed(topo):",
+)
+LEFT = ("radd_values_and_grads", "rsub_values_and_grads", "rmul_values_and_grads", "rtruediv_values_and_grads")
+
+
+def _unchecked(result):
+    return {t.name: t.message for t in result.tests if t.status.value == "unchecked"}
+
+
+def test_a_reflected_operation_that_raises_as_its_mirrors_do_is_not_judged(tmp_path):
+    """`*` that cannot take a plain number raises in `2 * a` (`a * 2` reflected), `2 - a` and `2 / a`
+    too, as the class's own operations those are written with: only `*` is FAILED."""
+    path = tmp_path / "mul.py"
+    path.write_text(_changed(MICROGRAD, MUL_UNWRAPPED))
+    result = grade(path, AUTOGRAD, QUICK)
+    assert list(_failed(result)) == ["mul_values_and_grads"]
+    unchecked = _unchecked(result)
+    for name in ("rmul_values_and_grads", "rsub_values_and_grads", "rtruediv_values_and_grads"):
+        assert unchecked[name].startswith("not judged: `0 ") and "raised, and so does it" in unchecked[name], name
+
+
+def test_a_backward_that_runs_no_operations_gradient_blames_no_operation(tmp_path):
+    """Backward that calls the closures of leaves only: every operation's gradient is 0 on a graph of
+    its own, so none is FAILED for it; each is not judged, with backward named as the likely cause."""
+    path = tmp_path / "leaves.py"
+    path.write_text(_changed(MICROGRAD, CLOSURES_OF_LEAVES_ONLY))
+    result = grade(path, AUTOGRAD, QUICK)
+    assert _failed(result) == {}
+    unchecked = _unchecked(result)
+    for name in ("add_values_and_grads", "mul_values_and_grads", "exp_values_and_grads"):
+        assert unchecked[name].endswith("backward may be why"), (name, unchecked.get(name))
+
+
+def test_a_reflected_operation_pays_only_once_backward_seeds_the_output(tmp_path):
+    """A backward that seeds 0 leaves every grad 0, which a reflected operation answers as its mirrors
+    whatever it does: it pays nothing until backward_seeds_the_output passes."""
+    path = tmp_path / "seed.py"
+    path.write_text(_changed(MICROGRAD, SEEDED_WITH_0))
+    result = grade(path, AUTOGRAD, QUICK)
+    assert "backward_seeds_the_output" in _failed(result)
+    paid = {t.name: t.score for t in result.tests if t.name in LEFT}
+    assert paid == dict.fromkeys(LEFT, 0.0), paid

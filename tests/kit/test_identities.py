@@ -53,6 +53,11 @@ def test_gradient_is_softmax_minus_one_hot(V, t):
     assert vanishes(ids.gradient_identity(V, t))
 
 
+def test_the_gradient_of_one_logit_is_zero_not_minus_zero():
+    """softmax([z]) is [1.0], and 1.0 - 1.0 is 0.0: a report shows `expected: [0.0]`, never [-0.0]."""
+    assert repr(ref.softmax_cross_entropy_grad([0.0], 0)) == "[0.0]"
+
+
 @pytest.mark.parametrize("V, t", SYMBOLIC_CASES)
 def test_gradient_sums_to_zero(V, t):
     assert vanishes(ids.gradient_sum(V, t))
