@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         magnitude,
         per_submission,
         prop,
+        unjudged,
     )
     from gradekit.declared_types import coerce
     from gradekit.errors import PropertyFailure, SubmissionRaised
@@ -61,6 +62,7 @@ _HOMES = {
     "magnitude": "gradekit.authoring",
     "per_submission": "gradekit.authoring",
     "prop": "gradekit.authoring",
+    "unjudged": "gradekit.authoring",
     "worked_examples": "gradekit.worked",
 }
 
@@ -86,6 +88,7 @@ __all__ = [
     "magnitude",
     "per_submission",
     "prop",
+    "unjudged",
     "worked_examples",
 ]
 

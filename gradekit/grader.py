@@ -218,10 +218,10 @@ def _kept(named: list[str], note: str, tests: tuple[PropertyResult, ...]) -> str
         return f"`{named[0]}` keeps {kept}: it is {note}"
     if all(whole.values()):
         return f"{' and '.join(f'`{f}`' for f in named)} keep their points: they are {note}"
-    kept = [
+    each = [
         f"`{f}` keeps " + ("its points" if whole[f] else counted(sum(t.score for t in own[f]), "point")) for f in named
     ]
-    return f"{' and '.join(kept)}: they are {note}"
+    return f"{' and '.join(each)}: they are {note}"
 
 
 def _shown(config: GradeConfig, seed: int) -> int | None:

@@ -31,6 +31,7 @@ PUBLIC = [
     "magnitude",
     "per_submission",
     "prop",
+    "unjudged",
     "worked_examples",
 ]
 
