@@ -161,9 +161,7 @@ def _expect_operation(sub: Any, graph: Graph, blamed: str, mirrors: tuple[Mirror
     if wrong[0] and wrong[0] == _wrong(graph, answers[0], exact) and not _own(sub, control, 0):
         # Its value is right and its gradient wrong, as is every other operation's on a graph of its own:
         # backward, which runs each operation's gradient, may be why.
-        unjudged(
-            sub, "its gradient is wrong, and so is every other operation's on a graph of its own: backward may be why"
-        )
+        unjudged(sub, "every operation's gradient comes out wrong on a graph of its own: backward may be why")
         return
     if wrong[0]:
         _expect_graph(sub, graph, blamed)

@@ -1,5 +1,7 @@
 """The properties not checked yet, as the human reports give them: one line per function and what it
-waits on (its speed on the same line where it waits on the same properties), never a line per property.
+waits on (its speed on the same line where it waits on the same properties), or per group of
+functions that wait on the same properties or are not judged for the same reasons, never a line per
+property.
 
 A property waits where a property it requires (or is checked after) did not pass: its points could
 not be paid, and a failure would blame its function for another's mistake. A failing loss leaves a
@@ -34,19 +36,44 @@ def waiting(tests: Sequence[PropertyResult], every: Sequence[PropertyResult] = (
     property of the result), so a line names only what the student has to fix."""
     roots = _roots(every or tests)
     tests = [replace(t, message=roots(t.message)) for t in tests]
-    lines = []
+    lines: list[str | list[PropertyResult]] = []
+    shared: dict[tuple[str, ...], list[PropertyResult]] = {}  # groups of functions that wait alike
+
+    def add(key: tuple[str, ...], group: list[PropertyResult]) -> None:
+        if key not in shared:
+            shared[key] = []
+            lines.append(shared[key])
+        shared[key].extend(group)
+
     for function in dict.fromkeys(test.functions[0] for test in tests):
         own = [t for t in tests if t.functions[0] == function]
-        unjudged = [t for t in own if t.message.startswith(UNJUDGED)]
-        values = [t for t in own if t not in unjudged and not t.message.startswith(TIMED)]
-        speed = [t for t in own if t not in unjudged and t.message.startswith(TIMED)]
+        held = [t for t in own if t.message.startswith(UNJUDGED)]
+        values = [t for t in own if t not in held and not t.message.startswith(TIMED)]
+        speed = [t for t in own if t not in held and t.message.startswith(TIMED)]
         if values and speed and _waits_on(values) == _waits_on(speed):
-            lines.append(_line(function, False, values, speed))
+            lines.append(_line([function], False, values, speed))
         else:
-            lines += [_line(function, False, values)] if values else []
-            lines += [_line(function, True, speed)] if speed else []
-        lines += [_unjudged(function, unjudged)] if unjudged else []
-    return lines
+            if values:
+                add(("values", *_waits_on(values)), values)
+            lines += [_line([function], True, speed)] if speed else []
+        if held:
+            add(("unjudged", _reasons(held)), held)
+    return [line if isinstance(line, str) else _shared(line) for line in lines]
+
+
+def _shared(group: list[PropertyResult]) -> str:
+    """One line for the properties of every function that waits on the same properties, or is not
+    judged for the same reasons: a broken backward leaves a dozen operations so, and a line says it once."""
+    functions = list(dict.fromkeys(t.functions[0] for t in group))
+    if group[0].message.startswith(UNJUDGED):
+        return _unjudged(functions, group)
+    return _line(functions, False, group)
+
+
+def _named(functions: list[str]) -> str:
+    """Functions as a line names them: "`a`", "`a` and `b`", "`a`, `b` and `c`"."""
+    quoted = [f"`{function}`" for function in functions]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def _waits_on(group: list[PropertyResult]) -> list[str]:
@@ -79,24 +106,32 @@ def _roots(every: Sequence[PropertyResult]) -> Callable[[str], str]:
     return rewritten
 
 
-def _unjudged(function: str, group: list[PropertyResult]) -> str:
-    """One line for a function's properties that could not be told right or wrong, since what they
-    build on is wrong (gradekit.authoring.expect_built_on), with each reason once."""
-    reasons = "; ".join(dict.fromkeys(t.message.removeprefix(UNJUDGED) for t in group))
+def _reasons(group: list[PropertyResult]) -> str:
+    """Why a function's properties could not be told right or wrong, each reason once."""
+    return "; ".join(dict.fromkeys(t.message.removeprefix(UNJUDGED) for t in group))
+
+
+def _unjudged(functions: list[str], group: list[PropertyResult]) -> str:
+    """One line for the properties that could not be told right or wrong, since what they build on is
+    wrong (gradekit.authoring.expect_built_on) or fails alike, of the functions held back alike."""
     points = counted(sum(t.max_score for t in group), "point")
-    return f"`{function}`: {counted(len(group), 'property')} ({points}) not judged: {reasons}"
+    return f"{_named(functions)}: {counted(len(group), 'property')} ({points}) not judged: {_reasons(group)}"
 
 
-def _line(function: str, timed: bool, group: list[PropertyResult], speed: list[PropertyResult] | None = None) -> str:
-    """One group's line; with `speed`, the function's speed waiting on the same properties joins it."""
+def _line(
+    functions: list[str], timed: bool, group: list[PropertyResult], speed: list[PropertyResult] | None = None
+) -> str:
+    """One group's line, of one function or of several waiting alike; with `speed`, the function's speed
+    waiting on the same properties joins it."""
+    named = _named(functions)
     on = _waits_on(group)
-    names = " and ".join(f"`{name}`" for name in on) or "the properties it requires"
+    names = _named(on) if on else "the properties it requires"
     once = f"once {names} {'passes' if len(on) == 1 else 'pass'}"
     points = counted(sum(t.max_score for t in group), "point")
     if timed:
-        return f"`{function}`: its speed ({points}) is timed {once}"
+        return f"{named}: its speed ({points}) is timed {once}"
     if speed:
         timed_points = counted(sum(t.max_score for t in speed), "point")
-        return f"`{function}`: {counted(len(group), 'property')} ({points}) and its speed ({timed_points}) count {once}"
+        return f"{named}: {counted(len(group), 'property')} ({points}) and its speed ({timed_points}) count {once}"
     verb = "counts" if len(group) == 1 else "count"
-    return f"`{function}`: {counted(len(group), 'property')} ({points}) {verb} {once}"
+    return f"{named}: {counted(len(group), 'property')} ({points}) {verb} {once}"

@@ -89,3 +89,22 @@ def test_a_property_waiting_on_one_not_judged_names_that_one_not_the_function_in
         "`sequence_loss`: 1 property (2 points) counts once `sequence_loss_matches_reference` passes",
         f"`sequence_loss`: 1 property (6 points) {reason}",
     ]
+
+
+def test_functions_that_wait_alike_share_one_line():
+    """A broken backward holds back every reflected operation on one property, and leaves a dozen
+    operations not judged for one reason: each is one line naming the functions, not a line each."""
+    seeds = "not checked yet: it counts once `backward_seeds_the_output` passes"
+    why = "not judged: every operation's gradient comes out wrong on a graph of its own: backward may be why"
+    tests = [
+        held("add_values", "Value.__add__", 5, why),
+        held("radd_values", "Value.__radd__", 1.5, seeds),
+        held("mul_values", "Value.__mul__", 5, why),
+        held("rsub_values", "Value.__rsub__", 1.5, seeds),
+        held("exp_values", "Value.exp", 5, why),
+    ]
+    assert waiting(tests) == [
+        "`Value.__add__`, `Value.__mul__` and `Value.exp`: 3 properties (15 points) not judged: every operation's "
+        "gradient comes out wrong on a graph of its own: backward may be why",
+        "`Value.__radd__` and `Value.__rsub__`: 2 properties (3 points) count once `backward_seeds_the_output` passes",
+    ]
