@@ -170,8 +170,8 @@ def differences(returned: Any, expected: Any, by_tokens: bool = False, parts: Ma
     reads in a breath; the count says whether the rest is right. With `by_tokens` (an answer of a call
     given a bigram table), an entry of a bigram table is indexed by its tokens: [a][BOS]. `parts` names
     entries of the answer by their place in it: W[a][BOS] for the W of a step's (loss, W, m, v)."""
-    got = dict(_entries(returned, by_tokens=by_tokens, parts=parts or {}))
-    want = dict(_entries(expected, by_tokens=by_tokens, parts=parts or {}))
+    got = dict(_entries(returned, by_tokens=by_tokens, parts=parts))
+    want = dict(_entries(expected, by_tokens=by_tokens, parts=parts))
     if not got or got.keys() != want.keys() or len(got) == 1:
         return ""
     differing = [index for index in got if _gap(got[index], want[index]) > 0.0]

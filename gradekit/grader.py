@@ -213,15 +213,12 @@ def _kept(named: list[str], note: str, tests: tuple[PropertyResult, ...]) -> str
     """One note of `_built_on`: what each function in `named` keeps, and why."""
     own = {f: [t for t in tests if t.functions[0] == f] for f in named}
     whole = {f: all(t.status is Status.PASSED for t in own[f]) for f in named}
+    kept = {f: "its points" if whole[f] else counted(sum(t.score for t in own[f]), "point") for f in named}
     if len(named) == 1:
-        kept = "its points" if whole[named[0]] else counted(sum(t.score for t in own[named[0]]), "point")
-        return f"`{named[0]}` keeps {kept}: it is {note}"
+        return f"`{named[0]}` keeps {kept[named[0]]}: it is {note}"
     if all(whole.values()):
         return f"{' and '.join(f'`{f}`' for f in named)} keep their points: they are {note}"
-    each = [
-        f"`{f}` keeps " + ("its points" if whole[f] else counted(sum(t.score for t in own[f]), "point")) for f in named
-    ]
-    return f"{' and '.join(each)}: they are {note}"
+    return f"{' and '.join(f'`{f}` keeps {kept[f]}' for f in named)}: they are {note}"
 
 
 def _shown(config: GradeConfig, seed: int) -> int | None:
