@@ -15,7 +15,6 @@ block; a median of at most 1,200 characters per whole report, and none over 2,50
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from environment import student_python
 
-from gradekit.reports import text
+from gradekit.reports import json_report, text
 from gradekit.result import FAULTS, GradeResult, PropertyResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +33,9 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?![\w.])"
 
 
 def grade(path: Path, assignment: str) -> GradeResult:
-    """The JSON report of one whole `gradekit check`, read back: run from the root with the file's
-    path from there, as a student names the file beside them, so the report is no longer for it."""
+    """The JSON report of one whole `gradekit check`, read back as the text report would show it (a
+    NaN answer a NaN, not the string JSON writes it as): run from the root with the file's path from
+    there, as a student names the file beside them, so the report is no longer for it."""
     done = subprocess.run(
         [sys.executable, "-m", "gradekit", "check", str(path.relative_to(ROOT)), "--assignment", assignment]
         + ["--format", "json"],
@@ -46,7 +46,7 @@ def grade(path: Path, assignment: str) -> GradeResult:
     )
     if done.returncode not in (0, 1):
         raise SystemExit(f"gradekit check {path} failed: {done.stderr}")
-    return GradeResult.from_dict(json.loads(done.stdout))
+    return GradeResult.from_dict(json_report.loads(done.stdout))
 
 
 def numbers_shown(lines: list[str]) -> int:

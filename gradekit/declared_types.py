@@ -13,16 +13,16 @@ import types
 import typing
 from typing import Any
 
-from gradekit.course_terms import value as shown
 from gradekit.errors import PropertyFailure
 
 
 def coerce(value: Any, declared: Any, function: str) -> Any:
-    """`value` read as `declared`, or a PropertyFailure saying what `function` returned instead."""
+    """`value` read as `declared`, or a PropertyFailure saying what `function` should return; the report
+    shows what it returned beside it."""
     try:
         return _read(value, declared)
     except _Mismatch:
-        message = f"`{function}` returned {shown(value)}, but it should return {describe(declared)}"
+        message = f"`{function}` should return {describe(declared)}"
         raise PropertyFailure(message, returned=value) from None
 
 

@@ -229,7 +229,7 @@ class Calls:
         self.timed_out: dict[str, str] = {}  # function -> the input it first timed out on, as shown
         self.cpu = 0.0  # the worker's CPU seconds the grade's calls took, as their replies report
         self.transcript: list[Exchange] = []
-        self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3 of x.py")
+        self.quoted: dict[int, str] = {}  # lines this property's errors named, as named ("line 3")
 
     def spent(self) -> float:
         """Seconds the submission's workers have spent in this grade, computing or blocked, as the
@@ -337,7 +337,8 @@ class Calls:
         self.session.restart()
 
     def _quote(self, line: int) -> str:
-        """Where an error happened, as a call's log names it; kept, since it names this student's file.
+        """Where an error happened, as a call's log names it; kept, since a notebook's cells differ from
+        one student's file to another's.
         The message names it again (Session.where), which a report leaves out where the log holds it."""
         where = self.session.where(line)
         self.quoted[line] = where

@@ -83,7 +83,7 @@ class Session:
         return None
 
     def where(self, line: int | None) -> str:
-        """A line as the student finds it: "line 3 of x.py", "cell 4, line 2 ..."."""
+        """A line as the student finds it: "line 3", "cell 4, line 2"."""
         return self._layout.where(line)
 
     def load(self) -> str | None:

@@ -110,15 +110,16 @@ class Source:
         return preloads(self.text)
 
     def where(self, line: int | None) -> str:
-        """A line of `text` as the student finds it: "line 3 of x.py", "cell 4, line 2 of x.ipynb"."""
+        """A line of `text` as the student finds it: "line 3", "cell 4, line 2". A report is of one
+        file, named at its head, so the line does not name it again."""
         if not line:
             return self.filename
         if self.cells is None:
-            return f"line {line} of {self.filename}"
+            return f"line {line}"
         cell = self.cell_at(line)
         if cell is None:
             return self.filename
-        return f"cell {cell.number}, line {line - cell.line + 1} of {self.filename}"
+        return f"cell {cell.number}, line {line - cell.line + 1}"
 
     def cell_at(self, line: int) -> Cell | None:
         for cell in self.cells or ():

@@ -38,7 +38,7 @@ def sentence(
 ) -> str:
     """`error` as one sentence about `subject` ("x.py", "cell 4", "`softmax`"), raised while `running`.
 
-    `where` names a line of the submission as the sentence should show it ("line 3 of x.py"; "" for
+    `where` names a line of the submission as the sentence should show it ("line 3"; "" for
     none), and is asked only for a line the sentence shows; `on` is the line of `subject` a syntax
     error is on; `reply_bytes` is the cap on one reply, which a call's answer too large to send ran past.
     """
@@ -77,7 +77,7 @@ def given(error: WorkerError, where: Callable[[int], str] | None = None, reply_b
 
 
 def named(kind: str, message: str, where: str = "") -> str:
-    """An exception as a report names it: "ValueError: math domain error (line 3 of x.py)"."""
+    """An exception as a report names it: "ValueError: math domain error (line 3)"."""
     said = f": {message}" if message else ""
     return f"{kind}{said}{f' ({where})' if where else ''}"
 

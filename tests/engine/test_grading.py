@@ -83,7 +83,7 @@ def test_a_syntax_error_is_one_sentence_naming_its_line(grade_file):
 
 def test_an_exception_at_import_is_reported_with_its_line(grade_file):
     result = grade_file("x = 1\nraise ValueError('oops')\ndef softmax(z): return z\n", FAST)
-    assert result.error == "submission.py could not be loaded: ValueError: oops (line 2 of submission.py)"
+    assert result.error == "submission.py could not be loaded: ValueError: oops (line 2)"
 
 
 def test_a_function_that_answers_one_input_two_ways_is_named(grade_file):

@@ -77,7 +77,7 @@ class Memory:
     def keep_run(
         self, key: Any, transcript: list[Exchange], outcome: Any, quoted: dict[int, str], facts: Facts
     ) -> None:
-        """`quoted`: the lines of the submission its errors named, as named ("line 33 of alice.py"),
+        """`quoted`: the lines of the submission its errors named, as named ("line 33", "cell 2, line 4"),
         so that `relocate` can name them in another student's file."""
         runs = self.traces.setdefault(key, [])
         size = sum(len(encoded) + len(answer) for _, encoded, _, answer in transcript)
