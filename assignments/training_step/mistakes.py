@@ -381,6 +381,14 @@ def adam_old_defaults(*call):
     return _adam(*_adam_arguments(arguments, defaults))
 
 
+@known_mistake("adam_update", "adam_returns_corrected_moments.py")
+def adam_returns_corrected_moments(*call):
+    params, g, m, v, step, lr, beta1, beta2, eps = _adam_arguments(call)
+    m, v = _moments(g, m, v, beta1, beta2)
+    m_hat, v_hat = _corrected(m, v, step, beta1, beta2)
+    return params - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat
+
+
 @known_mistake("adam_update", "adam_step_not_plus_one.py")
 def adam_step_not_plus_one(*call):
     params, g, m, v, step, lr, beta1, beta2, eps = _adam_arguments(call)

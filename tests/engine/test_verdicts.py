@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from gradekit import assignment
@@ -130,19 +131,24 @@ def test_the_graders_of_a_class_share_what_they_learn_and_grade_as_a_fresh_grade
 
 
 def test_a_remembered_error_is_named_in_each_students_own_file(cross_entropy, tmp_path, remembering, hypothesis_runs):
+    """Alice's file and Bob's notebook raise on the same line of the same code: Bob's verdicts come from
+    what Alice's grade remembered, and his error is named where his notebook has it."""
     raising = CORRECT.read_text().replace("    return math.exp(loss)", "    return 1 / (loss - loss)")
     assert raising != CORRECT.read_text()
-    alice, bob = tmp_path / "alice.py", tmp_path / "bob.py"
+    alice, bob = tmp_path / "alice.py", tmp_path / "bob.ipynb"
     alice.write_text(raising)
-    bob.write_text(raising)
+    cells = [nbformat.v4.new_markdown_cell("Bob's work"), nbformat.v4.new_code_cell(raising)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), bob)
     graded = {alice: grade(alice, cross_entropy, FAST, Grading(memory=remembering))}
     hypothesis_runs[0] = 0
     graded[bob] = grade(bob, cross_entropy, FAST, Grading(memory=remembering))
     assert hypothesis_runs[0] == 0, "bob answers as alice did: every verdict should come from memory"
-    for path, result in graded.items():
+    line = raising.splitlines().index("    return 1 / (loss - loss)") + 1
+    for path, place in ((alice, f"(line {line})"), (bob, f"(cell 2, line {line})")):
+        result = graded[path]
         assert _verdicts(result) == _verdicts(grade(path, cross_entropy, FAST))
         failed = next(t for t in result.tests if t.name == "perplexity_matches_reference")
-        assert f"of {path.name})" in failed.message
+        assert failed.message.endswith(place), failed.message
 
 
 def test_facts_a_remembered_property_would_have_kept_are_kept(remembering, hypothesis_runs):
