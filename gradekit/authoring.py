@@ -37,7 +37,7 @@ from gradekit.errors import (
     TimedOutEarlier,
     TooSlow,
 )
-from gradekit.precision import FLOAT32_CAUSE, FLOAT32_MAX, close, is_float32, magnitude, tolerances
+from gradekit.precision import FLOAT32_CAUSE, close, is_float32, magnitude, tolerances
 
 __all__ = [
     "Property",
@@ -356,7 +356,7 @@ def expect_close(
     elif isinstance(actual, list) and isinstance(expected, list) and len(actual) != len(expected):
         wanted = "1 was" if len(expected) == 1 else f"{len(expected)} were"
         detail += f": {counted(len(actual), 'value')} where {wanted} expected"
-    elif _overflowed(actual, expected, float32):
+    elif float32 and _overflowed(actual, expected):
         detail += f": {FLOAT32_CAUSE}"
     raise PropertyFailure(detail, returned=actual, expected=expected)
 
@@ -476,15 +476,16 @@ def _judged(sub: Any, kind: str, text: str) -> None:
         kept.append(text)
 
 
-def _overflowed(actual: Any, expected: Any, float32: bool) -> bool:
-    """Whether `actual` is infinite where `expected` is finite, and float32 is why: the answer is
-    float32, or the expected value lies beyond float32's range."""
+def _overflowed(actual: Any, expected: Any) -> bool:
+    """Whether `actual` is infinite where `expected` is finite. That float32 is why is `expect_close`'s
+    to know, from numbers that are float32 values: an expected value past float32's range says nothing
+    of what the submission computed in."""
     if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
-        return any(_overflowed(a, e, float32) for a, e in zip(actual, expected))
+        return any(_overflowed(a, e) for a, e in zip(actual, expected))
     numbers = (int, float)
     if not (isinstance(actual, numbers) and isinstance(expected, numbers)):
         return False
-    return math.isinf(actual) and math.isfinite(expected) and (float32 or abs(expected) > FLOAT32_MAX)
+    return math.isinf(actual) and math.isfinite(expected)
 
 
 def has_nan(value: Any) -> bool:

@@ -34,10 +34,7 @@ _FLOAT32 = struct.Struct("f")
 # A finite-difference step for a float32 function: its rounding (about 1e-7 of the value) divided by
 # the step stays far below the tolerance, and the step is short of where the curve bends it.
 FLOAT32_STEP = 1e-2
-FLOAT32_CAUSE = (
-    "your answer is float32, which keeps about 7 digits and overflows above 3.4e38 (exp above 88.7): "
-    "compute in Python floats or float64"
-)
+FLOAT32_CAUSE = "it overflows in float32; compute in Python floats or float64"
 
 SHORT = 64  # float lists up to this long are compared in Python: NumPy's per-call costs exceed the work
 
