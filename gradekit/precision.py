@@ -29,7 +29,6 @@ import numpy as np
 
 FLOAT32_RTOL = 1.3e-6  # torch.testing's defaults for float32
 FLOAT32_ATOL = 1e-5
-FLOAT32_MAX = float(np.finfo(np.float32).max)
 _FLOAT32 = struct.Struct("f")
 # A finite-difference step for a float32 function: its rounding (about 1e-7 of the value) divided by
 # the step stays far below the tolerance, and the step is short of where the curve bends it.
@@ -41,7 +40,6 @@ SHORT = 64  # float lists up to this long are compared in Python: NumPy's per-ca
 __all__ = [
     "FLOAT32_ATOL",
     "FLOAT32_CAUSE",
-    "FLOAT32_MAX",
     "FLOAT32_RTOL",
     "FLOAT32_STEP",
     "close",
