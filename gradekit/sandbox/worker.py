@@ -631,8 +631,8 @@ def _lists_in(value, found=None):
     if type(value) in (list, tuple) and id(value) not in found:
         if type(value) is list:
             found.add(id(value))
-        for item in value:
-            if type(item) in (list, tuple):  # a table's numbers hold no list: not called for each
+        if not set(map(type, value)).isdisjoint((list, tuple)):  # a row of numbers is not walked number by number
+            for item in value:
                 _lists_in(item, found)
     return found
 
