@@ -37,8 +37,9 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto`, the README's test command: one test process more than the cores. A grading test
     spends part of its time waiting (a grader on its sandboxed worker's answer, a test on the deadline
     it proves, a command it started), so one process per core leaves the cores idle a quarter of the
-    time; the extra process uses some of it. `-n N` still means N."""
-    if config.option.numprocesses != "auto":
+    time; the extra process uses some of it. `-n N` still means N, and pytest-xdist's own setting
+    PYTEST_XDIST_AUTO_NUM_WORKERS still sets what `auto` means."""
+    if config.option.numprocesses != "auto" or os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     return len(os.sched_getaffinity(0)) + 1
 
