@@ -172,14 +172,22 @@ def _reaches_all(python: str) -> bool:
     return accounts.closed_to_others(wanted) is None
 
 
+# Where the installed package's folders lie in the repository (pyproject.toml's package-dir).
+PACKAGE_FOLDERS = {"": "gradekit", "reference": "reference", "assignments": "assignments"}
+
+
 @pytest.fixture(scope="module")
 def open_python() -> Iterator[list[str]]:
     """The command that starts a Python others may run, with this environment's packages (gradekit
     among them) on the grader's own path only: this interpreter where it lies open, else a venv over
-    the system's interpreter of this version, in a folder readable by all."""
+    the system's interpreter of this version, in a folder readable by all. Where the repository lies
+    in a folder closed to others (a clone in `mktemp -d`'s), gradekit is copied into that open folder
+    and imported from there, as an installed gradekit would be: a worker run as a uid of its own must
+    read its own script."""
     if os.geteuid() != 0:
         pytest.skip("only a root grader chooses who its workers run as")
-    if _reaches_all(sys.executable):
+    closed = accounts.closed_to_others([str(REPOSITORY / "gradekit")]) is not None
+    if _reaches_all(sys.executable) and not closed:
         yield [sys.executable]
         return
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -192,6 +200,11 @@ def open_python() -> Iterator[list[str]]:
         subprocess.run([base, "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
         sites = [sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
         adds = "; ".join(f"site.addsitedir({site!r})" for site in dict.fromkeys(sites))
+        if closed:
+            for inside, source in PACKAGE_FOLDERS.items():
+                ignored = shutil.ignore_patterns("__pycache__")
+                shutil.copytree(REPOSITORY / source, folder / "lib" / "gradekit" / inside, ignore=ignored)
+            adds += f"; sys.path.insert(0, {str(folder / 'lib')!r})"
         yield [
             str(folder / "venv" / "bin" / "python"),
             "-c",
