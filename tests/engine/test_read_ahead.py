@@ -169,6 +169,23 @@ def test_a_call_nobody_expected_is_asked_for_and_the_calls_after_it_are_still_re
     assert counting.sent == [4, 1]
 
 
+def test_a_function_read_from_its_arguments_has_its_calls_sent_asking_for_them():
+    """An update function that works in place is read from its arguments, which the solution's never
+    was: once a property asks for them, the function's calls in flight go again asking for them, as
+    do those of the property after, so none is asked for alone."""
+    counting = _CountingWorker()
+    read_ahead, made, _ = plumbing(counting)
+    first = [("f", f"[{i}]", False) for i in range(4)]
+    read_ahead.prefetch(first, "first", ("second", [("f", "[9]", False)]))
+    assert counting.sent == [4]
+    assert [made.call("f", (i,), [], want_args=True).returned for i in range(4)] == [5.0, 6.0, 7.0, 8.0]
+    assert counting.sent == [4, 4, 1], "sent again asking for their arguments, then `second`'s"
+    made.begin_property()
+    read_ahead.prefetch([("f", "[9]", False)], "second")
+    assert made.call("f", (9,), [], want_args=True).returned == 9.0
+    assert counting.sent == [4, 4, 1], "the call sent for `second` was the one it made"
+
+
 def test_a_repeated_call_whose_first_was_skipped_is_asked_for():
     counting = _CountingWorker()
     read_ahead, _, f = plumbing(counting)

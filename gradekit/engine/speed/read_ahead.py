@@ -56,6 +56,7 @@ class ReadAhead:
         self._current = _Section(None, ())
         self._next: _Section | None = None  # the next property's calls, sent once the current's are
         self._following: tuple[str, list[Expected]] | None = None  # that property, until its calls start
+        self._with_args: set[str] = set()  # functions whose calls go asking for their arguments back (`_ask_as`)
 
     @property
     def _queue(self) -> deque[tuple[Expected, Pending]]:
@@ -88,6 +89,8 @@ class ReadAhead:
         queue = self._queue
         if queue and queue[0][0] != call:
             self._skip_to(call)
+            if queue and queue[0][0] != call and self._ask_as(call):
+                self._skip_to(call)
         if queue and queue[0][0] == call:
             _, pending = queue.popleft()
             if isinstance(pending, PropertyAborted):
@@ -115,6 +118,29 @@ class ReadAhead:
             self._restart()  # the property meets what stopped it when it makes its first call
             return
         self._queue.extendleft(reversed(list(zip(calls, sent))))
+
+    def _ask_as(self, call: Expected) -> bool:
+        """Where `call` asks for its arguments back and is expected but for that, send every later call
+        of its function asking for them too, from the first in flight; whether they were sent again.
+
+        A property may ask for a function's arguments back where the recording's did not: an update
+        function that works in place is read from its arguments (training_step's `updated`), which
+        the solution's never was. Sent as recorded, every such call would run twice: once sent ahead,
+        in vain, and once asked for then. The calls in flight are answered first, within one call's
+        timeout in all (see `_settle`), as they are for a call asked for now."""
+        function, encoded, want_args = call
+        if not want_args or (function, encoded, False) not in (expected for expected, _ in self._queue):
+            return False
+        self._with_args.add(function)
+        self._settle()
+        section = self._current
+        first = next((i for i, (expected, _) in enumerate(section.queue) if expected[0] == function), None)
+        if first is None:  # the worker was replaced, and what was in flight forgotten
+            return False
+        taken = [section.queue.pop()[0] for _ in range(len(section.queue) - first)]
+        section.ahead.extendleft(taken)
+        self._send(section, AHEAD_CHUNK)
+        return True
 
     def _skip_to(self, call: Expected) -> None:
         """Drop the calls expected before `call`, where `call` is expected at all."""
@@ -189,7 +215,7 @@ class ReadAhead:
         or died, so the oldest call in flight is the one that timed out or ended it, and the property
         meets that when it makes the call.
         """
-        chunk = [section.ahead.popleft() for _ in range(min(count, len(section.ahead)))]
+        chunk = [self._as_asked(section.ahead.popleft()) for _ in range(min(count, len(section.ahead)))]
         goes = [self._goes(section, call) for call in chunk]
         unsent = [call for call, go in zip(chunk, goes) if go]
         worker: Any = self._session.worker
@@ -206,6 +232,11 @@ class ReadAhead:
                     if isinstance(pending, int):  # the call the worker was stuck in, or died in
                         stuck.queue[index] = (expected, stopped)
                         return
+
+    def _as_asked(self, call: Expected) -> Expected:
+        """A recorded call as this submission's properties ask it (see `_ask_as`)."""
+        function, encoded, _ = call
+        return (function, encoded, True) if function in self._with_args else call
 
     def _goes(self, section: _Section, call: Expected) -> bool:
         """Whether a replayed call goes to the worker: not if this submission already answered it, or it
