@@ -77,13 +77,14 @@ def diagnose(
         if answers is None:
             break  # the worker timed out or died: what it answers next is not to be trusted
         shown = tuple(trusted_answer(solution, *c) for c in shrunk) if solution else ()
-        if all(map(agree, answers, bank.reference[function] + shown)):
+        right = list(map(agree, answers, bank.reference[function] + shown))
+        if all(right):
             continue  # right on every call: its fault is in what it does to its arguments, or across calls
         # A class standing in for the student's answers any harness call: a mistake in a method a
         # failed property names may show in another method's probes (a wrong * in backward's graphs).
         models = [m for m in described if m.function == function or (m.stands_in and m.function in blamed)]
         decoded = [(c, tuple(decode(e))) for c, e in calls]
-        named = explaining(models, decoded, answers)
+        named = explaining(models, *_wrong_first(decoded, answers, right))
         for model, parameter in named:
             told = _told(bank, model, parameter, len(answers))
             found.setdefault((told.function, told.misconception, told.source), told)
@@ -125,6 +126,16 @@ def _rounded(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_rounded(v) for v in value]
     return value
+
+
+def _wrong_first(
+    calls: list[Asked], answers: tuple[Answer, ...], right: list[bool]
+) -> tuple[list[Asked], list[Answer]]:
+    """The calls and their answers, those the function got wrong first. `explaining` tells the same
+    whatever the order, and asks each model only up to the first answer it does not explain: most
+    models answer as the reference does, so a wrong answer first is where they stop."""
+    order = sorted(range(len(right)), key=right.__getitem__)
+    return [calls[i] for i in order], [answers[i] for i in order]
 
 
 def _told(bank: Bank, model: KnownMistake, parameter: Any, calls: int) -> Diagnosis:

@@ -142,7 +142,9 @@ Said = list[tuple[Any, list[Answer], list[bool]]]
 
 def _said(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer], whole: bool = False) -> Said:
     """What the model answers the calls, with each parameter worth trying; where only a model that
-    explains every answer counts (`whole`), up to the first answer it does not explain."""
+    explains every answer counts (`whole`), up to the first answer it does not explain, and up to the
+    first parameter that explains every answer, each returned or raised as the function's was: the
+    one `_best` takes, with or without styles."""
     said = []
     for parameter in _parameters(model, calls, answers):
         theirs: list[Answer] = []
@@ -153,7 +155,14 @@ def _said(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer]
             if whole and not agreed[-1]:
                 break
         said.append((parameter, theirs, agreed))
+        if whole and len(agreed) == len(answers) and all(agreed) and _alike(answers, theirs):
+            break
     return said
+
+
+def _alike(answers: Sequence[Answer], theirs: Sequence[Answer]) -> bool:
+    """Whether each answer was returned, or raised, as the model's was."""
+    return all(a[0] == t[0] for a, t in zip(answers, theirs))
 
 
 def _best(said: Said, answers: Sequence[Answer], styles: bool) -> tuple[tuple[bool, ...], Any]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from gradekit.reference import cross_entropy as ref
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradekit import assignment
 from gradekit.config import GradeConfig
@@ -47,6 +49,14 @@ def negated_again(z, t):
     return -ref.cross_entropy_loss(z, t) + 0.0
 
 
+@known_mistake("cross_entropy_loss", "loss_no_max_shift.py")
+def no_max_shift(z, t):
+    return math.log(sum(math.exp(x) for x in z)) - z[t]
+
+
+OVERFLOWING = [*CALLS, ("cross_entropy_loss", ([800.0, 0.0], 1))]
+
+
 def answers(function):
     return [("returned", function(*args)) for args in ARGUMENTS]
 
@@ -71,15 +81,45 @@ def test_two_models_that_explain_the_answers_alike_tell_nothing():
     assert explaining([negated, negated_again], CALLS, answers(negated.answers)) == ()
 
 
-def test_two_mistakes_are_told_together_where_one_explains_the_finite_answers_and_one_the_overflows():
-    @known_mistake("cross_entropy_loss", "loss_no_max_shift.py")
-    def no_max_shift(z, t):
-        return math.log(sum(math.exp(x) for x in z)) - z[t]
+def test_a_model_that_explains_every_answer_with_one_value_is_not_asked_with_the_next():
+    asked = []
 
-    calls = [*CALLS, ("cross_entropy_loss", ([800.0, 0.0], 1))]
+    @known_mistake("cross_entropy_loss", "loss_log10.py", among=(2.0, 3.0))
+    def scaled(z, t, k):
+        asked.append(k)
+        return k * ref.cross_entropy_loss(z, t)
+
+    assert explaining([scaled], CALLS, answers(lambda z, t: 2.0 * ref.cross_entropy_loss(z, t))) == ((scaled, 2.0),)
+    assert asked == [2.0] * len(CALLS), "2.0 explains every answer: 3.0 is never tried"
+    asked.clear()
+    assert explaining([scaled], CALLS, answers(lambda z, t: 3.0 * ref.cross_entropy_loss(z, t))) == ((scaled, 3.0),)
+    assert asked == [2.0, 3.0, 3.0, 3.0, 3.0], "2.0 stops at the first answer it does not explain"
+
+
+def test_two_mistakes_are_told_together_where_one_explains_the_finite_answers_and_one_the_overflows():
     both = [("returned", -ref.cross_entropy_loss(*args)) for args in ARGUMENTS] + [("raised", "OverflowError")]
-    told = explaining([no_max_shift, negated, epsilon], calls, both)
+    told = explaining([no_max_shift, negated, epsilon], OVERFLOWING, both)
     assert [model for model, _ in told] == [negated, no_max_shift]
+
+
+TOLD = [epsilon, negated, no_max_shift]  # one told alone, two told together
+STUDENTS = {  # the models asked, and a student's answers
+    "one parameter": (TOLD, [("returned", -math.log(ref.softmax(z)[t] + 3e-5)) for _, (z, t) in OVERFLOWING]),
+    "two mistakes": (TOLD, answers(negated.answers) + [("raised", "OverflowError")]),
+    "two alike": ([*TOLD, negated_again], answers(negated.answers) + [("raised", "OverflowError")]),
+    "none": (TOLD, answers(lambda z, t: 2 * ref.cross_entropy_loss(z, t)) + [("returned", 1.0)]),
+}
+
+
+@settings(max_examples=20, deadline=None)
+@given(order=st.permutations(range(len(OVERFLOWING))), student=st.sampled_from(sorted(STUDENTS)))
+def test_what_explaining_tells_is_the_same_whatever_the_order_of_the_calls(order, student):
+    """A diagnosis asks the calls a function got wrong first (diagnose._wrong_first): that may change
+    how soon a model is done with, never what is told."""
+    models, said = STUDENTS[student]
+    told = explaining(models, OVERFLOWING, said)
+    assert len(told) == {"one parameter": 1, "two mistakes": 2}.get(student, 0)
+    assert explaining(models, [OVERFLOWING[i] for i in order], [said[i] for i in order]) == told
 
 
 def test_a_model_is_declared_with_a_file_and_its_parameter_found_one_way():
