@@ -131,10 +131,11 @@ def _rounded(value: Any) -> Any:
 def _wrong_first(
     calls: list[Asked], answers: tuple[Answer, ...], right: list[bool]
 ) -> tuple[list[Asked], list[Answer]]:
-    """The calls and their answers, those the function got wrong first. `explaining` tells the same
-    whatever the order, and asks each model only up to the first answer it does not explain: most
-    models answer as the reference does, so a wrong answer first is where they stop."""
-    order = sorted(range(len(right)), key=right.__getitem__)
+    """The calls and their answers, those the function got wrong first (`right` holds whether each
+    answer is the reference's, where one is known). `explaining` tells the same whatever the order,
+    and asks each model only up to the first answer it does not explain: most models answer as the
+    reference does, so a wrong answer first is where they stop."""
+    order = sorted(range(len(calls)), key=lambda i: i >= len(right) or right[i])
     return [calls[i] for i in order], [answers[i] for i in order]
 
 

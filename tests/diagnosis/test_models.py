@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from gradekit import assignment
 from gradekit.config import GradeConfig
+from gradekit.diagnosis.diagnose import _wrong_first
 from gradekit.diagnosis.models import declared, explaining, explains
 from gradekit.engine.calls import CHANGED, KEPT, watched
 from gradekit.errors import InvalidProperty
@@ -120,6 +121,15 @@ def test_what_explaining_tells_is_the_same_whatever_the_order_of_the_calls(order
     told = explaining(models, OVERFLOWING, said)
     assert len(told) == {"one parameter": 1, "two mistakes": 2}.get(student, 0)
     assert explaining(models, [OVERFLOWING[i] for i in order], [said[i] for i in order]) == told
+
+
+def test_the_calls_got_wrong_go_first_and_none_is_left_out():
+    """A counterexample's call whose right answer is not known (an assignment without a solution)
+    is still asked, after the calls got wrong."""
+    said = [("returned", float(i)) for i in range(len(OVERFLOWING))]
+    calls, answers = _wrong_first(OVERFLOWING, tuple(said), [True, False, True, False])
+    assert calls == [OVERFLOWING[i] for i in (1, 3, 0, 2, 4)]
+    assert answers == [said[i] for i in (1, 3, 0, 2, 4)]
 
 
 def test_a_model_is_declared_with_a_file_and_its_parameter_found_one_way():
