@@ -155,14 +155,9 @@ def _said(model: KnownMistake, calls: Sequence[Asked], answers: Sequence[Answer]
             if whole and not agreed[-1]:
                 break
         said.append((parameter, theirs, agreed))
-        if whole and len(agreed) == len(answers) and all(agreed) and _alike(answers, theirs):
+        if whole and all(_best(said[-1:], answers, styles=False)[0]):
             break
     return said
-
-
-def _alike(answers: Sequence[Answer], theirs: Sequence[Answer]) -> bool:
-    """Whether each answer was returned, or raised, as the model's was."""
-    return all(a[0] == t[0] for a, t in zip(answers, theirs))
 
 
 def _best(said: Said, answers: Sequence[Answer], styles: bool) -> tuple[tuple[bool, ...], Any]:

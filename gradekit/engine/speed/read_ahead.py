@@ -56,7 +56,7 @@ class ReadAhead:
         self._current = _Section(None, ())
         self._next: _Section | None = None  # the next property's calls, sent once the current's are
         self._following: tuple[str, list[Expected]] | None = None  # that property, until its calls start
-        self._with_args: set[str] = set()  # functions whose calls go asking for their arguments back (`_ask_as`)
+        self._with_args: set[str] = set()  # functions whose calls go asking for their arguments (`_send_with_args`)
 
     @property
     def _queue(self) -> deque[tuple[Expected, Pending]]:
@@ -89,7 +89,7 @@ class ReadAhead:
         queue = self._queue
         if queue and queue[0][0] != call:
             self._skip_to(call)
-            if queue and queue[0][0] != call and self._ask_as(call):
+            if queue and queue[0][0] != call and self._send_with_args(call):
                 self._skip_to(call)
         if queue and queue[0][0] == call:
             _, pending = queue.popleft()
@@ -119,7 +119,7 @@ class ReadAhead:
             return
         self._queue.extendleft(reversed(list(zip(calls, sent))))
 
-    def _ask_as(self, call: Expected) -> bool:
+    def _send_with_args(self, call: Expected) -> bool:
         """Where `call` asks for its arguments back and is expected but for that, send every later call
         of its function asking for them too, from the first in flight; whether they were sent again.
 
@@ -234,7 +234,7 @@ class ReadAhead:
                         return
 
     def _as_asked(self, call: Expected) -> Expected:
-        """A recorded call as this submission's properties ask it (see `_ask_as`)."""
+        """A recorded call as this submission's properties ask it (see `_send_with_args`)."""
         function, encoded, _ = call
         return (function, encoded, True) if function in self._with_args else call
 
