@@ -127,9 +127,9 @@ def test_the_calls_got_wrong_go_first_and_none_is_left_out():
     """A counterexample's call whose right answer is not known (an assignment without a solution)
     is still asked, after the calls got wrong."""
     said = [("returned", float(i)) for i in range(len(OVERFLOWING))]
-    calls, answers = _wrong_first(OVERFLOWING, tuple(said), [True, False, True, False])
+    calls, ordered = _wrong_first(OVERFLOWING, tuple(said), [True, False, True, False])
     assert calls == [OVERFLOWING[i] for i in (1, 3, 0, 2, 4)]
-    assert answers == [said[i] for i in (1, 3, 0, 2, 4)]
+    assert ordered == [said[i] for i in (1, 3, 0, 2, 4)]
 
 
 def test_a_model_is_declared_with_a_file_and_its_parameter_found_one_way():

@@ -201,8 +201,8 @@ def open_python() -> Iterator[list[str]]:
         sites = [sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
         adds = "; ".join(f"site.addsitedir({site!r})" for site in dict.fromkeys(sites))
         if closed:
+            ignored = shutil.ignore_patterns("__pycache__")
             for inside, source in PACKAGE_FOLDERS.items():
-                ignored = shutil.ignore_patterns("__pycache__")
                 shutil.copytree(REPOSITORY / source, folder / "lib" / "gradekit" / inside, ignore=ignored)
             adds += f"; sys.path.insert(0, {str(folder / 'lib')!r})"
         yield [
