@@ -22,7 +22,7 @@ from gradekit.diagnosis.mistakes import bank
 from gradekit.engine.budget import Budget
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.provenance import made
-from gradekit.engine.recording import recorded
+from gradekit.engine.recording import recorded, recorded_if_kept
 from gradekit.engine.runner import VerdictMemory, run_all
 from gradekit.engine.scorer import score
 from gradekit.engine.session import Session
@@ -86,6 +86,8 @@ def grade(
     source, problem, shown = read.text, read.problem, str(read.path or path)
     with grading.worker or Worker.started(config.limits, grading.assignment_dirs, read.preload) as worker:
         session = Session(worker, source, read.filename, read.cells)
+        if problem is None and config.shortcuts:
+            _recorded_ahead(assignment or _named_assignment(source, grading.assignment_dirs), config)
         if problem is None:
             problem = session.load()
         loaded = session.output()  # printed before the first call, which no input of the grade reached
@@ -374,6 +376,27 @@ def _none_defined(graded: Assignment, defined: Mapping[str, object], filename: s
     return f"{filename} defines none of the functions {graded.name} grades ({names})"
 
 
+def _recorded_ahead(assignment: Assignment | None, config: GradeConfig) -> None:
+    """Read the assignment's recording, where one is kept, into this process while the worker it was
+    just given starts, which the grader would otherwise wait for: `recorded`, after the file has
+    loaded, finds it in memory. Nothing is recorded here. The assignment is the one asked for, or the
+    one the source's def lines name; the grade's own choice is made from what the loaded file defines,
+    and a guess that differs costs this read alone."""
+    if assignment is not None:
+        recorded_if_kept(assignment, config.seed_or(assignment.default_seed), config.max_examples)
+
+
+def _named_assignment(source: str, assignment_dirs: list[str] | None) -> Assignment | None:
+    """The assignment the function names a source defines point to, read from its text; None where
+    they point to none, or to two."""
+    try:
+        return assignments.infer(_named_in(source), assignment_dirs)
+    except AssignmentError:
+        return None
+
+
 def _named_in(source: str) -> set[str]:
-    """Function names a source defines, read from its text: enough to pick the assignment when it cannot run."""
-    return set(re.findall(r"^\s*def\s+(\w+)", source, re.MULTILINE))
+    """Function names a source defines, read from its text: enough to pick the assignment when it cannot
+    run. A def line's indentation is spaces and tabs: a pattern whose space could span lines would
+    read a run of blank lines again from each of them, which a file of a million takes hours to do."""
+    return set(re.findall(r"^[ \t]*def[ \t]+(\w+)", source, re.MULTILINE))

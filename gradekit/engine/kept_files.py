@@ -121,7 +121,19 @@ def _shipped(path: Path, key: str, cache: Path, accept: Callable[[dict[str, Any]
     if found is not None:
         _read[seen] = found
         _write(cache, data)
+        with suppress(OSError):  # what the cache file now holds, for this process's next read of it
+            written = os.stat(cache)
+            _read[(str(cache), written.st_mtime_ns, written.st_size)] = found
     return found
+
+
+def found(cache: Path, carried: Path | None, key: str, accept: Callable[[dict[str, Any]], T | None]) -> T | None:
+    """What `kept` finds for `key` without making anything: the `cache` file's contents, else the
+    carried file's (then written to the cache); None where neither holds them."""
+    held = _cached(cache, key, accept)
+    if held is None and carried is not None:
+        held = _shipped(carried, key, cache, accept)
+    return held
 
 
 def kept(
@@ -135,11 +147,9 @@ def kept(
     `carry` writes it; None for what no assignment carries), else what `make` makes now, written to
     the cache in place of those other versions left (named alike but for the key). `accept` reads the
     stored contents (the key aside): None for contents it cannot use, which is a miss."""
-    found = _cached(cache, key, accept)
-    if found is None and carried is not None:
-        found = _shipped(carried, key, cache, accept)
-    if found is not None:
-        return found
+    held = found(cache, carried, key, accept)
+    if held is not None:
+        return held
     contents = {"key": key, "fingerprint": fingerprint(), **make()}
     for stale in cache.parent.glob(f"{cache.stem.rpartition('-')[0]}-*"):  # of other versions
         if stale != cache:

@@ -19,7 +19,7 @@ from gradekit.engine.session import Session, Trusted
 from gradekit.result import Status
 from gradekit.sandbox.replies import decode, encode
 
-__all__ = ["record", "recorded", "ship", "shipped"]
+__all__ = ["record", "recorded", "recorded_if_kept", "ship", "shipped"]
 
 
 def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:
@@ -49,6 +49,12 @@ def recorded(assignment: Assignment, seed: int, max_examples: int) -> speed.Reco
     """The recorded inputs of the assignment's properties, from the cache or recorded now: a class grade
     and a Gradescope bundle ask for them ahead, so no grader records them itself."""
     return speed.recorded_inputs(assignment, seed, max_examples, record)
+
+
+def recorded_if_kept(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded | None:
+    """`recorded`'s inputs where the cache or the assignment holds them, read into this process's
+    memory, where a later `recorded` finds them; None where they are still to be recorded."""
+    return speed.kept_inputs(assignment, seed, max_examples)
 
 
 def ship(assignment: Assignment) -> Path:

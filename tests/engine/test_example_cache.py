@@ -217,3 +217,18 @@ def test_recording_is_announced_and_no_budget_of_the_students_pays_for_it(tmp_pa
     assert "gradekit: recording examples for cross_entropy (seed " in capsys.readouterr().err
     grade(ROOT / "examples" / "submission.py", assignment.load("cross_entropy"), config)
     assert "recording" not in capsys.readouterr().err  # once per machine
+
+
+def test_a_grade_reads_a_kept_recording_before_the_file_loads_and_never_records_one_there(fresh, cache, tmp_path):
+    """While its worker starts, a grade reads the recording of the assignment the file's def lines
+    name, where one is kept: a file that then cannot run had nothing recorded for it."""
+    chosen = assignment.load("cross_entropy")
+    assert recording.recorded_if_kept(chosen, SEED, MAX_EXAMPLES) is None
+    broken = tmp_path / "broken.py"
+    broken.write_text("def softmax(z):\n    return [\n")
+    result = grade(broken, None, GradeConfig(seed=SEED, max_examples=MAX_EXAMPLES))
+    assert result.assignment == "cross_entropy" and result.error is not None
+    assert list(cache.glob("cross_entropy-*")) == [], "examples were recorded for a file that never ran"
+    name, whole, recorded = fresh
+    (cache / name).write_bytes(whole)
+    assert recording.recorded_if_kept(chosen, SEED, MAX_EXAMPLES) == recorded

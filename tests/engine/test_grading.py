@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUGGY = ROOT / "examples" / "buggy_submission.py"
 CORRECT = ROOT / "examples" / "submission.py"
 FAST = GradeConfig(max_examples=30)
+SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
 
 CONSTANT = """
 def softmax(z): return [1.0 / len(z)] * len(z)
@@ -79,6 +81,19 @@ def test_a_syntax_error_is_one_sentence_naming_its_line(grade_file):
     assert result.error is not None and "SyntaxError on line 2" in result.error
     assert result.assignment == "cross_entropy", "the assignment is still inferred from the def lines"
     assert result.score == 0 and all(t.status is Status.ERROR for t in result.tests)
+
+
+def test_the_def_lines_above_a_run_of_blank_lines_are_read_once(tmp_path):
+    """The assignment is guessed from a source's def lines, while its worker starts, and chosen from
+    them where the file cannot run: a run of blank lines, which a pattern spanning lines would read
+    again from each line (hours for a million), is read once."""
+    started = time.monotonic()
+    path = tmp_path / "submission.py"
+    path.write_text("def softmax(z):\n    return [1.0 for x in z\n" + "\n" * 200_000 + "x = 1\n")
+    result = grade(path, None, FAST)
+    assert time.monotonic() - started < SANITY_SECONDS
+    assert result.assignment == "cross_entropy" and result.error is not None
+    assert "SyntaxError on line 2" in result.error
 
 
 def test_an_exception_at_import_is_reported_with_its_line(grade_file):

@@ -35,11 +35,21 @@ from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session
 from gradekit.engine.speed.heap import settle
 from gradekit.engine.speed.read_ahead import ReadAhead, opening, stream
-from gradekit.engine.speed.recorded import Recorded, recorded_inputs, ship, shipped_path
+from gradekit.engine.speed.recorded import Recorded, kept_inputs, recorded_inputs, ship, shipped_path
 from gradekit.engine.speed.verdicts import Memory, relocate
 from gradekit.result import Status
 
-__all__ = ["Attempt", "Memory", "Recorded", "Shortcuts", "recorded_inputs", "settle", "ship", "shipped_path"]
+__all__ = [
+    "Attempt",
+    "Memory",
+    "Recorded",
+    "Shortcuts",
+    "kept_inputs",
+    "recorded_inputs",
+    "settle",
+    "ship",
+    "shipped_path",
+]
 
 
 @dataclass(frozen=True)

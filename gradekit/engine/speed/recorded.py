@@ -78,10 +78,7 @@ def recorded_inputs(
     against: its few public properties draw their inputs as they go."""
     if assignment.solution is None:
         return {}
-    key = _key(assignment, seed, max_examples)
-    with suppress(OSError):  # made earlier, wider; a cache that cannot be made costs speed alone
-        private_folder(cache_folder())
-    path = cache_folder() / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.marshal"
+    path, key = _cache_file(assignment, seed, max_examples)
 
     def make() -> dict[str, Any]:
         _forget_named_by_seed(assignment)
@@ -95,6 +92,23 @@ def recorded_inputs(
         return _packed(record(assignment, seed, max_examples))
 
     return kept_files.kept(path, shipped_path(assignment, seed, max_examples, key), key, _recording, make)
+
+
+def kept_inputs(assignment: Assignment, seed: int, max_examples: int) -> Recorded | None:
+    """The recorded inputs `recorded_inputs` would give, where the cache or the assignment's own file
+    holds them; None where neither does: nothing is recorded here."""
+    if assignment.solution is None:
+        return {}
+    path, key = _cache_file(assignment, seed, max_examples)
+    return kept_files.found(path, shipped_path(assignment, seed, max_examples, key), key, _recording)
+
+
+def _cache_file(assignment: Assignment, seed: int, max_examples: int) -> tuple[Path, str]:
+    """The cache file of the recording and its key, the cache folder made where it is missing."""
+    key = _key(assignment, seed, max_examples)
+    with suppress(OSError):  # made earlier, wider; a cache that cannot be made costs speed alone
+        private_folder(cache_folder())
+    return cache_folder() / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.marshal", key
 
 
 def _forget_named_by_seed(assignment: Assignment) -> None:
