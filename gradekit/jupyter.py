@@ -52,7 +52,7 @@ from gradekit.course_terms import counted
 
 GRADED_NAME = "ran_in_this_kernel.ipynb"
 # An earlier check: gradekit imported (`check` called from Python) or run with %run -m.
-A_CHECK = re.compile(r"^\s*(?:(?:from|import)\s+gradekit\b|%run\s+-m\s+gradekit\b)", re.MULTILINE)
+A_CHECK = re.compile(r"^[^\S\n]*(?:(?:from|import)\s+gradekit\b|%run\s+-m\s+gradekit\b)", re.MULTILINE)
 USAGE = "usage: %run -m gradekit.jupyter ASSIGNMENT [FUNCTION ...] [gradekit check options]"
 NO_KERNEL = (
     "gradekit.jupyter grades the cells a Jupyter kernel has run, and there is no kernel here: "

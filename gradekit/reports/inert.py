@@ -98,8 +98,9 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 # A line GitHub's runner reads as a workflow command: "::" after any leading white space (the runner
-# trims it), or "##[" anywhere (the older form).
-_COMMAND_START = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
+# trims it), or "##[" anywhere (the older form). The white space is the line's own: a run that could
+# span lines would be read again from every line of a run of blank lines.
+_COMMAND_START = re.compile(r"^([^\S\n]*):(?=:)", re.MULTILINE)
 _OLD_COMMAND = re.compile(r"##\[")
 
 

@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,6 +27,7 @@ from gradekit.instructor.starter import release
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = (ROOT / "examples" / "submission.py").read_text()
 CHECK = "%run -m gradekit.jupyter cross_entropy"
+SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
 
 
 def shell(*cells: str):
@@ -80,6 +82,15 @@ def test_unsaved_work_is_graded_as_it_ran_magics_and_all(tmp_path, cross_entropy
 def test_earlier_checks_and_the_running_one_are_left_out_keeping_the_numbering():
     history = ["", "x = 1", 'from gradekit.jupyter import check\ncheck("a")', CHECK, "!gradekit check a.ipynb", CHECK]
     assert jupyter.ran_cells(history) == ["x = 1", "", "", "!gradekit check a.ipynb"]
+
+
+def test_a_cell_of_many_blank_lines_is_read_once_for_a_check():
+    """A check is told by a line of its own: a run of blank lines, which a pattern spanning lines would
+    read again from each line, is read once; a check below it is still found."""
+    started = time.monotonic()
+    blank, checked = "\n" * 131072 + "x = 1", "\n" * 131072 + "  import gradekit"
+    assert jupyter.ran_cells(["", blank, checked, CHECK]) == [blank, ""]
+    assert time.monotonic() - started < SANITY_SECONDS
 
 
 def test_the_released_check_cell_is_a_check_in_jupyter_and_nothing_in_a_grade_of_the_file(tmp_path, cross_entropy):

@@ -7,8 +7,11 @@ import io
 import json
 import math
 import re
+import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradekit.reports import inert
 
@@ -53,6 +56,31 @@ def test_terminal_text_keeps_lines_and_tabs_but_on_one_line():
 def test_console_text_opens_no_workflow_command(payload):
     for line in inert.console(payload).split("\n"):
         assert not line.lstrip().startswith("::"), line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\r\n\u3000\u2028\x0b\x85:x#[", max_size=40))
+def test_console_text_opens_no_workflow_command_whatever_white_space_leads_it(text):
+    for line in inert.console(text).split("\n"):
+        assert not line.lstrip().startswith("::"), line
+
+
+# Student text as long as a worker's reply may carry, shaped for a pattern that could read it again from
+# every line: blank lines, or spaces and line breaks, with no command after them (and one after them).
+LONG_RUNS = {
+    "blank lines": "\n" * 131072 + "x",
+    "spaces and breaks": " \n" * 65536 + "x",
+    "then a command": "\n" * 131072 + "::x",
+}
+SANITY_SECONDS = 60.0  # a bound on a runaway, not a speed target
+
+
+@pytest.mark.parametrize("payload", LONG_RUNS.values(), ids=LONG_RUNS)
+def test_every_writer_reads_a_long_run_of_blank_lines_once(payload):
+    started = time.monotonic()
+    written = [write(payload) for write in (inert.csv_cell, inert.console, inert.xml_text, inert.markdown_text)]
+    assert time.monotonic() - started < SANITY_SECONDS
+    assert all(not line.lstrip().startswith("::") for text in written for line in text.split("\n"))
 
 
 def test_console_text_opens_no_workflow_command_of_the_older_form():
