@@ -5,7 +5,6 @@ failures (gradekit.diagnosis.diagnose). Never raises for anything the submission
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -97,7 +96,8 @@ def grade(
         unsandboxed = (worker.note,) if worker.note else ()  # why it ran behind a weaker wall than bubblewrap
         if assignment is None:
             try:
-                assignment = assignments.infer(set(session.defined) or _named_in(source), grading.assignment_dirs)
+                names = set(session.defined) or assignments.named_in(source)
+                assignment = assignments.infer(names, grading.assignment_dirs)
             except AssignmentError as error:
                 return GradeResult(
                     "unknown",
@@ -390,13 +390,6 @@ def _named_assignment(source: str, assignment_dirs: list[str] | None) -> Assignm
     """The assignment the function names a source defines point to, read from its text; None where
     they point to none, or to two."""
     try:
-        return assignments.infer(_named_in(source), assignment_dirs)
+        return assignments.infer(assignments.named_in(source), assignment_dirs)
     except AssignmentError:
         return None
-
-
-def _named_in(source: str) -> set[str]:
-    """Function names a source defines, read from its text: enough to pick the assignment when it cannot
-    run. A def line's indentation is spaces and tabs: a pattern whose space could span lines would
-    read a run of blank lines again from each of them, which a file of a million takes hours to do."""
-    return set(re.findall(r"^[ \t]*def[ \t]+(\w+)", source, re.MULTILINE))

@@ -96,6 +96,12 @@ def test_the_def_lines_above_a_run_of_blank_lines_are_read_once(tmp_path):
     assert "SyntaxError on line 2" in result.error
 
 
+def test_the_def_lines_of_a_source_are_read_as_written():
+    source = "def softmax(z):\n\tdef inner(): pass\n    def  loss(x): pass\n"
+    source += "class V:\n def backward(self): ...\nx = 'def no'\n"
+    assert assignment.named_in(source) == {"softmax", "inner", "loss", "backward"}
+
+
 def test_an_exception_at_import_is_reported_with_its_line(grade_file):
     result = grade_file("x = 1\nraise ValueError('oops')\ndef softmax(z): return z\n", FAST)
     assert result.error == "submission.py could not be loaded: ValueError: oops (line 2)"
