@@ -23,6 +23,7 @@ import gradekit.engine.speed.recorded as examples
 from gradekit import assignment
 from gradekit.config import GradeConfig
 from gradekit.engine import kept_files, recording
+from gradekit.engine.session import Session
 from gradekit.grader import grade
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,11 +220,11 @@ def test_recording_is_announced_and_no_budget_of_the_students_pays_for_it(tmp_pa
     assert "recording" not in capsys.readouterr().err  # once per machine
 
 
-def test_a_grade_reads_a_kept_recording_before_the_file_loads_and_never_records_one_there(fresh, cache, tmp_path):
+def test_a_grade_reads_a_kept_recording_before_the_file_loads_and_never_records_one_there(
+    fresh, cache, tmp_path, monkeypatch
+):
     """While its worker starts, a grade reads the recording of the assignment the file's def lines
     name, where one is kept: a file that then cannot run had nothing recorded for it."""
-    chosen = assignment.load("cross_entropy")
-    assert recording.recorded_if_kept(chosen, SEED, MAX_EXAMPLES) is None
     broken = tmp_path / "broken.py"
     broken.write_text("def softmax(z):\n    return [\n")
     result = grade(broken, None, GradeConfig(seed=SEED, max_examples=MAX_EXAMPLES))
@@ -231,4 +232,13 @@ def test_a_grade_reads_a_kept_recording_before_the_file_loads_and_never_records_
     assert list(cache.glob("cross_entropy-*")) == [], "examples were recorded for a file that never ran"
     name, whole, recorded = fresh
     (cache / name).write_bytes(whole)
-    assert recording.recorded_if_kept(chosen, SEED, MAX_EXAMPLES) == recorded
+    held_at_load: list[bool] = []
+    load = Session.load
+    monkeypatch.setattr(
+        Session,
+        "load",
+        lambda self: held_at_load.append(any(str(cache) in k[0] for k in kept_files._read)) or load(self),
+    )
+    grade(broken, None, GradeConfig(seed=SEED, max_examples=MAX_EXAMPLES))
+    assert held_at_load == [True], "the kept recording was not read before the file loaded"
+    assert recording.recorded_if_kept(assignment.load("cross_entropy"), SEED, MAX_EXAMPLES) == recorded
