@@ -120,9 +120,8 @@ def _shipped(path: Path, key: str, cache: Path, accept: Callable[[dict[str, Any]
     found = _accepted(data, key, accept)
     if found is not None:
         _read[seen] = found
-        _write(cache, data)
-        with suppress(OSError):  # what the cache file now holds, for this process's next read of it
-            written = os.stat(cache)
+        written = _write(cache, data)
+        if written is not None:  # what the cache file now holds, for this process's next read of it
             _read[(str(cache), written.st_mtime_ns, written.st_size)] = found
     return found
 
@@ -237,8 +236,9 @@ def unsealed(data: bytes) -> Any:
         return None
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write atomically; a cache that cannot be written only costs speed.
+def _write(path: Path, data: bytes) -> os.stat_result | None:
+    """Write atomically, and return the status of the file written (None where it was not): a cache
+    that cannot be written only costs speed.
 
     A whole new file (0600) in the same folder, which is its owner's alone (`config.private_folder`),
     is renamed over whatever is at `path`: a reader sees the old file or the new one, never part of
@@ -252,6 +252,7 @@ def _write(path: Path, data: bytes) -> None:
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
             temporary = handle.name
             handle.write(data)
+        written = os.stat(temporary)  # a rename keeps the file's size and times
         os.replace(temporary, path)
     except BaseException as error:
         if temporary is not None:
@@ -259,3 +260,5 @@ def _write(path: Path, data: bytes) -> None:
                 os.unlink(temporary)
         if not isinstance(error, OSError):
             raise
+        return None
+    return written
