@@ -30,6 +30,12 @@ def set_run_settings(test: Callable[..., Any], settings: hypothesis.settings) ->
 
     And no database key. Without one, Hypothesis works a key out of the test's source at every run
     (finding, tokenizing and parsing it), only to look its examples up in a database, and gradekit's
-    runs have none (`database=None`): the key would name nothing, and nothing drawn depends on it."""
+    runs have none (`database=None`): the key would name nothing, and nothing drawn depends on it.
+
+    And no printed arguments. Hypothesis builds the repr of every explicit example's arguments, and of
+    the shrunk failing one it replays, for a report it prints whatever the verbosity; gradekit reads a
+    run from what it raises (`runner.quiet`), and its reports show inputs of their own, so the repr of a
+    long document or a 27 x 27 table would be built to be thrown away."""
     test._hypothesis_internal_use_settings = settings  # type: ignore[attr-defined]
     test._hypothesis_internal_database_key = None  # type: ignore[attr-defined]
+    test._hypothesis_internal_print_given_args = False  # type: ignore[attr-defined]

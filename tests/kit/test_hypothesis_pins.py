@@ -76,3 +76,41 @@ def test_a_run_works_out_no_database_key_and_draws_what_it_drew_with_one(monkeyp
     without = run(lambda test: hypothesis_pins.set_run_settings(test, settings))
     assert len(with_key) > 5  # it drew, failed and shrank
     assert without == with_key
+
+
+def test_a_run_builds_no_repr_of_an_explicit_example_and_still_fails_as_it_did():
+    from hypothesis import Phase
+    from hypothesis import strategies as st
+
+    from gradekit.engine.runner import quiet
+
+    shown: list[int] = []
+
+    class Counted(int):
+        def __repr__(self) -> str:
+            shown.append(int(self))
+            return int.__repr__(self)
+
+    def run(configure) -> list[int]:
+        seen: list[int] = []
+
+        @hypothesis.given(st.builds(Counted, st.integers(0, 1000)))
+        @hypothesis.example(Counted(3))
+        def test(x):
+            seen.append(int(x))
+            if x >= 500:
+                raise ValueError("too large")
+
+        configure(test)
+        hypothesis.seed(7)(test)
+        with pytest.raises(ValueError):
+            test()
+        return seen
+
+    settings = quiet(50, (Phase.explicit, Phase.generate, Phase.shrink))
+    printed = run(settings)
+    assert 3 in shown  # Hypothesis alone builds the explicit example's repr, to print it
+    shown.clear()
+    quiet_run = run(lambda test: hypothesis_pins.set_run_settings(test, settings))
+    assert 3 not in shown
+    assert quiet_run == printed and quiet_run[-1] == 500  # the same draws, shrunk to the same failure
