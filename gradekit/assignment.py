@@ -289,10 +289,20 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
 
 def named_in(source: str) -> set[str]:
     """Function names a source defines, read from its text: enough to pick the assignment (`infer`)
-    where the file cannot run, or before it has. A def line's indentation is spaces and tabs: a
-    pattern whose space could span lines would read a run of blank lines again from each of them,
-    which a file of a million takes hours to do."""
-    return set(re.findall(r"^[ \t]*def[ \t]+(\w+)", source, re.MULTILINE))
+    where the file cannot run, or before it has. Every def's name; and a top-level class's, and its
+    methods' as "Class.method", as a loaded file names them (a microgpt `Value` is what autograd's
+    functions are). A line's indentation is spaces and tabs: a pattern whose space could span lines
+    would read a run of blank lines again from each of them, which a file of a million takes hours to
+    do."""
+    names = set()
+    within = None  # the top-level class the lines read are in
+    for indent, kind, name in re.findall(r"^([ \t]*)(def|class)[ \t]+(\w+)", source, re.MULTILINE):
+        if not indent:
+            within = name if kind == "class" else None
+            names.add(name)
+        elif kind == "def":
+            names.update([name, f"{within}.{name}"] if within is not None else [name])
+    return names
 
 
 def _functions(folder: Path) -> dict[str, FunctionSpec]:

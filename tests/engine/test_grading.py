@@ -98,8 +98,17 @@ def test_the_def_lines_above_a_run_of_blank_lines_are_read_once(tmp_path):
 
 def test_the_def_lines_of_a_source_are_read_as_written():
     source = "def softmax(z):\n\tdef inner(): pass\n    def  loss(x): pass\n"
-    source += "class V:\n def backward(self): ...\nx = 'def no'\n"
-    assert assignment.named_in(source) == {"softmax", "inner", "loss", "backward"}
+    source += "class V:\n def backward(self): ...\n\tclass Inner: pass\nx = 'def no'\n"
+    assert assignment.named_in(source) == {"softmax", "inner", "loss", "backward", "V", "V.backward"}
+
+
+def test_a_class_s_methods_are_read_as_a_loaded_file_names_them():
+    """Read ahead of the load, and where a file cannot load: an autograd file is autograd's."""
+    source = (ROOT / "examples" / "autograd_submission.py").read_text()
+    assert assignment.infer(assignment.named_in(source)).name == "autograd"
+    assert {"Value", "Value.__add__", "Value.backward"} <= assignment.named_in(source)
+    after = assignment.named_in(source + "\ndef after_the_class(): pass\n")
+    assert "after_the_class" in after and "Value.after_the_class" not in after
 
 
 def test_an_exception_at_import_is_reported_with_its_line(grade_file):
