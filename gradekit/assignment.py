@@ -287,21 +287,35 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
     return _load(*scored[0][2])
 
 
-def named_in(source: str) -> set[str]:
-    """Function names a source defines, read from its text: enough to pick the assignment (`infer`)
-    where the file cannot run, or before it has. Every def's name; and a top-level class's, and its
-    methods' as "Class.method", as a loaded file names them (a microgpt `Value` is what autograd's
-    functions are). A line's indentation is spaces and tabs: a pattern whose space could span lines
-    would read a run of blank lines again from each of them, which a file of a million takes hours to
-    do."""
+def inferred_from(source: str, extra: list[str] | None = None) -> Assignment:
+    """`infer` from a source's text, where the file cannot run or before it has: from the names its
+    def and class lines define (`named_in`) that some assignment declares, as a file of LARGEST bytes
+    may define millions and only those choose."""
+    declared = {name for folder in available(extra).values() for name in _functions(folder)}
+    return infer(named_in(source, declared), extra)
+
+
+# A def or class line: its indentation (spaces and tabs), its keyword and its name.
+_DEFINED = re.compile(r"^([ \t]*)(def|class)[ \t]+(\w+)", re.MULTILINE)
+
+
+def named_in(source: str, among: set[str] | None = None) -> set[str]:
+    """The function names a source defines, read from its text, those `among` alone where given: every
+    def's name; and a top-level class's, and its methods' as "Class.method", as a loaded file names
+    them (a microgpt `Value` is what autograd's functions are). A line's indentation is spaces and
+    tabs: a pattern whose space could span lines would read a run of blank lines again from each of
+    them, which a file of a million takes hours to do."""
     names = set()
     within = None  # the top-level class the lines read are in
-    for indent, kind, name in re.findall(r"^([ \t]*)(def|class)[ \t]+(\w+)", source, re.MULTILINE):
+    for indent, kind, name in map(re.Match.groups, _DEFINED.finditer(source)):
         if not indent:
             within = name if kind == "class" else None
+        elif kind == "class":
+            continue
+        elif within is not None and (among is None or f"{within}.{name}" in among):
+            names.add(f"{within}.{name}")
+        if among is None or name in among:
             names.add(name)
-        elif kind == "def":
-            names.update([name, f"{within}.{name}"] if within is not None else [name])
     return names
 
 

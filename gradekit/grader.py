@@ -96,8 +96,11 @@ def grade(
         unsandboxed = (worker.note,) if worker.note else ()  # why it ran behind a weaker wall than bubblewrap
         if assignment is None:
             try:
-                names = set(session.defined) or assignments.named_in(source)
-                assignment = assignments.infer(names, grading.assignment_dirs)
+                assignment = (
+                    assignments.infer(set(session.defined), grading.assignment_dirs)
+                    if session.defined
+                    else assignments.inferred_from(source, grading.assignment_dirs)
+                )
             except AssignmentError as error:
                 return GradeResult(
                     "unknown",
@@ -390,6 +393,6 @@ def _named_assignment(source: str, assignment_dirs: list[str] | None) -> Assignm
     """The assignment the function names a source defines point to, read from its text; None where
     they point to none, or to two."""
     try:
-        return assignments.infer(assignments.named_in(source), assignment_dirs)
+        return assignments.inferred_from(source, assignment_dirs)
     except AssignmentError:
         return None

@@ -53,7 +53,7 @@ from pathlib import Path
 
 import gradekit
 import gradekit.assignments
-from gradekit.assignment import Assignment, infer, load, named_in
+from gradekit.assignment import Assignment, inferred_from, load
 from gradekit.config import search_path
 from gradekit.engine.source import pick
 from gradekit.engine.source import read as read_source
@@ -380,7 +380,7 @@ def _custom_assignment(
         chosen = load(name, assignment_dirs)
     else:
         assert submission is not None
-        chosen = infer(named_in(read_source(submission).text), assignment_dirs)
+        chosen = inferred_from(read_source(submission).text, assignment_dirs)
     return None if chosen.built_in else chosen
 
 

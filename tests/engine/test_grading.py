@@ -96,6 +96,20 @@ def test_the_def_lines_above_a_run_of_blank_lines_are_read_once(tmp_path):
     assert "SyntaxError on line 2" in result.error
 
 
+def test_of_a_source_naming_hundreds_of_thousands_of_functions_only_the_assignments_are_kept(tmp_path):
+    """A file that cannot run may define millions of functions and classes in its text (up to
+    source.LARGEST bytes): the choice keeps the names some assignment declares, and no more."""
+    started = time.monotonic()
+    many = "".join(f"class A{i}:\n def f{i}(self): pass\n\t\tdef g{i}(): pass\n" for i in range(120_000))
+    path = tmp_path / "submission.py"
+    path.write_text("def softmax(z):\n    return [\n" + many)
+    result = grade(path, None, FAST)
+    assert time.monotonic() - started < SANITY_SECONDS
+    assert result.assignment == "cross_entropy" and "SyntaxError on line 2" in result.error
+    declared = {"softmax", "Value", "Value.backward", "f7", "A7.f7"}
+    assert assignment.named_in(many, declared) == {"f7", "A7.f7"}
+
+
 def test_the_def_lines_of_a_source_are_read_as_written():
     source = "def softmax(z):\n\tdef inner(): pass\n    def  loss(x): pass\n"
     source += "class V:\n def backward(self): ...\n\tclass Inner: pass\nx = 'def no'\n"
