@@ -289,8 +289,8 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
 
 def inferred_from(source: str, extra: list[str] | None = None) -> Assignment:
     """`infer` from a source's text, where the file cannot run or before it has: from the names its
-    def and class lines define (`named_in`) that some assignment declares, as a file of LARGEST bytes
-    may define millions and only those choose."""
+    def and class lines define (`named_in`) that some assignment declares, as a file may define
+    millions and only those choose."""
     declared = {name for folder in available(extra).values() for name in _functions(folder)}
     return infer(named_in(source, declared), extra)
 

@@ -383,8 +383,8 @@ def _recorded_ahead(assignment: Assignment | None, config: GradeConfig) -> None:
     """Read the assignment's recording, where one is kept, into this process while the worker it was
     just given starts, which the grader would otherwise wait for: `recorded`, after the file has
     loaded, finds it in memory. Nothing is recorded here. The assignment is the one asked for, or the
-    one the source's def lines name; the grade's own choice is made from what the loaded file defines,
-    and a guess that differs costs this read alone."""
+    one the source's def and class lines name; the grade's own choice is made from what the loaded
+    file defines, and a guess that differs costs this read alone."""
     if assignment is not None:
         recorded_if_kept(assignment, config.seed_or(assignment.default_seed), config.max_examples)
 
