@@ -14,6 +14,7 @@ nothing the worker does can change it; what the worker reports of itself is neve
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from gradekit.course_terms import seconds
@@ -89,12 +90,30 @@ class ProcessClock:
 
 def awake() -> float | None:
     """Seconds the calling thread has spent running or waiting for a CPU (fields 1 and 2 of its
-    schedstat); None where the kernel does not count them."""
+    schedstat); None where the kernel does not count them. The grader asks before and after each
+    wait for a reply, so each thread opens its file once (`_OwnStat`)."""
     try:
-        with open("/proc/thread-self/schedstat", "rb", buffering=0) as stat:
-            return sum(_schedstat(stat.read(256)))
+        stat = getattr(_own, "stat", None)
+        if stat is None or stat.thread != threading.get_native_id():
+            stat = _own.stat = _OwnStat(os.open("/proc/thread-self/schedstat", os.O_RDONLY | os.O_CLOEXEC))
+        return sum(_schedstat(os.pread(stat.fd, 256, 0)))
     except (OSError, ValueError):
         return None
+
+
+class _OwnStat:
+    """A thread's schedstat, open: /proc/thread-self names the thread that opened it, so it is kept per
+    thread (`_own`), closed with it, and opened again by a thread of another id (a forked process's)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.thread = threading.get_native_id()
+
+    def __del__(self) -> None:
+        os.close(self.fd)
+
+
+_own = threading.local()
 
 
 def _schedstat(data: bytes) -> tuple[float, float]:
