@@ -270,9 +270,26 @@ def _solution_module(package: ModuleType, solution: Path, folder: Path) -> Modul
 def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
     """The assignment whose functions the submission defines most of; ambiguity is an error. Only
     the chosen one is loaded whole: the others' functions.py is all the choice reads."""
+    return _chosen(defined, _candidates(extra))
+
+
+def inferred_from(source: str, extra: list[str] | None = None) -> Assignment:
+    """`infer` from a source's text, where the file cannot run or before it has: from the names its
+    def and class lines define (`named_in`) that some assignment declares, as a file may define
+    millions and only those choose."""
+    candidates = _candidates(extra)
+    declared = {name for _, functions in candidates.values() for name in functions}
+    return _chosen(named_in(source, declared), candidates)
+
+
+def _candidates(extra: list[str] | None) -> dict[str, tuple[Path, dict[str, FunctionSpec]]]:
+    """Every assignment that can be graded, by name, with its folder and its functions.py read."""
+    return {name: (folder, _functions(folder)) for name, folder in available(extra).items()}
+
+
+def _chosen(defined: set[str], candidates: dict[str, tuple[Path, dict[str, FunctionSpec]]]) -> Assignment:
     scored = []
-    for name, folder in available(extra).items():
-        functions = _functions(folder)
+    for name, (folder, functions) in candidates.items():
         matched = defined & set(functions)
         # Top-level names first: a training step written on a microgpt Value is no autograd submission.
         fit = (len({f for f in matched if "." not in f}), len(matched))
@@ -285,14 +302,6 @@ def infer(defined: set[str], extra: list[str] | None = None) -> Assignment:
             f"the submission fits both {scored[0][1]!r} and {scored[1][1]!r}; name one with --assignment"
         )
     return _load(*scored[0][2])
-
-
-def inferred_from(source: str, extra: list[str] | None = None) -> Assignment:
-    """`infer` from a source's text, where the file cannot run or before it has: from the names its
-    def and class lines define (`named_in`) that some assignment declares, as a file may define
-    millions and only those choose."""
-    declared = {name for folder in available(extra).values() for name in _functions(folder)}
-    return infer(named_in(source, declared), extra)
 
 
 # A def or class line: its indentation (spaces and tabs), its keyword and its name.
@@ -312,8 +321,10 @@ def named_in(source: str, among: set[str] | None = None) -> set[str]:
             within = name if kind == "class" else None
         elif kind == "class":
             continue
-        elif within is not None and (among is None or f"{within}.{name}" in among):
-            names.add(f"{within}.{name}")
+        elif within is not None:
+            method = f"{within}.{name}"
+            if among is None or method in among:
+                names.add(method)
         if among is None or name in among:
             names.add(name)
     return names
