@@ -157,16 +157,19 @@ def blocked(start: Clocks, end: Clocks, answered: float = 0.0) -> float:
     blocked, which counts against its budgets as computing does.
 
     `answered` is the time the grader's thread spent running or waiting for a CPU (see `awake`) since
-    the start of the wait the answer ended: the grader slept until the answer came, so this is mostly
-    the time the worker, its answer sent, slept while the grader ran or waited for a CPU to read it.
-    The worker may have been waiting for a CPU too in part of it, which is already left out, so only
-    what cannot be that is taken off: a sleep is never charged less than its part outside the
-    grader's time awake. The main thread's time on a CPU is counted to the nanosecond where the kernel
-    gives it: the process's CPU time counts whole clock ticks, and a call shorter than one would
-    otherwise seem to have slept."""
+    the start of the wait the answer ended. The grader slept until the answer came, and the answer
+    woke it: its time awake began then, and the worker, its answer sent and no call queued, had nothing to do
+    but sleep till the grader's next request. So that much of the sleep is the grader's turn, on a busy
+    machine mostly its wait for a CPU, and is not charged: whatever it does meanwhile, a worker can
+    shift onto the grader no more than the grader's own time awake after an answer, which is charged
+    to a budget of its own. Taking
+    off only the sleep past the time the grader slept would charge, on a busy machine, as much sleep
+    as the worker waited for a CPU while the grader slept. The main thread's time on a CPU is counted
+    to the nanosecond where the kernel gives it: the process's CPU time counts whole clock ticks, and
+    a call shorter than one would otherwise seem to have slept."""
     if start.cpu is None or end.cpu is None:
         return 0.0
     wall = end.wall - start.wall
     ran = end.cpu - start.cpu if start.ran is None or end.ran is None else end.ran - start.ran
     waited = 0.0 if start.waited is None or end.waited is None else end.waited - start.waited
-    return max(0.0, min(wall - waited - ran, wall - answered))
+    return max(0.0, wall - waited - ran - answered)
