@@ -100,9 +100,10 @@ class Replies(Protocol):
 
     def reply(
         self, function: str, encoded: str, want_args: bool, timeout: float | None = None
-    ) -> tuple[CallReply, bytes]:
-        """The worker's reply to the call, and the digest of its answer; a call with its own `timeout`
-        is asked for when it is made, alone, so that its time is its own."""
+    ) -> tuple[CallReply, bytes, bytes]:
+        """The worker's reply to the call, the digest of its answer, and the reply line as it came (b""
+        from the trusted solution, which answers in this process); a call with its own `timeout` is
+        asked for when it is made, alone, so that its time is its own."""
 
     def announce(self, calls: list[tuple[str, str, bool]]) -> None:
         """The calls the property makes next, in order, as (function, encoded arguments, want_args):
@@ -126,9 +127,9 @@ class Direct:
 
     def reply(
         self, function: str, encoded: str, want_args: bool, timeout: float | None = None
-    ) -> tuple[CallReply, bytes]:
+    ) -> tuple[CallReply, bytes, bytes]:
         worker = self._session.worker
-        return worker.call(function, encoded, want_args, timeout), worker.last_answer
+        return worker.call(function, encoded, want_args, timeout), worker.last_answer, worker.last_line
 
     def announce(self, calls: list[tuple[str, str, bool]]) -> None:
         pass
@@ -142,21 +143,25 @@ class Direct:
 
 class FirstAnswers:
     """The first answer a submission gave to each call, for the whole grade, with its digest (see
-    Worker.last_answer). An answer read ahead is kept as it came, and its numbers are read only if
-    another answer to the same call has another digest: answers that repeat are never read."""
+    Worker.last_answer). An answer is kept as it came, and its numbers are read again only if another
+    answer to the same call has another digest: answers that repeat are never read, and a grade keeps
+    its answers' text, not the lists of numbers read from it, which take three times the memory."""
 
     def __init__(self) -> None:
         self._first: dict[bytes, tuple[bytes, Any]] = {}  # call -> its first answer's digest, what it returned
         self._unread: dict[bytes, tuple[bytes, bytes]] = {}  # call -> digest, reply line of one read ahead
 
-    def check(self, function: str, encoded_args: str, returned: Any, digest: bytes = b"") -> None:
+    def check(self, function: str, encoded_args: str, returned: Any, digest: bytes = b"", line: bytes = b"") -> None:
         """Raise Unrepeatable when `returned` is not what the same call answered first. `digest` is the
-        answer's, or b"" where it has none (the trusted solution's)."""
+        answer's and `line` the reply it was read from, or b"" where it has none (the trusted
+        solution's)."""
         key = _key(function, encoded_args)
         if self._repeats(key, digest):
             return
         first = self._first_answer(key)
-        if first is None:
+        if first is None and line:
+            self._unread[key] = (digest, line)
+        elif first is None:
             self._first[key] = (digest, returned)
         elif first[1] != returned and json.dumps(first[1]) != json.dumps(returned):  # json: NaN equals NaN
             raise Unrepeatable(UNREPEATED.format(function=function), returned=returned, expected=first[1])
@@ -287,7 +292,7 @@ class Calls:
             raise TimedOutEarlier(f"`{function}` timed out earlier in this grade, on {self.timed_out[function]}")
         encoded = self.replies.encoded(list(args)) if encoded is None else encoded
         try:
-            reply, answer = self.replies.reply(function, encoded, want_args, timeout)
+            reply, answer, line = self.replies.reply(function, encoded, want_args, timeout)
         except CallTimedOut as stopped:
             # A timed call's limit follows from the time its smaller call took, which varies from run to
             # run, and so does whether it is made at all (see authoring.call_at_scale): one that runs past
@@ -315,7 +320,7 @@ class Calls:
             raise SubmissionRaised(said, raised=error["type"], line=error["line"])
         returned = reply["returned"]
         log.append(Call(function, args, returned=returned, names=names))
-        self.answers.check(function, encoded, returned, answer)
+        self.answers.check(function, encoded, returned, answer, line)
         self._watch(function, reply, names)
         return Reply(returned, reply.get("args_after"), self.returns.get(function))
 

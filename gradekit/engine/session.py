@@ -28,6 +28,7 @@ class Channel(Protocol):
 
     limits: Limits
     last_answer: bytes  # a digest of the last reply, to tell answers alike (gradekit.engine.calls)
+    last_line: bytes  # that reply as it came; b"" where none came over the wire
 
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None
@@ -231,6 +232,7 @@ class Trusted:
             self.harness.submission = self.module  # type: ignore[attr-defined]
         self.limits = Limits()
         self.last_answer = b""  # answers from here are never compared with another submission's
+        self.last_line = b""  # nor sent as text
 
     def load(
         self, source: str, filename: str, line: int = 1, fresh: bool = True, timeout: float | None = None

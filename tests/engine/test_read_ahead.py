@@ -260,6 +260,23 @@ def test_answers_alike_in_value_agree_whatever_their_bytes():
         answers.check("f", arguments, again)  # the solution's: no digest, compared by value
 
 
+def test_a_first_answer_is_kept_as_it_came_not_as_the_property_left_it():
+    """A grade keeps each call's first answer as the line it came in, and reads it again only for an
+    answer with another digest: what the property did with the lists it was given back (changed them
+    in place, say) is not the submission's first answer."""
+    answers = FirstAnswers()
+    table = [[i + j / 8 for j in range(9)] for i in range(9)]
+    line, digest = _line(table)
+    returned = [list(row) for row in table]
+    answers.check("f", "[4]", returned, digest, line)
+    returned[0][0] = 99.0  # the property's own doing, after the call
+    answers.check("f", "[4]", table, digest, line)  # the same answer again: its digest says so
+    other_line, other_digest = _line([[-1.0] * 9] * 9, request_id=2)
+    with pytest.raises(Unrepeatable, match="two different answers") as raised:
+        answers.check("f", "[4]", [[-1.0] * 9] * 9, other_digest, other_line)
+    assert raised.value.expected == table
+
+
 def test_a_first_reply_read_ahead_that_returned_nothing_leaves_the_first_answer_to_come():
     answers = FirstAnswers()
     error = encode({"id": 1, "cpu": 0.01, "ok": False, "error": {"type": "E", "message": "", "line": None}}).encode()

@@ -72,8 +72,9 @@ class ReadAhead:
 
     def reply(
         self, function: str, encoded: str, want_args: bool, timeout: float | None = None
-    ) -> tuple[CallReply, bytes]:
-        """The reply to a call: read ahead when it is one expected, else asked for now. A timed call, one
+    ) -> tuple[CallReply, bytes, bytes]:
+        """The reply to a call, the digest of its answer and the line it came as: read ahead when it is
+        one expected, else asked for now. A timed call, one
         with its own `timeout`, is asked for once nothing else is in flight, so its time is its own.
 
         A call expected further on skips the calls expected before it, which the property did not make.
@@ -84,7 +85,7 @@ class ReadAhead:
         if timeout is not None:
             self.drain(everything=True)
             worker = self._session.worker
-            return worker.call(function, encoded, want_args, timeout), worker.last_answer
+            return worker.call(function, encoded, want_args, timeout), worker.last_answer, worker.last_line
         call = (function, encoded, want_args)
         queue = self._queue
         if queue and queue[0][0] != call:
@@ -98,10 +99,10 @@ class ReadAhead:
             if pending is not None or call[:2] in self._replies:  # else the call answering it was skipped
                 line, answer = self._reply_to(call, pending)
                 self._send_ahead()
-                return read_reply(line), answer
+                return read_reply(line), answer, line
         self._settle()
         worker = self._session.worker
-        return worker.call(function, encoded, want_args), worker.last_answer
+        return worker.call(function, encoded, want_args), worker.last_answer, worker.last_line
 
     def announce(self, calls: list[Expected]) -> None:
         """Send now the calls the property says it makes next, in order, ahead of the rest of its
