@@ -149,7 +149,7 @@ class FirstAnswers:
 
     def __init__(self) -> None:
         self._first: dict[bytes, tuple[bytes, Any]] = {}  # call -> its first answer's digest, what it returned
-        self._unread: dict[bytes, tuple[bytes, bytes]] = {}  # call -> digest, reply line of one read ahead
+        self._unread: dict[bytes, tuple[bytes, bytes]] = {}  # call -> digest, reply line not read again yet
 
     def check(self, function: str, encoded_args: str, returned: Any, digest: bytes = b"", line: bytes = b"") -> None:
         """Raise Unrepeatable when `returned` is not what the same call answered first. `digest` is the

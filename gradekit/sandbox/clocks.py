@@ -158,15 +158,15 @@ def blocked(start: Clocks, end: Clocks, answered: float = 0.0) -> float:
 
     `answered` is the time the grader's thread spent running or waiting for a CPU (see `awake`) since
     the start of the wait the answer ended. The grader slept until the answer came, and the answer
-    woke it: its time awake began then, and the worker, its answer sent and no call queued, had nothing to do
-    but sleep till the grader's next request. So that much of the sleep is the grader's turn, on a busy
-    machine mostly its wait for a CPU, and is not charged: whatever it does meanwhile, a worker can
-    shift onto the grader no more than the grader's own time awake after an answer, which is charged
-    to a budget of its own. Taking
-    off only the sleep past the time the grader slept would charge, on a busy machine, as much sleep
-    as the worker waited for a CPU while the grader slept. The main thread's time on a CPU is counted
-    to the nanosecond where the kernel gives it: the process's CPU time counts whole clock ticks, and
-    a call shorter than one would otherwise seem to have slept."""
+    woke it: its time awake began then, and the worker, its answer sent and no call queued, had
+    nothing to do but sleep till the grader's next request. So that much of the sleep is the grader's
+    turn, on a busy machine mostly its wait for a CPU, and is not charged: whatever it does meanwhile,
+    a worker can shift onto the grader no more than the grader's own time awake after an answer,
+    which is charged to a budget of its own. Taking off only the sleep past the time the grader slept
+    would charge, on a busy machine, as much sleep as the worker waited for a CPU while the grader
+    slept. The main thread's time on a CPU is counted to the nanosecond where the kernel gives it: the
+    process's CPU time counts whole clock ticks, and a call shorter than one would otherwise seem to
+    have slept."""
     if start.cpu is None or end.cpu is None:
         return 0.0
     wall = end.wall - start.wall

@@ -74,8 +74,8 @@ class ReadAhead:
         self, function: str, encoded: str, want_args: bool, timeout: float | None = None
     ) -> tuple[CallReply, bytes, bytes]:
         """The reply to a call, the digest of its answer and the line it came as: read ahead when it is
-        one expected, else asked for now. A timed call, one
-        with its own `timeout`, is asked for once nothing else is in flight, so its time is its own.
+        one expected, else asked for now. A timed call, one with its own `timeout`, is asked for once
+        nothing else is in flight, so its time is its own.
 
         A call expected further on skips the calls expected before it, which the property did not make.
         A call not expected at all (its arguments came from an answer, which differs from the
