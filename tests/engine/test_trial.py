@@ -53,9 +53,14 @@ def wall(monkeypatch):
     return clock
 
 
-def test_an_overrun_is_caught_at_the_first_look_after_it_and_not_read_between_looks(wall):
+def _trial(budget: float) -> tuple[runner.Trial, Spending]:
+    """A Trial of a property that runs nothing, with `budget` seconds, and the clock it reads."""
     spending = Spending()
-    trial = runner.Trial(NOTHING, spending, budget=1.0)  # type: ignore[arg-type]
+    return runner.Trial(NOTHING, spending, budget), spending  # type: ignore[arg-type]
+
+
+def test_an_overrun_is_caught_at_the_first_look_after_it_and_not_read_between_looks(wall):
+    trial, spending = _trial(1.0)
     trial.run_example({})
     looked = spending.reads
     spending.seconds = 5.0  # far past the budget
@@ -69,8 +74,7 @@ def test_an_overrun_is_caught_at_the_first_look_after_it_and_not_read_between_lo
 
 
 def test_the_first_example_looks_at_a_budget_already_spent(wall):
-    spending = Spending()
-    trial = runner.Trial(NOTHING, spending, budget=0.0)  # type: ignore[arg-type]
+    trial, spending = _trial(0.0)
     spending.seconds = 0.01
     with pytest.raises(BudgetExhausted):
         trial.run_example({})
@@ -78,8 +82,7 @@ def test_the_first_example_looks_at_a_budget_already_spent(wall):
 
 
 def test_the_wall_clock_backstop_needs_no_look(wall):
-    spending = Spending()
-    trial = runner.Trial(NOTHING, spending, budget=1.0)  # type: ignore[arg-type]
+    trial, spending = _trial(1.0)
     trial.run_example({})
     wall.now += 1.0 * runner.WALL_FACTOR + 0.001
     reads = spending.reads
