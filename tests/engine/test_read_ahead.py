@@ -44,7 +44,7 @@ class _CountingWorker:
         self.next_id += len(calls)
         return list(range(first, first + len(calls)))
 
-    def call(self, function: str, encoded: str, want_args: bool = False) -> dict:
+    def call(self, function: str, encoded: str, want_args: bool = False, timeout: float | None = None) -> dict:
         return self.receive(self.send_calls([(function, encoded, want_args)])[0])
 
     def receive(self, request_id: int, timeout: float | None = None) -> dict:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
-from gradekit.engine.calls import Exchange, FirstAnswers
+from gradekit.engine.calls import Direct, Exchange, FirstAnswers
 from gradekit.engine.session import Session
 from gradekit.engine.speed.recorded import arguments_digest
 from gradekit.errors import CallTimedOut, PropertyAborted, WorkerDied
@@ -50,6 +50,7 @@ class ReadAhead:
 
     def __init__(self, session: Session, answers: FirstAnswers, encodings: dict[bytes, str] | None = None) -> None:
         self._session = session
+        self._direct = Direct(session)  # for a call asked for when it is made
         self._answers = answers
         self._encodings = encodings or {}  # a recorded call's arguments, by their digest, as encoded
         self._replies: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # replayed call -> reply as it came, digest
@@ -84,8 +85,7 @@ class ReadAhead:
         """
         if timeout is not None:
             self.drain(everything=True)
-            worker = self._session.worker
-            return worker.call(function, encoded, want_args, timeout), worker.last_answer, worker.last_line
+            return self._direct.reply(function, encoded, want_args, timeout)
         call = (function, encoded, want_args)
         queue = self._queue
         if queue and queue[0][0] != call:
@@ -101,8 +101,7 @@ class ReadAhead:
                 self._send_ahead()
                 return read_reply(line), answer, line
         self._settle()
-        worker = self._session.worker
-        return worker.call(function, encoded, want_args), worker.last_answer, worker.last_line
+        return self._direct.reply(function, encoded, want_args)
 
     def announce(self, calls: list[Expected]) -> None:
         """Send now the calls the property says it makes next, in order, ahead of the rest of its
