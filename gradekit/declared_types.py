@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from itertools import chain
 from typing import Any
 
 from gradekit.errors import PropertyFailure
@@ -69,6 +70,8 @@ def _read(value: Any, declared: Any) -> Any:
             raise _Mismatch(describe(declared))
         if args[0] is float and set(map(type, value)) == {float}:  # rows of floats, checked at C speed
             return value
+        if _parts(args[0]) == (list, (float,)) and _float_rows(value):  # a table of them, in one pass
+            return list(value)
         return [_read(v, args[0]) for v in value]
     if origin is tuple:
         if not isinstance(value, list) or len(value) != len(args):
@@ -81,6 +84,11 @@ def _read(value: Any, declared: Any) -> Any:
 def _parts(declared: Any) -> tuple[Any, tuple[Any, ...]]:
     """A declared type's origin and arguments: read for every row of every table a property reads."""
     return typing.get_origin(declared), typing.get_args(declared)
+
+
+def _float_rows(value: list[Any]) -> bool:
+    """Whether `value` holds lists alone, and they floats alone: each row reads as itself."""
+    return set(map(type, value)) == {list} and set(map(type, chain.from_iterable(value))) <= {float}
 
 
 def _number(value: Any, declared: type) -> float | int:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -223,11 +224,12 @@ def _float_table(value: Any) -> np.ndarray | None:
     anything else (a vector beside a matrix of its length, say), which is compared item by item."""
     if not isinstance(value, list) or not value:
         return None
-    if set(map(type, value)) == {float}:
-        return np.array(value)
-    rows = set(map(type, value)) == {list} and len(set(map(len, value))) == 1
-    if rows and all(set(map(type, row)) == {float} for row in value):
-        return np.array(value)
+    kinds = set(map(type, value))
+    if kinds == {float}:
+        return np.array(value, dtype=np.float64)
+    rows = kinds == {list} and len(set(map(len, value))) == 1 and bool(value[0])
+    if rows and set(map(type, chain.from_iterable(value))) == {float}:  # every row's items, in one pass
+        return np.array(value, dtype=np.float64)
     return None
 
 

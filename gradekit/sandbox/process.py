@@ -234,11 +234,11 @@ class Worker:
                 return self._reserved.account
         return accounts.unreserved()
 
-    def _settings(self, home: str, descriptors: tuple[int, int]) -> dict[str, Any]:
-        """What the worker is told: its pipes, its limits, and the walls it puts up itself."""
+    def _settings(self, home: str, descriptors: tuple[int, int], hidden: tuple[str, ...]) -> dict[str, Any]:
+        """What the worker is told: its pipes, its limits, and the walls it puts up itself around what
+        it may not see (`hidden`, found once for its start)."""
         wall = self.isolation
         guarded = wall is Isolation.GUARD
-        hidden = isolation.hidden(self.protected)
         return {
             "request_fd": descriptors[0],
             "reply_fd": descriptors[1],
@@ -273,13 +273,13 @@ class Worker:
         info = -1
         keep: list[int] = []  # descriptors it is given besides `pipes`, closed here once it has started
         try:
+            hidden = isolation.hidden(self.protected)
             if self.isolation is Isolation.BUBBLEWRAP:
                 home = bubblewrap.INSIDE_HOME
-                told = json.dumps(self._settings(home, pipes))
+                told = json.dumps(self._settings(home, pipes, hidden))
                 info, info_write = os.pipe()
                 keep.append(info_write)
                 inside = [sys.executable, bubblewrap.INSIDE_SCRIPT, told]
-                hidden = isolation.hidden(self.protected)
                 argv, extra = bubblewrap.command(
                     inside, str(WORKER_SCRIPT), isolation.runtime(), hidden, self._own_folder(), info_write
                 )
@@ -290,7 +290,7 @@ class Worker:
                 assert self.isolation is not None
                 program = isolation.seccomp_pipe(self.isolation, self._account)
                 keep += [program] if program is not None else []
-                told = json.dumps({**self._settings(home, pipes), "filter_fd": program})
+                told = json.dumps({**self._settings(home, pipes, hidden), "filter_fd": program})
                 argv = [sys.executable, str(WORKER_SCRIPT), told]
             with deferred():
                 self.proc = subprocess.Popen(
@@ -340,7 +340,7 @@ class Worker:
         ):
             return None
         home = self._own_folder()
-        settings = self._settings(home, (-1, -1))
+        settings = self._settings(home, (-1, -1), isolation.hidden(self.protected))
         request = {"settings": settings, "directory": home, "environment": isolation.environment(home)}
         try:
             return _fork_server[1].spawn(request, fds)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import sys
+from itertools import chain
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, TypedDict, cast, overload
@@ -225,6 +226,8 @@ def plain(value: Any, depth: int = 0) -> bool:
     kinds = set(map(type, value))
     if kinds <= {float}:  # a row of numbers, checked at C speed
         return True
+    if kinds == {list} and depth + 1 < DEEPEST and set(map(type, chain.from_iterable(value))) <= {float}:
+        return True  # a table of them, every row's numbers in one pass
     return all(plain(item, depth + 1) for item in value)
 
 

@@ -341,8 +341,11 @@ def copied(value):
     """A copy of decoded arguments deep enough that no call can reach it: lists are copied, the
     numbers and strings in them are immutable."""
     if type(value) is list:
-        if set(map(type, value)) <= {float, int, str}:
+        kinds = set(map(type, value))
+        if kinds <= {float, int, str}:
             return value[:]
+        if kinds == {list} and set(map(type, chain.from_iterable(value))) <= {float, int, str}:
+            return [row[:] for row in value]  # a table of them, every row's items checked in one pass
         return [copied(item) for item in value]
     if type(value) is dict:
         return {key: copied(item) for key, item in value.items()}
@@ -631,9 +634,14 @@ def _lists_in(value, found=None):
     if type(value) in (list, tuple) and id(value) not in found:
         if type(value) is list:
             found.add(id(value))
-        if not set(map(type, value)).isdisjoint((list, tuple)):  # a row of numbers is not walked number by number
-            for item in value:
-                _lists_in(item, found)
+        kinds = set(map(type, value))
+        if kinds.isdisjoint((list, tuple)):  # a row of numbers is not walked number by number
+            return found
+        if kinds == {list} and set(map(type, chain.from_iterable(value))).isdisjoint((list, tuple)):
+            found.update(map(id, value))  # nor a table of them row by row
+            return found
+        for item in value:
+            _lists_in(item, found)
     return found
 
 
@@ -641,10 +649,21 @@ def _refilled(old, new, returned):
     """`new` as `old` holds it, where both are lists of one length and `old` is not `returned`."""
     if type(old) is not list or type(new) is not list or len(old) != len(new) or id(old) in returned:
         return new
-    if list in set(map(type, old)):
-        old[:] = [_refilled(o, n, returned) for o, n in zip(old, new)]
-    else:  # a row of numbers, whose every item is the new one: checked and filled at C speed
+    kinds = set(map(type, old))
+    if list not in kinds:  # a row of numbers, whose every item is the new one: checked and filled at C speed
         old[:] = new
+    elif kinds == {list} and list not in set(map(type, chain.from_iterable(old))):  # a table of such rows
+        old[:] = [_row_refilled(o, n, returned) for o, n in zip(old, new)]
+    else:
+        old[:] = [_refilled(o, n, returned) for o, n in zip(old, new)]
+    return old
+
+
+def _row_refilled(old, new, returned):
+    """`_refilled` for `old`, a list known to hold no list."""
+    if type(new) is not list or len(old) != len(new) or id(old) in returned:
+        return new
+    old[:] = new
     return old
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gradekit.declared_types import coerce, describe
 from gradekit.errors import PropertyFailure
@@ -38,3 +40,27 @@ def test_descriptions_read_as_sentences():
     assert describe(list[float]) == "a list of numbers"
     assert describe(list[list[float]]) == "a list of list of numbers"
     assert describe(float | None) == "one number or None"
+
+
+ITEMS = st.one_of(
+    st.floats(allow_nan=False), st.integers(-3, 3), st.booleans(), st.none(), st.lists(st.floats(), max_size=1)
+)
+TABLES = st.lists(st.lists(ITEMS, max_size=3) | ITEMS, max_size=3)
+
+
+@given(TABLES)
+def test_a_table_is_read_as_its_rows_are_read_one_by_one(value):
+    """A table of float rows is read in one pass: as reading each row as `list[float]` reads it."""
+
+    def read(read_value):
+        try:
+            return read_value()
+        except PropertyFailure as failure:
+            return str(failure)
+
+    whole = read(lambda: coerce(value, list[list[float]], "f"))
+    by_rows = read(lambda: [coerce(row, list[float], "f") for row in value])
+    if isinstance(by_rows, str):  # the row's message names the row's type; the table's names the table's
+        assert whole == "`f` should return a list of list of numbers"
+    else:
+        assert whole == by_rows and [list(map(type, row)) for row in whole] == [list(map(type, r)) for r in by_rows]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gradekit import authoring
 from gradekit.diagnosis.mistakes import AGREE_ATOL, AGREE_RTOL, agree
-from gradekit.precision import close, is_float32
+from gradekit.precision import _float_table, close, is_float32
 
 OPTIONS = st.fixed_dictionaries({"nan_equal": st.booleans(), "symmetric": st.booleans(), "others_equal": st.booleans()})
 SPECIAL = st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, 1.0 + 1e-10, 2.0, 1e308, -1e308])
@@ -176,3 +176,17 @@ def test_a_table_of_zeros_with_one_float64_entry_is_no_float32_answer():
     assert not is_float32(table)
     assert not is_float32([[0.0] * 100, [3.5e38]]) and not is_float32([[math.nan] * 100])
     assert is_float32([math.nan] * 100 + [0.5, math.inf])
+
+
+ITEMS = st.one_of(st.floats(allow_nan=False), st.integers(-3, 3), st.booleans(), st.none())
+
+
+@given(st.lists(st.lists(ITEMS, max_size=3) | ITEMS, max_size=3))
+def test_a_list_is_one_array_where_it_is_a_float_vector_or_a_rectangle_of_float_rows(value):
+    """Read in one pass, a table is an array exactly where each of its rows, read alone, is floats."""
+    floats = lambda row: bool(row) and all(type(x) is float for x in row)
+    rows = bool(value) and all(type(row) is list for row in value) and len(set(map(len, value))) == 1
+    table = _float_table(value)
+    assert (table is not None) == (floats(value) or (rows and all(map(floats, value))))
+    if table is not None:
+        assert table.dtype == np.float64 and table.tolist() == value

@@ -14,7 +14,11 @@ from hypothesis import strategies as st
 from gradekit.sandbox.worker import _lists_in, _refilled
 
 LEAVES = st.one_of(st.floats(allow_nan=False), st.integers(-3, 3), st.text(max_size=2), st.none())
-VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner), max_leaves=24)
+# Tables of rows as well, which are refilled and walked in one pass where every row holds numbers alone.
+TABLES = st.lists(st.lists(LEAVES, max_size=3), max_size=3)
+VALUES = st.recursive(
+    LEAVES | TABLES, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner), max_leaves=24
+)
 
 
 def _item_by_item(old, new, returned):
@@ -57,3 +61,10 @@ def test_a_table_keeps_its_rows_and_takes_the_new_numbers():
     rows = list(map(id, table))
     assert _refilled(table, [[4.0, 5.0], [6.0, 7.0]], set()) is table
     assert table == [[4.0, 5.0], [6.0, 7.0]] and list(map(id, table)) == rows
+
+
+def test_a_row_the_function_returned_last_is_left_alone():
+    table = [[0.0, 1.0], [2.0, 3.0]]
+    returned = table[1]
+    assert _refilled(table, [[4.0, 5.0], [6.0, 7.0]], {id(returned)}) is table
+    assert table == [[4.0, 5.0], [6.0, 7.0]] and table[1] is not returned and returned == [2.0, 3.0]
