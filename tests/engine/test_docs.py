@@ -20,6 +20,12 @@ def test_the_guide_has_commands_to_run():
     assert sum(len(COMMAND.findall(doc.read_text())) for doc in DOCS) >= 8
 
 
+def test_every_path_under_tmp_a_command_names_is_a_scratch_path():
+    """A command that wrote anywhere else under /tmp would leave its file behind on every run."""
+    commands = [match["command"] for doc in DOCS for match in COMMAND.finditer(doc.read_text())]
+    assert [path for command in commands for path in re.findall(r"/tmp/\S*", SCRATCH.sub("", command))] == []
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
 def test_every_command_exits_as_the_guide_says(doc, activated, tmp_path):
     """The guide's scratch paths (/tmp/gradekit-docs-NAME) are the test's own folder's: two runs of
