@@ -11,7 +11,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,25 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if config.option.numprocesses != "auto" or os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     return len(os.sched_getaffinity(0)) + 1
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """After pytest has removed a passing run's base folder (pytest-of-USER/pytest-N): the folder
+    above it too, where nothing else is left in it but the link to that run, so that a run on a clean
+    machine leaves nothing in its temporary folder. Another run's folders keep it; so does a failing
+    run, whose base folder pytest keeps for reading."""
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: its base folder is the controller's
+        return
+    basetemp = session.config._tmp_path_factory._basetemp  # type: ignore[attr-defined]
+    if basetemp is None or basetemp.exists():
+        return
+    root = basetemp.parent
+    current = root / "pytest-current"  # the link pytest points at its latest run's base folder
+    with suppress(OSError):
+        if current.is_symlink() and not current.exists():
+            current.unlink()
+        root.rmdir()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
