@@ -314,7 +314,8 @@ def test_init_ci_asks_for_the_file_when_the_repository_holds_several(tmp_path, c
 def pytest_with_gradekit(folder: Path, *args: str, workers: int = 0) -> subprocess.CompletedProcess[str]:
     """pytest in a folder of its own (so this repository's settings stay out), with the plugin: through
     its entry point when gradekit is installed with it, else named with -p. With `workers`, under
-    pytest-xdist."""
+    pytest-xdist. Its temporary folders are made in that folder, which this suite removes, not in the
+    system's."""
     installed = any(e.value == "gradekit.pytest_plugin" for e in importlib.metadata.entry_points(group="pytest11"))
     plugin = [] if installed else ["-p", "gradekit.pytest_plugin"]
     xdist = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
@@ -329,6 +330,8 @@ def pytest_with_gradekit(folder: Path, *args: str, workers: int = 0) -> subproce
             *xdist,
             "-p",
             "no:benchmark",
+            "--basetemp",
+            str(folder / ".pytest-temporary"),
             *args,
         ],
         cwd=folder,

@@ -20,6 +20,7 @@ def test_the_plugin_prints_an_exception_message_of_a_students_inert(tmp_path: Pa
     plugin = [] if installed else ["-p", "gradekit.pytest_plugin"]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *plugin, "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:benchmark"]
+        + ["--basetemp", str(tmp_path / ".pytest-temporary")]  # in this test's folder, not the system's
         + ["--gradekit", "submission.py", "--gradekit-assignment", "cross_entropy", "-q"],
         cwd=tmp_path,
         capture_output=True,
