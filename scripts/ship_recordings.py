@@ -8,9 +8,10 @@ says a file is stale.
     python scripts/ship_recordings.py
     git add assignments/*/recorded   # the files written, and those of older keys it removed
 
-The files hold this machine's floating-point results, and say so (gradekit.engine.kept_files.fingerprint):
-a machine whose results differ reads none of them and records its own, once, as it would without
-them. Any machine may ship; one file per assignment is shipped, for the machine that ran this.
+The files hold this machine's floating-point results, and say so (gradekit.engine.kept_files.fingerprint),
+in a folder named for them: a machine whose results differ reads none of them and records its own,
+once, as it would without them. Any machine may ship: it writes its own folder, and removes every
+machine's files of an older key, so what other kinds of machine shipped for the current sources stays.
 """
 
 from __future__ import annotations

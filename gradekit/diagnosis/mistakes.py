@@ -241,9 +241,10 @@ def carry(assignment: Assignment, limits: Limits) -> Path:
 
 
 def carried(assignment: Assignment, key: str | None = None) -> Path:
-    """Where the assignment carries its known mistakes' answers for this machine's versions."""
+    """Where the assignment carries its known mistakes' answers for this machine's versions and
+    floating-point results."""
     key = key or _key(assignment)
-    return assignment.folder / kept_files.CARRIED / f"{_stem(assignment)}-{key[:16]}.zlib"
+    return kept_files.carried(assignment.folder) / f"{_stem(assignment)}-{key[:16]}.zlib"
 
 
 def _stem(assignment: Assignment) -> str:

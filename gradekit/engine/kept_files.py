@@ -12,7 +12,8 @@ kernel picked for the CPU. What is kept holds such floats: training_step's recor
 feeds the reference's answer to each step into the next call, and the known mistakes' answers are
 floats. So a file also holds the `fingerprint` of the floating-point results of the machine that
 made it, and is read only where that is this machine's: elsewhere it is a miss, and this machine
-makes its own.
+makes its own. An assignment carries them in one folder per fingerprint that has shipped them
+(`carried`), so every kind of machine that has shipped reads its own on a first check.
 
 Without the OS sandbox a submission could still put something else where a cache file goes: a named
 pipe (a plain read waits for a writer forever), a link to /dev/zero (never ends) or to a huge file, a
@@ -42,11 +43,12 @@ from typing import Any, TypeVar
 
 from gradekit.config import private_folder
 
-__all__ = ["CARRIED", "LARGEST", "carry", "fingerprint", "kept", "sealed", "unsealed"]
+__all__ = ["CARRIED", "LARGEST", "carried", "carry", "fingerprint", "kept", "sealed", "unsealed"]
 
 T = TypeVar("T")
 CARRIED = "recorded"  # the folder of an assignment that holds the files it carries
 DIGEST = 16  # bytes of SHA-256 in front of the marshalled contents
+FOLDER_DIGITS = 16  # hex digits of a fingerprint naming the folder of the files carried for it (`carried`)
 # The largest cache file read. An honest file grows with --max-examples; this leaves room for runs of
 # thousands of examples, while a file past it, which no recording makes, costs at most this much memory
 # and a digest of it before it misses.
@@ -160,12 +162,25 @@ def kept(
     return made
 
 
+def carried(folder: Path) -> Path:
+    """The folder where `folder` (an assignment's, or that of a module of one) carries the files made by
+    machines whose floating-point results are this one's: one folder per fingerprint that has shipped,
+    so every kind of machine that shipped reads its own files, and none makes them again."""
+    return folder / CARRIED / fingerprint()[:FOLDER_DIGITS]
+
+
 def carry(path: Path, key: str, contents: dict[str, Any]) -> None:
-    """Write `contents` for `key` as a file an assignment carries (see `kept`), replacing those of
-    other keys with the same name before the key."""
-    path.parent.mkdir(exist_ok=True)
-    for stale in path.parent.glob(f"{path.name.rpartition('-')[0]}-*.zlib"):
-        stale.unlink()
+    """Write `contents` for `key` as a file an assignment carries (in a folder `carried` names; see
+    `kept`), replacing those of other keys with the same name before the key, whichever machine made
+    them. What other machines made for this very key stays, as current as this."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stem = path.name.rpartition("-")[0]
+    for stale in path.parent.parent.glob(f"*/{stem}-*.zlib"):
+        if stale.parent == path.parent or stale.name != path.name:
+            stale.unlink()
+    for emptied in path.parent.parent.iterdir():
+        if emptied != path.parent and emptied.is_dir() and not any(emptied.iterdir()):
+            emptied.rmdir()
     path.write_bytes(zlib.compress(sealed({"key": key, "fingerprint": fingerprint(), **contents}), 9))
 
 

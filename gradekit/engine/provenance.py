@@ -143,7 +143,7 @@ def carry(assignment: Assignment) -> list[Path]:
 def carried(module: Path, key: str | None = None) -> Path:
     """Where the folder of `module` carries its parts for this version of its source (`carry`)."""
     key = key or _parts_key(module.read_text(encoding="utf-8"))
-    return module.parent / CARRIED / f"provenance-{module.stem}-{key[:DIGEST]}.zlib"
+    return kept_files.carried(module.parent) / f"provenance-{module.stem}-{key[:DIGEST]}.zlib"
 
 
 def _parts_key(source: str) -> str:

@@ -3,8 +3,10 @@ instead of recording, and a recording made under another key is never read. So d
 their known mistakes (gradekit.diagnosis.mistakes).
 
 A carried file is read only on a machine whose floating-point results are those of the machine that
-made it (gradekit.engine.kept_files.fingerprint). Elsewhere it is no error that it differs from a fresh one:
-there these tests prove that it is not read, and that a fresh one is made and announced instead.
+made it (gradekit.engine.kept_files.fingerprint), from the folder named for them: an assignment
+carries one per kind of machine that has shipped. Elsewhere it is no error that a file differs from
+a fresh one: on a machine of no such folder these tests prove that none is read, and that a fresh one
+is made and announced instead.
 """
 
 from __future__ import annotations
@@ -47,20 +49,24 @@ TRAINING_STEP_FILES = [*STATEFUL, "known_right/numpy_vectorised.py"]
 def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, capsys):
     built_in = assignment.load(name)
     path = recording.shipped(built_in)
-    assert path.is_file(), f"{name} carries no recording for its sources and versions: {STALE}"
-    carried = [mistakes.carried(built_in), *(provenance.carried(module) for module in _property_modules(built_in))]
-    # none of an older key
-    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, *(c.name for c in carried)])
-    stored = _carried(path)
+    floats = [path.name, mistakes.carried(built_in).name]
+    parts = [provenance.carried(module).name for module in _property_modules(built_in)]
+    folders = list((built_in.folder / kept_files.CARRIED).iterdir())
+    assert folders, f"{name} carries no recording: {STALE}"
+    for folder in folders:  # one per kind of machine that shipped: all of the current keys, none of an older
+        held = sorted(p.name for p in folder.iterdir())
+        assert set(floats) <= set(held) <= {*floats, *parts}, f"{folder.name}: {STALE}"
+        assert all(_carried(folder / file)["fingerprint"].startswith(folder.name) for file in held)
     fresh = recording.record(built_in, built_in.default_seed, 100)
-    if not _made_here(stored):
+    if not path.is_file():  # no machine whose floating-point results are this one's has shipped
         monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
         capsys.readouterr()
         made = recorded.recorded_inputs(built_in, built_in.default_seed, 100, lambda *_: fresh)
         assert f"recording examples for {name}" in capsys.readouterr().err
         assert made == recorded._unpacked(recorded._packed(fresh))
         return
-    assert stored["properties"].keys() == fresh.keys()
+    stored = _carried(path)
+    assert _made_here(stored) and stored["properties"].keys() == fresh.keys()
     assert recorded._unpacked(stored) == recorded._unpacked(recorded._packed(fresh)), f"{path.name} is {STALE}"
 
 
@@ -68,15 +74,15 @@ def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, c
 def test_the_carried_known_mistakes_are_freshly_worked_out(name, tmp_path, monkeypatch, capsys):
     built_in = assignment.load(name)
     path = mistakes.carried(built_in)
-    assert path.is_file(), f"{name} carries no known mistakes for its sources and versions: {STALE}"
-    stored = _carried(path)
-    if not _made_here(stored):
+    if not path.is_file():  # no machine whose floating-point results are this one's has shipped
         monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
         capsys.readouterr()
         assert mistakes.bank(built_in, Limits()) is not None
         assert f"working out what the known mistakes of {name} answer" in capsys.readouterr().err
         return
+    stored = _carried(path)
     fresh = mistakes._worked_out(built_in, Limits(), None)
+    assert _made_here(stored)
     assert repr(mistakes._read(stored)) == repr(fresh), f"{path.name} is {STALE}"  # a NaN answer equals itself
 
 
@@ -85,7 +91,7 @@ def test_the_carried_parts_of_the_properties_are_made_afresh_and_read_on_a_first
     """What a first check reads for its properties' provenance instead of walking their syntax: what
     walking it gives now. Parts hold no floats, so this holds on every machine, whatever its results."""
     built_in = assignment.load(name)
-    if _made_here(_carried(recording.shipped(built_in))):  # where the carried files are read at all
+    if recording.shipped(built_in).is_file():  # where machines whose results are this one's have shipped
         monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
         monkeypatch.setattr(provenance, "_made_parts", _not_walked)
         provenance._module_parts.cache_clear()
@@ -94,12 +100,14 @@ def test_the_carried_parts_of_the_properties_are_made_afresh_and_read_on_a_first
         monkeypatch.undo()
     for module in _property_modules(built_in):
         path = provenance.carried(module)
-        assert path.parent == built_in.folder / kept_files.CARRIED
-        assert path.is_file(), f"{name} carries no parts for {module.name}: {STALE}"
-        stored = _carried(path)
-        assert stored["key"] == provenance._parts_key(module.read_text())
+        assert path.parent == kept_files.carried(built_in.folder)
+        copies = list((built_in.folder / kept_files.CARRIED).glob(f"*/{path.name}"))  # by each machine that shipped
+        assert copies, f"{name} carries no parts for {module.name}: {STALE}"
         fresh = provenance._made_parts(module.read_text())["parts"]
-        assert stored["parts"] == fresh, f"{path.name} is {STALE}"
+        for copy in copies:
+            stored = _carried(copy)
+            assert stored["key"] == provenance._parts_key(module.read_text())
+            assert stored["parts"] == fresh, f"{copy} is {STALE}"
         defined_at_top = [p.body for p in built_in.properties if p.body.__qualname__ == p.body.__name__]
         assert {body.__name__ for body in defined_at_top if Path(body.__code__.co_filename) == module} <= set(fresh)
 
@@ -109,10 +117,43 @@ def test_carrying_the_parts_writes_what_the_built_in_assignment_carries(tmp_path
     carries nothing: it writes the file the built-in one carries, under the same name."""
     copied = assignment.load_folder(_copy_without_recordings(tmp_path, "autograd") / "autograd")
     written = provenance.carry(copied)
-    assert [path.parent for path in written] == [copied.folder / kept_files.CARRIED]
-    carried = provenance.carried(assignment.load("autograd").folder / "properties.py")
+    assert [path.parent for path in written] == [kept_files.carried(copied.folder)]
+    carried = _shipped_by_any(provenance.carried(assignment.load("autograd").folder / "properties.py"))
     assert written[0].name == carried.name
     assert _carried(written[0])["parts"] == _carried(carried)["parts"]
+
+
+def test_each_kind_of_machine_reads_its_own_folder_and_a_kind_that_has_not_shipped_reads_none(tmp_path, monkeypatch):
+    """A machine whose floating-point results no shipping machine had reads no carried file, though
+    other kinds' folders lie beside: its first check records, as it would with none carried."""
+    monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
+    built_in = assignment.load("cross_entropy")
+    assert len(list((built_in.folder / kept_files.CARRIED).iterdir())) >= 1
+    monkeypatch.setattr(kept_files, "fingerprint", lambda: "0" * 32)  # a kind of machine that has not shipped
+    assert recording.shipped(built_in).parent.name == "0" * kept_files.FOLDER_DIGITS
+    assert recording.recorded_if_kept(built_in, built_in.default_seed, 100) is None
+    assert list(tmp_path.iterdir()) == []  # nothing of another kind's written to the cache either
+
+
+def test_shipping_keeps_what_other_kinds_of_machine_shipped_for_the_same_key_and_no_older_key(tmp_path, monkeypatch):
+    """`kept_files.carry`, as scripts/ship_recordings.py runs it: a machine writes its own folder, and
+    removes every machine's files of an older key, emptied folders with them."""
+    machines = {"a": "a" * 32, "b": "b" * 32}
+    for machine in machines.values():
+        monkeypatch.setattr(kept_files, "fingerprint", lambda machine=machine: machine)
+        kept_files.carry(kept_files.carried(tmp_path) / "stem-1111.zlib", "1111", {"made": machine})
+        kept_files.carry(kept_files.carried(tmp_path) / "other-2222.zlib", "2222", {"made": machine})
+    held = lambda: sorted(str(p.relative_to(tmp_path / kept_files.CARRIED)) for p in tmp_path.rglob("*.zlib"))
+    a, b = ("a" * kept_files.FOLDER_DIGITS, "b" * kept_files.FOLDER_DIGITS)
+    assert held() == [f"{a}/other-2222.zlib", f"{a}/stem-1111.zlib", f"{b}/other-2222.zlib", f"{b}/stem-1111.zlib"]
+    kept_files.carry(kept_files.carried(tmp_path) / "stem-3333.zlib", "3333", {"made": "b, later"})
+    assert held() == [f"{a}/other-2222.zlib", f"{b}/other-2222.zlib", f"{b}/stem-3333.zlib"]
+    monkeypatch.setattr(kept_files, "fingerprint", lambda: machines["a"])
+    kept_files.carry(kept_files.carried(tmp_path) / "other-4444.zlib", "4444", {"made": "a, later"})
+    assert held() == [f"{a}/other-4444.zlib", f"{b}/stem-3333.zlib"]
+    kept_files.carry(kept_files.carried(tmp_path) / "stem-5555.zlib", "5555", {"made": "a, later"})
+    assert held() == [f"{a}/other-4444.zlib", f"{a}/stem-5555.zlib"]  # b's folder, emptied, is gone
+    assert sorted(p.name for p in (tmp_path / kept_files.CARRIED).iterdir()) == [a]
 
 
 def _not_walked(source: str) -> dict[str, Any]:
@@ -128,6 +169,13 @@ def _carried(path: Path) -> dict[str, Any]:
     stored = kept_files.unsealed(zlib.decompress(path.read_bytes()))
     assert type(stored) is dict, f"{path.name} is damaged: {STALE}"
     return stored
+
+
+def _shipped_by_any(path: Path) -> Path:
+    """The file named as `path` that any machine shipped, whatever its floating-point results."""
+    shipped = sorted(path.parent.parent.glob(f"*/{path.name}"))
+    assert shipped, f"no machine shipped {path.name}: {STALE}"
+    return shipped[0]
 
 
 def _made_here(stored: dict[str, Any]) -> bool:
@@ -152,9 +200,9 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     built_in = assignment.load("cross_entropy")
     parts = [provenance.carried(module) for module in _property_modules(built_in)]
     shipped = [recording.shipped(built_in), mistakes.carried(built_in), *parts]
-    read = all(_made_here(_carried(path)) for path in shipped)
-    assert ("recording examples" not in first.stderr) == read, first.stderr
-    if read:  # the files kept are the carried ones, the properties' parts included (gradekit.engine.provenance)
+    read = [path.is_file() for path in shipped]  # where machines whose results are this one's have shipped
+    assert ("recording examples" not in first.stderr) == read[0], first.stderr
+    if all(read):  # the files kept are the carried ones, the properties' parts included (gradekit.engine.provenance)
         carried = [zlib.decompress(path.read_bytes()) for path in shipped]
         assert sorted(p.read_bytes() for p in (tmp_path / "empty").iterdir()) == sorted(carried)
     course = _copy_without_recordings(tmp_path)  # the same sources, so the same key, and no file
@@ -175,7 +223,7 @@ def test_training_step_files_grade_alike_with_the_shipped_recording_and_a_fresh_
     same score and another counterexample. The shipped recording is read where it is valid, and
     grades as a fresh one; elsewhere it is not read."""
     folder = ROOT / "assignments" / "training_step"
-    read = _made_here(_carried(recording.shipped(assignment.load("training_step"))))
+    read = recording.shipped(assignment.load("training_step")).is_file()
     course = _copy_without_recordings(tmp_path, "training_step")
     for name in TRAINING_STEP_FILES:
         shipped = _check(folder / name, tmp_path / "shipped", "--assignment", "training_step")
@@ -201,12 +249,12 @@ def test_files_made_where_floating_point_results_differ_are_not_read(tmp_path):
     """The carried files of the very key, made on a machine whose floating-point results are not
     this one's: this machine records its own and works its known mistakes out, and says so."""
     course = _copy_without_recordings(tmp_path)
-    (course / "cross_entropy" / kept_files.CARRIED).mkdir()
+    folder = kept_files.carried(course / "cross_entropy")  # where this machine looks
+    folder.mkdir(parents=True)
     built_in = assignment.load("cross_entropy")
     for path in (recording.shipped(built_in), mistakes.carried(built_in)):
-        stored = {**_carried(path), "fingerprint": "of a machine whose floating-point results differ"}
-        copy = course / "cross_entropy" / kept_files.CARRIED / path.name
-        copy.write_bytes(zlib.compress(kept_files.sealed(stored)))
+        stored = {**_carried(_shipped_by_any(path)), "fingerprint": "of a machine whose floating-point results differ"}
+        (folder / path.name).write_bytes(zlib.compress(kept_files.sealed(stored)))
     done = _check(ROOT / "examples" / "buggy_submission.py", tmp_path / "cache", assignments=course)
     assert done.returncode == 1 and json.loads(done.stdout)["diagnosis"], done.stderr
     assert "recording examples for cross_entropy" in done.stderr

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,7 +121,7 @@ def test_the_default_workflow_installs_the_written_wheel_and_grades_on_a_bare_ru
     assert (repo / "gradekit-junit.xml").read_text().count("<testcase ") == properties
     cache = cache_step(repo, env)
     shipped = recording.shipped(assignment.load("cross_entropy"))  # the wheel carries it: read where it was made alike
-    made_here = kept_files.unsealed(zlib.decompress(shipped.read_bytes()))["fingerprint"] == runner_fingerprint(env)
+    made_here = shipped.is_file() and kept_files.fingerprint() == runner_fingerprint(env)
     assert ("recording examples" not in step(done, "Grade (").stderr) == made_here
     carried = shipped.with_suffix(".marshal").name
     assert [p.name for p in Path(cache["path"]).glob("cross_entropy-*")] == [carried]  # kept for the next run

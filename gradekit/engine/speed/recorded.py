@@ -140,9 +140,10 @@ def _recording(stored: dict[str, Any]) -> Recorded | None:
 
 
 def shipped_path(assignment: Assignment, seed: int, max_examples: int, key: str | None = None) -> Path:
-    """Where the assignment carries its recording for this seed and example count, on this machine's key."""
+    """Where the assignment carries its recording for this seed and example count, on this machine's key,
+    for its floating-point results."""
     key = key or _key(assignment, seed, max_examples)
-    return assignment.folder / kept_files.CARRIED / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.zlib"
+    return kept_files.carried(assignment.folder) / f"{_stem(assignment, seed, max_examples)}-{key[:16]}.zlib"
 
 
 def ship(
