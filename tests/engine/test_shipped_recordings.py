@@ -6,7 +6,8 @@ A carried file is read only on a machine whose floating-point results are those 
 made it (gradekit.engine.kept_files.fingerprint), from the folder named for them: an assignment
 carries one per kind of machine that has shipped. Elsewhere it is no error that a file differs from
 a fresh one: on a machine of no such folder these tests prove that none is read, and that a fresh one
-is made and announced instead.
+is made and announced instead. The properties' provenance parts hold no floats: they are carried
+once, and read on every machine.
 """
 
 from __future__ import annotations
@@ -51,12 +52,13 @@ def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, c
     path = recording.shipped(built_in)
     floats = [path.name, mistakes.carried(built_in).name]
     parts = [provenance.carried(module).name for module in _property_modules(built_in)]
-    folders = list((built_in.folder / kept_files.CARRIED).iterdir())
+    carried = built_in.folder / kept_files.CARRIED
+    assert sorted(p.name for p in carried.iterdir() if p.is_file()) == sorted(parts), STALE  # none of an older key
+    folders = [p for p in carried.iterdir() if p.is_dir()]
     assert folders, f"{name} carries no recording: {STALE}"
-    for folder in folders:  # one per kind of machine that shipped: all of the current keys, none of an older
-        held = sorted(p.name for p in folder.iterdir())
-        assert set(floats) <= set(held) <= {*floats, *parts}, f"{folder.name}: {STALE}"
-        assert all(_carried(folder / file)["fingerprint"].startswith(folder.name) for file in held)
+    for folder in folders:  # one per kind of machine that shipped, of the current keys, none of an older
+        assert sorted(p.name for p in folder.iterdir()) == sorted(floats), f"{folder.name}: {STALE}"
+        assert all(_carried(folder / file)["fingerprint"].startswith(folder.name) for file in floats)
     fresh = recording.record(built_in, built_in.default_seed, 100)
     if not path.is_file():  # no machine whose floating-point results are this one's has shipped
         monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
@@ -89,25 +91,26 @@ def test_the_carried_known_mistakes_are_freshly_worked_out(name, tmp_path, monke
 @pytest.mark.parametrize("name", NAMES)
 def test_the_carried_parts_of_the_properties_are_made_afresh_and_read_on_a_first_check(name, tmp_path, monkeypatch):
     """What a first check reads for its properties' provenance instead of walking their syntax: what
-    walking it gives now. Parts hold no floats, so this holds on every machine, whatever its results."""
+    walking it gives now. Parts hold no floats, so this holds on every machine, whatever its results,
+    and whichever kinds of machine have shipped."""
     built_in = assignment.load(name)
-    if recording.shipped(built_in).is_file():  # where machines whose results are this one's have shipped
-        monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
-        monkeypatch.setattr(provenance, "_made_parts", _not_walked)
-        provenance._module_parts.cache_clear()
-        provenance._source_parts.cache_clear()
-        assert all(provenance.property_parts(p, built_in, GradeConfig()) for p in built_in.properties)
-        monkeypatch.undo()
+    monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr(kept_files, "fingerprint", lambda: "0" * 32)  # a kind of machine that has not shipped
+    monkeypatch.setattr(provenance, "_made_parts", _not_walked)
+    provenance._module_parts.cache_clear()
+    provenance._source_parts.cache_clear()
+    assert all(provenance.property_parts(p, built_in, GradeConfig()) for p in built_in.properties)
+    monkeypatch.undo()
+    provenance._module_parts.cache_clear()
+    provenance._source_parts.cache_clear()
     for module in _property_modules(built_in):
         path = provenance.carried(module)
-        assert path.parent == kept_files.carried(built_in.folder)
-        copies = list((built_in.folder / kept_files.CARRIED).glob(f"*/{path.name}"))  # by each machine that shipped
-        assert copies, f"{name} carries no parts for {module.name}: {STALE}"
+        assert path.parent == built_in.folder / kept_files.CARRIED
+        assert path.is_file(), f"{name} carries no parts for {module.name}: {STALE}"
+        stored = _carried(path)
+        assert stored["key"] == provenance._parts_key(module.read_text())
         fresh = provenance._made_parts(module.read_text())["parts"]
-        for copy in copies:
-            stored = _carried(copy)
-            assert stored["key"] == provenance._parts_key(module.read_text())
-            assert stored["parts"] == fresh, f"{copy} is {STALE}"
+        assert stored["parts"] == fresh, f"{path.name} is {STALE}"
         defined_at_top = [p.body for p in built_in.properties if p.body.__qualname__ == p.body.__name__]
         assert {body.__name__ for body in defined_at_top if Path(body.__code__.co_filename) == module} <= set(fresh)
 
@@ -117,8 +120,8 @@ def test_carrying_the_parts_writes_what_the_built_in_assignment_carries(tmp_path
     carries nothing: it writes the file the built-in one carries, under the same name."""
     copied = assignment.load_folder(_copy_without_recordings(tmp_path, "autograd") / "autograd")
     written = provenance.carry(copied)
-    assert [path.parent for path in written] == [kept_files.carried(copied.folder)]
-    carried = _shipped_by_any(provenance.carried(assignment.load("autograd").folder / "properties.py"))
+    assert [path.parent for path in written] == [copied.folder / kept_files.CARRIED]
+    carried = provenance.carried(assignment.load("autograd").folder / "properties.py")
     assert written[0].name == carried.name
     assert _carried(written[0])["parts"] == _carried(carried)["parts"]
 
@@ -154,6 +157,14 @@ def test_shipping_keeps_what_other_kinds_of_machine_shipped_for_the_same_key_and
     kept_files.carry(kept_files.carried(tmp_path) / "stem-5555.zlib", "5555", {"made": "a, later"})
     assert held() == [f"{a}/other-4444.zlib", f"{a}/stem-5555.zlib"]  # b's folder, emptied, is gone
     assert sorted(p.name for p in (tmp_path / kept_files.CARRIED).iterdir()) == [a]
+    for key in ("6666", "7777"):  # what holds no floats: one file, beside the machines' folders, for all
+        kept_files.carry(kept_files.carried(tmp_path, floats=False) / f"parts-{key}.zlib", key, {}, floats=False)
+    assert held() == [f"{a}/other-4444.zlib", f"{a}/stem-5555.zlib", "parts-7777.zlib"]
+    monkeypatch.setattr(kept_files, "fingerprint", lambda: machines["b"])
+    made_by_a = kept_files.unsealed(zlib.decompress((tmp_path / kept_files.CARRIED / "parts-7777.zlib").read_bytes()))
+    assert made_by_a["fingerprint"] == kept_files.FLOAT_FREE and kept_files._accepted(
+        kept_files.sealed(made_by_a), "7777", dict
+    )
 
 
 def _not_walked(source: str) -> dict[str, Any]:
