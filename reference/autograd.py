@@ -19,7 +19,6 @@ checks whole graphs against SymPy's own derivatives.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +32,9 @@ SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 DIGITS = 50
 # The constant derivatives `_node` gives: `evaluate` knows a sum's by identity and adds without a product.
 ZERO, ONE, MINUS_ONE = mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(-1)
+# The graphs worked out in this process, by their JSON: a check asks for the same graph many times.
+LARGEST_MEMO = 65536
+_worked: dict[str, Evaluated] = {}
 
 Graph = list[list[Any]]
 
@@ -67,15 +69,46 @@ def evaluate(graph: Graph) -> Evaluated:
     Raises ValueError for a graph outside an operation's domain (log of a non-positive number, a
     division by zero, a negative base to a fractional power): the strategies never draw one.
 
-    A graph is worked out once per process: a check asks for the same graph many times (each property
-    of its operation, a diagnosis's every model), and each caller gets lists of its own. The graph is
-    known by its JSON, which tells a node's index (an int) from a plain number (a float) and -0.0
-    from 0.0, where equal Python values would not."""
-    exact = _evaluated(json.dumps(graph))
+    A graph is worked out once per process (or `learn`ed): a check asks for the same graph many times
+    (each property of its operation, a diagnosis's every model), and each caller gets lists of its
+    own. The graph is known by its JSON, which tells a node's index (an int) from a plain number (a
+    float) and -0.0 from 0.0, where equal Python values would not."""
+    graph_json = json.dumps(graph)
+    exact = _worked.get(graph_json)
+    if exact is None:
+        exact = _evaluated(graph_json)
+        if len(_worked) < LARGEST_MEMO:
+            _worked[graph_json] = exact
     return Evaluated(list(exact.values), list(exact.grads), list(exact.value_scales), list(exact.grad_scales))
 
 
-@functools.lru_cache(maxsize=4096)
+def worked_out() -> dict[str, list[list[float]]]:
+    """Every graph this process has worked out or learned, by its JSON, as plain data: its values,
+    gradients and their scales."""
+    return {graph: [e.values, e.grads, e.value_scales, e.grad_scales] for graph, e in _worked.items()}
+
+
+def learn(known: dict[str, list[list[float]]]) -> None:
+    """Take graphs worked out before (as `worked_out` gives them, kept by gradekit.engine.speed.exact)
+    as this process's own, so that `evaluate` does not work them out again. What is not shaped as
+    `worked_out` shapes it is left out."""
+    for graph_json, lists in known.items():
+        if len(_worked) >= LARGEST_MEMO:
+            return
+        if type(graph_json) is str and _shaped(lists):
+            _worked.setdefault(graph_json, Evaluated(*(list(numbers) for numbers in lists)))
+
+
+def _shaped(lists: Any) -> bool:
+    """Four lists of floats of one length: a graph's values, gradients and their scales."""
+    return (
+        type(lists) is list
+        and len(lists) == 4
+        and all(type(numbers) is list and len(numbers) == len(lists[0]) for numbers in lists)
+        and all(type(x) is float for numbers in lists for x in numbers)
+    )
+
+
 def _evaluated(graph_json: str) -> Evaluated:
     graph = json.loads(graph_json)
     with mpmath.workdps(DIGITS):

@@ -1,4 +1,5 @@
-"""Write the recordings the built-in assignments carry (assignments/NAME/recorded/), their known
+"""Write the recordings the built-in assignments carry (assignments/NAME/recorded/), the autograd
+reference's exact answers for the graphs they replay (gradekit.engine.speed.exact), their known
 mistakes' answers (gradekit.diagnosis.mistakes) and their properties' provenance digests
 (gradekit.engine.provenance), so a first check is as fast as the next: run it after changing an
 assignment, its known-wrong files, gradekit's strategies, the worker's protocol or how provenance is
@@ -27,7 +28,7 @@ def main() -> None:
         built_in = assignment.load_folder(folder)
         if not built_in.built_in:
             continue
-        for path in (recording.ship(built_in), mistakes.carry(built_in, Limits()), *provenance.carry(built_in)):
+        for path in (*recording.ship(built_in), mistakes.carry(built_in, Limits()), *provenance.carry(built_in)):
             print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     print(f"for this machine's floating-point results, fingerprint {kept_files.fingerprint()}")
 

@@ -57,9 +57,10 @@ def recorded_if_kept(assignment: Assignment, seed: int, max_examples: int) -> sp
     return speed.kept_inputs(assignment, seed, max_examples)
 
 
-def ship(assignment: Assignment) -> Path:
+def ship(assignment: Assignment) -> list[Path]:
     """Record the assignment's inputs at its default seed and example count into the assignment's own
-    folder (gradekit.engine.speed.recorded), so a machine with the same versions never records them."""
+    folder (gradekit.engine.speed.recorded), so a machine with the same versions never records them, and
+    the reference's exact answers for them (gradekit.engine.speed.exact); return the files written."""
     return speed.ship(assignment, assignment.default_seed, GradeConfig().max_examples, record)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import math
 from dataclasses import replace
 
@@ -101,6 +102,33 @@ def test_a_graph_worked_out_before_is_told_from_one_that_differs_only_in_a_numbe
     by_index.grads[0] = 0.0
     again = autograd.evaluate([["leaf", 2.0], ["leaf", 3.0], ["add", 0, 1]])
     assert again.values == [2.0, 3.0, 5.0] and again.grads == [1.0, 1.0, 1.0]
+
+
+def test_answers_learned_are_given_as_worked_out_and_anything_else_offered_is_left_out(monkeypatch):
+    """What `learn` takes (a kept file's answers, gradekit.engine.speed.exact) is read without trusting
+    it: only a graph's JSON with four lists of floats of one length is taken, and a graph it was not
+    given is worked out as ever. (The answer taught here is false, so the process's memo is this
+    test's own.)"""
+    monkeypatch.setattr(autograd, "_worked", {})
+    graph = [["leaf", 1.5], ["leaf", 2.5], ["mul", 0, 1]]
+    worked = autograd.evaluate(graph)
+    assert json.dumps(graph) in autograd.worked_out()
+    taught = [["leaf", 4.0], ["exp", 0]]
+    offered = {
+        json.dumps(taught): [[4.0, 1.0], [1.0, 2.0], [4.0, 1.0], [1.0, 2.0]],  # taken as given
+        json.dumps([["leaf", 5.0], ["exp", 0]]): [[5.0], [1.0], [5.0]],  # three lists
+        json.dumps([["leaf", 6.0], ["exp", 0]]): [[6.0, 1], [1.0, 1.0], [6.0, 1.0], [1.0, 1.0]],  # an int
+        json.dumps([["leaf", 7.0], ["exp", 0]]): [[7.0], [1.0, 1.0], [7.0], [1.0]],  # lengths differ
+        json.dumps([["leaf", 8.0], ["exp", 0]]): "four lists",
+        3: [[1.0], [1.0], [1.0], [1.0]],  # not a graph's JSON
+    }
+    autograd.learn(offered)  # type: ignore[arg-type]
+    assert autograd.evaluate(taught).values == [4.0, 1.0]
+    for refused in (5.0, 6.0, 7.0, 8.0):
+        assert autograd.evaluate([["leaf", refused], ["exp", 0]]).values == [refused, math.exp(refused)]
+    assert 3 not in autograd.worked_out()
+    autograd.learn({json.dumps(graph): [[0.0, 0.0, 0.0]] * 4})  # what this process worked out stays
+    assert autograd.evaluate(graph) == worked
 
 
 # --- how a graph reads ---------------------------------------------------------------------------

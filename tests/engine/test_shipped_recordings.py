@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gradekit.reference import autograd
 
 import gradekit.engine.speed.recorded as recorded
 from gradekit import assignment
 from gradekit.config import GradeConfig, Limits
 from gradekit.diagnosis import mistakes
 from gradekit.engine import kept_files, provenance, recording
+from gradekit.engine.speed import exact
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["cross_entropy", "training_step", "autograd"]
@@ -52,14 +54,23 @@ def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, c
     path = recording.shipped(built_in)
     floats = [path.name, mistakes.carried(built_in).name]
     parts = [provenance.carried(module).name for module in _property_modules(built_in)]
+    _, answers, key = exact._files(built_in)  # the reference's exact answers, where it works any out
+    for_all = [*parts, *([answers.name] if answers.is_file() else [])]  # what holds no floats: for every machine
     carried = built_in.folder / kept_files.CARRIED
-    assert sorted(p.name for p in carried.iterdir() if p.is_file()) == sorted(parts), STALE  # none of an older key
+    assert sorted(p.name for p in carried.iterdir() if p.is_file()) == sorted(for_all), STALE  # none of an older key
     folders = [p for p in carried.iterdir() if p.is_dir()]
     assert folders, f"{name} carries no recording: {STALE}"
     for folder in folders:  # one per kind of machine that shipped, of the current keys, none of an older
         assert sorted(p.name for p in folder.iterdir()) == sorted(floats), f"{folder.name}: {STALE}"
         assert all(_carried(folder / file)["fingerprint"].startswith(folder.name) for file in floats)
+    before = exact.worked()
     fresh = recording.record(built_in, built_in.default_seed, 100)
+    carried_answers = _carried(answers)["answers"] if answers.is_file() else {}
+    assert exact.worked() - before <= set(carried_answers), f"{answers.name} is {STALE}"
+    assert not answers.is_file() or _carried(answers)["key"] == key
+    for graph, lists in carried_answers.items():
+        worked = autograd._evaluated(graph)
+        assert [worked.values, worked.grads, worked.value_scales, worked.grad_scales] == lists, STALE
     if not path.is_file():  # no machine whose floating-point results are this one's has shipped
         monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
         capsys.readouterr()

@@ -8,6 +8,8 @@ the property under Hypothesis only when none does:
     read_ahead.py  the replay's calls sent to the worker before the property makes them, and the
                    first of the next property's while this one's last are answered; a call whose
                    arguments match a recorded call's takes its recorded encoding
+    exact.py       the autograd reference's exact answers for the graphs a recording replays,
+                   worked out when it was shipped and read with it
     verdicts.py    in a class grade, the outcome of answers exactly like an earlier student's
     heap.py        what the grader holds before its first property runs, kept out of the garbage
                    collector's way

@@ -60,6 +60,7 @@ from gradekit import course_seed
 from gradekit.assignment import INPUTS, MISTAKES, Assignment
 from gradekit.config import cache_folder, private_folder
 from gradekit.engine import kept_files
+from gradekit.engine.speed import exact
 from gradekit.sandbox.replies import ENCODER, SEPARATOR, decode, encode
 
 Recorded = dict[str, dict[str, list[Any]]]
@@ -91,7 +92,9 @@ def recorded_inputs(
         )
         return _packed(record(assignment, seed, max_examples))
 
-    return kept_files.kept(path, shipped_path(assignment, seed, max_examples, key), key, _recording, make)
+    recording = kept_files.kept(path, shipped_path(assignment, seed, max_examples, key), key, _recording, make)
+    exact.learn_kept(assignment)
+    return recording
 
 
 def kept_inputs(assignment: Assignment, seed: int, max_examples: int) -> Recorded | None:
@@ -100,7 +103,10 @@ def kept_inputs(assignment: Assignment, seed: int, max_examples: int) -> Recorde
     if assignment.solution is None:
         return {}
     path, key = _cache_file(assignment, seed, max_examples)
-    return kept_files.found(path, shipped_path(assignment, seed, max_examples, key), key, _recording)
+    recording = kept_files.found(path, shipped_path(assignment, seed, max_examples, key), key, _recording)
+    if recording is not None:
+        exact.learn_kept(assignment)
+    return recording
 
 
 def _cache_file(assignment: Assignment, seed: int, max_examples: int) -> tuple[Path, str]:
@@ -148,13 +154,16 @@ def shipped_path(assignment: Assignment, seed: int, max_examples: int, key: str 
 
 def ship(
     assignment: Assignment, seed: int, max_examples: int, record: Callable[[Assignment, int, int], Recorded]
-) -> Path:
+) -> list[Path]:
     """Record the assignment's inputs now and write them into its `recorded/` folder, compressed,
-    replacing the recordings of other keys for this seed and count; return the file written."""
+    replacing the recordings of other keys for this seed and count, and beside them the reference's
+    exact answers the recording worked out (gradekit.engine.speed.exact); return the files written."""
     key = _key(assignment, seed, max_examples)
     path = shipped_path(assignment, seed, max_examples, key)
+    before = exact.worked()
     kept_files.carry(path, key, _packed(record(assignment, seed, max_examples)))
-    return path
+    answers = exact.ship(assignment, before)
+    return [path] if answers is None else [path, answers]
 
 
 def arguments_digest(arguments: list[Any]) -> bytes | None:
