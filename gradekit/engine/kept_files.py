@@ -13,8 +13,9 @@ feeds the reference's answer to each step into the next call, and the known mist
 floats. So a file also holds the `fingerprint` of the floating-point results of the machine that
 made it, and is read only where that is this machine's: elsewhere it is a miss, and this machine
 makes its own. An assignment carries them in one folder per fingerprint that has shipped them
-(`carried`), so every kind of machine that has shipped reads its own on a first check; what holds no
-floats (the provenance digests) it carries once, for every machine.
+(`carried`), so every kind of machine that has shipped reads its own on a first check; what is the
+same on every machine (the provenance digests, the autograd reference's exact answers) it carries
+once, for all.
 
 Without the OS sandbox a submission could still put something else where a cache file goes: a named
 pipe (a plain read waits for a writer forever), a link to /dev/zero (never ends) or to a huge file, a
@@ -49,8 +50,9 @@ __all__ = ["CARRIED", "LARGEST", "carried", "carry", "fingerprint", "kept", "sea
 T = TypeVar("T")
 CARRIED = "recorded"  # the folder of an assignment that holds the files it carries
 DIGEST = 16  # bytes of SHA-256 in front of the marshalled contents
-# What a kept file that holds no floats has for a fingerprint: it is read on every machine.
-FLOAT_FREE = "no floats"
+# What a kept file the same on every machine has for a fingerprint (no float in it is one a machine's
+# results could change): it is read on every machine.
+ANY_MACHINE = "the same on every machine"
 FOLDER_DIGITS = 16  # hex digits of a fingerprint naming the folder of the files carried for it (`carried`)
 # The largest cache file read. An honest file grows with --max-examples; this leaves room for runs of
 # thousands of examples, while a file past it, which no recording makes, costs at most this much memory
@@ -106,7 +108,7 @@ def _cached(path: Path, key: str, accept: Callable[[dict[str, Any]], T | None]) 
 def _accepted(data: bytes, key: str, accept: Callable[[dict[str, Any]], T | None]) -> T | None:
     """What `data` holds, if it is whole, made for `key`, and `accept` can read it; else None."""
     stored = unsealed(data)
-    if type(stored) is dict and stored.get("key") == key and stored.get("fingerprint") in (fingerprint(), FLOAT_FREE):
+    if type(stored) is dict and stored.get("key") == key and stored.get("fingerprint") in (fingerprint(), ANY_MACHINE):
         return accept(stored)
     return None
 
@@ -146,17 +148,17 @@ def kept(
     key: str,
     accept: Callable[[dict[str, Any]], T | None],
     make: Callable[[], dict[str, Any]],
-    floats: bool = True,
+    per_machine: bool = True,
 ) -> T:
     """What the `cache` file holds for `key`, else the file an assignment carries (`carried`, as
     `carry` writes it; None for what no assignment carries), else what `make` makes now, written to
     the cache in place of those other versions left (named alike but for the key). `accept` reads the
     stored contents (the key aside): None for contents it cannot use, which is a miss. What `make`
-    makes holds no floats where `floats` is false: then it is read on every machine."""
+    makes is the same on every machine where `per_machine` is false: then it is read on every machine."""
     held = found(cache, carried, key, accept)
     if held is not None:
         return held
-    contents = {"key": key, "fingerprint": fingerprint() if floats else FLOAT_FREE, **make()}
+    contents = {"key": key, "fingerprint": fingerprint() if per_machine else ANY_MACHINE, **make()}
     for stale in cache.parent.glob(f"{cache.stem.rpartition('-')[0]}-*"):  # of other versions
         if stale != cache:
             with suppress(OSError):
@@ -167,28 +169,29 @@ def kept(
     return made
 
 
-def carried(folder: Path, floats: bool = True) -> Path:
+def carried(folder: Path, per_machine: bool = True) -> Path:
     """The folder where `folder` (an assignment's, or that of a module of one) carries the files made by
     machines whose floating-point results are this one's: one folder per fingerprint that has shipped,
-    so every kind of machine that shipped reads its own files, and none makes them again. Files that
-    hold no floats (`floats` false) are carried once, for every machine."""
-    return folder / CARRIED / fingerprint()[:FOLDER_DIGITS] if floats else folder / CARRIED
+    so every kind of machine that shipped reads its own files, and none makes them again. Files the
+    same on every machine (`per_machine` false) are carried once, for all."""
+    return folder / CARRIED / fingerprint()[:FOLDER_DIGITS] if per_machine else folder / CARRIED
 
 
-def carry(path: Path, key: str, contents: dict[str, Any], floats: bool = True) -> None:
+def carry(path: Path, key: str, contents: dict[str, Any], per_machine: bool = True) -> None:
     """Write `contents` for `key` as a file an assignment carries (where `carried` names; see `kept`),
     replacing those of other keys with the same name before the key, whichever machine made them.
-    What other machines made for this very key stays, as current as this, unless it holds no floats."""
+    What other machines made for this very key stays, as current as this, unless it is the same on
+    every machine."""
     path.parent.mkdir(parents=True, exist_ok=True)
     stem = path.name.rpartition("-")[0]
-    folder = path.parent.parent if floats else path.parent
+    folder = path.parent.parent if per_machine else path.parent
     for stale in [*folder.glob(f"{stem}-*.zlib"), *folder.glob(f"*/{stem}-*.zlib")]:
-        if stale.parent == path.parent or stale.name != path.name or not floats:
+        if stale.parent == path.parent or stale.name != path.name or not per_machine:
             stale.unlink()
     for emptied in folder.iterdir():
         if emptied != path.parent and emptied.is_dir() and not any(emptied.iterdir()):
             emptied.rmdir()
-    contents = {"key": key, "fingerprint": fingerprint() if floats else FLOAT_FREE, **contents}
+    contents = {"key": key, "fingerprint": fingerprint() if per_machine else ANY_MACHINE, **contents}
     path.write_bytes(zlib.compress(sealed(contents), 9))
 
 

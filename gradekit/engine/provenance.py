@@ -123,7 +123,8 @@ def _module_parts(path: str, source: str) -> dict[str, tuple[str, str, list[str]
     version goes."""
     key = _parts_key(source)
     cache = cache_folder() / f"provenance-{_digest(path)}-{key[:DIGEST]}.marshal"
-    return kept_files.kept(cache, carried(Path(path), key), key, _read_parts, lambda: _made_parts(source), floats=False)
+    made = lambda: _made_parts(source)
+    return kept_files.kept(cache, carried(Path(path), key), key, _read_parts, made, per_machine=False)
 
 
 def carry(assignment: Assignment) -> list[Path]:
@@ -135,7 +136,7 @@ def carry(assignment: Assignment) -> list[Path]:
         source = module.read_text(encoding="utf-8")
         key = _parts_key(source)
         path = carried(module, key)
-        kept_files.carry(path, key, _made_parts(source), floats=False)
+        kept_files.carry(path, key, _made_parts(source), per_machine=False)
         written.append(path)
     return written
 
@@ -143,7 +144,7 @@ def carry(assignment: Assignment) -> list[Path]:
 def carried(module: Path, key: str | None = None) -> Path:
     """Where the folder of `module` carries its parts for this version of its source (`carry`)."""
     key = key or _parts_key(module.read_text(encoding="utf-8"))
-    return kept_files.carried(module.parent, floats=False) / f"provenance-{module.stem}-{key[:DIGEST]}.zlib"
+    return kept_files.carried(module.parent, per_machine=False) / f"provenance-{module.stem}-{key[:DIGEST]}.zlib"
 
 
 def _parts_key(source: str) -> str:

@@ -168,12 +168,13 @@ def test_shipping_keeps_what_other_kinds_of_machine_shipped_for_the_same_key_and
     kept_files.carry(kept_files.carried(tmp_path) / "stem-5555.zlib", "5555", {"made": "a, later"})
     assert held() == [f"{a}/other-4444.zlib", f"{a}/stem-5555.zlib"]  # b's folder, emptied, is gone
     assert sorted(p.name for p in (tmp_path / kept_files.CARRIED).iterdir()) == [a]
-    for key in ("6666", "7777"):  # what holds no floats: one file, beside the machines' folders, for all
-        kept_files.carry(kept_files.carried(tmp_path, floats=False) / f"parts-{key}.zlib", key, {}, floats=False)
+    for key in ("6666", "7777"):  # what is the same on every machine: one file, beside the machines' folders
+        for_all = kept_files.carried(tmp_path, per_machine=False)
+        kept_files.carry(for_all / f"parts-{key}.zlib", key, {}, per_machine=False)
     assert held() == [f"{a}/other-4444.zlib", f"{a}/stem-5555.zlib", "parts-7777.zlib"]
     monkeypatch.setattr(kept_files, "fingerprint", lambda: machines["b"])
     made_by_a = kept_files.unsealed(zlib.decompress((tmp_path / kept_files.CARRIED / "parts-7777.zlib").read_bytes()))
-    assert made_by_a["fingerprint"] == kept_files.FLOAT_FREE and kept_files._accepted(
+    assert made_by_a["fingerprint"] == kept_files.ANY_MACHINE and kept_files._accepted(
         kept_files.sealed(made_by_a), "7777", dict
     )
 

@@ -9,7 +9,7 @@ and one it does not know (a graph Hypothesis draws afresh) is worked out as befo
 shortcuts off nothing is read, so `evaluate` works every graph out (tests/engine/test_speed_off.py).
 
 mpmath works in Python's integers and rounds to floats itself, so the answers are the same on every
-machine: they are carried once (`kept_files.FLOAT_FREE`), under a key naming the reference's source
+machine: they are carried once (`kept_files.ANY_MACHINE`), under a key naming the reference's source
 and mpmath's version.
 """
 
@@ -54,7 +54,7 @@ def ship(assignment: Assignment, before: set[str]) -> Path | None:
     if not answers:
         return None
     _, carried, key = _files(assignment)
-    kept_files.carry(carried, key, {"answers": answers}, floats=False)
+    kept_files.carry(carried, key, {"answers": answers}, per_machine=False)
     return carried
 
 
@@ -65,7 +65,7 @@ def _files(assignment: Assignment) -> tuple[Path, Path, str]:
     key = digest.hexdigest()
     stem = f"{assignment.name}-exact-answers"
     cache = cache_folder() / f"{stem}-{key[:16]}.marshal"
-    return cache, kept_files.carried(assignment.folder, floats=False) / f"{stem}-{key[:16]}.zlib", key
+    return cache, kept_files.carried(assignment.folder, per_machine=False) / f"{stem}-{key[:16]}.zlib", key
 
 
 def _answers(stored: dict[str, Any]) -> dict[str, list[list[float]]] | None:
