@@ -131,6 +131,18 @@ def test_answers_learned_are_given_as_worked_out_and_anything_else_offered_is_le
     assert autograd.evaluate(graph) == worked
 
 
+def test_the_graphs_kept_are_bounded_and_the_one_kept_longest_goes_first(monkeypatch):
+    """A grader grading a class meets new graphs with every student: the memo keeps LARGEST_MEMO."""
+    monkeypatch.setattr(autograd, "_worked", {})
+    monkeypatch.setattr(autograd, "LARGEST_MEMO", 3)
+    graphs = [[["leaf", float(x)], ["neg", 0]] for x in range(5)]
+    for graph in graphs:
+        autograd.evaluate(graph)
+    assert list(autograd.worked_out()) == [json.dumps(graph) for graph in graphs[2:]]
+    autograd.learn({json.dumps([["leaf", 9.0], ["neg", 0]]): [[9.0, -9.0], [-1.0, 1.0], [9.0, 9.0], [1.0, 1.0]]})
+    assert len(autograd.worked_out()) == 3  # learning takes no room a graph worked out here holds
+
+
 # --- how a graph reads ---------------------------------------------------------------------------
 
 
