@@ -1,8 +1,8 @@
 """The autograd reference's exact answers, kept: each graph's values and gradients, worked out at 50
 significant digits (gradekit.reference.autograd), for the graphs an assignment's recording replays.
 
-Working a graph out in mpmath's arbitrary precision is the dearest thing the grader does for an
-autograd check, and a check replays the same recorded graphs every time. So the answers for those
+Working a graph out in mpmath's arbitrary precision is slow beside float arithmetic, and an autograd
+check replays the same recorded graphs every time. So the answers for those
 graphs are worked out when the recording is shipped, carried beside it, and taught to the reference
 whenever the recording is read (`learn_kept`): a graph the reference knows is not worked out again,
 and one it does not know (a graph Hypothesis draws afresh) is worked out as before. With the
