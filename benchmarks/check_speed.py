@@ -2,7 +2,10 @@
 
 Prints, for a correct and a buggy submission of each built-in assignment: the median of cold runs (each
 on an empty example cache: a machine that has never run gradekit, where the recordings the assignment
-carries are all there is), then the median, min and max of warm runs, the CPU seconds of a warm run
+carries are all there is; they are read on a kind of machine that has shipped them, whose floating-point
+results are the same, `recorded/FINGERPRINT/`, and elsewhere the cold runs record, and a buggy file's
+work out the known mistakes, first, until `python scripts/ship_recordings.py` adds that machine's
+folder), then the median, min and max of warm runs, the CPU seconds of a warm run
 (grader and worker together: what a busy machine still has to find), and examples per second; and beside
 them the floor, starting Python and importing Hypothesis and NumPy (`python -c "import hypothesis,
 numpy"`), all timed in the same rounds. The ratios are what to quote: cold over warm (target at most
