@@ -55,7 +55,7 @@ def test_a_shipped_recording_is_a_fresh_recording(name, tmp_path, monkeypatch, c
     floats = [path.name, mistakes.carried(built_in).name]
     parts = [provenance.carried(module).name for module in _property_modules(built_in)]
     _, answers, key = exact._files(built_in)  # the reference's exact answers, where it works any out
-    for_all = [*parts, *([answers.name] if answers.is_file() else [])]  # what holds no floats: for every machine
+    for_all = [*parts, *([answers.name] if answers.is_file() else [])]  # the same on every machine: carried once
     carried = built_in.folder / kept_files.CARRIED
     assert sorted(p.name for p in carried.iterdir() if p.is_file()) == sorted(for_all), STALE  # none of an older key
     folders = [p for p in carried.iterdir() if p.is_dir()]

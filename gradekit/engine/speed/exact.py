@@ -15,6 +15,7 @@ and mpmath's version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,19 @@ def ship(assignment: Assignment, before: set[str]) -> Path | None:
 
 def _files(assignment: Assignment) -> tuple[Path, Path, str]:
     """The cache file, the carried file and the key of the assignment's kept answers."""
-    digest = hashlib.sha256(f"{FORMAT}\0{mpmath.__version__}\0".encode())
-    digest.update(Path(autograd.__file__).read_bytes())
-    key = digest.hexdigest()
+    key = _key()
     stem = f"{assignment.name}-exact-answers"
     cache = cache_folder() / f"{stem}-{key[:16]}.marshal"
     return cache, kept_files.carried(assignment.folder, per_machine=False) / f"{stem}-{key[:16]}.zlib", key
+
+
+@functools.cache
+def _key() -> str:
+    """What the answers are worked out by: the reference's source and mpmath's version, read once per
+    process (every grade reads its recording, and with it the answers' file)."""
+    digest = hashlib.sha256(f"{FORMAT}\0{mpmath.__version__}\0".encode())
+    digest.update(Path(autograd.__file__).read_bytes())
+    return digest.hexdigest()
 
 
 def _answers(stored: dict[str, Any]) -> dict[str, list[list[float]]] | None:
