@@ -20,6 +20,7 @@ import ctypes
 import gc
 import io
 import json
+import math
 import numbers
 import os
 import resource
@@ -109,6 +110,11 @@ FLOAT_LIMIT = int(sys.float_info.max)
 
 class NotPlain(Exception):
     """A returned value with no honest reading as a number or a (nested) list of numbers."""
+
+
+class TooLarge(Exception):
+    """A value whose lifted numbers alone would pass the reply cap: refused before they are packed,
+    as packing thousands of large lists would take the worker's memory before the cap is looked at."""
 
 
 class CappedOutput(io.TextIOBase):
@@ -391,18 +397,37 @@ def with_article(noun: str) -> str:
     return f"an {noun}" if noun.lower().startswith(("a", "e", "i", "o", "u")) else f"a {noun}"
 
 
-def encode(value: Any) -> str:
+def encode(value: Any, limit: float = math.inf) -> str:
     """Plain data as one line of text: JSON, with every float list of 8 or more numbers (flat, or as
     equal rows) lifted out of it and appended as base64 of its IEEE doubles, each after a tab.
 
     Exact, and cheaper than JSON for the logit vectors and 27 x 27 tables the properties send: no side
     writes, scans or parses those numbers as text. From PACK_MIN (8) numbers on, a list costs less both
     ways lifted than as text. JSON text never holds a raw tab, nor does base64. The parent imports this
-    function and `decode` from here: one definition.
+    function and `decode` from here: one definition. TooLarge where the lifted lists' text would pass
+    `limit` characters (a reply's cap), found from their lengths before any is packed.
     """
-    blobs: list[str] = []
+    blobs = Blobs(limit)
     head = json.dumps(_lift(value, blobs))
-    return SEPARATOR.join([head, *blobs]) if blobs else head
+    return SEPARATOR.join([head, *blobs.texts]) if blobs.texts else head
+
+
+class Blobs:
+    """The lifted lists of one encoded value, as text, and how much text they come to."""
+
+    def __init__(self, limit):
+        self.texts, self.size, self.limit = [], 0, limit
+
+    def make_room(self, count):
+        """Count `count` numbers' text against the limit before they are packed, or raise TooLarge."""
+        self.size += 4 * -(-8 * count // 3)  # base64: 4 characters for each 3 bytes begun
+        if self.size > self.limit:
+            raise TooLarge
+
+    def add(self, floats):
+        """Pack `floats`, whose room was made; the index its value is named by."""
+        self.texts.append(_base64(floats))
+        return len(self.texts) - 1
 
 
 def _lift(value, blobs):
@@ -412,16 +437,21 @@ def _lift(value, blobs):
         return value
     kinds = set(map(type, value))
     if kinds == {float} and len(value) >= PACK_MIN:
-        blobs.append(_base64(value))
-        return {"f64": len(blobs) - 1}
-    if kinds == {list} and len(set(map(len, value))) == 1 and len(value) * len(value[0]) >= PACK_MIN:
-        flat = list(chain.from_iterable(value))
-        if set(map(type, flat)) == {float}:
-            blobs.append(_base64(flat))
-            return {"f64": len(blobs) - 1, "rows": len(value)}
+        blobs.make_room(len(value))
+        return {"f64": blobs.add(value)}
+    if kinds == {list} and _is_table(value):
+        blobs.make_room(len(value) * len(value[0]))
+        return {"f64": blobs.add(list(chain.from_iterable(value))), "rows": len(value)}
     if kinds <= {int, float, bool, str, type(None)}:
         return value
     return [_lift(v, blobs) for v in value]
+
+
+def _is_table(rows):
+    """Whether `rows` (lists) are floats, all as many, PACK_MIN numbers or more in all."""
+    if len(set(map(len, rows))) != 1 or len(rows) * len(rows[0]) < PACK_MIN:
+        return False
+    return all(set(map(type, row)) == {float} for row in rows)
 
 
 def _base64(floats):
@@ -701,12 +731,18 @@ def timed(request_id, run, request):
 
 def reply_line(settings, reply):
     """One encoded line, its id and CPU time first: the parent digests the rest to tell identical
-    answers apart, however long each took."""
-    data = encode(reply).encode() + b"\n"
-    if len(data) > settings["reply_bytes"]:
-        error = {"type": "TooLarge", "message": "returned more data than the grader accepts", "line": None}
-        data = json.dumps({"id": reply["id"], "cpu": reply["cpu"], "ok": False, "error": error}).encode() + b"\n"
-    return data
+    answers apart, however long each took. An answer past the reply cap is replaced by the error
+    saying so, whether its size shows before it is packed or after."""
+    try:
+        data = encode(reply, settings["reply_bytes"]).encode() + b"\n"
+    except TooLarge:
+        return _too_large(reply)
+    return data if len(data) <= settings["reply_bytes"] else _too_large(reply)
+
+
+def _too_large(reply):
+    error = {"type": "TooLarge", "message": "returned more data than the grader accepts", "line": None}
+    return json.dumps({"id": reply["id"], "cpu": reply["cpu"], "ok": False, "error": error}).encode() + b"\n"
 
 
 class Outbox:

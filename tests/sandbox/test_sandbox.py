@@ -33,6 +33,7 @@ import pytest
 from nbformat import v4
 
 import gradekit.engine.speed.read_ahead
+import gradekit.sandbox.worker
 from gradekit.config import MIB, GradeConfig, Limits, cache_folder
 from gradekit.engine import source
 from gradekit.engine.calls import Calls, FirstAnswers
@@ -44,7 +45,7 @@ from gradekit.sandbox import Worker, bubblewrap, clocks, isolation, landlock, pr
 from gradekit.sandbox.forkserver import Forked
 from gradekit.sandbox.isolation import Isolation
 from gradekit.sandbox.process import forked_workers
-from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, decode, encode, to_plain
+from gradekit.sandbox.worker import CALL_SEPARATOR, SEPARATOR, TooLarge, decode, encode, to_plain
 
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
 FAST = {"call_timeout": 0.5, "load_timeout": 2.0}
@@ -680,6 +681,28 @@ def test_encoded_values_come_back_exactly_with_their_floats_out_of_the_json():
     assert [math.copysign(1, z) for z in back["z"][2::3]] == [-1.0] * 11 and math.isnan(back["z"][0])
     assert back["who"] == "a\tb\x1e"
     assert decode(encode([1, 2.5, [3.0]])) == [1, 2.5, [3.0]]
+
+
+@pytest.mark.parametrize(
+    ("value", "packed"),
+    [
+        ([[0.0] * 50_000, [0.0] * 50_001] * 100, 1),  # 200 lists of unequal lengths, over 533,000 characters each
+        ([[0.0] * 1000] * 2000, 0),  # one table of 2,000,000 numbers: its size shows before it is packed
+        ({"run": [[0.5] * 100_000], "loss": 2.0}, 0),
+    ],
+    ids=["many lists", "a large table", "one list past the cap"],
+)
+def test_a_value_past_the_cap_is_refused_before_its_numbers_are_packed(value, packed, monkeypatch):
+    """A run of calls answering thousands of large lists packed them all before the reply cap was
+    looked at, and the worker ran out of memory doing so: the grade then depended on which limit a
+    machine met first. Their size is counted before each list is packed."""
+    packing = gradekit.sandbox.worker._base64
+    made: list[int] = []
+    monkeypatch.setattr(gradekit.sandbox.worker, "_base64", lambda floats: made.append(len(floats)) or packing(floats))
+    with pytest.raises(TooLarge):
+        encode(value, MIB)
+    assert len(made) == packed
+    assert len(encode([[0.0] * 40_000] * 3)) < 4 * MIB  # without a limit, anything is encoded
 
 
 def test_a_table_is_made_plain_into_rows_of_its_own_and_anything_unusual_still_number_by_number():
