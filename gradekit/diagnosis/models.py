@@ -177,6 +177,7 @@ def _best(said: Said, answers: Sequence[Answer], styles: bool) -> tuple[tuple[bo
 
 
 _NONE = object()  # the parameter of a model without one
+PLAIN_NUMBERS = frozenset({float, int, bool})  # what a list of a worker's answer holds as it is
 
 
 def unproven(models: Sequence[KnownMistake], bank: Bank) -> list[str]:
@@ -299,6 +300,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (list, tuple)):
+        if set(map(type, value)) <= PLAIN_NUMBERS:  # a row of a table: nothing in it to make plain
+            return list(value)
         return [_plain(v) for v in value]
     return value
 
