@@ -113,8 +113,7 @@ class NotPlain(Exception):
 
 
 class TooLarge(Exception):
-    """A value whose lifted numbers alone would pass the reply cap: refused before they are packed,
-    as packing thousands of large lists would take the worker's memory before the cap is looked at."""
+    """A value whose encoding would pass the reply cap, found before it is made (see Blobs)."""
 
 
 class CappedOutput(io.TextIOBase):
@@ -404,8 +403,8 @@ def encode(value: Any, limit: float = math.inf) -> str:
     Exact, and cheaper than JSON for the logit vectors and 27 x 27 tables the properties send: no side
     writes, scans or parses those numbers as text. From PACK_MIN (8) numbers on, a list costs less both
     ways lifted than as text. JSON text never holds a raw tab, nor does base64. The parent imports this
-    function and `decode` from here: one definition. TooLarge where the lifted lists' text would pass
-    `limit` characters (a reply's cap), found from their lengths before any is packed.
+    function and `decode` from here: one definition. TooLarge where the text would pass `limit`
+    characters (a reply's cap), as counted before any is made (see Blobs).
     """
     blobs = Blobs(limit)
     head = json.dumps(_lift(value, blobs))
@@ -413,35 +412,41 @@ def encode(value: Any, limit: float = math.inf) -> str:
 
 
 class Blobs:
-    """The lifted lists of one encoded value, as text, and how much text they come to."""
+    """The lifted lists of one encoded value, as text, and the least text the whole value comes to:
+    each lifted list's from its length, and two characters for every other element of a list or dict
+    (JSON gives each at least one and a separator). It is counted against the limit before it is
+    made, as making the text of thousands of large lists would take the worker's memory first."""
 
     def __init__(self, limit):
         self.texts, self.size, self.limit = [], 0, limit
 
-    def make_room(self, count):
-        """Count `count` numbers' text against the limit before they are packed, or raise TooLarge."""
-        self.size += 4 * -(-8 * count // 3)  # base64: 4 characters for each 3 bytes begun
+    def make_room(self, characters):
+        """Count `characters` more of the value's text, or raise TooLarge past the limit."""
+        self.size += characters
         if self.size > self.limit:
             raise TooLarge
 
-    def add(self, floats):
-        """Pack `floats`, whose room was made; the index its value is named by."""
-        self.texts.append(_base64(floats))
-        return len(self.texts) - 1
+    def lift(self, value, rows=None):
+        """`value`, floats (or `rows` equal rows of them), packed once there is room for their text;
+        what stands for them in the JSON."""
+        count = len(value) if rows is None else rows * len(value[0])
+        self.make_room(4 * -(-8 * count // 3))  # base64: 4 characters for each 3 bytes begun
+        self.texts.append(_base64(value if rows is None else list(chain.from_iterable(value))))
+        return {"f64": len(self.texts) - 1} if rows is None else {"f64": len(self.texts) - 1, "rows": rows}
 
 
 def _lift(value, blobs):
     if type(value) is dict:
+        blobs.make_room(2 * len(value))
         return {k: _lift(v, blobs) for k, v in value.items()}
     if type(value) is not list:
         return value
     kinds = set(map(type, value))
     if kinds == {float} and len(value) >= PACK_MIN:
-        blobs.make_room(len(value))
-        return {"f64": blobs.add(value)}
+        return blobs.lift(value)
     if kinds == {list} and _is_table(value):
-        blobs.make_room(len(value) * len(value[0]))
-        return {"f64": blobs.add(list(chain.from_iterable(value))), "rows": len(value)}
+        return blobs.lift(value, rows=len(value))
+    blobs.make_room(2 * len(value))
     if kinds <= {int, float, bool, str, type(None)}:
         return value
     return [_lift(v, blobs) for v in value]

@@ -689,13 +689,15 @@ def test_encoded_values_come_back_exactly_with_their_floats_out_of_the_json():
         ([[0.0] * 50_000, [0.0] * 50_001] * 100, 1),  # 200 lists of unequal lengths, over 533,000 characters each
         ([[0.0] * 1000] * 2000, 0),  # one table of 2,000,000 numbers: its size shows before it is packed
         ({"run": [[0.5] * 100_000], "loss": 2.0}, 0),
+        ([[0] * 200_000] * 1000, 0),  # whole numbers are JSON text: at least two characters each
+        ({str(key): 0 for key in range(600_000)}, 0),
     ],
-    ids=["many lists", "a large table", "one list past the cap"],
+    ids=["many lists", "a large table", "one list past the cap", "lists of ints", "a large dict"],
 )
 def test_a_value_past_the_cap_is_refused_before_its_numbers_are_packed(value, packed, monkeypatch):
     """A run of calls answering thousands of large lists packed them all before the reply cap was
     looked at, and the worker ran out of memory doing so: the grade then depended on which limit a
-    machine met first. Their size is counted before each list is packed."""
+    machine met first. The least text a value comes to is counted before any is made."""
     packing = gradekit.sandbox.worker._base64
     made: list[int] = []
     monkeypatch.setattr(gradekit.sandbox.worker, "_base64", lambda floats: made.append(len(floats)) or packing(floats))
@@ -703,6 +705,7 @@ def test_a_value_past_the_cap_is_refused_before_its_numbers_are_packed(value, pa
         encode(value, MIB)
     assert len(made) == packed
     assert len(encode([[0.0] * 40_000] * 3)) < 4 * MIB  # without a limit, anything is encoded
+    assert decode(encode({"table": [[0.5] * 27] * 27, "ids": [0] * 1000}, MIB))["ids"] == [0] * 1000
 
 
 def test_a_table_is_made_plain_into_rows_of_its_own_and_anything_unusual_still_number_by_number():
