@@ -413,9 +413,10 @@ def encode(value: Any, limit: float = math.inf) -> str:
 
 class Blobs:
     """The lifted lists of one encoded value, as text, and the least text the whole value comes to:
-    each lifted list's from its length, and two characters for every other element of a list or dict
-    (JSON gives each at least one and a separator). It is counted against the limit before it is
-    made, as making the text of thousands of large lists would take the worker's memory first."""
+    each lifted list's from its length, a string's from its own, and two characters for every other
+    element of a list or dict (JSON gives each at least one and a separator). It is counted against
+    the limit before it is made, as making the text of thousands of large lists, or of one long string
+    named thousands of times, would take the worker's memory first."""
 
     def __init__(self, limit):
         self.texts, self.size, self.limit = [], 0, limit
@@ -439,6 +440,9 @@ def _lift(value, blobs):
     if type(value) is dict:
         blobs.make_room(2 * len(value))
         return {k: _lift(v, blobs) for k, v in value.items()}
+    if type(value) is str:
+        blobs.make_room(len(value))
+        return value
     if type(value) is not list:
         return value
     kinds = set(map(type, value))
@@ -447,7 +451,7 @@ def _lift(value, blobs):
     if kinds == {list} and _is_table(value):
         return blobs.lift(value, rows=len(value))
     blobs.make_room(2 * len(value))
-    if kinds <= {int, float, bool, str, type(None)}:
+    if kinds <= {int, float, bool, type(None)}:
         return value
     return [_lift(v, blobs) for v in value]
 

@@ -208,11 +208,11 @@ def linear_lr(step, num_steps, base_lr):
 """
 
 
-@pytest.mark.parametrize("kind", ["text", None, [0.0] * 200_000, [0] * 200_000, float("nan"), 10**400])
+@pytest.mark.parametrize("kind", ["text", None, [0.0] * 200_000, [0] * 200_000, "x" * 200_000, float("nan"), 10**400])
 def test_what_a_run_sends_back_is_read_as_hostile_data(tmp_path, kind):
     # The harness hands back whatever linear_lr returns, through the worker's encoding: a string, None,
-    # a list of floats or of ints too large for a reply, a NaN or an int past any float fail the run,
-    # one sentence each.
+    # a list of floats or of ints or a string too large for a reply, a NaN or an int past any float
+    # fail the run, one sentence each.
     path = tmp_path / "submission.py"
     right = (ROOT / "assignments/training_step/known_right/pure_python_loops.py").read_text()
     path.write_text(right + HOSTILE_IN_A_RUN.replace("{kind!r}", repr(kind) if kind != 10**400 else "10 ** 400"))

@@ -691,8 +691,9 @@ def test_encoded_values_come_back_exactly_with_their_floats_out_of_the_json():
         ({"run": [[0.5] * 100_000], "loss": 2.0}, 0),
         ([[0] * 200_000] * 1000, 0),  # whole numbers are JSON text: at least two characters each
         ({str(key): 0 for key in range(600_000)}, 0),
+        (["x" * 100_000] * 20, 0),  # one string named 20 times: its text 20 times over
     ],
-    ids=["many lists", "a large table", "one list past the cap", "lists of ints", "a large dict"],
+    ids=["many lists", "a large table", "one list past the cap", "lists of ints", "a large dict", "strings"],
 )
 def test_a_value_past_the_cap_is_refused_before_its_numbers_are_packed(value, packed, monkeypatch):
     """A run of calls answering thousands of large lists packed them all before the reply cap was
