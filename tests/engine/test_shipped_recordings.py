@@ -218,6 +218,10 @@ def _check(path: Path, cache: Path, *options: str, assignments: Path | None = No
 
 
 def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recording(tmp_path):
+    """Where this machine's kind has shipped, a first check reads the carried files and writes them to
+    its cache as they are. Beside it, a course carrying the very key's files made where floating-point
+    results are not this machine's: that machine records its own and works its known mistakes out,
+    says so, keeps them under its own fingerprint, and grades as the carried files do."""
     submission = ROOT / "examples" / "buggy_submission.py"
     first = _check(submission, tmp_path / "empty")
     built_in = assignment.load("cross_entropy")
@@ -228,10 +232,17 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     if all(read):  # the files kept are the carried ones, the properties' parts included (gradekit.engine.provenance)
         carried = [zlib.decompress(path.read_bytes()) for path in shipped]
         assert sorted(p.read_bytes() for p in (tmp_path / "empty").iterdir()) == sorted(carried)
-    course = _copy_without_recordings(tmp_path)  # the same sources, so the same key, and no file
+    course = _copy_without_recordings(tmp_path)  # the same sources, so the same key
+    folder = kept_files.carried(course / "cross_entropy")  # where this machine looks
+    folder.mkdir(parents=True)
+    for path in shipped[:2]:
+        stored = {**_carried(_shipped_by_any(path)), "fingerprint": "of a machine whose floating-point results differ"}
+        (folder / path.name).write_bytes(zlib.compress(kept_files.sealed(stored)))
     again = _check(submission, tmp_path / "cache", assignments=course)
     assert "recording examples for cross_entropy" in again.stderr
     assert "working out what the known mistakes of cross_entropy answer" in again.stderr
+    made = [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith("provenance-")]
+    assert [kept_files.unsealed(p.read_bytes())["fingerprint"] for p in made] == [kept_files.fingerprint()] * 2
     assert json.loads(first.stdout)["diagnosis"]
     assert first.returncode == again.returncode == 1
     assert _without_times(first.stdout) == _without_times(again.stdout)
@@ -266,25 +277,6 @@ def test_a_recording_of_another_key_is_not_read(tmp_path):
     done = _check(ROOT / "examples" / "submission.py", tmp_path / "cache", assignments=course)
     assert done.returncode == 0, done.stderr
     assert "recording examples for cross_entropy" in done.stderr
-
-
-def test_files_made_where_floating_point_results_differ_are_not_read(tmp_path):
-    """The carried files of the very key, made on a machine whose floating-point results are not
-    this one's: this machine records its own and works its known mistakes out, and says so."""
-    course = _copy_without_recordings(tmp_path)
-    folder = kept_files.carried(course / "cross_entropy")  # where this machine looks
-    folder.mkdir(parents=True)
-    built_in = assignment.load("cross_entropy")
-    for path in (recording.shipped(built_in), mistakes.carried(built_in)):
-        stored = {**_carried(_shipped_by_any(path)), "fingerprint": "of a machine whose floating-point results differ"}
-        (folder / path.name).write_bytes(zlib.compress(kept_files.sealed(stored)))
-    done = _check(ROOT / "examples" / "buggy_submission.py", tmp_path / "cache", assignments=course)
-    assert done.returncode == 1 and json.loads(done.stdout)["diagnosis"], done.stderr
-    assert "recording examples for cross_entropy" in done.stderr
-    assert "working out what the known mistakes of cross_entropy answer" in done.stderr
-    made = [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith("provenance-")]
-    kept = [kept_files.unsealed(p.read_bytes()) for p in made]
-    assert [k["fingerprint"] for k in kept] == [kept_files.fingerprint()] * 2
 
 
 def _copy_without_recordings(tmp_path: Path, name: str = "cross_entropy") -> Path:
