@@ -11,29 +11,37 @@ shortcuts off nothing is read, so `evaluate` works every graph out (tests/engine
 mpmath works in Python's integers and rounds to floats itself, so the answers are the same on every
 machine: they are carried once (`kept_files.ANY_MACHINE`), under a key naming the reference's source
 and mpmath's version.
+
+Only a process that has loaded the autograd reference (an assignment whose properties evaluate
+graphs) has anything to teach it. The others never import it, nor mpmath, whose import alone is a
+good part of a cross_entropy or training_step check's own time: this module imports both only where
+it uses them.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 from pathlib import Path
 from typing import Any
-
-import mpmath
 
 from gradekit.assignment import Assignment
 from gradekit.config import cache_folder
 from gradekit.engine import kept_files
-from gradekit.reference import autograd
 
+REFERENCE = "gradekit.reference.autograd"  # the module the answers are taught to
 FORMAT = 1  # bump when what is stored changes: an old file then simply misses
 _learned: set[tuple[str, str]] = set()  # the files this process has taught the reference, with their key
 
 
 def learn_kept(assignment: Assignment) -> None:
     """Teach the reference the answers the cache or the assignment's folder keeps for its graphs, where
-    either keeps them, once per process; nothing is worked out here."""
+    either keeps them, once per process that has loaded the reference; nothing is worked out here."""
+    if REFERENCE not in sys.modules:
+        return
+    from gradekit.reference import autograd
+
     cache, carried, key = _files(assignment)
     if (str(carried), key) in _learned:
         return
@@ -45,12 +53,16 @@ def learn_kept(assignment: Assignment) -> None:
 
 def worked() -> set[str]:
     """The graphs this process has worked out so far, by their JSON (see `ship`)."""
+    from gradekit.reference import autograd
+
     return set(autograd.worked_out())
 
 
 def ship(assignment: Assignment, before: set[str]) -> Path | None:
     """Write the answers to the graphs this process has worked out since it knew `before` (those of
     the assignment's recording, just made) into the assignment's own folder; None where there are none."""
+    from gradekit.reference import autograd
+
     answers = {graph: lists for graph, lists in autograd.worked_out().items() if graph not in before}
     if not answers:
         return None
@@ -71,6 +83,10 @@ def _files(assignment: Assignment) -> tuple[Path, Path, str]:
 def _key() -> str:
     """What the answers are worked out by: the reference's source and mpmath's version, read once per
     process (every grade reads its recording, and with it the answers' file)."""
+    import mpmath
+
+    from gradekit.reference import autograd
+
     digest = hashlib.sha256(f"{FORMAT}\0{mpmath.__version__}\0".encode())
     digest.update(Path(autograd.__file__).read_bytes())
     return digest.hexdigest()
