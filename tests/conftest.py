@@ -11,7 +11,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -64,9 +64,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `longest` first, the rest in their order: pytest-xdist hands tests out in
-    collection order, and a long test handed out last would run alone on one core at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
+    """The tests marked `longest` first, then those marked `crowds_a_cpu`, then the rest in their
+    order: pytest-xdist hands tests out in collection order, and a long test handed out last would run
+    alone on one core at the end, as would the other cores' processes wait on a crowded one there."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("longest") is None,
+            item.get_closest_marker("crowds_a_cpu") is None,
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -97,8 +103,7 @@ def once_per_session(
     the session to ask for `key` and read back by every other. pytest-xdist runs a session fixture once
     per process, and a bank graded alike in two processes is the same grade paid for twice. The others
     wait for it under a lock; a `make` that raises leaves nothing behind, so the next to ask makes it."""
-    # Every process of one session shares the folder above its own (pytest-xdist's documented recipe).
-    folder = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    folder = _shared_folder(tmp_path_factory, worker_id)
 
     def shared(key: str, make: Callable[[], Any]) -> Any:
         path = folder / f"once-{key}.json"
@@ -109,6 +114,31 @@ def once_per_session(
             return json.loads(path.read_text())
 
     return shared
+
+
+@pytest.fixture(scope="session")
+def one_at_a_time(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Callable[[str], AbstractContextManager[None]]:
+    """one_at_a_time(key) -> a context that no two test processes of the session are in at once for
+    one `key`: for tests that would measure each other (see `crowds_a_cpu`). pytest-xdist's groups
+    (`xdist_group`) no longer keep tests in one process under pytest 9.2's structured node ids, so a
+    lock does, whichever process runs them."""
+    folder = _shared_folder(tmp_path_factory, worker_id)
+
+    @contextmanager
+    def held(key: str) -> Iterator[None]:
+        with open(folder / f"alone-{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    return held
+
+
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The folder every test process of one session shares: the one above its own (pytest-xdist's
+    documented recipe)."""
+    return tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
 
 
 @pytest.fixture(scope="session")

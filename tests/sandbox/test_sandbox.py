@@ -20,8 +20,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,7 +58,7 @@ NOT_CHECKED = "not checked yet: it counts once"
 # once 0.03 s short), and a restart after it takes a moment. A spin no limit stopped runs to the
 # worker's CPU limit of a minute. A bound on a runaway, not a speed target.
 SPIN_SECONDS = 6.0
-HOGS = 16  # busy processes sharing the worker's CPU: its 0.2 s of CPU time take longer than the backstop
+HOGS = 8  # busy processes sharing the worker's CPU: its 0.2 s of CPU time take longer than the backstop
 OUTPUT_CAP = Limits().output_bytes
 FUNCTIONS = ("softmax", "cross_entropy_loss", "sequence_loss", "perplexity", "softmax_cross_entropy_grad")
 
@@ -921,13 +921,13 @@ def waiting_for_a_cpu() -> float:
     return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
 
 
-# The tests that crowd one CPU with HOGS run one after another, in one test process: two crowds on the
-# same CPU would measure each other.
-BUSY = pytest.mark.xdist_group("busy-cpu")
+# The tests that crowd one CPU with HOGS run one at a time, whichever test process runs them: two crowds
+# on the same CPU would measure each other.
+BUSY = pytest.mark.crowds_a_cpu
 
 
 @contextmanager
-def busy_cpu(*beside: int) -> Iterator[None]:
+def busy_cpu(one_at_a_time: Callable[[str], AbstractContextManager[None]], *beside: int) -> Iterator[None]:
     """HOGS busy processes on one CPU, with the processes `beside` moved there too: each gets a small
     share of that CPU on any machine, and the tests pytest runs beside this one keep the others. Each
     hog is a session of its own, as the worker is, since Linux (with autogroups on) shares a CPU between
@@ -935,26 +935,27 @@ def busy_cpu(*beside: int) -> Iterator[None]:
     own = os.sched_getaffinity(0)
     cpu = min(own)
     hogs: list[subprocess.Popen[bytes]] = []
-    try:
-        for _ in range(HOGS):
-            hogs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True))
-            os.sched_setaffinity(hogs[-1].pid, {cpu})
-        for pid in beside:
-            os.sched_setaffinity(pid, {cpu})
-        yield
-    finally:
-        os.sched_setaffinity(0, own)
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
+    with one_at_a_time("busy-cpu"):
+        try:
+            for _ in range(HOGS):
+                hogs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True))
+                os.sched_setaffinity(hogs[-1].pid, {cpu})
+            for pid in beside:
+                os.sched_setaffinity(pid, {cpu})
+            yield
+        finally:
+            os.sched_setaffinity(0, own)
+            for hog in hogs:
+                hog.kill()
+                hog.wait()
 
 
 @BUSY
-def test_a_call_within_its_cpu_limit_answers_on_a_busy_machine(fresh):
+def test_a_call_within_its_cpu_limit_answers_on_a_busy_machine(fresh, one_at_a_time):
     """0.2 s of CPU time, on a CPU the worker shares with HOGS busy processes, takes longer on the wall
     clock than the timeout and even the backstop: the call still answers, since only the worker's own
     computing counts, and its sleeping, and not its waiting for a turn on the CPU."""
-    with busy_cpu(submission_process(fresh)):
+    with busy_cpu(one_at_a_time, submission_process(fresh)):
         started = time.monotonic()
         reply = fresh.call("spin_for", "[0.2]")
         took = time.monotonic() - started
@@ -994,7 +995,7 @@ def test_a_worker_that_waited_for_a_cpu_while_the_grader_slept_is_not_charged_th
 
 
 @BUSY
-def test_a_worker_is_not_charged_for_the_time_its_answers_wait_for_a_busy_grader(fresh):
+def test_a_worker_is_not_charged_for_the_time_its_answers_wait_for_a_busy_grader(fresh, one_at_a_time):
     """On a CPU shared with HOGS busy processes, the grader waits for a turn before it reads each answer,
     and the worker, its answer sent, sleeps meanwhile: that sleep is the busy machine's, not the
     submission's, and is not charged to it (a second of such calls was charged 0.75 s when it was, and
@@ -1002,7 +1003,7 @@ def test_a_worker_is_not_charged_for_the_time_its_answers_wait_for_a_busy_grader
     is still charged its sleep, however often the grader woke (and waited for a turn) to look at it
     meanwhile."""
     before, waited = fresh.spent(), waiting_for_a_cpu()
-    with busy_cpu(submission_process(fresh), os.getpid()):
+    with busy_cpu(one_at_a_time, submission_process(fresh), os.getpid()):
         started = time.monotonic()
         while time.monotonic() - started < 1.0:
             assert fresh.call("as_float", "[]")["returned"] == 0.25
