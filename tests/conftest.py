@@ -21,6 +21,7 @@ import pytest
 from gradekit.cli import one_blas_thread
 
 ROOT = Path(__file__).resolve().parent.parent
+KIT = ROOT / "tests" / "kit"
 os.environ.setdefault("GRADEKIT_CACHE", str(ROOT / ".gradekit-test-cache"))
 # One BLAS thread, asked for before anything imports NumPy, as the command line asks: these processes
 # grade as a check's grader does, and the thread pool OpenBLAS would start takes CPU from the other test
@@ -64,13 +65,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `longest` first, then those marked `crowds_a_cpu`, then the rest in their
-    order: pytest-xdist hands tests out in collection order, and a long test handed out last would run
-    alone on one core at the end, as would the other cores' processes wait on a crowded one there."""
+    """The tests marked `longest` first, then those marked `crowds_a_cpu`, then the rest in their order
+    but tests/kit's, last: pytest-xdist hands tests out in collection order, and a long test handed out
+    last would run alone on one core at the end, as would the other cores' processes wait on a crowded
+    one there. tests/kit starts no worker and waits on nothing: many short tests that keep every core
+    busy to the end, where the sandbox's tests, waiting on their workers' deadlines, would leave some
+    idle."""
     items.sort(
         key=lambda item: (
             item.get_closest_marker("longest") is None,
             item.get_closest_marker("crowds_a_cpu") is None,
+            item.path.is_relative_to(KIT),
         )
     )
 
