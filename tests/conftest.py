@@ -65,8 +65,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `longest` first, then those marked `crowds_a_cpu`, then the rest in their order
-    but tests/kit's, last: pytest-xdist hands tests out in collection order, and a long test handed out
+    """The tests marked `longest` first, then those marked `crowds_a_cpu`, then the rest in their order,
+    tests/kit's last: pytest-xdist hands tests out in collection order, and a long test handed out
     last would run alone on one core at the end, as would the other cores' processes wait on a crowded
     one there. tests/kit starts no worker and waits on nothing: many short tests that keep every core
     busy to the end, where the sandbox's tests, waiting on their workers' deadlines, would leave some
@@ -75,7 +75,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         key=lambda item: (
             item.get_closest_marker("longest") is None,
             item.get_closest_marker("crowds_a_cpu") is None,
-            item.path.is_relative_to(KIT),
+            item.path.resolve().is_relative_to(KIT),
         )
     )
 
