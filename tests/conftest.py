@@ -102,7 +102,9 @@ def grade_file(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def once_per_session(
-    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+    tmp_path_factory: pytest.TempPathFactory,
+    worker_id: str,
+    one_at_a_time: Callable[[str], AbstractContextManager[None]],
 ) -> Callable[[str, Callable[[], Any]], Any]:
     """once_per_session(key, make) -> make()'s value, kept as JSON: made by the first test process of
     the session to ask for `key` and read back by every other. pytest-xdist runs a session fixture once
@@ -112,8 +114,7 @@ def once_per_session(
 
     def shared(key: str, make: Callable[[], Any]) -> Any:
         path = folder / f"once-{key}.json"
-        with open(folder / f"once-{key}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with one_at_a_time(f"once-{key}"):
             if not path.exists():
                 path.write_text(json.dumps(make()))
             return json.loads(path.read_text())
@@ -128,12 +129,12 @@ def one_at_a_time(
     """one_at_a_time(key) -> a context that no two test processes of the session are in at once for
     one `key`: for tests that would measure each other (see `crowds_a_cpu`). pytest-xdist's groups
     (`xdist_group`) no longer keep tests in one process under pytest 9.2's structured node ids, so a
-    lock does, whichever process runs them."""
+    lock does, whichever process runs them; `once_per_session` makes each value under one too."""
     folder = _shared_folder(tmp_path_factory, worker_id)
 
     @contextmanager
     def held(key: str) -> Iterator[None]:
-        with open(folder / f"alone-{key}.lock", "w") as lock:
+        with open(folder / f"{key}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 

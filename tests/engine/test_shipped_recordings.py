@@ -226,7 +226,8 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     first = _check(submission, tmp_path / "empty")
     built_in = assignment.load("cross_entropy")
     parts = [provenance.carried(module) for module in _property_modules(built_in)]
-    shipped = [recording.shipped(built_in), mistakes.carried(built_in), *parts]
+    per_machine = [recording.shipped(built_in), mistakes.carried(built_in)]  # floating-point results: kept per machine
+    shipped = [*per_machine, *parts]
     read = [path.is_file() for path in shipped]  # where machines whose results are this one's have shipped
     assert ("recording examples" not in first.stderr) == read[0], first.stderr
     if all(read):  # the files kept are the carried ones, the properties' parts included (gradekit.engine.provenance)
@@ -235,7 +236,7 @@ def test_a_first_check_reads_the_shipped_recording_and_grades_as_a_fresh_recordi
     course = _copy_without_recordings(tmp_path)  # the same sources, so the same key
     folder = kept_files.carried(course / "cross_entropy")  # where this machine looks
     folder.mkdir(parents=True)
-    for path in shipped[:2]:
+    for path in per_machine:
         stored = {**_carried(_shipped_by_any(path)), "fingerprint": "of a machine whose floating-point results differ"}
         (folder / path.name).write_bytes(zlib.compress(kept_files.sealed(stored)))
     again = _check(submission, tmp_path / "cache", assignments=course)
