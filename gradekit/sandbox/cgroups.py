@@ -8,10 +8,13 @@ worker's threads past it are refused as its RLIMIT_NPROC would refuse them, befo
 
 The cgroup is made below the grader's own, in cgroup v1's pids hierarchy where it is mounted apart
 (/sys/fs/cgroup/pids), else in cgroup v2's where the grader's cgroup hands the pids controller down
-(its cgroup.subtree_control names it), and named after the grader's process. The worker's processes
-are moved in once the worker says it is confined, before any student code runs: what a process
-starts stays in its cgroup, so nothing the submission starts is outside. Nothing in the sandbox
-can reach the cgroup's files (bubblewrap shows no /sys, Landlock allows none of it).
+(its cgroup.subtree_control names it), and named after the grader's process. A worker enters it
+itself as it starts (`entering`), before anything else runs: a process that moves itself is in at
+once, where the kernel makes a grader that moves another process wait (an RCU grace period, about
+10 ms a process on cgroup v1, on every check's path). Once the worker says it is confined, before
+any student code runs, whatever of it is not in yet is moved in (`hold`): what a process starts
+stays in its cgroup, so nothing the submission starts is outside. Nothing in the sandbox can reach
+the cgroup's files (bubblewrap shows no /sys, Landlock allows none of it).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 
 PREFIX = "gradekit-"
 REMOVE_SECONDS = 1.0  # how long a cgroup whose worker was killed may take to empty
+SHELL = "/bin/sh"  # runs a launched worker's first instruction: entering its cgroup
 _made = itertools.count()
 
 
@@ -79,8 +83,8 @@ class Pids:
         self.path = path
 
     @classmethod
-    def made(cls) -> Pids | None:
-        """A new, empty pids cgroup; None where none can be made here."""
+    def made(cls, most: int) -> Pids | None:
+        """A new, empty pids cgroup that holds at most `most` tasks; None where none can be made here."""
         folder = parent()
         if folder is None:
             return None
@@ -89,14 +93,34 @@ class Pids:
             os.mkdir(path)
         except OSError:
             return None
-        return cls(path)
+        group = cls(path)
+        try:
+            Path(path, "pids.max").write_text(str(most))
+        except OSError:
+            group.remove()
+            return None
+        return group
 
-    def hold(self, pids: list[int], most: int) -> None:
-        """Move the processes `pids` (every thread of each) into the cgroup, which from now on holds
-        at most `most` tasks; OSError where the kernel refuses (a process already gone)."""
-        Path(self.path, "pids.max").write_text(str(most))
+    def entering(self, argv: list[str]) -> list[str]:
+        """`argv` run from inside the cgroup: a shell that moves itself in and becomes `argv`, so that
+        everything it starts is in from its first instruction. Where the shell cannot move itself,
+        `argv` runs all the same and `hold` moves it."""
+        if not os.access(SHELL, os.X_OK):
+            return argv
+        return [SHELL, "-c", '{ echo $$ > "$0"; } 2>/dev/null; exec "$@"', self.procs, *argv]
+
+    @property
+    def procs(self) -> str:
+        """The file a process writes its pid to to enter the cgroup."""
+        return os.path.join(self.path, "cgroup.procs")
+
+    def hold(self, pids: list[int]) -> None:
+        """Move the processes `pids` (every thread of each) into the cgroup, those not in yet; OSError
+        where the kernel refuses (a process already gone)."""
+        inside = Path(self.procs).read_text().split()
         for pid in pids:
-            Path(self.path, "cgroup.procs").write_text(str(pid))
+            if str(pid) not in inside:
+                Path(self.procs).write_text(str(pid))
 
     def remove(self) -> None:
         """Remove the cgroup once the worker is gone: the kernel empties it as the killed processes

@@ -192,6 +192,8 @@ class Worker:
         self._account = self._account_for(wall)
         self.note = isolation.note(wall, self.limits, self._account)
         self._ready = False
+        if self._account.kind is Kind.ROOT:  # bubblewrap and its sandbox's init are tasks besides the worker's
+            self._pids = cgroups.Pids.made(THREADS + 2 if wall is Isolation.BUBBLEWRAP else THREADS)
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         for fd in (request_read, reply_write):
@@ -294,7 +296,7 @@ class Worker:
                 argv = [sys.executable, str(WORKER_SCRIPT), told]
             with deferred():
                 self.proc = subprocess.Popen(
-                    argv,
+                    self._pids.entering(argv) if self._pids is not None else argv,
                     stdin=subprocess.DEVNULL,
                     stdout=self._output,
                     stderr=self._output,
@@ -341,7 +343,12 @@ class Worker:
             return None
         home = self._own_folder()
         settings = self._settings(home, (-1, -1), isolation.hidden(self.protected))
-        request = {"settings": settings, "directory": home, "environment": isolation.environment(home)}
+        request = {
+            "settings": settings,
+            "directory": home,
+            "environment": isolation.environment(home),
+            "cgroup": self._pids.procs if self._pids is not None else None,
+        }
         try:
             return _fork_server[1].spawn(request, fds)
         except ForkServerLost:
@@ -375,20 +382,17 @@ class Worker:
                 self._launch(isolation.candidates(self.limits.isolation, self.limits.run_as)[0])
 
     def _hold_threads(self) -> None:
-        """Move a worker that runs as root, which RLIMIT_NPROC does not hold, into a pids cgroup of its
-        own (cgroups.py) as it says it is confined, before any student code runs: its own process
+        """Hold a worker that runs as root, which RLIMIT_NPROC does not hold, in the pids cgroup made
+        for it (cgroups.py) as it says it is confined, before any student code runs: its own process
         and, in bubblewrap, bubblewrap and the sandbox's init, each with one task, besides the
-        worker's THREADS. Where no cgroup can be made the grader's watch alone holds it, as the
-        report's note says (isolation.account_note)."""
-        if self._account.kind is not Kind.ROOT or self.proc is None:
-            return
-        self._pids = cgroups.Pids.made()
-        if self._pids is None:
+        worker's THREADS. Each entered it as it started; one that could not is moved in now. Where no
+        cgroup can be made the grader's watch alone holds it, as the report's note says
+        (isolation.account_note)."""
+        if self._pids is None or self.proc is None:
             return
         found = [self.proc.pid, self._sandbox_init, self._worker_pid()]
-        pids = list(dict.fromkeys(pid for pid in found if pid))
         try:
-            self._pids.hold(pids, THREADS + len(pids) - 1)
+            self._pids.hold(list(dict.fromkeys(pid for pid in found if pid)))
         except OSError as error:  # the bound the report names must hold, or no grade is given
             raise HostFailure(f"the worker's threads could not be capped by a pids cgroup: {error}") from None
 

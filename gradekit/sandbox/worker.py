@@ -901,6 +901,7 @@ def forked_worker(request, request_fd, reply_fd, output_fd, program=None):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     code = 1
     try:
+        enter(request["cgroup"])
         os.setsid()
         os.chdir(request["directory"])
         os.environ.clear()
@@ -919,6 +920,19 @@ def forked_worker(request, request_fd, reply_fd, output_fd, program=None):
         traceback.print_exc()
     finally:
         os._exit(code)
+
+
+def enter(procs):
+    """Move this process into the cgroup whose `cgroup.procs` is `procs`, where the grader made one:
+    a process moves itself at once, where the grader moving it would wait on the kernel. Where the
+    move is refused the grader moves it once it is confined."""
+    if procs is None:
+        return
+    try:
+        with open(procs, "w") as tasks:
+            tasks.write(str(os.getpid()))
+    except OSError:
+        return
 
 
 def main():
