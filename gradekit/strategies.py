@@ -39,6 +39,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gradekit.hypothesis_pins import composite
 from gradekit.reference.course import LETTERS, VOCAB_SIZE, encode
 
 TYPICAL = 50.0
@@ -142,7 +143,7 @@ def large_vocab_sizes() -> st.SearchStrategy[int]:
 
 
 @_made_once
-@st.composite
+@composite
 def logits(draw: Any, vocab: st.SearchStrategy[int] | None = None, bound: float = TYPICAL) -> list[float]:
     """A logit vector with entries in [-bound, bound]; ties and zeros come up often."""
     size = draw(vocab if vocab is not None else vocab_sizes())
@@ -156,7 +157,7 @@ def targets(size: int) -> st.SearchStrategy[int]:
 
 
 @_made_once
-@st.composite
+@composite
 def logits_and_target(
     draw: Any, vocab: st.SearchStrategy[int] | None = None, bound: float = TYPICAL
 ) -> tuple[list[float], int]:
@@ -165,7 +166,7 @@ def logits_and_target(
 
 
 @_made_once
-@st.composite
+@composite
 def extreme_logits(draw: Any, vocab: st.SearchStrategy[int] | None = None) -> list[float]:
     """Logits within +-1000 whose spread exceeds 700: exp() of them overflows or underflows.
 
@@ -184,14 +185,14 @@ def extreme_logits(draw: Any, vocab: st.SearchStrategy[int] | None = None) -> li
 
 
 @_made_once
-@st.composite
+@composite
 def extreme_logits_and_target(draw: Any) -> tuple[list[float], int]:
     z = draw(extreme_logits())
     return z, draw(targets(len(z)))
 
 
 @_made_once
-@st.composite
+@composite
 def sequences(
     draw: Any, max_positions: int = MAX_POSITIONS, max_vocab: int = 256, spread: bool = True
 ) -> tuple[list[list[float]], list[int]]:
@@ -215,7 +216,7 @@ def sequences(
 
 
 @_made_once
-@st.composite
+@composite
 def long_sequences(draw: Any) -> tuple[list[list[float]], list[int]]:
     """(logits_list, true_ids) for scale properties: 2048 (tried first) or 1024 positions of microgpt's
     27 tokens, a document of thousands of positions."""
@@ -225,7 +226,7 @@ def long_sequences(draw: Any) -> tuple[list[list[float]], list[int]]:
 
 
 @_made_once
-@st.composite
+@composite
 def uniform_logits_and_target(draw: Any, bound: float = EXTREME) -> tuple[list[float], int]:
     """V equal logits (anywhere in +-bound) and a target: every token has probability 1/V."""
     size = draw(vocab_sizes())
@@ -234,7 +235,7 @@ def uniform_logits_and_target(draw: Any, bound: float = EXTREME) -> tuple[list[f
 
 
 @_made_once
-@st.composite
+@composite
 def logits_target_and_index(draw: Any, max_size: int = EXPLICIT_SIZE) -> tuple[list[float], int, int]:
     """(logits, target, j): a small case and one coordinate j to probe, e.g. by finite differences."""
     z, t = draw(logits_and_target(vocab_sizes(max_size=max_size)))
@@ -286,7 +287,7 @@ def names(max_size: int = MAX_NAME) -> st.SearchStrategy[str]:
 
 
 @_made_once
-@st.composite
+@composite
 def token_sequences(draw: Any, vocab: int = VOCAB_SIZE, max_size: int = MAX_NAME + 2) -> list[int]:
     """Token ids for a bigram loss: mostly encoded names, sometimes any ids (BOS need not open or close).
 
@@ -298,7 +299,7 @@ def token_sequences(draw: Any, vocab: int = VOCAB_SIZE, max_size: int = MAX_NAME
 
 
 @_made_once
-@st.composite
+@composite
 def long_token_sequences(draw: Any) -> list[int]:
     """Token ids for scale properties: a document of 6,000 (tried first) or 3,000 tokens, names of 1 to
     8 letters joined as microgpt's documents are, one BOS opening, closing and between them.
@@ -329,7 +330,7 @@ def _name_lengths(rng: np.random.Generator, size: int) -> list[int]:
 
 
 @_made_once
-@st.composite
+@composite
 def bigram_tables(draw: Any, max_scale: float = TYPICAL) -> dict[str, Any]:
     """A recipe for a 27 x 27 logit table (see `build_table`): zeros, microgpt's initial scale, up to +-max_scale.
 
@@ -415,7 +416,7 @@ def learning_rates(min_lr: float = 0.0, max_lr: float = MAX_LR) -> st.SearchStra
 
 
 @_made_once
-@st.composite
+@composite
 def schedules(draw: Any, max_lr: float = 1.0, room: int = 0) -> tuple[int, int, float]:
     """(step, num_steps, base_lr) with 0 <= step <= num_steps - room: the last step is drawn on purpose.
 
@@ -428,7 +429,7 @@ def schedules(draw: Any, max_lr: float = 1.0, room: int = 0) -> tuple[int, int, 
 
 
 @_made_once
-@st.composite
+@composite
 def train_schedules(draw: Any, room: int = 0) -> tuple[int, ...]:
     """The schedule arguments of train_step, to splat into a call: (step,) with microgpt's
     num_steps = 1000 and base_lr = 0.01 left to their defaults, or (step, num_steps, base_lr)."""
@@ -458,7 +459,7 @@ def gradient_entries() -> st.SearchStrategy[float]:
 
 
 @_made_once
-@st.composite
+@composite
 def parameter_counts(draw: Any) -> int:
     """1 to 8 parameters, sometimes a row of 27 and now and then a whole table of 729: each large
     example is recorded and sent whole. Shrinks towards 1."""
@@ -468,7 +469,7 @@ def parameter_counts(draw: Any) -> int:
 
 
 @_made_once
-@st.composite
+@composite
 def sgd_cases(draw: Any) -> tuple[list[float], list[float], float]:
     """(params, grads, lr) of one length."""
     size = draw(parameter_counts())
@@ -490,7 +491,7 @@ def earlier_gradient_entries() -> st.SearchStrategy[float]:
 
 
 @_made_once
-@st.composite
+@composite
 def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
     """(params, grads, m, v, step, lr): a state training reaches, or with fresh=True m = v = 0 at step 0.
 
@@ -517,7 +518,7 @@ def adam_cases(draw: Any, fresh: bool | None = None) -> tuple[Any, ...]:
 
 
 @_made_once
-@st.composite
+@composite
 def large_adam_cases(draw: Any) -> tuple[Any, ...]:
     """(params, grads, m, v, step, lr) of 10,000 parameters for scale properties: params in +-10,
     gradients across scales, m in [-1, 1] and v = m^2 times a factor in [0.5, 4], so |m| / sqrt(v)

@@ -28,6 +28,8 @@ from gradekit.reference.autograd import BINARY, UNARY, Graph
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from gradekit.strategies import composite
+
 EPSILON = 2.0**-52
 TRUSTED = 1e-9  # the relative error an operand of log, /, ** or relu may carry
 LARGEST = 1e12
@@ -100,7 +102,7 @@ def _bounded(node: _Node | None) -> bool:
     return node is not None and math.isfinite(node.value) and abs(node.value) <= LARGEST
 
 
-@st.composite
+@composite
 def graphs(
     draw: Any,
     operations: tuple[str, ...] = OPERATIONS,
@@ -155,7 +157,7 @@ def one_operation(op: str, numbers: str = "right") -> st.SearchStrategy[Graph]:
     return st.one_of(drawn, _between_leaves(op)) if op in BINARY and numbers != "left" else drawn
 
 
-@st.composite
+@composite
 def _between_leaves(draw: Any, op: str) -> Graph:
     """`op` on two different leaves: each one's own local gradient, the right operand's sign and
     denominator included, which a plain number on the right never shows."""
@@ -170,7 +172,7 @@ def large_exp() -> st.SearchStrategy[Graph]:
     return st.floats(30.0, 700.0).map(lambda x: [["leaf", x], ["exp", 0]])
 
 
-@st.composite
+@composite
 def two_powers(draw: Any) -> Graph:
     """One leaf raised to two different exponents, then added: `a ** 2 + a ** 3`. A `**` that keeps its
     exponent on the base, not on the node it makes, uses the last one for both."""
@@ -194,7 +196,7 @@ def chained() -> st.SearchStrategy[Graph]:
 def shared(max_operations: int = 6) -> st.SearchStrategy[Graph]:
     """Graphs whose output uses some node more than once: `a * a`, `t + t` for t = log(a), ..."""
 
-    @st.composite
+    @composite
     def drawn(draw: Any) -> Graph:
         graph = draw(graphs(max_leaves=3, max_operations=max_operations))
         op = draw(st.sampled_from(("add", "mul", "sub")))
@@ -204,7 +206,7 @@ def shared(max_operations: int = 6) -> st.SearchStrategy[Graph]:
     return drawn()
 
 
-@st.composite
+@composite
 def chains(draw: Any, min_length: int = 100, max_length: int = 300) -> Graph:
     """A chain of `min_length` to `max_length` operations on leaf a, each on the node before and a
     plain number near 1 (near 0 for + and -) or leaf b, with an occasional log, exp or relu, every
@@ -243,7 +245,7 @@ def _chain_value(made: list[Any], value: float, graph: Graph) -> float | None:
     return value + other if op == "add" else value - other
 
 
-@st.composite
+@composite
 def diamonds(draw: Any, min_levels: int = 40, max_levels: int = 60) -> Graph:
     """Stacked diamonds: each level is `t * c1 + t * c2` on the level below, so the output reaches the
     leaf along 2 ** levels paths. Its gradient is the product of (c1 + c2) over the levels; a walk

@@ -13,14 +13,23 @@ promises, boundaries weighted:
 
 from hypothesis import strategies as st
 
-from gradekit.strategies import EXTREME, MAX_LOSS, MAX_POSITIONS, MAX_SEQUENCE_FLOATS, TYPICAL, extreme_logits, logits
+from gradekit.strategies import (
+    EXTREME,
+    MAX_LOSS,
+    MAX_POSITIONS,
+    MAX_SEQUENCE_FLOATS,
+    TYPICAL,
+    composite,
+    extreme_logits,
+    logits,
+)
 
 RTOL, ATOL = 1e-9, 1e-12  # functions.py: a relative 1e-9, plus a margin that grows with the logits
 SIZES = st.one_of(st.integers(1, 8), st.sampled_from((1, 2, 27, 127, 128, 129, 255, 256)))
 PLACES = ("as drawn", "first", "last", "tied first and last")
 
 
-@st.composite
+@composite
 def logit_vectors(draw, size=None):
     """Logits of `size` tokens (drawn from SIZES when None), of one of four kinds, the largest placed."""
     size = draw(SIZES) if size is None else size
@@ -47,13 +56,13 @@ def target_of(z):
     return st.one_of(st.just(0), st.just(len(z) - 1), st.just(z.index(max(z))), st.integers(0, len(z) - 1))
 
 
-@st.composite
+@composite
 def logits_and_target(draw):
     z = draw(logit_vectors())
     return z, draw(target_of(z))
 
 
-@st.composite
+@composite
 def documents(draw):
     """(logits_list, true_ids): 1 to 512 positions of one vocabulary, at most 4096 logits; the rows
     cycle through up to four drawn vectors, the targets are drawn one by one."""

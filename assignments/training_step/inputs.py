@@ -29,6 +29,7 @@ from gradekit.strategies import (
     bigram_tables,
     build_moments,
     build_table,
+    composite,
     learning_rates,
     moment_tables,
     names,
@@ -41,7 +42,7 @@ RTOL, ATOL = 1e-9, 1e-12  # functions.py: a relative 1e-9, plus a margin that gr
 SCALES = (1.0, 1e3, 1e6)
 
 
-@st.composite
+@composite
 def tables(draw):
     """A 27 x 27 table from a recipe of the properties' strategy (up to +-50, or +-1000), with up to
     three rows moved by one constant each."""
@@ -64,7 +65,7 @@ documents = st.one_of(
 )
 
 
-@st.composite
+@composite
 def sgd_inputs(draw):
     params, grads, lr = draw(sgd_cases())
     scale = draw(st.sampled_from(SCALES))
@@ -76,7 +77,7 @@ betas = st.one_of(st.sampled_from((0.0, 0.5, 0.85, 0.9, 0.95, 0.99, 0.999)), st.
 epsilons = st.one_of(st.sampled_from((1e-8, 1e-6, 1e-10)), st.floats(1e-12, 1e-3))
 
 
-@st.composite
+@composite
 def adam_inputs(draw):
     """adam_cases, the whole state scaled by one factor (v by its square, so v >= 0 stays), with a
     learning rate up to 1 now and then; microgpt's hyperparameters, the properties' others, or any
@@ -89,14 +90,14 @@ def adam_inputs(draw):
     return (*scaled, [x * scale * scale for x in v], step, lr, *hyperparameters)
 
 
-@st.composite
+@composite
 def schedules(draw):
     num_steps = draw(st.one_of(st.just(1), st.just(1000), st.integers(1, 10**6)))
     step = draw(st.one_of(st.just(0), st.just(num_steps), st.integers(0, num_steps)))
     return step, num_steps, draw(st.one_of(st.just(0.01), st.just(0.0), st.floats(0.0, 1.0), st.floats(0.0, 1000.0)))
 
 
-@st.composite
+@composite
 def train_inputs(draw):
     m, v = build_moments(draw(moment_tables()))
     return (draw(tables()), draw(documents), m, v, *draw(train_schedules()))

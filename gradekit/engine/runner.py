@@ -33,7 +33,6 @@ from gradekit.course_terms import seconds
 from gradekit.engine import speed
 from gradekit.engine.budget import Budget
 from gradekit.engine.calls import Calls, FirstAnswers, Replies, accused, retold
-from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.proxy import StudentFunctions
 from gradekit.engine.session import Session
@@ -46,6 +45,7 @@ from gradekit.errors import (
     TooSlow,
     Unrepeatable,
 )
+from gradekit.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.result import FAULTS, Call, Counterexample, Status
 
 __all__ = ["Example", "Trial", "VerdictMemory", "calls_for", "examples_for", "run_all", "run_property"]

@@ -37,11 +37,11 @@ from hypothesis import strategies as st
 
 from gradekit.assignment import INPUTS, Assignment
 from gradekit.config import Limits
-from gradekit.engine.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.engine.runner import quiet
 from gradekit.engine.session import Session
 from gradekit.engine.worker_errors import named
 from gradekit.errors import AssignmentError, CallTimedOut, WorkerDied
+from gradekit.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.precision import close, floats, is_float32, tolerances
 from gradekit.sandbox import Worker
 from gradekit.sandbox.process import preloads

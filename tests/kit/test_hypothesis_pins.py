@@ -9,14 +9,14 @@ from pathlib import Path
 import hypothesis
 import pytest
 
-from gradekit.engine import hypothesis_pins
+from gradekit import hypothesis_pins
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_installed_hypothesis_is_the_release_the_touches_were_written_for():
     assert hypothesis.__version__ == hypothesis_pins.PINNED, (
-        "Hypothesis changed: check gradekit/engine/hypothesis_pins.py against the new release, then update PINNED"
+        "Hypothesis changed: check gradekit/hypothesis_pins.py against the new release, then update PINNED"
     )
 
 
@@ -34,7 +34,8 @@ def test_no_other_module_touches_hypothesis_internals():
         tree = ast.parse(text)
         names = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
         names |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-        if any(n.startswith("hypothesis.internal") for n in names) or "_hypothesis_internal" in text:
+        internal = ("hypothesis.internal", "hypothesis.strategies._internal")
+        if any(n.startswith(internal) for n in names) or "_hypothesis_internal" in text:
             touching.append(path.name)
     assert touching == []
 
@@ -114,3 +115,59 @@ def test_a_run_builds_no_repr_of_an_explicit_example_and_still_fails_as_it_did()
     quiet_run = run(lambda test: hypothesis_pins.set_run_settings(test, settings))
     assert 3 not in shown
     assert quiet_run == printed and quiet_run[-1] == 500  # the same draws, shrunk to the same failure
+
+
+def _composites() -> list[tuple[str, ast.FunctionDef]]:
+    """Every function of gradekit and the built-in assignments decorated with `@composite`."""
+    found = []
+    for path in sorted([*(ROOT / "gradekit").rglob("*.py"), *(ROOT / "assignments").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(decorator, ast.Name) and decorator.id == "composite" for decorator in node.decorator_list
+            ):
+                found.append((f"{path.relative_to(ROOT)}:{node.name}", node))
+    return found
+
+
+def test_every_composite_decorated_without_hypothesis_s_check_calls_its_draw():
+    """The question `composite` does not let Hypothesis ask as each check loads an assignment, asked
+    here of every one as Hypothesis asks it: whether the first parameter is read in the function."""
+    composites = _composites()
+    assert len(composites) >= 31
+    unused = [
+        name
+        for name, node in composites
+        if not any(
+            isinstance(used, ast.Name) and used.id == node.args.args[0].arg and isinstance(used.ctx, ast.Load)
+            for used in ast.walk(node)
+        )
+    ]
+    assert unused == []
+
+
+def test_composite_is_hypothesis_s_own_strategy_and_leaves_its_check_in_place():
+    from hypothesis import strategies as st
+    from hypothesis.strategies._internal import core
+
+    asked = core.is_first_param_referenced_in_function
+
+    def pair(draw, top):
+        first = draw(st.integers(0, top))
+        return first, draw(st.integers(first, top))
+
+    def drawn(strategy) -> list[tuple[int, int]]:
+        seen: list[tuple[int, int]] = []
+
+        @hypothesis.settings(database=None, max_examples=40)
+        @hypothesis.seed(3)
+        @hypothesis.given(strategy)
+        def test(value):
+            seen.append(value)
+
+        test()
+        return seen
+
+    pinned = hypothesis_pins.composite(pair)(100)
+    assert core.is_first_param_referenced_in_function is asked
+    assert drawn(pinned) == drawn(st.composite(pair)(100))
+    assert len(set(drawn(pinned))) > 10
