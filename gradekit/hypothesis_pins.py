@@ -48,7 +48,7 @@ def set_run_settings(test: Callable[..., Any], settings: hypothesis.settings) ->
 def composite(make: Callable[..., Drawn]) -> Callable[..., st.SearchStrategy[Drawn]]:
     """`st.composite`, without the check Hypothesis makes as it decorates: whether `make` calls its
     `draw` at all, which it answers by finding, tokenizing and parsing `make`'s source. Every check
-    loads an assignment, and with it 17 to 23 composites: their answers are known before any check,
+    loads an assignment, and with it 20 to 23 composites: their answers are known before any check,
     so gradekit asks the question once, in its tests (tests/kit/test_hypothesis_pins.py asks it of
     every composite of gradekit and the built-in assignments). The strategy is Hypothesis's own."""
     asked = core.is_first_param_referenced_in_function
