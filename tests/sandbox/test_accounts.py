@@ -142,14 +142,22 @@ print(started)
 
 @ROOT
 @pytest.mark.skipif(cgroups.parent() is None, reason="no pids cgroup can be made on this host")
-def test_a_pids_cgroup_refuses_a_root_process_threads_past_its_cap():
-    """Root is not held to RLIMIT_NPROC, but a pids cgroup holds it: a process moved into one of at
-    most 10 tasks starts 9 threads and no more, and the cgroup is gone once the process is."""
+@pytest.mark.parametrize("entered", ["moved in by the grader", "entering as it starts"])
+def test_a_pids_cgroup_refuses_a_root_process_threads_past_its_cap(entered):
+    """Root is not held to RLIMIT_NPROC, but a pids cgroup holds it: a process in one of at most 10
+    tasks starts 9 threads and no more, whether the grader moved it in or it entered as it started
+    (`entering`, as a worker does: the grader moving it would wait on the kernel), and the cgroup is
+    gone once the process is."""
     group = cgroups.Pids.made(10)
     assert group is not None
-    flood = subprocess.Popen([sys.executable, "-c", FLOOD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    itself = entered == "entering as it starts"
+    command = [sys.executable, "-c", FLOOD]
+    flood = subprocess.Popen(
+        group.entering(command) if itself else command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
-        group.hold([flood.pid])
+        if not itself:
+            group.hold([flood.pid])
         started, _ = flood.communicate("\n", timeout=SANITY_SECONDS)
     finally:
         flood.kill()
@@ -157,25 +165,6 @@ def test_a_pids_cgroup_refuses_a_root_process_threads_past_its_cap():
     assert int(started) == 9
     group.remove()
     assert not os.path.exists(group.path)
-
-
-@ROOT
-@pytest.mark.skipif(cgroups.parent() is None, reason="no pids cgroup can be made on this host")
-def test_a_process_started_entering_its_cgroup_is_held_from_its_first_instruction():
-    """A worker enters its cgroup itself as it starts, where the grader moving it would wait on the
-    kernel: started through `entering`, never moved by `hold`, a process starts 9 threads of 10 tasks
-    and no more."""
-    group = cgroups.Pids.made(10)
-    assert group is not None
-    command = group.entering([sys.executable, "-c", FLOOD])
-    flood = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        started, _ = flood.communicate("\n", timeout=SANITY_SECONDS)
-    finally:
-        flood.kill()
-        flood.wait()
-    assert int(started) == 9
-    group.remove()
 
 
 # A root grader whose interpreter a uid of its own can run
