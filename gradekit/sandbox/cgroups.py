@@ -84,7 +84,8 @@ class Pids:
 
     @classmethod
     def made(cls, most: int) -> Pids | None:
-        """A new, empty pids cgroup that holds at most `most` tasks; None where none can be made here."""
+        """A new, empty pids cgroup that holds at most `most` tasks; None where none can be made here,
+        OSError where one was made but the kernel refuses its bound (it is removed)."""
         folder = parent()
         if folder is None:
             return None
@@ -98,7 +99,7 @@ class Pids:
             Path(path, "pids.max").write_text(str(most))
         except OSError:
             group.remove()
-            return None
+            raise
         return group
 
     def entering(self, argv: list[str]) -> list[str]:

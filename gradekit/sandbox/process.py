@@ -193,7 +193,10 @@ class Worker:
         self.note = isolation.note(wall, self.limits, self._account)
         self._ready = False
         if self._account.kind is Kind.ROOT:  # bubblewrap and its sandbox's init are tasks besides the worker's
-            self._pids = cgroups.Pids.made(THREADS + 2 if wall is Isolation.BUBBLEWRAP else THREADS)
+            try:
+                self._pids = cgroups.Pids.made(THREADS + 2 if wall is Isolation.BUBBLEWRAP else THREADS)
+            except OSError as error:
+                raise _uncapped(error) from None
         request_read, self._request_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         for fd in (request_read, reply_write):
@@ -393,8 +396,8 @@ class Worker:
         found = [self.proc.pid, self._sandbox_init, self._worker_pid()]
         try:
             self._pids.hold(list(dict.fromkeys(pid for pid in found if pid)))
-        except OSError as error:  # the bound the report names must hold, or no grade is given
-            raise HostFailure(f"the worker's threads could not be capped by a pids cgroup: {error}") from None
+        except OSError as error:
+            raise _uncapped(error) from None
 
     def _start_failure(self, fallback: str) -> str:
         """Why a worker ended before it was confined: the last line it (or bubblewrap) wrote."""
@@ -872,6 +875,12 @@ def _poller(events: dict[int, int]) -> select.poll:
     for fd, event in events.items():
         poller.register(fd, event | select.POLLHUP | select.POLLERR)
     return poller
+
+
+def _uncapped(error: OSError) -> HostFailure:
+    """A root worker's threads the kernel would not cap: the bound the report names must hold, or no
+    grade is given."""
+    return HostFailure(f"the worker's threads could not be capped by a pids cgroup: {error}")
 
 
 def _kill_group(proc: subprocess.Popen[bytes] | Forked) -> None:

@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 from gradekit.config import Limits
-from gradekit.sandbox import accounts, cgroups, host, isolation, landlock
+from gradekit.errors import HostFailure
+from gradekit.sandbox import Worker, accounts, cgroups, host, isolation, landlock
 from gradekit.sandbox.accounts import Account, Kind
 from gradekit.sandbox.isolation import Isolation
 
@@ -165,6 +166,20 @@ def test_a_pids_cgroup_refuses_a_root_process_threads_past_its_cap(entered):
     assert int(started) == 9
     group.remove()
     assert not os.path.exists(group.path)
+
+
+def test_a_root_worker_whose_pids_cgroup_refuses_its_bound_is_a_host_failure(monkeypatch):
+    """The report names a pids cgroup as what holds a root worker's threads wherever one can be made
+    (isolation.account_note): one made whose bound the kernel refuses starts no worker, and no grade
+    is given."""
+
+    def refused(most: int) -> cgroups.Pids:
+        raise PermissionError(13, "Permission denied", "pids.max")
+
+    monkeypatch.setattr(cgroups.Pids, "made", staticmethod(refused))
+    monkeypatch.setattr(Worker, "_account_for", lambda self, wall: Account(Kind.ROOT))
+    with pytest.raises(HostFailure, match="could not be capped by a pids cgroup: .*Permission denied"):
+        Worker(Limits(isolation="off")).start()
 
 
 # A root grader whose interpreter a uid of its own can run
