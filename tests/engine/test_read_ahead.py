@@ -169,6 +169,23 @@ def test_a_call_nobody_expected_is_asked_for_and_the_calls_after_it_are_still_re
     assert counting.sent == [4, 1]
 
 
+def test_a_call_nobody_expected_made_again_while_replaying_takes_the_answer_it_got_first():
+    """A property that makes the same call outside the recording at every example asks the worker
+    once while the replay runs, as a replayed call answered before is asked once; under Hypothesis,
+    searching and shrinking, every call reaches the worker again."""
+    counting = _CountingWorker()
+    read_ahead, _, f = plumbing(counting)
+    read_ahead.prefetch([("f", "[1]", False), ("f", "[2]", False)], "p")
+    assert f(1) == 1.0
+    assert f(9) == 3.0, "asked for after the two in flight"
+    assert [f(2), f(9), f(9)] == [2.0, 3.0, 3.0]
+    assert counting.sent == [2, 1], "the call nobody expected went once"
+    read_ahead.drain(everything=True)  # the replay failed: Hypothesis runs the property
+    with pytest.raises(Unrepeatable, match="two different answers"):  # the stand-in's new answer
+        f(9)
+    assert counting.sent == [2, 1, 1]
+
+
 def test_a_function_read_from_its_arguments_has_its_calls_sent_asking_for_them():
     """An update function that works in place is read from its arguments, which the solution's never
     was: once a property asks for them, the function's calls in flight go again asking for them, as
