@@ -8,12 +8,15 @@ into a built-in assignment's folder (see gradekit.engine.speed.recorded for what
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 from gradekit.assignment import Assignment
+from gradekit.authoring import Property
 from gradekit.config import GradeConfig
 from gradekit.engine import speed
-from gradekit.engine.calls import FirstAnswers
+from gradekit.engine.calls import Calls, FirstAnswers
 from gradekit.engine.runner import calls_for, examples_for, run_property
 from gradekit.engine.session import Session, Trusted
 from gradekit.result import Status
@@ -34,15 +37,37 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Record
     shortcuts = speed.Shortcuts(session, answers)
     calls = calls_for(assignment, session, shortcuts.replies, answers)
     properties: speed.Recorded = {}
+    named = {prop.name: prop for prop in assignment.properties}
     for prop in assignment.properties:
-        outcome, trial = run_property(prop, calls, shortcuts, seed, examples_for(prop, max_examples), float("inf"))
+        count = examples_for(prop, max_examples)
+        outcome, trial = run_property(prop, calls, shortcuts, seed, count, float("inf"))
         if outcome.status is Status.PASSED:
             try:
                 inputs = decode(encode(trial.seen))  # as a replay will read them back
             except TypeError:
                 continue  # inputs that are not plain data (st.data(), objects) are drawn live
-            properties[prop.name] = {"inputs": inputs, "calls": [list(e[:3]) for e in calls.transcript]}
+            made = [list(e[:3]) for e in calls.transcript]
+            without = _without(prop, [named[w] for w in prop.without], calls, shortcuts, seed, count, inputs)
+            properties[prop.name] = {"inputs": inputs, "calls": made, "without": without}
     return properties
+
+
+def _without(
+    prop: Property, others: list[Property], calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int, inputs: Any
+) -> dict[str, list[Any]]:
+    """The calls `prop` makes judged without the functions of each property in its `without` alone
+    (gradekit.authoring.left_out: one that did not pass in a grade), by `speed.without_key`, where
+    the same inputs pass: a grade whose one operation is wrong replays those instead of asking the
+    worker for every call as it comes. The facts the property keeps are left as they were."""
+    kept = copy.deepcopy(calls.kept)
+    recorded: dict[str, list[Any]] = {}
+    for other in others:
+        left_out = tuple(dict.fromkeys(other.functions))
+        outcome, trial = run_property(prop, calls, shortcuts, seed, count, float("inf"), left_out=left_out)
+        if outcome.status is Status.PASSED and decode(encode(trial.seen)) == inputs:
+            recorded[speed.without_key(left_out)] = [list(e[:3]) for e in calls.transcript]
+        calls.kept = copy.deepcopy(kept)
+    return recorded
 
 
 def recorded(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:

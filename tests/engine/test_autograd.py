@@ -17,6 +17,8 @@ from hypothesis import given, settings
 
 from gradekit import assignment
 from gradekit.config import GradeConfig
+from gradekit.engine import recording, runner, speed
+from gradekit.engine.calls import Direct
 from gradekit.grader import grade
 from gradekit.reports import text
 
@@ -442,6 +444,53 @@ def test_whole_graphs_are_judged_without_an_operation_that_failed_alike_under_ev
         assert any(note.startswith(kept) for note in result.notes), result.notes
         scores.add(result.score)
     assert len(scores) == 1, scores
+
+
+def test_the_recording_keeps_each_whole_graph_judged_without_each_operation_alone():
+    """Each property judged without others that did not pass is recorded judged without each of
+    them alone, the same inputs passing: the calls a grade with one wrong operation makes."""
+    recorded = recording.recorded(AUTOGRAD, AUTOGRAD.default_seed, GradeConfig().max_examples)
+    named = {prop.name: prop for prop in AUTOGRAD.properties}
+    judged_without = [prop for prop in AUTOGRAD.properties if prop.without]
+    assert {prop.name for prop in judged_without} >= set(WHOLE_GRAPHS)
+    for prop in judged_without:
+        keys = {speed.without_key(tuple(dict.fromkeys(named[other].functions))) for other in prop.without}
+        assert set(recorded[prop.name]["without"]) == keys, prop.name
+        assert all(recorded[prop.name]["without"].values()), prop.name
+
+
+def test_one_wrong_operation_leaves_the_whole_graphs_read_ahead_and_the_grade_as_it_was(monkeypatch):
+    """A known-wrong `-` (its gradient towards b +1): the whole-graph properties, judged without it,
+    replay the calls recorded so, read ahead, and ask the worker for none as they come; asked one at a
+    time instead, as where they were not recorded, they make the same grade."""
+    wrong = AUTOGRAD.folder / "known_wrong" / "sub_grad_positive.py"
+    running: list[str] = []
+    run_property = runner.run_property
+    monkeypatch.setattr(
+        runner,
+        "run_property",
+        lambda prop, *args, **kwargs: running.append(prop.name) or run_property(prop, *args, **kwargs),
+    )
+    asked: list[str] = []
+    asking = Direct.reply
+    monkeypatch.setattr(
+        Direct, "reply", lambda self, *args, **kwargs: asked.append(running[-1]) or asking(self, *args, **kwargs)
+    )
+    graded = {}
+    for recorded_so in (True, False):
+        if not recorded_so:
+            monkeypatch.setattr(speed, "without_key", lambda left_out: "not recorded")
+        asked.clear()
+        result = grade(wrong, AUTOGRAD, GradeConfig(diagnose=False)).to_dict()
+        result.pop("seconds")
+        for test in result["tests"]:
+            test.pop("seconds")
+        graded[recorded_so] = (result, {name: asked.count(name) for name in WHOLE_GRAPHS})
+    (read_ahead, asked_read_ahead), (one_at_a_time, asked_one_at_a_time) = graded[True], graded[False]
+    assert [t["name"] for t in read_ahead["tests"] if t["status"] == "failed"] == ["sub_values_and_grads"]
+    assert read_ahead == one_at_a_time
+    assert asked_read_ahead == dict.fromkeys(WHOLE_GRAPHS, 0)
+    assert all(asked_one_at_a_time.values()), asked_one_at_a_time
 
 
 def test_a_second_mistake_in_backward_is_shown_beside_an_operation_that_failed(tmp_path):

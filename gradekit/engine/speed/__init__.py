@@ -31,13 +31,13 @@ from typing import Any
 
 from hypothesis.errors import UnsatisfiedAssumption
 
-from gradekit.authoring import Property
+from gradekit.authoring import LEFT_OUT, Property
 from gradekit.engine.calls import Calls, Direct, FirstAnswers, Replies
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.session import Session
 from gradekit.engine.speed.heap import settle
 from gradekit.engine.speed.read_ahead import ReadAhead, opening, stream
-from gradekit.engine.speed.recorded import Recorded, kept_inputs, recorded_inputs, ship, shipped_path
+from gradekit.engine.speed.recorded import Recorded, kept_inputs, recorded_inputs, ship, shipped_path, without_key
 from gradekit.engine.speed.verdicts import Memory, relocate
 from gradekit.result import Status
 
@@ -51,6 +51,7 @@ __all__ = [
     "settle",
     "ship",
     "shipped_path",
+    "without_key",
 ]
 
 
@@ -88,8 +89,11 @@ class Shortcuts:
             self._read_ahead.drain(everything=True)
             return
         then = self._replay.get(following.name) if following is not None else None
-        ahead = (following.name, _callable(then, calls)) if following is not None and then is not None else None
-        self._read_ahead.prefetch(_callable(replay, calls), prop.name, ahead)
+        ahead = (
+            (following.name, _callable(then["calls"], calls)) if following is not None and then is not None else None
+        )
+        name, made = _made(prop, replay, calls)
+        self._read_ahead.prefetch(_callable(made, calls), name, ahead)
 
     def attempt(self, prop: Property, calls: Calls, run_example: Callable[[dict[str, Any]], None], key: Any) -> Attempt:
         """Settle `prop` without Hypothesis if a shortcut can: its recorded inputs all pass (checked by
@@ -103,7 +107,9 @@ class Shortcuts:
         started = _facts(calls.kept)
         memory = self._memory if started is not None and not prop.scale else None
         key = (key, started)
-        if self._replay_passes(self._read_ahead, calls, replay, key, run_example, memory):
+        if self._replay_passes(
+            self._read_ahead, calls, replay["inputs"], _made(prop, replay, calls)[1], key, run_example, memory
+        ):
             return Attempt(Outcome(Status.PASSED, examples=len(replay["inputs"])))
         after = (key, stream(calls.transcript)) if memory is not None else None
         calls.begin_property()
@@ -124,7 +130,8 @@ class Shortcuts:
         self,
         read_ahead: ReadAhead,
         calls: Calls,
-        replay: dict[str, list[Any]],
+        inputs: list[dict[str, Any]],
+        made: list[Any],
         key: Any,
         run_example: Callable[[dict[str, Any]], None],
         memory: Memory | None,
@@ -135,9 +142,9 @@ class Shortcuts:
             read_ahead.drain()
             calls.kept = copy.deepcopy(known[digest])
             return True
-        for inputs in replay["inputs"]:
+        for example in inputs:
             try:
-                run_example(inputs)
+                run_example(example)
             except UnsatisfiedAssumption:
                 continue
             except Exception:
@@ -146,7 +153,7 @@ class Shortcuts:
         # Only a replay that made exactly the calls sent: those are what a later submission's replay reads.
         if (
             memory is not None
-            and [e[:3] for e in calls.transcript] == [tuple(c) for c in replay["calls"]]
+            and [e[:3] for e in calls.transcript] == [tuple(c) for c in made]
             and (facts := _left(calls)) is not None
         ):
             memory.keep_pass(key, stream(calls.transcript), opening(calls.transcript), facts)
@@ -184,7 +191,18 @@ def _encodings(replay: Recorded) -> dict[bytes, str]:
     }
 
 
-def _callable(replay: dict[str, list[Any]], calls: Calls) -> list[Any]:
+def _made(prop: Property, replay: dict[str, Any], calls: Calls) -> tuple[str, list[Any]]:
+    """The calls a replay of `prop` makes, judged without the functions the grade left out of it
+    (gradekit.authoring.left_out), and what the read-ahead names them by: the calls recorded so
+    judged, or none where they were not (several properties it is judged without did not pass), and
+    then each is asked for as it is made."""
+    left_out = calls.kept.get(LEFT_OUT)
+    if not left_out:
+        return prop.name, replay["calls"]
+    return f"{prop.name} without {', '.join(left_out)}", replay["without"].get(without_key(left_out), [])
+
+
+def _callable(made: list[Any], calls: Calls) -> list[Any]:
     """A replay's calls that can be made: calls to a function that timed out are not made (see
     gradekit.engine.calls), so none goes ahead, nor any after one, as the property stops there."""
-    return list(takewhile(lambda call: call[0] not in calls.timed_out, replay["calls"]))
+    return list(takewhile(lambda call: call[0] not in calls.timed_out, made))

@@ -28,6 +28,12 @@ were never asked for, which a submission that keeps state between calls answers 
 other machine records as before. tests/engine/test_shipped_recordings.py proves each shipped file equals a
 fresh recording where it is read.
 
+A property that judges its inputs without the functions of another that did not pass (gradekit.
+authoring.left_out: autograd's whole graphs, each wrong operation made a leaf of its value) makes
+other calls from the same inputs. Each such property is recorded judged without each of those others
+alone too (`without`): a grade in which one operation is wrong replays those calls, read ahead, and
+one in which several are asks each call as it comes.
+
 Each recorded call keeps a digest of its arguments (`arguments_digest`): while a replay runs, a call
 whose arguments have that digest is sent as recorded instead of encoded again, which is what encoding
 would give. A recording is trusted as its inputs already are: kept by the grader, or carried by the
@@ -46,7 +52,7 @@ import hashlib
 import marshal
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -63,8 +69,8 @@ from gradekit.engine import kept_files
 from gradekit.engine.speed import exact
 from gradekit.sandbox.replies import ENCODER, SEPARATOR, decode, encode
 
-Recorded = dict[str, dict[str, list[Any]]]
-FORMAT = 7  # bump when what is stored changes: an old file then simply misses
+Recorded = dict[str, dict[str, Any]]  # property -> inputs, calls, digests, without
+FORMAT = 8  # bump when what is stored changes: an old file then simply misses
 DIGEST = 16  # bytes of SHA-256 kept of a call's arguments (see `arguments_digest`)
 STEM_DIGITS = 16  # hex digits of SHA-256 that name a recording's assignment, properties, seed and count
 
@@ -180,6 +186,12 @@ def arguments_digest(arguments: list[Any]) -> bytes | None:
         return None
 
 
+def without_key(left_out: Sequence[str]) -> str:
+    """How a recording names the calls a property makes judged without the functions `left_out`
+    (gradekit.authoring.left_out)."""
+    return "\n".join(left_out)
+
+
 def _recorded_digest(encoded: str) -> bytes | None:
     """The digest of the arguments a recorded call encodes, where encoding them again gives back that
     very text (so a call whose arguments match it would be encoded so too); None elsewhere."""
@@ -204,6 +216,7 @@ def _packed(properties: Recorded) -> dict[str, Any]:
             "inputs": p["inputs"],
             "calls": [packed(*call) for call in p["calls"]],
             "digests": [_recorded_digest(encoded) for _, encoded, _ in p["calls"]],
+            "without": {key: [packed(*call) for call in made] for key, made in p["without"].items()},
         }
         for name, p in properties.items()
     }
@@ -213,14 +226,19 @@ def _packed(properties: Recorded) -> dict[str, Any]:
 def _unpacked(stored: dict[str, Any]) -> Recorded:
     """What `_packed` stored, each call encoded as the property will encode it again."""
     blobs = stored["blobs"]
+
+    def unpacked(made: list[Any]) -> list[Any]:
+        return [
+            [function, SEPARATOR.join([head, *(blobs[i] for i in runs)]), want_args]
+            for function, head, runs, want_args in made
+        ]
+
     return {
         name: {
             "inputs": p["inputs"],
-            "calls": [
-                [function, SEPARATOR.join([head, *(blobs[i] for i in runs)]), want_args]
-                for function, head, runs, want_args in p["calls"]
-            ],
+            "calls": unpacked(p["calls"]),
             "digests": p["digests"],
+            "without": {key: unpacked(made) for key, made in p["without"].items()},
         }
         for name, p in stored["properties"].items()
     }
@@ -231,21 +249,26 @@ def _well_formed(stored: dict[str, Any]) -> bool:
     blobs, properties = stored.get("blobs"), stored.get("properties")
     if not isinstance(blobs, list) or not all(type(run) is str for run in blobs):
         return False
-    return isinstance(properties, dict) and all(
-        isinstance(p, dict)
-        and type(p.get("inputs")) is list
-        and all(type(i) is dict for i in p["inputs"])
-        and isinstance(p.get("calls"), list)
-        and all(
+
+    def calls(made: Any) -> bool:
+        return isinstance(made, list) and all(
             type(c) is list
             and len(c) == 4
             and list(map(type, c)) == [str, str, list, bool]
             and all(type(i) is int and 0 <= i < len(blobs) for i in c[2])
-            for c in p["calls"]
+            for c in made
         )
+
+    return isinstance(properties, dict) and all(
+        isinstance(p, dict)
+        and type(p.get("inputs")) is list
+        and all(type(i) is dict for i in p["inputs"])
+        and calls(p.get("calls"))
         and type(p.get("digests")) is list
         and len(p["digests"]) == len(p["calls"])
         and all(d is None or (type(d) is bytes and len(d) == DIGEST) for d in p["digests"])
+        and type(p.get("without")) is dict
+        and all(type(key) is str and calls(made) for key, made in p["without"].items())
         for p in properties.values()
     )
 
