@@ -16,7 +16,7 @@ from gradekit.engine import recording
 from gradekit.engine.calls import Calls, Direct, FirstAnswers
 from gradekit.engine.proxy import StudentFunctions
 from gradekit.engine.session import Session
-from gradekit.engine.speed.read_ahead import AHEAD_CHUNK, ReadAhead, opening, stream
+from gradekit.engine.speed.read_ahead import AHEAD_BYTES, AHEAD_CHUNK, ReadAhead, opening, stream
 from gradekit.engine.speed.recorded import arguments_digest
 from gradekit.errors import Unrepeatable
 from gradekit.grader import grade
@@ -79,6 +79,24 @@ def test_replayed_calls_go_a_chunk_at_a_time_and_a_failure_leaves_the_rest_unsen
     assert counting.sent == [AHEAD_CHUNK, AHEAD_CHUNK], "topped up once half the chunk is answered"
     read_ahead.drain()  # the property failed here: the calls not yet sent never reach the worker
     assert sum(counting.sent) == 2 * AHEAD_CHUNK and counting.next_id == 2 * AHEAD_CHUNK
+
+
+def test_calls_carrying_large_arguments_go_as_many_as_their_bytes_allow():
+    """A chunk carries at most AHEAD_BYTES of arguments (one call at least), topped up once half of
+    them are taken: a replay of training steps that fails on its first example leaves the worker a
+    few steps to run in vain before it answers the property's next call, not a chunk of them."""
+    counting = _CountingWorker()
+    read_ahead, _, _ = plumbing(counting)
+    padding = "0" * (AHEAD_BYTES // 4)
+    calls = [("f", f"[{i}, {padding}]", False) for i in range(12)]
+    read_ahead.prefetch(calls, "steps")
+    assert counting.sent == [3], "a fourth would carry more than AHEAD_BYTES"
+    read_ahead.reply(*calls[0])
+    assert counting.sent == [3], "more than half the bytes sent are still to be taken"
+    read_ahead.reply(*calls[1])
+    assert counting.sent == [3, 3]
+    read_ahead.prefetch([("f", f"[{i}]", False) for i in range(100, 140)], "small")
+    assert counting.sent == [3, 3, AHEAD_CHUNK], "small arguments go a whole chunk at a time"
 
 
 def test_answers_that_open_like_no_remembered_pass_are_not_read_whole():

@@ -8,6 +8,7 @@ each; only when the replies arrive changes.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import deque
 from collections.abc import Iterable
 from itertools import islice
@@ -21,6 +22,11 @@ from gradekit.sandbox.replies import CallReply, encode
 from gradekit.sandbox.replies import read as read_reply
 
 AHEAD_CHUNK = 32  # calls sent to the worker at once while replaying; more go when half are answered
+# And no more calls in a chunk than carry this many bytes of arguments (one call at least): what a call
+# costs the worker grows with what it is given (a training step's three 27 x 27 tables against a loss's
+# 27 logits), and a property whose replay fails leaves its chunk for the worker to run in vain before
+# the property's next call is answered.
+AHEAD_BYTES = 1 << 18
 Expected = tuple[str, str, bool]  # function, encoded arguments, want_args
 # A call sent ahead: its request id or, once read, its (reply line, answer digest), or the timeout or
 # death that stopped the worker while it ran that call; None for a call not sent, whose answer this
@@ -209,23 +215,29 @@ class ReadAhead:
         shrinks.
         """
         current = self._current
-        if current.ahead and (everything or len(current.queue) <= AHEAD_CHUNK // 2):
-            self._send(current, len(current.ahead) if everything else AHEAD_CHUNK, hold=everything)
-        elif not current.ahead and not everything and self._following and len(current.queue) <= AHEAD_CHUNK // 2:
+        if current.ahead and everything:
+            self._send(current, len(current.ahead), hold=True, most_bytes=math.inf)
+        elif current.ahead and _half_taken(current):
+            self._send(current, AHEAD_CHUNK)
+        elif not current.ahead and not everything and self._following and _half_taken(current):
             name, calls = self._following
             self._following = None
             self._next = _Section(name, calls)
             self._send(self._next, AHEAD_CHUNK)
 
-    def _send(self, section: _Section, count: int, hold: bool = False) -> None:
-        """Send the next `count` of the section's calls, their replies held with `hold` (see
-        worker.Outbox).
+    def _send(self, section: _Section, count: int, hold: bool = False, most_bytes: float = AHEAD_BYTES) -> None:
+        """Send the section's next `count` calls, or as many of them as carry `most_bytes` of arguments
+        (one at least), their replies held with `hold` (see worker.Outbox).
 
         A worker that cannot take them gets nothing more: it answered nothing for a whole call timeout,
         or died, so the oldest call in flight is the one that timed out or ended it, and the property
         meets that when it makes the call.
         """
-        chunk = [self._as_asked(section.ahead.popleft()) for _ in range(min(count, len(section.ahead)))]
+        chunk: list[Expected] = []
+        size = 0
+        while section.ahead and len(chunk) < count and (not chunk or size + len(section.ahead[0][1]) <= most_bytes):
+            chunk.append(self._as_asked(section.ahead.popleft()))
+            size += len(chunk[-1][1])
         goes = [self._goes(section, call) for call in chunk]
         unsent = [call for call, go in zip(chunk, goes) if go]
         worker: Any = self._session.worker
@@ -280,13 +292,16 @@ class ReadAhead:
     def read_ahead(self, openings: set[bytes]) -> bytes | None:
         """Read every prefetched reply now; the digest of them all with their calls, as `stream` makes it.
 
-        The first chunk, already sent, is read first: if its answers open no stream in `openings`, the
-        whole cannot be one that passed, and nothing more is asked (a submission that fails early would
-        otherwise have the worker run the rest of the property in vain). None then, or if a reply did
+        The first chunk, already sent (whole, whatever its bytes), is read first: if its answers open no
+        stream in `openings`, the whole cannot be one that passed, and nothing more is asked (a
+        submission that fails early would otherwise have the worker run the rest of the property in
+        vain). None then, or if a reply did
         not come (a timeout, a dead worker): the property meets that call itself. The rest is asked
         for with its replies held (see worker.Outbox), so a reply that did not come there may stand
         behind answers already made: the worker is replaced, and the property makes every call again.
         """
+        if len(self._queue) < AHEAD_CHUNK:  # the opening is a whole chunk's calls, however many bytes they carry
+            self._send(self._current, AHEAD_CHUNK - len(self._queue), most_bytes=math.inf)
         if not self._read_queue() or opening(self._read_exchanges()) not in openings:
             return None
         self._send_ahead(everything=True)
@@ -389,6 +404,12 @@ class ReadAhead:
     def _restart(self) -> None:
         self.forget()
         self._session.restart()
+
+
+def _half_taken(section: _Section) -> bool:
+    """Whether the calls sent for `section` that its property has still to take are half a chunk or
+    less, by their count and by the bytes of their arguments."""
+    return len(section.queue) <= AHEAD_CHUNK // 2 and sum(len(call[1]) for call, _ in section.queue) <= AHEAD_BYTES // 2
 
 
 def opening(exchanges: Iterable[Exchange]) -> bytes:
