@@ -295,10 +295,10 @@ class ReadAhead:
         The first chunk, already sent (whole, whatever its bytes), is read first: if its answers open no
         stream in `openings`, the whole cannot be one that passed, and nothing more is asked (a
         submission that fails early would otherwise have the worker run the rest of the property in
-        vain). None then, or if a reply did
-        not come (a timeout, a dead worker): the property meets that call itself. The rest is asked
-        for with its replies held (see worker.Outbox), so a reply that did not come there may stand
-        behind answers already made: the worker is replaced, and the property makes every call again.
+        vain). None then, or if a reply did not come (a timeout, a dead worker): the property meets that
+        call itself. The rest is asked for with its replies held (see worker.Outbox), so a reply that
+        did not come there may stand behind answers already made: the worker is replaced, and the
+        property makes every call again.
         """
         if len(self._queue) < AHEAD_CHUNK:  # the opening is a whole chunk's calls, however many bytes they carry
             self._send(self._current, AHEAD_CHUNK - len(self._queue), most_bytes=math.inf)
