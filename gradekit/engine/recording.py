@@ -9,15 +9,19 @@ into a built-in assignment's folder (see gradekit.engine.speed.recorded for what
 from __future__ import annotations
 
 import copy
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from hypothesis.errors import UnsatisfiedAssumption
+
 from gradekit.assignment import Assignment
-from gradekit.authoring import Property
+from gradekit.authoring import LEFT_OUT, Property
 from gradekit.config import GradeConfig
 from gradekit.engine import speed
 from gradekit.engine.calls import Calls, FirstAnswers
-from gradekit.engine.runner import calls_for, examples_for, run_property
+from gradekit.engine.runner import Trial, calls_for, examples_for, run_property
 from gradekit.engine.session import Session, Trusted
 from gradekit.result import Status
 from gradekit.sandbox.replies import decode, encode
@@ -27,8 +31,9 @@ __all__ = ["record", "recorded", "recorded_if_kept", "ship", "shipped"]
 
 def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:
     """Run every property under Hypothesis against the solution, in this process; keep the inputs and
-    calls of those it passes (see gradekit.engine.speed.recorded). A student build, without a solution,
-    records nothing."""
+    calls of those it passes, and of each the calls its inputs make judged without each property in
+    its `without` (see gradekit.engine.speed.recorded). A student build, without a solution, records
+    nothing."""
     if assignment.solution is None:
         return {}
     session = Session(Trusted(assignment.solution, assignment.harness), "", assignment.solution.name)
@@ -47,27 +52,46 @@ def record(assignment: Assignment, seed: int, max_examples: int) -> speed.Record
             except TypeError:
                 continue  # inputs that are not plain data (st.data(), objects) are drawn live
             made = [list(e[:3]) for e in calls.transcript]
-            without = _without(prop, [named[w] for w in prop.without], calls, shortcuts, seed, count, inputs)
+            without = _without(prop, [named[w] for w in prop.without], calls, inputs)
             properties[prop.name] = {"inputs": inputs, "calls": made, "without": without}
     return properties
 
 
 def _without(
-    prop: Property, others: list[Property], calls: Calls, shortcuts: speed.Shortcuts, seed: int, count: int, inputs: Any
+    prop: Property, others: list[Property], calls: Calls, inputs: list[dict[str, Any]]
 ) -> dict[str, list[Any]]:
-    """The calls `prop` makes judged without the functions of each property in its `without` alone
-    (gradekit.authoring.left_out: one that did not pass in a grade), by `speed.without_key`, where
-    the same inputs pass: a grade whose one operation is wrong replays those instead of asking the
-    worker for every call as it comes. The facts the property keeps are left as they were."""
-    kept = copy.deepcopy(calls.kept)
-    recorded: dict[str, list[Any]] = {}
+    """The calls a replay of `prop`'s `inputs` makes judged without the functions of each property of
+    `others` (its `without`) alone, by `speed.without_key`, where every example passes so."""
+    recorded = {}
     for other in others:
         left_out = tuple(dict.fromkeys(other.functions))
-        outcome, trial = run_property(prop, calls, shortcuts, seed, count, float("inf"), left_out=left_out)
-        if outcome.status is Status.PASSED and decode(encode(trial.seen)) == inputs:
-            recorded[speed.without_key(left_out)] = [list(e[:3]) for e in calls.transcript]
-        calls.kept = copy.deepcopy(kept)
+        made = _replayed(prop, calls, inputs, left_out)
+        if made is not None:
+            recorded[speed.without_key(left_out)] = made
     return recorded
+
+
+def _replayed(
+    prop: Property, calls: Calls, inputs: list[dict[str, Any]], left_out: tuple[str, ...]
+) -> list[Any] | None:
+    """The calls a replay of `inputs` makes judged without the functions `left_out` (gradekit.
+    authoring.left_out: those of a property in `prop`'s `without` that did not pass), where every
+    example passes so: a grade whose one operation is wrong replays them, read ahead, instead of
+    asking the worker for each call as it comes. The facts the properties keep are left as they were."""
+    kept = copy.deepcopy(calls.kept)
+    calls.begin_property()
+    calls.kept[LEFT_OUT] = list(left_out)
+    trial = Trial(prop, calls, float("inf"))
+    try:
+        with np.errstate(all="ignore"):
+            for example in inputs:
+                with suppress(UnsatisfiedAssumption):
+                    trial.run_example(example)
+    except Exception:
+        return None
+    finally:
+        calls.kept = kept
+    return [list(e[:3]) for e in calls.transcript]
 
 
 def recorded(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:
