@@ -9,19 +9,17 @@ into a built-in assignment's folder (see gradekit.engine.speed.recorded for what
 from __future__ import annotations
 
 import copy
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis.errors import UnsatisfiedAssumption
 
 from gradekit.assignment import Assignment
 from gradekit.authoring import LEFT_OUT, Property
 from gradekit.config import GradeConfig
 from gradekit.engine import speed
 from gradekit.engine.calls import Calls, FirstAnswers
-from gradekit.engine.runner import Trial, calls_for, examples_for, run_property
+from gradekit.engine.runner import Trial, calls_for, examples_for, left_out_by, run_property
 from gradekit.engine.session import Session, Trusted
 from gradekit.result import Status
 from gradekit.sandbox.replies import decode, encode
@@ -64,7 +62,7 @@ def _without(
     `others` (its `without`) alone, by `speed.without_key`, where every example passes so."""
     recorded = {}
     for other in others:
-        left_out = tuple(dict.fromkeys(other.functions))
+        left_out = left_out_by([other])
         made = _replayed(prop, calls, inputs, left_out)
         if made is not None:
             recorded[speed.without_key(left_out)] = made
@@ -81,17 +79,12 @@ def _replayed(
     kept = copy.deepcopy(calls.kept)
     calls.begin_property()
     calls.kept[LEFT_OUT] = list(left_out)
-    trial = Trial(prop, calls, float("inf"))
     try:
         with np.errstate(all="ignore"):
-            for example in inputs:
-                with suppress(UnsatisfiedAssumption):
-                    trial.run_example(example)
-    except Exception:
-        return None
+            passed = speed.replays(inputs, Trial(prop, calls, float("inf")).run_example)
     finally:
         calls.kept = kept
-    return [list(e[:3]) for e in calls.transcript]
+    return [list(e[:3]) for e in calls.transcript] if passed else None
 
 
 def recorded(assignment: Assignment, seed: int, max_examples: int) -> speed.Recorded:

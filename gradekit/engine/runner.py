@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,7 +48,7 @@ from gradekit.errors import (
 from gradekit.hypothesis_pins import set_run_settings, stop_collecting_local_constants
 from gradekit.result import FAULTS, Call, Counterexample, Status
 
-__all__ = ["Example", "Trial", "VerdictMemory", "calls_for", "examples_for", "run_all", "run_property"]
+__all__ = ["Example", "Trial", "VerdictMemory", "calls_for", "examples_for", "left_out_by", "run_all", "run_property"]
 
 VerdictMemory = speed.Memory  # what a class grader hands each grade, so answers alike are graded once
 WALL_FACTOR = 5.0  # a property's wall-clock backstop, in CPU budgets
@@ -217,7 +217,13 @@ def _left_out(prop: Property, outcomes: dict[str, Outcome], named: dict[str, Pro
     """The functions `prop` leaves out of its inputs: those of the properties in its `without` that did
     not pass (see gradekit.authoring.prop)."""
     failed = [w for w in prop.without if w in outcomes and outcomes[w].status is not Status.PASSED]
-    return tuple(dict.fromkeys(f for w in failed for f in named[w].functions))
+    return left_out_by([named[w] for w in failed])
+
+
+def left_out_by(failed: Iterable[Property]) -> tuple[str, ...]:
+    """The functions a property leaves out of its inputs where the properties `failed`, named in its
+    `without`, did not pass: theirs, in order, each once (the recording keeps a replay so judged)."""
+    return tuple(dict.fromkeys(f for prop in failed for f in prop.functions))
 
 
 def _held_back(prop: Property, outcomes: dict[str, Outcome], failed: list[str]) -> bool:
