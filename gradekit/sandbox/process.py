@@ -141,6 +141,7 @@ class Worker:
         self._reply_read = -1
         self._sandbox = -1  # a pidfd of bubblewrap's init, which `stop` kills: all in the sandbox die with it
         self._sandbox_init: int | None = None  # that init's pid: the worker is its only child
+        self._told = -1  # bubblewrap's `--info-fd`, which tells that pid, until it is read (`_sandbox_known`)
         self._clock: ProcessClock | None = None  # the worker's, opened when first needed
         self._cpu_base: float | None = 0.0  # the worker's CPU seconds when a whole reply was last read
         self._spent_before = 0.0  # what this handle's earlier processes spent, computing and blocked
@@ -316,12 +317,27 @@ class Worker:
         finally:
             for fd in keep:
                 os.close(fd)
-        if info >= 0:
-            try:
-                self._sandbox_init = bubblewrap.sandbox_pid(info, READY_SECONDS)
-            finally:
-                os.close(info)
-            self._sandbox = bubblewrap.pidfd(self._sandbox_init)
+        self._told = info
+
+    def _sandbox_known(self) -> None:
+        """Read the pid of the sandbox's init from bubblewrap, where it is still to read, and open a
+        pidfd of it. Read when first needed, not as bubblewrap starts: it sets up the sandbox's
+        namespaces while the grader goes on (imports Hypothesis and NumPy, loads the assignment),
+        and has long told by then. It is needed before anything of the submission's runs: the first
+        request waits for it (`_confined`), and so do the worker's clocks. A worker stopped before its
+        first request has run nothing of the submission's: its init dies with bubblewrap (bubblewrap's
+        `--die-with-parent`, which only code in the sandbox could undo), which `stop` kills."""
+        if self._told < 0:
+            return
+        told, self._told = self._told, -1
+        try:
+            self._sandbox_init = bubblewrap.sandbox_pid(told, READY_SECONDS)
+        except BaseException:  # a stop that cuts the start short ends what it started, as in `start`
+            os.close(told)
+            self.stop()
+            raise
+        os.close(told)
+        self._sandbox = bubblewrap.pidfd(self._sandbox_init)
 
     def _own_folder(self) -> str:
         """The worker's private folder on this machine's disk, owned by the user it runs as: made for
@@ -363,6 +379,7 @@ class Worker:
         but a wall that worked earlier in this run failing now is HostFailure."""
         while not self._ready:
             try:
+                self._sandbox_known()
                 self.receive_line(0, READY_SECONDS, answer="ready")
                 self._hold_threads()
                 isolation.worked(self.isolation, self.limits.run_as)
@@ -683,6 +700,7 @@ class Worker:
             return None
         if self.isolation is not Isolation.BUBBLEWRAP:
             return self.proc.pid
+        self._sandbox_known()
         init = self._sandbox_init
         if init is None:
             return None
@@ -763,6 +781,9 @@ class Worker:
             self._clock.close()
             self._clock = None
         self._blocked = 0.0
+        if self._told >= 0:  # not read: nothing of the submission's has run, and bubblewrap's end ends the sandbox
+            os.close(self._told)
+            self._told = -1
         if self._sandbox >= 0:
             with suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self._sandbox, signal.SIGKILL)

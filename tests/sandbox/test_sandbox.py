@@ -1406,6 +1406,22 @@ def test_a_stop_while_the_sandbox_starts_leaves_no_bubblewrap_behind(monkeypatch
     assert _left_behind(before, limits) == [], "bubblewrap outlived the stop"
 
 
+def test_a_worker_stopped_before_its_first_request_leaves_no_sandbox_behind():
+    """The grader reads the sandbox's pid from bubblewrap at the worker's first request, not as it
+    starts (bubblewrap sets the sandbox up while the grader imports): a worker stopped before then,
+    its sandbox up and its pid unread, is ended with bubblewrap all the same."""
+    assert isolation.why_not(Isolation.BUBBLEWRAP, None) is None
+    before, limits = _children(), _marked_limits()
+    isolation.forget()
+    worker = Worker.started(limits)
+    ready = select.poll()
+    ready.register(worker._reply_read, select.POLLIN)
+    assert ready.poll(60_000), "the worker never said it was confined"
+    assert worker._told >= 0, "the sandbox's pid was read as bubblewrap started"
+    worker.stop()
+    assert _left_behind(before, limits) == [], "the sandbox outlived the stop"
+
+
 def _stopped_once_started(popen: type[subprocess.Popen[bytes]]) -> object:
     """`subprocess.Popen`, with Ctrl-C coming just after the fork, before the caller has the handle."""
 
