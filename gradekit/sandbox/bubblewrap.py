@@ -162,7 +162,7 @@ def forget() -> None:
 
 def sandbox_pid(info: int, seconds: float) -> int | None:
     """The pid, as this process sees it, of the sandbox's first process (its PID namespace's init),
-    read from the `--info-fd` pipe of a bubblewrap just started; None if it is not told within `seconds`.
+    read from the `--info-fd` pipe of a bubblewrap the caller started; None if it is not told within `seconds`.
 
     The grader kills that process itself: the kernel then ends everything in the namespace. Relying
     on the init's parent-death signal alone is not enough, since a worker can write the init's memory

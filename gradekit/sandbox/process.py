@@ -319,19 +319,19 @@ class Worker:
                 os.close(fd)
         self._told = info
 
-    def _sandbox_known(self) -> None:
-        """Read the pid of the sandbox's init from bubblewrap, where it is still to read, and open a
-        pidfd of it. Read when first needed, not as bubblewrap starts: it sets up the sandbox's
-        namespaces while the grader goes on (imports Hypothesis and NumPy, loads the assignment),
-        and has long told by then. It is needed before anything of the submission's runs: the first
-        request waits for it (`_confined`), and so do the worker's clocks. A worker stopped before its
-        first request has run nothing of the submission's: its init dies with bubblewrap (bubblewrap's
-        `--die-with-parent`, which only code in the sandbox could undo), which `stop` kills."""
+    def _sandbox_known(self, within: float = READY_SECONDS) -> None:
+        """Read the pid of the sandbox's init from bubblewrap, where it is still to read, waiting up to
+        `within` seconds for it, and open a pidfd of it. Read when first needed, not as bubblewrap
+        starts: it sets up the sandbox's namespaces while the grader goes on (imports Hypothesis and
+        NumPy, loads the assignment), and has long told by then. It is needed before anything of the
+        submission's runs: the first request waits for it (`_confined`), and so do the worker's clocks.
+        `stop` waits for it briefly: a sandbox still being set up has run nothing of the submission's,
+        and ends with bubblewrap (its `--die-with-parent`, which only code in the sandbox could undo)."""
         if self._told < 0:
             return
         told, self._told = self._told, -1
         try:
-            self._sandbox_init = bubblewrap.sandbox_pid(told, READY_SECONDS)
+            self._sandbox_init = bubblewrap.sandbox_pid(told, within)
         except BaseException:  # a stop that cuts the start short ends what it started, as in `start`
             os.close(told)
             self.stop()
@@ -781,9 +781,7 @@ class Worker:
             self._clock.close()
             self._clock = None
         self._blocked = 0.0
-        if self._told >= 0:  # not read: nothing of the submission's has run, and bubblewrap's end ends the sandbox
-            os.close(self._told)
-            self._told = -1
+        self._sandbox_known(GRACE_SECONDS)
         if self._sandbox >= 0:
             with suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self._sandbox, signal.SIGKILL)

@@ -1409,7 +1409,7 @@ def test_a_stop_while_the_sandbox_starts_leaves_no_bubblewrap_behind(monkeypatch
 def test_a_worker_stopped_before_its_first_request_leaves_no_sandbox_behind():
     """The grader reads the sandbox's pid from bubblewrap at the worker's first request, not as it
     starts (bubblewrap sets the sandbox up while the grader imports): a worker stopped before then,
-    its sandbox up and its pid unread, is ended with bubblewrap all the same."""
+    its sandbox up and its pid unread, is ended all the same, the sandbox's init with it."""
     assert isolation.why_not(Isolation.BUBBLEWRAP, None) is None
     before, limits = _children(), _marked_limits()
     isolation.forget()
