@@ -115,7 +115,7 @@ class ReadAhead:
             return read_reply(line), answer, line
         self._settle()
         reply, answer, line = self._direct.reply(function, encoded, want_args)
-        if replaying and self._current.name is not None:
+        if replaying and self._current.name is not None:  # settling may have replaced the worker, the replay forgotten
             self._replies[call[:2]] = (line, answer)
         return reply, answer, line
 
