@@ -65,14 +65,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `longest` first, then those marked `crowds_a_cpu`, then the rest in their order,
-    tests/kit's last: pytest-xdist hands tests out in collection order, and a long test handed out
-    last would run alone on one core at the end, as would the other cores' processes wait on a crowded
-    one there. tests/kit starts no worker and waits on nothing: many short tests that keep every core
-    busy to the end, where the sandbox's tests, waiting on their workers' deadlines, would leave some
-    idle."""
+    """The tests marked `records_first` first, then those marked `longest`, then those marked
+    `crowds_a_cpu`, then the rest in their order, tests/kit's last: pytest-xdist hands tests out in
+    collection order. Tests that need one recording (examples for a seed and count no assignment
+    ships) sit side by side, and the test processes that take them at once would each record it: the
+    one marked `records_first` records it alone at the start, beside the others' first tests, and the
+    rest read it from the suite's cache. A long test handed out last would run alone on one core at the
+    end, as would the other cores' processes wait on a crowded one there. tests/kit starts no worker
+    and waits on nothing: many short tests that keep every core busy to the end, where the sandbox's
+    tests, waiting on their workers' deadlines, would leave some idle."""
     items.sort(
         key=lambda item: (
+            item.get_closest_marker("records_first") is None,
             item.get_closest_marker("longest") is None,
             item.get_closest_marker("crowds_a_cpu") is None,
             item.path.resolve().is_relative_to(KIT),

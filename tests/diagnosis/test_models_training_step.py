@@ -22,7 +22,7 @@ CONFIG = GradeConfig(max_examples=20)
 @pytest.mark.parametrize(
     ("style", "told"),
     [
-        (
+        pytest.param(  # records CONFIG's examples alone (`records_first`, tests/conftest.py); the rest read them
             "adam_pytorch_defaults.py",
             {
                 (
@@ -30,6 +30,7 @@ CONFIG = GradeConfig(max_examples=20)
                     "defaults to beta1 = 0.9, beta2 = 0.999 and eps = 1e-08, not microgpt's 0.85, 0.99 and 1e-8",
                 )
             },
+            marks=pytest.mark.records_first,
         ),
         ("loss_log10_numpy.py", {("bigram_loss", "measures the loss with the log in base 10, not the natural log")}),
         (
