@@ -182,7 +182,7 @@ def test_inferring_the_assignment_loads_only_the_one_chosen(tmp_path):
 
 def test_a_damaged_example_cache_costs_speed_never_a_grade(cross_entropy, tmp_path, monkeypatch):
     monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path))
-    config = GradeConfig(max_examples=10)
+    config = GradeConfig(max_examples=3)
     assert grade(CORRECT, cross_entropy, config).score == 100
     (cached,) = tmp_path.glob("cross_entropy-*")
 
