@@ -98,6 +98,7 @@ def test_a_sequence_loss_built_on_a_wrong_loss_keeps_its_points(grade_file):
     assert f"`sequence_loss` keeps {paid:g} points: {because}" in result.notes
 
 
+@pytest.mark.records_first  # FAST's examples, which the other tests of this file read
 def test_a_gradient_built_on_a_wrong_softmax_keeps_its_points(grade_file):
     result = grade_file(UNNORMALISED_SOFTMAX + RIGHT_LOSS + REST + GRAD_FROM_SOFTMAX, FAST)
     assert failed(result) == {"softmax"}

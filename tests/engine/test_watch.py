@@ -130,6 +130,7 @@ def test_a_softmax_that_returns_storage_it_keeps_loses_its_points_on_softmax(gra
     assert "`softmax` changed the answer it gave the call before" in message
 
 
+@pytest.mark.records_first  # FEW's examples under seeds 1 and 2, which the schedule's test below reads too
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_bigram_loss_remembering_answers_by_the_table_s_id_is_failed_under_every_seed(tmp_path, seed):
     source = (ROOT / "examples" / "training_step_submission.py").read_text()
