@@ -547,8 +547,8 @@ COURSE_SEEDS = (1, 2)
 @pytest.mark.parametrize(
     "path",
     [
-        pytest.param(path, marks=pytest.mark.records_first if path == AUTOGRAD.known("known_wrong")[0] else ())
-        for path in AUTOGRAD.known("known_wrong")
+        pytest.param(path, marks=pytest.mark.records_first if index == 0 else ())
+        for index, path in enumerate(AUTOGRAD.known("known_wrong"))
     ],
     ids=lambda path: path.stem,
 )
