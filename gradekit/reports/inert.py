@@ -188,7 +188,11 @@ def markdown_block(text: str) -> list[str]:
 
 # XML ---------------------------------------------------------------------------------------------------
 
-_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The characters XML 1.0 cannot hold: every one outside its Char production (tab, line feed, carriage
+# return, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF), listed as the few they are: the complement
+# of those ranges is a set of a million characters that the regular expression compiler would build
+# at every start of every command, most of which never write XML.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
