@@ -16,8 +16,6 @@ from gradekit import course_seed, course_terms
 from gradekit.assignment import Assignment
 from gradekit.config import GradeConfig
 from gradekit.course_terms import counted
-from gradekit.diagnosis.diagnose import diagnose
-from gradekit.diagnosis.mistakes import bank
 from gradekit.engine.budget import Budget
 from gradekit.engine.outcome import Outcome
 from gradekit.engine.provenance import made
@@ -315,6 +313,10 @@ def _diagnosis(
     faults = [p for p in graded.properties if outcomes[p.name].status in FAULTS]
     if not config.diagnose or not faults or budget.left() <= 0:
         return (), {}
+    # Imported here, where a grade has failures to diagnose: a check that passes never loads the bank.
+    from gradekit.diagnosis.diagnose import diagnose
+    from gradekit.diagnosis.mistakes import bank
+
     known = budget.excluding(lambda: bank(assignment, config.limits, assignment_dirs))
     return ((), {}) if known is None else diagnose(graded, session, outcomes, known, budget)
 
