@@ -325,7 +325,7 @@ def _version(name: str) -> str:
     """The version of a library as imported, as the recorded examples' key reads it
     (gradekit.engine.speed.recorded): the module a grade ran, not whichever distribution's metadata a
     search of the path finds first."""
-    module = sys.modules.get(name) or importlib.import_module(name)
+    module = importlib.import_module(name)  # the loaded module itself, where a grade has imported it
     return str(getattr(module, "__version__", "unknown"))
 
 
