@@ -81,7 +81,7 @@ def run_pool(
     grading: Callable[[list[str]], None] | None = None,
     lost: Callable[[Student, str], None] | None = None,
 ) -> None:
-    """Grade every student in `jobs` grader processes (default: one per core), calling `record` with
+    """Grade every student in `jobs` grader processes (default: `default_jobs`), calling `record` with
     each result as it comes, in this process. Every student gets exactly one result: a grader that
     hangs or dies gives its student an `unfinished` one. The graders load the assignment by name, so
     it must be found through `assignment_dirs` or the search path. With `remember`, graders give a
@@ -127,7 +127,7 @@ def run_pool(
             grader.seen -= sent
 
     try:
-        for _ in range(min(jobs or _cores(), len(students))):
+        for _ in range(min(jobs or default_jobs(), len(students))):
             _start_grader(graders, len(graders), context, setup)
         while queue or any(g.student for g in graders):
             give_work()
@@ -247,8 +247,14 @@ def _serve(
             connection.send((name, result, memory.take_learnt() if memory is not None else [], None))
 
 
-def _cores() -> int:
+def default_jobs() -> int:
+    """One grader more than the cores this process may run on. A grader is idle part of the time,
+    and its worker with it: while the worker starts and is stopped, while the parent hands out the
+    next student, while a submission sleeps or is blocked. With one grader a core those moments
+    leave a core idle; the one more uses them. A grade counts its worker's CPU time, never its wait
+    for a CPU, so a grader sharing a core gives every verdict it would give alone."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return cores + 1

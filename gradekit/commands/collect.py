@@ -77,7 +77,9 @@ def add_parser(
     collect.add_argument(
         "--assignment", metavar="NAME", help="grade what was collected into DIR/results, as `grade` does"
     )
-    collect.add_argument("--jobs", type=positive(int), metavar="N", help="students graded at once (default: the cores)")
+    collect.add_argument(
+        "--jobs", type=positive(int), metavar="N", help="students graded at once (default: one more than the cores)"
+    )
     collect.add_argument("--dask", metavar="ADDRESS", help="grade on the Dask cluster whose scheduler is at ADDRESS")
     collect.add_argument("--feedback", default="markdown", choices=("markdown", "text"), help="as for `grade`")
     seed_file_option(collect, "made there if missing (default: DIR/results/course-seed)")

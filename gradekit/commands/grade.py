@@ -58,7 +58,9 @@ def add_parser(
         metavar="RESULTS_DIR",
         help="gradebook.csv, summary.md, feedback/ and results/ go here; rerun to resume",
     )
-    grade.add_argument("--jobs", type=positive(int), metavar="N", help="students graded at once (default: the cores)")
+    grade.add_argument(
+        "--jobs", type=positive(int), metavar="N", help="students graded at once (default: one more than the cores)"
+    )
     grade.add_argument(
         "--dask",
         metavar="ADDRESS",

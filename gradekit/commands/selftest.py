@@ -33,7 +33,9 @@ def add_parser(
         "selftest", parents=[grading], help="grade an assignment's reference and banks, twice: does it grade well?"
     )
     selftest.add_argument("name", metavar="NAME", help="the assignment")
-    selftest.add_argument("--jobs", type=positive(int), metavar="N", help="files graded at once (default: the cores)")
+    selftest.add_argument(
+        "--jobs", type=positive(int), metavar="N", help="files graded at once (default: one more than the cores)"
+    )
     selftest.add_argument(
         "--once",
         action="store_true",

@@ -161,7 +161,7 @@ def campaign(
     kinds: str = "all",
 ) -> Campaign:
     """Mutate the assignment's solution, grade every mutant in `jobs` grader processes (default: one
-    per core), and judge the survivors on `inputs` inputs per function of its inputs.py. `kinds`
+    more than the cores), and judge the survivors on `inputs` inputs per function of its inputs.py. `kinds`
     narrows the mutants to cosmic-ray's operators or to the slips real code makes (see mutants.KINDS)."""
     if assignment.solution is None:
         raise UsageError(

@@ -178,7 +178,7 @@ def selftest(
     repeat: bool = True,
 ) -> SelfTest:
     """Grade the reference and the banks twice each (once if not `repeat`), in `jobs` grader processes
-    (default: one per core), and judge them. The graders load the assignment by name, through
+    (default: one more than the cores), and judge them. The graders load the assignment by name, through
     `assignment_dirs`."""
     if assignment.solution is None:
         raise UsageError(

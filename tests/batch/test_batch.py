@@ -170,6 +170,27 @@ def test_a_grader_gets_its_next_student_before_the_last_ones_reports_are_written
     ]
 
 
+def test_a_pool_left_to_choose_starts_one_grader_more_than_the_cores(monkeypatch, cross_entropy):
+    """The one more grader uses the moments another waits on its worker; a grade never depends on it."""
+    started = []
+    start = pool._start_grader
+
+    def counted(graders, index, context, setup):
+        started.append(index)
+        start(graders, index, context, setup)
+
+    monkeypatch.setattr(pool, "_start_grader", counted)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert pool.default_jobs() == 3
+    students = [roster.Student(name, EXAMPLES / "submission.py", None) for name in ("ann", "ben", "cat", "dan")]
+    scores = {}
+    pool.run_pool(
+        students, cross_entropy, FAST, None, None, lambda student, result: scores.update({student.name: result.score})
+    )
+    assert started == [0, 1, 2]
+    assert scores == {"ann": 100.0, "ben": 100.0, "cat": 100.0, "dan": 100.0}
+
+
 def test_a_stop_as_a_grader_is_forked_stops_that_grader_too(tmp_path, monkeypatch, cross_entropy):
     """Ctrl-C that lands just as a grader's fork returns is taken once the grader is in the pool's
     list: else the pool would not stop it, and would remove the folder from under it."""
