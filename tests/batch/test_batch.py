@@ -191,6 +191,28 @@ def test_a_pool_left_to_choose_starts_one_grader_more_than_the_cores(monkeypatch
     assert scores == {"ann": 100.0, "ben": 100.0, "cat": 100.0, "dan": 100.0}
 
 
+def test_one_grader_and_three_give_a_class_the_same_grades(cross_entropy):
+    """Answers alike are remembered across graders, however many share the class."""
+    bank = [*cross_entropy.known("known_right")[:2], *cross_entropy.known("known_wrong")[:4]]
+    students = [roster.Student(f"{index}-{path.stem}", path, None) for index, path in enumerate(bank * 2)]
+
+    def graded(jobs: int) -> dict[str, str]:
+        found = {}
+        record = lambda student, result: found.update({student.name: _without_times(result)})
+        pool.run_pool(students, cross_entropy, FAST, None, jobs, record)
+        return found
+
+    assert graded(1) == graded(3)
+
+
+def _without_times(result: GradeResult) -> str:
+    data = result.to_dict()
+    data.pop("seconds")
+    for test in data["tests"]:
+        test.pop("seconds")
+    return json.dumps(data, sort_keys=True)
+
+
 def test_a_stop_as_a_grader_is_forked_stops_that_grader_too(tmp_path, monkeypatch, cross_entropy):
     """Ctrl-C that lands just as a grader's fork returns is taken once the grader is in the pool's
     list: else the pool would not stop it, and would remove the folder from under it."""
