@@ -35,6 +35,7 @@ from check_speed import floor
 from environment import student_python
 
 from gradekit import assignment
+from gradekit.batch.pool import default_jobs
 
 # What a hostile student adds to a correct file, by kind: each costs its own row, never a classmate's.
 HOSTILE = {
@@ -108,7 +109,7 @@ def busy_seconds() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
-    parser.add_argument("--jobs", type=int, help="passed to gradekit grade (default: its own, the cores)")
+    parser.add_argument("--jobs", type=int, help="passed to gradekit grade (default: its own, one more than the cores)")
     parser.add_argument(
         "--bank",
         choices=("both", "right", "wrong"),
@@ -141,7 +142,8 @@ def main() -> None:
         full = sum(float(r["score"]) == float(r["max_score"]) for r in rows)
         print(
             f"{len(rows)} submissions ({correct} from known_right, {len(rows) - correct} from known_wrong, "
-            f"{options.hostile} of them hostile; {full} full marks), {cores} cores, jobs {options.jobs or cores}"
+            f"{options.hostile} of them hostile; {full} full marks), {cores} cores, "
+            f"jobs {options.jobs or default_jobs()}"
         )
         print(f"cold  {cold:6.1f} s  ({cold / len(rows) * 1000:.0f} ms a submission, examples recorded first)")
         print(
