@@ -209,17 +209,21 @@ def graded_alike(
     never asked; every verdict, point and counterexample is kept."""
     from gradekit.batch.pool import run_pool
 
-    def kept(result: GradeResult) -> str:
-        data = result.to_dict()
-        data.pop("seconds")
-        data.pop("output")
-        for test in data["tests"]:
-            test.pop("seconds")
-        return json.dumps(data, sort_keys=True)
-
     results: dict[str, str] = {}
-    run_pool(students, chosen, config, None, 2, lambda s, r: results.setdefault(s.name, kept(r)), remember=remember)
+    kept = lambda s, r: results.setdefault(s.name, without_times(r, "output"))
+    run_pool(students, chosen, config, None, 2, kept, remember=remember)
     return results
+
+
+def without_times(result: GradeResult, *left_out: str) -> str:
+    """A grade as JSON without its timings (the grade's and each property's), nor the members named in
+    `left_out`: what two grades of one file must share."""
+    data = result.to_dict()
+    for member in ("seconds", *left_out):
+        data.pop(member)
+    for test in data["tests"]:
+        test.pop("seconds")
+    return json.dumps(data, sort_keys=True)
 
 
 @pytest.fixture(scope="session")

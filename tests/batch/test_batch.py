@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import without_times
 
 import gradekit.grader
 from gradekit.batch import class_grade, gradebook, pool, results_folder, roster
@@ -198,19 +199,11 @@ def test_one_grader_and_three_give_a_class_the_same_grades(cross_entropy):
 
     def graded(jobs: int) -> dict[str, str]:
         found = {}
-        record = lambda student, result: found.update({student.name: _without_times(result)})
+        record = lambda student, result: found.update({student.name: without_times(result)})
         pool.run_pool(students, cross_entropy, FAST, None, jobs, record)
         return found
 
     assert graded(1) == graded(3)
-
-
-def _without_times(result: GradeResult) -> str:
-    data = result.to_dict()
-    data.pop("seconds")
-    for test in data["tests"]:
-        test.pop("seconds")
-    return json.dumps(data, sort_keys=True)
 
 
 def test_a_stop_as_a_grader_is_forked_stops_that_grader_too(tmp_path, monkeypatch, cross_entropy):

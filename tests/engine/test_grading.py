@@ -3,13 +3,13 @@ tests/engine/test_speed_off.py)."""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import without_times
 
 from gradekit import assignment, strategies
 from gradekit.config import GradeConfig
@@ -32,18 +32,10 @@ def softmax_cross_entropy_grad(z, t): return [0.0] * len(z)
 """
 
 
-def without_timings(result) -> dict:
-    data = result.to_dict()
-    data.pop("seconds")
-    for test in data["tests"]:
-        test.pop("seconds")
-    return data
-
-
 def test_grading_the_same_file_twice_gives_identical_json(cross_entropy):
     first = grade(BUGGY, cross_entropy, FAST)
     second = grade(BUGGY, cross_entropy, FAST)
-    assert json.dumps(without_timings(first)) == json.dumps(without_timings(second))
+    assert without_times(first) == without_times(second)
 
 
 def test_a_seed_changes_the_examples_but_not_a_correct_grade(cross_entropy):
