@@ -14,7 +14,8 @@ What a worker sees, all of it:
   /tmp by name writes): a folder of the grader's, made for its grade, kept across the grade's
   restarts of its worker and removed after it (see folders.py); a runtime that lies under /tmp (a
   virtual environment there) is shown in it, read-only, mounted after it;
-- the worker script alone, read-only; a passwd and group file naming its one user, so the ordinary
+- the worker's program alone, read-only (worker.py, or its bytecode); a passwd and group file naming
+  its one user, so the ordinary
   ways of asking who and where one is answer;
 - a /proc of its own PID namespace, and a /dev of null, zero, full, random and urandom: no terminal
   (a pseudo-terminal comes from the machine's pool) and no /dev/shm;
@@ -39,7 +40,7 @@ from contextlib import suppress
 from gradekit.sandbox import syscalls
 
 INSIDE_HOME = "/tmp"
-INSIDE_SCRIPT = "/sandbox/worker.py"
+INSIDE_FOLDER = "/sandbox"  # where the worker's program is shown
 INSIDE_ID = 1000  # the uid and gid the worker has inside: the same on every machine
 INSIDE_USER = "student"
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -53,7 +54,7 @@ def command(
     """The bubblewrap command that runs `argv` in a sandbox of its own, and the descriptors it must be
     given (the caller closes them once bubblewrap has started).
 
-    `script` is shown alone, read-only, at INSIDE_SCRIPT, where `argv` names it; `runtime` are the
+    `script` is shown alone, read-only, at `inside(script)`, where `argv` names it; `runtime` are the
     folders shown read-only; `hidden`, folders inside them to cover (every copy of gradekit, the
     example cache, assignment folders); `folder`, the private folder shown at /tmp; `info`, a
     descriptor bubblewrap writes the sandbox's first process to (see `sandbox_pid`).
@@ -65,13 +66,19 @@ def command(
         *_mounts(runtime, hidden, folder),
         *("--ro-bind-data", str(passwd), "/etc/passwd"),
         *("--ro-bind-data", str(group), "/etc/group"),
-        *("--ro-bind", script, INSIDE_SCRIPT),
+        *("--ro-bind", script, inside(script)),
         *("--chdir", INSIDE_HOME),
     ]
     # The sandbox's own root is a tmpfs in the host's memory, which no memory limit counts: once every
     # mount is made it is read-only, and only the private folder takes files.
     args += ["--remount-ro", "/", "--seccomp", str(program), "--info-fd", str(info)]
     return [*args, "--", *argv], (program, passwd, group)
+
+
+def inside(script: str) -> str:
+    """Where the worker's program `script` is shown in the sandbox: worker.py, or worker.pyc where it
+    is bytecode (see bytecode.py), named so that Python runs it as such."""
+    return f"{INSIDE_FOLDER}/worker{os.path.splitext(script)[1]}"
 
 
 def _mounts(runtime: tuple[str, ...], hidden: tuple[str, ...], folder: str) -> tuple[str, ...]:

@@ -137,7 +137,7 @@ def wall_used(walls: Walls, run_as: str | None = None, causes: Sequence[Check] =
         return Check("isolation", WARNING, found, "make bubblewrap or Landlock start a worker, as their lines say")
     working = ", ".join(wall.value for wall in SANDBOXES if walls.failures[wall] is None)
     found = f"student code would run behind {walls.used.value}{who} (walls that started a worker here: {working})"
-    kind = isolation.who(walls.used, run_as, str(process.WORKER_SCRIPT))
+    kind = isolation.who(walls.used, run_as, process.worker_program())
     found += f"; each worker runs as {kind.value}, its threads held by {isolation.threads_bound(walls.used, kind)}"
     return Check("isolation", OK, found)
 
@@ -327,7 +327,7 @@ def interpreter_access(user: str, paths: Sequence[str] | None = None) -> Check:
 def _worker_files() -> list[str]:
     """What every worker reads, whatever wall it is behind."""
     paths = sysconfig.get_paths()
-    return [sys.executable, paths["stdlib"], paths["purelib"], str(process.WORKER_SCRIPT)]
+    return [sys.executable, paths["stdlib"], paths["purelib"], process.worker_program()]
 
 
 def _allowed(user: str, test: str, path: str) -> bool:

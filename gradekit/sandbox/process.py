@@ -45,7 +45,7 @@ from typing import Any
 from gradekit.config import MIB, Limits, search_path
 from gradekit.course_terms import seconds
 from gradekit.errors import CallTimedOut, GradekitError, HostFailure, WorkerDied
-from gradekit.sandbox import accounts, bubblewrap, cgroups, clocks, folders, isolation, landlock, replies
+from gradekit.sandbox import accounts, bubblewrap, bytecode, cgroups, clocks, folders, isolation, landlock, replies
 from gradekit.sandbox.accounts import Account, Kind, Reserved
 from gradekit.sandbox.clocks import Clocks, ProcessClock
 from gradekit.sandbox.forkserver import Forked, ForkServer, ForkServerLost
@@ -54,7 +54,7 @@ from gradekit.sandbox.replies import CALL_SEPARATOR, CallReply, LoadReply
 from gradekit.sandbox.stops import deferred, uninterrupted
 from gradekit.sandbox.worker import UNCONFINED  # how a worker ends that could not confine itself
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")  # its program: see `worker_program`
 BLOCKED_NAMES = ("gradekit", "reference")
 # What a worker imports before it is ready, unless told otherwise: nearly every submission that uses
 # NumPy imports it at its top, and the worker does so while the grader is still starting.
@@ -116,6 +116,13 @@ def preloads(source: str) -> tuple[str, ...]:
 def _protected(assignment_dirs: list[str] | None) -> tuple[str, ...]:
     """Every assignment folder the grader can see, which a worker may not."""
     return tuple(str(folder) for folder in search_path(assignment_dirs))
+
+
+def worker_program() -> str:
+    """What a worker's interpreter runs: worker.py's bytecode where Python keeps it current beside it
+    (see bytecode.py), else worker.py. It is what worker.py compiles to, without the compiling, which
+    every start would pay again: a script's bytecode is never cached."""
+    return str(bytecode.current(WORKER_SCRIPT) or WORKER_SCRIPT)
 
 
 class Worker:
@@ -234,7 +241,7 @@ class Worker:
         named = accounts.named(self.limits.run_as)
         if named is not None:
             return named
-        if isolation.who(wall, None, str(WORKER_SCRIPT)) is Kind.OWN:
+        if isolation.who(wall, None, worker_program()) is Kind.OWN:
             self._reserved = self._reserved or accounts.reserve()
             if self._reserved is not None:
                 return self._reserved.account
@@ -285,9 +292,10 @@ class Worker:
                 told = json.dumps(self._settings(home, pipes, hidden))
                 info, info_write = os.pipe()
                 keep.append(info_write)
-                inside = [sys.executable, bubblewrap.INSIDE_SCRIPT, told]
+                script = worker_program()
+                inside = [sys.executable, bubblewrap.inside(script), told]
                 argv, extra = bubblewrap.command(
-                    inside, str(WORKER_SCRIPT), isolation.runtime(), hidden, self._own_folder(), info_write
+                    inside, script, isolation.runtime(), hidden, self._own_folder(), info_write
                 )
                 keep += extra
                 cwd = None
@@ -297,7 +305,7 @@ class Worker:
                 program = isolation.seccomp_pipe(self.isolation, self._account)
                 keep += [program] if program is not None else []
                 told = json.dumps({**self._settings(home, pipes, hidden), "filter_fd": program})
-                argv = [sys.executable, str(WORKER_SCRIPT), told]
+                argv = [sys.executable, worker_program(), told]
             with deferred():
                 self.proc = subprocess.Popen(
                     self._pids.entering(argv) if self._pids is not None else argv,
@@ -825,14 +833,14 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
             _fork_server = held
         return
     wall = probe(limits, assignment_dirs)
-    if wall is Isolation.BUBBLEWRAP or isolation.who(wall, limits.run_as, str(WORKER_SCRIPT)) is Kind.OWN:
+    if wall is Isolation.BUBBLEWRAP or isolation.who(wall, limits.run_as, worker_program()) is Kind.OWN:
         yield  # each worker a sandbox, or a uid, of its own: started alone
         return
     user = limits.run_as
     account = accounts.named(user) or accounts.unreserved()
     try:
         started = ForkServer(
-            str(WORKER_SCRIPT),
+            worker_program(),
             isolation.environment,
             isolation.switch(account.ids),
             isolation.seccomp_pipe(wall, account),

@@ -697,7 +697,7 @@ def test_killing_bubblewrap_as_it_sets_a_sandbox_up_ends_its_waiting_child_too(t
     block_read, block_write = os.pipe()
     script = tmp_path / "script.py"
     script.write_text("pass\n")
-    inside = [sys.executable, bubblewrap.INSIDE_SCRIPT]
+    inside = [sys.executable, bubblewrap.inside(str(script))]
     argv, keep = bubblewrap.command(inside, str(script), isolation.runtime(), (), str(tmp_path), info_write)
     argv.remove("--disable-userns")  # which bubblewrap refuses beside --userns-block-fd
     argv[argv.index("--") : argv.index("--")] = ["--userns-block-fd", str(block_read)]
