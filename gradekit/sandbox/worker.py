@@ -12,6 +12,8 @@ stderr belong to the student and go, capped, to a file the grader never parses. 
 converted to numbers and lists here, so no student object (and no lying __eq__) ever leaves.
 """
 
+from __future__ import annotations
+
 import _posixsubprocess
 import binascii
 import collections
@@ -26,16 +28,18 @@ import os
 import resource
 import select
 import signal
-import socket
 import stat
 import struct
 import sys
 import time
-import traceback
 import types
-from decimal import Decimal
 from itertools import chain
-from typing import Any
+
+# What a worker's start does not import: typing (for the annotations alone), traceback, decimal and
+# socket (see `describe`, `_decimal`, `fork_server`), a noticeable share of every start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SPAWN_EVENTS = frozenset(
     {
@@ -337,9 +341,15 @@ def to_plain(value: Any, depth: int = 0) -> Any:
         return [to_plain(v, depth + 1) for v in value]
     if isinstance(value, collections.deque):
         return [to_plain(v, depth + 1) for v in value]
-    if isinstance(value, (numbers.Real, Decimal)):
+    if isinstance(value, numbers.Real) or _decimal(value):
         return _number(value)  # Fraction, Decimal
     raise NotPlain(with_article(type(value).__name__))
+
+
+def _decimal(value):
+    """Whether `value` is a Decimal: only a submission that has imported decimal can return one."""
+    decimal = sys.modules.get("decimal")
+    return decimal is not None and isinstance(value, decimal.Decimal)
 
 
 def copied(value):
@@ -535,9 +545,11 @@ def describe(exc, filename):
     line = None
     if isinstance(exc, SyntaxError) and exc.filename == filename:
         line = exc.lineno
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename == filename:
-            line = lineno
+    step = exc.__traceback__
+    while step is not None:  # each frame the exception passed, as traceback.walk_tb gives them
+        if step.tb_frame.f_code.co_filename == filename:
+            line = step.tb_lineno
+        step = step.tb_next
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     if isinstance(exc, SystemExit):
         message = f"sys.exit({exc.code!r}) was called"
@@ -829,7 +841,10 @@ def fork_server(channel_fd, filter_fd=None):
     a child that confines itself at once, with the filter read once from `filter_fd`, as a worker
     started alone would.
     """
+    import socket
+
     __import__("numpy")
+    __import__("traceback")  # a forked worker that fails before it serves prints with it, reading no file
     gc.freeze()  # what is loaded now is never collected: a worker's collections need not scan it
     program = _read_all(filter_fd)
     channel = socket.socket(fileno=channel_fd)
@@ -917,6 +932,8 @@ def forked_worker(request, request_fd, reply_fd, output_fd, program=None):
         become_worker(settings, program)
         code = 0
     except BaseException:
+        import traceback
+
         traceback.print_exc()
     finally:
         os._exit(code)
