@@ -660,6 +660,19 @@ def test_a_worker_started_alone_preloads_numpy_only_when_told(wall):
             assert running.call("loaded", "[]")["returned"] == expected, preload
 
 
+UNNEEDED = ("typing", "traceback", "decimal", "socket")
+IMPORTED = "import sys\n\ndef imported(names):\n    return [name in sys.modules for name in names]\n"
+
+
+@pytest.mark.parametrize("wall", ["bubblewrap", "landlock"])
+def test_a_worker_starts_without_the_modules_only_some_submissions_need(wall):
+    """typing, traceback, decimal and socket are no part of a worker's start, which every submission
+    pays for (benchmarks/worker_start.py): a submission that uses one imports it, as any program does."""
+    with Worker(replace(LIMITS, isolation=wall), preload=()) as running:  # a submission that names no NumPy
+        assert running.load(IMPORTED, "imported.py")["ok"]
+        assert running.call("imported", encode([list(UNNEEDED)]))["returned"] == [False] * len(UNNEEDED)
+
+
 def test_a_submission_preloads_numpy_where_its_text_names_it(tmp_path):
     plain, numpy_style, notebook = tmp_path / "plain.py", tmp_path / "numpy_style.py", tmp_path / "cells.ipynb"
     plain.write_text("import math\n")
