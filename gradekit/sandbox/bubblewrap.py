@@ -14,9 +14,8 @@ What a worker sees, all of it:
   /tmp by name writes): a folder of the grader's, made for its grade, kept across the grade's
   restarts of its worker and removed after it (see folders.py); a runtime that lies under /tmp (a
   virtual environment there) is shown in it, read-only, mounted after it;
-- the worker's program alone, read-only (worker.py, or its bytecode); a passwd and group file naming
-  its one user, so the ordinary
-  ways of asking who and where one is answer;
+- the worker's program alone, read-only (worker.py, or its bytecode); a passwd and group file
+  naming its one user, so the ordinary ways of asking who and where one is answer;
 - a /proc of its own PID namespace, and a /dev of null, zero, full, random and urandom: no terminal
   (a pseudo-terminal comes from the machine's pool) and no /dev/shm;
 - no network.
