@@ -31,18 +31,29 @@ def log_softmax(logits):
 '''
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An example cache for each test: each test's scaffold is an assignment of its own (its sources
+    name its folder), and the cache keeps one recording per assignment name, in place of any other
+    version of it. Tests side by side in the suite's shared cache would each replace the others'
+    recording, which their graders then make again."""
+    monkeypatch.setenv("GRADEKIT_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
 def _course(tmp_path: Path) -> Path:
     scaffold.create(NAME, tmp_path)
     return tmp_path / NAME
 
 
-def _selftest(course: Path, repeat: bool = True) -> SelfTest:
+def _selftest(course: Path, repeat: bool = False) -> SelfTest:
+    """The self-test of `course`, each file graded once unless `repeat`: a second grade finds only a
+    file whose grade changes from one grade to the next, which few of these tests are about."""
     folders = [str(course.parent)]
     return selftest(assignment.load(NAME, folders), jobs=2, assignment_dirs=folders, repeat=repeat)
 
 
 def test_a_new_assignment_grades_well_and_shows_its_table(tmp_path):
-    report = _selftest(_course(tmp_path))
+    report = _selftest(_course(tmp_path), repeat=True)
     assert report.ok, report.problems
     assert [(f.label, f.score, f.caught_by) for f in report.files] == [
         ("reference", 10, ()),
