@@ -5,6 +5,7 @@ environments with its packages."""
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from gradekit.cli import one_blas_thread
+from gradekit.cli import GC_THRESHOLD, one_blas_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 KIT = ROOT / "tests" / "kit"
@@ -27,6 +28,9 @@ os.environ.setdefault("GRADEKIT_CACHE", str(ROOT / ".gradekit-test-cache"))
 # grade as a check's grader does, and the thread pool OpenBLAS would start takes CPU from the other test
 # process and the sandboxed workers.
 one_blas_thread(os.environ)
+# The collector's pace the command line sets, for the same reason: a test process holds what a grader
+# holds for as long as it lives, and every test it collected besides.
+gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 from gradekit import assignment  # noqa: E402
 from gradekit.config import GradeConfig, Limits  # noqa: E402
