@@ -21,7 +21,7 @@ from gradekit import assignment, strategies
 from gradekit.config import GradeConfig, Limits
 from gradekit.engine import recording
 from gradekit.errors import PropertyFailure
-from gradekit.grader import grade
+from gradekit.grader import Grading, grade
 from gradekit.reports import text
 from gradekit.result import Status
 from gradekit.sandbox.worker import encode, to_plain
@@ -56,6 +56,12 @@ def only(a: assignment.Assignment, *names: str) -> assignment.Assignment:
     return replace(a, properties=tuple(p for p in a.properties if p.name in names))
 
 
+# A failing grade of an assignment narrowed to some properties would work out the known mistakes'
+# answers to those properties' probes, for that set alone (gradekit.diagnosis.mistakes): the tests that
+# narrow one read the properties' own verdicts and counterexamples, and the diagnosis is tested whole.
+ALONE = GradeConfig(diagnose=False)
+
+
 def test_points_total_100_and_every_function_has_a_property_that_pays_on_its_own(training_step):
     assert training_step.max_score == 100
     for function in training_step.functions:
@@ -88,8 +94,10 @@ def test_the_assignment_is_inferred_from_the_functions_defined():
 
 
 def test_the_buggy_example_loses_points_on_both_of_its_bugs(training_step):
-    last = max(i for i, p in enumerate(training_step.properties) if "adam_update" in p.functions and not p.scale)
-    result = grade(BUGGY, replace(training_step, properties=training_step.properties[: last + 1]), GradeConfig())
+    # A check of every function but train_step, as `--function` narrows one: the whole assignment's
+    # recording and known mistakes serve it, as they serve every check.
+    functions = tuple(function for function in training_step.functions if function != "train_step")
+    result = grade(BUGGY, training_step, GradeConfig(), Grading(functions=functions))
     failed = {t.name for t in result.tests if t.status is Status.FAILED}
     assert {"bigram_grad_matches_identity", "adam_matches_reference"} <= failed
     unchecked = {t.name for t in result.tests if t.status is Status.UNCHECKED}
@@ -126,7 +134,7 @@ def test_every_correctness_property_runs_fewer_examples_and_whole_steps_fewest(t
 @pytest.mark.parametrize("bug", ["train_step_gradient_buffer_never_reset", "train_step_counts_steps_itself"])
 def test_the_run_alone_catches_state_kept_between_calls(bug, training_step):
     """On a fresh worker the first call of such a submission is right: the run must catch the rest."""
-    result = grade(KNOWN_WRONG / f"{bug}.py", only(training_step, RUN), GradeConfig())
+    result = grade(KNOWN_WRONG / f"{bug}.py", only(training_step, RUN), ALONE)
     (run,) = result.tests
     assert run.status is Status.FAILED and run.score == 0
     assert "`train_step`" in run.message
@@ -184,7 +192,7 @@ BANK = ROOT / "assignments" / "training_step" / "known_wrong"
 def test_a_wrong_gradient_shows_on_the_zero_table_and_a_name_in_a_short_block(training_step):
     """The smallest failing input, in the course's terms: W all zeros, the tokens of "a", one entry."""
     chosen = only(training_step, "bigram_grad_matches_identity")
-    [test] = grade(BANK / "bigram_grad_sign_flipped.py", chosen, GradeConfig()).tests
+    [test] = grade(BANK / "bigram_grad_sign_flipped.py", chosen, ALONE).tests
     shown = "\n".join(text.block(test))
     assert "W = all zeros;" in shown and 'tokens = "a" [BOS, a, BOS]' in shown
     # the entry by its row's and column's tokens: the current token a, the next BOS
@@ -197,7 +205,7 @@ def test_a_step_that_answers_twice_differently_names_the_table_that_differs(trai
     """A step counter of its own: the second answer's tables are named as the step was given them (W, m,
     v), not by their place in (loss, W, m, v)."""
     chosen = only(training_step, "train_step_matches_reference")
-    [test] = grade(BANK / "train_step_counts_steps_itself.py", chosen, GradeConfig()).tests
+    [test] = grade(BANK / "train_step_counts_steps_itself.py", chosen, ALONE).tests
     shown = "\n".join(text.block(test))
     assert "gave two different answers to the same input" in shown
     assert re.search(r"most different at [Wmv]\[(BOS|[a-z])\]\[(BOS|[a-z])\]: ", shown), shown
@@ -206,7 +214,7 @@ def test_a_step_that_answers_twice_differently_names_the_table_that_differs(trai
 
 def test_an_adam_mistake_shrinks_to_one_parameter(training_step):
     chosen = only(training_step, "adam_matches_reference")
-    [test] = grade(BANK / "adam_no_bias_correction.py", chosen, GradeConfig()).tests
+    [test] = grade(BANK / "adam_no_bias_correction.py", chosen, ALONE).tests
     [call] = test.counterexample.calls
     params, grads, m, v = call.args[:4]
     assert len(params) == len(grads) == len(m) == len(v) == 1
@@ -222,7 +230,7 @@ def test_a_moment_averaged_wrongly_shows_on_one_parameter_with_whole_answers(bug
     the right m and v are 1 and 3, eps left at its default (the moments do not read it). A student
     checks them by hand."""
     chosen = only(training_step, "adam_moments_match")
-    [test] = grade(BANK / bug, chosen, GradeConfig()).tests
+    [test] = grade(BANK / bug, chosen, ALONE).tests
     [call] = test.counterexample.calls
     assert call.args == ([1.0], [2.0], [0.0], [0.0], 0, 0.01, 0.5, 0.25)
     assert test.counterexample.returned == returned
@@ -234,7 +242,7 @@ def test_what_is_done_with_eps_shows_on_one_parameter(bug, training_step):
     """A gradient of 1e-7 on one parameter, where sqrt(v_hat) is below an eps of 1e-6: eps ignored,
     added under the root, or the root left out, each moves that one parameter elsewhere."""
     chosen = only(training_step, "adam_matches_reference")
-    [test] = grade(BANK / bug, chosen, GradeConfig()).tests
+    [test] = grade(BANK / bug, chosen, ALONE).tests
     [call] = test.counterexample.calls
     assert call.args == ([1.0], [1e-7], [0.0], [0.0], 0, 0.01, 0.9, 0.95, 1e-6)
 
@@ -252,14 +260,14 @@ def test_a_step_that_is_no_adams_or_keeps_state_of_its_own_shows_on_training_s_f
     """Training's first step, on "a" with every table zero and microgpt's schedule, is the first input
     a training step is given: a step that is no Adam's, or that keeps state between calls, shows there."""
     chosen = only(training_step, "train_step_matches_reference")
-    [test] = grade(BANK / bug, chosen, GradeConfig()).tests
+    [test] = grade(BANK / bug, chosen, ALONE).tests
     assert test.status is Status.FAILED
     assert 'W = m = v = all zeros; tokens = "a" [BOS, a, BOS]; step = 0' in "\n".join(text.block(test))
 
 
 def test_a_loss_taken_after_the_update_shows_on_training_s_first_step(training_step):
     chosen = only(training_step, "train_step_returns_pre_update_loss")
-    [test] = grade(BANK / "train_step_loss_after_update.py", chosen, GradeConfig()).tests
+    [test] = grade(BANK / "train_step_loss_after_update.py", chosen, ALONE).tests
     shown = "\n".join(text.block(test))
     assert "returned the loss after the update" in shown
     assert 'W = m = v = all zeros; tokens = "a" [BOS, a, BOS]; step = 0' in shown
@@ -387,7 +395,7 @@ def test_the_largest_adam_reply_stays_well_under_the_reply_cap():
 def test_a_quadratic_gradient_keeps_its_correctness_points_and_is_found_slow(training_step):
     slow = ROOT / "assignments" / "training_step" / "known_slow" / "quadratic_bigram_grad.py"
     chosen = only(training_step, "bigram_grad_matches_identity", "bigram_grad_scales_to_long_documents")
-    identity, scale = grade(slow, chosen, GradeConfig()).tests
+    identity, scale = grade(slow, chosen, ALONE).tests
     assert identity.status is Status.PASSED and identity.score == identity.max_score
     assert scale.status is Status.FAILED and scale.score == 0
     assert scale.message.startswith("`bigram_grad` ")
@@ -400,7 +408,7 @@ def test_a_recursion_too_deep_at_scale_is_told_as_that_not_as_slowness(training_
     so a document of 6,000 tokens goes past Python's recursion limit."""
     recursive = ROOT / "assignments" / "training_step" / "known_slow" / "value_recursive_topo.py"
     chosen = only(training_step, "bigram_grad_matches_identity", "bigram_grad_scales_to_long_documents")
-    identity, scale = grade(recursive, chosen, GradeConfig()).tests
+    identity, scale = grade(recursive, chosen, ALONE).tests
     assert identity.status is Status.PASSED
     assert scale.status is Status.FAILED and "raised RecursionError" in scale.message
     assert scale.message.endswith("past Python's limit: walk it with a loop and a list instead")
