@@ -197,7 +197,8 @@ class Worker:
 
     def _launch(self, wall: Isolation) -> None:
         self.isolation = wall
-        self._account = self._account_for(wall)
+        script = worker_program()  # chosen once: who runs it and what runs are judged on one file
+        self._account = self._account_for(wall, script)
         self.note = isolation.note(wall, self.limits, self._account)
         self._ready = False
         if self._account.kind is Kind.ROOT:  # bubblewrap and its sandbox's init are tasks besides the worker's
@@ -217,7 +218,7 @@ class Worker:
         try:
             self.proc = self._forked((request_read, reply_write, self._output))
             if self.proc is None:
-                self._alone((request_read, reply_write))
+                self._alone((request_read, reply_write), script)
         except OSError as error:  # only a broken set-up gets here, e.g. a user who may not run Python
             if self._account.kind is not Kind.SHARED:
                 raise HostFailure(f"the worker could not be started: {error}") from None
@@ -235,13 +236,14 @@ class Worker:
         self._blocked = 0.0
         self._cpu_base = 0.0  # a new process has used no CPU time: its first request counts all of it
 
-    def _account_for(self, wall: Isolation) -> Account:
-        """Who a worker behind `wall` runs as: the user `--run-as` names; else, for a root grader, a uid
-        of its own where one can run here (the same for every worker of this handle), or root."""
+    def _account_for(self, wall: Isolation, script: str) -> Account:
+        """Who a worker behind `wall`, running `script`, runs as: the user `--run-as` names; else, for a
+        root grader, a uid of its own where one can run here (the same for every worker of this handle),
+        or root."""
         named = accounts.named(self.limits.run_as)
         if named is not None:
             return named
-        if isolation.who(wall, None, worker_program()) is Kind.OWN:
+        if isolation.who(wall, None, script) is Kind.OWN:
             self._reserved = self._reserved or accounts.reserve()
             if self._reserved is not None:
                 return self._reserved.account
@@ -279,10 +281,10 @@ class Worker:
             return {"read": ["/"], "write": [home, *landlock.WRITE_DEVICES], "abi": landlock.abi()}
         return landlock.rules(list(isolation.runtime()), list(hidden), home)
 
-    def _alone(self, pipes: tuple[int, int]) -> None:
-        """Start the worker on its own: a new interpreter, in a sandbox of its own under bubblewrap.
-        Its handle is kept in `proc` before a stop may land (`deferred`), so that `stop` ends it
-        whenever the stop comes."""
+    def _alone(self, pipes: tuple[int, int], script: str) -> None:
+        """Start the worker on its own: a new interpreter running `script`, in a sandbox of its own
+        under bubblewrap. Its handle is kept in `proc` before a stop may land (`deferred`), so that
+        `stop` ends it whenever the stop comes."""
         info = -1
         keep: list[int] = []  # descriptors it is given besides `pipes`, closed here once it has started
         try:
@@ -292,7 +294,6 @@ class Worker:
                 told = json.dumps(self._settings(home, pipes, hidden))
                 info, info_write = os.pipe()
                 keep.append(info_write)
-                script = worker_program()
                 inside = [sys.executable, bubblewrap.inside(script), told]
                 argv, extra = bubblewrap.command(
                     inside, script, isolation.runtime(), hidden, self._own_folder(), info_write
@@ -305,7 +306,7 @@ class Worker:
                 program = isolation.seccomp_pipe(self.isolation, self._account)
                 keep += [program] if program is not None else []
                 told = json.dumps({**self._settings(home, pipes, hidden), "filter_fd": program})
-                argv = [sys.executable, worker_program(), told]
+                argv = [sys.executable, script, told]
             with deferred():
                 self.proc = subprocess.Popen(
                     self._pids.entering(argv) if self._pids is not None else argv,
@@ -833,14 +834,15 @@ def forked_workers(limits: Limits, assignment_dirs: list[str] | None = None) -> 
             _fork_server = held
         return
     wall = probe(limits, assignment_dirs)
-    if wall is Isolation.BUBBLEWRAP or isolation.who(wall, limits.run_as, worker_program()) is Kind.OWN:
+    script = worker_program()
+    if wall is Isolation.BUBBLEWRAP or isolation.who(wall, limits.run_as, script) is Kind.OWN:
         yield  # each worker a sandbox, or a uid, of its own: started alone
         return
     user = limits.run_as
     account = accounts.named(user) or accounts.unreserved()
     try:
         started = ForkServer(
-            worker_program(),
+            script,
             isolation.environment,
             isolation.switch(account.ids),
             isolation.seccomp_pipe(wall, account),

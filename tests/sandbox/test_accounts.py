@@ -177,7 +177,7 @@ def test_a_root_worker_whose_pids_cgroup_refuses_its_bound_is_a_host_failure(mon
         raise PermissionError(13, "Permission denied", "pids.max")
 
     monkeypatch.setattr(cgroups.Pids, "made", staticmethod(refused))
-    monkeypatch.setattr(Worker, "_account_for", lambda self, wall: Account(Kind.ROOT))
+    monkeypatch.setattr(Worker, "_account_for", lambda self, wall, script: Account(Kind.ROOT))
     with pytest.raises(HostFailure, match="could not be capped by a pids cgroup: .*Permission denied"):
         Worker(Limits(isolation="off")).start()
 
